@@ -1,0 +1,90 @@
+"""dualdiff: forward-mode automatic differentiation with dual numbers on top of NumPy.
+
+A dual number ``a + b·ε`` (``ε² = 0``) carries a value and a tangent through every operation, so
+the chain rule is applied exactly as the program runs. Existing NumPy code differentiates
+unchanged::
+
+    >>> import numpy as np, dualdiff as dd
+    >>> dd.derivative(lambda x: np.sin(x) * x, 2.0)  # cos(2)·2 + sin(2)
+    0.07700375...
+"""
+
+from .api import derivative, jvp
+from .custom import custom_jvp
+from .dual import Dual
+from .rules import (
+    RULES,
+    absolute,
+    add,
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
+    arctanh,
+    cbrt,
+    ceil,
+    conjugate,
+    copysign,
+    cos,
+    cosh,
+    deg2rad,
+    divide,
+    exp,
+    exp2,
+    expm1,
+    fabs,
+    float_power,
+    floor,
+    floor_divide,
+    fmax,
+    fmin,
+    fmod,
+    heaviside,
+    hypot,
+    ldexp,
+    log,
+    log1p,
+    log2,
+    log10,
+    logaddexp,
+    logaddexp2,
+    logit,
+    maximum,
+    minimum,
+    multiply,
+    negative,
+    positive,
+    power,
+    rad2deg,
+    reciprocal,
+    remainder,
+    rint,
+    sigmoid,
+    sign,
+    sin,
+    sinc,
+    sinh,
+    softplus,
+    sqrt,
+    square,
+    subtract,
+    tan,
+    tanh,
+    trunc,
+    xlog1py,
+    xlogy,
+)
+
+abs = absolute  # noqa: A001 - the familiar names, as in NumPy
+conj = conjugate
+mod = remainder
+degrees = rad2deg
+radians = deg2rad
+expit = sigmoid
+
+__version__ = "0.1.0"
+
+__all__ = ["Dual", "derivative", "jvp", "custom_jvp", "RULES", "abs", "conj", "mod", "degrees",
+           "radians", "expit"] + sorted(RULES)  # fmt: skip

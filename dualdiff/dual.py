@@ -1,0 +1,394 @@
+"""The scalar dual number ``a + b·ε`` with ``ε² = 0``: a value and a tangent carried together."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import errors
+from .rules import RULES, UFUNC_RULES, VALUE_UFUNCS, Rule, register_lift
+from .tags import USER_TAG
+
+__all__ = ["Dual", "SCALAR_TYPES"]
+
+SCALAR_TYPES = frozenset(
+    [int, float, complex, bool]
+    + [t for t in set(np.sctypeDict.values()) if issubclass(t, (np.number, np.bool_))]
+)
+"""Plain number types a Dual combines with directly (Python and NumPy scalars)."""
+
+_FALLBACK_ERRORS = (ValueError, OverflowError, ZeroDivisionError)
+_new = object.__new__
+
+# Set by the array module: turns a mix of Duals and arrays into a DualArray computation.
+array_hooks: dict[str, Callable[..., Any]] = {}
+
+
+def _make(value: Any, tangent: Any, tag: int) -> Dual:
+    """Build a Dual without validating (the hot path: inputs come from other Duals)."""
+    d = _new(Dual)
+    d.value = value
+    d.tangent = tangent
+    d.tag = tag
+    return d
+
+
+def _plain(value: Any, what: str) -> Any:
+    """Validate a value or tangent for the public constructor; integers become floats."""
+    t = type(value)
+    if t is float or t is complex or t is Dual:
+        return value
+    if t in SCALAR_TYPES or isinstance(value, numbers.Number):
+        if isinstance(value, (numbers.Integral, np.bool_)):
+            return float(value)
+        return value
+    if isinstance(value, np.ndarray) or isinstance(value, (list, tuple)):
+        raise TypeError(
+            f"Dual holds a scalar {what}; for arrays use dualdiff.DualArray(value, tangent)"
+        )
+    raise TypeError(f"Dual {what} must be a real or complex number or a Dual, got {errors.type_name(value)}")
+
+
+class Dual:
+    """A dual number ``value + tangent·ε`` (``ε² = 0``) that carries a derivative through code.
+
+    ``f(Dual(x, 1.0)).tangent`` is ``f'(x)``. Values and tangents are real or complex numbers, or
+    Duals themselves (nesting, for higher derivatives). ``tag`` tells perturbations apart: each
+    differentiation uses its own, so nested derivatives never mix (see ``dualdiff.tags``).
+
+    Comparisons, ``bool()``, ``==`` and ``hash()`` look at the value only, so branching code
+    (``if x > 0``) works and ``Dual(2.0, 1.0) == 2.0``; equal Duals therefore hash like their
+    value. Converting to ``float``/``int``/``complex`` raises ``TypeError``: it would drop the
+    tangent (use ``.value``, or ``numpy``/``dualdiff`` functions instead of ``math``).
+    ``floor``, ``ceil``, ``trunc`` and ``round`` return plain numbers: their derivative is 0.
+    """
+
+    __slots__ = ("value", "tangent", "tag")
+
+    ndim = 0
+    shape: tuple[int, ...] = ()
+    size = 1
+
+    def __init__(self, value: Any, tangent: Any = 0.0, tag: int = USER_TAG) -> None:
+        self.value = _plain(value, "value")
+        self.tangent = _plain(tangent, "tangent")
+        if type(tag) is not int:
+            raise TypeError(f"Dual tag must be an int, got {errors.type_name(tag)}")
+        self.tag = tag
+
+    # -- presentation -------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        tag = f", tag={self.tag}" if self.tag != USER_TAG else ""
+        return f"Dual({self.value!r}, {self.tangent!r}{tag})"
+
+    def __format__(self, spec: str) -> str:
+        if not spec:
+            return repr(self)
+        return f"{format(self.value, spec)} + {format(self.tangent, spec)}ε"
+
+    # -- arithmetic (hand-written: these are the hot path; the table holds the same rules) ----
+
+    def __add__(self, other: Any) -> Any:
+        if type(other) is Dual:
+            if other.tag == self.tag:
+                return _make(self.value + other.value, self.tangent + other.tangent, self.tag)
+            if other.tag > self.tag:
+                return other.__radd__(self)
+        elif type(other) not in SCALAR_TYPES:
+            return NotImplemented
+        return _make(self.value + other, self.tangent, self.tag)
+
+    def __radd__(self, other: Any) -> Any:
+        if type(other) not in SCALAR_TYPES and type(other) is not Dual:
+            return NotImplemented
+        return _make(other + self.value, self.tangent, self.tag)
+
+    def __sub__(self, other: Any) -> Any:
+        if type(other) is Dual:
+            if other.tag == self.tag:
+                return _make(self.value - other.value, self.tangent - other.tangent, self.tag)
+            if other.tag > self.tag:
+                return other.__rsub__(self)
+        elif type(other) not in SCALAR_TYPES:
+            return NotImplemented
+        return _make(self.value - other, self.tangent, self.tag)
+
+    def __rsub__(self, other: Any) -> Any:
+        if type(other) not in SCALAR_TYPES and type(other) is not Dual:
+            return NotImplemented
+        return _make(other - self.value, -self.tangent, self.tag)
+
+    def __mul__(self, other: Any) -> Any:
+        if type(other) is Dual:
+            if other.tag == self.tag:
+                a, b = self.value, other.value
+                return _make(a * b, a * other.tangent + self.tangent * b, self.tag)
+            if other.tag > self.tag:
+                return other.__rmul__(self)
+        elif type(other) not in SCALAR_TYPES:
+            return NotImplemented
+        return _make(self.value * other, self.tangent * other, self.tag)
+
+    def __rmul__(self, other: Any) -> Any:
+        if type(other) not in SCALAR_TYPES and type(other) is not Dual:
+            return NotImplemented
+        return _make(other * self.value, other * self.tangent, self.tag)
+
+    def __truediv__(self, other: Any) -> Any:
+        # d(a/b) = (da - (a/b) db) / b. Division by a zero value raises as it does for the value.
+        if type(other) is Dual:
+            if other.tag == self.tag:
+                b = other.value
+                q = self.value / b
+                return _make(q, (self.tangent - q * other.tangent) / b, self.tag)
+            if other.tag > self.tag:
+                return other.__rtruediv__(self)
+        elif type(other) not in SCALAR_TYPES:
+            return NotImplemented
+        return _make(self.value / other, self.tangent / other, self.tag)
+
+    def __rtruediv__(self, other: Any) -> Any:
+        if type(other) not in SCALAR_TYPES and type(other) is not Dual:
+            return NotImplemented
+        b = self.value
+        q = other / b
+        return _make(q, -q * self.tangent / b, self.tag)
+
+    def __pow__(self, other: Any, modulo: Any = None) -> Any:
+        if modulo is not None:
+            raise TypeError("pow() with a modulus is not differentiable")
+        if type(other) is int and other == 2:  # the most common power, kept cheap
+            v = self.value
+            return _make(v * v, 2.0 * v * self.tangent, self.tag)
+        if type(other) is not Dual and type(other) not in SCALAR_TYPES:
+            return NotImplemented
+        return _POWER(self, other)
+
+    def __rpow__(self, other: Any) -> Any:
+        if type(other) not in SCALAR_TYPES and type(other) is not Dual:
+            return NotImplemented
+        return _POWER(other, self)
+
+    def __floordiv__(self, other: Any) -> Any:
+        return self._binary_operator(_FLOOR_DIVIDE, self, other)
+
+    def __rfloordiv__(self, other: Any) -> Any:
+        return self._binary_operator(_FLOOR_DIVIDE, other, self)
+
+    def __mod__(self, other: Any) -> Any:
+        return self._binary_operator(_REMAINDER, self, other)
+
+    def __rmod__(self, other: Any) -> Any:
+        return self._binary_operator(_REMAINDER, other, self)
+
+    def __divmod__(self, other: Any) -> Any:
+        return self.__floordiv__(other), self.__mod__(other)
+
+    def __rdivmod__(self, other: Any) -> Any:
+        return self.__rfloordiv__(other), self.__rmod__(other)
+
+    @staticmethod
+    def _binary_operator(function: Callable[..., Any], x: Any, y: Any) -> Any:
+        other = y if type(x) is Dual else x
+        if type(other) is not Dual and type(other) not in SCALAR_TYPES:
+            return NotImplemented
+        return function(x, y)
+
+    def __neg__(self) -> Dual:
+        return _make(-self.value, -self.tangent, self.tag)
+
+    def __pos__(self) -> Dual:
+        return self
+
+    def __abs__(self) -> Any:
+        return _ABSOLUTE(self)
+
+    # -- complex parts -------------------------------------------------------------------------
+
+    @property
+    def real(self) -> Dual:
+        """The real part, with the real part of the tangent."""
+        return _make(self.value.real, self.tangent.real, self.tag)
+
+    @property
+    def imag(self) -> Dual:
+        """The imaginary part, with the imaginary part of the tangent."""
+        return _make(self.value.imag, self.tangent.imag, self.tag)
+
+    def conjugate(self) -> Dual:
+        """The complex conjugate: ``conj(a + b·ε) = conj(a) + conj(b)·ε``."""
+        return _make(self.value.conjugate(), self.tangent.conjugate(), self.tag)
+
+    # -- comparisons act on the value ----------------------------------------------------------
+
+    def __eq__(self, other: Any) -> Any:
+        return self.value == (other.value if type(other) is Dual else other)
+
+    def __ne__(self, other: Any) -> Any:
+        return self.value != (other.value if type(other) is Dual else other)
+
+    def __lt__(self, other: Any) -> Any:
+        return self.value < (other.value if type(other) is Dual else other)
+
+    def __le__(self, other: Any) -> Any:
+        return self.value <= (other.value if type(other) is Dual else other)
+
+    def __gt__(self, other: Any) -> Any:
+        return self.value > (other.value if type(other) is Dual else other)
+
+    def __ge__(self, other: Any) -> Any:
+        return self.value >= (other.value if type(other) is Dual else other)
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+    def __bool__(self) -> bool:
+        return bool(self.value)
+
+    # -- piecewise-constant conversions keep nothing they should not lose ----------------------
+
+    def __floor__(self) -> Any:
+        return math.floor(self.value)
+
+    def __ceil__(self) -> Any:
+        return math.ceil(self.value)
+
+    def __trunc__(self) -> Any:
+        return math.trunc(self.value)
+
+    def __round__(self, ndigits: int | None = None) -> Any:
+        return round(self.value, ndigits)
+
+    # -- conversions that would drop the tangent raise -----------------------------------------
+
+    def __float__(self) -> float:
+        raise errors.lost_tangent(
+            "Converting a Dual to float (float(x), a math function such as math.sin(x), or "
+            "storing x into a float array)",
+            "Use numpy.sin(x) or dualdiff.sin(x) instead of math.sin(x); preallocate arrays "
+            "with np.zeros_like(x) or np.zeros(n, like=x); use x.value for the plain value.",
+        )
+
+    def __int__(self) -> int:
+        raise errors.lost_tangent(
+            "Converting a Dual to int",
+            "Use math.floor(x) or round(x) (piecewise constant), or x.value.",
+        )
+
+    def __complex__(self) -> complex:
+        raise errors.lost_tangent(
+            "Converting a Dual to complex (complex(x) or a cmath function)",
+            "Use numpy.<fn>(x) or dualdiff.<fn>(x), or x.value for the plain value.",
+        )
+
+    def __index__(self) -> int:
+        raise errors.lost_tangent(
+            "Using a Dual as an index or a size", "Index with an integer, e.g. round(x)."
+        )
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        raise errors.lost_tangent(
+            "numpy.asarray(x)/numpy.array([...]) of a Dual",
+            "Build arrays of Duals with dualdiff.stack([...]) or np.stack([...]), which keep "
+            "the tangents; use x.value for the plain value.",
+        )
+
+    # -- NumPy protocols -----------------------------------------------------------------------
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if method == "__call__" and not kwargs:
+            rule = UFUNC_RULES.get(ufunc)
+            if rule is not None and all(
+                type(a) is Dual or type(a) in SCALAR_TYPES for a in inputs
+            ):
+                return rule.function(*inputs)
+            if ufunc in VALUE_UFUNCS and all(type(a) is not np.ndarray for a in inputs):
+                return ufunc(*(strip(a) for a in inputs))
+        hook = array_hooks.get("ufunc")
+        if hook is not None:
+            return hook(ufunc, method, inputs, kwargs)
+        raise errors.no_rule(f"numpy.{ufunc.__name__} ({method}) on a Dual")
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        hook = array_hooks.get("function")
+        if hook is not None:
+            return hook(func, types, args, kwargs)
+        raise errors.no_rule(f"numpy.{func.__name__}")
+
+
+def strip(x: Any) -> Any:
+    """The plain value under every layer of Dual."""
+    while type(x) is Dual:
+        x = x.value
+    return x
+
+
+# ---------------------------------------------------------------------------------------------
+# Applying a rule of the table to Duals
+# ---------------------------------------------------------------------------------------------
+
+
+def _numpy_scalar(x: Any) -> Any:
+    """A Python number as a NumPy scalar, so a singular derivative gives inf/nan, not an error."""
+    return np.asarray(x)[()]
+
+
+def apply_unary(rule: Rule, d: Dual) -> Any:
+    """``rule(d)`` for a Dual ``d``: the value through the rule, the tangent by the chain rule."""
+    x = d.value
+    if type(x) is float:
+        try:
+            ans = rule.real(x)
+        except _FALLBACK_ERRORS:
+            ans = rule.array(x)
+    else:
+        ans = rule.function(x)
+    try:
+        tangent = rule.tangent1(x, d.tangent, ans)
+    except _FALLBACK_ERRORS:
+        if type(x) is not float:
+            raise
+        with np.errstate(all="ignore"):
+            tangent = rule.tangent1(_numpy_scalar(x), d.tangent, _numpy_scalar(ans))
+    return _make(ans, tangent, d.tag)
+
+
+def apply_binary(rule: Rule, a: Any, b: Any) -> Any:
+    """``rule(a, b)`` where at least one argument is a Dual; the newest tag is the outer layer."""
+    ta = a.tag if type(a) is Dual else -1
+    tb = b.tag if type(b) is Dual else -1
+    if (ta < 0 and type(a) not in SCALAR_TYPES) or (tb < 0 and type(b) not in SCALAR_TYPES):
+        hook = array_hooks.get("binary")
+        if hook is None:
+            raise TypeError(f"{rule.name}: cannot combine a Dual with {errors.type_name(a if ta < 0 else b)}")
+        return hook(rule, a, b)
+    if ta == tb:
+        x, y, tx, ty, tag = a.value, b.value, a.tangent, b.tangent, ta
+    elif ta > tb:
+        x, y, tx, ty, tag = a.value, b, a.tangent, None, ta
+    else:
+        x, y, tx, ty, tag = a, b.value, None, b.tangent, tb
+    ans = rule.function(x, y)
+    try:
+        tangent = rule.tangent2(x, y, tx, ty, ans)
+    except _FALLBACK_ERRORS:
+        if not (type(x) in SCALAR_TYPES and type(y) in SCALAR_TYPES):
+            raise
+        with np.errstate(all="ignore"):
+            tangent = rule.tangent2(
+                _numpy_scalar(x), _numpy_scalar(y), tx, ty, _numpy_scalar(ans)
+            )
+    return _make(ans, tangent, tag)
+
+
+register_lift(Dual, 1, apply_unary, apply_binary)
+
+_POWER = RULES["power"].function
+_FLOOR_DIVIDE = RULES["floor_divide"].function
+_REMAINDER = RULES["remainder"].function
+_ABSOLUTE = RULES["absolute"].function

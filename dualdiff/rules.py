@@ -1,0 +1,643 @@
+"""The rule table: every elementary function, declared once with its derivative.
+
+Each entry names the function, its NumPy ufunc (if any), a fast implementation for a Python float,
+and one partial derivative per argument written as a function of ``(*args, ans)`` with generic
+calls (``cos(x)``, not ``np.cos(x)``), so the same rule works on floats, arrays and nested duals.
+The table drives everything: ``Dual`` and ``DualArray`` apply it, ``__array_ufunc__`` looks rules
+up by ufunc, the public ``dualdiff.<name>`` functions are generated from it, and the tests walk it.
+
+Conventions at kinks (each tested):
+
+* ``absolute``: ``d|x|/dx = sign(x)``, so 0 at ``x = 0`` (the midpoint of the subgradient, and the
+  same answer ``maximum(x, -x)`` gives under the tie rule below).
+* ``maximum``/``minimum``/``fmax``/``fmin``: at a tie the derivative is split evenly between the two
+  arguments (as JAX does), so ``maximum(x, x)`` has derivative 1.
+* ``sqrt``, ``cbrt``, ``log``, ``arcsin`` ... at a point where the derivative is infinite: the
+  derivative is ``inf``, but a zero tangent stays exactly zero (no ``0 * inf = nan``).
+* ``power``: ``d/dx x**y = y*x**(y-1)`` is 0 when ``y = 0`` (even at ``x = 0``), and
+  ``d/dy x**y = x**y*log(x)`` is 0 at ``x = 0`` (its limit from the right for ``y > 0``).
+* ``hypot`` at ``(0, 0)`` and complex ``absolute`` at 0: derivative 0, as for ``absolute``.
+* ``sign``, ``floor``, ``ceil``, ``trunc``, ``rint``, ``floor_divide``, ``heaviside``: piecewise
+  constant, derivative 0 everywhere (the jumps are ignored).
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Rule", "RULES", "UFUNC_RULES", "register_lift", "is_dual"]
+
+RULES: dict[str, Rule] = {}
+"""Every rule by name."""
+
+UFUNC_RULES: dict[np.ufunc, Rule] = {}
+"""The rules of NumPy ufuncs, keyed by the ufunc object (for ``__array_ufunc__``)."""
+
+# Ufuncs whose result carries no derivative at all (booleans, integers): applied to the values.
+VALUE_UFUNCS = frozenset(
+    np.__dict__[name]
+    for name in (
+        "isfinite isinf isnan isnat signbit greater greater_equal less less_equal equal "
+        "not_equal logical_and logical_or logical_xor logical_not"
+    ).split()
+    if name in np.__dict__
+)
+
+_FALLBACK_ERRORS = (ValueError, OverflowError, ZeroDivisionError)
+
+
+class Rule:
+    """One elementary function and its derivative.
+
+    ``partials[i](*args, ans)`` is the partial derivative with respect to argument ``i`` (``None``
+    when the function does not depend on it); ``jvp(*args, *tangents, ans)`` replaces the partials
+    for functions that are not complex-analytic (``absolute``, ``conjugate``); ``zero`` marks a
+    piecewise-constant function. ``safe`` marks a partial that can be infinite inside the domain:
+    a zero tangent is then kept exactly zero. ``domain`` (one interval per argument) and
+    ``complex`` (analytic, test complex points too) tell the tests where to check the rule.
+    """
+
+    __slots__ = (
+        "name",
+        "nin",
+        "ufunc",
+        "real",
+        "array",
+        "partials",
+        "jvp",
+        "zero",
+        "safe",
+        "domain",
+        "complex",
+        "formula",
+        "function",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        nin: int,
+        ufunc: np.ufunc | None,
+        real: Callable[..., Any] | None,
+        array: Callable[..., Any],
+        partials: tuple[Callable[..., Any] | None, ...] = (),
+        jvp: Callable[..., Any] | None = None,
+        zero: bool = False,
+        safe: bool = False,
+        domain: tuple[tuple[float, float], ...] = ((-3.0, 3.0),),
+        complex: bool = False,
+        formula: str = "",
+    ) -> None:
+        self.name = name
+        self.nin = nin
+        self.ufunc = ufunc
+        self.real = real if real is not None else array
+        self.array = array
+        self.partials = partials
+        self.jvp = jvp
+        self.zero = zero
+        self.safe = safe
+        self.domain = domain
+        self.complex = complex
+        self.formula = formula
+        self.function: Callable[..., Any] = _make_function(self)
+
+    def __repr__(self) -> str:
+        return f"<rule {self.name}: {self.formula}>"
+
+    def tangent1(self, x: Any, t: Any, ans: Any) -> Any:
+        """The output tangent of a one-argument rule for input ``x`` with tangent ``t``."""
+        if self.zero:
+            return t * 0.0
+        if self.jvp is not None:
+            return self.jvp(x, t, ans)
+        if self.safe:
+            if type(t) in _EXACT_SCALARS and t == 0:
+                return t * 0.0
+            return scale(self.partials[0](x, ans), t)
+        return self.partials[0](x, ans) * t
+
+    def tangent2(self, x: Any, y: Any, tx: Any, ty: Any, ans: Any) -> Any:
+        """The output tangent of a two-argument rule; ``tx``/``ty`` is None for a constant."""
+        if self.zero:
+            return (tx if ty is None else ty) * 0.0
+        if self.jvp is not None:
+            return self.jvp(x, y, tx, ty, ans)
+        dx, dy = self.partials
+        out = None
+        safe = self.safe
+        if tx is not None and dx is not None and not (safe and _exact_zero(tx)):
+            out = scale(dx(x, y, ans), tx) if safe else dx(x, y, ans) * tx
+        if ty is not None and dy is not None and not (safe and _exact_zero(ty)):
+            term = scale(dy(x, y, ans), ty) if safe else dy(x, y, ans) * ty
+            out = term if out is None else out + term
+        if out is None:
+            return (tx if ty is None else ty) * 0.0
+        return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Dispatch: floats go to ``math``, dual types to their lift, everything else to NumPy.
+# ---------------------------------------------------------------------------------------------
+
+
+class Lift:
+    """How a dual type applies a rule: ``unary(rule, x)`` and ``binary(rule, x, y)``.
+
+    When arguments of two dual types meet, the lift with the higher ``rank`` handles them (an
+    array type outranks the scalar ``Dual``).
+    """
+
+    __slots__ = ("rank", "unary", "binary")
+
+    def __init__(self, rank: int, unary: Callable[..., Any], binary: Callable[..., Any]):
+        self.rank = rank
+        self.unary = unary
+        self.binary = binary
+
+
+_LIFTS: dict[type, Lift] = {}
+
+
+def register_lift(cls: type, rank: int, unary: Callable[..., Any], binary: Callable[..., Any]):
+    """Make every rule accept instances of ``cls`` (used by ``Dual`` and ``DualArray``)."""
+    _LIFTS[cls] = Lift(rank, unary, binary)
+
+
+def is_dual(a: Any) -> bool:
+    """Whether ``a`` is one of dualdiff's dual types (``Dual``, ``DualArray``)."""
+    return type(a) in _LIFTS
+
+
+def lift_of(*args: Any) -> Lift | None:
+    """The highest-ranked lift among the arguments' types, or None for plain numbers/arrays."""
+    best = None
+    for a in args:
+        lift = _LIFTS.get(type(a))
+        if lift is not None and (best is None or lift.rank > best.rank):
+            best = lift
+    return best
+
+
+def _make_function(rule: Rule) -> Callable[..., Any]:
+    real, array, lifts = rule.real, rule.array, _LIFTS
+    if rule.nin == 1:
+
+        def function(x):
+            if type(x) is float:
+                try:
+                    return real(x)
+                except _FALLBACK_ERRORS:
+                    return array(x)
+            lift = lifts.get(type(x))
+            if lift is not None:
+                return lift.unary(rule, x)
+            return array(x)
+
+    else:
+
+        def function(x, y):
+            if type(x) is float and (type(y) is float or type(y) is int):
+                try:
+                    return real(x, y)
+                except _FALLBACK_ERRORS:
+                    return array(x, y)
+            lift = lift_of(x, y)
+            if lift is not None:
+                return lift.binary(rule, x, y)
+            return array(x, y)
+
+    function.__name__ = function.__qualname__ = rule.name
+    function.__doc__ = (
+        f"{rule.name}({', '.join('xy'[: rule.nin])}), differentiable: {rule.formula}.\n\n"
+        "Returns a plain number or array for plain input, and a dual for dual input."
+    )
+    return function
+
+
+# ---------------------------------------------------------------------------------------------
+# Generic helpers used inside rules (they work on floats, arrays and duals alike).
+# ---------------------------------------------------------------------------------------------
+
+_EXACT_SCALARS = (float, int, complex)
+
+
+def _exact_zero(t: Any) -> bool:
+    return type(t) in _EXACT_SCALARS and t == 0
+
+
+def _is_array(a: Any) -> bool:
+    return getattr(a, "ndim", 0) != 0
+
+
+def scale(p: Any, t: Any) -> Any:
+    """``p * t`` where ``p`` may be infinite: entries with an exactly zero tangent stay zero."""
+    if type(t) in _EXACT_SCALARS:
+        return p * t if t != 0 else t * 0.0
+    out = p * t
+    if type(t) is np.ndarray and type(p) is np.ndarray and not np.isfinite(p).all():
+        out = np.where(t == 0, 0.0, out)
+    return out
+
+
+def where(cond: Any, a: Any, b: Any) -> Any:
+    """``a`` where ``cond`` holds, else ``b``: a Python choice for scalars, ``np.where`` else."""
+    if not _is_array(cond):
+        return a if cond else b
+    return np.where(cond, a, b)
+
+
+def safe_divide(n: Any, d: Any) -> Any:
+    """``n / d``, and 0 where ``d == 0`` (the convention at kinks such as ``hypot(0, 0)``)."""
+    if not _is_array(d) and not _is_array(n):
+        return n / d if d != 0 else 0.0
+    zero = d == 0
+    return where(zero, 0.0, n / where(zero, 1.0, d))
+
+
+def is_complex(x: Any) -> bool:
+    """Whether ``x`` (a number, array or dual) holds complex values."""
+    if type(x) is complex:
+        return True
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None:
+        return dtype.kind == "c"
+    value = getattr(x, "value", None)
+    return value is not None and is_complex(value)
+
+
+def _sign_real(x: float) -> float:
+    return 1.0 if x > 0 else (-1.0 if x < 0 else x * 0.0)
+
+
+def _sigmoid_real(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _sigmoid_array(x: Any) -> Any:
+    # exp of -|x| never overflows; the two branches are the stable forms for each sign.
+    e = np.exp(-np.abs(x))
+    return np.where(np.asarray(x) >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _softplus_real(x: float) -> float:
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def _softplus_array(x: Any) -> Any:
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def _logit_array(x: Any) -> Any:
+    return np.log(x) - np.log1p(-np.asarray(x))
+
+
+def _sinc_real(x: float) -> float:
+    if x == 0:
+        return 1.0
+    px = math.pi * x
+    return math.sin(px) / px
+
+
+def _sinc_partial(x: Any, ans: Any) -> Any:
+    # (cos(pi x) - sinc(x)) / x cancels badly near 0; there the series -pi^2 x/3 + pi^4 x^3/30
+    # is exact to double precision for |x| < 1e-3.
+    px2 = (math.pi * x) * (math.pi * x)
+    series = -math.pi**2 * x / 3.0 * (1.0 - px2 / 10.0)
+    if not _is_array(x):
+        if abs(x) < 1e-3:
+            return series
+        return (cos(math.pi * x) - ans) / x
+    small = abs(x) < 1e-3
+    return where(small, series, (cos(math.pi * x) - ans) / where(small, 1.0, x))
+
+
+def _xlogy_real(x: float, y: float) -> float:
+    return 0.0 if x == 0 else x * math.log(y)
+
+
+def _xlogy_array(x: Any, y: Any) -> Any:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(np.asarray(x) == 0, 0.0, np.multiply(x, np.log(y)))
+
+
+def _xlog1py_real(x: float, y: float) -> float:
+    return 0.0 if x == 0 else x * math.log1p(y)
+
+
+def _xlog1py_array(x: Any, y: Any) -> Any:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(np.asarray(x) == 0, 0.0, np.multiply(x, np.log1p(y)))
+
+
+def _max_real(x: float, y: float) -> float:
+    return x if x >= y else (y if y > x else x + y)  # NaN propagates, as in np.maximum
+
+
+def _min_real(x: float, y: float) -> float:
+    return x if x <= y else (y if y < x else x + y)
+
+
+def _fmax_real(x: float, y: float) -> float:
+    return x if (x >= y or y != y) else y  # a NaN argument is ignored, as in np.fmax
+
+
+def _fmin_real(x: float, y: float) -> float:
+    return x if (x <= y or y != y) else y
+
+
+def _heaviside_real(x: float, h: float) -> float:
+    return 0.0 if x < 0 else (1.0 if x > 0 else (h if x == 0 else x))
+
+
+def _tie_share(x: Any, y: Any) -> Any:
+    """The share of the derivative of max(x, y) that goes to ``x``: 1, 1/2 at a tie, or 0."""
+    return (x > y) + 0.5 * (x == y)
+
+
+def _fmax_share(x: Any, y: Any) -> Any:
+    return (x > y) + 0.5 * (x == y) + (y != y) * (x == x)
+
+
+def _fmin_share(x: Any, y: Any) -> Any:
+    return (x < y) + 0.5 * (x == y) + (y != y) * (x == x)
+
+
+def _pow_dx(x: Any, y: Any, ans: Any) -> Any:
+    # d/dx x**y = y x**(y-1), and exactly 0 when y == 0 (x**0 is the constant 1, even at x = 0).
+    if not _is_array(y) and not _is_array(x):
+        return y * power(x, y - 1) if y != 0 else 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return where(y == 0, 0.0, y * power(x, y - 1))
+
+
+def _pow_dy(x: Any, y: Any, ans: Any) -> Any:
+    # d/dy x**y = x**y log(x), taken as 0 at x = 0 (its limit from the right when y > 0).
+    if not _is_array(x) and not _is_array(ans):
+        return ans * log(x) if x != 0 else 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return where(x == 0, 0.0, ans * log(where(x == 0, 1.0, x)))
+
+
+def _abs_jvp(x: Any, t: Any, ans: Any) -> Any:
+    # Real: sign(x) t. Complex: |z| is not analytic; its tangent is Re(conj(z) t) / |z|.
+    if is_complex(x):
+        return safe_divide((x.conjugate() * t).real, ans)
+    return sign(x) * t
+
+
+def _sign_jvp(x: Any, t: Any, ans: Any) -> Any:
+    # Real sign is piecewise constant. Complex sign(z) = z/|z| moves along the unit circle:
+    # d sign = (t - sign(z) Re(conj(sign(z)) t)) / |z|.
+    if is_complex(x):
+        along = (ans.conjugate() * t).real
+        return safe_divide(t - ans * along, absolute(x))
+    return t * 0.0
+
+
+def _copysign_dx(x: Any, y: Any, ans: Any) -> Any:
+    # copysign(x, y) = |x| * sign-bit(y); at x = 0 the derivative is 0, as for absolute.
+    return sign(x) * copysign(1.0, y)
+
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+_DEG = 180.0 / math.pi
+_RAD = math.pi / 180.0
+
+
+def _unary(name, ufunc, real, partial=None, *, array=None, jvp=None, zero=False, safe=False,
+           domain=(-3.0, 3.0), complex=False, formula="", aliases=()) -> Callable[..., Any]:  # fmt: skip
+    rule = Rule(
+        name,
+        1,
+        ufunc,
+        real,
+        array if array is not None else ufunc,
+        partials=(partial,),
+        jvp=jvp,
+        zero=zero,
+        safe=safe,
+        domain=(domain,),
+        complex=complex,
+        formula=formula,
+    )
+    _register(rule, aliases)
+    return rule.function
+
+
+def _binary(name, ufunc, real, dx=None, dy=None, *, array=None, jvp=None, zero=False, safe=False,
+            domain=((-3.0, 3.0), (-3.0, 3.0)), complex=False, formula="", aliases=()):  # fmt: skip
+    rule = Rule(
+        name,
+        2,
+        ufunc,
+        real,
+        array if array is not None else ufunc,
+        partials=(dx, dy),
+        jvp=jvp,
+        zero=zero,
+        safe=safe,
+        domain=domain,
+        complex=complex,
+        formula=formula,
+    )
+    _register(rule, aliases)
+    return rule.function
+
+
+def _register(rule: Rule, aliases: tuple[str, ...]) -> None:
+    RULES[rule.name] = rule
+    if rule.ufunc is not None:
+        UFUNC_RULES[rule.ufunc] = rule
+    for alias in aliases:
+        ufunc = getattr(np, alias, None)
+        if isinstance(ufunc, np.ufunc):
+            UFUNC_RULES[ufunc] = rule
+
+
+# ---------------------------------------------------------------------------------------------
+# Arithmetic
+# ---------------------------------------------------------------------------------------------
+
+# fmt: off
+add = _binary("add", np.add, operator.add,
+              lambda x, y, a: 1.0, lambda x, y, a: 1.0,
+              complex=True, formula="d(x+y) = dx + dy")
+subtract = _binary("subtract", np.subtract, operator.sub,
+                   lambda x, y, a: 1.0, lambda x, y, a: -1.0,
+                   complex=True, formula="d(x-y) = dx - dy")
+multiply = _binary("multiply", np.multiply, operator.mul,
+                   lambda x, y, a: y, lambda x, y, a: x,
+                   complex=True, formula="d(xy) = y dx + x dy")
+divide = _binary("divide", np.divide, operator.truediv,
+                 lambda x, y, a: 1.0 / y, lambda x, y, a: -a / y,
+                 domain=((-3.0, 3.0), (0.5, 3.0)), complex=True, safe=True,
+                 formula="d(x/y) = dx/y - (x/y) dy/y", aliases=("true_divide",))
+power = _binary("power", np.power, math.pow, _pow_dx, _pow_dy,
+                domain=((0.2, 3.0), (-2.0, 2.0)), complex=True, safe=True,
+                formula="d(x**y) = y x**(y-1) dx + x**y log(x) dy")
+float_power = _binary("float_power", np.float_power, math.pow, _pow_dx, _pow_dy,
+                      domain=((0.2, 3.0), (-2.0, 2.0)), complex=True, safe=True,
+                      formula="as power, computed in float64")
+negative = _unary("negative", np.negative, operator.neg, lambda x, a: -1.0,
+                  complex=True, formula="d(-x) = -dx")
+positive = _unary("positive", np.positive, operator.pos, lambda x, a: 1.0,
+                  complex=True, formula="d(+x) = dx")
+square = _unary("square", np.square, lambda x: x * x, lambda x, a: 2.0 * x,
+                complex=True, formula="d(x**2) = 2x dx")
+reciprocal = _unary("reciprocal", np.reciprocal, lambda x: 1.0 / x, lambda x, a: -a * a,
+                    domain=(0.3, 3.0), complex=True, safe=True, formula="d(1/x) = -dx/x**2")
+floor_divide = _binary("floor_divide", np.floor_divide, operator.floordiv, zero=True,
+                       domain=((-3.0, 3.0), (0.5, 3.0)), formula="0 (piecewise constant)")
+remainder = _binary("remainder", np.remainder, operator.mod,
+                    lambda x, y, a: 1.0, lambda x, y, a: -floor(x / y),
+                    domain=((-3.0, 3.0), (0.7, 3.0)), aliases=("mod",),
+                    formula="d(x mod y) = dx - floor(x/y) dy")
+fmod = _binary("fmod", np.fmod, math.fmod,
+               lambda x, y, a: 1.0, lambda x, y, a: -trunc(x / y),
+               domain=((-3.0, 3.0), (0.7, 3.0)), formula="d fmod(x, y) = dx - trunc(x/y) dy")
+
+# ---------------------------------------------------------------------------------------------
+# Exponentials and logarithms
+# ---------------------------------------------------------------------------------------------
+
+exp = _unary("exp", np.exp, math.exp, lambda x, a: a, complex=True,
+             formula="d exp(x) = exp(x) dx")
+exp2 = _unary("exp2", np.exp2, lambda x: 2.0**x, lambda x, a: a * _LN2, complex=True,
+              formula="d 2**x = 2**x log(2) dx")
+expm1 = _unary("expm1", np.expm1, math.expm1, lambda x, a: exp(x), complex=True,
+               formula="d expm1(x) = exp(x) dx")
+log = _unary("log", np.log, math.log, lambda x, a: 1.0 / x, domain=(0.1, 5.0), complex=True,
+             safe=True, formula="d log(x) = dx / x")
+log2 = _unary("log2", np.log2, math.log2, lambda x, a: 1.0 / (x * _LN2), domain=(0.1, 5.0),
+              complex=True, safe=True, formula="d log2(x) = dx / (x log 2)")
+log10 = _unary("log10", np.log10, math.log10, lambda x, a: 1.0 / (x * _LN10), domain=(0.1, 5.0),
+               complex=True, safe=True, formula="d log10(x) = dx / (x log 10)")
+log1p = _unary("log1p", np.log1p, math.log1p, lambda x, a: 1.0 / (1.0 + x), domain=(-0.9, 5.0),
+               complex=True, safe=True, formula="d log1p(x) = dx / (1 + x)")
+logaddexp = _binary("logaddexp", np.logaddexp, None,
+                    lambda x, y, a: exp(x - a), lambda x, y, a: exp(y - a),
+                    formula="d log(e**x + e**y) = e**(x-a) dx + e**(y-a) dy")
+logaddexp2 = _binary("logaddexp2", np.logaddexp2, None,
+                     lambda x, y, a: exp2(x - a), lambda x, y, a: exp2(y - a),
+                     formula="d log2(2**x + 2**y) = 2**(x-a) dx + 2**(y-a) dy")
+sqrt = _unary("sqrt", np.sqrt, math.sqrt, lambda x, a: 0.5 / a, domain=(0.05, 5.0),
+              complex=True, safe=True, formula="d sqrt(x) = dx / (2 sqrt(x)); inf at 0")
+cbrt = _unary("cbrt", np.cbrt, getattr(math, "cbrt", None), lambda x, a: 1.0 / (3.0 * a * a),
+              domain=(-5.0, 5.0), safe=True, formula="d cbrt(x) = dx / (3 cbrt(x)**2); inf at 0")
+
+# ---------------------------------------------------------------------------------------------
+# Trigonometric and hyperbolic
+# ---------------------------------------------------------------------------------------------
+
+sin = _unary("sin", np.sin, math.sin, lambda x, a: cos(x), complex=True,
+             formula="d sin(x) = cos(x) dx")
+cos = _unary("cos", np.cos, math.cos, lambda x, a: -sin(x), complex=True,
+             formula="d cos(x) = -sin(x) dx")
+tan = _unary("tan", np.tan, math.tan, lambda x, a: 1.0 + a * a, domain=(-1.4, 1.4),
+             complex=True, formula="d tan(x) = (1 + tan(x)**2) dx")
+arcsin = _unary("arcsin", np.arcsin, math.asin, lambda x, a: 1.0 / sqrt(1.0 - x * x),
+                domain=(-0.95, 0.95), complex=True, safe=True,
+                formula="d arcsin(x) = dx / sqrt(1 - x**2)")
+arccos = _unary("arccos", np.arccos, math.acos, lambda x, a: -1.0 / sqrt(1.0 - x * x),
+                domain=(-0.95, 0.95), complex=True, safe=True,
+                formula="d arccos(x) = -dx / sqrt(1 - x**2)")
+arctan = _unary("arctan", np.arctan, math.atan, lambda x, a: 1.0 / (1.0 + x * x),
+                complex=True, formula="d arctan(x) = dx / (1 + x**2)")
+arctan2 = _binary("arctan2", np.arctan2, math.atan2,
+                  lambda y, x, a: safe_divide(x, x * x + y * y),
+                  lambda y, x, a: safe_divide(-y, x * x + y * y),
+                  domain=((-3.0, 3.0), (0.3, 3.0)),
+                  formula="d arctan2(y, x) = (x dy - y dx) / (x**2 + y**2); 0 at the origin")
+hypot = _binary("hypot", np.hypot, math.hypot,
+                lambda x, y, a: safe_divide(x, a), lambda x, y, a: safe_divide(y, a),
+                formula="d hypot(x, y) = (x dx + y dy) / hypot(x, y); 0 at the origin")
+sinh = _unary("sinh", np.sinh, math.sinh, lambda x, a: cosh(x), complex=True,
+              formula="d sinh(x) = cosh(x) dx")
+cosh = _unary("cosh", np.cosh, math.cosh, lambda x, a: sinh(x), complex=True,
+              formula="d cosh(x) = sinh(x) dx")
+tanh = _unary("tanh", np.tanh, math.tanh, lambda x, a: 1.0 - a * a, complex=True,
+              formula="d tanh(x) = (1 - tanh(x)**2) dx")
+arcsinh = _unary("arcsinh", np.arcsinh, math.asinh, lambda x, a: 1.0 / sqrt(x * x + 1.0),
+                 complex=True, formula="d arcsinh(x) = dx / sqrt(x**2 + 1)")
+arccosh = _unary("arccosh", np.arccosh, math.acosh, lambda x, a: 1.0 / sqrt(x * x - 1.0),
+                 domain=(1.05, 5.0), complex=True, safe=True,
+                 formula="d arccosh(x) = dx / sqrt(x**2 - 1)")
+arctanh = _unary("arctanh", np.arctanh, math.atanh, lambda x, a: 1.0 / (1.0 - x * x),
+                 domain=(-0.95, 0.95), complex=True, safe=True,
+                 formula="d arctanh(x) = dx / (1 - x**2)")
+deg2rad = _unary("deg2rad", np.deg2rad, math.radians, lambda x, a: _RAD, domain=(-300.0, 300.0),
+                 aliases=("radians",), formula="d deg2rad(x) = (pi/180) dx")
+rad2deg = _unary("rad2deg", np.rad2deg, math.degrees, lambda x, a: _DEG,
+                 aliases=("degrees",), formula="d rad2deg(x) = (180/pi) dx")
+
+# ---------------------------------------------------------------------------------------------
+# Kinks, selections and piecewise-constant functions
+# ---------------------------------------------------------------------------------------------
+
+absolute = _unary("absolute", np.absolute, abs, jvp=_abs_jvp, complex=True,
+                  formula="d|x| = sign(x) dx, 0 at x = 0; complex: Re(conj(z) dz)/|z|")
+fabs = _unary("fabs", np.fabs, math.fabs, jvp=_abs_jvp, formula="as absolute, real only")
+sign = _unary("sign", np.sign, _sign_real, jvp=_sign_jvp,
+              formula="0 (piecewise constant); complex z/|z| moves on the unit circle")
+conjugate = _unary("conjugate", np.conjugate, lambda x: x, jvp=lambda x, t, a: t.conjugate(),
+                   complex=True, aliases=("conj",), formula="d conj(z) = conj(dz)")
+maximum = _binary("maximum", np.maximum, _max_real,
+                  lambda x, y, a: _tie_share(x, y), lambda x, y, a: _tie_share(y, x),
+                  formula="dx where x > y, dy where y > x, (dx + dy)/2 at a tie")
+minimum = _binary("minimum", np.minimum, _min_real,
+                  lambda x, y, a: _tie_share(y, x), lambda x, y, a: _tie_share(x, y),
+                  formula="dx where x < y, dy where y < x, (dx + dy)/2 at a tie")
+fmax = _binary("fmax", np.fmax, _fmax_real,
+               lambda x, y, a: _fmax_share(x, y), lambda x, y, a: _fmax_share(y, x),
+               formula="as maximum, a NaN argument is ignored")
+fmin = _binary("fmin", np.fmin, _fmin_real,
+               lambda x, y, a: _fmin_share(x, y), lambda x, y, a: _fmin_share(y, x),
+               formula="as minimum, a NaN argument is ignored")
+copysign = _binary("copysign", np.copysign, math.copysign, _copysign_dx, None,
+                   formula="d copysign(x, y) = sign(x) sign(y) dx; 0 at x = 0")
+floor = _unary("floor", np.floor, lambda x: float(math.floor(x)), zero=True,
+               formula="0 (piecewise constant)")
+ceil = _unary("ceil", np.ceil, lambda x: float(math.ceil(x)), zero=True,
+              formula="0 (piecewise constant)")
+trunc = _unary("trunc", np.trunc, lambda x: float(math.trunc(x)), zero=True,
+               formula="0 (piecewise constant)")
+rint = _unary("rint", np.rint, lambda x: float(round(x)), zero=True,
+              formula="0 (piecewise constant)")
+heaviside = _binary("heaviside", np.heaviside, _heaviside_real, zero=True,
+                    formula="0 (piecewise constant)")
+ldexp = _binary("ldexp", np.ldexp, None, lambda x, i, a: exp2(1.0 * i), None,
+                formula="d ldexp(x, i) = 2**i dx (i is an integer)")
+
+# ---------------------------------------------------------------------------------------------
+# Functions users reach for that NumPy lacks as ufuncs
+# ---------------------------------------------------------------------------------------------
+
+sigmoid = _unary("sigmoid", None, _sigmoid_real, lambda x, a: a * (1.0 - a),
+                 array=_sigmoid_array, domain=(-8.0, 8.0),
+                 formula="d sigmoid(x) = sigmoid(x) (1 - sigmoid(x)) dx")
+softplus = _unary("softplus", None, _softplus_real, lambda x, a: sigmoid(x),
+                  array=_softplus_array, domain=(-8.0, 8.0),
+                  formula="d log(1 + e**x) = sigmoid(x) dx")
+logit = _unary("logit", None, lambda x: math.log(x) - math.log1p(-x),
+               lambda x, a: 1.0 / (x * (1.0 - x)), array=_logit_array, domain=(0.05, 0.95),
+               safe=True, formula="d log(x/(1-x)) = dx / (x (1 - x))")
+sinc = _unary("sinc", None, _sinc_real, _sinc_partial, array=np.sinc, domain=(-3.0, 3.0),
+              formula="d sin(pi x)/(pi x) = (cos(pi x) - sinc(x)) dx / x, 0 at x = 0")
+xlogy = _binary("xlogy", None, _xlogy_real, lambda x, y, a: log(y), lambda x, y, a: x / y,
+                array=_xlogy_array, domain=((-3.0, 3.0), (0.2, 3.0)), safe=True,
+                formula="d x log(y) = log(y) dx + (x/y) dy; the value is 0 at x = 0")
+xlog1py = _binary("xlog1py", None, _xlog1py_real, lambda x, y, a: log1p(y),
+                  lambda x, y, a: x / (1.0 + y), array=_xlog1py_array,
+                  domain=((-3.0, 3.0), (-0.8, 3.0)), safe=True,
+                  formula="d x log1p(y) = log1p(y) dx + x/(1+y) dy; the value is 0 at x = 0")
+# fmt: on
