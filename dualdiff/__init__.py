@@ -9,9 +9,20 @@ unchanged::
     0.07700375...
 """
 
-from .api import derivative, jvp
+from . import functions as _functions  # noqa: F401 - registers the NumPy function rules
+from .api import (
+    derivative,
+    gradient,
+    jacobian,
+    jvp,
+    push_forward,
+    value_and_gradient,
+    value_and_jacobian,
+)
+from .array import DualArray
 from .custom import custom_jvp
 from .dual import Dual
+from .functions import concatenate, stack, where
 from .rules import (
     RULES,
     absolute,
@@ -86,5 +97,8 @@ expit = sigmoid
 
 __version__ = "0.1.0"
 
-__all__ = ["Dual", "derivative", "jvp", "custom_jvp", "RULES", "abs", "conj", "mod", "degrees",
-           "radians", "expit"] + sorted(RULES)  # fmt: skip
+__all__ = [
+    "Dual", "DualArray", "derivative", "jvp", "jacobian", "value_and_jacobian", "gradient",
+    "value_and_gradient", "push_forward", "custom_jvp", "stack", "concatenate", "where", "RULES",
+    "abs", "conj", "mod", "degrees", "radians", "expit",
+] + sorted(RULES)  # fmt: skip

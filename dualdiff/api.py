@@ -1,4 +1,8 @@
-"""The user's verbs of forward accumulation: seed the input with a fresh tag, run, extract."""
+"""The user's verbs of forward accumulation: seed the input with a fresh tag, run, extract.
+
+Shape rules: ``jacobian(f, x)`` has shape ``np.shape(f(x)) + np.shape(x)``; ``gradient`` has the
+shape of ``x``; ``derivative`` over an array ``x`` is elementwise (``f`` acting entrywise).
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,33 @@ from typing import Any
 import numpy as np
 
 from . import errors
+from .array import DualArray, _make_array, strip, tangents_at
 from .dual import SCALAR_TYPES, Dual, _make
 from .rules import is_dual
 from .seed import check_output, tangent_of, value_of
 from .tags import new_tag
 
-__all__ = ["derivative", "jvp"]
+__all__ = [
+    "derivative",
+    "jvp",
+    "jacobian",
+    "value_and_jacobian",
+    "gradient",
+    "value_and_gradient",
+    "push_forward",
+]
+
+MEMORY_BUDGET = 64 * 2**20
+"""Bytes of tangent storage per intermediate array that ``jacobian(chunk=None)`` aims for."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Input validation and seeding
+# ---------------------------------------------------------------------------------------------
+
+
+def _is_array_input(x: Any) -> bool:
+    return type(x) is np.ndarray or type(x) is DualArray or isinstance(x, list)
 
 
 def _scalar_input(x: Any, api: str, what: str = "x") -> Any:
@@ -22,61 +47,207 @@ def _scalar_input(x: Any, api: str, what: str = "x") -> Any:
     t = type(x)
     if t is float or t is complex or t is Dual:
         return x
-    if isinstance(x, bool) or not isinstance(x, (numbers.Number, Dual)):
-        raise TypeError(f"{api}: {what} must be a real or complex number, got {errors.type_name(x)}")
+    if isinstance(x, bool) or not isinstance(x, numbers.Number):
+        raise TypeError(
+            f"{api}: {what} must be a real or complex number or an array, got {errors.type_name(x)}"
+        )
     if isinstance(x, numbers.Integral):
         return float(x)
     return x
 
 
-def derivative(f: Callable[..., Any], x: Any, n: int = 1) -> Any:
-    """The exact ``n``-th derivative of ``f`` at the scalar ``x`` (real or complex).
+def _array_input(x: Any, api: str, what: str = "x") -> Any:
+    """Validate an array input point: a float/complex copy (so f may modify it), or a DualArray."""
+    if type(x) is DualArray:
+        return x
+    arr = np.array(x)
+    if arr.dtype.kind in "biu":
+        arr = arr.astype(float)
+    elif arr.dtype.kind not in "fc":
+        raise TypeError(f"{api}: {what} must hold real or complex numbers, got dtype {arr.dtype}")
+    return arr
 
-    ``f`` may return a number or a tuple/list of numbers (the derivative has the same structure).
-    ``n = 0`` returns ``f(x)``. Calls nest safely: ``derivative(lambda x: x * derivative(lambda
-    y: x + y, 1.0), 1.0) == 1.0``, because each call seeds its own tag.
+
+def _seed(x: Any, tangent: Any, tag: int, api: str) -> Any:
+    """A dual of ``tag`` at ``x`` with the given tangent (a scalar or an array of x's shape)."""
+    if _is_array_input(x):
+        x = _array_input(x, api)
+        t = _array_input(tangent, api, "the tangent")
+        shape = np.shape(strip(x))
+        if type(t) is not DualArray and t.shape != shape:
+            raise ValueError(f"{api}: tangent shape {t.shape} does not match x's shape {shape}")
+        return _make_array(x, np.reshape(t, (1,) + shape), tag, False)
+    x = _scalar_input(x, api)
+    if type(tangent) not in SCALAR_TYPES and type(tangent) is not Dual:
+        raise TypeError(f"{api}: the tangent must be a number, got {errors.type_name(tangent)}")
+    return _make(x, tangent, tag)
+
+
+def _call(f: Callable[..., Any], args: tuple[Any, ...], api: str) -> Any:
+    return check_output(f(*args), api)
+
+
+# ---------------------------------------------------------------------------------------------
+# derivative and jvp
+# ---------------------------------------------------------------------------------------------
+
+
+def derivative(f: Callable[..., Any], x: Any, n: int = 1) -> Any:
+    """The exact ``n``-th derivative of ``f`` at ``x``.
+
+    ``x`` is a real or complex scalar, or an array (then ``f`` is taken to act elementwise and
+    the result is the elementwise derivative, as ``scipy.differentiate.derivative`` computes).
+    ``f`` may return a number, an array, or a tuple/list of them. ``n = 0`` returns ``f(x)``.
+    Calls nest safely: ``derivative(lambda x: x * derivative(lambda y: x + y, 1.0), 1.0) == 1.0``,
+    because each call seeds its own tag.
     """
     errors.check_callable(f, "derivative")
     n = errors.check_order(n, "derivative")
-    x = _scalar_input(x, "derivative")
     if n == 0:
-        return check_output(f(x), "derivative")
-    if n != 1:
-        raise NotImplementedError(
-            "derivative: orders above 1 need Taylor mode, which has not landed yet; nest "
-            "derivative calls for a second derivative"
-        )
+        x = _array_input(x, "derivative") if _is_array_input(x) else _scalar_input(x, "derivative")
+        return _call(f, (x,), "derivative")
+    if n > 1:
+        from .taylor import higher_derivative
+
+        return higher_derivative(f, x, n)
     tag = new_tag()
-    y = check_output(f(_make(x, 1.0, tag)), "derivative")
+    one = np.ones(np.shape(strip(x))) if _is_array_input(x) else 1.0
+    y = _call(f, (_seed(x, one, tag, "derivative"),), "derivative")
     return tangent_of(y, tag)
 
 
 def jvp(f: Callable[..., Any], x: Any, v: Any) -> tuple[Any, Any]:
-    """``(f(x), f'(x)·v)``: the value and the directional derivative along ``v``, in one pass.
+    """``(f(x), J(x)·v)``: the value and the directional derivative along ``v``, in one pass.
 
-    For several arguments pass tuples: ``jvp(f, (x, y), (vx, vy))`` calls ``f(x, y)`` and
-    returns the derivative along ``(vx, vy)``.
+    ``x`` and ``v`` are scalars or arrays of the same shape. For several arguments pass tuples:
+    ``jvp(f, (x, y), (vx, vy))`` calls ``f(x, y)`` and differentiates along ``(vx, vy)``.
     """
     errors.check_callable(f, "jvp")
     tag = new_tag()
-    if type(x) is tuple or type(x) is list:
-        if type(v) not in (tuple, list) or len(v) != len(x):
+    if type(x) is tuple:
+        if type(v) is not tuple or len(v) != len(x):
             raise ValueError(
                 f"jvp: x has {len(x)} arguments, so v must be a tuple of {len(x)} tangents"
             )
-        seeds = [_seed(xi, vi, tag) for xi, vi in zip(x, v)]
-        y = f(*seeds)
+        args = tuple(_seed(xi, vi, tag, "jvp") for xi, vi in zip(x, v))
     else:
-        y = f(_seed(x, v, tag))
-    y = check_output(y, "jvp")
+        args = (_seed(x, v, tag, "jvp"),)
+    y = _call(f, args, "jvp")
     return value_of(y, tag), tangent_of(y, tag)
 
 
-def _seed(x: Any, v: Any, tag: int) -> Any:
-    """A dual of ``tag`` at ``x`` with tangent ``v``."""
-    if type(x) is np.ndarray or is_dual(x) and type(x) is not Dual or isinstance(x, list):
-        raise TypeError("jvp: array inputs need dualdiff.DualArray, which has not landed yet")
-    x = _scalar_input(x, "jvp")
-    if type(v) not in SCALAR_TYPES and type(v) is not Dual:
-        raise TypeError(f"jvp: the tangent v must be a number, got {errors.type_name(v)}")
-    return _make(x, v, tag)
+# ---------------------------------------------------------------------------------------------
+# Jacobians: a jvp over the standard basis, several columns per pass
+# ---------------------------------------------------------------------------------------------
+
+
+def push_forward(f: Callable[..., Any], x: Any, seeds: Any) -> tuple[Any, Any]:
+    """One forward pass with ``k`` tangent directions: ``(f(x), tangents)``.
+
+    ``seeds`` has shape ``(k,) + x.shape``; ``tangents`` has shape ``(k,) + f(x).shape`` (a tuple
+    of such arrays when ``f`` returns a tuple). This is the building block of ``jacobian``.
+    """
+    errors.check_callable(f, "push_forward")
+    x = _array_input(x, "push_forward")
+    seeds = np.asarray(seeds)
+    shape = np.shape(strip(x))
+    if seeds.ndim != len(shape) + 1 or seeds.shape[1:] != shape:
+        raise ValueError(
+            f"push_forward: seeds must have shape (k,) + x.shape = (k,) + {shape}, "
+            f"got {seeds.shape}"
+        )
+    tag = new_tag()
+    k = seeds.shape[0]
+    y = _call(f, (_make_array(x, seeds, tag, True),), "push_forward")
+    return _map(lambda out: value_of(out, tag), y), _map(lambda out: tangents_at(out, tag, k), y)
+
+
+def _map(fn: Callable[[Any], Any], y: Any) -> Any:
+    if type(y) is tuple or type(y) is list:
+        return type(y)(_map(fn, item) for item in y)
+    return fn(y)
+
+
+def _default_chunk(n: int, itemsize: int) -> int:
+    """Columns per pass: all of them when the tangents of an n-sized intermediate fit the budget."""
+    return int(max(1, min(n, MEMORY_BUDGET // max(1, itemsize * n))))
+
+
+def _check_chunk(chunk: Any) -> int | None:
+    if chunk is None:
+        return None
+    if isinstance(chunk, bool) or not isinstance(chunk, numbers.Integral):
+        raise TypeError(f"jacobian: chunk must be a positive integer or None, got {chunk!r}")
+    if chunk < 1:
+        raise ValueError(f"jacobian: chunk must be >= 1, got {chunk}")
+    return int(chunk)
+
+
+def value_and_jacobian(f: Callable[..., Any], x: Any, chunk: int | None = None) -> tuple[Any, Any]:
+    """``(f(x), J)`` where ``J = df/dx`` has shape ``np.shape(f(x)) + np.shape(x)``.
+
+    Built by forward accumulation, ``chunk`` columns per pass (``chunk=1``: one column per pass;
+    ``None``: as many as fit a memory budget, usually all). The seed of each pass is a block of
+    the identity. ``f(x)`` comes from the first pass at no extra cost. When ``f`` returns a tuple,
+    so do both results.
+    """
+    errors.check_callable(f, "jacobian")
+    chunk = _check_chunk(chunk)
+    scalar = not _is_array_input(x)
+    x = np.asarray(_scalar_input(x, "jacobian")) if scalar else _array_input(x, "jacobian")
+    shape = np.shape(strip(x))
+    n = int(np.prod(shape))
+    dtype = np.result_type(strip(x), float)
+    if chunk is None:
+        chunk = _default_chunk(n, np.dtype(dtype).itemsize)
+    value, blocks = None, []
+    for start in range(0, max(n, 1), chunk):
+        stop = min(n, start + chunk)
+        seeds = np.zeros((stop - start, n), dtype)
+        seeds[np.arange(stop - start), np.arange(start, stop)] = 1.0
+        out, tangents = push_forward(f, x, seeds.reshape((stop - start,) + shape))
+        if value is None:
+            value = out
+        blocks.append(tangents)
+        if n == 0:
+            break
+    jac = _map_blocks(blocks, shape)
+    return value, jac
+
+
+def _map_blocks(blocks: list[Any], in_shape: tuple[int, ...]) -> Any:
+    """Assemble per-pass tangents ``(k_i,) + out_shape`` into ``out_shape + in_shape``."""
+    first = blocks[0]
+    if type(first) is tuple or type(first) is list:
+        return type(first)(_map_blocks([b[i] for b in blocks], in_shape) for i in range(len(first)))
+    tangents = blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=0)
+    out_shape = np.shape(strip(tangents))[1:]
+    flat = np.reshape(tangents, (np.shape(strip(tangents))[0], -1))
+    jac = np.transpose(flat)
+    jac = np.reshape(jac, out_shape + in_shape)
+    if not is_dual(jac):
+        jac = np.ascontiguousarray(jac)
+    return jac[()] if type(jac) is np.ndarray and jac.ndim == 0 else jac
+
+
+def jacobian(f: Callable[..., Any], x: Any, chunk: int | None = None) -> Any:
+    """The Jacobian ``df/dx`` with shape ``np.shape(f(x)) + np.shape(x)`` (see
+    ``value_and_jacobian``, which also returns ``f(x)``)."""
+    return value_and_jacobian(f, x, chunk)[1]
+
+
+def value_and_gradient(f: Callable[..., Any], x: Any, chunk: int | None = None) -> tuple[Any, Any]:
+    """``(f(x), ∇f(x))`` for a scalar-valued ``f``; the gradient has the shape of ``x``."""
+    value, jac = value_and_jacobian(f, x, chunk)
+    if type(value) in (tuple, list) or np.ndim(strip(value)) != 0:
+        got = type(value).__name__ if type(value) in (tuple, list) else np.shape(strip(value))
+        raise ValueError(
+            f"gradient: f must return a scalar, it returned {got}; use jacobian for "
+            "vector-valued functions"
+        )
+    return value, jac
+
+
+def gradient(f: Callable[..., Any], x: Any, chunk: int | None = None) -> Any:
+    """The gradient of a scalar-valued ``f`` at ``x`` (same shape as ``x``)."""
+    return value_and_gradient(f, x, chunk)[1]

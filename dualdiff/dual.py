@@ -50,7 +50,9 @@ def _plain(value: Any, what: str) -> Any:
         raise TypeError(
             f"Dual holds a scalar {what}; for arrays use dualdiff.DualArray(value, tangent)"
         )
-    raise TypeError(f"Dual {what} must be a real or complex number or a Dual, got {errors.type_name(value)}")
+    raise TypeError(
+        f"Dual {what} must be a real or complex number or a Dual, got {errors.type_name(value)}"
+    )
 
 
 class Dual:
@@ -303,9 +305,7 @@ class Dual:
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         if method == "__call__" and not kwargs:
             rule = UFUNC_RULES.get(ufunc)
-            if rule is not None and all(
-                type(a) is Dual or type(a) in SCALAR_TYPES for a in inputs
-            ):
+            if rule is not None and all(type(a) is Dual or type(a) in SCALAR_TYPES for a in inputs):
                 return rule.function(*inputs)
             if ufunc in VALUE_UFUNCS and all(type(a) is not np.ndarray for a in inputs):
                 return ufunc(*(strip(a) for a in inputs))
@@ -365,7 +365,9 @@ def apply_binary(rule: Rule, a: Any, b: Any) -> Any:
     if (ta < 0 and type(a) not in SCALAR_TYPES) or (tb < 0 and type(b) not in SCALAR_TYPES):
         hook = array_hooks.get("binary")
         if hook is None:
-            raise TypeError(f"{rule.name}: cannot combine a Dual with {errors.type_name(a if ta < 0 else b)}")
+            raise TypeError(
+                f"{rule.name}: cannot combine a Dual with {errors.type_name(a if ta < 0 else b)}"
+            )
         return hook(rule, a, b)
     if ta == tb:
         x, y, tx, ty, tag = a.value, b.value, a.tangent, b.tangent, ta
@@ -380,9 +382,7 @@ def apply_binary(rule: Rule, a: Any, b: Any) -> Any:
         if not (type(x) in SCALAR_TYPES and type(y) in SCALAR_TYPES):
             raise
         with np.errstate(all="ignore"):
-            tangent = rule.tangent2(
-                _numpy_scalar(x), _numpy_scalar(y), tx, ty, _numpy_scalar(ans)
-            )
+            tangent = rule.tangent2(_numpy_scalar(x), _numpy_scalar(y), tx, ty, _numpy_scalar(ans))
     return _make(ans, tangent, tag)
 
 

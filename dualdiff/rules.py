@@ -54,9 +54,10 @@ _FALLBACK_ERRORS = (ValueError, OverflowError, ZeroDivisionError)
 class Rule:
     """One elementary function and its derivative.
 
-    ``partials[i](*args, ans)`` is the partial derivative with respect to argument ``i`` (``None``
-    when the function does not depend on it); ``jvp(*args, *tangents, ans)`` replaces the partials
-    for functions that are not complex-analytic (``absolute``, ``conjugate``); ``zero`` marks a
+    ``partials[i](*args, ans)`` is the partial derivative with respect to argument ``i`` (a float
+    when it is constant, ``None`` when the function does not depend on the argument);
+    ``jvp(*args, *tangents, ans)`` replaces the partials for functions that are not
+    complex-analytic (``absolute``, ``conjugate``); ``zero`` marks a
     piecewise-constant function. ``safe`` marks a partial that can be infinite inside the domain:
     a zero tangent is then kept exactly zero. ``domain`` (one interval per argument) and
     ``complex`` (analytic, test complex points too) tell the tests where to check the rule.
@@ -116,11 +117,7 @@ class Rule:
             return t * 0.0
         if self.jvp is not None:
             return self.jvp(x, t, ans)
-        if self.safe:
-            if type(t) in _EXACT_SCALARS and t == 0:
-                return t * 0.0
-            return scale(self.partials[0](x, ans), t)
-        return self.partials[0](x, ans) * t
+        return _term(self.partials[0], self.safe, t, x, ans)
 
     def tangent2(self, x: Any, y: Any, tx: Any, ty: Any, ans: Any) -> Any:
         """The output tangent of a two-argument rule; ``tx``/``ty`` is None for a constant."""
@@ -130,15 +127,31 @@ class Rule:
             return self.jvp(x, y, tx, ty, ans)
         dx, dy = self.partials
         out = None
-        safe = self.safe
-        if tx is not None and dx is not None and not (safe and _exact_zero(tx)):
-            out = scale(dx(x, y, ans), tx) if safe else dx(x, y, ans) * tx
-        if ty is not None and dy is not None and not (safe and _exact_zero(ty)):
-            term = scale(dy(x, y, ans), ty) if safe else dy(x, y, ans) * ty
+        if tx is not None and dx is not None:
+            out = _term(dx, self.safe, tx, x, y, ans)
+        if ty is not None and dy is not None:
+            term = _term(dy, self.safe, ty, x, y, ans)
             out = term if out is None else out + term
         if out is None:
             return (tx if ty is None else ty) * 0.0
         return out
+
+
+def _term(partial: Any, safe: bool, t: Any, *args: Any) -> Any:
+    """``partial(*args) * t``; a constant partial (a float) needs no call, and 1 or -1 no product.
+
+    For a ``safe`` rule an exactly zero tangent gives zero without evaluating the partial, which
+    may be infinite there.
+    """
+    if type(partial) is float:
+        if partial == 1.0:
+            return t
+        return -t if partial == -1.0 else partial * t
+    if safe:
+        if _exact_zero(t):
+            return t * 0.0
+        return scale(partial(*args), t)
+    return partial(*args) * t
 
 
 # ---------------------------------------------------------------------------------------------
@@ -311,7 +324,7 @@ def _sinc_partial(x: Any, ans: Any) -> Any:
     # (cos(pi x) - sinc(x)) / x cancels badly near 0; there the series -pi^2 x/3 + pi^4 x^3/30
     # is exact to double precision for |x| < 1e-3.
     px2 = (math.pi * x) * (math.pi * x)
-    series = -math.pi**2 * x / 3.0 * (1.0 - px2 / 10.0)
+    series = -(math.pi**2) * x / 3.0 * (1.0 - px2 / 10.0)
     if not _is_array(x):
         if abs(x) < 1e-3:
             return series
@@ -414,8 +427,21 @@ _DEG = 180.0 / math.pi
 _RAD = math.pi / 180.0
 
 
-def _unary(name, ufunc, real, partial=None, *, array=None, jvp=None, zero=False, safe=False,
-           domain=(-3.0, 3.0), complex=False, formula="", aliases=()) -> Callable[..., Any]:  # fmt: skip
+def _unary(
+    name,
+    ufunc,
+    real,
+    partial=None,
+    *,
+    array=None,
+    jvp=None,
+    zero=False,
+    safe=False,
+    domain=(-3.0, 3.0),
+    complex=False,
+    formula="",
+    aliases=(),
+) -> Callable[..., Any]:
     rule = Rule(
         name,
         1,
@@ -434,8 +460,22 @@ def _unary(name, ufunc, real, partial=None, *, array=None, jvp=None, zero=False,
     return rule.function
 
 
-def _binary(name, ufunc, real, dx=None, dy=None, *, array=None, jvp=None, zero=False, safe=False,
-            domain=((-3.0, 3.0), (-3.0, 3.0)), complex=False, formula="", aliases=()):  # fmt: skip
+def _binary(
+    name,
+    ufunc,
+    real,
+    dx=None,
+    dy=None,
+    *,
+    array=None,
+    jvp=None,
+    zero=False,
+    safe=False,
+    domain=((-3.0, 3.0), (-3.0, 3.0)),
+    complex=False,
+    formula="",
+    aliases=(),
+):
     rule = Rule(
         name,
         2,
@@ -470,10 +510,10 @@ def _register(rule: Rule, aliases: tuple[str, ...]) -> None:
 
 # fmt: off
 add = _binary("add", np.add, operator.add,
-              lambda x, y, a: 1.0, lambda x, y, a: 1.0,
+              1.0, 1.0,
               complex=True, formula="d(x+y) = dx + dy")
 subtract = _binary("subtract", np.subtract, operator.sub,
-                   lambda x, y, a: 1.0, lambda x, y, a: -1.0,
+                   1.0, -1.0,
                    complex=True, formula="d(x-y) = dx - dy")
 multiply = _binary("multiply", np.multiply, operator.mul,
                    lambda x, y, a: y, lambda x, y, a: x,
@@ -488,9 +528,9 @@ power = _binary("power", np.power, math.pow, _pow_dx, _pow_dy,
 float_power = _binary("float_power", np.float_power, math.pow, _pow_dx, _pow_dy,
                       domain=((0.2, 3.0), (-2.0, 2.0)), complex=True, safe=True,
                       formula="as power, computed in float64")
-negative = _unary("negative", np.negative, operator.neg, lambda x, a: -1.0,
+negative = _unary("negative", np.negative, operator.neg, -1.0,
                   complex=True, formula="d(-x) = -dx")
-positive = _unary("positive", np.positive, operator.pos, lambda x, a: 1.0,
+positive = _unary("positive", np.positive, operator.pos, 1.0,
                   complex=True, formula="d(+x) = dx")
 square = _unary("square", np.square, lambda x: x * x, lambda x, a: 2.0 * x,
                 complex=True, formula="d(x**2) = 2x dx")
@@ -499,11 +539,11 @@ reciprocal = _unary("reciprocal", np.reciprocal, lambda x: 1.0 / x, lambda x, a:
 floor_divide = _binary("floor_divide", np.floor_divide, operator.floordiv, zero=True,
                        domain=((-3.0, 3.0), (0.5, 3.0)), formula="0 (piecewise constant)")
 remainder = _binary("remainder", np.remainder, operator.mod,
-                    lambda x, y, a: 1.0, lambda x, y, a: -floor(x / y),
+                    1.0, lambda x, y, a: -floor(x / y),
                     domain=((-3.0, 3.0), (0.7, 3.0)), aliases=("mod",),
                     formula="d(x mod y) = dx - floor(x/y) dy")
 fmod = _binary("fmod", np.fmod, math.fmod,
-               lambda x, y, a: 1.0, lambda x, y, a: -trunc(x / y),
+               1.0, lambda x, y, a: -trunc(x / y),
                domain=((-3.0, 3.0), (0.7, 3.0)), formula="d fmod(x, y) = dx - trunc(x/y) dy")
 
 # ---------------------------------------------------------------------------------------------
@@ -575,9 +615,9 @@ arccosh = _unary("arccosh", np.arccosh, math.acosh, lambda x, a: 1.0 / sqrt(x * 
 arctanh = _unary("arctanh", np.arctanh, math.atanh, lambda x, a: 1.0 / (1.0 - x * x),
                  domain=(-0.95, 0.95), complex=True, safe=True,
                  formula="d arctanh(x) = dx / (1 - x**2)")
-deg2rad = _unary("deg2rad", np.deg2rad, math.radians, lambda x, a: _RAD, domain=(-300.0, 300.0),
+deg2rad = _unary("deg2rad", np.deg2rad, math.radians, _RAD, domain=(-300.0, 300.0),
                  aliases=("radians",), formula="d deg2rad(x) = (pi/180) dx")
-rad2deg = _unary("rad2deg", np.rad2deg, math.degrees, lambda x, a: _DEG,
+rad2deg = _unary("rad2deg", np.rad2deg, math.degrees, _DEG,
                  aliases=("degrees",), formula="d rad2deg(x) = (180/pi) dx")
 
 # ---------------------------------------------------------------------------------------------

@@ -117,6 +117,8 @@ def join(value: Any, tangent: Any, tag: int) -> Any:
                 "the tangent output must have the same tuple structure as the value output"
             )
         return t(join(v, tt, tag) for v, tt in zip(value, tangent))
-    if (t in SCALAR_TYPES or t is Dual) and (type(tangent) in SCALAR_TYPES or type(tangent) is Dual):
+    if (t in SCALAR_TYPES or t is Dual) and (
+        type(tangent) in SCALAR_TYPES or type(tangent) is Dual
+    ):
         return _make(value, tangent, tag)
     return array_support["join"](value, tangent, tag)

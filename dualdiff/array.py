@@ -1,0 +1,917 @@
+"""``DualArray``: a value array and a tangent array carried together through NumPy code.
+
+Layout: the tangent always has a leading *direction* axis, ``tangent.shape == (k,) + value.shape``,
+so one forward pass carries ``k`` directional derivatives (``k = 1`` for a plain JVP, ``k = n`` for
+a whole Jacobian). Elementwise rules need nothing special for it: a partial of shape ``value.shape``
+broadcasts against the tangent. Functions that move axes shift their axis arguments by one; the
+helpers for that live here (``tangent_axis``, ``fit_tangent``, ``lift_tangent``).
+
+The value may itself be a ``DualArray`` (or the tangent may be), for nested differentiation; the
+outer layer always has the newest tag (see ``dualdiff.tags``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from . import errors
+from .dual import SCALAR_TYPES, Dual, _make, array_hooks
+from .rules import RULES, UFUNC_RULES, VALUE_UFUNCS, Rule, is_dual, register_lift
+from .tags import USER_TAG
+
+__all__ = ["DualArray", "HANDLED_FUNCTIONS", "implements"]
+
+HANDLED_FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {}
+"""NumPy functions with a DualArray implementation (filled by ``implements``)."""
+
+_new = object.__new__
+
+
+def implements(*numpy_functions: Callable[..., Any]) -> Callable[..., Any]:
+    """Register the decorated function as the DualArray version of the given NumPy functions."""
+
+    def register(impl: Callable[..., Any]) -> Callable[..., Any]:
+        for function in numpy_functions:
+            HANDLED_FUNCTIONS[function] = impl
+        return impl
+
+    return register
+
+
+def _make_array(value: Any, tangent: Any, tag: int, batched: bool) -> DualArray:
+    """Build a DualArray without validation (the hot path)."""
+    d = _new(DualArray)
+    d.value = value
+    d.tangent_ = tangent
+    d.tag = tag
+    d.batched = batched
+    return d
+
+
+def _float_array(a: Any, what: str) -> Any:
+    """``a`` as a float or complex ndarray (integers and booleans promoted), or a DualArray."""
+    if type(a) is DualArray:
+        return a
+    if type(a) is Dual:
+        raise TypeError(f"DualArray {what} must be an array; use dualdiff.stack for Duals")
+    arr = np.asarray(a)
+    if arr.dtype.kind in "biu":
+        arr = arr.astype(float)
+    elif arr.dtype.kind not in "fc":
+        raise TypeError(
+            f"DualArray {what} must hold real or complex numbers, got dtype {arr.dtype}"
+        )
+    return arr
+
+
+class DualArray:
+    """An array of dual numbers stored as a value array and a tangent array.
+
+    ``DualArray(value, tangent)``: ``tangent`` has the shape of ``value`` (one direction), or
+    ``(k,) + value.shape`` with ``batched=True`` for ``k`` directions at once. It behaves like an
+    ndarray: operators, indexing and item assignment, NumPy ufuncs and functions (``np.sin(x)``,
+    ``np.linalg.solve(A, x)``), methods such as ``sum`` and ``reshape``. Comparisons give plain
+    boolean arrays of the values. Indexing down to one element gives a ``Dual``.
+
+    ``np.asarray(x)`` raises TypeError: it would drop the tangent (use ``x.value``).
+    """
+
+    __slots__ = ("value", "tangent_", "tag", "batched")
+
+    __array_priority__ = 20.0
+
+    def __init__(
+        self, value: Any, tangent: Any = None, tag: int = USER_TAG, batched: bool = False
+    ) -> None:
+        value = _float_array(value, "value")
+        shape = value.shape
+        if tangent is None:
+            if batched:
+                raise ValueError("a batched DualArray needs its tangent array")
+            t = np.zeros((1,) + shape, dtype=value.dtype if type(value) is np.ndarray else float)
+        else:
+            t = _float_array(tangent, "tangent")
+            expected = t.shape[1:] if batched else t.shape
+            if expected != shape:
+                kind = "(k,) + value.shape" if batched else "value.shape"
+                raise ValueError(
+                    f"DualArray tangent must have shape {kind}: value {shape}, tangent {t.shape}"
+                )
+            if not batched:
+                t = t.reshape((1,) + shape)
+        if type(tag) is not int:
+            raise TypeError(f"DualArray tag must be an int, got {errors.type_name(tag)}")
+        self.value = value
+        self.tangent_ = t
+        self.tag = tag
+        self.batched = batched
+
+    # -- the tangent as the user sees it ------------------------------------------------------
+
+    @property
+    def tangent(self) -> Any:
+        """The tangent: shape ``value.shape``, or ``(k,) + value.shape`` when batched."""
+        return self.tangent_ if self.batched else self.tangent_[0]
+
+    @property
+    def directions(self) -> int:
+        """How many tangent directions this array carries (``k``)."""
+        return self.tangent_.shape[0]
+
+    # -- ndarray-like attributes -----------------------------------------------------------------
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.value.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.value.ndim
+
+    @property
+    def size(self) -> int:
+        return self.value.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.value.dtype
+
+    def __len__(self) -> int:
+        if self.value.ndim == 0:
+            raise TypeError("len() of a 0-d DualArray")
+        return self.value.shape[0]
+
+    def __iter__(self) -> Iterator[Any]:
+        if self.value.ndim == 0:
+            raise TypeError("iteration over a 0-d DualArray")
+        for i in range(self.value.shape[0]):
+            yield self[i]
+
+    def __repr__(self) -> str:
+        value = np.array2string(strip(self.value), separator=", ", prefix="DualArray(")
+        tangent = np.array2string(strip(self.tangent), separator=", ", prefix="DualArray(")
+        extra = (f", tag={self.tag}" if self.tag != USER_TAG else "") + (
+            ", batched=True" if self.batched else ""
+        )
+        return f"DualArray({value},\n          tangent={tangent}{extra})"
+
+    def __bool__(self) -> bool:
+        return bool(self.value)
+
+    # -- conversions that would drop the tangent raise -----------------------------------------
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        raise errors.lost_tangent(
+            "numpy.asarray(x)/numpy.array(x) of a DualArray",
+            "Use x.value for the plain values; NumPy functions (np.sin(x), np.stack, ...) accept "
+            "DualArrays directly; preallocate with np.zeros_like(x) or np.zeros(n, like=x).",
+        )
+
+    def __float__(self) -> float:
+        raise errors.lost_tangent("Converting a DualArray to float", "Use x.value.")
+
+    def __complex__(self) -> complex:
+        raise errors.lost_tangent("Converting a DualArray to complex", "Use x.value.")
+
+    def __int__(self) -> int:
+        raise errors.lost_tangent("Converting a DualArray to int", "Use x.value.")
+
+    def __index__(self) -> int:
+        raise errors.lost_tangent("Using a DualArray as an index", "Index with integers.")
+
+    # -- NumPy protocols -----------------------------------------------------------------------
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        return array_function(func, types, args, kwargs)
+
+    # -- indexing ------------------------------------------------------------------------------
+
+    def __getitem__(self, index: Any) -> Any:
+        index = _check_index(index)
+        value = self.value[index]
+        tangent = _index_tangent(self.tangent_, index)
+        return box(_make_array(value, tangent, self.tag, self.batched))
+
+    def __setitem__(self, index: Any, item: Any) -> None:
+        set_item(self, _check_index(index), item)
+
+    # -- operators (each a rule of the table) --------------------------------------------------
+
+    def __add__(self, other: Any) -> Any:
+        return _ADD(self, other)
+
+    def __radd__(self, other: Any) -> Any:
+        return _ADD(other, self)
+
+    def __sub__(self, other: Any) -> Any:
+        return _SUBTRACT(self, other)
+
+    def __rsub__(self, other: Any) -> Any:
+        return _SUBTRACT(other, self)
+
+    def __mul__(self, other: Any) -> Any:
+        return _MULTIPLY(self, other)
+
+    def __rmul__(self, other: Any) -> Any:
+        return _MULTIPLY(other, self)
+
+    def __truediv__(self, other: Any) -> Any:
+        return _DIVIDE(self, other)
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return _DIVIDE(other, self)
+
+    def __floordiv__(self, other: Any) -> Any:
+        return RULES["floor_divide"].function(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Any:
+        return RULES["floor_divide"].function(other, self)
+
+    def __mod__(self, other: Any) -> Any:
+        return RULES["remainder"].function(self, other)
+
+    def __rmod__(self, other: Any) -> Any:
+        return RULES["remainder"].function(other, self)
+
+    def __divmod__(self, other: Any) -> Any:
+        return self.__floordiv__(other), self.__mod__(other)
+
+    def __rdivmod__(self, other: Any) -> Any:
+        return self.__rfloordiv__(other), self.__rmod__(other)
+
+    def __pow__(self, other: Any) -> Any:
+        if type(other) is int and other == 2:
+            return RULES["square"].function(self)
+        return _POWER(self, other)
+
+    def __rpow__(self, other: Any) -> Any:
+        return _POWER(other, self)
+
+    def __matmul__(self, other: Any) -> Any:
+        return matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Any:
+        return matmul(other, self)
+
+    def __neg__(self) -> DualArray:
+        return _make_array(-self.value, -self.tangent_, self.tag, self.batched)
+
+    def __pos__(self) -> DualArray:
+        return self
+
+    def __abs__(self) -> Any:
+        return RULES["absolute"].function(self)
+
+    def _inplace(self, result: Any) -> DualArray:
+        set_item(self, Ellipsis, result)
+        return self
+
+    def __iadd__(self, other: Any) -> DualArray:
+        return self._inplace(self + other)
+
+    def __isub__(self, other: Any) -> DualArray:
+        return self._inplace(self - other)
+
+    def __imul__(self, other: Any) -> DualArray:
+        return self._inplace(self * other)
+
+    def __itruediv__(self, other: Any) -> DualArray:
+        return self._inplace(self / other)
+
+    def __ipow__(self, other: Any) -> DualArray:
+        return self._inplace(self**other)
+
+    def __imatmul__(self, other: Any) -> DualArray:
+        return self._inplace(self @ other)
+
+    # comparisons act on the values and give plain boolean arrays
+    def __eq__(self, other: Any) -> Any:  # type: ignore[override]
+        return strip(self) == strip(other)
+
+    def __ne__(self, other: Any) -> Any:  # type: ignore[override]
+        return strip(self) != strip(other)
+
+    def __lt__(self, other: Any) -> Any:
+        return strip(self) < strip(other)
+
+    def __le__(self, other: Any) -> Any:
+        return strip(self) <= strip(other)
+
+    def __gt__(self, other: Any) -> Any:
+        return strip(self) > strip(other)
+
+    def __ge__(self, other: Any) -> Any:
+        return strip(self) >= strip(other)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like ndarray
+
+    # -- complex parts ---------------------------------------------------------------------------
+
+    @property
+    def real(self) -> DualArray:
+        return _make_array(self.value.real, self.tangent_.real, self.tag, self.batched)
+
+    @property
+    def imag(self) -> DualArray:
+        return _make_array(self.value.imag, self.tangent_.imag, self.tag, self.batched)
+
+    def conjugate(self) -> DualArray:
+        return _make_array(
+            self.value.conjugate(), self.tangent_.conjugate(), self.tag, self.batched
+        )
+
+    conj = conjugate
+
+    # -- methods that mirror ndarray's (implemented by the NumPy functions' rules) -------------
+
+    @property
+    def T(self) -> Any:
+        return np.transpose(self)
+
+    @property
+    def mT(self) -> Any:
+        return np.swapaxes(self, -1, -2)
+
+    def reshape(self, *shape: Any, order: str = "C") -> Any:
+        if len(shape) == 1 and not isinstance(shape[0], int):
+            shape = tuple(shape[0])
+        return np.reshape(self, shape, order=order)
+
+    def ravel(self, order: str = "C") -> Any:
+        return np.ravel(self, order=order)
+
+    def flatten(self, order: str = "C") -> Any:
+        return np.ravel(self, order=order).copy()
+
+    def transpose(self, *axes: Any) -> Any:
+        if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], int)):
+            axes = axes[0]
+        return np.transpose(self, axes or None)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Any:
+        return np.swapaxes(self, axis1, axis2)
+
+    def squeeze(self, axis: Any = None) -> Any:
+        return np.squeeze(self, axis)
+
+    def copy(self) -> DualArray:
+        return _make_array(_copy(self.value), _copy(self.tangent_), self.tag, self.batched)
+
+    def astype(self, dtype: Any, copy: bool = True) -> DualArray:
+        kind = np.dtype(dtype).kind
+        if kind not in "fc":
+            raise TypeError(
+                f"DualArray.astype({np.dtype(dtype)}) would drop the tangent; only float and "
+                "complex dtypes carry derivatives (use x.value.astype for plain values)"
+            )
+        return _make_array(
+            _astype(self.value, dtype), _astype(self.tangent_, dtype), self.tag, self.batched
+        )
+
+    def sum(self, axis: Any = None, keepdims: bool = False, **kw: Any) -> Any:
+        return np.sum(self, axis=axis, keepdims=keepdims, **kw)
+
+    def mean(self, axis: Any = None, keepdims: bool = False, **kw: Any) -> Any:
+        return np.mean(self, axis=axis, keepdims=keepdims, **kw)
+
+    def prod(self, axis: Any = None, keepdims: bool = False, **kw: Any) -> Any:
+        return np.prod(self, axis=axis, keepdims=keepdims, **kw)
+
+    def min(self, axis: Any = None, keepdims: bool = False, **kw: Any) -> Any:
+        return np.min(self, axis=axis, keepdims=keepdims, **kw)
+
+    def max(self, axis: Any = None, keepdims: bool = False, **kw: Any) -> Any:
+        return np.max(self, axis=axis, keepdims=keepdims, **kw)
+
+    def cumsum(self, axis: Any = None) -> Any:
+        return np.cumsum(self, axis=axis)
+
+    def cumprod(self, axis: Any = None) -> Any:
+        return np.cumprod(self, axis=axis)
+
+    def std(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
+        return np.std(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def var(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
+        return np.var(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def dot(self, other: Any) -> Any:
+        return np.dot(self, other)
+
+    def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+        return np.trace(self, offset, axis1, axis2)
+
+    def argmax(self, axis: Any = None, **kw: Any) -> Any:
+        return np.argmax(strip(self), axis=axis, **kw)
+
+    def argmin(self, axis: Any = None, **kw: Any) -> Any:
+        return np.argmin(strip(self), axis=axis, **kw)
+
+    def argsort(self, axis: int = -1, **kw: Any) -> Any:
+        return np.argsort(strip(self), axis=axis, **kw)
+
+    def nonzero(self) -> Any:
+        return np.nonzero(strip(self))
+
+    def clip(self, min: Any = None, max: Any = None) -> Any:
+        return np.clip(self, min, max)
+
+    def round(self, decimals: int = 0) -> Any:
+        return np.round(self, decimals)
+
+    def tolist(self) -> list[Any]:
+        """A (nested) list of ``Dual``s."""
+        if self.ndim == 0:
+            return box(self)
+        return [item.tolist() if type(item) is DualArray else item for item in self]
+
+
+# ---------------------------------------------------------------------------------------------
+# Layout helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def strip(x: Any) -> Any:
+    """The plain values under every dual layer (Dual and DualArray)."""
+    while is_dual(x):
+        x = x.value
+    return x
+
+
+def _copy(a: Any) -> Any:
+    return a.copy()
+
+
+def _astype(a: Any, dtype: Any) -> Any:
+    return a.astype(dtype)
+
+
+def box(a: DualArray) -> Any:
+    """A 0-d DualArray as a ``Dual`` (its tangent a scalar, or a ``(k,)`` array when batched)."""
+    if a.value.ndim != 0:
+        return a
+    value = a.value
+    value = (
+        box(value) if type(value) is DualArray else (value if type(value) is Dual else value[()])
+    )
+    t = a.tangent_
+    if a.batched:
+        tangent = t  # shape (k,)
+    else:
+        tangent = t[0]
+        if type(tangent) is DualArray:
+            tangent = box(tangent)
+        elif type(tangent) is not Dual:
+            tangent = tangent[()]
+    return _make(value, tangent, a.tag)
+
+
+def from_dual(d: Dual) -> DualArray:
+    """A ``Dual`` as a 0-d DualArray (a tangent of shape ``(k,)`` is a batch of ``k``)."""
+    value = d.value
+    value = from_dual(value) if type(value) is Dual else np.asarray(value)
+    t = d.tangent
+    if type(t) is Dual:
+        return _make_array(value, from_dual(t).reshape((1,)), d.tag, False)
+    if type(t) is DualArray:
+        return _make_array(value, t, d.tag, True)
+    t = np.asarray(t)
+    batched = t.ndim == 1
+    return _make_array(value, t if batched else t.reshape(1), d.tag, batched)
+
+
+def tangent_axis(axis: Any, ndim: int) -> Any:
+    """Map a value axis argument (int, tuple or None) to the tangent's axes (shifted by one)."""
+    if axis is None:
+        return tuple(range(1, ndim + 1))
+    if isinstance(axis, tuple):
+        return tuple(_normalize(a, ndim) + 1 for a in axis)
+    return _normalize(axis, ndim) + 1
+
+
+def _normalize(axis: Any, ndim: int) -> int:
+    axis = axis.__index__()
+    if not -ndim <= axis < max(ndim, 1):
+        raise np.exceptions.AxisError(axis, ndim)
+    return axis % ndim if ndim else 0
+
+
+def lift_tangent(a: DualArray, ndim: int) -> Any:
+    """``a``'s tangent shaped to broadcast against a result of ``ndim`` value dimensions."""
+    t = a.tangent_
+    extra = ndim - a.value.ndim
+    if extra <= 0:
+        return t
+    return t.reshape((t.shape[0],) + (1,) * extra + a.value.shape)
+
+
+def fit_tangent(t: Any, k: int, shape: tuple[int, ...]) -> Any:
+    """Broadcast tangent ``t`` to ``(k,) + shape`` (a view when it already has fewer entries)."""
+    target = (k,) + shape
+    if t.shape == target:
+        return t
+    if t.ndim < len(target):
+        t = t.reshape(t.shape[:1] + (1,) * (len(target) - t.ndim) + t.shape[1:])
+    return np.broadcast_to(t, target)
+
+
+def zeros_tangent(k: int, value: Any) -> Any:
+    """A zero tangent with ``k`` directions for ``value`` (plain zeros even for a dual value)."""
+    plain = strip(value)
+    return np.zeros((k,) + np.shape(plain), np.result_type(plain, float))
+
+
+def _check_index(index: Any) -> Any:
+    items = index if type(index) is tuple else (index,)
+    for item in items:
+        if is_dual(item):
+            raise TypeError("a DualArray cannot be indexed by a dual number; index with integers")
+        if isinstance(item, np.ndarray) and item.dtype.kind == "f":
+            raise IndexError("arrays used as indices must be of integer or boolean type")
+    return index
+
+
+def _index_tangent(t: Any, index: Any) -> Any:
+    """Apply a value index to a tangent whose direction axis comes first."""
+    items = index if type(index) is tuple else (index,)
+    simple = all(type(i) is int or type(i) is slice or i is None or i is Ellipsis for i in items)
+    if simple:
+        return t[(slice(None),) + items]
+    # Advanced indexing may move axes; with the direction axis last it stays out of the way.
+    tail = (slice(None),) if any(i is Ellipsis for i in items) else (Ellipsis, slice(None))
+    moved = np.moveaxis(t, 0, -1)[items + tail]
+    return np.moveaxis(moved, -1, 0)
+
+
+def set_item(target: DualArray, index: Any, item: Any) -> None:
+    """``target[index] = item`` in place.
+
+    An item of a newer tag turns ``target`` into an array of that tag (its old contents become
+    the value, with zero tangent); an item of an older tag is written into the value layer.
+    """
+    tag = item.tag if is_dual(item) else -1
+    if tag > target.tag:
+        inner = _make_array(target.value, target.tangent_, target.tag, target.batched)
+        k, batched = _directions_of(item)
+        target.value, target.tangent_ = inner, zeros_tangent(k, inner)
+        target.tag, target.batched = tag, batched
+    _writable(target)
+    if tag == target.tag:
+        parts = item if type(item) is DualArray else from_dual(item)
+        value, tangent = parts.value, parts.tangent_
+    else:
+        value, tangent = item, None
+    target.value = _assign(target.value, index, value)
+    items = index if type(index) is tuple else (index,)
+    tail = (slice(None),) if any(i is Ellipsis for i in items) else (Ellipsis, slice(None))
+    k = target.tangent_.shape[0]
+    if tangent is None:
+        src: Any = 0.0
+    else:
+        if tangent.shape[0] not in (1, k):
+            raise ValueError(
+                f"cannot assign a dual with {tangent.shape[0]} tangent directions into an array "
+                f"with {k}"
+            )
+        src = np.moveaxis(tangent, 0, -1)
+        target.tangent_ = _promote(target.tangent_, src)
+    _assign(np.moveaxis(target.tangent_, 0, -1), items + tail, src)
+
+
+def _directions_of(item: Any) -> tuple[int, bool]:
+    """``(k, batched)`` of a Dual or DualArray."""
+    if type(item) is DualArray:
+        return item.directions, item.batched
+    t = np.ndim(item.tangent) if type(item.tangent) is not Dual else 0
+    return (np.shape(item.tangent)[0], True) if t == 1 else (1, False)
+
+
+def _promote(container: Any, item: Any) -> Any:
+    """A plain array that must receive a dual becomes a DualArray of its tag (zero tangent)."""
+    if type(container) is np.ndarray and is_dual(item):
+        k, batched = _directions_of(item)
+        return _make_array(container, zeros_tangent(k, container), item.tag, batched)
+    return container
+
+
+def _assign(container: Any, index: Any, value: Any) -> Any:
+    """``container[index] = value``, promoting a plain container first; returns the container."""
+    container = _promote(container, value)
+    if type(container) is DualArray:
+        set_item(container, index, value)
+    else:
+        container[index] = value
+    return container
+
+
+def _writable(a: DualArray) -> None:
+    """Make ``a``'s arrays safe to write (broadcast views and shared seeds are copied)."""
+    for name in ("value", "tangent_"):
+        arr = getattr(a, name)
+        if type(arr) is np.ndarray and not arr.flags.writeable:
+            setattr(a, name, arr.copy())
+
+
+# ---------------------------------------------------------------------------------------------
+# Applying rules of the table (the DualArray lift)
+# ---------------------------------------------------------------------------------------------
+
+
+def _operand(a: Any, tag: int) -> tuple[Any, Any]:
+    """``(value, tangent or None)`` of an operand at ``tag``; plain lists become arrays."""
+    t = type(a)
+    if t is DualArray:
+        if a.tag == tag:
+            return a.value, a
+        return a, None
+    if t is Dual:
+        if a.tag == tag:
+            return (d := from_dual(a)).value, d
+        return a, None
+    if t in SCALAR_TYPES or t is np.ndarray:
+        return a, None
+    if isinstance(a, (list, tuple)):
+        return _as_array_operand(a), None
+    raise TypeError(f"cannot combine a DualArray with {errors.type_name(a)}")
+
+
+def _as_array_operand(a: Any) -> Any:
+    """A list/tuple operand as an array; a list holding duals is stacked (keeping tangents)."""
+    if any(is_dual(item) or isinstance(item, (list, tuple)) for item in a):
+        from .functions import stack
+
+        return stack([_as_array_operand(i) if isinstance(i, (list, tuple)) else i for i in a])
+    return np.asarray(a)
+
+
+def apply_unary(rule: Rule, a: DualArray) -> DualArray:
+    """``rule(a)`` elementwise: the value through the rule, the tangent by the chain rule."""
+    x = a.value
+    ans = rule.function(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tangent = rule.tangent1(x, a.tangent_, ans)
+    return _make_array(ans, tangent, a.tag, a.batched)
+
+
+def apply_binary(rule: Rule, a: Any, b: Any) -> Any:
+    """``rule(a, b)`` with broadcasting; the operands' newest tag becomes the outer layer."""
+    tag = max(a.tag if is_dual(a) else -1, b.tag if is_dual(b) else -1)
+    x, da = _operand(a, tag)
+    y, db = _operand(b, tag)
+    ans = rule.function(x, y)
+    ndim = np.ndim(ans)
+    tx = None if da is None else lift_tangent(da, ndim)
+    ty = None if db is None else lift_tangent(db, ndim)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tangent = rule.tangent2(x, y, tx, ty, ans)
+    k = max(1 if tx is None else tx.shape[0], 1 if ty is None else ty.shape[0])
+    batched = (da is not None and da.batched) or (db is not None and db.batched)
+    result = _make_array(ans, fit_tangent(tangent, k, np.shape(ans)), tag, batched)
+    return result if ndim else box(result)
+
+
+def _binary_from_dual(rule: Rule, a: Any, b: Any) -> Any:
+    """A Dual met an array or list: compute as arrays."""
+    return apply_binary(rule, a, b)
+
+
+register_lift(DualArray, 2, apply_unary, apply_binary)
+array_hooks["binary"] = _binary_from_dual
+
+_ADD = RULES["add"].function
+_SUBTRACT = RULES["subtract"].function
+_MULTIPLY = RULES["multiply"].function
+_DIVIDE = RULES["divide"].function
+_POWER = RULES["power"].function
+
+
+# ---------------------------------------------------------------------------------------------
+# __array_ufunc__ and __array_function__
+# ---------------------------------------------------------------------------------------------
+
+
+def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict) -> Any:
+    """NumPy ufunc dispatch for duals: rules by ufunc, plus reduce/accumulate/outer and out=."""
+    out = kwargs.pop("out", None)
+    if kwargs:
+        unsupported = ", ".join(sorted(kwargs))
+        raise TypeError(
+            f"numpy.{ufunc.__name__} on duals does not support the argument(s) {unsupported}"
+        )
+    if method == "__call__":
+        result = _call_ufunc(ufunc, inputs)
+    elif method in ("reduce", "accumulate"):
+        from .functions import ufunc_accumulate, ufunc_reduce
+
+        handler = ufunc_reduce if method == "reduce" else ufunc_accumulate
+        result = handler(ufunc, *inputs)
+    elif method == "outer" and ufunc.nin == 2:
+        a, b = inputs
+        b_ndim = np.ndim(strip(b))
+        a_expanded = np.reshape(a, np.shape(strip(a)) + (1,) * b_ndim)
+        result = _call_ufunc(ufunc, (a_expanded, b))
+    else:
+        raise errors.no_rule(f"numpy.{ufunc.__name__}.{method}")
+    if out is None:
+        return result
+    return _write_out(ufunc, out, result)
+
+
+def _call_ufunc(ufunc: np.ufunc, inputs: tuple[Any, ...]) -> Any:
+    rule = UFUNC_RULES.get(ufunc)
+    if rule is not None:
+        return rule.function(*inputs)
+    if ufunc is np.matmul:
+        return matmul(*inputs)
+    if ufunc in VALUE_UFUNCS:
+        return ufunc(*(strip(a) for a in inputs))
+    multi = _MULTI_OUTPUT.get(ufunc)
+    if multi is not None:
+        return multi(*inputs)
+    raise errors.no_rule(f"numpy.{ufunc.__name__}")
+
+
+def _write_out(ufunc: np.ufunc, out: Any, result: Any) -> Any:
+    outs = out if type(out) is tuple else (out,)
+    results = result if type(result) is tuple else (result,)
+    for target, value in zip(outs, results):
+        if type(target) is not DualArray:
+            if is_dual(value):
+                raise errors.lost_tangent(
+                    f"numpy.{ufunc.__name__}(..., out=<{errors.type_name(target)}>) on duals",
+                    "Pass a DualArray as out (np.zeros_like(x) makes one), or drop out=.",
+                )
+            target[...] = value
+        else:
+            set_item(target, Ellipsis, value)
+    return out if type(out) is tuple and len(out) > 1 else outs[0]
+
+
+def _modf(x: Any) -> tuple[Any, Any]:
+    whole = RULES["trunc"].function(x)
+    return x - whole, whole
+
+
+def _divmod(x: Any, y: Any) -> tuple[Any, Any]:
+    return RULES["floor_divide"].function(x, y), RULES["remainder"].function(x, y)
+
+
+def _frexp(x: Any) -> tuple[Any, Any]:
+    mantissa, exponent = np.frexp(strip(x))
+    return x * np.ldexp(1.0, -exponent), exponent
+
+
+_MULTI_OUTPUT: dict[np.ufunc, Callable[..., Any]] = {
+    np.modf: _modf,
+    np.divmod: _divmod,
+    np.frexp: _frexp,
+}
+
+
+def array_function(func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+    """NumPy function dispatch: a registered rule, or a TypeError naming the function."""
+    impl = HANDLED_FUNCTIONS.get(func)
+    if impl is None:
+        from . import functions  # noqa: F401 - importing registers the implementations
+
+        impl = HANDLED_FUNCTIONS.get(func)
+    if impl is None:
+        module = getattr(func, "__module__", "numpy") or "numpy"
+        name = f"{module.replace('numpy.linalg._linalg', 'numpy.linalg')}.{func.__name__}"
+        if module.startswith("numpy._core") or module == "numpy":
+            name = f"numpy.{func.__name__}"
+        raise errors.no_rule(name)
+    return impl(*args, **kwargs)
+
+
+def _dual_ufunc_hook(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Any:
+    return array_ufunc(ufunc, method, inputs, dict(kwargs))
+
+
+array_hooks["ufunc"] = _dual_ufunc_hook
+array_hooks["function"] = array_function
+
+
+# ---------------------------------------------------------------------------------------------
+# matmul: the product rule with the direction axis kept in front
+# ---------------------------------------------------------------------------------------------
+
+
+def matmul(a: Any, b: Any) -> Any:
+    """``a @ b`` for duals: ``d(ab) = da b + a db``, for every combination of 1-d and n-d."""
+    if np.ndim(strip(a)) == 0 or np.ndim(strip(b)) == 0:
+        raise ValueError("matmul: input operand does not have enough dimensions")
+    tag = max(a.tag if is_dual(a) else -1, b.tag if is_dual(b) else -1)
+    x, da = _operand(a, tag)
+    y, db = _operand(b, tag)
+    ans = np.matmul(x, y)
+    ndim = np.ndim(ans)
+    out = None
+    if da is not None:
+        out = _matmul_left(da.tangent_, np.ndim(x), y, ndim)
+    if db is not None:
+        term = _matmul_right(x, db.tangent_, np.ndim(y), ndim)
+        out = term if out is None else out + term
+    k = out.shape[0]
+    batched = (da is not None and da.batched) or (db is not None and db.batched)
+    return box(_make_array(ans, fit_tangent(out, k, np.shape(ans)), tag, batched))
+
+
+def _matmul_left(ta: Any, a_ndim: int, b: Any, ndim: int) -> Any:
+    """The tangent term ``da @ b`` with ``da`` of shape ``(k,) + a.shape``."""
+    k = ta.shape[0]
+    if a_ndim == 1:
+        if np.ndim(b) == 1:
+            return np.matmul(ta, b)
+        lifted = ta.reshape((k,) + (1,) * (np.ndim(b) - 2) + (1, ta.shape[-1]))
+        return np.matmul(lifted, b)[..., 0, :]
+    lifted = ta.reshape((k,) + (1,) * (ndim - a_ndim + (np.ndim(b) == 1)) + ta.shape[1:])
+    return np.matmul(lifted, b)
+
+
+def _matmul_right(a: Any, tb: Any, b_ndim: int, ndim: int) -> Any:
+    """The tangent term ``a @ db`` with ``db`` of shape ``(k,) + b.shape``."""
+    k = tb.shape[0]
+    if b_ndim == 1:
+        if np.ndim(a) == 1:
+            return np.matmul(tb, a)
+        lifted = tb.reshape((k,) + (1,) * (np.ndim(a) - 2) + (tb.shape[-1], 1))
+        return np.matmul(a, lifted)[..., 0]
+    lifted = tb.reshape((k,) + (1,) * (ndim - b_ndim + (np.ndim(a) == 1)) + tb.shape[1:])
+    return np.matmul(a, lifted)
+
+
+# ---------------------------------------------------------------------------------------------
+# Seeding and extraction support for arrays (used by ``seed`` and ``api``)
+# ---------------------------------------------------------------------------------------------
+
+
+def tangents_at(y: Any, tag: int, k: int) -> Any:
+    """All ``k`` tangents of output ``y`` at ``tag``: shape ``(k,) + shape(y)``."""
+    t = type(y)
+    if t is Dual:
+        y = from_dual(y)
+        t = DualArray
+    if t is DualArray:
+        if y.tag == tag:
+            return fit_tangent(y.tangent_, k, y.value.shape)
+        if y.tag > tag:
+            inner = _make_array(tangents_at(y.value, tag, k), None, y.tag, y.batched)
+            inner.tangent_ = np.moveaxis(tangents_at(y.tangent_, tag, k), 0, 1)
+            return box(inner) if inner.value.ndim == 0 else inner
+        return np.zeros((k,) + y.value.shape, np.result_type(strip(y.value), float))
+    if t in SCALAR_TYPES or t is np.ndarray:
+        return np.zeros((k,) + np.shape(y), np.result_type(y, float))
+    raise TypeError(f"cannot take the tangent of {errors.type_name(y)}")
+
+
+def _tangent_of(y: DualArray, tag: int) -> Any:
+    if y.tag == tag:
+        return y.tangent
+    if y.tag < tag:
+        return np.zeros(y.value.shape, np.result_type(strip(y.value), float))
+    from .seed import tangent_of
+
+    return box(_make_array(tangent_of(y.value, tag), tangent_of(y.tangent_, tag), y.tag, y.batched))
+
+
+def _value_of(y: DualArray, tag: int) -> Any:
+    if y.tag == tag:
+        return y.value
+    if y.tag < tag:
+        return y
+    from .seed import value_of
+
+    return box(_make_array(value_of(y.value, tag), value_of(y.tangent_, tag), y.tag, y.batched))
+
+
+def _zeros_like(a: DualArray) -> Any:
+    return np.zeros(a.value.shape, np.result_type(strip(a.value), float))
+
+
+def _join(value: Any, tangent: Any, tag: int) -> Any:
+    """A DualArray of ``tag`` from a value and a tangent of the same shape (or a scalar)."""
+    if type(value) is Dual or type(value) in SCALAR_TYPES:
+        value = from_dual(value) if type(value) is Dual else np.asarray(value)
+    elif type(value) is not DualArray:
+        value = _float_array(value, "value")
+    shape = np.shape(strip(value))
+    if type(tangent) is Dual:
+        tangent = from_dual(tangent)
+    elif type(tangent) is not DualArray:
+        tangent = np.asarray(tangent)
+    tangent = np.broadcast_to(tangent, shape) if np.shape(strip(tangent)) != shape else tangent
+    return box(_make_array(value, np.reshape(tangent, (1,) + shape), tag, False))
+
+
+from . import seed as _seed  # noqa: E402 - seed imports dual, not array: no cycle
+
+_seed.array_support.update(
+    tangent_of=_tangent_of, value_of=_value_of, zeros_like=_zeros_like, join=_join
+)

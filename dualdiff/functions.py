@@ -1,0 +1,1214 @@
+"""Derivative rules for NumPy's non-ufunc functions on DualArrays (``__array_function__``).
+
+Three kinds, as in the rule table: functions *linear* in the array (reshape, sum, concatenate, ...)
+apply themselves to the tangent with axis arguments shifted past the direction axis; *bilinear*
+ones (dot, tensordot, einsum, ...) follow the product rule; *selections* (sort, max, where, ...)
+move the tangent along with the value. The rest are compositions of differentiable operations,
+and functions of the values only (argmax, nonzero, ...) pass through on the values.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import errors
+from .array import (
+    DualArray,
+    _make_array,
+    box,
+    fit_tangent,
+    from_dual,
+    implements,
+    lift_tangent,
+    set_item,
+    strip,
+    tangent_axis,
+    zeros_tangent,
+)
+from .dual import Dual
+from .rules import RULES, is_dual
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _as_dual_array(a: Any) -> Any:
+    return from_dual(a) if type(a) is Dual else a
+
+
+def _linear(a: Any, value_fn: Callable[[Any], Any], tangent_fn: Callable[[Any], Any]) -> Any:
+    """A function linear in ``a``: the value through ``value_fn``, the tangent through
+    ``tangent_fn`` (the same operation with axes shifted past the direction axis)."""
+    a = _as_dual_array(a)
+    return box(_make_array(value_fn(a.value), tangent_fn(a.tangent_), a.tag, a.batched))
+
+
+def _gather(items: Sequence[Any]) -> tuple[int, bool, list[Any], list[Any]]:
+    """The newest tag among ``items`` and their values and tangents at it (zeros for constants),
+    all with the same number of directions."""
+    items = [_as_dual_array(i) for i in items]
+    tag = max((i.tag for i in items if is_dual(i)), default=-1)
+    active = [i for i in items if type(i) is DualArray and i.tag == tag]
+    k = max(i.directions for i in active)
+    batched = any(i.batched for i in active)
+    values, tangents = [], []
+    for item in items:
+        if type(item) is DualArray and item.tag == tag:
+            values.append(item.value)
+            tangents.append(fit_tangent(item.tangent_, k, item.value.shape))
+        else:
+            value = item if is_dual(item) else np.asarray(item)
+            values.append(value)
+            tangents.append(zeros_tangent(k, value))
+    return tag, batched, values, tangents
+
+
+def _plain_only(name: str, **arguments: Any) -> None:
+    """Raise TypeError when an argument that is not differentiated here holds a dual."""
+    for argument, value in arguments.items():
+        if is_dual(value) or (isinstance(value, (list, tuple)) and any(is_dual(v) for v in value)):
+            raise TypeError(
+                f"numpy.{name}: dualdiff differentiates with respect to the array argument only; "
+                f"{argument} must not carry a derivative (pass its .value)"
+            )
+
+
+def _unsupported(name: str, **arguments: Any) -> None:
+    """Raise TypeError for options a rule does not implement (rather than ignoring them)."""
+    for argument, value in arguments.items():
+        if value is not None and value is not np._NoValue:
+            raise TypeError(f"numpy.{name} on duals does not support {argument}=")
+
+
+def _dtype_check(name: str, dtype: Any) -> None:
+    if dtype is not None and np.dtype(dtype).kind not in "fc":
+        raise TypeError(f"numpy.{name}(..., dtype={dtype}) would drop the tangent")
+
+
+def _finish(result: Any, out: Any, name: str) -> Any:
+    if out is None:
+        return result
+    if type(out) is not DualArray:
+        raise errors.lost_tangent(
+            f"numpy.{name}(..., out=<{errors.type_name(out)}>) with dual input",
+            "Pass a DualArray as out (np.zeros_like(x) makes one), or drop out=.",
+        )
+    set_item(out, Ellipsis, result)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Reductions
+# ---------------------------------------------------------------------------------------------
+
+
+@implements(np.sum)
+def sum_(
+    a, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoValue, where=np._NoValue
+):
+    _dtype_check("sum", dtype)
+    _unsupported("sum", where=where)
+    a = _as_dual_array(a)
+    axes = tangent_axis(axis, a.ndim)
+    result = _make_array(
+        np.sum(a.value, axis=axis, keepdims=keepdims),
+        np.sum(a.tangent_, axis=axes, keepdims=keepdims),
+        a.tag,
+        a.batched,
+    )
+    if initial is not np._NoValue:
+        result = result + initial
+    return _finish(box(result) if type(result) is DualArray else result, out, "sum")
+
+
+def _count(shape: tuple[int, ...], axis: Any) -> int:
+    """How many entries a reduction over ``axis`` combines into each result."""
+    if axis is None:
+        return int(np.prod(shape))
+    return int(np.prod([shape[i] for i in _tuple(axis)]))
+
+
+@implements(np.mean)
+def mean(a, axis=None, dtype=None, out=None, keepdims=False, where=np._NoValue):
+    _dtype_check("mean", dtype)
+    _unsupported("mean", where=where)
+    a = _as_dual_array(a)
+    return _finish(sum_(a, axis=axis, keepdims=keepdims) / _count(a.shape, axis), out, "mean")
+
+
+@implements(np.var)
+def var(
+    a,
+    axis=None,
+    dtype=None,
+    out=None,
+    ddof=0,
+    keepdims=False,
+    *,
+    where=np._NoValue,
+    mean=np._NoValue,
+    correction=np._NoValue,
+):
+    _dtype_check("var", dtype)
+    _unsupported("var", where=where, mean=mean)
+    if correction is not np._NoValue:
+        ddof = correction
+    a = _as_dual_array(a)
+    centered = a - np.mean(a, axis=axis, keepdims=True)
+    squares = (centered * centered.conjugate()).real if np.iscomplexobj(strip(a)) else centered**2
+    n = _count(a.shape, axis)
+    return _finish(sum_(squares, axis=axis, keepdims=keepdims) / (n - ddof), out, "var")
+
+
+@implements(np.std)
+def std(
+    a,
+    axis=None,
+    dtype=None,
+    out=None,
+    ddof=0,
+    keepdims=False,
+    *,
+    where=np._NoValue,
+    mean=np._NoValue,
+    correction=np._NoValue,
+):
+    v = var(
+        a,
+        axis=axis,
+        dtype=dtype,
+        ddof=ddof,
+        keepdims=keepdims,
+        where=where,
+        mean=mean,
+        correction=correction,
+    )
+    return _finish(RULES["sqrt"].function(v), out, "std")
+
+
+def _exclusive_products(v: Any, axis: int) -> Any:
+    """For each position along ``axis``, the product of all *other* entries (zeros allowed)."""
+    ones_shape = list(np.shape(strip(v)))
+    ones_shape[axis] = 1
+    one = np.ones(ones_shape)
+    before = np.cumprod(np.concatenate([one, v], axis=axis), axis=axis)
+    after = np.flip(
+        np.cumprod(np.concatenate([one, np.flip(v, axis=axis)], axis=axis), axis=axis), axis=axis
+    )
+    n = np.shape(strip(v))[axis]
+    return np.take(before, range(n), axis=axis) * np.take(after, range(1, n + 1), axis=axis)
+
+
+@implements(np.prod)
+def prod(
+    a, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoValue, where=np._NoValue
+):
+    """``d prod(x) = sum_i prod_{j != i} x_j dx_i`` (exact at zeros: no division by x_i)."""
+    _dtype_check("prod", dtype)
+    _unsupported("prod", where=where)
+    a = _as_dual_array(a)
+    if axis is None:
+        flat = np.reshape(a, (-1,))
+        result = prod(flat, axis=0)
+        if keepdims:
+            result = np.reshape(result, (1,) * a.ndim)
+    elif isinstance(axis, tuple):
+        result = a
+        for ax in sorted((x % a.ndim for x in axis), reverse=True):
+            result = prod(result, axis=ax, keepdims=keepdims)
+    else:
+        axis = axis % a.ndim
+        others = _exclusive_products(a.value, axis)
+        tangent = np.sum(lift_tangent(a, a.ndim) * others, axis=axis + 1, keepdims=keepdims)
+        value = np.prod(a.value, axis=axis, keepdims=keepdims)
+        result = box(_make_array(value, tangent, a.tag, a.batched))
+    if initial is not np._NoValue:
+        result = result * initial
+    return _finish(result, out, "prod")
+
+
+def _extreme(a: Any, axis: Any, keepdims: bool, pick: Callable[..., Any]) -> Any:
+    """max or min: the tangent of the chosen entry; ties share it evenly (as ``maximum`` does)."""
+    a = _as_dual_array(a)
+    value = pick(a.value, axis=axis, keepdims=True)
+    mask = strip(a.value) == strip(value)
+    count = np.sum(mask, axis=axis, keepdims=True)
+    weights = mask / count
+    axes = tangent_axis(axis, a.ndim)
+    tangent = np.sum(a.tangent_ * weights, axis=axes, keepdims=keepdims)
+    if not keepdims:
+        value = np.squeeze(value, axis=axis) if axis is not None else np.reshape(value, ())
+    return box(_make_array(value, tangent, a.tag, a.batched))
+
+
+@implements(np.max, np.amax)
+def max_(a, axis=None, out=None, keepdims=False, initial=np._NoValue, where=np._NoValue):
+    _unsupported("max", where=where)
+    result = _extreme(a, axis, keepdims, np.max)
+    if initial is not np._NoValue:
+        result = RULES["maximum"].function(result, initial)
+    return _finish(result, out, "max")
+
+
+@implements(np.min, np.amin)
+def min_(a, axis=None, out=None, keepdims=False, initial=np._NoValue, where=np._NoValue):
+    _unsupported("min", where=where)
+    result = _extreme(a, axis, keepdims, np.min)
+    if initial is not np._NoValue:
+        result = RULES["minimum"].function(result, initial)
+    return _finish(result, out, "min")
+
+
+@implements(np.ptp)
+def ptp(a, axis=None, out=None, keepdims=False):
+    return _finish(max_(a, axis, keepdims=keepdims) - min_(a, axis, keepdims=keepdims), out, "ptp")
+
+
+@implements(np.cumsum)
+def cumsum(a, axis=None, dtype=None, out=None):
+    _dtype_check("cumsum", dtype)
+    a = _as_dual_array(a)
+    if axis is None:
+        a, axis = np.reshape(a, (-1,)), 0
+    ax = tangent_axis(axis, a.ndim)
+    return _finish(
+        _linear(a, lambda v: np.cumsum(v, axis), lambda t: np.cumsum(t, ax)), out, "cumsum"
+    )
+
+
+@implements(np.cumprod)
+def cumprod(a, axis=None, dtype=None, out=None):
+    """``d y_j = sum_{i <= j} (prod_{l <= j, l != i} x_l) dx_i``, exact at zeros."""
+    _dtype_check("cumprod", dtype)
+    a = _as_dual_array(a)
+    if axis is None:
+        a, axis = np.reshape(a, (-1,)), 0
+    axis = axis % a.ndim
+    value = np.cumprod(a.value, axis=axis)
+    x = np.moveaxis(a.value, axis, -1)
+    n = np.shape(strip(x))[-1]
+    # products over l <= j with l != i, for all i <= j: a lower-triangular (n, n) table per row
+    rows = []
+    for j in range(n):
+        prefix = np.take(x, range(j + 1), axis=-1)
+        rows.append(_pad_last(_exclusive_products(prefix, -1), n))
+    table = np.stack(rows, axis=-2)  # [..., j, i]
+    t = np.moveaxis(a.tangent_, axis + 1, -1)  # (k, ..., n)
+    tangent = np.sum(table * np.expand_dims(t, -2), axis=-1)
+    tangent = np.moveaxis(tangent, -1, axis + 1)
+    return _finish(box(_make_array(value, tangent, a.tag, a.batched)), out, "cumprod")
+
+
+def _pad_last(v: Any, n: int) -> Any:
+    width = n - np.shape(strip(v))[-1]
+    if width == 0:
+        return v
+    return np.concatenate([v, np.zeros(np.shape(strip(v))[:-1] + (width,))], axis=-1)
+
+
+def ufunc_reduce(
+    ufunc: np.ufunc,
+    a: Any,
+    axis: Any = 0,
+    dtype: Any = None,
+    out: Any = None,
+    keepdims: bool = False,
+    initial: Any = np._NoValue,
+    where: Any = np._NoValue,
+):
+    """``ufunc.reduce`` for add, multiply, maximum, minimum (and fmax, fmin)."""
+    reducer = {
+        np.add: sum_,
+        np.multiply: prod,
+        np.maximum: max_,
+        np.minimum: min_,
+        np.fmax: max_,
+        np.fmin: min_,
+    }.get(ufunc)
+    if reducer is None:
+        raise errors.no_rule(f"numpy.{ufunc.__name__}.reduce")
+    kwargs = {"keepdims": keepdims, "initial": initial, "where": where}
+    if reducer in (sum_, prod):
+        kwargs["dtype"] = dtype
+    return _finish(reducer(a, axis, **kwargs), out, f"{ufunc.__name__}.reduce")
+
+
+def ufunc_accumulate(ufunc: np.ufunc, a: Any, axis: int = 0, dtype: Any = None, out: Any = None):
+    """``ufunc.accumulate`` for add, multiply, maximum and minimum."""
+    if ufunc is np.add:
+        return cumsum(a, axis, dtype, out)
+    if ufunc is np.multiply:
+        return cumprod(a, axis, dtype, out)
+    if ufunc in (np.maximum, np.minimum):
+        # the running extreme takes the tangent of the entry that set it
+        a = _as_dual_array(a)
+        axis = axis % a.ndim
+        value = ufunc.accumulate(a.value, axis=axis)
+        n = a.shape[axis]
+        shape = [1] * a.ndim
+        shape[axis] = n
+        positions = np.arange(n).reshape(shape)
+        hit = np.where(strip(a.value) == strip(value), positions, 0)
+        source = np.maximum.accumulate(hit, axis=axis)
+        tangent = np.take_along_axis(a.tangent_, source[None], axis=axis + 1)
+        return _finish(box(_make_array(value, tangent, a.tag, a.batched)), out, "accumulate")
+    raise errors.no_rule(f"numpy.{ufunc.__name__}.accumulate")
+
+
+# ---------------------------------------------------------------------------------------------
+# Differences, gradients, integrals, polynomials, interpolation (compositions)
+# ---------------------------------------------------------------------------------------------
+
+
+@implements(np.diff)
+def diff(a, n=1, axis=-1, prepend=np._NoValue, append=np._NoValue):
+    a = _as_dual_array(a)
+    axis = axis % a.ndim
+    parts = []
+    if prepend is not np._NoValue:
+        parts.append(
+            np.broadcast_to(prepend, _with_axis(a.shape, axis, 1))
+            if np.ndim(strip(prepend)) == 0
+            else prepend
+        )  # noqa: E501
+    parts.append(a)
+    if append is not np._NoValue:
+        parts.append(
+            np.broadcast_to(append, _with_axis(a.shape, axis, 1))
+            if np.ndim(strip(append)) == 0
+            else append
+        )  # noqa: E501
+    if len(parts) > 1:
+        a = concatenate(parts, axis=axis)
+    for _ in range(n):
+        m = a.shape[axis]
+        a = np.take(a, range(1, m), axis=axis) - np.take(a, range(m - 1), axis=axis)
+    return a
+
+
+def _with_axis(shape: tuple[int, ...], axis: int, size: int) -> tuple[int, ...]:
+    shape = list(shape)
+    shape[axis] = size
+    return tuple(shape)
+
+
+@implements(np.gradient)
+def gradient(f, *varargs, axis=None, edge_order=1):
+    """``np.gradient`` is linear in ``f``: the same differences act on the tangent."""
+    _plain_only("gradient", varargs=varargs)
+    f = _as_dual_array(f)
+    axes = tuple(range(f.ndim)) if axis is None else axis
+    single = not isinstance(axes, tuple)
+    axes = (axes,) if single else axes
+    values = np.gradient(f.value, *varargs, axis=axes, edge_order=edge_order)
+    tangents = np.gradient(
+        f.tangent_, *varargs, axis=tangent_axis(axes, f.ndim), edge_order=edge_order
+    )
+    if len(axes) == 1:
+        values, tangents = [values], [tangents]
+    results = [box(_make_array(v, t, f.tag, f.batched)) for v, t in zip(values, tangents)]
+    return results[0] if len(results) == 1 else tuple(results)
+
+
+@implements(np.trapezoid)
+def trapezoid(y, x=None, dx=1.0, axis=-1):
+    y = np.moveaxis(y, axis, -1) if np.ndim(strip(y)) > 1 else y
+    n = np.shape(strip(y))[-1]
+    step = dx if x is None else diff(x, axis=-1 if np.ndim(strip(x)) == 1 else axis)
+    if x is not None and np.ndim(strip(x)) > 1:
+        step = np.moveaxis(step, axis, -1)
+    pairs = np.take(y, range(1, n), axis=-1) + np.take(y, range(n - 1), axis=-1)
+    return sum_(step * pairs / 2.0, axis=-1)
+
+
+@implements(np.polyval)
+def polyval(p, x):
+    """Horner's scheme; differentiable in both the coefficients and ``x``."""
+    coefficients = list(p) if not is_dual(p) else [p[i] for i in range(len(p))]
+    result = coefficients[0] + 0.0 * x
+    for c in coefficients[1:]:
+        result = result * x + c
+    return result
+
+
+@implements(np.interp)
+def interp(x, xp, fp, left=None, right=None, period=None):
+    """Piecewise-linear interpolation: slope of the segment in ``x``, linear in ``fp``. At a
+    knot the segment to its right is used; outside the range the derivative in ``x`` is 0."""
+    _plain_only("interp", xp=xp, left=left, right=right)
+    _unsupported("interp", period=period)
+    xp = np.asarray(xp, dtype=float)
+    xv = strip(x)
+    i = np.clip(np.searchsorted(xp, xv, side="right") - 1, 0, len(xp) - 2)
+    lo, hi = np.take(fp, i), np.take(fp, i + 1)
+    w = (x - xp[i]) / (xp[i + 1] - xp[i])
+    inside = lo + w * (hi - lo)
+    below = np.take(fp, 0) if left is None else left
+    above = np.take(fp, len(xp) - 1) if right is None else right
+    result = where(xv < xp[0], below + 0.0 * x, where(xv > xp[-1], above + 0.0 * x, inside))
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Products (the product rule; the direction axis is kept in front)
+# ---------------------------------------------------------------------------------------------
+
+
+def _bilinear(a: Any, b: Any, value_fn: Callable, left_fn: Callable, right_fn: Callable) -> Any:
+    """``value_fn(x, y)`` with tangent ``left_fn(dx, y) + right_fn(x, dy)``."""
+    a, b = _as_dual_array(a), _as_dual_array(b)
+    tag = max(a.tag if is_dual(a) else -1, b.tag if is_dual(b) else -1)
+    active_a = type(a) is DualArray and a.tag == tag
+    active_b = type(b) is DualArray and b.tag == tag
+    x = a.value if active_a else a
+    y = b.value if active_b else b
+    value = value_fn(x, y)
+    tangent = None
+    if active_a:
+        tangent = left_fn(a.tangent_, y)
+    if active_b:
+        term = right_fn(x, b.tangent_)
+        tangent = term if tangent is None else tangent + term
+    batched = (active_a and a.batched) or (active_b and b.batched)
+    return box(
+        _make_array(
+            value, fit_tangent(tangent, tangent.shape[0], np.shape(strip(value))), tag, batched
+        )
+    )
+
+
+def _tensordot_axes(axes: Any, a_ndim: int, b_ndim: int) -> tuple[list[int], list[int]]:
+    if isinstance(axes, (int, np.integer)):
+        return list(range(a_ndim - axes, a_ndim)), list(range(axes))
+    a_axes, b_axes = axes
+    a_axes = [a_axes] if isinstance(a_axes, (int, np.integer)) else list(a_axes)
+    b_axes = [b_axes] if isinstance(b_axes, (int, np.integer)) else list(b_axes)
+    return [i % a_ndim for i in a_axes], [i % b_ndim for i in b_axes]
+
+
+@implements(np.tensordot)
+def tensordot(a, b, axes=2):
+    a_axes, b_axes = _tensordot_axes(axes, np.ndim(strip(a)), np.ndim(strip(b)))
+    a_free = np.ndim(strip(a)) - len(a_axes)
+    return _bilinear(
+        a,
+        b,
+        lambda x, y: np.tensordot(x, y, (a_axes, b_axes)),
+        lambda dx, y: np.tensordot(dx, y, ([i + 1 for i in a_axes], b_axes)),
+        lambda x, dy: np.moveaxis(
+            np.tensordot(x, dy, (a_axes, [i + 1 for i in b_axes])), a_free, 0
+        ),
+    )
+
+
+@implements(np.dot)
+def dot(a, b, out=None):
+    a_ndim, b_ndim = np.ndim(strip(a)), np.ndim(strip(b))
+    if a_ndim == 0 or b_ndim == 0:
+        result = a * b
+    elif b_ndim == 1:
+        result = tensordot(a, b, ([a_ndim - 1], [0]))
+    else:
+        result = tensordot(a, b, ([a_ndim - 1], [b_ndim - 2]))
+    return _finish(result, out, "dot")
+
+
+@implements(np.inner)
+def inner(a, b):
+    if np.ndim(strip(a)) == 0 or np.ndim(strip(b)) == 0:
+        return a * b
+    return tensordot(a, b, ([-1], [-1]))
+
+
+@implements(np.vdot)
+def vdot(a, b):
+    return sum_(np.ravel(RULES["conjugate"].function(a)) * np.ravel(b))
+
+
+@implements(np.outer)
+def outer(a, b, out=None):
+    return _finish(
+        np.reshape(np.ravel(a), (-1, 1)) * np.reshape(np.ravel(b), (1, -1)), out, "outer"
+    )
+
+
+@implements(np.kron)
+def kron(a, b):
+    nd = max(np.ndim(strip(a)), np.ndim(strip(b)))
+    sa = (1,) * (nd - np.ndim(strip(a))) + np.shape(strip(a))
+    sb = (1,) * (nd - np.ndim(strip(b))) + np.shape(strip(b))
+    a_interleaved = np.reshape(a, tuple(s for pair in zip(sa, (1,) * nd) for s in pair))
+    b_interleaved = np.reshape(b, tuple(s for pair in zip((1,) * nd, sb) for s in pair))
+    return np.reshape(a_interleaved * b_interleaved, tuple(x * y for x, y in zip(sa, sb)))
+
+
+@implements(np.cross)
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a = np.moveaxis(a, axisa, -1)
+    b = np.moveaxis(b, axisb, -1)
+    na, nb = np.shape(strip(a))[-1], np.shape(strip(b))[-1]
+    if na not in (2, 3) or nb not in (2, 3):
+        raise ValueError("incompatible dimensions for cross product (dimension must be 2 or 3)")
+    a0, a1 = a[..., 0], a[..., 1]
+    b0, b1 = b[..., 0], b[..., 1]
+    if na == 2 and nb == 2:
+        return a0 * b1 - a1 * b0
+    a2 = a[..., 2] if na == 3 else 0.0
+    b2 = b[..., 2] if nb == 3 else 0.0
+    c = stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
+    return np.moveaxis(c, -1, axisc)
+
+
+@implements(np.trace)
+def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    _dtype_check("trace", dtype)
+    a = _as_dual_array(a)
+    t1, t2 = tangent_axis(axis1, a.ndim), tangent_axis(axis2, a.ndim)
+    result = _linear(
+        a, lambda v: np.trace(v, offset, axis1, axis2), lambda t: np.trace(t, offset, t1, t2)
+    )
+    return _finish(result, out, "trace")
+
+
+@implements(np.einsum)
+def einsum(subscripts, *operands, out=None, optimize=False, **kwargs):
+    """The product rule over the operands: each dual operand's tangent gets a fresh index
+    (the direction axis) that is carried to the front of the output."""
+    _unsupported("einsum", dtype=kwargs.pop("dtype", None))
+    if kwargs:
+        raise TypeError(f"numpy.einsum on duals does not support {', '.join(kwargs)}")
+    if not isinstance(subscripts, str):
+        raise TypeError("numpy.einsum on duals needs the subscripts as a string")
+    spec = subscripts.replace(" ", "")
+    inputs, output = _einsum_explicit(spec)
+    free = next(c for c in string.ascii_letters if c not in spec)
+    operands = [_as_dual_array(op) for op in operands]
+    tag = max((op.tag for op in operands if is_dual(op)), default=-1)
+    values = [op.value if type(op) is DualArray and op.tag == tag else op for op in operands]
+    value = np.einsum(f"{','.join(inputs)}->{output}", *values, optimize=optimize)
+    tangent, batched = None, False
+    for i, op in enumerate(operands):
+        if not (type(op) is DualArray and op.tag == tag):
+            continue
+        terms = list(inputs)
+        terms[i] = free + terms[i]
+        args = list(values)
+        args[i] = op.tangent_
+        term = np.einsum(f"{','.join(terms)}->{free}{output}", *args, optimize=optimize)
+        tangent = term if tangent is None else tangent + term
+        batched = batched or op.batched
+    result = box(_make_array(value, tangent, tag, batched))
+    return _finish(result, out, "einsum")
+
+
+def _einsum_explicit(spec: str) -> tuple[list[str], str]:
+    """Split einsum subscripts into inputs and an explicit output (NumPy's implicit rule)."""
+    if "->" in spec:
+        left, output = spec.split("->")
+        return left.split(","), output
+    inputs = spec.split(",")
+    letters = [c for c in "".join(inputs).replace(".", "")]
+    once = sorted(c for c in set(letters) if letters.count(c) == 1)
+    return inputs, ("..." if "..." in spec else "") + "".join(once)
+
+
+# ---------------------------------------------------------------------------------------------
+# Shape and layout (linear: the same operation on the tangent, axes shifted)
+# ---------------------------------------------------------------------------------------------
+
+
+@implements(np.reshape)
+def reshape(a, /, shape=None, order="C", *, newshape=None, copy=None):
+    shape = newshape if shape is None else shape
+    a = _as_dual_array(a)
+    value = np.reshape(a.value, shape, order=order)
+    k = a.directions
+    tangent = np.reshape(a.tangent_, (k,) + np.shape(strip(value)), order=order)
+    return box(_make_array(value, tangent, a.tag, a.batched))
+
+
+@implements(np.ravel)
+def ravel(a, order="C"):
+    order = "C" if order in ("K", "A") else order
+    return reshape(a, (-1,), order=order)
+
+
+@implements(np.transpose)
+def transpose(a, axes=None):
+    a = _as_dual_array(a)
+    axes = tuple(reversed(range(a.ndim))) if axes is None else tuple(i % a.ndim for i in axes)
+    return _linear(
+        a,
+        lambda v: np.transpose(v, axes),
+        lambda t: np.transpose(t, (0,) + tuple(i + 1 for i in axes)),
+    )
+
+
+@implements(np.permute_dims)
+def permute_dims(a, axes=None):
+    return transpose(a, axes)
+
+
+@implements(np.matrix_transpose)
+def matrix_transpose(x):
+    return swapaxes(x, -1, -2)
+
+
+@implements(np.moveaxis)
+def moveaxis(a, source, destination):
+    a = _as_dual_array(a)
+    return _linear(
+        a,
+        lambda v: np.moveaxis(v, source, destination),
+        lambda t: np.moveaxis(
+            t, tangent_axis(_tuple(source), a.ndim), tangent_axis(_tuple(destination), a.ndim)
+        ),
+    )
+
+
+def _tuple(axis: Any) -> tuple[int, ...]:
+    return tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+
+
+@implements(np.swapaxes)
+def swapaxes(a, axis1, axis2):
+    a = _as_dual_array(a)
+    t1, t2 = tangent_axis(axis1, a.ndim), tangent_axis(axis2, a.ndim)
+    return _linear(a, lambda v: np.swapaxes(v, axis1, axis2), lambda t: np.swapaxes(t, t1, t2))
+
+
+@implements(np.expand_dims)
+def expand_dims(a, axis):
+    a = _as_dual_array(a)
+    out_ndim = a.ndim + len(_tuple(axis))
+    shifted = tangent_axis(tuple(_tuple(axis)), out_ndim)
+    return _linear(a, lambda v: np.expand_dims(v, axis), lambda t: np.expand_dims(t, shifted))
+
+
+@implements(np.squeeze)
+def squeeze(a, axis=None):
+    a = _as_dual_array(a)
+    if axis is None:
+        axis = tuple(i for i, s in enumerate(a.shape) if s == 1)
+    shifted = tangent_axis(_tuple(axis), a.ndim)
+    return _linear(a, lambda v: np.squeeze(v, axis), lambda t: np.squeeze(t, shifted))
+
+
+@implements(np.broadcast_to)
+def broadcast_to(array, shape, subok=False):
+    a = _as_dual_array(array)
+    shape = _tuple(shape)
+    return _linear(
+        a,
+        lambda v: np.broadcast_to(v, shape),
+        lambda t: np.broadcast_to(lift_tangent(a, len(shape)), (t.shape[0],) + shape),
+    )
+
+
+@implements(np.broadcast_arrays)
+def broadcast_arrays(*args, subok=False):
+    shape = np.broadcast_shapes(*(np.shape(strip(a)) for a in args))
+    return tuple(broadcast_to(a, shape) if is_dual(a) else np.broadcast_to(a, shape) for a in args)
+
+
+def _atleast(n: int, numpy_fn: Callable) -> Callable:
+    def atleast(*arys):
+        results = []
+        for a in arys:
+            if is_dual(a):
+                shape = np.shape(numpy_fn(np.empty(np.shape(strip(a)))))
+                results.append(reshape(a, shape))
+            else:
+                results.append(numpy_fn(a))
+        return results[0] if len(results) == 1 else tuple(results)
+
+    atleast.__name__ = f"atleast_{n}d"
+    return atleast
+
+
+implements(np.atleast_1d)(_atleast(1, np.atleast_1d))
+implements(np.atleast_2d)(_atleast(2, np.atleast_2d))
+implements(np.atleast_3d)(_atleast(3, np.atleast_3d))
+
+
+@implements(np.flip)
+def flip(m, axis=None):
+    a = _as_dual_array(m)
+    return _linear(a, lambda v: np.flip(v, axis), lambda t: np.flip(t, tangent_axis(axis, a.ndim)))
+
+
+@implements(np.fliplr)
+def fliplr(m):
+    return flip(m, 1)
+
+
+@implements(np.flipud)
+def flipud(m):
+    return flip(m, 0)
+
+
+@implements(np.roll)
+def roll(a, shift, axis=None):
+    a = _as_dual_array(a)
+    if axis is None:
+        return reshape(roll(ravel(a), shift, 0), a.shape)
+    shifted = tangent_axis(_tuple(axis), a.ndim)
+    return _linear(a, lambda v: np.roll(v, shift, axis), lambda t: np.roll(t, shift, shifted))
+
+
+@implements(np.tile)
+def tile(A, reps):
+    a = _as_dual_array(A)
+    reps = _tuple(reps)
+    d = max(len(reps), a.ndim)
+    a = reshape(a, (1,) * (d - a.ndim) + a.shape) if d > a.ndim else a
+    full = (1,) * (d - len(reps)) + reps
+    return _linear(a, lambda v: np.tile(v, full), lambda t: np.tile(t, (1,) + full))
+
+
+@implements(np.repeat)
+def repeat(a, repeats, axis=None):
+    a = _as_dual_array(a)
+    if axis is None:
+        a, axis = ravel(a), 0
+    ax = tangent_axis(axis, a.ndim)
+    return _linear(a, lambda v: np.repeat(v, repeats, axis), lambda t: np.repeat(t, repeats, ax))
+
+
+_LINEAR_PAD_MODES = (
+    "constant",
+    "edge",
+    "reflect",
+    "symmetric",
+    "wrap",
+    "linear_ramp",
+    "mean",
+    "empty",
+)
+
+
+@implements(np.pad)
+def pad(array, pad_width, mode="constant", **kwargs):
+    """Padding is linear in the array for these modes; padded constants have zero tangent."""
+    if callable(mode) or mode not in _LINEAR_PAD_MODES:
+        raise errors.no_rule(
+            f"numpy.pad(mode={mode!r})", "supported modes: " + ", ".join(_LINEAR_PAD_MODES)
+        )
+    _plain_only(
+        "pad", constant_values=kwargs.get("constant_values"), end_values=kwargs.get("end_values")
+    )
+    a = _as_dual_array(array)
+    width = np.broadcast_to(np.asarray(pad_width, dtype=int), (a.ndim, 2))
+    tangent_width = np.concatenate([[[0, 0]], width])
+    tangent_kwargs = {k: v for k, v in kwargs.items() if k not in ("constant_values", "end_values")}
+    if mode == "mean" and "stat_length" in kwargs:
+        stat = np.broadcast_to(np.asarray(kwargs["stat_length"]), (a.ndim, 2))
+        tangent_kwargs["stat_length"] = np.concatenate([[[1, 1]], stat])
+    return _linear(
+        a,
+        lambda v: np.pad(v, width, mode, **kwargs),
+        lambda t: np.pad(t, tangent_width, mode, **tangent_kwargs),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Joining and splitting
+# ---------------------------------------------------------------------------------------------
+
+
+@implements(np.concatenate)
+def concatenate(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
+    _dtype_check("concatenate", dtype)
+    if axis is None:
+        arrays = [ravel(a) if is_dual(a) else np.ravel(a) for a in arrays]
+        axis = 0
+    tag, batched, values, tangents = _gather(arrays)
+    value = np.concatenate(values, axis=axis)
+    ndim = np.ndim(strip(value))
+    tangent = np.concatenate(tangents, axis=tangent_axis(axis, ndim))
+    return _finish(_make_array(value, tangent, tag, batched), out, "concatenate")
+
+
+@implements(np.stack)
+def stack(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
+    """Stack arrays or scalars (``Dual``s included) along a new axis, keeping their tangents."""
+    _dtype_check("stack", dtype)
+    arrays = list(arrays)
+    if not any(is_dual(a) for a in arrays):
+        return np.stack(arrays, axis=axis, out=out)
+    tag, batched, values, tangents = _gather(arrays)
+    value = np.stack(values, axis=axis)
+    ndim = np.ndim(strip(value))
+    tangent = np.stack(tangents, axis=tangent_axis(axis, ndim))
+    return _finish(_make_array(value, tangent, tag, batched), out, "stack")
+
+
+@implements(np.hstack)
+def hstack(tup, dtype=None, casting="same_kind"):
+    arrays = np.atleast_1d(*tup) if len(tup) > 1 else [np.atleast_1d(tup[0])]
+    return concatenate(arrays, axis=0 if np.ndim(strip(arrays[0])) == 1 else 1)
+
+
+@implements(np.vstack)
+def vstack(tup, dtype=None, casting="same_kind"):
+    arrays = np.atleast_2d(*tup) if len(tup) > 1 else [np.atleast_2d(tup[0])]
+    return concatenate(arrays, axis=0)
+
+
+@implements(np.dstack)
+def dstack(tup):
+    arrays = np.atleast_3d(*tup) if len(tup) > 1 else [np.atleast_3d(tup[0])]
+    return concatenate(arrays, axis=2)
+
+
+@implements(np.column_stack)
+def column_stack(tup):
+    arrays = [
+        reshape(a, (-1, 1))
+        if np.ndim(strip(a)) < 2 and is_dual(a)
+        else (np.reshape(a, (-1, 1)) if np.ndim(a) < 2 else a)
+        for a in tup
+    ]
+    return concatenate(arrays, axis=1)
+
+
+@implements(np.split)
+def split(ary, indices_or_sections, axis=0):
+    return _split(ary, indices_or_sections, axis, strict=True)
+
+
+@implements(np.array_split)
+def array_split(ary, indices_or_sections, axis=0):
+    return _split(ary, indices_or_sections, axis, strict=False)
+
+
+def _split(ary: Any, sections: Any, axis: int, strict: bool) -> list[Any]:
+    a = _as_dual_array(ary)
+    splitter = np.split if strict else np.array_split
+    values = splitter(a.value, sections, axis)
+    tangents = splitter(a.tangent_, sections, tangent_axis(axis, a.ndim))
+    return [_make_array(v, t, a.tag, a.batched) for v, t in zip(values, tangents)]
+
+
+@implements(np.hsplit)
+def hsplit(ary, indices_or_sections):
+    return split(ary, indices_or_sections, axis=1 if np.ndim(strip(ary)) > 1 else 0)
+
+
+@implements(np.vsplit)
+def vsplit(ary, indices_or_sections):
+    return split(ary, indices_or_sections, axis=0)
+
+
+@implements(np.append)
+def append(arr, values, axis=None):
+    if axis is None:
+        return concatenate([np.ravel(arr), np.ravel(values)], axis=0)
+    return concatenate([arr, values], axis=axis)
+
+
+@implements(np.delete)
+def delete(arr, obj, axis=None):
+    a = _as_dual_array(arr)
+    if axis is None:
+        a, axis = ravel(a), 0
+    keep = np.delete(np.arange(a.shape[axis]), obj)
+    return take(a, keep, axis=axis)
+
+
+# ---------------------------------------------------------------------------------------------
+# Selection: the tangent goes where the value goes
+# ---------------------------------------------------------------------------------------------
+
+
+@implements(np.where)
+def where(condition, x=None, y=None):
+    if x is None and y is None:
+        return np.where(strip(condition))
+    condition = strip(condition)
+    tag, batched, values, tangents = _gather([x, y])
+    value = np.where(condition, values[0], values[1])
+    ndim = np.ndim(strip(value))
+    lifted = [t.reshape(t.shape[:1] + (1,) * (ndim - t.ndim + 1) + t.shape[1:]) for t in tangents]
+    tangent = np.where(condition, lifted[0], lifted[1])
+    k = tangent.shape[0]
+    return box(_make_array(value, fit_tangent(tangent, k, np.shape(strip(value))), tag, batched))
+
+
+@implements(np.select)
+def select(condlist, choicelist, default=0):
+    result = default
+    for condition, choice in reversed(list(zip(condlist, choicelist))):
+        result = where(condition, choice, result)
+    return result
+
+
+@implements(np.clip)
+def clip(a, a_min=np._NoValue, a_max=np._NoValue, out=None, *, min=np._NoValue, max=np._NoValue):
+    lo = a_min if min is np._NoValue else min
+    hi = a_max if max is np._NoValue else max
+    result = a
+    if lo is not np._NoValue and lo is not None:
+        result = RULES["maximum"].function(result, lo)
+    if hi is not np._NoValue and hi is not None:
+        result = RULES["minimum"].function(result, hi)
+    return _finish(result, out, "clip")
+
+
+@implements(np.take)
+def take(a, indices, axis=None, out=None, mode="raise"):
+    a = _as_dual_array(a)
+    if axis is None:
+        a, axis = ravel(a), 0
+    ax = tangent_axis(axis, a.ndim)
+    result = _linear(
+        a,
+        lambda v: np.take(v, indices, axis=axis, mode=mode),
+        lambda t: np.take(t, indices, axis=ax, mode=mode),
+    )
+    return _finish(result, out, "take")
+
+
+@implements(np.take_along_axis)
+def take_along_axis(arr, indices, axis=-1):
+    a = _as_dual_array(arr)
+    if axis is None:
+        a, axis = ravel(a), 0
+    ax = tangent_axis(axis, a.ndim)
+    indices = np.asarray(indices)
+    return _linear(
+        a,
+        lambda v: np.take_along_axis(v, indices, axis=axis),
+        lambda t: np.take_along_axis(t, indices[None], axis=ax),
+    )
+
+
+@implements(np.put)
+def put(a, ind, v, mode="raise"):
+    """``a.flat[ind] = v`` in place for a DualArray ``a``."""
+    if type(a) is not DualArray:
+        raise errors.lost_tangent(
+            "numpy.put of duals into a plain array",
+            "Use np.zeros_like(x) to make a DualArray to put into.",
+        )
+    flat = np.asarray(ind).ravel()
+    if mode == "wrap":
+        flat = flat % a.size
+    elif mode == "clip":
+        flat = np.clip(flat, 0, a.size - 1)
+    values = v if is_dual(v) else np.asarray(v)
+    if np.ndim(strip(values)) == 0:
+        values = np.broadcast_to(values, flat.shape)
+    set_item(a, np.unravel_index(flat, a.shape), np.ravel(values)[: flat.size])
+
+
+@implements(np.sort)
+def sort(a, axis=-1, kind=None, order=None, *, stable=None):
+    a = _as_dual_array(a)
+    if axis is None:
+        a, axis = ravel(a), 0
+    idx = np.argsort(strip(a), axis=axis, kind=kind, stable=stable)
+    return take_along_axis(a, idx, axis=axis)
+
+
+# ---------------------------------------------------------------------------------------------
+# Triangles and diagonals (linear)
+# ---------------------------------------------------------------------------------------------
+
+
+@implements(np.triu)
+def triu(m, k=0):
+    return _linear(m, lambda v: np.triu(v, k), lambda t: np.triu(t, k))
+
+
+@implements(np.tril)
+def tril(m, k=0):
+    return _linear(m, lambda v: np.tril(v, k), lambda t: np.tril(t, k))
+
+
+@implements(np.diagonal)
+def diagonal(a, offset=0, axis1=0, axis2=1):
+    a = _as_dual_array(a)
+    t1, t2 = tangent_axis(axis1, a.ndim), tangent_axis(axis2, a.ndim)
+    return _linear(
+        a, lambda v: np.diagonal(v, offset, axis1, axis2), lambda t: np.diagonal(t, offset, t1, t2)
+    )
+
+
+@implements(np.diag)
+def diag(v, k=0):
+    v = _as_dual_array(v)
+    if v.ndim == 2:
+        return diagonal(v, k)
+    if v.ndim != 1:
+        raise ValueError("Input must be 1- or 2-d.")
+    n = v.shape[0] + abs(k)
+    rows = np.arange(v.shape[0]) + max(-k, 0)
+    cols = np.arange(v.shape[0]) + max(k, 0)
+    out = zeros_like(v, shape=(n, n))
+    set_item(out, (rows, cols), v)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Construction with a dual's tag, copies, rounding, complex parts
+# ---------------------------------------------------------------------------------------------
+
+
+@implements(np.zeros_like, np.empty_like)
+def zeros_like(prototype, dtype=None, order="K", subok=True, shape=None, *, device=None):
+    p = _as_dual_array(prototype)
+    _dtype_check("zeros_like", dtype)
+    shape = p.shape if shape is None else _tuple(shape)
+    value = np.zeros(shape, dtype or np.result_type(strip(p), float))
+    return _make_array(value, np.zeros((p.directions,) + shape, value.dtype), p.tag, p.batched)
+
+
+@implements(np.ones_like)
+def ones_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
+    result = zeros_like(a, dtype=dtype, shape=shape)
+    result.value[...] = 1.0
+    return result
+
+
+@implements(np.full_like)
+def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *, device=None):
+    result = zeros_like(a, dtype=dtype, shape=shape)
+    set_item(result, Ellipsis, fill_value)
+    return result
+
+
+def _like_constructor(numpy_fn: Callable, fill: float | None) -> Callable:
+    def construct(shape, dtype=None, order="C", *, like=None, device=None, **kwargs):
+        prototype = _as_dual_array(like)
+        _dtype_check(numpy_fn.__name__, dtype)
+        shape = _tuple(shape)
+        value = np.zeros(shape, dtype or np.result_type(strip(prototype), float))
+        if fill is not None:
+            value[...] = fill
+        tangent = np.zeros((prototype.directions,) + shape, value.dtype)
+        result = _make_array(value, tangent, prototype.tag, prototype.batched)
+        if "fill_value" in kwargs:
+            set_item(result, Ellipsis, kwargs["fill_value"])
+        return result
+
+    construct.__name__ = numpy_fn.__name__
+    return construct
+
+
+implements(np.zeros)(_like_constructor(np.zeros, None))
+implements(np.empty)(_like_constructor(np.empty, None))
+implements(np.ones)(_like_constructor(np.ones, 1.0))
+
+
+@implements(np.full)
+def full(shape, fill_value, dtype=None, order="C", *, like=None, device=None):
+    return _like_constructor(np.full, None)(shape, dtype, order, like=like, fill_value=fill_value)
+
+
+@implements(np.copy)
+def copy(a, order="K", subok=False):
+    return _as_dual_array(a).copy()
+
+
+@implements(np.round, np.around)
+def round_(a, decimals=0, out=None):
+    a = _as_dual_array(a)
+    return _finish(
+        _make_array(np.round(a.value, decimals), a.tangent_ * 0.0, a.tag, a.batched), out, "round"
+    )
+
+
+@implements(np.fix)
+def fix(x, out=None):
+    return _finish(RULES["trunc"].function(x), out, "fix")
+
+
+@implements(np.real)
+def real(val):
+    return _as_dual_array(val).real if is_dual(val) else np.real(val)
+
+
+@implements(np.imag)
+def imag(val):
+    return _as_dual_array(val).imag if is_dual(val) else np.imag(val)
+
+
+@implements(np.angle)
+def angle(z, deg=False):
+    result = RULES["arctan2"].function(imag(z), real(z))
+    return result * (180.0 / np.pi) if deg else result
+
+
+@implements(np.nan_to_num)
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    a = _as_dual_array(x)
+    value = np.nan_to_num(a.value, copy=True, nan=nan, posinf=posinf, neginf=neginf)
+    changed = ~np.isfinite(strip(a.value))
+    tangent = np.where(changed, 0.0, a.tangent_)
+    return box(_make_array(value, tangent, a.tag, a.batched))
+
+
+@implements(np.nansum)
+def nansum(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
+    return sum_(where(np.isnan(strip(a)), 0.0, a), axis, dtype, out, keepdims)
+
+
+@implements(np.nanmean)
+def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
+    count = np.sum(~np.isnan(strip(a)), axis=axis, keepdims=keepdims)
+    return _finish(nansum(a, axis, dtype, None, keepdims) / count, out, "nanmean")
+
+
+# ---------------------------------------------------------------------------------------------
+# Functions of the values only: the result carries no derivative
+# ---------------------------------------------------------------------------------------------
+
+_VALUE_FUNCTIONS = [
+    "argmax",
+    "argmin",
+    "argsort",
+    "argwhere",
+    "nonzero",
+    "flatnonzero",
+    "searchsorted",
+    "count_nonzero",
+    "shape",
+    "ndim",
+    "size",
+    "isclose",
+    "allclose",
+    "array_equal",
+    "array_equiv",
+    "iscomplexobj",
+    "isrealobj",
+    "isreal",
+    "iscomplex",
+    "lexsort",
+    "digitize",
+    "isneginf",
+    "isposinf",
+]
+
+
+def _value_function(numpy_fn: Callable) -> Callable:
+    def on_values(*args, **kwargs):
+        args = [strip(a) if is_dual(a) else a for a in args]
+        kwargs = {k: strip(v) if is_dual(v) else v for k, v in kwargs.items()}
+        return numpy_fn(*args, **kwargs)
+
+    on_values.__name__ = numpy_fn.__name__
+    return on_values
+
+
+for _name in _VALUE_FUNCTIONS:
+    _fn = getattr(np, _name, None)
+    if _fn is not None and not isinstance(_fn, np.ufunc):
+        implements(_fn)(_value_function(_fn))
