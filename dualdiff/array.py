@@ -895,8 +895,8 @@ def _zeros_like(a: DualArray) -> Any:
     return np.zeros(a.value.shape, np.result_type(strip(a.value), float))
 
 
-def _join(value: Any, tangent: Any, tag: int) -> Any:
-    """A DualArray of ``tag`` from a value and a tangent of the same shape (or a scalar)."""
+def _join(value: Any, tangent: Any, tag: int, batched: bool = False) -> Any:
+    """A dual of ``tag`` from a value and a tangent of its shape (``(k,) + shape`` if batched)."""
     if type(value) is Dual or type(value) in SCALAR_TYPES:
         value = from_dual(value) if type(value) is Dual else np.asarray(value)
     elif type(value) is not DualArray:
@@ -906,8 +906,10 @@ def _join(value: Any, tangent: Any, tag: int) -> Any:
         tangent = from_dual(tangent)
     elif type(tangent) is not DualArray:
         tangent = np.asarray(tangent)
-    tangent = np.broadcast_to(tangent, shape) if np.shape(strip(tangent)) != shape else tangent
-    return box(_make_array(value, np.reshape(tangent, (1,) + shape), tag, False))
+    if not batched:
+        tangent = np.reshape(tangent, (1,) + np.shape(strip(tangent)))
+    tangent = fit_tangent(tangent, np.shape(strip(tangent))[0], shape)
+    return box(_make_array(value, tangent, tag, batched))
 
 
 from . import seed as _seed  # noqa: E402 - seed imports dual, not array: no cycle

@@ -23,25 +23,36 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from . import errors
-from .seed import join, newest_tag, split
+from .rules import is_dual
+from .seed import directions, join, newest_tag, split
 
 __all__ = ["custom_jvp"]
 
 
 class custom_jvp:  # noqa: N801 - lower case as a decorator, like jax.custom_jvp
-    """Decorate ``f``; then ``@f.defjvp`` declares its Jacobian-vector product rule."""
+    """Decorate ``f``; then ``@f.defjvp`` declares its Jacobian-vector product rule.
+
+    When the arguments carry several tangent directions at once (inside ``jacobian``), the rule
+    is called once per direction, so it may be written for a single tangent. A rule that handles
+    a leading direction axis itself can say so with ``f.defjvp(rule, batched=True)``: it is then
+    called once with tangents of shape ``(k,) + x.shape``.
+    """
 
     def __init__(self, fun: Callable[..., Any]) -> None:
         errors.check_callable(fun, "custom_jvp")
         self.fun = fun
         self.jvp: Callable[..., Any] | None = None
+        self.batched = False
         functools.update_wrapper(self, fun)
 
-    def defjvp(self, rule: Callable[..., Any]) -> Callable[..., Any]:
+    def defjvp(self, rule: Callable[..., Any], batched: bool = False) -> Callable[..., Any]:
         """Register ``rule(primals, tangents) -> (output, output_tangent)`` for this function."""
         errors.check_callable(rule, "defjvp")
         self.jvp = rule
+        self.batched = batched
         return rule
 
     def __call__(self, *args: Any) -> Any:
@@ -56,9 +67,38 @@ class custom_jvp:  # noqa: N801 - lower case as a decorator, like jax.custom_jvp
         pairs = [split(a, tag) for a in args]
         primals = tuple(p[0] for p in pairs)
         tangents = tuple(p[1] for p in pairs)
-        result = self.jvp(primals, tangents)
+        k = directions(args, tag)
+        if k == 1 or self.batched:
+            out, tangent = self._rule(primals, tangents)
+            return join(out, tangent, tag, batched=k > 1)
+        counts = [directions(a, tag) for a in args]
+        results = [
+            self._rule(primals, tuple(_pick(t, j, c) for t, c in zip(tangents, counts)))
+            for j in range(k)
+        ]
+        out = results[0][0]
+        return join(out, _stack_tangents([r[1] for r in results]), tag, batched=True)
+
+    def _rule(self, primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, Any]:
+        result = self.jvp(primals, tangents)  # type: ignore[misc]
         if type(result) not in (tuple, list) or len(result) != 2:
             raise TypeError(
                 f"the jvp rule of {self.fun.__name__!r} must return (output, output_tangent)"
             )
-        return join(result[0], result[1], tag)
+        return result[0], result[1]
+
+
+def _pick(tangent: Any, j: int, count: int) -> Any:
+    """Direction ``j`` of a tangent that has ``count`` directions (1: shared by all)."""
+    if count == 1 or tangent is None:
+        return tangent
+    if type(tangent) is tuple or type(tangent) is list:
+        return type(tangent)(_pick(t, j, count) for t in tangent)
+    return tangent[j]
+
+
+def _stack_tangents(tangents: list[Any]) -> Any:
+    first = tangents[0]
+    if type(first) is tuple or type(first) is list:
+        return type(first)(_stack_tangents([t[i] for t in tangents]) for i in range(len(first)))
+    return np.stack([np.asarray(t) if not is_dual(t) else t for t in tangents])

@@ -108,17 +108,32 @@ def split(a: Any, tag: int) -> tuple[Any, Any]:
     return a, None
 
 
-def join(value: Any, tangent: Any, tag: int) -> Any:
-    """A dual of ``tag`` from a value and tangent (mapped over tuples and lists)."""
+def directions(a: Any, tag: int) -> int:
+    """How many tangent directions argument ``a`` carries at ``tag`` (1 unless batched)."""
+    if type(a) is tuple or type(a) is list:
+        return max((directions(item, tag) for item in a), default=1)
+    if not is_dual(a) or a.tag != tag:
+        return 1
+    if type(a) is Dual:
+        t = a.tangent
+        return len(t) if type(t) is np.ndarray and t.ndim == 1 else 1
+    return a.directions if a.batched else 1
+
+
+def join(value: Any, tangent: Any, tag: int, batched: bool = False) -> Any:
+    """A dual of ``tag`` from a value and tangent (mapped over tuples and lists).
+
+    With ``batched`` the tangent has a leading axis of directions.
+    """
     t = type(value)
     if t is tuple or t is list:
         if type(tangent) not in (tuple, list) or len(tangent) != len(value):
             raise ValueError(
                 "the tangent output must have the same tuple structure as the value output"
             )
-        return t(join(v, tt, tag) for v, tt in zip(value, tangent))
+        return t(join(v, tt, tag, batched) for v, tt in zip(value, tangent))
     if (t in SCALAR_TYPES or t is Dual) and (
         type(tangent) in SCALAR_TYPES or type(tangent) is Dual
     ):
         return _make(value, tangent, tag)
-    return array_support["join"](value, tangent, tag)
+    return array_support["join"](value, tangent, tag, batched)

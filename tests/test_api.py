@@ -1,0 +1,262 @@
+"""derivative, jvp, jacobian, gradient: results, shapes, errors and algebraic properties."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from reference import assert_close, directional
+from reference import jacobian as numeric_jacobian
+
+import dualdiff as dd
+
+# -- the seed texts' worked examples ----------------------------------------------------------
+
+
+def test_chain_rule_example():
+    # y = 2x² + 4 with x = 3w: dy/dw = 36 w
+    for w in (-1.0, 0.5, 2.0):
+        assert dd.derivative(lambda w: 2 * (3 * w) ** 2 + 4, w) == pytest.approx(36 * w)
+
+
+def test_two_forward_passes_give_the_gradient():
+    f = lambda x, y: (x + y) * (x - y)
+    x, y = 3.0, 2.0
+    assert dd.jvp(f, (x, y), (1.0, 0.0)) == (5.0, 2 * x)
+    assert dd.jvp(f, (x, y), (0.0, 1.0)) == (5.0, -2 * y)
+
+
+def test_sigmoid_example():
+    x = 1.7
+    for w in (-0.4, 0.3, 1.2):
+        s = 1.0 / (1.0 + math.exp(-w * x))
+        got = dd.derivative(lambda w: 1.0 / (1.0 + np.exp(-w * x)), w)
+        assert got == pytest.approx(s * (1 - s) * x, rel=1e-14)
+        assert dd.derivative(lambda w: dd.sigmoid(w * x), w) == pytest.approx(s * (1 - s) * x)
+
+
+# -- derivative --------------------------------------------------------------------------------
+
+
+def test_derivative_of_tuple_and_list_outputs():
+    out = dd.derivative(lambda x: (x**2, [np.sin(x), 3.0]), 2.0)
+    assert out[0] == 4.0
+    assert out[1][0] == pytest.approx(math.cos(2.0)) and out[1][1] == 0.0
+
+
+def test_derivative_of_constant_function_is_zero():
+    assert dd.derivative(lambda x: 5.0, 1.0) == 0.0
+    np.testing.assert_array_equal(dd.derivative(lambda x: np.ones(3), np.zeros(3)), 0.0)
+
+
+def test_derivative_at_complex_point():
+    assert dd.derivative(np.exp, 1j) == pytest.approx(np.exp(1j))
+
+
+def test_derivative_integer_point_is_promoted():
+    assert dd.derivative(lambda x: x / 2, 3) == 0.5
+
+
+def test_derivative_order_zero_returns_value():
+    assert dd.derivative(np.sin, 0.5, n=0) == math.sin(0.5)
+
+
+def test_derivative_elementwise_over_arrays():
+    x = np.linspace(-2, 2, 7)
+    np.testing.assert_allclose(dd.derivative(np.tanh, x), 1 - np.tanh(x) ** 2, rtol=1e-14)
+    x2 = x.reshape(7, 1) * np.ones((1, 3))
+    assert dd.derivative(np.sin, x2).shape == (7, 3)
+
+
+@pytest.mark.parametrize(
+    "bad, error",
+    [("1.0", TypeError), (None, TypeError), (object(), TypeError), (True, TypeError)],
+)
+def test_derivative_bad_point(bad, error):
+    with pytest.raises(error):
+        dd.derivative(np.sin, bad)
+
+
+def test_derivative_bad_function_and_order():
+    with pytest.raises(TypeError, match="callable"):
+        dd.derivative(3.0, 1.0)
+    with pytest.raises(ValueError):
+        dd.derivative(np.sin, 1.0, n=-1)
+    with pytest.raises(TypeError):
+        dd.derivative(np.sin, 1.0, n=1.5)
+    with pytest.raises(TypeError):
+        dd.derivative(np.sin, 1.0, n="2")
+
+
+def test_derivative_of_function_returning_nothing_or_text():
+    with pytest.raises(TypeError, match="return statement"):
+        dd.derivative(lambda x: None, 1.0)
+    with pytest.raises(TypeError, match="str"):
+        dd.derivative(lambda x: "x", 1.0)
+
+
+# -- jvp ----------------------------------------------------------------------------------------
+
+
+def test_jvp_over_arrays_and_tuples():
+    x = np.array([0.5, 1.0, 2.0])
+    v = np.array([1.0, -1.0, 0.5])
+    f = lambda x: np.sin(x) * x.sum()
+    value, tangent = dd.jvp(f, x, v)
+    np.testing.assert_allclose(value, f(x))
+    assert_close(tangent, directional(f, x, v))
+    g = lambda a, b: (a * b, np.sum(a))
+    (p, s), (dp, ds) = dd.jvp(g, (x, 2.0), (v, 1.0))
+    np.testing.assert_allclose(dp, v * 2.0 + x)
+    assert ds == pytest.approx(v.sum())
+
+
+def test_jvp_errors():
+    with pytest.raises(ValueError, match="tangents"):
+        dd.jvp(lambda a, b: a, (1.0, 2.0), (1.0,))
+    with pytest.raises(ValueError, match="shape"):
+        dd.jvp(np.sin, np.ones(3), np.ones(2))
+    with pytest.raises(TypeError):
+        dd.jvp(np.sin, 1.0, "a")
+
+
+# -- jacobian and gradient -----------------------------------------------------------------------
+
+W = np.array([[0.5, -1.0, 0.2], [0.3, 0.8, -0.6]])
+
+
+def dense_layer(x):
+    return np.tanh(W @ x + 0.1)
+
+
+@pytest.mark.parametrize("chunk", [None, 1, 2, 3, 10])
+def test_jacobian_matches_numeric_for_every_chunk(chunk):
+    x = np.array([0.1, -0.4, 0.7])
+    assert_close(dd.jacobian(dense_layer, x, chunk=chunk), numeric_jacobian(dense_layer, x))
+
+
+def test_jacobian_shape_rule():
+    x = np.ones((2, 3))
+    f = lambda x: np.stack([x.sum(axis=0), (x**2).sum(axis=0)])  # shape (2, 3)
+    jac = dd.jacobian(f, x)
+    assert jac.shape == (2, 3, 2, 3)
+    assert_close(jac, numeric_jacobian(f, x))
+    assert dd.jacobian(np.sin, 0.5) == pytest.approx(math.cos(0.5))  # scalar x, scalar f
+    assert dd.jacobian(lambda x: np.sum(x**2), np.ones(3)).shape == (3,)
+
+
+def test_value_and_jacobian_returns_the_value_of_the_same_pass():
+    x = np.array([0.1, -0.4, 0.7])
+    value, jac = dd.value_and_jacobian(dense_layer, x)
+    np.testing.assert_allclose(value, dense_layer(x))
+    assert jac.shape == (2, 3)
+
+
+def test_jacobian_of_tuple_output():
+    j1, j2 = dd.jacobian(lambda x: (x**2, np.sum(x)), np.array([1.0, 2.0]))
+    np.testing.assert_allclose(j1, np.diag([2.0, 4.0]))
+    np.testing.assert_allclose(j2, [1.0, 1.0])
+
+
+def test_jacobian_chunk_errors():
+    with pytest.raises(ValueError, match=">= 1"):
+        dd.jacobian(np.sin, np.ones(3), chunk=0)
+    with pytest.raises(TypeError):
+        dd.jacobian(np.sin, np.ones(3), chunk=1.5)
+
+
+def test_jacobian_does_not_let_f_modify_the_input():
+    x = np.array([1.0, 2.0])
+
+    def f(v):
+        v *= 2.0
+        return v**2
+
+    np.testing.assert_allclose(dd.jacobian(f, x, chunk=1), np.diag([8.0, 16.0]))  # (2x)² -> 8x
+    np.testing.assert_array_equal(x, [1.0, 2.0])
+
+
+def test_gradient_and_value_and_gradient():
+    x = np.array([0.3, -1.2, 2.0])
+    f = lambda x: np.sum(np.exp(x) * x)
+    value, grad = dd.value_and_gradient(f, x)
+    assert value == pytest.approx(f(x))
+    np.testing.assert_allclose(grad, np.exp(x) * (1 + x), rtol=1e-14)
+    with pytest.raises(ValueError, match="scalar"):
+        dd.gradient(np.sin, x)
+
+
+def test_hessian_by_jacobian_of_gradient_matches_differences():
+    f = lambda x: np.sum(np.sin(x[0] * x) * x[1])
+    x = np.array([0.4, 1.3, -0.2])
+    hess = dd.jacobian(lambda z: dd.gradient(f, z), x)
+    numeric = numeric_jacobian(lambda z: dd.gradient(f, z), x)
+    assert_close(hess, numeric)
+    np.testing.assert_allclose(hess, hess.T, rtol=1e-13)
+
+
+def test_push_forward_with_several_seeds():
+    x = np.array([0.1, -0.4, 0.7])
+    seeds = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, -1.0]])
+    value, tangents = dd.push_forward(dense_layer, x, seeds)
+    assert tangents.shape == (2, 2)
+    for i in range(2):
+        assert_close(tangents[i], directional(dense_layer, x, seeds[i]))
+    with pytest.raises(ValueError, match="seeds"):
+        dd.push_forward(dense_layer, x, np.ones((2, 4)))
+
+
+# -- properties ---------------------------------------------------------------------------------
+
+UNARY = ["sin", "cos", "exp", "tanh", "arctan", "sigmoid", "softplus", "square", "arcsinh"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.sampled_from(UNARY), min_size=1, max_size=4),
+    st.floats(min_value=-1.5, max_value=1.5),
+)
+def test_chain_rule_for_random_compositions(names, x):
+    functions = [getattr(dd, name) for name in names]
+
+    def composed(u):
+        for fn in functions:
+            u = fn(u)
+        return u
+
+    # product of the derivatives along the chain, each from the rule table at its own point
+    expected, u = 1.0, x
+    for fn in functions:
+        expected *= dd.derivative(fn, u)
+        u = fn(u)
+    assert dd.derivative(composed, x) == pytest.approx(expected, rel=1e-12, abs=1e-12)
+    assert dd.derivative(composed, x) == pytest.approx(
+        float(directional(composed, x, 1.0)), rel=1e-6, abs=1e-8
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.floats(min_value=-3, max_value=3),
+    st.floats(min_value=-3, max_value=3),
+    st.floats(min_value=-2, max_value=2),
+)
+def test_tangent_is_linear_in_the_direction(a, b, x0):
+    f = lambda x: np.sin(x[0]) * np.exp(x[1]) + x[0] * x[1] ** 2
+    x = np.array([x0, 0.3])
+    u, v = np.array([1.0, -0.5]), np.array([0.2, 2.0])
+    _, tu = dd.jvp(f, x, u)
+    _, tv = dd.jvp(f, x, v)
+    _, tw = dd.jvp(f, x, a * u + b * v)
+    assert tw == pytest.approx(a * tu + b * tv, rel=1e-12, abs=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.floats(min_value=0.2, max_value=2.0))
+def test_nested_derivative_equals_second_difference(x):
+    f = lambda u: u**3 * np.log(u)
+    nested = dd.derivative(lambda u: dd.derivative(f, u), x)
+    assert nested == pytest.approx(6 * x * math.log(x) + 5 * x, rel=1e-12)

@@ -1,0 +1,248 @@
+"""Every entry of the rule table, tested from the table itself against numeric differences.
+
+Each rule carries its test domain; points are spread over it (away from the jumps of the
+piecewise-constant functions). The reference is a 6th-order central difference of the rule's plain
+NumPy implementation, which never touches the derivative code.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from reference import assert_close, directional, second
+
+import dualdiff as dd
+from dualdiff.dual import Dual
+from dualdiff.rules import RULES, UFUNC_RULES
+
+FRACTIONS = (0.13, 0.37, 0.61, 0.89)
+UNARY = sorted(name for name, rule in RULES.items() if rule.nin == 1)
+BINARY = sorted(name for name, rule in RULES.items() if rule.nin == 2)
+COMPLEX = sorted(name for name, rule in RULES.items() if rule.complex)
+
+
+def points(interval):
+    lo, hi = interval
+    return [lo + (hi - lo) * f for f in FRACTIONS]
+
+
+# ldexp's second argument is an integer exponent (NumPy refuses floats there)
+INTEGER_SECOND = {"ldexp"}
+
+
+def moved(y, t, v):
+    """``y + t v``, leaving an integer argument (with no tangent) untouched."""
+    return y if not np.any(v) else y + t * v
+
+
+def pairs(rule):
+    xs, ys = points(rule.domain[0]), points(rule.domain[1])
+    if rule.name in INTEGER_SECOND:
+        ys = [-2, 0, 1, 3]
+    return list(zip(xs, reversed(ys))) + list(zip(xs, ys))
+
+
+@pytest.mark.parametrize("name", UNARY)
+def test_unary_first_derivative_matches_differences(name):
+    rule = RULES[name]
+    for x in points(rule.domain[0]):
+        out = rule.function(Dual(x, 1.0))
+        assert_close(out.value, rule.array(x), rtol=1e-14, atol=1e-15)
+        assert_close(out.tangent, directional(rule.array, x, 1.0), rtol=1e-8)
+
+
+@pytest.mark.parametrize("name", UNARY)
+def test_unary_second_derivative_by_nesting(name):
+    rule = RULES[name]
+    for x in points(rule.domain[0]):
+        nested = dd.derivative(lambda u: dd.derivative(rule.function, u), x)
+        assert_close(nested, second(rule.array, x), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", BINARY)
+def test_binary_partials_match_differences(name):
+    rule = RULES[name]
+    for x, y in pairs(rule):
+        for vx, vy in ((1.0, 0.0), (0.0, 1.0), (0.7, -1.3)):
+            if rule.name in INTEGER_SECOND:
+                vy = 0
+            args = (Dual(x, vx), Dual(y, vy) if vy else y)
+            out = rule.function(*args)
+            expected = directional(lambda t: rule.array(x + t * vx, moved(y, t, vy)), 0.0, 1.0)
+            assert_close(out.value, rule.array(x, y), rtol=1e-14, atol=1e-15)
+            assert_close(out.tangent, expected, rtol=1e-8)
+        # one operand constant: only the other's partial contributes
+        assert_close(
+            rule.function(Dual(x, 1.0), y).tangent, directional(lambda t: rule.array(t, y), x, 1.0)
+        )
+        if rule.name not in INTEGER_SECOND:
+            assert_close(
+                rule.function(x, Dual(y, 1.0)).tangent,
+                directional(lambda t: rule.array(x, t), y, 1.0),
+            )
+
+
+@pytest.mark.parametrize("name", COMPLEX)
+def test_complex_directional_derivatives(name):
+    """Along 1 and along 1j: holomorphic rules and the non-analytic ones (abs, conj) alike."""
+    rule = RULES[name]
+    if rule.nin == 1:
+        for x in points(rule.domain[0]):
+            z = complex(x, 0.3)
+            for v in (1.0, 1j):
+                out = rule.function(Dual(z, v))
+                assert_close(out.value, rule.array(z), rtol=1e-13, atol=1e-15)
+                assert_close(out.tangent, directional(rule.array, z, v), rtol=1e-8)
+    else:
+        for x, y in pairs(rule):
+            zx, zy = complex(x, 0.3), complex(y, -0.2)
+            for vx, vy in ((1.0, 0.0), (0.0, 1j), (1j, 0.5)):
+                out = rule.function(Dual(zx, vx), Dual(zy, vy))
+                expected = directional(lambda t: rule.array(zx + t * vx, zy + t * vy), 0.0, 1.0)
+                assert_close(out.tangent, expected, rtol=1e-8)
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_float_fast_path_agrees_with_numpy(name):
+    rule = RULES[name]
+    if rule.nin == 1:
+        for x in points(rule.domain[0]):
+            assert_close(rule.function(x), rule.array(x), rtol=1e-14, atol=1e-15)
+    else:
+        for x, y in pairs(rule):
+            assert_close(rule.function(x, y), rule.array(x, y), rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_array_rule_with_several_directions(name):
+    """The same rule on a DualArray with two tangent directions at once."""
+    rule = RULES[name]
+    if rule.nin == 1:
+        x = np.array(points(rule.domain[0]))
+        v = np.stack([np.ones_like(x), np.linspace(-1.0, 2.0, x.size)])
+        out = rule.function(dd.DualArray(x, v, batched=True))
+        assert_close(out.value, rule.array(x), rtol=1e-14, atol=1e-15)
+        for direction in range(2):
+            assert_close(out.tangent[direction], directional(rule.array, x, v[direction]))
+    else:
+        xy = pairs(rule)
+        x, y = np.array([p[0] for p in xy]), np.array([p[1] for p in xy])
+        vx = np.stack([np.ones_like(x), np.zeros_like(x)])
+        vy = np.stack([np.zeros_like(x), np.linspace(0.5, 1.5, y.size)])
+        if rule.name in INTEGER_SECOND:
+            vy = np.zeros_like(vy)
+            out = rule.function(dd.DualArray(x, vx, batched=True), y)
+        else:
+            out = rule.function(
+                dd.DualArray(x, vx, batched=True), dd.DualArray(y, vy, batched=True)
+            )
+        for direction in range(2):
+            expected = directional(
+                lambda t, d=direction: rule.array(x + t * vx[d], moved(y, t, vy[d])), 0.0, 1.0
+            )
+            assert_close(out.tangent[direction], expected)
+
+
+@pytest.mark.parametrize("ufunc", sorted(UFUNC_RULES, key=lambda u: u.__name__))
+def test_numpy_ufunc_dispatches_to_the_rule(ufunc):
+    rule = UFUNC_RULES[ufunc]
+    xs = points(rule.domain[0])
+    if rule.nin == 1:
+        d = ufunc(Dual(xs[1], 1.0))
+        assert_close(d.tangent, directional(rule.array, xs[1], 1.0))
+    else:
+        y = 2 if rule.name in INTEGER_SECOND else points(rule.domain[1])[2]
+        d = ufunc(Dual(xs[1], 1.0), y)
+        assert_close(d.tangent, directional(lambda t: rule.array(t, y), xs[1], 1.0))
+
+
+DIFFERENTIABLE_UFUNCS = (
+    "add subtract multiply divide true_divide power float_power negative positive square "
+    "reciprocal floor_divide remainder mod fmod exp exp2 expm1 log log2 log10 log1p logaddexp "
+    "logaddexp2 sqrt cbrt sin cos tan arcsin arccos arctan arctan2 hypot sinh cosh tanh arcsinh "
+    "arccosh arctanh deg2rad rad2deg degrees radians absolute fabs sign conjugate conj maximum "
+    "minimum fmax fmin copysign floor ceil trunc rint heaviside ldexp"
+).split()
+
+
+def test_every_differentiable_numpy_ufunc_has_a_rule():
+    missing = [n for n in DIFFERENTIABLE_UFUNCS if getattr(np, n) not in UFUNC_RULES]
+    assert not missing
+
+
+def test_public_functions_return_plain_numbers_for_plain_input():
+    assert type(dd.sin(0.5)) is float
+    assert dd.sin(0.5) == math.sin(0.5)
+    assert isinstance(dd.exp(np.array([0.0, 1.0])), np.ndarray)
+    assert dd.hypot(3.0, 4.0) == 5.0
+    assert dd.sigmoid(0.0) == 0.5
+
+
+def test_domain_edges_follow_numpy_not_math():
+    with np.errstate(all="ignore"):
+        assert math.isnan(dd.log(-1.0))
+        assert dd.log(0.0) == -math.inf
+        assert dd.exp(1000.0) == math.inf
+        assert math.isnan(dd.sqrt(-1.0))
+
+
+# -- conventions at kinks (each documented in the rules module) -------------------------------
+
+
+def test_abs_at_zero_has_derivative_zero():
+    assert dd.derivative(abs, 0.0) == 0.0
+    assert dd.derivative(np.abs, 0.0) == 0.0
+    assert dd.derivative(abs, -2.0) == -1.0
+
+
+def test_maximum_and_minimum_split_ties_evenly():
+    assert dd.derivative(lambda x: np.maximum(x, 1.0), 1.0) == 0.5
+    assert dd.derivative(lambda x: np.minimum(x, 1.0), 1.0) == 0.5
+    assert dd.derivative(lambda x: np.maximum(x, x), 1.0) == 1.0
+    assert dd.derivative(lambda x: dd.fmax(x, np.nan), 1.0) == 1.0
+    assert dd.derivative(lambda x: dd.fmin(np.nan, x), 1.0) == 1.0
+
+
+def test_sqrt_at_zero_is_infinite_but_a_zero_tangent_stays_zero():
+    with np.errstate(all="ignore"):
+        assert dd.derivative(np.sqrt, 0.0) == math.inf
+        assert np.sqrt(Dual(0.0, 0.0)).tangent == 0.0
+        grad = dd.jacobian(np.sqrt, np.array([0.0, 4.0]))
+    assert grad[0, 0] == math.inf
+    assert grad[0, 1] == 0.0 and grad[1, 0] == 0.0  # no 0 * inf = nan off the diagonal
+    assert grad[1, 1] == 0.25
+
+
+def test_power_conventions_at_zero():
+    assert dd.derivative(lambda x: x**0, 0.0) == 0.0
+    assert dd.derivative(lambda x: x**1, 0.0) == 1.0
+    assert dd.derivative(lambda x: x**2.0, 0.0) == 0.0
+    assert dd.derivative(lambda y: 0.0**y, 2.0) == 0.0  # d/dy 0**y taken as 0
+    assert dd.derivative(lambda x: x**3, -2.0) == 12.0  # negative base, integer exponent
+    with np.errstate(all="ignore"):
+        assert math.isnan((Dual(-8.0, 1.0) ** (1.0 / 3.0)).value)  # as NumPy: nan, not complex
+
+
+def test_hypot_and_complex_abs_at_the_origin():
+    assert dd.hypot(Dual(0.0, 1.0), Dual(0.0, 1.0)).tangent == 0.0
+    assert abs(Dual(0j, 1.0)).tangent == 0.0
+
+
+def test_piecewise_constant_functions_have_zero_derivative():
+    for name in ("floor", "ceil", "trunc", "rint", "sign"):
+        assert RULES[name].function(Dual(1.3, 1.0)).tangent == 0.0
+    assert dd.heaviside(Dual(0.5, 1.0), 0.5).tangent == 0.0
+    assert (Dual(7.5, 1.0) // 2.0).tangent == 0.0
+
+
+def test_sinc_near_zero_uses_the_series():
+    for x in (0.0, 1e-9, -3e-4, 2e-3):
+        d = dd.derivative(dd.sinc, x)
+        exact = (
+            -(math.pi**2) * x / 3.0
+            if abs(x) < 1e-6
+            else (math.cos(math.pi * x) / x - math.sin(math.pi * x) / (math.pi * x * x))
+        )
+        assert abs(d - exact) <= 1e-12
