@@ -10,9 +10,11 @@ unchanged::
 """
 
 from . import functions as _functions  # noqa: F401 - registers the NumPy function rules
+from . import numeric
 from .api import (
     derivative,
     gradient,
+    hessian,
     jacobian,
     jvp,
     push_forward,
@@ -20,6 +22,7 @@ from .api import (
     value_and_jacobian,
 )
 from .array import DualArray
+from .comparison import Comparison, check, compare
 from .custom import custom_jvp
 from .dual import Dual
 from .functions import concatenate, stack, where
@@ -87,6 +90,7 @@ from .rules import (
     xlog1py,
     xlogy,
 )
+from .trace import Trace, trace
 
 abs = absolute  # noqa: A001 - the familiar names, as in NumPy
 conj = conjugate
@@ -99,6 +103,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Dual", "DualArray", "derivative", "jvp", "jacobian", "value_and_jacobian", "gradient",
-    "value_and_gradient", "push_forward", "custom_jvp", "stack", "concatenate", "where", "RULES",
-    "abs", "conj", "mod", "degrees", "radians", "expit",
+    "value_and_gradient", "push_forward", "hessian", "custom_jvp", "stack", "concatenate",
+    "where", "RULES", "abs", "conj", "mod", "degrees", "radians", "expit", "numeric", "compare",
+    "check", "Comparison", "trace", "Trace",
 ] + sorted(RULES)  # fmt: skip

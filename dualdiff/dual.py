@@ -94,52 +94,90 @@ class Dual:
         return f"{format(self.value, spec)} + {format(self.tangent, spec)}ε"
 
     # -- arithmetic (hand-written: these are the hot path; the table holds the same rules) ----
+    # The result is built inline (object.__new__ and three stores) rather than through a helper:
+    # one call less per operation is a measurable share of a scalar derivative.
 
     def __add__(self, other: Any) -> Any:
         if type(other) is Dual:
             if other.tag == self.tag:
-                return _make(self.value + other.value, self.tangent + other.tangent, self.tag)
+                r = _new(Dual)
+                r.value = self.value + other.value
+                r.tangent = self.tangent + other.tangent
+                r.tag = self.tag
+                return r
             if other.tag > self.tag:
                 return other.__radd__(self)
         elif type(other) not in SCALAR_TYPES:
             return NotImplemented
-        return _make(self.value + other, self.tangent, self.tag)
+        r = _new(Dual)
+        r.value = self.value + other
+        r.tangent = self.tangent
+        r.tag = self.tag
+        return r
 
     def __radd__(self, other: Any) -> Any:
         if type(other) not in SCALAR_TYPES and type(other) is not Dual:
             return NotImplemented
-        return _make(other + self.value, self.tangent, self.tag)
+        r = _new(Dual)
+        r.value = other + self.value
+        r.tangent = self.tangent
+        r.tag = self.tag
+        return r
 
     def __sub__(self, other: Any) -> Any:
         if type(other) is Dual:
             if other.tag == self.tag:
-                return _make(self.value - other.value, self.tangent - other.tangent, self.tag)
+                r = _new(Dual)
+                r.value = self.value - other.value
+                r.tangent = self.tangent - other.tangent
+                r.tag = self.tag
+                return r
             if other.tag > self.tag:
                 return other.__rsub__(self)
         elif type(other) not in SCALAR_TYPES:
             return NotImplemented
-        return _make(self.value - other, self.tangent, self.tag)
+        r = _new(Dual)
+        r.value = self.value - other
+        r.tangent = self.tangent
+        r.tag = self.tag
+        return r
 
     def __rsub__(self, other: Any) -> Any:
         if type(other) not in SCALAR_TYPES and type(other) is not Dual:
             return NotImplemented
-        return _make(other - self.value, -self.tangent, self.tag)
+        r = _new(Dual)
+        r.value = other - self.value
+        r.tangent = -self.tangent
+        r.tag = self.tag
+        return r
 
     def __mul__(self, other: Any) -> Any:
         if type(other) is Dual:
             if other.tag == self.tag:
                 a, b = self.value, other.value
-                return _make(a * b, a * other.tangent + self.tangent * b, self.tag)
+                r = _new(Dual)
+                r.value = a * b
+                r.tangent = a * other.tangent + self.tangent * b
+                r.tag = self.tag
+                return r
             if other.tag > self.tag:
                 return other.__rmul__(self)
         elif type(other) not in SCALAR_TYPES:
             return NotImplemented
-        return _make(self.value * other, self.tangent * other, self.tag)
+        r = _new(Dual)
+        r.value = self.value * other
+        r.tangent = self.tangent * other
+        r.tag = self.tag
+        return r
 
     def __rmul__(self, other: Any) -> Any:
         if type(other) not in SCALAR_TYPES and type(other) is not Dual:
             return NotImplemented
-        return _make(other * self.value, other * self.tangent, self.tag)
+        r = _new(Dual)
+        r.value = other * self.value
+        r.tangent = other * self.tangent
+        r.tag = self.tag
+        return r
 
     def __truediv__(self, other: Any) -> Any:
         # d(a/b) = (da - (a/b) db) / b. Division by a zero value raises as it does for the value.
@@ -147,19 +185,31 @@ class Dual:
             if other.tag == self.tag:
                 b = other.value
                 q = self.value / b
-                return _make(q, (self.tangent - q * other.tangent) / b, self.tag)
+                r = _new(Dual)
+                r.value = q
+                r.tangent = (self.tangent - q * other.tangent) / b
+                r.tag = self.tag
+                return r
             if other.tag > self.tag:
                 return other.__rtruediv__(self)
         elif type(other) not in SCALAR_TYPES:
             return NotImplemented
-        return _make(self.value / other, self.tangent / other, self.tag)
+        r = _new(Dual)
+        r.value = self.value / other
+        r.tangent = self.tangent / other
+        r.tag = self.tag
+        return r
 
     def __rtruediv__(self, other: Any) -> Any:
         if type(other) not in SCALAR_TYPES and type(other) is not Dual:
             return NotImplemented
         b = self.value
         q = other / b
-        return _make(q, -q * self.tangent / b, self.tag)
+        r = _new(Dual)
+        r.value = q
+        r.tangent = -q * self.tangent / b
+        r.tag = self.tag
+        return r
 
     def __pow__(self, other: Any, modulo: Any = None) -> Any:
         if modulo is not None:
@@ -344,6 +394,14 @@ def apply_unary(rule: Rule, d: Dual) -> Any:
     if type(x) is float:
         try:
             ans = rule.real(x)
+            partial = rule.plain_partial
+            t = d.tangent
+            if partial is not None and type(t) is float and (t != 0.0 or not rule.safe):
+                r = _new(Dual)  # the hot path, in one step
+                r.value = ans
+                r.tangent = partial(x, ans) * t
+                r.tag = d.tag
+                return r
         except _FALLBACK_ERRORS:
             ans = rule.array(x)
     else:

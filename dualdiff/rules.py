@@ -77,6 +77,7 @@ class Rule:
         "complex",
         "formula",
         "function",
+        "plain_partial",
     )
 
     def __init__(
@@ -107,6 +108,10 @@ class Rule:
         self.complex = complex
         self.formula = formula
         self.function: Callable[..., Any] = _make_function(self)
+        # The common case, a one-argument rule whose tangent is partial(x, ans) * t, kept at hand
+        # so the scalar hot path can apply it without going through tangent1.
+        p = partials[0] if nin == 1 and partials else None
+        self.plain_partial = p if callable(p) and jvp is None and not zero else None
 
     def __repr__(self) -> str:
         return f"<rule {self.name}: {self.formula}>"

@@ -260,3 +260,26 @@ def test_nested_derivative_equals_second_difference(x):
     f = lambda u: u**3 * np.log(u)
     nested = dd.derivative(lambda u: dd.derivative(f, u), x)
     assert nested == pytest.approx(6 * x * math.log(x) + 5 * x, rel=1e-12)
+
+
+# -- hessian -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("chunk", [None, 1, 2])
+def test_hessian_matches_differences_of_the_gradient(chunk):
+    f = lambda x: np.sum(np.sin(x[0] * x) * x[1]) + np.prod(x) + np.log1p(x @ x)
+    x = np.array([0.4, 1.3, -0.2])
+    hess = dd.hessian(f, x, chunk=chunk)
+    assert_close(hess, numeric_jacobian(lambda z: dd.gradient(f, z), x), rtol=1e-7)
+    np.testing.assert_allclose(hess, hess.T, rtol=1e-12, atol=1e-14)
+
+
+def test_hessian_shapes_and_closed_form():
+    A = np.array([[2.0, 1.0], [1.0, 3.0]])
+    hess = dd.hessian(lambda x: 0.5 * x @ A @ x, np.array([0.3, -0.7]))
+    np.testing.assert_allclose(hess, A, rtol=1e-14)
+    x = np.arange(1.0, 7.0).reshape(2, 3)
+    assert dd.hessian(lambda x: np.sum(x**3), x).shape == (2, 3, 2, 3)
+    assert dd.hessian(lambda x: x**3, 2.0) == 12.0
+    with pytest.raises(ValueError, match="scalar"):
+        dd.hessian(np.sin, np.ones(2))

@@ -1,0 +1,37 @@
+"""The scripts in examples/ run and reach their stated results."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def run(name: str) -> str:
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / name)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_chain_rule_example():
+    out = run("chain_rule.py")
+    assert "dy/dw = 54.0" in out and "(6.0, -4.0)" in out
+
+
+def test_newton_example_converges_quadratically():
+    out = run("newton.py")
+    norms = [float(line.split("=")[1]) for line in out.splitlines() if line.startswith("step")]
+    assert norms[-1] < 1e-12 and len(norms) <= 6
+    assert norms[-1] < 1e-3 * norms[-2]  # quadratic convergence: the last step gains many digits
+
+
+def test_scipy_optimize_example():
+    pytest.importorskip("scipy")
+    out = run("scipy_optimize.py")
+    assert "BFGS with the exact gradient" in out and "root with the exact Jacobian" in out
