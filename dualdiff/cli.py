@@ -1,0 +1,294 @@
+"""The command line: ``dualdiff "x**2*sin(x)" --at 1.5`` differentiates a formula at a point, and
+``dualdiff`` alone shows the textbook examples worked by forward-mode AD.
+
+Every AD result can be shown beside a numeric derivative (Richardson-extrapolated central
+differences from ``dualdiff.numeric``), which checks it and never replaces it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import textwrap
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+import numpy as np
+
+from . import comparison, expr, numeric
+from .api import derivative, jvp
+from .trace import trace
+
+__all__ = ["main", "demo"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+_EXAMPLES = """\
+examples:
+  dualdiff                                     the demo of worked examples
+  dualdiff "x**2*sin(x)" --at 1.5              value and first derivative
+  dualdiff "exp(-x**2/2)" --at 1 --order 2     second derivative
+  dualdiff "1/(1+exp(-x))" --at 0.5 --compare --trace
+  dualdiff --at 2 -- "-x**3"                   a formula starting with - goes after --
+"""
+
+_FORMULAS = """\
+formulas:
+  A formula in the variable x may use numbers, the constants pi, e and tau, the operators
+  + - * / ** and unary -/+, parentheses, and these functions, called by name:
+{functions}
+  Nothing else is accepted: no other names, attributes, strings, subscripts, keyword
+  arguments, lambdas or comprehensions. A formula has at most {length} characters and
+  {depth} levels of nesting, and a part of it that does not involve x must evaluate to a
+  finite number (so 9**9**9, 1/0 and log(0) are refused).
+
+exit status:
+  0 success, 1 the evaluation failed, 2 invalid arguments or a refused formula.
+"""
+
+
+def _help_epilog() -> str:
+    names = sorted(expr.FUNCTIONS)
+    functions = textwrap.fill(", ".join(names), width=92, initial_indent="    ",
+                              subsequent_indent="    ")  # fmt: skip
+    formulas = _FORMULAS.format(functions=functions, length=expr.MAX_LENGTH, depth=expr.MAX_DEPTH)
+    return _EXAMPLES + "\n" + formulas
+
+
+def _finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"the point must be finite, got {text!r}")
+    return value
+
+
+def _order(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"the order must be an integer, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"the order must be at least 1, got {n}")
+    return n
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dualdiff",
+        description=textwrap.fill(
+            "Differentiate a formula in x at a point by forward-mode automatic differentiation "
+            "(dual numbers): exact derivatives, neither symbolic algebra nor finite "
+            "differences. Without arguments, show worked examples.",
+            width=92,
+        ),
+        epilog=_help_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("formula", nargs="?", help='the formula in x, e.g. "x**2*sin(x)"')
+    parser.add_argument("--at", type=_finite_float, metavar="X", help="the point x (required)")
+    parser.add_argument(
+        "--order", type=_order, default=1, metavar="N", help="the derivative order (default 1)"
+    )
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="also compute the derivative by numeric differences and show the difference",
+    )
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="show the forward evaluation trace: each operation with its value and tangent",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line on ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error argparse has already reported
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    out, err = sys.stdout, sys.stderr
+    if args.formula is None:
+        if args.at is not None or args.order != 1 or args.compare or args.trace:
+            print("dualdiff: error: the options need a formula, e.g. dualdiff \"x**2\" --at 1",
+                  file=err)  # fmt: skip
+            return EXIT_USAGE
+        demo(out)
+        return EXIT_OK
+    if args.at is None:
+        print("dualdiff: error: give the point with --at, e.g. --at 1.5", file=err)
+        return EXIT_USAGE
+    try:
+        formula = expr.parse(args.formula)
+    except expr.ExpressionError as exc:
+        print(f"dualdiff: error: {exc}", file=err)
+        return EXIT_USAGE
+    try:
+        nth = _nth_derivative(args.order)
+    except NotImplementedError as exc:
+        print(f"dualdiff: error: {exc}", file=err)
+        return EXIT_USAGE
+    try:
+        with _quiet():
+            _differentiate(formula, args.at, args.order, nth, args.compare, args.trace, out)
+    except (ArithmeticError, ValueError, TypeError, NotImplementedError) as exc:
+        print(f"dualdiff: error: evaluating {formula} at x = {args.at!r} failed: {exc}", file=err)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+class _quiet:
+    """Silence NumPy's floating-point warnings: inf and nan results are printed as such."""
+
+    def __enter__(self) -> None:
+        self._errstate = np.errstate(all="ignore")
+        self._errstate.__enter__()
+        self._warnings = warnings.catch_warnings()
+        self._warnings.__enter__()
+        warnings.simplefilter("ignore", RuntimeWarning)
+
+    def __exit__(self, *exc: Any) -> None:
+        self._warnings.__exit__(*exc)
+        self._errstate.__exit__(*exc)
+
+
+def _nth_derivative(n: int) -> Callable[[Callable[..., Any], float], Any]:
+    """``(f, x) -> f^(n)(x)`` by AD: one dual number, two nested ones, or Taylor mode."""
+    if n == 1:
+        return derivative
+    if n == 2:
+        return lambda f, x: derivative(lambda y: derivative(f, y), x)
+    try:
+        from .taylor import higher_derivative
+    except ImportError:
+        raise NotImplementedError(
+            f"order {n} needs Taylor mode (dualdiff.taylor), which this installation lacks; "
+            "orders 1 and 2 are available"
+        ) from None
+    return lambda f, x: higher_derivative(f, x, n)
+
+
+def _label(n: int) -> str:
+    return "f" + "'" * n + "(x)" if n <= 2 else f"f^({n})(x)"
+
+
+def _numeric(f: Callable[..., Any], x: float, n: int = 1) -> tuple[float, float]:
+    """The numeric ``n``-th derivative and its error estimate (Richardson extrapolation)."""
+    estimate = numeric.derivative(f, x, n=n, method="richardson", full_output=True)
+    return float(estimate.value), float(estimate.error)
+
+
+def _print_comparison(
+    f: Callable[..., Any], x: float, n: int, ad: Any, label: str, out: TextIO
+) -> None:
+    """The numeric derivative beside AD; for n = 1 with ``dualdiff.compare``'s verdict, which
+    also recognises kinks (higher orders: the difference and the error estimate only)."""
+    if n == 1:
+        result = comparison.compare(f, x, method="richardson")
+        approx = float(result.numeric)
+        error = float(result.error_estimate)
+        verdict = [result.summary()[0], *result.notes]
+    else:
+        approx, error = _numeric(f, x, n)
+        verdict = []
+    print(
+        f"numeric  {label} = {approx!r}  (Richardson-extrapolated central differences, "
+        f"error estimate {error:.1e})",
+        file=out,
+    )
+    print(f"         |AD - numeric| = {abs(float(ad) - approx):.3e}", file=out)
+    for line in verdict:
+        print(f"         {line}", file=out)
+
+
+def _differentiate(
+    formula: expr.Expression,
+    x: float,
+    n: int,
+    nth: Callable[[Callable[..., Any], float], Any],
+    compare: bool,
+    show_trace: bool,
+    out: TextIO,
+) -> None:
+    value = formula(x)
+    ad = nth(formula, x)
+    label = _label(n)
+    print(f"formula  f(x) = {formula}", file=out)
+    print(f"point    x = {x!r}", file=out)
+    print(f"value    f(x) = {_number(value)}", file=out)
+    print(f"AD       {label} = {_number(ad)}", file=out)
+    if compare:
+        _print_comparison(formula, x, n, ad, label, out)
+    if show_trace:
+        print(f"\nforward trace of f at x = {x!r} (tangent = f'):", file=out)
+        print(trace(formula, x, names=("x",)), file=out)
+
+
+def _number(v: Any) -> str:
+    return repr(float(v)) if isinstance(v, (int, float, np.floating)) else repr(v)
+
+
+# ---------------------------------------------------------------------------------------------
+# The demo: the seed texts' worked examples, each AD result beside a numeric one and the
+# closed form.
+# ---------------------------------------------------------------------------------------------
+
+
+def _row(out: TextIO, what: str, ad: float, approx: float, closed: str, exact: float) -> None:
+    print(
+        f"   {what:<7} AD {float(ad)!r:<22} numeric {approx!r:<22} "
+        f"closed form {closed} = {exact!r}",
+        file=out,
+    )
+
+
+def demo(out: TextIO | None = None) -> None:
+    """Print the worked examples: a chain rule, a gradient by two passes, a sigmoid's trace."""
+    out = sys.stdout if out is None else out
+    print("dualdiff: forward-mode automatic differentiation with dual numbers.", file=out)
+    print(
+        "Each derivative is shown three ways: AD (exact, one pass with a dual number), numeric\n"
+        "(Richardson-extrapolated central differences) and the closed form.",
+        file=out,
+    )
+
+    # 1. The chain rule through an intermediate variable.
+    w = 2.0
+    y = lambda w: 2 * (3 * w) ** 2 + 4
+    print(
+        "\n1. Chain rule: y = 2x^2 + 4 with x = 3w, so dy/dw = (dy/dx)(dx/dw) = 4x*3 = 36w",
+        file=out,
+    )
+    print(f"   at w = {w!r}", file=out)
+    _row(out, "dy/dw", derivative(y, w), _numeric(y, w)[0], "36w", 36 * w)
+
+    # 2. A gradient of two inputs: one forward pass per input direction.
+    x0, y0 = 3.0, 2.0
+    f = lambda x, y: (x + y) * (x - y)
+    print("\n2. Gradient by two forward passes: f(x, y) = (x + y)(x - y), grad f = (2x, -2y)",
+          file=out)  # fmt: skip
+    print(f"   at (x, y) = ({x0!r}, {y0!r}); tangent (1, 0) gives df/dx, (0, 1) gives df/dy",
+          file=out)  # fmt: skip
+    dfdx = jvp(f, (x0, y0), (1.0, 0.0))[1]
+    dfdy = jvp(f, (x0, y0), (0.0, 1.0))[1]
+    _row(out, "df/dx", dfdx, _numeric(lambda x: f(x, y0), x0)[0], "2x", 2 * x0)
+    _row(out, "df/dy", dfdy, _numeric(lambda y: f(x0, y), y0)[0], "-2y", -2 * y0)
+
+    # 3. The sigmoid of a product, decomposed into elementary steps.
+    w, x = 0.5, 2.0
+    s = lambda w, x: 1 / (1 + np.exp(-(w * x)))
+    sw = 1 / (1 + math.exp(-(w * x)))
+    print("\n3. Sigmoid: s = sigmoid(w*x) = 1/(1 + exp(-w*x)), ds/dw = s(1 - s)x", file=out)
+    print(f"   at (w, x) = ({w!r}, {x!r})", file=out)
+    _row(out, "ds/dw", derivative(lambda w: s(w, x), w), _numeric(lambda w: s(w, x), w)[0],
+         "s(1-s)x", sw * (1 - sw) * x)  # fmt: skip
+    print("   forward trace with tangent (dw, dx) = (1, 0); each tangent is d/dw of its row:",
+          file=out)  # fmt: skip
+    print(textwrap.indent(str(trace(s, (w, x))), "   "), file=out)
