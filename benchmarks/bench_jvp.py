@@ -1,0 +1,132 @@
+"""Elementwise JVP: ``y = sin(x)·exp(-x²) + log1p(x²) + tanh(3x)·sqrt(1 + x²)`` on n points.
+
+For large n the interpreter overhead vanishes and what is left is how many array passes each
+system makes; the derivative written out by hand in NumPy is the limit for NumPy-based systems.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+
+from .common import Config, relative_error
+from .systems import load
+from .timing import Case, Group
+
+NAME = "jvp"
+TITLE = "Elementwise JVP"
+DESCRIPTION = (
+    "`jvp(f, x, v)` for `f(x) = sin(x)·exp(-x²) + log1p(x²) + tanh(3x)·sqrt(1 + x²)` "
+    "elementwise on `n` points, returning `(f(x), f'(x)·v)`. `× f` is the paired ratio to the "
+    "plain NumPy evaluation of `f`, `× hand` to the same JVP written out by hand in NumPy (the "
+    "limit). Targets: dualdiff ≤ 1.15× hand at n = 1e5 and 1e6, ≤ 1.5× at n = 1e3."
+)
+
+
+def f_numpy(x):
+    return np.sin(x) * np.exp(-(x**2)) + np.log1p(x**2) + np.tanh(3 * x) * np.sqrt(1 + x**2)
+
+
+def f_generic(x, lib):
+    """The same ``f`` for an array library with NumPy's function names (jax.numpy, torch)."""
+    return lib.sin(x) * lib.exp(-(x**2)) + lib.log1p(x**2) + lib.tanh(3 * x) * lib.sqrt(1 + x**2)
+
+
+def hand_jvp(x, v):
+    """``(f(x), f'(x)·v)`` written out by hand, sharing every subexpression."""
+    x2 = x * x
+    s = np.sin(x)
+    e = np.exp(-x2)
+    t = np.tanh(3 * x)
+    r = np.sqrt(1 + x2)
+    y = s * e + np.log1p(x2) + t * r
+    dy = (np.cos(x) - 2 * x * s) * e + 2 * x / (1 + x2) + 3 * (1 - t * t) * r + t * x / r
+    return y, dy * v
+
+
+def exact_tangent(x, v):
+    """``f'(x)·v`` from the closed form, in extended precision."""
+    x = np.asarray(x, dtype=np.longdouble)
+    v = np.asarray(v, dtype=np.longdouble)
+    sin, cos, exp, tanh, sqrt = np.sin, np.cos, np.exp, np.tanh, np.sqrt
+    derivative = (
+        cos(x) * exp(-x * x)
+        - 2 * x * sin(x) * exp(-x * x)
+        + 2 * x / (1 + x * x)
+        + 3 * (1 - tanh(3 * x) ** 2) * sqrt(1 + x * x)
+        + tanh(3 * x) * x / sqrt(1 + x * x)
+    )
+    return derivative * v
+
+
+def point(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The input ``x`` (spread over [-3, 3]) and a random direction ``v``."""
+    rng = np.random.default_rng(n)
+    x = np.linspace(-3.0, 3.0, n) + rng.uniform(-1e-3, 1e-3, n)
+    return x, rng.standard_normal(n)
+
+
+def groups(config: Config) -> list[Group]:
+    out = []
+    for n in config.sizes([1_000, 100_000, 1_000_000], [1_000, 100_000]):
+        x, v = point(n)
+        reference = exact_tangent(x, v)
+
+        def error(result, reference=reference):
+            return relative_error(result[1], reference)
+
+        def f_error(result, x=x):
+            return relative_error(result, f_numpy(np.asarray(x, dtype=np.longdouble)))
+
+        target = 1.5 if n < 10_000 else 1.15
+        cases = [
+            Case("f", "numpy", "f(x)", lambda x=x: partial(f_numpy, x), f_error),
+            Case(
+                "hand",
+                "numpy",
+                "f and f'·v by hand",
+                lambda x=x, v=v: partial(hand_jvp, x, v),
+                error,
+            ),
+        ]
+        if config.use("dualdiff"):
+            cases.append(
+                Case(
+                    "dualdiff",
+                    "dualdiff",
+                    "jvp(f, x, v), f with np.*",
+                    partial(_dualdiff, x, v),
+                    error,
+                    baseline="hand",
+                    target=target,
+                )
+            )
+        if config.use("jax"):
+            cases.append(Case("jax", "jax", "jax.jit(jax.jvp)", partial(_jax, x, v), error))
+        if config.use("torch"):
+            cases.append(Case("torch", "torch", "torch.func.jvp", partial(_torch, x, v), error))
+        out.append(Group(NAME, f"n = {n:,}", cases, [("× f", "f"), ("× hand", "hand")]))
+    return out
+
+
+def _dualdiff(x, v):
+    dd = load("dualdiff")
+    return partial(dd.jvp, f_numpy, x, v)
+
+
+def _jax(x, v):
+    jax = load("jax")
+    jnp = jax.numpy
+    jvp = jax.jit(lambda x, v: jax.jvp(partial(f_generic, lib=jnp), (x,), (v,)))
+    xj, vj = jnp.asarray(x), jnp.asarray(v)
+    return lambda: jax.block_until_ready(jvp(xj, vj))
+
+
+def _torch(x, v):
+    torch = load("torch")
+    from torch.func import jvp
+
+    xt, vt = torch.from_numpy(x), torch.from_numpy(v)
+    f = partial(f_generic, lib=torch)
+    return lambda: jvp(f, (xt,), (vt,))

@@ -1,0 +1,510 @@
+"""numpy.linalg rules on DualArrays, checked against central differences of plain NumPy."""
+
+import numpy as np
+import pytest
+
+import dualdiff
+import dualdiff.linalg  # noqa: F401 - registers the numpy.linalg rules
+
+LA = np.linalg
+H = 1e-5
+RTOL = 1e-6
+
+
+def rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+def general(n, seed=0, batch=()):
+    """A well-conditioned random square matrix (or stack)."""
+    return rng(seed).normal(size=batch + (n, n)) + n * np.eye(n)
+
+
+def spd(n, seed=0, batch=()):
+    a = rng(seed).normal(size=batch + (n, n))
+    return a @ np.swapaxes(a, -1, -2) + n * np.eye(n)
+
+
+def arr(*shape, seed=0):
+    return rng(seed).normal(size=shape)
+
+
+def rect(m, n, seed=0, batch=()):
+    return rng(seed).normal(size=batch + (m, n))
+
+
+def cplx(*shape, seed=0):
+    r = rng(seed)
+    return r.normal(size=shape) + 1j * r.normal(size=shape)
+
+
+def as_tuple(y):
+    """NumPy's named results (EighResult, ...) as plain tuples; other outputs unchanged."""
+    return tuple(y) if isinstance(y, tuple) else y
+
+
+def numeric_jvp(f, x, v, h=H):
+    plus, minus = as_tuple(f(x + h * v)), as_tuple(f(x - h * v))
+    if isinstance(plus, tuple):
+        return tuple((np.asarray(p) - np.asarray(m)) / (2 * h) for p, m in zip(plus, minus))
+    return (np.asarray(plus) - np.asarray(minus)) / (2 * h)
+
+
+def numeric_jacobian(f, x, h=H):
+    columns = []
+    for i in range(x.size):
+        e = np.zeros(x.size, x.dtype)
+        e[i] = 1.0
+        columns.append(numeric_jvp(f, x, e.reshape(x.shape), h))
+    if isinstance(columns[0], tuple):
+        return tuple(
+            np.stack([c[j] for c in columns], axis=-1).reshape(np.shape(columns[0][j]) + x.shape)
+            for j in range(len(columns[0]))
+        )
+    return np.stack(columns, axis=-1).reshape(np.shape(columns[0]) + x.shape)
+
+
+def assert_close(actual, expected, rtol=RTOL):
+    if isinstance(expected, tuple):
+        assert isinstance(actual, tuple) and len(actual) == len(expected)
+        for a, e in zip(actual, expected):
+            assert_close(a, e, rtol)
+        return
+    expected = np.asarray(expected)
+    scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
+    np.testing.assert_allclose(np.asarray(actual), expected, rtol=rtol, atol=rtol * scale)
+
+
+def check_jvp(f, x, v=None, seed=1, rtol=RTOL):
+    """One direction: dualdiff.jvp against central differences; the value against NumPy."""
+    if v is None:
+        r = rng(seed)
+        v = r.normal(size=x.shape)
+        if np.iscomplexobj(x):
+            v = v + 1j * r.normal(size=x.shape)
+    value, tangent = dualdiff.jvp(lambda y: as_tuple(f(y)), x, v)
+    assert_close(value, as_tuple(f(x)), 1e-12)
+    assert_close(tangent, numeric_jvp(f, x, v), rtol)
+
+
+def check_jacobian(f, x, rtol=RTOL):
+    """All directions in one pass: dualdiff.jacobian against central differences."""
+    assert_close(dualdiff.jacobian(lambda y: as_tuple(f(y)), x), numeric_jacobian(f, x), rtol)
+
+
+def check_hessian(f, x, rtol=1e-5):
+    """Nested: the Jacobian of dualdiff.gradient against differences of that gradient."""
+    hessian = dualdiff.jacobian(lambda y: dualdiff.gradient(f, y), x)
+    reference = numeric_jacobian(lambda y: dualdiff.gradient(f, y), x)
+    assert_close(hessian, reference, rtol)
+
+
+# ---------------------------------------------------------------------------------------------
+# Every rule along one random direction, and as a full Jacobian (several directions per pass)
+# ---------------------------------------------------------------------------------------------
+
+B3 = rng(7).normal(size=3)
+B32 = rng(8).normal(size=(3, 2))
+Y6 = rng(9).normal(size=6)
+
+CASES = {
+    "solve_a": (lambda a: LA.solve(a, B3), general(3)),
+    "solve_b": (lambda b: LA.solve(general(3), b), B3),
+    "solve_both": (lambda a: LA.solve(a, a @ B32 + 1.0), general(3)),
+    "inv": (LA.inv, general(3)),
+    "det": (LA.det, general(3)),
+    "slogdet": (LA.slogdet, general(3)),
+    "slogdet_negative": (LA.slogdet, -general(3)),
+    "cholesky": (LA.cholesky, spd(3)),
+    "cholesky_upper": (lambda a: LA.cholesky(a, upper=True), spd(3)),
+    "qr_tall": (LA.qr, rect(5, 3)),
+    "qr_square": (LA.qr, general(3)),
+    "qr_wide": (LA.qr, rect(3, 5)),
+    "qr_r": (lambda a: LA.qr(a, mode="r"), rect(5, 3)),
+    "qr_complete_wide": (lambda a: LA.qr(a, mode="complete"), rect(2, 4)),
+    "eigh": (LA.eigh, spd(4)),
+    "eigh_upper": (lambda a: LA.eigh(a, UPLO="U"), spd(4)),
+    "eigvalsh": (LA.eigvalsh, spd(4)),
+    "eigvalsh_upper": (lambda a: LA.eigvalsh(a, "U"), spd(4)),
+    "svd_tall": (lambda a: LA.svd(a, full_matrices=False), rect(5, 3)),
+    "svd_wide": (lambda a: LA.svd(a, full_matrices=False), rect(3, 5)),
+    "svd_square_full": (LA.svd, general(3)),
+    "svd_values": (lambda a: LA.svd(a, compute_uv=False), rect(4, 3)),
+    "svdvals": (LA.svdvals, rect(3, 4)),
+    "svd_hermitian": (lambda a: LA.svd(a, hermitian=True), spd(3) - 4.0 * np.eye(3)),
+    "svd_hermitian_values": (
+        lambda a: LA.svd(a, compute_uv=False, hermitian=True),
+        spd(3) - 4.0 * np.eye(3),
+    ),
+    "pinv_tall": (LA.pinv, rect(5, 3)),
+    "pinv_wide": (LA.pinv, rect(3, 5)),
+    "pinv_hermitian": (lambda a: LA.pinv(a, hermitian=True), spd(3)),
+    "lstsq_a": (lambda a: LA.lstsq(a, Y6)[:2], rect(6, 3)),
+    "lstsq_b": (lambda b: LA.lstsq(rect(6, 3), b)[:2], Y6),
+    "lstsq_matrix_b": (lambda a: LA.lstsq(a, a @ B32 + 0.5)[:2], rect(6, 3)),
+    "lstsq_underdetermined": (lambda a: LA.lstsq(a, B3)[0], rect(3, 5)),
+    "lstsq_s": (lambda a: LA.lstsq(a, Y6)[3], rect(6, 3)),
+    "matrix_power_0": (lambda a: LA.matrix_power(a, 0), general(3)),
+    "matrix_power_1": (lambda a: LA.matrix_power(a, 1), general(3)),
+    "matrix_power_5": (lambda a: LA.matrix_power(a, 5), general(3) / 3),
+    "matrix_power_-2": (lambda a: LA.matrix_power(a, -2), general(3)),
+    "multi_dot": (lambda a: LA.multi_dot([a, rect(3, 5), rect(5, 3) @ a, rect(3, 2)]), rect(3, 3)),
+    "multi_dot_vectors": (
+        lambda a: LA.multi_dot([a[0], a, rect(3, 4), rect(4, 3) @ a[:, 1]]),
+        rect(3, 3),
+    ),
+    "multi_dot_two": (lambda a: LA.multi_dot([a, a]), rect(3, 3)),
+    "tensorsolve": (
+        lambda a: LA.tensorsolve(a, np.arange(6.0).reshape(2, 3)),
+        general(6).reshape(2, 3, 2, 3),
+    ),
+    "tensorsolve_axes": (
+        lambda a: LA.tensorsolve(a, np.arange(6.0).reshape(2, 3), axes=(0,)),
+        general(6).reshape(6, 2, 3),
+    ),
+    "tensorinv": (lambda a: LA.tensorinv(a, ind=1), general(6).reshape(6, 2, 3)),
+    "cond": (LA.cond, general(3)),
+    "cond_-2": (lambda a: LA.cond(a, -2), general(3)),
+    "cond_fro": (lambda a: LA.cond(a, "fro"), general(3)),
+    "cond_1": (lambda a: LA.cond(a, 1), general(3)),
+    "vecdot": (lambda a: LA.vecdot(a, a[::-1] + 1.0), rect(2, 3)),
+    "matrix_norm": (lambda a: LA.matrix_norm(a, ord="nuc", keepdims=True), arr(2, 3, 3)),
+    "vector_norm_axes": (lambda a: LA.vector_norm(a, axis=(0, 2), ord=3), arr(2, 3, 3)),
+    "vector_norm_all": (LA.vector_norm, arr(2, 3, 3)),
+    "trace": (LA.trace, arr(2, 3, 3)),
+    "diagonal": (lambda a: LA.diagonal(a, offset=1), arr(2, 3, 3)),
+    "outer": (lambda a: LA.outer(a, a[::-1]), B3),
+    "cross": (lambda a: LA.cross(a, a**2), B32.T),
+    "matmul": (lambda a: LA.matmul(a, a.T), rect(2, 3)),
+    "tensordot": (lambda a: LA.tensordot(a, a, axes=1), rect(3, 3)),
+    "matrix_transpose": (LA.matrix_transpose, rect(2, 3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_jvp_one_direction(name):
+    f, x = CASES[name]
+    check_jvp(f, x)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_jacobian_all_directions(name):
+    f, x = CASES[name]
+    check_jacobian(f, x)
+
+
+# ---------------------------------------------------------------------------------------------
+# Norms: every ord/axis combination NumPy accepts
+# ---------------------------------------------------------------------------------------------
+
+VECTOR_ORDS = [None, 2, 1, 3, 0.5, -1, -2.5, np.inf, -np.inf, 0]
+MATRIX_ORDS = [None, "fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf]
+
+
+@pytest.mark.parametrize("ord", VECTOR_ORDS)
+def test_vector_norms(ord):
+    check_jvp(lambda x: LA.norm(x, ord), rng(3).normal(size=5))
+    check_jvp(lambda x: LA.norm(x, ord, axis=1, keepdims=True), rect(3, 4))
+    check_jvp(lambda x: LA.norm(x, ord, axis=-3), arr(2, 3, 4))
+    check_jvp(lambda x: LA.vector_norm(x, ord=ord if ord is not None else 2), rect(2, 3))
+
+
+@pytest.mark.parametrize("ord", MATRIX_ORDS)
+def test_matrix_norms(ord):
+    check_jvp(lambda x: LA.norm(x, ord), rect(3, 4))
+    check_jvp(lambda x: LA.norm(x, ord, axis=(2, 0)), arr(3, 2, 4))
+    check_jvp(lambda x: LA.norm(x, ord, axis=(0, -1), keepdims=True), arr(3, 2, 4))
+    check_jvp(lambda x: LA.matrix_norm(x, ord=ord if ord is not None else "fro"), arr(2, 3, 3))
+
+
+def test_norm_default_flattens_any_ndim():
+    check_jvp(lambda x: LA.norm(x, keepdims=True), arr(2, 3, 4))
+    check_jacobian(LA.norm, rect(2, 3))
+
+
+@pytest.mark.parametrize("ord", [None, 1, 3, np.inf])
+def test_complex_vector_norms(ord):
+    check_jvp(lambda x: LA.norm(x, ord), cplx(4))
+
+
+@pytest.mark.parametrize("ord", ["fro", "nuc", 1, 2, -2, np.inf])
+def test_complex_matrix_norms(ord):
+    check_jvp(lambda x: LA.norm(x, ord), cplx(3, 4))
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero")  # NumPy's own value for ord=-1
+@pytest.mark.parametrize("ord", [None, 1, 2, 3, 0.5, -1])
+def test_norm_of_zero_vector_has_zero_gradient(ord):
+    assert np.array_equal(dualdiff.gradient(lambda x: LA.norm(x, ord), np.zeros(3)), np.zeros(3))
+
+
+def test_norm_at_zero_entries_uses_the_absolute_value_convention():
+    x = np.array([3.0, 0.0, -4.0])
+    np.testing.assert_allclose(dualdiff.gradient(lambda y: LA.norm(y, 1), x), [1.0, 0.0, -1.0])
+    np.testing.assert_allclose(dualdiff.gradient(LA.norm, x), x / 5.0)
+    zero = np.zeros((2, 2))
+    assert np.array_equal(dualdiff.gradient(lambda y: LA.norm(y, "fro"), zero), zero)
+
+
+def test_norm_ties_share_the_tangent():
+    # max(|x|) with |x_0| = |x_1|: the derivative is split evenly, as for np.max
+    grad = dualdiff.gradient(lambda y: LA.norm(y, np.inf), np.array([2.0, -2.0, 1.0]))
+    np.testing.assert_allclose(grad, [0.5, -0.5, 0.0])
+
+
+# ---------------------------------------------------------------------------------------------
+# Stacks of matrices (NumPy broadcasts over leading axes)
+# ---------------------------------------------------------------------------------------------
+
+BATCHED = {
+    "solve": (lambda a: LA.solve(a, rect(3, 2, seed=4)), general(3, batch=(2,))),
+    "solve_broadcast_b": (lambda b: LA.solve(general(3, batch=(2, 1)), b), arr(4, 3, 2)),
+    "solve_broadcast_a": (lambda a: LA.solve(a, arr(2, 3, 2, seed=4)), general(3)),
+    "solve_vector_b": (lambda a: LA.solve(a, B3), general(3, batch=(2,))),
+    "solve_vector_b_only": (lambda b: LA.solve(general(3, batch=(2,)), b), B3),
+    "inv": (LA.inv, general(3, batch=(2, 2))),
+    "det": (LA.det, general(3, batch=(2,))),
+    "slogdet": (LA.slogdet, general(3, batch=(2,))),
+    "cholesky": (LA.cholesky, spd(3, batch=(2,))),
+    "qr": (LA.qr, rect(4, 3, batch=(2,))),
+    "qr_wide": (LA.qr, rect(2, 3, batch=(2,))),
+    "eigh": (LA.eigh, spd(3, batch=(2,))),
+    "svd": (lambda a: LA.svd(a, full_matrices=False), rect(4, 3, batch=(2,))),
+    "pinv": (LA.pinv, rect(4, 3, batch=(2,))),
+    "matrix_power": (lambda a: LA.matrix_power(a, 3), general(3, batch=(2,)) / 3),
+    "norm_2": (lambda a: LA.norm(a, 2, axis=(1, 2)), arr(2, 3, 3)),
+    "cond": (LA.cond, general(3, batch=(2,))),
+    "det_singular_member": (LA.det, np.stack([general(3), np.outer(B3, B3)])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BATCHED))
+def test_stacked_matrices(name):
+    f, x = BATCHED[name]
+    check_jvp(f, x)
+    check_jacobian(f, x)
+
+
+# ---------------------------------------------------------------------------------------------
+# Complex matrices
+# ---------------------------------------------------------------------------------------------
+
+HERMITIAN = cplx(3, 3) @ cplx(3, 3).conj().T + 3 * np.eye(3)
+
+
+def phase_free(factors):
+    """Functions of a complex eigh/svd that do not depend on the vectors' phases."""
+    if len(factors) == 2:
+        w, v = factors
+        return w, (v * w**2) @ v.conj().T, abs(v)
+    u, s, vh = factors
+    return s, (u * s**2) @ vh, abs(u), abs(vh)
+
+
+COMPLEX = {
+    "solve": (lambda a: LA.solve(a, cplx(3, seed=2)), cplx(3, 3) + 3 * np.eye(3)),
+    "inv": (LA.inv, cplx(3, 3) + 3 * np.eye(3)),
+    "det": (LA.det, cplx(3, 3)),
+    "slogdet": (LA.slogdet, cplx(3, 3)),
+    "cholesky": (LA.cholesky, HERMITIAN),
+    "cholesky_upper": (lambda a: LA.cholesky(a, upper=True), HERMITIAN),
+    "qr": (LA.qr, cplx(4, 3)),
+    "qr_wide": (LA.qr, cplx(2, 4)),
+    "eigvalsh": (LA.eigvalsh, HERMITIAN),
+    # eigen/singular vectors have a free phase: check quantities that do not depend on it
+    "eigh_invariants": (lambda a: phase_free(LA.eigh(a)), HERMITIAN),
+    "svd_invariants": (lambda a: phase_free(LA.svd(a, full_matrices=False)), cplx(4, 3)),
+    "svd_invariants_wide": (lambda a: phase_free(LA.svd(a, full_matrices=False)), cplx(3, 4)),
+    "pinv": (LA.pinv, cplx(4, 3)),
+    "lstsq": (lambda a: LA.lstsq(a, cplx(5, seed=3))[:2], cplx(5, 3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPLEX))
+def test_complex_matrices(name):
+    f, x = COMPLEX[name]
+    check_jvp(f, x)
+
+
+def test_complex_phase_conventions():
+    # the phase left free by eigh and svd is fixed by a zero diagonal of V^H dV
+    direction = cplx(3, 3, seed=5)
+    (w, v), (dw, dv) = dualdiff.jvp(lambda a: tuple(LA.eigh(a)), HERMITIAN, direction)
+    np.testing.assert_allclose(np.diagonal(v.conj().T @ dv), 0.0, atol=1e-12)
+    a = cplx(4, 3)
+    (u, s, vh), (du, ds, dvh) = dualdiff.jvp(
+        lambda x: tuple(LA.svd(x, full_matrices=False)), a, cplx(4, 3, seed=6)
+    )
+    np.testing.assert_allclose(np.diagonal(vh @ dvh.conj().T), 0.0, atol=1e-12)
+    # and the factors still reproduce da: d(U S Vh) = da
+    np.testing.assert_allclose((du * s) @ vh + (u * ds) @ vh + (u * s) @ dvh, cplx(4, 3, seed=6))
+
+
+# ---------------------------------------------------------------------------------------------
+# Nested differentiation (second derivatives through the rules)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_hessian_of_log_det_closed_form():
+    a = general(3)
+    ainv = LA.inv(a)
+    expected = -np.einsum("li,jk->ijkl", ainv, ainv)  # d2 log det / dA_ij dA_kl
+    for f in (lambda x: np.log(LA.det(x)), lambda x: LA.slogdet(x)[1]):
+        assert_close(dualdiff.jacobian(lambda x: dualdiff.gradient(f, x), a), expected, 1e-10)
+
+
+NESTED = {
+    "det": (LA.det, general(3)),
+    "det_identity": (LA.det, np.eye(3)),
+    "det_singular": (LA.det, np.outer(B3, [1.0, 0.0, 1.0]) + np.outer([0.0, 1.0, 1.0], B3)),
+    "inv": (lambda a: np.sum(LA.inv(a) ** 2), general(3)),
+    "solve": (lambda a: np.sum(LA.solve(a, B3) ** 3), general(3)),
+    "cholesky": (lambda a: np.sum(LA.cholesky(a) ** 3), spd(3)),
+    "qr": (lambda a: sum(np.sum(f**3) for f in LA.qr(a)), rect(4, 3)),
+    "qr_wide": (lambda a: sum(np.sum(f**3) for f in LA.qr(a)), rect(2, 4)),
+    "eigh": (lambda a: sum(np.sum(f**3) for f in LA.eigh(a)), spd(3)),
+    "svd": (lambda a: sum(np.sum(f**3) for f in LA.svd(a, full_matrices=False)), rect(4, 3)),
+    "norm_2": (lambda a: LA.norm(a, 2), general(3)),
+    "norm_fro": (LA.norm, general(3)),
+    "norm_p": (lambda a: LA.norm(a.ravel(), 3.5), general(3)),
+    "pinv": (lambda a: np.sum(LA.pinv(a) ** 3), rect(4, 3)),
+    "lstsq": (
+        lambda a: np.sum(LA.lstsq(a, Y6[:4])[0] ** 3) + LA.lstsq(a, Y6[:4])[1][0],
+        rect(4, 3),
+    ),
+    "matrix_power": (lambda a: np.sum(LA.matrix_power(a, -3)), general(3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NESTED))
+def test_hessians(name):
+    f, x = NESTED[name]
+    check_hessian(f, x)
+
+
+def test_third_derivative_of_det_is_exact():
+    # det of a 3x3 matrix is cubic: its third derivative along v is 6 det(v)
+    a, v = general(3), rng(5).normal(size=(3, 3))
+
+    def along(t):
+        return LA.det(a + t * v)
+
+    third = dualdiff.derivative(
+        lambda t: dualdiff.derivative(lambda s: dualdiff.derivative(along, s), t), 0.3
+    )
+    np.testing.assert_allclose(third, 6 * LA.det(v), rtol=1e-10)
+
+
+# ---------------------------------------------------------------------------------------------
+# Determinants of singular matrices
+# ---------------------------------------------------------------------------------------------
+
+
+def adjugate(a):
+    n = a.shape[0]
+    cof = np.empty_like(a)
+    for i in range(n):
+        for j in range(n):
+            minor = np.delete(np.delete(a, i, 0), j, 1)
+            cof[i, j] = (-1) ** (i + j) * LA.det(minor)
+    return cof.T
+
+
+@pytest.mark.parametrize("rank", [0, 1, 2, 3])
+def test_det_gradient_is_the_cofactor_matrix(rank):
+    r = rng(rank)
+    a = r.normal(size=(4, rank)) @ r.normal(size=(rank, 4))
+    assert_close(dualdiff.gradient(LA.det, a), adjugate(a).T, 1e-10)
+
+
+def test_repeated_spectrum_marks_vector_tangents_undefined():
+    # eigenvalue 1 is double: its eigenvectors are not unique, so their tangent is not finite;
+    # the eigenvalue tangents stay finite (the diagonal of V^T da V)
+    a = np.diag([1.0, 1.0, 3.0])
+    direction = rng(2).normal(size=(3, 3))
+    _, (dw, dv) = dualdiff.jvp(lambda x: tuple(LA.eigh(x)), a, direction)
+    assert np.all(np.isfinite(dw)) and not np.all(np.isfinite(dv))
+    np.testing.assert_allclose(dw[2], direction[2, 2])
+    _, (du, ds, dvh) = dualdiff.jvp(lambda x: tuple(LA.svd(x)), a, direction)
+    assert np.all(np.isfinite(ds)) and not np.all(np.isfinite(du))
+
+
+# ---------------------------------------------------------------------------------------------
+# Results, options and errors
+# ---------------------------------------------------------------------------------------------
+
+
+def test_results_keep_numpy_structure():
+    x = dualdiff.DualArray(spd(3), np.eye(3))
+    w, v = LA.eigh(x)
+    assert type(LA.eigh(x)).__name__ == "EighResult" and LA.eigh(x).eigenvectors.shape == (3, 3)
+    assert isinstance(w, dualdiff.DualArray) and isinstance(v, dualdiff.DualArray)
+    assert isinstance(LA.det(x), dualdiff.Dual)
+    assert type(LA.slogdet(x)).__name__ == "SlogdetResult"
+    assert type(LA.qr(x)).__name__ == "QRResult" and type(LA.svd(x)).__name__ == "SVDResult"
+    solution, residuals, rank, s = LA.lstsq(dualdiff.DualArray(rect(5, 3)), Y6[:5])
+    assert type(rank) is not dualdiff.DualArray and rank == 3
+    assert residuals.shape == (1,) and s.shape == (3,)
+    _, residuals, rank, _ = LA.lstsq(dualdiff.DualArray(rect(3, 3)), B3)
+    assert residuals.shape == (0,)
+    assert LA.matrix_rank(x) == 3
+
+
+def test_mixed_tags_treat_the_older_operand_as_constant():
+    a, b = general(3), B3
+
+    def outer(x):
+        return dualdiff.gradient(lambda y: np.sum(LA.solve(x, y) ** 2), b)
+
+    expected = numeric_jacobian(lambda x: 2 * LA.inv(x).T @ LA.solve(x, b), a)
+    assert_close(dualdiff.jacobian(outer, a), expected)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x: LA.solve(x * 0.0, B3),
+        lambda x: LA.inv(x - x),
+        lambda x: LA.cholesky(-x),
+        lambda x: LA.tensorsolve(np.stack([x, x]), B3),
+        lambda x: LA.matrix_power(x[0], 2),
+        lambda x: LA.multi_dot([x, x[None], x]),
+    ],
+)
+def test_linalg_errors_propagate(call):
+    with pytest.raises(LA.LinAlgError):
+        dualdiff.jacobian(call, spd(3))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x: LA.qr(x, mode="raw"),
+        lambda x: LA.qr(x[:, :2], mode="complete"),
+        lambda x: LA.svd(x[:, :2]),
+        lambda x: LA.eig(x),
+        lambda x: LA.eigvals(x),
+        lambda x: LA.norm(x, ord=dualdiff.Dual(2.0, 1.0)),
+        lambda x: LA.matrix_power(x, 1.5),
+        lambda x: LA.pinv(x, rcond=dualdiff.Dual(1e-3, 1.0)),
+    ],
+)
+def test_unsupported_options_raise_type_error(call):
+    with pytest.raises(TypeError):
+        dualdiff.jacobian(call, spd(3))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x: LA.norm(x, "nuc", axis=0),
+        lambda x: LA.norm(x, 3),
+        lambda x: LA.norm(x, axis=(0, 0)),
+        lambda x: LA.norm(x[None], 1),
+        lambda x: LA.eigh(x, UPLO="X"),
+        lambda x: LA.qr(x, mode="nonsense"),
+    ],
+)
+def test_invalid_arguments_raise_value_error(call):
+    with pytest.raises(ValueError):
+        dualdiff.jacobian(call, spd(3))
