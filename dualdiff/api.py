@@ -6,6 +6,7 @@ shape of ``x``; ``derivative`` over an array ``x`` is elementwise (``f`` acting 
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Callable
 from typing import Any
@@ -16,7 +17,7 @@ from . import errors
 from .array import DualArray, _make_array, strip, tangents_at
 from .dual import SCALAR_TYPES, Dual, _make, _new
 from .rules import is_dual
-from .seed import check_output, tangent_of, value_of
+from .seed import IdentitySeed, check_output, is_sequence, rebuild, tangent_of, value_of
 from .tags import _next_tag, new_tag
 
 __all__ = [
@@ -46,7 +47,7 @@ def _is_array_input(x: Any) -> bool:
 def _scalar_input(x: Any, api: str, what: str = "x") -> Any:
     """Validate a scalar input point: integers become floats, non-numbers raise TypeError."""
     t = type(x)
-    if t is float or t is complex or t is Dual:
+    if t is float or t is complex or t is Dual or is_dual(x):  # dual types of any kind nest
         return x
     if isinstance(x, bool) or not isinstance(x, numbers.Number):
         raise TypeError(
@@ -79,7 +80,7 @@ def _seed(x: Any, tangent: Any, tag: int, api: str) -> Any:
             raise ValueError(f"{api}: tangent shape {t.shape} does not match x's shape {shape}")
         return _make_array(x, np.reshape(t, (1,) + shape), tag, False)
     x = _scalar_input(x, api)
-    if type(tangent) not in SCALAR_TYPES and type(tangent) is not Dual:
+    if type(tangent) not in SCALAR_TYPES and not is_dual(tangent):
         raise TypeError(f"{api}: the tangent must be a number, got {errors.type_name(tangent)}")
     return _make(x, tangent, tag)
 
@@ -165,15 +166,19 @@ def push_forward(f: Callable[..., Any], x: Any, seeds: Any) -> tuple[Any, Any]:
             f"push_forward: seeds must have shape (k,) + x.shape = (k,) + {shape}, "
             f"got {seeds.shape}"
         )
+    return _push(f, x, seeds, seeds.shape[0], "push_forward")
+
+
+def _push(f: Callable[..., Any], x: Any, seeds: Any, k: int, api: str) -> tuple[Any, Any]:
+    """``f(x)`` with tangent ``seeds`` (k directions): the value and ``(k,) + shape`` tangents."""
     tag = new_tag()
-    k = seeds.shape[0]
-    y = _call(f, (_make_array(x, seeds, tag, True),), "push_forward")
+    y = _call(f, (_make_array(x.copy(), seeds, tag, True),), api)  # f may modify its argument
     return _map(lambda out: value_of(out, tag), y), _map(lambda out: tangents_at(out, tag, k), y)
 
 
 def _map(fn: Callable[[Any], Any], y: Any) -> Any:
-    if type(y) is tuple or type(y) is list:
-        return type(y)(_map(fn, item) for item in y)
+    if is_sequence(y):
+        return rebuild(y, [_map(fn, item) for item in y])
     return fn(y)
 
 
@@ -192,34 +197,61 @@ def _check_chunk(chunk: Any) -> int | None:
     return int(chunk)
 
 
-def value_and_jacobian(f: Callable[..., Any], x: Any, chunk: int | None = None) -> tuple[Any, Any]:
+def value_and_jacobian(
+    f: Callable[..., Any],
+    x: Any,
+    chunk: int | None = None,
+    *,
+    sparsity: Any = None,
+    workers: Any = None,
+    progress: bool = False,
+    output: str = "dense",
+) -> tuple[Any, Any]:
     """``(f(x), J)`` where ``J = df/dx`` has shape ``np.shape(f(x)) + np.shape(x)``.
 
     Built by forward accumulation, ``chunk`` columns per pass (``chunk=1``: one column per pass;
     ``None``: as many as fit a memory budget, usually all). The seed of each pass is a block of
     the identity. ``f(x)`` comes from the first pass at no extra cost. When ``f`` returns a tuple,
     so do both results.
+
+    ``sparsity`` (a boolean pattern, a ``scipy.sparse`` matrix, or ``"auto"`` to detect it)
+    colours the columns and needs one pass per colour (``output="sparse"`` returns a
+    ``scipy.sparse`` matrix; to reuse the colouring across points use ``SparseJacobian``).
+    ``workers`` (an int for a process pool, or a map-like callable such as ``Pool.map`` or a
+    Dask client) evaluates chunks of columns in parallel; ``progress=True`` reports progress.
     """
+    if sparsity is not None:
+        from .sparse import sparse_jacobian
+
+        return sparse_jacobian(
+            f, x, sparsity, output=output, workers=workers, chunk=chunk, progress=progress
+        )
+    if output != "dense":
+        raise ValueError("jacobian: output='sparse' needs a sparsity pattern (or 'auto')")
+    if workers is not None or progress:
+        from .parallel import jacobian_columns
+
+        return jacobian_columns(f, x, workers=workers, chunk=_check_chunk(chunk), progress=progress)
     errors.check_callable(f, "jacobian")
     chunk = _check_chunk(chunk)
     scalar = not _is_array_input(x)
     x = np.asarray(_scalar_input(x, "jacobian")) if scalar else _array_input(x, "jacobian")
     shape = np.shape(strip(x))
-    n = int(np.prod(shape))
-    dtype = np.result_type(strip(x), float)
+    n = math.prod(shape)
+    dtype = strip(x).dtype
     if chunk is None:
-        chunk = _default_chunk(n, np.dtype(dtype).itemsize)
+        chunk = _default_chunk(n, dtype.itemsize)
+    if n == 0:
+        value = _call(f, (x,), "jacobian")
+        return value, _map(lambda out: np.zeros(np.shape(strip(out)) + shape, dtype), value)
     value, blocks = None, []
-    for start in range(0, max(n, 1), chunk):
-        stop = min(n, start + chunk)
-        seeds = np.zeros((stop - start, n), dtype)
-        seeds[np.arange(stop - start), np.arange(start, stop)] = 1.0
-        out, tangents = push_forward(f, x, seeds.reshape((stop - start,) + shape))
+    for start in range(0, n, chunk):
+        k = min(n, start + chunk) - start
+        seeds = np.ones((1,), dtype) if scalar else IdentitySeed(k, start, shape, dtype)
+        out, tangents = _push(f, x, seeds, k, "jacobian")
         if value is None:
             value = out
         blocks.append(tangents)
-        if n == 0:
-            break
     jac = _map_blocks(blocks, shape)
     return value, jac
 
@@ -234,22 +266,21 @@ def _map_blocks(blocks: list[Any], in_shape: tuple[int, ...]) -> Any:
     flat = np.reshape(tangents, (np.shape(strip(tangents))[0], -1))
     jac = np.transpose(flat)
     jac = np.reshape(jac, out_shape + in_shape)
-    if not is_dual(jac):
-        jac = np.ascontiguousarray(jac)
     return jac[()] if type(jac) is np.ndarray and jac.ndim == 0 else jac
 
 
-def jacobian(f: Callable[..., Any], x: Any, chunk: int | None = None) -> Any:
-    """The Jacobian ``df/dx`` with shape ``np.shape(f(x)) + np.shape(x)`` (see
-    ``value_and_jacobian``, which also returns ``f(x)``)."""
-    return value_and_jacobian(f, x, chunk)[1]
+def jacobian(f: Callable[..., Any], x: Any, chunk: int | None = None, **options: Any) -> Any:
+    """The Jacobian ``df/dx`` with shape ``np.shape(f(x)) + np.shape(x)``; ``options`` are
+    ``sparsity``, ``workers``, ``progress`` and ``output`` (see ``value_and_jacobian``, which
+    also returns ``f(x)``)."""
+    return value_and_jacobian(f, x, chunk, **options)[1]
 
 
 def value_and_gradient(f: Callable[..., Any], x: Any, chunk: int | None = None) -> tuple[Any, Any]:
     """``(f(x), ∇f(x))`` for a scalar-valued ``f``; the gradient has the shape of ``x``."""
     value, jac = value_and_jacobian(f, x, chunk)
-    if type(value) in (tuple, list) or np.ndim(strip(value)) != 0:
-        got = type(value).__name__ if type(value) in (tuple, list) else np.shape(strip(value))
+    if is_sequence(value) or np.ndim(strip(value)) != 0:
+        got = type(value).__name__ if is_sequence(value) else np.shape(strip(value))
         raise ValueError(
             f"gradient: f must return a scalar, it returned {got}; use jacobian for "
             "vector-valued functions"

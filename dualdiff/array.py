@@ -18,8 +18,19 @@ from typing import Any
 import numpy as np
 
 from . import errors
+from . import seed as _seed
 from .dual import SCALAR_TYPES, Dual, _make, array_hooks
-from .rules import RULES, UFUNC_RULES, VALUE_UFUNCS, Rule, is_dual, register_lift
+from .rules import (
+    RULES,
+    UFUNC_RULES,
+    VALUE_UFUNCS,
+    Rule,
+    is_dual,
+    lift_of,
+    register_lift,
+    scale,
+)
+from .seed import IdentitySeed
 from .tags import USER_TAG
 
 __all__ = ["DualArray", "HANDLED_FUNCTIONS", "implements"]
@@ -28,6 +39,9 @@ HANDLED_FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {}
 """NumPy functions with a DualArray implementation (filled by ``implements``)."""
 
 _new = object.__new__
+
+_LIKE_CONSTRUCTORS = frozenset((np.zeros, np.ones, np.empty, np.full))
+"""Constructors that reach ``__array_function__`` only through ``like=``."""
 
 
 def implements(*numpy_functions: Callable[..., Any]) -> Callable[..., Any]:
@@ -185,9 +199,17 @@ class DualArray:
     # -- NumPy protocols -----------------------------------------------------------------------
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if method == "__call__" and not kwargs:  # the common case straight to the rule
+            rule = UFUNC_RULES.get(ufunc)
+            if rule is not None:
+                if len(inputs) == 1:
+                    return apply_unary(rule, self)
+                return apply_binary(rule, inputs[0], inputs[1])
         return array_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        if func in _LIKE_CONSTRUCTORS:  # np.zeros(n, like=x): NumPy does not pass ``like`` on
+            kwargs = {**kwargs, "like": self}
         return array_function(func, types, args, kwargs)
 
     # -- indexing ------------------------------------------------------------------------------
@@ -195,7 +217,7 @@ class DualArray:
     def __getitem__(self, index: Any) -> Any:
         index = _check_index(index)
         value = self.value[index]
-        tangent = _index_tangent(self.tangent_, index)
+        tangent = _index_tangent(own_tangent(self), index)
         return box(_make_array(value, tangent, self.tag, self.batched))
 
     def __setitem__(self, index: Any, item: Any) -> None:
@@ -204,28 +226,28 @@ class DualArray:
     # -- operators (each a rule of the table) --------------------------------------------------
 
     def __add__(self, other: Any) -> Any:
-        return _ADD(self, other)
+        return apply_binary(_ADD, self, other)
 
     def __radd__(self, other: Any) -> Any:
-        return _ADD(other, self)
+        return apply_binary(_ADD, other, self)
 
     def __sub__(self, other: Any) -> Any:
-        return _SUBTRACT(self, other)
+        return apply_binary(_SUBTRACT, self, other)
 
     def __rsub__(self, other: Any) -> Any:
-        return _SUBTRACT(other, self)
+        return apply_binary(_SUBTRACT, other, self)
 
     def __mul__(self, other: Any) -> Any:
-        return _MULTIPLY(self, other)
+        return apply_binary(_MULTIPLY, self, other)
 
     def __rmul__(self, other: Any) -> Any:
-        return _MULTIPLY(other, self)
+        return apply_binary(_MULTIPLY, other, self)
 
     def __truediv__(self, other: Any) -> Any:
-        return _DIVIDE(self, other)
+        return apply_binary(_DIVIDE, self, other)
 
     def __rtruediv__(self, other: Any) -> Any:
-        return _DIVIDE(other, self)
+        return apply_binary(_DIVIDE, other, self)
 
     def __floordiv__(self, other: Any) -> Any:
         return RULES["floor_divide"].function(self, other)
@@ -248,10 +270,10 @@ class DualArray:
     def __pow__(self, other: Any) -> Any:
         if type(other) is int and other == 2:
             return RULES["square"].function(self)
-        return _POWER(self, other)
+        return apply_binary(_POWER, self, other)
 
     def __rpow__(self, other: Any) -> Any:
-        return _POWER(other, self)
+        return apply_binary(_POWER, other, self)
 
     def __matmul__(self, other: Any) -> Any:
         return matmul(self, other)
@@ -263,7 +285,7 @@ class DualArray:
         return _make_array(-self.value, -self.tangent_, self.tag, self.batched)
 
     def __pos__(self) -> DualArray:
-        return self
+        return self.copy()  # +x is a new array, as for ndarray
 
     def __abs__(self) -> Any:
         return RULES["absolute"].function(self)
@@ -315,15 +337,15 @@ class DualArray:
 
     @property
     def real(self) -> DualArray:
-        return _make_array(self.value.real, self.tangent_.real, self.tag, self.batched)
+        return _make_array(self.value.real, own_tangent(self).real, self.tag, self.batched)
 
     @property
     def imag(self) -> DualArray:
-        return _make_array(self.value.imag, self.tangent_.imag, self.tag, self.batched)
+        return _make_array(self.value.imag, own_tangent(self).imag, self.tag, self.batched)
 
     def conjugate(self) -> DualArray:
         return _make_array(
-            self.value.conjugate(), self.tangent_.conjugate(), self.tag, self.batched
+            self.value.conjugate(), own_tangent(self).conjugate(), self.tag, self.batched
         )
 
     conj = conjugate
@@ -435,6 +457,17 @@ class DualArray:
 # ---------------------------------------------------------------------------------------------
 # Layout helpers
 # ---------------------------------------------------------------------------------------------
+
+
+def own_tangent(a: DualArray) -> Any:
+    """``a``'s tangent, made writable first if it is a read-only broadcast while the value is
+    writable, so that views of ``a`` write through to both, as views of an ndarray do."""
+    t = a.tangent_
+    if type(t) is np.ndarray and not t.flags.writeable:
+        v = a.value
+        if type(v) is np.ndarray and v.flags.writeable:
+            t = a.tangent_ = t.copy()
+    return t
 
 
 def strip(x: Any) -> Any:
@@ -549,14 +582,17 @@ def _index_tangent(t: Any, index: Any) -> Any:
     return np.moveaxis(moved, -1, 0)
 
 
-def set_item(target: DualArray, index: Any, item: Any) -> None:
+def set_item(target: DualArray, index: Any, item: Any, owner: DualArray | None = None) -> None:
     """``target[index] = item`` in place.
 
     An item of a newer tag turns ``target`` into an array of that tag (its old contents become
     the value, with zero tangent); an item of an older tag is written into the value layer.
+    ``owner`` is the array the user assigns into, when ``target`` is one of its layers.
     """
+    owner = target if owner is None else owner
     tag = item.tag if is_dual(item) else -1
     if tag > target.tag:
+        _check_not_view(owner)
         inner = _make_array(target.value, target.tangent_, target.tag, target.batched)
         k, batched = _directions_of(item)
         target.value, target.tangent_ = inner, zeros_tangent(k, inner)
@@ -567,7 +603,7 @@ def set_item(target: DualArray, index: Any, item: Any) -> None:
         value, tangent = parts.value, parts.tangent_
     else:
         value, tangent = item, None
-    target.value = _assign(target.value, index, value)
+    target.value = _assign(target.value, index, value, owner)
     items = index if type(index) is tuple else (index,)
     tail = (slice(None),) if any(i is Ellipsis for i in items) else (Ellipsis, slice(None))
     k = target.tangent_.shape[0]
@@ -580,8 +616,10 @@ def set_item(target: DualArray, index: Any, item: Any) -> None:
                 f"with {k}"
             )
         src = np.moveaxis(tangent, 0, -1)
-        target.tangent_ = _promote(target.tangent_, src)
-    _assign(np.moveaxis(target.tangent_, 0, -1), items + tail, src)
+    moved = _assign(np.moveaxis(target.tangent_, 0, -1), items + tail, src, owner)
+    if type(moved) is DualArray:
+        # a layer added to the tangent (nested tags) lives on the moved view: keep that view
+        target.tangent_ = np.moveaxis(moved, -1, 0)
 
 
 def _directions_of(item: Any) -> tuple[int, bool]:
@@ -592,19 +630,34 @@ def _directions_of(item: Any) -> tuple[int, bool]:
     return (np.shape(item.tangent)[0], True) if t == 1 else (1, False)
 
 
-def _promote(container: Any, item: Any) -> Any:
-    """A plain array that must receive a dual becomes a DualArray of its tag (zero tangent)."""
-    if type(container) is np.ndarray and is_dual(item):
+def _promote(container: Any, item: Any, owner: DualArray) -> Any:
+    """A plain array, or a DualArray of an older tag, that must receive a dual becomes a
+    DualArray of the dual's tag (zero tangent)."""
+    if is_dual(item) and (
+        type(container) is np.ndarray or (type(container) is DualArray and container.tag < item.tag)
+    ):
+        _check_not_view(owner)
         k, batched = _directions_of(item)
         return _make_array(container, zeros_tangent(k, container), item.tag, batched)
     return container
 
 
-def _assign(container: Any, index: Any, value: Any) -> Any:
+def _check_not_view(a: DualArray) -> None:
+    """Raise TypeError if ``a`` views another array's memory: a new layer (a dual of a newer
+    tag) given to ``a`` would not reach the array it views, whose derivative would be lost."""
+    if strip(a.value).base is not None and strip(a.tangent_).base is not None:
+        raise TypeError(
+            "cannot store a dual of a newer tag (from a nested differentiation) into a view of "
+            "another array: that array would not receive the derivative. Assign into the "
+            "original array (x[i, j] = d rather than x[i][j] = d), or .copy() the view first."
+        )
+
+
+def _assign(container: Any, index: Any, value: Any, owner: DualArray) -> Any:
     """``container[index] = value``, promoting a plain container first; returns the container."""
-    container = _promote(container, value)
+    container = _promote(container, value, owner)
     if type(container) is DualArray:
-        set_item(container, index, value)
+        set_item(container, index, value, owner)
     else:
         container[index] = value
     return container
@@ -614,7 +667,9 @@ def _writable(a: DualArray) -> None:
     """Make ``a``'s arrays safe to write (broadcast views and shared seeds are copied)."""
     for name in ("value", "tangent_"):
         arr = getattr(a, name)
-        if type(arr) is np.ndarray and not arr.flags.writeable:
+        if type(arr) is IdentitySeed:
+            setattr(a, name, np.array(arr))
+        elif type(arr) is np.ndarray and not arr.flags.writeable:
             setattr(a, name, arr.copy())
 
 
@@ -636,8 +691,12 @@ def _operand(a: Any, tag: int) -> tuple[Any, Any]:
         return a, None
     if t in SCALAR_TYPES or t is np.ndarray:
         return a, None
+    if t is IdentitySeed:
+        return np.asarray(a), None
     if isinstance(a, (list, tuple)):
         return _as_array_operand(a), None
+    if is_dual(a) and a.tag < tag:  # an older dual of another type (a Taylor series): a constant
+        return a, None
     raise TypeError(f"cannot combine a DualArray with {errors.type_name(a)}")
 
 
@@ -652,28 +711,71 @@ def _as_array_operand(a: Any) -> Any:
 
 def apply_unary(rule: Rule, a: DualArray) -> DualArray:
     """``rule(a)`` elementwise: the value through the rule, the tangent by the chain rule."""
-    x = a.value
-    ans = rule.function(x)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tangent = rule.tangent1(x, a.tangent_, ans)
+    x, t = a.value, a.tangent_
+    if type(x) is np.ndarray:
+        ans = rule.array(x)
+        partial = rule.plain_partial
+        if partial is not None and type(t) is np.ndarray:  # the common case, without detours
+            p = partial(x, ans)
+            if rule.safe and not np.isfinite(np.sum(p)):
+                return _make_array(ans, scale(p, t), a.tag, a.batched)
+            return _make_array(ans, p * t, a.tag, a.batched)
+    else:
+        ans = rule.function(x)
+    tangent = rule.tangent1(x, t, ans)
+    if tangent is t:  # d(+x) = dx: the result gets its own copy
+        tangent = _own(tangent)
     return _make_array(ans, tangent, a.tag, a.batched)
+
+
+_PLAIN_OPERANDS = SCALAR_TYPES | {np.ndarray}
 
 
 def apply_binary(rule: Rule, a: Any, b: Any) -> Any:
     """``rule(a, b)`` with broadcasting; the operands' newest tag becomes the outer layer."""
-    tag = max(a.tag if is_dual(a) else -1, b.tag if is_dual(b) else -1)
-    x, da = _operand(a, tag)
-    y, db = _operand(b, tag)
-    ans = rule.function(x, y)
-    ndim = np.ndim(ans)
+    ta, tb = type(a), type(b)
+    if ta is DualArray and (tb in _PLAIN_OPERANDS or (tb is DualArray and b.tag == a.tag)):
+        tag, x, da = a.tag, a.value, a  # the common cases: no conversion of operands needed
+        y, db = (b.value, b) if tb is DualArray else (b, None)
+    elif tb is DualArray and ta in _PLAIN_OPERANDS:
+        tag, x, da, y, db = b.tag, a, None, b.value, b
+    else:
+        lift = lift_of(a, b)
+        if lift is not None and lift.rank > _RANK:  # a higher-ranked dual type (Taylor) leads
+            return lift.binary(rule, a, b)
+        tag = max(a.tag if is_dual(a) else -1, b.tag if is_dual(b) else -1)
+        x, da = _operand(a, tag)
+        y, db = _operand(b, tag)
+    if type(x) in _PLAIN_OPERANDS and type(y) in _PLAIN_OPERANDS:
+        ans = rule.array(x, y)
+    else:
+        ans = rule.function(x, y)
+    ndim = ans.ndim if type(ans) is np.ndarray else np.ndim(ans)
     tx = None if da is None else lift_tangent(da, ndim)
     ty = None if db is None else lift_tangent(db, ndim)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    try:
         tangent = rule.tangent2(x, y, tx, ty, ans)
+    except ZeroDivisionError:  # a Python 0 in a partial (x / 0.0): inf/nan, as for arrays
+        tangent = rule.tangent2(_numpy_number(x), _numpy_number(y), tx, ty, ans)
+    if tangent is tx or tangent is ty:  # d(x + c) = dx: as in apply_unary
+        tangent = _own(tangent)
     k = max(1 if tx is None else tx.shape[0], 1 if ty is None else ty.shape[0])
     batched = (da is not None and da.batched) or (db is not None and db.batched)
     result = _make_array(ans, fit_tangent(tangent, k, np.shape(ans)), tag, batched)
     return result if ndim else box(result)
+
+
+def _numpy_number(a: Any) -> Any:
+    return np.asarray(a)[()] if type(a) in (int, float, complex) else a
+
+
+def _own(t: Any) -> Any:
+    """A copy of an input's tangent that a result reuses (``d(x + c) = dx``), so that writing into
+    either array later (``y[i] = ...``, ``x += ...``) cannot change the other's derivative. A lazy
+    seed is never written into and is kept."""
+    if type(t) is np.ndarray or type(t) is DualArray:
+        return t.copy()
+    return t
 
 
 def _binary_from_dual(rule: Rule, a: Any, b: Any) -> Any:
@@ -681,14 +783,15 @@ def _binary_from_dual(rule: Rule, a: Any, b: Any) -> Any:
     return apply_binary(rule, a, b)
 
 
-register_lift(DualArray, 2, apply_unary, apply_binary)
+_RANK = 2
+register_lift(DualArray, _RANK, apply_unary, apply_binary)
 array_hooks["binary"] = _binary_from_dual
 
-_ADD = RULES["add"].function
-_SUBTRACT = RULES["subtract"].function
-_MULTIPLY = RULES["multiply"].function
-_DIVIDE = RULES["divide"].function
-_POWER = RULES["power"].function
+_ADD = RULES["add"]
+_SUBTRACT = RULES["subtract"]
+_MULTIPLY = RULES["multiply"]
+_DIVIDE = RULES["divide"]
+_POWER = RULES["power"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -699,7 +802,7 @@ _POWER = RULES["power"].function
 def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict) -> Any:
     """NumPy ufunc dispatch for duals: rules by ufunc, plus reduce/accumulate/outer and out=."""
     out = kwargs.pop("out", None)
-    if kwargs:
+    if kwargs and method not in ("reduce", "accumulate"):
         unsupported = ", ".join(sorted(kwargs))
         raise TypeError(
             f"numpy.{ufunc.__name__} on duals does not support the argument(s) {unsupported}"
@@ -710,7 +813,7 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: d
         from .functions import ufunc_accumulate, ufunc_reduce
 
         handler = ufunc_reduce if method == "reduce" else ufunc_accumulate
-        result = handler(ufunc, *inputs)
+        result = handler(ufunc, *inputs, **kwargs)
     elif method == "outer" and ufunc.nin == 2:
         a, b = inputs
         b_ndim = np.ndim(strip(b))
@@ -831,6 +934,10 @@ def _matmul_left(ta: Any, a_ndim: int, b: Any, ndim: int) -> Any:
             return np.matmul(ta, b)
         lifted = ta.reshape((k,) + (1,) * (np.ndim(b) - 2) + (1, ta.shape[-1]))
         return np.matmul(lifted, b)[..., 0, :]
+    if np.ndim(b) <= 2 and type(ta) is np.ndarray:
+        # stack the k directions into the rows of one matrix product (a single GEMM)
+        rows = np.matmul(ta.reshape(-1, ta.shape[-1]), b)
+        return rows.reshape(ta.shape[:-1] + np.shape(b)[1:])
     lifted = ta.reshape((k,) + (1,) * (ndim - a_ndim + (np.ndim(b) == 1)) + ta.shape[1:])
     return np.matmul(lifted, b)
 
@@ -841,8 +948,11 @@ def _matmul_right(a: Any, tb: Any, b_ndim: int, ndim: int) -> Any:
     if b_ndim == 1:
         if np.ndim(a) == 1:
             return np.matmul(tb, a)
-        lifted = tb.reshape((k,) + (1,) * (np.ndim(a) - 2) + (tb.shape[-1], 1))
-        return np.matmul(a, lifted)[..., 0]
+        if type(tb) is IdentitySeed and type(a) is np.ndarray:
+            # a @ e_j is a column of a: no product needed; copied, as a may change later
+            return tb.columns_of(a).copy()
+        # (k, n) directions against a (..., m, n): one product a @ db.T, directions moved first
+        return np.moveaxis(np.matmul(a, np.swapaxes(tb, 0, 1)), -1, 0)
     lifted = tb.reshape((k,) + (1,) * (ndim - b_ndim + (np.ndim(a) == 1)) + tb.shape[1:])
     return np.matmul(a, lifted)
 
@@ -875,7 +985,7 @@ def _tangent_of(y: DualArray, tag: int) -> Any:
     if y.tag == tag:
         return y.tangent
     if y.tag < tag:
-        return np.zeros(y.value.shape, np.result_type(strip(y.value), float))
+        return _zeros_like(y)
     from .seed import tangent_of
 
     return box(_make_array(tangent_of(y.value, tag), tangent_of(y.tangent_, tag), y.tag, y.batched))
@@ -891,8 +1001,9 @@ def _value_of(y: DualArray, tag: int) -> Any:
     return box(_make_array(value_of(y.value, tag), value_of(y.tangent_, tag), y.tag, y.batched))
 
 
-def _zeros_like(a: DualArray) -> Any:
-    return np.zeros(a.value.shape, np.result_type(strip(a.value), float))
+def _zeros_like(a: Any) -> Any:
+    plain = strip(a)
+    return np.zeros(np.shape(plain), np.result_type(plain, float))
 
 
 def _join(value: Any, tangent: Any, tag: int, batched: bool = False) -> Any:
@@ -911,8 +1022,6 @@ def _join(value: Any, tangent: Any, tag: int, batched: bool = False) -> Any:
     tangent = fit_tangent(tangent, np.shape(strip(tangent))[0], shape)
     return box(_make_array(value, tangent, tag, batched))
 
-
-from . import seed as _seed  # noqa: E402 - seed imports dual, not array: no cycle
 
 _seed.array_support.update(
     tangent_of=_tangent_of, value_of=_value_of, zeros_like=_zeros_like, join=_join

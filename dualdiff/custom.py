@@ -27,7 +27,7 @@ import numpy as np
 
 from . import errors
 from .rules import is_dual
-from .seed import directions, join, newest_tag, split
+from .seed import directions, is_sequence, join, newest_tag, rebuild, split
 
 __all__ = ["custom_jvp"]
 
@@ -92,13 +92,15 @@ def _pick(tangent: Any, j: int, count: int) -> Any:
     """Direction ``j`` of a tangent that has ``count`` directions (1: shared by all)."""
     if count == 1 or tangent is None:
         return tangent
-    if type(tangent) is tuple or type(tangent) is list:
-        return type(tangent)(_pick(t, j, count) for t in tangent)
+    if is_sequence(tangent):
+        return rebuild(tangent, [_pick(t, j, count) for t in tangent])
     return tangent[j]
 
 
 def _stack_tangents(tangents: list[Any]) -> Any:
     first = tangents[0]
-    if type(first) is tuple or type(first) is list:
-        return type(first)(_stack_tangents([t[i] for t in tangents]) for i in range(len(first)))
+    if is_sequence(first):
+        return rebuild(
+            first, [_stack_tangents([t[i] for t in tangents]) for i in range(len(first))]
+        )
     return np.stack([np.asarray(t) if not is_dual(t) else t for t in tangents])

@@ -18,12 +18,14 @@ import numpy as np
 from . import errors
 from .array import (
     DualArray,
+    _as_array_operand,
     _make_array,
     box,
     fit_tangent,
     from_dual,
     implements,
     lift_tangent,
+    own_tangent,
     set_item,
     strip,
     tangent_axis,
@@ -45,13 +47,28 @@ def _linear(a: Any, value_fn: Callable[[Any], Any], tangent_fn: Callable[[Any], 
     """A function linear in ``a``: the value through ``value_fn``, the tangent through
     ``tangent_fn`` (the same operation with axes shifted past the direction axis)."""
     a = _as_dual_array(a)
-    return box(_make_array(value_fn(a.value), tangent_fn(a.tangent_), a.tag, a.batched))
+    return box(_make_array(value_fn(a.value), tangent_fn(own_tangent(a)), a.tag, a.batched))
+
+
+def _foreign_leader(items: Sequence[Any]) -> str | None:
+    """Whether the newest dual among ``items`` is of another dual type (a Taylor series, a
+    sparsity tracer): ``"numpy"`` when none of ours is present (let NumPy dispatch to it),
+    ``"defer"`` when ours are too (return NotImplemented so NumPy asks the other type)."""
+    duals = [i for i in items if is_dual(i)]
+    if not duals:
+        return None
+    leader = max(duals, key=lambda i: i.tag)
+    if type(leader) in (Dual, DualArray):
+        return None
+    return "defer" if any(type(i) in (Dual, DualArray) for i in duals) else "numpy"
 
 
 def _gather(items: Sequence[Any]) -> tuple[int, bool, list[Any], list[Any]]:
     """The newest tag among ``items`` and their values and tangents at it (zeros for constants),
-    all with the same number of directions."""
-    items = [_as_dual_array(i) for i in items]
+    all with the same number of directions. Lists holding duals are stacked first."""
+    items = [
+        _as_array_operand(i) if isinstance(i, (list, tuple)) else _as_dual_array(i) for i in items
+    ]
     tag = max((i.tag for i in items if is_dual(i)), default=-1)
     active = [i for i in items if type(i) is DualArray and i.tag == tag]
     k = max(i.directions for i in active)
@@ -292,6 +309,8 @@ def cumprod(a, axis=None, dtype=None, out=None):
     value = np.cumprod(a.value, axis=axis)
     x = np.moveaxis(a.value, axis, -1)
     n = np.shape(strip(x))[-1]
+    if n == 0:
+        return _finish(_make_array(value, a.tangent_.copy(), a.tag, a.batched), out, "cumprod")
     # products over l <= j with l != i, for all i <= j: a lower-triangular (n, n) table per row
     rows = []
     for j in range(n):
@@ -345,17 +364,19 @@ def ufunc_accumulate(ufunc: np.ufunc, a: Any, axis: int = 0, dtype: Any = None, 
     if ufunc is np.multiply:
         return cumprod(a, axis, dtype, out)
     if ufunc in (np.maximum, np.minimum):
-        # the running extreme takes the tangent of the entry that set it
+        # y_j = max(x_0, ..., x_j) takes the tangent of the entries equal to it, ties shared
+        # evenly as np.max does
         a = _as_dual_array(a)
         axis = axis % a.ndim
         value = ufunc.accumulate(a.value, axis=axis)
-        n = a.shape[axis]
-        shape = [1] * a.ndim
-        shape[axis] = n
-        positions = np.arange(n).reshape(shape)
-        hit = np.where(strip(a.value) == strip(value), positions, 0)
-        source = np.maximum.accumulate(hit, axis=axis)
-        tangent = np.take_along_axis(a.tangent_, source[None], axis=axis + 1)
+        x = np.moveaxis(strip(a.value), axis, -1)
+        y = np.moveaxis(strip(value), axis, -1)
+        n = x.shape[-1]
+        hits = (x[..., None, :] == y[..., :, None]) & np.tri(n, dtype=bool)  # [..., j, i]
+        with np.errstate(invalid="ignore"):  # a NaN matches nothing: its tangent is NaN
+            weights = hits / np.sum(hits, axis=-1, keepdims=True)
+        t = np.moveaxis(a.tangent_, axis + 1, -1)  # (k, ..., n)
+        tangent = np.moveaxis(np.sum(weights * t[..., None, :], axis=-1), -1, axis + 1)
         return _finish(box(_make_array(value, tangent, a.tag, a.batched)), out, "accumulate")
     raise errors.no_rule(f"numpy.{ufunc.__name__}.accumulate")
 
@@ -630,7 +651,7 @@ def reshape(a, /, shape=None, order="C", *, newshape=None, copy=None):
     a = _as_dual_array(a)
     value = np.reshape(a.value, shape, order=order)
     k = a.directions
-    tangent = np.reshape(a.tangent_, (k,) + np.shape(strip(value)), order=order)
+    tangent = np.reshape(own_tangent(a), (k,) + np.shape(strip(value)), order=order)
     return box(_make_array(value, tangent, a.tag, a.batched))
 
 
@@ -826,6 +847,12 @@ def pad(array, pad_width, mode="constant", **kwargs):
 @implements(np.concatenate)
 def concatenate(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
     _dtype_check("concatenate", dtype)
+    arrays = list(arrays)
+    foreign = _foreign_leader(arrays)
+    if not any(is_dual(a) for a in arrays) or foreign == "numpy":
+        return np.concatenate(arrays, axis=axis, out=out)
+    if foreign == "defer":
+        return NotImplemented
     if axis is None:
         arrays = [ravel(a) if is_dual(a) else np.ravel(a) for a in arrays]
         axis = 0
@@ -841,8 +868,11 @@ def stack(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
     """Stack arrays or scalars (``Dual``s included) along a new axis, keeping their tangents."""
     _dtype_check("stack", dtype)
     arrays = list(arrays)
-    if not any(is_dual(a) for a in arrays):
+    foreign = _foreign_leader(arrays)
+    if not any(is_dual(a) for a in arrays) or foreign == "numpy":
         return np.stack(arrays, axis=axis, out=out)
+    if foreign == "defer":
+        return NotImplemented
     tag, batched, values, tangents = _gather(arrays)
     value = np.stack(values, axis=axis)
     ndim = np.ndim(strip(value))
@@ -893,7 +923,7 @@ def _split(ary: Any, sections: Any, axis: int, strict: bool) -> list[Any]:
     a = _as_dual_array(ary)
     splitter = np.split if strict else np.array_split
     values = splitter(a.value, sections, axis)
-    tangents = splitter(a.tangent_, sections, tangent_axis(axis, a.ndim))
+    tangents = splitter(own_tangent(a), sections, tangent_axis(axis, a.ndim))
     return [_make_array(v, t, a.tag, a.batched) for v, t in zip(values, tangents)]
 
 
@@ -933,6 +963,11 @@ def where(condition, x=None, y=None):
     if x is None and y is None:
         return np.where(strip(condition))
     condition = strip(condition)
+    if not (is_dual(x) or is_dual(y)):  # only the condition was dual (np.select's default)
+        return np.where(condition, x, y)
+    foreign = _foreign_leader([x, y])
+    if foreign is not None:
+        return NotImplemented if foreign == "defer" else np.where(condition, x, y)
     tag, batched, values, tangents = _gather([x, y])
     value = np.where(condition, values[0], values[1])
     ndim = np.ndim(strip(value))

@@ -258,7 +258,7 @@ def scale(p: Any, t: Any) -> Any:
     if type(t) in _EXACT_SCALARS:
         return p * t if t != 0 else t * 0.0
     out = p * t
-    if type(t) is np.ndarray and type(p) is np.ndarray and not np.isfinite(p).all():
+    if type(t) is np.ndarray and not np.isfinite(np.sum(p)):  # one pass, no temporary
         out = np.where(t == 0, 0.0, out)
     return out
 

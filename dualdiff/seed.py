@@ -16,6 +16,19 @@ from . import errors
 from .dual import SCALAR_TYPES, Dual, _make
 from .rules import is_dual
 
+
+def is_sequence(y: Any) -> bool:
+    """Tuples (named ones included, such as NumPy's ``EighResult``) and lists of outputs."""
+    return isinstance(y, (tuple, list))
+
+
+def rebuild(like: Any, items: Any) -> Any:
+    """A sequence of the same type as ``like`` (a named tuple, tuple or list) from ``items``."""
+    if hasattr(like, "_fields"):
+        return type(like)(*items)
+    return type(like)(items)
+
+
 # The array module registers how DualArrays are built and zeroed (it imports this module).
 array_support: dict[str, Callable[..., Any]] = {}
 
@@ -25,7 +38,7 @@ def check_output(y: Any, api: str) -> Any:
     t = type(y)
     if t in SCALAR_TYPES or is_dual(y) or t is np.ndarray:
         return y
-    if t is tuple or t is list:
+    if is_sequence(y):
         for item in y:
             check_output(item, api)
         return y
@@ -46,8 +59,8 @@ def tangent_of(y: Any, tag: int) -> Any:
         return _make(tangent_of(y.value, tag), tangent_of(y.tangent, tag), y.tag)
     if t in SCALAR_TYPES:
         return 0.0 * y
-    if t is tuple or t is list:
-        return t(tangent_of(item, tag) for item in y)
+    if is_sequence(y):
+        return rebuild(y, [tangent_of(item, tag) for item in y])
     if t is np.ndarray:
         return np.zeros_like(y, dtype=np.result_type(y.dtype, float))
     return array_support["tangent_of"](y, tag)
@@ -62,8 +75,8 @@ def value_of(y: Any, tag: int) -> Any:
         if y.tag < tag:
             return y
         return _make(value_of(y.value, tag), value_of(y.tangent, tag), y.tag)
-    if t is tuple or t is list:
-        return t(value_of(item, tag) for item in y)
+    if is_sequence(y):
+        return rebuild(y, [value_of(item, tag) for item in y])
     if t in SCALAR_TYPES or t is np.ndarray:
         return y
     return array_support["value_of"](y, tag)
@@ -83,7 +96,7 @@ def newest_tag(args: Any) -> int:
         if is_dual(a):
             if a.tag > best:
                 best = a.tag
-        elif type(a) is tuple or type(a) is list:
+        elif is_sequence(a):
             best = max(best, newest_tag(a))
     return best
 
@@ -98,9 +111,9 @@ def split(a: Any, tag: int) -> tuple[Any, Any]:
             return a.value, a.tangent
         return a, 0.0 if type(a) is Dual else array_support["zeros_like"](a)
     t = type(a)
-    if t is tuple or t is list:
+    if is_sequence(a):
         pairs = [split(item, tag) for item in a]
-        return t(p[0] for p in pairs), t(p[1] for p in pairs)
+        return rebuild(a, [p[0] for p in pairs]), rebuild(a, [p[1] for p in pairs])
     if t in SCALAR_TYPES:
         return a, 0.0 * a
     if t is np.ndarray:
@@ -110,7 +123,7 @@ def split(a: Any, tag: int) -> tuple[Any, Any]:
 
 def directions(a: Any, tag: int) -> int:
     """How many tangent directions argument ``a`` carries at ``tag`` (1 unless batched)."""
-    if type(a) is tuple or type(a) is list:
+    if is_sequence(a):
         return max((directions(item, tag) for item in a), default=1)
     if not is_dual(a) or a.tag != tag:
         return 1
@@ -126,14 +139,92 @@ def join(value: Any, tangent: Any, tag: int, batched: bool = False) -> Any:
     With ``batched`` the tangent has a leading axis of directions.
     """
     t = type(value)
-    if t is tuple or t is list:
-        if type(tangent) not in (tuple, list) or len(tangent) != len(value):
+    if is_sequence(value):
+        if not is_sequence(tangent) or len(tangent) != len(value):
             raise ValueError(
                 "the tangent output must have the same tuple structure as the value output"
             )
-        return t(join(v, tt, tag, batched) for v, tt in zip(value, tangent))
+        return rebuild(value, [join(v, tt, tag, batched) for v, tt in zip(value, tangent)])
     if (t in SCALAR_TYPES or t is Dual) and (
         type(tangent) in SCALAR_TYPES or type(tangent) is Dual
     ):
         return _make(value, tangent, tag)
     return array_support["join"](value, tangent, tag, batched)
+
+
+def _broadcasts_into(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    """Whether an array of ``shape`` broadcasts to ``target`` without enlarging it."""
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
+
+
+class IdentitySeed(np.lib.mixins.NDArrayOperatorsMixin):
+    """The tangent of a Jacobian pass: ``k`` columns of the identity starting at ``start``.
+
+    ``seed[j]`` is the unit vector ``e_(start+j)`` shaped like ``x``. It behaves as that dense
+    ``(k,) + x.shape`` array wherever NumPy meets it (it materialises on demand), but the
+    operations that usually come first know its structure and skip the work: ``A @ x`` takes
+    columns of ``A`` instead of multiplying by the identity, and an elementwise scaling ``p * x``
+    only writes the ``k`` nonzero entries.
+    """
+
+    __slots__ = ("k", "start", "value_shape", "dtype")
+
+    def __init__(self, k: int, start: int, value_shape: tuple[int, ...], dtype: Any) -> None:
+        self.k = k
+        self.start = start
+        self.value_shape = value_shape
+        self.dtype = np.dtype(dtype)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (self.k,) + self.value_shape
+
+    @property
+    def ndim(self) -> int:
+        return 1 + len(self.value_shape)
+
+    def _diagonal(self, values: Any) -> np.ndarray:
+        """The dense seed with its nonzero entries replaced by ``values`` (flat, length k)."""
+        n = int(np.prod(self.value_shape))
+        out = np.zeros((self.k, n), np.result_type(self.dtype, values))
+        out[np.arange(self.k), np.arange(self.start, self.start + self.k)] = values
+        return out.reshape(self.shape)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        dense = self._diagonal(1.0).astype(self.dtype, copy=False)
+        return dense if dtype is None else dense.astype(dtype, copy=False)
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if ufunc is np.multiply and method == "__call__" and not kwargs and len(inputs) == 2:
+            other = inputs[1] if inputs[0] is self else inputs[0]
+            if type(other) is not IdentitySeed and not is_dual(other):
+                p = np.asarray(other)
+                if _broadcasts_into(p.shape, self.value_shape):  # a scaling per entry of x
+                    flat = np.broadcast_to(p, self.value_shape).reshape(-1)
+                    return self._diagonal(flat[self.start : self.start + self.k])
+        dense = tuple(np.asarray(a) if type(a) is IdentitySeed else a for a in inputs)
+        return getattr(ufunc, method)(*dense, **kwargs)
+
+    def __getitem__(self, index: Any) -> Any:
+        return np.asarray(self)[index]
+
+    def __getattr__(self, name: str) -> Any:
+        # everything else (copy, astype, real, T, ...) as the dense array would answer it
+        if name.startswith("__"):
+            raise AttributeError(name)  # protocol probes (__array_interface__, ...) must fail
+        return getattr(np.asarray(self), name)
+
+    def __len__(self) -> int:
+        return self.k
+
+    def reshape(self, *shape: Any, **kwargs: Any) -> np.ndarray:
+        return np.asarray(self).reshape(*shape, **kwargs)
+
+    def columns_of(self, a: np.ndarray) -> np.ndarray:
+        """``a @ seed[j]`` for every j, shape ``(k,) + a.shape[:-1]``, as a read-only view."""
+        view = np.moveaxis(a[..., self.start : self.start + self.k], -1, 0)
+        view.flags.writeable = False
+        return view

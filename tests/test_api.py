@@ -211,7 +211,8 @@ def test_push_forward_with_several_seeds():
 
 # -- properties ---------------------------------------------------------------------------------
 
-UNARY = ["sin", "cos", "exp", "tanh", "arctan", "sigmoid", "softplus", "square", "arcsinh"]
+# bounded-growth functions: a chain of them keeps the numeric reference meaningful
+UNARY = ["sin", "cos", "tanh", "arctan", "sigmoid", "softplus", "square", "arcsinh"]
 
 
 @settings(max_examples=60, deadline=None)
