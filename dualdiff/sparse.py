@@ -1,0 +1,266 @@
+"""Sparse Jacobians by colouring: one forward pass per colour instead of one per column.
+
+With a colouring of the columns (``dualdiff.coloring``), seed ``s_c`` sums the unit vectors of
+colour ``c`` and the compressed Jacobian ``B = J S`` has one column per colour. Each non-zero is
+read back directly: ``J[i, j] = B[i, colour[j]]``, since no other column of that colour has a
+non-zero in row ``i``. A banded Jacobian thus costs a handful of directions at any size.
+
+``SparseJacobian(f, x_example)`` detects the pattern and colours once; calling it at new points
+(Newton iterations) only runs the compressed passes and the recovery.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import errors
+from .coloring import ORDERS, color_columns
+from .parallel import ColorSeeds, _check_workers, _input, run_passes
+from .sparsity import Pattern, _scipy_sparse, trace_pattern
+
+__all__ = ["SparseJacobian", "sparse_jacobian", "compressed_jacobian", "recover"]
+
+_OUTPUTS = ("dense", "sparse")
+
+
+def compressed_jacobian(
+    f: Callable[..., Any],
+    x: Any,
+    colors: Any,
+    *,
+    workers: Any = None,
+    chunk: int | None = None,
+    progress: bool = False,
+) -> tuple[Any, np.ndarray]:
+    """``(f(x), B)`` with ``B[c] = J @ s_c`` of shape ``(ncolors,) + f(x).shape``, where ``s_c``
+    is 1 on the columns of colour ``c`` (``colors`` has one integer per entry of ``x``)."""
+    x = _input(x, "compressed_jacobian")
+    colors = np.asarray(colors).ravel()
+    if colors.size != x.size:
+        raise ValueError(
+            f"compressed_jacobian: {colors.size} colours given for an x of size {x.size}"
+        )
+    count = int(colors.max()) + 1 if colors.size else 0
+    seeds = ColorSeeds(colors, x.shape, np.result_type(x, float))
+    return run_passes(
+        f, x, seeds, count, workers=workers, chunk=chunk, progress=progress, api="jacobian"
+    )
+
+
+def recover(
+    compressed: np.ndarray,
+    pattern: Pattern,
+    colors: np.ndarray,
+    out_shape: tuple[int, ...] | None = None,
+    in_shape: tuple[int, ...] | None = None,
+    output: str = "dense",
+) -> Any:
+    """The Jacobian from its compressed form: ``J[i, j] = B[colour[j], i]`` on the pattern.
+
+    ``output="dense"`` gives an ndarray of shape ``out_shape + in_shape`` (zeros off the
+    pattern); ``"sparse"`` a ``scipy.sparse.csr_array`` of shape ``(m, n)``.
+    """
+    return _Recovery(pattern, colors)(compressed, out_shape, in_shape, output)
+
+
+class _Recovery:
+    """The index arithmetic of ``recover``, done once for a pattern and colouring."""
+
+    def __init__(self, pattern: Pattern, colors: np.ndarray) -> None:
+        m, n = pattern.shape
+        rows = pattern.rows()
+        self.pattern = pattern
+        self.take = colors[pattern.indices] * m + rows  # where J[i, j] sits in B.ravel()
+        self.place = rows * n + pattern.indices  # where it sits in J.ravel()
+
+    def __call__(
+        self,
+        compressed: np.ndarray,
+        out_shape: tuple[int, ...] | None = None,
+        in_shape: tuple[int, ...] | None = None,
+        output: str = "dense",
+    ) -> Any:
+        m, n = self.pattern.shape
+        flat = np.reshape(compressed, -1)
+        data = flat[self.take] if self.take.size else np.zeros(0, flat.dtype)
+        if output == "sparse":
+            sparse = _scipy_sparse("output='sparse'")
+            indices, indptr = self.pattern.indices, self.pattern.indptr
+            return sparse.csr_array((data, indices, indptr), shape=(m, n))
+        jac = np.zeros(m * n, dtype=flat.dtype)
+        jac[self.place] = data
+        out_shape = (m,) if out_shape is None else out_shape
+        in_shape = (n,) if in_shape is None else in_shape
+        return jac.reshape(tuple(out_shape) + tuple(in_shape))
+
+
+class SparseJacobian:
+    """A Jacobian of ``f`` prepared for repeated evaluation: pattern and colouring found once.
+
+    ``sparsity``: ``"auto"`` (traced from ``f`` at ``x_example`` by ``jacobian_sparsity``), or
+    the pattern as a boolean array (2-D ``(f(x).size, x.size)`` or ``f(x).shape + x.shape``) or a
+    ``scipy.sparse`` matrix. ``output``: ``"dense"`` (an ndarray of shape
+    ``f(x).shape + x.shape``) or ``"sparse"`` (``scipy.sparse.csr_array`` of shape
+    ``(f(x).size, x.size)``). ``workers``, ``chunk`` and ``progress`` are as in
+    ``dualdiff.parallel``; an integer ``workers`` keeps its process pool until ``close()``.
+
+    ``J = SparseJacobian(f, x0); J(x)`` is the Jacobian at ``x`` (same shape as ``x0``);
+    ``J.value_and_jacobian(x)`` also returns ``f(x)`` from the same passes. A given pattern must
+    cover every non-zero: entries outside it are not computed.
+    """
+
+    def __init__(
+        self,
+        f: Callable[..., Any],
+        x_example: Any,
+        sparsity: Any = "auto",
+        *,
+        order: str = "best",
+        output: str = "dense",
+        workers: Any = None,
+        chunk: int | None = None,
+        progress: bool = False,
+    ) -> None:
+        errors.check_callable(f, "SparseJacobian")
+        if output not in _OUTPUTS:
+            raise ValueError(f"SparseJacobian: output must be one of {_OUTPUTS}, got {output!r}")
+        if order != "best" and order not in ORDERS:
+            raise ValueError(
+                f"SparseJacobian: order must be 'best' or one of {ORDERS}, got {order!r}"
+            )
+        if output == "sparse":
+            _scipy_sparse("output='sparse'")
+        x = _input(x_example, "SparseJacobian")
+        self.f = f
+        self.in_shape = x.shape
+        self.out_shape: tuple[int, ...] | None = None
+        if isinstance(sparsity, str):
+            if sparsity != "auto":
+                raise ValueError(
+                    f"SparseJacobian: sparsity must be 'auto' or a pattern, got {sparsity!r}"
+                )
+            self.pattern, self.out_shape = trace_pattern(f, x)
+        else:
+            pattern_shape = getattr(sparsity, "shape", None)
+            self.pattern = Pattern.coerce(sparsity, x.size, "SparseJacobian: sparsity")
+            if pattern_shape is not None and len(pattern_shape) > 2:
+                self.out_shape = tuple(pattern_shape[: len(pattern_shape) - x.ndim])
+        self.colors = _best_coloring(self.pattern, order)
+        self._recovery = _Recovery(self.pattern, self.colors)
+        self._seeds: _Block | None = None
+        self.output = output
+        self.chunk = chunk
+        self.progress = progress
+        self._workers = _check_workers(workers, "SparseJacobian")
+        self._pool: Any = None
+
+    @property
+    def ncolors(self) -> int:
+        """The number of forward-pass directions per evaluation."""
+        return int(self.colors.max()) + 1 if self.colors.size else 0
+
+    def __repr__(self) -> str:
+        m, n = self.pattern.shape
+        return (
+            f"<SparseJacobian {m}x{n}, {self.pattern.nnz} non-zeros, {self.ncolors} colours, "
+            f"output={self.output!r}>"
+        )
+
+    def _workers_for_call(self) -> Any:
+        if isinstance(self._workers, int) and self._workers > 1:
+            if self._pool is None:
+                import concurrent.futures
+
+                self._pool = concurrent.futures.ProcessPoolExecutor(max_workers=self._workers)
+                weakref.finalize(self, self._pool.shutdown, wait=False, cancel_futures=True)
+            return self._pool
+        return self._workers
+
+    def value_and_jacobian(self, x: Any) -> tuple[Any, Any]:
+        """``(f(x), J(x))`` from ``ncolors`` directions of forward passes."""
+        x = _input(x, "SparseJacobian")
+        if x.shape != self.in_shape:
+            raise ValueError(
+                f"SparseJacobian: x has shape {x.shape}, but this Jacobian was prepared for "
+                f"shape {self.in_shape}"
+            )
+        if self._seeds is None or self._seeds.dtype != np.result_type(x, float):
+            dtype = np.result_type(x, float)
+            self._seeds = _Block(ColorSeeds(self.colors, x.shape, dtype)(0, self.ncolors))
+        value, compressed = run_passes(
+            self.f,
+            x,
+            self._seeds,
+            self.ncolors,
+            workers=self._workers_for_call(),
+            chunk=self.chunk,
+            progress=self.progress,
+        )
+        out_shape = np.shape(value)
+        if int(np.prod(out_shape)) != self.pattern.shape[0]:
+            raise ValueError(
+                f"SparseJacobian: f(x) has {int(np.prod(out_shape))} entries but the sparsity "
+                f"pattern has {self.pattern.shape[0]} rows"
+            )
+        if self.out_shape is not None and out_shape != self.out_shape:
+            raise ValueError(
+                f"SparseJacobian: f(x) has shape {out_shape}, expected {self.out_shape}"
+            )
+        self.out_shape = out_shape
+        jac = self._recovery(compressed, out_shape, x.shape, self.output)
+        return value, jac
+
+    def __call__(self, x: Any) -> Any:
+        return self.value_and_jacobian(x)[1]
+
+    def close(self) -> None:
+        """Shut down the process pool, if this object started one."""
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> SparseJacobian:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+class _Block:
+    """Seeds computed once; a chunk is a slice of them (picklable, for workers)."""
+
+    def __init__(self, seeds: np.ndarray) -> None:
+        self.seeds = seeds
+        self.dtype = seeds.dtype
+
+    def __call__(self, start: int, stop: int) -> np.ndarray:
+        return self.seeds[start:stop]
+
+
+def _best_coloring(pattern: Pattern, order: str) -> np.ndarray:
+    if order != "best":
+        return color_columns(pattern, order)
+    candidates = [color_columns(pattern, o) for o in ("smallest_last", "largest_first")]
+    return min(candidates, key=lambda c: int(c.max(initial=-1)))
+
+
+def sparse_jacobian(
+    f: Callable[..., Any],
+    x: Any,
+    sparsity: Any = "auto",
+    *,
+    output: str = "dense",
+    workers: Any = None,
+    chunk: int | None = None,
+    progress: bool = False,
+) -> tuple[Any, Any]:
+    """``(f(x), J)`` through colouring, for one point (the entry point of
+    ``dualdiff.jacobian(f, x, sparsity=...)``); for repeated points use ``SparseJacobian``."""
+    with SparseJacobian(
+        f, x, sparsity, output=output, workers=workers, chunk=chunk, progress=progress
+    ) as jac:
+        return jac.value_and_jacobian(x)

@@ -1,0 +1,1134 @@
+"""Jacobian sparsity patterns of plain NumPy code, found by tracing dependencies.
+
+``jacobian_sparsity(f, x)`` runs ``f`` once on a ``SparsityTracer``: an array whose every element
+carries, beside its value, the set of input positions it depends on. Operations combine the sets
+by the rule table the derivatives use (``dualdiff.rules``): an elementwise function unions the
+sets of the arguments it has a partial for, a piecewise-constant one (``Rule.zero``) depends on
+nothing, a reduction unions along its axes, slicing, stacking and reshaping move sets around, and
+a product with a constant matrix follows that matrix's non-zeros.
+
+The pattern is structural: it does not look at values, so it holds at every input point
+(``np.where`` takes both branches; elementwise products keep a dependency even where a constant
+factor is zero). Two things do look at values and then hold at the traced point only: Python
+control flow (``if x[0] > 0``) and constant matrices in ``@``/``dot``/``tensordot``/``outer``
+built from ``x``'s values (their zeros are trusted). A NumPy function without a rule raises
+TypeError naming it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.lib.mixins import NDArrayOperatorsMixin
+
+from . import errors
+from .rules import UFUNC_RULES, VALUE_UFUNCS, Rule, is_dual, register_lift
+
+__all__ = ["jacobian_sparsity", "Pattern", "SparsityTracer", "trace_pattern"]
+
+_EMPTY = frozenset()
+_FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+
+# ---------------------------------------------------------------------------------------------
+# The pattern: compressed sparse rows of booleans (rows: outputs, columns: inputs)
+# ---------------------------------------------------------------------------------------------
+
+
+class Pattern:
+    """A Jacobian's non-zero pattern in compressed sparse row form, without SciPy.
+
+    Row ``i`` (an output, flattened in C order) has non-zeros in the columns (inputs, flattened)
+    ``indices[indptr[i]:indptr[i + 1]]``, sorted. Memory is proportional to the non-zeros.
+    """
+
+    __slots__ = ("indptr", "indices", "shape")
+
+    def __init__(self, indptr: Any, indices: Any, shape: tuple[int, int]) -> None:
+        self.indptr = np.asarray(indptr, dtype=np.intp)
+        self.indices = np.asarray(indices, dtype=np.intp)
+        self.shape = (int(shape[0]), int(shape[1]))
+
+    def __repr__(self) -> str:
+        return f"<Pattern {self.shape[0]}x{self.shape[1]}, {self.nnz} non-zeros>"
+
+    @property
+    def nnz(self) -> int:
+        return int(self.indptr[-1])
+
+    def rows(self) -> np.ndarray:
+        """The row index of every stored entry (aligned with ``indices``)."""
+        return np.repeat(np.arange(self.shape[0]), np.diff(self.indptr))
+
+    def transpose(self) -> Pattern:
+        """The pattern of the transpose (the columns of this one as rows, i.e. CSC form)."""
+        order = np.argsort(self.indices, kind="stable")
+        counts = np.bincount(self.indices, minlength=self.shape[1])
+        indptr = np.concatenate(([0], np.cumsum(counts)))
+        return Pattern(indptr, self.rows()[order], (self.shape[1], self.shape[0]))
+
+    def toarray(self) -> np.ndarray:
+        """The dense boolean matrix of shape ``(m, n)``."""
+        out = np.zeros(self.shape, dtype=bool)
+        out[self.rows(), self.indices] = True
+        return out
+
+    def to_scipy(self) -> Any:
+        """The pattern as a boolean ``scipy.sparse.csr_array`` (needs SciPy)."""
+        sparse = _scipy_sparse("the sparse pattern")
+        data = np.ones(self.nnz, dtype=bool)
+        return sparse.csr_array((data, self.indices, self.indptr), shape=self.shape)
+
+    @classmethod
+    def from_sets(cls, sets: Any, n: int) -> Pattern:
+        """The pattern whose row ``i`` holds the indices in ``sets[i]`` (an iterable of sets)."""
+        sets = list(sets)
+        lengths = np.fromiter(map(len, sets), dtype=np.intp, count=len(sets))
+        indptr = np.concatenate(([0], np.cumsum(lengths)))
+        flat = itertools.chain.from_iterable(map(sorted, sets))
+        indices = np.fromiter(flat, dtype=np.intp, count=int(indptr[-1]))
+        return cls(indptr, indices, (len(sets), n))
+
+    @classmethod
+    def coerce(cls, pattern: Any, n: int | None = None, what: str = "sparsity") -> Pattern:
+        """A Pattern from a Pattern, a boolean array (2-D, or ``f(x).shape + x.shape`` when ``n``
+        is given) or a ``scipy.sparse`` matrix; TypeError/ValueError for anything else."""
+        if isinstance(pattern, Pattern):
+            out = pattern
+        elif hasattr(pattern, "tocsr") and hasattr(pattern, "nnz"):
+            csr = pattern.tocsr()
+            csr.sum_duplicates()
+            csr.eliminate_zeros()
+            csr.sort_indices()
+            out = cls(csr.indptr, csr.indices, csr.shape)
+        elif isinstance(pattern, (np.ndarray, list, tuple)) and not is_dual(pattern):
+            dense = np.asarray(pattern)
+            if dense.dtype == object or dense.dtype.kind not in "biufc":
+                raise TypeError(
+                    f"{what}: a pattern must be a boolean array, got dtype {dense.dtype}"
+                )
+            if n is not None and dense.ndim != 2:
+                if dense.size % max(n, 1) or (n == 0 and dense.size):
+                    raise ValueError(
+                        f"{what}: a pattern of shape {dense.shape} does not end in x's size {n}"
+                    )
+                dense = dense.reshape(-1, n) if n else dense.reshape(0, 0)
+            if dense.ndim != 2:
+                raise ValueError(f"{what}: a dense pattern must be 2-D, got shape {dense.shape}")
+            rows, cols = np.nonzero(dense)
+            counts = np.bincount(rows, minlength=dense.shape[0])
+            out = cls(np.concatenate(([0], np.cumsum(counts))), cols, dense.shape)
+        else:
+            raise TypeError(
+                f"{what} must be 'auto', a boolean array or a scipy.sparse matrix, got "
+                f"{errors.type_name(pattern)}"
+            )
+        if n is not None and out.shape[1] != n:
+            raise ValueError(
+                f"{what}: the pattern has {out.shape[1]} columns but x has {n} entries"
+            )
+        return out
+
+
+def _scipy_sparse(what: str) -> Any:
+    try:
+        import scipy.sparse as sparse
+    except ImportError as e:
+        raise ImportError(
+            f"{what} needs SciPy: pip install scipy (or ask for a dense result)"
+        ) from e
+    return sparse
+
+
+# ---------------------------------------------------------------------------------------------
+# The tracer
+# ---------------------------------------------------------------------------------------------
+
+
+def _empty_deps(shape: tuple[int, ...]) -> np.ndarray:
+    deps = np.empty(shape, dtype=object)
+    deps.fill(_EMPTY)
+    return deps
+
+
+def _as_deps(d: Any) -> np.ndarray:
+    """An object array of frozensets (NumPy returns a bare frozenset for 0-d results)."""
+    if type(d) is frozenset:
+        out = np.empty((), dtype=object)
+        out[()] = d
+        return out
+    return d
+
+
+def _make(value: Any, deps: Any) -> SparsityTracer:
+    t = object.__new__(SparsityTracer)
+    t.value = np.asarray(value)
+    t.deps = _as_deps(deps)
+    return t
+
+
+def _union(deps: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
+    """The elementwise union of broadcastable dependency arrays, as a new array of ``shape``."""
+    if not deps:
+        return _empty_deps(shape)
+    out = deps[0]
+    for d in deps[1:]:
+        out = _as_deps(np.bitwise_or(out, d))
+    if len(deps) == 1 or out.shape != shape:
+        out = np.broadcast_to(out, shape).copy()
+    return out
+
+
+def _reduce(deps: np.ndarray, axis: Any, keepdims: bool = False) -> np.ndarray:
+    """Union along ``axis`` (an int, a tuple, or None for all axes)."""
+    if axis is not None and not isinstance(axis, tuple):
+        axis = (axis,)
+    return _as_deps(np.bitwise_or.reduce(deps, axis=axis, keepdims=keepdims, initial=_EMPTY))
+
+
+def _has_deps(deps: np.ndarray) -> bool:
+    return any(deps.flat)
+
+
+def _split(a: Any, what: str = "argument") -> tuple[Any, np.ndarray]:
+    """``(value, deps)`` of a tracer, a constant, or a list mixing tracers and constants."""
+    if type(a) is SparsityTracer:
+        return a.value, a.deps
+    if is_dual(a):
+        raise TypeError(
+            f"jacobian_sparsity: cannot mix a sparsity tracer with {errors.type_name(a)} in one "
+            f"{what}; trace plain NumPy code"
+        )
+    if type(a) in (list, tuple) and _contains_tracer(a):
+        parts = [_split(item, what) for item in a]
+        return np.stack([p[0] for p in parts]), np.stack([p[1] for p in parts])
+    value = np.asarray(a)
+    return value, _empty_deps(value.shape)
+
+
+def _contains_tracer(a: Any) -> bool:
+    if type(a) is SparsityTracer:
+        return True
+    if type(a) in (list, tuple):
+        return any(_contains_tracer(item) for item in a)
+    return False
+
+
+def _values(a: Any) -> Any:
+    """``a`` with every tracer replaced by its value (through lists and tuples)."""
+    if type(a) is SparsityTracer:
+        return a.value
+    if type(a) in (list, tuple):
+        return type(a)(_values(item) for item in a)
+    return a
+
+
+def _plain_key(key: Any) -> Any:
+    if _contains_tracer(key if type(key) is tuple else (key,)):
+        raise TypeError(
+            "jacobian_sparsity: index with plain integers, slices or arrays, not with traced "
+            "values (an index has no derivative; use x.value if it must come from x)"
+        )
+    return key
+
+
+def _drop_error(what: str) -> TypeError:
+    return TypeError(
+        f"{what} would drop the dependency on x that jacobian_sparsity is tracing. Build arrays "
+        "with np.stack/np.concatenate or np.zeros_like(x), not np.array/np.asarray/float()"
+    )
+
+
+class SparsityTracer(NDArrayOperatorsMixin):
+    """An array whose elements carry the set of input positions they depend on.
+
+    ``value`` is the ndarray of values at the traced point; ``deps`` an object array of the same
+    shape holding one ``frozenset`` of flat input indices per element. Indexing returns views of
+    both (as NumPy does), so assignment through a slice reaches the base array. Comparisons give
+    plain boolean arrays of the values. Converting to a plain array or number raises TypeError
+    unless nothing depends on ``x``.
+    """
+
+    __slots__ = ("value", "deps")
+    __array_priority__ = 1000
+
+    def __init__(self, value: Any, deps: Any = None) -> None:
+        value = np.asarray(value)
+        if deps is None:
+            deps = _empty_deps(value.shape)
+        deps = _as_deps(np.asarray(deps, dtype=object) if type(deps) is not frozenset else deps)
+        if deps.shape != value.shape:
+            raise ValueError(
+                f"SparsityTracer: deps of shape {deps.shape} do not match value shape {value.shape}"
+            )
+        self.value = value
+        self.deps = deps
+
+    # -- array attributes ---------------------------------------------------------------------
+
+    shape = property(lambda self: self.value.shape)
+    ndim = property(lambda self: self.value.ndim)
+    size = property(lambda self: self.value.size)
+    dtype = property(lambda self: self.value.dtype)
+    T = property(lambda self: _make(self.value.T, self.deps.T))
+    mT = property(lambda self: np.matrix_transpose(self))
+    real = property(lambda self: np.real(self))
+    imag = property(lambda self: np.imag(self))
+
+    def __repr__(self) -> str:
+        nnz = sum(map(len, self.deps.flat))
+        return f"SparsityTracer(shape={self.shape}, {nnz} dependencies, value={self.value!r})"
+
+    def __len__(self) -> int:
+        return len(self.value)
+
+    def __iter__(self) -> Any:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __bool__(self) -> bool:
+        return bool(self.value)
+
+    def _check_plain(self, what: str) -> None:
+        if _has_deps(self.deps):
+            raise _drop_error(what)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        self._check_plain("np.asarray(...) of a traced array")
+        return np.asarray(self.value, dtype=dtype)
+
+    def __float__(self) -> float:
+        self._check_plain("float(...) of a traced value")
+        return float(self.value)
+
+    def __int__(self) -> int:
+        self._check_plain("int(...) of a traced value")
+        return int(self.value)
+
+    def __complex__(self) -> complex:
+        self._check_plain("complex(...) of a traced value")
+        return complex(self.value)
+
+    def __index__(self) -> int:
+        self._check_plain("using a traced value as an index")
+        return self.value.__index__()
+
+    def tolist(self) -> Any:
+        self._check_plain("tolist() of a traced array")
+        return self.value.tolist()
+
+    def item(self, *args: Any) -> Any:
+        self._check_plain("item() of a traced array")
+        return self.value.item(*args)
+
+    # -- indexing -----------------------------------------------------------------------------
+
+    def __getitem__(self, key: Any) -> SparsityTracer:
+        key = _plain_key(key)
+        return _make(self.value[key], self.deps[key])
+
+    def __setitem__(self, key: Any, item: Any) -> None:
+        key = _plain_key(key)
+        value, deps = _split(item, "assignment")
+        self.value[key] = value
+        if np.ndim(self.deps[key]) == 0 and deps.size == 1:
+            deps = deps.reshape(-1)[0]  # one element: store the set itself, not an array of it
+        self.deps[key] = deps
+
+    # -- NumPy protocols ----------------------------------------------------------------------
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        out = kwargs.pop("out", None)
+        if out is not None:
+            result = self.__array_ufunc__(ufunc, method, *inputs, **kwargs)
+            return _write_out(out, result, f"numpy.{ufunc.__name__}")
+        for a in inputs:
+            if is_dual(a) and type(a) is not SparsityTracer:
+                _split(a, f"numpy.{ufunc.__name__}")
+        if ufunc in VALUE_UFUNCS:
+            return getattr(ufunc, method)(*_values(inputs), **kwargs)
+        if ufunc is np.matmul and method == "__call__" and not kwargs:
+            return _matmul(*inputs)
+        rule = UFUNC_RULES.get(ufunc)
+        if rule is None:
+            raise _no_rule(f"numpy.{ufunc.__name__}")
+        if method == "__call__":
+            if "where" in kwargs:
+                raise TypeError(
+                    f"jacobian_sparsity: numpy.{ufunc.__name__}(..., where=...) is not "
+                    "supported; use np.where"
+                )
+            return _apply(rule, inputs, lambda *v: ufunc(*v, **kwargs))
+        if rule.nin == 2 and method in ("reduce", "accumulate", "reduceat", "outer"):
+            return _ufunc_method(rule, ufunc, method, inputs, kwargs)
+        raise _no_rule(f"numpy.{ufunc.__name__}.{method}")
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        handler = _FUNCTIONS.get(func)
+        if handler is None:
+            raise _no_rule(_function_name(func))
+        for t in types:
+            if t is not SparsityTracer and not issubclass(t, np.ndarray):
+                if t.__module__.startswith("dualdiff."):
+                    raise TypeError(
+                        f"jacobian_sparsity: cannot mix a sparsity tracer with {t.__name__} in "
+                        f"{_function_name(func)}"
+                    )
+                return NotImplemented
+        return handler(func, *args, **kwargs)
+
+    # -- methods (each defers to the NumPy function of the same name) ---------------------------
+
+    def reshape(self, *shape: Any, order: str = "C") -> SparsityTracer:
+        if len(shape) == 1 and not isinstance(shape[0], int):
+            shape = shape[0]
+        return np.reshape(self, shape, order=order)
+
+    def ravel(self, order: str = "C") -> SparsityTracer:
+        return np.ravel(self, order=order)
+
+    def flatten(self, order: str = "C") -> SparsityTracer:
+        return np.ravel(self, order=order).copy()
+
+    def transpose(self, *axes: Any) -> SparsityTracer:
+        if len(axes) == 1 and not isinstance(axes[0], int):
+            axes = axes[0]
+        return np.transpose(self, axes or None)
+
+    def swapaxes(self, axis1: int, axis2: int) -> SparsityTracer:
+        return np.swapaxes(self, axis1, axis2)
+
+    def squeeze(self, axis: Any = None) -> SparsityTracer:
+        return np.squeeze(self, axis)
+
+    def copy(self, order: str = "C") -> SparsityTracer:
+        return _make(self.value.copy(order), self.deps.copy(order))
+
+    def astype(self, dtype: Any, copy: bool = True) -> Any:
+        value = self.value.astype(dtype, copy=copy)
+        if value.dtype.kind not in "fc":
+            return _make(value, _empty_deps(value.shape))  # rounding to integers: no derivative
+        return _make(value, self.deps.copy() if copy else self.deps)
+
+    def conjugate(self) -> SparsityTracer:
+        return np.conjugate(self)
+
+    conj = conjugate
+
+    def fill(self, value: Any) -> None:
+        self[...] = value
+
+    def sum(self, *args: Any, **kwargs: Any) -> Any:
+        return np.sum(self, *args, **kwargs)
+
+    def mean(self, *args: Any, **kwargs: Any) -> Any:
+        return np.mean(self, *args, **kwargs)
+
+    def prod(self, *args: Any, **kwargs: Any) -> Any:
+        return np.prod(self, *args, **kwargs)
+
+    def max(self, *args: Any, **kwargs: Any) -> Any:
+        return np.max(self, *args, **kwargs)
+
+    def min(self, *args: Any, **kwargs: Any) -> Any:
+        return np.min(self, *args, **kwargs)
+
+    def std(self, *args: Any, **kwargs: Any) -> Any:
+        return np.std(self, *args, **kwargs)
+
+    def var(self, *args: Any, **kwargs: Any) -> Any:
+        return np.var(self, *args, **kwargs)
+
+    def cumsum(self, *args: Any, **kwargs: Any) -> Any:
+        return np.cumsum(self, *args, **kwargs)
+
+    def cumprod(self, *args: Any, **kwargs: Any) -> Any:
+        return np.cumprod(self, *args, **kwargs)
+
+    def dot(self, other: Any) -> Any:
+        return np.dot(self, other)
+
+    def clip(self, *args: Any, **kwargs: Any) -> Any:
+        return np.clip(self, *args, **kwargs)
+
+    def diagonal(self, *args: Any, **kwargs: Any) -> Any:
+        return np.diagonal(self, *args, **kwargs)
+
+    def any(self, *args: Any, **kwargs: Any) -> Any:
+        return np.any(self.value, *args, **kwargs)
+
+    def all(self, *args: Any, **kwargs: Any) -> Any:
+        return np.all(self.value, *args, **kwargs)
+
+    def argmax(self, *args: Any, **kwargs: Any) -> Any:
+        return np.argmax(self.value, *args, **kwargs)
+
+    def argmin(self, *args: Any, **kwargs: Any) -> Any:
+        return np.argmin(self.value, *args, **kwargs)
+
+
+def _function_name(func: Any) -> str:
+    module = getattr(func, "__module__", None) or "numpy"
+    if module not in ("numpy.linalg", "numpy.fft"):
+        module = "numpy"
+    return f"{module}.{getattr(func, '__name__', repr(func))}"
+
+
+def _no_rule(name: str) -> TypeError:
+    return TypeError(
+        f"jacobian_sparsity has no dependency rule for {name}; pass the pattern yourself "
+        "(sparsity=<boolean array>) or write f with supported functions"
+    )
+
+
+def _write_out(out: Any, result: Any, name: str) -> Any:
+    target = out[0] if type(out) is tuple else out
+    if type(out) is tuple and len(out) != 1:
+        raise _no_rule(f"{name} with several outputs")
+    if type(target) is SparsityTracer:
+        target[...] = result
+        return target
+    if type(result) is SparsityTracer:
+        if _has_deps(result.deps):
+            raise _drop_error(f"{name}(..., out=<plain array>)")
+        result = result.value
+    np.copyto(target, result)
+    return target
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules: elementwise functions and ufunc methods
+# ---------------------------------------------------------------------------------------------
+
+
+def _depends(rule: Rule, i: int, complex_input: bool) -> bool:
+    """Whether the output of ``rule`` can depend on argument ``i``."""
+    if rule.zero:
+        return False
+    if rule.name == "sign":
+        return complex_input  # real sign is piecewise constant; complex z/|z| is not
+    if rule.jvp is not None:
+        return True
+    return i < len(rule.partials) and rule.partials[i] is not None
+
+
+def _apply(rule: Rule, inputs: Any, compute: Callable[..., Any]) -> SparsityTracer:
+    pairs = [_split(a, rule.name) for a in inputs]
+    value = np.asarray(compute(*(p[0] for p in pairs)))
+    complex_input = any(np.iscomplexobj(p[0]) for p in pairs)
+    deps = [
+        p[1]
+        for i, (a, p) in enumerate(zip(inputs, pairs))
+        if type(a) is SparsityTracer and _depends(rule, i, complex_input)
+    ]
+    return _make(value, _union(deps, value.shape))
+
+
+def _lift_unary(rule: Rule, x: Any) -> SparsityTracer:
+    return _apply(rule, (x,), rule.array)
+
+
+def _lift_binary(rule: Rule, x: Any, y: Any) -> SparsityTracer:
+    return _apply(rule, (x, y), rule.array)
+
+
+def _ufunc_method(rule: Rule, ufunc: np.ufunc, method: str, inputs: Any, kwargs: Any) -> Any:
+    pairs = [_split(a, f"numpy.{ufunc.__name__}.{method}") for a in inputs]
+    value = np.asarray(getattr(ufunc, method)(*(p[0] for p in pairs), **kwargs))
+    if not (_depends(rule, 0, False) or _depends(rule, 1, False)):
+        return _make(value, _empty_deps(value.shape))
+    deps = pairs[0][1]
+    if method == "outer":
+        a, b = (
+            p[1] if _depends(rule, i, False) else _empty_deps(p[1].shape)
+            for i, p in enumerate(pairs)
+        )
+        return _make(value, _as_deps(np.bitwise_or.outer(a, b)))
+    axis = kwargs.get("axis", 0)
+    if method == "reduce":
+        out = _reduce(deps, axis, kwargs.get("keepdims", False))
+    elif method == "accumulate":
+        out = _as_deps(np.bitwise_or.accumulate(deps, axis=axis))
+    else:
+        out = _as_deps(np.bitwise_or.reduceat(deps, pairs[1][0], axis=axis))
+    return _make(value, np.broadcast_to(out, value.shape).copy())
+
+
+register_lift(SparsityTracer, 100, _lift_unary, _lift_binary)
+
+
+# ---------------------------------------------------------------------------------------------
+# NumPy functions
+# ---------------------------------------------------------------------------------------------
+
+
+def _implements(*funcs: Any) -> Callable[..., Any]:
+    def register(handler: Callable[..., Any]) -> Callable[..., Any]:
+        for func in funcs:
+            if func is not None:
+                _FUNCTIONS[func] = handler
+        return handler
+
+    return register
+
+
+def _np(*names: str) -> list[Any]:
+    """The NumPy functions of these names that exist in this NumPy version."""
+    out = []
+    for name in names:
+        obj: Any = np
+        for part in name.split("."):
+            obj = getattr(obj, part, None)
+        if obj is not None:
+            out.append(obj)
+    return out
+
+
+def _bind(func: Any, args: Any, kwargs: Any) -> dict[str, Any]:
+    return dict(inspect.signature(func).bind(*args, **kwargs).arguments)
+
+
+def _wrap(value: Any, deps: Any) -> Any:
+    if type(value) in (list, tuple):
+        return type(value)(_wrap(v, d) for v, d in zip(value, deps))
+    return _make(value, deps)
+
+
+# Array parameters of the structural functions: "leaf" (one array), "seq" (a sequence of
+# arrays) or "nested" (np.block's nested lists).
+_STRUCTURAL = {
+    "reshape": {"a": "leaf"},
+    "ravel": {"a": "leaf"},
+    "transpose": {"a": "leaf"},
+    "permute_dims": {"a": "leaf"},
+    "matrix_transpose": {"x": "leaf"},
+    "swapaxes": {"a": "leaf"},
+    "moveaxis": {"a": "leaf"},
+    "rollaxis": {"a": "leaf"},
+    "squeeze": {"a": "leaf"},
+    "expand_dims": {"a": "leaf"},
+    "broadcast_to": {"array": "leaf"},
+    "broadcast_arrays": {"args": "seq"},
+    "atleast_1d": {"arys": "seq"},
+    "atleast_2d": {"arys": "seq"},
+    "atleast_3d": {"arys": "seq"},
+    "flip": {"m": "leaf"},
+    "fliplr": {"m": "leaf"},
+    "flipud": {"m": "leaf"},
+    "rot90": {"m": "leaf"},
+    "roll": {"a": "leaf"},
+    "take": {"a": "leaf"},
+    "take_along_axis": {"arr": "leaf"},
+    "compress": {"a": "leaf"},
+    "extract": {"arr": "leaf"},
+    "repeat": {"a": "leaf"},
+    "tile": {"A": "leaf"},
+    "resize": {"a": "leaf"},
+    "diagonal": {"a": "leaf"},
+    "copy": {"a": "leaf"},
+    "split": {"ary": "leaf"},
+    "array_split": {"ary": "leaf"},
+    "hsplit": {"ary": "leaf"},
+    "vsplit": {"ary": "leaf"},
+    "dsplit": {"ary": "leaf"},
+    "unstack": {"x": "leaf"},
+    "concatenate": {"arrays": "seq"},
+    "concat": {"arrays": "seq"},
+    "stack": {"arrays": "seq"},
+    "hstack": {"tup": "seq"},
+    "vstack": {"tup": "seq"},
+    "dstack": {"tup": "seq"},
+    "column_stack": {"tup": "seq"},
+    "block": {"arrays": "nested"},
+    "append": {"arr": "leaf", "values": "leaf"},
+    "insert": {"arr": "leaf", "values": "leaf"},
+    "delete": {"arr": "leaf"},
+    "pad": {"array": "leaf"},
+}
+
+_PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
+
+
+def _structural(func: Any, *args: Any, **kwargs: Any) -> Any:
+    """Functions that only move, copy or select elements: apply them to values and deps alike."""
+    kinds = _STRUCTURAL[func.__name__]
+    bound = _bind(func, args, kwargs)
+    for name in ("out", "dtype"):
+        if bound.get(name) is not None:
+            raise TypeError(
+                f"jacobian_sparsity: {_function_name(func)}({name}=...) is not supported"
+            )
+    value_args, deps_args = dict(bound), dict(bound)
+    for name, kind in kinds.items():
+        if name in bound:
+            value_args[name], deps_args[name] = _split_kind(bound[name], kind)
+    if func is np.pad:
+        mode = bound.get("mode", "constant")
+        if mode not in _PAD_MODES:
+            raise _no_rule(f"numpy.pad(mode={mode!r})")
+        deps_kwargs = dict(deps_args.get("kwargs", {}))
+        if mode == "constant":
+            deps_kwargs["constant_values"] = _as_deps(_EMPTY)
+        if deps_kwargs.pop("reflect_type", "even") != "even":
+            raise _no_rule("numpy.pad(reflect_type='odd')")
+        deps_args["kwargs"] = deps_kwargs
+    value = _call(func, value_args)
+    deps = _call(func, deps_args)
+    return _wrap(value, deps)
+
+
+def _split_kind(a: Any, kind: str) -> tuple[Any, Any]:
+    if kind == "leaf":
+        return _split(a, "argument")
+    if kind == "seq":
+        pairs = [_split(item, "argument") for item in a]
+        return [p[0] for p in pairs], [p[1] for p in pairs]
+    if type(a) in (list, tuple):
+        pairs = [_split_kind(item, "nested") for item in a]
+        return [p[0] for p in pairs], [p[1] for p in pairs]
+    return _split(a, "argument")
+
+
+def _call(func: Any, arguments: dict[str, Any]) -> Any:
+    """Call ``func`` with bound arguments (positional-only and variadic ones included)."""
+    args, kwargs = [], {}
+    positional = True  # until a parameter is skipped; later ones then go by keyword
+    for p in inspect.signature(func).parameters.values():
+        if p.name not in arguments:
+            positional = positional and p.kind is p.POSITIONAL_ONLY
+            continue
+        a = arguments[p.name]
+        if p.kind is p.VAR_POSITIONAL:
+            args.extend(a)
+        elif p.kind is p.VAR_KEYWORD:
+            kwargs.update(a)
+        elif p.kind is p.POSITIONAL_ONLY or (p.kind is p.POSITIONAL_OR_KEYWORD and positional):
+            args.append(a)
+        else:
+            kwargs[p.name] = a
+    return func(*args, **kwargs)
+
+
+_implements(*_np(*_STRUCTURAL))(_structural)
+
+
+@_implements(*_np("triu", "tril"))
+def _triangle(func: Any, m: Any, k: int = 0) -> SparsityTracer:
+    value, deps = _split(m)
+    out = func(value, k)
+    keep = func(np.ones(out.shape[-2:], dtype=bool), k)
+    return _make(out, np.where(keep, np.broadcast_to(deps, out.shape), _as_deps(_EMPTY)))
+
+
+@_implements(np.diag)
+def _diag(func: Any, v: Any, k: int = 0) -> SparsityTracer:
+    value, deps = _split(v)
+    out = np.diag(value, k)
+    if value.ndim == 2:
+        return _make(out, np.diagonal(deps, k).copy())
+    mask = np.diag(np.ones(value.shape, dtype=bool), k)
+    full = _empty_deps(out.shape)
+    full[mask] = deps
+    return _make(out, full)
+
+
+@_implements(*_np("zeros_like", "ones_like", "empty_like", "full_like"))
+def _like(func: Any, *args: Any, **kwargs: Any) -> Any:
+    bound = _bind(func, args, kwargs)
+    name = "prototype" if "prototype" in bound else "a"
+    bound[name] = _split(bound[name])[0]
+    value = _call(func, bound)
+    if func is np.empty_like:
+        value[...] = 0  # a defined value: the tracer's values may be printed or compared
+    if value.dtype.kind not in "fc":
+        return value
+    return _make(value, _empty_deps(value.shape))  # a tracer, so that f can assign into it
+
+
+@_implements(np.copyto)
+def _copyto(func: Any, dst: Any, src: Any, casting: str = "same_kind", where: Any = True) -> None:
+    src_value, src_deps = _split(src)
+    if type(dst) is not SparsityTracer:
+        if _has_deps(src_deps):
+            raise _drop_error("numpy.copyto into a plain array")
+        np.copyto(dst, src_value, casting=casting, where=where)
+        return
+    np.copyto(dst.value, src_value, casting=casting, where=where)
+    np.copyto(dst.deps, src_deps, casting="unsafe", where=where)
+
+
+def _elementwise(func: Any, deps_of: Callable[..., list[Any]]) -> Callable[..., Any]:
+    def handler(func: Any, *args: Any, **kwargs: Any) -> SparsityTracer:
+        bound = _bind(func, args, kwargs)
+        if bound.get("out") is not None:
+            raise TypeError(f"jacobian_sparsity: {_function_name(func)}(out=...) is not supported")
+        split = {k: _split(v) for k, v in bound.items() if _is_array_arg(v)}
+        value = np.asarray(_call(func, {**bound, **{k: v[0] for k, v in split.items()}}))
+        return _make(value, _union(deps_of(value, split), value.shape))
+
+    return handler
+
+
+def _is_array_arg(a: Any) -> bool:
+    return type(a) is SparsityTracer or isinstance(a, np.ndarray) or type(a) in (list, tuple)
+
+
+def _deps_args(*names: str) -> Callable[..., list[Any]]:
+    return lambda value, split: [split[n][1] for n in names if n in split]
+
+
+# np.where takes both branches: the pattern holds whichever way the condition goes.
+_FUNCTIONS[np.where] = lambda func, condition, *xy: (
+    np.nonzero(_values(condition))
+    if not xy
+    else _elementwise(np.where, lambda v, s: [_split(a)[1] for a in xy])(func, condition, *xy)
+)
+_implements(np.clip)(_elementwise(np.clip, _deps_args("a", "a_min", "a_max", "min", "max")))
+_implements(np.real)(_elementwise(np.real, _deps_args("val")))
+_implements(np.nan_to_num)(_elementwise(np.nan_to_num, _deps_args("x")))
+_implements(*_np("angle"))(_elementwise(np.angle, _deps_args("z")))
+_implements(*_np("round", "around", "fix"))(_elementwise(np.round, lambda v, s: []))
+
+
+@_implements(np.imag)
+def _imag(func: Any, val: Any) -> SparsityTracer:
+    value, deps = _split(val)
+    if not np.iscomplexobj(value):
+        return _make(np.imag(value), _empty_deps(value.shape))  # the zero of a real array
+    return _make(np.imag(value), deps.copy())
+
+
+@_implements(np.interp)
+def _interp(func: Any, x: Any, xp: Any, fp: Any, *args: Any, **kwargs: Any) -> SparsityTracer:
+    (xv, xd), (xpv, xpd), (fpv, fpd) = _split(x), _split(xp), _split(fp)
+    value = np.asarray(np.interp(xv, xpv, fpv, *_values(args), **_values(kwargs)))
+    grid = _reduce(_as_deps(np.bitwise_or(_reduce(xpd, None), _reduce(fpd, None))), None)
+    return _make(value, _union([xd, grid], value.shape))
+
+
+@_implements(*_np("zeros", "ones", "empty", "full"))
+def _creation(func: Any, *args: Any, **kwargs: Any) -> Any:
+    # np.zeros(n, like=x): a tracer with no dependencies, so that f can assign into it.
+    value = func(*args, **kwargs)
+    if func is np.empty:
+        value[...] = 0
+    if value.dtype.kind not in "fc":
+        return value
+    return _make(value, _empty_deps(value.shape))
+
+
+@_implements(np.put)
+def _put(func: Any, a: Any, ind: Any, v: Any, mode: str = "raise") -> None:
+    value, deps = _split(v)
+    if type(a) is not SparsityTracer:
+        if _has_deps(deps):
+            raise _drop_error("numpy.put into a plain array")
+        np.put(a, ind, value, mode)
+        return
+    np.put(a.value, ind, value, mode)
+    np.put(a.deps, ind, deps, mode)
+
+
+@_implements(np.select)
+def _select(func: Any, condlist: Any, choicelist: Any, default: Any = 0) -> SparsityTracer:
+    # As np.where: every choice counts, whichever condition holds at this point.
+    value = np.asarray(np.select(_values(condlist), _values(choicelist), _values(default)))
+    deps = [_split(c)[1] for c in list(choicelist) + [default]]
+    return _make(value, _union(deps, value.shape))
+
+
+@_implements(np.polyval)
+def _polyval(func: Any, p: Any, x: Any) -> SparsityTracer:
+    (pv, pd), (xv, xd) = _split(p), _split(x)
+    value = np.asarray(np.polyval(pv, xv))
+    return _make(value, _union([xd, _reduce(pd, None)], value.shape))
+
+
+@_implements(*_np("trapezoid"))
+def _trapezoid(func: Any, y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> Any:
+    (yv, yd), (xv, xd) = _split(y), _split(x if x is not None else 0.0)
+    value = np.asarray(func(yv, None if x is None else xv, dx, axis))
+    along = _reduce(yd, axis)
+    return _make(value, _union([along, _reduce(xd, None)], value.shape))
+
+
+@_implements(np.cross)
+def _cross(func: Any, a: Any, b: Any, axisa=-1, axisb=-1, axisc=-1, axis=None) -> Any:
+    # Component i of a x b involves the other two components of a and of b.
+    (av, ad), (bv, bd) = _split(a), _split(b)
+    value = np.asarray(np.cross(av, bv, axisa, axisb, axisc, axis))
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    ad, bd = np.moveaxis(ad, axisa, -1), np.moveaxis(bd, axisb, -1)
+    planar = ad.shape[-1] == 2 and bd.shape[-1] == 2
+    ad, bd = (_pad3(d) for d in (ad, bd))
+    parts = []
+    for i in range(3):
+        j, k = (i + 1) % 3, (i + 2) % 3
+        parts.append(_as_deps(ad[..., j] | ad[..., k] | bd[..., j] | bd[..., k]))
+    if planar:
+        return _make(value, np.broadcast_to(parts[2], value.shape).copy())
+    deps = np.stack(np.broadcast_arrays(*parts), axis=-1)
+    return _make(value, np.moveaxis(deps, -1, axisc).copy())
+
+
+def _pad3(d: np.ndarray) -> np.ndarray:
+    if d.shape[-1] == 3:
+        return d
+    return np.concatenate([d, _empty_deps(d.shape[:-1] + (1,))], axis=-1)
+
+
+# -- reductions ----------------------------------------------------------------------------------
+
+_REDUCTIONS = (
+    "sum prod mean max min amax amin nansum nanprod nanmean nanmax nanmin std var nanstd nanvar "
+    "ptp median nanmedian average linalg.norm"
+)
+
+
+@_implements(*_np(*_REDUCTIONS.split()))
+def _reduction(func: Any, *args: Any, **kwargs: Any) -> Any:
+    bound = _bind(func, args, kwargs)
+    if bound.get("out") is not None:
+        raise TypeError(f"jacobian_sparsity: {_function_name(func)}(out=...) is not supported")
+    name = "x" if "x" in bound else "a"
+    value_args = {k: _values(v) for k, v in bound.items()}
+    value = _call(func, value_args)
+    deps = _split(bound[name])[1]
+    extra = [_split(v)[1] for k, v in bound.items() if k in ("weights", "initial", "mean")]
+    keepdims = bound.get("keepdims", False) is True
+    out = _reduce(deps, bound.get("axis"), keepdims)
+    if type(value) is tuple:  # average(..., returned=True): (average, sum of weights)
+        weights = [_reduce(d, bound.get("axis"), keepdims) for d in extra]
+        return _wrap(value, (_union([out, *weights], np.shape(value[0])),) * 2)
+    extra = [_reduce(d, None) for d in extra]
+    return _make(value, _union([out, *extra], np.shape(value)))
+
+
+@_implements(*_np("cumsum", "cumprod", "nancumsum", "nancumprod"))
+def _accumulation(func: Any, a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
+    if out is not None:
+        raise TypeError(f"jacobian_sparsity: {_function_name(func)}(out=...) is not supported")
+    value, deps = _split(a)
+    if axis is None:
+        value, deps, axis = value.ravel(), deps.ravel(), 0
+    return _make(func(value, axis=axis, dtype=dtype), np.bitwise_or.accumulate(deps, axis=axis))
+
+
+@_implements(*_np("sort", "partition"))
+def _sort(func: Any, a: Any, *args: Any, **kwargs: Any) -> SparsityTracer:
+    # A sorted element can be any element of its line: the union along the axis.
+    value, deps = _split(a)
+    bound = _bind(func, (value, *args), kwargs)
+    axis = bound.get("axis", -1)
+    out = func(value, *args, **kwargs)
+    if axis is None:
+        return _make(out, _union([_reduce(deps, None)], out.shape))
+    return _make(out, _union([_reduce(deps, axis, keepdims=True)], out.shape))
+
+
+@_implements(np.diff)
+def _diff(func: Any, a: Any, n: int = 1, axis: int = -1, **kwargs: Any) -> Any:
+    parts = []
+    if "prepend" in kwargs:
+        parts.append(kwargs["prepend"])
+    parts.append(a)
+    if "append" in kwargs:
+        parts.append(kwargs["append"])
+    if len(parts) > 1:
+        value = _split(a)[0]
+        parts = [p if np.ndim(_values(p)) else _broadcast_end(p, value.shape, axis) for p in parts]
+        a = np.concatenate(parts, axis=axis)
+    else:
+        a = _make(*_split(a))
+    for _ in range(n):
+        lo = [slice(None)] * a.ndim
+        hi = [slice(None)] * a.ndim
+        lo[axis], hi[axis] = slice(None, -1), slice(1, None)
+        a = a[tuple(hi)] - a[tuple(lo)]
+    return a
+
+
+def _broadcast_end(p: Any, shape: tuple[int, ...], axis: int) -> Any:
+    shape = list(shape)
+    shape[axis] = 1
+    return np.broadcast_to(p, shape)
+
+
+@_implements(np.trace)
+def _trace(func: Any, a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, **kwargs: Any):
+    return np.sum(np.diagonal(a, offset, axis1, axis2), axis=-1, **kwargs)
+
+
+# -- products with the zero pattern of a constant factor ---------------------------------------
+
+
+def _const_times(nz: np.ndarray, deps: np.ndarray) -> np.ndarray:
+    """``out[i] = union of deps[j] over j with nz[i, j]`` (``deps`` may have trailing axes)."""
+    rows, cols = np.nonzero(nz)
+    out = _empty_deps((nz.shape[0],) + deps.shape[1:])
+    if rows.size:
+        present, starts = np.unique(rows, return_index=True)
+        out[present] = np.bitwise_or.reduceat(deps[cols], starts, axis=0)
+    return out
+
+
+def _matmul_deps(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``(value, deps)`` of ``a @ b`` with NumPy's broadcasting and 1-D promotion rules."""
+    (av, ad), (bv, bd) = _split(a, "matmul"), _split(b, "matmul")
+    value = np.asarray(np.matmul(av, bv))
+    a_vector, b_vector = av.ndim == 1, bv.ndim == 1
+    if av.ndim == 1:
+        av, ad = av[None, :], ad[None, :]
+    if bv.ndim == 1:
+        bv, bd = bv[:, None], bd[:, None]
+    a_traced, b_traced = type(a) is SparsityTracer, type(b) is SparsityTracer
+    batch = np.broadcast_shapes(av.shape[:-2], bv.shape[:-2])
+    m, q = av.shape[-2], bv.shape[-1]
+    out = _empty_deps(batch + (m, q))
+    if a_traced and b_traced:
+        rows = _reduce(ad, -1)[..., :, None]
+        cols = _reduce(bd, -2)[..., None, :]
+        out[...] = np.bitwise_or(rows, cols)
+    else:
+        for index in np.ndindex(*batch):
+            if b_traced:
+                nz = np.broadcast_to(av, batch + av.shape[-2:])[index] != 0
+                out[index] = _const_times(nz, np.broadcast_to(bd, batch + bd.shape[-2:])[index])
+            else:
+                nz = np.broadcast_to(bv, batch + bv.shape[-2:])[index] != 0
+                ad_i = np.broadcast_to(ad, batch + ad.shape[-2:])[index]
+                out[index] = _const_times(nz.T, ad_i.T).T
+    if a_vector:
+        out = out[..., 0, :]
+    if b_vector:
+        out = out[..., 0]
+    return value, out
+
+
+def _matmul(a: Any, b: Any) -> SparsityTracer:
+    value, deps = _matmul_deps(a, b)
+    return _make(value, deps)
+
+
+_implements(np.matmul)(lambda func, a, b, **kwargs: _matmul(a, b))
+
+
+@_implements(np.tensordot)
+def _tensordot(func: Any, a: Any, b: Any, axes: Any = 2) -> SparsityTracer:
+    a = a if type(a) is SparsityTracer else np.asarray(a)
+    b = b if type(b) is SparsityTracer else np.asarray(b)
+    if isinstance(axes, int):
+        axes_a, axes_b = list(range(a.ndim - axes, a.ndim)), list(range(axes))
+    else:
+        axes_a, axes_b = ([x] if isinstance(x, int) else list(x) for x in axes)
+    axes_a = [x % a.ndim for x in axes_a]
+    axes_b = [x % b.ndim for x in axes_b]
+    free_a = [i for i in range(a.ndim) if i not in axes_a]
+    free_b = [i for i in range(b.ndim) if i not in axes_b]
+    k = int(np.prod([a.shape[i] for i in axes_a]))
+    a2 = np.reshape(np.transpose(a, free_a + axes_a), (-1, k))
+    b2 = np.reshape(np.transpose(b, axes_b + free_b), (k, -1))
+    out = _matmul(a2, b2)
+    shape = tuple(a.shape[i] for i in free_a) + tuple(b.shape[i] for i in free_b)
+    return np.reshape(out, shape)
+
+
+@_implements(np.dot)
+def _dot(func: Any, a: Any, b: Any, out: Any = None) -> SparsityTracer:
+    if out is not None:
+        raise TypeError("jacobian_sparsity: numpy.dot(out=...) is not supported")
+    if np.ndim(_values(a)) == 0 or np.ndim(_values(b)) == 0:
+        return np.multiply(a, b)
+    return np.tensordot(a, b, axes=([-1], [0 if np.ndim(_values(b)) == 1 else -2]))
+
+
+@_implements(np.inner)
+def _inner(func: Any, a: Any, b: Any) -> SparsityTracer:
+    if np.ndim(_values(a)) == 0 or np.ndim(_values(b)) == 0:
+        return np.multiply(a, b)
+    return np.tensordot(a, b, axes=([-1], [-1]))
+
+
+@_implements(np.vdot)
+def _vdot(func: Any, a: Any, b: Any) -> SparsityTracer:
+    return np.tensordot(np.conjugate(np.ravel(a)), np.ravel(b), axes=1)
+
+
+@_implements(np.outer)
+def _outer(func: Any, a: Any, b: Any, out: Any = None) -> SparsityTracer:
+    if out is not None:
+        raise TypeError("jacobian_sparsity: numpy.outer(out=...) is not supported")
+    return _matmul(np.reshape(np.ravel(a), (-1, 1)), np.reshape(np.ravel(b), (1, -1)))
+
+
+# -- functions of the values only (their results carry no derivative) -----------------------
+
+_VALUE_FUNCTIONS = (
+    "shape ndim size result_type any all argmax argmin argsort argwhere nonzero flatnonzero "
+    "lexsort count_nonzero isclose allclose array_equal array_equiv searchsorted digitize isreal "
+    "iscomplex isrealobj iscomplexobj may_share_memory shares_memory isneginf isposinf"
+)
+
+
+@_implements(*_np(*_VALUE_FUNCTIONS.split()))
+def _value_function(func: Any, *args: Any, **kwargs: Any) -> Any:
+    return func(*_values(args), **_values(kwargs))
+
+
+# ---------------------------------------------------------------------------------------------
+# The entry points
+# ---------------------------------------------------------------------------------------------
+
+
+def _input_array(x: Any, api: str) -> np.ndarray:
+    if is_dual(x):
+        raise TypeError(f"{api}: x must be a plain number or array, got {errors.type_name(x)}")
+    try:
+        arr = np.asarray(x)
+    except TypeError as e:
+        raise TypeError(f"{api}: x must be a number or an array of numbers") from e
+    if arr.dtype.kind in "biu":
+        arr = arr.astype(float)
+    elif arr.dtype.kind not in "fc":
+        raise TypeError(f"{api}: x must hold real or complex numbers, got dtype {arr.dtype}")
+    return arr
+
+
+def trace_pattern(f: Callable[..., Any], x: Any) -> tuple[Pattern, tuple[int, ...]]:
+    """``(pattern, f(x).shape)``: the Jacobian pattern as a ``Pattern`` of shape ``(m, n)``."""
+    errors.check_callable(f, "jacobian_sparsity")
+    x = _input_array(x, "jacobian_sparsity")
+    seeds = np.empty(x.shape, dtype=object)
+    seeds.ravel()[:] = [frozenset((i,)) for i in range(x.size)]
+    y = f(_make(x.copy(), seeds))
+    if type(y) is SparsityTracer:
+        deps = y.deps
+    elif is_dual(y) or type(y) in (list, tuple) or y is None or isinstance(y, (str, bytes)):
+        raise TypeError(
+            "jacobian_sparsity: f must return one array or number, got "
+            f"{errors.type_name(y)}" + (" (did f forget a return statement?)" if y is None else "")
+        )
+    else:
+        deps = _empty_deps(np.shape(y))
+    return Pattern.from_sets(deps.ravel(), x.size), deps.shape
+
+
+def jacobian_sparsity(f: Callable[..., Any], x: Any, *, sparse: bool = False) -> Any:
+    """The non-zero pattern of the Jacobian of ``f`` at ``x``, found without differentiating.
+
+    Returns a boolean array of shape ``(f(x).size, x.size)``: entry ``[i, j]`` is True when output
+    ``i`` can depend on input ``j``, both flattened in C order. For a 1-D ``f`` of a 1-D ``x``
+    that is the shape of the Jacobian; in general it is the Jacobian (shape
+    ``f(x).shape + x.shape``) reshaped to 2-D. ``sparse=True`` returns a ``scipy.sparse``
+    ``csr_array`` instead (needs SciPy), which stays small when ``x`` is large.
+
+    The pattern is conservative (it never misses a non-zero) and structural: it holds at every
+    ``x`` unless ``f`` branches on values (see the module notes). ``f`` runs once on a tracer.
+    """
+    pattern, _ = trace_pattern(f, x)
+    return pattern.to_scipy() if sparse else pattern.toarray()
