@@ -10,6 +10,7 @@ unchanged::
 """
 
 from . import functions as _functions  # noqa: F401 - registers the NumPy function rules
+from . import linalg as _linalg  # noqa: F401 - registers the numpy.linalg rules
 from . import numeric
 from .api import (
     derivative,
@@ -90,6 +91,9 @@ from .rules import (
     xlog1py,
     xlogy,
 )
+from .sparse import SparseJacobian
+from .sparsity import jacobian_sparsity
+from .taylor import Taylor, higher_derivative, taylor
 from .trace import Trace, trace
 
 abs = absolute  # noqa: A001 - the familiar names, as in NumPy
@@ -105,5 +109,6 @@ __all__ = [
     "Dual", "DualArray", "derivative", "jvp", "jacobian", "value_and_jacobian", "gradient",
     "value_and_gradient", "push_forward", "hessian", "custom_jvp", "stack", "concatenate",
     "where", "RULES", "abs", "conj", "mod", "degrees", "radians", "expit", "numeric", "compare",
-    "check", "Comparison", "trace", "Trace",
+    "check", "Comparison", "trace", "Trace", "SparseJacobian", "jacobian_sparsity",
+    "Taylor", "higher_derivative", "taylor",
 ] + sorted(RULES)  # fmt: skip
