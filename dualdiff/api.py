@@ -59,15 +59,28 @@ def _scalar_input(x: Any, api: str, what: str = "x") -> Any:
 
 
 def _array_input(x: Any, api: str, what: str = "x") -> Any:
-    """Validate an array input point: a float/complex copy (so f may modify it), or a DualArray."""
+    """Validate an array input point: a float/complex array, or a DualArray.
+
+    A plain array comes back as a read-only view: ``f`` may still update its argument in place
+    (``x += 1``), which then works on a copy, so the caller's array is never changed.
+    """
     if type(x) is DualArray:
         return x
-    arr = np.array(x)
+    arr = np.asarray(x)
     if arr.dtype.kind in "biu":
         arr = arr.astype(float)
     elif arr.dtype.kind not in "fc":
         raise TypeError(f"{api}: {what} must hold real or complex numbers, got dtype {arr.dtype}")
-    return arr
+    return _read_only(arr)
+
+
+def _read_only(x: Any) -> Any:
+    """A read-only view of an ndarray (a DualArray is copied): writes go to a copy first."""
+    if type(x) is not np.ndarray:
+        return x.copy()
+    view = x.view()
+    view.flags.writeable = False
+    return view
 
 
 def _seed(x: Any, tangent: Any, tag: int, api: str) -> Any:
@@ -172,7 +185,7 @@ def push_forward(f: Callable[..., Any], x: Any, seeds: Any) -> tuple[Any, Any]:
 def _push(f: Callable[..., Any], x: Any, seeds: Any, k: int, api: str) -> tuple[Any, Any]:
     """``f(x)`` with tangent ``seeds`` (k directions): the value and ``(k,) + shape`` tangents."""
     tag = new_tag()
-    y = _call(f, (_make_array(x.copy(), seeds, tag, True),), api)  # f may modify its argument
+    y = _call(f, (_make_array(_read_only(x), seeds, tag, True),), api)
     return _map(lambda out: value_of(out, tag), y), _map(lambda out: tangents_at(out, tag, k), y)
 
 

@@ -29,6 +29,7 @@ from .rules import (
     lift_of,
     register_lift,
     scale,
+    times,
 )
 from .seed import IdentitySeed
 from .tags import USER_TAG
@@ -719,7 +720,7 @@ def apply_unary(rule: Rule, a: DualArray) -> DualArray:
             p = partial(x, ans)
             if rule.safe and not np.isfinite(np.sum(p)):
                 return _make_array(ans, scale(p, t), a.tag, a.batched)
-            return _make_array(ans, p * t, a.tag, a.batched)
+            return _make_array(ans, times(p, t, (x, ans)), a.tag, a.batched)
     else:
         ans = rule.function(x)
     tangent = rule.tangent1(x, t, ans)
@@ -772,8 +773,16 @@ def _numpy_number(a: Any) -> Any:
 def _own(t: Any) -> Any:
     """A copy of an input's tangent that a result reuses (``d(x + c) = dx``), so that writing into
     either array later (``y[i] = ...``, ``x += ...``) cannot change the other's derivative. A lazy
-    seed is never written into and is kept."""
-    if type(t) is np.ndarray or type(t) is DualArray:
+    seed is never written into and is kept; so is an array nobody can write into (a private,
+    read-only buffer: writes to either dual copy it first)."""
+    if type(t) is np.ndarray:
+        base = t
+        while type(base.base) is np.ndarray:
+            base = base.base
+        if base.base is None and not base.flags.writeable:
+            return t
+        return t.copy()
+    if type(t) is DualArray:
         return t.copy()
     return t
 
@@ -950,7 +959,7 @@ def _matmul_right(a: Any, tb: Any, b_ndim: int, ndim: int) -> Any:
             return np.matmul(tb, a)
         if type(tb) is IdentitySeed and type(a) is np.ndarray:
             # a @ e_j is a column of a: no product needed; copied, as a may change later
-            return tb.columns_of(a).copy()
+            return tb.columns_of(a)
         # (k, n) directions against a (..., m, n): one product a @ db.T, directions moved first
         return np.moveaxis(np.matmul(a, np.swapaxes(tb, 0, 1)), -1, 0)
     lifted = tb.reshape((k,) + (1,) * (ndim - b_ndim + (np.ndim(a) == 1)) + tb.shape[1:])

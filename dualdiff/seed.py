@@ -224,7 +224,12 @@ class IdentitySeed(np.lib.mixins.NDArrayOperatorsMixin):
         return np.asarray(self).reshape(*shape, **kwargs)
 
     def columns_of(self, a: np.ndarray) -> np.ndarray:
-        """``a @ seed[j]`` for every j, shape ``(k,) + a.shape[:-1]``, as a read-only view."""
-        view = np.moveaxis(a[..., self.start : self.start + self.k], -1, 0)
-        view.flags.writeable = False
-        return view
+        """``a @ seed[j]`` for every j, shape ``(k,) + a.shape[:-1]``: a private read-only copy.
+
+        The columns are copied in ``a``'s own memory order (a plain copy, not a transposing one)
+        and the direction axis is moved to the front as a view; later elementwise operations
+        follow that layout. Copied, so changing ``a`` later cannot change the derivative.
+        """
+        block = a[..., self.start : self.start + self.k].copy()
+        block.flags.writeable = False
+        return np.moveaxis(block, -1, 0)

@@ -32,7 +32,12 @@ def test_sigmoid_decomposition_values_tangents_and_local_derivatives():
         assert step.tangent == pytest.approx(tangent, rel=1e-15), step.name
     local = [(), (), (x, w), (-1.0,), (e,), (None, 1.0), (None, -1 / (1 + e) ** 2)]
     for step, expected in zip(t, local):
-        assert step.local == pytest.approx(expected, rel=1e-15), step.name
+        assert len(step.local) == len(expected), step.name
+        for got, want in zip(step.local, expected):
+            if want is None:  # a constant input has no local derivative
+                assert got is None, step.name
+            else:
+                assert got == pytest.approx(want, rel=1e-15), step.name
 
     assert t.output == "v5"
     assert t.value == pytest.approx(s, rel=1e-15)
