@@ -25,6 +25,7 @@ from .rules import (
     UFUNC_RULES,
     VALUE_UFUNCS,
     Rule,
+    all_finite,
     is_dual,
     lift_of,
     register_lift,
@@ -270,7 +271,7 @@ class DualArray:
 
     def __pow__(self, other: Any) -> Any:
         if type(other) is int and other == 2:
-            return RULES["square"].function(self)
+            return apply_unary(_SQUARE, self)
         return apply_binary(_POWER, self, other)
 
     def __rpow__(self, other: Any) -> Any:
@@ -718,7 +719,7 @@ def apply_unary(rule: Rule, a: DualArray) -> DualArray:
         partial = rule.plain_partial
         if partial is not None and type(t) is np.ndarray:  # the common case, without detours
             p = partial(x, ans)
-            if rule.safe and not np.isfinite(np.sum(p)):
+            if rule.safe and not all_finite(p):
                 return _make_array(ans, scale(p, t), a.tag, a.batched)
             return _make_array(ans, times(p, t, (x, ans)), a.tag, a.batched)
     else:
@@ -801,6 +802,7 @@ _SUBTRACT = RULES["subtract"]
 _MULTIPLY = RULES["multiply"]
 _DIVIDE = RULES["divide"]
 _POWER = RULES["power"]
+_SQUARE = RULES["square"]
 
 
 # ---------------------------------------------------------------------------------------------

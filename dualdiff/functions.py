@@ -63,9 +63,10 @@ def _foreign_leader(items: Sequence[Any]) -> str | None:
     return "defer" if any(type(i) in (Dual, DualArray) for i in duals) else "numpy"
 
 
-def _gather(items: Sequence[Any]) -> tuple[int, bool, list[Any], list[Any]]:
-    """The newest tag among ``items`` and their values and tangents at it (zeros for constants),
-    all with the same number of directions. Lists holding duals are stacked first."""
+def _gather(items: Sequence[Any], zeros: bool = True) -> tuple[int, bool, list[Any], list[Any]]:
+    """The newest tag among ``items`` and their values and tangents at it, all with the same
+    number of directions; constants get zero tangents (``None`` with ``zeros=False``). Lists
+    holding duals are stacked first."""
     items = [
         _as_array_operand(i) if isinstance(i, (list, tuple)) else _as_dual_array(i) for i in items
     ]
@@ -81,7 +82,7 @@ def _gather(items: Sequence[Any]) -> tuple[int, bool, list[Any], list[Any]]:
         else:
             value = item if is_dual(item) else np.asarray(item)
             values.append(value)
-            tangents.append(zeros_tangent(k, value))
+            tangents.append(zeros_tangent(k, value) if zeros else None)
     return tag, batched, values, tangents
 
 

@@ -37,7 +37,7 @@ from .array import (
     tangent_axis,
     zeros_tangent,
 )
-from .functions import _as_dual_array, _exclusive_products, _finish
+from .functions import _as_dual_array, _exclusive_products, _finish, _gather
 from .rules import is_dual
 
 __all__: list[str] = []
@@ -61,19 +61,8 @@ _ADJUGATE_COND = 1e8
 
 def _operands(*items: Any) -> tuple[int, int, bool, list[Any], list[Any]]:
     """``(tag, k, batched, values, tangents)`` at the newest tag; constants get tangent None."""
-    items = [_as_dual_array(i) for i in items]
-    tag = max((i.tag for i in items if is_dual(i)), default=-1)
-    active = [i for i in items if type(i) is DualArray and i.tag == tag]
-    k = max(i.directions for i in active)
-    batched = any(i.batched for i in active)
-    values, tangents = [], []
-    for item in items:
-        if type(item) is DualArray and item.tag == tag:
-            values.append(item.value)
-            tangents.append(fit_tangent(item.tangent_, k, item.value.shape))
-        else:
-            values.append(item if is_dual(item) else np.asarray(item))
-            tangents.append(None)
+    tag, batched, values, tangents = _gather(items, zeros=False)
+    k = next(t.shape[0] for t in tangents if t is not None)
     return tag, k, batched, values, tangents
 
 

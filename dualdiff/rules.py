@@ -181,8 +181,10 @@ def times(p: Any, t: Any, args: tuple[Any, ...]) -> Any:
         and p.dtype == t.dtype
         and p.flags.writeable
         and p.flags.c_contiguous
-        and not any(p is a for a in args)
     ):
+        for a in args:
+            if p is a:
+                return p * t
         out = p.reshape(t.shape)
         return np.multiply(out, t, out=out)
     return p * t
@@ -286,10 +288,16 @@ def scale(p: Any, t: Any) -> Any:
     """``p * t`` where ``p`` may be infinite: entries with an exactly zero tangent stay zero."""
     if type(t) in _EXACT_SCALARS:
         return p * t if t != 0 else t * 0.0
-    out = p * t
-    if type(t) is np.ndarray and not np.isfinite(np.sum(p)):  # one pass, no temporary
-        out = np.where(t == 0, 0.0, out)
-    return out
+    if type(t) is np.ndarray and not all_finite(p):
+        with np.errstate(invalid="ignore"):
+            return np.where(t == 0, 0.0, p * t)
+    return p * t
+
+
+def all_finite(p: Any) -> bool:
+    """Whether every entry of ``p`` is finite, in one pass and without a temporary: the sum of
+    finite numbers is finite (a sum that overflows takes the careful path needlessly, no more)."""
+    return bool(np.isfinite(p.sum() if type(p) is np.ndarray else p))
 
 
 def where(cond: Any, a: Any, b: Any) -> Any:
