@@ -748,23 +748,63 @@ def apply_binary(rule: Rule, a: Any, b: Any) -> Any:
         tag = max(a.tag if is_dual(a) else -1, b.tag if is_dual(b) else -1)
         x, da = _operand(a, tag)
         y, db = _operand(b, tag)
-    if type(x) in _PLAIN_OPERANDS and type(y) in _PLAIN_OPERANDS:
-        ans = rule.array(x, y)
+    plain = type(x) in _PLAIN_OPERANDS and type(y) in _PLAIN_OPERANDS
+    ans = rule.array(x, y) if plain else rule.function(x, y)
+    if type(ans) is np.ndarray:
+        ndim, shape = ans.ndim, ans.shape
     else:
-        ans = rule.function(x, y)
-    ndim = ans.ndim if type(ans) is np.ndarray else np.ndim(ans)
-    tx = None if da is None else lift_tangent(da, ndim)
-    ty = None if db is None else lift_tangent(db, ndim)
-    try:
-        tangent = rule.tangent2(x, y, tx, ty, ans)
-    except ZeroDivisionError:  # a Python 0 in a partial (x / 0.0): inf/nan, as for arrays
-        tangent = rule.tangent2(_numpy_number(x), _numpy_number(y), tx, ty, ans)
+        shape = np.shape(ans)
+        ndim = len(shape)
+    tx = None if da is None else (da.tangent_ if da.value.ndim == ndim else lift_tangent(da, ndim))
+    ty = None if db is None else (db.tangent_ if db.value.ndim == ndim else lift_tangent(db, ndim))
+    arithmetic = _ARITHMETIC.get(rule) if plain else None
+    if arithmetic is not None and type(ty if tx is None else tx) is np.ndarray:
+        tangent = arithmetic(x, y, tx, ty, ans)  # + - * / written out: the most common rules
+    else:
+        try:
+            tangent = rule.tangent2(x, y, tx, ty, ans)
+        except ZeroDivisionError:  # a Python 0 in a partial (x / 0.0): inf/nan, as for arrays
+            tangent = rule.tangent2(_numpy_number(x), _numpy_number(y), tx, ty, ans)
     if tangent is tx or tangent is ty:  # d(x + c) = dx: as in apply_unary
         tangent = _own(tangent)
-    k = max(1 if tx is None else tx.shape[0], 1 if ty is None else ty.shape[0])
+    if tx is None:
+        k = ty.shape[0]
+    else:
+        k = tx.shape[0] if ty is None or tx.shape[0] >= ty.shape[0] else ty.shape[0]
     batched = (da is not None and da.batched) or (db is not None and db.batched)
-    result = _make_array(ans, fit_tangent(tangent, k, np.shape(ans)), tag, batched)
+    if tangent.shape[1:] != shape or tangent.shape[0] != k:
+        tangent = fit_tangent(tangent, k, shape)
+    result = _make_array(ans, tangent, tag, batched)
     return result if ndim else box(result)
+
+
+# The tangents of + - * / on plain values, written out (the rules in the table say the same).
+def _add_tangent(x: Any, y: Any, tx: Any, ty: Any, ans: Any) -> Any:
+    return tx if ty is None else (ty if tx is None else tx + ty)
+
+
+def _subtract_tangent(x: Any, y: Any, tx: Any, ty: Any, ans: Any) -> Any:
+    return tx if ty is None else (-ty if tx is None else tx - ty)
+
+
+def _multiply_tangent(x: Any, y: Any, tx: Any, ty: Any, ans: Any) -> Any:
+    if ty is None:
+        return y * tx
+    if tx is None:
+        return x * ty
+    out, term = y * tx, x * ty
+    if type(out) is np.ndarray and out.shape == term.shape and out.dtype == term.dtype:
+        out += term
+        return out
+    return out + term
+
+
+def _divide_tangent(x: Any, y: Any, tx: Any, ty: Any, ans: Any) -> Any:
+    if ty is None:
+        return tx / y
+    if tx is None:
+        return ty * (-ans / y)
+    return (tx - ans * ty) / y
 
 
 def _numpy_number(a: Any) -> Any:
@@ -803,6 +843,12 @@ _MULTIPLY = RULES["multiply"]
 _DIVIDE = RULES["divide"]
 _POWER = RULES["power"]
 _SQUARE = RULES["square"]
+_ARITHMETIC = {
+    _ADD: _add_tangent,
+    _SUBTRACT: _subtract_tangent,
+    _MULTIPLY: _multiply_tangent,
+    _DIVIDE: _divide_tangent,
+}
 
 
 # ---------------------------------------------------------------------------------------------

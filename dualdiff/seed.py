@@ -209,6 +209,20 @@ class IdentitySeed(np.lib.mixins.NDArrayOperatorsMixin):
         return getattr(ufunc, method)(*dense, **kwargs)
 
     def __getitem__(self, index: Any) -> Any:
+        # a slice of a 1-d x (``x[1:-1]``) picks columns of the seed: build only those
+        if (
+            len(self.value_shape) == 1
+            and type(index) is tuple
+            and len(index) == 2
+            and type(index[0]) is slice
+            and type(index[1]) is slice
+            and index[0] == slice(None)
+        ):
+            picked = np.arange(self.value_shape[0])[index[1]] - self.start
+            out = np.zeros((self.k, picked.size), self.dtype)
+            inside = np.flatnonzero((picked >= 0) & (picked < self.k))
+            out[picked[inside], inside] = 1.0
+            return out
         return np.asarray(self)[index]
 
     def __getattr__(self, name: str) -> Any:
