@@ -965,11 +965,17 @@ array_hooks["function"] = array_function
 
 def matmul(a: Any, b: Any) -> Any:
     """``a @ b`` for duals: ``d(ab) = da b + a db``, for every combination of 1-d and n-d."""
-    if np.ndim(strip(a)) == 0 or np.ndim(strip(b)) == 0:
+    ta, tb = type(a), type(b)
+    if ta is np.ndarray and tb is DualArray:  # the common cases, without conversions
+        tag, x, da, y, db = b.tag, a, None, b.value, b
+    elif ta is DualArray and tb is np.ndarray:
+        tag, x, da, y, db = a.tag, a.value, a, b, None
+    else:
+        tag = max(a.tag if is_dual(a) else -1, b.tag if is_dual(b) else -1)
+        x, da = _operand(a, tag)
+        y, db = _operand(b, tag)
+    if np.ndim(x) == 0 or np.ndim(y) == 0:
         raise ValueError("matmul: input operand does not have enough dimensions")
-    tag = max(a.tag if is_dual(a) else -1, b.tag if is_dual(b) else -1)
-    x, da = _operand(a, tag)
-    y, db = _operand(b, tag)
     ans = np.matmul(x, y)
     ndim = np.ndim(ans)
     out = None

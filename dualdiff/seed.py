@@ -246,4 +246,4 @@ class IdentitySeed(np.lib.mixins.NDArrayOperatorsMixin):
         """
         block = a[..., self.start : self.start + self.k].copy()
         block.flags.writeable = False
-        return np.moveaxis(block, -1, 0)
+        return block.T if block.ndim == 2 else np.moveaxis(block, -1, 0)
