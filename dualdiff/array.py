@@ -510,15 +510,20 @@ def box(a: DualArray) -> Any:
 def from_dual(d: Dual) -> DualArray:
     """A ``Dual`` as a 0-d DualArray (a tangent of shape ``(k,)`` is a batch of ``k``)."""
     value = d.value
-    value = from_dual(value) if type(value) is Dual else np.asarray(value)
+    value = from_dual(value) if type(value) is Dual else _asarray(value)
     t = d.tangent
     if type(t) is Dual:
         return _make_array(value, from_dual(t).reshape((1,)), d.tag, False)
     if type(t) is DualArray:
         return _make_array(value, t, d.tag, True)
-    t = np.asarray(t)
+    t = _asarray(t)
     batched = t.ndim == 1
     return _make_array(value, t if batched else t.reshape(1), d.tag, batched)
+
+
+def _asarray(a: Any) -> Any:
+    """``a`` as an array; another dual type (an older Taylor series) is kept as it is."""
+    return a if is_dual(a) else np.asarray(a)
 
 
 def tangent_axis(axis: Any, ndim: int) -> Any:
@@ -743,9 +748,9 @@ def apply_binary(rule: Rule, a: Any, b: Any) -> Any:
         tag, x, da, y, db = b.tag, a, None, b.value, b
     else:
         lift = lift_of(a, b)
-        if lift is not None and lift.rank > _RANK:  # a higher-ranked dual type (Taylor) leads
-            return lift.binary(rule, a, b)
         tag = max(a.tag if is_dual(a) else -1, b.tag if is_dual(b) else -1)
+        if lift is not None and lift.rank > _RANK and not _leads(a, tag) and not _leads(b, tag):
+            return lift.binary(rule, a, b)  # a newer dual of a higher-ranked type (Taylor) leads
         x, da = _operand(a, tag)
         y, db = _operand(b, tag)
     plain = type(x) in _PLAIN_OPERANDS and type(y) in _PLAIN_OPERANDS
@@ -805,6 +810,11 @@ def _divide_tangent(x: Any, y: Any, tx: Any, ty: Any, ans: Any) -> Any:
     if tx is None:
         return ty * (-ans / y)
     return (tx - ans * ty) / y
+
+
+def _leads(a: Any, tag: int) -> bool:
+    """Whether ``a`` is one of ours (``Dual``, ``DualArray``) with the newest ``tag``."""
+    return (type(a) is DualArray or type(a) is Dual) and a.tag == tag
 
 
 def _numpy_number(a: Any) -> Any:

@@ -12,11 +12,18 @@ Coefficient lists may stop before ``order``: the missing coefficients are exact 
 seed ``x + t`` costs O(order) in the first function it meets, and polynomials stay exact.
 A coefficient is a float, a complex number, a NumPy array (an elementwise series), or a dual
 number of an older tag (nesting); the recurrences only add, multiply and divide coefficients.
+
+NumPy's other functions go through ``__array_function__`` by kind: a function linear in its
+arrays (``sum``, ``reshape``, ``concatenate``, ``where`` ...) is applied to each coefficient; a
+multilinear one (``matmul``, ``dot``, ``einsum`` ...) to the pairs of the Cauchy product
+``y_k = Σ_{i+j=k} f(A_i, B_j)``; selections (``sort``, ``max``) move the coefficients with the
+values; ``prod``, ``cumprod``, ``det``, ``solve`` and ``inv`` have series recurrences.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 import numbers
 from collections.abc import Callable
@@ -810,8 +817,9 @@ class Taylor:
     """A truncated Taylor polynomial ``Σ_k coefficients[k]·t**k`` (``k <= order``) in a real ``t``.
 
     ``coefficients[k]`` is the ``k``-th derivative along ``t`` over ``k!``; entries past the end
-    of the list are exact zeros. Operators, NumPy ufuncs and the ``dualdiff`` functions propagate
-    it; comparisons and ``bool()`` look at ``value`` (``coefficients[0]``). ``tag`` separates
+    of the list are exact zeros. Operators, NumPy ufuncs and functions (``@``, ``np.sum``,
+    ``np.linalg.solve`` ...), item assignment and the ``dualdiff`` functions propagate it;
+    comparisons and ``bool()`` look at ``value`` (``coefficients[0]``). ``tag`` separates
     perturbations as for ``Dual`` (see ``dualdiff.tags``); hand-built series share ``USER_TAG``.
     Converting to ``float`` or an array raises: it would drop the higher coefficients.
     """
@@ -848,7 +856,14 @@ class Taylor:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return np.broadcast_shapes(*(np.shape(_strip(c)) for c in self.coefficients))
+        shape: tuple[int, ...] = ()
+        for c in self.coefficients:
+            s = getattr(_strip(c), "shape", ())
+            if s != shape and s:
+                if shape:  # coefficients of different shapes: broadcast them
+                    return np.broadcast_shapes(*(np.shape(_strip(c)) for c in self.coefficients))
+                shape = s
+        return shape
 
     @property
     def ndim(self) -> int:
@@ -1056,16 +1071,126 @@ class Taylor:
     def __getitem__(self, index: Any) -> Taylor:
         shape = self.shape
         if not shape:
+            if index == () or index is Ellipsis:  # as for a 0-d array (and for ``box``)
+                return self
             raise TypeError("a scalar Taylor series cannot be indexed")
         return _taylor(
             [_broadcast(c, shape)[index] for c in self.coefficients], self.order, self.tag
         )
+
+    def __setitem__(self, index: Any, item: Any) -> None:
+        """``x[index] = item``, coefficient by coefficient. The coefficients are written as fresh
+        copies, so other series that share them (and views taken before) do not change."""
+        shape = self.shape
+        if type(item) is Taylor and item.tag == self.tag:
+            order = min(self.order, item.order)
+            theirs = item.coefficients[: order + 1]
+        elif is_dual(item) and item.tag >= self.tag:
+            raise errors.lost_tangent(
+                f"Assigning a {errors.type_name(item)} of a newer differentiation into a Taylor "
+                "series",
+                "Build the array from the newer dual numbers instead (numpy.stack, or "
+                "numpy.zeros_like of one of them).",
+            )
+        else:
+            order, theirs = self.order, [item]
+        mine = self.coefficients[: order + 1]
+        coefficients = []
+        for k in range(max(len(mine), len(theirs))):
+            if k < len(mine):
+                c = _broadcast(mine[k], shape)
+                c = c.copy() if is_dual(c) else np.array(c)
+            else:
+                c = np.zeros(shape, np.result_type(_strip(mine[0]), float))
+            v = theirs[k] if k < len(theirs) else 0.0
+            if is_dual(v) and v.tag > _tag_of(c):  # an older dual number: c becomes one too
+                c = np.zeros_like(v, shape=shape) + c
+            c[index] = v
+            coefficients.append(c)
+        self.coefficients = coefficients
+        self.order = order
 
     def __len__(self) -> int:
         shape = self.shape
         if not shape:
             raise TypeError("len() of a scalar Taylor series")
         return shape[0]
+
+    # -- array methods: the NumPy functions of the same name ----------------------------------
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def T(self) -> Taylor:
+        return np.transpose(self)
+
+    def reshape(self, *shape: Any, order: str = "C") -> Taylor:
+        return np.reshape(self, shape[0] if len(shape) == 1 else shape, order=order)
+
+    def ravel(self, order: str = "C") -> Taylor:
+        return np.ravel(self, order=order)
+
+    def flatten(self, order: str = "C") -> Taylor:
+        return np.ravel(self, order=order)
+
+    def transpose(self, *axes: Any) -> Taylor:
+        return np.transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Taylor:
+        return np.swapaxes(self, axis1, axis2)
+
+    def squeeze(self, axis: Any = None) -> Taylor:
+        return np.squeeze(self, axis)
+
+    def copy(self) -> Taylor:
+        return np.copy(self)
+
+    def sum(self, *args: Any, **kwargs: Any) -> Any:
+        return np.sum(self, *args, **kwargs)
+
+    def mean(self, *args: Any, **kwargs: Any) -> Any:
+        return np.mean(self, *args, **kwargs)
+
+    def prod(self, *args: Any, **kwargs: Any) -> Any:
+        return np.prod(self, *args, **kwargs)
+
+    def max(self, *args: Any, **kwargs: Any) -> Any:
+        return np.max(self, *args, **kwargs)
+
+    def min(self, *args: Any, **kwargs: Any) -> Any:
+        return np.min(self, *args, **kwargs)
+
+    def cumsum(self, *args: Any, **kwargs: Any) -> Any:
+        return np.cumsum(self, *args, **kwargs)
+
+    def cumprod(self, *args: Any, **kwargs: Any) -> Any:
+        return np.cumprod(self, *args, **kwargs)
+
+    def trace(self, *args: Any, **kwargs: Any) -> Any:
+        return np.trace(self, *args, **kwargs)
+
+    def dot(self, other: Any) -> Any:
+        return np.dot(self, other)
+
+    def clip(self, *args: Any, **kwargs: Any) -> Any:
+        return np.clip(self, *args, **kwargs)
+
+    def argmax(self, *args: Any, **kwargs: Any) -> Any:
+        return np.argmax(self, *args, **kwargs)
+
+    def argmin(self, *args: Any, **kwargs: Any) -> Any:
+        return np.argmin(self, *args, **kwargs)
+
+    def argsort(self, *args: Any, **kwargs: Any) -> Any:
+        return np.argsort(self, *args, **kwargs)
+
+    def __matmul__(self, other: Any) -> Any:
+        return np.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Any:
+        return np.matmul(other, self)
 
     # -- NumPy protocols ----------------------------------------------------------------------
 
@@ -1079,45 +1204,36 @@ class Taylor:
                     return rule.function(*inputs)
                 return NotImplemented
             if ufunc in VALUE_UFUNCS:
-                return ufunc(*(_strip(a) for a in inputs))
+                return ufunc(*(_plain(a) for a in inputs))
+            if ufunc in _MULTILINEAR_UFUNCS:
+                if type(_leader(inputs, {})) is not Taylor:
+                    return NotImplemented
+                return _multilinear_kind(_Call(ufunc, inputs, {}, ("x1", "x2")))
         what = f"numpy.{ufunc.__name__}" + (f".{method}" if method != "__call__" else "")
         if kwargs:
             what += f" with {', '.join(sorted(kwargs))}="
         raise errors.no_rule(f"{what} on a Taylor series")
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        if func is np.where and len(args) == 3 and not kwargs:
-            return _where(*args)
-        if func is np.clip and len(args) == 3 and not kwargs:
-            a, lo, hi = args
-            a = a if lo is None else RULES["maximum"].function(a, lo)
-            return a if hi is None else RULES["minimum"].function(a, hi)
-        if func in (np.shape, np.ndim, np.size) and len(args) == 1 and not kwargs:
-            return func(np.broadcast_to(0.0, self.shape))
-        if func in _LINEAR_FUNCTIONS and args and args[0] is self:
-            if not any(isinstance(a, Taylor) for a in (*args[1:], *kwargs.values())):
-                shape = self.shape
-                return _taylor(
-                    [func(_broadcast(c, shape), *args[1:], **kwargs) for c in self.coefficients],
-                    self.order,
-                    self.tag,
-                )
-        rule = _FUNCTION_RULES.get(func)
-        if rule is not None and len(args) == rule.nin and not kwargs:
-            return rule.function(*args)
-        raise errors.no_rule(f"numpy.{func.__name__} on a Taylor series")
-
-
-# NumPy functions linear in their first argument: applied to every coefficient.
-_LINEAR_FUNCTIONS = frozenset(
-    [np.sum, np.mean, np.cumsum, np.diff, np.trace, np.reshape, np.ravel, np.transpose]
-    + [np.moveaxis, np.swapaxes, np.squeeze, np.expand_dims, np.broadcast_to, np.flip, np.roll]
-)
+        if type(_leader(args, kwargs)) is not Taylor:
+            return NotImplemented  # a newer dual number leads: its type does the work
+        handler = _FUNCTIONS.get(func)
+        if handler is None:
+            raise errors.no_rule(f"{_numpy_name(func)} on a Taylor series")
+        return handler(func, args, kwargs)
 
 
 def _broadcast(c: Any, shape: tuple[int, ...]) -> Any:
-    """A coefficient at the series' full shape (a scalar coefficient may stand for an array)."""
-    return c if np.shape(_strip(c)) == shape else np.broadcast_to(c, shape)
+    """A coefficient at the series' full shape (a scalar coefficient may stand for an array), as
+    a read-only view."""
+    if getattr(_strip(c), "shape", ()) == shape:
+        return c
+    if type(c) in _PLAIN_SCALARS:  # a zero-stride view, built directly (the seed's 1.0)
+        base = np.asarray(c)
+        view = np.ndarray(shape, base.dtype, base, 0, (0,) * len(shape))
+        view.flags.writeable = False
+        return view
+    return np.broadcast_to(c, shape)
 
 
 def _operand_type(a: Any) -> bool:
@@ -1135,17 +1251,14 @@ def _strip(a: Any) -> Any:
     return a
 
 
-def _where(cond: Any, a: Any, b: Any) -> Any:
-    """``numpy.where`` with Taylor series: coefficientwise, the newest tag outermost."""
-    cond = _strip(cond)
-    tag = max(_tag_of(a), _tag_of(b))
-    owner = a if _tag_of(a) == tag else b
-    if type(owner) is not Taylor:
-        raise errors.no_rule("numpy.where mixing a Taylor series with a newer dual number")
-    n = min(x.order for x in (a, b) if type(x) is Taylor and x.tag == tag)
-    u = a.coefficients if type(a) is Taylor and a.tag == tag else [a]
-    v = b.coefficients if type(b) is Taylor and b.tag == tag else [b]
-    return _taylor(_select(cond, u[: n + 1], v[: n + 1]), n, tag)
+def _plain(a: Any) -> Any:
+    """The plain values of ``a`` at its full shape (a series' value may be a broadcast scalar)."""
+    if not is_dual(a):
+        return a
+    value = _strip(a)
+    if type(a) is Taylor and np.shape(value) != a.shape:
+        value = np.broadcast_to(value, a.shape)
+    return value
 
 
 def _tag_of(a: Any) -> int:
@@ -1230,6 +1343,706 @@ _POWER = POWER
 
 # NumPy functions that are rules but not ufuncs (numpy.sinc).
 _FUNCTION_RULES = {rule.array: rule for rule in RULES.values() if rule.ufunc is None}
+
+
+# ---------------------------------------------------------------------------------------------
+# NumPy functions on Taylor series (``__array_function__``), by kind:
+#
+# * linear in their array arguments (sum, reshape, concatenate, take, where, pad, ...): applied
+#   to each coefficient; constant arguments enter coefficient 0 only (zeros after it).
+# * multilinear (matmul, dot, einsum, kron, cross, ...): the Cauchy product of the operands,
+#   ``y_k = Σ_{i+j=k} f(A_i, B_j)``; constant operands stay as they are in every term.
+# * selections (sort, max, min): the coefficients follow the entries the values pick.
+# * products (prod, cumprod) and linear algebra (det, solve, inv): series recurrences.
+# * functions of the values (argmax, shape, ...): applied to the plain values.
+# ---------------------------------------------------------------------------------------------
+
+_FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {}
+"""The handler of every supported NumPy function, called as ``handler(func, args, kwargs)``."""
+
+_NO_VALUE: Any = np._NoValue
+
+
+def _numpy_name(func: Any) -> str:
+    """``numpy.name``, or ``numpy.linalg.name`` for the linear-algebra functions."""
+    module = getattr(func, "__module__", None) or "numpy"
+    prefix = "numpy.linalg" if module.startswith("numpy.linalg") else "numpy"
+    return f"{prefix}.{func.__name__}"
+
+
+def _leader(args: Any, kwargs: dict) -> Any:
+    """The dual number with the newest tag among the arguments (and the items of list or tuple
+    arguments); a Taylor series wins a tie. None when there is none."""
+    best = None
+    for a in (*args, *kwargs.values()):
+        for item in a if type(a) in (list, tuple) else (a,):
+            if is_dual(item) and (
+                best is None
+                or item.tag > best.tag
+                or (item.tag == best.tag and type(item) is Taylor)
+            ):
+                best = item
+    return best
+
+
+def _holds_dual(a: Any) -> bool:
+    return is_dual(a) or (type(a) in (list, tuple) and any(is_dual(item) for item in a))
+
+
+@functools.cache
+def _parameters(func: Any) -> dict[str, tuple[int, Any]]:
+    """Each parameter of ``func``: its position and kind."""
+    parameters = inspect.signature(func).parameters.values()
+    return {p.name: (i, p.kind) for i, p in enumerate(parameters)}
+
+
+def _locate(func: Any, args: list, kwargs: dict, name: str) -> list[tuple[str, Any]]:
+    """Where the argument ``name`` of a call sits: ``("a", position)`` or ``("k", keyword)``
+    (every position of a ``*args`` parameter); an empty list when it was not passed."""
+    entry = _parameters(func).get(name)
+    if entry is not None:
+        i, kind = entry
+        if kind is inspect.Parameter.VAR_POSITIONAL:
+            return [("a", j) for j in range(i, len(args))]
+        if kind is not inspect.Parameter.KEYWORD_ONLY and i < len(args):
+            return [("a", i)]
+    return [("k", name)] if name in kwargs else []
+
+
+class _Call:
+    """One NumPy call taken apart for a rule: its *operands* (the arguments the rule treats as
+    series; the items of a list argument one by one), the coefficients of those that belong to
+    the newest perturbation (``series``, None for a constant), and ``call(operands)`` to repeat
+    the call with other operands. Dual numbers in other arguments raise TypeError, except in
+    ``values`` arguments (a condition, say), which get the plain values."""
+
+    __slots__ = ("func", "args", "kwargs", "places", "operands", "series", "tag", "order")
+
+    def __init__(
+        self, func: Any, args: Any, kwargs: dict, names: tuple[str, ...], values: tuple = ()
+    ) -> None:
+        self.func = func
+        self.args, self.kwargs = args, kwargs = list(args), dict(kwargs)
+        taken = set()
+        places = self.places = []
+        for name in names:
+            sequence = name[0] == "*"
+            for place in _locate(func, args, kwargs, name[1:] if sequence else name):
+                taken.add(place)
+                a = self._get(place)
+                if sequence and type(a) in (list, tuple):
+                    places += [(place, j) for j in range(len(a))]
+                else:
+                    places.append((place, None))
+        for name in values:
+            for place in _locate(func, args, kwargs, name):
+                taken.add(place)
+                a = self._get(place)
+                self._set(place, [_plain(i) for i in a] if type(a) in (list, tuple) else _plain(a))
+        for place in (*(("a", i) for i in range(len(args))), *(("k", key) for key in kwargs)):
+            if place not in taken and _holds_dual(self._get(place)):
+                what = f"argument {place[1] + 1}" if place[0] == "a" else f"{place[1]}="
+                raise TypeError(
+                    f"{_numpy_name(func)}: dualdiff carries Taylor series through "
+                    f"{', '.join(n.lstrip('*') for n in names)} only; {what} must not be a dual "
+                    "number (pass its .value)"
+                )
+            if place[1] in ("out", "dtype") or (place[0] == "a" and place not in taken):
+                self._check_option(place)
+        operands = self.operands = [self._item(p) for p in places]
+        self.series: list[list | None] = [None] * len(operands)
+        self.tag = self.order = None
+        leader = _leader(operands, {})
+        if type(leader) is not Taylor:  # the series were in value arguments only
+            return
+        tag = self.tag = leader.tag
+        n = _MAX_ORDER
+        for a in operands:
+            if is_dual(a) and a.tag == tag:
+                if type(a) is not Taylor:
+                    raise TypeError(
+                        f"{_numpy_name(func)}: a Taylor series and a {errors.type_name(a)} share "
+                        f"the tag {tag}, so neither can be treated as a constant of the other; "
+                        "build them with different tags"
+                    )
+                n = min(n, a.order)
+        self.order = n
+        for i, a in enumerate(operands):
+            if type(a) is Taylor and a.tag == tag:
+                shape = a.shape
+                self.series[i] = [_broadcast(c, shape) for c in a.coefficients[: n + 1]]
+
+    def _check_option(self, place: tuple[str, Any]) -> None:
+        """Refuse ``out=`` and an integer ``dtype``, passed by keyword or by position."""
+        name = place[1]
+        if place[0] == "a":
+            names = list(_parameters(self.func))
+            name = names[name] if name < len(names) else None
+        if name in ("out", "dtype"):
+            _check_plain_options(_numpy_name(self.func), **{name: self._get(place)})
+
+    def _get(self, place: tuple[str, Any]) -> Any:
+        return (self.args if place[0] == "a" else self.kwargs)[place[1]]
+
+    def _set(self, place: tuple[str, Any], a: Any) -> None:
+        (self.args if place[0] == "a" else self.kwargs)[place[1]] = a
+
+    def _item(self, place: tuple[tuple[str, Any], int | None]) -> Any:
+        a = self._get(place[0])
+        return a if place[1] is None else a[place[1]]
+
+    def lists(self) -> list[list]:
+        """Every operand as a coefficient list (a constant is a list of length 1)."""
+        return [[a] if s is None else s for a, s in zip(self.operands, self.series)]
+
+    def call(self, operands: list) -> Any:
+        """``func`` with the operands replaced, the other arguments as given."""
+        args, kwargs = list(self.args), dict(self.kwargs)
+        lists: dict[tuple[str, Any], list] = {}
+        for (place, j), a in zip(self.places, operands):
+            container = args if place[0] == "a" else kwargs
+            if j is None:
+                container[place[1]] = a
+            else:
+                if place not in lists:
+                    lists[place] = container[place[1]] = list(container[place[1]])
+                lists[place][j] = a
+        return self.func(*args, **kwargs)
+
+    def result(self, coefficients: list) -> Any:
+        """The series of the results (a list or tuple of them when ``func`` returns several)."""
+        first = coefficients[0]
+        if type(first) in (list, tuple):
+            return type(first)(
+                _taylor([c[i] for c in coefficients], self.order, self.tag)
+                for i in range(len(first))
+            )
+        return _taylor(coefficients, self.order, self.tag)
+
+
+def _zeros_of(a: Any) -> Any:
+    """Zeros of the shape of ``a`` (a constant's coefficients past the first)."""
+    value = np.asarray(_plain(a))
+    return np.zeros(value.shape, np.result_type(value.dtype, float))
+
+
+def _compositions(k: int, limits: list[int]) -> Any:
+    """The tuples ``(j_1, ..., j_m)`` with ``Σ j_i = k`` and ``0 <= j_i < limits[i]``."""
+    if len(limits) == 1:
+        if k < limits[0]:
+            yield (k,)
+        return
+    for j in range(min(k, limits[0] - 1) + 1):
+        for rest in _compositions(k - j, limits[1:]):
+            yield (j, *rest)
+
+
+def _linear_kind(call: _Call) -> Any:
+    """``y_k = f(A_k, B_k, ...)``: constants enter ``y_0`` only (``f(A_k, 0)`` after it)."""
+    length = max(len(s) for s in call.series if s is not None)
+    out = []
+    for k in range(length):
+        operands = []
+        for a, s in zip(call.operands, call.series):
+            if s is None:
+                operands.append(a if k == 0 else _zeros_of(a))
+            else:
+                operands.append(s[k] if k < len(s) else _zero_like(s[0]))
+        out.append(call.call(operands))
+    return call.result(out)
+
+
+def _multilinear_kind(call: _Call) -> Any:
+    """The Cauchy product ``y_k = Σ_{j_1+...+j_m=k} f(A_{j_1}, ..., M_{j_m})`` over the series
+    operands; constant operands are passed unchanged to every term."""
+    active = [i for i, s in enumerate(call.series) if s is not None]
+    limits = [len(call.series[i]) for i in active]
+    operands = list(call.operands)
+    out = []
+    for k in range(min(call.order, sum(limits) - len(limits)) + 1):
+        total = None
+        for js in _compositions(k, limits):
+            for i, j in zip(active, js):
+                operands[i] = call.series[i][j]
+            term = call.call(operands)
+            total = term if total is None else total + term
+        out.append(total)
+    return call.result(out)
+
+
+def _series_kind(apply: Callable[[_Call], Any], *names: str, values: tuple = ()) -> Callable:
+    """A handler that takes a call apart into ``names`` and hands it to ``apply``."""
+
+    def handler(func: Any, args: Any, kwargs: dict) -> Any:
+        call = _Call(func, args, kwargs, names or (next(iter(_parameters(func))),), values)
+        if call.tag is None:
+            return func(*call.args, **call.kwargs)
+        return apply(call)
+
+    return handler
+
+
+def _linear(*funcs: Any, operands: tuple[str, ...] = (), values: tuple[str, ...] = ()) -> None:
+    """Register functions linear in ``operands`` (default: the first parameter; ``"*name"``
+    for a list of arrays)."""
+    for func in funcs:
+        _FUNCTIONS[func] = _series_kind(_linear_kind, *operands, values=values)
+
+
+def _multilinear(*funcs: Any, operands: tuple[str, ...] = ("a", "b")) -> None:
+    """Register functions linear in each of ``operands`` separately (products)."""
+    for func in funcs:
+        _FUNCTIONS[func] = _series_kind(_multilinear_kind, *operands)
+
+
+def _implements(*funcs: Any) -> Callable[[Callable], Callable]:
+    """Register the decorated function, called with the NumPy call's arguments, for ``funcs``."""
+
+    def register(impl: Callable) -> Callable:
+        for func in funcs:
+            _FUNCTIONS[func] = lambda func, args, kwargs: impl(*args, **kwargs)
+        return impl
+
+    return register
+
+
+def _values_only(*funcs: Any) -> None:
+    """Register functions of the values only (indices, shapes, tests): no coefficients."""
+
+    def on_values(func: Any, args: Any, kwargs: dict) -> Any:
+        args = [[_plain(i) for i in a] if type(a) in (list, tuple) else _plain(a) for a in args]
+        return func(*args, **{key: _plain(v) for key, v in kwargs.items()})
+
+    for func in funcs:
+        _FUNCTIONS[func] = on_values
+
+
+# -- linear ------------------------------------------------------------------------------------
+
+_linear(
+    *(
+        getattr(np, name)
+        for name in (
+            "mean cumsum trace diagonal diag triu tril real imag copy reshape ravel transpose "
+            "permute_dims matrix_transpose moveaxis swapaxes squeeze expand_dims broadcast_to "
+            "resize flip fliplr flipud rot90 roll tile repeat take take_along_axis delete split "
+            "array_split hsplit vsplit dsplit trapezoid"
+        ).split()
+    )
+)
+_linear(np.sum, operands=("a", "initial"))
+_linear(np.diff, operands=("a", "prepend", "append"))
+_linear(np.append, operands=("arr", "values"))
+_linear(np.insert, operands=("arr", "values"))
+_linear(np.concatenate, np.stack, operands=("*arrays",))
+_linear(np.hstack, np.vstack, np.dstack, np.column_stack, operands=("*tup",))
+_linear(np.atleast_1d, np.atleast_2d, np.atleast_3d, operands=("arys",))
+_linear(np.broadcast_arrays, operands=("args",))
+_linear(np.where, operands=("x", "y"), values=("condition",))
+_linear(np.select, operands=("*choicelist", "default"), values=("condlist",))
+_linear(np.compress, operands=("a",), values=("condition",))
+
+_LINEAR_PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap", "linear_ramp", "mean")
+_pad_linear = _series_kind(_linear_kind, "array", "constant_values", "end_values")
+
+
+@_implements(np.pad)
+def _pad(array: Any, pad_width: Any, mode: Any = "constant", **kwargs: Any) -> Any:
+    """Padding is linear in the array (and in the padded constants) for these modes."""
+    if callable(mode) or mode not in _LINEAR_PAD_MODES:
+        raise errors.no_rule(
+            f"numpy.pad(mode={mode!r}) on a Taylor series",
+            "supported modes: " + ", ".join(_LINEAR_PAD_MODES),
+        )
+    return _pad_linear(np.pad, (array, pad_width, mode), kwargs)
+
+
+# -- multilinear -------------------------------------------------------------------------------
+
+_multilinear(np.dot, np.vdot, np.inner, np.outer, np.tensordot, np.kron, np.cross)
+_multilinear(np.convolve, np.correlate, operands=("a", "v"))
+_multilinear(np.einsum, operands=("operands",))
+_multilinear(np.linalg.multi_dot, operands=("*arrays",))
+_MULTILINEAR_UFUNCS = frozenset(
+    getattr(np, name) for name in ("matmul", "vecdot", "matvec", "vecmat") if hasattr(np, name)
+)
+
+
+# -- products ----------------------------------------------------------------------------------
+
+
+def _own_series(a: Any) -> tuple[list, int, int]:
+    """The coefficients of the series ``a`` at its full shape, its order and its tag."""
+    shape = a.shape
+    return [_broadcast(c, shape) for c in a.coefficients], a.order, a.tag
+
+
+def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    """``axis`` (None for all) as a tuple of non-negative axes."""
+    return np.lib.array_utils.normalize_axis_tuple(
+        tuple(range(ndim)) if axis is None else axis, ndim
+    )
+
+
+def _axes_last(coefficients: list, axis: Any, ndim: int) -> tuple[list, tuple[int, ...]]:
+    """The coefficients with the ``axis`` axes moved to the end and merged into one."""
+    axes = _axes(axis, ndim)
+    moved = [np.moveaxis(c, axes, tuple(range(ndim - len(axes), ndim))) for c in coefficients]
+    rest = np.shape(_strip(moved[0]))[: ndim - len(axes)]
+    return [np.reshape(c, (*rest, -1)) for c in moved], axes
+
+
+def _check_plain_options(name: str, out: Any = None, dtype: Any = None, **options: Any) -> None:
+    """TypeError for ``out=``, an integer ``dtype`` and options these rules do not implement."""
+    if out is not None:
+        raise errors.lost_tangent(f"{name}(..., out=...) on a Taylor series", "Drop out=.")
+    if dtype is not None and np.dtype(dtype).kind not in "fc":
+        raise TypeError(f"{name}(..., dtype={dtype}) would drop the Taylor coefficients")
+    for option, value in options.items():
+        if value is not _NO_VALUE and value is not None:
+            raise TypeError(f"{name} on a Taylor series does not support {option}=")
+
+
+@_implements(np.prod)
+def _prod(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    keepdims: Any = False,
+    initial: Any = _NO_VALUE,
+    where: Any = _NO_VALUE,
+) -> Any:
+    """Pairwise series products down the axis: O(order² log m), exact at zeros (no division)."""
+    _check_plain_options("numpy.prod", out, dtype, where=where)
+    coefficients, n, tag = _own_series(a)
+    u, axes = _axes_last(coefficients, axis, a.ndim)
+    while np.shape(_strip(u[0]))[-1] > 1:
+        m = np.shape(_strip(u[0]))[-1]
+        if m % 2:  # one more factor: the constant series 1
+            one = np.ones(np.shape(_strip(u[0]))[:-1] + (1,))
+            u = [
+                np.concatenate([c, one if k == 0 else 0.0 * one], axis=-1) for k, c in enumerate(u)
+            ]
+            m += 1
+        u = _mul([c[..., : m // 2] for c in u], [c[..., m // 2 :] for c in u], n)
+    if np.shape(_strip(u[0]))[-1] == 0:  # the empty product
+        u = [np.ones(np.shape(_strip(u[0]))[:-1])]
+    else:
+        u = [c[..., 0] for c in u]
+    if keepdims:
+        kept = tuple(1 if i in axes else s for i, s in enumerate(a.shape))
+        u = [np.reshape(c, kept) for c in u]
+    result = _taylor(u, n, tag)
+    return result if initial is _NO_VALUE else result * initial
+
+
+@_implements(np.cumprod)
+def _cumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
+    """Prefix products by doubling (``y_i ← y_i·y_{i-s}`` for ``s = 1, 2, 4, ...``): series
+    products only, exact at zeros."""
+    _check_plain_options("numpy.cumprod", out, dtype)
+    if axis is None:
+        a, axis = np.ravel(a), 0
+    coefficients, n, tag = _own_series(a)
+    axis = np.lib.array_utils.normalize_axis_index(axis, a.ndim)
+    y = [np.moveaxis(c, axis, -1) for c in coefficients]
+    m, s = np.shape(_strip(y[0]))[-1], 1
+    while s < m:
+        head = [c[..., :s] for c in y]
+        tail = _mul([c[..., s:] for c in y], [c[..., :-s] for c in y], n)
+        y = [
+            np.concatenate([head[k] if k < len(head) else _zero_like(head[0]), c], axis=-1)
+            for k, c in enumerate(tail)
+        ]
+        s *= 2
+    return _taylor([np.moveaxis(c, -1, axis) for c in y], n, tag)
+
+
+@_implements(np.polyval)
+def _polyval(p: Any, x: Any) -> Any:
+    """Horner's scheme in series arithmetic, in the polynomial's coefficients and in ``x``."""
+    coefficients = [p[i] for i in range(len(p))]
+    result = coefficients[0] + 0.0 * x
+    for c in coefficients[1:]:
+        result = result * x + c
+    return result
+
+
+@_implements(np.var)
+def _var(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    ddof: Any = 0,
+    keepdims: Any = False,
+    *,
+    where: Any = _NO_VALUE,
+    mean: Any = _NO_VALUE,
+    correction: Any = _NO_VALUE,
+) -> Any:
+    """``Σ |a - mean(a)|² / (N - ddof)``: a polynomial in the entries."""
+    _check_plain_options("numpy.var", out, dtype, where=where, mean=mean)
+    ddof = ddof if correction is _NO_VALUE else correction
+    d = a - np.mean(a, axis=axis, keepdims=True)
+    square = (d * d.conjugate()).real if _is_complex_series(a.coefficients) else d * d
+    count = math.prod(a.shape[i] for i in _axes(axis, a.ndim))
+    return np.sum(square, axis=axis, keepdims=keepdims) / (count - ddof)
+
+
+@_implements(np.std)
+def _std(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    ddof: Any = 0,
+    keepdims: Any = False,
+    *,
+    where: Any = _NO_VALUE,
+    mean: Any = _NO_VALUE,
+    correction: Any = _NO_VALUE,
+) -> Any:
+    return SQRT(
+        _var(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean, correction=correction)
+    )
+
+
+# -- selections --------------------------------------------------------------------------------
+
+
+def _extreme(
+    pick: Callable, a: Any, axis: Any, out: Any, keepdims: Any, initial: Any, where: Any
+) -> Any:
+    """max or min: the coefficients of the chosen entry; tied entries share evenly (their mean),
+    as ``dualdiff.functions`` and the ``maximum`` rule do."""
+    _check_plain_options(f"numpy.{pick.__name__}", out, where=where)
+    coefficients, n, tag = _own_series(a)
+    keep = bool(keepdims)
+    value = pick(coefficients[0], axis=axis, keepdims=True)
+    chosen = _plain(coefficients[0]) == _plain(value)
+    weights = chosen / np.sum(chosen, axis=axis, keepdims=True)
+    picked = [pick(coefficients[0], axis=axis, keepdims=keep)]
+    picked += [np.sum(c * weights, axis=axis, keepdims=keep) for c in coefficients[1:]]
+    result = _taylor(picked, n, tag)
+    if initial is _NO_VALUE:
+        return result
+    return RULES["maximum" if pick is np.max else "minimum"].function(result, initial)
+
+
+@_implements(np.max, np.amax)
+def _max(
+    a: Any,
+    axis: Any = None,
+    out: Any = None,
+    keepdims: Any = False,
+    initial: Any = _NO_VALUE,
+    where: Any = _NO_VALUE,
+) -> Any:
+    return _extreme(np.max, a, axis, out, keepdims, initial, where)
+
+
+@_implements(np.min, np.amin)
+def _min(
+    a: Any,
+    axis: Any = None,
+    out: Any = None,
+    keepdims: Any = False,
+    initial: Any = _NO_VALUE,
+    where: Any = _NO_VALUE,
+) -> Any:
+    return _extreme(np.min, a, axis, out, keepdims, initial, where)
+
+
+@_implements(np.ptp)
+def _ptp(a: Any, axis: Any = None, out: Any = None, keepdims: Any = False) -> Any:
+    return _max(a, axis, out, keepdims) - _min(a, axis, out, keepdims)
+
+
+@_implements(np.sort)
+def _sort(
+    a: Any, axis: Any = -1, kind: Any = None, order: Any = None, *, stable: Any = None
+) -> Any:
+    """The coefficients follow the permutation that sorts the values (stable at ties)."""
+    _check_plain_options("numpy.sort", order=order)
+    if axis is None:
+        a, axis = np.ravel(a), -1
+    index = np.argsort(_plain(a), axis=axis, kind=kind, stable=stable)
+    return np.take_along_axis(a, index, axis=axis)
+
+
+@_implements(np.clip)
+def _clip(
+    a: Any,
+    a_min: Any = _NO_VALUE,
+    a_max: Any = _NO_VALUE,
+    out: Any = None,
+    *,
+    min: Any = _NO_VALUE,
+    max: Any = _NO_VALUE,
+    **kwargs: Any,
+) -> Any:
+    _check_plain_options("numpy.clip", out, **kwargs)
+    lo = a_min if min is _NO_VALUE else min
+    hi = a_max if max is _NO_VALUE else max
+    if lo is not _NO_VALUE and lo is not None:
+        a = RULES["maximum"].function(a, lo)
+    if hi is not _NO_VALUE and hi is not None:
+        a = RULES["minimum"].function(a, hi)
+    return a
+
+
+@_implements(np.round, np.around)
+def _round(a: Any, decimals: Any = 0, out: Any = None) -> Any:
+    """Piecewise constant: the rounded value, with zero coefficients after it."""
+    _check_plain_options("numpy.round", out)
+    return _taylor([np.round(_broadcast(a.value, a.shape), decimals)], a.order, a.tag)
+
+
+# -- linear algebra ----------------------------------------------------------------------------
+
+
+def _product_coefficient_op(a: list, b: list, k: int, op: Callable) -> Any:
+    """Coefficient ``k`` of the Cauchy product of ``a`` and ``b`` under the product ``op``."""
+    lo = max(0, k - len(b) + 1)
+    return functools.reduce(
+        lambda s, t: s + t, (op(a[i], b[k - i]) for i in range(lo, min(k, len(a) - 1) + 1))
+    )
+
+
+def _inverse_series(a: list, n: int) -> list:
+    """``W = A⁻¹`` from ``A·W = I``: ``W_0 = A_0⁻¹``, ``W_k = -W_0 Σ_{j=1..k} A_j W_{k-j}``."""
+    w0 = np.linalg.inv(a[0])
+    w = [w0]
+    if len(a) == 1:
+        return w
+    for k in range(1, n + 1):
+        s = _product_coefficient_op(a[1:], w, k - 1, np.matmul)
+        w.append(-np.matmul(w0, s))
+    return w
+
+
+def _inv(call: _Call) -> Taylor:
+    (a,) = call.lists()
+    return _taylor(_inverse_series(a, call.order), call.order, call.tag)
+
+
+def _solve(call: _Call) -> Taylor:
+    """``A X = B`` order by order: ``A_0 X_k = B_k - Σ_{j=1..k} A_j X_{k-j}``."""
+    a, b = call.lists()
+    n = call.order
+    vector = np.ndim(_plain(b[0])) == 1  # NumPy: only a 1-d b is a vector
+
+    def product(m: Any, x: Any) -> Any:
+        return np.matmul(m, x[..., None])[..., 0] if vector else np.matmul(m, x)
+
+    x: list = []
+    for k in range(n + 1 if len(a) > 1 else len(b)):
+        rhs = b[k] if k < len(b) else _zero_like(b[0])
+        if k and len(a) > 1:
+            rhs = rhs - _product_coefficient_op(a[1:], x, k - 1, product)
+        x.append(np.linalg.solve(a[0], rhs))
+    return _taylor(x, n, call.tag)
+
+
+def _det(call: _Call) -> Taylor:
+    """``y = det A`` from ``y' = y·tr(A⁻¹A')`` (Jacobi's formula): needs ``A_0`` invertible."""
+    (a,) = call.lists()
+    n = call.order
+    y0 = np.linalg.det(a[0])
+    if len(a) == 1 or n == 0:
+        return _taylor([y0], n, call.tag)
+    try:
+        w = _inverse_series(a[:n], n - 1)
+    except np.linalg.LinAlgError as exc:
+        raise ValueError(
+            "numpy.linalg.det of a Taylor series needs a matrix that is invertible at t = 0 (its "
+            "value); this one is singular"
+        ) from exc
+    da = _deriv(a)
+    g = [
+        np.trace(_product_coefficient_op(w, da, k, np.matmul), axis1=-2, axis2=-1) for k in range(n)
+    ]
+    return _taylor(_exp_series(y0, g, n), n, call.tag)
+
+
+_FUNCTIONS[np.linalg.inv] = _series_kind(_inv, "a")
+_FUNCTIONS[np.linalg.solve] = _series_kind(_solve, "a", "b")
+_FUNCTIONS[np.linalg.det] = _series_kind(_det, "a")
+
+
+# -- constructors and functions of the values --------------------------------------------------
+
+
+def _constant_like(a: Any, value: Any) -> Taylor:
+    """A constant series with the tag and order of ``a``, to be filled by item assignment."""
+    return _taylor([value], a.order, a.tag)
+
+
+def _like_dtype(a: Any, dtype: Any, name: str) -> Any:
+    _check_plain_options(name, dtype=dtype)
+    return np.result_type(_plain(a), float) if dtype is None else dtype
+
+
+@_implements(np.zeros_like, np.empty_like)
+def _zeros_like(
+    a: Any,
+    dtype: Any = None,
+    order: Any = "K",
+    subok: Any = True,
+    shape: Any = None,
+    *,
+    device: Any = None,
+) -> Taylor:
+    dtype = _like_dtype(a, dtype, "numpy.zeros_like")
+    return _constant_like(a, np.zeros_like(_broadcast(a.value, a.shape), dtype, order, shape=shape))
+
+
+@_implements(np.ones_like)
+def _ones_like(
+    a: Any,
+    dtype: Any = None,
+    order: Any = "K",
+    subok: Any = True,
+    shape: Any = None,
+    *,
+    device: Any = None,
+) -> Taylor:
+    dtype = _like_dtype(a, dtype, "numpy.ones_like")
+    return _constant_like(a, np.ones_like(_broadcast(a.value, a.shape), dtype, order, shape=shape))
+
+
+@_implements(np.full_like)
+def _full_like(
+    a: Any,
+    fill_value: Any,
+    dtype: Any = None,
+    order: Any = "K",
+    subok: Any = True,
+    shape: Any = None,
+    *,
+    device: Any = None,
+) -> Taylor:
+    result = _zeros_like(a, dtype, order, shape=shape)
+    result[...] = fill_value
+    return result
+
+
+_values_only(
+    *(
+        getattr(np, name)
+        for name in (
+            "argmax argmin argsort argpartition argwhere nonzero flatnonzero searchsorted "
+            "count_nonzero shape ndim size isclose allclose array_equal array_equiv iscomplexobj "
+            "isrealobj isreal iscomplex lexsort digitize isneginf isposinf"
+        ).split()
+    )
+)
+
+# numpy.sinc and the other rules of the table that are not ufuncs
+for _rule in _FUNCTION_RULES.values():
+    _FUNCTIONS[_rule.array] = lambda func, args, kwargs, rule=_rule: rule.function(*args, **kwargs)
 
 
 # ---------------------------------------------------------------------------------------------

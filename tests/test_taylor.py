@@ -375,8 +375,8 @@ def test_conversions_that_drop_coefficients_raise():
         t.tangent  # noqa: B018
     with pytest.raises(TypeError, match="numpy.add.reduce"):
         np.add.reduce(t)
-    with pytest.raises(TypeError, match="no derivative rule for numpy.dot"):
-        np.dot(t, t)
+    with pytest.raises(TypeError, match="no derivative rule for numpy.median"):
+        np.median(t)
 
 
 def test_custom_jvp_refuses_taylor_series():
@@ -455,3 +455,319 @@ def test_benchmark_reference_and_cases():
     group = bench_taylor.groups(Config(quick=True, systems={"dualdiff"}))[-1]  # k = 20
     (case,) = [c for c in group.cases if c.system == "dualdiff"]
     assert case.error(case.build()()) < 1e-13
+
+
+# ---------------------------------------------------------------------------------------------
+# NumPy functions: linear, multilinear, products, selections, linear algebra. Each is checked at
+# orders 0-5 along x0 + t (the all-ones direction) against plain NumPy: the discrete Cauchy
+# integral for analytic functions, polynomial interpolation for piecewise-polynomial ones.
+# ---------------------------------------------------------------------------------------------
+
+ORDER = 5
+
+
+def cauchy_coefficients(g, order, radius=0.5, points=64):
+    """The Taylor coefficients at 0 of an analytic ``g`` from ``g`` on the circle ``|t| = radius``
+    (plain NumPy in complex numbers, then an FFT), and the size of ``g`` there. The aliasing
+    error is of order ``(radius / R)**points`` for the convergence radius ``R``."""
+    t = radius * np.exp(2j * np.pi * np.arange(points) / points)
+    values = np.stack([np.asarray(g(s), dtype=complex) for s in t])
+    c = np.fft.fft(values, axis=0)[: order + 1] / points
+    c /= (radius ** np.arange(order + 1)).reshape((-1,) + (1,) * (values.ndim - 1))
+    return np.moveaxis(c, 0, -1), np.max(np.abs(values), initial=1.0)
+
+
+def polynomial_coefficients(g, degree, order, radius=0.25):
+    """The coefficients of ``g``, a polynomial of at most ``degree`` on ``[-radius, radius]``,
+    from its values at ``degree + 1`` Chebyshev points (interpolation: exact up to rounding)."""
+    s = np.cos(np.pi * (np.arange(degree + 1) + 0.5) / (degree + 1))
+    values = np.stack([np.asarray(g(radius * si), dtype=float) for si in s])
+    vander = np.polynomial.polynomial.polyvander(s, degree)
+    c = np.linalg.solve(vander, values.reshape(degree + 1, -1))
+    c /= (radius ** np.arange(degree + 1))[:, None]
+    c = np.concatenate([c, np.zeros((max(order - degree, 0), c.shape[1]))])[: order + 1]
+    return np.moveaxis(c.reshape((order + 1,) + values.shape[1:]), 0, -1), np.max(np.abs(values))
+
+
+def _setitem_case(x):
+    out = np.zeros_like(x)
+    out[0] = np.sin(x[-1])
+    out[1:, 1] = np.exp(x[1:, 0]) * np.ones_like(x[1:, 0])
+    return out
+
+
+def analytic_cases(rng, m, n):
+    """Functions of an ``(m, n)`` array through the NumPy functions, analytic in x (constant
+    masks and indices are drawn once)."""
+    B = rng.normal(size=(n, 3))
+    C = rng.normal(size=(2, n))
+    A = rng.normal(size=(n, n)) + (n + 3) * np.eye(n)
+    mask = rng.random((m, n)) < 0.5
+    idx = rng.integers(0, n, size=4)
+    order = rng.permuted(np.tile(np.arange(m)[:, None], (1, n)), axis=0)
+    shift = np.where(rng.random((m, n)) < 0.3, 0.0, 1.0)  # zero factors at t = 0
+
+    def both(x):
+        return np.sin(x), np.exp(x)
+
+    return {
+        "matmul_constant_right": lambda x: np.sin(x) @ B,
+        "matmul_constant_left": lambda x: np.matmul(C, np.exp(x.T)),
+        "matmul_both": lambda x: np.sin(x) @ np.exp(x).T,
+        "matmul_vector": lambda x: np.matmul(np.sin(x), np.exp(x[0])),
+        "dot": lambda x: np.dot(np.sin(x), np.exp(x).T) + np.dot(np.sin(x[0]), np.cos(x[1])),
+        "tensordot": lambda x: np.tensordot(*both(x), axes=([1], [1])),
+        "einsum": lambda x: np.einsum("ij,jk,ik->i", np.sin(x), B, np.exp(x)[:, :3]),
+        "einsum_three_series": lambda x: np.einsum("ij,ij,ij->j", np.sin(x), np.cos(x), x),
+        "inner": lambda x: np.inner(*both(x)),
+        "outer": lambda x: np.outer(np.sin(x), np.exp(x[0])),
+        "trace": lambda x: np.trace(np.sin(x) @ np.exp(x).T),
+        "kron": lambda x: np.kron(np.sin(x), np.exp(x[:2, :2])),
+        "cross": lambda x: np.cross(np.sin(np.stack([x, 2 * x, x * x], -1)), np.exp(C[0, :3])),
+        "cross_both": lambda x: np.cross(
+            np.stack([np.sin(x), x, x * x], -1), np.exp(np.stack([x, -x, 2 * x], -1))
+        ),
+        "multi_dot": lambda x: np.linalg.multi_dot([np.sin(x), B, B.T, np.exp(x).T]),
+        "convolve": lambda x: np.convolve(np.sin(x[0]), np.exp(x[1])),
+        "prod": lambda x: np.prod(np.sin(x) + 1.5),
+        "prod_axis_with_zeros": lambda x: np.prod((x - x0_of(x) - shift) * np.exp(x), axis=1),
+        "prod_keepdims": lambda x: np.prod(np.cos(x), axis=0, keepdims=True, initial=2.0),
+        "cumprod": lambda x: np.cumprod(np.cos(x) * 1.2, axis=0),
+        "cumprod_with_zeros": lambda x: np.cumprod((x - x0_of(x) - shift) * np.exp(x)),
+        "cumsum": lambda x: np.cumsum(np.sin(x), axis=0),
+        "diff": lambda x: np.diff(np.exp(x), axis=1, prepend=1.0),
+        "sum_mean": lambda x: np.sum(np.sin(x), axis=0, initial=2.0) + np.mean(np.exp(x)),
+        "concatenate": lambda x: np.concatenate([np.sin(x), C, np.exp(x)], axis=0),
+        "stack": lambda x: np.stack([np.sin(x), np.zeros((m, n)) + 3.0, np.cos(x)], axis=1),
+        "hstack_vstack": lambda x: np.vstack([np.hstack([np.sin(x), x]), np.hstack(both(x))]),
+        "column_stack": lambda x: np.column_stack([np.sin(x[0]), np.exp(x[-1]), C[0]]),
+        "split": lambda x: np.split(np.sin(x), [1], axis=0)[1] * np.exp(x[1:]),
+        "take": lambda x: np.take(np.sin(x), idx, axis=1),
+        "take_along_axis": lambda x: np.take_along_axis(np.exp(x), order, axis=0),
+        "flip_roll": lambda x: np.flip(np.roll(np.sin(x), 1, axis=0), axis=1),
+        "tile_repeat": lambda x: np.tile(np.repeat(np.sin(x), 2, axis=1), (2, 1)),
+        "pad_constant": lambda x: np.pad(np.sin(x), ((1, 0), (0, 2)), constant_values=3.0),
+        "pad_reflect": lambda x: np.pad(np.exp(x), 1, mode="reflect"),
+        "where_fixed_mask": lambda x: np.where(mask, np.sin(x), np.exp(x)) + np.where(mask, x, 2),
+        "select": lambda x: np.select([mask, ~mask], [np.sin(x), 2.0], default=np.exp(x)),
+        "polyval": lambda x: np.polyval([2.0, -1.0, 0.5, 3.0], np.sin(x)),
+        "polyval_series_coefficients": lambda x: np.polyval(np.sin(x[:, 0]), np.cos(x)),
+        "det": lambda x: np.linalg.det(A + np.diag(np.sin(x[0]))),
+        "det_stacked": lambda x: np.linalg.det(A + np.sin(x)[:, :, None] * np.eye(n)),
+        "solve_matrix": lambda x: np.linalg.solve(A + np.diag(np.sin(x[0])), np.exp(x).T),
+        "solve_vector": lambda x: np.linalg.solve(A + np.diag(np.sin(x[0])), np.exp(x[-1])),
+        "solve_constant_matrix": lambda x: np.linalg.solve(A, np.exp(x).T),
+        "solve_constant_vector": lambda x: np.linalg.solve(A + np.diag(np.sin(x[0])), C[0]),
+        "inv": lambda x: np.linalg.inv(A + np.diag(np.sin(x[0]))),
+        "zeros_like_setitem": _setitem_case,
+        "methods": lambda x: (np.sin(x).T @ np.exp(x)).sum(axis=0) + x.prod() + x.T.trace(),
+        "layout": lambda x: np.squeeze(np.expand_dims(np.moveaxis(np.sin(x), 0, 1), 0)).ravel(),
+    }
+
+
+X0_OF = {}
+
+
+def x0_of(x):
+    """The point the current case is expanded at (for factors that vanish there)."""
+    return X0_OF["x0"]
+
+
+def _random_point(seed):
+    rng = np.random.default_rng(seed)
+    m, n = rng.integers(2, 5, size=2)
+    return rng, int(m), int(max(n, 3)), rng.normal(size=(m, max(n, 3)))
+
+
+ANALYTIC = sorted(analytic_cases(np.random.default_rng(0), 2, 3))
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("name", ANALYTIC)
+def test_numpy_functions_against_the_cauchy_integral(name, seed):
+    rng, m, n, x0 = _random_point(seed)
+    f = analytic_cases(rng, m, n)[name]
+    X0_OF["x0"] = x0
+    got = taylor(f, x0, ORDER)
+    expected, size = cauchy_coefficients(lambda t: f(x0 + t), ORDER)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected.real, rtol=0, atol=1e-12 * size)
+    assert np.max(np.abs(expected.imag)) <= 1e-12 * size  # the reference itself is real
+
+
+def _cubic(rng, x0):
+    """An elementwise cubic ``x + a(x - x0)² + b(x - x0)³`` with random ``a``, ``b`` per entry:
+    over ``|t| <= 0.25`` its entries move by less than 0.4, well under their spacing."""
+    a, b = rng.uniform(-1, 1, size=(2,) + x0.shape)
+    return lambda x: x + a * (x - x0) ** 2 + b * (x - x0) ** 3
+
+
+def piecewise_cases(rng, x0):
+    """Functions that are polynomials of degree ``d`` near ``x0`` (kinks and selections away
+    from it): ``name -> (f, d)``."""
+    p, q = _cubic(rng, x0), _cubic(rng, x0)
+    v = np.sort(x0, axis=None)
+    lo, hi = (v[1] + v[2]) / 2, (v[-3] + v[-2]) / 2  # at least 0.5 from every entry
+    return {
+        "sort": (lambda x: np.sort(p(x), axis=1), 3),
+        "sort_flat": (lambda x: np.sort(p(x), axis=None), 3),
+        "argsort_take": (lambda x: np.take_along_axis(p(x), np.argsort(p(x), axis=0), 0), 3),
+        "max": (lambda x: np.max(p(x), axis=0) + np.max(q(x)), 3),
+        "min_keepdims": (lambda x: np.min(p(x), axis=1, keepdims=True), 3),
+        "ptp": (lambda x: np.ptp(p(x), axis=1), 3),
+        "where": (lambda x: np.where(x > hi, p(x), q(x)), 3),
+        "clip": (lambda x: np.clip(p(x), lo, hi), 3),
+        "vdot": (lambda x: np.vdot(p(x), q(x)), 6),
+        "vecdot": (lambda x: np.vecdot(p(x), q(x)), 6),
+        "correlate": (lambda x: np.correlate(p(x)[0], q(x)[-1], "full"), 6),
+        "var": (lambda x: np.var(p(x), axis=0), 6),
+        "std_squared": (lambda x: np.std(p(x), ddof=1) ** 2, 6),
+        "argmax_index": (lambda x: p(x)[np.argmax(p(x), axis=0), np.arange(x.shape[1])], 3),
+    }
+
+
+PIECEWISE = sorted(piecewise_cases(np.random.default_rng(0), np.zeros((2, 3))))
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("name", PIECEWISE)
+def test_selections_against_interpolation(name, seed):
+    rng = np.random.default_rng(seed)
+    m, n = rng.integers(2, 5, size=2)
+    # entries at least 1 apart and at least 0.5 from 0, in random order
+    x0 = (rng.permutation(m * n) + 0.5 - m * n / 2).reshape(m, n) + rng.uniform(-0.1, 0.1)
+    f, degree = piecewise_cases(rng, x0)[name]
+    got = taylor(f, x0, ORDER)
+    expected, size = polynomial_coefficients(lambda t: f(x0 + t), degree, ORDER)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-10 * size)
+
+
+def test_matmul_of_series_in_closed_form():
+    # (X0 + tJ)² = X0² + t(X0 J + J X0) + t² J² with J the matrix of ones.
+    x0 = np.random.default_rng(3).normal(size=(4, 4))
+    j = np.ones((4, 4))
+    got = taylor(lambda x: x @ x, x0, 3)
+    expected = np.stack([x0 @ x0, x0 @ j + j @ x0, j @ j, np.zeros((4, 4))], axis=-1)
+    np.testing.assert_allclose(got, expected, rtol=1e-14, atol=1e-14)
+
+
+def test_products_are_exact_at_zeros():
+    # prod_i (a_i + b_i t) with some a_i = 0, against numpy.polynomial's product of the factors.
+    rng = np.random.default_rng(4)
+    a = np.where(rng.random(7) < 0.4, 0.0, rng.normal(size=7))
+    a[2] = 0.0
+    b = rng.normal(size=7)
+
+    def f(t):
+        return a + b * (t - 1.0)
+
+    expected = [1.0]
+    prefixes = []
+    for ai, bi in zip(a, b):
+        expected = np.polynomial.polynomial.polymul(expected, [ai, bi])
+        prefixes.append(np.pad(expected, (0, 8 - len(expected)))[:6])
+    np.testing.assert_allclose(taylor(lambda t: np.prod(f(t)), 1.0, 5), expected[:6], atol=1e-14)
+    np.testing.assert_allclose(taylor(lambda t: np.cumprod(f(t)), 1.0, 5), prefixes, atol=1e-14)
+
+
+def test_max_min_ties_share_the_coefficients_evenly():
+    # values tie at entries 0 and 1 (both 2); the result carries the mean of their series,
+    # the convention of dualdiff.functions and the maximum rule (DualArray agrees).
+    w = np.array([2.0, 1.0, 1.0])
+    x0 = np.array([1.0, 2.0, 0.0])
+
+    def f(x):
+        return np.max(w * x + (x - x0) ** 2 * np.array([1.0, 3.0, 0.0]))
+
+    np.testing.assert_array_equal(taylor(f, x0, 3), [2.0, 1.5, 2.0, 0.0])
+    assert dd.derivative(lambda s: f(x0 + s), 0.0) == 1.5
+    np.testing.assert_array_equal(taylor(lambda x: np.min(-w * x), x0, 2), [-2.0, -1.5, 0.0])
+
+
+def test_sort_coefficients_follow_the_values():
+    x0 = np.array([3.0, 1.0, 2.0])
+    got = taylor(lambda x: np.sort(x * np.array([1.0, 2.0, 3.0]) + (x - x0) ** 2), x0, 2)
+    # values 3, 2, 6 with slopes 1, 2, 3: sorted, entry 1 (2 + 2t + t²) comes first
+    np.testing.assert_array_equal(got, [[2.0, 2.0, 1.0], [3.0, 1.0, 1.0], [6.0, 3.0, 1.0]])
+
+
+def test_values_only_functions_and_item_assignment():
+    x = Taylor([np.array([0.5, -1.0, 2.0]), 1.0, np.array([0.0, 1.0, 0.0])])
+    assert np.argmax(x) == 2 and list(np.argsort(x)) == [1, 0, 2]
+    assert np.shape(x) == (3,) and np.ndim(x) == 1 and np.size(x) == 3 and x.size == 3
+    assert np.nonzero(x > 0)[0].tolist() == [0, 2]
+    y = np.sin(x)
+    z = y + 1.0  # shares y's higher coefficients
+    before = [c.copy() for c in z.coefficients]
+    y[1:] = x[:2] * 2.0
+    for c, d in zip(z.coefficients, before):
+        np.testing.assert_array_equal(c, d)
+    np.testing.assert_array_equal(y.coefficients[1][1:], [2.0, 2.0])
+    np.testing.assert_array_equal(y.coefficients[2][1:], [0.0, 2.0])
+    with pytest.raises(TypeError, match="newer differentiation"):
+        dd.jacobian(lambda v: x.__setitem__(0, v[0]), np.ones(2))
+    s = Taylor([1.0, 2.0])
+    assert s[()] is s  # as for a 0-d array
+    assert np.full_like(s, 3.0).coefficients == [3.0]
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda t: np.median(t), TypeError, "no derivative rule for numpy.median"),
+        (lambda t: np.linalg.eigvals(t), TypeError, "no derivative rule for numpy.linalg.eigvals"),
+        (lambda t: np.multiply.outer(t, t), TypeError, "numpy.multiply.outer"),
+        (lambda t: np.matmul(t, t, out=np.empty((2, 2))), TypeError, "numpy.matmul with out="),
+        (lambda t: np.sum(t, out=np.empty(())), TypeError, "out="),
+        (lambda t: np.cumsum(t, dtype=int), TypeError, "dtype"),
+        (lambda t: np.prod(t, where=t > 0), TypeError, "does not support where="),
+        (lambda t: np.pad(t, 1, mode="maximum"), TypeError, "numpy.pad"),
+        (lambda t: np.trapezoid(t[0], x=t[1]), TypeError, "must not be a dual number"),
+        (lambda t: np.linalg.det(t - t), ValueError, "invertible"),
+        (
+            lambda t: np.concatenate([t, dd.DualArray(np.ones((2, 2)))]),
+            TypeError,
+            "share the tag",
+        ),
+    ],
+)
+def test_unsupported_numpy_calls_raise_naming_the_function(call, error, match):
+    t = Taylor([np.eye(2) + 1.0, np.ones((2, 2))])
+    with pytest.raises(error, match=match):
+        call(t)
+
+
+def test_taylor_of_matmul_inside_jacobian():
+    # d/dx of the series of A sin(x(1/2 + t)): coefficient k is A (x^k sin⁽ᵏ⁾(x/2) / k!).
+    rng = np.random.default_rng(5)
+    x0, A = rng.normal(size=3), rng.normal(size=(2, 3))
+    got = dd.jacobian(lambda x: taylor(lambda s: A @ np.sin(x * s), 0.5, ORDER), x0)
+    expected = np.stack(
+        [
+            A
+            * (
+                k * x0 ** max(k - 1, 0) * np.sin(x0 / 2 + k * np.pi / 2)
+                + x0**k / 2 * np.sin(x0 / 2 + (k + 1) * np.pi / 2)
+            )
+            / math.factorial(k)
+            for k in range(ORDER + 1)
+        ],
+        axis=1,
+    )
+    np.testing.assert_allclose(got, expected, rtol=1e-13, atol=1e-14)
+
+
+def test_jacobian_of_matmul_inside_taylor():
+    # The Jacobian of tanh(M(s) x) is diag(1 - tanh²(M(s) x)) M(s), M(s) = A + sB; its series
+    # in s against the Cauchy integral of that closed form.
+    rng = np.random.default_rng(6)
+    x0, A, B = rng.normal(size=3), rng.normal(size=(2, 3)), 0.3 * rng.normal(size=(2, 3))
+    got = taylor(lambda s: dd.jacobian(lambda x: np.tanh((A + s * B) @ x), x0), 0.3, ORDER)
+
+    def jacobian(s):
+        m = A + s * B
+        return (1 - np.tanh(m @ x0) ** 2)[:, None] * m
+
+    expected, size = cauchy_coefficients(lambda t: jacobian(0.3 + t), ORDER, radius=0.2)
+    np.testing.assert_allclose(got, expected.real, rtol=0, atol=1e-12 * size)
