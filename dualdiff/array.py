@@ -20,6 +20,7 @@ import numpy as np
 from . import errors
 from . import seed as _seed
 from .dual import SCALAR_TYPES, Dual, _make, array_hooks
+from .methods import ArrayMethods
 from .rules import (
     RULES,
     UFUNC_RULES,
@@ -83,7 +84,7 @@ def _float_array(a: Any, what: str) -> Any:
     return arr
 
 
-class DualArray:
+class DualArray(ArrayMethods):
     """An array of dual numbers stored as a value array and a tangent array.
 
     ``DualArray(value, tangent)``: ``tangent`` has the shape of ``value`` (one direction), or
@@ -354,36 +355,6 @@ class DualArray:
 
     # -- methods that mirror ndarray's (implemented by the NumPy functions' rules) -------------
 
-    @property
-    def T(self) -> Any:
-        return np.transpose(self)
-
-    @property
-    def mT(self) -> Any:
-        return np.swapaxes(self, -1, -2)
-
-    def reshape(self, *shape: Any, order: str = "C") -> Any:
-        if len(shape) == 1 and not isinstance(shape[0], int):
-            shape = tuple(shape[0])
-        return np.reshape(self, shape, order=order)
-
-    def ravel(self, order: str = "C") -> Any:
-        return np.ravel(self, order=order)
-
-    def flatten(self, order: str = "C") -> Any:
-        return np.ravel(self, order=order).copy()
-
-    def transpose(self, *axes: Any) -> Any:
-        if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], int)):
-            axes = axes[0]
-        return np.transpose(self, axes or None)
-
-    def swapaxes(self, axis1: int, axis2: int) -> Any:
-        return np.swapaxes(self, axis1, axis2)
-
-    def squeeze(self, axis: Any = None) -> Any:
-        return np.squeeze(self, axis)
-
     def copy(self) -> DualArray:
         return _make_array(_copy(self.value), _copy(self.tangent_), self.tag, self.batched)
 
@@ -397,57 +368,6 @@ class DualArray:
         return _make_array(
             _astype(self.value, dtype), _astype(self.tangent_, dtype), self.tag, self.batched
         )
-
-    def sum(self, axis: Any = None, keepdims: bool = False, **kw: Any) -> Any:
-        return np.sum(self, axis=axis, keepdims=keepdims, **kw)
-
-    def mean(self, axis: Any = None, keepdims: bool = False, **kw: Any) -> Any:
-        return np.mean(self, axis=axis, keepdims=keepdims, **kw)
-
-    def prod(self, axis: Any = None, keepdims: bool = False, **kw: Any) -> Any:
-        return np.prod(self, axis=axis, keepdims=keepdims, **kw)
-
-    def min(self, axis: Any = None, keepdims: bool = False, **kw: Any) -> Any:
-        return np.min(self, axis=axis, keepdims=keepdims, **kw)
-
-    def max(self, axis: Any = None, keepdims: bool = False, **kw: Any) -> Any:
-        return np.max(self, axis=axis, keepdims=keepdims, **kw)
-
-    def cumsum(self, axis: Any = None) -> Any:
-        return np.cumsum(self, axis=axis)
-
-    def cumprod(self, axis: Any = None) -> Any:
-        return np.cumprod(self, axis=axis)
-
-    def std(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
-        return np.std(self, axis=axis, ddof=ddof, keepdims=keepdims)
-
-    def var(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
-        return np.var(self, axis=axis, ddof=ddof, keepdims=keepdims)
-
-    def dot(self, other: Any) -> Any:
-        return np.dot(self, other)
-
-    def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
-        return np.trace(self, offset, axis1, axis2)
-
-    def argmax(self, axis: Any = None, **kw: Any) -> Any:
-        return np.argmax(strip(self), axis=axis, **kw)
-
-    def argmin(self, axis: Any = None, **kw: Any) -> Any:
-        return np.argmin(strip(self), axis=axis, **kw)
-
-    def argsort(self, axis: int = -1, **kw: Any) -> Any:
-        return np.argsort(strip(self), axis=axis, **kw)
-
-    def nonzero(self) -> Any:
-        return np.nonzero(strip(self))
-
-    def clip(self, min: Any = None, max: Any = None) -> Any:
-        return np.clip(self, min, max)
-
-    def round(self, decimals: int = 0) -> Any:
-        return np.round(self, decimals)
 
     def tolist(self) -> list[Any]:
         """A (nested) list of ``Dual``s."""

@@ -1231,6 +1231,8 @@ _VALUE_FUNCTIONS = [
     "digitize",
     "isneginf",
     "isposinf",
+    "any",
+    "all",
 ]
 
 

@@ -26,6 +26,7 @@ import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from . import errors
+from .methods import ArrayMethods
 from .rules import UFUNC_RULES, VALUE_UFUNCS, Rule, is_dual, register_lift
 
 __all__ = ["jacobian_sparsity", "Pattern", "SparsityTracer", "trace_pattern"]
@@ -243,7 +244,7 @@ def _drop_error(what: str) -> TypeError:
     )
 
 
-class SparsityTracer(NDArrayOperatorsMixin):
+class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
     """An array whose elements carry the set of input positions they depend on.
 
     ``value`` is the ndarray of values at the traced point; ``deps`` an object array of the same
@@ -383,28 +384,6 @@ class SparsityTracer(NDArrayOperatorsMixin):
 
     # -- methods (each defers to the NumPy function of the same name) ---------------------------
 
-    def reshape(self, *shape: Any, order: str = "C") -> SparsityTracer:
-        if len(shape) == 1 and not isinstance(shape[0], int):
-            shape = shape[0]
-        return np.reshape(self, shape, order=order)
-
-    def ravel(self, order: str = "C") -> SparsityTracer:
-        return np.ravel(self, order=order)
-
-    def flatten(self, order: str = "C") -> SparsityTracer:
-        return np.ravel(self, order=order).copy()
-
-    def transpose(self, *axes: Any) -> SparsityTracer:
-        if len(axes) == 1 and not isinstance(axes[0], int):
-            axes = axes[0]
-        return np.transpose(self, axes or None)
-
-    def swapaxes(self, axis1: int, axis2: int) -> SparsityTracer:
-        return np.swapaxes(self, axis1, axis2)
-
-    def squeeze(self, axis: Any = None) -> SparsityTracer:
-        return np.squeeze(self, axis)
-
     def copy(self, order: str = "C") -> SparsityTracer:
         return _make(self.value.copy(order), self.deps.copy(order))
 
@@ -422,53 +401,11 @@ class SparsityTracer(NDArrayOperatorsMixin):
     def fill(self, value: Any) -> None:
         self[...] = value
 
-    def sum(self, *args: Any, **kwargs: Any) -> Any:
-        return np.sum(self, *args, **kwargs)
-
-    def mean(self, *args: Any, **kwargs: Any) -> Any:
-        return np.mean(self, *args, **kwargs)
-
-    def prod(self, *args: Any, **kwargs: Any) -> Any:
-        return np.prod(self, *args, **kwargs)
-
-    def max(self, *args: Any, **kwargs: Any) -> Any:
-        return np.max(self, *args, **kwargs)
-
-    def min(self, *args: Any, **kwargs: Any) -> Any:
-        return np.min(self, *args, **kwargs)
-
-    def std(self, *args: Any, **kwargs: Any) -> Any:
-        return np.std(self, *args, **kwargs)
-
-    def var(self, *args: Any, **kwargs: Any) -> Any:
-        return np.var(self, *args, **kwargs)
-
-    def cumsum(self, *args: Any, **kwargs: Any) -> Any:
-        return np.cumsum(self, *args, **kwargs)
-
-    def cumprod(self, *args: Any, **kwargs: Any) -> Any:
-        return np.cumprod(self, *args, **kwargs)
-
-    def dot(self, other: Any) -> Any:
-        return np.dot(self, other)
-
-    def clip(self, *args: Any, **kwargs: Any) -> Any:
-        return np.clip(self, *args, **kwargs)
-
-    def diagonal(self, *args: Any, **kwargs: Any) -> Any:
-        return np.diagonal(self, *args, **kwargs)
-
     def any(self, *args: Any, **kwargs: Any) -> Any:
         return np.any(self.value, *args, **kwargs)
 
     def all(self, *args: Any, **kwargs: Any) -> Any:
         return np.all(self.value, *args, **kwargs)
-
-    def argmax(self, *args: Any, **kwargs: Any) -> Any:
-        return np.argmax(self.value, *args, **kwargs)
-
-    def argmin(self, *args: Any, **kwargs: Any) -> Any:
-        return np.argmin(self.value, *args, **kwargs)
 
 
 def _function_name(func: Any) -> str:

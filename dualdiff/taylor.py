@@ -34,6 +34,7 @@ import numpy as np
 
 from . import errors
 from .dual import SCALAR_TYPES, Dual, _make
+from .methods import ArrayMethods
 from .rules import (
     RULES,
     UFUNC_RULES,
@@ -813,7 +814,7 @@ def _check_coefficient(c: Any) -> Any:
     )
 
 
-class Taylor:
+class Taylor(ArrayMethods):
     """A truncated Taylor polynomial ``Σ_k coefficients[k]·t**k`` (``k <= order``) in a real ``t``.
 
     ``coefficients[k]`` is the ``k``-th derivative along ``t`` over ``k!``; entries past the end
@@ -1122,69 +1123,8 @@ class Taylor:
     def size(self) -> int:
         return math.prod(self.shape)
 
-    @property
-    def T(self) -> Taylor:
-        return np.transpose(self)
-
-    def reshape(self, *shape: Any, order: str = "C") -> Taylor:
-        return np.reshape(self, shape[0] if len(shape) == 1 else shape, order=order)
-
-    def ravel(self, order: str = "C") -> Taylor:
-        return np.ravel(self, order=order)
-
-    def flatten(self, order: str = "C") -> Taylor:
-        return np.ravel(self, order=order)
-
-    def transpose(self, *axes: Any) -> Taylor:
-        return np.transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
-
-    def swapaxes(self, axis1: int, axis2: int) -> Taylor:
-        return np.swapaxes(self, axis1, axis2)
-
-    def squeeze(self, axis: Any = None) -> Taylor:
-        return np.squeeze(self, axis)
-
     def copy(self) -> Taylor:
         return np.copy(self)
-
-    def sum(self, *args: Any, **kwargs: Any) -> Any:
-        return np.sum(self, *args, **kwargs)
-
-    def mean(self, *args: Any, **kwargs: Any) -> Any:
-        return np.mean(self, *args, **kwargs)
-
-    def prod(self, *args: Any, **kwargs: Any) -> Any:
-        return np.prod(self, *args, **kwargs)
-
-    def max(self, *args: Any, **kwargs: Any) -> Any:
-        return np.max(self, *args, **kwargs)
-
-    def min(self, *args: Any, **kwargs: Any) -> Any:
-        return np.min(self, *args, **kwargs)
-
-    def cumsum(self, *args: Any, **kwargs: Any) -> Any:
-        return np.cumsum(self, *args, **kwargs)
-
-    def cumprod(self, *args: Any, **kwargs: Any) -> Any:
-        return np.cumprod(self, *args, **kwargs)
-
-    def trace(self, *args: Any, **kwargs: Any) -> Any:
-        return np.trace(self, *args, **kwargs)
-
-    def dot(self, other: Any) -> Any:
-        return np.dot(self, other)
-
-    def clip(self, *args: Any, **kwargs: Any) -> Any:
-        return np.clip(self, *args, **kwargs)
-
-    def argmax(self, *args: Any, **kwargs: Any) -> Any:
-        return np.argmax(self, *args, **kwargs)
-
-    def argmin(self, *args: Any, **kwargs: Any) -> Any:
-        return np.argmin(self, *args, **kwargs)
-
-    def argsort(self, *args: Any, **kwargs: Any) -> Any:
-        return np.argsort(self, *args, **kwargs)
 
     def __matmul__(self, other: Any) -> Any:
         return np.matmul(self, other)
