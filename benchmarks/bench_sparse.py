@@ -160,8 +160,13 @@ def bench_parallel(repeat):
     except ImportError:
         print("  dask: not installed (pip install 'dask[distributed]')")
         return
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           dashboard_address=None)  # fmt: skip
+    import dask
+
+    from dualdiff.parallel import DASK_WORKER_ENVIRON
+
+    with dask.config.set(DASK_WORKER_ENVIRON):
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                               dashboard_address=None)  # fmt: skip
     with cluster, Client(cluster) as client:
         jacobian_columns(expensive, x, workers=client, chunk=8)
         dask = best_time(lambda: jacobian_columns(expensive, x, workers=client, chunk=8), repeat)

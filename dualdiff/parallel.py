@@ -14,6 +14,11 @@ convention:
 ``f`` travels to the workers pickled by cloudpickle when it is installed (as Dask does), so
 lambdas and closures work. An exception in a worker is raised here as the original exception,
 and nothing is returned half-filled.
+
+Dask's nanny starts workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which also switches off glibc's
+adaptive mmap threshold: every temporary array over 128 KiB is then mapped and unmapped afresh,
+and a forward pass with several directions ran 3× slower in a worker than here (0.17 s against
+0.05 s). Start the cluster under ``dask.config.set(DASK_WORKER_ENVIRON)`` to avoid that.
 """
 
 from __future__ import annotations
@@ -31,7 +36,15 @@ import numpy as np
 
 from . import errors
 
+DASK_WORKER_ENVIRON = {
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 64 * 2**20,
+    "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": 32 * 2**20,
+}
+"""Dask settings for worker processes that keep large temporary arrays cheap: pass to
+``dask.config.set`` around ``LocalCluster(...)`` (measured: 0.06 s per pass instead of 0.17 s)."""
+
 __all__ = [
+    "DASK_WORKER_ENVIRON",
     "run_passes",
     "jacobian_columns",
     "IdentitySeeds",

@@ -158,3 +158,14 @@ def test_dask_cluster(dask_client):
 def test_dask_worker_exception_surfaces(dask_client):
     with pytest.raises(ZeroDivisionError, match="boom in the worker"):
         jacobian_columns(lambda x: failing(x), X, workers=dask_client, chunk=6)
+
+
+def test_dask_worker_environ_sets_both_malloc_thresholds():
+    dask = pytest.importorskip("dask")
+    from dualdiff.parallel import DASK_WORKER_ENVIRON
+
+    with dask.config.set(DASK_WORKER_ENVIRON):
+        environ = dask.config.get("distributed.nanny.pre-spawn-environ")
+    # setting the trim threshold alone disables glibc's adaptive mmap threshold: both are needed
+    assert environ["MALLOC_TRIM_THRESHOLD_"] >= 2**20
+    assert environ["MALLOC_MMAP_THRESHOLD_"] >= 2**20
