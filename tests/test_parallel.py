@@ -162,6 +162,7 @@ def test_dask_worker_exception_surfaces(dask_client):
 
 def test_dask_worker_environ_sets_both_malloc_thresholds():
     dask = pytest.importorskip("dask")
+    pytest.importorskip("distributed")  # loads the defaults the settings amend
     from dualdiff.parallel import DASK_WORKER_ENVIRON
 
     with dask.config.set(DASK_WORKER_ENVIRON):
