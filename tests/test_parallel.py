@@ -166,7 +166,7 @@ def test_dask_worker_environ_sets_both_malloc_thresholds():
     from dualdiff.parallel import DASK_WORKER_ENVIRON
 
     with dask.config.set(DASK_WORKER_ENVIRON):
-        environ = dask.config.get("distributed.nanny.pre-spawn-environ")
+        environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ"))  # a copy
     # setting the trim threshold alone disables glibc's adaptive mmap threshold: both are needed
     assert environ["MALLOC_TRIM_THRESHOLD_"] >= 2**20
     assert environ["MALLOC_MMAP_THRESHOLD_"] >= 2**20
