@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from . import errors
-from .rules import RULES, UFUNC_RULES, VALUE_UFUNCS, Rule, register_lift
+from .rules import _SCALAR_DUAL, RULES, UFUNC_RULES, VALUE_UFUNCS, Rule, register_lift
 from .tags import USER_TAG
 
 __all__ = ["Dual", "SCALAR_TYPES"]
@@ -444,7 +444,34 @@ def apply_binary(rule: Rule, a: Any, b: Any) -> Any:
     return _make(ans, tangent, tag)
 
 
+def _on_dual(rule: Rule) -> Callable[[Dual], Any]:
+    """``rule`` applied to a Dual, with the float case (the hot path) unrolled."""
+    real, partial, safe = rule.real, rule.plain_partial, rule.safe
+    if partial is None:
+        return lambda d: apply_unary(rule, d)
+
+    def on_dual(d: Dual) -> Any:
+        x, t = d.value, d.tangent
+        if type(x) is float and type(t) is float and (t != 0.0 or not safe):
+            try:
+                ans = real(x)
+                r = _new(Dual)
+                r.value = ans
+                r.tangent = partial(x, ans) * t
+                r.tag = d.tag
+                return r
+            except _FALLBACK_ERRORS:
+                pass  # a domain edge: the general path gives NumPy's inf/nan
+        return apply_unary(rule, d)
+
+    return on_dual
+
+
 register_lift(Dual, 1, apply_unary, apply_binary)
+for _rule in RULES.values():
+    if _rule.nin == 1:
+        _rule.on_dual = _on_dual(_rule)
+_SCALAR_DUAL.append(Dual)
 
 _POWER = RULES["power"].function
 _FLOOR_DIVIDE = RULES["floor_divide"].function

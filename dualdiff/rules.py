@@ -78,6 +78,7 @@ class Rule:
         "formula",
         "function",
         "plain_partial",
+        "on_dual",
     )
 
     def __init__(
@@ -112,6 +113,7 @@ class Rule:
         # so the scalar hot path can apply it without going through tangent1.
         p = partials[0] if nin == 1 and partials else None
         self.plain_partial = p if callable(p) and jvp is None and not zero else None
+        self.on_dual: Callable[..., Any] | None = None  # set by dual.py: this rule on a Dual
 
     def __repr__(self) -> str:
         return f"<rule {self.name}: {self.formula}>"
@@ -212,6 +214,7 @@ class Lift:
 
 _LIFTS: dict[type, Lift] = {}
 _UNARY_LIFTS: dict[type, Callable[..., Any]] = {}  # the same, one lookup less on the hot path
+_SCALAR_DUAL: list[type] = []  # the scalar dual type, whose rules have a specialised ``on_dual``
 
 
 def register_lift(cls: type, rank: int, unary: Callable[..., Any], binary: Callable[..., Any]):
@@ -240,12 +243,15 @@ def _make_function(rule: Rule) -> Callable[..., Any]:
     if rule.nin == 1:
 
         def function(x):
-            if type(x) is float:
+            t = type(x)
+            if t is float:
                 try:
                     return real(x)
                 except _FALLBACK_ERRORS:
                     return array(x)
-            lift = unary_lifts.get(type(x))
+            if _SCALAR_DUAL and t is _SCALAR_DUAL[0]:
+                return rule.on_dual(x)
+            lift = unary_lifts.get(t)
             if lift is not None:
                 return lift(rule, x)
             return array(x)
