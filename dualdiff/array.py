@@ -758,14 +758,9 @@ def _own(t: Any) -> Any:
     return t
 
 
-def _binary_from_dual(rule: Rule, a: Any, b: Any) -> Any:
-    """A Dual met an array or list: compute as arrays."""
-    return apply_binary(rule, a, b)
-
-
 _RANK = 2
 register_lift(DualArray, _RANK, apply_unary, apply_binary)
-array_hooks["binary"] = _binary_from_dual
+array_hooks["binary"] = apply_binary  # a Dual met an array or a list
 
 _ADD = RULES["add"]
 _SUBTRACT = RULES["subtract"]

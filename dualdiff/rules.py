@@ -198,28 +198,28 @@ def times(p: Any, t: Any, args: tuple[Any, ...]) -> Any:
 
 
 class Lift:
-    """How a dual type applies a rule: ``unary(rule, x)`` and ``binary(rule, x, y)``.
+    """How a dual type applies a two-argument rule: ``binary(rule, x, y)``.
 
     When arguments of two dual types meet, the lift with the higher ``rank`` handles them (an
-    array type outranks the scalar ``Dual``).
+    array type outranks the scalar ``Dual``). One-argument rules need no ranking: they are looked
+    up in ``_UNARY_LIFTS`` by the argument's type.
     """
 
-    __slots__ = ("rank", "unary", "binary")
+    __slots__ = ("rank", "binary")
 
-    def __init__(self, rank: int, unary: Callable[..., Any], binary: Callable[..., Any]):
+    def __init__(self, rank: int, binary: Callable[..., Any]):
         self.rank = rank
-        self.unary = unary
         self.binary = binary
 
 
 _LIFTS: dict[type, Lift] = {}
-_UNARY_LIFTS: dict[type, Callable[..., Any]] = {}  # the same, one lookup less on the hot path
+_UNARY_LIFTS: dict[type, Callable[..., Any]] = {}
 _SCALAR_DUAL: list[type] = []  # the scalar dual type, whose rules have a specialised ``on_dual``
 
 
 def register_lift(cls: type, rank: int, unary: Callable[..., Any], binary: Callable[..., Any]):
     """Make every rule accept instances of ``cls`` (used by ``Dual`` and ``DualArray``)."""
-    _LIFTS[cls] = Lift(rank, unary, binary)
+    _LIFTS[cls] = Lift(rank, binary)
     _UNARY_LIFTS[cls] = unary
 
 
