@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 
@@ -46,3 +47,47 @@ def check_order(n: Any, api: str) -> int:
     if n < 0:
         raise ValueError(f"{api}: the order n must be >= 0, got {n}")
     return n
+
+
+def signature(func: Any) -> inspect.Signature:
+    """``inspect.signature`` of a NumPy function. Before NumPy 2.3 the functions written in C
+    expose none; for those the parameters are taken from the stand-ins below (NumPy 2.3's own
+    signatures)."""
+    try:
+        return inspect.signature(func)
+    except (ValueError, TypeError):
+        if type(func).__name__ == "ufunc":  # x1, x2, ..., /, out=None, *, keyword options
+            Parameter = inspect.Parameter
+            inputs = [Parameter(f"x{i + 1}", Parameter.POSITIONAL_ONLY) for i in range(func.nin)]
+            options = [Parameter(name, Parameter.KEYWORD_ONLY, default=None)
+                       for name in ("axes", "axis", "keepdims", "where", "casting", "order",
+                                    "dtype", "subok", "signature")]  # fmt: skip
+            out = Parameter("out", Parameter.POSITIONAL_OR_KEYWORD, default=None)
+            return inspect.Signature([*inputs, out, *options])
+        stand_in = _C_SIGNATURES.get(getattr(func, "__name__", ""))
+        if stand_in is None:
+            raise
+        return inspect.signature(stand_in)
+
+
+# fmt: off
+def _concatenate(arrays, /, axis=0, out=None, *, dtype=None, casting="same_kind"): ...  # noqa: E704
+def _copyto(dst, src, casting="same_kind", where=True): ...  # noqa: E704
+def _dot(a, b, out=None): ...  # noqa: E704
+def _empty(shape, dtype=None, order="C", *, device=None, like=None): ...  # noqa: E704
+def _empty_like(prototype, /, dtype=None, order="K", subok=True, shape=None, *, device=None): ...  # noqa: E501, E704
+def _inner(a, b, /): ...  # noqa: E704
+def _lexsort(keys, axis=-1): ...  # noqa: E704
+def _may_share_memory(a, b, /, max_work=0): ...  # noqa: E704
+def _result_type(*arrays_and_dtypes): ...  # noqa: E704
+def _shares_memory(a, b, /, max_work=-1): ...  # noqa: E704
+def _vdot(a, b, /): ...  # noqa: E704
+def _where(condition, x=None, y=None, /): ...  # noqa: E704
+def _zeros(shape, dtype=None, order="C", *, device=None, like=None): ...  # noqa: E704
+# fmt: on
+
+_C_SIGNATURES = {
+    f.__name__[1:]: f
+    for f in (_concatenate, _copyto, _dot, _empty, _empty_like, _inner, _lexsort,
+              _may_share_memory, _result_type, _shares_memory, _vdot, _where, _zeros)
+}  # fmt: skip

@@ -17,7 +17,6 @@ TypeError naming it.
 
 from __future__ import annotations
 
-import inspect
 import itertools
 from collections.abc import Callable
 from typing import Any
@@ -526,7 +525,7 @@ def _np(*names: str) -> list[Any]:
 
 
 def _bind(func: Any, args: Any, kwargs: Any) -> dict[str, Any]:
-    return dict(inspect.signature(func).bind(*args, **kwargs).arguments)
+    return dict(errors.signature(func).bind(*args, **kwargs).arguments)
 
 
 def _wrap(value: Any, deps: Any) -> Any:
@@ -634,7 +633,7 @@ def _call(func: Any, arguments: dict[str, Any]) -> Any:
     """Call ``func`` with bound arguments (positional-only and variadic ones included)."""
     args, kwargs = [], {}
     positional = True  # until a parameter is skipped; later ones then go by keyword
-    for p in inspect.signature(func).parameters.values():
+    for p in errors.signature(func).parameters.values():
         if p.name not in arguments:
             positional = positional and p.kind is p.POSITIONAL_ONLY
             continue

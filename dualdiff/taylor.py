@@ -1332,7 +1332,7 @@ def _holds_dual(a: Any) -> bool:
 @functools.cache
 def _parameters(func: Any) -> dict[str, tuple[int, Any]]:
     """Each parameter of ``func``: its position and kind."""
-    parameters = inspect.signature(func).parameters.values()
+    parameters = errors.signature(func).parameters.values()
     return {p.name: (i, p.kind) for i, p in enumerate(parameters)}
 
 
