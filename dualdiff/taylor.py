@@ -1925,32 +1925,28 @@ def _like_dtype(a: Any, dtype: Any, name: str) -> Any:
     return np.result_type(_plain(a), float) if dtype is None else dtype
 
 
-@_implements(np.zeros_like, np.empty_like)
-def _zeros_like(
-    a: Any,
-    dtype: Any = None,
-    order: Any = "K",
-    subok: Any = True,
-    shape: Any = None,
-    *,
-    device: Any = None,
-) -> Taylor:
-    dtype = _like_dtype(a, dtype, "numpy.zeros_like")
-    return _constant_like(a, np.zeros_like(_broadcast(a.value, a.shape), dtype, order, shape=shape))
+def _filled_like(fill: Callable[..., Any], name: str) -> Callable[..., Taylor]:
+    """``numpy.zeros_like``/``ones_like`` for a series: a constant of its tag and order."""
+
+    def filled_like(
+        a: Any,
+        dtype: Any = None,
+        order: Any = "K",
+        subok: Any = True,
+        shape: Any = None,
+        *,
+        device: Any = None,
+    ) -> Taylor:
+        dtype = _like_dtype(a, dtype, name)
+        return _constant_like(a, fill(_broadcast(a.value, a.shape), dtype, order, shape=shape))
+
+    return filled_like
 
 
-@_implements(np.ones_like)
-def _ones_like(
-    a: Any,
-    dtype: Any = None,
-    order: Any = "K",
-    subok: Any = True,
-    shape: Any = None,
-    *,
-    device: Any = None,
-) -> Taylor:
-    dtype = _like_dtype(a, dtype, "numpy.ones_like")
-    return _constant_like(a, np.ones_like(_broadcast(a.value, a.shape), dtype, order, shape=shape))
+_zeros_like = _implements(np.zeros_like, np.empty_like)(
+    _filled_like(np.zeros_like, "numpy.zeros_like")
+)
+_implements(np.ones_like)(_filled_like(np.ones_like, "numpy.ones_like"))
 
 
 @_implements(np.full_like)

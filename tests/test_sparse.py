@@ -3,6 +3,7 @@ forward, recover) against dualdiff's dense jacobian and against numeric differen
 
 import numpy as np
 import pytest
+from reference import jacobian as numeric_jacobian
 
 import dualdiff
 from dualdiff.coloring import color_columns
@@ -10,17 +11,6 @@ from dualdiff.sparse import SparseJacobian, compressed_jacobian, recover, sparse
 from dualdiff.sparsity import Pattern
 
 RNG = np.random.default_rng(7)
-
-
-def numeric_jacobian(f, x, h=1e-6):
-    """Central differences, shape f(x).shape + x.shape."""
-    cols = []
-    for j in range(x.size):
-        e = np.zeros(x.size)
-        e[j] = h
-        e = e.reshape(x.shape)
-        cols.append((np.asarray(f(x + e)) - np.asarray(f(x - e))) / (2 * h))
-    return np.moveaxis(np.array(cols), 0, -1).reshape(np.shape(f(x)) + x.shape)
 
 
 def brusselator(x):

@@ -19,7 +19,8 @@ def rng_for(name):
 
 
 def numeric_jacobian(f, x, h=1e-6):
-    """Central differences, shape (f(x).size, x.size)."""
+    """Central differences with a tiny step, shape (f(x).size, x.size). Not reference.jacobian:
+    its wider high-order stencil can straddle the jumps of floor, trunc or heaviside."""
     x = np.asarray(x, dtype=float)
     cols = []
     for j in range(x.size):
