@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import errors
-from .array import DualArray, _make_array, strip, tangents_at
+from .array import DualArray, _make_array, fit_tangent, strip, tangents_at
 from .dual import SCALAR_TYPES, Dual, _make, _new
 from .rules import is_dual
 from .seed import IdentitySeed, check_output, is_sequence, rebuild, tangent_of, value_of
@@ -233,6 +233,20 @@ def value_and_jacobian(
     ``workers`` (an int for a process pool, or a map-like callable such as ``Pool.map`` or a
     Dask client) evaluates chunks of columns in parallel; ``progress=True`` reports progress.
     """
+    if (
+        type(x) is np.ndarray
+        and chunk is None
+        and sparsity is None
+        and workers is None
+        and not progress
+        and output == "dense"
+        and x.ndim
+        and x.size
+        and x.dtype.kind in "fc"
+        and x.size * x.size * x.itemsize <= MEMORY_BUDGET
+        and callable(f)
+    ):
+        return _one_pass_jacobian(f, x)
     if sparsity is not None:
         from .sparse import sparse_jacobian
 
@@ -267,6 +281,22 @@ def value_and_jacobian(
         blocks.append(tangents)
     jac = _map_blocks(blocks, shape)
     return value, jac
+
+
+def _one_pass_jacobian(f: Callable[..., Any], x: np.ndarray) -> tuple[Any, Any]:
+    """The whole Jacobian in one pass (the default when its tangents fit the memory budget),
+    with the common case, a single array output of the same tag, taken without detours."""
+    n = x.size
+    tag = _next_tag()
+    y = f(_make_array(_read_only(x), IdentitySeed(n, 0, x.shape, x.dtype), tag, True))
+    if type(y) is DualArray and y.tag == tag and type(y.tangent_) is np.ndarray:
+        value = y.value
+        if type(value) is np.ndarray:
+            tangents = fit_tangent(y.tangent_, n, value.shape)
+            return value, tangents.reshape(n, value.size).T.reshape(value.shape + x.shape)
+    y = check_output(y, "jacobian")
+    value = _map(lambda out: value_of(out, tag), y)
+    return value, _map_blocks([_map(lambda out: tangents_at(out, tag, n), y)], x.shape)
 
 
 def _map_blocks(blocks: list[Any], in_shape: tuple[int, ...]) -> Any:

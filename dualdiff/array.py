@@ -208,6 +208,8 @@ class DualArray(ArrayMethods):
                 if len(inputs) == 1:
                     return apply_unary(rule, self)
                 return apply_binary(rule, inputs[0], inputs[1])
+            if ufunc is np.matmul:
+                return matmul(inputs[0], inputs[1])
         return array_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
@@ -899,19 +901,24 @@ def matmul(a: Any, b: Any) -> Any:
         tag = max(a.tag if is_dual(a) else -1, b.tag if is_dual(b) else -1)
         x, da = _operand(a, tag)
         y, db = _operand(b, tag)
-    if np.ndim(x) == 0 or np.ndim(y) == 0:
+    x_ndim = x.ndim if type(x) is np.ndarray else np.ndim(x)
+    y_ndim = y.ndim if type(y) is np.ndarray else np.ndim(y)
+    if x_ndim == 0 or y_ndim == 0:
         raise ValueError("matmul: input operand does not have enough dimensions")
     ans = np.matmul(x, y)
-    ndim = np.ndim(ans)
+    shape = ans.shape if type(ans) is np.ndarray else np.shape(ans)
+    ndim = len(shape)
     out = None
     if da is not None:
-        out = _matmul_left(da.tangent_, np.ndim(x), y, ndim)
+        out = _matmul_left(da.tangent_, x_ndim, y, ndim)
     if db is not None:
-        term = _matmul_right(x, db.tangent_, np.ndim(y), ndim)
+        term = _matmul_right(x, db.tangent_, y_ndim, ndim)
         out = term if out is None else out + term
-    k = out.shape[0]
+    if out.shape[1:] != shape:
+        out = fit_tangent(out, out.shape[0], shape)
     batched = (da is not None and da.batched) or (db is not None and db.batched)
-    return box(_make_array(ans, fit_tangent(out, k, np.shape(ans)), tag, batched))
+    result = _make_array(ans, out, tag, batched)
+    return result if ndim else box(result)
 
 
 def _matmul_left(ta: Any, a_ndim: int, b: Any, ndim: int) -> Any:
@@ -932,15 +939,15 @@ def _matmul_left(ta: Any, a_ndim: int, b: Any, ndim: int) -> Any:
 
 def _matmul_right(a: Any, tb: Any, b_ndim: int, ndim: int) -> Any:
     """The tangent term ``a @ db`` with ``db`` of shape ``(k,) + b.shape``."""
-    k = tb.shape[0]
     if b_ndim == 1:
-        if np.ndim(a) == 1:
-            return np.matmul(tb, a)
-        if type(tb) is IdentitySeed and type(a) is np.ndarray:
+        if type(tb) is IdentitySeed and type(a) is np.ndarray and a.ndim > 1:
             # a @ e_j is a column of a: no product needed; copied, as a may change later
             return tb.columns_of(a)
+        if np.ndim(a) == 1:
+            return np.matmul(tb, a)
         # (k, n) directions against a (..., m, n): one product a @ db.T, directions moved first
         return np.moveaxis(np.matmul(a, np.swapaxes(tb, 0, 1)), -1, 0)
+    k = tb.shape[0]
     lifted = tb.reshape((k,) + (1,) * (ndim - b_ndim + (np.ndim(a) == 1)) + tb.shape[1:])
     return np.matmul(a, lifted)
 

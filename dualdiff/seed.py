@@ -244,6 +244,11 @@ class IdentitySeed(np.lib.mixins.NDArrayOperatorsMixin):
         and the direction axis is moved to the front as a view; later elementwise operations
         follow that layout. Copied, so changing ``a`` later cannot change the derivative.
         """
-        block = a[..., self.start : self.start + self.k].copy()
+        start = self.start
+        if a.ndim == 2:
+            block = a[:, start : start + self.k].copy()
+            block.flags.writeable = False
+            return block.T
+        block = a[..., start : start + self.k].copy()
         block.flags.writeable = False
-        return block.T if block.ndim == 2 else np.moveaxis(block, -1, 0)
+        return np.moveaxis(block, -1, 0)
