@@ -288,7 +288,9 @@ def _one_pass_jacobian(f: Callable[..., Any], x: np.ndarray) -> tuple[Any, Any]:
     with the common case, a single array output of the same tag, taken without detours."""
     n = x.size
     tag = _next_tag()
-    y = f(_make_array(_read_only(x), IdentitySeed(n, 0, x.shape, x.dtype), tag, True))
+    view = x.view()
+    view.flags.writeable = False  # f may update its argument in place: that copies first
+    y = f(_make_array(view, IdentitySeed(n, 0, x.shape, x.dtype), tag, True))
     if type(y) is DualArray and y.tag == tag and type(y.tangent_) is np.ndarray:
         value = y.value
         if type(value) is np.ndarray:
@@ -316,7 +318,9 @@ def jacobian(f: Callable[..., Any], x: Any, chunk: int | None = None, **options:
     """The Jacobian ``df/dx`` with shape ``np.shape(f(x)) + np.shape(x)``; ``options`` are
     ``sparsity``, ``workers``, ``progress`` and ``output`` (see ``value_and_jacobian``, which
     also returns ``f(x)``)."""
-    return value_and_jacobian(f, x, chunk, **options)[1]
+    if options:
+        return value_and_jacobian(f, x, chunk, **options)[1]
+    return value_and_jacobian(f, x, chunk)[1]
 
 
 def value_and_gradient(f: Callable[..., Any], x: Any, chunk: int | None = None) -> tuple[Any, Any]:

@@ -176,7 +176,7 @@ class IdentitySeed(np.lib.mixins.NDArrayOperatorsMixin):
         self.k = k
         self.start = start
         self.value_shape = value_shape
-        self.dtype = np.dtype(dtype)
+        self.dtype = dtype if isinstance(dtype, np.dtype) else np.dtype(dtype)
 
     @property
     def shape(self) -> tuple[int, ...]:
