@@ -9,15 +9,18 @@ a product with a constant matrix follows that matrix's non-zeros.
 
 The pattern is structural: it does not look at values, so it holds at every input point
 (``np.where`` takes both branches; elementwise products keep a dependency even where a constant
-factor is zero). Two things do look at values and then hold at the traced point only: Python
-control flow (``if x[0] > 0``) and constant matrices in ``@``/``dot``/``tensordot``/``outer``
-built from ``x``'s values (their zeros are trusted). A NumPy function without a rule raises
-TypeError naming it.
+factor is zero; ``numpy.linalg`` results depend on the whole matrix, less only an unread
+triangle or a triangular factor's zeros). Two things do look at values and then hold at the
+traced point only: Python control flow (``if x[0] > 0``) and constant operands of
+``@``/``dot``/``tensordot``/``outer``/``einsum``/``kron`` or ``np.gradient`` spacings built
+from ``x``'s values (their zeros are trusted). A NumPy function without a rule raises TypeError
+naming it.
 """
 
 from __future__ import annotations
 
 import itertools
+import string
 from collections.abc import Callable
 from typing import Any
 
@@ -822,7 +825,7 @@ def _pad3(d: np.ndarray) -> np.ndarray:
 
 _REDUCTIONS = (
     "sum prod mean max min amax amin nansum nanprod nanmean nanmax nanmin std var nanstd nanvar "
-    "ptp median nanmedian average linalg.norm"
+    "ptp median nanmedian average"
 )
 
 
@@ -906,7 +909,13 @@ def _trace(func: Any, a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, *
 def _const_times(nz: np.ndarray, deps: np.ndarray) -> np.ndarray:
     """``out[i] = union of deps[j] over j with nz[i, j]`` (``deps`` may have trailing axes)."""
     rows, cols = np.nonzero(nz)
-    out = _empty_deps((nz.shape[0],) + deps.shape[1:])
+    return _gather_rows(rows, cols, nz.shape[0], deps)
+
+
+def _gather_rows(rows: np.ndarray, cols: np.ndarray, m: int, deps: np.ndarray) -> np.ndarray:
+    """``out[i] = union of deps[cols[k]] over k with rows[k] == i`` for ``i < m``; ``rows``
+    sorted."""
+    out = _empty_deps((m,) + deps.shape[1:])
     if rows.size:
         present, starts = np.unique(rows, return_index=True)
         out[present] = np.bitwise_or.reduceat(deps[cols], starts, axis=0)
@@ -1002,12 +1011,504 @@ def _outer(func: Any, a: Any, b: Any, out: Any = None) -> SparsityTracer:
     return _matmul(np.reshape(np.ravel(a), (-1, 1)), np.reshape(np.ravel(b), (1, -1)))
 
 
+# -- einsum and kron: index structure, trusting the zeros of constant operands ------------------
+
+
+def _einsum_parse(operands: tuple[Any, ...]) -> tuple[list[Any], list[list[Any]], Any]:
+    """``(arrays, labels per array, output labels or None)`` from either calling form of einsum;
+    a label is a character or an integer, and ``Ellipsis`` stands for ``...``."""
+    if isinstance(operands[0], str):
+        left, arrow, right = operands[0].replace(" ", "").partition("->")
+        inputs = [_einsum_term(term) for term in left.split(",")]
+        return list(operands[1:]), inputs, _einsum_term(right) if arrow else None
+    output = None
+    if len(operands) % 2:
+        output, operands = list(operands[-1]), operands[:-1]
+    return list(operands[0::2]), [list(s) for s in operands[1::2]], output
+
+
+def _einsum_term(term: str) -> list[Any]:
+    first, *rest = term.split("...")
+    labels: list[Any] = list(first)
+    for part in rest:
+        labels += [Ellipsis, *part]
+    return labels
+
+
+def _einsum_labels(
+    shapes: list[tuple[int, ...]], inputs: list[list[Any]], output: Any
+) -> tuple[list[list[Any]], list[Any]]:
+    """Labels with ``...`` expanded (its axes aligned from the right, as they broadcast) and the
+    output made explicit (NumPy's implicit rule: the ellipsis axes, then the labels used once,
+    sorted)."""
+    expanded, most = [], 0
+    for shape, labels in zip(shapes, inputs):
+        if Ellipsis in labels:
+            at = labels.index(Ellipsis)
+            count = len(shape) - len(labels) + 1
+            most = max(most, count)
+            labels = labels[:at] + [("...", count - e) for e in range(count)] + labels[at + 1 :]
+        expanded.append(labels)
+    ellipsis: list[Any] = [("...", most - e) for e in range(most)]
+    if output is None:
+        used = [label for labels in inputs for label in labels if label is not Ellipsis]
+        return expanded, ellipsis + sorted(x for x in set(used) if used.count(x) == 1)
+    if Ellipsis not in output:
+        return expanded, output
+    at = output.index(Ellipsis)
+    return expanded, output[:at] + ellipsis + output[at + 1 :]
+
+
+def _on_labels(a: np.ndarray, labels: list[Any], unique: list[Any], size: dict) -> np.ndarray:
+    """``a`` as an array over its distinct labels at full size: a repeated label takes the
+    diagonal and a broadcast axis (length 1) repeats."""
+    if not labels:
+        return a
+    index = []
+    for axis, label in enumerate(labels):
+        n = size[label]
+        coordinate = np.arange(n) if a.shape[axis] == n else np.zeros(n, dtype=np.intp)
+        shape = [1] * len(unique)
+        shape[unique.index(label)] = n
+        index.append(coordinate.reshape(shape))
+    return a[tuple(index)]
+
+
+@_implements(np.einsum)
+def _einsum(func: Any, *operands: Any, out: Any = None, **kwargs: Any) -> SparsityTracer:
+    # An output element depends on the elements of each traced operand that meet it in a term
+    # of its sum, unless a constant operand's factor in that term is zero (as with ``@``).
+    if out is not None:
+        raise TypeError("jacobian_sparsity: numpy.einsum(out=...) is not supported")
+    value = np.asarray(np.einsum(*_values(operands), **kwargs))
+    arrays, inputs, output = _einsum_parse(operands)
+    pairs = [_split(a, "numpy.einsum") for a in arrays]
+    inputs, output = _einsum_labels([p[0].shape for p in pairs], inputs, output)
+    size: dict[Any, int] = {}
+    for (v, _), labels in zip(pairs, inputs):
+        for label, n in zip(labels, v.shape):
+            if size.get(label, 1) == 1:
+                size[label] = n
+    if tuple(size.get(label, 1) for label in output) != value.shape:
+        raise _no_rule(f"numpy.einsum({operands[0]!r}) (labels not understood)")
+    if len(size) > len(string.ascii_letters):
+        raise _no_rule("numpy.einsum with more than 52 distinct axes")
+    if 0 in size.values():
+        return _make(value, _empty_deps(value.shape))
+    letter = dict(zip(size, string.ascii_letters))
+    traced = [_contains_tracer(a) for a in arrays]
+    masks, mask_labels = [], []
+    for (v, _), labels, t in zip(pairs, inputs, traced):
+        if not t:
+            unique = list(dict.fromkeys(labels))
+            masks.append(_on_labels(np.asarray(v != 0), labels, unique, size))
+            mask_labels.append(unique)
+    constant_labels = {label for labels in mask_labels for label in labels}
+    parts = []
+    for (_, deps), labels, t in zip(pairs, inputs, traced):
+        if not t:
+            continue
+        unique = list(dict.fromkeys(labels))
+        summed = [label for label in unique if label not in output]
+        axes = output + summed
+        d = _on_labels(deps, labels, unique, size)
+        d = np.transpose(d, [unique.index(x) for x in axes if x in unique])
+        d = d.reshape([size[x] if x in unique else 1 for x in axes])
+        if masks:
+            kept = [x for x in axes if x in constant_labels]
+            spec = ",".join("".join(letter[x] for x in m) for m in mask_labels)
+            spec += "->" + "".join(letter[x] for x in kept)
+            connected = np.einsum(spec, *masks).reshape(
+                [size[x] if x in constant_labels else 1 for x in axes]
+            )
+            d = np.where(connected, d, _as_deps(_EMPTY))
+        if summed:
+            d = _reduce(d, tuple(range(len(output), len(axes))))
+        parts.append(d)
+    return _make(value, _union(parts, value.shape))
+
+
+@_implements(np.kron)
+def _kron(func: Any, a: Any, b: Any) -> SparsityTracer:
+    # Block (i, j) is a[i] * b: a traced factor keeps its set where the other (traced, or a
+    # constant's non-zero) factor is present, as ``outer`` does.
+    (av, ad), (bv, bd) = _split(a, "numpy.kron"), _split(b, "numpy.kron")
+    value = np.asarray(np.kron(av, bv))
+    nd = max(av.ndim, bv.ndim)
+    sa = (1,) * (nd - av.ndim) + av.shape
+    sb = (1,) * (nd - bv.ndim) + bv.shape
+    a_shape = tuple(s for pair in zip(sa, (1,) * nd) for s in pair)
+    b_shape = tuple(s for pair in zip((1,) * nd, sb) for s in pair)
+    ad, bd = ad.reshape(a_shape), bd.reshape(b_shape)
+    a_traced, b_traced = _contains_tracer(a), _contains_tracer(b)
+    if a_traced and b_traced:
+        deps = _as_deps(np.bitwise_or(ad, bd))
+    elif a_traced:
+        deps = np.where(bv.reshape(b_shape) != 0, ad, _as_deps(_EMPTY))
+    elif b_traced:
+        deps = np.where(av.reshape(a_shape) != 0, bd, _as_deps(_EMPTY))
+    else:
+        return _make(value, _empty_deps(value.shape))
+    full = tuple(x * y for x, y in zip(a_shape, b_shape))
+    return _make(value, _union([deps], full).reshape(value.shape))
+
+
+# -- gradient: its finite-difference stencil -----------------------------------------------------
+
+
+def _stencil(n: int, spacing: Any, edge_order: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(rows, cols)`` of the non-zero coefficients of ``np.gradient`` along an axis of length
+    ``n``, sorted. A row reaches at most two places away, so each probe ``[j % 5 == r]`` meets one
+    column per row and ``np.gradient`` of it is that coefficient exactly (the interior centre of
+    a uniform grid is an exact zero; of a non-uniform one it is not)."""
+    position = np.arange(n)
+    rows, cols = [], []
+    for r in range(min(n, 5)):
+        probe = (position % 5 == r).astype(float)
+        hit = np.nonzero(np.gradient(probe, spacing, edge_order=edge_order) != 0)[0]
+        rows.append(hit)
+        cols.append(hit + (r - hit + 2) % 5 - 2)
+    rows_, cols_ = np.concatenate(rows), np.concatenate(cols)
+    order = np.lexsort((cols_, rows_))
+    return rows_[order], cols_[order]
+
+
+@_implements(np.gradient)
+def _gradient(func: Any, f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> Any:
+    varargs = _plain("numpy.gradient", spacing=varargs)["spacing"]
+    value, deps = _split(f, "numpy.gradient")
+    result = np.gradient(value, *varargs, axis=axis, edge_order=edge_order)
+    if axis is None:
+        axes = tuple(range(value.ndim))
+    else:
+        axes = tuple(a % value.ndim for a in (axis if isinstance(axis, tuple) else (axis,)))
+    if not varargs:
+        spacings = [1.0] * len(axes)
+    elif len(varargs) == 1 and np.ndim(varargs[0]) == 0:
+        spacings = list(varargs) * len(axes)
+    else:
+        spacings = list(varargs)
+    outs = []
+    for ax, spacing in zip(axes, spacings):
+        n = value.shape[ax]
+        rows, cols = _stencil(n, spacing, edge_order)
+        along = _gather_rows(rows, cols, n, np.moveaxis(deps, ax, 0))
+        outs.append(np.moveaxis(along, 0, ax).copy())
+    if type(result) in (list, tuple):
+        return type(result)(_make(v, d) for v, d in zip(result, outs))
+    return _make(result, outs[0])
+
+
+# -- numpy.linalg ----------------------------------------------------------------------------------
+# A matrix function's outputs depend on the whole matrix of their stack entry, except where the
+# function reads one triangle (cholesky, eigh, the hermitian= options) or its factors are
+# triangular in a known way (cholesky, qr).
+
+
+def _plain(name: str, **arguments: Any) -> dict[str, Any]:
+    """The arguments' values, or TypeError if one depends on ``x`` (it has no derivative)."""
+    for argument, a in arguments.items():
+        if _depends_on_x(a):
+            raise TypeError(
+                f"jacobian_sparsity: {name}: {argument} must not depend on x (it has no derivative)"
+            )
+    return {argument: _values(a) for argument, a in arguments.items()}
+
+
+def _depends_on_x(a: Any) -> bool:
+    if type(a) is SparsityTracer:
+        return _has_deps(a.deps)
+    return type(a) in (list, tuple) and any(map(_depends_on_x, a))
+
+
+def _whole(deps: np.ndarray, shape: tuple[int, ...], trailing: int) -> np.ndarray:
+    """The union over each matrix of the stack ``deps`` (``(..., m, n)``), spread over a result
+    of ``shape`` whose last ``trailing`` axes belong to one matrix."""
+    whole = _reduce(deps, (-2, -1))
+    return np.broadcast_to(whole.reshape(whole.shape + (1,) * trailing), shape).copy()
+
+
+def _read_triangle(deps: np.ndarray, lower: bool) -> np.ndarray:
+    """The sets of the triangle (diagonal included) a routine reads; the other has no effect."""
+    keep = np.tri(deps.shape[-1], dtype=bool)
+    return np.where(keep if lower else keep.T, deps, _as_deps(_EMPTY))
+
+
+def _linalg(name: str, *arrays: Any) -> list[tuple[Any, np.ndarray]]:
+    return [_split(a, f"numpy.linalg.{name}") for a in arrays]
+
+
+@_implements(*_np("linalg.inv"))
+def _inv(func: Any, a: Any) -> SparsityTracer:
+    ((av, ad),) = _linalg("inv", a)
+    value = np.linalg.inv(av)
+    return _make(value, _whole(ad, value.shape, 2))
+
+
+@_implements(*_np("linalg.det"))
+def _det(func: Any, a: Any) -> SparsityTracer:
+    ((av, ad),) = _linalg("det", a)
+    value = np.asarray(np.linalg.det(av))
+    return _make(value, _whole(ad, value.shape, 0))
+
+
+@_implements(*_np("linalg.slogdet"))
+def _slogdet(func: Any, a: Any) -> Any:
+    # A real determinant's sign is piecewise constant; a complex one's phase is not.
+    ((av, ad),) = _linalg("slogdet", a)
+    sign, logabsdet = result = np.linalg.slogdet(av)
+    whole = _whole(ad, np.shape(logabsdet), 0)
+    sign_deps = whole.copy() if np.iscomplexobj(av) else _empty_deps(np.shape(sign))
+    return type(result)(_make(sign, sign_deps), _make(logabsdet, whole))
+
+
+@_implements(*_np("linalg.cond"))
+def _cond(func: Any, x: Any, p: Any = None) -> SparsityTracer:
+    p = _plain("numpy.linalg.cond", p=p)["p"]
+    ((xv, xd),) = _linalg("cond", x)
+    value = np.asarray(np.linalg.cond(xv, p))
+    return _make(value, _whole(xd, value.shape, 0))
+
+
+@_implements(*_np("linalg.solve"))
+def _solve(func: Any, a: Any, b: Any) -> SparsityTracer:
+    # Column j of a^-1 b depends on all of a and on column j of b (b is a vector only when 1-d).
+    (av, ad), (bv, bd) = _linalg("solve", a, b)
+    value = np.asarray(np.linalg.solve(av, bv))
+    return _make(value, _solve_deps(ad, bd, bv.ndim == 1, value.shape))
+
+
+def _solve_deps(ad: np.ndarray, bd: np.ndarray, vector: bool, shape: tuple[int, ...]) -> Any:
+    whole = _reduce(ad, (-2, -1))
+    if vector:
+        return _union([whole[..., None], _reduce(bd, None)], shape)
+    return _union([whole[..., None, None], _reduce(bd, -2)[..., None, :]], shape)
+
+
+@_implements(*_np("linalg.lstsq"))
+def _lstsq(func: Any, a: Any, b: Any, rcond: Any = None) -> tuple[Any, ...]:
+    rcond = _plain("numpy.linalg.lstsq", rcond=rcond)["rcond"]
+    (av, ad), (bv, bd) = _linalg("lstsq", a, b)
+    x, residuals, rank, s = np.linalg.lstsq(av, bv, rcond)
+    vector = bv.ndim == 1
+    x_deps = _solve_deps(ad, bd, vector, x.shape)
+    res_deps = _empty_deps(residuals.shape)
+    if residuals.size:  # residual j: the squared norm of column j of b - a x
+        columns = _reduce(bd, None if vector else 0)
+        res_deps = _union([_reduce(ad, None), columns], residuals.shape)
+    return (_make(x, x_deps), _make(residuals, res_deps), rank, _make(s, _whole(ad, s.shape, 1)))
+
+
+@_implements(*_np("linalg.pinv"))
+def _pinv(func: Any, a: Any, rcond: Any = None, hermitian: bool = False, **kwargs: Any) -> Any:
+    options = _plain("numpy.linalg.pinv", rcond=rcond, **kwargs)
+    ((av, ad),) = _linalg("pinv", a)
+    value = np.linalg.pinv(av, hermitian=hermitian, **options)
+    return _make(value, _whole(_read_triangle(ad, True) if hermitian else ad, value.shape, 2))
+
+
+@_implements(*_np("linalg.matrix_power"))
+def _matrix_power(func: Any, a: Any, n: Any) -> SparsityTracer:
+    # Repeated squaring with traced products: a @ a keeps row i and column k of a, higher powers
+    # (and inverses) fill the matrix, which is conservative and what the derivative has.
+    n = _plain("numpy.linalg.matrix_power", n=n)["n"]
+    ((av, ad),) = _linalg("matrix_power", a)
+    value = np.linalg.matrix_power(av, n)
+    n = int(n)
+    if n == 0:
+        return _make(value, _empty_deps(value.shape))
+    power = _make(av, ad)
+    if n < 0:
+        power, n = np.linalg.inv(power), -n
+    result = None
+    while True:
+        if n & 1:
+            result = power if result is None else _matmul(result, power)
+        n >>= 1
+        if not n:
+            return _make(value, result.deps.copy())
+        power = _matmul(power, power)
+
+
+@_implements(*_np("linalg.multi_dot"))
+def _multi_dot(func: Any, arrays: Any, *, out: Any = None) -> SparsityTracer:
+    if out is not None:
+        raise TypeError("jacobian_sparsity: numpy.linalg.multi_dot(out=...) is not supported")
+    value = np.asarray(np.linalg.multi_dot(_values(list(arrays))))
+    items = [_make(*_split(x)) if _contains_tracer(x) else np.asarray(x) for x in arrays]
+    product = items[0]
+    for item in items[1:]:
+        product = _matmul(product, item)
+    return _make(value, _union([_split(product)[1]], value.shape))
+
+
+@_implements(*_np("linalg.tensorsolve"))
+def _tensorsolve(func: Any, a: Any, b: Any, axes: Any = None) -> SparsityTracer:
+    # NumPy solves one square system: every entry of x depends on all of a and b.
+    (av, ad), (bv, bd) = _linalg("tensorsolve", a, b)
+    value = np.asarray(np.linalg.tensorsolve(av, bv, axes))
+    return _make(value, _union([_reduce(ad, None), _reduce(bd, None)], value.shape))
+
+
+@_implements(*_np("linalg.tensorinv"))
+def _tensorinv(func: Any, a: Any, ind: int = 2) -> SparsityTracer:
+    ((av, ad),) = _linalg("tensorinv", a)
+    value = np.asarray(np.linalg.tensorinv(av, ind))
+    return _make(value, _union([_reduce(ad, None)], value.shape))
+
+
+@_implements(*_np("linalg.cholesky"))
+def _cholesky(func: Any, a: Any, /, *, upper: bool = False) -> SparsityTracer:
+    # L[i, j] (i >= j) depends on the read triangle's entries in rows 0..j and i, columns 0..j;
+    # upper=True reads the upper triangle and returns L^H.
+    ((av, ad),) = _linalg("cholesky", a)
+    value = np.linalg.cholesky(av, upper=upper)
+    low = _read_triangle(np.swapaxes(ad, -1, -2) if upper else ad, True)
+    rows = np.bitwise_or.accumulate(low, axis=-1)  # rows[i, j]: a[i, :j + 1]
+    lead = np.bitwise_or.accumulate(np.diagonal(rows, axis1=-2, axis2=-1), axis=-1)
+    deps = _read_triangle(_as_deps(np.bitwise_or(rows, lead[..., None, :])), True)
+    return _make(value, np.swapaxes(deps, -1, -2).copy() if upper else deps)
+
+
+@_implements(*_np("linalg.qr"))
+def _qr(func: Any, a: Any, mode: str = "reduced") -> Any:
+    # Gram-Schmidt: column j of Q depends on columns 0..j of a, and R[i, j] = q_i^H a_j (i <= j).
+    # The last column of a square or wide real Q is fixed by the others up to a sign.
+    ((av, ad),) = _linalg("qr", a)
+    result = np.linalg.qr(av, mode)
+    m, n = av.shape[-2:]
+    if mode not in ("reduced", "complete", "r") or (mode == "complete" and m > n):
+        # 'raw' and a tall 'complete' (whose extra columns are not unique): dense, conservative
+        parts = [_make(p, _whole(ad, p.shape, p.ndim - av.ndim + 2)) for p in result]
+        return type(result)(*parts) if hasattr(result, "_fields") else tuple(parts)
+    k = min(m, n)
+    columns = _reduce(ad, -2)
+    q_deps = np.bitwise_or.accumulate(columns, axis=-1)[..., :k].copy()
+    if m <= n and not np.iscomplexobj(av):
+        q_deps[..., k - 1] = q_deps[..., k - 2] if k > 1 else _empty_deps(q_deps.shape[:-1])
+    r_value = result if mode == "r" else result[1]
+    upper = np.triu(np.ones(r_value.shape[-2:], dtype=bool))
+    r_deps = np.where(upper, q_deps[..., :, None] | columns[..., None, :], _as_deps(_EMPTY))
+    r = _make(r_value, r_deps)
+    if mode == "r":
+        return r
+    q_value = result[0]
+    return type(result)(_make(q_value, _union([q_deps[..., None, :]], q_value.shape)), r)
+
+
+@_implements(*_np("linalg.eigh"))
+def _eigh(func: Any, a: Any, UPLO: str = "L") -> Any:  # noqa: N803 - NumPy's name
+    ((av, ad),) = _linalg("eigh", a)
+    w, v = result = np.linalg.eigh(av, UPLO)
+    read = _read_triangle(ad, str(UPLO).upper() == "L")
+    return type(result)(_make(w, _whole(read, w.shape, 1)), _make(v, _whole(read, v.shape, 2)))
+
+
+@_implements(*_np("linalg.eigvalsh"))
+def _eigvalsh(func: Any, a: Any, UPLO: str = "L") -> SparsityTracer:  # noqa: N803
+    ((av, ad),) = _linalg("eigvalsh", a)
+    w = np.linalg.eigvalsh(av, UPLO)
+    return _make(w, _whole(_read_triangle(ad, str(UPLO).upper() == "L"), w.shape, 1))
+
+
+@_implements(*_np("linalg.svd"))
+def _svd(func: Any, a: Any, full_matrices=True, compute_uv=True, hermitian=False) -> Any:
+    ((av, ad),) = _linalg("svd", a)
+    result = np.linalg.svd(av, full_matrices, compute_uv, hermitian)
+    read = _read_triangle(ad, True) if hermitian else ad  # hermitian: NumPy's eigh reads "L"
+    if not compute_uv:
+        return _make(result, _whole(read, result.shape, 1))
+    return type(result)(*(_make(p, _whole(read, p.shape, p.ndim - av.ndim + 2)) for p in result))
+
+
+@_implements(*_np("linalg.svdvals"))
+def _svdvals(func: Any, x: Any, /) -> SparsityTracer:
+    ((xv, xd),) = _linalg("svdvals", x)
+    value = np.linalg.svdvals(xv)
+    return _make(value, _whole(xd, value.shape, 1))
+
+
+# Norms reduce over their axes (a matrix norm over both); the 0-"norm" counts non-zeros.
+
+
+def _norm_deps(value: Any, deps: np.ndarray, axis: Any, keepdims: bool, count: bool) -> Any:
+    if count:
+        return _make(value, _empty_deps(np.shape(value)))
+    return _make(value, _union([_reduce(deps, axis, keepdims)], np.shape(value)))
+
+
+def _zero_order(ord: Any) -> bool:
+    return not isinstance(ord, str) and ord is not None and ord == 0
+
+
+@_implements(*_np("linalg.norm"))
+def _norm(func: Any, x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
+    ord = _plain("numpy.linalg.norm", ord=ord)["ord"]
+    ((xv, xd),) = _linalg("norm", x)
+    value = np.asarray(np.linalg.norm(xv, ord, axis, keepdims))
+    vector = xv.ndim == 1 if axis is None else np.ndim(axis) == 0 or len(axis) == 1
+    return _norm_deps(value, xd, axis, keepdims, vector and _zero_order(ord))
+
+
+@_implements(*_np("linalg.vector_norm"))
+def _vector_norm(func: Any, x: Any, /, *, axis: Any = None, keepdims=False, ord: Any = 2) -> Any:
+    ord = _plain("numpy.linalg.vector_norm", ord=ord)["ord"]
+    ((xv, xd),) = _linalg("vector_norm", x)
+    value = np.asarray(np.linalg.vector_norm(xv, axis=axis, keepdims=keepdims, ord=ord))
+    return _norm_deps(value, xd, axis, keepdims, _zero_order(ord))
+
+
+@_implements(*_np("linalg.matrix_norm"))
+def _matrix_norm(func: Any, x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Any:
+    ord = _plain("numpy.linalg.matrix_norm", ord=ord)["ord"]
+    ((xv, xd),) = _linalg("matrix_norm", x)
+    value = np.asarray(np.linalg.matrix_norm(xv, keepdims=keepdims, ord=ord))
+    return _norm_deps(value, xd, (-2, -1), keepdims, False)
+
+
+# The array-API names in numpy.linalg, by the NumPy functions they stand for.
+
+
+def _linalg_vectors(name: str, *arrays: Any, length: int | None = None, axis: int = -1) -> None:
+    for a in arrays:
+        shape = np.shape(_split(a, f"numpy.linalg.{name}")[0])
+        if length is None and len(shape) != 1:
+            raise ValueError(f"numpy.linalg.{name}: the arrays must be one-dimensional")
+        if length is not None and shape[axis] != length:
+            raise ValueError(f"numpy.linalg.{name}: the vectors must have {length} components")
+
+
+def _linalg_outer(func: Any, x1: Any, x2: Any, /) -> Any:
+    _linalg_vectors("outer", x1, x2)
+    return np.outer(x1, x2)
+
+
+def _linalg_cross(func: Any, x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
+    _linalg_vectors("cross", x1, x2, length=3, axis=axis)
+    return np.cross(x1, x2, axis=axis)
+
+
+_LINALG_ALIASES = {
+    "matmul": lambda func, x1, x2, /: np.matmul(x1, x2),
+    "matrix_transpose": lambda func, x, /: np.matrix_transpose(x),
+    "tensordot": lambda func, x1, x2, /, *, axes=2: np.tensordot(x1, x2, axes=axes),
+    "trace": lambda func, x, /, *, offset=0, dtype=None: np.trace(x, offset, -2, -1, dtype=dtype),
+    "diagonal": lambda func, x, /, *, offset=0: np.diagonal(x, offset, -2, -1),
+    "vecdot": lambda func, x1, x2, /, *, axis=-1: np.sum(np.conjugate(x1) * x2, axis=axis),
+    "outer": _linalg_outer,
+    "cross": _linalg_cross,
+}
+for _name, _handler in _LINALG_ALIASES.items():
+    _implements(*_np(f"linalg.{_name}"))(_handler)
+
+
 # -- functions of the values only (their results carry no derivative) -----------------------
 
 _VALUE_FUNCTIONS = (
     "shape ndim size result_type any all argmax argmin argsort argwhere nonzero flatnonzero "
     "lexsort count_nonzero isclose allclose array_equal array_equiv searchsorted digitize isreal "
-    "iscomplex isrealobj iscomplexobj may_share_memory shares_memory isneginf isposinf"
+    "iscomplex isrealobj iscomplexobj may_share_memory shares_memory isneginf isposinf "
+    "linalg.matrix_rank"
 )
 
 

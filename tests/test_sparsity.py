@@ -297,3 +297,294 @@ def _tracer_checks(x):
     if x[4] > x[3]:  # Python control flow follows the traced point
         return np.sum(x)
     return x[0]
+
+
+# -- einsum, kron, gradient and numpy.linalg, against dualdiff.jacobian --------------------------
+
+
+def jacobian_pattern(f, shape, points=3, rng=RNG, tol=1e-9):
+    """The union of the non-zeros of dualdiff.jacobian at a few random points, shape (m, n)."""
+    out = None
+    for _ in range(points):
+        x = rng.uniform(-1.0, 1.0, shape)
+        jac = np.asarray(dualdiff.jacobian(f, x)).reshape(-1, x.size)
+        nz = np.abs(jac) > tol
+        out = nz if out is None else out | nz
+    return out
+
+
+def assert_pattern(f, shape, exact=True, rng=RNG):
+    """The traced pattern contains the Jacobian's non-zeros, and (exact) equals them."""
+    traced = jacobian_sparsity(f, rng.uniform(-1.0, 1.0, shape))
+    expected = jacobian_pattern(f, shape, rng=rng)
+    assert not (expected & ~traced).any(), "the traced pattern misses a non-zero"
+    if exact:
+        np.testing.assert_array_equal(traced, expected)
+
+
+def flat(parts):
+    return np.concatenate([np.ravel(p) for p in parts])
+
+
+# a constant with a zero row and scattered zeros: its zeros are trusted, as with @
+D = np.array([[1.5, 0.0, -0.5], [0.0, -2.0, 0.0], [0.0, 0.0, 0.0]])
+
+EINSUM = {
+    "matrix product": (
+        lambda x: np.einsum("ij,jk->ik", x[:6].reshape(2, 3), x[6:].reshape(3, 2)),
+        12,
+    ),
+    "trace": (lambda x: np.einsum("ii", x.reshape(3, 3)), 9),
+    "diagonal": (lambda x: np.einsum("ii->i", x.reshape(3, 3)) ** 2, 9),
+    "outer": (lambda x: np.einsum("i,j->ij", x[:2], x[2:]), 5),
+    "batched": (
+        lambda x: np.einsum("bij,bjk->bik", x[:12].reshape(2, 2, 3), x[12:].reshape(2, 3, 2)),
+        24,
+    ),
+    "implicit output": (lambda x: np.einsum("ji,kj", x[:6].reshape(3, 2), x[6:].reshape(2, 3)), 12),
+    "ellipsis": (
+        lambda x: np.einsum("...ij,...j->...i", x[:12].reshape(2, 2, 3), x[12:].reshape(2, 3)),
+        18,
+    ),
+    "ellipsis diagonal": (lambda x: np.einsum("...ii->...i", x.reshape(2, 2, 2)), 8),
+    "repeated operand": (lambda x: np.einsum("i,i,j->j", x, x, np.cos(x)), 4),
+    "constant with zeros": (lambda x: np.einsum("ij,jk->ik", D, x.reshape(3, 2)), 6),
+    "constant in a chain": (lambda x: np.einsum("ij,j,jk", D, x[:3], x[3:].reshape(3, 2)), 9),
+    "broadcast axis": (
+        lambda x: np.einsum("ij,ij->i", x[:3].reshape(3, 1), x[3:].reshape(3, 2)),
+        9,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EINSUM))
+def test_einsum_follows_the_index_structure(name):
+    f, n = EINSUM[name]
+    assert_pattern(f, (n,), rng=rng_for(name))
+
+
+def test_einsum_sublist_form():
+    # einsum(op, [0, 1], op, [1, 2], [2, 0]) is "ab,bc->ca"; DualArray takes strings only, so
+    # compare with numeric differences and with the string form.
+    f = lambda x: np.einsum(x.reshape(3, 3), [0, 1], D, [1, 2], [2, 0])
+    g = lambda x: np.einsum(np.sin(x.reshape(3, 3)), [1, 0], x[:3], [1])
+    assert_exact(f, (9,), rng=rng_for("sublist"))
+    assert_exact(g, (9,), rng=rng_for("sublist implicit"))
+    x = RNG.uniform(-1, 1, 9)
+    expected = jacobian_sparsity(lambda x: np.einsum("ab,bc->ca", x.reshape(3, 3), D), x)
+    np.testing.assert_array_equal(jacobian_sparsity(f, x), expected)
+
+
+KRON = {
+    "tracer, constant": (lambda x: np.kron(x.reshape(2, 2), D), 4),
+    "constant, tracer": (lambda x: np.kron(D, np.sin(x)), 3),
+    "tracer, tracer": (lambda x: np.kron(x[:2], x[2:].reshape(2, 2)), 6),
+    "different ndim": (lambda x: np.kron(x[:4].reshape(2, 1, 2), x[4:].reshape(2, 1) ** 2), 6),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KRON))
+def test_kron_block_structure(name):
+    f, n = KRON[name]
+    assert_pattern(f, (n,), rng=rng_for(name))
+    assert_exact(f, (n,), rng=rng_for(name))
+
+
+XS = np.array([0.0, 0.1, 0.3, 0.35, 0.9, 1.0])  # non-uniform: the centre coefficient is non-zero
+
+GRADIENT = {
+    "1-d": (lambda x: np.gradient(x**2), (6,)),
+    "1-d spacing, edge order 2": (lambda x: np.gradient(x, 0.3, edge_order=2), (6,)),
+    "1-d coordinates": (lambda x: np.gradient(x, XS), (6,)),
+    "1-d coordinates, edge order 2": (lambda x: np.gradient(x, XS, edge_order=2), (6,)),
+    "1-d uniform coordinates": (lambda x: np.gradient(x, 0.5 * np.arange(6.0)), (6,)),
+    "2-d axis 0": (lambda x: np.gradient(np.exp(x), axis=0), (4, 5)),
+    "2-d axis -1, edge order 2": (lambda x: np.gradient(x, 2.0, axis=-1, edge_order=2), (4, 5)),
+    "2-d both axes": (lambda x: np.stack(np.gradient(x, 0.5, XS[:5], edge_order=2)), (4, 5)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GRADIENT))
+def test_gradient_stencil(name):
+    f, shape = GRADIENT[name]
+    assert_pattern(f, shape, rng=rng_for(name))
+    assert_exact(f, shape, rng=rng_for(name))
+
+
+def test_gradient_stencil_known_by_construction():
+    # Central differences skip the centre; the ends take one-sided differences over 2 points
+    # (edge_order=1) or 3 (edge_order=2).
+    n = 6
+    offsets = np.subtract.outer(np.arange(n), np.arange(n))
+    first = np.abs(offsets) == 1
+    first[0, :2] = first[-1, -2:] = True
+    second = first.copy()
+    second[0, :3] = second[-1, -3:] = True
+    np.testing.assert_array_equal(jacobian_sparsity(np.gradient, np.ones(n)), first)
+    p = jacobian_sparsity(lambda x: np.gradient(x, edge_order=2), np.ones(n))
+    np.testing.assert_array_equal(p, second)
+
+
+def _complex3(x):
+    return (x[:9] + 1j * x[9:]).reshape(3, 3) + 3 * np.eye(3)
+
+
+def _slogdet_complex(x):
+    sign, logabsdet = np.linalg.slogdet(_complex3(x))
+    return np.stack([np.real(sign), np.imag(sign), logabsdet])
+
+
+EYE3 = 3 * np.eye(3)
+
+LINALG = {
+    "inv batched": (lambda x: np.linalg.inv(x.reshape(2, 3, 3) + EYE3), 18),
+    "det batched": (lambda x: np.linalg.det(x.reshape(2, 3, 3)), 18),
+    "slogdet": (lambda x: flat(np.linalg.slogdet(x.reshape(2, 3, 3) + EYE3)), 18),
+    "slogdet complex": (_slogdet_complex, 18),
+    "solve vector": (lambda x: np.linalg.solve(x[:9].reshape(3, 3) + EYE3, x[9:]), 12),
+    "solve columns": (
+        lambda x: np.linalg.solve(x[:9].reshape(3, 3) + EYE3, x[9:].reshape(3, 2)),
+        15,
+    ),
+    "solve batched": (
+        lambda x: np.linalg.solve(x[:18].reshape(2, 3, 3) + EYE3, x[18:].reshape(2, 3, 1)),
+        24,
+    ),
+    "solve constant matrix": (lambda x: np.linalg.solve(D + EYE3, x.reshape(3, 2)), 6),
+    "lstsq": (
+        lambda x: flat(
+            np.linalg.lstsq(x[:8].reshape(4, 2), x[8:].reshape(4, 2))[i] for i in (0, 1, 3)
+        ),
+        16,
+    ),
+    "lstsq vector": (
+        lambda x: flat(np.linalg.lstsq(x[:8].reshape(4, 2), x[8:])[i] for i in (0, 1)),
+        12,
+    ),
+    "pinv": (lambda x: np.linalg.pinv(x.reshape(3, 2)), 6),
+    "pinv hermitian": (lambda x: np.linalg.pinv(x.reshape(3, 3) + EYE3, hermitian=True), 9),
+    "cholesky": (lambda x: np.linalg.cholesky(x.reshape(4, 4) + 5 * np.eye(4)), 16),
+    "cholesky upper": (
+        lambda x: np.linalg.cholesky(x.reshape(4, 4) + 5 * np.eye(4), upper=True),
+        16,
+    ),
+    "cholesky batched": (lambda x: np.linalg.cholesky(x.reshape(2, 3, 3) + EYE3), 18),
+    "qr square": (lambda x: flat(np.linalg.qr(x.reshape(3, 3))), 9),
+    "qr tall": (lambda x: flat(np.linalg.qr(x.reshape(4, 3))), 12),
+    "qr wide": (lambda x: flat(np.linalg.qr(x.reshape(3, 5))), 15),
+    "qr mode r": (lambda x: np.linalg.qr(x.reshape(2, 4, 3), mode="r"), 24),
+    "qr complex": (lambda x: np.real(flat(np.linalg.qr(_complex3(x)))), 18),
+    "eigh": (lambda x: flat(np.linalg.eigh(x.reshape(3, 3))), 9),
+    "eigvalsh upper": (lambda x: np.linalg.eigvalsh(x.reshape(2, 3, 3), "U"), 18),
+    "svd": (lambda x: flat(np.linalg.svd(x.reshape(3, 3))), 9),
+    "svd thin": (lambda x: flat(np.linalg.svd(x.reshape(4, 2), full_matrices=False)), 8),
+    "svd hermitian values": (
+        lambda x: np.linalg.svd(x.reshape(3, 3), compute_uv=False, hermitian=True),
+        9,
+    ),
+    "svdvals": (lambda x: np.linalg.svdvals(x.reshape(2, 4)), 8),
+    "matrix_power 0": (lambda x: np.linalg.matrix_power(x.reshape(3, 3), 0) + x[0], 9),
+    "matrix_power 2": (lambda x: np.linalg.matrix_power(x.reshape(3, 3), 2), 9),
+    "matrix_power 3": (lambda x: np.linalg.matrix_power(x.reshape(3, 3), 3), 9),
+    "matrix_power -1": (lambda x: np.linalg.matrix_power(x.reshape(3, 3) + EYE3, -1), 9),
+    "multi_dot": (lambda x: np.linalg.multi_dot([x[:3], D, x[3:].reshape(3, 2)]), 9),
+    "tensorsolve": (
+        lambda x: np.linalg.tensorsolve(
+            x[:16].reshape(2, 2, 2, 2) + np.eye(4).reshape(2, 2, 2, 2), x[16:].reshape(2, 2)
+        ),
+        20,
+    ),
+    "tensorinv": (
+        lambda x: np.linalg.tensorinv(x.reshape(2, 2, 4) + np.eye(4).reshape(2, 2, 4)),
+        16,
+    ),
+    "cond": (lambda x: np.linalg.cond(x.reshape(3, 3)), 9),
+    "cond 1": (lambda x: np.linalg.cond(x.reshape(3, 3) + EYE3, 1), 9),
+    "matrix_rank": (lambda x: x * np.linalg.matrix_rank(x.reshape(2, 2)), 4),
+    "norm along an axis": (lambda x: np.linalg.norm(x.reshape(2, 3), axis=1), 6),
+    "norm ord 1 keepdims": (lambda x: np.linalg.norm(x.reshape(2, 3), 1, axis=0, keepdims=True), 6),
+    "norm nuclear": (lambda x: np.linalg.norm(x.reshape(2, 2, 2), "nuc", axis=(1, 2)), 8),
+    "norm fro": (lambda x: np.linalg.norm(x.reshape(2, 3), "fro"), 6),
+    "norm counts": (lambda x: np.linalg.norm(x, 0) + x, 4),
+    "vector_norm": (lambda x: np.linalg.vector_norm(x.reshape(2, 3, 2), axis=(0, 2), ord=3), 12),
+    "matrix_norm": (lambda x: np.linalg.matrix_norm(x.reshape(3, 2, 2), ord=-2), 12),
+    "matrix_norm inf": (lambda x: np.linalg.matrix_norm(x.reshape(3, 2, 2), ord=np.inf), 12),
+    "vecdot": (lambda x: np.linalg.vecdot(x[:6].reshape(2, 3), x[6:]), 9),
+    "trace diagonal": (
+        lambda x: np.concatenate(
+            [np.linalg.trace(x.reshape(1, 3, 3)), np.linalg.diagonal(x.reshape(3, 3))]
+        ),
+        9,
+    ),
+    "cross outer": (
+        lambda x: np.concatenate(
+            [np.linalg.cross(x[:3], x[3:]), np.linalg.outer(x[:3], x[3:]).ravel()]
+        ),
+        6,
+    ),
+    "matmul tensordot matrix_transpose": (
+        lambda x: flat(
+            [
+                np.linalg.matmul(x[:6].reshape(2, 3), D),
+                np.linalg.tensordot(x[:4].reshape(2, 2), x[4:].reshape(2, 1), axes=1),
+                np.linalg.matrix_transpose(x[:6].reshape(2, 3)),
+            ]
+        ),
+        6,
+    ),
+}
+
+# Conservative only: solve trusts no zeros of a constant inverse, and an inf-norm, like max,
+# depends on every row it could pick.
+LINALG_CONSERVATIVE = {"solve constant matrix", "matrix_norm inf"}
+
+
+@pytest.mark.parametrize("name", sorted(LINALG))
+def test_linalg_patterns(name):
+    f, n = LINALG[name]
+    assert_pattern(f, (n,), exact=name not in LINALG_CONSERVATIVE, rng=rng_for(name))
+
+
+def test_linalg_dense_within_each_matrix_and_triangles():
+    x = RNG.uniform(-1, 1, 18)
+    blocks = np.kron(np.eye(2, dtype=bool), np.ones((9, 9), dtype=bool))
+    inv = lambda x: np.linalg.inv(x.reshape(2, 3, 3) + EYE3)
+    np.testing.assert_array_equal(jacobian_sparsity(inv, x), blocks)
+    # eigvalsh reads the lower triangle only (diagonal included)
+    p = jacobian_sparsity(lambda x: np.linalg.eigvalsh(x.reshape(3, 3)), x[:9])
+    np.testing.assert_array_equal(p, np.tile(np.tril(np.ones((3, 3), dtype=bool)).ravel(), (3, 1)))
+    # a real determinant's sign is piecewise constant
+    assert not jacobian_sparsity(lambda x: np.linalg.slogdet(x.reshape(3, 3)).sign, x[:9]).any()
+
+
+def test_auto_sparsity_with_einsum_and_solve():
+    rng = rng_for("auto einsum solve")
+    a = np.diag(np.arange(2.0, 8.0)) + np.diag(np.ones(5), 1)
+    f = lambda x: np.einsum("ij,j->i", D, x[:3] ** 2) + np.einsum("i,i->i", x[3:], np.sin(x[:3]))
+    g = lambda x: (
+        np.linalg.solve(a + np.diag(x), np.cos(x))
+        + np.linalg.solve(x[:4].reshape(2, 2) + 3 * np.eye(2), x[4:]).sum()
+    )
+    for fn, n in ((f, 6), (g, 6)):
+        x = rng.uniform(-1, 1, n)
+        dense = dualdiff.jacobian(fn, x)
+        np.testing.assert_allclose(dualdiff.jacobian(fn, x, sparsity="auto"), dense, atol=1e-12)
+
+
+def test_every_dual_array_function_has_a_tracer_rule():
+    # A function DualArray differentiates should not stop jacobian_sparsity.
+    import dualdiff.linalg  # noqa: F401 - registers the linalg rules
+    from dualdiff.array import HANDLED_FUNCTIONS
+    from dualdiff.sparsity import _FUNCTIONS, _function_name
+
+    missing = sorted(_function_name(f) for f in HANDLED_FUNCTIONS if f not in _FUNCTIONS)
+    assert not missing
+
+
+def test_new_rules_reject_what_they_cannot_trace():
+    with pytest.raises(TypeError, match="spacing must not depend on x"):
+        jacobian_sparsity(lambda x: np.gradient(x, x), np.arange(4.0))
+    with pytest.raises(TypeError, match=r"einsum\(out=\.\.\.\)"):
+        jacobian_sparsity(lambda x: np.einsum("i->i", x, out=np.zeros(3)), np.ones(3))
+    with pytest.raises(TypeError, match="n must not depend on x"):
+        jacobian_sparsity(lambda x: np.linalg.matrix_power(x.reshape(2, 2), x[0]), np.ones(4))
