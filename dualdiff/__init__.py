@@ -27,6 +27,7 @@ from .comparison import Comparison, check, compare
 from .custom import custom_jvp
 from .dual import Dual
 from .functions import concatenate, stack, where
+from .jit import CompiledJacobian, CompiledJVP, jit_jacobian, jit_jvp
 from .rules import (
     RULES,
     absolute,
@@ -110,5 +111,6 @@ __all__ = [
     "value_and_gradient", "push_forward", "hessian", "custom_jvp", "stack", "concatenate",
     "where", "RULES", "abs", "conj", "mod", "degrees", "radians", "expit", "numeric", "compare",
     "check", "Comparison", "trace", "Trace", "SparseJacobian", "jacobian_sparsity",
-    "Taylor", "higher_derivative", "taylor",
+    "Taylor", "higher_derivative", "taylor", "jit_jvp", "CompiledJVP", "jit_jacobian",
+    "CompiledJacobian",
 ] + sorted(RULES)  # fmt: skip

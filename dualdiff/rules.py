@@ -288,8 +288,13 @@ def _exact_zero(t: Any) -> bool:
     return type(t) in _EXACT_SCALARS and t == 0
 
 
+SYMBOLIC_TYPES: set[type] = set()
+"""Traced array types (``dualdiff.jit``): arrays even when 0-d, since their values are unknown
+when a rule chooses between its scalar and array forms."""
+
+
 def _is_array(a: Any) -> bool:
-    return getattr(a, "ndim", 0) != 0
+    return getattr(a, "ndim", 0) != 0 or type(a) in SYMBOLIC_TYPES
 
 
 def scale(p: Any, t: Any) -> Any:
