@@ -150,6 +150,16 @@ def _group(config, title, F, x, hand, reference, builders) -> Group:
                 baseline="hand",
             )
         )
+        cases.append(
+            Case(
+                "dualdiff-jit",
+                "dualdiff",
+                "jit_jacobian(F)(x), compiled",
+                partial(_dualdiff_jit, F, x),
+                error,
+                baseline="hand",
+            )
+        )
     methods = {
         "jax": "jax.jit(jax.jacfwd(F))",
         "torch": "torch.func.jacfwd(F)",
@@ -174,6 +184,11 @@ def _group(config, title, F, x, hand, reference, builders) -> Group:
 def _dualdiff(F, x):
     dd = load("dualdiff")
     return partial(dd.jacobian, F, x)
+
+
+def _dualdiff_jit(F, x):
+    dd = load("dualdiff")
+    return partial(dd.jit_jacobian(F), x)
 
 
 def _numdifftools(F, x):

@@ -885,15 +885,20 @@ class _Compiled:
     """One traced signature: the generated function and how to rebuild ``f``'s output."""
 
     def __init__(
-        self, f: Callable[..., Any], xs: tuple[Any, ...], vs: tuple[Any, ...] | None
+        self,
+        f: Callable[..., Any],
+        xs: tuple[Any, ...],
+        vs: tuple[Any, ...] | None,
+        seed: np.ndarray | None = None,
     ) -> None:
         program = _Program()
         inputs = []
-        if vs is None:  # a Jacobian: the seed is the identity, a constant of the program
+        if vs is None:  # directions given by a seed, a constant of the program (the identity)
             (x,) = xs
-            n = x.size
-            program.directions = n
-            seed = np.eye(n, dtype=np.result_type(x, float)).reshape(x.shape + (n,))
+            if seed is None:
+                n = x.size
+                seed = np.eye(n, dtype=np.result_type(x, float)).reshape(x.shape + (n,))
+            program.directions = seed.shape[-1]
             inputs.append(Traced(program._add(None, ("x", 0), {}, x), seed))
         else:
             for i, (x, v) in enumerate(zip(xs, vs)):
@@ -1163,3 +1168,13 @@ def jit_jacobian(f: Callable[..., Any]) -> CompiledJacobian:
     """``f``'s Jacobian compiled to straight-line NumPy: ``jit_jacobian(f)(x)`` equals
     ``jacobian(f, x)``, all directions in one pass (see ``dualdiff.jit``)."""
     return CompiledJacobian(f)
+
+
+def compiled_push_forward(f: Callable[..., Any], x: np.ndarray, seed: np.ndarray) -> Any:
+    """A compiled pass of ``f`` at points shaped like ``x`` along the ``k`` fixed directions
+    ``seed`` (shape ``x.shape + (k,)``): a function ``x -> (f(x), tangents)`` with tangents of
+    shape ``f(x).shape + (k,)`` (used by ``SparseJacobian(..., jit=True)``)."""
+    compiled = _Compiled(f, (x,), None, seed)
+    if not compiled.single:
+        raise TypeError("jit: f must return a single array for a compressed Jacobian")
+    return compiled.function

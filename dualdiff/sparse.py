@@ -76,6 +76,8 @@ class _Recovery:
         self.pattern = pattern
         self.take = colors[pattern.indices] * m + rows  # where J[i, j] sits in B.ravel()
         self.place = rows * n + pattern.indices  # where it sits in J.ravel()
+        # ... and in B with the colours last (the layout of a compiled pass)
+        self.take_last = rows * (int(colors.max(initial=-1)) + 1) + colors[pattern.indices]
 
     def __call__(
         self,
@@ -83,10 +85,12 @@ class _Recovery:
         out_shape: tuple[int, ...] | None = None,
         in_shape: tuple[int, ...] | None = None,
         output: str = "dense",
+        colors_last: bool = False,
     ) -> Any:
         m, n = self.pattern.shape
         flat = np.reshape(compressed, -1)
-        data = flat[self.take] if self.take.size else np.zeros(0, flat.dtype)
+        take = self.take_last if colors_last else self.take
+        data = flat[take] if take.size else np.zeros(0, flat.dtype)
         if output == "sparse":
             sparse = _scipy_sparse("output='sparse'")
             indices, indptr = self.pattern.indices, self.pattern.indptr
@@ -124,8 +128,13 @@ class SparseJacobian:
         workers: Any = None,
         chunk: int | None = None,
         progress: bool = False,
+        jit: bool = False,
     ) -> None:
         errors.check_callable(f, "SparseJacobian")
+        if jit and (workers is not None or progress):
+            raise ValueError(
+                "SparseJacobian: jit=True runs one compiled pass; it takes no workers or progress"
+            )
         if output not in _OUTPUTS:
             raise ValueError(f"SparseJacobian: output must be one of {_OUTPUTS}, got {output!r}")
         if order != "best" and order not in ORDERS:
@@ -157,6 +166,8 @@ class SparseJacobian:
         self.progress = progress
         self._workers = _check_workers(workers, "SparseJacobian")
         self._pool: Any = None
+        self.jit = bool(jit)
+        self._compiled: dict[Any, Any] = {}
 
     @property
     def ncolors(self) -> int:
@@ -191,15 +202,19 @@ class SparseJacobian:
         if self._seeds is None or self._seeds.dtype != np.result_type(x, float):
             dtype = np.result_type(x, float)
             self._seeds = _Block(ColorSeeds(self.colors, x.shape, dtype)(0, self.ncolors))
-        value, compressed = run_passes(
-            self.f,
-            x,
-            self._seeds,
-            self.ncolors,
-            workers=self._workers_for_call(),
-            chunk=self.chunk,
-            progress=self.progress,
-        )
+        colors_last = self.jit
+        if self.jit:
+            value, compressed = self._compiled_pass(x)
+        else:
+            value, compressed = run_passes(
+                self.f,
+                x,
+                self._seeds,
+                self.ncolors,
+                workers=self._workers_for_call(),
+                chunk=self.chunk,
+                progress=self.progress,
+            )
         out_shape = np.shape(value)
         if int(np.prod(out_shape)) != self.pattern.shape[0]:
             raise ValueError(
@@ -211,8 +226,21 @@ class SparseJacobian:
                 f"SparseJacobian: f(x) has shape {out_shape}, expected {self.out_shape}"
             )
         self.out_shape = out_shape
-        jac = self._recovery(compressed, out_shape, x.shape, self.output)
+        jac = self._recovery(compressed, out_shape, x.shape, self.output, colors_last)
         return value, jac
+
+    def _compiled_pass(self, x: np.ndarray) -> tuple[Any, Any]:
+        """The compressed passes as one compiled program (``dualdiff.jit``): the colour seeds
+        are constants of it, so the linear parts of ``f`` fold away. The compressed Jacobian
+        comes back with the colours on the last axis."""
+        from .jit import compiled_push_forward
+
+        key = x.dtype.str
+        function = self._compiled.get(key)
+        if function is None:
+            seed = np.moveaxis(self._seeds(0, self.ncolors), 0, -1)
+            function = self._compiled[key] = compiled_push_forward(self.f, x, seed)
+        return function(x)  # the tangents have the colours last
 
     def __call__(self, x: Any) -> Any:
         return self.value_and_jacobian(x)[1]
