@@ -171,12 +171,16 @@ class Sym(NDArrayOperatorsMixin):
         return self.program.record(operator.getitem, (self, index), {})
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if _has_traced(inputs):
+            return NotImplemented  # a traced dual takes it, with its derivative
         if "out" in kwargs:
             raise TypeError(f"dualdiff.jit_jvp: numpy.{ufunc.__name__}(out=...) is not supported")
         fn = ufunc if method == "__call__" else getattr(ufunc, method)
         return self.program.record(fn, inputs, kwargs)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        if Traced in types:
+            return NotImplemented
         if "out" in kwargs and kwargs["out"] is not None:
             raise TypeError(f"dualdiff.jit_jvp: {_name(func)}(out=...) is not supported")
         return self.program.record(func, args, kwargs)
@@ -204,6 +208,15 @@ class Sym(NDArrayOperatorsMixin):
 
 
 SYMBOLIC_TYPES.add(Sym)
+
+
+def _record_rule(rule: Rule, *args: Any) -> Any:
+    """A rule called on plain traced arrays (inside another rule's partials): one instruction."""
+    program = next(a.program for a in args if type(a) is Sym)
+    return program.record(rule.array, args, {})
+
+
+register_lift(Sym, 40, lambda rule, a: _record_rule(rule, a), _record_rule)
 
 
 def _value_dependent(what: str) -> TypeError:
@@ -283,7 +296,7 @@ class Traced(NDArrayOperatorsMixin, ArrayMethods):
             if rule is not None:
                 return apply_rule(rule, inputs)
             if ufunc in VALUE_UFUNCS:  # comparisons and tests: no derivative
-                return np.asarray(ufunc(*(_value(a) for a in inputs)))
+                return ufunc(*(_value(a) for a in inputs))
             if ufunc is np.matmul:
                 return _bilinear(np.matmul, inputs[0], inputs[1], (), {})
         if ufunc is np.add and method in ("reduce", "accumulate") and len(inputs) == 1:
@@ -399,7 +412,11 @@ def apply_rule(rule: Rule, inputs: tuple[Any, ...]) -> Any:
     its partials (or its jvp form), the same maths eager mode does."""
     values = tuple(_value(a) for a in inputs)
     tangents = tuple(_tangent(a) for a in inputs)
-    result = ans = rule.array(*values)
+    if isinstance(rule.array, np.ufunc):
+        result = ans = rule.array(*values)
+    else:  # a function written in NumPy (sigmoid, xlogy, ...): one instruction, run as it is
+        program = next(v.program for v in values if type(v) is Sym)
+        result = ans = program.record(rule.array, values, {})
     if type(ans) is not Sym or all(t is None for t in tangents) or rule.zero:
         return ans if type(ans) is not Sym else Traced(ans, None)
     if ans.program.directions is not None:  # partials broadcast over the direction axis
@@ -532,6 +549,8 @@ def _batched_linear(func: Any, t: Any, a: Any, value: Any, rest: tuple, kwargs: 
         index = rest[0]
         if index is Ellipsis or (type(index) is tuple and any(i is Ellipsis for i in index)):
             index = (index if type(index) is tuple else (index,)) + (slice(None),)
+        if type(t) is np.ndarray and _symbols(index):  # a constant indexed by traced integers
+            return a.program.record(operator.getitem, (t, index), {})
         return t[index]
     if func is np.ndarray.astype:
         return t.astype(*rest, **kwargs)

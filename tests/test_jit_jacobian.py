@@ -1,0 +1,205 @@
+"""Compiled Jacobians (``dualdiff.jit_jacobian``, ``SparseJacobian(jit=True)``): every result is
+checked against eager ``dualdiff.jacobian`` (itself tested against numeric differences) and, for
+the benchmark functions, against their analytic Jacobians."""
+
+import numpy as np
+import pytest
+
+import dualdiff as dd
+from benchmarks.bench_jacobian import (
+    brusselator,
+    brusselator_jacobian,
+    brusselator_point,
+    tanh_jacobian,
+    tanh_problem,
+)
+from dualdiff.sparse import SparseJacobian
+
+RNG = np.random.default_rng(7)
+
+
+def check(f, x, rtol=1e-13, second=None):
+    """The compiled Jacobian and value equal the eager ones, on two calls at different points."""
+    compiled = dd.jit_jacobian(f)
+    if second is None:
+        second = x + 0.1 * RNG.standard_normal(np.shape(x))
+    for point in (x, second):
+        value, jac = compiled.value_and_jacobian(point)
+        expected_value, expected = dd.value_and_jacobian(f, point)
+        for got, want in zip(_leaves(jac), _leaves(expected)):
+            assert np.shape(got) == np.shape(want)
+            np.testing.assert_allclose(got, want, rtol=rtol, atol=1e-14)
+        for got, want in zip(_leaves(value), _leaves(expected_value)):
+            np.testing.assert_allclose(got, want, rtol=rtol, atol=1e-14)
+    return compiled
+
+
+def _leaves(a):
+    return list(a) if isinstance(a, (tuple, list)) else [a]
+
+
+@pytest.mark.parametrize("n", [3, 10, 40])
+def test_tanh_layer_matches_the_analytic_jacobian(n):
+    F, x, (W, b) = tanh_problem(n)
+    compiled = check(F, x)
+    np.testing.assert_allclose(compiled(x), tanh_jacobian(x, W, b), rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("n", [4, 10, 60])
+def test_brusselator_matches_the_analytic_jacobian(n):
+    x = brusselator_point(n)
+    compiled = check(brusselator, x)
+    np.testing.assert_allclose(compiled(x), brusselator_jacobian(x), rtol=1e-13, atol=1e-12)
+
+
+def test_the_identity_seed_folds_linear_parts_into_constants():
+    W = RNG.standard_normal((5, 4))
+    compiled = dd.jit_jacobian(lambda x: W @ x)
+    jac = compiled(np.ones(4))
+    np.testing.assert_array_equal(jac, W)
+    assert "matmul" not in compiled.source or compiled.source.count("(") < 6
+    jac[0, 0] = 100.0  # a constant Jacobian is handed out as a copy
+    np.testing.assert_array_equal(compiled(np.ones(4)), W)
+
+
+@pytest.mark.parametrize("name", sorted(dd.RULES))
+def test_every_rule(name):
+    rule = dd.RULES[name]
+    if name == "ldexp":  # the exponent is an integer: a constant
+        check(lambda v: rule.function(v, np.array([1, -2, 3])), RNG.uniform(-3, 3, (2, 3)))
+    elif rule.nin == 1:
+        low, high = rule.domain[0]
+        x, second = RNG.uniform(low, high, (2, 2, 3))
+        check(rule.function, x, rtol=1e-12, second=second)
+    else:
+        (lx, hx), (ly, hy) = rule.domain
+        points = [
+            np.concatenate([RNG.uniform(lx, hx, 6), RNG.uniform(ly, hy, 3)]) for _ in range(2)
+        ]
+        check(lambda v: rule.function(v[:6].reshape(2, 3), v[6:]), points[0], rtol=1e-12,
+              second=points[1])  # fmt: skip
+
+
+MATRIX = RNG.standard_normal((3, 4))
+CUBE = RNG.standard_normal((2, 3, 4))
+
+STRUCTURAL = {
+    "slices": lambda x: x[1:, ::2] * x[:-1, 1::2],
+    "ellipsis": lambda x: x[..., 1] ** 2,
+    "newaxis": lambda x: np.sin(x[None, :, 0]),
+    "mask": lambda x: x[x > 0] ** 3 if False else np.exp(x[np.array([True, False, True])]),
+    "integers": lambda x: x[[2, 0, 0], [1, 3, 2]] * 2.0,
+    "argsort index": lambda x: np.cos(x.ravel()[np.argsort(x.ravel())]),
+    "reshape": lambda x: np.reshape(x, (4, 3)) @ np.ones(3),
+    "ravel": lambda x: np.ravel(x) ** 2,
+    "transpose": lambda x: np.sin(x.T),
+    "transpose axes": lambda x: np.transpose(x[None], (2, 0, 1)) * 3.0,
+    "swapaxes": lambda x: np.swapaxes(x, 0, 1) ** 2,
+    "moveaxis": lambda x: np.moveaxis(x[None], 0, -1) * x[..., None],
+    "squeeze": lambda x: np.squeeze(x[:, :1]) ** 2,
+    "expand_dims": lambda x: np.expand_dims(x, 1) * 2.0,
+    "flip": lambda x: np.flip(x, 1) * x,
+    "fliplr flipud": lambda x: np.fliplr(x) + np.flipud(x) ** 2,
+    "broadcast_to": lambda x: np.broadcast_to(x[0], (2, 4)) * np.arange(8.0).reshape(2, 4),
+    "sum": lambda x: np.sum(x**2, axis=0) + x.sum(),
+    "mean keepdims": lambda x: np.mean(np.exp(x), axis=1, keepdims=True) * x,
+    "cumsum": lambda x: np.cumsum(x, axis=1) + np.cumsum(x)[:4],
+    "diff": lambda x: np.diff(x**2, axis=0),
+    "roll": lambda x: np.roll(x, 1, axis=1) * x,
+    "take": lambda x: np.take(x, [3, 0], axis=1) ** 2,
+    "concatenate": lambda x: np.concatenate([x, np.ones((1, 4)), x**2], axis=0),
+    "concatenate None": lambda x: np.concatenate([x, x[:1]], axis=None),
+    "stack": lambda x: np.stack([x[0], x[1] ** 2], axis=1),
+    "hstack vstack": lambda x: np.hstack([x[0], x[1]]) + np.vstack([x[0], x[2]]).ravel(),
+    "where": lambda x: np.where(x > 0, x**2, np.sin(x)),
+    "where constant branch": lambda x: np.where(x > 0, x, 0.0),
+    "matmul matrix vector": lambda x: MATRIX @ np.sin(x[0]),
+    "matmul vector matrix": lambda x: x[0, :3] @ MATRIX,
+    "matmul matrix matrix": lambda x: x @ MATRIX.T,
+    "matmul both traced": lambda x: x @ x.T,
+    "matmul vectors": lambda x: x[0] @ x[1],
+    "matmul stack": lambda x: CUBE @ x.T,
+    "matmul stack of traced": lambda x: np.matmul(x[None] * CUBE[:, :3], x.T),
+    "dot": lambda x: np.dot(x, np.ones(4)) + np.dot(x[0], x[1]),
+    "outer": lambda x: np.outer(x[0], x[1] ** 2),
+    "einsum": lambda x: np.einsum("ij,kj->ik", x, x**2),
+    "var std": lambda x: np.var(x, axis=1) + np.std(x),
+    "add reduce accumulate": lambda x: np.add.reduce(x, axis=1) + np.add.accumulate(x)[1, :3],
+    "methods": lambda x: x.reshape(-1).sum() * x.T.mean(axis=0),
+    "closure constant": lambda x: np.tanh(MATRIX * x + 1.0),
+    "scalar output": lambda x: np.sum(np.sin(x) ** 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STRUCTURAL))
+def test_structural_functions(name):
+    check(STRUCTURAL[name], RNG.standard_normal((3, 4)))
+
+
+def test_several_outputs_and_an_input_returned_as_is():
+    x = RNG.standard_normal(4)
+    compiled = check(lambda x: (np.sin(x), x, 2.0, [x.sum()]), x)
+    value, jac = compiled.value_and_jacobian(x)
+    np.testing.assert_array_equal(jac[1], np.eye(4))
+    np.testing.assert_array_equal(jac[2], np.zeros(4))
+
+
+def test_results_of_earlier_calls_are_not_overwritten():
+    F, x, _ = tanh_problem(6)
+    compiled = dd.jit_jacobian(F)
+    first = compiled(x)
+    kept = first.copy()
+    compiled(x + 1.0)
+    np.testing.assert_array_equal(first, kept)
+
+
+def test_compiles_once_per_shape_and_dtype():
+    compiled = dd.jit_jacobian(lambda x: np.sin(x) * x)
+    compiled(np.ones(3))
+    compiled(np.zeros(3))
+    assert len(compiled._compiled) == 1
+    compiled(np.ones(4))
+    compiled(np.ones(3, dtype=np.float32))
+    assert len(compiled._compiled) == 3
+    assert compiled.source.startswith("def value_and_jacobian(x0):")
+
+
+def test_integers_are_promoted_and_dual_inputs_run_eagerly():
+    compiled = dd.jit_jacobian(lambda x: x**3)
+    np.testing.assert_allclose(compiled([1, 2]), np.diag([3.0, 12.0]))
+    # d/ds of the trace of J(s x) = 6 s x_i summed, through the eager fallback
+    x = np.array([1.0, 2.0])
+    got = dd.derivative(lambda s: np.trace(compiled(s * x)), 1.0)
+    assert got == pytest.approx(6 * (1.0**2 + 2.0**2) / 1.0)
+
+
+def test_errors():
+    with pytest.raises(TypeError, match="jit_jacobian has no rule for numpy.tile"):
+        dd.jit_jacobian(lambda x: np.tile(x, 2))(np.ones(3))
+    with pytest.raises(TypeError, match="values"):
+        dd.jit_jacobian(lambda x: x if x[0] > 0 else -x)(np.ones(3))
+    with pytest.raises(TypeError, match="item assignment"):
+        dd.jit_jacobian(lambda x: x.__setitem__(0, 1.0))(np.ones(3))
+    with pytest.raises(TypeError, match="real or complex"):
+        dd.jit_jacobian(np.sin)(np.array(["a"]))
+    with pytest.raises(ValueError, match="nothing has been compiled"):
+        _ = dd.jit_jacobian(np.sin).source
+    with pytest.raises(ValueError, match="memory budget"):
+        dd.jit_jacobian(np.sin)(np.ones(5000))
+
+
+def test_sparse_jacobian_compiled():
+    x = brusselator_point(40)
+    for output in ("dense", "sparse"):
+        if output == "sparse":
+            pytest.importorskip("scipy")
+        eager = SparseJacobian(brusselator, x, output=output)
+        compiled = SparseJacobian(brusselator, x, sparsity=eager.pattern, output=output, jit=True)
+        for point in (x, x * 1.1):
+            got, want = compiled(point), eager(point)
+            if output == "sparse":
+                got, want = got.toarray(), want.toarray()
+            np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
+            np.testing.assert_allclose(got, brusselator_jacobian(point), rtol=1e-13, atol=1e-12)
+    with pytest.raises(ValueError, match="jit=True"):
+        SparseJacobian(brusselator, x, jit=True, workers=2)
