@@ -1,4 +1,4 @@
-"""Compiled JVPs: trace ``f`` once, emit straight-line NumPy for its value and tangent, replay.
+"""Compiled JVPs and Jacobians: trace ``f`` once, emit straight-line NumPy, replay.
 
 ``jit_jvp(f)`` returns a function ``(x, v) -> (f(x), J(x) v)`` that gives what
 ``dualdiff.jvp(f, x, v)`` gives, but runs as the derivative would be written by hand: on the
@@ -7,13 +7,17 @@ operation, the tangents are built from the same rule table eager mode uses, and 
 program is cleaned up (common subexpressions merged, dead code dropped, temporaries reused as
 ``out=`` buffers) and compiled to a Python function of plain NumPy calls. Later calls with the
 same shapes and dtypes run only that function: no dual objects, no dispatch per operation.
+``jit_jacobian(f)`` does the same for the whole Jacobian, its tangents carrying every direction
+on a last axis; the identity seed is a constant of the program, so linear parts fold away.
 
 What can be traced, like ``jax.jit``: ``f`` must not branch on values (``if x[0] > 0``,
-``float(x)``) and must not assign into arrays; arrays it reads from its closure are captured
-when it is traced. Elementwise functions of the rule table, arithmetic, comparisons,
-``np.where``, indexing, reshaping and joining, sums and means, ``var``/``std`` and products
-(``@``, ``dot``, ``einsum``, ...) are supported; anything else raises TypeError naming the
-function, and eager ``dualdiff.jvp`` handles it. ``source`` shows the generated code.
+``float(x)``), must not assign into arrays, and must not make shapes that depend on values
+(a boolean mask of ``x``, ``np.nonzero``); whatever ``f`` computes without ``x`` (arrays of its
+closure and what is made from them, random draws) is fixed when it is traced. Elementwise
+functions of the rule table, arithmetic, comparisons, ``np.where``, indexing, reshaping and
+joining, sums and means, ``var``/``std`` and products (``@``, ``dot``, ``einsum``, ...) are
+supported; anything else raises TypeError naming the function, and the eager functions handle
+it. ``source`` shows the generated code.
 """
 
 from __future__ import annotations
@@ -168,6 +172,7 @@ class Sym(NDArrayOperatorsMixin):
         return np.conjugate(self)
 
     def __getitem__(self, index: Any) -> Any:
+        _check_static_index(index)
         return self.program.record(operator.getitem, (self, index), {})
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
@@ -181,6 +186,13 @@ class Sym(NDArrayOperatorsMixin):
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         if Traced in types:
             return NotImplemented
+        static = func in _STATIC_SHAPE or func in _FUNCTIONS  # (the traced duals' functions)
+        if not static or (func is np.where and len(args) + len(kwargs) < 3):
+            raise TypeError(
+                f"dualdiff.jit: {_name(func)} of traced values cannot be compiled (only "
+                "functions whose result's shape does not depend on the values can); use the "
+                "eager dualdiff.jvp/jacobian"
+            )
         if "out" in kwargs and kwargs["out"] is not None:
             raise TypeError(f"dualdiff.jit_jvp: {_name(func)}(out=...) is not supported")
         return self.program.record(func, args, kwargs)
@@ -208,6 +220,32 @@ class Sym(NDArrayOperatorsMixin):
 
 
 SYMBOLIC_TYPES.add(Sym)
+
+# NumPy functions whose result's shape follows from the arguments' shapes alone: the only ones
+# a compiled program may apply to traced values (np.nonzero, np.unique, a boolean mask... would
+# give arrays of another size at another point).
+_STATIC_SHAPE = frozenset(
+    getattr(np, name)
+    for name in (
+        "where sum mean prod max min amax amin any all cumsum cumprod argsort argmax argmin sort "
+        "take take_along_axis reshape ravel transpose swapaxes moveaxis squeeze expand_dims "
+        "broadcast_to broadcast_arrays concatenate stack hstack vstack flip roll clip round "
+        "around copy real imag diff zeros_like ones_like full_like empty_like count_nonzero "
+        "searchsorted isclose atleast_1d atleast_2d atleast_3d matmul dot outer einsum tensordot "
+        "trace diagonal std var"
+    ).split()
+    if hasattr(np, name)
+)
+
+
+def _check_static_index(index: Any) -> None:
+    """A traced boolean mask selects a number of elements that depends on the values."""
+    for item in index if type(index) is tuple else (index,):
+        if type(item) is Sym and item.value.dtype == bool:
+            raise TypeError(
+                "dualdiff.jit: indexing with a traced boolean mask gives a shape that depends "
+                "on the values; use np.where(mask, x, 0), or the eager dualdiff.jvp/jacobian"
+            )
 
 
 def _record_rule(rule: Rule, *args: Any) -> Any:
@@ -280,6 +318,7 @@ class Traced(NDArrayOperatorsMixin, ArrayMethods):
     def __getitem__(self, index: Any) -> Traced:
         if _has_traced(index):
             raise TypeError("dualdiff.jit_jvp: an index cannot carry a derivative")
+        _check_static_index(index)
         return _linear_one(operator.getitem, self, (index,), {})
 
     def __setitem__(self, index: Any, item: Any) -> None:
@@ -789,7 +828,7 @@ def _zeros_like(func: Any, args: Any, kwargs: Any) -> Any:
 
 
 def _traced_args(func: Any, args: Any, kwargs: Any) -> Any:
-    """Functions of values only (argmax, argsort, nonzero, shape): they carry no derivative."""
+    """Functions of values only (argmax, argsort, shape): they carry no derivative."""
     plain = [_value(a) for a in args]
     return func(*plain, **{k: _value(v) for k, v in kwargs.items()})
 
@@ -819,7 +858,7 @@ _implements(_einsum, "einsum")
 _implements(_where, "where")
 _implements(_var, "var", "std")
 _implements(_zeros_like, "zeros_like", "ones_like", "empty_like", "full_like")
-_implements(_traced_args, *"argmax argmin argsort nonzero shape ndim size".split())
+_implements(_traced_args, *"argmax argmin argsort shape ndim size".split())
 
 
 # ---------------------------------------------------------------------------------------------

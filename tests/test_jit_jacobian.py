@@ -203,3 +203,13 @@ def test_sparse_jacobian_compiled():
             np.testing.assert_allclose(got, brusselator_jacobian(point), rtol=1e-13, atol=1e-12)
     with pytest.raises(ValueError, match="jit=True"):
         SparseJacobian(brusselator, x, jit=True, workers=2)
+
+
+def test_shapes_that_depend_on_values_are_refused():
+    # a compiled program has the shapes of its trace: a mask or nonzero would change them
+    with pytest.raises(TypeError, match="boolean mask"):
+        dd.jit_jacobian(lambda x: x[x > 0])(np.ones(3))
+    with pytest.raises(TypeError, match="nonzero"):
+        dd.jit_jacobian(lambda x: x[np.nonzero(x > 0)])(np.ones(3))
+    with pytest.raises(TypeError, match="unique"):
+        dd.jit_jvp(lambda x: x * np.unique(x > 0).size)(np.ones(3), np.ones(3))
