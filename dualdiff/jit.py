@@ -308,7 +308,8 @@ class Traced(NDArrayOperatorsMixin, ArrayMethods):
     def astype(self, dtype: Any, copy: bool = True) -> Any:
         if np.dtype(dtype).kind not in "fc":
             raise errors.lost_tangent(f"astype({dtype}) of a traced dual", "Keep a float dtype.")
-        return _linear_one(np.ndarray.astype, self, (dtype,), {})
+        tangent = None if self.tangent is None else _astype(self.tangent, dtype)
+        return Traced(_astype(self.value, dtype), tangent)
 
     def __pow__(self, other: Any) -> Any:
         if type(other) is int and other == 2:
@@ -379,6 +380,17 @@ class Traced(NDArrayOperatorsMixin, ArrayMethods):
         raise errors.lost_tangent(
             "Converting a traced dual to a NumPy array", "Use NumPy functions on it instead."
         )
+
+
+def _cast(a: np.ndarray, dtype: Any) -> np.ndarray:
+    return a.astype(dtype)
+
+
+def _astype(a: Any, dtype: Any) -> Any:
+    """``a.astype(dtype)`` for a symbol (recorded) or a constant."""
+    if type(a) is Sym:
+        return a.program.record(_cast, (a, np.dtype(dtype)), {})
+    return a.astype(dtype)
 
 
 def _value(a: Any) -> Any:
@@ -591,8 +603,6 @@ def _batched_linear(func: Any, t: Any, a: Any, value: Any, rest: tuple, kwargs: 
         if type(t) is np.ndarray and _symbols(index):  # a constant indexed by traced integers
             return a.program.record(operator.getitem, (t, index), {})
         return t[index]
-    if func is np.ndarray.astype:
-        return t.astype(*rest, **kwargs)
     try:
         options = _bind(func, (a,) + tuple(rest), kwargs).arguments
     except (TypeError, ValueError):

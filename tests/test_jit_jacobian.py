@@ -213,3 +213,10 @@ def test_shapes_that_depend_on_values_are_refused():
         dd.jit_jacobian(lambda x: x[np.nonzero(x > 0)])(np.ones(3))
     with pytest.raises(TypeError, match="unique"):
         dd.jit_jvp(lambda x: x * np.unique(x > 0).size)(np.ones(3), np.ones(3))
+
+
+def test_astype_keeps_the_derivative():
+    x = np.linspace(0.1, 1.0, 4)
+    check(lambda x: np.sin(x.astype(np.float32)).astype(float) * x, x, rtol=1e-6)
+    with pytest.raises(TypeError, match="astype"):
+        dd.jit_jacobian(lambda x: x.astype(int))(x)
