@@ -33,7 +33,16 @@ from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from . import errors
 from .methods import ArrayMethods
-from .rules import RULES, SYMBOLIC_TYPES, UFUNC_RULES, VALUE_UFUNCS, Rule, register_lift, scale
+from .rules import (
+    RULES,
+    SYMBOLIC_TYPES,
+    UFUNC_RULES,
+    VALUE_UFUNCS,
+    Rule,
+    is_dual,
+    register_lift,
+    scale,
+)
 
 __all__ = ["jit_jvp", "CompiledJVP", "jit_jacobian", "CompiledJacobian"]
 
@@ -50,10 +59,13 @@ class _Program:
         self.constants: dict[int, Any] = {}  # id -> object, kept alive for the generated code
         self.errstate = np.geterr()
         self.directions: int | None = None  # k: tangents carry a last axis of k directions
+        self.frozen: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # id -> (original, copy)
+        self.owned: set[int] = set()  # the copies (kept alive by ``frozen``)
 
     def record(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Run ``fn(*args, **kwargs)`` on the traced values and record it; an identical earlier
         call is reused instead."""
+        args, kwargs = self.freeze(args), self.freeze(kwargs)
         key = (id(fn), _key(args), _key(tuple(sorted(kwargs.items()))))
         hit = self.seen.get(key)
         if hit is not None:
@@ -75,6 +87,27 @@ class _Program:
         sym = self._add(fn, args, kwargs, value)
         self.seen[key] = sym
         return sym
+
+    def freeze(self, a: Any) -> Any:
+        """Constant arrays as read-only copies taken when they are first used (a new copy if
+        ``f`` changed one in between): the program replays what ``f`` computed then."""
+        t = type(a)
+        if t is np.ndarray:
+            if id(a) in self.owned:
+                return a
+            kept = self.frozen.get(id(a))
+            if kept is not None and kept[0] is a and np.array_equal(kept[1], a, equal_nan=True):
+                return kept[1]
+            copy = a.copy()
+            copy.flags.writeable = False
+            self.frozen[id(a)] = (a, copy)
+            self.owned.add(id(copy))
+            return copy
+        if t is tuple or t is list:
+            return t(self.freeze(i) for i in a)
+        if t is dict:
+            return {k: self.freeze(v) for k, v in a.items()}
+        return a
 
     def _add(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], value: Any) -> Sym:
         sym = Sym(self, value, len(self.instructions))
@@ -215,11 +248,15 @@ class Sym(NDArrayOperatorsMixin):
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         raise _value_dependent("Converting a traced array to a NumPy array")
 
+    def tolist(self) -> Any:
+        raise _value_dependent("tolist() of a traced array")
+
+    def item(self, *args: Any) -> Any:
+        raise _value_dependent("item() of a traced array")
+
     def __iter__(self) -> Any:
         return (self[i] for i in range(len(self)))
 
-
-SYMBOLIC_TYPES.add(Sym)
 
 # NumPy functions whose result's shape follows from the arguments' shapes alone: the only ones
 # a compiled program may apply to traced values (np.nonzero, np.unique, a boolean mask... would
@@ -254,7 +291,7 @@ def _record_rule(rule: Rule, *args: Any) -> Any:
     return program.record(rule.array, args, {})
 
 
-register_lift(Sym, 40, lambda rule, a: _record_rule(rule, a), _record_rule)
+SYMBOLIC_TYPES[Sym] = _record_rule
 
 
 def _value_dependent(what: str) -> TypeError:
@@ -265,8 +302,10 @@ def _value_dependent(what: str) -> TypeError:
 
 
 def _name(func: Any) -> str:
+    """``numpy.sum``, ``numpy.linalg.norm``: the public name of a NumPy function."""
     module = getattr(func, "__module__", "numpy") or "numpy"
-    module = "numpy" if module.startswith("numpy") else module
+    if module.startswith("numpy"):
+        module = "numpy.linalg" if module.startswith("numpy.linalg") else "numpy"
     return f"{module}.{getattr(func, '__name__', repr(func))}"
 
 
@@ -279,6 +318,7 @@ class Traced(NDArrayOperatorsMixin, ArrayMethods):
     """What ``f`` receives while being traced: a value symbol and its tangent symbol."""
 
     __slots__ = ("value", "tangent")
+    tag = 1 << 62  # newer than any eager dual: dualdiff's own functions defer to NumPy dispatch
 
     def __init__(self, value: Any, tangent: Any) -> None:
         self.value, self.tangent = value, tangent
@@ -381,6 +421,12 @@ class Traced(NDArrayOperatorsMixin, ArrayMethods):
             "Converting a traced dual to a NumPy array", "Use NumPy functions on it instead."
         )
 
+    def tolist(self) -> Any:
+        raise _value_dependent("tolist() of a traced dual")
+
+    def item(self, *args: Any) -> Any:
+        raise _value_dependent("item() of a traced dual")
+
 
 def _cast(a: np.ndarray, dtype: Any) -> np.ndarray:
     return a.astype(dtype)
@@ -407,17 +453,6 @@ def _has_traced(a: Any) -> bool:
     if type(a) in (tuple, list):
         return any(_has_traced(i) for i in a)
     return False
-
-
-def _program_of(args: Any) -> _Program:
-    for a in args:
-        if type(a) is Traced:
-            return a.value.program
-        if type(a) in (tuple, list):
-            found = _program_of(a)
-            if found is not None:
-                return found
-    return None
 
 
 def _shape(a: Any) -> tuple[int, ...]:
@@ -461,6 +496,12 @@ def _add(terms: list[Any]) -> Any:
 def apply_rule(rule: Rule, inputs: tuple[Any, ...]) -> Any:
     """One rule of the table on traced arguments: the value through the rule, the tangent from
     its partials (or its jvp form), the same maths eager mode does."""
+    for a in inputs:
+        if type(a) is not Traced and is_dual(a):
+            raise TypeError(
+                f"dualdiff.jit: {errors.type_name(a)} met a traced array: differentiating inside "
+                "a compiled function is not supported; use the eager dualdiff functions"
+            )
     values = tuple(_value(a) for a in inputs)
     tangents = tuple(_tangent(a) for a in inputs)
     if isinstance(rule.array, np.ufunc):
@@ -904,12 +945,12 @@ class CompiledJVP:
             raise ValueError(
                 f"jit_jvp: x has {len(x)} arguments, so v must be a tuple of {len(x)} tangents"
             )
-        if any(_is_dual(a) for a in xs + vs):
+        if any(is_dual(a) for a in xs + vs):
             from .api import jvp
 
             return jvp(self.f, x, v)
-        xs = tuple(_array(a, "x") for a in xs)
-        vs = tuple(_array(a, "the tangent") for a in vs)
+        xs = tuple(_array(a, "jit_jvp") for a in xs)
+        vs = tuple(_array(a, "jit_jvp", "the tangent") for a in vs)
         for a, t in zip(xs, vs):
             if a.shape != t.shape:
                 raise ValueError(f"jit_jvp: tangent shape {t.shape} does not match x's {a.shape}")
@@ -934,19 +975,12 @@ def jit_jvp(f: Callable[..., Any]) -> CompiledJVP:
     return CompiledJVP(f)
 
 
-def _is_dual(a: Any) -> bool:
-    from .rules import is_dual
+def _array(a: Any, api: str, what: str = "x") -> np.ndarray:
+    from .api import _array_input
 
-    return is_dual(a)
-
-
-def _array(a: Any, what: str) -> np.ndarray:
-    arr = np.asarray(a)
-    if arr.dtype.kind in "biu":
-        return arr.astype(float)
-    if arr.dtype.kind not in "fc":
-        raise TypeError(f"jit_jvp: {what} must hold real or complex numbers, got {arr.dtype}")
-    return arr
+    if isinstance(a, (bool, np.bool_)):
+        raise TypeError(f"{api}: {what} must be a real or complex number or array, got a bool")
+    return _array_input(a, api, what)
 
 
 class _Compiled:
@@ -1198,11 +1232,11 @@ class CompiledJacobian:
                 self._last = compiled
                 value, tangent = compiled.function(x)
                 return value, tangent.reshape(np.shape(value) + x.shape)
-        if _is_dual(x):
+        if is_dual(x):
             from .api import value_and_jacobian
 
             return value_and_jacobian(self.f, x)
-        x = _array(x, "x")
+        x = _array(x, "jit_jacobian")
         from .api import MEMORY_BUDGET
 
         if x.size * x.size * x.itemsize > MEMORY_BUDGET:

@@ -254,6 +254,8 @@ def _make_function(rule: Rule) -> Callable[..., Any]:
             lift = unary_lifts.get(t)
             if lift is not None:
                 return lift(rule, x)
+            if t in SYMBOLIC_TYPES:
+                return SYMBOLIC_TYPES[t](rule, x)
             return array(x)
 
     else:
@@ -267,6 +269,9 @@ def _make_function(rule: Rule) -> Callable[..., Any]:
             lift = lift_of(x, y)
             if lift is not None:
                 return lift.binary(rule, x, y)
+            symbolic = SYMBOLIC_TYPES.get(type(x)) or SYMBOLIC_TYPES.get(type(y))
+            if symbolic is not None:
+                return symbolic(rule, x, y)
             return array(x, y)
 
     function.__name__ = function.__qualname__ = rule.name
@@ -288,9 +293,10 @@ def _exact_zero(t: Any) -> bool:
     return type(t) in _EXACT_SCALARS and t == 0
 
 
-SYMBOLIC_TYPES: set[type] = set()
-"""Traced array types (``dualdiff.jit``): arrays even when 0-d, since their values are unknown
-when a rule chooses between its scalar and array forms."""
+SYMBOLIC_TYPES: dict[type, Callable[..., Any]] = {}
+"""Traced plain-array types (``dualdiff.jit``) and how a rule is recorded on them. They are
+arrays even when 0-d, since their values are unknown when a rule chooses between its scalar and
+array forms; they are not duals (they carry no tangent)."""
 
 
 def _is_array(a: Any) -> bool:
@@ -309,7 +315,10 @@ def scale(p: Any, t: Any) -> Any:
 
 def all_finite(p: Any) -> bool:
     """Whether every entry of ``p`` is finite, in one pass and without a temporary: the sum of
-    finite numbers is finite (a sum that overflows takes the careful path needlessly, no more)."""
+    finite numbers is finite (a sum that overflows takes the careful path needlessly, no more).
+    For a dual ``p`` (nested differentiation) its values decide."""
+    while type(p) in _LIFTS:
+        p = p.value
     return bool(np.isfinite(p.sum() if type(p) is np.ndarray else p))
 
 

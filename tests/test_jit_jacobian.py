@@ -220,3 +220,20 @@ def test_astype_keeps_the_derivative():
     check(lambda x: np.sin(x.astype(np.float32)).astype(float) * x, x, rtol=1e-6)
     with pytest.raises(TypeError, match="astype"):
         dd.jit_jacobian(lambda x: x.astype(int))(x)
+
+
+def test_closure_arrays_are_fixed_when_traced():
+    # as documented (and as jax.jit does): the program replays what f computed when traced
+    W = np.eye(2)
+    compiled = dd.jit_jacobian(lambda x: W @ np.sin(x))
+    x = np.zeros(2)
+    np.testing.assert_array_equal(compiled(x), np.eye(2))
+    W[0, 0] = 3.0
+    np.testing.assert_array_equal(compiled(x), np.eye(2))
+    np.testing.assert_array_equal(dd.jit_jacobian(lambda x: W @ np.sin(x))(x), W)
+
+
+def test_eager_duals_inside_a_compiled_function_are_refused():
+    outer = dd.Dual(2.0, 1.0)
+    with pytest.raises(TypeError, match="differentiating inside a compiled function"):
+        dd.jit_jacobian(lambda x: np.sin(x) * outer)(np.ones(2))
