@@ -284,3 +284,16 @@ def test_hessian_shapes_and_closed_form():
     assert dd.hessian(lambda x: x**3, 2.0) == 12.0
     with pytest.raises(ValueError, match="scalar"):
         dd.hessian(np.sin, np.ones(2))
+
+
+def test_safe_rule_of_an_array_under_an_outer_derivative():
+    # the partial of sqrt/log1p is then a dual array; its values decide the 0·inf convention
+    x = np.array([0.0, 4.0])
+    got = dd.derivative(
+        lambda s: dd.jvp(np.sqrt, x * s + [0.0, 0.0], np.array([0.0, 1.0]))[1][1], 1.0
+    )
+    assert got == pytest.approx(-0.25 * 4.0 * 4.0**-1.5)
+    got = dd.derivative(
+        lambda s: dd.jvp(np.log1p, s * np.array([-1.0, 4.0]), np.array([0.0, 1.0]))[1].sum(), 1.0
+    )
+    assert got == pytest.approx(-4.0 / 25.0)
