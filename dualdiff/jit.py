@@ -66,7 +66,9 @@ class _Program:
         """Run ``fn(*args, **kwargs)`` on the traced values and record it; an identical earlier
         call is reused instead."""
         args, kwargs = self.freeze(args), self.freeze(kwargs)
-        key = (id(fn), _key(args), _key(tuple(sorted(kwargs.items()))))
+        # On float arrays a Python 1 and 1.0 give the same result: one key for both.
+        loose = all(getattr(s.value, "dtype", None) in _FLOATS for s in _symbols(args))
+        key = (id(fn), _key(args, loose), _key(tuple(sorted(kwargs.items()))))
         hit = self.seen.get(key)
         if hit is not None:
             return hit
@@ -125,15 +127,21 @@ class _Instruction:
         self.out, self.fn, self.args, self.kwargs, self.errstate = out, fn, args, kwargs, errstate
 
 
-def _key(a: Any) -> Any:
-    """A hashable description of an argument: symbols and arrays by identity, numbers by value."""
+_FLOATS = frozenset(np.dtype(c) for c in "efdgFDG")
+
+
+def _key(a: Any, loose: bool = False) -> Any:
+    """A hashable description of an argument: symbols and arrays by identity, numbers by value
+    (``loose``: an int and the equal float alike)."""
     t = type(a)
     if t is Sym:
         return ("s", a.index)
     if t in (tuple, list):
-        return (t.__name__,) + tuple(_key(i) for i in a)
+        return (t.__name__,) + tuple(_key(i, loose) for i in a)
     if t is slice:
         return ("slice", _key(a.start), _key(a.stop), _key(a.step))
+    if loose and (t is int or t is float) and math.isfinite(a):
+        return ("number", float(a))
     if t in (int, float, complex, bool, str) or a is None or a is Ellipsis:
         return (t.__name__, repr(a))
     return ("id", id(a))
