@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from functools import partial
 
 import numpy as np
 
@@ -97,8 +98,26 @@ def best_time(fn, repeat):
     return best
 
 
+def paired_times(fns, rounds, calls=5):
+    """Median times (seconds) of the functions ``fns`` (a dict), timed in interleaved rounds
+    (each round: the best of ``calls`` calls of each), and the median per-round ratio of each
+    to the first: the drift of a shared machine cancels in the ratios."""
+    samples = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            samples[name].append(best_time(fn, calls))
+    first = next(iter(fns))
+    times = {name: float(np.median(values)) for name, values in samples.items()}
+    ratios = {
+        name: float(np.median(np.array(values) / np.array(samples[first])))
+        for name, values in samples.items()
+    }
+    return times, ratios
+
+
 def bench_brusselator(sizes, repeat):
     print("1-D Brusselator: time of one Jacobian as a multiple of one residual call F")
+    print("  (medians of per-round ratios; each round times every method, best of 5 calls)")
     print("  dualdiff: SparseJacobian with the pattern traced and coloured beforehand")
     print("  dd jit: the same with jit=True (the compressed pass compiled once, dualdiff.jit)")
     print("  analytic CSR: hand-written entries filled into a prebuilt CSR structure")
@@ -117,23 +136,28 @@ def bench_brusselator(sizes, repeat):
         assert abs(jac(x) - analytic(x)).max() < 1e-12, "AD and analytic Jacobians disagree"
         assert abs(compiled(x) - analytic(x)).max() < 1e-12, "compiled and analytic disagree"
         assert abs(jac(x) - brusselator_jacobian_diags(x)).max() < 1e-12
-        t_f = best_time(lambda: brusselator(x), repeat * 5)
-        t_ad = best_time(lambda: jac(x), repeat)
-        t_jit = best_time(lambda: compiled(x), repeat)
-        t_csr = best_time(lambda: analytic(x), repeat)
-        t_diags = best_time(lambda: brusselator_jacobian_diags(x), repeat)
+        fns = {
+            "f": lambda: brusselator(x),
+            "csr": lambda: analytic(x),
+            "ad": lambda: jac(x),
+            "jit": lambda: compiled(x),
+            "diags": lambda: brusselator_jacobian_diags(x),
+        }
         if n <= 2000:
-            dense = SparseJacobian(brusselator, x, sparsity=jac.pattern, output="dense")
-            t_dense = f"{best_time(lambda: dense(x), repeat) / t_f:.1f}x"
-        else:
-            t_dense = "-"
-        row = (n, 2 * n, f"{1e3 * t_f:.3f}", jac.ncolors, f"{detect:.3f}", f"{t_ad / t_f:.1f}x",
-               f"{t_jit / t_f:.1f}x", t_dense, f"{t_csr / t_f:.1f}x",
-               f"{t_diags / t_f:.1f}x")  # fmt: skip
+            fns["dense"] = SparseJacobian(brusselator, x, sparsity=jac.pattern, output="dense")
+            fns["dense"] = partial(fns["dense"], x)
+        times, over_f = paired_times(fns, repeat)
+        _, over_csr = paired_times({"csr": fns["csr"], "ad": fns["ad"], "jit": fns["jit"],
+                                    "diags": fns["diags"]}, repeat)  # fmt: skip
+        t_dense = f"{over_f['dense']:.1f}x" if "dense" in over_f else "-"
+        row = (n, 2 * n, f"{1e3 * times['f']:.3f}", jac.ncolors, f"{detect:.3f}",
+               f"{over_f['ad']:.1f}x", f"{over_f['jit']:.1f}x", t_dense,
+               f"{over_f['csr']:.1f}x", f"{over_f['diags']:.1f}x")  # fmt: skip
         print(" ".join(f"{c:>{w}}" for c, w in zip(row, WIDTHS)))
         print(
-            f"{'':>9}dualdiff / analytic: {t_ad / t_csr:.1f}x (CSR), "
-            f"{t_ad / t_diags:.2f}x (diags); jit=True: {t_jit / t_csr:.2f}x (CSR), target 3x"
+            f"{'':>9}dualdiff / analytic: {over_csr['ad']:.1f}x (CSR), "
+            f"{over_csr['ad'] / over_csr['diags']:.2f}x (diags); jit=True: "
+            f"{over_csr['jit']:.2f}x (CSR), target 3x"
         )
 
 
@@ -181,7 +205,7 @@ def bench_parallel(repeat):
 
 def main():
     quick = "--quick" in sys.argv
-    bench_brusselator([1000] if quick else [1000, 10_000], 3 if quick else 10)
+    bench_brusselator([1000] if quick else [1000, 10_000], 3 if quick else 15)
     bench_parallel(1 if quick else 3)
 
 

@@ -66,6 +66,15 @@ class _Program:
         """Run ``fn(*args, **kwargs)`` on the traced values and record it; an identical earlier
         call is reused instead."""
         args, kwargs = self.freeze(args), self.freeze(kwargs)
+        if not kwargs and (fn is np.add or fn is np.subtract) and len(args) == 2:
+            fn, args = self.absorb_negation(fn, args)
+            if self.directions is not None:
+                folded = self.fold(fn, args)
+                if folded is not None:
+                    sign, symbol, block = folded
+                    fn, args = (
+                        (np.add, (symbol, block)) if sign > 0 else (np.subtract, (block, symbol))
+                    )
         # On float arrays a Python 1 and 1.0 give the same result: one key for both.
         loose = all(getattr(s.value, "dtype", None) in _FLOATS for s in _symbols(args))
         key = (id(fn), _key(args, loose), _key(tuple(sorted(kwargs.items()))))
@@ -89,6 +98,57 @@ class _Program:
         sym = self._add(fn, args, kwargs, value)
         self.seen[key] = sym
         return sym
+
+    def absorb_negation(self, fn: Any, args: tuple[Any, ...]) -> tuple[Any, tuple[Any, Any]]:
+        """``a + (-b)`` as ``a - b`` and ``a - (-b)`` as ``a + b`` (the same result to the bit,
+        one pass less): the chain rule of a difference writes its tangent that way."""
+        a, b = args
+        negated = self._negated(b)
+        if negated is not None:
+            return (np.subtract if fn is np.add else np.add), (a, negated)
+        negated = self._negated(a)
+        if negated is not None and fn is np.add:
+            return np.subtract, (b, negated)
+        return fn, args
+
+    def _negated(self, a: Any) -> Sym | None:
+        if type(a) is not Sym or a.index < 0:
+            return None
+        instruction = self.instructions[a.index]
+        if instruction.fn is np.negative and not instruction.kwargs:
+            (inner,) = instruction.args
+            if type(inner) is Sym and np.shape(inner.value) == np.shape(a.value):
+                return inner
+        return None
+
+    def fold(self, fn: Any, args: tuple[Any, ...]) -> tuple[int, Sym, np.ndarray] | None:
+        """In a Jacobian, ``(±s + c1) + c2`` becomes ``±s + (c1 + c2)`` when both ``c`` are
+        constant tangent blocks (the linear parts of ``f``, folded while tracing): one pass
+        less at run time, the sum rounded in another order."""
+        outer = self._sum(fn, args)
+        if outer is None or outer[0] == -1:
+            return None
+        _, s, c2 = outer
+        inner = self.instructions[s.index]
+        inner_sum = None if inner.kwargs else self._sum(inner.fn, inner.args)
+        if inner_sum is None:
+            return None
+        sign, s0, c1 = inner_sum
+        return sign, s0, self.freeze(c1 + c2)
+
+    def _sum(self, fn: Any, args: tuple[Any, ...]) -> tuple[int, Sym, np.ndarray] | None:
+        """``args`` of ``fn`` as ``±symbol + constant block``."""
+        if fn not in (np.add, np.subtract) or len(args) != 2:
+            return None
+        a, b = args
+        sign = -1 if fn is np.subtract and type(b) is Sym else 1
+        s, c = (a, b) if type(a) is Sym else (b, a)
+        k = self.directions
+        if type(s) is not Sym or type(c) is not np.ndarray or c.ndim == 0 or c.shape[-1] != k:
+            return None
+        if np.shape(s.value)[-1:] != (k,):
+            return None
+        return sign, s, (-c if fn is np.subtract and sign == 1 else c)
 
     def freeze(self, a: Any) -> Any:
         """Constant arrays as read-only copies taken when they are first used (a new copy if
@@ -356,7 +416,7 @@ class Traced(NDArrayOperatorsMixin, ArrayMethods):
     def astype(self, dtype: Any, copy: bool = True) -> Any:
         if np.dtype(dtype).kind not in "fc":
             raise errors.lost_tangent(f"astype({dtype}) of a traced dual", "Keep a float dtype.")
-        tangent = None if self.tangent is None else _astype(self.tangent, dtype)
+        tangent = None if self.tangent is None else _astype(_tangent(self), dtype)
         return Traced(_astype(self.value, dtype), tangent)
 
     def __pow__(self, other: Any) -> Any:
@@ -452,7 +512,43 @@ def _value(a: Any) -> Any:
 
 
 def _tangent(a: Any) -> Any:
-    return a.tangent if type(a) is Traced else None
+    """The tangent of ``a`` as an array (a scaled block is multiplied out, once)."""
+    if type(a) is not Traced:
+        return None
+    if type(a.tangent) is _Scaled:
+        a.tangent = _fit(a.tangent.array(), a.value)
+    return a.tangent
+
+
+class _Scaled:
+    """A Jacobian's tangent ``coefficient * block``: a traced array of the value's shape (with a
+    length-1 direction axis) times a constant block of the seed. Products with partials and sums
+    over the same block stay on the coefficient, so ``v * (u + u) * du`` costs one pass over the
+    ``k`` directions, when the tangent is finally needed, instead of three."""
+
+    __slots__ = ("coefficient", "block")
+
+    def __init__(self, coefficient: Sym, block: np.ndarray) -> None:
+        self.coefficient, self.block = coefficient, block
+
+    def array(self) -> Any:
+        return self.coefficient * self.block
+
+    def times(self, p: Any) -> _Scaled:
+        return _Scaled(p * self.coefficient, self.block)
+
+
+def _scaled(p: Any, t: Any) -> Any:
+    """``p * t`` for a partial ``p``, kept as a scaled block where that saves passes."""
+    if type(t) is _Scaled:
+        return t.times(p)
+    if type(p) is Sym and type(t) is np.ndarray and np.shape(p.value)[-1:] == (1,):
+        return _Scaled(p, t)
+    return p * t
+
+
+def _multiplied(t: Any) -> Any:
+    return t.array() if type(t) is _Scaled else t
 
 
 def _has_traced(a: Any) -> bool:
@@ -495,6 +591,10 @@ def _add(terms: list[Any]) -> Any:
     terms = [t for t in terms if t is not None]
     if not terms:
         return None
+    if len(terms) > 1 and all(type(t) is _Scaled for t in terms):
+        if all(t.block is terms[0].block for t in terms):  # one block: add the coefficients
+            return _Scaled(_add([t.coefficient for t in terms]), terms[0].block)
+    terms = [_multiplied(t) for t in terms]
     total = terms[0]
     for term in terms[1:]:
         total = total + term
@@ -511,7 +611,9 @@ def apply_rule(rule: Rule, inputs: tuple[Any, ...]) -> Any:
                 "a compiled function is not supported; use the eager dualdiff functions"
             )
     values = tuple(_value(a) for a in inputs)
-    tangents = tuple(_tangent(a) for a in inputs)
+    tangents = tuple(a.tangent if type(a) is Traced else None for a in inputs)
+    if rule.jvp is not None or rule.safe:
+        tangents = tuple(_tangent(a) for a in inputs)
     if isinstance(rule.array, np.ufunc):
         result = ans = rule.array(*values)
     else:  # a function written in NumPy (sigmoid, xlogy, ...): one instruction, run as it is
@@ -529,16 +631,21 @@ def apply_rule(rule: Rule, inputs: tuple[Any, ...]) -> Any:
             if t is None or partial is None:
                 continue
             if type(partial) is float:
-                terms.append(t if partial == 1.0 else (-t if partial == -1.0 else partial * t))
+                if type(t) is _Scaled:
+                    terms.append(t if partial == 1.0 else t.times(partial))
+                else:
+                    terms.append(t if partial == 1.0 else (-t if partial == -1.0 else partial * t))
             else:
                 p = partial(*values, ans)
                 if not rule.safe:
-                    terms.append(p * t)
+                    terms.append(_scaled(p, t))
                     continue
                 g = _denominator(p)
                 fn, args = (_quotient, (t, g)) if g is not None else (scale, (p, t))
                 terms.append(ans.program.record(fn, args, {}))
         tangent = _add(terms)
+    if type(tangent) is _Scaled:
+        return Traced(result, tangent)
     return Traced(result, _fit(tangent, result))
 
 
@@ -598,12 +705,13 @@ def _linear_one(func: Any, a: Any, rest: tuple[Any, ...], kwargs: dict[str, Any]
     if type(a) is not Traced:
         return func(a, *rest, **kwargs)
     value = func(a.value, *rest, **kwargs)
-    if a.tangent is None:
+    t = _tangent(a)
+    if t is None:
         tangent = None
     elif _directions(a.value) is None:
-        tangent = func(a.tangent, *rest, **kwargs)
+        tangent = func(t, *rest, **kwargs)
     else:
-        tangent = _batched_linear(func, a.tangent, a.value, value, rest, kwargs)
+        tangent = _batched_linear(func, t, a.value, value, rest, kwargs)
     if type(value) in (tuple, list):
         tangents = [None] * len(value) if tangent is None else tangent
         return type(value)(Traced(v, t) for v, t in zip(value, tangents))
@@ -1062,7 +1170,7 @@ def _flatten(out: Any, leaves: list[tuple[Any, Any]]) -> Any:
     if t is tuple or t is list:
         return (t, [_flatten(item, leaves) for item in out])
     if t is Traced:
-        leaves.append((out.value, out.tangent))
+        leaves.append((out.value, _tangent(out)))
     elif t is Sym:
         leaves.append((out, None))
     elif isinstance(out, (int, float, complex, np.ndarray, np.generic)) and not isinstance(

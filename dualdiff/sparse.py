@@ -193,7 +193,9 @@ class SparseJacobian:
 
     def value_and_jacobian(self, x: Any) -> tuple[Any, Any]:
         """``(f(x), J(x))`` from ``ncolors`` directions of forward passes."""
-        x = _input(x, "SparseJacobian")
+        # a compiled pass never writes into x: no defensive copy needed
+        if not (self.jit and type(x) is np.ndarray and x.dtype.kind in "fc"):
+            x = _input(x, "SparseJacobian")
         if x.shape != self.in_shape:
             raise ValueError(
                 f"SparseJacobian: x has shape {x.shape}, but this Jacobian was prepared for "
