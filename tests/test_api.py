@@ -286,6 +286,7 @@ def test_hessian_shapes_and_closed_form():
         dd.hessian(np.sin, np.ones(2))
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # log1p(-1), sqrt'(0): on purpose
 def test_safe_rule_of_an_array_under_an_outer_derivative():
     # the partial of sqrt/log1p is then a dual array; its values decide the 0·inf convention
     x = np.array([0.0, 4.0])
