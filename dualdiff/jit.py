@@ -40,7 +40,29 @@ __all__ = ["jit_jvp", "CompiledJVP", "jit_jacobian", "CompiledJacobian"]
 # ---------------------------------------------------------------------------------------------
 
 
-class CompiledJVP:
+class _CompiledFunction:
+    """What the compiled JVP and Jacobian share: ``f``, its programs by input signature, and the
+    source of the latest one."""
+
+    api = "jit"
+
+    def __init__(self, f: Callable[..., Any]) -> None:
+        errors.check_callable(f, self.api)
+        self.f = f
+        self._compiled: dict[Any, _Compiled] = {}
+        self._last: _Compiled | None = None
+        self.__doc__ = getattr(f, "__doc__", None)
+        self.__name__ = getattr(f, "__name__", "f")
+
+    @property
+    def source(self) -> str:
+        """The Python source generated for the most recent input signature."""
+        if self._last is None:
+            raise ValueError(f"{self.api}: nothing has been compiled yet; call it first")
+        return self._last.source
+
+
+class CompiledJVP(_CompiledFunction):
     """``(x, v) -> (f(x), J(x) v)`` compiled per input shapes and dtypes (see the module notes).
 
     ``x`` and ``v`` are arrays of the same shape, or tuples of them for an ``f`` of several
@@ -48,13 +70,7 @@ class CompiledJVP:
     differentiation) run eagerly.
     """
 
-    def __init__(self, f: Callable[..., Any]) -> None:
-        errors.check_callable(f, "jit_jvp")
-        self.f = f
-        self._compiled: dict[Any, _Compiled] = {}
-        self._last: _Compiled | None = None
-        self.__doc__ = getattr(f, "__doc__", None)
-        self.__name__ = getattr(f, "__name__", "f")
+    api = "jit_jvp"
 
     def __call__(self, x: Any, v: Any) -> tuple[Any, Any]:
         if type(x) is np.ndarray and type(v) is np.ndarray:  # a compiled signature, at once
@@ -83,13 +99,6 @@ class CompiledJVP:
             compiled = self._compiled[key] = _Compiled(self.f, xs, vs)
         self._last = compiled
         return compiled(xs, vs)
-
-    @property
-    def source(self) -> str:
-        """The Python source generated for the most recent input signature."""
-        if self._last is None:
-            raise ValueError("jit_jvp: nothing has been compiled yet; call the function first")
-        return self._last.source
 
 
 def jit_jvp(f: Callable[..., Any]) -> CompiledJVP:
@@ -171,7 +180,7 @@ def _rebuild(structure: Any, items: Any) -> Any:
     return kind(_rebuild(p, items) for p in parts)
 
 
-class CompiledJacobian:
+class CompiledJacobian(_CompiledFunction):
     """``x -> df/dx`` (shape ``f(x).shape + x.shape``) compiled per input shape and dtype.
 
     The whole Jacobian comes from one pass whose tangents carry every direction (the seed, the
@@ -179,13 +188,7 @@ class CompiledJacobian:
     also returns ``f(x)``. Dual inputs run eagerly.
     """
 
-    def __init__(self, f: Callable[..., Any]) -> None:
-        errors.check_callable(f, "jit_jacobian")
-        self.f = f
-        self._compiled: dict[Any, _Compiled] = {}
-        self._last: _Compiled | None = None
-        self.__doc__ = getattr(f, "__doc__", None)
-        self.__name__ = getattr(f, "__name__", "f")
+    api = "jit_jacobian"
 
     def value_and_jacobian(self, x: Any) -> tuple[Any, Any]:
         """``(f(x), df/dx)`` from the compiled pass."""
@@ -220,13 +223,6 @@ class CompiledJacobian:
 
     def __call__(self, x: Any) -> Any:
         return self.value_and_jacobian(x)[1]
-
-    @property
-    def source(self) -> str:
-        """The Python source generated for the most recent input signature."""
-        if self._last is None:
-            raise ValueError("jit_jacobian: nothing has been compiled yet; call it first")
-        return self._last.source
 
 
 def jit_jacobian(f: Callable[..., Any]) -> CompiledJacobian:

@@ -26,6 +26,7 @@ from .program import (
     STATIC_SHAPE,
     Sym,
     _check_static_index,
+    _has_dual,
     _name,
     _shape,
     _symbols,
@@ -85,7 +86,7 @@ class Traced(NDArrayOperatorsMixin, ArrayMethods):
         return apply_rule(_POWER, (self, other))
 
     def __getitem__(self, index: Any) -> Traced:
-        if _has_traced(index):
+        if _has_dual(index):
             raise TypeError("dualdiff.jit_jvp: an index cannot carry a derivative")
         _check_static_index(index)
         return _linear_one(operator.getitem, self, (index,), {})
@@ -209,14 +210,6 @@ def _scaled(p: Any, t: Any) -> Any:
 
 def _multiplied(t: Any) -> Any:
     return t.array() if type(t) is _Scaled else t
-
-
-def _has_traced(a: Any) -> bool:
-    if type(a) is Traced:
-        return True
-    if type(a) in (tuple, list):
-        return any(_has_traced(i) for i in a)
-    return False
 
 
 def _directions(value: Any) -> int | None:
@@ -350,7 +343,7 @@ _FUNCTIONS: dict[Any, Callable[..., Any]] = {}
 
 
 def _check_plain(name: str, items: Any) -> None:
-    if _has_traced(items):
+    if _has_dual(items):
         raise TypeError(
             f"dualdiff.jit_jvp: {name} differentiates with respect to its array argument only"
         )
