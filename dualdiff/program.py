@@ -240,7 +240,36 @@ def _simplify(fn: Any, args: tuple[Any, ...], value: Any) -> Sym | None:
 # ---------------------------------------------------------------------------------------------
 
 
-class Sym(NDArrayOperatorsMixin):
+class ValueBound:
+    """Python conversions of a traced array (``if x``, ``float(x)``, ``x.item()``) would fix
+    what they read at its traced value: they raise instead."""
+
+    __slots__ = ()
+    kind = "array"
+
+    def __bool__(self) -> bool:
+        raise _value_dependent(f"Using a traced {self.kind} as a truth value (if, and, while)")
+
+    def __float__(self) -> float:
+        raise _value_dependent(f"float() of a traced {self.kind}")
+
+    def __int__(self) -> int:
+        raise _value_dependent(f"int() of a traced {self.kind}")
+
+    def __index__(self) -> int:
+        raise _value_dependent(f"Using a traced {self.kind} as a Python integer")
+
+    def __complex__(self) -> complex:
+        raise _value_dependent(f"complex() of a traced {self.kind}")
+
+    def tolist(self) -> Any:
+        raise _value_dependent(f"tolist() of a traced {self.kind}")
+
+    def item(self, *args: Any) -> Any:
+        raise _value_dependent(f"item() of a traced {self.kind}")
+
+
+class Sym(ValueBound, NDArrayOperatorsMixin):
     """A recorded array: its value at the tracing point and the instruction that makes it."""
 
     __slots__ = ("program", "value", "index")
@@ -288,29 +317,8 @@ class Sym(NDArrayOperatorsMixin):
             raise TypeError(f"dualdiff.jit_jvp: {_name(func)}(out=...) is not supported")
         return self.program.record(func, args, kwargs)
 
-    def __bool__(self) -> bool:
-        raise _value_dependent("Using a traced array as a truth value (if, and, while)")
-
-    def __float__(self) -> float:
-        raise _value_dependent("float() of a traced array")
-
-    def __int__(self) -> int:
-        raise _value_dependent("int() of a traced array")
-
-    def __index__(self) -> int:
-        raise _value_dependent("Using a traced array as a Python integer")
-
-    def __complex__(self) -> complex:
-        raise _value_dependent("complex() of a traced array")
-
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         raise _value_dependent("Converting a traced array to a NumPy array")
-
-    def tolist(self) -> Any:
-        raise _value_dependent("tolist() of a traced array")
-
-    def item(self, *args: Any) -> Any:
-        raise _value_dependent("item() of a traced array")
 
     def __iter__(self) -> Any:
         return (self[i] for i in range(len(self)))

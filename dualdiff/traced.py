@@ -25,12 +25,12 @@ from .program import (
     FRESH_FUNCTIONS,
     STATIC_SHAPE,
     Sym,
+    ValueBound,
     _check_static_index,
     _has_dual,
     _name,
     _shape,
     _symbols,
-    _value_dependent,
 )
 from .rules import RULES, UFUNC_RULES, VALUE_UFUNCS, Rule, is_dual, register_lift, scale
 
@@ -43,11 +43,12 @@ _POWER = RULES["power"]
 # ---------------------------------------------------------------------------------------------
 
 
-class Traced(NDArrayOperatorsMixin, ArrayMethods):
+class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
     """What ``f`` receives while being traced: a value symbol and its tangent symbol."""
 
     __slots__ = ("value", "tangent")
     tag = 1 << 62  # newer than any eager dual: dualdiff's own functions defer to NumPy dispatch
+    kind = "dual"
 
     def __init__(self, value: Any, tangent: Any) -> None:
         self.value, self.tangent = value, tangent
@@ -130,31 +131,10 @@ class Traced(NDArrayOperatorsMixin, ArrayMethods):
             )
         return handler(func, args, kwargs)
 
-    def __bool__(self) -> bool:
-        raise _value_dependent("Using a traced dual as a truth value (if, and, while)")
-
-    def __float__(self) -> float:
-        raise _value_dependent("float() of a traced dual")
-
-    def __int__(self) -> int:
-        raise _value_dependent("int() of a traced dual")
-
-    def __index__(self) -> int:
-        raise _value_dependent("Using a traced dual as a Python integer")
-
-    def __complex__(self) -> complex:
-        raise _value_dependent("complex() of a traced dual")
-
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         raise errors.lost_tangent(
             "Converting a traced dual to a NumPy array", "Use NumPy functions on it instead."
         )
-
-    def tolist(self) -> Any:
-        raise _value_dependent("tolist() of a traced dual")
-
-    def item(self, *args: Any) -> Any:
-        raise _value_dependent("item() of a traced dual")
 
 
 def _cast(a: np.ndarray, dtype: Any) -> np.ndarray:
