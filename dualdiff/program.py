@@ -299,7 +299,7 @@ class Sym(ValueBound, NDArrayOperatorsMixin):
         if _has_dual(inputs):
             return NotImplemented  # a traced dual takes it, with its derivative
         if "out" in kwargs:
-            raise TypeError(f"dualdiff.jit_jvp: numpy.{ufunc.__name__}(out=...) is not supported")
+            raise TypeError(f"dualdiff.jit: numpy.{ufunc.__name__}(out=...) is not supported")
         fn = ufunc if method == "__call__" else getattr(ufunc, method)
         return self.program.record(fn, inputs, kwargs)
 
@@ -314,7 +314,7 @@ class Sym(ValueBound, NDArrayOperatorsMixin):
                 "eager dualdiff.jvp/jacobian"
             )
         if "out" in kwargs and kwargs["out"] is not None:
-            raise TypeError(f"dualdiff.jit_jvp: {_name(func)}(out=...) is not supported")
+            raise TypeError(f"dualdiff.jit: {_name(func)}(out=...) is not supported")
         return self.program.record(func, args, kwargs)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -362,8 +362,8 @@ SYMBOLIC_TYPES[Sym] = _record_rule
 
 def _value_dependent(what: str) -> TypeError:
     return TypeError(
-        f"dualdiff.jit_jvp: {what} depends on the input's values, which a compiled JVP cannot "
-        "replay; use dualdiff.jvp(f, x, v) (eager), or write it with np.where"
+        f"dualdiff.jit: {what} depends on the input's values, which a compiled function cannot "
+        "replay; use the eager dualdiff.jvp/jacobian, or write it with np.where"
     )
 
 

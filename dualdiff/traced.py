@@ -88,19 +88,19 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
 
     def __getitem__(self, index: Any) -> Traced:
         if _has_dual(index):
-            raise TypeError("dualdiff.jit_jvp: an index cannot carry a derivative")
+            raise TypeError("dualdiff.jit: an index cannot carry a derivative")
         _check_static_index(index)
         return _linear_one(operator.getitem, self, (index,), {})
 
     def __setitem__(self, index: Any, item: Any) -> None:
         raise TypeError(
-            "dualdiff.jit_jvp: item assignment cannot be traced; build the array with "
+            "dualdiff.jit: item assignment cannot be traced; build the array with "
             "np.where, np.concatenate or np.stack, or use dualdiff.jvp (eager)"
         )
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         if kwargs.get("out") is not None:
-            raise TypeError(f"dualdiff.jit_jvp: numpy.{ufunc.__name__}(out=...) is not supported")
+            raise TypeError(f"dualdiff.jit: numpy.{ufunc.__name__}(out=...) is not supported")
         if method == "__call__" and not kwargs:
             rule = UFUNC_RULES.get(ufunc)
             if rule is not None:
@@ -119,15 +119,15 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
         raise errors.no_rule(
             f"numpy.{ufunc.__name__}"
             + ("" if method == "__call__" else f".{method}")
-            + " under jit_jvp"
+            + " under dualdiff.jit"
         )
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         handler = _FUNCTIONS.get(func)
         if handler is None:
             raise TypeError(
-                f"dualdiff.jit_jvp has no rule for {_name(func)}; use dualdiff.jvp(f, x, v) "
-                "(eager), which differentiates it"
+                f"dualdiff.jit has no rule for {_name(func)}; use the eager dualdiff.jvp or "
+                "dualdiff.jacobian, which differentiate it"
             )
         return handler(func, args, kwargs)
 
@@ -325,7 +325,7 @@ _FUNCTIONS: dict[Any, Callable[..., Any]] = {}
 def _check_plain(name: str, items: Any) -> None:
     if _has_dual(items):
         raise TypeError(
-            f"dualdiff.jit_jvp: {name} differentiates with respect to its array argument only"
+            f"dualdiff.jit: {name} differentiates with respect to its array argument only"
         )
 
 
@@ -557,30 +557,30 @@ def _bind(func: Any, args: Any, kwargs: Any) -> inspect.BoundArguments:
 
 def _first_linear(func: Any, args: Any, kwargs: Any) -> Any:
     if kwargs.get("out") is not None:
-        raise TypeError(f"dualdiff.jit_jvp: {_name(func)}(out=...) is not supported")
+        raise TypeError(f"dualdiff.jit: {_name(func)}(out=...) is not supported")
     kwargs = {k: v for k, v in kwargs.items() if k != "out"}
     return _linear_one(func, args[0], tuple(args[1:]), kwargs)
 
 
 def _sequence_linear(func: Any, args: Any, kwargs: Any) -> Any:
     if kwargs.get("out") is not None:
-        raise TypeError(f"dualdiff.jit_jvp: {_name(func)}(out=...) is not supported")
+        raise TypeError(f"dualdiff.jit: {_name(func)}(out=...) is not supported")
     kwargs = {k: v for k, v in kwargs.items() if k != "out"}
     return _linear_sequence(func, args[0], tuple(args[1:]), kwargs)
 
 
 def _product(func: Any, args: Any, kwargs: Any) -> Any:
     if kwargs.get("out") is not None:
-        raise TypeError(f"dualdiff.jit_jvp: {_name(func)}(out=...) is not supported")
+        raise TypeError(f"dualdiff.jit: {_name(func)}(out=...) is not supported")
     kwargs = {k: v for k, v in kwargs.items() if k != "out"}
     return _bilinear(func, args[0], args[1], tuple(args[2:]), kwargs)
 
 
 def _einsum(func: Any, args: Any, kwargs: Any) -> Any:
     if kwargs.get("out") is not None:
-        raise TypeError("dualdiff.jit_jvp: numpy.einsum(out=...) is not supported")
+        raise TypeError("dualdiff.jit: numpy.einsum(out=...) is not supported")
     if not isinstance(args[0], str):
-        raise TypeError("dualdiff.jit_jvp: numpy.einsum needs the subscripts string form")
+        raise TypeError("dualdiff.jit: numpy.einsum needs the subscripts string form")
     subscripts, operands = args[0], list(args[1:])
     value = func(subscripts, *[_value(o) for o in operands], **kwargs)
     batched = _directions(value) is not None
@@ -609,7 +609,7 @@ def _where(func: Any, args: Any, kwargs: Any) -> Any:
     bound = _bind(func, args, kwargs).arguments
     if "x" not in bound:
         raise TypeError(
-            "dualdiff.jit_jvp: numpy.where(condition) alone gives indices; use it on plain arrays"
+            "dualdiff.jit: numpy.where(condition) alone gives indices; use it on plain arrays"
         )
     cond, a, b = _value(bound["condition"]), bound["x"], bound["y"]
     value = np.where(cond, _value(a), _value(b))
@@ -632,7 +632,7 @@ def _var(func: Any, args: Any, kwargs: Any) -> Any:
     for name in ("dtype", "out", "mean", "correction", "where"):
         given = options.get(name, None)
         if given is not None and given is not np._NoValue:
-            raise TypeError(f"dualdiff.jit_jvp: {_name(func)}({name}=...) is not supported")
+            raise TypeError(f"dualdiff.jit: {_name(func)}({name}=...) is not supported")
     keep = keepdims is True
     centred = a - np.mean(a, axis=axis, keepdims=True)
     squares = centred * np.conjugate(centred) if np.iscomplexobj(_value(a).value) else centred**2
