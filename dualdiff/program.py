@@ -386,7 +386,7 @@ def _generate(
     def constant(obj: Any) -> str:
         name = names.get(id(obj))
         if name is None:
-            name = names[id(obj)] = f"c{len(names)}"
+            name = names[id(obj)] = _readable_name(obj, env) or f"c{len(names)}"
             env[name] = obj
             program.constants[id(obj)] = obj
         return name
@@ -513,6 +513,24 @@ def _generate(
     namespace = dict(env)
     exec(compile(source, f"<dualdiff.jit {name}>", "exec"), namespace)
     return source, namespace[name]
+
+
+def _readable_name(obj: Any, taken: dict[str, Any]) -> str | None:
+    """``np_multiply``, ``scale``: the name a function goes by in the generated code (None for
+    arrays and other constants, which are numbered)."""
+    name = getattr(obj, "__name__", None)
+    if not callable(obj) or not isinstance(name, str) or not name.strip("_").isidentifier():
+        return None
+    module = getattr(obj, "__module__", None) or ""
+    name = ("np_" if module.startswith("numpy") or isinstance(obj, np.ufunc) else "") + name.strip(
+        "_"
+    )
+    if name[:1] in "vxtc" and name[1:].isdigit():
+        return None  # the generated code's own variable names
+    candidate, suffix = name, 2
+    while candidate in taken:
+        candidate, suffix = f"{name}_{suffix}", suffix + 1
+    return candidate
 
 
 def _symbols(a: Any) -> list[Sym]:

@@ -35,3 +35,9 @@ def test_scipy_optimize_example():
     pytest.importorskip("scipy")
     out = run("scipy_optimize.py")
     assert "BFGS with the exact gradient" in out and "root with the exact Jacobian" in out
+
+
+def test_compiled_fit_example():
+    out = run("compiled_fit.py")
+    assert "converged after" in out and "def value_and_jacobian(x0):" in out
+    assert "Jacobian per call: eager" in out
