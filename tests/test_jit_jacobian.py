@@ -237,3 +237,15 @@ def test_eager_duals_inside_a_compiled_function_are_refused():
     outer = dd.Dual(2.0, 1.0)
     with pytest.raises(TypeError, match="differentiating inside a compiled function"):
         dd.jit_jacobian(lambda x: np.sin(x) * outer)(np.ones(2))
+
+
+def test_threads_share_a_compiled_function():
+    from concurrent.futures import ThreadPoolExecutor
+
+    F, x, (W, b) = tanh_problem(8)
+    compiled = dd.jit_jacobian(F)  # traced by whichever thread comes first
+    points = [x + 0.1 * i for i in range(16)]
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(compiled, points))
+    for point, jac in zip(points, results):
+        np.testing.assert_allclose(jac, tanh_jacobian(point, W, b), rtol=1e-13, atol=1e-15)
