@@ -131,7 +131,7 @@ class _Compiled:
             (x,) = xs
             if seed is None:
                 n = x.size
-                seed = np.eye(n, dtype=np.result_type(x, float)).reshape(x.shape + (n,))
+                seed = np.eye(n, dtype=x.dtype).reshape(x.shape + (n,))  # x is float/complex
             program.directions = seed.shape[-1]
             inputs.append(Traced(program._add(None, ("x", 0), {}, x), seed))
         else:

@@ -23,9 +23,15 @@ from .rules import SYMBOLIC_TYPES, Rule
 DUAL_TYPES: set[type] = set()
 """The traced dual type (``dualdiff.traced``): a plain symbol defers to it in NumPy dispatch."""
 
-FRESH_FUNCTIONS: set[Callable[..., Any]] = set()
-"""Runtime helpers besides ufuncs that return new arrays and keep no view of their arguments:
-their results may lend their buffers to later instructions."""
+FRESH_FUNCTIONS: set[Callable[..., Any]] = {
+    getattr(np, name)
+    for name in (
+        "concatenate stack hstack vstack where dot outer kron cross inner cumsum diff copy take "
+        "repeat tile sum mean"
+    ).split()
+}
+"""Functions besides ufuncs that return new arrays and keep no view of their arguments: their
+results may lend their buffers to later instructions."""
 
 
 def _has_dual(a: Any) -> bool:
@@ -58,15 +64,10 @@ class _Program:
         args, kwargs = self.freeze(args), self.freeze(kwargs)
         if not kwargs and (fn is np.add or fn is np.subtract) and len(args) == 2:
             fn, args = self.absorb_negation(fn, args)
-            if self.directions is not None:
-                folded = self.fold(fn, args)
-                if folded is not None:
-                    sign, symbol, block = folded
-                    fn, args = (
-                        (np.add, (symbol, block)) if sign > 0 else (np.subtract, (block, symbol))
-                    )
-        # On float arrays a Python 1 and 1.0 give the same result: one key for both.
-        loose = all(getattr(s.value, "dtype", None) in _FLOATS for s in _symbols(args))
+        # A ufunc on float arrays gives the same for a Python 1 and 1.0: one key for both.
+        loose = isinstance(fn, np.ufunc) and all(
+            getattr(s.value, "dtype", None) in _FLOATS for s in _symbols(args)
+        )
         key = (id(fn), _key(args, loose), _key(tuple(sorted(kwargs.items()))))
         hit = self.seen.get(key)
         if hit is not None:
@@ -90,8 +91,9 @@ class _Program:
         return sym
 
     def absorb_negation(self, fn: Any, args: tuple[Any, ...]) -> tuple[Any, tuple[Any, Any]]:
-        """``a + (-b)`` as ``a - b`` and ``a - (-b)`` as ``a + b`` (the same result to the bit,
-        one pass less): the chain rule of a difference writes its tangent that way."""
+        """``a + (-b)`` as ``a - b`` and ``a - (-b)`` as ``a + b`` for floating ``b`` (the same
+        result to the bit, one pass less): the chain rule of a difference writes its tangent
+        that way."""
         a, b = args
         negated = self._negated(b)
         if negated is not None:
@@ -107,43 +109,23 @@ class _Program:
         instruction = self.instructions[a.index]
         if instruction.fn is np.negative and not instruction.kwargs:
             (inner,) = instruction.args
-            if type(inner) is Sym and np.shape(inner.value) == np.shape(a.value):
+            if (
+                type(inner) is Sym
+                and np.shape(inner.value) == np.shape(a.value)
+                and getattr(inner.value, "dtype", None) in _FLOATS  # -u wraps for unsigned u
+            ):
                 return inner
         return None
-
-    def fold(self, fn: Any, args: tuple[Any, ...]) -> tuple[int, Sym, np.ndarray] | None:
-        """In a Jacobian, ``(±s + c1) + c2`` becomes ``±s + (c1 + c2)`` when both ``c`` are
-        constant tangent blocks (the linear parts of ``f``, folded while tracing): one pass
-        less at run time, the sum rounded in another order."""
-        outer = self._sum(fn, args)
-        if outer is None or outer[0] == -1:
-            return None
-        _, s, c2 = outer
-        inner = self.instructions[s.index]
-        inner_sum = None if inner.kwargs else self._sum(inner.fn, inner.args)
-        if inner_sum is None:
-            return None
-        sign, s0, c1 = inner_sum
-        return sign, s0, self.freeze(c1 + c2)
-
-    def _sum(self, fn: Any, args: tuple[Any, ...]) -> tuple[int, Sym, np.ndarray] | None:
-        """``args`` of ``fn`` as ``±symbol + constant block``."""
-        if fn not in (np.add, np.subtract) or len(args) != 2:
-            return None
-        a, b = args
-        sign = -1 if fn is np.subtract and type(b) is Sym else 1
-        s, c = (a, b) if type(a) is Sym else (b, a)
-        k = self.directions
-        if type(s) is not Sym or type(c) is not np.ndarray or c.ndim == 0 or c.shape[-1] != k:
-            return None
-        if np.shape(s.value)[-1:] != (k,):
-            return None
-        return sign, s, (-c if fn is np.subtract and sign == 1 else c)
 
     def freeze(self, a: Any) -> Any:
         """Constant arrays as read-only copies taken when they are first used (a new copy if
         ``f`` changed one in between): the program replays what ``f`` computed then."""
         t = type(a)
+        if t is not np.ndarray and isinstance(a, np.ndarray):
+            raise TypeError(
+                f"dualdiff.jit: a constant {t.__name__} (an ndarray subclass) cannot be traced; "
+                "pass a plain array (np.asarray)"
+            )
         if t is np.ndarray:
             if id(a) in self.owned:
                 return a
@@ -178,6 +160,7 @@ class _Instruction:
 
 
 _FLOATS = frozenset(np.dtype(c) for c in "efdgFDG")
+_REALS = frozenset(np.dtype(c) for c in "efdg")
 
 
 def _key(a: Any, loose: bool = False) -> Any:
@@ -191,7 +174,7 @@ def _key(a: Any, loose: bool = False) -> Any:
     if t is slice:
         return ("slice", _key(a.start), _key(a.stop), _key(a.step))
     if loose and (t is int or t is float) and math.isfinite(a):
-        return ("number", float(a))
+        return ("number", repr(float(a)))  # -0.0 stays apart from 0.0
     if t in (int, float, complex, bool, str) or a is None or a is Ellipsis:
         return (t.__name__, repr(a))
     return ("id", id(a))
@@ -212,26 +195,24 @@ def _concrete(a: Any) -> Any:
 
 
 def _simplify(fn: Any, args: tuple[Any, ...], value: Any) -> Sym | None:
-    """``x * 1``, ``x + 0``, ``x ** 1``: the operand itself when it already has the result's
-    shape and dtype (no instruction needed)."""
-    if len(args) != 2:
+    """``x * 1``, ``x - 0``, ``x ** 1``: the operand itself when it is a real float array of the
+    result's shape and dtype (no instruction needed). Not ``x + 0``, which turns -0.0 into 0.0,
+    nor a complex ``z * 1``, which can flip the sign of a zero imaginary part."""
+    if len(args) != 2 or fn not in (np.multiply, np.subtract, np.power):
         return None
     a, b = args
-    identity = {np.multiply: 1, np.add: 0, np.subtract: None, np.power: None}
-    if fn not in identity:
-        return None
-    candidates = []
-    if fn is np.multiply:
-        candidates = [(a, b), (b, a)]
-    elif fn is np.add:
-        candidates = [(a, b), (b, a)]
-    else:  # x - 0, x ** 1
-        candidates = [(a, b)]
-    neutral = 1 if fn in (np.multiply, np.power) else 0
-    for keep, other in candidates:
-        if type(keep) is Sym and type(other) in (int, float) and other == neutral:
-            if np.shape(keep.value) == np.shape(value) and keep.value.dtype == value.dtype:
-                return keep
+    pairs = [(a, b), (b, a)] if fn is np.multiply else [(a, b)]
+    neutral = 0 if fn is np.subtract else 1
+    for keep, other in pairs:
+        if (
+            type(keep) is Sym
+            and type(other) in (int, float)
+            and other == neutral
+            and getattr(keep.value, "dtype", None) in _REALS
+            and np.shape(keep.value) == np.shape(value)
+            and keep.value.dtype == value.dtype
+        ):
+            return keep
     return None
 
 
@@ -300,6 +281,11 @@ class Sym(ValueBound, NDArrayOperatorsMixin):
             return NotImplemented  # a traced dual takes it, with its derivative
         if "out" in kwargs:
             raise TypeError(f"dualdiff.jit: numpy.{ufunc.__name__}(out=...) is not supported")
+        if method == "at":
+            raise TypeError(
+                f"dualdiff.jit: numpy.{ufunc.__name__}.at changes an array in place, which "
+                "cannot be traced; use np.where or the eager functions"
+            )
         fn = ufunc if method == "__call__" else getattr(ufunc, method)
         return self.program.record(fn, inputs, kwargs)
 
@@ -439,6 +425,12 @@ def _generate(
             last_use[s.index] = position
             if not ufunc_call:
                 viewed.add(s.index)
+    owners = {  # the instructions whose results are new arrays
+        i
+        for i in order
+        if (isinstance(instructions[i].fn, np.ufunc) or instructions[i].fn in FRESH_FUNCTIONS)
+        and type(instructions[i].out.value) is np.ndarray
+    }
     fresh = {
         i
         for i in order
@@ -501,9 +493,19 @@ def _generate(
         shape = _shape(value) + (() if directions is None else (directions,))
         return f"{constant(np.zeros)}({expr(shape)}, {constant(dtype)})"
 
+    handed_out: set[int] = set()
+
     def output(a: Any) -> str:
-        # a constant (a Jacobian that does not depend on x) is copied: callers may write to it
-        return f"{expr(a)}.copy()" if type(a) is np.ndarray else expr(a)
+        # Every result gets memory of its own, as eager results do: a constant (a Jacobian that
+        # does not depend on x), a view (of x, or of another result) and a repeat are copied.
+        if type(a) is Sym:
+            own = a.index in owners and a.index not in handed_out
+            handed_out.add(a.index)
+            if own or type(a.value) is not np.ndarray:
+                return expr(a)
+        elif type(a) is not np.ndarray:
+            return expr(a)
+        return f"{expr(a)}.copy()"
 
     out = [output(r) for r in results]
     out += [output(t) if t is not None else zeros(r) for r, t in zip(results, tangents)]

@@ -32,7 +32,16 @@ from .program import (
     _shape,
     _symbols,
 )
-from .rules import RULES, UFUNC_RULES, VALUE_UFUNCS, Rule, is_dual, register_lift, scale
+from .rules import (
+    RULES,
+    UFUNC_RULES,
+    VALUE_UFUNCS,
+    Rule,
+    all_finite,
+    is_dual,
+    register_lift,
+    scale,
+)
 
 _SQUARE = RULES["square"]
 _POWER = RULES["power"]
@@ -73,7 +82,15 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
         return np.conjugate(self)
 
     def copy(self) -> Traced:
-        return self
+        return np.copy(self)
+
+    @property
+    def batched(self) -> bool:
+        # asked by eager code that met a traced dual (a custom_jvp function): not traceable
+        raise TypeError(
+            "dualdiff.jit: eager dualdiff code (a custom_jvp function, ...) met a traced dual; "
+            "it cannot be compiled: use the eager dualdiff.jvp/jacobian"
+        )
 
     def astype(self, dtype: Any, copy: bool = True) -> Any:
         if np.dtype(dtype).kind not in "fc":
@@ -113,7 +130,7 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
             options = {k: v for k, v in kwargs.items() if v is not None}
             axis = options.pop("axis", 0)
             if method == "reduce" and set(options) <= {"keepdims"}:
-                return np.sum(inputs[0], axis=axis, keepdims=options.get("keepdims", False))
+                return np.sum(inputs[0], axis=axis, keepdims=bool(options.get("keepdims")))
             if method == "accumulate" and not options:
                 return np.cumsum(inputs[0], axis=axis)
         raise errors.no_rule(
@@ -148,6 +165,17 @@ def _astype(a: Any, dtype: Any) -> Any:
     return a.astype(dtype)
 
 
+def _flag(option: Any) -> bool:
+    """A NumPy boolean option (``keepdims=1`` counts), absent when ``np._NoValue``."""
+    return option is not np._NoValue and bool(option)
+
+
+def _plain_operand(a: Any) -> Any:
+    """A list or tuple operand as the array NumPy would make of it (so that it broadcasts
+    against the direction axis of a Jacobian like an array)."""
+    return np.asarray(a) if type(a) in (list, tuple) else a
+
+
 def _value(a: Any) -> Any:
     return a.value if type(a) is Traced else a
 
@@ -173,10 +201,19 @@ class _Scaled:
         self.coefficient, self.block = coefficient, block
 
     def array(self) -> Any:
-        return self.coefficient * self.block
+        return self.coefficient.program.record(_times_block, (self.coefficient, self.block), {})
 
     def times(self, p: Any) -> _Scaled:
         return _Scaled(p * self.coefficient, self.block)
+
+
+def _times_block(coefficient: np.ndarray, block: np.ndarray) -> np.ndarray:
+    """``coefficient * block``; where an infinite coefficient meets a zero of the block the
+    product is 0, as multiplying the partials into the tangent one at a time would give."""
+    out = coefficient * block
+    if not all_finite(coefficient):
+        out[np.broadcast_to(block == 0, out.shape)] = 0.0
+    return out
 
 
 def _scaled(p: Any, t: Any) -> Any:
@@ -239,7 +276,7 @@ def apply_rule(rule: Rule, inputs: tuple[Any, ...]) -> Any:
                 f"dualdiff.jit: {errors.type_name(a)} met a traced array: differentiating inside "
                 "a compiled function is not supported; use the eager dualdiff functions"
             )
-    values = tuple(_value(a) for a in inputs)
+    values = tuple(_plain_operand(_value(a)) for a in inputs)
     tangents = tuple(a.tangent if type(a) is Traced else None for a in inputs)
     if rule.jvp is not None or rule.safe:
         tangents = tuple(_tangent(a) for a in inputs)
@@ -292,13 +329,13 @@ def _denominator(p: Any) -> Any:
 def _quotient(t: Any, g: Any) -> Any:
     """``t / g``: the tangent of a rule whose partial is ``1 / g``, in one pass instead of two.
     Where ``g`` is 0 (an infinite partial), a zero tangent stays zero, as ``scale`` keeps it."""
-    if g.all() if type(g) is np.ndarray else g != 0:
+    if all_finite(g) and (g.all() if type(g) is np.ndarray else g != 0):
         return t / g
     return scale(1.0 / g, t)
 
 
 # Runtime helpers that return new arrays and keep no view of their arguments.
-FRESH_FUNCTIONS.update((scale, _quotient))
+FRESH_FUNCTIONS.update((scale, _quotient, _times_block))
 
 
 def _register_lift() -> None:
@@ -460,7 +497,7 @@ def _batched_linear(func: Any, t: Any, a: Any, value: Any, rest: tuple, kwargs: 
         if any(v is not None and v is not np._NoValue for v in extra.values()):
             raise _not_batched(func)
         axes = _axes(options.get("axis"), nd, func)
-        return func(t, axis=axes, keepdims=options.get("keepdims") is True)
+        return func(t, axis=axes, keepdims=_flag(options.get("keepdims")))
     if func is np.cumsum:
         if options.get("dtype") is not None:
             raise _not_batched(func)
@@ -555,10 +592,32 @@ def _bind(func: Any, args: Any, kwargs: Any) -> inspect.BoundArguments:
     return bound
 
 
+# Options that add a constant (``initial`` of a sum, values ``diff`` prepends): the tangent
+# gets zero in their place.
+_AFFINE_OPTIONS = {np.sum: ("initial",), np.diff: ("prepend", "append")}
+
+
 def _first_linear(func: Any, args: Any, kwargs: Any) -> Any:
     if kwargs.get("out") is not None:
         raise TypeError(f"dualdiff.jit: {_name(func)}(out=...) is not supported")
     kwargs = {k: v for k, v in kwargs.items() if k != "out"}
+    dtype = kwargs.get("dtype")
+    if dtype is not None and np.dtype(dtype).kind not in "fc":
+        raise errors.lost_tangent(
+            f"{_name(func)}(..., dtype={dtype}) of a traced dual", "Keep a float dtype."
+        )
+    affine = [k for k in _AFFINE_OPTIONS.get(func, ()) if kwargs.get(k, np._NoValue) is not
+              np._NoValue]  # fmt: skip
+    if affine and type(args[0]) is Traced:
+        a = args[0]
+        value = func(a.value, *args[1:], **kwargs)
+        t = _tangent(a)
+        if t is None:
+            return Traced(value, None)
+        if _directions(a.value) is not None:
+            raise _not_batched(func)
+        zeroed = {**kwargs, **{k: 0.0 for k in affine}}
+        return Traced(value, func(t, *args[1:], **zeroed))
     return _linear_one(func, args[0], tuple(args[1:]), kwargs)
 
 
@@ -611,7 +670,7 @@ def _where(func: Any, args: Any, kwargs: Any) -> Any:
         raise TypeError(
             "dualdiff.jit: numpy.where(condition) alone gives indices; use it on plain arrays"
         )
-    cond, a, b = _value(bound["condition"]), bound["x"], bound["y"]
+    cond, a, b = _plain_operand(_value(bound["condition"])), bound["x"], bound["y"]
     value = np.where(cond, _value(a), _value(b))
     ta, tb = _tangent(a), _tangent(b)
     if ta is None and tb is None:
@@ -633,7 +692,7 @@ def _var(func: Any, args: Any, kwargs: Any) -> Any:
         given = options.get(name, None)
         if given is not None and given is not np._NoValue:
             raise TypeError(f"dualdiff.jit: {_name(func)}({name}=...) is not supported")
-    keep = keepdims is True
+    keep = _flag(keepdims)
     centred = a - np.mean(a, axis=axis, keepdims=True)
     squares = centred * np.conjugate(centred) if np.iscomplexobj(_value(a).value) else centred**2
     count = (
