@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from . import errors
-from .program import Sym, _generate, _Program
+from .program import Sym, TangentBlock, _generate, _Program
 from .rules import is_dual
 from .traced import Traced, _tangent
 
@@ -132,6 +132,7 @@ class _Compiled:
             if seed is None:
                 n = x.size
                 seed = np.eye(n, dtype=x.dtype).reshape(x.shape + (n,))  # x is float/complex
+            seed = np.asarray(seed).view(TangentBlock)
             program.directions = seed.shape[-1]
             inputs.append(Traced(program._add(None, ("x", 0), {}, x), seed))
         else:

@@ -25,6 +25,7 @@ from .program import (
     FRESH_FUNCTIONS,
     STATIC_SHAPE,
     Sym,
+    TangentBlock,
     ValueBound,
     _check_static_index,
     _has_dual,
@@ -165,6 +166,22 @@ def _astype(a: Any, dtype: Any) -> Any:
     return a.astype(dtype)
 
 
+def _mark(result: Any, *sources: Any) -> Any:
+    """A constant tangent made from tangent blocks by a NumPy function that returns a plain
+    array (concatenate, where, broadcast_to): marked as a block again."""
+    if type(result) is np.ndarray and any(type(a) is TangentBlock for a in _leaves(sources)):
+        return result.view(TangentBlock)
+    return result
+
+
+def _leaves(items: Any) -> Any:
+    for item in items:
+        if type(item) in (list, tuple):
+            yield from _leaves(item)
+        else:
+            yield item
+
+
 def _flag(option: Any) -> bool:
     """A NumPy boolean option (``keepdims=1`` counts), absent when ``np._NoValue``."""
     return option is not np._NoValue and bool(option)
@@ -220,7 +237,7 @@ def _scaled(p: Any, t: Any) -> Any:
     """``p * t`` for a partial ``p``, kept as a scaled block where that saves passes."""
     if type(t) is _Scaled:
         return t.times(p)
-    if type(p) is Sym and type(t) is np.ndarray and np.shape(p.value)[-1:] == (1,):
+    if type(p) is Sym and isinstance(t, np.ndarray) and np.shape(p.value)[-1:] == (1,):
         return _Scaled(p, t)
     return p * t
 
@@ -242,7 +259,7 @@ def _fit(tangent: Any, value: Any) -> Any:
     target = _shape(value) + (() if k is None else (k,))
     if _shape(tangent) == target:
         return tangent
-    return np.broadcast_to(tangent, target)
+    return _mark(np.broadcast_to(tangent, target), tangent)
 
 
 def _expand(a: Any) -> Any:
@@ -445,6 +462,10 @@ def _one_axis(axis: Any, ndim: int, func: Any) -> int:
 
 
 def _batched_linear(func: Any, t: Any, a: Any, value: Any, rest: tuple, kwargs: dict) -> Any:
+    return _mark(_batched_linear_call(func, t, a, value, rest, kwargs), t)
+
+
+def _batched_linear_call(func: Any, t: Any, a: Any, value: Any, rest: tuple, kwargs: dict) -> Any:
     """The tangent of ``func(a, *rest, **kwargs)`` (linear in ``a``) for tangents ``t`` of shape
     ``a.shape + (k,)``: the same call with the axes arguments moved past the direction axis."""
     nd = len(_shape(a))
@@ -452,7 +473,7 @@ def _batched_linear(func: Any, t: Any, a: Any, value: Any, rest: tuple, kwargs: 
         index = rest[0]
         if index is Ellipsis or (type(index) is tuple and any(i is Ellipsis for i in index)):
             index = (index if type(index) is tuple else (index,)) + (slice(None),)
-        if type(t) is np.ndarray and _symbols(index):  # a constant indexed by traced integers
+        if isinstance(t, np.ndarray) and _symbols(index):  # a constant indexed by traced ints
             return a.program.record(operator.getitem, (t, index), {})
         return t[index]
     try:
@@ -522,6 +543,12 @@ def _batched_linear(func: Any, t: Any, a: Any, value: Any, rest: tuple, kwargs: 
 
 
 def _batched_sequence(
+    func: Any, tangents: list[Any], arrays: list[Any], value: Any, rest: tuple, kwargs: dict
+) -> Any:
+    return _mark(_batched_sequence_call(func, tangents, arrays, value, rest, kwargs), tangents)
+
+
+def _batched_sequence_call(
     func: Any, tangents: list[Any], arrays: list[Any], value: Any, rest: tuple, kwargs: dict
 ) -> Any:
     """``concatenate``/``stack`` (and ``hstack``/``vstack`` through them) of tangents with the
@@ -677,7 +704,7 @@ def _where(func: Any, args: Any, kwargs: Any) -> Any:
         return Traced(value, None)
     if _directions(value) is not None:
         cond = _expand(cond)
-    tangent = np.where(cond, 0.0 if ta is None else ta, 0.0 if tb is None else tb)
+    tangent = _mark(np.where(cond, 0.0 if ta is None else ta, 0.0 if tb is None else tb), ta, tb)
     return Traced(value, _fit(tangent, value))
 
 
