@@ -1,7 +1,14 @@
 """``python -m dualdiff``: the command line (see ``dualdiff.cli``)."""
 
+import os
 import sys
 
 from .cli import main
 
-sys.exit(main())
+try:
+    status = main()
+    sys.stdout.flush()
+except BrokenPipeError:  # the reader went away (``python -m dualdiff | head``): not an error
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    status = 0
+sys.exit(status)

@@ -299,3 +299,19 @@ def test_help_documents_the_grammar(capfd):
     for fragment in ("--at", "--order", "--compare", "--trace", "examples:", "9**9**9",
                      "sigmoid", "asin", "pi", "1000 characters", "exit status"):  # fmt: skip
         assert fragment in out, fragment
+
+
+def test_demo_into_a_closed_pipe_is_quiet():
+    # ``python -m dualdiff | head -1``: the reader leaves early; no traceback, exit status 0
+    root = str(Path(dualdiff.__file__).resolve().parents[1])
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "dualdiff"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    demo.stdout.readline()
+    demo.stdout.close()
+    _, err = demo.communicate(timeout=60)
+    assert demo.returncode == 0 and b"Traceback" not in err
