@@ -218,7 +218,19 @@ class _Scaled:
         self.coefficient, self.block = coefficient, block
 
     def array(self) -> Any:
-        return self.coefficient.program.record(_times_block, (self.coefficient, self.block), {})
+        coefficient, block = self.coefficient, self.block
+        program = coefficient.program
+        if np.shape(coefficient.value) == block.shape[:-1] + (1,) and block.size:
+            positions = np.flatnonzero(block)
+            # a sparse block (slices of the identity seed): scattering its few non-zeros beats
+            # a product over every entry once under 1 in 8 is non-zero (measured: 0.7-0.86 of
+            # the time at 10%-0.1%, but 1.5 times it at 25%, the 4 colours of a sparse pass)
+            if 8 * positions.size <= block.size:
+                rows = positions // block.shape[-1]
+                values = block.reshape(-1)[positions]
+                args = (coefficient, rows, positions, np.asarray(values), block.shape)
+                return program.record(_scatter_times_block, args, {})
+        return program.record(_times_block, (coefficient, block), {})
 
     def times(self, p: Any) -> _Scaled:
         return _Scaled(p * self.coefficient, self.block)
@@ -227,9 +239,23 @@ class _Scaled:
 def _times_block(coefficient: np.ndarray, block: np.ndarray) -> np.ndarray:
     """``coefficient * block``; where an infinite coefficient meets a zero of the block the
     product is 0, as multiplying the partials into the tangent one at a time would give."""
-    out = coefficient * block
-    if not all_finite(coefficient):
-        out[np.broadcast_to(block == 0, out.shape)] = 0.0
+    if all_finite(coefficient):
+        return coefficient * block
+    with np.errstate(invalid="ignore"):  # inf * 0, replaced just below
+        out = coefficient * block
+    out[np.broadcast_to(block == 0, out.shape)] = 0.0
+    return out
+
+
+def _scatter_times_block(
+    coefficient: np.ndarray, rows: np.ndarray, positions: np.ndarray, values: np.ndarray, shape: Any
+) -> np.ndarray:
+    """``coefficient * block`` for a block given by its non-zeros (flat ``positions``, their
+    ``values`` and the ``rows`` of the coefficient they scale): zeros written once and the
+    non-zeros placed, instead of a product over every entry. Zeros of the block stay exactly
+    zero, as in ``_times_block``."""
+    out = np.zeros(shape, np.result_type(coefficient, values))
+    out.reshape(-1)[positions] = coefficient.reshape(-1)[rows] * values
     return out
 
 
@@ -352,7 +378,7 @@ def _quotient(t: Any, g: Any) -> Any:
 
 
 # Runtime helpers that return new arrays and keep no view of their arguments.
-FRESH_FUNCTIONS.update((scale, _quotient, _times_block))
+FRESH_FUNCTIONS.update((scale, _quotient, _times_block, _scatter_times_block))
 
 
 def _register_lift() -> None:

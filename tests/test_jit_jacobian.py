@@ -249,3 +249,22 @@ def test_threads_share_a_compiled_function():
         results = list(pool.map(compiled, points))
     for point, jac in zip(points, results):
         np.testing.assert_allclose(jac, tanh_jacobian(point, W, b), rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("n", [3, 20])  # a dense product with the seed, and a scattered one
+def test_infinite_partials_keep_the_seed_zeros(n):
+    x = np.linspace(1.0, 1.5, n)  # 2x * 1e308 overflows
+    with np.errstate(over="ignore"):
+        jac = dd.jit_jacobian(lambda x: (x * x) * 1e308)(x)
+    assert np.all(jac[~np.eye(n, dtype=bool)] == 0.0)
+    assert np.all(np.isinf(np.diag(jac)))
+
+
+def test_scattered_seed_blocks_match_eager():
+    # slices of a 40-column identity are sparse enough to be scattered, not multiplied
+    x = brusselator_point(40)
+    compiled = dd.jit_jacobian(brusselator)
+    assert "scatter_times_block" in (compiled(x), compiled.source)[1]
+    np.testing.assert_allclose(
+        compiled(x * 1.1), dd.jacobian(brusselator, x * 1.1), rtol=1e-13, atol=1e-12
+    )
