@@ -659,18 +659,19 @@ def _first_linear(func: Any, args: Any, kwargs: Any) -> Any:
         raise errors.lost_tangent(
             f"{_name(func)}(..., dtype={dtype}) of a traced dual", "Keep a float dtype."
         )
-    affine = [k for k in _AFFINE_OPTIONS.get(func, ()) if kwargs.get(k, np._NoValue) is not
-              np._NoValue]  # fmt: skip
-    if affine and type(args[0]) is Traced:
-        a = args[0]
-        value = func(a.value, *args[1:], **kwargs)
-        t = _tangent(a)
-        if t is None:
-            return Traced(value, None)
-        if _directions(a.value) is not None:
-            raise _not_batched(func)
-        zeroed = {**kwargs, **{k: 0.0 for k in affine}}
-        return Traced(value, func(t, *args[1:], **zeroed))
+    if func in _AFFINE_OPTIONS and type(args[0]) is Traced:
+        options = _bind(func, args, kwargs).arguments  # the options, however they were passed
+        unset = np._NoValue
+        affine = [k for k in _AFFINE_OPTIONS[func] if options.get(k, unset) is not unset]
+        if affine:
+            a = options.pop(next(iter(options)))
+            value = func(a.value, **options)
+            t = _tangent(a)
+            if t is None:
+                return Traced(value, None)
+            if _directions(a.value) is not None:
+                raise _not_batched(func)
+            return Traced(value, func(t, **{**options, **{k: 0.0 for k in affine}}))
     return _linear_one(func, args[0], tuple(args[1:]), kwargs)
 
 

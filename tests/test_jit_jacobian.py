@@ -268,3 +268,11 @@ def test_scattered_seed_blocks_match_eager():
     np.testing.assert_allclose(
         compiled(x * 1.1), dd.jacobian(brusselator, x * 1.1), rtol=1e-13, atol=1e-12
     )
+
+
+def test_positional_prepend_gives_a_zero_tangent():
+    x, v = np.array([1.0, 2.0, 4.0]), np.ones(3)
+    got = dd.jit_jvp(lambda x: np.diff(x, 1, -1, 5.0))(x, v)
+    want = dd.jvp(lambda x: np.diff(x, 1, -1, 5.0), x, v)
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
