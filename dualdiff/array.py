@@ -869,11 +869,7 @@ def array_function(func: Any, types: Any, args: Any, kwargs: Any) -> Any:
 
         impl = HANDLED_FUNCTIONS.get(func)
     if impl is None:
-        module = getattr(func, "__module__", "numpy") or "numpy"
-        name = f"{module.replace('numpy.linalg._linalg', 'numpy.linalg')}.{func.__name__}"
-        if module.startswith("numpy._core") or module == "numpy":
-            name = f"numpy.{func.__name__}"
-        raise errors.no_rule(name)
+        raise errors.no_rule(errors.function_name(func))
     return impl(*args, **kwargs)
 
 

@@ -33,6 +33,25 @@ def no_rule(function: str, hint: str = "") -> TypeError:
     return TypeError(message)
 
 
+def function_name(func: Any) -> str:
+    """The public name of a NumPy function for messages: ``numpy.sum``, ``numpy.linalg.norm``
+    (not the private module it is defined in); other functions keep their own module."""
+    module = getattr(func, "__module__", None) or "numpy"
+    for public in ("numpy.linalg", "numpy.fft"):
+        if module.startswith(public):
+            module = public
+            break
+    else:
+        if module.startswith("numpy"):
+            module = "numpy"
+    return f"{module}.{getattr(func, '__name__', repr(func))}"
+
+
+def bound_arguments(func: Any, args: Any, kwargs: Any) -> dict[str, Any]:
+    """The arguments of a call of NumPy's ``func`` by parameter name, however they were passed."""
+    return dict(signature(func).bind(*args, **kwargs).arguments)
+
+
 def check_callable(f: Any, api: str) -> None:
     """Raise TypeError unless ``f`` can be called."""
     if not callable(f):

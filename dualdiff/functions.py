@@ -32,6 +32,7 @@ from .array import (
     zeros_tangent,
 )
 from .dual import Dual
+from .methods import variance
 from .rules import RULES, is_dual
 
 # ---------------------------------------------------------------------------------------------
@@ -177,10 +178,7 @@ def var(
     if correction is not np._NoValue:
         ddof = correction
     a = _as_dual_array(a)
-    centered = a - np.mean(a, axis=axis, keepdims=True)
-    squares = (centered * centered.conjugate()).real if np.iscomplexobj(strip(a)) else centered**2
-    n = _count(a.shape, axis)
-    return _finish(sum_(squares, axis=axis, keepdims=keepdims) / (n - ddof), out, "var")
+    return _finish(variance(a, axis, ddof, keepdims, np.iscomplexobj(strip(a))), out, "var")
 
 
 @implements(np.std)

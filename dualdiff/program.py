@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
+from .errors import function_name
 from .rules import SYMBOLIC_TYPES, Rule
 
 
@@ -344,12 +345,12 @@ class Sym(ValueBound, NDArrayOperatorsMixin):
         static = func in STATIC_SHAPE
         if not static or (func is np.where and len(args) + len(kwargs) < 3):
             raise TypeError(
-                f"dualdiff.jit: {_name(func)} of traced values cannot be compiled (only "
+                f"dualdiff.jit: {function_name(func)} of traced values cannot be compiled (only "
                 "functions whose result's shape does not depend on the values can); use the "
                 "eager dualdiff.jvp/jacobian"
             )
         if "out" in kwargs and kwargs["out"] is not None:
-            raise TypeError(f"dualdiff.jit: {_name(func)}(out=...) is not supported")
+            raise TypeError(f"dualdiff.jit: {function_name(func)}(out=...) is not supported")
         return self.program.record(func, args, kwargs)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -400,14 +401,6 @@ def _value_dependent(what: str) -> TypeError:
         f"dualdiff.jit: {what} depends on the input's values, which a compiled function cannot "
         "replay; use the eager dualdiff.jvp/jacobian, or write it with np.where"
     )
-
-
-def _name(func: Any) -> str:
-    """``numpy.sum``, ``numpy.linalg.norm``: the public name of a NumPy function."""
-    module = getattr(func, "__module__", "numpy") or "numpy"
-    if module.startswith("numpy"):
-        module = "numpy.linalg" if module.startswith("numpy.linalg") else "numpy"
-    return f"{module}.{getattr(func, '__name__', repr(func))}"
 
 
 def _generate(

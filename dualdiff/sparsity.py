@@ -28,6 +28,7 @@ import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from . import errors
+from .errors import function_name
 from .methods import ArrayMethods
 from .rules import UFUNC_RULES, VALUE_UFUNCS, Rule, is_dual, register_lift
 
@@ -373,13 +374,13 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         handler = _FUNCTIONS.get(func)
         if handler is None:
-            raise _no_rule(_function_name(func))
+            raise _no_rule(function_name(func))
         for t in types:
             if t is not SparsityTracer and not issubclass(t, np.ndarray):
                 if t.__module__.startswith("dualdiff."):
                     raise TypeError(
                         f"jacobian_sparsity: cannot mix a sparsity tracer with {t.__name__} in "
-                        f"{_function_name(func)}"
+                        f"{function_name(func)}"
                     )
                 return NotImplemented
         return handler(func, *args, **kwargs)
@@ -408,13 +409,6 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
 
     def all(self, *args: Any, **kwargs: Any) -> Any:
         return np.all(self.value, *args, **kwargs)
-
-
-def _function_name(func: Any) -> str:
-    module = getattr(func, "__module__", None) or "numpy"
-    if module not in ("numpy.linalg", "numpy.fft"):
-        module = "numpy"
-    return f"{module}.{getattr(func, '__name__', repr(func))}"
 
 
 def _no_rule(name: str) -> TypeError:
@@ -527,10 +521,6 @@ def _np(*names: str) -> list[Any]:
     return out
 
 
-def _bind(func: Any, args: Any, kwargs: Any) -> dict[str, Any]:
-    return dict(errors.signature(func).bind(*args, **kwargs).arguments)
-
-
 def _wrap(value: Any, deps: Any) -> Any:
     if type(value) in (list, tuple):
         return type(value)(_wrap(v, d) for v, d in zip(value, deps))
@@ -595,11 +585,11 @@ _PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
 def _structural(func: Any, *args: Any, **kwargs: Any) -> Any:
     """Functions that only move, copy or select elements: apply them to values and deps alike."""
     kinds = _STRUCTURAL[func.__name__]
-    bound = _bind(func, args, kwargs)
+    bound = errors.bound_arguments(func, args, kwargs)
     for name in ("out", "dtype"):
         if bound.get(name) is not None:
             raise TypeError(
-                f"jacobian_sparsity: {_function_name(func)}({name}=...) is not supported"
+                f"jacobian_sparsity: {function_name(func)}({name}=...) is not supported"
             )
     value_args, deps_args = dict(bound), dict(bound)
     for name, kind in kinds.items():
@@ -677,7 +667,7 @@ def _diag(func: Any, v: Any, k: int = 0) -> SparsityTracer:
 
 @_implements(*_np("zeros_like", "ones_like", "empty_like", "full_like"))
 def _like(func: Any, *args: Any, **kwargs: Any) -> Any:
-    bound = _bind(func, args, kwargs)
+    bound = errors.bound_arguments(func, args, kwargs)
     name = "prototype" if "prototype" in bound else "a"
     bound[name] = _split(bound[name])[0]
     value = _call(func, bound)
@@ -702,9 +692,9 @@ def _copyto(func: Any, dst: Any, src: Any, casting: str = "same_kind", where: An
 
 def _elementwise(func: Any, deps_of: Callable[..., list[Any]]) -> Callable[..., Any]:
     def handler(func: Any, *args: Any, **kwargs: Any) -> SparsityTracer:
-        bound = _bind(func, args, kwargs)
+        bound = errors.bound_arguments(func, args, kwargs)
         if bound.get("out") is not None:
-            raise TypeError(f"jacobian_sparsity: {_function_name(func)}(out=...) is not supported")
+            raise TypeError(f"jacobian_sparsity: {function_name(func)}(out=...) is not supported")
         split = {k: _split(v) for k, v in bound.items() if _is_array_arg(v)}
         value = np.asarray(_call(func, {**bound, **{k: v[0] for k, v in split.items()}}))
         return _make(value, _union(deps_of(value, split), value.shape))
@@ -831,9 +821,9 @@ _REDUCTIONS = (
 
 @_implements(*_np(*_REDUCTIONS.split()))
 def _reduction(func: Any, *args: Any, **kwargs: Any) -> Any:
-    bound = _bind(func, args, kwargs)
+    bound = errors.bound_arguments(func, args, kwargs)
     if bound.get("out") is not None:
-        raise TypeError(f"jacobian_sparsity: {_function_name(func)}(out=...) is not supported")
+        raise TypeError(f"jacobian_sparsity: {function_name(func)}(out=...) is not supported")
     name = "x" if "x" in bound else "a"
     value_args = {k: _values(v) for k, v in bound.items()}
     value = _call(func, value_args)
@@ -851,7 +841,7 @@ def _reduction(func: Any, *args: Any, **kwargs: Any) -> Any:
 @_implements(*_np("cumsum", "cumprod", "nancumsum", "nancumprod"))
 def _accumulation(func: Any, a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
     if out is not None:
-        raise TypeError(f"jacobian_sparsity: {_function_name(func)}(out=...) is not supported")
+        raise TypeError(f"jacobian_sparsity: {function_name(func)}(out=...) is not supported")
     value, deps = _split(a)
     if axis is None:
         value, deps, axis = value.ravel(), deps.ravel(), 0
@@ -862,7 +852,7 @@ def _accumulation(func: Any, a: Any, axis: Any = None, dtype: Any = None, out: A
 def _sort(func: Any, a: Any, *args: Any, **kwargs: Any) -> SparsityTracer:
     # A sorted element can be any element of its line: the union along the axis.
     value, deps = _split(a)
-    bound = _bind(func, (value, *args), kwargs)
+    bound = errors.bound_arguments(func, (value, *args), kwargs)
     axis = bound.get("axis", -1)
     out = func(value, *args, **kwargs)
     if axis is None:

@@ -34,7 +34,8 @@ import numpy as np
 
 from . import errors
 from .dual import SCALAR_TYPES, Dual, _make
-from .methods import ArrayMethods
+from .errors import function_name
+from .methods import ArrayMethods, variance
 from .rules import (
     RULES,
     UFUNC_RULES,
@@ -1159,7 +1160,7 @@ class Taylor(ArrayMethods):
             return NotImplemented  # a newer dual number leads: its type does the work
         handler = _FUNCTIONS.get(func)
         if handler is None:
-            raise errors.no_rule(f"{_numpy_name(func)} on a Taylor series")
+            raise errors.no_rule(f"{function_name(func)} on a Taylor series")
         return handler(func, args, kwargs)
 
 
@@ -1303,13 +1304,6 @@ _FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {}
 _NO_VALUE: Any = np._NoValue
 
 
-def _numpy_name(func: Any) -> str:
-    """``numpy.name``, or ``numpy.linalg.name`` for the linear-algebra functions."""
-    module = getattr(func, "__module__", None) or "numpy"
-    prefix = "numpy.linalg" if module.startswith("numpy.linalg") else "numpy"
-    return f"{prefix}.{func.__name__}"
-
-
 def _leader(args: Any, kwargs: dict) -> Any:
     """The dual number with the newest tag among the arguments (and the items of list or tuple
     arguments); a Taylor series wins a tie. None when there is none."""
@@ -1383,7 +1377,7 @@ class _Call:
             if place not in taken and _holds_dual(self._get(place)):
                 what = f"argument {place[1] + 1}" if place[0] == "a" else f"{place[1]}="
                 raise TypeError(
-                    f"{_numpy_name(func)}: dualdiff carries Taylor series through "
+                    f"{function_name(func)}: dualdiff carries Taylor series through "
                     f"{', '.join(n.lstrip('*') for n in names)} only; {what} must not be a dual "
                     "number (pass its .value)"
                 )
@@ -1401,7 +1395,7 @@ class _Call:
             if is_dual(a) and a.tag == tag:
                 if type(a) is not Taylor:
                     raise TypeError(
-                        f"{_numpy_name(func)}: a Taylor series and a {errors.type_name(a)} share "
+                        f"{function_name(func)}: a Taylor series and a {errors.type_name(a)} share "
                         f"the tag {tag}, so neither can be treated as a constant of the other; "
                         "build them with different tags"
                     )
@@ -1419,7 +1413,7 @@ class _Call:
             names = list(_parameters(self.func))
             name = names[name] if name < len(names) else None
         if name in ("out", "dtype"):
-            _check_plain_options(_numpy_name(self.func), **{name: self._get(place)})
+            _check_plain_options(function_name(self.func), **{name: self._get(place)})
 
     def _get(self, place: tuple[str, Any]) -> Any:
         return (self.args if place[0] == "a" else self.kwargs)[place[1]]
@@ -1725,10 +1719,7 @@ def _var(
     """``Σ |a - mean(a)|² / (N - ddof)``: a polynomial in the entries."""
     _check_plain_options("numpy.var", out, dtype, where=where, mean=mean)
     ddof = ddof if correction is _NO_VALUE else correction
-    d = a - np.mean(a, axis=axis, keepdims=True)
-    square = (d * d.conjugate()).real if _is_complex_series(a.coefficients) else d * d
-    count = math.prod(a.shape[i] for i in _axes(axis, a.ndim))
-    return np.sum(square, axis=axis, keepdims=keepdims) / (count - ddof)
+    return variance(a, axis, ddof, keepdims, _is_complex_series(a.coefficients))
 
 
 @_implements(np.std)

@@ -9,8 +9,6 @@ arguments; products apply the product rule. Anything else raises TypeError namin
 
 from __future__ import annotations
 
-import inspect
-import math
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -19,7 +17,8 @@ import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from . import errors
-from .methods import ArrayMethods
+from .errors import function_name
+from .methods import ArrayMethods, variance
 from .program import (
     DUAL_TYPES,
     FRESH_FUNCTIONS,
@@ -29,7 +28,6 @@ from .program import (
     ValueBound,
     _check_static_index,
     _has_dual,
-    _name,
     _shape,
     _symbols,
 )
@@ -144,8 +142,8 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
         handler = _FUNCTIONS.get(func)
         if handler is None:
             raise TypeError(
-                f"dualdiff.jit has no rule for {_name(func)}; use the eager dualdiff.jvp or "
-                "dualdiff.jacobian, which differentiate it"
+                f"dualdiff.jit has no rule for {function_name(func)}; use the eager "
+                "dualdiff.jvp or dualdiff.jacobian, which differentiate it"
             )
         return handler(func, args, kwargs)
 
@@ -411,7 +409,7 @@ def _check_plain(name: str, items: Any) -> None:
 
 def _linear_one(func: Any, a: Any, rest: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """A function linear in its first argument: the same call on the value and the tangent."""
-    _check_plain(_name(func), (rest, tuple(kwargs.values())))
+    _check_plain(function_name(func), (rest, tuple(kwargs.values())))
     if type(a) is not Traced:
         return func(a, *rest, **kwargs)
     value = func(a.value, *rest, **kwargs)
@@ -431,7 +429,7 @@ def _linear_one(func: Any, a: Any, rest: tuple[Any, ...], kwargs: dict[str, Any]
 def _linear_sequence(func: Any, arrays: Any, rest: tuple[Any, ...], kwargs: dict) -> Any:
     """A function linear in a sequence of arrays (concatenate, stack): missing tangents are
     zeros of their value's shape."""
-    _check_plain(_name(func), (rest, tuple(kwargs.values())))
+    _check_plain(function_name(func), (rest, tuple(kwargs.values())))
     arrays = list(arrays)
     value = func([_value(a) for a in arrays], *rest, **kwargs)
     if all(_tangent(a) is None for a in arrays):
@@ -449,7 +447,7 @@ def _linear_sequence(func: Any, arrays: Any, rest: tuple[Any, ...], kwargs: dict
 
 def _bilinear(func: Any, a: Any, b: Any, rest: tuple[Any, ...], kwargs: dict) -> Any:
     """A product: ``d(a·b) = da·b + a·db``."""
-    _check_plain(_name(func), (rest, tuple(kwargs.values())))
+    _check_plain(function_name(func), (rest, tuple(kwargs.values())))
     value = func(_value(a), _value(b), *rest, **kwargs)
     if _directions(value) is not None:
         return Traced(value, _fit(_batched_product(func, a, b, value, rest, kwargs), value))
@@ -466,7 +464,7 @@ def _bilinear(func: Any, a: Any, b: Any, rest: tuple[Any, ...], kwargs: dict) ->
 
 def _not_batched(func: Any) -> TypeError:
     return TypeError(
-        f"dualdiff.jit_jacobian has no rule for {_name(func)} with these arguments; use "
+        f"dualdiff.jit_jacobian has no rule for {function_name(func)} with these arguments; use "
         "dualdiff.jacobian(f, x) (eager), which differentiates it"
     )
 
@@ -503,7 +501,7 @@ def _batched_linear_call(func: Any, t: Any, a: Any, value: Any, rest: tuple, kwa
             return a.program.record(operator.getitem, (t, index), {})
         return t[index]
     try:
-        options = _bind(func, (a,) + tuple(rest), kwargs).arguments
+        options = errors.bound_arguments(func, (a,) + tuple(rest), kwargs)
     except (TypeError, ValueError):
         raise _not_batched(func) from None
     options.pop(next(iter(options)))  # the array itself
@@ -579,7 +577,7 @@ def _batched_sequence_call(
 ) -> Any:
     """``concatenate``/``stack`` (and ``hstack``/``vstack`` through them) of tangents with the
     direction axis last."""
-    options = _bind(func, ([None],) + tuple(rest), kwargs).arguments
+    options = errors.bound_arguments(func, ([None],) + tuple(rest), kwargs)
     nd = len(_shape(_value(arrays[0])))
     extra = {k: v for k, v in options.items() if k not in ("arrays", "tup", "axis")}
     if any(v is not None and v != "same_kind" for v in extra.values()):
@@ -639,12 +637,6 @@ def _batched_product(func: Any, a: Any, b: Any, value: Any, rest: tuple, kwargs:
     return _add(terms)
 
 
-def _bind(func: Any, args: Any, kwargs: Any) -> inspect.BoundArguments:
-    signature = errors.signature(func)
-    bound = signature.bind(*args, **kwargs)
-    return bound
-
-
 # Options that add a constant (``initial`` of a sum, values ``diff`` prepends): the tangent
 # gets zero in their place.
 _AFFINE_OPTIONS = {np.sum: ("initial",), np.diff: ("prepend", "append")}
@@ -652,15 +644,16 @@ _AFFINE_OPTIONS = {np.sum: ("initial",), np.diff: ("prepend", "append")}
 
 def _first_linear(func: Any, args: Any, kwargs: Any) -> Any:
     if kwargs.get("out") is not None:
-        raise TypeError(f"dualdiff.jit: {_name(func)}(out=...) is not supported")
+        raise TypeError(f"dualdiff.jit: {function_name(func)}(out=...) is not supported")
     kwargs = {k: v for k, v in kwargs.items() if k != "out"}
     dtype = kwargs.get("dtype")
     if dtype is not None and np.dtype(dtype).kind not in "fc":
         raise errors.lost_tangent(
-            f"{_name(func)}(..., dtype={dtype}) of a traced dual", "Keep a float dtype."
+            f"{function_name(func)}(..., dtype={dtype}) of a traced dual",
+            "Keep a float dtype.",
         )
     if func in _AFFINE_OPTIONS and type(args[0]) is Traced:
-        options = _bind(func, args, kwargs).arguments  # the options, however they were passed
+        options = errors.bound_arguments(func, args, kwargs)
         unset = np._NoValue
         affine = [k for k in _AFFINE_OPTIONS[func] if options.get(k, unset) is not unset]
         if affine:
@@ -677,14 +670,14 @@ def _first_linear(func: Any, args: Any, kwargs: Any) -> Any:
 
 def _sequence_linear(func: Any, args: Any, kwargs: Any) -> Any:
     if kwargs.get("out") is not None:
-        raise TypeError(f"dualdiff.jit: {_name(func)}(out=...) is not supported")
+        raise TypeError(f"dualdiff.jit: {function_name(func)}(out=...) is not supported")
     kwargs = {k: v for k, v in kwargs.items() if k != "out"}
     return _linear_sequence(func, args[0], tuple(args[1:]), kwargs)
 
 
 def _product(func: Any, args: Any, kwargs: Any) -> Any:
     if kwargs.get("out") is not None:
-        raise TypeError(f"dualdiff.jit: {_name(func)}(out=...) is not supported")
+        raise TypeError(f"dualdiff.jit: {function_name(func)}(out=...) is not supported")
     kwargs = {k: v for k, v in kwargs.items() if k != "out"}
     return _bilinear(func, args[0], args[1], tuple(args[2:]), kwargs)
 
@@ -719,7 +712,7 @@ def _einsum(func: Any, args: Any, kwargs: Any) -> Any:
 
 
 def _where(func: Any, args: Any, kwargs: Any) -> Any:
-    bound = _bind(func, args, kwargs).arguments
+    bound = errors.bound_arguments(func, args, kwargs)
     if "x" not in bound:
         raise TypeError(
             "dualdiff.jit: numpy.where(condition) alone gives indices; use it on plain arrays"
@@ -736,27 +729,16 @@ def _where(func: Any, args: Any, kwargs: Any) -> Any:
 
 
 def _var(func: Any, args: Any, kwargs: Any) -> Any:
-    # var = mean(|a - mean(a)|²) · n / (n - ddof), composed from traced operations.
-    bound = _bind(func, args, kwargs)
-    bound.apply_defaults()
-    options = dict(bound.arguments)
-    a = options.pop("a")
-    axis, ddof, keepdims = options.pop("axis"), options.pop("ddof"), options.pop("keepdims")
+    options = errors.bound_arguments(func, args, kwargs)
     for name in ("dtype", "out", "mean", "correction", "where"):
-        given = options.get(name, None)
-        if given is not None and given is not np._NoValue:
-            raise TypeError(f"dualdiff.jit: {_name(func)}({name}=...) is not supported")
-    keep = _flag(keepdims)
-    centred = a - np.mean(a, axis=axis, keepdims=True)
-    squares = centred * np.conjugate(centred) if np.iscomplexobj(_value(a).value) else centred**2
-    count = (
-        np.size(_value(a).value)
-        if axis is None
-        else math.prod(np.shape(_value(a).value)[i] for i in np.atleast_1d(axis))
-    )
-    result = np.sum(
-        squares.real if np.iscomplexobj(_value(a).value) else squares, axis=axis, keepdims=keep
-    ) / (count - ddof)
+        if options.get(name, None) not in (None, np._NoValue):
+            raise TypeError(f"dualdiff.jit: {function_name(func)}({name}=...) unsupported")
+    a = options["a"]
+    complex_values = np.iscomplexobj(_value(a).value)
+    result = variance(
+        a, options.get("axis"), options.get("ddof", 0), _flag(options.get("keepdims", False)),
+        complex_values,
+    )  # fmt: skip
     return np.sqrt(result) if func is np.std else result
 
 

@@ -575,9 +575,10 @@ def test_every_dual_array_function_has_a_tracer_rule():
     # A function DualArray differentiates should not stop jacobian_sparsity.
     import dualdiff.linalg  # noqa: F401 - registers the linalg rules
     from dualdiff.array import HANDLED_FUNCTIONS
-    from dualdiff.sparsity import _FUNCTIONS, _function_name
+    from dualdiff.errors import function_name
+    from dualdiff.sparsity import _FUNCTIONS
 
-    missing = sorted(_function_name(f) for f in HANDLED_FUNCTIONS if f not in _FUNCTIONS)
+    missing = sorted(function_name(f) for f in HANDLED_FUNCTIONS if f not in _FUNCTIONS)
     assert not missing
 
 
