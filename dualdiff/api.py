@@ -102,6 +102,29 @@ def _call(f: Callable[..., Any], args: tuple[Any, ...], api: str) -> Any:
     return check_output(f(*args), api)
 
 
+def _owned(y: Any, inputs: tuple[Any, ...] = ()) -> Any:
+    """``y`` as arrays the caller owns. A read-only array is a view of a read-only input, of a
+    seed or of a private cached block; an array that may share memory with one of the caller's
+    ``inputs`` aliases it (``jvp(lambda x: x, x, v)``): either is copied, so that writing into a
+    result never changes an input, a cache or a later result."""
+    t = type(y)
+    if t is np.ndarray:
+        if not y.flags.writeable or any(
+            type(a) is np.ndarray and np.may_share_memory(y, a) for a in inputs
+        ):
+            return y.copy()
+        return y
+    if is_sequence(y):
+        return rebuild(y, [_owned(item, inputs) for item in y])
+    return y
+
+
+def _writable_copy(x: Any) -> Any:
+    """A private copy of an array input for an ``f`` that receives it undifferentiated (order
+    0): ``f`` may update its argument in place, as it may in every other mode."""
+    return x.copy() if type(x) is np.ndarray or type(x) is DualArray else x
+
+
 # ---------------------------------------------------------------------------------------------
 # derivative and jvp
 # ---------------------------------------------------------------------------------------------
@@ -123,12 +146,13 @@ def derivative(f: Callable[..., Any], x: Any, n: int = 1) -> Any:
         y = f(seed)
         if type(y) is Dual and y.tag == tag:
             return y.tangent
-        return tangent_of(check_output(y, "derivative"), tag)
+        return _owned(tangent_of(check_output(y, "derivative"), tag))
     errors.check_callable(f, "derivative")
     n = errors.check_order(n, "derivative")
     if n == 0:
-        x = _array_input(x, "derivative") if _is_array_input(x) else _scalar_input(x, "derivative")
-        return _call(f, (x,), "derivative")
+        if _is_array_input(x):
+            return _call(f, (_writable_copy(_array_input(x, "derivative")),), "derivative")
+        return _call(f, (_scalar_input(x, "derivative"),), "derivative")
     if n > 1:
         from .taylor import higher_derivative
 
@@ -136,7 +160,7 @@ def derivative(f: Callable[..., Any], x: Any, n: int = 1) -> Any:
     tag = new_tag()
     one = np.ones(np.shape(strip(x))) if _is_array_input(x) else 1.0
     y = _call(f, (_seed(x, one, tag, "derivative"),), "derivative")
-    return tangent_of(y, tag)
+    return _owned(tangent_of(y, tag), (x,))
 
 
 def jvp(f: Callable[..., Any], x: Any, v: Any) -> tuple[Any, Any]:
@@ -156,7 +180,8 @@ def jvp(f: Callable[..., Any], x: Any, v: Any) -> tuple[Any, Any]:
     else:
         args = (_seed(x, v, tag, "jvp"),)
     y = _call(f, args, "jvp")
-    return value_of(y, tag), tangent_of(y, tag)
+    inputs = (x + v) if type(x) is tuple else (x, v)
+    return _owned(value_of(y, tag), inputs), _owned(tangent_of(y, tag), inputs)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -171,15 +196,17 @@ def push_forward(f: Callable[..., Any], x: Any, seeds: Any) -> tuple[Any, Any]:
     of such arrays when ``f`` returns a tuple). This is the building block of ``jacobian``.
     """
     errors.check_callable(f, "push_forward")
+    given = (x, seeds)
     x = _array_input(x, "push_forward")
-    seeds = np.asarray(seeds)
+    seeds = _read_only(np.asarray(seeds))  # f may update its argument in place: not the seeds
     shape = np.shape(strip(x))
     if seeds.ndim != len(shape) + 1 or seeds.shape[1:] != shape:
         raise ValueError(
             f"push_forward: seeds must have shape (k,) + x.shape = (k,) + {shape}, "
             f"got {seeds.shape}"
         )
-    return _push(f, x, seeds, seeds.shape[0], "push_forward")
+    value, tangents = _push(f, x, seeds, seeds.shape[0], "push_forward")
+    return _owned(value, given), _owned(tangents, given)
 
 
 def _push(f: Callable[..., Any], x: Any, seeds: Any, k: int, api: str) -> tuple[Any, Any]:
@@ -262,6 +289,7 @@ def value_and_jacobian(
     errors.check_callable(f, "jacobian")
     chunk = _check_chunk(chunk)
     scalar = not _is_array_input(x)
+    given = x
     x = np.asarray(_scalar_input(x, "jacobian")) if scalar else _array_input(x, "jacobian")
     shape = np.shape(strip(x))
     n = math.prod(shape)
@@ -269,7 +297,7 @@ def value_and_jacobian(
     if chunk is None:
         chunk = _default_chunk(n, dtype.itemsize)
     if n == 0:
-        value = _call(f, (x,), "jacobian")
+        value = _owned(_call(f, (_writable_copy(x),), "jacobian"), (given,))
         return value, _map(lambda out: np.zeros(np.shape(strip(out)) + shape, dtype), value)
     value, blocks = None, []
     for start in range(0, n, chunk):
@@ -280,7 +308,7 @@ def value_and_jacobian(
             value = out
         blocks.append(tangents)
     jac = _map_blocks(blocks, shape)
-    return value, jac
+    return _owned(value, (given,)), _owned(jac)
 
 
 def _one_pass_jacobian(f: Callable[..., Any], x: np.ndarray) -> tuple[Any, Any]:
@@ -295,10 +323,15 @@ def _one_pass_jacobian(f: Callable[..., Any], x: np.ndarray) -> tuple[Any, Any]:
         value = y.value
         if type(value) is np.ndarray:
             tangents = fit_tangent(y.tangent_, n, value.shape)
-            return value, tangents.reshape(n, value.size).T.reshape(value.shape + x.shape)
+            jac = tangents.reshape(n, value.size).T.reshape(value.shape + x.shape)
+            # read-only: a view of x or of a private block of the pass (copied for the caller)
+            if not value.flags.writeable or np.may_share_memory(value, x):
+                value = value.copy()
+            return value, jac if jac.flags.writeable else jac.copy()
     y = check_output(y, "jacobian")
     value = _map(lambda out: value_of(out, tag), y)
-    return value, _map_blocks([_map(lambda out: tangents_at(out, tag, n), y)], x.shape)
+    jac = _map_blocks([_map(lambda out: tangents_at(out, tag, n), y)], x.shape)
+    return _owned(value, (x,)), _owned(jac)
 
 
 def _map_blocks(blocks: list[Any], in_shape: tuple[int, ...]) -> Any:

@@ -38,8 +38,9 @@ FRESH_FUNCTIONS: set[Callable[..., Any]] = {
         "repeat tile sum mean"
     ).split()
 }
-"""Functions besides ufuncs that return new arrays and keep no view of their arguments: their
-results may lend their buffers to later instructions."""
+"""Functions besides ufuncs that usually return new arrays and keep no view of their arguments.
+Only a candidate list: whether a result is new is decided per call at tracing, from what NumPy
+did with the arguments at hand (``np.diff(a, n=0)`` returns ``a`` itself); see ``_owns``."""
 
 
 def _has_dual(a: Any) -> bool:
@@ -196,17 +197,51 @@ class _Program:
     def _add(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], value: Any) -> Sym:
         sym = Sym(self, value, len(self.instructions))
         state = np.geterr()
-        self.instructions.append(
-            _Instruction(sym, fn, args, kwargs, None if state == self.errstate else state)
-        )
+        instruction = _Instruction(sym, fn, args, kwargs, None if state == self.errstate else state)
+        instruction.owns = _owns(fn, args, kwargs, value)
+        self.instructions.append(instruction)
         return sym
 
 
+def _owns(fn: Any, args: Any, kwargs: Any, value: Any) -> bool:
+    """Whether ``value``, the result of ``fn`` on the traced ``args``, is a new array that shares
+    no memory with any argument (a symbol's value or a constant): only such a buffer may be
+    written into by later instructions, or handed out without a copy.
+
+    Decided on the concrete call, not by the function's name alone: NumPy returns an argument
+    itself or a view of it for some arguments (``np.diff(a, n=0)``). The program replays the
+    same call with the same constants on arrays of the same shapes and dtypes, and the
+    candidates' aliasing depends only on those."""
+    if fn is None or type(value) is not np.ndarray:
+        return False
+    if not (isinstance(fn, np.ufunc) or fn in FRESH_FUNCTIONS):
+        return False
+    arrays: list[Any] = []
+    _collect_arrays((args, kwargs), arrays)
+    return not any(np.may_share_memory(value, a) for a in arrays)
+
+
+def _collect_arrays(a: Any, found: list[Any]) -> None:
+    t = type(a)
+    if t is Sym:
+        if isinstance(a.value, np.ndarray):
+            found.append(a.value)
+    elif isinstance(a, np.ndarray):
+        found.append(a)
+    elif t is tuple or t is list:
+        for i in a:
+            _collect_arrays(i, found)
+    elif t is dict:
+        for i in a.values():
+            _collect_arrays(i, found)
+
+
 class _Instruction:
-    __slots__ = ("out", "fn", "args", "kwargs", "errstate")
+    __slots__ = ("out", "fn", "args", "kwargs", "errstate", "owns")
 
     def __init__(self, out: Sym, fn: Any, args: Any, kwargs: Any, errstate: Any) -> None:
         self.out, self.fn, self.args, self.kwargs, self.errstate = out, fn, args, kwargs, errstate
+        self.owns = False  # set by _Program._add: the result is a new array (see _owns)
 
 
 _FLOATS = frozenset(np.dtype(c) for c in "efdgFDG")
@@ -464,24 +499,13 @@ def _generate(
         instruction = instructions[i]
         if instruction.fn is None:
             continue
-        ufunc_call = isinstance(instruction.fn, np.ufunc) or instruction.fn in FRESH_FUNCTIONS
         for s in _symbols((instruction.args, instruction.kwargs)):
             last_use[s.index] = position
-            if not ufunc_call:
+            if not instruction.owns and isinstance(instruction.out.value, np.ndarray):
+                # its result may be this operand or a view of it: the buffer stays
                 viewed.add(s.index)
-    owners = {  # the instructions whose results are new arrays
-        i
-        for i in order
-        if (isinstance(instructions[i].fn, np.ufunc) or instructions[i].fn in FRESH_FUNCTIONS)
-        and type(instructions[i].out.value) is np.ndarray
-    }
-    fresh = {
-        i
-        for i in order
-        if (isinstance(instructions[i].fn, np.ufunc) or instructions[i].fn in FRESH_FUNCTIONS)
-        and type(instructions[i].out.value) is np.ndarray
-        and instructions[i].out.value.ndim > 0
-    }
+    owners = {i for i in order if instructions[i].owns}  # the results that are new arrays
+    fresh = {i for i in owners if instructions[i].out.value.ndim > 0}
 
     variable: dict[int, str] = {}
     free: dict[Any, list[Sym]] = {}  # buffers of dead temporaries, by (shape, dtype)

@@ -93,7 +93,8 @@ class _Recovery:
         data = flat[take] if take.size else np.zeros(0, flat.dtype)
         if output == "sparse":
             sparse = _scipy_sparse("output='sparse'")
-            indices, indptr = self.pattern.indices, self.pattern.indptr
+            # the matrix gets index arrays of its own: the pattern's are shared by every call
+            indices, indptr = self.pattern.indices.copy(), self.pattern.indptr.copy()
             return sparse.csr_array((data, indices, indptr), shape=(m, n))
         jac = np.zeros(m * n, dtype=flat.dtype)
         jac[self.place] = data
@@ -159,6 +160,7 @@ class SparseJacobian:
             if pattern_shape is not None and len(pattern_shape) > 2:
                 self.out_shape = tuple(pattern_shape[: len(pattern_shape) - x.ndim])
         self.colors = _best_coloring(self.pattern, order)
+        self.colors.flags.writeable = False  # shared with the recovery and the seeds
         self._recovery = _Recovery(self.pattern, self.colors)
         self._seeds: _Block | None = None
         self.output = output
@@ -264,6 +266,9 @@ class _Block:
     """Seeds computed once; a chunk is a slice of them (picklable, for workers)."""
 
     def __init__(self, seeds: np.ndarray) -> None:
+        # read-only: every pass gets a slice of the same seeds, and f may update its argument
+        # in place (the dual then copies before writing)
+        seeds.flags.writeable = False
         self.seeds = seeds
         self.dtype = seeds.dtype
 

@@ -53,8 +53,10 @@ class Pattern:
     __slots__ = ("indptr", "indices", "shape")
 
     def __init__(self, indptr: Any, indices: Any, shape: tuple[int, int]) -> None:
-        self.indptr = np.asarray(indptr, dtype=np.intp)
-        self.indices = np.asarray(indices, dtype=np.intp)
+        # read-only copies: a pattern is shared by the objects prepared from it, and must not
+        # follow later changes of the arrays (or scipy matrix) it was built from
+        self.indptr = _frozen(np.array(indptr, dtype=np.intp))
+        self.indices = _frozen(np.array(indices, dtype=np.intp))
         self.shape = (int(shape[0]), int(shape[1]))
 
     def __repr__(self) -> str:
@@ -85,7 +87,8 @@ class Pattern:
         """The pattern as a boolean ``scipy.sparse.csr_array`` (needs SciPy)."""
         sparse = _scipy_sparse("the sparse pattern")
         data = np.ones(self.nnz, dtype=bool)
-        return sparse.csr_array((data, self.indices, self.indptr), shape=self.shape)
+        indices, indptr = self.indices.copy(), self.indptr.copy()  # the matrix's own
+        return sparse.csr_array((data, indices, indptr), shape=self.shape)
 
     @classmethod
     def from_sets(cls, sets: Any, n: int) -> Pattern:
@@ -104,7 +107,7 @@ class Pattern:
         if isinstance(pattern, Pattern):
             out = pattern
         elif hasattr(pattern, "tocsr") and hasattr(pattern, "nnz"):
-            csr = pattern.tocsr()
+            csr = pattern.tocsr(copy=True)  # the clean-up below works in place
             csr.sum_duplicates()
             csr.eliminate_zeros()
             csr.sort_indices()
@@ -136,6 +139,11 @@ class Pattern:
                 f"{what}: the pattern has {out.shape[1]} columns but x has {n} entries"
             )
         return out
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
 
 
 def _scipy_sparse(what: str) -> Any:
