@@ -110,3 +110,9 @@ _C_SIGNATURES = {
     for f in (_concatenate, _copyto, _dot, _empty, _empty_like, _inner, _lexsort,
               _may_share_memory, _result_type, _shares_memory, _vdot, _where, _zeros)
 }  # fmt: skip
+
+
+class ValueDependentPatternWarning(RuntimeWarning):
+    """A traced sparsity pattern depends on the input's values (``f`` branched in Python on a
+    traced value, or used one as a Python number or a shape): it holds at the traced point only.
+    ``SparseJacobian`` then traces the pattern again at every new point."""

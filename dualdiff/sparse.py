@@ -20,7 +20,7 @@ import numpy as np
 from . import errors
 from .coloring import ORDERS, color_columns
 from .parallel import ColorSeeds, _check_workers, _input, run_passes
-from .sparsity import Pattern, _scipy_sparse, trace_pattern
+from .sparsity import Pattern, _scipy_sparse, trace_decisions, warn_value_dependent
 
 __all__ = ["SparseJacobian", "sparse_jacobian", "compressed_jacobian", "recover"]
 
@@ -145,6 +145,7 @@ class SparseJacobian:
         if output == "sparse":
             _scipy_sparse("output='sparse'")
         x = _input(x_example, "SparseJacobian")
+        self._traced_at: np.ndarray | None = None  # set when the pattern holds there only
         self.f = f
         self.in_shape = x.shape
         self.out_shape: tuple[int, ...] | None = None
@@ -153,23 +154,51 @@ class SparseJacobian:
                 raise ValueError(
                     f"SparseJacobian: sparsity must be 'auto' or a pattern, got {sparsity!r}"
                 )
-            self.pattern, self.out_shape = trace_pattern(f, x)
+            self.pattern, self.out_shape, decisions = trace_decisions(f, x)
+            if decisions:
+                # f branched on x's values (or used one as a number or a shape): the pattern
+                # holds here only, so every other point is traced again (see _retrace)
+                self._traced_at = x.copy()
+                if self._warn_value_dependent:
+                    warn_value_dependent(decisions, "SparseJacobian", stacklevel=3)
         else:
             pattern_shape = getattr(sparsity, "shape", None)
             self.pattern = Pattern.coerce(sparsity, x.size, "SparseJacobian: sparsity")
             if pattern_shape is not None and len(pattern_shape) > 2:
                 self.out_shape = tuple(pattern_shape[: len(pattern_shape) - x.ndim])
-        self.colors = _best_coloring(self.pattern, order)
-        self.colors.flags.writeable = False  # shared with the recovery and the seeds
-        self._recovery = _Recovery(self.pattern, self.colors)
-        self._seeds: _Block | None = None
+        self._order = order
+        self._color()
         self.output = output
         self.chunk = chunk
         self.progress = progress
         self._workers = _check_workers(workers, "SparseJacobian")
         self._pool: Any = None
         self.jit = bool(jit)
+
+    _warn_value_dependent = True
+
+    def _color(self) -> None:
+        """Colour the pattern's columns; the recovery and the seeds follow the colouring."""
+        self.colors = _best_coloring(self.pattern, self._order)
+        self.colors.flags.writeable = False  # shared with the recovery and the seeds
+        self._recovery = _Recovery(self.pattern, self.colors)
+        self._seeds: _Block | None = None
         self._compiled: dict[Any, Any] = {}
+
+    def _retrace(self, x: np.ndarray) -> None:
+        """The pattern at ``x`` for an ``f`` that branched on values while traced: a colouring
+        of a pattern holds for every sub-pattern, so only a new non-zero (one outside the
+        pattern) needs a new colouring, of the union of both."""
+        if np.array_equal(x, self._traced_at):
+            return
+        pattern, _, _ = trace_decisions(self.f, x)
+        self._traced_at = x.copy()
+        old = self.pattern
+        if pattern.shape != old.shape:
+            return  # f(x) has another size: value_and_jacobian says so
+        if (pattern.toarray() & ~old.toarray()).any():
+            self.pattern = Pattern.coerce(pattern.toarray() | old.toarray())
+            self._color()
 
     @property
     def ncolors(self) -> int:
@@ -203,6 +232,8 @@ class SparseJacobian:
                 f"SparseJacobian: x has shape {x.shape}, but this Jacobian was prepared for "
                 f"shape {self.in_shape}"
             )
+        if self._traced_at is not None:
+            self._retrace(x)
         if self._seeds is None or self._seeds.dtype != np.result_type(x, float):
             dtype = np.result_type(x, float)
             self._seeds = _Block(ColorSeeds(self.colors, x.shape, dtype)(0, self.ncolors))
@@ -295,7 +326,14 @@ def sparse_jacobian(
 ) -> tuple[Any, Any]:
     """``(f(x), J)`` through colouring, for one point (the entry point of
     ``dualdiff.jacobian(f, x, sparsity=...)``); for repeated points use ``SparseJacobian``."""
-    with SparseJacobian(
+    with _OnePoint(
         f, x, sparsity, output=output, workers=workers, chunk=chunk, progress=progress
     ) as jac:
         return jac.value_and_jacobian(x)
+
+
+class _OnePoint(SparseJacobian):
+    """A SparseJacobian used at the point it was traced at only: a pattern that depends on the
+    values is right there, and needs no warning."""
+
+    _warn_value_dependent = False

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import itertools
 import string
+import threading
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -255,6 +257,188 @@ def _drop_error(what: str) -> TypeError:
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# Values computed from x's values: indices, masks, truth values
+# ---------------------------------------------------------------------------------------------
+
+_STATE = threading.local()  # ``decisions``: the log of the trace running in this thread
+
+
+def _decide(what: str) -> None:
+    """Note that ``f`` used a value computed from ``x`` where the pattern cannot follow it (a
+    Python branch, a Python number, a shape): the pattern then holds at the traced point only."""
+    log = getattr(_STATE, "decisions", None)
+    if log is not None:
+        log.append(what)
+
+
+class ValueDerived(np.ndarray):
+    """A plain array computed from a traced array's values: an index (``np.argmax``,
+    ``np.argsort``, ``np.searchsorted``, ``np.nonzero``...), a mask (``x > 0``), a truth value.
+
+    It has no derivative, but it is not a constant: at another point it holds other values. So
+    a gather through it may pick any element along the axes it indexes (the tracer unions them),
+    and a Python decision on it (``if``, ``int()``, a shape that depends on its values) holds
+    at the traced point only (it is logged, see ``trace_pattern``). Arithmetic and NumPy
+    functions on it give ``ValueDerived`` results again.
+    """
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if any(type(a) is SparsityTracer for a in inputs):
+            return NotImplemented
+        if "out" in kwargs:
+            kwargs["out"] = _plain_all(kwargs["out"])
+        return _derived(getattr(ufunc, method)(*_plain_all(inputs), **kwargs))
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        if SparsityTracer in types:
+            return NotImplemented
+        result = func(*_plain_all(args), **_plain_all(kwargs))
+        if func in _STRUCTURE_ONLY:
+            return result
+        if func in _SHAPE_FROM_VALUES or (func is np.where and len(args) + len(kwargs) == 1):
+            _decide(f"{function_name(func)} of values of x (its shape depends on them)")
+        return _derived(result)
+
+    def __getitem__(self, key: Any) -> Any:
+        if any(_is_mask(k) for k in (key if type(key) is tuple else (key,))):
+            _decide("a boolean mask computed from x (the shape depends on its values)")
+        return _derived(np.ndarray.__getitem__(self.view(np.ndarray), _plain_all(key)))
+
+    def __setitem__(self, key: Any, item: Any) -> None:
+        np.ndarray.__setitem__(self.view(np.ndarray), _plain_all(key), _plain_all(item))
+
+    def __iter__(self) -> Any:
+        return (self[i] for i in range(len(self)))
+
+    def _python(self, what: str) -> np.ndarray:
+        _decide(what)
+        return self.view(np.ndarray)
+
+    def __bool__(self) -> bool:
+        return bool(self._python("the truth value of a result computed from x (if, while)"))
+
+    def __int__(self) -> int:
+        return int(self._python("int() of a value computed from x"))
+
+    def __float__(self) -> float:
+        return float(self._python("float() of a value computed from x"))
+
+    def __complex__(self) -> complex:
+        return complex(self._python("complex() of a value computed from x"))
+
+    def __index__(self) -> int:
+        return self._python("a value computed from x used as a Python integer").__index__()
+
+    def item(self, *args: Any) -> Any:
+        return self._python("item() of a value computed from x").item(*args)
+
+    def tolist(self) -> Any:
+        return self._python("tolist() of a value computed from x").tolist()
+
+
+# Functions of an array's structure, not its values: their results are not derived from x.
+_STRUCTURE_ONLY = frozenset(
+    _np_function
+    for _name in (
+        "shape ndim size result_type may_share_memory shares_memory iscomplexobj isrealobj "
+        "min_scalar_type"
+    ).split()
+    if (_np_function := getattr(np, _name, None)) is not None
+)
+# Functions whose result's shape depends on the values of their argument.
+_SHAPE_FROM_VALUES = frozenset(
+    _np_function
+    for _name in (
+        "nonzero argwhere flatnonzero unique unique_values unique_counts unique_inverse "
+        "unique_all extract compress trim_zeros setdiff1d setxor1d intersect1d union1d"
+    ).split()
+    if (_np_function := getattr(np, _name, None)) is not None
+)
+
+
+def _plain_all(a: Any) -> Any:
+    """``a`` with every ``ValueDerived`` array as a plain ndarray (through tuples, lists, dicts)."""
+    t = type(a)
+    if t is ValueDerived:
+        return a.view(np.ndarray)
+    if t is tuple or t is list:
+        return t(_plain_all(i) for i in a)
+    if t is dict:
+        return {k: _plain_all(v) for k, v in a.items()}
+    return a
+
+
+def _derived(r: Any) -> Any:
+    """A result computed from x's values, as ``ValueDerived`` (numbers as 0-d arrays)."""
+    t = type(r)
+    if t is np.ndarray:
+        return r.view(ValueDerived)
+    if t is ValueDerived:
+        return r
+    if isinstance(r, (np.generic, bool, int, float, complex)):
+        return np.asarray(r).view(ValueDerived)
+    if t is tuple or t is list or hasattr(r, "_fields"):
+        items = [_derived(i) for i in r]
+        return type(r)(*items) if hasattr(r, "_fields") else t(items)
+    return r
+
+
+def _has_derived(a: Any) -> bool:
+    t = type(a)
+    if t is ValueDerived:
+        return True
+    if t is tuple or t is list:
+        return any(_has_derived(i) for i in a)
+    if t is slice:
+        return _has_derived((a.start, a.stop, a.step))
+    return False
+
+
+def _is_mask(k: Any) -> bool:
+    return isinstance(k, (np.ndarray, bool, np.bool_)) and np.asarray(k).dtype == bool
+
+
+def _smear(deps: np.ndarray, axes: Any) -> np.ndarray:
+    """Every element depends on the union along ``axes`` (None: all): what an element selected
+    by an index computed from x's values may be, at another point."""
+    if axes is None:
+        axes = tuple(range(deps.ndim))
+    axes = tuple(sorted({a % deps.ndim for a in axes})) if deps.ndim else ()
+    if not axes or not deps.size:
+        return deps
+    return np.broadcast_to(_reduce(deps, axes, keepdims=True), deps.shape).copy()
+
+
+def _split_key(key: Any, ndim: int) -> tuple[Any, tuple[int, ...]]:
+    """``(key, axes)``: the index with value-derived parts as plain arrays, and the axes of the
+    indexed array those parts select along (a gather through them may pick any element there)."""
+    items = key if type(key) is tuple else (key,)
+    if not any(type(i) is ValueDerived for i in items):
+        return key, ()
+
+    def width(item: Any) -> int:
+        if item is None or isinstance(item, (bool, np.bool_)):
+            return 0
+        if isinstance(item, np.ndarray) or type(item) is list:
+            arr = np.asarray(item)
+            return arr.ndim if arr.dtype == bool else 1
+        return 1
+
+    fixed = sum(width(i) for i in items if i is not Ellipsis)
+    axes: list[int] = []
+    position = 0
+    for item in items:
+        w = ndim - fixed if item is Ellipsis else width(item)
+        if type(item) is ValueDerived:
+            if _is_mask(item):
+                _decide("a boolean mask computed from x (the shape depends on its values)")
+            axes.extend(range(position, position + w))
+        position += w
+    plain = _plain_all(items)
+    return (plain if type(key) is tuple else plain[0]), tuple(axes)
+
+
 class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
     """An array whose elements carry the set of input positions they depend on.
 
@@ -303,11 +487,13 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
             yield self[i]
 
     def __bool__(self) -> bool:
+        _decide("the truth value of a traced array (if, while, and, or)")
         return bool(self.value)
 
     def _check_plain(self, what: str) -> None:
         if _has_deps(self.deps):
             raise _drop_error(what)
+        _decide(what)  # a piecewise-constant value of x (np.floor(x)) is still x's value
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         self._check_plain("np.asarray(...) of a traced array")
@@ -340,16 +526,23 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
     # -- indexing -----------------------------------------------------------------------------
 
     def __getitem__(self, key: Any) -> SparsityTracer:
-        key = _plain_key(key)
-        return _make(self.value[key], self.deps[key])
+        key, axes = _split_key(_plain_key(key), self.value.ndim)
+        deps = _smear(self.deps, axes) if axes else self.deps
+        return _make(self.value[key], deps[key])
 
     def __setitem__(self, key: Any, item: Any) -> None:
-        key = _plain_key(key)
+        key, axes = _split_key(_plain_key(key), self.value.ndim)
         value, deps = _split(item, "assignment")
         self.value[key] = value
+        before = _reduce(self.deps, axes, keepdims=True) if axes else None
         if np.ndim(self.deps[key]) == 0 and deps.size == 1:
             deps = deps.reshape(-1)[0]  # one element: store the set itself, not an array of it
         self.deps[key] = deps
+        if before is not None:
+            # the elements written at another point are others along these axes: each may
+            # hold what it held before or what was written
+            after = _reduce(self.deps, axes, keepdims=True)
+            self.deps[...] = np.broadcast_to(_as_deps(np.bitwise_or(before, after)), self.shape)
 
     # -- NumPy protocols ----------------------------------------------------------------------
 
@@ -362,7 +555,7 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
             if is_dual(a) and type(a) is not SparsityTracer:
                 _split(a, f"numpy.{ufunc.__name__}")
         if ufunc in VALUE_UFUNCS:
-            return getattr(ufunc, method)(*_values(inputs), **kwargs)
+            return _derived(getattr(ufunc, method)(*_values(inputs), **kwargs))
         if ufunc is np.matmul and method == "__call__" and not kwargs:
             return _matmul(*inputs)
         rule = UFUNC_RULES.get(ufunc)
@@ -413,10 +606,10 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
         self[...] = value
 
     def any(self, *args: Any, **kwargs: Any) -> Any:
-        return np.any(self.value, *args, **kwargs)
+        return _derived(np.any(self.value, *args, **kwargs))
 
     def all(self, *args: Any, **kwargs: Any) -> Any:
-        return np.all(self.value, *args, **kwargs)
+        return _derived(np.all(self.value, *args, **kwargs))
 
 
 def _no_rule(name: str) -> TypeError:
@@ -613,9 +806,39 @@ def _structural(func: Any, *args: Any, **kwargs: Any) -> Any:
         if deps_kwargs.pop("reflect_type", "even") != "even":
             raise _no_rule("numpy.pad(reflect_type='odd')")
         deps_args["kwargs"] = deps_kwargs
+    derived = [k for k, v in bound.items() if k not in kinds and _has_derived(v)]
+    if derived:
+        return _structural_through_values(func, bound, kinds, value_args, deps_args)
     value = _call(func, value_args)
     deps = _call(func, deps_args)
     return _wrap(value, deps)
+
+
+def _structural_through_values(
+    func: Any, bound: dict[str, Any], kinds: dict[str, str], value_args: Any, deps_args: Any
+) -> Any:
+    """A structural function whose indices, shifts, counts or conditions were computed from x's
+    values: an element it moves may come from anywhere along the axis it works on (everywhere
+    when it flattens), at another point. The union along that axis, before and after."""
+    axis = bound.get("axis")
+    axis = axis if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool) else None
+    if func not in (np.take, np.take_along_axis, np.roll):  # a shape that follows the values
+        _decide(f"{function_name(func)} with arguments computed from x")
+    value_args = _plain_all(value_args)
+    deps_args = dict(_plain_all(deps_args))
+    first = True
+    for name, kind in kinds.items():
+        if name not in deps_args:
+            continue
+        d = deps_args[name]
+        if kind == "leaf":
+            deps_args[name] = _smear(d, (axis,) if first and axis is not None else None)
+            first = False
+    value = _call(func, value_args)
+    deps = _call(func, deps_args)
+    if type(deps) in (list, tuple):
+        return _wrap(value, type(deps)(_smear(d, None if axis is None else (axis,)) for d in deps))
+    return _wrap(value, _smear(deps, None if axis is None or deps.ndim <= axis else (axis,)))
 
 
 def _split_kind(a: Any, kind: str) -> tuple[Any, Any]:
@@ -720,7 +943,7 @@ def _deps_args(*names: str) -> Callable[..., list[Any]]:
 
 # np.where takes both branches: the pattern holds whichever way the condition goes.
 _FUNCTIONS[np.where] = lambda func, condition, *xy: (
-    np.nonzero(_values(condition))
+    _value_function(np.nonzero, condition)
     if not xy
     else _elementwise(np.where, lambda v, s: [_split(a)[1] for a in xy])(func, condition, *xy)
 )
@@ -766,8 +989,13 @@ def _put(func: Any, a: Any, ind: Any, v: Any, mode: str = "raise") -> None:
             raise _drop_error("numpy.put into a plain array")
         np.put(a, ind, value, mode)
         return
+    derived = _has_derived(ind)
+    ind = _plain_all(ind)
+    before = _reduce(a.deps, None) if derived else None
     np.put(a.value, ind, value, mode)
     np.put(a.deps, ind, deps, mode)
+    if before is not None:  # positions from x's values: any element may be written
+        a.deps[...] = _as_deps(np.bitwise_or(before, _reduce(a.deps, None)))
 
 
 @_implements(np.select)
@@ -930,6 +1158,8 @@ def _matmul_deps(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
     if bv.ndim == 1:
         bv, bd = bv[:, None], bd[:, None]
     a_traced, b_traced = type(a) is SparsityTracer, type(b) is SparsityTracer
+    # a constant computed from x's values has other zeros at another point: none is trusted
+    a_any, b_any = _has_derived(a), _has_derived(b)
     batch = np.broadcast_shapes(av.shape[:-2], bv.shape[:-2])
     m, q = av.shape[-2], bv.shape[-1]
     out = _empty_deps(batch + (m, q))
@@ -940,10 +1170,10 @@ def _matmul_deps(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
     else:
         for index in np.ndindex(*batch):
             if b_traced:
-                nz = np.broadcast_to(av, batch + av.shape[-2:])[index] != 0
+                nz = (np.broadcast_to(av, batch + av.shape[-2:])[index] != 0) | a_any
                 out[index] = _const_times(nz, np.broadcast_to(bd, batch + bd.shape[-2:])[index])
             else:
-                nz = np.broadcast_to(bv, batch + bv.shape[-2:])[index] != 0
+                nz = (np.broadcast_to(bv, batch + bv.shape[-2:])[index] != 0) | b_any
                 ad_i = np.broadcast_to(ad, batch + ad.shape[-2:])[index]
                 out[index] = _const_times(nz.T, ad_i.T).T
     if a_vector:
@@ -963,8 +1193,8 @@ _implements(np.matmul)(lambda func, a, b, **kwargs: _matmul(a, b))
 
 @_implements(np.tensordot)
 def _tensordot(func: Any, a: Any, b: Any, axes: Any = 2) -> SparsityTracer:
-    a = a if type(a) is SparsityTracer else np.asarray(a)
-    b = b if type(b) is SparsityTracer else np.asarray(b)
+    a = a if type(a) in (SparsityTracer, ValueDerived) else np.asarray(a)
+    b = b if type(b) in (SparsityTracer, ValueDerived) else np.asarray(b)
     if isinstance(axes, int):
         axes_a, axes_b = list(range(a.ndim - axes, a.ndim)), list(range(axes))
     else:
@@ -1096,10 +1326,11 @@ def _einsum(func: Any, *operands: Any, out: Any = None, **kwargs: Any) -> Sparsi
     letter = dict(zip(size, string.ascii_letters))
     traced = [_contains_tracer(a) for a in arrays]
     masks, mask_labels = [], []
-    for (v, _), labels, t in zip(pairs, inputs, traced):
+    for a, (v, _), labels, t in zip(arrays, pairs, inputs, traced):
         if not t:
             unique = list(dict.fromkeys(labels))
-            masks.append(_on_labels(np.asarray(v != 0), labels, unique, size))
+            present = np.asarray(v != 0) | _has_derived(a)  # zeros from x's values: not trusted
+            masks.append(_on_labels(present, labels, unique, size))
             mask_labels.append(unique)
     constant_labels = {label for labels in mask_labels for label in labels}
     parts = []
@@ -1142,9 +1373,9 @@ def _kron(func: Any, a: Any, b: Any) -> SparsityTracer:
     if a_traced and b_traced:
         deps = _as_deps(np.bitwise_or(ad, bd))
     elif a_traced:
-        deps = np.where(bv.reshape(b_shape) != 0, ad, _as_deps(_EMPTY))
+        deps = np.where((bv.reshape(b_shape) != 0) | _has_derived(b), ad, _as_deps(_EMPTY))
     elif b_traced:
-        deps = np.where(av.reshape(a_shape) != 0, bd, _as_deps(_EMPTY))
+        deps = np.where((av.reshape(a_shape) != 0) | _has_derived(a), bd, _as_deps(_EMPTY))
     else:
         return _make(value, _empty_deps(value.shape))
     full = tuple(x * y for x, y in zip(a_shape, b_shape))
@@ -1503,7 +1734,8 @@ for _name, _handler in _LINALG_ALIASES.items():
 # -- functions of the values only (their results carry no derivative) -----------------------
 
 _VALUE_FUNCTIONS = (
-    "shape ndim size result_type any all argmax argmin argsort argwhere nonzero flatnonzero "
+    "shape ndim size result_type any all argmax argmin argsort argpartition argwhere nonzero "
+    "flatnonzero "
     "lexsort count_nonzero isclose allclose array_equal array_equiv searchsorted digitize isreal "
     "iscomplex isrealobj iscomplexobj may_share_memory shares_memory isneginf isposinf "
     "linalg.matrix_rank"
@@ -1512,7 +1744,12 @@ _VALUE_FUNCTIONS = (
 
 @_implements(*_np(*_VALUE_FUNCTIONS.split()))
 def _value_function(func: Any, *args: Any, **kwargs: Any) -> Any:
-    return func(*_values(args), **_values(kwargs))
+    result = func(*_values(args), **_values(kwargs))
+    if func in _STRUCTURE_ONLY:
+        return result
+    if func in _SHAPE_FROM_VALUES:
+        _decide(f"{function_name(func)} of values of x (its shape depends on them)")
+    return _derived(result)  # no derivative, but not a constant either (see ValueDerived)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1535,12 +1772,40 @@ def _input_array(x: Any, api: str) -> np.ndarray:
 
 
 def trace_pattern(f: Callable[..., Any], x: Any) -> tuple[Pattern, tuple[int, ...]]:
-    """``(pattern, f(x).shape)``: the Jacobian pattern as a ``Pattern`` of shape ``(m, n)``."""
+    """``(pattern, f(x).shape)``: the Jacobian pattern as a ``Pattern`` of shape ``(m, n)``.
+
+    Warns ``ValueDependentPatternWarning`` when the pattern holds at this ``x`` only."""
+    pattern, shape, decisions = trace_decisions(f, x)
+    if decisions:
+        warn_value_dependent(decisions, "jacobian_sparsity")
+    return pattern, shape
+
+
+def warn_value_dependent(decisions: list[str], api: str, stacklevel: int = 4) -> None:
+    more = f" (and {len(decisions) - 1} more such uses)" if len(decisions) > 1 else ""
+    warnings.warn(
+        f"{api}: f used values of x in Python: {decisions[0]}{more}. The traced sparsity "
+        "pattern holds at this x only (a prepared SparseJacobian traces it again at every new "
+        "point); pass sparsity=<a pattern valid everywhere> to avoid that, or use np.where "
+        "instead of if on values",
+        errors.ValueDependentPatternWarning,
+        stacklevel=stacklevel,
+    )
+
+
+def trace_decisions(f: Callable[..., Any], x: Any) -> tuple[Pattern, tuple[int, ...], list[str]]:
+    """``(pattern, f(x).shape, decisions)``: ``decisions`` lists where ``f`` used values
+    computed from ``x`` in Python (empty: the pattern holds at every point)."""
     errors.check_callable(f, "jacobian_sparsity")
     x = _input_array(x, "jacobian_sparsity")
     seeds = np.empty(x.shape, dtype=object)
     seeds.ravel()[:] = [frozenset((i,)) for i in range(x.size)]
-    y = f(_make(x.copy(), seeds))
+    outer = getattr(_STATE, "decisions", None)
+    _STATE.decisions = decisions = []
+    try:
+        y = f(_make(x.copy(), seeds))
+    finally:
+        _STATE.decisions = outer
     if type(y) is SparsityTracer:
         deps = y.deps
     elif is_dual(y) or type(y) in (list, tuple) or y is None or isinstance(y, (str, bytes)):
@@ -1550,7 +1815,7 @@ def trace_pattern(f: Callable[..., Any], x: Any) -> tuple[Pattern, tuple[int, ..
         )
     else:
         deps = _empty_deps(np.shape(y))
-    return Pattern.from_sets(deps.ravel(), x.size), deps.shape
+    return Pattern.from_sets(deps.ravel(), x.size), deps.shape, decisions
 
 
 def jacobian_sparsity(f: Callable[..., Any], x: Any, *, sparse: bool = False) -> Any:
