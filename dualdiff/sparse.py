@@ -115,7 +115,10 @@ class SparseJacobian:
 
     ``J = SparseJacobian(f, x0); J(x)`` is the Jacobian at ``x`` (same shape as ``x0``);
     ``J.value_and_jacobian(x)`` also returns ``f(x)`` from the same passes. A given pattern must
-    cover every non-zero: entries outside it are not computed.
+    cover every non-zero: entries outside it are not computed. A traced pattern that holds at
+    ``x_example`` only (``f`` decided in Python on ``x``'s values; see ``dualdiff.sparsity``)
+    gives a ``ValueDependentPatternWarning`` here, and is traced again at every new point (the
+    colouring is redone when a new non-zero appears).
     """
 
     def __init__(

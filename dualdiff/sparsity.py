@@ -10,11 +10,17 @@ a product with a constant matrix follows that matrix's non-zeros.
 The pattern is structural: it does not look at values, so it holds at every input point
 (``np.where`` takes both branches; elementwise products keep a dependency even where a constant
 factor is zero; ``numpy.linalg`` results depend on the whole matrix, less only an unread
-triangle or a triangular factor's zeros). Two things do look at values and then hold at the
-traced point only: Python control flow (``if x[0] > 0``) and constant operands of
-``@``/``dot``/``tensordot``/``outer``/``einsum``/``kron`` or ``np.gradient`` spacings built
-from ``x``'s values (their zeros are trusted). A NumPy function without a rule raises TypeError
-naming it.
+triangle or a triangular factor's zeros). Values computed from ``x`` without a derivative
+(indices from ``np.argmax``/``argsort``/``searchsorted``/``nonzero``..., masks such as
+``x > 0``) are ``ValueDerived`` arrays, not constants: a gather, ``take``, ``roll`` or scatter
+through one depends on every element it could pick along the axes it indexes, and their zeros
+are not trusted in ``@``/``dot``/``einsum``/``kron``/``outer``. What cannot be followed is a
+decision in Python (``if x[0] > 0``, ``max(x)``, ``int(np.argmax(x))``, a shape from
+``np.nonzero``, such a value used to index a plain array): it is logged while tracing, and the
+pattern then holds at the traced point only (``jacobian_sparsity`` warns
+``ValueDependentPatternWarning``; ``SparseJacobian`` traces again at each new point).
+``np.gradient`` spacings built from ``x``'s values are still trusted. A NumPy function without
+a rule raises TypeError naming it.
 """
 
 from __future__ import annotations
@@ -212,6 +218,8 @@ def _split(a: Any, what: str = "argument") -> tuple[Any, np.ndarray]:
     """``(value, deps)`` of a tracer, a constant, or a list mixing tracers and constants."""
     if type(a) is SparsityTracer:
         return a.value, a.deps
+    if type(a) is ValueDerived:  # a constant here (its zeros are not trusted: _has_derived)
+        return a.array, _empty_deps(a.shape)
     if is_dual(a):
         raise TypeError(
             f"jacobian_sparsity: cannot mix a sparsity tracer with {errors.type_name(a)} in one "
@@ -236,6 +244,8 @@ def _values(a: Any) -> Any:
     """``a`` with every tracer replaced by its value (through lists and tuples)."""
     if type(a) is SparsityTracer:
         return a.value
+    if type(a) is ValueDerived:
+        return a.array
     if type(a) in (list, tuple):
         return type(a)(_values(item) for item in a)
     return a
@@ -272,16 +282,39 @@ def _decide(what: str) -> None:
         log.append(what)
 
 
-class ValueDerived(np.ndarray):
+class ValueDerived(NDArrayOperatorsMixin):
     """A plain array computed from a traced array's values: an index (``np.argmax``,
     ``np.argsort``, ``np.searchsorted``, ``np.nonzero``...), a mask (``x > 0``), a truth value.
 
     It has no derivative, but it is not a constant: at another point it holds other values. So
     a gather through it may pick any element along the axes it indexes (the tracer unions them),
-    and a Python decision on it (``if``, ``int()``, a shape that depends on its values) holds
-    at the traced point only (it is logged, see ``trace_pattern``). Arithmetic and NumPy
-    functions on it give ``ValueDerived`` results again.
+    and a Python decision on it (``if``, ``int()``, a shape that depends on its values, or a
+    conversion to a plain array, as when it indexes a plain array) holds at the traced point
+    only (it is logged, see ``trace_decisions``). Arithmetic, methods and NumPy functions on it
+    give ``ValueDerived`` results again. Deliberately not an ndarray subclass: NumPy would use
+    an ndarray as an index without asking, and the dependency would be lost without a word.
     """
+
+    __slots__ = ("array",)
+    __array_priority__ = 50.0  # below the tracer's: a tracer takes mixed operations
+
+    def __init__(self, array: Any) -> None:
+        self.array = np.asarray(array)
+
+    shape = property(lambda self: self.array.shape)
+    dtype = property(lambda self: self.array.dtype)
+    ndim = property(lambda self: self.array.ndim)
+    size = property(lambda self: self.array.size)
+    T = property(lambda self: ValueDerived(self.array.T))
+
+    def __repr__(self) -> str:
+        return f"ValueDerived({self.array!r})"
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __iter__(self) -> Any:
+        return (self[i] for i in range(len(self)))
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         if any(type(a) is SparsityTracer for a in inputs):
@@ -300,20 +333,31 @@ class ValueDerived(np.ndarray):
             _decide(f"{function_name(func)} of values of x (its shape depends on them)")
         return _derived(result)
 
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        # reached when NumPy needs a plain array: indexing a plain array with it, np.asarray
+        _decide("a value computed from x used as a plain array (to index a plain array?)")
+        return np.array(self.array, dtype=dtype, copy=True if copy else None)
+
     def __getitem__(self, key: Any) -> Any:
         if any(_is_mask(k) for k in (key if type(key) is tuple else (key,))):
             _decide("a boolean mask computed from x (the shape depends on its values)")
-        return _derived(np.ndarray.__getitem__(self.view(np.ndarray), _plain_all(key)))
+        return _derived(self.array[_plain_all(key)])
 
     def __setitem__(self, key: Any, item: Any) -> None:
-        np.ndarray.__setitem__(self.view(np.ndarray), _plain_all(key), _plain_all(item))
+        self.array[_plain_all(key)] = _plain_all(item)
 
-    def __iter__(self) -> Any:
-        return (self[i] for i in range(len(self)))
+    def __getattr__(self, name: str) -> Any:
+        # ndarray methods and attributes (astype, sum, reshape, argmax, real...), results derived
+        if name.startswith("__"):
+            raise AttributeError(name)
+        attribute = getattr(self.array, name)
+        if not callable(attribute):
+            return _derived(attribute)
+        return lambda *args, **kwargs: _derived(attribute(*_plain_all(args), **_plain_all(kwargs)))
 
     def _python(self, what: str) -> np.ndarray:
         _decide(what)
-        return self.view(np.ndarray)
+        return self.array
 
     def __bool__(self) -> bool:
         return bool(self._python("the truth value of a result computed from x (if, while)"))
@@ -361,7 +405,7 @@ def _plain_all(a: Any) -> Any:
     """``a`` with every ``ValueDerived`` array as a plain ndarray (through tuples, lists, dicts)."""
     t = type(a)
     if t is ValueDerived:
-        return a.view(np.ndarray)
+        return a.array
     if t is tuple or t is list:
         return t(_plain_all(i) for i in a)
     if t is dict:
@@ -372,12 +416,10 @@ def _plain_all(a: Any) -> Any:
 def _derived(r: Any) -> Any:
     """A result computed from x's values, as ``ValueDerived`` (numbers as 0-d arrays)."""
     t = type(r)
-    if t is np.ndarray:
-        return r.view(ValueDerived)
     if t is ValueDerived:
         return r
-    if isinstance(r, (np.generic, bool, int, float, complex)):
-        return np.asarray(r).view(ValueDerived)
+    if isinstance(r, (np.ndarray, np.generic, bool, int, float, complex)):
+        return ValueDerived(r)
     if t is tuple or t is list or hasattr(r, "_fields"):
         items = [_derived(i) for i in r]
         return type(r)(*items) if hasattr(r, "_fields") else t(items)
@@ -396,6 +438,7 @@ def _has_derived(a: Any) -> bool:
 
 
 def _is_mask(k: Any) -> bool:
+    k = _plain_all(k)
     return isinstance(k, (np.ndarray, bool, np.bool_)) and np.asarray(k).dtype == bool
 
 
@@ -418,6 +461,7 @@ def _split_key(key: Any, ndim: int) -> tuple[Any, tuple[int, ...]]:
         return key, ()
 
     def width(item: Any) -> int:
+        item = _plain_all(item)
         if item is None or isinstance(item, (bool, np.bool_)):
             return 0
         if isinstance(item, np.ndarray) or type(item) is list:
@@ -577,7 +621,7 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
         if handler is None:
             raise _no_rule(function_name(func))
         for t in types:
-            if t is not SparsityTracer and not issubclass(t, np.ndarray):
+            if t is not SparsityTracer and t is not ValueDerived and not issubclass(t, np.ndarray):
                 if t.__module__.startswith("dualdiff."):
                     raise TypeError(
                         f"jacobian_sparsity: cannot mix a sparsity tracer with {t.__name__} in "
@@ -934,7 +978,7 @@ def _elementwise(func: Any, deps_of: Callable[..., list[Any]]) -> Callable[..., 
 
 
 def _is_array_arg(a: Any) -> bool:
-    return type(a) is SparsityTracer or isinstance(a, np.ndarray) or type(a) in (list, tuple)
+    return type(a) in (SparsityTracer, ValueDerived, list, tuple) or isinstance(a, np.ndarray)
 
 
 def _deps_args(*names: str) -> Callable[..., list[Any]]:

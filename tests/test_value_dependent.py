@@ -87,6 +87,8 @@ DECISIONS = {
     "boolean mask": lambda x: np.sum(x[x > 0.5] ** 2) + x,
     "assignment through a mask": _assign_through_mask,
     "unique indices": lambda x: x * x[np.unique(np.argsort(x), return_index=True)[1][0]],
+    # a plain array indexed by such an index cannot carry the dependency: noted, traced again
+    "plain array indexed by values": lambda x: x[np.arange(6)[np.argsort(x)]] * RAMP,
 }
 
 
