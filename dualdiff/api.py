@@ -102,20 +102,16 @@ def _call(f: Callable[..., Any], args: tuple[Any, ...], api: str) -> Any:
     return check_output(f(*args), api)
 
 
-def _owned(y: Any, inputs: tuple[Any, ...] = ()) -> Any:
-    """``y`` as arrays the caller owns. A read-only array is a view of a read-only input, of a
-    seed or of a private cached block; an array that may share memory with one of the caller's
-    ``inputs`` aliases it (``jvp(lambda x: x, x, v)``): either is copied, so that writing into a
-    result never changes an input, a cache or a later result."""
+def _owned(y: Any) -> Any:
+    """``y`` as arrays the caller owns: a read-only array is copied. Every input reaches ``f``
+    as a read-only view (x, v, seeds), so a result that shares memory with one is read-only,
+    as is one that views a seed or a private block of the pass: writing into a result must
+    never change an input, a cache or another result."""
     t = type(y)
     if t is np.ndarray:
-        if not y.flags.writeable or any(
-            type(a) is np.ndarray and np.may_share_memory(y, a) for a in inputs
-        ):
-            return y.copy()
-        return y
-    if is_sequence(y):
-        return rebuild(y, [_owned(item, inputs) for item in y])
+        return y if y.flags.writeable else y.copy()
+    if t is tuple or t is list or is_sequence(y):
+        return rebuild(y, [_owned(item) for item in y])
     return y
 
 
@@ -160,7 +156,7 @@ def derivative(f: Callable[..., Any], x: Any, n: int = 1) -> Any:
     tag = new_tag()
     one = np.ones(np.shape(strip(x))) if _is_array_input(x) else 1.0
     y = _call(f, (_seed(x, one, tag, "derivative"),), "derivative")
-    return _owned(tangent_of(y, tag), (x,))
+    return _owned(tangent_of(y, tag))
 
 
 def jvp(f: Callable[..., Any], x: Any, v: Any) -> tuple[Any, Any]:
@@ -180,8 +176,7 @@ def jvp(f: Callable[..., Any], x: Any, v: Any) -> tuple[Any, Any]:
     else:
         args = (_seed(x, v, tag, "jvp"),)
     y = _call(f, args, "jvp")
-    inputs = (x + v) if type(x) is tuple else (x, v)
-    return _owned(value_of(y, tag), inputs), _owned(tangent_of(y, tag), inputs)
+    return _owned(value_of(y, tag)), _owned(tangent_of(y, tag))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -196,7 +191,6 @@ def push_forward(f: Callable[..., Any], x: Any, seeds: Any) -> tuple[Any, Any]:
     of such arrays when ``f`` returns a tuple). This is the building block of ``jacobian``.
     """
     errors.check_callable(f, "push_forward")
-    given = (x, seeds)
     x = _array_input(x, "push_forward")
     seeds = _read_only(np.asarray(seeds))  # f may update its argument in place: not the seeds
     shape = np.shape(strip(x))
@@ -206,7 +200,7 @@ def push_forward(f: Callable[..., Any], x: Any, seeds: Any) -> tuple[Any, Any]:
             f"got {seeds.shape}"
         )
     value, tangents = _push(f, x, seeds, seeds.shape[0], "push_forward")
-    return _owned(value, given), _owned(tangents, given)
+    return _owned(value), _owned(tangents)
 
 
 def _push(f: Callable[..., Any], x: Any, seeds: Any, k: int, api: str) -> tuple[Any, Any]:
@@ -289,7 +283,6 @@ def value_and_jacobian(
     errors.check_callable(f, "jacobian")
     chunk = _check_chunk(chunk)
     scalar = not _is_array_input(x)
-    given = x
     x = np.asarray(_scalar_input(x, "jacobian")) if scalar else _array_input(x, "jacobian")
     shape = np.shape(strip(x))
     n = math.prod(shape)
@@ -297,7 +290,7 @@ def value_and_jacobian(
     if chunk is None:
         chunk = _default_chunk(n, dtype.itemsize)
     if n == 0:
-        value = _owned(_call(f, (_writable_copy(x),), "jacobian"), (given,))
+        value = _owned(_call(f, (_writable_copy(x),), "jacobian"))
         return value, _map(lambda out: np.zeros(np.shape(strip(out)) + shape, dtype), value)
     value, blocks = None, []
     for start in range(0, n, chunk):
@@ -308,7 +301,7 @@ def value_and_jacobian(
             value = out
         blocks.append(tangents)
     jac = _map_blocks(blocks, shape)
-    return _owned(value, (given,)), _owned(jac)
+    return _owned(value), _owned(jac)
 
 
 def _one_pass_jacobian(f: Callable[..., Any], x: np.ndarray) -> tuple[Any, Any]:
@@ -325,13 +318,12 @@ def _one_pass_jacobian(f: Callable[..., Any], x: np.ndarray) -> tuple[Any, Any]:
             tangents = fit_tangent(y.tangent_, n, value.shape)
             jac = tangents.reshape(n, value.size).T.reshape(value.shape + x.shape)
             # read-only: a view of x or of a private block of the pass (copied for the caller)
-            if not value.flags.writeable or np.may_share_memory(value, x):
-                value = value.copy()
+            value = value if value.flags.writeable else value.copy()
             return value, jac if jac.flags.writeable else jac.copy()
     y = check_output(y, "jacobian")
     value = _map(lambda out: value_of(out, tag), y)
     jac = _map_blocks([_map(lambda out: tangents_at(out, tag, n), y)], x.shape)
-    return _owned(value, (x,)), _owned(jac)
+    return _owned(value), _owned(jac)
 
 
 def _map_blocks(blocks: list[Any], in_shape: tuple[int, ...]) -> Any:
