@@ -88,6 +88,10 @@ def _seed(x: Any, tangent: Any, tag: int, api: str) -> Any:
     if _is_array_input(x):
         x = _array_input(x, api)
         t = _array_input(tangent, api, "the tangent")
+        if type(x) is DualArray:  # f may update its argument in place: not the caller's dual
+            x = x.copy()
+        if type(t) is DualArray:
+            t = t.copy()
         shape = np.shape(strip(x))
         if type(t) is not DualArray and t.shape != shape:
             raise ValueError(f"{api}: tangent shape {t.shape} does not match x's shape {shape}")

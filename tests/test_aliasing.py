@@ -213,3 +213,22 @@ def test_compiled_replays_match_eager_and_leave_x_alone(name):
         np.testing.assert_array_equal(x, x_before)
         np.testing.assert_array_equal(v, v_before)
         _own_results((value, tangent, value2, jacobian), x, v)
+
+
+@pytest.mark.parametrize("verb", ["jvp", "derivative", "jacobian", "push_forward"])
+def test_a_dual_array_input_is_not_changed_by_an_f_that_updates_its_argument(verb):
+    def f(u):
+        u *= 2
+        return u
+
+    x = dd.DualArray(np.arange(1.0, 4.0), np.ones(3))
+    value, tangent = x.value.copy(), x.tangent.copy()
+    calls = {
+        "jvp": lambda: dd.jvp(f, x, np.ones(3)),
+        "derivative": lambda: dd.derivative(f, x),
+        "jacobian": lambda: dd.jacobian(f, x),
+        "push_forward": lambda: dd.push_forward(f, x, np.eye(3)),
+    }
+    calls[verb]()
+    np.testing.assert_array_equal(x.value, value)
+    np.testing.assert_array_equal(x.tangent, tangent)
