@@ -353,6 +353,8 @@ class ValueDerived(NDArrayOperatorsMixin):
         attribute = getattr(self.array, name)
         if not callable(attribute):
             return _derived(attribute)
+        if name in ("nonzero", "compress"):
+            _decide(f"ndarray.{name} of values of x (its shape depends on them)")
         return lambda *args, **kwargs: _derived(attribute(*_plain_all(args), **_plain_all(kwargs)))
 
     def _python(self, what: str) -> np.ndarray:

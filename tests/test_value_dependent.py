@@ -41,6 +41,12 @@ def _put_at_argmax(x):
     return y
 
 
+def _add_at_two_smallest(x):
+    y = x * 1.0
+    y[np.argsort(x)[:2]] += x[0] ** 2
+    return y
+
+
 def _scatter_by_permutation(x):
     y = np.zeros_like(x)
     y[np.argsort(x)] = x * RAMP
@@ -69,6 +75,18 @@ GATHERS = {
     "mask in einsum": lambda x: np.einsum("ij,j->i", (x > 0.5) * np.ones((6, 6)), x),
     "mask in kron": lambda x: np.kron((x[:2] > 0.5) * 1.0, x[2:6]),
     "mask in outer": lambda x: np.outer((x[:2] > 0.5) * 1.0, x).ravel(),
+    "method argmax": lambda x: x * x[x.argmax()],
+    "method argsort": lambda x: x[x.argsort()] * RAMP,
+    "scatter-add": _add_at_two_smallest,
+    "row of a matrix": lambda x: (
+        x.reshape(2, 3)[np.argmax(x.reshape(2, 3)[:, 0])] * x.reshape(2, 3)
+    ).ravel(),
+    "take_along_axis 0": lambda x: (
+        (
+            np.take_along_axis(x.reshape(3, 2), np.argmax(x.reshape(3, 2), axis=0)[None], axis=0)
+        ).ravel()
+        * x[:2]
+    ),
 }
 
 # Decisions in Python, or shapes that follow the values: the pattern holds at x0 only.
@@ -89,6 +107,11 @@ DECISIONS = {
     "unique indices": lambda x: x * x[np.unique(np.argsort(x), return_index=True)[1][0]],
     # a plain array indexed by such an index cannot carry the dependency: noted, traced again
     "plain array indexed by values": lambda x: x[np.arange(6)[np.argsort(x)]] * RAMP,
+    "sorted()": lambda x: np.stack(sorted(x)) * RAMP,
+    "method nonzero": lambda x: np.sum(x[(x > 0.5).nonzero()]) * x,
+    "repeat": lambda x: np.sum(np.repeat(x, (x > 0.5).astype(int))) * x,
+    "delete": lambda x: np.sum(np.delete(x, np.argmax(x))) * x,
+    "split": lambda x: np.split(x, [np.argmax(x)])[0].sum() * x,
 }
 
 
