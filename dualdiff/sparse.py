@@ -199,8 +199,13 @@ class SparseJacobian:
         old = self.pattern
         if pattern.shape != old.shape:
             return  # f(x) has another size: value_and_jacobian says so
-        if (pattern.toarray() & ~old.toarray()).any():
-            self.pattern = Pattern.coerce(pattern.toarray() | old.toarray())
+        m, n = old.shape
+        new_keys = pattern.rows() * n + pattern.indices  # entries as flat positions, sorted
+        old_keys = old.rows() * n + old.indices
+        if not np.isin(new_keys, old_keys, assume_unique=True).all():
+            keys = np.union1d(new_keys, old_keys)
+            indptr = np.concatenate(([0], np.cumsum(np.bincount(keys // n, minlength=m))))
+            self.pattern = Pattern(indptr, keys % n, (m, n))
             self._color()
 
     @property
