@@ -16,11 +16,11 @@ triangle or a triangular factor's zeros). Values computed from ``x`` without a d
 through one depends on every element it could pick along the axes it indexes, and their zeros
 are not trusted in ``@``/``dot``/``einsum``/``kron``/``outer``. What cannot be followed is a
 decision in Python (``if x[0] > 0``, ``max(x)``, ``int(np.argmax(x))``, a shape from
-``np.nonzero``, such a value used to index a plain array): it is logged while tracing, and the
-pattern then holds at the traced point only (``jacobian_sparsity`` warns
-``ValueDependentPatternWarning``; ``SparseJacobian`` traces again at each new point).
-``np.gradient`` spacings built from ``x``'s values are still trusted. A NumPy function without
-a rule raises TypeError naming it.
+``np.nonzero``, such a value used to index a plain array or as a parameter such as
+``np.gradient``'s spacings): it is logged while tracing, and the pattern then holds at the
+traced point only (``jacobian_sparsity`` warns ``ValueDependentPatternWarning``;
+``SparseJacobian`` traces again at each new point). A NumPy function without a rule raises
+TypeError naming it.
 """
 
 from __future__ import annotations
@@ -1487,6 +1487,8 @@ def _plain(name: str, **arguments: Any) -> dict[str, Any]:
             raise TypeError(
                 f"jacobian_sparsity: {name}: {argument} must not depend on x (it has no derivative)"
             )
+        if _has_derived(a):  # a parameter the pattern is computed for (spacings, a power)
+            _decide(f"{name}: {argument} computed from x's values")
     return {argument: _values(a) for argument, a in arguments.items()}
 
 

@@ -112,6 +112,7 @@ DECISIONS = {
     "repeat": lambda x: np.sum(np.repeat(x, (x > 0.5).astype(int))) * x,
     "delete": lambda x: np.sum(np.delete(x, np.argmax(x))) * x,
     "split": lambda x: np.split(x, [np.argmax(x)])[0].sum() * x,
+    "gradient spacing": lambda x: np.gradient(x, np.cumsum(1.0 + (x > 0.5))),
 }
 
 
