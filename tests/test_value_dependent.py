@@ -14,6 +14,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from reference import jacobian as numeric_jacobian
 
 import dualdiff as dd
@@ -205,3 +207,38 @@ def test_value_derived_results_stay_derived():
         assert type(seen[name]) is ValueDerived, name
     assert all(type(i) is ValueDerived for i in seen["nonzero"])
     assert seen["shape"] == (6,) and type(seen["shape"]) is tuple
+
+
+# -- compositions: one prepared Jacobian, many points ------------------------------------------
+
+STEPS = [
+    lambda x: x[np.argsort(x)] * RAMP,
+    lambda x: x * x[np.argmax(x)],
+    lambda x: np.roll(x, np.argmin(x)) * RAMP,
+    lambda x: np.where(x > 0.5, x**2, x),
+    lambda x: np.take(x, (np.argsort(x) + 1) % x.size) * x,
+    lambda x: x[np.clip(np.searchsorted(np.sort(x), x[::-1]), 0, x.size - 1)] + x,
+    lambda x: np.cumsum(x) / 6.0,
+    lambda x: x[::-1] * x,
+    lambda x: np.sin(x) + 0.5,
+]
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(
+    steps=st.lists(st.integers(0, len(STEPS) - 1), min_size=1, max_size=3),
+    seed=st.integers(0, 2**16),
+)
+def test_compositions_of_value_derived_gathers_hold_at_new_points(steps, seed):
+    def f(x):
+        for i in steps:
+            x = STEPS[i](x)
+        return x
+
+    rng = np.random.default_rng(seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ValueDependentPatternWarning)
+        jac = dd.SparseJacobian(f, rng.uniform(0.05, 0.95, 6))
+    for _ in range(3):
+        x1 = rng.uniform(0.05, 0.95, 6)
+        np.testing.assert_allclose(jac(x1), dd.jacobian(f, x1), rtol=1e-12, atol=1e-14)
