@@ -18,6 +18,13 @@ arrays (``sum``, ``reshape``, ``concatenate``, ``where`` ...) is applied to each
 multilinear one (``matmul``, ``dot``, ``einsum`` ...) to the pairs of the Cauchy product
 ``y_k = Σ_{i+j=k} f(A_i, B_j)``; selections (``sort``, ``max``) move the coefficients with the
 values; ``prod``, ``cumprod``, ``det``, ``solve`` and ``inv`` have series recurrences.
+
+Accuracy (measured to order 30 in the README): a few units of rounding where the composition is
+well-conditioned. Where the result's coefficients are far smaller than those of the series it is
+computed from (``1/exp(x)``, ``exp(x)/exp(2x)``, ``sin(x)/x``), the rounding of those coefficients
+is amplified (by ``3ᵏ``, ``5ᵏ``, ``~k!/|x|ᵏ`` at order ``k``) whatever the recurrence: exact
+arithmetic on the same rounded coefficients gives the same errors, so the recurrences here are
+the plain ones (compensated and double-double variants were no better overall, at 1.4-7× the cost).
 """
 
 from __future__ import annotations
