@@ -679,9 +679,12 @@ def _sinc_coefficients(a: Any, n: int) -> list:
     ``sin(πx)/(πx)`` cancels near 0, and so does the quotient recurrence for ``|πa| < n``. There
     ``sinc(a + t) = ∫₀¹ cos(πs(a + t)) ds`` gives ``(π^k/k!) ∫₀¹ s^k cos(πas + kπ/2) ds``, whose
     smooth integrand Gauss–Legendre quadrature integrates to double precision. Far from 0 the
-    recurrence is stable: its errors shrink by ``k/|πa|`` per order.
+    recurrence is stable: its errors shrink by ``k/|πa|`` per order. The switch is where the
+    recurrence becomes the more accurate (measured against 60-digit references for n = 1..60: a
+    few 1e-15 from ``|πa| = 1.25n + 3`` on, where the quadrature of the oscillating integrand
+    loses up to 1e-12 as ``|πa|`` grows).
     """
-    threshold = 2.0 * n + 2.0
+    threshold = 1.25 * n + 3.0
     if not _is_array(a):
         if abs(a) * math.pi >= threshold:
             return _sinc_by_quotient(a, n)

@@ -40,11 +40,13 @@ COMPOSITIONS = {
     "arcsin": (mp.asin, (0.3, 0.8)),
     "arcsinh": (mp.asinh, (0.7, 5.0)),
     "sqrt_exp": (lambda x: mp.sqrt(mp.exp(x)), (0.7,)),
+    "hypot_x_small": (lambda x: mp.hypot(x, mp.mpf(1e-3)), (0.5,)),
     "sin_over_x": (lambda x: mp.sin(x) / x, (0.7, 3.0)),
     "exp_sin_times_1_plus_x2": (lambda x: mp.exp(mp.sin(x)) * (1 + x * x), (0.7,)),
     "exp_sin_over_1_plus_x2": (lambda x: mp.exp(mp.sin(x)) / (1 + x * x), (0.7,)),
     "sigmoid": (lambda x: 1 / (1 + mp.exp(-x)), (0.5, -2.0)),
     "hypot_x_1_plus_x2": (lambda x: mp.hypot(x, 1 + x * x), (0.3, 5.0)),
+    "sinc": (lambda x: mp.sin(mp.pi * x) / (mp.pi * x), (0.3, 12.7, 14.3)),
 }
 
 

@@ -43,7 +43,9 @@ COMPOSITIONS = {
     "exp_sin_over_1_plus_x2": lambda x: np.exp(np.sin(x)) / (1 + x * x),
     "sigmoid": dd.sigmoid,
     "hypot_x_1_plus_x2": lambda x: np.hypot(x, 1 + x * x),
+    "sinc": np.sinc,
     "sqrt_exp": lambda x: np.sqrt(np.exp(x)),
+    "hypot_x_small": lambda x: np.hypot(x, 1e-3),
     "sin_over_x": lambda x: np.sin(x) / x,
 }
 
@@ -69,7 +71,9 @@ LABELS = {
     "exp_sin_over_1_plus_x2": "exp(sin x)/(1+x²)",
     "sigmoid": "sigmoid(x)",
     "hypot_x_1_plus_x2": "hypot(x, 1+x²)",
+    "sinc": "np.sinc(x)",
     "sqrt_exp": "sqrt(exp(x))",
+    "hypot_x_small": "hypot(x, 0.001)",
     "sin_over_x": "sin(x)/x",
 }
 
@@ -85,6 +89,9 @@ CONDITION = {
     "exp_times_exp_minus_2x": lambda x, k: 3.0**k,
     "exp_over_exp_2x": lambda x, k: 5.0**k,
     "sqrt_exp": lambda x, k: 3.0**k,
+    # Orders >= 2 are of size c²/|x|^(k+1) (c = 0.001), left over from terms of size 1 that cancel
+    # in the square-root recurrence: (x/c)², whatever k.
+    "hypot_x_small": lambda x, k: (x / 1e-3) ** 2,
     "sin_over_x": _pole_left_by_rounding,
 }
 """The ill-conditioned compositions: how much the rounding of the intermediate series' coefficients
