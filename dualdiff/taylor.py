@@ -18,6 +18,13 @@ arrays (``sum``, ``reshape``, ``concatenate``, ``where`` ...) is applied to each
 multilinear one (``matmul``, ``dot``, ``einsum`` ...) to the pairs of the Cauchy product
 ``y_k = Σ_{i+j=k} f(A_i, B_j)``; selections (``sort``, ``max``) move the coefficients with the
 values; ``prod``, ``cumprod``, ``det``, ``solve`` and ``inv`` have series recurrences.
+
+Accuracy (measured to order 30 in the README): a few units of rounding where the composition is
+well-conditioned. Where the result's coefficients are far smaller than those of the series it is
+computed from (``1/exp(x)``, ``exp(x)/exp(2x)``, ``sin(x)/x``), the rounding of those coefficients
+is amplified (by ``3ᵏ``, ``5ᵏ``, ``~k!/|x|ᵏ`` at order ``k``) whatever the recurrence: exact
+arithmetic on the same rounded coefficients gives the same errors, so the recurrences here are
+the plain ones (compensated and double-double variants were no better overall, at 1.4-7× the cost).
 """
 
 from __future__ import annotations
@@ -672,9 +679,12 @@ def _sinc_coefficients(a: Any, n: int) -> list:
     ``sin(πx)/(πx)`` cancels near 0, and so does the quotient recurrence for ``|πa| < n``. There
     ``sinc(a + t) = ∫₀¹ cos(πs(a + t)) ds`` gives ``(π^k/k!) ∫₀¹ s^k cos(πas + kπ/2) ds``, whose
     smooth integrand Gauss–Legendre quadrature integrates to double precision. Far from 0 the
-    recurrence is stable: its errors shrink by ``k/|πa|`` per order.
+    recurrence is stable: its errors shrink by ``k/|πa|`` per order. The switch is where the
+    recurrence becomes the more accurate (measured against 60-digit references for n = 1..60: a
+    few 1e-15 from ``|πa| = 1.25n + 3`` on, where the quadrature of the oscillating integrand
+    loses up to 1e-12 as ``|πa|`` grows).
     """
-    threshold = 2.0 * n + 2.0
+    threshold = 1.25 * n + 3.0
     if not _is_array(a):
         if abs(a) * math.pi >= threshold:
             return _sinc_by_quotient(a, n)

@@ -1,8 +1,9 @@
-"""Taylor mode: every rule against independent references, accuracy to order 20, the API, nesting.
+"""Taylor mode: every rule against independent references, accuracy to order 30, the API, nesting.
 
-References: stored mpmath values (tests/taylor_reference.py), central differences of the plain
-NumPy function (order 1), nested first-order ``derivative`` calls (orders 1-4, the Dual machinery),
-and closed forms.
+References: stored mpmath values (tests/taylor_reference.py to order 22, and
+tests/taylor_accuracy_reference.py to order 31, written by tests/make_taylor_accuracy_reference.py),
+central differences of the plain NumPy function (order 1), nested first-order ``derivative`` calls
+(orders 1-4, the Dual machinery), and closed forms.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import math
 
 import numpy as np
 import pytest
+import taylor_accuracy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from taylor_reference import REFERENCE
@@ -19,7 +21,7 @@ import dualdiff as dd
 from dualdiff.rules import RULES
 from dualdiff.taylor import TAYLOR_RULES, Taylor, fallback_rule, higher_derivative, taylor
 
-FACTORIALS = np.array([math.factorial(k) for k in range(23)], dtype=float)
+FACTORIALS = np.array([math.factorial(k) for k in range(31)], dtype=float)
 
 
 def derivatives(f, x, order):
@@ -101,6 +103,59 @@ def test_exp_sin_against_leibniz_recurrence(x, k):
         )
     scale = math.fsum(math.comb(k - 1, j) * abs(g[k - 1 - j]) for j in range(k))
     assert higher_derivative(FUNCTIONS["exp_sin"], x, k) == pytest.approx(g[k], abs=1e-13 * scale)
+
+
+# ---------------------------------------------------------------------------------------------
+# Accuracy to order 30 (the README's table): tests/taylor_accuracy.py against 50-digit references
+# ---------------------------------------------------------------------------------------------
+
+ACCURACY_CASES = sorted(taylor_accuracy.REFERENCE)
+WELL_CONDITIONED = [c for c in ACCURACY_CASES if c[0] not in taylor_accuracy.CONDITION]
+ILL_CONDITIONED = [c for c in ACCURACY_CASES if c[0] in taylor_accuracy.CONDITION]
+
+
+@pytest.mark.parametrize("name, x", WELL_CONDITIONED)
+def test_well_conditioned_compositions_to_order_30(name, x):
+    # Measured (README): at most 6e-14 at any order to 30, 5e-13 for hypot(x, 1 + x²) at 5.
+    e = taylor_accuracy.errors(name, x)
+    assert max(e[:21]) <= 1e-12
+    assert max(e) <= (2e-12 if name == "hypot_x_1_plus_x2" else 3e-13), e.index(max(e))
+
+
+@pytest.mark.parametrize("name, x", ILL_CONDITIONED)
+def test_ill_conditioned_compositions_lose_what_the_readme_says(name, x):
+    # The rounding of the intermediate coefficients, amplified by the composition's condition
+    # at order k (3^k for 1/exp(x), 5^k for exp(x)/exp(2x), ...): measured within 0.7 of it.
+    condition = taylor_accuracy.CONDITION[name]
+    eps = taylor_accuracy.EPS
+    for k, error in enumerate(taylor_accuracy.errors(name, x)):
+        assert error <= 4 * eps * condition(x, k), k
+
+
+def test_reproductions_of_issue_11_and_their_well_conditioned_forms():
+    exact = math.exp(-0.3)  # every derivative of exp(-x) at 0.3, up to its sign
+    got = dd.derivative(lambda x: 1 / np.exp(x), 0.3, n=20)
+    assert abs(got - exact) <= 4 * 2.2e-16 * 3.0**20 * exact  # 1.5e-6 relative; 7.8e-8 measured
+    got = dd.derivative(lambda x: np.exp(x) / np.exp(2 * x), 0.3, n=30)
+    assert abs(got - exact) <= 4 * 2.2e-16 * 5.0**30 * exact  # the README's warning: 6e3 measured
+    for n in (20, 30):
+        assert dd.derivative(lambda x: np.exp(-x), 0.3, n=n) == pytest.approx(exact, rel=1e-15)
+    # sin(x)/x written as np.sinc(x/pi) (quadrature near 0, no pole left by rounding)
+    for x in (0.7, 3.0):
+        reference = taylor_accuracy.REFERENCE[("sin_over_x", x)]
+        got = derivatives(lambda t: np.sinc(t / np.pi), x, 30)
+        for k in range(31):
+            assert abs(got[k] - reference[k]) <= 1e-12 * taylor_accuracy.size_at(reference, k)
+
+
+@pytest.mark.parametrize("x, n", [(12.7, 20), (14.3, 30)])
+def test_sinc_uses_the_quotient_where_it_is_the_more_accurate(x, n):
+    # |πx| between 1.25n + 3 and 2n + 2: the quadrature of the oscillating integrand lost 1e-13
+    # here (1.1e-13 and 9.2e-14 measured), the quotient recurrence keeps 2e-15.
+    reference = taylor_accuracy.REFERENCE[("sinc", x)]
+    got = derivatives(np.sinc, x, n)
+    for k in range(n + 1):
+        assert abs(got[k] - reference[k]) <= 2e-14 * taylor_accuracy.size_at(reference, k), k
 
 
 # ---------------------------------------------------------------------------------------------
