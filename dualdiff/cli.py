@@ -121,7 +121,7 @@ def _order(text: str) -> int:
     except ValueError:  # more digits than int() converts: far out of range anyway
         n = None
     if n is None or not 1 <= n <= MAX_ORDER:
-        why = " (larger orders overflow float64: the n-th derivative carries a factor n!)"
+        why = " (Taylor mode multiplies the n-th coefficient by n!, and 171! overflows float64)"
         raise argparse.ArgumentTypeError(
             f"{supported}, got {_shown(text.strip())}" + (why if n is None or n > 0 else "")
         )
