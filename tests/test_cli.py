@@ -477,3 +477,14 @@ def test_the_numeric_order_limit_is_where_numeric_differences_lose_every_digit()
         for n, correct in ((6, True), (top + 1, False)):
             value = dualdiff.numeric.derivative(f, x, n=n, method="richardson")
             assert (abs(value - exact(n)) < 0.1 * abs(exact(n))) == correct, (f, n)
+
+
+def test_main_reads_sys_argv(capfd, monkeypatch):
+    # the console script calls main() without arguments
+    monkeypatch.setattr(sys, "argv", ["dualdiff", "x**3", "--at", "-2e0"])
+    code, out, err = run(None, capfd)
+    assert code == 0 and err == ""
+    assert number(out, "AD") == 12.0
+    monkeypatch.setattr(sys, "argv", ["dualdiff", "x**3", "--at", "1", "--order", "171"])
+    code, out, err = run(None, capfd)
+    assert code == 2 and out == "" and "from 1 to 170" in err
