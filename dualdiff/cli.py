@@ -367,7 +367,9 @@ def _differentiate(
     if compare:
         _print_comparison(formula, x, n, value, ad, label, out)
     if show_trace:
-        print(f"\nforward trace of f at x = {x!r} (tangent = f'):", file=out)
+        # the trace carries one dual number: its tangents are first derivatives at any --order
+        which = "" if n == 1 else f", first order only; {label} above is not traced"
+        print(f"\nforward trace of f at x = {x!r} (tangent = f'{which}):", file=out)
         print(trace(formula, x, names=("x",)), file=out)
 
 

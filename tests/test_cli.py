@@ -488,3 +488,13 @@ def test_main_reads_sys_argv(capfd, monkeypatch):
     monkeypatch.setattr(sys, "argv", ["dualdiff", "x**3", "--at", "1", "--order", "171"])
     code, out, err = run(None, capfd)
     assert code == 2 and out == "" and "from 1 to 170" in err
+
+
+@pytest.mark.skipif(not HAS_TAYLOR, reason="orders above 2 need Taylor mode")
+def test_trace_at_a_higher_order_says_it_shows_first_derivatives(capfd):
+    code, out, err = run(["x**3", "--at", "2", "--order", "3", "--trace"], capfd)
+    assert code == 0 and err == ""
+    assert number(out, "AD", "f^(3)(x)") == 6.0
+    assert "(tangent = f', first order only; f^(3)(x) above is not traced)" in out
+    rows = table(out.splitlines())
+    assert rows[max(rows, key=lambda name: (len(name), name))] == (8.0, 12.0)  # x**3 and 3x**2
