@@ -498,3 +498,15 @@ def test_trace_at_a_higher_order_says_it_shows_first_derivatives(capfd):
     assert "(tangent = f', first order only; f^(3)(x) above is not traced)" in out
     rows = table(out.splitlines())
     assert rows[max(rows, key=lambda name: (len(name), name))] == (8.0, 12.0)  # x**3 and 3x**2
+
+
+@pytest.mark.skipif(not HAS_TAYLOR, reason="orders above 2 need Taylor mode")
+def test_the_api_agrees_with_the_command_line_range():
+    # 170 is the highest order: a clear ValueError above it, a right number (or the overflow
+    # that the true value is) at it
+    assert dualdiff.derivative(dualdiff.sin, 1.0, n=170) == pytest.approx(-math.sin(1.0), rel=1e-12)
+    # 170! * 2**171 exceeds the float64 range
+    assert dualdiff.derivative(lambda x: 1 / (1 - x), 0.5, n=170) == math.inf
+    for n in (171, 10**30):
+        with pytest.raises(ValueError, match="at most 170"):
+            dualdiff.derivative(dualdiff.sin, 1.0, n=n)
