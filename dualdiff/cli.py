@@ -160,7 +160,9 @@ def _attach_values(argv: Sequence[str]) -> list[str]:
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:
         # argparse reads a formula that starts with - as an unknown option
-        if message.startswith("unrecognized arguments: -"):
+        prefix = "unrecognized arguments: "
+        first = message[len(prefix) :].split(" ")[0] if message.startswith(prefix) else ""
+        if first.startswith("-") and not re.fullmatch(r"--[A-Za-z]{2}[\w-]*", first):
             if len(message) > 100:
                 message = message[:100] + "..."
             message += '; a formula starting with - goes after --, as in dualdiff --at 2 -- "-x**3"'

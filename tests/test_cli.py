@@ -388,6 +388,8 @@ def test_formula_starting_with_minus_before_double_dash_says_how(capfd):
         code, out, err = run([formula, "--at", "2"], capfd)
         assert code == 2 and out == ""
         assert "goes after --" in err and len(err) < 400
+    code, out, err = run(["x", "--at", "2", "--bogus"], capfd)
+    assert code == 2 and "unrecognized arguments: --bogus\n" in err  # a mistyped option
 
 
 def test_compare_overflow_keeps_the_ad_answer(capfd):
