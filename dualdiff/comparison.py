@@ -339,7 +339,9 @@ def compare(
             forward = np.asarray(numeric.jacobian(f, x, method="forward"))
         one_sided = (backward, forward)
         side_tol = DEFAULT_RTOL["forward"] * (scale + np.maximum(np.abs(backward), np.abs(forward)))
-        kink = (status == FAIL) & ~(np.abs(forward - backward) <= side_tol)
+        # Sides that are not finite (f overflows or leaves its domain there) show no kink.
+        sides = np.isfinite(forward) & np.isfinite(backward)
+        kink = (status == FAIL) & sides & ~(np.abs(forward - backward) <= side_tol)
         accepted = kink & _between(ad, backward, forward, side_tol)
         status = np.where(accepted, KINK, status).astype(object)
         for i in map(tuple, np.argwhere(kink)):
@@ -349,6 +351,12 @@ def compare(
                 f"{_format_number(backward[i])}, forward {_format_number(forward[i])}), so f has "
                 f"a kink at x or within a step of it; the AD value {_format_number(ad[i])} "
                 f"{verdict}"
+            )
+        for i in map(tuple, np.argwhere((status == FAIL) & ~np.isfinite(num))):
+            notes.append(
+                f"unchecked at {_format_index(i)}: the numeric derivative is "
+                f"{_format_number(num[i])}, since f overflows or leaves its domain within a step "
+                "of x; no numeric difference can check the AD value there"
             )
 
     return Comparison(

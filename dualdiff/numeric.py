@@ -205,6 +205,25 @@ def _exact(x: np.ndarray, h: np.ndarray, api: str) -> np.ndarray:
     return taken
 
 
+def _check_power(h: np.ndarray, n: int, api: str) -> None:
+    """Refuse a step whose ``n``-th power, the stencil's divisor, leaves the float64 range: a
+    Python float raises a bare ``OverflowError`` there and an array gives ``inf``, and with it
+    a derivative of 0 that no difference supports. (Richardson's finer steps may still
+    underflow; those rows are not finite and are never chosen.)"""
+    with np.errstate(all="ignore"):
+        power = np.power(h, float(n))
+    if (np.isfinite(power) & (power > 0)).all():
+        return
+    over = not np.isfinite(power).all()
+    worst, what, need = (
+        (np.max(h), "overflows", "smaller") if over else (np.min(h), "underflows", "larger")
+    )
+    raise OverflowError(
+        f"{api}: the step h = {float(worst):.3g} raised to the order n = {n} {what} float64; "
+        f"differences of order {n} need a {need} step (pass step=...)"
+    )
+
+
 def _output(y: Any, api: str) -> np.ndarray:
     """``f``'s result as a float or complex array; TypeError for what holds no number."""
     if y is None:
@@ -397,6 +416,7 @@ def derivative(
     h = _steps(step, x, method, n, api)
     if method != "complex":
         h = _exact(x, h, api)
+        _check_power(h, n, api)
     h_arg = h.item() if x.ndim == 0 else h
     size = np.abs(x).item() if x.ndim == 0 else np.abs(x)
     value, error = _estimate(g, h_arg, method, n, gx, size, api)

@@ -269,7 +269,7 @@ def test_hostile_formula_refused_without_side_effects(capfd, tmp_path, monkeypat
         (["--trace"], "need a formula"),
         (["x", "--at", "nan"], "finite"),
         (["x", "--at", "one"], "not a number"),
-        (["x", "--at", "1", "--order", "0"], "at least 1"),
+        (["x", "--at", "1", "--order", "0"], "from 1 to 170"),
         (["x", "--at", "1", "--order", "1.5"], "integer"),
         (["x", "--at", "1", "--bogus"], "unrecognized"),
     ],
@@ -315,3 +315,200 @@ def test_demo_into_a_closed_pipe_is_quiet():
     demo.stdout.close()
     _, err = demo.communicate(timeout=60)
     assert demo.returncode == 0 and b"Traceback" not in err
+
+
+# ---------------------------------------------------------------------------------------------
+# Bounds: the supported orders, points and formulas, and a numeric comparison that fails
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("order", ["171", "1000", "99999999999999999999", "9" * 5000])
+def test_order_above_170_is_a_usage_error_naming_the_range(capfd, order):
+    code, out, err = run(["x**2", "--at", "1.0", "--order", order], capfd)
+    assert code == 2 and out == ""
+    assert "from 1 to 170" in err and "n!" in err
+    assert len(err) < 400  # a 5000-digit order is not echoed back whole
+
+
+@pytest.mark.parametrize("order", ["0", "-1", "-1e3", "3.0", "1e3", "", "three", "0x10"])
+def test_order_that_is_no_positive_integer_is_a_usage_error(capfd, order):
+    code, out, err = run(["x**2", "--at", "1.0", "--order", order], capfd)
+    assert code == 2 and out == ""
+    assert "the order must be an integer from 1 to 170" in err
+
+
+@pytest.mark.skipif(not HAS_TAYLOR, reason="orders above 2 need Taylor mode")
+def test_order_170_is_supported(capfd):
+    # exp's derivatives are all exp; at 0 every one is 1 (the 170th carries the factor 170!)
+    code, out, err = run(["exp(x)", "--at", "0", "--order", "170"], capfd)
+    assert code == 0 and err == ""
+    assert number(out, "AD", "f^(170)(x)") == pytest.approx(1.0, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "point, expected",
+    [("-2e0", 12.0), ("-1e-1", 0.03), ("-.5", 0.75), ("-2", 12.0), ("  -2  ", 12.0)],
+)
+def test_negative_points_in_every_spelling(capfd, point, expected):
+    # argparse reads "-2e0" as an option unless the value is attached to --at
+    for argv in (["x**3", "--at", point], ["x**3", f"--at={point}"]):
+        code, out, err = run(argv, capfd)
+        assert code == 0 and err == "", argv
+        assert number(out, "AD") == pytest.approx(expected, rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    "point, fragment",
+    [
+        ("-inf", "finite"),
+        ("inf", "finite"),
+        ("-nan", "finite"),
+        ("1e999", "too large"),
+        ("-1e999", "too large"),
+        ("1" * 5000, "too large"),
+        ("1+2j", "complex"),
+        ("2j", "complex"),
+        ("-x", "not a number"),
+        ("", "not a number"),
+    ],
+)
+def test_points_that_are_no_finite_real_number_are_usage_errors(capfd, point, fragment):
+    code, out, err = run(["x", "--at", point], capfd)
+    assert code == 2 and out == ""
+    assert fragment in err and len(err) < 400
+
+
+def test_an_option_is_not_taken_for_the_point(capfd):
+    code, out, err = run(["x", "--at", "--compare"], capfd)
+    assert code == 2 and out == "" and "--at" in err
+
+
+def test_formula_starting_with_minus_before_double_dash_says_how(capfd):
+    for formula in ("-x**3", "-" * 10000 + "x"):
+        code, out, err = run([formula, "--at", "2"], capfd)
+        assert code == 2 and out == ""
+        assert "goes after --" in err and len(err) < 400
+    code, out, err = run(["x", "--at", "2", "--bogus"], capfd)
+    assert code == 2 and "unrecognized arguments: --bogus\n" in err  # a mistyped option
+
+
+def test_compare_overflow_keeps_the_ad_answer(capfd):
+    # the issue's reproduction: f(1e300) overflows, but the 9th derivative of x**2 is exactly 0
+    code, out, err = run(["x**2", "--at", "1e300", "--order", "9", "--compare"], capfd)
+    assert code == 0 and err == ""
+    assert number(out, "AD", "f^(9)(x)") == 0.0
+    assert re.search(r"^numeric  f\^\(9\)\(x\) unavailable: f\(x\) = inf is not finite", out, re.M)
+
+
+@pytest.mark.skipif(not HAS_TAYLOR, reason="orders above 2 need Taylor mode")
+def test_compare_overflow_of_the_step_keeps_the_ad_answer(capfd):
+    # f(x) is finite, but the Richardson step 1.25e299 to the 9th power overflows
+    code, out, err = run(["sin(x)", "--at", "1e300", "--order", "9", "--compare"], capfd)
+    assert code == 0 and err == ""
+    assert number(out, "AD", "f^(9)(x)") == pytest.approx(math.cos(1e300), rel=1e-12)
+    line = next(line for line in out.splitlines() if line.startswith("numeric"))
+    assert "unavailable" in line and "overflow" in line
+
+
+@pytest.mark.parametrize(
+    "text, x, ad",
+    [("sqrt(x)", "0", math.inf), ("log(x)", "-1", -1.0), ("1/x", "0", -math.inf)],
+)
+def test_compare_with_no_finite_numeric_derivative_keeps_the_ad_answer(capfd, text, x, ad):
+    code, out, err = run([text, "--at", x, "--compare"], capfd)
+    assert code == 0 and err == ""
+    assert number(out, "AD") == ad
+    numeric_line = next(line for line in out.splitlines() if line.startswith("numeric"))
+    assert "unavailable" in numeric_line and "not finite" in numeric_line
+    assert "kink" not in out and "|AD - numeric|" not in out
+
+
+@pytest.mark.parametrize("order", ["1", "3"])
+def test_any_failure_of_the_numeric_comparison_keeps_the_ad_answer(capfd, monkeypatch, order):
+    if order == "3" and not HAS_TAYLOR:
+        pytest.skip("orders above 2 need Taylor mode")
+
+    def failing(*args, **kwargs):
+        raise ValueError("math domain error")
+
+    monkeypatch.setattr(cli.comparison, "compare", failing)
+    monkeypatch.setattr(cli.numeric, "derivative", failing)
+    code, out, err = run(["x**4", "--at", "2", "--order", order, "--compare", "--trace"], capfd)
+    assert code == 0 and err == ""
+    label = "f'(x)" if order == "1" else "f^(3)(x)"
+    assert number(out, "AD", label) == (32.0 if order == "1" else 48.0)
+    reason = "unavailable: the numeric differences failed (ValueError: math domain error)"
+    assert f"numeric  {label} {reason}" in out
+    assert "forward trace" in out  # the rest of the command still runs
+
+
+def test_numeric_comparison_is_skipped_above_its_order(capfd, monkeypatch):
+    called = []
+    real = cli.numeric.derivative
+
+    def recording(f, x, n=1, **kwargs):
+        called.append(n)
+        return real(f, x, n=n, **kwargs)
+
+    monkeypatch.setattr(cli.numeric, "derivative", recording)
+    top = cli.NUMERIC_MAX_ORDER
+    if HAS_TAYLOR:
+        code, out, _ = run(["exp(x)", "--at", "0.5", "--order", str(top), "--compare"], capfd)
+        assert code == 0 and called == [top]
+        # no digit left at this order, and the error estimate says so
+        approx = number(out, "numeric", f"f^({top})(x)")
+        estimate = float(re.search(r"error estimate (\S+)\)", out).group(1))
+        assert estimate >= abs(approx - math.exp(0.5))
+    for order in (top + 1, 170):
+        called.clear()
+        code, out, err = run(["exp(x)", "--at", "0.5", "--order", str(order), "--compare"], capfd)
+        if not HAS_TAYLOR:
+            assert code == 2
+            continue
+        assert code == 0 and err == "" and called == []
+        assert number(out, "AD", f"f^({order})(x)") == pytest.approx(math.exp(0.5), rel=1e-12)
+        assert f"skipped: numeric differences of order above {top}" in out
+
+
+def test_the_numeric_order_limit_is_where_numeric_differences_lose_every_digit():
+    # The reason for NUMERIC_MAX_ORDER, on smooth functions of unit scale: a few digits at
+    # order 6, none at all just above the limit.
+    top = cli.NUMERIC_MAX_ORDER
+    for f, x, exact in [(math.exp, 0.5, lambda n: math.exp(0.5)),
+                        (math.sin, 0.3, lambda n: math.sin(0.3 + n * math.pi / 2))]:  # fmt: skip
+        for n, correct in ((6, True), (top + 1, False)):
+            value = dualdiff.numeric.derivative(f, x, n=n, method="richardson")
+            assert (abs(value - exact(n)) < 0.1 * abs(exact(n))) == correct, (f, n)
+
+
+def test_main_reads_sys_argv(capfd, monkeypatch):
+    # the console script calls main() without arguments
+    monkeypatch.setattr(sys, "argv", ["dualdiff", "x**3", "--at", "-2e0"])
+    code, out, err = run(None, capfd)
+    assert code == 0 and err == ""
+    assert number(out, "AD") == 12.0
+    monkeypatch.setattr(sys, "argv", ["dualdiff", "x**3", "--at", "1", "--order", "171"])
+    code, out, err = run(None, capfd)
+    assert code == 2 and out == "" and "from 1 to 170" in err
+
+
+@pytest.mark.skipif(not HAS_TAYLOR, reason="orders above 2 need Taylor mode")
+def test_trace_at_a_higher_order_says_it_shows_first_derivatives(capfd):
+    code, out, err = run(["x**3", "--at", "2", "--order", "3", "--trace"], capfd)
+    assert code == 0 and err == ""
+    assert number(out, "AD", "f^(3)(x)") == 6.0
+    assert "(tangent = f', first order only; f^(3)(x) above is not traced)" in out
+    rows = table(out.splitlines())
+    assert rows[max(rows, key=lambda name: (len(name), name))] == (8.0, 12.0)  # x**3 and 3x**2
+
+
+@pytest.mark.skipif(not HAS_TAYLOR, reason="orders above 2 need Taylor mode")
+def test_the_api_agrees_with_the_command_line_range():
+    # 170 is the highest order: a clear ValueError above it, a right number (or the overflow
+    # that the true value is) at it
+    assert dualdiff.derivative(dualdiff.sin, 1.0, n=170) == pytest.approx(-math.sin(1.0), rel=1e-12)
+    # 170! * 2**171 exceeds the float64 range
+    assert dualdiff.derivative(lambda x: 1 / (1 - x), 0.5, n=170) == math.inf
+    for n in (171, 10**30):
+        with pytest.raises(ValueError, match="at most 170"):
+            dualdiff.derivative(dualdiff.sin, 1.0, n=n)

@@ -190,6 +190,23 @@ def test_smooth_disagreement_is_not_called_a_kink():
     assert "kink" not in str(comparison)
 
 
+@pytest.mark.parametrize(
+    "f, x", [(np.sqrt, 0.0), (np.log, 0.0), (np.log, -1.0), (lambda x: x * x, 1e300)]
+)
+def test_numeric_derivative_that_is_not_finite_is_no_kink(f, x):
+    # f is not finite within a step of x: nothing can be checked there, and one-sided
+    # differences that are nan or inf tell nothing about a kink
+    with np.errstate(all="ignore"):
+        comparison = compare(f, x)
+    assert not np.isfinite(comparison.numeric)
+    assert not comparison.ok and comparison.kinks == []
+    text = str(comparison)
+    assert "kink" not in text
+    assert "unchecked at []: the numeric derivative is" in text
+    with pytest.raises(AssertionError, match="unchecked"), np.errstate(all="ignore"):
+        check(f, x)
+
+
 # -- the table -------------------------------------------------------------------------------
 
 

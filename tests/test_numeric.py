@@ -298,6 +298,22 @@ def test_bad_options(kwargs, error, match):
         numeric.derivative(np.sin, 1.0, **kwargs)
 
 
+@pytest.mark.parametrize("method", ["central", "forward", "richardson"])
+@pytest.mark.parametrize("x", [1e300, np.array([1e300]), np.array([1.0, 1e300])])
+def test_step_whose_power_overflows_is_refused(method, x):
+    # the 9th power of the step 1.25e299 overflows float64: a scalar x raised a bare
+    # OverflowError, an array x gave -0.0 with a Richardson error estimate of 0
+    quarter = lambda x: x / 4  # noqa: E731
+    with pytest.raises(OverflowError, match=r"raised to the order n = 9 overflows float64"):
+        numeric.derivative(quarter, x, n=9, method=method)
+    assert np.all(numeric.derivative(quarter, x, n=1, method=method) == pytest.approx(0.25))
+
+
+def test_step_whose_power_underflows_is_refused():
+    with pytest.raises(OverflowError, match=r"underflows float64; .* need a larger step"):
+        numeric.derivative(np.sin, 1e-100, n=4, method="central", step=1e-100)
+
+
 @pytest.mark.parametrize(
     "x, error, match",
     [
