@@ -46,6 +46,7 @@ NEWEST_TAG = 1 << 255
 
 _SHIFT = 64
 _STEP = 1 << _SHIFT
+_MASK = _STEP - 1
 # Threads that read the counter while ``observe`` replaces it may still draw one value each from
 # the old one; the new counter starts this far beyond it so those values are never repeated.
 _GAP = 1 << 20
@@ -74,7 +75,7 @@ def clock() -> int:
 
 def observe(tag: int) -> None:
     """Move this process's clock past ``tag`` (a tag that arrived from another process)."""
-    if (tag >> _SHIFT) >= _floor:
+    if (tag >> _SHIFT) >= _floor and tag & _MASK != _process:  # this process's own: passed
         advance(tag >> _SHIFT)
 
 
