@@ -203,9 +203,17 @@ def raises_unpicklable(x):
     raise Unpicklable("holds a lock")
 
 
-def test_worker_exception_whose_init_takes_two_arguments(pool):
+@pytest.fixture(scope="module")
+def mp_pool():
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    with context.Pool(2) as mp_pool:
+        yield mp_pool
+
+
+def test_worker_exception_whose_init_takes_two_arguments(pool, mp_pool):
     # the pool could not unpickle it and broke: BrokenProcessPool instead of the exception
-    for workers in (pool, pool.map, 2):
+    for workers in (pool, pool.map, 2, mp_pool.map):
         with pytest.raises(TwoArgumentError, match="two arguments") as info:
             dualdiff.jacobian(raises_two_argument_error, X, workers=workers)
         assert info.value.args == ("two arguments",) and info.value.code == 42
@@ -278,14 +286,13 @@ def reversed_map(executor):
     return lambda fn, tasks: list(executor.map(fn, tasks))[::-1]
 
 
-def test_results_in_any_order_are_placed_by_chunk(pool):
+def test_results_in_any_order_are_placed_by_chunk(pool, mp_pool):
     expected = dualdiff.jacobian(coupled, X)
     for chunk in (1, 5):
         _, jac = jacobian_columns(coupled, X, workers=reversed_map(pool), chunk=chunk)
         np.testing.assert_allclose(jac, expected, rtol=1e-14)
-    with multiprocessing.get_context("fork").Pool(2) as mp_pool:
-        unordered = lambda fn, tasks: list(mp_pool.imap_unordered(fn, tasks))
-        _, jac = jacobian_columns(coupled, X, workers=unordered, chunk=1)
+    unordered = lambda fn, tasks: list(mp_pool.imap_unordered(fn, tasks))
+    _, jac = jacobian_columns(coupled, X, workers=unordered, chunk=1)
     np.testing.assert_allclose(jac, expected, rtol=1e-14)
 
 

@@ -169,6 +169,25 @@ def test_nesting_through_workers_from_a_fresh_process(method):
     assert float(done.stdout) == 2.0
 
 
+def _catch_up(tag):
+    """In a worker: draw tags until the next one would be ``tag`` or newer. Under a plain
+    counter, the worker's next inner differentiation then got exactly ``tag``."""
+    while new_tag() < tag - 1:
+        pass
+
+
+def test_nesting_through_a_long_lived_spawn_pool(spawn_pool):
+    x = np.array([0.5, 1.0, 2.0])
+    for _ in range(2):  # the same pool, whose workers' clocks moved on in the first call
+        # the worst case of a pool that has lived long: its workers' counters have reached the
+        # tag the derivative below will take (it is the parent's next one)
+        spawn_pool.map(_catch_up, [new_tag() + 1] * 4, chunksize=1)
+        jac = dd.derivative(
+            lambda s: dd.jacobian(lambda x: s * x**2, x, workers=spawn_pool.map, chunk=1), 2.0
+        )
+        np.testing.assert_allclose(jac, np.diag(2 * x), rtol=1e-14)  # d/ds diag(2 s x)
+
+
 def test_nesting_through_workers_by_count():
     pytest.importorskip("cloudpickle")
     _burn_tags()
