@@ -172,16 +172,23 @@ def test_nesting_through_workers_from_a_fresh_process(method):
 def _catch_up(tag):
     """In a worker: draw tags until the next one would be ``tag`` or newer. Under a plain
     counter, the worker's next inner differentiation then got exactly ``tag``."""
+    import time
+
     while new_tag() < tag - 1:
         pass
+    time.sleep(0.2)  # keeps this worker busy: the other one takes the other task
+
+
+def _catch_up_workers(pool) -> None:
+    # the worst case of a pool that has lived long: its workers' counters have reached the tag
+    # the next differentiation here takes
+    pool.map(_catch_up, [new_tag() + 1] * 2, chunksize=1)
 
 
 def test_nesting_through_a_long_lived_spawn_pool(spawn_pool):
     x = np.array([0.5, 1.0, 2.0])
     for _ in range(2):  # the same pool, whose workers' clocks moved on in the first call
-        # the worst case of a pool that has lived long: its workers' counters have reached the
-        # tag the derivative below will take (it is the parent's next one)
-        spawn_pool.map(_catch_up, [new_tag() + 1] * 4, chunksize=1)
+        _catch_up_workers(spawn_pool)
         jac = dd.derivative(
             lambda s: dd.jacobian(lambda x: s * x**2, x, workers=spawn_pool.map, chunk=1), 2.0
         )
@@ -196,10 +203,11 @@ def test_nesting_through_workers_by_count():
 
 def test_a_dual_sent_to_a_fresh_process_by_hand(spawn_pool):
     # no dualdiff machinery between the processes: unpickling the dual moves the worker's clock
-    _burn_tags()
+    _catch_up_workers(spawn_pool)
     # d/ds of d/dx (s x²) at x = 3, i.e. d/ds 6 s = 6
     result = dd.derivative(lambda s: spawn_pool.apply(_inner_derivative, (s,)), 2.0)
     assert result == pytest.approx(6.0, rel=1e-14)
+    _catch_up_workers(spawn_pool)
     hess = dd.jacobian(
         lambda s: spawn_pool.apply(_inner_derivative, (s * s,)), np.array([0.5, 1.5])
     )  # d/ds 6 s² = 12 s on the diagonal
