@@ -239,6 +239,7 @@ class _Failure:
         self.traceback = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         self.pickled: list[bytes] = []
         self.reasons: list[str] = []
+        self.original: BaseException | None = exc  # never pickled: for workers that are threads
         dumps = _pickler()[0]
         parts: tuple[Any, ...] = (type(exc), exc.args, getattr(exc, "__dict__", {}))
         for payload in (exc, parts):
@@ -247,8 +248,13 @@ class _Failure:
             except Exception as e:
                 self.reasons.append(f"{type(e).__name__}: {e}")
 
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "original": None}
+
     def exception(self) -> BaseException:
         """The worker's exception, rebuilt here; a ``WorkerError`` if that is impossible."""
+        if self.original is not None:  # a worker thread of this process: the exception itself
+            return self.original
         reasons = list(self.reasons)
         for payload in self.pickled:
             try:

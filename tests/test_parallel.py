@@ -248,6 +248,19 @@ def test_worker_exception_that_cannot_come_back(pool):
         assert "raises_unpicklable" in str(info.value)
 
 
+def test_worker_threads_raise_the_exception_itself():
+    with concurrent.futures.ThreadPoolExecutor(2) as threads:
+        for f, error in ((raises_unpicklable, Unpicklable), (failing, ZeroDivisionError)):
+            with pytest.raises(error) as info:
+                dualdiff.jacobian(f, X, workers=threads)
+            assert info.value.__cause__ is None  # not a copy: the very exception object
+        np.testing.assert_allclose(
+            dualdiff.jacobian(coupled, X, workers=threads, chunk=5),
+            dualdiff.jacobian(coupled, X),
+            rtol=1e-14,
+        )
+
+
 @pytest.mark.parametrize(
     ("f", "x", "shape"),
     [
