@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import dualdiff
+from dualdiff.numeric import jacobian as numeric_jacobian
 from dualdiff.parallel import Progress, WorkerError, dask_map, jacobian_columns
 from dualdiff.sparse import SparseJacobian
 
@@ -369,3 +370,35 @@ def test_jacobian_on_workers_nested_in_a_derivative(pool):
         lambda x: dualdiff.gradient(lambda z: np.sum(z**3), x), x0, workers=pool
     )
     np.testing.assert_allclose(hess, np.diag(6 * x0), rtol=1e-14)
+
+
+MATRIX_FUNCTIONS = {
+    "elementwise": lambda x: np.sin(x) * 2 + x**2,
+    "reduction": lambda x: np.sum(np.exp(x) * np.reshape(x, -1)[0]),
+    "reshape": lambda x: np.reshape(x, -1)[::-1] * np.cumsum(np.reshape(x, -1)),
+    "outer": lambda x: np.multiply.outer(np.reshape(x, -1), np.reshape(x, -1)[:2]),
+    "where": lambda x: np.where(x > 1.0, x**3, np.cos(x)),
+}
+MATRIX_POINTS = {
+    "0d": np.array(1.3),
+    "scalar": 1.3,
+    "1d": np.array([0.5, 0.8, 1.2, 1.4, 0.7]),  # away from the kink of "where" at 1
+    "2d": np.linspace(0.5, 1.5, 6).reshape(2, 3),
+    "f32": np.linspace(0.5, 1.5, 4).astype(np.float32),
+}
+
+
+@pytest.mark.parametrize("x_name", MATRIX_POINTS)
+def test_workers_match_serial_and_numeric_differences(pool, x_name):
+    # every combination of output kind, input shape, dtype, chunk size and kind of workers
+    x = MATRIX_POINTS[x_name]
+    for name, f in MATRIX_FUNCTIONS.items():
+        ref_value, ref = dualdiff.value_and_jacobian(f, x)
+        expected = numeric_jacobian(f, np.asarray(x, float))
+        np.testing.assert_allclose(ref, expected, rtol=1e-3 if x_name == "f32" else 1e-7)
+        for chunk, workers in ((1, pool), (2, pool.map), (None, reversed_map(pool))):
+            value, jac = dualdiff.value_and_jacobian(f, x, chunk, workers=workers)
+            assert type(jac) is type(ref) and np.shape(jac) == np.shape(ref), name
+            assert np.asarray(jac).dtype == np.asarray(ref).dtype, name
+            np.testing.assert_array_equal(jac, ref)
+            np.testing.assert_array_equal(value, ref_value)
