@@ -13,12 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from . import errors
+from . import errors, tags
 from .array import DualArray, _make_array, fit_tangent, strip, tangents_at
 from .dual import SCALAR_TYPES, Dual, _make, _new
 from .rules import is_dual
 from .seed import IdentitySeed, check_output, is_sequence, rebuild, tangent_of, value_of
-from .tags import _next_tag, new_tag
+from .tags import new_tag
 
 __all__ = [
     "derivative",
@@ -140,7 +140,7 @@ def derivative(f: Callable[..., Any], x: Any, n: int = 1) -> Any:
     because each call seeds its own tag.
     """
     if type(x) is float and n == 1 and callable(f):  # the scalar hot path
-        tag = _next_tag()
+        tag = tags._next_tag()  # the module's: a fork or observe() replaces it
         seed = _new(Dual)
         seed.value, seed.tangent, seed.tag = x, 1.0, tag
         y = f(seed)
@@ -312,7 +312,7 @@ def _one_pass_jacobian(f: Callable[..., Any], x: np.ndarray) -> tuple[Any, Any]:
     """The whole Jacobian in one pass (the default when its tangents fit the memory budget),
     with the common case, a single array output of the same tag, taken without detours."""
     n = x.size
-    tag = _next_tag()
+    tag = tags._next_tag()  # the module's: a fork or observe() replaces it
     view = x.view()
     view.flags.writeable = False  # f may update its argument in place: that copies first
     y = f(_make_array(view, IdentitySeed(n, 0, x.shape, x.dtype), tag, True))

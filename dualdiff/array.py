@@ -34,7 +34,7 @@ from .rules import (
     times,
 )
 from .seed import IdentitySeed
-from .tags import USER_TAG
+from .tags import USER_TAG, restore_state
 
 __all__ = ["DualArray", "HANDLED_FUNCTIONS", "implements"]
 
@@ -97,6 +97,8 @@ class DualArray(ArrayMethods):
     """
 
     __slots__ = ("value", "tangent_", "tag", "batched")
+    # unpickled in another process: that process's tag clock moves past this tag
+    __setstate__ = restore_state
 
     __array_priority__ = 20.0
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from . import errors
 from .rules import _SCALAR_DUAL, RULES, UFUNC_RULES, VALUE_UFUNCS, Rule, register_lift
-from .tags import USER_TAG
+from .tags import USER_TAG, restore_state
 
 __all__ = ["Dual", "SCALAR_TYPES"]
 
@@ -70,6 +70,8 @@ class Dual:
     """
 
     __slots__ = ("value", "tangent", "tag")
+    # unpickled in another process: that process's tag clock moves past this tag
+    __setstate__ = restore_state
 
     ndim = 0
     shape: tuple[int, ...] = ()

@@ -12,8 +12,14 @@ convention:
 * a ``concurrent.futures.Executor`` or a ``dask.distributed.Client`` (with live progress).
 
 ``f`` travels to the workers pickled by cloudpickle when it is installed (as Dask does), so
-lambdas and closures work. An exception in a worker is raised here as the original exception,
-and nothing is returned half-filled.
+lambdas and closures work. An exception in a worker is raised here as the original exception
+(rebuilt from its class, ``args`` and attributes when its ``__init__`` cannot take its ``args``
+back, which plain pickling needs), with the worker's traceback as its ``__cause__``; one that
+cannot be sent at all raises ``WorkerError`` with its type name, message and traceback. Nothing
+is returned half-filled. Every result carries its chunk's index and is placed by it, so a
+map-like ``workers`` may return results in any order (``imap_unordered``); a chunk missing or
+repeated raises. Each task also carries this process's tag clock (``dualdiff.tags``): a
+differentiation in the worker nests correctly inside one here.
 
 Dask's nanny starts workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which also switches off glibc's
 adaptive mmap threshold: every temporary array over 128 KiB is then mapped and unmapped afresh,
@@ -51,6 +57,7 @@ __all__ = [
     "ColorSeeds",
     "Progress",
     "dask_map",
+    "WorkerError",
 ]
 
 
@@ -181,26 +188,120 @@ def _check_workers(workers: Any, api: str) -> Any:
 
 def _dumps(f: Callable[..., Any], api: str) -> bytes:
     """``f`` pickled for another process: by cloudpickle when installed (lambdas, closures)."""
-    try:
-        import cloudpickle
-    except ImportError:
-        dumps = pickle.dumps
-        hint = "install cloudpickle, or define f at module level"
-    else:
-        dumps = cloudpickle.dumps
-        hint = "f must not hold open files, locks or similar unpicklable objects"
+    dumps, hint = _pickler()
     try:
         return dumps(f)
     except Exception as e:
         raise TypeError(f"{api}: f cannot be sent to the worker processes ({e}); {hint}") from e
 
 
-def _run_task(task: tuple[bytes, np.ndarray, Callable[..., Any], int, int]) -> tuple[Any, Any]:
-    """One chunk in a worker: ``push_forward`` with the seeds of directions ``start:stop``."""
+class WorkerError(RuntimeError):
+    """A worker raised an exception that could not be sent back as itself (it, its class or an
+    attribute cannot be pickled, or it cannot be rebuilt): its type name, message and traceback.
+    """
+
+    def __init__(self, type_name: str, message: str, traceback: str, reason: str) -> None:
+        super().__init__(
+            f"a worker raised {type_name}: {message}\n(it could not be sent back as itself: "
+            f"{reason})\n\nWorker traceback:\n{traceback}"
+        )
+        self.type_name = type_name
+        self.message = message
+        self.traceback = traceback
+
+
+class _RemoteTraceback(Exception):
+    """The traceback of an exception in a worker, as its ``__cause__`` (as concurrent.futures
+    does)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+    def __str__(self) -> str:
+        return f'\n"""\n{self.text}"""'
+
+
+class _Failure:
+    """An exception in a worker, packed so that unpickling it can never fail (the executor's
+    result thread would otherwise break the whole pool): the exception pickled twice, as itself
+    and as ``(class, args, attributes)`` for exceptions whose ``__init__`` does not take their
+    ``args`` back, plus its type name, message and traceback text."""
+
+    def __init__(self, exc: BaseException) -> None:
+        import traceback
+
+        self.type_name = f"{type(exc).__module__}.{type(exc).__qualname__}"
+        try:
+            self.message = str(exc)
+        except Exception:
+            self.message = "<str() of the exception failed>"
+        self.traceback = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        self.pickled: list[bytes] = []
+        self.reasons: list[str] = []
+        self.original: BaseException | None = exc  # never pickled: for workers that are threads
+        dumps = _pickler()[0]
+        parts: tuple[Any, ...] = (type(exc), exc.args, getattr(exc, "__dict__", {}))
+        for payload in (exc, parts):
+            try:
+                self.pickled.append(dumps(payload))
+            except Exception as e:
+                self.reasons.append(f"{type(e).__name__}: {e}")
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "original": None}
+
+    def exception(self) -> BaseException:
+        """The worker's exception, rebuilt here; a ``WorkerError`` if that is impossible."""
+        if self.original is not None:  # a worker thread of this process: the exception itself
+            return self.original
+        reasons = list(self.reasons)
+        for payload in self.pickled:
+            try:
+                exc = pickle.loads(payload)
+                if type(exc) is tuple:
+                    cls, args, attributes = exc
+                    # BaseException.__new__ stores args without calling __init__, whose
+                    # signature may differ from args (the case pickle cannot handle)
+                    exc = cls.__new__(cls, *args)
+                    exc.args = args
+                    exc.__dict__.update(attributes)
+            except Exception as e:
+                reasons.append(f"{type(e).__name__}: {e}")
+                continue
+            if isinstance(exc, BaseException):
+                exc.__cause__ = _RemoteTraceback(self.traceback)
+                return exc
+            reasons.append(f"unpickling gave {errors.type_name(exc)}")
+        return WorkerError(self.type_name, self.message, self.traceback, "; ".join(reasons))
+
+
+def _run_task(task: tuple[Any, ...]) -> Any:
+    """One chunk in a worker: ``push_forward`` with the seeds of directions ``start:stop``.
+
+    Returns ``(index, value, tangents)``, or a ``_Failure`` if anything raised: the pool then
+    never has to carry (and fail to unpickle) the exception itself.
+    """
+    from . import tags
     from .api import push_forward
 
-    f_bytes, x, seeds, start, stop = task
-    return push_forward(pickle.loads(f_bytes), x, seeds(start, stop))
+    f_bytes, x, seeds, start, stop, index, clock = task
+    try:
+        # a differentiation here nests inside the caller's (f may close over its duals): its
+        # tags must be newer than every tag of the sender, whatever this process did before
+        tags.advance(clock)
+        value, tangents = push_forward(pickle.loads(f_bytes), x, seeds(start, stop))
+    except Exception as e:
+        return _Failure(e)
+    return index, value, tangents
+
+
+def _pickler() -> tuple[Callable[[Any], bytes], str]:
+    try:
+        import cloudpickle
+    except ImportError:
+        return pickle.dumps, "install cloudpickle, or define f at module level"
+    return cloudpickle.dumps, "f must not hold open files, locks or similar unpicklable objects"
 
 
 def _chunks(count: int, chunk: int) -> list[tuple[int, int]]:
@@ -219,7 +320,7 @@ def _default_chunk(count: int, workers: Any, progress: bool) -> int:
 
 def run_passes(
     f: Callable[..., Any],
-    x: np.ndarray,
+    x: Any,
     seeds: Callable[[int, int], np.ndarray],
     count: int,
     *,
@@ -227,12 +328,15 @@ def run_passes(
     chunk: int | None = None,
     progress: bool = False,
     api: str = "jacobian",
-) -> tuple[Any, np.ndarray]:
+    sequences: bool = False,
+) -> tuple[Any, Any]:
     """``(f(x), tangents)`` for ``count`` directions, ``tangents.shape == (count,) + f(x).shape``.
 
     ``seeds(start, stop)`` builds the seeds of directions ``start:stop`` (shape ``(stop - start,)
     + x.shape``); each chunk of ``chunk`` directions is one ``push_forward`` pass, run on
-    ``workers`` (see the module notes). ``f`` must return a single array.
+    ``workers`` (see the module notes). ``f`` must return a single array, unless ``sequences``:
+    then ``f`` may return a tuple or list, and the tangents come back as a list of per-chunk
+    blocks (``(stop - start,) + f(x).shape`` each, or tuples of them) in direction order.
     """
     errors.check_callable(f, api)
     workers = _check_workers(workers, api)
@@ -251,12 +355,20 @@ def run_passes(
                 results.append(push_forward(f, x, seeds(start, stop)))
                 bar.update(stop - start)
         else:
-            tasks = [(_dumps(f, api), x, seeds, start, stop) for start, stop in ranges]
-            results = _run_on_workers(workers, tasks, ranges, bar)
+            from . import tags
+
+            f_bytes, clock = _dumps(f, api), tags.clock()
+            tasks = [
+                (f_bytes, x, seeds, start, stop, index, clock)
+                for index, (start, stop) in enumerate(ranges)
+            ]
+            results = _run_on_workers(workers, tasks, ranges, bar, api)
     finally:
         bar.close()
     value = results[0][0]
     blocks = [r[1] for r in results]
+    if sequences:
+        return value, blocks
     for block in blocks:
         if type(block) in (tuple, list):
             raise TypeError(f"{api}: f must return a single array, not a {type(block).__name__}")
@@ -264,37 +376,68 @@ def run_passes(
     return value, tangents
 
 
-def _run_on_workers(workers: Any, tasks: list[Any], ranges: list[Any], bar: Any) -> list[Any]:
-    """The results of ``_run_task`` over ``tasks``, in order; the first failure is raised."""
+def _run_on_workers(
+    workers: Any, tasks: list[Any], ranges: list[Any], bar: Any, api: str
+) -> list[Any]:
+    """``(value, tangents)`` of every task, in task order; the first failure is raised."""
     if isinstance(workers, int):
         with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
-            return _run_futures(pool.submit, tasks, ranges, bar, concurrent.futures.as_completed)
-    if isinstance(workers, concurrent.futures.Executor):
-        return _run_futures(workers.submit, tasks, ranges, bar, concurrent.futures.as_completed)
-    if _is_dask_client(workers):
+            results = _run_futures(pool.submit, tasks, ranges, bar)
+    elif isinstance(workers, concurrent.futures.Executor):
+        results = _run_futures(workers.submit, tasks, ranges, bar)
+    elif _is_dask_client(workers):
         from distributed import as_completed
 
         futures = workers.map(_run_task, tasks, pure=False)
         try:
             for future in as_completed(futures):
-                future.result()  # raises the worker's exception
+                _raise_failure(future.result())
                 bar.update(_span(ranges[futures.index(future)]))
-            return workers.gather(futures)
+            results = workers.gather(futures)
         finally:
             workers.cancel([fut for fut in futures if not fut.done()])
-    results = list(workers(_run_task, tasks))
-    if len(results) != len(tasks):
-        raise ValueError(f"workers returned {len(results)} results for {len(tasks)} tasks")
-    bar.update(sum(_span(r) for r in ranges))
-    return results
+    else:
+        results = list(workers(_run_task, tasks))
+        for result in results:
+            _raise_failure(result)
+        bar.update(sum(_span(r) for r in ranges))
+    return _in_order(results, len(tasks), api)
 
 
-def _run_futures(submit: Any, tasks: Any, ranges: Any, bar: Any, as_completed: Any) -> list[Any]:
+def _raise_failure(result: Any) -> None:
+    if isinstance(result, _Failure):
+        raise result.exception()
+
+
+def _in_order(results: list[Any], count: int, api: str) -> list[Any]:
+    """Results placed by the chunk index each carries: a map-like ``workers`` may return them in
+    any order (``imap_unordered``), but must return each chunk exactly once."""
+    placed: list[Any] = [None] * count
+    for result in results:
+        _raise_failure(result)
+        index = result[0] if type(result) is tuple and len(result) == 3 else None
+        if type(index) is not int or not 0 <= index < count:
+            raise ValueError(
+                f"{api}: workers returned {errors.type_name(result)}, not the result of a task"
+            )
+        if placed[index] is not None:
+            raise ValueError(f"{api}: workers returned the result of chunk {index} twice")
+        placed[index] = result[1:]
+    missing = [i for i, r in enumerate(placed) if r is None]
+    if missing or len(results) != count:
+        raise ValueError(
+            f"{api}: workers returned {len(results)} results for {count} tasks"
+            + (f" (chunks {missing[:10]} missing)" if missing else "")
+        )
+    return placed
+
+
+def _run_futures(submit: Any, tasks: Any, ranges: Any, bar: Any) -> list[Any]:
     futures = [submit(_run_task, task) for task in tasks]
     index = {future: i for i, future in enumerate(futures)}
     try:
-        for future in as_completed(futures):
-            future.result()
+        for future in concurrent.futures.as_completed(futures):
+            _raise_failure(future.result())
             bar.update(_span(ranges[index[future]]))
     finally:
         for future in futures:
@@ -318,20 +461,32 @@ def jacobian_columns(
     workers: Any = None,
     chunk: int | None = None,
     progress: bool = False,
-) -> tuple[Any, np.ndarray]:
+) -> tuple[Any, Any]:
     """``(f(x), J)`` with ``J.shape == f(x).shape + x.shape``, columns evaluated on ``workers``.
 
     Each chunk of ``chunk`` Jacobian columns is one forward pass seeded with rows of the
-    identity; the chunks run in parallel and are assembled in order.
+    identity; the chunks run in parallel and are assembled in order. The result is what
+    ``jacobian(f, x)`` gives in this process: its shape, dtype, and tuples where ``f`` returns
+    a tuple.
     """
-    x = _input(x, "jacobian")
-    dtype = np.result_type(x, float)
-    value, tangents = run_passes(
-        f, x, IdentitySeeds(x.shape, dtype), x.size, workers=workers, chunk=chunk, progress=progress
+    from .api import _map_blocks
+    from .array import DualArray, strip
+
+    if type(x) is not DualArray:  # a DualArray: a jacobian nested inside another derivative
+        x = _input(x, "jacobian")
+    if np.size(strip(x)) == 0:  # no columns, nothing to send: as jacobian() does it
+        from .api import value_and_jacobian
+
+        errors.check_callable(f, "jacobian")
+        _check_workers(workers, "jacobian")
+        return value_and_jacobian(f, x)
+    # the seeds have x's own dtype, as in jacobian(): float32 stays float32, complex64 complex64
+    seeds = IdentitySeeds(np.shape(strip(x)), strip(x).dtype)
+    size = int(np.size(strip(x)))
+    value, blocks = run_passes(
+        f, x, seeds, size, workers=workers, chunk=chunk, progress=progress, sequences=True
     )
-    out_shape = np.shape(value)
-    jac = np.reshape(tangents, (x.size, -1)).T.reshape(out_shape + x.shape).copy()
-    return value, jac[()] if jac.ndim == 0 else jac
+    return value, _map_blocks(blocks, np.shape(strip(x)))
 
 
 def _input(x: Any, api: str) -> np.ndarray:

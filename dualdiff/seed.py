@@ -186,10 +186,10 @@ class IdentitySeed(np.lib.mixins.NDArrayOperatorsMixin):
     def ndim(self) -> int:
         return 1 + len(self.value_shape)
 
-    def _diagonal(self, values: Any) -> np.ndarray:
+    def _diagonal(self, values: Any, dtype: Any = None) -> np.ndarray:
         """The dense seed with its nonzero entries replaced by ``values`` (flat, length k)."""
         n = int(np.prod(self.value_shape))
-        out = np.zeros((self.k, n), np.result_type(self.dtype, values))
+        out = np.zeros((self.k, n), np.result_type(self.dtype, values) if dtype is None else dtype)
         out[np.arange(self.k), np.arange(self.start, self.start + self.k)] = values
         return out.reshape(self.shape)
 
@@ -204,7 +204,10 @@ class IdentitySeed(np.lib.mixins.NDArrayOperatorsMixin):
                 p = np.asarray(other)
                 if _broadcasts_into(p.shape, self.value_shape):  # a scaling per entry of x
                     flat = np.broadcast_to(p, self.value_shape).reshape(-1)
-                    return self._diagonal(flat[self.start : self.start + self.k])
+                    # the dtype NumPy gives the product: a Python scalar is weak (float32
+                    # seed * 2 stays float32), which np.asarray(other) would forget
+                    dtype = np.result_type(self.dtype, other)
+                    return self._diagonal(flat[self.start : self.start + self.k], dtype)
         dense = tuple(np.asarray(a) if type(a) is IdentitySeed else a for a in inputs)
         return getattr(ufunc, method)(*dense, **kwargs)
 

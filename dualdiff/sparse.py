@@ -45,7 +45,7 @@ def compressed_jacobian(
             f"compressed_jacobian: {colors.size} colours given for an x of size {x.size}"
         )
     count = int(colors.max()) + 1 if colors.size else 0
-    seeds = ColorSeeds(colors, x.shape, np.result_type(x, float))
+    seeds = ColorSeeds(colors, x.shape, x.dtype)
     return run_passes(
         f, x, seeds, count, workers=workers, chunk=chunk, progress=progress, api="jacobian"
     )
@@ -242,8 +242,8 @@ class SparseJacobian:
             )
         if self._traced_at is not None:
             self._retrace(x)
-        if self._seeds is None or self._seeds.dtype != np.result_type(x, float):
-            dtype = np.result_type(x, float)
+        if self._seeds is None or self._seeds.dtype != x.dtype:
+            dtype = x.dtype
             self._seeds = _Block(ColorSeeds(self.colors, x.shape, dtype)(0, self.ncolors))
         colors_last = self.jit
         if self.jit:

@@ -55,7 +55,7 @@ from .rules import (
     where,
 )
 from .seed import check_output
-from .tags import USER_TAG, new_tag
+from .tags import USER_TAG, new_tag, restore_state
 
 __all__ = ["Taylor", "TAYLOR_RULES", "fallback_rule", "higher_derivative", "taylor"]
 
@@ -837,6 +837,8 @@ class Taylor(ArrayMethods):
     """
 
     __slots__ = ("coefficients", "order", "tag")
+    # unpickled in another process: that process's tag clock moves past this tag
+    __setstate__ = restore_state
 
     def __init__(self, coefficients: Any, order: int | None = None, tag: int = USER_TAG) -> None:
         if type(coefficients) not in (list, tuple) or not coefficients:

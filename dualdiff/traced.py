@@ -41,6 +41,7 @@ from .rules import (
     register_lift,
     scale,
 )
+from .tags import NEWEST_TAG
 
 _SQUARE = RULES["square"]
 _POWER = RULES["power"]
@@ -55,7 +56,7 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
     """What ``f`` receives while being traced: a value symbol and its tangent symbol."""
 
     __slots__ = ("value", "tangent")
-    tag = 1 << 62  # newer than any eager dual: dualdiff's own functions defer to NumPy dispatch
+    tag = NEWEST_TAG  # newer than any eager dual: dualdiff's own functions defer to NumPy dispatch
     kind = "dual"
 
     def __init__(self, value: Any, tangent: Any) -> None:

@@ -143,3 +143,20 @@ def test_errors():
         SparseJacobian(brusselator, x, 3.0)
     with pytest.raises(TypeError, match="single array"):
         SparseJacobian(lambda x: (x, x), x, np.eye(6, dtype=bool))(x)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.complex64, np.float64])
+def test_dtype_as_the_dense_jacobian(dtype):
+    # the colour seeds took float64 (np.result_type(x, float)): a float32 x gave a float64 Jacobian
+    x = np.linspace(1.0, 2.0, 6).astype(dtype)
+    f = lambda x: np.sin(x) * 2 + np.concatenate([x[1:], x[:1]]) / 3
+    expected = f(x).dtype
+    dense = dualdiff.jacobian(f, x)
+    assert dense.dtype == expected
+    for jac in (
+        dualdiff.jacobian(f, x, sparsity="auto"),
+        SparseJacobian(f, x)(x),
+        SparseJacobian(f, x, output="sparse")(x),
+    ):
+        assert jac.dtype == expected
+        np.testing.assert_allclose(jac if isinstance(jac, np.ndarray) else jac.toarray(), dense)
