@@ -121,7 +121,7 @@ class Rule:
     def tangent1(self, x: Any, t: Any, ans: Any) -> Any:
         """The output tangent of a one-argument rule for input ``x`` with tangent ``t``."""
         if self.zero:
-            return t * 0.0
+            return zero_tangent(t)
         if self.jvp is not None:
             return self.jvp(x, t, ans)
         return _term(self.partials[0], self.safe, t, x, ans)
@@ -129,7 +129,7 @@ class Rule:
     def tangent2(self, x: Any, y: Any, tx: Any, ty: Any, ans: Any) -> Any:
         """The output tangent of a two-argument rule; ``tx``/``ty`` is None for a constant."""
         if self.zero:
-            return (tx if ty is None else ty) * 0.0
+            return zero_tangent(tx if ty is None else ty)
         if self.jvp is not None:
             return self.jvp(x, y, tx, ty, ans)
         dx, dy = self.partials
@@ -150,7 +150,7 @@ class Rule:
             else:
                 out = out + term
         if out is None:
-            return (tx if ty is None else ty) * 0.0
+            return zero_tangent(tx if ty is None else ty)
         return out
 
 
@@ -286,11 +286,23 @@ def _make_function(rule: Rule) -> Callable[..., Any]:
 # Generic helpers used inside rules (they work on floats, arrays and duals alike).
 # ---------------------------------------------------------------------------------------------
 
-_EXACT_SCALARS = (float, int, complex)
+# Python and NumPy numbers: a tangent of one of these types is a single number, and an exact zero
+# among them is the "zero tangent" of the conventions (``np.std(x - x)`` has a NumPy-scalar one).
+_EXACT_SCALARS = frozenset(
+    [float, int, complex]
+    + [t for t in set(np.sctypeDict.values()) if issubclass(t, (np.floating, np.complexfloating))]
+)
 
 
 def _exact_zero(t: Any) -> bool:
-    return type(t) in _EXACT_SCALARS and t == 0
+    """Whether tangent ``t`` is exactly zero: a zero number, or a scalar dual (nested
+    differentiation) whose every layer is zero."""
+    tt = type(t)
+    if tt in _EXACT_SCALARS:
+        return t == 0
+    if _SCALAR_DUAL and tt is _SCALAR_DUAL[0]:
+        return _exact_zero(t.value) and _exact_zero(t.tangent)
+    return False
 
 
 SYMBOLIC_TYPES: dict[type, Callable[..., Any]] = {}
@@ -301,6 +313,20 @@ array forms; they are not duals (they carry no tangent)."""
 
 def _is_array(a: Any) -> bool:
     return getattr(a, "ndim", 0) != 0 or type(a) in SYMBOLIC_TYPES
+
+
+def zero_tangent(t: Any) -> Any:
+    """A zero tangent like ``t``: the derivative through a piecewise-constant function.
+
+    Not ``t * 0.0``, which is NaN where ``t`` is infinite (``floor(sqrt(x))`` at 0); duals (nested
+    differentiation) keep their layers, zeroed the same way by their own rules.
+    """
+    tt = type(t)
+    if tt is np.ndarray:
+        return np.zeros(t.shape, np.result_type(t.dtype, 0.0))
+    if tt in _EXACT_SCALARS:
+        return tt(0) * 0.0
+    return t * 0.0
 
 
 def scale(p: Any, t: Any) -> Any:
@@ -477,12 +503,21 @@ def _sign_jvp(x: Any, t: Any, ans: Any) -> Any:
     if is_complex(x):
         along = (ans.conjugate() * t).real
         return safe_divide(t - ans * along, absolute(x))
-    return t * 0.0
+    return zero_tangent(t)
 
 
 def _copysign_dx(x: Any, y: Any, ans: Any) -> Any:
     # copysign(x, y) = |x| * sign-bit(y); at x = 0 the derivative is 0, as for absolute.
     return sign(x) * copysign(1.0, y)
+
+
+def _sqrt_partial(x: Any, ans: Any) -> Any:
+    # 1/(2 sqrt(x)), and +inf at x = -0.0 too (sqrt(-0.0) is -0.0): ``+ 0.0`` turns a negative
+    # zero into +0.0 and leaves every other number as it is.
+    if type(ans) is np.ndarray:
+        d = np.add(ans, 0.0)
+        return np.divide(0.5, d, out=d)
+    return 0.5 / (ans + 0.0)
 
 
 _LN2 = math.log(2.0)
@@ -634,7 +669,7 @@ logaddexp = _binary("logaddexp", np.logaddexp, None,
 logaddexp2 = _binary("logaddexp2", np.logaddexp2, None,
                      lambda x, y, a: exp2(x - a), lambda x, y, a: exp2(y - a),
                      formula="d log2(2**x + 2**y) = 2**(x-a) dx + 2**(y-a) dy")
-sqrt = _unary("sqrt", np.sqrt, math.sqrt, lambda x, a: 0.5 / a, domain=(0.05, 5.0),
+sqrt = _unary("sqrt", np.sqrt, math.sqrt, _sqrt_partial, domain=(0.05, 5.0),
               complex=True, safe=True, formula="d sqrt(x) = dx / (2 sqrt(x)); inf at 0")
 cbrt = _unary("cbrt", np.cbrt, getattr(math, "cbrt", None), lambda x, a: 1.0 / (3.0 * a * a),
               domain=(-5.0, 5.0), safe=True, formula="d cbrt(x) = dx / (3 cbrt(x)**2); inf at 0")

@@ -144,7 +144,7 @@ def _sqrt_series(w: list, n: int, y0: Any) -> list:
     """``y = sqrt(w)`` with ``y_0 = y0`` given, from ``y² = w``:
     ``y_k = (w_k - Σ_{i=1..k-1} y_i y_{k-i}) / (2 y_0)``."""
     y = [y0]
-    two = y0 * 2.0
+    two = (y0 + 0.0) * 2.0  # + 0.0: sqrt(-0.0) is -0.0, but sqrt'(0) = +inf (the convention)
     lw = len(w)
     for k in range(1, n + 1):
         s = w[k] if k < lw else 0.0
@@ -777,9 +777,37 @@ def _apply(rule: Rule, args: tuple[list, ...], n: int) -> list:
     if fn is None:
         fn = fallback_rule(rule)
     try:
-        return fn(rule, *args, n)
+        out = fn(rule, *args, n)
     except _FALLBACK_ERRORS as exc:
-        return _retry(fn, rule, args, n, exc)
+        out = _retry(fn, rule, args, n, exc)
+    return _keep_constant(args, out) if rule.safe else out
+
+
+def _keep_constant(args: tuple[list, ...], out: list) -> list:
+    """The zero-tangent convention in Taylor mode, for a rule with infinite partials (``safe``):
+    where every argument is constant (its coefficients past the value are exact zeros), so is
+    the result, even where a recurrence divided by zero (``sqrt`` of ``x - x``). Checked only
+    when the result has a coefficient that is not finite."""
+    if all(_finite(c) for c in out[1:]):
+        return out
+    still: Any = True
+    for a in args:
+        for c in a[1:]:
+            if type(c) is np.ndarray or type(c) in SCALAR_TYPES:
+                still = still & (c == 0)
+            else:
+                return out  # a dual coefficient (nesting): left as computed
+    if type(still) is not np.ndarray:
+        return [out[0]] if still else out
+    if not still.any():
+        return out
+    return [out[0]] + [np.where(still, np.zeros((), np.result_type(c)), c) for c in out[1:]]
+
+
+def _finite(c: Any) -> bool:
+    while is_dual(c):
+        c = c.value
+    return bool(np.isfinite(c).all()) if type(c) is np.ndarray else bool(np.isfinite(c))
 
 
 def _retry(fn: Callable[..., list], rule: Rule, args: tuple, n: int, exc: Exception) -> list:
@@ -1219,9 +1247,10 @@ def _lift_unary(rule: Rule, t: Taylor) -> Taylor:
     if fn is None:
         fn = fallback_rule(rule)
     try:
-        return _taylor(fn(rule, u, t.order), t.order, t.tag)
+        out = fn(rule, u, t.order)
     except _FALLBACK_ERRORS as exc:
-        return _taylor(_retry(fn, rule, (u,), t.order, exc), t.order, t.tag)
+        out = _retry(fn, rule, (u,), t.order, exc)
+    return _taylor(_keep_constant((u,), out) if rule.safe else out, t.order, t.tag)
 
 
 def _lift_binary(rule: Rule, a: Any, b: Any) -> Any:

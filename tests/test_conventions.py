@@ -1,0 +1,126 @@
+"""Each convention of the README's Conventions section, checked on every differentiation path.
+
+One table of ``(convention, function, point, expected derivative)``: the expected value is the
+closed form the convention prescribes, never another mode's answer. Every row runs on every path:
+the scalar ``Dual`` (plain and nested inside another differentiation), ``DualArray`` with one
+direction (``derivative``, ``jvp``) and with ``k`` (``jacobian`` in chunks of one and whole),
+Taylor mode (``taylor``, ``derivative(..., n=2)``) and the compiler (``jit_jvp``, ``jit_jacobian``).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import dualdiff as dd
+
+INF = math.inf
+
+
+def _zero(x):
+    """A zero that still carries x's (zero) tangent: x - x."""
+    return x - x
+
+
+# (convention, function, point, f'(point) by the convention)
+CONVENTIONS = [
+    # a zero tangent stays exactly zero where the partial is infinite (no 0 * inf = nan)
+    ("zero tangent: sqrt", lambda x: x + np.sqrt(_zero(x)), 0.7, 1.0),
+    ("zero tangent: cbrt", lambda x: x + np.cbrt(_zero(x)), 0.7, 1.0),
+    ("zero tangent: log", lambda x: x + np.log(_zero(x)), 0.7, 1.0),
+    ("zero tangent: arcsin", lambda x: x + np.arcsin(_zero(x) + 1.0), 0.7, 1.0),
+    ("zero tangent: reciprocal", lambda x: x + np.reciprocal(_zero(x)), 0.7, 1.0),
+    ("zero tangent: 1/u", lambda x: x + np.divide(1.0, _zero(x)), 0.7, 1.0),
+    ("zero tangent: u/u", lambda x: x + np.divide(_zero(x) + 1.0, _zero(x)), 0.7, 1.0),
+    ("zero tangent: u**0.5", lambda x: x + np.power(_zero(x), 0.5), 0.7, 1.0),
+    ("zero tangent: std", lambda x: x + np.std(_zero(x)), 0.7, 1.0),
+    ("zero tangent: var sqrt", lambda x: x + np.sqrt(np.var(_zero(x))), 0.7, 1.0),
+    ("zero tangent: constant inf", lambda x: INF, 0.7, 0.0),
+    ("zero tangent: constant nan", lambda x: np.float64(np.nan), 0.7, 0.0),
+    # sqrt'(0) = inf, from either side of zero
+    ("sqrt'(0) = inf", np.sqrt, 0.0, INF),
+    ("sqrt'(-0) = inf", np.sqrt, -0.0, INF),
+    ("sqrt'(0) = inf: x**0.5", lambda x: x**0.5, 0.0, INF),
+    ("cbrt'(0) = inf", np.cbrt, 0.0, INF),
+    # d|x|/dx = 0 at 0
+    ("|x|'(0) = 0", np.abs, 0.0, 0.0),
+    ("|x|'(-0) = 0", np.abs, -0.0, 0.0),
+    ("fabs'(0) = 0", np.fabs, 0.0, 0.0),
+    # maximum / minimum split the derivative evenly at a tie
+    ("max tie", lambda x: np.maximum(x, 1.0), 1.0, 0.5),
+    ("min tie", lambda x: np.minimum(x, 1.0), 1.0, 0.5),
+    ("max(x, x)", lambda x: np.maximum(x, x), 1.0, 1.0),
+    ("fmax tie", lambda x: np.fmax(1.0, x), 1.0, 0.5),
+    ("clip at a bound", lambda x: np.clip(x, 0.0, 1.0), 1.0, 0.5),  # not compiled: see below
+    # d/dx x**0 = 0 (even at 0), d/dy 0**y = 0
+    ("x**0 at 0", lambda x: x**0.0, 0.0, 0.0),
+    ("x**0 at 2", lambda x: np.power(x, 0.0), 2.0, 0.0),
+    ("0**y at 1", lambda x: np.power(0.0, x), 1.0, 0.0),
+    ("0**y at 2", lambda x: 0.0**x, 2.0, 0.0),
+    # piecewise-constant functions have derivative 0 (at their jumps too)
+    ("floor", np.floor, 1.5, 0.0),
+    ("floor at a jump", np.floor, 2.0, 0.0),
+    ("ceil at a jump", np.ceil, 2.0, 0.0),
+    ("trunc", np.trunc, -1.5, 0.0),
+    ("rint", np.rint, 0.5, 0.0),
+    ("sign at 0", np.sign, 0.0, 0.0),
+    ("floor_divide", lambda x: x // 1.0, 1.5, 0.0),
+    ("heaviside at 0", lambda x: np.heaviside(x, 0.5), 0.0, 0.0),
+]
+
+NOT_COMPILED = {"clip at a bound"}  # the compiler refuses np.clip with a TypeError
+
+N = 3  # length of the array points
+
+
+def _array(x0):
+    return np.full(N, x0)
+
+
+def _elementwise(f):
+    """f on arrays: its (broadcast) result as an array of shape (N,)."""
+    return lambda x: x * 0.0 + f(x)
+
+
+def _diagonal(jac):
+    """The diagonal of an elementwise Jacobian, whose other entries must be exact zeros."""
+    jac = np.asarray(jac)
+    assert np.all(jac[~np.eye(N, dtype=bool)] == 0), jac
+    return np.diagonal(jac)
+
+
+PATHS = {
+    "Dual": lambda f, x0: dd.derivative(f, x0),
+    "Dual nested": lambda f, x0: dd.jvp(lambda s: dd.derivative(f, s), x0, 1.0)[0],
+    "DualArray 1 direction": lambda f, x0: dd.derivative(f, _array(x0)),
+    "jvp": lambda f, x0: dd.jvp(_elementwise(f), _array(x0), np.ones(N))[1],
+    "jacobian chunk 1": lambda f, x0: _diagonal(dd.jacobian(_elementwise(f), _array(x0), chunk=1)),
+    "jacobian": lambda f, x0: _diagonal(dd.jacobian(_elementwise(f), _array(x0))),
+    "DualArray nested": lambda f, x0: dd.jvp(lambda s: dd.derivative(f, s), _array(x0), np.ones(N))[
+        0
+    ],
+    "Taylor": lambda f, x0: dd.taylor(f, x0, 2)[1],
+    "Taylor array": lambda f, x0: dd.taylor(_elementwise(f), _array(x0), 2)[..., 1],
+    "jit_jvp": lambda f, x0: dd.jit_jvp(_elementwise(f))(_array(x0), np.ones(N))[1],
+    "jit_jacobian": lambda f, x0: _diagonal(dd.jit_jacobian(_elementwise(f))(_array(x0))),
+}
+
+
+@pytest.mark.parametrize("path", list(PATHS))
+@pytest.mark.parametrize(
+    ("convention", "f", "x0", "expected"), CONVENTIONS, ids=[c[0] for c in CONVENTIONS]
+)
+def test_convention_on_every_path(convention, f, x0, expected, path):
+    if path.startswith("jit") and convention in NOT_COMPILED:
+        with pytest.raises(TypeError, match="has no rule"):
+            PATHS[path](f, x0)
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        got = PATHS[path](f, x0)
+    got = np.asarray(got)
+    assert got.dtype.kind == "f", got
+    np.testing.assert_array_equal(got, np.broadcast_to(expected, got.shape))
