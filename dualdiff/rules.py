@@ -511,15 +511,6 @@ def _copysign_dx(x: Any, y: Any, ans: Any) -> Any:
     return sign(x) * copysign(1.0, y)
 
 
-def _sqrt_partial(x: Any, ans: Any) -> Any:
-    # 1/(2 sqrt(x)), and +inf at x = -0.0 too (sqrt(-0.0) is -0.0): ``+ 0.0`` turns a negative
-    # zero into +0.0 and leaves every other number as it is.
-    if type(ans) is np.ndarray:
-        d = np.add(ans, 0.0)
-        return np.divide(0.5, d, out=d)
-    return 0.5 / (ans + 0.0)
-
-
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 _DEG = 180.0 / math.pi
@@ -669,7 +660,9 @@ logaddexp = _binary("logaddexp", np.logaddexp, None,
 logaddexp2 = _binary("logaddexp2", np.logaddexp2, None,
                      lambda x, y, a: exp2(x - a), lambda x, y, a: exp2(y - a),
                      formula="d log2(2**x + 2**y) = 2**(x-a) dx + 2**(y-a) dy")
-sqrt = _unary("sqrt", np.sqrt, math.sqrt, _sqrt_partial, domain=(0.05, 5.0),
+# sqrt(-0.0) is -0.0, and 0.5 / (a + 0.0) turns it into +0.0 (every other value unchanged), so
+# that sqrt'(0) = +inf from either side, as the convention says.
+sqrt = _unary("sqrt", np.sqrt, math.sqrt, lambda x, a: 0.5 / (a + 0.0), domain=(0.05, 5.0),
               complex=True, safe=True, formula="d sqrt(x) = dx / (2 sqrt(x)); inf at 0")
 cbrt = _unary("cbrt", np.cbrt, getattr(math, "cbrt", None), lambda x, a: 1.0 / (3.0 * a * a),
               domain=(-5.0, 5.0), safe=True, formula="d cbrt(x) = dx / (3 cbrt(x)**2); inf at 0")

@@ -2098,9 +2098,10 @@ def higher_derivative(f: Callable[..., Any], x: Any, n: int) -> Any:
     y = f(_taylor([x, 1.0], n, tag))
     if type(y) is Taylor and y.tag == tag:  # the common case, kept cheap
         c = y.coefficients
-        return (c[n] if n < len(c) else _zero_like(c[0])) * _FACTORIALS[n]
+        return _like_value(c[n] if n < len(c) else _zero_like(c[0]), c[0]) * _FACTORIALS[n]
     check_output(y, "higher_derivative")
-    return _leaves(y, lambda leaf: _coefficient(leaf, tag, n) * _FACTORIALS[n])
+    shape = np.shape(_strip(x))
+    return _leaves(y, lambda leaf: _elementwise(leaf, tag, n, shape) * _FACTORIALS[n])
 
 
 def taylor(f: Callable[..., Any], x: Any, order: int) -> Any:
@@ -2116,4 +2117,41 @@ def taylor(f: Callable[..., Any], x: Any, order: int) -> Any:
     x = _point(x, "taylor")
     tag = new_tag()
     y = check_output(f(_taylor([x, 1.0][: order + 1], order, tag)), "taylor")
-    return _leaves(y, lambda leaf: _stack([_coefficient(leaf, tag, k) for k in range(order + 1)]))
+    shape = np.shape(_strip(x))
+    return _leaves(
+        y, lambda leaf: _stack([_elementwise(leaf, tag, k, shape) for k in range(order + 1)])
+    )
+
+
+def _like_value(c: Any, c0: Any) -> Any:
+    """Coefficient ``c`` of a series in the shape and dtype of its value ``c0``: a coefficient
+    past the seed's can be a plain number where the value is an array or a NumPy scalar (the
+    second of ``x*x`` is ``1.0*1.0``), yet the derivative has the value's shape and type."""
+    if type(c0) is np.ndarray:
+        if type(c) is np.ndarray and c.shape == c0.shape and c.dtype == c0.dtype:
+            return c
+        if is_dual(c):
+            return c
+        dtype = np.result_type(c0, c)
+        return np.array(np.broadcast_to(c, np.broadcast_shapes(c0.shape, np.shape(c))), dtype)
+    if type(c0) is complex:
+        return complex(c) if type(c) is float or type(c) is int else c
+    if type(c0) in SCALAR_TYPES and type(c0) is not float and type(c) in SCALAR_TYPES:
+        return np.result_type(c0, c).type(c)
+    return c
+
+
+def _elementwise(leaf: Any, tag: int, k: int, x_shape: tuple[int, ...]) -> Any:
+    """Coefficient ``k`` of output ``leaf`` as an elementwise result: for a series of ``tag``, in
+    its value's shape and dtype; for a constant (an output that does not depend on ``x``), its
+    value or zeros in the shape of the output broadcast with ``x``, as for one that does."""
+    c = _coefficient(leaf, tag, k)
+    if type(leaf) is Taylor and leaf.tag == tag:
+        return _like_value(c, leaf.coefficients[0])
+    if is_dual(c) or not x_shape:
+        return c
+    try:
+        shape = np.broadcast_shapes(np.shape(c), x_shape)
+    except ValueError:  # an output that cannot broadcast with x keeps its own shape
+        return c
+    return c if shape == np.shape(c) else np.array(np.broadcast_to(c, shape))
