@@ -318,14 +318,17 @@ def _is_array(a: Any) -> bool:
 def zero_tangent(t: Any) -> Any:
     """A zero tangent like ``t``: the derivative through a piecewise-constant function.
 
-    Not ``t * 0.0``, which is NaN where ``t`` is infinite (``floor(sqrt(x))`` at 0); duals (nested
-    differentiation) keep their layers, zeroed the same way by their own rules.
+    Not ``t * 0.0``, which is NaN where ``t`` is infinite (``floor(sqrt(x))`` at 0).
     """
     tt = type(t)
     if tt is np.ndarray:
         return np.zeros(t.shape, np.result_type(t.dtype, 0.0))
     if tt in _EXACT_SCALARS:
         return tt(0) * 0.0
+    if tt in _LIFTS:  # a dual tangent (nested differentiation): its zero needs no layers
+        while type(t) in _LIFTS:
+            t = t.value
+        return zero_tangent(t)
     return t * 0.0
 
 

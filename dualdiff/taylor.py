@@ -2028,7 +2028,7 @@ def _point(x: Any, api: str) -> Any:
 def _zero_like(y: Any) -> Any:
     y = _strip(y)
     if type(y) is np.ndarray:
-        return np.zeros(y.shape, np.result_type(y.dtype, float))
+        return np.zeros(y.shape, np.result_type(y.dtype, 0.0))  # float32 stays float32
     return 0j if is_complex(y) else 0.0
 
 
