@@ -111,7 +111,9 @@ def derivative(f: Callable[..., Any], x: Any, n: int = 1) -> Any:
     """The exact ``n``-th derivative of ``f`` at ``x``.
 
     ``x`` is a real or complex scalar, or an array (then ``f`` is taken to act elementwise and
-    the result is the elementwise derivative, as ``scipy.differentiate.derivative`` computes).
+    the result is the elementwise derivative, as ``scipy.differentiate.derivative`` computes:
+    at every order the shape of ``f(x)`` broadcast with ``x``, zeros for an output that does not
+    depend on ``x``, in the dtype of ``f``'s values).
     ``f`` may return a number, an array, or a tuple/list of them. ``n = 0`` returns ``f(x)``.
     Calls nest safely: ``derivative(lambda x: x * derivative(lambda y: x + y, 1.0), 1.0) == 1.0``,
     because each call seeds its own tag.

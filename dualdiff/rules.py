@@ -332,14 +332,36 @@ def zero_tangent(t: Any) -> Any:
     return t * 0.0
 
 
+PLAIN_TANGENTS: set[type] = {np.ndarray}
+"""Tangent array types without dual layers (``seed.py`` adds its lazy identity seed): where such
+a tangent is zero, ``scale`` knows the product is zero."""
+
+
 def scale(p: Any, t: Any) -> Any:
-    """``p * t`` where ``p`` may be infinite: entries with an exactly zero tangent stay zero."""
+    """``p * t`` where ``p`` may be infinite: entries with an exactly zero tangent stay zero
+    (``p`` may be a dual itself: nested differentiation, the Hessian's inner Jacobian)."""
     if type(t) in _EXACT_SCALARS:
         return p * t if t != 0 else t * 0.0
-    if type(t) is np.ndarray and not all_finite(p):
-        with np.errstate(invalid="ignore"):
-            return np.where(t == 0, 0.0, p * t)
+    if (type(t) in PLAIN_TANGENTS or type(t) in _LIFTS) and not all_finite(p):
+        zero = _zero_mask(t)
+        if zero is not None:
+            with np.errstate(invalid="ignore"):
+                return np.where(zero, 0.0, p * t)
     return p * t
+
+
+def _zero_mask(t: Any) -> Any:
+    """Where tangent array ``t`` is exactly zero in every layer (a dual array of a nested
+    differentiation: its values and all its own tangents), or None if that cannot be told."""
+    if type(t) in PLAIN_TANGENTS:
+        return t == 0
+    inner = getattr(t, "tangent_", None)  # a DualArray: tangents along a leading axis
+    if inner is None or not _is_array(t):
+        return None
+    value, tangent = _zero_mask(t.value), _zero_mask(inner)
+    if value is None or tangent is None:
+        return None
+    return value & np.all(tangent, axis=0)
 
 
 def all_finite(p: Any) -> bool:

@@ -14,7 +14,7 @@ import numpy as np
 
 from . import errors
 from .dual import SCALAR_TYPES, Dual, _make
-from .rules import is_dual
+from .rules import PLAIN_TANGENTS, is_dual
 
 
 def is_sequence(y: Any) -> bool:
@@ -266,3 +266,6 @@ class IdentitySeed(np.lib.mixins.NDArrayOperatorsMixin):
         block = a[..., start : start + self.k].copy()
         block.flags.writeable = False
         return np.moveaxis(block, -1, 0)
+
+
+PLAIN_TANGENTS.add(IdentitySeed)

@@ -2109,7 +2109,8 @@ def taylor(f: Callable[..., Any], x: Any, order: int) -> Any:
 
     Layout: for a scalar ``x`` and scalar output, an array of shape ``(order + 1,)``. For an
     array ``x`` (``f`` elementwise, as in ``higher_derivative``) or an array output, the
-    coefficients run along one extra trailing axis: shape ``np.shape(f(x)) + (order + 1,)``.
+    coefficients run along one extra trailing axis: shape ``np.shape(f(x)) + (order + 1,)``, where
+    an output that does not depend on ``x`` is broadcast with ``x`` first (as for one that does).
     A tuple/list output gives a tuple/list of such arrays.
     """
     errors.check_callable(f, "taylor")

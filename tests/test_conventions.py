@@ -122,6 +122,9 @@ PATHS = {
     "DualArray nested": lambda f, x0: dd.jvp(lambda s: dd.derivative(f, s), _array(x0), np.ones(N))[
         0
     ],
+    "jacobian nested": lambda f, x0: _diagonal(
+        dd.value_and_jacobian(lambda s: dd.jacobian(_elementwise(f), s), _array(x0))[0]
+    ),
     "Taylor": lambda f, x0: dd.taylor(f, x0, 2)[..., 1],
     "Taylor array": lambda f, x0: dd.taylor(_elementwise(f), _array(x0), 2)[..., 1],
     "jit_jvp": lambda f, x0: dd.jit_jvp(_elementwise(f))(_array(x0), np.ones(N))[1],
