@@ -33,7 +33,7 @@ from .array import (
 )
 from .dual import Dual
 from .methods import variance
-from .rules import RULES, is_dual
+from .rules import RULES, is_dual, zero_tangent
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
@@ -1156,7 +1156,9 @@ def copy(a, order="K", subok=False):
 def round_(a, decimals=0, out=None):
     a = _as_dual_array(a)
     return _finish(
-        _make_array(np.round(a.value, decimals), a.tangent_ * 0.0, a.tag, a.batched), out, "round"
+        _make_array(np.round(a.value, decimals), zero_tangent(a.tangent_), a.tag, a.batched),
+        out,
+        "round",
     )
 
 

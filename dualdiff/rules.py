@@ -329,6 +329,8 @@ def zero_tangent(t: Any) -> Any:
         while type(t) in _LIFTS:
             t = t.value
         return zero_tangent(t)
+    if tt in SYMBOLIC_TYPES:  # a traced tangent (the compiler): zeros at run time
+        return np.zeros_like(t)
     return t * 0.0
 
 
