@@ -140,3 +140,31 @@ def test_derivatives_of_constants(c, shape):
         assert np.shape(g) == shape and np.asarray(g).dtype.kind == "f" and not np.any(g)
         h = dd.hessian(f, x)
         assert np.shape(h) == shape * 2 and np.asarray(h).dtype.kind == "f" and not np.any(h)
+
+
+def test_second_derivative_of_x_squared_is_elementwise():
+    # the reproduction: the scalar 2.0 came back for a (4,) input
+    got = dd.derivative(lambda x: x * x, np.ones(4), n=2)
+    assert got.shape == (4,)
+    np.testing.assert_array_equal(got, np.full(4, 2.0))
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_tuple_outputs_are_elementwise_leaf_by_leaf(n):
+    x = np.linspace(0.2, 0.8, 4)
+    first, constant, total = dd.derivative(lambda u: (u**3, 3.0, np.sum(u)), x, n=n)
+    np.testing.assert_allclose(first, [3 * x**2, 6 * x, np.full(4, 6.0)][n - 1], rtol=1e-14)
+    np.testing.assert_array_equal(constant, np.zeros(4))
+    # np.sum is not elementwise: its tangent along the all-ones seed is kept as it is (a scalar),
+    # not broadcast into a fake per-element derivative
+    assert np.shape(total) == ()
+    assert total == (4.0 if n == 1 else 0.0)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_compiled_derivatives_of_constants(shape):
+    x = _point(np.atleast_1d(np.zeros(shape)).shape)  # the compiler takes arrays
+    value, tangent = dd.jit_jvp(lambda u: u * 0.0 + 3.0)(x, np.ones(x.shape))
+    assert tangent.shape == x.shape and tangent.dtype.kind == "f" and not tangent.any()
+    jac = dd.jit_jacobian(lambda u: u * 0.0 + 3.0)(x)
+    assert jac.shape == x.shape * 2 and jac.dtype.kind == "f" and not jac.any()
