@@ -729,15 +729,13 @@ def _multiply_tangent(x: Any, y: Any, tx: Any, ty: Any, ans: Any) -> Any:
 def _divide_tangent(x: Any, y: Any, tx: Any, ty: Any, ans: Any) -> Any:
     # Written out while the partials 1/y and x/y**2 are finite; where one is infinite (y = 0, an
     # infinite quotient) the table's safe rule decides, so that a zero tangent stays zero exactly
-    # as for np.reciprocal (the checks are passes over the values, not over the k tangents).
-    if ty is None:
-        if y.all() if type(y) is np.ndarray else y != 0:
-            return tx / y
-    elif tx is None:
+    # as for np.reciprocal. One check, over the values (not the k tangents): a finite x/y means
+    # y has no zero, as x/0 is never finite.
+    if tx is None:
         p = -ans / y
         return ty * p if all_finite(p) else scale(p, ty)
-    elif (y.all() if type(y) is np.ndarray else y != 0) and all_finite(ans):
-        return (tx - ans * ty) / y
+    if all_finite(ans):
+        return tx / y if ty is None else (tx - ans * ty) / y
     with np.errstate(divide="ignore", invalid="ignore"):
         return _DIVIDE.tangent2(_numpy_number(x), _numpy_number(y), tx, ty, ans)
 

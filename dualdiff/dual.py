@@ -182,12 +182,12 @@ class Dual:
     def __truediv__(self, other: Any) -> Any:
         # d(a/b) = (da - (a/b) db) / b. Division by a zero value raises as it does for the value.
         # Written out while a/b is finite (so b != 0 and the partials 1/b, a/b**2 are finite);
-        # otherwise the table's rule keeps a zero tangent zero (``q - q`` is NaN for inf and NaN).
+        # otherwise the table's rule keeps a zero tangent zero (``q * 0.0`` is NaN for inf and NaN).
         if type(other) is Dual:
             if other.tag == self.tag:
                 b = other.value
                 q = self.value / b
-                if q - q != 0:
+                if q * 0.0 != 0.0:
                     return _DIVIDE(self, other)
                 r = _new(Dual)
                 r.value = q
@@ -212,7 +212,7 @@ class Dual:
             return NotImplemented
         b = self.value
         q = other / b
-        if q - q != 0:  # an infinite partial -q/b: the table's rule keeps a zero tangent zero
+        if q * 0.0 != 0.0:  # an infinite partial -q/b: the table's rule keeps a zero tangent zero
             return _DIVIDE(other, self)
         r = _new(Dual)
         r.value = q

@@ -41,6 +41,7 @@ from .rules import (
     UFUNC_RULES,
     VALUE_UFUNCS,
     Rule,
+    all_finite,
     is_complex,
     is_dual,
     lift_of,
@@ -787,8 +788,12 @@ def _keep_constant(args: tuple[list, ...], out: list) -> list:
     """The zero-tangent convention in Taylor mode, for a rule with infinite partials (``safe``):
     where every argument is constant (its coefficients past the value are exact zeros), so is
     the result, even where a recurrence divided by zero (``sqrt`` of ``x - x``). Checked only
-    when the result has a coefficient that is not finite."""
-    if all(_finite(c) for c in out[1:]):
+    when the result has a coefficient that is not finite (the sum of finite coefficients is
+    finite, one check; an overflowing sum only takes the careful path needlessly)."""
+    if len(out) < 2:
+        return out
+    total = sum(out[2:], out[1])
+    if (total - total == 0) if type(total) is float else all_finite(total):
         return out
     still: Any = True
     for a in args:
@@ -802,12 +807,6 @@ def _keep_constant(args: tuple[list, ...], out: list) -> list:
     if not still.any():
         return out
     return [out[0]] + [np.where(still, np.zeros((), np.result_type(c)), c) for c in out[1:]]
-
-
-def _finite(c: Any) -> bool:
-    while is_dual(c):
-        c = c.value
-    return bool(np.isfinite(c).all()) if type(c) is np.ndarray else bool(np.isfinite(c))
 
 
 def _retry(fn: Callable[..., list], rule: Rule, args: tuple, n: int, exc: Exception) -> list:

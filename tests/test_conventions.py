@@ -154,3 +154,36 @@ def test_convention_on_every_path(convention, f, x0, expected):
         if got.dtype.kind != "f" or not np.array_equal(got, want, equal_nan=False):
             wrong[path] = got
     assert not wrong, f"{convention}: expected {expected}, got {wrong}"
+
+
+def test_the_issue_reproductions():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        v = np.array([1.0, -2.0, 0.5])
+        value, tangent = dd.jvp(lambda x: np.std(x - x) + x, np.ones(3), v)
+        np.testing.assert_array_equal(tangent, v)  # was NaN: a NumPy-scalar zero tangent
+
+        def u(x):
+            return x * np.array([1.0, 0.0])
+
+        by_divide = dd.jacobian(lambda x: 1 / u(x), np.ones(2))
+        by_reciprocal = dd.jacobian(lambda x: np.reciprocal(u(x)), np.ones(2))
+        np.testing.assert_array_equal(by_divide, [[-1.0, 0.0], [0.0, 0.0]])
+        np.testing.assert_array_equal(by_reciprocal, by_divide)
+        assert dd.derivative(lambda x: math.inf, 1.0) == 0.0
+        assert dd.derivative(lambda x: math.nan, 1.0) == 0.0
+        assert dd.derivative(np.sqrt, -0.0) == INF
+
+
+@pytest.mark.parametrize("zero", [np.float64(0.0), np.float32(0.0)])
+def test_scalar_dual_division_by_a_numpy_zero(zero):
+    # a Python zero raises ZeroDivisionError as it does for the value; a NumPy zero gives inf,
+    # and the hand-written division keeps a zero tangent zero as the table's divide does
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        a = dd.Dual(1.0, 0.0)
+        assert (a / dd.Dual(zero, 0.0)).tangent == 0.0
+        assert (a / zero).tangent == 0.0
+        assert (1.0 / dd.Dual(zero, 0.0)).tangent == 0.0
+        assert (dd.Dual(1.0, 2.0) / zero).tangent == INF
+        assert (1.0 / dd.Dual(zero, 1.0)).tangent == -INF
