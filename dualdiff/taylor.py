@@ -788,12 +788,11 @@ def _keep_constant(args: tuple[list, ...], out: list) -> list:
     """The zero-tangent convention in Taylor mode, for a rule with infinite partials (``safe``):
     where every argument is constant (its coefficients past the value are exact zeros), so is
     the result, even where a recurrence divided by zero (``sqrt`` of ``x - x``). Checked only
-    when the result has a coefficient that is not finite (the sum of finite coefficients is
-    finite, one check; an overflowing sum only takes the careful path needlessly)."""
-    if len(out) < 2:
-        return out
-    total = sum(out[2:], out[1])
-    if (total - total == 0) if type(total) is float else all_finite(total):
+    when the result has a coefficient that is not finite."""
+    for c in out[1:]:
+        if not ((c * 0.0 == 0.0) if type(c) is float else all_finite(c)):
+            break
+    else:
         return out
     still: Any = True
     for a in args:

@@ -187,3 +187,12 @@ def test_scalar_dual_division_by_a_numpy_zero(zero):
         assert (1.0 / dd.Dual(zero, 0.0)).tangent == 0.0
         assert (dd.Dual(1.0, 2.0) / zero).tangent == INF
         assert (1.0 / dd.Dual(zero, 1.0)).tangent == -INF
+
+
+def test_all_finite_sees_an_infinite_imaginary_part():
+    from dualdiff.rules import all_finite
+
+    assert not all_finite(np.complex128(complex(1.0, INF)))
+    assert not all_finite(np.array([1.0, complex(0.0, INF)]))
+    assert not all_finite(np.float32(np.inf))
+    assert all_finite(np.complex64(1.0)) and all_finite(2.0) and all_finite(np.ones(3))
