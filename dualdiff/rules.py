@@ -13,12 +13,16 @@ Conventions at kinks (each tested):
 * ``maximum``/``minimum``/``fmax``/``fmin``: at a tie the derivative is split evenly between the two
   arguments (as JAX does), so ``maximum(x, x)`` has derivative 1.
 * ``sqrt``, ``cbrt``, ``log``, ``arcsin`` ... at a point where the derivative is infinite: the
-  derivative is ``inf``, but a zero tangent stays exactly zero (no ``0 * inf = nan``).
+  derivative is ``inf`` (``sqrt'(-0.0) = +inf`` too), but a zero tangent stays exactly zero (no
+  ``0 * inf = nan``): a zero number of any Python or NumPy type, a nested dual zero in every
+  layer, entry by entry in arrays. The hand-written fast paths (``Dual``'s division, DualArray's
+  ``_divide_tangent``) defer to these rules wherever a partial is infinite.
 * ``power``: ``d/dx x**y = y*x**(y-1)`` is 0 when ``y = 0`` (even at ``x = 0``), and
   ``d/dy x**y = x**y*log(x)`` is 0 at ``x = 0`` (its limit from the right for ``y > 0``).
 * ``hypot`` at ``(0, 0)`` and complex ``absolute`` at 0: derivative 0, as for ``absolute``.
 * ``sign``, ``floor``, ``ceil``, ``trunc``, ``rint``, ``floor_divide``, ``heaviside``: piecewise
-  constant, derivative 0 everywhere (the jumps are ignored).
+  constant, derivative 0 everywhere (the jumps are ignored), exactly 0 even after an infinite
+  tangent (``zero_tangent``, not ``t * 0``).
 """
 
 from __future__ import annotations
@@ -324,7 +328,8 @@ def zero_tangent(t: Any) -> Any:
     if tt is float:
         return 0.0
     if tt is np.ndarray:
-        return np.zeros(t.shape, np.result_type(t.dtype, 0.0))
+        dtype = t.dtype
+        return np.zeros(t.shape, dtype if dtype.kind in "fc" else float)
     if tt in _EXACT_SCALARS:
         return tt(0) * 0.0
     if tt in _LIFTS:  # a dual tangent (nested differentiation): its zero needs no layers
