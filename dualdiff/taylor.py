@@ -960,16 +960,19 @@ class Taylor(ArrayMethods):
     def __truediv__(self, other: Any) -> Any:
         # Division by a zero value raises for Python floats, as it does for a Dual.
         t = type(other)
+        # The quotient of constant series is constant (the convention at an infinite partial).
         if t is Taylor and other.tag == self.tag:
             a, b, n = self._same(other)
-            return _taylor(_div(a, b, n), n, self.tag)
+            return _taylor(_keep_constant((a, b), _div(a, b, n)), n, self.tag)
         if t in SCALAR_TYPES or t is np.ndarray:
-            return _taylor([c / other for c in self.coefficients], self.order, self.tag)
+            a = self.coefficients
+            return _taylor(_keep_constant((a,), [c / other for c in a]), self.order, self.tag)
         return _DIVIDE(self, other) if is_dual(other) else NotImplemented
 
     def __rtruediv__(self, other: Any) -> Any:
         if type(other) in SCALAR_TYPES or type(other) is np.ndarray:
-            return _taylor(_div([other], self.coefficients, self.order), self.order, self.tag)
+            b = self.coefficients
+            return _taylor(_keep_constant((b,), _div([other], b, self.order)), self.order, self.tag)
         return _DIVIDE(other, self) if is_dual(other) else NotImplemented
 
     def __pow__(self, other: Any, modulo: Any = None) -> Any:

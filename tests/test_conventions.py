@@ -34,6 +34,15 @@ CONVENTIONS = [
     ("zero tangent: arcsin", lambda x: x + np.arcsin(_zero(x) + 1.0), 0.7, 1.0),
     ("zero tangent: reciprocal", lambda x: x + np.reciprocal(_zero(x)), 0.7, 1.0),
     ("zero tangent: 1/u", lambda x: x + np.divide(1.0, _zero(x)), 0.7, 1.0),
+    # the operators' fast paths (a NumPy zero: a Python 0.0 raises ZeroDivisionError on a Dual)
+    ("zero tangent: 1 / u", lambda x: x + 1.0 / (_zero(x) * np.float64(1.0)), 0.7, 1.0),
+    (
+        "zero tangent: u / u",
+        lambda x: x + (_zero(x) + 1.0) / (_zero(x) * np.float64(1.0)),
+        0.7,
+        1.0,
+    ),
+    ("zero tangent: u / 0", lambda x: x + _zero(x) / np.float64(0.0), 0.7, 1.0),
     ("zero tangent: u/u", lambda x: x + np.divide(_zero(x) + 1.0, _zero(x)), 0.7, 1.0),
     ("zero tangent: u**0.5", lambda x: x + np.power(_zero(x), 0.5), 0.7, 1.0),
     ("zero tangent: std", lambda x: x + np.std(_zero(x)), 0.7, 1.0),
@@ -196,3 +205,22 @@ def test_all_finite_sees_an_infinite_imaginary_part():
     assert not all_finite(np.array([1.0, complex(0.0, INF)]))
     assert not all_finite(np.float32(np.inf))
     assert all_finite(np.complex64(1.0)) and all_finite(2.0) and all_finite(np.ones(3))
+
+
+MASK = np.array([1.0, 0.0, 1.0])
+ARRAY_PATHS = [p for p in PATHS if p not in ("Dual", "Dual nested", "Taylor")]
+
+
+@pytest.mark.parametrize("path", ARRAY_PATHS)
+def test_zero_tangents_entry_by_entry(path):
+    # only the middle entry has a zero tangent (and an infinite partial): it alone is kept zero
+    functions = [
+        (lambda x: np.sqrt(x * MASK), [0.5, 0.0, 0.5]),
+        (lambda x: x + 1.0 / (x * MASK), [0.0, 1.0, 0.0]),
+        (lambda x: x + np.log(x * MASK), [2.0, 1.0, 2.0]),
+    ]
+    for f, expected in functions:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            got = PATHS[path](f, 1.0)
+        np.testing.assert_array_equal(got, expected)
