@@ -96,6 +96,7 @@ CONVENTIONS = [
     ("round after an infinite tangent", lambda x: np.round(np.sqrt(x)), 0.0, 0.0),
     ("sign after an infinite tangent", lambda x: np.sign(np.cbrt(x)), 0.0, 0.0),
     ("floor_divide", lambda x: x // 1.0, 1.5, 0.0),
+    ("interp outside its range", lambda x: np.interp(np.sqrt(x), [1.0, 2.0], [0.0, 3.0]), 0.0, 0.0),
     ("heaviside at 0", lambda x: np.heaviside(x, 0.5), 0.0, 0.0),
 ]
 
@@ -105,6 +106,7 @@ REFUSED = {
     "round": {"jit_jvp", "jit_jacobian"},
     "round after an infinite tangent": {"jit_jvp", "jit_jacobian"},
     "zero tangent: norm": {"Taylor", "Taylor array", "jit_jvp", "jit_jacobian"},
+    "interp outside its range": {"Taylor", "Taylor array", "jit_jvp", "jit_jacobian"},
 }
 
 N = 3  # length of the array points
@@ -224,3 +226,11 @@ def test_zero_tangents_entry_by_entry(path):
             warnings.simplefilter("ignore", RuntimeWarning)
             got = PATHS[path](f, 1.0)
         np.testing.assert_array_equal(got, expected)
+
+
+def test_interp_at_infinity_mirrors_numpy():
+    # the constant outside the range was below + 0*x: NaN at x = ±inf, where NumPy gives fp[0]
+    x = np.array([-INF, 0.5, INF])
+    value, tangent = dd.jvp(lambda u: np.interp(u, [0.0, 1.0], [0.0, 3.0]), x, np.ones(3))
+    np.testing.assert_array_equal(value, np.interp(x, [0.0, 1.0], [0.0, 3.0]))
+    np.testing.assert_array_equal(tangent, [0.0, 3.0, 0.0])
