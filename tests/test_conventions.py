@@ -234,3 +234,38 @@ def test_interp_at_infinity_mirrors_numpy():
     value, tangent = dd.jvp(lambda u: np.interp(u, [0.0, 1.0], [0.0, 3.0]), x, np.ones(3))
     np.testing.assert_array_equal(value, np.interp(x, [0.0, 1.0], [0.0, 3.0]))
     np.testing.assert_array_equal(tangent, [0.0, 3.0, 0.0])
+
+
+# (convention, function, point, f''(point) by the convention)
+SECOND = [
+    ("|x|'' at 0", np.abs, 0.0, 0.0),
+    ("floor''", np.floor, 1.5, 0.0),
+    ("x**0 at 0", lambda x: x**0.0, 0.0, 0.0),
+    ("0**y at 1", lambda x: np.power(0.0, x), 1.0, 0.0),
+    ("max tie", lambda x: np.maximum(x, 1.0), 1.0, 0.0),
+    ("constant inf", lambda x: INF, 0.7, 0.0),
+    ("zero tangent: sqrt", lambda x: x * x + np.sqrt(_zero(x)), 0.7, 2.0),
+    ("zero tangent: 1/u", lambda x: x * x + np.divide(1.0, _zero(x)), 0.7, 2.0),
+    ("zero tangent: std", lambda x: x * x + np.std(_zero(x)), 0.7, 2.0),
+]
+
+SECOND_PATHS = {
+    "Taylor": lambda f, x0: dd.derivative(f, x0, n=2),
+    "Taylor array": lambda f, x0: dd.derivative(_elementwise(f), _array(x0), n=2),
+    "derivative of derivative": lambda f, x0: dd.derivative(lambda y: dd.derivative(f, y), x0),
+    "hessian": lambda f, x0: _diagonal(
+        dd.hessian(lambda x: np.sum(_elementwise(f)(x)), _array(x0))
+    ),
+}
+
+
+@pytest.mark.parametrize(("convention", "f", "x0", "expected"), SECOND, ids=[c[0] for c in SECOND])
+def test_second_derivative_conventions(convention, f, x0, expected):
+    wrong = {}
+    for path, run in SECOND_PATHS.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            got = np.asarray(run(f, x0))
+        if not np.array_equal(got, np.broadcast_to(expected, got.shape)):
+            wrong[path] = got
+    assert not wrong, f"{convention}: expected {expected}, got {wrong}"
