@@ -134,7 +134,9 @@ def derivative(f: Callable[..., Any], x: Any, n: int = 1) -> Any:
     """The exact ``n``-th derivative of ``f`` at ``x``.
 
     ``x`` is a real or complex scalar, or an array (then ``f`` is taken to act elementwise and
-    the result is the elementwise derivative, as ``scipy.differentiate.derivative`` computes).
+    the result is the elementwise derivative, as ``scipy.differentiate.derivative`` computes:
+    at every order the shape of ``f(x)`` broadcast with ``x``, zeros for an output that does not
+    depend on ``x``, in the dtype of ``f``'s values).
     ``f`` may return a number, an array, or a tuple/list of them. ``n = 0`` returns ``f(x)``.
     Calls nest safely: ``derivative(lambda x: x * derivative(lambda y: x + y, 1.0), 1.0) == 1.0``,
     because each call seeds its own tag.
@@ -158,9 +160,30 @@ def derivative(f: Callable[..., Any], x: Any, n: int = 1) -> Any:
 
         return higher_derivative(f, x, n)
     tag = new_tag()
-    one = np.ones(np.shape(strip(x))) if _is_array_input(x) else 1.0
+    if _is_array_input(x):
+        plain = np.asarray(strip(x))
+        # the seed in x's own float or complex type, so that float32 in gives float32 out
+        one = np.ones(plain.shape, plain.dtype if plain.dtype.kind in "fc" else float)
+    else:
+        one = 1.0
     y = _call(f, (_seed(x, one, tag, "derivative"),), "derivative")
-    return _owned(tangent_of(y, tag))
+    if not _is_array_input(x):
+        return _owned(tangent_of(y, tag))
+    return _owned(_map(lambda out: _elementwise_tangent(out, tag, plain.shape), y))
+
+
+def _elementwise_tangent(y: Any, tag: int, x_shape: tuple[int, ...]) -> Any:
+    """The tangent of output ``y`` as an elementwise derivative: an output that does not depend
+    on ``x`` (a constant) has zeros in its shape broadcast with ``x``'s, as one that does."""
+    t = tangent_of(y, tag)
+    if is_dual(y) and y.tag >= tag:
+        return t
+    shape = np.shape(t)
+    try:
+        target = np.broadcast_shapes(shape, x_shape)
+    except ValueError:  # an output that cannot broadcast with x keeps its own shape
+        return t
+    return t if target == shape else np.zeros(target, np.result_type(t, float))
 
 
 def jvp(f: Callable[..., Any], x: Any, v: Any) -> tuple[Any, Any]:

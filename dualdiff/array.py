@@ -729,11 +729,17 @@ def _multiply_tangent(x: Any, y: Any, tx: Any, ty: Any, ans: Any) -> Any:
 
 
 def _divide_tangent(x: Any, y: Any, tx: Any, ty: Any, ans: Any) -> Any:
-    if ty is None:
-        return tx / y
+    # Written out while the partials 1/y and x/y**2 are finite; where one is infinite (y = 0, an
+    # infinite quotient) the table's safe rule decides, so that a zero tangent stays zero exactly
+    # as for np.reciprocal. One check, over the values (not the k tangents): a finite x/y means
+    # y has no zero, as x/0 is never finite.
     if tx is None:
-        return ty * (-ans / y)
-    return (tx - ans * ty) / y
+        p = -ans / y
+        return ty * p if all_finite(p) else scale(p, ty)
+    if all_finite(ans):
+        return tx / y if ty is None else (tx - ans * ty) / y
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _DIVIDE.tangent2(_numpy_number(x), _numpy_number(y), tx, ty, ans)
 
 
 def _leads(a: Any, tag: int) -> bool:

@@ -183,10 +183,14 @@ class Dual:
 
     def __truediv__(self, other: Any) -> Any:
         # d(a/b) = (da - (a/b) db) / b. Division by a zero value raises as it does for the value.
+        # Written out while a/b is finite (so b != 0 and the partials 1/b, a/b**2 are finite);
+        # otherwise the table's rule keeps a zero tangent zero (``q * 0.0`` is NaN for inf and NaN).
         if type(other) is Dual:
             if other.tag == self.tag:
                 b = other.value
                 q = self.value / b
+                if q * 0.0 != 0.0:
+                    return _DIVIDE(self, other)
                 r = _new(Dual)
                 r.value = q
                 r.tangent = (self.tangent - q * other.tangent) / b
@@ -196,8 +200,11 @@ class Dual:
                 return other.__rtruediv__(self)
         elif type(other) not in SCALAR_TYPES:
             return NotImplemented
+        q = self.value / other
+        if other == 0:  # a NumPy zero (a Python one raised): 1/0 meets the tangent in the table
+            return _DIVIDE(self, other)
         r = _new(Dual)
-        r.value = self.value / other
+        r.value = q
         r.tangent = self.tangent / other
         r.tag = self.tag
         return r
@@ -207,6 +214,8 @@ class Dual:
             return NotImplemented
         b = self.value
         q = other / b
+        if q * 0.0 != 0.0:  # an infinite partial -q/b: the table's rule keeps a zero tangent zero
+            return _DIVIDE(other, self)
         r = _new(Dual)
         r.value = q
         r.tangent = -q * self.tangent / b
@@ -476,6 +485,7 @@ for _rule in RULES.values():
 _SCALAR_DUAL.append(Dual)
 
 _POWER = RULES["power"].function
+_DIVIDE = RULES["divide"].function
 _FLOOR_DIVIDE = RULES["floor_divide"].function
 _REMAINDER = RULES["remainder"].function
 _ABSOLUTE = RULES["absolute"].function

@@ -33,7 +33,7 @@ from .array import (
 )
 from .dual import Dual
 from .methods import variance
-from .rules import RULES, is_dual
+from .rules import RULES, is_dual, zero_tangent
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
@@ -466,12 +466,14 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     xv = strip(x)
     i = np.clip(np.searchsorted(xp, xv, side="right") - 1, 0, len(xp) - 2)
     lo, hi = np.take(fp, i), np.take(fp, i + 1)
-    w = (x - xp[i]) / (xp[i + 1] - xp[i])
-    inside = lo + w * (hi - lo)
+    with np.errstate(invalid="ignore"):  # x = ±inf: the segment's formula is not taken there
+        w = (x - xp[i]) / (xp[i + 1] - xp[i])
+        inside = lo + w * (hi - lo)
     below = np.take(fp, 0) if left is None else left
     above = np.take(fp, len(xp) - 1) if right is None else right
-    result = where(xv < xp[0], below + 0.0 * x, where(xv > xp[-1], above + 0.0 * x, inside))
-    return result
+    # outside the range the result is the constant itself (zero tangent), not below + 0*x, which
+    # is NaN at x = ±inf (NumPy gives fp[0] and fp[-1]) and after an infinite tangent
+    return where(xv < xp[0], below, where(xv > xp[-1], above, inside))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1156,7 +1158,9 @@ def copy(a, order="K", subok=False):
 def round_(a, decimals=0, out=None):
     a = _as_dual_array(a)
     return _finish(
-        _make_array(np.round(a.value, decimals), a.tangent_ * 0.0, a.tag, a.batched), out, "round"
+        _make_array(np.round(a.value, decimals), zero_tangent(a.tangent_), a.tag, a.batched),
+        out,
+        "round",
     )
 
 

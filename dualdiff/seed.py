@@ -14,7 +14,7 @@ import numpy as np
 
 from . import errors
 from .dual import SCALAR_TYPES, Dual, _make
-from .rules import is_dual
+from .rules import PLAIN_TANGENTS, is_dual
 
 
 def is_sequence(y: Any) -> bool:
@@ -55,10 +55,10 @@ def tangent_of(y: Any, tag: int) -> Any:
         if y.tag == tag:
             return y.tangent
         if y.tag < tag:
-            return 0.0 * _zero_of(y)
+            return _zero_of(y)
         return _make(tangent_of(y.value, tag), tangent_of(y.tangent, tag), y.tag)
     if t in SCALAR_TYPES:
-        return 0.0 * y
+        return zero_scalar(y)
     if is_sequence(y):
         return rebuild(y, [tangent_of(item, tag) for item in y])
     if t is np.ndarray:
@@ -86,7 +86,21 @@ def _zero_of(y: Any) -> Any:
     """A plain zero of the same kind (real or complex) as the innermost value of ``y``."""
     while type(y) is Dual:
         y = y.value
-    return y * 0 if type(y) in SCALAR_TYPES else 0.0
+    return zero_scalar(y) if type(y) in SCALAR_TYPES else 0.0
+
+
+def zero_scalar(y: Any) -> Any:
+    """The derivative of a constant number ``y``: a zero of ``y``'s float or complex type.
+
+    Not ``0.0 * y``, which is NaN for an infinite or NaN constant: a constant has derivative 0
+    whatever its value, as on every other path.
+    """
+    t = type(y)
+    if t is float or t is int or t is bool:
+        return 0.0
+    if t is complex:
+        return 0j
+    return np.zeros((), np.result_type(y, 0.0))[()]
 
 
 def newest_tag(args: Any) -> int:
@@ -115,7 +129,7 @@ def split(a: Any, tag: int) -> tuple[Any, Any]:
         pairs = [split(item, tag) for item in a]
         return rebuild(a, [p[0] for p in pairs]), rebuild(a, [p[1] for p in pairs])
     if t in SCALAR_TYPES:
-        return a, 0.0 * a
+        return a, zero_scalar(a)
     if t is np.ndarray:
         return a, np.zeros(a.shape, np.result_type(a.dtype, float))
     return a, None
@@ -255,3 +269,6 @@ class IdentitySeed(np.lib.mixins.NDArrayOperatorsMixin):
         block = a[..., start : start + self.k].copy()
         block.flags.writeable = False
         return np.moveaxis(block, -1, 0)
+
+
+PLAIN_TANGENTS.add(IdentitySeed)

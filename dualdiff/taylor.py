@@ -48,6 +48,7 @@ from .rules import (
     UFUNC_RULES,
     VALUE_UFUNCS,
     Rule,
+    all_finite,
     is_complex,
     is_dual,
     lift_of,
@@ -151,7 +152,7 @@ def _sqrt_series(w: list, n: int, y0: Any) -> list:
     """``y = sqrt(w)`` with ``y_0 = y0`` given, from ``y² = w``:
     ``y_k = (w_k - Σ_{i=1..k-1} y_i y_{k-i}) / (2 y_0)``."""
     y = [y0]
-    two = y0 * 2.0
+    two = (y0 + 0.0) * 2.0  # + 0.0: sqrt(-0.0) is -0.0, but sqrt'(0) = +inf (the convention)
     lw = len(w)
     for k in range(1, n + 1):
         s = w[k] if k < lw else 0.0
@@ -787,9 +788,34 @@ def _apply(rule: Rule, args: tuple[list, ...], n: int) -> list:
     if fn is None:
         fn = fallback_rule(rule)
     try:
-        return fn(rule, *args, n)
+        out = fn(rule, *args, n)
     except _FALLBACK_ERRORS as exc:
-        return _retry(fn, rule, args, n, exc)
+        out = _retry(fn, rule, args, n, exc)
+    return _keep_constant(args, out) if rule.safe else out
+
+
+def _keep_constant(args: tuple[list, ...], out: list) -> list:
+    """The zero-tangent convention in Taylor mode, for a rule with infinite partials (``safe``):
+    where every argument is constant (its coefficients past the value are exact zeros), so is
+    the result, even where a recurrence divided by zero (``sqrt`` of ``x - x``). Checked only
+    when the result has a coefficient that is not finite."""
+    for c in out[1:]:
+        if not ((c * 0.0 == 0.0) if type(c) is float else all_finite(c)):
+            break
+    else:
+        return out
+    still: Any = True
+    for a in args:
+        for c in a[1:]:
+            if type(c) is np.ndarray or type(c) in SCALAR_TYPES:
+                still = still & (c == 0)
+            else:
+                return out  # a dual coefficient (nesting): left as computed
+    if type(still) is not np.ndarray:
+        return [out[0]] if still else out
+    if not still.any():
+        return out
+    return [out[0]] + [np.where(still, np.zeros((), np.result_type(c)), c) for c in out[1:]]
 
 
 def _retry(fn: Callable[..., list], rule: Rule, args: tuple, n: int, exc: Exception) -> list:
@@ -946,16 +972,19 @@ class Taylor(ArrayMethods):
     def __truediv__(self, other: Any) -> Any:
         # Division by a zero value raises for Python floats, as it does for a Dual.
         t = type(other)
+        # The quotient of constant series is constant (the convention at an infinite partial).
         if t is Taylor and other.tag == self.tag:
             a, b, n = self._same(other)
-            return _taylor(_div(a, b, n), n, self.tag)
+            return _taylor(_keep_constant((a, b), _div(a, b, n)), n, self.tag)
         if t in SCALAR_TYPES or t is np.ndarray:
-            return _taylor([c / other for c in self.coefficients], self.order, self.tag)
+            a = self.coefficients
+            return _taylor(_keep_constant((a,), [c / other for c in a]), self.order, self.tag)
         return _DIVIDE(self, other) if is_dual(other) else NotImplemented
 
     def __rtruediv__(self, other: Any) -> Any:
         if type(other) in SCALAR_TYPES or type(other) is np.ndarray:
-            return _taylor(_div([other], self.coefficients, self.order), self.order, self.tag)
+            b = self.coefficients
+            return _taylor(_keep_constant((b,), _div([other], b, self.order)), self.order, self.tag)
         return _DIVIDE(other, self) if is_dual(other) else NotImplemented
 
     def __pow__(self, other: Any, modulo: Any = None) -> Any:
@@ -1231,9 +1260,10 @@ def _lift_unary(rule: Rule, t: Taylor) -> Taylor:
     if fn is None:
         fn = fallback_rule(rule)
     try:
-        return _taylor(fn(rule, u, t.order), t.order, t.tag)
+        out = fn(rule, u, t.order)
     except _FALLBACK_ERRORS as exc:
-        return _taylor(_retry(fn, rule, (u,), t.order, exc), t.order, t.tag)
+        out = _retry(fn, rule, (u,), t.order, exc)
+    return _taylor(_keep_constant((u,), out) if rule.safe else out, t.order, t.tag)
 
 
 def _lift_binary(rule: Rule, a: Any, b: Any) -> Any:
@@ -2011,7 +2041,7 @@ def _point(x: Any, api: str) -> Any:
 def _zero_like(y: Any) -> Any:
     y = _strip(y)
     if type(y) is np.ndarray:
-        return np.zeros(y.shape, np.result_type(y.dtype, float))
+        return np.zeros(y.shape, np.result_type(y.dtype, 0.0))  # float32 stays float32
     return 0j if is_complex(y) else 0.0
 
 
@@ -2081,9 +2111,10 @@ def higher_derivative(f: Callable[..., Any], x: Any, n: int) -> Any:
     y = f(_taylor([x, 1.0], n, tag))
     if type(y) is Taylor and y.tag == tag:  # the common case, kept cheap
         c = y.coefficients
-        return (c[n] if n < len(c) else _zero_like(c[0])) * _FACTORIALS[n]
+        return _like_value(c[n] if n < len(c) else _zero_like(c[0]), c[0]) * _FACTORIALS[n]
     check_output(y, "higher_derivative")
-    return _leaves(y, lambda leaf: _coefficient(leaf, tag, n) * _FACTORIALS[n])
+    shape = np.shape(_strip(x))
+    return _leaves(y, lambda leaf: _elementwise(leaf, tag, n, shape) * _FACTORIALS[n])
 
 
 def taylor(f: Callable[..., Any], x: Any, order: int) -> Any:
@@ -2091,7 +2122,8 @@ def taylor(f: Callable[..., Any], x: Any, order: int) -> Any:
 
     Layout: for a scalar ``x`` and scalar output, an array of shape ``(order + 1,)``. For an
     array ``x`` (``f`` elementwise, as in ``higher_derivative``) or an array output, the
-    coefficients run along one extra trailing axis: shape ``np.shape(f(x)) + (order + 1,)``.
+    coefficients run along one extra trailing axis: shape ``np.shape(f(x)) + (order + 1,)``, where
+    an output that does not depend on ``x`` is broadcast with ``x`` first (as for one that does).
     A tuple/list output gives a tuple/list of such arrays.
     """
     errors.check_callable(f, "taylor")
@@ -2099,4 +2131,41 @@ def taylor(f: Callable[..., Any], x: Any, order: int) -> Any:
     x = _point(x, "taylor")
     tag = new_tag()
     y = check_output(f(_taylor([x, 1.0][: order + 1], order, tag)), "taylor")
-    return _leaves(y, lambda leaf: _stack([_coefficient(leaf, tag, k) for k in range(order + 1)]))
+    shape = np.shape(_strip(x))
+    return _leaves(
+        y, lambda leaf: _stack([_elementwise(leaf, tag, k, shape) for k in range(order + 1)])
+    )
+
+
+def _like_value(c: Any, c0: Any) -> Any:
+    """Coefficient ``c`` of a series in the shape and dtype of its value ``c0``: a coefficient
+    past the seed's can be a plain number where the value is an array or a NumPy scalar (the
+    second of ``x*x`` is ``1.0*1.0``), yet the derivative has the value's shape and type."""
+    if type(c0) is np.ndarray:
+        if type(c) is np.ndarray and c.shape == c0.shape and c.dtype == c0.dtype:
+            return c
+        if is_dual(c):
+            return c
+        dtype = np.result_type(c0, c)
+        return np.array(np.broadcast_to(c, np.broadcast_shapes(c0.shape, np.shape(c))), dtype)
+    if type(c0) is complex:
+        return complex(c) if type(c) is float or type(c) is int else c
+    if type(c0) in SCALAR_TYPES and type(c0) is not float and type(c) in SCALAR_TYPES:
+        return np.result_type(c0, c).type(c)
+    return c
+
+
+def _elementwise(leaf: Any, tag: int, k: int, x_shape: tuple[int, ...]) -> Any:
+    """Coefficient ``k`` of output ``leaf`` as an elementwise result: for a series of ``tag``, in
+    its value's shape and dtype; for a constant (an output that does not depend on ``x``), its
+    value or zeros in the shape of the output broadcast with ``x``, as for one that does."""
+    c = _coefficient(leaf, tag, k)
+    if type(leaf) is Taylor and leaf.tag == tag:
+        return _like_value(c, leaf.coefficients[0])
+    if is_dual(c) or not x_shape:
+        return c
+    try:
+        shape = np.broadcast_shapes(np.shape(c), x_shape)
+    except ValueError:  # an output that cannot broadcast with x keeps its own shape
+        return c
+    return c if shape == np.shape(c) else np.array(np.broadcast_to(c, shape))

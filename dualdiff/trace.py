@@ -24,6 +24,7 @@ import numpy as np
 from . import errors
 from .dual import SCALAR_TYPES, Dual, _make
 from .rules import RULES, UFUNC_RULES, Rule, register_lift
+from .seed import zero_scalar
 from .tags import new_tag
 
 __all__ = ["trace", "Trace", "Step", "Traced"]
@@ -446,7 +447,7 @@ def trace(
             raise ValueError("trace: f returned a value of another trace")
         return Trace(recorder.steps, y.name, y.dual.value, y.dual.tangent)
     if type(y) in SCALAR_TYPES:
-        return Trace(recorder.steps, None, y, 0.0 * y)
+        return Trace(recorder.steps, None, y, zero_scalar(y))  # 0 for an infinite constant too
     raise TypeError(
         f"trace: f must return a scalar computed from its inputs, got {errors.type_name(y)}"
         + (" (did f forget a return statement?)" if y is None else "")
