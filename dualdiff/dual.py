@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -180,23 +181,33 @@ class Dual:
         return r
 
     def __truediv__(self, other: Any) -> Any:
-        # d(a/b) = (da - (a/b) db) / b. Division by a zero value raises as it does for the value.
+        # d(a/b) = (da - (a/b) db) / b. A zero divisor gives inf/nan as NumPy does (Python floats
+        # raise ZeroDivisionError instead): the rare case is redone on NumPy scalars.
         if type(other) is Dual:
             if other.tag == self.tag:
                 b = other.value
-                q = self.value / b
+                try:
+                    q = self.value / b
+                    t = (self.tangent - q * other.tangent) / b
+                except ZeroDivisionError:
+                    return _by_numpy(operator.truediv, self, other)
                 r = _new(Dual)
                 r.value = q
-                r.tangent = (self.tangent - q * other.tangent) / b
+                r.tangent = t
                 r.tag = self.tag
                 return r
             if other.tag > self.tag:
                 return other.__rtruediv__(self)
         elif type(other) not in SCALAR_TYPES:
             return NotImplemented
+        try:
+            q = self.value / other
+            t = self.tangent / other
+        except ZeroDivisionError:
+            return _by_numpy(operator.truediv, self, other)
         r = _new(Dual)
-        r.value = self.value / other
-        r.tangent = self.tangent / other
+        r.value = q
+        r.tangent = t
         r.tag = self.tag
         return r
 
@@ -204,10 +215,14 @@ class Dual:
         if type(other) not in SCALAR_TYPES and type(other) is not Dual:
             return NotImplemented
         b = self.value
-        q = other / b
+        try:
+            q = other / b
+            t = -q * self.tangent / b
+        except ZeroDivisionError:
+            return _by_numpy(operator.truediv, other, self)
         r = _new(Dual)
         r.value = q
-        r.tangent = -q * self.tangent / b
+        r.tangent = t
         r.tag = self.tag
         return r
 
@@ -371,6 +386,33 @@ class Dual:
         raise errors.no_rule(f"numpy.{func.__name__}")
 
 
+def _to_numpy(x: Any) -> Any:
+    """``x`` with every Python number in it (through Dual layers) as a NumPy scalar."""
+    t = type(x)
+    if t is Dual:
+        return _make(_to_numpy(x.value), _to_numpy(x.tangent), x.tag)
+    if t is float or t is int or t is complex or t is bool:
+        return np.asarray(x)[()]
+    return x
+
+
+def _to_python(x: Any) -> Any:
+    """Undo ``_to_numpy`` on a result, so that later operations stay on the fast path."""
+    t = type(x)
+    if t is Dual:
+        return _make(_to_python(x.value), _to_python(x.tangent), x.tag)
+    if t is np.float64 or t is np.complex128:
+        return x.item()
+    return x
+
+
+def _by_numpy(operation: Callable[[Any, Any], Any], a: Any, b: Any) -> Any:
+    """``operation(a, b)`` with NumPy's semantics where Python's differ: a Python float divided
+    by zero raises ZeroDivisionError, a NumPy float gives ±inf or nan with a RuntimeWarning. The
+    Dual operators redo the rare operation that raised here, keeping their fast path free of it."""
+    return _to_python(operation(_to_numpy(a), _to_numpy(b)))
+
+
 def strip(x: Any) -> Any:
     """The plain value under every layer of Dual."""
     while type(x) is Dual:
@@ -381,11 +423,6 @@ def strip(x: Any) -> Any:
 # ---------------------------------------------------------------------------------------------
 # Applying a rule of the table to Duals
 # ---------------------------------------------------------------------------------------------
-
-
-def _numpy_scalar(x: Any) -> Any:
-    """A Python number as a NumPy scalar, so a singular derivative gives inf/nan, not an error."""
-    return np.asarray(x)[()]
 
 
 def apply_unary(rule: Rule, d: Dual) -> Any:
@@ -409,10 +446,9 @@ def apply_unary(rule: Rule, d: Dual) -> Any:
     try:
         tangent = rule.tangent1(x, d.tangent, ans)
     except _FALLBACK_ERRORS:
-        if type(x) is not float:
-            raise
+        # a Python number in a partial (1/x at 0, also under nested layers): NumPy's inf/nan
         with np.errstate(all="ignore"):
-            tangent = rule.tangent1(_numpy_scalar(x), d.tangent, _numpy_scalar(ans))
+            tangent = rule.tangent1(_to_numpy(x), d.tangent, _to_numpy(ans))
     return _make(ans, tangent, d.tag)
 
 
@@ -437,10 +473,8 @@ def apply_binary(rule: Rule, a: Any, b: Any) -> Any:
     try:
         tangent = rule.tangent2(x, y, tx, ty, ans)
     except _FALLBACK_ERRORS:
-        if not (type(x) in SCALAR_TYPES and type(y) in SCALAR_TYPES):
-            raise
         with np.errstate(all="ignore"):
-            tangent = rule.tangent2(_numpy_scalar(x), _numpy_scalar(y), tx, ty, _numpy_scalar(ans))
+            tangent = rule.tangent2(_to_numpy(x), _to_numpy(y), tx, ty, _to_numpy(ans))
     return _make(ans, tangent, tag)
 
 

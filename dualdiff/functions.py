@@ -1234,10 +1234,20 @@ _VALUE_FUNCTIONS = [
 ]
 
 
+def _values_in(a: Any) -> Any:
+    """``a`` with every dual in it replaced by its plain values, also inside lists and tuples
+    (``np.lexsort((x, y))``): a dual left in a sequence would dispatch back to its own rule."""
+    if is_dual(a):
+        return strip(a)
+    if type(a) is list or type(a) is tuple:
+        return type(a)(_values_in(item) for item in a)
+    return a
+
+
 def _value_function(numpy_fn: Callable) -> Callable:
     def on_values(*args, **kwargs):
-        args = [strip(a) if is_dual(a) else a for a in args]
-        kwargs = {k: strip(v) if is_dual(v) else v for k, v in kwargs.items()}
+        args = [_values_in(a) for a in args]
+        kwargs = {k: _values_in(v) for k, v in kwargs.items()}
         return numpy_fn(*args, **kwargs)
 
     on_values.__name__ = numpy_fn.__name__

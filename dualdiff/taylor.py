@@ -676,7 +676,7 @@ def _sinc_coefficients(a: Any, n: int) -> list:
     """
     threshold = 2.0 * n + 2.0
     if not _is_array(a):
-        if abs(a) * math.pi >= threshold:
+        if not abs(a) * math.pi < threshold:  # NaN too: the quotient propagates it
             return _sinc_by_quotient(a, n)
         return _sinc_by_quadrature(a, n, abs(_strip(a)))
     near = np.abs(_strip(a)) * math.pi < threshold
@@ -784,10 +784,14 @@ def _apply(rule: Rule, args: tuple[list, ...], n: int) -> list:
 
 def _retry(fn: Callable[..., list], rule: Rule, args: tuple, n: int, exc: Exception) -> list:
     """Run ``fn`` again on NumPy scalars after a float error ``exc`` from Python numbers."""
-    if not all(type(c) in _PLAIN_SCALARS for a in args for c in a):
+    if not any(type(c) in _PLAIN_SCALARS for a in args for c in a):
         raise exc
-    with np.errstate(all="ignore"):
-        return fn(rule, *([np.asarray(c)[()] for c in a] for a in args), n)
+    with np.errstate(all="ignore"):  # arrays (and duals) among the coefficients are kept
+        return fn(rule, *([_numpy_scalar(c) for c in a] for a in args), n)
+
+
+def _numpy_scalar(c: Any) -> Any:
+    return np.asarray(c)[()] if type(c) in _PLAIN_SCALARS else c
 
 
 # ---------------------------------------------------------------------------------------------
@@ -932,18 +936,25 @@ class Taylor(ArrayMethods):
         return _MULTIPLY(other, self) if is_dual(other) else NotImplemented
 
     def __truediv__(self, other: Any) -> Any:
-        # Division by a zero value raises for Python floats, as it does for a Dual.
+        # A zero divisor of Python floats raises ZeroDivisionError: the rule then redoes the
+        # division on NumPy scalars (inf/nan, as NumPy gives), as for a Dual.
         t = type(other)
-        if t is Taylor and other.tag == self.tag:
-            a, b, n = self._same(other)
-            return _taylor(_div(a, b, n), n, self.tag)
-        if t in SCALAR_TYPES or t is np.ndarray:
-            return _taylor([c / other for c in self.coefficients], self.order, self.tag)
+        try:
+            if t is Taylor and other.tag == self.tag:
+                a, b, n = self._same(other)
+                return _taylor(_div(a, b, n), n, self.tag)
+            if t in SCALAR_TYPES or t is np.ndarray:
+                return _taylor([c / other for c in self.coefficients], self.order, self.tag)
+        except ZeroDivisionError:
+            return _DIVIDE(self, other)
         return _DIVIDE(self, other) if is_dual(other) else NotImplemented
 
     def __rtruediv__(self, other: Any) -> Any:
         if type(other) in SCALAR_TYPES or type(other) is np.ndarray:
-            return _taylor(_div([other], self.coefficients, self.order), self.order, self.tag)
+            try:
+                return _taylor(_div([other], self.coefficients, self.order), self.order, self.tag)
+            except ZeroDivisionError:
+                return _DIVIDE(other, self)
         return _DIVIDE(other, self) if is_dual(other) else NotImplemented
 
     def __pow__(self, other: Any, modulo: Any = None) -> Any:

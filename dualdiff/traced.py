@@ -9,6 +9,7 @@ arguments; products apply the product rule. Anything else raises TypeError namin
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -331,7 +332,7 @@ def apply_rule(rule: Rule, inputs: tuple[Any, ...]) -> Any:
     if ans.program.directions is not None:  # partials broadcast over the direction axis
         values, ans = tuple(_expand(v) for v in values), _expand(ans)
     if rule.jvp is not None:
-        tangent = rule.jvp(*values, *tangents, ans)
+        tangent = _numpy_semantics(rule.jvp, (*values, *tangents, ans))
     else:
         terms = []
         for partial, t in zip(rule.partials, tangents):
@@ -343,7 +344,7 @@ def apply_rule(rule: Rule, inputs: tuple[Any, ...]) -> Any:
                 else:
                     terms.append(t if partial == 1.0 else (-t if partial == -1.0 else partial * t))
             else:
-                p = partial(*values, ans)
+                p = _numpy_semantics(partial, (*values, ans))
                 if not rule.safe:
                     terms.append(_scaled(p, t))
                     continue
@@ -354,6 +355,25 @@ def apply_rule(rule: Rule, inputs: tuple[Any, ...]) -> Any:
     if type(tangent) is _Scaled:
         return Traced(result, tangent)
     return Traced(result, _fit(tangent, result))
+
+
+_PYTHON_ERRORS = (ZeroDivisionError, OverflowError, ValueError)
+
+
+def _numpy_semantics(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    """``fn(*args)``, where a partial evaluated on constants follows NumPy, as eager mode does:
+    a Python float divided by zero (or overflowing, or out of a ``math`` domain) raises, a NumPy
+    float gives inf or nan with NumPy's warning. The rare call that raised is redone on NumPy
+    scalars; a scalar result becomes a Python number again, so that it promotes as weakly as the
+    constant it came from (a float32 tangent stays float32)."""
+    try:
+        return fn(*args)
+    except _PYTHON_ERRORS:
+        python = tuple(type(a) in (int, float, complex) for a in args)
+        if not any(python):
+            raise
+        result = fn(*(np.asarray(a)[()] if p else a for a, p in zip(args, python)))
+        return result.item() if type(result) in (np.float64, np.complex128) else result
 
 
 def _denominator(p: Any) -> Any:
@@ -753,6 +773,48 @@ def _traced_args(func: Any, args: Any, kwargs: Any) -> Any:
     return func(*plain, **{k: _value(v) for k, v in kwargs.items()})
 
 
+def _at_least(func: Any, a: Any) -> Any:
+    """``func(a)`` for one of ``np.atleast_1d/2d/3d``: a reshape to the shape NumPy gives (found
+    by applying ``func`` to an empty stand-in), so any traced ``a`` works, 0-d included."""
+    if type(a) is not Traced and type(a) is not Sym:
+        return func(a)
+    shape = _shape(_value(a))
+    target = func(np.empty(shape, dtype=bool)).shape
+    return a if target == shape else np.reshape(a, target)
+
+
+def _atleast(func: Any, args: Any, kwargs: Any) -> Any:
+    if kwargs:
+        raise TypeError(f"{function_name(func)}() got unexpected keyword arguments")
+    results = tuple(_at_least(func, a) for a in args)
+    return results[0] if len(results) == 1 else results
+
+
+def _column(a: Any) -> Any:
+    """An argument of ``np.column_stack``: arrays under 2-d become columns ``(size, 1)``."""
+    if type(a) is not Traced and type(a) is not Sym:
+        a = np.asanyarray(a)
+    shape = _shape(_value(a))
+    return np.reshape(a, (math.prod(shape), 1)) if len(shape) < 2 else a
+
+
+def _stack_by_definition(func: Any, args: Any, kwargs: Any) -> Any:
+    """``hstack``, ``vstack``, ``dstack`` and ``column_stack`` as NumPy defines them: each array
+    brought to the needed number of dimensions, then one ``concatenate`` (which differentiates
+    every mix of 0-d, 1-d and n-d traced and constant arrays)."""
+    options = errors.bound_arguments(func, args, kwargs)
+    arrays = list(options.pop("tup"))
+    if func is np.column_stack:
+        parts, axis = [_column(a) for a in arrays], 1
+    else:
+        at_least = {np.hstack: np.atleast_1d, np.vstack: np.atleast_2d}.get(func, np.atleast_3d)
+        parts = [_at_least(at_least, a) for a in arrays]
+        axis = {np.vstack: 0, np.dstack: 2}.get(func, 1)
+        if func is np.hstack and parts and len(_shape(_value(parts[0]))) == 1:
+            axis = 0
+    return np.concatenate(parts, axis=axis, **options)
+
+
 def _implements(handler: Callable[..., Any], *names: str) -> None:
     for name in names:
         target: Any = np
@@ -779,6 +841,8 @@ _implements(_where, "where")
 _implements(_var, "var", "std")
 _implements(_zeros_like, "zeros_like", "ones_like", "empty_like", "full_like")
 _implements(_traced_args, *"argmax argmin argsort shape ndim size".split())
+_implements(_atleast, "atleast_1d", "atleast_2d", "atleast_3d")
+_implements(_stack_by_definition, "hstack", "vstack", "dstack", "column_stack")
 
 
 STATIC_SHAPE.update(_FUNCTIONS)  # the traced duals' functions apply to plain symbols too
