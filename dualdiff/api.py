@@ -116,7 +116,7 @@ def derivative(f: Callable[..., Any], x: Any, n: int = 1) -> Any:
     Calls nest safely: ``derivative(lambda x: x * derivative(lambda y: x + y, 1.0), 1.0) == 1.0``,
     because each call seeds its own tag.
     """
-    if type(x) is float and n == 1 and callable(f):  # the scalar hot path
+    if type(x) is float and type(n) is int and n == 1 and callable(f):  # the scalar hot path
         tag = _next_tag()
         seed = _new(Dual)
         seed.value, seed.tangent, seed.tag = x, 1.0, tag
@@ -254,6 +254,8 @@ def value_and_jacobian(
             f, x, sparsity, output=output, workers=workers, chunk=chunk, progress=progress
         )
     if output != "dense":
+        if output != "sparse":
+            raise ValueError(f"jacobian: output must be 'dense' or 'sparse', got {output!r}")
         raise ValueError("jacobian: output='sparse' needs a sparsity pattern (or 'auto')")
     if workers is not None or progress:
         from .parallel import jacobian_columns

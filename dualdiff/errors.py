@@ -60,9 +60,15 @@ def check_callable(f: Any, api: str) -> None:
 
 def check_order(n: Any, api: str) -> int:
     """Validate a derivative order: an integer (TypeError otherwise) that is >= 0 (ValueError)."""
-    if isinstance(n, bool) or not hasattr(n, "__index__"):
+    # bool (Python's or NumPy's, whose __index__ NumPy refuses) is not an order
+    if isinstance(n, bool) or type(n).__name__ == "bool" or not hasattr(n, "__index__"):
         raise TypeError(f"{api}: the order n must be an integer, got {type_name(n)} {n!r}")
-    n = n.__index__()
+    try:
+        n = n.__index__()
+    except TypeError:  # an array that is not one integer
+        raise TypeError(
+            f"{api}: the order n must be an integer, got {type_name(n)} {n!r}"
+        ) from None
     if n < 0:
         raise ValueError(f"{api}: the order n must be >= 0, got {n}")
     return n

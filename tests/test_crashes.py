@@ -248,3 +248,52 @@ def test_every_taylor_rule_at_special_points(name):
                 elementwise = dd.derivative(f, np.array([x, x]), n=n)
                 # the same point as a scalar and inside an array: the same answer
                 np.testing.assert_allclose(elementwise, [scalar, scalar], rtol=1e-13)
+
+
+# -- arguments are validated the same way on every path ---------------------------------------
+
+
+@pytest.mark.parametrize("x", [1.0, 1, np.float64(1.0), np.array([1.0, 2.0])], ids=repr)
+@pytest.mark.parametrize("n", [1.0, 2.0, True, False, np.True_, "1", None, np.array([1])], ids=repr)
+def test_derivative_order_must_be_an_integer_on_every_path(x, n):
+    with pytest.raises(TypeError, match="order n must be an integer"):
+        dd.derivative(lambda u: u * u, x, n=n)
+
+
+@pytest.mark.parametrize("n", [1, 2, np.int64(1), np.uint8(2), np.array(1)], ids=repr)
+def test_derivative_order_accepts_integers_of_any_kind(n):
+    expected = 3 * 2.0**2 if int(n) == 1 else 6 * 2.0  # (x³)' = 3x², (x³)'' = 6x at x = 2
+    assert dd.derivative(lambda u: u**3, 2.0, n=n) == expected
+    np.testing.assert_array_equal(dd.derivative(lambda u: u**3, np.array([2.0]), n=n), [expected])
+
+
+def test_negative_orders_and_bad_taylor_orders_raise():
+    for x in (1.0, np.ones(2)):
+        with pytest.raises(ValueError, match=">= 0"):
+            dd.derivative(np.sin, x, n=-1)
+    for order in (2.0, True, np.True_, "2"):
+        with pytest.raises(TypeError, match="must be an integer"):
+            dd.taylor(np.sin, 1.0, order)
+    np.testing.assert_allclose(dd.taylor(np.exp, 0.0, np.int8(2)), [1.0, 1.0, 0.5])
+
+
+@pytest.mark.parametrize("chunk", [1.5, True, "2"], ids=repr)
+def test_chunk_must_be_an_integer_everywhere(chunk):
+    x = np.ones(3)
+    for run in (
+        lambda: dd.jacobian(lambda u: u * u, x, chunk=chunk),
+        lambda: dd.gradient(lambda u: np.sum(u**3), x, chunk=chunk),
+        lambda: dd.hessian(lambda u: np.sum(u**3), x, chunk=chunk),
+        lambda: dd.jacobian(lambda u: u * u, x, chunk=chunk, workers=1),
+    ):
+        with pytest.raises(TypeError, match="chunk"):
+            run()
+    with pytest.raises(ValueError, match=">= 1"):
+        dd.jacobian(lambda u: u * u, x, chunk=0)
+
+
+def test_jacobian_output_option_is_checked():
+    with pytest.raises(ValueError, match="'dense' or 'sparse'"):
+        dd.jacobian(lambda u: u * u, np.ones(2), output="csr")
+    with pytest.raises(TypeError, match="workers"):
+        dd.jacobian(lambda u: u * u, np.ones(2), workers=2.5)
