@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from . import errors
-from .rules import _SCALAR_DUAL, RULES, UFUNC_RULES, VALUE_UFUNCS, Rule, register_lift
+from .rules import _SCALAR_DUAL, RULES, UFUNC_RULES, VALUE_UFUNCS, Rule, is_dual, register_lift
 from .tags import USER_TAG
 
 __all__ = ["Dual", "SCALAR_TYPES"]
@@ -90,9 +90,15 @@ class Dual:
         return f"Dual({self.value!r}, {self.tangent!r}{tag})"
 
     def __format__(self, spec: str) -> str:
+        # A format spec formats the value, as it would the float the code was written for, so
+        # ``f"{loss:.6f}"`` prints the same line with and without differentiation (and whatever
+        # the tangent is: a number, k directions, a nested dual); repr shows the tangent.
         if not spec:
             return repr(self)
-        return f"{format(self.value, spec)} + {format(self.tangent, spec)}ε"
+        value = self.value
+        while is_dual(value):
+            value = value.value
+        return format(value, spec)
 
     # -- arithmetic (hand-written: these are the hot path; the table holds the same rules) ----
     # The result is built inline (object.__new__ and three stores) rather than through a helper:
@@ -291,6 +297,14 @@ class Dual:
         """The complex conjugate: ``conj(a + b·ε) = conj(a) + conj(b)·ε``."""
         return _make(self.value.conjugate(), self.tangent.conjugate(), self.tag)
 
+    def item(self) -> Dual:
+        """The Dual itself: as ``np.float64.item()`` gives the number, with its tangent kept."""
+        return self
+
+    def is_integer(self) -> bool:
+        """Whether the value is an integer (a question about the value, as comparisons are)."""
+        return strip(self).is_integer()
+
     # -- comparisons act on the value ----------------------------------------------------------
 
     def __eq__(self, other: Any) -> Any:
@@ -335,10 +349,11 @@ class Dual:
 
     def __float__(self) -> float:
         raise errors.lost_tangent(
-            "Converting a Dual to float (float(x), a math function such as math.sin(x), or "
-            "storing x into a float array)",
+            "Converting a Dual to float (float(x), a math function such as math.sin(x), "
+            "'%f' % x, or storing x into a float array)",
             "Use numpy.sin(x) or dualdiff.sin(x) instead of math.sin(x); preallocate arrays "
-            "with np.zeros_like(x) or np.zeros(n, like=x); use x.value for the plain value.",
+            "with np.zeros_like(x) or np.zeros(n, like=x); use x.value for the plain value; "
+            "f'{x:.6f}' formats the value.",
         )
 
     def __int__(self) -> int:

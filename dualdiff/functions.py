@@ -1032,15 +1032,25 @@ def put(a, ind, v, mode="raise"):
             "numpy.put of duals into a plain array",
             "Use np.zeros_like(x) to make a DualArray to put into.",
         )
-    flat = np.asarray(ind).ravel()
-    if mode == "wrap":
-        flat = flat % a.size
-    elif mode == "clip":
-        flat = np.clip(flat, 0, a.size - 1)
-    values = v if is_dual(v) else np.asarray(v)
+    # NumPy's index modes on the flat positions ("raise" also takes negative indices)
+    flat = np.take(np.arange(a.size), np.asarray(ind).ravel(), mode=mode)
+    if flat.size == 0:
+        return
+    if is_dual(v):
+        values = v
+    elif isinstance(v, (list, tuple)):
+        values = _as_array_operand(v)  # a list holding duals is stacked, keeping tangents
+    else:
+        values = np.asarray(v)
     if np.ndim(strip(values)) == 0:
         values = np.broadcast_to(values, flat.shape)
-    set_item(a, np.unravel_index(flat, a.shape), np.ravel(values)[: flat.size])
+    values = np.ravel(values)
+    count = np.shape(strip(values))[0]
+    if count != flat.size:  # NumPy repeats a shorter v (and ignores a longer v's tail)
+        if count == 0:
+            return
+        values = take(values, np.arange(flat.size) % count)
+    set_item(a, np.unravel_index(flat, a.shape), values)
 
 
 @implements(np.sort)
@@ -1050,6 +1060,25 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
         a, axis = ravel(a), 0
     idx = np.argsort(strip(a), axis=axis, kind=kind, stable=stable)
     return take_along_axis(a, idx, axis=axis)
+
+
+@implements(np.partition)
+def partition(a, kth, axis=-1, kind="introselect", order=None):
+    """The values moved as ``np.argpartition`` orders them, each with its own tangent."""
+    a = _as_dual_array(a)
+    if axis is None:
+        a, axis = ravel(a), 0
+    idx = np.argpartition(strip(a), kth, axis=axis, kind=kind, order=order)
+    return take_along_axis(a, idx, axis=axis)
+
+
+@implements(np.compress)
+def compress(condition, a, axis=None, out=None):
+    """The slices where ``condition`` holds: a ``take`` of those positions (linear)."""
+    if is_dual(condition):
+        raise TypeError("numpy.compress: the condition cannot be a dual number")
+    positions = np.flatnonzero(np.asarray(condition))
+    return _finish(take(a, positions, axis=axis), out, "compress")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1209,6 +1238,7 @@ _VALUE_FUNCTIONS = [
     "argmax",
     "argmin",
     "argsort",
+    "argpartition",
     "argwhere",
     "nonzero",
     "flatnonzero",

@@ -1507,6 +1507,10 @@ def _value_function(func: Any, *args: Any, **kwargs: Any) -> Any:
     return func(*_values(args), **_values(kwargs))
 
 
+# An index computed from the values, as argsort's: traced the way argsort is traced.
+_implements(np.argpartition)(_value_function)
+
+
 # ---------------------------------------------------------------------------------------------
 # The entry points
 # ---------------------------------------------------------------------------------------------

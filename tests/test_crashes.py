@@ -297,3 +297,208 @@ def test_jacobian_output_option_is_checked():
         dd.jacobian(lambda u: u * u, np.ones(2), output="csr")
     with pytest.raises(TypeError, match="workers"):
         dd.jacobian(lambda u: u * u, np.ones(2), workers=2.5)
+
+
+# -- every public member of np.ndarray: implemented on DualArray, or refused with a reason -----
+
+_X0 = np.array([[0.7, -1.3, 2.1], [0.4, 1.9, -0.6]])
+
+
+def _inplace(method):
+    def f(u):
+        y = u * 1.0  # a fresh array, so the argument itself is left alone
+        method(y)
+        return y
+
+    return f
+
+
+# Members that are differentiable: f(u) through the member, checked against central differences
+# (and, by running f on a plain array, against NumPy's own result).
+_DIFFERENTIABLE = {
+    "T": lambda u: u.T,
+    "mT": lambda u: u.mT,
+    "clip": lambda u: u.clip(-1.0, 1.0),
+    "compress": lambda u: u.compress([True, False, True], axis=1),
+    "conj": lambda u: u.conj(),
+    "conjugate": lambda u: u.conjugate(),
+    "copy": lambda u: u.copy(),
+    "cumprod": lambda u: u.cumprod(axis=1),
+    "cumsum": lambda u: u.cumsum(),
+    "diagonal": lambda u: u.diagonal(),
+    "dot": lambda u: u.dot(np.arange(3.0)),
+    "fill": _inplace(lambda y: y.fill(y[0, 1] * 2.0)),
+    "flat": lambda u: u.flat[[1, 4]],
+    "flatten": lambda u: u.flatten(),
+    "imag": lambda u: u.imag,
+    "item": lambda u: u.item(4),
+    "max": lambda u: u.max(axis=0),
+    "mean": lambda u: u.mean(axis=1),
+    "min": lambda u: u.min(),
+    "partition": _inplace(lambda y: y.partition(1, axis=1)),
+    "prod": lambda u: u.prod(axis=0),
+    "put": _inplace(lambda y: y.put([0, 5, -1], y[1, 1] ** 2)),
+    "ravel": lambda u: u.ravel(),
+    "real": lambda u: u.real,
+    "repeat": lambda u: u.repeat(2, axis=0),
+    "reshape": lambda u: u.reshape(3, 2),
+    "resize": _inplace(lambda y: y.resize((4, 2), refcheck=False)),
+    "round": lambda u: u.round(1) + u,
+    "sort": _inplace(lambda y: y.sort(axis=1)),
+    "squeeze": lambda u: u.reshape(1, 6).squeeze(),
+    "std": lambda u: u.std(axis=1),
+    "sum": lambda u: u.sum(axis=1),
+    "swapaxes": lambda u: u.swapaxes(0, 1),
+    "take": lambda u: u.take([5, 0, 2]),
+    "trace": lambda u: u.trace(),
+    "transpose": lambda u: u.transpose(1, 0),
+    "var": lambda u: u.var(),
+    "view": _inplace(lambda y: y.view().__setitem__((0, 0), y[1, 2] * 3.0)),
+}
+# Members whose result does not depend on the tangent: equal to the member of the values.
+_VALUE_ONLY = {
+    "all": lambda u: u.all(axis=0),
+    "any": lambda u: u.any(),
+    "argmax": lambda u: u.argmax(axis=1),
+    "argmin": lambda u: u.argmin(),
+    "argpartition": lambda u: u.argpartition(1, axis=1),
+    "argsort": lambda u: u.argsort(axis=0),
+    "device": lambda u: u.device,
+    "dtype": lambda u: u.dtype,
+    "itemsize": lambda u: u.itemsize,
+    "nbytes": lambda u: u.nbytes,
+    "ndim": lambda u: u.ndim,
+    "nonzero": lambda u: u.nonzero(),
+    "searchsorted": lambda u: np.sort(u, axis=None).searchsorted([0.0, 1.0]),
+    "shape": lambda u: u.shape,
+    "size": lambda u: u.size,
+    "to_device": lambda u: u.to_device("cpu").shape,
+}
+# tolist gives Duals where ndarray gives floats: its own test below.
+_OTHER = {"astype", "tolist"}
+
+
+def test_every_ndarray_member_is_implemented_or_refused_with_a_reason():
+    from dualdiff.methods import REFUSED_ATTRIBUTES, REFUSED_METHODS
+
+    public = {name for name in dir(np.ndarray) if not name.startswith("_")}
+    decided = set(_DIFFERENTIABLE) | set(_VALUE_ONLY) | _OTHER
+    refused = set(REFUSED_METHODS) | set(REFUSED_ATTRIBUTES)
+    assert not decided & refused
+    # a member NumPy adds in a future version shows up here until it is decided
+    assert public <= decided | refused, sorted(public - decided - refused)
+    for name in public:
+        assert hasattr(dd.DualArray, name) or name in REFUSED_ATTRIBUTES, name
+
+
+@pytest.mark.parametrize("name", sorted(_DIFFERENTIABLE))
+def test_differentiable_ndarray_members(name):
+    f = _DIFFERENTIABLE[name]
+    expected = np.asarray(f(_X0.copy()))
+    value, jac = dd.value_and_jacobian(f, _X0)
+    np.testing.assert_allclose(dd.array.strip(value), expected, rtol=1e-15)
+    assert_close(jac, numeric_jacobian(f, _X0))
+    # one direction (jvp) and the same on a DualArray made by hand
+    v = np.linspace(-1.0, 1.0, 6).reshape(2, 3)
+    _, tangent = dd.jvp(f, _X0, v)
+    assert_close(tangent, np.tensordot(numeric_jacobian(f, _X0), v, 2))
+
+
+@pytest.mark.parametrize("name", sorted(_VALUE_ONLY))
+def test_value_only_ndarray_members(name):
+    f = _VALUE_ONLY[name]
+    x = dd.DualArray(_X0, np.ones_like(_X0))
+    got, expected = f(x), f(_X0.copy())
+    if isinstance(expected, tuple) and expected and isinstance(expected[0], np.ndarray):
+        for g, e in zip(got, expected):
+            np.testing.assert_array_equal(g, e)
+    else:
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize(
+    "name", sorted(set(__import__("dualdiff.methods").methods.REFUSED_METHODS))
+)
+def test_refused_ndarray_methods_say_why(name):
+    x = dd.DualArray(_X0, np.ones_like(_X0))
+    with pytest.raises(TypeError, match=rf"DualArray\.{name}\(\) is not supported: .*x\.value"):
+        getattr(x, name)()
+
+
+@pytest.mark.parametrize("name", ["base", "data", "ctypes", "flags", "strides"])
+def test_refused_ndarray_attributes_say_why(name):
+    x = dd.DualArray(_X0, np.ones_like(_X0))
+    with pytest.raises(AttributeError, match=rf"DualArray\.{name} is not available: .+"):
+        getattr(x, name)
+    assert not hasattr(x, name)  # code probing an attribute sees it absent
+
+
+def test_in_place_methods_reach_views_with_their_tangents():
+    x = dd.DualArray(np.array([3.0, 1.0, 2.0, 0.0]), np.array([30.0, 10.0, 20.0, 0.0]))
+    whole = x[:]  # a view: sorting x in place must reorder what it sees, tangents included
+    x.sort()
+    np.testing.assert_array_equal(whole.value, [0.0, 1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(whole.tangent, [0.0, 10.0, 20.0, 30.0])
+    x.fill(Dual(5.0, 1.0))
+    np.testing.assert_array_equal(whole.tangent, [1.0, 1.0, 1.0, 1.0])
+    x.flat[1:3] = 0.0
+    np.testing.assert_array_equal(whole.value, [5.0, 0.0, 0.0, 5.0])
+    np.testing.assert_array_equal(whole.tangent, [1.0, 0.0, 0.0, 1.0])
+    x.put([0, 1, 2], [Dual(7.0, 2.0), 8.0])  # a shorter v repeats, as in NumPy
+    np.testing.assert_array_equal(whole.value, [7.0, 8.0, 7.0, 5.0])
+    np.testing.assert_array_equal(whole.tangent, [2.0, 0.0, 2.0, 1.0])
+    with pytest.raises(IndexError):
+        x.put([4], 1.0)
+    with pytest.raises(ValueError, match="resize"):  # NumPy refuses: a view references x
+        x.resize(6)
+
+
+def test_item_and_tolist_keep_the_tangent():
+    x = dd.DualArray(_X0, 2.0 * _X0)
+    assert x.item(1, 2) == _X0.item(1, 2) and x.item(1, 2).tangent == 2.0 * _X0.item(1, 2)
+    assert x.item((0, 1)).tangent == 2.0 * _X0[0, 1]
+    assert x[:1, :1].item().value == _X0[0, 0]
+    with pytest.raises(ValueError, match="size 1"):
+        x.item()
+    assert [[d.value for d in row] for row in x.tolist()] == _X0.tolist()
+
+
+# -- formatting: a format spec formats the value (0-d only for arrays, as for ndarray) --------
+
+
+def test_format_spec_formats_the_value():
+    d = Dual(1.0, 2.0)
+    assert f"{d:.6f}" == "1.000000" and format(d, ".3e") == "1.000e+00"
+    assert f"{d}" == repr(d) == "Dual(1.0, 2.0)"
+    nested = Dual(Dual(0.25, 1.0, tag=3), Dual(1.0, 0.0, tag=3), tag=4)
+    assert f"{nested:.2f}" == "0.25"
+    assert f"{dd.DualArray(np.array(2.5), np.array(1.0)):.1f}" == "2.5"
+    with pytest.raises(TypeError, match="0-d"):
+        f"{dd.DualArray(np.ones(3)):.1f}"
+    with pytest.raises(TypeError, match=r"f'\{x:\.6f\}'"):
+        "%f" % d  # noqa: UP031 - the %-form calls float(), which would drop the tangent
+
+    lines = []
+
+    def f(u):
+        lines.append(f"{np.sum(u**2):.4f}")
+        return np.sum(u**2)
+
+    dd.jacobian(f, np.ones(3))  # k directions: the tangent is an array
+    dd.derivative(f, np.ones(3), n=2)  # Taylor mode
+    dd.hessian(f, np.ones(3))  # nested duals
+    assert lines == ["3.0000"] * len(lines)
+
+
+def test_dual_has_the_members_numbers_have():
+    d = Dual(2.5, 1.5)
+    assert d.item() is d  # as np.float64(2.5).item(): the number, here with its tangent
+    assert not d.is_integer() and Dual(2.0, 1.0).is_integer()
+    assert (d.real.value, d.real.tangent, d.imag.value, d.imag.tangent) == (2.5, 1.5, 0.0, 0.0)
+    z = Dual(1.0 + 2.0j, 3.0 - 1.0j)
+    assert (z.conjugate().value, z.conjugate().tangent) == (1.0 - 2.0j, 3.0 + 1.0j)
+    assert (abs(Dual(-2.0, 1.0)).value, abs(Dual(-2.0, 1.0)).tangent) == (2.0, -1.0)
+    # piecewise constant: plain numbers, as the README says (derivative 0)
+    import math
+
+    assert (round(d), math.floor(d), math.ceil(d), math.trunc(d), round(d, 1)) == (2, 2, 3, 2, 2.5)
