@@ -306,8 +306,10 @@ def _one_pass_jacobian(f: Callable[..., Any], x: np.ndarray) -> tuple[Any, Any]:
 def _map_blocks(blocks: list[Any], in_shape: tuple[int, ...]) -> Any:
     """Assemble per-pass tangents ``(k_i,) + out_shape`` into ``out_shape + in_shape``."""
     first = blocks[0]
-    if type(first) is tuple or type(first) is list:
-        return type(first)(_map_blocks([b[i] for b in blocks], in_shape) for i in range(len(first)))
+    if is_sequence(first):  # named tuples too (np.linalg.eigh's EighResult)
+        return rebuild(
+            first, [_map_blocks([b[i] for b in blocks], in_shape) for i in range(len(first))]
+        )
     tangents = blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=0)
     out_shape = np.shape(strip(tangents))[1:]
     flat = np.reshape(tangents, (np.shape(strip(tangents))[0], -1))

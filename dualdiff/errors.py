@@ -116,3 +116,16 @@ _C_SIGNATURES = {
     for f in (_concatenate, _copyto, _dot, _empty, _empty_like, _inner, _lexsort,
               _may_share_memory, _result_type, _shares_memory, _vdot, _where, _zeros)
 }  # fmt: skip
+
+
+def diff_axis(n: Any, axis: Any, ndim: int) -> int:
+    """Check ``np.diff``'s arguments as NumPy does (the same errors) and return ``axis`` as a
+    non-negative int: dual types take differences themselves, so NumPy never sees them."""
+    n = n.__index__()
+    if n < 0:
+        raise ValueError(f"order must be non-negative but got {n!r}")
+    if ndim == 0:
+        raise ValueError("diff requires input that is at least one dimensional")
+    from numpy.lib.array_utils import normalize_axis_index
+
+    return normalize_axis_index(axis, ndim)

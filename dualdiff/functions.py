@@ -388,7 +388,7 @@ def ufunc_accumulate(ufunc: np.ufunc, a: Any, axis: int = 0, dtype: Any = None, 
 @implements(np.diff)
 def diff(a, n=1, axis=-1, prepend=np._NoValue, append=np._NoValue):
     a = _as_dual_array(a)
-    axis = axis % a.ndim
+    axis = errors.diff_axis(n, axis, a.ndim)
     parts = []
     if prepend is not np._NoValue:
         parts.append(

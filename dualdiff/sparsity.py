@@ -862,6 +862,7 @@ def _sort(func: Any, a: Any, *args: Any, **kwargs: Any) -> SparsityTracer:
 
 @_implements(np.diff)
 def _diff(func: Any, a: Any, n: int = 1, axis: int = -1, **kwargs: Any) -> Any:
+    axis = errors.diff_axis(n, axis, np.ndim(_values(a)))
     parts = []
     if "prepend" in kwargs:
         parts.append(kwargs["prepend"])
@@ -1539,7 +1540,7 @@ def trace_pattern(f: Callable[..., Any], x: Any) -> tuple[Pattern, tuple[int, ..
     y = f(_make(x.copy(), seeds))
     if type(y) is SparsityTracer:
         deps = y.deps
-    elif is_dual(y) or type(y) in (list, tuple) or y is None or isinstance(y, (str, bytes)):
+    elif is_dual(y) or isinstance(y, (list, tuple)) or y is None or isinstance(y, (str, bytes)):
         raise TypeError(
             "jacobian_sparsity: f must return one array or number, got "
             f"{errors.type_name(y)}" + (" (did f forget a return statement?)" if y is None else "")

@@ -568,7 +568,7 @@ def _batched_linear_call(func: Any, t: Any, a: Any, value: Any, rest: tuple, kwa
             raise _not_batched(func)
         axis = options.get("axis")
         if axis is None:
-            return np.cumsum(np.reshape(t, (-1, t.shape[-1])), axis=0)
+            return np.cumsum(np.reshape(t, (math.prod(_shape(a)), t.shape[-1])), axis=0)
         return np.cumsum(t, axis=_one_axis(axis, nd, func))
     if func is np.diff:
         if options.get("prepend", np._NoValue) is not np._NoValue or (
@@ -605,7 +605,9 @@ def _batched_sequence_call(
     if func is np.concatenate:
         axis = options.get("axis", 0)
         if axis is None:
-            return np.concatenate([np.reshape(t, (-1, t.shape[-1])) for t in tangents])
+            # sizes spelled out: -1 is ambiguous for an empty array
+            flat = [np.reshape(t, (math.prod(_shape(t)[:-1]), t.shape[-1])) for t in tangents]
+            return np.concatenate(flat)
         return np.concatenate(tangents, axis=_one_axis(axis, nd, func))
     if func is np.stack:
         return np.stack(tangents, axis=_one_axis(options.get("axis", 0), nd + 1, func))
@@ -767,6 +769,19 @@ def _zeros_like(func: Any, args: Any, kwargs: Any) -> Any:
     return func(*args, **kwargs)
 
 
+def _static_shape(func: Any, args: Any, kwargs: Any) -> Any:
+    """``np.shape``, ``np.ndim`` and ``np.size`` of a traced array: known while tracing, so
+    plain Python numbers (constants of the program), as NumPy gives them, not instructions."""
+    options = errors.bound_arguments(func, args, kwargs)
+    shape = _shape(_value(options.pop("a")))
+    if func is np.shape:
+        return shape
+    if func is np.ndim:
+        return len(shape)
+    axis = options.get("axis")
+    return math.prod(shape) if axis is None else shape[axis]
+
+
 def _traced_args(func: Any, args: Any, kwargs: Any) -> Any:
     """Functions of values only (argmax, argsort, shape): they carry no derivative."""
     plain = [_value(a) for a in args]
@@ -840,7 +855,8 @@ _implements(_einsum, "einsum")
 _implements(_where, "where")
 _implements(_var, "var", "std")
 _implements(_zeros_like, "zeros_like", "ones_like", "empty_like", "full_like")
-_implements(_traced_args, *"argmax argmin argsort shape ndim size".split())
+_implements(_traced_args, *"argmax argmin argsort".split())
+_implements(_static_shape, "shape", "ndim", "size")
 _implements(_atleast, "atleast_1d", "atleast_2d", "atleast_3d")
 _implements(_stack_by_definition, "hstack", "vstack", "dstack", "column_stack")
 

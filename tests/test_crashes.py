@@ -7,6 +7,7 @@ are NumPy's own semantics (inf/nan with a RuntimeWarning), closed forms, or cent
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -502,3 +503,78 @@ def test_dual_has_the_members_numbers_have():
     import math
 
     assert (round(d), math.floor(d), math.ceil(d), math.trunc(d), round(d, 1)) == (2, 2, 3, 2, 2.5)
+
+
+# -- found by sweeping NumPy functions over 0-d, 1-d, 2-d and empty arrays in every mode ------
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda u: np.diff(u[0]), ValueError, "at least one dimensional"),
+        (lambda u: np.diff(u, n=-1), ValueError, "non-negative"),  # was: u returned unchanged
+        (lambda u: np.diff(u, axis=2), np.exceptions.AxisError, "out of bounds"),
+    ],
+)
+def test_diff_checks_its_arguments_as_numpy_does_in_every_mode(call, error, message):
+    x = np.ones(3)
+    with pytest.raises(error, match=message):
+        call(x)  # NumPy's own error, the reference
+    for run in (
+        lambda: dd.jacobian(call, x),
+        lambda: dd.jvp(call, x, x),
+        lambda: dd.jacobian(call, x, sparsity="auto"),
+        lambda: dd.jit_jacobian(call)(x),
+        lambda: dd.taylor(call, x, 2),
+    ):
+        with pytest.raises(error, match=message):
+            run()
+
+
+def test_jacobian_of_named_tuple_outputs():
+    a = np.array([[2.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, 4.0]])
+    sign, logdet = dd.jacobian(np.linalg.slogdet, a)
+    assert type(dd.jacobian(np.linalg.slogdet, a)).__name__ == "SlogdetResult"
+    np.testing.assert_array_equal(sign, np.zeros((3, 3)))
+    assert_close(logdet, np.linalg.inv(a).T)  # d log|det A| / dA = A^-T
+    values, _ = dd.jacobian(np.linalg.eigh, a)
+    assert_close(values, numeric_jacobian(lambda m: np.linalg.eigh(m)[0], a))  # lower triangle
+    with pytest.raises(TypeError, match="one array or number, got numpy.EighResult"):
+        dd.jacobian(np.linalg.eigh, a, sparsity="auto")
+
+
+@pytest.mark.parametrize(
+    "x", [np.array(1.5), np.ones(3), np.ones((2, 0))], ids=["0d", "1d", "empty"]
+)
+def test_compiled_functions_return_what_eager_returns(x):
+    import collections
+
+    pair = collections.namedtuple("pair", "scaled total")
+    for f in (
+        lambda u: np.ndim(u),
+        lambda u: np.shape(u),
+        lambda u: np.size(u),
+        lambda u: u.shape,
+        lambda u: (),
+        lambda u: u * np.size(u),
+        lambda u: pair(2.0 * u, np.sum(u)),
+    ):
+        value, tangent = dd.jvp(f, x, np.ones_like(x))
+        compiled_value, compiled_tangent = dd.jit_jvp(f)(x, np.ones_like(x))
+        if not isinstance(value, (np.ndarray, np.generic)):  # ints, tuples, named tuples
+            assert type(compiled_value) is type(value)
+        np.testing.assert_equal(compiled_value, value)
+        np.testing.assert_equal(compiled_tangent, tangent)
+        jac = dd.jacobian(f, x)
+        compiled_jac = dd.jit_jacobian(f)(x)
+        if isinstance(jac, tuple):  # (a 0-d Jacobian is a 0-d array in compiled code)
+            assert type(compiled_jac) is type(jac)
+        np.testing.assert_equal(compiled_jac, jac)
+
+
+@pytest.mark.parametrize("shape", [(0,), (0, 3), (2, 2)])
+def test_compiled_flattening_functions_of_empty_arrays(shape):
+    x = np.linspace(0.5, 1.5, math.prod(shape)).reshape(shape)
+    for f in (np.cumsum, lambda u: np.concatenate([u, 2.0 * u], axis=None)):
+        np.testing.assert_array_equal(dd.jit_jacobian(f)(x), dd.jacobian(f, x))
+        assert dd.jacobian(f, x).shape == np.shape(f(x)) + shape
