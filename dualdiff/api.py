@@ -127,7 +127,12 @@ def derivative(f: Callable[..., Any], x: Any, n: int = 1) -> Any:
     errors.check_callable(f, "derivative")
     n = errors.check_order(n, "derivative")
     if n == 0:
-        x = _array_input(x, "derivative") if _is_array_input(x) else _scalar_input(x, "derivative")
+        # f may update its argument in place: it gets a copy of an array, as in every pass
+        x = (
+            _array_input(x, "derivative").copy()
+            if _is_array_input(x)
+            else _scalar_input(x, "derivative")
+        )
         return _call(f, (x,), "derivative")
     if n > 1:
         from .taylor import higher_derivative
@@ -271,7 +276,7 @@ def value_and_jacobian(
     if chunk is None:
         chunk = _default_chunk(n, dtype.itemsize)
     if n == 0:
-        value = _call(f, (x,), "jacobian")
+        value = _call(f, (x.copy(),), "jacobian")  # a copy f may update, as in every pass
         return value, _map(lambda out: np.zeros(np.shape(strip(out)) + shape, dtype), value)
     value, blocks = None, []
     for start in range(0, n, chunk):

@@ -955,7 +955,7 @@ def _matmul_left(ta: Any, a_ndim: int, b: Any, ndim: int) -> Any:
         return np.matmul(lifted, b)[..., 0, :]
     if np.ndim(b) <= 2 and type(ta) is np.ndarray:
         # stack the k directions into the rows of one matrix product (a single GEMM)
-        rows = np.matmul(ta.reshape(-1, ta.shape[-1]), b)
+        rows = np.matmul(ta.reshape(math.prod(ta.shape[:-1]), ta.shape[-1]), b)
         return rows.reshape(ta.shape[:-1] + np.shape(b)[1:])
     lifted = ta.reshape((k,) + (1,) * (ndim - a_ndim + (np.ndim(b) == 1)) + ta.shape[1:])
     return np.matmul(lifted, b)

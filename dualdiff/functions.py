@@ -1050,6 +1050,9 @@ def put(a, ind, v, mode="raise"):
         if count == 0:
             return
         values = take(values, np.arange(flat.size) % count)
+    if a.ndim == 0:  # every index is the one element: the last value wins, as in NumPy
+        set_item(a, (), values[-1])
+        return
     set_item(a, np.unravel_index(flat, a.shape), values)
 
 

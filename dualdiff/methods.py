@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from builtins import type as builtins_type
 from typing import Any
 
 import numpy as np
@@ -95,6 +96,30 @@ class ArrayMethods:
         if len(args) == 1:
             return np.ravel(self)[args[0]]
         return self[args]
+
+    def tolist(self) -> Any:
+        """Nested lists of the scalar elements (each keeps its derivative)."""
+        if self.ndim == 0:
+            return self
+        return [item.tolist() if getattr(item, "ndim", 0) else item for item in self]
+
+    def conj(self) -> Any:
+        return np.conjugate(self)
+
+    def view(self, dtype: Any = None, type: Any = None) -> Any:
+        """``x[...]``: the same elements (a reinterpretation of the bytes is refused)."""
+        if type is not None or (dtype is not None and np.dtype(dtype) != self.dtype):
+            raise TypeError(
+                f"{builtins_type(self).__name__}.view(dtype/type) reinterprets the bytes of the "
+                "values, which has no derivative; use x.astype(dtype) to convert"
+            )
+        return self[...]
+
+    def resize(self, *new_shape: Any, refcheck: bool = True) -> None:
+        raise TypeError(
+            f"{builtins_type(self).__name__}.resize() in place is not supported (DualArray has "
+            "it); use np.resize(x, shape) or x.reshape(shape) for a new array"
+        )
 
     def fill(self, value: Any) -> None:
         self[...] = value

@@ -967,8 +967,11 @@ def _tensordot(func: Any, a: Any, b: Any, axes: Any = 2) -> SparsityTracer:
     free_a = [i for i in range(a.ndim) if i not in axes_a]
     free_b = [i for i in range(b.ndim) if i not in axes_b]
     k = int(np.prod([a.shape[i] for i in axes_a]))
-    a2 = np.reshape(np.transpose(a, free_a + axes_a), (-1, k))
-    b2 = np.reshape(np.transpose(b, axes_b + free_b), (k, -1))
+    # the sizes spelled out: -1 is ambiguous when a contracted axis is empty
+    rows = int(np.prod([a.shape[i] for i in free_a]))
+    columns = int(np.prod([b.shape[i] for i in free_b]))
+    a2 = np.reshape(np.transpose(a, free_a + axes_a), (rows, k))
+    b2 = np.reshape(np.transpose(b, axes_b + free_b), (k, columns))
     out = _matmul(a2, b2)
     shape = tuple(a.shape[i] for i in free_a) + tuple(b.shape[i] for i in free_b)
     return np.reshape(out, shape)

@@ -875,6 +875,23 @@ class Taylor(ArrayMethods):
     def ndim(self) -> int:
         return len(self.shape)
 
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype of the coefficients together (float64, or complex128 for complex ones)."""
+        return np.result_type(*(_strip(c) for c in self.coefficients))
+
+    def astype(self, dtype: Any, copy: bool = True) -> Taylor:
+        """Every coefficient converted; only float and complex dtypes carry derivatives."""
+        dtype = np.dtype(dtype)
+        if dtype.kind not in "fc":
+            raise errors.lost_tangent(
+                f"Taylor.astype({dtype})", "Keep a float or complex dtype; use x.value for values."
+            )
+        if any(is_dual(c) for c in self.coefficients):
+            raise TypeError("Taylor.astype of a nested series is not supported")
+        coefficients = [np.asarray(c).astype(dtype) for c in self.coefficients]
+        return _taylor([c if c.ndim else c[()] for c in coefficients], self.order, self.tag)
+
     def __repr__(self) -> str:
         tag = f", tag={self.tag}" if self.tag != USER_TAG else ""
         return f"Taylor({self.coefficients!r}, order={self.order}{tag})"

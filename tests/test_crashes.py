@@ -578,3 +578,61 @@ def test_compiled_flattening_functions_of_empty_arrays(shape):
     for f in (np.cumsum, lambda u: np.concatenate([u, 2.0 * u], axis=None)):
         np.testing.assert_array_equal(dd.jit_jacobian(f)(x), dd.jacobian(f, x))
         assert dd.jacobian(f, x).shape == np.shape(f(x)) + shape
+
+
+def test_put_into_a_zero_d_array():
+    a = dd.DualArray(np.array(2.0), np.array(1.0))
+    plain = np.array(2.0)
+    np.put(plain, [0, 0], [3.0, 4.0])
+    a.put([0, 0], [3.0, Dual(4.0, 5.0)])  # the last write wins, as in NumPy
+    assert (a.value, a.tangent) == (plain, 5.0)
+
+
+def test_f_may_update_an_empty_or_order_zero_argument_in_place():
+    def f(u):
+        u += 1.0
+        u.sort()
+        return 2.0 * u
+
+    for x in (np.zeros(0), np.zeros((0, 3))):
+        assert dd.jacobian(f, x).shape == x.shape + x.shape
+    y = np.array([2.0, 1.0])
+    np.testing.assert_array_equal(dd.derivative(f, y, n=0), [4.0, 6.0])
+    np.testing.assert_array_equal(y, [2.0, 1.0])  # the caller's array is left alone
+
+
+@pytest.mark.parametrize("mode", ["jvp", "sparse", "jit"])
+def test_products_over_an_empty_axis(mode):
+    b = np.ones((0, 2))
+
+    def f(u):
+        return u.reshape(3, 0) @ b + np.dot(u, u)
+
+    x = np.zeros(0)
+    if mode == "jvp":
+        value, tangent = dd.jvp(f, x, x)
+        np.testing.assert_array_equal(tangent, np.zeros((3, 2)))
+    elif mode == "sparse":
+        assert dd.jacobian(f, x, sparsity="auto").shape == (3, 2, 0)
+    else:
+        assert dd.jit_jacobian(f)(x).shape == (3, 2, 0)
+
+
+def test_other_dual_types_share_the_ndarray_members():
+    # Taylor mode: conj, view, tolist, dtype and astype as for a DualArray
+    coefficients = dd.taylor(lambda u: u.view() * 2.0 + u.conj(), np.ones(2), 2)
+    np.testing.assert_array_equal(coefficients, [[3.0, 3.0, 0.0]] * 2)
+    stacked = dd.taylor(lambda u: np.stack(u.tolist()) * u.astype(np.float64), np.ones(2), 2)
+    np.testing.assert_array_equal(stacked, [[1.0, 2.0, 1.0]] * 2)
+    seen = []
+    dd.taylor(lambda u: seen.append((u.dtype, u.itemsize)) or u, np.ones(2), 2)
+    assert seen == [(np.dtype(float), 8)]
+    with pytest.raises(TypeError, match="tangent"):
+        dd.taylor(lambda u: u.astype(int), 1.0, 2)
+    # in-place resize exists on DualArray only; the others say what to use instead
+    with pytest.raises(TypeError, match=r"np\.resize"):
+        dd.jit_jvp(lambda u: u.resize(3))(np.ones(2), np.ones(2))
+    with pytest.raises(TypeError, match=r"np\.resize"):
+        dd.taylor(lambda u: u.resize(3), np.ones(2), 2)
+    with pytest.raises(TypeError, match="tobytes"):
+        dd.taylor(lambda u: u.tobytes(), np.ones(2), 2)
