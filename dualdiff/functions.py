@@ -450,6 +450,8 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
 def polyval(p, x):
     """Horner's scheme; differentiable in both the coefficients and ``x``."""
     coefficients = list(p) if not is_dual(p) else [p[i] for i in range(len(p))]
+    if not coefficients:  # the zero polynomial, as NumPy evaluates it: zeros like x
+        return np.zeros_like(strip(x), dtype=np.result_type(strip(x), float))
     result = coefficients[0] + 0.0 * x
     for c in coefficients[1:]:
         result = result * x + c
@@ -919,6 +921,8 @@ def array_split(ary, indices_or_sections, axis=0):
 
 
 def _split(ary: Any, sections: Any, axis: int, strict: bool) -> list[Any]:
+    if is_dual(sections):
+        raise TypeError("numpy.split: the split indices cannot be dual numbers; use integers")
     a = _as_dual_array(ary)
     splitter = np.split if strict else np.array_split
     values = splitter(a.value, sections, axis)
@@ -1279,6 +1283,17 @@ def _values_in(a: Any) -> Any:
 
 def _value_function(numpy_fn: Callable) -> Callable:
     def on_values(*args, **kwargs):
+        out = kwargs.get("out")
+        if out is None and len(args) > 1 and any(type(a) is DualArray for a in args[1:]):
+            out = errors.bound_arguments(numpy_fn, args, kwargs).get("out")  # given by position
+        if type(out) is DualArray:
+            # The result has no derivative: written into a dual ``out`` it must reset the
+            # tangent too (NumPy would write the values only, leaving a stale tangent).
+            plain = np.empty_like(strip(out))
+            args = [plain if a is out else a for a in args]
+            kwargs = {k: plain if v is out else v for k, v in kwargs.items()}
+            set_item(out, Ellipsis, on_values(*args, **kwargs))
+            return out
         args = [_values_in(a) for a in args]
         kwargs = {k: _values_in(v) for k, v in kwargs.items()}
         return numpy_fn(*args, **kwargs)

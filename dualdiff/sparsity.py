@@ -595,6 +595,14 @@ def _structural(func: Any, *args: Any, **kwargs: Any) -> Any:
     for name, kind in kinds.items():
         if name in bound:
             value_args[name], deps_args[name] = _split_kind(bound[name], kind)
+    for name, argument in bound.items():
+        # an option computed from x (a compress condition, split indices) would dispatch back
+        # here without end, and would make the pattern hold at this point only
+        if name not in kinds and _has_tracer(argument):
+            raise TypeError(
+                f"jacobian_sparsity: the argument {name!r} of {function_name(func)} must not "
+                "depend on x; pass the pattern yourself (sparsity=<bool array>)"
+            )
     if func is np.pad:
         mode = bound.get("mode", "constant")
         if mode not in _PAD_MODES:
@@ -620,6 +628,16 @@ def _split_kind(a: Any, kind: str) -> tuple[Any, Any]:
         pairs = [_split_kind(item, "nested") for item in a]
         return [p[0] for p in pairs], [p[1] for p in pairs]
     return _split(a, "argument")
+
+
+def _has_tracer(a: Any) -> bool:
+    if type(a) is SparsityTracer:
+        return True
+    if isinstance(a, (list, tuple)):
+        return any(_has_tracer(item) for item in a)
+    if isinstance(a, dict):
+        return any(_has_tracer(item) for item in a.values())
+    return False
 
 
 def _call(func: Any, arguments: dict[str, Any]) -> Any:

@@ -1725,6 +1725,9 @@ def _cumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> An
 def _polyval(p: Any, x: Any) -> Any:
     """Horner's scheme in series arithmetic, in the polynomial's coefficients and in ``x``."""
     coefficients = [p[i] for i in range(len(p))]
+    if not coefficients:  # the zero polynomial, as NumPy evaluates it: zeros like x
+        plain = _strip(x.value if type(x) is Taylor else x)
+        return np.zeros_like(plain, dtype=np.result_type(plain, float))
     result = coefficients[0] + 0.0 * x
     for c in coefficients[1:]:
         result = result * x + c

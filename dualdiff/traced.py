@@ -629,10 +629,13 @@ def _batched_product(func: Any, a: Any, b: Any, value: Any, rest: tuple, kwargs:
     if func is np.outer:
         va, vb = np.ravel(va), np.ravel(vb)
         terms = []
+        # sizes spelled out: -1 is ambiguous for an empty array
         if ta is not None:
-            terms.append(np.reshape(ta, (-1, 1, ta.shape[-1])) * _expand(vb)[None])
+            size = math.prod(_shape(ta)[:-1])
+            terms.append(np.reshape(ta, (size, 1, ta.shape[-1])) * _expand(vb)[None])
         if tb is not None:
-            terms.append(_expand(_expand(va)) * np.reshape(tb, (1, -1, tb.shape[-1])))
+            size = math.prod(_shape(tb)[:-1])
+            terms.append(_expand(_expand(va)) * np.reshape(tb, (1, size, tb.shape[-1])))
         return _add(terms)
     if func is np.dot and (na > 2 or nb > 2):
         raise _not_batched(func)

@@ -636,3 +636,52 @@ def test_other_dual_types_share_the_ndarray_members():
         dd.taylor(lambda u: u.resize(3), np.ones(2), 2)
     with pytest.raises(TypeError, match="tobytes"):
         dd.taylor(lambda u: u.tobytes(), np.ones(2), 2)
+
+
+def test_value_functions_writing_into_a_dual_out_reset_its_tangent():
+    x = dd.DualArray(np.array([-np.inf, 1.0]), np.ones(2))
+    for call in (
+        lambda out: np.isneginf(x, out),  # out by position
+        lambda out: np.isneginf(x, out=out),
+        lambda out: np.isnan(x, out=out),  # a value ufunc
+    ):
+        out = dd.DualArray(np.full(2, 7.0), np.ones(2))
+        assert call(out) is out
+        np.testing.assert_array_equal(out.tangent, [0.0, 0.0])  # was: a stale tangent of 1
+    out = dd.DualArray(np.zeros(1), np.ones(1))
+    np.any(x, keepdims=True, out=out)
+    assert (out.value[0], out.tangent[0]) == (1.0, 0.0)
+
+
+def test_options_computed_from_x_are_refused_not_recursed():
+    x = np.ones(6)
+    with pytest.raises(TypeError, match="'condition' of numpy.compress must not depend on x"):
+        dd.jacobian(lambda u: np.compress(u[:3], u[3:]), x, sparsity="auto")
+    with pytest.raises(TypeError, match="must not depend on x"):
+        dd.jacobian(lambda u: np.array_split(u, u[:0])[0], x, sparsity="auto")
+    with pytest.raises(TypeError, match="split indices cannot be dual"):
+        dd.jacobian(lambda u: np.array_split(u, u[:0])[0], x)
+    with pytest.raises(TypeError, match="condition cannot be a dual"):
+        dd.jacobian(lambda u: np.compress(u[:3], u[3:]), x)
+
+
+def test_polyval_of_no_coefficients_is_zero_in_every_mode():
+    x = np.array([0.5, 2.0])
+    zero = np.zeros((2, 2))
+    np.testing.assert_array_equal(dd.jacobian(lambda u: np.polyval([], u), x), zero)
+    np.testing.assert_array_equal(dd.jacobian(lambda u: np.polyval(u[:0], u), x), zero)
+    np.testing.assert_array_equal(dd.taylor(lambda u: np.polyval(u[:0], u), x, 2), np.zeros((2, 3)))
+    np.testing.assert_array_equal(
+        dd.jacobian(lambda u: np.polyval(u[:0], u), x, sparsity="auto"), zero
+    )
+
+
+@pytest.mark.parametrize("shape", [(0,), (2, 0), (3,)])
+def test_compiled_outer_of_empty_arrays(shape):
+    x = np.arange(1.0, 1.0 + math.prod(shape)).reshape(shape)
+    for f in (
+        lambda u: np.outer(u, u),
+        lambda u: np.outer(u, np.ones(2)),
+        lambda u: np.outer(np.ones(2), u),
+    ):
+        np.testing.assert_array_equal(dd.jit_jacobian(f)(x), dd.jacobian(f, x))
