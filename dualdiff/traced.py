@@ -126,6 +126,11 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
                 return ufunc(*(_value(a) for a in inputs))
             if ufunc is np.matmul:
                 return _bilinear(np.matmul, inputs[0], inputs[1], (), {})
+            if ufunc is np.divmod:  # two outputs, each a rule of the table (as in eager mode)
+                return np.floor_divide(*inputs), np.remainder(*inputs)
+            if ufunc is np.modf:
+                whole = np.trunc(inputs[0])
+                return inputs[0] - whole, whole
         if ufunc is np.add and method in ("reduce", "accumulate") and len(inputs) == 1:
             options = {k: v for k, v in kwargs.items() if v is not None}
             axis = options.pop("axis", 0)

@@ -685,3 +685,14 @@ def test_compiled_outer_of_empty_arrays(shape):
         lambda u: np.outer(np.ones(2), u),
     ):
         np.testing.assert_array_equal(dd.jit_jacobian(f)(x), dd.jacobian(f, x))
+
+
+def test_compiled_divmod_and_modf():
+    def f(u):
+        return np.concatenate(np.modf(u * 3.7) + divmod(u, 0.3) + np.divmod(0.7, u))
+
+    x = np.array([0.5, -1.1])  # away from the jumps of // and %
+    jac = dd.jacobian(f, x)
+    np.testing.assert_array_equal(dd.jit_jacobian(f)(x), jac)
+    np.testing.assert_array_equal(dd.jit_jvp(f)(x, x)[1], jac @ x)
+    assert_close(jac, numeric_jacobian(f, x))
