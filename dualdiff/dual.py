@@ -192,28 +192,24 @@ class Dual:
         if type(other) is Dual:
             if other.tag == self.tag:
                 b = other.value
-                try:
-                    q = self.value / b
-                    t = (self.tangent - q * other.tangent) / b
+                r = _new(Dual)
+                try:  # costs nothing unless it raises (Python 3.11+)
+                    r.value = q = self.value / b
+                    r.tangent = (self.tangent - q * other.tangent) / b
                 except ZeroDivisionError:
                     return _by_numpy(operator.truediv, self, other)
-                r = _new(Dual)
-                r.value = q
-                r.tangent = t
                 r.tag = self.tag
                 return r
             if other.tag > self.tag:
                 return other.__rtruediv__(self)
         elif type(other) not in SCALAR_TYPES:
             return NotImplemented
+        r = _new(Dual)
         try:
-            q = self.value / other
-            t = self.tangent / other
+            r.value = self.value / other
+            r.tangent = self.tangent / other
         except ZeroDivisionError:
             return _by_numpy(operator.truediv, self, other)
-        r = _new(Dual)
-        r.value = q
-        r.tangent = t
         r.tag = self.tag
         return r
 
@@ -221,14 +217,12 @@ class Dual:
         if type(other) not in SCALAR_TYPES and type(other) is not Dual:
             return NotImplemented
         b = self.value
+        r = _new(Dual)
         try:
-            q = other / b
-            t = -q * self.tangent / b
+            r.value = q = other / b
+            r.tangent = -q * self.tangent / b
         except ZeroDivisionError:
             return _by_numpy(operator.truediv, other, self)
-        r = _new(Dual)
-        r.value = q
-        r.tangent = t
         r.tag = self.tag
         return r
 
