@@ -107,13 +107,12 @@ class ArrayMethods:
         return np.conjugate(self)
 
     def view(self, dtype: Any = None, type: Any = None) -> Any:
-        """``x[...]``: the same elements (a reinterpretation of the bytes is refused)."""
-        if type is not None or (dtype is not None and np.dtype(dtype) != self.dtype):
-            raise TypeError(
-                f"{builtins_type(self).__name__}.view(dtype/type) reinterprets the bytes of the "
-                "values, which has no derivative; use x.astype(dtype) to convert"
-            )
-        return self[...]
+        # A view must write through to its base, values and derivatives alike; only DualArray
+        # (which overrides this) guarantees that, so the others refuse rather than copy.
+        raise TypeError(
+            f"{builtins_type(self).__name__}.view() is not supported: a write through it might "
+            "not reach the array it views (DualArray has view()); use x.copy() or x[...]"
+        )
 
     def resize(self, *new_shape: Any, refcheck: bool = True) -> None:
         raise TypeError(
