@@ -291,6 +291,13 @@ class Dual:
         """The complex conjugate: ``conj(a + b·ε) = conj(a) + conj(b)·ε``."""
         return _make(self.value.conjugate(), self.tangent.conjugate(), self.tag)
 
+    conj = conjugate
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype of the value (float64 for a Python float), as a NumPy scalar has."""
+        return np.result_type(strip(self))
+
     def item(self) -> Dual:
         """The Dual itself: as ``np.float64.item()`` gives the number, with its tangent kept."""
         return self

@@ -498,6 +498,12 @@ def test_dual_has_the_members_numbers_have():
     assert (d.real.value, d.real.tangent, d.imag.value, d.imag.tangent) == (2.5, 1.5, 0.0, 0.0)
     z = Dual(1.0 + 2.0j, 3.0 - 1.0j)
     assert (z.conjugate().value, z.conjugate().tangent) == (1.0 - 2.0j, 3.0 + 1.0j)
+    assert (z.conj().value, z.conj().tangent) == (1.0 - 2.0j, 3.0 + 1.0j)
+    assert (d.dtype, z.dtype, Dual(np.float32(1.0)).dtype) == (
+        np.float64,
+        np.complex128,
+        np.float32,
+    )
     assert (abs(Dual(-2.0, 1.0)).value, abs(Dual(-2.0, 1.0)).tangent) == (2.0, -1.0)
     # piecewise constant: plain numbers, as the README says (derivative 0)
     import math
