@@ -61,7 +61,7 @@ def check_callable(f: Any, api: str) -> None:
 def check_order(n: Any, api: str) -> int:
     """Validate a derivative order: an integer (TypeError otherwise) that is >= 0 (ValueError)."""
     # bool (Python's or NumPy's, whose __index__ NumPy refuses) is not an order
-    if isinstance(n, bool) or type(n).__name__ == "bool" or not hasattr(n, "__index__"):
+    if isinstance(n, bool) or type(n).__name__ in ("bool", "bool_") or not hasattr(n, "__index__"):
         raise TypeError(f"{api}: the order n must be an integer, got {type_name(n)} {n!r}")
     try:
         n = n.__index__()
