@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -188,7 +187,8 @@ class Dual:
 
     def __truediv__(self, other: Any) -> Any:
         # d(a/b) = (da - (a/b) db) / b. A zero divisor gives inf/nan as NumPy does (Python floats
-        # raise ZeroDivisionError instead): the rare case is redone on NumPy scalars.
+        # raise ZeroDivisionError instead): the rare case goes through the rule of the table,
+        # which divides as NumPy does and keeps an exactly zero tangent zero (the convention).
         if type(other) is Dual:
             if other.tag == self.tag:
                 b = other.value
@@ -197,7 +197,7 @@ class Dual:
                     r.value = q = self.value / b
                     r.tangent = (self.tangent - q * other.tangent) / b
                 except ZeroDivisionError:
-                    return _by_numpy(operator.truediv, self, other)
+                    return apply_binary(_DIVIDE_RULE, self, other)
                 r.tag = self.tag
                 return r
             if other.tag > self.tag:
@@ -209,7 +209,7 @@ class Dual:
             r.value = self.value / other
             r.tangent = self.tangent / other
         except ZeroDivisionError:
-            return _by_numpy(operator.truediv, self, other)
+            return apply_binary(_DIVIDE_RULE, self, other)
         r.tag = self.tag
         return r
 
@@ -222,7 +222,7 @@ class Dual:
             r.value = q = other / b
             r.tangent = -q * self.tangent / b
         except ZeroDivisionError:
-            return _by_numpy(operator.truediv, other, self)
+            return apply_binary(_DIVIDE_RULE, other, self)
         r.tag = self.tag
         return r
 
@@ -412,23 +412,6 @@ def _to_numpy(x: Any) -> Any:
     return x
 
 
-def _to_python(x: Any) -> Any:
-    """Undo ``_to_numpy`` on a result, so that later operations stay on the fast path."""
-    t = type(x)
-    if t is Dual:
-        return _make(_to_python(x.value), _to_python(x.tangent), x.tag)
-    if t is np.float64 or t is np.complex128:
-        return x.item()
-    return x
-
-
-def _by_numpy(operation: Callable[[Any, Any], Any], a: Any, b: Any) -> Any:
-    """``operation(a, b)`` with NumPy's semantics where Python's differ: a Python float divided
-    by zero raises ZeroDivisionError, a NumPy float gives ±inf or nan with a RuntimeWarning. The
-    Dual operators redo the rare operation that raised here, keeping their fast path free of it."""
-    return _to_python(operation(_to_numpy(a), _to_numpy(b)))
-
-
 def strip(x: Any) -> Any:
     """The plain value under every layer of Dual."""
     while type(x) is Dual:
@@ -527,3 +510,4 @@ _POWER = RULES["power"].function
 _FLOOR_DIVIDE = RULES["floor_divide"].function
 _REMAINDER = RULES["remainder"].function
 _ABSOLUTE = RULES["absolute"].function
+_DIVIDE_RULE = RULES["divide"]

@@ -146,8 +146,13 @@ def test_scalar_division_by_zero_is_numpy_division():
         assert np.isnan(dd.derivative(lambda x: x / x, 0.0))  # (0·1 - 0·1)/0: NumPy's 0/0
     with pytest.warns(RuntimeWarning):
         d = Dual(1.0, 1.0) / Dual(0.0, 0.0)
-    assert d.value == np.inf and np.isnan(d.tangent)  # (1 - inf·0)/0
-    assert type(d.value) is float  # the result stays on the Python-float fast path
+    # 1/0 = inf; the divisor's tangent is exactly zero, so it adds exactly zero although its
+    # partial is infinite (README, Conventions): the tangent is inf, not (1 - inf·0)/0 = nan
+    assert d.value == np.inf and d.tangent == np.inf
+    with pytest.warns(RuntimeWarning):  # the same convention as for arrays and the rule table
+        assert dd.derivative(lambda x: 1 / (x - x) ** 2, 0.0) == 0.0
+    with pytest.warns(RuntimeWarning):
+        assert dd.derivative(lambda x: np.divide(1.0, (x - x) ** 2), 0.0) == 0.0
 
 
 def test_nested_derivative_through_a_pole():
@@ -200,9 +205,10 @@ def test_nested_duals_keep_the_first_order_rule_at_a_pole():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         y = x / 0.0
-    # value 0/0 and tangent 1/0 at both layers, computed the way NumPy computes them
+    # value 0/0 and tangent 1/0 at both layers, computed the way NumPy computes them; the
+    # inner tangent of the outer tangent (1 + 0·ε)/0 is exactly zero: it stays zero
     assert np.isnan(y.value.value) and y.value.tangent == np.inf
-    assert y.tangent.value == np.inf and np.isnan(y.tangent.tangent)
+    assert y.tangent.value == np.inf and y.tangent.tangent == 0.0
     assert_close(dd.derivative(lambda u: 1 / u, 0.5), directional(lambda u: 1 / u, 0.5, 1.0))
 
 
