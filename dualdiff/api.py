@@ -141,7 +141,7 @@ def derivative(f: Callable[..., Any], x: Any, n: int = 1) -> Any:
     Calls nest safely: ``derivative(lambda x: x * derivative(lambda y: x + y, 1.0), 1.0) == 1.0``,
     because each call seeds its own tag.
     """
-    if type(x) is float and n == 1 and callable(f):  # the scalar hot path
+    if type(x) is float and type(n) is int and n == 1 and callable(f):  # the scalar hot path
         tag = tags._next_tag()  # the module's: a fork or observe() replaces it
         seed = _new(Dual)
         seed.value, seed.tangent, seed.tag = x, 1.0, tag
@@ -302,6 +302,8 @@ def value_and_jacobian(
             f, x, sparsity, output=output, workers=workers, chunk=chunk, progress=progress
         )
     if output != "dense":
+        if output != "sparse":
+            raise ValueError(f"jacobian: output must be 'dense' or 'sparse', got {output!r}")
         raise ValueError("jacobian: output='sparse' needs a sparsity pattern (or 'auto')")
     if workers is not None or progress:
         from .parallel import jacobian_columns
@@ -356,8 +358,10 @@ def _one_pass_jacobian(f: Callable[..., Any], x: np.ndarray) -> tuple[Any, Any]:
 def _map_blocks(blocks: list[Any], in_shape: tuple[int, ...]) -> Any:
     """Assemble per-pass tangents ``(k_i,) + out_shape`` into ``out_shape + in_shape``."""
     first = blocks[0]
-    if type(first) is tuple or type(first) is list:
-        return type(first)(_map_blocks([b[i] for b in blocks], in_shape) for i in range(len(first)))
+    if is_sequence(first):  # named tuples too (np.linalg.eigh's EighResult)
+        return rebuild(
+            first, [_map_blocks([b[i] for b in blocks], in_shape) for i in range(len(first))]
+        )
     tangents = blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=0)
     out_shape = np.shape(strip(tangents))[1:]
     flat = np.reshape(tangents, (np.shape(strip(tangents))[0], -1))

@@ -12,6 +12,7 @@ outer layer always has the newest tag (see ``dualdiff.tags``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -372,6 +373,33 @@ class DualArray(ArrayMethods):
         return _make_array(
             _astype(self.value, dtype), _astype(self.tangent_, dtype), self.tag, self.batched
         )
+
+    def view(self, dtype: Any = None, type: Any = None) -> DualArray:
+        """A new DualArray viewing the same values and tangents (``x[...]``, also when 0-d)."""
+        if type is not None or (dtype is not None and np.dtype(dtype) != self.dtype):
+            raise TypeError(
+                "DualArray.view(dtype/type) reinterprets the bytes of the values, which has no "
+                "derivative; use x.astype(dtype) to convert, or x.value.view(...) for the values"
+            )
+        return _make_array(
+            self.value[...], _index_tangent(own_tangent(self), Ellipsis), self.tag, self.batched
+        )
+
+    def resize(self, *new_shape: Any, refcheck: bool = True) -> None:
+        """Resize in place as ``ndarray.resize`` does (C order, zero-padded, no views allowed):
+        the values by NumPy itself, which refuses as it would for an ndarray, and each
+        direction of the tangent alike (the padding is a constant: zero tangent)."""
+        if len(new_shape) == 1 and not isinstance(new_shape[0], (int, np.integer)):
+            new_shape = () if new_shape[0] is None else tuple(new_shape[0])
+        if type(self.value) is not np.ndarray:
+            raise TypeError("DualArray.resize of a nested dual array is not supported: np.resize")
+        t = self.tangent_
+        self.value.resize(new_shape, refcheck=refcheck)
+        k, shape = t.shape[0], self.value.shape
+        tangent = np.zeros((k,) + shape, t.dtype)
+        kept = min(self.value.size, math.prod(t.shape[1:]))
+        tangent.reshape(k, -1)[:, :kept] = np.reshape(t, (k, -1))[:, :kept]
+        self.tangent_ = tangent
 
     def tolist(self) -> list[Any]:
         """A (nested) list of ``Dual``s."""
@@ -935,7 +963,7 @@ def _matmul_left(ta: Any, a_ndim: int, b: Any, ndim: int) -> Any:
         return np.matmul(lifted, b)[..., 0, :]
     if np.ndim(b) <= 2 and type(ta) is np.ndarray:
         # stack the k directions into the rows of one matrix product (a single GEMM)
-        rows = np.matmul(ta.reshape(-1, ta.shape[-1]), b)
+        rows = np.matmul(ta.reshape(math.prod(ta.shape[:-1]), ta.shape[-1]), b)
         return rows.reshape(ta.shape[:-1] + np.shape(b)[1:])
     lifted = ta.reshape((k,) + (1,) * (ndim - a_ndim + (np.ndim(b) == 1)) + ta.shape[1:])
     return np.matmul(lifted, b)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from . import errors
-from .rules import _SCALAR_DUAL, RULES, UFUNC_RULES, VALUE_UFUNCS, Rule, register_lift
+from .rules import _SCALAR_DUAL, RULES, UFUNC_RULES, VALUE_UFUNCS, Rule, is_dual, register_lift
 from .tags import USER_TAG, restore_state
 
 __all__ = ["Dual", "SCALAR_TYPES"]
@@ -91,9 +91,15 @@ class Dual:
         return f"Dual({self.value!r}, {self.tangent!r}{tag})"
 
     def __format__(self, spec: str) -> str:
+        # A format spec formats the value, as it would the float the code was written for, so
+        # ``f"{loss:.6f}"`` prints the same line with and without differentiation (and whatever
+        # the tangent is: a number, k directions, a nested dual); repr shows the tangent.
         if not spec:
             return repr(self)
-        return f"{format(self.value, spec)} + {format(self.tangent, spec)}ε"
+        value = self.value
+        while is_dual(value):
+            value = value.value
+        return format(value, spec)
 
     # -- arithmetic (hand-written: these are the hot path; the table holds the same rules) ----
     # The result is built inline (object.__new__ and three stores) rather than through a helper:
@@ -182,30 +188,37 @@ class Dual:
         return r
 
     def __truediv__(self, other: Any) -> Any:
-        # d(a/b) = (da - (a/b) db) / b. Division by a zero value raises as it does for the value.
-        # Written out while a/b is finite (so b != 0 and the partials 1/b, a/b**2 are finite);
-        # otherwise the table's rule keeps a zero tangent zero (``q * 0.0`` is NaN for inf and NaN).
+        # d(a/b) = (da - (a/b) db) / b, written out while a/b is finite (so b != 0 and the
+        # partials 1/b, a/b**2 are finite). Otherwise the table's rule: it divides as NumPy does
+        # (inf/nan, where Python floats raise ZeroDivisionError) and keeps a zero tangent zero
+        # (``q * 0.0`` is NaN for inf and NaN).
         if type(other) is Dual:
             if other.tag == self.tag:
                 b = other.value
-                q = self.value / b
-                if q * 0.0 != 0.0:
-                    return _DIVIDE(self, other)
-                r = _new(Dual)
-                r.value = q
-                r.tangent = (self.tangent - q * other.tangent) / b
+                try:  # costs nothing unless it raises (Python 3.11+)
+                    q = self.value / b
+                    if q * 0.0 != 0.0:
+                        return _DIVIDE(self, other)
+                    r = _new(Dual)
+                    r.value = q
+                    r.tangent = (self.tangent - q * other.tangent) / b
+                except ZeroDivisionError:
+                    return apply_binary(_DIVIDE_RULE, self, other)
                 r.tag = self.tag
                 return r
             if other.tag > self.tag:
                 return other.__rtruediv__(self)
         elif type(other) not in SCALAR_TYPES:
             return NotImplemented
-        q = self.value / other
-        if other == 0:  # a NumPy zero (a Python one raised): 1/0 meets the tangent in the table
-            return _DIVIDE(self, other)
-        r = _new(Dual)
-        r.value = q
-        r.tangent = self.tangent / other
+        try:
+            q = self.value / other
+            if other == 0:  # a NumPy zero: 1/0 meets the tangent in the table
+                return _DIVIDE(self, other)
+            r = _new(Dual)
+            r.value = q
+            r.tangent = self.tangent / other
+        except ZeroDivisionError:
+            return apply_binary(_DIVIDE_RULE, self, other)
         r.tag = self.tag
         return r
 
@@ -213,12 +226,17 @@ class Dual:
         if type(other) not in SCALAR_TYPES and type(other) is not Dual:
             return NotImplemented
         b = self.value
-        q = other / b
-        if q * 0.0 != 0.0:  # an infinite partial -q/b: the table's rule keeps a zero tangent zero
-            return _DIVIDE(other, self)
-        r = _new(Dual)
-        r.value = q
-        r.tangent = -q * self.tangent / b
+        try:
+            q = other / b
+            if (
+                q * 0.0 != 0.0
+            ):  # an infinite partial -q/b: the table's rule keeps a zero tangent zero
+                return _DIVIDE(other, self)
+            r = _new(Dual)
+            r.value = q
+            r.tangent = -q * self.tangent / b
+        except ZeroDivisionError:
+            return apply_binary(_DIVIDE_RULE, other, self)
         r.tag = self.tag
         return r
 
@@ -287,6 +305,21 @@ class Dual:
         """The complex conjugate: ``conj(a + b·ε) = conj(a) + conj(b)·ε``."""
         return _make(self.value.conjugate(), self.tangent.conjugate(), self.tag)
 
+    conj = conjugate
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype of the value (float64 for a Python float), as a NumPy scalar has."""
+        return np.result_type(strip(self))
+
+    def item(self) -> Dual:
+        """The Dual itself: as ``np.float64.item()`` gives the number, with its tangent kept."""
+        return self
+
+    def is_integer(self) -> bool:
+        """Whether the value is an integer (a question about the value, as comparisons are)."""
+        return strip(self).is_integer()
+
     # -- comparisons act on the value ----------------------------------------------------------
 
     def __eq__(self, other: Any) -> Any:
@@ -331,10 +364,11 @@ class Dual:
 
     def __float__(self) -> float:
         raise errors.lost_tangent(
-            "Converting a Dual to float (float(x), a math function such as math.sin(x), or "
-            "storing x into a float array)",
+            "Converting a Dual to float (float(x), a math function such as math.sin(x), "
+            "'%f' % x, or storing x into a float array)",
             "Use numpy.sin(x) or dualdiff.sin(x) instead of math.sin(x); preallocate arrays "
-            "with np.zeros_like(x) or np.zeros(n, like=x); use x.value for the plain value.",
+            "with np.zeros_like(x) or np.zeros(n, like=x); use x.value for the plain value; "
+            "f'{x:.6f}' formats the value.",
         )
 
     def __int__(self) -> int:
@@ -382,6 +416,16 @@ class Dual:
         raise errors.no_rule(f"numpy.{func.__name__}")
 
 
+def _to_numpy(x: Any) -> Any:
+    """``x`` with every Python number in it (through Dual layers) as a NumPy scalar."""
+    t = type(x)
+    if t is Dual:
+        return _make(_to_numpy(x.value), _to_numpy(x.tangent), x.tag)
+    if t is float or t is int or t is complex or t is bool:
+        return np.asarray(x)[()]
+    return x
+
+
 def strip(x: Any) -> Any:
     """The plain value under every layer of Dual."""
     while type(x) is Dual:
@@ -392,11 +436,6 @@ def strip(x: Any) -> Any:
 # ---------------------------------------------------------------------------------------------
 # Applying a rule of the table to Duals
 # ---------------------------------------------------------------------------------------------
-
-
-def _numpy_scalar(x: Any) -> Any:
-    """A Python number as a NumPy scalar, so a singular derivative gives inf/nan, not an error."""
-    return np.asarray(x)[()]
 
 
 def apply_unary(rule: Rule, d: Dual) -> Any:
@@ -420,10 +459,9 @@ def apply_unary(rule: Rule, d: Dual) -> Any:
     try:
         tangent = rule.tangent1(x, d.tangent, ans)
     except _FALLBACK_ERRORS:
-        if type(x) is not float:
-            raise
+        # a Python number in a partial (1/x at 0, also under nested layers): NumPy's inf/nan
         with np.errstate(all="ignore"):
-            tangent = rule.tangent1(_numpy_scalar(x), d.tangent, _numpy_scalar(ans))
+            tangent = rule.tangent1(_to_numpy(x), d.tangent, _to_numpy(ans))
     return _make(ans, tangent, d.tag)
 
 
@@ -448,10 +486,8 @@ def apply_binary(rule: Rule, a: Any, b: Any) -> Any:
     try:
         tangent = rule.tangent2(x, y, tx, ty, ans)
     except _FALLBACK_ERRORS:
-        if not (type(x) in SCALAR_TYPES and type(y) in SCALAR_TYPES):
-            raise
         with np.errstate(all="ignore"):
-            tangent = rule.tangent2(_numpy_scalar(x), _numpy_scalar(y), tx, ty, _numpy_scalar(ans))
+            tangent = rule.tangent2(_to_numpy(x), _to_numpy(y), tx, ty, _to_numpy(ans))
     return _make(ans, tangent, tag)
 
 
@@ -489,3 +525,4 @@ _DIVIDE = RULES["divide"].function
 _FLOOR_DIVIDE = RULES["floor_divide"].function
 _REMAINDER = RULES["remainder"].function
 _ABSOLUTE = RULES["absolute"].function
+_DIVIDE_RULE = RULES["divide"]

@@ -60,9 +60,15 @@ def check_callable(f: Any, api: str) -> None:
 
 def check_order(n: Any, api: str) -> int:
     """Validate a derivative order: an integer (TypeError otherwise) that is >= 0 (ValueError)."""
-    if isinstance(n, bool) or not hasattr(n, "__index__"):
+    # bool (Python's or NumPy's, whose __index__ NumPy refuses) is not an order
+    if isinstance(n, bool) or type(n).__name__ in ("bool", "bool_") or not hasattr(n, "__index__"):
         raise TypeError(f"{api}: the order n must be an integer, got {type_name(n)} {n!r}")
-    n = n.__index__()
+    try:
+        n = n.__index__()
+    except TypeError:  # an array that is not one integer
+        raise TypeError(
+            f"{api}: the order n must be an integer, got {type_name(n)} {n!r}"
+        ) from None
     if n < 0:
         raise ValueError(f"{api}: the order n must be >= 0, got {n}")
     return n
@@ -116,3 +122,16 @@ class ValueDependentPatternWarning(RuntimeWarning):
     """A traced sparsity pattern depends on the input's values (``f`` branched in Python on a
     traced value, or used one as a Python number or a shape): it holds at the traced point only.
     ``SparseJacobian`` then traces the pattern again at every new point."""
+
+
+def diff_axis(n: Any, axis: Any, ndim: int) -> int:
+    """Check ``np.diff``'s arguments as NumPy does (the same errors) and return ``axis`` as a
+    non-negative int: dual types take differences themselves, so NumPy never sees them."""
+    n = n.__index__()
+    if n < 0:
+        raise ValueError(f"order must be non-negative but got {n!r}")
+    if ndim == 0:
+        raise ValueError("diff requires input that is at least one dimensional")
+    from numpy.lib.array_utils import normalize_axis_index
+
+    return normalize_axis_index(axis, ndim)

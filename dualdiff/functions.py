@@ -388,7 +388,7 @@ def ufunc_accumulate(ufunc: np.ufunc, a: Any, axis: int = 0, dtype: Any = None, 
 @implements(np.diff)
 def diff(a, n=1, axis=-1, prepend=np._NoValue, append=np._NoValue):
     a = _as_dual_array(a)
-    axis = axis % a.ndim
+    axis = errors.diff_axis(n, axis, a.ndim)
     parts = []
     if prepend is not np._NoValue:
         parts.append(
@@ -450,6 +450,8 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
 def polyval(p, x):
     """Horner's scheme; differentiable in both the coefficients and ``x``."""
     coefficients = list(p) if not is_dual(p) else [p[i] for i in range(len(p))]
+    if not coefficients:  # the zero polynomial, as NumPy evaluates it: zeros like x
+        return np.zeros_like(strip(x), dtype=np.result_type(strip(x), float))
     result = coefficients[0] + 0.0 * x
     for c in coefficients[1:]:
         result = result * x + c
@@ -921,6 +923,8 @@ def array_split(ary, indices_or_sections, axis=0):
 
 
 def _split(ary: Any, sections: Any, axis: int, strict: bool) -> list[Any]:
+    if is_dual(sections):
+        raise TypeError("numpy.split: the split indices cannot be dual numbers; use integers")
     a = _as_dual_array(ary)
     splitter = np.split if strict else np.array_split
     values = splitter(a.value, sections, axis)
@@ -1034,15 +1038,28 @@ def put(a, ind, v, mode="raise"):
             "numpy.put of duals into a plain array",
             "Use np.zeros_like(x) to make a DualArray to put into.",
         )
-    flat = np.asarray(ind).ravel()
-    if mode == "wrap":
-        flat = flat % a.size
-    elif mode == "clip":
-        flat = np.clip(flat, 0, a.size - 1)
-    values = v if is_dual(v) else np.asarray(v)
+    # NumPy's index modes on the flat positions ("raise" also takes negative indices)
+    flat = np.take(np.arange(a.size), np.asarray(ind).ravel(), mode=mode)
+    if flat.size == 0:
+        return
+    if is_dual(v):
+        values = v
+    elif isinstance(v, (list, tuple)):
+        values = _as_array_operand(v)  # a list holding duals is stacked, keeping tangents
+    else:
+        values = np.asarray(v)
     if np.ndim(strip(values)) == 0:
         values = np.broadcast_to(values, flat.shape)
-    set_item(a, np.unravel_index(flat, a.shape), np.ravel(values)[: flat.size])
+    values = np.ravel(values)
+    count = np.shape(strip(values))[0]
+    if count != flat.size:  # NumPy repeats a shorter v (and ignores a longer v's tail)
+        if count == 0:
+            return
+        values = take(values, np.arange(flat.size) % count)
+    if a.ndim == 0:  # every index is the one element: the last value wins, as in NumPy
+        set_item(a, (), values[-1])
+        return
+    set_item(a, np.unravel_index(flat, a.shape), values)
 
 
 @implements(np.sort)
@@ -1052,6 +1069,25 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
         a, axis = ravel(a), 0
     idx = np.argsort(strip(a), axis=axis, kind=kind, stable=stable)
     return take_along_axis(a, idx, axis=axis)
+
+
+@implements(np.partition)
+def partition(a, kth, axis=-1, kind="introselect", order=None):
+    """The values moved as ``np.argpartition`` orders them, each with its own tangent."""
+    a = _as_dual_array(a)
+    if axis is None:
+        a, axis = ravel(a), 0
+    idx = np.argpartition(strip(a), kth, axis=axis, kind=kind, order=order)
+    return take_along_axis(a, idx, axis=axis)
+
+
+@implements(np.compress)
+def compress(condition, a, axis=None, out=None):
+    """The slices where ``condition`` holds: a ``take`` of those positions (linear)."""
+    if is_dual(condition):
+        raise TypeError("numpy.compress: the condition cannot be a dual number")
+    positions = np.flatnonzero(np.asarray(condition))
+    return _finish(take(a, positions, axis=axis), out, "compress")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1213,6 +1249,7 @@ _VALUE_FUNCTIONS = [
     "argmax",
     "argmin",
     "argsort",
+    "argpartition",
     "argwhere",
     "nonzero",
     "flatnonzero",
@@ -1238,10 +1275,31 @@ _VALUE_FUNCTIONS = [
 ]
 
 
+def _values_in(a: Any) -> Any:
+    """``a`` with every dual in it replaced by its plain values, also inside lists and tuples
+    (``np.lexsort((x, y))``): a dual left in a sequence would dispatch back to its own rule."""
+    if is_dual(a):
+        return strip(a)
+    if type(a) is list or type(a) is tuple:
+        return type(a)(_values_in(item) for item in a)
+    return a
+
+
 def _value_function(numpy_fn: Callable) -> Callable:
     def on_values(*args, **kwargs):
-        args = [strip(a) if is_dual(a) else a for a in args]
-        kwargs = {k: strip(v) if is_dual(v) else v for k, v in kwargs.items()}
+        out = kwargs.get("out")
+        if out is None and len(args) > 1 and any(type(a) is DualArray for a in args[1:]):
+            out = errors.bound_arguments(numpy_fn, args, kwargs).get("out")  # given by position
+        if type(out) is DualArray:
+            # The result has no derivative: written into a dual ``out`` it must reset the
+            # tangent too (NumPy would write the values only, leaving a stale tangent).
+            plain = np.empty_like(strip(out))
+            args = [plain if a is out else a for a in args]
+            kwargs = {k: plain if v is out else v for k, v in kwargs.items()}
+            set_item(out, Ellipsis, on_values(*args, **kwargs))
+            return out
+        args = [_values_in(a) for a in args]
+        kwargs = {k: _values_in(v) for k, v in kwargs.items()}
         return numpy_fn(*args, **kwargs)
 
     on_values.__name__ = numpy_fn.__name__

@@ -156,7 +156,7 @@ class _Compiled:
 def _flatten(out: Any, leaves: list[tuple[Any, Any]]) -> Any:
     """``f``'s output as (value, tangent) leaves; the structure to rebuild it."""
     t = type(out)
-    if t is tuple or t is list:
+    if isinstance(out, (tuple, list)):  # named tuples too, rebuilt as they came
         return (t, [_flatten(item, leaves) for item in out])
     if t is Traced:
         leaves.append((out.value, _tangent(out)))
@@ -168,7 +168,7 @@ def _flatten(out: Any, leaves: list[tuple[Any, Any]]) -> Any:
         leaves.append((np.asarray(out) if type(out) is np.ndarray else out, None))
     else:
         raise TypeError(
-            "jit_jvp: f must return a number, an array, or a tuple/list of them; it returned "
+            "dualdiff.jit: f must return a number, an array, or a tuple/list of them; it returned "
             f"{errors.type_name(out)}"
         )
     return None
@@ -178,7 +178,8 @@ def _rebuild(structure: Any, items: Any) -> Any:
     if structure is None:
         return next(items)
     kind, parts = structure
-    return kind(_rebuild(p, items) for p in parts)
+    rebuilt = [_rebuild(p, items) for p in parts]
+    return kind(*rebuilt) if hasattr(kind, "_fields") else kind(rebuilt)
 
 
 class CompiledJacobian(_CompiledFunction):

@@ -8,6 +8,8 @@ all by inheriting this mixin and registering the functions.
 from __future__ import annotations
 
 import math
+import numbers
+from builtins import type as builtins_type
 from typing import Any
 
 import numpy as np
@@ -42,7 +44,109 @@ class ArrayMethods:
 
     @property
     def mT(self) -> Any:
+        if self.ndim < 2:
+            raise ValueError("matrix transpose with ndim < 2 is undefined")
         return np.swapaxes(self, -1, -2)
+
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element of the values (as ``ndarray.itemsize``; the tangent is apart)."""
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the values, ``size * itemsize`` as for an ndarray (tangents not counted)."""
+        return self.size * self.dtype.itemsize
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    def to_device(self, device: Any, /, *, stream: Any = None) -> Any:
+        if device != "cpu" or stream is not None:
+            raise ValueError(f"unsupported device {device!r}: only 'cpu' (NumPy's own device)")
+        return self
+
+    def __format__(self, spec: str) -> str:
+        # As an ndarray: a format spec applies to a 0-d array only, and formats its value.
+        if not spec:
+            return str(self)
+        value = plain_value(self)
+        if np.ndim(value) != 0:
+            raise TypeError(
+                f"unsupported format string {spec!r} for a {type(self).__name__} of shape "
+                f"{np.shape(value)}: as for numpy.ndarray, a format spec applies to 0-d arrays "
+                "only; format the elements, or np.array2string(x.value)"
+            )
+        return format(value[()] if type(value) is np.ndarray else value, spec)
+
+    @property
+    def flat(self) -> FlatView:
+        """A flat view: ``x.flat[i]`` reads and ``x.flat[i] = v`` writes through to ``x``."""
+        return FlatView(self)
+
+    def item(self, *args: Any) -> Any:
+        """One element as a scalar dual (its tangent kept), as ``ndarray.item`` gives a number."""
+        if not args:
+            if self.size != 1:
+                raise ValueError("can only convert an array of size 1 to a Python scalar")
+            return np.ravel(self)[0]
+        if len(args) == 1 and isinstance(args[0], tuple):
+            args = args[0]
+        if len(args) == 1:
+            return np.ravel(self)[args[0]]
+        return self[args]
+
+    def tolist(self) -> Any:
+        """Nested lists of the scalar elements (each keeps its derivative)."""
+        if self.ndim == 0:
+            return self
+        return [item.tolist() if getattr(item, "ndim", 0) else item for item in self]
+
+    def conj(self) -> Any:
+        return np.conjugate(self)
+
+    def view(self, dtype: Any = None, type: Any = None) -> Any:
+        # A view must write through to its base, values and derivatives alike; only DualArray
+        # (which overrides this) guarantees that, so the others refuse rather than copy.
+        raise TypeError(
+            f"{builtins_type(self).__name__}.view() is not supported: a write through it might "
+            "not reach the array it views (DualArray has view()); use x.copy() or x[...]"
+        )
+
+    def resize(self, *new_shape: Any, refcheck: bool = True) -> None:
+        raise TypeError(
+            f"{builtins_type(self).__name__}.resize() in place is not supported (DualArray has "
+            "it); use np.resize(x, shape) or x.reshape(shape) for a new array"
+        )
+
+    def fill(self, value: Any) -> None:
+        self[...] = value
+
+    def sort(self, axis: int = -1, kind: Any = None, order: Any = None, **kwargs: Any) -> None:
+        """Sort in place: values and tangents move together (a view of ``self`` sees both)."""
+        self[...] = np.sort(self, axis=axis, kind=kind, order=order, **kwargs)
+
+    def partition(self, kth: Any, axis: int = -1, kind: str = "introselect", order: Any = None):
+        self[...] = np.partition(self, kth, axis=axis, kind=kind, order=order)
+
+    def put(self, indices: Any, values: Any, mode: str = "raise") -> None:
+        np.put(self, indices, values, mode=mode)
+
+    def take(self, indices: Any, axis: Any = None, out: Any = None, mode: str = "raise") -> Any:
+        return np.take(self, indices, axis=axis, out=out, mode=mode)
+
+    def repeat(self, repeats: Any, axis: Any = None) -> Any:
+        return np.repeat(self, repeats, axis=axis)
+
+    def compress(self, condition: Any, axis: Any = None, out: Any = None) -> Any:
+        return np.compress(condition, self, axis=axis, out=out)
+
+    def searchsorted(self, v: Any, side: str = "left", sorter: Any = None) -> Any:
+        return np.searchsorted(self, v, side=side, sorter=sorter)
+
+    def argpartition(self, kth: Any, axis: int = -1, kind: str = "introselect", order=None):
+        return np.argpartition(self, kth, axis=axis, kind=kind, order=order)
 
     def reshape(self, *shape: Any, order: str = "C") -> Any:
         return np.reshape(self, _shape_argument(shape), order=order)
@@ -103,8 +207,8 @@ class ArrayMethods:
     def clip(self, *args: Any, **kwargs: Any) -> Any:
         return np.clip(self, *args, **kwargs)
 
-    def round(self, decimals: int = 0) -> Any:
-        return np.round(self, decimals)
+    def round(self, decimals: int = 0, out: Any = None) -> Any:
+        return np.round(self, decimals, out=out)
 
     def argmax(self, *args: Any, **kwargs: Any) -> Any:
         return np.argmax(self, *args, **kwargs)
@@ -123,3 +227,88 @@ class ArrayMethods:
 
     def all(self, *args: Any, **kwargs: Any) -> Any:
         return np.all(self, *args, **kwargs)
+
+
+def plain_value(a: Any) -> Any:
+    """The plain values under every dual layer (``.value`` until a number or an ndarray)."""
+    while not isinstance(a, (np.ndarray, numbers.Number)):
+        a = a.value
+    return a
+
+
+class FlatView:
+    """``x.flat`` of a dual array: a 1-d iterator over the elements with indexing that reads
+    (``np.ravel(x)[i]``) and writes through to ``x`` (``np.put`` at the flat positions)."""
+
+    __slots__ = ("base",)
+
+    def __init__(self, base: Any) -> None:
+        self.base = base
+
+    def __len__(self) -> int:
+        return self.base.size
+
+    def __iter__(self) -> Any:
+        return iter(np.ravel(self.base))
+
+    def __getitem__(self, index: Any) -> Any:
+        return np.ravel(self.base)[index]
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        np.put(self.base, np.arange(self.base.size)[index], value)
+
+    def copy(self) -> Any:
+        return np.ravel(self.base).copy()
+
+
+def _refused_method(name: str, reason: str) -> Any:
+    def refused(self: Any, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(
+            f"{type(self).__name__}.{name}() is not supported: {reason}. Call it on x.value for "
+            "the plain values."
+        )
+
+    refused.__name__ = name
+    refused.__doc__ = f"Not supported: {reason}."
+    return refused
+
+
+def _refused_attribute(name: str, reason: str) -> Any:
+    def refused(self: Any) -> Any:
+        # AttributeError, so hasattr() and getattr(x, name, default) see an absent attribute
+        raise AttributeError(
+            f"{type(self).__name__}.{name} is not available: {reason}; use x.value.{name} for "
+            "the plain values"
+        )
+
+    return property(refused, doc=f"Not available: {reason}.")
+
+
+_MEMORY = "a dual array is two arrays (values and tangents, the tangents with a leading direction "
+_MEMORY += "axis), so there is no single memory block"
+REFUSED_METHODS = {
+    "tobytes": "the bytes of the values would drop the tangent (the derivative)",
+    "tofile": "writing the values to a file would drop the tangent (the derivative)",
+    "dump": "pickling to a file through ndarray.dump would drop the tangent",
+    "dumps": "pickling through ndarray.dumps would drop the tangent",
+    "byteswap": "swapping the bytes of a float reinterprets it: the result has no derivative",
+    "getfield": "a field of the bytes reinterprets them: the result has no derivative",
+    "setfield": "writing a field of the bytes reinterprets them: the result has no derivative",
+    "setflags": _MEMORY + " whose flags could be set",
+    "choose": "a dual array cannot be the index array of choose; index with integers",
+}
+"""ndarray methods the dual array types refuse, each with the reason."""
+
+REFUSED_ATTRIBUTES = {
+    "base": _MEMORY + " to be a view of",
+    "data": _MEMORY,
+    "ctypes": _MEMORY,
+    "flags": _MEMORY + " with one set of flags",
+    "strides": _MEMORY + " with one set of strides",
+}
+"""ndarray attributes the dual array types refuse, each with the reason."""
+
+for _name, _reason in REFUSED_METHODS.items():
+    setattr(ArrayMethods, _name, _refused_method(_name, _reason))
+for _name, _reason in REFUSED_ATTRIBUTES.items():
+    setattr(ArrayMethods, _name, _refused_attribute(_name, _reason))

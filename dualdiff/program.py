@@ -579,7 +579,8 @@ def _generate(
     out += [output(t) if t is not None else zeros(r) for r, t in zip(results, tangents)]
     body = "\n".join("    " + line for line in lines) or "    pass"
     name = "jvp" if directions is None else "value_and_jacobian"
-    source = f"def {name}({', '.join(parameters)}):\n{body}\n    return ({', '.join(out)},)\n"
+    returned_tuple = f"({', '.join(out)},)" if out else "()"  # f may return an empty tuple
+    source = f"def {name}({', '.join(parameters)}):\n{body}\n    return {returned_tuple}\n"
     namespace = dict(env)
     exec(compile(source, f"<dualdiff.jit {name}>", "exec"), namespace)
     return source, namespace[name]

@@ -842,6 +842,14 @@ def _structural(func: Any, *args: Any, **kwargs: Any) -> Any:
     for name, kind in kinds.items():
         if name in bound:
             value_args[name], deps_args[name] = _split_kind(bound[name], kind)
+    for name, argument in bound.items():
+        # an option computed from x (a compress condition, split indices) would dispatch back
+        # here without end, and would make the pattern hold at this point only
+        if name not in kinds and _has_tracer(argument):
+            raise TypeError(
+                f"jacobian_sparsity: the argument {name!r} of {function_name(func)} must not "
+                "depend on x; pass the pattern yourself (sparsity=<bool array>)"
+            )
     if func is np.pad:
         mode = bound.get("mode", "constant")
         if mode not in _PAD_MODES:
@@ -897,6 +905,16 @@ def _split_kind(a: Any, kind: str) -> tuple[Any, Any]:
         pairs = [_split_kind(item, "nested") for item in a]
         return [p[0] for p in pairs], [p[1] for p in pairs]
     return _split(a, "argument")
+
+
+def _has_tracer(a: Any) -> bool:
+    if type(a) is SparsityTracer:
+        return True
+    if isinstance(a, (list, tuple)):
+        return any(_has_tracer(item) for item in a)
+    if isinstance(a, dict):
+        return any(_has_tracer(item) for item in a.values())
+    return False
 
 
 def _call(func: Any, arguments: dict[str, Any]) -> Any:
@@ -1144,6 +1162,7 @@ def _sort(func: Any, a: Any, *args: Any, **kwargs: Any) -> SparsityTracer:
 
 @_implements(np.diff)
 def _diff(func: Any, a: Any, n: int = 1, axis: int = -1, **kwargs: Any) -> Any:
+    axis = errors.diff_axis(n, axis, np.ndim(_values(a)))
     parts = []
     if "prepend" in kwargs:
         parts.append(kwargs["prepend"])
@@ -1250,8 +1269,11 @@ def _tensordot(func: Any, a: Any, b: Any, axes: Any = 2) -> SparsityTracer:
     free_a = [i for i in range(a.ndim) if i not in axes_a]
     free_b = [i for i in range(b.ndim) if i not in axes_b]
     k = int(np.prod([a.shape[i] for i in axes_a]))
-    a2 = np.reshape(np.transpose(a, free_a + axes_a), (-1, k))
-    b2 = np.reshape(np.transpose(b, axes_b + free_b), (k, -1))
+    # the sizes spelled out: -1 is ambiguous when a contracted axis is empty
+    rows = int(np.prod([a.shape[i] for i in free_a]))
+    columns = int(np.prod([b.shape[i] for i in free_b]))
+    a2 = np.reshape(np.transpose(a, free_a + axes_a), (rows, k))
+    b2 = np.reshape(np.transpose(b, axes_b + free_b), (k, columns))
     out = _matmul(a2, b2)
     shape = tuple(a.shape[i] for i in free_a) + tuple(b.shape[i] for i in free_b)
     return np.reshape(out, shape)
@@ -1800,6 +1822,10 @@ def _value_function(func: Any, *args: Any, **kwargs: Any) -> Any:
     return _derived(result)  # no derivative, but not a constant either (see ValueDerived)
 
 
+# An index computed from the values, as argsort's: traced the way argsort is traced.
+_implements(np.argpartition)(_value_function)
+
+
 # ---------------------------------------------------------------------------------------------
 # The entry points
 # ---------------------------------------------------------------------------------------------
@@ -1856,7 +1882,7 @@ def trace_decisions(f: Callable[..., Any], x: Any) -> tuple[Pattern, tuple[int, 
         _STATE.decisions = outer
     if type(y) is SparsityTracer:
         deps = y.deps
-    elif is_dual(y) or type(y) in (list, tuple) or y is None or isinstance(y, (str, bytes)):
+    elif is_dual(y) or isinstance(y, (list, tuple)) or y is None or isinstance(y, (str, bytes)):
         raise TypeError(
             "jacobian_sparsity: f must return one array or number, got "
             f"{errors.type_name(y)}" + (" (did f forget a return statement?)" if y is None else "")

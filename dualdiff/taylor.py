@@ -687,7 +687,7 @@ def _sinc_coefficients(a: Any, n: int) -> list:
     """
     threshold = 1.25 * n + 3.0
     if not _is_array(a):
-        if abs(a) * math.pi >= threshold:
+        if not abs(a) * math.pi < threshold:  # NaN too: the quotient propagates it
             return _sinc_by_quotient(a, n)
         return _sinc_by_quadrature(a, n, abs(_strip(a)))
     near = np.abs(_strip(a)) * math.pi < threshold
@@ -820,10 +820,14 @@ def _keep_constant(args: tuple[list, ...], out: list) -> list:
 
 def _retry(fn: Callable[..., list], rule: Rule, args: tuple, n: int, exc: Exception) -> list:
     """Run ``fn`` again on NumPy scalars after a float error ``exc`` from Python numbers."""
-    if not all(type(c) in _PLAIN_SCALARS for a in args for c in a):
+    if not any(type(c) in _PLAIN_SCALARS for a in args for c in a):
         raise exc
-    with np.errstate(all="ignore"):
-        return fn(rule, *([np.asarray(c)[()] for c in a] for a in args), n)
+    with np.errstate(all="ignore"):  # arrays (and duals) among the coefficients are kept
+        return fn(rule, *([_numpy_scalar(c) for c in a] for a in args), n)
+
+
+def _numpy_scalar(c: Any) -> Any:
+    return np.asarray(c)[()] if type(c) in _PLAIN_SCALARS else c
 
 
 # ---------------------------------------------------------------------------------------------
@@ -909,6 +913,23 @@ class Taylor(ArrayMethods):
     def ndim(self) -> int:
         return len(self.shape)
 
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype of the coefficients together (float64, or complex128 for complex ones)."""
+        return np.result_type(*(_strip(c) for c in self.coefficients))
+
+    def astype(self, dtype: Any, copy: bool = True) -> Taylor:
+        """Every coefficient converted; only float and complex dtypes carry derivatives."""
+        dtype = np.dtype(dtype)
+        if dtype.kind not in "fc":
+            raise errors.lost_tangent(
+                f"Taylor.astype({dtype})", "Keep a float or complex dtype; use x.value for values."
+            )
+        if any(is_dual(c) for c in self.coefficients):
+            raise TypeError("Taylor.astype of a nested series is not supported")
+        coefficients = [np.asarray(c).astype(dtype) for c in self.coefficients]
+        return _taylor([c if c.ndim else c[()] for c in coefficients], self.order, self.tag)
+
     def __repr__(self) -> str:
         tag = f", tag={self.tag}" if self.tag != USER_TAG else ""
         return f"Taylor({self.coefficients!r}, order={self.order}{tag})"
@@ -970,21 +991,30 @@ class Taylor(ArrayMethods):
         return _MULTIPLY(other, self) if is_dual(other) else NotImplemented
 
     def __truediv__(self, other: Any) -> Any:
-        # Division by a zero value raises for Python floats, as it does for a Dual.
+        # A zero divisor of Python floats raises ZeroDivisionError: the rule then redoes the
+        # division on NumPy scalars (inf/nan, as NumPy gives), as for a Dual.
         t = type(other)
-        # The quotient of constant series is constant (the convention at an infinite partial).
-        if t is Taylor and other.tag == self.tag:
-            a, b, n = self._same(other)
-            return _taylor(_keep_constant((a, b), _div(a, b, n)), n, self.tag)
-        if t in SCALAR_TYPES or t is np.ndarray:
-            a = self.coefficients
-            return _taylor(_keep_constant((a,), [c / other for c in a]), self.order, self.tag)
+        try:
+            # The quotient of constant series is constant (the convention at an infinite partial).
+            if t is Taylor and other.tag == self.tag:
+                a, b, n = self._same(other)
+                return _taylor(_keep_constant((a, b), _div(a, b, n)), n, self.tag)
+            if t in SCALAR_TYPES or t is np.ndarray:
+                a = self.coefficients
+                return _taylor(_keep_constant((a,), [c / other for c in a]), self.order, self.tag)
+        except ZeroDivisionError:
+            return _DIVIDE(self, other)
         return _DIVIDE(self, other) if is_dual(other) else NotImplemented
 
     def __rtruediv__(self, other: Any) -> Any:
         if type(other) in SCALAR_TYPES or type(other) is np.ndarray:
             b = self.coefficients
-            return _taylor(_keep_constant((b,), _div([other], b, self.order)), self.order, self.tag)
+            try:
+                return _taylor(
+                    _keep_constant((b,), _div([other], b, self.order)), self.order, self.tag
+                )
+            except ZeroDivisionError:
+                return _DIVIDE(other, self)
         return _DIVIDE(other, self) if is_dual(other) else NotImplemented
 
     def __pow__(self, other: Any, modulo: Any = None) -> Any:
@@ -1739,6 +1769,9 @@ def _cumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> An
 def _polyval(p: Any, x: Any) -> Any:
     """Horner's scheme in series arithmetic, in the polynomial's coefficients and in ``x``."""
     coefficients = [p[i] for i in range(len(p))]
+    if not coefficients:  # the zero polynomial, as NumPy evaluates it: zeros like x
+        plain = _strip(x.value if type(x) is Taylor else x)
+        return np.zeros_like(plain, dtype=np.result_type(plain, float))
     result = coefficients[0] + 0.0 * x
     for c in coefficients[1:]:
         result = result * x + c

@@ -9,6 +9,7 @@ arguments; products apply the product rule. Anything else raises TypeError namin
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -126,6 +127,11 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
                 return ufunc(*(_value(a) for a in inputs))
             if ufunc is np.matmul:
                 return _bilinear(np.matmul, inputs[0], inputs[1], (), {})
+            if ufunc is np.divmod:  # two outputs, each a rule of the table (as in eager mode)
+                return np.floor_divide(*inputs), np.remainder(*inputs)
+            if ufunc is np.modf:
+                whole = np.trunc(inputs[0])
+                return inputs[0] - whole, whole
         if ufunc is np.add and method in ("reduce", "accumulate") and len(inputs) == 1:
             options = {k: v for k, v in kwargs.items() if v is not None}
             axis = options.pop("axis", 0)
@@ -332,7 +338,7 @@ def apply_rule(rule: Rule, inputs: tuple[Any, ...]) -> Any:
     if ans.program.directions is not None:  # partials broadcast over the direction axis
         values, ans = tuple(_expand(v) for v in values), _expand(ans)
     if rule.jvp is not None:
-        tangent = rule.jvp(*values, *tangents, ans)
+        tangent = _numpy_semantics(rule.jvp, (*values, *tangents, ans))
     else:
         terms = []
         for partial, t in zip(rule.partials, tangents):
@@ -344,7 +350,7 @@ def apply_rule(rule: Rule, inputs: tuple[Any, ...]) -> Any:
                 else:
                     terms.append(t if partial == 1.0 else (-t if partial == -1.0 else partial * t))
             else:
-                p = partial(*values, ans)
+                p = _numpy_semantics(partial, (*values, ans))
                 if not rule.safe:
                     terms.append(_scaled(p, t))
                     continue
@@ -355,6 +361,25 @@ def apply_rule(rule: Rule, inputs: tuple[Any, ...]) -> Any:
     if type(tangent) is _Scaled:
         return Traced(result, tangent)
     return Traced(result, _fit(tangent, result))
+
+
+_PYTHON_ERRORS = (ZeroDivisionError, OverflowError, ValueError)
+
+
+def _numpy_semantics(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    """``fn(*args)``, where a partial evaluated on constants follows NumPy, as eager mode does:
+    a Python float divided by zero (or overflowing, or out of a ``math`` domain) raises, a NumPy
+    float gives inf or nan with NumPy's warning. The rare call that raised is redone on NumPy
+    scalars; a scalar result becomes a Python number again, so that it promotes as weakly as the
+    constant it came from (a float32 tangent stays float32)."""
+    try:
+        return fn(*args)
+    except _PYTHON_ERRORS:
+        python = tuple(type(a) in (int, float, complex) for a in args)
+        if not any(python):
+            raise
+        result = fn(*(np.asarray(a)[()] if p else a for a, p in zip(args, python)))
+        return result.item() if type(result) in (np.float64, np.complex128) else result
 
 
 def _denominator(p: Any) -> Any:
@@ -549,7 +574,7 @@ def _batched_linear_call(func: Any, t: Any, a: Any, value: Any, rest: tuple, kwa
             raise _not_batched(func)
         axis = options.get("axis")
         if axis is None:
-            return np.cumsum(np.reshape(t, (-1, t.shape[-1])), axis=0)
+            return np.cumsum(np.reshape(t, (math.prod(_shape(a)), t.shape[-1])), axis=0)
         return np.cumsum(t, axis=_one_axis(axis, nd, func))
     if func is np.diff:
         if options.get("prepend", np._NoValue) is not np._NoValue or (
@@ -586,7 +611,9 @@ def _batched_sequence_call(
     if func is np.concatenate:
         axis = options.get("axis", 0)
         if axis is None:
-            return np.concatenate([np.reshape(t, (-1, t.shape[-1])) for t in tangents])
+            # sizes spelled out: -1 is ambiguous for an empty array
+            flat = [np.reshape(t, (math.prod(_shape(t)[:-1]), t.shape[-1])) for t in tangents]
+            return np.concatenate(flat)
         return np.concatenate(tangents, axis=_one_axis(axis, nd, func))
     if func is np.stack:
         return np.stack(tangents, axis=_one_axis(options.get("axis", 0), nd + 1, func))
@@ -608,10 +635,13 @@ def _batched_product(func: Any, a: Any, b: Any, value: Any, rest: tuple, kwargs:
     if func is np.outer:
         va, vb = np.ravel(va), np.ravel(vb)
         terms = []
+        # sizes spelled out: -1 is ambiguous for an empty array
         if ta is not None:
-            terms.append(np.reshape(ta, (-1, 1, ta.shape[-1])) * _expand(vb)[None])
+            size = math.prod(_shape(ta)[:-1])
+            terms.append(np.reshape(ta, (size, 1, ta.shape[-1])) * _expand(vb)[None])
         if tb is not None:
-            terms.append(_expand(_expand(va)) * np.reshape(tb, (1, -1, tb.shape[-1])))
+            size = math.prod(_shape(tb)[:-1])
+            terms.append(_expand(_expand(va)) * np.reshape(tb, (1, size, tb.shape[-1])))
         return _add(terms)
     if func is np.dot and (na > 2 or nb > 2):
         raise _not_batched(func)
@@ -748,10 +778,65 @@ def _zeros_like(func: Any, args: Any, kwargs: Any) -> Any:
     return func(*args, **kwargs)
 
 
+def _static_shape(func: Any, args: Any, kwargs: Any) -> Any:
+    """``np.shape``, ``np.ndim`` and ``np.size`` of a traced array: known while tracing, so
+    plain Python numbers (constants of the program), as NumPy gives them, not instructions."""
+    options = errors.bound_arguments(func, args, kwargs)
+    shape = _shape(_value(options.pop("a")))
+    if func is np.shape:
+        return shape
+    if func is np.ndim:
+        return len(shape)
+    axis = options.get("axis")
+    return math.prod(shape) if axis is None else shape[axis]
+
+
 def _traced_args(func: Any, args: Any, kwargs: Any) -> Any:
     """Functions of values only (argmax, argsort, shape): they carry no derivative."""
     plain = [_value(a) for a in args]
     return func(*plain, **{k: _value(v) for k, v in kwargs.items()})
+
+
+def _at_least(func: Any, a: Any) -> Any:
+    """``func(a)`` for one of ``np.atleast_1d/2d/3d``: a reshape to the shape NumPy gives (found
+    by applying ``func`` to an empty stand-in), so any traced ``a`` works, 0-d included."""
+    if type(a) is not Traced and type(a) is not Sym:
+        return func(a)
+    shape = _shape(_value(a))
+    target = func(np.empty(shape, dtype=bool)).shape
+    return a if target == shape else np.reshape(a, target)
+
+
+def _atleast(func: Any, args: Any, kwargs: Any) -> Any:
+    if kwargs:
+        raise TypeError(f"{function_name(func)}() got unexpected keyword arguments")
+    results = tuple(_at_least(func, a) for a in args)
+    return results[0] if len(results) == 1 else results
+
+
+def _column(a: Any) -> Any:
+    """An argument of ``np.column_stack``: arrays under 2-d become columns ``(size, 1)``."""
+    if type(a) is not Traced and type(a) is not Sym:
+        a = np.asanyarray(a)
+    shape = _shape(_value(a))
+    return np.reshape(a, (math.prod(shape), 1)) if len(shape) < 2 else a
+
+
+def _stack_by_definition(func: Any, args: Any, kwargs: Any) -> Any:
+    """``hstack``, ``vstack``, ``dstack`` and ``column_stack`` as NumPy defines them: each array
+    brought to the needed number of dimensions, then one ``concatenate`` (which differentiates
+    every mix of 0-d, 1-d and n-d traced and constant arrays)."""
+    options = errors.bound_arguments(func, args, kwargs)
+    arrays = list(options.pop("tup"))
+    if func is np.column_stack:
+        parts, axis = [_column(a) for a in arrays], 1
+    else:
+        at_least = {np.hstack: np.atleast_1d, np.vstack: np.atleast_2d}.get(func, np.atleast_3d)
+        parts = [_at_least(at_least, a) for a in arrays]
+        axis = {np.vstack: 0, np.dstack: 2}.get(func, 1)
+        if func is np.hstack and parts and len(_shape(_value(parts[0]))) == 1:
+            axis = 0
+    return np.concatenate(parts, axis=axis, **options)
 
 
 def _implements(handler: Callable[..., Any], *names: str) -> None:
@@ -779,7 +864,10 @@ _implements(_einsum, "einsum")
 _implements(_where, "where")
 _implements(_var, "var", "std")
 _implements(_zeros_like, "zeros_like", "ones_like", "empty_like", "full_like")
-_implements(_traced_args, *"argmax argmin argsort shape ndim size".split())
+_implements(_traced_args, *"argmax argmin argsort".split())
+_implements(_static_shape, "shape", "ndim", "size")
+_implements(_atleast, "atleast_1d", "atleast_2d", "atleast_3d")
+_implements(_stack_by_definition, "hstack", "vstack", "dstack", "column_stack")
 
 
 STATIC_SHAPE.update(_FUNCTIONS)  # the traced duals' functions apply to plain symbols too
