@@ -212,7 +212,9 @@ class Dual:
             return NotImplemented
         try:
             q = self.value / other
-            if other == 0:  # a NumPy zero: 1/0 meets the tangent in the table
+            # a NumPy zero: 1/0 meets a plain tangent in the table (a nested dual tangent is
+            # divided by its own rule below, which applies the convention layer by layer)
+            if other == 0 and type(self.tangent) is not Dual:
                 return _DIVIDE(self, other)
             r = _new(Dual)
             r.value = q
