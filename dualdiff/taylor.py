@@ -48,6 +48,7 @@ from .rules import (
     UFUNC_RULES,
     VALUE_UFUNCS,
     Rule,
+    extra_ufunc_rule,
     is_complex,
     is_dual,
     lift_of,
@@ -1149,7 +1150,7 @@ class Taylor(ArrayMethods):
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         if method == "__call__" and not kwargs:
-            rule = UFUNC_RULES.get(ufunc)
+            rule = UFUNC_RULES.get(ufunc) or extra_ufunc_rule(ufunc)
             if rule is not None:
                 if len(inputs) == 1:
                     return _lift_unary(rule, self)
@@ -1162,7 +1163,7 @@ class Taylor(ArrayMethods):
                 if type(_leader(inputs, {})) is not Taylor:
                     return NotImplemented
                 return _multilinear_kind(_Call(ufunc, inputs, {}, ("x1", "x2")))
-        what = f"numpy.{ufunc.__name__}" + (f".{method}" if method != "__call__" else "")
+        what = f"{function_name(ufunc)}" + (f".{method}" if method != "__call__" else "")
         if kwargs:
             what += f" with {', '.join(sorted(kwargs))}="
         raise errors.no_rule(f"{what} on a Taylor series")

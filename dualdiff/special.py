@@ -1,0 +1,309 @@
+"""``scipy.special``'s functions as entries of the rule table.
+
+Imported lazily (by ``dualdiff.rules.extra_ufunc_rule``) the first time a ufunc dualdiff does not
+know meets a dual while SciPy is loaded, so ``import dualdiff`` never imports SciPy. Every entry
+is a ``dualdiff.rules.Rule`` like NumPy's: one partial per argument written with generic calls
+(``exp(x)``, ``digamma(x)``: each itself an entry with a rule), so nesting (second derivatives),
+Taylor mode (through ``dualdiff.taylor.fallback_rule``), the sparsity tracer and the compiler
+apply them as they apply ``np.sin``. ``expit``, ``logit``, ``xlogy``, ``xlog1py``, ``expm1``,
+``log1p`` and ``cbrt`` map to dualdiff's own entries of the same name.
+
+A parameter whose derivative has no closed form (``jv``'s order ``v``, ``gammainc``'s ``a``,
+``polygamma``'s order ``n``, ``zeta``'s exponent ``x``) has a partial that raises ``TypeError``
+naming the function and the argument; it is only called when that argument carries a tangent.
+
+Conventions at singular points:
+
+* ``i0e``, ``ive``: ``exp(-|x|)`` has a kink at 0; the derivative there takes ``sign(0) = 0`` (the
+  midpoint of the one-sided derivatives, as ``absolute``).
+* ``entr``, ``rel_entr``, ``kl_div`` at ``x = 0``: the value is 0 (SciPy's); the derivative in ``x``
+  is the one-sided limit (``+inf`` for ``entr``, ``-inf`` for the others), a zero tangent stays 0.
+* ``gammainc``/``gammaincc`` at ``x = 0``: ``x**(a-1) e**-x / gamma(a)`` (``inf`` for ``a < 1``).
+* ``spence`` at 1, ``exprel`` at 0, ``ellipk``/``ellipe`` at 0: the removable singularities of the
+  closed forms take their limits (-1, 1/2, pi/8, -pi/8), from a series near the point.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import scipy.special as sc
+from scipy.special import _ufuncs
+
+from .dual import _on_dual
+from .rules import (
+    EXTRA_UFUNC_RULES,
+    RULES,
+    Rule,
+    _is_array,
+    exp,
+    is_complex,
+    log,
+    safe_divide,
+    sigmoid,
+    sign,
+    where,
+    xlogy,
+)
+
+__all__ = ["SPECIAL_RULES", "PARAMETERS", "polygamma"]
+
+SPECIAL_RULES: dict[str, Rule] = {}
+"""Every entry of this module by its name in ``scipy.special``."""
+
+PARAMETERS: dict[str, dict[int, str]] = {}
+"""For each entry, its arguments without a derivative rule (by position): their names."""
+
+_2_SQRTPI = 2.0 / math.sqrt(math.pi)
+_SQRT2PI = math.sqrt(2.0 * math.pi)
+
+
+def _no_closed_form(name: str, argument: str) -> Callable[..., Any]:
+    def partial(*args: Any) -> Any:
+        raise TypeError(
+            f"scipy.special.{name}: the derivative with respect to {argument} has no closed form, "
+            f"so dualdiff has no rule for it; pass {argument.split()[-1]} as a plain number or "
+            f"array (not a dual); the other argument differentiates"
+        )
+
+    return partial
+
+
+def _scalar(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``f`` on Python floats, giving a Python float (the fast path of ``Dual``)."""
+    return lambda *args: float(f(*args))
+
+
+def _entry(
+    name: str,
+    ufunc: Any,
+    partials: tuple[Any, ...],
+    *,
+    array: Callable[..., Any] | None = None,
+    domain: tuple[tuple[float, float], ...] = ((-3.0, 3.0),),
+    complex: bool = False,
+    safe: bool = False,
+    formula: str = "",
+    parameters: dict[int, str] | None = None,
+) -> Callable[..., Any]:
+    array = array if array is not None else ufunc
+    partials = tuple(
+        _no_closed_form(name, parameters[i]) if parameters and i in parameters else p
+        for i, p in enumerate(partials)
+    )
+    rule = Rule(name, len(partials), None, _scalar(array), array, partials, safe=safe,
+                domain=domain, complex=complex, formula=formula)  # fmt: skip
+    rule.ufunc = ufunc  # not in UFUNC_RULES (NumPy's ufuncs only): in EXTRA_UFUNC_RULES
+    if rule.nin == 1:
+        rule.on_dual = _on_dual(rule)
+    SPECIAL_RULES[name] = rule
+    PARAMETERS[name] = dict(parameters or {})
+    if isinstance(ufunc, np.ufunc):
+        EXTRA_UFUNC_RULES[ufunc] = rule
+    return rule.function
+
+
+def _alias(name: str, own: str) -> None:
+    """scipy.special's ``name`` is dualdiff's entry ``own`` (the same function)."""
+    ufunc = getattr(sc, name, None)
+    if isinstance(ufunc, np.ufunc):
+        EXTRA_UFUNC_RULES[ufunc] = RULES[own]
+        SPECIAL_RULES[name] = RULES[own]
+        PARAMETERS[name] = {}
+
+
+def _horner(coefficients: tuple[float, ...], x: Any) -> Any:
+    out = coefficients[-1]
+    for c in coefficients[-2::-1]:
+        out = out * x + c
+    return out
+
+
+def _near(x: Any, radius: float, series: Callable[[Any], Any], formula: Callable[[Any], Any]):
+    """``series(x)`` where ``|x| < radius``, else ``formula(x)`` (evaluated away from 0 only)."""
+    if not _is_array(x):
+        return series(x) if abs(x) < radius else formula(x)
+    small = abs(x) < radius
+    return where(small, series(x), formula(where(small, 2.0 * radius, x)))
+
+
+# exprel'(x) = sum_j (j+1)/(j+2)! x**j; the closed form (e**x - exprel(x))/x cancels near 0.
+_EXPREL_SERIES = tuple((j + 1) / math.factorial(j + 2) for j in range(22))
+
+
+def _exprel_partial(x: Any, ans: Any) -> Any:
+    return _near(x, 0.5, lambda u: _horner(_EXPREL_SERIES, u), lambda u: (exp(u) - exprel(u)) / u)
+
+
+# K(m) = pi/2 sum a_n m**n, E(m) = pi/2 (1 - sum a_n m**n / (2n - 1)), a_n = ((2n-1)!!/(2n)!!)**2;
+# their derivatives' closed forms divide by m.
+_A = [1.0]
+for _n in range(1, 18):
+    _A.append(_A[-1] * ((2 * _n - 1) / (2 * _n)) ** 2)
+_K_SERIES = tuple(math.pi / 2 * (n + 1) * _A[n + 1] for n in range(17))
+_E_SERIES = tuple(-math.pi / 2 * (n + 1) * _A[n + 1] / (2 * n + 1) for n in range(17))
+
+
+def _ellipk_partial(m: Any, ans: Any) -> Any:
+    return _near(
+        m,
+        0.05,
+        lambda u: _horner(_K_SERIES, u),
+        lambda u: (ellipe(u) - (1.0 - u) * ellipk(u)) / (2.0 * u * (1.0 - u)),
+    )
+
+
+def _ellipe_partial(m: Any, ans: Any) -> Any:
+    return _near(
+        m, 0.05, lambda u: _horner(_E_SERIES, u), lambda u: (ellipe(u) - ellipk(u)) / (2.0 * u)
+    )
+
+
+def _spence_partial(z: Any, ans: Any) -> Any:
+    # log(z)/(1 - z), whose limit at z = 1 is -1
+    return safe_divide(log(z), 1.0 - z) - (z == 1)
+
+
+def _real_only(name: str, partial: Callable[..., Any]) -> Callable[..., Any]:
+    """A partial valid for real ``x`` only (``exp(-|x|)`` is not complex-analytic)."""
+
+    def checked(*args: Any) -> Any:
+        if is_complex(args[-2]):
+            raise TypeError(f"scipy.special.{name} of a complex dual: exp(-|Re z|) is not "
+                            "complex-analytic, dualdiff has no rule for it")  # fmt: skip
+        return partial(*args)
+
+    return checked
+
+
+def _polygamma_array(n: Any, x: Any) -> Any:
+    out = sc.polygamma(n, x)
+    return out[()] if type(out) is np.ndarray and out.ndim == 0 else out
+
+
+# fmt: off
+_alias("expit", "sigmoid")
+_alias("logit", "logit")
+_alias("xlogy", "xlogy")
+_alias("xlog1py", "xlog1py")
+_alias("expm1", "expm1")
+_alias("log1p", "log1p")
+_alias("cbrt", "cbrt")
+
+erf = _entry("erf", sc.erf, (lambda x, a: _2_SQRTPI * exp(-(x * x)),), complex=True,
+             formula="d erf(x) = 2/sqrt(pi) exp(-x**2) dx")
+erfc = _entry("erfc", sc.erfc, (lambda x, a: -_2_SQRTPI * exp(-(x * x)),), complex=True,
+              formula="d erfc(x) = -2/sqrt(pi) exp(-x**2) dx")
+erfcx = _entry("erfcx", sc.erfcx, (lambda x, a: 2.0 * x * a - _2_SQRTPI,), domain=((-2.0, 4.0),),
+               complex=True, formula="d erfcx(x) = (2x erfcx(x) - 2/sqrt(pi)) dx")
+erfinv = _entry("erfinv", sc.erfinv, (lambda x, a: (0.5 * math.sqrt(math.pi)) * exp(a * a),),
+                domain=((-0.9, 0.9),), safe=True,
+                formula="d erfinv(x) = sqrt(pi)/2 exp(erfinv(x)**2) dx; inf at +-1")
+erfcinv = _entry("erfcinv", sc.erfcinv, (lambda x, a: (-0.5 * math.sqrt(math.pi)) * exp(a * a),),
+                 domain=((0.1, 1.9),), safe=True,
+                 formula="d erfcinv(x) = -sqrt(pi)/2 exp(erfcinv(x)**2) dx; inf at 0 and 2")
+log_expit = _entry("log_expit", sc.log_expit, (lambda x, a: sigmoid(-x),), domain=((-8.0, 8.0),),
+                   formula="d log(expit(x)) = expit(-x) dx")
+ndtr = _entry("ndtr", sc.ndtr, (lambda x, a: exp(-0.5 * (x * x)) / _SQRT2PI,), complex=True,
+              formula="d ndtr(x) = exp(-x**2/2)/sqrt(2 pi) dx")
+log_ndtr = _entry("log_ndtr", sc.log_ndtr, (lambda x, a: exp(-0.5 * (x * x) - a) / _SQRT2PI,),
+                  domain=((-6.0, 4.0),), complex=True,
+                  formula="d log(ndtr(x)) = exp(-x**2/2 - log_ndtr(x))/sqrt(2 pi) dx")
+ndtri = _entry("ndtri", sc.ndtri, (lambda x, a: _SQRT2PI * exp(0.5 * (a * a)),),
+               domain=((0.05, 0.95),), safe=True,
+               formula="d ndtri(p) = sqrt(2 pi) exp(ndtri(p)**2/2) dp; inf at 0 and 1")
+gamma = _entry("gamma", sc.gamma, (lambda x, a: a * digamma(x),), domain=((0.3, 4.0),),
+               complex=True, formula="d gamma(x) = gamma(x) digamma(x) dx")
+gammaln = _entry("gammaln", sc.gammaln, (lambda x, a: digamma(x),), domain=((0.3, 5.0),),
+                 formula="d log|gamma(x)| = digamma(x) dx")
+loggamma = _entry("loggamma", sc.loggamma, (lambda x, a: digamma(x),), domain=((0.3, 5.0),),
+                  complex=True, formula="d loggamma(x) = digamma(x) dx")
+polygamma = _entry("polygamma", None, (None, lambda n, x, a: polygamma(n + 1, x)),
+                   array=_polygamma_array, domain=((1.0, 3.0), (0.3, 5.0)),
+                   parameters={0: "the order n"},
+                   formula="d polygamma(n, x) = polygamma(n + 1, x) dx (n an integer)")
+digamma = _entry("digamma", sc.digamma, (lambda x, a: polygamma(1, x),), domain=((0.3, 5.0),),
+                 formula="d digamma(x) = polygamma(1, x) dx")
+beta = _entry("beta", sc.beta, (lambda x, y, a: a * (digamma(x) - digamma(x + y)),
+                                lambda x, y, a: a * (digamma(y) - digamma(x + y))),
+              domain=((0.5, 3.0), (0.5, 3.0)),
+              formula="d beta(a, b) = beta(a, b) ((psi(a) - psi(a+b)) da + (psi(b) - psi(a+b)) db)")
+betaln = _entry("betaln", sc.betaln, (lambda x, y, a: digamma(x) - digamma(x + y),
+                                      lambda x, y, a: digamma(y) - digamma(x + y)),
+                domain=((0.5, 3.0), (0.5, 3.0)),
+                formula="d betaln(a, b) = (psi(a) - psi(a+b)) da + (psi(b) - psi(a+b)) db")
+gammainc = _entry("gammainc", sc.gammainc,
+                  (None, lambda s, x, a: exp(xlogy(s - 1.0, x) - x - gammaln(s))),
+                  domain=((0.5, 3.0), (0.1, 4.0)), safe=True, parameters={0: "the parameter a"},
+                  formula="d P(a, x) = x**(a-1) e**-x / gamma(a) dx")
+gammaincc = _entry("gammaincc", sc.gammaincc,
+                   (None, lambda s, x, a: -exp(xlogy(s - 1.0, x) - x - gammaln(s))),
+                   domain=((0.5, 3.0), (0.1, 4.0)), safe=True, parameters={0: "the parameter a"},
+                   formula="d Q(a, x) = -x**(a-1) e**-x / gamma(a) dx")
+entr = _entry("entr", sc.entr, (lambda x, a: -(log(x) + 1.0),), domain=((0.1, 3.0),), safe=True,
+              formula="d(-x log x) = -(log(x) + 1) dx; +inf at 0")
+rel_entr = _entry("rel_entr", sc.rel_entr, (lambda x, y, a: log(x / y) + 1.0,
+                                            lambda x, y, a: -x / y),
+                  domain=((0.1, 3.0), (0.1, 3.0)), safe=True,
+                  formula="d x log(x/y) = (log(x/y) + 1) dx - x/y dy")
+kl_div = _entry("kl_div", sc.kl_div, (lambda x, y, a: log(x / y), lambda x, y, a: 1.0 - x / y),
+                domain=((0.1, 3.0), (0.1, 3.0)), safe=True,
+                formula="d(x log(x/y) - x + y) = log(x/y) dx + (1 - x/y) dy")
+i0 = _entry("i0", sc.i0, (lambda x, a: i1(x),), formula="d i0(x) = i1(x) dx")
+i0e = _entry("i0e", sc.i0e, (lambda x, a: i1e(x) - sign(x) * a,),
+             formula="d i0e(x) = (i1e(x) - sign(x) i0e(x)) dx; sign(0) = 0")
+i1 = _entry("i1", sc.i1, (lambda x, a: 0.5 * (i0(x) + iv(2.0, x)),),
+            formula="d i1(x) = (i0(x) + iv(2, x))/2 dx")
+i1e = _entry("i1e", sc.i1e, (lambda x, a: 0.5 * (i0e(x) + ive(2.0, x)) - sign(x) * a,),
+             formula="d i1e(x) = ((i0e(x) + ive(2, x))/2 - sign(x) i1e(x)) dx")
+j0 = _entry("j0", sc.j0, (lambda x, a: -j1(x),), domain=((0.2, 6.0),),
+            formula="d j0(x) = -j1(x) dx")
+j1 = _entry("j1", sc.j1, (lambda x, a: 0.5 * (j0(x) - jv(2.0, x)),), domain=((0.2, 6.0),),
+            formula="d j1(x) = (j0(x) - jv(2, x))/2 dx")
+y0 = _entry("y0", sc.y0, (lambda x, a: -y1(x),), domain=((0.5, 6.0),),
+            formula="d y0(x) = -y1(x) dx")
+y1 = _entry("y1", sc.y1, (lambda x, a: 0.5 * (y0(x) - yv(2.0, x)),), domain=((0.5, 6.0),),
+            formula="d y1(x) = (y0(x) - yv(2, x))/2 dx")
+jv = _entry("jv", sc.jv, (None, lambda v, x, a: 0.5 * (jv(v - 1.0, x) - jv(v + 1.0, x))),
+            domain=((0.0, 2.5), (0.5, 6.0)), complex=True, parameters={0: "the order v"},
+            formula="d jv(v, x) = (jv(v-1, x) - jv(v+1, x))/2 dx")
+yv = _entry("yv", sc.yv, (None, lambda v, x, a: 0.5 * (yv(v - 1.0, x) - yv(v + 1.0, x))),
+            domain=((0.0, 2.5), (0.5, 6.0)), complex=True, parameters={0: "the order v"},
+            formula="d yv(v, x) = (yv(v-1, x) - yv(v+1, x))/2 dx")
+iv = _entry("iv", sc.iv, (None, lambda v, x, a: 0.5 * (iv(v - 1.0, x) + iv(v + 1.0, x))),
+            domain=((0.0, 2.5), (0.3, 4.0)), complex=True, parameters={0: "the order v"},
+            formula="d iv(v, x) = (iv(v-1, x) + iv(v+1, x))/2 dx")
+ive = _entry("ive", sc.ive,
+             (None, _real_only("ive", lambda v, x, a: 0.5 * (ive(v - 1.0, x) + ive(v + 1.0, x))
+                                - sign(x) * a)),
+             domain=((0.0, 2.5), (0.3, 4.0)), parameters={0: "the order v"},
+             formula="d ive(v, x) = ((ive(v-1, x) + ive(v+1, x))/2 - sign(x) ive(v, x)) dx")
+kv = _entry("kv", sc.kv, (None, lambda v, x, a: -0.5 * (kv(v - 1.0, x) + kv(v + 1.0, x))),
+            domain=((0.0, 2.5), (0.3, 4.0)), complex=True, parameters={0: "the order v"},
+            formula="d kv(v, x) = -(kv(v-1, x) + kv(v+1, x))/2 dx")
+kve = _entry("kve", sc.kve, (None, lambda v, x, a: a - 0.5 * (kve(v - 1.0, x) + kve(v + 1.0, x))),
+             domain=((0.0, 2.5), (0.3, 4.0)), complex=True, parameters={0: "the order v"},
+             formula="d kve(v, x) = (kve(v, x) - (kve(v-1, x) + kve(v+1, x))/2) dx")
+# scipy.special.zeta(x, q) calls these two ufuncs: the Hurwitz zeta and the Riemann zeta.
+zeta = _entry("zeta", _ufuncs._zeta, (None, lambda x, q, a: -x * zeta(x + 1.0, q)),
+              domain=((1.5, 4.0), (0.5, 3.0)), parameters={0: "the exponent x"},
+              formula="d zeta(x, q) = -x zeta(x + 1, q) dq")
+riemann_zeta = _entry("riemann_zeta", _ufuncs._riemann_zeta, (None,), domain=((1.5, 4.0),),
+                      parameters={0: "the exponent x"}, formula="no rule in x")
+exprel = _entry("exprel", sc.exprel, (_exprel_partial,),
+                formula="d (e**x - 1)/x = (e**x - exprel(x))/x dx; 1/2 at 0")
+dawsn = _entry("dawsn", sc.dawsn, (lambda x, a: 1.0 - 2.0 * x * a,), complex=True,
+               formula="d dawsn(x) = (1 - 2x dawsn(x)) dx")
+spence = _entry("spence", sc.spence, (_spence_partial,), domain=((0.2, 3.0),), complex=True,
+                safe=True, formula="d spence(z) = log(z)/(1 - z) dz; -1 at z = 1")
+ellipk = _entry("ellipk", sc.ellipk, (_ellipk_partial,), domain=((-1.0, 0.9),), safe=True,
+                formula="d K(m) = (E(m) - (1-m) K(m)) / (2m(1-m)) dm; pi/8 at 0, inf at 1")
+ellipe = _entry("ellipe", sc.ellipe, (_ellipe_partial,), domain=((-1.0, 0.9),), safe=True,
+                formula="d E(m) = (E(m) - K(m)) / (2m) dm; -pi/8 at 0, -inf at 1")
+# fmt: on
+
+EXTRA_UFUNC_RULES[sc.psi] = SPECIAL_RULES["psi"] = SPECIAL_RULES["digamma"]
+PARAMETERS["psi"] = {}
