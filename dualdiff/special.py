@@ -37,10 +37,12 @@ from .dual import _on_dual
 from .rules import (
     EXTRA_UFUNC_RULES,
     RULES,
+    SYMBOLIC_TYPES,
     Rule,
     _is_array,
     exp,
     is_complex,
+    is_dual,
     log,
     safe_divide,
     sigmoid,
@@ -49,7 +51,15 @@ from .rules import (
     xlogy,
 )
 
-__all__ = ["SPECIAL_RULES", "PARAMETERS", "polygamma"]
+__all__ = [
+    "SPECIAL_RULES",
+    "PARAMETERS",
+    "hyp2f1",
+    "log_softmax",
+    "logsumexp",
+    "polygamma",
+    "softmax",
+]
 
 SPECIAL_RULES: dict[str, Rule] = {}
 """Every entry of this module by its name in ``scipy.special``."""
@@ -307,3 +317,113 @@ ellipe = _entry("ellipe", sc.ellipe, (_ellipe_partial,), domain=((-1.0, 0.9),), 
 
 EXTRA_UFUNC_RULES[sc.psi] = SPECIAL_RULES["psi"] = SPECIAL_RULES["digamma"]
 PARAMETERS["psi"] = {}
+
+
+# ---------------------------------------------------------------------------------------------
+# hyp2f1(a, b, c, z): four arguments, differentiable in z only
+# ---------------------------------------------------------------------------------------------
+
+_HYP2F1_PARAMETERS = {0: "the parameter a", 1: "the parameter b", 2: "the parameter c"}
+
+
+def _strip(x: Any) -> Any:
+    while is_dual(x):
+        x = x.value
+    return x
+
+
+def hyp2f1(a: Any, b: Any, c: Any, z: Any) -> Any:
+    """Gauss's hypergeometric function ``2F1(a, b; c; z)``, differentiable in ``z``:
+    ``d/dz 2F1(a, b; c; z) = a b / c 2F1(a+1, b+1; c+1; z)``. ``a``, ``b``, ``c`` have no
+    closed-form derivative: a dual there raises ``TypeError``."""
+    for i, p in enumerate((a, b, c)):
+        if is_dual(p):
+            _no_closed_form("hyp2f1", _HYP2F1_PARAMETERS[i])()
+    if not is_dual(z) and type(z) not in SYMBOLIC_TYPES:
+        return sc.hyp2f1(a, b, c, z)
+    if is_dual(z):
+        shape = np.broadcast_shapes(np.shape(a), np.shape(b), np.shape(c), np.shape(_strip(z)))
+        if shape != np.shape(_strip(z)):  # the result has the parameters' shape: z's tangent too
+            z = np.broadcast_to(z, shape)
+    array = lambda u: sc.hyp2f1(a, b, c, u)  # noqa: E731
+    scalar = all(np.ndim(p) == 0 for p in (a, b, c))
+    rule = Rule("hyp2f1", 1, None, _scalar(array) if scalar else array, array,
+                (lambda u, ans: (a * b / c) * hyp2f1(a + 1.0, b + 1.0, c + 1.0, u),),
+                complex=True)  # fmt: skip
+    rule.on_dual = _on_dual(rule)
+    return rule.function(z)
+
+
+# The entry the table holds: jit and the sparsity tracer apply its partials directly; Dual,
+# DualArray and Taylor series call its function, the one above.
+_HYP2F1 = Rule(
+    "hyp2f1",
+    4,
+    None,
+    None,
+    sc.hyp2f1,
+    tuple(_no_closed_form("hyp2f1", name) for name in _HYP2F1_PARAMETERS.values())
+    + (lambda a, b, c, z, ans: (a * b / c) * hyp2f1(a + 1.0, b + 1.0, c + 1.0, z),),
+    domain=((0.2, 1.5), (0.3, 2.0), (1.2, 3.0), (-0.8, 0.8)),
+    complex=True,
+    formula="d 2F1(a, b; c; z) = a b / c 2F1(a+1, b+1; c+1; z) dz",
+)
+_HYP2F1.ufunc = sc.hyp2f1
+_HYP2F1.function = hyp2f1
+SPECIAL_RULES["hyp2f1"] = _HYP2F1
+PARAMETERS["hyp2f1"] = dict(_HYP2F1_PARAMETERS)
+EXTRA_UFUNC_RULES[sc.hyp2f1] = _HYP2F1
+
+
+# ---------------------------------------------------------------------------------------------
+# logsumexp, softmax, log_softmax: SciPy's call np.asarray first, these take duals
+# ---------------------------------------------------------------------------------------------
+
+
+def _shift(a: Any, axis: Any) -> Any:
+    """A plain maximum of ``a`` along ``axis`` (kept dims): ``log Σ e**a = m + log Σ e**(a-m)``
+    holds for any constant ``m``, so the shift carries no tangent and the result stays exact."""
+    v = np.real(_strip(a))
+    m = np.max(v, axis=axis, keepdims=True) if np.size(v) else np.zeros_like(v)
+    return np.where(np.isfinite(m), m, 0.0)
+
+
+def logsumexp(
+    a: Any, axis: Any = None, b: Any = None, keepdims: bool = False, return_sign: bool = False
+) -> Any:
+    """``scipy.special.logsumexp`` for duals (same arguments): ``log Σ b e**a``, computed stably,
+    with exact derivatives in ``a`` and ``b``."""
+    if not is_dual(a):
+        a = np.asarray(a)
+    m = _shift(a, axis)
+    e = np.exp(a - m)
+    if b is not None:
+        e = b * e
+    s = np.sum(e, axis=axis, keepdims=True)
+    sign = None
+    if return_sign:
+        sign = np.sign(_strip(s))
+        s = s * np.where(sign == 0, 1.0, sign)  # |s| for real s, with the tangent of |s|
+    with np.errstate(divide="ignore"):
+        out = np.log(s) + m
+    if not keepdims:
+        shape = np.shape(np.sum(np.zeros(np.shape(_strip(e))), axis=axis))
+        out = np.reshape(out, shape)
+        sign = None if sign is None else np.reshape(sign, shape)
+    return (out, sign) if return_sign else out
+
+
+def softmax(x: Any, axis: Any = None) -> Any:
+    """``scipy.special.softmax`` for duals: ``e**x / Σ e**x`` along ``axis``, computed stably."""
+    if not is_dual(x):
+        x = np.asarray(x)
+    e = np.exp(x - _shift(x, axis))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def log_softmax(x: Any, axis: Any = None) -> Any:
+    """``scipy.special.log_softmax`` for duals: ``x - logsumexp(x)`` along ``axis``."""
+    if not is_dual(x):
+        x = np.asarray(x)
+    shifted = x - _shift(x, axis)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
