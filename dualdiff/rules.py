@@ -52,10 +52,14 @@ _LAZY_TABLES = {"scipy.special": "dualdiff.special"}
 def extra_ufunc_rule(ufunc: Any) -> Rule | None:
     """The rule of a ufunc that is not NumPy's (None if it has none), for ``__array_ufunc__`` after
     ``UFUNC_RULES`` missed: loads the rule module of every library already imported."""
-    if _LAZY_TABLES:
-        for module in [m for m in _LAZY_TABLES if m in sys.modules]:
-            importlib.import_module(_LAZY_TABLES.pop(module))
-    return EXTRA_UFUNC_RULES.get(ufunc)
+    rule = EXTRA_UFUNC_RULES.get(ufunc)
+    if rule is None and _LAZY_TABLES:
+        loaded = sys.modules
+        for module in _LAZY_TABLES:
+            if module in loaded:
+                importlib.import_module(_LAZY_TABLES.pop(module))
+                return extra_ufunc_rule(ufunc)
+    return rule
 
 
 # Ufuncs whose result carries no derivative at all (booleans, integers): applied to the values.

@@ -298,11 +298,15 @@ kve = _entry("kve", sc.kve, (None, lambda v, x, a: a - 0.5 * (kve(v - 1.0, x) + 
              domain=((0.0, 2.5), (0.3, 4.0)), complex=True, parameters={0: "the order v"},
              formula="d kve(v, x) = (kve(v, x) - (kve(v-1, x) + kve(v+1, x))/2) dx")
 # scipy.special.zeta(x, q) calls these two ufuncs: the Hurwitz zeta and the Riemann zeta.
-zeta = _entry("zeta", _ufuncs._zeta, (None, lambda x, q, a: -x * zeta(x + 1.0, q)),
+_ZETA = getattr(_ufuncs, "_zeta", None)
+_RIEMANN_ZETA = getattr(_ufuncs, "_riemann_zeta", None)
+zeta = _entry("zeta", _ZETA, (None, lambda x, q, a: -x * zeta(x + 1.0, q)),
+              array=_ZETA or (lambda x, q: sc.zeta(x, q)),
               domain=((1.5, 4.0), (0.5, 3.0)), parameters={0: "the exponent x"},
               formula="d zeta(x, q) = -x zeta(x + 1, q) dq")
-riemann_zeta = _entry("riemann_zeta", _ufuncs._riemann_zeta, (None,), domain=((1.5, 4.0),),
-                      parameters={0: "the exponent x"}, formula="no rule in x")
+riemann_zeta = _entry("riemann_zeta", _RIEMANN_ZETA, (None,), array=_RIEMANN_ZETA or sc.zeta,
+                      domain=((1.5, 4.0),), parameters={0: "the exponent x"},
+                      formula="no rule in x")
 exprel = _entry("exprel", sc.exprel, (_exprel_partial,),
                 formula="d (e**x - 1)/x = (e**x - exprel(x))/x dx; 1/2 at 0")
 dawsn = _entry("dawsn", sc.dawsn, (lambda x, a: 1.0 - 2.0 * x * a,), complex=True,
