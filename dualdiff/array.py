@@ -834,7 +834,8 @@ def _write_out(ufunc: np.ufunc, out: Any, result: Any) -> Any:
         if type(target) is not DualArray:
             if is_dual(value):
                 raise errors.lost_tangent(
-                    f"numpy.{ufunc.__name__}(..., out=<{errors.type_name(target)}>) on duals",
+                    f"{errors.function_name(ufunc)}(..., out=<{errors.type_name(target)}>) "
+                    "on duals",
                     "Pass a DualArray as out (np.zeros_like(x) makes one), or drop out=.",
                 )
             target[...] = value

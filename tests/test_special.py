@@ -306,6 +306,32 @@ def test_functions_without_a_rule_are_named_by_their_real_module():
         dd.derivative(lambda u: sc.expit(u, dtype=np.float64), 0.3, n=2)
 
 
+@pytest.mark.parametrize(
+    "mode",
+    [
+        lambda f: dd.derivative(f, 0.3),
+        lambda f: dd.derivative(f, 0.3, n=2),
+        lambda f: dd.jacobian(f, np.array([0.3, 0.7])),
+        lambda f: dd.jacobian_sparsity(f, np.array([0.3, 0.7])),
+        lambda f: dd.jit_jacobian(f)(np.array([0.3, 0.7])),
+        lambda f: dd.trace(f, 0.3),
+    ],
+    ids=["dual", "taylor", "dualarray", "sparsity", "jit", "trace"],
+)
+def test_every_mode_names_a_scipy_function_without_a_rule_by_its_module(mode):
+    with pytest.raises(TypeError, match=r"rule for scipy\.special\.struve"):
+        mode(lambda u: sc.struve(1.0, u))
+
+
+def test_out_arguments_and_their_messages_name_scipy():
+    x = DualArray(np.array([0.3, 0.7]), np.ones(2))
+    out = np.zeros_like(x)
+    assert sc.erf(x, out=out) is out
+    assert_close(out.tangent, 2 / np.sqrt(np.pi) * np.exp(-(x.value**2)))
+    with pytest.raises(TypeError, match=r"scipy\.special\.erf\(\.\.\., out=<numpy\.ndarray>\)"):
+        sc.erf(x, out=np.empty(2))
+
+
 def test_jacobian_of_statistics_code():
     # a probit log-likelihood, its gradient against differences of the plain function
     X = np.array([[1.0, 0.3], [1.0, -1.2], [1.0, 2.0], [1.0, 0.1]])
