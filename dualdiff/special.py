@@ -44,10 +44,12 @@ from .rules import (
     is_complex,
     is_dual,
     log,
+    log1p,
     safe_divide,
     sigmoid,
     sign,
     where,
+    xlog1py,
     xlogy,
 )
 
@@ -317,6 +319,48 @@ ellipk = _entry("ellipk", sc.ellipk, (_ellipk_partial,), domain=((-1.0, 0.9),), 
                 formula="d K(m) = (E(m) - (1-m) K(m)) / (2m(1-m)) dm; pi/8 at 0, inf at 1")
 ellipe = _entry("ellipe", sc.ellipe, (_ellipe_partial,), domain=((-1.0, 0.9),), safe=True,
                 formula="d E(m) = (E(m) - K(m)) / (2m) dm; -pi/8 at 0, -inf at 1")
+exp1 = _entry("exp1", sc.exp1, (lambda x, a: -exp(-x) / x,), domain=((0.2, 4.0),), complex=True,
+              formula="d E1(x) = -e**-x / x dx")
+expi = _entry("expi", sc.expi, (lambda x, a: exp(x) / x,), domain=((0.2, 4.0),), complex=True,
+              formula="d Ei(x) = e**x / x dx")
+def _expn_dx(n: Any, x: Any, ans: Any) -> Any:
+    # d E_n = -E_(n-1) dx; SciPy's E_n stops at n = 0, E_0(x) = e**-x / x, differentiated directly
+    e0 = -exp(-x) * (1.0 + x) / (x * x)
+    if not _is_array(n):
+        return -expn(n - 1, x) if n >= 1 else e0
+    return where(n >= 1, -expn(np.maximum(n - 1, 0), x), e0)
+
+
+expn = _entry("expn", sc.expn, (None, _expn_dx),
+              domain=((1.0, 4.0), (0.2, 4.0)), parameters={0: "the order n"},
+              formula="d E_n(x) = -E_(n-1)(x) dx (E_0(x) = e**-x / x)")
+rgamma = _entry("rgamma", sc.rgamma, (lambda x, a: -a * digamma(x),), domain=((0.3, 4.0),),
+                complex=True, formula="d 1/gamma(x) = -digamma(x)/gamma(x) dx")
+exp10 = _entry("exp10", sc.exp10, (lambda x, a: a * math.log(10.0),),
+               formula="d 10**x = 10**x log(10) dx")
+exp2 = _entry("exp2", sc.exp2, (lambda x, a: a * math.log(2.0),), formula="d 2**x = 2**x log(2) dx")
+sindg = _entry("sindg", sc.sindg, (lambda x, a: (math.pi / 180.0) * cosdg(x),),
+               domain=((-300.0, 300.0),), formula="d sin(x degrees) = pi/180 cosdg(x) dx")
+cosdg = _entry("cosdg", sc.cosdg, (lambda x, a: (-math.pi / 180.0) * sindg(x),),
+               domain=((-300.0, 300.0),), formula="d cos(x degrees) = -pi/180 sindg(x) dx")
+stdtr = _entry("stdtr", sc.stdtr,
+               (None, lambda v, t, a: exp(gammaln(0.5 * (v + 1.0)) - gammaln(0.5 * v)
+                                          - 0.5 * log(v * math.pi)
+                                          - 0.5 * (v + 1.0) * log1p(t * t / v))),
+               domain=((1.0, 10.0), (-3.0, 3.0)), parameters={0: "the degrees of freedom df"},
+               formula="d stdtr(df, t) = the Student t density at t dt")
+chdtr = _entry("chdtr", sc.chdtr,
+               (None, lambda v, x, a: 0.5 * exp(xlogy(0.5 * v - 1.0, 0.5 * x) - 0.5 * x
+                                                 - gammaln(0.5 * v))),
+               domain=((1.0, 6.0), (0.2, 6.0)), safe=True,
+               parameters={0: "the degrees of freedom v"},
+               formula="d chdtr(v, x) = the chi-square density at x dx")
+chdtrc = _entry("chdtrc", sc.chdtrc,
+                (None, lambda v, x, a: -0.5 * exp(xlogy(0.5 * v - 1.0, 0.5 * x) - 0.5 * x
+                                                  - gammaln(0.5 * v))),
+                domain=((1.0, 6.0), (0.2, 6.0)), safe=True,
+                parameters={0: "the degrees of freedom v"},
+                formula="d chdtrc(v, x) = -the chi-square density at x dx")
 # fmt: on
 
 EXTRA_UFUNC_RULES[sc.psi] = SPECIAL_RULES["psi"] = SPECIAL_RULES["digamma"]
@@ -324,10 +368,8 @@ PARAMETERS["psi"] = {}
 
 
 # ---------------------------------------------------------------------------------------------
-# hyp2f1(a, b, c, z): four arguments, differentiable in z only
+# Functions of three or four arguments, differentiable in the last one only (hyp2f1, betainc)
 # ---------------------------------------------------------------------------------------------
-
-_HYP2F1_PARAMETERS = {0: "the parameter a", 1: "the parameter b", 2: "the parameter c"}
 
 
 def _strip(x: Any) -> Any:
@@ -336,47 +378,71 @@ def _strip(x: Any) -> Any:
     return x
 
 
-def hyp2f1(a: Any, b: Any, c: Any, z: Any) -> Any:
-    """Gauss's hypergeometric function ``2F1(a, b; c; z)``, differentiable in ``z``:
-    ``d/dz 2F1(a, b; c; z) = a b / c 2F1(a+1, b+1; c+1; z)``. ``a``, ``b``, ``c`` have no
-    closed-form derivative: a dual there raises ``TypeError``."""
-    for i, p in enumerate((a, b, c)):
-        if is_dual(p):
-            _no_closed_form("hyp2f1", _HYP2F1_PARAMETERS[i])()
-    if not is_dual(z) and type(z) not in SYMBOLIC_TYPES:
-        return sc.hyp2f1(a, b, c, z)
-    if is_dual(z):
-        shape = np.broadcast_shapes(np.shape(a), np.shape(b), np.shape(c), np.shape(_strip(z)))
-        if shape != np.shape(_strip(z)):  # the result has the parameters' shape: z's tangent too
-            z = np.broadcast_to(z, shape)
-    array = lambda u: sc.hyp2f1(a, b, c, u)  # noqa: E731
-    scalar = all(np.ndim(p) == 0 for p in (a, b, c))
-    rule = Rule("hyp2f1", 1, None, _scalar(array) if scalar else array, array,
-                (lambda u, ans: (a * b / c) * hyp2f1(a + 1.0, b + 1.0, c + 1.0, u),),
-                complex=True)  # fmt: skip
-    rule.on_dual = _on_dual(rule)
-    return rule.function(z)
+def _in_last(
+    name: str,
+    ufunc: Any,
+    parameters: tuple[str, ...],
+    partial: Callable[..., Any],
+    *,
+    domain: tuple[tuple[float, float], ...],
+    complex: bool = False,
+    safe: bool = False,
+    formula: str = "",
+) -> Callable[..., Any]:
+    """An entry whose arguments but the last are parameters without a rule. The table's rules take
+    one or two arguments; with the parameters plain, this is a one-argument rule in the last,
+    built per call. The entry itself (all arguments) serves the compiler and the sparsity
+    tracer, which apply its partials directly."""
+
+    def function(*args: Any) -> Any:
+        *params, z = args
+        for i, p in enumerate(params):
+            if is_dual(p):
+                _no_closed_form(name, parameters[i])()
+        if not is_dual(z) and type(z) not in SYMBOLIC_TYPES:
+            return ufunc(*args)
+        if is_dual(z):
+            shape = np.broadcast_shapes(*(np.shape(p) for p in params), np.shape(_strip(z)))
+            if shape != np.shape(_strip(z)):  # the result has the parameters' shape: so has z
+                z = np.broadcast_to(z, shape)
+        array = lambda u: ufunc(*params, u)  # noqa: E731
+        scalar = all(np.ndim(p) == 0 for p in params)
+        rule = Rule(name, 1, None, _scalar(array) if scalar else array, array,
+                    (lambda u, ans: partial(*params, u, ans),), safe=safe,
+                    complex=complex)  # fmt: skip
+        rule.on_dual = _on_dual(rule)
+        return rule.function(z)
+
+    function.__name__ = function.__qualname__ = name
+    entry = Rule(name, len(parameters) + 1, None, None, ufunc,
+                 tuple(_no_closed_form(name, p) for p in parameters) + (partial,), safe=safe,
+                 domain=domain, complex=complex, formula=formula)  # fmt: skip
+    entry.ufunc = ufunc
+    entry.function = function
+    SPECIAL_RULES[name] = entry
+    PARAMETERS[name] = dict(enumerate(parameters))
+    EXTRA_UFUNC_RULES[ufunc] = entry
+    return function
 
 
-# The entry the table holds: jit and the sparsity tracer apply its partials directly; Dual,
-# DualArray and Taylor series call its function, the one above.
-_HYP2F1 = Rule(
-    "hyp2f1",
-    4,
-    None,
-    None,
-    sc.hyp2f1,
-    tuple(_no_closed_form("hyp2f1", name) for name in _HYP2F1_PARAMETERS.values())
-    + (lambda a, b, c, z, ans: (a * b / c) * hyp2f1(a + 1.0, b + 1.0, c + 1.0, z),),
-    domain=((0.2, 1.5), (0.3, 2.0), (1.2, 3.0), (-0.8, 0.8)),
-    complex=True,
-    formula="d 2F1(a, b; c; z) = a b / c 2F1(a+1, b+1; c+1; z) dz",
-)
-_HYP2F1.ufunc = sc.hyp2f1
-_HYP2F1.function = hyp2f1
-SPECIAL_RULES["hyp2f1"] = _HYP2F1
-PARAMETERS["hyp2f1"] = dict(_HYP2F1_PARAMETERS)
-EXTRA_UFUNC_RULES[sc.hyp2f1] = _HYP2F1
+def _betainc_dx(a: Any, b: Any, x: Any, ans: Any) -> Any:
+    # x**(a-1) (1-x)**(b-1) / B(a, b), in logs (and right at x = 0 or 1 through xlogy's convention)
+    return exp(xlogy(a - 1.0, x) + xlog1py(b - 1.0, -x) - betaln(a, b))
+
+
+# fmt: off
+hyp2f1 = _in_last("hyp2f1", sc.hyp2f1, ("the parameter a", "the parameter b", "the parameter c"),
+                  lambda a, b, c, z, ans: (a * b / c) * hyp2f1(a + 1.0, b + 1.0, c + 1.0, z),
+                  domain=((0.2, 1.5), (0.3, 2.0), (1.2, 3.0), (-0.8, 0.8)), complex=True,
+                  formula="d 2F1(a, b; c; z) = a b / c 2F1(a+1, b+1; c+1; z) dz")
+betainc = _in_last("betainc", sc.betainc, ("the parameter a", "the parameter b"), _betainc_dx,
+                   domain=((0.5, 3.0), (0.5, 3.0), (0.05, 0.95)), safe=True,
+                   formula="d I_x(a, b) = x**(a-1) (1-x)**(b-1) / B(a, b) dx")
+betaincc = _in_last("betaincc", sc.betaincc, ("the parameter a", "the parameter b"),
+                    lambda a, b, x, ans: -_betainc_dx(a, b, x, ans),
+                    domain=((0.5, 3.0), (0.5, 3.0), (0.05, 0.95)), safe=True,
+                    formula="d (1 - I_x(a, b)) = -x**(a-1) (1-x)**(b-1) / B(a, b) dx")
+# fmt: on
 
 
 # ---------------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ OWN = sorted(name for name, rule in special.SPECIAL_RULES.items() if rule.name =
 ALIASES = sorted(name for name, rule in special.SPECIAL_RULES.items() if rule.name != name)
 COMPLEX = [name for name in OWN if special.SPECIAL_RULES[name].complex]
 # polygamma's order is an integer; the other parameters take the points of their domain
-PARAMETER_VALUES = {"polygamma": [1, 2, 0, 3]}
+PARAMETER_VALUES = {"polygamma": [1, 2, 0, 3], "expn": [1, 0, 3, 2]}
 
 
 def points(interval):
@@ -169,6 +169,8 @@ def test_zeta_and_polygamma_as_scipy_defines_them():
         (lambda a: sc.hyp2f1(a, 1.0, 2.5, 0.3), "scipy.special.hyp2f1", "the parameter a"),
         (lambda b: sc.hyp2f1(0.5, b, 2.5, 0.3), "scipy.special.hyp2f1", "the parameter b"),
         (lambda c: sc.hyp2f1(0.5, 1.0, c + 1, 0.3), "scipy.special.hyp2f1", "the parameter c"),
+        (lambda b: sc.betainc(0.5, b, 0.3), "scipy.special.betainc", "the parameter b"),
+        (lambda n: sc.stdtr(n + 2, 0.3), "scipy.special.stdtr", "the degrees of freedom df"),
     ],
 )
 @pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
