@@ -9,11 +9,17 @@ apply them as they apply ``np.sin``. ``expit``, ``logit``, ``xlogy``, ``xlog1py`
 ``log1p`` and ``cbrt`` map to dualdiff's own entries of the same name.
 
 A parameter whose derivative has no closed form (``jv``'s order ``v``, ``gammainc``'s ``a``,
-``polygamma``'s order ``n``, ``zeta``'s exponent ``x``) has a partial that raises ``TypeError``
-naming the function and the argument; it is only called when that argument carries a tangent.
+``polygamma``'s order ``n``, ``zeta``'s exponent ``x``, ``hyp2f1``'s ``a, b, c``) has a partial
+that raises ``TypeError`` naming the function and the argument; it is only called when that
+argument carries a tangent. The table's rules take one or two arguments: ``hyp2f1`` and
+``betainc`` (differentiable in their last argument only) become a one-argument rule per call.
+``logsumexp``, ``softmax``, ``log_softmax`` and ``polygamma`` are not ufuncs and convert their
+argument with ``np.asarray`` first, which no dual survives: this module has versions for duals.
 
 Conventions at singular points:
 
+* ``betainc`` at ``x = 0, 1`` and ``chdtr`` at 0: the closed form's value (``inf`` where the
+  density is unbounded; a zero tangent stays zero).
 * ``i0e``, ``ive``: ``exp(-|x|)`` has a kink at 0; the derivative there takes ``sign(0) = 0`` (the
   midpoint of the one-sided derivatives, as ``absolute``).
 * ``entr``, ``rel_entr``, ``kl_div`` at ``x = 0``: the value is 0 (SciPy's); the derivative in ``x``

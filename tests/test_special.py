@@ -291,6 +291,10 @@ def test_conventions_at_singular_points():
     assert dd.derivative(lambda x: sc.gammainc(1.0, x), 0.0) == 1.0
     assert dd.derivative(lambda x: sc.gammainc(2.0, x), 0.0) == 0.0
     assert dd.derivative(lambda x: sc.gammainc(0.5, x), 0.0) == math.inf
+    assert dd.derivative(lambda x: sc.betainc(1.0, 3.0, x), 0.0) == pytest.approx(3.0)
+    assert dd.derivative(lambda x: sc.betainc(2.0, 3.0, x), 0.0) == 0.0
+    assert dd.derivative(lambda x: sc.betainc(2.0, 0.5, x), 1.0) == math.inf
+    assert dd.derivative(lambda x: sc.chdtr(2.0, x), 0.0) == pytest.approx(0.5)
 
 
 def test_ive_of_a_complex_dual_raises():
