@@ -28,6 +28,7 @@ from .rules import (
     VALUE_UFUNCS,
     Rule,
     all_finite,
+    extra_ufunc_rule,
     is_dual,
     lift_of,
     register_lift,
@@ -825,7 +826,7 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: d
     if kwargs and method not in ("reduce", "accumulate"):
         unsupported = ", ".join(sorted(kwargs))
         raise TypeError(
-            f"numpy.{ufunc.__name__} on duals does not support the argument(s) {unsupported}"
+            f"{errors.function_name(ufunc)} on duals does not support the argument(s) {unsupported}"
         )
     if method == "__call__":
         result = _call_ufunc(ufunc, inputs)
@@ -840,14 +841,14 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: d
         a_expanded = np.reshape(a, np.shape(strip(a)) + (1,) * b_ndim)
         result = _call_ufunc(ufunc, (a_expanded, b))
     else:
-        raise errors.no_rule(f"numpy.{ufunc.__name__}.{method}")
+        raise errors.no_rule(f"{errors.function_name(ufunc)}.{method}")
     if out is None:
         return result
     return _write_out(ufunc, out, result)
 
 
 def _call_ufunc(ufunc: np.ufunc, inputs: tuple[Any, ...]) -> Any:
-    rule = UFUNC_RULES.get(ufunc)
+    rule = UFUNC_RULES.get(ufunc) or extra_ufunc_rule(ufunc)
     if rule is not None:
         return rule.function(*inputs)
     if ufunc is np.matmul:
@@ -857,7 +858,7 @@ def _call_ufunc(ufunc: np.ufunc, inputs: tuple[Any, ...]) -> Any:
     multi = _MULTI_OUTPUT.get(ufunc)
     if multi is not None:
         return multi(*inputs)
-    raise errors.no_rule(f"numpy.{ufunc.__name__}")
+    raise errors.no_rule(f"{errors.function_name(ufunc)}")
 
 
 def _write_out(ufunc: np.ufunc, out: Any, result: Any) -> Any:
@@ -867,7 +868,8 @@ def _write_out(ufunc: np.ufunc, out: Any, result: Any) -> Any:
         if type(target) is not DualArray:
             if is_dual(value):
                 raise errors.lost_tangent(
-                    f"numpy.{ufunc.__name__}(..., out=<{errors.type_name(target)}>) on duals",
+                    f"{errors.function_name(ufunc)}(..., out=<{errors.type_name(target)}>) "
+                    "on duals",
                     "Pass a DualArray as out (np.zeros_like(x) makes one), or drop out=.",
                 )
             target[...] = value

@@ -409,13 +409,13 @@ class Dual:
         hook = array_hooks.get("ufunc")
         if hook is not None:
             return hook(ufunc, method, inputs, kwargs)
-        raise errors.no_rule(f"numpy.{ufunc.__name__} ({method}) on a Dual")
+        raise errors.no_rule(f"{errors.function_name(ufunc)} ({method}) on a Dual")
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         hook = array_hooks.get("function")
         if hook is not None:
             return hook(func, types, args, kwargs)
-        raise errors.no_rule(f"numpy.{func.__name__}")
+        raise errors.no_rule(f"{errors.function_name(func)}")
 
 
 def _to_numpy(x: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import sys
 from typing import Any
 
 
@@ -23,6 +24,9 @@ def lost_tangent(what: str, fix: str) -> TypeError:
 def no_rule(function: str, hint: str = "") -> TypeError:
     """The error for a NumPy function or ufunc that has no derivative rule."""
     message = f"dualdiff has no derivative rule for {function}"
+    own = _own_function(function)
+    if own and not hint:
+        hint = f"use {own}, which computes it with its derivative"
     if hint:
         message += f"; {hint}"
     else:
@@ -33,10 +37,38 @@ def no_rule(function: str, hint: str = "") -> TypeError:
     return TypeError(message)
 
 
+def _own_function(function: str) -> str:
+    """``dualdiff.<name>`` when a message's ``scipy.special.<name>`` is also dualdiff's own
+    function, else ''."""
+    if not function.startswith("scipy.special."):
+        return ""
+    name = function.split()[0].split("(")[0].rsplit(".", 1)[1]
+    dualdiff = sys.modules.get("dualdiff")
+    if name in getattr(dualdiff, "__all__", ()) and callable(getattr(dualdiff, name, None)):
+        return f"dualdiff.{name}"
+    return ""
+
+
+# Where a ufunc that records no module of its own (SciPy's) is looked up by identity.
+_UFUNC_MODULES = ("numpy", "scipy.special", "scipy.special._ufuncs")
+
+
+def _ufunc_module(func: Any) -> str:
+    name = getattr(func, "__name__", "")
+    for module in _UFUNC_MODULES:
+        if getattr(sys.modules.get(module), name, None) is func:
+            return module
+    return "numpy"
+
+
 def function_name(func: Any) -> str:
-    """The public name of a NumPy function for messages: ``numpy.sum``, ``numpy.linalg.norm``
-    (not the private module it is defined in); other functions keep their own module."""
-    module = getattr(func, "__module__", None) or "numpy"
+    """The public name of a NumPy function or ufunc for messages: ``numpy.sum``,
+    ``numpy.linalg.norm`` (not the private module it is defined in), ``scipy.special.erf`` (SciPy's
+    ufuncs record no ``__module__``: found by identity); other functions keep their own module."""
+    module = getattr(func, "__module__", None)
+    if module is None and type(func).__name__ == "ufunc":
+        module = _ufunc_module(func)
+    module = module or "numpy"
     for public in ("numpy.linalg", "numpy.fft"):
         if module.startswith(public):
             module = public

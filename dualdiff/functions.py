@@ -349,7 +349,7 @@ def ufunc_reduce(
         np.fmin: min_,
     }.get(ufunc)
     if reducer is None:
-        raise errors.no_rule(f"numpy.{ufunc.__name__}.reduce")
+        raise errors.no_rule(f"{errors.function_name(ufunc)}.reduce")
     kwargs = {"keepdims": keepdims, "initial": initial, "where": where}
     if reducer in (sum_, prod):
         kwargs["dtype"] = dtype
@@ -377,7 +377,7 @@ def ufunc_accumulate(ufunc: np.ufunc, a: Any, axis: int = 0, dtype: Any = None, 
         t = np.moveaxis(a.tangent_, axis + 1, -1)  # (k, ..., n)
         tangent = np.moveaxis(np.sum(weights * t[..., None, :], axis=-1), -1, axis + 1)
         return _finish(box(_make_array(value, tangent, a.tag, a.batched)), out, "accumulate")
-    raise errors.no_rule(f"numpy.{ufunc.__name__}.accumulate")
+    raise errors.no_rule(f"{errors.function_name(ufunc)}.accumulate")
 
 
 # ---------------------------------------------------------------------------------------------

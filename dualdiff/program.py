@@ -365,10 +365,10 @@ class Sym(ValueBound, NDArrayOperatorsMixin):
         if _has_dual(inputs):
             return NotImplemented  # a traced dual takes it, with its derivative
         if "out" in kwargs:
-            raise TypeError(f"dualdiff.jit: numpy.{ufunc.__name__}(out=...) is not supported")
+            raise TypeError(f"dualdiff.jit: {function_name(ufunc)}(out=...) is not supported")
         if method == "at":
             raise TypeError(
-                f"dualdiff.jit: numpy.{ufunc.__name__}.at changes an array in place, which "
+                f"dualdiff.jit: {function_name(ufunc)}.at changes an array in place, which "
                 "cannot be traced; use np.where or the eager functions"
             )
         fn = ufunc if method == "__call__" else getattr(ufunc, method)

@@ -27,20 +27,44 @@ Conventions at kinks (each tested):
 
 from __future__ import annotations
 
+import importlib
 import math
 import operator
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Rule", "RULES", "UFUNC_RULES", "register_lift", "is_dual"]
+__all__ = ["Rule", "RULES", "UFUNC_RULES", "EXTRA_UFUNC_RULES", "extra_ufunc_rule", "register_lift",
+           "is_dual"]  # fmt: skip
 
 RULES: dict[str, Rule] = {}
 """Every rule by name."""
 
 UFUNC_RULES: dict[np.ufunc, Rule] = {}
 """The rules of NumPy ufuncs, keyed by the ufunc object (for ``__array_ufunc__``)."""
+
+EXTRA_UFUNC_RULES: dict[np.ufunc, Rule] = {}
+"""The rules of other libraries' ufuncs (``scipy.special``), filled by ``extra_ufunc_rule``."""
+
+# The modules of such ufuncs, and dualdiff's module holding their rules: imported when the library
+# is loaded and one of its ufuncs meets a dual (so ``import dualdiff`` imports NumPy only).
+_LAZY_TABLES = {"scipy.special": "dualdiff.special"}
+
+
+def extra_ufunc_rule(ufunc: Any) -> Rule | None:
+    """The rule of a ufunc that is not NumPy's (None if it has none), for ``__array_ufunc__`` after
+    ``UFUNC_RULES`` missed: loads the rule module of every library already imported."""
+    rule = EXTRA_UFUNC_RULES.get(ufunc)
+    if rule is None and _LAZY_TABLES:
+        loaded = sys.modules
+        for module in _LAZY_TABLES:
+            if module in loaded:
+                importlib.import_module(_LAZY_TABLES.pop(module))
+                return extra_ufunc_rule(ufunc)
+    return rule
+
 
 # Ufuncs whose result carries no derivative at all (booleans, integers): applied to the values.
 VALUE_UFUNCS = frozenset(

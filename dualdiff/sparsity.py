@@ -38,7 +38,7 @@ from numpy.lib.mixins import NDArrayOperatorsMixin
 from . import errors
 from .errors import function_name
 from .methods import ArrayMethods
-from .rules import UFUNC_RULES, VALUE_UFUNCS, Rule, is_dual, register_lift
+from .rules import UFUNC_RULES, VALUE_UFUNCS, Rule, extra_ufunc_rule, is_dual, register_lift
 
 __all__ = ["jacobian_sparsity", "Pattern", "SparsityTracer", "trace_pattern"]
 
@@ -596,27 +596,27 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
         out = kwargs.pop("out", None)
         if out is not None:
             result = self.__array_ufunc__(ufunc, method, *inputs, **kwargs)
-            return _write_out(out, result, f"numpy.{ufunc.__name__}")
+            return _write_out(out, result, f"{function_name(ufunc)}")
         for a in inputs:
             if is_dual(a) and type(a) is not SparsityTracer:
-                _split(a, f"numpy.{ufunc.__name__}")
+                _split(a, f"{function_name(ufunc)}")
         if ufunc in VALUE_UFUNCS:
             return _derived(getattr(ufunc, method)(*_values(inputs), **kwargs))
         if ufunc is np.matmul and method == "__call__" and not kwargs:
             return _matmul(*inputs)
-        rule = UFUNC_RULES.get(ufunc)
+        rule = UFUNC_RULES.get(ufunc) or extra_ufunc_rule(ufunc)
         if rule is None:
-            raise _no_rule(f"numpy.{ufunc.__name__}")
+            raise _no_rule(f"{function_name(ufunc)}")
         if method == "__call__":
             if "where" in kwargs:
                 raise TypeError(
-                    f"jacobian_sparsity: numpy.{ufunc.__name__}(..., where=...) is not "
+                    f"jacobian_sparsity: {function_name(ufunc)}(..., where=...) is not "
                     "supported; use np.where"
                 )
             return _apply(rule, inputs, lambda *v: ufunc(*v, **kwargs))
         if rule.nin == 2 and method in ("reduce", "accumulate", "reduceat", "outer"):
             return _ufunc_method(rule, ufunc, method, inputs, kwargs)
-        raise _no_rule(f"numpy.{ufunc.__name__}.{method}")
+        raise _no_rule(f"{function_name(ufunc)}.{method}")
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         handler = _FUNCTIONS.get(func)
@@ -717,7 +717,7 @@ def _lift_binary(rule: Rule, x: Any, y: Any) -> SparsityTracer:
 
 
 def _ufunc_method(rule: Rule, ufunc: np.ufunc, method: str, inputs: Any, kwargs: Any) -> Any:
-    pairs = [_split(a, f"numpy.{ufunc.__name__}.{method}") for a in inputs]
+    pairs = [_split(a, f"{function_name(ufunc)}.{method}") for a in inputs]
     value = np.asarray(getattr(ufunc, method)(*(p[0] for p in pairs), **kwargs))
     if not (_depends(rule, 0, False) or _depends(rule, 1, False)):
         return _make(value, _empty_deps(value.shape))

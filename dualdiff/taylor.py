@@ -49,6 +49,7 @@ from .rules import (
     VALUE_UFUNCS,
     Rule,
     all_finite,
+    extra_ufunc_rule,
     is_complex,
     is_dual,
     lift_of,
@@ -1208,7 +1209,7 @@ class Taylor(ArrayMethods):
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         if method == "__call__" and not kwargs:
-            rule = UFUNC_RULES.get(ufunc)
+            rule = UFUNC_RULES.get(ufunc) or extra_ufunc_rule(ufunc)
             if rule is not None:
                 if len(inputs) == 1:
                     return _lift_unary(rule, self)
@@ -1221,7 +1222,7 @@ class Taylor(ArrayMethods):
                 if type(_leader(inputs, {})) is not Taylor:
                     return NotImplemented
                 return _multilinear_kind(_Call(ufunc, inputs, {}, ("x1", "x2")))
-        what = f"numpy.{ufunc.__name__}" + (f".{method}" if method != "__call__" else "")
+        what = f"{function_name(ufunc)}" + (f".{method}" if method != "__call__" else "")
         if kwargs:
             what += f" with {', '.join(sorted(kwargs))}="
         raise errors.no_rule(f"{what} on a Taylor series")

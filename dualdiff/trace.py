@@ -23,7 +23,7 @@ import numpy as np
 
 from . import errors
 from .dual import SCALAR_TYPES, Dual, _make
-from .rules import RULES, UFUNC_RULES, Rule, register_lift
+from .rules import RULES, UFUNC_RULES, Rule, extra_ufunc_rule, register_lift
 from .seed import zero_scalar
 from .tags import new_tag
 
@@ -252,17 +252,17 @@ class Traced:
     # -- NumPy protocols -----------------------------------------------------------------------
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        rule = UFUNC_RULES.get(ufunc)
+        rule = UFUNC_RULES.get(ufunc) or extra_ufunc_rule(ufunc)
         if method != "__call__" or kwargs or rule is None:
             raise errors.no_rule(
-                f"numpy.{ufunc.__name__} ({method}) inside dualdiff.trace",
+                f"{errors.function_name(ufunc)} ({method}) inside dualdiff.trace",
                 "trace records the elementary functions of dualdiff's rule table on scalars",
             )
         return rule.function(*inputs)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         raise errors.no_rule(
-            f"numpy.{func.__name__} inside dualdiff.trace",
+            f"{errors.function_name(func)} inside dualdiff.trace",
             "trace records scalar code; apply the elementary functions one value at a time",
         )
 

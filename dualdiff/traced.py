@@ -38,6 +38,7 @@ from .rules import (
     VALUE_UFUNCS,
     Rule,
     all_finite,
+    extra_ufunc_rule,
     is_dual,
     register_lift,
     scale,
@@ -118,9 +119,9 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         if kwargs.get("out") is not None:
-            raise TypeError(f"dualdiff.jit: numpy.{ufunc.__name__}(out=...) is not supported")
+            raise TypeError(f"dualdiff.jit: {function_name(ufunc)}(out=...) is not supported")
         if method == "__call__" and not kwargs:
-            rule = UFUNC_RULES.get(ufunc)
+            rule = UFUNC_RULES.get(ufunc) or extra_ufunc_rule(ufunc)
             if rule is not None:
                 return apply_rule(rule, inputs)
             if ufunc in VALUE_UFUNCS:  # comparisons and tests: no derivative
@@ -140,7 +141,7 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
             if method == "accumulate" and not options:
                 return np.cumsum(inputs[0], axis=axis)
         raise errors.no_rule(
-            f"numpy.{ufunc.__name__}"
+            f"{function_name(ufunc)}"
             + ("" if method == "__call__" else f".{method}")
             + " under dualdiff.jit"
         )

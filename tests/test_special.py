@@ -1,0 +1,372 @@
+"""scipy.special's functions through the rule table, tested from the table (dualdiff.special).
+
+Every entry is called as user code calls it, through the SciPy ufunc on duals; the reference is a
+6th-order central difference of the plain SciPy function, which never touches the derivative code.
+Parameters without a derivative rule (an order, ``gammainc``'s ``a``) are held at plain values.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from reference import assert_close, directional
+
+import dualdiff as dd
+from dualdiff.array import DualArray
+from dualdiff.dual import Dual
+
+sc = pytest.importorskip("scipy.special")
+special = pytest.importorskip("dualdiff.special")
+
+FRACTIONS = (0.13, 0.37, 0.61, 0.89)
+OWN = sorted(name for name, rule in special.SPECIAL_RULES.items() if rule.name == name)
+ALIASES = sorted(name for name, rule in special.SPECIAL_RULES.items() if rule.name != name)
+COMPLEX = [name for name in OWN if special.SPECIAL_RULES[name].complex]
+# polygamma's order is an integer; the other parameters take the points of their domain
+PARAMETER_VALUES = {"polygamma": [1, 2, 0, 3], "expn": [1, 0, 3, 2]}
+
+
+def points(interval):
+    lo, hi = interval
+    return [lo + (hi - lo) * f for f in FRACTIONS]
+
+
+def call(name):
+    """The function as user code calls it: SciPy's ufunc (so NumPy dispatches), or the rule."""
+    rule = special.SPECIAL_RULES[name]
+    return rule.ufunc if rule.ufunc is not None else rule.function
+
+
+def cases(name):
+    """(arguments, index of the differentiable argument) at points of the domain."""
+    rule = special.SPECIAL_RULES[name]
+    parameters = special.PARAMETERS[name]
+    columns = [
+        PARAMETER_VALUES.get(name, points(interval)) if i in parameters else points(interval)
+        for i, interval in enumerate(rule.domain)
+    ]
+    rows = list(zip(*columns)) + (
+        list(zip(columns[0], reversed(columns[1]))) if rule.nin == 2 else []
+    )
+    free = [i for i in range(rule.nin) if i not in parameters]
+    return [(row, i) for row in rows for i in free]
+
+
+def plain(name, args, i):
+    """The SciPy function of argument ``i`` alone, the others fixed."""
+    rule = special.SPECIAL_RULES[name]
+
+    def f(u):
+        return rule.array(*(u if j == i else a for j, a in enumerate(args)))
+
+    return f
+
+
+def on(name, args, i):
+    """The ufunc of argument ``i`` alone, the others fixed, for dualdiff."""
+    fn = call(name)
+    return lambda u: fn(*(u if j == i else a for j, a in enumerate(args)))
+
+
+def test_the_table_holds_what_the_issue_lists():
+    listed = (
+        "erf erfc erfcx erfinv erfcinv expit logit log_expit ndtr log_ndtr ndtri gamma gammaln "
+        "loggamma digamma psi polygamma beta betaln gammainc gammaincc xlogy xlog1py entr rel_entr "
+        "kl_div i0 i0e i1 i1e j0 j1 y0 y1 jv iv kv zeta expm1 log1p exprel cbrt dawsn spence "
+        "ellipk ellipe"
+    ).split()
+    assert [n for n in listed if n not in special.SPECIAL_RULES] == []
+
+
+@pytest.mark.parametrize("name", OWN)
+def test_first_derivative_matches_differences(name):
+    for args, i in cases(name):
+        f = on(name, args, i)
+        out = f(Dual(float(args[i]), 1.0))
+        assert type(out) is Dual
+        assert_close(out.value, plain(name, args, i)(args[i]), rtol=1e-14, atol=1e-15)
+        assert_close(out.tangent, directional(plain(name, args, i), args[i], 1.0), rtol=1e-8)
+
+
+@pytest.mark.parametrize("name", OWN)
+def test_array_with_several_directions(name):
+    for args, i in cases(name)[:1]:
+        x = np.array([a[i] for a, j in cases(name) if j == i], dtype=float)
+        row = [np.full_like(x, a) for a in args]
+        d = DualArray(x, np.stack([np.ones_like(x), np.linspace(0.5, -1.0, x.size)]), batched=True)
+        out = call(name)(*(d if j == i else r for j, r in enumerate(row)))
+        assert type(out) is DualArray
+        f = lambda u: special.SPECIAL_RULES[name].array(
+            *(u if j == i else r for j, r in enumerate(row))
+        )  # noqa: E501, E731
+        for k in range(2):
+            assert_close(out.tangent[k], directional(f, x, d.tangent[k]), rtol=1e-8)
+
+
+@pytest.mark.parametrize("name", OWN)
+def test_second_derivative_by_nesting_and_taylor_mode(name):
+    for args, i in cases(name)[:3]:
+        f = on(name, args, i)
+        first = lambda u: dd.derivative(f, u)  # noqa: E731
+        expected = directional(first, args[i], 1.0)
+        assert_close(dd.derivative(first, args[i]), expected, rtol=1e-6, atol=1e-8)
+        assert_close(dd.derivative(f, args[i], n=2), expected, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", ["erf", "gammaln", "digamma", "jv", "ellipk", "exprel"])
+def test_third_derivative_in_taylor_mode_matches_nesting(name):
+    for args, i in cases(name)[:2]:
+        f = on(name, args, i)
+        nested = dd.derivative(lambda u: dd.derivative(lambda w: dd.derivative(f, w), u), args[i])
+        assert_close(dd.derivative(f, args[i], n=3), nested, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", COMPLEX)
+def test_complex_directional_derivatives(name):
+    for args, i in cases(name):
+        z = complex(args[i], 0.3)
+        g = plain(name, args, i)
+        for v in (1.0, 1j):
+            out = on(name, args, i)(Dual(z, v))
+            assert_close(out.value, g(z), rtol=1e-13, atol=1e-15)
+            assert_close(out.tangent, directional(g, z, v), rtol=1e-7)
+
+
+@pytest.mark.parametrize("name", ALIASES)
+def test_scipy_functions_dualdiff_has_are_its_own_entries(name):
+    rule = special.SPECIAL_RULES[name]
+    for x in points(rule.domain[0]):
+        args = (Dual(x, 1.0),) if rule.nin == 1 else (Dual(x, 1.0), points(rule.domain[1])[1])
+        out = getattr(sc, name)(*args)
+        reference = getattr(sc, name)(*(a.value if type(a) is Dual else a for a in args))
+        assert_close(out.value, reference, rtol=1e-14, atol=1e-15)
+        g = lambda t: getattr(sc, name)(t, *args[1:])  # noqa: E731
+        assert_close(out.tangent, directional(g, x, 1.0), rtol=1e-8)
+
+
+def test_zeta_and_polygamma_as_scipy_defines_them():
+    # scipy.special.zeta is a Python function calling the private ufuncs _zeta/_riemann_zeta
+    q = 1.7
+    assert_close(dd.derivative(lambda u: sc.zeta(3.0, u), q), -3.0 * sc.zeta(4.0, q))
+    assert_close(dd.derivative(lambda u: special.polygamma(2, u), 2.5), sc.polygamma(3, 2.5))
+    assert_close(dd.derivative(sc.psi, 2.5, n=4), sc.polygamma(4, 2.5), rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "f, function, argument",
+    [
+        (lambda v: sc.jv(v, 2.0), "scipy.special.jv", "the order v"),
+        (lambda v: sc.kv(v, np.array([1.0, 2.0])), "scipy.special.kv", "the order v"),
+        (lambda a: sc.gammainc(a, 1.5), "scipy.special.gammainc", "the parameter a"),
+        (lambda a: sc.gammaincc(a, a), "scipy.special.gammaincc", "the parameter a"),
+        (lambda x: sc.zeta(x, 2.0), "scipy.special.zeta", "the exponent x"),
+        (lambda x: sc.zeta(x), "scipy.special.riemann_zeta", "the exponent x"),
+        (lambda n: special.polygamma(n, 2.0), "scipy.special.polygamma", "the order n"),
+        (lambda a: sc.hyp2f1(a, 1.0, 2.5, 0.3), "scipy.special.hyp2f1", "the parameter a"),
+        (lambda b: sc.hyp2f1(0.5, b, 2.5, 0.3), "scipy.special.hyp2f1", "the parameter b"),
+        (lambda c: sc.hyp2f1(0.5, 1.0, c + 1, 0.3), "scipy.special.hyp2f1", "the parameter c"),
+        (lambda b: sc.betainc(0.5, b, 0.3), "scipy.special.betainc", "the parameter b"),
+        (lambda n: sc.stdtr(n + 2, 0.3), "scipy.special.stdtr", "the degrees of freedom df"),
+    ],
+)
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
+def test_a_parameter_without_a_rule_raises_naming_it(f, function, argument):
+    for mode in (lambda: dd.derivative(f, 1.5), lambda: dd.derivative(f, 1.5, n=2)):
+        with pytest.raises(
+            TypeError, match=f"{function}: the derivative with respect to {argument}"
+        ):
+            mode()
+    with pytest.raises(TypeError, match=function):
+        dd.gradient(lambda x: np.sum(f(x)), np.array([1.5, 2.5]))
+
+
+def test_in_the_compiler_too_a_parameter_raises_and_the_argument_differentiates():
+    x = np.array([0.1, 0.4, -0.5])
+    a = np.array([0.5, 0.6, 0.7])
+    f = lambda z: sc.hyp2f1(a, 1.3, 2.1, z) + sc.jv(1.5, z + 1.0)  # noqa: E731
+    assert_close(dd.jit_jacobian(f)(x), dd.jacobian(f, x), rtol=1e-13)
+    assert_close(
+        np.diag(dd.jacobian(f, x)), [directional(f, x, e)[i] for i, e in enumerate(np.eye(3))]
+    )
+    with pytest.raises(
+        TypeError, match="scipy.special.hyp2f1: the derivative with respect to the parameter a"
+    ):
+        dd.jit_jacobian(lambda p: sc.hyp2f1(p, 1.3, 2.1, 0.3))(x)
+    # parameters broadcasting against a scalar z: the result and its tangent take their shape
+    jac = dd.jacobian(lambda z: sc.hyp2f1(a, 1.3, 2.1, z), 0.3)
+    assert_close(jac, directional(lambda z: sc.hyp2f1(a, 1.3, 2.1, z), 0.3, 1.0))
+
+
+SOFTMAX = ["logsumexp", "softmax", "log_softmax"]
+
+
+@pytest.mark.parametrize("name", SOFTMAX)
+@pytest.mark.parametrize("axis", [None, 0, 1, -1])
+def test_logsumexp_softmax_log_softmax_are_exact(name, axis):
+    from reference import jacobian
+
+    X = np.array([[0.1, 2.0, -1.0], [3.0, 0.5, 0.2]])
+    mine, scipy_own = getattr(special, name), getattr(sc, name)
+    value, jac = dd.value_and_jacobian(lambda u: mine(u, axis=axis), X)
+    assert_close(value, scipy_own(X, axis=axis), rtol=1e-14, atol=1e-15)
+    assert_close(jac, jacobian(lambda u: scipy_own(u, axis=axis), X), rtol=1e-8)
+    # large entries: the shift keeps it finite, as SciPy's
+    big = X * 400.0
+    assert_close(mine(big, axis=axis), scipy_own(big, axis=axis), rtol=1e-14, atol=1e-15)
+    assert np.all(np.isfinite(dd.jacobian(lambda u: mine(u, axis=axis), big)))
+
+
+def test_logsumexp_weights_sign_keepdims_and_higher_derivatives():
+    from reference import jacobian
+
+    X = np.array([[0.1, 2.0, -1.0], [3.0, 0.5, 0.2]])
+    B = np.array([[1.0, -2.0, 0.5], [0.3, 0.3, 0.3]])
+    g = lambda u: special.logsumexp(u, axis=1, b=B, return_sign=True)  # noqa: E731
+    r = lambda u: sc.logsumexp(u, axis=1, b=B, return_sign=True)  # noqa: E731
+    assert_close(g(X)[0], r(X)[0], rtol=1e-14)
+    assert np.array_equal(g(X)[1], r(X)[1])
+    assert_close(dd.jacobian(lambda u: g(u)[0], X), jacobian(lambda u: r(u)[0], X), rtol=1e-8)
+    Bp = np.abs(B)
+    assert_close(
+        dd.jacobian(lambda b: special.logsumexp(X, axis=1, b=b), Bp),
+        jacobian(lambda b: sc.logsumexp(X, axis=1, b=b), Bp),
+        rtol=1e-8,
+    )
+    assert special.logsumexp(X, axis=1, keepdims=True).shape == (2, 1)
+    assert_close(
+        dd.hessian(special.logsumexp, X[0]),
+        jacobian(lambda u: dd.gradient(special.logsumexp, u), X[0]),
+        rtol=1e-7,
+    )
+    line = lambda t: special.logsumexp(X[0] + t * X[1])  # noqa: E731
+    assert_close(
+        dd.derivative(line, 0.2, n=3),
+        directional(lambda t: dd.derivative(line, t, n=2), 0.2, 1.0),
+        rtol=1e-7,
+    )
+
+
+def test_scipys_own_logsumexp_gives_the_exact_gradient_or_refuses():
+    # it calls np.asarray on its argument first, which NumPy lets no one intercept: whatever
+    # dualdiff does there, never a wrong number
+    x = np.array([0.1, 0.2, -0.4])
+    try:
+        grad = dd.gradient(sc.logsumexp, x)
+    except TypeError:
+        return
+    assert_close(grad, sc.softmax(x), rtol=1e-12)
+
+
+def test_the_other_argument_still_differentiates_with_a_plain_parameter():
+    x = np.array([0.5, 1.5, 3.0])
+    jac = dd.jacobian(lambda u: sc.gammainc(np.array([0.7, 1.0, 2.5]), u), x)
+    a = np.array([0.7, 1.0, 2.5])
+    expected = np.exp((a - 1.0) * np.log(x) - x - sc.gammaln(a))
+    assert_close(np.diag(jac), expected, rtol=1e-13)
+    assert_close(
+        dd.derivative(lambda u: sc.jv(1.5, u), 2.0), (sc.jv(0.5, 2.0) - sc.jv(2.5, 2.0)) / 2
+    )
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")
+def test_conventions_at_singular_points():
+    assert dd.derivative(sc.exprel, 0.0) == pytest.approx(0.5, rel=1e-15)
+    assert dd.derivative(sc.exprel, 1e-9) == pytest.approx(0.5 + 1e-9 / 3, rel=1e-15)
+    assert dd.derivative(sc.ellipk, 0.0) == pytest.approx(math.pi / 8, rel=1e-15)
+    assert dd.derivative(sc.ellipe, 0.0) == pytest.approx(-math.pi / 8, rel=1e-15)
+    assert dd.derivative(sc.ellipk, 1e-7) == pytest.approx(
+        directional(sc.ellipk, 1e-7, 1.0, 1e-3), rel=1e-11
+    )
+    assert dd.derivative(sc.spence, 1.0) == -1.0
+    assert dd.derivative(sc.i0e, 0.0) == 0.0  # the kink of exp(-|x|): sign(0) = 0
+    assert dd.derivative(sc.i1e, 0.0) == pytest.approx(0.5)
+    assert dd.derivative(sc.entr, 0.0) == math.inf  # the one-sided limit
+    out = sc.entr(Dual(0.0, 0.0))
+    assert (out.value, out.tangent) == (0.0, 0.0)  # a zero tangent stays zero
+    assert dd.derivative(lambda x: sc.kl_div(x, 2.0), 0.0) == -math.inf
+    assert dd.derivative(lambda x: sc.gammainc(1.0, x), 0.0) == 1.0
+    assert dd.derivative(lambda x: sc.gammainc(2.0, x), 0.0) == 0.0
+    assert dd.derivative(lambda x: sc.gammainc(0.5, x), 0.0) == math.inf
+    assert dd.derivative(lambda x: sc.betainc(1.0, 3.0, x), 0.0) == pytest.approx(3.0)
+    assert dd.derivative(lambda x: sc.betainc(2.0, 3.0, x), 0.0) == 0.0
+    assert dd.derivative(lambda x: sc.betainc(2.0, 0.5, x), 1.0) == math.inf
+    assert dd.derivative(lambda x: sc.chdtr(2.0, x), 0.0) == pytest.approx(0.5)
+
+
+def test_ive_of_a_complex_dual_raises():
+    with pytest.raises(TypeError, match="scipy.special.ive of a complex dual"):
+        sc.ive(1.0, Dual(1.0 + 0.5j, 1.0))
+
+
+def test_functions_without_a_rule_are_named_by_their_real_module():
+    x = DualArray(np.array([0.2, 0.3]), np.ones(2))
+    with pytest.raises(TypeError, match=r"no derivative rule for scipy\.special\.struve"):
+        sc.struve(1.0, x)
+    with pytest.raises(
+        TypeError, match=r"no derivative rule for scipy\.special\.expit.*dualdiff\.expit"
+    ):
+        dd.derivative(lambda u: sc.expit(u, dtype=np.float64), 0.3, n=2)
+
+
+@pytest.mark.parametrize(
+    "mode",
+    [
+        lambda f: dd.derivative(f, 0.3),
+        lambda f: dd.derivative(f, 0.3, n=2),
+        lambda f: dd.jacobian(f, np.array([0.3, 0.7])),
+        lambda f: dd.jacobian_sparsity(f, np.array([0.3, 0.7])),
+        lambda f: dd.jit_jacobian(f)(np.array([0.3, 0.7])),
+        lambda f: dd.trace(f, 0.3),
+    ],
+    ids=["dual", "taylor", "dualarray", "sparsity", "jit", "trace"],
+)
+def test_every_mode_names_a_scipy_function_without_a_rule_by_its_module(mode):
+    with pytest.raises(TypeError, match=r"rule for scipy\.special\.struve"):
+        mode(lambda u: sc.struve(1.0, u))
+
+
+def test_out_arguments_and_their_messages_name_scipy():
+    x = DualArray(np.array([0.3, 0.7]), np.ones(2))
+    out = np.zeros_like(x)
+    assert sc.erf(x, out=out) is out
+    assert_close(out.tangent, 2 / np.sqrt(np.pi) * np.exp(-(x.value**2)))
+    with pytest.raises(TypeError, match=r"scipy\.special\.erf\(\.\.\., out=<numpy\.ndarray>\)"):
+        sc.erf(x, out=np.empty(2))
+
+
+def test_jacobian_of_statistics_code():
+    # a probit log-likelihood, its gradient against differences of the plain function
+    X = np.array([[1.0, 0.3], [1.0, -1.2], [1.0, 2.0], [1.0, 0.1]])
+    y = np.array([1.0, 0.0, 1.0, 0.0])
+
+    def loglik(b):
+        z = X @ b
+        return np.sum(y * sc.log_ndtr(z) + (1 - y) * sc.log_ndtr(-z)) - np.sum(
+            sc.gammaln(b * b + 1)
+        )
+
+    b = np.array([0.2, -0.4])
+    fd = np.array([directional(loglik, b, e) for e in np.eye(2)])
+    assert_close(dd.gradient(loglik, b), fd, rtol=1e-8)
+    assert_close(
+        dd.hessian(loglik, b)[0],
+        [directional(lambda u: dd.gradient(loglik, u)[0], b, e) for e in np.eye(2)],
+        rtol=1e-6,
+    )  # noqa: E501
+
+
+def test_sparsity_and_compiler_see_the_entries():
+    f = lambda x: sc.erf(x) * sc.gammaln(x + 1.0)  # noqa: E731
+    x = np.array([0.3, 1.2, 2.0])
+    assert np.array_equal(dd.jacobian_sparsity(f, x), np.eye(3, dtype=bool))
+    assert_close(dd.jit_jacobian(f)(x), dd.jacobian(f, x), rtol=1e-14)
+
+
+def test_import_dualdiff_does_not_import_scipy():
+    code = "import sys, dualdiff; print(any(m.split('.')[0] == 'scipy' for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
