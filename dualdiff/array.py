@@ -12,6 +12,7 @@ outer layer always has the newest tag (see ``dualdiff.tags``).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -36,7 +37,7 @@ from .rules import (
 from .seed import IdentitySeed
 from .tags import USER_TAG
 
-__all__ = ["DualArray", "HANDLED_FUNCTIONS", "implements"]
+__all__ = ["DualArray", "HANDLED_FUNCTIONS", "implements", "view_of"]
 
 HANDLED_FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {}
 """NumPy functions with a DualArray implementation (filled by ``implements``)."""
@@ -96,7 +97,9 @@ class DualArray(ArrayMethods):
     ``np.asarray(x)`` raises TypeError: it would drop the tangent (use ``x.value``).
     """
 
-    __slots__ = ("value", "tangent_", "tag", "batched")
+    # ``base_`` and ``views_`` (unset on almost every array) link views of an array whose arrays
+    # are copied on the first write (see ``view_of``).
+    __slots__ = ("value", "tangent_", "tag", "batched", "base_", "views_", "__weakref__")
 
     __array_priority__ = 20.0
 
@@ -223,7 +226,10 @@ class DualArray(ArrayMethods):
         index = _check_index(index)
         value = self.value[index]
         tangent = _index_tangent(own_tangent(self), index)
-        return box(_make_array(value, tangent, self.tag, self.batched))
+        result = _make_array(value, tangent, self.tag, self.batched)
+        if type(value) is not Dual and value.ndim and not _owns(self) and _basic(index):
+            _link(result, self, _IndexView(index))
+        return box(result)
 
     def __setitem__(self, index: Any, item: Any) -> None:
         set_item(self, _check_index(index), item)
@@ -342,10 +348,14 @@ class DualArray(ArrayMethods):
 
     @property
     def real(self) -> DualArray:
+        if strip(self.value).dtype.kind == "c":  # a view for complex arrays, as in NumPy
+            return view_of(self, _real_part)
         return _make_array(self.value.real, own_tangent(self).real, self.tag, self.batched)
 
     @property
     def imag(self) -> DualArray:
+        if strip(self.value).dtype.kind == "c":
+            return view_of(self, _imaginary_part)
         return _make_array(self.value.imag, own_tangent(self).imag, self.tag, self.batched)
 
     def conjugate(self) -> DualArray:
@@ -359,6 +369,15 @@ class DualArray(ArrayMethods):
 
     def copy(self) -> DualArray:
         return _make_array(_copy(self.value), _copy(self.tangent_), self.tag, self.batched)
+
+    def view(self, dtype: Any = None, type: Any = None) -> DualArray:
+        """A new DualArray sharing this one's value and tangent (writes show in both)."""
+        if dtype is not None or type is not None:
+            raise TypeError(
+                "DualArray.view(dtype/type) would reinterpret the tangent's memory; only "
+                "x.view() (a view of the same dtype) is supported"
+            )
+        return view_of(self, _whole)
 
     def astype(self, dtype: Any, copy: bool = True) -> DualArray:
         kind = np.dtype(dtype).kind
@@ -392,6 +411,126 @@ def own_tangent(a: DualArray) -> Any:
         if type(v) is np.ndarray and v.flags.writeable:
             t = a.tangent_ = t.copy()
     return t
+
+
+# ---------------------------------------------------------------------------------------------
+# Views: a tangent aliases exactly where its value aliases
+# ---------------------------------------------------------------------------------------------
+#
+# A DualArray's arrays are copied on the first write when they are not its own to write: the
+# caller's argument (a read-only view), the lazy identity seed of a Jacobian pass, a read-only
+# private buffer. A view taken of such an array (``x[1:3]``, ``x.T``, ``x.reshape(...)``) cannot
+# simply view arrays that a write will replace, so it is *linked* to the array it views
+# (``base_``: the parent and how to derive the view from it; the parent keeps weak references
+# in ``views_``). A write anywhere in such a family first gives its root arrays of its own and
+# then derives every live view again from them, so that from then on they alias as NumPy's do.
+# Arrays that own their arrays (the common case) give plain views and are never linked.
+
+
+def _owned(arr: Any) -> bool:
+    """Whether ``arr`` can be written in place (an inner DualArray looks after itself)."""
+    return type(arr) is DualArray or (type(arr) is np.ndarray and arr.flags.writeable)
+
+
+def _owns(a: DualArray) -> bool:
+    """Whether a view of ``a`` may simply view its arrays (they are written in place)."""
+    return (
+        _owned(a.value) and _owned(a.tangent_) and getattr(a, "base_", None) is None
+    )
+
+
+def _basic(index: Any) -> bool:
+    """Whether ``index`` is NumPy basic indexing (the result is a view)."""
+    for i in index if type(index) is tuple else (index,):
+        if not (
+            i is None
+            or i is Ellipsis
+            or type(i) is slice
+            or (isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)))
+        ):
+            return False
+    return True
+
+
+class _IndexView:
+    """Derives ``parent[index]`` (basic indexing) from the parent's current arrays."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: Any) -> None:
+        self.index = index
+
+    def __call__(self, parent: DualArray) -> tuple[Any, Any]:
+        index = self.index
+        return parent.value[index], _index_tangent(own_tangent(parent), index)
+
+
+def _whole(parent: DualArray) -> tuple[Any, Any]:
+    return parent.value.view(), own_tangent(parent).view()
+
+
+def _real_part(parent: DualArray) -> tuple[Any, Any]:
+    return parent.value.real, own_tangent(parent).real
+
+
+def _imaginary_part(parent: DualArray) -> tuple[Any, Any]:
+    return parent.value.imag, own_tangent(parent).imag
+
+
+def view_of(
+    a: DualArray, derive: Callable[[DualArray], tuple[Any, Any]], parts: Any = None
+) -> Any:
+    """The DualArray NumPy would hand out as a view of ``a``: ``derive(a)`` gives its value and
+    tangent as views of ``a``'s (the tangent's direction axis first). When ``a``'s arrays are
+    copied on the first write, the result is linked to ``a`` so that a write through either
+    reaches both (see the notes above). A 0-d result is a ``Dual`` (a copy, as ``x[i]``).
+    ``parts``: ``derive(a)`` when the caller has computed it already."""
+    value, tangent = derive(a) if parts is None else parts
+    result = _make_array(value, tangent, a.tag, a.batched)
+    if not _owns(a):
+        _link(result, a, derive)
+    return box(result)
+
+
+def _link(view: DualArray, parent: DualArray, derive: Callable[..., Any]) -> None:
+    view.base_ = (parent, derive)
+    views = getattr(parent, "views_", None)
+    if views is None:
+        parent.views_ = views = []
+    elif len(views) >= 16 and len(views) & (len(views) - 1) == 0:
+        views[:] = [ref for ref in views if ref() is not None]  # drop views that died
+    views.append(weakref.ref(view))
+
+
+def _derive_views(parent: DualArray) -> None:
+    """Give every live view linked to ``parent`` (and theirs) arrays viewing ``parent``'s."""
+    views = getattr(parent, "views_", None)
+    if not views:
+        return
+    for ref in views:
+        view = ref()
+        if view is not None and getattr(view, "base_", None) is not None:
+            view.value, view.tangent_ = view.base_[1](parent)
+            view.base_ = None
+            _derive_views(view)
+    parent.views_ = None  # (after the loop: a view that refuses to be derived keeps refusing)
+
+
+def same_memory(a: Any, b: Any) -> bool:
+    """Whether ndarrays ``a`` and ``b`` view the memory of the same array (cheaper than
+    ``np.shares_memory``; for telling a view from a fresh copy)."""
+    if type(a) is not np.ndarray or type(b) is not np.ndarray:
+        return False
+    return (a if a.base is None else a.base) is (b if b.base is None else b.base)
+
+
+def refuse_write(parent: DualArray) -> Any:
+    """The derivation of a view whose tangent could not be made to alias its value's."""
+    raise TypeError(
+        "writing into this array or a view of it would not reach the derivative: a reshape "
+        "viewed the value but had to copy the tangent (their memory layouts differ). Write into "
+        "a copy instead (y = x.reshape(...).copy()), or use x[...] = ... on the original array."
+    )
 
 
 def strip(x: Any) -> Any:
@@ -574,7 +713,9 @@ def _promote(container: Any, item: Any, owner: DualArray) -> Any:
 def _check_not_view(a: DualArray) -> None:
     """Raise TypeError if ``a`` views another array's memory: a new layer (a dual of a newer
     tag) given to ``a`` would not reach the array it views, whose derivative would be lost."""
-    if strip(a.value).base is not None and strip(a.tangent_).base is not None:
+    if getattr(a, "base_", None) is not None or (
+        strip(a.value).base is not None and strip(a.tangent_).base is not None
+    ):
         raise TypeError(
             "cannot store a dual of a newer tag (from a nested differentiation) into a view of "
             "another array: that array would not receive the derivative. Assign into the "
@@ -593,7 +734,19 @@ def _assign(container: Any, index: Any, value: Any, owner: DualArray) -> Any:
 
 
 def _writable(a: DualArray) -> None:
-    """Make ``a``'s arrays safe to write (broadcast views and shared seeds are copied)."""
+    """Make ``a``'s arrays safe to write (broadcast views and shared seeds are copied); in a
+    family of linked views the root gets arrays of its own first and every view is derived
+    from them again, so that the write reaches all of them."""
+    if getattr(a, "base_", None) is not None or getattr(a, "views_", None):
+        root = a
+        while getattr(root, "base_", None) is not None:
+            root = root.base_[0]
+        _own_arrays(root)
+        _derive_views(root)
+    _own_arrays(a)
+
+
+def _own_arrays(a: DualArray) -> None:
     for name in ("value", "tangent_"):
         arr = getattr(a, name)
         if type(arr) is IdentitySeed:

@@ -19,16 +19,21 @@ from . import errors
 from .array import (
     DualArray,
     _as_array_operand,
+    _link,
     _make_array,
+    _owns,
     box,
     fit_tangent,
     from_dual,
     implements,
     lift_tangent,
     own_tangent,
+    refuse_write,
+    same_memory,
     set_item,
     strip,
     tangent_axis,
+    view_of,
     zeros_tangent,
 )
 from .dual import Dual
@@ -49,6 +54,14 @@ def _linear(a: Any, value_fn: Callable[[Any], Any], tangent_fn: Callable[[Any], 
     ``tangent_fn`` (the same operation with axes shifted past the direction axis)."""
     a = _as_dual_array(a)
     return box(_make_array(value_fn(a.value), tangent_fn(own_tangent(a)), a.tag, a.batched))
+
+
+def _view(a: Any, value_fn: Callable[[Any], Any], tangent_fn: Callable[[Any], Any]) -> Any:
+    """As ``_linear`` for a function that returns a view in NumPy (transpose, swapaxes, ...):
+    the result's value and tangent view ``a``'s, so that writes through it reach ``a``."""
+    return view_of(
+        _as_dual_array(a), lambda p: (value_fn(p.value), tangent_fn(own_tangent(p)))
+    )
 
 
 def _foreign_leader(items: Sequence[Any]) -> str | None:
@@ -648,10 +661,36 @@ def _einsum_explicit(spec: str) -> tuple[list[str], str]:
 def reshape(a, /, shape=None, order="C", *, newshape=None, copy=None):
     shape = newshape if shape is None else shape
     a = _as_dual_array(a)
-    value = np.reshape(a.value, shape, order=order)
-    k = a.directions
-    tangent = np.reshape(own_tangent(a), (k,) + np.shape(strip(value)), order=order)
-    return box(_make_array(value, tangent, a.tag, a.batched))
+    derive = _Reshape(shape, order)
+    value, tangent = derive(a)
+    if copy or not same_memory(strip(value), strip(a.value)):  # NumPy copied: so does the tangent
+        if copy is False:
+            raise ValueError("Unable to avoid creating a copy while reshaping.")
+        if copy or same_memory(strip(tangent), strip(a.tangent_)):
+            value, tangent = value.copy(), tangent.copy()
+        return box(_make_array(value, tangent, a.tag, a.batched))
+    if _owns(a) and not same_memory(strip(tangent), strip(a.tangent_)) and tangent.size:
+        # the value is a view but the tangent a copy (their layouts differ): reading is fine,
+        # a write through either would reach only the value, so writes are refused
+        result = _make_array(value, tangent, a.tag, a.batched)
+        _link(result, a, refuse_write)
+        return box(result)
+    return view_of(a, derive, (value, tangent))
+
+
+class _Reshape:
+    """Derives ``np.reshape(parent, shape)`` from the parent's current arrays."""
+
+    __slots__ = ("shape", "order")
+
+    def __init__(self, shape: Any, order: str) -> None:
+        self.shape, self.order = shape, order
+
+    def __call__(self, p: DualArray) -> tuple[Any, Any]:
+        value = np.reshape(p.value, self.shape, order=self.order)
+        k = p.directions
+        tangent = np.reshape(own_tangent(p), (k,) + np.shape(strip(value)), order=self.order)
+        return value, tangent
 
 
 @implements(np.ravel)
@@ -664,7 +703,7 @@ def ravel(a, order="C"):
 def transpose(a, axes=None):
     a = _as_dual_array(a)
     axes = tuple(reversed(range(a.ndim))) if axes is None else tuple(i % a.ndim for i in axes)
-    return _linear(
+    return _view(
         a,
         lambda v: np.transpose(v, axes),
         lambda t: np.transpose(t, (0,) + tuple(i + 1 for i in axes)),
@@ -684,7 +723,7 @@ def matrix_transpose(x):
 @implements(np.moveaxis)
 def moveaxis(a, source, destination):
     a = _as_dual_array(a)
-    return _linear(
+    return _view(
         a,
         lambda v: np.moveaxis(v, source, destination),
         lambda t: np.moveaxis(
@@ -701,7 +740,7 @@ def _tuple(axis: Any) -> tuple[int, ...]:
 def swapaxes(a, axis1, axis2):
     a = _as_dual_array(a)
     t1, t2 = tangent_axis(axis1, a.ndim), tangent_axis(axis2, a.ndim)
-    return _linear(a, lambda v: np.swapaxes(v, axis1, axis2), lambda t: np.swapaxes(t, t1, t2))
+    return _view(a, lambda v: np.swapaxes(v, axis1, axis2), lambda t: np.swapaxes(t, t1, t2))
 
 
 @implements(np.expand_dims)
@@ -709,7 +748,7 @@ def expand_dims(a, axis):
     a = _as_dual_array(a)
     out_ndim = a.ndim + len(_tuple(axis))
     shifted = tangent_axis(tuple(_tuple(axis)), out_ndim)
-    return _linear(a, lambda v: np.expand_dims(v, axis), lambda t: np.expand_dims(t, shifted))
+    return _view(a, lambda v: np.expand_dims(v, axis), lambda t: np.expand_dims(t, shifted))
 
 
 @implements(np.squeeze)
@@ -718,7 +757,7 @@ def squeeze(a, axis=None):
     if axis is None:
         axis = tuple(i for i, s in enumerate(a.shape) if s == 1)
     shifted = tangent_axis(_tuple(axis), a.ndim)
-    return _linear(a, lambda v: np.squeeze(v, axis), lambda t: np.squeeze(t, shifted))
+    return _view(a, lambda v: np.squeeze(v, axis), lambda t: np.squeeze(t, shifted))
 
 
 @implements(np.broadcast_to)
@@ -761,7 +800,7 @@ implements(np.atleast_3d)(_atleast(3, np.atleast_3d))
 @implements(np.flip)
 def flip(m, axis=None):
     a = _as_dual_array(m)
-    return _linear(a, lambda v: np.flip(v, axis), lambda t: np.flip(t, tangent_axis(axis, a.ndim)))
+    return _view(a, lambda v: np.flip(v, axis), lambda t: np.flip(t, tangent_axis(axis, a.ndim)))
 
 
 @implements(np.fliplr)
@@ -921,9 +960,18 @@ def array_split(ary, indices_or_sections, axis=0):
 def _split(ary: Any, sections: Any, axis: int, strict: bool) -> list[Any]:
     a = _as_dual_array(ary)
     splitter = np.split if strict else np.array_split
+    t_axis = tangent_axis(axis, a.ndim)
     values = splitter(a.value, sections, axis)
-    tangents = splitter(own_tangent(a), sections, tangent_axis(axis, a.ndim))
-    return [_make_array(v, t, a.tag, a.batched) for v, t in zip(values, tangents)]
+    tangents = splitter(own_tangent(a), sections, t_axis)
+
+    def piece(i: int) -> Callable[[DualArray], tuple[Any, Any]]:
+        return lambda p: (
+            splitter(p.value, sections, axis)[i],
+            splitter(own_tangent(p), sections, t_axis)[i],
+        )
+
+    # views of ``a``, as NumPy's pieces are
+    return [view_of(a, piece(i), parts) for i, parts in enumerate(zip(values, tangents))]
 
 
 @implements(np.hsplit)
