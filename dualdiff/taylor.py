@@ -26,6 +26,7 @@ import functools
 import inspect
 import math
 import numbers
+import weakref
 from collections.abc import Callable
 from operator import mul
 from typing import Any
@@ -826,7 +827,8 @@ class Taylor(ArrayMethods):
     Converting to ``float`` or an array raises: it would drop the higher coefficients.
     """
 
-    __slots__ = ("coefficients", "order", "tag")
+    # ``base_``/``views_`` (unset on most series) link views to the series they view
+    __slots__ = ("coefficients", "order", "tag", "base_", "views_", "__weakref__")
 
     def __init__(self, coefficients: Any, order: int | None = None, tag: int = USER_TAG) -> None:
         if type(coefficients) not in (list, tuple) or not coefficients:
@@ -995,10 +997,14 @@ class Taylor(ArrayMethods):
 
     @property
     def real(self) -> Taylor:
+        if self.shape and np.iscomplexobj(_strip(self.coefficients[0])):  # a view in NumPy
+            return _view_series(self, _real_parts)
         return _taylor([c.real for c in self.coefficients], self.order, self.tag)
 
     @property
     def imag(self) -> Taylor:
+        if self.shape and np.iscomplexobj(_strip(self.coefficients[0])):
+            return _view_series(self, _imaginary_parts)
         return _taylor([c.imag for c in self.coefficients], self.order, self.tag)
 
     def conjugate(self) -> Taylor:
@@ -1076,13 +1082,20 @@ class Taylor(ArrayMethods):
             if index == () or index is Ellipsis:  # as for a 0-d array (and for ``box``)
                 return self
             raise TypeError("a scalar Taylor series cannot be indexed")
-        return _taylor(
+        result = _taylor(
             [_broadcast(c, shape)[index] for c in self.coefficients], self.order, self.tag
         )
+        if _basic(index) and np.ndim(_strip(result.coefficients[0])):  # a view, as in NumPy
+            _link_series(result, self, _SeriesIndex(index))
+        return result
 
     def __setitem__(self, index: Any, item: Any) -> None:
         """``x[index] = item``, coefficient by coefficient. The coefficients are written as fresh
-        copies, so other series that share them (and views taken before) do not change."""
+        copies, so other series that share them do not change; views of ``x`` (``x[1:3]``,
+        ``x.T``) and the series they view see the write, as NumPy's views do."""
+        if getattr(self, "base_", None) is not None or getattr(self, "views_", None):
+            _write_through(self, index, item)
+            return
         shape = self.shape
         if type(item) is Taylor and item.tag == self.tag:
             order = min(self.order, item.order)
@@ -1111,6 +1124,32 @@ class Taylor(ArrayMethods):
             coefficients.append(c)
         self.coefficients = coefficients
         self.order = order
+
+    # in-place operators write into the array (and so through views), as ndarray's do; a
+    # scalar series is immutable, as Python's and NumPy's scalars are
+    def _inplace(self, result: Any) -> Any:
+        if not self.shape:
+            return result
+        self[...] = result
+        return self
+
+    def __iadd__(self, other: Any) -> Any:
+        return self._inplace(self + other)
+
+    def __isub__(self, other: Any) -> Any:
+        return self._inplace(self - other)
+
+    def __imul__(self, other: Any) -> Any:
+        return self._inplace(self * other)
+
+    def __itruediv__(self, other: Any) -> Any:
+        return self._inplace(self / other)
+
+    def __ipow__(self, other: Any) -> Any:
+        return self._inplace(self**other)
+
+    def __imatmul__(self, other: Any) -> Any:
+        return self._inplace(self @ other)
 
     def __len__(self) -> int:
         shape = self.shape
@@ -1161,7 +1200,178 @@ class Taylor(ArrayMethods):
         handler = _FUNCTIONS.get(func)
         if handler is None:
             raise errors.no_rule(f"{function_name(func)} on a Taylor series")
-        return handler(func, args, kwargs)
+        result = handler(func, args, kwargs)
+        if func in _VIEW_FUNCTIONS and args and type(args[0]) is Taylor:
+            _link_function_view(result, func, args, kwargs)
+        return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Views of a series: writes through them reach the series they view, as NumPy's views do
+# ---------------------------------------------------------------------------------------------
+#
+# Series share coefficient arrays freely (``x + 1.0`` keeps ``x``'s higher coefficients), so a
+# write never happens in shared memory: it copies. A view (``y[1:3]``, ``y.T``) is therefore
+# linked to the series it views (``base_``: that series and how to derive the view; the viewed
+# series keeps weak references in ``views_``). A write anywhere in such a family gives the root
+# fresh coefficient arrays of its own, derives every live view from them again, and then writes
+# in place, so that all of them see it.
+
+_VIEW_FUNCTIONS = frozenset(
+    (
+        np.reshape,
+        np.ravel,
+        np.transpose,
+        np.permute_dims,
+        np.matrix_transpose,
+        np.moveaxis,
+        np.swapaxes,
+        np.squeeze,
+        np.expand_dims,
+        np.flip,
+        np.fliplr,
+        np.flipud,
+        np.real,
+        np.imag,
+    )
+)
+"""NumPy functions that return a view of their first argument (reshape and ravel when the
+value's layout allows, as for an ndarray)."""
+
+
+def _basic(index: Any) -> bool:
+    """Whether ``index`` is NumPy basic indexing (the result is a view)."""
+    for i in index if type(index) is tuple else (index,):
+        if not (
+            i is None
+            or i is Ellipsis
+            or type(i) is slice
+            or (isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)))
+        ):
+            return False
+    return True
+
+
+class _SeriesIndex:
+    __slots__ = ("index",)
+
+    def __init__(self, index: Any) -> None:
+        self.index = index
+
+    def __call__(self, parent: Taylor) -> list:
+        shape = parent.shape
+        return [_broadcast(c, shape)[self.index] for c in parent.coefficients]
+
+
+def _real_parts(parent: Taylor) -> list:
+    return [c.real for c in parent.coefficients]
+
+
+def _imaginary_parts(parent: Taylor) -> list:
+    return [c.imag for c in parent.coefficients]
+
+
+def _view_series(parent: Taylor, derive: Callable[[Taylor], list]) -> Taylor:
+    result = _taylor(derive(parent), parent.order, parent.tag)
+    _link_series(result, parent, derive)
+    return result
+
+
+def _link_function_view(result: Any, func: Any, args: Any, kwargs: Any) -> None:
+    """Link ``func(series, ...)`` to the series when NumPy's result is a view of its argument."""
+    parent = args[0]
+    if type(result) is not Taylor or not result.shape:
+        return
+    if func is np.reshape or func is np.ravel:
+        mine, theirs = _strip(result.coefficients[0]), _strip(parent.coefficients[0])
+        if np.shape(theirs) == parent.shape and not _same_memory(mine, theirs):
+            return  # NumPy copies for this layout: so the series does
+    rest = tuple(args[1:])
+
+    def derive(p: Taylor) -> list:
+        return _FUNCTIONS[func](func, (p,) + rest, kwargs).coefficients
+
+    _link_series(result, parent, derive)
+
+
+def _same_memory(a: Any, b: Any) -> bool:
+    if type(a) is not np.ndarray or type(b) is not np.ndarray:
+        return True  # not plain memory (a nested dual): taken as the view NumPy would give
+    return (a if a.base is None else a.base) is (b if b.base is None else b.base)
+
+
+def _link_series(view: Taylor, parent: Taylor, derive: Callable[[Taylor], list]) -> None:
+    view.base_ = (parent, derive)
+    views = getattr(parent, "views_", None)
+    if views is None:
+        parent.views_ = views = []
+    elif len(views) >= 16 and len(views) & (len(views) - 1) == 0:
+        views[:] = [ref for ref in views if ref() is not None]
+    views.append(weakref.ref(view))
+
+
+def _family(root: Taylor) -> list[Taylor]:
+    """``root`` and every live view linked to it (views of views too), parents first."""
+    out, i = [root], 0
+    while i < len(out):
+        for ref in getattr(out[i], "views_", None) or ():
+            view = ref()
+            if view is not None:
+                out.append(view)
+        i += 1
+    return out
+
+
+def _write_through(target: Taylor, index: Any, item: Any) -> None:
+    """``target[index] = item`` where ``target`` belongs to a family of linked views."""
+    root = target
+    while getattr(root, "base_", None) is not None:
+        root = root.base_[0]
+    if type(item) is Taylor and item.tag == target.tag:
+        order, theirs = min(target.order, item.order), item.coefficients
+    elif is_dual(item) and item.tag >= target.tag:
+        raise errors.lost_tangent(
+            f"Assigning a {errors.type_name(item)} of a newer differentiation into a Taylor "
+            "series",
+            "Build the array from the newer dual numbers instead (numpy.stack, or "
+            "numpy.zeros_like of one of them).",
+        )
+    else:
+        order, theirs = target.order, [item]
+    shape = root.shape
+    fresh = []
+    for k in range(root.order + 1):
+        if k < len(root.coefficients):
+            c = _broadcast(root.coefficients[k], shape)
+            c = c.copy() if is_dual(c) else np.array(c, order="K")
+        else:
+            c = np.zeros(shape, np.result_type(_strip(root.coefficients[0]), float))
+        fresh.append(c)
+    root.coefficients = fresh
+    family = _family(root)
+    for view in family[1:]:  # parents come first: each derives from its parent's new arrays
+        parent, derive = view.base_
+        view.coefficients = derive(parent)
+        view.order = parent.order
+        for mine, theirs_ in zip(view.coefficients, parent.coefficients):
+            if type(mine) is np.ndarray and not _same_memory(mine, _strip(theirs_)):
+                raise TypeError(
+                    "writing through this view of a Taylor series would not reach the series "
+                    "it views (NumPy gave a copy for this layout); write into the original "
+                    "array, or .copy() the view first"
+                )
+    for k, c in enumerate(target.coefficients[: order + 1]):
+        v = theirs[k] if k < len(theirs) else 0.0
+        if is_dual(v) and v.tag > _tag_of(c):
+            raise TypeError(
+                "cannot assign a dual number of an older differentiation through a view of a "
+                "Taylor series; assign into the original array"
+            )
+        c[index] = v
+    if order < root.order:  # the unknown higher coefficients of the written entries: cut all
+        for member in family:
+            member.order = order
+            member.coefficients = member.coefficients[: order + 1]
 
 
 def _broadcast(c: Any, shape: tuple[int, ...]) -> Any:
