@@ -434,9 +434,7 @@ def _owned(arr: Any) -> bool:
 
 def _owns(a: DualArray) -> bool:
     """Whether a view of ``a`` may simply view its arrays (they are written in place)."""
-    return (
-        _owned(a.value) and _owned(a.tangent_) and getattr(a, "base_", None) is None
-    )
+    return _owned(a.value) and _owned(a.tangent_) and getattr(a, "base_", None) is None
 
 
 def _basic(index: Any) -> bool:
@@ -477,9 +475,7 @@ def _imaginary_part(parent: DualArray) -> tuple[Any, Any]:
     return parent.value.imag, own_tangent(parent).imag
 
 
-def view_of(
-    a: DualArray, derive: Callable[[DualArray], tuple[Any, Any]], parts: Any = None
-) -> Any:
+def view_of(a: DualArray, derive: Callable[[DualArray], tuple[Any, Any]], parts: Any = None) -> Any:
     """The DualArray NumPy would hand out as a view of ``a``: ``derive(a)`` gives its value and
     tangent as views of ``a``'s (the tangent's direction axis first). When ``a``'s arrays are
     copied on the first write, the result is linked to ``a`` so that a write through either
@@ -665,6 +661,15 @@ def set_item(target: DualArray, index: Any, item: Any, owner: DualArray | None =
         k, batched = _directions_of(item)
         target.value, target.tangent_ = inner, zeros_tangent(k, inner)
         target.tag, target.batched = tag, batched
+    elif tag == target.tag and (
+        getattr(target, "base_", None) is not None or getattr(target, "views_", None)
+    ):
+        # a layer the item carries (a nested tag) must be added where the family's memory
+        # lives, at its root, before the views are derived again (a view cannot add it alone)
+        root = target
+        while getattr(root, "base_", None) is not None:
+            root = root.base_[0]
+        _add_layers(root, item if type(item) is DualArray else from_dual(item))
     _writable(target)
     if tag == target.tag:
         parts = item if type(item) is DualArray else from_dual(item)
@@ -688,6 +693,25 @@ def set_item(target: DualArray, index: Any, item: Any, owner: DualArray | None =
     if type(moved) is DualArray:
         # a layer added to the tangent (nested tags) lives on the moved view: keep that view
         target.tangent_ = np.moveaxis(moved, -1, 0)
+
+
+def _add_layers(a: DualArray, item: DualArray) -> None:
+    """Give ``a``'s value and tangent the dual layers of ``item``'s (of the same tag) that they
+    lack, with zero tangents, as ``_promote`` would give the written part alone."""
+    for name in ("value", "tangent_"):
+        mine, theirs = getattr(a, name), getattr(item, name)
+        if type(theirs) is not DualArray:
+            continue
+        if type(mine) is DualArray and mine.tag >= theirs.tag:
+            if mine.tag == theirs.tag:
+                _add_layers(mine, theirs)
+            continue
+        if type(mine) is IdentitySeed:
+            mine = np.array(mine)
+        layer = _make_array(
+            mine, zeros_tangent(theirs.directions, mine), theirs.tag, theirs.batched
+        )
+        setattr(a, name, layer)
 
 
 def _directions_of(item: Any) -> tuple[int, bool]:

@@ -59,9 +59,7 @@ def _linear(a: Any, value_fn: Callable[[Any], Any], tangent_fn: Callable[[Any], 
 def _view(a: Any, value_fn: Callable[[Any], Any], tangent_fn: Callable[[Any], Any]) -> Any:
     """As ``_linear`` for a function that returns a view in NumPy (transpose, swapaxes, ...):
     the result's value and tangent view ``a``'s, so that writes through it reach ``a``."""
-    return view_of(
-        _as_dual_array(a), lambda p: (value_fn(p.value), tangent_fn(own_tangent(p)))
-    )
+    return view_of(_as_dual_array(a), lambda p: (value_fn(p.value), tangent_fn(own_tangent(p))))
 
 
 def _foreign_leader(items: Sequence[Any]) -> str | None:
@@ -1089,6 +1087,22 @@ def put(a, ind, v, mode="raise"):
     if np.ndim(strip(values)) == 0:
         values = np.broadcast_to(values, flat.shape)
     set_item(a, np.unravel_index(flat, a.shape), np.ravel(values)[: flat.size])
+
+
+@implements(np.copyto)
+def copyto(dst, src, casting="same_kind", where=True):
+    """``dst[...] = src`` (where ``where``) in place: through a view it reaches the array viewed."""
+    if type(dst) is not DualArray:
+        if is_dual(src):
+            raise errors.lost_tangent(
+                "numpy.copyto of duals into a plain array",
+                "Use np.zeros_like(x) to make a DualArray to copy into.",
+            )
+        np.copyto(dst, src, casting=casting, where=strip(where))
+        return
+    if where is not True:
+        src = where(where, src, dst.copy())
+    set_item(dst, Ellipsis, src)
 
 
 @implements(np.sort)

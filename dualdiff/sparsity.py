@@ -404,6 +404,9 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
     def fill(self, value: Any) -> None:
         self[...] = value
 
+    def view(self) -> SparsityTracer:
+        return _make(self.value.view(), self.deps.view())
+
     def any(self, *args: Any, **kwargs: Any) -> Any:
         return np.any(self.value, *args, **kwargs)
 

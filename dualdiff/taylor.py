@@ -1151,6 +1151,12 @@ class Taylor(ArrayMethods):
     def __imatmul__(self, other: Any) -> Any:
         return self._inplace(self @ other)
 
+    def view(self) -> Taylor:
+        """A new series sharing this one's coefficients (writes show in both)."""
+        if not self.shape:
+            return self
+        return _view_series(self, _SeriesIndex(Ellipsis))
+
     def __len__(self) -> int:
         shape = self.shape
         if not shape:
@@ -1175,6 +1181,13 @@ class Taylor(ArrayMethods):
     # -- NumPy protocols ----------------------------------------------------------------------
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        out = kwargs.get("out")
+        if out is not None and method == "__call__" and ufunc.nout == 1:
+            # np.sin(x, out=y[1:]): computed, then written into out (through a view as well)
+            kwargs = {k: v for k, v in kwargs.items() if k != "out"}
+            target = out[0] if type(out) is tuple else out
+            target[...] = getattr(ufunc, method)(*inputs, **kwargs)
+            return target
         if method == "__call__" and not kwargs:
             rule = UFUNC_RULES.get(ufunc)
             if rule is not None:
@@ -1233,6 +1246,11 @@ _VIEW_FUNCTIONS = frozenset(
         np.flipud,
         np.real,
         np.imag,
+        np.split,
+        np.array_split,
+        np.hsplit,
+        np.vsplit,
+        np.dsplit,
     )
 )
 """NumPy functions that return a view of their first argument (reshape and ravel when the
@@ -1280,6 +1298,16 @@ def _view_series(parent: Taylor, derive: Callable[[Taylor], list]) -> Taylor:
 def _link_function_view(result: Any, func: Any, args: Any, kwargs: Any) -> None:
     """Link ``func(series, ...)`` to the series when NumPy's result is a view of its argument."""
     parent = args[0]
+    if type(result) is list:  # the pieces of np.split and its kin
+        rest = tuple(args[1:])
+        for i, piece in enumerate(result):
+            if type(piece) is Taylor and piece.shape:
+                _link_series(
+                    piece,
+                    parent,
+                    lambda p, i=i: _FUNCTIONS[func](func, (p,) + rest, kwargs)[i].coefficients,
+                )
+        return
     if type(result) is not Taylor or not result.shape:
         return
     if func is np.reshape or func is np.ravel:
@@ -1331,8 +1359,7 @@ def _write_through(target: Taylor, index: Any, item: Any) -> None:
         order, theirs = min(target.order, item.order), item.coefficients
     elif is_dual(item) and item.tag >= target.tag:
         raise errors.lost_tangent(
-            f"Assigning a {errors.type_name(item)} of a newer differentiation into a Taylor "
-            "series",
+            f"Assigning a {errors.type_name(item)} of a newer differentiation into a Taylor series",
             "Build the array from the newer dual numbers instead (numpy.stack, or "
             "numpy.zeros_like of one of them).",
         )
@@ -1759,6 +1786,19 @@ def _values_only(*funcs: Any) -> None:
 
     for func in funcs:
         _FUNCTIONS[func] = on_values
+
+
+@_implements(np.copyto)
+def _copyto(dst: Any, src: Any, casting: str = "same_kind", where: Any = True) -> None:
+    """``dst[...] = src`` in place (through a view it reaches the series viewed)."""
+    if where is not True:
+        src = np.where(_plain(where), src, dst.copy() if is_dual(dst) else np.array(dst))
+    if type(dst) is np.ndarray and is_dual(src):
+        raise errors.lost_tangent(
+            "numpy.copyto of a Taylor series into a plain array",
+            "Copy into a series (np.zeros_like(x) of a series is one).",
+        )
+    dst[...] = src
 
 
 # -- linear ------------------------------------------------------------------------------------

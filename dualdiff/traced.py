@@ -85,6 +85,9 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
     def copy(self) -> Traced:
         return np.copy(self)
 
+    def view(self) -> Traced:
+        return Traced(self.value, self.tangent)  # writes are refused: sharing needs no more
+
     @property
     def batched(self) -> bool:
         # asked by eager code that met a traced dual (a custom_jvp function): not traceable
@@ -135,8 +138,7 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         if kwargs.get("out") is not None:
             raise write_refused(
-                f"numpy.{ufunc.__name__}(..., out=...) or an in-place operator (x += ..., "
-                "x *= ...)"
+                f"numpy.{ufunc.__name__}(..., out=...) or an in-place operator (x += ..., x *= ...)"
             )
         if method == "at":
             raise write_refused(f"numpy.{ufunc.__name__}.at")

@@ -1,0 +1,332 @@
+"""Views and in-place updates mean what they mean in NumPy, in every mode (issue 11, class 1).
+
+Each program takes a view of an array (``VIEWS``), updates the view in place (``UPDATES``) and
+returns the array together with a second view taken before the write. Plain NumPy on the same
+program gives the semantics; every mode is checked against numeric differences of it: eager
+``jvp``, ``jacobian`` with 1, 2 and all directions per pass, ``hessian`` (nested tags), Taylor
+mode, the sparsity tracer (pattern ⊇ non-zeros) and the compiler (the right numbers, or a
+TypeError: never the un-updated result). A new view or update is one line in a table.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import dualdiff as dd
+from dualdiff import numeric
+
+X = np.array([0.3, 1.1, -0.7, 2.0, 0.5, -1.3])
+A = np.arange(36.0).reshape(6, 6) % 7 - 3.0
+
+
+def _imul(v):
+    v *= 3.0
+
+
+def _iadd_sin(v):
+    v += np.sin(v)
+
+
+def _isub_square(v):
+    v -= v**2
+
+
+def _itruediv(v):
+    v /= 2.0
+
+
+def _assign_all(v):
+    v[...] = v * v
+
+
+def _assign_first(v):
+    v[0] = v[-1] ** 2  # a dual assigned into one row or entry of the view
+
+
+def _out_multiply(v):
+    np.multiply(v, v, out=v)
+
+
+def _out_sin(v):
+    np.sin(v, out=v)
+
+
+def _copyto(v):
+    np.copyto(v, np.cos(v))
+
+
+VIEWS = {
+    "slice": lambda y: y[1:4],
+    "step": lambda y: y[::2],
+    "negative step": lambda y: y[::-1],
+    "negative step inside": lambda y: y[4:0:-2],
+    "ellipsis": lambda y: y[...],
+    "newaxis": lambda y: y[None, 2:],
+    "reshape": lambda y: y.reshape(2, 3),
+    "row of reshape": lambda y: y.reshape(2, 3)[1],
+    "column of reshape": lambda y: y.reshape(2, 3)[:, 1],
+    ".T": lambda y: y.reshape(2, 3).T,
+    "np.transpose": lambda y: np.transpose(y.reshape(3, 2)),
+    "np.swapaxes": lambda y: np.swapaxes(y.reshape(2, 3), 0, 1),
+    "np.moveaxis": lambda y: np.moveaxis(y.reshape(1, 2, 3), 0, -1),
+    "np.squeeze": lambda y: np.squeeze(y.reshape(1, 6)),
+    "np.expand_dims": lambda y: np.expand_dims(y, 0),
+    "ravel": lambda y: y.reshape(2, 3).ravel(),
+    "np.reshape": lambda y: np.reshape(y, (3, 2)),
+    ".view()": lambda y: y.view(),
+    "view of a view": lambda y: y[1:][::2],
+    "slice of a transpose": lambda y: y.reshape(2, 3).T[1:],
+    "np.flip": lambda y: np.flip(y),
+    "np.split": lambda y: np.split(y, 2)[1],
+}
+
+UPDATES = {
+    "*= 3": _imul,
+    "+= sin": _iadd_sin,
+    "-= square": _isub_square,
+    "/= 2": _itruediv,
+    "[...] =": _assign_all,
+    "[0] =": _assign_first,
+    "out= multiply": _out_multiply,
+    "out= sin": _out_sin,
+    "np.copyto": _copyto,
+}
+
+BASES = {
+    "the argument": lambda x: x,
+    "x + 1": lambda x: x + 1.0,  # the tangent is the lazy identity seed itself
+    "x * x": lambda x: x * x,
+    "A @ x": lambda x: A @ x,  # a read-only private tangent (columns of A)
+}
+
+
+def program(base: str, view: str, update: str):
+    make, take, write = BASES[base], VIEWS[view], UPDATES[update]
+
+    def f(x):
+        y = make(x)
+        before = y[::-1]  # a view taken before the write must see it too
+        write(take(y))
+        return np.concatenate([y, before])
+
+    return f
+
+
+def plain(f):
+    """``f`` on a copy of its argument: what NumPy computes (without touching the caller's x)."""
+    return lambda x: f(np.array(x, dtype=float))
+
+
+def reference_jacobian(f):
+    return numeric.jacobian(plain(f), X)
+
+
+# every view with every update on one base, every base with a few updates: the eager modes
+
+CASES = [("x + 1", v, u) for v in VIEWS for u in UPDATES] + [
+    (b, v, "-= square") for b in BASES if b != "x + 1" for v in VIEWS
+]
+
+
+@pytest.mark.parametrize(("base", "view", "update"), CASES)
+def test_eager_jvp_and_jacobian(base, view, update):
+    f = program(base, view, update)
+    x = X.copy()
+    expected = reference_jacobian(f)
+    np.testing.assert_allclose(dd.jacobian(f, x), expected, rtol=1e-6, atol=1e-7)
+    for chunk in (1, 2):
+        np.testing.assert_allclose(dd.jacobian(f, x, chunk=chunk), expected, rtol=1e-6, atol=1e-7)
+    v = np.linspace(-1.0, 1.0, X.size)
+    value, tangent = dd.jvp(f, x, v)
+    np.testing.assert_allclose(value, plain(f)(X), rtol=1e-12)
+    np.testing.assert_allclose(tangent, expected @ v, rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(x, X)  # the caller's x is never written
+
+
+NONLINEAR = [(b, v, "-= square") for b in BASES for v in VIEWS] + [
+    ("x + 1", "slice of a transpose", u) for u in UPDATES if u != "-= square"
+]
+
+
+@pytest.mark.parametrize(("base", "view", "update"), NONLINEAR)
+def test_hessian(base, view, update):
+    f = program(base, view, update)
+    weights = np.linspace(0.5, 2.0, 2 * X.size)
+
+    def scalar(x):
+        return np.sum(weights * f(x) ** 2)
+
+    expected = numeric.jacobian(lambda x: dd.gradient(scalar, x), X)
+    np.testing.assert_allclose(dd.hessian(scalar, X), expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(("base", "view", "update"), NONLINEAR)
+def test_taylor_order_two(base, view, update):
+    f = program(base, view, update)
+    ones = np.ones_like(X)
+    expected = numeric.derivative(lambda t: plain(f)(X + t * ones), 0.0, n=2)
+    coefficients = dd.taylor(f, X, 2)
+    np.testing.assert_allclose(coefficients[..., 0], plain(f)(X), rtol=1e-12)
+    np.testing.assert_allclose(2 * coefficients[..., 2], expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize(("base", "view", "update"), NONLINEAR)
+def test_sparsity_covers_the_non_zeros(base, view, update):
+    f = program(base, view, update)
+    pattern = dd.jacobian_sparsity(f, X)
+    non_zero = np.abs(reference_jacobian(f)) > 1e-8
+    assert not np.any(non_zero & ~pattern), np.argwhere(non_zero & ~pattern)
+
+
+@pytest.mark.parametrize(("base", "view", "update"), NONLINEAR)
+def test_compiler_is_right_or_refuses(base, view, update):
+    f = program(base, view, update)
+    for compiled in (lambda: dd.jit_jacobian(f)(X), lambda: dd.jit_jvp(f)(X, np.ones(6))[1]):
+        try:
+            result = compiled()
+        except TypeError as error:
+            assert "dualdiff.jit" in str(error)
+            continue
+        expected = reference_jacobian(f)
+        if result.ndim == 1:
+            expected = expected @ np.ones(6)
+        np.testing.assert_allclose(result, expected, rtol=1e-6, atol=1e-7)
+
+
+# a write into the array viewed reaches the view (the other direction)
+
+
+@pytest.mark.parametrize("view", list(VIEWS))
+@pytest.mark.parametrize("base", list(BASES))
+def test_a_write_into_the_base_reaches_the_view(base, view):
+    make, take = BASES[base], VIEWS[view]
+
+    def f(x):
+        y = make(x)
+        v = take(y)
+        y *= y
+        return v.ravel()
+
+    expected = reference_jacobian(f)
+    np.testing.assert_allclose(dd.jacobian(f, X), expected, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(dd.jacobian(f, X, chunk=1), expected, rtol=1e-6, atol=1e-7)
+    taylor = dd.taylor(f, X, 1)[..., 1]
+    np.testing.assert_allclose(taylor, expected @ np.ones(6), rtol=1e-6, atol=1e-7)
+
+
+# the reproductions of the issue
+
+
+def f_issue(x):
+    y = x + 1.0
+    v = y[1:3]
+    v *= 3
+    return y
+
+
+def g_issue(x):
+    v = x[1:3]  # a view of the argument itself
+    v *= 3
+    return x
+
+
+def h_issue(x):
+    y = x + 1.0
+    v = y.reshape(2, 2).T
+    v[0] *= 3
+    return y
+
+
+@pytest.mark.parametrize(
+    ("f", "diagonal"),
+    [(f_issue, [1, 3, 3, 1]), (g_issue, [1, 3, 3, 1]), (h_issue, [3, 1, 3, 1])],
+)
+def test_issue_reproductions(f, diagonal):
+    x = np.ones(4)
+    expected = np.diag(np.array(diagonal, dtype=float))
+    for chunk in (None, 1, 2, 4):
+        np.testing.assert_array_equal(dd.jacobian(f, x, chunk=chunk), expected)
+    v = np.arange(1.0, 5.0)
+    v_before = v.copy()
+    np.testing.assert_array_equal(dd.jvp(f, x, v)[1], expected @ v_before)
+    np.testing.assert_array_equal(v, v_before)  # the caller's tangent is not written
+    np.testing.assert_array_equal(x, np.ones(4))
+    np.testing.assert_array_equal(dd.taylor(f, x, 2)[:, 1], expected @ np.ones(4))
+    with pytest.raises(TypeError, match="in-place"):
+        dd.jit_jacobian(f)(x)
+
+
+def test_hessian_through_a_view_of_the_argument():
+    def f(x):
+        v = x[1:3]
+        v *= x[0]
+        return np.sum(x**2)
+
+    # f = x0² + (x1² + x2²)·x0² + x3²
+    x = np.array([2.0, 3.0, 5.0, 7.0])
+    expected = np.array(
+        [
+            [2 + 2 * (9 + 25), 4 * 2 * 3, 4 * 2 * 5, 0],
+            [4 * 2 * 3, 2 * 4, 0, 0],
+            [4 * 2 * 5, 0, 2 * 4, 0],
+            [0, 0, 0, 2],
+        ]
+    )
+    np.testing.assert_allclose(dd.hessian(f, x), expected, rtol=1e-12)
+    np.testing.assert_allclose(dd.hessian(f, x, chunk=1), expected, rtol=1e-12)
+
+
+# complex parts are views of complex arrays
+
+
+@pytest.mark.parametrize("part", ["real", "imag"])
+def test_complex_parts_are_views(part):
+    def f(x):
+        z = x * (1.0 + 2.0j)
+        p = getattr(z, part)
+        p *= p
+        return z
+
+    def numeric_jvp(v, h=1e-6):
+        return (f(X + h * v) - f(X - h * v)) / (2 * h)
+
+    v = np.linspace(-1.0, 1.0, 6)
+    np.testing.assert_allclose(dd.jvp(f, X, v)[1], numeric_jvp(v), rtol=1e-6)
+    np.testing.assert_allclose(dd.jacobian(f, X) @ v, numeric_jvp(v), rtol=1e-6)
+    np.testing.assert_allclose(dd.taylor(f, X, 1)[..., 1], numeric_jvp(np.ones(6)), rtol=1e-6)
+
+
+# the compiler refuses every way of writing in place, naming it
+
+
+WRITES = {
+    "in-place operator on a view": (lambda y, x: y[1:3].__imul__(3.0), "in-place operator"),
+    "in-place operator on the argument": (lambda y, x: x.__iadd__(1.0), "in-place operator"),
+    "item assignment": (lambda y, x: y.__setitem__(0, x[1]), "item assignment"),
+    "out= keyword": (lambda y, x: np.multiply(x[:3], 3, out=y[::2]), "numpy.multiply"),
+    "out= of sin": (lambda y, x: np.sin(x[:3], out=y[1:]), "numpy.sin"),
+    "out= by position": (lambda y, x: np.cumsum(x, 0, None, np.empty(6)), "numpy.cumsum"),
+    "np.copyto": (lambda y, x: np.copyto(y, x * 2), "numpy.copyto"),
+    "ufunc.at": (lambda y, x: np.add.at(y, [0, 1], x[:2]), "numpy.add.at"),
+    "np.put": (lambda y, x: np.put(y, [0], 2.0), "numpy.put"),
+    "np.place": (lambda y, x: np.place(y, y > 1, [1.0]), "numpy.place"),
+    "np.putmask": (lambda y, x: np.putmask(y, y > 1, 1.0), "numpy.putmask"),
+    "x.fill": (lambda y, x: y.fill(2.0), "x.fill"),
+    "x.sort": (lambda y, x: y.sort(), "x.sort"),
+}
+
+
+@pytest.mark.parametrize("write", list(WRITES))
+def test_compiler_refuses_writes(write):
+    action, name = WRITES[write]
+
+    def f(x):
+        y = x * 1.0
+        action(y, x)
+        return y
+
+    for compile_ in (lambda: dd.jit_jacobian(f)(X), lambda: dd.jit_jvp(f)(X, np.ones(6))):
+        with pytest.raises(TypeError, match="dualdiff.jit") as error:
+            compile_()
+        assert name in str(error.value) and "eager" in str(error.value)
