@@ -1182,10 +1182,10 @@ class Taylor(ArrayMethods):
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         out = kwargs.get("out")
-        if out is not None and method == "__call__" and ufunc.nout == 1:
+        target = out[0] if type(out) is tuple and len(out) == 1 else out
+        if type(target) is Taylor and method == "__call__":
             # np.sin(x, out=y[1:]): computed, then written into out (through a view as well)
             kwargs = {k: v for k, v in kwargs.items() if k != "out"}
-            target = out[0] if type(out) is tuple else out
             target[...] = getattr(ufunc, method)(*inputs, **kwargs)
             return target
         if method == "__call__" and not kwargs:
