@@ -66,6 +66,7 @@ def _make_array(value: Any, tangent: Any, tag: int, batched: bool) -> DualArray:
     d.tangent_ = tangent
     d.tag = tag
     d.batched = batched
+    d.base_ = None
     return d
 
 
@@ -97,8 +98,8 @@ class DualArray(ArrayMethods):
     ``np.asarray(x)`` raises TypeError: it would drop the tangent (use ``x.value``).
     """
 
-    # ``base_`` and ``views_`` (unset on almost every array) link views of an array whose arrays
-    # are copied on the first write (see ``view_of``).
+    # ``base_`` (None on almost every array) and ``views_`` (unset) link views of an array whose
+    # arrays are copied on the first write (see ``view_of``).
     __slots__ = ("value", "tangent_", "tag", "batched", "base_", "views_", "__weakref__")
 
     __array_priority__ = 20.0
@@ -128,6 +129,7 @@ class DualArray(ArrayMethods):
         self.tangent_ = t
         self.tag = tag
         self.batched = batched
+        self.base_ = None
 
     # -- the tangent as the user sees it ------------------------------------------------------
 
@@ -224,11 +226,19 @@ class DualArray(ArrayMethods):
 
     def __getitem__(self, index: Any) -> Any:
         index = _check_index(index)
-        value = self.value[index]
-        tangent = _index_tangent(own_tangent(self), index)
-        result = _make_array(value, tangent, self.tag, self.batched)
-        if type(value) is not Dual and value.ndim and not _owns(self) and _basic(index):
-            _link(result, self, _IndexView(index))
+        v, t = self.value, self.tangent_
+        # own_tangent and _owns inlined (this is the path of every slice): each flag read once
+        v_owned = type(v) is DualArray or (type(v) is np.ndarray and v.flags.writeable)
+        t_owned = type(t) is DualArray or (type(t) is np.ndarray and t.flags.writeable)
+        if not t_owned and v_owned and type(t) is np.ndarray and type(v) is np.ndarray:
+            t = self.tangent_ = t.copy()  # a read-only broadcast: views must write through
+            t_owned = True
+        value = v[index]
+        result = _make_array(value, _index_tangent(t, index), self.tag, self.batched)
+        if type(value) is not Dual and value.ndim:
+            if not (v_owned and t_owned and self.base_ is None) and _basic(index):
+                _link(result, self, _IndexView(index))  # NumPy's view of arrays copied on write
+            return result
         return box(result)
 
     def __setitem__(self, index: Any, item: Any) -> None:
@@ -434,7 +444,7 @@ def _owned(arr: Any) -> bool:
 
 def _owns(a: DualArray) -> bool:
     """Whether a view of ``a`` may simply view its arrays (they are written in place)."""
-    return _owned(a.value) and _owned(a.tangent_) and getattr(a, "base_", None) is None
+    return _owned(a.value) and _owned(a.tangent_) and a.base_ is None
 
 
 def _basic(index: Any) -> bool:
@@ -505,7 +515,7 @@ def _derive_views(parent: DualArray) -> None:
         return
     for ref in views:
         view = ref()
-        if view is not None and getattr(view, "base_", None) is not None:
+        if view is not None and view.base_ is not None:
             view.value, view.tangent_ = view.base_[1](parent)
             view.base_ = None
             _derive_views(view)
@@ -661,13 +671,11 @@ def set_item(target: DualArray, index: Any, item: Any, owner: DualArray | None =
         k, batched = _directions_of(item)
         target.value, target.tangent_ = inner, zeros_tangent(k, inner)
         target.tag, target.batched = tag, batched
-    elif tag == target.tag and (
-        getattr(target, "base_", None) is not None or getattr(target, "views_", None)
-    ):
+    elif tag == target.tag and (target.base_ is not None or getattr(target, "views_", None)):
         # a layer the item carries (a nested tag) must be added where the family's memory
         # lives, at its root, before the views are derived again (a view cannot add it alone)
         root = target
-        while getattr(root, "base_", None) is not None:
+        while root.base_ is not None:
             root = root.base_[0]
         _add_layers(root, item if type(item) is DualArray else from_dual(item))
     _writable(target)
@@ -737,7 +745,7 @@ def _promote(container: Any, item: Any, owner: DualArray) -> Any:
 def _check_not_view(a: DualArray) -> None:
     """Raise TypeError if ``a`` views another array's memory: a new layer (a dual of a newer
     tag) given to ``a`` would not reach the array it views, whose derivative would be lost."""
-    if getattr(a, "base_", None) is not None or (
+    if a.base_ is not None or (
         strip(a.value).base is not None and strip(a.tangent_).base is not None
     ):
         raise TypeError(
@@ -761,9 +769,9 @@ def _writable(a: DualArray) -> None:
     """Make ``a``'s arrays safe to write (broadcast views and shared seeds are copied); in a
     family of linked views the root gets arrays of its own first and every view is derived
     from them again, so that the write reaches all of them."""
-    if getattr(a, "base_", None) is not None or getattr(a, "views_", None):
+    if a.base_ is not None or getattr(a, "views_", None):
         root = a
-        while getattr(root, "base_", None) is not None:
+        while root.base_ is not None:
             root = root.base_[0]
         _own_arrays(root)
         _derive_views(root)
