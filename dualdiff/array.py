@@ -358,13 +358,11 @@ class DualArray(ArrayMethods):
 
     @property
     def real(self) -> DualArray:
-        if strip(self.value).dtype.kind == "c":  # a view for complex arrays, as in NumPy
-            return view_of(self, _real_part)
-        return _make_array(self.value.real, own_tangent(self).real, self.tag, self.batched)
+        return view_of(self, _real_part)  # a view, as in NumPy (of a real array: the array)
 
     @property
     def imag(self) -> DualArray:
-        if strip(self.value).dtype.kind == "c":
+        if strip(self.value).dtype.kind == "c":  # a view for complex arrays, as in NumPy
             return view_of(self, _imaginary_part)
         return _make_array(self.value.imag, own_tangent(self).imag, self.tag, self.batched)
 
@@ -510,16 +508,20 @@ def _link(view: DualArray, parent: DualArray, derive: Callable[..., Any]) -> Non
 
 def _derive_views(parent: DualArray) -> None:
     """Give every live view linked to ``parent`` (and theirs) arrays viewing ``parent``'s."""
-    views = getattr(parent, "views_", None)
-    if not views:
-        return
-    for ref in views:
-        view = ref()
-        if view is not None and view.base_ is not None:
-            view.value, view.tangent_ = view.base_[1](parent)
-            view.base_ = None
-            _derive_views(view)
-    parent.views_ = None  # (after the loop: a view that refuses to be derived keeps refusing)
+    pending = [parent]  # parents before their views; a loop, as chains of views can be long
+    while pending:
+        parent = pending.pop()
+        views = getattr(parent, "views_", None)
+        if not views:
+            continue
+        for ref in views:
+            view = ref()
+            if view is not None and view.base_ is not None:
+                view.value, view.tangent_ = view.base_[1](parent)
+                view.tag, view.batched = parent.tag, parent.batched  # (a newer layer added)
+                view.base_ = None
+                pending.append(view)
+        parent.views_ = None  # (after the loop: a view that refuses to be derived refuses again)
 
 
 def same_memory(a: Any, b: Any) -> bool:
@@ -671,7 +673,7 @@ def set_item(target: DualArray, index: Any, item: Any, owner: DualArray | None =
         k, batched = _directions_of(item)
         target.value, target.tangent_ = inner, zeros_tangent(k, inner)
         target.tag, target.batched = tag, batched
-    elif tag == target.tag and (target.base_ is not None or getattr(target, "views_", None)):
+    if tag == target.tag and (target.base_ is not None or getattr(target, "views_", None)):
         # a layer the item carries (a nested tag) must be added where the family's memory
         # lives, at its root, before the views are derived again (a view cannot add it alone)
         root = target

@@ -997,7 +997,7 @@ class Taylor(ArrayMethods):
 
     @property
     def real(self) -> Taylor:
-        if self.shape and np.iscomplexobj(_strip(self.coefficients[0])):  # a view in NumPy
+        if self.shape:  # a view in NumPy (of a real array: the array itself)
             return _view_series(self, _real_parts)
         return _taylor([c.real for c in self.coefficients], self.order, self.tag)
 
@@ -1251,6 +1251,9 @@ _VIEW_FUNCTIONS = frozenset(
         np.hsplit,
         np.vsplit,
         np.dsplit,
+        np.atleast_1d,
+        np.atleast_2d,
+        np.atleast_3d,
     )
 )
 """NumPy functions that return a view of their first argument (reshape and ravel when the

@@ -79,6 +79,8 @@ VIEWS = {
     "slice of a transpose": lambda y: y.reshape(2, 3).T[1:],
     "np.flip": lambda y: np.flip(y),
     "np.split": lambda y: np.split(y, 2)[1],
+    "np.atleast_2d": lambda y: np.atleast_2d(y),
+    ".real of a real array": lambda y: y.real,
 }
 
 UPDATES = {
@@ -330,3 +332,22 @@ def test_compiler_refuses_writes(write):
         with pytest.raises(TypeError, match="dualdiff.jit") as error:
             compile_()
         assert name in str(error.value) and "eager" in str(error.value)
+
+
+def test_a_view_sees_a_newer_dual_written_into_its_base():
+    # an inner derivative writes its dual into an array the outer Jacobian seeded: the view
+    # taken before must carry both derivatives: d = d/ds Σ v² = 2·s·y3²
+    def f(x):
+        y = x + 1.0
+        v = y[0:2]
+
+        def inner(s):
+            y[0] = s * y[3]
+            return np.sum(v * v)
+
+        return dd.derivative(inner, 2.0)
+
+    x = np.arange(1.0, 5.0)
+    expected = np.array([0.0, 0.0, 0.0, 8.0 * (x[3] + 1.0)])  # d = 4·(x3 + 1)² at s = 2
+    np.testing.assert_allclose(dd.gradient(f, x), expected, rtol=1e-12)
+    np.testing.assert_allclose(dd.gradient(f, x, chunk=1), expected, rtol=1e-12)
