@@ -131,6 +131,11 @@ class DualArray(ArrayMethods):
         self.batched = batched
         self.base_ = None
 
+    def __getstate__(self) -> tuple[None, dict[str, Any]]:
+        # pickled and deep-copied as an array of its own (the links to views stay behind)
+        state = {"value": self.value, "tangent_": self.tangent_, "tag": self.tag}
+        return None, {**state, "batched": self.batched, "base_": None}
+
     # -- the tangent as the user sees it ------------------------------------------------------
 
     @property

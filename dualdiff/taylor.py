@@ -844,6 +844,10 @@ class Taylor(ArrayMethods):
         self.order = order
         self.tag = tag
 
+    def __getstate__(self) -> tuple[None, dict[str, Any]]:
+        # pickled and deep-copied as a series of its own (the links to views stay behind)
+        return None, {"coefficients": self.coefficients, "order": self.order, "tag": self.tag}
+
     @property
     def value(self) -> Any:
         """The constant coefficient: the value at ``t = 0``."""

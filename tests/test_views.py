@@ -351,3 +351,22 @@ def test_a_view_sees_a_newer_dual_written_into_its_base():
     expected = np.array([0.0, 0.0, 0.0, 8.0 * (x[3] + 1.0)])  # d = 4·(x3 + 1)² at s = 2
     np.testing.assert_allclose(dd.gradient(f, x), expected, rtol=1e-12)
     np.testing.assert_allclose(dd.gradient(f, x, chunk=1), expected, rtol=1e-12)
+
+
+def test_a_pickled_or_copied_view_is_an_array_of_its_own():
+    import copy
+    import pickle
+
+    seen = {}
+
+    def f(x):
+        v = x[1:3]  # linked to the argument, whose arrays are copied on the first write
+        seen["pickled"] = pickle.loads(pickle.dumps(v))
+        seen["copied"] = copy.deepcopy(v)
+        v *= 3
+        return x
+
+    np.testing.assert_array_equal(dd.jacobian(f, np.ones(4)), np.diag([1.0, 3.0, 3.0, 1.0]))
+    for other in seen.values():
+        np.testing.assert_array_equal(other.value, np.ones(2))  # the write did not reach it
+        other *= 2  # and writing into it is allowed
