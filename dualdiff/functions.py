@@ -762,10 +762,12 @@ def squeeze(a, axis=None):
 def broadcast_to(array, shape, subok=False):
     a = _as_dual_array(array)
     shape = _tuple(shape)
-    return _linear(
+    lifted = (1,) * (len(shape) - a.ndim) + a.shape
+    # a read-only view in NumPy: it sees later writes into ``array``
+    return _view(
         a,
         lambda v: np.broadcast_to(v, shape),
-        lambda t: np.broadcast_to(lift_tangent(a, len(shape)), (t.shape[0],) + shape),
+        lambda t: np.broadcast_to(t.reshape(t.shape[:1] + lifted), t.shape[:1] + shape),
     )
 
 
@@ -1133,7 +1135,8 @@ def tril(m, k=0):
 def diagonal(a, offset=0, axis1=0, axis2=1):
     a = _as_dual_array(a)
     t1, t2 = tangent_axis(axis1, a.ndim), tangent_axis(axis2, a.ndim)
-    return _linear(
+    # a read-only view in NumPy: it sees later writes into ``a``
+    return _view(
         a, lambda v: np.diagonal(v, offset, axis1, axis2), lambda t: np.diagonal(t, offset, t1, t2)
     )
 

@@ -1258,6 +1258,8 @@ _VIEW_FUNCTIONS = frozenset(
         np.atleast_1d,
         np.atleast_2d,
         np.atleast_3d,
+        np.diagonal,
+        np.broadcast_to,
     )
 )
 """NumPy functions that return a view of their first argument (reshape and ravel when the

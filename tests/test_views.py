@@ -370,3 +370,32 @@ def test_a_pickled_or_copied_view_is_an_array_of_its_own():
     for other in seen.values():
         np.testing.assert_array_equal(other.value, np.ones(2))  # the write did not reach it
         other *= 2  # and writing into it is allowed
+
+
+# read-only views (NumPy refuses writes through them) still see writes into their base
+
+READ_ONLY_VIEWS = {
+    "np.diagonal": lambda y: np.diagonal(y.reshape(2, 3)),
+    ".diagonal() with offset": lambda y: y.reshape(3, 2).diagonal(1),
+    "np.broadcast_to": lambda y: np.broadcast_to(y, (2, 6)),
+}
+
+
+@pytest.mark.parametrize("view", list(READ_ONLY_VIEWS))
+@pytest.mark.parametrize("base", ["the argument", "x + 1", "A @ x"])
+def test_a_read_only_view_sees_writes_into_its_base(base, view):
+    make, take = BASES[base], READ_ONLY_VIEWS[view]
+
+    def f(x):
+        y = make(x)
+        v = take(y)
+        y[1:] *= y[:-1]
+        return v.ravel()
+
+    expected = reference_jacobian(f)
+    np.testing.assert_allclose(dd.jacobian(f, X), expected, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(dd.jacobian(f, X, chunk=2), expected, rtol=1e-6, atol=1e-7)
+    taylor = dd.taylor(f, X, 1)[..., 1]
+    np.testing.assert_allclose(taylor, expected @ np.ones(6), rtol=1e-6, atol=1e-7)
+    pattern = dd.jacobian_sparsity(f, X)
+    assert not np.any((np.abs(expected) > 1e-8) & ~pattern)
