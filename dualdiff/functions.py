@@ -1103,7 +1103,7 @@ def copyto(dst, src, casting="same_kind", where=True):
         np.copyto(dst, src, casting=casting, where=strip(where))
         return
     if where is not True:
-        src = where(where, src, dst.copy())
+        src = np.where(strip(where), src, dst.copy())
     set_item(dst, Ellipsis, src)
 
 

@@ -56,6 +56,10 @@ def _copyto(v):
     np.copyto(v, np.cos(v))
 
 
+def _copyto_where(v):
+    np.copyto(v, v * v, where=np.arange(v.size).reshape(v.shape) % 2 == 0)
+
+
 VIEWS = {
     "slice": lambda y: y[1:4],
     "step": lambda y: y[::2],
@@ -93,6 +97,7 @@ UPDATES = {
     "out= multiply": _out_multiply,
     "out= sin": _out_sin,
     "np.copyto": _copyto,
+    "np.copyto where=": _copyto_where,
 }
 
 BASES = {
