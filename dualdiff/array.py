@@ -66,7 +66,7 @@ def _make_array(value: Any, tangent: Any, tag: int, batched: bool) -> DualArray:
     d.tangent_ = tangent
     d.tag = tag
     d.batched = batched
-    d.base_ = None
+    d.base_ = d.views_ = None
     return d
 
 
@@ -98,8 +98,8 @@ class DualArray(ArrayMethods):
     ``np.asarray(x)`` raises TypeError: it would drop the tangent (use ``x.value``).
     """
 
-    # ``base_`` (None on almost every array) and ``views_`` (unset) link views of an array whose
-    # arrays are copied on the first write (see ``view_of``).
+    # ``base_`` and ``views_`` (None on almost every array) link views of an array whose arrays
+    # are copied on the first write (see ``view_of``).
     __slots__ = ("value", "tangent_", "tag", "batched", "base_", "views_", "__weakref__")
 
     __array_priority__ = 20.0
@@ -134,7 +134,7 @@ class DualArray(ArrayMethods):
     def __getstate__(self) -> tuple[None, dict[str, Any]]:
         # pickled and deep-copied as an array of its own (the links to views stay behind)
         state = {"value": self.value, "tangent_": self.tangent_, "tag": self.tag}
-        return None, {**state, "batched": self.batched, "base_": None}
+        return None, {**state, "batched": self.batched, "base_": None, "views_": None}
 
     # -- the tangent as the user sees it ------------------------------------------------------
 
@@ -503,7 +503,7 @@ def view_of(a: DualArray, derive: Callable[[DualArray], tuple[Any, Any]], parts:
 
 def _link(view: DualArray, parent: DualArray, derive: Callable[..., Any]) -> None:
     view.base_ = (parent, derive)
-    views = getattr(parent, "views_", None)
+    views = parent.views_
     if views is None:
         parent.views_ = views = []
     elif len(views) >= 16 and len(views) & (len(views) - 1) == 0:
@@ -516,7 +516,7 @@ def _derive_views(parent: DualArray) -> None:
     pending = [parent]  # parents before their views; a loop, as chains of views can be long
     while pending:
         parent = pending.pop()
-        views = getattr(parent, "views_", None)
+        views = parent.views_
         if not views:
             continue
         for ref in views:
@@ -678,7 +678,7 @@ def set_item(target: DualArray, index: Any, item: Any, owner: DualArray | None =
         k, batched = _directions_of(item)
         target.value, target.tangent_ = inner, zeros_tangent(k, inner)
         target.tag, target.batched = tag, batched
-    if tag == target.tag and (target.base_ is not None or getattr(target, "views_", None)):
+    if tag == target.tag and (target.base_ is not None or target.views_):
         # a layer the item carries (a nested tag) must be added where the family's memory
         # lives, at its root, before the views are derived again (a view cannot add it alone)
         root = target
@@ -776,7 +776,7 @@ def _writable(a: DualArray) -> None:
     """Make ``a``'s arrays safe to write (broadcast views and shared seeds are copied); in a
     family of linked views the root gets arrays of its own first and every view is derived
     from them again, so that the write reaches all of them."""
-    if a.base_ is not None or getattr(a, "views_", None):
+    if a.base_ is not None or a.views_:
         root = a
         while root.base_ is not None:
             root = root.base_[0]
