@@ -129,7 +129,7 @@ class DualArray(ArrayMethods):
         self.tangent_ = t
         self.tag = tag
         self.batched = batched
-        self.base_ = None
+        self.base_ = self.views_ = None
 
     def __getstate__(self) -> tuple[None, dict[str, Any]]:
         # pickled and deep-copied as an array of its own (the links to views stay behind)
