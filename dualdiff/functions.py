@@ -664,8 +664,12 @@ def reshape(a, /, shape=None, order="C", *, newshape=None, copy=None):
     if copy or not same_memory(strip(value), strip(a.value)):  # NumPy copied: so does the tangent
         if copy is False:
             raise ValueError("Unable to avoid creating a copy while reshaping.")
-        if copy or same_memory(strip(tangent), strip(a.tangent_)):
-            value, tangent = value.copy(), tangent.copy()
+        # arrays of their own (a reshape that copies hands out a view of its fresh buffer, which
+        # would look like a view of another array to item assignment)
+        if copy or strip(value).base is not None:
+            value = value.copy()
+        if copy or strip(tangent).base is not None:
+            tangent = tangent.copy()
         return box(_make_array(value, tangent, a.tag, a.batched))
     if _owns(a) and not same_memory(strip(tangent), strip(a.tangent_)) and tangent.size:
         # the value is a view but the tangent a copy (their layouts differ): reading is fine,

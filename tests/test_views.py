@@ -85,6 +85,12 @@ VIEWS = {
     "np.split": lambda y: np.split(y, 2)[1],
     "np.atleast_2d": lambda y: np.atleast_2d(y),
     ".real of a real array": lambda y: y.real,
+    # copies in NumPy: a write must not reach y
+    "ravel of a transpose (a copy)": lambda y: y.reshape(2, 3).T.ravel(),
+    "reshape of a transpose (a copy)": lambda y: y.reshape(2, 3).T.reshape(6),
+    "fancy index (a copy)": lambda y: y[[0, 2, 3]],
+    "boolean mask (a copy)": lambda y: y[np.arange(6) % 2 == 0],
+    "flatten (a copy)": lambda y: y.reshape(2, 3).flatten(),
 }
 
 UPDATES = {
