@@ -1382,6 +1382,9 @@ def _write_through(target: Taylor, index: Any, item: Any) -> None:
             c = c.copy() if is_dual(c) else np.array(c, order="K")
         else:
             c = np.zeros(shape, np.result_type(_strip(root.coefficients[0]), float))
+        v = theirs[k] if k < len(theirs) else None
+        if is_dual(v) and v.tag > _tag_of(c):  # an older dual number: the root's becomes one
+            c = np.zeros_like(v, shape=shape) + c
         fresh.append(c)
     root.coefficients = fresh
     family = _family(root)

@@ -411,3 +411,20 @@ def test_a_read_only_view_sees_writes_into_its_base(base, view):
     np.testing.assert_allclose(taylor, expected @ np.ones(6), rtol=1e-6, atol=1e-7)
     pattern = dd.jacobian_sparsity(f, X)
     assert not np.any((np.abs(expected) > 1e-8) & ~pattern)
+
+
+def test_jacobian_of_a_taylor_derivative_through_a_view():
+    # g(x + t): y1 = (x1 + t)(x0 + t)², so d²/dt² y1 = 4·x0 + 2·x1 (and y2 likewise)
+    def g(x):
+        y = x * 1.0
+        v = y[1:3]
+        v *= x[0] ** 2
+        return y
+
+    x = np.array([0.5, 1.5, 2.0, -1.0])
+    second = np.array([0.0, 4 * x[0] + 2 * x[1], 4 * x[0] + 2 * x[2], 0.0])
+    np.testing.assert_allclose(dd.derivative(g, x, n=2), second, rtol=1e-12)
+    expected = np.array([[0, 0, 0, 0], [4, 2, 0, 0], [4, 0, 2, 0], [0, 0, 0, 0]], dtype=float)
+    for chunk in (None, 1):
+        jac = dd.jacobian(lambda x: dd.derivative(g, x, n=2), x, chunk=chunk)
+        np.testing.assert_allclose(jac, expected, rtol=1e-12)
