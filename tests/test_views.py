@@ -267,6 +267,8 @@ def test_issue_reproductions(f, diagonal):
     np.testing.assert_array_equal(v, v_before)  # the caller's tangent is not written
     np.testing.assert_array_equal(x, np.ones(4))
     np.testing.assert_array_equal(dd.taylor(f, x, 2)[:, 1], expected @ np.ones(4))
+    assert dd.jacobian_sparsity(f, x)[np.diag_indices(4)].all()
+    np.testing.assert_array_equal(x, np.ones(4))  # no mode writes into the caller's x
     with pytest.raises(TypeError, match="in-place"):
         dd.jit_jacobian(f)(x)
 
