@@ -817,6 +817,24 @@ def flipud(m):
     return flip(m, 0)
 
 
+@implements(np.rot90)
+def rot90(m, k=1, axes=(0, 1)):
+    """NumPy's composition of flips and a transpose: a view, as NumPy's result is."""
+    a = _as_dual_array(m)
+    if len(axes) != 2 or axes[0] % a.ndim == axes[1] % a.ndim:
+        raise ValueError("Axes must be different and of length 2.")
+    k %= 4
+    if k == 0:
+        return a[...]
+    if k == 2:
+        return flip(flip(a, axes[0]), axes[1])
+    order = list(range(a.ndim))
+    order[axes[0]], order[axes[1]] = order[axes[1]], order[axes[0]]
+    if k == 1:
+        return transpose(flip(a, axes[1]), order)
+    return flip(transpose(a, order), axes[1])
+
+
 @implements(np.roll)
 def roll(a, shift, axis=None):
     a = _as_dual_array(a)

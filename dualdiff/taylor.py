@@ -1248,6 +1248,7 @@ _VIEW_FUNCTIONS = frozenset(
         np.flip,
         np.fliplr,
         np.flipud,
+        np.rot90,
         np.real,
         np.imag,
         np.split,

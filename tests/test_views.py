@@ -82,6 +82,8 @@ VIEWS = {
     "view of a view": lambda y: y[1:][::2],
     "slice of a transpose": lambda y: y.reshape(2, 3).T[1:],
     "np.flip": lambda y: np.flip(y),
+    "np.rot90": lambda y: np.rot90(y.reshape(2, 3)),
+    "np.rot90 k=3": lambda y: np.rot90(y.reshape(3, 2), 3)[1:],
     "np.split": lambda y: np.split(y, 2)[1],
     "np.atleast_2d": lambda y: np.atleast_2d(y),
     ".real of a real array": lambda y: y.real,
