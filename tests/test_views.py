@@ -432,3 +432,19 @@ def test_jacobian_of_a_taylor_derivative_through_a_view():
     for chunk in (None, 1):
         jac = dd.jacobian(lambda x: dd.derivative(g, x, n=2), x, chunk=chunk)
         np.testing.assert_allclose(jac, expected, rtol=1e-12)
+
+
+def test_a_reshape_whose_tangent_cannot_alias_refuses_writes():
+    # the tangent's last two axes in Fortran order: the value reshapes as a view, the tangent
+    # only as a copy, so a write through the reshape (or into y while it lives) would be lost
+    t = np.ones((3, 2, 3)).transpose(0, 2, 1).copy().transpose(0, 2, 1)
+    y = dd.DualArray(np.arange(6.0).reshape(2, 3), t, batched=True)
+    z = y.reshape(6)
+    np.testing.assert_array_equal(z.tangent, np.ones((3, 6)))  # reading is fine
+    with pytest.raises(TypeError, match="would not reach the derivative"):
+        z[0] = 5.0
+    with pytest.raises(TypeError, match="would not reach the derivative"):
+        y[0, 0] = 5.0
+    del z
+    y[0, 0] = 5.0  # once the reshape is gone, y is an array like any other
+    assert y.value[0, 0] == 5.0 and not y.tangent[:, 0, 0].any()
