@@ -241,7 +241,8 @@ class DualArray(ArrayMethods):
         value = v[index]
         result = _make_array(value, _index_tangent(t, index), self.tag, self.batched)
         if type(value) is not Dual and value.ndim:
-            if not (v_owned and t_owned and self.base_ is None) and _basic(index):
+            layered = (type(v) is DualArray) is not (type(t) is DualArray)
+            if not (v_owned and t_owned and self.base_ is None and not layered) and _basic(index):
                 _link(result, self, _IndexView(index))  # NumPy's view of arrays copied on write
             return result
         return box(result)
@@ -446,8 +447,17 @@ def _owned(arr: Any) -> bool:
 
 
 def _owns(a: DualArray) -> bool:
-    """Whether a view of ``a`` may simply view its arrays (they are written in place)."""
-    return _owned(a.value) and _owned(a.tangent_) and a.base_ is None
+    """Whether a view of ``a`` may simply view its arrays: they are written in place, and a
+    write cannot need to add a dual layer (of a nested differentiation) to one of them — which
+    only the array itself can do, not a view — as when the value has that layer but the
+    tangent has not (or the reverse)."""
+    v, t = a.value, a.tangent_
+    return (
+        _owned(v)
+        and _owned(t)
+        and a.base_ is None
+        and (type(v) is DualArray) is (type(t) is DualArray)
+    )
 
 
 def _basic(index: Any) -> bool:
@@ -791,7 +801,9 @@ def _own_arrays(a: DualArray) -> None:
         if type(arr) is IdentitySeed:
             setattr(a, name, np.array(arr))
         elif type(arr) is np.ndarray and not arr.flags.writeable:
-            setattr(a, name, arr.copy())
+            # in its own memory order: the caller's array keeps the layout NumPy would see, on
+            # which whether a later reshape is a view depends
+            setattr(a, name, arr.copy(order="K"))
 
 
 # ---------------------------------------------------------------------------------------------

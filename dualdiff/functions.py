@@ -21,7 +21,6 @@ from .array import (
     _as_array_operand,
     _link,
     _make_array,
-    _owns,
     box,
     fit_tangent,
     from_dual,
@@ -660,7 +659,7 @@ def reshape(a, /, shape=None, order="C", *, newshape=None, copy=None):
     shape = newshape if shape is None else shape
     a = _as_dual_array(a)
     derive = _Reshape(shape, order)
-    value, tangent = derive(a)
+    value, tangent = derive.parts(a)
     if copy or not same_memory(strip(value), strip(a.value)):  # NumPy copied: so does the tangent
         if copy is False:
             raise ValueError("Unable to avoid creating a copy while reshaping.")
@@ -671,7 +670,7 @@ def reshape(a, /, shape=None, order="C", *, newshape=None, copy=None):
         if copy or strip(tangent).base is not None:
             tangent = tangent.copy()
         return box(_make_array(value, tangent, a.tag, a.batched))
-    if _owns(a) and not same_memory(strip(tangent), strip(a.tangent_)) and tangent.size:
+    if _unaliased(value, tangent, a):
         # the value is a view but the tangent a copy (their layouts differ): reading is fine,
         # a write through either would reach only the value, so writes are refused
         result = _make_array(value, tangent, a.tag, a.batched)
@@ -688,11 +687,31 @@ class _Reshape:
     def __init__(self, shape: Any, order: str) -> None:
         self.shape, self.order = shape, order
 
-    def __call__(self, p: DualArray) -> tuple[Any, Any]:
+    def parts(self, p: DualArray) -> tuple[Any, Any]:
         value = np.reshape(p.value, self.shape, order=self.order)
         k = p.directions
         tangent = np.reshape(own_tangent(p), (k,) + np.shape(strip(value)), order=self.order)
         return value, tangent
+
+    def __call__(self, p: DualArray) -> tuple[Any, Any]:
+        # derived again after the parent got arrays of its own: still a view of both, or the
+        # write that asked for it is refused (a layout that makes one of them a copy)
+        value, tangent = self.parts(p)
+        viewed = same_memory(strip(value), strip(p.value)) or not np.size(strip(value))
+        if not viewed or _unaliased(value, tangent, p):
+            refuse_write(p)
+        return value, tangent
+
+
+def _unaliased(value: Any, tangent: Any, a: DualArray) -> bool:
+    """Whether a reshape viewed ``a``'s value but had to copy its (plain) tangent."""
+    t = strip(a.tangent_)
+    return (
+        type(t) is np.ndarray
+        and np.size(strip(tangent)) > 0
+        and not same_memory(strip(tangent), t)
+        and same_memory(strip(value), strip(a.value))
+    )
 
 
 @implements(np.ravel)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import dualdiff as dd
 from dualdiff import numeric
@@ -460,3 +462,81 @@ def test_a_reshape_whose_tangent_cannot_alias_refuses_writes():
     del z
     y[0, 0] = 5.0  # once the reshape is gone, y is an array like any other
     assert y.value[0, 0] == 5.0 and not y.tangent[:, 0, 0].any()
+
+
+# chains of views, drawn at random: every mode against NumPy's semantics
+
+CHAIN_STEPS = {
+    "[::2]": lambda a: a[::2],
+    "[::-1]": lambda a: a[::-1],
+    "[1:]": lambda a: a[1:] if a.shape[0] > 1 else a,
+    "[..., ::-2]": lambda a: a[..., ::-2],
+    ".T": lambda a: a.T,
+    "reshape(-1)": lambda a: a.reshape(-1),  # a view or a copy, as the layout allows
+    "expand_dims": lambda a: np.expand_dims(a, 0),
+    "squeeze": lambda a: np.squeeze(a),
+    "swapaxes": lambda a: np.swapaxes(a, 0, -1),
+    "flip": lambda a: np.flip(a, -1),
+    "[None]": lambda a: a[None],
+    "real": lambda a: a.real,
+}
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(
+    base=st.sampled_from(["the argument", "x + 1", "A @ x"]),
+    steps=st.lists(st.sampled_from(list(CHAIN_STEPS)), min_size=1, max_size=4),
+    update=st.sampled_from(["*= 3", "-= square", "[...] =", "out= sin"]),
+    before=st.sampled_from(list(CHAIN_STEPS)),
+)
+def test_chains_of_views(base, steps, update, before):
+    make, write = BASES[base], UPDATES[update]
+
+    def f(x):
+        y = make(x).reshape(2, 3)
+        seen = CHAIN_STEPS[before](y)  # taken before the write: must see it when a view
+        v = y
+        for step in steps:
+            v = CHAIN_STEPS[step](v)
+        write(v)
+        return np.concatenate([y.ravel(), seen.ravel()])
+
+    expected = reference_jacobian(f)
+    np.testing.assert_allclose(dd.jacobian(f, X), expected, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(dd.jacobian(f, X, chunk=4), expected, rtol=1e-6, atol=1e-7)
+    direction = np.linspace(-1.0, 1.0, 6)
+    np.testing.assert_allclose(dd.jvp(f, X, direction)[1], expected @ direction, atol=1e-7)
+    np.testing.assert_allclose(dd.taylor(f, X, 1)[..., 1], expected.sum(1), atol=1e-6)
+    assert not np.any((np.abs(expected) > 1e-8) & ~dd.jacobian_sparsity(f, X))
+
+
+def test_views_of_an_array_whose_tangent_lacks_the_inner_layer():
+    # hessian: the argument's value carries the outer tag, its tangent (the seed) not yet; a
+    # write through a view of a copy of it must add that layer where the memory lives
+    def f(x):
+        v = x.reshape(2, 3)[::-1].reshape(-1)[::2]  # a view of a copy (the reshape copies)
+        v += np.sin(v)
+        return np.sum(v**2) + np.sum(x**3)
+
+    expected = numeric.jacobian(lambda x: dd.gradient(f, x), X)
+    np.testing.assert_allclose(dd.hessian(f, X), expected, rtol=1e-6, atol=1e-6)
+
+
+def test_a_fortran_ordered_argument_keeps_numpys_view_decisions():
+    x = np.asfortranarray(np.arange(6.0).reshape(2, 3))
+
+    def copy_then_write(x):
+        v = x.reshape(-1)  # a copy in NumPy (Fortran order): x is not written
+        v *= 2
+        return x
+
+    np.testing.assert_array_equal(dd.jacobian(copy_then_write, x).reshape(6, 6), np.eye(6))
+
+    def view_then_write(x):
+        v = x.T.reshape(-1)  # a view in NumPy: the value aliases, the seed's layout does not
+        v *= 2
+        return x
+
+    with pytest.raises(TypeError, match="would not reach the derivative"):
+        dd.jacobian(view_then_write, x)
+    np.testing.assert_array_equal(dd.jvp(view_then_write, x, x)[1], 2 * x)
