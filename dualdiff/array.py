@@ -502,13 +502,16 @@ def view_of(a: DualArray, derive: Callable[[DualArray], tuple[Any, Any]], parts:
     """The DualArray NumPy would hand out as a view of ``a``: ``derive(a)`` gives its value and
     tangent as views of ``a``'s (the tangent's direction axis first). When ``a``'s arrays are
     copied on the first write, the result is linked to ``a`` so that a write through either
-    reaches both (see the notes above). A 0-d result is a ``Dual`` (a copy, as ``x[i]``).
+    reaches both (see the notes above). A 0-d view of an array stays a 0-d DualArray, as
+    NumPy's 0-d view (``np.squeeze`` of one element) stays an array.
     ``parts``: ``derive(a)`` when the caller has computed it already."""
     value, tangent = derive(a) if parts is None else parts
     result = _make_array(value, tangent, a.tag, a.batched)
     if not _owns(a):
         _link(result, a, derive)
-    return box(result)
+    if np.ndim(strip(value)) == 0 and a.ndim == 0:
+        return box(result)  # a view of a scalar (0-d) dual: a scalar, as before
+    return result  # a 0-d view (np.squeeze of one element) writes through, as NumPy's does
 
 
 def _link(view: DualArray, parent: DualArray, derive: Callable[..., Any]) -> None:
@@ -529,14 +532,19 @@ def _derive_views(parent: DualArray) -> None:
         views = parent.views_
         if not views:
             continue
+        # while a later write may still add a layer to the parent's tangent (or value), its
+        # views stay linked, to be derived again then
+        keep = (type(parent.value) is DualArray) is not (type(parent.tangent_) is DualArray)
         for ref in views:
             view = ref()
             if view is not None and view.base_ is not None:
                 view.value, view.tangent_ = view.base_[1](parent)
                 view.tag, view.batched = parent.tag, parent.batched  # (a newer layer added)
-                view.base_ = None
+                if not keep:
+                    view.base_ = None
                 pending.append(view)
-        parent.views_ = None  # (after the loop: a view that refuses to be derived refuses again)
+        if not keep:
+            parent.views_ = None  # (after the loop: a view that refuses to derive refuses again)
 
 
 def same_memory(a: Any, b: Any) -> bool:

@@ -280,8 +280,15 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
     dtype = property(lambda self: self.value.dtype)
     T = property(lambda self: _make(self.value.T, self.deps.T))
     mT = property(lambda self: np.matrix_transpose(self))
-    real = property(lambda self: np.real(self))
-    imag = property(lambda self: np.imag(self))
+    # a view, as NumPy's (of a real array: the array itself); the parts share the dependencies
+    real = property(lambda self: _make(self.value.real, self.deps.view()))
+    imag = property(
+        lambda self: (
+            _make(self.value.imag, self.deps.view())
+            if self.value.dtype.kind == "c"
+            else np.imag(self)
+        )
+    )
 
     def __repr__(self) -> str:
         nnz = sum(map(len, self.deps.flat))
@@ -720,7 +727,7 @@ _FUNCTIONS[np.where] = lambda func, condition, *xy: (
     else _elementwise(np.where, lambda v, s: [_split(a)[1] for a in xy])(func, condition, *xy)
 )
 _implements(np.clip)(_elementwise(np.clip, _deps_args("a", "a_min", "a_max", "min", "max")))
-_implements(np.real)(_elementwise(np.real, _deps_args("val")))
+_implements(np.real)(lambda func, val: val.real if type(val) is SparsityTracer else np.real(val))
 _implements(np.nan_to_num)(_elementwise(np.nan_to_num, _deps_args("x")))
 _implements(*_np("angle"))(_elementwise(np.angle, _deps_args("z")))
 _implements(*_np("round", "around", "fix"))(_elementwise(np.round, lambda v, s: []))

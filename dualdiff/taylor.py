@@ -1132,7 +1132,7 @@ class Taylor(ArrayMethods):
     # in-place operators write into the array (and so through views), as ndarray's do; a
     # scalar series is immutable, as Python's and NumPy's scalars are
     def _inplace(self, result: Any) -> Any:
-        if not self.shape:
+        if not self.shape and getattr(self, "base_", None) is None:
             return result
         self[...] = result
         return self
@@ -1318,8 +1318,8 @@ def _link_function_view(result: Any, func: Any, args: Any, kwargs: Any) -> None:
                     lambda p, i=i: _FUNCTIONS[func](func, (p,) + rest, kwargs)[i].coefficients,
                 )
         return
-    if type(result) is not Taylor or not result.shape:
-        return
+    if type(result) is not Taylor or not parent.shape:
+        return  # (a 0-d view of an array, np.squeeze of one element, is linked as well)
     if func is np.reshape or func is np.ravel:
         mine, theirs = _strip(result.coefficients[0]), _strip(parent.coefficients[0])
         if np.shape(theirs) == parent.shape and not _same_memory(mine, theirs):
