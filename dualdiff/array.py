@@ -452,11 +452,12 @@ def _owns(a: DualArray) -> bool:
     only the array itself can do, not a view — as when the value has that layer but the
     tangent has not (or the reverse)."""
     v, t = a.value, a.tangent_
+    tv, tt = type(v), type(t)
     return (
-        _owned(v)
-        and _owned(t)
-        and a.base_ is None
-        and (type(v) is DualArray) is (type(t) is DualArray)
+        a.base_ is None
+        and (tv is DualArray) is (tt is DualArray)
+        and (tv is DualArray or (tv is np.ndarray and v.flags.writeable))
+        and (tt is DualArray or (tt is np.ndarray and t.flags.writeable))
     )
 
 
@@ -509,7 +510,7 @@ def view_of(a: DualArray, derive: Callable[[DualArray], tuple[Any, Any]], parts:
     result = _make_array(value, tangent, a.tag, a.batched)
     if not _owns(a):
         _link(result, a, derive)
-    if np.ndim(strip(value)) == 0 and a.ndim == 0:
+    if not a.value.ndim:
         return box(result)  # a view of a scalar (0-d) dual: a scalar, as before
     return result  # a 0-d view (np.squeeze of one element) writes through, as NumPy's does
 
@@ -552,7 +553,9 @@ def same_memory(a: Any, b: Any) -> bool:
     ``np.shares_memory``; for telling a view from a fresh copy)."""
     if type(a) is not np.ndarray or type(b) is not np.ndarray:
         return False
-    return (a if a.base is None else a.base) is (b if b.base is None else b.base)
+    if (a if a.base is None else a.base) is (b if b.base is None else b.base):
+        return True
+    return np.may_share_memory(a, b)  # (memory an ndarray does not own: a buffer, a mmap)
 
 
 def refuse_write(parent: DualArray) -> Any:

@@ -705,11 +705,14 @@ class _Reshape:
 
 def _unaliased(value: Any, tangent: Any, a: DualArray) -> bool:
     """Whether a reshape viewed ``a``'s value but had to copy its (plain) tangent."""
-    t = strip(a.tangent_)
+    t = a.tangent_
+    if type(t) is not np.ndarray or type(tangent) is not np.ndarray:
+        t, tangent = strip(t), strip(tangent)
+        if type(t) is not np.ndarray:
+            return False
     return (
-        type(t) is np.ndarray
-        and np.size(strip(tangent)) > 0
-        and not same_memory(strip(tangent), t)
+        tangent.size > 0
+        and not same_memory(tangent, t)
         and same_memory(strip(value), strip(a.value))
     )
 

@@ -1335,7 +1335,9 @@ def _link_function_view(result: Any, func: Any, args: Any, kwargs: Any) -> None:
 def _same_memory(a: Any, b: Any) -> bool:
     if type(a) is not np.ndarray or type(b) is not np.ndarray:
         return True  # not plain memory (a nested dual): taken as the view NumPy would give
-    return (a if a.base is None else a.base) is (b if b.base is None else b.base)
+    if (a if a.base is None else a.base) is (b if b.base is None else b.base):
+        return True
+    return np.may_share_memory(a, b)  # (memory an ndarray does not own: a buffer, a mmap)
 
 
 def _link_series(view: Taylor, parent: Taylor, derive: Callable[[Taylor], list]) -> None:
