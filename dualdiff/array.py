@@ -731,6 +731,18 @@ def set_item(target: DualArray, index: Any, item: Any, owner: DualArray | None =
         target.tangent_ = np.moveaxis(moved, -1, 0)
 
 
+def _dense_seed(seed: IdentitySeed, value: Any) -> np.ndarray:
+    """The seed as an array whose blocks (one per direction) have the memory order of a
+    Fortran-ordered ``value``, so that what views the value (``x.T.reshape(-1)``) also views
+    the tangent; C order otherwise."""
+    dense = np.array(seed)
+    if type(value) is np.ndarray and value.ndim > 1 and value.flags.f_contiguous:
+        n = value.ndim
+        flipped = (0,) + tuple(range(n, 0, -1))
+        dense = np.ascontiguousarray(dense.transpose(flipped)).transpose(flipped)
+    return dense
+
+
 def _add_layers(a: DualArray, item: DualArray) -> None:
     """Give ``a``'s value and tangent the dual layers of ``item``'s (of the same tag) that they
     lack, with zero tangents, as ``_promote`` would give the written part alone."""
@@ -810,7 +822,7 @@ def _own_arrays(a: DualArray) -> None:
     for name in ("value", "tangent_"):
         arr = getattr(a, name)
         if type(arr) is IdentitySeed:
-            setattr(a, name, np.array(arr))
+            setattr(a, name, _dense_seed(arr, a.value))
         elif type(arr) is np.ndarray and not arr.flags.writeable:
             # in its own memory order: the caller's array keeps the layout NumPy would see, on
             # which whether a later reshape is a view depends

@@ -21,6 +21,7 @@ from .array import (
     _as_array_operand,
     _link,
     _make_array,
+    _owns,
     box,
     fit_tangent,
     from_dual,
@@ -670,9 +671,11 @@ def reshape(a, /, shape=None, order="C", *, newshape=None, copy=None):
         if copy or strip(tangent).base is not None:
             tangent = tangent.copy()
         return box(_make_array(value, tangent, a.tag, a.batched))
-    if _unaliased(value, tangent, a):
+    if _owns(a) and _unaliased(value, tangent, a):
         # the value is a view but the tangent a copy (their layouts differ): reading is fine,
-        # a write through either would reach only the value, so writes are refused
+        # a write through either would reach only the value, so writes are refused (an array
+        # whose arrays are copied on the first write is linked instead: the copy may align
+        # them, and the derivation refuses if it does not)
         result = _make_array(value, tangent, a.tag, a.batched)
         _link(result, a, refuse_write)
         return box(result)

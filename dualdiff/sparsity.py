@@ -170,8 +170,20 @@ def _as_deps(d: Any) -> np.ndarray:
 
 def _make(value: Any, deps: Any) -> SparsityTracer:
     t = object.__new__(SparsityTracer)
-    t.value = np.asarray(value)
-    t.deps = _as_deps(deps)
+    value = t.value = np.asarray(value)
+    deps = _as_deps(deps)
+    if (
+        value.ndim > 1
+        and deps.base is None
+        and value.flags.f_contiguous
+        and not value.flags.c_contiguous
+        and not deps.flags.f_contiguous
+    ):
+        # fresh dependencies in the value's memory order, so that a later reshape views or
+        # copies both alike (as NumPy decides for the value): a view of one and a copy of the
+        # other would let a write reach one of them only
+        deps = np.asfortranarray(deps)
+    t.deps = deps
     return t
 
 
@@ -1540,9 +1552,13 @@ def trace_pattern(f: Callable[..., Any], x: Any) -> tuple[Pattern, tuple[int, ..
     """``(pattern, f(x).shape)``: the Jacobian pattern as a ``Pattern`` of shape ``(m, n)``."""
     errors.check_callable(f, "jacobian_sparsity")
     x = _input_array(x, "jacobian_sparsity")
-    seeds = np.empty(x.shape, dtype=object)
-    seeds.ravel()[:] = [frozenset((i,)) for i in range(x.size)]
-    y = f(_make(x.copy(), seeds))
+    flat = np.empty(x.size, dtype=object)
+    flat[:] = [frozenset((i,)) for i in range(x.size)]
+    # the value and its dependencies in x's memory order: NumPy's view-or-copy decisions
+    # (x.reshape(-1) of a Fortran-ordered x copies) are then the same for both and for x
+    seeds = np.empty_like(x, dtype=object)
+    seeds[...] = flat.reshape(x.shape)
+    y = f(_make(x.copy(order="K"), seeds))
     if type(y) is SparsityTracer:
         deps = y.deps
     elif is_dual(y) or type(y) in (list, tuple) or y is None or isinstance(y, (str, bytes)):

@@ -1350,6 +1350,12 @@ def _link_series(view: Taylor, parent: Taylor, derive: Callable[[Taylor], list])
     views.append(weakref.ref(view))
 
 
+def _in_layout_of(like: np.ndarray, c: Any) -> np.ndarray:
+    out = np.empty_like(like, dtype=np.result_type(like.dtype, c.dtype))
+    out[...] = c
+    return out
+
+
 def _family(root: Taylor) -> list[Taylor]:
     """``root`` and every live view linked to it (views of views too), parents first."""
     out, i = [root], 0
@@ -1378,13 +1384,21 @@ def _write_through(target: Taylor, index: Any, item: Any) -> None:
     else:
         order, theirs = target.order, [item]
     shape = root.shape
-    fresh = []
+    fresh: list = []
     for k in range(root.order + 1):
         if k < len(root.coefficients):
             c = _broadcast(root.coefficients[k], shape)
-            c = c.copy() if is_dual(c) else np.array(c, order="K")
+            if is_dual(c):
+                c = c.copy()
+            elif k and type(fresh[0]) is np.ndarray:
+                # in the value's memory order: what views the value views every coefficient
+                c = _in_layout_of(fresh[0], c)
+            else:
+                c = np.array(c, order="K")
         else:
             c = np.zeros(shape, np.result_type(_strip(root.coefficients[0]), float))
+            if type(fresh[0]) is np.ndarray:
+                c = _in_layout_of(fresh[0], c)
         v = theirs[k] if k < len(theirs) else None
         if is_dual(v) and v.tag > _tag_of(c):  # an older dual number: the root's becomes one
             c = np.zeros_like(v, shape=shape) + c
