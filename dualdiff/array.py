@@ -13,6 +13,7 @@ outer layer always has the newest tag (see ``dualdiff.tags``).
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -38,7 +39,7 @@ from .rules import (
 from .seed import IdentitySeed
 from .tags import USER_TAG, restore_state
 
-__all__ = ["DualArray", "HANDLED_FUNCTIONS", "implements"]
+__all__ = ["DualArray", "HANDLED_FUNCTIONS", "implements", "view_of"]
 
 HANDLED_FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {}
 """NumPy functions with a DualArray implementation (filled by ``implements``)."""
@@ -67,6 +68,7 @@ def _make_array(value: Any, tangent: Any, tag: int, batched: bool) -> DualArray:
     d.tangent_ = tangent
     d.tag = tag
     d.batched = batched
+    d.base_ = d.views_ = None
     return d
 
 
@@ -98,7 +100,9 @@ class DualArray(ArrayMethods):
     ``np.asarray(x)`` raises TypeError: it would drop the tangent (use ``x.value``).
     """
 
-    __slots__ = ("value", "tangent_", "tag", "batched")
+    # ``base_`` and ``views_`` (None on almost every array) link views of an array whose arrays
+    # are copied on the first write (see ``view_of``).
+    __slots__ = ("value", "tangent_", "tag", "batched", "base_", "views_", "__weakref__")
     # unpickled in another process: that process's tag clock moves past this tag
     __setstate__ = restore_state
 
@@ -129,6 +133,12 @@ class DualArray(ArrayMethods):
         self.tangent_ = t
         self.tag = tag
         self.batched = batched
+        self.base_ = self.views_ = None
+
+    def __getstate__(self) -> tuple[None, dict[str, Any]]:
+        # pickled and deep-copied as an array of its own (the links to views stay behind)
+        state = {"value": self.value, "tangent_": self.tangent_, "tag": self.tag}
+        return None, {**state, "batched": self.batched, "base_": None, "views_": None}
 
     # -- the tangent as the user sees it ------------------------------------------------------
 
@@ -225,9 +235,21 @@ class DualArray(ArrayMethods):
 
     def __getitem__(self, index: Any) -> Any:
         index = _check_index(index)
-        value = self.value[index]
-        tangent = _index_tangent(own_tangent(self), index)
-        return box(_make_array(value, tangent, self.tag, self.batched))
+        v, t = self.value, self.tangent_
+        # own_tangent and _owns inlined (this is the path of every slice): each flag read once
+        v_owned = type(v) is DualArray or (type(v) is np.ndarray and v.flags.writeable)
+        t_owned = type(t) is DualArray or (type(t) is np.ndarray and t.flags.writeable)
+        if not t_owned and v_owned and type(t) is np.ndarray and type(v) is np.ndarray:
+            t = self.tangent_ = t.copy()  # a read-only broadcast: views must write through
+            t_owned = True
+        value = v[index]
+        result = _make_array(value, _index_tangent(t, index), self.tag, self.batched)
+        if type(value) is not Dual and value.ndim:
+            layered = (type(v) is DualArray) is not (type(t) is DualArray)
+            if not (v_owned and t_owned and self.base_ is None and not layered) and _basic(index):
+                _link(result, self, _IndexView(index))  # NumPy's view of arrays copied on write
+            return result
+        return box(result)
 
     def __setitem__(self, index: Any, item: Any) -> None:
         set_item(self, _check_index(index), item)
@@ -346,10 +368,12 @@ class DualArray(ArrayMethods):
 
     @property
     def real(self) -> DualArray:
-        return _make_array(self.value.real, own_tangent(self).real, self.tag, self.batched)
+        return view_of(self, _real_part)  # a view, as in NumPy (of a real array: the array)
 
     @property
     def imag(self) -> DualArray:
+        if strip(self.value).dtype.kind == "c":  # a view for complex arrays, as in NumPy
+            return view_of(self, _imaginary_part)
         return _make_array(self.value.imag, own_tangent(self).imag, self.tag, self.batched)
 
     def conjugate(self) -> DualArray:
@@ -376,15 +400,13 @@ class DualArray(ArrayMethods):
         )
 
     def view(self, dtype: Any = None, type: Any = None) -> DualArray:
-        """A new DualArray viewing the same values and tangents (``x[...]``, also when 0-d)."""
+        """A new DualArray sharing this one's value and tangent (writes show in both)."""
         if type is not None or (dtype is not None and np.dtype(dtype) != self.dtype):
             raise TypeError(
                 "DualArray.view(dtype/type) reinterprets the bytes of the values, which has no "
                 "derivative; use x.astype(dtype) to convert, or x.value.view(...) for the values"
             )
-        return _make_array(
-            self.value[...], _index_tangent(own_tangent(self), Ellipsis), self.tag, self.batched
-        )
+        return view_of(self, _whole)
 
     def resize(self, *new_shape: Any, refcheck: bool = True) -> None:
         """Resize in place as ``ndarray.resize`` does (C order, zero-padded, no views allowed):
@@ -423,6 +445,146 @@ def own_tangent(a: DualArray) -> Any:
         if type(v) is np.ndarray and v.flags.writeable:
             t = a.tangent_ = t.copy()
     return t
+
+
+# ---------------------------------------------------------------------------------------------
+# Views: a tangent aliases exactly where its value aliases
+# ---------------------------------------------------------------------------------------------
+#
+# A DualArray's arrays are copied on the first write when they are not its own to write: the
+# caller's argument (a read-only view), the lazy identity seed of a Jacobian pass, a read-only
+# private buffer. A view taken of such an array (``x[1:3]``, ``x.T``, ``x.reshape(...)``) cannot
+# simply view arrays that a write will replace, so it is *linked* to the array it views
+# (``base_``: the parent and how to derive the view from it; the parent keeps weak references
+# in ``views_``). A write anywhere in such a family first gives its root arrays of its own and
+# then derives every live view again from them, so that from then on they alias as NumPy's do.
+# Arrays that own their arrays (the common case) give plain views and are never linked.
+
+
+def _owned(arr: Any) -> bool:
+    """Whether ``arr`` can be written in place (an inner DualArray looks after itself)."""
+    return type(arr) is DualArray or (type(arr) is np.ndarray and arr.flags.writeable)
+
+
+def _owns(a: DualArray) -> bool:
+    """Whether a view of ``a`` may simply view its arrays: they are written in place, and a
+    write cannot need to add a dual layer (of a nested differentiation) to one of them — which
+    only the array itself can do, not a view — as when the value has that layer but the
+    tangent has not (or the reverse)."""
+    v, t = a.value, a.tangent_
+    tv, tt = type(v), type(t)
+    return (
+        a.base_ is None
+        and (tv is DualArray) is (tt is DualArray)
+        and (tv is DualArray or (tv is np.ndarray and v.flags.writeable))
+        and (tt is DualArray or (tt is np.ndarray and t.flags.writeable))
+    )
+
+
+def _basic(index: Any) -> bool:
+    """Whether ``index`` is NumPy basic indexing (the result is a view)."""
+    for i in index if type(index) is tuple else (index,):
+        if not (
+            i is None
+            or i is Ellipsis
+            or type(i) is slice
+            or (isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)))
+        ):
+            return False
+    return True
+
+
+class _IndexView:
+    """Derives ``parent[index]`` (basic indexing) from the parent's current arrays."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: Any) -> None:
+        self.index = index
+
+    def __call__(self, parent: DualArray) -> tuple[Any, Any]:
+        index = self.index
+        return parent.value[index], _index_tangent(own_tangent(parent), index)
+
+
+def _whole(parent: DualArray) -> tuple[Any, Any]:
+    return parent.value.view(), own_tangent(parent).view()
+
+
+def _real_part(parent: DualArray) -> tuple[Any, Any]:
+    return parent.value.real, own_tangent(parent).real
+
+
+def _imaginary_part(parent: DualArray) -> tuple[Any, Any]:
+    return parent.value.imag, own_tangent(parent).imag
+
+
+def view_of(a: DualArray, derive: Callable[[DualArray], tuple[Any, Any]], parts: Any = None) -> Any:
+    """The DualArray NumPy would hand out as a view of ``a``: ``derive(a)`` gives its value and
+    tangent as views of ``a``'s (the tangent's direction axis first). When ``a``'s arrays are
+    copied on the first write, the result is linked to ``a`` so that a write through either
+    reaches both (see the notes above). A 0-d view of an array stays a 0-d DualArray, as
+    NumPy's 0-d view (``np.squeeze`` of one element) stays an array.
+    ``parts``: ``derive(a)`` when the caller has computed it already."""
+    value, tangent = derive(a) if parts is None else parts
+    result = _make_array(value, tangent, a.tag, a.batched)
+    if not _owns(a):
+        _link(result, a, derive)
+    if not a.value.ndim:
+        return box(result)  # a view of a scalar (0-d) dual: a scalar, as before
+    return result  # a 0-d view (np.squeeze of one element) writes through, as NumPy's does
+
+
+def _link(view: DualArray, parent: DualArray, derive: Callable[..., Any]) -> None:
+    view.base_ = (parent, derive)
+    views = parent.views_
+    if views is None:
+        parent.views_ = views = []
+    elif len(views) >= 16 and len(views) & (len(views) - 1) == 0:
+        views[:] = [ref for ref in views if ref() is not None]  # drop views that died
+    views.append(weakref.ref(view))
+
+
+def _derive_views(parent: DualArray) -> None:
+    """Give every live view linked to ``parent`` (and theirs) arrays viewing ``parent``'s."""
+    pending = [parent]  # parents before their views; a loop, as chains of views can be long
+    while pending:
+        parent = pending.pop()
+        views = parent.views_
+        if not views:
+            continue
+        # while a later write may still add a layer to the parent's tangent (or value), its
+        # views stay linked, to be derived again then
+        keep = (type(parent.value) is DualArray) is not (type(parent.tangent_) is DualArray)
+        for ref in views:
+            view = ref()
+            if view is not None and view.base_ is not None:
+                view.value, view.tangent_ = view.base_[1](parent)
+                view.tag, view.batched = parent.tag, parent.batched  # (a newer layer added)
+                if not keep:
+                    view.base_ = None
+                pending.append(view)
+        if not keep:
+            parent.views_ = None  # (after the loop: a view that refuses to derive refuses again)
+
+
+def same_memory(a: Any, b: Any) -> bool:
+    """Whether ndarrays ``a`` and ``b`` view the memory of the same array (cheaper than
+    ``np.shares_memory``; for telling a view from a fresh copy)."""
+    if type(a) is not np.ndarray or type(b) is not np.ndarray:
+        return False
+    if (a if a.base is None else a.base) is (b if b.base is None else b.base):
+        return True
+    return np.may_share_memory(a, b)  # (memory an ndarray does not own: a buffer, a mmap)
+
+
+def refuse_write(parent: DualArray) -> Any:
+    """The derivation of a view whose tangent could not be made to alias its value's."""
+    raise TypeError(
+        "writing into this array or a view of it would not reach the derivative: a reshape "
+        "viewed the value but had to copy the tangent (their memory layouts differ). Write into "
+        "a copy instead (y = x.reshape(...).copy()), or use x[...] = ... on the original array."
+    )
 
 
 def strip(x: Any) -> Any:
@@ -557,6 +719,13 @@ def set_item(target: DualArray, index: Any, item: Any, owner: DualArray | None =
         k, batched = _directions_of(item)
         target.value, target.tangent_ = inner, zeros_tangent(k, inner)
         target.tag, target.batched = tag, batched
+    if tag == target.tag and (target.base_ is not None or target.views_):
+        # a layer the item carries (a nested tag) must be added where the family's memory
+        # lives, at its root, before the views are derived again (a view cannot add it alone)
+        root = target
+        while root.base_ is not None:
+            root = root.base_[0]
+        _add_layers(root, item if type(item) is DualArray else from_dual(item))
     _writable(target)
     if tag == target.tag:
         parts = item if type(item) is DualArray else from_dual(item)
@@ -582,6 +751,37 @@ def set_item(target: DualArray, index: Any, item: Any, owner: DualArray | None =
         target.tangent_ = np.moveaxis(moved, -1, 0)
 
 
+def _dense_seed(seed: IdentitySeed, value: Any) -> np.ndarray:
+    """The seed as an array whose blocks (one per direction) have the memory order of a
+    Fortran-ordered ``value``, so that what views the value (``x.T.reshape(-1)``) also views
+    the tangent; C order otherwise."""
+    dense = np.array(seed)
+    if type(value) is np.ndarray and value.ndim > 1 and value.flags.f_contiguous:
+        n = value.ndim
+        flipped = (0,) + tuple(range(n, 0, -1))
+        dense = np.ascontiguousarray(dense.transpose(flipped)).transpose(flipped)
+    return dense
+
+
+def _add_layers(a: DualArray, item: DualArray) -> None:
+    """Give ``a``'s value and tangent the dual layers of ``item``'s (of the same tag) that they
+    lack, with zero tangents, as ``_promote`` would give the written part alone."""
+    for name in ("value", "tangent_"):
+        mine, theirs = getattr(a, name), getattr(item, name)
+        if type(theirs) is not DualArray:
+            continue
+        if type(mine) is DualArray and mine.tag >= theirs.tag:
+            if mine.tag == theirs.tag:
+                _add_layers(mine, theirs)
+            continue
+        if type(mine) is IdentitySeed:
+            mine = np.array(mine)
+        layer = _make_array(
+            mine, zeros_tangent(theirs.directions, mine), theirs.tag, theirs.batched
+        )
+        setattr(a, name, layer)
+
+
 def _directions_of(item: Any) -> tuple[int, bool]:
     """``(k, batched)`` of a Dual or DualArray."""
     if type(item) is DualArray:
@@ -605,7 +805,9 @@ def _promote(container: Any, item: Any, owner: DualArray) -> Any:
 def _check_not_view(a: DualArray) -> None:
     """Raise TypeError if ``a`` views another array's memory: a new layer (a dual of a newer
     tag) given to ``a`` would not reach the array it views, whose derivative would be lost."""
-    if strip(a.value).base is not None and strip(a.tangent_).base is not None:
+    if a.base_ is not None or (
+        strip(a.value).base is not None and strip(a.tangent_).base is not None
+    ):
         raise TypeError(
             "cannot store a dual of a newer tag (from a nested differentiation) into a view of "
             "another array: that array would not receive the derivative. Assign into the "
@@ -624,13 +826,27 @@ def _assign(container: Any, index: Any, value: Any, owner: DualArray) -> Any:
 
 
 def _writable(a: DualArray) -> None:
-    """Make ``a``'s arrays safe to write (broadcast views and shared seeds are copied)."""
+    """Make ``a``'s arrays safe to write (broadcast views and shared seeds are copied); in a
+    family of linked views the root gets arrays of its own first and every view is derived
+    from them again, so that the write reaches all of them."""
+    if a.base_ is not None or a.views_:
+        root = a
+        while root.base_ is not None:
+            root = root.base_[0]
+        _own_arrays(root)
+        _derive_views(root)
+    _own_arrays(a)
+
+
+def _own_arrays(a: DualArray) -> None:
     for name in ("value", "tangent_"):
         arr = getattr(a, name)
         if type(arr) is IdentitySeed:
-            setattr(a, name, np.array(arr))
+            setattr(a, name, _dense_seed(arr, a.value))
         elif type(arr) is np.ndarray and not arr.flags.writeable:
-            setattr(a, name, arr.copy())
+            # in its own memory order: the caller's array keeps the layout NumPy would see, on
+            # which whether a later reshape is a view depends
+            setattr(a, name, arr.copy(order="K"))
 
 
 # ---------------------------------------------------------------------------------------------

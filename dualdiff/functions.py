@@ -19,16 +19,21 @@ from . import errors
 from .array import (
     DualArray,
     _as_array_operand,
+    _link,
     _make_array,
+    _owns,
     box,
     fit_tangent,
     from_dual,
     implements,
     lift_tangent,
     own_tangent,
+    refuse_write,
+    same_memory,
     set_item,
     strip,
     tangent_axis,
+    view_of,
     zeros_tangent,
 )
 from .dual import Dual
@@ -49,6 +54,12 @@ def _linear(a: Any, value_fn: Callable[[Any], Any], tangent_fn: Callable[[Any], 
     ``tangent_fn`` (the same operation with axes shifted past the direction axis)."""
     a = _as_dual_array(a)
     return box(_make_array(value_fn(a.value), tangent_fn(own_tangent(a)), a.tag, a.batched))
+
+
+def _view(a: Any, value_fn: Callable[[Any], Any], tangent_fn: Callable[[Any], Any]) -> Any:
+    """As ``_linear`` for a function that returns a view in NumPy (transpose, swapaxes, ...):
+    the result's value and tangent view ``a``'s, so that writes through it reach ``a``."""
+    return view_of(_as_dual_array(a), lambda p: (value_fn(p.value), tangent_fn(own_tangent(p))))
 
 
 def _foreign_leader(items: Sequence[Any]) -> str | None:
@@ -652,10 +663,65 @@ def _einsum_explicit(spec: str) -> tuple[list[str], str]:
 def reshape(a, /, shape=None, order="C", *, newshape=None, copy=None):
     shape = newshape if shape is None else shape
     a = _as_dual_array(a)
-    value = np.reshape(a.value, shape, order=order)
-    k = a.directions
-    tangent = np.reshape(own_tangent(a), (k,) + np.shape(strip(value)), order=order)
-    return box(_make_array(value, tangent, a.tag, a.batched))
+    derive = _Reshape(shape, order)
+    value, tangent = derive.parts(a)
+    if copy or not same_memory(strip(value), strip(a.value)):  # NumPy copied: so does the tangent
+        if copy is False:
+            raise ValueError("Unable to avoid creating a copy while reshaping.")
+        # arrays of their own (a reshape that copies hands out a view of its fresh buffer, which
+        # would look like a view of another array to item assignment)
+        if copy or strip(value).base is not None:
+            value = value.copy()
+        if copy or strip(tangent).base is not None:
+            tangent = tangent.copy()
+        return box(_make_array(value, tangent, a.tag, a.batched))
+    if _owns(a) and _unaliased(value, tangent, a):
+        # the value is a view but the tangent a copy (their layouts differ): reading is fine,
+        # a write through either would reach only the value, so writes are refused (an array
+        # whose arrays are copied on the first write is linked instead: the copy may align
+        # them, and the derivation refuses if it does not)
+        result = _make_array(value, tangent, a.tag, a.batched)
+        _link(result, a, refuse_write)
+        return box(result)
+    return view_of(a, derive, (value, tangent))
+
+
+class _Reshape:
+    """Derives ``np.reshape(parent, shape)`` from the parent's current arrays."""
+
+    __slots__ = ("shape", "order")
+
+    def __init__(self, shape: Any, order: str) -> None:
+        self.shape, self.order = shape, order
+
+    def parts(self, p: DualArray) -> tuple[Any, Any]:
+        value = np.reshape(p.value, self.shape, order=self.order)
+        k = p.directions
+        tangent = np.reshape(own_tangent(p), (k,) + np.shape(strip(value)), order=self.order)
+        return value, tangent
+
+    def __call__(self, p: DualArray) -> tuple[Any, Any]:
+        # derived again after the parent got arrays of its own: still a view of both, or the
+        # write that asked for it is refused (a layout that makes one of them a copy)
+        value, tangent = self.parts(p)
+        viewed = same_memory(strip(value), strip(p.value)) or not np.size(strip(value))
+        if not viewed or _unaliased(value, tangent, p):
+            refuse_write(p)
+        return value, tangent
+
+
+def _unaliased(value: Any, tangent: Any, a: DualArray) -> bool:
+    """Whether a reshape viewed ``a``'s value but had to copy its (plain) tangent."""
+    t = a.tangent_
+    if type(t) is not np.ndarray or type(tangent) is not np.ndarray:
+        t, tangent = strip(t), strip(tangent)
+        if type(t) is not np.ndarray:
+            return False
+    return (
+        tangent.size > 0
+        and not same_memory(tangent, t)
+        and same_memory(strip(value), strip(a.value))
+    )
 
 
 @implements(np.ravel)
@@ -668,7 +734,7 @@ def ravel(a, order="C"):
 def transpose(a, axes=None):
     a = _as_dual_array(a)
     axes = tuple(reversed(range(a.ndim))) if axes is None else tuple(i % a.ndim for i in axes)
-    return _linear(
+    return _view(
         a,
         lambda v: np.transpose(v, axes),
         lambda t: np.transpose(t, (0,) + tuple(i + 1 for i in axes)),
@@ -688,7 +754,7 @@ def matrix_transpose(x):
 @implements(np.moveaxis)
 def moveaxis(a, source, destination):
     a = _as_dual_array(a)
-    return _linear(
+    return _view(
         a,
         lambda v: np.moveaxis(v, source, destination),
         lambda t: np.moveaxis(
@@ -705,7 +771,7 @@ def _tuple(axis: Any) -> tuple[int, ...]:
 def swapaxes(a, axis1, axis2):
     a = _as_dual_array(a)
     t1, t2 = tangent_axis(axis1, a.ndim), tangent_axis(axis2, a.ndim)
-    return _linear(a, lambda v: np.swapaxes(v, axis1, axis2), lambda t: np.swapaxes(t, t1, t2))
+    return _view(a, lambda v: np.swapaxes(v, axis1, axis2), lambda t: np.swapaxes(t, t1, t2))
 
 
 @implements(np.expand_dims)
@@ -713,7 +779,7 @@ def expand_dims(a, axis):
     a = _as_dual_array(a)
     out_ndim = a.ndim + len(_tuple(axis))
     shifted = tangent_axis(tuple(_tuple(axis)), out_ndim)
-    return _linear(a, lambda v: np.expand_dims(v, axis), lambda t: np.expand_dims(t, shifted))
+    return _view(a, lambda v: np.expand_dims(v, axis), lambda t: np.expand_dims(t, shifted))
 
 
 @implements(np.squeeze)
@@ -722,17 +788,19 @@ def squeeze(a, axis=None):
     if axis is None:
         axis = tuple(i for i, s in enumerate(a.shape) if s == 1)
     shifted = tangent_axis(_tuple(axis), a.ndim)
-    return _linear(a, lambda v: np.squeeze(v, axis), lambda t: np.squeeze(t, shifted))
+    return _view(a, lambda v: np.squeeze(v, axis), lambda t: np.squeeze(t, shifted))
 
 
 @implements(np.broadcast_to)
 def broadcast_to(array, shape, subok=False):
     a = _as_dual_array(array)
     shape = _tuple(shape)
-    return _linear(
+    lifted = (1,) * (len(shape) - a.ndim) + a.shape
+    # a read-only view in NumPy: it sees later writes into ``array``
+    return _view(
         a,
         lambda v: np.broadcast_to(v, shape),
-        lambda t: np.broadcast_to(lift_tangent(a, len(shape)), (t.shape[0],) + shape),
+        lambda t: np.broadcast_to(t.reshape(t.shape[:1] + lifted), t.shape[:1] + shape),
     )
 
 
@@ -765,7 +833,7 @@ implements(np.atleast_3d)(_atleast(3, np.atleast_3d))
 @implements(np.flip)
 def flip(m, axis=None):
     a = _as_dual_array(m)
-    return _linear(a, lambda v: np.flip(v, axis), lambda t: np.flip(t, tangent_axis(axis, a.ndim)))
+    return _view(a, lambda v: np.flip(v, axis), lambda t: np.flip(t, tangent_axis(axis, a.ndim)))
 
 
 @implements(np.fliplr)
@@ -776,6 +844,24 @@ def fliplr(m):
 @implements(np.flipud)
 def flipud(m):
     return flip(m, 0)
+
+
+@implements(np.rot90)
+def rot90(m, k=1, axes=(0, 1)):
+    """NumPy's composition of flips and a transpose: a view, as NumPy's result is."""
+    a = _as_dual_array(m)
+    if len(axes) != 2 or axes[0] % a.ndim == axes[1] % a.ndim:
+        raise ValueError("Axes must be different and of length 2.")
+    k %= 4
+    if k == 0:
+        return a[...]
+    if k == 2:
+        return flip(flip(a, axes[0]), axes[1])
+    order = list(range(a.ndim))
+    order[axes[0]], order[axes[1]] = order[axes[1]], order[axes[0]]
+    if k == 1:
+        return transpose(flip(a, axes[1]), order)
+    return flip(transpose(a, order), axes[1])
 
 
 @implements(np.roll)
@@ -927,9 +1013,18 @@ def _split(ary: Any, sections: Any, axis: int, strict: bool) -> list[Any]:
         raise TypeError("numpy.split: the split indices cannot be dual numbers; use integers")
     a = _as_dual_array(ary)
     splitter = np.split if strict else np.array_split
+    t_axis = tangent_axis(axis, a.ndim)
     values = splitter(a.value, sections, axis)
-    tangents = splitter(own_tangent(a), sections, tangent_axis(axis, a.ndim))
-    return [_make_array(v, t, a.tag, a.batched) for v, t in zip(values, tangents)]
+    tangents = splitter(own_tangent(a), sections, t_axis)
+
+    def piece(i: int) -> Callable[[DualArray], tuple[Any, Any]]:
+        return lambda p: (
+            splitter(p.value, sections, axis)[i],
+            splitter(own_tangent(p), sections, t_axis)[i],
+        )
+
+    # views of ``a``, as NumPy's pieces are
+    return [view_of(a, piece(i), parts) for i, parts in enumerate(zip(values, tangents))]
 
 
 @implements(np.hsplit)
@@ -1062,6 +1157,22 @@ def put(a, ind, v, mode="raise"):
     set_item(a, np.unravel_index(flat, a.shape), values)
 
 
+@implements(np.copyto)
+def copyto(dst, src, casting="same_kind", where=True):
+    """``dst[...] = src`` (where ``where``) in place: through a view it reaches the array viewed."""
+    if type(dst) is not DualArray:
+        if is_dual(src):
+            raise errors.lost_tangent(
+                "numpy.copyto of duals into a plain array",
+                "Use np.zeros_like(x) to make a DualArray to copy into.",
+            )
+        np.copyto(dst, src, casting=casting, where=strip(where))
+        return
+    if where is not True:
+        src = np.where(strip(where), src, dst.copy())
+    set_item(dst, Ellipsis, src)
+
+
 @implements(np.sort)
 def sort(a, axis=-1, kind=None, order=None, *, stable=None):
     a = _as_dual_array(a)
@@ -1109,7 +1220,8 @@ def tril(m, k=0):
 def diagonal(a, offset=0, axis1=0, axis2=1):
     a = _as_dual_array(a)
     t1, t2 = tangent_axis(axis1, a.ndim), tangent_axis(axis2, a.ndim)
-    return _linear(
+    # a read-only view in NumPy: it sees later writes into ``a``
+    return _view(
         a, lambda v: np.diagonal(v, offset, axis1, axis2), lambda t: np.diagonal(t, offset, t1, t2)
     )
 

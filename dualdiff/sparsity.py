@@ -186,8 +186,20 @@ def _as_deps(d: Any) -> np.ndarray:
 
 def _make(value: Any, deps: Any) -> SparsityTracer:
     t = object.__new__(SparsityTracer)
-    t.value = np.asarray(value)
-    t.deps = _as_deps(deps)
+    value = t.value = np.asarray(value)
+    deps = _as_deps(deps)
+    if (
+        value.ndim > 1
+        and deps.base is None
+        and value.flags.f_contiguous
+        and not value.flags.c_contiguous
+        and not deps.flags.f_contiguous
+    ):
+        # fresh dependencies in the value's memory order, so that a later reshape views or
+        # copies both alike (as NumPy decides for the value): a view of one and a copy of the
+        # other would let a write reach one of them only
+        deps = np.asfortranarray(deps)
+    t.deps = deps
     return t
 
 
@@ -518,8 +530,15 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
     dtype = property(lambda self: self.value.dtype)
     T = property(lambda self: _make(self.value.T, self.deps.T))
     mT = property(lambda self: np.matrix_transpose(self))
-    real = property(lambda self: np.real(self))
-    imag = property(lambda self: np.imag(self))
+    # a view, as NumPy's (of a real array: the array itself); the parts share the dependencies
+    real = property(lambda self: _make(self.value.real, self.deps.view()))
+    imag = property(
+        lambda self: (
+            _make(self.value.imag, self.deps.view())
+            if self.value.dtype.kind == "c"
+            else np.imag(self)
+        )
+    )
 
     def __repr__(self) -> str:
         nnz = sum(map(len, self.deps.flat))
@@ -650,6 +669,9 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
 
     def fill(self, value: Any) -> None:
         self[...] = value
+
+    def view(self) -> SparsityTracer:
+        return _make(self.value.view(), self.deps.view())
 
     def any(self, *args: Any, **kwargs: Any) -> Any:
         return _derived(np.any(self.value, *args, **kwargs))
@@ -1012,7 +1034,7 @@ _FUNCTIONS[np.where] = lambda func, condition, *xy: (
     else _elementwise(np.where, lambda v, s: [_split(a)[1] for a in xy])(func, condition, *xy)
 )
 _implements(np.clip)(_elementwise(np.clip, _deps_args("a", "a_min", "a_max", "min", "max")))
-_implements(np.real)(_elementwise(np.real, _deps_args("val")))
+_implements(np.real)(lambda func, val: val.real if type(val) is SparsityTracer else np.real(val))
 _implements(np.nan_to_num)(_elementwise(np.nan_to_num, _deps_args("x")))
 _implements(*_np("angle"))(_elementwise(np.angle, _deps_args("z")))
 _implements(*_np("round", "around", "fix"))(_elementwise(np.round, lambda v, s: []))
@@ -1872,12 +1894,16 @@ def trace_decisions(f: Callable[..., Any], x: Any) -> tuple[Pattern, tuple[int, 
     computed from ``x`` in Python (empty: the pattern holds at every point)."""
     errors.check_callable(f, "jacobian_sparsity")
     x = _input_array(x, "jacobian_sparsity")
-    seeds = np.empty(x.shape, dtype=object)
-    seeds.ravel()[:] = [frozenset((i,)) for i in range(x.size)]
+    flat = np.empty(x.size, dtype=object)
+    flat[:] = [frozenset((i,)) for i in range(x.size)]
+    # the value and its dependencies in x's memory order: NumPy's view-or-copy decisions
+    # (x.reshape(-1) of a Fortran-ordered x copies) are then the same for both and for x
+    seeds = np.empty_like(x, dtype=object)
+    seeds[...] = flat.reshape(x.shape)
     outer = getattr(_STATE, "decisions", None)
     _STATE.decisions = decisions = []
     try:
-        y = f(_make(x.copy(), seeds))
+        y = f(_make(x.copy(order="K"), seeds))
     finally:
         _STATE.decisions = outer
     if type(y) is SparsityTracer:

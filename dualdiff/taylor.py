@@ -33,6 +33,7 @@ import functools
 import inspect
 import math
 import numbers
+import weakref
 from collections.abc import Callable
 from operator import mul
 from typing import Any
@@ -867,7 +868,8 @@ class Taylor(ArrayMethods):
     Converting to ``float`` or an array raises: it would drop the higher coefficients.
     """
 
-    __slots__ = ("coefficients", "order", "tag")
+    # ``base_``/``views_`` (unset on most series) link views to the series they view
+    __slots__ = ("coefficients", "order", "tag", "base_", "views_", "__weakref__")
     # unpickled in another process: that process's tag clock moves past this tag
     __setstate__ = restore_state
 
@@ -884,6 +886,10 @@ class Taylor(ArrayMethods):
         self.coefficients = values[: order + 1]
         self.order = order
         self.tag = tag
+
+    def __getstate__(self) -> tuple[None, dict[str, Any]]:
+        # pickled and deep-copied as a series of its own (the links to views stay behind)
+        return None, {"coefficients": self.coefficients, "order": self.order, "tag": self.tag}
 
     @property
     def value(self) -> Any:
@@ -1067,10 +1073,14 @@ class Taylor(ArrayMethods):
 
     @property
     def real(self) -> Taylor:
+        if self.shape:  # a view in NumPy (of a real array: the array itself)
+            return _view_series(self, _real_parts)
         return _taylor([c.real for c in self.coefficients], self.order, self.tag)
 
     @property
     def imag(self) -> Taylor:
+        if self.shape and np.iscomplexobj(_strip(self.coefficients[0])):
+            return _view_series(self, _imaginary_parts)
         return _taylor([c.imag for c in self.coefficients], self.order, self.tag)
 
     def conjugate(self) -> Taylor:
@@ -1148,13 +1158,20 @@ class Taylor(ArrayMethods):
             if index == () or index is Ellipsis:  # as for a 0-d array (and for ``box``)
                 return self
             raise TypeError("a scalar Taylor series cannot be indexed")
-        return _taylor(
+        result = _taylor(
             [_broadcast(c, shape)[index] for c in self.coefficients], self.order, self.tag
         )
+        if _basic(index) and np.ndim(_strip(result.coefficients[0])):  # a view, as in NumPy
+            _link_series(result, self, _SeriesIndex(index))
+        return result
 
     def __setitem__(self, index: Any, item: Any) -> None:
         """``x[index] = item``, coefficient by coefficient. The coefficients are written as fresh
-        copies, so other series that share them (and views taken before) do not change."""
+        copies, so other series that share them do not change; views of ``x`` (``x[1:3]``,
+        ``x.T``) and the series they view see the write, as NumPy's views do."""
+        if getattr(self, "base_", None) is not None or getattr(self, "views_", None):
+            _write_through(self, index, item)
+            return
         shape = self.shape
         if type(item) is Taylor and item.tag == self.tag:
             order = min(self.order, item.order)
@@ -1184,6 +1201,38 @@ class Taylor(ArrayMethods):
         self.coefficients = coefficients
         self.order = order
 
+    # in-place operators write into the array (and so through views), as ndarray's do; a
+    # scalar series is immutable, as Python's and NumPy's scalars are
+    def _inplace(self, result: Any) -> Any:
+        if not self.shape and getattr(self, "base_", None) is None:
+            return result
+        self[...] = result
+        return self
+
+    def __iadd__(self, other: Any) -> Any:
+        return self._inplace(self + other)
+
+    def __isub__(self, other: Any) -> Any:
+        return self._inplace(self - other)
+
+    def __imul__(self, other: Any) -> Any:
+        return self._inplace(self * other)
+
+    def __itruediv__(self, other: Any) -> Any:
+        return self._inplace(self / other)
+
+    def __ipow__(self, other: Any) -> Any:
+        return self._inplace(self**other)
+
+    def __imatmul__(self, other: Any) -> Any:
+        return self._inplace(self @ other)
+
+    def view(self) -> Taylor:
+        """A new series sharing this one's coefficients (writes show in both)."""
+        if not self.shape:
+            return self
+        return _view_series(self, _SeriesIndex(Ellipsis))
+
     def __len__(self) -> int:
         shape = self.shape
         if not shape:
@@ -1208,6 +1257,13 @@ class Taylor(ArrayMethods):
     # -- NumPy protocols ----------------------------------------------------------------------
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        out = kwargs.get("out")
+        target = out[0] if type(out) is tuple and len(out) == 1 else out
+        if type(target) is Taylor and method == "__call__":
+            # np.sin(x, out=y[1:]): computed, then written into out (through a view as well)
+            kwargs = {k: v for k, v in kwargs.items() if k != "out"}
+            target[...] = getattr(ufunc, method)(*inputs, **kwargs)
+            return target
         if method == "__call__" and not kwargs:
             rule = UFUNC_RULES.get(ufunc) or extra_ufunc_rule(ufunc)
             if rule is not None:
@@ -1233,7 +1289,217 @@ class Taylor(ArrayMethods):
         handler = _FUNCTIONS.get(func)
         if handler is None:
             raise errors.no_rule(f"{function_name(func)} on a Taylor series")
-        return handler(func, args, kwargs)
+        result = handler(func, args, kwargs)
+        if func in _VIEW_FUNCTIONS and args and type(args[0]) is Taylor:
+            _link_function_view(result, func, args, kwargs)
+        return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Views of a series: writes through them reach the series they view, as NumPy's views do
+# ---------------------------------------------------------------------------------------------
+#
+# Series share coefficient arrays freely (``x + 1.0`` keeps ``x``'s higher coefficients), so a
+# write never happens in shared memory: it copies. A view (``y[1:3]``, ``y.T``) is therefore
+# linked to the series it views (``base_``: that series and how to derive the view; the viewed
+# series keeps weak references in ``views_``). A write anywhere in such a family gives the root
+# fresh coefficient arrays of its own, derives every live view from them again, and then writes
+# in place, so that all of them see it.
+
+_VIEW_FUNCTIONS = frozenset(
+    (
+        np.reshape,
+        np.ravel,
+        np.transpose,
+        np.permute_dims,
+        np.matrix_transpose,
+        np.moveaxis,
+        np.swapaxes,
+        np.squeeze,
+        np.expand_dims,
+        np.flip,
+        np.fliplr,
+        np.flipud,
+        np.rot90,
+        np.real,
+        np.imag,
+        np.split,
+        np.array_split,
+        np.hsplit,
+        np.vsplit,
+        np.dsplit,
+        np.atleast_1d,
+        np.atleast_2d,
+        np.atleast_3d,
+        np.diagonal,
+        np.broadcast_to,
+    )
+)
+"""NumPy functions that return a view of their first argument (reshape and ravel when the
+value's layout allows, as for an ndarray)."""
+
+
+def _basic(index: Any) -> bool:
+    """Whether ``index`` is NumPy basic indexing (the result is a view)."""
+    for i in index if type(index) is tuple else (index,):
+        if not (
+            i is None
+            or i is Ellipsis
+            or type(i) is slice
+            or (isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)))
+        ):
+            return False
+    return True
+
+
+class _SeriesIndex:
+    __slots__ = ("index",)
+
+    def __init__(self, index: Any) -> None:
+        self.index = index
+
+    def __call__(self, parent: Taylor) -> list:
+        shape = parent.shape
+        return [_broadcast(c, shape)[self.index] for c in parent.coefficients]
+
+
+def _real_parts(parent: Taylor) -> list:
+    return [c.real for c in parent.coefficients]
+
+
+def _imaginary_parts(parent: Taylor) -> list:
+    return [c.imag for c in parent.coefficients]
+
+
+def _view_series(parent: Taylor, derive: Callable[[Taylor], list]) -> Taylor:
+    result = _taylor(derive(parent), parent.order, parent.tag)
+    _link_series(result, parent, derive)
+    return result
+
+
+def _link_function_view(result: Any, func: Any, args: Any, kwargs: Any) -> None:
+    """Link ``func(series, ...)`` to the series when NumPy's result is a view of its argument."""
+    parent = args[0]
+    if type(result) is list:  # the pieces of np.split and its kin
+        rest = tuple(args[1:])
+        for i, piece in enumerate(result):
+            if type(piece) is Taylor and piece.shape:
+                _link_series(
+                    piece,
+                    parent,
+                    lambda p, i=i: _FUNCTIONS[func](func, (p,) + rest, kwargs)[i].coefficients,
+                )
+        return
+    if type(result) is not Taylor or not parent.shape:
+        return  # (a 0-d view of an array, np.squeeze of one element, is linked as well)
+    if func is np.reshape or func is np.ravel:
+        mine, theirs = _strip(result.coefficients[0]), _strip(parent.coefficients[0])
+        if np.shape(theirs) == parent.shape and not _same_memory(mine, theirs):
+            return  # NumPy copies for this layout: so the series does
+    rest = tuple(args[1:])
+
+    def derive(p: Taylor) -> list:
+        return _FUNCTIONS[func](func, (p,) + rest, kwargs).coefficients
+
+    _link_series(result, parent, derive)
+
+
+def _same_memory(a: Any, b: Any) -> bool:
+    if type(a) is not np.ndarray or type(b) is not np.ndarray:
+        return True  # not plain memory (a nested dual): taken as the view NumPy would give
+    if (a if a.base is None else a.base) is (b if b.base is None else b.base):
+        return True
+    return np.may_share_memory(a, b)  # (memory an ndarray does not own: a buffer, a mmap)
+
+
+def _link_series(view: Taylor, parent: Taylor, derive: Callable[[Taylor], list]) -> None:
+    view.base_ = (parent, derive)
+    views = getattr(parent, "views_", None)
+    if views is None:
+        parent.views_ = views = []
+    elif len(views) >= 16 and len(views) & (len(views) - 1) == 0:
+        views[:] = [ref for ref in views if ref() is not None]
+    views.append(weakref.ref(view))
+
+
+def _in_layout_of(like: np.ndarray, c: Any) -> np.ndarray:
+    out = np.empty_like(like, dtype=np.result_type(like.dtype, c.dtype))
+    out[...] = c
+    return out
+
+
+def _family(root: Taylor) -> list[Taylor]:
+    """``root`` and every live view linked to it (views of views too), parents first."""
+    out, i = [root], 0
+    while i < len(out):
+        for ref in getattr(out[i], "views_", None) or ():
+            view = ref()
+            if view is not None:
+                out.append(view)
+        i += 1
+    return out
+
+
+def _write_through(target: Taylor, index: Any, item: Any) -> None:
+    """``target[index] = item`` where ``target`` belongs to a family of linked views."""
+    root = target
+    while getattr(root, "base_", None) is not None:
+        root = root.base_[0]
+    if type(item) is Taylor and item.tag == target.tag:
+        order, theirs = min(target.order, item.order), item.coefficients
+    elif is_dual(item) and item.tag >= target.tag:
+        raise errors.lost_tangent(
+            f"Assigning a {errors.type_name(item)} of a newer differentiation into a Taylor series",
+            "Build the array from the newer dual numbers instead (numpy.stack, or "
+            "numpy.zeros_like of one of them).",
+        )
+    else:
+        order, theirs = target.order, [item]
+    shape = root.shape
+    fresh: list = []
+    for k in range(root.order + 1):
+        if k < len(root.coefficients):
+            c = _broadcast(root.coefficients[k], shape)
+            if is_dual(c):
+                c = c.copy()
+            elif k and type(fresh[0]) is np.ndarray:
+                # in the value's memory order: what views the value views every coefficient
+                c = _in_layout_of(fresh[0], c)
+            else:
+                c = np.array(c, order="K")
+        else:
+            c = np.zeros(shape, np.result_type(_strip(root.coefficients[0]), float))
+            if type(fresh[0]) is np.ndarray:
+                c = _in_layout_of(fresh[0], c)
+        v = theirs[k] if k < len(theirs) else None
+        if is_dual(v) and v.tag > _tag_of(c):  # an older dual number: the root's becomes one
+            c = np.zeros_like(v, shape=shape) + c
+        fresh.append(c)
+    root.coefficients = fresh
+    family = _family(root)
+    for view in family[1:]:  # parents come first: each derives from its parent's new arrays
+        parent, derive = view.base_
+        view.coefficients = derive(parent)
+        view.order = parent.order
+        for mine, theirs_ in zip(view.coefficients, parent.coefficients):
+            if type(mine) is np.ndarray and not _same_memory(mine, _strip(theirs_)):
+                raise TypeError(
+                    "writing through this view of a Taylor series would not reach the series "
+                    "it views (NumPy gave a copy for this layout); write into the original "
+                    "array, or .copy() the view first"
+                )
+    for k, c in enumerate(target.coefficients[: order + 1]):
+        v = theirs[k] if k < len(theirs) else 0.0
+        if is_dual(v) and v.tag > _tag_of(c):
+            raise TypeError(
+                "cannot assign a dual number of an older differentiation through a view of a "
+                "Taylor series; assign into the original array"
+            )
+        c[index] = v
+    if order < root.order:  # the unknown higher coefficients of the written entries: cut all
+        for member in family:
+            member.order = order
+            member.coefficients = member.coefficients[: order + 1]
 
 
 def _broadcast(c: Any, shape: tuple[int, ...]) -> Any:
@@ -1622,6 +1888,19 @@ def _values_only(*funcs: Any) -> None:
 
     for func in funcs:
         _FUNCTIONS[func] = on_values
+
+
+@_implements(np.copyto)
+def _copyto(dst: Any, src: Any, casting: str = "same_kind", where: Any = True) -> None:
+    """``dst[...] = src`` in place (through a view it reaches the series viewed)."""
+    if where is not True:
+        src = np.where(_plain(where), src, dst.copy() if is_dual(dst) else np.array(dst))
+    if type(dst) is np.ndarray and is_dual(src):
+        raise errors.lost_tangent(
+            "numpy.copyto of a Taylor series into a plain array",
+            "Copy into a series (np.zeros_like(x) of a series is one).",
+        )
+    dst[...] = src
 
 
 # -- linear ------------------------------------------------------------------------------------

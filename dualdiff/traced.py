@@ -9,6 +9,8 @@ arguments; products apply the product rule. Anything else raises TypeError namin
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import operator
 from collections.abc import Callable
@@ -86,6 +88,9 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
     def copy(self) -> Traced:
         return np.copy(self)
 
+    def view(self) -> Traced:
+        return Traced(self.value, self.tangent)  # writes are refused: sharing needs no more
+
     @property
     def batched(self) -> bool:
         # asked by eager code that met a traced dual (a custom_jvp function): not traceable
@@ -112,14 +117,34 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
         return _linear_one(operator.getitem, self, (index,), {})
 
     def __setitem__(self, index: Any, item: Any) -> None:
-        raise TypeError(
-            "dualdiff.jit: item assignment cannot be traced; build the array with "
-            "np.where, np.concatenate or np.stack, or use dualdiff.jvp (eager)"
-        )
+        raise write_refused("item assignment (x[i] = ...)")
+
+    # ndarray's methods that write in place: refused, as every write is (see ``write_refused``)
+    def fill(self, *args: Any, **kwargs: Any) -> None:
+        raise write_refused("x.fill(...)")
+
+    def sort(self, *args: Any, **kwargs: Any) -> None:
+        raise write_refused("x.sort() (in place; np.sort(x) returns a sorted copy)")
+
+    def partition(self, *args: Any, **kwargs: Any) -> None:
+        raise write_refused("x.partition(...)")
+
+    def put(self, *args: Any, **kwargs: Any) -> None:
+        raise write_refused("x.put(...)")
+
+    def resize(self, *args: Any, **kwargs: Any) -> None:
+        raise write_refused("x.resize(...)")
+
+    def setfield(self, *args: Any, **kwargs: Any) -> None:
+        raise write_refused("x.setfield(...)")
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         if kwargs.get("out") is not None:
-            raise TypeError(f"dualdiff.jit: {function_name(ufunc)}(out=...) is not supported")
+            raise write_refused(
+                f"{function_name(ufunc)}(..., out=...) or an in-place operator (x += ..., x *= ...)"
+            )
+        if method == "at":
+            raise write_refused(f"{function_name(ufunc)}.at")
         if method == "__call__" and not kwargs:
             rule = UFUNC_RULES.get(ufunc) or extra_ufunc_rule(ufunc)
             if rule is not None:
@@ -148,6 +173,8 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         handler = _FUNCTIONS.get(func)
+        if func in _WRITING_FUNCTIONS:
+            raise write_refused(function_name(func))
         if handler is None:
             raise TypeError(
                 f"dualdiff.jit has no rule for {function_name(func)}; use the eager "
@@ -159,6 +186,43 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
         raise errors.lost_tangent(
             "Converting a traced dual to a NumPy array", "Use NumPy functions on it instead."
         )
+
+
+def write_refused(what: str) -> TypeError:
+    """The error for a write into an array while tracing. The compiler records operations that
+    make new arrays; a write into an array (through a view, into ``out=``, in place) would not
+    reach the arrays that alias it, and the compiled program would silently return the
+    un-updated result, so it refuses."""
+    return TypeError(
+        f"dualdiff.jit: {what} writes into an array in place, which the compiler cannot trace "
+        "(the write would not reach the arrays that share its memory); build the result "
+        "without writing (np.where, np.concatenate, np.stack), or use the eager dualdiff.jvp "
+        "or dualdiff.jacobian, which honour in-place updates and writes through views"
+    )
+
+
+_WRITING_FUNCTIONS = frozenset(
+    (np.copyto, np.put, np.place, np.putmask, np.fill_diagonal, np.put_along_axis)
+)
+"""NumPy functions that write into their first argument."""
+
+
+def _refuse_out(func: Any, args: Any, kwargs: Any) -> dict:
+    """``kwargs`` without ``out``; an ``out`` array given by keyword or by position refuses."""
+    out = kwargs.get("out")
+    if out is None and "out" in _parameters_of(func):
+        out = errors.bound_arguments(func, args, kwargs).get("out")
+    if out is not None:
+        raise write_refused(f"{function_name(func)}(..., out=...)")
+    return {k: v for k, v in kwargs.items() if k != "out"}
+
+
+@functools.cache
+def _parameters_of(func: Any) -> tuple[str, ...]:
+    try:
+        return tuple(inspect.signature(func).parameters)
+    except (TypeError, ValueError):
+        return ()
 
 
 def _cast(a: np.ndarray, dtype: Any) -> np.ndarray:
@@ -675,9 +739,7 @@ _AFFINE_OPTIONS = {np.sum: ("initial",), np.diff: ("prepend", "append")}
 
 
 def _first_linear(func: Any, args: Any, kwargs: Any) -> Any:
-    if kwargs.get("out") is not None:
-        raise TypeError(f"dualdiff.jit: {function_name(func)}(out=...) is not supported")
-    kwargs = {k: v for k, v in kwargs.items() if k != "out"}
+    kwargs = _refuse_out(func, args, kwargs)
     dtype = kwargs.get("dtype")
     if dtype is not None and np.dtype(dtype).kind not in "fc":
         raise errors.lost_tangent(
@@ -701,22 +763,18 @@ def _first_linear(func: Any, args: Any, kwargs: Any) -> Any:
 
 
 def _sequence_linear(func: Any, args: Any, kwargs: Any) -> Any:
-    if kwargs.get("out") is not None:
-        raise TypeError(f"dualdiff.jit: {function_name(func)}(out=...) is not supported")
-    kwargs = {k: v for k, v in kwargs.items() if k != "out"}
+    kwargs = _refuse_out(func, args, kwargs)
     return _linear_sequence(func, args[0], tuple(args[1:]), kwargs)
 
 
 def _product(func: Any, args: Any, kwargs: Any) -> Any:
-    if kwargs.get("out") is not None:
-        raise TypeError(f"dualdiff.jit: {function_name(func)}(out=...) is not supported")
-    kwargs = {k: v for k, v in kwargs.items() if k != "out"}
+    kwargs = _refuse_out(func, args, kwargs)
     return _bilinear(func, args[0], args[1], tuple(args[2:]), kwargs)
 
 
 def _einsum(func: Any, args: Any, kwargs: Any) -> Any:
     if kwargs.get("out") is not None:
-        raise TypeError("dualdiff.jit: numpy.einsum(out=...) is not supported")
+        raise write_refused("numpy.einsum(..., out=...)")
     if not isinstance(args[0], str):
         raise TypeError("dualdiff.jit: numpy.einsum needs the subscripts string form")
     subscripts, operands = args[0], list(args[1:])
