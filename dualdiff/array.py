@@ -13,6 +13,7 @@ outer layer always has the newest tag (see ``dualdiff.tags``).
 from __future__ import annotations
 
 import math
+import sys
 import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -715,6 +716,7 @@ def set_item(target: DualArray, index: Any, item: Any, owner: DualArray | None =
     tag = item.tag if is_dual(item) else -1
     if tag > target.tag:
         _check_not_view(owner)
+        _check_no_plain_views(target)
         inner = _make_array(target.value, target.tangent_, target.tag, target.batched)
         k, batched = _directions_of(item)
         target.value, target.tangent_ = inner, zeros_tangent(k, inner)
@@ -800,6 +802,25 @@ def _promote(container: Any, item: Any, owner: DualArray) -> Any:
         k, batched = _directions_of(item)
         return _make_array(container, zeros_tangent(k, container), item.tag, batched)
     return container
+
+
+def _check_no_plain_views(a: DualArray) -> None:
+    """Raise TypeError if something besides ``a`` holds ``a``'s value memory (a plain view
+    ``v = a[0:2]`` taken while ``a`` owned its arrays): a new layer (a dual of a newer tag)
+    given to ``a`` would not reach it, and ``v`` would miss the derivative. Views of an array
+    that own their memory are not tracked (that would cost every slice), but each holds a
+    reference to the array whose memory it views, which the reference count shows."""
+    if a.views_:
+        return  # linked views are given the new layer (see ``_writable``)
+    v = strip(a.value)
+    # three references: ``a``'s slot (or its inner layer's), ``v`` and getrefcount's argument
+    if type(v) is np.ndarray and v.base is None and sys.getrefcount(v) > 3:
+        raise TypeError(
+            "cannot store a dual of a newer tag (from a nested differentiation) into an array "
+            "whose memory is also held elsewhere (a view such as v = y[0:2], or y.value): the "
+            "view would not receive the derivative. Take views after the write, or write into "
+            "a copy (y = y.copy()) made before the views."
+        )
 
 
 def _check_not_view(a: DualArray) -> None:

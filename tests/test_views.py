@@ -568,3 +568,33 @@ def test_a_fortran_ordered_argument_keeps_numpys_view_decisions():
         np.testing.assert_array_equal(jac, 2 * np.eye(6))
     np.testing.assert_array_equal(dd.jvp(view_then_write, x, x)[1], 2 * x)
     np.testing.assert_array_equal(dd.taylor(view_then_write, x, 1)[..., 1], np.full((2, 3), 2.0))
+
+
+# -- a nested differentiation writing into an array that already has plain views ------------
+
+
+def _writes_inner_dual(keep_view_before: bool):
+    def g(x):
+        y = x * 1.0  # owns its arrays: its views are plain NumPy views, not linked
+        v = y[0:2] if keep_view_before else None
+
+        def inner(s):
+            y[0] = s * y[3]  # adds the inner tag's layer to y
+            w = y[0:2] if v is None else v
+            return np.sum(w * w)
+
+        return dd.derivative(inner, 2.0)
+
+    return g
+
+
+def test_a_newer_layer_written_into_an_array_with_a_plain_view_refuses():
+    # the view taken before the write would miss the inner layer (a gradient of 0 was returned)
+    with pytest.raises(TypeError, match="newer tag"):
+        dd.gradient(_writes_inner_dual(True), np.arange(1.0, 5.0))
+
+
+def test_a_view_taken_after_the_newer_layer_sees_it():
+    # d/ds sum((s*y3, y1)**2) at s=2 is 2*s*y3**2: its gradient in x is (0, 0, 0, 4*s*x3)
+    x = np.arange(1.0, 5.0)
+    np.testing.assert_allclose(dd.gradient(_writes_inner_dual(False), x), [0, 0, 0, 8 * x[3]])
