@@ -1,0 +1,144 @@
+"""Minimal reproductions of the failures the adversarial properties found, one test each.
+
+Each names the class of issue 11 it is an instance of (or "new"), what is observed and what is
+expected. Those that fail on the current code are ``xfail(strict=True)``: remove the mark when the
+fix lands (a strict xfail that starts passing fails the suite, so it cannot be forgotten). The
+references are closed forms or plain NumPy, never dualdiff itself.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import dualdiff as dd
+
+X = np.array([0.4, -0.6, -1.3])
+V = np.array([0.2, 0.5, 0.1])
+
+
+# --- class 9: ndarray methods missing ---------------------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="class 9: a NumPy scalar x is seeded as a Dual: no .flatten")
+def test_methods_of_a_numpy_scalar_input_under_jvp():
+    # observed: AttributeError: 'Dual' object has no attribute 'flatten' (also .reshape, .T,
+    # .astype: a NumPy scalar has every ndarray method, a Dual has none of them; a 0-d array x
+    # works) expected: what np.float64(0.4).flatten() gives, value [0.4] and tangent [1.0]
+    value, tangent = dd.jvp(lambda x: x.flatten(), np.float64(0.4), np.float64(1.0))
+    np.testing.assert_array_equal(value, [0.4])
+    np.testing.assert_array_equal(tangent, [1.0])
+
+
+@pytest.mark.xfail(strict=True, reason="class 9: a NumPy scalar x is a Dual: no .reshape")
+def test_methods_of_a_numpy_scalar_result_under_derivative():
+    # observed: AttributeError: 'Dual' object has no attribute 'reshape' (np.sin of a NumPy
+    # scalar is a NumPy scalar, which has every ndarray method; dualdiff gives a Dual; n=2 and
+    # jacobian work) expected: [cos(0.4)]
+    d = dd.derivative(lambda x: np.sin(x).reshape(1), np.float64(0.4))
+    np.testing.assert_allclose(d, [np.cos(0.4)], rtol=1e-15)
+
+
+@pytest.mark.xfail(strict=True, reason="class 9: DualArray has no .sort")
+def test_sort_method_on_a_copy():
+    def f(x):
+        c = x.copy()
+        c.sort()
+        return c
+
+    # observed: AttributeError: 'DualArray' object has no attribute 'sort'
+    # expected: the permutation matrix of np.sort
+    order = np.argsort(X)
+    np.testing.assert_array_equal(dd.jacobian(f, X), np.eye(3)[order])
+
+
+# --- class 3: results alias what the user passed ----------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="class 3: jvp's value is a view of x, its tangent of v")
+@pytest.mark.parametrize(
+    "f", [lambda x: x[:], lambda x: x.T, lambda x: x[::-1], lambda x: x.reshape(3, 1)]
+)
+def test_jvp_of_a_view_does_not_alias_the_inputs(f):
+    x, v = X.copy(), V.copy()
+    value, tangent = dd.jvp(f, x, v)
+    # observed: value shares memory with x and tangent with v (writing into the result writes
+    # into the caller's arrays); expected: fresh arrays, as every other mode returns
+    assert not np.shares_memory(value, x)
+    assert not np.shares_memory(tangent, v)
+
+
+# --- class 1: in-place updates through another name, Taylor mode ------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="class 1: Taylor's += rebinds instead of updating in place")
+def test_taylor_in_place_update_seen_through_another_name():
+    def f(x):
+        y = x * 1.0
+        z = y  # the same array
+        z += 0.5  # so y is updated too
+        return np.sin(y)
+
+    # observed: -sin(x) v**2 (the update is lost: Taylor's __iadd__ returns a new object)
+    # expected: -sin(x + 0.5) v**2; jvp and jacobian get the first order right
+    d2 = dd.derivative(lambda t: f(X + t * V), 0.0, n=2)
+    np.testing.assert_allclose(d2, -np.sin(X + 0.5) * V**2, rtol=1e-12)
+
+
+# --- class 5: a zero tangent stays zero on every path -----------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="class 5: std of one element: 0 * inf = nan in jvp")
+def test_std_of_one_element_jvp():
+    # np.std(x[:1]) is identically 0. observed: jvp tangent nan; expected 0.0 (the Jacobian
+    # path gives 0: the convention that an exactly zero tangent stays zero)
+    _, tangent = dd.jvp(lambda x: np.std(x[:1]), X, V)
+    assert tangent == 0.0
+    np.testing.assert_array_equal(dd.jacobian(lambda x: np.std(x[:1]), X), [0.0, 0.0, 0.0])
+
+
+@pytest.mark.xfail(strict=True, reason="class 5: std of one element: Taylor order 2 is nan")
+def test_std_of_one_element_taylor():
+    # observed: nan (sqrt of a Taylor series whose coefficients are all zero); expected 0.0
+    assert dd.derivative(lambda t: np.std(X[:1] + t * V[:1]), 0.0, n=2) == 0.0
+
+
+# --- class 4: indices computed from values ------------------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="class 4: the tracer takes argmax's index as a constant")
+def test_sparsity_of_a_gather_through_argmax():
+    f = lambda x: x[np.argmax(x)]  # noqa: E731
+    pattern = dd.jacobian_sparsity(f, X)
+    # observed: only the column of the argmax at X ([[T, F, F]]); at another point the non-zero
+    # moves (jacobian at [0, 0, 1] is [0, 0, 1]) and the pattern misses it
+    assert pattern[0, 2]
+
+
+# --- new: float32 tangents promoted to float64 -------------------------------------------------
+
+
+X32 = X.astype(np.float32)
+
+
+@pytest.mark.xfail(strict=True, reason="new: a Python float constant promotes float32 tangents")
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda x: np.clip(x, -0.5, 0.7),
+        lambda x: x * 2.0,
+        lambda x: np.maximum(x, 0.0),
+    ],
+)
+def test_float32_jacobian_keeps_numpys_dtype(f):
+    # NumPy (NEP 50): a Python float is weak, f(x32) is float32. observed: the Jacobian is float64
+    # (tangents meet the constant as float64 arrays); expected: float32, as f(x32) and as
+    # jacobian(np.sin, x32) already are
+    assert f(X32).dtype == np.float32
+    assert dd.jacobian(f, X32).dtype == np.float32
+
+
+@pytest.mark.xfail(strict=True, reason="new: derivative seeds a float32 x with a float64 one")
+def test_float32_elementwise_derivative_dtype():
+    # observed: float64 (the seed is np.ones(shape), float64); expected: float32 like np.sin(x32)
+    assert dd.derivative(np.sin, X32).dtype == np.float32
