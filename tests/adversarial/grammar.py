@@ -65,14 +65,16 @@ FEATURES = (
     "sort_index",  # sort, a[argmax], take, fancy indexing, argsort gather
     "linalg",  # solve, det, inv, norm
     "misc",  # clip, median, trace, tril, interp, maximum with self
-    "value_index",  # indices computed from values: a[argmax(a)], a[argsort(a)], argmin gathers
+    "value_index",  # indices from values: a[argmax(a)], a[argsort(a)], argmin gathers, a[a > c]
     "methods_0d",  # ndarray methods (.flatten .reshape .astype .T ...) on a 0-d or scalar entry
     "sort_method",  # c = a.copy(); c.sort()
     "std_degenerate",  # std/var over one element (identically zero)
+    "astype_method",  # a.astype(np.float64)
+    "float32_constants",  # np.float32 scalar constants in float64 programs
 )
 
 # features that only modulate other builders (never drawn as a step of their own)
-MODIFIERS = ("methods_0d", "sort_method", "std_degenerate")
+MODIFIERS = ("methods_0d", "sort_method", "std_degenerate", "astype_method", "float32_constants")
 
 
 INPLACE = ("inplace", "inplace_view", "setitem", "out")
@@ -160,9 +162,14 @@ class Ctx:
         """A constant that broadcasts against ``shape``: Python and NumPy scalars of several
         kinds, or an array of a broadcast-compatible shape."""
         kinds = ["float", "int", "np.float64", "np.int64", "np.float32", "array"]
+        if "float32_constants" not in self.enabled:
+            kinds.remove("np.float32")
         kind = self.draw(st.sampled_from(kinds))
-        value = self.draw(st.sampled_from([0.5, 1.5, 2.0, 3.0, 0.75] if positive else
-                                          [0.5, -1.5, 2.0, 3.0, -0.75, 1.0]))
+        value = self.draw(
+            st.sampled_from(
+                [0.5, 1.5, 2.0, 3.0, 0.75] if positive else [0.5, -1.5, 2.0, 3.0, -0.75, 1.0]
+            )
+        )
         if kind == "float":
             return value
         if kind == "int":
@@ -175,7 +182,9 @@ class Ctx:
             return np.float32(value)
         shape = shape or ()
         options = [shape[i:] for i in range(len(shape) + 1)]
-        options += [tuple(1 if j == k else n for j, n in enumerate(shape)) for k in range(len(shape))]
+        options += [
+            tuple(1 if j == k else n for j, n in enumerate(shape)) for k in range(len(shape))
+        ]
         cshape = self.draw(st.sampled_from(options))
         seed = self.draw(st.integers(0, 50))
         rng = np.random.default_rng(seed)
@@ -267,7 +276,10 @@ def b_arith(ctx: Ctx):
     if op == "abs":
         return (lambda env: abs(env[i])), f"abs(a{i})"
     if op == "**":
-        c = ctx.draw(st.sampled_from([2, 3, 2.0, 0.5, -1, -1.5, np.int64(2), np.float32(2.0), 1]))
+        powers = [2, 3, 2.0, 0.5, -1, -1.5, np.int64(2), 1]
+        if "float32_constants" in ctx.enabled:
+            powers += [np.float32(2.0), np.float32(0.1)]
+        c = ctx.draw(st.sampled_from(powers))
         if isinstance(c, int | np.integer) and c >= 0:
             return (lambda env: env[i] ** c), f"a{i} ** {fmt(c)}"
         return (lambda env: (0.5 + env[i] * env[i]) ** c), f"(0.5 + a{i} * a{i}) ** {fmt(c)}"
@@ -385,8 +397,13 @@ def b_copy_shape(ctx: Ctx):
     if i is None:
         return None
     shape = np.shape(ctx.sample[i])
-    kind = ctx.draw(st.sampled_from(
-        ["flatten", "broadcast_to", "tile", "repeat", "flip", "roll", "pad", "copy", "astype"]))
+    kind = ctx.draw(
+        st.sampled_from(
+            ["flatten", "broadcast_to", "tile", "repeat", "flip", "roll", "pad", "copy", "astype"]
+        )
+    )
+    if kind == "astype" and "astype_method" not in ctx.enabled:
+        kind = "copy"
     if kind in ("flatten", "astype") and not ctx.method_ok(i):
         kind = "copy"
     if kind == "flatten":
@@ -567,6 +584,7 @@ def b_out(ctx: Ctx):
         where = rng.random(shape) < 0.5
     wtext = "" if where is None else f", where={fmt(where)}"
     if fn.nin == 1:
+
         def step(env):
             kw = {} if where is None else {"where": where}
             fn(env[j], out=out_view(env), **kw)
@@ -629,7 +647,9 @@ def b_join(ctx: Ctx):
                 f"np.where(a{i} > {c}, a{i}, a{j})"
             )
         k = ctx.const(shape)
-        return (lambda env: np.where(env[j] < c, k, env[i])), f"np.where(a{j} < {c}, {fmt(k)}, a{i})"
+        return (
+            lambda env: np.where(env[j] < c, k, env[i])
+        ), f"np.where(a{j} < {c}, {fmt(k)}, a{i})"
     if not shape and kind != "stack":
         return None
     if kind == "stack":
@@ -642,8 +662,10 @@ def b_join(ctx: Ctx):
 
     def fits(s: Any) -> bool:
         sh = np.shape(s)
-        return is_float(s) and len(sh) == len(shape) and all(
-            p == q for k, (p, q) in enumerate(zip(sh, shape)) if k != axis % len(shape)
+        return (
+            is_float(s)
+            and len(sh) == len(shape)
+            and all(p == q for k, (p, q) in enumerate(zip(sh, shape)) if k != axis % len(shape))
         )
 
     j = ctx.pick(fits)
@@ -676,8 +698,9 @@ def b_cumulative(ctx: Ctx, n0: bool = False):
         return None
     ndim = np.ndim(ctx.sample[i])
     name = ctx.draw(st.sampled_from(["cumsum", "cumprod", "diff"]))
-    axis = ctx.draw(st.sampled_from([None, *range(-ndim, ndim)] if name != "diff" else
-                                    list(range(-ndim, ndim))))
+    axis = ctx.draw(
+        st.sampled_from([None, *range(-ndim, ndim)] if name != "diff" else list(range(-ndim, ndim)))
+    )
     if n0:
         return (lambda env: np.diff(env[i], n=0, axis=axis)), f"np.diff(a{i}, n=0, axis={axis})"
     if name == "diff":
@@ -710,8 +733,15 @@ def b_product(ctx: Ctx):
         if kind == "inner":
             j = ctx.pick(lambda s: is_float(s) and np.ndim(s) >= 1 and np.shape(s)[-1] == shape[-1])
             return (lambda env: np.inner(env[i], env[j])), f"np.inner(a{i}, a{j})"
-        j = ctx.pick(lambda s: is_float(s) and np.ndim(s) >= 1 and (
-            np.shape(s)[0] == shape[-1] if np.ndim(s) == 1 else np.shape(s)[-2] == shape[-1]))
+        j = ctx.pick(
+            lambda s: (
+                is_float(s)
+                and np.ndim(s) >= 1
+                and (
+                    np.shape(s)[0] == shape[-1] if np.ndim(s) == 1 else np.shape(s)[-2] == shape[-1]
+                )
+            )
+        )
         if j is None:
             return None
         if kind == "matmul":
@@ -739,9 +769,9 @@ def b_sort_index(ctx: Ctx, value_index: bool = False):
         return None
     a = ctx.sample[i]
     shape = np.shape(a)
-    kinds = ["sort", "take", "fancy", "mask"]
+    kinds = ["sort", "take", "fancy"]
     if value_index:
-        kinds = ["argmax", "argsort", "argmin_axis"]
+        kinds = ["argmax", "argsort", "argmin_axis", "mask"]
     kind = ctx.draw(st.sampled_from(kinds + ["method_sort_copy"] * ("sort_method" in ctx.enabled)))
     if kind == "sort":
         axis = ctx.draw(st.sampled_from([-1, 0, None]))
@@ -749,9 +779,11 @@ def b_sort_index(ctx: Ctx, value_index: bool = False):
     if kind == "argmax":
         return (lambda env: env[i].ravel()[np.argmax(env[i])]), f"a{i}.ravel()[np.argmax(a{i})]"
     if kind == "argmin_axis":
-        return (lambda env: np.take_along_axis(
-            env[i], np.expand_dims(np.argmin(env[i], axis=-1), -1), axis=-1)), (
-            f"np.take_along_axis(a{i}, np.expand_dims(np.argmin(a{i}, axis=-1), -1), axis=-1)")
+        return (
+            lambda env: np.take_along_axis(
+                env[i], np.expand_dims(np.argmin(env[i], axis=-1), -1), axis=-1
+            )
+        ), (f"np.take_along_axis(a{i}, np.expand_dims(np.argmin(a{i}, axis=-1), -1), axis=-1)")
     if kind == "take":
         n = shape[0]
         idx = ctx.draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=4))
@@ -766,6 +798,7 @@ def b_sort_index(ctx: Ctx, value_index: bool = False):
         c = ctx.draw(st.sampled_from([0.0, -0.5, 0.5]))
         return (lambda env: env[i][env[i] > c]), f"a{i}[a{i} > {c}]"
     if kind == "method_sort_copy":
+
         def step(env):
             c = env[i].copy()
             c.sort(axis=-1)
@@ -828,8 +861,11 @@ def b_misc(ctx: Ctx):
         return None
     a = ctx.sample[i]
     shape = np.shape(a)
-    kind = ctx.draw(st.sampled_from(
-        ["clip", "median", "trace", "tril", "interp", "max_self", "clip_method", "sum_where"]))
+    kind = ctx.draw(
+        st.sampled_from(
+            ["clip", "median", "trace", "tril", "interp", "max_self", "clip_method", "sum_where"]
+        )
+    )
     if kind == "clip":
         return (lambda env: np.clip(env[i], -0.5, 0.7)), f"np.clip(a{i}, -0.5, 0.7)"
     if kind == "clip_method" and isinstance(a, np.ndarray) and ctx.method_ok(i):
@@ -900,7 +936,9 @@ def cases(
     if shape == () and draw(st.booleans()):  # a 0-d array rather than a NumPy scalar
         x0, x1, v = np.asarray(x0), np.asarray(x1), np.asarray(v)
     # the in-place features twice: they are what breaks most often
-    enabled = [name for name in FEATURES + INPLACE if name not in disabled and name not in MODIFIERS]
+    enabled = [
+        name for name in FEATURES + INPLACE if name not in disabled and name not in MODIFIERS
+    ]
     on = {name for name in FEATURES if name not in disabled}
     nsteps = draw(st.integers(1, max_steps))
     sample: list[Any] = [x0.copy()]

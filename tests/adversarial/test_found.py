@@ -142,3 +142,84 @@ def test_float32_jacobian_keeps_numpys_dtype(f):
 def test_float32_elementwise_derivative_dtype():
     # observed: float64 (the seed is np.ones(shape), float64); expected: float32 like np.sin(x32)
     assert dd.derivative(np.sin, X32).dtype == np.float32
+
+
+@pytest.mark.xfail(
+    strict=True, reason="new: np.where with a Python float makes a float32 value float64"
+)
+def test_float32_where_with_a_python_float_keeps_the_value_dtype():
+    f = lambda x: np.where(x < 0.0, 0.5, x)  # noqa: E731
+    # observed: the value is float64 (and so is the tangent); expected float32 as f(X32) is
+    value, tangent = dd.jvp(f, X32, V.astype(np.float32))
+    assert value.dtype == f(X32).dtype == np.float32
+    assert tangent.dtype == np.float32
+
+
+# --- new: partials evaluated in the precision of a float32 scalar constant -----------------------
+
+C32 = np.float32(0.1)
+C = np.float64(C32)  # the value NumPy computes with: float32(0.1) promoted to float64
+XP = np.array([0.4, 0.6, 1.3])
+
+
+@pytest.mark.xfail(strict=True, reason="new: the rule table's partial 1.0 / y is float32 for y=f32")
+@pytest.mark.parametrize(
+    "f, expected",
+    [
+        # x / c: observed 10.0 (1.0 / float32(0.1) rounded to float32), expected 9.99999985...
+        (lambda x: x / C32, lambda x: np.full_like(x, 1.0 / C)),
+        # x ** c: observed off by 2e-9 relative (y - 1 computed in float32)
+        (lambda x: x**C32, lambda x: C * x ** (C - 1.0)),
+        # c ** x: observed off by 2e-8 relative (log(c) in float32)
+        (lambda x: C32**x, lambda x: C**x * np.log(C)),
+        # arctan2(x, c): observed off by 2e-9 relative
+        (lambda x: np.arctan2(x, C32), lambda x: C / (x * x + C * C)),
+    ],
+)
+def test_float32_constant_in_a_float64_program(f, expected):
+    # f(XP) is float64 (a NumPy float32 scalar is not weak): the derivative is that of the
+    # float64 program, so it must be exact to float64 accuracy, as jvp already is for x / c
+    assert f(XP).dtype == np.float64
+    np.testing.assert_allclose(np.diag(dd.jacobian(f, XP)), expected(XP), rtol=1e-14)
+
+
+@pytest.mark.xfail(strict=True, reason="new: the scalar path's 1.0 / y is float32 for y = f32")
+def test_float32_constant_scalar_derivative():
+    # observed 10.0, expected 1 / float64(float32(0.1)) = 9.99999985...
+    np.testing.assert_allclose(dd.derivative(lambda x: x / C32, 0.4), 1.0 / C, rtol=1e-14)
+
+
+# --- class 1: out= into a view ------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True, reason="class 1: ufunc(a, out=a[:]): the Jacobian ignores the write"
+)
+def test_ufunc_out_into_a_view_of_its_input():
+    def f(x):
+        a = x + 0.5
+        np.sin(a, out=a[:])  # a is now sin(x + 0.5)
+        return a
+
+    # observed: the identity (the tangent of the view is written, not a's); expected
+    # diag(cos(x + 0.5)); jvp is right
+    np.testing.assert_allclose(dd.jacobian(f, X), np.diag(np.cos(X + 0.5)), rtol=1e-14)
+    np.testing.assert_allclose(dd.jvp(f, X, V)[1], np.cos(X + 0.5) * V, rtol=1e-14)
+
+
+@pytest.mark.xfail(strict=True, reason="class 9: Taylor has no .astype")
+def test_taylor_astype():
+    # observed: AttributeError: 'Taylor' object has no attribute 'astype'; expected -sin(x) v**2
+    d2 = dd.derivative(lambda t: np.sin((X + t * V).astype(np.float64)), 0.0, n=2)
+    np.testing.assert_allclose(d2, -np.sin(X) * V**2, rtol=1e-13)
+
+
+@pytest.mark.xfail(strict=True, reason="class 4: a boolean mask from values selects other entries")
+def test_sparsity_of_a_boolean_mask_from_values():
+    f = lambda x: x[x > -0.5]  # noqa: E731
+    x0, x1 = np.array([0.035, 1.351, -1.068]), np.array([1.346, -0.565, -0.23])
+    pattern = dd.jacobian_sparsity(f, x0)  # rows: x[0], x[1]
+    # at x1 the same output size selects x[0] and x[2]: observed pattern [[T,F,F],[F,T,F]]
+    # misses J[1, 2] = 1 (the pattern must hold at every point, or the tracer must say it does not)
+    jac = dd.jacobian(f, x1)
+    assert not np.any((jac != 0) & ~pattern)

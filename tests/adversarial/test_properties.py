@@ -38,11 +38,17 @@ KNOWN_BROKEN: dict[str, tuple[str, set[str]]] = {
     "diff_n0": ("class 3", {"*"}),
     # gathers through argmax/argsort indices: the tracer takes the index as a constant
     "value_index": ("class 4", {"sparsity", "sparse_jacobian"}),
+    # np.sin(a, out=a[:]): the Jacobian is the identity (the jvp is right)
+    "out": ("class 1", {"*"}),
     # Taylor mode: `y += c` on an array another name refers to rebinds instead of updating
     "inplace": ("class 1", {"taylor"}),
     "inplace_view": ("class 1", {"taylor"}),
     "setitem": ("class 1", {"taylor"}),
-    "out": ("class 1", {"taylor"}),
+    # Taylor has no .astype
+    "astype_method": ("class 9", {"taylor"}),
+    # x / np.float32(1.5): partials of the rule table evaluated in float32 (1.0 / y is float32
+    # under NEP 50), so jacobian's entries are off by ~1e-8 relative (jvp's divide is right)
+    "float32_constants": ("new", {"*"}),
     # std of one element (identically 0): the jvp tangent and Taylor order 2 are NaN
     "std_degenerate": ("class 5", {"*"}),
 }
@@ -52,8 +58,9 @@ KNOWN_BROKEN_CHECKS: dict[str, str] = {
     # jvp(lambda x: x[:], x, v) returns a value that is a view of x (and a tangent viewing v)
     "jvp_result_aliases_input": "class 3",
     # a float32 x with Python-float constants (np.clip(x, -0.5, 0.7), x * 2.0 under jacobian)
-    # gives float64 tangents where NumPy's result is float32 (NEP 50 weak scalars)
-    "float32_tangent_dtype": "new",
+    # gives float64 tangents where NumPy's result is float32 (NEP 50 weak scalars), and
+    # np.where(x < 0, 0.5, x) even a float64 value
+    "float32_dtypes": "new",
 }
 
 REFUSALS: collections.Counter = collections.Counter()
@@ -158,7 +165,9 @@ def points(case: Case) -> list[np.ndarray]:
 
 def eager_jacobian(case: Case, x: np.ndarray, **kw: Any) -> np.ndarray:
     try:
-        return np.asarray(attempt(f"jacobian{kw or ''}", lambda: dd.jacobian(case.program, x, **kw), x))
+        return np.asarray(
+            attempt(f"jacobian{kw or ''}", lambda: dd.jacobian(case.program, x, **kw), x)
+        )
     except Refused:
         reject()
 
@@ -199,7 +208,9 @@ def test_jacobian_chunks_agree(case):
     full = eager_jacobian(case, x)
     for chunk in (1, 2):
         part = np.asarray(
-            attempt(f"jacobian(chunk={chunk})", lambda: dd.jacobian(case.program, x, chunk=chunk), x)
+            attempt(
+                f"jacobian(chunk={chunk})", lambda: dd.jacobian(case.program, x, chunk=chunk), x
+            )
         )
         assert part.dtype == full.dtype
         close(part, full, 1e-12, f"jacobian chunk={chunk} vs chunk=None")
@@ -259,6 +270,7 @@ def _hessian_reference(g: Any, x: np.ndarray, h: float) -> np.ndarray:
     out = np.zeros((n, n))
     for i in range(n):
         for j in range(n):
+
             def at(si: float, sj: float) -> float:
                 z = flat.copy()
                 z[i] += si * h
@@ -329,7 +341,9 @@ def test_jit_jacobian_replays_eager(case):
 def test_sparsity_pattern_covers_the_jacobian(case):
     pts = points(case)
     try:
-        pattern = attempt("jacobian_sparsity", lambda: dd.jacobian_sparsity(case.program, pts[0]), pts[0])
+        pattern = attempt(
+            "jacobian_sparsity", lambda: dd.jacobian_sparsity(case.program, pts[0]), pts[0]
+        )
     except Refused:
         reject()
     for x in pts:
@@ -346,7 +360,9 @@ def test_sparsity_pattern_covers_the_jacobian(case):
 def test_sparse_jacobian_reuse(case):
     pts = points(case)
     try:
-        prepared = attempt("SparseJacobian", lambda: dd.SparseJacobian(case.program, pts[0]), pts[0])
+        prepared = attempt(
+            "SparseJacobian", lambda: dd.SparseJacobian(case.program, pts[0]), pts[0]
+        )
     except Refused:
         reject()
     for x in pts + pts:  # twice: a prepared Jacobian must not drift
@@ -370,7 +386,7 @@ def test_float32_input(case):
     assume(plain(case, x64) is not None)
     jac = eager_jacobian(case, x)
     ref = np.asarray(dd.jacobian(case.program, x64))
-    if "float32_tangent_dtype" not in KNOWN_BROKEN_CHECKS:
+    if "float32_dtypes" not in KNOWN_BROKEN_CHECKS:
         assert jac.dtype == np.result_type(value.dtype, x.dtype), "jacobian dtype vs NumPy's"
     assume(numeric_jacobian(case, x64) is not None)  # smooth here: float32 rounding is harmless
     close(jac, ref, 2e-3, "float32 jacobian vs float64 jacobian")
@@ -379,8 +395,8 @@ def test_float32_input(case):
         val, tan = attempt("jvp(float32)", lambda: dd.jvp(case.program, x, v), x, v)
     except Refused:
         return
-    assert np.asarray(val).dtype == value.dtype, "jvp value dtype vs NumPy's"
-    if "float32_tangent_dtype" not in KNOWN_BROKEN_CHECKS:
+    if "float32_dtypes" not in KNOWN_BROKEN_CHECKS:
+        assert np.asarray(val).dtype == value.dtype, "jvp value dtype vs NumPy's"
         assert np.asarray(tan).dtype == value.dtype, "jvp tangent dtype vs NumPy's value dtype"
     close(tan, tangent_along(ref, v.astype(np.float64)), 2e-3, "float32 jvp vs float64 J @ v")
 
