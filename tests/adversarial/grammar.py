@@ -19,7 +19,6 @@ switches off the ones that fail on the current code for a known class of issue 1
 
 from __future__ import annotations
 
-import itertools
 import math
 import os
 import warnings
@@ -39,6 +38,9 @@ def examples(ci: int) -> int:
     """The example count of one property: ``ci`` in CI, the hunt's count when one is asked for."""
     return HUNT if HUNT else ci
 
+
+# longer programs in a hunt: DUALDIFF_ADVERSARIAL_STEPS=8
+MAX_STEPS = int(os.environ.get("DUALDIFF_ADVERSARIAL_STEPS", "5") or 5)
 
 SHAPES = [(), (3,), (2, 3), (4,)]
 
@@ -66,7 +68,7 @@ FEATURES = (
     "linalg",  # solve, det, inv, norm
     "misc",  # clip, median, trace, tril, interp, maximum with self
     "value_index",  # indices from values: a[argmax(a)], a[argsort(a)], argmin gathers, a[a > c]
-    "methods_0d",  # ndarray methods (.flatten .reshape .astype .T ...) on a 0-d or scalar entry
+    "methods_0d",  # ndarray methods (.flatten .reshape .T ...) and a[..., None] on a scalar entry
     "sort_method",  # c = a.copy(); c.sort()
     "std_degenerate",  # std/var over one element (identically zero)
     "astype_method",  # a.astype(np.float64)
@@ -191,7 +193,7 @@ class Ctx:
         arr = np.round(rng.uniform(0.5, 2.0, cshape), 2)
         if not positive:
             arr = arr * rng.choice([-1.0, 1.0], cshape)
-        if self.draw(st.booleans()) and False:
+        if "float32_constants" in self.enabled and self.draw(st.booleans()):
             arr = arr.astype(np.float32)
         return np.array(arr) if cshape == () and self.draw(st.booleans()) else arr
 
@@ -352,7 +354,7 @@ def b_view(ctx: Ctx):
     if kind == "slice" and shape:
         idx = draw_basic_index(ctx, shape)
         return (lambda env: env[i][idx]), f"a{i}[{index_text(idx)}]"
-    if kind in ("reshape", "T", "ravel") and not ctx.method_ok(i):
+    if kind in ("reshape", "T", "ravel", "newaxis") and not ctx.method_ok(i):
         kind = "transpose"
     if kind == "reshape":
         size = int(np.prod(shape))
@@ -436,7 +438,7 @@ def writable_target(ctx: Ctx, whole: bool) -> int | None:
     x = ctx.sample[0]
 
     def ok(a: Any) -> bool:
-        if not (isinstance(a, np.ndarray) and a.dtype.kind == "f" and a.ndim and a.size):
+        if not (isinstance(a, np.ndarray) and a.dtype.kind in "fc" and a.ndim and a.size):
             return False
         if not a.flags.writeable or np.shares_memory(a, x):
             return False
@@ -467,14 +469,6 @@ def _broadcasts(src: tuple[int, ...], dst: tuple[int, ...]) -> bool:
         return np.broadcast_shapes(src, dst) == dst
     except ValueError:
         return False
-
-
-INPLACE_OPS = {
-    "+=": lambda t, w: t.__iadd__(w),
-    "-=": lambda t, w: t.__isub__(w),
-    "*=": lambda t, w: t.__imul__(w),
-    "/=": lambda t, w: t.__itruediv__(w),
-}
 
 
 def _augment(t: Any, op: str, w: Any) -> Any:
@@ -910,15 +904,11 @@ BUILDERS: dict[str, Callable[[Ctx], Any]] = {
 }
 
 
-def _uses_view_write(ctx: Ctx, line: str) -> bool:
-    return False
-
-
 @st.composite
 def cases(
     draw: Any,
     disabled: frozenset[str] = frozenset(),
-    max_steps: int = 5,
+    max_steps: int = MAX_STEPS,
     dtype: Any = np.float64,
     shapes: list[tuple[int, ...]] | None = None,
 ) -> Case:
@@ -980,8 +970,4 @@ def _replay(program: Program, x: np.ndarray) -> list[Any]:
     return env
 
 
-def all_points(case: Case) -> list[np.ndarray]:
-    return [case.x0, case.x1]
-
-
-__all__ = ["FEATURES", "Program", "Case", "cases", "quiet", "itertools"]
+__all__ = ["FEATURES", "Program", "Case", "cases", "quiet", "examples"]

@@ -39,6 +39,16 @@ def test_methods_of_a_numpy_scalar_result_under_derivative():
     np.testing.assert_allclose(d, [np.cos(0.4)], rtol=1e-15)
 
 
+@pytest.mark.xfail(strict=True, reason="class 9: a reduction's Dual result cannot be indexed")
+@pytest.mark.parametrize("index", [(), (Ellipsis, None)])
+def test_indexing_a_scalar_result(index):
+    # np.sum(x) is a NumPy scalar, which takes [()] and [..., None] like a 0-d array.
+    # observed: TypeError: 'Dual' object is not subscriptable (a refusal that neither names the
+    # construct nor a fix); expected: the gradient of the sum, shaped by the index
+    jac = dd.jacobian(lambda x: np.sum(x)[index], X)
+    np.testing.assert_array_equal(jac, np.ones((1, 3)) if index else np.ones(3))
+
+
 @pytest.mark.xfail(strict=True, reason="class 9: DualArray has no .sort")
 def test_sort_method_on_a_copy():
     def f(x):
@@ -83,6 +93,20 @@ def test_taylor_in_place_update_seen_through_another_name():
     # expected: -sin(x + 0.5) v**2; jvp and jacobian get the first order right
     d2 = dd.derivative(lambda t: f(X + t * V), 0.0, n=2)
     np.testing.assert_allclose(d2, -np.sin(X + 0.5) * V**2, rtol=1e-12)
+
+
+@pytest.mark.xfail(strict=True, reason="class 1: hessian refuses y[:] op= ... (jacobian accepts)")
+def test_hessian_of_an_augmented_assignment_through_a_slice():
+    def f(x):
+        y = x * 1.0
+        y[:] += np.sin(x)  # Python: t = y[:]; t += sin(x); y[:] = t
+        return np.sum(y)
+
+    # observed: TypeError: cannot store a dual of a newer tag (from a nested differentiation)
+    # into a view of another array (the message suggests assigning into the original array,
+    # which is what the program does); expected: diag(-sin(x)), as jacobian(gradient) gives for
+    # y += np.sin(x)
+    np.testing.assert_allclose(dd.hessian(f, X), np.diag(-np.sin(X)), rtol=1e-14, atol=1e-15)
 
 
 # --- class 5: a zero tangent stays zero on every path -----------------------------------------

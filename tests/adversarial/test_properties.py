@@ -30,7 +30,7 @@ PROFILE = settings.get_profile("dualdiff-adversarial")
 # feature -> (issue 11 class, the properties it breaks); "*" is every property.
 KNOWN_BROKEN: dict[str, tuple[str, set[str]]] = {
     # a NumPy scalar input (np.float64) is seeded as a Dual, which lacks the ndarray methods
-    # NumPy scalars have (.flatten/.reshape/.astype/.T ...)
+    # NumPy scalars have (.flatten/.reshape/.astype/.T ..., and indexing: np.sum(x)[..., None])
     "methods_0d": ("class 9", {"*"}),
     # DualArray has no .sort (nor the other ndarray methods listed in class 9)
     "sort_method": ("class 9", {"*"}),
@@ -42,7 +42,9 @@ KNOWN_BROKEN: dict[str, tuple[str, set[str]]] = {
     "out": ("class 1", {"*"}),
     # Taylor mode: `y += c` on an array another name refers to rebinds instead of updating
     "inplace": ("class 1", {"taylor"}),
-    "inplace_view": ("class 1", {"taylor"}),
+    # ... and under hessian `y[:] *= y` (Python: t = y[:]; t *= y; y[:] = t) is refused: "cannot
+    # store a dual of a newer tag ... into a view of another array" (jacobian accepts it)
+    "inplace_view": ("class 1", {"taylor", "hessian"}),
     "setitem": ("class 1", {"taylor"}),
     # Taylor has no .astype
     "astype_method": ("class 9", {"taylor"}),
@@ -106,13 +108,18 @@ def attempt(mode: str, call: Any, *inputs: np.ndarray) -> Any:
     except (TypeError, ValueError) as exc:
         assert str(exc).strip(), f"{mode}: {type(exc).__name__} without a message"
         REFUSALS[(mode, f"{type(exc).__name__}: {str(exc)[:100]}")] += 1
-        raise Refused(mode) from exc
+        raise Refused(f"{mode}: {type(exc).__name__}: {exc}") from exc
     aliasing_known = mode.startswith("jvp") and "jvp_result_aliases_input" in KNOWN_BROKEN_CHECKS
     for a, b in zip(inputs, before):
         np.testing.assert_array_equal(a, b, err_msg=f"{mode} mutated the caller's array")
         for r in [] if aliasing_known else _arrays(out):
             assert not np.shares_memory(r, a), f"{mode}: a result shares memory with an input"
     return out
+
+
+def fresh(z: Any) -> Any:
+    """A private copy of a point (numeric differences may pass a float for a scalar x)."""
+    return z.copy() if isinstance(z, np.ndarray | np.generic) else np.float64(z)
 
 
 def plain(case: Case, x: np.ndarray) -> Any:
@@ -139,7 +146,7 @@ def numeric_jacobian(case: Case, x: np.ndarray) -> tuple[np.ndarray, float] | No
     warns at a perturbed point. Returns the finer one and their disagreement."""
 
     def g(z: np.ndarray) -> Any:
-        return quiet(lambda: case.program(z.copy()))
+        return quiet(lambda: case.program(fresh(z)))
 
     try:
         fine = numeric.jacobian(g, x, method="central", step=1e-5)
@@ -176,15 +183,12 @@ def tangent_along(jac: np.ndarray, v: np.ndarray) -> np.ndarray:
     return np.tensordot(jac, v, axes=v.ndim) if v.ndim else jac * v
 
 
-SETTINGS = dict(parent=PROFILE)
-
-
 # ---------------------------------------------------------------------------------------------
 # The properties
 # ---------------------------------------------------------------------------------------------
 
 
-@settings(PROFILE, max_examples=examples(60))
+@settings(PROFILE, max_examples=examples(100))
 @given(cases(disabled=disabled("jacobian")))
 def test_jacobian_matches_numeric_differences(case):
     checked = 0
@@ -201,7 +205,7 @@ def test_jacobian_matches_numeric_differences(case):
     assume(checked)
 
 
-@settings(PROFILE, max_examples=examples(40))
+@settings(PROFILE, max_examples=examples(80))
 @given(cases(disabled=disabled("chunks")))
 def test_jacobian_chunks_agree(case):
     x = first_point(case)
@@ -216,7 +220,7 @@ def test_jacobian_chunks_agree(case):
         close(part, full, 1e-12, f"jacobian chunk={chunk} vs chunk=None")
 
 
-@settings(PROFILE, max_examples=examples(40))
+@settings(PROFILE, max_examples=examples(80))
 @given(cases(disabled=disabled("jvp")))
 def test_jvp_matches_jacobian(case):
     for x in points(case):
@@ -235,7 +239,7 @@ def _second_difference(case: Case, x: np.ndarray, v: np.ndarray, h: float) -> np
     return (g(h) - 2 * g(0.0) + g(-h)) / (h * h)
 
 
-@settings(PROFILE, max_examples=examples(40))
+@settings(PROFILE, max_examples=examples(80))
 @given(cases(disabled=disabled("taylor")))
 def test_taylor_order_one_and_two(case):
     x = first_point(case)
@@ -281,12 +285,12 @@ def _hessian_reference(g: Any, x: np.ndarray, h: float) -> np.ndarray:
     return out.reshape(x.shape + x.shape)
 
 
-@settings(PROFILE, max_examples=examples(30))
+@settings(PROFILE, max_examples=examples(50))
 @given(cases(disabled=disabled("hessian")))
 def test_hessian_of_sum_of_squares(case):
     x = first_point(case)
     loss = lambda z: np.sum(case.program(z) ** 2)  # noqa: E731
-    plain_loss = lambda z: quiet(lambda: loss(z.copy()))  # noqa: E731
+    plain_loss = lambda z: quiet(lambda: loss(fresh(z)))  # noqa: E731
     try:
         fine, coarse = (_hessian_reference(plain_loss, x, h) for h in (1e-3, 2e-3))
     except Exception:
@@ -294,9 +298,13 @@ def test_hessian_of_sum_of_squares(case):
     spread = float(np.max(np.abs(fine - coarse), initial=0.0))
     assume(spread <= 1e-3 * scale_of(fine) and np.all(np.isfinite(fine)))
     try:
-        hess = attempt("hessian", lambda: dd.hessian(loss, x), x)
+        grad = attempt("gradient", lambda: dd.gradient(loss, x), x)
     except Refused:
         reject()
+    close(grad, dd.numeric.jacobian(plain_loss, x), 1e-5, "gradient vs central differences")
+    # what the first order accepts, forward over forward must accept too: a refusal here is a
+    # program the user cannot get a Hessian of although nothing in it lacks a rule
+    hess = attempt("hessian", lambda: dd.hessian(loss, x), x)
     close(hess, fine, 1e-5 + 10 * spread / scale_of(fine), "hessian vs second differences")
 
 
@@ -305,7 +313,7 @@ def _replay_points(case: Case) -> list[np.ndarray]:
     return pts + [pts[0]]  # compiled at the first, replayed at the others and the first again
 
 
-@settings(PROFILE, max_examples=examples(40))
+@settings(PROFILE, max_examples=examples(80))
 @given(cases(disabled=disabled("jit_jvp")))
 def test_jit_jvp_replays_eager(case):
     compiled = dd.jit_jvp(case.program)
@@ -323,7 +331,7 @@ def test_jit_jvp_replays_eager(case):
         close(got[1], want[1], 1e-10, "jit_jvp tangent vs eager jvp")
 
 
-@settings(PROFILE, max_examples=examples(40))
+@settings(PROFILE, max_examples=examples(80))
 @given(cases(disabled=disabled("jit_jacobian")))
 def test_jit_jacobian_replays_eager(case):
     compiled = dd.jit_jacobian(case.program)
@@ -336,7 +344,7 @@ def test_jit_jacobian_replays_eager(case):
         close(got, want, 1e-10, "jit_jacobian vs eager jacobian")
 
 
-@settings(PROFILE, max_examples=examples(40))
+@settings(PROFILE, max_examples=examples(80))
 @given(cases(disabled=disabled("sparsity")))
 def test_sparsity_pattern_covers_the_jacobian(case):
     pts = points(case)
@@ -355,7 +363,7 @@ def test_sparsity_pattern_covers_the_jacobian(case):
         assert not missed.any(), f"pattern misses non-zeros at {np.argwhere(missed).tolist()}"
 
 
-@settings(PROFILE, max_examples=examples(40))
+@settings(PROFILE, max_examples=examples(80))
 @given(cases(disabled=disabled("sparse_jacobian")))
 def test_sparse_jacobian_reuse(case):
     pts = points(case)
@@ -374,7 +382,7 @@ def test_sparse_jacobian_reuse(case):
         close(got, want, 1e-10, "SparseJacobian(f, x0)(x) vs jacobian(f, x)")
 
 
-@settings(PROFILE, max_examples=examples(25))
+@settings(PROFILE, max_examples=examples(50))
 @given(cases(disabled=disabled("float32"), dtype=np.float32, shapes=[(3,), (2, 3), (4,)]))
 def test_float32_input(case):
     """A float32 input: the Jacobian has NumPy's result dtype and the float64 Jacobian's values
@@ -413,3 +421,77 @@ def test_workers_agree_with_serial(case):
     note(f"serial {want!r}")
     assert np.asarray(got).dtype == want.dtype
     close(got, want, 1e-12, "jacobian(workers=2) vs serial")
+
+
+@settings(PROFILE, max_examples=examples(50))
+@given(cases(disabled=disabled("jit_shapes"), shapes=[(3,), (4,), (2, 3)]))
+def test_compiled_functions_at_other_shapes_and_dtypes(case):
+    """One compiled object called at x0, at another shape, at float32 and at x0 again: each call
+    must agree with eager mode there (a cache keyed too loosely would replay the wrong code)."""
+    x = first_point(case)
+    others = [x, np.resize(case.x1, x.shape[:-1] + (x.shape[-1] + 2,)), x.astype(np.float32), x]
+    jvp_c, jac_c = dd.jit_jvp(case.program), dd.jit_jacobian(case.program)
+    for z in others:
+        if plain(case, z) is None:
+            continue
+        v = np.ones_like(z)
+        try:
+            want = attempt("jvp", lambda: dd.jvp(case.program, z, v), z, v)
+            want_jac = attempt("jacobian", lambda: dd.jacobian(case.program, z), z)
+        except Refused:
+            continue
+        tol = 1e-10 if z.dtype == np.float64 else 1e-5
+        try:
+            got = attempt("jit_jvp", lambda: jvp_c(z, v), z, v)
+            close(got[1], want[1], tol, f"jit_jvp at {z.shape} {z.dtype} vs eager")
+        except Refused:
+            pass
+        try:
+            got_jac = attempt("jit_jacobian", lambda: jac_c(z), z)
+            close(got_jac, want_jac, tol, f"jit_jacobian at {z.shape} {z.dtype} vs eager")
+        except Refused:
+            pass
+
+
+@settings(PROFILE, max_examples=examples(50))
+@given(cases(disabled=disabled("errstate")))
+def test_errstate_raise_around_a_clean_program(case):
+    """A program NumPy runs without a floating-point warning must differentiate under the user's
+    ``np.errstate(all="raise")``: dualdiff's own arithmetic (masked infinite partials, ...) must
+    not trip it."""
+    x = first_point(case)
+    assume(numeric_jacobian(case, x) is not None)  # smooth here: no infinite partial is real
+    v = case.v.copy()
+    with np.errstate(all="raise"):
+        try:
+            attempt("jacobian under errstate", lambda: dd.jacobian(case.program, x), x)
+            attempt("jvp under errstate", lambda: dd.jvp(case.program, x, v), x, v)
+        except Refused:
+            reject()
+
+
+@settings(PROFILE, max_examples=examples(50))
+@given(cases(disabled=disabled("complex"), dtype=np.complex128, shapes=[(), (3,), (2, 3)]))
+def test_complex_input_jvp_matches_directional_differences(case):
+    """Complex x and v: the jvp is d/dt f(x + t v) at real t = 0, for holomorphic and
+    non-holomorphic programs alike, so central differences in t are a reference."""
+    x = case.x0 + 0.5j * case.x1
+    v = case.v + 0.25j
+    if plain(case, x) is None:
+        reject()
+
+    def line(t: float) -> np.ndarray:
+        return np.asarray(quiet(lambda: case.program(x + t * v)), dtype=complex)
+
+    try:
+        fine = (line(1e-5) - line(-1e-5)) / 2e-5
+        coarse = (line(1e-4) - line(-1e-4)) / 2e-4
+    except Exception:
+        reject()
+    spread = float(np.max(np.abs(fine - coarse), initial=0.0))
+    assume(spread <= 1e-5 * scale_of(fine))
+    try:
+        _, tangent = attempt("jvp(complex)", lambda: dd.jvp(case.program, x, v), x, v)
+    except Refused:
+        reject()
+    close(tangent, fine, 1e-6 + 10 * spread / scale_of(fine), "complex jvp vs differences")
