@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -73,6 +74,7 @@ FEATURES = (
     "std_degenerate",  # std/var over one element (identically zero)
     "astype_method",  # a.astype(np.float64)
     "float32_constants",  # np.float32 scalar constants in float64 programs
+    "scalar_then_inplace",  # s = a[0] (a NumPy scalar, a copy), then a updated in place
 )
 
 # features that only modulate other builders (never drawn as a step of their own)
@@ -145,6 +147,7 @@ class Ctx:
         self.draw = draw
         self.sample = sample
         self.enabled = set(FEATURES) if enabled is None else enabled
+        self.scalar_sources: set[int] = set()  # entries a NumPy scalar was read from by indexing
 
     def method_ok(self, i: int) -> bool:
         """Whether an ndarray method may be called on entry ``i`` (a 0-d entry only when the
@@ -442,6 +445,11 @@ def writable_target(ctx: Ctx, whole: bool) -> int | None:
             return False
         if not a.flags.writeable or np.shares_memory(a, x):
             return False
+        if "scalar_then_inplace" not in ctx.enabled and any(
+            isinstance(ctx.sample[j], np.ndarray) and np.shares_memory(a, ctx.sample[j])
+            for j in ctx.scalar_sources
+        ):
+            return False  # see KNOWN_BROKEN: a scalar read from this memory earlier
         return not whole or a.base is None
 
     return ctx.pick(ok)
@@ -932,12 +940,14 @@ def cases(
     on = {name for name in FEATURES if name not in disabled}
     nsteps = draw(st.integers(1, max_steps))
     sample: list[Any] = [x0.copy()]
+    scalar_sources: set[int] = set()
     steps, lines, used = [], [], set()
     attempts = 0
     while len(steps) < nsteps and attempts < 4 * nsteps:
         attempts += 1
         feature = draw(st.sampled_from(enabled))
         ctx = Ctx(draw, sample, on)
+        ctx.scalar_sources = scalar_sources
         built = BUILDERS[feature](ctx)
         if built is None:
             continue
@@ -956,6 +966,8 @@ def cases(
         steps.append(step)
         # the sample entries: replay the accepted program to keep the entries' aliasing exact
         sample = _replay(Program(steps, lines + [line]), x0)
+        if isinstance(sample[-1], np.generic):  # a scalar: which entries did it index?
+            scalar_sources.update(int(j) for j in re.findall(r"a(\d+)(?:\.ravel\(\))?\[", line))
         lines.append(line if "; a" in line else f"a{len(steps)} = {line}")
         used.add(feature)
     if not steps:

@@ -109,6 +109,26 @@ def test_hessian_of_an_augmented_assignment_through_a_slice():
     np.testing.assert_allclose(dd.hessian(f, X), np.diag(-np.sin(X)), rtol=1e-14, atol=1e-15)
 
 
+@pytest.mark.xfail(
+    strict=True, reason="class 1: a scalar read by a[0] keeps a view of a's tangents"
+)
+@pytest.mark.parametrize("read", [lambda a: a[0], lambda a: a.ravel()[np.argmax(a)]])
+def test_scalar_read_from_an_array_updated_later(read):
+    def f(x):
+        a = x * 1.0
+        s = read(a)  # a NumPy scalar: a copy of the element
+        a *= 0.5  # does not change s
+        return s
+
+    x = np.array([0.4, -0.6, -1.3])
+    # observed: [0.5, 0, 0] with any chunk (the batched tangent of s is a view of a's tangent,
+    # and `a *= 0.5` scales it in place); expected [1, 0, 0]; jvp is right (its tangent is a
+    # scalar); cause: DualArray.__getitem__ (array.py) indexes the tangent without copying where
+    # the value's indexing copies
+    np.testing.assert_array_equal(dd.jacobian(f, x), [1.0, 0.0, 0.0])
+    np.testing.assert_array_equal(dd.jacobian(f, x, chunk=1), [1.0, 0.0, 0.0])
+
+
 # --- class 5: a zero tangent stays zero on every path -----------------------------------------
 
 
