@@ -75,6 +75,7 @@ FEATURES = (
     "astype_method",  # a.astype(np.float64)
     "float32_constants",  # np.float32 scalar constants in float64 programs
     "scalar_then_inplace",  # s = a[0] (a NumPy scalar, a copy), then a updated in place
+    "reduce_dtype",  # np.sum(a, dtype=np.float32)
 )
 
 # features that only modulate other builders (never drawn as a step of their own)
@@ -627,7 +628,15 @@ def b_reduce(ctx: Ctx):
             name = "mean"  # std/var over one element: see KNOWN_BROKEN
     if name in ("std", "var") and ctx.draw(st.booleans()):
         kw["ddof"] = 1
-    kwt = ", ".join(f"{k}={v!r}" for k, v in kw.items())
+    if (
+        name in ("sum", "mean", "prod")
+        and "reduce_dtype" in ctx.enabled
+        and ctx.draw(st.booleans())
+    ):
+        kw["dtype"] = ctx.draw(st.sampled_from([np.float32, np.float64]))
+    kwt = ", ".join(
+        f"{k}={'np.' + v.__name__ if isinstance(v, type) else repr(v)}" for k, v in kw.items()
+    )
     if name != "ptp" and ctx.method_ok(i) and isinstance(a, np.ndarray) and ctx.draw(st.booleans()):
         return (lambda env: getattr(env[i], name)(**kw)), f"a{i}.{name}({kwt})"
     fn = getattr(np, name)
