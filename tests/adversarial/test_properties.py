@@ -58,7 +58,8 @@ KNOWN_BROKEN: dict[str, tuple[str, set[str]]] = {
     # x / np.float32(1.5): partials of the rule table evaluated in float32 (1.0 / y is float32
     # under NEP 50), so jacobian's entries are off by ~1e-8 relative (jvp's divide is right)
     "float32_constants": ("new", {"*"}),
-    # std of one element (identically 0): the jvp tangent and Taylor order 2 are NaN
+    # std of one element or of equal ones (np.std(a - a)): the jvp tangent and Taylor order 2
+    # are NaN (the issue's own instance of class 5)
     "std_degenerate": ("class 5", {"*"}),
 }
 
