@@ -165,6 +165,27 @@ def test_std_of_one_element_taylor():
     assert dd.derivative(lambda t: np.std(X[:1] + t * V[:1]), 0.0, n=2) == 0.0
 
 
+# --- class 6: shapes at every order ---------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True, reason="class 6: a scalar Taylor series plus an array one is scalar"
+)
+@pytest.mark.parametrize(
+    "f, expected",
+    [
+        (lambda t: np.sin(t) + t * V, np.zeros(3)),
+        (lambda t: np.sum(t * V) ** 2 + t * V, np.full(3, 2 * np.sum(V) ** 2)),
+    ],
+)
+def test_second_derivative_keeps_the_array_shape(f, expected):
+    # f(t) has shape (3,). observed: a scalar (-0.0 and 1.28): the array term's order-2
+    # coefficient is zero and the sum takes the scalar term's shape; expected shape (3,)
+    d2 = dd.derivative(f, 0.0, n=2)
+    assert np.shape(d2) == np.shape(f(0.0)) == (3,)
+    np.testing.assert_allclose(d2, expected, rtol=1e-14)
+
+
 # --- class 4: indices computed from values ------------------------------------------------------
 
 

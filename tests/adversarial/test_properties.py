@@ -71,6 +71,9 @@ KNOWN_BROKEN_CHECKS: dict[str, str] = {
     # gives float64 tangents where NumPy's result is float32 (NEP 50 weak scalars), and
     # np.where(x < 0, 0.5, x) even a float64 value
     "float32_dtypes": "new",
+    # derivative(lambda t: np.sin(t) + t * v, 0.0, n=2) is a scalar, not shape (3,): the shape
+    # check of Taylor order 2 then compares the broadcast value only
+    "taylor_shape": "class 6",
 }
 
 REFUSALS: collections.Counter = collections.Counter()
@@ -273,6 +276,8 @@ def test_taylor_order_one_and_two(case):
     spread = float(np.max(np.abs(fine - coarse), initial=0.0))
     if spread > 1e-3 * scale_of(fine):
         return  # not smooth along the line (a kink, a jump)
+    if "taylor_shape" in KNOWN_BROKEN_CHECKS:
+        d2 = np.broadcast_to(d2, np.shape(fine))
     close(d2, fine, 1e-5 + 10 * spread / scale_of(fine), "derivative(n=2) vs second differences")
 
 
