@@ -186,7 +186,9 @@ def test_second_derivative_keeps_the_array_shape(f, expected):
     np.testing.assert_allclose(d2, expected, rtol=1e-14)
 
 
-@pytest.mark.xfail(strict=True, reason="class 6: derivative of a constant at an array x is a scalar")
+@pytest.mark.xfail(
+    strict=True, reason="class 6: derivative of a constant at an array x is a scalar"
+)
 @pytest.mark.parametrize("n", [1, 2])
 def test_elementwise_derivative_of_a_constant_has_xs_shape(n):
     # observed: 0.0 (a scalar); expected zeros of shape f(x) broadcast with x = (3,), as the

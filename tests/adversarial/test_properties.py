@@ -199,7 +199,7 @@ def tangent_along(jac: np.ndarray, v: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 
 
-@settings(PROFILE, max_examples=examples(100))
+@settings(PROFILE, max_examples=examples(250))
 @given(cases(disabled=disabled("jacobian")))
 def test_jacobian_matches_numeric_differences(case):
     checked = 0
@@ -216,7 +216,7 @@ def test_jacobian_matches_numeric_differences(case):
     assume(checked)
 
 
-@settings(PROFILE, max_examples=examples(80))
+@settings(PROFILE, max_examples=examples(200))
 @given(cases(disabled=disabled("chunks")))
 def test_jacobian_chunks_agree(case):
     x = first_point(case)
@@ -231,7 +231,7 @@ def test_jacobian_chunks_agree(case):
         close(part, full, 1e-12, f"jacobian chunk={chunk} vs chunk=None")
 
 
-@settings(PROFILE, max_examples=examples(80))
+@settings(PROFILE, max_examples=examples(200))
 @given(cases(disabled=disabled("jvp")))
 def test_jvp_matches_jacobian(case):
     for x in points(case):
@@ -250,7 +250,7 @@ def _second_difference(case: Case, x: np.ndarray, v: np.ndarray, h: float) -> np
     return (g(h) - 2 * g(0.0) + g(-h)) / (h * h)
 
 
-@settings(PROFILE, max_examples=examples(80))
+@settings(PROFILE, max_examples=examples(200))
 @given(cases(disabled=disabled("taylor")))
 def test_taylor_order_one_and_two(case):
     x = first_point(case)
@@ -298,7 +298,7 @@ def _hessian_reference(g: Any, x: np.ndarray, h: float) -> np.ndarray:
     return out.reshape(x.shape + x.shape)
 
 
-@settings(PROFILE, max_examples=examples(50))
+@settings(PROFILE, max_examples=examples(120))
 @given(cases(disabled=disabled("hessian")))
 def test_hessian_of_sum_of_squares(case):
     x = first_point(case)
@@ -326,7 +326,7 @@ def _replay_points(case: Case) -> list[np.ndarray]:
     return pts + [pts[0]]  # compiled at the first, replayed at the others and the first again
 
 
-@settings(PROFILE, max_examples=examples(80))
+@settings(PROFILE, max_examples=examples(200))
 @given(cases(disabled=disabled("jit_jvp")))
 def test_jit_jvp_replays_eager(case):
     compiled = dd.jit_jvp(case.program)
@@ -344,7 +344,7 @@ def test_jit_jvp_replays_eager(case):
         close(got[1], want[1], 1e-10, "jit_jvp tangent vs eager jvp")
 
 
-@settings(PROFILE, max_examples=examples(80))
+@settings(PROFILE, max_examples=examples(200))
 @given(cases(disabled=disabled("jit_jacobian")))
 def test_jit_jacobian_replays_eager(case):
     compiled = dd.jit_jacobian(case.program)
@@ -357,7 +357,7 @@ def test_jit_jacobian_replays_eager(case):
         close(got, want, 1e-10, "jit_jacobian vs eager jacobian")
 
 
-@settings(PROFILE, max_examples=examples(80))
+@settings(PROFILE, max_examples=examples(200))
 @given(cases(disabled=disabled("sparsity")))
 def test_sparsity_pattern_covers_the_jacobian(case):
     pts = points(case)
@@ -376,7 +376,7 @@ def test_sparsity_pattern_covers_the_jacobian(case):
         assert not missed.any(), f"pattern misses non-zeros at {np.argwhere(missed).tolist()}"
 
 
-@settings(PROFILE, max_examples=examples(80))
+@settings(PROFILE, max_examples=examples(200))
 @given(cases(disabled=disabled("sparse_jacobian")))
 def test_sparse_jacobian_reuse(case):
     pts = points(case)
@@ -395,7 +395,7 @@ def test_sparse_jacobian_reuse(case):
         close(got, want, 1e-10, "SparseJacobian(f, x0)(x) vs jacobian(f, x)")
 
 
-@settings(PROFILE, max_examples=examples(50))
+@settings(PROFILE, max_examples=examples(120))
 @given(cases(disabled=disabled("float32"), dtype=np.float32, shapes=[(3,), (2, 3), (4,)]))
 def test_float32_input(case):
     """A float32 input: the Jacobian has NumPy's result dtype and the float64 Jacobian's values
@@ -436,7 +436,7 @@ def test_workers_agree_with_serial(case):
     close(got, want, 1e-12, "jacobian(workers=2) vs serial")
 
 
-@settings(PROFILE, max_examples=examples(50))
+@settings(PROFILE, max_examples=examples(120))
 @given(cases(disabled=disabled("jit_shapes"), shapes=[(3,), (4,), (2, 3)]))
 def test_compiled_functions_at_other_shapes_and_dtypes(case):
     """One compiled object called at x0, at another shape, at float32 and at x0 again: each call
@@ -466,7 +466,7 @@ def test_compiled_functions_at_other_shapes_and_dtypes(case):
             pass
 
 
-@settings(PROFILE, max_examples=examples(50))
+@settings(PROFILE, max_examples=examples(120))
 @given(cases(disabled=disabled("errstate")))
 def test_errstate_raise_around_a_clean_program(case):
     """A program NumPy runs without a floating-point warning must differentiate under the user's
@@ -483,7 +483,7 @@ def test_errstate_raise_around_a_clean_program(case):
             reject()
 
 
-@settings(PROFILE, max_examples=examples(50))
+@settings(PROFILE, max_examples=examples(120))
 @given(cases(disabled=disabled("complex"), dtype=np.complex128, shapes=[(), (3,), (2, 3)]))
 def test_complex_input_jvp_matches_directional_differences(case):
     """Complex x and v: the jvp is d/dt f(x + t v) at real t = 0, for holomorphic and
