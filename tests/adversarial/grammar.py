@@ -76,6 +76,7 @@ FEATURES = (
     "float32_constants",  # np.float32 scalar constants in float64 programs
     "scalar_then_inplace",  # s = a[0] (a NumPy scalar, a copy), then a updated in place
     "reduce_dtype",  # np.sum(a, dtype=np.float32)
+    "reshape_copy",  # reshape/ravel where NumPy copies (a's memory layout) rather than views
 )
 
 # features that only modulate other builders (never drawn as a step of their own)
@@ -367,10 +368,17 @@ def b_view(ctx: Ctx):
         options += [(p, size // p) for p in range(2, size) if size % p == 0]
         options += [(1, -1, 1)] if size else []
         new = ctx.draw(st.sampled_from(options))
-        if ctx.draw(st.booleans()):
-            return (lambda env: env[i].reshape(new)), f"a{i}.reshape({new!r})"
-        # (reshape is always called as a function below)
         order = ctx.draw(st.sampled_from(["C", "F"]))
+        copied = isinstance(a, np.ndarray) and not np.shares_memory(
+            np.reshape(a, new, order=order), a
+        )
+        if copied and "reshape_copy" not in ctx.enabled:
+            # NumPy copies here (a's layout): spelled out, see KNOWN_BROKEN
+            return (lambda env: np.reshape(env[i], new, order=order).copy()), (
+                f"np.reshape(a{i}, {new!r}, order={order!r}).copy()"
+            )
+        if order == "C" and ctx.draw(st.booleans()):
+            return (lambda env: env[i].reshape(new)), f"a{i}.reshape({new!r})"
         return (lambda env: np.reshape(env[i], new, order=order)), (
             f"np.reshape(a{i}, {new!r}, order={order!r})"
         )
@@ -381,6 +389,9 @@ def b_view(ctx: Ctx):
     if kind == "swapaxes" and len(shape) >= 2:
         return (lambda env: np.swapaxes(env[i], 0, -1)), f"np.swapaxes(a{i}, 0, -1)"
     if kind == "ravel":
+        copied = isinstance(a, np.ndarray) and not np.shares_memory(np.ravel(a), a)
+        if copied and "reshape_copy" not in ctx.enabled:
+            return (lambda env: np.ravel(env[i]).copy()), f"np.ravel(a{i}).copy()"
         if ctx.draw(st.booleans()):
             return (lambda env: env[i].ravel()), f"a{i}.ravel()"
         return (lambda env: np.ravel(env[i])), f"np.ravel(a{i})"

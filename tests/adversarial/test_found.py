@@ -147,6 +147,25 @@ def test_hessian_of_an_assignment_into_a_tiled_array(x):
     np.testing.assert_allclose(hess, expected, rtol=1e-14, atol=1e-15)
 
 
+@pytest.mark.xfail(strict=True, reason="class 1: the tracer's reshape is a view where NumPy copies")
+def test_sparsity_of_a_write_into_a_reshaped_copy():
+    def f(x):
+        a = x.T * 1.0  # NumPy keeps x.T's Fortran layout
+        b = a.reshape(6)  # so this is a copy, not a view
+        b[0] = 0.5  # a is unchanged
+        return a
+
+    x = np.array([[0.4, -0.6, -1.3], [0.9, 0.2, -0.1]])
+    assert not np.shares_memory(x.T * 1.0, (x.T * 1.0).reshape(6))
+    # observed: the pattern (and SparseJacobian(f, x)(x)) misses d a[0, 0] / d x[0, 0] = 1: the
+    # tracer (sparsity.py) makes reshape a view whatever the layout; expected: the transpose
+    # permutation, as jacobian gives
+    expected = np.eye(6)[[0, 3, 1, 4, 2, 5]]
+    np.testing.assert_array_equal(dd.jacobian(f, x).reshape(6, 6), expected)
+    assert np.all(dd.jacobian_sparsity(f, x)[expected != 0])
+    np.testing.assert_array_equal(dd.SparseJacobian(f, x)(x).reshape(6, 6), expected)
+
+
 # --- class 5: a zero tangent stays zero on every path -----------------------------------------
 
 

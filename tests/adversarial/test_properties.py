@@ -41,6 +41,9 @@ KNOWN_BROKEN: dict[str, tuple[str, set[str]]] = {
     # s = a[0] is a copy in NumPy, but under jacobian its k-direction tangent is a view of a's
     # tangent: a later `a *= 0.5` halves ds/dx (jvp is right)
     "scalar_then_inplace": ("class 1", {"*"}),
+    # the sparsity tracer takes every reshape/ravel for a view, also where NumPy copies (a
+    # Fortran-ordered a): a later write into the copy removes dependencies of a from the pattern
+    "reshape_copy": ("class 1", {"sparsity", "sparse_jacobian"}),
     # np.sum(a, dtype=np.float32): the dtype is checked, then ignored (value float64)
     "reduce_dtype": ("new", {"*"}),
     # np.sin(a, out=a[:]): the Jacobian is the identity (the jvp is right)
