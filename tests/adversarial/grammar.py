@@ -331,7 +331,8 @@ def index_text(idx: tuple) -> str:
 def draw_basic_index(ctx: Ctx, shape: tuple[int, ...], allow_int: bool = True) -> tuple:
     idx = []
     for n in shape:
-        kind = ctx.draw(st.sampled_from(["all", "slice", "int"] if allow_int else ["all", "slice"]))
+        ints = allow_int and n > 0  # an empty axis takes no integer index
+        kind = ctx.draw(st.sampled_from(["all", "slice", "int"] if ints else ["all", "slice"]))
         if kind == "all":
             idx.append(slice(None))
         elif kind == "int":
@@ -550,7 +551,7 @@ def b_setitem(ctx: Ctx):
     if kind == "basic":
         idx: Any = draw_basic_index(ctx, a.shape)
         text = index_text(idx)
-    elif kind == "fancy":
+    elif kind == "fancy" and a.shape[0]:
         n = a.shape[0]
         idx = ctx.draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=3))
         text = repr(idx)
@@ -807,6 +808,8 @@ def b_sort_index(ctx: Ctx, value_index: bool = False):
                 env[i], np.expand_dims(np.argmin(env[i], axis=-1), -1), axis=-1
             )
         ), (f"np.take_along_axis(a{i}, np.expand_dims(np.argmin(a{i}, axis=-1), -1), axis=-1)")
+    if kind in ("take", "fancy") and 0 in shape:
+        return None
     if kind == "take":
         n = shape[0]
         idx = ctx.draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=4))
