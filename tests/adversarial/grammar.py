@@ -77,6 +77,7 @@ FEATURES = (
     "scalar_then_inplace",  # s = a[0] (a NumPy scalar, a copy), then a updated in place
     "reduce_dtype",  # np.sum(a, dtype=np.float32)
     "reshape_copy",  # reshape/ravel where NumPy copies (a's memory layout) rather than views
+    "zero_d_write",  # e = np.expand_dims(s, 0); e += e where s is a 0-d array (np.where's result)
 )
 
 # Features without a builder in BUILDERS (methods_0d ... reshape_copy) are never drawn as a step:
@@ -463,6 +464,10 @@ def writable_target(ctx: Ctx, whole: bool) -> int | None:
             for j in ctx.scalar_sources
         ):
             return False  # see KNOWN_BROKEN: a scalar read from this memory earlier
+        if "zero_d_write" not in ctx.enabled and any(
+            isinstance(b, np.ndarray) and b.ndim == 0 and np.shares_memory(a, b) for b in ctx.sample
+        ):
+            return False  # see KNOWN_BROKEN: a write into a 0-d array through a view
         return not whole or a.base is None
 
     return ctx.pick(ok)

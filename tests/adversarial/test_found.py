@@ -166,6 +166,25 @@ def test_sparsity_of_a_write_into_a_reshaped_copy():
     np.testing.assert_array_equal(dd.SparseJacobian(f, x)(x).reshape(6, 6), expected)
 
 
+@pytest.mark.xfail(
+    strict=True, reason="class 1: np.where of a 0-d array is a Dual, not a 0-d array"
+)
+@pytest.mark.parametrize("x", [np.array(0.411), np.array(0.411 + 0j)])
+def test_write_through_a_view_of_a_zero_d_result(x):
+    def f(x):
+        s = np.where(x < 0.0, 0.5, x)  # a 0-d array in NumPy (np.sin(x) would be a scalar)
+        e = np.expand_dims(s, 0)  # a view of s
+        e += e  # doubles s
+        return s
+
+    assert f(x.copy()) == 2 * x
+    # observed: jvp tangent 1 and derivative 1 (np.where returns an immutable Dual, so the write
+    # through the view is lost); expected 2, as jacobian gives
+    assert dd.jacobian(f, x) == 2.0
+    assert dd.jvp(f, x, np.ones_like(x))[1] == 2.0
+    assert dd.derivative(f, x) == 2.0
+
+
 # --- class 5: a zero tangent stays zero on every path -----------------------------------------
 
 

@@ -44,6 +44,10 @@ KNOWN_BROKEN: dict[str, tuple[str, set[str]]] = {
     # the sparsity tracer takes every reshape/ravel for a view, also where NumPy copies (a
     # Fortran-ordered a): a later write into the copy removes dependencies of a from the pattern
     "reshape_copy": ("class 1", {"sparsity", "sparse_jacobian"}),
+    # np.where(x < 0, 0.5, x) of a 0-d x is a 0-d array in NumPy (writable through views), a
+    # Dual scalar in dualdiff: `e = np.expand_dims(s, 0); e += e` leaves s unchanged (jvp,
+    # derivative; jacobian is right)
+    "zero_d_write": ("class 1", {"*"}),
     # np.sum(a, dtype=np.float32): the dtype is checked, then ignored (value float64)
     "reduce_dtype": ("new", {"*"}),
     # np.sin(a, out=a[:]): the Jacobian is the identity (the jvp is right)
