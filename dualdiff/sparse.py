@@ -83,6 +83,17 @@ class _Recovery:
         self.take_last = rows * (int(colors.max(initial=-1)) + 1) + colors[pattern.indices]
         for index in (self.take, self.place, self.take_last):
             index.flags.writeable = False  # shared by every object prepared from the pattern
+        self.colors = colors
+        self._seeds: dict[Any, _Block] = {}
+
+    def seeds(self, shape: tuple[int, ...], dtype: np.dtype) -> _Block:
+        """The colour seeds for an ``x`` of this shape and dtype (built once, read-only)."""
+        key = (shape, dtype.str)
+        block = self._seeds.get(key)
+        if block is None:
+            count = int(self.colors.max()) + 1 if self.colors.size else 0
+            block = self._seeds[key] = _Block(ColorSeeds(self.colors, shape, dtype)(0, count))
+        return block
 
     def __call__(
         self,
@@ -249,8 +260,7 @@ class SparseJacobian:
         if self._traced_at is not None:
             self._retrace(x)
         if self._seeds is None or self._seeds.dtype != x.dtype:
-            dtype = x.dtype
-            self._seeds = _Block(ColorSeeds(self.colors, x.shape, dtype)(0, self.ncolors))
+            self._seeds = self._recovery.seeds(x.shape, x.dtype)
         colors_last = self.jit
         if self.jit:
             value, compressed = self._compiled_pass(x)
