@@ -98,7 +98,9 @@ def test_chunked_hessian_nested_tangents():
     expected[0, 1] = expected[1, 0] = 1.0
     for chunk in (1, 3, None):
         np.testing.assert_allclose(dd.hessian(f, x, chunk=chunk), expected)
-    np.testing.assert_allclose(dd.jacobian(lambda z: dd.gradient(f, z), x, chunk=3), expected)
+    for inner in (1, 3, None):  # inner passes in chunks: blocks of duals, assembled at the end
+        hess = dd.jacobian(lambda z, inner=inner: dd.gradient(f, z, chunk=inner), x, chunk=3)
+        np.testing.assert_allclose(hess, expected)
 
 
 def test_an_output_whose_shape_changes_between_passes_raises():
@@ -117,3 +119,17 @@ def test_workers_path_assembles_the_same_jacobian():
     jac = dd.jacobian(f, x, workers=lambda fn, tasks: list(map(fn, tasks)), chunk=2)
     np.testing.assert_array_equal(jac, dd.jacobian(f, x, chunk=9))
     assert jac.flags.writeable
+
+
+def test_assembly_switches_to_blocks_when_a_pass_is_not_a_plain_array():
+    class Tagged(np.ndarray):
+        pass
+
+    jac = RNG.standard_normal((3, 7))
+    assembly = api._Assembly((7,))
+    assembly.add(0, jac[:, :3].T.copy())
+    assembly.add(3, jac[:, 3:5].T.copy().view(Tagged))  # kept as a block from here on
+    assembly.add(5, jac[:, 5:].T.copy())
+    np.testing.assert_array_equal(assembly.result(), jac)
+    with pytest.raises(ValueError, match="columns"):
+        api._Assembly((7,)).add(2, jac[:, :2].T)
