@@ -182,7 +182,11 @@ class SparseJacobian:
                     warn_value_dependent(decisions, "SparseJacobian", stacklevel=3)
         else:
             pattern_shape = getattr(sparsity, "shape", None)
-            self.pattern = Pattern.coerce(sparsity, x.size, "SparseJacobian: sparsity")
+            known = _colorings.find_csr(sparsity)
+            if known is not None and known.shape[1] == x.size:
+                self.pattern = known  # frozen, so shared: no copy of the user's matrix
+            else:
+                self.pattern = Pattern.coerce(sparsity, x.size, "SparseJacobian: sparsity")
             if pattern_shape is not None and len(pattern_shape) > 2:
                 self.out_shape = tuple(pattern_shape[: len(pattern_shape) - x.ndim])
         self._order = order
@@ -362,15 +366,26 @@ class _ColoringCache:
         self.nnz_limit = nnz_limit
         self.entries: list[tuple[Pattern, str, np.ndarray, _Recovery]] = []  # newest first
 
+    def find_csr(self, matrix: Any) -> Pattern | None:
+        """The cached Pattern equal to a ``scipy.sparse`` CSR matrix, if there is one, found
+        without copying and cleaning the matrix as ``Pattern.coerce`` does. Index arrays equal
+        to a Pattern's are sorted and free of duplicates; explicit zeros, which are not part of
+        the pattern, are ruled out from the data."""
+        if not self.entries or getattr(matrix, "format", None) != "csr" or matrix.ndim != 2:
+            return None
+        data = matrix.data
+        if data.size and not data.all():  # explicit zeros: not in the pattern
+            return None
+        for cached, *_ in self.entries:
+            if _same(cached, matrix.shape, matrix.indptr, matrix.indices):
+                return cached
+        return None
+
     def get(self, pattern: Pattern, order: str) -> tuple[np.ndarray, _Recovery]:
         for i, entry in enumerate(self.entries):
             cached, cached_order = entry[0], entry[1]
-            if (
-                cached_order == order
-                and cached.shape == pattern.shape
-                and cached.nnz == pattern.nnz
-                and np.array_equal(cached.indptr, pattern.indptr)
-                and np.array_equal(cached.indices, pattern.indices)
+            if cached_order == order and _same(
+                cached, pattern.shape, pattern.indptr, pattern.indices
             ):
                 if i:
                     self.entries.insert(0, self.entries.pop(i))
@@ -389,6 +404,15 @@ class _ColoringCache:
 
     def clear(self) -> None:
         self.entries.clear()
+
+
+def _same(pattern: Pattern, shape: Any, indptr: np.ndarray, indices: np.ndarray) -> bool:
+    return (
+        pattern.shape == tuple(shape)
+        and pattern.indices.size == indices.size
+        and np.array_equal(pattern.indptr, indptr)
+        and np.array_equal(pattern.indices, indices)
+    )
 
 
 def _best_coloring(pattern: Pattern, order: str) -> np.ndarray:

@@ -144,3 +144,30 @@ def test_prepared_jacobian_of_a_tuple_output_raises():
     jac.f = lambda x: (x, x)
     with pytest.raises(TypeError, match="single array"):
         jac(X)
+
+
+def test_an_equal_csr_matrix_is_found_without_copying_it(colorings, monkeypatch):
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    dense = chain_pattern()
+    matrix = scipy_sparse.csr_array(dense)
+    dd.jacobian(chain, X, sparsity=matrix)
+    coerced = []
+    original = Pattern.coerce.__func__
+
+    def counting(cls, *args, **kwargs):
+        coerced.append(1)
+        return original(cls, *args, **kwargs)
+
+    monkeypatch.setattr(Pattern, "coerce", classmethod(counting))
+    np.testing.assert_allclose(dd.jacobian(chain, X, sparsity=matrix), numeric_jacobian(chain, X),
+                               atol=1e-8)  # fmt: skip
+    assert not coerced and len(colorings) == 1
+    # an explicit zero is no non-zero: the structure alone must not match
+    with_zero = scipy_sparse.csr_array(dense.astype(float))
+    with_zero.data[0] = 0.0
+    jac = dd.jacobian(chain, X, sparsity=with_zero)
+    assert coerced and jac[0, 0] == 0.0
+    np.testing.assert_allclose(jac[1:], numeric_jacobian(chain, X)[1:], atol=1e-8)
+    # wrong number of columns: the error of a pattern that does not fit
+    with pytest.raises(ValueError, match="columns"):
+        dd.jacobian(lambda x: x, np.ones(N - 1), sparsity=matrix)  # cached, N columns
