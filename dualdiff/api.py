@@ -288,8 +288,10 @@ def value_and_jacobian(
     """``(f(x), J)`` where ``J = df/dx`` has shape ``np.shape(f(x)) + np.shape(x)``.
 
     Built by forward accumulation, ``chunk`` columns per pass (``chunk=1``: one column per pass;
-    ``None``: as many as fit a memory budget, usually all). The seed of each pass is a block of
-    the identity. ``f(x)`` comes from the first pass at no extra cost. When ``f`` returns a tuple,
+    ``None``: all of them up to a 4 MiB Jacobian, beyond that a fifth of them at most, so that
+    the peak memory stays near 1.4 times the Jacobian's size; see ``ONE_PASS_BYTES``). Each pass's
+    block is written into the preallocated result. The seed of each pass is a block of the
+    identity. ``f(x)`` comes from the first pass at no extra cost. When ``f`` returns a tuple,
     so do both results.
 
     ``sparsity`` (a boolean pattern, a ``scipy.sparse`` matrix, or ``"auto"`` to detect it)
