@@ -384,8 +384,9 @@ class _ColoringCache:
     def get(self, pattern: Pattern, order: str) -> tuple[np.ndarray, _Recovery]:
         for i, entry in enumerate(self.entries):
             cached, cached_order = entry[0], entry[1]
-            if cached_order == order and _same(
-                cached, pattern.shape, pattern.indptr, pattern.indices
+            # the same Pattern object (frozen) is the same content: no need to compare it
+            if cached_order == order and (
+                cached is pattern or _same(cached, pattern.shape, pattern.indptr, pattern.indices)
             ):
                 if i:
                     self.entries.insert(0, self.entries.pop(i))
