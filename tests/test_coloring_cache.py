@@ -171,3 +171,38 @@ def test_an_equal_csr_matrix_is_found_without_copying_it(colorings, monkeypatch)
     # wrong number of columns: the error of a pattern that does not fit
     with pytest.raises(ValueError, match="columns"):
         dd.jacobian(lambda x: x, np.ones(N - 1), sparsity=matrix)  # cached, N columns
+
+
+@pytest.fixture
+def coerced(monkeypatch):
+    calls = []
+    original = Pattern.coerce.__func__
+
+    def counting(cls, pattern, *args, **kwargs):
+        if not isinstance(pattern, Pattern):  # built from the user's array or matrix
+            calls.append(1)
+        return original(cls, pattern, *args, **kwargs)
+
+    monkeypatch.setattr(Pattern, "coerce", classmethod(counting))
+    return calls
+
+
+def test_an_equal_dense_pattern_is_found_without_building_a_pattern(colorings, coerced):
+    dense = chain_pattern()
+    expected = numeric_jacobian(chain, X)
+    dd.jacobian(chain, X, sparsity=dense)
+    assert len(coerced) == 1
+    for pattern in (dense, dense.copy(), dense.astype(float), dense.reshape(N + 1, 2, N // 2)):
+        jac = dd.jacobian(lambda z: chain(z.ravel()), X.reshape(2, N // 2), sparsity=pattern)
+        np.testing.assert_allclose(jac.reshape(N + 1, N), expected, atol=1e-8)
+    assert len(coerced) == 1 and len(colorings) == 1
+    # one entry moved: as many non-zeros, not the same ones
+    moved = dense.copy()
+    moved[0, 0], moved[0, 3] = False, True
+    jac = dd.jacobian(chain, X, sparsity=moved)
+    assert len(coerced) == 2 and jac[0, 0] == 0.0
+    # one entry more: a superset
+    more = dense.copy()
+    more[0, 5] = True
+    np.testing.assert_allclose(dd.jacobian(chain, X, sparsity=more), expected, atol=1e-8)
+    assert len(coerced) == 3
