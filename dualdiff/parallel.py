@@ -469,7 +469,7 @@ def jacobian_columns(
     ``jacobian(f, x)`` gives in this process: its shape, dtype, and tuples where ``f`` returns
     a tuple.
     """
-    from .api import _map_blocks
+    from .api import _Assembly, _map_blocks
     from .array import DualArray, strip
 
     if type(x) is not DualArray:  # a DualArray: a jacobian nested inside another derivative
@@ -486,7 +486,15 @@ def jacobian_columns(
     value, blocks = run_passes(
         f, x, seeds, size, workers=workers, chunk=chunk, progress=progress, sequences=True
     )
-    return value, _map_blocks(blocks, np.shape(strip(x)))
+    if len(blocks) == 1:  # one pass: its tangents, transposed as a view, are the Jacobian
+        return value, _map_blocks(blocks, np.shape(strip(x)))
+    # written into the preallocated result block by block, each dropped once written
+    assembly, start = _Assembly(np.shape(strip(x))), 0
+    for i in range(len(blocks)):
+        block, blocks[i] = blocks[i], None
+        assembly.add(start, block)
+        start = assembly.filled
+    return value, assembly.result()
 
 
 def _input(x: Any, api: str) -> np.ndarray:
