@@ -19,7 +19,17 @@ from typing import Any
 
 import numpy as np
 
-KINDS = ("structural", "linear", "multilinear", "value", "composition", "construction", "special")
+KINDS = (
+    "structural",
+    "linear",
+    "multilinear",
+    "value",
+    "composition",
+    "construction",
+    "special",
+    "indexing",  # subscripts, item assignment, array methods, ufunc methods: not in a table
+    "decision",  # indices, masks and Python decisions computed from the values (replay hazards)
+)
 
 
 # -- point generators: shape, seed -> a float array ------------------------------------------------
@@ -289,6 +299,12 @@ def _pairs():
         ("cross pair", np.cross, (2, 3), (3,)),
         ("linalg.vecdot pair", np.linalg.vecdot, (2, 3), (3,)),
         ("convolve pair", np.convolve, (4,), (3,)),
+        ("where pair", lambda a, b: np.where(b > 0, a, b), (3, 1), (4,)),
+        ("clip pair", lambda a, b: np.clip(a, b - 0.5, b + 0.5), (3, 4), (4,)),
+        ("concatenate pair", lambda a, b: np.concatenate([a, b], axis=1), (3, 1), (3, 2)),
+        ("stack pair", lambda a, b: np.stack([a, b], axis=1), (3, 2), (3, 2)),
+        ("polyval pair", np.polyval, (4,), (2, 3)),
+        ("trapezoid pair", lambda y, x: np.trapezoid(y, x=np.cumsum(np.exp(x))), (2, 5), (5,)),
     ]
     return [_c(name, *packed(f, a, b)) for name, f, a, b in pairs]
 
@@ -568,6 +584,252 @@ _SPECIAL = [
     _c("linalg.trace", lambda a: np.linalg.trace(a), Y),
     _c("linalg.diagonal", lambda a: np.linalg.diagonal(a, offset=1), Y),
     _c("linalg.matrix_transpose", lambda a: np.linalg.matrix_transpose(a) ** 2, Y),
+    # variants (from test_linalg's table): modes, shapes and flags that take other code paths
+    _c(
+        "linalg.solve matrix both",
+        lambda a: np.linalg.solve(a + EYE3, a @ D + 1.0),
+        (3, 3),
+        points="small",
+    ),
+    _c(
+        "linalg.slogdet negative",
+        lambda a: flat(np.linalg.slogdet(a - EYE3)),
+        (3, 3),
+        points="small",
+    ),
+    _c("linalg.qr wide", lambda a: flat(np.linalg.qr(a)), (3, 5)),
+    _c("linalg.qr complete", lambda a: flat(np.linalg.qr(a, mode="complete")), (2, 4)),
+    _c("linalg.eigh upper", lambda a: flat(np.linalg.eigh(_sym(a), UPLO="U")), (9,)),
+    _c("linalg.svd wide", lambda a: flat(np.linalg.svd(a, full_matrices=False)), (3, 5)),
+    _c("linalg.svd square full", lambda a: flat(np.linalg.svd(a + EYE3)), (3, 3), points="small"),
+    _c(
+        "linalg.svd hermitian values",
+        lambda a: np.linalg.svd(_sym(a), compute_uv=False, hermitian=True),
+        (9,),
+    ),
+    _c("linalg.pinv wide", lambda a: np.linalg.pinv(a), (3, 5)),
+    _c("linalg.pinv hermitian", lambda a: np.linalg.pinv(_spd(a), hermitian=True), (9,)),
+    _c(
+        "linalg.lstsq underdetermined",
+        lambda a: np.linalg.lstsq(a[:15].reshape(3, 5), a[15:])[0],
+        (18,),
+    ),
+    _c(
+        "linalg.lstsq singular values",
+        lambda a: np.linalg.lstsq(a[:12].reshape(4, 3), a[12:])[3],
+        (16,),
+    ),
+    _c("linalg.matrix_power 0", lambda a: np.linalg.matrix_power(a, 0) + a, (3, 3)),
+    _c(
+        "linalg.matrix_power -2",
+        lambda a: np.linalg.matrix_power(a + EYE3, -2),
+        (3, 3),
+        points="small",
+    ),
+    _c("linalg.cond fro", lambda a: np.linalg.cond(a + EYE3, "fro"), (3, 3), points="small"),
+    _c("linalg.cond -2", lambda a: np.linalg.cond(a + EYE3, -2), (3, 3), points="small"),
+    _c("linalg.norm inf", lambda a: np.linalg.norm(a, np.inf, axis=1), X, points="separated"),
+    _c(
+        "linalg.norm -1 matrix",
+        lambda a: np.linalg.norm(a * [1, 4, 9, 16], -1),
+        X,
+        points="positive",
+    ),
+    _c("linalg.norm 0.5", lambda a: np.linalg.norm(a, 0.5, axis=0), X, points="positive"),
+    _c("linalg.vector_norm all", lambda a: np.linalg.vector_norm(a), Y),
+    _c(
+        "linalg.matrix_norm nuc keepdims",
+        lambda a: np.linalg.matrix_norm(a, ord="nuc", keepdims=True),
+        Y,
+    ),
+    _c(
+        "linalg.tensorsolve axes",
+        lambda a: np.linalg.tensorsolve(
+            a.reshape(6, 2, 3) + 3 * np.eye(6).reshape(6, 2, 3),
+            np.arange(6.0).reshape(2, 3),
+            axes=(0,),
+        ),
+        (36,),
+        points="small",
+    ),
+]
+
+
+def _setitem_slices(a):
+    y = np.zeros_like(a)
+    y[::2] = a[1::2] ** 2
+    y[1] += a[0]
+    return y
+
+
+def _setitem_view(a):
+    y = np.zeros_like(a)
+    inner = y[1:-1]
+    inner[:] = a[2:] * a[:-2]
+    inner += a[0]
+    return y
+
+
+def _setitem_transposed_view(a):
+    y = np.zeros_like(a)
+    y.T[0] = a[0, :3] ** 3
+    return y
+
+
+def _imul_row_view(a):
+    y = a * 1.0
+    row = y[0]
+    row *= a[1]
+    return y
+
+
+def _setitem_reshaped_view(a):
+    y = np.ones_like(a)
+    flat_view = y.reshape(-1)
+    flat_view[1:5] = a[0] ** 2
+    return y
+
+
+def _iadd_column_view(a):
+    y = a**2
+    column = y[:, 0]
+    column += a[:, 1] ** 2
+    return y
+
+
+def _setitem_mask(a):
+    y = a * 1.0
+    y[a > 0] = a[0, 0] ** 2
+    return y
+
+
+def _setitem_fancy(a):
+    y = np.ones_like(a)
+    y[[0, 2], [1, 3]] = np.sin(a[1, :2])
+    return y
+
+
+def _setitem_argsort(a):
+    y = a * 1.0
+    y[np.argsort(a)[:2]] += a[0] ** 2
+    return y
+
+
+def _scatter_permutation(a):
+    y = np.zeros_like(a)
+    y[np.argsort(a)] = a * np.arange(1.0, 7.0)
+    return y
+
+
+def _put_argmax(a):
+    y = a * 1.0
+    np.put(y, np.argmax(a), a[0] ** 2)
+    return y
+
+
+def _while(a):
+    y = a
+    while y[0] < 1.0:
+        y = y * 2
+    return y * a[3]
+
+
+RAMP = np.arange(1.0, 7.0)
+MASKED = np.random.default_rng(12).standard_normal((3, 4)) > 0
+
+_INDEXING = [
+    _c("getitem slices", lambda a: a[1:, ::2] * a[:-1, 1::2], X),
+    _c("getitem negative step", lambda a: a[::-1, -2::-2], X),
+    _c("getitem int", lambda a: a[1] * a[1, 2], X),
+    _c("getitem newaxis ellipsis", lambda a: a[None, ..., 1] ** 2, X),
+    _c("getitem constant mask", lambda a: a[MASKED] ** 2, X),
+    _c("getitem integer arrays", lambda a: a[[0, 2, 2], [1, 3, 0]] * 2.0, X),
+    _c("getitem iteration", lambda a: sum(row * i for i, row in enumerate(a)), X),
+    _c("setitem slices", _setitem_slices, V),
+    _c("setitem through a view", _setitem_view, V),
+    _c("setitem fancy", _setitem_fancy, X),
+    _c("setitem transposed view", _setitem_transposed_view, X),
+    _c("setitem reshaped view", _setitem_reshaped_view, X),
+    _c("setitem imul row view", _imul_row_view, X),
+    _c("setitem iadd column view", _iadd_column_view, X),
+    _c("ndarray.T", lambda a: a.T @ a, X),
+    _c("ndarray.reshape", lambda a: a.reshape(2, 6) ** 2, X),
+    _c("ndarray.sum", lambda a: a.sum(axis=0) * a.mean() + a.prod(axis=1)[0], X, points="positive"),
+    _c(
+        "ndarray.max",
+        lambda a: a.max(axis=1) + a.min() + a.argmax(axis=0)[0],
+        X,
+        points="separated",
+    ),
+    _c("ndarray.var", lambda a: a.var(axis=0) + a.std(), X),
+    _c("ndarray.cumsum", lambda a: a.cumsum(axis=1) + a.cumprod(axis=0), X),
+    _c("ndarray.clip", lambda a: a.clip(-0.5, 0.5) + a.round(1), X, points="offgrid"),
+    _c(
+        "ndarray.sort",
+        lambda a: np.sort(a.copy().ravel()) + a.ravel()[a.argsort(axis=None)],
+        X,
+        points="separated",
+    ),
+    _c("ndarray.dot", lambda a: a.dot(a.T) + a.trace() + a.diagonal().sum(), X),
+    _c("ndarray.flatten", lambda a: a.flatten() * a.ravel() + a.swapaxes(0, 1).ravel(), X),
+    _c("ndarray.take", lambda a: a.take([1, 5, 5]) + a.repeat(2)[:3] + a.squeeze()[0, :3], X),
+    _c("add.reduce", lambda a: np.add.reduce(a, axis=1) + np.add.accumulate(a, axis=0)[2, :3], X),
+    _c(
+        "multiply.reduce",
+        lambda a: np.multiply.reduce(a, axis=0) * np.multiply.accumulate(a, axis=1)[0],
+        X,
+    ),
+    _c(
+        "maximum.reduce",
+        lambda a: np.maximum.reduce(a, axis=0) + np.minimum.accumulate(a, axis=1)[0],
+        X,
+        points="separated",
+    ),
+    _c("multiply.outer", lambda a: np.multiply.outer(a[0], a[1]), X),
+    _c("add.at", lambda a: _add_at(a), X),
+]
+
+
+def _add_at(a):
+    y = a * 1.0
+    np.add.at(y, ([0, 0, 2], [1, 1, 3]), a[1, :3] ** 2)
+    return y
+
+
+_DECISION = [
+    _c("argmax gather", lambda a: a * a[np.argmax(a)], V, points="separated"),
+    _c("argsort gather", lambda a: a[np.argsort(a)] * RAMP, V, points="separated"),
+    _c("argsort of argsort", lambda a: a[np.argsort(np.argsort(a))] * RAMP, V, points="separated"),
+    _c("roll by argmax", lambda a: np.roll(a, np.argmax(a)) * RAMP, V, points="separated"),
+    _c(
+        "searchsorted gather",
+        lambda a: a * a[np.searchsorted(np.array([-0.5, 0.0, 0.5]), a[0])],
+        V,
+        points="separated",
+    ),
+    _c("put at argmax", _put_argmax, V, points="separated"),
+    _c("setitem mask", _setitem_mask, X, points="separated"),
+    _c("setitem argsort", _setitem_argsort, V, points="separated"),
+    _c("scatter by permutation", _scatter_permutation, V, points="separated"),
+    _c("mask times matmul", lambda a: ((a > 0) * np.ones((6, 6))) @ a, V, points="separated"),
+    _c(
+        "mask in einsum",
+        lambda a: np.einsum("ij,j->i", (a > 0) * np.ones((6, 6)), a),
+        V,
+        points="separated",
+    ),
+    _c("if on a comparison", lambda a: a * 2 if a[0] > 0 else a * a[1], V, points="separated"),
+    _c("builtin max", lambda a: a * max(a), V, points="separated"),
+    _c("while loop", _while, V, points="positive"),
+    _c("int of argmax", lambda a: a * a[int(np.argmax(a))], V, points="separated"),
+    _c("slice from argmax", lambda a: np.sum(a[np.argmax(a) :]) * a, V, points="separated"),
+    _c("boolean mask", lambda a: np.sum(a[a > 0] ** 2) + a, V, points="separated"),
+    _c("nonzero sum", lambda a: np.sum(a[np.nonzero(a > 0)]) * a, V, points="separated"),
+    _c("sorted builtin", lambda a: np.stack(sorted(a)) * RAMP, V, points="separated"),
+    _c("delete argmax", lambda a: np.sum(np.delete(a, np.argmax(a))) * a, V, points="separated"),
+    _c(
+        "split at argmax", lambda a: np.split(a, [np.argmax(a)])[0].sum() * a, V, points="separated"
+    ),
 ]
 
 _SECTIONS = {
@@ -578,6 +840,8 @@ _SECTIONS = {
     "composition": _COMPOSITION,
     "construction": _CONSTRUCTION,
     "special": _SPECIAL,
+    "indexing": _INDEXING,
+    "decision": _DECISION,
 }
 
 CASES: dict[str, Case] = {}

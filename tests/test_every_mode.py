@@ -142,7 +142,19 @@ CHECKS = {
 # fails until it is removed: rerun make_every_mode_gaps.py, which rewrites every_mode_gaps.py.
 
 # (case name, mode) -> a mode returning a wrong number (never an accepted gap: fix these first).
-WRONG: dict[tuple[str, str], str] = {}
+_TAYLOR_VIEW_WRITE = (
+    "Taylor mode drops a write through a view: Taylor.__getitem__ returns a new series whose "
+    "coefficients are views, but Taylor.__setitem__ (and the in-place operators) rebind that "
+    "series' coefficient list to fresh copies, so the base array never changes; order 2 comes "
+    "out as if the write had not happened (eager, sparsity and SparseJacobian are right)"
+)
+WRONG: dict[tuple[str, str], str] = {
+    ("setitem through a view", "taylor2"): _TAYLOR_VIEW_WRITE,
+    ("setitem transposed view", "taylor2"): _TAYLOR_VIEW_WRITE,
+    ("setitem reshaped view", "taylor2"): _TAYLOR_VIEW_WRITE,
+    ("setitem imul row view", "taylor2"): _TAYLOR_VIEW_WRITE,
+    ("setitem iadd column view", "taylor2"): _TAYLOR_VIEW_WRITE,
+}
 
 
 def _params():
@@ -161,6 +173,7 @@ def _params():
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.filterwarnings("ignore::dualdiff.errors.ValueDependentPatternWarning")
 @pytest.mark.parametrize("name, mode", list(_params()))
 def test_case_in_mode(name, mode):
     if (name, mode) not in GAPS:
@@ -178,6 +191,13 @@ def test_gap_tables_name_real_cases_and_modes():
     for name, mode in [*GAPS, *WRONG]:
         assert name in CASES and mode in MODES, (name, mode)
     assert not set(GAPS) & set(WRONG)
+
+
+def test_no_case_is_vacuous():
+    # a Jacobian that is zero everywhere would let a mode pass by returning zeros
+    for name in CASES:
+        assert np.any(np.abs(expected_jacobian(name, 0)) > 1e-8), name
+        assert not np.array_equal(point(name, 0), point(name, 1)), name
 
 
 def test_every_case_has_a_kind():
