@@ -63,12 +63,25 @@ def offgrid(shape: tuple[int, ...], seed: int) -> np.ndarray:
     return rng.integers(-20, 20, shape) / 10 + 0.025 + rng.uniform(-0.01, 0.01, shape)
 
 
+def zeros(shape: tuple[int, ...], seed: int) -> np.ndarray:
+    """Normal, with exact zeros at three seed-dependent places (two of them in one column): the
+    special case of prod/cumprod, whose derivative there is not ``prod / x``."""
+    x = normal(shape, seed + 500)
+    rng = np.random.default_rng(seed + 500)
+    column = rng.integers(shape[-1])
+    rows = rng.permutation(shape[0])[:2]
+    x[rows[0], column] = x[rows[1], column] = 0.0
+    x.flat[rng.integers(x.size)] = 0.0
+    return x
+
+
 POINTS: dict[str, Callable[[tuple[int, ...], int], np.ndarray]] = {
     "normal": normal,
     "separated": separated,
     "positive": positive,
     "small": small,
     "offgrid": offgrid,
+    "zeros": zeros,
 }
 
 
@@ -502,6 +515,10 @@ _CONSTRUCTION = [
 ]
 
 _SPECIAL = [
+    _c("prod at zeros", lambda a: np.prod(a, axis=0), X, points="zeros"),
+    _c("prod at zeros all", lambda a: np.prod(a[:2]), X, points="zeros"),
+    _c("cumprod at zeros", lambda a: np.cumprod(a, axis=0), X, points="zeros"),
+    _c("cumprod at zeros flat", lambda a: np.cumprod(a.T), X, points="zeros"),
     _c(
         "linalg.solve",
         lambda a: np.linalg.solve(a[:9].reshape(3, 3) + EYE3, a[9:]),
