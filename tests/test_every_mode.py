@@ -46,8 +46,8 @@ def point(name: str, seed: int) -> np.ndarray:
 
 
 @functools.cache
-def direction(name: str) -> np.ndarray:
-    return np.random.default_rng(7).standard_normal(CASES[name].shape)
+def direction(name: str, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(7 + seed).standard_normal(CASES[name].shape)
 
 
 @functools.cache
@@ -57,7 +57,7 @@ def expected_jacobian(name: str, seed: int) -> np.ndarray:
 
 def expected_jvp(name: str, seed: int) -> np.ndarray:
     jac = expected_jacobian(name, seed)
-    v = direction(name)
+    v = direction(name, seed)
     return np.tensordot(jac, v, axes=v.ndim)
 
 
@@ -95,10 +95,9 @@ def check_taylor2(case: Case):
 
 def check_jit_jvp(case: Case):
     compiled = dd.jit_jvp(case.f)
-    v = direction(case.name)
     for seed in (0, 1):  # the second call replays the program traced by the first
         x = point(case.name, seed)
-        value, tangent = compiled(x, v)
+        value, tangent = compiled(x, direction(case.name, seed))
         assert_close(value, case.f(x), 1e-12)
         assert_close(tangent, expected_jvp(case.name, seed), case.rtol)
 
@@ -184,7 +183,10 @@ def test_case_in_mode(name, mode):
     try:
         CHECKS[mode](CASES[name])
     except TypeError as error:
-        refuse(str(error))  # from a small module, the test frame hidden: a cheap traceback
+        message, reason = " ".join(str(error).split()), GAPS[name, mode]
+        # the refusal recorded, not another one (a rule added, then failing for a new reason)
+        assert reason.startswith(_GENERIC[0]) or message.startswith(reason), (message, reason)
+        refuse(message)  # from a small module, the test frame hidden: a cheap traceback
 
 
 def test_gap_tables_name_real_cases_and_modes():
