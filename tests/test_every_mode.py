@@ -290,3 +290,42 @@ def test_every_registered_function_has_a_case():
 def test_not_cases_are_registered_somewhere():
     registered = set().union(*carrier_registries().values())
     assert set(NOT_CASES) <= registered, sorted(set(NOT_CASES) - registered)
+
+
+class _Spy(np.ndarray):
+    """An ndarray that records the NumPy functions and ufuncs called on it."""
+
+    called: set[str] = set()
+
+    def __array_function__(self, func, types, args, kwargs):
+        _Spy.called.add(_spelling(func))
+        return super().__array_function__(func, types, args, kwargs)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        _Spy.called.add(ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}")
+
+        def plain(a):
+            return a.view(np.ndarray) if isinstance(a, _Spy) else a
+
+        if "out" in kwargs:
+            kwargs["out"] = tuple(plain(o) for o in kwargs["out"])
+        result = getattr(ufunc, method)(*map(plain, inputs), **kwargs)
+        return result.view(_Spy) if type(result) is np.ndarray else result
+
+
+# cases whose function gets only NumPy scalars from a plain array (no dispatch to spy on)
+SPY_BLIND = {"atleast_1d scalar", "stack duals"}
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_every_case_calls_the_functions_it_is_named_for():
+    # so the coverage test above cannot be satisfied by a name alone
+    missing = {}
+    for name, case in CASES.items():
+        if case.kind in ("indexing", "decision") or name in SPY_BLIND:
+            continue
+        _Spy.called = set()
+        case.f(point(name, 0).view(_Spy))
+        if not set(case.functions) <= _Spy.called:
+            missing[name] = sorted(set(case.functions) - _Spy.called)
+    assert not missing, missing
