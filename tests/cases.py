@@ -747,7 +747,7 @@ def _put_argmax(a):
 
 def _while(a):
     y = a
-    while y[0] < 1.0:
+    while y[0] < 1.8:
         y = y * 2
     return y * a[3]
 
@@ -814,6 +814,8 @@ def _add_at(a):
     return y
 
 
+# The two points (seeds 0 and 1) take different branches in each: argmax 3 then 2, another
+# argsort, 3 then 2 positive entries, a[0] > -0.4 true then false, one doubling then none.
 _DECISION = [
     _c("argmax gather", lambda a: a * a[np.argmax(a)], V, points="separated"),
     _c("argsort gather", lambda a: a[np.argsort(a)] * RAMP, V, points="separated"),
@@ -836,7 +838,7 @@ _DECISION = [
         V,
         points="separated",
     ),
-    _c("if on a comparison", lambda a: a * 2 if a[0] > 0 else a * a[1], V, points="separated"),
+    _c("if on a comparison", lambda a: a * 2 if a[0] > -0.4 else a * a[1], V, points="separated"),
     _c("builtin max", lambda a: a * max(a), V, points="separated"),
     _c("while loop", _while, V, points="positive"),
     _c("int of argmax", lambda a: a * a[int(np.argmax(a))], V, points="separated"),
