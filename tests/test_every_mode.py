@@ -3,13 +3,16 @@
 Modes: eager ``jacobian`` with one direction per pass (``chunk=1``) and all at once, ``jvp``,
 Taylor order 2 along a direction, ``jit_jvp`` and ``jit_jacobian`` (each at two points: the second
 call replays the compiled program), ``jacobian_sparsity`` (its pattern covers every non-zero) and
-``SparseJacobian`` (pattern found at one point, reused at another). The reference is always
+``SparseJacobian`` (pattern found at one point, reused at another; eager and ``jit=True``
+columns). The reference is always
 independent of dualdiff: 6th-order central differences of the plain NumPy function
 (``reference.jacobian``) and a 4th-order second difference for Taylor mode.
 
-A mode that cannot handle a case is an explicit gap in ``GAPS``: an expected ``TypeError`` (strict,
-so a gap that closes fails until it is removed here). A wrong number is never an accepted gap; the
-only ones listed are marked ``WRONG NUMBER`` and expect the ``AssertionError``.
+A mode that cannot handle a case is an explicit gap in ``GAPS`` (every_mode_gaps.py): a strict
+xfail expecting the recorded ``TypeError``, so a gap that closes fails until it is removed
+(regenerate the file with make_every_mode_gaps.py after adding a rule). A wrong number is never an
+accepted gap; the only ones listed (``WRONG``) say ``WRONG NUMBER`` and expect the
+``AssertionError``: fix those first.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ MODES = (
     "jit_jacobian",
     "sparsity",
     "sparse_jacobian",
+    "sparse_jacobian_jit",
 )
 
 
@@ -121,8 +125,8 @@ def check_sparsity(case: Case):
     assert not missed.any(), f"non-zeros outside the pattern at {np.argwhere(missed)[:5].tolist()}"
 
 
-def check_sparse_jacobian(case: Case):
-    sparse = dd.SparseJacobian(case.f, point(case.name, 0))
+def check_sparse_jacobian(case: Case, jit: bool = False):
+    sparse = dd.SparseJacobian(case.f, point(case.name, 0), jit=jit)
     assert_close(sparse(point(case.name, 1)), expected_jacobian(case.name, 1), case.rtol)
 
 
@@ -135,6 +139,7 @@ CHECKS = {
     "jit_jacobian": check_jit_jacobian,
     "sparsity": check_sparsity,
     "sparse_jacobian": check_sparse_jacobian,
+    "sparse_jacobian_jit": lambda case: check_sparse_jacobian(case, jit=True),
 }
 
 # GAPS, (case name, mode) -> the reason the mode cannot handle the case yet: each raises TypeError
@@ -214,7 +219,7 @@ UNCLEAR_GAPS = {
             "setitem transposed view",
             "setitem reshaped view",
         )
-        for mode in ("jit_jvp", "jit_jacobian")
+        for mode in ("jit_jvp", "jit_jacobian", "sparse_jacobian_jit")
     ),
 }
 
