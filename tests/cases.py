@@ -1,0 +1,880 @@
+"""The one shared list of NumPy-function cases, run through every mode by ``test_every_mode.py``.
+
+Each :class:`Case` is a small function of one array ``x`` (several arguments are cut from one flat
+``x``), the shape of ``x``, and a point generator that keeps inputs well inside the function's
+domain, away from kinks and ties (``point(seed)`` gives a different point per seed, so compiled and
+sparse modes are checked at a second point: replay). A case's name starts with the NumPy function
+it covers, written as NumPy spells it below ``numpy`` (``"sum"``, ``"linalg.solve"``,
+``"fft.fft"``); ``also`` lists further functions it exercises. ``kind`` is the function's kind
+in the sense of issue 12 (structural, linear, multilinear, value-only, composition, special,
+construction), so a function table keyed by the same names can drive (and be checked against)
+this list: ``by_function()`` maps each NumPy function name to its cases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+KINDS = (
+    "structural",
+    "linear",
+    "multilinear",
+    "value",
+    "composition",
+    "construction",
+    "special",
+    "indexing",  # subscripts, item assignment, array methods, ufunc methods: not in a table
+    "decision",  # indices, masks and Python decisions computed from the values (replay hazards)
+)
+
+
+# -- point generators: shape, seed -> a float array ------------------------------------------------
+
+
+def normal(shape: tuple[int, ...], seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def separated(shape: tuple[int, ...], seed: int) -> np.ndarray:
+    """Distinct values at least 0.3 apart (no ties, no swaps within a difference step); another
+    seed gives another order, so a replay meets other branches of max/sort/argsort."""
+    n = int(np.prod(shape))
+    rng = np.random.default_rng(seed + 100)
+    return (rng.permutation(n) * 0.3 - 0.15 * n + rng.uniform(-0.05, 0.05, n)).reshape(shape)
+
+
+def positive(shape: tuple[int, ...], seed: int) -> np.ndarray:
+    """In [0.5, 2): away from the zeros of prod/cumprod and the poles of log-like rules."""
+    return np.random.default_rng(seed + 200).uniform(0.5, 2.0, shape)
+
+
+def small(shape: tuple[int, ...], seed: int) -> np.ndarray:
+    """Entries of size ~0.3: a matrix ``small + c·I`` is well conditioned."""
+    return 0.3 * np.random.default_rng(seed + 300).standard_normal(shape)
+
+
+def offgrid(shape: tuple[int, ...], seed: int) -> np.ndarray:
+    """Tenths plus 0.025 (±0.01): at least 0.015 from the jumps of round, round(·, 1) and fix."""
+    rng = np.random.default_rng(seed + 400)
+    return rng.integers(-20, 20, shape) / 10 + 0.025 + rng.uniform(-0.01, 0.01, shape)
+
+
+def zeros(shape: tuple[int, ...], seed: int) -> np.ndarray:
+    """Normal, with exact zeros at three seed-dependent places (two of them in one column): the
+    special case of prod/cumprod, whose derivative there is not ``prod / x``."""
+    x = normal(shape, seed + 500)
+    rng = np.random.default_rng(seed + 500)
+    column = rng.integers(shape[-1])
+    rows = rng.permutation(shape[0])[:2]
+    x[rows[0], column] = x[rows[1], column] = 0.0
+    x.flat[rng.integers(x.size)] = 0.0
+    return x
+
+
+POINTS: dict[str, Callable[[tuple[int, ...], int], np.ndarray]] = {
+    "normal": normal,
+    "separated": separated,
+    "positive": positive,
+    "small": small,
+    "offgrid": offgrid,
+    "zeros": zeros,
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    f: Callable[[Any], Any]
+    shape: tuple[int, ...]
+    kind: str
+    points: str = "normal"
+    also: tuple[str, ...] = ()
+    rtol: float = 1e-7
+
+    @property
+    def function(self) -> str:
+        """The NumPy function the case is named after (``"linalg.solve"``: ``np.linalg.solve``)."""
+        return self.name.split()[0]
+
+    @property
+    def functions(self) -> tuple[str, ...]:
+        return (self.function, *self.also)
+
+    def point(self, seed: int = 0) -> np.ndarray:
+        return POINTS[self.points](self.shape, seed)
+
+
+def packed(f: Callable[..., Any], *shapes: tuple[int, ...]) -> tuple[Callable[[Any], Any], tuple]:
+    """``g(x) = f(a, b, ...)`` with the arguments cut from one flat ``x`` (all differentiated)."""
+    sizes = [int(np.prod(s)) for s in shapes]
+    stops = np.cumsum(sizes)
+
+    def g(x):
+        return f(*(x[stop - n : stop].reshape(s) for n, s, stop in zip(sizes, shapes, stops)))
+
+    return g, (int(stops[-1]),)
+
+
+def flat(parts: Any) -> Any:
+    """Several outputs as one flat array (so every mode compares one array)."""
+    return np.concatenate([np.ravel(p) for p in parts])
+
+
+X = (3, 4)
+Y = (2, 3, 4)
+V = (6,)
+XP = np.array([-3.0, -1.0, 0.0, 0.5, 2.0, 3.0])
+EYE3 = 3 * np.eye(3)
+D = np.random.default_rng(11).standard_normal((3, 3))
+
+
+def _put(a):
+    b = np.zeros_like(a)
+    np.put(b, [0, 3, 7], a[0, :3])
+    np.put(b, [1, 20], a[2, 1] ** 2, mode="wrap")
+    return b
+
+
+def _copyto(a):
+    b = np.zeros_like(a)
+    np.copyto(b, a**2, where=np.arange(4) % 2 == 0)
+    return b
+
+
+def _spd(x):
+    m = x.reshape(3, 3)
+    return m @ m.T + np.eye(3)
+
+
+def _sym(x):
+    m = x.reshape(3, 3)
+    return m + m.T + np.diag([1.0, 3.0, 5.0])  # eigenvalues well apart
+
+
+def _c(name, f, shape, **kw):
+    return name, f, shape, kw
+
+
+_STRUCTURAL = [
+    _c("reshape", lambda a: np.reshape(a, (2, -1)), X),
+    _c("reshape F", lambda a: np.reshape(a, (2, 6), order="F"), X),
+    _c("ravel", lambda a: np.ravel(a), Y),
+    _c("ravel F", lambda a: np.ravel(a, order="F"), X),
+    _c("transpose", lambda a: np.transpose(a), Y),
+    _c("transpose axes", lambda a: np.transpose(a, (2, 0, 1)), Y),
+    _c("transpose permute_dims", lambda a: np.permute_dims(a, (1, 2, 0)), Y),
+    _c("matrix_transpose", lambda a: np.matrix_transpose(a), Y),
+    _c("moveaxis", lambda a: np.moveaxis(a, 0, -1), Y),
+    _c("moveaxis several", lambda a: np.moveaxis(a, [0, 1], [-1, 0]), Y),
+    _c("rollaxis", lambda a: np.rollaxis(a, 2, 0), Y),
+    _c("swapaxes", lambda a: np.swapaxes(a, 0, 2), Y),
+    _c("expand_dims", lambda a: np.expand_dims(a, (0, -1)), X),
+    _c("expand_dims middle", lambda a: np.expand_dims(a, 1), X),
+    _c("squeeze", lambda a: np.squeeze(a[:, None, :1]), X),
+    _c("squeeze axis", lambda a: np.squeeze(a[:, None, :], axis=1), X),
+    _c("broadcast_to", lambda a: np.broadcast_to(a, (2, 3, 4)), X),
+    _c("broadcast_to row", lambda a: np.broadcast_to(a[0], (3, 4)) * a, X),
+    _c("broadcast_to column", lambda a: np.broadcast_to(a[:, :1], (3, 4)), X),
+    _c("broadcast_arrays", lambda a: flat(np.broadcast_arrays(a[:, :1], a[0] ** 2)), X),
+    _c("atleast_1d", lambda a: np.atleast_1d(a[0, 1:2].reshape(())), X),
+    _c("atleast_1d scalar", lambda a: np.atleast_1d(a[0, 0]), X),
+    _c("atleast_2d", lambda a: np.atleast_2d(a[0]), X),
+    _c("atleast_2d several", lambda a: np.atleast_2d(a[0], a)[0], X),
+    _c("atleast_3d", lambda a: np.atleast_3d(a), X),
+    _c("atleast_3d 1d", lambda a: np.atleast_3d(a[0]), X),
+    _c("flip", lambda a: np.flip(a), X),
+    _c("flip axis", lambda a: np.flip(a, 1), Y),
+    _c("flip axes", lambda a: np.flip(a, (0, 2)), Y),
+    _c("fliplr", lambda a: np.fliplr(a) * a, X),
+    _c("flipud", lambda a: np.flipud(a) ** 2, X),
+    _c("roll", lambda a: np.roll(a, 2), X),
+    _c("roll axis", lambda a: np.roll(a, -1, axis=1), X),
+    _c("roll axes", lambda a: np.roll(a, (1, 2), axis=(0, 1)), X),
+    _c("rot90", lambda a: np.rot90(a), X),
+    _c("rot90 k axes", lambda a: np.rot90(a, -1, axes=(2, 0)), Y),
+    _c("tile", lambda a: np.tile(a, 2), X),
+    _c("tile more dims", lambda a: np.tile(a, (2, 1, 2)), X),
+    _c("tile 1d", lambda a: np.tile(a[0], (2, 2)), X),
+    _c("repeat", lambda a: np.repeat(a, 2), X),
+    _c("repeat axis", lambda a: np.repeat(a, [1, 0, 2], axis=0), X),
+    _c("resize", lambda a: np.resize(a, (5, 3)), X),
+    _c("take", lambda a: np.take(a, [0, 5, 5, 11]), X),
+    _c("take axis", lambda a: np.take(a, [[0, 2], [1, 1]], axis=1), X),
+    _c("take scalar index", lambda a: np.take(a, 2, axis=1), X),
+    _c("take_along_axis", lambda a: np.take_along_axis(a, np.array([[2, 0, 1, 1]]), axis=0), X),
+    _c("take_along_axis none", lambda a: np.take_along_axis(a, np.array([0, 3, 11]), None), X),
+    _c("diagonal", lambda a: np.diagonal(a), X),
+    _c("diagonal offset axes", lambda a: np.diagonal(a, 1, axis1=2, axis2=1), Y),
+    _c("diag matrix", lambda a: np.diag(a, 1), X),
+    _c("diag vector", lambda a: np.diag(a[0], -1), X),
+    _c("triu", lambda a: np.triu(a, 1), X),
+    _c("tril", lambda a: np.tril(a) * a, X),
+    _c("concatenate", lambda a: np.concatenate([a, np.ones((1, 4)), a[:1] * 2]), X),
+    _c("concatenate axis none", lambda a: np.concatenate([a, a.T], axis=None), X),
+    _c("concatenate last", lambda a: np.concatenate([np.ones((3, 1)), a], axis=-1), X),
+    _c("stack", lambda a: np.stack([a, np.ones((3, 4)), a**2], axis=-1), X),
+    _c("stack duals", lambda a: np.stack([a[0, 0], 1.0, a[1, 1]]), X),
+    _c("hstack", lambda a: np.hstack([a, a[:, :1]]), X),
+    _c("hstack 1d", lambda a: np.hstack([a[0], np.ones(2), a[1, 1]]), X),
+    _c("vstack", lambda a: np.vstack([a[0], a, np.zeros(4)]), X),
+    _c("dstack", lambda a: np.dstack([a, a**2]), X),
+    _c("column_stack", lambda a: np.column_stack([a[0], a[1], np.ones(4)]), X),
+    _c("column_stack 2d", lambda a: np.column_stack([a, np.ones(3)]), X),
+    _c("block", lambda a: np.block([[a[:2, :2], np.ones((2, 1))], [a[2:, 1:] ** 2]]), X),
+    _c("append", lambda a: np.append(a, a[:1] ** 2, axis=0), X),
+    _c("append flat", lambda a: np.append(a, 1.0), X),
+    _c("split", lambda a: np.split(a, 2, axis=1)[1], X),
+    _c("split indices", lambda a: np.split(a, [1], axis=0)[1], X),
+    _c("array_split", lambda a: np.array_split(a, 3, axis=1)[0], X),
+    _c("array_split flat", lambda a: np.array_split(a.ravel(), 5)[-1], X),
+    _c("hsplit", lambda a: np.hsplit(a, 2)[0] * np.hsplit(a, 2)[1], X),
+    _c("vsplit", lambda a: np.vsplit(a, [1])[1], X),
+    _c("dsplit", lambda a: np.dsplit(a, 2)[1], Y),
+    _c("unstack", lambda a: np.unstack(a, axis=1)[2] ** 2, X),
+    _c("pad", lambda a: np.pad(a, 1), X),
+    _c("pad constant values", lambda a: np.pad(a, (1, 2), constant_values=(1.0, 2.0)), X),
+    _c("pad reflect", lambda a: np.pad(a, ((1, 2), (0, 1)), mode="reflect"), X),
+    _c("pad edge", lambda a: np.pad(a, 2, mode="edge"), X),
+    _c("pad wrap", lambda a: np.pad(a, 2, mode="wrap"), X),
+    _c("pad symmetric", lambda a: np.pad(a, 2, mode="symmetric"), X),
+    _c("pad linear_ramp", lambda a: np.pad(a, 2, mode="linear_ramp", end_values=3.0), X),
+    _c("pad empty", lambda a: np.pad(a, 1, mode="empty")[1:-1, 1:-1], X),
+    _c("delete", lambda a: np.delete(a, [0, 2], axis=1), X),
+    _c("delete flat", lambda a: np.delete(a, 5), X),
+    _c("insert", lambda a: np.insert(a, 1, a[0] ** 2, axis=0), X),
+    _c("insert constant", lambda a: np.insert(a, [0, 2], 7.0, axis=1), X),
+    _c("compress", lambda a: np.compress([True, False, True], a, axis=0), X),
+    _c("compress flat", lambda a: np.compress(np.arange(12) % 3 == 0, a), X),
+    _c("extract", lambda a: np.extract(np.arange(12).reshape(3, 4) % 2 == 1, a), X),
+    _c("copy", lambda a: np.copy(a) * 2, X),
+    _c("put", _put, X),
+    _c("copyto", _copyto, X),
+    _c("real", lambda a: np.real(a * (1 + 2j)), X),
+    _c("imag", lambda a: np.imag(a * (1 + 2j) + a**2 * 1j), X),
+]
+
+_LINEAR = [
+    _c("sum", lambda a: np.sum(a, axis=1), X),
+    _c("sum tuple keepdims", lambda a: np.sum(a, axis=(0, 2), keepdims=True), Y),
+    _c("sum initial", lambda a: np.sum(a, initial=2.0), X),
+    _c("nansum", lambda a: np.nansum(a, axis=0), X),
+    _c("mean", lambda a: np.mean(a, axis=-1, keepdims=True), X),
+    _c("mean tuple", lambda a: np.mean(a, axis=(0, 1)), Y),
+    _c("nanmean", lambda a: np.nanmean(a, axis=1), X),
+    _c("average", lambda a: np.average(a, axis=0, weights=[1.0, 2.0, 3.0]), X),
+    _c("cumsum", lambda a: np.cumsum(a, axis=1), X),
+    _c("cumsum flat", lambda a: np.cumsum(a), X),
+    _c("nancumsum", lambda a: np.nancumsum(a, axis=0), X),
+    _c("diff", lambda a: np.diff(a, n=2, axis=1), X),
+    _c("diff prepend append", lambda a: np.diff(a, axis=0, prepend=1.0, append=a[:1] ** 2), X),
+    _c("gradient", lambda a: np.gradient(a)[1], X),
+    _c("gradient spacing", lambda a: np.gradient(a, 0.5, axis=0), X),
+    _c("gradient edge order 2", lambda a: np.gradient(a, axis=1, edge_order=2), X),
+    _c("trapezoid", lambda a: np.trapezoid(a, axis=0), X),
+    _c("trapezoid x", lambda a: np.trapezoid(a, x=np.array([0.0, 1.0, 3.0]), axis=0), X),
+    _c("trace", lambda a: np.trace(a, 1), X),
+    _c("trace axes", lambda a: np.trace(a, axis1=1, axis2=2), Y),
+    _c("pad mean", lambda a: np.pad(a, 2, mode="mean"), X),
+    _c("pad mean stat_length", lambda a: np.pad(a, 1, mode="mean", stat_length=2), X),
+    _c("convolve", lambda a: np.convolve(a, [1.0, -2.0, 0.5]), V),
+    _c("convolve both", lambda a: np.convolve(a[:4], a[4:], mode="same"), V),
+    _c("correlate", lambda a: np.correlate(a, [1.0, -2.0, 0.5], mode="full"), V),
+    _c("fft.fft", lambda a: np.real(np.fft.fft(a)) + np.imag(np.fft.fft(a)), V),
+    _c("fft.rfft", lambda a: np.abs(np.fft.rfft(a)) ** 2, V),
+    _c("einsum trace", lambda a: np.einsum("ii", a[:, :3]), X),
+]
+
+
+def _pairs():
+    pairs = [
+        ("matmul pair batch broadcast", np.matmul, (2, 1, 3, 2), (4, 2, 3)),
+        ("matmul pair vector stack", np.matmul, (3,), (2, 3, 2)),
+        ("dot pair", np.dot, (2, 3), (4, 3, 2)),
+        ("inner pair", np.inner, (2, 3), (4, 3)),
+        ("outer pair", np.outer, (2, 2), (3,)),
+        ("vdot pair", np.vdot, (2, 3), (3, 2)),
+        (
+            "tensordot pair",
+            lambda a, b: np.tensordot(a, b, axes=([1, 0], [0, 2])),
+            (3, 2),
+            (2, 2, 3),
+        ),
+        (
+            "einsum pair broadcast",
+            lambda a, b: np.einsum("...ij,jk->...ik", a, b),
+            (2, 2, 3),
+            (3, 2),
+        ),
+        ("kron pair", np.kron, (2, 1, 2), (3, 2)),
+        ("cross pair", np.cross, (2, 3), (3,)),
+        ("linalg.vecdot pair", np.linalg.vecdot, (2, 3), (3,)),
+        ("convolve pair", np.convolve, (4,), (3,)),
+        ("where pair", lambda a, b: np.where(b > 0, a, b), (3, 1), (4,)),
+        ("clip pair", lambda a, b: np.clip(a, b - 0.5, b + 0.5), (3, 4), (4,)),
+        ("concatenate pair", lambda a, b: np.concatenate([a, b], axis=1), (3, 1), (3, 2)),
+        ("stack pair", lambda a, b: np.stack([a, b], axis=1), (3, 2), (3, 2)),
+        ("polyval pair", np.polyval, (4,), (2, 3)),
+        ("trapezoid pair", lambda y, x: np.trapezoid(y, x=np.cumsum(np.exp(x))), (2, 5), (5,)),
+    ]
+    return [_c(name, *packed(f, a, b)) for name, f, a, b in pairs]
+
+
+_MULTILINEAR = [
+    _c("dot matrix", lambda a: np.dot(a, a.T), X),
+    _c("dot vector", lambda a: np.dot(a[0], a[1]), X),
+    _c("dot matrix vector", lambda a: np.dot(a, a[0]), X),
+    _c("dot nd", lambda a: np.dot(a, a[0].T), Y),
+    _c("dot scalar", lambda a: np.dot(2.5, a), X),
+    _c("vdot", lambda a: np.vdot(a, 2 * a + 1), X),
+    _c("vdot complex", lambda a: np.real(np.vdot(a * (1 + 2j), a[::-1] * (0.5 - 1j))), X),
+    _c("inner", lambda a: np.inner(a, a[1:]), X),
+    _c("outer", lambda a: np.outer(a, a[0]), X),
+    _c("matmul", lambda a: np.matmul(a, a.T), X),
+    _c("matmul broadcast", lambda a: np.matmul(a, a[0].T), Y),
+    _c("matmul vector left", lambda a: a[0] @ a.T, X),
+    _c("matmul vector right", lambda a: a @ a[0], X),
+    _c("matmul constant", lambda a: D @ a, X),
+    _c("tensordot", lambda a: np.tensordot(a, a, axes=([0], [0])), X),
+    _c("tensordot int", lambda a: np.tensordot(a, a[0], axes=2), Y),
+    _c("einsum", lambda a: np.einsum("ij,kj->ik", a, a), X),
+    _c("einsum full", lambda a: np.einsum("ij,ij", a, a), X),
+    _c("einsum ellipsis", lambda a: np.einsum("...j,j->...", a, a[0, 0]), Y),
+    _c("einsum three operands", lambda a: np.einsum("ij,jk,k", a, a.T, np.ones(3)), X),
+    _c("kron", lambda a: np.kron(a[:2, :2], a[1:, 2:]), X),
+    _c("kron mixed ndim", lambda a: np.kron(a[0], np.arange(6.0).reshape(2, 3)), X),
+    _c("cross", lambda a: np.cross(a[:, :3], a[:, 1:]), X),
+    _c("cross axis", lambda a: np.cross(a, a[::-1] ** 2, axis=1), Y),
+    _c("linalg.matmul", lambda a: np.linalg.matmul(a, D.T @ a.T), (4, 3)),
+    _c("linalg.tensordot", lambda a: np.linalg.tensordot(a, a, axes=1), (3, 3)),
+    _c("linalg.outer", lambda a: np.linalg.outer(a[:3], a[3:]), V),
+    _c("linalg.cross", lambda a: np.linalg.cross(a[:3], a[3:] ** 2), V),
+    _c("linalg.vecdot", lambda a: np.linalg.vecdot(a, a[::-1] + 1.0), X),
+    _c("linalg.multi_dot", lambda a: np.linalg.multi_dot([a[0], D, a[1:]]), (4, 3)),
+    *_pairs(),
+]
+
+
+def _sorted_pick(a):
+    i = np.argsort(a, axis=None)
+    return a.ravel()[i] * np.arange(12)
+
+
+_VALUE = [
+    _c("argmax", lambda a: a.ravel()[np.argmax(a)] * np.argmax(a, axis=0), X, points="separated"),
+    _c(
+        "argmin",
+        lambda a: a.ravel()[np.argmin(a)] + a[np.argmin(a, axis=0), 0],
+        X,
+        points="separated",
+    ),
+    _c("argsort", _sorted_pick, X, points="separated"),
+    _c(
+        "argsort axis",
+        lambda a: np.take_along_axis(a, np.argsort(a, axis=0), axis=0),
+        X,
+        points="separated",
+        also=("take_along_axis",),
+    ),
+    _c(
+        "argpartition",
+        lambda a: a.ravel()[np.argpartition(a.ravel(), 3)[:3]].sum() * a[0],
+        X,
+        points="separated",
+    ),
+    _c("argwhere", lambda a: a[tuple(np.argwhere(a > 0).T)] ** 2, X, points="separated"),
+    _c("nonzero", lambda a: a[np.nonzero(a > 0)], X, points="separated"),
+    _c("flatnonzero", lambda a: a.ravel()[np.flatnonzero(a < 0.5)], X, points="separated"),
+    _c("searchsorted", lambda a: a[0] * np.searchsorted(XP, a[1]), X, points="separated"),
+    _c("digitize", lambda a: a[1] ** 2 * np.digitize(a[0], XP), X, points="separated"),
+    _c("lexsort", lambda a: a[1][np.lexsort((a[0], a[1]))], X, points="separated"),
+    _c("count_nonzero", lambda a: a * np.count_nonzero(a > 0, axis=0), X, points="separated"),
+    _c("all", lambda a: a * np.all(a > -100, axis=0) + np.all(a > 0), X),
+    _c("any", lambda a: a * np.any(a > 0, axis=1, keepdims=True), X, points="separated"),
+    _c("allclose", lambda a: a * (2.0 if np.allclose(a, a + 1e-12) else 3.0), X),
+    _c(
+        "isclose",
+        lambda a: np.where(np.isclose(a, a[::-1]), 1.0, a),
+        X,
+        points="separated",
+        also=("where",),
+    ),
+    _c("array_equal", lambda a: a * (2.0 if np.array_equal(a, a) else 3.0), X),
+    _c("array_equiv", lambda a: a * (2.0 if np.array_equiv(a[0], a) else 3.0), X),
+    _c("iscomplex", lambda a: np.where(np.iscomplex(a), 0.0, a**2), X, also=("where",)),
+    _c("iscomplexobj", lambda a: a * (1.0 if np.iscomplexobj(a) else 2.0), X),
+    _c("isreal", lambda a: np.where(np.isreal(a), a**2, 0.0), X, also=("where",)),
+    _c("isrealobj", lambda a: a * (2.0 if np.isrealobj(a) else 1.0), X),
+    _c("isneginf", lambda a: np.where(np.isneginf(a), 0.0, a**2), X, also=("where",)),
+    _c("isposinf", lambda a: np.where(np.isposinf(a), 0.0, a**2), X, also=("where",)),
+    _c(
+        "shape",
+        lambda a: a * np.shape(a)[0] + np.ndim(a) * a + np.size(a),
+        X,
+        also=("ndim", "size"),
+    ),
+    _c("result_type", lambda a: a.astype(np.result_type(a, np.float32)) * 2.0, X),
+    _c("may_share_memory", lambda a: a * (1.0 if np.may_share_memory(a, a[0]) else 2.0), X),
+    _c("shares_memory", lambda a: a * (1.0 if np.shares_memory(a, a[0]) else 2.0), X),
+    _c("round", lambda a: a * np.round(a), X, points="offgrid"),
+    _c("around", lambda a: a**2 + np.around(a, 1), X, points="offgrid"),
+    _c("fix", lambda a: a * np.fix(a), X, points="offgrid"),
+    _c("linalg.matrix_rank", lambda a: a * np.linalg.matrix_rank(a), X),
+]
+
+_COMPOSITION = [
+    _c("where", lambda a: np.where(a > 0, a, a**2), X, points="separated"),
+    _c("where broadcast", lambda a: np.where(a[0] > 0, a, 1.0), X, points="separated"),
+    _c("where broadcast dual", lambda a: np.where(a > 0, a[0, 0], a[:, :1]), X, points="separated"),
+    _c(
+        "select",
+        lambda a: np.select([a > 0.5, a < -0.5], [a, a**2], default=a * 3),
+        X,
+        points="separated",
+    ),
+    _c(
+        "select constant choice",
+        lambda a: np.select([a > 0.5, a < -0.5], [a, 1.0]),
+        X,
+        points="separated",
+    ),
+    _c("clip", lambda a: np.clip(a, -0.5, 0.5), X, points="separated"),
+    _c("clip dual bound", lambda a: np.clip(a, a[0] ** 2 - 1.0, None), X, points="separated"),
+    _c("sort", lambda a: np.sort(a), X, points="separated"),
+    _c("sort axis", lambda a: np.sort(a, axis=0), X, points="separated"),
+    _c("sort flat", lambda a: np.sort(a, axis=None), X, points="separated"),
+    _c("partition", lambda a: np.partition(a, 1, axis=1)[:, 1], X, points="separated"),
+    _c("max", lambda a: np.max(a), X, points="separated"),
+    _c("max axis", lambda a: np.max(a, axis=0), X, points="separated"),
+    _c("max keepdims", lambda a: np.max(a, axis=1, keepdims=True), X, points="separated"),
+    _c("max tuple", lambda a: np.max(a, axis=(0, 1)), X, points="separated"),
+    _c("max initial", lambda a: np.max(a, axis=0, initial=-100.0), X, points="separated"),
+    _c("min", lambda a: np.min(a, axis=-1), X, points="separated"),
+    _c("amax", lambda a: np.amax(a, axis=-1), X, points="separated"),
+    _c("amin", lambda a: np.amin(a, axis=0, keepdims=True), X, points="separated"),
+    _c("nanmax", lambda a: np.nanmax(a, axis=0), X, points="separated"),
+    _c("nanmin", lambda a: np.nanmin(a), X, points="separated"),
+    _c("ptp", lambda a: np.ptp(a, axis=0), X, points="separated"),
+    _c("ptp all", lambda a: np.ptp(a), X, points="separated"),
+    _c("median", lambda a: np.median(a, axis=1), X, points="separated"),
+    _c("nanmedian", lambda a: np.nanmedian(a, axis=0), (5, 2), points="separated"),
+    _c("percentile", lambda a: np.percentile(a, [30.0, 80.0], axis=1), X, points="separated"),
+    _c("quantile", lambda a: np.quantile(a, 0.3), X, points="separated"),
+    _c("var", lambda a: np.var(a, axis=0, ddof=1), X),
+    _c("var all", lambda a: np.var(a), X),
+    _c("std", lambda a: np.std(a, axis=1), X),
+    _c("std keepdims", lambda a: np.std(a, axis=(1, 2), keepdims=True, ddof=1), Y),
+    _c("nanvar", lambda a: np.nanvar(a, axis=1), X),
+    _c("nanstd", lambda a: np.nanstd(a), X),
+    _c("prod", lambda a: np.prod(a, axis=0), X),
+    _c("prod all", lambda a: np.prod(a), X, points="positive"),
+    _c(
+        "prod tuple keepdims",
+        lambda a: np.prod(a, axis=(0, -1), keepdims=True),
+        Y,
+        points="positive",
+    ),
+    _c("nanprod", lambda a: np.nanprod(a, axis=1), X),
+    _c("cumprod", lambda a: np.cumprod(a, axis=0), X),
+    _c("cumprod flat", lambda a: np.cumprod(a), X, points="positive"),
+    _c("nancumprod", lambda a: np.nancumprod(a, axis=1), X),
+    _c("polyval", lambda a: np.polyval([1.0, -2.0, 3.0, 0.5], a), X),
+    _c("polyval coefficients", lambda a: np.polyval(a[0], a[1:]), X),
+    _c("polyval scalar point", lambda a: np.polyval(a[0], 0.7), X),
+    _c("interp", lambda a: np.interp(a, XP, np.sin(XP)), X, points="small"),
+    _c(
+        "interp left right",
+        lambda a: np.interp(3 * a, XP, np.sin(XP), left=-5.0, right=7.0),
+        X,
+        points="small",
+    ),
+    _c("interp fp", lambda a: np.interp(np.linspace(-4, 4, 7), np.linspace(-2, 2, 4), a[0]), X),
+    _c(
+        "trapezoid dual x",
+        lambda a: np.trapezoid(a[0] ** 2, x=np.cumsum(np.exp(a[1]))),
+        X,
+        also=("cumsum",),
+    ),
+    _c("sinc", lambda a: np.sinc(a), X, points="small"),
+    _c("nan_to_num", lambda a: np.nan_to_num(np.log(a)), X, points="positive"),
+    _c("angle", lambda a: np.angle(a[0] + 1j * a[1]), X, points="positive"),
+]
+
+_CONSTRUCTION = [
+    _c("zeros_like", lambda a: np.zeros_like(a) + a, X),
+    _c("ones_like", lambda a: np.ones_like(a) * a, X),
+    _c("empty_like", lambda a: np.empty_like(a, shape=(2, 4)) * 0.0 + a[1:], X),
+    _c("full_like", lambda a: np.full_like(a, 3.0) * a, X),
+    _c("full_like dual fill", lambda a: np.full_like(a, a[0, 0]) * a, X),
+    _c("zeros like=", lambda a: np.zeros((2, 3, 4), like=a) + a, X),
+    _c("ones like=", lambda a: np.ones(4, like=a) * a, X),
+    _c("full like=", lambda a: np.full(4, 2.0, like=a) * a, X),
+    _c("empty like=", lambda a: np.empty(4, like=a) * 0.0 + a, X),
+]
+
+_SPECIAL = [
+    _c("prod at zeros", lambda a: np.prod(a, axis=0), X, points="zeros"),
+    _c("prod at zeros all", lambda a: np.prod(a[:2]), X, points="zeros"),
+    _c("cumprod at zeros", lambda a: np.cumprod(a, axis=0), X, points="zeros"),
+    _c("cumprod at zeros flat", lambda a: np.cumprod(a.T), X, points="zeros"),
+    _c(
+        "linalg.solve",
+        lambda a: np.linalg.solve(a[:9].reshape(3, 3) + EYE3, a[9:]),
+        (12,),
+        points="small",
+    ),
+    _c(
+        "linalg.solve columns",
+        lambda a: np.linalg.solve(a[:9].reshape(3, 3) + EYE3, a[9:].reshape(3, 2)),
+        (15,),
+        points="small",
+    ),
+    _c(
+        "linalg.solve batched",
+        lambda a: np.linalg.solve(a[:18].reshape(2, 3, 3) + EYE3, a[18:].reshape(2, 3, 1)),
+        (24,),
+        points="small",
+    ),
+    _c("linalg.inv", lambda a: np.linalg.inv(a + EYE3), (3, 3), points="small"),
+    _c(
+        "linalg.inv batched",
+        lambda a: np.linalg.inv(a.reshape(2, 3, 3) + EYE3),
+        (18,),
+        points="small",
+    ),
+    _c("linalg.det", lambda a: np.linalg.det(a + EYE3), (3, 3), points="small"),
+    _c("linalg.det batched", lambda a: np.linalg.det(a.reshape(2, 3, 3)), (18,)),
+    _c(
+        "linalg.slogdet",
+        lambda a: flat(np.linalg.slogdet(a.reshape(2, 3, 3) + EYE3)),
+        (18,),
+        points="small",
+    ),
+    _c("linalg.cholesky", lambda a: np.linalg.cholesky(_spd(a)), (9,)),
+    _c("linalg.cholesky upper", lambda a: np.linalg.cholesky(_spd(a), upper=True), (9,)),
+    _c("linalg.qr", lambda a: flat(np.linalg.qr(a)), (4, 3)),
+    _c("linalg.qr r", lambda a: np.linalg.qr(a, mode="r"), (4, 3)),
+    _c("linalg.eigh", lambda a: flat(np.linalg.eigh(_sym(a))), (9,)),
+    _c("linalg.eigvalsh", lambda a: np.linalg.eigvalsh(_sym(a), "U"), (9,)),
+    _c("linalg.eig", lambda a: np.real(np.linalg.eig(_sym(a))[0]), (9,)),
+    _c("linalg.eigvals", lambda a: np.real(np.linalg.eigvals(_sym(a))), (9,)),
+    _c("linalg.svd", lambda a: flat(np.linalg.svd(a, full_matrices=False)), (4, 3)),
+    _c("linalg.svd values", lambda a: np.linalg.svd(a, compute_uv=False), (4, 3)),
+    _c("linalg.svdvals", lambda a: np.linalg.svdvals(a), (2, 4)),
+    _c("linalg.norm", lambda a: np.linalg.norm(a), X),
+    _c("linalg.norm axis", lambda a: np.linalg.norm(a, axis=1), X),
+    _c("linalg.norm ord 1 keepdims", lambda a: np.linalg.norm(a, 1, axis=0, keepdims=True), X),
+    _c("linalg.norm nuclear", lambda a: np.linalg.norm(a, "nuc"), X),
+    _c("linalg.norm 2", lambda a: np.linalg.norm(a, 2), X),
+    _c("linalg.vector_norm", lambda a: np.linalg.vector_norm(a, axis=(0, 2), ord=3), Y),
+    _c("linalg.matrix_norm", lambda a: np.linalg.matrix_norm(a, ord=-2), Y),
+    _c(
+        "linalg.lstsq",
+        lambda a: flat(np.linalg.lstsq(a[:8].reshape(4, 2), a[8:])[i] for i in (0, 1)),
+        (12,),
+    ),
+    _c("linalg.pinv", lambda a: np.linalg.pinv(a), (3, 2)),
+    _c("linalg.matrix_power", lambda a: np.linalg.matrix_power(a, 3), (3, 3), points="small"),
+    _c(
+        "linalg.matrix_power -1",
+        lambda a: np.linalg.matrix_power(a + EYE3, -1),
+        (3, 3),
+        points="small",
+    ),
+    _c(
+        "linalg.tensorsolve",
+        lambda a: np.linalg.tensorsolve(
+            a[:16].reshape(2, 2, 2, 2) + 3 * np.eye(4).reshape(2, 2, 2, 2), a[16:].reshape(2, 2)
+        ),
+        (20,),
+        points="small",
+    ),
+    _c(
+        "linalg.tensorinv",
+        lambda a: np.linalg.tensorinv(a.reshape(2, 2, 4) + 3 * np.eye(4).reshape(2, 2, 4)),
+        (16,),
+        points="small",
+    ),
+    _c("linalg.cond", lambda a: np.linalg.cond(a + EYE3), (3, 3), points="small"),
+    _c("linalg.trace", lambda a: np.linalg.trace(a), Y),
+    _c("linalg.diagonal", lambda a: np.linalg.diagonal(a, offset=1), Y),
+    _c("linalg.matrix_transpose", lambda a: np.linalg.matrix_transpose(a) ** 2, Y),
+    # variants (from test_linalg's table): modes, shapes and flags that take other code paths
+    _c(
+        "linalg.solve matrix both",
+        lambda a: np.linalg.solve(a + EYE3, a @ D + 1.0),
+        (3, 3),
+        points="small",
+    ),
+    _c(
+        "linalg.slogdet negative",
+        lambda a: flat(np.linalg.slogdet(a - EYE3)),
+        (3, 3),
+        points="small",
+    ),
+    _c("linalg.qr wide", lambda a: flat(np.linalg.qr(a)), (3, 5)),
+    _c("linalg.qr complete", lambda a: flat(np.linalg.qr(a, mode="complete")), (2, 4)),
+    _c("linalg.eigh upper", lambda a: flat(np.linalg.eigh(_sym(a), UPLO="U")), (9,)),
+    _c("linalg.svd wide", lambda a: flat(np.linalg.svd(a, full_matrices=False)), (3, 5)),
+    _c("linalg.svd square full", lambda a: flat(np.linalg.svd(a + EYE3)), (3, 3), points="small"),
+    _c(
+        "linalg.svd hermitian values",
+        lambda a: np.linalg.svd(_sym(a), compute_uv=False, hermitian=True),
+        (9,),
+    ),
+    _c("linalg.pinv wide", lambda a: np.linalg.pinv(a), (3, 5)),
+    _c("linalg.pinv hermitian", lambda a: np.linalg.pinv(_spd(a), hermitian=True), (9,)),
+    _c(
+        "linalg.lstsq underdetermined",
+        lambda a: np.linalg.lstsq(a[:15].reshape(3, 5), a[15:])[0],
+        (18,),
+    ),
+    _c(
+        "linalg.lstsq singular values",
+        lambda a: np.linalg.lstsq(a[:12].reshape(4, 3), a[12:])[3],
+        (16,),
+    ),
+    _c("linalg.matrix_power 0", lambda a: np.linalg.matrix_power(a, 0) + a, (3, 3)),
+    _c(
+        "linalg.matrix_power -2",
+        lambda a: np.linalg.matrix_power(a + EYE3, -2),
+        (3, 3),
+        points="small",
+    ),
+    _c("linalg.cond fro", lambda a: np.linalg.cond(a + EYE3, "fro"), (3, 3), points="small"),
+    _c("linalg.cond -2", lambda a: np.linalg.cond(a + EYE3, -2), (3, 3), points="small"),
+    _c("linalg.norm inf", lambda a: np.linalg.norm(a, np.inf, axis=1), X, points="separated"),
+    _c(
+        "linalg.norm -1 matrix",
+        lambda a: np.linalg.norm(a * [1, 4, 9, 16], -1),
+        X,
+        points="positive",
+    ),
+    _c("linalg.norm 0.5", lambda a: np.linalg.norm(a, 0.5, axis=0), X, points="positive"),
+    _c("linalg.vector_norm all", lambda a: np.linalg.vector_norm(a), Y),
+    _c(
+        "linalg.matrix_norm nuc keepdims",
+        lambda a: np.linalg.matrix_norm(a, ord="nuc", keepdims=True),
+        Y,
+    ),
+    _c(
+        "linalg.tensorsolve axes",
+        lambda a: np.linalg.tensorsolve(
+            a.reshape(6, 2, 3) + 3 * np.eye(6).reshape(6, 2, 3),
+            np.arange(6.0).reshape(2, 3),
+            axes=(0,),
+        ),
+        (36,),
+        points="small",
+    ),
+]
+
+
+def _setitem_slices(a):
+    y = np.zeros_like(a)
+    y[::2] = a[1::2] ** 2
+    y[1] += a[0]
+    return y
+
+
+def _setitem_view(a):
+    y = np.zeros_like(a)
+    inner = y[1:-1]
+    inner[:] = a[2:] * a[:-2]
+    inner += a[0]
+    return y
+
+
+def _setitem_transposed_view(a):
+    y = np.zeros_like(a)
+    y.T[0] = a[0, :3] ** 3
+    return y
+
+
+def _imul_row_view(a):
+    y = a * 1.0
+    row = y[0]
+    row *= a[1]
+    return y
+
+
+def _setitem_reshaped_view(a):
+    y = np.ones_like(a)
+    flat_view = y.reshape(-1)
+    flat_view[1:5] = a[0] ** 2
+    return y
+
+
+def _iadd_column_view(a):
+    y = a**2
+    column = y[:, 0]
+    column += a[:, 1] ** 2
+    return y
+
+
+def _setitem_mask(a):
+    y = a * 1.0
+    y[a > 0] = a[0, 0] ** 2
+    return y
+
+
+def _setitem_fancy(a):
+    y = np.ones_like(a)
+    y[[0, 2], [1, 3]] = np.sin(a[1, :2])
+    return y
+
+
+def _setitem_argsort(a):
+    y = a * 1.0
+    y[np.argsort(a)[:2]] += a[0] ** 2
+    return y
+
+
+def _scatter_permutation(a):
+    y = np.zeros_like(a)
+    y[np.argsort(a)] = a * np.arange(1.0, 7.0)
+    return y
+
+
+def _put_argmax(a):
+    y = a * 1.0
+    np.put(y, np.argmax(a), a[0] ** 2)
+    return y
+
+
+def _while(a):
+    y = a
+    while y[0] < 1.8:
+        y = y * 2
+    return y * a[3]
+
+
+RAMP = np.arange(1.0, 7.0)
+MASKED = np.random.default_rng(12).standard_normal((3, 4)) > 0
+
+_INDEXING = [
+    _c("getitem slices", lambda a: a[1:, ::2] * a[:-1, 1::2], X),
+    _c("getitem negative step", lambda a: a[::-1, -2::-2], X),
+    _c("getitem int", lambda a: a[1] * a[1, 2], X),
+    _c("getitem newaxis ellipsis", lambda a: a[None, ..., 1] ** 2, X),
+    _c("getitem constant mask", lambda a: a[MASKED] ** 2, X),
+    _c("getitem integer arrays", lambda a: a[[0, 2, 2], [1, 3, 0]] * 2.0, X),
+    _c("getitem iteration", lambda a: sum(row * i for i, row in enumerate(a)), X),
+    _c("setitem slices", _setitem_slices, V),
+    _c("setitem through a view", _setitem_view, V),
+    _c("setitem fancy", _setitem_fancy, X),
+    _c("setitem transposed view", _setitem_transposed_view, X),
+    _c("setitem reshaped view", _setitem_reshaped_view, X),
+    _c("setitem imul row view", _imul_row_view, X),
+    _c("setitem iadd column view", _iadd_column_view, X),
+    _c("ndarray.T", lambda a: a.T @ a, X),
+    _c("ndarray.reshape", lambda a: a.reshape(2, 6) ** 2, X),
+    _c("ndarray.sum", lambda a: a.sum(axis=0) * a.mean() + a.prod(axis=1)[0], X, points="positive"),
+    _c(
+        "ndarray.max",
+        lambda a: a.max(axis=1) + a.min() + a.argmax(axis=0)[0],
+        X,
+        points="separated",
+    ),
+    _c("ndarray.var", lambda a: a.var(axis=0) + a.std(), X),
+    _c("ndarray.cumsum", lambda a: a.cumsum(axis=1) + a.cumprod(axis=0), X),
+    _c("ndarray.clip", lambda a: a.clip(-0.5, 0.5) + a.round(1), X, points="offgrid"),
+    _c(
+        "ndarray.sort",
+        lambda a: np.sort(a.copy().ravel()) + a.ravel()[a.argsort(axis=None)],
+        X,
+        points="separated",
+    ),
+    _c("ndarray.dot", lambda a: a.dot(a.T) + a.trace() + a.diagonal().sum(), X),
+    _c("ndarray.flatten", lambda a: a.flatten() * a.ravel() + a.swapaxes(0, 1).ravel(), X),
+    _c("ndarray.take", lambda a: a.take([1, 5, 5]) + a.repeat(2)[:3] + a.squeeze()[0, :3], X),
+    _c("add.reduce", lambda a: np.add.reduce(a, axis=1) + np.add.accumulate(a, axis=0)[2, :3], X),
+    _c(
+        "multiply.reduce",
+        lambda a: np.multiply.reduce(a, axis=0) * np.multiply.accumulate(a, axis=1)[0],
+        X,
+    ),
+    _c(
+        "maximum.reduce",
+        lambda a: np.maximum.reduce(a, axis=0) + np.minimum.accumulate(a, axis=1)[0],
+        X,
+        points="separated",
+    ),
+    _c("multiply.outer", lambda a: np.multiply.outer(a[0], a[1]), X),
+    _c("add.at", lambda a: _add_at(a), X),
+]
+
+
+def _add_at(a):
+    y = a * 1.0
+    np.add.at(y, ([0, 0, 2], [1, 1, 3]), a[1, :3] ** 2)
+    return y
+
+
+# The two points (seeds 0 and 1) take different branches in each: argmax 3 then 2, another
+# argsort, 3 then 2 positive entries, a[0] > -0.4 true then false, one doubling then none.
+_DECISION = [
+    _c("argmax gather", lambda a: a * a[np.argmax(a)], V, points="separated"),
+    _c("argsort gather", lambda a: a[np.argsort(a)] * RAMP, V, points="separated"),
+    _c("argsort of argsort", lambda a: a[np.argsort(np.argsort(a))] * RAMP, V, points="separated"),
+    _c("roll by argmax", lambda a: np.roll(a, np.argmax(a)) * RAMP, V, points="separated"),
+    _c(
+        "searchsorted gather",
+        lambda a: a * a[np.searchsorted(np.array([-0.5, 0.0, 0.5]), a[0])],
+        V,
+        points="separated",
+    ),
+    _c("put at argmax", _put_argmax, V, points="separated"),
+    _c("setitem mask", _setitem_mask, X, points="separated"),
+    _c("setitem argsort", _setitem_argsort, V, points="separated"),
+    _c("scatter by permutation", _scatter_permutation, V, points="separated"),
+    _c("mask times matmul", lambda a: ((a > 0) * np.ones((6, 6))) @ a, V, points="separated"),
+    _c(
+        "mask in einsum",
+        lambda a: np.einsum("ij,j->i", (a > 0) * np.ones((6, 6)), a),
+        V,
+        points="separated",
+    ),
+    _c("if on a comparison", lambda a: a * 2 if a[0] > -0.4 else a * a[1], V, points="separated"),
+    _c("builtin max", lambda a: a * max(a), V, points="separated"),
+    _c("while loop", _while, V, points="positive"),
+    _c("int of argmax", lambda a: a * a[int(np.argmax(a))], V, points="separated"),
+    _c("slice from argmax", lambda a: np.sum(a[np.argmax(a) :]) * a, V, points="separated"),
+    _c("boolean mask", lambda a: np.sum(a[a > 0] ** 2) + a, V, points="separated"),
+    _c("nonzero sum", lambda a: np.sum(a[np.nonzero(a > 0)]) * a, V, points="separated"),
+    _c("sorted builtin", lambda a: np.stack(sorted(a)) * RAMP, V, points="separated"),
+    _c("delete argmax", lambda a: np.sum(np.delete(a, np.argmax(a))) * a, V, points="separated"),
+    _c(
+        "split at argmax", lambda a: np.split(a, [np.argmax(a)])[0].sum() * a, V, points="separated"
+    ),
+]
+
+_SECTIONS = {
+    "structural": _STRUCTURAL,
+    "linear": _LINEAR,
+    "multilinear": _MULTILINEAR,
+    "value": _VALUE,
+    "composition": _COMPOSITION,
+    "construction": _CONSTRUCTION,
+    "special": _SPECIAL,
+    "indexing": _INDEXING,
+    "decision": _DECISION,
+}
+
+CASES: dict[str, Case] = {}
+for _kind, _entries in _SECTIONS.items():
+    for _name, _f, _shape, _kw in _entries:
+        assert _name not in CASES, _name
+        CASES[_name] = Case(_name, _f, tuple(_shape), _kind, **_kw)
+
+
+def by_function() -> dict[str, list[Case]]:
+    """Each NumPy function name (as spelled below ``numpy``) -> the cases that exercise it."""
+    table: dict[str, list[Case]] = {}
+    for case in CASES.values():
+        for name in case.functions:
+            table.setdefault(name, []).append(case)
+    return table
