@@ -147,19 +147,9 @@ CHECKS = {
 # fails until it is removed: rerun make_every_mode_gaps.py, which rewrites every_mode_gaps.py.
 
 # (case name, mode) -> a mode returning a wrong number (never an accepted gap: fix these first).
-_TAYLOR_VIEW_WRITE = (
-    "Taylor mode drops a write through a view: Taylor.__getitem__ returns a new series whose "
-    "coefficients are views, but Taylor.__setitem__ (and the in-place operators) rebind that "
-    "series' coefficient list to fresh copies, so the base array never changes; order 2 comes "
-    "out as if the write had not happened (eager, sparsity and SparseJacobian are right)"
-)
-WRONG: dict[tuple[str, str], str] = {
-    ("setitem through a view", "taylor2"): _TAYLOR_VIEW_WRITE,
-    ("setitem transposed view", "taylor2"): _TAYLOR_VIEW_WRITE,
-    ("setitem reshaped view", "taylor2"): _TAYLOR_VIEW_WRITE,
-    ("setitem imul row view", "taylor2"): _TAYLOR_VIEW_WRITE,
-    ("setitem iadd column view", "taylor2"): _TAYLOR_VIEW_WRITE,
-}
+# Wrong numbers found by this test, each kept failing as a strict xfail with its cause until
+# fixed: (case, mode) -> reason. (The five of Taylor mode's writes through views are fixed.)
+WRONG: dict[tuple[str, str], str] = {}
 
 
 def _params():
