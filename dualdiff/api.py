@@ -34,15 +34,16 @@ __all__ = [
 MEMORY_BUDGET = 64 * 2**20
 """Bytes of tangent storage per intermediate array that ``jacobian(chunk=None)`` aims for."""
 
-ONE_PASS_BYTES = 4 * 2**20
+ONE_PASS_BYTES = 32 * 2**20
 """``jacobian(chunk=None)`` takes all columns in one pass when the Jacobian (estimated as
 ``x.size`` squared entries) is at most this large. The pass's tangents become the result, but a
 pass holds about two arrays of that size at once (an operation's input and output tangents), so
 beyond this size the columns are split into ``_PIECES`` passes or more and written into the
 preallocated result: the peak is then at most about ``1 + 2 / _PIECES`` times the result.
-Measured with ``tanh(W @ x + b)`` (one thread): one pass peaks at 2.0x the result; five passes at
-n = 1000 were as fast (the blocks stay in cache), at n = 2000 1.8x slower (each pass recomputes
-``W @ x``: ``chunk=x.size`` restores one pass)."""
+Measured with ``tanh(W @ x + b)`` (one thread): one pass peaks at 2.0x the result; five passes
+were as fast at n = 1000 (the blocks stay in cache) but 1.35x slower at n = 2000 (each pass
+recomputes ``W @ x``), so the split starts where the memory matters more than that: above
+32 MiB (n = 2048 in float64)."""
 
 _PIECES = 5
 
@@ -288,7 +289,7 @@ def value_and_jacobian(
     """``(f(x), J)`` where ``J = df/dx`` has shape ``np.shape(f(x)) + np.shape(x)``.
 
     Built by forward accumulation, ``chunk`` columns per pass (``chunk=1``: one column per pass;
-    ``None``: all of them up to a 4 MiB Jacobian, beyond that a fifth of them at most, so that
+    ``None``: all of them up to a 32 MiB Jacobian, beyond that a fifth of them at most, so that
     the peak memory stays near 1.4 times the Jacobian's size; see ``ONE_PASS_BYTES``). Each pass's
     block is written into the preallocated result. The seed of each pass is a block of the
     identity. ``f(x)`` comes from the first pass at no extra cost. When ``f`` returns a tuple,

@@ -39,7 +39,8 @@ def test_peak_memory_of_a_chunked_jacobian_is_near_the_result(monkeypatch):
 
 def test_default_chunk_splits_a_large_jacobian_and_keeps_small_ones_whole():
     assert api._default_chunk(100, 8) == 100
-    assert api._default_chunk(1000, 8) == 200  # 8 MB: five passes
+    assert api._default_chunk(1000, 8) == 1000  # 8 MB: one pass
+    assert api._default_chunk(3000, 8) == 600  # 72 MB: five passes
     assert api._default_chunk(20_000, 8) == api.MEMORY_BUDGET // (8 * 20_000)
     assert api._default_chunk(1, 8) == 1
 
