@@ -31,10 +31,12 @@ from .rules import (
     Rule,
     all_finite,
     extra_ufunc_rule,
+    in_dtype,
     is_dual,
     lift_of,
     register_lift,
     scale,
+    tangent_in,
     times,
 )
 from .seed import IdentitySeed
@@ -63,7 +65,12 @@ def implements(*numpy_functions: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _make_array(value: Any, tangent: Any, tag: int, batched: bool) -> DualArray:
-    """Build a DualArray without validation (the hot path)."""
+    """Build a DualArray without validation (the hot path). A plain tangent array takes the
+    value's dtype, NumPy's for the result (one identity check on the common path)."""
+    if type(tangent) is np.ndarray and type(value) is np.ndarray:
+        dtype = value.dtype
+        if tangent.dtype is not dtype and tangent.dtype != dtype:
+            tangent = tangent_in(tangent, dtype)
     d = _new(DualArray)
     d.value = value
     d.tangent_ = tangent
@@ -945,6 +952,14 @@ def apply_binary(rule: Rule, a: Any, b: Any) -> Any:
         y, db = _operand(b, tag)
     plain = type(x) in _PLAIN_OPERANDS and type(y) in _PLAIN_OPERANDS
     ans = rule.array(x, y) if plain else rule.function(x, y)
+    if plain:
+        # partials in the result's dtype (a float32 operand of a float64 result is cast): one
+        # identity check per operand on the common path, where the dtypes agree
+        dtype = getattr(ans, "dtype", None)
+        if getattr(x, "dtype", dtype) is not dtype:
+            x = in_dtype(x, dtype)
+        if getattr(y, "dtype", dtype) is not dtype:
+            y = in_dtype(y, dtype)
     if type(ans) is np.ndarray:
         ndim, shape = ans.ndim, ans.shape
     else:

@@ -10,7 +10,16 @@ from typing import Any
 import numpy as np
 
 from . import errors
-from .rules import _SCALAR_DUAL, RULES, UFUNC_RULES, VALUE_UFUNCS, Rule, is_dual, register_lift
+from .rules import (
+    _SCALAR_DUAL,
+    RULES,
+    UFUNC_RULES,
+    VALUE_UFUNCS,
+    Rule,
+    in_dtype,
+    is_dual,
+    register_lift,
+)
 from .tags import USER_TAG, restore_state
 
 __all__ = ["Dual", "SCALAR_TYPES"]
@@ -485,6 +494,12 @@ def apply_binary(rule: Rule, a: Any, b: Any) -> Any:
     else:
         x, y, tx, ty, tag = a, b.value, None, b.tangent, tb
     ans = rule.function(x, y)
+    dtype = getattr(ans, "dtype", None)
+    if dtype is not None:  # partials in the result's dtype, not a float32 constant's
+        if getattr(x, "dtype", dtype) is not dtype:
+            x = in_dtype(x, dtype)
+        if getattr(y, "dtype", dtype) is not dtype:
+            y = in_dtype(y, dtype)
     try:
         tangent = rule.tangent2(x, y, tx, ty, ans)
     except _FALLBACK_ERRORS:

@@ -1069,7 +1069,12 @@ def where(condition, x=None, y=None):
     if foreign is not None:
         return NotImplemented if foreign == "defer" else np.where(condition, x, y)
     tag, batched, values, tangents = _gather([x, y])
-    value = np.where(condition, values[0], values[1])
+    # a Python number stays weak, as NumPy takes it (np.where(c, 0.5, x32) is float32); the
+    # tangent then takes the value's dtype in _make_array
+    weak = (int, float, complex)
+    value = np.where(
+        condition, x if type(x) in weak else values[0], y if type(y) in weak else values[1]
+    )
     ndim = np.ndim(strip(value))
     lifted = [t.reshape(t.shape[:1] + (1,) * (ndim - t.ndim + 1) + t.shape[1:]) for t in tangents]
     tangent = np.where(condition, lifted[0], lifted[1])

@@ -419,6 +419,36 @@ def all_finite(p: Any) -> bool:
     return bool(np.isfinite(s))
 
 
+def in_dtype(a: Any, dtype: Any) -> Any:
+    """Plain NumPy operand ``a`` in the float/complex ``dtype`` of a rule's result, when it holds
+    fewer bits (a float32 constant in a float64 program): NumPy computes the value in ``dtype``,
+    and a partial evaluated on the constant alone (``1/y``, ``log(y)``, ``y - 1``) must be too,
+    not rounded to float32. Anything else (Python numbers, integers, duals) is returned as is."""
+    d = getattr(a, "dtype", None)
+    if (
+        d is None
+        or dtype is None
+        or d == dtype
+        or (type(a) is not np.ndarray and not isinstance(a, np.generic))
+        or d.kind not in "fc"
+        or dtype.kind not in "fc"
+        or not np.can_cast(d, dtype)
+    ):
+        return a
+    return a.astype(dtype)
+
+
+def tangent_in(t: Any, dtype: Any) -> Any:
+    """Tangent array ``t`` in its value's float/complex ``dtype`` (NumPy's dtype for the value):
+    a partial that came out float64 (``0.5 * (x == y)``) must not promote a float32 program, nor
+    a float32 tangent stay float32 under a float64 value. A complex tangent of a real value (a
+    complex direction) and anything not a float/complex array are left alone."""
+    d = t.dtype
+    if d.kind not in "fc" or dtype.kind not in "fc" or (d.kind == "c" and dtype.kind == "f"):
+        return t
+    return t.astype(dtype)
+
+
 def where(cond: Any, a: Any, b: Any) -> Any:
     """``a`` where ``cond`` holds, else ``b``: a Python choice for scalars, ``np.where`` else."""
     if not _is_array(cond):
