@@ -67,9 +67,10 @@ def implements(*numpy_functions: Callable[..., Any]) -> Callable[..., Any]:
 def _make_array(value: Any, tangent: Any, tag: int, batched: bool) -> DualArray:
     """Build a DualArray without validation (the hot path). A plain tangent array takes the
     value's dtype, NumPy's for the result (one identity check on the common path)."""
-    if type(tangent) is np.ndarray and type(value) is np.ndarray:
-        dtype = value.dtype
-        if tangent.dtype is not dtype and tangent.dtype != dtype:
+    tt = type(tangent)
+    if tt is np.ndarray or tt is IdentitySeed:
+        dtype = getattr(value, "dtype", None)  # an ndarray, a NumPy scalar or a nested dual
+        if tangent.dtype is not dtype and dtype is not None and tangent.dtype != dtype:
             tangent = tangent_in(tangent, dtype)
     d = _new(DualArray)
     d.value = value

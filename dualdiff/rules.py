@@ -446,6 +446,8 @@ def tangent_in(t: Any, dtype: Any) -> Any:
     d = t.dtype
     if d.kind not in "fc" or dtype.kind not in "fc" or (d.kind == "c" and dtype.kind == "f"):
         return t
+    if not isinstance(t, (np.ndarray, np.generic)):  # the lazy identity seed: a new dtype
+        return type(t)(t.k, t.start, t.value_shape, dtype)
     return t.astype(dtype)
 
 

@@ -1957,6 +1957,18 @@ _MULTILINEAR_UFUNCS = frozenset(
 # -- products ----------------------------------------------------------------------------------
 
 
+def _in_dtype(a: Any, dtype: Any) -> Any:
+    """Series ``a`` in a reduction's ``dtype=`` (NumPy casts the entries and accumulates in it)."""
+    if dtype is None or type(a) is not Taylor or np.dtype(dtype) == a.dtype:
+        return a
+    return a.astype(dtype)
+
+
+def _value_dtype(c: Any) -> Any:
+    """The float or complex dtype of coefficient ``c`` (a float32 series stays float32)."""
+    return np.result_type(_strip(c), 0.0)
+
+
 def _own_series(a: Any) -> tuple[list, int, int]:
     """The coefficients of the series ``a`` at its full shape, its order and its tag."""
     shape = a.shape
@@ -2001,19 +2013,20 @@ def _prod(
 ) -> Any:
     """Pairwise series products down the axis: O(order² log m), exact at zeros (no division)."""
     _check_plain_options("numpy.prod", out, dtype, where=where)
+    a = _in_dtype(a, dtype)
     coefficients, n, tag = _own_series(a)
     u, axes = _axes_last(coefficients, axis, a.ndim)
     while np.shape(_strip(u[0]))[-1] > 1:
         m = np.shape(_strip(u[0]))[-1]
         if m % 2:  # one more factor: the constant series 1
-            one = np.ones(np.shape(_strip(u[0]))[:-1] + (1,))
+            one = np.ones(np.shape(_strip(u[0]))[:-1] + (1,), _value_dtype(u[0]))
             u = [
                 np.concatenate([c, one if k == 0 else 0.0 * one], axis=-1) for k, c in enumerate(u)
             ]
             m += 1
         u = _mul([c[..., : m // 2] for c in u], [c[..., m // 2 :] for c in u], n)
     if np.shape(_strip(u[0]))[-1] == 0:  # the empty product
-        u = [np.ones(np.shape(_strip(u[0]))[:-1])]
+        u = [np.ones(np.shape(_strip(u[0]))[:-1], _value_dtype(u[0]))]
     else:
         u = [c[..., 0] for c in u]
     if keepdims:
@@ -2028,6 +2041,7 @@ def _cumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> An
     """Prefix products by doubling (``y_i ← y_i·y_{i-s}`` for ``s = 1, 2, 4, ...``): series
     products only, exact at zeros."""
     _check_plain_options("numpy.cumprod", out, dtype)
+    a = _in_dtype(a, dtype)
     if axis is None:
         a, axis = np.ravel(a), 0
     coefficients, n, tag = _own_series(a)
@@ -2074,7 +2088,7 @@ def _var(
     """``Σ |a - mean(a)|² / (N - ddof)``: a polynomial in the entries."""
     _check_plain_options("numpy.var", out, dtype, where=where, mean=mean)
     ddof = ddof if correction is _NO_VALUE else correction
-    return variance(a, axis, ddof, keepdims, _is_complex_series(a.coefficients))
+    return variance(a, axis, ddof, keepdims, _is_complex_series(a.coefficients), dtype)
 
 
 @_implements(np.std)

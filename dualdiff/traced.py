@@ -820,14 +820,19 @@ def _where(func: Any, args: Any, kwargs: Any) -> Any:
 
 def _var(func: Any, args: Any, kwargs: Any) -> Any:
     options = errors.bound_arguments(func, args, kwargs)
-    for name in ("dtype", "out", "mean", "correction", "where"):
+    for name in ("out", "mean", "correction", "where"):
         if options.get(name, None) not in (None, np._NoValue):
             raise TypeError(f"dualdiff.jit: {function_name(func)}({name}=...) unsupported")
+    dtype = options.get("dtype")
+    if dtype is not None and np.dtype(dtype).kind not in "fc":
+        raise errors.lost_tangent(
+            f"{function_name(func)}(..., dtype={dtype}) of a traced dual", "Keep a float dtype."
+        )
     a = options["a"]
     complex_values = np.iscomplexobj(_value(a).value)
     result = variance(
         a, options.get("axis"), options.get("ddof", 0), _flag(options.get("keepdims", False)),
-        complex_values,
+        complex_values, dtype,
     )  # fmt: skip
     return np.sqrt(result) if func is np.std else result
 

@@ -48,8 +48,6 @@ KNOWN_BROKEN: dict[str, tuple[str, set[str]]] = {
     # Dual scalar in dualdiff: `e = np.expand_dims(s, 0); e += e` leaves s unchanged (jvp,
     # derivative; jacobian is right)
     "zero_d_write": ("class 1", {"*"}),
-    # np.sum(a, dtype=np.float32): the dtype is checked, then ignored (value float64)
-    "reduce_dtype": ("new", {"*"}),
     # np.sin(a, out=a[:]): the Jacobian is the identity (the jvp is right)
     "out": ("class 1", {"*"}),
     # Taylor mode: `y += c` on an array another name refers to rebinds instead of updating
@@ -62,9 +60,6 @@ KNOWN_BROKEN: dict[str, tuple[str, set[str]]] = {
     "setitem": ("class 1", {"taylor", "hessian"}),
     # Taylor has no .astype
     "astype_method": ("class 9", {"taylor"}),
-    # x / np.float32(1.5): partials of the rule table evaluated in float32 (1.0 / y is float32
-    # under NEP 50), so jacobian's entries are off by ~1e-8 relative (jvp's divide is right)
-    "float32_constants": ("new", {"*"}),
     # std of one element or of equal ones (np.std(a - a)): the jvp tangent and Taylor order 2
     # are NaN (the issue's own instance of class 5)
     "std_degenerate": ("class 5", {"*"}),
@@ -74,10 +69,6 @@ KNOWN_BROKEN: dict[str, tuple[str, set[str]]] = {
 KNOWN_BROKEN_CHECKS: dict[str, str] = {
     # jvp(lambda x: x[:], x, v) returns a value that is a view of x (and a tangent viewing v)
     "jvp_result_aliases_input": "class 3",
-    # a float32 x with Python-float constants (np.clip(x, -0.5, 0.7), x * 2.0 under jacobian)
-    # gives float64 tangents where NumPy's result is float32 (NEP 50 weak scalars), and
-    # np.where(x < 0, 0.5, x) even a float64 value
-    "float32_dtypes": "new",
     # derivative(lambda t: np.sin(t) + t * v, 0.0, n=2) is a scalar, not shape (3,): the shape
     # check of Taylor order 2 then compares the broadcast value only
     "taylor_shape": "class 6",
