@@ -187,7 +187,7 @@ def _elementwise_tangent(y: Any, tag: int, x_shape: tuple[int, ...]) -> Any:
         target = np.broadcast_shapes(shape, x_shape)
     except ValueError:  # an output that cannot broadcast with x keeps its own shape
         return t
-    return t if target == shape else np.zeros(target, np.result_type(t, float))
+    return t if target == shape else np.zeros(target, np.result_type(t, 0.0))
 
 
 def jvp(f: Callable[..., Any], x: Any, v: Any) -> tuple[Any, Any]:
@@ -417,6 +417,6 @@ def hessian(f: Callable[..., Any], x: Any, chunk: int | None = None) -> Any:
     x = _array_input(x, "hessian")
     n = max(1, int(np.prod(np.shape(strip(x)))))
     if chunk is None:
-        itemsize = np.dtype(np.result_type(strip(x), float)).itemsize
+        itemsize = np.dtype(np.result_type(strip(x), 0.0)).itemsize
         chunk = int(max(1, min(n, MEMORY_BUDGET // (itemsize * n * n))))
     return jacobian(lambda z: gradient(f, z), x, chunk=chunk)

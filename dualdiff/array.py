@@ -688,7 +688,7 @@ def fit_tangent(t: Any, k: int, shape: tuple[int, ...]) -> Any:
 def zeros_tangent(k: int, value: Any) -> Any:
     """A zero tangent with ``k`` directions for ``value`` (plain zeros even for a dual value)."""
     plain = strip(value)
-    return np.zeros((k,) + np.shape(plain), np.result_type(plain, float))
+    return np.zeros((k,) + np.shape(plain), np.result_type(plain, 0.0))
 
 
 def _check_index(index: Any) -> Any:
@@ -1257,9 +1257,9 @@ def tangents_at(y: Any, tag: int, k: int) -> Any:
             inner = _make_array(tangents_at(y.value, tag, k), None, y.tag, y.batched)
             inner.tangent_ = np.moveaxis(tangents_at(y.tangent_, tag, k), 0, 1)
             return box(inner) if inner.value.ndim == 0 else inner
-        return np.zeros((k,) + y.value.shape, np.result_type(strip(y.value), float))
+        return np.zeros((k,) + y.value.shape, np.result_type(strip(y.value), 0.0))
     if t in SCALAR_TYPES or t is np.ndarray:
-        return np.zeros((k,) + np.shape(y), np.result_type(y, float))
+        return np.zeros((k,) + np.shape(y), np.result_type(y, 0.0))
     raise TypeError(f"cannot take the tangent of {errors.type_name(y)}")
 
 
@@ -1285,7 +1285,7 @@ def _value_of(y: DualArray, tag: int) -> Any:
 
 def _zeros_like(a: Any) -> Any:
     plain = strip(a)
-    return np.zeros(np.shape(plain), np.result_type(plain, float))
+    return np.zeros(np.shape(plain), np.result_type(plain, 0.0))
 
 
 def _join(value: Any, tangent: Any, tag: int, batched: bool = False) -> Any:

@@ -475,7 +475,7 @@ def polyval(p, x):
     """Horner's scheme; differentiable in both the coefficients and ``x``."""
     coefficients = list(p) if not is_dual(p) else [p[i] for i in range(len(p))]
     if not coefficients:  # the zero polynomial, as NumPy evaluates it: zeros like x
-        return np.zeros_like(strip(x), dtype=np.result_type(strip(x), float))
+        return np.zeros_like(strip(x), dtype=np.result_type(strip(x), 0.0))
     result = coefficients[0] + 0.0 * x
     for c in coefficients[1:]:
         result = result * x + c
@@ -1269,7 +1269,7 @@ def zeros_like(prototype, dtype=None, order="K", subok=True, shape=None, *, devi
     p = _as_dual_array(prototype)
     _dtype_check("zeros_like", dtype)
     shape = p.shape if shape is None else _tuple(shape)
-    value = np.zeros(shape, dtype or np.result_type(strip(p), float))
+    value = np.zeros(shape, dtype or np.result_type(strip(p), 0.0))
     return _make_array(value, np.zeros((p.directions,) + shape, value.dtype), p.tag, p.batched)
 
 
@@ -1292,7 +1292,7 @@ def _like_constructor(numpy_fn: Callable, fill: float | None) -> Callable:
         prototype = _as_dual_array(like)
         _dtype_check(numpy_fn.__name__, dtype)
         shape = _tuple(shape)
-        value = np.zeros(shape, dtype or np.result_type(strip(prototype), float))
+        value = np.zeros(shape, dtype or np.result_type(strip(prototype), 0.0))
         if fill is not None:
             value[...] = fill
         tangent = np.zeros((prototype.directions,) + shape, value.dtype)

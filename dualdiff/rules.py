@@ -530,9 +530,15 @@ def _xlogy_real(x: float, y: float) -> float:
     return 0.0 if x == 0 else x * math.log(y)
 
 
+def _weak(a: Any, number: Any) -> Any:
+    """``a`` computed from a Python ``number`` as a Python number again: NumPy takes Python
+    numbers as weak (they do not promote float32), its own float64 results as strong."""
+    return a.item() if type(number) in (int, float, complex) else a
+
+
 def _xlogy_array(x: Any, y: Any) -> Any:
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(np.asarray(x) == 0, 0.0, np.multiply(x, np.log(y)))
+        return np.where(np.asarray(x) == 0, 0.0, np.multiply(x, _weak(np.log(y), y)))
 
 
 def _xlog1py_real(x: float, y: float) -> float:
@@ -541,7 +547,7 @@ def _xlog1py_real(x: float, y: float) -> float:
 
 def _xlog1py_array(x: Any, y: Any) -> Any:
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(np.asarray(x) == 0, 0.0, np.multiply(x, np.log1p(y)))
+        return np.where(np.asarray(x) == 0, 0.0, np.multiply(x, _weak(np.log1p(y), y)))
 
 
 def _max_real(x: float, y: float) -> float:
@@ -564,17 +570,30 @@ def _heaviside_real(x: float, h: float) -> float:
     return 0.0 if x < 0 else (1.0 if x > 0 else (h if x == 0 else x))
 
 
+def _share_in(s: Any, x: Any, y: Any) -> Any:
+    """A share computed from booleans (float64 in NumPy) in the arguments' float dtype, so that
+    it does not promote a float32 program's tangents."""
+    if type(s) is np.ndarray or isinstance(s, np.generic):
+        try:
+            dtype = np.result_type(getattr(x, "dtype", x), getattr(y, "dtype", y), 0.0)
+        except TypeError:  # an argument NumPy cannot type: keep the share as it is
+            return s
+        if dtype != s.dtype and dtype.kind == "f":
+            return s.astype(dtype)
+    return s
+
+
 def _tie_share(x: Any, y: Any) -> Any:
     """The share of the derivative of max(x, y) that goes to ``x``: 1, 1/2 at a tie, or 0."""
-    return (x > y) + 0.5 * (x == y)
+    return _share_in((x > y) + 0.5 * (x == y), x, y)
 
 
 def _fmax_share(x: Any, y: Any) -> Any:
-    return (x > y) + 0.5 * (x == y) + (y != y) * (x == x)
+    return _share_in((x > y) + 0.5 * (x == y) + (y != y) * (x == x), x, y)
 
 
 def _fmin_share(x: Any, y: Any) -> Any:
-    return (x < y) + 0.5 * (x == y) + (y != y) * (x == x)
+    return _share_in((x < y) + 0.5 * (x == y) + (y != y) * (x == x), x, y)
 
 
 def _pow_dx(x: Any, y: Any, ans: Any) -> Any:

@@ -147,3 +147,85 @@ def test_a_float32_constant_in_a_float64_program_is_exact(name):
                 got, want = _run(mode, f, x)[1], _run(mode, g, x)[1]
             np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-300, err_msg=f"{mode}")
         assert rule.nin == 2
+
+
+# --- reductions and joins with dtype= ---------------------------------------------------------
+
+X = np.array([0.3, -0.7, 1.1, 0.25])
+REDUCTIONS = {
+    "sum": lambda x, dt: np.sum(x, dtype=dt),
+    "sum_method": lambda x, dt: x.sum(axis=0, dtype=dt),
+    "mean": lambda x, dt: np.mean(x, dtype=dt),
+    "cumsum": lambda x, dt: np.cumsum(x, dtype=dt),
+    "prod": lambda x, dt: np.prod(x, dtype=dt),
+    "cumprod": lambda x, dt: np.cumprod(x, dtype=dt),
+    "nansum": lambda x, dt: np.nansum(x, dtype=dt),
+    "nanmean": lambda x, dt: np.nanmean(x, dtype=dt),
+    "var": lambda x, dt: np.var(x, dtype=dt),
+    "std": lambda x, dt: np.std(x, ddof=1, dtype=dt),
+    "var_method": lambda x, dt: x.var(dtype=dt),
+    "trace": lambda x, dt: np.trace(np.outer(x, x), dtype=dt),
+    "concatenate": lambda x, dt: np.concatenate([x, 2 * x], dtype=dt),
+    "stack": lambda x, dt: np.stack([x, 2 * x], dtype=dt),
+}
+# modes without a rule for a function refuse it with a TypeError (never ignore dtype=)
+REFUSED = {
+    "taylor": {"nansum", "nanmean"},
+    "jit_jvp": {"prod", "cumprod", "nansum", "nanmean"},
+}
+
+
+def _along(jac: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """J v, in J's own dtype (the tangents' dtype is what is checked)."""
+    return np.tensordot(jac, v.astype(jac.dtype), 1)
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+@pytest.mark.parametrize("x_dtype", DTYPES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, None])
+def test_reduction_dtype_is_numpys(name, x_dtype, dtype):
+    reduce = REDUCTIONS[name]
+    x = X.astype(x_dtype)
+    f = lambda u: reduce(u, dtype)  # noqa: E731
+    want = f(x)
+    vdt = np.asarray(want).dtype
+    v = np.ones_like(x)
+    # the float64 program's directional derivative, to the precision of NumPy's dtype
+    g = lambda s: reduce(x.astype(np.float64) + s, np.float64)  # noqa: E731
+    ref = (4 * (g(0.5e-3) - g(-0.5e-3)) / 1e-3 - (g(1e-3) - g(-1e-3)) / 2e-3) / 3
+    rtol = 1e-5 if vdt == np.float32 else 1e-9
+    runs = {
+        "jvp": lambda: dd.jvp(f, x, v),
+        "jacobian": lambda: (f(x), _along(dd.jacobian(f, x), v)),
+        "taylor": lambda: tuple(np.moveaxis(dd.taylor(lambda s: f(x + s * v), 0.0, 1), -1, 0)),
+        "jit_jvp": lambda: dd.jit_jvp(f)(x, v),
+    }
+    for mode, run in runs.items():
+        if name in REFUSED.get(mode, ()):
+            with pytest.raises(TypeError):
+                run()
+            continue
+        value, tangent = run()
+        assert np.asarray(value).dtype == vdt, f"{mode}: value dtype"
+        if mode == "taylor" and name in ("prod", "cumprod"):
+            # Taylor multiplies pairwise (series products by halving): the last bit may differ
+            eps = np.finfo(vdt).eps
+            np.testing.assert_allclose(value, want, rtol=4 * eps, err_msg=f"{mode}: value")
+        else:
+            np.testing.assert_array_equal(value, want, err_msg=f"{mode}: value")
+        assert np.asarray(tangent).dtype == vdt, f"{mode}: tangent dtype"
+        np.testing.assert_allclose(tangent, ref, rtol=rtol, atol=rtol, err_msg=mode)
+
+
+def test_einsum_dtype_is_refused_not_ignored():
+    with pytest.raises(TypeError, match="dtype"):
+        dd.jacobian(lambda x: np.einsum("i,i->", x, x, dtype=np.float32), X)
+
+
+def test_where_with_python_scalars_keeps_float32():
+    x = X.astype(np.float32)
+    for f in (lambda u: np.where(u < 0, 0.5, u), lambda u: np.where(u < 0, u, 2)):
+        value, tangent = dd.jvp(f, x, np.ones_like(x))
+        assert value.dtype == tangent.dtype == f(x).dtype == np.float32
+        np.testing.assert_array_equal(value, f(x))
+        assert dd.jacobian(f, x).dtype == np.float32

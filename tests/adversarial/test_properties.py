@@ -146,13 +146,28 @@ def scale_of(*arrays: Any) -> float:
 def close(actual: Any, expected: Any, tol: float, what: str) -> None:
     actual, expected = np.asarray(actual), np.asarray(expected)
     assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
+    if max(np.finfo(np.result_type(a, 0.0)).eps for a in (actual, expected)) > 1e-10:
+        # a float32 result (a reduction with dtype=np.float32): rounding differs between modes
+        # (J @ v in float64, the jvp in float32) by float32's precision, not float64's
+        tol = max(tol, 1e-5)
     s = scale_of(expected)
     np.testing.assert_allclose(actual, expected, rtol=tol, atol=tol * s, err_msg=what)
 
 
+def lower_precision(case: Case, x: np.ndarray) -> bool:
+    """Whether NumPy evaluates the program in less precision than x's (np.sum(a, dtype=float32)):
+    central differences of float32 values cannot check derivatives to these tolerances (the
+    modes still agree with each other, and test_float32_input checks float32 accuracy)."""
+    value = plain(case, x)
+    return value is not None and value.dtype.itemsize < np.result_type(x.dtype, 0.0).itemsize
+
+
 def numeric_jacobian(case: Case, x: np.ndarray) -> tuple[np.ndarray, float] | None:
     """Central differences at two steps; None where they disagree (a kink, a jump) or NumPy
-    warns at a perturbed point. Returns the finer one and their disagreement."""
+    warns at a perturbed point, or the program computes in float32. Returns the finer one and
+    their disagreement."""
+    if x.dtype == np.float64 and lower_precision(case, x):
+        return None
 
     def g(z: np.ndarray) -> Any:
         return quiet(lambda: case.program(fresh(z)))
@@ -252,6 +267,7 @@ def _second_difference(case: Case, x: np.ndarray, v: np.ndarray, h: float) -> np
 @given(cases(disabled=disabled("taylor")))
 def test_taylor_order_one_and_two(case):
     x = first_point(case)
+    assume(not lower_precision(case, x))  # second differences of float32 values: noise
     v = case.v.copy()
     try:
         _, tangent = attempt("jvp", lambda: dd.jvp(case.program, x, v), x, v)
@@ -300,6 +316,7 @@ def _hessian_reference(g: Any, x: np.ndarray, h: float) -> np.ndarray:
 @given(cases(disabled=disabled("hessian")))
 def test_hessian_of_sum_of_squares(case):
     x = first_point(case)
+    assume(not lower_precision(case, x))
     loss = lambda z: np.sum(case.program(z) ** 2)  # noqa: E731
     plain_loss = lambda z: quiet(lambda: loss(fresh(z)))  # noqa: E731
     try:
@@ -488,7 +505,7 @@ def test_complex_input_jvp_matches_directional_differences(case):
     non-holomorphic programs alike, so central differences in t are a reference."""
     x = case.x0 + 0.5j * case.x1
     v = case.v + 0.25j
-    if plain(case, x) is None:
+    if plain(case, x) is None or lower_precision(case, x):
         reject()
 
     def line(t: float) -> np.ndarray:
