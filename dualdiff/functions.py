@@ -473,6 +473,8 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
 @implements(np.polyval)
 def polyval(p, x):
     """Horner's scheme; differentiable in both the coefficients and ``x``."""
+    if not is_dual(p) and not any(is_dual(c) for c in p):
+        p = np.asarray(p)  # as NumPy does: Python floats become float64 scalars (not weak)
     coefficients = list(p) if not is_dual(p) else [p[i] for i in range(len(p))]
     if not coefficients:  # the zero polynomial, as NumPy evaluates it: zeros like x
         return np.zeros_like(strip(x), dtype=np.result_type(strip(x), 0.0))

@@ -2075,6 +2075,8 @@ def _cumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> An
 @_implements(np.polyval)
 def _polyval(p: Any, x: Any) -> Any:
     """Horner's scheme in series arithmetic, in the polynomial's coefficients and in ``x``."""
+    if not is_dual(p) and not any(is_dual(c) for c in p):
+        p = np.asarray(p)  # as NumPy does: Python floats become float64 scalars (not weak)
     coefficients = [p[i] for i in range(len(p))]
     if not coefficients:  # the zero polynomial, as NumPy evaluates it: zeros like x
         plain = _strip(x.value if type(x) is Taylor else x)

@@ -229,3 +229,18 @@ def test_where_with_python_scalars_keeps_float32():
         assert value.dtype == tangent.dtype == f(x).dtype == np.float32
         np.testing.assert_array_equal(value, f(x))
         assert dd.jacobian(f, x).dtype == np.float32
+
+
+def test_polyval_takes_python_coefficients_as_numpy_does():
+    # NumPy converts the coefficients to an array (float64, not weak): a float32 x gives float64
+    x = X.astype(np.float32)
+    f = lambda u: np.polyval([1.0, 2.0, 3.0], u)  # noqa: E731
+    assert f(x).dtype == np.float64
+    value, tangent = dd.jvp(f, x, np.ones_like(x))
+    assert value.dtype == tangent.dtype == np.float64
+    np.testing.assert_array_equal(value, f(x))
+    np.testing.assert_allclose(tangent, 2.0 * x.astype(np.float64) + 2.0, rtol=1e-15)
+    assert dd.jacobian(f, x).dtype == np.float64
+    coefficients = dd.taylor(f, x, 1)
+    assert coefficients.dtype == np.float64
+    np.testing.assert_array_equal(coefficients[..., 0], f(x))
