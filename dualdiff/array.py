@@ -64,14 +64,24 @@ def implements(*numpy_functions: Callable[..., Any]) -> Callable[..., Any]:
     return register
 
 
+_NDARRAY = np.ndarray  # a module global: cheaper than np.ndarray's attribute lookup
+
+
 def _make_array(value: Any, tangent: Any, tag: int, batched: bool) -> DualArray:
-    """Build a DualArray without validation (the hot path). A plain tangent array takes the
-    value's dtype, NumPy's for the result (one identity check on the common path)."""
+    """Build a DualArray without validation. A plain tangent array takes the value's dtype,
+    NumPy's for the result (a partial from booleans is float64 in a float32 program, a float32
+    seed meets a float64 constant ...)."""
     tt = type(tangent)
-    if tt is np.ndarray or tt is IdentitySeed:
-        dtype = getattr(value, "dtype", None)  # an ndarray, a NumPy scalar or a nested dual
+    if tt is _NDARRAY or tt is IdentitySeed:
+        # an ndarray, a NumPy scalar or a nested dual
+        dtype = value.dtype if type(value) is _NDARRAY else getattr(value, "dtype", None)
         if tangent.dtype is not dtype and dtype is not None and tangent.dtype != dtype:
             tangent = tangent_in(tangent, dtype)
+    return _new_array(value, tangent, tag, batched)
+
+
+def _new_array(value: Any, tangent: Any, tag: int, batched: bool) -> DualArray:
+    """``_make_array`` for a tangent known to have the value's dtype (the hot path)."""
     d = _new(DualArray)
     d.value = value
     d.tangent_ = tangent
@@ -128,6 +138,8 @@ class DualArray(ArrayMethods):
             t = np.zeros((1,) + shape, dtype=value.dtype if type(value) is np.ndarray else float)
         else:
             t = _float_array(tangent, "tangent")
+            if type(t) is np.ndarray and type(value) is np.ndarray and t.dtype != value.dtype:
+                t = tangent_in(t, value.dtype)  # the value's dtype, as every result's tangent
             expected = t.shape[1:] if batched else t.shape
             if expected != shape:
                 kind = "(k,) + value.shape" if batched else "value.shape"
@@ -924,7 +936,10 @@ def apply_unary(rule: Rule, a: DualArray) -> DualArray:
             p = partial(x, ans)
             if rule.safe and not all_finite(p):
                 return _make_array(ans, scale(p, t), a.tag, a.batched)
-            return _make_array(ans, times(p, t, (x, ans)), a.tag, a.batched)
+            tangent = times(p, t, (x, ans))
+            if type(tangent) is _NDARRAY and tangent.dtype is ans.dtype:
+                return _new_array(ans, tangent, a.tag, a.batched)
+            return _make_array(ans, tangent, a.tag, a.batched)
     else:
         ans = rule.function(x)
     tangent = rule.tangent1(x, t, ans)
@@ -955,12 +970,20 @@ def apply_binary(rule: Rule, a: Any, b: Any) -> Any:
     ans = rule.array(x, y) if plain else rule.function(x, y)
     if plain:
         # partials in the result's dtype (a float32 operand of a float64 result is cast): one
-        # identity check per operand on the common path, where the dtypes agree
-        dtype = getattr(ans, "dtype", None)
-        if getattr(x, "dtype", dtype) is not dtype:
-            x = in_dtype(x, dtype)
-        if getattr(y, "dtype", dtype) is not dtype:
-            y = in_dtype(y, dtype)
+        # identity check per array operand on the common path, where the dtypes agree; a Python
+        # number is weak and never the reason for a cast
+        dtype = ans.dtype if type(ans) is _NDARRAY else getattr(ans, "dtype", None)
+        same = True  # every operand in the result's dtype: + - * / keep the tangents' dtype
+        if type(x) is _NDARRAY:
+            if x.dtype is not dtype:
+                x, same = in_dtype(x, dtype), False
+        elif type(x) is not float and type(x) is not int:
+            x, same = in_dtype(x, dtype), False
+        if type(y) is _NDARRAY:
+            if y.dtype is not dtype:
+                y, same = in_dtype(y, dtype), False
+        elif type(y) is not float and type(y) is not int:
+            y, same = in_dtype(y, dtype), False
     if type(ans) is np.ndarray:
         ndim, shape = ans.ndim, ans.shape
     else:
@@ -971,7 +994,9 @@ def apply_binary(rule: Rule, a: Any, b: Any) -> Any:
     arithmetic = _ARITHMETIC.get(rule) if plain else None
     if arithmetic is not None and type(ty if tx is None else tx) is np.ndarray:
         tangent = arithmetic(x, y, tx, ty, ans)  # + - * / written out: the most common rules
+        checked = same
     else:
+        checked = False
         try:
             tangent = rule.tangent2(x, y, tx, ty, ans)
         except ZeroDivisionError:  # a Python 0 in a partial (x / 0.0): inf/nan, as for arrays
@@ -985,7 +1010,10 @@ def apply_binary(rule: Rule, a: Any, b: Any) -> Any:
     batched = (da is not None and da.batched) or (db is not None and db.batched)
     if tangent.shape[1:] != shape or tangent.shape[0] != k:
         tangent = fit_tangent(tangent, k, shape)
-    result = _make_array(ans, tangent, tag, batched)
+    if checked:  # tangents of values in the result's dtype, combined with those values
+        result = _new_array(ans, tangent, tag, batched)
+    else:
+        result = _make_array(ans, tangent, tag, batched)
     return result if ndim else box(result)
 
 
