@@ -112,6 +112,10 @@ def _seed(x: Any, tangent: Any, tag: int, api: str) -> Any:
     x = _scalar_input(x, api)
     if type(tangent) not in SCALAR_TYPES and not is_dual(tangent):
         raise TypeError(f"{api}: the tangent must be a number, got {errors.type_name(tangent)}")
+    if isinstance(x, np.inexact) and type(tangent) in (int, float):
+        # a Python number is weak in NumPy: as the tangent of a NumPy scalar it would take the
+        # dtype of any NumPy constant it meets (1.0 / np.float32(c) is float32 in a float64 program)
+        tangent = x.dtype.type(tangent)
     return _make(x, tangent, tag)
 
 
@@ -196,7 +200,7 @@ def _elementwise_tangent(y: Any, tag: int, x_shape: tuple[int, ...]) -> Any:
         target = np.broadcast_shapes(shape, x_shape)
     except ValueError:  # an output that cannot broadcast with x keeps its own shape
         return t
-    return t if target == shape else np.zeros(target, np.result_type(t, float))
+    return t if target == shape else np.zeros(target, np.result_type(t, 0.0))
 
 
 def jvp(f: Callable[..., Any], x: Any, v: Any) -> tuple[Any, Any]:
@@ -508,6 +512,6 @@ def hessian(f: Callable[..., Any], x: Any, chunk: int | None = None) -> Any:
     x = _array_input(x, "hessian")
     n = max(1, int(np.prod(np.shape(strip(x)))))
     if chunk is None:
-        itemsize = np.dtype(np.result_type(strip(x), float)).itemsize
+        itemsize = np.dtype(np.result_type(strip(x), 0.0)).itemsize
         chunk = int(max(1, min(n, MEMORY_BUDGET // (itemsize * n * n))))
     return jacobian(lambda z: gradient(f, z), x, chunk=chunk)

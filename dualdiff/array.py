@@ -31,10 +31,12 @@ from .rules import (
     Rule,
     all_finite,
     extra_ufunc_rule,
+    in_dtype,
     is_dual,
     lift_of,
     register_lift,
     scale,
+    tangent_in,
     times,
 )
 from .seed import IdentitySeed
@@ -62,8 +64,24 @@ def implements(*numpy_functions: Callable[..., Any]) -> Callable[..., Any]:
     return register
 
 
+_NDARRAY = np.ndarray  # a module global: cheaper than np.ndarray's attribute lookup
+
+
 def _make_array(value: Any, tangent: Any, tag: int, batched: bool) -> DualArray:
-    """Build a DualArray without validation (the hot path)."""
+    """Build a DualArray without validation. A plain tangent array takes the value's dtype,
+    NumPy's for the result (a partial from booleans is float64 in a float32 program, a float32
+    seed meets a float64 constant ...)."""
+    tt = type(tangent)
+    if tt is _NDARRAY or tt is IdentitySeed:
+        # an ndarray, a NumPy scalar or a nested dual
+        dtype = value.dtype if type(value) is _NDARRAY else getattr(value, "dtype", None)
+        if tangent.dtype is not dtype and dtype is not None and tangent.dtype != dtype:
+            tangent = tangent_in(tangent, dtype)
+    return _new_array(value, tangent, tag, batched)
+
+
+def _new_array(value: Any, tangent: Any, tag: int, batched: bool) -> DualArray:
+    """``_make_array`` for a tangent known to have the value's dtype (the hot path)."""
     d = _new(DualArray)
     d.value = value
     d.tangent_ = tangent
@@ -120,6 +138,8 @@ class DualArray(ArrayMethods):
             t = np.zeros((1,) + shape, dtype=value.dtype if type(value) is np.ndarray else float)
         else:
             t = _float_array(tangent, "tangent")
+            if type(t) is np.ndarray and type(value) is np.ndarray and t.dtype != value.dtype:
+                t = tangent_in(t, value.dtype)  # the value's dtype, as every result's tangent
             expected = t.shape[1:] if batched else t.shape
             if expected != shape:
                 kind = "(k,) + value.shape" if batched else "value.shape"
@@ -680,7 +700,7 @@ def fit_tangent(t: Any, k: int, shape: tuple[int, ...]) -> Any:
 def zeros_tangent(k: int, value: Any) -> Any:
     """A zero tangent with ``k`` directions for ``value`` (plain zeros even for a dual value)."""
     plain = strip(value)
-    return np.zeros((k,) + np.shape(plain), np.result_type(plain, float))
+    return np.zeros((k,) + np.shape(plain), np.result_type(plain, 0.0))
 
 
 def _check_index(index: Any) -> Any:
@@ -916,7 +936,10 @@ def apply_unary(rule: Rule, a: DualArray) -> DualArray:
             p = partial(x, ans)
             if rule.safe and not all_finite(p):
                 return _make_array(ans, scale(p, t), a.tag, a.batched)
-            return _make_array(ans, times(p, t, (x, ans)), a.tag, a.batched)
+            tangent = times(p, t, (x, ans))
+            if type(tangent) is _NDARRAY and tangent.dtype is ans.dtype:
+                return _new_array(ans, tangent, a.tag, a.batched)
+            return _make_array(ans, tangent, a.tag, a.batched)
     else:
         ans = rule.function(x)
     tangent = rule.tangent1(x, t, ans)
@@ -945,6 +968,22 @@ def apply_binary(rule: Rule, a: Any, b: Any) -> Any:
         y, db = _operand(b, tag)
     plain = type(x) in _PLAIN_OPERANDS and type(y) in _PLAIN_OPERANDS
     ans = rule.array(x, y) if plain else rule.function(x, y)
+    if plain:
+        # partials in the result's dtype (a float32 operand of a float64 result is cast): one
+        # identity check per array operand on the common path, where the dtypes agree; a Python
+        # number is weak and never the reason for a cast
+        dtype = ans.dtype if type(ans) is _NDARRAY else getattr(ans, "dtype", None)
+        same = True  # every operand in the result's dtype: + - * / keep the tangents' dtype
+        if type(x) is _NDARRAY:
+            if x.dtype is not dtype:
+                x, same = in_dtype(x, dtype), False
+        elif type(x) is not float and type(x) is not int:
+            x, same = in_dtype(x, dtype), False
+        if type(y) is _NDARRAY:
+            if y.dtype is not dtype:
+                y, same = in_dtype(y, dtype), False
+        elif type(y) is not float and type(y) is not int:
+            y, same = in_dtype(y, dtype), False
     if type(ans) is np.ndarray:
         ndim, shape = ans.ndim, ans.shape
     else:
@@ -955,7 +994,9 @@ def apply_binary(rule: Rule, a: Any, b: Any) -> Any:
     arithmetic = _ARITHMETIC.get(rule) if plain else None
     if arithmetic is not None and type(ty if tx is None else tx) is np.ndarray:
         tangent = arithmetic(x, y, tx, ty, ans)  # + - * / written out: the most common rules
+        checked = same
     else:
+        checked = False
         try:
             tangent = rule.tangent2(x, y, tx, ty, ans)
         except ZeroDivisionError:  # a Python 0 in a partial (x / 0.0): inf/nan, as for arrays
@@ -969,7 +1010,10 @@ def apply_binary(rule: Rule, a: Any, b: Any) -> Any:
     batched = (da is not None and da.batched) or (db is not None and db.batched)
     if tangent.shape[1:] != shape or tangent.shape[0] != k:
         tangent = fit_tangent(tangent, k, shape)
-    result = _make_array(ans, tangent, tag, batched)
+    if checked:  # tangents of values in the result's dtype, combined with those values
+        result = _new_array(ans, tangent, tag, batched)
+    else:
+        result = _make_array(ans, tangent, tag, batched)
     return result if ndim else box(result)
 
 
@@ -1241,9 +1285,9 @@ def tangents_at(y: Any, tag: int, k: int) -> Any:
             inner = _make_array(tangents_at(y.value, tag, k), None, y.tag, y.batched)
             inner.tangent_ = np.moveaxis(tangents_at(y.tangent_, tag, k), 0, 1)
             return box(inner) if inner.value.ndim == 0 else inner
-        return np.zeros((k,) + y.value.shape, np.result_type(strip(y.value), float))
+        return np.zeros((k,) + y.value.shape, np.result_type(strip(y.value), 0.0))
     if t in SCALAR_TYPES or t is np.ndarray:
-        return np.zeros((k,) + np.shape(y), np.result_type(y, float))
+        return np.zeros((k,) + np.shape(y), np.result_type(y, 0.0))
     raise TypeError(f"cannot take the tangent of {errors.type_name(y)}")
 
 
@@ -1269,7 +1313,7 @@ def _value_of(y: DualArray, tag: int) -> Any:
 
 def _zeros_like(a: Any) -> Any:
     plain = strip(a)
-    return np.zeros(np.shape(plain), np.result_type(plain, float))
+    return np.zeros(np.shape(plain), np.result_type(plain, 0.0))
 
 
 def _join(value: Any, tangent: Any, tag: int, batched: bool = False) -> Any:

@@ -10,7 +10,17 @@ from typing import Any
 import numpy as np
 
 from . import errors
-from .rules import _SCALAR_DUAL, RULES, UFUNC_RULES, VALUE_UFUNCS, Rule, is_dual, register_lift
+from .rules import (
+    _SCALAR_DUAL,
+    RULES,
+    UFUNC_RULES,
+    VALUE_UFUNCS,
+    Rule,
+    in_dtype,
+    is_dual,
+    register_lift,
+    tangent_in,
+)
 from .tags import USER_TAG, restore_state
 
 __all__ = ["Dual", "SCALAR_TYPES"]
@@ -115,8 +125,8 @@ class Dual:
                 return r
             if other.tag > self.tag:
                 return other.__radd__(self)
-        elif type(other) not in SCALAR_TYPES:
-            return NotImplemented
+        elif type(other) is not float and type(other) is not int:
+            return _with_number(_ADD_RULE, self, other)
         r = _new(Dual)
         r.value = self.value + other
         r.tangent = self.tangent
@@ -124,8 +134,8 @@ class Dual:
         return r
 
     def __radd__(self, other: Any) -> Any:
-        if type(other) not in SCALAR_TYPES and type(other) is not Dual:
-            return NotImplemented
+        if type(other) is not float and type(other) is not int and type(other) is not Dual:
+            return _with_number(_ADD_RULE, other, self)
         r = _new(Dual)
         r.value = other + self.value
         r.tangent = self.tangent
@@ -142,8 +152,8 @@ class Dual:
                 return r
             if other.tag > self.tag:
                 return other.__rsub__(self)
-        elif type(other) not in SCALAR_TYPES:
-            return NotImplemented
+        elif type(other) is not float and type(other) is not int:
+            return _with_number(_SUBTRACT_RULE, self, other)
         r = _new(Dual)
         r.value = self.value - other
         r.tangent = self.tangent
@@ -151,8 +161,8 @@ class Dual:
         return r
 
     def __rsub__(self, other: Any) -> Any:
-        if type(other) not in SCALAR_TYPES and type(other) is not Dual:
-            return NotImplemented
+        if type(other) is not float and type(other) is not int and type(other) is not Dual:
+            return _with_number(_SUBTRACT_RULE, other, self)
         r = _new(Dual)
         r.value = other - self.value
         r.tangent = -self.tangent
@@ -170,8 +180,8 @@ class Dual:
                 return r
             if other.tag > self.tag:
                 return other.__rmul__(self)
-        elif type(other) not in SCALAR_TYPES:
-            return NotImplemented
+        elif type(other) is not float and type(other) is not int:
+            return _with_number(_MULTIPLY_RULE, self, other)
         r = _new(Dual)
         r.value = self.value * other
         r.tangent = self.tangent * other
@@ -179,8 +189,8 @@ class Dual:
         return r
 
     def __rmul__(self, other: Any) -> Any:
-        if type(other) not in SCALAR_TYPES and type(other) is not Dual:
-            return NotImplemented
+        if type(other) is not float and type(other) is not int and type(other) is not Dual:
+            return _with_number(_MULTIPLY_RULE, other, self)
         r = _new(Dual)
         r.value = other * self.value
         r.tangent = other * self.tangent
@@ -208,8 +218,8 @@ class Dual:
                 return r
             if other.tag > self.tag:
                 return other.__rtruediv__(self)
-        elif type(other) not in SCALAR_TYPES:
-            return NotImplemented
+        elif type(other) is not float and type(other) is not int:
+            return _with_number(_DIVIDE_RULE, self, other)
         try:
             q = self.value / other
             # a NumPy zero: 1/0 meets a plain tangent in the table (a nested dual tangent is
@@ -225,8 +235,8 @@ class Dual:
         return r
 
     def __rtruediv__(self, other: Any) -> Any:
-        if type(other) not in SCALAR_TYPES and type(other) is not Dual:
-            return NotImplemented
+        if type(other) is not float and type(other) is not int and type(other) is not Dual:
+            return _with_number(_DIVIDE_RULE, other, self)
         b = self.value
         try:
             q = other / b
@@ -464,6 +474,9 @@ def apply_unary(rule: Rule, d: Dual) -> Any:
         # a Python number in a partial (1/x at 0, also under nested layers): NumPy's inf/nan
         with np.errstate(all="ignore"):
             tangent = rule.tangent1(_to_numpy(x), d.tangent, _to_numpy(ans))
+    dtype = getattr(ans, "dtype", None)
+    if dtype is not None:
+        tangent = _in_value_dtype(tangent, dtype)
     return _make(ans, tangent, d.tag)
 
 
@@ -485,12 +498,39 @@ def apply_binary(rule: Rule, a: Any, b: Any) -> Any:
     else:
         x, y, tx, ty, tag = a, b.value, None, b.tangent, tb
     ans = rule.function(x, y)
+    dtype = getattr(ans, "dtype", None)
+    if dtype is not None:  # partials in the result's dtype, not a float32 constant's
+        if getattr(x, "dtype", dtype) is not dtype:
+            x = in_dtype(x, dtype)
+        if getattr(y, "dtype", dtype) is not dtype:
+            y = in_dtype(y, dtype)
     try:
         tangent = rule.tangent2(x, y, tx, ty, ans)
     except _FALLBACK_ERRORS:
         with np.errstate(all="ignore"):
             tangent = rule.tangent2(_to_numpy(x), _to_numpy(y), tx, ty, _to_numpy(ans))
+    if dtype is not None:
+        tangent = _in_value_dtype(tangent, dtype)
     return _make(ans, tangent, tag)
+
+
+def _in_value_dtype(tangent: Any, dtype: Any) -> Any:
+    """A plain tangent in its value's NumPy ``dtype`` (a float32 value's tangent is float32, a
+    float64 one's float64), as NumPy would give the value; a dual tangent is left alone."""
+    if type(tangent) is float:
+        return tangent_in(np.float64(tangent), dtype)
+    if isinstance(tangent, (np.ndarray, np.generic)) and tangent.dtype != dtype:
+        return tangent_in(tangent, dtype)
+    return tangent
+
+
+def _with_number(rule: Rule, a: Any, b: Any) -> Any:
+    """An operator with a number that is not a Python float or int (a NumPy scalar: it is not
+    weak and may change the result's dtype): the table's rule, which keeps NumPy's dtypes."""
+    other = b if type(a) is Dual else a
+    if type(other) not in SCALAR_TYPES:
+        return NotImplemented
+    return apply_binary(rule, a, b)
 
 
 def _on_dual(rule: Rule) -> Callable[[Dual], Any]:
@@ -528,3 +568,6 @@ _FLOOR_DIVIDE = RULES["floor_divide"].function
 _REMAINDER = RULES["remainder"].function
 _ABSOLUTE = RULES["absolute"].function
 _DIVIDE_RULE = RULES["divide"]
+_ADD_RULE = RULES["add"]
+_SUBTRACT_RULE = RULES["subtract"]
+_MULTIPLY_RULE = RULES["multiply"]

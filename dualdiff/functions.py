@@ -120,6 +120,23 @@ def _dtype_check(name: str, dtype: Any) -> None:
         raise TypeError(f"numpy.{name}(..., dtype={dtype}) would drop the tangent")
 
 
+def _in_dtype(a: Any, name: str, dtype: Any) -> Any:
+    """Dual ``a`` in a reduction's ``dtype=``: NumPy casts every entry to it and accumulates in
+    it, so the value (and with it the tangent) is computed in that dtype."""
+    _dtype_check(name, dtype)
+    a = _as_dual_array(a)
+    if dtype is None or np.dtype(dtype) == a.dtype:
+        return a
+    return a.astype(dtype)
+
+
+def _cast(a: Any, dtype: Any) -> Any:
+    """Dual ``a`` (a ``Dual`` too) converted to ``dtype``, or as is when it has it already."""
+    if dtype is None or np.dtype(dtype) == a.dtype:
+        return a
+    return box(_as_dual_array(a).astype(dtype))
+
+
 def _finish(result: Any, out: Any, name: str) -> Any:
     if out is None:
         return result
@@ -141,9 +158,8 @@ def _finish(result: Any, out: Any, name: str) -> Any:
 def sum_(
     a, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoValue, where=np._NoValue
 ):
-    _dtype_check("sum", dtype)
     _unsupported("sum", where=where)
-    a = _as_dual_array(a)
+    a = _in_dtype(a, "sum", dtype)
     axes = tangent_axis(axis, a.ndim)
     result = _make_array(
         np.sum(a.value, axis=axis, keepdims=keepdims),
@@ -165,9 +181,8 @@ def _count(shape: tuple[int, ...], axis: Any) -> int:
 
 @implements(np.mean)
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, where=np._NoValue):
-    _dtype_check("mean", dtype)
     _unsupported("mean", where=where)
-    a = _as_dual_array(a)
+    a = _in_dtype(a, "mean", dtype)
     return _finish(sum_(a, axis=axis, keepdims=keepdims) / _count(a.shape, axis), out, "mean")
 
 
@@ -189,7 +204,8 @@ def var(
     if correction is not np._NoValue:
         ddof = correction
     a = _as_dual_array(a)
-    return _finish(variance(a, axis, ddof, keepdims, np.iscomplexobj(strip(a))), out, "var")
+    complex_values = np.iscomplexobj(strip(a))
+    return _finish(variance(a, axis, ddof, keepdims, complex_values, dtype), out, "var")
 
 
 @implements(np.std)
@@ -222,7 +238,7 @@ def _exclusive_products(v: Any, axis: int) -> Any:
     """For each position along ``axis``, the product of all *other* entries (zeros allowed)."""
     ones_shape = list(np.shape(strip(v)))
     ones_shape[axis] = 1
-    one = np.ones(ones_shape)
+    one = np.ones(ones_shape, np.result_type(strip(v), 0.0))  # float32 stays float32
     before = np.cumprod(np.concatenate([one, v], axis=axis), axis=axis)
     after = np.flip(
         np.cumprod(np.concatenate([one, np.flip(v, axis=axis)], axis=axis), axis=axis), axis=axis
@@ -236,9 +252,8 @@ def prod(
     a, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoValue, where=np._NoValue
 ):
     """``d prod(x) = sum_i prod_{j != i} x_j dx_i`` (exact at zeros: no division by x_i)."""
-    _dtype_check("prod", dtype)
     _unsupported("prod", where=where)
-    a = _as_dual_array(a)
+    a = _in_dtype(a, "prod", dtype)
     if axis is None:
         flat = np.reshape(a, (-1,))
         result = prod(flat, axis=0)
@@ -298,8 +313,7 @@ def ptp(a, axis=None, out=None, keepdims=False):
 
 @implements(np.cumsum)
 def cumsum(a, axis=None, dtype=None, out=None):
-    _dtype_check("cumsum", dtype)
-    a = _as_dual_array(a)
+    a = _in_dtype(a, "cumsum", dtype)
     if axis is None:
         a, axis = np.reshape(a, (-1,)), 0
     ax = tangent_axis(axis, a.ndim)
@@ -311,8 +325,7 @@ def cumsum(a, axis=None, dtype=None, out=None):
 @implements(np.cumprod)
 def cumprod(a, axis=None, dtype=None, out=None):
     """``d y_j = sum_{i <= j} (prod_{l <= j, l != i} x_l) dx_i``, exact at zeros."""
-    _dtype_check("cumprod", dtype)
-    a = _as_dual_array(a)
+    a = _in_dtype(a, "cumprod", dtype)
     if axis is None:
         a, axis = np.reshape(a, (-1,)), 0
     axis = axis % a.ndim
@@ -460,9 +473,11 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
 @implements(np.polyval)
 def polyval(p, x):
     """Horner's scheme; differentiable in both the coefficients and ``x``."""
+    if not is_dual(p) and not any(is_dual(c) for c in p):
+        p = np.asarray(p)  # as NumPy does: Python floats become float64 scalars (not weak)
     coefficients = list(p) if not is_dual(p) else [p[i] for i in range(len(p))]
     if not coefficients:  # the zero polynomial, as NumPy evaluates it: zeros like x
-        return np.zeros_like(strip(x), dtype=np.result_type(strip(x), float))
+        return np.zeros_like(strip(x), dtype=np.result_type(strip(x), 0.0))
     result = coefficients[0] + 0.0 * x
     for c in coefficients[1:]:
         result = result * x + c
@@ -603,8 +618,7 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
 
 @implements(np.trace)
 def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
-    _dtype_check("trace", dtype)
-    a = _as_dual_array(a)
+    a = _in_dtype(a, "trace", dtype)
     t1, t2 = tangent_axis(axis1, a.ndim), tangent_axis(axis2, a.ndim)
     result = _linear(
         a, lambda v: np.trace(v, offset, axis1, axis2), lambda t: np.trace(t, offset, t1, t2)
@@ -949,7 +963,8 @@ def concatenate(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
     value = np.concatenate(values, axis=axis)
     ndim = np.ndim(strip(value))
     tangent = np.concatenate(tangents, axis=tangent_axis(axis, ndim))
-    return _finish(_make_array(value, tangent, tag, batched), out, "concatenate")
+    result = _cast(_make_array(value, tangent, tag, batched), dtype)  # NumPy casts the result
+    return _finish(result, out, "concatenate")
 
 
 @implements(np.stack)
@@ -966,7 +981,7 @@ def stack(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
     value = np.stack(values, axis=axis)
     ndim = np.ndim(strip(value))
     tangent = np.stack(tangents, axis=tangent_axis(axis, ndim))
-    return _finish(_make_array(value, tangent, tag, batched), out, "stack")
+    return _finish(_cast(_make_array(value, tangent, tag, batched), dtype), out, "stack")
 
 
 @implements(np.hstack)
@@ -1069,7 +1084,12 @@ def where(condition, x=None, y=None):
     if foreign is not None:
         return NotImplemented if foreign == "defer" else np.where(condition, x, y)
     tag, batched, values, tangents = _gather([x, y])
-    value = np.where(condition, values[0], values[1])
+    # a Python number stays weak, as NumPy takes it (np.where(c, 0.5, x32) is float32); the
+    # tangent then takes the value's dtype in _make_array
+    weak = (int, float, complex)
+    value = np.where(
+        condition, x if type(x) in weak else values[0], y if type(y) in weak else values[1]
+    )
     ndim = np.ndim(strip(value))
     lifted = [t.reshape(t.shape[:1] + (1,) * (ndim - t.ndim + 1) + t.shape[1:]) for t in tangents]
     tangent = np.where(condition, lifted[0], lifted[1])
@@ -1251,7 +1271,7 @@ def zeros_like(prototype, dtype=None, order="K", subok=True, shape=None, *, devi
     p = _as_dual_array(prototype)
     _dtype_check("zeros_like", dtype)
     shape = p.shape if shape is None else _tuple(shape)
-    value = np.zeros(shape, dtype or np.result_type(strip(p), float))
+    value = np.zeros(shape, dtype or np.result_type(strip(p), 0.0))
     return _make_array(value, np.zeros((p.directions,) + shape, value.dtype), p.tag, p.batched)
 
 
@@ -1274,7 +1294,7 @@ def _like_constructor(numpy_fn: Callable, fill: float | None) -> Callable:
         prototype = _as_dual_array(like)
         _dtype_check(numpy_fn.__name__, dtype)
         shape = _tuple(shape)
-        value = np.zeros(shape, dtype or np.result_type(strip(prototype), float))
+        value = np.zeros(shape, dtype or np.result_type(strip(prototype), 0.0))
         if fill is not None:
             value[...] = fill
         tangent = np.zeros((prototype.directions,) + shape, value.dtype)
@@ -1350,7 +1370,12 @@ def nansum(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
 @implements(np.nanmean)
 def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
     count = np.sum(~np.isnan(strip(a)), axis=axis, keepdims=keepdims)
-    return _finish(nansum(a, axis, dtype, None, keepdims) / count, out, "nanmean")
+    total = nansum(a, axis, dtype, None, keepdims)
+    # NumPy divides by the integer count into the sum's dtype (float32 stays float32)
+    mean = total / count
+    if mean.dtype != total.dtype:
+        mean = _cast(mean, total.dtype)
+    return _finish(mean, out, "nanmean")
 
 
 # ---------------------------------------------------------------------------------------------

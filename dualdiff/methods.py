@@ -15,17 +15,20 @@ from typing import Any
 import numpy as np
 
 
-def variance(a: Any, axis: Any, ddof: Any, keepdims: bool, complex_values: bool) -> Any:
+def variance(
+    a: Any, axis: Any, ddof: Any, keepdims: bool, complex_values: bool, dtype: Any = None
+) -> Any:
     """``Σ |a - mean(a)|² / (N - ddof)`` along ``axis``, written with NumPy functions so that a
     dual type's own rules for ``mean``, ``sum`` and arithmetic differentiate it: the ``var``
-    (and, through ``sqrt``, the ``std``) of DualArray, Taylor series and traced duals alike."""
-    centred = a - np.mean(a, axis=axis, keepdims=True)
+    (and, through ``sqrt``, the ``std``) of DualArray, Taylor series and traced duals alike.
+    ``dtype`` is NumPy's: the mean and the sum of squares accumulate in it."""
+    centred = a - np.mean(a, axis=axis, keepdims=True, dtype=dtype)
     squares = (centred * np.conjugate(centred)).real if complex_values else centred**2
     if axis is None:
         count = math.prod(a.shape)
     else:
         count = math.prod(a.shape[i] for i in (axis if isinstance(axis, tuple) else (axis,)))
-    return np.sum(squares, axis=axis, keepdims=keepdims) / (count - ddof)
+    return np.sum(squares, axis=axis, keepdims=keepdims, dtype=dtype) / (count - ddof)
 
 
 def _shape_argument(shape: tuple[Any, ...]) -> Any:

@@ -557,7 +557,7 @@ def _generate(
         lines.append(line)
 
     def zeros(value: Any) -> str:
-        dtype = np.result_type(value.value if type(value) is Sym else value, float)
+        dtype = np.result_type(value.value if type(value) is Sym else value, 0.0)
         shape = _shape(value) + (() if directions is None else (directions,))
         return f"{constant(np.zeros)}({expr(shape)}, {constant(dtype)})"
 

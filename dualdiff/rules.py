@@ -419,6 +419,38 @@ def all_finite(p: Any) -> bool:
     return bool(np.isfinite(s))
 
 
+def in_dtype(a: Any, dtype: Any) -> Any:
+    """Plain NumPy operand ``a`` in the float/complex ``dtype`` of a rule's result, when it holds
+    fewer bits (a float32 constant in a float64 program): NumPy computes the value in ``dtype``,
+    and a partial evaluated on the constant alone (``1/y``, ``log(y)``, ``y - 1``) must be too,
+    not rounded to float32. Anything else (Python numbers, integers, duals) is returned as is."""
+    d = getattr(a, "dtype", None)
+    if (
+        d is None
+        or dtype is None
+        or d == dtype
+        or (type(a) is not np.ndarray and not isinstance(a, np.generic))
+        or d.kind not in "fc"
+        or dtype.kind not in "fc"
+        or not np.can_cast(d, dtype)
+    ):
+        return a
+    return a.astype(dtype)
+
+
+def tangent_in(t: Any, dtype: Any) -> Any:
+    """Tangent array ``t`` in its value's float/complex ``dtype`` (NumPy's dtype for the value):
+    a partial that came out float64 (``0.5 * (x == y)``) must not promote a float32 program, nor
+    a float32 tangent stay float32 under a float64 value. A complex tangent of a real value (a
+    complex direction) and anything not a float/complex array are left alone."""
+    d = t.dtype
+    if d.kind not in "fc" or dtype.kind not in "fc" or (d.kind == "c" and dtype.kind == "f"):
+        return t
+    if not isinstance(t, (np.ndarray, np.generic)):  # the lazy identity seed: a new dtype
+        return type(t)(t.k, t.start, t.value_shape, dtype)
+    return t.astype(dtype)
+
+
 def where(cond: Any, a: Any, b: Any) -> Any:
     """``a`` where ``cond`` holds, else ``b``: a Python choice for scalars, ``np.where`` else."""
     if not _is_array(cond):
@@ -498,9 +530,15 @@ def _xlogy_real(x: float, y: float) -> float:
     return 0.0 if x == 0 else x * math.log(y)
 
 
+def _weak(a: Any, number: Any) -> Any:
+    """``a`` computed from a Python ``number`` as a Python number again: NumPy takes Python
+    numbers as weak (they do not promote float32), its own float64 results as strong."""
+    return a.item() if type(number) in (int, float, complex) else a
+
+
 def _xlogy_array(x: Any, y: Any) -> Any:
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(np.asarray(x) == 0, 0.0, np.multiply(x, np.log(y)))
+        return np.where(np.asarray(x) == 0, 0.0, np.multiply(x, _weak(np.log(y), y)))
 
 
 def _xlog1py_real(x: float, y: float) -> float:
@@ -509,7 +547,7 @@ def _xlog1py_real(x: float, y: float) -> float:
 
 def _xlog1py_array(x: Any, y: Any) -> Any:
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(np.asarray(x) == 0, 0.0, np.multiply(x, np.log1p(y)))
+        return np.where(np.asarray(x) == 0, 0.0, np.multiply(x, _weak(np.log1p(y), y)))
 
 
 def _max_real(x: float, y: float) -> float:
@@ -532,17 +570,30 @@ def _heaviside_real(x: float, h: float) -> float:
     return 0.0 if x < 0 else (1.0 if x > 0 else (h if x == 0 else x))
 
 
+def _share_in(s: Any, x: Any, y: Any) -> Any:
+    """A share computed from booleans (float64 in NumPy) in the arguments' float dtype, so that
+    it does not promote a float32 program's tangents."""
+    if type(s) is np.ndarray or isinstance(s, np.generic):
+        try:
+            dtype = np.result_type(getattr(x, "dtype", x), getattr(y, "dtype", y), 0.0)
+        except TypeError:  # an argument NumPy cannot type: keep the share as it is
+            return s
+        if dtype != s.dtype and dtype.kind == "f":
+            return s.astype(dtype)
+    return s
+
+
 def _tie_share(x: Any, y: Any) -> Any:
     """The share of the derivative of max(x, y) that goes to ``x``: 1, 1/2 at a tie, or 0."""
-    return (x > y) + 0.5 * (x == y)
+    return _share_in((x > y) + 0.5 * (x == y), x, y)
 
 
 def _fmax_share(x: Any, y: Any) -> Any:
-    return (x > y) + 0.5 * (x == y) + (y != y) * (x == x)
+    return _share_in((x > y) + 0.5 * (x == y) + (y != y) * (x == x), x, y)
 
 
 def _fmin_share(x: Any, y: Any) -> Any:
-    return (x < y) + 0.5 * (x == y) + (y != y) * (x == x)
+    return _share_in((x < y) + 0.5 * (x == y) + (y != y) * (x == x), x, y)
 
 
 def _pow_dx(x: Any, y: Any, ans: Any) -> Any:

@@ -62,7 +62,7 @@ def tangent_of(y: Any, tag: int) -> Any:
     if is_sequence(y):
         return rebuild(y, [tangent_of(item, tag) for item in y])
     if t is np.ndarray:
-        return np.zeros_like(y, dtype=np.result_type(y.dtype, float))
+        return np.zeros_like(y, dtype=np.result_type(y.dtype, 0.0))
     return array_support["tangent_of"](y, tag)
 
 
@@ -131,7 +131,7 @@ def split(a: Any, tag: int) -> tuple[Any, Any]:
     if t in SCALAR_TYPES:
         return a, zero_scalar(a)
     if t is np.ndarray:
-        return a, np.zeros(a.shape, np.result_type(a.dtype, float))
+        return a, np.zeros(a.shape, np.result_type(a.dtype, 0.0))
     return a, None
 
 

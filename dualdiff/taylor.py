@@ -51,6 +51,7 @@ from .rules import (
     Rule,
     all_finite,
     extra_ufunc_rule,
+    in_dtype,
     is_complex,
     is_dual,
     lift_of,
@@ -385,6 +386,9 @@ def _power_rule(rule: Rule, u: list, v: list, n: int) -> list:
     # Constant exponent: the recurrence of u**a. Otherwise u**v = exp(v·log u), with the value
     # from the rule; a constant zero base gives the constant 0**v (the rule's convention).
     y0 = rule.function(u[0], v[0])
+    dtype = getattr(y0, "dtype", None)
+    if dtype is not None and not is_dual(y0):  # float_power is float64 even for float32 input
+        u, v = [in_dtype(c, dtype) for c in u], [in_dtype(c, dtype) for c in v]
     if len(v) == 1:
         return _power_const(u, v[0], n, y0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -666,6 +670,9 @@ def _xlogy_rule(rule: Rule, u: list, v: list, n: int) -> list:
 def _sinc_rule(rule: Rule, u: list, n: int) -> list:
     g = _sinc_coefficients(u[0], n)
     g[0] = rule.function(u[0])
+    dtype = getattr(g[0], "dtype", None)
+    if dtype is not None and not is_dual(g[0]):  # the quadrature is float64: a float32 stays
+        g = [np.asarray(c).astype(dtype) if np.ndim(c) else dtype.type(c) for c in g]
     return _compose(g, u, n)
 
 
@@ -1192,7 +1199,7 @@ class Taylor(ArrayMethods):
                 c = _broadcast(mine[k], shape)
                 c = c.copy() if is_dual(c) else np.array(c)
             else:
-                c = np.zeros(shape, np.result_type(_strip(mine[0]), float))
+                c = np.zeros(shape, np.result_type(_strip(mine[0]), 0.0))
             v = theirs[k] if k < len(theirs) else 0.0
             if is_dual(v) and v.tag > _tag_of(c):  # an older dual number: c becomes one too
                 c = np.zeros_like(v, shape=shape) + c
@@ -1468,7 +1475,7 @@ def _write_through(target: Taylor, index: Any, item: Any) -> None:
             else:
                 c = np.array(c, order="K")
         else:
-            c = np.zeros(shape, np.result_type(_strip(root.coefficients[0]), float))
+            c = np.zeros(shape, np.result_type(_strip(root.coefficients[0]), 0.0))
             if type(fresh[0]) is np.ndarray:
                 c = _in_layout_of(fresh[0], c)
         v = theirs[k] if k < len(theirs) else None
@@ -1582,6 +1589,12 @@ def _lift_binary(rule: Rule, a: Any, b: Any) -> Any:
     n = min(orders)
     u = _coefficients(a, tag, n, rule)
     v = _coefficients(b, tag, n, rule)
+    du, dv = getattr(u[0], "dtype", None), getattr(v[0], "dtype", None)
+    if du is not None and dv is not None and du != dv and not (is_dual(u[0]) or is_dual(v[0])):
+        # a float32 series with a float64 constant (or the other way): NumPy computes in the
+        # promoted dtype, so must every coefficient's recurrence and partial
+        dtype = np.result_type(du, dv)
+        u, v = [in_dtype(c, dtype) for c in u], [in_dtype(c, dtype) for c in v]
     return _taylor(_apply(rule, (u, v), n), n, tag)
 
 
@@ -1796,7 +1809,7 @@ class _Call:
 def _zeros_of(a: Any) -> Any:
     """Zeros of the shape of ``a`` (a constant's coefficients past the first)."""
     value = np.asarray(_plain(a))
-    return np.zeros(value.shape, np.result_type(value.dtype, float))
+    return np.zeros(value.shape, np.result_type(value.dtype, 0.0))
 
 
 def _compositions(k: int, limits: list[int]) -> Any:
@@ -1957,6 +1970,18 @@ _MULTILINEAR_UFUNCS = frozenset(
 # -- products ----------------------------------------------------------------------------------
 
 
+def _in_dtype(a: Any, dtype: Any) -> Any:
+    """Series ``a`` in a reduction's ``dtype=`` (NumPy casts the entries and accumulates in it)."""
+    if dtype is None or type(a) is not Taylor or np.dtype(dtype) == a.dtype:
+        return a
+    return a.astype(dtype)
+
+
+def _value_dtype(c: Any) -> Any:
+    """The float or complex dtype of coefficient ``c`` (a float32 series stays float32)."""
+    return np.result_type(_strip(c), 0.0)
+
+
 def _own_series(a: Any) -> tuple[list, int, int]:
     """The coefficients of the series ``a`` at its full shape, its order and its tag."""
     shape = a.shape
@@ -2001,19 +2026,20 @@ def _prod(
 ) -> Any:
     """Pairwise series products down the axis: O(order² log m), exact at zeros (no division)."""
     _check_plain_options("numpy.prod", out, dtype, where=where)
+    a = _in_dtype(a, dtype)
     coefficients, n, tag = _own_series(a)
     u, axes = _axes_last(coefficients, axis, a.ndim)
     while np.shape(_strip(u[0]))[-1] > 1:
         m = np.shape(_strip(u[0]))[-1]
         if m % 2:  # one more factor: the constant series 1
-            one = np.ones(np.shape(_strip(u[0]))[:-1] + (1,))
+            one = np.ones(np.shape(_strip(u[0]))[:-1] + (1,), _value_dtype(u[0]))
             u = [
                 np.concatenate([c, one if k == 0 else 0.0 * one], axis=-1) for k, c in enumerate(u)
             ]
             m += 1
         u = _mul([c[..., : m // 2] for c in u], [c[..., m // 2 :] for c in u], n)
     if np.shape(_strip(u[0]))[-1] == 0:  # the empty product
-        u = [np.ones(np.shape(_strip(u[0]))[:-1])]
+        u = [np.ones(np.shape(_strip(u[0]))[:-1], _value_dtype(u[0]))]
     else:
         u = [c[..., 0] for c in u]
     if keepdims:
@@ -2028,6 +2054,7 @@ def _cumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> An
     """Prefix products by doubling (``y_i ← y_i·y_{i-s}`` for ``s = 1, 2, 4, ...``): series
     products only, exact at zeros."""
     _check_plain_options("numpy.cumprod", out, dtype)
+    a = _in_dtype(a, dtype)
     if axis is None:
         a, axis = np.ravel(a), 0
     coefficients, n, tag = _own_series(a)
@@ -2048,10 +2075,12 @@ def _cumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> An
 @_implements(np.polyval)
 def _polyval(p: Any, x: Any) -> Any:
     """Horner's scheme in series arithmetic, in the polynomial's coefficients and in ``x``."""
+    if not is_dual(p) and not any(is_dual(c) for c in p):
+        p = np.asarray(p)  # as NumPy does: Python floats become float64 scalars (not weak)
     coefficients = [p[i] for i in range(len(p))]
     if not coefficients:  # the zero polynomial, as NumPy evaluates it: zeros like x
         plain = _strip(x.value if type(x) is Taylor else x)
-        return np.zeros_like(plain, dtype=np.result_type(plain, float))
+        return np.zeros_like(plain, dtype=np.result_type(plain, 0.0))
     result = coefficients[0] + 0.0 * x
     for c in coefficients[1:]:
         result = result * x + c
@@ -2074,7 +2103,7 @@ def _var(
     """``Σ |a - mean(a)|² / (N - ddof)``: a polynomial in the entries."""
     _check_plain_options("numpy.var", out, dtype, where=where, mean=mean)
     ddof = ddof if correction is _NO_VALUE else correction
-    return variance(a, axis, ddof, keepdims, _is_complex_series(a.coefficients))
+    return variance(a, axis, ddof, keepdims, _is_complex_series(a.coefficients), dtype)
 
 
 @_implements(np.std)
@@ -2268,7 +2297,7 @@ def _constant_like(a: Any, value: Any) -> Taylor:
 
 def _like_dtype(a: Any, dtype: Any, name: str) -> Any:
     _check_plain_options(name, dtype=dtype)
-    return np.result_type(_plain(a), float) if dtype is None else dtype
+    return np.result_type(_plain(a), 0.0) if dtype is None else dtype
 
 
 def _filled_like(fill: Callable[..., Any], name: str) -> Callable[..., Taylor]:

@@ -41,9 +41,11 @@ from .rules import (
     Rule,
     all_finite,
     extra_ufunc_rule,
+    in_dtype,
     is_dual,
     register_lift,
     scale,
+    tangent_in,
 )
 from .tags import NEWEST_TAG
 
@@ -400,6 +402,11 @@ def apply_rule(rule: Rule, inputs: tuple[Any, ...]) -> Any:
         result = ans = program.record(rule.array, values, {})
     if type(ans) is not Sym or all(t is None for t in tangents) or rule.zero:
         return ans if type(ans) is not Sym else Traced(ans, None)
+    dtype = ans.value.dtype
+    if any(getattr(v, "dtype", dtype) != dtype for v in values):
+        # partials in the result's dtype, as NumPy computes the value (a float32 operand of a
+        # float64 result, a float_power of float32): recorded casts, at trace time only
+        values = tuple(_operand_in(v, dtype) for v in values)
     if ans.program.directions is not None:  # partials broadcast over the direction axis
         values, ans = tuple(_expand(v) for v in values), _expand(ans)
     if rule.jvp is not None:
@@ -423,9 +430,31 @@ def apply_rule(rule: Rule, inputs: tuple[Any, ...]) -> Any:
                 fn, args = (_quotient, (t, g)) if g is not None else (scale, (p, t))
                 terms.append(ans.program.record(fn, args, {}))
         tangent = _add(terms)
+    tangent_dtype = _dtype_of(tangent)
+    if tangent_dtype is not None and tangent_dtype != dtype:  # the value's dtype, as eager
+        cast = tangent_in(np.zeros((), tangent_dtype), dtype).dtype
+        if cast != tangent_dtype:
+            tangent = _astype(_multiplied(tangent), cast)
     if type(tangent) is _Scaled:
         return Traced(result, tangent)
     return Traced(result, _fit(tangent, result))
+
+
+def _operand_in(v: Any, dtype: Any) -> Any:
+    """A rule's operand in the result's float ``dtype`` when it holds fewer bits."""
+    if type(v) is Sym:
+        d = v.value.dtype
+        if d.kind in "fc" and dtype.kind in "fc" and d != dtype and np.can_cast(d, dtype):
+            return _astype(v, dtype)
+        return v
+    return in_dtype(v, dtype)
+
+
+def _dtype_of(t: Any) -> Any:
+    """The dtype of a traced tangent (None for a Python number)."""
+    if type(t) is _Scaled:
+        return np.result_type(_dtype_of(t.coefficient), t.block.dtype)
+    return getattr(t, "dtype", None)
 
 
 _PYTHON_ERRORS = (ZeroDivisionError, OverflowError, ValueError)
@@ -820,14 +849,19 @@ def _where(func: Any, args: Any, kwargs: Any) -> Any:
 
 def _var(func: Any, args: Any, kwargs: Any) -> Any:
     options = errors.bound_arguments(func, args, kwargs)
-    for name in ("dtype", "out", "mean", "correction", "where"):
+    for name in ("out", "mean", "correction", "where"):
         if options.get(name, None) not in (None, np._NoValue):
             raise TypeError(f"dualdiff.jit: {function_name(func)}({name}=...) unsupported")
+    dtype = options.get("dtype")
+    if dtype is not None and np.dtype(dtype).kind not in "fc":
+        raise errors.lost_tangent(
+            f"{function_name(func)}(..., dtype={dtype}) of a traced dual", "Keep a float dtype."
+        )
     a = options["a"]
     complex_values = np.iscomplexobj(_value(a).value)
     result = variance(
         a, options.get("axis"), options.get("ddof", 0), _flag(options.get("keepdims", False)),
-        complex_values,
+        complex_values, dtype,
     )  # fmt: skip
     return np.sqrt(result) if func is np.std else result
 

@@ -997,6 +997,8 @@ def cases(
             scalar_sources.update(int(j) for j in re.findall(r"a(\d+)(?:\.ravel\(\))?\[", line))
         lines.append(line if "; a" in line else f"a{len(steps)} = {line}")
         used.add(feature)
+        if "dtype=np.float32" in line:  # a float32 intermediate: its tangents are float32 too
+            used.add("float32_intermediate")
     if not steps:
         steps, lines = [lambda env: np.sin(env[0])], ["a1 = np.sin(a0)"]
         sample = _replay(Program(steps, lines), x0)

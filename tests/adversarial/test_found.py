@@ -239,7 +239,6 @@ def test_sparsity_of_a_gather_through_argmax():
 X32 = X.astype(np.float32)
 
 
-@pytest.mark.xfail(strict=True, reason="new: a Python float constant promotes float32 tangents")
 @pytest.mark.parametrize(
     "f",
     [
@@ -261,9 +260,6 @@ def test_float32_elementwise_derivative_dtype():
     assert dd.derivative(np.sin, X32).dtype == np.float32
 
 
-@pytest.mark.xfail(
-    strict=True, reason="new: np.where with a Python float makes a float32 value float64"
-)
 def test_float32_where_with_a_python_float_keeps_the_value_dtype():
     f = lambda x: np.where(x < 0.0, 0.5, x)  # noqa: E731
     # observed: the value is float64 (and so is the tangent); expected float32 as f(X32) is
@@ -279,7 +275,6 @@ C = np.float64(C32)  # the value NumPy computes with: float32(0.1) promoted to f
 XP = np.array([0.4, 0.6, 1.3])
 
 
-@pytest.mark.xfail(strict=True, reason="new: the rule table's partial 1.0 / y is float32 for y=f32")
 @pytest.mark.parametrize(
     "f, expected",
     [
@@ -300,10 +295,24 @@ def test_float32_constant_in_a_float64_program(f, expected):
     np.testing.assert_allclose(np.diag(dd.jacobian(f, XP)), expected(XP), rtol=1e-14)
 
 
-@pytest.mark.xfail(strict=True, reason="new: the scalar path's 1.0 / y is float32 for y = f32")
 def test_float32_constant_scalar_derivative():
-    # observed 10.0, expected 1 / float64(float32(0.1)) = 9.99999985...
-    np.testing.assert_allclose(dd.derivative(lambda x: x / C32, 0.4), 1.0 / C, rtol=1e-14)
+    # a NumPy float64 x: the program is float64; observed float32 10.0 (the seed's tangent was
+    # the weak Python 1.0, and 1.0 / C32 is float32), expected 1 / float64(float32(0.1))
+    x = np.float64(0.4)
+    for f, want in [
+        (lambda x: x / C32, 1.0 / C),
+        (lambda x: x**C32, C * x ** (C - 1.0)),
+        (lambda x: C32**x, C**x * np.log(C)),
+        (lambda x: np.arctan2(x, C32), C / (x * x + C * C)),
+    ]:
+        d = dd.derivative(f, x)
+        assert np.asarray(d).dtype == np.float64
+        np.testing.assert_allclose(d, want, rtol=1e-14)
+    # a Python float x is weak: NumPy's x / C32 is float32, and so is its derivative, correctly
+    # rounded (float32(9.99999985...) is 10.0)
+    assert type(0.4 / C32) is np.float32
+    d = dd.derivative(lambda x: x / C32, 0.4)
+    assert np.asarray(d).dtype == np.float32 and d == np.float32(1.0 / C)
 
 
 # --- class 1: out= into a view ------------------------------------------------------------------
@@ -340,7 +349,6 @@ def test_sparsity_of_a_boolean_mask_from_values():
 # --- new: a reduction's dtype= is checked, then ignored -----------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="new: np.sum/mean/cumsum(..., dtype=float32) ignore dtype")
 @pytest.mark.parametrize(
     "f",
     [
