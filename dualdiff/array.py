@@ -613,7 +613,9 @@ def box(a: DualArray) -> Any:
     )
     t = a.tangent_
     if a.batched:
-        tangent = t  # shape (k,)
+        # shape (k,), copied: NumPy's scalar read never aliases the array it was read from, so
+        # neither may the scalar's tangent (``s = a[0]; a *= 0.5`` must leave ``s`` alone)
+        tangent = t.copy()
     else:
         tangent = t[0]
         if type(tangent) is DualArray:
