@@ -828,14 +828,25 @@ def _check_no_plain_views(a: DualArray) -> None:
 def _check_not_view(a: DualArray) -> None:
     """Raise TypeError if ``a`` views another array's memory: a new layer (a dual of a newer
     tag) given to ``a`` would not reach the array it views, whose derivative would be lost."""
+    # (the tangent's base is not counted: set_item holds a transient moveaxis view of it)
     if a.base_ is not None or (
-        strip(a.value).base is not None and strip(a.tangent_).base is not None
+        _views_shared_memory(a.value) and strip(a.tangent_).base is not None
     ):
         raise TypeError(
             "cannot store a dual of a newer tag (from a nested differentiation) into a view of "
             "another array: that array would not receive the derivative. Assign into the "
             "original array (x[i, j] = d rather than x[i][j] = d), or .copy() the view first."
         )
+
+
+def _views_shared_memory(arr: Any) -> bool:
+    """Whether the plain array under ``arr``'s dual layers views memory that something else
+    holds too (another array: a view of it or the array owning it). A view whose base only it
+    holds views a private temporary (``np.tile``, a reshape that copied), which no one else
+    sees: writing a new layer there loses nothing."""
+    base = strip(arr).base
+    # three references: the view's ``.base``, ``base`` here, and getrefcount's argument
+    return base is not None and sys.getrefcount(base) > 3
 
 
 def _assign(container: Any, index: Any, value: Any, owner: DualArray) -> Any:

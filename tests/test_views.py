@@ -598,3 +598,39 @@ def test_a_view_taken_after_the_newer_layer_sees_it():
     # d/ds sum((s*y3, y1)**2) at s=2 is 2*s*y3**2: its gradient in x is (0, 0, 0, 4*s*x3)
     x = np.arange(1.0, 5.0)
     np.testing.assert_allclose(dd.gradient(_writes_inner_dual(False), x), [0, 0, 0, 8 * x[3]])
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda x: np.tile(x, 2),  # a view of np.tile's private temporary
+        lambda x: (x[:, None] * np.ones(2)).T.reshape(-1),  # a reshape that copied
+    ],
+)
+def test_hessian_of_a_write_into_an_array_viewing_a_private_temporary(make):
+    def f(x):
+        a = make(x)
+        a[0] = np.sin(a[0]) * x[1]  # a dual of the newer (inner) tag into a
+        return np.sum(a)
+
+    x = np.array([0.4, 0.5])
+    expected = np.zeros((2, 2))  # d2/dx^2 of sin(x0) x1 (+ linear terms)
+    expected[0, 0] = -np.sin(0.4) * 0.5
+    expected[0, 1] = expected[1, 0] = np.cos(0.4)
+    np.testing.assert_allclose(dd.hessian(f, x), expected, rtol=1e-14, atol=1e-15)
+
+
+def test_hessian_of_a_write_of_a_newer_layer_into_a_view_of_a_live_array_refuses():
+    def f(x):
+        y = np.tile(x, 2)
+        v = y[0:2]  # a view of y, which stays alive
+        v[0] = np.sin(v[0]) * x[1]
+        return np.sum(y)
+
+    try:
+        hess = dd.hessian(f, np.array([0.4, 0.5]))
+    except TypeError as e:
+        assert "view" in str(e)
+    else:  # if ever accepted, it must be right
+        expected = np.array([[-np.sin(0.4) * 0.5, np.cos(0.4)], [np.cos(0.4), 0.0]])
+        np.testing.assert_allclose(hess, expected, rtol=1e-14, atol=1e-15)

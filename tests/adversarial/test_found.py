@@ -133,7 +133,6 @@ def test_scalar_read_from_an_array_updated_later(read):
     np.testing.assert_array_equal(dd.jacobian(f, x, chunk=1), [1.0, 0.0, 0.0])
 
 
-@pytest.mark.xfail(strict=True, reason="class 1: hessian refuses a[0] = ... into np.tile's result")
 @pytest.mark.parametrize("x", [0.4, np.array([0.4, 0.5])])
 def test_hessian_of_an_assignment_into_a_tiled_array(x):
     def f(x):
