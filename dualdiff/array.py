@@ -245,7 +245,7 @@ class DualArray(ArrayMethods):
             t_owned = True
         value = v[index]
         result = _make_array(value, _index_tangent(t, index), self.tag, self.batched)
-        if type(value) is not Dual and value.ndim:
+        if type(value) is np.ndarray or type(value) is DualArray:  # NumPy gave an array (a[...])
             layered = (type(v) is DualArray) is not (type(t) is DualArray)
             if not (v_owned and t_owned and self.base_ is None and not layered) and _basic(index):
                 _link(result, self, _IndexView(index))  # NumPy's view of arrays copied on write
@@ -531,9 +531,8 @@ def view_of(a: DualArray, derive: Callable[[DualArray], tuple[Any, Any]], parts:
     result = _make_array(value, tangent, a.tag, a.batched)
     if not _owns(a):
         _link(result, a, derive)
-    if not a.value.ndim:
-        return box(result)  # a view of a scalar (0-d) dual: a scalar, as before
-    return result  # a 0-d view (np.squeeze of one element) writes through, as NumPy's does
+    # a 0-d view (np.squeeze of one element, x.T of a 0-d x) writes through, as NumPy's does
+    return result
 
 
 def _link(view: DualArray, parent: DualArray, derive: Callable[..., Any]) -> None:
@@ -632,11 +631,13 @@ def from_dual(d: Dual) -> DualArray:
     t = d.tangent
     if type(t) is Dual:
         return _make_array(value, from_dual(t).reshape((1,)), d.tag, False)
+    # a batched tangent is copied: the result may be handed out as an array (a 0-d view of a
+    # scalar, np.transpose(s)) that is written in place, which must not change the Dual
     if type(t) is DualArray:
-        return _make_array(value, t, d.tag, True)
+        return _make_array(value, t.copy(), d.tag, True)
     t = _asarray(t)
     batched = t.ndim == 1
-    return _make_array(value, t if batched else t.reshape(1), d.tag, batched)
+    return _make_array(value, t.copy() if batched else t.reshape(1), d.tag, batched)
 
 
 def _asarray(a: Any) -> Any:

@@ -1074,7 +1074,8 @@ def where(condition, x=None, y=None):
     lifted = [t.reshape(t.shape[:1] + (1,) * (ndim - t.ndim + 1) + t.shape[1:]) for t in tangents]
     tangent = np.where(condition, lifted[0], lifted[1])
     k = tangent.shape[0]
-    return box(_make_array(value, fit_tangent(tangent, k, np.shape(strip(value))), tag, batched))
+    # an array, 0-d too (NumPy's np.where never returns a scalar: a view of it writes into it)
+    return _make_array(value, fit_tangent(tangent, k, np.shape(strip(value))), tag, batched)
 
 
 @implements(np.select)

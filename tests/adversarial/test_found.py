@@ -168,9 +168,6 @@ def test_sparsity_of_a_write_into_a_reshaped_copy():
     np.testing.assert_array_equal(dd.SparseJacobian(f, x)(x).reshape(6, 6), expected)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="class 1: np.where of a 0-d array is a Dual, not a 0-d array"
-)
 @pytest.mark.parametrize("x", [np.array(0.411), np.array(0.411 + 0j)])
 def test_write_through_a_view_of_a_zero_d_result(x):
     def f(x):
