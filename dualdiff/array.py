@@ -159,6 +159,35 @@ class DualArray(ArrayMethods):
     def shape(self) -> tuple[int, ...]:
         return self.value.shape
 
+    @shape.setter
+    def shape(self, shape: Any) -> None:
+        # As ndarray's: in place, only where no copy is needed (a view of the same memory,
+        # which the tangent must be as well, or the views taken before would part from it)
+        if self.base_ is not None or self.views_:
+            raise TypeError(
+                "setting .shape of a DualArray that is linked to views of it (an array viewing "
+                "the argument, or a view of such an array) is not supported; use "
+                "x = x.reshape(shape)"
+            )
+        _writable(self)
+        from .functions import reshape
+
+        result = reshape(self, shape)
+        if type(result) is not DualArray or result.base_ is not None:
+            raise TypeError(
+                "setting .shape of this DualArray is not supported (its value and tangent "
+                "cannot both be viewed in the new shape); use x = x.reshape(shape)"
+            )
+        if self.size and not (
+            same_memory(strip(result.value), strip(self.value))
+            and same_memory(strip(result.tangent_), strip(self.tangent_))
+        ):
+            raise AttributeError(  # NumPy's error for an ndarray
+                "Incompatible shape for in-place modification. Use `.reshape()` to make a copy "
+                "with the desired shape."
+            )
+        self.value, self.tangent_ = result.value, result.tangent_
+
     @property
     def ndim(self) -> int:
         return self.value.ndim
@@ -1167,6 +1196,8 @@ def _dual_ufunc_hook(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) 
 
 
 array_hooks["ufunc"] = _dual_ufunc_hook
+array_hooks["as_array"] = from_dual  # (copies a batched tangent: the Dual stays unchanged)
+array_hooks["box"] = box
 array_hooks["function"] = array_function
 
 
