@@ -653,20 +653,23 @@ def box(a: DualArray) -> Any:
     return _make(value, tangent, a.tag)
 
 
-def from_dual(d: Dual) -> DualArray:
-    """A ``Dual`` as a 0-d DualArray (a tangent of shape ``(k,)`` is a batch of ``k``)."""
+def from_dual(d: Dual, copy: bool = True) -> DualArray:
+    """A ``Dual`` as a 0-d DualArray (a tangent of shape ``(k,)`` is a batch of ``k``).
+
+    A batched tangent is copied: the result may be handed out as an array (``d[...]``,
+    ``np.expand_dims(d, 0)``) and written in place, which must not change the Dual.
+    ``copy=False`` shares it, for an operand that is only read."""
     value = d.value
-    value = from_dual(value) if type(value) is Dual else _asarray(value)
+    value = from_dual(value, copy) if type(value) is Dual else _asarray(value)
     t = d.tangent
     if type(t) is Dual:
-        return _make_array(value, from_dual(t).reshape((1,)), d.tag, False)
-    # a batched tangent is copied: the result may be handed out as an array (a 0-d view of a
-    # scalar, np.transpose(s)) that is written in place, which must not change the Dual
+        return _make_array(value, from_dual(t, copy).reshape((1,)), d.tag, False)
     if type(t) is DualArray:
-        return _make_array(value, t.copy(), d.tag, True)
+        return _make_array(value, t.copy() if copy else t, d.tag, True)
     t = _asarray(t)
-    batched = t.ndim == 1
-    return _make_array(value, t.copy() if batched else t.reshape(1), d.tag, batched)
+    if t.ndim == 1:
+        return _make_array(value, t.copy() if copy else t, d.tag, True)
+    return _make_array(value, t.reshape(1), d.tag, False)
 
 
 def _asarray(a: Any) -> Any:
@@ -759,10 +762,10 @@ def set_item(target: DualArray, index: Any, item: Any, owner: DualArray | None =
         root = target
         while root.base_ is not None:
             root = root.base_[0]
-        _add_layers(root, item if type(item) is DualArray else from_dual(item))
+        _add_layers(root, item if type(item) is DualArray else from_dual(item, False))
     _writable(target)
     if tag == target.tag:
-        parts = item if type(item) is DualArray else from_dual(item)
+        parts = item if type(item) is DualArray else from_dual(item, False)
         value, tangent = parts.value, parts.tangent_
     else:
         value, tangent = item, None
@@ -927,7 +930,7 @@ def _operand(a: Any, tag: int) -> tuple[Any, Any]:
         return a, None
     if t is Dual:
         if a.tag == tag:
-            return (d := from_dual(a)).value, d
+            return (d := from_dual(a, False)).value, d  # (only read)
         return a, None
     if t in SCALAR_TYPES or t is np.ndarray:
         return a, None
