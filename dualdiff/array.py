@@ -342,11 +342,14 @@ class DualArray(ArrayMethods):
     def __rmatmul__(self, other: Any) -> Any:
         return matmul(other, self)
 
-    def __neg__(self) -> DualArray:
-        return _make_array(-self.value, -self.tangent_, self.tag, self.batched)
+    def __neg__(self) -> Any:
+        value = -self.value
+        result = _make_array(value, -self.tangent_, self.tag, self.batched)
+        return result if type(value) is np.ndarray or type(value) is DualArray else box(result)
 
     def __pos__(self) -> DualArray:
-        return self.copy()  # +x is a new array, as for ndarray
+        # +x is a new array, as for ndarray (a scalar for a 0-d array, as NumPy's)
+        return self.copy() if self.value.ndim else box(self.copy())
 
     def __abs__(self) -> Any:
         return RULES["absolute"].function(self)
@@ -952,8 +955,10 @@ def _as_array_operand(a: Any) -> Any:
     return np.asarray(a)
 
 
-def apply_unary(rule: Rule, a: DualArray) -> DualArray:
-    """``rule(a)`` elementwise: the value through the rule, the tangent by the chain rule."""
+def apply_unary(rule: Rule, a: DualArray) -> Any:
+    """``rule(a)`` elementwise: the value through the rule, the tangent by the chain rule.
+    A scalar value (a ufunc of a 0-d array is a NumPy scalar) gives a Dual, as NumPy's scalar
+    result does not alias (a view of it must not write into it)."""
     x, t = a.value, a.tangent_
     if type(x) is np.ndarray:
         ans = rule.array(x)
@@ -961,14 +966,17 @@ def apply_unary(rule: Rule, a: DualArray) -> DualArray:
         if partial is not None and type(t) is np.ndarray:  # the common case, without detours
             p = partial(x, ans)
             if rule.safe and not all_finite(p):
-                return _make_array(ans, scale(p, t), a.tag, a.batched)
-            return _make_array(ans, times(p, t, (x, ans)), a.tag, a.batched)
+                result = _make_array(ans, scale(p, t), a.tag, a.batched)
+            else:
+                result = _make_array(ans, times(p, t, (x, ans)), a.tag, a.batched)
+            return result if type(ans) is np.ndarray else box(result)
     else:
         ans = rule.function(x)
     tangent = rule.tangent1(x, t, ans)
     if tangent is t:  # d(+x) = dx: the result gets its own copy
         tangent = _own(tangent)
-    return _make_array(ans, tangent, a.tag, a.batched)
+    result = _make_array(ans, tangent, a.tag, a.batched)
+    return result if type(ans) is np.ndarray or type(ans) is DualArray else box(result)
 
 
 _PLAIN_OPERANDS = SCALAR_TYPES | {np.ndarray}

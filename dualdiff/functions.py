@@ -1306,11 +1306,10 @@ def copy(a, order="K", subok=False):
 @implements(np.round, np.around)
 def round_(a, decimals=0, out=None):
     a = _as_dual_array(a)
-    return _finish(
-        _make_array(np.round(a.value, decimals), zero_tangent(a.tangent_), a.tag, a.batched),
-        out,
-        "round",
-    )
+    value = np.round(a.value, decimals)
+    result = _make_array(value, zero_tangent(a.tangent_), a.tag, a.batched)
+    # NumPy's round of a 0-d array is a scalar: so is the result (a Dual)
+    return _finish(result if np.ndim(value) else box(result), out, "round")
 
 
 @implements(np.fix)

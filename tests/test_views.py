@@ -686,3 +686,22 @@ def test_an_array_made_from_a_scalar_dual_does_not_alias_it():
         return s * 1.0
 
     np.testing.assert_array_equal(dd.jacobian(f, np.array([0.4, 0.5])), [1.0, 1.0])
+
+
+@pytest.mark.parametrize(
+    "op",
+    [np.sin, np.negative, lambda s: -s, lambda s: +s, lambda s: s * 2.0, np.conj, np.round],
+)
+def test_a_scalar_result_of_a_zero_d_array_is_not_written_through_a_view(op):
+    def f(x):
+        s = op(x)  # NumPy: a scalar (its view below is a fresh array)
+        e = np.expand_dims(s, 0)
+        e *= 3.0
+        return s
+
+    x = np.array(0.4)
+    h = 1e-6
+    expected = (f(x + h) - f(x - h)) / (2 * h)  # plain NumPy: the write does not reach s
+    assert f(x.copy()) == op(x)
+    np.testing.assert_allclose(dd.jacobian(f, x), expected, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(dd.jvp(f, x, np.array(1.0))[1], expected, rtol=1e-8, atol=1e-12)
