@@ -179,6 +179,35 @@ class DualArray(ArrayMethods):
     def shape(self) -> tuple[int, ...]:
         return self.value.shape
 
+    @shape.setter
+    def shape(self, shape: Any) -> None:
+        # As ndarray's: in place, only where no copy is needed (a view of the same memory,
+        # which the tangent must be as well, or the views taken before would part from it)
+        if self.base_ is not None or self.views_:
+            raise TypeError(
+                "setting .shape of a DualArray that is linked to views of it (an array viewing "
+                "the argument, or a view of such an array) is not supported; use "
+                "x = x.reshape(shape)"
+            )
+        _writable(self)
+        from .functions import reshape
+
+        result = reshape(self, shape)
+        if type(result) is not DualArray or result.base_ is not None:
+            raise TypeError(
+                "setting .shape of this DualArray is not supported (its value and tangent "
+                "cannot both be viewed in the new shape); use x = x.reshape(shape)"
+            )
+        if self.size and not (
+            same_memory(strip(result.value), strip(self.value))
+            and same_memory(strip(result.tangent_), strip(self.tangent_))
+        ):
+            raise AttributeError(  # NumPy's error for an ndarray
+                "Incompatible shape for in-place modification. Use `.reshape()` to make a copy "
+                "with the desired shape."
+            )
+        self.value, self.tangent_ = result.value, result.tangent_
+
     @property
     def ndim(self) -> int:
         return self.value.ndim
@@ -265,7 +294,7 @@ class DualArray(ArrayMethods):
             t_owned = True
         value = v[index]
         result = _make_array(value, _index_tangent(t, index), self.tag, self.batched)
-        if type(value) is not Dual and value.ndim:
+        if type(value) is np.ndarray or type(value) is DualArray:  # NumPy gave an array (a[...])
             layered = (type(v) is DualArray) is not (type(t) is DualArray)
             if not (v_owned and t_owned and self.base_ is None and not layered) and _basic(index):
                 _link(result, self, _IndexView(index))  # NumPy's view of arrays copied on write
@@ -333,11 +362,14 @@ class DualArray(ArrayMethods):
     def __rmatmul__(self, other: Any) -> Any:
         return matmul(other, self)
 
-    def __neg__(self) -> DualArray:
-        return _make_array(-self.value, -self.tangent_, self.tag, self.batched)
+    def __neg__(self) -> Any:
+        value = -self.value
+        result = _make_array(value, -self.tangent_, self.tag, self.batched)
+        return result if type(value) is np.ndarray or type(value) is DualArray else box(result)
 
     def __pos__(self) -> DualArray:
-        return self.copy()  # +x is a new array, as for ndarray
+        # +x is a new array, as for ndarray (a scalar for a 0-d array, as NumPy's)
+        return self.copy() if self.value.ndim else box(self.copy())
 
     def __abs__(self) -> Any:
         return RULES["absolute"].function(self)
@@ -551,9 +583,8 @@ def view_of(a: DualArray, derive: Callable[[DualArray], tuple[Any, Any]], parts:
     result = _make_array(value, tangent, a.tag, a.batched)
     if not _owns(a):
         _link(result, a, derive)
-    if not a.value.ndim:
-        return box(result)  # a view of a scalar (0-d) dual: a scalar, as before
-    return result  # a 0-d view (np.squeeze of one element) writes through, as NumPy's does
+    # a 0-d view (np.squeeze of one element, x.T of a 0-d x) writes through, as NumPy's does
+    return result
 
 
 def _link(view: DualArray, parent: DualArray, derive: Callable[..., Any]) -> None:
@@ -633,7 +664,9 @@ def box(a: DualArray) -> Any:
     )
     t = a.tangent_
     if a.batched:
-        tangent = t  # shape (k,)
+        # shape (k,), copied: NumPy's scalar read never aliases the array it was read from, so
+        # neither may the scalar's tangent (``s = a[0]; a *= 0.5`` must leave ``s`` alone)
+        tangent = t.copy()
     else:
         tangent = t[0]
         if type(tangent) is DualArray:
@@ -643,18 +676,23 @@ def box(a: DualArray) -> Any:
     return _make(value, tangent, a.tag)
 
 
-def from_dual(d: Dual) -> DualArray:
-    """A ``Dual`` as a 0-d DualArray (a tangent of shape ``(k,)`` is a batch of ``k``)."""
+def from_dual(d: Dual, copy: bool = True) -> DualArray:
+    """A ``Dual`` as a 0-d DualArray (a tangent of shape ``(k,)`` is a batch of ``k``).
+
+    A batched tangent is copied: the result may be handed out as an array (``d[...]``,
+    ``np.expand_dims(d, 0)``) and written in place, which must not change the Dual.
+    ``copy=False`` shares it, for an operand that is only read."""
     value = d.value
-    value = from_dual(value) if type(value) is Dual else _asarray(value)
+    value = from_dual(value, copy) if type(value) is Dual else _asarray(value)
     t = d.tangent
     if type(t) is Dual:
-        return _make_array(value, from_dual(t).reshape((1,)), d.tag, False)
+        return _make_array(value, from_dual(t, copy).reshape((1,)), d.tag, False)
     if type(t) is DualArray:
-        return _make_array(value, t, d.tag, True)
+        return _make_array(value, t.copy() if copy else t, d.tag, True)
     t = _asarray(t)
-    batched = t.ndim == 1
-    return _make_array(value, t if batched else t.reshape(1), d.tag, batched)
+    if t.ndim == 1:
+        return _make_array(value, t.copy() if copy else t, d.tag, True)
+    return _make_array(value, t.reshape(1), d.tag, False)
 
 
 def _asarray(a: Any) -> Any:
@@ -747,10 +785,10 @@ def set_item(target: DualArray, index: Any, item: Any, owner: DualArray | None =
         root = target
         while root.base_ is not None:
             root = root.base_[0]
-        _add_layers(root, item if type(item) is DualArray else from_dual(item))
+        _add_layers(root, item if type(item) is DualArray else from_dual(item, False))
     _writable(target)
     if tag == target.tag:
-        parts = item if type(item) is DualArray else from_dual(item)
+        parts = item if type(item) is DualArray else from_dual(item, False)
         value, tangent = parts.value, parts.tangent_
     else:
         value, tangent = item, None
@@ -846,14 +884,25 @@ def _check_no_plain_views(a: DualArray) -> None:
 def _check_not_view(a: DualArray) -> None:
     """Raise TypeError if ``a`` views another array's memory: a new layer (a dual of a newer
     tag) given to ``a`` would not reach the array it views, whose derivative would be lost."""
+    # (the tangent's base is not counted: set_item holds a transient moveaxis view of it)
     if a.base_ is not None or (
-        strip(a.value).base is not None and strip(a.tangent_).base is not None
+        _views_shared_memory(a.value) and strip(a.tangent_).base is not None
     ):
         raise TypeError(
             "cannot store a dual of a newer tag (from a nested differentiation) into a view of "
             "another array: that array would not receive the derivative. Assign into the "
             "original array (x[i, j] = d rather than x[i][j] = d), or .copy() the view first."
         )
+
+
+def _views_shared_memory(arr: Any) -> bool:
+    """Whether the plain array under ``arr``'s dual layers views memory that something else
+    holds too (another array: a view of it or the array owning it). A view whose base only it
+    holds views a private temporary (``np.tile``, a reshape that copied), which no one else
+    sees: writing a new layer there loses nothing."""
+    base = strip(arr).base
+    # three references: the view's ``.base``, ``base`` here, and getrefcount's argument
+    return base is not None and sys.getrefcount(base) > 3
 
 
 def _assign(container: Any, index: Any, value: Any, owner: DualArray) -> Any:
@@ -904,7 +953,7 @@ def _operand(a: Any, tag: int) -> tuple[Any, Any]:
         return a, None
     if t is Dual:
         if a.tag == tag:
-            return (d := from_dual(a)).value, d
+            return (d := from_dual(a, False)).value, d  # (only read)
         return a, None
     if t in SCALAR_TYPES or t is np.ndarray:
         return a, None
@@ -926,8 +975,10 @@ def _as_array_operand(a: Any) -> Any:
     return np.asarray(a)
 
 
-def apply_unary(rule: Rule, a: DualArray) -> DualArray:
-    """``rule(a)`` elementwise: the value through the rule, the tangent by the chain rule."""
+def apply_unary(rule: Rule, a: DualArray) -> Any:
+    """``rule(a)`` elementwise: the value through the rule, the tangent by the chain rule.
+    A scalar value (a ufunc of a 0-d array is a NumPy scalar) gives a Dual, as NumPy's scalar
+    result does not alias (a view of it must not write into it)."""
     x, t = a.value, a.tangent_
     if type(x) is np.ndarray:
         ans = rule.array(x)
@@ -935,17 +986,21 @@ def apply_unary(rule: Rule, a: DualArray) -> DualArray:
         if partial is not None and type(t) is np.ndarray:  # the common case, without detours
             p = partial(x, ans)
             if rule.safe and not all_finite(p):
-                return _make_array(ans, scale(p, t), a.tag, a.batched)
-            tangent = times(p, t, (x, ans))
-            if type(tangent) is _NDARRAY and tangent.dtype is ans.dtype:
-                return _new_array(ans, tangent, a.tag, a.batched)
-            return _make_array(ans, tangent, a.tag, a.batched)
+                result = _make_array(ans, scale(p, t), a.tag, a.batched)
+            else:
+                tangent = times(p, t, (x, ans))
+                if type(tangent) is _NDARRAY and tangent.dtype is ans.dtype:
+                    result = _new_array(ans, tangent, a.tag, a.batched)
+                else:
+                    result = _make_array(ans, tangent, a.tag, a.batched)
+            return result if type(ans) is _NDARRAY else box(result)
     else:
         ans = rule.function(x)
     tangent = rule.tangent1(x, t, ans)
     if tangent is t:  # d(+x) = dx: the result gets its own copy
         tangent = _own(tangent)
-    return _make_array(ans, tangent, a.tag, a.batched)
+    result = _make_array(ans, tangent, a.tag, a.batched)
+    return result if type(ans) is np.ndarray or type(ans) is DualArray else box(result)
 
 
 _PLAIN_OPERANDS = SCALAR_TYPES | {np.ndarray}
@@ -1197,6 +1252,8 @@ def _dual_ufunc_hook(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) 
 
 
 array_hooks["ufunc"] = _dual_ufunc_hook
+array_hooks["as_array"] = from_dual  # (copies a batched tangent: the Dual stays unchanged)
+array_hooks["box"] = box
 array_hooks["function"] = array_function
 
 

@@ -328,6 +328,22 @@ class Dual:
         """The Dual itself: as ``np.float64.item()`` gives the number, with its tangent kept."""
         return self
 
+    # -- the rest of a NumPy scalar's ndarray API (rare: not on the arithmetic path) ----------
+
+    @property
+    def T(self) -> Dual:
+        """The Dual itself, as ``np.float64(x).T`` is the scalar itself."""
+        return self
+
+    def __getitem__(self, index: Any) -> Any:
+        """As a NumPy scalar: ``d[()]`` is ``d``, ``d[...]`` a 0-d and ``d[None]`` a 1-d
+        DualArray (fresh arrays: writing into them leaves ``d`` unchanged)."""
+        return array_hooks["as_array"](self)[index]
+
+    def tolist(self) -> Dual:
+        """The Dual itself, as ``np.float64.tolist()`` gives the number."""
+        return self
+
     def is_integer(self) -> bool:
         """Whether the value is an integer (a question about the value, as comparisons are)."""
         return strip(self).is_integer()
@@ -426,6 +442,30 @@ class Dual:
         if hook is not None:
             return hook(func, types, args, kwargs)
         raise errors.no_rule(f"{errors.function_name(func)}")
+
+
+def _scalar_method(name: str) -> Callable[..., Any]:
+    """``Dual.<name>`` as ``np.float64.<name>``: the method of a 0-d DualArray holding the dual
+    (a copy), whose 0-d results become Duals again (NumPy's scalar methods return scalars where
+    the result has no dimensions, ``x.reshape(())`` too, and arrays otherwise)."""
+
+    def method(self: Dual, *args: Any, **kwargs: Any) -> Any:
+        result = getattr(array_hooks["as_array"](self), name)(*args, **kwargs)
+        if getattr(result, "ndim", 1) == 0 and type(result) is not Dual and is_dual(result):
+            return array_hooks["box"](result)
+        return result
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"As ``numpy.float64.{name}``, keeping the tangent."
+    return method
+
+
+for _name in (
+    "reshape flatten ravel squeeze transpose swapaxes astype copy repeat take compress clip "
+    "round sum mean prod min max std var cumsum cumprod all any argmax argmin argsort"
+).split():
+    setattr(Dual, _name, _scalar_method(_name))
+del _name
 
 
 def _to_numpy(x: Any) -> Any:

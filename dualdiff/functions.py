@@ -1094,7 +1094,8 @@ def where(condition, x=None, y=None):
     lifted = [t.reshape(t.shape[:1] + (1,) * (ndim - t.ndim + 1) + t.shape[1:]) for t in tangents]
     tangent = np.where(condition, lifted[0], lifted[1])
     k = tangent.shape[0]
-    return box(_make_array(value, fit_tangent(tangent, k, np.shape(strip(value))), tag, batched))
+    # an array, 0-d too (NumPy's np.where never returns a scalar: a view of it writes into it)
+    return _make_array(value, fit_tangent(tangent, k, np.shape(strip(value))), tag, batched)
 
 
 @implements(np.select)
@@ -1325,11 +1326,10 @@ def copy(a, order="K", subok=False):
 @implements(np.round, np.around)
 def round_(a, decimals=0, out=None):
     a = _as_dual_array(a)
-    return _finish(
-        _make_array(np.round(a.value, decimals), zero_tangent(a.tangent_), a.tag, a.batched),
-        out,
-        "round",
-    )
+    value = np.round(a.value, decimals)
+    result = _make_array(value, zero_tangent(a.tangent_), a.tag, a.batched)
+    # NumPy's round of a 0-d array is a scalar: so is the result (a Dual)
+    return _finish(result if np.ndim(value) else box(result), out, "round")
 
 
 @implements(np.fix)

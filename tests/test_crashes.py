@@ -714,3 +714,61 @@ def test_compiled_divmod_and_modf():
     np.testing.assert_array_equal(dd.jit_jacobian(f)(x), jac)
     np.testing.assert_array_equal(dd.jit_jvp(f)(x, x)[1], jac @ x)
     assert_close(jac, numeric_jacobian(f, x))
+
+
+# --- a Dual has a NumPy scalar's array API (class 9) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "method, args",
+    [
+        ("reshape", (1,)),
+        ("reshape", ((),)),
+        ("flatten", ()),
+        ("ravel", ()),
+        ("squeeze", ()),
+        ("transpose", ()),
+        ("astype", (np.float64,)),
+        ("copy", ()),
+        ("sum", ()),
+        ("repeat", (2,)),
+        ("take", (0,)),
+        ("clip", (0.0, 1.0)),
+        ("cumsum", ()),
+        ("max", ()),
+        ("compress", ([True],)),
+    ],
+)
+def test_dual_methods_mirror_a_numpy_scalars(method, args):
+    x = np.float64(0.3)
+    expected = getattr(x, method)(*args)  # NumPy: an array or a scalar, of some shape
+
+    def f(t):
+        return getattr(np.sin(t), method)(*args)
+
+    result = f(dd.Dual(0.3, 1.0))
+    assert (type(result) is dd.DualArray) is (type(expected) is np.ndarray)
+    assert np.shape(result) == np.shape(expected)
+    d = dd.derivative(f, x)
+    np.testing.assert_allclose(d, np.broadcast_to(np.cos(0.3), np.shape(expected)), rtol=1e-15)
+
+
+@pytest.mark.parametrize("index", [(), Ellipsis, None, (Ellipsis, None)])
+def test_dual_indexing_mirrors_a_numpy_scalars(index):
+    expected = np.float64(0.3)[index]
+    result = dd.Dual(0.3, 1.0)[index]
+    assert (type(result) is dd.DualArray) is (type(expected) is np.ndarray)
+    assert np.shape(result) == np.shape(expected)
+    np.testing.assert_array_equal(
+        dd.jacobian(lambda x: np.sum(x)[index], np.ones(2)).shape, np.shape(expected) + (2,)
+    )
+
+
+def test_an_array_from_a_dual_method_does_not_alias_the_dual():
+    def f(x):
+        s = np.sum(x)
+        r = s.reshape(1)  # NumPy: a fresh array
+        r *= 3.0
+        return s * 1.0
+
+    np.testing.assert_array_equal(dd.jacobian(f, np.array([0.4, 0.5])), [1.0, 1.0])

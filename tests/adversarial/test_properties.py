@@ -28,51 +28,10 @@ from .grammar import Case, cases, examples, quiet
 PROFILE = settings.get_profile("dualdiff-adversarial")
 
 # feature -> (issue 11 class, the properties it breaks); "*" is every property.
-KNOWN_BROKEN: dict[str, tuple[str, set[str]]] = {
-    # a NumPy scalar input (np.float64) is seeded as a Dual, which lacks the ndarray methods
-    # NumPy scalars have (.flatten/.reshape/.astype/.T ..., and indexing: np.sum(x)[..., None])
-    "methods_0d": ("class 9", {"*"}),
-    # DualArray has no .sort (nor the other ndarray methods listed in class 9)
-    "sort_method": ("class 9", {"*"}),
-    # np.diff(a, n=0) returns a itself: in-place updates through it are lost (Taylor), jit reuses it
-    "diff_n0": ("class 3", {"*"}),
-    # gathers through argmax/argsort indices: the tracer takes the index as a constant
-    "value_index": ("class 4", {"sparsity", "sparse_jacobian"}),
-    # s = a[0] is a copy in NumPy, but under jacobian its k-direction tangent is a view of a's
-    # tangent: a later `a *= 0.5` halves ds/dx (jvp is right)
-    "scalar_then_inplace": ("class 1", {"*"}),
-    # the sparsity tracer takes every reshape/ravel for a view, also where NumPy copies (a
-    # Fortran-ordered a): a later write into the copy removes dependencies of a from the pattern
-    "reshape_copy": ("class 1", {"sparsity", "sparse_jacobian"}),
-    # np.where(x < 0, 0.5, x) of a 0-d x is a 0-d array in NumPy (writable through views), a
-    # Dual scalar in dualdiff: `e = np.expand_dims(s, 0); e += e` leaves s unchanged (jvp,
-    # derivative; jacobian is right)
-    "zero_d_write": ("class 1", {"*"}),
-    # np.sin(a, out=a[:]): the Jacobian is the identity (the jvp is right)
-    "out": ("class 1", {"*"}),
-    # Taylor mode: `y += c` on an array another name refers to rebinds instead of updating
-    "inplace": ("class 1", {"taylor"}),
-    # ... and under hessian `y[:] *= y` (Python: t = y[:]; t *= y; y[:] = t) is refused: "cannot
-    # store a dual of a newer tag ... into a view of another array" (jacobian accepts it)
-    "inplace_view": ("class 1", {"taylor", "hessian"}),
-    # ... and under hessian `a = np.tile(x, 2); a[0] = np.sin(x)` is refused the same way: the
-    # check takes any array with a .base (np.tile's result views a private temporary) for a view
-    "setitem": ("class 1", {"taylor", "hessian"}),
-    # Taylor has no .astype
-    "astype_method": ("class 9", {"taylor"}),
-    # std of one element or of equal ones (np.std(a - a)): the jvp tangent and Taylor order 2
-    # are NaN (the issue's own instance of class 5)
-    "std_degenerate": ("class 5", {"*"}),
-}
+KNOWN_BROKEN: dict[str, tuple[str, set[str]]] = {}
 
 # checks of `attempt` and the properties that fail on the current code for a known reason
-KNOWN_BROKEN_CHECKS: dict[str, str] = {
-    # jvp(lambda x: x[:], x, v) returns a value that is a view of x (and a tangent viewing v)
-    "jvp_result_aliases_input": "class 3",
-    # derivative(lambda t: np.sin(t) + t * v, 0.0, n=2) is a scalar, not shape (3,): the shape
-    # check of Taylor order 2 then compares the broadcast value only
-    "taylor_shape": "class 6",
-}
+KNOWN_BROKEN_CHECKS: dict[str, str] = {}
 
 REFUSALS: collections.Counter = collections.Counter()
 
