@@ -23,7 +23,7 @@ import numpy as np
 from . import errors
 from . import seed as _seed
 from .dual import SCALAR_TYPES, Dual, _make, array_hooks
-from .methods import ArrayMethods
+from .methods import ArrayMethods, is_basic_index
 from .rules import (
     RULES,
     UFUNC_RULES,
@@ -296,7 +296,8 @@ class DualArray(ArrayMethods):
         result = _make_array(value, _index_tangent(t, index), self.tag, self.batched)
         if type(value) is np.ndarray or type(value) is DualArray:  # NumPy gave an array (a[...])
             layered = (type(v) is DualArray) is not (type(t) is DualArray)
-            if not (v_owned and t_owned and self.base_ is None and not layered) and _basic(index):
+            owned = v_owned and t_owned and self.base_ is None and not layered
+            if not owned and is_basic_index(index):
                 _link(result, self, _IndexView(index))  # NumPy's view of arrays copied on write
             return result
         return box(result)
@@ -532,19 +533,6 @@ def _owns(a: DualArray) -> bool:
         and (tv is DualArray or (tv is np.ndarray and v.flags.writeable))
         and (tt is DualArray or (tt is np.ndarray and t.flags.writeable))
     )
-
-
-def _basic(index: Any) -> bool:
-    """Whether ``index`` is NumPy basic indexing (the result is a view)."""
-    for i in index if type(index) is tuple else (index,):
-        if not (
-            i is None
-            or i is Ellipsis
-            or type(i) is slice
-            or (isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)))
-        ):
-            return False
-    return True
 
 
 class _IndexView:

@@ -315,3 +315,16 @@ for _name, _reason in REFUSED_METHODS.items():
     setattr(ArrayMethods, _name, _refused_method(_name, _reason))
 for _name, _reason in REFUSED_ATTRIBUTES.items():
     setattr(ArrayMethods, _name, _refused_attribute(_name, _reason))
+
+
+def is_basic_index(index: Any) -> bool:
+    """Whether ``index`` is NumPy basic indexing (the result is a view)."""
+    for i in index if type(index) is tuple else (index,):
+        if not (
+            i is None
+            or i is Ellipsis
+            or type(i) is slice
+            or (isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)))
+        ):
+            return False
+    return True

@@ -43,7 +43,7 @@ import numpy as np
 from . import errors
 from .dual import SCALAR_TYPES, Dual, _make
 from .errors import function_name
-from .methods import ArrayMethods, variance
+from .methods import ArrayMethods, is_basic_index, variance
 from .rules import (
     RULES,
     UFUNC_RULES,
@@ -1168,7 +1168,7 @@ class Taylor(ArrayMethods):
         result = _taylor(
             [_broadcast(c, shape)[index] for c in self.coefficients], self.order, self.tag
         )
-        if _basic(index) and np.ndim(_strip(result.coefficients[0])):  # a view, as in NumPy
+        if is_basic_index(index) and np.ndim(_strip(result.coefficients[0])):  # a view, as in NumPy
             _link_series(result, self, _SeriesIndex(index))
         return result
 
@@ -1344,19 +1344,6 @@ _VIEW_FUNCTIONS = frozenset(
 )
 """NumPy functions that return a view of their first argument (reshape and ravel when the
 value's layout allows, as for an ndarray)."""
-
-
-def _basic(index: Any) -> bool:
-    """Whether ``index`` is NumPy basic indexing (the result is a view)."""
-    for i in index if type(index) is tuple else (index,):
-        if not (
-            i is None
-            or i is Ellipsis
-            or type(i) is slice
-            or (isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)))
-        ):
-            return False
-    return True
 
 
 class _SeriesIndex:
