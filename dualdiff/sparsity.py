@@ -1035,7 +1035,20 @@ _FUNCTIONS[np.where] = lambda func, condition, *xy: (
 )
 _implements(np.clip)(_elementwise(np.clip, _deps_args("a", "a_min", "a_max", "min", "max")))
 _implements(np.real)(lambda func, val: val.real if type(val) is SparsityTracer else np.real(val))
-_implements(np.nan_to_num)(_elementwise(np.nan_to_num, _deps_args("x")))
+_nan_to_num_copy = _elementwise(np.nan_to_num, _deps_args("x"))
+
+
+@_implements(np.nan_to_num)
+def _nan_to_num(func: Any, x: Any, copy: bool = True, **kwargs: Any) -> Any:
+    result = _nan_to_num_copy(func, x, copy=True, **kwargs)
+    if copy or type(x) is not SparsityTracer:
+        return result
+    # copy=False replaces in x itself and returns x (x[()] when 0-d): a write through the
+    # result, or x read later, must see the same array
+    x[...] = result
+    return x[()] if x.ndim == 0 else x
+
+
 _implements(*_np("angle"))(_elementwise(np.angle, _deps_args("z")))
 _implements(*_np("round", "around", "fix"))(_elementwise(np.round, lambda v, s: []))
 

@@ -1292,6 +1292,8 @@ class Taylor(ArrayMethods):
         result = handler(func, args, kwargs)
         if func in _VIEW_FUNCTIONS and args and type(args[0]) is Taylor:
             _link_function_view(result, func, args, kwargs)
+        elif args:
+            result = _argument_itself(result, args)
         return result
 
 
@@ -1402,6 +1404,29 @@ def _link_function_view(result: Any, func: Any, args: Any, kwargs: Any) -> None:
         return _FUNCTIONS[func](func, (p,) + rest, kwargs).coefficients
 
     _link_series(result, parent, derive)
+
+
+def _argument_itself(result: Any, args: tuple) -> Any:
+    """The argument series itself where NumPy returned its argument (``np.diff(a, n=0)``,
+    ``np.broadcast_arrays(a)`` of an array of the broadcast shape): the handlers build a new
+    series from the coefficients, but NumPy's result is the argument's own memory, so a write
+    through it must reach the argument. NumPy's decision on the values tells: the leading
+    coefficient came back as the very array it was given."""
+    if type(result) is Taylor:
+        first = args[0]
+        if type(first) is Taylor and result.coefficients[0] is first.coefficients[0]:
+            return first
+        return result
+    if type(result) in (list, tuple) and len(result) == len(args):
+        items = [
+            a
+            if type(r) is Taylor and type(a) is Taylor and r.coefficients[0] is a.coefficients[0]
+            else r
+            for r, a in zip(result, args)
+        ]
+        if any(i is not r for i, r in zip(items, result)):
+            return type(result)(items)
+    return result
 
 
 def _same_memory(a: Any, b: Any) -> bool:

@@ -1,0 +1,125 @@
+"""Minimal reproductions of failures found by hunting on the code with classes 1-10 of issue 11
+fixed, one test each.
+
+Each says what was observed and what is expected; the references are closed forms, plain NumPy or
+numeric differences, never dualdiff itself. Those that still fail are ``xfail(strict=True)`` with
+the class and the cause (file:function) in the reason: remove the mark when the fix lands.
+
+The class they share: a NumPy function that returns its argument itself (or writes into it) for
+the arguments at hand -- ``np.diff(a, n=0)``, ``np.broadcast_arrays(a)`` of an array already of
+the broadcast shape, ``np.nan_to_num(a, copy=False)`` -- gave a fresh array in some mode, so a
+later in-place update through the result never reached ``a`` (class 1/3: freshness decided by
+the function's name rather than by what NumPy did with these arguments).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import dualdiff as dd
+
+X = np.array([0.3, -0.7, 1.1])
+V = np.array([1.0, 0.2, -0.5])
+
+
+def _write_through(returns_argument):
+    """y = sin(x); r = returns_argument(y); r += x[0]**2; return cos(y) + x. In NumPy ``r`` is
+    ``y`` itself, so y_i = sin(x_i) + x_0**2."""
+
+    def f(x):
+        y = np.sin(x)
+        r = returns_argument(y)
+        r += x[0] ** 2
+        return np.cos(y) + x
+
+    return f
+
+
+def _expected_second_derivative(x, v):
+    # g(t) = cos(sin(x + t v) + (x0 + t v0)**2) + x + t v, so with u = sin(x) + x0**2:
+    # u' = cos(x) v + 2 x0 v0, u'' = -sin(x) v**2 + 2 v0**2, g'' = -cos(u) u'**2 - sin(u) u''
+    u = np.sin(x) + x[0] ** 2
+    du = np.cos(x) * v + 2 * x[0] * v[0]
+    ddu = -np.sin(x) * v**2 + 2 * v[0] ** 2
+    return -np.cos(u) * du**2 - np.sin(u) * ddu
+
+
+def _expected_jacobian(x):
+    # d/dx_j cos(u_i) + delta_ij with u_i = sin(x_i) + x_0**2
+    u = np.sin(x) + x[0] ** 2
+    du = np.diag(np.cos(x))
+    du[:, 0] += 2 * x[0]
+    return -np.sin(u)[:, None] * du + np.eye(x.size)
+
+
+def test_reference_is_numpy():
+    # the closed forms above are what plain NumPy computes (checked by differences)
+    f = _write_through(lambda a: np.diff(a, n=0))
+    h = 1e-6
+    columns = [(f(X + h * e) - f(X - h * e)) / (2 * h) for e in np.eye(3)]
+    np.testing.assert_allclose(np.stack(columns, axis=-1), _expected_jacobian(X), atol=1e-8)
+    line = lambda t: f(X + t * V)  # noqa: E731
+    h = 1e-3
+    second = (line(h) - 2 * line(0.0) + line(-h)) / h**2
+    np.testing.assert_allclose(second, _expected_second_derivative(X, V), atol=1e-5)
+
+
+def test_taylor_diff_n0_is_the_argument_itself():
+    # observed: derivative(n=2) [-0.787, -0.003, 0.141]: Taylor's np.diff(a, n=0) built a new
+    # series from a's coefficients, so `r += x[0]**2` updated the copy and y was unchanged;
+    # expected: the closed form [-2.882, 0.584, -1.555] (NumPy returns a itself)
+    f = _write_through(lambda a: np.diff(a, n=0))
+    d2 = dd.derivative(lambda t: f(X + t * V), 0.0, n=2)
+    np.testing.assert_allclose(d2, _expected_second_derivative(X, V), rtol=1e-12)
+
+
+def test_taylor_broadcast_arrays_returns_the_argument_of_the_broadcast_shape():
+    # observed: as above (np.broadcast_arrays of Taylor series copied every argument); expected:
+    # NumPy returns each argument already of the broadcast shape itself
+    for first in (lambda a: np.broadcast_arrays(a)[0], lambda a: np.broadcast_arrays(a, a[:1])[0]):
+        f = _write_through(first)
+        d2 = dd.derivative(lambda t: f(X + t * V), 0.0, n=2)
+        np.testing.assert_allclose(d2, _expected_second_derivative(X, V), rtol=1e-12)
+
+
+def test_sparsity_nan_to_num_without_copy_writes_into_its_argument():
+    # observed: the pattern is the diagonal: np.nan_to_num(y, copy=False) returned a new tracer
+    # (sharing y's values but not its dependencies), so `r += x[0]**2` never reached y;
+    # expected: every row depends on x[0] as well (NumPy replaces in y and returns y)
+    f = _write_through(lambda a: np.nan_to_num(a, copy=False))
+    pattern = dd.jacobian_sparsity(f, X)
+    np.testing.assert_array_equal(pattern, _expected_jacobian(X) != 0)
+    np.testing.assert_array_equal(pattern[:, 0], [True, True, True])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="class 1/3: dualdiff/functions.py:broadcast_arrays always returns broadcast_to views, "
+    "a new DualArray (a copy of the tangent) even for an argument of the broadcast shape",
+)
+@pytest.mark.parametrize("mode", ["jacobian", "jvp"])
+def test_dual_broadcast_arrays_returns_the_argument_of_the_broadcast_shape(mode):
+    # observed: jacobian diag(0.722, 1.459, 0.647) (the write through the result is lost, the
+    # value is cos(sin(x)) + x); expected: the closed form (NumPy returns the argument itself)
+    f = _write_through(lambda a: np.broadcast_arrays(a)[0])
+    if mode == "jacobian":
+        np.testing.assert_allclose(dd.jacobian(f, X), _expected_jacobian(X), rtol=1e-12)
+    else:
+        np.testing.assert_allclose(dd.jvp(f, X, V)[1], _expected_jacobian(X) @ V, rtol=1e-12)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="class 1/3: dualdiff/functions.py:nan_to_num ignores copy=False: it returns a new "
+    "DualArray instead of replacing in x and returning x",
+)
+@pytest.mark.parametrize("mode", ["jacobian", "jvp"])
+def test_dual_nan_to_num_without_copy_writes_into_its_argument(mode):
+    # observed: jacobian diag(0.722, 1.459, 0.647) and a value without the write; expected: the
+    # closed form (NumPy replaces in y and returns y itself)
+    f = _write_through(lambda a: np.nan_to_num(a, copy=False))
+    if mode == "jacobian":
+        np.testing.assert_allclose(dd.jacobian(f, X), _expected_jacobian(X), rtol=1e-12)
+    else:
+        np.testing.assert_allclose(dd.jvp(f, X, V)[1], _expected_jacobian(X) @ V, rtol=1e-12)
