@@ -379,7 +379,10 @@ def test_sparsity_pattern_covers_the_jacobian(case):
         if jac.size != pattern.size:
             continue  # a value-dependent output shape (a boolean mask)
         flat = jac.reshape(pattern.shape)
-        missed = (flat != 0) & ~pattern
+        # a NaN output (xlog1py below -1: NumPy gives NaN without a warning) has NaN partials by
+        # IEEE arithmetic (README: "a NaN you see") also where it structurally does not depend
+        value = np.asarray(plain(case, x)).reshape(-1)
+        missed = (flat != 0) & ~pattern & ~(np.isnan(flat) & np.isnan(value)[:, None])
         assert not missed.any(), f"pattern misses non-zeros at {np.argwhere(missed).tolist()}"
 
 
