@@ -789,11 +789,27 @@ def _apply(rule: Rule, args: tuple[list, ...], n: int) -> list:
     fn = TAYLOR_RULES.get(rule.name)
     if fn is None:
         fn = fallback_rule(rule)
-    try:
-        out = fn(rule, *args, n)
-    except _FALLBACK_ERRORS as exc:
-        out = _retry(fn, rule, args, n, exc)
+    out = _evaluate(fn, rule, args, n)
     return _keep_constant(args, out) if rule.safe else out
+
+
+def _evaluate(fn: Callable[..., list], rule: Rule, args: tuple[list, ...], n: int) -> list:
+    """``fn(rule, *args, n)``, retried where a float error stopped it."""
+    try:
+        return fn(rule, *args, n)
+    except _FALLBACK_ERRORS as exc:
+        return _retry(fn, rule, args, n, exc)
+    except FloatingPointError:
+        # The user's np.errstate(all="raise"): a recurrence of a rule with infinite partials
+        # divided by a zero value (sqrt of x - x) where _keep_constant then restores the
+        # constant; NumPy would not have raised, as the program's values are fine. The value
+        # itself is evaluated under the user's state first, so that what NumPy raises still
+        # raises.
+        if not rule.safe:
+            raise
+        rule.function(*(a[0] for a in args))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return fn(rule, *args, n)
 
 
 def _keep_constant(args: tuple[list, ...], out: list) -> list:
@@ -1581,10 +1597,7 @@ def _lift_unary(rule: Rule, t: Taylor) -> Taylor:
     fn = TAYLOR_RULES.get(rule.name)
     if fn is None:
         fn = fallback_rule(rule)
-    try:
-        out = fn(rule, u, t.order)
-    except _FALLBACK_ERRORS as exc:
-        out = _retry(fn, rule, (u,), t.order, exc)
+    out = _evaluate(fn, rule, (u,), t.order)
     return _taylor(_keep_constant((u,), out) if rule.safe else out, t.order, t.tag)
 
 

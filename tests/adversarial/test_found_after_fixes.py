@@ -123,3 +123,55 @@ def test_dual_nan_to_num_without_copy_writes_into_its_argument(mode):
         np.testing.assert_allclose(dd.jacobian(f, X), _expected_jacobian(X), rtol=1e-12)
     else:
         np.testing.assert_allclose(dd.jvp(f, X, V)[1], _expected_jacobian(X) @ V, rtol=1e-12)
+
+
+# --- the user's np.errstate(all="raise") around a program NumPy runs clean -------------------
+#
+# np.std of one element (or of equal ones) is 0 and NumPy evaluates it without a floating-point
+# error; dualdiff's own arithmetic for the zero-tangent convention (sqrt'(0) = inf, masked where
+# the tangent is exactly zero) must not trip the user's error state (found by the errstate
+# property on a 0-d x).
+
+
+def test_taylor_sqrt_of_a_constant_zero_under_errstate_raise():
+    # observed: FloatingPointError: invalid value encountered in scalar divide (taylor.py:
+    # _sqrt_series divides 0 by 2 sqrt(0) before _keep_constant restores the constant);
+    # expected: 0.0, as without errstate (std of one element is 0 whatever x is)
+    with np.errstate(all="raise"):
+        assert dd.derivative(lambda t: np.std(np.array(0.4) + t), 0.0, n=2) == 0.0
+        assert dd.derivative(lambda t: np.sqrt(t - t) + t, 0.3, n=3) == 0.0
+    # what NumPy itself raises for the value still raises
+    with np.errstate(all="raise"), pytest.raises(FloatingPointError):
+        dd.derivative(np.sqrt, -1.0, n=2)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="errstate: dualdiff/rules.py:_term evaluates a safe rule's infinite partial "
+    "(sqrt: 0.5 / (a + 0.0) at a = 0) under the user's np.errstate; the k-direction zero tangent "
+    "is not an exact-zero scalar, so the partial is computed and raises",
+)
+def test_jacobian_std_of_one_element_under_errstate_raise():
+    # observed: FloatingPointError: divide by zero encountered in scalar divide (rules.py sqrt
+    # partial, from functions.py:std); expected: [0.0, 0.0], as without errstate
+    with np.errstate(all="raise"):
+        np.testing.assert_array_equal(
+            dd.jacobian(lambda x: np.std(x[:1]), np.array([0.4, 0.2])), [0.0, 0.0]
+        )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="errstate: dualdiff/rules.py:_term (sqrt partial 0.5/0 under the user's errstate) and "
+    "dualdiff/dual.py:Dual.__truediv__ (q = other / b) raise where the tangent is exactly zero",
+)
+@pytest.mark.parametrize("mode", ["jacobian", "hessian"])
+def test_sqrt_of_x_minus_x_under_errstate_raise(mode):
+    # observed: FloatingPointError (divide by zero); expected: the identity and zeros, as without
+    # errstate (NumPy evaluates np.sqrt(0.0) without an error)
+    with np.errstate(all="raise"):
+        if mode == "jacobian":
+            got = dd.jacobian(lambda x: np.sqrt(x - x) + x, np.ones(2))
+            np.testing.assert_array_equal(got, np.eye(2))
+        else:
+            np.testing.assert_array_equal(dd.hessian(np.std, np.array(0.4)), 0.0)
