@@ -175,3 +175,74 @@ def test_sqrt_of_x_minus_x_under_errstate_raise(mode):
             np.testing.assert_array_equal(got, np.eye(2))
         else:
             np.testing.assert_array_equal(dd.hessian(np.std, np.array(0.4)), 0.0)
+
+
+# --- sparsity: a write into the real or imaginary part of complex memory ---------------------
+#
+# y.real and y.imag are views in NumPy; the tracer keeps one dependency set per element, shared
+# by both parts, and a write into one part replaced the set: the other part's dependencies were
+# dropped, and a prepared SparseJacobian returned zeros or mixed columns without a word.
+
+
+def _complex_part_write(write):
+    def f(x):
+        y = x * (1 + 0.5j) + x[::-1] * 0.25j
+        write(y, x)
+        return y
+
+    return f
+
+
+def _complex_part_expected(write):
+    # the Jacobian of f by differences along each x_j (f is linear in x up to the constants)
+    f = _complex_part_write(write)
+    h = 1e-6
+    return np.stack([(f(X + h * e) - f(X - h * e)) / (2 * h) for e in np.eye(3)], axis=-1)
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda y, x: y.real.__setitem__(slice(None), 0.0),
+        lambda y, x: np.real(y).__setitem__(slice(1, None), 2.0),
+        lambda y, x: y.imag.__setitem__(Ellipsis, x[0]),
+        lambda y, x: y.real.__setitem__([0, 1], 0.0),
+        lambda y, x: y.imag.__setitem__(np.array([True, False, True]), 0.0),
+        lambda y, x: y.real.fill(2.0),
+        lambda y, x: np.copyto(y.imag, 0.0),
+        lambda y, x: np.copyto(y.real, x[0], where=[False, True, True]),
+        lambda y, x: np.multiply(x, 0.0, out=y.real),
+        lambda y, x: np.put(y.real, [0, 2], 1.0),
+        lambda y, x: y.real.reshape(3, 1).__setitem__(Ellipsis, 0.0),
+    ],
+)
+def test_sparsity_write_into_one_part_of_complex_memory(write):
+    # observed (y.real[:] = 0.0): the pattern is all False and SparseJacobian(f, x)(x) is zero,
+    # where the Jacobian is 0.5j on the diagonal (and 0.25j on the anti-diagonal); expected: the
+    # pattern covers the Jacobian's non-zeros and SparseJacobian equals it
+    f = _complex_part_write(write)
+    expected = _complex_part_expected(write)
+    pattern = dd.jacobian_sparsity(f, X)
+    assert not ((np.abs(expected) > 1e-9) & ~pattern).any()
+    np.testing.assert_allclose(dd.SparseJacobian(f, X)(X), expected, atol=1e-8)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="class 9: no .real/.imag setter on DualArray (dualdiff/array.py), Taylor and "
+    "SparsityTracer (AttributeError: property 'real' ... has no setter); ndarray has both",
+)
+@pytest.mark.parametrize("mode", ["jvp", "sparsity"])
+def test_real_and_imag_setters(mode):
+    def f(x):
+        y = x * (1 + 0.5j)
+        y.imag = x[0] * y.real  # NumPy: writes the imaginary parts of y in place
+        return y
+
+    # expected: d/dx of x + 1j * x0 * x along v
+    v = np.array([1.0, 0.0, 0.0])
+    if mode == "jvp":
+        _, tangent = dd.jvp(f, X, v)
+        np.testing.assert_allclose(tangent, v + 1j * (v[0] * X + X[0] * v))
+    else:
+        assert dd.jacobian_sparsity(f, X)[:, 0].all()
