@@ -78,6 +78,7 @@ FEATURES = (
     "reduce_dtype",  # np.sum(a, dtype=np.float32)
     "reshape_copy",  # reshape/ravel where NumPy copies (a's memory layout) rather than views
     "zero_d_write",  # e = np.expand_dims(s, 0); e += e where s is a 0-d array (np.where's result)
+    "arg_write",  # in-place updates of the argument a0 itself and of views (of views) of it
 )
 
 # Features without a builder in BUILDERS (methods_0d ... reshape_copy) are never drawn as a step:
@@ -457,7 +458,9 @@ def writable_target(ctx: Ctx, whole: bool) -> int | None:
     def ok(a: Any) -> bool:
         if not (isinstance(a, np.ndarray) and a.dtype.kind in "fc" and a.ndim and a.size):
             return False
-        if not a.flags.writeable or np.shares_memory(a, x):
+        if not a.flags.writeable:
+            return False
+        if np.shares_memory(a, x) and ("arg_write" not in ctx.enabled or not arr_float(x)):
             return False
         if "scalar_then_inplace" not in ctx.enabled and any(
             isinstance(ctx.sample[j], np.ndarray) and np.shares_memory(a, ctx.sample[j])

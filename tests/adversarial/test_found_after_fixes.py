@@ -246,3 +246,72 @@ def test_real_and_imag_setters(mode):
         np.testing.assert_allclose(tangent, v + 1j * (v[0] * X + X[0] * v))
     else:
         assert dd.jacobian_sparsity(f, X)[:, 0].all()
+
+
+# --- a real tangent under a complex value: an in-place update drops the imaginary part -------
+#
+# NEW CLASS (silently wrong, only a ComplexWarning): the tangent of a complex value is stored as
+# a real array wherever the operation that made the value did not make the tangent complex
+# (y = x + 1j for a real x: dy = dx; C @ x for a complex x and a real C under jacobian's real
+# identity seed; a real direction v under jvp). An in-place update then writes the complex
+# tangent into the real tangent array, and NumPy's cast keeps the real part.
+
+
+def _complex_update(x):
+    y = x + 1j  # complex value, real tangent
+    y += y * y
+    return y
+
+
+_XR = np.array([0.3, -0.5, 0.7])
+# d/dx_i of y_i + y_i**2 with y = x + 1j: 1 + 2 (x_i + 1j)
+_DIAG = 1 + 2 * (_XR + 1j)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="new (complex tangent dtype): dualdiff/array.py:_assign/set_item write a complex "
+    "tangent into the real tangent array of a complex value (NumPy's cast drops the imaginary "
+    "part); a complex value's tangent must be complex, or the write must promote it",
+)
+@pytest.mark.parametrize("mode", ["jacobian", "jvp", "derivative", "SparseJacobian"])
+def test_inplace_update_of_a_complex_value_with_a_real_tangent(mode):
+    # observed: diag [1.6, 0.0, 2.4] in every mode (the imaginary parts 2j lost; a ComplexWarning
+    # from array.py is the only sign); expected: 1 + 2 (x + 1j) = [1.6+2j, 2j, 2.4+2j]
+    if mode == "jacobian":
+        got = np.diag(dd.jacobian(_complex_update, _XR))
+    elif mode == "jvp":
+        got = dd.jvp(_complex_update, _XR, np.ones(3))[1]
+    elif mode == "derivative":
+        got = dd.derivative(lambda t: _complex_update(_XR + t), 0.0)
+    else:
+        got = np.diag(dd.SparseJacobian(_complex_update, _XR)(_XR))
+    np.testing.assert_allclose(got, _DIAG, rtol=1e-12)
+
+
+def test_inplace_update_of_a_complex_value_taylor_order_two():
+    # Taylor mode keeps complex coefficients: d2/dt2 of y + y**2 along (1, 1, 1) is 2
+    d2 = dd.derivative(lambda t: _complex_update(_XR + t), 0.0, n=2)
+    np.testing.assert_allclose(d2, [2.0, 2.0, 2.0], rtol=1e-12)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="new (complex tangent dtype): under jacobian of a complex x, C @ <identity seed> with "
+    "a real C gives a float64 tangent (dualdiff/seed.py/array.py), and `a1 += a1 @ a1` then "
+    "drops the imaginary part in dualdiff/array.py:set_item",
+)
+def test_complex_input_matmul_then_inplace_update_under_jacobian():
+    c = np.array([[0.27, -0.46, -0.92], [-0.97, 0.63, 0.83]])
+    x = np.array([0.3 + 0.2j, -0.5 + 0.1j, 0.7 - 0.4j])
+
+    def f(a0):
+        a1 = c @ a0
+        a1 += a1 @ a1
+        return a1
+
+    # expected: d/dx_j (C x + (C x).(C x)) = C + 2 (C x) (C_j) summed: C + 2 outer(1, (C x) @ C)
+    cx = c @ x
+    expected = c + 2 * np.outer(np.ones(2), cx @ c)
+    # observed: off by up to 1.5 (SparseJacobian, which colours the columns, happens to be right)
+    np.testing.assert_allclose(dd.jacobian(f, x), expected, rtol=1e-12)
