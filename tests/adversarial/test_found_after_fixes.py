@@ -147,17 +147,18 @@ def test_taylor_sqrt_of_a_constant_zero_under_errstate_raise():
 
 @pytest.mark.xfail(
     strict=True,
-    reason="errstate: dualdiff/rules.py:_term evaluates a safe rule's infinite partial "
-    "(sqrt: 0.5 / (a + 0.0) at a = 0) under the user's np.errstate; the k-direction zero tangent "
-    "is not an exact-zero scalar, so the partial is computed and raises",
+    reason="errstate: dualdiff/rules.py:_term and dualdiff/array.py:apply_unary evaluate a safe "
+    "rule's infinite partial (sqrt: 0.5 / (a + 0.0) at a = 0) under the user's np.errstate; the "
+    "k-direction zero tangent is not an exact-zero scalar, so the partial is computed and raises",
 )
-def test_jacobian_std_of_one_element_under_errstate_raise():
-    # observed: FloatingPointError: divide by zero encountered in scalar divide (rules.py sqrt
-    # partial, from functions.py:std); expected: [0.0, 0.0], as without errstate
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_jacobian_std_of_one_element_under_errstate_raise(keepdims):
+    # observed: FloatingPointError: divide by zero encountered in (scalar) divide (the sqrt
+    # partial, from functions.py:std: through dual.py/rules.py:_term for a scalar result, through
+    # array.py:apply_unary with keepdims); expected: zeros, as without errstate
     with np.errstate(all="raise"):
-        np.testing.assert_array_equal(
-            dd.jacobian(lambda x: np.std(x[:1]), np.array([0.4, 0.2])), [0.0, 0.0]
-        )
+        got = dd.jacobian(lambda x: np.std(x[:1], keepdims=keepdims), np.array([0.4, 0.2]))
+    np.testing.assert_array_equal(got, np.zeros((1,) * keepdims + (2,)))
 
 
 @pytest.mark.xfail(
