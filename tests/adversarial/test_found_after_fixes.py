@@ -316,3 +316,37 @@ def test_complex_input_matmul_then_inplace_update_under_jacobian():
     expected = c + 2 * np.outer(np.ones(2), cx @ c)
     # observed: off by up to 1.5 (SparseJacobian, which colours the columns, happens to be right)
     np.testing.assert_allclose(dd.jacobian(f, x), expected, rtol=1e-12)
+
+
+# --- class 9 in the compiler: ndarray methods of a traced constant (a mask) ------------------
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda x: (x > 0).astype(float) * x,
+        lambda x: (x > 0).sum() * x,
+        lambda x: (x > 0).copy() * x,
+        lambda x: (x[:, None] > 0).T.astype(np.float64)[0] * x,
+        lambda x: (x > 0).cumsum() * x,
+    ],
+)
+def test_jit_methods_of_a_traced_mask(f):
+    # observed: AttributeError: 'Sym' object has no attribute 'astype' (and sum, copy, cumsum:
+    # the compiler's value-only symbol had none of ndarray's methods); expected: the compiled
+    # Jacobian, replayed at a point where the mask differs, equals the closed form
+    # d/dx_i (m_i(x) x_i) = m_i for a piecewise-constant m
+    compiled = dd.jit_jacobian(f)
+    for x in (np.array([1.3, -0.7, 2.2]), np.array([-0.8, 0.7, -2.2])):
+        m = f(x) / x  # the constant factor of each x_i at this point (plain NumPy)
+        np.testing.assert_allclose(compiled(x), np.diag(m), rtol=1e-15)
+
+
+def test_jit_refuses_writes_into_a_traced_mask():
+    def f(x):
+        m = x > 0
+        m[0] = True  # in place: the compiler refuses (a TypeError naming the fix)
+        return m * x
+
+    with pytest.raises(TypeError, match="in place"):
+        dd.jit_jacobian(f)(np.array([1.0, -1.0]))
