@@ -1308,7 +1308,7 @@ class Taylor(ArrayMethods):
         result = handler(func, args, kwargs)
         if func in _VIEW_FUNCTIONS and args and type(args[0]) is Taylor:
             _link_function_view(result, func, args, kwargs)
-        elif args:
+        elif func in _LINEAR_FUNCTIONS and args:
             result = _argument_itself(result, args)
         return result
 
@@ -1424,25 +1424,25 @@ def _link_function_view(result: Any, func: Any, args: Any, kwargs: Any) -> None:
 
 def _argument_itself(result: Any, args: tuple) -> Any:
     """The argument series itself where NumPy returned its argument (``np.diff(a, n=0)``,
-    ``np.broadcast_arrays(a)`` of an array of the broadcast shape): the handlers build a new
-    series from the coefficients, but NumPy's result is the argument's own memory, so a write
-    through it must reach the argument. NumPy's decision on the values tells: the leading
-    coefficient came back as the very array it was given."""
+    ``np.broadcast_arrays(a)`` of an array of the broadcast shape): a linear function's handler
+    builds a new series from what NumPy returns for each coefficient, but NumPy's result is the
+    argument's own memory, so a write through it must reach the argument. NumPy's decision on
+    the values tells: the leading coefficient (an ndarray) came back as the very array it was
+    given. (A NumPy or Python scalar coefficient has no memory to share.)"""
     if type(result) is Taylor:
-        first = args[0]
-        if type(first) is Taylor and result.coefficients[0] is first.coefficients[0]:
-            return first
-        return result
+        return args[0] if _same_leading(result, args[0]) else result
     if type(result) in (list, tuple) and len(result) == len(args):
-        items = [
-            a
-            if type(r) is Taylor and type(a) is Taylor and r.coefficients[0] is a.coefficients[0]
-            else r
-            for r, a in zip(result, args)
-        ]
+        items = [a if _same_leading(r, a) else r for r, a in zip(result, args)]
         if any(i is not r for i, r in zip(items, result)):
             return type(result)(items)
     return result
+
+
+def _same_leading(result: Any, argument: Any) -> bool:
+    if type(result) is not Taylor or type(argument) is not Taylor:
+        return False
+    leading = argument.coefficients[0]
+    return type(leading) is np.ndarray and result.coefficients[0] is leading
 
 
 def _same_memory(a: Any, b: Any) -> bool:
@@ -1893,11 +1893,17 @@ def _series_kind(apply: Callable[[_Call], Any], *names: str, values: tuple = ())
     return handler
 
 
+_LINEAR_FUNCTIONS: set = set()
+"""The functions registered by ``_linear``: NumPy applied to each coefficient (see
+``_argument_itself``)."""
+
+
 def _linear(*funcs: Any, operands: tuple[str, ...] = (), values: tuple[str, ...] = ()) -> None:
     """Register functions linear in ``operands`` (default: the first parameter; ``"*name"``
     for a list of arrays)."""
     for func in funcs:
         _FUNCTIONS[func] = _series_kind(_linear_kind, *operands, values=values)
+        _LINEAR_FUNCTIONS.add(func)
 
 
 def _multilinear(*funcs: Any, operands: tuple[str, ...] = ("a", "b")) -> None:
