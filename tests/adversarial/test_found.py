@@ -239,13 +239,17 @@ def test_sparsity_of_a_gather_through_argmax():
 X32 = X.astype(np.float32)
 
 
-@pytest.mark.xfail(strict=True, reason="new: a Python float constant promotes float32 tangents")
+_PROMOTES = pytest.mark.xfail(
+    strict=True, reason="new: a Python float constant promotes float32 tangents"
+)
+
+
 @pytest.mark.parametrize(
     "f",
     [
-        lambda x: np.clip(x, -0.5, 0.7),
-        lambda x: x * 2.0,
-        lambda x: np.maximum(x, 0.0),
+        pytest.param(lambda x: np.clip(x, -0.5, 0.7), marks=_PROMOTES),
+        lambda x: x * 2.0,  # passes on main (e8f1da6)
+        pytest.param(lambda x: np.maximum(x, 0.0), marks=_PROMOTES),
     ],
 )
 def test_float32_jacobian_keeps_numpys_dtype(f):
@@ -362,8 +366,16 @@ def test_reduction_dtype_is_honoured(f):
 # --- class 9: more of ndarray's API -------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="class 9: DualArray has no .view and no .shape setter")
-@pytest.mark.parametrize("how", ["view", "shape"])
+@pytest.mark.parametrize(
+    "how",
+    [
+        "view",  # passes on main (e8f1da6): DualArray.view writes through
+        pytest.param(
+            "shape",
+            marks=pytest.mark.xfail(strict=True, reason="class 9: DualArray has no .shape setter"),
+        ),
+    ],
+)
 def test_view_method_and_shape_setter(how):
     def f(x):
         y = x * 1.0
