@@ -19,6 +19,7 @@ import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from .errors import function_name
+from .methods import ArrayMethods
 from .rules import SYMBOLIC_TYPES, Rule
 
 
@@ -306,6 +307,10 @@ def _simplify(fn: Any, args: tuple[Any, ...], value: Any) -> Sym | None:
 # ---------------------------------------------------------------------------------------------
 
 
+def _cast(a: np.ndarray, dtype: Any) -> np.ndarray:
+    return a.astype(dtype)
+
+
 class ValueBound:
     """Python conversions of a traced array (``if x``, ``float(x)``, ``x.item()``) would fix
     what they read at its traced value: they raise instead."""
@@ -335,8 +340,11 @@ class ValueBound:
         raise _value_dependent(f"item() of a traced {self.kind}")
 
 
-class Sym(ValueBound, NDArrayOperatorsMixin):
-    """A recorded array: its value at the tracing point and the instruction that makes it."""
+class Sym(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
+    """A recorded array: its value at the tracing point and the instruction that makes it.
+
+    ndarray's methods (``mask.astype(float)``, ``s.sum()``, ``s.reshape(...)``) go through the
+    NumPy functions, which record what may be compiled and refuse the rest with a TypeError."""
 
     __slots__ = ("program", "value", "index")
 
@@ -356,6 +364,20 @@ class Sym(ValueBound, NDArrayOperatorsMixin):
 
     def conjugate(self) -> Any:
         return np.conjugate(self)
+
+    def astype(self, dtype: Any, copy: bool = True) -> Any:
+        # a symbol carries no derivative: any dtype (a boolean mask made float, ...)
+        return self.program.record(_cast, (self, np.dtype(dtype)), {})
+
+    def copy(self) -> Any:
+        return np.copy(self)
+
+    def __setitem__(self, index: Any, item: Any) -> None:
+        raise TypeError(
+            "dualdiff.jit: an assignment into a traced array (a[i] = ...) writes in place, which "
+            "the compiler cannot trace; build the result without writing (np.where, "
+            "np.concatenate), or use the eager dualdiff.jvp/jacobian"
+        )
 
     def __getitem__(self, index: Any) -> Any:
         _check_static_index(index)

@@ -184,6 +184,19 @@ def _as_deps(d: Any) -> np.ndarray:
     return d
 
 
+def _part_of_complex(value: np.ndarray) -> bool:
+    """Whether ``value`` is the real or imaginary part of complex memory (``y.real``, a slice of
+    ``np.imag(y)``): dependencies are per element, shared by both parts, so a write into one
+    part must keep what the element depended on (the other part still does)."""
+    base = value.base
+    return (
+        base is not None
+        and value.dtype.kind != "c"
+        and getattr(base, "dtype", None) is not None
+        and base.dtype.kind == "c"
+    )
+
+
 def _make(value: Any, deps: Any) -> SparsityTracer:
     t = object.__new__(SparsityTracer)
     value = t.value = np.asarray(value)
@@ -599,6 +612,8 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
         key, axes = _split_key(_plain_key(key), self.value.ndim)
         value, deps = _split(item, "assignment")
         self.value[key] = value
+        if _part_of_complex(self.value):
+            deps = _as_deps(np.bitwise_or(self.deps[key], deps))
         before = _reduce(self.deps, axes, keepdims=True) if axes else None
         if np.ndim(self.deps[key]) == 0 and deps.size == 1:
             deps = deps.reshape(-1)[0]  # one element: store the set itself, not an array of it
@@ -1004,6 +1019,8 @@ def _copyto(func: Any, dst: Any, src: Any, casting: str = "same_kind", where: An
         np.copyto(dst, src_value, casting=casting, where=where)
         return
     np.copyto(dst.value, src_value, casting=casting, where=where)
+    if _part_of_complex(dst.value):
+        src_deps = _as_deps(np.bitwise_or(dst.deps, src_deps))
     np.copyto(dst.deps, src_deps, casting="unsafe", where=where)
 
 
@@ -1035,7 +1052,20 @@ _FUNCTIONS[np.where] = lambda func, condition, *xy: (
 )
 _implements(np.clip)(_elementwise(np.clip, _deps_args("a", "a_min", "a_max", "min", "max")))
 _implements(np.real)(lambda func, val: val.real if type(val) is SparsityTracer else np.real(val))
-_implements(np.nan_to_num)(_elementwise(np.nan_to_num, _deps_args("x")))
+_nan_to_num_copy = _elementwise(np.nan_to_num, _deps_args("x"))
+
+
+@_implements(np.nan_to_num)
+def _nan_to_num(func: Any, x: Any, copy: bool = True, **kwargs: Any) -> Any:
+    result = _nan_to_num_copy(func, x, copy=True, **kwargs)
+    if copy or type(x) is not SparsityTracer:
+        return result
+    # copy=False replaces in x itself and returns x (x[()] when 0-d): a write through the
+    # result, or x read later, must see the same array
+    x[...] = result
+    return x[()] if x.ndim == 0 else x
+
+
 _implements(*_np("angle"))(_elementwise(np.angle, _deps_args("z")))
 _implements(*_np("round", "around", "fix"))(_elementwise(np.round, lambda v, s: []))
 
@@ -1078,8 +1108,11 @@ def _put(func: Any, a: Any, ind: Any, v: Any, mode: str = "raise") -> None:
     derived = _has_derived(ind)
     ind = _plain_all(ind)
     before = _reduce(a.deps, None) if derived else None
+    kept = a.deps.copy() if _part_of_complex(a.value) else None
     np.put(a.value, ind, value, mode)
     np.put(a.deps, ind, deps, mode)
+    if kept is not None:  # one part of complex elements: the other part keeps its dependencies
+        a.deps[...] = _as_deps(np.bitwise_or(kept, a.deps))
     if before is not None:  # positions from x's values: any element may be written
         a.deps[...] = _as_deps(np.bitwise_or(before, _reduce(a.deps, None)))
 

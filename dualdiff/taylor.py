@@ -796,11 +796,27 @@ def _apply(rule: Rule, args: tuple[list, ...], n: int) -> list:
     fn = TAYLOR_RULES.get(rule.name)
     if fn is None:
         fn = fallback_rule(rule)
-    try:
-        out = fn(rule, *args, n)
-    except _FALLBACK_ERRORS as exc:
-        out = _retry(fn, rule, args, n, exc)
+    out = _evaluate(fn, rule, args, n)
     return _keep_constant(args, out) if rule.safe else out
+
+
+def _evaluate(fn: Callable[..., list], rule: Rule, args: tuple[list, ...], n: int) -> list:
+    """``fn(rule, *args, n)``, retried where a float error stopped it."""
+    try:
+        return fn(rule, *args, n)
+    except _FALLBACK_ERRORS as exc:
+        return _retry(fn, rule, args, n, exc)
+    except FloatingPointError:
+        # The user's np.errstate(all="raise"): a recurrence of a rule with infinite partials
+        # divided by a zero value (sqrt of x - x) where _keep_constant then restores the
+        # constant; NumPy would not have raised, as the program's values are fine. The value
+        # itself is evaluated under the user's state first, so that what NumPy raises still
+        # raises.
+        if not rule.safe:
+            raise
+        rule.function(*(a[0] for a in args))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return fn(rule, *args, n)
 
 
 def _keep_constant(args: tuple[list, ...], out: list) -> list:
@@ -1299,6 +1315,8 @@ class Taylor(ArrayMethods):
         result = handler(func, args, kwargs)
         if func in _VIEW_FUNCTIONS and args and type(args[0]) is Taylor:
             _link_function_view(result, func, args, kwargs)
+        elif func in _LINEAR_FUNCTIONS and args:
+            result = _argument_itself(result, args)
         return result
 
 
@@ -1396,6 +1414,29 @@ def _link_function_view(result: Any, func: Any, args: Any, kwargs: Any) -> None:
         return _FUNCTIONS[func](func, (p,) + rest, kwargs).coefficients
 
     _link_series(result, parent, derive)
+
+
+def _argument_itself(result: Any, args: tuple) -> Any:
+    """The argument series itself where NumPy returned its argument (``np.diff(a, n=0)``,
+    ``np.broadcast_arrays(a)`` of an array of the broadcast shape): a linear function's handler
+    builds a new series from what NumPy returns for each coefficient, but NumPy's result is the
+    argument's own memory, so a write through it must reach the argument. NumPy's decision on
+    the values tells: the leading coefficient (an ndarray) came back as the very array it was
+    given. (A NumPy or Python scalar coefficient has no memory to share.)"""
+    if type(result) is Taylor:
+        return args[0] if _same_leading(result, args[0]) else result
+    if type(result) in (list, tuple) and len(result) == len(args):
+        items = [a if _same_leading(r, a) else r for r, a in zip(result, args)]
+        if any(i is not r for i, r in zip(items, result)):
+            return type(result)(items)
+    return result
+
+
+def _same_leading(result: Any, argument: Any) -> bool:
+    if type(result) is not Taylor or type(argument) is not Taylor:
+        return False
+    leading = argument.coefficients[0]
+    return type(leading) is np.ndarray and result.coefficients[0] is leading
 
 
 def _same_memory(a: Any, b: Any) -> bool:
@@ -1550,10 +1591,7 @@ def _lift_unary(rule: Rule, t: Taylor) -> Taylor:
     fn = TAYLOR_RULES.get(rule.name)
     if fn is None:
         fn = fallback_rule(rule)
-    try:
-        out = fn(rule, u, t.order)
-    except _FALLBACK_ERRORS as exc:
-        out = _retry(fn, rule, (u,), t.order, exc)
+    out = _evaluate(fn, rule, (u,), t.order)
     return _taylor(_keep_constant((u,), out) if rule.safe else out, t.order, t.tag)
 
 
@@ -1855,11 +1893,17 @@ def _series_kind(apply: Callable[[_Call], Any], *names: str, values: tuple = ())
     return handler
 
 
+_LINEAR_FUNCTIONS: set = set()
+"""The functions registered by ``_linear``: NumPy applied to each coefficient (see
+``_argument_itself``)."""
+
+
 def _linear(*funcs: Any, operands: tuple[str, ...] = (), values: tuple[str, ...] = ()) -> None:
     """Register functions linear in ``operands`` (default: the first parameter; ``"*name"``
     for a list of arrays)."""
     for func in funcs:
         _FUNCTIONS[func] = _series_kind(_linear_kind, *operands, values=values)
+        _LINEAR_FUNCTIONS.add(func)
 
 
 def _multilinear(*funcs: Any, operands: tuple[str, ...] = ("a", "b")) -> None:

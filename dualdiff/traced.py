@@ -29,6 +29,7 @@ from .program import (
     Sym,
     TangentBlock,
     ValueBound,
+    _cast,
     _check_static_index,
     _has_dual,
     _shape,
@@ -225,10 +226,6 @@ def _parameters_of(func: Any) -> tuple[str, ...]:
         return tuple(inspect.signature(func).parameters)
     except (TypeError, ValueError):
         return ()
-
-
-def _cast(a: np.ndarray, dtype: Any) -> np.ndarray:
-    return a.astype(dtype)
 
 
 def _astype(a: Any, dtype: Any) -> Any:

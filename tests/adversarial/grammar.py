@@ -78,6 +78,7 @@ FEATURES = (
     "reduce_dtype",  # np.sum(a, dtype=np.float32)
     "reshape_copy",  # reshape/ravel where NumPy copies (a's memory layout) rather than views
     "zero_d_write",  # e = np.expand_dims(s, 0); e += e where s is a 0-d array (np.where's result)
+    "arg_write",  # in-place updates of the argument a0 itself and of views (of views) of it
 )
 
 # Features without a builder in BUILDERS (methods_0d ... reshape_copy) are never drawn as a step:
@@ -457,7 +458,9 @@ def writable_target(ctx: Ctx, whole: bool) -> int | None:
     def ok(a: Any) -> bool:
         if not (isinstance(a, np.ndarray) and a.dtype.kind in "fc" and a.ndim and a.size):
             return False
-        if not a.flags.writeable or np.shares_memory(a, x):
+        if not a.flags.writeable:
+            return False
+        if np.shares_memory(a, x) and ("arg_write" not in ctx.enabled or not arr_float(x)):
             return False
         if "scalar_then_inplace" not in ctx.enabled and any(
             isinstance(ctx.sample[j], np.ndarray) and np.shares_memory(a, ctx.sample[j])
@@ -894,9 +897,24 @@ def b_misc(ctx: Ctx):
     shape = np.shape(a)
     kind = ctx.draw(
         st.sampled_from(
-            ["clip", "median", "trace", "tril", "interp", "max_self", "clip_method", "sum_where"]
+            [
+                "clip",
+                "median",
+                "trace",
+                "tril",
+                "interp",
+                "max_self",
+                "clip_method",
+                "sum_where",
+                "mask_float",
+            ]
         )
     )
+    if kind == "mask_float" and isinstance(a, np.ndarray) and ctx.method_ok(i):
+        # a mask as a float factor: piecewise constant (the compiler replays the comparison)
+        return (lambda env: (env[i] > 0.1).astype(env[i].dtype) * env[i]), (
+            f"(a{i} > 0.1).astype(a{i}.dtype) * a{i}"
+        )
     if kind == "clip":
         return (lambda env: np.clip(env[i], -0.5, 0.7)), f"np.clip(a{i}, -0.5, 0.7)"
     if kind == "clip_method" and isinstance(a, np.ndarray) and ctx.method_ok(i):
@@ -960,6 +978,9 @@ def cases(
     else:
         x1 = np.round(rng.uniform(-1.5, 1.5, shape), 3).astype(dtype)
     v = np.round(rng.uniform(-1.0, 1.0, shape), 3).astype(dtype)
+    # no exact ties between entries (rounding makes them now and then): at a tie np.argmax or
+    # np.sort picks one entry, a kink whose two sides central differences average
+    x0, x1 = _untie(x0), _untie(x1)
     if shape == () and draw(st.booleans()):  # a 0-d array rather than a NumPy scalar
         x0, x1, v = np.asarray(x0), np.asarray(x1), np.asarray(v)
     # the in-place features twice: they are what breaks most often
@@ -1005,12 +1026,23 @@ def cases(
     # the points in another memory layout (Fortran order, negative strides) now and then: the
     # program and its aliasing are the same, dualdiff must not depend on the layout
     layout = draw(st.sampled_from(["C", "C", "F", "reversed"]))
+    if not np.array_equal(sample[0], x0):
+        # the program writes into its argument (arg_write): whether np.ravel(a0) or a0.reshape
+        # is a view of a0 (so the write reaches a0) depends on a0's layout in NumPy, and the
+        # references (x + t * v, copies) are C-ordered: keep the layout the program was drawn in
+        layout = "C"
     if layout == "F":
         x0, x1 = np.asfortranarray(x0), np.asfortranarray(x1)
     elif layout == "reversed" and x0.ndim:
         flip = (slice(None, None, -1),) * x0.ndim
         x0, x1 = x0[flip].copy()[flip], x1[flip].copy()[flip]
     return Case(Program(steps, lines), x0, x1, v, used)
+
+
+def _untie(a: np.ndarray) -> np.ndarray:
+    if np.unique(a).size == np.size(a):
+        return a
+    return (a + np.arange(np.size(a)).reshape(np.shape(a)) * 1e-3).astype(a.dtype)
 
 
 def _replay(program: Program, x: np.ndarray) -> list[Any]:

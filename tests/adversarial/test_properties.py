@@ -365,7 +365,10 @@ def test_sparsity_pattern_covers_the_jacobian(case):
         if jac.size != pattern.size:
             continue  # a value-dependent output shape (a boolean mask)
         flat = jac.reshape(pattern.shape)
-        missed = (flat != 0) & ~pattern
+        # a NaN output (xlog1py below -1: NumPy gives NaN without a warning) has NaN partials by
+        # IEEE arithmetic (README: "a NaN you see") also where it structurally does not depend
+        value = np.asarray(plain(case, x)).reshape(-1)
+        missed = (flat != 0) & ~pattern & ~(np.isnan(flat) & np.isnan(value)[:, None])
         assert not missed.any(), f"pattern misses non-zeros at {np.argwhere(missed).tolist()}"
 
 
@@ -501,3 +504,38 @@ def test_complex_input_jvp_matches_directional_differences(case):
     except Refused:
         reject()
     close(tangent, fine, 1e-6 + 10 * spread / scale_of(fine), "complex jvp vs differences")
+
+
+@settings(PROFILE, max_examples=examples(60))
+@given(cases(disabled=disabled("complex_sparsity"), dtype=np.complex128, shapes=[(3,), (2, 3)]))
+def test_complex_input_sparsity_and_sparse_jacobian(case):
+    """Complex x (writes through np.real/np.imag views of complex entries among the steps): the
+    traced pattern covers the eager Jacobian (d/dt f(x + t e_j)) and a prepared SparseJacobian
+    reproduces it, at the traced point and at another."""
+    pts = [case.x0 + 0.5j * case.x1, case.x1 - 0.25j * case.x0]
+    pts = [x for x in pts if plain(case, x) is not None]
+    assume(pts)
+    try:
+        pattern = attempt(
+            "jacobian_sparsity(complex)",
+            lambda: dd.jacobian_sparsity(case.program, pts[0]),
+            pts[0],
+        )
+        prepared = attempt(
+            "SparseJacobian(complex)", lambda: dd.SparseJacobian(case.program, pts[0]), pts[0]
+        )
+    except Refused:
+        reject()
+    for x in pts:
+        jac = eager_jacobian(case, x)
+        if jac.size != pattern.size:
+            continue
+        flat = jac.reshape(pattern.shape)
+        value = np.asarray(plain(case, x)).reshape(-1)
+        missed = (flat != 0) & ~pattern & ~(np.isnan(flat) & np.isnan(value)[:, None])
+        assert not missed.any(), f"pattern misses non-zeros at {np.argwhere(missed).tolist()}"
+        try:
+            got = attempt("SparseJacobian(complex)()", lambda: prepared(x), x)
+        except Refused:
+            continue
+        close(got, jac, 1e-10, "complex SparseJacobian(f, x0)(x) vs jacobian(f, x)")
