@@ -821,7 +821,14 @@ def broadcast_to(array, shape, subok=False):
 @implements(np.broadcast_arrays)
 def broadcast_arrays(*args, subok=False):
     shape = np.broadcast_shapes(*(np.shape(strip(a)) for a in args))
-    return tuple(broadcast_to(a, shape) if is_dual(a) else np.broadcast_to(a, shape) for a in args)
+    # an array that already has the broadcast shape is returned itself, as NumPy does (writes
+    # into it reach the caller's array)
+    return tuple(
+        (a if type(a) is DualArray and a.shape == shape else broadcast_to(a, shape))
+        if is_dual(a)
+        else np.broadcast_to(a, shape)
+        for a in args
+    )
 
 
 def _atleast(n: int, numpy_fn: Callable) -> Callable:
@@ -1359,7 +1366,11 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     value = np.nan_to_num(a.value, copy=True, nan=nan, posinf=posinf, neginf=neginf)
     changed = ~np.isfinite(strip(a.value))
     tangent = np.where(changed, 0.0, a.tangent_)
-    return box(_make_array(value, tangent, a.tag, a.batched))
+    result = box(_make_array(value, tangent, a.tag, a.batched))
+    if not copy and type(x) is DualArray:
+        x[...] = result  # replaced in x itself, which is returned, as NumPy does
+        return x
+    return result
 
 
 @implements(np.nansum)

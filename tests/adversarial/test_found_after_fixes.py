@@ -93,11 +93,6 @@ def test_sparsity_nan_to_num_without_copy_writes_into_its_argument():
     np.testing.assert_array_equal(pattern[:, 0], [True, True, True])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="class 1/3: dualdiff/functions.py:broadcast_arrays always returns broadcast_to views, "
-    "a new DualArray (a copy of the tangent) even for an argument of the broadcast shape",
-)
 @pytest.mark.parametrize("mode", ["jacobian", "jvp"])
 def test_dual_broadcast_arrays_returns_the_argument_of_the_broadcast_shape(mode):
     # observed: jacobian diag(0.722, 1.459, 0.647) (the write through the result is lost, the
@@ -109,11 +104,6 @@ def test_dual_broadcast_arrays_returns_the_argument_of_the_broadcast_shape(mode)
         np.testing.assert_allclose(dd.jvp(f, X, V)[1], _expected_jacobian(X) @ V, rtol=1e-12)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="class 1/3: dualdiff/functions.py:nan_to_num ignores copy=False: it returns a new "
-    "DualArray instead of replacing in x and returning x",
-)
 @pytest.mark.parametrize("mode", ["jacobian", "jvp"])
 def test_dual_nan_to_num_without_copy_writes_into_its_argument(mode):
     # observed: jacobian diag(0.722, 1.459, 0.647) and a value without the write; expected: the
