@@ -35,6 +35,7 @@ from .rules import (
     is_dual,
     lift_of,
     register_lift,
+    safe_partial,
     scale,
     tangent_in,
     times,
@@ -972,7 +973,7 @@ def apply_unary(rule: Rule, a: DualArray) -> Any:
         ans = rule.array(x)
         partial = rule.plain_partial
         if partial is not None and type(t) is np.ndarray:  # the common case, without detours
-            p = partial(x, ans)
+            p = safe_partial(partial, x, ans) if rule.safe else partial(x, ans)
             if rule.safe and not all_finite(p):
                 result = _make_array(ans, scale(p, t), a.tag, a.batched)
             else:

@@ -195,8 +195,19 @@ def _term(partial: Any, safe: bool, t: Any, *args: Any) -> Any:
     if safe:
         if _exact_zero(t):
             return t * 0.0
-        return scale(partial(*args), t)
+        return scale(safe_partial(partial, *args), t)
     return times(partial(*args), t, args)
+
+
+def safe_partial(partial: Callable[..., Any], *args: Any) -> Any:
+    """``partial(*args)`` of a safe rule, whose partial may be infinite by design (``sqrt'(0)``):
+    under the user's ``np.errstate(all="raise")`` that division is dualdiff's, not the user's
+    (NumPy evaluates the value without an error), so it is redone quietly. Free unless raised."""
+    try:
+        return partial(*args)
+    except FloatingPointError:
+        with np.errstate(all="ignore"):
+            return partial(*args)
 
 
 def times(p: Any, t: Any, args: tuple[Any, ...]) -> Any:

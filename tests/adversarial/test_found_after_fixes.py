@@ -135,12 +135,6 @@ def test_taylor_sqrt_of_a_constant_zero_under_errstate_raise():
         dd.derivative(np.sqrt, -1.0, n=2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="errstate: dualdiff/rules.py:_term and dualdiff/array.py:apply_unary evaluate a safe "
-    "rule's infinite partial (sqrt: 0.5 / (a + 0.0) at a = 0) under the user's np.errstate; the "
-    "k-direction zero tangent is not an exact-zero scalar, so the partial is computed and raises",
-)
 @pytest.mark.parametrize("keepdims", [False, True])
 def test_jacobian_std_of_one_element_under_errstate_raise(keepdims):
     # observed: FloatingPointError: divide by zero encountered in (scalar) divide (the sqrt
@@ -151,11 +145,6 @@ def test_jacobian_std_of_one_element_under_errstate_raise(keepdims):
     np.testing.assert_array_equal(got, np.zeros((1,) * keepdims + (2,)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="errstate: dualdiff/rules.py:_term (sqrt partial 0.5/0 under the user's errstate) and "
-    "dualdiff/dual.py:Dual.__truediv__ (q = other / b) raise where the tangent is exactly zero",
-)
 @pytest.mark.parametrize("mode", ["jacobian", "hessian"])
 def test_sqrt_of_x_minus_x_under_errstate_raise(mode):
     # observed: FloatingPointError (divide by zero); expected: the identity and zeros, as without
