@@ -101,10 +101,11 @@ def _seed(x: Any, tangent: Any, tag: int, api: str) -> Any:
     if _is_array_input(x):
         x = _array_input(x, api)
         t = _array_input(tangent, api, "the tangent")
-        if type(x) is DualArray:  # f may update its argument in place: not the caller's dual
-            x = x.copy()
-        if type(t) is DualArray:
-            t = t.copy()
+        # f may update its argument in place: it gets arrays of its own, never the caller's.
+        # Owned (writable) arrays rather than read-only views, so that its slices are plain
+        # NumPy views, not views linked to arrays copied on the first write (cheaper per slice)
+        x = x.copy(order="K") if type(x) is np.ndarray else x.copy()
+        t = t.copy(order="K") if type(t) is np.ndarray else t.copy()
         shape = np.shape(strip(x))
         if type(t) is not DualArray and t.shape != shape:
             raise ValueError(f"{api}: tangent shape {t.shape} does not match x's shape {shape}")
