@@ -217,24 +217,8 @@ def _owns(fn: Any, args: Any, kwargs: Any, value: Any) -> bool:
         return False
     if not (isinstance(fn, np.ufunc) or fn in FRESH_FUNCTIONS):
         return False
-    arrays: list[Any] = []
-    _collect_arrays((args, kwargs), arrays)
-    return not any(np.may_share_memory(value, a) for a in arrays)
-
-
-def _collect_arrays(a: Any, found: list[Any]) -> None:
-    t = type(a)
-    if t is Sym:
-        if isinstance(a.value, np.ndarray):
-            found.append(a.value)
-    elif isinstance(a, np.ndarray):
-        found.append(a)
-    elif t is tuple or t is list:
-        for i in a:
-            _collect_arrays(i, found)
-    elif t is dict:
-        for i in a.values():
-            _collect_arrays(i, found)
+    arrays = (a.value if type(a) is Sym else a for a in _leaves((args, kwargs)))
+    return not any(np.may_share_memory(value, a) for a in arrays if isinstance(a, np.ndarray))
 
 
 class _Instruction:
@@ -627,20 +611,19 @@ def _readable_name(obj: Any, taken: dict[str, Any]) -> str | None:
 
 
 def _symbols(a: Any) -> list[Sym]:
-    found: list[Sym] = []
-    _collect(a, found)
-    return found
+    return [leaf for leaf in _leaves(a) if type(leaf) is Sym]
 
 
-def _collect(a: Any, found: list[Sym]) -> None:
+def _leaves(a: Any) -> Any:
+    """The items of ``a`` below its tuples, lists, dicts and slices, depth first."""
     t = type(a)
-    if t is Sym:
-        found.append(a)
-    elif t is tuple or t is list:
+    if t is tuple or t is list:
         for i in a:
-            _collect(i, found)
+            yield from _leaves(i)
     elif t is dict:
         for i in a.values():
-            _collect(i, found)
+            yield from _leaves(i)
     elif t is slice:
-        _collect((a.start, a.stop, a.step), found)
+        yield from _leaves((a.start, a.stop, a.step))
+    else:
+        yield a
