@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from . import errors
+from . import errors, table
 from . import seed as _seed
 from .dual import SCALAR_TYPES, Dual, _make, array_hooks
 from .methods import ArrayMethods, is_basic_index
@@ -1224,13 +1224,21 @@ _MULTI_OUTPUT: dict[np.ufunc, Callable[..., Any]] = {
 }
 
 
+_DERIVED: dict[Callable[..., Any], Callable[..., Any]] = {}
+"""Handlers derived from the function table's kinds, for functions without one of their own."""
+
+
 def array_function(func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-    """NumPy function dispatch: a registered rule, or a TypeError naming the function."""
-    impl = HANDLED_FUNCTIONS.get(func)
+    """NumPy function dispatch: DualArray's own handler of ``func``, else the one its kind in the
+    function table gives, else a TypeError naming the function."""
+    impl = HANDLED_FUNCTIONS.get(func) or _DERIVED.get(func)
     if impl is None:
-        from . import functions  # noqa: F401 - importing registers the implementations
+        from . import functions  # importing registers DualArray's own handlers
 
         impl = HANDLED_FUNCTIONS.get(func)
+        entry = table.entry(func)
+        if impl is None and entry is not None:
+            impl = _DERIVED[func] = functions.derived_handler(entry)
     if impl is None:
         raise errors.no_rule(errors.function_name(func))
     return impl(*args, **kwargs)
