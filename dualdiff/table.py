@@ -182,7 +182,6 @@ _declare("linear", "mean cumsum nancumsum average nansum nanmean", operands=("@0
 _declare("linear", "sum", operands=("a", "initial"), axes=("axis",))
 _declare("linear", "diff", operands=("a", "prepend", "append"), axes=("axis",))
 _declare("linear", "trace linalg.trace", operands=("@0",), axes=("axis1", "axis2"))
-_declare("linear", "trapezoid", operands=("y",), axes=("axis",))
 _declare("linear", "gradient", operands=("f",), axes=("axis",))
 _declare("linear", "real imag", operands=("val",), view=True)
 _declare("linear", "where", operands=("x", "y"), values=("condition",))
@@ -193,6 +192,7 @@ _declare("linear", "select", operands=("*choicelist", "default"), values=("condl
 _declare("multilinear", "dot vdot inner outer tensordot kron cross", operands=("a", "b"))
 _declare("multilinear", "matmul", operands=("x1", "x2"))
 _declare("multilinear", "convolve correlate", operands=("a", "v"))
+_declare("multilinear", "trapezoid", operands=("y", "x", "dx"), axes=("axis",))
 _declare("multilinear", "einsum", operands=("*operands",))
 _declare("multilinear", "linalg.multi_dot", operands=("*arrays",))
 _declare(
@@ -222,9 +222,13 @@ _declare(
 
 # -- special: per-carrier code --------------------------------------------------------------------
 
-_ALL = CARRIERS
 _EAGER = ("DualArray", "sparsity")
-_declare("special", "prod cumprod", carriers=_ALL, why="the derivative at zeros is not prod/x")
+_declare(
+    "special",
+    "prod cumprod",
+    carriers=("DualArray", "Taylor", "sparsity"),
+    why="the derivative at zeros is not prod/x",
+)
 _declare(
     "special", "linalg.solve linalg.inv linalg.det", carriers=("DualArray", "Taylor", "sparsity")
 )
@@ -235,8 +239,8 @@ _declare(
     "linalg.svdvals linalg.tensorinv linalg.tensorsolve linalg.vector_norm",
     carriers=_EAGER,
 )
-_declare("special", "copyto put", carriers=("DualArray", "Taylor", "sparsity"),
-         why="writes into its argument")  # fmt: skip
+_declare("special", "copyto", carriers=("DualArray", "Taylor", "sparsity"), why="writes into dst")
+_declare("special", "put", carriers=("DualArray", "sparsity"), why="writes into its argument")
 
 # -- construction ---------------------------------------------------------------------------------
 
