@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from . import errors, table
+from . import errors
 from . import seed as _seed
 from .dual import SCALAR_TYPES, Dual, _make, array_hooks
 from .methods import ArrayMethods, is_basic_index
@@ -46,7 +46,15 @@ from .tags import USER_TAG, restore_state
 __all__ = ["DualArray", "HANDLED_FUNCTIONS", "implements", "view_of"]
 
 HANDLED_FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {}
-"""NumPy functions with a DualArray implementation (filled by ``implements``)."""
+"""NumPy functions with a DualArray implementation of their own (filled by ``implements``, in
+``dualdiff.functions`` and ``dualdiff.linalg``)."""
+
+DERIVED_FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {}
+"""The handlers the function table's kinds give for the table's other functions (filled by
+``dualdiff.functions`` when it is imported, with the package)."""
+
+UFUNC_METHODS: dict[str, Callable[..., Any]] = {}
+"""``ufunc.reduce`` and ``ufunc.accumulate`` on DualArrays (filled by ``dualdiff.functions``)."""
 
 _new = object.__new__
 
@@ -191,9 +199,7 @@ class DualArray(ArrayMethods):
                 "x = x.reshape(shape)"
             )
         _writable(self)
-        from .functions import reshape
-
-        result = reshape(self, shape)
+        result = np.reshape(self, shape)
         if type(result) is not DualArray or result.base_ is not None:
             raise TypeError(
                 "setting .shape of this DualArray is not supported (its value and tangent "
@@ -958,9 +964,7 @@ def _operand(a: Any, tag: int) -> tuple[Any, Any]:
 def _as_array_operand(a: Any) -> Any:
     """A list/tuple operand as an array; a list holding duals is stacked (keeping tangents)."""
     if any(is_dual(item) or isinstance(item, (list, tuple)) for item in a):
-        from .functions import stack
-
-        return stack([_as_array_operand(i) if isinstance(i, (list, tuple)) else i for i in a])
+        return np.stack([_as_array_operand(i) if isinstance(i, (list, tuple)) else i for i in a])
     return np.asarray(a)
 
 
@@ -1156,10 +1160,7 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: d
     if method == "__call__":
         result = _call_ufunc(ufunc, inputs)
     elif method in ("reduce", "accumulate"):
-        from .functions import ufunc_accumulate, ufunc_reduce
-
-        handler = ufunc_reduce if method == "reduce" else ufunc_accumulate
-        result = handler(ufunc, *inputs, **kwargs)
+        result = UFUNC_METHODS[method](ufunc, *inputs, **kwargs)
     elif method == "outer" and ufunc.nin == 2:
         a, b = inputs
         b_ndim = np.ndim(strip(b))
@@ -1224,21 +1225,10 @@ _MULTI_OUTPUT: dict[np.ufunc, Callable[..., Any]] = {
 }
 
 
-_DERIVED: dict[Callable[..., Any], Callable[..., Any]] = {}
-"""Handlers derived from the function table's kinds, for functions without one of their own."""
-
-
 def array_function(func: Any, types: Any, args: Any, kwargs: Any) -> Any:
     """NumPy function dispatch: DualArray's own handler of ``func``, else the one its kind in the
-    function table gives, else a TypeError naming the function."""
-    impl = HANDLED_FUNCTIONS.get(func) or _DERIVED.get(func)
-    if impl is None:
-        from . import functions  # importing registers DualArray's own handlers
-
-        impl = HANDLED_FUNCTIONS.get(func)
-        entry = table.entry(func)
-        if impl is None and entry is not None:
-            impl = _DERIVED[func] = functions.derived_handler(entry)
+    function table gives (``DERIVED_FUNCTIONS``), else a TypeError naming the function."""
+    impl = HANDLED_FUNCTIONS.get(func) or DERIVED_FUNCTIONS.get(func)
     if impl is None:
         raise errors.no_rule(errors.function_name(func))
     return impl(*args, **kwargs)
@@ -1350,8 +1340,7 @@ def _tangent_of(y: DualArray, tag: int) -> Any:
         return y.tangent
     if y.tag < tag:
         return _zeros_like(y)
-    from .seed import tangent_of
-
+    tangent_of = _seed.tangent_of
     return box(_make_array(tangent_of(y.value, tag), tangent_of(y.tangent_, tag), y.tag, y.batched))
 
 
@@ -1360,8 +1349,7 @@ def _value_of(y: DualArray, tag: int) -> Any:
         return y.value
     if y.tag < tag:
         return y
-    from .seed import value_of
-
+    value_of = _seed.value_of
     return box(_make_array(value_of(y.value, tag), value_of(y.tangent_, tag), y.tag, y.batched))
 
 

@@ -19,6 +19,9 @@ import numpy as np
 
 from . import errors
 from .array import (
+    DERIVED_FUNCTIONS,
+    HANDLED_FUNCTIONS,
+    UFUNC_METHODS,
     DualArray,
     _as_array_operand,
     _link,
@@ -43,7 +46,7 @@ from .compositions import COMPOSITIONS
 from .dual import Dual
 from .methods import variance
 from .rules import RULES, is_dual, zero_tangent
-from .table import Entry
+from .table import FUNCTIONS, Entry
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
@@ -1621,3 +1624,11 @@ def derived_handler(entry: Entry) -> Callable[..., Any]:
         "value": values_only,
     }.get(kind, _refuse_special)
     return functools.partial(by_kind, entry)
+
+
+# what DualArray's dispatch finds: the table's functions without a handler of their own, and the
+# ufunc methods written above
+for _entry in FUNCTIONS.values():
+    if _entry.function not in HANDLED_FUNCTIONS:
+        DERIVED_FUNCTIONS[_entry.function] = derived_handler(_entry)
+UFUNC_METHODS.update(reduce=ufunc_reduce, accumulate=ufunc_accumulate)
