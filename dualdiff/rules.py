@@ -31,7 +31,8 @@ import importlib
 import math
 import operator
 import sys
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -39,8 +40,10 @@ import numpy as np
 __all__ = ["Rule", "RULES", "UFUNC_RULES", "EXTRA_UFUNC_RULES", "extra_ufunc_rule", "register_lift",
            "is_dual"]  # fmt: skip
 
-RULES: dict[str, Rule] = {}
-"""Every rule by name."""
+_RULES: dict[str, Rule] = {}
+
+RULES: Mapping[str, Rule] = types.MappingProxyType(_RULES)
+"""Every rule by name (read-only: a rule is added by declaring it in this module)."""
 
 UFUNC_RULES: dict[np.ufunc, Rule] = {}
 """The rules of NumPy ufuncs, keyed by the ufunc object (for ``__array_ufunc__``)."""
@@ -718,7 +721,7 @@ def _binary(
 
 
 def _register(rule: Rule, aliases: tuple[str, ...]) -> None:
-    RULES[rule.name] = rule
+    _RULES[rule.name] = rule
     if rule.ufunc is not None:
         UFUNC_RULES[rule.ufunc] = rule
     for alias in aliases:
