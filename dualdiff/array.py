@@ -40,7 +40,7 @@ from .rules import (
     tangent_in,
     times,
 )
-from .seed import IdentitySeed
+from .seed import IdentitySeed, tangent_of, value_of
 from .tags import USER_TAG, restore_state
 
 __all__ = ["DualArray", "HANDLED_FUNCTIONS", "implements", "view_of"]
@@ -1340,7 +1340,6 @@ def _tangent_of(y: DualArray, tag: int) -> Any:
         return y.tangent
     if y.tag < tag:
         return _zeros_like(y)
-    tangent_of = _seed.tangent_of
     return box(_make_array(tangent_of(y.value, tag), tangent_of(y.tangent_, tag), y.tag, y.batched))
 
 
@@ -1349,7 +1348,6 @@ def _value_of(y: DualArray, tag: int) -> Any:
         return y.value
     if y.tag < tag:
         return y
-    value_of = _seed.value_of
     return box(_make_array(value_of(y.value, tag), value_of(y.tangent_, tag), y.tag, y.batched))
 
 

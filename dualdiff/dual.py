@@ -11,7 +11,6 @@ import numpy as np
 
 from . import errors
 from .rules import (
-    _SCALAR_DUAL,
     RULES,
     UFUNC_RULES,
     VALUE_UFUNCS,
@@ -19,6 +18,7 @@ from .rules import (
     in_dtype,
     is_dual,
     register_lift,
+    register_scalar_dual,
     tangent_in,
 )
 from .tags import USER_TAG, restore_state
@@ -597,10 +597,7 @@ def _on_dual(rule: Rule) -> Callable[[Dual], Any]:
 
 
 register_lift(Dual, 1, apply_unary, apply_binary)
-for _rule in RULES.values():
-    if _rule.nin == 1:
-        _rule.on_dual = _on_dual(_rule)
-_SCALAR_DUAL.append(Dual)
+register_scalar_dual(Dual, _on_dual)
 
 _POWER = RULES["power"].function
 _DIVIDE = RULES["divide"].function

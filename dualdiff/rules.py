@@ -257,6 +257,26 @@ class Lift:
 _LIFTS: dict[type, Lift] = {}
 _UNARY_LIFTS: dict[type, Callable[..., Any]] = {}
 _SCALAR_DUAL: list[type] = []  # the scalar dual type, whose rules have a specialised ``on_dual``
+_SPECIALISE: list[Callable[[Rule], Callable[..., Any]]] = []  # its maker of ``on_dual``
+
+
+def register_scalar_dual(cls: type, specialise: Callable[[Rule], Callable[..., Any]]) -> None:
+    """Make ``cls`` the scalar dual: every one-argument rule, present (``RULES``) or added later
+    (``specialise``), calls ``specialise(rule)`` on it, its hot path with the float case
+    unrolled. A registration, so that a table of rules never imports the carrier."""
+    for rule in RULES.values():
+        if rule.nin == 1:
+            rule.on_dual = specialise(rule)
+    _SPECIALISE.append(specialise)
+    _SCALAR_DUAL.append(cls)
+
+
+def specialise(rule: Rule) -> Rule:
+    """``rule`` (one made after the table, such as ``scipy.special``'s) with the scalar dual's
+    hot path, as every rule of ``RULES`` has it."""
+    if rule.nin == 1 and _SPECIALISE:
+        rule.on_dual = _SPECIALISE[0](rule)
+    return rule
 
 
 def register_lift(cls: type, rank: int, unary: Callable[..., Any], binary: Callable[..., Any]):

@@ -11,6 +11,7 @@ non-zero in row ``i``. A banded Jacobian thus costs a handful of directions at a
 
 from __future__ import annotations
 
+import concurrent.futures
 import math
 import weakref
 from collections.abc import Callable
@@ -19,8 +20,9 @@ from typing import Any
 import numpy as np
 
 from . import errors
-from .api import _owned, _push
 from .coloring import ORDERS, color_columns
+from .forward import _owned, _push
+from .jit import compiled_push_forward
 from .parallel import ColorSeeds, _check_workers, _input, run_passes
 from .seed import is_sequence
 from .sparsity import Pattern, _scipy_sparse, trace_decisions, warn_value_dependent
@@ -244,8 +246,6 @@ class SparseJacobian:
     def _workers_for_call(self) -> Any:
         if isinstance(self._workers, int) and self._workers > 1:
             if self._pool is None:
-                import concurrent.futures
-
                 self._pool = concurrent.futures.ProcessPoolExecutor(max_workers=self._workers)
                 weakref.finalize(self, self._pool.shutdown, wait=False, cancel_futures=True)
             return self._pool
@@ -310,8 +310,6 @@ class SparseJacobian:
         """The compressed passes as one compiled program (``dualdiff.jit``): the colour seeds
         are constants of it, so the linear parts of ``f`` fold away. The compressed Jacobian
         comes back with the colours on the last axis."""
-        from .jit import compiled_push_forward
-
         key = x.dtype.str
         function = self._compiled.get(key)
         if function is None:
