@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from . import errors
-from .objects import add_element_methods, refuse_or_warn, scalar_object_array
+from .objects import add_element_methods, dtype_hidden, refuse_or_warn, scalar_object_array
 from .rules import (
     _SCALAR_DUAL,
     RULES,
@@ -324,6 +324,8 @@ class Dual:
     @property
     def dtype(self) -> np.dtype:
         """The dtype of the value (float64 for a Python float), as a NumPy scalar has."""
+        if dtype_hidden():  # np.mean of an object array: none, as a Python float's element
+            raise AttributeError("dtype")
         return np.result_type(strip(self))
 
     def item(self) -> Dual:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import sys
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -106,6 +107,25 @@ def refuse_or_warn(what: str, fix: str, dtype: Any, copy: Any, stacklevel: int =
         ObjectArrayWarning,
         stacklevel=stacklevel,
     )
+
+
+def _numpy_reductions() -> frozenset[Any]:
+    """The code of NumPy's ``mean`` and ``var`` (``np.mean``, ``np.std`` ...), which divide the sum
+    of an object array as ``ret.dtype.type(ret / n)`` when the sum has a ``dtype``."""
+    methods = sys.modules.get("numpy._core._methods") or sys.modules.get("numpy.core._methods")
+    names = ("_mean", "_var")
+    return frozenset(getattr(methods, n).__code__ for n in names if hasattr(methods, n))
+
+
+_REDUCTIONS = _numpy_reductions()
+
+
+def dtype_hidden(depth: int = 2) -> bool:
+    """Whether a dual's ``dtype`` is being asked for by NumPy's ``mean``/``var`` of an object
+    array. There the element must have none, as a Python float has none: NumPy would convert
+    the mean to ``dtype.type``, a float, dropping the tangent (``np.float64(dual)``).
+    ``depth`` is the caller's frame above this function's (2: the caller of the property)."""
+    return sys._getframe(depth).f_code in _REDUCTIONS
 
 
 def object_array(items: list[Any], shape: tuple[int, ...], writable: bool = True) -> np.ndarray:

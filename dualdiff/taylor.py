@@ -46,6 +46,7 @@ from .errors import function_name
 from .methods import ArrayMethods, is_basic_index, variance
 from .objects import (
     add_element_methods,
+    dtype_hidden,
     is_object_array,
     lift_arguments,
     lift_operand,
@@ -889,6 +890,12 @@ def _check_coefficient(c: Any) -> Any:
     )
 
 
+def _constant_array(a: Any) -> bool:
+    """Whether ``a`` is an ndarray the operators take as a constant: not an object array (of
+    series, say), which NumPy's dispatch brings to ``__array_ufunc__`` to be lifted."""
+    return type(a) is np.ndarray and a.dtype.kind != "O"
+
+
 class Taylor(ArrayMethods):
     """A truncated Taylor polynomial ``Σ_k coefficients[k]·t**k`` (``k <= order``) in a real ``t``.
 
@@ -956,6 +963,8 @@ class Taylor(ArrayMethods):
     @property
     def dtype(self) -> np.dtype:
         """The dtype of the coefficients together (float64, or complex128 for complex ones)."""
+        if dtype_hidden():  # np.mean of an object array: none, as a Python float's element
+            raise AttributeError("dtype")
         return np.result_type(*(_strip(c) for c in self.coefficients))
 
     def astype(self, dtype: Any, copy: bool = True) -> Taylor:
@@ -985,14 +994,14 @@ class Taylor(ArrayMethods):
         if t is Taylor and other.tag == self.tag:
             a, b, n = self._same(other)
             return _taylor(_add(a, b), n, self.tag)
-        if t in SCALAR_TYPES or t is np.ndarray:
+        if t in SCALAR_TYPES or _constant_array(other):
             c = self.coefficients.copy()
             c[0] = c[0] + other
             return _taylor(c, self.order, self.tag)
         return _ADD(self, other) if is_dual(other) else NotImplemented
 
     def __radd__(self, other: Any) -> Any:
-        if type(other) in SCALAR_TYPES or type(other) is np.ndarray:
+        if type(other) in SCALAR_TYPES or _constant_array(other):
             c = self.coefficients.copy()
             c[0] = other + c[0]
             return _taylor(c, self.order, self.tag)
@@ -1003,14 +1012,14 @@ class Taylor(ArrayMethods):
         if t is Taylor and other.tag == self.tag:
             a, b, n = self._same(other)
             return _taylor(_sub(a, b), n, self.tag)
-        if t in SCALAR_TYPES or t is np.ndarray:
+        if t in SCALAR_TYPES or _constant_array(other):
             c = self.coefficients.copy()
             c[0] = c[0] - other
             return _taylor(c, self.order, self.tag)
         return _SUBTRACT(self, other) if is_dual(other) else NotImplemented
 
     def __rsub__(self, other: Any) -> Any:
-        if type(other) in SCALAR_TYPES or type(other) is np.ndarray:
+        if type(other) in SCALAR_TYPES or _constant_array(other):
             c = [-x for x in self.coefficients]
             c[0] = other - self.coefficients[0]
             return _taylor(c, self.order, self.tag)
@@ -1021,12 +1030,12 @@ class Taylor(ArrayMethods):
         if t is Taylor and other.tag == self.tag:
             a, b, n = self._same(other)
             return _taylor(_mul(a, b, n), n, self.tag)
-        if t in SCALAR_TYPES or t is np.ndarray:
+        if t in SCALAR_TYPES or _constant_array(other):
             return _taylor([c * other for c in self.coefficients], self.order, self.tag)
         return _MULTIPLY(self, other) if is_dual(other) else NotImplemented
 
     def __rmul__(self, other: Any) -> Any:
-        if type(other) in SCALAR_TYPES or type(other) is np.ndarray:
+        if type(other) in SCALAR_TYPES or _constant_array(other):
             return _taylor([other * c for c in self.coefficients], self.order, self.tag)
         return _MULTIPLY(other, self) if is_dual(other) else NotImplemented
 
@@ -1039,7 +1048,7 @@ class Taylor(ArrayMethods):
             if t is Taylor and other.tag == self.tag:
                 a, b, n = self._same(other)
                 return _taylor(_keep_constant((a, b), _div(a, b, n)), n, self.tag)
-            if t in SCALAR_TYPES or t is np.ndarray:
+            if t in SCALAR_TYPES or _constant_array(other):
                 a = self.coefficients
                 return _taylor(_keep_constant((a,), [c / other for c in a]), self.order, self.tag)
         except ZeroDivisionError:
@@ -1047,7 +1056,7 @@ class Taylor(ArrayMethods):
         return _DIVIDE(self, other) if is_dual(other) else NotImplemented
 
     def __rtruediv__(self, other: Any) -> Any:
-        if type(other) in SCALAR_TYPES or type(other) is np.ndarray:
+        if type(other) in SCALAR_TYPES or _constant_array(other):
             b = self.coefficients
             try:
                 return _taylor(

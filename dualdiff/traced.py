@@ -24,6 +24,7 @@ from .errors import function_name
 from .methods import ArrayMethods, variance
 from .objects import (
     add_element_methods,
+    dtype_hidden,
     lift_arguments,
     object_array,
     refuse_or_warn,
@@ -66,6 +67,12 @@ _POWER = RULES["power"]
 # ---------------------------------------------------------------------------------------------
 
 
+def _dtype(value: Any) -> Any:
+    if dtype_hidden(3):  # asked by NumPy's mean (see dualdiff.objects.dtype_hidden)
+        raise AttributeError("dtype")
+    return value.dtype
+
+
 class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
     """What ``f`` receives while being traced: a value symbol and its tangent symbol."""
 
@@ -77,7 +84,7 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
         self.value, self.tangent = value, tangent
 
     shape = property(lambda self: np.shape(self.value.value))
-    dtype = property(lambda self: self.value.value.dtype)
+    dtype = property(lambda self: _dtype(self.value.value))  # (none for np.mean of objects)
     ndim = property(lambda self: np.ndim(self.value.value))
     size = property(lambda self: np.size(self.value.value))
     real = property(lambda self: np.real(self))
