@@ -85,9 +85,11 @@ def refuse_or_warn(what: str, fix: str, dtype: Any, copy: Any, stacklevel: int =
     honoured (NumPy's ValueError). Otherwise warn, once per call site, that the fallback is
     slow."""
     if dtype is not None and np.dtype(dtype) != _OBJECT:
+        noun = what.split(" of ", 1)[-1]  # "a DualArray", "Duals", ...
         raise errors.lost_tangent(
-            f"Converting {what} to {np.dtype(dtype)} (np.asarray(x, dtype=float), x.astype(float), "
-            "or writing it into a float array: out[i] = x, out[...] = x, K[i:j] += x)",
+            f"Converting {noun} to {np.dtype(dtype)} (writing into a float array: out[i] = x, "
+            "out[i:j] = x, K[i:j] += x; np.asarray(x, dtype=float), x.astype(float), "
+            "np.array([...], dtype=float))",
             "Keep the dual: preallocate with np.zeros_like(x) or np.zeros(n, like=x) and write "
             "into that, build arrays with np.stack([...]), or use x.value for the plain values.",
         )
@@ -110,10 +112,10 @@ def refuse_or_warn(what: str, fix: str, dtype: Any, copy: Any, stacklevel: int =
 
 
 def _numpy_reductions() -> frozenset[Any]:
-    """The code of NumPy's ``mean`` and ``var`` (``np.mean``, ``np.std`` ...), which divide the sum
+    """The code of NumPy's ``mean``, ``var`` and ``std``, which divide the sum
     of an object array as ``ret.dtype.type(ret / n)`` when the sum has a ``dtype``."""
     methods = sys.modules.get("numpy._core._methods") or sys.modules.get("numpy.core._methods")
-    names = ("_mean", "_var")
+    names = ("_mean", "_var", "_std")
     return frozenset(getattr(methods, n).__code__ for n in names if hasattr(methods, n))
 
 

@@ -388,3 +388,14 @@ def test_a_ufunc_without_object_loop_names_itself():
 def test_object_array_of_non_numbers_is_refused():
     with pytest.raises(TypeError, match="str"):
         dd.jacobian(lambda x: np.array([x[0], "a"], dtype=object), X)
+
+
+@pytest.mark.parametrize("reduction", [np.mean, np.std, np.var, np.sum, np.prod, np.max])
+def test_reductions_of_object_arrays(reduction):
+    def f(x):
+        return reduction(np.array([x[0] * x[1], np.exp(x[2]), x[1] ** 2, 0.5]))
+
+    assert_close(dd.gradient(f, X), numeric_jacobian(f, X), rtol=1e-7)
+    assert_close(
+        dd.derivative(lambda t: f(X + t), 0.0, n=2), second(lambda t: f(X + t), 0.0), rtol=1e-6
+    )
