@@ -28,6 +28,7 @@ from .custom import custom_jvp
 from .dual import Dual
 from .functions import concatenate, stack, where
 from .jit import CompiledJacobian, CompiledJVP, jit_jacobian, jit_jvp
+from .objects import ObjectArrayWarning, strict_arrays
 from .rules import (
     RULES,
     absolute,
@@ -112,5 +113,5 @@ __all__ = [
     "where", "RULES", "abs", "conj", "mod", "degrees", "radians", "expit", "numeric", "compare",
     "check", "Comparison", "error_curve", "ErrorCurve", "trace", "Trace", "SparseJacobian",
     "jacobian_sparsity", "Taylor", "higher_derivative", "taylor", "jit_jvp", "CompiledJVP",
-    "jit_jacobian", "CompiledJacobian",
+    "jit_jacobian", "CompiledJacobian", "ObjectArrayWarning", "strict_arrays",
 ] + sorted(RULES)  # fmt: skip

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from . import errors
+from . import errors, objects
 from . import seed as _seed
 from .dual import SCALAR_TYPES, Dual, _make, array_hooks
 from .methods import ArrayMethods, is_basic_index
@@ -74,6 +74,7 @@ def implements(*numpy_functions: Callable[..., Any]) -> Callable[..., Any]:
 
 
 _NDARRAY = np.ndarray  # a module global: cheaper than np.ndarray's attribute lookup
+_OBJECT = np.dtype(object)
 
 
 def _make_array(value: Any, tangent: Any, tag: int, batched: bool) -> DualArray:
@@ -125,7 +126,9 @@ class DualArray(ArrayMethods):
     ``np.linalg.solve(A, x)``), methods such as ``sum`` and ``reshape``. Comparisons give plain
     boolean arrays of the values. Indexing down to one element gives a ``Dual``.
 
-    ``np.asarray(x)`` raises TypeError: it would drop the tangent (use ``x.value``).
+    ``np.asarray(x)`` is an object array of ``Dual``s (exact but slow, read-only: a copy, so a
+    write into it could not reach ``x``); ``np.array(x)`` a writable one. Both warn
+    (``dualdiff.ObjectArrayWarning``); ``x.value`` is the plain values.
     """
 
     # ``base_`` and ``views_`` (None on almost every array) link views of an array whose arrays
@@ -252,11 +255,18 @@ class DualArray(ArrayMethods):
     # -- conversions that would drop the tangent raise -----------------------------------------
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
-        raise errors.lost_tangent(
+        # An object array of Duals, one per element, each with all k tangent directions (see
+        # dualdiff.objects). It is a copy: np.asarray(x), which NumPy would give as x itself,
+        # is made read-only, so that a write meant for x fails loudly instead of being lost;
+        # np.array(x) (copy=True) is a copy in NumPy too, and writable.
+        objects.refuse_or_warn(
             "numpy.asarray(x)/numpy.array(x) of a DualArray",
-            "Use x.value for the plain values; NumPy functions (np.sin(x), np.stack, ...) accept "
-            "DualArrays directly; preallocate with np.zeros_like(x) or np.zeros(n, like=x).",
+            "For full speed pass the DualArray on (NumPy functions accept it directly) and "
+            "build arrays with np.stack([...]); x.value is the plain values.",
+            dtype,
+            copy,
         )
+        return object_elements(self, writable=copy is True)
 
     def __float__(self) -> float:
         raise errors.lost_tangent("Converting a DualArray to float", "Use x.value.")
@@ -671,6 +681,34 @@ def box(a: DualArray) -> Any:
     return _make(value, tangent, a.tag)
 
 
+def object_elements(a: DualArray, writable: bool = True) -> np.ndarray:
+    """``a`` as an object array of Duals (C order), each holding its element's value and
+    tangent: a scalar, or all ``k`` directions as a ``(k,)`` array when ``a`` is batched (as
+    ``a[i]`` gives). Float64 and complex128 values become Python numbers, as
+    ``ndarray.astype(object)`` makes them (the scalar hot path of Dual); other dtypes stay
+    NumPy scalars, keeping their precision."""
+    v, t = a.value, a.tangent_
+    shape = np.shape(strip(v))
+    n = math.prod(shape)
+    if type(v) is np.ndarray and (type(t) is np.ndarray or type(t) is IdentitySeed):
+        t = np.asarray(t)
+        k = t.shape[0]
+        flat = v.reshape(n)
+        values = flat.tolist() if v.dtype.char in "dD" else list(flat)
+        if a.batched:
+            # rows of one private (n, k) buffer: no Dual's tangent aliases the array's
+            tangents = list(np.ascontiguousarray(np.moveaxis(t.reshape(k, n), 0, 1)))
+        else:
+            flat_t = t.reshape(n)
+            tangents = flat_t.tolist() if t.dtype.char in "dD" else list(flat_t)
+        tag = a.tag
+        items = [_make(x, dx, tag) for x, dx in zip(values, tangents)]
+    else:  # nested duals: each element boxed as a[i] boxes it
+        flat = a.reshape(n)
+        items = [flat[i] for i in range(n)]
+    return objects.object_array(items, shape, writable)
+
+
 def from_dual(d: Dual, copy: bool = True) -> DualArray:
     """A ``Dual`` as a 0-d DualArray (a tangent of shape ``(k,)`` is a batch of ``k``).
 
@@ -1002,6 +1040,9 @@ _PLAIN_OPERANDS = SCALAR_TYPES | {np.ndarray}
 def apply_binary(rule: Rule, a: Any, b: Any) -> Any:
     """``rule(a, b)`` with broadcasting; the operands' newest tag becomes the outer layer."""
     ta, tb = type(a), type(b)
+    if (ta is _NDARRAY and a.dtype is _OBJECT) or (tb is _NDARRAY and b.dtype is _OBJECT):
+        # an object array of duals meets a dual: lifted, so the arithmetic is vectorised
+        return rule.function(objects.lift_operand(a), objects.lift_operand(b))
     if ta is DualArray and (tb in _PLAIN_OPERANDS or (tb is DualArray and b.tag == a.tag)):
         tag, x, da = a.tag, a.value, a  # the common cases: no conversion of operands needed
         y, db = (b.value, b) if tb is DualArray else (b, None)
@@ -1152,6 +1193,7 @@ _ARITHMETIC = {
 def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict) -> Any:
     """NumPy ufunc dispatch for duals: rules by ufunc, plus reduce/accumulate/outer and out=."""
     out = kwargs.pop("out", None)
+    inputs = objects.lift_arguments(inputs)
     if kwargs and method not in ("reduce", "accumulate"):
         unsupported = ", ".join(sorted(kwargs))
         raise TypeError(
@@ -1170,7 +1212,7 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: d
         raise errors.no_rule(f"{errors.function_name(ufunc)}.{method}")
     if out is None:
         return result
-    return _write_out(ufunc, out, result)
+    return _write_out(ufunc, out, result, inputs)
 
 
 def _call_ufunc(ufunc: np.ufunc, inputs: tuple[Any, ...]) -> Any:
@@ -1187,21 +1229,43 @@ def _call_ufunc(ufunc: np.ufunc, inputs: tuple[Any, ...]) -> Any:
     raise errors.no_rule(f"{errors.function_name(ufunc)}")
 
 
-def _write_out(ufunc: np.ufunc, out: Any, result: Any) -> Any:
+def _write_out(ufunc: np.ufunc, out: Any, result: Any, inputs: tuple[Any, ...] = ()) -> Any:
     outs = out if type(out) is tuple else (out,)
     results = result if type(result) is tuple else (result,)
     for target, value in zip(outs, results):
         if type(target) is not DualArray:
             if is_dual(value):
-                raise errors.lost_tangent(
-                    f"{errors.function_name(ufunc)}(..., out=<{errors.type_name(target)}>) "
-                    "on duals",
-                    "Pass a DualArray as out (np.zeros_like(x) makes one), or drop out=.",
-                )
+                raise _lost_in_out(ufunc, target, inputs)
             target[...] = value
         else:
             set_item(target, Ellipsis, value)
     return out if type(out) is tuple and len(out) > 1 else outs[0]
+
+
+def _lost_in_out(ufunc: np.ufunc, target: Any, inputs: tuple[Any, ...]) -> TypeError:
+    """The error for a dual result written into a plain array. Python turns ``K[i:j] += x`` and
+    ``K *= x`` into the ufunc with ``out=`` its first operand: named as the user wrote it."""
+    operator = _IN_PLACE.get(ufunc)
+    if operator is not None and inputs and inputs[0] is target:
+        kind = errors.type_name(target)
+        dtype = getattr(target, "dtype", "")
+        return errors.lost_tangent(
+            f"An in-place operator on a plain {kind} ({dtype}) with a dual operand (K {operator} x "
+            f"or K[i:j] {operator} x, where K is not a dual array) writes the result into K, which",
+            "Make K a dual array from the start, K = np.zeros(shape, like=x) instead of "
+            "np.zeros(shape), so that its entries carry derivatives; or build K with "
+            "np.stack([...]).",
+        )
+    return errors.lost_tangent(
+        f"{errors.function_name(ufunc)}(..., out=<{errors.type_name(target)}>) on duals",
+        "Pass a DualArray as out (np.zeros_like(x) makes one), or drop out=.",
+    )
+
+
+_IN_PLACE = {
+    np.add: "+=", np.subtract: "-=", np.multiply: "*=", np.divide: "/=", np.true_divide: "/=",
+    np.power: "**=", np.floor_divide: "//=", np.remainder: "%=", np.matmul: "@=",
+}  # fmt: skip
 
 
 def _modf(x: Any) -> tuple[Any, Any]:
@@ -1231,7 +1295,7 @@ def array_function(func: Any, types: Any, args: Any, kwargs: Any) -> Any:
     impl = HANDLED_FUNCTIONS.get(func) or DERIVED_FUNCTIONS.get(func)
     if impl is None:
         raise errors.no_rule(errors.function_name(func))
-    return impl(*args, **kwargs)
+    return impl(*objects.lift_arguments(args), **kwargs)
 
 
 def _dual_ufunc_hook(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Any:
@@ -1251,6 +1315,7 @@ array_hooks["function"] = array_function
 
 def matmul(a: Any, b: Any) -> Any:
     """``a @ b`` for duals: ``d(ab) = da b + a db``, for every combination of 1-d and n-d."""
+    a, b = objects.lift_operand(a), objects.lift_operand(b)
     ta, tb = type(a), type(b)
     if ta is np.ndarray and tb is DualArray:  # the common cases, without conversions
         tag, x, da, y, db = b.tag, a, None, b.value, b

@@ -29,6 +29,7 @@ import numpy as np
 
 from . import errors
 from .forward import MEMORY_BUDGET, _array_input, dense_jacobian, push_along
+from .objects import lift
 from .program import Sym, TangentBlock, _generate, _Program
 from .rules import is_dual
 from .traced import Traced, _tangent
@@ -152,6 +153,8 @@ class _Compiled:
 
 def _flatten(out: Any, leaves: list[tuple[Any, Any]]) -> Any:
     """``f``'s output as (value, tangent) leaves; the structure to rebuild it."""
+    if type(out) is np.ndarray and out.dtype.kind == "O":
+        out = lift(out)  # an object array of traced duals: one stacking instruction
     t = type(out)
     if isinstance(out, (tuple, list)):  # named tuples too, rebuilt as they came
         return (t, [_flatten(item, leaves) for item in out])

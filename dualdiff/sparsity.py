@@ -38,6 +38,7 @@ from numpy.lib.mixins import NDArrayOperatorsMixin
 from . import errors
 from .errors import function_name
 from .methods import ArrayMethods
+from .objects import add_element_methods, dtype_hidden, lift, object_array, refuse_or_warn
 from .rules import UFUNC_RULES, VALUE_UFUNCS, Rule, extra_ufunc_rule, is_dual, register_lift
 
 __all__ = ["jacobian_sparsity", "Pattern", "SparsityTracer", "trace_pattern"]
@@ -250,6 +251,8 @@ def _split(a: Any, what: str = "argument") -> tuple[Any, np.ndarray]:
             f"jacobian_sparsity: cannot mix a sparsity tracer with {errors.type_name(a)} in one "
             f"{what}; trace plain NumPy code"
         )
+    if type(a) is np.ndarray and a.dtype.kind == "O" and any(is_dual(i) for i in a.flat):
+        return _split(lift(a), what)  # an object array of traced elements (np.array([...]))
     if type(a) in (list, tuple) and _contains_tracer(a):
         parts = [_split(item, what) for item in a]
         return np.stack([p[0] for p in parts]), np.stack([p[1] for p in parts])
@@ -510,6 +513,12 @@ def _split_key(key: Any, ndim: int) -> tuple[Any, tuple[int, ...]]:
     return (plain if type(key) is tuple else plain[0]), tuple(axes)
 
 
+def _dtype(value: Any) -> Any:
+    if dtype_hidden(3):  # asked by NumPy's mean (see dualdiff.objects.dtype_hidden)
+        raise AttributeError("dtype")
+    return value.dtype
+
+
 class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
     """An array whose elements carry the set of input positions they depend on.
 
@@ -540,7 +549,7 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
     shape = property(lambda self: self.value.shape)
     ndim = property(lambda self: self.value.ndim)
     size = property(lambda self: self.value.size)
-    dtype = property(lambda self: self.value.dtype)
+    dtype = property(lambda self: _dtype(self.value))  # (none for np.mean of an object array)
     T = property(lambda self: _make(self.value.T, self.deps.T))
     mT = property(lambda self: np.matrix_transpose(self))
     # a view, as NumPy's (of a real array: the array itself); the parts share the dependencies
@@ -574,6 +583,16 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
         _decide(what)  # a piecewise-constant value of x (np.floor(x)) is still x's value
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if (dtype is None or np.dtype(dtype) == object) and _has_deps(self.deps):
+            # as a DualArray's: an object array of 0-d tracers (dualdiff.objects)
+            refuse_or_warn(
+                "numpy.asarray(x)/numpy.array([...]) of traced values",
+                "For full speed pass the traced array on and build arrays with np.stack([...]).",
+                None,
+                copy,
+            )
+            items = [self[index] for index in np.ndindex(*self.shape)]
+            return object_array(items, self.shape, writable=copy is True)
         self._check_plain("np.asarray(...) of a traced array")
         return np.asarray(self.value, dtype=dtype)
 
@@ -776,6 +795,7 @@ def _ufunc_method(rule: Rule, ufunc: np.ufunc, method: str, inputs: Any, kwargs:
 
 
 register_lift(SparsityTracer, 100, _lift_unary, _lift_binary)
+add_element_methods(SparsityTracer)  # np.sin(a) of an object array of tracers calls e.sin()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1939,6 +1959,8 @@ def trace_decisions(f: Callable[..., Any], x: Any) -> tuple[Pattern, tuple[int, 
         y = f(_make(x.copy(order="K"), seeds))
     finally:
         _STATE.decisions = outer
+    if type(y) is np.ndarray and y.dtype.kind == "O":
+        y = lift(y)  # an object array of traced elements: the traced array it stands for
     if type(y) is SparsityTracer:
         deps = y.deps
     elif is_dual(y) or isinstance(y, (list, tuple)) or y is None or isinstance(y, (str, bytes)):
