@@ -25,6 +25,14 @@ use the exact finite-difference weights of the one-sided (forward/backward) or s
 Richardson extrapolation also estimates its own error. ``derivative`` and ``jacobian`` return the
 derivative alone by default; with ``full_output=True`` they return an :class:`Estimate` whose
 ``error`` holds that estimate (``None`` for the other methods) and whose ``step`` holds the steps.
+
+Examples
+--------
+>>> from dualdiff import numeric
+>>> print(f"{numeric.derivative(np.sin, 0.5):.10f}")  # central differences: cos(0.5)
+0.8775825619
+>>> numeric.derivative(np.sin, 0.5, method="complex") == np.cos(0.5)
+np.True_
 """
 
 from __future__ import annotations
@@ -57,11 +65,27 @@ RICHARDSON_STEP = 2.0**-3
 
 @dataclass(frozen=True, eq=False)
 class Estimate:
-    """A numeric derivative with how it was obtained.
+    """A numeric derivative with how it was obtained; returned with ``full_output=True``.
 
-    ``value`` is the derivative (or Jacobian); ``error`` the Richardson error estimate of each
-    entry (``None`` for methods that give none); ``step`` the step used for each input (for
-    Richardson the largest, first step); ``method`` and ``n`` as requested.
+    Attributes
+    ----------
+    value : number or ndarray
+        The derivative (or Jacobian).
+    error : number, ndarray or None
+        Richardson's error estimate of each entry (``None`` for the methods that give none).
+    step : number or ndarray
+        The step used for each input (for Richardson the largest, first step).
+    method : str
+        The method.
+    n : int
+        The order.
+
+    Examples
+    --------
+    >>> from dualdiff import numeric
+    >>> est = numeric.derivative(np.exp, 1.0, method="richardson", full_output=True)
+    >>> print(f"{est.value:.12f}", est.error < 1e-10, est.step)
+    2.718281828459 True 0.125
     """
 
     value: Any
@@ -389,14 +413,52 @@ def derivative(
     step: Any = None,
     full_output: bool = False,
 ) -> Any:
-    """The ``n``-th derivative of ``f`` at ``x`` by numeric differences (see the module table).
+    """The ``n``-th derivative of ``f`` at ``x`` by numeric differences.
 
-    For array ``x`` the derivative is elementwise, as in ``scipy.differentiate.derivative``: ``f``
-    must act entry by entry and return an array of ``x``'s shape, and entry ``i`` of the result is
-    ``d f(x)[i] / d x[i]`` (use :func:`jacobian` for a function of a whole vector). For scalar
-    ``x`` ``f`` may return an array, differentiated entry by entry. ``step`` is an absolute step
-    (a number or an array broadcasting to ``x``); by default it is the method's optimal step
-    relative to ``max(1, |x|)``. ``full_output=True`` returns an :class:`Estimate`.
+    The reference that AD is checked against; see the module's table for the methods, their
+    truncation errors and default steps.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x)``.
+    x : number or array_like
+        The point. For an array ``x`` the derivative is elementwise, as in
+        ``scipy.differentiate.derivative``: ``f`` must act entry by entry and return an array of
+        ``x``'s shape, and entry ``i`` of the result is ``d f(x)[i] / d x[i]`` (use :func:`jacobian`
+        for a function of a whole vector). For a scalar ``x`` ``f`` may return an array,
+        differentiated entry by entry.
+    n : int, optional
+        The order (default 1).
+    method : str, optional
+        One of :data:`METHODS`: ``"forward"``, ``"backward"``, ``"central"`` (default),
+        ``"complex"`` (first derivatives of analytic ``f`` only) or ``"richardson"``.
+    step : float or array_like, optional
+        An absolute step (broadcasting to ``x``); by default the method's optimal step relative to
+        ``max(1, |x|)``.
+    full_output : bool, optional
+        Return an :class:`Estimate` (with Richardson's error estimate) instead of the value.
+
+    Returns
+    -------
+    number, ndarray or Estimate
+
+    See Also
+    --------
+    dualdiff.derivative : the exact derivative by AD.
+    dualdiff.compare : AD against this, entry by entry.
+
+    Examples
+    --------
+    >>> from dualdiff import numeric
+    >>> exact = np.cos(1.0)
+    >>> for method in ("forward", "central", "complex", "richardson"):
+    ...     error = abs(numeric.derivative(np.sin, 1.0, method=method) - exact)
+    ...     print(f"{method:10s} {error < 1e-10} {error < 1e-13}")
+    forward    False False
+    central    True False
+    complex    True True
+    richardson True True
     """
     api = "numeric.derivative"
     errors.check_callable(f, api)
@@ -438,7 +500,31 @@ def jacobian(
 
     Entry ``[i..., j...]`` is ``d f(x)[i...] / d x[j...]``, one column (``x`` perturbed along one
     coordinate) at a time, so ``f`` is called about ``2·x.size`` times for central differences.
-    ``step`` and ``full_output`` are as in :func:`derivative`.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x)``.
+    x : array_like
+        The point.
+    method, step, full_output
+        As in :func:`derivative`.
+
+    Returns
+    -------
+    ndarray or Estimate
+
+    See Also
+    --------
+    dualdiff.jacobian : the exact Jacobian by AD.
+
+    Examples
+    --------
+    >>> from dualdiff import numeric
+    >>> J = numeric.jacobian(lambda x: np.stack([x[0] * x[1], np.sin(x[0])]), np.array([1.0, 2.0]))
+    >>> np.round(J, 6)
+    array([[2.      , 1.      ],
+           [0.540302, 0.      ]])
     """
     api = "numeric.jacobian"
     errors.check_callable(f, api)
@@ -499,9 +585,30 @@ def _same_shape(y: np.ndarray, fx: np.ndarray, api: str) -> np.ndarray:
 class ErrorCurve:
     """The error of numeric methods against the AD derivative as the step varies.
 
-    ``errors[method][k]`` is the largest absolute difference between the numeric derivative with
-    step ``steps[k]`` and the AD one (``reference``) over all entries; ``nan`` where the numeric
-    derivative was not finite. ``relative`` divides by the largest ``|reference|``.
+    Returned by :func:`error_curve`; ``str()`` prints the table.
+
+    Attributes
+    ----------
+    x
+        The point.
+    steps : ndarray
+        The steps.
+    reference
+        The AD derivative.
+    errors : dict of str to ndarray
+        ``errors[method][k]``: the largest absolute difference between the numeric derivative with
+        step ``steps[k]`` and ``reference`` over all entries; ``nan`` where the numeric derivative
+        was not finite.
+    relative : dict of str to ndarray
+        ``errors`` divided by the largest ``|reference|``.
+
+    Examples
+    --------
+    >>> from dualdiff import numeric
+    >>> curve = numeric.error_curve(np.sin, 1.0, methods=("forward", "central"))
+    >>> best = {m: curve.steps[np.nanargmin(e)] for m, e in curve.relative.items()}
+    >>> print(f"{best['forward']:.0e} {best['central']:.0e}")  # near sqrt(eps) and eps**(1/3)
+    1e-08 3e-06
     """
 
     x: Any
@@ -537,12 +644,41 @@ def error_curve(
     steps: Any = None,
     methods: Sequence[str] = ("forward", "central", "complex"),
 ) -> ErrorCurve:
-    """For every step, the error of each numeric method against the AD derivative of ``f`` at x.
+    """For every step, the error of each numeric method against the AD derivative of ``f`` at ``x``.
 
     The errors trace the classic V: truncation error falls with the step (as ``h`` or ``h²``)
     until round-off (``eps/h``) takes over, except for the complex step, which never subtracts.
-    ``steps`` defaults to 65 steps from ``1e-16`` to ``1`` times ``max(1, |x|)`` (for Richardson
-    a step is its first, largest step). ``x`` is a scalar or an array (then the Jacobian).
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x)``.
+    x : number or array_like
+        The point; for an array the Jacobian is compared.
+    steps : array_like, optional
+        Default: 65 steps from ``1e-16`` to ``1`` times ``max(1, |x|)`` (for Richardson a step is
+        its first, largest step).
+    methods : sequence of str, optional
+        Default ``("forward", "central", "complex")``.
+
+    Returns
+    -------
+    ErrorCurve
+
+    See Also
+    --------
+    derivative
+
+    Examples
+    --------
+    >>> from dualdiff import numeric
+    >>> curve = numeric.error_curve(np.exp, 1.0, methods=("forward", "complex"))
+    >>> curve.steps.shape
+    (65,)
+    >>> float(np.nanmin(curve.relative["forward"])) > 1e-10  # forward loses half the digits
+    True
+    >>> float(np.nanmin(curve.relative["complex"])) < 1e-15
+    True
     """
     from .comparison import ad_jacobian
 
