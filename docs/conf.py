@@ -77,7 +77,8 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 # --- HTML ----------------------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"dualdiff {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["dualdiff.css"]
 html_show_sourcelink = False
 html_theme_options = {
     "navbar_align": "left",
@@ -87,7 +88,8 @@ html_theme_options = {
     "icon_links": [],
     "footer_start": ["copyright"],
     "footer_end": [],
-    "secondary_sidebar_items": ["page-toc"],
+    # the wide rule table gets the page's whole width
+    "secondary_sidebar_items": {"**": ["page-toc"], "api/elementwise": []},
 }
 html_sidebars = {"index": [], "auto_examples/index": []}
 templates_path = ["_templates"]

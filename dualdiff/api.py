@@ -329,7 +329,8 @@ def push_forward(f: Callable[..., Any], x: Any, seeds: Any) -> tuple[Any, Any]:
 
     Examples
     --------
-    >>> dd.push_forward(lambda x: x**2, np.array([1.0, 3.0]), np.array([[1.0, 0.0], [1.0, 1.0]]))
+    >>> seeds = np.array([[1.0, 0.0], [1.0, 1.0]])  # two directions
+    >>> dd.push_forward(lambda x: x**2, np.array([1.0, 3.0]), seeds)
     (array([1., 9.]), array([[2., 0.],
            [2., 6.]]))
     """
@@ -432,7 +433,8 @@ def value_and_jacobian(
 
     Examples
     --------
-    >>> value, J = dd.value_and_jacobian(lambda x: np.cumsum(x**2), np.array([1.0, 2.0, 3.0]))
+    >>> f = lambda x: np.cumsum(x**2)
+    >>> value, J = dd.value_and_jacobian(f, np.array([1.0, 2.0, 3.0]))
     >>> value
     array([ 1.,  5., 14.])
     >>> J
@@ -634,7 +636,8 @@ def jacobian(f: Callable[..., Any], x: Any, chunk: int | None = None, **options:
 
     Examples
     --------
-    >>> dd.jacobian(lambda x: np.stack([x[0] * x[1], x[0] + x[1]]), np.array([2.0, 3.0]))
+    >>> f = lambda x: np.stack([x[0] * x[1], x[0] + x[1]])
+    >>> dd.jacobian(f, np.array([2.0, 3.0]))
     array([[3., 2.],
            [1., 1.]])
     >>> dd.jacobian(lambda x: x[1:] - x[:-1], np.zeros(3), sparsity="auto")

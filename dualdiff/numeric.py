@@ -521,7 +521,8 @@ def jacobian(
     Examples
     --------
     >>> from dualdiff import numeric
-    >>> J = numeric.jacobian(lambda x: np.stack([x[0] * x[1], np.sin(x[0])]), np.array([1.0, 2.0]))
+    >>> f = lambda x: np.stack([x[0] * x[1], np.sin(x[0])])
+    >>> J = numeric.jacobian(f, np.array([1.0, 2.0]))
     >>> np.round(J, 6)
     array([[2.      , 1.      ],
            [0.540302, 0.      ]])

@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ax.set_ylim(FLOOR / 3, 10)
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="upper center", framealpha=0.9)
     fig.savefig(path, dpi=120)  # the figure stays open: the documentation's gallery shows it
     print(f"wrote {path}")
     return 0

@@ -9,6 +9,7 @@ from the table itself (each rule's ``formula``), so a formula is written once, i
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -53,30 +54,30 @@ def _escape(text: str) -> str:
 def _notes(rule: Any) -> str:
     notes = []
     if rule.zero:
-        notes.append("piecewise constant: derivative 0")
+        notes.append("piecewise constant")
     if rule.safe:
-        notes.append("a zero tangent stays zero where the partial is infinite")
+        notes.append("zero tangent kept [#safe]_")
     if rule.complex:
-        notes.append("complex arguments")
-    return "; ".join(notes)
+        notes.append("complex")
+    return ", ".join(notes)
 
 
 def rule_rows(which: str = "") -> list[list[str]]:
-    """The table's rows as reStructuredText cells: name, arguments, derivative, notes."""
+    """The table's rows as reStructuredText cells: name(s), derivative, notes."""
     own, special = rule_tables()
     rows = []
     if which == "special":
         for name in sorted(special):
             rule = special[name]
-            rows.append([f"``scipy.special.{name}``", "x" if rule.nin == 1 else "x, y",
-                         _escape(rule.formula), _notes(rule)])  # fmt: skip
+            rows.append([f"``{name}``", _escape(rule.formula), _notes(rule)])
         return rows
     aliases = _public_aliases()
     for name in sorted(own):
         rule = own[name]
-        names = ", ".join(f"``dd.{n}``" for n in [name, *aliases.get(name, [])])
-        ufunc = f"``numpy.{rule.ufunc.__name__}``" if rule.ufunc is not None else ""
-        rows.append([names, ufunc, _escape(rule.formula), _notes(rule)])
+        names = ", ".join(f"``{n}``" for n in [name, *aliases.get(name, [])])
+        if rule.ufunc is not None and rule.ufunc.__name__ != name:
+            names += f" (``np.{rule.ufunc.__name__}``)"
+        rows.append([names, _escape(rule.formula), _notes(rule)])
     return rows
 
 
@@ -89,11 +90,8 @@ class RuleTable(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         which = self.arguments[0] if self.arguments else ""
         rows = rule_rows(which)
-        if which == "special":
-            header = ["function", "arguments", "derivative (convention)", "notes"]
-        else:
-            header = ["function", "NumPy ufunc", "derivative (convention)", "notes"]
-        lines = [".. list-table::", "   :header-rows: 1", "   :widths: 22 18 42 18",
+        header = ["function", "derivative (convention)", "notes"]
+        lines = [".. list-table::", "   :header-rows: 1", "   :widths: 20 60 20",
                  "   :class: rule-table", ""]  # fmt: skip
         for row in [header, *rows]:
             lines.append(f"   * - {row[0]}")
@@ -106,11 +104,12 @@ class RuleTable(SphinxDirective):
 
 def gallery_argv(gallery_conf: dict[str, Any], script_vars: dict[str, Any]) -> list[str]:
     """Arguments for an example run by the gallery: files it writes go to the build directory."""
-    name = Path(script_vars["src_file"]).name
-    if name == "step_size.py":
+    script = Path(script_vars["src_file"])
+    if script.name == "step_size.py":
         out = Path(gallery_conf["src_dir"]) / "_build" / "gallery-files"
         out.mkdir(parents=True, exist_ok=True)
-        return [str(out / "step_size.png")]
+        # relative to the example's folder, where the gallery runs it: the page shows this path
+        return [os.path.relpath(out / "step_size.png", script.parent)]
     return []
 
 
