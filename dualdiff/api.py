@@ -55,15 +55,52 @@ __all__ = [
 
 
 def derivative(f: Callable[..., Any], x: Any, n: int = 1) -> Any:
-    """The exact ``n``-th derivative of ``f`` at ``x``.
+    """The ``n``-th derivative of ``f`` at ``x`` by numeric differences.
 
-    ``x`` is a real or complex scalar, or an array (then ``f`` is taken to act elementwise and
-    the result is the elementwise derivative, as ``scipy.differentiate.derivative`` computes:
-    at every order the shape of ``f(x)`` broadcast with ``x``, zeros for an output that does not
-    depend on ``x``, in the dtype of ``f``'s values).
-    ``f`` may return a number, an array, or a tuple/list of them. ``n = 0`` returns ``f(x)``.
-    Calls nest safely: ``derivative(lambda x: x * derivative(lambda y: x + y, 1.0), 1.0) == 1.0``,
-    because each call seeds its own tag.
+    The reference that AD is checked against; see the module's table for the methods, their
+    truncation errors and default steps.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x)``.
+    x : number or array_like
+        The point. For an array ``x`` the derivative is elementwise, as in
+        ``scipy.differentiate.derivative``: ``f`` must act entry by entry and return an array of
+        ``x``'s shape, and entry ``i`` of the result is ``d f(x)[i] / d x[i]`` (use :func:`jacobian`
+        for a function of a whole vector). For a scalar ``x`` ``f`` may return an array,
+        differentiated entry by entry.
+    n : int, optional
+        The order (default 1).
+    method : str, optional
+        One of :data:`METHODS`: ``"forward"``, ``"backward"``, ``"central"`` (default),
+        ``"complex"`` (first derivatives of analytic ``f`` only) or ``"richardson"``.
+    step : float or array_like, optional
+        An absolute step (broadcasting to ``x``); by default the method's optimal step relative to
+        ``max(1, |x|)``.
+    full_output : bool, optional
+        Return an :class:`Estimate` (with Richardson's error estimate) instead of the value.
+
+    Returns
+    -------
+    number, ndarray or Estimate
+
+    See Also
+    --------
+    dualdiff.derivative : the exact derivative by AD.
+    dualdiff.compare : AD against this, entry by entry.
+
+    Examples
+    --------
+    >>> from dualdiff import numeric
+    >>> exact = np.cos(1.0)
+    >>> for method in ("forward", "central", "complex", "richardson"):
+    ...     error = abs(numeric.derivative(np.sin, 1.0, method=method) - exact)
+    ...     print(f"{method:10s} {error < 1e-10} {error < 1e-13}")
+    forward    False False
+    central    True False
+    complex    True True
+    richardson True True
     """
     if type(x) is float and type(n) is int and n == 1 and callable(f):  # the scalar hot path
         tag = tags._next_tag()  # the module's: a fork or observe() replaces it
@@ -111,8 +148,39 @@ def _elementwise_tangent(y: Any, tag: int, x_shape: tuple[int, ...]) -> Any:
 def jvp(f: Callable[..., Any], x: Any, v: Any) -> tuple[Any, Any]:
     """``(f(x), J(x)·v)``: the value and the directional derivative along ``v``, in one pass.
 
-    ``x`` and ``v`` are scalars or arrays of the same shape. For several arguments pass tuples:
-    ``jvp(f, (x, y), (vx, vy))`` calls ``f(x, y)`` and differentiates along ``(vx, vy)``.
+    Parameters
+    ----------
+    f : callable
+        ``f(x)``, or ``f(x, y, ...)`` when ``x`` is a tuple.
+    x : number, array_like, or tuple of them
+        The point. For several arguments pass a tuple: ``jvp(f, (x, y), (vx, vy))`` calls
+        ``f(x, y)``.
+    v : number, array_like, or tuple of them
+        The direction, of the shape of ``x`` (a tuple of the same length for a tuple ``x``).
+
+    Returns
+    -------
+    value : number, array, or tuple
+        ``f(x)``.
+    tangent : number, array, or tuple
+        ``J(x)·v``, of the shape of ``f(x)``.
+
+    Raises
+    ------
+    ValueError
+        If ``v``'s shape differs from ``x``'s.
+
+    See Also
+    --------
+    push_forward : several directions in one pass.
+    jit_jvp : the same, compiled to straight-line NumPy for repeated calls.
+
+    Examples
+    --------
+    >>> dd.jvp(lambda x: x**2, np.array([1.0, 2.0]), np.array([1.0, 0.0]))
+    (array([1., 4.]), array([2., 0.]))
+    >>> dd.jvp(lambda x, y: x * y, (2.0, 3.0), (1.0, 0.0))  # d(xy)/dx = y
+    (6.0, 3.0)
     """
     errors.check_callable(f, "jvp")
     return push_along(f, x, v, "jvp")
@@ -135,18 +203,55 @@ def value_and_jacobian(
 ) -> tuple[Any, Any]:
     """``(f(x), J)`` where ``J = df/dx`` has shape ``np.shape(f(x)) + np.shape(x)``.
 
-    Built by forward accumulation, ``chunk`` columns per pass (``chunk=1``: one column per pass;
-    ``None``: all of them up to a 32 MiB Jacobian, beyond that a fifth of them at most, so that
-    the peak memory stays near 1.4 times the Jacobian's size; see ``ONE_PASS_BYTES``). Each pass's
-    block is written into the preallocated result. The seed of each pass is a block of the
-    identity. ``f(x)`` comes from the first pass at no extra cost. When ``f`` returns a tuple,
-    so do both results.
+    Built by forward accumulation, ``chunk`` columns per pass, each pass seeded with a block of the
+    identity and written into the preallocated result; ``f(x)`` comes from the first pass at no
+    extra cost.
 
-    ``sparsity`` (a boolean pattern, a ``scipy.sparse`` matrix, or ``"auto"`` to detect it)
-    colours the columns and needs one pass per colour (``output="sparse"`` returns a
-    ``scipy.sparse`` matrix; to reuse the colouring across points use ``SparseJacobian``).
-    ``workers`` (an int for a process pool, or a map-like callable such as ``Pool.map`` or a
-    Dask client) evaluates chunks of columns in parallel; ``progress=True`` reports progress.
+    Parameters
+    ----------
+    f : callable
+        ``f(x)``, returning a number, an array or a tuple of them (then both results are tuples).
+    x : number or array_like
+        The point.
+    chunk : int, optional
+        Columns per pass (``chunk=1``: one column per pass). ``None``: all of them up to a 32 MiB
+        Jacobian, beyond that a fifth of them at most, so that the peak memory stays near 1.4 times
+        the Jacobian's size.
+    sparsity : array_like, scipy.sparse matrix or "auto", optional
+        The non-zero pattern (boolean, as from :func:`jacobian_sparsity`), or ``"auto"`` to detect
+        it. The columns are then coloured and the Jacobian needs one pass per colour. To reuse the
+        colouring across points use :class:`SparseJacobian`.
+    workers : int or callable, optional
+        Evaluate chunks of columns in parallel: an int for a process pool of that size, or a
+        map-like callable such as ``Pool.map``, an ``Executor`` or a ``dask.distributed.Client``.
+        The result is exactly the serial one.
+    progress : bool, optional
+        Show a progress bar (tqdm when installed, else a line on stderr).
+    output : {"dense", "sparse"}, optional
+        With ``sparsity``, ``"sparse"`` returns a ``scipy.sparse`` array of shape
+        ``(f(x).size, x.size)``.
+
+    Returns
+    -------
+    value : number, array, or tuple
+        ``f(x)``.
+    jacobian : ndarray, scipy.sparse array, or tuple
+        ``df/dx``.
+
+    See Also
+    --------
+    jacobian, SparseJacobian, jit_jacobian
+
+    Examples
+    --------
+    >>> f = lambda x: np.cumsum(x**2)
+    >>> value, J = dd.value_and_jacobian(f, np.array([1.0, 2.0, 3.0]))
+    >>> value
+    array([ 1.,  5., 14.])
+    >>> J
+    array([[2., 0., 0.],
+           [2., 4., 0.],
+           [2., 4., 6.]])
     """
     if sparsity is not None:
         return sparse_jacobian(
@@ -162,16 +267,71 @@ def value_and_jacobian(
 
 
 def jacobian(f: Callable[..., Any], x: Any, chunk: int | None = None, **options: Any) -> Any:
-    """The Jacobian ``df/dx`` with shape ``np.shape(f(x)) + np.shape(x)``; ``options`` are
-    ``sparsity``, ``workers``, ``progress`` and ``output`` (see ``value_and_jacobian``, which
-    also returns ``f(x)``)."""
+    """The Jacobian of ``f`` at ``x`` by numeric differences, of shape ``f(x).shape + x.shape``.
+
+    Entry ``[i..., j...]`` is ``d f(x)[i...] / d x[j...]``, one column (``x`` perturbed along one
+    coordinate) at a time, so ``f`` is called about ``2·x.size`` times for central differences.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x)``.
+    x : array_like
+        The point.
+    method, step, full_output
+        As in :func:`derivative`.
+
+    Returns
+    -------
+    ndarray or Estimate
+
+    See Also
+    --------
+    dualdiff.jacobian : the exact Jacobian by AD.
+
+    Examples
+    --------
+    >>> from dualdiff import numeric
+    >>> f = lambda x: np.stack([x[0] * x[1], np.sin(x[0])])
+    >>> J = numeric.jacobian(f, np.array([1.0, 2.0]))
+    >>> np.round(J, 6)
+    array([[2.      , 1.      ],
+           [0.540302, 0.      ]])
+    """
     if options:
         return value_and_jacobian(f, x, chunk, **options)[1]
     return value_and_jacobian(f, x, chunk)[1]
 
 
 def value_and_gradient(f: Callable[..., Any], x: Any, chunk: int | None = None) -> tuple[Any, Any]:
-    """``(f(x), ∇f(x))`` for a scalar-valued ``f``; the gradient has the shape of ``x``."""
+    """``(f(x), ∇f(x))`` for a scalar-valued ``f``, from the same passes.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x)``, returning a scalar.
+    x : array_like
+        The point.
+    chunk : int, optional
+        Directions per forward pass, as in :func:`jacobian`.
+
+    Returns
+    -------
+    value : scalar
+        ``f(x)``.
+    gradient : ndarray
+        ``∇f(x)``, of the shape of ``x``.
+
+    See Also
+    --------
+    gradient
+
+    Examples
+    --------
+    >>> value, grad = dd.value_and_gradient(np.prod, np.array([2.0, 3.0, 4.0]))
+    >>> float(value), grad
+    (24.0, array([12.,  8.,  6.]))
+    """
     value, jac = value_and_jacobian(f, x, chunk)
     if is_sequence(value) or np.ndim(strip(value)) != 0:
         got = type(value).__name__ if is_sequence(value) else np.shape(strip(value))
@@ -183,19 +343,79 @@ def value_and_gradient(f: Callable[..., Any], x: Any, chunk: int | None = None) 
 
 
 def gradient(f: Callable[..., Any], x: Any, chunk: int | None = None) -> Any:
-    """The gradient of a scalar-valued ``f`` at ``x`` (same shape as ``x``)."""
+    """The gradient of a scalar-valued ``f`` at ``x``, of the shape of ``x``.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x)``, returning a scalar.
+    x : array_like
+        The point.
+    chunk : int, optional
+        Directions per forward pass, as in :func:`jacobian`.
+
+    Returns
+    -------
+    ndarray
+        ``∇f(x)``.
+
+    Raises
+    ------
+    ValueError
+        If ``f`` does not return a scalar (use :func:`jacobian`).
+
+    See Also
+    --------
+    value_and_gradient, hessian
+
+    Notes
+    -----
+    Forward mode needs one pass per input (``chunk`` of them at once), so a gradient of ``n``
+    inputs costs about ``n`` evaluations of ``f``; see the user guide on forward against reverse
+    accumulation.
+
+    Examples
+    --------
+    >>> dd.gradient(lambda x: np.sum(x**2), np.array([1.0, 2.0]))
+    array([2., 4.])
+    """
     return value_and_gradient(f, x, chunk)[1]
 
 
 def hessian(f: Callable[..., Any], x: Any, chunk: int | None = None) -> Any:
     """The Hessian of a scalar-valued ``f`` at ``x``: shape ``x.shape + x.shape``, symmetric.
 
-    Forward over forward: the Jacobian of the gradient, where the inner gradient carries all
-    ``n`` directions in one batched pass and the outer Jacobian ``chunk`` directions per pass
-    (``None``: as many as keep the ``chunk·n·n`` second-order tangents within the memory budget).
-    Chosen over Taylor mode, which needs a pass per direction ``e_i`` and ``e_i + e_j``
-    (``n(n+1)/2`` passes): for a tanh layer plus ``sum(x**4)`` this took 0.7/0.9/1.6 ms at
-    n = 5/20/50 against 5.8/69/340 ms along Taylor directions.
+    Parameters
+    ----------
+    f : callable
+        ``f(x)``, returning a scalar.
+    x : array_like
+        The point.
+    chunk : int, optional
+        Directions of the outer pass. ``None``: as many as keep the ``chunk·n·n`` second-order
+        tangents within the memory budget.
+
+    Returns
+    -------
+    ndarray
+        The matrix of second derivatives.
+
+    See Also
+    --------
+    gradient, taylor
+
+    Notes
+    -----
+    Forward over forward: the Jacobian of the gradient, where the inner gradient carries all ``n``
+    directions in one batched pass. Chosen over Taylor mode, which needs a pass per direction
+    ``e_i`` and ``e_i + e_j`` (``n(n+1)/2`` passes): for a tanh layer plus ``sum(x**4)`` this took
+    0.7/0.9/1.6 ms at n = 5/20/50 against 5.8/69/340 ms along Taylor directions.
+
+    Examples
+    --------
+    >>> dd.hessian(lambda x: x[0]**2 * x[1], np.array([1.0, 2.0]))
+    array([[4., 2.],
+           [2., 0.]])
     """
     errors.check_callable(f, "hessian")
     chunk = _check_chunk(chunk)

@@ -120,15 +120,46 @@ def _float_array(a: Any, what: str) -> Any:
 class DualArray(ArrayMethods):
     """An array of dual numbers stored as a value array and a tangent array.
 
-    ``DualArray(value, tangent)``: ``tangent`` has the shape of ``value`` (one direction), or
-    ``(k,) + value.shape`` with ``batched=True`` for ``k`` directions at once. It behaves like an
-    ndarray: operators, indexing and item assignment, NumPy ufuncs and functions (``np.sin(x)``,
-    ``np.linalg.solve(A, x)``), methods such as ``sum`` and ``reshape``. Comparisons give plain
-    boolean arrays of the values. Indexing down to one element gives a ``Dual``.
+    It behaves like an ndarray: operators, indexing and item assignment, NumPy ufuncs and
+    functions (``np.sin(x)``, ``np.linalg.solve(A, x)``), methods such as ``sum`` and ``reshape``.
+    Comparisons give plain boolean arrays of the values. Indexing down to one element gives a
+    :class:`Dual`. Views (basic slicing, ``reshape``, ``.T`` ...) share value and tangent memory as
+    NumPy's views do.
 
-    ``np.asarray(x)`` is an object array of ``Dual``s (exact but slow, read-only: a copy, so a
-    write into it could not reach ``x``); ``np.array(x)`` a writable one. Both warn
-    (``dualdiff.ObjectArrayWarning``); ``x.value`` is the plain values.
+    Parameters
+    ----------
+    value : array_like
+        The values.
+    tangent : array_like, optional
+        The tangent: of the shape of ``value`` (one direction), or ``(k,) + value.shape`` with
+        ``batched=True`` for ``k`` directions at once. Default zeros.
+    tag : int, optional
+        The perturbation's tag, as for :class:`Dual`.
+    batched : bool, optional
+        Whether ``tangent`` has a leading axis of directions.
+
+    Raises
+    ------
+    TypeError
+        ``np.asarray(x)``, ``float(x)`` or writing ``x`` into a float array: each would drop the
+        tangent (use ``x.value``).
+
+    See Also
+    --------
+    Dual, jacobian, push_forward
+
+    Examples
+    --------
+    >>> x = dd.DualArray(np.array([1.0, 2.0]), np.array([1.0, 1.0]))
+    >>> y = np.sin(x) * x
+    >>> y.value, y.tangent  # x sin x, and sin x + x cos x
+    (array([0.84147098, 1.81859485]), array([1.38177329, 0.07700375]))
+    >>> y[1]  # one element is a Dual
+    Dual(np.float64(1.8185948536513634), np.float64(0.07700375...))
+    >>> both = dd.DualArray(np.array([1.0, 2.0]), np.eye(2), batched=True)  # 2 directions
+    >>> (both**2).tangent  # the Jacobian of x**2, one direction per row
+    array([[2., 0.],
+           [0., 4.]])
     """
 
     # ``base_`` and ``views_`` (None on almost every array) link views of an array whose arrays

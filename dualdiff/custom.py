@@ -33,12 +33,44 @@ __all__ = ["custom_jvp"]
 
 
 class custom_jvp:  # noqa: N801 - lower case as a decorator, like jax.custom_jvp
-    """Decorate ``f``; then ``@f.defjvp`` declares its Jacobian-vector product rule.
+    """A function with a derivative rule of your own: decorate ``f``, then declare the rule.
 
-    When the arguments carry several tangent directions at once (inside ``jacobian``), the rule
-    is called once per direction, so it may be written for a single tangent. A rule that handles
-    a leading direction axis itself can say so with ``f.defjvp(rule, batched=True)``: it is then
+    ``@f.defjvp`` registers ``rule(primals, tangents) -> (output, output_tangent)``; every
+    differentiation (``derivative``, ``jvp``, ``jacobian``, nesting) then uses the rule instead of
+    differentiating ``f``'s body. Use it for a function whose body is not differentiable by
+    dualdiff (a call into compiled code, an iterative solver) or whose derivative has a better
+    formula than the chain rule through its body.
+
+    Parameters
+    ----------
+    fun : callable
+        The function, of one or more arguments.
+
+    See Also
+    --------
+    jvp
+
+    Notes
+    -----
+    When the arguments carry several tangent directions at once (inside ``jacobian``), the rule is
+    called once per direction, so it may be written for a single tangent. A rule that handles a
+    leading direction axis itself can say so with ``f.defjvp(rule, batched=True)``: it is then
     called once with tangents of shape ``(k,) + x.shape``.
+
+    Examples
+    --------
+    >>> @dd.custom_jvp
+    ... def softplus(x):
+    ...     return np.log1p(np.exp(x))
+    >>> @softplus.defjvp
+    ... def softplus_jvp(primals, tangents):
+    ...     (x,), (t,) = primals, tangents
+    ...     return softplus(x), t / (1 + np.exp(-x))
+    >>> print(dd.derivative(softplus, 0.0))  # the logistic sigmoid at 0
+    0.5
+    >>> dd.jacobian(softplus, np.zeros(2))
+    array([[0.5, 0. ],
+           [0. , 0.5]])
     """
 
     def __init__(self, fun: Callable[..., Any]) -> None:

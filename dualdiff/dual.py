@@ -70,15 +70,47 @@ def _plain(value: Any, what: str) -> Any:
 class Dual:
     """A dual number ``value + tangent·ε`` (``ε² = 0``) that carries a derivative through code.
 
-    ``f(Dual(x, 1.0)).tangent`` is ``f'(x)``. Values and tangents are real or complex numbers, or
-    Duals themselves (nesting, for higher derivatives). ``tag`` tells perturbations apart: each
-    differentiation uses its own, so nested derivatives never mix (see ``dualdiff.tags``).
+    ``f(Dual(x, 1.0)).tangent`` is ``f'(x)``. Arithmetic works with Python and NumPy numbers in
+    both orders, and NumPy's ufuncs and the ``dualdiff`` functions accept it.
 
+    Parameters
+    ----------
+    value : number or Dual
+        The value: a real or complex number, or a ``Dual`` itself (nesting, for higher
+        derivatives).
+    tangent : number or Dual, optional
+        The derivative along the seed direction (default 0).
+    tag : int, optional
+        Tells perturbations apart: each differentiation uses its own, so nested derivatives never
+        mix (see the user guide on nesting). Hand-built duals share tag 0.
+
+    Raises
+    ------
+    TypeError
+        On conversion to ``float``/``int``/``complex`` (also through ``math.sin`` and friends): it
+        would drop the tangent. Use ``.value``, or ``numpy``/``dualdiff`` functions instead of
+        ``math``.
+
+    See Also
+    --------
+    DualArray : arrays of dual numbers.
+    derivative : seeds a ``Dual`` for you.
+
+    Notes
+    -----
     Comparisons, ``bool()``, ``==`` and ``hash()`` look at the value only, so branching code
     (``if x > 0``) works and ``Dual(2.0, 1.0) == 2.0``; equal Duals therefore hash like their
-    value. Converting to ``float``/``int``/``complex`` raises ``TypeError``: it would drop the
-    tangent (use ``.value``, or ``numpy``/``dualdiff`` functions instead of ``math``).
-    ``floor``, ``ceil``, ``trunc`` and ``round`` return plain numbers: their derivative is 0.
+    value. ``floor``, ``ceil``, ``trunc`` and ``round`` return plain numbers: their derivative is 0.
+
+    Examples
+    --------
+    >>> x = dd.Dual(3.0, 1.0)
+    >>> x * x + 1  # value 10, derivative 2x = 6
+    Dual(10.0, 6.0)
+    >>> np.sin(dd.Dual(0.0, 1.0)).tangent  # cos(0)
+    1.0
+    >>> dd.Dual(2.0, 1.0) > 1.5  # comparisons use the value
+    True
     """
 
     __slots__ = ("value", "tangent", "tag")

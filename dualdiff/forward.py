@@ -118,10 +118,7 @@ def _call(f: Callable[..., Any], args: tuple[Any, ...], api: str) -> Any:
 
 
 def _owned(y: Any) -> Any:
-    """``y`` as arrays the caller owns: a read-only array is copied. Every input reaches ``f``
-    as a read-only view (x, v, seeds), so a result that shares memory with one is read-only,
-    as is one that views a seed or a private block of the pass: writing into a result must
-    never change an input, a cache or another result."""
+    """Whether ``arr`` can be written in place (an inner DualArray looks after itself)."""
     t = type(y)
     if t is np.ndarray:
         return y if y.flags.writeable else y.copy()
@@ -160,8 +157,36 @@ def push_along(f: Callable[..., Any], x: Any, v: Any, api: str) -> tuple[Any, An
 def push_forward(f: Callable[..., Any], x: Any, seeds: Any) -> tuple[Any, Any]:
     """One forward pass with ``k`` tangent directions: ``(f(x), tangents)``.
 
-    ``seeds`` has shape ``(k,) + x.shape``; ``tangents`` has shape ``(k,) + f(x).shape`` (a tuple
-    of such arrays when ``f`` returns a tuple). This is the building block of ``jacobian``.
+    This is the building block of :func:`jacobian`: with the identity as ``seeds`` the tangents are
+    the Jacobian's columns.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x)``.
+    x : array_like
+        The point.
+    seeds : array_like
+        The directions, shape ``(k,) + x.shape``.
+
+    Returns
+    -------
+    value : array or tuple
+        ``f(x)``.
+    tangents : array or tuple
+        Shape ``(k,) + f(x).shape`` (a tuple of such arrays when ``f`` returns a tuple): row ``i``
+        is ``J(x)·seeds[i]``.
+
+    See Also
+    --------
+    jvp : one direction.
+
+    Examples
+    --------
+    >>> seeds = np.array([[1.0, 0.0], [1.0, 1.0]])  # two directions
+    >>> dd.push_forward(lambda x: x**2, np.array([1.0, 3.0]), seeds)
+    (array([1., 9.]), array([[2., 0.],
+           [2., 6.]]))
     """
     errors.check_callable(f, "push_forward")
     x = _array_input(x, "push_forward")

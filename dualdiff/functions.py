@@ -964,6 +964,30 @@ def pad(array, pad_width, mode="constant", **kwargs):
 
 @implements(np.concatenate)
 def concatenate(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
+    """Join arrays along an axis, keeping tangents: ``numpy.concatenate`` for duals.
+
+    ``np.concatenate`` on a :class:`DualArray` lands here; call it directly for a mix of
+    :class:`Dual` scalars wrapped in lists and arrays.
+
+    Parameters
+    ----------
+    arrays : sequence of array_like or DualArray
+        Of one shape except along ``axis``.
+    axis, out, dtype, casting
+        As for ``numpy.concatenate``.
+
+    Returns
+    -------
+    DualArray or ndarray
+        A ``DualArray`` when any input carries a tangent (plain inputs get zero tangents).
+
+    Examples
+    --------
+    >>> x = dd.DualArray(np.array([1.0, 2.0]), np.array([1.0, 1.0]))
+    >>> dd.concatenate([x, np.zeros(1)])
+    DualArray([1., 2., 0.],
+              tangent=[1., 1., 0.])
+    """
     _dtype_check("concatenate", dtype)
     arrays = list(arrays)
     foreign = _foreign_leader(arrays)
@@ -984,7 +1008,29 @@ def concatenate(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
 
 @implements(np.stack)
 def stack(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
-    """Stack arrays or scalars (``Dual``s included) along a new axis, keeping their tangents."""
+    """Stack arrays or scalars (:class:`Dual` values included) along a new axis, keeping tangents.
+
+    ``np.array([d1, d2])`` cannot build an array of duals (NumPy lets no one intercept it):
+    use ``np.stack`` for arrays, and this function for scalar duals.
+
+    Parameters
+    ----------
+    arrays : sequence of array_like, Dual or DualArray
+        Of one shape.
+    axis, out, dtype, casting
+        As for ``numpy.stack``.
+
+    Returns
+    -------
+    DualArray or ndarray
+        A ``DualArray`` when any input carries a tangent.
+
+    Examples
+    --------
+    >>> dd.stack([dd.Dual(1.0, 1.0), dd.Dual(2.0, 0.0)])
+    DualArray([1., 2.],
+              tangent=[1., 0.])
+    """
     _dtype_check("stack", dtype)
     arrays = list(arrays)
     foreign = _foreign_leader(arrays)
@@ -1090,6 +1136,29 @@ def delete(arr, obj, axis=None):
 
 @implements(np.where)
 def where(condition, x=None, y=None):
+    """``x`` where ``condition`` holds, else ``y``, with the tangent of the chosen one.
+
+    ``np.where`` on a :class:`DualArray` lands here. The condition's tangent, if any, is ignored
+    (a comparison has derivative 0); with only ``condition`` it returns ``np.nonzero`` of its value.
+
+    Parameters
+    ----------
+    condition : array_like of bool
+        Where to take ``x``.
+    x, y : array_like, Dual or DualArray
+        The alternatives, broadcast together.
+
+    Returns
+    -------
+    DualArray or ndarray
+
+    Examples
+    --------
+    >>> x = dd.DualArray(np.array([-1.0, 2.0]), np.array([1.0, 1.0]))
+    >>> dd.where(x.value > 0, x, 0.0)  # a ReLU: derivative 0 where the constant is taken
+    DualArray([0., 2.],
+              tangent=[0., 1.])
+    """
     if x is None and y is None:
         return np.where(strip(condition))
     condition = strip(condition)

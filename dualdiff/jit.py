@@ -65,11 +65,27 @@ class _CompiledFunction:
 
 
 class CompiledJVP(_CompiledFunction):
-    """``(x, v) -> (f(x), J(x) v)`` compiled per input shapes and dtypes (see the module notes).
+    """``(x, v) -> (f(x), J(x)·v)`` compiled per input shapes and dtypes; made by :func:`jit_jvp`.
 
     ``x`` and ``v`` are arrays of the same shape, or tuples of them for an ``f`` of several
-    arguments, as in ``dualdiff.jvp``. Dual inputs (a compiled JVP inside another
-    differentiation) run eagerly.
+    arguments, as in :func:`jvp`. Dual inputs (a compiled JVP inside another differentiation) run
+    eagerly.
+
+    Parameters
+    ----------
+    f : callable
+        The function.
+
+    Attributes
+    ----------
+    source : str
+        The generated NumPy code of the program compiled last.
+
+    Examples
+    --------
+    >>> f = dd.jit_jvp(lambda x, y: x * y)
+    >>> f((np.array([2.0]), np.array([3.0])), (np.array([1.0]), np.array([0.0])))
+    (array([6.]), array([3.]))
     """
 
     api = "jit_jvp"
@@ -102,8 +118,37 @@ class CompiledJVP(_CompiledFunction):
 
 
 def jit_jvp(f: Callable[..., Any]) -> CompiledJVP:
-    """``f``'s JVP compiled to straight-line NumPy: ``jit_jvp(f)(x, v) == jvp(f, x, v)``, with
-    the cost of a hand-written derivative once traced (see ``dualdiff.jit``)."""
+    """``f``'s JVP compiled to straight-line NumPy: ``jit_jvp(f)(x, v)`` equals ``jvp(f, x, v)``.
+
+    ``f`` is traced once per input shape and dtype; later calls run only the generated code (the
+    chain rule from the rule table, repeated subexpressions computed once, dead code dropped and
+    temporaries reused as ``out=`` buffers), at the cost of a derivative written out by hand.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x)`` or ``f(x, y, ...)``, without branches on values, writes into arrays or
+        value-dependent shapes (these raise ``TypeError`` while tracing: use :func:`jvp`).
+
+    Returns
+    -------
+    CompiledJVP
+        Call it as ``(x, v) -> (f(x), J(x)·v)``; ``.source`` is the generated code.
+
+    See Also
+    --------
+    jvp, jit_jacobian
+
+    Examples
+    --------
+    >>> f = dd.jit_jvp(lambda x: np.sin(x) * x)
+    >>> f(np.array([0.0, 1.0]), np.ones(2))
+    (array([0.        , 0.84147098]), array([0.        , 1.38177329]))
+    >>> print(f.source)  # doctest: +ELLIPSIS
+    def jvp(x0, t0):
+        v2 = np_sin(x0)
+        ...
+    """
     return CompiledJVP(f)
 
 
@@ -185,9 +230,28 @@ def _rebuild(structure: Any, items: Any) -> Any:
 class CompiledJacobian(_CompiledFunction):
     """``x -> df/dx`` (shape ``f(x).shape + x.shape``) compiled per input shape and dtype.
 
-    The whole Jacobian comes from one pass whose tangents carry every direction (the seed, the
-    identity, is a constant of the program: ``W @ x`` costs no product). ``value_and_jacobian``
-    also returns ``f(x)``. Dual inputs run eagerly.
+    Made by :func:`jit_jacobian`. The whole Jacobian comes from one pass whose tangents carry every
+    direction. Dual inputs run eagerly.
+
+    Parameters
+    ----------
+    f : callable
+        The function.
+
+    Attributes
+    ----------
+    source : str
+        The generated NumPy code of the program compiled last.
+
+    Examples
+    --------
+    >>> J = dd.jit_jacobian(lambda x: x[1:] * x[:-1])
+    >>> value, jac = J.value_and_jacobian(np.array([1.0, 2.0, 3.0]))
+    >>> value
+    array([2., 6.])
+    >>> jac
+    array([[2., 1., 0.],
+           [0., 3., 2.]])
     """
 
     api = "jit_jacobian"
@@ -224,8 +288,33 @@ class CompiledJacobian(_CompiledFunction):
 
 
 def jit_jacobian(f: Callable[..., Any]) -> CompiledJacobian:
-    """``f``'s Jacobian compiled to straight-line NumPy: ``jit_jacobian(f)(x)`` equals
-    ``jacobian(f, x)``, all directions in one pass (see ``dualdiff.jit``)."""
+    """``f``'s Jacobian compiled to straight-line NumPy: ``jit_jacobian(f)(x) == jacobian(f, x)``.
+
+    All directions go through one pass whose seed, the identity, is a constant of the program, so
+    the linear parts of ``f`` (``W @ x``, slicing, stencils) cost nothing at run time.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x)``, with the restrictions of :func:`jit_jvp`.
+
+    Returns
+    -------
+    CompiledJacobian
+        Call it as ``x -> df/dx``; ``value_and_jacobian(x)`` also returns ``f(x)``.
+
+    See Also
+    --------
+    jacobian, jit_jvp, SparseJacobian
+
+    Examples
+    --------
+    >>> W = np.array([[1.0, 2.0], [0.0, 1.0]])
+    >>> layer = dd.jit_jacobian(lambda x: np.tanh(W @ x))
+    >>> layer(np.zeros(2))  # (1 - tanh²) W = W at 0
+    array([[1., 2.],
+           [0., 1.]])
+    """
     return CompiledJacobian(f)
 
 

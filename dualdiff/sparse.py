@@ -125,19 +125,64 @@ class _Recovery:
 class SparseJacobian:
     """A Jacobian of ``f`` prepared for repeated evaluation: pattern and colouring found once.
 
-    ``sparsity``: ``"auto"`` (traced from ``f`` at ``x_example`` by ``jacobian_sparsity``), or
-    the pattern as a boolean array (2-D ``(f(x).size, x.size)`` or ``f(x).shape + x.shape``) or a
-    ``scipy.sparse`` matrix. ``output``: ``"dense"`` (an ndarray of shape
-    ``f(x).shape + x.shape``) or ``"sparse"`` (``scipy.sparse.csr_array`` of shape
-    ``(f(x).size, x.size)``). ``workers``, ``chunk`` and ``progress`` are as in
-    ``dualdiff.parallel``; an integer ``workers`` keeps its process pool until ``close()``.
+    ``J = SparseJacobian(f, x0)`` traces the non-zero pattern of ``f``'s Jacobian at ``x0``,
+    colours its columns (no two columns of one colour share a row) and then computes the whole
+    Jacobian at any point of ``x0``'s shape with one forward pass per colour: ``J(x)``, or
+    ``J.value_and_jacobian(x)`` for ``f(x)`` too.
 
-    ``J = SparseJacobian(f, x0); J(x)`` is the Jacobian at ``x`` (same shape as ``x0``);
-    ``J.value_and_jacobian(x)`` also returns ``f(x)`` from the same passes. A given pattern must
-    cover every non-zero: entries outside it are not computed. A traced pattern that holds at
-    ``x_example`` only (``f`` decided in Python on ``x``'s values; see ``dualdiff.sparsity``)
-    gives a ``ValueDependentPatternWarning`` here, and is traced again at every new point (the
-    colouring is redone when a new non-zero appears).
+    Parameters
+    ----------
+    f : callable
+        ``f(x)``, returning an array.
+    x_example : array_like
+        A point of the shape (and dtype) of the later ones; the pattern is traced here.
+    sparsity : "auto", array_like or scipy.sparse matrix, optional
+        ``"auto"`` (traced by :func:`jacobian_sparsity`), or the pattern as a boolean array (2-D
+        ``(f(x).size, x.size)`` or ``f(x).shape + x.shape``) or a ``scipy.sparse`` matrix. A given
+        pattern must cover every non-zero: entries outside it are not computed.
+    order : str, optional
+        The column ordering of the greedy colouring (default ``"best"``: the fewest colours of
+        several orderings).
+    output : {"dense", "sparse"}, optional
+        ``"dense"``: an ndarray of shape ``f(x).shape + x.shape``; ``"sparse"``: a
+        ``scipy.sparse.csr_array`` of shape ``(f(x).size, x.size)``.
+    workers, chunk, progress
+        As in :func:`value_and_jacobian`; an integer ``workers`` keeps its process pool until
+        ``close()``.
+    jit : bool, optional
+        Compile the compressed pass to straight-line NumPy, as :func:`jit_jacobian` does.
+
+    Attributes
+    ----------
+    pattern
+        The non-zero pattern (compressed rows; ``pattern.nnz`` non-zeros).
+    colors : ndarray of int
+        The colour of each column (input).
+    ncolors : int
+        The number of colours: forward directions per Jacobian.
+
+    Warns
+    -----
+    ValueDependentPatternWarning
+        When the traced pattern holds at ``x_example`` only (``f`` decided in Python on the values
+        of ``x``); the pattern is then traced again at every new point (the colouring is redone when
+        a new non-zero appears).
+
+    See Also
+    --------
+    jacobian_sparsity : the pattern alone.
+    jacobian : with ``sparsity=`` for a single point.
+
+    Examples
+    --------
+    >>> J = dd.SparseJacobian(lambda x: x[1:] * x[:-1], np.ones(4))
+    >>> J.ncolors  # 2 forward passes, whatever the size of x
+    2
+    >>> value, jac = J.value_and_jacobian(np.array([0.0, 1.0, 2.0, 3.0]))
+    >>> jac
+    array([[1., 0., 0., 0.],
+           [0., 2., 1., 0.],
+           [0., 0., 3., 2.]])
     """
 
     def __init__(

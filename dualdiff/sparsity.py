@@ -1976,14 +1976,36 @@ def trace_decisions(f: Callable[..., Any], x: Any) -> tuple[Pattern, tuple[int, 
 def jacobian_sparsity(f: Callable[..., Any], x: Any, *, sparse: bool = False) -> Any:
     """The non-zero pattern of the Jacobian of ``f`` at ``x``, found without differentiating.
 
-    Returns a boolean array of shape ``(f(x).size, x.size)``: entry ``[i, j]`` is True when output
-    ``i`` can depend on input ``j``, both flattened in C order. For a 1-D ``f`` of a 1-D ``x``
-    that is the shape of the Jacobian; in general it is the Jacobian (shape
-    ``f(x).shape + x.shape``) reshaped to 2-D. ``sparse=True`` returns a ``scipy.sparse``
-    ``csr_array`` instead (needs SciPy), which stays small when ``x`` is large.
+    ``f`` runs once on a dependency tracer. The pattern is conservative (it never misses a
+    non-zero) and structural: it holds at every ``x`` unless ``f`` branches on values in Python
+    (``if x[0] > 0``, ``int(np.argmax(x))``); then it holds at ``x`` only and a
+    ``ValueDependentPatternWarning`` says so. ``np.where`` counts both branches.
 
-    The pattern is conservative (it never misses a non-zero) and structural: it holds at every
-    ``x`` unless ``f`` branches on values (see the module notes). ``f`` runs once on a tracer.
+    Parameters
+    ----------
+    f : callable
+        ``f(x)``.
+    x : array_like
+        The point.
+    sparse : bool, optional
+        Return a ``scipy.sparse.csr_array`` (needs SciPy), which stays small when ``x`` is large.
+
+    Returns
+    -------
+    ndarray of bool or scipy.sparse.csr_array
+        Shape ``(f(x).size, x.size)``: entry ``[i, j]`` is True when output ``i`` can depend on
+        input ``j``, both flattened in C order (the Jacobian reshaped to 2-D).
+
+    See Also
+    --------
+    SparseJacobian : colours the pattern and evaluates the Jacobian from it.
+
+    Examples
+    --------
+    >>> dd.jacobian_sparsity(lambda x: x[1:] - x[:-1], np.ones(4))
+    array([[ True,  True, False, False],
+           [False,  True,  True, False],
+           [False, False,  True,  True]])
     """
     pattern, _ = trace_pattern(f, x)
     return pattern.to_scipy() if sparse else pattern.toarray()

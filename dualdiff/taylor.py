@@ -899,13 +899,38 @@ def _constant_array(a: Any) -> bool:
 class Taylor(ArrayMethods):
     """A truncated Taylor polynomial ``Σ_k coefficients[k]·t**k`` (``k <= order``) in a real ``t``.
 
-    ``coefficients[k]`` is the ``k``-th derivative along ``t`` over ``k!``; entries past the end
-    of the list are exact zeros. Operators, NumPy ufuncs and functions (``@``, ``np.sum``,
-    ``np.linalg.solve`` ...), item assignment and the ``dualdiff`` functions propagate it;
-    comparisons and ``bool()`` look at ``value`` (``coefficients[0]``). ``tag`` separates
-    perturbations as for ``Dual`` (see ``dualdiff.tags``); hand-built series share ``USER_TAG``.
-    Converting to ``float`` raises (it would drop the higher coefficients); ``np.asarray(x)`` is
-    an object array of scalar series (exact but slow, see ``dualdiff.objects``).
+    Operators, NumPy ufuncs and functions (``@``, ``np.sum``, ``np.linalg.solve`` ...), item
+    assignment and the ``dualdiff`` functions propagate it, at ``O(order²)`` work per elementary
+    function; comparisons and ``bool()`` look at ``value`` (``coefficients[0]``).
+
+    Parameters
+    ----------
+    coefficients : sequence of numbers or arrays
+        ``coefficients[k]`` is the ``k``-th derivative along ``t`` over ``k!``; entries past the
+        end of the list are exact zeros.
+    order : int, optional
+        The truncation order (default: ``len(coefficients) - 1``).
+    tag : int, optional
+        Separates perturbations as for :class:`Dual`; hand-built series share one tag.
+
+    Raises
+    ------
+    TypeError
+        On conversion to ``float`` or an array: it would drop the higher coefficients.
+
+    See Also
+    --------
+    taylor : builds the series of ``x + t`` for you and evaluates ``f`` on it.
+
+    Examples
+    --------
+    The series of ``sin(0.5 + t)`` to order 3 (``sin, cos, -sin/2, -cos/6`` at 0.5):
+
+    >>> y = np.sin(dd.Taylor([0.5, 1.0], order=3))
+    >>> np.round(y.coefficients, 6)
+    array([ 0.479426,  0.877583, -0.239713, -0.146264])
+    >>> dd.Taylor([1.0, 1.0], order=2) ** 2  # (1 + t)² = 1 + 2t + t²
+    Taylor([1.0, 2.0, 1.0], order=2)
     """
 
     # ``base_``/``views_`` (unset on most series) link views to the series they view
@@ -2503,10 +2528,35 @@ def _check_order(n: Any, api: str) -> int:
 def higher_derivative(f: Callable[..., Any], x: Any, n: int) -> Any:
     """The exact ``n``-th derivative ``f⁽ⁿ⁾(x)`` by Taylor mode (``n >= 0``).
 
-    One evaluation of ``f`` on the series ``x + t`` truncated after ``t**n``, O(n²) work per
-    elementary function. ``x`` is a real or complex number, or an array: then ``f`` is taken to
-    act elementwise (every element moves with ``t``) and the result is elementwise. ``f`` may
-    return a number, an array, or a tuple/list of them (the result has the same structure).
+    One evaluation of ``f`` on the series ``x + t`` truncated after ``t**n``, ``O(n²)`` work per
+    elementary function (nested duals would need ``2ⁿ``). :func:`derivative` calls it for
+    ``n >= 2``.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x)``, returning a number, an array, or a tuple/list of them (the result has the same
+        structure).
+    x : number or array_like
+        A real or complex number, or an array: then ``f`` is taken to act elementwise (every
+        element moves with ``t``) and the result is elementwise.
+    n : int
+        The order.
+
+    Returns
+    -------
+    number, array, or tuple/list of them
+
+    See Also
+    --------
+    taylor : all coefficients up to the order.
+
+    Examples
+    --------
+    >>> dd.higher_derivative(np.sin, 0.0, 3)  # -cos(0)
+    -1.0
+    >>> dd.higher_derivative(np.exp, np.array([0.0, 1.0]), 2)
+    array([1.        , 2.71828183])
     """
     errors.check_callable(f, "higher_derivative")
     n = _check_order(n, "higher_derivative")
@@ -2526,11 +2576,34 @@ def higher_derivative(f: Callable[..., Any], x: Any, n: int) -> Any:
 def taylor(f: Callable[..., Any], x: Any, order: int) -> Any:
     """The Taylor coefficients ``f⁽ᵏ⁾(x)/k!`` for ``k = 0..order``, in one evaluation of ``f``.
 
-    Layout: for a scalar ``x`` and scalar output, an array of shape ``(order + 1,)``. For an
-    array ``x`` (``f`` elementwise, as in ``higher_derivative``) or an array output, the
-    coefficients run along one extra trailing axis: shape ``np.shape(f(x)) + (order + 1,)``, where
-    an output that does not depend on ``x`` is broadcast with ``x`` first (as for one that does).
-    A tuple/list output gives a tuple/list of such arrays.
+    Parameters
+    ----------
+    f : callable
+        ``f(x)``, returning a number, an array, or a tuple/list of them.
+    x : number or array_like
+        The point; for an array ``f`` is taken to act elementwise, as in :func:`higher_derivative`.
+    order : int
+        The highest order.
+
+    Returns
+    -------
+    ndarray, or a tuple/list of them
+        For a scalar ``x`` and scalar output, shape ``(order + 1,)``. For an array ``x`` or an
+        array output the coefficients run along one extra trailing axis: shape
+        ``np.shape(f(x)) + (order + 1,)``, where an output that does not depend on ``x`` is
+        broadcast with ``x`` first.
+
+    See Also
+    --------
+    higher_derivative, Taylor
+
+    Examples
+    --------
+    >>> dd.taylor(lambda x: 1 / (1 - x), 0.0, 4)  # the geometric series
+    array([1., 1., 1., 1., 1.])
+    >>> dd.taylor(np.exp, np.array([0.0, 1.0]), 2)  # e**x (1, 1, 1/2)
+    array([[1.        , 1.        , 0.5       ],
+           [2.71828183, 2.71828183, 1.35914091]])
     """
     errors.check_callable(f, "taylor")
     order = _check_order(order, "taylor")

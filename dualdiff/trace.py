@@ -56,9 +56,26 @@ class Step:
 class Trace:
     """The recorded steps of one evaluation, printable as an aligned table.
 
-    ``steps`` lists the rows in execution order (the inputs first); ``output`` names the row that
-    ``f`` returned (``None`` if the result does not depend on the inputs); ``value`` and
-    ``tangent`` are the output's value and tangent, the latter the derivative along the seed.
+    Returned by :func:`trace`.
+
+    Attributes
+    ----------
+    steps : list
+        The rows in execution order (the inputs first). Each has ``name``, ``op``, ``inputs``
+        (names of earlier rows, or constants), ``value``, ``tangent``, ``local`` (the local
+        derivative with respect to each input) and ``formula`` (the rule's derivative formula).
+    output : str or None
+        The name of the row ``f`` returned (``None`` if the result does not depend on the inputs).
+    value, tangent
+        The output's value, and its derivative along the seed.
+
+    Examples
+    --------
+    >>> t = dd.trace(lambda w, x: w * x + w, (2.0, 3.0))
+    >>> t.output, t.value, t.tangent  # d/dw (wx + w) = x + 1
+    ('v2', 8.0, 4.0)
+    >>> t.steps[2].local  # d(wx)/dw = x, d(wx)/dx = w
+    (3.0, 2.0)
     """
 
     def __init__(self, steps: list[Step], output: str | None, value: Any, tangent: Any) -> None:
@@ -412,19 +429,44 @@ def trace(
 ) -> Trace:
     """The forward evaluation trace of ``f`` at ``x``: each elementary operation in order.
 
-    ``x`` is a number, or a tuple of numbers for a function of several arguments, ``f(*x)``.
-    ``tangent`` is the seed: by default 1 for a single input, and ``(1, 0, ..., 0)`` for several,
-    so the tangents are derivatives with respect to the first argument; pass e.g. ``(0, 1)`` for
-    the second, or any direction. Rows are named after the inputs (``names``, else ``f``'s
-    parameter names) and ``v1, v2, ...`` for the operations. ``f`` must return a scalar and use
-    arithmetic, NumPy ufuncs or ``dualdiff`` functions on scalars::
+    Each row is one elementary operation with its value, its tangent and its local derivatives,
+    as in the tables of AD textbooks; ``print`` the result.
 
-        >>> import numpy as np
-        >>> t = trace(lambda w, x: 1 / (1 + np.exp(-(w * x))), (0.5, 2.0))
-        >>> [s.op for s in t.steps]
-        ['input', 'input', 'multiply', 'negative', 'exp', 'add', 'divide']
-        >>> t.tangent  # d/dw sigmoid(w x) = sigmoid (1 - sigmoid) x
-        0.39322386648296...
+    Parameters
+    ----------
+    f : callable
+        A scalar function using arithmetic, NumPy ufuncs or ``dualdiff`` functions on scalars.
+    x : number or tuple of numbers
+        The point; a tuple for a function of several arguments, ``f(*x)``.
+    tangent : number or tuple of numbers, optional
+        The seed: by default 1 for a single input, and ``(1, 0, ..., 0)`` for several, so the
+        tangents are derivatives with respect to the first argument; pass e.g. ``(0, 1)`` for the
+        second, or any direction.
+    names : sequence of str, optional
+        Names of the input rows (default: ``f``'s parameter names). Operations are ``v1, v2, ...``.
+
+    Returns
+    -------
+    Trace
+        The rows; ``str()`` is the aligned table.
+
+    See Also
+    --------
+    derivative, jvp
+
+    Examples
+    --------
+    >>> t = dd.trace(lambda w, x: 1 / (1 + np.exp(-(w * x))), (0.5, 2.0))
+    >>> [s.op for s in t.steps]
+    ['input', 'input', 'multiply', 'negative', 'exp', 'add', 'divide']
+    >>> t.tangent  # d/dw sigmoid(w x) = sigmoid (1 - sigmoid) x
+    0.39322386648296...
+    >>> print(dd.trace(lambda x: x * np.sin(x), 1.0))
+    step  op        inputs  value       tangent     local derivatives
+    x     input             1           1
+    v1    sin       x       0.84147098  0.54030231  d/dx = 0.54030231
+    v2    multiply  x, v1   0.84147098  1.3817733   d/dx = 0.84147098, d/dv1 = 1
+    output v2: value 0.84147098, tangent 1.3817733
     """
     errors.check_callable(f, "trace")
     several = type(x) is tuple or type(x) is list

@@ -1,10 +1,16 @@
-"""The worked examples of forward accumulation, each checked against its closed form.
+"""
+Forward accumulation by hand: the chain rule, two inputs, a sigmoid
+===================================================================
 
-1. The chain rule: y = 2x² + 4 with x = 3w, so dy/dw = dy/dx · dx/dw = 4x · 3 = 36w.
-2. f(x, y) = (x + y)(x − y): its gradient (2x, −2y) by two forward passes, one per input.
-3. σ(w·x) = 1 / (1 + exp(−w·x)): d/dw σ(w·x) = σ(1 − σ)·x.
+The worked examples of forward accumulation, each checked against its closed form:
 
-Run: python examples/chain_rule.py
+1. The chain rule: :math:`y = 2x^2 + 4` with :math:`x = 3w`, so
+   :math:`dy/dw = dy/dx \\cdot dx/dw = 4x \\cdot 3 = 36w`.
+2. :math:`f(x, y) = (x + y)(x - y)`: its gradient :math:`(2x, -2y)` by two forward passes, one
+   per input.
+3. :math:`\\sigma(wx) = 1 / (1 + e^{-wx})`: :math:`d\\sigma/dw = \\sigma (1 - \\sigma) x`.
+
+Run: ``python examples/chain_rule.py``
 """
 
 import numpy as np

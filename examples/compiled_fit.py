@@ -1,11 +1,16 @@
-"""A least-squares fit whose Jacobian is compiled once and reused at every iteration.
+"""
+A compiled Levenberg–Marquardt fit
+==================================
 
-Fits a damped oscillation y = a·exp(−b·t)·cos(ω·t + φ) to noisy samples by Gauss–Newton with
-Levenberg–Marquardt damping. The residual is plain NumPy; its Jacobian (200 residuals × 4
-parameters) comes from dualdiff.jit_jacobian, which traces the residual on the first call and
-replays straight-line NumPy afterwards, and the eager dualdiff.jacobian gives the same numbers.
+A least-squares fit whose Jacobian is compiled once and reused at every iteration.
 
-Run: python examples/compiled_fit.py
+Fits a damped oscillation :math:`y = a e^{-bt} \\cos(\\omega t + \\varphi)` to noisy samples by
+Gauss–Newton with Levenberg–Marquardt damping. The residual is plain NumPy; its Jacobian (200
+residuals × 4 parameters) comes from ``dualdiff.jit_jacobian``, which traces the residual on the
+first call and replays straight-line NumPy afterwards, and the eager ``dualdiff.jacobian`` gives
+the same numbers.
+
+Run: ``python examples/compiled_fit.py``
 """
 
 import time

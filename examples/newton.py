@@ -1,10 +1,15 @@
-"""Newton's method for a nonlinear system, with the exact Jacobian from dualdiff.
+"""
+Newton's method for a nonlinear system
+======================================
 
-Solves F(u) = 0 for a small discretised boundary-value problem (Bratu's equation
-u'' + λ exp(u) = 0 on (0, 1), u(0) = u(1) = 0) written in plain NumPy. Each Newton step solves
-J(u) δ = −F(u), with J = dualdiff.jacobian(F, u); the residual falls quadratically.
+Newton's method with the exact Jacobian from dualdiff.
 
-Run: python examples/newton.py
+Solves :math:`F(u) = 0` for a small discretised boundary-value problem (Bratu's equation
+:math:`u'' + \\lambda e^u = 0` on :math:`(0, 1)`, :math:`u(0) = u(1) = 0`) written in plain NumPy.
+Each Newton step solves :math:`J(u)\\,\\delta = -F(u)` with ``J = dualdiff.jacobian(F, u)``; the
+residual falls quadratically.
+
+Run: ``python examples/newton.py``
 """
 
 import numpy as np

@@ -1,9 +1,13 @@
-"""dualdiff's exact derivatives as the `jac=` of scipy.optimize (skipped without SciPy).
+"""
+Exact derivatives for ``scipy.optimize``
+========================================
 
-Minimises the Rosenbrock function with BFGS using `dualdiff.gradient`, and solves a nonlinear
-system with `scipy.optimize.root` using `dualdiff.jacobian`.
+dualdiff's exact derivatives as the ``jac=`` of ``scipy.optimize`` (skipped without SciPy).
 
-Run: python examples/scipy_optimize.py
+Minimises the Rosenbrock function with BFGS using ``dualdiff.gradient``, and solves a nonlinear
+system with ``scipy.optimize.root`` using ``dualdiff.jacobian``.
+
+Run: ``python examples/scipy_optimize.py``
 """
 
 import sys
@@ -41,4 +45,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # exit only on failure: the documentation's gallery runs this file as __main__ in its own
+    # process, where sys.exit(0) would end the whole build
+    if status := main():
+        sys.exit(status)

@@ -1,15 +1,24 @@
-"""Newton's method on a 2-D reaction-diffusion grid with a sparse Jacobian from dualdiff.
+"""
+Sparse Newton on a reaction–diffusion system
+============================================
 
-One implicit Euler step of the Brusselator on a periodic n x n grid,
+Newton's method on a 2-D reaction–diffusion grid with a sparse Jacobian from dualdiff.
 
-    u' = A + u^2 v - (B + 1) u + D_u Lap(u),    v' = B u - u^2 v + D_v Lap(v),
+One implicit Euler step of the Brusselator on a periodic :math:`n \\times n` grid,
 
-means solving G(w) = w - w_old - dt F(w) = 0 for the 2 n^2 unknowns w = (u, v). Each row of the
-Jacobian of G has at most 6 non-zeros (the 5-point Laplacian and the coupling), so instead of
-2 n^2 forward directions a handful of colours gives the whole Jacobian. The pattern is traced
-and coloured once, then reused in every Newton iteration.
+.. math::
 
-Run: python examples/sparse_newton.py [n]
+    u' = A + u^2 v - (B + 1) u + D_u \\Delta u, \\qquad v' = B u - u^2 v + D_v \\Delta v,
+
+means solving :math:`G(w) = w - w_\\text{old} - \\Delta t\\, F(w) = 0` for the :math:`2 n^2`
+unknowns :math:`w = (u, v)`. Each row of the Jacobian of :math:`G` has at most 6 non-zeros (the
+5-point Laplacian and the coupling), so instead of :math:`2 n^2` forward directions a handful of
+colours gives the whole Jacobian. The pattern is traced and coloured once, then reused in every
+Newton iteration. The figure shows the pattern dualdiff detects on a small grid, its columns
+coloured (no two columns of one colour share a row), and the compressed Jacobian: one column per
+colour, which is all the forward passes compute.
+
+Run: ``python examples/sparse_newton.py [n]``
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ import time
 
 import numpy as np
 
-from dualdiff.sparse import SparseJacobian
+import dualdiff as dd
 
 A, B = 1.0, 3.0
 D_U, D_V = 1.0, 0.5
@@ -79,7 +88,7 @@ def main(n=24, verbose=True):
     except ImportError:
         output = "dense"
     start = time.perf_counter()
-    jacobian = SparseJacobian(residual, w_old, output=output)
+    jacobian = dd.SparseJacobian(residual, w_old, output=output)
     prepared = time.perf_counter() - start
     start = time.perf_counter()
     w, norms = newton(residual, w_old.copy(), jacobian)
@@ -95,5 +104,49 @@ def main(n=24, verbose=True):
     return w, norms, jacobian
 
 
+def plot_pattern(n=4):
+    """Draw the detected pattern, its column colouring and the compressed Jacobian (matplotlib)."""
+    import matplotlib.pyplot as plt
+
+    h = 1.0 / n
+    w0 = np.concatenate([np.full(n * n, A), np.full(n * n, B / A)])
+
+    def residual(w):
+        return w - w0 - DT * rates(w, n, h)
+
+    pattern = dd.jacobian_sparsity(residual, w0)  # boolean, (outputs, inputs)
+    colors = dd.SparseJacobian(residual, w0).colors  # the colour of each column
+    rows, cols = np.nonzero(pattern)
+    compressed = np.zeros((pattern.shape[0], colors.max() + 1), dtype=bool)
+    compressed[rows, colors[cols]] = True  # a row meets each colour in at most one column
+
+    fig, axes = plt.subplots(
+        1, 3, figsize=(10, 4), layout="constrained", gridspec_kw={"width_ratios": [4, 4, 1.6]}
+    )
+    axes[0].spy(pattern, markersize=3, color="black")
+    axes[0].set_title(f"detected pattern: {pattern.sum()} non-zeros")
+    axes[1].scatter(cols, rows, c=colors[cols], cmap="tab10", vmin=0, vmax=9, s=9, marker="s")
+    axes[1].set_xlim(-0.5, pattern.shape[1] - 0.5)
+    axes[1].set_ylim(pattern.shape[0] - 0.5, -0.5)
+    axes[1].set_aspect("equal")
+    axes[1].xaxis.tick_top()
+    axes[1].set_title(f"columns coloured: {colors.max() + 1} colours")
+    crow, ccol = np.nonzero(compressed)
+    axes[2].scatter(ccol, crow, c=ccol, cmap="tab10", vmin=0, vmax=9, s=9, marker="s")
+    axes[2].set_xlim(-0.5, compressed.shape[1] - 0.5)
+    axes[2].set_ylim(compressed.shape[0] - 0.5, -0.5)
+    axes[2].xaxis.tick_top()
+    axes[2].set_title("compressed")
+    fig.suptitle(f"Jacobian of the Brusselator step on a {n} x {n} grid ({2 * n * n} unknowns)")
+    return fig
+
+
 if __name__ == "__main__":
     main(int(sys.argv[1]) if len(sys.argv) > 1 else 24)
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:
+        plt = None
+    if plt is not None:
+        plot_pattern()
+        plt.show()

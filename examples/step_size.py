@@ -1,14 +1,19 @@
-"""How the error of a numeric derivative depends on the step, and why AD has no step at all.
+"""
+The step-size trade-off of numeric differences
+==============================================
+
+How the error of a numeric derivative depends on the step, and why AD has no step at all::
 
     python examples/step_size.py [output.png]
 
 Draws the classic V (with matplotlib, ``pip install dualdiff[plot]``) into ``output.png``
 (default ``step_size.png`` in the current directory), or prints the table without it. The test
 function is the one Squire and Trapp used to introduce the complex step,
-``f(x) = exp(x) / sqrt(sin(x)³ + cos(x)³)`` at ``x = 1.5``. Forward differences lose accuracy as
-``h`` (truncation) for large steps and as ``eps/h`` (round-off) for small ones, so their best is
-about ``sqrt(eps)``; central differences fall as ``h²`` and do best near ``eps^(1/3)``; the complex
-step never subtracts, so it stays accurate down to tiny steps; AD is exact to round-off.
+:math:`f(x) = e^x / \\sqrt{\\sin^3 x + \\cos^3 x}` at :math:`x = 1.5`. Forward differences lose
+accuracy as :math:`h` (truncation) for large steps and as :math:`\\epsilon/h` (round-off) for
+small ones, so their best is about :math:`\\sqrt{\\epsilon}`; central differences fall as
+:math:`h^2` and do best near :math:`\\epsilon^{1/3}`; the complex step never subtracts, so it
+stays accurate down to tiny steps; AD is exact to round-off.
 """
 
 from __future__ import annotations
@@ -86,12 +91,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     ax.set_ylim(FLOOR / 3, 10)
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    ax.legend(fontsize=8, loc="upper center", framealpha=0.9)
+    fig.savefig(path, dpi=120)  # the figure stays open: the documentation's gallery shows it
     print(f"wrote {path}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # exit only on failure: the documentation's gallery runs this file as __main__ in its own
+    # process, where sys.exit(0) would end the whole build
+    if status := main():
+        sys.exit(status)
