@@ -20,7 +20,7 @@ import numpy as np
 
 from . import errors
 from .api import _owned, _push
-from .coloring import ORDERS, color_columns
+from .coloring import ORDERS, color_candidates, color_columns
 from .parallel import ColorSeeds, _check_workers, _input, run_passes
 from .seed import is_sequence
 from .sparsity import Pattern, _scipy_sparse, trace, trace_decisions, warn_value_dependent
@@ -466,7 +466,9 @@ def _same(pattern: Pattern, shape: Any, indptr: np.ndarray, indices: np.ndarray)
 def _best_coloring(pattern: Pattern, order: str) -> np.ndarray:
     if order != "best":
         return color_columns(pattern, order)
-    candidates = [color_columns(pattern, o) for o in ("smallest_last", "largest_first")]
+    # no colouring has fewer colours than the largest row has non-zeros
+    bound = int(np.diff(pattern.indptr).max(initial=0))
+    candidates = color_candidates(pattern, ("smallest_last", "largest_first"), bound)
     return min(candidates, key=lambda c: int(c.max(initial=-1)))
 
 
