@@ -1566,8 +1566,11 @@ def _const_times(nz: np.ndarray, deps: np.ndarray) -> np.ndarray:
         upper = nz.astype(np.float64) @ store.sizes[flat].astype(np.float64)
         if upper.sum() > _WORK_BUDGET and store.total(_unique(flat)) >= store.threshold:
             full = upper >= store.threshold
-            if full.all(axis=1).any():
-                nz = nz & ~full.all(axis=1)[:, None]  # those rows need no entries
+            whole = full.all(axis=1)
+            if whole.all():
+                return np.full((nz.shape[0],) + deps.shape[1:], _FULL, dtype=np.intp)
+            if whole.any():
+                nz = nz & ~whole[:, None]  # those rows need no entries
     rows, cols = np.nonzero(nz)
     out = _gather_rows(rows, cols, nz.shape[0], deps)
     if full is not None:
