@@ -122,4 +122,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # exit only on failure: the documentation's gallery runs this file as __main__ in its own
+    # process, where sys.exit(0) would end the whole build
+    if status := main():
+        sys.exit(status)
