@@ -14,6 +14,7 @@ import numpy as np
 
 from . import errors
 from .dual import SCALAR_TYPES, Dual, _make
+from .objects import lift
 from .rules import PLAIN_TANGENTS, is_dual
 
 
@@ -40,8 +41,6 @@ def check_output(y: Any, api: str) -> Any:
     if t is np.ndarray and y.dtype.kind == "O":
         # an object array of duals (np.array([...]) of Duals, np.asarray of a DualArray): the
         # dual array it stands for
-        from .objects import lift
-
         return lift(y)
     if t in SCALAR_TYPES or is_dual(y) or t is np.ndarray:
         return y

@@ -21,9 +21,9 @@ import numpy as np
 
 from . import errors
 from .coloring import ORDERS, color_candidates, color_columns
-from .forward import _owned, _push
+from .forward import _check_chunk, _owned, _push, dense_jacobian
 from .jit import compiled_push_forward
-from .parallel import ColorSeeds, _check_workers, _input, run_passes
+from .parallel import ColorSeeds, _check_workers, _input, jacobian_columns, run_passes
 from .seed import is_sequence
 from .sparsity import Pattern, _scipy_sparse, trace, trace_decisions, warn_value_dependent
 
@@ -364,11 +364,15 @@ class SparseJacobian:
 
     def _dense_jacobian(self, x: np.ndarray) -> tuple[Any, Any]:
         """The Jacobian without colouring, for a pattern found dense when traced."""
-        from .api import value_and_jacobian
-
-        value, jac = value_and_jacobian(
-            self.f, x, self.chunk, workers=self._workers_for_call(), progress=self.progress
-        )
+        # as value_and_jacobian does it without a pattern: in this process, or on the workers
+        workers = self._workers_for_call()
+        if workers is None and not self.progress:
+            value, jac = dense_jacobian(self.f, x, self.chunk)
+        else:
+            chunk = _check_chunk(self.chunk)
+            value, jac = jacobian_columns(
+                self.f, x, workers=workers, chunk=chunk, progress=self.progress
+            )
         if self.output == "sparse":  # the traced pattern's entries, as the coloured path gives
             pattern = self._traced.pattern()
             data = jac.reshape(pattern.shape)[pattern.rows(), pattern.indices]
