@@ -1160,6 +1160,8 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: d
 
         handler = ufunc_reduce if method == "reduce" else ufunc_accumulate
         result = handler(ufunc, *inputs, **kwargs)
+    elif method == "at":
+        return ufunc_at(ufunc, *inputs)
     elif method == "outer" and ufunc.nin == 2:
         a, b = inputs
         b_ndim = np.ndim(strip(b))
@@ -1170,6 +1172,48 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: d
     if out is None:
         return result
     return _write_out(ufunc, out, result)
+
+
+def ufunc_at(ufunc: np.ufunc, a: Any, indices: Any, b: Any = None) -> None:
+    """``ufunc.at(a, indices, b)``: ``a[i] = ufunc(a[i], b_j)`` for each index in turn,
+    unbuffered, so a repeated index applies the ufunc once per occurrence (assembly).
+
+    The occurrences are applied in rounds: round ``r`` holds the ``r``-th occurrence of each
+    element, so every element sees its operands in NumPy's order, and each round is an item
+    assignment of ``a`` (writes through views reach the array viewed, tags are promoted).
+    """
+    name = f"{errors.function_name(ufunc)}.at"
+    if type(a) is not DualArray:
+        raise errors.lost_tangent(
+            f"{name}(a, indices, values) with dual values into a plain {errors.type_name(a)} a",
+            "Make a a DualArray (np.zeros_like(x) makes one) so it can hold the derivative.",
+        )
+    if (b is None) != (ufunc.nin == 1):
+        raise TypeError(f"{name} takes {'no' if ufunc.nin == 1 else 'a'} second operand")
+    index = _check_index(indices if type(indices) is tuple else indices)
+    if isinstance(indices, list):
+        index = np.asarray(indices)
+    # the flat position of every element the index selects, in NumPy's order
+    positions = np.arange(a.size).reshape(a.shape)[index]
+    flat = np.ravel(positions)
+    if flat.size == 0:
+        return None
+    if b is not None:
+        if isinstance(b, (list, tuple)):
+            b = _as_array_operand(b)
+        b = np.reshape(np.broadcast_to(b, positions.shape), (-1,))
+    order = np.argsort(flat, kind="stable")
+    ranked = flat[order]
+    starts = np.r_[True, ranked[1:] != ranked[:-1]]
+    group = np.cumsum(starts) - 1
+    occurrence = np.empty_like(flat)
+    occurrence[order] = np.arange(flat.size) - np.flatnonzero(starts)[group]
+    for r in range(int(occurrence.max()) + 1):
+        chosen = np.flatnonzero(occurrence == r)
+        where = np.unravel_index(flat[chosen], a.shape)
+        current = a[where]
+        a[where] = ufunc(current) if b is None else ufunc(current, b[chosen])
+    return None
 
 
 def _call_ufunc(ufunc: np.ufunc, inputs: tuple[Any, ...]) -> Any:

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from . import errors
+from .compositions import COMPOSITIONS
 from .errors import function_name
 from .methods import ArrayMethods, variance
 from .program import (
@@ -178,6 +179,8 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
         handler = _FUNCTIONS.get(func)
         if func in _WRITING_FUNCTIONS:
             raise write_refused(function_name(func))
+        if handler is None and func in COMPOSITIONS:  # the function table's compositions
+            return COMPOSITIONS[func](*args, **kwargs)
         if handler is None:
             raise TypeError(
                 f"dualdiff.jit has no rule for {function_name(func)}; use the eager "
