@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
-from .rules import RULES
+from .rules import RULES, is_dual
 
-__all__ = ["COMPOSITIONS", "composition"]
+__all__ = ["COMPOSITIONS", "call_body", "composition"]
 
 COMPOSITIONS: dict[Callable[..., Any], Callable[..., Any]] = {}
 """The body of each composition, keyed by the NumPy function it stands for."""
@@ -38,6 +38,21 @@ def composition(*functions: Callable[..., Any]) -> Callable[..., Any]:
         return body
 
     return register
+
+
+def call_body(
+    function: Callable[..., Any],
+    args: Any,
+    kwargs: dict,
+    refuse: Callable[[str], Exception],
+) -> Any:
+    """``function``'s composition body on a carrier's arguments. A TypeError inside it (a part
+    the carrier has no rule for) is raised again by ``refuse(reason)``, an error that names the
+    function the user called rather than the part."""
+    try:
+        return COMPOSITIONS[function](*args, **kwargs)
+    except TypeError as error:
+        raise refuse(f"it is a composition, and {' '.join(str(error).split())}") from error
 
 
 def _refuse(name: str, **options: Any) -> None:
@@ -339,6 +354,11 @@ def _quantiles(a: Any, q: Any, axis: Any, method: str, keepdims: Any, name: str,
         )
     if np.iscomplexobj(a):
         raise TypeError("a must be an array of real numbers")
+    if is_dual(q) or (isinstance(q, (list, tuple)) and any(is_dual(i) for i in q)):
+        raise TypeError(
+            f"numpy.{name}: dualdiff differentiates with respect to a only; q must not carry a "
+            "derivative (pass its .value)"
+        )
     q = np.asarray(q, dtype=np.float64) if weak else np.asarray(q)
     if name.endswith("percentile"):
         q = np.true_divide(q, 100)

@@ -715,6 +715,35 @@ def moveaxis(a, source, destination):
     )
 
 
+@implements(np.rollaxis)
+def rollaxis(a, axis, start=0):
+    """NumPy's rollaxis as the transpose it is (a view, as NumPy's result)."""
+    a = _as_dual_array(a)
+    n = a.ndim
+    axis = int(np.lib.array_utils.normalize_axis_index(axis, n))
+    if start < 0:
+        start += n
+    if not 0 <= start < n + 1:
+        raise np.exceptions.AxisError(
+            f"'start' arg requires {-n} <= start < {n + 1}, but {start} was passed in"
+        )
+    if axis < start:
+        start -= 1
+    if axis == start:
+        return a[...]
+    axes = list(range(n))
+    axes.remove(axis)
+    axes.insert(start, axis)
+    return transpose(a, axes)
+
+
+@implements(np.unstack)
+def unstack(x, /, *, axis=0):
+    """The slices along ``axis``, each a view (as NumPy's are)."""
+    moved = moveaxis(x, axis, 0)
+    return tuple(moved[i] for i in range(moved.shape[0]))
+
+
 def _tuple(axis: Any) -> tuple[int, ...]:
     return tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
 
@@ -990,6 +1019,13 @@ def _split(ary: Any, sections: Any, axis: int, strict: bool) -> list[Any]:
 @implements(np.hsplit)
 def hsplit(ary, indices_or_sections):
     return split(ary, indices_or_sections, axis=1 if np.ndim(strip(ary)) > 1 else 0)
+
+
+@implements(np.dsplit)
+def dsplit(ary, indices_or_sections):
+    if np.ndim(strip(ary)) < 3:
+        raise ValueError("dsplit only works on arrays of 3 or more dimensions")
+    return split(ary, indices_or_sections, axis=2)
 
 
 @implements(np.vsplit)

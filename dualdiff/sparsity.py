@@ -36,7 +36,7 @@ import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from . import errors
-from .compositions import COMPOSITIONS
+from .compositions import COMPOSITIONS, call_body
 from .errors import function_name
 from .methods import ArrayMethods
 from .rules import RULES, UFUNC_RULES, VALUE_UFUNCS, Rule, extra_ufunc_rule, is_dual, register_lift
@@ -656,7 +656,8 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         handler = _FUNCTIONS.get(func)
         if handler is None and func in COMPOSITIONS:  # the function table's compositions
-            return COMPOSITIONS[func](*args, **kwargs)
+            name = function_name(func)
+            return call_body(func, args, kwargs, lambda why: TypeError(f"{_no_rule(name)} ({why})"))
         if handler is None:
             raise _no_rule(function_name(func))
         for t in types:

@@ -131,7 +131,8 @@ XP = np.array([-3.0, -1.0, 0.0, 0.5, 2.0, 3.0])
 EYE3 = 3 * np.eye(3)
 D = np.random.default_rng(11).standard_normal((3, 3))
 NANS = np.zeros((3, 4), bool)
-NANS[0, 1] = NANS[1, 0] = NANS[2, 2] = NANS[2, 3] = True  # NaNs for the nan-functions
+NANS[0, 1] = NANS[1, 0] = NANS[2, 2] = NANS[2, 3] = True
+NAN_AT = np.where(NANS, np.nan, 0.0)  # a + NAN_AT: NaNs (with tangents) for the nan-functions
 
 
 def _put(a):
@@ -150,6 +151,12 @@ def _copyto(a):
 def _spd(x):
     m = x.reshape(3, 3)
     return m @ m.T + np.eye(3)
+
+
+def _rank2(a):
+    """A 4 x 3 matrix of rank 2 (a sum of two outer products): every perturbation of ``a``
+    keeps the rank, so the pseudo-inverse is differentiable along it."""
+    return a[0, :, None] * a[1, :3] + a[2, :, None] * a[1, 1:]
 
 
 def _nonsymmetric(x):
@@ -518,38 +525,38 @@ _COMPOSITION = [
     ),
     _c(
         "nanmedian with nans",
-        lambda a: np.nanmedian(np.where(NANS, np.nan, a), axis=1),
+        lambda a: np.nanmedian(a + NAN_AT, axis=1),
         X,
         points="separated",
     ),
     _c(
         "nanquantile",
-        lambda a: np.nanquantile(np.where(NANS, np.nan, a), [0.25, 0.6], axis=0),
+        lambda a: np.nanquantile(a + NAN_AT, [0.25, 0.6], axis=0),
         X,
         points="separated",
     ),
     _c(
         "nanpercentile",
-        lambda a: np.nanpercentile(np.where(NANS, np.nan, a), 70.0),
+        lambda a: np.nanpercentile(a + NAN_AT, 70.0),
         X,
         points="separated",
     ),
     _c(
         "nanmax with nans",
-        lambda a: np.nanmax(np.where(NANS, np.nan, a), axis=1),
+        lambda a: np.nanmax(a + NAN_AT, axis=1),
         X,
         points="separated",
     ),
     _c(
         "nanmin with nans",
-        lambda a: np.nanmin(np.where(NANS, np.nan, a), axis=0, keepdims=True),
+        lambda a: np.nanmin(a + NAN_AT, axis=0, keepdims=True),
         X,
         points="separated",
     ),
-    _c("nanvar with nans", lambda a: np.nanvar(np.where(NANS, np.nan, a), axis=0, ddof=1), X),
-    _c("nanstd with nans", lambda a: np.nanstd(np.where(NANS, np.nan, a), axis=1), X),
-    _c("nanprod with nans", lambda a: np.nanprod(np.where(NANS, np.nan, a), axis=0), X),
-    _c("nancumprod with nans", lambda a: np.nancumprod(np.where(NANS, np.nan, a)), X),
+    _c("nanvar with nans", lambda a: np.nanvar(a + NAN_AT, axis=0, ddof=1), X),
+    _c("nanstd with nans", lambda a: np.nanstd(a + NAN_AT, axis=1), X),
+    _c("nanprod with nans", lambda a: np.nanprod(a + NAN_AT, axis=0), X),
+    _c("nancumprod with nans", lambda a: np.nancumprod(a + NAN_AT), X),
     _c(
         "piecewise",
         lambda a: np.piecewise(a, [a < -0.5, a > 0.5], [lambda v: v**3, np.sin, 0.25]),
@@ -678,12 +685,12 @@ _SPECIAL = [
     ),
     _c(
         "linalg.pinv rank deficient",
-        lambda a: np.linalg.pinv(np.outer(a[0], a[1, :3]) + np.outer(a[2], a[1, 1:])),
+        lambda a: np.linalg.pinv(_rank2(a)),
         X,
     ),
     _c(
         "linalg.lstsq rank deficient",
-        lambda a: np.linalg.lstsq(np.outer(a[0], a[1, :3]) + np.outer(a[2], a[1, 1:]), a[2])[0],
+        lambda a: np.linalg.lstsq(_rank2(a), a[2])[0],
         X,
     ),
     _c("linalg.svd", lambda a: flat(np.linalg.svd(a, full_matrices=False)), (4, 3)),
@@ -941,7 +948,7 @@ _INDEXING = [
 
 def _assemble(a):
     """A 1-D finite-element stiffness matrix: element k couples nodes k and k + 1."""
-    k = np.zeros((7, 7), like=a)
+    k = np.zeros((7, 7)) * a[0]  # a dual array of zeros
     for e in range(6):
         local = a[e] ** 2 * np.array([[1.0, -1.0], [-1.0, 1.0]])
         np.add.at(k, np.ix_([e, e + 1], [e, e + 1]), local)

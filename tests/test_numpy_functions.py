@@ -169,6 +169,8 @@ def test_quantiles_in_float32_keep_numpys_dtype_and_value():
 def test_quantile_methods_without_a_rule_are_refused():
     with pytest.raises(TypeError, match="method='weibull'"):
         dd.jacobian(lambda a: np.quantile(a, 0.5, method="weibull"), np.arange(4.0))
+    with pytest.raises(TypeError, match="q must not carry a derivative"):
+        dd.jacobian(lambda a: np.percentile(a, a[0] * 10 + 50), np.arange(4.0))
     with pytest.raises(TypeError, match="weights"):
         dd.jacobian(
             lambda a: np.quantile(a, 0.5, method="inverted_cdf", weights=np.ones(4)),
@@ -228,6 +230,21 @@ def test_ufunc_at_with_repeated_indices(ufunc, index, dual_target, dual_values, 
     value = np.asarray(dd.jvp(f, x, np.ones_like(x))[0])
     np.testing.assert_array_equal(value, plain(x))
     assert_close(dd.jacobian(f, x), numeric_jacobian(f, x))
+
+
+@pytest.mark.parametrize("ufunc", [np.add, np.multiply])
+def test_ufunc_at_second_derivatives_by_nesting(ufunc):
+    """Nested duals take the general path (one item assignment per round of occurrences)."""
+    index = [0, 2, 0, 0, 1]
+
+    def f(a):
+        k = a[:3] * 1.0
+        ufunc.at(k, index, a[3:] ** 2)
+        return np.sum(k**3)
+
+    x = RNG.uniform(0.5, 1.5, 8)
+    gradient = lambda t: numeric_jacobian(f, t)  # noqa: E731
+    assert_close(dd.hessian(f, x), numeric_jacobian(gradient, x), rtol=1e-6, atol=1e-6)
 
 
 def test_add_at_writes_through_a_view():
