@@ -1234,6 +1234,8 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: d
         result = _call_ufunc(ufunc, inputs)
     elif method in ("reduce", "accumulate"):
         result = UFUNC_METHODS[method](ufunc, *inputs, **kwargs)
+    elif method == "at":
+        return ufunc_at(ufunc, *inputs)
     elif method == "outer" and ufunc.nin == 2:
         a, b = inputs
         b_ndim = np.ndim(strip(b))
@@ -1244,6 +1246,89 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: d
     if out is None:
         return result
     return _write_out(ufunc, out, result, inputs)
+
+
+def ufunc_at(ufunc: np.ufunc, a: Any, indices: Any, b: Any = None) -> None:
+    """``ufunc.at(a, indices, b)``: ``a[i] = ufunc(a[i], b_j)`` for each index in turn,
+    unbuffered, so a repeated index applies the ufunc once per occurrence (assembly).
+
+    The occurrences are applied in rounds: round ``r`` holds the ``r``-th occurrence of each
+    element, so every element sees its operands in NumPy's order, and each round is an item
+    assignment of ``a`` (writes through views reach the array viewed, tags are promoted).
+    """
+    name = f"{errors.function_name(ufunc)}.at"
+    if type(a) is not DualArray:
+        raise errors.lost_tangent(
+            f"{name}(a, indices, values) with dual values into a plain {errors.type_name(a)} a",
+            "Make a a DualArray (np.zeros_like(x) makes one) so it can hold the derivative.",
+        )
+    if (b is None) != (ufunc.nin == 1):
+        raise TypeError(f"{name} takes {'no' if ufunc.nin == 1 else 'a'} second operand")
+    index = _check_index(indices if type(indices) is tuple else indices)
+    if isinstance(indices, list):
+        index = np.asarray(indices)
+    # the flat position of every element the index selects, in NumPy's order
+    positions = np.arange(a.size).reshape(a.shape)[index]
+    flat = np.ravel(positions)
+    if flat.size == 0:
+        return None
+    if b is not None:
+        if isinstance(b, (list, tuple)):
+            b = _as_array_operand(b)
+        b = np.reshape(np.broadcast_to(b, positions.shape), (-1,))
+    if ufunc in (np.add, np.subtract) and _sum_at(ufunc, a, flat, b):
+        return None
+    order = np.argsort(flat, kind="stable")
+    ranked = flat[order]
+    starts = np.r_[True, ranked[1:] != ranked[:-1]]
+    group = np.cumsum(starts) - 1
+    occurrence = np.empty_like(flat)
+    occurrence[order] = np.arange(flat.size) - np.flatnonzero(starts)[group]
+    for r in range(int(occurrence.max()) + 1):
+        chosen = np.flatnonzero(occurrence == r)
+        where = np.unravel_index(flat[chosen], a.shape)
+        current = a[where]
+        a[where] = ufunc(current) if b is None else ufunc(current, b[chosen])
+    return None
+
+
+def _sum_at(ufunc: np.ufunc, a: DualArray, flat: Any, b: Any) -> bool:
+    """``add.at``/``subtract.at`` in one write (histograms repeat an index thousands of times):
+    the values by NumPy's own ``ufunc.at`` on the selected values (the same order of additions,
+    so the same rounding), the tangents by ``ufunc.at`` on the tangents. False when a dual layer
+    (nested tags, a newer tag in ``b``) needs the general path."""
+    if type(a.value) is not np.ndarray:
+        return False
+    if is_dual(b):
+        if type(b) is not DualArray or b.tag != a.tag or type(b.value) is not np.ndarray:
+            return False
+        if is_dual(b.tangent_):
+            return False
+        b_value, batched = b.value, a.batched or b.batched
+        b_tangent = fit_tangent(np.asarray(b.tangent_), b.directions, b_value.shape)
+    elif type(b) is np.ndarray or type(b) in SCALAR_TYPES:
+        b_value, b_tangent, batched = b, None, a.batched
+    else:
+        return False
+    unique, inverse = np.unique(flat, return_inverse=True)
+    where = np.unravel_index(unique, a.shape)
+    current = a[where]
+    if is_dual(current.tangent_) or type(current.value) is not np.ndarray:
+        return False
+    value = np.array(current.value)
+    tangent = np.array(fit_tangent(np.asarray(current.tangent_), current.directions, value.shape))
+    if b_tangent is not None:
+        k = max(tangent.shape[0], b_tangent.shape[0])
+        if {tangent.shape[0], b_tangent.shape[0]} - {1, k}:
+            return False
+        tangent = np.array(np.broadcast_to(tangent, (k,) + tangent.shape[1:]))
+        b_tangent = np.broadcast_to(b_tangent, (k,) + b_tangent.shape[1:])
+        tangent = tangent.astype(np.result_type(tangent, b_tangent), copy=False)
+    ufunc.at(value, inverse, b_value)
+    if b_tangent is not None:
+        ufunc.at(tangent, (slice(None), inverse), b_tangent)
+    a[where] = _make_array(value, tangent, a.tag, batched)
+    return True
 
 
 def _call_ufunc(ufunc: np.ufunc, inputs: tuple[Any, ...]) -> Any:

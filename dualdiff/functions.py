@@ -44,7 +44,6 @@ from .array import (
 from .calls import Call
 from .compositions import COMPOSITIONS
 from .dual import Dual
-from .methods import variance
 from .rules import RULES, is_dual, zero_tangent
 from .table import FUNCTIONS, Entry
 
@@ -194,54 +193,6 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, where=np._NoValue):
     return _finish(sum_(a, axis=axis, keepdims=keepdims) / _count(a.shape, axis), out, "mean")
 
 
-@implements(np.var)
-def var(
-    a,
-    axis=None,
-    dtype=None,
-    out=None,
-    ddof=0,
-    keepdims=False,
-    *,
-    where=np._NoValue,
-    mean=np._NoValue,
-    correction=np._NoValue,
-):
-    _dtype_check("var", dtype)
-    _unsupported("var", where=where, mean=mean)
-    if correction is not np._NoValue:
-        ddof = correction
-    a = _as_dual_array(a)
-    complex_values = np.iscomplexobj(strip(a))
-    return _finish(variance(a, axis, ddof, keepdims, complex_values, dtype), out, "var")
-
-
-@implements(np.std)
-def std(
-    a,
-    axis=None,
-    dtype=None,
-    out=None,
-    ddof=0,
-    keepdims=False,
-    *,
-    where=np._NoValue,
-    mean=np._NoValue,
-    correction=np._NoValue,
-):
-    v = var(
-        a,
-        axis=axis,
-        dtype=dtype,
-        ddof=ddof,
-        keepdims=keepdims,
-        where=where,
-        mean=mean,
-        correction=correction,
-    )
-    return _finish(RULES["sqrt"].function(v), out, "std")
-
-
 def _exclusive_products(v: Any, axis: int) -> Any:
     """For each position along ``axis``, the product of all *other* entries (zeros allowed)."""
     ones_shape = list(np.shape(strip(v)))
@@ -296,6 +247,11 @@ def _extreme(a: Any, axis: Any, keepdims: bool, pick: Callable[..., Any]) -> Any
     return box(_make_array(value, tangent, a.tag, a.batched))
 
 
+# max/min/sort/partition/polyval/nan_to_num keep overrides of the bodies in compositions.py
+# (tests/test_numpy_functions.py checks each against its body): they read the values once and
+# build the tangent directly, 1.1x (polyval) to 5x (max, min) faster than the composition.
+
+
 @implements(np.max, np.amax)
 def max_(a, axis=None, out=None, keepdims=False, initial=np._NoValue, where=np._NoValue):
     _unsupported("max", where=where)
@@ -312,11 +268,6 @@ def min_(a, axis=None, out=None, keepdims=False, initial=np._NoValue, where=np._
     if initial is not np._NoValue:
         result = RULES["minimum"].function(result, initial)
     return _finish(result, out, "min")
-
-
-@implements(np.ptp)
-def ptp(a, axis=None, out=None, keepdims=False):
-    return _finish(max_(a, axis, keepdims=keepdims) - min_(a, axis, keepdims=keepdims), out, "ptp")
 
 
 @implements(np.cumsum)
@@ -478,6 +429,7 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
     return sum_(step * pairs / 2.0, axis=-1)
 
 
+# 1.1x faster than the composition, and it takes a list of dual coefficients directly
 @implements(np.polyval)
 def polyval(p, x):
     """Horner's scheme; differentiable in both the coefficients and ``x``."""
@@ -490,26 +442,6 @@ def polyval(p, x):
     for c in coefficients[1:]:
         result = result * x + c
     return result
-
-
-@implements(np.interp)
-def interp(x, xp, fp, left=None, right=None, period=None):
-    """Piecewise-linear interpolation: slope of the segment in ``x``, linear in ``fp``. At a
-    knot the segment to its right is used; outside the range the derivative in ``x`` is 0."""
-    _plain_only("interp", xp=xp, left=left, right=right)
-    _unsupported("interp", period=period)
-    xp = np.asarray(xp, dtype=float)
-    xv = strip(x)
-    i = np.clip(np.searchsorted(xp, xv, side="right") - 1, 0, len(xp) - 2)
-    lo, hi = np.take(fp, i), np.take(fp, i + 1)
-    with np.errstate(invalid="ignore"):  # x = ±inf: the segment's formula is not taken there
-        w = (x - xp[i]) / (xp[i + 1] - xp[i])
-        inside = lo + w * (hi - lo)
-    below = np.take(fp, 0) if left is None else left
-    above = np.take(fp, len(xp) - 1) if right is None else right
-    # outside the range the result is the constant itself (zero tangent), not below + 0*x, which
-    # is NaN at x = ±inf (NumPy gives fp[0] and fp[-1]) and after an infinite tangent
-    return where(xv < xp[0], below, where(xv > xp[-1], above, inside))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -783,6 +715,35 @@ def moveaxis(a, source, destination):
             t, tangent_axis(_tuple(source), a.ndim), tangent_axis(_tuple(destination), a.ndim)
         ),
     )
+
+
+@implements(np.rollaxis)
+def rollaxis(a, axis, start=0):
+    """NumPy's rollaxis as the transpose it is (a view, as NumPy's result)."""
+    a = _as_dual_array(a)
+    n = a.ndim
+    axis = int(np.lib.array_utils.normalize_axis_index(axis, n))
+    if start < 0:
+        start += n
+    if not 0 <= start < n + 1:
+        raise np.exceptions.AxisError(
+            f"'start' arg requires {-n} <= start < {n + 1}, but {start} was passed in"
+        )
+    if axis < start:
+        start -= 1
+    if axis == start:
+        return a[...]
+    axes = list(range(n))
+    axes.remove(axis)
+    axes.insert(start, axis)
+    return transpose(a, axes)
+
+
+@implements(np.unstack)
+def unstack(x, /, *, axis=0):
+    """The slices along ``axis``, each a view (as NumPy's are)."""
+    moved = moveaxis(x, axis, 0)
+    return tuple(moved[i] for i in range(moved.shape[0]))
 
 
 def _tuple(axis: Any) -> tuple[int, ...]:
@@ -1108,6 +1069,13 @@ def hsplit(ary, indices_or_sections):
     return split(ary, indices_or_sections, axis=1 if np.ndim(strip(ary)) > 1 else 0)
 
 
+@implements(np.dsplit)
+def dsplit(ary, indices_or_sections):
+    if np.ndim(strip(ary)) < 3:
+        raise ValueError("dsplit only works on arrays of 3 or more dimensions")
+    return split(ary, indices_or_sections, axis=2)
+
+
 @implements(np.vsplit)
 def vsplit(ary, indices_or_sections):
     return split(ary, indices_or_sections, axis=0)
@@ -1180,26 +1148,6 @@ def where(condition, x=None, y=None):
     k = tangent.shape[0]
     # an array, 0-d too (NumPy's np.where never returns a scalar: a view of it writes into it)
     return _make_array(value, fit_tangent(tangent, k, np.shape(strip(value))), tag, batched)
-
-
-@implements(np.select)
-def select(condlist, choicelist, default=0):
-    result = default
-    for condition, choice in reversed(list(zip(condlist, choicelist))):
-        result = where(condition, choice, result)
-    return result
-
-
-@implements(np.clip)
-def clip(a, a_min=np._NoValue, a_max=np._NoValue, out=None, *, min=np._NoValue, max=np._NoValue):
-    lo = a_min if min is np._NoValue else min
-    hi = a_max if max is np._NoValue else max
-    result = a
-    if lo is not np._NoValue and lo is not None:
-        result = RULES["maximum"].function(result, lo)
-    if hi is not np._NoValue and hi is not None:
-        result = RULES["minimum"].function(result, hi)
-    return _finish(result, out, "clip")
 
 
 @implements(np.take)
@@ -1278,6 +1226,7 @@ def copyto(dst, src, casting="same_kind", where=True):
     set_item(dst, Ellipsis, src)
 
 
+# faster than the composition (argsort on the plain values, no dispatch): 83 vs 106 us at 50x40
 @implements(np.sort)
 def sort(a, axis=-1, kind=None, order=None, *, stable=None):
     a = _as_dual_array(a)
@@ -1287,6 +1236,7 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
     return take_along_axis(a, idx, axis=axis)
 
 
+# faster than the composition (argpartition on the plain values): 87 vs 107 us at 50x40
 @implements(np.partition)
 def partition(a, kth, axis=-1, kind="introselect", order=None):
     """The values moved as ``np.argpartition`` orders them, each with its own tangent."""
@@ -1431,12 +1381,7 @@ def imag(val):
     return _as_dual_array(val).imag if is_dual(val) else np.imag(val)
 
 
-@implements(np.angle)
-def angle(z, deg=False):
-    result = RULES["arctan2"].function(imag(z), real(z))
-    return result * (180.0 / np.pi) if deg else result
-
-
+# 3.6x faster than the composition (one np.nan_to_num of the values, one masked tangent)
 @implements(np.nan_to_num)
 def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     a = _as_dual_array(x)
@@ -1535,6 +1480,13 @@ for _name in _VALUE_FUNCTIONS:
     _fn = getattr(np, _name, None)
     if _fn is not None and not isinstance(_fn, np.ufunc):
         implements(_fn)(_value_function(_fn))
+
+
+# the elementwise rules that NumPy exposes as functions, not ufuncs (numpy.sinc)
+for _rule in RULES.values():
+    numpy_function = getattr(_rule.array, "__module__", "").startswith("numpy")
+    if _rule.ufunc is None and numpy_function and _rule.array not in HANDLED_FUNCTIONS:
+        implements(_rule.array)(_rule.function)
 
 
 # ---------------------------------------------------------------------------------------------

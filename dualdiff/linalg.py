@@ -49,6 +49,7 @@ _SlogdetResult = type(np.linalg.slogdet(_EYE1))
 _EighResult = type(np.linalg.eigh(_EYE1))
 _QRResult = type(np.linalg.qr(_EYE1))
 _SVDResult = type(np.linalg.svd(_EYE1))
+_EigResult = type(np.linalg.eig(_EYE1))
 
 _ADJUGATE_COND = 1e8
 """Above this (1-norm) condition number ``det`` takes its gradient from the SVD adjugate."""
@@ -630,6 +631,73 @@ def eigvalsh(a, UPLO="L"):
     tag, k, batched, (av,), (da,) = _operands(a)
     w, _, dw, _ = _eigh_tangents(av, da, UPLO)
     return _result(w, dw, tag, k, batched)
+
+
+_EIG_SEPARATION = 1e-10
+"""Eigenvalues closer than this (relative to the largest) count as repeated."""
+_EIG_CONDITION = 1e10
+"""Eigenvector matrices worse conditioned than this count as defective."""
+
+
+def _check_eig(name: str, w: Any, v: Any) -> None:
+    """Refuse a repeated eigenvalue, or eigenvectors (nearly) parallel: neither the eigenvector
+    nor, for a defective matrix, the eigenvalue is differentiable there."""
+    w, v = strip(w), strip(v)
+    n = w.shape[-1]
+    if n < 2:
+        return
+    gaps = np.where(np.eye(n, dtype=bool), np.inf, np.abs(w[..., :, None] - w[..., None, :]))
+    scale = np.maximum(np.max(np.abs(w), axis=-1), np.finfo(float).tiny)
+    close = np.min(gaps, axis=(-2, -1)) <= _EIG_SEPARATION * scale
+    with np.errstate(all="ignore"):
+        defective = np.linalg.cond(v) > _EIG_CONDITION
+    if np.any(close) or np.any(defective):
+        raise ValueError(
+            f"numpy.linalg.{name} of a dual matrix with a repeated eigenvalue (or nearly "
+            "parallel eigenvectors): its derivative is not defined there. For a symmetric "
+            "(Hermitian) matrix use np.linalg.eigh, whose eigenvalue derivatives exist."
+        )
+
+
+def _eig_tangents(name: str, a: Any, da: Any) -> tuple[Any, Any, Any, Any]:
+    """``(w, V, P, Vinv)`` of ``a = V diag(w) V^{-1}`` with ``P = V^{-1} da V``."""
+    w, v = np.linalg.eig(a)
+    _check_eig(name, w, v)
+    vinv = np.linalg.inv(v)
+    return w, v, vinv @ da @ v, vinv
+
+
+@implements(np.linalg.eig)
+def eig(a):
+    """``a = V diag(w) V^{-1}``: ``dw_i = (V^{-1} da V)_ii`` and ``dV = V (F * (V^{-1} da V))``
+    (``F_ij = 1 / (w_j - w_i)`` off the diagonal, 0 on it), plus the multiple of each
+    eigenvector that keeps LAPACK's normalisation: unit 2-norm (``Re(v^H dv) = 0``) and the
+    largest component real (its ``dv`` real too). Results complex where NumPy's are. A repeated
+    eigenvalue raises ValueError (no derivative there)."""
+    tag, k, batched, (av,), (da,) = _operands(a)
+    w, v, p, _ = _eig_tangents("eig", av, da)
+    cplx = _complex(v)
+    dw = np.diagonal(p, axis1=-2, axis2=-1)
+    dv = v @ (_inverse_differences(w) * p)
+    conj = np.conjugate(v) if cplx else v
+    c = -_real(np.sum(conj * dv, axis=-2), cplx)
+    if cplx:
+        largest = np.argmax(np.abs(strip(v)), axis=-2)[..., None, :]  # (..., 1, n)
+        vk = np.real(np.take_along_axis(v, largest, axis=-2))
+        index = np.broadcast_to(largest, _shape(dv)[:-2] + (1, _shape(dv)[-1]))
+        dvk = np.take_along_axis(dv, index, axis=-2)
+        c = c - 1j * (np.imag(dvk) / vk)[..., 0, :]
+    dv = dv + v * c[..., None, :]
+    return _EigResult(_result(w, dw, tag, k, batched), _result(v, dv, tag, k, batched))
+
+
+@implements(np.linalg.eigvals)
+def eigvals(a):
+    """``dw_i = (V^{-1} da V)_ii`` (the eigenvalues of ``eig``, whose vectors the rule
+    needs); a repeated eigenvalue raises ValueError."""
+    tag, k, batched, (av,), (da,) = _operands(a)
+    w, _, p, _ = _eig_tangents("eigvals", av, da)
+    return _result(w, np.diagonal(p, axis1=-2, axis2=-1), tag, k, batched)
 
 
 def _svd_hermitian(a: Any, compute_uv: bool) -> Any:

@@ -37,10 +37,11 @@ import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from . import errors
+from .compositions import COMPOSITIONS, call_body
 from .errors import function_name
 from .methods import ArrayMethods
 from .objects import add_element_methods, dtype_hidden, lift, object_array, refuse_or_warn
-from .rules import UFUNC_RULES, VALUE_UFUNCS, Rule, extra_ufunc_rule, is_dual, register_lift
+from .rules import RULES, UFUNC_RULES, VALUE_UFUNCS, Rule, extra_ufunc_rule, is_dual, register_lift
 
 __all__ = ["jacobian_sparsity", "Pattern", "SparsityTracer", "trace_pattern"]
 
@@ -972,6 +973,9 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         handler = _FUNCTIONS.get(func)
+        if handler is None and func in COMPOSITIONS:  # the function table's compositions
+            name = function_name(func)
+            return call_body(func, args, kwargs, lambda why: TypeError(f"{_no_rule(name)} ({why})"))
         if handler is None:
             raise _no_rule(function_name(func))
         for t in types:
@@ -2095,6 +2099,20 @@ def _eigh(func: Any, a: Any, UPLO: str = "L") -> Any:  # noqa: N803 - NumPy's na
     w, v = result = np.linalg.eigh(av, UPLO)
     read = _read_triangle(ad, str(UPLO).upper() == "L")
     return type(result)(_make(w, _whole(read, w.shape, 1)), _make(v, _whole(read, v.shape, 2)))
+
+
+@_implements(np.sinc)  # an elementwise rule NumPy exposes as a function, not a ufunc
+def _sinc(func: Any, x: Any) -> SparsityTracer:
+    return _apply(RULES["sinc"], (x,), np.sinc)
+
+
+@_implements(*_np("linalg.eig", "linalg.eigvals"))
+def _eig(func: Any, a: Any) -> Any:
+    ((av, ad),) = _linalg(func.__name__, a)
+    result = func(av)
+    parts = result if type(result) is not np.ndarray else (result,)
+    made = [_make(p, _whole(ad, p.shape, p.ndim - (av.ndim - 2))) for p in parts]
+    return made[0] if type(result) is np.ndarray else type(result)(*made)
 
 
 @_implements(*_np("linalg.eigvalsh"))

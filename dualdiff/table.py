@@ -149,6 +149,7 @@ _declare(
     operands=("@0",),
 )
 _declare("structural", "take_along_axis", operands=("arr",))
+_declare("structural", "fft.fftshift fft.ifftshift", operands=("x",), axes=("axes",))
 _declare("structural", "compress", operands=("a",), values=("condition",))
 _declare("structural", "extract", operands=("arr",), values=("condition",))
 _declare("structural", "broadcast_arrays", operands=("*args",), view=True)
@@ -185,6 +186,30 @@ _declare("linear", "trace linalg.trace", operands=("@0",), axes=("axis1", "axis2
 _declare("linear", "gradient", operands=("f",), axes=("axis",))
 _declare("linear", "real imag", operands=("val",), view=True)
 _declare("linear", "where", operands=("x", "y"), values=("condition",))
+_declare("linear", "bincount", operands=("weights",), values=("x",))
+
+
+def _fft_guard(option: Callable[..., Any]) -> str | None:
+    if option("out", None) is not None:
+        return "numpy.fft with out= on dual numbers (write the result into an array yourself)"
+    return None
+
+
+# real-linear (the conjugation inside hfft/ihfft too): d fft(x) = fft(dx); NumPy's dtype rules
+_declare(
+    "linear",
+    "fft.fft fft.ifft fft.rfft fft.irfft fft.hfft fft.ihfft",
+    operands=("a",),
+    axes=("axis",),
+    guard=_fft_guard,
+)
+_declare(
+    "linear",
+    "fft.fft2 fft.ifft2 fft.fftn fft.ifftn fft.rfft2 fft.irfft2 fft.rfftn fft.irfftn",
+    operands=("a",),
+    axes=("axes",),
+    guard=_fft_guard,
+)
 _declare("linear", "select", operands=("*choicelist", "default"), values=("condlist",))
 
 # -- multilinear: the product rule over the operands ---------------------------------------------
@@ -219,6 +244,16 @@ _declare(
     "nanmedian nanprod nancumprod polyval interp angle nan_to_num",
     operands=("@0",),
 )
+_declare(
+    "composition",
+    "percentile quantile nanpercentile nanquantile",
+    operands=("a",),
+    values=("q",),
+    axes=("axis",),
+)
+_declare("composition", "piecewise", operands=("x",), values=("condlist",))
+_declare("composition", "meshgrid", operands=("*xi",))
+_declare("composition", "polyfit", operands=("x", "y", "w"))
 
 # -- special: per-carrier code --------------------------------------------------------------------
 
@@ -238,6 +273,12 @@ _declare(
     "linalg.matrix_power linalg.norm linalg.pinv linalg.qr linalg.slogdet linalg.svd "
     "linalg.svdvals linalg.tensorinv linalg.tensorsolve linalg.vector_norm",
     carriers=_EAGER,
+)
+_declare(
+    "special",
+    "linalg.eig linalg.eigvals",
+    carriers=("DualArray", "sparsity"),
+    why="non-symmetric eigenproblems have complex results and no rule at repeated eigenvalues",
 )
 _declare("special", "copyto", carriers=("DualArray", "Taylor", "sparsity"), why="writes into dst")
 _declare("special", "put", carriers=("DualArray", "sparsity"), why="writes into its argument")

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from . import errors
+from .compositions import COMPOSITIONS, call_body
 from .dual import SCALAR_TYPES, Dual, _make
 from .errors import function_name
 from .methods import ArrayMethods, is_basic_index, variance
@@ -1364,6 +1365,9 @@ class Taylor(ArrayMethods):
         if type(_leader(args, kwargs)) is not Taylor:
             return NotImplemented  # a newer dual number leads: its type does the work
         handler = _FUNCTIONS.get(func)
+        if handler is None and func in COMPOSITIONS:  # the function table's compositions
+            what = f"{function_name(func)} on a Taylor series"
+            return call_body(func, args, kwargs, lambda why: errors.no_rule(what, why))
         if handler is None:
             raise errors.no_rule(f"{function_name(func)} on a Taylor series")
         args = lift_arguments(args)  # object arrays of series among the arguments

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from . import errors
+from .compositions import COMPOSITIONS, call_body
 from .errors import function_name
 from .methods import ArrayMethods, variance
 from .objects import (
@@ -193,6 +194,9 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
         handler = _FUNCTIONS.get(func)
         if func in _WRITING_FUNCTIONS:
             raise write_refused(function_name(func))
+        if handler is None and func in COMPOSITIONS:  # the function table's compositions
+            what = f"dualdiff.jit has no rule for {function_name(func)}"
+            return call_body(func, args, kwargs, lambda why: TypeError(f"{what} ({why})"))
         if handler is None:
             raise TypeError(
                 f"dualdiff.jit has no rule for {function_name(func)}; use the eager "

@@ -130,6 +130,9 @@ V = (6,)
 XP = np.array([-3.0, -1.0, 0.0, 0.5, 2.0, 3.0])
 EYE3 = 3 * np.eye(3)
 D = np.random.default_rng(11).standard_normal((3, 3))
+NANS = np.zeros((3, 4), bool)
+NANS[0, 1] = NANS[1, 0] = NANS[2, 2] = NANS[2, 3] = True
+NAN_AT = np.where(NANS, np.nan, 0.0)  # a + NAN_AT: NaNs (with tangents) for the nan-functions
 
 
 def _put(a):
@@ -148,6 +151,26 @@ def _copyto(a):
 def _spd(x):
     m = x.reshape(3, 3)
     return m @ m.T + np.eye(3)
+
+
+def _rank2(a):
+    """A 4 x 3 matrix of rank 2 (a sum of two outer products): every perturbation of ``a``
+    keeps the rank, so the pseudo-inverse is differentiable along it."""
+    return a[0, :, None] * a[1, :3] + a[2, :, None] * a[1, 1:]
+
+
+def _nonsymmetric(x):
+    return x.reshape(3, 3) * 0.3 + np.array([[1.0, 2.0, 0.0], [0.0, 3.0, 1.0], [0.5, 0.0, 5.0]])
+
+
+def _rotation(x):
+    """Eigenvalues near 1 and ±2i: a complex pair."""
+    return x.reshape(3, 3) * 0.2 + np.array([[0.0, -2.0, 0.0], [2.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+
+
+def _complex_parts(parts):
+    parts = parts if isinstance(parts, tuple) else (parts,)
+    return flat([np.real(p) for p in parts] + [np.imag(p) for p in parts])
 
 
 def _sym(x):
@@ -253,6 +276,8 @@ _STRUCTURAL = [
     _c("copy", lambda a: np.copy(a) * 2, X),
     _c("put", _put, X),
     _c("copyto", _copyto, X),
+    _c("fft.fftshift", lambda a: np.fft.fftshift(a) * a, X),
+    _c("fft.ifftshift", lambda a: np.fft.ifftshift(a, axes=1) ** 2, X),
     _c("real", lambda a: np.real(a * (1 + 2j)), X),
     _c("imag", lambda a: np.imag(a * (1 + 2j) + a**2 * 1j), X),
 ]
@@ -286,7 +311,22 @@ _LINEAR = [
     _c("fft.fft", lambda a: np.real(np.fft.fft(a)) + np.imag(np.fft.fft(a)), V),
     _c("fft.rfft", lambda a: np.abs(np.fft.rfft(a)) ** 2, V),
     _c("einsum trace", lambda a: np.einsum("ii", a[:, :3]), X),
+    _c("fft.ifft", lambda a: np.abs(np.fft.ifft(a * (1 - 0.5j), axis=0)) ** 2, X),
+    _c("fft.irfft", lambda a: np.fft.irfft(a[0] + 1j * a[1], n=5), X),
+    _c("fft.hfft", lambda a: np.fft.hfft(a[0] + 1j * a[1], norm="ortho"), X),
+    _c("fft.ihfft", lambda a: np.real(np.fft.ihfft(a, axis=0)) * 3, X),
+    _c("fft.fft2", lambda a: np.imag(np.fft.fft2(a)) + np.real(np.fft.fft2(a)) ** 2, X),
+    _c("fft.ifft2", lambda a: np.abs(np.fft.ifft2(a, s=(4, 4))), X),
+    _c("fft.fftn", lambda a: np.real(np.fft.fftn(a, axes=(0, 2))), Y),
+    _c("fft.ifftn", lambda a: np.imag(np.fft.ifftn(a * 1j + a**2)), Y),
+    _c("fft.rfft2", lambda a: np.abs(np.fft.rfft2(a)), X),
+    _c("fft.irfft2", lambda a: np.fft.irfft2(a[:2] + 1j * a[1:]), X),
+    _c("fft.rfftn", lambda a: np.real(np.fft.rfftn(a, norm="forward")), Y),
+    _c("fft.irfftn", lambda a: np.fft.irfftn(a + 0.5j * a**2, s=(2, 3, 6)), Y),
+    _c("bincount", lambda a: np.bincount(BINS, weights=a.ravel(), minlength=7), X),
 ]
+
+BINS = np.array([0, 2, 2, 5, 1, 0, 5, 5, 3, 2, 0, 1])
 
 
 def _pairs():
@@ -463,6 +503,79 @@ _COMPOSITION = [
     _c("nanmedian", lambda a: np.nanmedian(a, axis=0), (5, 2), points="separated"),
     _c("percentile", lambda a: np.percentile(a, [30.0, 80.0], axis=1), X, points="separated"),
     _c("quantile", lambda a: np.quantile(a, 0.3), X, points="separated"),
+    _c("median all keepdims", lambda a: np.median(a, keepdims=True), X, points="separated"),
+    _c("median tuple", lambda a: np.median(a, axis=(0, 2)), Y, points="separated"),
+    _c(
+        "quantile keepdims",
+        lambda a: np.quantile(a, [0.1, 0.5, 0.95], axis=0, keepdims=True),
+        X,
+        points="separated",
+    ),
+    _c(
+        "quantile lower",
+        lambda a: np.quantile(a, 0.3, axis=1, method="lower"),
+        X,
+        points="separated",
+    ),
+    _c(
+        "percentile midpoint",
+        lambda a: np.percentile(a, 45.0, axis=0, method="midpoint"),
+        X,
+        points="separated",
+    ),
+    _c(
+        "nanmedian with nans",
+        lambda a: np.nanmedian(a + NAN_AT, axis=1),
+        X,
+        points="separated",
+    ),
+    _c(
+        "nanquantile",
+        lambda a: np.nanquantile(a + NAN_AT, [0.25, 0.6], axis=0),
+        X,
+        points="separated",
+    ),
+    _c(
+        "nanpercentile",
+        lambda a: np.nanpercentile(a + NAN_AT, 70.0),
+        X,
+        points="separated",
+    ),
+    _c(
+        "nanmax with nans",
+        lambda a: np.nanmax(a + NAN_AT, axis=1),
+        X,
+        points="separated",
+    ),
+    _c(
+        "nanmin with nans",
+        lambda a: np.nanmin(a + NAN_AT, axis=0, keepdims=True),
+        X,
+        points="separated",
+    ),
+    _c("nanvar with nans", lambda a: np.nanvar(a + NAN_AT, axis=0, ddof=1), X),
+    _c("nanstd with nans", lambda a: np.nanstd(a + NAN_AT, axis=1), X),
+    _c("nanprod with nans", lambda a: np.nanprod(a + NAN_AT, axis=0), X),
+    _c("nancumprod with nans", lambda a: np.nancumprod(a + NAN_AT), X),
+    _c(
+        "piecewise",
+        lambda a: np.piecewise(a, [a < -0.5, a > 0.5], [lambda v: v**3, np.sin, 0.25]),
+        X,
+        points="separated",
+    ),
+    _c("meshgrid", lambda a: flat(np.meshgrid(a[0], a[1, :3] ** 2)), X),
+    _c(
+        "meshgrid ij sparse",
+        lambda a: np.meshgrid(a[0], a[1], indexing="ij", sparse=True)[1] * a[2, :1],
+        X,
+    ),
+    _c("polyfit", lambda a: np.polyfit(np.linspace(0.0, 1.0, 12), a.ravel(), 2), X),
+    _c("polyfit x and y", lambda a: np.polyfit(a[0], a[1] * a[2], 2), X, points="separated"),
+    _c(
+        "polyfit weights columns",
+        lambda a: np.polyfit(np.arange(4.0), a.T, 1, w=np.array([1.0, 2.0, 1.0, 3.0])),
+        X,
+    ),
     _c("var", lambda a: np.var(a, axis=0, ddof=1), X),
     _c("var all", lambda a: np.var(a), X),
     _c("std", lambda a: np.std(a, axis=1), X),
@@ -561,6 +674,25 @@ _SPECIAL = [
     _c("linalg.eigvalsh", lambda a: np.linalg.eigvalsh(_sym(a), "U"), (9,)),
     _c("linalg.eig", lambda a: np.real(np.linalg.eig(_sym(a))[0]), (9,)),
     _c("linalg.eigvals", lambda a: np.real(np.linalg.eigvals(_sym(a))), (9,)),
+    _c("linalg.eig nonsymmetric", lambda a: flat(np.linalg.eig(_nonsymmetric(a))), (9,)),
+    _c("linalg.eig complex pair", lambda a: _complex_parts(np.linalg.eig(_rotation(a))), (9,)),
+    _c("linalg.eigvals complex", lambda a: _complex_parts(np.linalg.eigvals(_rotation(a))), (9,)),
+    _c(
+        "linalg.eigvals batched",
+        lambda a: np.linalg.eigvals(a.reshape(2, 2, 2) + np.diag([1.0, 3.0])),
+        (8,),
+        points="small",
+    ),
+    _c(
+        "linalg.pinv rank deficient",
+        lambda a: np.linalg.pinv(_rank2(a)),
+        X,
+    ),
+    _c(
+        "linalg.lstsq rank deficient",
+        lambda a: np.linalg.lstsq(_rank2(a), a[2])[0],
+        X,
+    ),
     _c("linalg.svd", lambda a: flat(np.linalg.svd(a, full_matrices=False)), (4, 3)),
     _c("linalg.svd values", lambda a: np.linalg.svd(a, compute_uv=False), (4, 3)),
     _c("linalg.svdvals", lambda a: np.linalg.svdvals(a), (2, 4)),
@@ -755,6 +887,7 @@ def _while(a):
 RAMP = np.arange(1.0, 7.0)
 MASKED = np.random.default_rng(12).standard_normal((3, 4)) > 0
 
+
 _INDEXING = [
     _c("getitem slices", lambda a: a[1:, ::2] * a[:-1, 1::2], X),
     _c("getitem negative step", lambda a: a[::-1, -2::-2], X),
@@ -805,7 +938,46 @@ _INDEXING = [
     ),
     _c("multiply.outer", lambda a: np.multiply.outer(a[0], a[1]), X),
     _c("add.at", lambda a: _add_at(a), X),
+    _c("add.at assembly", lambda a: _assemble(a), V),
+    _c("subtract.at dual into a view", lambda a: _subtract_at_view(a), X),
+    _c("multiply.at repeated", lambda a: _multiply_at(a), X),
+    _c("maximum.at", lambda a: _maximum_at(a), X, points="separated"),
+    _c("negative.at", lambda a: _negative_at(a), X),
 ]
+
+
+def _assemble(a):
+    """A 1-D finite-element stiffness matrix: element k couples nodes k and k + 1."""
+    k = np.zeros((7, 7)) * a[0]  # a dual array of zeros
+    for e in range(6):
+        local = a[e] ** 2 * np.array([[1.0, -1.0], [-1.0, 1.0]])
+        np.add.at(k, np.ix_([e, e + 1], [e, e + 1]), local)
+    return k
+
+
+def _subtract_at_view(a):
+    y = a**2
+    row = y[1]
+    np.subtract.at(row, [0, 2, 0], a[0, :3])
+    return y
+
+
+def _multiply_at(a):
+    y = a + 2.0
+    np.multiply.at(y, ([0, 0, 1, 0], [1, 1, 2, 1]), a[2] * 0.5 + 1.0)
+    return y
+
+
+def _maximum_at(a):
+    y = a * 1.0
+    np.maximum.at(y, (0, [0, 1, 1]), a[1, :3] * 2.0)
+    return y
+
+
+def _negative_at(a):
+    y = a**3
+    np.negative.at(y, [2, 0, 2])
+    return y
 
 
 def _add_at(a):

@@ -1,0 +1,493 @@
+"""The NumPy functions real code calls (issue 13), each against numeric differences, and the
+compositions of the function table against DualArray's own overrides.
+
+The references are independent of dualdiff: central differences of the plain NumPy function
+(``reference.jacobian``), NumPy's own values, and identities the derivative must satisfy.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from cases import CASES, by_function
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from reference import assert_close
+from reference import jacobian as numeric_jacobian
+
+import dualdiff as dd
+from dualdiff import table
+from dualdiff.array import HANDLED_FUNCTIONS
+from dualdiff.compositions import COMPOSITIONS
+
+RNG = np.random.default_rng(2026)
+
+
+def check(f, x, rtol=1e-7):
+    """f's Jacobian at x against numeric differences, and its value against NumPy's exactly."""
+    value, _ = dd.jvp(f, x, np.ones_like(x))
+    expected = f(x)
+    value = np.asarray(value)
+    assert value.shape == np.shape(expected)
+    assert value.dtype == np.asarray(expected).dtype
+    np.testing.assert_array_equal(value, expected)
+    assert_close(dd.jacobian(f, x), numeric_jacobian(f, x), rtol=rtol, atol=rtol)
+
+
+def distinct(shape, seed):
+    """Values at least 0.2 apart (no ties in a sort, no kinks of a median crossed)."""
+    rng = np.random.default_rng(seed)
+    n = int(np.prod(shape))
+    return (rng.permutation(n) * 0.2 - 0.1 * n + rng.uniform(-0.02, 0.02, n)).reshape(shape)
+
+
+# -- compositions: one body per function, every carrier; DualArray's overrides agree -------------
+
+# compositions whose DualArray handler is another: an override of its own, or (select, declared
+# linear) the handler its kind gives
+OVERRIDDEN = sorted(
+    (f for f in COMPOSITIONS if f in HANDLED_FUNCTIONS or table.entry(f).kind != "composition"),
+    key=lambda f: table.entry(f).name,
+)
+
+
+def _cases_of(function):
+    name = table.entry(function).name
+    return [case.name for case in by_function().get(name, [])]
+
+
+def test_every_composition_is_declared_in_the_table():
+    for function in COMPOSITIONS:
+        assert table.entry(function) is not None, function
+    for entry in table.by_kind("composition"):
+        assert entry.function in COMPOSITIONS or entry.function in HANDLED_FUNCTIONS, entry.name
+
+
+def test_every_overridden_composition_has_shared_cases():
+    for function in OVERRIDDEN:
+        assert _cases_of(function), table.entry(function).name
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize(
+    "function, name",
+    [(f, name) for f in OVERRIDDEN for name in _cases_of(f)],
+    ids=lambda p: p if isinstance(p, str) else table.entry(p).name,
+)
+def test_composition_body_agrees_with_the_dualarray_override(function, name, monkeypatch):
+    """The same case with DualArray's override and with the composition body in its place:
+    the same value (exactly) and the same Jacobian."""
+    case = CASES[name]
+    x = case.point(0)
+    with_override = dd.jacobian(case.f, x)
+    value_override = np.asarray(dd.jvp(case.f, x, np.ones_like(x))[0])
+    monkeypatch.setitem(HANDLED_FUNCTIONS, function, COMPOSITIONS[function])
+    with_body = dd.jacobian(case.f, x)
+    value_body = np.asarray(dd.jvp(case.f, x, np.ones_like(x))[0])
+    np.testing.assert_array_equal(value_body, value_override)
+    assert_close(with_body, with_override, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("body", [False, True])
+def test_max_and_min_split_ties_evenly_with_numpys_value(body, monkeypatch):
+    if body:
+        for function in (np.max, np.min):
+            monkeypatch.setitem(HANDLED_FUNCTIONS, function, COMPOSITIONS[function])
+    a = np.array([2.0, 5.0, 5.0, 5.0, -1.0])
+    assert_close(dd.gradient(np.max, a), [0.0, 1 / 3, 1 / 3, 1 / 3, 0.0], rtol=1e-15)
+    x = np.array([[1.0, 3.0, 0.5], [1.0, -2.0, 0.5]])
+    expected = np.zeros((2, 2, 3))
+    expected[0, :, 0] = 0.5  # a tie in column 0
+    expected[1, 1, 1] = 1.0
+    assert_close(dd.jacobian(lambda t: np.min(t, axis=0)[:2], x), expected, rtol=1e-15)
+    third = a / 3  # the ties' mean would round: the value is NumPy's maximum itself
+    assert np.asarray(dd.jvp(np.max, third, a)[0]) == np.max(third)
+    zero = np.asarray(dd.jvp(np.max, np.array([-0.0, -0.0]), a[:2])[0])
+    assert np.signbit(zero)  # -0.0 stays -0.0, as NumPy gives it
+
+
+# -- median, percentile, quantile and their nan versions: through the sort ------------------------
+
+QUANTILE_FUNCTIONS = [
+    lambda a: np.median(a, axis=0),
+    lambda a: np.median(a),
+    lambda a: np.percentile(a, [10.0, 50.0, 99.0], axis=1),
+    lambda a: np.quantile(a, 0.37, axis=(0, 1), keepdims=True),
+    lambda a: np.quantile(a, np.array([[0.2], [0.8]]), axis=0, method="nearest"),
+    lambda a: np.quantile(a, 0.6, axis=1, method="higher"),
+]
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.integers(0, len(QUANTILE_FUNCTIONS) - 1),
+    st.tuples(st.integers(1, 4), st.integers(1, 5)),
+    st.integers(0, 2**16),
+)
+def test_quantiles_against_numeric_differences(which, shape, seed):
+    check(QUANTILE_FUNCTIONS[which], distinct(shape, seed))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda a: np.nanmedian(a, axis=1),
+        lambda a: np.nanmedian(a),
+        lambda a: np.nanquantile(a, [0.3, 0.9], axis=0),
+        lambda a: np.nanpercentile(a, 42.0, axis=1, keepdims=True),
+        lambda a: np.nanmax(a, axis=0),
+        lambda a: np.nanmin(a, axis=1),
+        lambda a: np.nanvar(a, axis=0, ddof=1),
+        lambda a: np.nanstd(a),
+        lambda a: np.nanprod(a, axis=1),
+        lambda a: np.nancumprod(a, axis=0),
+    ],
+)
+def test_nan_functions_leave_nans_out(f):
+    x = distinct((4, 5), 3)
+    nans = np.zeros((4, 5), bool)
+    nans[[0, 1, 3, 3], [1, 0, 2, 4]] = True
+    check(lambda a: f(np.where(nans, np.nan, a)), x)
+
+
+def test_quantiles_in_float32_keep_numpys_dtype_and_value():
+    x = distinct((3, 5), 1).astype(np.float32)
+    for f in (
+        lambda a: np.quantile(a, 0.3, axis=1),
+        lambda a: np.percentile(a, 70),
+        lambda a: np.median(a, axis=0),
+        lambda a: np.nanvar(np.where(a > 1.0, np.nan, a), axis=1),
+    ):
+        value = np.asarray(dd.jvp(f, x, np.ones_like(x))[0])
+        assert value.dtype == f(x).dtype
+        np.testing.assert_array_equal(value, f(x))
+
+
+def test_quantile_methods_without_a_rule_are_refused():
+    with pytest.raises(TypeError, match="method='weibull'"):
+        dd.jacobian(lambda a: np.quantile(a, 0.5, method="weibull"), np.arange(4.0))
+    with pytest.raises(TypeError, match="q must not carry a derivative"):
+        dd.jacobian(lambda a: np.percentile(a, a[0] * 10 + 50), np.arange(4.0))
+    with pytest.raises(TypeError, match="weights"):
+        dd.jacobian(
+            lambda a: np.quantile(a, 0.5, method="inverted_cdf", weights=np.ones(4)),
+            np.arange(4.0),
+        )
+
+
+def test_median_of_a_slice_with_a_nan_is_nan():
+    x = np.array([[1.0, np.nan, 3.0], [4.0, 5.0, 6.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value, tangent = dd.jvp(lambda a: np.median(a, axis=1), x, np.ones_like(x))
+    np.testing.assert_array_equal(np.asarray(value), np.median(x, axis=1))
+    assert tangent[1] == 1.0
+
+
+# -- ufunc.at: assembly with repeated indices -----------------------------------------------------
+
+
+def _assemble(stiffness, nodes, elements):
+    k = np.zeros((nodes, nodes), like=stiffness)
+    for e, (i, j) in enumerate(elements):
+        local = stiffness[e] * np.array([[1.0, -1.0], [-1.0, 1.0]])
+        np.add.at(k, np.ix_([i, j], [i, j]), local)
+    return k
+
+
+def test_add_at_assembles_a_stiffness_matrix():
+    elements = [(0, 1), (1, 2), (2, 3), (1, 3), (0, 1)]  # a repeated element adds twice
+    x = RNG.uniform(1.0, 2.0, len(elements))
+    check(lambda s: _assemble(s, 4, elements), x)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    st.sampled_from([np.add, np.subtract, np.multiply, np.maximum, np.minimum]),
+    st.lists(st.integers(0, 5), min_size=1, max_size=12),
+    st.booleans(),
+    st.booleans(),
+    st.integers(0, 2**16),
+)
+def test_ufunc_at_with_repeated_indices(ufunc, index, dual_target, dual_values, seed):
+    """Dual target and/or dual values, repeated indices, against NumPy's own ``at``."""
+    x = distinct((6 + len(index),), seed)
+
+    def f(a):
+        target = a[:6] * 1.0 if dual_target else np.zeros(6, like=a) + x[:6]
+        values = a[6:] if dual_values else x[6:]
+        ufunc.at(target, index, values)
+        return target
+
+    def plain(a):
+        target = a[:6].copy()
+        ufunc.at(target, index, a[6:])
+        return target
+
+    value = np.asarray(dd.jvp(f, x, np.ones_like(x))[0])
+    np.testing.assert_array_equal(value, plain(x))
+    assert_close(dd.jacobian(f, x), numeric_jacobian(f, x))
+
+
+@pytest.mark.parametrize("ufunc", [np.add, np.multiply])
+def test_ufunc_at_second_derivatives_by_nesting(ufunc):
+    """Nested duals take the general path (one item assignment per round of occurrences)."""
+    index = [0, 2, 0, 0, 1]
+
+    def f(a):
+        k = a[:3] * 1.0
+        ufunc.at(k, index, a[3:] ** 2)
+        return np.sum(k**3)
+
+    x = RNG.uniform(0.5, 1.5, 8)
+    gradient = lambda t: numeric_jacobian(f, t)  # noqa: E731
+    assert_close(dd.hessian(f, x), numeric_jacobian(gradient, x), rtol=1e-6, atol=1e-6)
+
+
+def test_add_at_writes_through_a_view():
+    def f(a):
+        y = a**2
+        row = y.T[1]  # a view of column 1
+        np.add.at(row, [0, 0, 2], a[:3, 0])
+        return y
+
+    check(f, RNG.standard_normal((3, 3)))
+
+
+def test_ufunc_at_with_a_unary_ufunc_and_a_scalar_index():
+    check(lambda a: _negated(a, 1), RNG.standard_normal(4))
+
+
+def _negated(a, i):
+    y = a * 1.0
+    np.negative.at(y, i)
+    np.square.at(y, [0, 0])
+    return y
+
+
+def test_add_at_into_a_plain_array_refuses_naming_the_fix():
+    def f(a):
+        k = np.zeros(3)
+        np.add.at(k, [0, 0], a[:2])
+        return k
+
+    with pytest.raises(TypeError, match=r"numpy\.add\.at.*zeros_like"):
+        dd.jacobian(f, np.ones(3))
+
+
+# -- eig and eigvals: non-symmetric, complex -------------------------------------------------------
+
+
+def _parts(*arrays):
+    return np.concatenate(
+        [np.ravel(np.real(a)) for a in arrays] + [np.ravel(np.imag(a)) for a in arrays]
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 4])
+def test_eig_of_a_nonsymmetric_matrix_against_numeric_differences(seed):
+    # LAPACK fixes each eigenvector's phase (unit norm, largest component real); the
+    # differences see that convention as long as no component's order changes nearby
+    x = np.random.default_rng(seed).standard_normal((4, 4))
+    assert np.iscomplexobj(np.linalg.eigvals(x))  # a complex pair: complex results
+    check(lambda a: _parts(*np.linalg.eig(a)), x, rtol=1e-6)
+    check(lambda a: _parts(np.linalg.eigvals(a)), x, rtol=1e-6)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 2**16), st.integers(2, 5), st.booleans())
+def test_eig_satisfies_its_defining_identities(seed, n, complex_input):
+    """``dA V + A dV = dV W + V dW``, unit norm kept (``Re(v^H dv) = 0``) and the largest
+    component kept real, for any direction."""
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((n, n)) + (1j * rng.standard_normal((n, n)) if complex_input else 0)
+    da = rng.standard_normal((n, n))
+    w = np.linalg.eigvals(a)
+    gaps = np.abs(w[:, None] - w[None, :]) + np.eye(n)
+    if gaps.min() < 1e-3:
+        return
+    (w, v), (dw, dv) = dd.jvp(np.linalg.eig, a, da)
+    scale = 1.0 + np.abs(dv).max()
+    np.testing.assert_allclose(da @ v + a @ dv, dv * w + v * dw, atol=1e-9 * scale)
+    np.testing.assert_allclose(np.real(np.sum(np.conj(v) * dv, axis=0)), 0.0, atol=1e-9 * scale)
+    largest = np.argmax(np.abs(v), axis=0)
+    np.testing.assert_allclose(np.imag(dv[largest, np.arange(n)]), 0.0, atol=1e-9 * scale)
+    _, dw_only = dd.jvp(np.linalg.eigvals, a, da)
+    np.testing.assert_allclose(dw_only, dw, atol=1e-9 * scale)
+
+
+def test_eig_of_complex_input_against_numeric_differences():
+    a = RNG.standard_normal((3, 3)) + 1j * RNG.standard_normal((3, 3))
+    e = RNG.standard_normal((3, 3)) + 1j * RNG.standard_normal((3, 3))
+    check(lambda t: _parts(*np.linalg.eig(a + t[0] * e)), np.zeros(1), rtol=1e-6)
+
+
+def test_second_derivatives_of_eigenvalues_by_nesting():
+    x = np.random.default_rng(5).standard_normal((3, 3)) + np.diag([1.0, 3.0, 6.0])
+
+    def f(a):
+        return np.sum(np.real(np.linalg.eigvals(a)) ** 3)
+
+    grad = lambda a: numeric_jacobian(f, a)  # noqa: E731
+    assert_close(dd.hessian(f, x), numeric_jacobian(grad, x), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("function", [np.linalg.eig, np.linalg.eigvals])
+def test_eig_at_a_repeated_eigenvalue_refuses(function):
+    defective = np.array([[2.0, 1.0], [0.0, 2.0]])
+    for a in (np.eye(3), defective):
+        with pytest.raises(ValueError, match="repeated eigenvalue.*eigh"):
+            dd.jacobian(lambda m: np.real(_first(function(m))), a)
+
+
+def _first(result):
+    return result[0] if isinstance(result, tuple) else result
+
+
+# -- the fft family: linear, with NumPy's dtypes -----------------------------------------------
+
+FFTS = [
+    lambda a: np.fft.fft(a, axis=0),
+    lambda a: np.fft.ifft(a, n=6),
+    lambda a: np.fft.rfft(a, norm="ortho"),
+    lambda a: np.fft.irfft(a * (1 + 1j), axis=0),
+    lambda a: np.fft.hfft(a - 0.5j * a),
+    lambda a: np.fft.ihfft(a),
+    lambda a: np.fft.fft2(a, s=(3, 5)),
+    lambda a: np.fft.ifft2(a),
+    lambda a: np.fft.fftn(a, axes=(1,)),
+    lambda a: np.fft.ifftn(a * 1j),
+    lambda a: np.fft.rfft2(a),
+    lambda a: np.fft.irfft2(a + 0j),
+    lambda a: np.fft.rfftn(a, norm="forward"),
+    lambda a: np.fft.irfftn(a + 2j * a, s=(4, 4)),
+    lambda a: np.fft.fftshift(a),
+    lambda a: np.fft.ifftshift(a, axes=0),
+]
+
+
+@pytest.mark.parametrize("which", range(len(FFTS)))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fft_family(which, dtype):
+    f = FFTS[which]
+    x = RNG.standard_normal((4, 3)).astype(dtype)
+    value = np.asarray(dd.jvp(f, x, np.ones_like(x))[0])
+    assert value.dtype == f(x).dtype  # complex64 from float32, as NumPy 2
+    np.testing.assert_array_equal(value, f(x))
+    if dtype is np.float64:
+        g = lambda a: _parts(f(a))  # noqa: E731
+        assert_close(dd.jacobian(g, x), numeric_jacobian(g, x))
+
+
+def test_fft_out_is_refused():
+    with pytest.raises(TypeError, match="out="):
+        dd.jacobian(lambda a: np.fft.fft(a, out=np.empty(3, complex)).real, np.ones(3))
+
+
+# -- polyfit, lstsq and pinv with rank-deficient inputs ---------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore::numpy.exceptions.RankWarning")
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda a: np.polyfit(np.linspace(-1.0, 1.0, 7), a[:7], 3),
+        lambda a: np.polyfit(a[:7], a[7:14] ** 2, 2),
+        lambda a: np.polyfit(np.arange(7.0), a[:14].reshape(7, 2), 1, w=a[7:14] ** 2 + 1),
+        lambda a: _parts(*np.polyfit(np.arange(7.0), a[:7], 2, full=True)[:2]),
+    ],
+)
+def test_polyfit(f):
+    check(f, distinct((14,), 4) / 3)
+
+
+def test_polyfit_cov_is_refused():
+    with pytest.raises(TypeError, match="cov=True"):
+        dd.jacobian(lambda y: np.polyfit(np.arange(5.0), y, 1, cov=True)[0], np.ones(5))
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    st.integers(2, 5), st.integers(2, 5), st.integers(1, 2), st.integers(0, 2**16), st.booleans()
+)
+def test_pinv_and_lstsq_of_rank_deficient_matrices(m, n, rank, seed, use_lstsq):
+    """``A = B C`` with ``rank < min(m, n)``: perturbing ``B`` and ``C`` keeps the rank, so the
+    minimum-norm solution and the pseudo-inverse are differentiable along it."""
+    rank = min(rank, min(m, n) - 1)
+    if rank < 1:
+        return
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(m * rank + rank * n + m)
+
+    def f(t):
+        b = t[: m * rank].reshape(m, rank)
+        c = t[m * rank : m * rank + rank * n].reshape(rank, n)
+        a = b @ c
+        if use_lstsq:
+            return np.linalg.lstsq(a, t[-m:])[0]
+        return np.linalg.pinv(a)
+
+    b, c = x[: m * rank].reshape(m, rank), x[m * rank : m * rank + rank * n].reshape(rank, n)
+    assert np.linalg.matrix_rank(b @ c) == rank < min(m, n)
+    assert_close(dd.jacobian(f, x), numeric_jacobian(f, x), rtol=1e-6, atol=1e-6)
+
+
+# -- piecewise, bincount, convolve/correlate, meshgrid, sinc ----------------------------------
+
+
+def test_piecewise_applies_each_function_on_its_mask():
+    x = (distinct((3, 4), 7) + 0.1) / 2  # at least 0.04 from the conditions at +-0.5
+
+    def f(a):
+        return np.piecewise(
+            a, [a < -0.5, (a >= -0.5) & (a < 0.5)], [lambda v: v**3, np.sin, lambda v: 2 * v]
+        )
+
+    check(f, x)
+    check(lambda a: np.piecewise(a, [a > 0], [np.exp, 1.5]), x)
+    check(lambda a: np.piecewise(a[0], a[0] > 0, [np.exp]), x)  # one condition, not in a list
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.integers(0, 6), min_size=1, max_size=15), st.integers(0, 9))
+def test_bincount_is_linear_in_its_weights(bins, minlength):
+    x = RNG.standard_normal(len(bins))
+    check(lambda w: np.bincount(np.array(bins), weights=w, minlength=minlength), x)
+
+
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+@pytest.mark.parametrize("function", [np.convolve, np.correlate])
+def test_convolve_and_correlate_in_both_arguments(function, mode):
+    check(lambda a: function(a[:6], a[6:], mode=mode), RNG.standard_normal(9))
+    check(lambda a: function(a, np.array([0.5, -1.0]), mode=mode), RNG.standard_normal(5))
+
+
+@pytest.mark.parametrize("indexing", ["xy", "ij"])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("copy", [True, False])
+def test_meshgrid(indexing, sparse, copy):
+    def f(a):
+        grids = np.meshgrid(a[:3], a[3:5] ** 2, a[5:], indexing=indexing, sparse=sparse, copy=copy)
+        assert type(grids) is type(np.meshgrid(*([np.ones(2)] * 3), sparse=sparse, copy=copy))
+        return np.concatenate([np.ravel(g * 1.0) for g in grids])
+
+    check(f, RNG.standard_normal(7))
+
+
+def test_meshgrid_without_copy_views_its_arguments():
+    def f(a):
+        x = a[:3] * 1.0
+        gx, gy = np.meshgrid(x, a[3:], copy=False, sparse=True)
+        x[0] = a[5] ** 2  # a sparse grid without copy views x: the write shows in gx
+        return gx * gy
+
+    check(f, RNG.standard_normal(6))
+
+
+def test_sinc_is_an_elementwise_rule_on_arrays():
+    x = RNG.standard_normal((2, 3))
+    check(np.sinc, x)
+    assert_close(dd.derivative(np.sinc, 0.0, n=2), -(np.pi**2) / 3)
