@@ -12,6 +12,7 @@ a faster version of one registers it as an override, tested against the body her
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +26,7 @@ COMPOSITIONS: dict[Callable[..., Any], Callable[..., Any]] = {}
 """The body of each composition, keyed by the NumPy function it stands for."""
 
 _NO_VALUE = np._NoValue
+_PLAIN = (numbers.Number, np.generic, np.ndarray)
 
 
 def composition(*functions: Callable[..., Any]) -> Callable[..., Any]:
@@ -100,6 +102,8 @@ def polyval(p: Any, x: Any) -> Any:
     """Horner's scheme, as NumPy evaluates it (``y = y * x + p[i]``)."""
     if isinstance(p, np.poly1d):
         p = p.coeffs
+    if type(p) in (list, tuple) and all(isinstance(c, _PLAIN) for c in p):
+        p = np.asarray(p)  # as NumPy does: Python floats become float64 scalars (not weak)
     y = np.zeros_like(x) if np.ndim(x) else x * 0
     for i in range(len(p)):
         y = y * x + p[i]
@@ -111,3 +115,31 @@ def angle(z: Any, deg: bool = False) -> Any:
     """``arctan2(imag z, real z)``, in degrees when asked."""
     a = RULES["arctan2"].function(np.imag(z), np.real(z))
     return a * (180.0 / np.pi) if deg else a
+
+
+@composition(np.interp)
+def interp(
+    x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None, period: Any = None
+) -> Any:
+    """Piecewise linear, as NumPy computes it: on the segment ``xp[j] <= x < xp[j+1]`` that
+    ``searchsorted`` finds, ``slope·(x - xp[j]) + fp[j]`` with ``slope = (fp[j+1] - fp[j]) /
+    (xp[j+1] - xp[j])``, so the derivative in ``x`` is the segment's slope (at a knot, the slope
+    of the segment to its right; at ``xp[-1]`` and outside the range, 0) and the result is linear
+    in ``fp``. ``left``/``right`` (default ``fp[0]``/``fp[-1]``) outside the range."""
+    _refuse("interp", period=period)
+    n = np.shape(xp)[0]
+    if n == 0:
+        raise ValueError("array of sample points is empty")
+    first, last = np.take(fp, 0), np.take(fp, n - 1)
+    if n == 1:
+        inside = first + 0 * x
+    else:
+        j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, n - 2)
+        x0, y0 = np.take(xp, j), np.take(fp, j)
+        with np.errstate(invalid="ignore", divide="ignore"):  # x = ±inf: not taken there
+            slope = (np.take(fp, j + 1) - y0) / (np.take(xp, j + 1) - x0)
+            inside = slope * (x - x0) + y0
+        inside = np.where(x == np.take(xp, n - 1), last, inside)
+    below = first if left is None else left
+    above = last if right is None else right
+    return np.where(x < np.take(xp, 0), below, np.where(x > np.take(xp, n - 1), above, inside))

@@ -224,15 +224,31 @@ _declare(
 
 _ALL = CARRIERS
 _EAGER = ("DualArray", "sparsity")
-_declare("special", "prod cumprod", carriers=_ALL, why="the derivative at zeros is not prod/x")
 _declare(
-    "special", "linalg.solve linalg.inv linalg.det", carriers=("DualArray", "Taylor", "sparsity")
+    "special",
+    "prod cumprod",
+    operands=("a",),
+    carriers=_ALL,
+    why="the derivative at zeros is not prod/x",
+)
+_TAYLOR = ("DualArray", "Taylor", "sparsity")
+_declare("special", "linalg.solve", operands=("a", "b"), carriers=_TAYLOR)
+_declare(
+    "special",
+    "linalg.inv linalg.det linalg.slogdet linalg.cholesky linalg.eigh linalg.eigvalsh",
+    operands=("a",),
+    carriers=_TAYLOR,
 )
 _declare(
     "special",
-    "linalg.cholesky linalg.cond linalg.eigh linalg.eigvalsh linalg.lstsq linalg.matrix_norm "
-    "linalg.matrix_power linalg.norm linalg.pinv linalg.qr linalg.slogdet linalg.svd "
-    "linalg.svdvals linalg.tensorinv linalg.tensorsolve linalg.vector_norm",
+    "linalg.norm linalg.vector_norm linalg.matrix_norm",
+    operands=("x",),
+    carriers=_TAYLOR,
+)
+_declare(
+    "special",
+    "linalg.cond linalg.lstsq linalg.matrix_power linalg.pinv linalg.qr linalg.svd "
+    "linalg.svdvals linalg.tensorinv linalg.tensorsolve",
     carriers=_EAGER,
 )
 _declare("special", "copyto put", carriers=("DualArray", "Taylor", "sparsity"),
