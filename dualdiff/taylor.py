@@ -1861,8 +1861,10 @@ def derived_handler(entry: Entry) -> Callable[..., Any]:
     and a special function without Taylor code of its own is refused naming the carriers that
     have it."""
     kind = entry.kind
-    if kind in ("structural", "linear", "construction"):
+    if kind in ("structural", "linear"):
         return _series_kind(entry, _linear_kind)
+    if kind == "construction":
+        return _construction(entry)
     if kind == "multilinear":
         return _series_kind(entry, _multilinear_kind)
     if kind == "value":
@@ -1876,6 +1878,28 @@ def derived_handler(entry: Entry) -> Callable[..., Any]:
         have = ", ".join(sorted(entry.carriers)) or "none"
         why = f"it needs a rule of its own, and the carriers with one are: {have}"
     return functools.partial(_refuse, entry, why)
+
+
+def _construction(entry: Entry) -> Callable[..., Any]:
+    """A constructor given a series (``np.zeros_like(x)``, ``np.full(n, v)`` with a series
+    ``v``): linear in a series fill value, else NumPy's array as a constant series of the
+    newest series' tag and order (to be filled by item assignment). A prototype array is read
+    for its shape and dtype only."""
+    parameters = list(errors.signature(entry.function).parameters)
+    if entry.name.endswith("_like"):
+        entry = dataclasses.replace(entry, values=(*entry.values, parameters[0]))
+    linear = _series_kind(entry, _linear_kind)
+
+    def handler(func: Any, args: Any, kwargs: dict) -> Any:
+        result = linear(func, args, kwargs)
+        if type(result) is Taylor:
+            return result
+        like = _leader(args, kwargs)
+        if result.dtype.kind not in "fc":  # a series never fits an integer array
+            _check_plain_options(function_name(func), dtype=result.dtype)
+        return _taylor([result], like.order, like.tag)
+
+    return handler
 
 
 def _construct(func: Any, like: Taylor, args: Any, kwargs: dict) -> Taylor:
