@@ -247,8 +247,13 @@ _declare(
 )
 _declare(
     "special",
-    "linalg.cond linalg.lstsq linalg.matrix_power linalg.pinv linalg.qr linalg.svd "
-    "linalg.svdvals linalg.tensorinv linalg.tensorsolve",
+    "linalg.svdvals linalg.svd linalg.cond linalg.matrix_power",
+    operands=("@0",),
+    carriers=_TAYLOR,
+)
+_declare(
+    "special",
+    "linalg.lstsq linalg.pinv linalg.qr linalg.tensorinv linalg.tensorsolve",
     carriers=_EAGER,
 )
 _declare("special", "copyto put", carriers=("DualArray", "Taylor", "sparsity"),

@@ -2495,13 +2495,11 @@ def _matrix_norm(x: Any, ord: Any, axes: tuple[int, ...], keepdims: bool) -> Any
         raise ValueError("Duplicate axes given.")
     if ord is None or ord in ("fro", "f"):
         return _vector_norm(x, 2, axes, keepdims)
-    if ord in (2, -2, "nuc"):
-        raise errors.no_rule(
-            f"numpy.linalg.norm(ord={ord!r}) of a matrix on a Taylor series",
-            "it needs the singular values, and numpy.linalg.svd has no Taylor rule",
-        )
     y = np.moveaxis(x, (row, col), (-2, -1))
-    if ord in (1, -1):
+    if ord in (2, -2, "nuc"):
+        s = _singular_values(y, "numpy.linalg.norm")
+        result = {2: np.max, -2: np.min, "nuc": np.sum}[ord](s, axis=-1)
+    elif ord in (1, -1):
         result = (np.max if ord == 1 else np.min)(np.sum(np.abs(y), axis=-2), axis=-1)
     elif ord in (np.inf, -np.inf):
         result = (np.max if ord > 0 else np.min)(np.sum(np.abs(y), axis=-1), axis=-1)
@@ -2544,6 +2542,97 @@ def _vector_norm_function(x: Any, /, *, axis: Any = None, keepdims: bool = False
 def _matrix_norm_function(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Any:
     x = _series_operand(x, "numpy.linalg.matrix_norm")
     return _norm(x, ord=ord, axis=(-2, -1), keepdims=keepdims)
+
+
+# -- singular values, condition numbers and matrix powers: compositions of the rules above ---------
+
+
+def _transposed(x: Any) -> Any:
+    xt = np.swapaxes(x, -1, -2)
+    return np.conjugate(xt) if _is_complex_series(x.coefficients) else xt
+
+
+def _singular_values(x: Any, name: str) -> Taylor:
+    """``σ(t)``, descending: the square roots of the eigenvalues of ``AᴴA`` (``AAᴴ`` for a wide
+    ``A``) by ``eigvalsh``'s series, with NumPy's singular values as coefficient 0. Needs distinct,
+    nonzero singular values at ``t = 0`` (elsewhere they are not analytic in ``t``)."""
+    x = _series_operand(x, name)
+    m, n = x.shape[-2:]
+    value = np.linalg.svd(_broadcast(x.coefficients[0], x.shape), compute_uv=False)
+    plain = _strip(value)
+    tiny = 8 * max(m, n) * np.finfo(np.result_type(plain.dtype, 0.0)).eps * plain[..., :1]
+    if np.any(plain[..., -1:] <= tiny):
+        raise ValueError(
+            f"{name} of a Taylor series needs nonzero singular values at t = 0 (its value); a "
+            "zero singular value is not analytic in t"
+        )
+    gram = _transposed(x) @ x if m >= n else x @ _transposed(x)
+    try:
+        squares = np.linalg.eigvalsh(gram)
+    except ValueError as exc:
+        raise ValueError(
+            f"{name} of a Taylor series needs distinct singular values at t = 0 (its value); "
+            "this matrix has a repeated one"
+        ) from exc
+    series = np.sqrt(squares[..., ::-1])
+    return _taylor([value, *series.coefficients[1:]], series.order, series.tag)
+
+
+@_implements(np.linalg.svdvals)
+def _svdvals(x: Any, /) -> Taylor:
+    return _singular_values(x, "numpy.linalg.svdvals")
+
+
+@_implements(np.linalg.svd)
+def _svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False):
+    """The singular values only (``compute_uv=False``), as NumPy computes them."""
+    if compute_uv:
+        raise errors.no_rule(
+            "numpy.linalg.svd(compute_uv=True) on a Taylor series",
+            "its rule gives the singular values only (compute_uv=False, numpy.linalg.svdvals)",
+        )
+    if hermitian:  # NumPy: |eigenvalues|, descending
+        return np.sort(np.abs(np.linalg.eigvalsh(a)))[..., ::-1]
+    return _singular_values(a, "numpy.linalg.svd")
+
+
+@_implements(np.linalg.cond)
+def _cond(x: Any, p: Any = None) -> Any:
+    """``σ_max/σ_min`` (``p`` None, 2, -2), else ``‖x‖_p ‖x⁻¹‖_p``, as NumPy defines it."""
+    if p is None or p == 2 or p == -2:
+        s = _singular_values(x, "numpy.linalg.cond")
+        return s[..., -1] / s[..., 0] if p == -2 else s[..., 0] / s[..., -1]
+    x = _series_operand(x, "numpy.linalg.cond")
+    return _norm(x, p, axis=(-2, -1)) * _norm(np.linalg.inv(x), p, axis=(-2, -1))
+
+
+@_implements(np.linalg.matrix_power)
+def _matrix_power(a: Any, n: Any) -> Any:
+    """Products of series by NumPy's own binary decomposition of ``n`` (so the value is NumPy's);
+    ``inv`` first for a negative ``n``, the identity for ``n = 0``."""
+    a = _series_operand(a, "numpy.linalg.matrix_power")
+    n = operator.index(n)
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise np.linalg.LinAlgError("Last 2 dimensions of the array must be square")
+    if n == 0:
+        value = np.empty_like(_plain(a), dtype=np.result_type(_strip(a.coefficients[0]), 0.0))
+        value[...] = np.eye(a.shape[-2], dtype=value.dtype)
+        return _taylor([value], a.order, a.tag)
+    if n < 0:
+        a, n = np.linalg.inv(a), -n
+    if n == 1:
+        return a
+    if n == 2:
+        return a @ a
+    if n == 3:
+        return (a @ a) @ a
+    z = result = None
+    while n > 0:
+        z = a if z is None else z @ z
+        n, bit = divmod(n, 2)
+        if bit:
+            result = z if result is None else result @ z
+    return result
 
 
 # -- constructors and functions of the values --------------------------------------------------

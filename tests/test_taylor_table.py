@@ -88,6 +88,21 @@ LINALG = {
     "vector_norm": lambda t: np.linalg.vector_norm(G(t) + 6.0, ord=0.5, axis=(0, 1)),
     "matrix_norm fro": lambda t: np.linalg.matrix_norm(MB(t)),
     "matrix_norm -1": lambda t: np.linalg.matrix_norm(MB(t), ord=-1),
+    "norm 2": lambda t: np.linalg.norm(G(t), 2),
+    "norm -2 axes": lambda t: np.linalg.norm(MB(t), -2, axis=(2, 1)),
+    "norm nuc": lambda t: np.linalg.norm(G(t), "nuc", keepdims=True),
+    "svdvals": lambda t: np.linalg.svdvals(MB(t)),
+    "svdvals wide": lambda t: np.linalg.svdvals(G(t)[:2]),
+    "svdvals tall": lambda t: np.linalg.svdvals(G(t)[:, :3]),
+    "svd values hermitian": lambda t: np.linalg.svd(M(t) - 12.0, compute_uv=False, hermitian=True),
+    "cond": lambda t: np.linalg.cond(G(t)),
+    "cond -2": lambda t: np.linalg.cond(MB(t), -2),
+    "cond fro": lambda t: np.linalg.cond(G(t), "fro"),
+    "cond 1": lambda t: np.linalg.cond(G(t), 1),
+    "matrix_power 0": lambda t: np.linalg.matrix_power(G(t), 0) + 0 * t,
+    "matrix_power 3": lambda t: np.linalg.matrix_power(G(t), 3),
+    "matrix_power 6": lambda t: np.linalg.matrix_power(G(t) / 4, 6),
+    "matrix_power -2": lambda t: np.linalg.matrix_power(MB(t), -2),
 }
 
 
@@ -107,6 +122,9 @@ NESTED = {
     "eigvalsh": lambda t, p: np.linalg.eigvalsh(M(t) * p[0] + p[1] * SPD @ SPD),
     "eigh vectors": lambda t, p: _matrix_function(*np.linalg.eigh(M(t) * p[0] + p[1] * SPD))[1],
     "norm": lambda t, p: np.linalg.norm(G(t) * p[0] + p[1]),
+    "svdvals": lambda t, p: np.linalg.svdvals(G(t) * p[0] + p[1] * SPD),
+    "cond": lambda t, p: np.linalg.cond(G(t) * p[0] + p[1] * SPD),
+    "matrix_power": lambda t, p: np.linalg.matrix_power(G(t) * p[0] + p[1], -3)[0],
 }
 
 
@@ -375,5 +393,9 @@ def test_a_composition_without_a_body_and_a_special_without_a_rule_refuse_clearl
         np.median(x)
     with pytest.raises(TypeError, match="numpy.linalg.qr on a Taylor series.*DualArray"):
         np.linalg.qr(x)
-    with pytest.raises(TypeError, match=r"norm\(ord='nuc'\).*singular values"):
-        np.linalg.norm(x, "nuc")
+    with pytest.raises(TypeError, match=r"svd\(compute_uv=True\) on a Taylor series"):
+        np.linalg.svd(x)
+    with pytest.raises(ValueError, match="norm of a Taylor series needs distinct singular"):
+        np.linalg.norm(x, "nuc")  # (eye + 1: singular values 4, 1, 1)
+    with pytest.raises(ValueError, match="nonzero singular values"):
+        np.linalg.cond(Taylor([np.diag([2.0, 1.0, 0.0]), np.ones((3, 3))]))
