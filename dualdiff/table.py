@@ -184,6 +184,14 @@ _declare("linear", "diff", operands=("a", "prepend", "append"), axes=("axis",))
 _declare("linear", "trace linalg.trace", operands=("@0",), axes=("axis1", "axis2"))
 _declare("linear", "trapezoid", operands=("y",), axes=("axis",))
 _declare("linear", "gradient", operands=("f",), axes=("axis",))
+_declare(
+    "linear",
+    "fft.fft fft.ifft fft.fft2 fft.ifft2 fft.fftn fft.ifftn fft.rfft fft.irfft fft.rfft2 "
+    "fft.irfft2 fft.rfftn fft.irfftn fft.hfft fft.ihfft",
+    operands=("a",),
+    axes=("axis", "axes"),
+)
+_declare("structural", "fft.fftshift fft.ifftshift", operands=("x",))
 _declare("linear", "real imag", operands=("val",), view=True)
 _declare("linear", "where", operands=("x", "y"), values=("condition",))
 _declare("linear", "select", operands=("*choicelist", "default"), values=("condlist",))

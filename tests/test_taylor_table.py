@@ -230,6 +230,9 @@ LINEAR = {
     "put": lambda t: _put(X * np.sin(t + X)),
     "block": lambda t: np.block([[np.sin(t * X[:2]), X[:1]], [np.cos(X[:3] * t)]]),
     "angle": lambda t: np.angle(np.exp(1j * t * X) * (2 + t)),
+    "fft": lambda t: np.real(np.fft.fft(np.sin(X * t))) + np.imag(np.fft.ifft(np.exp(X * t))),
+    "rfft2 irfft": lambda t: np.fft.irfft(np.fft.rfft2(np.outer(X, np.sin(X * t)), axes=(1, 0))),
+    "hfft fftshift": lambda t: np.fft.fftshift(np.fft.hfft(np.exp(X * t) + 1j * X)),
 }
 
 
