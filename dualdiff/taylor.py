@@ -1305,6 +1305,10 @@ class Taylor(ArrayMethods):
                 if type(_leader(inputs, {})) is not Taylor:
                     return NotImplemented
                 return _multilinear_kind(_Call(_MULTILINEAR_UFUNCS[ufunc], inputs, {}))
+        if method != "__call__" and type(_leader(inputs, {})) is Taylor:
+            result = _ufunc_method(ufunc, method, inputs, kwargs)
+            if result is not NotImplemented:
+                return result
         what = f"{function_name(ufunc)}" + (f".{method}" if method != "__call__" else "")
         if kwargs:
             what += f" with {', '.join(sorted(kwargs))}="
@@ -2117,7 +2121,14 @@ def _prod(
         kept = tuple(1 if i in axes else s for i, s in enumerate(a.shape))
         u = [np.reshape(c, kept) for c in u]
     result = _taylor(u, n, tag)
-    return result if initial is _NO_VALUE else result * initial
+    if initial is not _NO_VALUE:
+        result = result * initial
+    if is_dual(initial):
+        return result
+    # the value as NumPy computes it (the pairwise products may differ in the last bit)
+    options = {} if initial is _NO_VALUE else {"initial": initial}
+    value = np.prod(coefficients[0], axis=axis, keepdims=bool(keepdims), **options)
+    return _taylor([value, *result.coefficients[1:]], n, tag)
 
 
 @_implements(np.cumprod)
@@ -2140,7 +2151,8 @@ def _cumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> An
             for k, c in enumerate(tail)
         ]
         s *= 2
-    return _taylor([np.moveaxis(c, -1, axis) for c in y], n, tag)
+    value = np.cumprod(coefficients[0], axis=axis)  # NumPy's own (its order of products)
+    return _taylor([value] + [np.moveaxis(c, -1, axis) for c in y[1:]], n, tag)
 
 
 @_implements(np.var)
@@ -2633,6 +2645,82 @@ def _matrix_power(a: Any, n: Any) -> Any:
         if bit:
             result = z if result is None else result @ z
     return result
+
+
+# -- ufunc methods: reduce, accumulate, outer and at are functions of the table in other words ----
+
+_REDUCERS = {np.add: np.sum, np.multiply: np.prod, np.maximum: np.max, np.minimum: np.min}
+_ACCUMULATORS = {np.add: np.cumsum, np.multiply: np.cumprod}
+
+
+def _ufunc_method(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Any:
+    """``ufunc.reduce``/``accumulate``/``outer``/``at`` on series by the functions they are
+    (``np.add.reduce`` is ``np.sum`` along axis 0 ...); NotImplemented for the others."""
+    if method == "reduce" and ufunc in _REDUCERS and len(inputs) == 1:
+        kwargs = {"axis": 0, **kwargs}
+        if ufunc in (np.maximum, np.minimum):
+            _check_plain_options(f"{function_name(ufunc)}.reduce", dtype=kwargs.pop("dtype", None))
+        return _REDUCERS[ufunc](inputs[0], **kwargs)
+    if method == "accumulate" and len(inputs) == 1:
+        if ufunc in _ACCUMULATORS:
+            return _ACCUMULATORS[ufunc](inputs[0], **{"axis": 0, **kwargs})
+        if ufunc in (np.maximum, np.minimum) and type(inputs[0]) is Taylor:
+            return _running_extreme(ufunc, inputs[0], **kwargs)
+    if method == "outer" and ufunc.nin == 2 and not kwargs:
+        a, b = inputs
+        return ufunc(np.reshape(a, np.shape(_plain(a)) + (1,) * np.ndim(_plain(b))), b)
+    if method == "at" and ufunc in (np.add, np.subtract) and type(inputs[0]) is Taylor:
+        if kwargs or len(inputs) != 3:
+            return NotImplemented
+        a, index, b = inputs
+        return _add_at(a, _plain(index), b, ufunc is np.subtract)
+    return NotImplemented
+
+
+def _running_extreme(
+    ufunc: np.ufunc, a: Taylor, axis: Any = 0, dtype: Any = None, out: Any = None
+) -> Taylor:
+    """``maximum.accumulate``: ``y_j = max(x_0..x_j)`` takes the coefficients of the entries
+    equal to it, ties shared evenly (as ``np.max`` and the first-order rule do)."""
+    _check_plain_options(f"{function_name(ufunc)}.accumulate", out, dtype)
+    coefficients, n, tag = _own_series(a)
+    axis = np.lib.array_utils.normalize_axis_index(axis, a.ndim)
+    value = ufunc.accumulate(coefficients[0], axis=axis)
+    x = np.moveaxis(_strip(coefficients[0]), axis, -1)
+    y = np.moveaxis(_strip(value), axis, -1)
+    size = x.shape[-1]
+    hits = (x[..., None, :] == y[..., :, None]) & np.tri(size, dtype=bool)  # [..., j, i]
+    with np.errstate(invalid="ignore"):  # a NaN matches nothing: its coefficients are NaN
+        weights = hits / np.sum(hits, axis=-1, keepdims=True)
+    out = [value] + [
+        np.moveaxis(np.sum(weights * np.moveaxis(c, axis, -1)[..., None, :], axis=-1), -1, axis)
+        for c in coefficients[1:]
+    ]
+    return _taylor(out, n, tag)
+
+
+def _add_at(a: Taylor, index: Any, b: Any, subtract: bool) -> None:
+    """``np.add.at(a, index, b)`` in place: NumPy's ``add.at`` on each coefficient (repeated
+    indices add up, in NumPy's order), then written into ``a`` (through a view, into what it
+    views)."""
+    coefficients = b.coefficients[: a.order + 1] if type(b) is Taylor and b.tag == a.tag else [b]
+    if any(is_dual(c) for c in (*coefficients, *a.coefficients)):
+        raise TypeError(
+            f"numpy.{'subtract' if subtract else 'add'}.at on a Taylor series of dual numbers "
+            "(or with increments of another differentiation) is not supported; use "
+            "a[index] = a[index] + b where the indices do not repeat"
+        )
+    at = (np.subtract if subtract else np.add).at
+    shape = a.shape
+    new = []
+    for k in range(max(len(a.coefficients), len(coefficients))):
+        c = a.coefficients[k] if k < len(a.coefficients) else 0.0
+        dtype = np.result_type(_strip(a.coefficients[0]), 0.0)
+        c = np.array(np.broadcast_to(c, shape), dtype)
+        if k < len(coefficients):
+            at(c, index, coefficients[k])
+        new.append(c)
+    a[...] = _taylor(new, a.order, a.tag)
 
 
 # -- constructors and functions of the values --------------------------------------------------

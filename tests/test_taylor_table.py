@@ -233,7 +233,57 @@ LINEAR = {
     "fft": lambda t: np.real(np.fft.fft(np.sin(X * t))) + np.imag(np.fft.ifft(np.exp(X * t))),
     "rfft2 irfft": lambda t: np.fft.irfft(np.fft.rfft2(np.outer(X, np.sin(X * t)), axes=(1, 0))),
     "hfft fftshift": lambda t: np.fft.fftshift(np.fft.hfft(np.exp(X * t) + 1j * X)),
+    # ufunc methods (not in the table: the functions they are)
+    "add.reduce accumulate": lambda t: (
+        np.add.reduce(np.outer(np.sin(X * t), X), axis=1) + np.add.accumulate(np.exp(X * t))
+    ),
+    "multiply.reduce accumulate": lambda t: (
+        np.multiply.reduce(np.outer(X, np.cos(X * t))) + np.multiply.accumulate(np.exp(X * t) - 2.0)
+    ),
+    "maximum minimum accumulate": lambda t: (
+        np.maximum.accumulate(np.sin(3 * X + t))
+        + np.minimum.reduce(np.outer(X, np.exp(X * t)), axis=1, keepdims=True)[:, 0]
+    ),
+    "multiply.outer": lambda t: np.multiply.outer(np.sin(X * t), np.exp(X[:3] * t)),
 }
+
+
+def _add_at(a):
+    out = a * 1.0
+    np.add.at(out, [0, 2, 2, -1], np.exp(a[:4]))
+    return out
+
+
+def test_add_at_against_the_same_sums_written_out():
+    # (the first-order rule has no add.at: the reference adds the repeated index by hand)
+    def by_hand(t):
+        a = np.sin(X * t)
+        increments = np.exp(a[:4])
+        out = a * 1.0
+        out[0] = out[0] + increments[0]
+        out[2] = out[2] + increments[1] + increments[2]
+        out[-1] = out[-1] + increments[3]
+        return out
+
+    got = dd.taylor(lambda t: _add_at(np.sin(X * t)), 0.3, ORDERS)
+    np.testing.assert_array_equal(got[..., 0], _add_at(np.sin(X * 0.3)))
+    np.testing.assert_allclose(got, dd.taylor(by_hand, 0.3, ORDERS), rtol=1e-13, atol=1e-13)
+    assert_orders(by_hand, t0=0.3)
+
+
+def test_add_at_and_subtract_at_act_on_each_coefficient_as_numpy_does():
+    a = Taylor([np.arange(4.0), np.ones(4), np.full(4, 2.0)], 3)
+    b = Taylor([np.array([1.0, 2.0, 3.0]), np.array([4.0, 5.0, 6.0])], 3)
+    index = [1, 1, 3]
+    view = a[1:]  # a write through np.add.at reaches the series viewed, as in NumPy
+    np.subtract.at(view, [0, 0, 2], b)
+    np.add.at(a, index, 0.5)
+    expected = [np.arange(4.0), np.ones(4), np.full(4, 2.0)]
+    np.subtract.at(expected[0][1:], [0, 0, 2], [1.0, 2.0, 3.0])
+    np.subtract.at(expected[1][1:], [0, 0, 2], [4.0, 5.0, 6.0])
+    np.add.at(expected[0], index, 0.5)
+    for got, want in zip(a.coefficients, expected):
+        np.testing.assert_array_equal(got, want)
 
 
 def _put(a):
