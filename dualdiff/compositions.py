@@ -12,6 +12,7 @@ a faster version of one registers it as an override, tested against the body her
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -27,6 +28,7 @@ COMPOSITIONS: dict[Callable[..., Any], Callable[..., Any]] = {}
 """The body of each composition, keyed by the NumPy function it stands for."""
 
 _NO_VALUE = np._NoValue
+_PLAIN = (numbers.Number, np.generic, np.ndarray)
 
 
 def composition(*functions: Callable[..., Any]) -> Callable[..., Any]:
@@ -117,6 +119,8 @@ def polyval(p: Any, x: Any) -> Any:
     """Horner's scheme, as NumPy evaluates it (``y = y * x + p[i]``)."""
     if isinstance(p, np.poly1d):
         p = p.coeffs
+    if type(p) in (list, tuple) and all(isinstance(c, _PLAIN) for c in p):
+        p = np.asarray(p)  # as NumPy does: Python floats become float64 scalars (not weak)
     y = np.zeros_like(x) if np.ndim(x) else x * 0
     for i in range(len(p)):
         y = y * x + p[i]

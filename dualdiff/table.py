@@ -184,6 +184,14 @@ _declare("linear", "sum", operands=("a", "initial"), axes=("axis",))
 _declare("linear", "diff", operands=("a", "prepend", "append"), axes=("axis",))
 _declare("linear", "trace linalg.trace", operands=("@0",), axes=("axis1", "axis2"))
 _declare("linear", "gradient", operands=("f",), axes=("axis",))
+_declare(
+    "linear",
+    "fft.fft fft.ifft fft.fft2 fft.ifft2 fft.fftn fft.ifftn fft.rfft fft.irfft fft.rfft2 "
+    "fft.irfft2 fft.rfftn fft.irfftn fft.hfft fft.ihfft",
+    operands=("a",),
+    axes=("axis", "axes"),
+)
+_declare("structural", "fft.fftshift fft.ifftshift", operands=("x",))
 _declare("linear", "real imag", operands=("val",), view=True)
 _declare("linear", "where", operands=("x", "y"), values=("condition",))
 _declare("linear", "bincount", operands=("weights",), values=("x",))
@@ -261,17 +269,33 @@ _EAGER = ("DualArray", "sparsity")
 _declare(
     "special",
     "prod cumprod",
+    operands=("a",),
     carriers=("DualArray", "Taylor", "sparsity"),
     why="the derivative at zeros is not prod/x",
 )
+_TAYLOR = ("DualArray", "Taylor", "sparsity")
+_declare("special", "linalg.solve", operands=("a", "b"), carriers=_TAYLOR)
 _declare(
-    "special", "linalg.solve linalg.inv linalg.det", carriers=("DualArray", "Taylor", "sparsity")
+    "special",
+    "linalg.inv linalg.det linalg.slogdet linalg.cholesky linalg.eigh linalg.eigvalsh",
+    operands=("a",),
+    carriers=_TAYLOR,
 )
 _declare(
     "special",
-    "linalg.cholesky linalg.cond linalg.eigh linalg.eigvalsh linalg.lstsq linalg.matrix_norm "
-    "linalg.matrix_power linalg.norm linalg.pinv linalg.qr linalg.slogdet linalg.svd "
-    "linalg.svdvals linalg.tensorinv linalg.tensorsolve linalg.vector_norm",
+    "linalg.norm linalg.vector_norm linalg.matrix_norm",
+    operands=("x",),
+    carriers=_TAYLOR,
+)
+_declare(
+    "special",
+    "linalg.svdvals linalg.svd linalg.cond linalg.matrix_power",
+    operands=("@0",),
+    carriers=_TAYLOR,
+)
+_declare(
+    "special",
+    "linalg.lstsq linalg.pinv linalg.qr linalg.tensorinv linalg.tensorsolve",
     carriers=_EAGER,
 )
 _declare(
@@ -281,7 +305,7 @@ _declare(
     why="non-symmetric eigenproblems have complex results and no rule at repeated eigenvalues",
 )
 _declare("special", "copyto", carriers=("DualArray", "Taylor", "sparsity"), why="writes into dst")
-_declare("special", "put", carriers=("DualArray", "sparsity"), why="writes into its argument")
+_declare("special", "put", carriers=("DualArray", "Taylor", "sparsity"), why="writes into a")
 
 # -- construction ---------------------------------------------------------------------------------
 

@@ -29,10 +29,11 @@ the plain ones (compensated and double-double variants were no better overall, a
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-import inspect
 import math
 import numbers
+import operator
 import weakref
 from collections.abc import Callable
 from operator import mul
@@ -40,7 +41,8 @@ from typing import Any
 
 import numpy as np
 
-from . import errors
+from . import errors, table
+from .calls import Call
 from .compositions import COMPOSITIONS, call_body
 from .dual import SCALAR_TYPES, Dual, _make
 from .errors import function_name
@@ -70,6 +72,7 @@ from .rules import (
     where,
 )
 from .seed import check_output
+from .table import STRUCTURAL_PAD_MODES, Entry
 from .tags import USER_TAG, new_tag, restore_state
 
 __all__ = ["Taylor", "TAYLOR_RULES", "fallback_rule", "higher_derivative", "taylor"]
@@ -1355,25 +1358,30 @@ class Taylor(ArrayMethods):
             if ufunc in _MULTILINEAR_UFUNCS:
                 if type(_leader(inputs, {})) is not Taylor:
                     return NotImplemented
-                return _multilinear_kind(_Call(ufunc, inputs, {}, ("x1", "x2")))
+                return _multilinear_kind(_Call(_MULTILINEAR_UFUNCS[ufunc], inputs, {}))
+        if method != "__call__" and type(_leader(inputs, {})) is Taylor:
+            result = _ufunc_method(ufunc, method, inputs, kwargs)
+            if result is not NotImplemented:
+                return result
         what = f"{function_name(ufunc)}" + (f".{method}" if method != "__call__" else "")
         if kwargs:
             what += f" with {', '.join(sorted(kwargs))}="
         raise errors.no_rule(f"{what} on a Taylor series")
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        if type(_leader(args, kwargs)) is not Taylor:
+        leader = _leader(args, kwargs)
+        if type(leader) is not Taylor:
+            if leader is None and func in _CONSTRUCTORS:  # np.zeros(n, like=x)
+                return _construct(func, self, args, kwargs)
             return NotImplemented  # a newer dual number leads: its type does the work
-        handler = _FUNCTIONS.get(func)
-        if handler is None and func in COMPOSITIONS:  # the function table's compositions
-            what = f"{function_name(func)} on a Taylor series"
-            return call_body(func, args, kwargs, lambda why: errors.no_rule(what, why))
+        handler = _handler(func)
         if handler is None:
             raise errors.no_rule(f"{function_name(func)} on a Taylor series")
         args = lift_arguments(args)  # object arrays of series among the arguments
         result = handler(func, args, kwargs)
-        if func in _VIEW_FUNCTIONS and args and type(args[0]) is Taylor:
-            _link_function_view(result, func, args, kwargs)
+        if func in _VIEW_FUNCTIONS:
+            result = _argument_itself(result, args)
+            _link_function_view(result, func, handler, args, kwargs)
         elif func in _LINEAR_FUNCTIONS and args:
             result = _argument_itself(result, args)
         return result
@@ -1390,37 +1398,14 @@ class Taylor(ArrayMethods):
 # fresh coefficient arrays of its own, derives every live view from them again, and then writes
 # in place, so that all of them see it.
 
-_VIEW_FUNCTIONS = frozenset(
-    (
-        np.reshape,
-        np.ravel,
-        np.transpose,
-        np.permute_dims,
-        np.matrix_transpose,
-        np.moveaxis,
-        np.swapaxes,
-        np.squeeze,
-        np.expand_dims,
-        np.flip,
-        np.fliplr,
-        np.flipud,
-        np.rot90,
-        np.real,
-        np.imag,
-        np.split,
-        np.array_split,
-        np.hsplit,
-        np.vsplit,
-        np.dsplit,
-        np.atleast_1d,
-        np.atleast_2d,
-        np.atleast_3d,
-        np.diagonal,
-        np.broadcast_to,
-    )
+_VIEW_FUNCTIONS = frozenset(e.function for e in table.FUNCTIONS.values() if e.view)
+"""NumPy functions that return a view of an argument (reshape and ravel when the value's layout
+allows, as for an ndarray): the table's ``view`` entries."""
+
+_LINEAR_FUNCTIONS = frozenset(
+    e.function for e in table.FUNCTIONS.values() if e.kind in ("structural", "linear")
 )
-"""NumPy functions that return a view of their first argument (reshape and ravel when the
-value's layout allows, as for an ndarray)."""
+"""The functions whose handler applies NumPy to each coefficient (see ``_argument_itself``)."""
 
 
 class _SeriesIndex:
@@ -1448,20 +1433,33 @@ def _view_series(parent: Taylor, derive: Callable[[Taylor], list]) -> Taylor:
     return result
 
 
-def _link_function_view(result: Any, func: Any, args: Any, kwargs: Any) -> None:
-    """Link ``func(series, ...)`` to the series when NumPy's result is a view of its argument."""
-    parent = args[0]
-    if type(result) is list:  # the pieces of np.split and its kin
-        rest = tuple(args[1:])
+def _link_function_view(
+    result: Any, func: Any, handler: Callable[..., Any], args: Any, kwargs: dict
+) -> None:
+    """Link ``func(series, ...)`` to the series it views where NumPy's result is a view of its
+    argument: each piece of a list result (``np.split``) views the first argument, except for
+    functions of a sequence of arrays (``np.broadcast_arrays``, ``np.atleast_1d``), whose
+    ``i``-th result views the ``i``-th argument."""
+    if type(result) in (list, tuple):
+        sequence = table.entry(func).operands[0].startswith("*")
         for i, piece in enumerate(result):
-            if type(piece) is Taylor and piece.shape:
-                _link_series(
-                    piece,
-                    parent,
-                    lambda p, i=i: _FUNCTIONS[func](func, (p,) + rest, kwargs)[i].coefficients,
-                )
+            j = i if sequence else 0
+            parent = args[j] if j < len(args) else None
+            if type(piece) is not Taylor or type(parent) is not Taylor or piece is parent:
+                continue
+            if not piece.shape or not parent.shape:
+                continue
+
+            def derive(p: Taylor, i: int = i, j: int = j) -> list:
+                again = (*args[:j], p, *args[j + 1 :])
+                return handler(func, again, kwargs)[i].coefficients
+
+            _link_series(piece, parent, derive)
         return
-    if type(result) is not Taylor or not parent.shape:
+    parent = args[0] if args else None
+    if type(result) is not Taylor or type(parent) is not Taylor or result is parent:
+        return
+    if not parent.shape:
         return  # (a 0-d view of an array, np.squeeze of one element, is linked as well)
     if func is np.reshape or func is np.ravel:
         mine, theirs = _strip(result.coefficients[0]), _strip(parent.coefficients[0])
@@ -1470,7 +1468,7 @@ def _link_function_view(result: Any, func: Any, args: Any, kwargs: Any) -> None:
     rest = tuple(args[1:])
 
     def derive(p: Taylor) -> list:
-        return _FUNCTIONS[func](func, (p,) + rest, kwargs).coefficients
+        return handler(func, (p,) + rest, kwargs).coefficients
 
     _link_series(result, parent, derive)
 
@@ -1738,7 +1736,22 @@ _FUNCTION_RULES = {rule.array: rule for rule in RULES.values() if rule.ufunc is 
 # ---------------------------------------------------------------------------------------------
 
 _FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {}
-"""The handler of every supported NumPy function, called as ``handler(func, args, kwargs)``."""
+"""Taylor mode's own handlers (overrides of the table's kind, and the special functions it has
+code for), called as ``handler(func, args, kwargs)``."""
+
+_DERIVED: dict[Callable[..., Any], Callable[..., Any]] = {}
+"""The handlers derived from the function table (``derived_handler``), built on first use."""
+
+
+def _handler(func: Any) -> Callable[..., Any] | None:
+    """Taylor mode's handler of ``func``: its own, else the one the table's kind gives."""
+    handler = _FUNCTIONS.get(func) or _DERIVED.get(func)
+    if handler is None:
+        entry = table.entry(func)
+        if entry is not None:
+            handler = _DERIVED[func] = derived_handler(entry)
+    return handler
+
 
 _NO_VALUE: Any = np._NoValue
 
@@ -1749,6 +1762,8 @@ def _leader(args: Any, kwargs: dict) -> Any:
     best = None
     for a in (*args, *kwargs.values()):
         for item in a if type(a) in (list, tuple) else (a,):
+            if type(item) in (list, tuple):  # nested lists (np.block)
+                item = _leader(item, {})
             if is_dual(item) and (
                 best is None
                 or item.tag > best.tag
@@ -1758,71 +1773,23 @@ def _leader(args: Any, kwargs: dict) -> Any:
     return best
 
 
-def _holds_dual(a: Any) -> bool:
-    return is_dual(a) or (type(a) in (list, tuple) and any(is_dual(item) for item in a))
-
-
-@functools.cache
-def _parameters(func: Any) -> dict[str, tuple[int, Any]]:
-    """Each parameter of ``func``: its position and kind."""
-    parameters = errors.signature(func).parameters.values()
-    return {p.name: (i, p.kind) for i, p in enumerate(parameters)}
-
-
-def _locate(func: Any, args: list, kwargs: dict, name: str) -> list[tuple[str, Any]]:
-    """Where the argument ``name`` of a call sits: ``("a", position)`` or ``("k", keyword)``
-    (every position of a ``*args`` parameter); an empty list when it was not passed."""
-    entry = _parameters(func).get(name)
-    if entry is not None:
-        i, kind = entry
-        if kind is inspect.Parameter.VAR_POSITIONAL:
-            return [("a", j) for j in range(i, len(args))]
-        if kind is not inspect.Parameter.KEYWORD_ONLY and i < len(args):
-            return [("a", i)]
-    return [("k", name)] if name in kwargs else []
-
-
 class _Call:
-    """One NumPy call taken apart for a rule: its *operands* (the arguments the rule treats as
-    series; the items of a list argument one by one), the coefficients of those that belong to
-    the newest perturbation (``series``, None for a constant), and ``call(operands)`` to repeat
-    the call with other operands. Dual numbers in other arguments raise TypeError, except in
-    ``values`` arguments (a condition, say), which get the plain values."""
+    """One NumPy call taken apart for a series rule: ``parts`` (a ``calls.Call``: where the
+    entry's operands sit, value arguments made plain, dual numbers elsewhere refused), the
+    coefficients of the operands that belong to the newest perturbation (``series``, None for a
+    constant), their tag and order (None when the series were in value arguments only), and
+    ``call(operands)`` to repeat the call with other operands."""
 
-    __slots__ = ("func", "args", "kwargs", "places", "operands", "series", "tag", "order")
+    __slots__ = ("parts", "func", "operands", "series", "tag", "order")
 
-    def __init__(
-        self, func: Any, args: Any, kwargs: dict, names: tuple[str, ...], values: tuple = ()
-    ) -> None:
-        self.func = func
-        self.args, self.kwargs = args, kwargs = list(args), dict(kwargs)
-        taken = set()
-        places = self.places = []
-        for name in names:
-            sequence = name[0] == "*"
-            for place in _locate(func, args, kwargs, name[1:] if sequence else name):
-                taken.add(place)
-                a = self._get(place)
-                if sequence and type(a) in (list, tuple):
-                    places += [(place, j) for j in range(len(a))]
-                else:
-                    places.append((place, None))
-        for name in values:
-            for place in _locate(func, args, kwargs, name):
-                taken.add(place)
-                a = self._get(place)
-                self._set(place, [_plain(i) for i in a] if type(a) in (list, tuple) else _plain(a))
-        for place in (*(("a", i) for i in range(len(args))), *(("k", key) for key in kwargs)):
-            if place not in taken and _holds_dual(self._get(place)):
-                what = f"argument {place[1] + 1}" if place[0] == "a" else f"{place[1]}="
-                raise TypeError(
-                    f"{function_name(func)}: dualdiff carries Taylor series through "
-                    f"{', '.join(n.lstrip('*') for n in names)} only; {what} must not be a dual "
-                    "number (pass its .value)"
-                )
-            if place[1] in ("out", "dtype") or (place[0] == "a" and place not in taken):
-                self._check_option(place)
-        operands = self.operands = [self._item(p) for p in places]
+    def __init__(self, entry: Entry, args: Any, kwargs: dict) -> None:
+        parts = self.parts = Call(entry, args, kwargs, _plain, is_dual)
+        func = self.func = entry.function
+        for name in ("out", "dtype"):  # by keyword or by position
+            option = parts.option(name)
+            if option is not None:
+                _check_plain_options(function_name(func), **{name: option})
+        operands = self.operands = parts.operands
         self.series: list[list | None] = [None] * len(operands)
         self.tag = self.order = None
         leader = _leader(operands, {})
@@ -1845,42 +1812,17 @@ class _Call:
                 shape = a.shape
                 self.series[i] = [_broadcast(c, shape) for c in a.coefficients[: n + 1]]
 
-    def _check_option(self, place: tuple[str, Any]) -> None:
-        """Refuse ``out=`` and an integer ``dtype``, passed by keyword or by position."""
-        name = place[1]
-        if place[0] == "a":
-            names = list(_parameters(self.func))
-            name = names[name] if name < len(names) else None
-        if name in ("out", "dtype"):
-            _check_plain_options(function_name(self.func), **{name: self._get(place)})
-
-    def _get(self, place: tuple[str, Any]) -> Any:
-        return (self.args if place[0] == "a" else self.kwargs)[place[1]]
-
-    def _set(self, place: tuple[str, Any], a: Any) -> None:
-        (self.args if place[0] == "a" else self.kwargs)[place[1]] = a
-
-    def _item(self, place: tuple[tuple[str, Any], int | None]) -> Any:
-        a = self._get(place[0])
-        return a if place[1] is None else a[place[1]]
-
     def lists(self) -> list[list]:
         """Every operand as a coefficient list (a constant is a list of length 1)."""
         return [[a] if s is None else s for a, s in zip(self.operands, self.series)]
 
     def call(self, operands: list) -> Any:
         """``func`` with the operands replaced, the other arguments as given."""
-        args, kwargs = list(self.args), dict(self.kwargs)
-        lists: dict[tuple[str, Any], list] = {}
-        for (place, j), a in zip(self.places, operands):
-            container = args if place[0] == "a" else kwargs
-            if j is None:
-                container[place[1]] = a
-            else:
-                if place not in lists:
-                    lists[place] = container[place[1]] = list(container[place[1]])
-                lists[place][j] = a
-        return self.func(*args, **kwargs)
+        return self.parts.call(operands)
+
+    def plain(self) -> Any:
+        """The call itself, on plain values (no operand is a series of the newest tag)."""
+        return self.func(*self.parts.args, **self.parts.kwargs)
 
     def result(self, coefficients: list) -> Any:
         """The series of the results (a list or tuple of them when ``func`` returns several)."""
@@ -1943,39 +1885,112 @@ def _multilinear_kind(call: _Call) -> Any:
     return call.result(out)
 
 
-def _series_kind(apply: Callable[[_Call], Any], *names: str, values: tuple = ()) -> Callable:
-    """A handler that takes a call apart into ``names`` and hands it to ``apply``."""
+def _series_kind(entry: Entry, apply: Callable[[_Call], Any]) -> Callable:
+    """A handler that takes a call apart by ``entry`` and hands it to ``apply`` (refusing calls
+    the entry's guard says are not of its kind)."""
 
     def handler(func: Any, args: Any, kwargs: dict) -> Any:
-        call = _Call(func, args, kwargs, names or (next(iter(_parameters(func))),), values)
+        call = _Call(entry, args, kwargs)
+        if entry.guard is not None:
+            reason = entry.guard(call.parts.option)
+            if reason is not None:
+                raise errors.no_rule(f"{reason} (on a Taylor series)")
         if call.tag is None:
-            return func(*call.args, **call.kwargs)
+            return call.plain()
         return apply(call)
 
     return handler
 
 
-_LINEAR_FUNCTIONS: set = set()
-"""The functions registered by ``_linear``: NumPy applied to each coefficient (see
-``_argument_itself``)."""
+def _on_values(func: Any, args: Any, kwargs: dict) -> Any:
+    """A function of the values only (indices, shapes, tests): no coefficients flow through."""
+    args = [[_plain(i) for i in a] if type(a) in (list, tuple) else _plain(a) for a in args]
+    return func(*args, **{key: _plain(v) for key, v in kwargs.items()})
 
 
-def _linear(*funcs: Any, operands: tuple[str, ...] = (), values: tuple[str, ...] = ()) -> None:
-    """Register functions linear in ``operands`` (default: the first parameter; ``"*name"``
-    for a list of arrays)."""
-    for func in funcs:
-        _FUNCTIONS[func] = _series_kind(_linear_kind, *operands, values=values)
-        _LINEAR_FUNCTIONS.add(func)
+def _refuse(entry: Entry, why: str, func: Any, args: Any, kwargs: dict) -> Any:
+    raise errors.no_rule(f"numpy.{entry.name} on a Taylor series", why)
 
 
-def _multilinear(*funcs: Any, operands: tuple[str, ...] = ("a", "b")) -> None:
-    """Register functions linear in each of ``operands`` separately (products)."""
-    for func in funcs:
-        _FUNCTIONS[func] = _series_kind(_multilinear_kind, *operands)
+def _composition(body: Callable[..., Any]) -> Callable:
+    """A composition's body on series; a part Taylor mode lacks is refused naming the function
+    the user called (``dualdiff.compositions.call_body``)."""
+
+    def run(func: Any, args: Any, kwargs: dict) -> Any:
+        what = f"{function_name(func)} on a Taylor series"
+        return call_body(func, args, kwargs, lambda why: errors.no_rule(what, why))
+
+    return run
+
+
+def derived_handler(entry: Entry) -> Callable[..., Any]:
+    """Taylor mode's handler of ``entry``'s function, derived from its kind in the function table:
+    structural and linear functions apply to each coefficient, multilinear ones take the Cauchy
+    product, functions of the values see plain values, compositions run their body on series,
+    and a special function without Taylor code of its own is refused naming the carriers that
+    have it."""
+    kind = entry.kind
+    if kind in ("structural", "linear"):
+        return _series_kind(entry, _linear_kind)
+    if kind == "construction":
+        return _construction(entry)
+    if kind == "multilinear":
+        return _series_kind(entry, _multilinear_kind)
+    if kind == "value":
+        return _on_values
+    if kind == "composition":
+        body = COMPOSITIONS.get(entry.function)
+        if body is not None:
+            return _composition(body)
+        why = "it is declared a composition, and dualdiff.compositions has no body for it yet"
+    else:
+        have = ", ".join(sorted(entry.carriers)) or "none"
+        why = f"it needs a rule of its own, and the carriers with one are: {have}"
+    return functools.partial(_refuse, entry, why)
+
+
+def _construction(entry: Entry) -> Callable[..., Any]:
+    """A constructor given a series (``np.zeros_like(x)``, ``np.full(n, v)`` with a series
+    ``v``): linear in a series fill value, else NumPy's array as a constant series of the
+    newest series' tag and order (to be filled by item assignment). A prototype array is read
+    for its shape and dtype only."""
+    parameters = list(errors.signature(entry.function).parameters)
+    if entry.name.endswith("_like"):
+        entry = dataclasses.replace(entry, values=(*entry.values, parameters[0]))
+    linear = _series_kind(entry, _linear_kind)
+
+    def handler(func: Any, args: Any, kwargs: dict) -> Any:
+        result = linear(func, args, kwargs)
+        if type(result) is Taylor:
+            return result
+        like = _leader(args, kwargs)
+        if result.dtype.kind not in "fc":  # a series never fits an integer array
+            _check_plain_options(function_name(func), dtype=result.dtype)
+        return _taylor([result], like.order, like.tag)
+
+    return handler
+
+
+def _construct(func: Any, like: Taylor, args: Any, kwargs: dict) -> Taylor:
+    """``np.zeros(n, like=x)`` and its kin for a series ``x`` (NumPy does not pass ``like`` on):
+    NumPy's array as a constant series of ``x``'s tag and order, to be filled by item
+    assignment."""
+    _check_plain_options(function_name(func), **{"dtype": kwargs.get("dtype")})
+    value = func(*args, **kwargs)
+    if value.dtype.kind not in "fc":  # by position: a series never fits an integer array
+        _check_plain_options(function_name(func), dtype=value.dtype)
+    return _taylor([value], like.order, like.tag)
+
+
+_CONSTRUCTORS = frozenset(
+    e.function for e in table.by_kind("construction") if not e.name.endswith("_like")
+)
+"""The constructors that reach a series only through ``like=``."""
 
 
 def _implements(*funcs: Any) -> Callable[[Callable], Callable]:
-    """Register the decorated function, called with the NumPy call's arguments, for ``funcs``."""
+    """Register the decorated function, called with the NumPy call's arguments, as Taylor mode's
+    own handler of ``funcs`` (one the table's kind does not give, or a faster one)."""
 
     def register(impl: Callable) -> Callable:
         for func in funcs:
@@ -1983,17 +1998,6 @@ def _implements(*funcs: Any) -> Callable[[Callable], Callable]:
         return impl
 
     return register
-
-
-def _values_only(*funcs: Any) -> None:
-    """Register functions of the values only (indices, shapes, tests): no coefficients."""
-
-    def on_values(func: Any, args: Any, kwargs: dict) -> Any:
-        args = [[_plain(i) for i in a] if type(a) in (list, tuple) else _plain(a) for a in args]
-        return func(*args, **{key: _plain(v) for key, v in kwargs.items()})
-
-    for func in funcs:
-        _FUNCTIONS[func] = on_values
 
 
 @_implements(np.copyto)
@@ -2009,55 +2013,98 @@ def _copyto(dst: Any, src: Any, casting: str = "same_kind", where: Any = True) -
     dst[...] = src
 
 
-# -- linear ------------------------------------------------------------------------------------
+@_implements(np.put)
+def _put(a: Any, ind: Any, v: Any, mode: Any = "raise") -> None:
+    """``a.flat[ind] = v`` in place, with NumPy's index modes (``v`` repeated to fit ``ind``)."""
+    if type(a) is not Taylor:
+        raise errors.lost_tangent(
+            "numpy.put of a Taylor series into a plain array",
+            "Put into a series (np.zeros_like(x) of a series is one).",
+        )
+    size = math.prod(a.shape)
+    index = np.ravel(np.asarray(_plain(ind)))
+    if index.dtype.kind not in "iu":
+        index = index.astype(np.intp, casting="safe")  # (an empty list; NumPy refuses floats too)
+    if mode == "wrap" and size:
+        index = index % size
+    elif mode == "clip" and size:
+        index = np.clip(index, 0, size - 1)
+    elif mode in ("raise", "wrap", "clip"):
+        if index.size and (index.max() >= size or index.min() < -size):
+            raise IndexError(f"index {index.max()} is out of bounds for size {size}")
+    else:
+        raise ValueError(f"numpy.put: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
+    if not index.size:
+        return
+    values = np.reshape(v, -1) if is_dual(v) else np.ravel(np.asarray(v))
+    if values.shape[0] == 0:
+        return
+    values = values[np.arange(index.size) % values.shape[0]]
+    a[np.unravel_index(index % size, a.shape)] = values
 
-_linear(
-    *(
-        getattr(np, name)
-        for name in (
-            "mean cumsum trace diagonal diag triu tril real imag copy reshape ravel transpose "
-            "permute_dims matrix_transpose moveaxis swapaxes squeeze expand_dims broadcast_to "
-            "resize flip fliplr flipud rot90 roll tile repeat take take_along_axis delete split "
-            "array_split hsplit vsplit dsplit trapezoid"
-        ).split()
-    )
+
+# -- structural and linear: NumPy on each coefficient ---------------------------------------------
+
+_PAD_MODES = (*STRUCTURAL_PAD_MODES, "linear_ramp", "mean")
+"""``np.pad``'s modes linear in the array (``linear_ramp`` and ``mean`` compute, but linearly)."""
+_pad_linear = _series_kind(
+    dataclasses.replace(
+        table.entry(np.pad), operands=("array", "constant_values", "end_values"), guard=None
+    ),
+    _linear_kind,
 )
-_linear(np.sum, operands=("a", "initial"))
-_linear(np.diff, operands=("a", "prepend", "append"))
-_linear(np.append, operands=("arr", "values"))
-_linear(np.insert, operands=("arr", "values"))
-_linear(np.concatenate, np.stack, operands=("*arrays",))
-_linear(np.hstack, np.vstack, np.dstack, np.column_stack, operands=("*tup",))
-_linear(np.atleast_1d, np.atleast_2d, np.atleast_3d, operands=("arys",))
-_linear(np.broadcast_arrays, operands=("args",))
-_linear(np.where, operands=("x", "y"), values=("condition",))
-_linear(np.select, operands=("*choicelist", "default"), values=("condlist",))
-_linear(np.compress, operands=("a",), values=("condition",))
-
-_LINEAR_PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap", "linear_ramp", "mean")
-_pad_linear = _series_kind(_linear_kind, "array", "constant_values", "end_values")
 
 
 @_implements(np.pad)
 def _pad(array: Any, pad_width: Any, mode: Any = "constant", **kwargs: Any) -> Any:
-    """Padding is linear in the array (and in the padded constants) for these modes."""
-    if callable(mode) or mode not in _LINEAR_PAD_MODES:
+    """Padding is linear in the array (and in the padded constants) for these modes: the
+    table's structural ones and two that compute linearly."""
+    if callable(mode) or mode not in _PAD_MODES:
         raise errors.no_rule(
             f"numpy.pad(mode={mode!r}) on a Taylor series",
-            "supported modes: " + ", ".join(_LINEAR_PAD_MODES),
+            "supported modes: " + ", ".join(_PAD_MODES),
         )
     return _pad_linear(np.pad, (array, pad_width, mode), kwargs)
 
 
-# -- multilinear -------------------------------------------------------------------------------
+_trapezoid_linear = derived_handler(table.entry(np.trapezoid))
 
-_multilinear(np.dot, np.vdot, np.inner, np.outer, np.tensordot, np.kron, np.cross)
-_multilinear(np.convolve, np.correlate, operands=("a", "v"))
-_multilinear(np.einsum, operands=("operands",))
-_multilinear(np.linalg.multi_dot, operands=("*arrays",))
-_MULTILINEAR_UFUNCS = frozenset(
-    getattr(np, name) for name in ("matmul", "vecdot", "matvec", "vecmat") if hasattr(np, name)
-)
+
+@_implements(np.trapezoid)
+def _trapezoid(y: Any, x: Any = None, dx: Any = 1.0, axis: Any = -1) -> Any:
+    """Linear in ``y`` (the table's kind) for constant sample points; with series sample points
+    (``x`` or ``dx``) NumPy's own formula ``Σ d·(y[1:] + y[:-1]) / 2`` in series arithmetic,
+    bilinear in ``d`` and ``y``."""
+    if not is_dual(x) and not is_dual(dx):
+        return _trapezoid_linear(np.trapezoid, (y, x, dx, axis), {})
+    if not is_dual(y):
+        y = np.asarray(y)
+    if x is None:
+        d = dx
+    else:
+        if not is_dual(x):
+            x = np.asarray(x)
+        if x.ndim == 1:
+            d = np.diff(x)
+            shape = [1] * y.ndim
+            shape[axis] = d.shape[0]
+            d = np.reshape(d, shape)
+        else:
+            d = np.diff(x, axis=axis)
+    upper = [slice(None)] * y.ndim
+    lower = [slice(None)] * y.ndim
+    upper[axis], lower[axis] = slice(1, None), slice(None, -1)
+    return np.sum(d * (y[tuple(upper)] + y[tuple(lower)]) / 2.0, axis=axis)
+
+
+# -- multilinear ----------------------------------------------------------------------------------
+
+_MULTILINEAR_UFUNCS = {
+    ufunc: table.entry(ufunc) or Entry(name, ufunc, "multilinear", operands=("x1", "x2"))
+    for name in ("matmul", "vecdot", "matvec", "vecmat")
+    if isinstance(ufunc := getattr(np, name, None), np.ufunc)
+}
+"""The products that NumPy implements as ufuncs (``__array_ufunc__`` hands them over)."""
 
 
 # -- products ----------------------------------------------------------------------------------
@@ -2139,7 +2186,14 @@ def _prod(
         kept = tuple(1 if i in axes else s for i, s in enumerate(a.shape))
         u = [np.reshape(c, kept) for c in u]
     result = _taylor(u, n, tag)
-    return result if initial is _NO_VALUE else result * initial
+    if initial is not _NO_VALUE:
+        result = result * initial
+    if is_dual(initial):
+        return result
+    # the value as NumPy computes it (the pairwise products may differ in the last bit)
+    options = {} if initial is _NO_VALUE else {"initial": initial}
+    value = np.prod(coefficients[0], axis=axis, keepdims=bool(keepdims), **options)
+    return _taylor([value, *result.coefficients[1:]], n, tag)
 
 
 @_implements(np.cumprod)
@@ -2162,22 +2216,8 @@ def _cumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> An
             for k, c in enumerate(tail)
         ]
         s *= 2
-    return _taylor([np.moveaxis(c, -1, axis) for c in y], n, tag)
-
-
-@_implements(np.polyval)
-def _polyval(p: Any, x: Any) -> Any:
-    """Horner's scheme in series arithmetic, in the polynomial's coefficients and in ``x``."""
-    if not is_dual(p) and not any(is_dual(c) for c in p):
-        p = np.asarray(p)  # as NumPy does: Python floats become float64 scalars (not weak)
-    coefficients = [p[i] for i in range(len(p))]
-    if not coefficients:  # the zero polynomial, as NumPy evaluates it: zeros like x
-        plain = _strip(x.value if type(x) is Taylor else x)
-        return np.zeros_like(plain, dtype=np.result_type(plain, 0.0))
-    result = coefficients[0] + 0.0 * x
-    for c in coefficients[1:]:
-        result = result * x + c
-    return result
+    value = np.cumprod(coefficients[0], axis=axis)  # NumPy's own (its order of products)
+    return _taylor([value] + [np.moveaxis(c, -1, axis) for c in y[1:]], n, tag)
 
 
 @_implements(np.var)
@@ -2263,44 +2303,6 @@ def _min(
     return _extreme(np.min, a, axis, out, keepdims, initial, where)
 
 
-@_implements(np.ptp)
-def _ptp(a: Any, axis: Any = None, out: Any = None, keepdims: Any = False) -> Any:
-    return _max(a, axis, out, keepdims) - _min(a, axis, out, keepdims)
-
-
-@_implements(np.sort)
-def _sort(
-    a: Any, axis: Any = -1, kind: Any = None, order: Any = None, *, stable: Any = None
-) -> Any:
-    """The coefficients follow the permutation that sorts the values (stable at ties)."""
-    _check_plain_options("numpy.sort", order=order)
-    if axis is None:
-        a, axis = np.ravel(a), -1
-    index = np.argsort(_plain(a), axis=axis, kind=kind, stable=stable)
-    return np.take_along_axis(a, index, axis=axis)
-
-
-@_implements(np.clip)
-def _clip(
-    a: Any,
-    a_min: Any = _NO_VALUE,
-    a_max: Any = _NO_VALUE,
-    out: Any = None,
-    *,
-    min: Any = _NO_VALUE,
-    max: Any = _NO_VALUE,
-    **kwargs: Any,
-) -> Any:
-    _check_plain_options("numpy.clip", out, **kwargs)
-    lo = a_min if min is _NO_VALUE else min
-    hi = a_max if max is _NO_VALUE else max
-    if lo is not _NO_VALUE and lo is not None:
-        a = RULES["maximum"].function(a, lo)
-    if hi is not _NO_VALUE and hi is not None:
-        a = RULES["minimum"].function(a, hi)
-    return a
-
-
 @_implements(np.round, np.around)
 def _round(a: Any, decimals: Any = 0, out: Any = None) -> Any:
     """Piecewise constant: the rounded value, with zero coefficients after it."""
@@ -2354,6 +2356,22 @@ def _solve(call: _Call) -> Taylor:
     return _taylor(x, n, call.tag)
 
 
+def _log_det_derivative(a: list, n: int, name: str) -> list:
+    """The coefficients ``g_0 .. g_{n-1}`` of ``(log det A)' = tr(A⁻¹ A')`` (Jacobi's formula):
+    needs ``A_0`` invertible."""
+    try:
+        w = _inverse_series(a[:n], n - 1)
+    except np.linalg.LinAlgError as exc:
+        raise ValueError(
+            f"{name} of a Taylor series needs a matrix that is invertible at t = 0 (its value); "
+            "this one is singular"
+        ) from exc
+    da = _deriv(a)
+    return [
+        np.trace(_product_coefficient_op(w, da, k, np.matmul), axis1=-2, axis2=-1) for k in range(n)
+    ]
+
+
 def _det(call: _Call) -> Taylor:
     """``y = det A`` from ``y' = y·tr(A⁻¹A')`` (Jacobi's formula): needs ``A_0`` invertible."""
     (a,) = call.lists()
@@ -2361,23 +2379,413 @@ def _det(call: _Call) -> Taylor:
     y0 = np.linalg.det(a[0])
     if len(a) == 1 or n == 0:
         return _taylor([y0], n, call.tag)
-    try:
-        w = _inverse_series(a[:n], n - 1)
-    except np.linalg.LinAlgError as exc:
-        raise ValueError(
-            "numpy.linalg.det of a Taylor series needs a matrix that is invertible at t = 0 (its "
-            "value); this one is singular"
-        ) from exc
-    da = _deriv(a)
-    g = [
-        np.trace(_product_coefficient_op(w, da, k, np.matmul), axis1=-2, axis2=-1) for k in range(n)
-    ]
+    g = _log_det_derivative(a, n, "numpy.linalg.det")
     return _taylor(_exp_series(y0, g, n), n, call.tag)
 
 
-_FUNCTIONS[np.linalg.inv] = _series_kind(_inv, "a")
-_FUNCTIONS[np.linalg.solve] = _series_kind(_solve, "a", "b")
-_FUNCTIONS[np.linalg.det] = _series_kind(_det, "a")
+_SlogdetResult = type(np.linalg.slogdet(np.eye(1)))
+_EighResult = type(np.linalg.eigh(np.eye(1)))
+
+
+def _slogdet(call: _Call) -> Any:
+    """``log|det A|' = Re tr(A⁻¹A')``, integrated; the sign of a real determinant is constant,
+    a complex one turns as ``sign' = sign·i Im tr(A⁻¹A')``. Needs ``A_0`` invertible."""
+    (a,) = call.lists()
+    n, tag = call.order, call.tag
+    sign, logabsdet = np.linalg.slogdet(a[0])
+    if len(a) == 1 or n == 0:
+        return _SlogdetResult(_taylor([sign], n, tag), _taylor([logabsdet], n, tag))
+    g = _log_det_derivative(a, n, "numpy.linalg.slogdet")
+    if _is_complex_series(a):
+        sign_series = _exp_series(sign, [1j * np.imag(c) for c in g], n)
+        g = [np.real(c) for c in g]
+    else:
+        sign_series = [sign]
+    return _SlogdetResult(
+        _taylor(sign_series, n, tag), _taylor(_integrate(logabsdet, g, n), n, tag)
+    )
+
+
+def _conjugate_transpose(c: Any, complex_values: bool) -> Any:
+    c = np.swapaxes(c, -1, -2)
+    return np.conjugate(c) if complex_values else c
+
+
+def _hermitian_part(c: Any, lower: bool, complex_values: bool) -> Any:
+    """The Hermitian matrix LAPACK reads from one triangle of ``c`` (the real part of its
+    diagonal), as ``eigh`` and ``cholesky`` do."""
+    strict = np.tril(c, -1) if lower else np.triu(c, 1)
+    diagonal = np.diagonal(c, axis1=-2, axis2=-1)
+    if complex_values:
+        diagonal = np.real(diagonal)
+    eye = np.eye(np.shape(_strip(c))[-1])
+    return strict + _conjugate_transpose(strict, complex_values) + diagonal[..., None] * eye
+
+
+def _cholesky(call: _Call) -> Taylor:
+    """``A = L Lᴴ`` order by order: ``L_0 L_kᴴ + L_k L_0ᴴ = C_k = A_k - Σ_{j=1..k-1} L_j L_{k-j}ᴴ``,
+    so ``L_k = L_0 Φ(L_0⁻¹ C_k L_0⁻ᴴ)`` with ``Φ`` keeping the strict lower triangle and half the
+    diagonal (the forward-mode rule at every order). Reads the lower triangle of ``A`` (the upper
+    one with ``upper=True``, returning ``U = Lᴴ``), as NumPy does."""
+    (a,) = call.lists()
+    n, tag = call.order, call.tag
+    upper = bool(call.parts.option("upper", False))
+    first = np.linalg.cholesky(a[0], upper=upper)
+    if len(a) == 1 or n == 0:
+        return _taylor([first], n, tag)
+    cplx = _is_complex_series(a)
+    lower = _conjugate_transpose(first, cplx) if upper else first
+    h = [_hermitian_part(c, not upper, cplx) for c in a[1:]]
+    inverse = np.linalg.inv(lower)
+    inverse_h = _conjugate_transpose(inverse, cplx)
+    eye = np.eye(np.shape(_strip(first))[-1])
+    factors = [lower]
+    for k in range(1, n + 1):
+        c = h[k - 1] if k - 1 < len(h) else _zero_like(h[0])
+        for j in range(1, k):
+            c = c - factors[j] @ _conjugate_transpose(factors[k - j], cplx)
+        x = inverse @ c @ inverse_h
+        diagonal = np.diagonal(x, axis1=-2, axis2=-1)
+        phi = np.tril(x, -1) + 0.5 * (np.real(diagonal) if cplx else diagonal)[..., None] * eye
+        factors.append(lower @ phi)
+    if upper:
+        factors = [first] + [_conjugate_transpose(f, cplx) for f in factors[1:]]
+    return _taylor(factors, n, tag)
+
+
+def _eigen_series(call: _Call, vectors: bool) -> Any:
+    """The eigenvalues (and eigenvectors) of a Hermitian series ``A(t)``, assuming distinct
+    eigenvalues at ``t = 0``. In the eigenbasis of ``A_0`` (``Ã_k = V_0ᴴ A_k V_0``) the rotation
+    ``Q(t)`` with ``Ã Q = Q Λ``, ``Q_0 = I`` satisfies at order ``k``
+    ``Λ_0 Q_k - Q_k Λ_0 - Λ_k = R_k = Σ_{j=1..k-1} Q_j Λ_{k-j} - Σ_{j=1..k} Ã_j Q_{k-j}``:
+    ``Λ_k = -diag R_k``, ``(Q_k)_ij = (R_k)_ij / (λ_i - λ_j)`` off the diagonal, and the diagonal
+    from ``QᴴQ = I`` (real: ``V_0ᴴ V_k`` has a real diagonal, as in the first-order rule). Then
+    ``V_k = V_0 Q_k``. Repeated eigenvalues at ``t = 0`` raise ValueError: their eigenvectors,
+    and the eigenvalues' series past the first order, are not determined by ``A_0``."""
+    (a,) = call.lists()
+    n, tag = call.order, call.tag
+    uplo = call.parts.option("UPLO", "L")
+    w0, v0 = np.linalg.eigh(a[0], uplo)
+    if not vectors:
+        w0 = np.linalg.eigvalsh(a[0], uplo)
+    if len(a) == 1 or n == 0:
+        w = _taylor([w0], n, tag)
+        return _EighResult(w, _taylor([v0], n, tag)) if vectors else w
+    name = f"numpy.linalg.{'eigh' if vectors else 'eigvalsh'}"
+    gaps = _strip(w0)[..., :, None] - _strip(w0)[..., None, :]
+    size = np.shape(gaps)[-1]
+    scale = np.max(np.abs(_strip(w0)), axis=-1, initial=0.0)[..., None, None]
+    tiny = 8 * size * np.finfo(np.result_type(gaps.dtype, 0.0)).eps * scale
+    if np.any((np.abs(gaps) <= tiny) & ~np.eye(size, dtype=bool)):
+        raise ValueError(
+            f"{name} of a Taylor series needs distinct eigenvalues at t = 0 (its value); this "
+            "matrix has a repeated eigenvalue, where the series of the eigenvectors (and of the "
+            "eigenvalues past the first order) are not determined by the matrix"
+        )
+    cplx = _is_complex_series(a)
+    lower = str(uplo).upper() == "L"
+    v0h = _conjugate_transpose(v0, cplx)
+    rotated = [v0h @ _hermitian_part(c, lower, cplx) @ v0 for c in a[1:]]
+    eye = np.eye(size)
+    # 1 / (λ_i - λ_j) off the diagonal, 0 on it (in dual arithmetic when the values are dual)
+    inverse_gaps = (1.0 - eye) / (w0[..., :, None] - w0[..., None, :] + eye)
+    q: list = [eye]
+    w: list = [w0]
+    for k in range(1, n + 1):
+        r = None
+        for j in range(1, k + 1):
+            if j - 1 < len(rotated):
+                term = rotated[j - 1] @ q[k - j]
+                r = -term if r is None else r - term
+        for j in range(1, k):
+            r = r + q[j] * w[k - j][..., None, :]
+        diagonal = np.diagonal(r, axis1=-2, axis2=-1)
+        w.append(-(np.real(diagonal) if cplx else diagonal))
+        if not vectors and k == n:
+            break
+        s = None
+        for j in range(1, k):
+            term = _conjugate_transpose(q[j], cplx) @ q[k - j]
+            s = -term if s is None else s - term
+        qk = r * inverse_gaps
+        if s is not None:
+            half = 0.5 * np.diagonal(s, axis1=-2, axis2=-1)
+            qk = qk + (np.real(half) if cplx else half)[..., None] * eye
+        q.append(qk)
+    values = _taylor(w, n, tag)
+    if not vectors:
+        return values
+    return _EighResult(values, _taylor([v0] + [v0 @ c for c in q[1:]], n, tag))
+
+
+_FUNCTIONS[np.linalg.slogdet] = _series_kind(table.entry(np.linalg.slogdet), _slogdet)
+_FUNCTIONS[np.linalg.cholesky] = _series_kind(table.entry(np.linalg.cholesky), _cholesky)
+_FUNCTIONS[np.linalg.eigh] = _series_kind(
+    table.entry(np.linalg.eigh), functools.partial(_eigen_series, vectors=True)
+)
+_FUNCTIONS[np.linalg.eigvalsh] = _series_kind(
+    table.entry(np.linalg.eigvalsh), functools.partial(_eigen_series, vectors=False)
+)
+_FUNCTIONS[np.linalg.inv] = _series_kind(table.entry(np.linalg.inv), _inv)
+_FUNCTIONS[np.linalg.solve] = _series_kind(table.entry(np.linalg.solve), _solve)
+_FUNCTIONS[np.linalg.det] = _series_kind(table.entry(np.linalg.det), _det)
+
+
+# -- norms: compositions of series arithmetic, sums and max/min -----------------------------------
+
+
+def _norm_axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    if not isinstance(axis, tuple):
+        try:
+            axis = (operator.index(axis),)
+        except TypeError as error:
+            raise TypeError("'axis' must be None, an integer or a tuple of integers") from error
+    return np.lib.array_utils.normalize_axis_tuple(axis, ndim)
+
+
+def _vector_norm(x: Any, ord: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
+    """``(Σ |x_i|^p)^(1/p)`` over ``axes`` in series arithmetic (``|x|`` has derivative 0 at 0,
+    as in the first-order rules); ``inf``/``-inf`` are ``max``/``min`` of ``|x|`` and ``p = 0``
+    counts (a constant)."""
+    if isinstance(ord, str):
+        raise ValueError(f"Invalid norm order '{ord}' for vectors")
+    if ord == 0:
+        value = np.linalg.vector_norm(_plain(x), axis=axes, keepdims=keepdims, ord=0)
+        return _taylor([value], x.order, x.tag)
+    if ord == np.inf or ord == -np.inf:
+        pick = np.max if ord > 0 else np.min
+        return pick(np.abs(x), axis=axes, keepdims=keepdims)
+    if ord == 1:
+        return np.sum(np.abs(x), axis=axes, keepdims=keepdims)
+    if ord == 2:
+        squares = (x * np.conjugate(x)).real if _is_complex_series(x.coefficients) else x * x
+        return np.sqrt(np.sum(squares, axis=axes, keepdims=keepdims))
+    return np.sum(np.abs(x) ** ord, axis=axes, keepdims=keepdims) ** (1.0 / ord)
+
+
+def _matrix_norm(x: Any, ord: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
+    """Frobenius by ``_vector_norm``; the 1- and inf-norms by sums of ``|x|`` and max/min."""
+    row, col = axes
+    if row == col:
+        raise ValueError("Duplicate axes given.")
+    if ord is None or ord in ("fro", "f"):
+        return _vector_norm(x, 2, axes, keepdims)
+    y = np.moveaxis(x, (row, col), (-2, -1))
+    if ord in (2, -2, "nuc"):
+        s = _singular_values(y, "numpy.linalg.norm")
+        result = {2: np.max, -2: np.min, "nuc": np.sum}[ord](s, axis=-1)
+    elif ord in (1, -1):
+        result = (np.max if ord == 1 else np.min)(np.sum(np.abs(y), axis=-2), axis=-1)
+    elif ord in (np.inf, -np.inf):
+        result = (np.max if ord > 0 else np.min)(np.sum(np.abs(y), axis=-1), axis=-1)
+    else:
+        raise ValueError("Invalid norm order for matrices.")
+    return np.expand_dims(result, tuple(sorted(axes))) if keepdims else result
+
+
+def _series_operand(x: Any, name: str) -> Any:
+    if type(x) is not Taylor:  # a constant of a newer Dual's layer is not this handler's
+        raise TypeError(f"{name}: a Taylor series must be the matrix or vector itself here")
+    return x
+
+
+@_implements(np.linalg.norm)
+def _norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
+    """NumPy's vector and matrix norms by ``ord`` and ``axis``, in series arithmetic."""
+    x = _series_operand(x, "numpy.linalg.norm")
+    ndim = x.ndim
+    if axis is None and (
+        ord is None or (ord in ("f", "fro") and ndim == 2) or (ord == 2 and ndim == 1)
+    ):
+        return _vector_norm(x, 2, tuple(range(ndim)), keepdims)
+    axes = _norm_axes(axis, ndim)
+    if len(axes) == 1:
+        return _vector_norm(x, 2 if ord is None else ord, axes, keepdims)
+    if len(axes) == 2:
+        return _matrix_norm(x, ord, axes, keepdims)
+    raise ValueError("Improper number of dimensions to norm.")
+
+
+@_implements(np.linalg.vector_norm)
+def _vector_norm_function(x: Any, /, *, axis: Any = None, keepdims: bool = False, ord: Any = 2):
+    x = _series_operand(x, "numpy.linalg.vector_norm")
+    axes = _norm_axes(axis, x.ndim)
+    return _vector_norm(x, ord, axes, keepdims)
+
+
+@_implements(np.linalg.matrix_norm)
+def _matrix_norm_function(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Any:
+    x = _series_operand(x, "numpy.linalg.matrix_norm")
+    return _norm(x, ord=ord, axis=(-2, -1), keepdims=keepdims)
+
+
+# -- singular values, condition numbers and matrix powers: compositions of the rules above ---------
+
+
+def _transposed(x: Any) -> Any:
+    xt = np.swapaxes(x, -1, -2)
+    return np.conjugate(xt) if _is_complex_series(x.coefficients) else xt
+
+
+def _singular_values(x: Any, name: str) -> Taylor:
+    """``σ(t)``, descending: the square roots of the eigenvalues of ``AᴴA`` (``AAᴴ`` for a wide
+    ``A``) by ``eigvalsh``'s series, with NumPy's singular values as coefficient 0. Needs distinct,
+    nonzero singular values at ``t = 0`` (elsewhere they are not analytic in ``t``)."""
+    x = _series_operand(x, name)
+    m, n = x.shape[-2:]
+    value = np.linalg.svd(_broadcast(x.coefficients[0], x.shape), compute_uv=False)
+    plain = _strip(value)
+    tiny = 8 * max(m, n) * np.finfo(np.result_type(plain.dtype, 0.0)).eps * plain[..., :1]
+    if np.any(plain[..., -1:] <= tiny):
+        raise ValueError(
+            f"{name} of a Taylor series needs nonzero singular values at t = 0 (its value); a "
+            "zero singular value is not analytic in t"
+        )
+    gram = _transposed(x) @ x if m >= n else x @ _transposed(x)
+    try:
+        squares = np.linalg.eigvalsh(gram)
+    except ValueError as exc:
+        raise ValueError(
+            f"{name} of a Taylor series needs distinct singular values at t = 0 (its value); "
+            "this matrix has a repeated one"
+        ) from exc
+    series = np.sqrt(squares[..., ::-1])
+    return _taylor([value, *series.coefficients[1:]], series.order, series.tag)
+
+
+@_implements(np.linalg.svdvals)
+def _svdvals(x: Any, /) -> Taylor:
+    return _singular_values(x, "numpy.linalg.svdvals")
+
+
+@_implements(np.linalg.svd)
+def _svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False):
+    """The singular values only (``compute_uv=False``), as NumPy computes them."""
+    if compute_uv:
+        raise errors.no_rule(
+            "numpy.linalg.svd(compute_uv=True) on a Taylor series",
+            "its rule gives the singular values only (compute_uv=False, numpy.linalg.svdvals)",
+        )
+    if hermitian:  # NumPy: |eigenvalues|, descending
+        return np.sort(np.abs(np.linalg.eigvalsh(a)))[..., ::-1]
+    return _singular_values(a, "numpy.linalg.svd")
+
+
+@_implements(np.linalg.cond)
+def _cond(x: Any, p: Any = None) -> Any:
+    """``σ_max/σ_min`` (``p`` None, 2, -2), else ``‖x‖_p ‖x⁻¹‖_p``, as NumPy defines it."""
+    if p is None or p == 2 or p == -2:
+        s = _singular_values(x, "numpy.linalg.cond")
+        return s[..., -1] / s[..., 0] if p == -2 else s[..., 0] / s[..., -1]
+    x = _series_operand(x, "numpy.linalg.cond")
+    return _norm(x, p, axis=(-2, -1)) * _norm(np.linalg.inv(x), p, axis=(-2, -1))
+
+
+@_implements(np.linalg.matrix_power)
+def _matrix_power(a: Any, n: Any) -> Any:
+    """Products of series by NumPy's own binary decomposition of ``n`` (so the value is NumPy's);
+    ``inv`` first for a negative ``n``, the identity for ``n = 0``."""
+    a = _series_operand(a, "numpy.linalg.matrix_power")
+    n = operator.index(n)
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise np.linalg.LinAlgError("Last 2 dimensions of the array must be square")
+    if n == 0:
+        value = np.empty_like(_plain(a), dtype=np.result_type(_strip(a.coefficients[0]), 0.0))
+        value[...] = np.eye(a.shape[-2], dtype=value.dtype)
+        return _taylor([value], a.order, a.tag)
+    if n < 0:
+        a, n = np.linalg.inv(a), -n
+    if n == 1:
+        return a
+    if n == 2:
+        return a @ a
+    if n == 3:
+        return (a @ a) @ a
+    z = result = None
+    while n > 0:
+        z = a if z is None else z @ z
+        n, bit = divmod(n, 2)
+        if bit:
+            result = z if result is None else result @ z
+    return result
+
+
+# -- ufunc methods: reduce, accumulate, outer and at are functions of the table in other words ----
+
+_REDUCERS = {np.add: np.sum, np.multiply: np.prod, np.maximum: np.max, np.minimum: np.min}
+_ACCUMULATORS = {np.add: np.cumsum, np.multiply: np.cumprod}
+
+
+def _ufunc_method(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Any:
+    """``ufunc.reduce``/``accumulate``/``outer``/``at`` on series by the functions they are
+    (``np.add.reduce`` is ``np.sum`` along axis 0 ...); NotImplemented for the others."""
+    if method == "reduce" and ufunc in _REDUCERS and len(inputs) == 1:
+        kwargs = {"axis": 0, **kwargs}
+        if ufunc in (np.maximum, np.minimum):
+            _check_plain_options(f"{function_name(ufunc)}.reduce", dtype=kwargs.pop("dtype", None))
+        return _REDUCERS[ufunc](inputs[0], **kwargs)
+    if method == "accumulate" and len(inputs) == 1:
+        if ufunc in _ACCUMULATORS:
+            return _ACCUMULATORS[ufunc](inputs[0], **{"axis": 0, **kwargs})
+        if ufunc in (np.maximum, np.minimum) and type(inputs[0]) is Taylor:
+            return _running_extreme(ufunc, inputs[0], **kwargs)
+    if method == "outer" and ufunc.nin == 2 and not kwargs:
+        a, b = inputs
+        return ufunc(np.reshape(a, np.shape(_plain(a)) + (1,) * np.ndim(_plain(b))), b)
+    if method == "at" and ufunc in (np.add, np.subtract) and type(inputs[0]) is Taylor:
+        if kwargs or len(inputs) != 3:
+            return NotImplemented
+        a, index, b = inputs
+        return _add_at(a, _plain(index), b, ufunc is np.subtract)
+    return NotImplemented
+
+
+def _running_extreme(
+    ufunc: np.ufunc, a: Taylor, axis: Any = 0, dtype: Any = None, out: Any = None
+) -> Taylor:
+    """``maximum.accumulate``: ``y_j = max(x_0..x_j)`` takes the coefficients of the entries
+    equal to it, ties shared evenly (as ``np.max`` and the first-order rule do)."""
+    _check_plain_options(f"{function_name(ufunc)}.accumulate", out, dtype)
+    coefficients, n, tag = _own_series(a)
+    axis = np.lib.array_utils.normalize_axis_index(axis, a.ndim)
+    value = ufunc.accumulate(coefficients[0], axis=axis)
+    x = np.moveaxis(_strip(coefficients[0]), axis, -1)
+    y = np.moveaxis(_strip(value), axis, -1)
+    size = x.shape[-1]
+    hits = (x[..., None, :] == y[..., :, None]) & np.tri(size, dtype=bool)  # [..., j, i]
+    with np.errstate(invalid="ignore"):  # a NaN matches nothing: its coefficients are NaN
+        weights = hits / np.sum(hits, axis=-1, keepdims=True)
+    out = [value] + [
+        np.moveaxis(np.sum(weights * np.moveaxis(c, axis, -1)[..., None, :], axis=-1), -1, axis)
+        for c in coefficients[1:]
+    ]
+    return _taylor(out, n, tag)
+
+
+def _add_at(a: Taylor, index: Any, b: Any, subtract: bool) -> None:
+    """``np.add.at(a, index, b)`` in place: NumPy's ``add.at`` on each coefficient (repeated
+    indices add up, in NumPy's order), then written into ``a`` (through a view, into what it
+    views)."""
+    coefficients = b.coefficients[: a.order + 1] if type(b) is Taylor and b.tag == a.tag else [b]
+    if any(is_dual(c) for c in (*coefficients, *a.coefficients)):
+        raise TypeError(
+            f"numpy.{'subtract' if subtract else 'add'}.at on a Taylor series of dual numbers "
+            "(or with increments of another differentiation) is not supported; use "
+            "a[index] = a[index] + b where the indices do not repeat"
+        )
+    at = (np.subtract if subtract else np.add).at
+    shape = a.shape
+    new = []
+    for k in range(max(len(a.coefficients), len(coefficients))):
+        c = a.coefficients[k] if k < len(a.coefficients) else 0.0
+        dtype = np.result_type(_strip(a.coefficients[0]), 0.0)
+        c = np.array(np.broadcast_to(c, shape), dtype)
+        if k < len(coefficients):
+            at(c, index, coefficients[k])
+        new.append(c)
+    a[...] = _taylor(new, a.order, a.tag)
 
 
 # -- constructors and functions of the values --------------------------------------------------
@@ -2432,17 +2840,6 @@ def _full_like(
     result[...] = fill_value
     return result
 
-
-_values_only(
-    *(
-        getattr(np, name)
-        for name in (
-            "argmax argmin argsort argpartition argwhere nonzero flatnonzero searchsorted "
-            "count_nonzero shape ndim size isclose allclose array_equal array_equiv iscomplexobj "
-            "isrealobj isreal iscomplex lexsort digitize isneginf isposinf"
-        ).split()
-    )
-)
 
 # numpy.sinc and the other rules of the table that are not ufuncs
 for _rule in _FUNCTION_RULES.values():

@@ -195,13 +195,7 @@ def test_gap_tables_name_real_cases_and_modes():
 # that is not traced now names the write into a float array). Listed so a new one fails here; each
 # is a defect to fix.
 _GENERIC = ("UNCLEAR ERROR", "Converting a traced dual to a NumPy array would drop its tangent")
-UNCLEAR_GAPS = {
-    ("block", "taylor2"),
-    ("zeros like=", "taylor2"),
-    ("ones like=", "taylor2"),
-    ("full like=", "taylor2"),
-    ("empty like=", "taylor2"),
-}
+UNCLEAR_GAPS: set = set()
 
 
 def test_every_refusal_names_its_construct():

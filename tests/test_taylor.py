@@ -432,8 +432,8 @@ def test_conversions_that_drop_coefficients_raise():
             convert(t)
     with pytest.raises(TypeError, match="no single tangent"):
         t.tangent  # noqa: B018
-    with pytest.raises(TypeError, match="numpy.add.reduce"):
-        np.add.reduce(t)
+    with pytest.raises(TypeError, match="numpy.logaddexp.reduce"):
+        np.logaddexp.reduce(Taylor([np.ones(2), np.ones(2)]))
     with pytest.raises(TypeError, match="no derivative rule for numpy.median"):
         np.median(t)
 
@@ -776,13 +776,13 @@ def test_values_only_functions_and_item_assignment():
     [
         (lambda t: np.median(t), TypeError, "no derivative rule for numpy.median"),
         (lambda t: np.linalg.eigvals(t), TypeError, "no derivative rule for numpy.linalg.eigvals"),
-        (lambda t: np.multiply.outer(t, t), TypeError, "numpy.multiply.outer"),
+        (lambda t: np.add.reduceat(t, [0, 1]), TypeError, "numpy.add.reduceat"),
         (lambda t: np.matmul(t, t, out=np.empty((2, 2))), TypeError, "numpy.matmul with out="),
         (lambda t: np.sum(t, out=np.empty(())), TypeError, "out="),
         (lambda t: np.cumsum(t, dtype=int), TypeError, "dtype"),
         (lambda t: np.prod(t, where=t > 0), TypeError, "does not support where="),
         (lambda t: np.pad(t, 1, mode="maximum"), TypeError, "numpy.pad"),
-        (lambda t: np.trapezoid(t[0], x=t[1]), TypeError, "must not be a dual number"),
+        (lambda t: np.gradient(t[0], t[1]), TypeError, "must not carry a derivative"),
         (lambda t: np.linalg.det(t - t), ValueError, "invertible"),
         (
             lambda t: np.concatenate([t, dd.DualArray(np.ones((2, 2)))]),
