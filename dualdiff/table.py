@@ -121,7 +121,7 @@ def _declare(kind: str, names: str, **options: Any) -> None:
         if function is None:
             continue
         if function in _TABLE:  # another name of a declared function (permute_dims, amax)
-            if _TABLE[function].kind != kind:
+            if _TABLE[function].name == name or _TABLE[function].kind != kind:
                 raise ValueError(f"numpy.{name} is declared twice in the function table")
             continue
         declared = dict(options)
@@ -184,14 +184,6 @@ _declare("linear", "sum", operands=("a", "initial"), axes=("axis",))
 _declare("linear", "diff", operands=("a", "prepend", "append"), axes=("axis",))
 _declare("linear", "trace linalg.trace", operands=("@0",), axes=("axis1", "axis2"))
 _declare("linear", "gradient", operands=("f",), axes=("axis",))
-_declare(
-    "linear",
-    "fft.fft fft.ifft fft.fft2 fft.ifft2 fft.fftn fft.ifftn fft.rfft fft.irfft fft.rfft2 "
-    "fft.irfft2 fft.rfftn fft.irfftn fft.hfft fft.ihfft",
-    operands=("a",),
-    axes=("axis", "axes"),
-)
-_declare("structural", "fft.fftshift fft.ifftshift", operands=("x",))
 _declare("linear", "real imag", operands=("val",), view=True)
 _declare("linear", "where", operands=("x", "y"), values=("condition",))
 _declare("linear", "bincount", operands=("weights",), values=("x",))
