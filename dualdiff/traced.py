@@ -19,7 +19,11 @@ from typing import Any
 import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
-from . import errors
+from . import errors, table
+from .array import DualArray, _make_array, box
+from .calls import Call
+from .compositions import COMPOSITIONS
+from .dual import Dual
 from .errors import function_name
 from .methods import ArrayMethods, variance
 from .program import (
@@ -48,7 +52,7 @@ from .rules import (
     scale,
     tangent_in,
 )
-from .tags import NEWEST_TAG
+from .tags import NEWEST_TAG, new_tag
 
 _SQUARE = RULES["square"]
 _POWER = RULES["power"]
@@ -155,7 +159,10 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
             if ufunc in VALUE_UFUNCS:  # comparisons and tests: no derivative
                 return ufunc(*(_value(a) for a in inputs))
             if ufunc is np.matmul:
-                return _bilinear(np.matmul, inputs[0], inputs[1], (), {})
+                try:
+                    return _bilinear(np.matmul, inputs[0], inputs[1], (), {})
+                except _Unsupported:
+                    return eager_rule(np.matmul, inputs, {})
             if ufunc is np.divmod:  # two outputs, each a rule of the table (as in eager mode)
                 return np.floor_divide(*inputs), np.remainder(*inputs)
             if ufunc is np.modf:
@@ -168,6 +175,10 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
                 return np.sum(inputs[0], axis=axis, keepdims=bool(options.get("keepdims")))
             if method == "accumulate" and not options:
                 return np.cumsum(inputs[0], axis=axis)
+        if method in ("__call__", "reduce", "accumulate", "reduceat", "outer"):
+            fn = ufunc if method == "__call__" else getattr(ufunc, method)
+            if UFUNC_RULES.get(ufunc) or extra_ufunc_rule(ufunc) or ufunc in _EAGER_UFUNCS:
+                return eager_rule(fn, inputs, kwargs)
         raise errors.no_rule(
             f"{function_name(ufunc)}"
             + ("" if method == "__call__" else f".{method}")
@@ -175,15 +186,23 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
         )
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        handler = _FUNCTIONS.get(func)
         if func in _WRITING_FUNCTIONS:
             raise write_refused(function_name(func))
-        if handler is None:
-            raise TypeError(
-                f"dualdiff.jit has no rule for {function_name(func)}; use the eager "
-                "dualdiff.jvp or dualdiff.jacobian, which differentiate it"
-            )
-        return handler(func, args, kwargs)
+        # the compiler's own handler first (faster, or with the direction axis handled), then
+        # the one the function table's kind gives, then the eager rule run as one instruction
+        handler = _FUNCTIONS.get(func)
+        if handler is not None:
+            try:
+                return handler(func, args, kwargs)
+            except _Unsupported:
+                pass
+        entry = table.entry(func)
+        if entry is not None:
+            try:
+                return derived(entry, args, kwargs)
+            except _Unsupported:
+                pass
+        return eager_rule(func, args, kwargs)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         raise errors.lost_tangent(
@@ -517,9 +536,14 @@ _register_lift()
 _FUNCTIONS: dict[Any, Callable[..., Any]] = {}
 
 
+class _Unsupported(TypeError):
+    """A handler cannot compile this call as it was made: the next in line is tried (the one the
+    function table's kind gives, then the eager rule as one instruction, see ``eager_rule``)."""
+
+
 def _check_plain(name: str, items: Any) -> None:
     if _has_dual(items):
-        raise TypeError(
+        raise _Unsupported(
             f"dualdiff.jit: {name} differentiates with respect to its array argument only"
         )
 
@@ -580,7 +604,7 @@ def _bilinear(func: Any, a: Any, b: Any, rest: tuple[Any, ...], kwargs: dict) ->
 
 
 def _not_batched(func: Any) -> TypeError:
-    return TypeError(
+    return _Unsupported(
         f"dualdiff.jit_jacobian has no rule for {function_name(func)} with these arguments; use "
         "dualdiff.jacobian(f, x) (eager), which differentiates it"
     )
@@ -778,6 +802,8 @@ def _first_linear(func: Any, args: Any, kwargs: Any) -> Any:
         affine = [k for k in _AFFINE_OPTIONS[func] if options.get(k, unset) is not unset]
         if affine:
             a = options.pop(next(iter(options)))
+            if _has_dual(tuple(options.values())):  # a traced prepend: the table's linear kind
+                raise _Unsupported(function_name(func))
             value = func(a.value, **options)
             t = _tangent(a)
             if t is None:
@@ -864,6 +890,8 @@ def _var(func: Any, args: Any, kwargs: Any) -> Any:
 
 
 def _zeros_like(func: Any, args: Any, kwargs: Any) -> Any:
+    if _has_dual((args[1:], tuple(kwargs.values()))):  # a traced fill value: the eager rule
+        raise _Unsupported(function_name(func))
     args = (_value(args[0]).value if type(args[0]) is Traced else args[0],) + tuple(args[1:])
     return func(*args, **kwargs)
 
@@ -958,6 +986,472 @@ _implements(_traced_args, *"argmax argmin argsort".split())
 _implements(_static_shape, "shape", "ndim", "size")
 _implements(_atleast, "atleast_1d", "atleast_2d", "atleast_3d")
 _implements(_stack_by_definition, "hstack", "vstack", "dstack", "column_stack")
+
+
+# ---------------------------------------------------------------------------------------------
+# Handlers derived from the function table's kinds (``dualdiff.table``)
+# ---------------------------------------------------------------------------------------------
+
+
+def _is_traced(a: Any) -> bool:
+    return type(a) is Traced
+
+
+def _plain(a: Any) -> Any:
+    """``a`` with every traced dual replaced by its value symbol, inside lists and tuples too."""
+    if type(a) is Traced:
+        return a.value
+    if type(a) in (list, tuple):
+        return type(a)(_plain(i) for i in a)
+    return a
+
+
+def _program_of(items: Any) -> Any:
+    return next((s.program for s in _symbols(items)), None)
+
+
+def _wrap(value: Any, tangent: Any) -> Any:
+    """Traced results of ``value`` (a symbol, or a list/tuple of them) and their tangents."""
+    if type(value) in (list, tuple):
+        tangents = [None] * len(value) if tangent is None else tangent
+        return type(value)(_wrap(v, t) for v, t in zip(value, tangents))
+    if type(value) is not Sym:
+        return value
+    return Traced(value, _fit(tangent, value))
+
+
+def _table_call(entry: table.Entry, args: Any, kwargs: Any) -> Call:
+    """The call taken apart by its table entry; a call the entry's kind does not describe (a
+    derivative through a parameter the table does not list, np.pad's computing modes) is left
+    to the eager rule."""
+    try:
+        call = Call(entry, args, kwargs, _value, _is_traced)
+    except TypeError as error:
+        raise _Unsupported(str(error)) from None
+    if entry.guard is not None and entry.guard(call.option) is not None:
+        raise _Unsupported(entry.guard(call.option))
+    dtype = call.option("dtype")
+    if dtype is not None and np.dtype(dtype).kind not in "fc":
+        raise errors.lost_tangent(
+            f"numpy.{entry.name}(..., dtype={dtype}) of a traced dual", "Keep a float dtype."
+        )
+    return call
+
+
+def derived(entry: table.Entry, args: Any, kwargs: Any) -> Any:
+    """``entry``'s function on traced arguments, by the kind the function table declares."""
+    func = entry.function
+    kwargs = _refuse_out(func, args, kwargs)
+    body = COMPOSITIONS.get(func)
+    if body is not None:  # plain NumPy code: each of its operations is traced in turn
+        return body(*args, **kwargs)
+    kind = entry.kind
+    if kind == "value":
+        return _values_only(func, args, kwargs)
+    if kind == "construction":
+        if _has_dual(tuple(kwargs.get(k) for k in ("fill_value",)) + tuple(args[1:])):
+            raise _Unsupported(entry.name)  # a traced fill value: the eager rule
+        return func(*args, **{k: v for k, v in kwargs.items() if k != "like"})
+    handler = _BY_KIND.get(kind)
+    if handler is None:  # special, and compositions without a body: the eager rule
+        raise _Unsupported(entry.name)
+    return handler(entry, _table_call(entry, args, kwargs))
+
+
+# Structural functions whose result's shape does not depend on the values of an index argument:
+# an index computed from x (argsort, argmax) is recomputed at every replay, and the gather too.
+_DYNAMIC_INDEX = frozenset((np.take, np.take_along_axis, np.roll))
+
+
+def _structural(entry: table.Entry, call: Call) -> Any:
+    """``d f(x) = f(dx)`` for a function that only moves elements: the value by NumPy, the
+    tangent a gather from the operands' tangents at indices found by the same call on arrays of
+    element numbers (0: an element of no traced operand), constants of the program."""
+    func = entry.function
+    values = [_value(o) for o in call.operands]
+    program = _program_of(values)
+    args, kwargs = call.arguments(values)
+    others = _symbols(call.arguments([None] * len(values)))
+    if others and not (
+        func in _DYNAMIC_INDEX or (func is np.delete and all(s.value.ndim == 0 for s in others))
+    ):
+        raise TypeError(
+            f"dualdiff.jit: numpy.{entry.name} with an argument computed from x (an index, a "
+            "condition) selects elements by the values at the tracing point, and the shape of "
+            "its result may depend on them, which a compiled function cannot replay; pass that "
+            "argument as a constant, or use the eager dualdiff.jvp/jacobian"
+        )
+    value = program.record(func, tuple(args), kwargs)
+    tangents = [_tangent(o) for o in call.operands]
+    if all(t is None for t in tangents):
+        return _wrap(value, None)
+    k = program.directions
+    numbers, parts, start = [], [], 1
+    for v, t in zip(values, tangents):
+        shape = _shape(v)
+        if t is None:
+            numbers.append(np.zeros(shape, np.intp))
+            continue
+        size = math.prod(shape)
+        numbers.append(np.arange(start, start + size, dtype=np.intp).reshape(shape))
+        parts.append(np.reshape(t, (size,) if k is None else (size, k)))
+        start += size
+    index_args, index_kwargs = call.arguments(numbers)
+    if others:  # an index computed from x: the element numbers are gathered again at replay
+        index = program.record(func, tuple(index_args), index_kwargs)
+    else:
+        index = func(*index_args, **index_kwargs)
+    dtype = np.result_type(*(p.dtype for p in parts))
+
+    def gather(index: Any) -> Any:
+        if type(index) is Sym:
+            pool = np.concatenate([np.zeros((1,) if k is None else (1, k), dtype), *parts])
+            return program.record(operator.getitem, (pool, index), {})
+        index = np.asarray(index)
+        if index.dtype.kind != "i":  # a call that casts (concatenate(..., dtype=float))
+            index = index.astype(np.intp)
+        # np.pad(mode='empty') leaves its new entries uninitialised: they come from no operand
+        index = np.where((index >= 0) & (index < start), index, 0)
+        if len(parts) == 1 and (index.size == 0 or index.min() >= 1):
+            pool, index = parts[0], index - 1
+        else:
+            pool = np.concatenate([np.zeros((1,) if k is None else (1, k), dtype), *parts])
+        if type(pool) is Sym:
+            return program.record(operator.getitem, (pool, index), {})
+        return _mark(np.asarray(pool)[index], pool)
+
+    if type(value) in (list, tuple):
+        return type(value)(_wrap(v, gather(i)) for v, i in zip(value, index))
+    return _wrap(value, gather(index))
+
+
+def _zeros_for(v: Any, k: int | None) -> Any:
+    """The zero tangent of a constant operand ``v`` (sum's initial, diff's prepend)."""
+    if k is None and type(v) in (int, float, complex):
+        return 0.0
+    dtype = np.result_type(_concrete_of(_value(v)), 0.0)
+    return np.zeros(_shape(v) + (() if k is None else (k,)), dtype)
+
+
+def _linear(entry: table.Entry, call: Call) -> Any:
+    """``d f(x) = f(dx)``: the same call on the tangents (constant operands' tangents zero);
+    for a Jacobian with the direction axis moved first and the axis arguments past it."""
+    func = entry.function
+    values = [_value(o) for o in call.operands]
+    program = _program_of(values)
+    args, kwargs = call.arguments(values)
+    value = program.record(func, tuple(args), kwargs)
+    tangents = [_tangent(o) for o in call.operands]
+    if all(t is None for t in tangents):
+        return _wrap(value, None)
+    k = program.directions
+    tangents = [_zeros_for(v, k) if t is None else t for v, t in zip(values, tangents)]
+    if k is None:
+        tangent_args, tangent_kwargs = call.arguments(tangents)
+        return _wrap(value, program.record(func, tuple(tangent_args), tangent_kwargs))
+    try:
+        tangent = _shifted(entry, call, values, tangents, program)
+    except Exception:  # noqa: BLE001 - any call the shift does not describe: one per direction
+        tangent = _per_direction(func, call, tangents, range(len(tangents)), program)
+    return _wrap(value, tangent)
+
+
+def _shifted(entry: table.Entry, call: Call, values: list, tangents: list, program: Any) -> Any:
+    """The tangents of a linear call for a Jacobian: the direction axis moved in front, the
+    axis arguments (``entry.axes``) moved past it, one call. Checked at tracing against the
+    call on the first direction alone; raises if the shift does not describe the call."""
+    func = entry.function
+    nd = len(_shape(values[0]))
+    moved = [np.moveaxis(t, -1, 0) for t in tangents]
+    args, kwargs = call.arguments(moved)
+    signature = errors.signature(func)
+    bound = signature.bind(*args, **kwargs)
+    for name in entry.axes:
+        parameter = signature.parameters.get(name)
+        if parameter is None:
+            continue
+        axis = bound.arguments.get(name, parameter.default)
+        if axis is inspect.Parameter.empty:
+            continue
+        if axis is None:
+            if func in (np.cumsum, np.nancumsum):  # axis=None: over the flattened array
+                size = math.prod(_shape(values[0]))
+                bound.arguments[entry.operands[0]] = np.reshape(moved[0], (-1, size))
+                axis = 1
+            else:
+                axis = tuple(range(1, nd + 1))
+        elif isinstance(axis, (tuple, list)):
+            axis = tuple(_shift(a, nd) for a in axis)
+        else:
+            axis = _shift(axis, nd)
+        bound.arguments[name] = axis
+    result = program.record(func, tuple(bound.args), bound.kwargs)
+    if type(result) in (list, tuple):
+        tangent: Any = type(result)(np.moveaxis(r, 0, -1) for r in result)
+    else:
+        tangent = np.moveaxis(result, 0, -1)
+    # the first direction alone, on the tracing point's numbers: the shift must agree
+    first_args, first_kwargs = call.arguments(
+        [np.asarray(_concrete_of(t))[..., 0] for t in tangents]
+    )
+    expected = func(*_concrete_of(first_args), **_concrete_of(first_kwargs))
+    got = _concrete_of(tangent)
+    pairs = zip(expected, got) if type(expected) in (list, tuple) else [(expected, got)]
+    for e, g in pairs:
+        g = np.asarray(g)[..., 0]
+        if np.shape(e) != g.shape or not np.allclose(g, e, rtol=1e-9, atol=1e-12, equal_nan=True):
+            raise ValueError("the shifted call does not match the call per direction")
+    return _mark(tangent, *tangents) if type(tangent) is not Sym else tangent
+
+
+def _shift(axis: Any, nd: int) -> int:
+    axis = operator.index(axis)
+    if not -nd <= axis < max(nd, 1):
+        raise np.exceptions.AxisError(axis, nd)
+    return axis % max(nd, 1) + 1
+
+
+def _concrete_of(a: Any) -> Any:
+    """The tracing point's numbers in place of symbols (inside lists, tuples and dicts)."""
+    if type(a) is Sym:
+        return a.value
+    if type(a) in (list, tuple):
+        return type(a)(_concrete_of(i) for i in a)
+    if type(a) is dict:
+        return {k: _concrete_of(v) for k, v in a.items()}
+    return a
+
+
+def _per_direction(func: Any, call: Call, arrays: list, which: Any, program: Any) -> Any:
+    """``func`` once per direction with the operands ``which`` replaced by the direction's slice
+    of ``arrays`` (direction axis last), the results stacked on a last axis: one instruction."""
+    args, kwargs = call.arguments(arrays)
+    places = tuple((place, path) for j, (place, path) in enumerate(call.places) if j in which)
+    return program.record(
+        _each_direction, (func, program.directions, places, tuple(args), tuple(kwargs.items())), {}
+    )
+
+
+def _each_direction(func: Any, k: int, places: Any, args: Any, items: Any) -> Any:
+    """Run time of ``_per_direction``."""
+    results = []
+    for d in range(k):
+        a, kw = list(args), dict(items)
+        for (kind, key), path in places:
+            container = a if kind == "a" else kw
+            container[key] = _slice_at(container[key], path, d)
+        results.append(func(*a, **kw))
+    if type(results[0]) in (list, tuple):
+        return type(results[0])(np.stack(r, axis=-1) for r in zip(*results))
+    return np.stack(results, axis=-1)
+
+
+def _slice_at(a: Any, path: tuple, d: int) -> Any:
+    if not path:
+        return a[..., d]
+    items = list(a)
+    items[path[0]] = _slice_at(items[path[0]], path[1:], d)
+    return items
+
+
+def _multilinear(entry: table.Entry, call: Call) -> Any:
+    """The product rule: ``d f(a, b) = f(da, b) + f(a, db)``, one call per traced operand (per
+    direction too for a Jacobian, in one instruction)."""
+    func = entry.function
+    values = [_value(o) for o in call.operands]
+    program = _program_of(values)
+    args, kwargs = call.arguments(values)
+    value = program.record(func, tuple(args), kwargs)
+    k = program.directions
+    terms = []
+    for j, operand in enumerate(call.operands):
+        t = _tangent(operand)
+        if t is None:
+            continue
+        replaced = [t if i == j else v for i, v in enumerate(values)]
+        if k is None:
+            term_args, term_kwargs = call.arguments(replaced)
+            terms.append(program.record(func, tuple(term_args), term_kwargs))
+        else:
+            terms.append(_per_direction(func, call, replaced, (j,), program))
+    return _wrap(value, _add(terms))
+
+
+_BY_KIND = {"structural": _structural, "linear": _linear, "multilinear": _multilinear}
+
+# Functions of values whose result is fixed by shapes and dtypes alone: constants of the program,
+# as NumPy gives them (a Python bool, a dtype), so ``if np.iscomplexobj(x)`` traces.
+_STATIC_VALUES = frozenset(
+    getattr(np, name)
+    for name in "shape ndim size result_type iscomplexobj isrealobj may_share_memory "
+    "shares_memory".split()
+)
+_VALUE_SHAPED = frozenset((np.nonzero, np.argwhere, np.flatnonzero))
+
+
+def _values_only(func: Any, args: Any, kwargs: Any) -> Any:
+    """A function of the values: recorded on them (no derivative flows through it)."""
+    args, kwargs = _plain(tuple(args)), {k: _plain(v) for k, v in kwargs.items()}
+    if func in _STATIC_VALUES:
+        return func(*_concrete_of(args), **_concrete_of(kwargs))
+    if func in _VALUE_SHAPED:
+        raise TypeError(
+            f"dualdiff.jit: {function_name(func)} of traced values gives a result whose shape "
+            "depends on the values, which a compiled function cannot replay; use np.where, or "
+            "the eager dualdiff.jvp/jacobian"
+        )
+    program = _program_of((args, kwargs))
+    if program is None:
+        return func(*args, **kwargs)
+    return program.record(func, args, kwargs)
+
+
+# ---------------------------------------------------------------------------------------------
+# The eager rule as one instruction: special functions (linalg, prod) and calls no kind describes
+# ---------------------------------------------------------------------------------------------
+
+
+class _Slot:
+    """Where a traced argument goes in a call replayed by ``_run_eager``."""
+
+    __slots__ = ("i",)
+
+    def __init__(self, i: int) -> None:
+        self.i = i
+
+
+class _Outputs:
+    """What the eager rule returned when traced: its structure, each leaf's shape and whether
+    it carries a derivative. Filled by the traced run, checked at every replay."""
+
+    __slots__ = ("structure", "shapes", "derived", "name")
+
+    def __init__(self, name: str) -> None:
+        self.structure: Any = None
+        self.shapes: list = []
+        self.derived: list = []
+        self.name = name
+
+
+_EAGER_UFUNCS = VALUE_UFUNCS | {np.matmul, np.divmod, np.modf}
+
+
+def eager_rule(func: Any, args: Any, kwargs: Any) -> Any:
+    """``func`` on traced arguments as one instruction that runs dualdiff's eager rule (the
+    DualArray handler: the same NumPy expressions ``jacobian`` evaluates) on the values and
+    tangents at hand. The result's shapes are checked at every replay against the traced ones,
+    so a shape that depends on the values fails loudly instead of being reused."""
+    traced: list[Traced] = []
+
+    def hole(a: Any) -> Any:
+        if type(a) is Traced:
+            traced.append(a)
+            return _Slot(len(traced) - 1)
+        if type(a) in (list, tuple):
+            return type(a)(hole(i) for i in a)
+        return a
+
+    template = hole(tuple(args))
+    items = tuple((k, hole(v)) for k, v in kwargs.items())
+    if not traced:
+        return func(*args, **kwargs)
+    program = next(t.value.program for t in traced if type(t.value) is Sym)
+    outputs = _Outputs(function_name(func))
+    values = tuple(t.value for t in traced)
+    tangents = tuple(_tangent(t) for t in traced)
+    flat = program.record(
+        _run_eager,
+        (func, program.directions, template, items, values, tangents, outputs),
+        {},
+    )
+    return _rebuild_outputs(outputs.structure, _pairs(flat, outputs))
+
+
+def _pairs(flat: Any, outputs: _Outputs) -> Any:
+    flat = list(flat)
+    n = len(outputs.shapes)
+    values, tangents = flat[:n], flat[n:]
+    tangents_iter = iter(tangents)
+    for v, has in zip(values, outputs.derived):
+        yield Traced(v, _fit(next(tangents_iter), v)) if has else Traced(v, None)
+
+
+def _rebuild_outputs(structure: Any, leaves: Any) -> Any:
+    if structure is None:
+        return next(leaves)
+    kind, parts = structure
+    rebuilt = [_rebuild_outputs(p, leaves) for p in parts]
+    return kind(*rebuilt) if hasattr(kind, "_fields") else kind(rebuilt)
+
+
+def _run_eager(
+    func: Any, k: Any, template: Any, items: Any, values: Any, tangents: Any, outputs: _Outputs
+) -> tuple:
+    """Run time of ``eager_rule``: dual arrays of a fresh tag from the values and tangents (the
+    direction axis moved in front), the eager rule, its leaves taken apart again."""
+    tag = new_tag()
+    duals = []
+    for v, t in zip(values, tangents):
+        if t is None:
+            duals.append(v)
+            continue
+        v = np.asarray(v)
+        t = np.asarray(t)
+        t = t[None] if k is None else np.moveaxis(t, -1, 0)
+        duals.append(box(_make_array(v, t, tag, k is not None)))
+
+    def fill(a: Any) -> Any:
+        if type(a) is _Slot:
+            return duals[a.i]
+        if type(a) in (list, tuple):
+            return type(a)(fill(i) for i in a)
+        return a
+
+    out = func(*fill(template), **{key: fill(v) for key, v in items})
+    leaves: list = []
+    structure = _take_apart(out, leaves)
+    inputs = [np.asarray(v) for v in values] + [np.asarray(t) for t in tangents if t is not None]
+    flat_values, flat_tangents, shapes, derived = [], [], [], []
+    for leaf in leaves:
+        ours = type(leaf) in (DualArray, Dual) and leaf.tag == tag
+        value = np.asarray(leaf.value if ours else leaf)
+        shapes.append(value.shape)
+        derived.append(ours)
+        flat_values.append(_own(value, inputs))
+        if ours:
+            t = np.asarray(leaf.tangent_ if type(leaf) is DualArray else leaf.tangent)
+            if k is None:
+                t = t.reshape(value.shape) if type(leaf) is Dual else t[0]
+            elif type(leaf) is DualArray:
+                t = np.moveaxis(np.broadcast_to(t, (t.shape[0],) + value.shape), 0, -1)
+            flat_tangents.append(_own(t, inputs))
+    if outputs.structure is None and not outputs.shapes:  # the traced run
+        outputs.structure, outputs.shapes, outputs.derived = structure, shapes, derived
+    elif shapes != outputs.shapes or derived != outputs.derived:
+        raise ValueError(
+            f"dualdiff.jit: {outputs.name} gave results of shapes {shapes} here but "
+            f"{outputs.shapes} when traced (they depend on the values); a compiled function "
+            "cannot replay it: use the eager dualdiff.jvp/jacobian"
+        )
+    return tuple(flat_values + flat_tangents)
+
+
+def _own(a: np.ndarray, inputs: list) -> np.ndarray:
+    """``a``, copied if it shares memory with an input (the compiled code may reuse inputs'
+    buffers once they are dead)."""
+    if any(np.may_share_memory(a, i) for i in inputs):
+        return a.copy()
+    return a
+
+
+def _take_apart(out: Any, leaves: list) -> Any:
+    if isinstance(out, (tuple, list)):
+        return (type(out), [_take_apart(item, leaves) for item in out])
+    leaves.append(out)
+    return None
+
+
+FRESH_FUNCTIONS.update((_each_direction,))
 
 
 STATIC_SHAPE.update(_FUNCTIONS)  # the traced duals' functions apply to plain symbols too

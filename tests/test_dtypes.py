@@ -171,7 +171,6 @@ REDUCTIONS = {
 # modes without a rule for a function refuse it with a TypeError (never ignore dtype=)
 REFUSED = {
     "taylor": {"nansum", "nanmean"},
-    "jit_jvp": {"prod", "cumprod", "nansum", "nanmean"},
 }
 
 
