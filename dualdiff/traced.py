@@ -2,9 +2,11 @@
 
 A ``Traced`` holds a value symbol and its tangent (a symbol, a constant block of the seed, or
 None for zero). Elementwise functions take their derivatives from the rule table (the partials
-are called on symbols, so they are recorded too); NumPy functions that are linear in an argument
-apply themselves to the tangent, with the direction axis of a Jacobian moved past their axes
-arguments; products apply the product rule. Anything else raises TypeError naming it.
+are called on symbols, so they are recorded too). A NumPy function goes to the compiler's own
+handler if it has one (``_FUNCTIONS``: linear functions with the direction axis of a Jacobian
+moved past their axis arguments, products), else to the handler its kind in the function table
+gives (``derived``), else to the eager rule run as one instruction (``eager_rule``). Writes are
+functionalised (``functional_write``). Anything else raises TypeError naming it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import functools
 import inspect
 import math
 import operator
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -66,12 +69,16 @@ _POWER = RULES["power"]
 class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
     """What ``f`` receives while being traced: a value symbol and its tangent symbol."""
 
-    __slots__ = ("value", "tangent")
+    __slots__ = ("value", "tangent", "storage", "path", "__weakref__")
     tag = NEWEST_TAG  # newer than any eager dual: dualdiff's own functions defer to NumPy dispatch
     kind = "dual"
 
     def __init__(self, value: Any, tangent: Any) -> None:
         self.value, self.tangent = value, tangent
+        # the array this one is a view of and how (see ``_Storage``), once a view or a write
+        # made it matter
+        self.storage: _Storage | None = None
+        self.path: tuple | None = None
 
     shape = property(lambda self: np.shape(self.value.value))
     dtype = property(lambda self: self.value.value.dtype)
@@ -96,7 +103,9 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
         return np.copy(self)
 
     def view(self) -> Traced:
-        return Traced(self.value, self.tangent)  # writes are refused: sharing needs no more
+        result = Traced(self.value, self.tangent)
+        _track_view(self, result, None)  # writes through either reach the other
+        return result
 
     @property
     def batched(self) -> bool:
@@ -124,20 +133,23 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
         return _linear_one(operator.getitem, self, (index,), {})
 
     def __setitem__(self, index: Any, item: Any) -> None:
-        raise write_refused("item assignment (x[i] = ...)")
+        if _has_dual(index):
+            raise TypeError("dualdiff.jit: an index cannot carry a derivative")
+        functional_write(self, "item assignment (x[i] = ...)", operator.setitem, (index, _ITEM),
+                         {}, item)  # fmt: skip
 
-    # ndarray's methods that write in place: refused, as every write is (see ``write_refused``)
-    def fill(self, *args: Any, **kwargs: Any) -> None:
-        raise write_refused("x.fill(...)")
+    # ndarray's methods that write in place: a functional copy-and-set (``functional_write``)
+    def fill(self, value: Any) -> None:
+        functional_write(self, "x.fill(...)", operator.setitem, (Ellipsis, _ITEM), {}, value)
 
     def sort(self, *args: Any, **kwargs: Any) -> None:
-        raise write_refused("x.sort() (in place; np.sort(x) returns a sorted copy)")
+        self[...] = np.sort(self, *args, **kwargs)
 
     def partition(self, *args: Any, **kwargs: Any) -> None:
-        raise write_refused("x.partition(...)")
+        self[...] = np.partition(self, *args, **kwargs)
 
     def put(self, *args: Any, **kwargs: Any) -> None:
-        raise write_refused("x.put(...)")
+        np.put(self, *args, **kwargs)
 
     def resize(self, *args: Any, **kwargs: Any) -> None:
         raise write_refused("x.resize(...)")
@@ -147,6 +159,19 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         if kwargs.get("out") is not None:
+            out = kwargs["out"]
+            out = out if type(out) is tuple else (out,)
+            if (
+                method == "__call__"
+                and ufunc.nout == 1
+                and len(out) == 1
+                and type(out[0]) is Traced
+                and set(kwargs) == {"out"}
+            ):  # x += v: x[...] = x + v, functionally
+                result = ufunc(*inputs)
+                what = f"{function_name(ufunc)}(..., out=x) or an in-place operator (x += ...)"
+                functional_write(out[0], what, operator.setitem, (Ellipsis, _ITEM), {}, result)
+                return out[0]
             raise write_refused(
                 f"{function_name(ufunc)}(..., out=...) or an in-place operator (x += ..., x *= ...)"
             )
@@ -187,27 +212,33 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         if func in _WRITING_FUNCTIONS:
-            raise write_refused(function_name(func))
-        # the compiler's own handler first (faster, or with the direction axis handled), then
-        # the one the function table's kind gives, then the eager rule run as one instruction
-        handler = _FUNCTIONS.get(func)
-        if handler is not None:
-            try:
-                return handler(func, args, kwargs)
-            except _Unsupported:
-                pass
-        entry = table.entry(func)
-        if entry is not None:
-            try:
-                return derived(entry, args, kwargs)
-            except _Unsupported:
-                pass
-        return eager_rule(func, args, kwargs)
+            return _writing_function(func, args, kwargs)
+        result = _dispatch(func, args, kwargs)
+        _note_aliases((args, kwargs), result, func)
+        return result
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         raise errors.lost_tangent(
             "Converting a traced dual to a NumPy array", "Use NumPy functions on it instead."
         )
+
+
+def _dispatch(func: Any, args: Any, kwargs: Any) -> Any:
+    """The compiler's own handler first (faster, or with the direction axis handled), then the
+    one the function table's kind gives, then the eager rule run as one instruction."""
+    handler = _FUNCTIONS.get(func)
+    if handler is not None:
+        try:
+            return handler(func, args, kwargs)
+        except _Unsupported:
+            pass
+    entry = table.entry(func)
+    if entry is not None:
+        try:
+            return derived(entry, args, kwargs)
+        except _Unsupported:
+            pass
+    return eager_rule(func, args, kwargs)
 
 
 def write_refused(what: str) -> TypeError:
@@ -548,7 +579,9 @@ def _check_plain(name: str, items: Any) -> None:
         )
 
 
-def _linear_one(func: Any, a: Any, rest: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+def _linear_one(
+    func: Any, a: Any, rest: tuple[Any, ...], kwargs: dict[str, Any], track: bool = True
+) -> Any:
     """A function linear in its first argument: the same call on the value and the tangent."""
     _check_plain(function_name(func), (rest, tuple(kwargs.values())))
     if type(a) is not Traced:
@@ -564,7 +597,10 @@ def _linear_one(func: Any, a: Any, rest: tuple[Any, ...], kwargs: dict[str, Any]
     if type(value) in (tuple, list):
         tangents = [None] * len(value) if tangent is None else tangent
         return type(value)(Traced(v, t) for v, t in zip(value, tangents))
-    return Traced(value, tangent)
+    result = Traced(value, tangent)
+    if track:
+        _track_view(a, result, (func, rest, tuple(kwargs.items())))
+    return result
 
 
 def _linear_sequence(func: Any, arrays: Any, rest: tuple[Any, ...], kwargs: dict) -> Any:
@@ -892,8 +928,14 @@ def _var(func: Any, args: Any, kwargs: Any) -> Any:
 def _zeros_like(func: Any, args: Any, kwargs: Any) -> Any:
     if _has_dual((args[1:], tuple(kwargs.values()))):  # a traced fill value: the eager rule
         raise _Unsupported(function_name(func))
-    args = (_value(args[0]).value if type(args[0]) is Traced else args[0],) + tuple(args[1:])
-    return func(*args, **kwargs)
+    if type(args[0]) is not Traced:
+        return func(*args, **kwargs)
+    value = args[0].value
+    result = func(value.value, *args[1:], **kwargs)
+    if result.dtype.kind not in "fc":
+        return result  # an integer or boolean array: a constant, no derivative to write in
+    # a traced array without a derivative, recorded, so that writes into it are traced
+    return Traced(value.program.record(func, (value,) + tuple(args[1:]), kwargs), None)
 
 
 def _static_shape(func: Any, args: Any, kwargs: Any) -> Any:
@@ -1129,7 +1171,7 @@ def _zeros_for(v: Any, k: int | None) -> Any:
     """The zero tangent of a constant operand ``v`` (sum's initial, diff's prepend)."""
     if k is None and type(v) in (int, float, complex):
         return 0.0
-    dtype = np.result_type(_concrete_of(_value(v)), 0.0)
+    dtype = np.result_type(np.asarray(_concrete_of(_value(v))), 0.0)
     return np.zeros(_shape(v) + (() if k is None else (k,)), dtype)
 
 
@@ -1452,6 +1494,262 @@ def _take_apart(out: Any, leaves: list) -> Any:
 
 
 FRESH_FUNCTIONS.update((_each_direction,))
+
+
+# ---------------------------------------------------------------------------------------------
+# Writes, functionalised: views tracked, a write a copy-and-set of the array viewed
+# ---------------------------------------------------------------------------------------------
+#
+# As PyTorch does before compiling, a write into a traced array becomes a pure instruction: the
+# array it lands in (the *base* of the views) is replaced by a copy with the written elements
+# set, and every traced view of that base is made again from the new one. Which elements a
+# write sets is found by running the same write on an array of element numbers laid out as
+# the base (through the same chain of views): the new base is then a gather from the old base
+# and the written item, exact for values and tangents alike, whatever NumPy's indexing rules
+# (broadcasting, repeated indices, masks). An index computed from x is gathered again at replay.
+# A view the compiler does not track (made by a function that returns views of its argument
+# other than indexing and the reshapes) makes writes into the arrays sharing memory refuse.
+
+
+class _Storage:
+    """The base array a group of traced views share, its views and how each is made."""
+
+    __slots__ = ("base", "members", "untracked")
+
+    def __init__(self, base: Traced) -> None:
+        self.base = base
+        self.members: list[Any] = []  # weak references to the traced views (the base too)
+        self.untracked: str | None = None  # a function that made a view not tracked
+
+
+def _storage_of(a: Traced) -> _Storage:
+    if a.storage is None:
+        a.storage, a.path = _Storage(a), ()
+        a.storage.members.append(weakref.ref(a))
+    return a.storage
+
+
+def _concrete_value(a: Traced) -> Any:
+    return a.value.value if type(a.value) is Sym else a.value
+
+
+def _shares(a: Any, b: Any) -> bool:
+    return (
+        isinstance(a, np.ndarray)
+        and isinstance(b, np.ndarray)
+        and a.size > 0
+        and np.may_share_memory(a, b)
+    )
+
+
+def _track_view(parent: Any, child: Traced, step: Any) -> None:
+    """Record ``child`` as a view of ``parent`` made by ``step`` (``(func, rest, kwargs)``, None
+    for the same array) when NumPy made a view there."""
+    if type(parent) is not Traced or not _shares(_concrete_value(child), _concrete_value(parent)):
+        return
+    storage = _storage_of(parent)
+    child.storage = storage
+    if parent.path is None:  # a view of an untracked view: writes into it refuse
+        child.path = None
+    else:
+        child.path = parent.path if step is None else parent.path + (step,)
+    storage.members.append(weakref.ref(child))
+
+
+def _traced_leaves(items: Any) -> list[Traced]:
+    if type(items) is Traced:
+        return [items]
+    if type(items) in (list, tuple):
+        return [t for i in items for t in _traced_leaves(i)]
+    if type(items) is dict:
+        return [t for i in items.values() for t in _traced_leaves(i)]
+    return []
+
+
+def _note_aliases(inputs: Any, result: Any, func: Any) -> None:
+    """A result of ``func`` that NumPy made a view of a traced argument, not tracked as one:
+    writes into either would not reach the other, so they refuse from now on."""
+    sources = _traced_leaves(inputs)
+    if not sources:
+        return
+    for out in _traced_leaves(result):
+        if out.storage is not None:
+            continue
+        for a in sources:
+            if out is not a and _shares(_concrete_value(out), _concrete_value(a)):
+                storage = _storage_of(a)
+                storage.untracked = function_name(func)
+                out.storage, out.path = storage, None
+
+
+class _ItemSlot:
+    """Where the written item goes in a write's arguments."""
+
+    def __repr__(self) -> str:
+        return "ITEM"
+
+
+_ITEM = _ItemSlot()
+
+
+def _apply_path(a: Any, path: tuple) -> Any:
+    for func, rest, items in path:
+        a = func(a, *rest, **dict(items))
+    return a
+
+
+def _written(
+    fn: Any, numbers: np.ndarray, order: str, path: tuple, args: Any, items: Any
+) -> np.ndarray:
+    """The element numbers of a base after ``fn`` wrote into its view ``path`` (run at replay
+    when the write's index is computed from x), in the base's memory ``order`` (C or F) so
+    that the views of the path are views here too."""
+    numbers = np.array(numbers, order=order)
+    view = _apply_path(numbers, path)
+    if not (view is numbers or np.shares_memory(view, numbers)):  # checked at tracing
+        raise ValueError("dualdiff.jit: a traced view became a copy at replay")
+    fn(view, *args, **dict(items))
+    return numbers
+
+
+def _put_item(a: Any, item: Any) -> Any:
+    if a is _ITEM:
+        return item
+    if type(a) in (list, tuple):
+        return type(a)(_put_item(i, item) for i in a)
+    if type(a) is dict:
+        return {k: _put_item(v, item) for k, v in a.items()}
+    return a
+
+
+def functional_write(
+    target: Traced, what: str, fn: Any, args: tuple, kwargs: dict, item: Any
+) -> None:
+    """``fn(target, *args, **kwargs)`` with ``_ITEM`` in ``args``/``kwargs`` standing for
+    ``item``: a write into ``target``, recorded as a new value of the array it is a view of."""
+    if _has_dual((args, kwargs)):
+        raise TypeError(f"dualdiff.jit: {what}: only the written values can carry a derivative")
+    if type(item) in (list, tuple) and _has_dual(item):
+        # a list of traced values of one shape is the array NumPy would make of it
+        if (
+            any(type(i) in (list, tuple) for i in item)
+            or len({_shape(_value(i)) for i in item}) > 1
+        ):
+            raise TypeError(
+                f"dualdiff.jit: {what} of a nested or ragged list of traced values; write "
+                "np.stack(...) of them"
+            )
+        item = np.stack(item)
+    if type(item) in (list, tuple):  # constant values, as the array NumPy makes of them
+        item = np.asarray(item)
+    storage = _storage_of(target)
+    if storage.untracked is not None or target.path is None:
+        raise write_refused(
+            f"{what} into an array that {storage.untracked} returned a view of (or into that view)"
+        )
+    base = storage.base
+    program = base.value.program
+    concrete_base = np.asarray(_concrete_value(base))
+    plain_args, plain_kwargs = _plain(args), {k: _plain(v) for k, v in kwargs.items()}
+    # NumPy's own checks (shapes, casting, a read-only view such as broadcast_to's) on a copy
+    # of the traced numbers
+    trial = concrete_base.copy(order="K")
+    view = _apply_path(trial, target.path)
+    if not (view is trial or np.shares_memory(view, trial)):
+        raise write_refused(f"{what} into a view whose layout NumPy would copy here")
+    concrete_item = _concrete_of(_value(item))
+    fn(view, *_put_item(_concrete_of(plain_args), concrete_item),
+       **_put_item(_concrete_of(plain_kwargs), concrete_item))  # fmt: skip
+    # which element each entry of the base holds after the write: ``n + j`` for item entry j
+    n = concrete_base.size
+    item_value = _value(item)
+    item_shape = _shape(item_value)
+    numbers = np.empty_like(concrete_base, dtype=np.intp)
+    numbers[...] = np.arange(n, dtype=np.intp).reshape(concrete_base.shape)
+    item_numbers = np.arange(n, n + math.prod(item_shape), dtype=np.intp).reshape(item_shape)
+    write_args = _put_item(plain_args, item_numbers)
+    items = tuple(_put_item(plain_kwargs, item_numbers).items())
+    order = "C" if concrete_base.flags.c_contiguous else "F"
+    if _symbols((write_args, items)):  # an index or mask computed from x: again at replay
+        if not (concrete_base.flags.c_contiguous or concrete_base.flags.f_contiguous):
+            raise write_refused(f"{what} at an index computed from x into a strided array")
+        args_ = (fn, numbers, order, target.path, write_args, items)
+        index = program.record(_written, args_, {})
+    else:  # ``numbers`` has the base's own memory layout (empty_like), which "K" keeps
+        index = _written(fn, numbers, "K", target.path, write_args, items)
+    dtype = concrete_base.dtype
+    item_dtype = np.asarray(concrete_item).dtype
+    if item_dtype != dtype:
+        if not np.can_cast(item_dtype, dtype, "same_kind"):
+            raise TypeError(f"dualdiff.jit: {what} of {item_dtype} values into a {dtype} array")
+        item_value = _astype(item_value, dtype) if type(item_value) is Sym else (
+            np.asarray(item_value).astype(dtype))  # fmt: skip
+    k = program.directions
+    flat = (-1,) if k is None else (-1, k)
+    values = np.concatenate([np.reshape(base.value, (-1,)), np.reshape(item_value, (-1,))])
+    value = program.record(operator.getitem, (values, index), {})
+    bt, it = _tangent(base), _tangent(item)
+    if bt is None and it is None:
+        tangent = None
+    else:
+        bt = _zeros_for(base.value, k) if bt is None else bt
+        it = _zeros_for(item_value, k) if it is None else _fit(it, item_value)
+        pool = np.concatenate([np.reshape(bt, flat), np.reshape(it, flat)])
+        if type(pool) is Sym or type(index) is Sym:
+            tangent = program.record(operator.getitem, (pool, index), {})
+        else:
+            tangent = _mark(np.asarray(pool)[index], pool)
+    base.value, base.tangent = value, _fit(tangent, value) if tangent is not None else None
+    # every traced view of the base made again from the new one
+    alive = []
+    for ref in storage.members:
+        member = ref()
+        if member is None:
+            continue
+        alive.append(ref)
+        if member is base or member.path is None:
+            continue
+        remade = base
+        for func, rest, items_ in member.path:
+            remade = _linear_one(func, remade, rest, dict(items_), track=False)
+        member.value, member.tangent = remade.value, remade.tangent
+    storage.members = alive
+
+
+# Each NumPy function that writes into an argument: (the array written into, the item written).
+_WRITES = {
+    np.copyto: ("dst", "src"),
+    np.put: ("a", "v"),
+    np.place: ("arr", "vals"),
+    np.putmask: ("a", "values"),
+    np.fill_diagonal: ("a", "val"),
+    np.put_along_axis: ("arr", "values"),
+}
+
+
+def _writing_function(func: Any, args: Any, kwargs: Any) -> Any:
+    """``np.copyto``, ``np.put``, ...: a functional write when the array written into is traced
+    (a plain array cannot take a traced value)."""
+    dst_name, item_name = _WRITES[func]
+    options = errors.bound_arguments(func, args, kwargs)
+    dst = options.pop(dst_name)
+    if type(dst) is not Traced:
+        raise write_refused(f"{function_name(func)} into an array that is not traced")
+    item = options.pop(item_name)
+    options[item_name] = _ITEM
+    functional_write(dst, function_name(func), _call_by_keywords(func), (), options, item)
+    return None
+
+
+@functools.cache
+def _call_by_keywords(func: Any) -> Any:
+    """``func(a, **options)`` (np.putmask takes its array by position only)."""
+
+    def call(a: Any, **options: Any) -> Any:
+        return func(a, **options)
+
+    call.__name__ = getattr(func, "__name__", "write")
+    return call
 
 
 STATIC_SHAPE.update(_FUNCTIONS)  # the traced duals' functions apply to plain symbols too

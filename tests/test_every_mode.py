@@ -200,17 +200,6 @@ UNCLEAR_GAPS = {
     ("ones like=", "taylor2"),
     ("full like=", "taylor2"),
     ("empty like=", "taylor2"),
-    *(
-        (name, mode)
-        for name in (
-            "setitem slices",
-            "setitem through a view",
-            "setitem fancy",
-            "setitem transposed view",
-            "setitem reshaped view",
-        )
-        for mode in ("jit_jvp", "jit_jacobian", "sparse_jacobian_jit")
-    ),
 }
 
 
