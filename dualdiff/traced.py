@@ -1200,8 +1200,34 @@ def _linear(entry: table.Entry, call: Call) -> Any:
 
 def _shifted(entry: table.Entry, call: Call, values: list, tangents: list, program: Any) -> Any:
     """The tangents of a linear call for a Jacobian: the direction axis moved in front, the
-    axis arguments (``entry.axes``) moved past it, one call. Checked at tracing against the
-    call on the first direction alone; raises if the shift does not describe the call."""
+    axis arguments (``entry.axes``) moved past it, one call. Checked at tracing on random
+    tangents against the call on single directions; raises if the shift does not describe the
+    call (the caller then makes one call per direction)."""
+    func = entry.function
+    concrete_values = _concrete_of(values)
+    # random tangents (not the seed's, whose directions may be zero here and hide a wrong axis)
+    rng = np.random.default_rng(0)
+    probes = [rng.standard_normal(np.shape(_concrete_of(t))) for t in tangents]
+    result = _shifted_call(entry, call, concrete_values, probes, None)
+    k = probes[0].shape[-1]
+    for d in {0, k - 1}:
+        args, kwargs = call.arguments([p[..., d] for p in probes])
+        expected = func(*_concrete_of(args), **_concrete_of(kwargs))
+        pairs = zip(expected, result) if type(expected) in (list, tuple) else [(expected, result)]
+        for e, g in pairs:
+            g = np.asarray(g)[..., d]
+            if np.shape(e) != g.shape or not np.allclose(g, e, rtol=1e-9, atol=1e-9):
+                raise ValueError("the shifted call does not match the call per direction")
+    tangent = _shifted_call(entry, call, values, tangents, program)
+    if type(tangent) in (list, tuple):
+        return type(tangent)(t if type(t) is Sym else _mark(t, *tangents) for t in tangent)
+    return tangent if type(tangent) is Sym else _mark(tangent, *tangents)
+
+
+def _shifted_call(
+    entry: table.Entry, call: Call, values: list, tangents: list, program: Any
+) -> Any:
+    """``_shifted``'s call on ``tangents`` (symbols, recorded in ``program``, or arrays)."""
     func = entry.function
     nd = len(_shape(values[0]))
     moved = [np.moveaxis(t, -1, 0) for t in tangents]
@@ -1218,7 +1244,7 @@ def _shifted(entry: table.Entry, call: Call, values: list, tangents: list, progr
         if axis is None:
             if func in (np.cumsum, np.nancumsum):  # axis=None: over the flattened array
                 size = math.prod(_shape(values[0]))
-                bound.arguments[entry.operands[0]] = np.reshape(moved[0], (-1, size))
+                bound.arguments[entry.operands[0]] = np.reshape(moved[0], (moved[0].shape[0], size))
                 axis = 1
             else:
                 axis = tuple(range(1, nd + 1))
@@ -1227,23 +1253,13 @@ def _shifted(entry: table.Entry, call: Call, values: list, tangents: list, progr
         else:
             axis = _shift(axis, nd)
         bound.arguments[name] = axis
-    result = program.record(func, tuple(bound.args), bound.kwargs)
-    if type(result) in (list, tuple):
-        tangent: Any = type(result)(np.moveaxis(r, 0, -1) for r in result)
+    if program is None:
+        result = func(*bound.args, **bound.kwargs)
     else:
-        tangent = np.moveaxis(result, 0, -1)
-    # the first direction alone, on the tracing point's numbers: the shift must agree
-    first_args, first_kwargs = call.arguments(
-        [np.asarray(_concrete_of(t))[..., 0] for t in tangents]
-    )
-    expected = func(*_concrete_of(first_args), **_concrete_of(first_kwargs))
-    got = _concrete_of(tangent)
-    pairs = zip(expected, got) if type(expected) in (list, tuple) else [(expected, got)]
-    for e, g in pairs:
-        g = np.asarray(g)[..., 0]
-        if np.shape(e) != g.shape or not np.allclose(g, e, rtol=1e-9, atol=1e-12, equal_nan=True):
-            raise ValueError("the shifted call does not match the call per direction")
-    return _mark(tangent, *tangents) if type(tangent) is not Sym else tangent
+        result = program.record(func, tuple(bound.args), bound.kwargs)
+    if type(result) in (list, tuple):
+        return type(result)(np.moveaxis(r, 0, -1) for r in result)
+    return np.moveaxis(result, 0, -1)
 
 
 def _shift(axis: Any, nd: int) -> int:
@@ -1366,13 +1382,14 @@ class _Outputs:
     """What the eager rule returned when traced: its structure, each leaf's shape and whether
     it carries a derivative. Filled by the traced run, checked at every replay."""
 
-    __slots__ = ("structure", "shapes", "derived", "name")
+    __slots__ = ("structure", "shapes", "derived", "name", "viewed")
 
     def __init__(self, name: str) -> None:
         self.structure: Any = None
         self.shapes: list = []
         self.derived: list = []
         self.name = name
+        self.viewed = False  # the rule returned a view of an argument (copied: see _own)
 
 
 _EAGER_UFUNCS = VALUE_UFUNCS | {np.matmul, np.divmod, np.modf}
@@ -1406,6 +1423,9 @@ def eager_rule(func: Any, args: Any, kwargs: Any) -> Any:
         (func, program.directions, template, items, values, tangents, outputs),
         {},
     )
+    if outputs.viewed:  # NumPy shares memory there: a later write would have to reach it
+        for t in traced:
+            _storage_of(t).untracked = outputs.name
     return _rebuild_outputs(outputs.structure, _pairs(flat, outputs))
 
 
@@ -1459,7 +1479,9 @@ def _run_eager(
         value = np.asarray(leaf.value if ours else leaf)
         shapes.append(value.shape)
         derived.append(ours)
-        flat_values.append(_own(value, inputs))
+        owned = _own(value, inputs)
+        outputs.viewed |= owned is not value
+        flat_values.append(owned)
         if ours:
             t = np.asarray(leaf.tangent_ if type(leaf) is DualArray else leaf.tangent)
             if k is None:

@@ -254,3 +254,23 @@ def test_a_list_of_traced_values_written():
     check(f, eager=False)  # eager mode refuses a list of duals written into an array
     with pytest.raises(TypeError, match="nested or ragged list"):
         dd.jit_jacobian(lambda a: (a * 1.0).__setitem__(slice(0, 2), [a[0], [a[1, 0]]]))(POINTS[0])
+
+
+def test_views_the_compiler_does_not_track_make_writes_refuse():
+    from dualdiff.traced import eager_rule
+
+    def through_table(a):
+        y = a * 1.0
+        t = np.linalg.matrix_transpose(y)  # a view NumPy returns, made by the table's kind
+        y[0, 0] = a[1, 1] ** 2
+        return t
+
+    def through_eager_rule(a):
+        y = a * 1.0
+        r = eager_rule(np.reshape, (y, (12,)), {})  # the eager rule's view, copied
+        y[0, 0] = a[1, 1] ** 2
+        return r
+
+    for f, name in ((through_table, "linalg.matrix_transpose"), (through_eager_rule, "reshape")):
+        with pytest.raises(TypeError, match=f"numpy.{name} returned a view"):
+            dd.jit_jacobian(f)(POINTS[0])
