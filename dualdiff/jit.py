@@ -11,13 +11,17 @@ same shapes and dtypes run only that function: no dual objects, no dispatch per 
 on a last axis; the identity seed is a constant of the program, so linear parts fold away.
 
 What can be traced, like ``jax.jit``: ``f`` must not branch on values (``if x[0] > 0``,
-``float(x)``), must not assign into arrays, and must not make shapes that depend on values
-(a boolean mask of ``x``, ``np.nonzero``); whatever ``f`` computes without ``x`` (arrays of its
-closure and what is made from them, random draws) is fixed when it is traced. Elementwise
-functions of the rule table, arithmetic, comparisons, ``np.where``, indexing, reshaping and
-joining, sums and means, ``var``/``std`` and products (``@``, ``dot``, ``einsum``, ...) are
-supported; anything else raises TypeError naming the function, and the eager functions handle
-it. ``source`` shows the generated code.
+``float(x)``) and must not make shapes that depend on values (a boolean mask of ``x``,
+``np.nonzero``); whatever ``f`` computes without ``x`` (arrays of its closure and what is made
+from them, random draws) is fixed when it is traced. Elementwise functions of the rule table,
+arithmetic and comparisons, indexing, and every NumPy function of the function table
+(``dualdiff.table``) by its kind are supported: structural functions gather the tangent at
+constant indices, linear and multilinear ones repeat the call on the tangents, compositions are
+traced through their bodies, and special functions (linear algebra, ``prod``, ``max``/``min``)
+run dualdiff's eager rule as one instruction. Writes (``y[i] = v``, ``y += v``, ``np.copyto``,
+``np.put``, ... through views too) become functional copy-and-set instructions (see
+``dualdiff.traced.functional_write``). Anything else raises TypeError naming it, and the eager
+functions handle it. ``source`` shows the generated code.
 """
 
 from __future__ import annotations

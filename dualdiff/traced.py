@@ -2,9 +2,11 @@
 
 A ``Traced`` holds a value symbol and its tangent (a symbol, a constant block of the seed, or
 None for zero). Elementwise functions take their derivatives from the rule table (the partials
-are called on symbols, so they are recorded too); NumPy functions that are linear in an argument
-apply themselves to the tangent, with the direction axis of a Jacobian moved past their axes
-arguments; products apply the product rule. Anything else raises TypeError naming it.
+are called on symbols, so they are recorded too). A NumPy function goes to the compiler's own
+handler if it has one (``_FUNCTIONS``: linear functions with the direction axis of a Jacobian
+moved past their axis arguments, products), else to the handler its kind in the function table
+gives (``derived``), else to the eager rule run as one instruction (``eager_rule``). Writes are
+functionalised (``functional_write``). Anything else raises TypeError naming it.
 """
 
 from __future__ import annotations
@@ -13,14 +15,18 @@ import functools
 import inspect
 import math
 import operator
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
-from . import errors
-from .compositions import COMPOSITIONS, call_body
+from . import errors, table
+from .array import DualArray, _make_array, box
+from .calls import Call
+from .compositions import COMPOSITIONS
+from .dual import Dual
 from .errors import function_name
 from .methods import ArrayMethods, variance
 from .objects import (
@@ -57,7 +63,7 @@ from .rules import (
     scale,
     tangent_in,
 )
-from .tags import NEWEST_TAG
+from .tags import NEWEST_TAG, new_tag
 
 _SQUARE = RULES["square"]
 _POWER = RULES["power"]
@@ -77,12 +83,16 @@ def _dtype(value: Any) -> Any:
 class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
     """What ``f`` receives while being traced: a value symbol and its tangent symbol."""
 
-    __slots__ = ("value", "tangent")
+    __slots__ = ("value", "tangent", "storage", "path", "__weakref__")
     tag = NEWEST_TAG  # newer than any eager dual: dualdiff's own functions defer to NumPy dispatch
     kind = "dual"
 
     def __init__(self, value: Any, tangent: Any) -> None:
         self.value, self.tangent = value, tangent
+        # the array this one is a view of and how (see ``_Storage``), once a view or a write
+        # made it matter
+        self.storage: _Storage | None = None
+        self.path: tuple | None = None
 
     shape = property(lambda self: np.shape(self.value.value))
     dtype = property(lambda self: _dtype(self.value.value))  # (none for np.mean of objects)
@@ -107,7 +117,9 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
         return np.copy(self)
 
     def view(self) -> Traced:
-        return Traced(self.value, self.tangent)  # writes are refused: sharing needs no more
+        result = Traced(self.value, self.tangent)
+        _track_view(self, result, None)  # writes through either reach the other
+        return result
 
     @property
     def batched(self) -> bool:
@@ -135,20 +147,23 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
         return _linear_one(operator.getitem, self, (index,), {})
 
     def __setitem__(self, index: Any, item: Any) -> None:
-        raise write_refused("item assignment (x[i] = ...)")
+        if _has_dual(index):
+            raise TypeError("dualdiff.jit: an index cannot carry a derivative")
+        functional_write(self, "item assignment (x[i] = ...)", operator.setitem, (index, _ITEM),
+                         {}, item)  # fmt: skip
 
-    # ndarray's methods that write in place: refused, as every write is (see ``write_refused``)
-    def fill(self, *args: Any, **kwargs: Any) -> None:
-        raise write_refused("x.fill(...)")
+    # ndarray's methods that write in place: a functional copy-and-set (``functional_write``)
+    def fill(self, value: Any) -> None:
+        functional_write(self, "x.fill(...)", operator.setitem, (Ellipsis, _ITEM), {}, value)
 
     def sort(self, *args: Any, **kwargs: Any) -> None:
-        raise write_refused("x.sort() (in place; np.sort(x) returns a sorted copy)")
+        self[...] = np.sort(self, *args, **kwargs)
 
     def partition(self, *args: Any, **kwargs: Any) -> None:
-        raise write_refused("x.partition(...)")
+        self[...] = np.partition(self, *args, **kwargs)
 
     def put(self, *args: Any, **kwargs: Any) -> None:
-        raise write_refused("x.put(...)")
+        np.put(self, *args, **kwargs)
 
     def resize(self, *args: Any, **kwargs: Any) -> None:
         raise write_refused("x.resize(...)")
@@ -158,6 +173,19 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         if kwargs.get("out") is not None:
+            out = kwargs["out"]
+            out = out if type(out) is tuple else (out,)
+            if (
+                method == "__call__"
+                and ufunc.nout == 1
+                and len(out) == 1
+                and type(out[0]) is Traced
+                and set(kwargs) == {"out"}
+            ):  # x += v: x[...] = x + v, functionally
+                result = ufunc(*inputs)
+                what = f"{function_name(ufunc)}(..., out=x) or an in-place operator (x += ...)"
+                functional_write(out[0], what, operator.setitem, (Ellipsis, _ITEM), {}, result)
+                return out[0]
             raise write_refused(
                 f"{function_name(ufunc)}(..., out=...) or an in-place operator (x += ..., x *= ...)"
             )
@@ -171,7 +199,10 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
             if ufunc in VALUE_UFUNCS:  # comparisons and tests: no derivative
                 return ufunc(*(_value(a) for a in inputs))
             if ufunc is np.matmul:
-                return _bilinear(np.matmul, inputs[0], inputs[1], (), {})
+                try:
+                    return _bilinear(np.matmul, inputs[0], inputs[1], (), {})
+                except _Unsupported:
+                    return eager_rule(np.matmul, inputs, {})
             if ufunc is np.divmod:  # two outputs, each a rule of the table (as in eager mode)
                 return np.floor_divide(*inputs), np.remainder(*inputs)
             if ufunc is np.modf:
@@ -184,6 +215,10 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
                 return np.sum(inputs[0], axis=axis, keepdims=bool(options.get("keepdims")))
             if method == "accumulate" and not options:
                 return np.cumsum(inputs[0], axis=axis)
+        if method in ("__call__", "reduce", "accumulate", "reduceat", "outer"):
+            fn = ufunc if method == "__call__" else getattr(ufunc, method)
+            if UFUNC_RULES.get(ufunc) or extra_ufunc_rule(ufunc) or ufunc in _EAGER_UFUNCS:
+                return eager_rule(fn, inputs, kwargs)
         raise errors.no_rule(
             f"{function_name(ufunc)}"
             + ("" if method == "__call__" else f".{method}")
@@ -191,18 +226,11 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
         )
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        handler = _FUNCTIONS.get(func)
         if func in _WRITING_FUNCTIONS:
-            raise write_refused(function_name(func))
-        if handler is None and func in COMPOSITIONS:  # the function table's compositions
-            what = f"dualdiff.jit has no rule for {function_name(func)}"
-            return call_body(func, args, kwargs, lambda why: TypeError(f"{what} ({why})"))
-        if handler is None:
-            raise TypeError(
-                f"dualdiff.jit has no rule for {function_name(func)}; use the eager "
-                "dualdiff.jvp or dualdiff.jacobian, which differentiate it"
-            )
-        return handler(func, lift_arguments(args), kwargs)
+            return _writing_function(func, args, kwargs)
+        result = _dispatch(func, lift_arguments(args), kwargs)
+        _note_aliases((args, kwargs), result, func)
+        return result
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         # np.array([...]) of traced duals, np.asarray(x): an object array of traced elements
@@ -218,6 +246,24 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
             return scalar_object_array(self)
         items = [self[index] for index in np.ndindex(*self.shape)]
         return object_array(items, self.shape, writable=copy is True)
+
+
+def _dispatch(func: Any, args: Any, kwargs: Any) -> Any:
+    """The compiler's own handler first (faster, or with the direction axis handled), then the
+    one the function table's kind gives, then the eager rule run as one instruction."""
+    handler = _FUNCTIONS.get(func)
+    if handler is not None:
+        try:
+            return handler(func, args, kwargs)
+        except _Unsupported:
+            pass
+    entry = table.entry(func)
+    if entry is not None:
+        try:
+            return derived(entry, args, kwargs)
+        except _Unsupported:
+            pass
+    return eager_rule(func, args, kwargs)
 
 
 def write_refused(what: str) -> TypeError:
@@ -547,14 +593,21 @@ add_element_methods(Traced)  # np.sin(a) of an object array of traced duals call
 _FUNCTIONS: dict[Any, Callable[..., Any]] = {}
 
 
+class _Unsupported(TypeError):
+    """A handler cannot compile this call as it was made: the next in line is tried (the one the
+    function table's kind gives, then the eager rule as one instruction, see ``eager_rule``)."""
+
+
 def _check_plain(name: str, items: Any) -> None:
     if _has_dual(items):
-        raise TypeError(
+        raise _Unsupported(
             f"dualdiff.jit: {name} differentiates with respect to its array argument only"
         )
 
 
-def _linear_one(func: Any, a: Any, rest: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+def _linear_one(
+    func: Any, a: Any, rest: tuple[Any, ...], kwargs: dict[str, Any], track: bool = True
+) -> Any:
     """A function linear in its first argument: the same call on the value and the tangent."""
     _check_plain(function_name(func), (rest, tuple(kwargs.values())))
     if type(a) is not Traced:
@@ -570,7 +623,10 @@ def _linear_one(func: Any, a: Any, rest: tuple[Any, ...], kwargs: dict[str, Any]
     if type(value) in (tuple, list):
         tangents = [None] * len(value) if tangent is None else tangent
         return type(value)(Traced(v, t) for v, t in zip(value, tangents))
-    return Traced(value, tangent)
+    result = Traced(value, tangent)
+    if track:
+        _track_view(a, result, (func, rest, tuple(kwargs.items())))
+    return result
 
 
 def _linear_sequence(func: Any, arrays: Any, rest: tuple[Any, ...], kwargs: dict) -> Any:
@@ -610,7 +666,7 @@ def _bilinear(func: Any, a: Any, b: Any, rest: tuple[Any, ...], kwargs: dict) ->
 
 
 def _not_batched(func: Any) -> TypeError:
-    return TypeError(
+    return _Unsupported(
         f"dualdiff.jit_jacobian has no rule for {function_name(func)} with these arguments; use "
         "dualdiff.jacobian(f, x) (eager), which differentiates it"
     )
@@ -808,6 +864,8 @@ def _first_linear(func: Any, args: Any, kwargs: Any) -> Any:
         affine = [k for k in _AFFINE_OPTIONS[func] if options.get(k, unset) is not unset]
         if affine:
             a = options.pop(next(iter(options)))
+            if _has_dual(tuple(options.values())):  # a traced prepend: the table's linear kind
+                raise _Unsupported(function_name(func))
             value = func(a.value, **options)
             t = _tangent(a)
             if t is None:
@@ -894,8 +952,16 @@ def _var(func: Any, args: Any, kwargs: Any) -> Any:
 
 
 def _zeros_like(func: Any, args: Any, kwargs: Any) -> Any:
-    args = (_value(args[0]).value if type(args[0]) is Traced else args[0],) + tuple(args[1:])
-    return func(*args, **kwargs)
+    if _has_dual((args[1:], tuple(kwargs.values()))):  # a traced fill value: the eager rule
+        raise _Unsupported(function_name(func))
+    if type(args[0]) is not Traced:
+        return func(*args, **kwargs)
+    value = args[0].value
+    result = func(value.value, *args[1:], **kwargs)
+    if result.dtype.kind not in "fc":
+        return result  # an integer or boolean array: a constant, no derivative to write in
+    # a traced array without a derivative, recorded, so that writes into it are traced
+    return Traced(value.program.record(func, (value,) + tuple(args[1:]), kwargs), None)
 
 
 def _static_shape(func: Any, args: Any, kwargs: Any) -> Any:
@@ -988,6 +1054,755 @@ _implements(_traced_args, *"argmax argmin argsort".split())
 _implements(_static_shape, "shape", "ndim", "size")
 _implements(_atleast, "atleast_1d", "atleast_2d", "atleast_3d")
 _implements(_stack_by_definition, "hstack", "vstack", "dstack", "column_stack")
+
+
+# ---------------------------------------------------------------------------------------------
+# Handlers derived from the function table's kinds (``dualdiff.table``)
+# ---------------------------------------------------------------------------------------------
+
+
+def _is_traced(a: Any) -> bool:
+    return type(a) is Traced
+
+
+def _plain(a: Any) -> Any:
+    """``a`` with every traced dual replaced by its value symbol, inside lists and tuples too."""
+    if type(a) is Traced:
+        return a.value
+    if type(a) in (list, tuple):
+        return type(a)(_plain(i) for i in a)
+    return a
+
+
+def _program_of(items: Any) -> Any:
+    return next((s.program for s in _symbols(items)), None)
+
+
+def _wrap(value: Any, tangent: Any) -> Any:
+    """Traced results of ``value`` (a symbol, or a list/tuple of them) and their tangents."""
+    if type(value) in (list, tuple):
+        tangents = [None] * len(value) if tangent is None else tangent
+        return type(value)(_wrap(v, t) for v, t in zip(value, tangents))
+    if type(value) is not Sym:
+        return value
+    return Traced(value, _fit(tangent, value))
+
+
+def _table_call(entry: table.Entry, args: Any, kwargs: Any) -> Call:
+    """The call taken apart by its table entry; a call the entry's kind does not describe (a
+    derivative through a parameter the table does not list, np.pad's computing modes) is left
+    to the eager rule."""
+    try:
+        call = Call(entry, args, kwargs, _value, _is_traced)
+    except TypeError as error:
+        raise _Unsupported(str(error)) from None
+    if entry.guard is not None and entry.guard(call.option) is not None:
+        raise _Unsupported(entry.guard(call.option))
+    dtype = call.option("dtype")
+    if dtype is not None and np.dtype(dtype).kind not in "fc":
+        raise errors.lost_tangent(
+            f"numpy.{entry.name}(..., dtype={dtype}) of a traced dual", "Keep a float dtype."
+        )
+    return call
+
+
+def derived(entry: table.Entry, args: Any, kwargs: Any) -> Any:
+    """``entry``'s function on traced arguments, by the kind the function table declares."""
+    func = entry.function
+    kwargs = _refuse_out(func, args, kwargs)
+    body = COMPOSITIONS.get(func)
+    if body is not None:  # plain NumPy code: each of its operations is traced in turn
+        try:
+            return body(*args, **kwargs)
+        except TypeError as error:
+            # a part that decides on values (interp's searchsorted of x): the eager rule, as one
+            # instruction computed afresh at every replay
+            raise _Unsupported(str(error)) from None
+    kind = entry.kind
+    if kind == "value":
+        return _values_only(func, args, kwargs)
+    if kind == "construction":
+        if _has_dual(tuple(kwargs.get(k) for k in ("fill_value",)) + tuple(args[1:])):
+            raise _Unsupported(entry.name)  # a traced fill value: the eager rule
+        return func(*args, **{k: v for k, v in kwargs.items() if k != "like"})
+    handler = _BY_KIND.get(kind)
+    if handler is None:  # special, and compositions without a body: the eager rule
+        raise _Unsupported(entry.name)
+    return handler(entry, _table_call(entry, args, kwargs))
+
+
+# Structural functions whose result's shape does not depend on the values of an index argument:
+# an index computed from x (argsort, argmax) is recomputed at every replay, and the gather too.
+_DYNAMIC_INDEX = frozenset((np.take, np.take_along_axis, np.roll))
+
+
+def _structural(entry: table.Entry, call: Call) -> Any:
+    """``d f(x) = f(dx)`` for a function that only moves elements: the value by NumPy, the
+    tangent a gather from the operands' tangents at indices found by the same call on arrays of
+    element numbers (0: an element of no traced operand), constants of the program."""
+    func = entry.function
+    values = [_value(o) for o in call.operands]
+    program = _program_of(values)
+    args, kwargs = call.arguments(values)
+    others = _symbols(call.arguments([None] * len(values)))
+    if others and not (
+        func in _DYNAMIC_INDEX or (func is np.delete and all(s.value.ndim == 0 for s in others))
+    ):
+        raise TypeError(
+            f"dualdiff.jit: numpy.{entry.name} with an argument computed from x (an index, a "
+            "condition) selects elements by the values at the tracing point, and the shape of "
+            "its result may depend on them, which a compiled function cannot replay; pass that "
+            "argument as a constant, or use the eager dualdiff.jvp/jacobian"
+        )
+    value = program.record(func, tuple(args), kwargs)
+    tangents = [_tangent(o) for o in call.operands]
+    if all(t is None for t in tangents):
+        return _wrap(value, None)
+    k = program.directions
+    numbers, parts, start = [], [], 1
+    for v, t in zip(values, tangents):
+        shape = _shape(v)
+        if t is None:
+            numbers.append(np.zeros(shape, np.intp))
+            continue
+        size = math.prod(shape)
+        numbers.append(np.arange(start, start + size, dtype=np.intp).reshape(shape))
+        parts.append(np.reshape(t, (size,) if k is None else (size, k)))
+        start += size
+    index_args, index_kwargs = call.arguments(numbers)
+    if others:  # an index computed from x: the element numbers are gathered again at replay
+        index = program.record(func, tuple(index_args), index_kwargs)
+    else:
+        index = func(*index_args, **index_kwargs)
+    dtype = np.result_type(*(p.dtype for p in parts))
+
+    def gather(index: Any) -> Any:
+        if type(index) is Sym:
+            pool = np.concatenate([np.zeros((1,) if k is None else (1, k), dtype), *parts])
+            return program.record(operator.getitem, (pool, index), {})
+        index = np.asarray(index)
+        if index.dtype.kind != "i":  # a call that casts (concatenate(..., dtype=float))
+            index = index.astype(np.intp)
+        # np.pad(mode='empty') leaves its new entries uninitialised: they come from no operand
+        index = np.where((index >= 0) & (index < start), index, 0)
+        if len(parts) == 1 and (index.size == 0 or index.min() >= 1):
+            pool, index = parts[0], index - 1
+        else:
+            pool = np.concatenate([np.zeros((1,) if k is None else (1, k), dtype), *parts])
+        if type(pool) is Sym:
+            return program.record(operator.getitem, (pool, index), {})
+        return _mark(np.asarray(pool)[index], pool)
+
+    if type(value) in (list, tuple):
+        return type(value)(_wrap(v, gather(i)) for v, i in zip(value, index))
+    return _wrap(value, gather(index))
+
+
+def _zeros_for(v: Any, k: int | None) -> Any:
+    """The zero tangent of a constant operand ``v`` (sum's initial, diff's prepend)."""
+    if k is None and type(v) in (int, float, complex):
+        return 0.0
+    dtype = np.result_type(np.asarray(_concrete_of(_value(v))), 0.0)
+    return np.zeros(_shape(v) + (() if k is None else (k,)), dtype)
+
+
+def _linear(entry: table.Entry, call: Call) -> Any:
+    """``d f(x) = f(dx)``: the same call on the tangents (constant operands' tangents zero);
+    for a Jacobian with the direction axis moved first and the axis arguments past it."""
+    func = entry.function
+    values = [_value(o) for o in call.operands]
+    program = _program_of(values)
+    args, kwargs = call.arguments(values)
+    value = program.record(func, tuple(args), kwargs)
+    tangents = [_tangent(o) for o in call.operands]
+    if all(t is None for t in tangents):
+        return _wrap(value, None)
+    k = program.directions
+    tangents = [_zeros_for(v, k) if t is None else t for v, t in zip(values, tangents)]
+    if k is None:
+        tangent_args, tangent_kwargs = call.arguments(tangents)
+        return _wrap(value, program.record(func, tuple(tangent_args), tangent_kwargs))
+    try:
+        tangent = _shifted(entry, call, values, tangents, program)
+    except Exception:  # noqa: BLE001 - any call the shift does not describe: one per direction
+        tangent = _per_direction(func, call, tangents, range(len(tangents)), program)
+    return _wrap(value, tangent)
+
+
+def _shifted(entry: table.Entry, call: Call, values: list, tangents: list, program: Any) -> Any:
+    """The tangents of a linear call for a Jacobian: the direction axis moved in front, the
+    axis arguments (``entry.axes``) moved past it, one call. Checked at tracing on random
+    tangents against the call on single directions; raises if the shift does not describe the
+    call (the caller then makes one call per direction)."""
+    func = entry.function
+    concrete_values = _concrete_of(values)
+    # random tangents (not the seed's, whose directions may be zero here and hide a wrong axis)
+    rng = np.random.default_rng(0)
+    probes = [rng.standard_normal(np.shape(_concrete_of(t))) for t in tangents]
+    result = _shifted_call(entry, call, concrete_values, probes, None)
+    k = probes[0].shape[-1]
+    for d in {0, k - 1}:
+        args, kwargs = call.arguments([p[..., d] for p in probes])
+        expected = func(*_concrete_of(args), **_concrete_of(kwargs))
+        pairs = zip(expected, result) if type(expected) in (list, tuple) else [(expected, result)]
+        for e, g in pairs:
+            g = np.asarray(g)[..., d]
+            if np.shape(e) != g.shape or not np.allclose(g, e, rtol=1e-9, atol=1e-9):
+                raise ValueError("the shifted call does not match the call per direction")
+    tangent = _shifted_call(entry, call, values, tangents, program)
+    if type(tangent) in (list, tuple):
+        return type(tangent)(t if type(t) is Sym else _mark(t, *tangents) for t in tangent)
+    return tangent if type(tangent) is Sym else _mark(tangent, *tangents)
+
+
+def _shifted_call(
+    entry: table.Entry, call: Call, values: list, tangents: list, program: Any
+) -> Any:
+    """``_shifted``'s call on ``tangents`` (symbols, recorded in ``program``, or arrays)."""
+    func = entry.function
+    nd = len(_shape(values[0]))
+    moved = [np.moveaxis(t, -1, 0) for t in tangents]
+    args, kwargs = call.arguments(moved)
+    signature = errors.signature(func)
+    bound = signature.bind(*args, **kwargs)
+    for name in entry.axes:
+        parameter = signature.parameters.get(name)
+        if parameter is None:
+            continue
+        axis = bound.arguments.get(name, parameter.default)
+        if axis is inspect.Parameter.empty:
+            continue
+        if axis is None:
+            if func in (np.cumsum, np.nancumsum):  # axis=None: over the flattened array
+                size = math.prod(_shape(values[0]))
+                bound.arguments[entry.operands[0]] = np.reshape(moved[0], (moved[0].shape[0], size))
+                axis = 1
+            else:
+                axis = tuple(range(1, nd + 1))
+        elif isinstance(axis, (tuple, list)):
+            axis = tuple(_shift(a, nd) for a in axis)
+        else:
+            axis = _shift(axis, nd)
+        bound.arguments[name] = axis
+    if program is None:
+        result = func(*bound.args, **bound.kwargs)
+    else:
+        result = program.record(func, tuple(bound.args), bound.kwargs)
+    if type(result) in (list, tuple):
+        return type(result)(np.moveaxis(r, 0, -1) for r in result)
+    return np.moveaxis(result, 0, -1)
+
+
+def _shift(axis: Any, nd: int) -> int:
+    axis = operator.index(axis)
+    if not -nd <= axis < max(nd, 1):
+        raise np.exceptions.AxisError(axis, nd)
+    return axis % max(nd, 1) + 1
+
+
+def _concrete_of(a: Any) -> Any:
+    """The tracing point's numbers in place of symbols (inside lists, tuples and dicts)."""
+    if type(a) is Sym:
+        return a.value
+    if type(a) in (list, tuple):
+        return type(a)(_concrete_of(i) for i in a)
+    if type(a) is dict:
+        return {k: _concrete_of(v) for k, v in a.items()}
+    return a
+
+
+def _per_direction(func: Any, call: Call, arrays: list, which: Any, program: Any) -> Any:
+    """``func`` once per direction with the operands ``which`` replaced by the direction's slice
+    of ``arrays`` (direction axis last), the results stacked on a last axis: one instruction."""
+    args, kwargs = call.arguments(arrays)
+    places = tuple((place, path) for j, (place, path) in enumerate(call.places) if j in which)
+    return program.record(
+        _each_direction, (func, program.directions, places, tuple(args), tuple(kwargs.items())), {}
+    )
+
+
+def _each_direction(func: Any, k: int, places: Any, args: Any, items: Any) -> Any:
+    """Run time of ``_per_direction``."""
+    results = []
+    for d in range(k):
+        a, kw = list(args), dict(items)
+        for (kind, key), path in places:
+            container = a if kind == "a" else kw
+            container[key] = _slice_at(container[key], path, d)
+        results.append(func(*a, **kw))
+    if type(results[0]) in (list, tuple):
+        return type(results[0])(np.stack(r, axis=-1) for r in zip(*results))
+    return np.stack(results, axis=-1)
+
+
+def _slice_at(a: Any, path: tuple, d: int) -> Any:
+    if not path:
+        return a[..., d]
+    items = list(a)
+    items[path[0]] = _slice_at(items[path[0]], path[1:], d)
+    return items
+
+
+def _multilinear(entry: table.Entry, call: Call) -> Any:
+    """The product rule: ``d f(a, b) = f(da, b) + f(a, db)``, one call per traced operand (per
+    direction too for a Jacobian, in one instruction)."""
+    func = entry.function
+    values = [_value(o) for o in call.operands]
+    program = _program_of(values)
+    args, kwargs = call.arguments(values)
+    value = program.record(func, tuple(args), kwargs)
+    k = program.directions
+    terms = []
+    for j, operand in enumerate(call.operands):
+        t = _tangent(operand)
+        if t is None:
+            continue
+        replaced = [t if i == j else v for i, v in enumerate(values)]
+        if k is None:
+            term_args, term_kwargs = call.arguments(replaced)
+            terms.append(program.record(func, tuple(term_args), term_kwargs))
+        else:
+            terms.append(_per_direction(func, call, replaced, (j,), program))
+    return _wrap(value, _add(terms))
+
+
+_BY_KIND = {"structural": _structural, "linear": _linear, "multilinear": _multilinear}
+
+# Functions of values whose result is fixed by shapes and dtypes alone: constants of the program,
+# as NumPy gives them (a Python bool, a dtype), so ``if np.iscomplexobj(x)`` traces.
+_STATIC_VALUES = frozenset(
+    getattr(np, name)
+    for name in "shape ndim size result_type iscomplexobj isrealobj may_share_memory "
+    "shares_memory".split()
+)
+_VALUE_SHAPED = frozenset((np.nonzero, np.argwhere, np.flatnonzero))
+
+
+def _values_only(func: Any, args: Any, kwargs: Any) -> Any:
+    """A function of the values: recorded on them (no derivative flows through it)."""
+    args, kwargs = _plain(tuple(args)), {k: _plain(v) for k, v in kwargs.items()}
+    if func in _STATIC_VALUES:
+        return func(*_concrete_of(args), **_concrete_of(kwargs))
+    if func in _VALUE_SHAPED:
+        raise TypeError(
+            f"dualdiff.jit: {function_name(func)} of traced values gives a result whose shape "
+            "depends on the values, which a compiled function cannot replay; use np.where, or "
+            "the eager dualdiff.jvp/jacobian"
+        )
+    program = _program_of((args, kwargs))
+    if program is None:
+        return func(*args, **kwargs)
+    return program.record(func, args, kwargs)
+
+
+# ---------------------------------------------------------------------------------------------
+# The eager rule as one instruction: special functions (linalg, prod) and calls no kind describes
+# ---------------------------------------------------------------------------------------------
+
+
+class _Slot:
+    """Where a traced argument goes in a call replayed by ``_run_eager``."""
+
+    __slots__ = ("i",)
+
+    def __init__(self, i: int) -> None:
+        self.i = i
+
+
+class _Outputs:
+    """What the eager rule returned when traced: its structure, each leaf's shape and whether
+    it carries a derivative. Filled by the traced run, checked at every replay."""
+
+    __slots__ = ("structure", "shapes", "derived", "name", "viewed")
+
+    def __init__(self, name: str) -> None:
+        self.structure: Any = None
+        self.shapes: list = []
+        self.derived: list = []
+        self.name = name
+        self.viewed = False  # the rule returned a view of an argument (copied: see _own)
+
+
+_EAGER_UFUNCS = VALUE_UFUNCS | {np.matmul, np.divmod, np.modf}
+
+
+def eager_rule(func: Any, args: Any, kwargs: Any) -> Any:
+    """``func`` on traced arguments as one instruction that runs dualdiff's eager rule (the
+    DualArray handler: the same NumPy expressions ``jacobian`` evaluates) on the values and
+    tangents at hand. The result's shapes are checked at every replay against the traced ones,
+    so a shape that depends on the values fails loudly instead of being reused."""
+    traced: list[Traced] = []
+
+    def hole(a: Any) -> Any:
+        if type(a) is Traced:
+            traced.append(a)
+            return _Slot(len(traced) - 1)
+        if type(a) in (list, tuple):
+            return type(a)(hole(i) for i in a)
+        return a
+
+    template = hole(tuple(args))
+    items = tuple((k, hole(v)) for k, v in kwargs.items())
+    if not traced:
+        return func(*args, **kwargs)
+    program = next(t.value.program for t in traced if type(t.value) is Sym)
+    outputs = _Outputs(function_name(func))
+    values = tuple(t.value for t in traced)
+    tangents = tuple(_tangent(t) for t in traced)
+    flat = program.record(
+        _run_eager,
+        (func, program.directions, template, items, values, tangents, outputs),
+        {},
+    )
+    if outputs.viewed:  # NumPy shares memory there: a later write would have to reach it
+        for t in traced:
+            _storage_of(t).untracked = outputs.name
+    return _rebuild_outputs(outputs.structure, _pairs(flat, outputs))
+
+
+def _pairs(flat: Any, outputs: _Outputs) -> Any:
+    flat = list(flat)
+    n = len(outputs.shapes)
+    values, tangents = flat[:n], flat[n:]
+    tangents_iter = iter(tangents)
+    for v, has in zip(values, outputs.derived):
+        yield Traced(v, _fit(next(tangents_iter), v)) if has else Traced(v, None)
+
+
+def _rebuild_outputs(structure: Any, leaves: Any) -> Any:
+    if structure is None:
+        return next(leaves)
+    kind, parts = structure
+    rebuilt = [_rebuild_outputs(p, leaves) for p in parts]
+    return kind(*rebuilt) if hasattr(kind, "_fields") else kind(rebuilt)
+
+
+def _run_eager(
+    func: Any, k: Any, template: Any, items: Any, values: Any, tangents: Any, outputs: _Outputs
+) -> tuple:
+    """Run time of ``eager_rule``: dual arrays of a fresh tag from the values and tangents (the
+    direction axis moved in front), the eager rule, its leaves taken apart again."""
+    tag = new_tag()
+    duals = []
+    for v, t in zip(values, tangents):
+        if t is None:
+            duals.append(v)
+            continue
+        v = np.asarray(v)
+        t = np.asarray(t)
+        t = t[None] if k is None else np.moveaxis(t, -1, 0)
+        duals.append(box(_make_array(v, t, tag, k is not None)))
+
+    def fill(a: Any) -> Any:
+        if type(a) is _Slot:
+            return duals[a.i]
+        if type(a) in (list, tuple):
+            return type(a)(fill(i) for i in a)
+        return a
+
+    out = func(*fill(template), **{key: fill(v) for key, v in items})
+    leaves: list = []
+    structure = _take_apart(out, leaves)
+    inputs = [np.asarray(v) for v in values] + [np.asarray(t) for t in tangents if t is not None]
+    flat_values, flat_tangents, shapes, derived = [], [], [], []
+    for leaf in leaves:
+        ours = type(leaf) in (DualArray, Dual) and leaf.tag == tag
+        value = np.asarray(leaf.value if ours else leaf)
+        shapes.append(value.shape)
+        derived.append(ours)
+        owned = _own(value, inputs)
+        outputs.viewed |= owned is not value
+        flat_values.append(owned)
+        if ours:
+            t = np.asarray(leaf.tangent_ if type(leaf) is DualArray else leaf.tangent)
+            if k is None:
+                t = t.reshape(value.shape) if type(leaf) is Dual else t[0]
+            elif type(leaf) is DualArray:
+                t = np.moveaxis(np.broadcast_to(t, (t.shape[0],) + value.shape), 0, -1)
+            flat_tangents.append(_own(t, inputs))
+    if outputs.structure is None and not outputs.shapes:  # the traced run
+        outputs.structure, outputs.shapes, outputs.derived = structure, shapes, derived
+    elif shapes != outputs.shapes or derived != outputs.derived:
+        raise ValueError(
+            f"dualdiff.jit: {outputs.name} gave results of shapes {shapes} here but "
+            f"{outputs.shapes} when traced (they depend on the values); a compiled function "
+            "cannot replay it: use the eager dualdiff.jvp/jacobian"
+        )
+    return tuple(flat_values + flat_tangents)
+
+
+def _own(a: np.ndarray, inputs: list) -> np.ndarray:
+    """``a``, copied if it shares memory with an input (the compiled code may reuse inputs'
+    buffers once they are dead)."""
+    if any(np.may_share_memory(a, i) for i in inputs):
+        return a.copy()
+    return a
+
+
+def _take_apart(out: Any, leaves: list) -> Any:
+    if isinstance(out, (tuple, list)):
+        return (type(out), [_take_apart(item, leaves) for item in out])
+    leaves.append(out)
+    return None
+
+
+FRESH_FUNCTIONS.update((_each_direction,))
+
+
+# ---------------------------------------------------------------------------------------------
+# Writes, functionalised: views tracked, a write a copy-and-set of the array viewed
+# ---------------------------------------------------------------------------------------------
+#
+# As PyTorch does before compiling, a write into a traced array becomes a pure instruction: the
+# array it lands in (the *base* of the views) is replaced by a copy with the written elements
+# set, and every traced view of that base is made again from the new one. Which elements a
+# write sets is found by running the same write on an array of element numbers laid out as
+# the base (through the same chain of views): the new base is then a gather from the old base
+# and the written item, exact for values and tangents alike, whatever NumPy's indexing rules
+# (broadcasting, repeated indices, masks). An index computed from x is gathered again at replay.
+# A view the compiler does not track (made by a function that returns views of its argument
+# other than indexing and the reshapes) makes writes into the arrays sharing memory refuse.
+
+
+class _Storage:
+    """The base array a group of traced views share, its views and how each is made."""
+
+    __slots__ = ("base", "members", "untracked")
+
+    def __init__(self, base: Traced) -> None:
+        self.base = base
+        self.members: list[Any] = []  # weak references to the traced views (the base too)
+        self.untracked: str | None = None  # a function that made a view not tracked
+
+
+def _storage_of(a: Traced) -> _Storage:
+    if a.storage is None:
+        a.storage, a.path = _Storage(a), ()
+        a.storage.members.append(weakref.ref(a))
+    return a.storage
+
+
+def _concrete_value(a: Traced) -> Any:
+    return a.value.value if type(a.value) is Sym else a.value
+
+
+def _shares(a: Any, b: Any) -> bool:
+    return (
+        isinstance(a, np.ndarray)
+        and isinstance(b, np.ndarray)
+        and a.size > 0
+        and np.may_share_memory(a, b)
+    )
+
+
+def _track_view(parent: Any, child: Traced, step: Any) -> None:
+    """Record ``child`` as a view of ``parent`` made by ``step`` (``(func, rest, kwargs)``, None
+    for the same array) when NumPy made a view there."""
+    if type(parent) is not Traced or not _shares(_concrete_value(child), _concrete_value(parent)):
+        return
+    storage = _storage_of(parent)
+    child.storage = storage
+    if parent.path is None:  # a view of an untracked view: writes into it refuse
+        child.path = None
+    else:
+        child.path = parent.path if step is None else parent.path + (step,)
+    storage.members.append(weakref.ref(child))
+
+
+def _traced_leaves(items: Any) -> list[Traced]:
+    if type(items) is Traced:
+        return [items]
+    if type(items) in (list, tuple):
+        return [t for i in items for t in _traced_leaves(i)]
+    if type(items) is dict:
+        return [t for i in items.values() for t in _traced_leaves(i)]
+    return []
+
+
+def _note_aliases(inputs: Any, result: Any, func: Any) -> None:
+    """A result of ``func`` that NumPy made a view of a traced argument, not tracked as one:
+    writes into either would not reach the other, so they refuse from now on."""
+    sources = _traced_leaves(inputs)
+    if not sources:
+        return
+    for out in _traced_leaves(result):
+        if out.storage is not None:
+            continue
+        for a in sources:
+            if out is not a and _shares(_concrete_value(out), _concrete_value(a)):
+                storage = _storage_of(a)
+                storage.untracked = function_name(func)
+                out.storage, out.path = storage, None
+
+
+class _ItemSlot:
+    """Where the written item goes in a write's arguments."""
+
+    def __repr__(self) -> str:
+        return "ITEM"
+
+
+_ITEM = _ItemSlot()
+
+
+def _apply_path(a: Any, path: tuple) -> Any:
+    for func, rest, items in path:
+        a = func(a, *rest, **dict(items))
+    return a
+
+
+def _written(
+    fn: Any, numbers: np.ndarray, order: str, path: tuple, args: Any, items: Any
+) -> np.ndarray:
+    """The element numbers of a base after ``fn`` wrote into its view ``path`` (run at replay
+    when the write's index is computed from x), in the base's memory ``order`` (C or F) so
+    that the views of the path are views here too."""
+    numbers = np.array(numbers, order=order)
+    view = _apply_path(numbers, path)
+    if not (view is numbers or np.shares_memory(view, numbers)):  # checked at tracing
+        raise ValueError("dualdiff.jit: a traced view became a copy at replay")
+    fn(view, *args, **dict(items))
+    return numbers
+
+
+def _put_item(a: Any, item: Any) -> Any:
+    if a is _ITEM:
+        return item
+    if type(a) in (list, tuple):
+        return type(a)(_put_item(i, item) for i in a)
+    if type(a) is dict:
+        return {k: _put_item(v, item) for k, v in a.items()}
+    return a
+
+
+def functional_write(
+    target: Traced, what: str, fn: Any, args: tuple, kwargs: dict, item: Any
+) -> None:
+    """``fn(target, *args, **kwargs)`` with ``_ITEM`` in ``args``/``kwargs`` standing for
+    ``item``: a write into ``target``, recorded as a new value of the array it is a view of."""
+    if _has_dual((args, kwargs)):
+        raise TypeError(f"dualdiff.jit: {what}: only the written values can carry a derivative")
+    if type(item) in (list, tuple) and _has_dual(item):
+        # a list of traced values of one shape is the array NumPy would make of it
+        if (
+            any(type(i) in (list, tuple) for i in item)
+            or len({_shape(_value(i)) for i in item}) > 1
+        ):
+            raise TypeError(
+                f"dualdiff.jit: {what} of a nested or ragged list of traced values; write "
+                "np.stack(...) of them"
+            )
+        item = np.stack(item)
+    if type(item) in (list, tuple):  # constant values, as the array NumPy makes of them
+        item = np.asarray(item)
+    storage = _storage_of(target)
+    if storage.untracked is not None or target.path is None:
+        raise write_refused(
+            f"{what} into an array that {storage.untracked} returned a view of (or into that view)"
+        )
+    base = storage.base
+    program = base.value.program
+    concrete_base = np.asarray(_concrete_value(base))
+    plain_args, plain_kwargs = _plain(args), {k: _plain(v) for k, v in kwargs.items()}
+    # NumPy's own checks (shapes, casting, a read-only view such as broadcast_to's) on a copy
+    # of the traced numbers
+    trial = concrete_base.copy(order="K")
+    view = _apply_path(trial, target.path)
+    if not (view is trial or np.shares_memory(view, trial)):
+        raise write_refused(f"{what} into a view whose layout NumPy would copy here")
+    concrete_item = _concrete_of(_value(item))
+    fn(view, *_put_item(_concrete_of(plain_args), concrete_item),
+       **_put_item(_concrete_of(plain_kwargs), concrete_item))  # fmt: skip
+    # which element each entry of the base holds after the write: ``n + j`` for item entry j
+    n = concrete_base.size
+    item_value = _value(item)
+    item_shape = _shape(item_value)
+    numbers = np.empty_like(concrete_base, dtype=np.intp)
+    numbers[...] = np.arange(n, dtype=np.intp).reshape(concrete_base.shape)
+    item_numbers = np.arange(n, n + math.prod(item_shape), dtype=np.intp).reshape(item_shape)
+    write_args = _put_item(plain_args, item_numbers)
+    items = tuple(_put_item(plain_kwargs, item_numbers).items())
+    order = "C" if concrete_base.flags.c_contiguous else "F"
+    if _symbols((write_args, items)):  # an index or mask computed from x: again at replay
+        if not (concrete_base.flags.c_contiguous or concrete_base.flags.f_contiguous):
+            raise write_refused(f"{what} at an index computed from x into a strided array")
+        args_ = (fn, numbers, order, target.path, write_args, items)
+        index = program.record(_written, args_, {})
+    else:  # ``numbers`` has the base's own memory layout (empty_like), which "K" keeps
+        index = _written(fn, numbers, "K", target.path, write_args, items)
+    dtype = concrete_base.dtype
+    item_dtype = np.asarray(concrete_item).dtype
+    if item_dtype != dtype:
+        if not np.can_cast(item_dtype, dtype, "same_kind"):
+            raise TypeError(f"dualdiff.jit: {what} of {item_dtype} values into a {dtype} array")
+        item_value = _astype(item_value, dtype) if type(item_value) is Sym else (
+            np.asarray(item_value).astype(dtype))  # fmt: skip
+    k = program.directions
+    flat = (-1,) if k is None else (-1, k)
+    values = np.concatenate([np.reshape(base.value, (-1,)), np.reshape(item_value, (-1,))])
+    value = program.record(operator.getitem, (values, index), {})
+    bt, it = _tangent(base), _tangent(item)
+    if bt is None and it is None:
+        tangent = None
+    else:
+        bt = _zeros_for(base.value, k) if bt is None else bt
+        it = _zeros_for(item_value, k) if it is None else _fit(it, item_value)
+        pool = np.concatenate([np.reshape(bt, flat), np.reshape(it, flat)])
+        if type(pool) is Sym or type(index) is Sym:
+            tangent = program.record(operator.getitem, (pool, index), {})
+        else:
+            tangent = _mark(np.asarray(pool)[index], pool)
+    base.value, base.tangent = value, _fit(tangent, value) if tangent is not None else None
+    # every traced view of the base made again from the new one
+    alive = []
+    for ref in storage.members:
+        member = ref()
+        if member is None:
+            continue
+        alive.append(ref)
+        if member is base or member.path is None:
+            continue
+        remade = base
+        for func, rest, items_ in member.path:
+            remade = _linear_one(func, remade, rest, dict(items_), track=False)
+        member.value, member.tangent = remade.value, remade.tangent
+    storage.members = alive
+
+
+# Each NumPy function that writes into an argument: (the array written into, the item written).
+_WRITES = {
+    np.copyto: ("dst", "src"),
+    np.put: ("a", "v"),
+    np.place: ("arr", "vals"),
+    np.putmask: ("a", "values"),
+    np.fill_diagonal: ("a", "val"),
+    np.put_along_axis: ("arr", "values"),
+}
+
+
+def _writing_function(func: Any, args: Any, kwargs: Any) -> Any:
+    """``np.copyto``, ``np.put``, ...: a functional write when the array written into is traced
+    (a plain array cannot take a traced value)."""
+    dst_name, item_name = _WRITES[func]
+    options = errors.bound_arguments(func, args, kwargs)
+    dst = options.pop(dst_name)
+    if type(dst) is not Traced:
+        raise write_refused(f"{function_name(func)} into an array that is not traced")
+    item = options.pop(item_name)
+    options[item_name] = _ITEM
+    functional_write(dst, function_name(func), _call_by_keywords(func), (), options, item)
+    return None
+
+
+@functools.cache
+def _call_by_keywords(func: Any) -> Any:
+    """``func(a, **options)`` (np.putmask takes its array by position only)."""
+
+    def call(a: Any, **options: Any) -> Any:
+        return func(a, **options)
+
+    call.__name__ = getattr(func, "__name__", "write")
+    return call
 
 
 STATIC_SHAPE.update(_FUNCTIONS)  # the traced duals' functions apply to plain symbols too

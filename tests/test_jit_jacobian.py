@@ -175,12 +175,12 @@ def test_integers_are_promoted_and_dual_inputs_run_eagerly():
 
 
 def test_errors():
-    with pytest.raises(TypeError, match="jit_jacobian has no rule for numpy.tile"):
-        dd.jit_jacobian(lambda x: np.tile(x, 2))(np.ones(3))
+    with pytest.raises(TypeError, match="no derivative rule for numpy.fft.fft"):
+        dd.jit_jacobian(lambda x: np.fft.fft(x))(np.ones(3))
     with pytest.raises(TypeError, match="values"):
         dd.jit_jacobian(lambda x: x if x[0] > 0 else -x)(np.ones(3))
-    with pytest.raises(TypeError, match="item assignment"):
-        dd.jit_jacobian(lambda x: x.__setitem__(0, 1.0))(np.ones(3))
+    with pytest.raises(TypeError, match="assignment into a traced array"):  # a mask of x
+        dd.jit_jacobian(lambda x: (x > 0).__setitem__(0, True))(np.ones(3))
     with pytest.raises(TypeError, match="real or complex"):
         dd.jit_jacobian(np.sin)(np.array(["a"]))
     with pytest.raises(ValueError, match="nothing has been compiled"):
