@@ -23,11 +23,12 @@ from .api import (
     value_and_jacobian,
 )
 from .array import DualArray
-from .comparison import Comparison, check, compare
+from .comparison import Comparison, ErrorCurve, check, compare, error_curve
 from .custom import custom_jvp
 from .dual import Dual
 from .functions import concatenate, stack, where
 from .jit import CompiledJacobian, CompiledJVP, jit_jacobian, jit_jvp
+from .objects import ObjectArrayWarning, strict_arrays
 from .rules import (
     RULES,
     absolute,
@@ -110,7 +111,7 @@ __all__ = [
     "Dual", "DualArray", "derivative", "jvp", "jacobian", "value_and_jacobian", "gradient",
     "value_and_gradient", "push_forward", "hessian", "custom_jvp", "stack", "concatenate",
     "where", "RULES", "abs", "conj", "mod", "degrees", "radians", "expit", "numeric", "compare",
-    "check", "Comparison", "trace", "Trace", "SparseJacobian", "jacobian_sparsity",
-    "Taylor", "higher_derivative", "taylor", "jit_jvp", "CompiledJVP", "jit_jacobian",
-    "CompiledJacobian",
+    "check", "Comparison", "error_curve", "ErrorCurve", "trace", "Trace", "SparseJacobian",
+    "jacobian_sparsity", "Taylor", "higher_derivative", "taylor", "jit_jvp", "CompiledJVP",
+    "jit_jacobian", "CompiledJacobian", "ObjectArrayWarning", "strict_arrays",
 ] + sorted(RULES)  # fmt: skip

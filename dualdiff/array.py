@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from . import errors
+from . import errors, objects
 from . import seed as _seed
 from .dual import SCALAR_TYPES, Dual, _make, array_hooks
 from .methods import ArrayMethods, is_basic_index
@@ -40,13 +40,21 @@ from .rules import (
     tangent_in,
     times,
 )
-from .seed import IdentitySeed
+from .seed import IdentitySeed, tangent_of, value_of
 from .tags import USER_TAG, restore_state
 
 __all__ = ["DualArray", "HANDLED_FUNCTIONS", "implements", "view_of"]
 
 HANDLED_FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {}
-"""NumPy functions with a DualArray implementation (filled by ``implements``)."""
+"""NumPy functions with a DualArray implementation of their own (filled by ``implements``, in
+``dualdiff.functions`` and ``dualdiff.linalg``)."""
+
+DERIVED_FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {}
+"""The handlers the function table's kinds give for the table's other functions (filled by
+``dualdiff.functions`` when it is imported, with the package)."""
+
+UFUNC_METHODS: dict[str, Callable[..., Any]] = {}
+"""``ufunc.reduce`` and ``ufunc.accumulate`` on DualArrays (filled by ``dualdiff.functions``)."""
 
 _new = object.__new__
 
@@ -66,6 +74,7 @@ def implements(*numpy_functions: Callable[..., Any]) -> Callable[..., Any]:
 
 
 _NDARRAY = np.ndarray  # a module global: cheaper than np.ndarray's attribute lookup
+_OBJECT = np.dtype(object)
 
 
 def _make_array(value: Any, tangent: Any, tag: int, batched: bool) -> DualArray:
@@ -224,9 +233,7 @@ class DualArray(ArrayMethods):
                 "x = x.reshape(shape)"
             )
         _writable(self)
-        from .functions import reshape
-
-        result = reshape(self, shape)
+        result = np.reshape(self, shape)
         if type(result) is not DualArray or result.base_ is not None:
             raise TypeError(
                 "setting .shape of this DualArray is not supported (its value and tangent "
@@ -279,11 +286,18 @@ class DualArray(ArrayMethods):
     # -- conversions that would drop the tangent raise -----------------------------------------
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
-        raise errors.lost_tangent(
+        # An object array of Duals, one per element, each with all k tangent directions (see
+        # dualdiff.objects). It is a copy: np.asarray(x), which NumPy would give as x itself,
+        # is made read-only, so that a write meant for x fails loudly instead of being lost;
+        # np.array(x) (copy=True) is a copy in NumPy too, and writable.
+        objects.refuse_or_warn(
             "numpy.asarray(x)/numpy.array(x) of a DualArray",
-            "Use x.value for the plain values; NumPy functions (np.sin(x), np.stack, ...) accept "
-            "DualArrays directly; preallocate with np.zeros_like(x) or np.zeros(n, like=x).",
+            "For full speed pass the DualArray on (NumPy functions accept it directly) and "
+            "build arrays with np.stack([...]); x.value is the plain values.",
+            dtype,
+            copy,
         )
+        return object_elements(self, writable=copy is True)
 
     def __float__(self) -> float:
         raise errors.lost_tangent("Converting a DualArray to float", "Use x.value.")
@@ -698,6 +712,34 @@ def box(a: DualArray) -> Any:
     return _make(value, tangent, a.tag)
 
 
+def object_elements(a: DualArray, writable: bool = True) -> np.ndarray:
+    """``a`` as an object array of Duals (C order), each holding its element's value and
+    tangent: a scalar, or all ``k`` directions as a ``(k,)`` array when ``a`` is batched (as
+    ``a[i]`` gives). Float64 and complex128 values become Python numbers, as
+    ``ndarray.astype(object)`` makes them (the scalar hot path of Dual); other dtypes stay
+    NumPy scalars, keeping their precision."""
+    v, t = a.value, a.tangent_
+    shape = np.shape(strip(v))
+    n = math.prod(shape)
+    if type(v) is np.ndarray and (type(t) is np.ndarray or type(t) is IdentitySeed):
+        t = np.asarray(t)
+        k = t.shape[0]
+        flat = v.reshape(n)
+        values = flat.tolist() if v.dtype.char in "dD" else list(flat)
+        if a.batched:
+            # rows of one private (n, k) buffer: no Dual's tangent aliases the array's
+            tangents = list(np.ascontiguousarray(np.moveaxis(t.reshape(k, n), 0, 1)))
+        else:
+            flat_t = t.reshape(n)
+            tangents = flat_t.tolist() if t.dtype.char in "dD" else list(flat_t)
+        tag = a.tag
+        items = [_make(x, dx, tag) for x, dx in zip(values, tangents)]
+    else:  # nested duals: each element boxed as a[i] boxes it
+        flat = a.reshape(n)
+        items = [flat[i] for i in range(n)]
+    return objects.object_array(items, shape, writable)
+
+
 def from_dual(d: Dual, copy: bool = True) -> DualArray:
     """A ``Dual`` as a 0-d DualArray (a tangent of shape ``(k,)`` is a batch of ``k``).
 
@@ -991,9 +1033,7 @@ def _operand(a: Any, tag: int) -> tuple[Any, Any]:
 def _as_array_operand(a: Any) -> Any:
     """A list/tuple operand as an array; a list holding duals is stacked (keeping tangents)."""
     if any(is_dual(item) or isinstance(item, (list, tuple)) for item in a):
-        from .functions import stack
-
-        return stack([_as_array_operand(i) if isinstance(i, (list, tuple)) else i for i in a])
+        return np.stack([_as_array_operand(i) if isinstance(i, (list, tuple)) else i for i in a])
     return np.asarray(a)
 
 
@@ -1031,6 +1071,9 @@ _PLAIN_OPERANDS = SCALAR_TYPES | {np.ndarray}
 def apply_binary(rule: Rule, a: Any, b: Any) -> Any:
     """``rule(a, b)`` with broadcasting; the operands' newest tag becomes the outer layer."""
     ta, tb = type(a), type(b)
+    if (ta is _NDARRAY and a.dtype is _OBJECT) or (tb is _NDARRAY and b.dtype is _OBJECT):
+        # an object array of duals meets a dual: lifted, so the arithmetic is vectorised
+        return rule.function(objects.lift_operand(a), objects.lift_operand(b))
     if ta is DualArray and (tb in _PLAIN_OPERANDS or (tb is DualArray and b.tag == a.tag)):
         tag, x, da = a.tag, a.value, a  # the common cases: no conversion of operands needed
         y, db = (b.value, b) if tb is DualArray else (b, None)
@@ -1181,6 +1224,7 @@ _ARITHMETIC = {
 def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict) -> Any:
     """NumPy ufunc dispatch for duals: rules by ufunc, plus reduce/accumulate/outer and out=."""
     out = kwargs.pop("out", None)
+    inputs = objects.lift_arguments(inputs)
     if kwargs and method not in ("reduce", "accumulate"):
         unsupported = ", ".join(sorted(kwargs))
         raise TypeError(
@@ -1189,10 +1233,7 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: d
     if method == "__call__":
         result = _call_ufunc(ufunc, inputs)
     elif method in ("reduce", "accumulate"):
-        from .functions import ufunc_accumulate, ufunc_reduce
-
-        handler = ufunc_reduce if method == "reduce" else ufunc_accumulate
-        result = handler(ufunc, *inputs, **kwargs)
+        result = UFUNC_METHODS[method](ufunc, *inputs, **kwargs)
     elif method == "outer" and ufunc.nin == 2:
         a, b = inputs
         b_ndim = np.ndim(strip(b))
@@ -1202,7 +1243,7 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: d
         raise errors.no_rule(f"{errors.function_name(ufunc)}.{method}")
     if out is None:
         return result
-    return _write_out(ufunc, out, result)
+    return _write_out(ufunc, out, result, inputs)
 
 
 def _call_ufunc(ufunc: np.ufunc, inputs: tuple[Any, ...]) -> Any:
@@ -1219,21 +1260,43 @@ def _call_ufunc(ufunc: np.ufunc, inputs: tuple[Any, ...]) -> Any:
     raise errors.no_rule(f"{errors.function_name(ufunc)}")
 
 
-def _write_out(ufunc: np.ufunc, out: Any, result: Any) -> Any:
+def _write_out(ufunc: np.ufunc, out: Any, result: Any, inputs: tuple[Any, ...] = ()) -> Any:
     outs = out if type(out) is tuple else (out,)
     results = result if type(result) is tuple else (result,)
     for target, value in zip(outs, results):
         if type(target) is not DualArray:
             if is_dual(value):
-                raise errors.lost_tangent(
-                    f"{errors.function_name(ufunc)}(..., out=<{errors.type_name(target)}>) "
-                    "on duals",
-                    "Pass a DualArray as out (np.zeros_like(x) makes one), or drop out=.",
-                )
+                raise _lost_in_out(ufunc, target, inputs)
             target[...] = value
         else:
             set_item(target, Ellipsis, value)
     return out if type(out) is tuple and len(out) > 1 else outs[0]
+
+
+def _lost_in_out(ufunc: np.ufunc, target: Any, inputs: tuple[Any, ...]) -> TypeError:
+    """The error for a dual result written into a plain array. Python turns ``K[i:j] += x`` and
+    ``K *= x`` into the ufunc with ``out=`` its first operand: named as the user wrote it."""
+    operator = _IN_PLACE.get(ufunc)
+    if operator is not None and inputs and inputs[0] is target:
+        kind = errors.type_name(target)
+        dtype = getattr(target, "dtype", "")
+        return errors.lost_tangent(
+            f"An in-place operator on a plain {kind} ({dtype}) with a dual operand (K {operator} x "
+            f"or K[i:j] {operator} x, where K is not a dual array) writes the result into K, which",
+            "Make K a dual array from the start, K = np.zeros(shape, like=x) instead of "
+            "np.zeros(shape), so that its entries carry derivatives; or build K with "
+            "np.stack([...]).",
+        )
+    return errors.lost_tangent(
+        f"{errors.function_name(ufunc)}(..., out=<{errors.type_name(target)}>) on duals",
+        "Pass a DualArray as out (np.zeros_like(x) makes one), or drop out=.",
+    )
+
+
+_IN_PLACE = {
+    np.add: "+=", np.subtract: "-=", np.multiply: "*=", np.divide: "/=", np.true_divide: "/=",
+    np.power: "**=", np.floor_divide: "//=", np.remainder: "%=", np.matmul: "@=",
+}  # fmt: skip
 
 
 def _modf(x: Any) -> tuple[Any, Any]:
@@ -1258,15 +1321,12 @@ _MULTI_OUTPUT: dict[np.ufunc, Callable[..., Any]] = {
 
 
 def array_function(func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-    """NumPy function dispatch: a registered rule, or a TypeError naming the function."""
-    impl = HANDLED_FUNCTIONS.get(func)
-    if impl is None:
-        from . import functions  # noqa: F401 - importing registers the implementations
-
-        impl = HANDLED_FUNCTIONS.get(func)
+    """NumPy function dispatch: DualArray's own handler of ``func``, else the one its kind in the
+    function table gives (``DERIVED_FUNCTIONS``), else a TypeError naming the function."""
+    impl = HANDLED_FUNCTIONS.get(func) or DERIVED_FUNCTIONS.get(func)
     if impl is None:
         raise errors.no_rule(errors.function_name(func))
-    return impl(*args, **kwargs)
+    return impl(*objects.lift_arguments(args), **kwargs)
 
 
 def _dual_ufunc_hook(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Any:
@@ -1286,6 +1346,7 @@ array_hooks["function"] = array_function
 
 def matmul(a: Any, b: Any) -> Any:
     """``a @ b`` for duals: ``d(ab) = da b + a db``, for every combination of 1-d and n-d."""
+    a, b = objects.lift_operand(a), objects.lift_operand(b)
     ta, tb = type(a), type(b)
     if ta is np.ndarray and tb is DualArray:  # the common cases, without conversions
         tag, x, da, y, db = b.tag, a, None, b.value, b
@@ -1375,8 +1436,6 @@ def _tangent_of(y: DualArray, tag: int) -> Any:
         return y.tangent
     if y.tag < tag:
         return _zeros_like(y)
-    from .seed import tangent_of
-
     return box(_make_array(tangent_of(y.value, tag), tangent_of(y.tangent_, tag), y.tag, y.batched))
 
 
@@ -1385,8 +1444,6 @@ def _value_of(y: DualArray, tag: int) -> Any:
         return y.value
     if y.tag < tag:
         return y
-    from .seed import value_of
-
     return box(_make_array(value_of(y.value, tag), value_of(y.tangent_, tag), y.tag, y.batched))
 
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from . import comparison, expr, numeric
 from .api import derivative, jvp
+from .taylor import higher_derivative
 from .trace import trace
 
 __all__ = ["main", "demo"]
@@ -263,13 +264,6 @@ def _nth_derivative(n: int) -> Callable[[Callable[..., Any], float], Any]:
         return derivative
     if n == 2:
         return lambda f, x: derivative(lambda y: derivative(f, y), x)
-    try:
-        from .taylor import higher_derivative
-    except ImportError:
-        raise NotImplementedError(
-            f"order {n} needs Taylor mode (dualdiff.taylor), which this installation lacks; "
-            "orders 1 and 2 are available"
-        ) from None
     return lambda f, x: higher_derivative(f, x, n)
 
 

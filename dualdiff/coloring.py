@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .sparsity import Pattern
+from .sparsity import Pattern, _unique
 
 __all__ = ["color_columns", "is_valid_coloring", "column_graph", "ORDERS"]
 
@@ -43,7 +43,7 @@ def column_graph(pattern: Pattern) -> tuple[np.ndarray, np.ndarray]:
     second = pattern.indptr[row_of[first]] + offsets
     j, k = pattern.indices[first], pattern.indices[second]
     keep = j != k
-    keys = np.unique(j[keep].astype(np.int64) * n + k[keep])
+    keys = _unique(j[keep].astype(np.int64) * n + k[keep])
     j, k = keys // n, keys % n
     indptr = np.concatenate(([0], np.cumsum(np.bincount(j, minlength=n))))
     return indptr, k.astype(np.intp)
@@ -56,28 +56,76 @@ def _order(order: str, indptr: np.ndarray, neighbours: np.ndarray) -> list[int]:
         return list(range(n))
     if order == "largest_first":
         return np.argsort(-degree, kind="stable").tolist()
-    # Smallest last: repeatedly remove a vertex of least remaining degree; colour in reverse.
-    adjacency = [neighbours[indptr[v] : indptr[v + 1]].tolist() for v in range(n)]
-    remaining = degree.tolist()
-    buckets: list[set[int]] = [set() for _ in range(max(remaining, default=0) + 1)]
-    for v, d in enumerate(remaining):
-        buckets[d].add(v)
+    return _smallest_last(indptr, neighbours)
+
+
+def _smallest_last(indptr: np.ndarray, neighbours: np.ndarray) -> list[int]:
+    """Repeatedly remove a vertex of least remaining degree; the order is the reverse.
+
+    A bucket queue of doubly linked lists in Python lists (Matula and Beck): each removal and
+    each degree update is O(1). Removal is inherently sequential (the next vertex depends on
+    the degrees the last removal left), so this is a loop over vertices, not NumPy."""
+    n = indptr.size - 1
+    degree = np.diff(indptr).tolist()
+    starts, nbrs = indptr.tolist(), neighbours.tolist()
+    head = [-1] * (max(degree, default=0) + 1)
+    after = [-1] * n
+    before = [-1] * n
+    for v in range(n - 1, -1, -1):
+        h = head[degree[v]]
+        after[v] = h
+        if h >= 0:
+            before[h] = v
+        head[degree[v]] = v
     removed = [False] * n
     sequence = []
     low = 0
     for _ in range(n):
         low = max(low - 1, 0)
-        while not buckets[low]:
+        while head[low] < 0:
             low += 1
-        v = buckets[low].pop()
+        v = head[low]
+        h = head[low] = after[v]
+        if h >= 0:
+            before[h] = -1
         removed[v] = True
         sequence.append(v)
-        for u in adjacency[v]:
-            if not removed[u]:
-                buckets[remaining[u]].discard(u)
-                remaining[u] -= 1
-                buckets[remaining[u]].add(u)
+        for u in nbrs[starts[v] : starts[v + 1]]:
+            if removed[u]:
+                continue
+            d = degree[u]
+            p, q = before[u], after[u]
+            if p >= 0:
+                after[p] = q
+            else:
+                head[d] = q
+            if q >= 0:
+                before[q] = p
+            d -= 1
+            degree[u] = d
+            h = head[d]
+            after[u], before[u] = h, -1
+            if h >= 0:
+                before[h] = u
+            head[d] = u
     return sequence[::-1]
+
+
+def _greedy(sequence: Any, indptr: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
+    """Each column in ``sequence`` gets the smallest colour none of its neighbours has.
+
+    Sequential by nature (a column's colour depends on those given before it); a vectorised
+    scheme (Jones-Plassmann rounds with random priorities, then class-by-class recolouring)
+    measured 7 colours on the 1-D Brusselator where this greedy finds the optimal 4."""
+    colors = [-1] * (indptr.size - 1)
+    starts, nbrs = indptr.tolist(), neighbours.tolist()
+    for v in sequence:
+        used = {colors[u] for u in nbrs[starts[v] : starts[v + 1]]}
+        c = 0
+        while c in used:
+            c += 1
+        colors[v] = c
+    return np.asarray(colors, dtype=np.intp)
 
 
 def color_columns(pattern: Any, order: str = "largest_first") -> np.ndarray:
@@ -89,24 +137,26 @@ def color_columns(pattern: Any, order: str = "largest_first") -> np.ndarray:
     ``"natural"``. No row has two non-zeros of one colour; ``colors.max() + 1`` colours are used,
     at least the largest number of non-zeros in a row.
     """
+    return color_candidates(pattern, (order,))[0]
+
+
+def color_candidates(pattern: Any, orders: Any, enough: int | None = None) -> list[np.ndarray]:
+    """Colourings of ``pattern`` in each of ``orders``, from one column graph; stops early once
+    a colouring uses at most ``enough`` colours (the largest row count is a lower bound)."""
     pattern = Pattern.coerce(pattern, what="color_columns")
-    if order not in ORDERS:
-        raise ValueError(f"color_columns: order must be one of {ORDERS}, got {order!r}")
-    n = pattern.shape[1]
+    for order in orders:
+        if order not in ORDERS:
+            raise ValueError(f"color_columns: order must be one of {ORDERS}, got {order!r}")
     lengths = np.diff(pattern.indptr)
     if int((lengths.astype(np.int64) ** 2).sum()) > _GRAPH_LIMIT:
-        return _color_by_rows(pattern, order)
+        return [_color_by_rows(pattern, order) for order in orders]
     indptr, neighbours = column_graph(pattern)
-    sequence = _order(order, indptr, neighbours)
-    colors = [-1] * n
-    starts, nbrs = indptr.tolist(), neighbours.tolist()
-    for v in sequence:
-        used = {colors[u] for u in nbrs[starts[v] : starts[v + 1]]}
-        c = 0
-        while c in used:
-            c += 1
-        colors[v] = c
-    return np.asarray(colors, dtype=np.intp)
+    out = []
+    for order in orders:
+        out.append(_greedy(_order(order, indptr, neighbours), indptr, neighbours))
+        if enough is not None and int(out[-1].max(initial=-1)) + 1 <= enough:
+            break
+    return out
 
 
 def _color_by_rows(pattern: Pattern, order: str) -> np.ndarray:
@@ -126,7 +176,7 @@ def _color_by_rows(pattern: Pattern, order: str) -> np.ndarray:
                 [pattern.indices[pattern.indptr[r] : pattern.indptr[r + 1]] for r in rows]
             )
             used = colors[cols]
-            used = np.unique(used[used >= 0])
+            used = _unique(used[used >= 0])
             gaps = np.nonzero(used != np.arange(used.size))[0]
             colors[v] = gaps[0] if gaps.size else used.size
         else:
@@ -143,4 +193,4 @@ def is_valid_coloring(pattern: Any, colors: Any) -> bool:
     keys = (
         pattern.rows().astype(np.int64) * (int(colors.max(initial=0)) + 1) + colors[pattern.indices]
     )
-    return np.unique(keys).size == keys.size
+    return _unique(keys).size == keys.size

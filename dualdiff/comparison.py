@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import html
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from . import errors, numeric
+from .api import derivative, jacobian
 
-__all__ = ["Comparison", "compare", "check", "DEFAULT_RTOL"]
+__all__ = ["Comparison", "compare", "check", "DEFAULT_RTOL", "ErrorCurve", "error_curve"]
 
 DEFAULT_RTOL = {
     "forward": 1e-5,
@@ -46,21 +47,14 @@ MAX_ROWS = 20
 OK, KINK, FAIL = "", "kink", "FAIL"
 
 
-def ad_jacobian(f: Callable[..., Any], x: Any, api: str = "compare") -> np.ndarray:
+def ad_jacobian(f: Callable[..., Any], x: Any) -> np.ndarray:
     """The AD derivative of ``f`` at ``x`` as an array of shape ``f(x).shape + x.shape``.
 
     Scalar ``x`` goes through ``dualdiff.derivative``, array ``x`` through
     ``dualdiff.api.jacobian``.
     """
-    from . import api as ad
-
     if np.ndim(x) == 0:
-        return np.asarray(ad.derivative(f, np.asarray(x).item()))
-    jacobian = getattr(ad, "jacobian", None)
-    if jacobian is None:
-        raise NotImplementedError(
-            f"{api}: an array x needs dualdiff.api.jacobian, which has not landed yet"
-        )
+        return np.asarray(derivative(f, np.asarray(x).item()))
     return np.asarray(jacobian(f, x))
 
 
@@ -489,3 +483,134 @@ def check(f: Callable[..., Any], x: Any, **options: Any) -> Comparison:
     if not comparison.ok:
         raise AssertionError("AD and numeric derivatives disagree\n" + str(comparison))
     return comparison
+
+
+# ---------------------------------------------------------------------------------------------
+# Error against the step: the classic V-shaped curve
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class ErrorCurve:
+    """The error of numeric methods against the AD derivative as the step varies.
+
+    Returned by :func:`error_curve`; ``str()`` prints the table.
+
+    Attributes
+    ----------
+    x
+        The point.
+    steps : ndarray
+        The steps.
+    reference
+        The AD derivative.
+    errors : dict of str to ndarray
+        ``errors[method][k]``: the largest absolute difference between the numeric derivative with
+        step ``steps[k]`` and ``reference`` over all entries; ``nan`` where the numeric derivative
+        was not finite.
+    relative : dict of str to ndarray
+        ``errors`` divided by the largest ``|reference|``.
+
+    Examples
+    --------
+    >>> curve = dd.error_curve(np.sin, 1.0, methods=("forward", "central"))
+    >>> best = {m: curve.steps[np.nanargmin(e)] for m, e in curve.relative.items()}
+    >>> print(f"{best['forward']:.0e} {best['central']:.0e}")  # near sqrt(eps) and eps**(1/3)
+    1e-08 3e-06
+    """
+
+    x: Any
+    steps: np.ndarray
+    reference: Any
+    errors: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def relative(self) -> dict[str, np.ndarray]:
+        scale = float(np.max(np.abs(self.reference))) if np.size(self.reference) else 0.0
+        scale = scale if scale > 0 else 1.0
+        return {method: error / scale for method, error in self.errors.items()}
+
+    def best_step(self, method: str) -> float:
+        """The step with the smallest error for ``method``."""
+        return float(self.steps[np.nanargmin(self.errors[method])])
+
+    def __str__(self) -> str:
+        methods = list(self.errors)
+        lines = [
+            f"relative error of numeric derivatives against AD at x = {self.x!r}",
+            f"{'step':>10}" + "".join(f"{m:>13}" for m in methods),
+        ]
+        relative = self.relative
+        for k, h in enumerate(self.steps):
+            lines.append(f"{h:>10.1e}" + "".join(f"{relative[m][k]:>13.2e}" for m in methods))
+        return "\n".join(lines)
+
+
+def error_curve(
+    f: Callable[..., Any],
+    x: Any,
+    steps: Any = None,
+    methods: Sequence[str] = ("forward", "central", "complex"),
+) -> ErrorCurve:
+    """For every step, the error of each numeric method against the AD derivative of ``f`` at ``x``.
+
+    The errors trace the classic V: truncation error falls with the step (as ``h`` or ``h²``)
+    until round-off (``eps/h``) takes over, except for the complex step, which never subtracts.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x)``.
+    x : number or array_like
+        The point; for an array the Jacobian is compared.
+    steps : array_like, optional
+        Default: 65 steps from ``1e-16`` to ``1`` times ``max(1, |x|)`` (for Richardson a step is
+        its first, largest step).
+    methods : sequence of str, optional
+        Default ``("forward", "central", "complex")``.
+
+    Returns
+    -------
+    ErrorCurve
+
+    See Also
+    --------
+    derivative
+
+    Examples
+    --------
+    >>> curve = dd.error_curve(np.exp, 1.0, methods=("forward", "complex"))
+    >>> curve.steps.shape
+    (65,)
+    >>> float(np.nanmin(curve.relative["forward"])) > 1e-10  # forward loses half the digits
+    True
+    >>> float(np.nanmin(curve.relative["complex"])) < 1e-15
+    True
+    """
+    api = "error_curve"
+    errors.check_callable(f, api)
+    if isinstance(methods, str):
+        methods = (methods,)
+    for method in methods:
+        numeric._check_method(method, 1, api)
+    point = numeric._as_point(x, api, "central")
+    if steps is None:
+        size = float(np.max(np.abs(point), initial=1.0))
+        steps = np.logspace(-16, 0, 65) * size
+    steps = np.asarray(steps, dtype=float)
+    if steps.ndim != 1 or steps.size == 0 or not (np.isfinite(steps).all() and (steps > 0).all()):
+        raise ValueError(f"{api}: steps must be a non-empty 1-d array of positive finite numbers")
+    reference = np.asarray(ad_jacobian(f, x))
+    curves: dict[str, np.ndarray] = {}
+    for method in methods:
+        curve = np.full(steps.shape, np.nan)
+        for k, h in enumerate(steps):
+            if method != "complex" and not ((point.real + h) - point.real > 0).all():
+                continue  # the step is too small to change x
+            with np.errstate(all="ignore"):
+                value = numeric.jacobian(f, x, method=method, step=h)
+                difference = np.abs(np.asarray(value) - reference)
+            if np.isfinite(difference).all():
+                curve[k] = float(np.max(difference, initial=0.0))
+        curves[method] = curve
+    return ErrorCurve(x, steps, reference[()] if reference.ndim == 0 else reference, curves)

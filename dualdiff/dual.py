@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from . import errors
+from .objects import add_element_methods, dtype_hidden, refuse_or_warn, scalar_object_array
 from .rules import (
-    _SCALAR_DUAL,
     RULES,
     UFUNC_RULES,
     VALUE_UFUNCS,
@@ -19,6 +19,7 @@ from .rules import (
     in_dtype,
     is_dual,
     register_lift,
+    register_scalar_dual,
     tangent_in,
 )
 from .tags import USER_TAG, restore_state
@@ -32,6 +33,7 @@ SCALAR_TYPES = frozenset(
 """Plain number types a Dual combines with directly (Python and NumPy scalars)."""
 
 _FALLBACK_ERRORS = (ValueError, OverflowError, ZeroDivisionError)
+_LIKE_CONSTRUCTORS = frozenset((np.zeros, np.ones, np.empty, np.full))
 _new = object.__new__
 
 # Set by the array module: turns a mix of Duals and arrays into a DualArray computation.
@@ -354,6 +356,8 @@ class Dual:
     @property
     def dtype(self) -> np.dtype:
         """The dtype of the value (float64 for a Python float), as a NumPy scalar has."""
+        if dtype_hidden():  # np.mean of an object array: none, as a Python float's element
+            raise AttributeError("dtype")
         return np.result_type(strip(self))
 
     def item(self) -> Dual:
@@ -425,10 +429,11 @@ class Dual:
     def __float__(self) -> float:
         raise errors.lost_tangent(
             "Converting a Dual to float (float(x), a math function such as math.sin(x), "
-            "'%f' % x, or storing x into a float array)",
+            "'%f' % x, writing x into a float array: out[i] = x, or converting an array of "
+            "Duals to float: a.astype(float), np.array([...], dtype=float))",
             "Use numpy.sin(x) or dualdiff.sin(x) instead of math.sin(x); preallocate arrays "
-            "with np.zeros_like(x) or np.zeros(n, like=x); use x.value for the plain value; "
-            "f'{x:.6f}' formats the value.",
+            "with np.zeros_like(x) or np.zeros(n, like=x), or build them with np.stack([...]); "
+            "use x.value for the plain value; f'{x:.6f}' formats the value.",
         )
 
     def __int__(self) -> int:
@@ -449,11 +454,15 @@ class Dual:
         )
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
-        raise errors.lost_tangent(
-            "numpy.asarray(x)/numpy.array([...]) of a Dual",
-            "Build arrays of Duals with dualdiff.stack([...]) or np.stack([...]), which keep "
-            "the tangents; use x.value for the plain value.",
+        # NumPy asks every element of np.array([...]) for its array: a 0-d object array makes
+        # the result an object array of Duals, which keeps every tangent (dualdiff.objects)
+        refuse_or_warn(
+            "numpy.array([...]) of Duals",
+            "For full speed write np.stack([...]) (or dualdiff.stack), which keeps a DualArray.",
+            dtype,
+            copy,
         )
+        return scalar_object_array(self)
 
     # -- NumPy protocols -----------------------------------------------------------------------
 
@@ -471,6 +480,8 @@ class Dual:
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         hook = array_hooks.get("function")
+        if func in _LIKE_CONSTRUCTORS:  # np.zeros(n, like=d): NumPy does not pass ``like`` on
+            kwargs = {**kwargs, "like": self}
         if hook is not None:
             return hook(func, types, args, kwargs)
         raise errors.no_rule(f"{errors.function_name(func)}")
@@ -629,10 +640,8 @@ def _on_dual(rule: Rule) -> Callable[[Dual], Any]:
 
 
 register_lift(Dual, 1, apply_unary, apply_binary)
-for _rule in RULES.values():
-    if _rule.nin == 1:
-        _rule.on_dual = _on_dual(_rule)
-_SCALAR_DUAL.append(Dual)
+register_scalar_dual(Dual, _on_dual)
+add_element_methods(Dual)  # np.sin(a) of an object array of Duals calls d.sin()
 
 _POWER = RULES["power"].function
 _DIVIDE = RULES["divide"].function

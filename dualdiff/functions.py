@@ -9,6 +9,8 @@ and functions of the values only (argmax, nonzero, ...) pass through on the valu
 
 from __future__ import annotations
 
+import functools
+import math
 import string
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -17,6 +19,9 @@ import numpy as np
 
 from . import errors
 from .array import (
+    DERIVED_FUNCTIONS,
+    HANDLED_FUNCTIONS,
+    UFUNC_METHODS,
     DualArray,
     _as_array_operand,
     _link,
@@ -36,9 +41,12 @@ from .array import (
     view_of,
     zeros_tangent,
 )
+from .calls import Call
+from .compositions import COMPOSITIONS
 from .dual import Dual
 from .methods import variance
 from .rules import RULES, is_dual, zero_tangent
+from .table import FUNCTIONS, Entry
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
@@ -1527,3 +1535,169 @@ for _name in _VALUE_FUNCTIONS:
     _fn = getattr(np, _name, None)
     if _fn is not None and not isinstance(_fn, np.ufunc):
         implements(_fn)(_value_function(_fn))
+
+
+# ---------------------------------------------------------------------------------------------
+# Handlers derived from the function table, by kind (for functions without one of their own)
+# ---------------------------------------------------------------------------------------------
+
+
+def _call(entry: Entry, args: Any, kwargs: dict) -> Call:
+    call = Call(entry, args, kwargs, strip, is_dual)
+    if entry.guard is not None:
+        reason = entry.guard(call.option)
+        if reason is not None:
+            raise errors.no_rule(reason)
+    return call
+
+
+def _tangents_at_newest(operands: list) -> tuple[int, bool, list, list, int] | None:
+    """The newest tag among the operands, their values and tangents at it (``None`` for a
+    constant), and the number of directions; None when no operand is ours at that tag."""
+    items = [_as_dual_array(o) for o in operands]
+    duals = [o for o in items if is_dual(o)]
+    if not duals:
+        return None
+    tag = max(o.tag for o in duals)
+    active = [o for o in items if type(o) is DualArray and o.tag == tag]
+    if not active:
+        return None
+    k = max(o.directions for o in active)
+    values, tangents = [], []
+    for o in items:
+        if type(o) is DualArray and o.tag == tag:
+            values.append(o.value)
+            tangents.append(fit_tangent(o.tangent_, k, o.value.shape))
+        else:
+            values.append(o)
+            tangents.append(None)
+    return tag, any(o.batched for o in active), values, tangents, k
+
+
+def _results(value: Any, tangent: Callable[[int], Any], tag: int, batched: bool) -> Any:
+    """A result of ``value`` (an array, or a list/tuple of arrays) with tangents
+    ``tangent(i)`` for the ``i``-th array."""
+    if type(value) in (list, tuple):
+        return type(value)(
+            box(_make_array(np.asarray(v), tangent(i), tag, batched)) for i, v in enumerate(value)
+        )
+    return box(_make_array(np.asarray(value), tangent(0), tag, batched))
+
+
+def structural_by_index(entry: Entry, *args: Any, **kwargs: Any) -> Any:
+    """A structural function: NumPy computes the value, and the same call on arrays of element
+    numbers (1, 2, ...; 0 for an element of no operand) says where each tangent entry comes from.
+    Always a copy: functions that return views in NumPy have handlers of their own."""
+    call = _call(entry, args, kwargs)
+    found = _tangents_at_newest(call.operands)
+    if found is None:
+        return NotImplemented
+    tag, batched, values, tangents, k = found
+    value = call.call(values)
+    numbers, columns, start = [], [zeros_tangent(k, np.zeros(1))], 1
+    for v, t in zip(values, tangents):
+        shape = np.shape(strip(v))
+        if t is None:
+            numbers.append(np.zeros(shape, np.intp))
+            continue
+        size = math.prod(shape)
+        numbers.append(np.arange(start, start + size, dtype=np.intp).reshape(shape))
+        columns.append(t.reshape((k, size)))
+        start += size
+    index = call.call(numbers)
+    pool = concatenate(columns, axis=1) if len(columns) > 1 else columns[0]
+    if type(index) in (list, tuple):
+        return _results(value, lambda i: pool[:, np.asarray(index[i])], tag, batched)
+    return _results(value, lambda i: pool[:, np.asarray(index)], tag, batched)
+
+
+def linear_by_direction(entry: Entry, *args: Any, **kwargs: Any) -> Any:
+    """A linear function: ``d f(x) = f(dx)``, one call per direction (functions with a faster
+    handler of their own shift their axis arguments instead)."""
+    call = _call(entry, args, kwargs)
+    found = _tangents_at_newest(call.operands)
+    if found is None:
+        return NotImplemented
+    tag, batched, values, tangents, k = found
+    value = call.call(values)
+    # affine parts (sum's initial, diff's prepend) are constants: their tangent is zero
+    zero = [t if t is not None else zeros_tangent(k, v) for v, t in zip(values, tangents)]
+    per_direction = [call.call([t[d] for t in zero]) for d in range(k)]
+    return _stacked(value, per_direction, tag, batched)
+
+
+def multilinear_by_direction(entry: Entry, *args: Any, **kwargs: Any) -> Any:
+    """A multilinear function: the product rule ``d f(a, b) = f(da, b) + f(a, db)``, one call per
+    direction and operand."""
+    call = _call(entry, args, kwargs)
+    found = _tangents_at_newest(call.operands)
+    if found is None:
+        return NotImplemented
+    tag, batched, values, tangents, k = found
+    value = call.call(values)
+    per_direction = []
+    for d in range(k):
+        total = None
+        for j, t in enumerate(tangents):
+            if t is None:
+                continue
+            term = call.call([t[d] if i == j else v for i, v in enumerate(values)])
+            total = term if total is None else total + term
+        per_direction.append(total)
+    return _stacked(value, per_direction, tag, batched)
+
+
+def _stacked(value: Any, per_direction: list, tag: int, batched: bool) -> Any:
+    if type(value) in (list, tuple):
+        return type(value)(
+            box(_make_array(np.asarray(v), stack([p[i] for p in per_direction]), tag, batched))
+            for i, v in enumerate(value)
+        )
+    return box(_make_array(np.asarray(value), stack(per_direction), tag, batched))
+
+
+def values_only(entry: Entry, *args: Any, **kwargs: Any) -> Any:
+    """A function of the values: called on them (no derivative flows through it)."""
+    plain = lambda a: [strip(i) for i in a] if type(a) in (list, tuple) else strip(a)  # noqa: E731
+    return entry.function(*(plain(a) for a in args), **{k: plain(v) for k, v in kwargs.items()})
+
+
+def _refuse_special(entry: Entry, *args: Any, **kwargs: Any) -> Any:
+    have = ", ".join(sorted(entry.carriers)) or "none"
+    raise errors.no_rule(f"numpy.{entry.name} on a DualArray", f"carriers with a rule: {have}")
+
+
+def _refuse_view(entry: Entry, *args: Any, **kwargs: Any) -> Any:
+    raise errors.no_rule(
+        f"numpy.{entry.name} on a DualArray",
+        "NumPy returns a view here, and dualdiff has no view-returning rule for it yet (a copy "
+        "would miss writes through it); use an equivalent function (np.moveaxis for np.rollaxis, "
+        "indexing for np.unstack)",
+    )
+
+
+def derived_handler(entry: Entry) -> Callable[..., Any]:
+    """The handler of ``entry``'s function derived from its kind."""
+    kind = entry.kind
+    if entry.view:
+        # a copy where NumPy gives a view would miss writes through it: refused, not guessed
+        return functools.partial(_refuse_view, entry)
+    if kind == "composition":
+        body = COMPOSITIONS.get(entry.function)
+        if body is not None:
+            return body
+    by_kind = {
+        "structural": structural_by_index,
+        "linear": linear_by_direction,
+        "multilinear": multilinear_by_direction,
+        "value": values_only,
+    }.get(kind, _refuse_special)
+    return functools.partial(by_kind, entry)
+
+
+# what DualArray's dispatch finds: the table's functions without a handler of their own, and the
+# ufunc methods written above
+for _entry in FUNCTIONS.values():
+    if _entry.function not in HANDLED_FUNCTIONS:
+        DERIVED_FUNCTIONS[_entry.function] = derived_handler(_entry)
+UFUNC_METHODS.update(reduce=ufunc_reduce, accumulate=ufunc_accumulate)

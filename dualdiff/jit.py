@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 
 from . import errors
+from .forward import MEMORY_BUDGET, _array_input, dense_jacobian, push_along
+from .objects import lift
 from .program import Sym, TangentBlock, _generate, _Program
 from .rules import is_dual
 from .traced import Traced, _tangent
@@ -101,9 +103,7 @@ class CompiledJVP(_CompiledFunction):
                 f"jit_jvp: x has {len(x)} arguments, so v must be a tuple of {len(x)} tangents"
             )
         if any(is_dual(a) for a in xs + vs):
-            from .api import jvp
-
-            return jvp(self.f, x, v)
+            return push_along(self.f, x, v, "jvp")
         xs = tuple(_array(a, "jit_jvp") for a in xs)
         vs = tuple(_array(a, "jit_jvp", "the tangent") for a in vs)
         for a, t in zip(xs, vs):
@@ -153,8 +153,6 @@ def jit_jvp(f: Callable[..., Any]) -> CompiledJVP:
 
 
 def _array(a: Any, api: str, what: str = "x") -> np.ndarray:
-    from .api import _array_input
-
     if isinstance(a, (bool, np.bool_)):
         raise TypeError(f"{api}: {what} must be a real or complex number or array, got a bool")
     return _array_input(a, api, what)
@@ -200,6 +198,8 @@ class _Compiled:
 
 def _flatten(out: Any, leaves: list[tuple[Any, Any]]) -> Any:
     """``f``'s output as (value, tangent) leaves; the structure to rebuild it."""
+    if type(out) is np.ndarray and out.dtype.kind == "O":
+        out = lift(out)  # an object array of traced duals: one stacking instruction
     t = type(out)
     if isinstance(out, (tuple, list)):  # named tuples too, rebuilt as they came
         return (t, [_flatten(item, leaves) for item in out])
@@ -265,12 +265,8 @@ class CompiledJacobian(_CompiledFunction):
                 value, tangent = compiled.function(x)
                 return value, tangent.reshape(np.shape(value) + x.shape)
         if is_dual(x):
-            from .api import value_and_jacobian
-
-            return value_and_jacobian(self.f, x)
+            return dense_jacobian(self.f, x)
         x = _array(x, "jit_jacobian")
-        from .api import MEMORY_BUDGET
-
         if x.size * x.size * x.itemsize > MEMORY_BUDGET:
             raise ValueError(
                 f"jit_jacobian: a dense Jacobian seed for {x.size} inputs would exceed the "

@@ -25,21 +25,13 @@ use the exact finite-difference weights of the one-sided (forward/backward) or s
 Richardson extrapolation also estimates its own error. ``derivative`` and ``jacobian`` return the
 derivative alone by default; with ``full_output=True`` they return an :class:`Estimate` whose
 ``error`` holds that estimate (``None`` for the other methods) and whose ``step`` holds the steps.
-
-Examples
---------
->>> from dualdiff import numeric
->>> print(f"{numeric.derivative(np.sin, 0.5):.10f}")  # central differences: cos(0.5)
-0.8775825619
->>> numeric.derivative(np.sin, 0.5, method="complex") == np.cos(0.5)
-np.True_
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
 from typing import Any
@@ -48,7 +40,7 @@ import numpy as np
 
 from . import errors
 
-__all__ = ["METHODS", "Estimate", "ErrorCurve", "derivative", "jacobian", "error_curve"]
+__all__ = ["METHODS", "Estimate", "derivative", "jacobian"]
 
 METHODS = ("forward", "backward", "central", "complex", "richardson")
 """The numeric methods, in order of increasing accuracy on smooth functions."""
@@ -122,7 +114,7 @@ def stencil(method: str, n: int) -> tuple[tuple[int, float], ...]:
 
 
 def _solve(a: list[list[Fraction]], b: list[Fraction]) -> list[Fraction]:
-    """Gaussian elimination in exact arithmetic (the Vandermonde systems here are tiny)."""
+    """``A X = B`` order by order: ``A_0 X_k = B_k - Σ_{j=1..k} A_j X_{k-j}``."""
     size = len(b)
     a = [row[:] + [rhs] for row, rhs in zip(a, b)]
     for col in range(size):
@@ -413,52 +405,14 @@ def derivative(
     step: Any = None,
     full_output: bool = False,
 ) -> Any:
-    """The ``n``-th derivative of ``f`` at ``x`` by numeric differences.
+    """The ``n``-th derivative of ``f`` at ``x`` by numeric differences (see the module table).
 
-    The reference that AD is checked against; see the module's table for the methods, their
-    truncation errors and default steps.
-
-    Parameters
-    ----------
-    f : callable
-        ``f(x)``.
-    x : number or array_like
-        The point. For an array ``x`` the derivative is elementwise, as in
-        ``scipy.differentiate.derivative``: ``f`` must act entry by entry and return an array of
-        ``x``'s shape, and entry ``i`` of the result is ``d f(x)[i] / d x[i]`` (use :func:`jacobian`
-        for a function of a whole vector). For a scalar ``x`` ``f`` may return an array,
-        differentiated entry by entry.
-    n : int, optional
-        The order (default 1).
-    method : str, optional
-        One of :data:`METHODS`: ``"forward"``, ``"backward"``, ``"central"`` (default),
-        ``"complex"`` (first derivatives of analytic ``f`` only) or ``"richardson"``.
-    step : float or array_like, optional
-        An absolute step (broadcasting to ``x``); by default the method's optimal step relative to
-        ``max(1, |x|)``.
-    full_output : bool, optional
-        Return an :class:`Estimate` (with Richardson's error estimate) instead of the value.
-
-    Returns
-    -------
-    number, ndarray or Estimate
-
-    See Also
-    --------
-    dualdiff.derivative : the exact derivative by AD.
-    dualdiff.compare : AD against this, entry by entry.
-
-    Examples
-    --------
-    >>> from dualdiff import numeric
-    >>> exact = np.cos(1.0)
-    >>> for method in ("forward", "central", "complex", "richardson"):
-    ...     error = abs(numeric.derivative(np.sin, 1.0, method=method) - exact)
-    ...     print(f"{method:10s} {error < 1e-10} {error < 1e-13}")
-    forward    False False
-    central    True False
-    complex    True True
-    richardson True True
+    For array ``x`` the derivative is elementwise, as in ``scipy.differentiate.derivative``: ``f``
+    must act entry by entry and return an array of ``x``'s shape, and entry ``i`` of the result is
+    ``d f(x)[i] / d x[i]`` (use :func:`jacobian` for a function of a whole vector). For scalar
+    ``x`` ``f`` may return an array, differentiated entry by entry. ``step`` is an absolute step
+    (a number or an array broadcasting to ``x``); by default it is the method's optimal step
+    relative to ``max(1, |x|)``. ``full_output=True`` returns an :class:`Estimate`.
     """
     api = "numeric.derivative"
     errors.check_callable(f, api)
@@ -500,32 +454,7 @@ def jacobian(
 
     Entry ``[i..., j...]`` is ``d f(x)[i...] / d x[j...]``, one column (``x`` perturbed along one
     coordinate) at a time, so ``f`` is called about ``2·x.size`` times for central differences.
-
-    Parameters
-    ----------
-    f : callable
-        ``f(x)``.
-    x : array_like
-        The point.
-    method, step, full_output
-        As in :func:`derivative`.
-
-    Returns
-    -------
-    ndarray or Estimate
-
-    See Also
-    --------
-    dualdiff.jacobian : the exact Jacobian by AD.
-
-    Examples
-    --------
-    >>> from dualdiff import numeric
-    >>> f = lambda x: np.stack([x[0] * x[1], np.sin(x[0])])
-    >>> J = numeric.jacobian(f, np.array([1.0, 2.0]))
-    >>> np.round(J, 6)
-    array([[2.      , 1.      ],
-           [0.540302, 0.      ]])
+    ``step`` and ``full_output`` are as in :func:`derivative`.
     """
     api = "numeric.jacobian"
     errors.check_callable(f, api)
@@ -575,138 +504,3 @@ def _same_shape(y: np.ndarray, fx: np.ndarray, api: str) -> np.ndarray:
             "output shape must not depend on x"
         )
     return y
-
-
-# ---------------------------------------------------------------------------------------------
-# Error against the step: the classic V-shaped curve
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)
-class ErrorCurve:
-    """The error of numeric methods against the AD derivative as the step varies.
-
-    Returned by :func:`error_curve`; ``str()`` prints the table.
-
-    Attributes
-    ----------
-    x
-        The point.
-    steps : ndarray
-        The steps.
-    reference
-        The AD derivative.
-    errors : dict of str to ndarray
-        ``errors[method][k]``: the largest absolute difference between the numeric derivative with
-        step ``steps[k]`` and ``reference`` over all entries; ``nan`` where the numeric derivative
-        was not finite.
-    relative : dict of str to ndarray
-        ``errors`` divided by the largest ``|reference|``.
-
-    Examples
-    --------
-    >>> from dualdiff import numeric
-    >>> curve = numeric.error_curve(np.sin, 1.0, methods=("forward", "central"))
-    >>> best = {m: curve.steps[np.nanargmin(e)] for m, e in curve.relative.items()}
-    >>> print(f"{best['forward']:.0e} {best['central']:.0e}")  # near sqrt(eps) and eps**(1/3)
-    1e-08 3e-06
-    """
-
-    x: Any
-    steps: np.ndarray
-    reference: Any
-    errors: dict[str, np.ndarray] = field(default_factory=dict)
-
-    @property
-    def relative(self) -> dict[str, np.ndarray]:
-        scale = float(np.max(np.abs(self.reference))) if np.size(self.reference) else 0.0
-        scale = scale if scale > 0 else 1.0
-        return {method: error / scale for method, error in self.errors.items()}
-
-    def best_step(self, method: str) -> float:
-        """The step with the smallest error for ``method``."""
-        return float(self.steps[np.nanargmin(self.errors[method])])
-
-    def __str__(self) -> str:
-        methods = list(self.errors)
-        lines = [
-            f"relative error of numeric derivatives against AD at x = {self.x!r}",
-            f"{'step':>10}" + "".join(f"{m:>13}" for m in methods),
-        ]
-        relative = self.relative
-        for k, h in enumerate(self.steps):
-            lines.append(f"{h:>10.1e}" + "".join(f"{relative[m][k]:>13.2e}" for m in methods))
-        return "\n".join(lines)
-
-
-def error_curve(
-    f: Callable[..., Any],
-    x: Any,
-    steps: Any = None,
-    methods: Sequence[str] = ("forward", "central", "complex"),
-) -> ErrorCurve:
-    """For every step, the error of each numeric method against the AD derivative of ``f`` at ``x``.
-
-    The errors trace the classic V: truncation error falls with the step (as ``h`` or ``h²``)
-    until round-off (``eps/h``) takes over, except for the complex step, which never subtracts.
-
-    Parameters
-    ----------
-    f : callable
-        ``f(x)``.
-    x : number or array_like
-        The point; for an array the Jacobian is compared.
-    steps : array_like, optional
-        Default: 65 steps from ``1e-16`` to ``1`` times ``max(1, |x|)`` (for Richardson a step is
-        its first, largest step).
-    methods : sequence of str, optional
-        Default ``("forward", "central", "complex")``.
-
-    Returns
-    -------
-    ErrorCurve
-
-    See Also
-    --------
-    derivative
-
-    Examples
-    --------
-    >>> from dualdiff import numeric
-    >>> curve = numeric.error_curve(np.exp, 1.0, methods=("forward", "complex"))
-    >>> curve.steps.shape
-    (65,)
-    >>> float(np.nanmin(curve.relative["forward"])) > 1e-10  # forward loses half the digits
-    True
-    >>> float(np.nanmin(curve.relative["complex"])) < 1e-15
-    True
-    """
-    from .comparison import ad_jacobian
-
-    api = "numeric.error_curve"
-    errors.check_callable(f, api)
-    if isinstance(methods, str):
-        methods = (methods,)
-    for method in methods:
-        _check_method(method, 1, api)
-    point = _as_point(x, api, "central")
-    if steps is None:
-        size = float(np.max(np.abs(point), initial=1.0))
-        steps = np.logspace(-16, 0, 65) * size
-    steps = np.asarray(steps, dtype=float)
-    if steps.ndim != 1 or steps.size == 0 or not (np.isfinite(steps).all() and (steps > 0).all()):
-        raise ValueError(f"{api}: steps must be a non-empty 1-d array of positive finite numbers")
-    reference = np.asarray(ad_jacobian(f, x, api))
-    curves: dict[str, np.ndarray] = {}
-    for method in methods:
-        curve = np.full(steps.shape, np.nan)
-        for k, h in enumerate(steps):
-            if method != "complex" and not ((point.real + h) - point.real > 0).all():
-                continue  # the step is too small to change x
-            with np.errstate(all="ignore"):
-                value = jacobian(f, x, method=method, step=h)
-                difference = np.abs(np.asarray(value) - reference)
-            if np.isfinite(difference).all():
-                curve[k] = float(np.max(difference, initial=0.0))
-        curves[method] = curve
-    return ErrorCurve(x, steps, reference[()] if reference.ndim == 0 else reference, curves)

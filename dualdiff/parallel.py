@@ -40,7 +40,9 @@ from typing import Any
 
 import numpy as np
 
-from . import errors
+from . import errors, tags
+from .array import DualArray, strip
+from .forward import _Assembly, _map_blocks, dense_jacobian, push_forward
 
 DASK_WORKER_ENVIRON = {
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 64 * 2**20,
@@ -282,9 +284,6 @@ def _run_task(task: tuple[Any, ...]) -> Any:
     Returns ``(index, value, tangents)``, or a ``_Failure`` if anything raised: the pool then
     never has to carry (and fail to unpickle) the exception itself.
     """
-    from . import tags
-    from .api import push_forward
-
     f_bytes, x, seeds, start, stop, index, clock = task
     try:
         # a differentiation here nests inside the caller's (f may close over its duals): its
@@ -348,15 +347,11 @@ def run_passes(
     bar = Progress(count, api) if progress else _NoProgress()
     try:
         if workers is None or workers == 1:
-            from .api import push_forward
-
             results = []
             for start, stop in ranges:
                 results.append(push_forward(f, x, seeds(start, stop)))
                 bar.update(stop - start)
         else:
-            from . import tags
-
             f_bytes, clock = _dumps(f, api), tags.clock()
             tasks = [
                 (f_bytes, x, seeds, start, stop, index, clock)
@@ -469,17 +464,12 @@ def jacobian_columns(
     ``jacobian(f, x)`` gives in this process: its shape, dtype, and tuples where ``f`` returns
     a tuple.
     """
-    from .api import _Assembly, _map_blocks
-    from .array import DualArray, strip
-
     if type(x) is not DualArray:  # a DualArray: a jacobian nested inside another derivative
         x = _input(x, "jacobian")
     if np.size(strip(x)) == 0:  # no columns, nothing to send: as jacobian() does it
-        from .api import value_and_jacobian
-
         errors.check_callable(f, "jacobian")
         _check_workers(workers, "jacobian")
-        return value_and_jacobian(f, x)
+        return dense_jacobian(f, x)
     # the seeds have x's own dtype, as in jacobian(): float32 stays float32, complex64 complex64
     seeds = IdentitySeeds(np.shape(strip(x)), strip(x).dtype)
     size = int(np.size(strip(x)))

@@ -31,7 +31,8 @@ import importlib
 import math
 import operator
 import sys
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -39,8 +40,10 @@ import numpy as np
 __all__ = ["Rule", "RULES", "UFUNC_RULES", "EXTRA_UFUNC_RULES", "extra_ufunc_rule", "register_lift",
            "is_dual"]  # fmt: skip
 
-RULES: dict[str, Rule] = {}
-"""Every rule by name."""
+_RULES: dict[str, Rule] = {}
+
+RULES: Mapping[str, Rule] = types.MappingProxyType(_RULES)
+"""Every rule by name (read-only: a rule is added by declaring it in this module)."""
 
 UFUNC_RULES: dict[np.ufunc, Rule] = {}
 """The rules of NumPy ufuncs, keyed by the ufunc object (for ``__array_ufunc__``)."""
@@ -254,6 +257,26 @@ class Lift:
 _LIFTS: dict[type, Lift] = {}
 _UNARY_LIFTS: dict[type, Callable[..., Any]] = {}
 _SCALAR_DUAL: list[type] = []  # the scalar dual type, whose rules have a specialised ``on_dual``
+_SPECIALISE: list[Callable[[Rule], Callable[..., Any]]] = []  # its maker of ``on_dual``
+
+
+def register_scalar_dual(cls: type, specialise: Callable[[Rule], Callable[..., Any]]) -> None:
+    """Make ``cls`` the scalar dual: every one-argument rule, present (``RULES``) or added later
+    (``specialise``), calls ``specialise(rule)`` on it, its hot path with the float case
+    unrolled. A registration, so that a table of rules never imports the carrier."""
+    for rule in RULES.values():
+        if rule.nin == 1:
+            rule.on_dual = specialise(rule)
+    _SPECIALISE.append(specialise)
+    _SCALAR_DUAL.append(cls)
+
+
+def specialise(rule: Rule) -> Rule:
+    """``rule`` (one made after the table, such as ``scipy.special``'s) with the scalar dual's
+    hot path, as every rule of ``RULES`` has it."""
+    if rule.nin == 1 and _SPECIALISE:
+        rule.on_dual = _SPECIALISE[0](rule)
+    return rule
 
 
 def register_lift(cls: type, rank: int, unary: Callable[..., Any], binary: Callable[..., Any]):
@@ -718,7 +741,7 @@ def _binary(
 
 
 def _register(rule: Rule, aliases: tuple[str, ...]) -> None:
-    RULES[rule.name] = rule
+    _RULES[rule.name] = rule
     if rule.ufunc is not None:
         UFUNC_RULES[rule.ufunc] = rule
     for alias in aliases:

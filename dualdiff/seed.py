@@ -34,13 +34,21 @@ array_support: dict[str, Callable[..., Any]] = {}
 
 
 def check_output(y: Any, api: str) -> Any:
-    """Raise TypeError for outputs that cannot carry a derivative (None, strings, objects)."""
+    """Raise TypeError for outputs that cannot carry a derivative (None, strings, objects);
+    object arrays of duals are lifted to the dual arrays they stand for."""
     t = type(y)
+    if t is np.ndarray and y.dtype.kind == "O":
+        # an object array of duals (np.array([...]) of Duals, np.asarray of a DualArray): the
+        # dual array it stands for
+        from .objects import lift
+
+        return lift(y)
     if t in SCALAR_TYPES or is_dual(y) or t is np.ndarray:
         return y
     if is_sequence(y):
-        for item in y:
-            check_output(item, api)
+        items = [check_output(item, api) for item in y]
+        if any(new is not old for new, old in zip(items, y)):
+            return rebuild(y, items)
         return y
     raise TypeError(
         f"{api}: f must return a number, an array, or a tuple/list of them; it returned "

@@ -11,6 +11,7 @@ non-zero in row ``i``. A banded Jacobian thus costs a handful of directions at a
 
 from __future__ import annotations
 
+import concurrent.futures
 import math
 import weakref
 from collections.abc import Callable
@@ -19,11 +20,12 @@ from typing import Any
 import numpy as np
 
 from . import errors
-from .api import _owned, _push
-from .coloring import ORDERS, color_columns
+from .coloring import ORDERS, color_candidates, color_columns
+from .forward import _owned, _push
+from .jit import compiled_push_forward
 from .parallel import ColorSeeds, _check_workers, _input, run_passes
 from .seed import is_sequence
-from .sparsity import Pattern, _scipy_sparse, trace_decisions, warn_value_dependent
+from .sparsity import Pattern, _scipy_sparse, trace, trace_decisions, warn_value_dependent
 
 __all__ = ["SparseJacobian", "sparse_jacobian", "compressed_jacobian", "recover"]
 
@@ -219,7 +221,13 @@ class SparseJacobian:
                 raise ValueError(
                     f"SparseJacobian: sparsity must be 'auto' or a pattern, got {sparsity!r}"
                 )
-            self.pattern, self.out_shape, decisions = trace_decisions(f, x)
+            traced = trace(f, x)
+            self.out_shape, decisions = traced.shape, traced.decisions
+            if self._dense_fallback and traced.dense:
+                # most of the Jacobian is non-zero: colouring would cost more than it saves
+                self._dense, self._traced = True, traced
+            else:
+                self.pattern = traced.pattern()
             if decisions:
                 # f branched on x's values (or used one as a number or a shape): the pattern
                 # holds here only, so every other point is traced again (see _retrace)
@@ -236,7 +244,8 @@ class SparseJacobian:
             if pattern_shape is not None and len(pattern_shape) > 2:
                 self.out_shape = tuple(pattern_shape[: len(pattern_shape) - x.ndim])
         self._order = order
-        self._color()
+        if not self._dense:
+            self._color()
         self.output = output
         self.chunk = chunk
         self.progress = progress
@@ -245,6 +254,8 @@ class SparseJacobian:
         self.jit = bool(jit)
 
     _warn_value_dependent = True
+    _dense_fallback = False  # a dense traced pattern is computed densely (jacobian only)
+    _dense = False
 
     def _color(self) -> None:
         """Colour the pattern's columns (once per pattern: see ``_colorings``); the recovery
@@ -289,8 +300,6 @@ class SparseJacobian:
     def _workers_for_call(self) -> Any:
         if isinstance(self._workers, int) and self._workers > 1:
             if self._pool is None:
-                import concurrent.futures
-
                 self._pool = concurrent.futures.ProcessPoolExecutor(max_workers=self._workers)
                 weakref.finalize(self, self._pool.shutdown, wait=False, cancel_futures=True)
             return self._pool
@@ -307,6 +316,8 @@ class SparseJacobian:
                 f"SparseJacobian: x has shape {x.shape}, but this Jacobian was prepared for "
                 f"shape {self.in_shape}"
             )
+        if self._dense:
+            return self._dense_jacobian(x)
         if self._traced_at is not None:
             self._retrace(x)
         if self._seeds is None or self._seeds.dtype != x.dtype:
@@ -351,12 +362,26 @@ class SparseJacobian:
         jac = self._recovery(compressed, out_shape, x.shape, self.output, colors_last)
         return value, jac
 
+    def _dense_jacobian(self, x: np.ndarray) -> tuple[Any, Any]:
+        """The Jacobian without colouring, for a pattern found dense when traced."""
+        from .api import value_and_jacobian
+
+        value, jac = value_and_jacobian(
+            self.f, x, self.chunk, workers=self._workers_for_call(), progress=self.progress
+        )
+        if self.output == "sparse":  # the traced pattern's entries, as the coloured path gives
+            pattern = self._traced.pattern()
+            data = jac.reshape(pattern.shape)[pattern.rows(), pattern.indices]
+            indices, indptr = pattern.indices.copy(), pattern.indptr.copy()
+            jac = _scipy_sparse("output='sparse'").csr_array(
+                (data, indices, indptr), shape=pattern.shape
+            )
+        return value, jac
+
     def _compiled_pass(self, x: np.ndarray) -> tuple[Any, Any]:
         """The compressed passes as one compiled program (``dualdiff.jit``): the colour seeds
         are constants of it, so the linear parts of ``f`` fold away. The compressed Jacobian
         comes back with the colours on the last axis."""
-        from .jit import compiled_push_forward
-
         key = x.dtype.str
         function = self._compiled.get(key)
         if function is None:
@@ -484,7 +509,9 @@ def _same(pattern: Pattern, shape: Any, indptr: np.ndarray, indices: np.ndarray)
 def _best_coloring(pattern: Pattern, order: str) -> np.ndarray:
     if order != "best":
         return color_columns(pattern, order)
-    candidates = [color_columns(pattern, o) for o in ("smallest_last", "largest_first")]
+    # no colouring has fewer colours than the largest row has non-zeros
+    bound = int(np.diff(pattern.indptr).max(initial=0))
+    candidates = color_candidates(pattern, ("smallest_last", "largest_first"), bound)
     return min(candidates, key=lambda c: int(c.max(initial=-1)))
 
 
@@ -514,3 +541,4 @@ class _OnePoint(SparseJacobian):
     values is right there, and needs no warning."""
 
     _warn_value_dependent = False
+    _dense_fallback = True

@@ -26,6 +26,7 @@ TypeError naming it.
 from __future__ import annotations
 
 import itertools
+import math
 import string
 import threading
 import warnings
@@ -38,11 +39,11 @@ from numpy.lib.mixins import NDArrayOperatorsMixin
 from . import errors
 from .errors import function_name
 from .methods import ArrayMethods
+from .objects import add_element_methods, dtype_hidden, lift, object_array, refuse_or_warn
 from .rules import UFUNC_RULES, VALUE_UFUNCS, Rule, extra_ufunc_rule, is_dual, register_lift
 
 __all__ = ["jacobian_sparsity", "Pattern", "SparsityTracer", "trace_pattern"]
 
-_EMPTY = frozenset()
 _FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {}
 
 
@@ -169,19 +170,282 @@ def _scipy_sparse(what: str) -> Any:
 # ---------------------------------------------------------------------------------------------
 
 
+# ---------------------------------------------------------------------------------------------
+# Dependency sets: integer ids into a store of index lists
+# ---------------------------------------------------------------------------------------------
+# A tracer's ``deps`` is an integer array of the value's shape (and memory order): each element
+# holds the id of the set of input positions it depends on. The sets live in a ``_Store`` shared
+# by the whole trace, as slices of one index array. Moving elements (slicing, reshaping,
+# concatenating, every structural function) moves ids, so views alias as NumPy's do and such
+# functions apply to the ids unchanged; only unions build sets, vectorised over all the
+# elements of an operation, and a union equal to one of its parts reuses that part's id.
+
+_EMPTY = 0  # the id of the empty set
+_FULL = 1  # the id of the set of every input position
+
+DENSE_FRACTION = 0.5
+"""A union whose parts hold at least this fraction of ``x``'s positions in all (and at least
+``_ROUND_MIN``) is taken as all of ``x`` once an operation's sets exceed ``_WORK_BUDGET``
+entries: conservative, and what keeps a dense ``W @ x`` from costing ``size * n`` set entries.
+A traced Jacobian with more than this fraction of non-zeros is dense (``jacobian(...,
+sparsity="auto")`` then computes it densely, without colouring)."""
+_ROUND_MIN = 64
+_WORK_BUDGET = 1 << 16
+_DENSE_MIN = 1024  # a Jacobian with fewer entries is never called dense
+
+
+def _unique(a: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of ``a`` (by a sort: NumPy 2.3's hash-based ``np.unique`` is
+    up to 50 times slower on large integer arrays)."""
+    a = np.sort(a, axis=None)
+    if a.size > 1:
+        a = a[np.concatenate(([True], a[1:] != a[:-1]))]
+    return a
+
+
+def _unique_inverse(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(values, inverse)``: the sorted distinct values of a 1-D ``a`` and ``a``'s positions
+    among them."""
+    order = np.argsort(a)
+    ordered = a[order]
+    first = np.ones(a.size, dtype=bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    inverse = np.empty(a.size, dtype=np.intp)
+    inverse[order] = np.cumsum(first) - 1
+    return ordered[first], inverse
+
+
+class _Store:
+    """Append-only sets of input positions, each a slice ``indices[start:start + size]``
+    (sorted, no duplicates); ids 0 (empty) and 1 (all of ``0..n-1``) are fixed, and a trace's
+    seeds ``{j}`` are the slices of the full set. ``n`` is None outside a trace (no full set)."""
+
+    def __init__(self, n: int | None) -> None:
+        self.n = n
+        k = n or 0
+        self.indices = np.arange(max(k, 16), dtype=np.intp)
+        self.used = k
+        self.starts = np.zeros(max(2 + k, 16), dtype=np.intp)
+        self.sizes = np.zeros_like(self.starts)
+        self.sizes[_FULL] = k
+        self.starts[2 : 2 + k] = np.arange(k)
+        self.sizes[2 : 2 + k] = 1
+        self.count = 2 + k
+
+    def seeds(self) -> np.ndarray:
+        return np.arange(2, 2 + (self.n or 0), dtype=np.intp)
+
+    @property
+    def threshold(self) -> float:
+        """The size from which a set may be rounded up to all of ``x``."""
+        return max(DENSE_FRACTION * (self.n or 0), _ROUND_MIN)
+
+    def add(self, lengths: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """New sets (consecutive slices of ``cols`` of ``lengths``); their ids."""
+        k = lengths.size
+        if self.count + k > self.starts.size:
+            size = max(2 * self.starts.size, self.count + k)
+            self.starts = np.resize(self.starts, size)
+            self.sizes = np.resize(self.sizes, size)
+        if self.used + cols.size > self.indices.size:
+            self.indices = np.resize(
+                self.indices, max(2 * self.indices.size, self.used + cols.size)
+            )
+        self.indices[self.used : self.used + cols.size] = cols
+        ends = np.cumsum(lengths)
+        self.starts[self.count : self.count + k] = self.used + ends - lengths
+        self.sizes[self.count : self.count + k] = lengths
+        self.used += cols.size
+        self.count += k
+        return np.arange(self.count - k, self.count, dtype=np.intp)
+
+    def contents(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(lengths, cols)``: the sizes of the sets ``ids`` and their elements, concatenated."""
+        lengths = self.sizes[ids]
+        ends = np.cumsum(lengths)
+        total = int(ends[-1]) if ends.size else 0
+        offsets = np.repeat(self.starts[ids] - ends + lengths, lengths)
+        return lengths, self.indices[offsets + np.arange(total)]
+
+    def from_sets(self, sets: Any) -> np.ndarray:
+        """Ids for an array of Python sets (``SparsityTracer(value, deps)``)."""
+        items = np.asarray(sets, dtype=object)
+        lists = [sorted(int(i) for i in s) for s in items.ravel()]
+        lengths = np.fromiter(map(len, lists), dtype=np.intp, count=len(lists))
+        cols = np.fromiter(itertools.chain.from_iterable(lists), np.intp, int(lengths.sum()))
+        ids = self.add(lengths, cols) if lengths.size else np.zeros(0, dtype=np.intp)
+        ids[lengths == 0] = _EMPTY
+        return ids.reshape(items.shape)
+
+    def take(self, other: _Store, ids: np.ndarray) -> np.ndarray:
+        """The sets ``ids`` of another store (a tracer of an earlier trace) as ids of this one."""
+        flat = np.ravel(ids)
+        present, inverse = _unique_inverse(flat)
+        lengths, cols = other.contents(present)
+        new = self.add(lengths, cols)
+        new[present == _EMPTY] = _EMPTY
+        return new[inverse].reshape(np.shape(ids))
+
+    def union_groups(self, groups: np.ndarray, ids: np.ndarray, ngroups: int) -> np.ndarray:
+        """The id of the union of the sets ``ids[k]`` with ``groups[k] == g``, for each group."""
+        out = np.zeros(ngroups, dtype=np.intp)
+        keep = ids != _EMPTY
+        g, s = groups[keep], ids[keep]
+        if not g.size:
+            return out
+        n = self.n
+        if n:
+            whole = np.zeros(ngroups, dtype=bool)
+            whole[g[s == _FULL]] = True
+            sizes = self.sizes[s]
+            upper = np.bincount(g, weights=sizes, minlength=ngroups)
+            if upper.sum() > _WORK_BUDGET:
+                # too many entries to sort: a group whose parts hold most of x is all of x
+                # (when the distinct sets hold that many positions at all)
+                seen = np.zeros(self.count, dtype=bool)
+                seen[s] = True
+                if self.sizes[: self.count][seen].sum() >= self.threshold:
+                    whole |= upper >= self.threshold
+            if whole.any():
+                out[whole] = _FULL
+                keep = ~whole[g]
+                g, s = g[keep], s[keep]
+                if not g.size:
+                    return out
+        # distinct (group, set) pairs, by group
+        keys = _unique(g.astype(np.int64) * self.count + s)
+        g, s = keys // self.count, keys % self.count
+        first = np.ones(g.size, dtype=bool)
+        first[1:] = g[1:] != g[:-1]
+        starts = np.flatnonzero(first)
+        single = np.diff(np.append(starts, g.size)) == 1
+        out[g[starts[single]]] = s[starts[single]]
+        many = ~single[np.cumsum(first) - 1]
+        if not many.any():
+            return out
+        g, s = g[many], s[many]
+        lengths, cols = self.contents(s)
+        width = n if n else int(cols.max()) + 1
+        keys = _unique(np.repeat(g, lengths) * width + cols)
+        ug, uc = keys // width, keys % width
+        groups_here = _unique(g)
+        counts = np.bincount(ug, minlength=ngroups)[groups_here]
+        # a union as large as its largest part is that part: reuse its id
+        sizes = self.sizes[s]
+        start = np.searchsorted(g, groups_here)
+        largest = np.maximum.reduceat(sizes, start)
+        at = np.flatnonzero(sizes == np.repeat(largest, np.diff(np.append(start, g.size))))
+        # the first part of each group that is as large as the largest (g is sorted)
+        owner = g[at]
+        first_at = np.concatenate(([True], owner[1:] != owner[:-1]))
+        best = np.empty(groups_here.size, dtype=np.intp)
+        best[np.searchsorted(groups_here, owner[first_at])] = s[at[first_at]]
+        same = counts == largest
+        out[groups_here[same]] = best[same]
+        fresh = ~same
+        if n:
+            full = fresh & (counts == n)
+            out[groups_here[full]] = _FULL
+            fresh &= ~full
+        if fresh.any():
+            wanted = np.zeros(ngroups, dtype=bool)
+            wanted[groups_here[fresh]] = True
+            out[groups_here[fresh]] = self.add(counts[fresh], uc[wanted[ug]])
+        return out
+
+    def union2(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """The elementwise union of two broadcastable id arrays (a new array)."""
+        a, b = np.broadcast_arrays(a, b)
+        shape = a.shape
+        a, b = a.ravel(), b.ravel()
+        out = np.where((a == _EMPTY) | (b == _FULL), b, a)
+        mixed = np.flatnonzero((a != b) & (a > _FULL) & (b > _FULL))
+        if mixed.size:
+            keys = a[mixed].astype(np.int64) * self.count + b[mixed]
+            pairs, inverse = _unique_inverse(keys)
+            k = pairs.size
+            groups = np.concatenate([np.arange(k), np.arange(k)])
+            ids = np.concatenate([pairs // self.count, pairs % self.count])
+            out[mixed] = self.union_groups(groups, ids, k)[inverse.ravel()]
+        return out.reshape(shape)
+
+    def reduce(self, deps: np.ndarray, axis: Any, keepdims: bool = False) -> np.ndarray:
+        """Union along ``axis`` (an int, a tuple, or None for all axes)."""
+        ndim = deps.ndim
+        if axis is None:
+            axes = tuple(range(ndim))
+        else:
+            axes = (
+                tuple(
+                    sorted({int(a) % ndim for a in (axis if isinstance(axis, tuple) else (axis,))})
+                )
+                if ndim
+                else ()
+            )
+        kept = [i for i in range(ndim) if i not in axes]
+        out_shape = tuple(deps.shape[i] for i in kept)
+        m = math.prod(out_shape)
+        r = math.prod(deps.shape[i] for i in axes)
+        if r == 0 or m == 0:
+            out = np.zeros(m, dtype=np.intp)
+        else:
+            moved = np.transpose(deps, kept + list(axes)).reshape(m, r)
+            if r == 1:
+                out = moved[:, 0].copy()
+            else:
+                out = self.union_groups(np.repeat(np.arange(m), r), moved.ravel(), m)
+        out = out.reshape(out_shape)
+        if keepdims:
+            out = out.reshape(tuple(1 if i in axes else deps.shape[i] for i in range(ndim)))
+        return out
+
+    def accumulate(self, deps: np.ndarray, axis: int) -> np.ndarray:
+        """Prefix unions along ``axis`` (log2 of its length vectorised steps)."""
+        out = np.moveaxis(np.array(deps, dtype=np.intp), axis, 0).copy()
+        step = 1
+        while step < out.shape[0]:
+            out[step:] = self.union2(out[step:], out[:-step])
+            step *= 2
+        return np.moveaxis(out, 0, axis)
+
+    def reduceat(self, deps: np.ndarray, indices: Any, axis: int) -> np.ndarray:
+        """``np.bitwise_or.reduceat`` of sets."""
+        d = np.moveaxis(deps, axis, 0)
+        length, trailing = d.shape[0], d.shape[1:]
+        indices = np.asarray(indices, dtype=np.intp).ravel()
+        stops = np.append(indices[1:], length)
+        stops = np.where(stops > indices, stops, indices + 1)
+        lengths = stops - indices
+        ends = np.cumsum(lengths)
+        positions = np.repeat(indices - ends + lengths, lengths) + np.arange(
+            int(ends[-1]) if ends.size else 0
+        )
+        segment = np.repeat(np.arange(indices.size), lengths)
+        mm = math.prod(trailing)
+        flat = d.reshape(length, mm)
+        groups = (segment[:, None] * mm + np.arange(mm)).ravel()
+        out = self.union_groups(groups, flat[positions].ravel(), indices.size * mm)
+        return np.moveaxis(out.reshape((indices.size,) + trailing), 0, axis)
+
+    def total(self, deps: np.ndarray) -> int:
+        return int(self.sizes[deps].sum())
+
+
+def _store() -> _Store:
+    """The store of the trace running in this thread (a store without ``n`` outside one)."""
+    store = getattr(_STATE, "store", None)
+    if store is None:
+        store = _STATE.store = _Store(None)
+    return store
+
+
 def _empty_deps(shape: tuple[int, ...]) -> np.ndarray:
-    deps = np.empty(shape, dtype=object)
-    deps.fill(_EMPTY)
-    return deps
+    return np.zeros(shape, dtype=np.intp)
 
 
 def _as_deps(d: Any) -> np.ndarray:
-    """An object array of frozensets (NumPy returns a bare frozenset for 0-d results)."""
-    if type(d) is frozenset:
-        out = np.empty((), dtype=object)
-        out[()] = d
-        return out
-    return d
+    """An id array (NumPy returns a bare integer for 0-d results)."""
+    return d if type(d) is np.ndarray else np.asarray(d, dtype=np.intp)
 
 
 def _part_of_complex(value: np.ndarray) -> bool:
@@ -197,7 +461,7 @@ def _part_of_complex(value: np.ndarray) -> bool:
     )
 
 
-def _make(value: Any, deps: Any) -> SparsityTracer:
+def _make(value: Any, deps: Any, store: _Store | None = None) -> SparsityTracer:
     t = object.__new__(SparsityTracer)
     value = t.value = np.asarray(value)
     deps = _as_deps(deps)
@@ -213,7 +477,27 @@ def _make(value: Any, deps: Any) -> SparsityTracer:
         # other would let a write reach one of them only
         deps = np.asfortranarray(deps)
     t.deps = deps
+    t.store = store if store is not None else _store()
     return t
+
+
+class _InStore:
+    """Run unions in ``store`` (a write into a tracer kept from an earlier trace)."""
+
+    def __init__(self, store: _Store) -> None:
+        self.store = store
+
+    def __enter__(self) -> None:
+        self.outer = getattr(_STATE, "store", None)
+        _STATE.store = self.store
+
+    def __exit__(self, *exc: Any) -> None:
+        _STATE.store = self.outer
+
+
+def _or(a: Any, b: Any) -> np.ndarray:
+    """The elementwise union of two broadcastable dependency arrays."""
+    return _store().union2(np.asarray(a), np.asarray(b))
 
 
 def _union(deps: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
@@ -222,7 +506,7 @@ def _union(deps: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
         return _empty_deps(shape)
     out = deps[0]
     for d in deps[1:]:
-        out = _as_deps(np.bitwise_or(out, d))
+        out = _or(out, d)
     if len(deps) == 1 or out.shape != shape:
         out = np.broadcast_to(out, shape).copy()
     return out
@@ -230,19 +514,27 @@ def _union(deps: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
 
 def _reduce(deps: np.ndarray, axis: Any, keepdims: bool = False) -> np.ndarray:
     """Union along ``axis`` (an int, a tuple, or None for all axes)."""
-    if axis is not None and not isinstance(axis, tuple):
-        axis = (axis,)
-    return _as_deps(np.bitwise_or.reduce(deps, axis=axis, keepdims=keepdims, initial=_EMPTY))
+    if isinstance(axis, list):
+        axis = tuple(axis)
+    return _store().reduce(np.asarray(deps), axis, keepdims)
 
 
 def _has_deps(deps: np.ndarray) -> bool:
-    return any(deps.flat)
+    return bool(np.any(deps != _EMPTY))
+
+
+def _deps_of(t: SparsityTracer) -> np.ndarray:
+    """A tracer's dependency ids in the store of the running trace."""
+    store = _store()
+    if t.store is store:
+        return t.deps
+    return store.take(t.store, t.deps)
 
 
 def _split(a: Any, what: str = "argument") -> tuple[Any, np.ndarray]:
     """``(value, deps)`` of a tracer, a constant, or a list mixing tracers and constants."""
     if type(a) is SparsityTracer:
-        return a.value, a.deps
+        return a.value, _deps_of(a)
     if type(a) is ValueDerived:  # a constant here (its zeros are not trusted: _has_derived)
         return a.array, _empty_deps(a.shape)
     if is_dual(a):
@@ -250,6 +542,8 @@ def _split(a: Any, what: str = "argument") -> tuple[Any, np.ndarray]:
             f"jacobian_sparsity: cannot mix a sparsity tracer with {errors.type_name(a)} in one "
             f"{what}; trace plain NumPy code"
         )
+    if type(a) is np.ndarray and a.dtype.kind == "O" and any(is_dual(i) for i in a.flat):
+        return _split(lift(a), what)  # an object array of traced elements (np.array([...]))
     if type(a) in (list, tuple) and _contains_tracer(a):
         parts = [_split(item, what) for item in a]
         return np.stack([p[0] for p in parts]), np.stack([p[1] for p in parts])
@@ -510,51 +804,64 @@ def _split_key(key: Any, ndim: int) -> tuple[Any, tuple[int, ...]]:
     return (plain if type(key) is tuple else plain[0]), tuple(axes)
 
 
+def _dtype(value: Any) -> Any:
+    if dtype_hidden(3):  # asked by NumPy's mean (see dualdiff.objects.dtype_hidden)
+        raise AttributeError("dtype")
+    return value.dtype
+
+
 class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
     """An array whose elements carry the set of input positions they depend on.
 
     ``value`` is the ndarray of values at the traced point; ``deps`` an object array of the same
-    shape holding one ``frozenset`` of flat input indices per element. Indexing returns views of
+    shape holding, per element, the id of the set of flat input indices it depends on (in
+    ``store``, the trace's sets). Indexing returns views of
     both (as NumPy does), so assignment through a slice reaches the base array. Comparisons give
     plain boolean arrays of the values. Converting to a plain array or number raises TypeError
     unless nothing depends on ``x``.
     """
 
-    __slots__ = ("value", "deps")
+    __slots__ = ("value", "deps", "store")
     __array_priority__ = 1000
 
     def __init__(self, value: Any, deps: Any = None) -> None:
+        # ``deps``: an array of sets (or iterables) of flat input indices, one per element
         value = np.asarray(value)
+        store = _store()
         if deps is None:
-            deps = _empty_deps(value.shape)
-        deps = _as_deps(np.asarray(deps, dtype=object) if type(deps) is not frozenset else deps)
-        if deps.shape != value.shape:
+            ids = _empty_deps(value.shape)
+        elif isinstance(deps, (set, frozenset)):
+            ids = store.from_sets(np.array([deps, None], dtype=object)[:1]).reshape(())
+        else:
+            ids = store.from_sets(deps)
+        if ids.shape != value.shape:
             raise ValueError(
-                f"SparsityTracer: deps of shape {deps.shape} do not match value shape {value.shape}"
+                f"SparsityTracer: deps of shape {ids.shape} do not match value shape {value.shape}"
             )
         self.value = value
-        self.deps = deps
+        self.deps = ids
+        self.store = store
 
     # -- array attributes ---------------------------------------------------------------------
 
     shape = property(lambda self: self.value.shape)
     ndim = property(lambda self: self.value.ndim)
     size = property(lambda self: self.value.size)
-    dtype = property(lambda self: self.value.dtype)
-    T = property(lambda self: _make(self.value.T, self.deps.T))
+    dtype = property(lambda self: _dtype(self.value))  # (none for np.mean of an object array)
+    T = property(lambda self: _make(self.value.T, self.deps.T, self.store))
     mT = property(lambda self: np.matrix_transpose(self))
     # a view, as NumPy's (of a real array: the array itself); the parts share the dependencies
-    real = property(lambda self: _make(self.value.real, self.deps.view()))
+    real = property(lambda self: _make(self.value.real, self.deps.view(), self.store))
     imag = property(
         lambda self: (
-            _make(self.value.imag, self.deps.view())
+            _make(self.value.imag, self.deps.view(), self.store)
             if self.value.dtype.kind == "c"
             else np.imag(self)
         )
     )
 
     def __repr__(self) -> str:
-        nnz = sum(map(len, self.deps.flat))
+        nnz = self.store.total(self.deps)
         return f"SparsityTracer(shape={self.shape}, {nnz} dependencies, value={self.value!r})"
 
     def __len__(self) -> int:
@@ -574,6 +881,16 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
         _decide(what)  # a piecewise-constant value of x (np.floor(x)) is still x's value
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if (dtype is None or np.dtype(dtype) == object) and _has_deps(self.deps):
+            # as a DualArray's: an object array of 0-d tracers (dualdiff.objects)
+            refuse_or_warn(
+                "numpy.asarray(x)/numpy.array([...]) of traced values",
+                "For full speed pass the traced array on and build arrays with np.stack([...]).",
+                None,
+                copy,
+            )
+            items = [self[index] for index in np.ndindex(*self.shape)]
+            return object_array(items, self.shape, writable=copy is True)
         self._check_plain("np.asarray(...) of a traced array")
         return np.asarray(self.value, dtype=dtype)
 
@@ -605,24 +922,25 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
 
     def __getitem__(self, key: Any) -> SparsityTracer:
         key, axes = _split_key(_plain_key(key), self.value.ndim)
-        deps = _smear(self.deps, axes) if axes else self.deps
-        return _make(self.value[key], deps[key])
+        if axes:
+            with _InStore(self.store):
+                return _make(self.value[key], _smear(self.deps, axes)[key], self.store)
+        return _make(self.value[key], self.deps[key], self.store)
 
     def __setitem__(self, key: Any, item: Any) -> None:
         key, axes = _split_key(_plain_key(key), self.value.ndim)
-        value, deps = _split(item, "assignment")
-        self.value[key] = value
-        if _part_of_complex(self.value):
-            deps = _as_deps(np.bitwise_or(self.deps[key], deps))
-        before = _reduce(self.deps, axes, keepdims=True) if axes else None
-        if np.ndim(self.deps[key]) == 0 and deps.size == 1:
-            deps = deps.reshape(-1)[0]  # one element: store the set itself, not an array of it
-        self.deps[key] = deps
-        if before is not None:
-            # the elements written at another point are others along these axes: each may
-            # hold what it held before or what was written
-            after = _reduce(self.deps, axes, keepdims=True)
-            self.deps[...] = np.broadcast_to(_as_deps(np.bitwise_or(before, after)), self.shape)
+        with _InStore(self.store):  # the item's sets join this array's store
+            value, deps = _split(item, "assignment")
+            self.value[key] = value
+            if _part_of_complex(self.value):
+                deps = _or(self.deps[key], deps)
+            before = _reduce(self.deps, axes, keepdims=True) if axes else None
+            self.deps[key] = deps
+            if before is not None:
+                # the elements written at another point are others along these axes: each may
+                # hold what it held before or what was written
+                after = _reduce(self.deps, axes, keepdims=True)
+                self.deps[...] = np.broadcast_to(_or(before, after), self.shape)
 
     # -- NumPy protocols ----------------------------------------------------------------------
 
@@ -669,13 +987,13 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
     # -- methods (each defers to the NumPy function of the same name) ---------------------------
 
     def copy(self, order: str = "C") -> SparsityTracer:
-        return _make(self.value.copy(order), self.deps.copy(order))
+        return _make(self.value.copy(order), self.deps.copy(order), self.store)
 
     def astype(self, dtype: Any, copy: bool = True) -> Any:
         value = self.value.astype(dtype, copy=copy)
         if value.dtype.kind not in "fc":
             return _make(value, _empty_deps(value.shape))  # rounding to integers: no derivative
-        return _make(value, self.deps.copy() if copy else self.deps)
+        return _make(value, self.deps.copy() if copy else self.deps, self.store)
 
     def conjugate(self) -> SparsityTracer:
         return np.conjugate(self)
@@ -686,7 +1004,7 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
         self[...] = value
 
     def view(self) -> SparsityTracer:
-        return _make(self.value.view(), self.deps.view())
+        return _make(self.value.view(), self.deps.view(), self.store)
 
     def any(self, *args: Any, **kwargs: Any) -> Any:
         return _derived(np.any(self.value, *args, **kwargs))
@@ -764,18 +1082,19 @@ def _ufunc_method(rule: Rule, ufunc: np.ufunc, method: str, inputs: Any, kwargs:
             p[1] if _depends(rule, i, False) else _empty_deps(p[1].shape)
             for i, p in enumerate(pairs)
         )
-        return _make(value, _as_deps(np.bitwise_or.outer(a, b)))
+        return _make(value, _or(a.reshape(a.shape + (1,) * b.ndim), b))
     axis = kwargs.get("axis", 0)
     if method == "reduce":
         out = _reduce(deps, axis, kwargs.get("keepdims", False))
     elif method == "accumulate":
-        out = _as_deps(np.bitwise_or.accumulate(deps, axis=axis))
+        out = _store().accumulate(deps, axis)
     else:
-        out = _as_deps(np.bitwise_or.reduceat(deps, pairs[1][0], axis=axis))
+        out = _store().reduceat(deps, pairs[1][0], axis)
     return _make(value, np.broadcast_to(out, value.shape).copy())
 
 
 register_lift(SparsityTracer, 100, _lift_unary, _lift_binary)
+add_element_methods(SparsityTracer)  # np.sin(a) of an object array of tracers calls e.sin()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -893,7 +1212,7 @@ def _structural(func: Any, *args: Any, **kwargs: Any) -> Any:
             raise _no_rule(f"numpy.pad(mode={mode!r})")
         deps_kwargs = dict(deps_args.get("kwargs", {}))
         if mode == "constant":
-            deps_kwargs["constant_values"] = _as_deps(_EMPTY)
+            deps_kwargs["constant_values"] = _EMPTY
         if deps_kwargs.pop("reflect_type", "even") != "even":
             raise _no_rule("numpy.pad(reflect_type='odd')")
         deps_args["kwargs"] = deps_kwargs
@@ -982,7 +1301,7 @@ def _triangle(func: Any, m: Any, k: int = 0) -> SparsityTracer:
     value, deps = _split(m)
     out = func(value, k)
     keep = func(np.ones(out.shape[-2:], dtype=bool), k)
-    return _make(out, np.where(keep, np.broadcast_to(deps, out.shape), _as_deps(_EMPTY)))
+    return _make(out, np.where(keep, np.broadcast_to(deps, out.shape), _EMPTY))
 
 
 @_implements(np.diag)
@@ -1018,10 +1337,12 @@ def _copyto(func: Any, dst: Any, src: Any, casting: str = "same_kind", where: An
             raise _drop_error("numpy.copyto into a plain array")
         np.copyto(dst, src_value, casting=casting, where=where)
         return
-    np.copyto(dst.value, src_value, casting=casting, where=where)
-    if _part_of_complex(dst.value):
-        src_deps = _as_deps(np.bitwise_or(dst.deps, src_deps))
-    np.copyto(dst.deps, src_deps, casting="unsafe", where=where)
+    with _InStore(dst.store):
+        src_deps = _split(src)[1]
+        np.copyto(dst.value, src_value, casting=casting, where=where)
+        if _part_of_complex(dst.value):
+            src_deps = _or(dst.deps, src_deps)
+        np.copyto(dst.deps, src_deps, casting="unsafe", where=where)
 
 
 def _elementwise(func: Any, deps_of: Callable[..., list[Any]]) -> Callable[..., Any]:
@@ -1082,7 +1403,7 @@ def _imag(func: Any, val: Any) -> SparsityTracer:
 def _interp(func: Any, x: Any, xp: Any, fp: Any, *args: Any, **kwargs: Any) -> SparsityTracer:
     (xv, xd), (xpv, xpd), (fpv, fpd) = _split(x), _split(xp), _split(fp)
     value = np.asarray(np.interp(xv, xpv, fpv, *_values(args), **_values(kwargs)))
-    grid = _reduce(_as_deps(np.bitwise_or(_reduce(xpd, None), _reduce(fpd, None))), None)
+    grid = _or(_reduce(xpd, None), _reduce(fpd, None))
     return _make(value, _union([xd, grid], value.shape))
 
 
@@ -1107,14 +1428,16 @@ def _put(func: Any, a: Any, ind: Any, v: Any, mode: str = "raise") -> None:
         return
     derived = _has_derived(ind)
     ind = _plain_all(ind)
-    before = _reduce(a.deps, None) if derived else None
-    kept = a.deps.copy() if _part_of_complex(a.value) else None
-    np.put(a.value, ind, value, mode)
-    np.put(a.deps, ind, deps, mode)
-    if kept is not None:  # one part of complex elements: the other part keeps its dependencies
-        a.deps[...] = _as_deps(np.bitwise_or(kept, a.deps))
-    if before is not None:  # positions from x's values: any element may be written
-        a.deps[...] = _as_deps(np.bitwise_or(before, _reduce(a.deps, None)))
+    with _InStore(a.store):
+        deps = _split(v)[1]
+        before = _reduce(a.deps, None) if derived else None
+        kept = a.deps.copy() if _part_of_complex(a.value) else None
+        np.put(a.value, ind, value, mode)
+        np.put(a.deps, ind, deps, mode)
+        if kept is not None:  # one part of complex elements: the other part keeps its deps
+            a.deps[...] = _or(kept, a.deps)
+        if before is not None:  # positions from x's values: any element may be written
+            a.deps[...] = _or(before, _reduce(a.deps, None))
 
 
 @_implements(np.select)
@@ -1153,7 +1476,7 @@ def _cross(func: Any, a: Any, b: Any, axisa=-1, axisb=-1, axisc=-1, axis=None) -
     parts = []
     for i in range(3):
         j, k = (i + 1) % 3, (i + 2) % 3
-        parts.append(_as_deps(ad[..., j] | ad[..., k] | bd[..., j] | bd[..., k]))
+        parts.append(_union([ad[..., j], ad[..., k], bd[..., j], bd[..., k]], ad.shape[:-1]))
     if planar:
         return _make(value, np.broadcast_to(parts[2], value.shape).copy())
     deps = np.stack(np.broadcast_arrays(*parts), axis=-1)
@@ -1200,7 +1523,7 @@ def _accumulation(func: Any, a: Any, axis: Any = None, dtype: Any = None, out: A
     value, deps = _split(a)
     if axis is None:
         value, deps, axis = value.ravel(), deps.ravel(), 0
-    return _make(func(value, axis=axis, dtype=dtype), np.bitwise_or.accumulate(deps, axis=axis))
+    return _make(func(value, axis=axis, dtype=dtype), _store().accumulate(deps, axis))
 
 
 @_implements(*_np("sort", "partition"))
@@ -1254,18 +1577,34 @@ def _trace(func: Any, a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, *
 
 def _const_times(nz: np.ndarray, deps: np.ndarray) -> np.ndarray:
     """``out[i] = union of deps[j] over j with nz[i, j]`` (``deps`` may have trailing axes)."""
+    store = _store()
+    flat = deps.reshape(deps.shape[0], math.prod(deps.shape[1:]))
+    full = None
+    if store.n and nz.size and flat.size:
+        # the sizes of the parts each union would gather, by a product: a dense constant
+        # factor (W @ x) gives unions of most of x, known to be all of x without building them
+        upper = nz.astype(np.float64) @ store.sizes[flat].astype(np.float64)
+        if upper.sum() > _WORK_BUDGET and store.total(_unique(flat)) >= store.threshold:
+            full = upper >= store.threshold
+            whole = full.all(axis=1)
+            if whole.all():
+                return np.full((nz.shape[0],) + deps.shape[1:], _FULL, dtype=np.intp)
+            if whole.any():
+                nz = nz & ~whole[:, None]  # those rows need no entries
     rows, cols = np.nonzero(nz)
-    return _gather_rows(rows, cols, nz.shape[0], deps)
+    out = _gather_rows(rows, cols, nz.shape[0], deps)
+    if full is not None:
+        out.reshape(full.shape)[full] = _FULL
+    return out
 
 
 def _gather_rows(rows: np.ndarray, cols: np.ndarray, m: int, deps: np.ndarray) -> np.ndarray:
-    """``out[i] = union of deps[cols[k]] over k with rows[k] == i`` for ``i < m``; ``rows``
-    sorted."""
-    out = _empty_deps((m,) + deps.shape[1:])
-    if rows.size:
-        present, starts = np.unique(rows, return_index=True)
-        out[present] = np.bitwise_or.reduceat(deps[cols], starts, axis=0)
-    return out
+    """``out[i] = union of deps[cols[k]] over k with rows[k] == i`` for ``i < m``."""
+    flat = deps.reshape(deps.shape[0], math.prod(deps.shape[1:]))
+    width = flat.shape[1]
+    groups = (rows[:, None] * width + np.arange(width)).ravel()
+    out = _store().union_groups(groups, flat[cols].ravel(), m * width)
+    return out.reshape((m,) + deps.shape[1:])
 
 
 def _matmul_deps(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -1286,7 +1625,7 @@ def _matmul_deps(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
     if a_traced and b_traced:
         rows = _reduce(ad, -1)[..., :, None]
         cols = _reduce(bd, -2)[..., None, :]
-        out[...] = np.bitwise_or(rows, cols)
+        out[...] = _or(rows, cols)
     else:
         for index in np.ndindex(*batch):
             if b_traced:
@@ -1473,7 +1812,7 @@ def _einsum(func: Any, *operands: Any, out: Any = None, **kwargs: Any) -> Sparsi
             connected = np.einsum(spec, *masks).reshape(
                 [size[x] if x in constant_labels else 1 for x in axes]
             )
-            d = np.where(connected, d, _as_deps(_EMPTY))
+            d = np.where(connected, d, _EMPTY)
         if summed:
             d = _reduce(d, tuple(range(len(output), len(axes))))
         parts.append(d)
@@ -1494,11 +1833,11 @@ def _kron(func: Any, a: Any, b: Any) -> SparsityTracer:
     ad, bd = ad.reshape(a_shape), bd.reshape(b_shape)
     a_traced, b_traced = _contains_tracer(a), _contains_tracer(b)
     if a_traced and b_traced:
-        deps = _as_deps(np.bitwise_or(ad, bd))
+        deps = _or(ad, bd)
     elif a_traced:
-        deps = np.where((bv.reshape(b_shape) != 0) | _has_derived(b), ad, _as_deps(_EMPTY))
+        deps = np.where((bv.reshape(b_shape) != 0) | _has_derived(b), ad, _EMPTY)
     elif b_traced:
-        deps = np.where((av.reshape(a_shape) != 0) | _has_derived(a), bd, _as_deps(_EMPTY))
+        deps = np.where((av.reshape(a_shape) != 0) | _has_derived(a), bd, _EMPTY)
     else:
         return _make(value, _empty_deps(value.shape))
     full = tuple(x * y for x, y in zip(a_shape, b_shape))
@@ -1571,7 +1910,7 @@ def _plain(name: str, **arguments: Any) -> dict[str, Any]:
 
 def _depends_on_x(a: Any) -> bool:
     if type(a) is SparsityTracer:
-        return _has_deps(a.deps)
+        return _has_deps(_deps_of(a))
     return type(a) in (list, tuple) and any(map(_depends_on_x, a))
 
 
@@ -1585,7 +1924,7 @@ def _whole(deps: np.ndarray, shape: tuple[int, ...], trailing: int) -> np.ndarra
 def _read_triangle(deps: np.ndarray, lower: bool) -> np.ndarray:
     """The sets of the triangle (diagonal included) a routine reads; the other has no effect."""
     keep = np.tri(deps.shape[-1], dtype=bool)
-    return np.where(keep if lower else keep.T, deps, _as_deps(_EMPTY))
+    return np.where(keep if lower else keep.T, deps, _EMPTY)
 
 
 def _linalg(name: str, *arrays: Any) -> list[tuple[Any, np.ndarray]]:
@@ -1680,7 +2019,7 @@ def _matrix_power(func: Any, a: Any, n: Any) -> SparsityTracer:
             result = power if result is None else _matmul(result, power)
         n >>= 1
         if not n:
-            return _make(value, result.deps.copy())
+            return _make(value, _split(result)[1].copy())
         power = _matmul(power, power)
 
 
@@ -1718,9 +2057,9 @@ def _cholesky(func: Any, a: Any, /, *, upper: bool = False) -> SparsityTracer:
     ((av, ad),) = _linalg("cholesky", a)
     value = np.linalg.cholesky(av, upper=upper)
     low = _read_triangle(np.swapaxes(ad, -1, -2) if upper else ad, True)
-    rows = np.bitwise_or.accumulate(low, axis=-1)  # rows[i, j]: a[i, :j + 1]
-    lead = np.bitwise_or.accumulate(np.diagonal(rows, axis1=-2, axis2=-1), axis=-1)
-    deps = _read_triangle(_as_deps(np.bitwise_or(rows, lead[..., None, :])), True)
+    rows = _store().accumulate(low, -1)  # rows[i, j]: a[i, :j + 1]
+    lead = _store().accumulate(np.diagonal(rows, axis1=-2, axis2=-1), -1)
+    deps = _read_triangle(_or(rows, lead[..., None, :]), True)
     return _make(value, np.swapaxes(deps, -1, -2).copy() if upper else deps)
 
 
@@ -1737,12 +2076,12 @@ def _qr(func: Any, a: Any, mode: str = "reduced") -> Any:
         return type(result)(*parts) if hasattr(result, "_fields") else tuple(parts)
     k = min(m, n)
     columns = _reduce(ad, -2)
-    q_deps = np.bitwise_or.accumulate(columns, axis=-1)[..., :k].copy()
+    q_deps = _store().accumulate(columns, -1)[..., :k].copy()
     if m <= n and not np.iscomplexobj(av):
         q_deps[..., k - 1] = q_deps[..., k - 2] if k > 1 else _empty_deps(q_deps.shape[:-1])
     r_value = result if mode == "r" else result[1]
     upper = np.triu(np.ones(r_value.shape[-2:], dtype=bool))
-    r_deps = np.where(upper, q_deps[..., :, None] | columns[..., None, :], _as_deps(_EMPTY))
+    r_deps = np.where(upper, _or(q_deps[..., :, None], columns[..., None, :]), _EMPTY)
     r = _make(r_value, r_deps)
     if mode == "r":
         return r
@@ -1900,6 +2239,76 @@ def _input_array(x: Any, api: str) -> np.ndarray:
     return arr
 
 
+class Traced:
+    """What one trace found: the set id of every output element in the trace's store.
+
+    ``shape`` is ``f(x).shape``, ``n`` the size of ``x``, ``decisions`` where ``f`` used values
+    computed from ``x`` in Python. ``pattern()`` and ``toarray()`` build the pattern;
+    ``dense`` tells, without building it, whether the pattern is dense (see
+    ``DENSE_FRACTION``)."""
+
+    def __init__(self, ids: np.ndarray, store: _Store, n: int, decisions: list[str]) -> None:
+        self.ids = ids.reshape(-1)
+        self.store = store
+        self.n = n
+        self.shape = ids.shape
+        self.decisions = decisions
+
+    @property
+    def nnz(self) -> int:
+        return self.store.total(self.ids)
+
+    @property
+    def dense(self) -> bool:
+        entries = self.ids.size * self.n
+        return entries >= _DENSE_MIN and self.nnz > DENSE_FRACTION * entries
+
+    def pattern(self) -> Pattern:
+        lengths, cols = self.store.contents(self.ids)
+        indptr = np.concatenate(([0], np.cumsum(lengths)))
+        return Pattern(indptr, cols, (self.ids.size, self.n))
+
+    def toarray(self) -> np.ndarray:
+        out = np.zeros((self.ids.size, self.n), dtype=bool)
+        full = self.ids == _FULL
+        out[full] = True
+        rest = np.flatnonzero(~full)
+        lengths, cols = self.store.contents(self.ids[rest])
+        out[np.repeat(rest, lengths), cols] = True
+        return out
+
+
+def trace(f: Callable[..., Any], x: Any) -> Traced:
+    """Run ``f`` on a tracer of ``x``: the dependencies of its result."""
+    errors.check_callable(f, "jacobian_sparsity")
+    x = _input_array(x, "jacobian_sparsity")
+    store = _Store(x.size)
+    # the value and its dependencies in x's memory order: NumPy's view-or-copy decisions
+    # (x.reshape(-1) of a Fortran-ordered x copies) are then the same for both and for x
+    seeds = np.empty_like(x, dtype=np.intp)
+    seeds[...] = store.seeds().reshape(x.shape)
+    outer = getattr(_STATE, "decisions", None), getattr(_STATE, "store", None)
+    _STATE.decisions = decisions = []
+    _STATE.store = store
+    try:
+        y = f(_make(x.copy(order="K"), seeds))
+        if type(y) is np.ndarray and y.dtype.kind == "O":
+            y = lift(y)  # an object array of traced elements: the traced array it stands for
+        if type(y) is SparsityTracer:
+            ids = _deps_of(y)
+        elif is_dual(y) or isinstance(y, (list, tuple, str, bytes)) or y is None:
+            raise TypeError(
+                "jacobian_sparsity: f must return one array or number, got "
+                f"{errors.type_name(y)}"
+                + (" (did f forget a return statement?)" if y is None else "")
+            )
+        else:
+            ids = _empty_deps(np.shape(y))
+    finally:
+        _STATE.decisions, _STATE.store = outer
+    return Traced(np.asarray(ids), store, x.size, decisions)
+
+
 def trace_pattern(f: Callable[..., Any], x: Any) -> tuple[Pattern, tuple[int, ...]]:
     """``(pattern, f(x).shape)``: the Jacobian pattern as a ``Pattern`` of shape ``(m, n)``.
 
@@ -1925,30 +2334,8 @@ def warn_value_dependent(decisions: list[str], api: str, stacklevel: int = 4) ->
 def trace_decisions(f: Callable[..., Any], x: Any) -> tuple[Pattern, tuple[int, ...], list[str]]:
     """``(pattern, f(x).shape, decisions)``: ``decisions`` lists where ``f`` used values
     computed from ``x`` in Python (empty: the pattern holds at every point)."""
-    errors.check_callable(f, "jacobian_sparsity")
-    x = _input_array(x, "jacobian_sparsity")
-    flat = np.empty(x.size, dtype=object)
-    flat[:] = [frozenset((i,)) for i in range(x.size)]
-    # the value and its dependencies in x's memory order: NumPy's view-or-copy decisions
-    # (x.reshape(-1) of a Fortran-ordered x copies) are then the same for both and for x
-    seeds = np.empty_like(x, dtype=object)
-    seeds[...] = flat.reshape(x.shape)
-    outer = getattr(_STATE, "decisions", None)
-    _STATE.decisions = decisions = []
-    try:
-        y = f(_make(x.copy(order="K"), seeds))
-    finally:
-        _STATE.decisions = outer
-    if type(y) is SparsityTracer:
-        deps = y.deps
-    elif is_dual(y) or isinstance(y, (list, tuple)) or y is None or isinstance(y, (str, bytes)):
-        raise TypeError(
-            "jacobian_sparsity: f must return one array or number, got "
-            f"{errors.type_name(y)}" + (" (did f forget a return statement?)" if y is None else "")
-        )
-    else:
-        deps = _empty_deps(np.shape(y))
-    return Pattern.from_sets(deps.ravel(), x.size), deps.shape, decisions
+    traced = trace(f, x)
+    return traced.pattern(), traced.shape, traced.decisions
 
 
 def jacobian_sparsity(f: Callable[..., Any], x: Any, *, sparse: bool = False) -> Any:
@@ -1985,5 +2372,9 @@ def jacobian_sparsity(f: Callable[..., Any], x: Any, *, sparse: bool = False) ->
            [False,  True,  True, False],
            [False, False,  True,  True]])
     """
-    pattern, _ = trace_pattern(f, x)
-    return pattern.to_scipy() if sparse else pattern.toarray()
+    traced = trace(f, x)
+    if traced.decisions:
+        warn_value_dependent(traced.decisions, "jacobian_sparsity", stacklevel=3)
+    if sparse:
+        return traced.pattern().to_scipy()
+    return traced.toarray()

@@ -39,7 +39,6 @@ import numpy as np
 import scipy.special as sc
 from scipy.special import _ufuncs
 
-from .dual import _on_dual
 from .rules import (
     EXTRA_UFUNC_RULES,
     RULES,
@@ -54,6 +53,7 @@ from .rules import (
     safe_divide,
     sigmoid,
     sign,
+    specialise,
     where,
     xlog1py,
     xlogy,
@@ -115,8 +115,7 @@ def _entry(
     rule = Rule(name, len(partials), None, _scalar(array), array, partials, safe=safe,
                 domain=domain, complex=complex, formula=formula)  # fmt: skip
     rule.ufunc = ufunc  # not in UFUNC_RULES (NumPy's ufuncs only): in EXTRA_UFUNC_RULES
-    if rule.nin == 1:
-        rule.on_dual = _on_dual(rule)
+    specialise(rule)
     SPECIAL_RULES[name] = rule
     PARAMETERS[name] = dict(parameters or {})
     if isinstance(ufunc, np.ufunc):
@@ -416,8 +415,7 @@ def _in_last(
         rule = Rule(name, 1, None, _scalar(array) if scalar else array, array,
                     (lambda u, ans: partial(*params, u, ans),), safe=safe,
                     complex=complex)  # fmt: skip
-        rule.on_dual = _on_dual(rule)
-        return rule.function(z)
+        return specialise(rule).function(z)
 
     function.__name__ = function.__qualname__ = name
     entry = Rule(name, len(parameters) + 1, None, None, ufunc,

@@ -44,6 +44,16 @@ from . import errors
 from .dual import SCALAR_TYPES, Dual, _make
 from .errors import function_name
 from .methods import ArrayMethods, is_basic_index, variance
+from .objects import (
+    add_element_methods,
+    dtype_hidden,
+    is_object_array,
+    lift_arguments,
+    lift_operand,
+    object_array,
+    refuse_or_warn,
+    scalar_object_array,
+)
 from .rules import (
     RULES,
     UFUNC_RULES,
@@ -880,6 +890,12 @@ def _check_coefficient(c: Any) -> Any:
     )
 
 
+def _constant_array(a: Any) -> bool:
+    """Whether ``a`` is an ndarray the operators take as a constant: not an object array (of
+    series, say), which NumPy's dispatch brings to ``__array_ufunc__`` to be lifted."""
+    return type(a) is np.ndarray and a.dtype.kind != "O"
+
+
 class Taylor(ArrayMethods):
     """A truncated Taylor polynomial ``Σ_k coefficients[k]·t**k`` (``k <= order``) in a real ``t``.
 
@@ -972,6 +988,8 @@ class Taylor(ArrayMethods):
     @property
     def dtype(self) -> np.dtype:
         """The dtype of the coefficients together (float64, or complex128 for complex ones)."""
+        if dtype_hidden():  # np.mean of an object array: none, as a Python float's element
+            raise AttributeError("dtype")
         return np.result_type(*(_strip(c) for c in self.coefficients))
 
     def astype(self, dtype: Any, copy: bool = True) -> Taylor:
@@ -1001,14 +1019,14 @@ class Taylor(ArrayMethods):
         if t is Taylor and other.tag == self.tag:
             a, b, n = self._same(other)
             return _taylor(_add(a, b), n, self.tag)
-        if t in SCALAR_TYPES or t is np.ndarray:
+        if t in SCALAR_TYPES or _constant_array(other):
             c = self.coefficients.copy()
             c[0] = c[0] + other
             return _taylor(c, self.order, self.tag)
         return _ADD(self, other) if is_dual(other) else NotImplemented
 
     def __radd__(self, other: Any) -> Any:
-        if type(other) in SCALAR_TYPES or type(other) is np.ndarray:
+        if type(other) in SCALAR_TYPES or _constant_array(other):
             c = self.coefficients.copy()
             c[0] = other + c[0]
             return _taylor(c, self.order, self.tag)
@@ -1019,14 +1037,14 @@ class Taylor(ArrayMethods):
         if t is Taylor and other.tag == self.tag:
             a, b, n = self._same(other)
             return _taylor(_sub(a, b), n, self.tag)
-        if t in SCALAR_TYPES or t is np.ndarray:
+        if t in SCALAR_TYPES or _constant_array(other):
             c = self.coefficients.copy()
             c[0] = c[0] - other
             return _taylor(c, self.order, self.tag)
         return _SUBTRACT(self, other) if is_dual(other) else NotImplemented
 
     def __rsub__(self, other: Any) -> Any:
-        if type(other) in SCALAR_TYPES or type(other) is np.ndarray:
+        if type(other) in SCALAR_TYPES or _constant_array(other):
             c = [-x for x in self.coefficients]
             c[0] = other - self.coefficients[0]
             return _taylor(c, self.order, self.tag)
@@ -1037,12 +1055,12 @@ class Taylor(ArrayMethods):
         if t is Taylor and other.tag == self.tag:
             a, b, n = self._same(other)
             return _taylor(_mul(a, b, n), n, self.tag)
-        if t in SCALAR_TYPES or t is np.ndarray:
+        if t in SCALAR_TYPES or _constant_array(other):
             return _taylor([c * other for c in self.coefficients], self.order, self.tag)
         return _MULTIPLY(self, other) if is_dual(other) else NotImplemented
 
     def __rmul__(self, other: Any) -> Any:
-        if type(other) in SCALAR_TYPES or type(other) is np.ndarray:
+        if type(other) in SCALAR_TYPES or _constant_array(other):
             return _taylor([other * c for c in self.coefficients], self.order, self.tag)
         return _MULTIPLY(other, self) if is_dual(other) else NotImplemented
 
@@ -1055,7 +1073,7 @@ class Taylor(ArrayMethods):
             if t is Taylor and other.tag == self.tag:
                 a, b, n = self._same(other)
                 return _taylor(_keep_constant((a, b), _div(a, b, n)), n, self.tag)
-            if t in SCALAR_TYPES or t is np.ndarray:
+            if t in SCALAR_TYPES or _constant_array(other):
                 a = self.coefficients
                 return _taylor(_keep_constant((a,), [c / other for c in a]), self.order, self.tag)
         except ZeroDivisionError:
@@ -1063,7 +1081,7 @@ class Taylor(ArrayMethods):
         return _DIVIDE(self, other) if is_dual(other) else NotImplemented
 
     def __rtruediv__(self, other: Any) -> Any:
-        if type(other) in SCALAR_TYPES or type(other) is np.ndarray:
+        if type(other) in SCALAR_TYPES or _constant_array(other):
             b = self.coefficients
             try:
                 return _taylor(
@@ -1193,11 +1211,20 @@ class Taylor(ArrayMethods):
         raise errors.lost_tangent("Using a Taylor series as an index", "Index with integers.")
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
-        raise errors.lost_tangent(
-            "numpy.asarray(x) of a Taylor series",
-            "NumPy ufuncs and numpy.where accept Taylor series directly; x.coefficients are "
-            "the plain coefficients.",
+        # as a Dual's and a DualArray's: an object array of scalar series (dualdiff.objects);
+        # read-only for np.asarray (a copy, whose writes could not reach this series)
+        refuse_or_warn(
+            "numpy.asarray(x)/numpy.array([...]) of Taylor series",
+            "For full speed pass the series on (NumPy functions accept it directly) and build "
+            "arrays with np.stack([...]); x.coefficients are the plain coefficients.",
+            dtype,
+            copy,
         )
+        shape = self.shape
+        if not shape:
+            return scalar_object_array(self)
+        items = [self[index] for index in np.ndindex(*shape)]
+        return object_array(items, shape, writable=copy is True)
 
     # -- elements of an array-valued series ---------------------------------------------------
 
@@ -1306,6 +1333,7 @@ class Taylor(ArrayMethods):
     # -- NumPy protocols ----------------------------------------------------------------------
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        inputs = lift_arguments(inputs)  # object arrays of series among the inputs
         out = kwargs.get("out")
         target = out[0] if type(out) is tuple and len(out) == 1 else out
         if type(target) is Taylor and method == "__call__":
@@ -1338,6 +1366,7 @@ class Taylor(ArrayMethods):
         handler = _FUNCTIONS.get(func)
         if handler is None:
             raise errors.no_rule(f"{function_name(func)} on a Taylor series")
+        args = lift_arguments(args)  # object arrays of series among the arguments
         result = handler(func, args, kwargs)
         if func in _VIEW_FUNCTIONS and args and type(args[0]) is Taylor:
             _link_function_view(result, func, args, kwargs)
@@ -1623,6 +1652,8 @@ def _lift_unary(rule: Rule, t: Taylor) -> Taylor:
 
 def _lift_binary(rule: Rule, a: Any, b: Any) -> Any:
     """``rule(a, b)`` where one argument is a Taylor series; the newest tag is the outer layer."""
+    if is_object_array(a) or is_object_array(b):  # an object array of series: lifted first
+        return rule.function(lift_operand(a), lift_operand(b))
     ta, tb = _tag_of(a), _tag_of(b)
     tag = max(ta, tb)
     outer = a if ta == tag else b
@@ -1666,6 +1697,7 @@ def _dual_outer(rule: Rule, a: Any, b: Any, tag: int) -> Dual:
 
 
 register_lift(Taylor, 3, _lift_unary, _lift_binary)
+add_element_methods(Taylor)  # np.sin(a) of an object array of series calls e.sin()
 
 EXP = RULES["exp"].function
 LOG = RULES["log"].function
@@ -2536,7 +2568,7 @@ def higher_derivative(f: Callable[..., Any], x: Any, n: int) -> Any:
     if type(y) is Taylor and y.tag == tag:  # the common case, kept cheap
         c = y.coefficients
         return _like_value(c[n] if n < len(c) else _zero_like(c[0]), c[0]) * _FACTORIALS[n]
-    check_output(y, "higher_derivative")
+    y = check_output(y, "higher_derivative")
     shape = np.shape(_strip(x))
     return _leaves(y, lambda leaf: _elementwise(leaf, tag, n, shape) * _FACTORIALS[n])
 

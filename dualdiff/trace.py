@@ -23,6 +23,7 @@ import numpy as np
 
 from . import errors
 from .dual import SCALAR_TYPES, Dual, _make
+from .objects import refuse_or_warn, scalar_object_array
 from .rules import RULES, UFUNC_RULES, Rule, extra_ufunc_rule, register_lift
 from .seed import zero_scalar
 from .tags import new_tag
@@ -264,7 +265,14 @@ class Traced:
         return self.dual.__index__()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
-        return self.dual.__array__(dtype, copy)
+        # as a Dual's: an object array (NumPy stores the recorder itself, which keeps recording)
+        refuse_or_warn(
+            "numpy.array([...]) of traced values",
+            "For full speed write np.stack([...]) (or dualdiff.stack).",
+            dtype,
+            copy,
+        )
+        return scalar_object_array(self)
 
     # -- NumPy protocols -----------------------------------------------------------------------
 

@@ -22,6 +22,14 @@ from numpy.lib.mixins import NDArrayOperatorsMixin
 from . import errors
 from .errors import function_name
 from .methods import ArrayMethods, variance
+from .objects import (
+    add_element_methods,
+    dtype_hidden,
+    lift_arguments,
+    object_array,
+    refuse_or_warn,
+    scalar_object_array,
+)
 from .program import (
     DUAL_TYPES,
     FRESH_FUNCTIONS,
@@ -59,6 +67,12 @@ _POWER = RULES["power"]
 # ---------------------------------------------------------------------------------------------
 
 
+def _dtype(value: Any) -> Any:
+    if dtype_hidden(3):  # asked by NumPy's mean (see dualdiff.objects.dtype_hidden)
+        raise AttributeError("dtype")
+    return value.dtype
+
+
 class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
     """What ``f`` receives while being traced: a value symbol and its tangent symbol."""
 
@@ -70,7 +84,7 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
         self.value, self.tangent = value, tangent
 
     shape = property(lambda self: np.shape(self.value.value))
-    dtype = property(lambda self: self.value.value.dtype)
+    dtype = property(lambda self: _dtype(self.value.value))  # (none for np.mean of objects)
     ndim = property(lambda self: np.ndim(self.value.value))
     size = property(lambda self: np.size(self.value.value))
     real = property(lambda self: np.real(self))
@@ -148,6 +162,7 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
             )
         if method == "at":
             raise write_refused(f"{function_name(ufunc)}.at")
+        inputs = lift_arguments(inputs)  # object arrays of traced duals among the inputs
         if method == "__call__" and not kwargs:
             rule = UFUNC_RULES.get(ufunc) or extra_ufunc_rule(ufunc)
             if rule is not None:
@@ -183,12 +198,22 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
                 f"dualdiff.jit has no rule for {function_name(func)}; use the eager "
                 "dualdiff.jvp or dualdiff.jacobian, which differentiate it"
             )
-        return handler(func, args, kwargs)
+        return handler(func, lift_arguments(args), kwargs)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        raise errors.lost_tangent(
-            "Converting a traced dual to a NumPy array", "Use NumPy functions on it instead."
+        # np.array([...]) of traced duals, np.asarray(x): an object array of traced elements
+        # (each read is an instruction), lifted back into a stacking instruction where it meets
+        # a traced dual or is returned (dualdiff.objects)
+        refuse_or_warn(
+            "numpy.asarray(x)/numpy.array([...]) of traced duals",
+            "For full speed pass the traced array on and build arrays with np.stack([...]).",
+            dtype,
+            copy,
         )
+        if not self.shape:
+            return scalar_object_array(self)
+        items = [self[index] for index in np.ndindex(*self.shape)]
+        return object_array(items, self.shape, writable=copy is True)
 
 
 def write_refused(what: str) -> TypeError:
@@ -508,6 +533,7 @@ def _register_lift() -> None:
 
 
 _register_lift()
+add_element_methods(Traced)  # np.sin(a) of an object array of traced duals calls e.sin()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if argv and argv[0] in ("-h", "--help") else 2
     path = argv[0] if argv else "step_size.png"
 
-    curve = numeric.error_curve(f, X, methods=("forward", "central", "complex"))
+    curve = dd.error_curve(f, X, methods=("forward", "central", "complex"))
     reference = exact(X)
     ad_error = abs(dd.derivative(f, X) - reference) / abs(reference)
     try:

@@ -191,8 +191,9 @@ def test_gap_tables_name_real_cases_and_modes():
 
 
 # Refusals that do not name the construct and the fix (the golden rule asks for both): NumPy's own
-# "no implementation found", and the jit's generic conversion error for item assignment into an
-# array that is not traced. Listed so a new one fails here; each is a defect to fix.
+# "no implementation found", and the jit's generic conversion error (item assignment into an array
+# that is not traced now names the write into a float array). Listed so a new one fails here; each
+# is a defect to fix.
 _GENERIC = ("UNCLEAR ERROR", "Converting a traced dual to a NumPy array would drop its tangent")
 UNCLEAR_GAPS = {
     ("block", "taylor2"),
@@ -200,17 +201,6 @@ UNCLEAR_GAPS = {
     ("ones like=", "taylor2"),
     ("full like=", "taylor2"),
     ("empty like=", "taylor2"),
-    *(
-        (name, mode)
-        for name in (
-            "setitem slices",
-            "setitem through a view",
-            "setitem fancy",
-            "setitem transposed view",
-            "setitem reshaped view",
-        )
-        for mode in ("jit_jvp", "jit_jacobian", "sparse_jacobian_jit")
-    ),
 }
 
 

@@ -9,7 +9,7 @@ import pytest
 from reference import jacobian as numeric_jacobian
 
 import dualdiff as dd
-from dualdiff import api
+from dualdiff import forward
 
 RNG = np.random.default_rng(3)
 
@@ -23,7 +23,7 @@ def tanh_layer(n, dtype=float):
 def test_peak_memory_of_a_chunked_jacobian_is_near_the_result(monkeypatch):
     # a small Jacobian forced into the chunked path; before, the blocks were concatenated and
     # transposed: twice the result or more
-    monkeypatch.setattr(api, "ONE_PASS_BYTES", 0)
+    monkeypatch.setattr(forward, "ONE_PASS_BYTES", 0)
     n = 400
     f, x = tanh_layer(n), RNG.standard_normal(n)
     expected = dd.jacobian(f, x, chunk=n)
@@ -38,11 +38,11 @@ def test_peak_memory_of_a_chunked_jacobian_is_near_the_result(monkeypatch):
 
 
 def test_default_chunk_splits_a_large_jacobian_and_keeps_small_ones_whole():
-    assert api._default_chunk(100, 8) == 100
-    assert api._default_chunk(1000, 8) == 1000  # 8 MB: one pass
-    assert api._default_chunk(3000, 8) == 600  # 72 MB: five passes
-    assert api._default_chunk(20_000, 8) == api.MEMORY_BUDGET // (8 * 20_000)
-    assert api._default_chunk(1, 8) == 1
+    assert forward._default_chunk(100, 8) == 100
+    assert forward._default_chunk(1000, 8) == 1000  # 8 MB: one pass
+    assert forward._default_chunk(3000, 8) == 600  # 72 MB: five passes
+    assert forward._default_chunk(20_000, 8) == forward.MEMORY_BUDGET // (8 * 20_000)
+    assert forward._default_chunk(1, 8) == 1
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64, np.complex128])
@@ -127,10 +127,10 @@ def test_assembly_switches_to_blocks_when_a_pass_is_not_a_plain_array():
         pass
 
     jac = RNG.standard_normal((3, 7))
-    assembly = api._Assembly((7,))
+    assembly = forward._Assembly((7,))
     assembly.add(0, jac[:, :3].T.copy())
     assembly.add(3, jac[:, 3:5].T.copy().view(Tagged))  # kept as a block from here on
     assembly.add(5, jac[:, 5:].T.copy())
     np.testing.assert_array_equal(assembly.result(), jac)
     with pytest.raises(ValueError, match="columns"):
-        api._Assembly((7,)).add(2, jac[:, :2].T)
+        forward._Assembly((7,)).add(2, jac[:, :2].T)

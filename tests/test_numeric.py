@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dualdiff import numeric
+from dualdiff.comparison import error_curve
 
 EPS = np.finfo(float).eps
 
@@ -363,7 +364,7 @@ def test_complex_step_refuses_what_it_cannot_differentiate():
 
 def test_error_curve_has_the_classic_shape():
     f = lambda x: np.exp(x) / np.sqrt(np.sin(x) ** 3 + np.cos(x) ** 3)
-    curve = numeric.error_curve(f, 1.5, methods=("forward", "central", "complex"))
+    curve = error_curve(f, 1.5, methods=("forward", "central", "complex"))
     steps, rel = curve.steps, curve.relative
     assert steps.shape == (65,) and set(rel) == {"forward", "central", "complex"}
     for method, low, high, floor in (
@@ -385,7 +386,7 @@ def test_error_curve_has_the_classic_shape():
 
 def test_error_curve_for_an_array_point():
     x = np.array([0.3, 1.2, -0.5])
-    curve = numeric.error_curve(_f3, x, steps=[1e-3, 1e-5, 1e-12], methods="central")
+    curve = error_curve(_f3, x, steps=[1e-3, 1e-5, 1e-12], methods="central")
     assert curve.reference.shape == (3, 3)
     np.testing.assert_allclose(curve.reference, _j3(x), rtol=1e-14)
     err = curve.errors["central"]
@@ -394,6 +395,6 @@ def test_error_curve_for_an_array_point():
 
 def test_error_curve_bad_input():
     with pytest.raises(ValueError, match="positive finite"):
-        numeric.error_curve(np.sin, 1.0, steps=[1e-3, -1.0])
+        error_curve(np.sin, 1.0, steps=[1e-3, -1.0])
     with pytest.raises(ValueError, match="unknown method"):
-        numeric.error_curve(np.sin, 1.0, methods=("central", "spline"))
+        error_curve(np.sin, 1.0, methods=("central", "spline"))
