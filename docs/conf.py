@@ -69,7 +69,6 @@ sphinx_gallery_conf = {
     "abort_on_example_error": True,
     "capture_repr": ("_repr_html_",),
     "write_computation_times": False,
-    "reference_url": {},
     "backreferences_dir": None,
 }
 os.environ.setdefault("MPLBACKEND", "Agg")

@@ -511,12 +511,19 @@ class ErrorCurve:
     relative : dict of str to ndarray
         ``errors`` divided by the largest ``|reference|``.
 
+    Methods
+    -------
+    best_step(method)
+        The step with the smallest error for ``method``.
+
     Examples
     --------
     >>> curve = dd.error_curve(np.sin, 1.0, methods=("forward", "central"))
-    >>> best = {m: curve.steps[np.nanargmin(e)] for m, e in curve.relative.items()}
-    >>> print(f"{best['forward']:.0e} {best['central']:.0e}")  # near sqrt(eps) and eps**(1/3)
-    1e-08 3e-06
+    >>> h = curve.best_step("forward")  # near sqrt(eps) = 1.5e-8
+    >>> 1e-9 < h < 1e-7
+    True
+    >>> 1e-7 < curve.best_step("central") < 1e-4  # near eps**(1/3) = 6e-6
+    True
     """
 
     x: Any

@@ -25,6 +25,14 @@ use the exact finite-difference weights of the one-sided (forward/backward) or s
 Richardson extrapolation also estimates its own error. ``derivative`` and ``jacobian`` return the
 derivative alone by default; with ``full_output=True`` they return an :class:`Estimate` whose
 ``error`` holds that estimate (``None`` for the other methods) and whose ``step`` holds the steps.
+
+Examples
+--------
+>>> from dualdiff import numeric
+>>> print(f"{numeric.derivative(np.sin, 0.5):.10f}")  # central differences: cos(0.5)
+0.8775825619
+>>> numeric.derivative(np.sin, 0.5, method="complex") == np.cos(0.5)
+np.True_
 """
 
 from __future__ import annotations
@@ -405,14 +413,52 @@ def derivative(
     step: Any = None,
     full_output: bool = False,
 ) -> Any:
-    """The ``n``-th derivative of ``f`` at ``x`` by numeric differences (see the module table).
+    """The ``n``-th derivative of ``f`` at ``x`` by numeric differences.
 
-    For array ``x`` the derivative is elementwise, as in ``scipy.differentiate.derivative``: ``f``
-    must act entry by entry and return an array of ``x``'s shape, and entry ``i`` of the result is
-    ``d f(x)[i] / d x[i]`` (use :func:`jacobian` for a function of a whole vector). For scalar
-    ``x`` ``f`` may return an array, differentiated entry by entry. ``step`` is an absolute step
-    (a number or an array broadcasting to ``x``); by default it is the method's optimal step
-    relative to ``max(1, |x|)``. ``full_output=True`` returns an :class:`Estimate`.
+    The reference that AD is checked against; see the module's table for the methods, their
+    truncation errors and default steps.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x)``.
+    x : number or array_like
+        The point. For an array ``x`` the derivative is elementwise, as in
+        ``scipy.differentiate.derivative``: ``f`` must act entry by entry and return an array of
+        ``x``'s shape, and entry ``i`` of the result is ``d f(x)[i] / d x[i]`` (use :func:`jacobian`
+        for a function of a whole vector). For a scalar ``x`` ``f`` may return an array,
+        differentiated entry by entry.
+    n : int, optional
+        The order (default 1).
+    method : str, optional
+        One of :data:`METHODS`: ``"forward"``, ``"backward"``, ``"central"`` (default),
+        ``"complex"`` (first derivatives of analytic ``f`` only) or ``"richardson"``.
+    step : float or array_like, optional
+        An absolute step (broadcasting to ``x``); by default the method's optimal step relative to
+        ``max(1, |x|)``.
+    full_output : bool, optional
+        Return an :class:`Estimate` (with Richardson's error estimate) instead of the value.
+
+    Returns
+    -------
+    number, ndarray or Estimate
+
+    See Also
+    --------
+    dualdiff.derivative : the exact derivative by AD.
+    dualdiff.compare : AD against this, entry by entry.
+
+    Examples
+    --------
+    >>> from dualdiff import numeric
+    >>> exact = np.cos(1.0)
+    >>> for method in ("forward", "central", "complex", "richardson"):
+    ...     error = abs(numeric.derivative(np.sin, 1.0, method=method) - exact)
+    ...     print(f"{method:10s} {error < 1e-10} {error < 1e-13}")
+    forward    False False
+    central    True False
+    complex    True True
+    richardson True True
     """
     api = "numeric.derivative"
     errors.check_callable(f, api)
@@ -454,7 +500,32 @@ def jacobian(
 
     Entry ``[i..., j...]`` is ``d f(x)[i...] / d x[j...]``, one column (``x`` perturbed along one
     coordinate) at a time, so ``f`` is called about ``2·x.size`` times for central differences.
-    ``step`` and ``full_output`` are as in :func:`derivative`.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x)``.
+    x : array_like
+        The point.
+    method, step, full_output
+        As in :func:`derivative`.
+
+    Returns
+    -------
+    ndarray or Estimate
+
+    See Also
+    --------
+    dualdiff.jacobian : the exact Jacobian by AD.
+
+    Examples
+    --------
+    >>> from dualdiff import numeric
+    >>> f = lambda x: np.stack([x[0] * x[1], np.sin(x[0])])
+    >>> J = numeric.jacobian(f, np.array([1.0, 2.0]))
+    >>> np.round(J, 6)
+    array([[2.      , 1.      ],
+           [0.540302, 0.      ]])
     """
     api = "numeric.jacobian"
     errors.check_callable(f, api)

@@ -43,7 +43,20 @@ class ObjectArrayWarning(RuntimeWarning):
     """NumPy made an object array of duals (``np.array([...])`` of Duals, ``np.asarray(x)`` of a
     DualArray). The derivatives stay exact, but every element is a Python object: write
     ``np.stack([...])`` (or ``dualdiff.stack``) and keep the ``DualArray`` for full speed.
-    ``dualdiff.strict_arrays()`` makes this an error instead."""
+    ``dualdiff.strict_arrays()`` makes this an error instead.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     dd.derivative(lambda x: np.array([x, x**2]), 3.0)  # exact, but slow
+    array([1., 6.])
+    >>> caught[0].category.__name__
+    'ObjectArrayWarning'
+    >>> dd.derivative(lambda x: np.stack([x, x**2]), 3.0)  # the fast way: no warning
+    array([1., 6.])
+    """
 
 
 _STRICT: contextvars.ContextVar[bool] = contextvars.ContextVar("dualdiff_strict", default=False)

@@ -58,7 +58,7 @@ def per_call(fn, x, repeat: int = 200) -> float:
     return (time.perf_counter() - start) / repeat
 
 
-def main() -> None:
+def main() -> np.ndarray:
     compiled = dd.jit_jacobian(residual)
     start = np.array([1.5, 0.2, 2.4, 0.0])
     p = fit(start, compiled)
@@ -74,7 +74,26 @@ def main() -> None:
     )
     print("the generated code begins:")
     print("\n".join(compiled.source.splitlines()[:6]))
+    return p
+
+
+def plot(p: np.ndarray) -> None:
+    """The noisy samples and the fitted curve (needs matplotlib)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 3.5), layout="constrained")
+    ax.plot(T, DATA, ".", ms=3, color="tab:gray", label="samples")
+    ax.plot(T, residual(p) + DATA, color="tab:red", label="fitted a·exp(-bt)·cos(ωt + φ)")
+    ax.set(xlabel="t", ylabel="y", title="Levenberg–Marquardt with a compiled Jacobian")
+    ax.legend()
 
 
 if __name__ == "__main__":
-    main()
+    fitted = main()
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:  # the figure is optional: pip install dualdiff[plot]
+        plt = None
+    if plt is not None:
+        plot(fitted)
+        plt.show()

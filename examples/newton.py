@@ -28,22 +28,47 @@ def residual(u: np.ndarray) -> np.ndarray:
     return second_difference + LAMBDA * np.exp(u)
 
 
-def newton(u: np.ndarray, tolerance: float = 1e-12, max_steps: int = 20) -> np.ndarray:
+def newton(
+    u: np.ndarray, tolerance: float = 1e-12, max_steps: int = 20
+) -> tuple[np.ndarray, list[float]]:
+    """Newton's iterations from u until |F(u)| < tolerance: the solution and the residual norms."""
+    norms = []
     for step in range(max_steps):
         value, jac = dd.value_and_jacobian(residual, u)
-        norm = np.linalg.norm(value)
-        print(f"step {step}: |F(u)| = {norm:.3e}")
-        if norm < tolerance:
-            return u
+        norms.append(float(np.linalg.norm(value)))
+        print(f"step {step}: |F(u)| = {norms[-1]:.3e}")
+        if norms[-1] < tolerance:
+            return u, norms
         u = u - np.linalg.solve(jac, value)
     raise RuntimeError("Newton's method did not converge")
 
 
-def main() -> None:
-    u = newton(np.zeros(N))
+def main() -> tuple[np.ndarray, list[float]]:
+    u, norms = newton(np.zeros(N))
     print(f"max u = {u.max():.10f}")
     assert np.linalg.norm(residual(u)) < 1e-10
+    return u, norms
+
+
+def plot(u: np.ndarray, norms: list[float]) -> None:
+    """The solution on the grid, and the residual falling quadratically (needs matplotlib)."""
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.5), layout="constrained")
+    grid = np.linspace(0.0, 1.0, N + 2)
+    left.plot(grid, np.concatenate([[0.0], u, [0.0]]), ".-")
+    left.set(xlabel="x", ylabel="u(x)", title=f"Bratu's problem, λ = {LAMBDA}")
+    right.semilogy(range(len(norms)), norms, "o-")
+    right.set(xlabel="Newton step", ylabel="|F(u)|", title="residual: quadratic convergence")
+    right.grid(True, alpha=0.3)
 
 
 if __name__ == "__main__":
-    main()
+    solution, residual_norms = main()
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:  # the figure is optional: pip install dualdiff[plot]
+        plt = None
+    if plt is not None:
+        plot(solution, residual_norms)
+        plt.show()
