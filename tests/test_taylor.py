@@ -427,15 +427,17 @@ def test_piecewise_constant_conversions_return_plain_numbers():
 
 def test_conversions_that_drop_coefficients_raise():
     t = Taylor([0.5, 1.0])
-    for convert in (float, int, complex, np.asarray, math.sin, lambda t: [0, 1][t]):
+    for convert in (float, int, complex, math.sin, lambda t: [0, 1][t]):
         with pytest.raises(TypeError, match="Taylor series"):
             convert(t)
     with pytest.raises(TypeError, match="no single tangent"):
         t.tangent  # noqa: B018
     with pytest.raises(TypeError, match="numpy.logaddexp.reduce"):
         np.logaddexp.reduce(Taylor([np.ones(2), np.ones(2)]))
-    with pytest.raises(TypeError, match="no derivative rule for numpy.median"):
-        np.median(t)
+    with pytest.raises(TypeError, match="float"):
+        np.asarray(t, dtype=float)
+    with pytest.raises(TypeError, match="no derivative rule for numpy.cov"):
+        np.cov(t)
 
 
 def test_custom_jvp_refuses_taylor_series():
@@ -774,7 +776,7 @@ def test_values_only_functions_and_item_assignment():
 @pytest.mark.parametrize(
     "call, error, match",
     [
-        (lambda t: np.median(t), TypeError, "no derivative rule for numpy.median"),
+        (lambda t: np.cov(t), TypeError, "no derivative rule for numpy.cov"),
         (lambda t: np.linalg.eigvals(t), TypeError, "no derivative rule for numpy.linalg.eigvals"),
         (lambda t: np.add.reduceat(t, [0, 1]), TypeError, "numpy.add.reduceat"),
         (lambda t: np.matmul(t, t, out=np.empty((2, 2))), TypeError, "numpy.matmul with out="),

@@ -442,8 +442,6 @@ def _into_zeros(t):
 
 def test_a_composition_without_a_body_and_a_special_without_a_rule_refuse_clearly():
     x = Taylor([np.eye(3) + 1.0, np.ones((3, 3))])
-    with pytest.raises(TypeError, match="numpy.median on a Taylor series.*composition"):
-        np.median(x)
     with pytest.raises(TypeError, match="numpy.linalg.qr on a Taylor series.*DualArray"):
         np.linalg.qr(x)
     with pytest.raises(TypeError, match=r"svd\(compute_uv=True\) on a Taylor series"):
