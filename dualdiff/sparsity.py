@@ -7,6 +7,13 @@ sets of the arguments it has a partial for, a piecewise-constant one (``Rule.zer
 nothing, a reduction unions along its axes, slicing, stacking and reshaping move sets around, and
 a product with a constant matrix follows that matrix's non-zeros.
 
+The sets are integer ids into one store per trace (``_Store``: sorted index slices), so an element
+costs one integer and structural functions apply to the id array as they are; unions are
+vectorised over all the elements of an operation (sorting their entries), and a union equal to
+one of its parts keeps that part's id. Time and memory follow the non-zeros. Past a work budget a
+union whose parts hold most of ``x`` is taken as all of ``x`` (conservative: ``W @ x`` with a
+dense ``W`` costs ``W != 0``, not ``size * n`` set entries); see ``DENSE_FRACTION``.
+
 The pattern is structural: it does not look at values, so it holds at every input point
 (``np.where`` takes both branches; elementwise products keep a dependency even where a constant
 factor is zero; ``numpy.linalg`` results depend on the whole matrix, less only an unread
