@@ -292,8 +292,13 @@ class _Store:
         new[present == _EMPTY] = _EMPTY
         return new[inverse].reshape(np.shape(ids))
 
-    def union_groups(self, groups: np.ndarray, ids: np.ndarray, ngroups: int) -> np.ndarray:
-        """The id of the union of the sets ``ids[k]`` with ``groups[k] == g``, for each group."""
+    def union_groups(
+        self, groups: np.ndarray, ids: np.ndarray, ngroups: int, distinct: bool = False
+    ) -> np.ndarray:
+        """The id of the union of the sets ``ids[k]`` with ``groups[k] == g``, for each group.
+
+        ``distinct``: the caller knows ``groups`` is sorted and each group holds at least two
+        distinct sets, none of them empty."""
         out = np.zeros(ngroups, dtype=np.intp)
         keep = ids != _EMPTY
         g, s = groups[keep], ids[keep]
@@ -318,34 +323,36 @@ class _Store:
                 g, s = g[keep], s[keep]
                 if not g.size:
                     return out
-        # distinct (group, set) pairs, by group
-        keys = _unique(g.astype(np.int64) * self.count + s)
-        g, s = keys // self.count, keys % self.count
+        if not distinct:
+            # distinct (group, set) pairs, by group; a group of one set is that set
+            keys = _unique(g.astype(np.int64) * self.count + s)
+            g, s = keys // self.count, keys % self.count
+            first = np.ones(g.size, dtype=bool)
+            first[1:] = g[1:] != g[:-1]
+            starts = np.flatnonzero(first)
+            single = np.diff(np.append(starts, g.size)) == 1
+            out[g[starts[single]]] = s[starts[single]]
+            many = ~single[np.cumsum(first) - 1]
+            if not many.any():
+                return out
+            g, s = g[many], s[many]
         first = np.ones(g.size, dtype=bool)
         first[1:] = g[1:] != g[:-1]
-        starts = np.flatnonzero(first)
-        single = np.diff(np.append(starts, g.size)) == 1
-        out[g[starts[single]]] = s[starts[single]]
-        many = ~single[np.cumsum(first) - 1]
-        if not many.any():
-            return out
-        g, s = g[many], s[many]
+        start = np.flatnonzero(first)
+        groups_here = g[start]
         lengths, cols = self.contents(s)
         width = n if n else int(cols.max()) + 1
         keys = _unique(np.repeat(g, lengths) * width + cols)
         ug, uc = keys // width, keys % width
-        groups_here = _unique(g)
         counts = np.bincount(ug, minlength=ngroups)[groups_here]
         # a union as large as its largest part is that part: reuse its id
         sizes = self.sizes[s]
-        start = np.searchsorted(g, groups_here)
         largest = np.maximum.reduceat(sizes, start)
         at = np.flatnonzero(sizes == np.repeat(largest, np.diff(np.append(start, g.size))))
-        # the first part of each group that is as large as the largest (g is sorted)
+        # the first part of each group that is as large as the largest (every group has one)
         owner = g[at]
         first_at = np.concatenate(([True], owner[1:] != owner[:-1]))
-        best = np.empty(groups_here.size, dtype=np.intp)
-        best[np.searchsorted(groups_here, owner[first_at])] = s[at[first_at]]
+        best = s[at[first_at]]
         same = counts == largest
         out[groups_here[same]] = best[same]
         fresh = ~same
@@ -370,9 +377,9 @@ class _Store:
             keys = a[mixed].astype(np.int64) * self.count + b[mixed]
             pairs, inverse = _unique_inverse(keys)
             k = pairs.size
-            groups = np.concatenate([np.arange(k), np.arange(k)])
-            ids = np.concatenate([pairs // self.count, pairs % self.count])
-            out[mixed] = self.union_groups(groups, ids, k)[inverse.ravel()]
+            groups = np.repeat(np.arange(k), 2)
+            ids = np.stack([pairs // self.count, pairs % self.count], axis=1).ravel()
+            out[mixed] = self.union_groups(groups, ids, k, distinct=True)[inverse]
         return out.reshape(shape)
 
     def reduce(self, deps: np.ndarray, axis: Any, keepdims: bool = False) -> np.ndarray:
