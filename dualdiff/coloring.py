@@ -152,6 +152,11 @@ def color_candidates(pattern: Any, orders: Any, enough: int | None = None) -> li
         if order not in ORDERS:
             raise ValueError(f"color_columns: order must be one of {ORDERS}, got {order!r}")
     lengths = np.diff(pattern.indptr)
+    n = pattern.shape[1]
+    if n and int(lengths.max(initial=0)) == n:
+        # a row with every column needs a colour per column: the identity is optimal, and a
+        # dense pattern needs no graph (m * n * n pairs)
+        return [np.arange(n, dtype=np.intp) for _ in orders]
     if int((lengths.astype(np.int64) ** 2).sum()) > _GRAPH_LIMIT:
         return [_color_by_rows(pattern, order) for order in orders]
     indptr, neighbours = column_graph(pattern)
