@@ -30,23 +30,27 @@ _GRAPH_LIMIT = 20_000_000
 def column_graph(pattern: Pattern) -> tuple[np.ndarray, np.ndarray]:
     """The column intersection graph in CSR form ``(indptr, neighbours)``, without self-loops.
 
-    Columns ``j`` and ``k`` are neighbours when some row has non-zeros in both.
+    Columns ``j`` and ``k`` are neighbours when some row has non-zeros in both. Built from the
+    rows of each length at once (a block of their columns, paired with itself), so the pairs of
+    one length are the largest temporary: O(non-zeros x row length) memory.
     """
     n = pattern.shape[1]
     lengths = np.diff(pattern.indptr)
-    row_of = pattern.rows()
-    # Every ordered pair (j, k) of columns sharing a row: for each stored entry (r, j), pair it
-    # with every entry of row r.
-    repeat = lengths[row_of]
-    first = np.repeat(np.arange(pattern.nnz), repeat)
-    offsets = np.arange(first.size) - np.repeat(np.cumsum(repeat) - repeat, repeat)
-    second = pattern.indptr[row_of[first]] + offsets
-    j, k = pattern.indices[first], pattern.indices[second]
-    keep = j != k
-    keys = _unique(j[keep].astype(np.int64) * n + k[keep])
-    j, k = keys // n, keys % n
+    parts = []
+    for length in _unique(lengths[lengths > 1]).tolist():
+        rows = np.flatnonzero(lengths == length)
+        block = pattern.indices[pattern.indptr[rows][:, None] + np.arange(length)]
+        off = ~np.eye(length, dtype=bool)
+        keys = block[:, :, None].astype(np.int64) * n + block[:, None, :]
+        del block
+        parts.append(_unique(keys[:, off]))
+        del keys
+    keys = _unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+    del parts
+    j = keys // n
     indptr = np.concatenate(([0], np.cumsum(np.bincount(j, minlength=n))))
-    return indptr, k.astype(np.intp)
+    del j
+    return indptr, (keys % n).astype(np.intp)
 
 
 def _order(order: str, indptr: np.ndarray, neighbours: np.ndarray) -> list[int]:
@@ -148,6 +152,11 @@ def color_candidates(pattern: Any, orders: Any, enough: int | None = None) -> li
         if order not in ORDERS:
             raise ValueError(f"color_columns: order must be one of {ORDERS}, got {order!r}")
     lengths = np.diff(pattern.indptr)
+    n = pattern.shape[1]
+    if n and int(lengths.max(initial=0)) == n:
+        # a row with every column needs a colour per column: the identity is optimal, and a
+        # dense pattern needs no graph (m * n * n pairs)
+        return [np.arange(n, dtype=np.intp) for _ in orders]
     if int((lengths.astype(np.int64) ** 2).sum()) > _GRAPH_LIMIT:
         return [_color_by_rows(pattern, order) for order in orders]
     indptr, neighbours = column_graph(pattern)

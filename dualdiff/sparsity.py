@@ -7,6 +7,13 @@ sets of the arguments it has a partial for, a piecewise-constant one (``Rule.zer
 nothing, a reduction unions along its axes, slicing, stacking and reshaping move sets around, and
 a product with a constant matrix follows that matrix's non-zeros.
 
+The sets are integer ids into one store per trace (``_Store``: sorted index slices), so an element
+costs one integer and structural functions apply to the id array as they are; unions are
+vectorised over all the elements of an operation (sorting their entries), and a union equal to
+one of its parts keeps that part's id. Time and memory follow the non-zeros. Past a work budget a
+union whose parts hold most of ``x`` is taken as all of ``x`` (conservative: ``W @ x`` with a
+dense ``W`` costs ``W != 0``, not ``size * n`` set entries); see ``DENSE_FRACTION``.
+
 The pattern is structural: it does not look at values, so it holds at every input point
 (``np.where`` takes both branches; elementwise products keep a dependency even where a constant
 factor is zero; ``numpy.linalg`` results depend on the whole matrix, less only an unread
@@ -287,8 +294,13 @@ class _Store:
         new[present == _EMPTY] = _EMPTY
         return new[inverse].reshape(np.shape(ids))
 
-    def union_groups(self, groups: np.ndarray, ids: np.ndarray, ngroups: int) -> np.ndarray:
-        """The id of the union of the sets ``ids[k]`` with ``groups[k] == g``, for each group."""
+    def union_groups(
+        self, groups: np.ndarray, ids: np.ndarray, ngroups: int, distinct: bool = False
+    ) -> np.ndarray:
+        """The id of the union of the sets ``ids[k]`` with ``groups[k] == g``, for each group.
+
+        ``distinct``: the caller knows ``groups`` is sorted and each group holds at least two
+        distinct sets, none of them empty."""
         out = np.zeros(ngroups, dtype=np.intp)
         keep = ids != _EMPTY
         g, s = groups[keep], ids[keep]
@@ -313,34 +325,36 @@ class _Store:
                 g, s = g[keep], s[keep]
                 if not g.size:
                     return out
-        # distinct (group, set) pairs, by group
-        keys = _unique(g.astype(np.int64) * self.count + s)
-        g, s = keys // self.count, keys % self.count
+        if not distinct:
+            # distinct (group, set) pairs, by group; a group of one set is that set
+            keys = _unique(g.astype(np.int64) * self.count + s)
+            g, s = keys // self.count, keys % self.count
+            first = np.ones(g.size, dtype=bool)
+            first[1:] = g[1:] != g[:-1]
+            starts = np.flatnonzero(first)
+            single = np.diff(np.append(starts, g.size)) == 1
+            out[g[starts[single]]] = s[starts[single]]
+            many = ~single[np.cumsum(first) - 1]
+            if not many.any():
+                return out
+            g, s = g[many], s[many]
         first = np.ones(g.size, dtype=bool)
         first[1:] = g[1:] != g[:-1]
-        starts = np.flatnonzero(first)
-        single = np.diff(np.append(starts, g.size)) == 1
-        out[g[starts[single]]] = s[starts[single]]
-        many = ~single[np.cumsum(first) - 1]
-        if not many.any():
-            return out
-        g, s = g[many], s[many]
+        start = np.flatnonzero(first)
+        groups_here = g[start]
         lengths, cols = self.contents(s)
         width = n if n else int(cols.max()) + 1
         keys = _unique(np.repeat(g, lengths) * width + cols)
         ug, uc = keys // width, keys % width
-        groups_here = _unique(g)
         counts = np.bincount(ug, minlength=ngroups)[groups_here]
         # a union as large as its largest part is that part: reuse its id
         sizes = self.sizes[s]
-        start = np.searchsorted(g, groups_here)
         largest = np.maximum.reduceat(sizes, start)
         at = np.flatnonzero(sizes == np.repeat(largest, np.diff(np.append(start, g.size))))
-        # the first part of each group that is as large as the largest (g is sorted)
+        # the first part of each group that is as large as the largest (every group has one)
         owner = g[at]
         first_at = np.concatenate(([True], owner[1:] != owner[:-1]))
-        best = np.empty(groups_here.size, dtype=np.intp)
-        best[np.searchsorted(groups_here, owner[first_at])] = s[at[first_at]]
+        best = s[at[first_at]]
         same = counts == largest
         out[groups_here[same]] = best[same]
         fresh = ~same
@@ -365,9 +379,9 @@ class _Store:
             keys = a[mixed].astype(np.int64) * self.count + b[mixed]
             pairs, inverse = _unique_inverse(keys)
             k = pairs.size
-            groups = np.concatenate([np.arange(k), np.arange(k)])
-            ids = np.concatenate([pairs // self.count, pairs % self.count])
-            out[mixed] = self.union_groups(groups, ids, k)[inverse.ravel()]
+            groups = np.repeat(np.arange(k), 2)
+            ids = np.stack([pairs // self.count, pairs % self.count], axis=1).ravel()
+            out[mixed] = self.union_groups(groups, ids, k, distinct=True)[inverse]
         return out.reshape(shape)
 
     def reduce(self, deps: np.ndarray, axis: Any, keepdims: bool = False) -> np.ndarray:

@@ -125,3 +125,14 @@ def test_is_valid_coloring_rejects_clashes():
 def test_bad_order():
     with pytest.raises(ValueError, match="order"):
         color_columns(np.eye(3, dtype=bool), "random")
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_a_full_row_gives_every_column_its_own_colour(order, monkeypatch):
+    monkeypatch.setattr(coloring, "column_graph", None)  # found without the graph
+    rng = np.random.default_rng(7)
+    dense = rng.random((30, 500)) < 0.3
+    dense[11] = True
+    colors = color_columns(dense, order)
+    assert valid(dense, colors)
+    assert colors.max() + 1 == 500

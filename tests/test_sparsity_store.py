@@ -1,7 +1,9 @@
 """The tracer's dependency store: its vectorised unions against Python sets (the tracer's former
 representation), and the dense shortcuts against the Jacobians they stand for."""
 
+import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -201,3 +203,12 @@ def test_auto_on_a_dense_pattern_still_warns_nothing():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         dd.jacobian(lambda x: W @ x if x[0] > 0 else -(W @ x), X, sparsity="auto")
+
+
+def test_no_set_operations_on_ids():
+    """Dependencies are integer ids: a NumPy bitwise or of two id arrays (the union of the
+    former frozensets) is a silently wrong id, so unions must go through the store."""
+    source = Path(sparsity.__file__).read_text()
+    for banned in (r"bitwise_or(\.\w+)?\(", r"frozenset\(\)", r"\.deps \| "):
+        found = re.search(banned, source)
+        assert found is None, f"{found.group()} on dependency ids: use _or/_reduce/_store()"
