@@ -399,3 +399,11 @@ def test_reductions_of_object_arrays(reduction):
     assert_close(
         dd.derivative(lambda t: f(X + t), 0.0, n=2), second(lambda t: f(X + t), 0.0), rtol=1e-6
     )
+
+
+def test_compiled_sparse_jacobian_lifts_object_arrays():
+    S = dd.SparseJacobian(lotka, X, jit=True)
+    for point in (X, X + 0.25):
+        J = S(point)
+        J = J.toarray() if hasattr(J, "toarray") else J
+        assert_close(J, numeric_jacobian(lotka, point))

@@ -265,8 +265,10 @@ def test_function_without_rule_is_named():
 
 
 def test_conversions_that_would_drop_dependencies_raise():
-    with pytest.raises(TypeError, match="np.stack"):
+    with dualdiff.strict_arrays(), pytest.raises(TypeError, match="np.stack"):
         jacobian_sparsity(lambda x: np.array([x[0], x[1]]), np.ones(3))
+    with pytest.raises(TypeError, match="float"):
+        jacobian_sparsity(lambda x: np.array([x[0], x[1]], dtype=float), np.ones(3))
     with pytest.raises(TypeError, match="float"):
         jacobian_sparsity(lambda x: float(x[0]) * x, np.ones(3))
     # no derivative flows through here, but the number is x's value: the pattern holds here only
