@@ -74,11 +74,6 @@ def strict_arrays(strict: bool = True) -> Iterator[None]:
         _STRICT.reset(token)
 
 
-def is_strict() -> bool:
-    """Whether ``strict_arrays()`` is in force."""
-    return _STRICT.get()
-
-
 def refuse_or_warn(what: str, fix: str, dtype: Any, copy: Any, stacklevel: int = 3) -> None:
     """The checks of a dual type's ``__array__``: a dtype other than object drops the tangent
     (TypeError); so does any conversion under ``strict_arrays()``; ``copy=False`` cannot be
@@ -105,7 +100,8 @@ def refuse_or_warn(what: str, fix: str, dtype: Any, copy: Any, stacklevel: int =
         )
     warnings.warn(
         f"{what} made an object array of duals: the derivatives are exact but every element "
-        f"is a Python object (slow). {fix} dualdiff.strict_arrays() turns this into an error.",
+        f"is a Python object (slow), and compiled code that needs float64 refuses it. {fix} "
+        "dualdiff.strict_arrays() turns this into an error.",
         ObjectArrayWarning,
         stacklevel=stacklevel,
     )

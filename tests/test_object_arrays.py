@@ -407,3 +407,14 @@ def test_compiled_sparse_jacobian_lifts_object_arrays():
         J = S(point)
         J = J.toarray() if hasattr(J, "toarray") else J
         assert_close(J, numeric_jacobian(lotka, point))
+
+
+def test_in_place_updates_of_object_arrays_keep_the_derivatives():
+    def f(x):
+        a = np.array([x[0], x[1], 5.0])
+        a *= x  # a DualArray result written into the object array: Duals again
+        a[2] += x[2]
+        a[0:2] = a[0:2] + x[1:]  # a DualArray written into a slice of it
+        return a
+
+    assert_close(dd.jacobian(f, X), numeric_jacobian(f, X))
