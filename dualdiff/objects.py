@@ -189,16 +189,20 @@ def lift_operand(a: Any) -> Any:
     return a
 
 
+def _holds_duals(a: Any) -> bool:
+    return type(a) is np.ndarray and a.dtype == _OBJECT and any(is_dual(i) for i in a.flat)
+
+
 def lift_arguments(args: Any) -> Any:
-    """Function arguments with every object array among them (at the top level or in a
-    list/tuple) lifted."""
+    """Function arguments with every object array of duals among them (at the top level or in a
+    list/tuple) lifted; other object arrays are left to NumPy."""
     out = []
     changed = False
     for a in args:
-        if type(a) is np.ndarray and a.dtype == _OBJECT:
+        if _holds_duals(a):
             a, changed = lift(a), True
-        elif type(a) in (list, tuple) and any(is_object_array(i) for i in a):
-            a, changed = type(a)(lift_operand(i) for i in a), True
+        elif type(a) in (list, tuple) and any(_holds_duals(i) for i in a):
+            a, changed = type(a)(lift(i) if _holds_duals(i) else i for i in a), True
         out.append(a)
     return tuple(out) if changed else args
 
