@@ -459,3 +459,9 @@ def test_object_array_operand_in_every_mode(name):
     v = np.array([0.5, -1.0, 0.25, 2.0])  # second directional derivative by Taylor mode
     taylor2 = dd.derivative(lambda t: f(X4 + t * v), 0.0, n=2)
     assert_close(taylor2, second(lambda t: f(X4 + t * v), 0.0), rtol=1e-5, atol=1e-6)
+
+
+def test_trace_records_through_an_object_array():
+    t = dd.trace(lambda x: np.sum(np.sin(np.array([x, x * 2]))), 1.0)
+    assert [step.op for step in t][-3:] == ["sin", "sin", "add"]
+    assert_close(t.tangent, np.cos(1.0) + 2 * np.cos(2.0))
