@@ -123,7 +123,10 @@ def dtype_hidden(depth: int = 2) -> bool:
     array. There the element must have none, as a Python float has none: NumPy would convert
     the mean to ``dtype.type``, a float, dropping the tangent (``np.float64(dual)``).
     ``depth`` is the caller's frame above this function's (2: the caller of the property)."""
-    return sys._getframe(depth).f_code in _REDUCTIONS
+    try:
+        return sys._getframe(depth).f_code in _REDUCTIONS
+    except ValueError:  # no Python caller that deep (read from C at the bottom of a stack)
+        return False
 
 
 def object_array(items: list[Any], shape: tuple[int, ...], writable: bool = True) -> np.ndarray:
