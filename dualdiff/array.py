@@ -1224,6 +1224,7 @@ _ARITHMETIC = {
 def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict) -> Any:
     """NumPy ufunc dispatch for duals: rules by ufunc, plus reduce/accumulate/outer and out=."""
     out = kwargs.pop("out", None)
+    written = inputs  # as the user wrote them, for naming an in-place operator
     inputs = objects.lift_arguments(inputs)
     if kwargs and method not in ("reduce", "accumulate"):
         unsupported = ", ".join(sorted(kwargs))
@@ -1245,7 +1246,7 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: d
         raise errors.no_rule(f"{errors.function_name(ufunc)}.{method}")
     if out is None:
         return result
-    return _write_out(ufunc, out, result, inputs)
+    return _write_out(ufunc, out, result, written)
 
 
 def ufunc_at(ufunc: np.ufunc, a: Any, indices: Any, b: Any = None) -> None:
@@ -1350,7 +1351,8 @@ def _write_out(ufunc: np.ufunc, out: Any, result: Any, inputs: tuple[Any, ...] =
     results = result if type(result) is tuple else (result,)
     for target, value in zip(outs, results):
         if type(target) is not DualArray:
-            if is_dual(value):
+            if is_dual(value) and not objects.is_object_array(target):
+                # (an object array holds duals: ``a *= x`` on one writes Duals into it)
                 raise _lost_in_out(ufunc, target, inputs)
             target[...] = value
         else:

@@ -87,11 +87,6 @@ def strict_arrays(strict: bool = True) -> Iterator[None]:
         _STRICT.reset(token)
 
 
-def is_strict() -> bool:
-    """Whether ``strict_arrays()`` is in force."""
-    return _STRICT.get()
-
-
 def refuse_or_warn(what: str, fix: str, dtype: Any, copy: Any, stacklevel: int = 3) -> None:
     """The checks of a dual type's ``__array__``: a dtype other than object drops the tangent
     (TypeError); so does any conversion under ``strict_arrays()``; ``copy=False`` cannot be
@@ -118,7 +113,8 @@ def refuse_or_warn(what: str, fix: str, dtype: Any, copy: Any, stacklevel: int =
         )
     warnings.warn(
         f"{what} made an object array of duals: the derivatives are exact but every element "
-        f"is a Python object (slow). {fix} dualdiff.strict_arrays() turns this into an error.",
+        f"is a Python object (slow), and compiled code that needs float64 refuses it. {fix} "
+        "dualdiff.strict_arrays() turns this into an error.",
         ObjectArrayWarning,
         stacklevel=stacklevel,
     )
@@ -140,7 +136,10 @@ def dtype_hidden(depth: int = 2) -> bool:
     array. There the element must have none, as a Python float has none: NumPy would convert
     the mean to ``dtype.type``, a float, dropping the tangent (``np.float64(dual)``).
     ``depth`` is the caller's frame above this function's (2: the caller of the property)."""
-    return sys._getframe(depth).f_code in _REDUCTIONS
+    try:
+        return sys._getframe(depth).f_code in _REDUCTIONS
+    except ValueError:  # no Python caller that deep (read from C at the bottom of a stack)
+        return False
 
 
 def object_array(items: list[Any], shape: tuple[int, ...], writable: bool = True) -> np.ndarray:
@@ -206,16 +205,20 @@ def lift_operand(a: Any) -> Any:
     return a
 
 
+def _holds_duals(a: Any) -> bool:
+    return type(a) is np.ndarray and a.dtype == _OBJECT and any(is_dual(i) for i in a.flat)
+
+
 def lift_arguments(args: Any) -> Any:
-    """Function arguments with every object array among them (at the top level or in a
-    list/tuple) lifted."""
+    """Function arguments with every object array of duals among them (at the top level or in a
+    list/tuple) lifted; other object arrays are left to NumPy."""
     out = []
     changed = False
     for a in args:
-        if type(a) is np.ndarray and a.dtype == _OBJECT:
+        if _holds_duals(a):
             a, changed = lift(a), True
-        elif type(a) in (list, tuple) and any(is_object_array(i) for i in a):
-            a, changed = type(a)(lift_operand(i) for i in a), True
+        elif type(a) in (list, tuple) and any(_holds_duals(i) for i in a):
+            a, changed = type(a)(lift(i) if _holds_duals(i) else i for i in a), True
         out.append(a)
     return tuple(out) if changed else args
 

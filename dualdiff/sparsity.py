@@ -47,7 +47,14 @@ from . import errors
 from .compositions import COMPOSITIONS, call_body
 from .errors import function_name
 from .methods import ArrayMethods
-from .objects import add_element_methods, dtype_hidden, lift, object_array, refuse_or_warn
+from .objects import (
+    add_element_methods,
+    dtype_hidden,
+    lift,
+    lift_arguments,
+    object_array,
+    refuse_or_warn,
+)
 from .rules import RULES, UFUNC_RULES, VALUE_UFUNCS, Rule, extra_ufunc_rule, is_dual, register_lift
 
 __all__ = ["jacobian_sparsity", "Pattern", "SparsityTracer", "trace_pattern"]
@@ -964,6 +971,7 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
         if out is not None:
             result = self.__array_ufunc__(ufunc, method, *inputs, **kwargs)
             return _write_out(out, result, f"{function_name(ufunc)}")
+        inputs = lift_arguments(inputs)  # object arrays of tracers among the inputs
         for a in inputs:
             if is_dual(a) and type(a) is not SparsityTracer:
                 _split(a, f"{function_name(ufunc)}")
@@ -1000,7 +1008,7 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
                         f"{function_name(func)}"
                     )
                 return NotImplemented
-        return handler(func, *args, **kwargs)
+        return handler(func, *lift_arguments(args), **kwargs)  # (object arrays of tracers)
 
     # -- methods (each defers to the NumPy function of the same name) ---------------------------
 
@@ -1070,6 +1078,7 @@ def _depends(rule: Rule, i: int, complex_input: bool) -> bool:
 
 
 def _apply(rule: Rule, inputs: Any, compute: Callable[..., Any]) -> SparsityTracer:
+    inputs = lift_arguments(inputs)  # object arrays of tracers: tracers, whose deps count
     pairs = [_split(a, rule.name) for a in inputs]
     value = np.asarray(compute(*(p[0] for p in pairs)))
     complex_input = any(np.iscomplexobj(p[0]) for p in pairs)

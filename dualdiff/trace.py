@@ -23,7 +23,7 @@ import numpy as np
 
 from . import errors
 from .dual import SCALAR_TYPES, Dual, _make
-from .objects import refuse_or_warn, scalar_object_array
+from .objects import add_element_methods, refuse_or_warn, scalar_object_array
 from .rules import RULES, UFUNC_RULES, Rule, extra_ufunc_rule, register_lift
 from .seed import zero_scalar
 from .tags import new_tag
@@ -380,6 +380,7 @@ def _lift_binary(rule: Rule, a: Any, b: Any) -> Traced:
 
 # Outranks every array type, so a traced value meeting one is refused with a clear message.
 register_lift(Traced, 1000, _lift_unary, _lift_binary)
+add_element_methods(Traced)  # np.sin(a) of an object array of recorders calls e.sin()
 
 
 # ---------------------------------------------------------------------------------------------

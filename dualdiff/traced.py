@@ -236,6 +236,14 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
         # np.array([...]) of traced duals, np.asarray(x): an object array of traced elements
         # (each read is an instruction), lifted back into a stacking instruction where it meets
         # a traced dual or is returned (dualdiff.objects)
+        if dtype is not None and np.dtype(dtype) != object:
+            raise TypeError(
+                "dualdiff.jit: writing a traced dual into a plain array (y[i] = x, y[i:j] = x, "
+                "y[i] += x; np.zeros_like(x) is a plain array while tracing) or converting it to "
+                f"{np.dtype(dtype)} (np.asarray(x, dtype=float), x.astype(float)) would drop its "
+                "tangent and cannot be compiled; build the result without writing (np.where, "
+                "np.concatenate, np.stack), or use the eager dualdiff.jvp or dualdiff.jacobian"
+            )
         refuse_or_warn(
             "numpy.asarray(x)/numpy.array([...]) of traced duals",
             "For full speed pass the traced array on and build arrays with np.stack([...]).",

@@ -399,3 +399,69 @@ def test_reductions_of_object_arrays(reduction):
     assert_close(
         dd.derivative(lambda t: f(X + t), 0.0, n=2), second(lambda t: f(X + t), 0.0), rtol=1e-6
     )
+
+
+def test_compiled_sparse_jacobian_lifts_object_arrays():
+    S = dd.SparseJacobian(lotka, X, jit=True)
+    for point in (X, X + 0.25):
+        J = S(point)
+        J = J.toarray() if hasattr(J, "toarray") else J
+        assert_close(J, numeric_jacobian(lotka, point))
+
+
+def test_in_place_updates_of_object_arrays_keep_the_derivatives():
+    def f(x):
+        a = np.array([x[0], x[1], 5.0])
+        a *= x  # a DualArray result written into the object array: Duals again
+        a[2] += x[2]
+        a[0:2] = a[0:2] + x[1:]  # a DualArray written into a slice of it
+        return a
+
+    assert_close(dd.jacobian(f, X), numeric_jacobian(f, X))
+
+
+# -- an object array meeting a dual array in an operation, in every mode --------------------------
+
+M = np.arange(16.0).reshape(4, 4) + 1.0
+X4 = np.array([0.3, -0.7, 1.1, 0.5])
+
+
+def _shuffled(x):
+    return np.array([x[1], x[0], 2.0, x[2]])
+
+
+MIXED = {
+    "concatenate": lambda x: np.concatenate([x[:2], np.array([x[2] * x[3], x[0]])]),
+    "where": lambda x: np.where(x > 0, np.array([x[1], x[2], x[3], x[0]]), x),
+    "dot": lambda x: np.dot(M, _shuffled(x)) * x,
+    "matmul": lambda x: _shuffled(x) @ M * x[2],
+    "sum": lambda x: x * np.sum(np.array([x[1], x[0]])),
+    "maximum": lambda x: np.maximum(x, _shuffled(x)),
+    "object minus dual": lambda x: _shuffled(x) - x,
+    "dual times object": lambda x: x * _shuffled(x),
+    "stack": lambda x: np.stack([x, _shuffled(x)]),
+    "transposed 2-d": lambda x: np.array([[x[0], x[1]], [x[2], x[3]]]).T.ravel() * x,
+    "asarray of 2-d": lambda x: np.asarray(x.reshape(2, 2)).T @ np.array([1.0, 2.0]),
+}
+
+
+@pytest.mark.parametrize("name", MIXED)
+def test_object_array_operand_in_every_mode(name):
+    f = MIXED[name]
+    expected = numeric_jacobian(f, X4)
+    assert_close(dd.jacobian(f, X4), expected, rtol=1e-7)
+    assert_close(dd.jit_jacobian(f)(X4), expected, rtol=1e-7)
+    pattern = dd.jacobian_sparsity(f, X4)  # a missed dependency would be a wrong sparse Jacobian
+    assert not np.any((np.abs(expected.reshape(pattern.shape)) > 1e-9) & ~pattern)
+    J = dd.SparseJacobian(f, X4)(X4)
+    J = J.toarray() if hasattr(J, "toarray") else J
+    assert_close(np.reshape(J, expected.shape), expected, rtol=1e-7)
+    v = np.array([0.5, -1.0, 0.25, 2.0])  # second directional derivative by Taylor mode
+    taylor2 = dd.derivative(lambda t: f(X4 + t * v), 0.0, n=2)
+    assert_close(taylor2, second(lambda t: f(X4 + t * v), 0.0), rtol=1e-5, atol=1e-6)
+
+
+def test_trace_records_through_an_object_array():
+    t = dd.trace(lambda x: np.sum(np.sin(np.array([x, x * 2]))), 1.0)
+    assert [step.op for step in t][-3:] == ["sin", "sin", "add"]
+    assert_close(t.tangent, np.cos(1.0) + 2 * np.cos(2.0))

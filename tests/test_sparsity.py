@@ -271,6 +271,8 @@ def test_conversions_that_would_drop_dependencies_raise():
         pattern = jacobian_sparsity(lambda x: np.array([x[0], x[1]]), np.ones(3))
     np.testing.assert_array_equal(pattern, np.eye(2, 3, dtype=bool))
     with pytest.raises(TypeError, match="float"):
+        jacobian_sparsity(lambda x: np.array([x[0], x[1]], dtype=float), np.ones(3))
+    with pytest.raises(TypeError, match="float"):
         jacobian_sparsity(lambda x: float(x[0]) * x, np.ones(3))
     # no derivative flows through here, but the number is x's value: the pattern holds here only
     with pytest.warns(ValueDependentPatternWarning, match="float"):

@@ -430,6 +430,11 @@ def test_conversions_that_drop_coefficients_raise():
     for convert in (float, int, complex, math.sin, lambda t: [0, 1][t]):
         with pytest.raises(TypeError, match="Taylor series"):
             convert(t)
+    with pytest.raises(TypeError, match="Taylor series"):  # np.asarray: object arrays unless
+        with dd.strict_arrays():
+            np.asarray(t)
+    with pytest.raises(TypeError, match="Taylor series to float64"):
+        np.asarray(t, dtype=float)
     with pytest.raises(TypeError, match="no single tangent"):
         t.tangent  # noqa: B018
     with pytest.raises(TypeError, match="numpy.logaddexp.reduce"):
