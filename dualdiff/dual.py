@@ -371,10 +371,9 @@ class Dual:
         """The Dual itself, as ``np.float64(x).T`` is the scalar itself."""
         return self
 
-    def __getitem__(self, index: Any) -> Any:
-        """As a NumPy scalar: ``d[()]`` is ``d``, ``d[...]`` a 0-d and ``d[None]`` a 1-d
-        DualArray (fresh arrays: writing into them leaves ``d`` unchanged)."""
-        return array_hooks["as_array"](self)[index]
+    # No ``__getitem__`` (a NumPy scalar's ``x[()]``): a class with one is a sequence to NumPy,
+    # which then turns the TypeError of ``out[i] = d`` on a float ``out`` into "setting an array
+    # element with a sequence", losing the message that names the write and its fix.
 
     def tolist(self) -> Dual:
         """The Dual itself, as ``np.float64.tolist()`` gives the number."""

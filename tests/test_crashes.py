@@ -753,15 +753,15 @@ def test_dual_methods_mirror_a_numpy_scalars(method, args):
     np.testing.assert_allclose(d, np.broadcast_to(np.cos(0.3), np.shape(expected)), rtol=1e-15)
 
 
-@pytest.mark.parametrize("index", [(), Ellipsis, None, (Ellipsis, None)])
-def test_dual_indexing_mirrors_a_numpy_scalars(index):
-    expected = np.float64(0.3)[index]
-    result = dd.Dual(0.3, 1.0)[index]
-    assert (type(result) is dd.DualArray) is (type(expected) is np.ndarray)
-    assert np.shape(result) == np.shape(expected)
-    np.testing.assert_array_equal(
-        dd.jacobian(lambda x: np.sum(x)[index], np.ones(2)).shape, np.shape(expected) + (2,)
-    )
+def test_a_dual_is_not_subscriptable_so_a_write_into_a_float_array_names_itself():
+    """A NumPy scalar allows ``x[()]``; a Dual does not, because a subscriptable object is a
+    sequence to NumPy, which would turn ``out[i] = d``'s TypeError (naming the write and its fix)
+    into "setting an array element with a sequence"."""
+    out = np.zeros(2)
+    with pytest.raises(TypeError, match=r"out\[i\] = x.*zeros_like"):
+        out[0] = dd.Dual(0.3, 1.0)
+    with pytest.raises(TypeError, match="not subscriptable"):
+        dd.Dual(0.3, 1.0)[()]
 
 
 def test_an_array_from_a_dual_method_does_not_alias_the_dual():

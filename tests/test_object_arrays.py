@@ -343,10 +343,9 @@ def test_writing_a_dual_into_a_float_array_raises():
         out[0] = x[0]
         return out
 
-    with pytest.raises((TypeError, ValueError)) as info:
+    with pytest.raises(TypeError) as info:  # a TypeError naming the write, not NumPy's ValueError
         dd.jacobian(f, X)
-    error = info.value if isinstance(info.value, TypeError) else info.value.__cause__
-    assert "out[i] = x" in str(error) and "zeros_like" in str(error)
+    assert "out[i] = x" in str(info.value) and "zeros_like" in str(info.value)
 
 
 def test_in_place_assembly_into_a_float_matrix_names_the_operator_not_out():
