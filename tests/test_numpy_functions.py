@@ -14,7 +14,7 @@ import pytest
 from cases import CASES, by_function
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from reference import assert_close
+from reference import assert_close, second
 from reference import jacobian as numeric_jacobian
 
 import dualdiff as dd
@@ -243,8 +243,9 @@ def test_ufunc_at_second_derivatives_by_nesting(ufunc):
         return np.sum(k**3)
 
     x = RNG.uniform(0.5, 1.5, 8)
-    gradient = lambda t: numeric_jacobian(f, t)  # noqa: E731
-    assert_close(dd.hessian(f, x), numeric_jacobian(gradient, x), rtol=1e-6, atol=1e-6)
+    hessian = dd.hessian(f, x)
+    for v in np.random.default_rng(9).standard_normal((3, 8)) * 0.1:
+        assert_close(v @ hessian @ v, second(lambda t: f(x + t * v), 0.0), rtol=1e-5, atol=1e-5)
 
 
 def test_add_at_writes_through_a_view():
@@ -331,8 +332,10 @@ def test_second_derivatives_of_eigenvalues_by_nesting():
     def f(a):
         return np.sum(np.real(np.linalg.eigvals(a)) ** 3)
 
-    grad = lambda a: numeric_jacobian(f, a)  # noqa: E731
-    assert_close(dd.hessian(f, x), numeric_jacobian(grad, x), rtol=1e-5, atol=1e-5)
+    hessian = dd.hessian(f, x)
+    for v in np.random.default_rng(10).standard_normal((3, 3, 3)) * 0.1:
+        second_difference = second(lambda t: f(x + t * v), 0.0)
+        assert_close(np.tensordot(np.tensordot(hessian, v, 2), v, 2), second_difference, 1e-5, 1e-5)
 
 
 @pytest.mark.parametrize("function", [np.linalg.eig, np.linalg.eigvals])
@@ -491,3 +494,30 @@ def test_sinc_is_an_elementwise_rule_on_arrays():
     x = RNG.standard_normal((2, 3))
     check(np.sinc, x)
     assert_close(dd.derivative(np.sinc, 0.0, n=2), -(np.pi**2) / 3)
+
+
+# -- second derivatives by nesting: every new function takes duals of duals -------------------
+
+NESTED = {
+    "fft.rfft": lambda a: np.sum(np.abs(np.fft.rfft(a)) ** 3),
+    "fft.irfftn": lambda a: np.sum(np.fft.irfftn(a[:4] + 1j * a[4:]) ** 3),
+    "bincount": lambda a: np.sum(np.bincount([0, 1, 1, 2, 0, 2, 2, 1], weights=a**2) ** 2),
+    "convolve": lambda a: np.sum(np.convolve(a[:4], a[4:] ** 2) ** 2),
+    "meshgrid": lambda a: np.sum(np.stack(np.meshgrid(a[:3], a[3:] ** 2)) ** 3),
+    "quantile": lambda a: np.sum(np.quantile(a**3, [0.2, 0.7])),
+    "nanvar": lambda a: np.nanvar(a**2 + np.where(np.arange(8) % 3 == 0, np.nan, 0.0)),
+    "piecewise": lambda a: np.sum(np.piecewise(a, [a < 0], [lambda v: v**3, np.sin])),
+    "polyfit": lambda a: np.sum(np.polyfit(a, np.arange(8.0) ** 2, 2) ** 2),
+    "interp": lambda a: np.sum(np.interp(a, [-2.0, 0.1, 1.3, 3.0], [1.0, -1.0, 2.0, 0.0]) * a**2),
+}
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("name", NESTED)
+def test_hessians_by_nesting(name):
+    """``v^T H v`` against the second difference of ``f(x + t v)``, in three directions."""
+    f = NESTED[name]
+    x = distinct((8,), 3) * 1.5
+    hessian = dd.hessian(f, x)
+    for v in np.random.default_rng(8).standard_normal((3, 8)) * 0.1:
+        assert_close(v @ hessian @ v, second(lambda t: f(x + t * v), 0.0), rtol=1e-5, atol=1e-5)
