@@ -7,15 +7,18 @@ The references are independent of dualdiff: central differences of the plain Num
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 import numpy as np
 import pytest
 from cases import CASES, by_function
+from every_mode_gaps import GAPS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from reference import assert_close, second
 from reference import jacobian as numeric_jacobian
+from test_every_mode import CHECKS
 
 import dualdiff as dd
 from dualdiff import table
@@ -88,6 +91,37 @@ def test_composition_body_agrees_with_the_dualarray_override(function, name, mon
     value_body = np.asarray(dd.jvp(case.f, x, np.ones_like(x))[0])
     np.testing.assert_array_equal(value_body, value_override)
     assert_close(with_body, with_override, rtol=1e-12, atol=1e-12)
+
+
+def _carrier_registries():
+    """Each other carrier's own rules, and the mode of test_every_mode that runs it."""
+    return {
+        "Taylor": (sys.modules["dualdiff.taylor"]._FUNCTIONS, "taylor2"),
+        "jit": (sys.modules["dualdiff.traced"]._FUNCTIONS, "jit_jvp"),
+        "sparsity": (sys.modules["dualdiff.sparsity"]._FUNCTIONS, "sparsity"),
+    }
+
+
+def _carrier_params():
+    for carrier, (registry, mode) in _carrier_registries().items():
+        for function in COMPOSITIONS:
+            if function in registry:
+                for name in _cases_of(function):
+                    if (name, mode) not in GAPS:  # the carrier's own rule passes the case
+                        yield pytest.param(carrier, function, name, id=f"{carrier}-{name}")
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.filterwarnings("ignore::dualdiff.errors.ValueDependentPatternWarning")
+@pytest.mark.parametrize("carrier, function, name", list(_carrier_params()))
+def test_composition_body_works_where_each_carriers_own_rule_does(
+    carrier, function, name, monkeypatch
+):
+    """With a carrier's own rule removed, its dispatch falls back to the composition body:
+    that must pass the same shared case against numeric differences."""
+    registry, mode = _carrier_registries()[carrier]
+    monkeypatch.delitem(registry, function)
+    CHECKS[mode](CASES[name])
 
 
 @pytest.mark.parametrize("body", [False, True])
