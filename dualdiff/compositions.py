@@ -61,6 +61,13 @@ def _dtype(a: Any) -> np.dtype:
     return np.dtype(dtype) if dtype is not None else np.result_type(a)
 
 
+def _array(a: Any) -> Any:
+    """A list or tuple as an array (stacked, so that dual items keep their derivatives)."""
+    if isinstance(a, (list, tuple)):
+        return np.stack(a) if len(a) else np.asarray(a, dtype=np.float64)
+    return a
+
+
 def _refuse(name: str, **options: Any) -> None:
     for option, given in options.items():
         if given is not None and given is not _NO_VALUE:
@@ -575,8 +582,8 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
             "numpy.polyfit(cov=True) on dual numbers is not supported; fit with cov=False"
         )
     order = int(deg) + 1
-    x = x + 0.0
-    y = y + 0.0
+    x = _array(x) + 0.0
+    y = _array(y) + 0.0
     if deg < 0:
         raise ValueError("expected deg >= 0")
     if np.ndim(x) != 1:
@@ -592,7 +599,7 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     lhs = _vander(x, order)
     rhs = y
     if w is not None:
-        w = w + 0.0
+        w = _array(w) + 0.0
         if np.ndim(w) != 1:
             raise TypeError("expected a 1-d array for weights")
         if np.shape(w)[0] != np.shape(y)[0]:
@@ -610,19 +617,17 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     return c
 
 
-def _array(a: Any) -> Any:
-    """A list or tuple as an array (stacked, so that dual items keep their derivatives)."""
-    if isinstance(a, (list, tuple)):
-        return np.stack(a) if len(a) else np.asarray(a, dtype=np.float64)
-    return a
-
-
 @composition(np.interp)
 def interp(x, xp, fp, left=None, right=None, period=None):
     """NumPy's formula ``slope * (x - xp[j]) + fp[j]`` on the segment ``searchsorted`` finds
     (the one to the right at a knot; ``fp[-1]`` at the last knot); outside the range the end
     values, constants. Differentiable in ``x`` and ``fp``; ``xp`` is read for its values."""
     _refuse("interp", period=period)
+    if is_dual(xp) or (isinstance(xp, (list, tuple)) and any(is_dual(i) for i in xp)):
+        raise TypeError(
+            "numpy.interp: dualdiff differentiates with respect to x and fp; xp must not carry "
+            "a derivative (pass its .value)"
+        )
     x, fp = _array(x), _array(fp)
     xp = np.asarray(xp, dtype=np.float64)
     if np.ndim(xp) != 1 or np.ndim(fp) != 1:

@@ -441,6 +441,14 @@ def test_polyfit(f):
     check(f, distinct((14,), 4) / 3)
 
 
+def test_polyfit_and_interp_take_lists():
+    x = distinct((5,), 2)
+    check(lambda y: np.polyfit([0.0, 1.0, 2.0, 3.0, 4.0], y, 2), x)
+    check(lambda y: np.interp([0.5, 2.5], [0.0, 1.0, 3.0], np.stack([y[0], y[1] ** 2, 1.0])), x)
+    with pytest.raises(TypeError, match="xp must not carry a derivative"):
+        dd.jacobian(lambda a: np.interp(0.5, a[:2], [0.0, 1.0]), np.array([0.0, 1.0]))
+
+
 def test_polyfit_cov_is_refused():
     with pytest.raises(TypeError, match="cov=True"):
         dd.jacobian(lambda y: np.polyfit(np.arange(5.0), y, 1, cov=True)[0], np.ones(5))
