@@ -57,6 +57,19 @@ def call_body(
         raise refuse(f"it is a composition, and {' '.join(str(error).split())}") from error
 
 
+def _dtype(a: Any) -> np.dtype:
+    """``a``'s dtype, read from the carrier itself (not every carrier has ``np.result_type``)."""
+    dtype = getattr(a, "dtype", None)
+    return np.dtype(dtype) if dtype is not None else np.result_type(a)
+
+
+def _array(a: Any) -> Any:
+    """A list or tuple as an array (stacked, so that dual items keep their derivatives)."""
+    if isinstance(a, (list, tuple)):
+        return np.stack(a) if len(a) else np.asarray(a, dtype=np.float64)
+    return a
+
+
 def _refuse(name: str, **options: Any) -> None:
     for option, given in options.items():
         if given is not None and given is not _NO_VALUE:
@@ -249,7 +262,7 @@ def _dtype_ok(name: str, dtype: Any) -> None:
 
 def _squares(x: Any) -> Any:
     """``|x|^2`` as NumPy's var takes it (``x * conj(x)``, real part, for complex data)."""
-    if np.iscomplexobj(x):
+    if _dtype(x).kind == "c":
         return np.real(x * RULES["conjugate"].function(x))
     return x * x
 
@@ -264,7 +277,7 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=_NO
         ddof = correction
     if dtype is not None:
         a = a.astype(dtype)
-    elif np.result_type(a).kind in "iub":
+    elif _dtype(a).kind in "iub":
         a = a.astype(np.float64)
     n = int(np.prod([np.shape(a)[i] for i in _reduction_axes(np.ndim(a), axis)]))
     centre = np.sum(a, axis=axis, keepdims=True) / n
@@ -308,8 +321,8 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NO_VALUE, *, wh
 
 def _like(x: Any, reference: Any) -> Any:
     """``x`` in ``reference``'s dtype (NumPy's ``out=`` of the same array casts so)."""
-    dtype = np.result_type(reference)
-    return x if np.result_type(x) == dtype else x.astype(dtype)
+    dtype = _dtype(reference)
+    return x if _dtype(x) == dtype else x.astype(dtype)
 
 
 @composition(np.nanstd)
@@ -356,7 +369,7 @@ def _quantiles(a: Any, q: Any, axis: Any, method: str, keepdims: Any, name: str,
             f"numpy.{name}(method={method!r}) on dual numbers: dualdiff follows the methods "
             f"{', '.join(_QUANTILE_METHODS)}"
         )
-    if np.iscomplexobj(a):
+    if _dtype(a).kind == "c":
         raise TypeError("a must be an array of real numbers")
     if is_dual(q) or (isinstance(q, (list, tuple)) and any(is_dual(i) for i in q)):
         raise TypeError(
@@ -398,7 +411,7 @@ def _quantiles(a: Any, q: Any, axis: Any, method: str, keepdims: Any, name: str,
     gamma = np.where(above, 0.0, gamma)
     one_minus = 1 - gamma
     if weak:  # a Python float q is weak: NumPy's _lerp rounds t and 1 - t to the array's dtype
-        dtype = np.result_type(flat, 0.0)
+        dtype = np.result_type(_dtype(flat), 0.0)
         gamma, one_minus = gamma.astype(dtype), one_minus.astype(dtype)
     # gather: each of q's values is a column of the batch
     lead = q.ndim
@@ -480,8 +493,8 @@ def _medians(a: Any, axis: Any, keepdims: Any, skip_nan: bool) -> Any:
     take = lambda i: np.take_along_axis(flat, np.reshape(i, batch + (1,)), axis=-1)[..., 0]  # noqa: E731
     a_lo, a_hi = take(lo), take(hi)
     result = np.where(lo == hi, a_lo, (a_lo + a_hi) / 2)
-    if np.result_type(result) != np.result_type(flat) and np.result_type(flat).kind == "f":
-        result = result.astype(np.result_type(flat))
+    if _dtype(result) != _dtype(flat) and _dtype(flat).kind == "f":
+        result = result.astype(_dtype(flat))
     if skip_nan:
         if np.any(valid == 0):
             warnings.warn("All-NaN slice encountered", RuntimeWarning, stacklevel=3)
@@ -573,8 +586,8 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
             "numpy.polyfit(cov=True) on dual numbers is not supported; fit with cov=False"
         )
     order = int(deg) + 1
-    x = x + 0.0
-    y = y + 0.0
+    x = _array(x) + 0.0
+    y = _array(y) + 0.0
     if deg < 0:
         raise ValueError("expected deg >= 0")
     if np.ndim(x) != 1:
@@ -586,11 +599,11 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     if np.shape(x)[0] != np.shape(y)[0]:
         raise TypeError("expected x and y to have same length")
     if rcond is None:
-        rcond = len(x) * np.finfo(np.result_type(x)).eps
+        rcond = len(x) * np.finfo(_dtype(x)).eps
     lhs = _vander(x, order)
     rhs = y
     if w is not None:
-        w = w + 0.0
+        w = _array(w) + 0.0
         if np.ndim(w) != 1:
             raise TypeError("expected a 1-d array for weights")
         if np.shape(w)[0] != np.shape(y)[0]:
@@ -608,26 +621,24 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     return c
 
 
-def _array(a: Any) -> Any:
-    """A list or tuple as an array (stacked, so that dual items keep their derivatives)."""
-    if isinstance(a, (list, tuple)):
-        return np.stack(a) if len(a) else np.asarray(a, dtype=np.float64)
-    return a
-
-
 @composition(np.interp)
 def interp(x, xp, fp, left=None, right=None, period=None):
     """NumPy's formula ``slope * (x - xp[j]) + fp[j]`` on the segment ``searchsorted`` finds
     (the one to the right at a knot; ``fp[-1]`` at the last knot); outside the range the end
     values, constants. Differentiable in ``x`` and ``fp``; ``xp`` is read for its values."""
     _refuse("interp", period=period)
+    if is_dual(xp) or (isinstance(xp, (list, tuple)) and any(is_dual(i) for i in xp)):
+        raise TypeError(
+            "numpy.interp: dualdiff differentiates with respect to x and fp; xp must not carry "
+            "a derivative (pass its .value)"
+        )
     x, fp = _array(x), _array(fp)
     xp = np.asarray(xp, dtype=np.float64)
     if np.ndim(xp) != 1 or np.ndim(fp) != 1:
         raise ValueError("Data points must be 1D sequences")
     if len(xp) != np.shape(fp)[0]:
         raise ValueError("fp and xp are not of the same length")
-    if np.iscomplexobj(fp):
+    if _dtype(fp).kind == "c":
         fp = fp + 0j
     else:
         fp = fp + 0.0
@@ -650,19 +661,19 @@ def interp(x, xp, fp, left=None, right=None, period=None):
 def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     """The non-finite entries replaced by constants (zero derivative there); ``copy=False``
     replaces in ``x`` and returns it, as NumPy does."""
-    if np.iscomplexobj(x):
+    if _dtype(x).kind == "c":
         parts = (np.real(x), np.imag(x))
         real, imag = (nan_to_num(p, True, nan, posinf, neginf) for p in parts)
         result = real + 1j * imag
     else:
-        big = np.finfo(np.result_type(x, 0.0)).max
+        big = np.finfo(np.result_type(_dtype(x), 0.0)).max
         hi = big if posinf is None else posinf
         lo = -big if neginf is None else neginf
         result = np.where(
             np.isnan(x), nan, np.where(np.isposinf(x), hi, np.where(np.isneginf(x), lo, x))
         )
-        if np.result_type(result) != np.result_type(x, 0.0):
-            result = result.astype(np.result_type(x, 0.0))
+        if _dtype(result) != np.result_type(_dtype(x), 0.0):
+            result = result.astype(np.result_type(_dtype(x), 0.0))
     if not copy:
         x[...] = result
         return x

@@ -1526,14 +1526,19 @@ def _tangents_at_newest(operands: list) -> tuple[int, bool, list, list, int] | N
     return tag, any(o.batched for o in active), values, tangents, k
 
 
+def _array(value: Any) -> Any:
+    """A result's value as an array; a dual of an older tag (nested differentiation) as is."""
+    return value if is_dual(value) else np.asarray(value)
+
+
 def _results(value: Any, tangent: Callable[[int], Any], tag: int, batched: bool) -> Any:
     """A result of ``value`` (an array, or a list/tuple of arrays) with tangents
     ``tangent(i)`` for the ``i``-th array."""
     if type(value) in (list, tuple):
         return type(value)(
-            box(_make_array(np.asarray(v), tangent(i), tag, batched)) for i, v in enumerate(value)
+            box(_make_array(_array(v), tangent(i), tag, batched)) for i, v in enumerate(value)
         )
-    return box(_make_array(np.asarray(value), tangent(0), tag, batched))
+    return box(_make_array(_array(value), tangent(0), tag, batched))
 
 
 def structural_by_index(entry: Entry, *args: Any, **kwargs: Any) -> Any:
@@ -1602,10 +1607,10 @@ def multilinear_by_direction(entry: Entry, *args: Any, **kwargs: Any) -> Any:
 def _stacked(value: Any, per_direction: list, tag: int, batched: bool) -> Any:
     if type(value) in (list, tuple):
         return type(value)(
-            box(_make_array(np.asarray(v), stack([p[i] for p in per_direction]), tag, batched))
+            box(_make_array(_array(v), stack([p[i] for p in per_direction]), tag, batched))
             for i, v in enumerate(value)
         )
-    return box(_make_array(np.asarray(value), stack(per_direction), tag, batched))
+    return box(_make_array(_array(value), stack(per_direction), tag, batched))
 
 
 def values_only(entry: Entry, *args: Any, **kwargs: Any) -> Any:

@@ -7,15 +7,18 @@ The references are independent of dualdiff: central differences of the plain Num
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 import numpy as np
 import pytest
 from cases import CASES, by_function
+from every_mode_gaps import GAPS
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from reference import assert_close
+from reference import assert_close, second
 from reference import jacobian as numeric_jacobian
+from test_every_mode import CHECKS
 
 import dualdiff as dd
 from dualdiff import table
@@ -88,6 +91,37 @@ def test_composition_body_agrees_with_the_dualarray_override(function, name, mon
     value_body = np.asarray(dd.jvp(case.f, x, np.ones_like(x))[0])
     np.testing.assert_array_equal(value_body, value_override)
     assert_close(with_body, with_override, rtol=1e-12, atol=1e-12)
+
+
+def _carrier_registries():
+    """Each other carrier's own rules, and the mode of test_every_mode that runs it."""
+    return {
+        "Taylor": (sys.modules["dualdiff.taylor"]._FUNCTIONS, "taylor2"),
+        "jit": (sys.modules["dualdiff.traced"]._FUNCTIONS, "jit_jvp"),
+        "sparsity": (sys.modules["dualdiff.sparsity"]._FUNCTIONS, "sparsity"),
+    }
+
+
+def _carrier_params():
+    for carrier, (registry, mode) in _carrier_registries().items():
+        for function in COMPOSITIONS:
+            if function in registry:
+                for name in _cases_of(function):
+                    if (name, mode) not in GAPS:  # the carrier's own rule passes the case
+                        yield pytest.param(carrier, function, name, id=f"{carrier}-{name}")
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.filterwarnings("ignore::dualdiff.errors.ValueDependentPatternWarning")
+@pytest.mark.parametrize("carrier, function, name", list(_carrier_params()))
+def test_composition_body_works_where_each_carriers_own_rule_does(
+    carrier, function, name, monkeypatch
+):
+    """With a carrier's own rule removed, its dispatch falls back to the composition body:
+    that must pass the same shared case against numeric differences."""
+    registry, mode = _carrier_registries()[carrier]
+    monkeypatch.delitem(registry, function)
+    CHECKS[mode](CASES[name])
 
 
 @pytest.mark.parametrize("body", [False, True])
@@ -243,8 +277,9 @@ def test_ufunc_at_second_derivatives_by_nesting(ufunc):
         return np.sum(k**3)
 
     x = RNG.uniform(0.5, 1.5, 8)
-    gradient = lambda t: numeric_jacobian(f, t)  # noqa: E731
-    assert_close(dd.hessian(f, x), numeric_jacobian(gradient, x), rtol=1e-6, atol=1e-6)
+    hessian = dd.hessian(f, x)
+    for v in np.random.default_rng(9).standard_normal((3, 8)) * 0.1:
+        assert_close(v @ hessian @ v, second(lambda t: f(x + t * v), 0.0), rtol=1e-5, atol=1e-5)
 
 
 def test_add_at_writes_through_a_view():
@@ -331,8 +366,10 @@ def test_second_derivatives_of_eigenvalues_by_nesting():
     def f(a):
         return np.sum(np.real(np.linalg.eigvals(a)) ** 3)
 
-    grad = lambda a: numeric_jacobian(f, a)  # noqa: E731
-    assert_close(dd.hessian(f, x), numeric_jacobian(grad, x), rtol=1e-5, atol=1e-5)
+    hessian = dd.hessian(f, x)
+    for v in np.random.default_rng(10).standard_normal((3, 3, 3)) * 0.1:
+        second_difference = second(lambda t: f(x + t * v), 0.0)
+        assert_close(np.tensordot(np.tensordot(hessian, v, 2), v, 2), second_difference, 1e-5, 1e-5)
 
 
 @pytest.mark.parametrize("function", [np.linalg.eig, np.linalg.eigvals])
@@ -402,6 +439,14 @@ def test_fft_out_is_refused():
 )
 def test_polyfit(f):
     check(f, distinct((14,), 4) / 3)
+
+
+def test_polyfit_and_interp_take_lists():
+    x = distinct((5,), 2)
+    check(lambda y: np.polyfit([0.0, 1.0, 2.0, 3.0, 4.0], y, 2), x)
+    check(lambda y: np.interp([0.5, 2.5], [0.0, 1.0, 3.0], np.stack([y[0], y[1] ** 2, 1.0])), x)
+    with pytest.raises(TypeError, match="xp must not carry a derivative"):
+        dd.jacobian(lambda a: np.interp(0.5, a[:2], [0.0, 1.0]), np.array([0.0, 1.0]))
 
 
 def test_polyfit_cov_is_refused():
@@ -491,3 +536,30 @@ def test_sinc_is_an_elementwise_rule_on_arrays():
     x = RNG.standard_normal((2, 3))
     check(np.sinc, x)
     assert_close(dd.derivative(np.sinc, 0.0, n=2), -(np.pi**2) / 3)
+
+
+# -- second derivatives by nesting: every new function takes duals of duals -------------------
+
+NESTED = {
+    "fft.rfft": lambda a: np.sum(np.abs(np.fft.rfft(a)) ** 3),
+    "fft.irfftn": lambda a: np.sum(np.fft.irfftn(a[:4] + 1j * a[4:]) ** 3),
+    "bincount": lambda a: np.sum(np.bincount([0, 1, 1, 2, 0, 2, 2, 1], weights=a**2) ** 2),
+    "convolve": lambda a: np.sum(np.convolve(a[:4], a[4:] ** 2) ** 2),
+    "meshgrid": lambda a: np.sum(np.stack(np.meshgrid(a[:3], a[3:] ** 2)) ** 3),
+    "quantile": lambda a: np.sum(np.quantile(a**3, [0.2, 0.7])),
+    "nanvar": lambda a: np.nanvar(a**2 + np.where(np.arange(8) % 3 == 0, np.nan, 0.0)),
+    "piecewise": lambda a: np.sum(np.piecewise(a, [a < 0], [lambda v: v**3, np.sin])),
+    "polyfit": lambda a: np.sum(np.polyfit(a, np.arange(8.0) ** 2, 2) ** 2),
+    "interp": lambda a: np.sum(np.interp(a, [-2.0, 0.1, 1.3, 3.0], [1.0, -1.0, 2.0, 0.0]) * a**2),
+}
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("name", NESTED)
+def test_hessians_by_nesting(name):
+    """``v^T H v`` against the second difference of ``f(x + t v)``, in three directions."""
+    f = NESTED[name]
+    x = distinct((8,), 3) * 1.5
+    hessian = dd.hessian(f, x)
+    for v in np.random.default_rng(8).standard_normal((3, 8)) * 0.1:
+        assert_close(v @ hessian @ v, second(lambda t: f(x + t * v), 0.0), rtol=1e-5, atol=1e-5)
