@@ -50,12 +50,9 @@ def _leaves(a: Any, path: tuple[int, ...]) -> list[tuple[tuple[int, ...], Any]]:
     return [(path, a)]
 
 
-def _replaced(a: Any, path: tuple[int, ...], new: Any) -> Any:
-    if not path:
-        return new
-    items = list(a)
-    items[path[0]] = _replaced(items[path[0]], path[1:], new)
-    return items
+def _copied(a: Any) -> list:
+    """Nested lists (or tuples) as new nested lists, the items themselves shared."""
+    return [_copied(item) if type(item) in (list, tuple) else item for item in a]
 
 
 class Call:
@@ -133,9 +130,23 @@ class Call:
     def arguments(self, operands: list) -> tuple[list, dict]:
         """The call's arguments with the operands replaced by ``operands``."""
         args, kwargs = list(self.args), dict(self.kwargs)
+        copied: dict[Place, Any] = {}
         for (place, path), a in zip(self.places, operands):
             container = args if place[0] == "a" else kwargs
-            container[place[1]] = _replaced(container[place[1]], path, a)
+            if not path:
+                container[place[1]] = a
+            elif len(path) == 1:  # an item of a sequence: the sequence copied once per call
+                target = copied.get(place)
+                if target is None:
+                    target = copied[place] = container[place[1]] = list(container[place[1]])
+                target[path[0]] = a
+            else:  # nested lists (np.block): copied all the way down, once per call
+                target = copied.get(place)
+                if target is None:
+                    target = copied[place] = container[place[1]] = _copied(container[place[1]])
+                for j in path[:-1]:
+                    target = target[j]
+                target[path[-1]] = a
         return args, kwargs
 
     def call(self, operands: list) -> Any:

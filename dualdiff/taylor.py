@@ -34,6 +34,7 @@ import functools
 import math
 import numbers
 import operator
+import sys
 import weakref
 from collections.abc import Callable
 from operator import mul
@@ -1715,6 +1716,21 @@ def _leader(args: Any, kwargs: dict) -> Any:
     return best
 
 
+@functools.cache
+def _option_positions(func: Any) -> tuple[tuple[str, int], ...]:
+    """Where ``out=`` and ``dtype=`` sit among ``func``'s parameters (a keyword-only one at a
+    position no call reaches)."""
+    found = []
+    for i, parameter in enumerate(errors.signature(func).parameters.values()):
+        if parameter.name in ("out", "dtype"):
+            positional = parameter.kind in (
+                parameter.POSITIONAL_ONLY,
+                parameter.POSITIONAL_OR_KEYWORD,
+            )
+            found.append((parameter.name, i if positional else sys.maxsize))
+    return tuple(found)
+
+
 class _Call:
     """One NumPy call taken apart for a series rule: ``parts`` (a ``calls.Call``: where the
     entry's operands sit, value arguments made plain, dual numbers elsewhere refused), the
@@ -1727,10 +1743,12 @@ class _Call:
     def __init__(self, entry: Entry, args: Any, kwargs: dict) -> None:
         parts = self.parts = Call(entry, args, kwargs, _plain, is_dual)
         func = self.func = entry.function
-        for name in ("out", "dtype"):  # by keyword or by position
-            option = parts.option(name)
+        for name, position in _option_positions(func):  # by keyword or by position
+            option = args[position] if position < len(args) else kwargs.get(name)
             if option is not None:
                 _check_plain_options(function_name(func), **{name: option})
+        if "out" in kwargs or "dtype" in kwargs:  # through **kwargs (einsum)
+            _check_plain_options(function_name(func), kwargs.get("out"), kwargs.get("dtype"))
         operands = self.operands = parts.operands
         self.series: list[list | None] = [None] * len(operands)
         self.tag = self.order = None
@@ -1760,7 +1778,8 @@ class _Call:
 
     def call(self, operands: list) -> Any:
         """``func`` with the operands replaced, the other arguments as given."""
-        return self.parts.call(operands)
+        args, kwargs = self.parts.arguments(operands)
+        return self.func(*args, **kwargs)
 
     def plain(self) -> Any:
         """The call itself, on plain values (no operand is a series of the newest tag)."""
@@ -2464,6 +2483,41 @@ _FUNCTIONS[np.linalg.eigvalsh] = _series_kind(
 _FUNCTIONS[np.linalg.inv] = _series_kind(table.entry(np.linalg.inv), _inv)
 _FUNCTIONS[np.linalg.solve] = _series_kind(table.entry(np.linalg.solve), _solve)
 _FUNCTIONS[np.linalg.det] = _series_kind(table.entry(np.linalg.det), _det)
+
+
+def _as_operand(a: Any) -> Any:
+    return a if is_dual(a) else np.asarray(a)
+
+
+@_implements(np.linalg.tensorsolve)
+def _tensorsolve(a: Any, b: Any, axes: Any = None) -> Any:
+    """NumPy's own reduction to ``solve``: ``a`` reshaped to a square matrix, ``b`` to a vector."""
+    a, b = _as_operand(a), _as_operand(b)
+    ndim = np.ndim(a)
+    if axes is not None:
+        order = list(range(ndim))
+        for k in axes:
+            order.remove(k)
+            order.insert(ndim, k)
+        a = np.transpose(a, order)
+    shape = np.shape(a)[-(ndim - np.ndim(b)) :]
+    size = math.prod(shape)
+    if math.prod(np.shape(a)) != size**2:
+        raise np.linalg.LinAlgError(
+            "Input arrays must satisfy the requirement prod(a.shape[b.ndim:]) == "
+            "prod(a.shape[:b.ndim])"
+        )
+    return np.reshape(np.linalg.solve(np.reshape(a, (size, size)), np.ravel(b)), shape)
+
+
+@_implements(np.linalg.tensorinv)
+def _tensorinv(a: Any, ind: int = 2) -> Any:
+    """NumPy's own reduction to ``inv``: ``a`` reshaped to a matrix and back."""
+    shape = np.shape(a)
+    if ind <= 0:
+        raise ValueError("Invalid ind argument.")
+    size = math.prod(shape[ind:])
+    return np.reshape(np.linalg.inv(np.reshape(a, (size, -1))), shape[ind:] + shape[:ind])
 
 
 # -- norms: compositions of series arithmetic, sums and max/min -----------------------------------

@@ -103,6 +103,16 @@ LINALG = {
     "matrix_power 3": lambda t: np.linalg.matrix_power(G(t), 3),
     "matrix_power 6": lambda t: np.linalg.matrix_power(G(t) / 4, 6),
     "matrix_power -2": lambda t: np.linalg.matrix_power(MB(t), -2),
+    "tensorinv": lambda t: np.linalg.tensorinv(np.reshape(G(t), (2, 2, 4)), ind=2),
+    "tensorsolve": lambda t: np.linalg.tensorsolve(
+        np.reshape(G(t), (4, 2, 2)), np.exp(t * B[:, 0])
+    ),
+    "tensorsolve axes": lambda t: np.linalg.tensorsolve(
+        np.reshape(G(t), (2, 2, 2, 2)), np.cos(t * B[:2, :]), axes=(0,)
+    ),
+    "tensorsolve constant a": lambda t: np.linalg.tensorsolve(
+        np.reshape(GENERAL, (4, 2, 2)), B[:, 0] * t
+    ),
 }
 
 
