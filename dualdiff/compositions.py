@@ -143,3 +143,99 @@ def interp(
     below = first if left is None else left
     above = last if right is None else right
     return np.where(x < np.take(xp, 0), below, np.where(x > np.take(xp, n - 1), above, inside))
+
+
+@composition(np.partition)
+def partition(
+    a: Any, kth: Any, axis: Any = -1, kind: Any = "introselect", order: Any = None
+) -> Any:
+    """The elements in the order ``argpartition`` gives (each keeps its own derivative)."""
+    _refuse("partition", order=order)
+    if axis is None:
+        a, axis = np.ravel(a), -1
+    return np.take_along_axis(a, np.argpartition(a, kth, axis=axis, kind=kind), axis=axis)
+
+
+def _reduction_options(**options: Any) -> dict[str, Any]:
+    """The options given (a carrier's reduction need not accept NumPy's ``_NoValue``)."""
+    return {k: v for k, v in options.items() if v is not _NO_VALUE and v is not None}
+
+
+@composition(np.nanprod)
+def nanprod(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    keepdims: Any = False,
+    initial: Any = _NO_VALUE,
+    where: Any = _NO_VALUE,
+) -> Any:
+    """``prod`` with NaNs replaced by 1, as NumPy computes it."""
+    _refuse("nanprod", out=out)
+    options = _reduction_options(dtype=dtype, initial=initial, where=where)
+    return np.prod(np.where(np.isnan(a), 1, a), axis=axis, keepdims=keepdims, **options)
+
+
+@composition(np.nancumprod)
+def nancumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
+    """``cumprod`` with NaNs replaced by 1, as NumPy computes it."""
+    _refuse("nancumprod", out=out)
+    return np.cumprod(np.where(np.isnan(a), 1, a), axis=axis, **_reduction_options(dtype=dtype))
+
+
+def _nan_extreme(
+    pick: Any, fill: float, a: Any, axis: Any, keepdims: Any, initial: Any, where: Any
+) -> Any:
+    """``max``/``min`` of the non-NaN entries (NumPy's ``fmax.reduce``); NaN where a slice is all
+    NaN (and no ``initial`` is given)."""
+    missing = np.isnan(a)
+    options = _reduction_options(initial=initial, where=where)
+    result = pick(np.where(missing, fill, a), axis=axis, keepdims=keepdims, **options)
+    if initial is not _NO_VALUE:
+        return result
+    return np.where(np.all(missing, axis=axis, keepdims=keepdims), np.nan, result)
+
+
+@composition(np.nanmax)
+def nanmax(
+    a: Any,
+    axis: Any = None,
+    out: Any = None,
+    keepdims: Any = False,
+    initial: Any = _NO_VALUE,
+    where: Any = _NO_VALUE,
+) -> Any:
+    """The largest non-NaN entry (ties share the derivative evenly, as in ``max``)."""
+    _refuse("nanmax", out=out)
+    return _nan_extreme(np.max, -np.inf, a, axis, keepdims, initial, where)
+
+
+@composition(np.nanmin)
+def nanmin(
+    a: Any,
+    axis: Any = None,
+    out: Any = None,
+    keepdims: Any = False,
+    initial: Any = _NO_VALUE,
+    where: Any = _NO_VALUE,
+) -> Any:
+    """The smallest non-NaN entry (ties share the derivative evenly, as in ``min``)."""
+    _refuse("nanmin", out=out)
+    return _nan_extreme(np.min, np.inf, a, axis, keepdims, initial, where)
+
+
+@composition(np.nan_to_num)
+def nan_to_num(x: Any, copy: bool = True, nan: Any = 0.0, posinf: Any = None, neginf: Any = None):
+    """NaN and infinities replaced by constants (derivative 0 there); with ``copy=False`` the
+    replacement is written into ``x``, which is returned, as NumPy does."""
+    if np.iscomplexobj(x):
+        raise TypeError("numpy.nan_to_num of complex dual numbers is not supported")
+    largest = np.finfo(np.result_type(x)).max
+    y = np.where(np.isnan(x), nan, x)
+    y = np.where(np.isposinf(x), largest if posinf is None else posinf, y)
+    y = np.where(np.isneginf(x), -largest if neginf is None else neginf, y)
+    if copy:
+        return y
+    x[...] = y
+    return x

@@ -255,7 +255,24 @@ LINEAR = {
         + np.minimum.reduce(np.outer(X, np.exp(X * t)), axis=1, keepdims=True)[:, 0]
     ),
     "multiply.outer": lambda t: np.multiply.outer(np.sin(X * t), np.exp(X[:3] * t)),
+    # compositions (dualdiff.compositions), with NaNs at fixed places
+    "nanmax nanmin": lambda t: (
+        np.nanmax(_with_nans(t), axis=1) + np.nanmin(_with_nans(t), axis=0, keepdims=True)[0, :1]
+    ),
+    "nanprod nancumprod": lambda t: (
+        np.nanprod(_with_nans(t), axis=0) + np.nancumprod(_with_nans(t), axis=1)[:, -1]
+    ),
+    "nan_to_num": lambda t: np.nan_to_num(
+        np.where(NAN_AT.T, -np.inf, _with_nans(t)), nan=2.0, neginf=-5.0
+    ),
+    "partition": lambda t: np.partition(np.sin(X * (1 + t)) + X, 2),
 }
+
+NAN_AT = np.random.default_rng(9).random((6, 6)) < 0.3
+
+
+def _with_nans(t):
+    return np.where(NAN_AT, np.nan, np.outer(np.sin(X * t) + 2.0, X + 3.0))
 
 
 def _add_at(a):
