@@ -13,11 +13,13 @@ seed ``x + t`` costs O(order) in the first function it meets, and polynomials st
 A coefficient is a float, a complex number, a NumPy array (an elementwise series), or a dual
 number of an older tag (nesting); the recurrences only add, multiply and divide coefficients.
 
-NumPy's other functions go through ``__array_function__`` by kind: a function linear in its
-arrays (``sum``, ``reshape``, ``concatenate``, ``where`` ...) is applied to each coefficient; a
-multilinear one (``matmul``, ``dot``, ``einsum`` ...) to the pairs of the Cauchy product
-``y_k = Σ_{i+j=k} f(A_i, B_j)``; selections (``sort``, ``max``) move the coefficients with the
-values; ``prod``, ``cumprod``, ``det``, ``solve`` and ``inv`` have series recurrences.
+NumPy's other functions go through ``__array_function__`` by their kind in the function table
+(``dualdiff.table``): a structural or linear function (``sum``, ``reshape``, ``concatenate``,
+``where`` ...) is applied to each coefficient; a multilinear one (``matmul``, ``dot``,
+``einsum`` ...) to the terms of the Cauchy product ``y_k = Σ_{i+j=k} f(A_i, B_j)``; compositions
+(``sort``, ``clip``, ``interp`` ...) run their body on series; ``max``/``min`` move the
+coefficients with the values; ``prod``, ``cumprod`` and the linear algebra (``solve``, ``inv``,
+``det``, ``slogdet``, ``cholesky``, ``eigh``, singular values) have series recurrences.
 
 Accuracy (measured to order 30 in the README): a few units of rounding where the composition is
 well-conditioned. Where the result's coefficients are far smaller than those of the series it is
@@ -1667,15 +1669,20 @@ _FUNCTION_RULES = {rule.array: rule for rule in RULES.values() if rule.ufunc is 
 
 
 # ---------------------------------------------------------------------------------------------
-# NumPy functions on Taylor series (``__array_function__``), by kind:
+# NumPy functions on Taylor series (``__array_function__``), derived from the function table's
+# kind (``derived_handler``) unless Taylor mode has a handler of its own (``_FUNCTIONS``):
 #
-# * linear in their array arguments (sum, reshape, concatenate, take, where, pad, ...): applied
-#   to each coefficient; constant arguments enter coefficient 0 only (zeros after it).
+# * structural and linear (sum, reshape, concatenate, take, where, pad, fft ...): applied to
+#   each coefficient; constant arguments enter coefficient 0 only (zeros after it). The table's
+#   view entries are linked to the series they view (``_link_function_view``).
 # * multilinear (matmul, dot, einsum, kron, cross, ...): the Cauchy product of the operands,
 #   ``y_k = Σ_{i+j=k} f(A_i, B_j)``; constant operands stay as they are in every term.
-# * selections (sort, max, min): the coefficients follow the entries the values pick.
-# * products (prod, cumprod) and linear algebra (det, solve, inv): series recurrences.
 # * functions of the values (argmax, shape, ...): applied to the plain values.
+# * compositions (clip, sort, interp, nanmax ...): their body in ``dualdiff.compositions``.
+# * special, Taylor's own: products (prod, cumprod) and linear algebra (series recurrences);
+#   the others are refused naming the carriers that have them.
+# * overrides of the kind: pad (its linear computing modes too), trapezoid (series sample
+#   points), max/min/var/std (compositions without a body yet), round, the *_like constructors.
 # ---------------------------------------------------------------------------------------------
 
 _FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {}
