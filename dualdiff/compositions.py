@@ -239,3 +239,86 @@ def nan_to_num(x: Any, copy: bool = True, nan: Any = 0.0, posinf: Any = None, ne
         return y
     x[...] = y
     return x
+
+
+def _nan_variance(
+    a: Any, axis: Any, dtype: Any, ddof: Any, keepdims: Any, correction: Any, name: str
+) -> Any:
+    """``nanvar`` in NumPy's steps: NaNs as 0, the mean over the non-NaN count, squared
+    deviations (0 at the NaNs) summed and divided by ``count - ddof`` (NaN where that is not
+    positive)."""
+    ddof = ddof if correction is _NO_VALUE else correction
+    mask = np.isnan(a)
+    values = np.where(mask, 0, a)
+    options = _reduction_options(dtype=dtype)
+    count = np.sum(~mask, axis=axis, dtype=np.intp, keepdims=True)
+    mean = np.sum(values, axis=axis, keepdims=True, **options) / count
+    deviation = np.where(mask, 0, values - mean)
+    if np.iscomplexobj(deviation):
+        squares = np.real(deviation * np.conjugate(deviation))
+    else:
+        squares = deviation * deviation
+    total = np.sum(squares, axis=axis, keepdims=keepdims, **options)
+    dof = count - ddof
+    if not keepdims:
+        dof = np.reshape(dof, np.shape(total))
+    return np.where(dof <= 0, np.nan, total / np.where(dof <= 0, 1, dof))
+
+
+@composition(np.nanvar)
+def nanvar(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    ddof: Any = 0,
+    keepdims: Any = False,
+    *,
+    where: Any = _NO_VALUE,
+    mean: Any = _NO_VALUE,
+    correction: Any = _NO_VALUE,
+) -> Any:
+    """The variance of the non-NaN entries, as NumPy computes it."""
+    _refuse("nanvar", out=out, where=where, mean=mean)
+    return _nan_variance(a, axis, dtype, ddof, keepdims, correction, "nanvar")
+
+
+@composition(np.nanstd)
+def nanstd(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    ddof: Any = 0,
+    keepdims: Any = False,
+    *,
+    where: Any = _NO_VALUE,
+    mean: Any = _NO_VALUE,
+    correction: Any = _NO_VALUE,
+) -> Any:
+    """``sqrt(nanvar)``, as NumPy computes it."""
+    _refuse("nanstd", out=out, where=where, mean=mean)
+    return RULES["sqrt"].function(
+        _nan_variance(a, axis, dtype, ddof, keepdims, correction, "nanstd")
+    )
+
+
+@composition(np.median)
+def median(
+    a: Any, axis: Any = None, out: Any = None, overwrite_input: Any = False, keepdims: Any = False
+) -> Any:
+    """The middle element of the sorted slice, or the mean of the middle two (NaN for a slice
+    with a NaN), as NumPy computes it."""
+    _refuse("median", out=out)
+    ndim = np.ndim(a)
+    axes = tuple(range(ndim)) if axis is None else axis if isinstance(axis, tuple) else (axis,)
+    axes = tuple(sorted(ax % ndim for ax in axes)) if ndim else ()
+    kept = tuple(1 if i in axes else n for i, n in enumerate(np.shape(a)))
+    rest = [n for i, n in enumerate(np.shape(a)) if i not in axes]
+    a = np.reshape(np.moveaxis(a, axes, tuple(range(ndim - len(axes), ndim))), (*rest, -1))
+    n = np.shape(a)[-1]
+    ordered = np.sort(a, axis=-1)
+    middle = ordered[..., n // 2 : n // 2 + 1] if n % 2 else ordered[..., n // 2 - 1 : n // 2 + 1]
+    result = np.mean(middle, axis=-1)
+    result = np.where(np.any(np.isnan(a), axis=-1), np.nan, result)
+    return np.reshape(result, kept) if keepdims else result
