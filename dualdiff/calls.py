@@ -40,6 +40,12 @@ def _locate(func: Any, args: list, kwargs: dict, name: str) -> list[Place]:
     return [("k", name)] if name in kwargs else []
 
 
+@functools.cache
+def _operand_names(operands: tuple[str, ...]) -> tuple[tuple[int, str], ...]:
+    """Each declared operand as (depth, parameter name): ``"*arrays"`` is (1, "arrays")."""
+    return tuple((len(n) - len(n.lstrip("*")), n.lstrip("*")) for n in operands)
+
+
 def _leaves(a: Any, path: tuple[int, ...]) -> list[tuple[tuple[int, ...], Any]]:
     """The non-list items of nested lists, each with its path."""
     if type(a) in (list, tuple):
@@ -50,12 +56,9 @@ def _leaves(a: Any, path: tuple[int, ...]) -> list[tuple[tuple[int, ...], Any]]:
     return [(path, a)]
 
 
-def _replaced(a: Any, path: tuple[int, ...], new: Any) -> Any:
-    if not path:
-        return new
-    items = list(a)
-    items[path[0]] = _replaced(items[path[0]], path[1:], new)
-    return items
+def _copied(a: Any) -> list:
+    """Nested lists (or tuples) as new nested lists, the items themselves shared."""
+    return [_copied(item) if type(item) in (list, tuple) else item for item in a]
 
 
 class Call:
@@ -93,30 +96,35 @@ class Call:
         self.args, self.kwargs = args, kwargs = list(args), dict(kwargs)
         taken: set[Place] = set()
         places = self.places = []
-        for name in entry.operands:
-            depth = len(name) - len(name.lstrip("*"))
-            for place in _locate(func, args, kwargs, name.lstrip("*")):
+        for depth, name in _operand_names(entry.operands):
+            for place in _locate(func, args, kwargs, name):
                 taken.add(place)
-                a = self._get(place)
+                a = (args if place[0] == "a" else kwargs)[place[1]]
                 if depth and type(a) in (list, tuple):
-                    nested = _leaves(a, ()) if depth == 2 else [((j,), x) for j, x in enumerate(a)]
-                    places += [(place, path) for path, _ in nested]
+                    if depth == 2:
+                        places += [(place, path) for path, _ in _leaves(a, ())]
+                    else:
+                        places += [(place, (j,)) for j in range(len(a))]
                 else:
                     places.append((place, ()))
         for name in entry.values:
             for place in _locate(func, args, kwargs, name):
                 taken.add(place)
                 self._set(place, _plain_deep(self._get(place), plain))
-        for place in (*(("a", i) for i in range(len(args))), *(("k", key) for key in kwargs)):
-            if place not in taken and _holds(self._get(place), is_carrier):
-                what = f"argument {place[1] + 1}" if place[0] == "a" else f"{place[1]}="
-                operands = ", ".join(n.lstrip("*") for n in entry.operands) or "none"
-                raise TypeError(
-                    f"{errors.function_name(func)}: dualdiff differentiates through its "
-                    f"operands ({operands}) only; {what} must not carry a derivative (pass its "
-                    ".value)"
-                )
+        for i, a in enumerate(args):
+            if ("a", i) not in taken and _holds(a, is_carrier):
+                self._refuse(f"argument {i + 1}")
+        for key, a in kwargs.items():
+            if ("k", key) not in taken and _holds(a, is_carrier):
+                self._refuse(f"{key}=")
         self.operands = [self._item(p) for p in places]
+
+    def _refuse(self, what: str) -> None:
+        operands = ", ".join(n.lstrip("*") for n in self.entry.operands) or "none"
+        raise TypeError(
+            f"{errors.function_name(self.entry.function)}: dualdiff differentiates through its "
+            f"operands ({operands}) only; {what} must not carry a derivative (pass its .value)"
+        )
 
     def _get(self, place: Place) -> Any:
         return (self.args if place[0] == "a" else self.kwargs)[place[1]]
@@ -133,9 +141,23 @@ class Call:
     def arguments(self, operands: list) -> tuple[list, dict]:
         """The call's arguments with the operands replaced by ``operands``."""
         args, kwargs = list(self.args), dict(self.kwargs)
+        copied: dict[Place, Any] = {}
         for (place, path), a in zip(self.places, operands):
             container = args if place[0] == "a" else kwargs
-            container[place[1]] = _replaced(container[place[1]], path, a)
+            if not path:
+                container[place[1]] = a
+            elif len(path) == 1:  # an item of a sequence: the sequence copied once per call
+                target = copied.get(place)
+                if target is None:
+                    target = copied[place] = container[place[1]] = list(container[place[1]])
+                target[path[0]] = a
+            else:  # nested lists (np.block): copied all the way down, once per call
+                target = copied.get(place)
+                if target is None:
+                    target = copied[place] = container[place[1]] = _copied(container[place[1]])
+                for j in path[:-1]:
+                    target = target[j]
+                target[path[-1]] = a
         return args, kwargs
 
     def call(self, operands: list) -> Any:

@@ -281,15 +281,12 @@ _declare(
 )
 _declare(
     "special",
-    "linalg.svdvals linalg.svd linalg.cond linalg.matrix_power",
+    "linalg.svdvals linalg.svd linalg.cond linalg.matrix_power linalg.tensorinv",
     operands=("@0",),
     carriers=_TAYLOR,
 )
-_declare(
-    "special",
-    "linalg.lstsq linalg.pinv linalg.qr linalg.tensorinv linalg.tensorsolve",
-    carriers=_EAGER,
-)
+_declare("special", "linalg.tensorsolve", operands=("a", "b"), carriers=_TAYLOR)
+_declare("special", "linalg.lstsq linalg.pinv linalg.qr", carriers=_EAGER)
 _declare(
     "special",
     "linalg.eig linalg.eigvals",

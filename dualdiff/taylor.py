@@ -13,11 +13,13 @@ seed ``x + t`` costs O(order) in the first function it meets, and polynomials st
 A coefficient is a float, a complex number, a NumPy array (an elementwise series), or a dual
 number of an older tag (nesting); the recurrences only add, multiply and divide coefficients.
 
-NumPy's other functions go through ``__array_function__`` by kind: a function linear in its
-arrays (``sum``, ``reshape``, ``concatenate``, ``where`` ...) is applied to each coefficient; a
-multilinear one (``matmul``, ``dot``, ``einsum`` ...) to the pairs of the Cauchy product
-``y_k = Σ_{i+j=k} f(A_i, B_j)``; selections (``sort``, ``max``) move the coefficients with the
-values; ``prod``, ``cumprod``, ``det``, ``solve`` and ``inv`` have series recurrences.
+NumPy's other functions go through ``__array_function__`` by their kind in the function table
+(``dualdiff.table``): a structural or linear function (``sum``, ``reshape``, ``concatenate``,
+``where`` ...) is applied to each coefficient; a multilinear one (``matmul``, ``dot``,
+``einsum`` ...) to the terms of the Cauchy product ``y_k = Σ_{i+j=k} f(A_i, B_j)``; compositions
+(``sort``, ``clip``, ``interp`` ...) run their body on series; ``max``/``min`` move the
+coefficients with the values; ``prod``, ``cumprod`` and the linear algebra (``solve``, ``inv``,
+``det``, ``slogdet``, ``cholesky``, ``eigh``, singular values) have series recurrences.
 
 Accuracy (measured to order 30 in the README): a few units of rounding where the composition is
 well-conditioned. Where the result's coefficients are far smaller than those of the series it is
@@ -34,6 +36,7 @@ import functools
 import math
 import numbers
 import operator
+import sys
 import weakref
 from collections.abc import Callable
 from operator import mul
@@ -1724,15 +1727,20 @@ _FUNCTION_RULES = {rule.array: rule for rule in RULES.values() if rule.ufunc is 
 
 
 # ---------------------------------------------------------------------------------------------
-# NumPy functions on Taylor series (``__array_function__``), by kind:
+# NumPy functions on Taylor series (``__array_function__``), derived from the function table's
+# kind (``derived_handler``) unless Taylor mode has a handler of its own (``_FUNCTIONS``):
 #
-# * linear in their array arguments (sum, reshape, concatenate, take, where, pad, ...): applied
-#   to each coefficient; constant arguments enter coefficient 0 only (zeros after it).
+# * structural and linear (sum, reshape, concatenate, take, where, pad, fft ...): applied to
+#   each coefficient; constant arguments enter coefficient 0 only (zeros after it). The table's
+#   view entries are linked to the series they view (``_link_function_view``).
 # * multilinear (matmul, dot, einsum, kron, cross, ...): the Cauchy product of the operands,
 #   ``y_k = Σ_{i+j=k} f(A_i, B_j)``; constant operands stay as they are in every term.
-# * selections (sort, max, min): the coefficients follow the entries the values pick.
-# * products (prod, cumprod) and linear algebra (det, solve, inv): series recurrences.
 # * functions of the values (argmax, shape, ...): applied to the plain values.
+# * compositions (clip, sort, interp, nanmax ...): their body in ``dualdiff.compositions``.
+# * special, Taylor's own: products (prod, cumprod) and linear algebra (series recurrences);
+#   the others are refused naming the carriers that have them.
+# * overrides of the kind: pad (its linear computing modes too), trapezoid (series sample
+#   points), max/min/var/std (compositions without a body yet), round, the *_like constructors.
 # ---------------------------------------------------------------------------------------------
 
 _FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {}
@@ -1773,6 +1781,21 @@ def _leader(args: Any, kwargs: dict) -> Any:
     return best
 
 
+@functools.cache
+def _option_positions(func: Any) -> tuple[tuple[str, int], ...]:
+    """Where ``out=`` and ``dtype=`` sit among ``func``'s parameters (a keyword-only one at a
+    position no call reaches)."""
+    found = []
+    for i, parameter in enumerate(errors.signature(func).parameters.values()):
+        if parameter.name in ("out", "dtype"):
+            positional = parameter.kind in (
+                parameter.POSITIONAL_ONLY,
+                parameter.POSITIONAL_OR_KEYWORD,
+            )
+            found.append((parameter.name, i if positional else sys.maxsize))
+    return tuple(found)
+
+
 class _Call:
     """One NumPy call taken apart for a series rule: ``parts`` (a ``calls.Call``: where the
     entry's operands sit, value arguments made plain, dual numbers elsewhere refused), the
@@ -1785,10 +1808,12 @@ class _Call:
     def __init__(self, entry: Entry, args: Any, kwargs: dict) -> None:
         parts = self.parts = Call(entry, args, kwargs, _plain, is_dual)
         func = self.func = entry.function
-        for name in ("out", "dtype"):  # by keyword or by position
-            option = parts.option(name)
+        for name, position in _option_positions(func):  # by keyword or by position
+            option = args[position] if position < len(args) else kwargs.get(name)
             if option is not None:
                 _check_plain_options(function_name(func), **{name: option})
+        if "out" in kwargs or "dtype" in kwargs:  # through **kwargs (einsum)
+            _check_plain_options(function_name(func), kwargs.get("out"), kwargs.get("dtype"))
         operands = self.operands = parts.operands
         self.series: list[list | None] = [None] * len(operands)
         self.tag = self.order = None
@@ -1818,7 +1843,8 @@ class _Call:
 
     def call(self, operands: list) -> Any:
         """``func`` with the operands replaced, the other arguments as given."""
-        return self.parts.call(operands)
+        args, kwargs = self.parts.arguments(operands)
+        return self.func(*args, **kwargs)
 
     def plain(self) -> Any:
         """The call itself, on plain values (no operand is a series of the newest tag)."""
@@ -2529,6 +2555,41 @@ _FUNCTIONS[np.linalg.eigvalsh] = _series_kind(
 _FUNCTIONS[np.linalg.inv] = _series_kind(table.entry(np.linalg.inv), _inv)
 _FUNCTIONS[np.linalg.solve] = _series_kind(table.entry(np.linalg.solve), _solve)
 _FUNCTIONS[np.linalg.det] = _series_kind(table.entry(np.linalg.det), _det)
+
+
+def _as_operand(a: Any) -> Any:
+    return a if is_dual(a) else np.asarray(a)
+
+
+@_implements(np.linalg.tensorsolve)
+def _tensorsolve(a: Any, b: Any, axes: Any = None) -> Any:
+    """NumPy's own reduction to ``solve``: ``a`` reshaped to a square matrix, ``b`` to a vector."""
+    a, b = _as_operand(a), _as_operand(b)
+    ndim = np.ndim(a)
+    if axes is not None:
+        order = list(range(ndim))
+        for k in axes:
+            order.remove(k)
+            order.insert(ndim, k)
+        a = np.transpose(a, order)
+    shape = np.shape(a)[-(ndim - np.ndim(b)) :]
+    size = math.prod(shape)
+    if math.prod(np.shape(a)) != size**2:
+        raise np.linalg.LinAlgError(
+            "Input arrays must satisfy the requirement prod(a.shape[b.ndim:]) == "
+            "prod(a.shape[:b.ndim])"
+        )
+    return np.reshape(np.linalg.solve(np.reshape(a, (size, size)), np.ravel(b)), shape)
+
+
+@_implements(np.linalg.tensorinv)
+def _tensorinv(a: Any, ind: int = 2) -> Any:
+    """NumPy's own reduction to ``inv``: ``a`` reshaped to a matrix and back."""
+    shape = np.shape(a)
+    if ind <= 0:
+        raise ValueError("Invalid ind argument.")
+    size = math.prod(shape[ind:])
+    return np.reshape(np.linalg.inv(np.reshape(a, (size, -1))), shape[ind:] + shape[:ind])
 
 
 # -- norms: compositions of series arithmetic, sums and max/min -----------------------------------

@@ -103,6 +103,16 @@ LINALG = {
     "matrix_power 3": lambda t: np.linalg.matrix_power(G(t), 3),
     "matrix_power 6": lambda t: np.linalg.matrix_power(G(t) / 4, 6),
     "matrix_power -2": lambda t: np.linalg.matrix_power(MB(t), -2),
+    "tensorinv": lambda t: np.linalg.tensorinv(np.reshape(G(t), (2, 2, 4)), ind=2),
+    "tensorsolve": lambda t: np.linalg.tensorsolve(
+        np.reshape(G(t), (4, 2, 2)), np.exp(t * B[:, 0])
+    ),
+    "tensorsolve axes": lambda t: np.linalg.tensorsolve(
+        np.reshape(G(t), (2, 2, 2, 2)), np.cos(t * B[:2, :]), axes=(0,)
+    ),
+    "tensorsolve constant a": lambda t: np.linalg.tensorsolve(
+        np.reshape(GENERAL, (4, 2, 2)), B[:, 0] * t
+    ),
 }
 
 
@@ -245,7 +255,32 @@ LINEAR = {
         + np.minimum.reduce(np.outer(X, np.exp(X * t)), axis=1, keepdims=True)[:, 0]
     ),
     "multiply.outer": lambda t: np.multiply.outer(np.sin(X * t), np.exp(X[:3] * t)),
+    # compositions (dualdiff.compositions), with NaNs at fixed places
+    "nanmax nanmin": lambda t: (
+        np.nanmax(_with_nans(t), axis=1) + np.nanmin(_with_nans(t), axis=0, keepdims=True)[0, :1]
+    ),
+    "nanprod nancumprod": lambda t: (
+        np.nanprod(_with_nans(t), axis=0) + np.nancumprod(_with_nans(t), axis=1)[:, -1]
+    ),
+    "nan_to_num": lambda t: np.nan_to_num(
+        np.where(NAN_AT.T, -np.inf, _with_nans(t)), nan=2.0, neginf=-5.0
+    ),
+    "partition": lambda t: np.partition(np.sin(X * (1 + t)) + X, 2),
+    "nanvar nanstd": lambda t: (
+        np.nanvar(_with_nans(t), axis=0, ddof=1)
+        + np.nanstd(_with_nans(t), axis=1, keepdims=True)[:, 0]
+    ),
+    "median": lambda t: (
+        np.median(np.outer(np.sin(X * (1 + t)) + X, X), axis=0)
+        + np.median(np.sin(X[:5] * (1 + t)) + X[:5])
+    ),
 }
+
+NAN_AT = np.random.default_rng(9).random((6, 6)) < 0.3
+
+
+def _with_nans(t):
+    return np.where(NAN_AT, np.nan, np.outer(np.sin(X * t) + 2.0, X + 3.0))
 
 
 def _add_at(a):
