@@ -223,11 +223,9 @@ _declare(
 # -- special: per-carrier code --------------------------------------------------------------------
 
 _ALL = CARRIERS
-_EAGER = ("DualArray", "sparsity")
+_EAGER = ("DualArray", "compiler", "sparsity")  # the compiler runs DualArray's rule
 _declare("special", "prod cumprod", carriers=_ALL, why="the derivative at zeros is not prod/x")
-_declare(
-    "special", "linalg.solve linalg.inv linalg.det", carriers=("DualArray", "Taylor", "sparsity")
-)
+_declare("special", "linalg.solve linalg.inv linalg.det", carriers=_ALL)
 _declare(
     "special",
     "linalg.cholesky linalg.cond linalg.eigh linalg.eigvalsh linalg.lstsq linalg.matrix_norm "
@@ -235,8 +233,7 @@ _declare(
     "linalg.svdvals linalg.tensorinv linalg.tensorsolve linalg.vector_norm",
     carriers=_EAGER,
 )
-_declare("special", "copyto put", carriers=("DualArray", "Taylor", "sparsity"),
-         why="writes into its argument")  # fmt: skip
+_declare("special", "copyto put", carriers=_ALL, why="writes into its argument")
 
 # -- construction ---------------------------------------------------------------------------------
 
