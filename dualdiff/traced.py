@@ -1351,6 +1351,8 @@ _VALUE_SHAPED = frozenset((np.nonzero, np.argwhere, np.flatnonzero))
 
 def _values_only(func: Any, args: Any, kwargs: Any) -> Any:
     """A function of the values: recorded on them (no derivative flows through it)."""
+    if func in (np.shares_memory, np.may_share_memory):
+        return _sharing(func, args, kwargs)
     args, kwargs = _plain(tuple(args)), {k: _plain(v) for k, v in kwargs.items()}
     if func in _STATIC_VALUES:
         return func(*_concrete_of(args), **_concrete_of(kwargs))
@@ -1369,6 +1371,22 @@ def _values_only(func: Any, args: Any, kwargs: Any) -> Any:
 # ---------------------------------------------------------------------------------------------
 # The eager rule as one instruction: special functions (linalg, prod) and calls no kind describes
 # ---------------------------------------------------------------------------------------------
+
+
+def _sharing(func: Any, args: Any, kwargs: Any) -> bool:
+    """``np.shares_memory(a, b)`` as NumPy would answer it for the arrays ``f`` made: traced
+    arrays share memory when one is a view of the other (the same storage, see ``_Storage``);
+    their values at the tracing point may share memory for other reasons (``x * 1`` is ``x``
+    there), and a constant is never one of f's own arrays."""
+    options = errors.bound_arguments(func, args, kwargs)
+    a, b = (options.pop(name) for name in list(options)[:2])
+    if type(a) is not Traced or type(b) is not Traced:
+        return False  # a constant, or a new array computed from values (x > 0)
+    if a is b:
+        return True
+    if a.storage is None or a.storage is not b.storage:
+        return False
+    return func(_concrete_value(a), _concrete_value(b), **options)
 
 
 class _Slot:

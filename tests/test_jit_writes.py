@@ -341,3 +341,16 @@ def test_random_views_and_writes(steps):
         return y.sum() + sum(k.sum() * (i + 2) for i, k in enumerate(kept))
 
     check(f, eager=False)
+
+
+def test_shares_memory_as_numpy_answers_it():
+    def f(a):
+        y = a * 1.0  # the same numbers as a while tracing, but a new array in NumPy
+        v = y[1:].T
+        flags = [np.shares_memory(a, y), np.may_share_memory(y, v), np.shares_memory(v, y[:1])]
+        flags.append(np.shares_memory(y, np.ones(3)))
+        return y * sum(2.0**i for i, flag in enumerate(flags) if flag)
+
+    x = POINTS[0]
+    np.testing.assert_array_equal(dd.jit_jacobian(f)(x), dd.jacobian(f, x))
+    np.testing.assert_array_equal(dd.jit_jvp(f)(x, x)[0], f(x.copy()))
