@@ -257,15 +257,15 @@ _declare("composition", "polyfit", operands=("x", "y", "w"))
 
 # -- special: per-carrier code --------------------------------------------------------------------
 
-_EAGER = ("DualArray", "sparsity")
+_EAGER = ("DualArray", "compiler", "sparsity")  # the compiler runs DualArray's rule
 _declare(
     "special",
     "prod cumprod",
     operands=("a",),
-    carriers=("DualArray", "Taylor", "sparsity"),
+    carriers=CARRIERS,
     why="the derivative at zeros is not prod/x",
 )
-_TAYLOR = ("DualArray", "Taylor", "sparsity")
+_TAYLOR = CARRIERS
 _declare("special", "linalg.solve", operands=("a", "b"), carriers=_TAYLOR)
 _declare(
     "special",
@@ -290,11 +290,17 @@ _declare("special", "linalg.lstsq linalg.pinv linalg.qr", carriers=_EAGER)
 _declare(
     "special",
     "linalg.eig linalg.eigvals",
-    carriers=("DualArray", "sparsity"),
+    carriers=_EAGER,
     why="non-symmetric eigenproblems have complex results and no rule at repeated eigenvalues",
 )
-_declare("special", "copyto", carriers=("DualArray", "Taylor", "sparsity"), why="writes into dst")
-_declare("special", "put", carriers=("DualArray", "Taylor", "sparsity"), why="writes into a")
+_declare("special", "copyto", carriers=CARRIERS, why="writes into dst")
+_declare("special", "put", carriers=CARRIERS, why="writes into a")
+_declare(
+    "special",
+    "putmask place fill_diagonal put_along_axis",
+    carriers=("compiler",),
+    why="writes into its first argument; only the compiler has a rule (a functional write) yet",
+)
 
 # -- construction ---------------------------------------------------------------------------------
 

@@ -190,6 +190,8 @@ class Traced(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
                 f"{function_name(ufunc)}(..., out=...) or an in-place operator (x += ..., x *= ...)"
             )
         if method == "at":
+            if ufunc in (np.add, np.subtract) and len(inputs) == 3 and type(inputs[0]) is Traced:
+                return _accumulate_write(ufunc, *inputs)
             raise write_refused(f"{function_name(ufunc)}.at")
         inputs = lift_arguments(inputs)  # object arrays of traced duals among the inputs
         if method == "__call__" and not kwargs:
@@ -1388,6 +1390,8 @@ _VALUE_SHAPED = frozenset((np.nonzero, np.argwhere, np.flatnonzero))
 
 def _values_only(func: Any, args: Any, kwargs: Any) -> Any:
     """A function of the values: recorded on them (no derivative flows through it)."""
+    if func in (np.shares_memory, np.may_share_memory):
+        return _sharing(func, args, kwargs)
     args, kwargs = _plain(tuple(args)), {k: _plain(v) for k, v in kwargs.items()}
     if func in _STATIC_VALUES:
         return func(*_concrete_of(args), **_concrete_of(kwargs))
@@ -1406,6 +1410,22 @@ def _values_only(func: Any, args: Any, kwargs: Any) -> Any:
 # ---------------------------------------------------------------------------------------------
 # The eager rule as one instruction: special functions (linalg, prod) and calls no kind describes
 # ---------------------------------------------------------------------------------------------
+
+
+def _sharing(func: Any, args: Any, kwargs: Any) -> bool:
+    """``np.shares_memory(a, b)`` as NumPy would answer it for the arrays ``f`` made: traced
+    arrays share memory when one is a view of the other (the same storage, see ``_Storage``);
+    their values at the tracing point may share memory for other reasons (``x * 1`` is ``x``
+    there), and a constant is never one of f's own arrays."""
+    options = errors.bound_arguments(func, args, kwargs)
+    a, b = (options.pop(name) for name in list(options)[:2])
+    if type(a) is not Traced or type(b) is not Traced:
+        return False  # a constant, or a new array computed from values (x > 0)
+    if a is b:
+        return True
+    if a.storage is None or a.storage is not b.storage:
+        return False
+    return func(_concrete_value(a), _concrete_value(b), **options)
 
 
 class _Slot:
@@ -1760,8 +1780,14 @@ def functional_write(
             tangent = program.record(operator.getitem, (pool, index), {})
         else:
             tangent = _mark(np.asarray(pool)[index], pool)
+    _replace_base(storage, value, tangent)
+
+
+def _replace_base(storage: _Storage, value: Sym, tangent: Any) -> None:
+    """The base of ``storage`` takes its new value and tangent; its traced views are made
+    again from it."""
+    base = storage.base
     base.value, base.tangent = value, _fit(tangent, value) if tangent is not None else None
-    # every traced view of the base made again from the new one
     alive = []
     for ref in storage.members:
         member = ref()
@@ -1775,6 +1801,86 @@ def functional_write(
             remade = _linear_one(func, remade, rest, dict(items_), track=False)
         member.value, member.tangent = remade.value, remade.tangent
     storage.members = alive
+
+
+def _accumulate_write(ufunc: np.ufunc, target: Traced, index: Any, item: Any) -> None:
+    """``np.add.at(target, index, item)`` (or ``subtract``): unbuffered, so repeated indices
+    accumulate; linear in the array and the item, recorded as a scatter-add into a copy of the
+    base for the value and the tangent alike."""
+    what = f"{function_name(ufunc)}.at"
+    if _has_dual(index):
+        raise TypeError(f"dualdiff.jit: {what}: an index cannot carry a derivative")
+    if type(item) in (list, tuple) and not _has_dual(item):
+        item = np.asarray(item)
+    storage = _storage_of(target)
+    if storage.untracked is not None or target.path is None:
+        raise write_refused(f"{what} into an array that {storage.untracked} returned a view of")
+    base = storage.base
+    program = base.value.program
+    concrete_base = np.asarray(_concrete_value(base))
+    plain_index = _plain(index)
+    item_value = _value(item)
+    # NumPy's own checks (shapes, casting) on a copy of the traced numbers
+    trial = concrete_base.copy(order="K")
+    view = _apply_path(trial, target.path)
+    if not (view is trial or np.shares_memory(view, trial)):
+        raise write_refused(f"{what} into a view whose layout NumPy would copy here")
+    ufunc.at(view, _concrete_of(plain_index), _concrete_of(item_value))
+    dtype = concrete_base.dtype
+    if np.asarray(_concrete_of(item_value)).dtype != dtype:
+        item_value = _astype(item_value, dtype) if type(item_value) is Sym else (
+            np.asarray(item_value).astype(dtype))  # fmt: skip
+    n = concrete_base.size
+    numbers = np.empty_like(concrete_base, dtype=np.intp)
+    numbers[...] = np.arange(n, dtype=np.intp).reshape(concrete_base.shape)
+    item_shape = _shape(item_value)
+    item_numbers = np.arange(math.prod(item_shape), dtype=np.intp).reshape(item_shape)
+    if _symbols(plain_index):  # an index computed from x: the pairs found again at replay
+        order = "C" if concrete_base.flags.c_contiguous else "F"
+        if not (concrete_base.flags.c_contiguous or concrete_base.flags.f_contiguous):
+            raise write_refused(f"{what} at an index computed from x into a strided array")
+        args = (numbers, order, target.path, plain_index, item_numbers)
+        pairs = program.record(_at_pairs, args, {})
+    else:
+        pairs = _at_pairs(numbers, "K", target.path, plain_index, item_numbers)
+    sign = -1.0 if ufunc is np.subtract else 1.0
+    k = program.directions
+    flat = (-1,) if k is None else (-1, k)
+    values = program.record(
+        _scatter_add,
+        (np.reshape(base.value, (-1,)), pairs, np.reshape(item_value, (-1,)), sign),
+        {},
+    )
+    value = np.reshape(values, _shape(base.value))
+    bt, it = _tangent(base), _tangent(item)
+    tangent = None
+    if bt is not None or it is not None:
+        bt = _zeros_for(base.value, k) if bt is None else bt
+        it = _zeros_for(item_value, k) if it is None else _fit(it, item_value)
+        args = (np.reshape(bt, flat), pairs, np.reshape(it, flat), sign)
+        tangent = np.reshape(program.record(_scatter_add, args, {}), _shape(value) + flat[1:])
+    _replace_base(storage, value, tangent)
+
+
+def _at_pairs(
+    numbers: np.ndarray, order: str, path: tuple, index: Any, item_numbers: np.ndarray
+) -> np.ndarray:
+    """``ufunc.at``'s (base element, item element) pairs, one per accumulated term, in order."""
+    view = _apply_path(np.array(numbers, order=order), path)
+    positions = view[index]
+    items = np.broadcast_to(item_numbers, positions.shape)
+    return np.stack([positions.reshape(-1), items.reshape(-1)])
+
+
+def _scatter_add(base: np.ndarray, pairs: np.ndarray, item: np.ndarray, sign: float) -> Any:
+    """A copy of ``base`` (flat, a direction axis last in a Jacobian) with ``sign * item[j]``
+    added at ``i`` for every pair ``(i, j)``; repeated ``i`` accumulate."""
+    out = base.copy()
+    np.add.at(out, pairs[0], item[pairs[1]] if sign > 0 else -item[pairs[1]])
+    return out
+
+
+FRESH_FUNCTIONS.update((_scatter_add,))
 
 
 # Each NumPy function that writes into an argument: (the array written into, the item written).

@@ -634,7 +634,7 @@ def assign(a):
         (lambda a: float(a.sum()) * a, "float"),
         (lambda a: int(a[0]) * a, "int"),
         (lambda a: a[: a[0]], "values"),
-        (lambda a: np.add.at(a, [0], 1.0), "numpy.add.at"),
+        (lambda a: np.multiply.at(a, [0], 2.0), "numpy.multiply.at"),
         (lambda a: np.histogram(a), "numpy.histogram"),
         (lambda a: np.cov(a), "numpy.cov"),
         (lambda a: np.unique(a), "numpy.unique"),

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from reference import jacobian as numeric_jacobian
 
 import dualdiff as dd
@@ -154,6 +156,18 @@ def test_writes_are_functionalised(f, points):
     check(f, points)
 
 
+def accumulate_at(a):
+    y = a * 1.0
+    np.add.at(y, ([0, 0, 2], [1, 1, 3]), a[1, :3] ** 2)  # repeated (0, 1) accumulates
+    np.subtract.at(y[1:].T, [3, 3], np.sin(a[0, :2]))  # through a view, a broadcast item
+    np.add.at(y.reshape(-1), np.argsort(a[2]), a[0])  # an index computed from x
+    return y
+
+
+def test_ufunc_at_accumulates():
+    check(accumulate_at, SEPARATED, eager=False)  # eager mode has no rule for add.at
+
+
 def test_writing_functions_eager_mode_lacks():
     # np.putmask, np.fill_diagonal, np.put_along_axis, np.place: against numeric differences
     check(writing_functions, SEPARATED, eager=False)
@@ -185,8 +199,8 @@ def test_writes_that_cannot_be_functionalised_refuse(jit):
         jit(split_then_write)(x)
     with pytest.raises(ValueError, match="read-only"):  # as NumPy
         jit(broadcast_then_write)(x)
-    with pytest.raises(TypeError, match="add.at"):
-        jit(lambda a: np.add.at(a, [0, 0], 1.0))(x)
+    with pytest.raises(TypeError, match="multiply.at"):  # not linear in the array
+        jit(lambda a: np.multiply.at(a, [0, 0], 2.0))(x)
 
 
 def test_a_view_copied_at_replay_is_caught():
@@ -274,3 +288,69 @@ def test_views_the_compiler_does_not_track_make_writes_refuse():
     for f, name in ((through_table, "linalg.matrix_transpose"), (through_eager_rule, "reshape")):
         with pytest.raises(TypeError, match=f"numpy.{name} returned a view"):
             dd.jit_jacobian(f)(POINTS[0])
+
+
+# -- random sequences of views and writes against numeric differences -------------------------
+
+VIEWS = [
+    lambda y: y,
+    lambda y: y[1:],
+    lambda y: y[:, ::2],
+    lambda y: y.T,
+    lambda y: y.reshape(-1)[2:9],
+    lambda y: y[::-1, 1:3],
+    lambda y: y[1],
+    lambda y: np.swapaxes(y, 0, 1)[1:],
+]
+
+
+def _write(kind, target, a):
+    if kind == 0:
+        target[...] = np.sin(target) * a[0, 0]
+    elif kind == 1:
+        target *= a[1, 1]
+    elif kind == 2:
+        target += a[2, 3] ** 2
+    elif kind == 3:
+        target.reshape(-1)[:1] = a[0, 2] ** 3
+    else:
+        np.copyto(target, np.cos(target))
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, len(VIEWS) - 1), st.integers(0, 4), st.booleans()),
+        min_size=1,
+        max_size=4,
+    )
+)
+@settings(max_examples=20, deadline=None)
+def test_random_views_and_writes(steps):
+    def f(a):
+        y = a * 1.0
+        kept = []
+        for view, kind, keep in steps:
+            target = VIEWS[view](y)
+            if np.ndim(target) == 0:
+                continue
+            if keep:
+                kept.append(target)  # read after later writes: must see them
+            if kind == 3 and not np.shares_memory(target.reshape(-1), target):
+                continue  # a reshape NumPy copies: the write would not land in y
+            _write(kind, target, a)
+        return y.sum() + sum(k.sum() * (i + 2) for i, k in enumerate(kept))
+
+    check(f, eager=False)
+
+
+def test_shares_memory_as_numpy_answers_it():
+    def f(a):
+        y = a * 1.0  # the same numbers as a while tracing, but a new array in NumPy
+        v = y[1:].T
+        flags = [np.shares_memory(a, y), np.may_share_memory(y, v), np.shares_memory(v, y[:1])]
+        flags.append(np.shares_memory(y, np.ones(3)))
+        return y * sum(2.0**i for i, flag in enumerate(flags) if flag)
+
+    x = POINTS[0]
+    np.testing.assert_array_equal(dd.jit_jacobian(f)(x), dd.jacobian(f, x))
+    np.testing.assert_array_equal(dd.jit_jvp(f)(x, x)[0], f(x.copy()))
