@@ -20,8 +20,9 @@ constant indices, linear and multilinear ones repeat the call on the tangents, c
 traced through their bodies, and special functions (linear algebra, ``prod``, ``max``/``min``)
 run dualdiff's eager rule as one instruction. Writes (``y[i] = v``, ``y += v``, ``np.copyto``,
 ``np.put``, ... through views too) become functional copy-and-set instructions (see
-``dualdiff.traced.functional_write``). Anything else raises TypeError naming it, and the eager
-functions handle it. ``source`` shows the generated code.
+``dualdiff.traced.functional_write``). Anything else raises TypeError naming it: a branch on
+values or a value-dependent shape (which the eager functions differentiate), or a function with
+no derivative rule (which they refuse too). ``source`` shows the generated code.
 """
 
 from __future__ import annotations

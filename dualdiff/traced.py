@@ -677,8 +677,9 @@ def _bilinear(func: Any, a: Any, b: Any, rest: tuple[Any, ...], kwargs: dict) ->
 
 def _not_batched(func: Any) -> TypeError:
     return _Unsupported(
-        f"dualdiff.jit_jacobian has no rule for {function_name(func)} with these arguments; use "
-        "dualdiff.jacobian(f, x) (eager), which differentiates it"
+        f"dualdiff.jit_jacobian has no compiled rule for {function_name(func)} with these "
+        "arguments; the eager dualdiff.jacobian(f, x) differentiates it if dualdiff has a "
+        "derivative rule for it"
     )
 
 

@@ -746,3 +746,21 @@ def test_benchmark_on_random_arrays(x, seed):
     value, tangent = BENCHMARK(x, v)
     agree((value, tangent), dd.jvp(f_numpy, x, v))
     assert_close(tangent, hand_jvp(x, v)[1], 1e-13, 1e-13)
+
+
+def test_a_function_without_a_rule_is_refused_as_in_eager_mode():
+    """``np.histogram`` has no derivative rule at all: compiled mode must not send the user to the
+    eager functions as if they differentiated it; it raises the eager error, word for word."""
+    x = np.array([1.0, 2.0, 3.0])
+
+    def f(a):
+        return np.histogram(a)[0] * a
+
+    with pytest.raises(TypeError) as eager:
+        dd.jvp(f, x, np.ones(3))
+    assert "no derivative rule for numpy.histogram" in str(eager.value)
+    with pytest.raises(TypeError) as jvp:
+        dd.jit_jvp(f)(x, np.ones(3))
+    with pytest.raises(TypeError) as jacobian:
+        dd.jit_jacobian(f)(x)
+    assert str(jvp.value) == str(jacobian.value) == str(eager.value)
