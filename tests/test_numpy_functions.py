@@ -563,3 +563,29 @@ def test_hessians_by_nesting(name):
     hessian = dd.hessian(f, x)
     for v in np.random.default_rng(8).standard_normal((3, 8)) * 0.1:
         assert_close(v @ hessian @ v, second(lambda t: f(x + t * v), 0.0), rtol=1e-5, atol=1e-5)
+
+
+# -- np.vectorize: a Python function run on duals element by element (an object array) ----------
+
+
+def _piecewise_python(t):
+    return t**2 + np.sin(t) if t > 0 else -t  # a Python branch per element
+
+
+@pytest.mark.filterwarnings("ignore::dualdiff.ObjectArrayWarning")
+def test_vectorize_runs_the_python_function_on_duals():
+    g = np.vectorize(_piecewise_python)
+    x = np.array([0.5, -1.0, 2.0])
+    expected = numeric_jacobian(g, x)
+    np.testing.assert_allclose(dd.jacobian(g, x), expected, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(
+        dd.jacobian(g, x), np.diag([2 * 0.5 + np.cos(0.5), -1, 4 + np.cos(2)])
+    )
+    # second derivative through Taylor mode, and the pattern of the sparsity tracer
+    assert dd.derivative(g, 0.3, n=2) == pytest.approx(2 - np.sin(0.3), rel=1e-14)
+    np.testing.assert_array_equal(dd.jacobian_sparsity(g, x), np.eye(3, dtype=bool))
+
+
+def test_vectorize_warns_that_it_runs_per_element():
+    with pytest.warns(dd.ObjectArrayWarning):
+        dd.jacobian(np.vectorize(_piecewise_python), np.array([0.5, 2.0]))
