@@ -25,6 +25,7 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",  # MathJax served from the site itself: maths renders offline too
     "numpydoc",
     "myst_parser",
     "sphinx_gallery.gen_gallery",
