@@ -16,6 +16,7 @@ from .rules import (
     UFUNC_RULES,
     VALUE_UFUNCS,
     Rule,
+    answer,
     in_dtype,
     is_dual,
     register_lift,
@@ -468,8 +469,17 @@ class Dual:
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         if method == "__call__" and not kwargs:
             rule = UFUNC_RULES.get(ufunc)
-            if rule is not None and all(type(a) is Dual or type(a) in SCALAR_TYPES for a in inputs):
-                return rule.function(*inputs)
+            if rule is not None:
+                # one input: it is this Dual (np.exp(x), the common case, without a detour)
+                if len(inputs) == 1 and rule.on_dual is not None:
+                    return rule.on_dual(self)
+                if len(inputs) == 2:
+                    a, b = inputs
+                    other = b if a is self else a
+                    if type(other) is Dual or type(other) in SCALAR_TYPES:
+                        return rule.function(a, b)
+                elif all(type(a) is Dual or type(a) in SCALAR_TYPES for a in inputs):
+                    return rule.function(*inputs)
             if ufunc in VALUE_UFUNCS and all(type(a) is not np.ndarray for a in inputs):
                 return ufunc(*(strip(a) for a in inputs))
         hook = array_hooks.get("ufunc")
@@ -628,7 +638,7 @@ def _on_dual(rule: Rule) -> Callable[[Dual], Any]:
                 ans = real(x)
                 r = _new(Dual)
                 r.value = ans
-                r.tangent = partial(x, ans) * t
+                r.tangent = (ans if partial is answer else partial(x, ans)) * t
                 r.tag = d.tag
                 return r
             except _FALLBACK_ERRORS:
