@@ -130,6 +130,9 @@ V = (6,)
 XP = np.array([-3.0, -1.0, 0.0, 0.5, 2.0, 3.0])
 EYE3 = 3 * np.eye(3)
 D = np.random.default_rng(11).standard_normal((3, 3))
+M34 = np.random.default_rng(13).standard_normal((3, 4))
+CUBE = np.random.default_rng(14).standard_normal((2, 3, 4))
+MASKED = np.random.default_rng(12).standard_normal((3, 4)) > 0
 NANS = np.zeros((3, 4), bool)
 NANS[0, 1] = NANS[1, 0] = NANS[2, 2] = NANS[2, 3] = True
 NAN_AT = np.where(NANS, np.nan, 0.0)  # a + NAN_AT: NaNs (with tangents) for the nan-functions
@@ -311,6 +314,7 @@ _LINEAR = [
     _c("fft.fft", lambda a: np.real(np.fft.fft(a)) + np.imag(np.fft.fft(a)), V),
     _c("fft.rfft", lambda a: np.abs(np.fft.rfft(a)) ** 2, V),
     _c("einsum trace", lambda a: np.einsum("ii", a[:, :3]), X),
+    _c("einsum sum", lambda a: np.einsum("ij->j", a), X),
     _c("fft.ifft", lambda a: np.abs(np.fft.ifft(a * (1 - 0.5j), axis=0)) ** 2, X),
     _c("fft.irfft", lambda a: np.fft.irfft(a[0] + 1j * a[1], n=5), X),
     _c("fft.hfft", lambda a: np.fft.hfft(a[0] + 1j * a[1], norm="ortho"), X),
@@ -333,6 +337,7 @@ def _pairs():
     pairs = [
         ("matmul pair batch broadcast", np.matmul, (2, 1, 3, 2), (4, 2, 3)),
         ("matmul pair vector stack", np.matmul, (3,), (2, 3, 2)),
+        ("matmul pair stack vector", np.matmul, (2, 4, 3), (3,)),
         ("dot pair", np.dot, (2, 3), (4, 3, 2)),
         ("inner pair", np.inner, (2, 3), (4, 3)),
         ("outer pair", np.outer, (2, 2), (3,)),
@@ -351,6 +356,10 @@ def _pairs():
         ),
         ("kron pair", np.kron, (2, 1, 2), (3, 2)),
         ("cross pair", np.cross, (2, 3), (3,)),
+        # 2-component vectors (deprecated by NumPy 2, still computed): the z-component only
+        ("cross pair 2d vectors", np.cross, (3, 2), (3, 2)),
+        ("cross pair 2d and 3d", np.cross, (4, 2), (4, 3)),
+        ("cross pair 3d and 2d", np.cross, (3,), (2, 2)),
         ("linalg.vecdot pair", np.linalg.vecdot, (2, 3), (3,)),
         ("convolve pair", np.convolve, (4,), (3,)),
         ("where pair", lambda a, b: np.where(b > 0, a, b), (3, 1), (4,)),
@@ -378,6 +387,10 @@ _MULTILINEAR = [
     _c("matmul vector left", lambda a: a[0] @ a.T, X),
     _c("matmul vector right", lambda a: a @ a[0], X),
     _c("matmul constant", lambda a: D @ a, X),
+    _c("matmul constant vector", lambda a: M34 @ np.sin(a[0]), X),
+    _c("matmul vector constant", lambda a: a[0, :3] @ M34, X),
+    _c("matmul constant stack", lambda a: CUBE @ a.T, X),
+    _c("dot constant", lambda a: np.dot(a, M34[0]) + np.dot(a[0], M34[1]), X),
     _c("tensordot", lambda a: np.tensordot(a, a, axes=([0], [0])), X),
     _c("tensordot int", lambda a: np.tensordot(a, a[0], axes=2), Y),
     _c("einsum", lambda a: np.einsum("ij,kj->ik", a, a), X),
@@ -467,6 +480,7 @@ _VALUE = [
 
 _COMPOSITION = [
     _c("where", lambda a: np.where(a > 0, a, a**2), X, points="separated"),
+    _c("where constant condition", lambda a: np.where(MASKED, a**2, -a), X),
     _c("where broadcast", lambda a: np.where(a[0] > 0, a, 1.0), X, points="separated"),
     _c("where broadcast dual", lambda a: np.where(a > 0, a[0, 0], a[:, :1]), X, points="separated"),
     _c(
@@ -492,6 +506,8 @@ _COMPOSITION = [
     _c("max keepdims", lambda a: np.max(a, axis=1, keepdims=True), X, points="separated"),
     _c("max tuple", lambda a: np.max(a, axis=(0, 1)), X, points="separated"),
     _c("max initial", lambda a: np.max(a, axis=0, initial=-100.0), X, points="separated"),
+    # 0.5 is larger than every entry of some columns (a zero derivative there)
+    _c("max initial wins", lambda a: np.max(a, axis=0, initial=0.5), X, points="separated"),
     _c("min", lambda a: np.min(a, axis=-1), X, points="separated"),
     _c("amax", lambda a: np.amax(a, axis=-1), X, points="separated"),
     _c("amin", lambda a: np.amin(a, axis=0, keepdims=True), X, points="separated"),
@@ -885,7 +901,6 @@ def _while(a):
 
 
 RAMP = np.arange(1.0, 7.0)
-MASKED = np.random.default_rng(12).standard_normal((3, 4)) > 0
 
 
 _INDEXING = [
@@ -894,8 +909,11 @@ _INDEXING = [
     _c("getitem int", lambda a: a[1] * a[1, 2], X),
     _c("getitem newaxis ellipsis", lambda a: a[None, ..., 1] ** 2, X),
     _c("getitem constant mask", lambda a: a[MASKED] ** 2, X),
+    _c("getitem constant row mask", lambda a: np.exp(a[np.array([True, False, True])]), X),
+    _c("getitem slice and integer array", lambda a: a[:, np.array([3, 0, 0])] ** 2, X),
     _c("getitem integer arrays", lambda a: a[[0, 2, 2], [1, 3, 0]] * 2.0, X),
     _c("getitem iteration", lambda a: sum(row * i for i, row in enumerate(a)), X),
+    _c("getitem len", lambda a: sum(a[i] * (i + 1) for i in range(len(a))), X),
     _c("setitem slices", _setitem_slices, V),
     _c("setitem through a view", _setitem_view, V),
     _c("setitem fancy", _setitem_fancy, X),
