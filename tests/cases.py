@@ -75,6 +75,15 @@ def zeros(shape: tuple[int, ...], seed: int) -> np.ndarray:
     return x
 
 
+def singular(shape: tuple[int, ...], seed: int) -> np.ndarray:
+    """Normal square matrices, the last of rank n - 1 (its last row the sum of its first two): a
+    singular matrix where the derivative of det (the adjugate) is not zero."""
+    x = normal(shape, seed + 600)
+    last = x.reshape(-1, shape[-2], shape[-1])[-1]
+    last[-1] = last[0] + last[1]
+    return x
+
+
 POINTS: dict[str, Callable[[tuple[int, ...], int], np.ndarray]] = {
     "normal": normal,
     "separated": separated,
@@ -82,6 +91,7 @@ POINTS: dict[str, Callable[[tuple[int, ...], int], np.ndarray]] = {
     "small": small,
     "offgrid": offgrid,
     "zeros": zeros,
+    "singular": singular,
 }
 
 
@@ -174,6 +184,31 @@ def _rotation(x):
 def _complex_parts(parts):
     parts = parts if isinstance(parts, tuple) else (parts,)
     return flat([np.real(p) for p in parts] + [np.imag(p) for p in parts])
+
+
+_R = np.random.default_rng(15)
+G3 = _R.standard_normal((3, 3)) + EYE3  # constant operands of the linalg cases
+B3 = _R.standard_normal(3)
+B32 = _R.standard_normal((3, 2))
+A63 = _R.standard_normal((6, 3))
+R35, R53, R34, R43 = (_R.standard_normal(s) for s in ((3, 5), (5, 3), (3, 4), (4, 3)))
+
+
+def _spd_stack(x):
+    m = x.reshape(-1, 3, 3)
+    return m @ np.swapaxes(m, -1, -2) + np.eye(3)
+
+
+def _sym_stack(x):
+    m = x.reshape(-1, 3, 3)
+    return m + np.swapaxes(m, -1, -2) + np.diag([1.0, 3.0, 5.0])
+
+
+def _indefinite(x):
+    """Symmetric, eigenvalues near -3, 1 and 5: none near zero, and distinct absolute values (the
+    singular values of a hermitian svd)."""
+    m = 0.2 * x.reshape(3, 3)
+    return m + m.T + np.diag([-3.0, 1.0, 5.0])
 
 
 def _sym(x):
@@ -407,6 +442,13 @@ _MULTILINEAR = [
     _c("linalg.cross", lambda a: np.linalg.cross(a[:3], a[3:] ** 2), V),
     _c("linalg.vecdot", lambda a: np.linalg.vecdot(a, a[::-1] + 1.0), X),
     _c("linalg.multi_dot", lambda a: np.linalg.multi_dot([a[0], D, a[1:]]), (4, 3)),
+    _c("linalg.multi_dot two", lambda a: np.linalg.multi_dot([a, a]), (3, 3)),
+    _c("linalg.multi_dot four", lambda a: np.linalg.multi_dot([a, R35, R53 @ a, a[:, :2]]), (3, 3)),
+    _c(
+        "linalg.multi_dot vectors",
+        lambda a: np.linalg.multi_dot([a[0], a, R34, R43 @ a[:, 1]]),
+        (3, 3),
+    ),
     *_pairs(),
 ]
 
@@ -808,6 +850,68 @@ _SPECIAL = [
         lambda a: np.linalg.matrix_norm(a, ord="nuc", keepdims=True),
         Y,
     ),
+    # from test_linalg's tables: constant operands, broadcasting stacks, other paths and flags
+    _c("linalg.solve constant b", lambda a: np.linalg.solve(a + EYE3, B3), (3, 3), points="small"),
+    _c("linalg.solve constant matrix", lambda a: np.linalg.solve(G3, a), (3,)),
+    _c(
+        "linalg.solve broadcast b",
+        lambda a: np.linalg.solve(a[:18].reshape(2, 1, 3, 3) + EYE3, a[18:].reshape(4, 3, 2)),
+        (42,),
+        points="small",
+    ),
+    _c(
+        "linalg.solve broadcast a",
+        lambda a: np.linalg.solve(a[:9].reshape(3, 3) + EYE3, a[9:].reshape(2, 3, 2)),
+        (21,),
+        points="small",
+    ),
+    _c(
+        "linalg.solve batched vector b",
+        lambda a: np.linalg.solve(a[:18].reshape(2, 3, 3) + EYE3, a[18:]),
+        (21,),
+        points="small",
+    ),
+    _c("linalg.det singular member", lambda a: np.linalg.det(a), (2, 3, 3), points="singular"),
+    _c("linalg.cholesky batched", lambda a: np.linalg.cholesky(_spd_stack(a)), (18,)),
+    _c("linalg.qr square", lambda a: flat(np.linalg.qr(a + EYE3)), (3, 3), points="small"),
+    _c("linalg.qr batched", lambda a: flat(np.linalg.qr(a)), (2, 4, 3)),
+    _c("linalg.qr wide batched", lambda a: flat(np.linalg.qr(a)), (2, 2, 3)),
+    _c("linalg.eigvalsh lower", lambda a: np.linalg.eigvalsh(_sym(a)), (9,)),
+    _c("linalg.eigh batched", lambda a: flat(np.linalg.eigh(_sym_stack(a))), (18,), points="small"),
+    _c(
+        "linalg.svd batched",
+        lambda a: flat(np.linalg.svd(a, full_matrices=False)),
+        (2, 4, 3),
+        points="small",
+    ),
+    _c(
+        "linalg.svd hermitian",
+        lambda a: flat(np.linalg.svd(_indefinite(a), hermitian=True)),
+        (9,),
+    ),
+    _c("linalg.pinv batched", lambda a: np.linalg.pinv(a), (2, 4, 3)),
+    _c(
+        "linalg.lstsq matrix b",
+        lambda a: flat(np.linalg.lstsq(a, a @ B32 + 0.5)[i] for i in (0, 1)),
+        (6, 3),
+    ),
+    _c("linalg.lstsq constant matrix", lambda a: np.linalg.lstsq(A63, a)[0], (6,)),
+    _c("linalg.matrix_power 1", lambda a: np.linalg.matrix_power(a, 1) * a, (3, 3)),
+    _c(
+        "linalg.matrix_power batched",
+        lambda a: np.linalg.matrix_power(a, 3),
+        (2, 3, 3),
+        points="small",
+    ),
+    _c(
+        "linalg.tensorinv ind 1",
+        lambda a: np.linalg.tensorinv(a.reshape(6, 2, 3) + 3 * np.eye(6).reshape(6, 2, 3), ind=1),
+        (36,),
+        points="small",
+    ),
+    _c("linalg.cond 1", lambda a: np.linalg.cond(a + EYE3, 1), (3, 3), points="small"),
+    _c("linalg.cond batched", lambda a: np.linalg.cond(a + EYE3), (2, 3, 3), points="small"),
+    _c("linalg.norm 2 batched", lambda a: np.linalg.norm(a, 2, axis=(1, 2)), (2, 3, 3)),
     _c(
         "linalg.tensorsolve axes",
         lambda a: np.linalg.tensorsolve(
