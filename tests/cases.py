@@ -143,6 +143,7 @@ D = np.random.default_rng(11).standard_normal((3, 3))
 M34 = np.random.default_rng(13).standard_normal((3, 4))
 CUBE = np.random.default_rng(14).standard_normal((2, 3, 4))
 MASKED = np.random.default_rng(12).standard_normal((3, 4)) > 0
+COLUMN = np.array([[True], [False], [True]])
 NANS = np.zeros((3, 4), bool)
 NANS[0, 1] = NANS[1, 0] = NANS[2, 2] = NANS[2, 3] = True
 NAN_AT = np.where(NANS, np.nan, 0.0)  # a + NAN_AT: NaNs (with tangents) for the nan-functions
@@ -228,15 +229,19 @@ _STRUCTURAL = [
     _c("transpose", lambda a: np.transpose(a), Y),
     _c("transpose axes", lambda a: np.transpose(a, (2, 0, 1)), Y),
     _c("transpose permute_dims", lambda a: np.permute_dims(a, (1, 2, 0)), Y),
+    _c("transpose negative axes", lambda a: np.transpose(a, (-1, 0, -2)), Y),
     _c("matrix_transpose", lambda a: np.matrix_transpose(a), Y),
     _c("moveaxis", lambda a: np.moveaxis(a, 0, -1), Y),
     _c("moveaxis several", lambda a: np.moveaxis(a, [0, 1], [-1, 0]), Y),
+    _c("moveaxis negative", lambda a: np.moveaxis(a, -1, 0), Y),
     _c("rollaxis", lambda a: np.rollaxis(a, 2, 0), Y),
     _c("swapaxes", lambda a: np.swapaxes(a, 0, 2), Y),
+    _c("swapaxes negative", lambda a: np.swapaxes(a, -1, -2) * a.transpose(0, 2, 1), Y),
     _c("expand_dims", lambda a: np.expand_dims(a, (0, -1)), X),
     _c("expand_dims middle", lambda a: np.expand_dims(a, 1), X),
     _c("squeeze", lambda a: np.squeeze(a[:, None, :1]), X),
     _c("squeeze axis", lambda a: np.squeeze(a[:, None, :], axis=1), X),
+    _c("squeeze negative", lambda a: np.squeeze(a[:, None, :1], axis=-1), X),
     _c("broadcast_to", lambda a: np.broadcast_to(a, (2, 3, 4)), X),
     _c("broadcast_to row", lambda a: np.broadcast_to(a[0], (3, 4)) * a, X),
     _c("broadcast_to column", lambda a: np.broadcast_to(a[:, :1], (3, 4)), X),
@@ -266,6 +271,7 @@ _STRUCTURAL = [
     _c("take", lambda a: np.take(a, [0, 5, 5, 11]), X),
     _c("take axis", lambda a: np.take(a, [[0, 2], [1, 1]], axis=1), X),
     _c("take scalar index", lambda a: np.take(a, 2, axis=1), X),
+    _c("take negative", lambda a: np.take(a, [0, -1, 1], axis=-1), Y),
     _c("take_along_axis", lambda a: np.take_along_axis(a, np.array([[2, 0, 1, 1]]), axis=0), X),
     _c("take_along_axis none", lambda a: np.take_along_axis(a, np.array([0, 3, 11]), None), X),
     _c("diagonal", lambda a: np.diagonal(a), X),
@@ -324,15 +330,20 @@ _LINEAR = [
     _c("sum", lambda a: np.sum(a, axis=1), X),
     _c("sum tuple keepdims", lambda a: np.sum(a, axis=(0, 2), keepdims=True), Y),
     _c("sum initial", lambda a: np.sum(a, initial=2.0), X),
+    # negative axes (from test_jit_replay: the direction axis must not shift them)
+    _c("sum negative axes keepdims", lambda a: np.sum(a, axis=(0, -1), keepdims=True) * a, X),
     _c("nansum", lambda a: np.nansum(a, axis=0), X),
     _c("mean", lambda a: np.mean(a, axis=-1, keepdims=True), X),
     _c("mean tuple", lambda a: np.mean(a, axis=(0, 1)), Y),
+    _c("mean negative keepdims", lambda a: np.mean(a, axis=-2, keepdims=True) - a, X),
     _c("nanmean", lambda a: np.nanmean(a, axis=1), X),
     _c("average", lambda a: np.average(a, axis=0, weights=[1.0, 2.0, 3.0]), X),
     _c("cumsum", lambda a: np.cumsum(a, axis=1), X),
     _c("cumsum flat", lambda a: np.cumsum(a), X),
+    _c("cumsum negative", lambda a: np.cumsum(a, axis=-1), Y),
     _c("nancumsum", lambda a: np.nancumsum(a, axis=0), X),
     _c("diff", lambda a: np.diff(a, n=2, axis=1), X),
+    _c("diff negative", lambda a: np.diff(a, n=2, axis=-1), Y),
     _c("diff prepend append", lambda a: np.diff(a, axis=0, prepend=1.0, append=a[:1] ** 2), X),
     _c("gradient", lambda a: np.gradient(a)[1], X),
     _c("gradient spacing", lambda a: np.gradient(a, 0.5, axis=0), X),
@@ -346,10 +357,14 @@ _LINEAR = [
     _c("convolve", lambda a: np.convolve(a, [1.0, -2.0, 0.5]), V),
     _c("convolve both", lambda a: np.convolve(a[:4], a[4:], mode="same"), V),
     _c("correlate", lambda a: np.correlate(a, [1.0, -2.0, 0.5], mode="full"), V),
+    _c("correlate same", lambda a: np.correlate(a, [0.5, -1.0, 2.0], mode="same"), V),
+    _c("correlate both", lambda a: np.correlate(a[:4], a[4:], mode="valid"), V),
+    _c("convolve valid", lambda a: np.convolve(a, [0.5, -1.0], mode="valid"), V),
     _c("fft.fft", lambda a: np.real(np.fft.fft(a)) + np.imag(np.fft.fft(a)), V),
     _c("fft.rfft", lambda a: np.abs(np.fft.rfft(a)) ** 2, V),
     _c("einsum trace", lambda a: np.einsum("ii", a[:, :3]), X),
     _c("einsum sum", lambda a: np.einsum("ij->j", a), X),
+    _c("einsum diagonal", lambda a: np.einsum("ii->i", a[:, 1:]), X),
     _c("fft.ifft", lambda a: np.abs(np.fft.ifft(a * (1 - 0.5j), axis=0)) ** 2, X),
     _c("fft.irfft", lambda a: np.fft.irfft(a[0] + 1j * a[1], n=5), X),
     _c("fft.hfft", lambda a: np.fft.hfft(a[0] + 1j * a[1], norm="ortho"), X),
@@ -523,6 +538,7 @@ _VALUE = [
 _COMPOSITION = [
     _c("where", lambda a: np.where(a > 0, a, a**2), X, points="separated"),
     _c("where constant condition", lambda a: np.where(MASKED, a**2, -a), X),
+    _c("where constant column condition", lambda a: np.where(COLUMN, a, a * a), X),
     _c("where broadcast", lambda a: np.where(a[0] > 0, a, 1.0), X, points="separated"),
     _c("where broadcast dual", lambda a: np.where(a > 0, a[0, 0], a[:, :1]), X, points="separated"),
     _c(
@@ -629,6 +645,10 @@ _COMPOSITION = [
     ),
     _c("polyfit", lambda a: np.polyfit(np.linspace(0.0, 1.0, 12), a.ravel(), 2), X),
     _c("polyfit x and y", lambda a: np.polyfit(a[0], a[1] * a[2], 2), X, points="separated"),
+    _c(
+        "polyfit dual weights", lambda a: np.polyfit(np.arange(4.0), a[:2].T, 1, w=a[2] ** 2 + 1), X
+    ),
+    _c("polyfit full", lambda a: flat(np.polyfit(np.arange(12.0), a.ravel(), 2, full=True)[:2]), X),
     _c(
         "polyfit weights columns",
         lambda a: np.polyfit(np.arange(4.0), a.T, 1, w=np.array([1.0, 2.0, 1.0, 3.0])),
@@ -1016,6 +1036,8 @@ _INDEXING = [
     _c("getitem constant row mask", lambda a: np.exp(a[np.array([True, False, True])]), X),
     _c("getitem slice and integer array", lambda a: a[:, np.array([3, 0, 0])] ** 2, X),
     _c("getitem integer arrays", lambda a: a[[0, 2, 2], [1, 3, 0]] * 2.0, X),
+    # integer arrays apart (a slice between them): their axis goes first, as in NumPy
+    _c("getitem advanced split by a slice", lambda a: a[[0, 0], :, [1, 2]] ** 2, Y),
     _c("getitem iteration", lambda a: sum(row * i for i, row in enumerate(a)), X),
     _c("getitem len", lambda a: sum(a[i] * (i + 1) for i in range(len(a))), X),
     _c("setitem slices", _setitem_slices, V),
