@@ -1500,10 +1500,12 @@ def _cross(func: Any, a: Any, b: Any, axisa=-1, axisb=-1, axisc=-1, axis=None) -
     ad, bd = np.moveaxis(ad, axisa, -1), np.moveaxis(bd, axisb, -1)
     planar = ad.shape[-1] == 2 and bd.shape[-1] == 2
     ad, bd = (_pad3(d) for d in (ad, bd))
+    # the vectors of a and b broadcast against each other (a (3,) with a (2, 2) gives (2, 3))
+    batch = np.broadcast_shapes(ad.shape[:-1], bd.shape[:-1])
     parts = []
     for i in range(3):
         j, k = (i + 1) % 3, (i + 2) % 3
-        parts.append(_union([ad[..., j], ad[..., k], bd[..., j], bd[..., k]], ad.shape[:-1]))
+        parts.append(_union([ad[..., j], ad[..., k], bd[..., j], bd[..., k]], batch))
     if planar:
         return _make(value, np.broadcast_to(parts[2], value.shape).copy())
     deps = np.stack(np.broadcast_arrays(*parts), axis=-1)

@@ -2378,7 +2378,11 @@ def _solve(call: _Call) -> Taylor:
         rhs = b[k] if k < len(b) else _zero_like(b[0])
         if k and len(a) > 1:
             rhs = rhs - _product_coefficient_op(a[1:], x, k - 1, product)
-        x.append(np.linalg.solve(a[0], rhs))
+        # a vector b stays a vector at every order: A_j X_{k-j} of a stack A is a stack of vectors,
+        # which np.linalg.solve would read as one matrix (rows = the stack)
+        x.append(
+            np.linalg.solve(a[0], rhs[..., None])[..., 0] if vector else np.linalg.solve(a[0], rhs)
+        )
     return _taylor(x, n, call.tag)
 
 

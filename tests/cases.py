@@ -75,6 +75,15 @@ def zeros(shape: tuple[int, ...], seed: int) -> np.ndarray:
     return x
 
 
+def singular(shape: tuple[int, ...], seed: int) -> np.ndarray:
+    """Normal square matrices, the last of rank n - 1 (its last row the sum of its first two): a
+    singular matrix where the derivative of det (the adjugate) is not zero."""
+    x = normal(shape, seed + 600)
+    last = x.reshape(-1, shape[-2], shape[-1])[-1]
+    last[-1] = last[0] + last[1]
+    return x
+
+
 POINTS: dict[str, Callable[[tuple[int, ...], int], np.ndarray]] = {
     "normal": normal,
     "separated": separated,
@@ -82,6 +91,7 @@ POINTS: dict[str, Callable[[tuple[int, ...], int], np.ndarray]] = {
     "small": small,
     "offgrid": offgrid,
     "zeros": zeros,
+    "singular": singular,
 }
 
 
@@ -130,6 +140,10 @@ V = (6,)
 XP = np.array([-3.0, -1.0, 0.0, 0.5, 2.0, 3.0])
 EYE3 = 3 * np.eye(3)
 D = np.random.default_rng(11).standard_normal((3, 3))
+M34 = np.random.default_rng(13).standard_normal((3, 4))
+CUBE = np.random.default_rng(14).standard_normal((2, 3, 4))
+MASKED = np.random.default_rng(12).standard_normal((3, 4)) > 0
+COLUMN = np.array([[True], [False], [True]])
 NANS = np.zeros((3, 4), bool)
 NANS[0, 1] = NANS[1, 0] = NANS[2, 2] = NANS[2, 3] = True
 NAN_AT = np.where(NANS, np.nan, 0.0)  # a + NAN_AT: NaNs (with tangents) for the nan-functions
@@ -173,6 +187,31 @@ def _complex_parts(parts):
     return flat([np.real(p) for p in parts] + [np.imag(p) for p in parts])
 
 
+_R = np.random.default_rng(15)
+G3 = _R.standard_normal((3, 3)) + EYE3  # constant operands of the linalg cases
+B3 = _R.standard_normal(3)
+B32 = _R.standard_normal((3, 2))
+A63 = _R.standard_normal((6, 3))
+R35, R53, R34, R43 = (_R.standard_normal(s) for s in ((3, 5), (5, 3), (3, 4), (4, 3)))
+
+
+def _spd_stack(x):
+    m = x.reshape(-1, 3, 3)
+    return m @ np.swapaxes(m, -1, -2) + np.eye(3)
+
+
+def _sym_stack(x):
+    m = x.reshape(-1, 3, 3)
+    return m + np.swapaxes(m, -1, -2) + np.diag([1.0, 3.0, 5.0])
+
+
+def _indefinite(x):
+    """Symmetric, eigenvalues near -3, 1 and 5: none near zero, and distinct absolute values (the
+    singular values of a hermitian svd)."""
+    m = 0.2 * x.reshape(3, 3)
+    return m + m.T + np.diag([-3.0, 1.0, 5.0])
+
+
 def _sym(x):
     m = x.reshape(3, 3)
     return m + m.T + np.diag([1.0, 3.0, 5.0])  # eigenvalues well apart
@@ -190,15 +229,19 @@ _STRUCTURAL = [
     _c("transpose", lambda a: np.transpose(a), Y),
     _c("transpose axes", lambda a: np.transpose(a, (2, 0, 1)), Y),
     _c("transpose permute_dims", lambda a: np.permute_dims(a, (1, 2, 0)), Y),
+    _c("transpose negative axes", lambda a: np.transpose(a, (-1, 0, -2)), Y),
     _c("matrix_transpose", lambda a: np.matrix_transpose(a), Y),
     _c("moveaxis", lambda a: np.moveaxis(a, 0, -1), Y),
     _c("moveaxis several", lambda a: np.moveaxis(a, [0, 1], [-1, 0]), Y),
+    _c("moveaxis negative", lambda a: np.moveaxis(a, -1, 0), Y),
     _c("rollaxis", lambda a: np.rollaxis(a, 2, 0), Y),
     _c("swapaxes", lambda a: np.swapaxes(a, 0, 2), Y),
+    _c("swapaxes negative", lambda a: np.swapaxes(a, -1, -2) * a.transpose(0, 2, 1), Y),
     _c("expand_dims", lambda a: np.expand_dims(a, (0, -1)), X),
     _c("expand_dims middle", lambda a: np.expand_dims(a, 1), X),
     _c("squeeze", lambda a: np.squeeze(a[:, None, :1]), X),
     _c("squeeze axis", lambda a: np.squeeze(a[:, None, :], axis=1), X),
+    _c("squeeze negative", lambda a: np.squeeze(a[:, None, :1], axis=-1), X),
     _c("broadcast_to", lambda a: np.broadcast_to(a, (2, 3, 4)), X),
     _c("broadcast_to row", lambda a: np.broadcast_to(a[0], (3, 4)) * a, X),
     _c("broadcast_to column", lambda a: np.broadcast_to(a[:, :1], (3, 4)), X),
@@ -228,6 +271,7 @@ _STRUCTURAL = [
     _c("take", lambda a: np.take(a, [0, 5, 5, 11]), X),
     _c("take axis", lambda a: np.take(a, [[0, 2], [1, 1]], axis=1), X),
     _c("take scalar index", lambda a: np.take(a, 2, axis=1), X),
+    _c("take negative", lambda a: np.take(a, [0, -1, 1], axis=-1), Y),
     _c("take_along_axis", lambda a: np.take_along_axis(a, np.array([[2, 0, 1, 1]]), axis=0), X),
     _c("take_along_axis none", lambda a: np.take_along_axis(a, np.array([0, 3, 11]), None), X),
     _c("diagonal", lambda a: np.diagonal(a), X),
@@ -286,15 +330,20 @@ _LINEAR = [
     _c("sum", lambda a: np.sum(a, axis=1), X),
     _c("sum tuple keepdims", lambda a: np.sum(a, axis=(0, 2), keepdims=True), Y),
     _c("sum initial", lambda a: np.sum(a, initial=2.0), X),
+    # negative axes (from test_jit_replay: the direction axis must not shift them)
+    _c("sum negative axes keepdims", lambda a: np.sum(a, axis=(0, -1), keepdims=True) * a, X),
     _c("nansum", lambda a: np.nansum(a, axis=0), X),
     _c("mean", lambda a: np.mean(a, axis=-1, keepdims=True), X),
     _c("mean tuple", lambda a: np.mean(a, axis=(0, 1)), Y),
+    _c("mean negative keepdims", lambda a: np.mean(a, axis=-2, keepdims=True) - a, X),
     _c("nanmean", lambda a: np.nanmean(a, axis=1), X),
     _c("average", lambda a: np.average(a, axis=0, weights=[1.0, 2.0, 3.0]), X),
     _c("cumsum", lambda a: np.cumsum(a, axis=1), X),
     _c("cumsum flat", lambda a: np.cumsum(a), X),
+    _c("cumsum negative", lambda a: np.cumsum(a, axis=-1), Y),
     _c("nancumsum", lambda a: np.nancumsum(a, axis=0), X),
     _c("diff", lambda a: np.diff(a, n=2, axis=1), X),
+    _c("diff negative", lambda a: np.diff(a, n=2, axis=-1), Y),
     _c("diff prepend append", lambda a: np.diff(a, axis=0, prepend=1.0, append=a[:1] ** 2), X),
     _c("gradient", lambda a: np.gradient(a)[1], X),
     _c("gradient spacing", lambda a: np.gradient(a, 0.5, axis=0), X),
@@ -308,9 +357,14 @@ _LINEAR = [
     _c("convolve", lambda a: np.convolve(a, [1.0, -2.0, 0.5]), V),
     _c("convolve both", lambda a: np.convolve(a[:4], a[4:], mode="same"), V),
     _c("correlate", lambda a: np.correlate(a, [1.0, -2.0, 0.5], mode="full"), V),
+    _c("correlate same", lambda a: np.correlate(a, [0.5, -1.0, 2.0], mode="same"), V),
+    _c("correlate both", lambda a: np.correlate(a[:4], a[4:], mode="valid"), V),
+    _c("convolve valid", lambda a: np.convolve(a, [0.5, -1.0], mode="valid"), V),
     _c("fft.fft", lambda a: np.real(np.fft.fft(a)) + np.imag(np.fft.fft(a)), V),
     _c("fft.rfft", lambda a: np.abs(np.fft.rfft(a)) ** 2, V),
     _c("einsum trace", lambda a: np.einsum("ii", a[:, :3]), X),
+    _c("einsum sum", lambda a: np.einsum("ij->j", a), X),
+    _c("einsum diagonal", lambda a: np.einsum("ii->i", a[:, 1:]), X),
     _c("fft.ifft", lambda a: np.abs(np.fft.ifft(a * (1 - 0.5j), axis=0)) ** 2, X),
     _c("fft.irfft", lambda a: np.fft.irfft(a[0] + 1j * a[1], n=5), X),
     _c("fft.hfft", lambda a: np.fft.hfft(a[0] + 1j * a[1], norm="ortho"), X),
@@ -333,6 +387,7 @@ def _pairs():
     pairs = [
         ("matmul pair batch broadcast", np.matmul, (2, 1, 3, 2), (4, 2, 3)),
         ("matmul pair vector stack", np.matmul, (3,), (2, 3, 2)),
+        ("matmul pair stack vector", np.matmul, (2, 4, 3), (3,)),
         ("dot pair", np.dot, (2, 3), (4, 3, 2)),
         ("inner pair", np.inner, (2, 3), (4, 3)),
         ("outer pair", np.outer, (2, 2), (3,)),
@@ -351,6 +406,10 @@ def _pairs():
         ),
         ("kron pair", np.kron, (2, 1, 2), (3, 2)),
         ("cross pair", np.cross, (2, 3), (3,)),
+        # 2-component vectors (deprecated by NumPy 2, still computed): the z-component only
+        ("cross pair 2d vectors", np.cross, (3, 2), (3, 2)),
+        ("cross pair 2d and 3d", np.cross, (4, 2), (4, 3)),
+        ("cross pair 3d and 2d", np.cross, (3,), (2, 2)),
         ("linalg.vecdot pair", np.linalg.vecdot, (2, 3), (3,)),
         ("convolve pair", np.convolve, (4,), (3,)),
         ("where pair", lambda a, b: np.where(b > 0, a, b), (3, 1), (4,)),
@@ -378,6 +437,10 @@ _MULTILINEAR = [
     _c("matmul vector left", lambda a: a[0] @ a.T, X),
     _c("matmul vector right", lambda a: a @ a[0], X),
     _c("matmul constant", lambda a: D @ a, X),
+    _c("matmul constant vector", lambda a: M34 @ np.sin(a[0]), X),
+    _c("matmul vector constant", lambda a: a[0, :3] @ M34, X),
+    _c("matmul constant stack", lambda a: CUBE @ a.T, X),
+    _c("dot constant", lambda a: np.dot(a, M34[0]) + np.dot(a[0], M34[1]), X),
     _c("tensordot", lambda a: np.tensordot(a, a, axes=([0], [0])), X),
     _c("tensordot int", lambda a: np.tensordot(a, a[0], axes=2), Y),
     _c("einsum", lambda a: np.einsum("ij,kj->ik", a, a), X),
@@ -394,6 +457,13 @@ _MULTILINEAR = [
     _c("linalg.cross", lambda a: np.linalg.cross(a[:3], a[3:] ** 2), V),
     _c("linalg.vecdot", lambda a: np.linalg.vecdot(a, a[::-1] + 1.0), X),
     _c("linalg.multi_dot", lambda a: np.linalg.multi_dot([a[0], D, a[1:]]), (4, 3)),
+    _c("linalg.multi_dot two", lambda a: np.linalg.multi_dot([a, a]), (3, 3)),
+    _c("linalg.multi_dot four", lambda a: np.linalg.multi_dot([a, R35, R53 @ a, a[:, :2]]), (3, 3)),
+    _c(
+        "linalg.multi_dot vectors",
+        lambda a: np.linalg.multi_dot([a[0], a, R34, R43 @ a[:, 1]]),
+        (3, 3),
+    ),
     *_pairs(),
 ]
 
@@ -467,6 +537,8 @@ _VALUE = [
 
 _COMPOSITION = [
     _c("where", lambda a: np.where(a > 0, a, a**2), X, points="separated"),
+    _c("where constant condition", lambda a: np.where(MASKED, a**2, -a), X),
+    _c("where constant column condition", lambda a: np.where(COLUMN, a, a * a), X),
     _c("where broadcast", lambda a: np.where(a[0] > 0, a, 1.0), X, points="separated"),
     _c("where broadcast dual", lambda a: np.where(a > 0, a[0, 0], a[:, :1]), X, points="separated"),
     _c(
@@ -492,6 +564,8 @@ _COMPOSITION = [
     _c("max keepdims", lambda a: np.max(a, axis=1, keepdims=True), X, points="separated"),
     _c("max tuple", lambda a: np.max(a, axis=(0, 1)), X, points="separated"),
     _c("max initial", lambda a: np.max(a, axis=0, initial=-100.0), X, points="separated"),
+    # 0.5 is larger than every entry of some columns (a zero derivative there)
+    _c("max initial wins", lambda a: np.max(a, axis=0, initial=0.5), X, points="separated"),
     _c("min", lambda a: np.min(a, axis=-1), X, points="separated"),
     _c("amax", lambda a: np.amax(a, axis=-1), X, points="separated"),
     _c("amin", lambda a: np.amin(a, axis=0, keepdims=True), X, points="separated"),
@@ -571,6 +645,10 @@ _COMPOSITION = [
     ),
     _c("polyfit", lambda a: np.polyfit(np.linspace(0.0, 1.0, 12), a.ravel(), 2), X),
     _c("polyfit x and y", lambda a: np.polyfit(a[0], a[1] * a[2], 2), X, points="separated"),
+    _c(
+        "polyfit dual weights", lambda a: np.polyfit(np.arange(4.0), a[:2].T, 1, w=a[2] ** 2 + 1), X
+    ),
+    _c("polyfit full", lambda a: flat(np.polyfit(np.arange(12.0), a.ravel(), 2, full=True)[:2]), X),
     _c(
         "polyfit weights columns",
         lambda a: np.polyfit(np.arange(4.0), a.T, 1, w=np.array([1.0, 2.0, 1.0, 3.0])),
@@ -792,6 +870,68 @@ _SPECIAL = [
         lambda a: np.linalg.matrix_norm(a, ord="nuc", keepdims=True),
         Y,
     ),
+    # from test_linalg's tables: constant operands, broadcasting stacks, other paths and flags
+    _c("linalg.solve constant b", lambda a: np.linalg.solve(a + EYE3, B3), (3, 3), points="small"),
+    _c("linalg.solve constant matrix", lambda a: np.linalg.solve(G3, a), (3,)),
+    _c(
+        "linalg.solve broadcast b",
+        lambda a: np.linalg.solve(a[:18].reshape(2, 1, 3, 3) + EYE3, a[18:].reshape(4, 3, 2)),
+        (42,),
+        points="small",
+    ),
+    _c(
+        "linalg.solve broadcast a",
+        lambda a: np.linalg.solve(a[:9].reshape(3, 3) + EYE3, a[9:].reshape(2, 3, 2)),
+        (21,),
+        points="small",
+    ),
+    _c(
+        "linalg.solve batched vector b",
+        lambda a: np.linalg.solve(a[:18].reshape(2, 3, 3) + EYE3, a[18:]),
+        (21,),
+        points="small",
+    ),
+    _c("linalg.det singular member", lambda a: np.linalg.det(a), (2, 3, 3), points="singular"),
+    _c("linalg.cholesky batched", lambda a: np.linalg.cholesky(_spd_stack(a)), (18,)),
+    _c("linalg.qr square", lambda a: flat(np.linalg.qr(a + EYE3)), (3, 3), points="small"),
+    _c("linalg.qr batched", lambda a: flat(np.linalg.qr(a)), (2, 4, 3)),
+    _c("linalg.qr wide batched", lambda a: flat(np.linalg.qr(a)), (2, 2, 3)),
+    _c("linalg.eigvalsh lower", lambda a: np.linalg.eigvalsh(_sym(a)), (9,)),
+    _c("linalg.eigh batched", lambda a: flat(np.linalg.eigh(_sym_stack(a))), (18,), points="small"),
+    _c(
+        "linalg.svd batched",
+        lambda a: flat(np.linalg.svd(a, full_matrices=False)),
+        (2, 4, 3),
+        points="small",
+    ),
+    _c(
+        "linalg.svd hermitian",
+        lambda a: flat(np.linalg.svd(_indefinite(a), hermitian=True)),
+        (9,),
+    ),
+    _c("linalg.pinv batched", lambda a: np.linalg.pinv(a), (2, 4, 3)),
+    _c(
+        "linalg.lstsq matrix b",
+        lambda a: flat(np.linalg.lstsq(a, a @ B32 + 0.5)[i] for i in (0, 1)),
+        (6, 3),
+    ),
+    _c("linalg.lstsq constant matrix", lambda a: np.linalg.lstsq(A63, a)[0], (6,)),
+    _c("linalg.matrix_power 1", lambda a: np.linalg.matrix_power(a, 1) * a, (3, 3)),
+    _c(
+        "linalg.matrix_power batched",
+        lambda a: np.linalg.matrix_power(a, 3),
+        (2, 3, 3),
+        points="small",
+    ),
+    _c(
+        "linalg.tensorinv ind 1",
+        lambda a: np.linalg.tensorinv(a.reshape(6, 2, 3) + 3 * np.eye(6).reshape(6, 2, 3), ind=1),
+        (36,),
+        points="small",
+    ),
+    _c("linalg.cond 1", lambda a: np.linalg.cond(a + EYE3, 1), (3, 3), points="small"),
+    _c("linalg.cond batched", lambda a: np.linalg.cond(a + EYE3), (2, 3, 3), points="small"),
+    _c("linalg.norm 2 batched", lambda a: np.linalg.norm(a, 2, axis=(1, 2)), (2, 3, 3)),
     _c(
         "linalg.tensorsolve axes",
         lambda a: np.linalg.tensorsolve(
@@ -885,7 +1025,6 @@ def _while(a):
 
 
 RAMP = np.arange(1.0, 7.0)
-MASKED = np.random.default_rng(12).standard_normal((3, 4)) > 0
 
 
 _INDEXING = [
@@ -894,8 +1033,13 @@ _INDEXING = [
     _c("getitem int", lambda a: a[1] * a[1, 2], X),
     _c("getitem newaxis ellipsis", lambda a: a[None, ..., 1] ** 2, X),
     _c("getitem constant mask", lambda a: a[MASKED] ** 2, X),
+    _c("getitem constant row mask", lambda a: np.exp(a[np.array([True, False, True])]), X),
+    _c("getitem slice and integer array", lambda a: a[:, np.array([3, 0, 0])] ** 2, X),
     _c("getitem integer arrays", lambda a: a[[0, 2, 2], [1, 3, 0]] * 2.0, X),
+    # integer arrays apart (a slice between them): their axis goes first, as in NumPy
+    _c("getitem advanced split by a slice", lambda a: a[[0, 0], :, [1, 2]] ** 2, Y),
     _c("getitem iteration", lambda a: sum(row * i for i, row in enumerate(a)), X),
+    _c("getitem len", lambda a: sum(a[i] * (i + 1) for i in range(len(a))), X),
     _c("setitem slices", _setitem_slices, V),
     _c("setitem through a view", _setitem_view, V),
     _c("setitem fancy", _setitem_fancy, X),

@@ -81,60 +81,8 @@ def test_every_rule(name):
               second=points[1])  # fmt: skip
 
 
-MATRIX = RNG.standard_normal((3, 4))
-CUBE = RNG.standard_normal((2, 3, 4))
-
-STRUCTURAL = {
-    "slices": lambda x: x[1:, ::2] * x[:-1, 1::2],
-    "ellipsis": lambda x: x[..., 1] ** 2,
-    "newaxis": lambda x: np.sin(x[None, :, 0]),
-    "mask": lambda x: x[x > 0] ** 3 if False else np.exp(x[np.array([True, False, True])]),
-    "integers": lambda x: x[[2, 0, 0], [1, 3, 2]] * 2.0,
-    "argsort index": lambda x: np.cos(x.ravel()[np.argsort(x.ravel())]),
-    "reshape": lambda x: np.reshape(x, (4, 3)) @ np.ones(3),
-    "ravel": lambda x: np.ravel(x) ** 2,
-    "transpose": lambda x: np.sin(x.T),
-    "transpose axes": lambda x: np.transpose(x[None], (2, 0, 1)) * 3.0,
-    "swapaxes": lambda x: np.swapaxes(x, 0, 1) ** 2,
-    "moveaxis": lambda x: np.moveaxis(x[None], 0, -1) * x[..., None],
-    "squeeze": lambda x: np.squeeze(x[:, :1]) ** 2,
-    "expand_dims": lambda x: np.expand_dims(x, 1) * 2.0,
-    "flip": lambda x: np.flip(x, 1) * x,
-    "fliplr flipud": lambda x: np.fliplr(x) + np.flipud(x) ** 2,
-    "broadcast_to": lambda x: np.broadcast_to(x[0], (2, 4)) * np.arange(8.0).reshape(2, 4),
-    "sum": lambda x: np.sum(x**2, axis=0) + x.sum(),
-    "mean keepdims": lambda x: np.mean(np.exp(x), axis=1, keepdims=True) * x,
-    "cumsum": lambda x: np.cumsum(x, axis=1) + np.cumsum(x)[:4],
-    "diff": lambda x: np.diff(x**2, axis=0),
-    "roll": lambda x: np.roll(x, 1, axis=1) * x,
-    "take": lambda x: np.take(x, [3, 0], axis=1) ** 2,
-    "concatenate": lambda x: np.concatenate([x, np.ones((1, 4)), x**2], axis=0),
-    "concatenate None": lambda x: np.concatenate([x, x[:1]], axis=None),
-    "stack": lambda x: np.stack([x[0], x[1] ** 2], axis=1),
-    "hstack vstack": lambda x: np.hstack([x[0], x[1]]) + np.vstack([x[0], x[2]]).ravel(),
-    "where": lambda x: np.where(x > 0, x**2, np.sin(x)),
-    "where constant branch": lambda x: np.where(x > 0, x, 0.0),
-    "matmul matrix vector": lambda x: MATRIX @ np.sin(x[0]),
-    "matmul vector matrix": lambda x: x[0, :3] @ MATRIX,
-    "matmul matrix matrix": lambda x: x @ MATRIX.T,
-    "matmul both traced": lambda x: x @ x.T,
-    "matmul vectors": lambda x: x[0] @ x[1],
-    "matmul stack": lambda x: CUBE @ x.T,
-    "matmul stack of traced": lambda x: np.matmul(x[None] * CUBE[:, :3], x.T),
-    "dot": lambda x: np.dot(x, np.ones(4)) + np.dot(x[0], x[1]),
-    "outer": lambda x: np.outer(x[0], x[1] ** 2),
-    "einsum": lambda x: np.einsum("ij,kj->ik", x, x**2),
-    "var std": lambda x: np.var(x, axis=1) + np.std(x),
-    "add reduce accumulate": lambda x: np.add.reduce(x, axis=1) + np.add.accumulate(x)[1, :3],
-    "methods": lambda x: x.reshape(-1).sum() * x.T.mean(axis=0),
-    "closure constant": lambda x: np.tanh(MATRIX * x + 1.0),
-    "scalar output": lambda x: np.sum(np.sin(x) ** 2),
-}
-
-
-@pytest.mark.parametrize("name", sorted(STRUCTURAL))
-def test_structural_functions(name):
-    check(STRUCTURAL[name], RNG.standard_normal((3, 4)))
+# NumPy functions, indexing and methods: one case each in the shared list (cases.py), run
+# through jit_jacobian (at two points) by test_every_mode.py.
 
 
 def test_several_outputs_and_an_input_returned_as_is():

@@ -427,20 +427,6 @@ def test_fft_out_is_refused():
 # -- polyfit, lstsq and pinv with rank-deficient inputs ---------------------------------------
 
 
-@pytest.mark.filterwarnings("ignore::numpy.exceptions.RankWarning")
-@pytest.mark.parametrize(
-    "f",
-    [
-        lambda a: np.polyfit(np.linspace(-1.0, 1.0, 7), a[:7], 3),
-        lambda a: np.polyfit(a[:7], a[7:14] ** 2, 2),
-        lambda a: np.polyfit(np.arange(7.0), a[:14].reshape(7, 2), 1, w=a[7:14] ** 2 + 1),
-        lambda a: _parts(*np.polyfit(np.arange(7.0), a[:7], 2, full=True)[:2]),
-    ],
-)
-def test_polyfit(f):
-    check(f, distinct((14,), 4) / 3)
-
-
 def test_polyfit_and_interp_take_lists():
     x = distinct((5,), 2)
     check(lambda y: np.polyfit([0.0, 1.0, 2.0, 3.0, 4.0], y, 2), x)
@@ -501,13 +487,6 @@ def test_piecewise_applies_each_function_on_its_mask():
 def test_bincount_is_linear_in_its_weights(bins, minlength):
     x = RNG.standard_normal(len(bins))
     check(lambda w: np.bincount(np.array(bins), weights=w, minlength=minlength), x)
-
-
-@pytest.mark.parametrize("mode", ["full", "same", "valid"])
-@pytest.mark.parametrize("function", [np.convolve, np.correlate])
-def test_convolve_and_correlate_in_both_arguments(function, mode):
-    check(lambda a: function(a[:6], a[6:], mode=mode), RNG.standard_normal(9))
-    check(lambda a: function(a, np.array([0.5, -1.0]), mode=mode), RNG.standard_normal(5))
 
 
 @pytest.mark.parametrize("indexing", ["xy", "ij"])
