@@ -2402,6 +2402,11 @@ def _log_det_derivative(a: list, n: int, name: str) -> list:
     ]
 
 
+_DET_COND = 1e8
+"""Above this condition number of ``A_0``, det's series rule refuses (DualArray's first-order
+rule switches to the adjugate at the same threshold)."""
+
+
 def _det(call: _Call) -> Taylor:
     """``y = det A`` from ``y' = y·tr(A⁻¹A')`` (Jacobi's formula): needs ``A_0`` invertible."""
     (a,) = call.lists()
@@ -2409,6 +2414,16 @@ def _det(call: _Call) -> Taylor:
     y0 = np.linalg.det(a[0])
     if len(a) == 1 or n == 0:
         return _taylor([y0], n, call.tag)
+    # Jacobi's formula divides by det A_0 in effect: at a (nearly) singular A_0 its terms cancel
+    # catastrophically (a rank-2 3x3 member gave 20 for a second derivative of 11.3), so refuse
+    # there rather than return such a number; the first-order rules (jacobian, hessian by
+    # nesting) use the adjugate and stay exact
+    if np.any(np.linalg.cond(a[0]) > _DET_COND):
+        raise TypeError(
+            "dualdiff has no Taylor series rule for numpy.linalg.det at a (nearly) singular "
+            "matrix (the rule needs an invertible A_0); use dualdiff.hessian or nested "
+            "dualdiff.jacobian, whose first-order rule uses the adjugate"
+        )
     g = _log_det_derivative(a, n, "numpy.linalg.det")
     return _taylor(_exp_series(y0, g, n), n, call.tag)
 

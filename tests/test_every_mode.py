@@ -148,17 +148,9 @@ CHECKS = {
 
 # (case name, mode) -> a mode returning a wrong number (never an accepted gap: fix these first).
 # Wrong numbers found by this test, each kept failing as a strict xfail with its cause until
-# fixed: (case, mode) -> reason. (The five of Taylor mode's writes through views are fixed.)
-WRONG: dict[tuple[str, str], str] = {
-    # Reproduction: a = [[1, 2, 3], [4, 5, 6], [5, 7, 9]] (singular, rank 2), w = any 3x3
-    # direction; dd.derivative(lambda t: np.linalg.det(a + t * w), 0.0, n=2) gives 20.0 with
-    # w = default_rng(1).standard_normal((3, 3)), where det(a + t w) (a cubic) has 11.318 (the first
-    # derivative is right). Taylor's det uses Jacobi's formula y' = y tr(A^-1 A'), which needs A_0
-    # invertible; a singular A_0 whose LU does not fail (det ~ 1e-17) is not detected.
-    ("linalg.det singular member", "taylor2"): "Taylor det at a singular matrix: second "
-    "derivative 16.0 where the cubic det(a + t v) has 0.392 (Jacobi's formula needs A_0 "
-    "invertible)",
-}
+# fixed: (case, mode) -> reason. (The five of Taylor mode's writes through views and Taylor's det at
+# a singular member, now refused, are fixed.)
+WRONG: dict[tuple[str, str], str] = {}
 
 
 def _params():
