@@ -32,6 +32,7 @@ TypeError naming it.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import string
@@ -43,7 +44,8 @@ from typing import Any
 import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
-from . import errors
+from . import errors, table
+from .calls import Call
 from .compositions import COMPOSITIONS, call_body
 from .errors import function_name
 from .methods import ArrayMethods
@@ -986,10 +988,7 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
         raise _no_rule(f"{function_name(ufunc)}.{method}")
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        handler = _FUNCTIONS.get(func)
-        if handler is None and func in COMPOSITIONS:  # the function table's compositions
-            name = function_name(func)
-            return call_body(func, args, kwargs, lambda why: TypeError(f"{_no_rule(name)} ({why})"))
+        handler = _FUNCTIONS.get(func) or _DERIVED.get(func)
         if handler is None:
             raise _no_rule(function_name(func))
         for t in types:
@@ -1148,75 +1147,40 @@ def _wrap(value: Any, deps: Any) -> Any:
     return _make(value, deps)
 
 
-# Array parameters of the structural functions: "leaf" (one array), "seq" (a sequence of
-# arrays) or "nested" (np.block's nested lists).
-_STRUCTURAL = {
-    "reshape": {"a": "leaf"},
-    "ravel": {"a": "leaf"},
-    "transpose": {"a": "leaf"},
-    "permute_dims": {"a": "leaf"},
-    "matrix_transpose": {"x": "leaf"},
-    "swapaxes": {"a": "leaf"},
-    "moveaxis": {"a": "leaf"},
-    "rollaxis": {"a": "leaf"},
-    "squeeze": {"a": "leaf"},
-    "expand_dims": {"a": "leaf"},
-    "broadcast_to": {"array": "leaf"},
-    "broadcast_arrays": {"args": "seq"},
-    "atleast_1d": {"arys": "seq"},
-    "atleast_2d": {"arys": "seq"},
-    "atleast_3d": {"arys": "seq"},
-    "flip": {"m": "leaf"},
-    "fliplr": {"m": "leaf"},
-    "flipud": {"m": "leaf"},
-    "rot90": {"m": "leaf"},
-    "roll": {"a": "leaf"},
-    "take": {"a": "leaf"},
-    "take_along_axis": {"arr": "leaf"},
-    "compress": {"a": "leaf"},
-    "extract": {"arr": "leaf"},
-    "repeat": {"a": "leaf"},
-    "tile": {"A": "leaf"},
-    "resize": {"a": "leaf"},
-    "diagonal": {"a": "leaf"},
-    "copy": {"a": "leaf"},
-    "split": {"ary": "leaf"},
-    "array_split": {"ary": "leaf"},
-    "hsplit": {"ary": "leaf"},
-    "vsplit": {"ary": "leaf"},
-    "dsplit": {"ary": "leaf"},
-    "unstack": {"x": "leaf"},
-    "concatenate": {"arrays": "seq"},
-    "concat": {"arrays": "seq"},
-    "stack": {"arrays": "seq"},
-    "hstack": {"tup": "seq"},
-    "vstack": {"tup": "seq"},
-    "dstack": {"tup": "seq"},
-    "column_stack": {"tup": "seq"},
-    "block": {"arrays": "nested"},
-    "append": {"arr": "leaf", "values": "leaf"},
-    "insert": {"arr": "leaf", "values": "leaf"},
-    "delete": {"arr": "leaf"},
-    "pad": {"array": "leaf"},
-}
-
-_PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
+def _kinds(entry: table.Entry) -> dict[str, str]:
+    """The parameters of a function that carry dependencies, by the table's ``operands``: "leaf"
+    (one array), "seq" (``*name``, a sequence of arrays) or "nested" (``**name``, np.block's
+    nested lists)."""
+    out = {}
+    for name in entry.operands:
+        depth = len(name) - len(name.lstrip("*"))
+        out[name.lstrip("*")] = ("leaf", "seq", "nested")[depth]
+    return out
 
 
 def _structural(func: Any, *args: Any, **kwargs: Any) -> Any:
     """Functions that only move, copy or select elements: apply them to values and deps alike."""
-    kinds = _STRUCTURAL[func.__name__]
+    entry = table.FUNCTIONS[func]
+    kinds = _kinds(entry)
     bound = errors.bound_arguments(func, args, kwargs)
+    extra = dict(bound.pop("kwargs", {})) if func is np.pad else {}  # pad's **kwargs options
     for name in ("out", "dtype"):
         if bound.get(name) is not None:
             raise TypeError(
                 f"jacobian_sparsity: {function_name(func)}({name}=...) is not supported"
             )
+    if entry.guard is not None:
+        reason = entry.guard(lambda name, default=None: bound.get(name, extra.get(name, default)))
+        if reason is not None:
+            raise _no_rule(reason)
     value_args, deps_args = dict(bound), dict(bound)
+    value_extra, deps_extra = dict(extra), dict(extra)
     for name, kind in kinds.items():
         if name in bound:
             value_args[name], deps_args[name] = _split_kind(bound[name], kind)
-    for name, argument in bound.items():
+        elif name in extra:
+            value_extra[name], deps_extra[name] = _split_kind(extra[name], kind)
+    for name, argument in {**bound, **extra}.items():
         # an option computed from x (a compress condition, split indices) would dispatch back
         # here without end, and would make the pattern hold at this point only
         if name not in kinds and _has_tracer(argument):
@@ -1225,16 +1189,13 @@ def _structural(func: Any, *args: Any, **kwargs: Any) -> Any:
                 "depend on x; pass the pattern yourself (sparsity=<bool array>)"
             )
     if func is np.pad:
-        mode = bound.get("mode", "constant")
-        if mode not in _PAD_MODES:
-            raise _no_rule(f"numpy.pad(mode={mode!r})")
-        deps_kwargs = dict(deps_args.get("kwargs", {}))
-        if mode == "constant":
-            deps_kwargs["constant_values"] = _EMPTY
-        if deps_kwargs.pop("reflect_type", "even") != "even":
-            raise _no_rule("numpy.pad(reflect_type='odd')")
-        deps_args["kwargs"] = deps_kwargs
-    derived = [k for k, v in bound.items() if k not in kinds and _has_derived(v)]
+        if bound.get("mode", "constant") == "empty":
+            # NumPy leaves the new elements undefined: they depend on nothing (the ids of an
+            # uninitialised integer array would name arbitrary sets)
+            deps_args["mode"], deps_extra = "constant", {"constant_values": _EMPTY}
+        deps_extra.pop("reflect_type", None)  # "even" only (the guard): the default
+        value_args["kwargs"], deps_args["kwargs"] = value_extra, deps_extra
+    derived = [k for k, v in {**bound, **extra}.items() if k not in kinds and _has_derived(v)]
     if derived:
         return _structural_through_values(func, bound, kinds, value_args, deps_args)
     value = _call(func, value_args)
@@ -1309,9 +1270,6 @@ def _call(func: Any, arguments: dict[str, Any]) -> Any:
         else:
             kwargs[p.name] = a
     return func(*args, **kwargs)
-
-
-_implements(*_np(*_STRUCTURAL))(_structural)
 
 
 @_implements(*_np("triu", "tril"))
@@ -2229,16 +2187,7 @@ for _name, _handler in _LINALG_ALIASES.items():
 
 # -- functions of the values only (their results carry no derivative) -----------------------
 
-_VALUE_FUNCTIONS = (
-    "shape ndim size result_type any all argmax argmin argsort argpartition argwhere nonzero "
-    "flatnonzero "
-    "lexsort count_nonzero isclose allclose array_equal array_equiv searchsorted digitize isreal "
-    "iscomplex isrealobj iscomplexobj may_share_memory shares_memory isneginf isposinf "
-    "linalg.matrix_rank"
-)
 
-
-@_implements(*_np(*_VALUE_FUNCTIONS.split()))
 def _value_function(func: Any, *args: Any, **kwargs: Any) -> Any:
     result = func(*_values(args), **_values(kwargs))
     if func in _STRUCTURE_ONLY:
@@ -2248,8 +2197,146 @@ def _value_function(func: Any, *args: Any, **kwargs: Any) -> Any:
     return _derived(result)  # no derivative, but not a constant either (see ValueDerived)
 
 
-# An index computed from the values, as argsort's: traced the way argsort is traced.
-_implements(np.argpartition)(_value_function)
+# ---------------------------------------------------------------------------------------------
+# Handlers derived from the function table, by kind (for functions without one of their own)
+# ---------------------------------------------------------------------------------------------
+
+
+def _is_carrier(a: Any) -> bool:
+    return type(a) is SparsityTracer or is_dual(a)
+
+
+def _table_call(entry: table.Entry, args: Any, kwargs: Any) -> Call:
+    """The call taken apart by its entry; refused when the entry's guard says the call is not
+    of the declared kind, or when it writes into ``out=``."""
+    read: list[Any] = []
+
+    def plain(a: Any) -> Any:
+        if type(a) in (SparsityTracer, ValueDerived):
+            read.append(a)
+        return _plain_all(_values(a))
+
+    call = Call(entry, args, kwargs, plain, _is_carrier)
+    if read:  # where's condition, bincount's bins: they may change what mixes (or the shape)
+        _decide(f"numpy.{entry.name} with {', '.join(entry.values)} computed from x")
+    if entry.guard is not None:
+        reason = entry.guard(call.option)
+        if reason is not None:
+            raise _no_rule(reason)
+    if call.option("out", None) is not None:
+        raise TypeError(f"jacobian_sparsity: numpy.{entry.name}(out=...) is not supported")
+    return call
+
+
+def _mixing_axes(entry: table.Entry, call: Call, ndim: int) -> tuple[int, ...] | None:
+    """The axes of the first operand along which ``entry``'s function mixes elements, by its
+    axis arguments (their defaults when not given); None for all of them (no axes declared, an
+    axis of None, or one that is not a plain integer)."""
+    if not entry.axes or ndim == 0:
+        return None
+    parameters = errors.signature(entry.function).parameters
+    axes: set[int] = set()
+    for name in entry.axes:
+        if name not in parameters:  # numpy.linalg.trace: its axes are fixed, not parameters
+            return None
+        given = call.option(name, parameters[name].default)
+        items = given if isinstance(given, (tuple, list)) else (given,)
+        for a in items:
+            if not isinstance(a, (int, np.integer)) or isinstance(a, (bool, np.bool_)):
+                return None
+            axes.add(int(a) % ndim)
+    return tuple(sorted(axes))
+
+
+def _mixed(deps: list[np.ndarray], axes: tuple[int, ...] | None, shape: tuple[int, ...]) -> Any:
+    """The dependencies of an output of ``shape`` of a function linear (or multilinear) in
+    operands with dependencies ``deps`` that mixes elements along ``axes`` of the first operand
+    only: each output element depends on the union of the operands along those axes at its
+    place. Conservative wherever the places cannot be matched: an output length differing
+    along a mixed axis takes the union over the whole axis, and anything else (another number
+    of axes, an operand of another rank, no axes) the union of everything."""
+    if not deps:
+        return _empty_deps(shape)
+    everything = np.broadcast_to(_union([_reduce(d, None) for d in deps], ()), shape).copy()
+    n = deps[0].ndim
+    if axes is None or len(axes) == n:
+        return everything
+    # an operand of another rank (sum's initial, a scalar prepend, trapezoid's 1-D x) is not
+    # aligned axis by axis with the first: it counts for every output element
+    parts = [_reduce(d, axes, keepdims=True) if d.ndim == n else _reduce(d, None) for d in deps]
+    try:
+        lines = _union(parts, np.broadcast_shapes(*(p.shape for p in parts)))
+    except ValueError:
+        return everything
+    kept = [k for k in range(n) if k not in axes]
+    if len(shape) == n and all(shape[k] == lines.shape[k] for k in kept):
+        return np.broadcast_to(lines, shape).copy()  # the mixed axes kept, of any length
+    dropped = lines.reshape([lines.shape[k] for k in kept])
+    if dropped.shape == tuple(shape):  # the mixed axes reduced away (sum, trace, trapezoid)
+        return dropped.copy()
+    return everything
+
+
+def _mixing(entry: table.Entry, func: Any, *args: Any, **kwargs: Any) -> Any:
+    """A linear or multilinear function without a rule of its own: ``d f(x) = f(dx)`` (or the
+    product rule) mixes the elements of its operands only along its declared axes, so an output
+    element depends on the union of the operands' sets along those axes (see ``_mixed``): a
+    superset of the true pattern, never missing a dependency."""
+    call = _table_call(entry, args, kwargs)
+    pairs = [_split(o, f"numpy.{entry.name}") for o in call.operands]
+    value = call.call([p[0] for p in pairs])
+    deps = [p[1] for p in pairs]
+    axes = _mixing_axes(entry, call, deps[0].ndim if deps else 0)
+    if type(value) in (list, tuple):  # gradient along several axes, average(returned=True)
+        return type(value)(_make(v, _mixed(deps, axes, np.shape(v))) for v in value)
+    return _make(value, _mixed(deps, axes, np.shape(value)))
+
+
+def _composition(func: Any, *args: Any, **kwargs: Any) -> Any:
+    """A composition: its body on the tracers, each of its operations traced in turn."""
+    name = function_name(func)
+    return call_body(func, args, kwargs, lambda why: TypeError(f"{_no_rule(name)} ({why})"))
+
+
+def _refuse(entry: table.Entry, why: str, func: Any, *args: Any, **kwargs: Any) -> Any:
+    raise TypeError(
+        f"jacobian_sparsity has no dependency rule for numpy.{entry.name}: {why}; pass the "
+        "pattern yourself (sparsity=<boolean array>)"
+    )
+
+
+def derived_handler(entry: table.Entry) -> Callable[..., Any]:
+    """The sparsity tracer's handler of ``entry``'s function derived from its kind in the
+    function table: structural functions apply to the id arrays, functions of the values give
+    ``ValueDerived`` results, compositions run their body, linear and multilinear functions
+    union along their axes (``_mixing``); a special function without code here is refused
+    naming the carriers that have it."""
+    kind = entry.kind
+    if kind == "structural":
+        return _structural
+    if kind == "value":
+        return _value_function
+    if kind in ("linear", "multilinear"):
+        return functools.partial(_mixing, entry)
+    if kind == "composition" and entry.function in COMPOSITIONS:
+        return _composition
+    if kind == "composition":
+        why = "it is declared a composition, and dualdiff.compositions has no body for it yet"
+    elif kind == "special":
+        have = ", ".join(sorted(entry.carriers)) or "none"
+        why = f"it needs code of its own in each carrier, and the carriers with it are: {have}"
+    else:
+        why = f"the sparsity tracer has no handler for {kind} functions"
+    return functools.partial(_refuse, entry, why)
+
+
+# the table's functions without a handler of their own (own handlers are overrides: each is
+# checked against the derived one by the tests)
+_DERIVED: dict[Callable[..., Any], Callable[..., Any]] = {
+    function: derived_handler(entry)
+    for function, entry in table.FUNCTIONS.items()
+    if function not in _FUNCTIONS
+}
 
 
 # ---------------------------------------------------------------------------------------------
