@@ -969,6 +969,8 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
         for a in inputs:
             if is_dual(a) and type(a) is not SparsityTracer:
                 _split(a, f"{function_name(ufunc)}")
+        if method == "at":
+            return _ufunc_at(ufunc, *inputs, **kwargs)
         if ufunc in VALUE_UFUNCS:
             return _derived(getattr(ufunc, method)(*_values(inputs), **kwargs))
         if ufunc is np.matmul and method == "__call__" and not kwargs:
@@ -1034,6 +1036,14 @@ def _no_rule(name: str) -> TypeError:
     return TypeError(
         f"jacobian_sparsity has no dependency rule for {name}; pass the pattern yourself "
         "(sparsity=<boolean array>) or write f with supported functions"
+    )
+
+
+def _not_of_kind(entry: table.Entry, reason: str) -> TypeError:
+    """A call the function table's guard refuses (it is not of the entry's kind)."""
+    return TypeError(
+        f"jacobian_sparsity has no dependency rule for this call: {reason} (numpy.{entry.name} "
+        f"is {entry.kind} otherwise); pass the pattern yourself (sparsity=<boolean array>)"
     )
 
 
@@ -1110,6 +1120,43 @@ def _ufunc_method(rule: Rule, ufunc: np.ufunc, method: str, inputs: Any, kwargs:
     return _make(value, np.broadcast_to(out, value.shape).copy())
 
 
+def _ufunc_at(ufunc: np.ufunc, a: Any, indices: Any, *b: Any, **kwargs: Any) -> None:
+    """``ufunc.at(a, indices[, b])``: unbuffered in place, so an element indexed several times
+    takes every ``b`` written to it. An element keeps its set and gains those of the ``b``
+    entries that reach it (by the same index on an array of element numbers); indices computed
+    from x's values may reach any element."""
+    name = f"{function_name(ufunc)}.at"
+    rule = UFUNC_RULES.get(ufunc) or extra_ufunc_rule(ufunc)
+    if rule is None or kwargs or ufunc.nin != 1 + len(b):
+        raise _no_rule(name)
+    if _contains_tracer(indices if type(indices) is tuple else (indices,)):
+        raise TypeError(f"jacobian_sparsity: the indices of {name} must not depend on x")
+    index = _plain_all(indices)
+    if type(a) is not SparsityTracer:
+        values = [_split(item, name) for item in b]
+        if any(_has_deps(d) for _, d in values):
+            raise _drop_error(f"{name} into a plain array")
+        ufunc.at(a, index, *(v for v, _ in values))
+        return None
+    with _InStore(a.store):
+        values = [_split(item, name) for item in b]
+        ufunc.at(a.value, index, *(v for v, _ in values))
+        old = np.ravel(a.deps)
+        if not values or not _depends(rule, 1, np.iscomplexobj(a.value)):
+            return None  # each element keeps its set (a superset when the rule drops it)
+        b_deps = values[0][1]
+        if _has_derived(indices):  # any element may be reached, at another point
+            new = _or(old, _reduce(b_deps, None))
+        else:
+            positions = np.arange(a.size).reshape(a.shape)[index]
+            reached = np.broadcast_to(b_deps, positions.shape)
+            groups = np.concatenate([np.arange(a.size), np.ravel(positions)])
+            ids = np.concatenate([old, np.ravel(reached)])
+            new = _store().union_groups(groups, ids, a.size)
+        a.deps[...] = new.reshape(a.shape)
+    return None
+
+
 register_lift(SparsityTracer, 100, _lift_unary, _lift_binary)
 add_element_methods(SparsityTracer)  # np.sin(a) of an object array of tracers calls e.sin()
 
@@ -1172,7 +1219,7 @@ def _structural(func: Any, *args: Any, **kwargs: Any) -> Any:
     if entry.guard is not None:
         reason = entry.guard(lambda name, default=None: bound.get(name, extra.get(name, default)))
         if reason is not None:
-            raise _no_rule(reason)
+            raise _not_of_kind(entry, reason)
     value_args, deps_args = dict(bound), dict(bound)
     value_extra, deps_extra = dict(extra), dict(extra)
     for name, kind in kinds.items():
@@ -1272,6 +1319,47 @@ def _call(func: Any, arguments: dict[str, Any]) -> Any:
     return func(*args, **kwargs)
 
 
+_PAD_STATISTICS = ("maximum", "mean", "median", "minimum")
+
+
+@_implements(np.pad)
+def _pad(func: Any, array: Any, pad_width: Any, mode: Any = "constant", **kwargs: Any) -> Any:
+    """np.pad: its copying modes are structural (``_structural``); the computing ones pad each
+    axis in turn, as NumPy does, a new element depending on the edge element it ramps from
+    (``linear_ramp``) or on its whole line along that axis (the statistics, ``stat_length``
+    or not, and odd reflections: a superset)."""
+    odd = mode in ("reflect", "symmetric") and kwargs.get("reflect_type", "even") != "even"
+    if mode != "linear_ramp" and mode not in _PAD_STATISTICS and not odd:
+        return _structural(func, array, pad_width, mode, **kwargs)
+    if _has_tracer(pad_width) or _has_tracer(kwargs):
+        raise TypeError(
+            f"jacobian_sparsity: numpy.pad(mode={mode!r}) options must not depend on x (only the "
+            "array carries dependencies)"
+        )
+    if _has_derived(pad_width):
+        _decide("numpy.pad with pad widths computed from x (the shape depends on them)")
+    value, deps = _split(array, "numpy.pad")
+    out = np.pad(value, _plain_all(pad_width), mode, **_plain_all(kwargs))
+    widths = np.broadcast_to(np.asarray(_plain_all(pad_width), dtype=np.intp), (deps.ndim, 2))
+    for axis in range(deps.ndim):
+        width = [(0, 0)] * deps.ndim
+        width[axis] = tuple(widths[axis])
+        if mode == "linear_ramp":
+            source = deps
+        else:
+            source = np.broadcast_to(_reduce(deps, axis, keepdims=True), deps.shape)
+        inner = np.zeros(deps.shape[axis], dtype=bool)
+        inside = np.pad(np.ones_like(inner), width[axis]).reshape(
+            [-1 if k == axis else 1 for k in range(deps.ndim)]
+        )
+        deps = np.where(
+            inside,
+            np.pad(deps, width, mode="constant", constant_values=_EMPTY),
+            np.pad(source, width, mode="edge") if deps.shape[axis] else _EMPTY,
+        )
+    return _make(out, deps)
+
+
 @_implements(*_np("triu", "tril"))
 def _triangle(func: Any, m: Any, k: int = 0) -> SparsityTracer:
     value, deps = _split(m)
@@ -1297,12 +1385,16 @@ def _like(func: Any, *args: Any, **kwargs: Any) -> Any:
     bound = errors.bound_arguments(func, args, kwargs)
     name = "prototype" if "prototype" in bound else "a"
     bound[name] = _split(bound[name])[0]
+    fill = _empty_deps(())
+    if "fill_value" in bound:  # the table's operand of full_like: every element is a copy of it
+        bound["fill_value"], fill = _split(bound["fill_value"], "numpy.full_like")
     value = _call(func, bound)
     if func is np.empty_like:
         value[...] = 0  # a defined value: the tracer's values may be printed or compared
     if value.dtype.kind not in "fc":
         return value
-    return _make(value, _empty_deps(value.shape))  # a tracer, so that f can assign into it
+    # a tracer, so that f can assign into it
+    return _make(value, np.broadcast_to(fill, value.shape).copy())
 
 
 @_implements(np.copyto)
@@ -2222,7 +2314,7 @@ def _table_call(entry: table.Entry, args: Any, kwargs: Any) -> Call:
     if entry.guard is not None:
         reason = entry.guard(call.option)
         if reason is not None:
-            raise _no_rule(reason)
+            raise _not_of_kind(entry, reason)
     if call.option("out", None) is not None:
         raise TypeError(f"jacobian_sparsity: numpy.{entry.name}(out=...) is not supported")
     return call
@@ -2358,8 +2450,9 @@ def _input_array(x: Any, api: str) -> np.ndarray:
     return arr
 
 
-class Traced:
-    """What one trace found: the set id of every output element in the trace's store.
+class DependencyRun:
+    """What one run of ``f`` on a dependency tracer found (``run_dependencies``): the set id of
+    every output element in the run's store.
 
     ``shape`` is ``f(x).shape``, ``n`` the size of ``x``, ``decisions`` where ``f`` used values
     computed from ``x`` in Python. ``pattern()`` and ``toarray()`` build the pattern;
@@ -2397,8 +2490,9 @@ class Traced:
         return out
 
 
-def trace(f: Callable[..., Any], x: Any) -> Traced:
-    """Run ``f`` on a tracer of ``x``: the dependencies of its result."""
+def run_dependencies(f: Callable[..., Any], x: Any) -> DependencyRun:
+    """Run ``f`` once on a dependency tracer of ``x``: the dependencies of its result (not to be
+    confused with ``dualdiff.trace``, the evaluation-trace printer)."""
     errors.check_callable(f, "jacobian_sparsity")
     x = _input_array(x, "jacobian_sparsity")
     store = _Store(x.size)
@@ -2425,7 +2519,7 @@ def trace(f: Callable[..., Any], x: Any) -> Traced:
             ids = _empty_deps(np.shape(y))
     finally:
         _STATE.decisions, _STATE.store = outer
-    return Traced(np.asarray(ids), store, x.size, decisions)
+    return DependencyRun(np.asarray(ids), store, x.size, decisions)
 
 
 def trace_pattern(f: Callable[..., Any], x: Any) -> tuple[Pattern, tuple[int, ...]]:
@@ -2453,8 +2547,8 @@ def warn_value_dependent(decisions: list[str], api: str, stacklevel: int = 4) ->
 def trace_decisions(f: Callable[..., Any], x: Any) -> tuple[Pattern, tuple[int, ...], list[str]]:
     """``(pattern, f(x).shape, decisions)``: ``decisions`` lists where ``f`` used values
     computed from ``x`` in Python (empty: the pattern holds at every point)."""
-    traced = trace(f, x)
-    return traced.pattern(), traced.shape, traced.decisions
+    run = run_dependencies(f, x)
+    return run.pattern(), run.shape, run.decisions
 
 
 def jacobian_sparsity(f: Callable[..., Any], x: Any, *, sparse: bool = False) -> Any:
@@ -2491,9 +2585,9 @@ def jacobian_sparsity(f: Callable[..., Any], x: Any, *, sparse: bool = False) ->
            [False,  True,  True, False],
            [False, False,  True,  True]])
     """
-    traced = trace(f, x)
-    if traced.decisions:
-        warn_value_dependent(traced.decisions, "jacobian_sparsity", stacklevel=3)
+    run = run_dependencies(f, x)
+    if run.decisions:
+        warn_value_dependent(run.decisions, "jacobian_sparsity", stacklevel=3)
     if sparse:
-        return traced.pattern().to_scipy()
-    return traced.toarray()
+        return run.pattern().to_scipy()
+    return run.toarray()

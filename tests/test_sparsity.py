@@ -587,7 +587,9 @@ def test_every_dual_array_function_has_a_tracer_rule():
 
     def handled(f):  # a rule of its own, or one derived from the function table (not a refusal)
         derived = _DERIVED.get(f)
-        return f in _FUNCTIONS or (derived is not None and getattr(derived, "func", 0) is not _refuse)
+        return f in _FUNCTIONS or (
+            derived is not None and getattr(derived, "func", 0) is not _refuse
+        )
 
     missing = sorted(function_name(f) for f in HANDLED_FUNCTIONS if not handled(f))
     assert not missing
