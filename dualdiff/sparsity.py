@@ -973,8 +973,9 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
             return _ufunc_at(ufunc, *inputs, **kwargs)
         if ufunc in VALUE_UFUNCS:
             return _derived(getattr(ufunc, method)(*_values(inputs), **kwargs))
-        if ufunc is np.matmul and method == "__call__" and not kwargs:
-            return _matmul(*inputs)
+        if ufunc in table.FUNCTIONS and method == "__call__" and not kwargs:
+            # np.matmul, a ufunc declared in the function table: its handler, as a function's
+            return (_FUNCTIONS.get(ufunc) or _DERIVED[ufunc])(ufunc, *inputs)
         rule = UFUNC_RULES.get(ufunc) or extra_ufunc_rule(ufunc)
         if rule is None:
             raise _no_rule(f"{function_name(ufunc)}")
@@ -1609,6 +1610,8 @@ def _sort(func: Any, a: Any, *args: Any, **kwargs: Any) -> SparsityTracer:
 @_implements(np.diff)
 def _diff(func: Any, a: Any, n: int = 1, axis: int = -1, **kwargs: Any) -> Any:
     axis = errors.diff_axis(n, axis, np.ndim(_values(a)))
+    if n == 0:  # NumPy returns a itself, without prepend or append
+        return a if type(a) is SparsityTracer else _make(*_split(a))
     parts = []
     if "prepend" in kwargs:
         parts.append(kwargs["prepend"])
@@ -2375,9 +2378,12 @@ def _mixing(entry: table.Entry, func: Any, *args: Any, **kwargs: Any) -> Any:
     element depends on the union of the operands' sets along those axes (see ``_mixed``): a
     superset of the true pattern, never missing a dependency."""
     call = _table_call(entry, args, kwargs)
-    pairs = [_split(o, f"numpy.{entry.name}") for o in call.operands]
+    # (einsum's subscripts come first among its ``*operands``: a string, no dependencies)
+    pairs = [
+        (o, None) if type(o) is str else _split(o, f"numpy.{entry.name}") for o in call.operands
+    ]
     value = call.call([p[0] for p in pairs])
-    deps = [p[1] for p in pairs]
+    deps = [p[1] for p in pairs if p[1] is not None]
     axes = _mixing_axes(entry, call, deps[0].ndim if deps else 0)
     if type(value) in (list, tuple):  # gradient along several axes, average(returned=True)
         return type(value)(_make(v, _mixed(deps, axes, np.shape(v))) for v in value)
