@@ -7,6 +7,14 @@ sets of the arguments it has a partial for, a piecewise-constant one (``Rule.zer
 nothing, a reduction unions along its axes, slicing, stacking and reshaping move sets around, and
 a product with a constant matrix follows that matrix's non-zeros.
 
+NumPy's other functions take their handler from the function table (``dualdiff.table``) by kind
+(``derived_handler``): a structural function applies to the id arrays as they are, a function of
+the values gives ``ValueDerived`` results, a composition runs its body, and a linear or
+multilinear one unions its operands' sets along its declared axes (over everything where the
+places cannot be matched: always a superset of the true pattern). The handlers written here
+(``_FUNCTIONS``) override that where they are tighter (``np.where``, ``@``, ``einsum``, the
+gradient stencil ...); the tests check each against the derived one.
+
 The sets are integer ids into one store per trace (``_Store``: sorted index slices), so an element
 costs one integer and structural functions apply to the id array as they are; unions are
 vectorised over all the elements of an operation (sorting their entries), and a union equal to
@@ -1530,6 +1538,25 @@ def _trapezoid(func: Any, y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) 
     value = np.asarray(func(yv, None if x is None else xv, dx, axis))
     along = _reduce(yd, axis)
     return _make(value, _union([along, _reduce(xd, None)], value.shape))
+
+
+@_implements(np.bincount)
+def _bincount(func: Any, x: Any, weights: Any = None, minlength: Any = 0) -> Any:
+    # bin k sums the weights whose bin number is k; bin numbers computed from x's values may
+    # put any weight in any bin (and set the number of bins: the pattern holds here only)
+    derived = _has_derived(x) or _contains_tracer(x if type(x) in (list, tuple) else [x])
+    if derived:
+        _decide("numpy.bincount with bin numbers computed from x (the shape depends on them)")
+    bins = np.asarray(_plain_all(_values(x)))
+    if weights is None:
+        counts = np.bincount(bins, None, minlength)
+        return _derived(counts) if derived else counts
+    wv, wd = _split(weights, "numpy.bincount")
+    value = np.bincount(bins, wv, minlength)
+    if derived:
+        return _make(value, _union([_reduce(wd, None)], value.shape))
+    rows = bins.ravel().astype(np.intp)
+    return _make(value, _gather_rows(rows, np.arange(rows.size), value.size, wd.ravel()))
 
 
 @_implements(np.cross)

@@ -281,3 +281,19 @@ def test_composition_kind_runs_its_body():
     f = lambda a: np.percentile(a, 40.0)  # noqa: E731 - a body from dualdiff.compositions
     assert np.percentile not in sparsity._FUNCTIONS
     assert_covers(pattern(f, x), numeric_jacobian(f, x + 0.1), x.size, "percentile")
+
+
+def test_bincount_follows_the_bins():
+    bins = np.array([0, 2, 2, 5, 0])
+    expected = np.zeros((7, 5), dtype=bool)
+    expected[bins, np.arange(5)] = True
+    p = pattern(lambda a: np.bincount(bins, weights=a, minlength=7), np.ones(5))
+    np.testing.assert_array_equal(p, expected)
+
+    def through_argsort(a):  # bins from x's values: any weight in any bin, at this point only
+        return np.bincount(np.argsort(a), weights=a**2)
+
+    x = np.arange(1.0, 6.0)
+    with pytest.warns(dd.errors.ValueDependentPatternWarning, match="bincount"):
+        p = dd.jacobian_sparsity(through_argsort, x)
+    assert p.all()
