@@ -1559,6 +1559,44 @@ def _bincount(func: Any, x: Any, weights: Any = None, minlength: Any = 0) -> Any
     return _make(value, _gather_rows(rows, np.arange(rows.size), value.size, wd.ravel()))
 
 
+@_implements(np.convolve, np.correlate)
+def _convolution(func: Any, a: Any, v: Any, mode: str = "") -> SparsityTracer:
+    # full[k] = sum_i a[i] w[k - i], with w = v (convolve) or conj(v[::-1]) (correlate): a traced
+    # factor's set reaches the outputs where the other factor is present (traced, computed from
+    # x's values, or a constant's non-zero); NumPy's modes are slices of the full result.
+    mode = mode or ("full" if func is np.convolve else "valid")
+    (av, ad), (wv, wd) = _split(a, function_name(func)), _split(v, function_name(func))
+    value = np.asarray(func(av, wv, mode))
+    if av.ndim != 1 or wv.ndim != 1 or not av.size or not wv.size:
+        return _make(value, _union([_reduce(ad, None), _reduce(wd, None)], value.shape))
+    if func is np.correlate:
+        wv, wd = wv[::-1], wd[::-1]
+    length = av.size + wv.size - 1
+
+    def reach(deps: np.ndarray, traced: Any, other: Any, other_value: np.ndarray) -> Any:
+        """The sets of ``traced``'s elements where they meet a present element of ``other``."""
+        if not _contains_tracer([traced]):
+            return None
+        present = np.ones(other_value.size, dtype=bool)
+        if not _contains_tracer([other]) and not _has_derived(other):
+            present = other_value != 0  # a constant's zeros hold at every point
+        shifts = np.flatnonzero(present)
+        cols = np.repeat(np.arange(deps.size), shifts.size)
+        rows = cols + np.tile(shifts, deps.size)
+        return _gather_rows(rows, cols, length, deps)
+
+    parts = [reach(ad, a, v, wv), reach(wd, v, a, av)]
+    full = _union([p for p in parts if p is not None], (length,))
+    # where NumPy's mode starts in the full result: found on positive probes (no cancellation)
+    rng = np.random.default_rng(0)
+    pa, pw = rng.uniform(1.0, 2.0, av.size), rng.uniform(1.0, 2.0, wv.size)
+    whole, part = func(pa, pw, "full"), func(pa, pw, mode)
+    for start in range(length - value.size + 1):
+        if np.allclose(whole[start : start + value.size], part, rtol=1e-12, atol=0.0):
+            return _make(value, full[start : start + value.size].copy())
+    return _make(value, _union([_reduce(full, None)], value.shape))  # conservative
+
+
 @_implements(np.cross)
 def _cross(func: Any, a: Any, b: Any, axisa=-1, axisb=-1, axisc=-1, axis=None) -> Any:
     # Component i of a x b involves the other two components of a and of b.

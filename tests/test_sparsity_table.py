@@ -297,3 +297,33 @@ def test_bincount_follows_the_bins():
     with pytest.warns(dd.errors.ValueDependentPatternWarning, match="bincount"):
         p = dd.jacobian_sparsity(through_argsort, x)
     assert p.all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    function=st.sampled_from([np.convolve, np.correlate]),
+    mode=st.sampled_from(["full", "same", "valid", None]),
+    sizes=st.tuples(st.integers(1, 6), st.integers(1, 6)),
+    traced=st.sampled_from(["a", "v", "both"]),
+    zeros=st.lists(st.integers(0, 5), max_size=3),
+    seed=st.integers(0, 2**20),
+)
+def test_convolution_follows_the_band(function, mode, sizes, traced, zeros, seed):
+    m, n = sizes
+    rng = np.random.default_rng(seed)
+    constant = rng.standard_normal(n if traced == "a" else m)
+    constant[[z for z in zeros if z < constant.size]] = 0.0  # a constant's zeros are trusted
+    options = {} if mode is None else {"mode": mode}
+
+    def f(x):
+        if traced == "both":
+            return function(x[:m], x[m:], **options)
+        if traced == "a":
+            return function(x, constant, **options)
+        return function(constant, x, **options)
+
+    x = rng.standard_normal(m + n if traced == "both" else (m if traced == "a" else n))
+    p = pattern(f, x)
+    assert_covers(p, dd.jacobian(f, x), x.size, f"{function.__name__} {mode} {sizes} {traced}")
+    if traced != "both":  # exact: every entry of the band is a product with a non-zero
+        np.testing.assert_array_equal(p, nonzeros(numeric_jacobian(f, x), x.size))
