@@ -372,6 +372,8 @@ def ufunc_accumulate(ufunc: np.ufunc, a: Any, axis: int = 0, dtype: Any = None, 
 def diff(a, n=1, axis=-1, prepend=np._NoValue, append=np._NoValue):
     a = _as_dual_array(a)
     axis = errors.diff_axis(n, axis, a.ndim)
+    if n == 0:  # NumPy returns a itself, without prepend or append
+        return a
     parts = []
     if prepend is not np._NoValue:
         parts.append(

@@ -25,7 +25,13 @@ from .forward import _check_chunk, _owned, _push, dense_jacobian
 from .jit import compiled_push_forward
 from .parallel import ColorSeeds, _check_workers, _input, jacobian_columns, run_passes
 from .seed import is_sequence
-from .sparsity import Pattern, _scipy_sparse, trace, trace_decisions, warn_value_dependent
+from .sparsity import (
+    Pattern,
+    _scipy_sparse,
+    run_dependencies,
+    trace_decisions,
+    warn_value_dependent,
+)
 
 __all__ = ["SparseJacobian", "sparse_jacobian", "compressed_jacobian", "recover"]
 
@@ -221,7 +227,7 @@ class SparseJacobian:
                 raise ValueError(
                     f"SparseJacobian: sparsity must be 'auto' or a pattern, got {sparsity!r}"
                 )
-            traced = trace(f, x)
+            traced = run_dependencies(f, x)
             self.out_shape, decisions = traced.shape, traced.decisions
             if self._dense_fallback and traced.dense:
                 # most of the Jacobian is non-zero: colouring would cost more than it saves

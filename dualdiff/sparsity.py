@@ -7,6 +7,14 @@ sets of the arguments it has a partial for, a piecewise-constant one (``Rule.zer
 nothing, a reduction unions along its axes, slicing, stacking and reshaping move sets around, and
 a product with a constant matrix follows that matrix's non-zeros.
 
+NumPy's other functions take their handler from the function table (``dualdiff.table``) by kind
+(``derived_handler``): a structural function applies to the id arrays as they are, a function of
+the values gives ``ValueDerived`` results, a composition runs its body, and a linear or
+multilinear one unions its operands' sets along its declared axes (over everything where the
+places cannot be matched: always a superset of the true pattern). The handlers written here
+(``_FUNCTIONS``) override that where they are tighter (``np.where``, ``@``, ``einsum``, the
+gradient stencil ...); the tests check each against the derived one.
+
 The sets are integer ids into one store per trace (``_Store``: sorted index slices), so an element
 costs one integer and structural functions apply to the id array as they are; unions are
 vectorised over all the elements of an operation (sorting their entries), and a union equal to
@@ -32,6 +40,7 @@ TypeError naming it.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import string
@@ -43,7 +52,8 @@ from typing import Any
 import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
-from . import errors
+from . import errors, table
+from .calls import Call
 from .compositions import COMPOSITIONS, call_body
 from .errors import function_name
 from .methods import ArrayMethods
@@ -975,10 +985,13 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
         for a in inputs:
             if is_dual(a) and type(a) is not SparsityTracer:
                 _split(a, f"{function_name(ufunc)}")
+        if method == "at":
+            return _ufunc_at(ufunc, *inputs, **kwargs)
         if ufunc in VALUE_UFUNCS:
             return _derived(getattr(ufunc, method)(*_values(inputs), **kwargs))
-        if ufunc is np.matmul and method == "__call__" and not kwargs:
-            return _matmul(*inputs)
+        if ufunc in table.FUNCTIONS and method == "__call__" and not kwargs:
+            # np.matmul, a ufunc declared in the function table: its handler, as a function's
+            return (_FUNCTIONS.get(ufunc) or _DERIVED[ufunc])(ufunc, *inputs)
         rule = UFUNC_RULES.get(ufunc) or extra_ufunc_rule(ufunc)
         if rule is None:
             raise _no_rule(f"{function_name(ufunc)}")
@@ -994,10 +1007,7 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
         raise _no_rule(f"{function_name(ufunc)}.{method}")
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        handler = _FUNCTIONS.get(func)
-        if handler is None and func in COMPOSITIONS:  # the function table's compositions
-            name = function_name(func)
-            return call_body(func, args, kwargs, lambda why: TypeError(f"{_no_rule(name)} ({why})"))
+        handler = _FUNCTIONS.get(func) or _DERIVED.get(func)
         if handler is None:
             raise _no_rule(function_name(func))
         for t in types:
@@ -1043,6 +1053,14 @@ def _no_rule(name: str) -> TypeError:
     return TypeError(
         f"jacobian_sparsity has no dependency rule for {name}; pass the pattern yourself "
         "(sparsity=<boolean array>) or write f with supported functions"
+    )
+
+
+def _not_of_kind(entry: table.Entry, reason: str) -> TypeError:
+    """A call the function table's guard refuses (it is not of the entry's kind)."""
+    return TypeError(
+        f"jacobian_sparsity has no dependency rule for this call: {reason} (numpy.{entry.name} "
+        f"is {entry.kind} otherwise); pass the pattern yourself (sparsity=<boolean array>)"
     )
 
 
@@ -1120,6 +1138,43 @@ def _ufunc_method(rule: Rule, ufunc: np.ufunc, method: str, inputs: Any, kwargs:
     return _make(value, np.broadcast_to(out, value.shape).copy())
 
 
+def _ufunc_at(ufunc: np.ufunc, a: Any, indices: Any, *b: Any, **kwargs: Any) -> None:
+    """``ufunc.at(a, indices[, b])``: unbuffered in place, so an element indexed several times
+    takes every ``b`` written to it. An element keeps its set and gains those of the ``b``
+    entries that reach it (by the same index on an array of element numbers); indices computed
+    from x's values may reach any element."""
+    name = f"{function_name(ufunc)}.at"
+    rule = UFUNC_RULES.get(ufunc) or extra_ufunc_rule(ufunc)
+    if rule is None or kwargs or ufunc.nin != 1 + len(b):
+        raise _no_rule(name)
+    if _contains_tracer(indices if type(indices) is tuple else (indices,)):
+        raise TypeError(f"jacobian_sparsity: the indices of {name} must not depend on x")
+    index = _plain_all(indices)
+    if type(a) is not SparsityTracer:
+        values = [_split(item, name) for item in b]
+        if any(_has_deps(d) for _, d in values):
+            raise _drop_error(f"{name} into a plain array")
+        ufunc.at(a, index, *(v for v, _ in values))
+        return None
+    with _InStore(a.store):
+        values = [_split(item, name) for item in b]
+        ufunc.at(a.value, index, *(v for v, _ in values))
+        old = np.ravel(a.deps)
+        if not values or not _depends(rule, 1, np.iscomplexobj(a.value)):
+            return None  # each element keeps its set (a superset when the rule drops it)
+        b_deps = values[0][1]
+        if _has_derived(indices):  # any element may be reached, at another point
+            new = _or(old, _reduce(b_deps, None))
+        else:
+            positions = np.arange(a.size).reshape(a.shape)[index]
+            reached = np.broadcast_to(b_deps, positions.shape)
+            groups = np.concatenate([np.arange(a.size), np.ravel(positions)])
+            ids = np.concatenate([old, np.ravel(reached)])
+            new = _store().union_groups(groups, ids, a.size)
+        a.deps[...] = new.reshape(a.shape)
+    return None
+
+
 register_lift(SparsityTracer, 100, _lift_unary, _lift_binary)
 add_element_methods(SparsityTracer)  # np.sin(a) of an object array of tracers calls e.sin()
 
@@ -1157,75 +1212,40 @@ def _wrap(value: Any, deps: Any) -> Any:
     return _make(value, deps)
 
 
-# Array parameters of the structural functions: "leaf" (one array), "seq" (a sequence of
-# arrays) or "nested" (np.block's nested lists).
-_STRUCTURAL = {
-    "reshape": {"a": "leaf"},
-    "ravel": {"a": "leaf"},
-    "transpose": {"a": "leaf"},
-    "permute_dims": {"a": "leaf"},
-    "matrix_transpose": {"x": "leaf"},
-    "swapaxes": {"a": "leaf"},
-    "moveaxis": {"a": "leaf"},
-    "rollaxis": {"a": "leaf"},
-    "squeeze": {"a": "leaf"},
-    "expand_dims": {"a": "leaf"},
-    "broadcast_to": {"array": "leaf"},
-    "broadcast_arrays": {"args": "seq"},
-    "atleast_1d": {"arys": "seq"},
-    "atleast_2d": {"arys": "seq"},
-    "atleast_3d": {"arys": "seq"},
-    "flip": {"m": "leaf"},
-    "fliplr": {"m": "leaf"},
-    "flipud": {"m": "leaf"},
-    "rot90": {"m": "leaf"},
-    "roll": {"a": "leaf"},
-    "take": {"a": "leaf"},
-    "take_along_axis": {"arr": "leaf"},
-    "compress": {"a": "leaf"},
-    "extract": {"arr": "leaf"},
-    "repeat": {"a": "leaf"},
-    "tile": {"A": "leaf"},
-    "resize": {"a": "leaf"},
-    "diagonal": {"a": "leaf"},
-    "copy": {"a": "leaf"},
-    "split": {"ary": "leaf"},
-    "array_split": {"ary": "leaf"},
-    "hsplit": {"ary": "leaf"},
-    "vsplit": {"ary": "leaf"},
-    "dsplit": {"ary": "leaf"},
-    "unstack": {"x": "leaf"},
-    "concatenate": {"arrays": "seq"},
-    "concat": {"arrays": "seq"},
-    "stack": {"arrays": "seq"},
-    "hstack": {"tup": "seq"},
-    "vstack": {"tup": "seq"},
-    "dstack": {"tup": "seq"},
-    "column_stack": {"tup": "seq"},
-    "block": {"arrays": "nested"},
-    "append": {"arr": "leaf", "values": "leaf"},
-    "insert": {"arr": "leaf", "values": "leaf"},
-    "delete": {"arr": "leaf"},
-    "pad": {"array": "leaf"},
-}
-
-_PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
+def _kinds(entry: table.Entry) -> dict[str, str]:
+    """The parameters of a function that carry dependencies, by the table's ``operands``: "leaf"
+    (one array), "seq" (``*name``, a sequence of arrays) or "nested" (``**name``, np.block's
+    nested lists)."""
+    out = {}
+    for name in entry.operands:
+        depth = len(name) - len(name.lstrip("*"))
+        out[name.lstrip("*")] = ("leaf", "seq", "nested")[depth]
+    return out
 
 
 def _structural(func: Any, *args: Any, **kwargs: Any) -> Any:
     """Functions that only move, copy or select elements: apply them to values and deps alike."""
-    kinds = _STRUCTURAL[func.__name__]
+    entry = table.FUNCTIONS[func]
+    kinds = _kinds(entry)
     bound = errors.bound_arguments(func, args, kwargs)
+    extra = dict(bound.pop("kwargs", {})) if func is np.pad else {}  # pad's **kwargs options
     for name in ("out", "dtype"):
         if bound.get(name) is not None:
             raise TypeError(
                 f"jacobian_sparsity: {function_name(func)}({name}=...) is not supported"
             )
+    if entry.guard is not None:
+        reason = entry.guard(lambda name, default=None: bound.get(name, extra.get(name, default)))
+        if reason is not None:
+            raise _not_of_kind(entry, reason)
     value_args, deps_args = dict(bound), dict(bound)
+    value_extra, deps_extra = dict(extra), dict(extra)
     for name, kind in kinds.items():
         if name in bound:
             value_args[name], deps_args[name] = _split_kind(bound[name], kind)
-    for name, argument in bound.items():
+        elif name in extra:
+            value_extra[name], deps_extra[name] = _split_kind(extra[name], kind)
+    for name, argument in {**bound, **extra}.items():
         # an option computed from x (a compress condition, split indices) would dispatch back
         # here without end, and would make the pattern hold at this point only
         if name not in kinds and _has_tracer(argument):
@@ -1234,16 +1254,13 @@ def _structural(func: Any, *args: Any, **kwargs: Any) -> Any:
                 "depend on x; pass the pattern yourself (sparsity=<bool array>)"
             )
     if func is np.pad:
-        mode = bound.get("mode", "constant")
-        if mode not in _PAD_MODES:
-            raise _no_rule(f"numpy.pad(mode={mode!r})")
-        deps_kwargs = dict(deps_args.get("kwargs", {}))
-        if mode == "constant":
-            deps_kwargs["constant_values"] = _EMPTY
-        if deps_kwargs.pop("reflect_type", "even") != "even":
-            raise _no_rule("numpy.pad(reflect_type='odd')")
-        deps_args["kwargs"] = deps_kwargs
-    derived = [k for k, v in bound.items() if k not in kinds and _has_derived(v)]
+        if bound.get("mode", "constant") == "empty":
+            # NumPy leaves the new elements undefined: they depend on nothing (the ids of an
+            # uninitialised integer array would name arbitrary sets)
+            deps_args["mode"], deps_extra = "constant", {"constant_values": _EMPTY}
+        deps_extra.pop("reflect_type", None)  # "even" only (the guard): the default
+        value_args["kwargs"], deps_args["kwargs"] = value_extra, deps_extra
+    derived = [k for k, v in {**bound, **extra}.items() if k not in kinds and _has_derived(v)]
     if derived:
         return _structural_through_values(func, bound, kinds, value_args, deps_args)
     value = _call(func, value_args)
@@ -1320,7 +1337,45 @@ def _call(func: Any, arguments: dict[str, Any]) -> Any:
     return func(*args, **kwargs)
 
 
-_implements(*_np(*_STRUCTURAL))(_structural)
+_PAD_STATISTICS = ("maximum", "mean", "median", "minimum")
+
+
+@_implements(np.pad)
+def _pad(func: Any, array: Any, pad_width: Any, mode: Any = "constant", **kwargs: Any) -> Any:
+    """np.pad: its copying modes are structural (``_structural``); the computing ones pad each
+    axis in turn, as NumPy does, a new element depending on the edge element it ramps from
+    (``linear_ramp``) or on its whole line along that axis (the statistics, ``stat_length``
+    or not, and odd reflections: a superset)."""
+    odd = mode in ("reflect", "symmetric") and kwargs.get("reflect_type", "even") != "even"
+    if mode != "linear_ramp" and mode not in _PAD_STATISTICS and not odd:
+        return _structural(func, array, pad_width, mode, **kwargs)
+    if _has_tracer(pad_width) or _has_tracer(kwargs):
+        raise TypeError(
+            f"jacobian_sparsity: numpy.pad(mode={mode!r}) options must not depend on x (only the "
+            "array carries dependencies)"
+        )
+    if _has_derived(pad_width):
+        _decide("numpy.pad with pad widths computed from x (the shape depends on them)")
+    value, deps = _split(array, "numpy.pad")
+    out = np.pad(value, _plain_all(pad_width), mode, **_plain_all(kwargs))
+    widths = np.broadcast_to(np.asarray(_plain_all(pad_width), dtype=np.intp), (deps.ndim, 2))
+    for axis in range(deps.ndim):
+        width = [(0, 0)] * deps.ndim
+        width[axis] = tuple(widths[axis])
+        if mode == "linear_ramp":
+            source = deps
+        else:
+            source = np.broadcast_to(_reduce(deps, axis, keepdims=True), deps.shape)
+        inner = np.zeros(deps.shape[axis], dtype=bool)
+        inside = np.pad(np.ones_like(inner), width[axis]).reshape(
+            [-1 if k == axis else 1 for k in range(deps.ndim)]
+        )
+        deps = np.where(
+            inside,
+            np.pad(deps, width, mode="constant", constant_values=_EMPTY),
+            np.pad(source, width, mode="edge") if deps.shape[axis] else _EMPTY,
+        )
+    return _make(out, deps)
 
 
 @_implements(*_np("triu", "tril"))
@@ -1348,12 +1403,16 @@ def _like(func: Any, *args: Any, **kwargs: Any) -> Any:
     bound = errors.bound_arguments(func, args, kwargs)
     name = "prototype" if "prototype" in bound else "a"
     bound[name] = _split(bound[name])[0]
+    fill = _empty_deps(())
+    if "fill_value" in bound:  # the table's operand of full_like: every element is a copy of it
+        bound["fill_value"], fill = _split(bound["fill_value"], "numpy.full_like")
     value = _call(func, bound)
     if func is np.empty_like:
         value[...] = 0  # a defined value: the tracer's values may be printed or compared
     if value.dtype.kind not in "fc":
         return value
-    return _make(value, _empty_deps(value.shape))  # a tracer, so that f can assign into it
+    # a tracer, so that f can assign into it
+    return _make(value, np.broadcast_to(fill, value.shape).copy())
 
 
 @_implements(np.copyto)
@@ -1490,6 +1549,63 @@ def _trapezoid(func: Any, y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) 
     return _make(value, _union([along, _reduce(xd, None)], value.shape))
 
 
+@_implements(np.bincount)
+def _bincount(func: Any, x: Any, weights: Any = None, minlength: Any = 0) -> Any:
+    # bin k sums the weights whose bin number is k; bin numbers computed from x's values may
+    # put any weight in any bin (and set the number of bins: the pattern holds here only)
+    derived = _has_derived(x) or _contains_tracer(x if type(x) in (list, tuple) else [x])
+    if derived:
+        _decide("numpy.bincount with bin numbers computed from x (the shape depends on them)")
+    bins = np.asarray(_plain_all(_values(x)))
+    if weights is None:
+        counts = np.bincount(bins, None, minlength)
+        return _derived(counts) if derived else counts
+    wv, wd = _split(weights, "numpy.bincount")
+    value = np.bincount(bins, wv, minlength)
+    if derived:
+        return _make(value, _union([_reduce(wd, None)], value.shape))
+    rows = bins.ravel().astype(np.intp)
+    return _make(value, _gather_rows(rows, np.arange(rows.size), value.size, wd.ravel()))
+
+
+@_implements(np.convolve, np.correlate)
+def _convolution(func: Any, a: Any, v: Any, mode: str = "") -> SparsityTracer:
+    # full[k] = sum_i a[i] w[k - i], with w = v (convolve) or conj(v[::-1]) (correlate): a traced
+    # factor's set reaches the outputs where the other factor is present (traced, computed from
+    # x's values, or a constant's non-zero); NumPy's modes are slices of the full result.
+    mode = mode or ("full" if func is np.convolve else "valid")
+    (av, ad), (wv, wd) = _split(a, function_name(func)), _split(v, function_name(func))
+    value = np.asarray(func(av, wv, mode))
+    if av.ndim != 1 or wv.ndim != 1 or not av.size or not wv.size:
+        return _make(value, _union([_reduce(ad, None), _reduce(wd, None)], value.shape))
+    if func is np.correlate:
+        wv, wd = wv[::-1], wd[::-1]
+    length = av.size + wv.size - 1
+
+    def reach(deps: np.ndarray, traced: Any, other: Any, other_value: np.ndarray) -> Any:
+        """The sets of ``traced``'s elements where they meet a present element of ``other``."""
+        if not _contains_tracer([traced]):
+            return None
+        present = np.ones(other_value.size, dtype=bool)
+        if not _contains_tracer([other]) and not _has_derived(other):
+            present = other_value != 0  # a constant's zeros hold at every point
+        shifts = np.flatnonzero(present)
+        cols = np.repeat(np.arange(deps.size), shifts.size)
+        rows = cols + np.tile(shifts, deps.size)
+        return _gather_rows(rows, cols, length, deps)
+
+    parts = [reach(ad, a, v, wv), reach(wd, v, a, av)]
+    full = _union([p for p in parts if p is not None], (length,))
+    # where NumPy's mode starts in the full result: found on positive probes (no cancellation)
+    rng = np.random.default_rng(0)
+    pa, pw = rng.uniform(1.0, 2.0, av.size), rng.uniform(1.0, 2.0, wv.size)
+    whole, part = func(pa, pw, "full"), func(pa, pw, mode)
+    for start in range(length - value.size + 1):
+        if np.allclose(whole[start : start + value.size], part, rtol=1e-12, atol=0.0):
+            return _make(value, full[start : start + value.size].copy())
+    return _make(value, _union([_reduce(full, None)], value.shape))  # conservative
+
+
 @_implements(np.cross)
 def _cross(func: Any, a: Any, b: Any, axisa=-1, axisb=-1, axisc=-1, axis=None) -> Any:
     # Component i of a x b involves the other two components of a and of b.
@@ -1570,6 +1686,8 @@ def _sort(func: Any, a: Any, *args: Any, **kwargs: Any) -> SparsityTracer:
 @_implements(np.diff)
 def _diff(func: Any, a: Any, n: int = 1, axis: int = -1, **kwargs: Any) -> Any:
     axis = errors.diff_axis(n, axis, np.ndim(_values(a)))
+    if n == 0:  # NumPy returns a itself, without prepend or append
+        return a if type(a) is SparsityTracer else _make(*_split(a))
     parts = []
     if "prepend" in kwargs:
         parts.append(kwargs["prepend"])
@@ -2240,16 +2358,7 @@ for _name, _handler in _LINALG_ALIASES.items():
 
 # -- functions of the values only (their results carry no derivative) -----------------------
 
-_VALUE_FUNCTIONS = (
-    "shape ndim size result_type any all argmax argmin argsort argpartition argwhere nonzero "
-    "flatnonzero "
-    "lexsort count_nonzero isclose allclose array_equal array_equiv searchsorted digitize isreal "
-    "iscomplex isrealobj iscomplexobj may_share_memory shares_memory isneginf isposinf "
-    "linalg.matrix_rank"
-)
 
-
-@_implements(*_np(*_VALUE_FUNCTIONS.split()))
 def _value_function(func: Any, *args: Any, **kwargs: Any) -> Any:
     result = func(*_values(args), **_values(kwargs))
     if func in _STRUCTURE_ONLY:
@@ -2259,8 +2368,149 @@ def _value_function(func: Any, *args: Any, **kwargs: Any) -> Any:
     return _derived(result)  # no derivative, but not a constant either (see ValueDerived)
 
 
-# An index computed from the values, as argsort's: traced the way argsort is traced.
-_implements(np.argpartition)(_value_function)
+# ---------------------------------------------------------------------------------------------
+# Handlers derived from the function table, by kind (for functions without one of their own)
+# ---------------------------------------------------------------------------------------------
+
+
+def _is_carrier(a: Any) -> bool:
+    return type(a) is SparsityTracer or is_dual(a)
+
+
+def _table_call(entry: table.Entry, args: Any, kwargs: Any) -> Call:
+    """The call taken apart by its entry; refused when the entry's guard says the call is not
+    of the declared kind, or when it writes into ``out=``."""
+    read: list[Any] = []
+
+    def plain(a: Any) -> Any:
+        if type(a) in (SparsityTracer, ValueDerived):
+            read.append(a)
+        return _plain_all(_values(a))
+
+    call = Call(entry, args, kwargs, plain, _is_carrier)
+    if read:  # where's condition, bincount's bins: they may change what mixes (or the shape)
+        _decide(f"numpy.{entry.name} with {', '.join(entry.values)} computed from x")
+    if entry.guard is not None:
+        reason = entry.guard(call.option)
+        if reason is not None:
+            raise _not_of_kind(entry, reason)
+    if call.option("out", None) is not None:
+        raise TypeError(f"jacobian_sparsity: numpy.{entry.name}(out=...) is not supported")
+    return call
+
+
+def _mixing_axes(entry: table.Entry, call: Call, ndim: int) -> tuple[int, ...] | None:
+    """The axes of the first operand along which ``entry``'s function mixes elements, by its
+    axis arguments (their defaults when not given); None for all of them (no axes declared, an
+    axis of None, or one that is not a plain integer)."""
+    if not entry.axes or ndim == 0:
+        return None
+    parameters = errors.signature(entry.function).parameters
+    axes: set[int] = set()
+    for name in entry.axes:
+        if name not in parameters:  # numpy.linalg.trace: its axes are fixed, not parameters
+            return None
+        given = call.option(name, parameters[name].default)
+        items = given if isinstance(given, (tuple, list)) else (given,)
+        for a in items:
+            if not isinstance(a, (int, np.integer)) or isinstance(a, (bool, np.bool_)):
+                return None
+            axes.add(int(a) % ndim)
+    return tuple(sorted(axes))
+
+
+def _mixed(deps: list[np.ndarray], axes: tuple[int, ...] | None, shape: tuple[int, ...]) -> Any:
+    """The dependencies of an output of ``shape`` of a function linear (or multilinear) in
+    operands with dependencies ``deps`` that mixes elements along ``axes`` of the first operand
+    only: each output element depends on the union of the operands along those axes at its
+    place. Conservative wherever the places cannot be matched: an output length differing
+    along a mixed axis takes the union over the whole axis, and anything else (another number
+    of axes, an operand of another rank, no axes) the union of everything."""
+    if not deps:
+        return _empty_deps(shape)
+    everything = np.broadcast_to(_union([_reduce(d, None) for d in deps], ()), shape).copy()
+    n = deps[0].ndim
+    if axes is None or len(axes) == n:
+        return everything
+    # an operand of another rank (sum's initial, a scalar prepend, trapezoid's 1-D x) is not
+    # aligned axis by axis with the first: it counts for every output element
+    parts = [_reduce(d, axes, keepdims=True) if d.ndim == n else _reduce(d, None) for d in deps]
+    try:
+        lines = _union(parts, np.broadcast_shapes(*(p.shape for p in parts)))
+    except ValueError:
+        return everything
+    kept = [k for k in range(n) if k not in axes]
+    if len(shape) == n and all(shape[k] == lines.shape[k] for k in kept):
+        return np.broadcast_to(lines, shape).copy()  # the mixed axes kept, of any length
+    dropped = lines.reshape([lines.shape[k] for k in kept])
+    if dropped.shape == tuple(shape):  # the mixed axes reduced away (sum, trace, trapezoid)
+        return dropped.copy()
+    return everything
+
+
+def _mixing(entry: table.Entry, func: Any, *args: Any, **kwargs: Any) -> Any:
+    """A linear or multilinear function without a rule of its own: ``d f(x) = f(dx)`` (or the
+    product rule) mixes the elements of its operands only along its declared axes, so an output
+    element depends on the union of the operands' sets along those axes (see ``_mixed``): a
+    superset of the true pattern, never missing a dependency."""
+    call = _table_call(entry, args, kwargs)
+    # (einsum's subscripts come first among its ``*operands``: a string, no dependencies)
+    pairs = [
+        (o, None) if type(o) is str else _split(o, f"numpy.{entry.name}") for o in call.operands
+    ]
+    value = call.call([p[0] for p in pairs])
+    deps = [p[1] for p in pairs if p[1] is not None]
+    axes = _mixing_axes(entry, call, deps[0].ndim if deps else 0)
+    if type(value) in (list, tuple):  # gradient along several axes, average(returned=True)
+        return type(value)(_make(v, _mixed(deps, axes, np.shape(v))) for v in value)
+    return _make(value, _mixed(deps, axes, np.shape(value)))
+
+
+def _composition(func: Any, *args: Any, **kwargs: Any) -> Any:
+    """A composition: its body on the tracers, each of its operations traced in turn."""
+    name = function_name(func)
+    return call_body(func, args, kwargs, lambda why: TypeError(f"{_no_rule(name)} ({why})"))
+
+
+def _refuse(entry: table.Entry, why: str, func: Any, *args: Any, **kwargs: Any) -> Any:
+    raise TypeError(
+        f"jacobian_sparsity has no dependency rule for numpy.{entry.name}: {why}; pass the "
+        "pattern yourself (sparsity=<boolean array>)"
+    )
+
+
+def derived_handler(entry: table.Entry) -> Callable[..., Any]:
+    """The sparsity tracer's handler of ``entry``'s function derived from its kind in the
+    function table: structural functions apply to the id arrays, functions of the values give
+    ``ValueDerived`` results, compositions run their body, linear and multilinear functions
+    union along their axes (``_mixing``); a special function without code here is refused
+    naming the carriers that have it."""
+    kind = entry.kind
+    if kind == "structural":
+        return _structural
+    if kind == "value":
+        return _value_function
+    if kind in ("linear", "multilinear"):
+        return functools.partial(_mixing, entry)
+    if kind == "composition" and entry.function in COMPOSITIONS:
+        return _composition
+    if kind == "composition":
+        why = "it is declared a composition, and dualdiff.compositions has no body for it yet"
+    elif kind == "special":
+        have = ", ".join(sorted(entry.carriers)) or "none"
+        why = f"it needs code of its own in each carrier, and the carriers with it are: {have}"
+    else:
+        why = f"the sparsity tracer has no handler for {kind} functions"
+    return functools.partial(_refuse, entry, why)
+
+
+# the table's functions without a handler of their own (own handlers are overrides: each is
+# checked against the derived one by the tests)
+_DERIVED: dict[Callable[..., Any], Callable[..., Any]] = {
+    function: derived_handler(entry)
+    for function, entry in table.FUNCTIONS.items()
+    if function not in _FUNCTIONS
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -2282,8 +2532,9 @@ def _input_array(x: Any, api: str) -> np.ndarray:
     return arr
 
 
-class Traced:
-    """What one trace found: the set id of every output element in the trace's store.
+class DependencyRun:
+    """What one run of ``f`` on a dependency tracer found (``run_dependencies``): the set id of
+    every output element in the run's store.
 
     ``shape`` is ``f(x).shape``, ``n`` the size of ``x``, ``decisions`` where ``f`` used values
     computed from ``x`` in Python. ``pattern()`` and ``toarray()`` build the pattern;
@@ -2321,8 +2572,9 @@ class Traced:
         return out
 
 
-def trace(f: Callable[..., Any], x: Any) -> Traced:
-    """Run ``f`` on a tracer of ``x``: the dependencies of its result."""
+def run_dependencies(f: Callable[..., Any], x: Any) -> DependencyRun:
+    """Run ``f`` once on a dependency tracer of ``x``: the dependencies of its result (not to be
+    confused with ``dualdiff.trace``, the evaluation-trace printer)."""
     errors.check_callable(f, "jacobian_sparsity")
     x = _input_array(x, "jacobian_sparsity")
     store = _Store(x.size)
@@ -2349,7 +2601,7 @@ def trace(f: Callable[..., Any], x: Any) -> Traced:
             ids = _empty_deps(np.shape(y))
     finally:
         _STATE.decisions, _STATE.store = outer
-    return Traced(np.asarray(ids), store, x.size, decisions)
+    return DependencyRun(np.asarray(ids), store, x.size, decisions)
 
 
 def trace_pattern(f: Callable[..., Any], x: Any) -> tuple[Pattern, tuple[int, ...]]:
@@ -2377,8 +2629,8 @@ def warn_value_dependent(decisions: list[str], api: str, stacklevel: int = 4) ->
 def trace_decisions(f: Callable[..., Any], x: Any) -> tuple[Pattern, tuple[int, ...], list[str]]:
     """``(pattern, f(x).shape, decisions)``: ``decisions`` lists where ``f`` used values
     computed from ``x`` in Python (empty: the pattern holds at every point)."""
-    traced = trace(f, x)
-    return traced.pattern(), traced.shape, traced.decisions
+    run = run_dependencies(f, x)
+    return run.pattern(), run.shape, run.decisions
 
 
 def jacobian_sparsity(f: Callable[..., Any], x: Any, *, sparse: bool = False) -> Any:
@@ -2415,9 +2667,9 @@ def jacobian_sparsity(f: Callable[..., Any], x: Any, *, sparse: bool = False) ->
            [False,  True,  True, False],
            [False, False,  True,  True]])
     """
-    traced = trace(f, x)
-    if traced.decisions:
-        warn_value_dependent(traced.decisions, "jacobian_sparsity", stacklevel=3)
+    run = run_dependencies(f, x)
+    if run.decisions:
+        warn_value_dependent(run.decisions, "jacobian_sparsity", stacklevel=3)
     if sparse:
-        return traced.pattern().to_scipy()
-    return traced.toarray()
+        return run.pattern().to_scipy()
+    return run.toarray()

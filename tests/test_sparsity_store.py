@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import dualdiff as dd
 from dualdiff import sparsity
-from dualdiff.sparsity import _EMPTY, _FULL, _Store, jacobian_sparsity, trace
+from dualdiff.sparsity import _EMPTY, _FULL, _Store, jacobian_sparsity, run_dependencies
 
 # -- the store's unions against frozensets --------------------------------------------------------
 
@@ -156,7 +156,7 @@ X = np.random.default_rng(1).standard_normal(N)
 
 
 def test_a_dense_product_is_all_of_x():
-    traced = trace(lambda x: np.tanh(W @ x + 1.0), X)
+    traced = run_dependencies(lambda x: np.tanh(W @ x + 1.0), X)
     assert traced.dense and (traced.ids == _FULL).all()
     assert jacobian_sparsity(lambda x: np.tanh(W @ x + 1.0), X).all()
 
