@@ -788,7 +788,7 @@ def test_values_only_functions_and_item_assignment():
         (lambda t: np.prod(t, where=t > 0), TypeError, "does not support where="),
         (lambda t: np.pad(t, 1, mode="maximum"), TypeError, "numpy.pad"),
         (lambda t: np.gradient(t[0], t[1]), TypeError, "must not carry a derivative"),
-        (lambda t: np.linalg.det(t - t), ValueError, "invertible"),
+        (lambda t: np.linalg.det(t - t), TypeError, "invertible"),
         (
             lambda t: np.concatenate([t, dd.DualArray(np.ones((2, 2)))]),
             TypeError,
