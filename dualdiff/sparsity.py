@@ -2504,12 +2504,10 @@ def derived_handler(entry: table.Entry) -> Callable[..., Any]:
     return functools.partial(_refuse, entry, why)
 
 
-# the table's functions without a handler of their own (own handlers are overrides: each is
-# checked against the derived one by the tests)
+# the handler each of the table's functions has by its kind; an own handler in ``_FUNCTIONS`` is
+# an override, looked up first (each is checked against the derived one by the tests)
 _DERIVED: dict[Callable[..., Any], Callable[..., Any]] = {
-    function: derived_handler(entry)
-    for function, entry in table.FUNCTIONS.items()
-    if function not in _FUNCTIONS
+    function: derived_handler(entry) for function, entry in table.FUNCTIONS.items()
 }
 
 
