@@ -2915,7 +2915,30 @@ def _ufunc_method(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> 
             return NotImplemented
         a, index, b = inputs
         return _add_at(a, _plain(index), b, ufunc is np.subtract)
+    if method == "at" and type(inputs[0]) is Taylor and not kwargs and ufunc.nout == 1:
+        if len(inputs) == ufunc.nin + 1 and ufunc.nin in (1, 2):
+            return _ufunc_at(ufunc, *inputs)
     return NotImplemented
+
+
+def _ufunc_at(ufunc: np.ufunc, a: Taylor, index: Any, b: Any = None) -> None:
+    """``ufunc.at(a, index[, b])`` in place, NumPy's order kept where indices repeat: the
+    ``r``-th visits of all the entries form one round of distinct entries, applied as
+    ``a[i] = ufunc(a[i], b[j])`` with the series rules, rounds in order (an entry visited twice
+    sees its first result, as in NumPy's unbuffered loop)."""
+    positions = np.arange(a.size).reshape(a.shape)[_plain(index)]
+    flat = positions.ravel()
+    if b is not None:
+        b = np.reshape(np.broadcast_to(b, positions.shape), -1)
+    order = np.argsort(flat, kind="stable")
+    ranked = flat[order]
+    first = np.r_[0, np.flatnonzero(ranked[1:] != ranked[:-1]) + 1]
+    visit = np.empty(flat.size, np.intp)
+    visit[order] = np.arange(flat.size) - np.repeat(first, np.diff(np.r_[first, flat.size]))
+    for r in range(int(visit.max(initial=-1)) + 1):
+        chosen = np.flatnonzero(visit == r)
+        where = np.unravel_index(flat[chosen], a.shape)
+        a[where] = ufunc(a[where]) if b is None else ufunc(a[where], b[chosen])
 
 
 def _running_extreme(

@@ -5,9 +5,6 @@
 BY_MODE = {
     "taylor2": {
         "linalg.norm -1 matrix": "Using a Taylor series as an index would drop its tangent",
-        "multiply.at repeated": "dualdiff has no derivative rule for numpy.multiply.at on a Taylor series",
-        "maximum.at": "dualdiff has no derivative rule for numpy.maximum.at on a Taylor series",
-        "negative.at": "dualdiff has no derivative rule for numpy.negative.at on a Taylor series",
     },
     "jit_jvp": {
         "argwhere": "dualdiff.jit: numpy.argwhere of traced values cannot be compiled",
