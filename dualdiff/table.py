@@ -286,7 +286,7 @@ _declare(
 )
 _declare("special", "linalg.tensorsolve", operands=("a", "b"), carriers=_TAYLOR)
 # Taylor mode runs DualArray's first-order rule nested once per order for these (its fallback,
-# dualdiff.taylor._nested_fallback: cost 2**order, up to taylor.FALLBACK_MAX_ORDER).
+# dualdiff.taylor._nested_fallback: cost about 3**order, up to taylor.FALLBACK_MAX_ORDER).
 _FALLBACK = CARRIERS
 _declare("special", "linalg.lstsq linalg.pinv linalg.qr", carriers=_FALLBACK)
 _declare(

@@ -106,7 +106,8 @@ def test_a_constant_series_gives_numpys_results():
 
 def test_orders_above_the_limit_are_refused_by_name():
     x = Taylor([tall(0.0), A1], T.FALLBACK_MAX_ORDER + 1)
-    with pytest.raises(TypeError, match=r"numpy.linalg.qr on a Taylor series of order 7.*2\*\*"):
+    refusal = r"numpy.linalg.qr on a Taylor series of order 7.*3\*\*order"
+    with pytest.raises(TypeError, match=refusal):
         np.linalg.qr(x)
     np.linalg.qr(Taylor([tall(0.0), A1], T.FALLBACK_MAX_ORDER))  # the limit itself works
 
