@@ -2027,6 +2027,8 @@ def _nested_fallback(entry: Entry, func: Any, args: Any, kwargs: dict) -> Any:
     coefficient ``k``. DualArray's rule differentiates through every layer. Cost: up to
     ``3**n`` times an evaluation (see ``FALLBACK_MAX_ORDER``), so orders above it are refused;
     the series rules of Taylor mode cost ``O(n²)``. Coefficient 0 is DualArray's value, NumPy's own.
+    Coefficients that are duals of an outer differentiation nest as they would in DualArray's
+    rule: the fallback's layers have the newest tags, so they are unwrapped first.
     """
     leader = _leader(args, kwargs)
     tag, n = leader.tag, leader.order
@@ -2065,14 +2067,6 @@ def _nested_fallback(entry: Entry, func: Any, args: Any, kwargs: dict) -> Any:
         if type(a) is not Taylor or a.tag != tag:
             return a
         coefficients = a.coefficients[: n + 1]
-        for c in coefficients:
-            if is_dual(c):
-                raise errors.no_rule(
-                    f"{name} on a Taylor series with dual coefficients (a differentiation "
-                    "nested around Taylor mode)",
-                    "Taylor mode has no series rule for it, and its nested-dual fallback needs "
-                    "plain coefficients",
-                )
         shape = a.shape
         out: Any = _broadcast(coefficients[0], shape)
         for k in range(1, len(coefficients)):

@@ -119,3 +119,26 @@ def test_second_derivative_of_a_function_whose_first_works():
 
     expected = numeric.derivative(lambda t: dd.derivative(f, t), 0.2, method="richardson")
     assert dd.derivative(f, 0.2, n=2) == pytest.approx(expected, rel=1e-6)
+
+
+def test_nested_with_other_differentiations():
+    c = RNG.standard_normal((4, 3))
+
+    def coefficient_two(s):  # Taylor mode inside, its coefficients duals of an outer pass
+        return dd.taylor(lambda t: np.linalg.pinv(tall(t) + s * c)[1, 2], 0.0, 2)[2]
+
+    def first(t):  # a first-order pass inside Taylor mode
+        return dd.derivative(lambda s: np.linalg.qr(tall(t) + s * c).R[0, 1], 0.0)
+
+    assert dd.derivative(coefficient_two, 0.2) == pytest.approx(
+        numeric.derivative(coefficient_two, 0.2, method="richardson"), rel=1e-6
+    )
+    for f in (coefficient_two, first):
+        expected = numeric.derivative(lambda x, f=f: dd.derivative(f, x), 0.2, method="richardson")
+        assert dd.derivative(f, 0.2, n=2) == pytest.approx(expected, rel=1e-6)
+    x = np.array([0.1, 0.2])  # a batched jacobian around the fallback
+
+    def g(x):
+        return dd.taylor(lambda t: np.linalg.eigvals(square(t) + x[0] * c[:3]).real.max(), 0.0, 3)
+
+    np.testing.assert_allclose(dd.jacobian(g, x), numeric.jacobian(g, x), rtol=1e-6, atol=1e-8)
