@@ -14,6 +14,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import dualdiff as dd
 from dualdiff import numeric
@@ -142,3 +144,26 @@ def test_nested_with_other_differentiations():
         return dd.taylor(lambda t: np.linalg.eigvals(square(t) + x[0] * c[:3]).real.max(), 0.0, 3)
 
     np.testing.assert_allclose(dd.jacobian(g, x), numeric.jacobian(g, x), rtol=1e-6, atol=1e-8)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 4), st.sampled_from(["qr", "pinv", "svd"]))
+def test_identities_on_random_series(seed, order, name):
+    rng = np.random.default_rng(seed)
+    a = Taylor([rng.standard_normal((4, 3)) for _ in range(order + 1)], order)
+    if name == "qr":
+        q, r = np.linalg.qr(a)
+        residual, value = q @ r - a, np.linalg.qr(a.coefficients[0]).R
+        out = r
+    elif name == "pinv":
+        out = np.linalg.pinv(a)
+        residual, value = out @ a - np.eye(3), np.linalg.pinv(a.coefficients[0])
+    else:
+        u, s, vh = np.linalg.svd(a, full_matrices=False)
+        residual, value = (u * s) @ vh - a, np.linalg.svd(a.coefficients[0]).S
+        out = s
+    np.testing.assert_array_equal(out.coefficients[0], value)
+    # relative to the size of the factors' coefficients (random matrices can be ill-conditioned)
+    size = max(np.abs(c).max() for c in out.coefficients)
+    for c in residual.coefficients:
+        assert np.abs(c).max() <= 1e-12 * max(1.0, size) ** 2
