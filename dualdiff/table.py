@@ -257,7 +257,6 @@ _declare("composition", "polyfit", operands=("x", "y", "w"))
 
 # -- special: per-carrier code --------------------------------------------------------------------
 
-_EAGER = ("DualArray", "compiler", "sparsity")  # the compiler runs DualArray's rule
 _declare(
     "special",
     "prod cumprod",
@@ -286,11 +285,14 @@ _declare(
     carriers=_TAYLOR,
 )
 _declare("special", "linalg.tensorsolve", operands=("a", "b"), carriers=_TAYLOR)
-_declare("special", "linalg.lstsq linalg.pinv linalg.qr", carriers=_EAGER)
+# Taylor mode runs DualArray's first-order rule nested once per order for these (its fallback,
+# dualdiff.taylor._nested_fallback: cost about 3**order, up to taylor.FALLBACK_MAX_ORDER).
+_FALLBACK = CARRIERS
+_declare("special", "linalg.lstsq linalg.pinv linalg.qr", carriers=_FALLBACK)
 _declare(
     "special",
     "linalg.eig linalg.eigvals",
-    carriers=_EAGER,
+    carriers=_FALLBACK,
     why="non-symmetric eigenproblems have complex results and no rule at repeated eigenvalues",
 )
 _declare("special", "copyto", carriers=CARRIERS, why="writes into dst")

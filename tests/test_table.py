@@ -35,9 +35,19 @@ def _registries():
     # DualArray's rule replayed as one instruction (traced.eager_rule)
     compiler = {*traced._FUNCTIONS, *traced._WRITING_FUNCTIONS}
     compiler |= {e.function for e in table.by_kind("special") if e.function in dual_array}
+    # Taylor mode's code: its own handlers, and DualArray's rule nested once per order for the
+    # special functions it has no series rule for (taylor._nested_fallback)
+    taylor = _module("dualdiff.taylor")
+    taylor_code = {*taylor._FUNCTIONS}
+    taylor_code |= {
+        e.function
+        for e in table.by_kind("special")
+        if e.function in dual_array
+        and getattr(taylor._handler(e.function), "func", None) is taylor._nested_fallback
+    }
     return {
         "DualArray": dual_array,
-        "Taylor": _module("dualdiff.taylor")._FUNCTIONS,
+        "Taylor": taylor_code,
         "compiler": compiler,
         "sparsity": _module("dualdiff.sparsity")._FUNCTIONS,
     }

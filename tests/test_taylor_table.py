@@ -368,7 +368,9 @@ def test_put_modes_follow_numpy():
 
 def test_special_entries_name_taylor_exactly_when_it_has_code():
     for entry in table.by_kind("special"):
-        has_code = entry.function in T._FUNCTIONS
+        # its own handler, or DualArray's rule nested once per order (the fallback)
+        fallback = getattr(T._handler(entry.function), "func", None) is T._nested_fallback
+        has_code = entry.function in T._FUNCTIONS or fallback
         assert ("Taylor" in entry.carriers) == has_code, entry.name
 
 
@@ -477,10 +479,8 @@ def _into_zeros(t):
 
 def test_a_composition_without_a_body_and_a_special_without_a_rule_refuse_clearly():
     x = Taylor([np.eye(3) + 1.0, np.ones((3, 3))])
-    with pytest.raises(TypeError, match="numpy.linalg.qr on a Taylor series.*DualArray"):
-        np.linalg.qr(x)
-    with pytest.raises(TypeError, match=r"svd\(compute_uv=True\) on a Taylor series"):
-        np.linalg.svd(x)
+    with pytest.raises(TypeError, match="numpy.putmask on a Taylor series.*compiler"):
+        np.putmask(x, np.eye(3, dtype=bool), 0.0)  # no DualArray rule to fall back on
     with pytest.raises(ValueError, match="norm of a Taylor series needs distinct singular"):
         np.linalg.norm(x, "nuc")  # (eye + 1: singular values 4, 1, 1)
     with pytest.raises(ValueError, match="nonzero singular values"):
