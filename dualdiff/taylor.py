@@ -1031,14 +1031,14 @@ class Taylor(ArrayMethods):
             c = self.coefficients.copy()
             c[0] = c[0] + other
             return _taylor(c, self.order, self.tag)
-        return _ADD(self, other) if is_dual(other) else NotImplemented
+        return _ADD(self, other) if is_dual(other) else _with_list(operator.add, self, other)
 
     def __radd__(self, other: Any) -> Any:
         if type(other) in SCALAR_TYPES or _constant_array(other):
             c = self.coefficients.copy()
             c[0] = other + c[0]
             return _taylor(c, self.order, self.tag)
-        return _ADD(other, self) if is_dual(other) else NotImplemented
+        return _ADD(other, self) if is_dual(other) else _with_list(operator.add, other, self)
 
     def __sub__(self, other: Any) -> Any:
         t = type(other)
@@ -1049,14 +1049,14 @@ class Taylor(ArrayMethods):
             c = self.coefficients.copy()
             c[0] = c[0] - other
             return _taylor(c, self.order, self.tag)
-        return _SUBTRACT(self, other) if is_dual(other) else NotImplemented
+        return _SUBTRACT(self, other) if is_dual(other) else _with_list(operator.sub, self, other)
 
     def __rsub__(self, other: Any) -> Any:
         if type(other) in SCALAR_TYPES or _constant_array(other):
             c = [-x for x in self.coefficients]
             c[0] = other - self.coefficients[0]
             return _taylor(c, self.order, self.tag)
-        return _SUBTRACT(other, self) if is_dual(other) else NotImplemented
+        return _SUBTRACT(other, self) if is_dual(other) else _with_list(operator.sub, other, self)
 
     def __mul__(self, other: Any) -> Any:
         t = type(other)
@@ -1065,12 +1065,12 @@ class Taylor(ArrayMethods):
             return _taylor(_mul(a, b, n), n, self.tag)
         if t in SCALAR_TYPES or _constant_array(other):
             return _taylor([c * other for c in self.coefficients], self.order, self.tag)
-        return _MULTIPLY(self, other) if is_dual(other) else NotImplemented
+        return _MULTIPLY(self, other) if is_dual(other) else _with_list(operator.mul, self, other)
 
     def __rmul__(self, other: Any) -> Any:
         if type(other) in SCALAR_TYPES or _constant_array(other):
             return _taylor([other * c for c in self.coefficients], self.order, self.tag)
-        return _MULTIPLY(other, self) if is_dual(other) else NotImplemented
+        return _MULTIPLY(other, self) if is_dual(other) else _with_list(operator.mul, other, self)
 
     def __truediv__(self, other: Any) -> Any:
         # A zero divisor of Python floats raises ZeroDivisionError: the rule then redoes the
@@ -1086,7 +1086,7 @@ class Taylor(ArrayMethods):
                 return _taylor(_keep_constant((a,), [c / other for c in a]), self.order, self.tag)
         except ZeroDivisionError:
             return _DIVIDE(self, other)
-        return _DIVIDE(self, other) if is_dual(other) else NotImplemented
+        return _DIVIDE(self, other) if is_dual(other) else _with_list(operator.truediv, self, other)
 
     def __rtruediv__(self, other: Any) -> Any:
         if type(other) in SCALAR_TYPES or _constant_array(other):
@@ -1097,7 +1097,7 @@ class Taylor(ArrayMethods):
                 )
             except ZeroDivisionError:
                 return _DIVIDE(other, self)
-        return _DIVIDE(other, self) if is_dual(other) else NotImplemented
+        return _DIVIDE(other, self) if is_dual(other) else _with_list(operator.truediv, other, self)
 
     def __pow__(self, other: Any, modulo: Any = None) -> Any:
         if modulo is not None:
@@ -1108,10 +1108,12 @@ class Taylor(ArrayMethods):
             )
         if _operand_type(other):
             return _POWER(self, other)
-        return NotImplemented
+        return _with_list(operator.pow, self, other)
 
     def __rpow__(self, other: Any) -> Any:
-        return _POWER(other, self) if _operand_type(other) else NotImplemented
+        return (
+            _POWER(other, self) if _operand_type(other) else _with_list(operator.pow, other, self)
+        )
 
     def __floordiv__(self, other: Any) -> Any:
         return (
@@ -1609,6 +1611,17 @@ def _broadcast(c: Any, shape: tuple[int, ...]) -> Any:
         view.flags.writeable = False
         return view
     return np.broadcast_to(c, shape)
+
+
+def _with_list(op: Callable[[Any, Any], Any], a: Any, b: Any) -> Any:
+    """``op(a, b)`` with a list or tuple operand taken as the array NumPy would make of it (as
+    ``x * [1, 2]`` is for an ndarray ``x``); NotImplemented for any other operand. Without this a
+    list would try to repeat itself (``[1, 2] * t`` calls ``t.__index__``)."""
+    if type(a) in (list, tuple):
+        return op(np.stack(a) if any(map(is_dual, a)) else np.asarray(a), b)
+    if type(b) in (list, tuple):
+        return op(a, np.stack(b) if any(map(is_dual, b)) else np.asarray(b))
+    return NotImplemented
 
 
 def _operand_type(a: Any) -> bool:
@@ -2516,8 +2529,8 @@ def _log_det_derivative(a: list, n: int, name: str) -> list:
 
 
 _DET_COND = 1e8
-"""Above this condition number of ``A_0``, det's series rule refuses (DualArray's first-order
-rule switches to the adjugate at the same threshold)."""
+"""Above this condition number of ``A_0``, det's series comes from the nested first-order rule
+(DualArray's rule switches to the adjugate at the same threshold)."""
 
 
 def _det(call: _Call) -> Taylor:
@@ -2528,15 +2541,11 @@ def _det(call: _Call) -> Taylor:
     if len(a) == 1 or n == 0:
         return _taylor([y0], n, call.tag)
     # Jacobi's formula divides by det A_0 in effect: at a (nearly) singular A_0 its terms cancel
-    # catastrophically (a rank-2 3x3 member gave 20 for a second derivative of 11.3), so refuse
-    # there rather than return such a number; the first-order rules (jacobian, hessian by
-    # nesting) use the adjugate and stay exact
+    # catastrophically (a rank-2 3x3 member gave 20 for a second derivative of 11.3); there the
+    # series comes from DualArray's first-order rule, which uses the adjugate, nested
     if np.any(np.linalg.cond(a[0]) > _DET_COND):
-        raise TypeError(
-            "dualdiff has no Taylor series rule for numpy.linalg.det at a (nearly) singular "
-            "matrix (the rule needs an invertible A_0); use dualdiff.hessian or nested "
-            "dualdiff.jacobian, whose first-order rule uses the adjugate"
-        )
+        parts = call.parts
+        return _nested_fallback(table.entry(np.linalg.det), np.linalg.det, parts.args, parts.kwargs)
     g = _log_det_derivative(a, n, "numpy.linalg.det")
     return _taylor(_exp_series(y0, g, n), n, call.tag)
 
