@@ -16,7 +16,7 @@ import tracemalloc
 import numpy as np
 
 import dualdiff as dd
-from dualdiff.forward import ONE_PASS_BYTES
+from dualdiff.engine.forward import ONE_PASS_BYTES
 
 NAME = "memory"
 TITLE = "Peak memory of a dense Jacobian"
@@ -58,7 +58,7 @@ def main() -> None:
         met = "yes" if worst <= TARGET else "no"
         target = f"{TARGET:g}x" if nbytes > ONE_PASS_BYTES else "-"
         if target == "-":
-            met = "-"  # one pass, by design (see dualdiff.forward.ONE_PASS_BYTES)
+            met = "-"  # one pass, by design (see dualdiff.engine.forward.ONE_PASS_BYTES)
         spread = f"{min(ratios):.3f}-{worst:.3f}"
         print(f"{n:>6} {nbytes / 2**20:>9.1f} {np.median(ratios):>8.3f}x {spread:>13} "
               f"{target:>7} {met:>4}")  # fmt: skip

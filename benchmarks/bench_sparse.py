@@ -19,8 +19,8 @@ from functools import partial
 
 import numpy as np
 
-from dualdiff.parallel import jacobian_columns
-from dualdiff.sparse import SparseJacobian
+from dualdiff.engine.parallel import jacobian_columns
+from dualdiff.engine.sparse import SparseJacobian
 
 ALPHA = 0.02  # diffusion coefficient over the squared grid step
 A, B = 1.0, 3.0
@@ -192,7 +192,7 @@ def bench_parallel(repeat):
         return
     import dask
 
-    from dualdiff.parallel import DASK_WORKER_ENVIRON
+    from dualdiff.engine.parallel import DASK_WORKER_ENVIRON
 
     with dask.config.set(DASK_WORKER_ENVIRON):
         cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,

@@ -82,15 +82,15 @@ def _auto(f, x):
 
 
 def _detect(x):
-    from dualdiff.sparsity import trace_pattern
+    from dualdiff.sparsity.tracer import trace_pattern
 
     load("dualdiff")
     return partial(trace_pattern, brusselator, x)
 
 
 def _color(x):
-    from dualdiff.coloring import color_columns
-    from dualdiff.sparsity import trace_pattern
+    from dualdiff.sparsity.coloring import color_columns
+    from dualdiff.sparsity.tracer import trace_pattern
 
     load("dualdiff")
     pattern, _ = trace_pattern(brusselator, x)
@@ -99,7 +99,7 @@ def _color(x):
 
 def _prepare(x):
     dd = load("dualdiff")
-    from dualdiff import sparse
+    from dualdiff.engine import sparse
 
     def prepare():
         sparse._colorings.clear()  # a fresh colouring each time, as for a new pattern

@@ -52,7 +52,7 @@ def reference(x, k: int) -> list:
 
 
 def _dualdiff(k: int):
-    from dualdiff.taylor import higher_derivative
+    from dualdiff.series.taylor import higher_derivative
 
     return partial(higher_derivative, f_numpy, X0, k)
 

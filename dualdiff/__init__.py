@@ -9,8 +9,6 @@ unchanged::
     0.07700375...
 """
 
-from . import functions as _functions  # noqa: F401 - registers the NumPy function rules
-from . import linalg as _linalg  # noqa: F401 - registers the numpy.linalg rules
 from . import numeric
 from .api import (
     derivative,
@@ -22,14 +20,16 @@ from .api import (
     value_and_gradient,
     value_and_jacobian,
 )
-from .array import DualArray
-from .comparison import Comparison, ErrorCurve, check, compare, error_curve
+from .arrays import functions as _functions  # noqa: F401 - registers the NumPy function rules
+from .arrays import linalg as _linalg  # noqa: F401 - registers the numpy.linalg rules
+from .arrays.dualarray import DualArray
+from .arrays.functions import concatenate, stack, where
 from .custom import custom_jvp
-from .dual import Dual
-from .functions import concatenate, stack, where
-from .jit import CompiledJacobian, CompiledJVP, jit_jacobian, jit_jvp
-from .objects import ObjectArrayWarning, strict_arrays
-from .rules import (
+from .dual.dual import Dual
+from .dual.objects import ObjectArrayWarning, strict_arrays
+from .engine.jit import CompiledJacobian, CompiledJVP, jit_jacobian, jit_jvp
+from .engine.sparse import SparseJacobian
+from .rules.elementwise import (
     RULES,
     absolute,
     add,
@@ -93,10 +93,10 @@ from .rules import (
     xlog1py,
     xlogy,
 )
-from .sparse import SparseJacobian
-from .sparsity import jacobian_sparsity
-from .taylor import Taylor, higher_derivative, taylor
-from .trace import Trace, trace
+from .series.taylor import Taylor, higher_derivative, taylor
+from .sparsity.tracer import jacobian_sparsity
+from .tools.comparison import Comparison, ErrorCurve, check, compare, error_curve
+from .tools.evaluation import Trace, trace
 
 abs = absolute  # noqa: A001 - the familiar names, as in NumPy
 conj = conjugate

@@ -1,9 +1,9 @@
-"""``python -m dualdiff``: the command line (see ``dualdiff.cli``)."""
+"""``python -m dualdiff``: the command line (see ``dualdiff.tools.cli``)."""
 
 import os
 import sys
 
-from .cli import main
+from .tools.cli import main
 
 try:
     status = main()

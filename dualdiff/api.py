@@ -2,7 +2,7 @@
 
 Shape rules: ``jacobian(f, x)`` has shape ``np.shape(f(x)) + np.shape(x)``; ``gradient`` has the
 shape of ``x``; ``derivative`` over an array ``x`` is elementwise (``f`` acting entrywise).
-The engine under the verbs (seeding, passes, the memory budget) is ``dualdiff.forward``.
+The engine under the verbs (seeding, passes, the memory budget) is ``dualdiff.engine.forward``.
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from . import errors, tags
-from .array import strip
-from .dual import Dual, _new
-from .forward import (
+from .arrays.dualarray import strip
+from .core import errors, tags
+from .core.tags import new_tag
+from .dual.dual import Dual, _new
+from .dual.seed import check_output, is_sequence, tangent_of
+from .engine.forward import (
     MEMORY_BUDGET,
     _array_input,
     _call,
@@ -30,12 +32,10 @@ from .forward import (
     push_along,
     push_forward,
 )
-from .parallel import jacobian_columns
-from .rules import is_dual
-from .seed import check_output, is_sequence, tangent_of
-from .sparse import sparse_jacobian
-from .tags import new_tag
-from .taylor import higher_derivative
+from .engine.parallel import jacobian_columns
+from .engine.sparse import sparse_jacobian
+from .rules.elementwise import is_dual
+from .series.taylor import higher_derivative
 
 __all__ = [
     "derivative",

@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from . import errors
-from .rules import is_dual
-from .seed import directions, is_sequence, join, newest_tag, rebuild, split
+from .core import errors
+from .dual.seed import directions, is_sequence, join, newest_tag, rebuild, split
+from .rules.elementwise import is_dual
 
 __all__ = ["custom_jvp"]
 

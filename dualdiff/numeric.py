@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from . import errors
+from .core import errors
 
 __all__ = ["METHODS", "Estimate", "derivative", "jacobian"]
 

@@ -15,7 +15,7 @@ import numpy as np
 from taylor_accuracy_reference import REFERENCE
 
 import dualdiff as dd
-from dualdiff.taylor import taylor
+from dualdiff.series.taylor import taylor
 
 ORDER = 30
 BANDS = ((0, 0), (1, 10), (11, 20), (21, 30))

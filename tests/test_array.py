@@ -17,7 +17,7 @@ from reference import jacobian as numeric_jacobian
 
 import dualdiff as dd
 from dualdiff import Dual, DualArray
-from dualdiff.rules import RULES, UFUNC_RULES
+from dualdiff.rules.elementwise import RULES, UFUNC_RULES
 
 RTOL = 1e-7
 

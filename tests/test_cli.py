@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 import dualdiff
-from dualdiff import cli
+from dualdiff.tools import cli
 
-HAS_TAYLOR = importlib.util.find_spec("dualdiff.taylor") is not None
+HAS_TAYLOR = importlib.util.find_spec("dualdiff.series.taylor") is not None
 
 
 def run(argv, capfd):

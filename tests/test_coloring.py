@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dualdiff import coloring
-from dualdiff.coloring import ORDERS, color_columns, column_graph, is_valid_coloring
-from dualdiff.sparsity import Pattern
+from dualdiff.sparsity import coloring
+from dualdiff.sparsity.coloring import ORDERS, color_columns, column_graph, is_valid_coloring
+from dualdiff.sparsity.tracer import Pattern
 
 
 def valid(dense, colors):

@@ -6,8 +6,8 @@ import pytest
 from reference import jacobian as numeric_jacobian
 
 import dualdiff as dd
-from dualdiff import sparse
-from dualdiff.sparsity import Pattern
+from dualdiff.engine import sparse
+from dualdiff.sparsity.tracer import Pattern
 
 
 def chain(x):

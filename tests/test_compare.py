@@ -7,7 +7,7 @@ import pytest
 
 import dualdiff as dd
 from dualdiff import numeric
-from dualdiff.comparison import DEFAULT_RTOL, MAX_ROWS, Comparison, check, compare
+from dualdiff.tools.comparison import DEFAULT_RTOL, MAX_ROWS, Comparison, check, compare
 
 
 def smooth(x):

@@ -195,7 +195,7 @@ def test_scalar_dual_division_by_a_numpy_zero(zero):
 
 
 def test_all_finite_sees_an_infinite_imaginary_part():
-    from dualdiff.rules import all_finite
+    from dualdiff.rules.elementwise import all_finite
 
     assert not all_finite(np.complex128(complex(1.0, INF)))
     assert not all_finite(np.array([1.0, complex(0.0, INF)]))

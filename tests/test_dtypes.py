@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import dualdiff as dd
-from dualdiff.rules import RULES
+from dualdiff.rules.elementwise import RULES
 
 UNARY = sorted(name for name, rule in RULES.items() if rule.nin == 1)
 BINARY = sorted(name for name, rule in RULES.items() if rule.nin == 2)

@@ -169,7 +169,7 @@ def _params():
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
-@pytest.mark.filterwarnings("ignore::dualdiff.errors.ValueDependentPatternWarning")
+@pytest.mark.filterwarnings("ignore::dualdiff.core.errors.ValueDependentPatternWarning")
 @pytest.mark.parametrize("name, mode", list(_params()))
 def test_case_in_mode(name, mode):
     if (name, mode) not in GAPS:
@@ -241,10 +241,10 @@ def carrier_registries() -> dict[str, set[str]]:
     """The NumPy functions each carrier registers a rule for (until one function table drives
     them all, the registries are read where each carrier keeps its own)."""
     return {
-        "DualArray": {_spelling(f) for f in _module("dualdiff.array").HANDLED_FUNCTIONS},
-        "Taylor": {_spelling(f) for f in _module("dualdiff.taylor")._FUNCTIONS},
-        "jit": {_spelling(f) for f in _module("dualdiff.traced")._FUNCTIONS},
-        "sparsity": {_spelling(f) for f in _module("dualdiff.sparsity")._FUNCTIONS},
+        "DualArray": {_spelling(f) for f in _module("dualdiff.arrays.dualarray").HANDLED_FUNCTIONS},
+        "Taylor": {_spelling(f) for f in _module("dualdiff.series.taylor")._FUNCTIONS},
+        "jit": {_spelling(f) for f in _module("dualdiff.compiler.symbolic")._FUNCTIONS},
+        "sparsity": {_spelling(f) for f in _module("dualdiff.sparsity.tracer")._FUNCTIONS},
     }
 
 

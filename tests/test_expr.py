@@ -7,8 +7,8 @@ import math
 import pytest
 
 import dualdiff as dd
-from dualdiff.expr import CONSTANTS, FUNCTIONS, MAX_DEPTH, ExpressionError, parse
-from dualdiff.rules import RULES
+from dualdiff.rules.elementwise import RULES
+from dualdiff.tools.expr import CONSTANTS, FUNCTIONS, MAX_DEPTH, ExpressionError, parse
 
 # (formula, x, value, first derivative), each written out by hand.
 CASES = [

@@ -9,7 +9,7 @@ import pytest
 from reference import jacobian as numeric_jacobian
 
 import dualdiff as dd
-from dualdiff import forward
+from dualdiff.engine import forward
 
 RNG = np.random.default_rng(3)
 

@@ -13,7 +13,7 @@ from benchmarks.bench_jacobian import (
     tanh_jacobian,
     tanh_problem,
 )
-from dualdiff.sparse import SparseJacobian
+from dualdiff.engine.sparse import SparseJacobian
 
 RNG = np.random.default_rng(7)
 

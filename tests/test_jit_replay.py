@@ -1,4 +1,4 @@
-"""Attacks on the compiled JVP and Jacobian (``dualdiff.jit``): replay at new points, buffer
+"""Attacks on the compiled JVP and Jacobian (``dualdiff.engine.jit``): replay at new points, buffer
 reuse, merged subexpressions, constant snapshots, the Jacobian's direction axis, odd inputs.
 
 Every compiled result is compared with eager ``dualdiff.jvp``/``jacobian`` (themselves tested
@@ -18,7 +18,7 @@ from reference import assert_close, directional
 from reference import jacobian as numeric_jacobian
 
 import dualdiff as dd
-from dualdiff.sparse import SparseJacobian
+from dualdiff.engine.sparse import SparseJacobian
 
 RNG = np.random.default_rng(11)
 M34 = RNG.standard_normal((3, 4))

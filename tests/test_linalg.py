@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import dualdiff
-import dualdiff.linalg  # noqa: F401 - registers the numpy.linalg rules
+import dualdiff.arrays.linalg  # noqa: F401 - registers the numpy.linalg rules
 
 LA = np.linalg
 H = 1e-5

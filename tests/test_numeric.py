@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dualdiff import numeric
-from dualdiff.comparison import error_curve
+from dualdiff.tools.comparison import error_curve
 
 EPS = np.finfo(float).eps
 

@@ -21,9 +21,9 @@ from reference import jacobian as numeric_jacobian
 from test_every_mode import CHECKS
 
 import dualdiff as dd
-from dualdiff import table
-from dualdiff.array import HANDLED_FUNCTIONS
-from dualdiff.compositions import COMPOSITIONS
+from dualdiff.arrays.dualarray import HANDLED_FUNCTIONS
+from dualdiff.rules import functions as table
+from dualdiff.rules.compositions import COMPOSITIONS
 
 RNG = np.random.default_rng(2026)
 
@@ -96,9 +96,9 @@ def test_composition_body_agrees_with_the_dualarray_override(function, name, mon
 def _carrier_registries():
     """Each other carrier's own rules, and the mode of test_every_mode that runs it."""
     return {
-        "Taylor": (sys.modules["dualdiff.taylor"]._FUNCTIONS, "taylor2"),
-        "jit": (sys.modules["dualdiff.traced"]._FUNCTIONS, "jit_jvp"),
-        "sparsity": (sys.modules["dualdiff.sparsity"]._FUNCTIONS, "sparsity"),
+        "Taylor": (sys.modules["dualdiff.series.taylor"]._FUNCTIONS, "taylor2"),
+        "jit": (sys.modules["dualdiff.compiler.symbolic"]._FUNCTIONS, "jit_jvp"),
+        "sparsity": (sys.modules["dualdiff.sparsity.tracer"]._FUNCTIONS, "sparsity"),
     }
 
 
@@ -112,7 +112,7 @@ def _carrier_params():
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
-@pytest.mark.filterwarnings("ignore::dualdiff.errors.ValueDependentPatternWarning")
+@pytest.mark.filterwarnings("ignore::dualdiff.core.errors.ValueDependentPatternWarning")
 @pytest.mark.parametrize("carrier, function, name", list(_carrier_params()))
 def test_composition_body_works_where_each_carriers_own_rule_does(
     carrier, function, name, monkeypatch

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import dualdiff
+from dualdiff.engine.parallel import Progress, WorkerError, dask_map, jacobian_columns
+from dualdiff.engine.sparse import SparseJacobian
 from dualdiff.numeric import jacobian as numeric_jacobian
-from dualdiff.parallel import Progress, WorkerError, dask_map, jacobian_columns
-from dualdiff.sparse import SparseJacobian
 
 RNG = np.random.default_rng(11)
 X = RNG.uniform(0.5, 1.5, 12)
@@ -170,7 +170,7 @@ def test_dask_worker_exception_surfaces(dask_client):
 def test_dask_worker_environ_sets_both_malloc_thresholds():
     dask = pytest.importorskip("dask")
     pytest.importorskip("distributed")  # loads the defaults the settings amend
-    from dualdiff.parallel import DASK_WORKER_ENVIRON
+    from dualdiff.engine.parallel import DASK_WORKER_ENVIRON
 
     with dask.config.set(DASK_WORKER_ENVIRON):
         environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ"))  # a copy

@@ -14,8 +14,8 @@ import pytest
 from reference import assert_close, directional, second
 
 import dualdiff as dd
-from dualdiff.dual import Dual
-from dualdiff.rules import RULES, UFUNC_RULES
+from dualdiff.dual.dual import Dual
+from dualdiff.rules.elementwise import RULES, UFUNC_RULES
 
 FRACTIONS = (0.13, 0.37, 0.61, 0.89)
 UNARY = sorted(name for name, rule in RULES.items() if rule.nin == 1)

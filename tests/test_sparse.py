@@ -6,9 +6,9 @@ import pytest
 from reference import jacobian as numeric_jacobian
 
 import dualdiff
-from dualdiff.coloring import color_columns
-from dualdiff.sparse import SparseJacobian, compressed_jacobian, recover, sparse_jacobian
-from dualdiff.sparsity import Pattern
+from dualdiff.engine.sparse import SparseJacobian, compressed_jacobian, recover, sparse_jacobian
+from dualdiff.sparsity.coloring import color_columns
+from dualdiff.sparsity.tracer import Pattern
 
 RNG = np.random.default_rng(7)
 

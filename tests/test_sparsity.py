@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import dualdiff
-from dualdiff.errors import ValueDependentPatternWarning
-from dualdiff.rules import RULES
-from dualdiff.sparsity import Pattern, SparsityTracer, jacobian_sparsity, trace_pattern
+from dualdiff.core.errors import ValueDependentPatternWarning
+from dualdiff.rules.elementwise import RULES
+from dualdiff.sparsity.tracer import Pattern, SparsityTracer, jacobian_sparsity, trace_pattern
 
 RNG = np.random.default_rng(1)
 
@@ -582,10 +582,10 @@ def test_auto_sparsity_with_einsum_and_solve():
 
 def test_every_dual_array_function_has_a_tracer_rule():
     # A function DualArray differentiates should not stop jacobian_sparsity.
-    import dualdiff.linalg  # noqa: F401 - registers the linalg rules
-    from dualdiff.array import HANDLED_FUNCTIONS
-    from dualdiff.errors import function_name
-    from dualdiff.sparsity import _DERIVED, _FUNCTIONS, _refuse
+    import dualdiff.arrays.linalg  # noqa: F401 - registers the linalg rules
+    from dualdiff.arrays.dualarray import HANDLED_FUNCTIONS
+    from dualdiff.core.errors import function_name
+    from dualdiff.sparsity.tracer import _DERIVED, _FUNCTIONS, _refuse
 
     def handled(f):  # a rule of its own, or one derived from the function table (not a refusal)
         derived = _DERIVED.get(f)

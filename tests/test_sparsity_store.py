@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dualdiff as dd
-from dualdiff import sparsity
-from dualdiff.sparsity import _EMPTY, _FULL, _Store, jacobian_sparsity, run_dependencies
+from dualdiff.sparsity import tracer as sparsity
+from dualdiff.sparsity.tracer import _EMPTY, _FULL, _Store, jacobian_sparsity, run_dependencies
 
 # -- the store's unions against frozensets --------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The sparsity tracer's handlers derived from the function table (``dualdiff.table``).
+"""The sparsity tracer's handlers derived from the function table (``dualdiff.rules.functions``).
 
 * the generic rule of the linear and multilinear kinds (a union along the declared axes) is a
   superset of the true pattern: the non-zeros of dense eager Jacobians at random points, through
@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from reference import jacobian as numeric_jacobian
 
 import dualdiff as dd
-from dualdiff import sparsity, table
+from dualdiff.rules import functions as table
+from dualdiff.sparsity import tracer as sparsity
 
 
 @contextlib.contextmanager
@@ -282,7 +283,7 @@ def test_special_without_code_names_the_carriers_with_it():
 
 def test_composition_kind_runs_its_body():
     x = np.arange(1.0, 7.0)
-    f = lambda a: np.percentile(a, 40.0)  # noqa: E731 - a body from dualdiff.compositions
+    f = lambda a: np.percentile(a, 40.0)  # noqa: E731 - a body from dualdiff.rules.compositions
     assert np.percentile not in sparsity._FUNCTIONS
     assert_covers(pattern(f, x), numeric_jacobian(f, x + 0.1), x.size, "percentile")
 
@@ -298,7 +299,7 @@ def test_bincount_follows_the_bins():
         return np.bincount(np.argsort(a), weights=a**2)
 
     x = np.arange(1.0, 6.0)
-    with pytest.warns(dd.errors.ValueDependentPatternWarning, match="bincount"):
+    with pytest.warns(dd.core.errors.ValueDependentPatternWarning, match="bincount"):
         p = dd.jacobian_sparsity(through_argsort, x)
     assert p.all()
 

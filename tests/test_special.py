@@ -1,4 +1,5 @@
-"""scipy.special's functions through the rule table, tested from the table (dualdiff.special).
+"""scipy.special's functions through the rule table, tested from the table
+(dualdiff.rules.scipy_special).
 
 Every entry is called as user code calls it, through the SciPy ufunc on duals; the reference is a
 6th-order central difference of the plain SciPy function, which never touches the derivative code.
@@ -16,11 +17,11 @@ import pytest
 from reference import assert_close, directional
 
 import dualdiff as dd
-from dualdiff.array import DualArray
-from dualdiff.dual import Dual
+from dualdiff.arrays.dualarray import DualArray
+from dualdiff.dual.dual import Dual
 
 sc = pytest.importorskip("scipy.special")
-special = pytest.importorskip("dualdiff.special")
+special = pytest.importorskip("dualdiff.rules.scipy_special")
 
 FRACTIONS = (0.13, 0.37, 0.61, 0.89)
 OWN = sorted(name for name, rule in special.SPECIAL_RULES.items() if rule.name == name)

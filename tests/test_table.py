@@ -1,4 +1,4 @@
-"""The function table (``dualdiff.table``) against the carriers and the shared case list.
+"""The function table (``dualdiff.rules.functions``) against the carriers and the shared case list.
 
 * every function a carrier handles is declared in the table, and every table function has a case;
 * a ``special`` entry names exactly the carriers that have code for it;
@@ -17,9 +17,9 @@ import pytest
 from cases import CASES, by_function
 
 import dualdiff as dd
-from dualdiff import table
-from dualdiff.compositions import COMPOSITIONS
-from dualdiff.rules import RULES
+from dualdiff.rules import functions as table
+from dualdiff.rules.compositions import COMPOSITIONS
+from dualdiff.rules.elementwise import RULES
 
 
 def _module(name):
@@ -28,16 +28,16 @@ def _module(name):
 
 def _registries():
     """Each carrier's own handlers (the carriers keep them private: read here on purpose)."""
-    _module("dualdiff.functions")
-    dual_array = _module("dualdiff.array").HANDLED_FUNCTIONS
-    traced = _module("dualdiff.traced")
+    _module("dualdiff.arrays.functions")
+    dual_array = _module("dualdiff.arrays.dualarray").HANDLED_FUNCTIONS
+    traced = _module("dualdiff.compiler.symbolic")
     # the compiler's code for a special function: its own handler, a functional write, or
     # DualArray's rule replayed as one instruction (traced.eager_rule)
     compiler = {*traced._FUNCTIONS, *traced._WRITING_FUNCTIONS}
     compiler |= {e.function for e in table.by_kind("special") if e.function in dual_array}
     # Taylor mode's code: its own handlers, and DualArray's rule nested once per order for the
     # special functions it has no series rule for (taylor._nested_fallback)
-    taylor = _module("dualdiff.taylor")
+    taylor = _module("dualdiff.series.taylor")
     taylor_code = {*taylor._FUNCTIONS}
     taylor_code |= {
         e.function
@@ -49,7 +49,7 @@ def _registries():
         "DualArray": dual_array,
         "Taylor": taylor_code,
         "compiler": compiler,
-        "sparsity": _module("dualdiff.sparsity")._FUNCTIONS,
+        "sparsity": _module("dualdiff.sparsity.tracer")._FUNCTIONS,
     }
 
 
@@ -136,7 +136,7 @@ def test_table_is_read_only():
 
 
 def _generic(function):
-    functions = _module("dualdiff.functions")
+    functions = _module("dualdiff.arrays.functions")
     return functions.derived_handler(table.entry(function))
 
 
@@ -158,7 +158,7 @@ def test_override_agrees_with_the_generic_handler(monkeypatch, function_name, ca
     case = CASES[case_name]
     x = case.point(0)
     own = dd.jacobian(case.f, x)
-    array = _module("dualdiff.array")
+    array = _module("dualdiff.arrays.dualarray")
     function = table._numpy(function_name)
     monkeypatch.setitem(array.HANDLED_FUNCTIONS, function, _generic(function))
     try:
@@ -190,7 +190,7 @@ def test_generic_structural_handler_gathers_several_operands_and_constants():
     out = _generic(np.concatenate)([a, b], axis=0)
     np.testing.assert_array_equal(out.value, np.concatenate([a.value, b]))
     np.testing.assert_array_equal(out.tangent, np.concatenate([a.tangent, np.zeros((1, 2))]))
-    functions = _module("dualdiff.functions")
+    functions = _module("dualdiff.arrays.functions")
     parts = functions.structural_by_index(table.entry(np.split), a, 2, axis=1)
     assert [p.shape for p in parts] == [(2, 1), (2, 1)]
     np.testing.assert_array_equal(parts[1].tangent, [[11.0], [13.0]])

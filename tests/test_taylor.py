@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from taylor_reference import REFERENCE
 
 import dualdiff as dd
-from dualdiff.rules import RULES
-from dualdiff.taylor import TAYLOR_RULES, Taylor, fallback_rule, higher_derivative, taylor
+from dualdiff.rules.elementwise import RULES
+from dualdiff.series.taylor import TAYLOR_RULES, Taylor, fallback_rule, higher_derivative, taylor
 
 FACTORIALS = np.array([math.factorial(k) for k in range(31)], dtype=float)
 
@@ -737,7 +737,7 @@ def test_products_are_exact_at_zeros():
 
 def test_max_min_ties_share_the_coefficients_evenly():
     # values tie at entries 0 and 1 (both 2); the result carries the mean of their series,
-    # the convention of dualdiff.functions and the maximum rule (DualArray agrees).
+    # the convention of dualdiff.arrays.functions and the maximum rule (DualArray agrees).
     w = np.array([2.0, 1.0, 1.0])
     x0 = np.array([1.0, 2.0, 0.0])
 

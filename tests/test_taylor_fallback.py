@@ -1,5 +1,5 @@
 """Taylor mode's fallback for special functions without a series rule: DualArray's first-order
-rule nested once per order (``dualdiff.taylor._nested_fallback``).
+rule nested once per order (``dualdiff.series.taylor._nested_fallback``).
 
 References: NumPy's own value (coefficient 0, exactly), numeric differences of the first-order
 jvp (orders 1 to 4), and the identities the results satisfy at every order (``QR = A``,
@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 import dualdiff as dd
 from dualdiff import numeric
-from dualdiff.taylor import Taylor
+from dualdiff.series.taylor import Taylor
 
-T = sys.modules["dualdiff.taylor"]  # the module (dualdiff.taylor is also a function's name)
+T = sys.modules["dualdiff.series.taylor"]  # the module (dualdiff.taylor is also a function's name)
 
 RNG = np.random.default_rng(3)
 A0, A1, A2 = (RNG.standard_normal((4, 3)) for _ in range(3))

@@ -17,10 +17,11 @@ import pytest
 from reference import jacobian as numeric_jacobian
 
 import dualdiff as dd
-from dualdiff import numeric, table
-from dualdiff.taylor import Taylor
+from dualdiff import numeric
+from dualdiff.rules import functions as table
+from dualdiff.series.taylor import Taylor
 
-T = sys.modules["dualdiff.taylor"]  # the module (dualdiff.taylor the attribute is the verb)
+T = sys.modules["dualdiff.series.taylor"]  # the module (dualdiff.taylor the attribute is the verb)
 
 ORDERS = 4
 # the reference's error grows with the order of the numeric difference (orders 1..3 of the jvp)
@@ -255,7 +256,7 @@ LINEAR = {
         + np.minimum.reduce(np.outer(X, np.exp(X * t)), axis=1, keepdims=True)[:, 0]
     ),
     "multiply.outer": lambda t: np.multiply.outer(np.sin(X * t), np.exp(X[:3] * t)),
-    # compositions (dualdiff.compositions), with NaNs at fixed places
+    # compositions (dualdiff.rules.compositions), with NaNs at fixed places
     "nanmax nanmin": lambda t: (
         np.nanmax(_with_nans(t), axis=1) + np.nanmin(_with_nans(t), axis=0, keepdims=True)[0, :1]
     ),
@@ -387,7 +388,7 @@ def test_every_entry_has_a_handler_or_one_clear_refusal():
 def test_taylor_handlers_cover_only_table_functions():
     # Taylor's own handlers are overrides or special rules of the table, or rules of the
     # elementwise table that are not ufuncs (sinc): nothing outside the tables
-    from dualdiff.rules import RULES
+    from dualdiff.rules.elementwise import RULES
 
     elementwise = {rule.array for rule in RULES.values() if rule.ufunc is None}
     for function in T._FUNCTIONS:

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import dualdiff as dd
-from dualdiff.trace import Step, Trace, trace
+from dualdiff.tools.evaluation import Step, Trace, trace
 
 
 def sigmoid_of_product(w, x):
@@ -192,4 +192,4 @@ def test_trace_computes_what_the_untraced_dual_computes():
     # Tracing lives in its own type that delegates to Dual, so it changes no result.
     traced = trace(sigmoid_of_product, (0.5, 2.0)).tangent
     assert dd.derivative(lambda w: sigmoid_of_product(w, 2.0), 0.5) == traced
-    assert "Traced" not in dd.Dual.__add__.__code__.co_names
+    assert "RecordingDual" not in dd.Dual.__add__.__code__.co_names

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from reference import jacobian as numeric_jacobian
 
 import dualdiff as dd
-from dualdiff.errors import ValueDependentPatternWarning
-from dualdiff.sparsity import ValueDerived, jacobian_sparsity
+from dualdiff.core.errors import ValueDependentPatternWarning
+from dualdiff.sparsity.tracer import ValueDerived, jacobian_sparsity
 
 X0 = np.array([0.9, 0.1, 0.6, 0.3, 0.8, 0.2])
 POINTS = [

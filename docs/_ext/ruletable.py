@@ -27,7 +27,7 @@ def rule_tables() -> tuple[dict[str, Any], dict[str, Any]]:
     from dualdiff import RULES
 
     try:
-        from dualdiff.special import SPECIAL_RULES
+        from dualdiff.rules.scipy_special import SPECIAL_RULES
     except ImportError:  # SciPy is not installed
         SPECIAL_RULES = {}
     return RULES, SPECIAL_RULES

@@ -30,7 +30,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 import dualdiff as dd
-from dualdiff.rules import RULES
+from dualdiff.rules.elementwise import RULES
 
 HUNT = int(os.environ.get("DUALDIFF_ADVERSARIAL_EXAMPLES", "0") or 0)
 

@@ -388,7 +388,8 @@ def test_view_method_and_shape_setter(how):
         return y
 
     # observed: AttributeError ('DualArray' object has no attribute 'view' / property 'shape'
-    # has no setter), on every tracer too (Traced, SparsityTracer); expected: NumPy's semantics
+    # has no setter), on every tracer too (SymbolicDual, SparsityTracer); expected: NumPy's
+    # semantics
     jac = dd.jacobian(f, X)
     expected = np.eye(3) if how == "shape" else np.array([[0, 5.0, 0], [0, 1, 0], [0, 0, 1]])
     np.testing.assert_array_equal(jac.reshape(3, 3), expected)

@@ -209,7 +209,7 @@ def test_sparsity_write_into_one_part_of_complex_memory(write):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="class 9: no .real/.imag setter on DualArray (dualdiff/array.py), Taylor and "
+    reason="class 9: no .real/.imag setter on DualArray (dualdiff/arrays/dualarray.py), Taylor and "
     "SparsityTracer (AttributeError: property 'real' ... has no setter); ndarray has both",
 )
 @pytest.mark.parametrize("mode", ["jvp", "sparsity"])

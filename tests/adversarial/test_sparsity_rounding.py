@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import given, reject, settings
 
 import dualdiff as dd
-from dualdiff import sparsity
+from dualdiff.sparsity import tracer as sparsity
 
 from .grammar import examples
 from .test_properties import PROFILE, disabled, plain, tracked

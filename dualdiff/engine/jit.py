@@ -1,0 +1,333 @@
+"""Compiled JVPs and Jacobians: trace ``f`` once, emit straight-line NumPy, replay.
+
+``jit_jvp(f)`` returns a function ``(x, v) -> (f(x), J(x) v)`` that gives what
+``dualdiff.jvp(f, x, v)`` gives, but runs as the derivative would be written by hand: on the
+first call for given input shapes and dtypes, ``f`` runs once on tracers that record every NumPy
+operation, the tangents are built from the same rule table eager mode uses, and the recorded
+program is cleaned up (common subexpressions merged, dead code dropped, temporaries reused as
+``out=`` buffers) and compiled to a Python function of plain NumPy calls. Later calls with the
+same shapes and dtypes run only that function: no dual objects, no dispatch per operation.
+``jit_jacobian(f)`` does the same for the whole Jacobian, its tangents carrying every direction
+on a last axis; the identity seed is a constant of the program, so linear parts fold away.
+
+What can be traced, like ``jax.jit``: ``f`` must not branch on values (``if x[0] > 0``,
+``float(x)``) and must not make shapes that depend on values (a boolean mask of ``x``,
+``np.nonzero``); whatever ``f`` computes without ``x`` (arrays of its closure and what is made
+from them, random draws) is fixed when it is traced. Elementwise functions of the rule table,
+arithmetic and comparisons, indexing, and every NumPy function of the function table
+(``dualdiff.rules.functions``) by its kind are supported: structural functions gather the tangent at
+constant indices, linear and multilinear ones repeat the call on the tangents, compositions are
+traced through their bodies, and special functions (linear algebra, ``prod``, ``max``/``min``)
+run dualdiff's eager rule as one instruction. Writes (``y[i] = v``, ``y += v``, ``np.copyto``,
+``np.put``, ... through views too) become functional copy-and-set instructions (see
+``dualdiff.compiler.symbolic.functional_write``). Anything else raises TypeError naming it: a branch
+on values or a value-dependent shape (which the eager functions differentiate), or a function with
+no derivative rule (which they refuse too). ``source`` shows the generated code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..compiler.program import Sym, TangentBlock, _generate, _Program
+from ..compiler.symbolic import SymbolicDual, _tangent
+from ..core import errors
+from ..dual.objects import lift
+from ..rules.elementwise import is_dual
+from .forward import MEMORY_BUDGET, _array_input, dense_jacobian, push_along
+
+__all__ = ["jit_jvp", "CompiledJVP", "jit_jacobian", "CompiledJacobian"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Tracing, clean-up and code generation
+# ---------------------------------------------------------------------------------------------
+
+
+class _CompiledFunction:
+    """What the compiled JVP and Jacobian share: ``f``, its programs by input signature, and the
+    source of the latest one."""
+
+    api = "jit"
+
+    def __init__(self, f: Callable[..., Any]) -> None:
+        errors.check_callable(f, self.api)
+        self.f = f
+        self._compiled: dict[Any, _Compiled] = {}
+        self._last: _Compiled | None = None
+        self.__doc__ = getattr(f, "__doc__", None)
+        self.__name__ = getattr(f, "__name__", "f")
+
+    @property
+    def source(self) -> str:
+        """The Python source generated for the most recent input signature."""
+        if self._last is None:
+            raise ValueError(f"{self.api}: nothing has been compiled yet; call it first")
+        return self._last.source
+
+
+class CompiledJVP(_CompiledFunction):
+    """``(x, v) -> (f(x), J(x)·v)`` compiled per input shapes and dtypes; made by :func:`jit_jvp`.
+
+    ``x`` and ``v`` are arrays of the same shape, or tuples of them for an ``f`` of several
+    arguments, as in :func:`jvp`. Dual inputs (a compiled JVP inside another differentiation) run
+    eagerly.
+
+    Parameters
+    ----------
+    f : callable
+        The function.
+
+    Attributes
+    ----------
+    source : str
+        The generated NumPy code of the program compiled last.
+
+    Examples
+    --------
+    >>> f = dd.jit_jvp(lambda x, y: x * y)
+    >>> f((np.array([2.0]), np.array([3.0])), (np.array([1.0]), np.array([0.0])))
+    (array([6.]), array([3.]))
+    """
+
+    api = "jit_jvp"
+
+    def __call__(self, x: Any, v: Any) -> tuple[Any, Any]:
+        if type(x) is np.ndarray and type(v) is np.ndarray:  # a compiled signature, at once
+            compiled = self._compiled.get(((x.shape, x.dtype.str), (v.shape, v.dtype.str)))
+            if compiled is not None and compiled.single:
+                self._last = compiled
+                return compiled.function(x, v)
+        several = type(x) is tuple
+        xs, vs = (x, v) if several else ((x,), (v,))
+        if several and (type(v) is not tuple or len(v) != len(x)):
+            raise ValueError(
+                f"jit_jvp: x has {len(x)} arguments, so v must be a tuple of {len(x)} tangents"
+            )
+        if any(is_dual(a) for a in xs + vs):
+            return push_along(self.f, x, v, "jvp")
+        xs = tuple(_array(a, "jit_jvp") for a in xs)
+        vs = tuple(_array(a, "jit_jvp", "the tangent") for a in vs)
+        for a, t in zip(xs, vs):
+            if a.shape != t.shape:
+                raise ValueError(f"jit_jvp: tangent shape {t.shape} does not match x's {a.shape}")
+        key = tuple((a.shape, a.dtype.str) for a in xs + vs)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compiled[key] = _Compiled(self.f, xs, vs)
+        self._last = compiled
+        return compiled(xs, vs)
+
+
+def jit_jvp(f: Callable[..., Any]) -> CompiledJVP:
+    """``f``'s JVP compiled to straight-line NumPy: ``jit_jvp(f)(x, v)`` equals ``jvp(f, x, v)``.
+
+    ``f`` is traced once per input shape and dtype; later calls run only the generated code (the
+    chain rule from the rule table, repeated subexpressions computed once, dead code dropped and
+    temporaries reused as ``out=`` buffers), at the cost of a derivative written out by hand.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x)`` or ``f(x, y, ...)``, without branches on values, writes into arrays or
+        value-dependent shapes (these raise ``TypeError`` while tracing: use :func:`jvp`).
+
+    Returns
+    -------
+    CompiledJVP
+        Call it as ``(x, v) -> (f(x), J(x)·v)``; ``.source`` is the generated code.
+
+    See Also
+    --------
+    jvp, jit_jacobian
+
+    Examples
+    --------
+    >>> f = dd.jit_jvp(lambda x: np.sin(x) * x)
+    >>> f(np.array([0.0, 1.0]), np.ones(2))
+    (array([0.        , 0.84147098]), array([0.        , 1.38177329]))
+    >>> print(f.source)  # doctest: +ELLIPSIS
+    def jvp(x0, t0):
+        v2 = np_sin(x0)
+        ...
+    """
+    return CompiledJVP(f)
+
+
+def _array(a: Any, api: str, what: str = "x") -> np.ndarray:
+    if isinstance(a, (bool, np.bool_)):
+        raise TypeError(f"{api}: {what} must be a real or complex number or array, got a bool")
+    return _array_input(a, api, what)
+
+
+class _Compiled:
+    """One traced signature: the generated function and how to rebuild ``f``'s output."""
+
+    def __init__(
+        self,
+        f: Callable[..., Any],
+        xs: tuple[Any, ...],
+        vs: tuple[Any, ...] | None,
+        seed: np.ndarray | None = None,
+    ) -> None:
+        program = _Program()
+        inputs = []
+        if vs is None:  # directions given by a seed, a constant of the program (the identity)
+            (x,) = xs
+            if seed is None:
+                n = x.size
+                seed = np.eye(n, dtype=x.dtype).reshape(x.shape + (n,))  # x is float/complex
+            seed = np.asarray(seed).view(TangentBlock)
+            program.directions = seed.shape[-1]
+            inputs.append(SymbolicDual(program._add(None, ("x", 0), {}, x), seed))
+        else:
+            for i, (x, v) in enumerate(zip(xs, vs)):
+                sx, sv = program._add(None, ("x", i), {}, x), program._add(None, ("t", i), {}, v)
+                inputs.append(SymbolicDual(sx, sv))
+        out = f(*inputs)
+        leaves: list[tuple[Any, Any]] = []
+        self.structure = _flatten(out, leaves)
+        self.source, self.function = _generate(program, leaves, program.directions)
+        self.single = self.structure is None  # one output: the function returns (value, tangent)
+
+    def __call__(self, xs: tuple[Any, ...], vs: tuple[Any, ...]) -> tuple[Any, Any]:
+        flat = self.function(*xs, *vs)
+        half = len(flat) // 2
+        values = _rebuild(self.structure, iter(flat[:half]))
+        tangents = _rebuild(self.structure, iter(flat[half:]))
+        return values, tangents
+
+
+def _flatten(out: Any, leaves: list[tuple[Any, Any]]) -> Any:
+    """``f``'s output as (value, tangent) leaves; the structure to rebuild it."""
+    if type(out) is np.ndarray and out.dtype.kind == "O":
+        out = lift(out)  # an object array of traced duals: one stacking instruction
+    t = type(out)
+    if isinstance(out, (tuple, list)):  # named tuples too, rebuilt as they came
+        return (t, [_flatten(item, leaves) for item in out])
+    if t is SymbolicDual:
+        leaves.append((out.value, _tangent(out)))
+    elif t is Sym:
+        leaves.append((out, None))
+    elif isinstance(out, (int, float, complex, np.ndarray, np.generic)) and not isinstance(
+        out, bool
+    ):
+        leaves.append((np.asarray(out) if type(out) is np.ndarray else out, None))
+    else:
+        raise TypeError(
+            "dualdiff.jit: f must return a number, an array, or a tuple/list of them; it returned "
+            f"{errors.type_name(out)}"
+        )
+    return None
+
+
+def _rebuild(structure: Any, items: Any) -> Any:
+    if structure is None:
+        return next(items)
+    kind, parts = structure
+    rebuilt = [_rebuild(p, items) for p in parts]
+    return kind(*rebuilt) if hasattr(kind, "_fields") else kind(rebuilt)
+
+
+class CompiledJacobian(_CompiledFunction):
+    """``x -> df/dx`` (shape ``f(x).shape + x.shape``) compiled per input shape and dtype.
+
+    Made by :func:`jit_jacobian`. The whole Jacobian comes from one pass whose tangents carry every
+    direction. Dual inputs run eagerly.
+
+    Parameters
+    ----------
+    f : callable
+        The function.
+
+    Attributes
+    ----------
+    source : str
+        The generated NumPy code of the program compiled last.
+
+    Examples
+    --------
+    >>> J = dd.jit_jacobian(lambda x: x[1:] * x[:-1])
+    >>> value, jac = J.value_and_jacobian(np.array([1.0, 2.0, 3.0]))
+    >>> value
+    array([2., 6.])
+    >>> jac
+    array([[2., 1., 0.],
+           [0., 3., 2.]])
+    """
+
+    api = "jit_jacobian"
+
+    def value_and_jacobian(self, x: Any) -> tuple[Any, Any]:
+        """``(f(x), df/dx)`` from the compiled pass."""
+        if type(x) is np.ndarray:
+            compiled = self._compiled.get((x.shape, x.dtype.str))
+            if compiled is not None and compiled.single:
+                self._last = compiled
+                value, tangent = compiled.function(x)
+                return value, tangent.reshape(np.shape(value) + x.shape)
+        if is_dual(x):
+            return dense_jacobian(self.f, x)
+        x = _array(x, "jit_jacobian")
+        if x.size * x.size * x.itemsize > MEMORY_BUDGET:
+            raise ValueError(
+                f"jit_jacobian: a dense Jacobian seed for {x.size} inputs would exceed the "
+                "memory budget; use dualdiff.jacobian(f, x, chunk=...) or sparsity="
+            )
+        key = (x.shape, x.dtype.str)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compiled[key] = _Compiled(self.f, (x,), None)
+        self._last = compiled
+        flat = compiled.function(x)
+        half = len(flat) // 2
+        values = _rebuild(compiled.structure, iter(flat[:half]))
+        tangents = [t.reshape(np.shape(v) + x.shape) for v, t in zip(flat[:half], flat[half:])]
+        return values, _rebuild(compiled.structure, iter(tangents))
+
+    def __call__(self, x: Any) -> Any:
+        return self.value_and_jacobian(x)[1]
+
+
+def jit_jacobian(f: Callable[..., Any]) -> CompiledJacobian:
+    """``f``'s Jacobian compiled to straight-line NumPy: ``jit_jacobian(f)(x) == jacobian(f, x)``.
+
+    All directions go through one pass whose seed, the identity, is a constant of the program, so
+    the linear parts of ``f`` (``W @ x``, slicing, stencils) cost nothing at run time.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x)``, with the restrictions of :func:`jit_jvp`.
+
+    Returns
+    -------
+    CompiledJacobian
+        Call it as ``x -> df/dx``; ``value_and_jacobian(x)`` also returns ``f(x)``.
+
+    See Also
+    --------
+    jacobian, jit_jvp, SparseJacobian
+
+    Examples
+    --------
+    >>> W = np.array([[1.0, 2.0], [0.0, 1.0]])
+    >>> layer = dd.jit_jacobian(lambda x: np.tanh(W @ x))
+    >>> layer(np.zeros(2))  # (1 - tanh²) W = W at 0
+    array([[1., 2.],
+           [0., 1.]])
+    """
+    return CompiledJacobian(f)
+
+
+def compiled_push_forward(f: Callable[..., Any], x: np.ndarray, seed: np.ndarray) -> Any:
+    """A compiled pass of ``f`` at points shaped like ``x`` along the ``k`` fixed directions
+    ``seed`` (shape ``x.shape + (k,)``): a function ``x -> (f(x), tangents)`` with tangents of
+    shape ``f(x).shape + (k,)`` (used by ``SparseJacobian(..., jit=True)``)."""
+    compiled = _Compiled(f, (x,), None, seed)
+    if not compiled.single:
+        raise TypeError("jit: f must return a single array for a compressed Jacobian")
+    return compiled.function

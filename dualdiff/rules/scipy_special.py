@@ -1,0 +1,503 @@
+"""``scipy.special``'s functions as entries of the rule table.
+
+Imported lazily (by ``dualdiff.rules.elementwise.extra_ufunc_rule``) the first time a ufunc dualdiff
+does not know meets a dual while SciPy is loaded, so ``import dualdiff`` never imports SciPy. Every
+entry is a ``dualdiff.rules.elementwise.Rule`` like NumPy's: one partial per argument written with
+generic calls (``exp(x)``, ``digamma(x)``: each itself an entry with a rule), so nesting (second
+derivatives), Taylor mode (through ``dualdiff.series.taylor.fallback_rule``), the sparsity tracer
+and the compiler apply them as they apply ``np.sin``. ``expit``, ``logit``, ``xlogy``, ``xlog1py``,
+``expm1``, ``log1p`` and ``cbrt`` map to dualdiff's own entries of the same name.
+
+A parameter whose derivative has no closed form (``jv``'s order ``v``, ``gammainc``'s ``a``,
+``polygamma``'s order ``n``, ``zeta``'s exponent ``x``, ``hyp2f1``'s ``a, b, c``) has a partial
+that raises ``TypeError`` naming the function and the argument; it is only called when that
+argument carries a tangent. The table's rules take one or two arguments: ``hyp2f1`` and
+``betainc`` (differentiable in their last argument only) become a one-argument rule per call.
+``logsumexp``, ``softmax``, ``log_softmax`` and ``polygamma`` are not ufuncs and convert their
+argument with ``np.asarray`` first, which no dual survives: this module has versions for duals.
+
+Conventions at singular points:
+
+* ``betainc`` at ``x = 0, 1`` and ``chdtr`` at 0: the closed form's value (``inf`` where the
+  density is unbounded; a zero tangent stays zero).
+* ``i0e``, ``ive``: ``exp(-|x|)`` has a kink at 0; the derivative there takes ``sign(0) = 0`` (the
+  midpoint of the one-sided derivatives, as ``absolute``).
+* ``entr``, ``rel_entr``, ``kl_div`` at ``x = 0``: the value is 0 (SciPy's); the derivative in ``x``
+  is the one-sided limit (``+inf`` for ``entr``, ``-inf`` for the others), a zero tangent stays 0.
+* ``gammainc``/``gammaincc`` at ``x = 0``: ``x**(a-1) e**-x / gamma(a)`` (``inf`` for ``a < 1``).
+* ``spence`` at 1, ``exprel`` at 0, ``ellipk``/``ellipe`` at 0: the removable singularities of the
+  closed forms take their limits (-1, 1/2, pi/8, -pi/8), from a series near the point.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import scipy.special as sc
+from scipy.special import _ufuncs
+
+from .elementwise import (
+    EXTRA_UFUNC_RULES,
+    RULES,
+    SYMBOLIC_TYPES,
+    Rule,
+    _is_array,
+    exp,
+    is_complex,
+    is_dual,
+    log,
+    log1p,
+    safe_divide,
+    sigmoid,
+    sign,
+    specialise,
+    where,
+    xlog1py,
+    xlogy,
+)
+
+__all__ = [
+    "SPECIAL_RULES",
+    "PARAMETERS",
+    "hyp2f1",
+    "log_softmax",
+    "logsumexp",
+    "polygamma",
+    "softmax",
+]
+
+SPECIAL_RULES: dict[str, Rule] = {}
+"""Every entry of this module by its name in ``scipy.special``."""
+
+PARAMETERS: dict[str, dict[int, str]] = {}
+"""For each entry, its arguments without a derivative rule (by position): their names."""
+
+_2_SQRTPI = 2.0 / math.sqrt(math.pi)
+_SQRT2PI = math.sqrt(2.0 * math.pi)
+
+
+def _no_closed_form(name: str, argument: str) -> Callable[..., Any]:
+    def partial(*args: Any) -> Any:
+        raise TypeError(
+            f"scipy.special.{name}: the derivative with respect to {argument} has no closed form, "
+            f"so dualdiff has no rule for it; pass {argument.split()[-1]} as a plain number or "
+            f"array (not a dual); the other argument differentiates"
+        )
+
+    return partial
+
+
+def _scalar(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``f`` on Python floats, giving a Python float (the fast path of ``Dual``)."""
+    return lambda *args: float(f(*args))
+
+
+def _entry(
+    name: str,
+    ufunc: Any,
+    partials: tuple[Any, ...],
+    *,
+    array: Callable[..., Any] | None = None,
+    domain: tuple[tuple[float, float], ...] = ((-3.0, 3.0),),
+    complex: bool = False,
+    safe: bool = False,
+    formula: str = "",
+    parameters: dict[int, str] | None = None,
+) -> Callable[..., Any]:
+    array = array if array is not None else ufunc
+    partials = tuple(
+        _no_closed_form(name, parameters[i]) if parameters and i in parameters else p
+        for i, p in enumerate(partials)
+    )
+    rule = Rule(name, len(partials), None, _scalar(array), array, partials, safe=safe,
+                domain=domain, complex=complex, formula=formula)  # fmt: skip
+    rule.ufunc = ufunc  # not in UFUNC_RULES (NumPy's ufuncs only): in EXTRA_UFUNC_RULES
+    specialise(rule)
+    SPECIAL_RULES[name] = rule
+    PARAMETERS[name] = dict(parameters or {})
+    if isinstance(ufunc, np.ufunc):
+        EXTRA_UFUNC_RULES[ufunc] = rule
+    return rule.function
+
+
+def _alias(name: str, own: str) -> None:
+    """scipy.special's ``name`` is dualdiff's entry ``own`` (the same function)."""
+    ufunc = getattr(sc, name, None)
+    if isinstance(ufunc, np.ufunc):
+        EXTRA_UFUNC_RULES[ufunc] = RULES[own]
+        SPECIAL_RULES[name] = RULES[own]
+        PARAMETERS[name] = {}
+
+
+def _horner(coefficients: tuple[float, ...], x: Any) -> Any:
+    out = coefficients[-1]
+    for c in coefficients[-2::-1]:
+        out = out * x + c
+    return out
+
+
+def _near(x: Any, radius: float, series: Callable[[Any], Any], formula: Callable[[Any], Any]):
+    """``series(x)`` where ``|x| < radius``, else ``formula(x)`` (evaluated away from 0 only)."""
+    if not _is_array(x):
+        return series(x) if abs(x) < radius else formula(x)
+    small = abs(x) < radius
+    return where(small, series(x), formula(where(small, 2.0 * radius, x)))
+
+
+# exprel'(x) = sum_j (j+1)/(j+2)! x**j; the closed form (e**x - exprel(x))/x cancels near 0.
+_EXPREL_SERIES = tuple((j + 1) / math.factorial(j + 2) for j in range(22))
+
+
+def _exprel_partial(x: Any, ans: Any) -> Any:
+    return _near(x, 0.5, lambda u: _horner(_EXPREL_SERIES, u), lambda u: (exp(u) - exprel(u)) / u)
+
+
+# K(m) = pi/2 sum a_n m**n, E(m) = pi/2 (1 - sum a_n m**n / (2n - 1)), a_n = ((2n-1)!!/(2n)!!)**2;
+# their derivatives' closed forms divide by m.
+_A = [1.0]
+for _n in range(1, 18):
+    _A.append(_A[-1] * ((2 * _n - 1) / (2 * _n)) ** 2)
+_K_SERIES = tuple(math.pi / 2 * (n + 1) * _A[n + 1] for n in range(17))
+_E_SERIES = tuple(-math.pi / 2 * (n + 1) * _A[n + 1] / (2 * n + 1) for n in range(17))
+
+
+def _ellipk_partial(m: Any, ans: Any) -> Any:
+    return _near(
+        m,
+        0.05,
+        lambda u: _horner(_K_SERIES, u),
+        lambda u: (ellipe(u) - (1.0 - u) * ellipk(u)) / (2.0 * u * (1.0 - u)),
+    )
+
+
+def _ellipe_partial(m: Any, ans: Any) -> Any:
+    return _near(
+        m, 0.05, lambda u: _horner(_E_SERIES, u), lambda u: (ellipe(u) - ellipk(u)) / (2.0 * u)
+    )
+
+
+def _spence_partial(z: Any, ans: Any) -> Any:
+    # log(z)/(1 - z), whose limit at z = 1 is -1
+    return safe_divide(log(z), 1.0 - z) - (z == 1)
+
+
+def _real_only(name: str, partial: Callable[..., Any]) -> Callable[..., Any]:
+    """A partial valid for real ``x`` only (``exp(-|x|)`` is not complex-analytic)."""
+
+    def checked(*args: Any) -> Any:
+        if is_complex(args[-2]):
+            raise TypeError(f"scipy.special.{name} of a complex dual: exp(-|Re z|) is not "
+                            "complex-analytic, dualdiff has no rule for it")  # fmt: skip
+        return partial(*args)
+
+    return checked
+
+
+def _polygamma_array(n: Any, x: Any) -> Any:
+    out = sc.polygamma(n, x)
+    return out[()] if type(out) is np.ndarray and out.ndim == 0 else out
+
+
+# fmt: off
+_alias("expit", "sigmoid")
+_alias("logit", "logit")
+_alias("xlogy", "xlogy")
+_alias("xlog1py", "xlog1py")
+_alias("expm1", "expm1")
+_alias("log1p", "log1p")
+_alias("cbrt", "cbrt")
+
+erf = _entry("erf", sc.erf, (lambda x, a: _2_SQRTPI * exp(-(x * x)),), complex=True,
+             formula="d erf(x) = 2/sqrt(pi) exp(-x**2) dx")
+erfc = _entry("erfc", sc.erfc, (lambda x, a: -_2_SQRTPI * exp(-(x * x)),), complex=True,
+              formula="d erfc(x) = -2/sqrt(pi) exp(-x**2) dx")
+erfcx = _entry("erfcx", sc.erfcx, (lambda x, a: 2.0 * x * a - _2_SQRTPI,), domain=((-2.0, 4.0),),
+               complex=True, formula="d erfcx(x) = (2x erfcx(x) - 2/sqrt(pi)) dx")
+erfinv = _entry("erfinv", sc.erfinv, (lambda x, a: (0.5 * math.sqrt(math.pi)) * exp(a * a),),
+                domain=((-0.9, 0.9),), safe=True,
+                formula="d erfinv(x) = sqrt(pi)/2 exp(erfinv(x)**2) dx; inf at +-1")
+erfcinv = _entry("erfcinv", sc.erfcinv, (lambda x, a: (-0.5 * math.sqrt(math.pi)) * exp(a * a),),
+                 domain=((0.1, 1.9),), safe=True,
+                 formula="d erfcinv(x) = -sqrt(pi)/2 exp(erfcinv(x)**2) dx; inf at 0 and 2")
+log_expit = _entry("log_expit", sc.log_expit, (lambda x, a: sigmoid(-x),), domain=((-8.0, 8.0),),
+                   formula="d log(expit(x)) = expit(-x) dx")
+ndtr = _entry("ndtr", sc.ndtr, (lambda x, a: exp(-0.5 * (x * x)) / _SQRT2PI,), complex=True,
+              formula="d ndtr(x) = exp(-x**2/2)/sqrt(2 pi) dx")
+log_ndtr = _entry("log_ndtr", sc.log_ndtr, (lambda x, a: exp(-0.5 * (x * x) - a) / _SQRT2PI,),
+                  domain=((-6.0, 4.0),), complex=True,
+                  formula="d log(ndtr(x)) = exp(-x**2/2 - log_ndtr(x))/sqrt(2 pi) dx")
+ndtri = _entry("ndtri", sc.ndtri, (lambda x, a: _SQRT2PI * exp(0.5 * (a * a)),),
+               domain=((0.05, 0.95),), safe=True,
+               formula="d ndtri(p) = sqrt(2 pi) exp(ndtri(p)**2/2) dp; inf at 0 and 1")
+gamma = _entry("gamma", sc.gamma, (lambda x, a: a * digamma(x),), domain=((0.3, 4.0),),
+               complex=True, formula="d gamma(x) = gamma(x) digamma(x) dx")
+gammaln = _entry("gammaln", sc.gammaln, (lambda x, a: digamma(x),), domain=((0.3, 5.0),),
+                 formula="d log|gamma(x)| = digamma(x) dx")
+loggamma = _entry("loggamma", sc.loggamma, (lambda x, a: digamma(x),), domain=((0.3, 5.0),),
+                  complex=True, formula="d loggamma(x) = digamma(x) dx")
+polygamma = _entry("polygamma", None, (None, lambda n, x, a: polygamma(n + 1, x)),
+                   array=_polygamma_array, domain=((1.0, 3.0), (0.3, 5.0)),
+                   parameters={0: "the order n"},
+                   formula="d polygamma(n, x) = polygamma(n + 1, x) dx (n an integer)")
+digamma = _entry("digamma", sc.digamma, (lambda x, a: polygamma(1, x),), domain=((0.3, 5.0),),
+                 formula="d digamma(x) = polygamma(1, x) dx")
+beta = _entry("beta", sc.beta, (lambda x, y, a: a * (digamma(x) - digamma(x + y)),
+                                lambda x, y, a: a * (digamma(y) - digamma(x + y))),
+              domain=((0.5, 3.0), (0.5, 3.0)),
+              formula="d beta(a, b) = beta(a, b) ((psi(a) - psi(a+b)) da + (psi(b) - psi(a+b)) db)")
+betaln = _entry("betaln", sc.betaln, (lambda x, y, a: digamma(x) - digamma(x + y),
+                                      lambda x, y, a: digamma(y) - digamma(x + y)),
+                domain=((0.5, 3.0), (0.5, 3.0)),
+                formula="d betaln(a, b) = (psi(a) - psi(a+b)) da + (psi(b) - psi(a+b)) db")
+gammainc = _entry("gammainc", sc.gammainc,
+                  (None, lambda s, x, a: exp(xlogy(s - 1.0, x) - x - gammaln(s))),
+                  domain=((0.5, 3.0), (0.1, 4.0)), safe=True, parameters={0: "the parameter a"},
+                  formula="d P(a, x) = x**(a-1) e**-x / gamma(a) dx")
+gammaincc = _entry("gammaincc", sc.gammaincc,
+                   (None, lambda s, x, a: -exp(xlogy(s - 1.0, x) - x - gammaln(s))),
+                   domain=((0.5, 3.0), (0.1, 4.0)), safe=True, parameters={0: "the parameter a"},
+                   formula="d Q(a, x) = -x**(a-1) e**-x / gamma(a) dx")
+entr = _entry("entr", sc.entr, (lambda x, a: -(log(x) + 1.0),), domain=((0.1, 3.0),), safe=True,
+              formula="d(-x log x) = -(log(x) + 1) dx; +inf at 0")
+rel_entr = _entry("rel_entr", sc.rel_entr, (lambda x, y, a: log(x / y) + 1.0,
+                                            lambda x, y, a: -x / y),
+                  domain=((0.1, 3.0), (0.1, 3.0)), safe=True,
+                  formula="d x log(x/y) = (log(x/y) + 1) dx - x/y dy")
+kl_div = _entry("kl_div", sc.kl_div, (lambda x, y, a: log(x / y), lambda x, y, a: 1.0 - x / y),
+                domain=((0.1, 3.0), (0.1, 3.0)), safe=True,
+                formula="d(x log(x/y) - x + y) = log(x/y) dx + (1 - x/y) dy")
+i0 = _entry("i0", sc.i0, (lambda x, a: i1(x),), formula="d i0(x) = i1(x) dx")
+i0e = _entry("i0e", sc.i0e, (lambda x, a: i1e(x) - sign(x) * a,),
+             formula="d i0e(x) = (i1e(x) - sign(x) i0e(x)) dx; sign(0) = 0")
+i1 = _entry("i1", sc.i1, (lambda x, a: 0.5 * (i0(x) + iv(2.0, x)),),
+            formula="d i1(x) = (i0(x) + iv(2, x))/2 dx")
+i1e = _entry("i1e", sc.i1e, (lambda x, a: 0.5 * (i0e(x) + ive(2.0, x)) - sign(x) * a,),
+             formula="d i1e(x) = ((i0e(x) + ive(2, x))/2 - sign(x) i1e(x)) dx")
+j0 = _entry("j0", sc.j0, (lambda x, a: -j1(x),), domain=((0.2, 6.0),),
+            formula="d j0(x) = -j1(x) dx")
+j1 = _entry("j1", sc.j1, (lambda x, a: 0.5 * (j0(x) - jv(2.0, x)),), domain=((0.2, 6.0),),
+            formula="d j1(x) = (j0(x) - jv(2, x))/2 dx")
+y0 = _entry("y0", sc.y0, (lambda x, a: -y1(x),), domain=((0.5, 6.0),),
+            formula="d y0(x) = -y1(x) dx")
+y1 = _entry("y1", sc.y1, (lambda x, a: 0.5 * (y0(x) - yv(2.0, x)),), domain=((0.5, 6.0),),
+            formula="d y1(x) = (y0(x) - yv(2, x))/2 dx")
+jv = _entry("jv", sc.jv, (None, lambda v, x, a: 0.5 * (jv(v - 1.0, x) - jv(v + 1.0, x))),
+            domain=((0.0, 2.5), (0.5, 6.0)), complex=True, parameters={0: "the order v"},
+            formula="d jv(v, x) = (jv(v-1, x) - jv(v+1, x))/2 dx")
+yv = _entry("yv", sc.yv, (None, lambda v, x, a: 0.5 * (yv(v - 1.0, x) - yv(v + 1.0, x))),
+            domain=((0.0, 2.5), (0.5, 6.0)), complex=True, parameters={0: "the order v"},
+            formula="d yv(v, x) = (yv(v-1, x) - yv(v+1, x))/2 dx")
+iv = _entry("iv", sc.iv, (None, lambda v, x, a: 0.5 * (iv(v - 1.0, x) + iv(v + 1.0, x))),
+            domain=((0.0, 2.5), (0.3, 4.0)), complex=True, parameters={0: "the order v"},
+            formula="d iv(v, x) = (iv(v-1, x) + iv(v+1, x))/2 dx")
+ive = _entry("ive", sc.ive,
+             (None, _real_only("ive", lambda v, x, a: 0.5 * (ive(v - 1.0, x) + ive(v + 1.0, x))
+                                - sign(x) * a)),
+             domain=((0.0, 2.5), (0.3, 4.0)), parameters={0: "the order v"},
+             formula="d ive(v, x) = ((ive(v-1, x) + ive(v+1, x))/2 - sign(x) ive(v, x)) dx")
+kv = _entry("kv", sc.kv, (None, lambda v, x, a: -0.5 * (kv(v - 1.0, x) + kv(v + 1.0, x))),
+            domain=((0.0, 2.5), (0.3, 4.0)), complex=True, parameters={0: "the order v"},
+            formula="d kv(v, x) = -(kv(v-1, x) + kv(v+1, x))/2 dx")
+kve = _entry("kve", sc.kve, (None, lambda v, x, a: a - 0.5 * (kve(v - 1.0, x) + kve(v + 1.0, x))),
+             domain=((0.0, 2.5), (0.3, 4.0)), complex=True, parameters={0: "the order v"},
+             formula="d kve(v, x) = (kve(v, x) - (kve(v-1, x) + kve(v+1, x))/2) dx")
+# scipy.special.zeta(x, q) calls these two ufuncs: the Hurwitz zeta and the Riemann zeta.
+_ZETA = getattr(_ufuncs, "_zeta", None)
+_RIEMANN_ZETA = getattr(_ufuncs, "_riemann_zeta", None)
+zeta = _entry("zeta", _ZETA, (None, lambda x, q, a: -x * zeta(x + 1.0, q)),
+              array=_ZETA or (lambda x, q: sc.zeta(x, q)),
+              domain=((1.5, 4.0), (0.5, 3.0)), parameters={0: "the exponent x"},
+              formula="d zeta(x, q) = -x zeta(x + 1, q) dq")
+riemann_zeta = _entry("riemann_zeta", _RIEMANN_ZETA, (None,), array=_RIEMANN_ZETA or sc.zeta,
+                      domain=((1.5, 4.0),), parameters={0: "the exponent x"},
+                      formula="no rule in x")
+exprel = _entry("exprel", sc.exprel, (_exprel_partial,),
+                formula="d (e**x - 1)/x = (e**x - exprel(x))/x dx; 1/2 at 0")
+dawsn = _entry("dawsn", sc.dawsn, (lambda x, a: 1.0 - 2.0 * x * a,), complex=True,
+               formula="d dawsn(x) = (1 - 2x dawsn(x)) dx")
+spence = _entry("spence", sc.spence, (_spence_partial,), domain=((0.2, 3.0),), complex=True,
+                safe=True, formula="d spence(z) = log(z)/(1 - z) dz; -1 at z = 1")
+ellipk = _entry("ellipk", sc.ellipk, (_ellipk_partial,), domain=((-1.0, 0.9),), safe=True,
+                formula="d K(m) = (E(m) - (1-m) K(m)) / (2m(1-m)) dm; pi/8 at 0, inf at 1")
+ellipe = _entry("ellipe", sc.ellipe, (_ellipe_partial,), domain=((-1.0, 0.9),), safe=True,
+                formula="d E(m) = (E(m) - K(m)) / (2m) dm; -pi/8 at 0, -inf at 1")
+exp1 = _entry("exp1", sc.exp1, (lambda x, a: -exp(-x) / x,), domain=((0.2, 4.0),), complex=True,
+              formula="d E1(x) = -e**-x / x dx")
+expi = _entry("expi", sc.expi, (lambda x, a: exp(x) / x,), domain=((0.2, 4.0),), complex=True,
+              formula="d Ei(x) = e**x / x dx")
+def _expn_dx(n: Any, x: Any, ans: Any) -> Any:
+    # d E_n = -E_(n-1) dx; SciPy's E_n stops at n = 0, E_0(x) = e**-x / x, differentiated directly
+    e0 = -exp(-x) * (1.0 + x) / (x * x)
+    if not _is_array(n):
+        return -expn(n - 1, x) if n >= 1 else e0
+    return where(n >= 1, -expn(np.maximum(n - 1, 0), x), e0)
+
+
+expn = _entry("expn", sc.expn, (None, _expn_dx),
+              domain=((1.0, 4.0), (0.2, 4.0)), parameters={0: "the order n"},
+              formula="d E_n(x) = -E_(n-1)(x) dx (E_0(x) = e**-x / x)")
+rgamma = _entry("rgamma", sc.rgamma, (lambda x, a: -a * digamma(x),), domain=((0.3, 4.0),),
+                complex=True, formula="d 1/gamma(x) = -digamma(x)/gamma(x) dx")
+exp10 = _entry("exp10", sc.exp10, (lambda x, a: a * math.log(10.0),),
+               formula="d 10**x = 10**x log(10) dx")
+exp2 = _entry("exp2", sc.exp2, (lambda x, a: a * math.log(2.0),), formula="d 2**x = 2**x log(2) dx")
+sindg = _entry("sindg", sc.sindg, (lambda x, a: (math.pi / 180.0) * cosdg(x),),
+               domain=((-300.0, 300.0),), formula="d sin(x degrees) = pi/180 cosdg(x) dx")
+cosdg = _entry("cosdg", sc.cosdg, (lambda x, a: (-math.pi / 180.0) * sindg(x),),
+               domain=((-300.0, 300.0),), formula="d cos(x degrees) = -pi/180 sindg(x) dx")
+stdtr = _entry("stdtr", sc.stdtr,
+               (None, lambda v, t, a: exp(gammaln(0.5 * (v + 1.0)) - gammaln(0.5 * v)
+                                          - 0.5 * log(v * math.pi)
+                                          - 0.5 * (v + 1.0) * log1p(t * t / v))),
+               domain=((1.0, 10.0), (-3.0, 3.0)), parameters={0: "the degrees of freedom df"},
+               formula="d stdtr(df, t) = the Student t density at t dt")
+chdtr = _entry("chdtr", sc.chdtr,
+               (None, lambda v, x, a: 0.5 * exp(xlogy(0.5 * v - 1.0, 0.5 * x) - 0.5 * x
+                                                 - gammaln(0.5 * v))),
+               domain=((1.0, 6.0), (0.2, 6.0)), safe=True,
+               parameters={0: "the degrees of freedom v"},
+               formula="d chdtr(v, x) = the chi-square density at x dx")
+chdtrc = _entry("chdtrc", sc.chdtrc,
+                (None, lambda v, x, a: -0.5 * exp(xlogy(0.5 * v - 1.0, 0.5 * x) - 0.5 * x
+                                                  - gammaln(0.5 * v))),
+                domain=((1.0, 6.0), (0.2, 6.0)), safe=True,
+                parameters={0: "the degrees of freedom v"},
+                formula="d chdtrc(v, x) = -the chi-square density at x dx")
+# fmt: on
+
+EXTRA_UFUNC_RULES[sc.psi] = SPECIAL_RULES["psi"] = SPECIAL_RULES["digamma"]
+PARAMETERS["psi"] = {}
+
+
+# ---------------------------------------------------------------------------------------------
+# Functions of three or four arguments, differentiable in the last one only (hyp2f1, betainc)
+# ---------------------------------------------------------------------------------------------
+
+
+def _strip(x: Any) -> Any:
+    while is_dual(x):
+        x = x.value
+    return x
+
+
+def _in_last(
+    name: str,
+    ufunc: Any,
+    parameters: tuple[str, ...],
+    partial: Callable[..., Any],
+    *,
+    domain: tuple[tuple[float, float], ...],
+    complex: bool = False,
+    safe: bool = False,
+    formula: str = "",
+) -> Callable[..., Any]:
+    """An entry whose arguments but the last are parameters without a rule. The table's rules take
+    one or two arguments; with the parameters plain, this is a one-argument rule in the last,
+    built per call. The entry itself (all arguments) serves the compiler and the sparsity
+    tracer, which apply its partials directly."""
+
+    def function(*args: Any) -> Any:
+        *params, z = args
+        for i, p in enumerate(params):
+            if is_dual(p):
+                _no_closed_form(name, parameters[i])()
+        if not is_dual(z) and type(z) not in SYMBOLIC_TYPES:
+            return ufunc(*args)
+        if is_dual(z):
+            shape = np.broadcast_shapes(*(np.shape(p) for p in params), np.shape(_strip(z)))
+            if shape != np.shape(_strip(z)):  # the result has the parameters' shape: so has z
+                z = np.broadcast_to(z, shape)
+        array = lambda u: ufunc(*params, u)  # noqa: E731
+        scalar = all(np.ndim(p) == 0 for p in params)
+        rule = Rule(name, 1, None, _scalar(array) if scalar else array, array,
+                    (lambda u, ans: partial(*params, u, ans),), safe=safe,
+                    complex=complex)  # fmt: skip
+        return specialise(rule).function(z)
+
+    function.__name__ = function.__qualname__ = name
+    entry = Rule(name, len(parameters) + 1, None, None, ufunc,
+                 tuple(_no_closed_form(name, p) for p in parameters) + (partial,), safe=safe,
+                 domain=domain, complex=complex, formula=formula)  # fmt: skip
+    entry.ufunc = ufunc
+    entry.function = function
+    SPECIAL_RULES[name] = entry
+    PARAMETERS[name] = dict(enumerate(parameters))
+    EXTRA_UFUNC_RULES[ufunc] = entry
+    return function
+
+
+def _betainc_dx(a: Any, b: Any, x: Any, ans: Any) -> Any:
+    # x**(a-1) (1-x)**(b-1) / B(a, b), in logs (and right at x = 0 or 1 through xlogy's convention)
+    return exp(xlogy(a - 1.0, x) + xlog1py(b - 1.0, -x) - betaln(a, b))
+
+
+# fmt: off
+hyp2f1 = _in_last("hyp2f1", sc.hyp2f1, ("the parameter a", "the parameter b", "the parameter c"),
+                  lambda a, b, c, z, ans: (a * b / c) * hyp2f1(a + 1.0, b + 1.0, c + 1.0, z),
+                  domain=((0.2, 1.5), (0.3, 2.0), (1.2, 3.0), (-0.8, 0.8)), complex=True,
+                  formula="d 2F1(a, b; c; z) = a b / c 2F1(a+1, b+1; c+1; z) dz")
+betainc = _in_last("betainc", sc.betainc, ("the parameter a", "the parameter b"), _betainc_dx,
+                   domain=((0.5, 3.0), (0.5, 3.0), (0.05, 0.95)), safe=True,
+                   formula="d I_x(a, b) = x**(a-1) (1-x)**(b-1) / B(a, b) dx")
+betaincc = _in_last("betaincc", sc.betaincc, ("the parameter a", "the parameter b"),
+                    lambda a, b, x, ans: -_betainc_dx(a, b, x, ans),
+                    domain=((0.5, 3.0), (0.5, 3.0), (0.05, 0.95)), safe=True,
+                    formula="d (1 - I_x(a, b)) = -x**(a-1) (1-x)**(b-1) / B(a, b) dx")
+# fmt: on
+
+
+# ---------------------------------------------------------------------------------------------
+# logsumexp, softmax, log_softmax: SciPy's call np.asarray first, these take duals
+# ---------------------------------------------------------------------------------------------
+
+
+def _shift(a: Any, axis: Any) -> Any:
+    """A plain maximum of ``a`` along ``axis`` (kept dims): ``log Σ e**a = m + log Σ e**(a-m)``
+    holds for any constant ``m``, so the shift carries no tangent and the result stays exact."""
+    v = np.real(_strip(a))
+    m = np.max(v, axis=axis, keepdims=True) if np.size(v) else np.zeros_like(v)
+    return np.where(np.isfinite(m), m, 0.0)
+
+
+def logsumexp(
+    a: Any, axis: Any = None, b: Any = None, keepdims: bool = False, return_sign: bool = False
+) -> Any:
+    """``scipy.special.logsumexp`` for duals (same arguments): ``log Σ b e**a``, computed stably,
+    with exact derivatives in ``a`` and ``b``."""
+    if not is_dual(a):
+        a = np.asarray(a)
+    m = _shift(a, axis)
+    e = np.exp(a - m)
+    if b is not None:
+        e = b * e
+    s = np.sum(e, axis=axis, keepdims=True)
+    sign = None
+    if return_sign:
+        sign = np.sign(_strip(s))
+        s = s * np.where(sign == 0, 1.0, sign)  # |s| for real s, with the tangent of |s|
+    with np.errstate(divide="ignore"):
+        out = np.log(s) + m
+    if not keepdims:
+        shape = np.shape(np.sum(np.zeros(np.shape(_strip(e))), axis=axis))
+        out = np.reshape(out, shape)
+        sign = None if sign is None else np.reshape(sign, shape)
+    return (out, sign) if return_sign else out
+
+
+def softmax(x: Any, axis: Any = None) -> Any:
+    """``scipy.special.softmax`` for duals: ``e**x / Σ e**x`` along ``axis``, computed stably."""
+    if not is_dual(x):
+        x = np.asarray(x)
+    e = np.exp(x - _shift(x, axis))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def log_softmax(x: Any, axis: Any = None) -> Any:
+    """``scipy.special.log_softmax`` for duals: ``x - logsumexp(x)`` along ``axis``."""
+    if not is_dual(x):
+        x = np.asarray(x)
+    shifted = x - _shift(x, axis)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))

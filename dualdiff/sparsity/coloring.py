@@ -1,0 +1,205 @@
+"""Column colouring: group structurally orthogonal Jacobian columns so one pass computes them all.
+
+Two columns may share a colour when no row has a non-zero in both (a distance-2 colouring of the
+bipartite row/column graph, i.e. an ordinary colouring of the column intersection graph). Seeding
+``x`` with the sum of the unit vectors of one colour then gives, in each row, the single non-zero
+of that colour: ``J @ s_c`` holds every entry ``J[i, j]`` with ``colour[j] = c`` at row ``i``. A
+banded matrix of bandwidth ``b`` needs about ``2b + 1`` colours whatever its size.
+
+The greedy algorithm gives each column, in a chosen order, the smallest colour unused by its
+neighbours; the order matters (Gebremedhin, Manne & Pothen, SIAM Review 47, 2005).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .tracer import Pattern, _unique
+
+__all__ = ["color_columns", "is_valid_coloring", "column_graph", "ORDERS"]
+
+ORDERS = ("largest_first", "smallest_last", "natural")
+
+# Above this many (row, column, column) triples the intersection graph is not built; the colouring
+# then walks the rows of each column directly (same colours, less memory, slower).
+_GRAPH_LIMIT = 20_000_000
+
+
+def column_graph(pattern: Pattern) -> tuple[np.ndarray, np.ndarray]:
+    """The column intersection graph in CSR form ``(indptr, neighbours)``, without self-loops.
+
+    Columns ``j`` and ``k`` are neighbours when some row has non-zeros in both. Built from the
+    rows of each length at once (a block of their columns, paired with itself), so the pairs of
+    one length are the largest temporary: O(non-zeros x row length) memory.
+    """
+    n = pattern.shape[1]
+    lengths = np.diff(pattern.indptr)
+    parts = []
+    for length in _unique(lengths[lengths > 1]).tolist():
+        rows = np.flatnonzero(lengths == length)
+        block = pattern.indices[pattern.indptr[rows][:, None] + np.arange(length)]
+        off = ~np.eye(length, dtype=bool)
+        keys = block[:, :, None].astype(np.int64) * n + block[:, None, :]
+        del block
+        parts.append(_unique(keys[:, off]))
+        del keys
+    keys = _unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+    del parts
+    j = keys // n
+    indptr = np.concatenate(([0], np.cumsum(np.bincount(j, minlength=n))))
+    del j
+    return indptr, (keys % n).astype(np.intp)
+
+
+def _order(order: str, indptr: np.ndarray, neighbours: np.ndarray) -> list[int]:
+    n = indptr.size - 1
+    degree = np.diff(indptr)
+    if order == "natural":
+        return list(range(n))
+    if order == "largest_first":
+        return np.argsort(-degree, kind="stable").tolist()
+    return _smallest_last(indptr, neighbours)
+
+
+def _smallest_last(indptr: np.ndarray, neighbours: np.ndarray) -> list[int]:
+    """Repeatedly remove a vertex of least remaining degree; the order is the reverse.
+
+    A bucket queue of doubly linked lists in Python lists (Matula and Beck): each removal and
+    each degree update is O(1). Removal is inherently sequential (the next vertex depends on
+    the degrees the last removal left), so this is a loop over vertices, not NumPy."""
+    n = indptr.size - 1
+    degree = np.diff(indptr).tolist()
+    starts, nbrs = indptr.tolist(), neighbours.tolist()
+    head = [-1] * (max(degree, default=0) + 1)
+    after = [-1] * n
+    before = [-1] * n
+    for v in range(n - 1, -1, -1):
+        h = head[degree[v]]
+        after[v] = h
+        if h >= 0:
+            before[h] = v
+        head[degree[v]] = v
+    removed = [False] * n
+    sequence = []
+    low = 0
+    for _ in range(n):
+        low = max(low - 1, 0)
+        while head[low] < 0:
+            low += 1
+        v = head[low]
+        h = head[low] = after[v]
+        if h >= 0:
+            before[h] = -1
+        removed[v] = True
+        sequence.append(v)
+        for u in nbrs[starts[v] : starts[v + 1]]:
+            if removed[u]:
+                continue
+            d = degree[u]
+            p, q = before[u], after[u]
+            if p >= 0:
+                after[p] = q
+            else:
+                head[d] = q
+            if q >= 0:
+                before[q] = p
+            d -= 1
+            degree[u] = d
+            h = head[d]
+            after[u], before[u] = h, -1
+            if h >= 0:
+                before[h] = u
+            head[d] = u
+    return sequence[::-1]
+
+
+def _greedy(sequence: Any, indptr: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
+    """Each column in ``sequence`` gets the smallest colour none of its neighbours has.
+
+    Sequential by nature (a column's colour depends on those given before it); a vectorised
+    scheme (Jones-Plassmann rounds with random priorities, then class-by-class recolouring)
+    measured 7 colours on the 1-D Brusselator where this greedy finds the optimal 4."""
+    colors = [-1] * (indptr.size - 1)
+    starts, nbrs = indptr.tolist(), neighbours.tolist()
+    for v in sequence:
+        used = {colors[u] for u in nbrs[starts[v] : starts[v + 1]]}
+        c = 0
+        while c in used:
+            c += 1
+        colors[v] = c
+    return np.asarray(colors, dtype=np.intp)
+
+
+def color_columns(pattern: Any, order: str = "largest_first") -> np.ndarray:
+    """Colours (integers from 0) for the columns of a Jacobian pattern, one per column.
+
+    ``pattern``: a boolean array of shape ``(m, n)``, a ``scipy.sparse`` matrix, or a
+    ``dualdiff.sparsity.tracer.Pattern``. ``order``: ``"largest_first"`` (columns with most
+    neighbours first, the default), ``"smallest_last"`` (often fewer colours, a little slower) or
+    ``"natural"``. No row has two non-zeros of one colour; ``colors.max() + 1`` colours are used,
+    at least the largest number of non-zeros in a row.
+    """
+    return color_candidates(pattern, (order,))[0]
+
+
+def color_candidates(pattern: Any, orders: Any, enough: int | None = None) -> list[np.ndarray]:
+    """Colourings of ``pattern`` in each of ``orders``, from one column graph; stops early once
+    a colouring uses at most ``enough`` colours (the largest row count is a lower bound)."""
+    pattern = Pattern.coerce(pattern, what="color_columns")
+    for order in orders:
+        if order not in ORDERS:
+            raise ValueError(f"color_columns: order must be one of {ORDERS}, got {order!r}")
+    lengths = np.diff(pattern.indptr)
+    n = pattern.shape[1]
+    if n and int(lengths.max(initial=0)) == n:
+        # a row with every column needs a colour per column: the identity is optimal, and a
+        # dense pattern needs no graph (m * n * n pairs)
+        return [np.arange(n, dtype=np.intp) for _ in orders]
+    if int((lengths.astype(np.int64) ** 2).sum()) > _GRAPH_LIMIT:
+        return [_color_by_rows(pattern, order) for order in orders]
+    indptr, neighbours = column_graph(pattern)
+    out = []
+    for order in orders:
+        out.append(_greedy(_order(order, indptr, neighbours), indptr, neighbours))
+        if enough is not None and int(out[-1].max(initial=-1)) + 1 <= enough:
+            break
+    return out
+
+
+def _color_by_rows(pattern: Pattern, order: str) -> np.ndarray:
+    """Greedy colouring that reads each column's neighbours from its rows (no graph in memory)."""
+    n = pattern.shape[1]
+    columns = pattern.transpose()
+    degree = np.zeros(n, dtype=np.int64)  # an upper bound on the graph degree: sum of row lengths
+    np.add.at(
+        degree, pattern.indices, np.repeat(np.diff(pattern.indptr) - 1, np.diff(pattern.indptr))
+    )
+    sequence = range(n) if order == "natural" else np.argsort(-degree, kind="stable")
+    colors = np.full(n, -1, dtype=np.intp)
+    for v in sequence:
+        rows = columns.indices[columns.indptr[v] : columns.indptr[v + 1]]
+        if rows.size:
+            cols = np.concatenate(
+                [pattern.indices[pattern.indptr[r] : pattern.indptr[r + 1]] for r in rows]
+            )
+            used = colors[cols]
+            used = _unique(used[used >= 0])
+            gaps = np.nonzero(used != np.arange(used.size))[0]
+            colors[v] = gaps[0] if gaps.size else used.size
+        else:
+            colors[v] = 0
+    return colors
+
+
+def is_valid_coloring(pattern: Any, colors: Any) -> bool:
+    """Whether no row of ``pattern`` has two non-zeros in columns of the same colour."""
+    pattern = Pattern.coerce(pattern, what="is_valid_coloring")
+    colors = np.asarray(colors)
+    if colors.shape != (pattern.shape[1],):
+        return False
+    keys = (
+        pattern.rows().astype(np.int64) * (int(colors.max(initial=0)) + 1) + colors[pattern.indices]
+    )
+    return _unique(keys).size == keys.size
