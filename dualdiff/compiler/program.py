@@ -448,47 +448,26 @@ def _value_dependent(what: str) -> TypeError:
 def _generate(
     program: _Program, leaves: list[tuple[Any, Any]], directions: int | None
 ) -> tuple[str, Any]:
-    """Python source for the recorded program, cleaned up, and the compiled function."""
-    instructions = program.instructions
-    env: dict[str, Any] = {}
-    names: dict[int, str] = {}
+    """Python source for the recorded program, cleaned up, and the compiled function.
 
-    def constant(obj: Any) -> str:
-        if type(obj) is TangentBlock:
-            obj = program.freeze(obj)
-        name = names.get(id(obj))
-        if name is None:
-            name = names[id(obj)] = _readable_name(obj, env) or f"c{len(names)}"
-            env[name] = obj
-            program.constants[id(obj)] = obj
-        return name
+    In phases: keep the instructions the outputs need (``_live``), find when each value is last
+    used and which results are fresh arrays (``_Lifetimes``), write one line per instruction,
+    reusing the buffers of temporaries that died (``_Writer.body``), then return every output
+    in memory of its own and compile (``_Writer.function``)."""
+    results = [value for value, _ in leaves]
+    tangents = [tangent for _, tangent in leaves]
+    roots = [r.index for r in results + tangents if type(r) is Sym]
+    order = _live(program.instructions, roots)
+    lifetimes = _Lifetimes(program.instructions, order, set(roots))
+    writer = _Writer(program, directions)
+    lines = writer.body(order, lifetimes)
+    return writer.function(lines, results, tangents, lifetimes.owners)
 
-    def expr(a: Any) -> str:
-        t = type(a)
-        if t is Sym:
-            return variable[a.index]
-        if t is tuple:
-            inner = ", ".join(expr(i) for i in a)
-            return f"({inner},)" if len(a) == 1 else f"({inner})"
-        if t is list:
-            return "[" + ", ".join(expr(i) for i in a) + "]"
-        if t is slice:
-            return f"slice({expr(a.start)}, {expr(a.stop)}, {expr(a.step)})"
-        if a is None or a is Ellipsis:
-            return "None" if a is None else "..."
-        if t in (bool, int, str) or (t is float and math.isfinite(a)):
-            return repr(a)
-        return constant(a)
 
-    # Outputs: a zero tangent is a fresh array per call.
-    results: list[Any] = []
-    tangents: list[Any] = []
-    for value, tangent in leaves:
-        results.append(value)
-        tangents.append(tangent)
-
-    needed = set()
-    stack = [r.index for r in results + tangents if type(r) is Sym]
+def _live(instructions: list[_Instruction], roots: list[int]) -> list[int]:
+    """The instructions the outputs depend on, in program order (dead code dropped)."""
+    needed: set[int] = set()
+    stack = list(roots)
     while stack:
         i = stack.pop()
         if i in needed:
@@ -497,100 +476,163 @@ def _generate(
         instruction = instructions[i]
         if instruction.fn is not None:
             stack.extend(s.index for s in _symbols((instruction.args, instruction.kwargs)))
-    order = sorted(needed)
+    return sorted(needed)
 
-    returned = {r.index for r in results + tangents if type(r) is Sym}
-    last_use: dict[int, int] = {}
-    viewed: set[int] = set()
-    for position, i in enumerate(order):
-        instruction = instructions[i]
-        if instruction.fn is None:
-            continue
-        for s in _symbols((instruction.args, instruction.kwargs)):
-            last_use[s.index] = position
-            if not instruction.owns and isinstance(instruction.out.value, np.ndarray):
-                # its result may be this operand or a view of it: the buffer stays
-                viewed.add(s.index)
-    owners = {i for i in order if instructions[i].owns}  # the results that are new arrays
-    fresh = {i for i in owners if instructions[i].out.value.ndim > 0}
 
-    variable: dict[int, str] = {}
-    free: dict[Any, list[Sym]] = {}  # buffers of dead temporaries, by (shape, dtype)
-    lines = []
-    inputs = [i.args for i in instructions if i.fn is None]
-    parameters = [f"{kind}{k}" for kind, k in sorted(inputs, key=lambda a: (a[0] != "x", a[1]))]
-    for position, i in enumerate(order):
-        instruction = instructions[i]
-        if instruction.fn is None:
-            kind, k = instruction.args
-            variable[i] = f"{kind}{k}"
-            continue
-        name = variable[i] = f"v{i}"
-        fn, args, kwargs = instruction.fn, instruction.args, dict(instruction.kwargs)
-        out_value = instruction.out.value
-        dying = [
+class _Lifetimes:
+    """When each value is last used (``last_use``: its position in ``order``), which values a
+    result may view (``viewed``: their buffers must stay), which results are new arrays
+    (``owners``) and which of those are arrays whose buffers may be reused (``fresh``)."""
+
+    def __init__(self, instructions: list[_Instruction], order: list[int], returned: set[int]):
+        self.instructions = instructions
+        self.returned = returned
+        self.last_use: dict[int, int] = {}
+        self.viewed: set[int] = set()
+        for position, i in enumerate(order):
+            instruction = instructions[i]
+            if instruction.fn is None:
+                continue
+            for s in _symbols((instruction.args, instruction.kwargs)):
+                self.last_use[s.index] = position
+                if not instruction.owns and isinstance(instruction.out.value, np.ndarray):
+                    # its result may be this operand or a view of it: the buffer stays
+                    self.viewed.add(s.index)
+        self.owners = {i for i in order if instructions[i].owns}
+        self.fresh = {i for i in self.owners if instructions[i].out.value.ndim > 0}
+
+    def dying(self, args: Any, kwargs: Any, position: int) -> list[Sym]:
+        """The fresh temporaries used for the last time at ``position``."""
+        return [
             a
             for a in _symbols((args, kwargs))
-            if a.index in fresh
-            and a.index not in viewed
-            and a.index not in returned
-            and last_use.get(a.index) == position
+            if a.index in self.fresh
+            and a.index not in self.viewed
+            and a.index not in self.returned
+            and self.last_use.get(a.index) == position
         ]
-        if isinstance(fn, np.ufunc) and fn.nout == 1 and not kwargs and i in fresh:
-            # Write the result into the buffer of an operand that dies here, or of a temporary
-            # that died before: the program then allocates about as much as it keeps alive.
-            slot = (out_value.shape, out_value.dtype.str)
+
+
+class _Writer:
+    """Writes the generated function: names for values and constants, lines, outputs."""
+
+    def __init__(self, program: _Program, directions: int | None) -> None:
+        self.program = program
+        self.directions = directions
+        self.env: dict[str, Any] = {}
+        self.names: dict[int, str] = {}
+        self.variable: dict[int, str] = {}
+        self.parameters: list[str] = []
+
+    def constant(self, obj: Any) -> str:
+        if type(obj) is TangentBlock:
+            obj = self.program.freeze(obj)
+        name = self.names.get(id(obj))
+        if name is None:
+            name = self.names[id(obj)] = _readable_name(obj, self.env) or f"c{len(self.names)}"
+            self.env[name] = obj
+            self.program.constants[id(obj)] = obj
+        return name
+
+    def expr(self, a: Any) -> str:
+        t = type(a)
+        if t is Sym:
+            return self.variable[a.index]
+        if t is tuple:
+            inner = ", ".join(self.expr(i) for i in a)
+            return f"({inner},)" if len(a) == 1 else f"({inner})"
+        if t is list:
+            return "[" + ", ".join(self.expr(i) for i in a) + "]"
+        if t is slice:
+            return f"slice({self.expr(a.start)}, {self.expr(a.stop)}, {self.expr(a.step)})"
+        if a is None or a is Ellipsis:
+            return "None" if a is None else "..."
+        if t in (bool, int, str) or (t is float and math.isfinite(a)):
+            return repr(a)
+        return self.constant(a)
+
+    def body(self, order: list[int], lifetimes: _Lifetimes) -> list[str]:
+        """One line per instruction; a ufunc writes into the buffer of an operand that dies
+        there, or of a temporary that died before, so the program allocates about as much as it
+        keeps alive."""
+        instructions = self.program.instructions
+        fresh = lifetimes.fresh
+        free: dict[Any, list[Sym]] = {}  # buffers of dead temporaries, by (shape, dtype)
+        inputs = [i.args for i in instructions if i.fn is None]
+        self.parameters = [
+            f"{kind}{k}" for kind, k in sorted(inputs, key=lambda a: (a[0] != "x", a[1]))
+        ]
+        lines = []
+        for position, i in enumerate(order):
+            instruction = instructions[i]
+            if instruction.fn is None:
+                kind, k = instruction.args
+                self.variable[i] = f"{kind}{k}"
+                continue
+            name = self.variable[i] = f"v{i}"
+            fn, args, kwargs = instruction.fn, instruction.args, dict(instruction.kwargs)
+            out_value = instruction.out.value
+            dying = lifetimes.dying(args, kwargs, position)
+            if isinstance(fn, np.ufunc) and fn.nout == 1 and not kwargs and i in fresh:
+                slot = (out_value.shape, out_value.dtype.str)
+                for a in dying:
+                    if (a.value.shape, a.value.dtype.str) == slot:
+                        kwargs["out"] = a
+                        fresh.discard(a.index)  # its buffer now belongs to the result
+                        break
+                else:
+                    if free.get(slot):
+                        kwargs["out"] = free[slot].pop()
             for a in dying:
-                if (a.value.shape, a.value.dtype.str) == slot:
-                    kwargs["out"] = a
-                    fresh.discard(a.index)  # its buffer now belongs to the result
-                    break
+                if a.index in fresh:
+                    fresh.discard(a.index)
+                    free.setdefault((a.value.shape, a.value.dtype.str), []).append(a)
+            if fn is operator.getitem:
+                line = f"{name} = {self.expr(args[0])}[{self.expr(args[1])}]"
             else:
-                if free.get(slot):
-                    kwargs["out"] = free[slot].pop()
-        for a in dying:
-            if a.index in fresh:
-                fresh.discard(a.index)
-                free.setdefault((a.value.shape, a.value.dtype.str), []).append(a)
-        if fn is operator.getitem:
-            line = f"{name} = {expr(args[0])}[{expr(args[1])}]"
-        else:
-            call = [expr(a) for a in args] + [f"{k}={expr(v)}" for k, v in kwargs.items()]
-            line = f"{name} = {constant(fn)}({', '.join(call)})"
-        if instruction.errstate is not None:
-            state = ", ".join(f"{k}={v!r}" for k, v in sorted(instruction.errstate.items()))
-            lines.append(f"with {constant(np.errstate)}({state}):")
-            line = "    " + line
-        lines.append(line)
+                call = [self.expr(a) for a in args]
+                call += [f"{k}={self.expr(v)}" for k, v in kwargs.items()]
+                line = f"{name} = {self.constant(fn)}({', '.join(call)})"
+            if instruction.errstate is not None:
+                state = ", ".join(f"{k}={v!r}" for k, v in sorted(instruction.errstate.items()))
+                lines.append(f"with {self.constant(np.errstate)}({state}):")
+                line = "    " + line
+            lines.append(line)
+        return lines
 
-    def zeros(value: Any) -> str:
-        dtype = np.result_type(value.value if type(value) is Sym else value, 0.0)
-        shape = _shape(value) + (() if directions is None else (directions,))
-        return f"{constant(np.zeros)}({expr(shape)}, {constant(dtype)})"
+    def function(
+        self, lines: list[str], results: list[Any], tangents: list[Any], owners: set[int]
+    ) -> tuple[str, Any]:
+        """The source returning every result and tangent in memory of its own (a zero tangent
+        is a fresh array per call), and the function compiled from it."""
+        handed_out: set[int] = set()
 
-    handed_out: set[int] = set()
+        def zeros(value: Any) -> str:
+            dtype = np.result_type(value.value if type(value) is Sym else value, 0.0)
+            shape = _shape(value) + (() if self.directions is None else (self.directions,))
+            return f"{self.constant(np.zeros)}({self.expr(shape)}, {self.constant(dtype)})"
 
-    def output(a: Any) -> str:
-        # Every result gets memory of its own, as eager results do: a constant (a Jacobian that
-        # does not depend on x), a view (of x, or of another result) and a repeat are copied.
-        if type(a) is Sym:
-            own = a.index in owners and a.index not in handed_out
-            handed_out.add(a.index)
-            if own or type(a.value) is not np.ndarray:
-                return expr(a)
-        elif not isinstance(a, np.ndarray):
-            return expr(a)
-        return f"{expr(a)}.copy()"
+        def output(a: Any) -> str:
+            # as eager results do: a constant (a Jacobian that does not depend on x), a view (of
+            # x, or of another result) and a repeat are copied
+            if type(a) is Sym:
+                own = a.index in owners and a.index not in handed_out
+                handed_out.add(a.index)
+                if own or type(a.value) is not np.ndarray:
+                    return self.expr(a)
+            elif not isinstance(a, np.ndarray):
+                return self.expr(a)
+            return f"{self.expr(a)}.copy()"
 
-    out = [output(r) for r in results]
-    out += [output(t) if t is not None else zeros(r) for r, t in zip(results, tangents)]
-    body = "\n".join("    " + line for line in lines) or "    pass"
-    name = "jvp" if directions is None else "value_and_jacobian"
-    returned_tuple = f"({', '.join(out)},)" if out else "()"  # f may return an empty tuple
-    source = f"def {name}({', '.join(parameters)}):\n{body}\n    return {returned_tuple}\n"
-    namespace = dict(env)
-    exec(compile(source, f"<dualdiff.jit {name}>", "exec"), namespace)
-    return source, namespace[name]
+        out = [output(r) for r in results]
+        out += [output(t) if t is not None else zeros(r) for r, t in zip(results, tangents)]
+        body = "\n".join("    " + line for line in lines) or "    pass"
+        name = "jvp" if self.directions is None else "value_and_jacobian"
+        returned_tuple = f"({', '.join(out)},)" if out else "()"  # f may return an empty tuple
+        source = f"def {name}({', '.join(self.parameters)}):\n{body}\n    return {returned_tuple}\n"
+        namespace = dict(self.env)
+        exec(compile(source, f"<dualdiff.jit {name}>", "exec"), namespace)
+        return source, namespace[name]
 
 
 def _readable_name(obj: Any, taken: dict[str, Any]) -> str | None:

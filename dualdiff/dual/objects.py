@@ -212,6 +212,12 @@ def _holds_duals(a: Any) -> bool:
 def lift_arguments(args: Any) -> Any:
     """Function arguments with every object array of duals among them (at the top level or in a
     list/tuple) lifted; other object arrays are left to NumPy."""
+    for a in args:  # the common case first: nothing that could hold an object array
+        t = type(a)
+        if (t is np.ndarray and a.dtype.kind == "O") or t is list or t is tuple:
+            break
+    else:
+        return args
     out = []
     changed = False
     for a in args:
