@@ -200,7 +200,7 @@ def _is_number(x: Any) -> bool:
 
 def lift_operand(a: Any) -> Any:
     """``a`` lifted when it is an object array (of duals), else ``a`` itself."""
-    if type(a) is np.ndarray and a.dtype == _OBJECT:
+    if type(a) is np.ndarray and a.dtype is _OBJECT:  # (NumPy's dtypes are singletons)
         return lift(a)
     return a
 
