@@ -387,3 +387,38 @@ def test_unsupported_options_raise_type_error(call):
 def test_invalid_arguments_raise_value_error(call):
     with pytest.raises(ValueError):
         dualdiff.jacobian(call, spd(3))
+
+
+# -- higher derivatives of det at singular matrices: the cofactor adjugate (exact polynomials) ----
+
+
+def test_hessian_of_det_at_the_zero_matrix_is_exact():
+    # det [[a, b], [c, d]] = ad - bc: its Hessian is constant (the SVD adjugate gave nan here,
+    # its derivative being undefined at two zero singular values)
+    expected = np.array([[0, 0, 0, 1], [0, 0, -1, 0], [0, -1, 0, 0], [1, 0, 0, 0]], float)
+    hessian = dualdiff.hessian(lambda x: np.linalg.det(x.reshape(2, 2)), np.zeros(4))
+    np.testing.assert_array_equal(hessian, expected)
+    # a cubic's Hessian at 0 is 0
+    zero3 = dualdiff.hessian(lambda x: np.linalg.det(x.reshape(3, 3)), np.zeros(9))
+    np.testing.assert_array_equal(zero3, np.zeros((9, 9)))
+
+
+def test_hessian_of_det_at_a_rank_one_matrix_matches_differences_of_the_gradient():
+    x = np.outer([1.0, 2.0, 3.0], [1.0, -1.0, 2.0]).ravel()
+
+    def gradient(y):
+        return dualdiff.gradient(lambda z: np.linalg.det(z.reshape(3, 3)), y)
+
+    expected = numeric_jacobian(gradient, x)
+    hessian = dualdiff.hessian(lambda z: np.linalg.det(z.reshape(3, 3)), x)
+    np.testing.assert_allclose(hessian, expected, atol=1e-8)
+
+
+def test_taylor_series_of_det_through_the_zero_matrix():
+    # det(t I + t^2 J) = t^2 (1 + 2t) for the 2x2 all-ones J
+    def along(t):
+        return np.linalg.det(t * np.eye(2) + t**2 * np.ones((2, 2)))
+
+    assert [dualdiff.derivative(along, 0.0, n=k) for k in (1, 2, 3)] == pytest.approx(
+        [0.0, 2.0, 12.0]
+    )

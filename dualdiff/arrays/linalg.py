@@ -192,12 +192,38 @@ def _adjugate_svd(a: Any, cplx: bool) -> Any:
     return _expand(phase, 2) * ((_mH(vh, cplx) * others[..., None, :]) @ _mH(u, cplx))
 
 
+_COFACTOR_MAX_N = 4
+"""Up to this size a nested (dual) singular matrix takes its adjugate from cofactors."""
+
+
+def _cofactors(a: Any) -> Any:
+    """``C[i, j] = (-1)^(i+j) det(a without row i and column j)`` (``adj(a) = C^T``): a
+    polynomial in the entries, so every derivative of it is exact at singular matrices too,
+    where the SVD adjugate's derivative is not (repeated singular values, as two zeros). Each
+    minor's determinant is the rule of ``det`` again, on a smaller matrix."""
+    n = _shape(strip(a))[-1]
+    if n == 1:
+        return np.ones_like(strip(a))
+    rows = []
+    for i in range(n):
+        keep_rows = [r for r in range(n) if r != i]
+        row = []
+        for j in range(n):
+            keep_cols = [c for c in range(n) if c != j]
+            minor = a[..., keep_rows, :][..., keep_cols]
+            row.append(np.linalg.det(minor) * (-1.0) ** (i + j))
+        rows.append(np.stack(row, axis=-1))
+    return np.stack(rows, axis=-2)
+
+
 def _det_gradient(a: Any, det_value: Any, cplx: bool) -> Any:
     """``adj(a)^T``, so that ``d det(a) = sum(adj(a)^T * da)``: ``det(a) a^{-T}`` when ``a`` is
     well conditioned, else the SVD adjugate."""
     plain = strip(a)
     inverse = _plain_inverse(plain)
     if inverse is None:
+        if plain is not a and _shape(plain)[-1] <= _COFACTOR_MAX_N:
+            return _cofactors(a)  # nested: the SVD's own derivative is undefined at ties
         return _mT(_adjugate_svd(a, cplx))
     if plain is not a:
         inverse = np.linalg.inv(a)
@@ -237,7 +263,9 @@ def det(a):
 
     The adjugate is ``det(a) a^{-1}`` when ``a`` is well conditioned (1-norm condition number
     below 1e8) and otherwise comes from the SVD (``_adjugate_svd``), which is exact at singular
-    ``a``. Higher derivatives at singular matrices go through the SVD rule, so they are
+    ``a``. When ``a`` itself carries a derivative (a Hessian, a Taylor series by nesting), a
+    singular matrix of size up to 4 takes the adjugate from cofactors (``_cofactors``), whose
+    derivatives are exact everywhere; larger ones go through the SVD, whose derivative is
     ``nan`` where singular values repeat (for instance two zero singular values).
     """
     tag, k, batched, (av,), (da,) = _operands(a)
