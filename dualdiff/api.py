@@ -55,52 +55,55 @@ __all__ = [
 
 
 def derivative(f: Callable[..., Any], x: Any, n: int = 1) -> Any:
-    """The ``n``-th derivative of ``f`` at ``x`` by numeric differences.
-
-    The reference that AD is checked against; see the module's table for the methods, their
-    truncation errors and default steps.
+    """The exact ``n``-th derivative of ``f`` at ``x``.
 
     Parameters
     ----------
     f : callable
-        ``f(x)``.
+        ``f(x)``, written with NumPy, Python arithmetic or ``dualdiff`` functions. It may return a
+        number, an array, or a tuple/list of them.
     x : number or array_like
-        The point. For an array ``x`` the derivative is elementwise, as in
-        ``scipy.differentiate.derivative``: ``f`` must act entry by entry and return an array of
-        ``x``'s shape, and entry ``i`` of the result is ``d f(x)[i] / d x[i]`` (use :func:`jacobian`
-        for a function of a whole vector). For a scalar ``x`` ``f`` may return an array,
-        differentiated entry by entry.
+        A real or complex scalar, or an array: then ``f`` is taken to act elementwise and the result
+        is the elementwise derivative, as ``scipy.differentiate.derivative`` computes it.
     n : int, optional
-        The order (default 1).
-    method : str, optional
-        One of :data:`METHODS`: ``"forward"``, ``"backward"``, ``"central"`` (default),
-        ``"complex"`` (first derivatives of analytic ``f`` only) or ``"richardson"``.
-    step : float or array_like, optional
-        An absolute step (broadcasting to ``x``); by default the method's optimal step relative to
-        ``max(1, |x|)``.
-    full_output : bool, optional
-        Return an :class:`Estimate` (with Richardson's error estimate) instead of the value.
+        The order, ``n >= 0`` (default 1). ``n = 0`` returns ``f(x)``; ``n >= 2`` uses Taylor mode
+        (see :func:`taylor`).
 
     Returns
     -------
-    number, ndarray or Estimate
+    number, array, or tuple/list of them
+        ``f⁽ⁿ⁾(x)``. For an array ``x``, at every order the shape of ``f(x)`` broadcast with ``x``
+        (zeros for an output that does not depend on ``x``), in the dtype of ``f``'s values.
+
+    Raises
+    ------
+    ValueError
+        If ``n < 0``.
+    TypeError
+        If ``f`` drops the derivative: ``float(x)``, ``math.sin(x)``, writing a dual into a float
+        array, or a NumPy function without a derivative rule. The message names the fix.
 
     See Also
     --------
-    dualdiff.derivative : the exact derivative by AD.
-    dualdiff.compare : AD against this, entry by entry.
+    jvp : a directional derivative of a function of several variables.
+    jacobian : all partial derivatives of a vector function.
+    taylor : all Taylor coefficients up to an order, in one pass.
+    dualdiff.numeric.derivative : the same by numeric differences, to compare against.
+
+    Notes
+    -----
+    Calls nest safely: each call seeds its own tag, so
+    ``derivative(lambda x: x * derivative(lambda y: x + y, 1.0), 1.0) == 1.0`` (libraries without
+    tags answer 2, the "perturbation confusion").
 
     Examples
     --------
-    >>> from dualdiff import numeric
-    >>> exact = np.cos(1.0)
-    >>> for method in ("forward", "central", "complex", "richardson"):
-    ...     error = abs(numeric.derivative(np.sin, 1.0, method=method) - exact)
-    ...     print(f"{method:10s} {error < 1e-10} {error < 1e-13}")
-    forward    False False
-    central    True False
-    complex    True True
-    richardson True True
+    >>> dd.derivative(lambda x: x**3, 2.0)
+    12.0
+    >>> dd.derivative(np.sin, np.array([0.0, np.pi]))  # elementwise: cos(x)
+    array([ 1., -1.])
+    >>> dd.derivative(lambda x: np.exp(2 * x), 0.0, n=5)  # 2**5
+    32.0
     """
     if type(x) is float and type(n) is int and n == 1:  # the scalar hot path
         tag = tags._next_tag()  # the module's: a fork or observe() replaces it
@@ -277,36 +280,41 @@ def value_and_jacobian(
 
 
 def jacobian(f: Callable[..., Any], x: Any, chunk: int | None = None, **options: Any) -> Any:
-    """The Jacobian of ``f`` at ``x`` by numeric differences, of shape ``f(x).shape + x.shape``.
-
-    Entry ``[i..., j...]`` is ``d f(x)[i...] / d x[j...]``, one column (``x`` perturbed along one
-    coordinate) at a time, so ``f`` is called about ``2·x.size`` times for central differences.
+    """The Jacobian ``df/dx``, of shape ``np.shape(f(x)) + np.shape(x)``.
 
     Parameters
     ----------
     f : callable
-        ``f(x)``.
-    x : array_like
+        ``f(x)``, returning a number, an array or a tuple of them (then a tuple of Jacobians).
+    x : number or array_like
         The point.
-    method, step, full_output
-        As in :func:`derivative`.
+    chunk : int, optional
+        Columns (directions) per forward pass. ``None``: all of them in one pass up to a 32 MiB
+        Jacobian; beyond that five or more passes, each written into the result, so that the peak
+        memory stays near 1.4 times the Jacobian's size.
+    **options
+        ``sparsity``, ``workers``, ``progress`` and ``output``, as in :func:`value_and_jacobian`.
 
     Returns
     -------
-    ndarray or Estimate
+    ndarray, scipy.sparse array, or tuple of them
+        The Jacobian: entry ``[i..., j...]`` is ``d f(x)[i...] / d x[j...]``.
 
     See Also
     --------
-    dualdiff.jacobian : the exact Jacobian by AD.
+    value_and_jacobian : also returns ``f(x)``, from the same passes.
+    SparseJacobian : a sparse Jacobian prepared once and evaluated at many points.
+    jit_jacobian : the same, compiled for repeated calls.
+    dualdiff.numeric.jacobian : the same by numeric differences.
 
     Examples
     --------
-    >>> from dualdiff import numeric
-    >>> f = lambda x: np.stack([x[0] * x[1], np.sin(x[0])])
-    >>> J = numeric.jacobian(f, np.array([1.0, 2.0]))
-    >>> np.round(J, 6)
-    array([[2.      , 1.      ],
-           [0.540302, 0.      ]])
+    >>> dd.jacobian(lambda x: np.stack([x[0] * x[1], x[0] + x[1]]), np.array([2.0, 3.0]))
+    array([[3., 2.],
+           [1., 1.]])
+    >>> dd.jacobian(lambda x: x[1:] - x[:-1], np.zeros(3), sparsity="auto")
+    array([[-1.,  1.,  0.],
+           [ 0., -1.,  1.]])
     """
     if options:
         return value_and_jacobian(f, x, chunk, **options)[1]
