@@ -47,7 +47,7 @@ import numpy as np
 from ..arrays.dualarray import HANDLED_FUNCTIONS as _DUAL_ARRAY_FUNCTIONS
 from ..core import errors
 from ..core.errors import function_name
-from ..core.methods import ArrayMethods, is_basic_index, variance
+from ..core.methods import ArrayMethods, is_basic_index
 from ..core.tags import USER_TAG, new_tag, restore_state
 from ..dual.dual import SCALAR_TYPES, Dual, _make
 from ..dual.objects import (
@@ -2373,87 +2373,7 @@ def _cumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> An
     return _taylor([value] + [np.moveaxis(c, -1, axis) for c in y[1:]], n, tag)
 
 
-@_implements(np.var)
-def _var(
-    a: Any,
-    axis: Any = None,
-    dtype: Any = None,
-    out: Any = None,
-    ddof: Any = 0,
-    keepdims: Any = False,
-    *,
-    where: Any = _NO_VALUE,
-    mean: Any = _NO_VALUE,
-    correction: Any = _NO_VALUE,
-) -> Any:
-    """``Σ |a - mean(a)|² / (N - ddof)``: a polynomial in the entries."""
-    _check_plain_options("numpy.var", out, dtype, where=where, mean=mean)
-    ddof = ddof if correction is _NO_VALUE else correction
-    return variance(a, axis, ddof, keepdims, _is_complex_series(a.coefficients), dtype)
-
-
-@_implements(np.std)
-def _std(
-    a: Any,
-    axis: Any = None,
-    dtype: Any = None,
-    out: Any = None,
-    ddof: Any = 0,
-    keepdims: Any = False,
-    *,
-    where: Any = _NO_VALUE,
-    mean: Any = _NO_VALUE,
-    correction: Any = _NO_VALUE,
-) -> Any:
-    return SQRT(
-        _var(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean, correction=correction)
-    )
-
-
 # -- selections --------------------------------------------------------------------------------
-
-
-def _extreme(
-    pick: Callable, a: Any, axis: Any, out: Any, keepdims: Any, initial: Any, where: Any
-) -> Any:
-    """max or min: the coefficients of the chosen entry; tied entries share evenly (their mean),
-    as ``dualdiff.arrays.functions`` and the ``maximum`` rule do."""
-    _check_plain_options(f"numpy.{pick.__name__}", out, where=where)
-    coefficients, n, tag = _own_series(a)
-    keep = bool(keepdims)
-    value = pick(coefficients[0], axis=axis, keepdims=True)
-    chosen = _plain(coefficients[0]) == _plain(value)
-    weights = chosen / np.sum(chosen, axis=axis, keepdims=True)
-    picked = [pick(coefficients[0], axis=axis, keepdims=keep)]
-    picked += [np.sum(c * weights, axis=axis, keepdims=keep) for c in coefficients[1:]]
-    result = _taylor(picked, n, tag)
-    if initial is _NO_VALUE:
-        return result
-    return RULES["maximum" if pick is np.max else "minimum"].function(result, initial)
-
-
-@_implements(np.max, np.amax)
-def _max(
-    a: Any,
-    axis: Any = None,
-    out: Any = None,
-    keepdims: Any = False,
-    initial: Any = _NO_VALUE,
-    where: Any = _NO_VALUE,
-) -> Any:
-    return _extreme(np.max, a, axis, out, keepdims, initial, where)
-
-
-@_implements(np.min, np.amin)
-def _min(
-    a: Any,
-    axis: Any = None,
-    out: Any = None,
-    keepdims: Any = False,
-    initial: Any = _NO_VALUE,
-    where: Any = _NO_VALUE,
-) -> Any:
-    return _extreme(np.min, a, axis, out, keepdims, initial, where)
 
 
 @_implements(np.round, np.around)
