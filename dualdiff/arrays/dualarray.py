@@ -334,6 +334,21 @@ class DualArray(ArrayMethods):
     # -- indexing ------------------------------------------------------------------------------
 
     def __getitem__(self, index: Any) -> Any:
+        if type(index) is slice or type(index) is int:
+            # the most common index (a stencil's slices), with the general path's steps inlined
+            v, t = self.value, self.tangent_
+            if type(v) is _NDARRAY and type(t) is _NDARRAY and v.ndim:
+                v_owned, t_owned = v.flags.writeable, t.flags.writeable
+                if v_owned and not t_owned:
+                    t = self.tangent_ = t.copy()  # a read-only broadcast: views write through
+                    t_owned = True
+                value = v[index]
+                result = _make_array(value, t[:, index], self.tag, self.batched)
+                if type(value) is _NDARRAY:
+                    if not (v_owned and t_owned and self.base_ is None):
+                        _link(result, self, _IndexView(index))
+                    return result
+                return box(result)
         index = _check_index(index)
         v, t = self.value, self.tangent_
         # own_tangent and _owns inlined (this is the path of every slice): each flag read once
@@ -357,23 +372,31 @@ class DualArray(ArrayMethods):
 
     # -- operators (each a rule of the table) --------------------------------------------------
 
+    # + - * first try _plain_arithmetic, apply_binary's common cases without its conversions
+
     def __add__(self, other: Any) -> Any:
-        return apply_binary(_ADD, self, other)
+        result = _plain_arithmetic(_PLUS, self, other)
+        return apply_binary(_ADD, self, other) if result is None else result
 
     def __radd__(self, other: Any) -> Any:
-        return apply_binary(_ADD, other, self)
+        result = _plain_arithmetic(_PLUS, self, other)  # (x + y == y + x exactly in IEEE)
+        return apply_binary(_ADD, other, self) if result is None else result
 
     def __sub__(self, other: Any) -> Any:
-        return apply_binary(_SUBTRACT, self, other)
+        result = _plain_arithmetic(_MINUS, self, other)
+        return apply_binary(_SUBTRACT, self, other) if result is None else result
 
     def __rsub__(self, other: Any) -> Any:
-        return apply_binary(_SUBTRACT, other, self)
+        result = _plain_arithmetic(_MINUS_REVERSED, self, other)
+        return apply_binary(_SUBTRACT, other, self) if result is None else result
 
     def __mul__(self, other: Any) -> Any:
-        return apply_binary(_MULTIPLY, self, other)
+        result = _plain_arithmetic(_TIMES, self, other)
+        return apply_binary(_MULTIPLY, self, other) if result is None else result
 
     def __rmul__(self, other: Any) -> Any:
-        return apply_binary(_MULTIPLY, other, self)
+        result = _plain_arithmetic(_TIMES, self, other)
+        return apply_binary(_MULTIPLY, other, self) if result is None else result
 
     def __truediv__(self, other: Any) -> Any:
         return apply_binary(_DIVIDE, self, other)
@@ -1172,6 +1195,57 @@ def _divide_tangent(x: Any, y: Any, tx: Any, ty: Any, ans: Any) -> Any:
         return tx / y if ty is None else (tx - ans * ty) / y
     with np.errstate(divide="ignore", invalid="ignore"):
         return _DIVIDE.tangent2(_numpy_number(x), _numpy_number(y), tx, ty, ans)
+
+
+_PLUS, _MINUS, _MINUS_REVERSED, _TIMES = range(4)
+
+
+def _plain_arithmetic(operation: int, a: DualArray, other: Any) -> DualArray | None:
+    """``a + other``, ``a - other``, ``other - a`` or ``a * other`` in the two most common cases,
+    with exactly the arithmetic of ``apply_binary`` and its ``_*_tangent`` functions: ``other`` a
+    Python float or int, or a DualArray of ``a``'s tag, shape and dtype. Both hold ndarrays (not
+    0-d: NumPy gives a scalar there) and the result keeps their dtype. None otherwise: the
+    caller takes the general path."""
+    v, tv = a.value, a.tangent_
+    if type(v) is not _NDARRAY or type(tv) is not _NDARRAY or not v.ndim:
+        return None
+    t_other = type(other)
+    if t_other is float or t_other is int:
+        if operation == _TIMES:
+            ans, tangent = v * other, tv * other
+        elif operation == _PLUS:
+            ans, tangent = v + other, _own(tv)
+        elif operation == _MINUS:
+            ans, tangent = v - other, _own(tv)
+        else:
+            ans, tangent = other - v, -tv
+        batched = a.batched
+    elif t_other is DualArray:
+        w, tw = other.value, other.tangent_
+        if (
+            other.tag != a.tag
+            or type(w) is not _NDARRAY
+            or type(tw) is not _NDARRAY
+            or w.dtype is not v.dtype
+            or w.shape != v.shape
+            or tw.shape != tv.shape
+        ):
+            return None
+        if operation == _TIMES:
+            ans, tangent = v * w, w * tv
+            tangent += v * tw
+        elif operation == _PLUS:
+            ans, tangent = v + w, tv + tw
+        elif operation == _MINUS:
+            ans, tangent = v - w, tv - tw
+        else:
+            ans, tangent = w - v, tw - tv
+        batched = a.batched or other.batched
+    else:
+        return None
+    if ans.dtype is not v.dtype or tangent.shape[1:] != ans.shape:
+        return None  # a cast, or a broadcast tangent: apply_binary's business
+    return _new_array(ans, tangent, a.tag, batched)
 
 
 def _leads(a: Any, tag: int) -> bool:

@@ -212,9 +212,17 @@ def _holds_duals(a: Any) -> bool:
 def lift_arguments(args: Any) -> Any:
     """Function arguments with every object array of duals among them (at the top level or in a
     list/tuple) lifted; other object arrays are left to NumPy."""
-    for a in args:  # the common case first: nothing that could hold an object array
+    for a in args:  # the common case first: nothing that is or holds an object array
         t = type(a)
-        if (t is np.ndarray and a.dtype.kind == "O") or t is list or t is tuple:
+        if t is np.ndarray:
+            if a.dtype.kind == "O":  # (a dtype with metadata is not the singleton)
+                break
+        elif t is list or t is tuple:
+            for i in a:
+                if type(i) is np.ndarray and i.dtype.kind == "O":
+                    break
+            else:
+                continue
             break
     else:
         return args

@@ -141,6 +141,15 @@ def _writable_copy(x: Any) -> Any:
 def push_along(f: Callable[..., Any], x: Any, v: Any, api: str) -> tuple[Any, Any]:
     """``(f(x), J(x)·v)`` in one pass (the body of ``jvp``): ``x`` and ``v`` are scalars or
     arrays of the same shape, or tuples of them for an ``f`` of several arguments."""
+    if (
+        type(x) is np.ndarray
+        and type(v) is np.ndarray
+        and x.dtype is v.dtype
+        and x.shape == v.shape
+        and x.ndim
+        and (x.dtype.kind == "f" or x.dtype.kind == "c")
+    ):
+        return _push_array(f, x, v, api)
     tag = new_tag()
     if type(x) is tuple:
         if type(v) is not tuple or len(v) != len(x):
@@ -151,6 +160,25 @@ def push_along(f: Callable[..., Any], x: Any, v: Any, api: str) -> tuple[Any, An
     else:
         args = (_seed(x, v, tag, api),)
     y = _call(f, args, api)
+    return _owned(value_of(y, tag)), _owned(tangent_of(y, tag))
+
+
+def _push_array(f: Callable[..., Any], x: np.ndarray, v: np.ndarray, api: str) -> Any:
+    """``push_along`` for the common case, a float or complex array ``x`` and a tangent of its
+    shape and dtype, without the general path's checks and conversions (what ``_seed`` would do
+    to them is only the copies)."""
+    tag = new_tag()
+    # f may update its argument in place: it gets arrays of its own (see _seed)
+    y = f(_make_array(x.copy(order="K"), v.copy(order="K").reshape((1,) + x.shape), tag, False))
+    if type(y) is DualArray and y.tag == tag:
+        value, tangent = y.value, y.tangent_
+        if type(value) is np.ndarray and type(tangent) is np.ndarray:
+            if tangent.shape == (1,) + value.shape:  # (not broadcast: fit_tangent's case)
+                tangent = tangent.reshape(value.shape)
+                if not tangent.flags.writeable:
+                    tangent = tangent.copy()
+                return value if value.flags.writeable else value.copy(), tangent
+    y = check_output(y, api)
     return _owned(value_of(y, tag)), _owned(tangent_of(y, tag))
 
 

@@ -1,0 +1,142 @@
+"""The operators' common-case paths (+ - * of a DualArray with a Python number or a DualArray of
+its tag, a slice, a concatenation of one tag) against NumPy's values and dtypes and the closed
+form of the tangent, over dtypes, shapes, batched tangents and read-only inputs; and no result
+shares a tangent with an operand (writing into one leaves the other alone)."""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import dualdiff as dd
+from dualdiff.arrays.dualarray import DualArray
+
+DTYPES = [np.float32, np.float64, np.complex128]
+OPERATIONS = {
+    "add": (operator.add, lambda x, y, tx, ty: tx + ty),
+    "sub": (operator.sub, lambda x, y, tx, ty: tx - ty),
+    "mul": (operator.mul, lambda x, y, tx, ty: tx * y + x * ty),
+}
+
+
+@settings(max_examples=120, deadline=None, derandomize=True)
+@given(
+    dtype=st.sampled_from(DTYPES),
+    shape=st.sampled_from([(3,), (2, 3), (1,), (4, 1)]),
+    k=st.sampled_from([1, 3]),
+    number=st.sampled_from([2, -1, 0, 0.5, -3.25, 1e300]),
+    name=st.sampled_from(sorted(OPERATIONS)),
+    reverse=st.booleans(),
+    read_only=st.booleans(),
+)
+def test_with_a_number(dtype, shape, k, number, name, reverse, read_only):
+    rng = np.random.default_rng(abs(hash((str(dtype), shape, k, name))) % 2**32)
+    value = rng.standard_normal(shape).astype(dtype)
+    tangent = rng.standard_normal((k,) + shape).astype(dtype)
+    x = np.array(value)
+    if read_only:
+        x.flags.writeable = False
+    op, _ = OPERATIONS[name]
+
+    def f(d):
+        return op(number, d) if reverse else op(d, number)
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        expected_value = f(value)
+        expected_tangent = np.stack(
+            [
+                OPERATIONS[name][1](*((number, value, 0, t) if reverse else (value, number, t, 0)))
+                for t in tangent
+            ]
+        )
+        if k == 1:
+            out, jvp = dd.jvp(f, x, tangent[0])
+            jvp = jvp[None]
+        else:
+            out, jvp = dd.push_forward(f, x, tangent)
+    assert out.dtype == expected_value.dtype
+    np.testing.assert_array_equal(out, expected_value)
+    assert jvp.dtype == expected_value.dtype
+    np.testing.assert_allclose(jvp, expected_tangent.astype(jvp.dtype), rtol=1e-6, atol=0)
+
+
+@settings(max_examples=120, deadline=None, derandomize=True)
+@given(
+    dtypes=st.sampled_from(
+        [(a, b) for a in DTYPES[:2] for b in DTYPES[:2]] + [(np.complex128, np.complex128)]
+    ),
+    shapes=st.sampled_from([((3,), (3,)), ((2, 3), (2, 3)), ((2, 3), (3,)), ((4, 1), (1, 3))]),
+    name=st.sampled_from(sorted(OPERATIONS)),
+    same=st.booleans(),
+)
+def test_two_arrays_of_one_tag(dtypes, shapes, name, same):
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal(shapes[0]).astype(dtypes[0])
+    b = a.copy() if same and shapes[0] == shapes[1] else rng.standard_normal(shapes[1])
+    b = b.astype(dtypes[1])
+    ta = rng.standard_normal((2,) + a.shape).astype(a.dtype)
+    tb = rng.standard_normal((2,) + b.shape).astype(b.dtype)
+    op, rule = OPERATIONS[name]
+    n = a.size
+
+    def f(z):  # both operands depend on the one input z = (a, b) flattened
+        za = z[:n].reshape(a.shape).astype(a.dtype)
+        zb = z[n:].reshape(b.shape).astype(b.dtype)
+        return op(za, zb)
+
+    z = np.concatenate([a.ravel(), b.ravel()]).astype(np.result_type(a, b))
+    seeds = np.concatenate([ta.reshape(2, -1), tb.reshape(2, -1)], axis=1).astype(z.dtype)
+    out, tangents = dd.push_forward(f, z, seeds)
+    expected = op(a, b)
+    assert out.dtype == expected.dtype
+    np.testing.assert_array_equal(out, expected)
+    closed = np.stack([rule(a, b, ta[i], tb[i]) for i in range(2)])
+    np.testing.assert_allclose(tangents, closed, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("operation", ["add", "radd", "sub", "rsub", "mul", "rmul", "pair"])
+def test_results_own_their_tangents(operation):
+    x = DualArray(np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.0, 1.0]))
+    y = DualArray(np.array([1.0, 2.0, 3.0]), np.array([0.0, 1.0, 0.0]), tag=x.tag)
+    result = {
+        "add": lambda: x + 1.0,
+        "radd": lambda: 1 + x,
+        "sub": lambda: x - 2,
+        "rsub": lambda: 2.0 - x,
+        "mul": lambda: x * 1,
+        "rmul": lambda: 1.0 * x,
+        "pair": lambda: x + y * 0,
+    }[operation]()
+    result[:] = 0.0 * result + 7.0  # a write into the result (its tangent becomes 0)
+    np.testing.assert_array_equal(x.tangent, [1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(x.value, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(y.tangent, [0.0, 1.0, 0.0])
+
+
+def test_slices_and_concatenation_of_a_read_only_input():
+    """A stencil through slices and np.concatenate: the Jacobian against the closed form, and
+    a write into a slice of the argument lands in the argument (and in its other views)."""
+    x = np.linspace(0.0, 1.0, 6)
+
+    def f(u):
+        lap = np.concatenate([u[1:2] - u[:1], u[:-2] - 2 * u[1:-1] + u[2:], u[-2:-1] - u[-1:]])
+        return lap * u
+
+    jac = dd.jacobian(f, x)
+    h = np.diag(np.full(6, -2.0)) + np.diag(np.ones(5), 1) + np.diag(np.ones(5), -1)
+    h[0, 0] = h[-1, -1] = -1.0
+    np.testing.assert_allclose(jac, np.diag(h @ x) + h * x[:, None], atol=1e-12)
+
+    def g(u):
+        head = u[:3]
+        u[1:4] = u[1:4] * 2.0  # lands in u, and so in head
+        return head + u[3]
+
+    np.testing.assert_allclose(
+        dd.jacobian(g, x),
+        [[1, 0, 0, 2, 0, 0], [0, 2, 0, 2, 0, 0], [0, 0, 2, 2, 0, 0]],
+    )
