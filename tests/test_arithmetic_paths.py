@@ -140,3 +140,29 @@ def test_slices_and_concatenation_of_a_read_only_input():
         dd.jacobian(g, x),
         [[1, 0, 0, 2, 0, 0], [0, 2, 0, 2, 0, 0], [0, 0, 2, 2, 0, 0]],
     )
+
+
+@pytest.mark.parametrize("n", [10, 1 << 16])  # below and above the size jvp stops copying at
+def test_jvp_argument_written_in_place(n):
+    """f updates its argument in place (and through a slice): the caller's x and v stay as they
+    were, and the derivative sees the update: y = (x + x**2)[::2] * 3 after x[:2] *= 5."""
+    rng = np.random.default_rng(n)
+    x, v = rng.standard_normal(n), rng.standard_normal(n)
+    x0, v0 = x.copy(), v.copy()
+
+    def f(u):
+        head = u[:2]
+        u += u**2
+        head *= 5.0  # through a view of the updated argument
+        return u[::2] * 3.0
+
+    value, tangent = dd.jvp(f, x, v)
+    np.testing.assert_array_equal(x, x0)
+    np.testing.assert_array_equal(v, v0)
+    scale = np.ones(n)
+    scale[:2] = 5.0
+    np.testing.assert_allclose(value, (3.0 * scale * (x0 + x0**2))[::2], rtol=1e-14)
+    np.testing.assert_allclose(
+        tangent, (3.0 * scale * (1 + 2 * x0) * v0)[::2], rtol=1e-13, atol=1e-13
+    )
+    assert value.flags.writeable and tangent.flags.writeable

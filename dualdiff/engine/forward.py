@@ -163,13 +163,24 @@ def push_along(f: Callable[..., Any], x: Any, v: Any, api: str) -> tuple[Any, An
     return _owned(value_of(y, tag)), _owned(tangent_of(y, tag))
 
 
+_COPY_BELOW = 1 << 15
+"""``jvp`` copies an argument of fewer elements for ``f`` (its slices are then plain views) and
+gives larger ones as read-only views (no pass over memory unless ``f`` writes into them)."""
+
+
 def _push_array(f: Callable[..., Any], x: np.ndarray, v: np.ndarray, api: str) -> Any:
     """``push_along`` for the common case, a float or complex array ``x`` and a tangent of its
     shape and dtype, without the general path's checks and conversions (what ``_seed`` would do
     to them is only the copies)."""
     tag = new_tag()
-    # f may update its argument in place: it gets arrays of its own (see _seed)
-    y = f(_make_array(x.copy(order="K"), v.copy(order="K").reshape((1,) + x.shape), tag, False))
+    # f may update its argument in place: it gets arrays of its own (see _seed), or, for large
+    # ones, read-only views, which a write copies first: two passes over memory fewer, for a
+    # cost per slice (a view linked to the array copied on write) that is small beside them
+    if x.size < _COPY_BELOW:
+        x, v = x.copy(order="K"), v.copy(order="K")
+    else:
+        x, v = _read_only(x), _read_only(v)
+    y = f(_make_array(x, v.reshape((1,) + x.shape), tag, False))
     if type(y) is DualArray and y.tag == tag:
         value, tangent = y.value, y.tangent_
         if type(value) is np.ndarray and type(tangent) is np.ndarray:
