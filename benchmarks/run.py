@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
-from . import report, systems, threads
+from . import headline, report, systems, threads
 from .common import Config
 from .timing import Group, Row, Settings, describe_exception, measure
 
@@ -82,6 +82,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument(
         "--profile", action="store_true", help="profile every dualdiff row with cProfile"
+    )
+    parser.add_argument(
+        "--readme",
+        action="store_true",
+        help="also write the headline and target tables into README.md (between its "
+        "benchmarks:headline markers)",
     )
     parser.add_argument("--list", action="store_true", help="list workloads and systems")
     return parser.parse_args(argv)
@@ -192,7 +198,9 @@ def measurement_args(argv: list[str]) -> list[str]:
             skip = False
         elif arg in ("--json", "--markdown"):
             skip = True
-        elif not arg.startswith(("--json=", "--markdown=", "--no-markdown", "--profile")):
+        elif not arg.startswith(
+            ("--json=", "--markdown=", "--no-markdown", "--profile", "--readme")
+        ):
             out.append(arg)
     return out
 
@@ -235,6 +243,14 @@ def markdown(workloads, statuses, facts, args, settings, argv) -> str:
         "`env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks`.",
         "",
     ]
+    headline_rows = headline.headline_rows(workloads)
+    if headline_rows:
+        lines += [
+            "## Headline",
+            "",
+            report.markdown_table(["workload", *headline.COLUMNS], headline_rows),
+            "",
+        ]
     for workload in workloads:
         if workload.module is None:
             continue
@@ -383,6 +399,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {path}")
     if args.json:
         Path(args.json).write_text(json.dumps(to_json(selected, statuses, facts), indent=1))
+    if args.readme:
+        readme = ROOT / "README.md"
+        headline.write_readme(readme, headline.tables(selected, target_lines(selected)))
+        print(f"wrote the tables into {readme}")
     return 0
 
 
