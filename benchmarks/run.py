@@ -235,6 +235,9 @@ def markdown(workloads, statuses, facts, args, settings, argv) -> str:
         "- Ratios (`× f`, `× hand`) are medians of per-round ratios to the baseline measured in "
         "the same round, which cancels most of the drift of a shared machine.",
         "- `spread` is the interquartile range of the samples over the median: a noise gauge.",
+        "- The allocator's mmap threshold is fixed (see `allocator` above): with glibc's "
+        "default, which moves with the process's history, one workload timed 1× or 2.8× in "
+        "two runs.",
         "- `first call` is the first call alone, including JIT compilation and tracing.",
         "- `error` is `max|result - exact| / max|exact|` against a closed-form derivative "
         "evaluated in extended precision.",
@@ -357,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     usable = {name for name, _, status in statuses if status == "used"}
     config = Config(quick=args.quick, max_n=args.max_n, systems=usable)
     facts = report.machine_facts(pinned)
+    facts.append(("allocator", threads.fix_allocator()))
 
     print("\n".join(f"{label + ':':<20}{value}" for label, value in facts))
     for name, version, status in statuses:

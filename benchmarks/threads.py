@@ -7,6 +7,8 @@ runner re-executes itself with the variables set.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import sys
 
@@ -67,3 +69,30 @@ def pinned_threads() -> int | None:
     """The thread count this process was pinned to, or None if it was not pinned."""
     value = os.environ.get(_MARKER)
     return int(value) if value else None
+
+
+MMAP_THRESHOLD = 32 * 2**20
+"""Bytes from which glibc's malloc maps fresh pages for a block (see ``fix_allocator``)."""
+
+
+def fix_allocator() -> str:
+    """Fix glibc's mmap threshold for this process, and say what was done.
+
+    By default glibc raises the threshold each time a mapped block is freed, so whether an array
+    of some megabytes comes from reused heap memory or from freshly mapped pages (one page fault
+    per 4 KiB on first touch) depends on what the process did before. The same workload then
+    timed 1x or 2.8x in two processes. A fixed threshold makes every case, of every system,
+    allocate alike in every run.
+    """
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        mallopt = libc.mallopt if libc is not None else None
+    except (OSError, AttributeError):
+        mallopt = None
+    if mallopt is None:
+        return "system default (not glibc)"
+    m_mmap_threshold = -3  # glibc's M_MMAP_THRESHOLD
+    if mallopt(m_mmap_threshold, MMAP_THRESHOLD) != 1:
+        return "system default (mallopt refused)"
+    return f"glibc, mmap threshold fixed at {MMAP_THRESHOLD // 2**20} MiB"
