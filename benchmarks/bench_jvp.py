@@ -21,7 +21,10 @@ DESCRIPTION = (
     "elementwise on `n` points, returning `(f(x), f'(x)·v)`. `× f` is the paired ratio to the "
     "plain NumPy evaluation of `f`, `× hand` to the same JVP written out by hand in NumPy (the "
     "limit). Targets (issue #14): dualdiff ≤ 1.1× hand at n = 1e5 and 1e6, ≤ 1.5× at n = 1e3. The "
-    "compiled row traces `f` once (`dualdiff.jit_jvp`) and runs the generated NumPy code."
+    "compiled row traces `f` once (`dualdiff.jit_jvp`) and runs the generated NumPy code. The "
+    "`rules` row makes the NumPy calls of dualdiff's eager rules with nothing between them: "
+    "`× rules` is what the eager mode's dispatch costs, and `rules × hand` the least the eager "
+    "mode could reach."
 )
 
 
@@ -44,6 +47,48 @@ def hand_jvp(x, v):
     y = s * e + np.log1p(x2) + t * r
     dy = (np.cos(x) - 2 * x * s) * e + 2 * x / (1 + x2) + 3 * (1 - t * t) * r + t * x / r
     return y, dy * v
+
+
+def rules_jvp(x, v):
+    """What dualdiff's eager ``jvp`` computes for ``f``, NumPy call for NumPy call (the rule
+    table's partials, each product written into the partial where dualdiff writes it, the
+    copies it makes), with no dispatch between them: the floor of the eager mode, and the
+    measure of what dispatch costs (``× rules``)."""
+    if x.size < 1 << 15:  # jvp's own copies of small arguments (large ones: read-only views)
+        x, v = x.copy(), v.copy()
+    t = v.reshape(1, -1)
+
+    def unary(ans, p, t):  # (value, partial · t), the product written into the partial
+        return ans, np.multiply(p.reshape(t.shape), t, out=p.reshape(t.shape))
+
+    def safe(ans, p, t):  # a partial that may be infinite: its finiteness checked first
+        np.vdot(p, p)
+        return unary(ans, p, t)
+
+    def times(a, da, b, db):
+        tangent = b * da
+        tangent += a * db
+        return a * b, tangent
+
+    x2, dx2 = unary(np.square(x), 2.0 * x, t)
+    m, dm = -x2, -dx2
+    e = np.exp(m)
+    de = e * dm  # exp's partial is its value, never written into
+    s, ds = unary(np.sin(x), np.cos(x), t)
+    a, da = times(s, ds, e, de)
+    x2, dx2 = unary(np.square(x), 2.0 * x, t)
+    lg = np.log1p(x2)
+    lg, dlg = safe(lg, 1.0 / (1.0 + x2), dx2)
+    b, db = a + lg, da + dlg
+    x3, dx3 = 3 * x, t * 3
+    th = np.tanh(x3)
+    th, dth = unary(th, 1.0 - th * th, dx3)
+    x2, dx2 = unary(np.square(x), 2.0 * x, t)
+    q, dq = 1 + x2, dx2.copy()  # d(1 + u) = du, in an array of its own
+    r = np.sqrt(q)
+    r, dr = safe(r, 0.5 / (r + 0.0), dq)
+    c, dc = times(th, dth, r, dr)
+    return b + c, (db + dc).reshape(x.shape)
 
 
 def exact_tangent(x, v):
@@ -90,6 +135,13 @@ def groups(config: Config) -> list[Group]:
                 lambda x=x, v=v: partial(hand_jvp, x, v),
                 error,
             ),
+            Case(
+                "rules",
+                "numpy",
+                "dualdiff's rules without dispatch (the eager floor)",
+                lambda x=x, v=v: partial(rules_jvp, x, v),
+                error,
+            ),
         ]
         if config.use("dualdiff"):
             cases.append(
@@ -118,7 +170,8 @@ def groups(config: Config) -> list[Group]:
             cases.append(Case("jax", "jax", "jax.jit(jax.jvp)", partial(_jax, x, v), error))
         if config.use("torch"):
             cases.append(Case("torch", "torch", "torch.func.jvp", partial(_torch, x, v), error))
-        out.append(Group(NAME, f"n = {n:,}", cases, [("× f", "f"), ("× hand", "hand")]))
+        ratios = [("× f", "f"), ("× hand", "hand"), ("× rules", "rules")]
+        out.append(Group(NAME, f"n = {n:,}", cases, ratios))
     return out
 
 

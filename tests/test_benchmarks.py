@@ -14,11 +14,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import dualdiff as dd
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # the benchmarks package lives beside the tests, not in dualdiff
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import bench_jacobian, bench_jvp, bench_kth, bench_scalar, run, threads  # noqa: E402
+from benchmarks import (  # noqa: E402
+    bench_jacobian,
+    bench_jvp,
+    bench_kth,
+    bench_scalar,
+    bench_sparse,
+    bench_sparse_jacobian,
+    run,
+    threads,
+)
 from benchmarks.common import Config, relative_error  # noqa: E402
 from benchmarks.timing import Case, Group, Settings, measure  # noqa: E402
 
@@ -53,9 +64,30 @@ def test_jvp_references_match_differences():
     np.testing.assert_allclose(
         np.asarray(bench_jvp.exact_tangent(x, v), float), expected, rtol=1e-6, atol=1e-8
     )
-    value, tangent = bench_jvp.hand_jvp(x, v)
-    np.testing.assert_allclose(value, bench_jvp.f_numpy(x), rtol=1e-14)
-    np.testing.assert_allclose(tangent, expected, rtol=1e-6, atol=1e-8)
+    for jvp in (bench_jvp.hand_jvp, bench_jvp.rules_jvp):
+        value, tangent = jvp(x, v)
+        np.testing.assert_allclose(value, bench_jvp.f_numpy(x), rtol=1e-14)
+        np.testing.assert_allclose(tangent, expected, rtol=1e-6, atol=1e-8)
+    # the rules row makes dualdiff's own NumPy calls: the same numbers, at both sizes
+    for n in (50, 1 << 15):
+        x, v = bench_jvp.point(n)
+        value, tangent = bench_jvp.rules_jvp(x, v)
+        dd_value, dd_tangent = dd.jvp(bench_jvp.f_numpy, x, v)
+        np.testing.assert_array_equal(value, dd_value)
+        np.testing.assert_array_equal(tangent, dd_tangent)
+
+
+def test_sparse_rules_row_repeats_dualdiff_exactly():
+    """The eager floor of the sparse Jacobian row makes dualdiff's own NumPy calls."""
+    n = 50
+    x = 1.0 + 0.1 * np.random.default_rng(n).standard_normal(2 * n)
+    pattern = bench_sparse.BrusselatorJacobian(n)(x) != 0
+    prepared = dd.SparseJacobian(bench_sparse.brusselator, x, sparsity=pattern, output="sparse")
+    rules = bench_sparse_jacobian.RulesJacobian(prepared)(x)
+    expected = prepared(x)
+    np.testing.assert_array_equal(rules.indptr, expected.indptr)
+    np.testing.assert_array_equal(rules.indices, expected.indices)
+    np.testing.assert_array_equal(rules.data, expected.data)
 
 
 def test_jacobian_references_match_differences():
