@@ -43,90 +43,87 @@ def column_graph(pattern: Pattern) -> tuple[np.ndarray, np.ndarray]:
         off = ~np.eye(length, dtype=bool)
         keys = block[:, :, None].astype(np.int64) * n + block[:, None, :]
         del block
-        parts.append(_unique(keys[:, off]))
+        pairs = keys[:, off].ravel()  # a copy, sorted in place
         del keys
-    keys = _unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+        parts.append(_unique(pairs, own=True))
+        del pairs
+    if len(parts) == 1:
+        keys = parts.pop()
+    else:
+        keys = _unique(np.concatenate(parts), own=True) if parts else np.zeros(0, np.int64)
     del parts
-    j = keys // n
+    j, k = np.divmod(keys, n)
+    del keys
     indptr = np.concatenate(([0], np.cumsum(np.bincount(j, minlength=n))))
-    del j
-    return indptr, (keys % n).astype(np.intp)
+    return indptr, k.astype(np.intp, copy=False)
 
 
-def _order(order: str, indptr: np.ndarray, neighbours: np.ndarray) -> list[int]:
-    n = indptr.size - 1
-    degree = np.diff(indptr)
+def _order(order: str, starts: list[int], nbrs: list[int], degree: list[int]) -> Any:
+    n = len(degree)
     if order == "natural":
-        return list(range(n))
+        return range(n)
     if order == "largest_first":
-        return np.argsort(-degree, kind="stable").tolist()
-    return _smallest_last(indptr, neighbours)
+        return np.argsort(-np.asarray(degree), kind="stable").tolist()
+    return _smallest_last(starts, nbrs, degree)
 
 
-def _smallest_last(indptr: np.ndarray, neighbours: np.ndarray) -> list[int]:
+def _smallest_last(starts: list[int], nbrs: list[int], degree: list[int]) -> list[int]:
     """Repeatedly remove a vertex of least remaining degree; the order is the reverse.
 
-    A bucket queue of doubly linked lists in Python lists (Matula and Beck): each removal and
-    each degree update is O(1). Removal is inherently sequential (the next vertex depends on
-    the degrees the last removal left), so this is a loop over vertices, not NumPy."""
-    n = indptr.size - 1
-    degree = np.diff(indptr).tolist()
-    starts, nbrs = indptr.tolist(), neighbours.tolist()
-    head = [-1] * (max(degree, default=0) + 1)
-    after = [-1] * n
-    before = [-1] * n
+    Removal is inherently sequential (the next vertex depends on the degrees the last removal
+    left), so this is a loop over vertices, not NumPy. A bucket queue (Matula and Beck) of
+    Python lists used as stacks: a vertex whose degree drops is pushed onto its new bucket and
+    its old entry is left behind, skipped when popped (its degree no longer matches). Each
+    bucket's live entries are then in the order of a doubly linked list that inserts and
+    removes at its head, with a third of the work per degree update."""
+    n = len(degree)
+    degree = list(degree)  # remaining degrees; -1 once removed
+    buckets: list[list[int]] = [[] for _ in range(max(degree, default=0) + 1)]
     for v in range(n - 1, -1, -1):
-        h = head[degree[v]]
-        after[v] = h
-        if h >= 0:
-            before[h] = v
-        head[degree[v]] = v
-    removed = [False] * n
-    sequence = []
+        buckets[degree[v]].append(v)
+    sequence: list[int] = []
+    append = sequence.append
     low = 0
     for _ in range(n):
-        low = max(low - 1, 0)
-        while head[low] < 0:
-            low += 1
-        v = head[low]
-        h = head[low] = after[v]
-        if h >= 0:
-            before[h] = -1
-        removed[v] = True
-        sequence.append(v)
-        for u in nbrs[starts[v] : starts[v + 1]]:
-            if removed[u]:
-                continue
-            d = degree[u]
-            p, q = before[u], after[u]
-            if p >= 0:
-                after[p] = q
+        if low:
+            low -= 1  # one removal lowers the least degree by one at most
+        while True:
+            bucket = buckets[low]
+            while bucket:
+                v = bucket.pop()
+                if degree[v] == low:
+                    break
             else:
-                head[d] = q
-            if q >= 0:
-                before[q] = p
-            d -= 1
-            degree[u] = d
-            h = head[d]
-            after[u], before[u] = h, -1
-            if h >= 0:
-                before[h] = u
-            head[d] = u
-    return sequence[::-1]
+                low += 1
+                continue
+            break
+        degree[v] = -1
+        append(v)
+        for u in nbrs[starts[v] : starts[v + 1]]:
+            d = degree[u]
+            if d > 0:  # (a vertex still there has v among its neighbours: degree 1 at least)
+                d -= 1
+                degree[u] = d
+                buckets[d].append(u)
+    sequence.reverse()
+    return sequence
 
 
-def _greedy(sequence: Any, indptr: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
+def _greedy(sequence: Any, starts: list[int], nbrs: list[int], largest: int) -> np.ndarray:
     """Each column in ``sequence`` gets the smallest colour none of its neighbours has.
 
     Sequential by nature (a column's colour depends on those given before it); a vectorised
     scheme (Jones-Plassmann rounds with random priorities, then class-by-class recolouring)
-    measured 7 colours on the 1-D Brusselator where this greedy finds the optimal 4."""
-    colors = [-1] * (indptr.size - 1)
-    starts, nbrs = indptr.tolist(), neighbours.tolist()
+    measured 7 colours on the 1-D Brusselator where this greedy finds the optimal 4. The
+    colours of ``v``'s neighbours are marked with ``v`` in one list (``-1``, not coloured yet,
+    marks its last slot), so no set is built per column. ``largest``: the largest degree."""
+    colors = [-1] * (len(starts) - 1)
+    mark = [-1] * (largest + 2)
     for v in sequence:
-        used = {colors[u] for u in nbrs[starts[v] : starts[v + 1]]}
+        for u in nbrs[starts[v] : starts[v + 1]]:
+            mark[colors[u]] = v
         c = 0
-        while c in used:
+        while mark[c] == v:
             c += 1
         colors[v] = c
     return np.asarray(colors, dtype=np.intp)
@@ -160,9 +157,14 @@ def color_candidates(pattern: Any, orders: Any, enough: int | None = None) -> li
     if int((lengths.astype(np.int64) ** 2).sum()) > _GRAPH_LIMIT:
         return [_color_by_rows(pattern, order) for order in orders]
     indptr, neighbours = column_graph(pattern)
+    # the loops below run on Python lists: indexing one is several times cheaper than an array
+    starts, nbrs = indptr.tolist(), neighbours.tolist()
+    del neighbours
+    degree = np.diff(indptr).tolist()
+    largest = max(degree, default=0)
     out = []
     for order in orders:
-        out.append(_greedy(_order(order, indptr, neighbours), indptr, neighbours))
+        out.append(_greedy(_order(order, starts, nbrs, degree), starts, nbrs, largest))
         if enough is not None and int(out[-1].max(initial=-1)) + 1 <= enough:
             break
     return out
