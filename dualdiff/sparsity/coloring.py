@@ -58,13 +58,14 @@ def column_graph(pattern: Pattern) -> tuple[np.ndarray, np.ndarray]:
     return indptr, k.astype(np.intp, copy=False)
 
 
-def _order(order: str, starts: list[int], nbrs: list[int], degree: list[int]) -> Any:
-    n = len(degree)
+def _order(order: str, indptr: np.ndarray, neighbours: np.ndarray) -> Any:
+    n = indptr.size - 1
     if order == "natural":
-        return range(n)
+        return np.arange(n)
     if order == "largest_first":
-        return np.argsort(-np.asarray(degree), kind="stable").tolist()
-    return _smallest_last(starts, nbrs, degree)
+        return np.argsort(-np.diff(indptr), kind="stable")
+    # the loop runs on Python lists: indexing one is several times cheaper than an array
+    return _smallest_last(indptr.tolist(), neighbours.tolist(), np.diff(indptr).tolist())
 
 
 def _smallest_last(starts: list[int], nbrs: list[int], degree: list[int]) -> list[int]:
@@ -109,17 +110,27 @@ def _smallest_last(starts: list[int], nbrs: list[int], degree: list[int]) -> lis
     return sequence
 
 
-def _greedy(sequence: Any, starts: list[int], nbrs: list[int], largest: int) -> np.ndarray:
+def _greedy(sequence: Any, indptr: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
     """Each column in ``sequence`` gets the smallest colour none of its neighbours has.
 
     Sequential by nature (a column's colour depends on those given before it); a vectorised
     scheme (Jones-Plassmann rounds with random priorities, then class-by-class recolouring)
-    measured 7 colours on the 1-D Brusselator where this greedy finds the optimal 4. The
-    colours of ``v``'s neighbours are marked with ``v`` in one list (``-1``, not coloured yet,
-    marks its last slot), so no set is built per column. ``largest``: the largest degree."""
-    colors = [-1] * (len(starts) - 1)
-    mark = [-1] * (largest + 2)
-    for v in sequence:
+    measured 7 colours on the 1-D Brusselator where this greedy finds the optimal 4. The loop
+    is made cheap instead: only a column's neighbours earlier in ``sequence`` have colours, so
+    NumPy drops the others first (half the graph); their colours are marked with the column in
+    one list, so no set is built per column."""
+    n = indptr.size - 1
+    order = np.asarray(sequence, dtype=np.intp)
+    rank = np.empty(n, dtype=np.intp)
+    rank[order] = np.arange(n)
+    earlier = rank[neighbours] < np.repeat(rank, np.diff(indptr))
+    del rank
+    kept = np.concatenate(([0], np.cumsum(earlier)))[indptr]  # each column's first entry
+    starts, nbrs = kept.tolist(), neighbours[earlier].tolist()
+    mark = [-1] * (int(np.diff(kept).max(initial=0)) + 1)
+    del earlier, kept
+    colors = [0] * n  # (read for coloured columns only)
+    for v in order.tolist():
         for u in nbrs[starts[v] : starts[v + 1]]:
             mark[colors[u]] = v
         c = 0
@@ -157,14 +168,9 @@ def color_candidates(pattern: Any, orders: Any, enough: int | None = None) -> li
     if int((lengths.astype(np.int64) ** 2).sum()) > _GRAPH_LIMIT:
         return [_color_by_rows(pattern, order) for order in orders]
     indptr, neighbours = column_graph(pattern)
-    # the loops below run on Python lists: indexing one is several times cheaper than an array
-    starts, nbrs = indptr.tolist(), neighbours.tolist()
-    del neighbours
-    degree = np.diff(indptr).tolist()
-    largest = max(degree, default=0)
     out = []
     for order in orders:
-        out.append(_greedy(_order(order, starts, nbrs, degree), starts, nbrs, largest))
+        out.append(_greedy(_order(order, indptr, neighbours), indptr, neighbours))
         if enough is not None and int(out[-1].max(initial=-1)) + 1 <= enough:
             break
     return out
