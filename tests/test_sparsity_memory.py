@@ -257,3 +257,17 @@ def test_brusselator_colouring_is_the_former_one():
         colors = color_columns(pattern, order)
         np.testing.assert_array_equal(colors, former_coloring(pattern, order))
     assert color_columns(pattern, "smallest_last").max() + 1 == 4
+
+
+@pytest.mark.parametrize("pairs", [1, 7, 1 << 20])
+def test_column_graph_built_in_blocks_of_rows_is_the_dense_one(pairs, monkeypatch):
+    monkeypatch.setattr(coloring, "_PAIRS", pairs)
+    dense = np.random.default_rng(pairs).random((40, 25)) < 0.2
+    indptr, neighbours = coloring.column_graph(Pattern.coerce(dense))
+    expected = (dense.T.astype(int) @ dense.astype(int)) > 0
+    np.fill_diagonal(expected, False)
+    got = np.zeros_like(expected)
+    got[np.repeat(np.arange(25), np.diff(indptr)), neighbours] = True
+    np.testing.assert_array_equal(got, expected)
+    for j in range(25):  # each column's neighbours sorted (the smallest-last order relies on it)
+        assert np.all(np.diff(neighbours[indptr[j] : indptr[j + 1]]) > 0)

@@ -25,37 +25,55 @@ ORDERS = ("largest_first", "smallest_last", "natural")
 # Above this many (row, column, column) triples the intersection graph is not built; the colouring
 # then walks the rows of each column directly (same colours, less memory, slower).
 _GRAPH_LIMIT = 20_000_000
+_PAIRS = 1 << 20  # pairs of columns made at once while building the graph
 
 
 def column_graph(pattern: Pattern) -> tuple[np.ndarray, np.ndarray]:
     """The column intersection graph in CSR form ``(indptr, neighbours)``, without self-loops.
 
     Columns ``j`` and ``k`` are neighbours when some row has non-zeros in both. Built from the
-    rows of each length at once (a block of their columns, paired with itself), so the pairs of
-    one length are the largest temporary: O(non-zeros x row length) memory.
+    rows of each length at once (a block of their columns, paired with itself), each pair once
+    as ``j < k`` and in blocks of rows of at most ``_PAIRS`` pairs; both directions are made
+    from the distinct pairs at the end. Memory: a few times the graph's size.
     """
     n = pattern.shape[1]
     lengths = np.diff(pattern.indptr)
     parts = []
     for length in _unique(lengths[lengths > 1]).tolist():
         rows = np.flatnonzero(lengths == length)
-        block = pattern.indices[pattern.indptr[rows][:, None] + np.arange(length)]
-        off = ~np.eye(length, dtype=bool)
-        keys = block[:, :, None].astype(np.int64) * n + block[:, None, :]
-        del block
-        pairs = keys[:, off].ravel()  # a copy, sorted in place
-        del keys
-        parts.append(_unique(pairs, own=True))
-        del pairs
+        first, second = np.triu_indices(length, 1)
+        step = max(1, _PAIRS // first.size)
+        for lo in range(0, rows.size, step):
+            at = pattern.indptr[rows[lo : lo + step]]
+            block = pattern.indices[at[:, None] + np.arange(length)]
+            a, b = block[:, first].ravel(), block[:, second].ravel()
+            del block
+            keys = np.minimum(a, b).astype(np.int64)
+            keys *= n
+            keys += np.maximum(a, b)
+            keys = keys[a != b]  # (a column repeated in a row is no edge)
+            del a, b
+            parts.append(_unique(keys, own=True))
+            del keys
     if len(parts) == 1:
-        keys = parts.pop()
+        half = parts.pop()
     else:
-        keys = _unique(np.concatenate(parts), own=True) if parts else np.zeros(0, np.int64)
+        half = _unique(np.concatenate(parts), own=True) if parts else np.zeros(0, np.int64)
     del parts
-    j, k = np.divmod(keys, n)
-    del keys
+    j, k = np.divmod(half, n)
+    keys = np.empty(2 * half.size, dtype=np.int64)
+    keys[: half.size] = half
+    del half
+    np.multiply(k, n, out=keys[j.size :])
+    keys[j.size :] += j
+    del j, k
+    keys.sort()  # (j, k) and (k, j) of distinct pairs j < k: no repeats
+    j = keys // n
     indptr = np.concatenate(([0], np.cumsum(np.bincount(j, minlength=n))))
-    return indptr, k.astype(np.intp, copy=False)
+    j *= n
+    keys -= j
+    del j
+    return indptr, keys.astype(np.intp, copy=False)
 
 
 def _order(order: str, indptr: np.ndarray, neighbours: np.ndarray) -> Any:
