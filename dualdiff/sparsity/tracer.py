@@ -241,12 +241,14 @@ def _grown(a: np.ndarray, size: int, used: int) -> np.ndarray:
     return out
 
 
-def _unique(a: np.ndarray, own: bool = False) -> np.ndarray:
+def _unique(a: np.ndarray, own: bool = False, runs: bool = False) -> np.ndarray:
     """The sorted distinct values of ``a`` (by a sort: NumPy 2.3's hash-based ``np.unique`` is
     up to 50 times slower on large integer arrays). ``own``: ``a`` is a 1-D temporary of the
-    caller's, sorted in place (one copy fewer)."""
+    caller's, sorted in place (one copy fewer). ``runs``: ``a`` is a few sorted runs per
+    stretch of values (a merge sort takes them as they are: 4 times faster than quicksort on
+    unions of two to four sets each, 5 times slower on random values)."""
     if own:
-        a.sort()
+        a.sort(kind="stable" if runs else None)
     else:
         a = np.sort(a, axis=None)
     if a.size > 1:
@@ -476,7 +478,8 @@ class _Store:
         keys *= width
         keys += cols
         del cols
-        ug, uc = np.divmod(_unique(keys, own=True), width)
+        # each group's keys are its sets' sorted entries one after the other
+        ug, uc = np.divmod(_unique(keys, own=True, runs=s.size <= 4 * start.size), width)
         del keys
         counts = np.bincount(ug, minlength=ngroups)[groups_here]
         # a union as large as its largest part is that part: reuse its id
