@@ -25,108 +25,150 @@ ORDERS = ("largest_first", "smallest_last", "natural")
 # Above this many (row, column, column) triples the intersection graph is not built; the colouring
 # then walks the rows of each column directly (same colours, less memory, slower).
 _GRAPH_LIMIT = 20_000_000
+_PAIRS = 1 << 20  # pairs of columns made at once while building the graph
 
 
 def column_graph(pattern: Pattern) -> tuple[np.ndarray, np.ndarray]:
     """The column intersection graph in CSR form ``(indptr, neighbours)``, without self-loops.
 
     Columns ``j`` and ``k`` are neighbours when some row has non-zeros in both. Built from the
-    rows of each length at once (a block of their columns, paired with itself), so the pairs of
-    one length are the largest temporary: O(non-zeros x row length) memory.
+    rows of each length at once (a block of their columns, paired with itself), each pair once
+    as ``j < k`` and in blocks of rows of at most ``_PAIRS`` pairs; both directions are made
+    from the distinct pairs at the end. Memory: a few times the graph's size.
     """
     n = pattern.shape[1]
     lengths = np.diff(pattern.indptr)
     parts = []
     for length in _unique(lengths[lengths > 1]).tolist():
         rows = np.flatnonzero(lengths == length)
-        block = pattern.indices[pattern.indptr[rows][:, None] + np.arange(length)]
-        off = ~np.eye(length, dtype=bool)
-        keys = block[:, :, None].astype(np.int64) * n + block[:, None, :]
-        del block
-        parts.append(_unique(keys[:, off]))
-        del keys
-    keys = _unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+        first, second = np.triu_indices(length, 1)
+        step = max(1, _PAIRS // first.size)
+        for lo in range(0, rows.size, step):
+            at = pattern.indptr[rows[lo : lo + step]]
+            block = pattern.indices[at[:, None] + np.arange(length)]
+            a, b = block[:, first].ravel(), block[:, second].ravel()
+            del block
+            keys = np.minimum(a, b).astype(np.int64)
+            keys *= n
+            keys += np.maximum(a, b)
+            keys = keys[a != b]  # (a column repeated in a row is no edge)
+            del a, b
+            parts.append(_unique(keys, own=True))
+            del keys
+    if len(parts) == 1:
+        half = parts.pop()
+    else:
+        half = _unique(np.concatenate(parts), own=True) if parts else np.zeros(0, np.int64)
     del parts
+    j, k = np.divmod(half, n)
+    keys = np.empty(2 * half.size, dtype=np.int64)
+    keys[: half.size] = half
+    del half
+    np.multiply(k, n, out=keys[j.size :])
+    keys[j.size :] += j
+    del j, k
+    keys.sort()  # (j, k) and (k, j) of distinct pairs j < k: no repeats
     j = keys // n
     indptr = np.concatenate(([0], np.cumsum(np.bincount(j, minlength=n))))
+    j *= n
+    keys -= j
     del j
-    return indptr, (keys % n).astype(np.intp)
+    return indptr, keys.astype(np.intp, copy=False)
 
 
-def _order(order: str, indptr: np.ndarray, neighbours: np.ndarray) -> list[int]:
+def _as_list(a: np.ndarray, ints: list[int]) -> list[int]:
+    """``a.tolist()`` for ``a`` of columns, holding the integer objects of ``ints`` (the list
+    of ``range(n)``): one object per column, not one per entry (a third of the memory, and
+    the loops over them slightly faster); converted in blocks, so the fresh ones stay few."""
+    out: list[int] = []
+    get = ints.__getitem__
+    for lo in range(0, a.size, 1 << 16):
+        out += map(get, a[lo : lo + (1 << 16)].tolist())
+    return out
+
+
+def _order(order: str, indptr: np.ndarray, neighbours: np.ndarray, ints: list[int]) -> Any:
     n = indptr.size - 1
-    degree = np.diff(indptr)
     if order == "natural":
-        return list(range(n))
+        return np.arange(n)
     if order == "largest_first":
-        return np.argsort(-degree, kind="stable").tolist()
-    return _smallest_last(indptr, neighbours)
+        return np.argsort(-np.diff(indptr), kind="stable")
+    # the loop runs on Python lists: indexing one is several times cheaper than an array
+    degree = np.diff(indptr)
+    return _smallest_last(indptr.tolist(), _as_list(neighbours, ints), _as_list(degree, ints), ints)
 
 
-def _smallest_last(indptr: np.ndarray, neighbours: np.ndarray) -> list[int]:
+def _smallest_last(
+    starts: list[int], nbrs: list[int], degree: list[int], ints: list[int]
+) -> list[int]:
     """Repeatedly remove a vertex of least remaining degree; the order is the reverse.
 
-    A bucket queue of doubly linked lists in Python lists (Matula and Beck): each removal and
-    each degree update is O(1). Removal is inherently sequential (the next vertex depends on
-    the degrees the last removal left), so this is a loop over vertices, not NumPy."""
-    n = indptr.size - 1
-    degree = np.diff(indptr).tolist()
-    starts, nbrs = indptr.tolist(), neighbours.tolist()
-    head = [-1] * (max(degree, default=0) + 1)
-    after = [-1] * n
-    before = [-1] * n
-    for v in range(n - 1, -1, -1):
-        h = head[degree[v]]
-        after[v] = h
-        if h >= 0:
-            before[h] = v
-        head[degree[v]] = v
-    removed = [False] * n
-    sequence = []
+    Removal is inherently sequential (the next vertex depends on the degrees the last removal
+    left), so this is a loop over vertices, not NumPy. A bucket queue (Matula and Beck) of
+    Python lists used as stacks: a vertex whose degree drops is pushed onto its new bucket and
+    its old entry is left behind, skipped when popped (its degree no longer matches). Each
+    bucket's live entries are then in the order of a doubly linked list that inserts and
+    removes at its head, with a third of the work per degree update."""
+    n = len(degree)
+    degree = list(degree)  # remaining degrees; -1 once removed
+    buckets: list[list[int]] = [[] for _ in range(max(degree, default=0) + 1)]
+    for v in reversed(ints[:n]):
+        buckets[degree[v]].append(v)
+    sequence: list[int] = []
+    append = sequence.append
     low = 0
     for _ in range(n):
-        low = max(low - 1, 0)
-        while head[low] < 0:
-            low += 1
-        v = head[low]
-        h = head[low] = after[v]
-        if h >= 0:
-            before[h] = -1
-        removed[v] = True
-        sequence.append(v)
-        for u in nbrs[starts[v] : starts[v + 1]]:
-            if removed[u]:
-                continue
-            d = degree[u]
-            p, q = before[u], after[u]
-            if p >= 0:
-                after[p] = q
+        if low:
+            low -= 1  # one removal lowers the least degree by one at most
+        while True:
+            bucket = buckets[low]
+            while bucket:
+                v = bucket.pop()
+                if degree[v] == low:
+                    break
             else:
-                head[d] = q
-            if q >= 0:
-                before[q] = p
-            d -= 1
-            degree[u] = d
-            h = head[d]
-            after[u], before[u] = h, -1
-            if h >= 0:
-                before[h] = u
-            head[d] = u
-    return sequence[::-1]
+                low += 1
+                continue
+            break
+        degree[v] = -1
+        append(v)
+        for u in nbrs[starts[v] : starts[v + 1]]:
+            d = degree[u]
+            if d > 0:  # (a vertex still there has v among its neighbours: degree 1 at least)
+                d -= 1
+                degree[u] = d
+                buckets[d].append(u)
+    sequence.reverse()
+    return sequence
 
 
-def _greedy(sequence: Any, indptr: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
+def _greedy(
+    sequence: Any, indptr: np.ndarray, neighbours: np.ndarray, ints: list[int]
+) -> np.ndarray:
     """Each column in ``sequence`` gets the smallest colour none of its neighbours has.
 
     Sequential by nature (a column's colour depends on those given before it); a vectorised
     scheme (Jones-Plassmann rounds with random priorities, then class-by-class recolouring)
-    measured 7 colours on the 1-D Brusselator where this greedy finds the optimal 4."""
-    colors = [-1] * (indptr.size - 1)
-    starts, nbrs = indptr.tolist(), neighbours.tolist()
-    for v in sequence:
-        used = {colors[u] for u in nbrs[starts[v] : starts[v + 1]]}
+    measured 7 colours on the 1-D Brusselator where this greedy finds the optimal 4. The loop
+    is made cheap instead: only a column's neighbours earlier in ``sequence`` have colours, so
+    NumPy drops the others first (half the graph); their colours are marked with the column in
+    one list, so no set is built per column."""
+    n = indptr.size - 1
+    order = np.asarray(sequence, dtype=np.intp)
+    rank = np.empty(n, dtype=np.intp)
+    rank[order] = np.arange(n)
+    earlier = rank[neighbours] < np.repeat(rank, np.diff(indptr))
+    del rank
+    kept = np.concatenate(([0], np.cumsum(earlier)))[indptr]  # each column's first entry
+    starts, nbrs = kept.tolist(), _as_list(neighbours[earlier], ints)
+    mark = [-1] * (int(np.diff(kept).max(initial=0)) + 1)
+    del earlier, kept
+    colors = [0] * n  # (read for coloured columns only)
+    for v in _as_list(order, ints):
+        for u in nbrs[starts[v] : starts[v + 1]]:
+            mark[colors[u]] = v
         c = 0
-        while c in used:
+        while mark[c] == v:
             c += 1
         colors[v] = c
     return np.asarray(colors, dtype=np.intp)
@@ -160,9 +202,11 @@ def color_candidates(pattern: Any, orders: Any, enough: int | None = None) -> li
     if int((lengths.astype(np.int64) ** 2).sum()) > _GRAPH_LIMIT:
         return [_color_by_rows(pattern, order) for order in orders]
     indptr, neighbours = column_graph(pattern)
+    ints = list(range(n))  # the columns' integer objects, shared by the loops' lists
     out = []
     for order in orders:
-        out.append(_greedy(_order(order, indptr, neighbours), indptr, neighbours))
+        sequence = _order(order, indptr, neighbours, ints)
+        out.append(_greedy(sequence, indptr, neighbours, ints))
         if enough is not None and int(out[-1].max(initial=-1)) + 1 <= enough:
             break
     return out

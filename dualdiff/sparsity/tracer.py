@@ -18,7 +18,9 @@ gradient stencil ...); the tests check each against the derived one.
 The sets are integer ids into one store per trace (``_Store``: sorted index slices), so an element
 costs one integer and structural functions apply to the id array as they are; unions are
 vectorised over all the elements of an operation (sorting their entries), and a union equal to
-one of its parts keeps that part's id. Time and memory follow the non-zeros. Past a work budget a
+one of its parts keeps that part's id. The sets no living tracer holds are freed between
+operations (``_Store.collect``), so memory follows what the living arrays depend on, not every
+set the trace made. Time and memory follow the non-zeros. Past a work budget a
 union whose parts hold most of ``x`` is taken as all of ``x`` (conservative: ``W @ x`` with a
 dense ``W`` costs ``W != 0``, not ``size * n`` set entries); see ``DENSE_FRACTION``.
 
@@ -46,6 +48,7 @@ import math
 import string
 import threading
 import warnings
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -228,12 +231,31 @@ _WORK_BUDGET = 1 << 16
 _DENSE_MIN = 1024  # a Jacobian with fewer entries is never called dense
 
 
-def _unique(a: np.ndarray) -> np.ndarray:
+_COLLECT_MIN = 1 << 16  # words a store may grow by before ``collect`` runs at all
+
+
+def _grown(a: np.ndarray, size: int, used: int) -> np.ndarray:
+    """``a`` in a larger array, its first ``used`` entries copied (the rest left unset)."""
+    out = np.empty(size, dtype=a.dtype)
+    out[:used] = a[:used]
+    return out
+
+
+def _unique(a: np.ndarray, own: bool = False, runs: bool = False) -> np.ndarray:
     """The sorted distinct values of ``a`` (by a sort: NumPy 2.3's hash-based ``np.unique`` is
-    up to 50 times slower on large integer arrays)."""
-    a = np.sort(a, axis=None)
+    up to 50 times slower on large integer arrays). ``own``: ``a`` is a 1-D temporary of the
+    caller's, sorted in place (one copy fewer). ``runs``: ``a`` is a few sorted runs per
+    stretch of values (a merge sort takes them as they are: 4 times faster than quicksort on
+    unions of two to four sets each, 5 times slower on random values)."""
+    if own:
+        a.sort(kind="stable" if runs else None)
+    else:
+        a = np.sort(a, axis=None)
     if a.size > 1:
-        a = a[np.concatenate(([True], a[1:] != a[:-1]))]
+        first = np.empty(a.size, dtype=bool)
+        first[0] = True
+        np.not_equal(a[1:], a[:-1], out=first[1:])
+        a = a[first]
     return a
 
 
@@ -257,7 +279,8 @@ class _Store:
     def __init__(self, n: int | None) -> None:
         self.n = n
         k = n or 0
-        self.indices = np.arange(max(k, 16), dtype=np.intp)
+        # input positions in 32 bits where they fit: the entries are most of a store's memory
+        self.indices = np.arange(max(k, 16), dtype=np.int32 if k < 2**31 else np.intp)
         self.used = k
         self.starts = np.zeros(max(2 + k, 16), dtype=np.intp)
         self.sizes = np.zeros_like(self.starts)
@@ -265,6 +288,12 @@ class _Store:
         self.starts[2 : 2 + k] = np.arange(k)
         self.sizes[2 : 2 + k] = 1
         self.count = 2 + k
+        # ids of sets no tracer holds any more, handed out again by ``add`` (see ``collect``)
+        self.free = np.zeros(0, dtype=np.intp)
+        # the tracers holding ids of this store (weak): what ``collect`` keeps
+        self.tracers: list[weakref.ref[Any]] = []
+        self.tracing = False  # collect only while the trace runs (its result's ids are held)
+        self.kept = self.words()
 
     def seeds(self) -> np.ndarray:
         return np.arange(2, 2 + (self.n or 0), dtype=np.intp)
@@ -274,32 +303,99 @@ class _Store:
         """The size from which a set may be rounded up to all of ``x``."""
         return max(DENSE_FRACTION * (self.n or 0), _ROUND_MIN)
 
+    def words(self) -> int:
+        """The store's size in machine words: set entries, two per id in use, and the weak
+        references to tracers (about eight words each)."""
+        return self.used + 2 * (self.count - self.free.size) + 8 * len(self.tracers)
+
     def add(self, lengths: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """New sets (consecutive slices of ``cols`` of ``lengths``); their ids."""
+        """New sets (consecutive slices of ``cols`` of ``lengths``); their ids (a new array)."""
         k = lengths.size
-        if self.count + k > self.starts.size:
-            size = max(2 * self.starts.size, self.count + k)
-            self.starts = np.resize(self.starts, size)
-            self.sizes = np.resize(self.sizes, size)
+        reuse = min(k, self.free.size)
+        fresh = k - reuse
+        if self.count + fresh > self.starts.size:
+            size = max(2 * self.starts.size, self.count + fresh)
+            self.starts = _grown(self.starts, size, self.count)
+            self.sizes = _grown(self.sizes, size, self.count)
         if self.used + cols.size > self.indices.size:
-            self.indices = np.resize(
-                self.indices, max(2 * self.indices.size, self.used + cols.size)
-            )
+            size = max(2 * self.indices.size, self.used + cols.size)
+            self.indices = _grown(self.indices, size, self.used)
         self.indices[self.used : self.used + cols.size] = cols
         ends = np.cumsum(lengths)
-        self.starts[self.count : self.count + k] = self.used + ends - lengths
-        self.sizes[self.count : self.count + k] = lengths
+        if reuse:
+            ids = np.empty(k, dtype=np.intp)
+            ids[:reuse] = self.free[:reuse]
+            ids[reuse:] = np.arange(self.count, self.count + fresh)
+            self.free = self.free[reuse:]
+            self.starts[ids] = self.used + ends - lengths
+            self.sizes[ids] = lengths
+        else:
+            ids = np.arange(self.count, self.count + k, dtype=np.intp)
+            self.starts[self.count : self.count + k] = self.used + ends - lengths
+            self.sizes[self.count : self.count + k] = lengths
         self.used += cols.size
-        self.count += k
-        return np.arange(self.count - k, self.count, dtype=np.intp)
+        self.count += fresh
+        return ids
+
+    def register(self, tracer: Any) -> None:
+        self.tracers.append(weakref.ref(tracer))
+
+    def due(self) -> bool:
+        """Whether the store has grown enough since the last ``collect`` to run it again."""
+        grown = self.words() - self.kept
+        return grown > self.kept and grown > _COLLECT_MIN
+
+    def collect(self) -> None:
+        """Free the sets no living tracer of this store holds, and pack the others.
+
+        Run only between operations (``_operation``), when every id in use is in a tracer's
+        ``deps`` (an operation holds ids in local arrays too). Ids stay as they are, so the
+        arrays holding them need no change: a freed id goes to ``free``, and the entries of the
+        sets kept move to the front of ``indices``. Memory then follows what the living tracers
+        depend on, not every set the trace has made."""
+        n = self.n or 0
+        base = 2 + n
+        live = np.zeros(self.count, dtype=bool)
+        live[:base] = True
+        refs, seen = [], set()
+        for ref in self.tracers:
+            t = ref()
+            if t is None or t.store is not self:
+                continue
+            refs.append(ref)
+            deps = t.deps
+            # the whole memory a view looks into: each array once, however many views share it
+            while type(deps.base) is np.ndarray and deps.base.dtype == deps.dtype:
+                deps = deps.base
+            if id(deps) not in seen:
+                seen.add(id(deps))
+                live[deps] = True
+        self.tracers = refs
+        kept = np.flatnonzero(live[base:]) + base
+        lengths, cols = self.contents(kept)
+        indices = np.empty(max(n + cols.size, 16), dtype=self.indices.dtype)
+        indices[:n] = self.indices[:n]  # all of x, whose slices are the seeds
+        indices[n : n + cols.size] = cols
+        self.indices, self.used = indices, n + cols.size
+        self.starts[kept] = n + np.cumsum(lengths) - lengths
+        top = int(kept[-1]) + 1 if kept.size else base
+        self.count = top
+        self.free = np.flatnonzero(~live[:top])
+        if self.starts.size > 2 * top + 16:
+            self.starts = self.starts[: top + top // 2 + 16].copy()
+            self.sizes = self.sizes[: self.starts.size].copy()
+        self.kept = self.words()
 
     def contents(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(lengths, cols)``: the sizes of the sets ``ids`` and their elements, concatenated."""
         lengths = self.sizes[ids]
         ends = np.cumsum(lengths)
         total = int(ends[-1]) if ends.size else 0
-        offsets = np.repeat(self.starts[ids] - ends + lengths, lengths)
-        return lengths, self.indices[offsets + np.arange(total)]
+        ends -= lengths  # where each set begins in the result
+        offsets = np.repeat(self.starts[ids] - ends, lengths)
+        del ends
+        offsets += np.arange(total)
+        return lengths, self.indices[offsets]
 
     def from_sets(self, sets: Any) -> np.ndarray:
         """Ids for an array of Python sets (``SparsityTracer(value, deps)``)."""
@@ -327,17 +423,19 @@ class _Store:
 
         ``distinct``: the caller knows ``groups`` is sorted and each group holds at least two
         distinct sets, none of them empty."""
+        # (temporaries are deleted as soon as they are used: a union's peak memory is a few
+        # times its entries, not the sum of every step's arrays)
         out = np.zeros(ngroups, dtype=np.intp)
         keep = ids != _EMPTY
-        g, s = groups[keep], ids[keep]
+        g, s = (groups, ids) if keep.all() else (groups[keep], ids[keep])
+        del keep
         if not g.size:
             return out
         n = self.n
         if n:
             whole = np.zeros(ngroups, dtype=bool)
             whole[g[s == _FULL]] = True
-            sizes = self.sizes[s]
-            upper = np.bincount(g, weights=sizes, minlength=ngroups)
+            upper = np.bincount(g, weights=self.sizes[s], minlength=ngroups)
             if upper.sum() > _WORK_BUDGET:
                 # too many entries to sort: a group whose parts hold most of x is all of x
                 # (when the distinct sets hold that many positions at all)
@@ -345,6 +443,8 @@ class _Store:
                 seen[s] = True
                 if self.sizes[: self.count][seen].sum() >= self.threshold:
                     whole |= upper >= self.threshold
+                del seen
+            del upper
             if whole.any():
                 out[whole] = _FULL
                 keep = ~whole[g]
@@ -353,8 +453,10 @@ class _Store:
                     return out
         if not distinct:
             # distinct (group, set) pairs, by group; a group of one set is that set
-            keys = _unique(g.astype(np.int64) * self.count + s)
-            g, s = keys // self.count, keys % self.count
+            keys = g.astype(np.int64) * self.count
+            keys += s
+            g, s = np.divmod(_unique(keys, own=True), self.count)
+            del keys
             first = np.ones(g.size, dtype=bool)
             first[1:] = g[1:] != g[:-1]
             starts = np.flatnonzero(first)
@@ -367,11 +469,18 @@ class _Store:
         first = np.ones(g.size, dtype=bool)
         first[1:] = g[1:] != g[:-1]
         start = np.flatnonzero(first)
+        del first
         groups_here = g[start]
         lengths, cols = self.contents(s)
         width = n if n else int(cols.max()) + 1
-        keys = _unique(np.repeat(g, lengths) * width + cols)
-        ug, uc = keys // width, keys % width
+        keys = np.repeat(g.astype(np.int64), lengths)
+        del lengths
+        keys *= width
+        keys += cols
+        del cols
+        # each group's keys are its sets' sorted entries one after the other
+        ug, uc = np.divmod(_unique(keys, own=True, runs=s.size <= 4 * start.size), width)
+        del keys
         counts = np.bincount(ug, minlength=ngroups)[groups_here]
         # a union as large as its largest part is that part: reuse its id
         sizes = self.sizes[s]
@@ -391,7 +500,11 @@ class _Store:
         if fresh.any():
             wanted = np.zeros(ngroups, dtype=bool)
             wanted[groups_here[fresh]] = True
-            out[groups_here[fresh]] = self.add(counts[fresh], uc[wanted[ug]])
+            mask = wanted[ug]
+            del ug, wanted
+            cols = uc[mask]
+            del uc, mask
+            out[groups_here[fresh]] = self.add(counts[fresh], cols)
         return out
 
     def union2(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -402,12 +515,19 @@ class _Store:
         out = np.where((a == _EMPTY) | (b == _FULL), b, a)
         mixed = np.flatnonzero((a != b) & (a > _FULL) & (b > _FULL))
         if mixed.size:
-            keys = a[mixed].astype(np.int64) * self.count + b[mixed]
+            keys = a[mixed].astype(np.int64) * self.count
+            keys += b[mixed]
+            del a, b
             pairs, inverse = _unique_inverse(keys)
+            del keys
             k = pairs.size
             groups = np.repeat(np.arange(k), 2)
-            ids = np.stack([pairs // self.count, pairs % self.count], axis=1).ravel()
-            out[mixed] = self.union_groups(groups, ids, k, distinct=True)[inverse]
+            ids = np.empty(2 * k, dtype=np.intp)
+            ids[0::2], ids[1::2] = np.divmod(pairs, self.count)
+            del pairs
+            united = self.union_groups(groups, ids, k, distinct=True)
+            del groups, ids
+            out[mixed] = united[inverse]
         return out.reshape(shape)
 
     def reduce(self, deps: np.ndarray, axis: Any, keepdims: bool = False) -> np.ndarray:
@@ -518,8 +638,32 @@ def _make(value: Any, deps: Any, store: _Store | None = None) -> SparsityTracer:
         # other would let a write reach one of them only
         deps = np.asfortranarray(deps)
     t.deps = deps
-    t.store = store if store is not None else _store()
+    store = t.store = store if store is not None else _store()
+    store.register(t)
     return t
+
+
+def _operation(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A tracer operation that may free the sets no tracer holds any more before it starts.
+
+    Only an operation called from ``f`` itself does (not one nested in another, whose locals
+    may hold ids no tracer holds yet): then every id in use is in a living tracer."""
+
+    @functools.wraps(method)
+    def operation(*args: Any, **kwargs: Any) -> Any:
+        state = _STATE
+        depth = getattr(state, "depth", 0)
+        if not depth:
+            store = getattr(state, "store", None)
+            if store is not None and store.tracing and store.due():
+                store.collect()
+        state.depth = depth + 1
+        try:
+            return method(*args, **kwargs)
+        finally:
+            state.depth = depth
+
+    return operation
 
 
 class _InStore:
@@ -862,7 +1006,7 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
     unless nothing depends on ``x``.
     """
 
-    __slots__ = ("value", "deps", "store")
+    __slots__ = ("value", "deps", "store", "__weakref__")
     __array_priority__ = 1000
 
     def __init__(self, value: Any, deps: Any = None) -> None:
@@ -882,6 +1026,7 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
         self.value = value
         self.deps = ids
         self.store = store
+        store.register(self)
 
     # -- array attributes ---------------------------------------------------------------------
 
@@ -961,6 +1106,7 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
 
     # -- indexing -----------------------------------------------------------------------------
 
+    @_operation
     def __getitem__(self, key: Any) -> SparsityTracer:
         key, axes = _split_key(_plain_key(key), self.value.ndim)
         if axes:
@@ -968,6 +1114,7 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
                 return _make(self.value[key], _smear(self.deps, axes)[key], self.store)
         return _make(self.value[key], self.deps[key], self.store)
 
+    @_operation
     def __setitem__(self, key: Any, item: Any) -> None:
         key, axes = _split_key(_plain_key(key), self.value.ndim)
         with _InStore(self.store):  # the item's sets join this array's store
@@ -985,6 +1132,7 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
 
     # -- NumPy protocols ----------------------------------------------------------------------
 
+    @_operation
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         out = kwargs.pop("out", None)
         if out is not None:
@@ -1015,6 +1163,7 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
             return _ufunc_method(rule, ufunc, method, inputs, kwargs)
         raise _no_rule(f"{function_name(ufunc)}.{method}")
 
+    @_operation
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         handler = _FUNCTIONS.get(func) or _DERIVED.get(func)
         if handler is None:
@@ -1104,6 +1253,7 @@ def _depends(rule: Rule, i: int, complex_input: bool) -> bool:
     return i < len(rule.partials) and rule.partials[i] is not None
 
 
+@_operation
 def _apply(rule: Rule, inputs: Any, compute: Callable[..., Any]) -> SparsityTracer:
     inputs = lift_arguments(inputs)  # object arrays of tracers: tracers, whose deps count
     pairs = [_split(a, rule.name) for a in inputs]
@@ -2592,6 +2742,7 @@ def run_dependencies(f: Callable[..., Any], x: Any) -> DependencyRun:
     outer = getattr(_STATE, "decisions", None), getattr(_STATE, "store", None)
     _STATE.decisions = decisions = []
     _STATE.store = store
+    store.tracing = True
     try:
         y = f(_make(x.copy(order="K"), seeds))
         if type(y) is np.ndarray and y.dtype.kind == "O":
@@ -2607,6 +2758,7 @@ def run_dependencies(f: Callable[..., Any], x: Any) -> DependencyRun:
         else:
             ids = _empty_deps(np.shape(y))
     finally:
+        store.tracing = False
         _STATE.decisions, _STATE.store = outer
     return DependencyRun(np.asarray(ids), store, x.size, decisions)
 
