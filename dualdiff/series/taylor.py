@@ -776,6 +776,7 @@ _SIN_REAL = RULES["sin"].real
 _COS_REAL = RULES["cos"].real
 _SINH_REAL = RULES["sinh"].real
 _COSH_REAL = RULES["cosh"].real
+_POWER_REAL = RULES["power"].real
 
 _FLOAT_RULES: dict[str, Callable[[Rule, list, int], list]] = {}
 """Rule name -> ``fn(rule, u, n)`` for a series ``u`` with a float value and ``len(u) > 1``."""
@@ -884,6 +885,27 @@ def _float_riccati(u: list, n: int, y0: Any, w0: Any, linear: bool, quadratic: f
             square = sum(map(mul, y, ry)) * quadratic
             rw.insert(0, yk + square if linear else square)
     return y
+
+
+@_float_rule("log")
+def _float_log(rule: Rule, u: list, n: int) -> list:
+    tail = _log_tail(u, n)
+    return [rule.real(u[0])] + tail
+
+
+@_float_rule("sqrt")
+def _float_sqrt(rule: Rule, u: list, n: int) -> list:
+    return _sqrt_series(u, n, rule.real(u[0]))
+
+
+def _float_power(u: list, a: float | int, n: int) -> list | None:
+    """``u**a`` for a constant exponent, as ``_power_rule`` computes it for a float value
+    (None where a float error stops it: the general path then redoes it)."""
+    try:
+        out = _power_const(u, a, n, _POWER_REAL(u[0], a))
+    except (ArithmeticError, ValueError):
+        return None
+    return _keep_constant((u, [a]), out)
 
 
 @_float_rule("tan")
@@ -1244,6 +1266,13 @@ class Taylor(ArrayMethods):
             return _taylor(
                 _mul(self.coefficients, self.coefficients, self.order), self.order, self.tag
             )
+        if type(other) is float or type(other) is int:
+            u = self.coefficients
+            if type(u[0]) is float and len(u) > 1:
+                n = self.order
+                out = _float_power(u[: n + 1], other, n)
+                if out is not None:
+                    return _taylor(out, n, self.tag)
         if _operand_type(other):
             return _POWER(self, other)
         return _with_list(operator.pow, self, other)
