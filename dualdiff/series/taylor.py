@@ -12,6 +12,10 @@ Coefficient lists may stop before ``order``: the missing coefficients are exact 
 seed ``x + t`` costs O(order) in the first function it meets, and polynomials stay exact.
 A coefficient is a float, a complex number, a NumPy array (an elementwise series), or a dual
 number of an older tag (nesting); the recurrences only add, multiply and divide coefficients.
+For a scalar the coefficients stay Python floats: measured on ``exp(sin x)``, plain Python
+arithmetic on lists beats NumPy's per-call overhead at every order from 2 to 20 (NumPy scalar
+coefficients cost 2.4×, ndarray coefficient vectors with one ``np.dot`` per order 2-3×). The
+hottest rules have a copy for a float value with the steps inlined (``_FLOAT_RULES``).
 
 NumPy's other functions go through ``__array_function__`` by their kind in the function table
 (``dualdiff.rules.functions``): a structural or linear function (``sum``, ``reshape``,
