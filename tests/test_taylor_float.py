@@ -342,3 +342,46 @@ def test_a_taylor_of_float_value_keeps_its_type():
     z = Taylor([0.5, 1.0], order=4) ** 2.5
     assert all(type(c) is float for c in z.coefficients)
     assert z.coefficients[2] == pytest.approx(2.5 * 1.5 / 2 * 0.5**0.5, rel=1e-15)
+
+
+# ---------------------------------------------------------------------------------------------
+# Every rule of the table on a float point (its fast rule, or the general path on Python floats)
+# against the same rule on a NumPy float64 point (NumPy scalar coefficients, no fast code)
+# ---------------------------------------------------------------------------------------------
+
+
+def _inside(domain, fraction):
+    lo, hi = domain
+    return lo + fraction * (hi - lo)
+
+
+def _rule_program(rule):
+    """``f(x)`` applying ``rule`` to arguments inside its domain that move with ``x`` (near 0):
+    a non-linear series for a unary rule, both arguments for a binary one."""
+    fn = rule.function
+    if rule.nin == 1:
+        a = _inside(rule.domain[0], 0.37)
+        return lambda x: fn(a + 0.5 * x + 0.25 * x * x)
+    a, b = _inside(rule.domain[0], 0.37), _inside(rule.domain[1], 0.61)
+    if rule.name == "ldexp":  # an integer exponent
+        return lambda x: fn(a + 0.5 * x + 0.25 * x * x, 3)
+    return lambda x: fn(a + 0.5 * x + 0.25 * x * x, b - 0.3 * x)
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+@pytest.mark.parametrize("k", ORDERS)
+def test_every_rule_on_a_float_as_on_numpy_scalars(name, k):
+    f = _rule_program(RULES[name])
+    x = 0.0625  # near 0, moved off it so that no argument sits on a kink
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = dd.derivative(f, x, n=k)
+        want = dd.derivative(f, np.float64(x), n=k)
+    if not np.isfinite(want):
+        assert not np.isfinite(got)
+        return
+    scale = float(np.max(np.abs(dd.taylor(f, np.float64(x), k)))) * math.factorial(k)
+    assert abs(got - want) <= 1e-12 * max(scale, 1.0), (got, want)
+    if k == 1:  # and against numeric differences
+        numeric = dd.numeric.derivative(f, x)
+        assert abs(got - numeric) <= 1e-6 * max(1.0, abs(numeric)), (got, numeric)
