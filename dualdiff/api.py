@@ -35,7 +35,7 @@ from .engine.forward import (
 from .engine.parallel import jacobian_columns
 from .engine.sparse import sparse_jacobian
 from .rules.elementwise import is_dual
-from .series.taylor import higher_derivative
+from .series.taylor import _MAX_ORDER, higher_derivative, scalar_derivative
 
 __all__ = [
     "derivative",
@@ -105,18 +105,21 @@ def derivative(f: Callable[..., Any], x: Any, n: int = 1) -> Any:
     >>> dd.derivative(lambda x: np.exp(2 * x), 0.0, n=5)  # 2**5
     32.0
     """
-    if type(x) is float and type(n) is int and n == 1:  # the scalar hot path
-        tag = tags._next_tag()  # the module's: a fork or observe() replaces it
-        seed = _new(Dual)
-        seed.value, seed.tangent, seed.tag = x, 1.0, tag
-        try:  # free unless raised: callable(f) is asked only then
-            y = f(seed)
-        except TypeError:
-            errors.check_callable(f, "derivative")
-            raise
-        if type(y) is Dual and y.tag == tag:
-            return y.tangent
-        return _owned(tangent_of(check_output(y, "derivative"), tag))
+    if type(x) is float and type(n) is int:
+        if n == 1:  # the scalar hot path
+            tag = tags._next_tag()  # the module's: a fork or observe() replaces it
+            seed = _new(Dual)
+            seed.value, seed.tangent, seed.tag = x, 1.0, tag
+            try:  # free unless raised: callable(f) is asked only then
+                y = f(seed)
+            except TypeError:
+                errors.check_callable(f, "derivative")
+                raise
+            if type(y) is Dual and y.tag == tag:
+                return y.tangent
+            return _owned(tangent_of(check_output(y, "derivative"), tag))
+        if 1 < n <= _MAX_ORDER:  # Taylor mode's scalar hot path
+            return scalar_derivative(f, x, n, "derivative")
     return _derivative(f, x, n)
 
 
