@@ -85,6 +85,7 @@ def groups(config: Config) -> list[Group]:
                 error,
                 baseline="f(math.exp)",
                 target=8.0,
+                reference="f(dualdiff.exp)",
             ),
             Case(
                 "dualdiff.np",
@@ -94,6 +95,7 @@ def groups(config: Config) -> list[Group]:
                 error,
                 baseline="f(math.exp)",
                 target=15.0,
+                reference="f",
             ),
         ]
     anchors = [

@@ -24,7 +24,8 @@ class Case:
     that is timed; its first call is timed separately (JIT compilation shows up there).
     ``error(result)`` is the relative error of the result against the exact reference.
     ``baseline`` is the key of the case this one's main ratio is taken against, and ``target``
-    the project's limit for that ratio. A case with ``skip`` set is reported, not run.
+    the project's limit for that ratio. ``reference`` is the key the ratio columns keyed None
+    compare against (default: ``baseline``). A case with ``skip`` set is reported, not run.
     """
 
     key: str
@@ -35,12 +36,13 @@ class Case:
     baseline: str = "f"
     target: float | None = None
     skip: str = ""
+    reference: str | None = None
 
 
 @dataclass
 class Group:
     """Cases timed together (one workload at one size). ``ratios`` are (header, case key) pairs;
-    a key of None means each case's own ``baseline``."""
+    a key of None means each case's own ``reference`` (or ``baseline``)."""
 
     workload: str
     title: str
@@ -160,7 +162,7 @@ def measure(group: Group, settings: Settings) -> list[Row]:
             q = statistics.quantiles(times, n=4)
             row.spread = (q[2] - q[0]) / row.median
         for header, key in group.ratios:
-            base = by_key.get(key or row.case.baseline)
+            base = by_key.get(key or row.case.reference or row.case.baseline)
             row.ratios[header] = _paired_ratio(row, base)
         row.baseline_ratio = _paired_ratio(row, by_key.get(row.case.baseline))
     return rows
