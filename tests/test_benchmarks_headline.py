@@ -53,7 +53,9 @@ def test_headline_rows_take_each_system_from_its_case():
 
 def test_tables_hold_the_targets_and_replace_only_between_the_markers():
     text = f"before\n{headline.START}\nold table\n{headline.END}\nafter\n"
-    content = headline.tables([], ["| jvp | case | ≤ 1.5× hand | 2.00× | **no** |"])
+    lines = ["| jvp | case | ≤ 1.5× hand | 2.00× | **no** |", "| kth | k | ≤ 1× jet | 0.5× | yes |"]
+    content = headline.tables([], lines)
+    assert "Targets met: 1 of 2" in content and "| kth |" not in content
     new = headline.replace_between_markers(text, content)
     assert new.startswith(f"before\n{headline.START}\n")
     assert new.endswith(f"{headline.END}\nafter\n")
