@@ -106,7 +106,7 @@ def tables(workloads: list[Any], target_lines: list[str]) -> str:
         met = len(target_lines) - len(missed)
         parts.append(
             f"Targets met: {met} of {len(target_lines)} (all of them are listed in "
-            "[docs/performance.md](docs/performance.md#targets))"
+            "[docs/performance.md](docs/performance.md), under Targets)"
             + (". Not met:" if missed else ".")
         )
         if missed:
