@@ -335,7 +335,8 @@ class DualArray(ArrayMethods):
 
     def __getitem__(self, index: Any) -> Any:
         if type(index) is slice or type(index) is int:
-            # the most common index (a stencil's slices), with the general path's steps inlined
+            # the most common index (a stencil's slices), with the general path's steps inlined:
+            # one path for both, with a flag for the simple index, measured 10% slower per slice
             v, t = self.value, self.tangent_
             if type(v) is _NDARRAY and type(t) is _NDARRAY and v.ndim:
                 v_owned, t_owned = v.flags.writeable, t.flags.writeable
@@ -1205,7 +1206,12 @@ def _plain_arithmetic(operation: int, a: DualArray, other: Any) -> DualArray | N
     with exactly the arithmetic of ``apply_binary`` and its ``_*_tangent`` functions: ``other`` a
     Python float or int, or a DualArray of ``a``'s tag, shape and dtype. Both hold ndarrays (not
     0-d: NumPy gives a scalar there) and the result keeps their dtype. None otherwise: the
-    caller takes the general path."""
+    caller takes the general path.
+
+    The tangents are ``_add_tangent``, ``_subtract_tangent`` and ``_multiply_tangent`` written
+    out. Reaching those through ``apply_binary`` and ``rule.array`` instead cost 1-2 us more per
+    operation (``d * e`` at n = 1000 with 4 directions: 16.0-16.7 us against 18.4-19.6 us),
+    which a stencil's two dozen operations pay on every call."""
     v, tv = a.value, a.tangent_
     if type(v) is not _NDARRAY or type(tv) is not _NDARRAY or not v.ndim:
         return None
