@@ -235,9 +235,11 @@ def markdown(workloads, statuses, facts, args, settings, argv) -> str:
         "- Ratios (`× f`, `× hand`) are medians of per-round ratios to the baseline measured in "
         "the same round, which cancels most of the drift of a shared machine.",
         "- `spread` is the interquartile range of the samples over the median: a noise gauge.",
-        "- The allocator's mmap threshold is fixed (see `allocator` above): with glibc's "
-        "default, which moves with the process's history, one workload timed 1× or 2.8× in "
-        "two runs.",
+        "- The allocator's mmap and trim thresholds are fixed (see `allocator` above) at the "
+        "values glibc's own adaptive rule settles on: with the default, which moves with the "
+        "process's history, one workload timed 1× or 2.8× in two runs; with only the mmap "
+        "threshold fixed, every large array freed was handed back to the system and faulted "
+        "in afresh (page faults, not arithmetic, decided the large-n rows).",
         "- `first call` is the first call alone, including JIT compilation and tracing.",
         "- `error` is `max|result - exact| / max|exact|` against a closed-form derivative "
         "evaluated in extended precision.",
