@@ -38,7 +38,8 @@ def test_setup_has_two_one_line_commands():
     assert all("\n" not in c for c in commands), "each set-up command is one line"
     demo, tests = commands
     assert demo.startswith("python3 -m venv .venv && ") and demo.endswith("-m dualdiff")
-    assert tests.startswith("python3 -m venv .venv && ") and tests.endswith("-m pytest -q")
+    assert tests.startswith("python3 -m venv .venv && ")
+    assert tests.endswith("-m pytest -q -n auto --dist worksteal")
 
 
 def test_ci_runs_exactly_the_readme_test_command():
