@@ -84,24 +84,19 @@ def _foreign_leader(items: Sequence[Any]) -> str | None:
 
 def _gather(items: Sequence[Any], zeros: bool = True) -> tuple[int, bool, list[Any], list[Any]]:
     """The newest tag among ``items`` and their values and tangents at it, all with the same
-    number of directions; constants get zero tangents (``None`` with ``zeros=False``). Lists
-    holding duals are stacked first."""
+    number of directions; constants become arrays with zero tangents (``None`` with
+    ``zeros=False``). Lists holding duals are stacked first. At least one item is ours."""
     items = [
         _as_array_operand(i) if isinstance(i, (list, tuple)) else _as_dual_array(i) for i in items
     ]
-    tag = max((i.tag for i in items if is_dual(i)), default=-1)
-    active = [i for i in items if type(i) is DualArray and i.tag == tag]
-    k = max(i.directions for i in active)
-    batched = any(i.batched for i in active)
-    values, tangents = [], []
-    for item in items:
-        if type(item) is DualArray and item.tag == tag:
-            values.append(item.value)
-            tangents.append(fit_tangent(item.tangent_, k, item.value.shape))
-        else:
-            value = item if is_dual(item) else np.asarray(item)
-            values.append(value)
-            tangents.append(zeros_tangent(k, value) if zeros else None)
+    tag, batched, values, tangents, k = _at_newest(items)
+    for i, tangent in enumerate(tangents):
+        if tangent is None:
+            value = values[i]
+            if not is_dual(value):
+                values[i] = value = np.asarray(value)
+            if zeros:
+                tangents[i] = zeros_tangent(k, value)
     return tag, batched, values, tangents
 
 
@@ -1543,12 +1538,17 @@ def _call(entry: Entry, args: Any, kwargs: dict) -> Call:
 
 def _tangents_at_newest(operands: list) -> tuple[int, bool, list, list, int] | None:
     """The newest tag among the operands, their values and tangents at it (``None`` for a
-    constant), and the number of directions; None when no operand is ours at that tag."""
-    items = [_as_dual_array(o) for o in operands]
-    duals = [o for o in items if is_dual(o)]
-    if not duals:
+    constant, kept as given), and the number of directions; None when no operand is ours at
+    that tag."""
+    return _at_newest([_as_dual_array(o) for o in operands])
+
+
+def _at_newest(items: list) -> tuple[int, bool, list, list, int] | None:
+    """``_tangents_at_newest`` of operands already converted: the one walk that both it and
+    ``_gather`` make, which differ only in what they do with constants."""
+    tag = max((o.tag for o in items if is_dual(o)), default=None)
+    if tag is None:
         return None
-    tag = max(o.tag for o in duals)
     active = [o for o in items if type(o) is DualArray and o.tag == tag]
     if not active:
         return None
