@@ -587,7 +587,7 @@ def assign(a):
         (lambda a: float(a.sum()) * a, "float"),
         (lambda a: int(a[0]) * a, "int"),
         (lambda a: a[: a[0]], "values"),
-        (lambda a: np.multiply.at(a, [0], 2.0), "numpy.multiply.at"),
+        (lambda a: np.multiply.at(a * 1.0, np.argmax(a), 2.0), "index computed from x"),
         (lambda a: np.histogram(a), "numpy.histogram"),
         (lambda a: np.cov(a), "numpy.cov"),
         (lambda a: np.unique(a), "numpy.unique"),

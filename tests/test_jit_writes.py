@@ -199,8 +199,60 @@ def test_writes_that_cannot_be_functionalised_refuse(jit):
         jit(split_then_write)(x)
     with pytest.raises(ValueError, match="read-only"):  # as NumPy
         jit(broadcast_then_write)(x)
-    with pytest.raises(TypeError, match="multiply.at"):  # not linear in the array
-        jit(lambda a: np.multiply.at(a, [0, 0], 2.0))(x)
+    with pytest.raises(TypeError, match="multiply.at at an index computed from x"):
+        jit(multiply_at_argmax)(x)  # which elements it visits depends on x
+
+
+def multiply_at_argmax(a):
+    y = a * 1.0
+    np.multiply.at(y, np.argmax(a), 2.0)
+    return y
+
+
+def multiply_at_view(a):
+    y = a * 1.0
+    np.multiply.at(y[1:, ::2], (0, [1, 1, 0]), a[2, :3] ** 2)  # y[1, 2] twice, into a view
+    return y
+
+
+def divide_at_repeated(a):
+    y = np.exp(a)
+    np.divide.at(y.T, ([0, 0, 3], [2, 2, 1]), np.cos(a[0, :3]) + 2.0)
+    return y
+
+
+def minimum_at_constant(a):
+    y = a * 1.0
+    np.minimum.at(y, ([0, 2, 0], [1, 3, 1]), np.array([0.5, -0.3, 0.2]))
+    return y
+
+
+def power_at_dual_exponent(a):
+    y = np.exp(a[:2])
+    np.power.at(y, ([0, 0, 1], [1, 1, 3]), a[2, :3])
+    return y
+
+
+def sin_at_twice(a):
+    y = a * 2.0
+    np.sin.at(y, [[1, 1], [2, 1]])  # row 1 three times, row 2 once
+    return y
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        multiply_at_view,
+        divide_at_repeated,
+        minimum_at_constant,
+        power_at_dual_exponent,
+        sin_at_twice,
+    ],
+)
+def test_ufunc_at_beyond_add_replays_eager(f):
+    """``ufunc.at`` of every ufunc, repeated indices and views included, compiles to the rounds
+    eager mode applies: the same numbers at the tracing point and at another one."""
+    check(f)
 
 
 def test_a_view_copied_at_replay_is_caught():

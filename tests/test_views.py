@@ -342,7 +342,11 @@ WRITES = {
     "out= by position": (lambda y, x: np.cumsum(x, 0, None, np.empty(6)), "numpy.cumsum"),
     "np.copyto": (lambda y, x: np.copyto(y, x * 2), "numpy.copyto"),
     "ufunc.at": (lambda y, x: np.add.at(y, [0, 1, 1], x[:3]), "numpy.add.at"),
-    "ufunc.at not linear": (lambda y, x: np.multiply.at(y, [0, 1], x[:2]), "numpy.multiply.at"),
+    "ufunc.at not linear": (lambda y, x: np.multiply.at(y, [0, 1, 0], x[:3]), "numpy.multiply.at"),
+    "ufunc.at at an index computed from x": (
+        lambda y, x: np.multiply.at(y, np.argmax(x), 2.0),
+        "numpy.multiply.at",
+    ),
     "np.put": (lambda y, x: np.put(y, [0], 2.0), "numpy.put"),
     "np.place": (lambda y, x: np.place(y, y > 1, [1.0]), "numpy.place"),
     "np.putmask": (lambda y, x: np.putmask(y, y > 1, 1.0), "numpy.putmask"),
@@ -351,8 +355,9 @@ WRITES = {
 }
 
 
-# writes into an array that is not traced (np.empty) and ufunc.at stay refused
-REFUSED_WRITES = {"out= by position", "ufunc.at not linear"}
+# writes into an array that is not traced (np.empty), and ufunc.at (other than add and subtract)
+# at an index computed from x, stay refused
+REFUSED_WRITES = {"out= by position", "ufunc.at at an index computed from x"}
 
 
 @pytest.mark.parametrize("write", list(WRITES))

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..core import errors
-from ..core.methods import ArrayMethods, is_basic_index
+from ..core.methods import ArrayMethods, at_rounds, is_basic_index
 from ..core.tags import USER_TAG, restore_state
 from ..dual import objects
 from ..dual import seed as _seed
@@ -1335,9 +1335,10 @@ def ufunc_at(ufunc: np.ufunc, a: Any, indices: Any, b: Any = None) -> None:
     """``ufunc.at(a, indices, b)``: ``a[i] = ufunc(a[i], b_j)`` for each index in turn,
     unbuffered, so a repeated index applies the ufunc once per occurrence (assembly).
 
-    The occurrences are applied in rounds: round ``r`` holds the ``r``-th occurrence of each
-    element, so every element sees its operands in NumPy's order, and each round is an item
-    assignment of ``a`` (writes through views reach the array viewed, tags are promoted).
+    The occurrences are applied in rounds (``at_rounds``): round ``r`` holds the ``r``-th
+    occurrence of each element, so every element sees its operands in NumPy's order, and each
+    round is an item assignment of ``a`` (writes through views reach the array viewed, tags are
+    promoted).
     """
     name = f"{errors.function_name(ufunc)}.at"
     if type(a) is not DualArray:
@@ -1361,15 +1362,7 @@ def ufunc_at(ufunc: np.ufunc, a: Any, indices: Any, b: Any = None) -> None:
         b = np.reshape(np.broadcast_to(b, positions.shape), (-1,))
     if ufunc in (np.add, np.subtract) and _sum_at(ufunc, a, flat, b):
         return None
-    order = np.argsort(flat, kind="stable")
-    ranked = flat[order]
-    starts = np.r_[True, ranked[1:] != ranked[:-1]]
-    group = np.cumsum(starts) - 1
-    occurrence = np.empty_like(flat)
-    occurrence[order] = np.arange(flat.size) - np.flatnonzero(starts)[group]
-    for r in range(int(occurrence.max()) + 1):
-        chosen = np.flatnonzero(occurrence == r)
-        where = np.unravel_index(flat[chosen], a.shape)
+    for where, chosen in at_rounds(flat, a.shape):
         current = a[where]
         a[where] = ufunc(current) if b is None else ufunc(current, b[chosen])
     return None

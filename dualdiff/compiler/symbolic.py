@@ -26,7 +26,7 @@ from numpy.lib.mixins import NDArrayOperatorsMixin
 from ..arrays.dualarray import DualArray, _make_array, box
 from ..core import errors
 from ..core.errors import function_name
-from ..core.methods import ArrayMethods, variance
+from ..core.methods import ArrayMethods, at_rounds, variance
 from ..core.tags import NEWEST_TAG, new_tag
 from ..dual.dual import Dual
 from ..dual.objects import (
@@ -198,6 +198,8 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
                 and type(inputs[0]) is SymbolicDual
             ):
                 return _accumulate_write(ufunc, *inputs)
+            if type(inputs[0]) is SymbolicDual and len(inputs) == 1 + ufunc.nin and not kwargs:
+                return _rounds_write(ufunc, *inputs)
             raise write_refused(f"{function_name(ufunc)}.at")
         inputs = lift_arguments(inputs)  # object arrays of traced duals among the inputs
         if method == "__call__" and not kwargs:
@@ -1869,6 +1871,33 @@ def _accumulate_write(ufunc: np.ufunc, target: SymbolicDual, index: Any, item: A
         args = (np.reshape(bt, flat), pairs, np.reshape(it, flat), sign)
         tangent = np.reshape(program.record(_scatter_add, args, {}), _shape(value) + flat[1:])
     _replace_base(storage, value, tangent)
+
+
+def _rounds_write(ufunc: np.ufunc, target: SymbolicDual, index: Any, *item: Any) -> None:
+    """``ufunc.at(target, index[, item])`` for a ufunc other than ``add``/``subtract``: the
+    visits in rounds of distinct elements (``at_rounds``), each round traced as the item
+    assignment ``target[where] = ufunc(target[where], item[chosen])``, as the eager carriers
+    apply it. The rounds are fixed by the index, so an index computed from x is refused: its
+    order of visits could differ at the next point."""
+    what = f"{function_name(ufunc)}.at"
+    if _has_dual(index) or _symbols(_plain(index)):
+        raise TypeError(
+            f"dualdiff.jit: {what} at an index computed from x: which elements it visits, and "
+            "how often, depends on x's values, which a compiled function cannot replay; use "
+            "np.add.at, or the eager dualdiff.jvp/jacobian"
+        )
+    index = np.asarray(index) if isinstance(index, list) else index
+    shape = _shape(target.value)
+    positions = np.arange(math.prod(shape), dtype=np.intp).reshape(shape)[index]
+    if item:
+        b = item[0]
+        if type(b) in (list, tuple) and not _has_dual(b):
+            b = np.asarray(b)
+        b = np.reshape(np.broadcast_to(b, positions.shape), (-1,))
+    for where, chosen in at_rounds(np.ravel(positions), shape):
+        current = target[where]
+        target[where] = ufunc(current, b[chosen]) if item else ufunc(current)
+    return None
 
 
 def _at_pairs(

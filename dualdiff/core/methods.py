@@ -328,3 +328,28 @@ def is_basic_index(index: Any) -> bool:
         ):
             return False
     return True
+
+
+def at_rounds(flat: np.ndarray, shape: tuple[int, ...]) -> list[tuple[tuple[Any, ...], Any]]:
+    """``ufunc.at``'s visits as rounds of distinct elements, in NumPy's order.
+
+    ``flat`` holds the flat number of the element of an array of ``shape`` that each visit
+    reaches, in the order ``ufunc.at`` makes them (``np.arange(size).reshape(shape)[index]``,
+    raveled). Round ``r`` holds the ``r``-th visit of every element reached more than ``r``
+    times: ``(where, chosen)``, ``where`` those elements' multi-index into the array and
+    ``chosen`` the visits' positions in ``flat`` (where their operands are). Applying
+    ``a[where] = ufunc(a[where], b[chosen])`` round after round gives every element its operands
+    in NumPy's order, each seeing the result of the one before, as the unbuffered loop does. The
+    rounds depend on the index alone, never on the values.
+    """
+    order = np.argsort(flat, kind="stable")
+    ranked = flat[order]
+    starts = np.r_[True, ranked[1:] != ranked[:-1]] if flat.size else np.zeros(0, bool)
+    group = np.cumsum(starts) - 1
+    visit = np.empty_like(flat)
+    visit[order] = np.arange(flat.size) - np.flatnonzero(starts)[group]
+    rounds = []
+    for r in range(int(visit.max(initial=-1)) + 1):
+        chosen = np.flatnonzero(visit == r)
+        rounds.append((np.unravel_index(flat[chosen], shape), chosen))
+    return rounds

@@ -51,7 +51,7 @@ import numpy as np
 from ..arrays.dualarray import HANDLED_FUNCTIONS as _DUAL_ARRAY_FUNCTIONS
 from ..core import errors, tags
 from ..core.errors import function_name
-from ..core.methods import ArrayMethods, is_basic_index
+from ..core.methods import ArrayMethods, at_rounds, is_basic_index
 from ..core.tags import USER_TAG, new_tag, restore_state
 from ..dual.dual import SCALAR_TYPES, Dual, _make
 from ..dual.objects import (
@@ -3059,15 +3059,8 @@ def _ufunc_at(ufunc: np.ufunc, a: Taylor, index: Any, b: Any = None) -> None:
     flat = positions.ravel()
     if b is not None:
         b = np.reshape(np.broadcast_to(b, positions.shape), -1)
-    order = np.argsort(flat, kind="stable")
-    ranked = flat[order]
-    first = np.r_[0, np.flatnonzero(ranked[1:] != ranked[:-1]) + 1]
-    visit = np.empty(flat.size, np.intp)
-    visit[order] = np.arange(flat.size) - np.repeat(first, np.diff(np.r_[first, flat.size]))
-    for r in range(int(visit.max(initial=-1)) + 1):
-        chosen = np.flatnonzero(visit == r)
-        where = np.unravel_index(flat[chosen], a.shape)
-        a[where] = ufunc(a[where]) if b is None else ufunc(a[where], b[chosen])
+    for visited, chosen in at_rounds(flat, a.shape):
+        a[visited] = ufunc(a[visited]) if b is None else ufunc(a[visited], b[chosen])
 
 
 def _running_extreme(
