@@ -933,9 +933,16 @@ def _add_layers(a: DualArray, item: DualArray) -> None:
 
 
 def _directions_of(item: Any) -> tuple[int, bool]:
-    """``(k, batched)`` of a Dual or DualArray."""
+    """``(k, batched)`` of a Dual or DualArray; TypeError for another carrier, which a plain
+    array cannot be made to hold here."""
     if type(item) is DualArray:
         return item.directions, item.batched
+    if type(item) is not Dual:
+        raise TypeError(
+            f"writing a {errors.type_name(item)} (of an enclosing differentiation) into an array "
+            "that holds none is not supported inside a nested jvp/jacobian; build the array "
+            "without writing into it (np.where, np.concatenate), or nest the other way round"
+        )
     t = np.ndim(item.tangent) if type(item.tangent) is not Dual else 0
     return (np.shape(item.tangent)[0], True) if t == 1 else (1, False)
 

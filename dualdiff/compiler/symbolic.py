@@ -88,6 +88,13 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
     __slots__ = ("value", "tangent", "storage", "path", "__weakref__")
     tag = NEWEST_TAG  # newer than any eager dual: dualdiff's own functions defer to NumPy dispatch
     kind = "dual"
+    # an eager differentiation inside a compiled function, at a point computed from x: its
+    # rules read values (finiteness checks, lazy seeds), which a trace does not have
+    nesting_refused = (
+        "its point is a traced array of dualdiff.jit (computed from the compiled function's "
+        "input), and an eager differentiation cannot run inside a compiled function; "
+        "differentiate the whole function with jit_jacobian/jit_jvp (or the eager functions)"
+    )
 
     def __init__(self, value: Any, tangent: Any) -> None:
         self.value, self.tangent = value, tangent

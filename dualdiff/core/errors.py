@@ -90,6 +90,15 @@ def check_callable(f: Any, api: str) -> None:
         raise TypeError(f"{api} expects a callable f as its first argument, got {type_name(f)}")
 
 
+def check_nestable(x: Any, api: str) -> None:
+    """Raise TypeError when the point ``x`` is of a carrier that an eager differentiation cannot
+    layer over (its class's ``nesting_refused`` says why): a traced array of the compiler, whose
+    values the eager rules' checks would have to read."""
+    reason = getattr(type(x), "nesting_refused", None)
+    if reason is not None:
+        raise TypeError(f"{api}: {reason}")
+
+
 def check_order(n: Any, api: str) -> int:
     """Validate a derivative order: an integer (TypeError otherwise) that is >= 0 (ValueError)."""
     # bool (Python's or NumPy's, whose __index__ NumPy refuses) is not an order

@@ -47,13 +47,26 @@ _PIECES = 5
 
 
 def _is_array_input(x: Any) -> bool:
-    return type(x) is np.ndarray or type(x) is DualArray or isinstance(x, list)
+    """Whether ``x`` is an array point: an ndarray or a list, or an array of any dual carrier
+    (a DualArray, a Taylor series or a traced array of an enclosing differentiation, which the
+    new differentiation's layer goes over). A Dual or a 0-d carrier is a scalar point."""
+    t = type(x)
+    if t is np.ndarray or t is DualArray or isinstance(x, list):
+        return True
+    return t is not Dual and is_dual(x) and getattr(x, "ndim", 0) > 0
+
+
+def _point_shape(x: Any) -> tuple[int, ...]:
+    """The shape of an input point: an array carrier's own (the plain value under a traced array
+    is a symbol of the compiler), else that of the plain values under the Dual layers."""
+    return tuple(x.shape) if type(x) is not Dual and is_dual(x) else np.shape(strip(x))
 
 
 def _scalar_input(x: Any, api: str, what: str = "x") -> Any:
     """Validate a scalar input point: integers become floats, non-numbers raise TypeError."""
     t = type(x)
     if t is float or t is complex or t is Dual or is_dual(x):  # dual types of any kind nest
+        errors.check_nestable(x, api)
         return x
     if isinstance(x, bool) or not isinstance(x, numbers.Number):
         raise TypeError(
@@ -71,6 +84,9 @@ def _array_input(x: Any, api: str, what: str = "x") -> Any:
     (``x += 1``), which then works on a copy, so the caller's array is never changed.
     """
     if type(x) is DualArray:
+        return x
+    if is_dual(x):  # (_is_array_input: an array of a dual carrier)
+        errors.check_nestable(x, api)
         return x
     arr = np.asarray(x)
     if arr.dtype.kind in "biu":
@@ -99,7 +115,7 @@ def _seed(x: Any, tangent: Any, tag: int, api: str) -> Any:
         # NumPy views, not views linked to arrays copied on the first write (cheaper per slice)
         x = x.copy(order="K") if type(x) is np.ndarray else x.copy()
         t = t.copy(order="K") if type(t) is np.ndarray else t.copy()
-        shape = np.shape(strip(x))
+        shape = _point_shape(x)
         if type(t) is not DualArray and t.shape != shape:
             raise ValueError(f"{api}: tangent shape {t.shape} does not match x's shape {shape}")
         return _make_array(x, np.reshape(t, (1,) + shape), tag, False)
@@ -230,7 +246,7 @@ def push_forward(f: Callable[..., Any], x: Any, seeds: Any) -> tuple[Any, Any]:
     errors.check_callable(f, "push_forward")
     x = _array_input(x, "push_forward")
     seeds = _read_only(np.asarray(seeds))  # f may update its argument in place: not the seeds
-    shape = np.shape(strip(x))
+    shape = _point_shape(x)
     if seeds.ndim != len(shape) + 1 or seeds.shape[1:] != shape:
         raise ValueError(
             f"push_forward: seeds must have shape (k,) + x.shape = (k,) + {shape}, "
@@ -294,7 +310,7 @@ def dense_jacobian(f: Callable[..., Any], x: Any, chunk: int | None = None) -> t
     chunk = _check_chunk(chunk)
     scalar = not _is_array_input(x)
     x = np.asarray(_scalar_input(x, "jacobian")) if scalar else _array_input(x, "jacobian")
-    shape = np.shape(strip(x))
+    shape = _point_shape(x)
     n = math.prod(shape)
     dtype = strip(x).dtype
     if chunk is None:

@@ -3176,6 +3176,7 @@ def _point(x: Any, api: str) -> Any:
     """Validate the input point: a number, an array (a float or complex copy) or a dual number."""
     t = type(x)
     if t is float or t is complex or is_dual(x):
+        errors.check_nestable(x, api)
         return x
     if t is np.ndarray or t is list or t is tuple:
         arr = np.array(x)

@@ -1,0 +1,97 @@
+"""An eager differentiation inside another mode, at an array point computed from that mode's
+input: Taylor mode and the sparsity tracer carry it (the inner ``jvp``/``jacobian`` layers its
+dual array over their series or tracers); the compiler refuses it, naming the construct.
+
+The inner call once took such a point (neither an ndarray nor a DualArray) for a scalar and
+seeded every element with the same direction: ``taylor`` of ``jacobian(g, x + t) @ (x + t)``
+summed was n times the truth, and ``jit_jacobian`` of it was wrong by 1.9, both silently.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from reference import jacobian as numeric_jacobian
+
+import dualdiff as dd
+
+X = np.array([0.3, -0.7, 1.1])
+V = np.array([1.0, 2.0, -1.0])
+
+
+def inner(z):
+    return np.sin(z) * z
+
+
+def inner_derivative(z):  # d/dz (sin z · z), elementwise
+    return np.cos(z) * z + np.sin(z)
+
+
+def through_jacobian(x):
+    return dd.jacobian(inner, x) @ x
+
+
+def through_jvp(x):
+    return dd.jvp(inner, x, V)[1] * x
+
+
+CLOSED_FORMS = {
+    through_jacobian: lambda x: inner_derivative(x) * x,
+    through_jvp: lambda x: inner_derivative(x) * V * x,
+}
+
+
+@pytest.mark.parametrize("f", [through_jacobian, through_jvp])
+def test_taylor_mode_of_an_inner_differentiation(f):
+    closed = CLOSED_FORMS[f]
+    for direction in (np.ones(3), np.array([0.5, -1.0, 2.0])):
+        got = dd.taylor(lambda t: f(X + t * direction).sum(), 0.0, 3)
+        expected = dd.taylor(lambda t: closed(X + t * direction).sum(), 0.0, 3)
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    second = dd.derivative(lambda t: f(X + t).sum(), 0.0, n=2)
+    h = 1e-3
+    g = lambda t: closed(X + t).sum()  # noqa: E731
+    assert abs(second - (g(h) - 2 * g(0.0) + g(-h)) / h**2) < 1e-5
+
+
+@pytest.mark.parametrize("f", [through_jacobian, through_jvp])
+def test_sparsity_and_sparse_jacobian_of_an_inner_differentiation(f):
+    expected = numeric_jacobian(CLOSED_FORMS[f], X)
+    pattern = dd.jacobian_sparsity(f, X)
+    assert np.all(pattern | (np.abs(expected) < 1e-12)), "the pattern misses a non-zero"
+    if f is through_jvp:  # elementwise inside: the tracer sees the diagonal
+        np.testing.assert_array_equal(pattern, np.eye(3, dtype=bool))
+    got = dd.SparseJacobian(f, X)(X)
+    got = got.toarray() if hasattr(got, "toarray") else got
+    np.testing.assert_allclose(got, expected, rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(dd.jacobian(f, X), expected, rtol=1e-8, atol=1e-8)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        through_jacobian,
+        through_jvp,
+        lambda x: dd.derivative(lambda s: np.sin(s) * s, x[0]) * x,
+        lambda x: dd.derivative(lambda s: np.sin(s) * s, x[0], n=2) * x,
+        lambda x: dd.hessian(lambda z: np.sum(z**3), x) @ x,
+    ],
+)
+def test_the_compiler_refuses_an_inner_differentiation_at_a_traced_point(f):
+    for compiled in (lambda: dd.jit_jacobian(f)(X), lambda: dd.jit_jvp(f)(X, V)):
+        with pytest.raises(TypeError, match="traced array of dualdiff.jit"):
+            compiled()
+
+
+def test_a_write_of_a_tracer_into_a_nested_plain_tangent_refuses():
+    def written(z):
+        y = z * 1.0
+        y[0] = z[2] ** 2
+        return y
+
+    def f(x):
+        return dd.jvp(written, x, V)[1]
+
+    np.testing.assert_allclose(dd.jacobian(f, X), numeric_jacobian(f, X), rtol=1e-8, atol=1e-8)
+    with pytest.raises(TypeError, match="SparsityTracer .* nested jvp/jacobian"):
+        dd.jacobian_sparsity(f, X)
