@@ -58,6 +58,7 @@ from numpy.lib.mixins import NDArrayOperatorsMixin
 from ..core import errors
 from ..core.errors import function_name
 from ..core.methods import ArrayMethods
+from ..core.tags import NEWEST_TAG
 from ..dual.objects import (
     add_element_methods,
     dtype_hidden,
@@ -1008,6 +1009,9 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
 
     __slots__ = ("value", "deps", "store", "__weakref__")
     __array_priority__ = 1000
+    # newer than any eager dual, as the compiler's traced arrays: a DualArray of an inner jvp
+    # that meets a tracer hands the operation to the tracer, which refuses the mix by name
+    tag = NEWEST_TAG
 
     def __init__(self, value: Any, deps: Any = None) -> None:
         # ``deps``: an array of sets (or iterables) of flat input indices, one per element
