@@ -132,3 +132,46 @@ def test_an_inner_differentiation_closing_over_the_outer_input(name):
         dd.jit_jacobian(f)(X)
     with pytest.raises(TypeError, match="cannot mix a sparsity tracer with dualdiff"):
         dd.jacobian_sparsity(f, X)
+
+
+@pytest.mark.parametrize(
+    "inner_jacobian",
+    [
+        lambda g, x: dd.jacobian(g, x, chunk=1),
+        lambda g, x: dd.jacobian(g, x, chunk=2),
+        lambda g, x: dd.jacobian(g, x, sparsity="auto"),
+        lambda g, x: dd.jacobian(g, x, sparsity=np.eye(3, dtype=bool)),
+    ],
+)
+def test_chunked_and_sparse_inner_jacobians_nest(inner_jacobian):
+    """A chunked inner Jacobian nests in eager and Taylor mode; a sparse one (its pattern and
+    colouring are for plain numbers) takes the dense pass when its point carries an outer
+    derivative and the result is dense, the same Jacobian."""
+
+    def f(x):
+        return inner_jacobian(inner, x).sum(axis=0) * x
+
+    expected = numeric_jacobian(lambda x: inner_derivative(x) * x, X)
+    np.testing.assert_allclose(dd.jacobian(f, X), expected, rtol=1e-8, atol=1e-8)
+    by_taylor = np.stack([dd.derivative(lambda t: f(X + t * e), 0.0) for e in np.eye(3)], -1)
+    np.testing.assert_allclose(by_taylor, expected, rtol=1e-8, atol=1e-8)
+
+
+@pytest.mark.parametrize(
+    "inner_call",
+    [
+        lambda x: dd.SparseJacobian(inner, x)(x),
+        lambda x: dd.jacobian(inner, x, sparsity="auto", output="sparse"),
+    ],
+)
+def test_a_sparse_or_parallel_jacobian_at_a_dual_point_refuses_by_name(inner_call):
+    with pytest.raises(TypeError, match="DualArray of an enclosing differentiation"):
+        dd.jacobian(inner_call, X)
+    # workers= nests at a DualArray (eager), not at a Taylor series
+    np.testing.assert_allclose(
+        dd.jacobian(lambda x: dd.jacobian(inner, x, workers=1), X),
+        dd.jacobian(lambda x: dd.jacobian(inner, x), X),
+        rtol=1e-14,
+    )
+    with pytest.raises(TypeError, match="Taylor of an enclosing differentiation"):
+        dd.derivative(lambda t: dd.jacobian(inner, X + t, workers=1).sum(), 0.0, n=2)

@@ -42,6 +42,7 @@ import numpy as np
 
 from ..arrays.dualarray import DualArray, strip
 from ..core import errors, tags
+from ..rules.elementwise import is_dual
 from .forward import _Assembly, _map_blocks, dense_jacobian, push_forward
 
 DASK_WORKER_ENVIRON = {
@@ -488,6 +489,12 @@ def jacobian_columns(
 
 
 def _input(x: Any, api: str) -> np.ndarray:
+    if is_dual(x):
+        raise TypeError(
+            f"{api}: x is a {errors.type_name(x)} of an enclosing differentiation, which a "
+            "sparse Jacobian (and a parallel one, but at a DualArray) does not take; nest it "
+            "the other way round, or inside use dd.jacobian(f, x) (output='dense', no workers=)"
+        )
     arr = np.array(x)
     if arr.dtype.kind in "biu":
         arr = arr.astype(float)
