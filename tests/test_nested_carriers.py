@@ -175,3 +175,20 @@ def test_a_sparse_or_parallel_jacobian_at_a_dual_point_refuses_by_name(inner_cal
     )
     with pytest.raises(TypeError, match="Taylor of an enclosing differentiation"):
         dd.derivative(lambda t: dd.jacobian(inner, X + t, workers=1).sum(), 0.0, n=2)
+
+
+@pytest.mark.parametrize("build", [np.array, np.stack, list])
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_an_inner_jvp_at_an_array_built_from_outer_duals(build, order):
+    """``jvp(g, np.array([t, 2t]), v)`` inside ``derivative``: an object array (or a list) of
+    duals is the dual array it stands for, as ``np.stack`` builds it (it was refused: 'dtype
+    object'; the stacked Taylor series were taken for a scalar)."""
+
+    def h(t):
+        return dd.jvp(inner, build([t, 2 * t]), np.ones(2))[1].sum()
+
+    def closed(t):
+        return inner_derivative(t) + inner_derivative(2 * t)
+
+    got = dd.derivative(h, 0.4, n=order)
+    assert abs(got - dd.derivative(closed, 0.4, n=order)) < 1e-12 * max(1.0, abs(got))

@@ -19,6 +19,7 @@ from ..arrays.dualarray import DualArray, _make_array, fit_tangent, strip, tange
 from ..core import errors, tags
 from ..core.tags import new_tag
 from ..dual.dual import SCALAR_TYPES, Dual, _make
+from ..dual.objects import lift_operand
 from ..dual.seed import IdentitySeed, check_output, is_sequence, rebuild, tangent_of, value_of
 from ..rules.elementwise import is_dual
 
@@ -89,6 +90,11 @@ def _array_input(x: Any, api: str, what: str = "x") -> Any:
         errors.check_nestable(x, api)
         return x
     arr = np.asarray(x)
+    if arr.dtype.kind == "O":  # an object array (or a list) of duals: the dual array it stands for
+        arr = lift_operand(arr)
+        if is_dual(arr):
+            errors.check_nestable(arr, api)
+            return arr
     if arr.dtype.kind in "biu":
         arr = arr.astype(float)
     elif arr.dtype.kind not in "fc":
