@@ -1241,7 +1241,7 @@ def put(a, ind, v, mode="raise"):
     if count != flat.size:  # NumPy repeats a shorter v (and ignores a longer v's tail)
         if count == 0:
             return
-        values = take(values, np.arange(flat.size) % count)
+        values = values[np.arange(flat.size) % count]  # a plain array or a DualArray
     if a.ndim == 0:  # every index is the one element: the last value wins, as in NumPy
         set_item(a, (), values[-1])
         return

@@ -68,3 +68,28 @@ def test_jit_jacobian_write_into_one_part_of_complex_memory():
     np.testing.assert_allclose(jac, np.eye(3) * (1 + 1j), atol=1e-12)
     f = _written(PART_WRITES["y.real[:] = x.imag**2"])  # y_j = im(x_j)**2 + i im(x_j)
     np.testing.assert_allclose(dd.jit_jacobian(f)(XC), np.zeros((3, 3)), atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["jacobian", "jvp", "taylor"])
+def test_put_a_shorter_plain_array_into_a_dual_array(mode):
+    """np.put(a, [0, 1, 0], [0.55, 0.1]) repeats the values ([0.55, 0.1, 0.55]); with a plain
+    array of values into a DualArray it raised AttributeError ('numpy.ndarray' object has no
+    attribute 'value') from inside dualdiff."""
+
+    def f(x):
+        a = np.sin(x)
+        np.put(a, [0, 1, 0], np.array([0.55, 0.1]))
+        return a
+
+    x = np.array([0.4, 0.2, 0.3])
+    expected = np.diag([0.0, 0.0, np.cos(0.3)])
+    if mode == "jacobian":
+        np.testing.assert_allclose(dd.jacobian(f, x), expected, atol=1e-15)
+    elif mode == "jvp":
+        value, tangent = dd.jvp(f, x, np.ones(3))
+        np.testing.assert_allclose(value, [0.55, 0.1, np.sin(0.3)])
+        np.testing.assert_allclose(tangent, expected.sum(1), atol=1e-15)
+    else:
+        np.testing.assert_allclose(
+            dd.derivative(lambda t: f(x + t), 0.0, n=2), [0.0, 0.0, -np.sin(0.3)], atol=1e-15
+        )
