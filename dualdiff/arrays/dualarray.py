@@ -1359,6 +1359,10 @@ def ufunc_at(ufunc: np.ufunc, a: Any, indices: Any, b: Any = None) -> None:
         if isinstance(b, (list, tuple)):
             b = _as_array_operand(b)
         b = np.reshape(np.broadcast_to(b, positions.shape), (-1,))
+        if is_dual(b) and np.may_share_memory(strip(b), strip(a)):
+            # NumPy reads the operands as they were before the call (np.multiply.at(a, i, a)):
+            # the rounds below write into a, which a view b would see
+            b = b.copy()
     if ufunc in (np.add, np.subtract) and _sum_at(ufunc, a, flat, b):
         return None
     order = np.argsort(flat, kind="stable")

@@ -3059,6 +3059,8 @@ def _ufunc_at(ufunc: np.ufunc, a: Taylor, index: Any, b: Any = None) -> None:
     flat = positions.ravel()
     if b is not None:
         b = np.reshape(np.broadcast_to(b, positions.shape), -1)
+        if type(b) is Taylor:  # NumPy reads b as it was before the call: b may be a view of a
+            b = b.copy()
     order = np.argsort(flat, kind="stable")
     ranked = flat[order]
     first = np.r_[0, np.flatnonzero(ranked[1:] != ranked[:-1]) + 1]

@@ -93,3 +93,38 @@ def test_put_a_shorter_plain_array_into_a_dual_array(mode):
         np.testing.assert_allclose(
             dd.derivative(lambda t: f(x + t), 0.0, n=2), [0.0, 0.0, -np.sin(0.3)], atol=1e-15
         )
+
+
+def _multiply_at_itself(a):
+    """np.multiply.at(a, [0, 0, 0, 1], a): NumPy reads the values as they were before the call,
+    so a_0 -> a_0 * a_0 * a_1 * a_2 and a_1 -> a_1 * a_3."""
+    a = a * 1.0
+    np.multiply.at(a, [0, 0, 0, 1], a)
+    return a
+
+
+def test_ufunc_at_with_values_that_alias_the_target_eager():
+    """The rounds of ufunc.at wrote into a, which the values (a view of a) then saw: a_0 came
+    out as a_0**2 a_1 a_2 a_3 (420 rather than 60 here), in value and tangent."""
+    x = np.array([2.0, 3.0, 5.0, 7.0])
+    v = np.array([1.0, -0.5, 0.3, 0.2])
+    value, tangent = dd.jvp(_multiply_at_itself, x, v)
+    np.testing.assert_allclose(value, [60.0, 21.0, 5.0, 7.0])
+    # d(a0^2 a1 a2) = 2 a0 a1 a2 v0 + a0^2 a2 v1 + a0^2 a1 v2; d(a1 a3) = a3 v1 + a1 v3
+    np.testing.assert_allclose(tangent, [60.0 - 10.0 + 3.6, -3.5 + 0.6, 0.3, 0.2])
+    jac = dd.jacobian(_multiply_at_itself, x)
+    np.testing.assert_allclose(jac[0], [60.0, 20.0, 12.0, 0.0])
+    np.testing.assert_allclose(jac[1], [0.0, 7.0, 0.0, 3.0])
+
+
+def test_ufunc_at_with_values_that_alias_the_target_taylor():
+    """The same in Taylor mode's own ufunc.at: the second derivative along v came out 133.44."""
+    x = np.array([2.0, 3.0, 5.0, 7.0])
+    v = np.array([1.0, -0.5, 0.3, 0.2])
+    # along x + t v: a_0 = (2 + t)^2 (3 - t/2)(5 + 3t/10), a_1 = (3 - t/2)(7 + t/5)
+    p0 = np.polynomial.Polynomial([2, 1]) ** 2 * np.polynomial.Polynomial([3, -0.5])
+    p0 = p0 * np.polynomial.Polynomial([5, 0.3])
+    p1 = np.polynomial.Polynomial([3, -0.5]) * np.polynomial.Polynomial([7, 0.2])
+    got = dd.taylor(lambda t: _multiply_at_itself(x + t * v), 0.0, 3)
+    np.testing.assert_allclose(got[0], p0.coef[:4], rtol=1e-13)
+    np.testing.assert_allclose(got[1], np.r_[p1.coef, 0.0], rtol=1e-13, atol=1e-13)
