@@ -1270,6 +1270,8 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
     a = _as_dual_array(a)
     if axis is None:
         a, axis = ravel(a), 0
+    if kind is None and stable is None:
+        stable = True  # as the composition: equal values keep their own derivatives in order
     idx = np.argsort(strip(a), axis=axis, kind=kind, stable=stable)
     return take_along_axis(a, idx, axis=axis)
 

@@ -112,7 +112,9 @@ def sort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, *, stable:
     _refuse("sort", order=order)
     if axis is None:
         a, axis = np.ravel(a), -1
-    index = np.argsort(a, axis=axis, kind=kind, stable=True if stable is None else stable)
+    if kind is None and stable is None:
+        stable = True  # (NumPy takes kind= or stable=, not both)
+    index = np.argsort(a, axis=axis, kind=kind, stable=stable)
     return np.take_along_axis(a, index, axis=axis)
 
 

@@ -128,3 +128,34 @@ def test_ufunc_at_with_values_that_alias_the_target_taylor():
     got = dd.taylor(lambda t: _multiply_at_itself(x + t * v), 0.0, 3)
     np.testing.assert_allclose(got[0], p0.coef[:4], rtol=1e-13)
     np.testing.assert_allclose(got[1], np.r_[p1.coef, 0.0], rtol=1e-13, atol=1e-13)
+
+
+TIES = np.array([0.5, 0.2, 0.5, 0.2, 0.5, 0.1, 0.5, 0.9, 0.2, 0.5, 0.5, 0.2, 0.9])
+
+
+def _sort_modes(f, x):
+    n = x.size
+    basis = np.eye(n)
+    return {
+        "jacobian": dd.jacobian(f, x),
+        "jvp": np.stack([dd.jvp(f, x, e)[1] for e in basis], -1),
+        "jit_jacobian": dd.jit_jacobian(f)(x),
+        "SparseJacobian": dd.SparseJacobian(f, x)(x),
+        "taylor": np.stack([dd.taylor(lambda t: f(x + t * e), 0.0, 2)[..., 1] for e in basis], -1),
+    }
+
+
+@pytest.mark.parametrize("kind", [None, "quicksort", "stable"])
+def test_sort_at_ties_takes_the_stable_order_in_every_mode(kind):
+    """At ties np.sort's derivative takes the equal elements in their own order (the stable
+    permutation: the composition's convention). Eager mode argsorted with NumPy's default kind,
+    whose SIMD quicksort is not stable, so jacobian/jvp/SparseJacobian disagreed with the
+    compiler and Taylor mode; np.sort(x, kind=...) raised NumPy's ValueError ("kind and keyword
+    parameters can't be provided at the same time") in Taylor mode."""
+    modes = _sort_modes(lambda x: np.sort(x, kind=kind), TIES)
+    if kind != "quicksort":  # any permutation that sorts is NumPy's at kind="quicksort"
+        expected = np.eye(TIES.size)[np.argsort(TIES, stable=True)]
+        np.testing.assert_array_equal(modes["jacobian"], expected)
+    for name, jac in modes.items():
+        np.testing.assert_array_equal(jac, modes["jacobian"], err_msg=name)
+        np.testing.assert_array_equal(jac @ TIES, np.sort(TIES), err_msg=name)
