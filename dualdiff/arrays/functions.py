@@ -165,8 +165,9 @@ def _finish(result: Any, out: Any, name: str) -> Any:
 def sum_(
     a, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoValue, where=np._NoValue
 ):
-    _unsupported("sum", where=where)
     a = _in_dtype(a, "sum", dtype)
+    if where is not np._NoValue:  # the entries left out add nothing (NumPy's where=)
+        a = np.where(np.asarray(where, dtype=bool), a, 0)
     axes = tangent_axis(axis, a.ndim)
     result = _make_array(
         np.sum(a.value, axis=axis, keepdims=keepdims),
@@ -188,8 +189,12 @@ def _count(shape: tuple[int, ...], axis: Any) -> int:
 
 @implements(np.mean)
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, where=np._NoValue):
-    _unsupported("mean", where=where)
     a = _in_dtype(a, "mean", dtype)
+    if where is not np._NoValue:  # the sum of the entries kept over how many are kept
+        mask = np.broadcast_to(np.asarray(where, dtype=bool), a.shape)
+        total = sum_(a, axis=axis, keepdims=keepdims, where=mask)
+        count = np.sum(mask, axis=axis, keepdims=keepdims).astype(np.result_type(strip(total)))
+        return _finish(total / count, out, "mean")
     return _finish(sum_(a, axis=axis, keepdims=keepdims) / _count(a.shape, axis), out, "mean")
 
 

@@ -952,7 +952,8 @@ def _where(func: Any, args: Any, kwargs: Any) -> Any:
 def _var(func: Any, args: Any, kwargs: Any) -> Any:
     options = errors.bound_arguments(func, args, kwargs)
     for name in ("out", "mean", "correction", "where"):
-        if options.get(name, None) not in (None, np._NoValue):
+        given = options.get(name)
+        if given is not None and given is not np._NoValue:  # (not ==: where= is an array)
             raise TypeError(f"dualdiff.jit: {function_name(func)}({name}=...) unsupported")
     dtype = options.get("dtype")
     if dtype is not None and np.dtype(dtype).kind not in "fc":

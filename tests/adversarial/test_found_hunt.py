@@ -159,3 +159,49 @@ def test_sort_at_ties_takes_the_stable_order_in_every_mode(kind):
     for name, jac in modes.items():
         np.testing.assert_array_equal(jac, modes["jacobian"], err_msg=name)
         np.testing.assert_array_equal(jac @ TIES, np.sort(TIES), err_msg=name)
+
+
+MASK = np.array([True, False, True, True, False, True])
+X6 = np.array([0.3, -0.7, 1.1, 0.5, -0.2, 0.9])
+
+
+@pytest.mark.parametrize(
+    "f, expected",
+    [
+        # sum of x_i^2 over the kept entries: 2 x_i there, 0 elsewhere
+        (lambda x: np.sum(x**2, where=MASK, initial=2.0), 2 * X6 * MASK),
+        (lambda x: np.mean(x**2, where=MASK), 2 * X6 * MASK / 4),
+        (lambda x: (x.reshape(2, 3) ** 2).mean(where=MASK.reshape(2, 3), axis=1), None),
+        (lambda x: np.add.reduce(x**2, where=MASK), 2 * X6 * MASK),
+    ],
+)
+def test_sum_and_mean_with_where_in_eager_mode(f, expected):
+    """np.sum/np.mean(where=...) raised "does not support where=" in eager mode (jacobian, jvp,
+    SparseJacobian, derivative) while the compiler, Taylor mode and the sparsity tracer took
+    them."""
+    if expected is None:  # per row: 2 x_i / (entries kept in the row) where kept
+        kept = MASK.reshape(2, 3)
+        expected = np.zeros((2, 6))
+        for r in range(2):
+            expected[r, 3 * r : 3 * r + 3] = 2 * X6[3 * r : 3 * r + 3] * kept[r] / kept[r].sum()
+    np.testing.assert_allclose(dd.jacobian(f, X6), expected, atol=1e-15)
+    value, tangent = dd.jvp(f, X6, np.ones(6))
+    np.testing.assert_allclose(value, f(X6))
+    np.testing.assert_allclose(tangent, np.sum(expected, axis=-1), atol=1e-15)
+    np.testing.assert_allclose(dd.jit_jacobian(f)(X6), expected, atol=1e-15)
+    np.testing.assert_allclose(dd.SparseJacobian(f, X6)(X6), expected, atol=1e-15)
+
+
+def test_mean_where_keeps_float32():
+    x = X6.astype(np.float32)
+    value, tangent = dd.jvp(lambda x: np.mean(x, where=MASK), x, np.ones(6, np.float32))
+    assert value.dtype == tangent.dtype == np.mean(x, where=MASK).dtype == np.float32
+    np.testing.assert_allclose(tangent, 1.0)
+
+
+@pytest.mark.parametrize("func", [np.var, np.std])
+def test_jit_var_where_refuses_with_a_type_error_naming_it(func):
+    """jit of np.var(x, where=mask) raised ValueError("The truth value of an array ... is
+    ambiguous") from inside the compiler's check of its options."""
+    with pytest.raises(TypeError, match=rf"numpy.{func.__name__}\(where=...\)"):
+        dd.jit_jvp(lambda x: func(x, where=MASK))(X6, X6)
