@@ -260,6 +260,9 @@ def _extreme(a: Any, axis: Any, keepdims: bool, pick: Callable[..., Any]) -> Any
 @implements(np.max, np.amax)
 def max_(a, axis=None, out=None, keepdims=False, initial=np._NoValue, where=np._NoValue):
     _unsupported("max", where=where)
+    a = _as_dual_array(a)
+    if initial is not np._NoValue and _count(a.shape, axis) == 0:  # nothing but initial
+        return _finish(sum_(a * 0, axis=axis, keepdims=keepdims) + initial, out, "max")
     result = _extreme(a, axis, keepdims, np.max)
     if initial is not np._NoValue:
         result = RULES["maximum"].function(result, initial)
@@ -269,6 +272,9 @@ def max_(a, axis=None, out=None, keepdims=False, initial=np._NoValue, where=np._
 @implements(np.min, np.amin)
 def min_(a, axis=None, out=None, keepdims=False, initial=np._NoValue, where=np._NoValue):
     _unsupported("min", where=where)
+    a = _as_dual_array(a)
+    if initial is not np._NoValue and _count(a.shape, axis) == 0:  # nothing but initial
+        return _finish(sum_(a * 0, axis=axis, keepdims=keepdims) + initial, out, "min")
     result = _extreme(a, axis, keepdims, np.min)
     if initial is not np._NoValue:
         result = RULES["minimum"].function(result, initial)

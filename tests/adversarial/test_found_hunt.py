@@ -205,3 +205,27 @@ def test_jit_var_where_refuses_with_a_type_error_naming_it(func):
     ambiguous") from inside the compiler's check of its options."""
     with pytest.raises(TypeError, match=rf"numpy.{func.__name__}\(where=...\)"):
         dd.jit_jvp(lambda x: func(x, where=MASK))(X6, X6)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda x: np.max(x[:0], initial=0.5) * x,
+        lambda x: np.min(x.reshape(3, 1)[:, :0], axis=1, initial=0.5) * x,
+        lambda x: np.maximum.reduce(x[:0], initial=0.5) * x,
+        lambda x: np.amax(x.reshape(3, 1)[:0], axis=0, initial=0.5, keepdims=True) * x,
+    ],
+)
+def test_max_and_min_of_nothing_but_initial(f):
+    """np.max(empty, initial=c) is c in NumPy; eager mode (jacobian, jvp, SparseJacobian,
+    derivative) raised NumPy's "zero-size array to reduction operation maximum which has no
+    identity" while the compiler took it."""
+    x = np.array([0.5, 0.2, 0.1])
+    expected = 0.5 * np.eye(3)
+    np.testing.assert_allclose(dd.jacobian(f, x).reshape(3, 3), expected)
+    np.testing.assert_allclose(dd.jvp(f, x, np.ones(3))[1].reshape(3), 0.5)
+    np.testing.assert_allclose(dd.SparseJacobian(f, x)(x).reshape(3, 3), expected)
+    np.testing.assert_allclose(dd.derivative(lambda t: f(x + t), 0.0).reshape(3), 0.5)
+    np.testing.assert_allclose(dd.derivative(lambda t: f(x + t), 0.0, n=2).reshape(3), 0.0)
+    value, _ = dd.jvp(f, x.astype(np.float32), np.ones(3, np.float32))
+    assert value.dtype == f(x.astype(np.float32)).dtype
