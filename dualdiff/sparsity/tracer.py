@@ -1080,6 +1080,24 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
         self._check_plain("np.asarray(...) of a traced array")
         return np.asarray(self.value, dtype=dtype)
 
+    # piecewise-constant conversions give plain numbers, as a Dual's do (their derivative is
+    # 0); the number is x's value, so the pattern holds at the traced point only
+    def _number(self, what: str) -> Any:
+        _decide(what)
+        return self.value[()] if self.value.ndim == 0 else self.value  # (a NumPy scalar)
+
+    def __round__(self, ndigits: int | None = None) -> Any:
+        return round(self._number("round() of a traced value"), ndigits)
+
+    def __floor__(self) -> Any:
+        return math.floor(self._number("math.floor() of a traced value"))
+
+    def __ceil__(self) -> Any:
+        return math.ceil(self._number("math.ceil() of a traced value"))
+
+    def __trunc__(self) -> Any:
+        return math.trunc(self._number("math.trunc() of a traced value"))
+
     def __float__(self) -> float:
         self._check_plain("float(...) of a traced value")
         return float(self.value)

@@ -7,10 +7,14 @@ or numeric differences, never dualdiff itself.
 
 from __future__ import annotations
 
+import math
+import re
+
 import numpy as np
 import pytest
 
 import dualdiff as dd
+from dualdiff.core.errors import ValueDependentPatternWarning
 
 XC = np.array([0.3 + 0.2j, -0.7 + 0.1j, 1.1 - 0.5j])
 VC = np.array([1.0 + 0.5j, 0.2, -1j])
@@ -229,3 +233,33 @@ def test_max_and_min_of_nothing_but_initial(f):
     np.testing.assert_allclose(dd.derivative(lambda t: f(x + t), 0.0, n=2).reshape(3), 0.0)
     value, _ = dd.jvp(f, x.astype(np.float32), np.ones(3, np.float32))
     assert value.dtype == f(x.astype(np.float32)).dtype
+
+
+ROUNDINGS = {
+    "round(x[0] * 3, 1)": (lambda x: round(x[0] * 3, 1) * x, 0.9),
+    "round(x[0] * 3)": (lambda x: round(x[0] * 3) * x, 1.0),
+    "math.floor(x[2])": (lambda x: math.floor(x[2]) * x, 1.0),
+    "math.ceil(x[2])": (lambda x: math.ceil(x[2]) * x, 2.0),
+    "math.trunc(x[2])": (lambda x: math.trunc(x[2]) * x, 1.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROUNDINGS))
+def test_python_rounding_of_a_traced_scalar(name):
+    """round()/math.floor/ceil/trunc of a scalar are piecewise constant: eager mode gives a plain
+    number. The sparsity tracer raised "type SparsityTracer doesn't define __round__ method" (or
+    refused floor/ceil as dropping a dependency), the compiler "type SymbolicDual doesn't define
+    __round__ method"; now the tracer follows eager mode (the pattern holds at x only) and the
+    compiler refuses naming the conversion."""
+    f, factor = ROUNDINGS[name]
+    x = np.array([0.3, -0.7, 1.1])
+    expected = factor * np.eye(3)
+    np.testing.assert_allclose(dd.jacobian(f, x), expected)
+    with pytest.warns(ValueDependentPatternWarning):
+        pattern = dd.jacobian_sparsity(f, x)
+    np.testing.assert_array_equal(pattern, np.eye(3, dtype=bool))
+    with pytest.warns(ValueDependentPatternWarning):
+        np.testing.assert_allclose(dd.SparseJacobian(f, x)(x), expected)
+    what = name.split("(")[0]
+    with pytest.raises(TypeError, match=rf"{re.escape(what)}\(\) of a traced dual"):
+        dd.jit_jvp(f)(x, np.ones(3))
