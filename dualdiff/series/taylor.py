@@ -1068,6 +1068,17 @@ def _constant_array(a: Any) -> bool:
     return type(a) is np.ndarray and a.dtype.kind != "O"
 
 
+def _check_index(index: Any) -> None:
+    """An index holding a series (``x[x[0]]``): NumPy would raise an IndexError about index
+    types; an index has no derivative, so say so."""
+    for item in index if type(index) is tuple else (index,):
+        if is_dual(item):
+            raise TypeError(
+                "a Taylor series cannot be indexed by a dual number (an index has no "
+                "derivative); index with integers, e.g. int(x.value)"
+            )
+
+
 class Taylor(ArrayMethods):
     """A truncated Taylor polynomial ``Σ_k coefficients[k]·t**k`` (``k <= order``) in a real ``t``.
 
@@ -1410,6 +1421,8 @@ class Taylor(ArrayMethods):
     # -- elements of an array-valued series ---------------------------------------------------
 
     def __getitem__(self, index: Any) -> Taylor:
+        if type(index) is not int and type(index) is not slice:
+            _check_index(index)
         shape = self.shape
         if not shape:
             if index == () or index is Ellipsis:  # as for a 0-d array (and for ``box``)
@@ -1426,6 +1439,8 @@ class Taylor(ArrayMethods):
         """``x[index] = item``, coefficient by coefficient. The coefficients are written as fresh
         copies, so other series that share them do not change; views of ``x`` (``x[1:3]``,
         ``x.T``) and the series they view see the write, as NumPy's views do."""
+        if type(index) is not int and type(index) is not slice:
+            _check_index(index)
         if getattr(self, "base_", None) is not None or getattr(self, "views_", None):
             _write_through(self, index, item)
             return

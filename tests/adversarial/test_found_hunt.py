@@ -263,3 +263,22 @@ def test_python_rounding_of_a_traced_scalar(name):
     what = name.split("(")[0]
     with pytest.raises(TypeError, match=rf"{re.escape(what)}\(\) of a traced dual"):
         dd.jit_jvp(f)(x, np.ones(3))
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda x: x[x[1]],
+        lambda x: x[(x[1],)],
+        lambda x: (lambda y: (y.__setitem__(x[1], 2.0), y)[1])(x * 1),
+    ],
+)
+def test_taylor_indexed_by_a_dual_number_is_a_type_error(f):
+    """x[x[1]] in Taylor mode raised NumPy's IndexError ("only integers, slices ... are valid
+    indices"); eager mode, the compiler and the tracer raise a TypeError saying an index has no
+    derivative."""
+    x = np.array([0.3, 1.7, 1.1])
+    with pytest.raises(TypeError, match="indexed by a dual number"):
+        dd.derivative(lambda t: f(x + t), 0.0, n=2)
+    with pytest.raises(TypeError, match="indexed by a dual number"):
+        dd.derivative(lambda t: f(x + t), 0.0, n=1)
