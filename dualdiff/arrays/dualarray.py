@@ -471,6 +471,13 @@ class DualArray(ArrayMethods):
     def __imatmul__(self, other: Any) -> DualArray:
         return self._inplace(self @ other)
 
+    # without these Python falls back to ``x = x % c``: a view would not write into its base
+    def __imod__(self, other: Any) -> DualArray:
+        return self._inplace(self % other)
+
+    def __ifloordiv__(self, other: Any) -> DualArray:
+        return self._inplace(self // other)
+
     # comparisons act on the values and give plain boolean arrays
     def __eq__(self, other: Any) -> Any:  # type: ignore[override]
         return strip(self) == strip(other)

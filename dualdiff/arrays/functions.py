@@ -595,6 +595,21 @@ def einsum(subscripts, *operands, out=None, optimize=False, **kwargs):
     tag = max((op.tag for op in operands if is_dual(op)), default=-1)
     values = [op.value if type(op) is DualArray and op.tag == tag else op for op in operands]
     value = np.einsum(f"{','.join(inputs)}->{output}", *values, optimize=optimize)
+    if (
+        len(operands) == 1
+        and type(operands[0]) is DualArray
+        and same_memory(strip(value), strip(values[0]))
+    ):
+        # a transposition or a diagonal ('ij->ji', 'ii->i'): NumPy hands out a view, which a
+        # write through must reach, as for np.transpose or np.diagonal
+        value_spec = f"{inputs[0]}->{output}"
+        tangent_spec = f"{free}{inputs[0]}->{free}{output}"
+        result = _view(
+            operands[0],
+            lambda v: np.einsum(value_spec, v),
+            lambda t: np.einsum(tangent_spec, t),
+        )
+        return _finish(result, out, "einsum")
     tangent, batched = None, False
     for i, op in enumerate(operands):
         if not (type(op) is DualArray and op.tag == tag):

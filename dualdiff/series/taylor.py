@@ -1499,6 +1499,13 @@ class Taylor(ArrayMethods):
     def __imatmul__(self, other: Any) -> Any:
         return self._inplace(self @ other)
 
+    # without these Python falls back to ``x = x % c``: a view would not write into its base
+    def __imod__(self, other: Any) -> Any:
+        return self._inplace(self % other)
+
+    def __ifloordiv__(self, other: Any) -> Any:
+        return self._inplace(self // other)
+
     def view(self) -> Taylor:
         """A new series sharing this one's coefficients (writes show in both)."""
         if not self.shape:
@@ -1578,6 +1585,8 @@ class Taylor(ArrayMethods):
         if func in _VIEW_FUNCTIONS:
             result = _argument_itself(result, args)
             _link_function_view(result, func, handler, args, kwargs)
+        elif func is np.einsum and len(args) == 2:
+            _link_einsum_view(result, handler, args, kwargs)
         elif func in _LINEAR_FUNCTIONS and args:
             result = _argument_itself(result, args)
         return result
@@ -1665,6 +1674,24 @@ def _link_function_view(
 
     def derive(p: Taylor) -> list:
         return handler(func, (p,) + rest, kwargs).coefficients
+
+    _link_series(result, parent, derive)
+
+
+def _link_einsum_view(result: Any, handler: Callable[..., Any], args: Any, kwargs: dict) -> None:
+    """``np.einsum`` of one operand that NumPy answers with a view of it (``'ij->ji'``,
+    ``'ii->i'``): linked as ``np.transpose``'s or ``np.diagonal``'s result is."""
+    spec, parent = args
+    if type(result) is not Taylor or type(parent) is not Taylor or not parent.shape:
+        return
+    mine, theirs = _strip(result.coefficients[0]), _strip(parent.coefficients[0])
+    if type(mine) is not np.ndarray or type(theirs) is not np.ndarray:
+        return
+    if not np.may_share_memory(mine, theirs):
+        return
+
+    def derive(p: Taylor) -> list:
+        return handler(np.einsum, (spec, p), kwargs).coefficients
 
     _link_series(result, parent, derive)
 

@@ -2095,6 +2095,12 @@ def _einsum(func: Any, *operands: Any, out: Any = None, **kwargs: Any) -> Sparsi
     if out is not None:
         raise TypeError("jacobian_sparsity: numpy.einsum(out=...) is not supported")
     value = np.asarray(np.einsum(*_values(operands), **kwargs))
+    if len(operands) == 2 and type(operands[1]) is SparsityTracer:
+        a = operands[1]
+        if a.value.size and np.shares_memory(value, a.value):
+            # a transposition or a diagonal ('ij->ji', 'ii->i'): NumPy's result is a view, and
+            # the same call on the ids views them, so writes through it reach ``a``
+            return _make(value, np.einsum(operands[0], a.deps), a.store)
     arrays, inputs, output = _einsum_parse(operands)
     pairs = [_split(a, "numpy.einsum") for a in arrays]
     inputs, output = _einsum_labels([p[0].shape for p in pairs], inputs, output)

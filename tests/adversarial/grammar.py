@@ -511,6 +511,8 @@ def _augment(t: Any, op: str, w: Any) -> Any:
         t -= w
     elif op == "*=":
         t *= w
+    elif op == "%=":
+        t %= w
     else:
         t /= w
     return t
@@ -522,12 +524,12 @@ def b_inplace(ctx: Ctx, view: bool):
         return None
     root = owner(ctx, t)
     a = ctx.sample[t]
-    op = ctx.draw(st.sampled_from(["+=", "-=", "*=", "/="]))
+    op = ctx.draw(st.sampled_from(["+=", "-=", "*=", "/=", "%="]))
     if view and ctx.draw(st.booleans()):
         idx = draw_basic_index(ctx, a.shape)
         sub_shape = a[idx].shape
         w, wt = operand_for(ctx, sub_shape)
-        if op == "/=":
+        if op in ("/=", "%="):
             w0 = w
             w, wt = (lambda env: 1.0 + w0(env) * w0(env)), f"(1.0 + {wt} * {wt})"
 
@@ -540,7 +542,7 @@ def b_inplace(ctx: Ctx, view: bool):
 
         return step, f"a{t}[{index_text(idx)}] {op} {wt}; a{len(ctx.sample)} = a{root}"
     w, wt = operand_for(ctx, a.shape)
-    if op == "/=":
+    if op in ("/=", "%="):
         w0 = w
         w, wt = (lambda env: 1.0 + w0(env) * w0(env)), f"(1.0 + {wt} * {wt})"
 

@@ -282,3 +282,86 @@ def test_taylor_indexed_by_a_dual_number_is_a_type_error(f):
         dd.derivative(lambda t: f(x + t), 0.0, n=2)
     with pytest.raises(TypeError, match="indexed by a dual number"):
         dd.derivative(lambda t: f(x + t), 0.0, n=1)
+
+
+def _mod_through_a_view(x):
+    y = np.sin(x) * 3
+    v = y[::2]
+    v %= 0.4
+    w = y[1::2]
+    w //= 0.4  # piecewise constant: zero derivative where written
+    return y
+
+
+@pytest.mark.parametrize("mode", ["jvp", "jacobian", "taylor"])
+def test_mod_and_floordiv_in_place_through_a_view(mode):
+    """v %= c and v //= c on a view v of y: DualArray and Taylor had no __imod__/__ifloordiv__,
+    so Python rebound v to v % c and y kept its old values (a silently wrong value)."""
+    x = np.array([0.3, -0.7, 1.1, 0.5, -0.2, 0.9])
+    expected_value = _mod_through_a_view(x)
+    cos = 3 * np.cos(x)
+    expected = np.diag(np.where(np.arange(6) % 2 == 0, cos, 0.0))  # d(u mod c) = du
+    if mode == "jvp":
+        value, tangent = dd.jvp(_mod_through_a_view, x, np.ones(6))
+        np.testing.assert_allclose(value, expected_value, rtol=1e-14)
+        np.testing.assert_allclose(tangent, expected.sum(1), rtol=1e-14)
+    elif mode == "jacobian":
+        np.testing.assert_allclose(dd.jacobian(_mod_through_a_view, x), expected, rtol=1e-14)
+    else:
+        got = dd.taylor(lambda t: _mod_through_a_view(x + t), 0.0, 2)
+        np.testing.assert_allclose(got[:, 0], expected_value, rtol=1e-14)
+        np.testing.assert_allclose(got[:, 1], expected.sum(1), rtol=1e-14)
+
+
+def _einsum_views(x):
+    """np.einsum of one operand answers a transposition or a diagonal with a view of it, as
+    np.transpose and np.diagonal do: writes through it land in b, writes into b show in it."""
+    b = np.sin(x)
+    t = np.einsum("ij->ji", b)
+    t[0] = 0.5  # column 0 of b
+    d = np.einsum("ii->i", b)
+    d *= b[1, 2]
+    b[2] = x[1] ** 2
+    return np.concatenate([b.ravel(), t.ravel()])
+
+
+X33 = np.array([[0.411, -0.691, -1.377], [-1.45, 0.94, 1.238], [0.1, 0.2, 0.3]])
+
+
+@pytest.mark.parametrize("mode", ["jvp", "jacobian", "taylor", "sparsity", "SparseJacobian"])
+def test_writes_through_an_einsum_view(mode):
+    """Eager jacobian of x -> einsum('ij->ji', x) written into lost the write (the lazy seed's
+    einsum was a copy); Taylor mode and the sparsity tracer made every einsum a copy, so the
+    writes never reached b (a silently wrong value, derivative and pattern)."""
+    f = _einsum_views
+    x = X33
+    ref = dd.numeric.jacobian(f, x).reshape(18, 9)
+    v = np.linspace(-1.0, 1.0, 9).reshape(3, 3)
+    if mode == "jvp":
+        value, tangent = dd.jvp(f, x, v)
+        np.testing.assert_allclose(value, f(x.copy()), rtol=1e-14)
+        np.testing.assert_allclose(tangent, ref @ v.ravel(), atol=1e-8)
+    elif mode == "jacobian":
+        np.testing.assert_allclose(dd.jacobian(f, x).reshape(18, 9), ref, atol=1e-8)
+    elif mode == "taylor":
+        got = dd.taylor(lambda t: f(x + t * v), 0.0, 1)
+        np.testing.assert_allclose(got[:, 0], f(x.copy()), rtol=1e-14)
+        np.testing.assert_allclose(got[:, 1], ref @ v.ravel(), atol=1e-8)
+    elif mode == "sparsity":
+        np.testing.assert_array_equal(dd.jacobian_sparsity(f, x), ref != 0)
+    else:
+        np.testing.assert_allclose(dd.SparseJacobian(f, x)(x).reshape(18, 9), ref, atol=1e-8)
+
+
+def test_writes_through_an_einsum_view_of_the_argument():
+    """The case the grammar found: the eager jacobian's seeded argument viewed by einsum."""
+    mask = np.array([[False, True], [True, True], [False, False]])
+
+    def f(a0):
+        a1 = np.einsum("ij->ji", a0)
+        a1[mask] = 0.5
+        return a0
+
+    x = np.array([[0.411, -0.691, -1.377], [-1.45, 0.94, 1.238]])
+    kept = ~mask.T  # the entries of a0 not overwritten
+    np.testing.assert_array_equal(dd.jacobian(f, x).reshape(6, 6), np.diag(kept.ravel() * 1.0))
