@@ -746,9 +746,9 @@ def box(a: DualArray) -> Any:
 
 
 def object_elements(a: DualArray, writable: bool = True) -> np.ndarray:
-    """``a`` as an object array of Duals (C order), each holding its element's value and
-    tangent: a scalar, or all ``k`` directions as a ``(k,)`` array when ``a`` is batched (as
-    ``a[i]`` gives). Float64 and complex128 values become Python numbers, as
+    """``a`` as an object array of Duals (in ``a``'s memory order), each holding its element's
+    value and tangent: a scalar, or all ``k`` directions as a ``(k,)`` array when ``a`` is
+    batched (as ``a[i]`` gives). Float64 and complex128 values become Python numbers, as
     ``ndarray.astype(object)`` makes them (the scalar hot path of Dual); other dtypes stay
     NumPy scalars, keeping their precision."""
     v, t = a.value, a.tangent_
@@ -770,7 +770,7 @@ def object_elements(a: DualArray, writable: bool = True) -> np.ndarray:
     else:  # nested duals: each element boxed as a[i] boxes it
         flat = a.reshape(n)
         items = [flat[i] for i in range(n)]
-    return objects.object_array(items, shape, writable)
+    return objects.object_array(items, shape, writable, like=a.value)
 
 
 def from_dual(d: Dual, copy: bool = True) -> DualArray:

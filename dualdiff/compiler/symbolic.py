@@ -261,7 +261,8 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
         if not self.shape:
             return scalar_object_array(self)
         items = [self[index] for index in np.ndindex(*self.shape)]
-        return object_array(items, self.shape, writable=copy is True)
+        like = _concrete_value(self)
+        return object_array(items, self.shape, writable=copy is True, like=like)
 
 
 def _dispatch(func: Any, args: Any, kwargs: Any) -> Any:

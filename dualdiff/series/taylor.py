@@ -1416,7 +1416,8 @@ class Taylor(ArrayMethods):
         if not shape:
             return scalar_object_array(self)
         items = [self[index] for index in np.ndindex(*shape)]
-        return object_array(items, shape, writable=copy is True)
+        like = _strip(self.coefficients[0])
+        return object_array(items, shape, writable=copy is True, like=like)
 
     # -- elements of an array-valued series ---------------------------------------------------
 

@@ -1076,7 +1076,7 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
                 copy,
             )
             items = [self[index] for index in np.ndindex(*self.shape)]
-            return object_array(items, self.shape, writable=copy is True)
+            return object_array(items, self.shape, writable=copy is True, like=self.value)
         self._check_plain("np.asarray(...) of a traced array")
         return np.asarray(self.value, dtype=dtype)
 

@@ -365,3 +365,28 @@ def test_writes_through_an_einsum_view_of_the_argument():
     x = np.array([[0.411, -0.691, -1.377], [-1.45, 0.94, 1.238]])
     kept = ~mask.T  # the entries of a0 not overwritten
     np.testing.assert_array_equal(dd.jacobian(f, x).reshape(6, 6), np.diag(kept.ravel() * 1.0))
+
+
+@pytest.mark.parametrize("mode", ["jvp", "jit_jvp", "taylor", "sparsity"])
+def test_write_into_asfortranarray_of_a_fortran_ordered_dual_array_refuses(mode):
+    """np.asfortranarray(b.T) is b.T itself in NumPy (already Fortran-ordered), so a write
+    through it reaches b. Every mode's object array of duals (C-ordered) was copied by
+    np.asfortranarray into a writable array, and the write was silently lost; now the object
+    array keeps the layout, so the write refuses as one into np.asarray(x) does."""
+
+    def f(x):
+        b = np.sin(x) + 0.0
+        v = np.asfortranarray(b.T)
+        v[1] = x[0] ** 2
+        return b
+
+    x = X33
+    v = np.ones((3, 3))
+    call = {
+        "jvp": lambda: dd.jvp(f, x, v),
+        "jit_jvp": lambda: dd.jit_jvp(f)(x, v),
+        "taylor": lambda: dd.taylor(lambda t: f(x + t), 0.0, 2),
+        "sparsity": lambda: dd.jacobian_sparsity(f, x),
+    }[mode]
+    with pytest.warns(dd.ObjectArrayWarning), pytest.raises(ValueError, match="read-only"):
+        call()
