@@ -336,6 +336,48 @@ def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NO_VALUE, *, wh
     return RULES["sqrt"].function(v)
 
 
+# -- sums with NaNs left out: not linear maps of the tangent (its entries at NaN values need not
+# be NaN: x + nan carries dx), so the terms and the count follow the values -----------------------
+
+
+def _zero(a: Any) -> np.ndarray:
+    """A zero of ``a``'s dtype (``np.where(m, 0.0, a)`` of a float32 series would be float64)."""
+    return np.zeros((), _dtype(a))
+
+
+@composition(np.nansum)
+def nansum(a, axis=None, dtype=None, out=None, keepdims=_NO_VALUE, initial=_NO_VALUE,
+           where=_NO_VALUE):  # fmt: skip
+    """``sum`` with NaNs read as 0."""
+    _refuse("nansum", out=out)
+    kwargs = {} if initial is _NO_VALUE else {"initial": initial}
+    if where is not _NO_VALUE:
+        kwargs["where"] = where
+    b = np.where(np.isnan(a), _zero(a), a)
+    return np.sum(b, axis=axis, dtype=dtype, keepdims=keepdims is True, **kwargs)
+
+
+@composition(np.nancumsum)
+def nancumsum(a, axis=None, dtype=None, out=None):
+    """``cumsum`` with NaNs read as 0."""
+    _refuse("nancumsum", out=out)
+    return np.cumsum(np.where(np.isnan(a), _zero(a), a), axis=axis, dtype=dtype)
+
+
+@composition(np.nanmean)
+def nanmean(a, axis=None, dtype=None, out=None, keepdims=_NO_VALUE, *, where=_NO_VALUE):
+    """The sum of the entries that are not NaN over how many there are."""
+    _refuse("nanmean", out=out, where=where)
+    _dtype_ok("nanmean", dtype)
+    if dtype is not None:
+        a = a.astype(dtype)
+    missing = np.isnan(a)
+    total = np.sum(np.where(missing, _zero(a), a), axis=axis, keepdims=keepdims is True)
+    count = np.sum(~missing, axis=axis, keepdims=keepdims is True)
+    # NumPy divides by the integer count into the sum's dtype (float32 stays float32)
+    return _like(total / count, total)
+
+
 # -- products with NaNs left out -------------------------------------------------------------
 
 

@@ -180,7 +180,7 @@ _declare("structural", "pad", operands=("array", "constant_values"), guard=_pad_
 
 # -- linear: d f(x) = f(dx), elements mix ------------------------------------------------------
 
-_declare("linear", "mean cumsum nancumsum average nansum nanmean", operands=("@0",), axes=("axis",))
+_declare("linear", "mean cumsum average", operands=("@0",), axes=("axis",))
 _declare("linear", "sum", operands=("a", "initial"), axes=("axis",))
 _declare("linear", "diff", operands=("a", "prepend", "append"), axes=("axis",))
 _declare("linear", "trace linalg.trace", operands=("@0",), axes=("axis1", "axis2"))
@@ -242,7 +242,7 @@ _declare(
 _declare(
     "composition",
     "clip sort partition max amax min amin ptp var std nanvar nanstd nanmax nanmin median "
-    "nanmedian nanprod nancumprod polyval interp angle nan_to_num",
+    "nanmedian nansum nancumsum nanmean nanprod nancumprod polyval interp angle nan_to_num",
     operands=("@0",),
 )
 _declare(

@@ -390,3 +390,34 @@ def test_write_into_asfortranarray_of_a_fortran_ordered_dual_array_refuses(mode)
     }[mode]
     with pytest.warns(dd.ObjectArrayWarning), pytest.raises(ValueError, match="read-only"):
         call()
+
+
+NAN_AT_0 = np.array([np.nan, 0.0, 0.0, 1.0, 0.0, 0.0])
+
+
+@pytest.mark.parametrize(
+    "name, f, expected",
+    [
+        # x + nan at 0: that entry is left out, the others count
+        ("nansum", lambda x: np.nansum(x + NAN_AT_0), np.r_[0.0, np.ones(5)]),
+        ("nanmean", lambda x: np.nanmean(x + NAN_AT_0), np.r_[0.0, np.ones(5) / 5]),
+        (
+            "nancumsum",
+            lambda x: np.nancumsum(x + NAN_AT_0),
+            np.tril(np.ones((6, 6))) * [0, 1, 1, 1, 1, 1],
+        ),
+        # NaN where x <= 0: four entries left
+        ("nanmean", lambda x: np.nanmean(np.where(x > 0, x, np.nan)), (X6 > 0) / 4.0),
+    ],
+)
+def test_nan_reductions_leave_the_nan_entries_out_of_the_derivative(name, f, expected):
+    """np.nansum/nanmean/nancumsum were declared linear: the compiler and Taylor mode applied
+    them to the tangent, whose entry at a NaN value is dx (x + nan) or 0 (np.where), so the NaN
+    entries' tangents were summed and nanmean divided by every entry (1/6 for 1/4 here); eager
+    nancumsum likewise."""
+    x = X6
+    np.testing.assert_allclose(dd.jacobian(f, x), expected, atol=1e-15, err_msg=name)
+    np.testing.assert_allclose(dd.jit_jacobian(f)(x), expected, atol=1e-15, err_msg=name)
+    np.testing.assert_allclose(dd.SparseJacobian(f, x)(x), expected, atol=1e-15, err_msg=name)
+    along = dd.taylor(lambda t: f(x + t), 0.0, 2)[..., 1]
+    np.testing.assert_allclose(along, np.sum(expected, axis=-1), atol=1e-14, err_msg=name)
