@@ -481,6 +481,18 @@ _VALUE = [
         X,
         points="separated",
     ),
+    _c(
+        "nanargmax",
+        lambda a: a.ravel()[np.nanargmax(a)] * np.nanargmax(a, axis=0),
+        X,
+        points="separated",
+    ),
+    _c(
+        "nanargmin",
+        lambda a: a.ravel()[np.nanargmin(a)] + a[np.nanargmin(a, axis=0), 0],
+        X,
+        points="separated",
+    ),
     _c("argsort", _sorted_pick, X, points="separated"),
     _c(
         "argsort axis",

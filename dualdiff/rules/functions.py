@@ -232,6 +232,7 @@ _declare(
 _declare(
     "value",
     "shape ndim size result_type may_share_memory shares_memory any all argmax argmin argsort "
+    "nanargmax nanargmin "
     "argpartition argwhere nonzero flatnonzero lexsort count_nonzero isclose allclose "
     "array_equal array_equiv searchsorted digitize isreal iscomplex isrealobj iscomplexobj "
     "isneginf isposinf round around fix linalg.matrix_rank",
