@@ -421,3 +421,12 @@ def test_nan_reductions_leave_the_nan_entries_out_of_the_derivative(name, f, exp
     np.testing.assert_allclose(dd.SparseJacobian(f, x)(x), expected, atol=1e-15, err_msg=name)
     along = dd.taylor(lambda t: f(x + t), 0.0, 2)[..., 1]
     np.testing.assert_allclose(along, np.sum(expected, axis=-1), atol=1e-14, err_msg=name)
+
+
+@pytest.mark.parametrize("output", [lambda x: {"a": x**2}, lambda x: {1.0, 2.0}])
+def test_sparsity_of_a_dict_or_set_output_refuses(output):
+    """jacobian_sparsity of f returning a dict (or a set) gave an all-False (1, n) pattern, a
+    silently wrong pattern, where every other mode refuses the output type."""
+    x = np.array([0.3, -0.7, 1.1])
+    with pytest.raises(TypeError, match="f must return one array or number"):
+        dd.jacobian_sparsity(output, x)
