@@ -398,6 +398,60 @@ def nancumprod(a, axis=None, dtype=None, out=None):
     return np.cumprod(np.where(np.isnan(a), 1.0, a), axis=axis, dtype=dtype)
 
 
+# -- writes into the first argument, as np.put of the flat positions they write --------------------
+# (each carrier's np.put writes through views and takes NumPy's order, so the last of repeated
+# positions wins; the compiler keeps its own functional write)
+
+
+@composition(np.fill_diagonal)
+def fill_diagonal(a: Any, val: Any, wrap: bool = False) -> None:
+    """NumPy's definition, ``a.flat[:end:step] = val``, as ``np.put``."""
+    shape = np.shape(a)
+    if len(shape) < 2:
+        raise ValueError("array must be at least 2-d")
+    end = None
+    if len(shape) == 2:
+        step = shape[1] + 1
+        if not wrap:
+            end = shape[1] * shape[1]
+    else:
+        if any(n != shape[0] for n in shape):
+            raise ValueError("All dimensions of input must be of equal length")
+        step = 1 + int(np.cumprod(shape[:-1]).sum())
+    np.put(a, np.arange(int(np.prod(shape)))[:end:step], val)
+
+
+@composition(np.place)
+def place(arr: Any, mask: Any, vals: Any) -> None:
+    """The positions where ``mask`` holds take ``vals`` in turn (repeated when shorter)."""
+    positions = np.flatnonzero(np.asarray(mask))
+    if positions.size and np.size(vals) == 0:
+        raise ValueError("Cannot insert from an empty array!")
+    np.put(arr, positions, vals)
+
+
+@composition(np.putmask)
+def putmask(a: Any, mask: Any, values: Any) -> None:
+    """``a.flat[i] = values.flat[i % values.size]`` where ``mask.flat[i]`` holds."""
+    if np.shape(mask) != np.shape(a):
+        raise ValueError("putmask: mask and data must be the same size")
+    positions = np.flatnonzero(np.asarray(mask))
+    if positions.size == 0 or np.size(values) == 0:
+        return
+    np.put(a, positions, np.ravel(values)[positions % np.size(values)])
+
+
+@composition(np.put_along_axis)
+def put_along_axis(arr: Any, indices: Any, values: Any, axis: Any) -> None:
+    """``arr[along(indices)] = values``: the flat positions ``take_along_axis`` reads, written
+    with ``values`` broadcast to them."""
+    numbers = np.arange(int(np.prod(np.shape(arr)))).reshape(np.shape(arr))
+    if axis is None:
+        numbers, axis = numbers.ravel(), 0
+    positions = np.take_along_axis(numbers, np.asarray(indices), axis=axis)
+    np.put(arr, positions.ravel(), np.ravel(np.broadcast_to(values, positions.shape)))
+
+
 # -- median and quantiles through the sort ---------------------------------------------------
 
 _QUANTILE_METHODS = ("linear", "lower", "higher", "nearest", "midpoint")

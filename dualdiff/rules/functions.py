@@ -254,6 +254,11 @@ _declare(
     axes=("axis",),
 )
 _declare("composition", "piecewise", operands=("x",), values=("condlist",))
+# writes into the first argument through np.put (the compiler keeps a functional write of its own)
+_declare("composition", "fill_diagonal", operands=("a", "val"))
+_declare("composition", "place", operands=("arr", "vals"), values=("mask",))
+_declare("composition", "putmask", operands=("a", "values"), values=("mask",))
+_declare("composition", "put_along_axis", operands=("arr", "values"), values=("indices",))
 _declare("composition", "meshgrid", operands=("*xi",))
 _declare("composition", "polyfit", operands=("x", "y", "w"))
 
@@ -299,12 +304,6 @@ _declare(
 )
 _declare("special", "copyto", carriers=CARRIERS, why="writes into dst")
 _declare("special", "put", carriers=CARRIERS, why="writes into a")
-_declare(
-    "special",
-    "putmask place fill_diagonal put_along_axis",
-    carriers=("compiler",),
-    why="writes into its first argument; only the compiler has a rule (a functional write) yet",
-)
 
 # -- construction ---------------------------------------------------------------------------------
 
