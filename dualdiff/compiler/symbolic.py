@@ -115,6 +115,11 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
     def conj(self) -> Any:
         return np.conjugate(self)
 
+    # one element (a traced 0-d dual) or nested lists of them, as eager mode gives duals with
+    # their tangents kept: no value of x is read (ValueBound's refusal is for plain arrays)
+    item = ArrayMethods.item
+    tolist = ArrayMethods.tolist
+
     def copy(self) -> SymbolicDual:
         return np.copy(self)
 

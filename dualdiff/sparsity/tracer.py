@@ -1114,11 +1114,16 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
         self._check_plain("using a traced value as an index")
         return self.value.__index__()
 
+    # elements that depend on x stay traced, as a DualArray's stay duals (their tangents kept)
     def tolist(self) -> Any:
+        if _has_deps(self.deps):
+            return ArrayMethods.tolist(self)
         self._check_plain("tolist() of a traced array")
         return self.value.tolist()
 
     def item(self, *args: Any) -> Any:
+        if _has_deps(self.deps):
+            return ArrayMethods.item(self, *args)
         self._check_plain("item() of a traced array")
         return self.value.item(*args)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -430,3 +431,35 @@ def test_sparsity_of_a_dict_or_set_output_refuses(output):
     x = np.array([0.3, -0.7, 1.1])
     with pytest.raises(TypeError, match="f must return one array or number"):
         dd.jacobian_sparsity(output, x)
+
+
+ELEMENTS = {
+    # x0 x1
+    "x[0].item() * x[1]": (lambda x: x[0].item() * x[1], np.array([-0.7, 0.3, 0.0])),
+    # x2 x_i: x2 on the diagonal, x_i in column 2
+    "x.item(2) * x": (
+        lambda x: x.item(2) * x,
+        np.array([[1.1, 0.0, 0.3], [0.0, 1.1, -0.7], [0.0, 0.0, 2.2]]),
+    ),
+    # (x0 + x1 + x2) x0
+    "sum(x.tolist()) * x[0]": (lambda x: sum(x.tolist()) * x[0], np.array([1.0, 0.3, 0.3])),
+    "np.array(x.tolist()) ** 2": (lambda x: np.array(x.tolist()) ** 2, np.diag([0.6, -1.4, 2.2])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ELEMENTS))
+def test_item_and_tolist_keep_the_derivative_in_every_mode(name):
+    """x.item() and x.tolist() give duals with their tangents in eager and Taylor mode (as NumPy
+    gives numbers); the compiler refused them as reading a value of x, and the sparsity tracer
+    as dropping a dependency."""
+    f, expected = ELEMENTS[name]
+    x = np.array([0.3, -0.7, 1.1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dd.ObjectArrayWarning)  # np.array of a list of duals
+        np.testing.assert_allclose(dd.jacobian(f, x), expected, atol=1e-15)
+        np.testing.assert_allclose(dd.jit_jacobian(f)(x), expected, atol=1e-15)
+        np.testing.assert_allclose(dd.jit_jvp(f)(x, np.ones(3))[1], expected.sum(-1), atol=1e-15)
+        np.testing.assert_array_equal(
+            dd.jacobian_sparsity(f, x).reshape(expected.shape), expected != 0
+        )
+        np.testing.assert_allclose(dd.SparseJacobian(f, x)(x), expected, atol=1e-15)
