@@ -511,6 +511,17 @@ class DualArray(ArrayMethods):
             return view_of(self, _imaginary_part)
         return _make_array(self.value.imag, own_tangent(self).imag, self.tag, self.batched)
 
+    # y.real = v and y.imag = v write into y's memory, as ndarray's setters do
+    @real.setter
+    def real(self, value: Any) -> None:
+        self.real[...] = value
+
+    @imag.setter
+    def imag(self, value: Any) -> None:
+        if strip(self.value).dtype.kind != "c":
+            raise TypeError("array does not have imaginary part to set")
+        self.imag[...] = value
+
     def conjugate(self) -> DualArray:
         return _make_array(
             self.value.conjugate(), own_tangent(self).conjugate(), self.tag, self.batched

@@ -103,6 +103,17 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
     real = property(lambda self: np.real(self))
     imag = property(lambda self: np.imag(self))
 
+    # y.real = v and y.imag = v write into y's memory, as ndarray's setters do
+    @real.setter
+    def real(self, value: Any) -> None:
+        self.real[...] = value
+
+    @imag.setter
+    def imag(self, value: Any) -> None:
+        if np.dtype(self.dtype).kind != "c":
+            raise TypeError("array does not have imaginary part to set")
+        self.imag[...] = value
+
     def __len__(self) -> int:
         return len(self.value.value)
 

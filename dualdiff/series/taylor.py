@@ -1342,6 +1342,22 @@ class Taylor(ArrayMethods):
             return _view_series(self, _imaginary_parts)
         return _taylor([c.imag for c in self.coefficients], self.order, self.tag)
 
+    # y.real = v and y.imag = v write into y's coefficients, as ndarray's setters do (a scalar
+    # series is immutable, as a NumPy scalar is)
+    @real.setter
+    def real(self, value: Any) -> None:
+        if not self.shape:
+            raise AttributeError("attribute 'real' of a scalar Taylor series is not writable")
+        self.real[...] = value
+
+    @imag.setter
+    def imag(self, value: Any) -> None:
+        if not self.shape:
+            raise AttributeError("attribute 'imag' of a scalar Taylor series is not writable")
+        if not np.iscomplexobj(_strip(self.coefficients[0])):
+            raise TypeError("array does not have imaginary part to set")
+        self.imag[...] = value
+
     def conjugate(self) -> Taylor:
         return _taylor([c.conjugate() for c in self.coefficients], self.order, self.tag)
 

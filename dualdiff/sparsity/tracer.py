@@ -1046,6 +1046,17 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
         )
     )
 
+    # y.real = v and y.imag = v write into y's memory, as ndarray's setters do
+    @real.setter
+    def real(self, value: Any) -> None:
+        self.real[...] = value
+
+    @imag.setter
+    def imag(self, value: Any) -> None:
+        if self.value.dtype.kind != "c":
+            raise TypeError("array does not have imaginary part to set")
+        self.imag[...] = value
+
     def __repr__(self) -> str:
         nnz = self.store.total(self.deps)
         return f"SparsityTracer(shape={self.shape}, {nnz} dependencies, value={self.value!r})"
