@@ -293,7 +293,8 @@ def dense_jacobian(f: Callable[..., Any], x: Any, chunk: int | None = None) -> t
     errors.check_callable(f, "jacobian")
     chunk = _check_chunk(chunk)
     scalar = not _is_array_input(x)
-    if scalar and isinstance(x, (float, complex, np.inexact)):
+    if scalar and isinstance(x, numbers.Number) and not isinstance(x, (bool, np.bool_)):
+        x = _scalar_input(x, "jacobian")  # (an integer becomes a float)
         # f gets a scalar dual, as from jvp: to NumPy a scalar's views (np.expand_dims(x, 0))
         # are new arrays, so a write through one must not reach x, as it would through a 0-d
         # array's; the derivative along 1 is the Jacobian
