@@ -162,6 +162,31 @@ def _copyto(a):
     return b
 
 
+def _fill_diagonal(a):
+    b = a * 1.0
+    np.fill_diagonal(b, a[2, :2] ** 2)  # two values repeated along the diagonal
+    np.fill_diagonal(b[:, 1:], a[0, 0], wrap=True)
+    return b
+
+
+def _place(a):
+    b = np.sin(a)
+    np.place(b, np.arange(12).reshape(3, 4) % 3 == 0, a[1, :3] ** 2)
+    return b
+
+
+def _putmask(a):
+    b = a * 2.0
+    np.putmask(b, np.arange(12).reshape(3, 4) % 2 == 1, a[0] ** 3)  # a[0] repeated by position
+    return b
+
+
+def _put_along_axis(a):
+    b = np.cos(a)
+    np.put_along_axis(b, np.array([[3, 0], [1, 1], [2, 0]]), a[:, :1] ** 2, axis=1)
+    return b
+
+
 def _spd(x):
     m = x.reshape(3, 3)
     return m @ m.T + np.eye(3)
@@ -320,6 +345,10 @@ _STRUCTURAL = [
     _c("copy", lambda a: np.copy(a) * 2, X),
     _c("put", _put, X),
     _c("copyto", _copyto, X),
+    _c("fill_diagonal", _fill_diagonal, X),
+    _c("place", _place, X),
+    _c("putmask", _putmask, X),
+    _c("put_along_axis", _put_along_axis, X),
     _c("fft.fftshift", lambda a: np.fft.fftshift(a) * a, X),
     _c("fft.ifftshift", lambda a: np.fft.ifftshift(a, axes=1) ** 2, X),
     _c("real", lambda a: np.real(a * (1 + 2j)), X),
@@ -478,6 +507,18 @@ _VALUE = [
     _c(
         "argmin",
         lambda a: a.ravel()[np.argmin(a)] + a[np.argmin(a, axis=0), 0],
+        X,
+        points="separated",
+    ),
+    _c(
+        "nanargmax",
+        lambda a: a.ravel()[np.nanargmax(a)] * np.nanargmax(a, axis=0),
+        X,
+        points="separated",
+    ),
+    _c(
+        "nanargmin",
+        lambda a: a.ravel()[np.nanargmin(a)] + a[np.nanargmin(a, axis=0), 0],
         X,
         points="separated",
     ),

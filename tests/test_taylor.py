@@ -780,7 +780,6 @@ def test_values_only_functions_and_item_assignment():
     "call, error, match",
     [
         (lambda t: np.cov(t), TypeError, "no derivative rule for numpy.cov"),
-        (lambda t: np.putmask(t, t > 0, 0.0), TypeError, "no derivative rule for numpy.putmask"),
         (lambda t: np.add.reduceat(t, [0, 1]), TypeError, "numpy.add.reduceat"),
         (lambda t: np.matmul(t, t, out=np.empty((2, 2))), TypeError, "numpy.matmul with out="),
         (lambda t: np.sum(t, out=np.empty(())), TypeError, "out="),

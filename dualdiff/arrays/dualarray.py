@@ -471,6 +471,13 @@ class DualArray(ArrayMethods):
     def __imatmul__(self, other: Any) -> DualArray:
         return self._inplace(self @ other)
 
+    # without these Python falls back to ``x = x % c``: a view would not write into its base
+    def __imod__(self, other: Any) -> DualArray:
+        return self._inplace(self % other)
+
+    def __ifloordiv__(self, other: Any) -> DualArray:
+        return self._inplace(self // other)
+
     # comparisons act on the values and give plain boolean arrays
     def __eq__(self, other: Any) -> Any:  # type: ignore[override]
         return strip(self) == strip(other)
@@ -503,6 +510,17 @@ class DualArray(ArrayMethods):
         if strip(self.value).dtype.kind == "c":  # a view for complex arrays, as in NumPy
             return view_of(self, _imaginary_part)
         return _make_array(self.value.imag, own_tangent(self).imag, self.tag, self.batched)
+
+    # y.real = v and y.imag = v write into y's memory, as ndarray's setters do
+    @real.setter
+    def real(self, value: Any) -> None:
+        self.real[...] = value
+
+    @imag.setter
+    def imag(self, value: Any) -> None:
+        if strip(self.value).dtype.kind != "c":
+            raise TypeError("array does not have imaginary part to set")
+        self.imag[...] = value
 
     def conjugate(self) -> DualArray:
         return _make_array(
@@ -739,9 +757,9 @@ def box(a: DualArray) -> Any:
 
 
 def object_elements(a: DualArray, writable: bool = True) -> np.ndarray:
-    """``a`` as an object array of Duals (C order), each holding its element's value and
-    tangent: a scalar, or all ``k`` directions as a ``(k,)`` array when ``a`` is batched (as
-    ``a[i]`` gives). Float64 and complex128 values become Python numbers, as
+    """``a`` as an object array of Duals (in ``a``'s memory order), each holding its element's
+    value and tangent: a scalar, or all ``k`` directions as a ``(k,)`` array when ``a`` is
+    batched (as ``a[i]`` gives). Float64 and complex128 values become Python numbers, as
     ``ndarray.astype(object)`` makes them (the scalar hot path of Dual); other dtypes stay
     NumPy scalars, keeping their precision."""
     v, t = a.value, a.tangent_
@@ -763,7 +781,7 @@ def object_elements(a: DualArray, writable: bool = True) -> np.ndarray:
     else:  # nested duals: each element boxed as a[i] boxes it
         flat = a.reshape(n)
         items = [flat[i] for i in range(n)]
-    return objects.object_array(items, shape, writable)
+    return objects.object_array(items, shape, writable, like=a.value)
 
 
 def from_dual(d: Dual, copy: bool = True) -> DualArray:
@@ -1367,6 +1385,10 @@ def ufunc_at(ufunc: np.ufunc, a: Any, indices: Any, b: Any = None) -> None:
         if isinstance(b, (list, tuple)):
             b = _as_array_operand(b)
         b = np.reshape(np.broadcast_to(b, positions.shape), (-1,))
+        if is_dual(b) and np.may_share_memory(strip(b), strip(a)):
+            # NumPy reads the operands as they were before the call (np.multiply.at(a, i, a)):
+            # the rounds below write into a, which a view b would see
+            b = b.copy()
     if ufunc in (np.add, np.subtract) and _sum_at(ufunc, a, flat, b):
         return None
     for where, chosen in at_rounds(flat, a.shape):

@@ -160,8 +160,9 @@ def _finish(result: Any, out: Any, name: str) -> Any:
 def sum_(
     a, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoValue, where=np._NoValue
 ):
-    _unsupported("sum", where=where)
     a = _in_dtype(a, "sum", dtype)
+    if where is not np._NoValue:  # the entries left out add nothing (NumPy's where=)
+        a = np.where(np.asarray(where, dtype=bool), a, 0)
     axes = tangent_axis(axis, a.ndim)
     result = _make_array(
         np.sum(a.value, axis=axis, keepdims=keepdims),
@@ -183,8 +184,12 @@ def _count(shape: tuple[int, ...], axis: Any) -> int:
 
 @implements(np.mean)
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, where=np._NoValue):
-    _unsupported("mean", where=where)
     a = _in_dtype(a, "mean", dtype)
+    if where is not np._NoValue:  # the sum of the entries kept over how many are kept
+        mask = np.broadcast_to(np.asarray(where, dtype=bool), a.shape)
+        total = sum_(a, axis=axis, keepdims=keepdims, where=mask)
+        count = np.sum(mask, axis=axis, keepdims=keepdims).astype(np.result_type(strip(total)))
+        return _finish(total / count, out, "mean")
     return _finish(sum_(a, axis=axis, keepdims=keepdims) / _count(a.shape, axis), out, "mean")
 
 
@@ -250,6 +255,9 @@ def _extreme(a: Any, axis: Any, keepdims: bool, pick: Callable[..., Any]) -> Any
 @implements(np.max, np.amax)
 def max_(a, axis=None, out=None, keepdims=False, initial=np._NoValue, where=np._NoValue):
     _unsupported("max", where=where)
+    a = _as_dual_array(a)
+    if initial is not np._NoValue and _count(a.shape, axis) == 0:  # nothing but initial
+        return _finish(sum_(a * 0, axis=axis, keepdims=keepdims) + initial, out, "max")
     result = _extreme(a, axis, keepdims, np.max)
     if initial is not np._NoValue:
         result = RULES["maximum"].function(result, initial)
@@ -259,6 +267,9 @@ def max_(a, axis=None, out=None, keepdims=False, initial=np._NoValue, where=np._
 @implements(np.min, np.amin)
 def min_(a, axis=None, out=None, keepdims=False, initial=np._NoValue, where=np._NoValue):
     _unsupported("min", where=where)
+    a = _as_dual_array(a)
+    if initial is not np._NoValue and _count(a.shape, axis) == 0:  # nothing but initial
+        return _finish(sum_(a * 0, axis=axis, keepdims=keepdims) + initial, out, "min")
     result = _extreme(a, axis, keepdims, np.min)
     if initial is not np._NoValue:
         result = RULES["minimum"].function(result, initial)
@@ -579,6 +590,21 @@ def einsum(subscripts, *operands, out=None, optimize=False, **kwargs):
     tag = max((op.tag for op in operands if is_dual(op)), default=-1)
     values = [op.value if type(op) is DualArray and op.tag == tag else op for op in operands]
     value = np.einsum(f"{','.join(inputs)}->{output}", *values, optimize=optimize)
+    if (
+        len(operands) == 1
+        and type(operands[0]) is DualArray
+        and same_memory(strip(value), strip(values[0]))
+    ):
+        # a transposition or a diagonal ('ij->ji', 'ii->i'): NumPy hands out a view, which a
+        # write through must reach, as for np.transpose or np.diagonal
+        value_spec = f"{inputs[0]}->{output}"
+        tangent_spec = f"{free}{inputs[0]}->{free}{output}"
+        result = _view(
+            operands[0],
+            lambda v: np.einsum(value_spec, v),
+            lambda t: np.einsum(tangent_spec, t),
+        )
+        return _finish(result, out, "einsum")
     tangent, batched = None, False
     for i, op in enumerate(operands):
         if not (type(op) is DualArray and op.tag == tag):
@@ -1236,7 +1262,7 @@ def put(a, ind, v, mode="raise"):
     if count != flat.size:  # NumPy repeats a shorter v (and ignores a longer v's tail)
         if count == 0:
             return
-        values = take(values, np.arange(flat.size) % count)
+        values = values[np.arange(flat.size) % count]  # a plain array or a DualArray
     if a.ndim == 0:  # every index is the one element: the last value wins, as in NumPy
         set_item(a, (), values[-1])
         return
@@ -1265,6 +1291,8 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
     a = _as_dual_array(a)
     if axis is None:
         a, axis = ravel(a), 0
+    if kind is None and stable is None:
+        stable = True  # as the composition: equal values keep their own derivatives in order
     idx = np.argsort(strip(a), axis=axis, kind=kind, stable=stable)
     return take_along_axis(a, idx, axis=axis)
 

@@ -318,6 +318,19 @@ class ValueBound:
     def __complex__(self) -> complex:
         raise _value_dependent(f"complex() of a traced {self.kind}")
 
+    # piecewise constant in eager mode (a plain number), but the number is x's value here
+    def __round__(self, ndigits: Any = None) -> Any:
+        raise _value_dependent(f"round() of a traced {self.kind}")
+
+    def __floor__(self) -> Any:
+        raise _value_dependent(f"math.floor() of a traced {self.kind}")
+
+    def __ceil__(self) -> Any:
+        raise _value_dependent(f"math.ceil() of a traced {self.kind}")
+
+    def __trunc__(self) -> Any:
+        raise _value_dependent(f"math.trunc() of a traced {self.kind}")
+
     def tolist(self) -> Any:
         raise _value_dependent(f"tolist() of a traced {self.kind}")
 

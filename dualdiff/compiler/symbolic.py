@@ -110,6 +110,17 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
     real = property(lambda self: np.real(self))
     imag = property(lambda self: np.imag(self))
 
+    # y.real = v and y.imag = v write into y's memory, as ndarray's setters do
+    @real.setter
+    def real(self, value: Any) -> None:
+        self.real[...] = value
+
+    @imag.setter
+    def imag(self, value: Any) -> None:
+        if np.dtype(self.dtype).kind != "c":
+            raise TypeError("array does not have imaginary part to set")
+        self.imag[...] = value
+
     def __len__(self) -> int:
         return len(self.value.value)
 
@@ -121,6 +132,11 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
 
     def conj(self) -> Any:
         return np.conjugate(self)
+
+    # one element (a traced 0-d dual) or nested lists of them, as eager mode gives duals with
+    # their tangents kept: no value of x is read (ValueBound's refusal is for plain arrays)
+    item = ArrayMethods.item
+    tolist = ArrayMethods.tolist
 
     def copy(self) -> SymbolicDual:
         return np.copy(self)
@@ -270,7 +286,8 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
         if not self.shape:
             return scalar_object_array(self)
         items = [self[index] for index in np.ndindex(*self.shape)]
-        return object_array(items, self.shape, writable=copy is True)
+        like = _concrete_value(self)
+        return object_array(items, self.shape, writable=copy is True, like=like)
 
 
 def _dispatch(func: Any, args: Any, kwargs: Any) -> Any:
@@ -961,7 +978,8 @@ def _where(func: Any, args: Any, kwargs: Any) -> Any:
 def _var(func: Any, args: Any, kwargs: Any) -> Any:
     options = errors.bound_arguments(func, args, kwargs)
     for name in ("out", "mean", "correction", "where"):
-        if options.get(name, None) not in (None, np._NoValue):
+        given = options.get(name)
+        if given is not None and given is not np._NoValue:  # (not ==: where= is an array)
             raise TypeError(f"dualdiff.jit: {function_name(func)}({name}=...) unsupported")
     dtype = options.get("dtype")
     if dtype is not None and np.dtype(dtype).kind not in "fc":
@@ -1708,7 +1726,30 @@ def _written(
     if not (view is numbers or np.shares_memory(view, numbers)):  # checked at tracing
         raise ValueError("dualdiff.jit: a traced view became a copy at replay")
     fn(view, *args, **dict(items))
+    if numbers.dtype.kind == "c":  # numbered by parts (see ``_through_part``)
+        return np.stack([numbers.real, numbers.imag]).astype(np.intp)
     return numbers
+
+
+def _through_part(base: np.ndarray, path: tuple) -> bool:
+    """Whether a write into the view ``path`` of ``base`` lands in one part of complex numbers
+    (``z.real[...] = w``, ``z.imag += w``): the element numbers of such a base are complex too,
+    numbering its real and imaginary parts separately, since a whole-element number written
+    through ``.real`` would carry the old imaginary part away."""
+    return base.dtype.kind == "c" and any(step[0] in (np.real, np.imag) for step in path)
+
+
+def _from_parts(base: Any, item: Any, index: np.ndarray) -> np.ndarray:
+    """A complex base (flat, a direction axis last in a Jacobian) after a write into one part:
+    ``index[0]`` numbers where each real part comes from, ``index[1]`` each imaginary part, in
+    the pool of the base's parts followed by the (real) item."""
+    base, item = np.asarray(base), np.asarray(item)
+    item = item.real
+    real = np.concatenate([base.real, item])[index[0]]
+    imag = np.concatenate([base.imag, item])[index[1]]
+    out = np.empty(real.shape, np.result_type(base.dtype, np.complex64))
+    out.real, out.imag = real, imag
+    return out
 
 
 def _put_item(a: Any, item: Any) -> Any:
@@ -1763,8 +1804,11 @@ def functional_write(
     n = concrete_base.size
     item_value = _value(item)
     item_shape = _shape(item_value)
-    numbers = np.empty_like(concrete_base, dtype=np.intp)
+    split = _through_part(concrete_base, target.path)
+    numbers = np.empty_like(concrete_base, dtype=concrete_base.dtype if split else np.intp)
     numbers[...] = np.arange(n, dtype=np.intp).reshape(concrete_base.shape)
+    if split:
+        numbers.imag = numbers.real
     item_numbers = np.arange(n, n + math.prod(item_shape), dtype=np.intp).reshape(item_shape)
     write_args = _put_item(plain_args, item_numbers)
     items = tuple(_put_item(plain_kwargs, item_numbers).items())
@@ -1785,19 +1829,27 @@ def functional_write(
             np.asarray(item_value).astype(dtype))  # fmt: skip
     k = program.directions
     flat = (-1,) if k is None else (-1, k)
-    values = np.concatenate([np.reshape(base.value, (-1,)), np.reshape(item_value, (-1,))])
-    value = program.record(operator.getitem, (values, index), {})
+    if split:
+        args_ = (np.reshape(base.value, (-1,)), np.reshape(item_value, (-1,)), index)
+        value = program.record(_from_parts, args_, {})
+    else:
+        values = np.concatenate([np.reshape(base.value, (-1,)), np.reshape(item_value, (-1,))])
+        value = program.record(operator.getitem, (values, index), {})
     bt, it = _tangent(base), _tangent(item)
     if bt is None and it is None:
         tangent = None
     else:
         bt = _zeros_for(base.value, k) if bt is None else bt
         it = _zeros_for(item_value, k) if it is None else _fit(it, item_value)
-        pool = np.concatenate([np.reshape(bt, flat), np.reshape(it, flat)])
-        if type(pool) is Sym or type(index) is Sym:
-            tangent = program.record(operator.getitem, (pool, index), {})
+        if split:
+            args_ = (np.reshape(bt, flat), np.reshape(it, flat), index)
+            tangent = program.record(_from_parts, args_, {})
         else:
-            tangent = _mark(np.asarray(pool)[index], pool)
+            pool = np.concatenate([np.reshape(bt, flat), np.reshape(it, flat)])
+            if type(pool) is Sym or type(index) is Sym:
+                tangent = program.record(operator.getitem, (pool, index), {})
+            else:
+                tangent = _mark(np.asarray(pool)[index], pool)
     _replace_base(storage, value, tangent)
 
 
@@ -1853,20 +1905,26 @@ def _accumulate_write(ufunc: np.ufunc, target: SymbolicDual, index: Any, item: A
     numbers[...] = np.arange(n, dtype=np.intp).reshape(concrete_base.shape)
     item_shape = _shape(item_value)
     item_numbers = np.arange(math.prod(item_shape), dtype=np.intp).reshape(item_shape)
+    path, part = target.path, None
+    if _through_part(concrete_base, path):
+        # z.real or z.imag has z's elements in z's layout: the path without that step finds
+        # the elements, and the terms land in that part of them
+        part = next(step[0] for step in path if step[0] in (np.real, np.imag))
+        path = tuple(step for step in path if step[0] not in (np.real, np.imag))
     if _symbols(plain_index):  # an index computed from x: the pairs found again at replay
         order = "C" if concrete_base.flags.c_contiguous else "F"
         if not (concrete_base.flags.c_contiguous or concrete_base.flags.f_contiguous):
             raise write_refused(f"{what} at an index computed from x into a strided array")
-        args = (numbers, order, target.path, plain_index, item_numbers)
+        args = (numbers, order, path, plain_index, item_numbers)
         pairs = program.record(_at_pairs, args, {})
     else:
-        pairs = _at_pairs(numbers, "K", target.path, plain_index, item_numbers)
+        pairs = _at_pairs(numbers, "K", path, plain_index, item_numbers)
     sign = -1.0 if ufunc is np.subtract else 1.0
     k = program.directions
     flat = (-1,) if k is None else (-1, k)
     values = program.record(
         _scatter_add,
-        (np.reshape(base.value, (-1,)), pairs, np.reshape(item_value, (-1,)), sign),
+        (np.reshape(base.value, (-1,)), pairs, np.reshape(item_value, (-1,)), sign, part),
         {},
     )
     value = np.reshape(values, _shape(base.value))
@@ -1875,7 +1933,7 @@ def _accumulate_write(ufunc: np.ufunc, target: SymbolicDual, index: Any, item: A
     if bt is not None or it is not None:
         bt = _zeros_for(base.value, k) if bt is None else bt
         it = _zeros_for(item_value, k) if it is None else _fit(it, item_value)
-        args = (np.reshape(bt, flat), pairs, np.reshape(it, flat), sign)
+        args = (np.reshape(bt, flat), pairs, np.reshape(it, flat), sign, part)
         tangent = np.reshape(program.record(_scatter_add, args, {}), _shape(value) + flat[1:])
     _replace_base(storage, value, tangent)
 
@@ -1917,15 +1975,22 @@ def _at_pairs(
     return np.stack([positions.reshape(-1), items.reshape(-1)])
 
 
-def _scatter_add(base: np.ndarray, pairs: np.ndarray, item: np.ndarray, sign: float) -> Any:
+def _scatter_add(
+    base: np.ndarray, pairs: np.ndarray, item: np.ndarray, sign: float, part: Any = None
+) -> Any:
     """A copy of ``base`` (flat, a direction axis last in a Jacobian) with ``sign * item[j]``
-    added at ``i`` for every pair ``(i, j)``; repeated ``i`` accumulate."""
-    out = base.copy()
-    np.add.at(out, pairs[0], item[pairs[1]] if sign > 0 else -item[pairs[1]])
+    added at ``i`` for every pair ``(i, j)``; repeated ``i`` accumulate. ``part``: ``np.real``
+    or ``np.imag`` adds the (real) item to that part of complex elements only."""
+    out = np.array(base, dtype=np.result_type(base, np.complex64)) if part else base.copy()
+    terms = item[pairs[1]] if sign > 0 else -item[pairs[1]]
+    if part is None:
+        np.add.at(out, pairs[0], terms)
+    else:
+        np.add.at(part(out), pairs[0], np.real(terms))
     return out
 
 
-FRESH_FUNCTIONS.update((_scatter_add,))
+FRESH_FUNCTIONS.update((_scatter_add, _from_parts))
 
 
 # Each NumPy function that writes into an argument: (the array written into, the item written).

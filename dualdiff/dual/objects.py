@@ -142,12 +142,24 @@ def dtype_hidden(depth: int = 2) -> bool:
         return False
 
 
-def object_array(items: list[Any], shape: tuple[int, ...], writable: bool = True) -> np.ndarray:
-    """An object array of ``shape`` holding ``items`` (in C order) as they are.
+def object_array(
+    items: list[Any], shape: tuple[int, ...], writable: bool = True, like: Any = None
+) -> np.ndarray:
+    """An object array of ``shape`` holding ``items`` (in C order) as they are, in the memory
+    order of the array ``like`` (Fortran order for a Fortran-ordered one: then
+    ``np.asfortranarray`` of it is the read-only array itself, not a writable copy that a write
+    meant for the dual array would be lost in).
 
     ``np.fromiter`` stores the objects without looking into them (``np.array(items)`` would ask
     every dual for its array again)."""
     out = np.fromiter(items, dtype=object, count=len(items)).reshape(shape)
+    if (
+        type(like) is np.ndarray
+        and like.ndim > 1
+        and like.flags.f_contiguous
+        and not like.flags.c_contiguous
+    ):
+        out = np.asfortranarray(out)
     if not writable:
         out.flags.writeable = False
     return out

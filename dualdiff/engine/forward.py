@@ -315,6 +315,14 @@ def dense_jacobian(f: Callable[..., Any], x: Any, chunk: int | None = None) -> t
     errors.check_callable(f, "jacobian")
     chunk = _check_chunk(chunk)
     scalar = not _is_array_input(x)
+    if scalar and isinstance(x, numbers.Number) and not isinstance(x, (bool, np.bool_)):
+        x = _scalar_input(x, "jacobian")  # (an integer becomes a float)
+        # f gets a scalar dual, as from jvp: to NumPy a scalar's views (np.expand_dims(x, 0))
+        # are new arrays, so a write through one must not reach x, as it would through a 0-d
+        # array's; the derivative along 1 is the Jacobian
+        one = np.ones((), np.result_type(x, 0.0))[()] if isinstance(x, np.generic) else 1.0
+        value, tangent = push_along(f, x, one, "jacobian")
+        return _map(_numpy_scalar, value), _map(_numpy_scalar, tangent)
     x = np.asarray(_scalar_input(x, "jacobian")) if scalar else _array_input(x, "jacobian")
     shape = _point_shape(x)
     n = math.prod(shape)
@@ -337,6 +345,11 @@ def dense_jacobian(f: Callable[..., Any], x: Any, chunk: int | None = None) -> t
         assembly.add(start, tangents)
         del out, tangents  # the next pass starts with none of this one's arrays alive
     return _owned(value), _owned(assembly.result())
+
+
+def _numpy_scalar(t: Any) -> Any:
+    """A scalar result as a NumPy scalar (as a 0-d pass gives it, and the parallel one)."""
+    return t if isinstance(t, (np.ndarray, np.generic)) or is_dual(t) else np.asarray(t)[()]
 
 
 def _one_pass_jacobian(f: Callable[..., Any], x: np.ndarray) -> tuple[Any, Any]:

@@ -109,15 +109,18 @@ class CompiledJVP(_CompiledFunction):
             )
         if any(is_dual(a) for a in xs + vs):
             return push_along(self.f, x, v, "jvp")
+        scalars = tuple(type(a) is not np.ndarray and np.ndim(a) == 0 for a in xs)
         xs = tuple(_array(a, "jit_jvp") for a in xs)
         vs = tuple(_array(a, "jit_jvp", "the tangent") for a in vs)
         for a, t in zip(xs, vs):
             if a.shape != t.shape:
                 raise ValueError(f"jit_jvp: tangent shape {t.shape} does not match x's {a.shape}")
         key = tuple((a.shape, a.dtype.str) for a in xs + vs)
+        if any(scalars):  # traced as NumPy scalars: another program than for 0-d arrays
+            key += (scalars,)
         compiled = self._compiled.get(key)
         if compiled is None:
-            compiled = self._compiled[key] = _Compiled(self.f, xs, vs)
+            compiled = self._compiled[key] = _Compiled(self.f, xs, vs, scalars=scalars)
         self._last = compiled
         return compiled(xs, vs)
 
@@ -172,9 +175,13 @@ class _Compiled:
         xs: tuple[Any, ...],
         vs: tuple[Any, ...] | None,
         seed: np.ndarray | None = None,
+        scalars: tuple[bool, ...] = (),
     ) -> None:
         program = _Program()
         inputs = []
+        # a scalar argument is traced as the NumPy scalar it is: its views (np.expand_dims,
+        # np.reshape) are new arrays, so writes through them do not reach it, as in NumPy
+        xs = tuple(x[()] if i < len(scalars) and scalars[i] else x for i, x in enumerate(xs))
         if vs is None:  # directions given by a seed, a constant of the program (the identity)
             (x,) = xs
             if seed is None:
@@ -271,16 +278,17 @@ class CompiledJacobian(_CompiledFunction):
                 return value, tangent.reshape(np.shape(value) + x.shape)
         if is_dual(x):
             return dense_jacobian(self.f, x)
+        scalar = type(x) is not np.ndarray and np.ndim(x) == 0
         x = _array(x, "jit_jacobian")
         if x.size * x.size * x.itemsize > MEMORY_BUDGET:
             raise ValueError(
                 f"jit_jacobian: a dense Jacobian seed for {x.size} inputs would exceed the "
                 "memory budget; use dualdiff.jacobian(f, x, chunk=...) or sparsity="
             )
-        key = (x.shape, x.dtype.str)
+        key = (x.shape, x.dtype.str) + (("scalar",) if scalar else ())
         compiled = self._compiled.get(key)
         if compiled is None:
-            compiled = self._compiled[key] = _Compiled(self.f, (x,), None)
+            compiled = self._compiled[key] = _Compiled(self.f, (x,), None, scalars=(scalar,))
         self._last = compiled
         flat = compiled.function(x)
         half = len(flat) // 2

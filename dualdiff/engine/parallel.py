@@ -465,6 +465,11 @@ def jacobian_columns(
     ``jacobian(f, x)`` gives in this process: its shape, dtype, and tuples where ``f`` returns
     a tuple.
     """
+    if isinstance(x, (float, complex, int, np.number)) and not isinstance(x, bool):
+        # one column, and f must get a scalar (views of it are new arrays): as jacobian() does it
+        errors.check_callable(f, "jacobian")
+        _check_workers(workers, "jacobian")
+        return dense_jacobian(f, x)
     if type(x) is not DualArray:  # a DualArray: a jacobian nested inside another derivative
         x = _input(x, "jacobian")
     if np.size(strip(x)) == 0:  # no columns, nothing to send: as jacobian() does it

@@ -112,7 +112,9 @@ def sort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, *, stable:
     _refuse("sort", order=order)
     if axis is None:
         a, axis = np.ravel(a), -1
-    index = np.argsort(a, axis=axis, kind=kind, stable=True if stable is None else stable)
+    if kind is None and stable is None:
+        stable = True  # (NumPy takes kind= or stable=, not both)
+    index = np.argsort(a, axis=axis, kind=kind, stable=stable)
     return np.take_along_axis(a, index, axis=axis)
 
 
@@ -334,6 +336,48 @@ def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NO_VALUE, *, wh
     return RULES["sqrt"].function(v)
 
 
+# -- sums with NaNs left out: not linear maps of the tangent (its entries at NaN values need not
+# be NaN: x + nan carries dx), so the terms and the count follow the values -----------------------
+
+
+def _zero(a: Any) -> np.ndarray:
+    """A zero of ``a``'s dtype (``np.where(m, 0.0, a)`` of a float32 series would be float64)."""
+    return np.zeros((), _dtype(a))
+
+
+@composition(np.nansum)
+def nansum(a, axis=None, dtype=None, out=None, keepdims=_NO_VALUE, initial=_NO_VALUE,
+           where=_NO_VALUE):  # fmt: skip
+    """``sum`` with NaNs read as 0."""
+    _refuse("nansum", out=out)
+    kwargs = {} if initial is _NO_VALUE else {"initial": initial}
+    if where is not _NO_VALUE:
+        kwargs["where"] = where
+    b = np.where(np.isnan(a), _zero(a), a)
+    return np.sum(b, axis=axis, dtype=dtype, keepdims=keepdims is True, **kwargs)
+
+
+@composition(np.nancumsum)
+def nancumsum(a, axis=None, dtype=None, out=None):
+    """``cumsum`` with NaNs read as 0."""
+    _refuse("nancumsum", out=out)
+    return np.cumsum(np.where(np.isnan(a), _zero(a), a), axis=axis, dtype=dtype)
+
+
+@composition(np.nanmean)
+def nanmean(a, axis=None, dtype=None, out=None, keepdims=_NO_VALUE, *, where=_NO_VALUE):
+    """The sum of the entries that are not NaN over how many there are."""
+    _refuse("nanmean", out=out, where=where)
+    _dtype_ok("nanmean", dtype)
+    if dtype is not None:
+        a = a.astype(dtype)
+    missing = np.isnan(a)
+    total = np.sum(np.where(missing, _zero(a), a), axis=axis, keepdims=keepdims is True)
+    count = np.sum(~missing, axis=axis, keepdims=keepdims is True)
+    # NumPy divides by the integer count into the sum's dtype (float32 stays float32)
+    return _like(total / count, total)
+
+
 # -- products with NaNs left out -------------------------------------------------------------
 
 
@@ -352,6 +396,60 @@ def nancumprod(a, axis=None, dtype=None, out=None):
     """``cumprod`` with NaNs read as 1."""
     _refuse("nancumprod", out=out)
     return np.cumprod(np.where(np.isnan(a), 1.0, a), axis=axis, dtype=dtype)
+
+
+# -- writes into the first argument, as np.put of the flat positions they write --------------------
+# (each carrier's np.put writes through views and takes NumPy's order, so the last of repeated
+# positions wins; the compiler keeps its own functional write)
+
+
+@composition(np.fill_diagonal)
+def fill_diagonal(a: Any, val: Any, wrap: bool = False) -> None:
+    """NumPy's definition, ``a.flat[:end:step] = val``, as ``np.put``."""
+    shape = np.shape(a)
+    if len(shape) < 2:
+        raise ValueError("array must be at least 2-d")
+    end = None
+    if len(shape) == 2:
+        step = shape[1] + 1
+        if not wrap:
+            end = shape[1] * shape[1]
+    else:
+        if any(n != shape[0] for n in shape):
+            raise ValueError("All dimensions of input must be of equal length")
+        step = 1 + int(np.cumprod(shape[:-1]).sum())
+    np.put(a, np.arange(int(np.prod(shape)))[:end:step], val)
+
+
+@composition(np.place)
+def place(arr: Any, mask: Any, vals: Any) -> None:
+    """The positions where ``mask`` holds take ``vals`` in turn (repeated when shorter)."""
+    positions = np.flatnonzero(np.asarray(mask))
+    if positions.size and np.size(vals) == 0:
+        raise ValueError("Cannot insert from an empty array!")
+    np.put(arr, positions, vals)
+
+
+@composition(np.putmask)
+def putmask(a: Any, mask: Any, values: Any) -> None:
+    """``a.flat[i] = values.flat[i % values.size]`` where ``mask.flat[i]`` holds."""
+    if np.shape(mask) != np.shape(a):
+        raise ValueError("putmask: mask and data must be the same size")
+    positions = np.flatnonzero(np.asarray(mask))
+    if positions.size == 0 or np.size(values) == 0:
+        return
+    np.put(a, positions, np.ravel(values)[positions % np.size(values)])
+
+
+@composition(np.put_along_axis)
+def put_along_axis(arr: Any, indices: Any, values: Any, axis: Any) -> None:
+    """``arr[along(indices)] = values``: the flat positions ``take_along_axis`` reads, written
+    with ``values`` broadcast to them."""
+    numbers = np.arange(int(np.prod(np.shape(arr)))).reshape(np.shape(arr))
+    if axis is None:
+        numbers, axis = numbers.ravel(), 0
+    positions = np.take_along_axis(numbers, np.asarray(indices), axis=axis)
+    np.put(arr, positions.ravel(), np.ravel(np.broadcast_to(values, positions.shape)))
 
 
 # -- median and quantiles through the sort ---------------------------------------------------

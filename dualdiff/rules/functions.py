@@ -180,7 +180,7 @@ _declare("structural", "pad", operands=("array", "constant_values"), guard=_pad_
 
 # -- linear: d f(x) = f(dx), elements mix ------------------------------------------------------
 
-_declare("linear", "mean cumsum nancumsum average nansum nanmean", operands=("@0",), axes=("axis",))
+_declare("linear", "mean cumsum average", operands=("@0",), axes=("axis",))
 _declare("linear", "sum", operands=("a", "initial"), axes=("axis",))
 _declare("linear", "diff", operands=("a", "prepend", "append"), axes=("axis",))
 _declare("linear", "trace linalg.trace", operands=("@0",), axes=("axis1", "axis2"))
@@ -232,6 +232,7 @@ _declare(
 _declare(
     "value",
     "shape ndim size result_type may_share_memory shares_memory any all argmax argmin argsort "
+    "nanargmax nanargmin "
     "argpartition argwhere nonzero flatnonzero lexsort count_nonzero isclose allclose "
     "array_equal array_equiv searchsorted digitize isreal iscomplex isrealobj iscomplexobj "
     "isneginf isposinf round around fix linalg.matrix_rank",
@@ -242,7 +243,7 @@ _declare(
 _declare(
     "composition",
     "clip sort partition max amax min amin ptp var std nanvar nanstd nanmax nanmin median "
-    "nanmedian nanprod nancumprod polyval interp angle nan_to_num",
+    "nanmedian nansum nancumsum nanmean nanprod nancumprod polyval interp angle nan_to_num",
     operands=("@0",),
 )
 _declare(
@@ -253,6 +254,11 @@ _declare(
     axes=("axis",),
 )
 _declare("composition", "piecewise", operands=("x",), values=("condlist",))
+# writes into the first argument through np.put (the compiler keeps a functional write of its own)
+_declare("composition", "fill_diagonal", operands=("a", "val"))
+_declare("composition", "place", operands=("arr", "vals"), values=("mask",))
+_declare("composition", "putmask", operands=("a", "values"), values=("mask",))
+_declare("composition", "put_along_axis", operands=("arr", "values"), values=("indices",))
 _declare("composition", "meshgrid", operands=("*xi",))
 _declare("composition", "polyfit", operands=("x", "y", "w"))
 
@@ -298,12 +304,6 @@ _declare(
 )
 _declare("special", "copyto", carriers=CARRIERS, why="writes into dst")
 _declare("special", "put", carriers=CARRIERS, why="writes into a")
-_declare(
-    "special",
-    "putmask place fill_diagonal put_along_axis",
-    carriers=("compiler",),
-    why="writes into its first argument; only the compiler has a rule (a functional write) yet",
-)
 
 # -- construction ---------------------------------------------------------------------------------
 

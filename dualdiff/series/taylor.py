@@ -1068,6 +1068,17 @@ def _constant_array(a: Any) -> bool:
     return type(a) is np.ndarray and a.dtype.kind != "O"
 
 
+def _check_index(index: Any) -> None:
+    """An index holding a series (``x[x[0]]``): NumPy would raise an IndexError about index
+    types; an index has no derivative, so say so."""
+    for item in index if type(index) is tuple else (index,):
+        if is_dual(item):
+            raise TypeError(
+                "a Taylor series cannot be indexed by a dual number (an index has no "
+                "derivative); index with integers, e.g. int(x.value)"
+            )
+
+
 class Taylor(ArrayMethods):
     """A truncated Taylor polynomial ``Σ_k coefficients[k]·t**k`` (``k <= order``) in a real ``t``.
 
@@ -1331,6 +1342,22 @@ class Taylor(ArrayMethods):
             return _view_series(self, _imaginary_parts)
         return _taylor([c.imag for c in self.coefficients], self.order, self.tag)
 
+    # y.real = v and y.imag = v write into y's coefficients, as ndarray's setters do (a scalar
+    # series is immutable, as a NumPy scalar is)
+    @real.setter
+    def real(self, value: Any) -> None:
+        if not self.shape:
+            raise AttributeError("attribute 'real' of a scalar Taylor series is not writable")
+        self.real[...] = value
+
+    @imag.setter
+    def imag(self, value: Any) -> None:
+        if not self.shape:
+            raise AttributeError("attribute 'imag' of a scalar Taylor series is not writable")
+        if not np.iscomplexobj(_strip(self.coefficients[0])):
+            raise TypeError("array does not have imaginary part to set")
+        self.imag[...] = value
+
     def conjugate(self) -> Taylor:
         return _taylor([c.conjugate() for c in self.coefficients], self.order, self.tag)
 
@@ -1405,11 +1432,14 @@ class Taylor(ArrayMethods):
         if not shape:
             return scalar_object_array(self)
         items = [self[index] for index in np.ndindex(*shape)]
-        return object_array(items, shape, writable=copy is True)
+        like = _strip(self.coefficients[0])
+        return object_array(items, shape, writable=copy is True, like=like)
 
     # -- elements of an array-valued series ---------------------------------------------------
 
     def __getitem__(self, index: Any) -> Taylor:
+        if type(index) is not int and type(index) is not slice:
+            _check_index(index)
         shape = self.shape
         if not shape:
             if index == () or index is Ellipsis:  # as for a 0-d array (and for ``box``)
@@ -1426,6 +1456,8 @@ class Taylor(ArrayMethods):
         """``x[index] = item``, coefficient by coefficient. The coefficients are written as fresh
         copies, so other series that share them do not change; views of ``x`` (``x[1:3]``,
         ``x.T``) and the series they view see the write, as NumPy's views do."""
+        if type(index) is not int and type(index) is not slice:
+            _check_index(index)
         if getattr(self, "base_", None) is not None or getattr(self, "views_", None):
             _write_through(self, index, item)
             return
@@ -1483,6 +1515,13 @@ class Taylor(ArrayMethods):
 
     def __imatmul__(self, other: Any) -> Any:
         return self._inplace(self @ other)
+
+    # without these Python falls back to ``x = x % c``: a view would not write into its base
+    def __imod__(self, other: Any) -> Any:
+        return self._inplace(self % other)
+
+    def __ifloordiv__(self, other: Any) -> Any:
+        return self._inplace(self // other)
 
     def view(self) -> Taylor:
         """A new series sharing this one's coefficients (writes show in both)."""
@@ -1563,6 +1602,8 @@ class Taylor(ArrayMethods):
         if func in _VIEW_FUNCTIONS:
             result = _argument_itself(result, args)
             _link_function_view(result, func, handler, args, kwargs)
+        elif func is np.einsum and len(args) == 2:
+            _link_einsum_view(result, handler, args, kwargs)
         elif func in _LINEAR_FUNCTIONS and args:
             result = _argument_itself(result, args)
         return result
@@ -1650,6 +1691,24 @@ def _link_function_view(
 
     def derive(p: Taylor) -> list:
         return handler(func, (p,) + rest, kwargs).coefficients
+
+    _link_series(result, parent, derive)
+
+
+def _link_einsum_view(result: Any, handler: Callable[..., Any], args: Any, kwargs: dict) -> None:
+    """``np.einsum`` of one operand that NumPy answers with a view of it (``'ij->ji'``,
+    ``'ii->i'``): linked as ``np.transpose``'s or ``np.diagonal``'s result is."""
+    spec, parent = args
+    if type(result) is not Taylor or type(parent) is not Taylor or not parent.shape:
+        return
+    mine, theirs = _strip(result.coefficients[0]), _strip(parent.coefficients[0])
+    if type(mine) is not np.ndarray or type(theirs) is not np.ndarray:
+        return
+    if not np.may_share_memory(mine, theirs):
+        return
+
+    def derive(p: Taylor) -> list:
+        return handler(np.einsum, (spec, p), kwargs).coefficients
 
     _link_series(result, parent, derive)
 
@@ -3059,6 +3118,8 @@ def _ufunc_at(ufunc: np.ufunc, a: Taylor, index: Any, b: Any = None) -> None:
     flat = positions.ravel()
     if b is not None:
         b = np.reshape(np.broadcast_to(b, positions.shape), -1)
+        if type(b) is Taylor:  # NumPy reads b as it was before the call: b may be a view of a
+            b = b.copy()
     for visited, chosen in at_rounds(flat, a.shape):
         a[visited] = ufunc(a[visited]) if b is None else ufunc(a[visited], b[chosen])
 

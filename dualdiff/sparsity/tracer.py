@@ -1050,6 +1050,17 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
         )
     )
 
+    # y.real = v and y.imag = v write into y's memory, as ndarray's setters do
+    @real.setter
+    def real(self, value: Any) -> None:
+        self.real[...] = value
+
+    @imag.setter
+    def imag(self, value: Any) -> None:
+        if self.value.dtype.kind != "c":
+            raise TypeError("array does not have imaginary part to set")
+        self.imag[...] = value
+
     def __repr__(self) -> str:
         nnz = self.store.total(self.deps)
         return f"SparsityTracer(shape={self.shape}, {nnz} dependencies, value={self.value!r})"
@@ -1080,9 +1091,27 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
                 copy,
             )
             items = [self[index] for index in np.ndindex(*self.shape)]
-            return object_array(items, self.shape, writable=copy is True)
+            return object_array(items, self.shape, writable=copy is True, like=self.value)
         self._check_plain("np.asarray(...) of a traced array")
         return np.asarray(self.value, dtype=dtype)
+
+    # piecewise-constant conversions give plain numbers, as a Dual's do (their derivative is
+    # 0); the number is x's value, so the pattern holds at the traced point only
+    def _number(self, what: str) -> Any:
+        _decide(what)
+        return self.value[()] if self.value.ndim == 0 else self.value  # (a NumPy scalar)
+
+    def __round__(self, ndigits: int | None = None) -> Any:
+        return round(self._number("round() of a traced value"), ndigits)
+
+    def __floor__(self) -> Any:
+        return math.floor(self._number("math.floor() of a traced value"))
+
+    def __ceil__(self) -> Any:
+        return math.ceil(self._number("math.ceil() of a traced value"))
+
+    def __trunc__(self) -> Any:
+        return math.trunc(self._number("math.trunc() of a traced value"))
 
     def __float__(self) -> float:
         self._check_plain("float(...) of a traced value")
@@ -1100,11 +1129,16 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
         self._check_plain("using a traced value as an index")
         return self.value.__index__()
 
+    # elements that depend on x stay traced, as a DualArray's stay duals (their tangents kept)
     def tolist(self) -> Any:
+        if _has_deps(self.deps):
+            return ArrayMethods.tolist(self)
         self._check_plain("tolist() of a traced array")
         return self.value.tolist()
 
     def item(self, *args: Any) -> Any:
+        if _has_deps(self.deps):
+            return ArrayMethods.item(self, *args)
         self._check_plain("item() of a traced array")
         return self.value.item(*args)
 
@@ -2081,6 +2115,12 @@ def _einsum(func: Any, *operands: Any, out: Any = None, **kwargs: Any) -> Sparsi
     if out is not None:
         raise TypeError("jacobian_sparsity: numpy.einsum(out=...) is not supported")
     value = np.asarray(np.einsum(*_values(operands), **kwargs))
+    if len(operands) == 2 and type(operands[1]) is SparsityTracer:
+        a = operands[1]
+        if a.value.size and np.shares_memory(value, a.value):
+            # a transposition or a diagonal ('ij->ji', 'ii->i'): NumPy's result is a view, and
+            # the same call on the ids views them, so writes through it reach ``a``
+            return _make(value, np.einsum(operands[0], a.deps), a.store)
     arrays, inputs, output = _einsum_parse(operands)
     pairs = [_split(a, "numpy.einsum") for a in arrays]
     inputs, output = _einsum_labels([p[0].shape for p in pairs], inputs, output)
@@ -2753,7 +2793,7 @@ def run_dependencies(f: Callable[..., Any], x: Any) -> DependencyRun:
             y = lift(y)  # an object array of traced elements: the traced array it stands for
         if type(y) is SparsityTracer:
             ids = _deps_of(y)
-        elif is_dual(y) or isinstance(y, (list, tuple, str, bytes)) or y is None:
+        elif is_dual(y) or isinstance(y, (list, tuple, dict, set, str, bytes)) or y is None:
             raise TypeError(
                 "jacobian_sparsity: f must return one array or number, got "
                 f"{errors.type_name(y)}"

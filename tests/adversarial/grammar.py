@@ -79,12 +79,14 @@ FEATURES = (
     "reshape_copy",  # reshape/ravel where NumPy copies (a's memory layout) rather than views
     "zero_d_write",  # e = np.expand_dims(s, 0); e += e where s is a 0-d array (np.where's result)
     "arg_write",  # in-place updates of the argument a0 itself and of views (of views) of it
+    "writes",  # t[1:] += t[:-1] (overlap), t[[0, 0]] += w, np.add.at, np.put, np.copyto(where=)
+    "reduce_kw",  # reductions with where=/initial=, ufunc.accumulate, products through zeros
 )
 
 # Features without a builder in BUILDERS (methods_0d ... reshape_copy) are never drawn as a step:
 # they change how other steps are drawn.
 
-INPLACE = ("inplace", "inplace_view", "setitem", "out")
+INPLACE = ("inplace", "inplace_view", "setitem", "out", "writes")
 
 
 class Program:
@@ -509,6 +511,8 @@ def _augment(t: Any, op: str, w: Any) -> Any:
         t -= w
     elif op == "*=":
         t *= w
+    elif op == "%=":
+        t %= w
     else:
         t /= w
     return t
@@ -520,12 +524,12 @@ def b_inplace(ctx: Ctx, view: bool):
         return None
     root = owner(ctx, t)
     a = ctx.sample[t]
-    op = ctx.draw(st.sampled_from(["+=", "-=", "*=", "/="]))
+    op = ctx.draw(st.sampled_from(["+=", "-=", "*=", "/=", "%="]))
     if view and ctx.draw(st.booleans()):
         idx = draw_basic_index(ctx, a.shape)
         sub_shape = a[idx].shape
         w, wt = operand_for(ctx, sub_shape)
-        if op == "/=":
+        if op in ("/=", "%="):
             w0 = w
             w, wt = (lambda env: 1.0 + w0(env) * w0(env)), f"(1.0 + {wt} * {wt})"
 
@@ -538,7 +542,7 @@ def b_inplace(ctx: Ctx, view: bool):
 
         return step, f"a{t}[{index_text(idx)}] {op} {wt}; a{len(ctx.sample)} = a{root}"
     w, wt = operand_for(ctx, a.shape)
-    if op == "/=":
+    if op in ("/=", "%="):
         w0 = w
         w, wt = (lambda env: 1.0 + w0(env) * w0(env)), f"(1.0 + {wt} * {wt})"
 
@@ -622,6 +626,149 @@ def b_out(ctx: Ctx):
         return env[root]
 
     return step2, f"np.{uf}(a{j}, {wt}, out={vt}{wtext}); a{len(ctx.sample)} = a{root}"
+
+
+def _flat_operand(ctx: Ctx, k: int) -> tuple[Callable[[list[Any]], Any], str]:
+    """``k`` values to write (np.put): an entry's first ``k`` elements or a constant."""
+    j = ctx.pick(lambda s: is_float(s) and np.size(s) >= k)
+    if j is not None and ctx.draw(st.booleans()):
+        return (lambda env: np.sin(np.ravel(env[j])[:k])), f"np.sin(np.ravel(a{j})[:{k}])"
+    c = np.round(np.random.default_rng(ctx.draw(st.integers(0, 20))).uniform(-2, 2, k), 2)
+    return (lambda env: c), fmt(c)
+
+
+def b_writes(ctx: Ctx):
+    """Writes NumPy resolves in ways of its own: overlapping operands of an augmented assignment
+    (NumPy buffers them), repeated fancy indices (``t[[0, 0]] += w`` adds once, the last write
+    wins), ``ufunc.at`` (repeated indices accumulate), ``np.put`` (its index modes, a shorter
+    ``v`` repeated) and ``np.copyto(where=)``."""
+    t = writable_target(ctx, whole=False)
+    if t is None:
+        return None
+    root = owner(ctx, t)
+    a = ctx.sample[t]
+    n = a.shape[0]
+    kinds = ["overlap", "fancy_aug", "at", "put", "copyto"]
+    kind = ctx.draw(st.sampled_from(kinds + ["part"] * 3 if a.dtype.kind == "c" else kinds))
+    op = ctx.draw(st.sampled_from(["+=", "-=", "*="]))
+    tail = f"; a{len(ctx.sample)} = a{root}"
+    if kind == "part":  # one part of complex memory: the other part must keep its values
+        part = ctx.draw(st.sampled_from(["real", "imag"]))
+        idx = draw_basic_index(ctx, a.shape)
+        w, wt = operand_for(ctx, a[idx].shape)
+        w0 = w
+        w, wt = (lambda env: np.real(w0(env))), f"np.real({wt})"
+        if ctx.draw(st.booleans()):
+
+            def step(env):
+                view = getattr(env[t], part)
+                view[idx] = _augment(view[idx], op, w(env))
+                return env[root]
+
+            return step, f"a{t}.{part}[{index_text(idx)}] {op} {wt}{tail}"
+
+        def step(env):
+            getattr(env[t], part)[idx] = w(env)
+            return env[root]
+
+        return step, f"a{t}.{part}[{index_text(idx)}] = {wt}{tail}"
+    if kind == "overlap" and n >= 2:
+        pair = ctx.draw(st.sampled_from([
+            (slice(1, None), slice(None, -1)), (slice(None, -1), slice(1, None)),
+            (slice(None, None, -1), slice(None)), (slice(None, None, 2), slice(None, None, -2)),
+        ]))  # fmt: skip
+        dst, src = pair
+        if a[dst].shape != a[src].shape:
+            return None
+
+        def step(env):
+            target = env[t]
+            target[dst] = _augment(target[dst], op, target[src])
+            return env[root]
+
+        return step, f"a{t}[{slice_text(dst)}] {op} a{t}[{slice_text(src)}]{tail}"
+    if kind in ("fancy_aug", "at"):
+        idx = ctx.draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=4))
+        w, wt = operand_for(ctx, (len(idx),) + a.shape[1:])
+        if kind == "fancy_aug":
+
+            def step(env):
+                target = env[t]
+                target[idx] = _augment(target[idx], op, w(env))
+                return env[root]
+
+            return step, f"a{t}[{idx!r}] {op} {wt}{tail}"
+        uf = {"+=": np.add, "-=": np.subtract, "*=": np.multiply}[op]
+
+        def step(env):
+            uf.at(env[t], idx, w(env))
+            return env[root]
+
+        return step, f"np.{uf.__name__}.at(a{t}, {idx!r}, {wt}){tail}"
+    if kind == "put":
+        size = a.size
+        mode = ctx.draw(st.sampled_from(["raise", "wrap", "clip"]))
+        span = (-size, size - 1) if mode == "raise" else (-size - 2, size + 2)
+        ind = ctx.draw(st.lists(st.integers(*span), min_size=1, max_size=4))
+        w, wt = _flat_operand(ctx, ctx.draw(st.integers(1, len(ind))))
+
+        def step(env):
+            np.put(env[t], ind, w(env), mode=mode)
+            return env[root]
+
+        return step, f"np.put(a{t}, {ind!r}, {wt}, mode={mode!r}){tail}"
+    if kind == "copyto":
+        w, wt = operand_for(ctx, a.shape)
+        mask = np.random.default_rng(ctx.draw(st.integers(0, 20))).random(a.shape) < 0.5
+
+        def step(env):
+            np.copyto(env[t], w(env), where=mask)
+            return env[root]
+
+        return step, f"np.copyto(a{t}, {wt}, where={fmt(mask)}){tail}"
+    return None
+
+
+def b_reduce_kw(ctx: Ctx):
+    """Reductions with ``where=``/``initial=``, ``ufunc.accumulate`` and products through
+    exact zeros."""
+    i = ctx.pick(arr_float)
+    if i is None:
+        return None
+    a = ctx.sample[i]
+    shape = np.shape(a)
+    kind = ctx.draw(st.sampled_from(["where", "initial", "accumulate", "zeros"]))
+    axis = ctx.draw(st.sampled_from([None, *range(-len(shape), len(shape))]))
+    if kind == "where":
+        name = ctx.draw(st.sampled_from(["sum", "mean", "prod", "max", "min"]))
+        mask = np.random.default_rng(ctx.draw(st.integers(0, 20))).random(shape) < 0.6
+        kw: dict[str, Any] = {"axis": axis, "where": mask}
+        if name in ("max", "min"):
+            kw["initial"] = 5.0 if name == "min" else -5.0
+        fn = getattr(np, name)
+        kwt = ", ".join(f"{k}={fmt(v)}" for k, v in kw.items())
+        return (lambda env: fn(env[i], **kw)), f"np.{name}(a{i}, {kwt})"
+    if kind == "initial":
+        name = ctx.draw(st.sampled_from(["sum", "prod", "max", "min"]))
+        init = ctx.draw(st.sampled_from([0.5, -0.5, 3.0]))
+        keep = ctx.draw(st.booleans())
+        fn = getattr(np, name)
+        return (lambda env: fn(env[i], axis=axis, initial=init, keepdims=keep)), (
+            f"np.{name}(a{i}, axis={axis}, initial={init}, keepdims={keep})"
+        )
+    if kind == "accumulate":
+        uf = ctx.draw(st.sampled_from([np.add, np.multiply, np.maximum, np.minimum]))
+        ax = 0 if axis is None else axis
+        return (lambda env: uf.accumulate(env[i], axis=ax)), (
+            f"np.{uf.__name__}.accumulate(a{i}, axis={ax})"
+        )
+    zero = np.random.default_rng(ctx.draw(st.integers(0, 20))).random(shape) < 0.3
+    factor = np.where(zero, 0.0, 1.0)
+    name = ctx.draw(st.sampled_from(["prod", "cumprod"]))
+    fn = getattr(np, name)
+    return (lambda env: fn(env[i] * factor, axis=axis)), (
+        f"np.{name}(a{i} * {fmt(factor)}, axis={axis})"
+    )
 
 
 def draw_axis(ctx: Ctx, ndim: int, allow_tuple: bool = True) -> Any:
@@ -956,6 +1103,8 @@ BUILDERS: dict[str, Callable[[Ctx], Any]] = {
     "linalg": b_linalg,
     "misc": b_misc,
     "value_index": lambda ctx: b_sort_index(ctx, value_index=True),
+    "writes": b_writes,
+    "reduce_kw": b_reduce_kw,
 }
 
 

@@ -207,13 +207,9 @@ def test_sparsity_write_into_one_part_of_complex_memory(write):
     np.testing.assert_allclose(dd.SparseJacobian(f, X)(X), expected, atol=1e-8)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="class 9: no .real/.imag setter on DualArray (dualdiff/arrays/dualarray.py), Taylor and "
-    "SparsityTracer (AttributeError: property 'real' ... has no setter); ndarray has both",
-)
-@pytest.mark.parametrize("mode", ["jvp", "sparsity"])
+@pytest.mark.parametrize("mode", ["jvp", "jit_jvp", "taylor", "sparsity"])
 def test_real_and_imag_setters(mode):
+    # (it raised AttributeError: property 'real' ... has no setter, in every carrier)
     def f(x):
         y = x * (1 + 0.5j)
         y.imag = x[0] * y.real  # NumPy: writes the imaginary parts of y in place
@@ -221,11 +217,33 @@ def test_real_and_imag_setters(mode):
 
     # expected: d/dx of x + 1j * x0 * x along v
     v = np.array([1.0, 0.0, 0.0])
+    expected = v + 1j * (v[0] * X + X[0] * v)
     if mode == "jvp":
         _, tangent = dd.jvp(f, X, v)
-        np.testing.assert_allclose(tangent, v + 1j * (v[0] * X + X[0] * v))
+        np.testing.assert_allclose(tangent, expected)
+    elif mode == "jit_jvp":
+        np.testing.assert_allclose(dd.jit_jvp(f)(X, v)[1], expected)
+    elif mode == "taylor":
+        np.testing.assert_allclose(dd.taylor(lambda t: f(X + t * v), 0.0, 1)[:, 1], expected)
     else:
         assert dd.jacobian_sparsity(f, X)[:, 0].all()
+
+
+@pytest.mark.parametrize("mode", ["jvp", "jit_jvp", "taylor", "sparsity"])
+def test_imag_setter_of_a_real_array_refuses_as_numpy_does(mode):
+    def f(x):
+        y = x * 1.0
+        y.imag = x
+        return y
+
+    call = {
+        "jvp": lambda: dd.jvp(f, X, X),
+        "jit_jvp": lambda: dd.jit_jvp(f)(X, X),
+        "taylor": lambda: dd.taylor(lambda t: f(X + t), 0.0, 1),
+        "sparsity": lambda: dd.jacobian_sparsity(f, X),
+    }[mode]
+    with pytest.raises(TypeError, match="array does not have imaginary part to set"):
+        call()
 
 
 # --- a real tangent under a complex value: an in-place update drops the imaginary part -------

@@ -539,3 +539,26 @@ def test_complex_input_sparsity_and_sparse_jacobian(case):
         except Refused:
             continue
         close(got, jac, 1e-10, "complex SparseJacobian(f, x0)(x) vs jacobian(f, x)")
+
+
+@settings(PROFILE, max_examples=examples(60))
+@given(tracked(disabled=disabled("complex_jit"), dtype=np.complex128, shapes=[(3,), (2, 3)]))
+def test_complex_input_jit_jvp_replays_eager(case):
+    """Complex x and v (writes through np.real/np.imag views of complex entries among the
+    steps): a compiled jvp, traced at one point and replayed at another, gives eager's."""
+    pts = [case.x0 + 0.5j * case.x1, case.x1 - 0.25j * case.x0]
+    pts = [x for x in pts if plain(case, x) is not None]
+    assume(pts)
+    v = case.v + 0.25j
+    compiled = dd.jit_jvp(case.program)
+    for x in pts + pts[:1]:
+        try:
+            want = attempt("jvp(complex)", lambda: dd.jvp(case.program, x, v), x, v)
+        except Refused:
+            reject()
+        try:
+            got = attempt("jit_jvp(complex)", lambda: compiled(x, v), x, v)
+        except Refused:
+            return
+        close(got[0], want[0], 1e-12, "complex jit_jvp value vs eager")
+        close(got[1], want[1], 1e-10, "complex jit_jvp tangent vs eager jvp")
