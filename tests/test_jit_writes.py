@@ -233,6 +233,12 @@ def power_at_dual_exponent(a):
     return y
 
 
+def multiply_at_itself(a):
+    y = a * 1.0
+    np.multiply.at(y[0], [0, 0, 0, 1], y[0])  # NumPy reads the operand before any write
+    return y
+
+
 def sin_at_twice(a):
     y = a * 2.0
     np.sin.at(y, [[1, 1], [2, 1]])  # row 1 three times, row 2 once
@@ -247,6 +253,7 @@ def sin_at_twice(a):
         minimum_at_constant,
         power_at_dual_exponent,
         sin_at_twice,
+        multiply_at_itself,
     ],
 )
 def test_ufunc_at_beyond_add_replays_eager(f):

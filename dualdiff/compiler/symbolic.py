@@ -1958,6 +1958,9 @@ def _rounds_write(ufunc: np.ufunc, target: SymbolicDual, index: Any, *item: Any)
         b = item[0]
         if type(b) in (list, tuple) and not _has_dual(b):
             b = np.asarray(b)
+        # the operands as they are before the call, as NumPy reads them: a b that views the
+        # target (np.multiply.at(y, i, y)) must not see the rounds' writes
+        b = np.copy(b) if type(b) is SymbolicDual else b
         b = np.reshape(np.broadcast_to(b, positions.shape), (-1,))
     for where, chosen in at_rounds(np.ravel(positions), shape):
         current = target[where]
