@@ -322,19 +322,24 @@ def _replay_points(case: Case) -> list[np.ndarray]:
 @settings(PROFILE, max_examples=examples(200))
 @given(tracked(disabled=disabled("jit_jvp")))
 def test_jit_jvp_replays_eager(case):
-    compiled = dd.jit_jvp(case.program)
-    for x in _replay_points(case):
-        v = case.v.copy()
+    _compiled_jvp_replays_eager(case.program, _replay_points(case), case.v, "")
+
+
+def _compiled_jvp_replays_eager(program, points, v, label):
+    """``jit_jvp(program)``, traced at the first point, against eager ``jvp`` at every point."""
+    compiled = dd.jit_jvp(program)
+    for x in points:
+        v = v.copy()
         try:
-            want = attempt("jvp", lambda: dd.jvp(case.program, x, v), x, v)
+            want = attempt(f"jvp{label}", lambda: dd.jvp(program, x, v), x, v)
         except Refused:
             reject()
         try:
-            got = attempt("jit_jvp", lambda: compiled(x, v), x, v)
+            got = attempt(f"jit_jvp{label}", lambda: compiled(x, v), x, v)
         except Refused:
             return
-        close(got[0], want[0], 1e-12, "jit_jvp value vs eager")
-        close(got[1], want[1], 1e-10, "jit_jvp tangent vs eager jvp")
+        close(got[0], want[0], 1e-12, f"jit_jvp{label} value vs eager")
+        close(got[1], want[1], 1e-10, f"jit_jvp{label} tangent vs eager jvp")
 
 
 @settings(PROFILE, max_examples=examples(200))
@@ -549,16 +554,4 @@ def test_complex_input_jit_jvp_replays_eager(case):
     pts = [case.x0 + 0.5j * case.x1, case.x1 - 0.25j * case.x0]
     pts = [x for x in pts if plain(case, x) is not None]
     assume(pts)
-    v = case.v + 0.25j
-    compiled = dd.jit_jvp(case.program)
-    for x in pts + pts[:1]:
-        try:
-            want = attempt("jvp(complex)", lambda: dd.jvp(case.program, x, v), x, v)
-        except Refused:
-            reject()
-        try:
-            got = attempt("jit_jvp(complex)", lambda: compiled(x, v), x, v)
-        except Refused:
-            return
-        close(got[0], want[0], 1e-12, "complex jit_jvp value vs eager")
-        close(got[1], want[1], 1e-10, "complex jit_jvp tangent vs eager jvp")
+    _compiled_jvp_replays_eager(case.program, pts + pts[:1], case.v + 0.25j, "(complex)")
