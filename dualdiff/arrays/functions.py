@@ -189,7 +189,13 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, where=np._NoValue):
         mask = np.broadcast_to(np.asarray(where, dtype=bool), a.shape)
         total = sum_(a, axis=axis, keepdims=keepdims, where=mask)
         count = np.sum(mask, axis=axis, keepdims=keepdims).astype(np.result_type(strip(total)))
-        return _finish(total / count, out, "mean")
+        result = total / count
+        empty = count == 0
+        if np.any(empty):
+            # nothing kept: NumPy's NaN, and a NaN tangent, as every other mode and numeric
+            # differences give it (the division rule would keep the zero tangent zero)
+            result = total * np.nan if empty.ndim == 0 else np.where(empty, total * np.nan, result)
+        return _finish(result, out, "mean")
     return _finish(sum_(a, axis=axis, keepdims=keepdims) / _count(a.shape, axis), out, "mean")
 
 

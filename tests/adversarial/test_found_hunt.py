@@ -204,6 +204,30 @@ def test_mean_where_keeps_float32():
     np.testing.assert_allclose(tangent, 1.0)
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy's own: a mean of nothing
+@pytest.mark.parametrize("axis", [None, 1])
+def test_mean_where_of_nothing_has_a_nan_tangent_in_every_mode(axis):
+    """A row with nothing kept is NaN; eager mode gave its tangent 0 (the division rule keeps a
+    zero tangent zero) where the compiler, Taylor mode and numeric differences give NaN."""
+    x = X6.reshape(2, 3)
+    mask = (
+        np.array([[True, False, True], [False, False, False]]) if axis else np.zeros((2, 3), bool)
+    )
+
+    def f(a):
+        return np.mean(a, axis=axis, where=mask)
+
+    v = np.cos(np.arange(6.0)).reshape(2, 3)
+    h = 1e-6
+    numeric = (f(x + h * v) - f(x - h * v)) / (2 * h)
+    eager, compiled = dd.jvp(f, x, v), dd.jit_jvp(f)(x, v)
+    taylor = dd.taylor(lambda t: f(x + t * v), 0.0, 1)
+    for value, tangent in (eager, compiled, (taylor[..., 0], taylor[..., 1])):
+        np.testing.assert_array_equal(np.isnan(value), np.isnan(f(x)))
+        np.testing.assert_allclose(tangent, numeric, rtol=1e-8)  # NaN where numeric is NaN
+    assert type(eager[0]) is type(f(x))
+
+
 @pytest.mark.parametrize("func", [np.var, np.std])
 def test_jit_var_where_refuses_with_a_type_error_naming_it(func):
     """jit of np.var(x, where=mask) raised ValueError("The truth value of an array ... is
