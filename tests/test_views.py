@@ -731,3 +731,26 @@ def test_a_scalar_result_of_a_zero_d_array_is_not_written_through_a_view(op):
     assert f(x.copy()) == op(x)
     np.testing.assert_allclose(dd.jacobian(f, x), expected, rtol=1e-8, atol=1e-12)
     np.testing.assert_allclose(dd.jvp(f, x, np.array(1.0))[1], expected, rtol=1e-8, atol=1e-12)
+
+
+def _reshaped_by_shape_assignment(x):
+    y = x * 2.0
+    v = y[1:]  # a view taken before: it keeps sharing y's memory
+    y.shape = (2, 3)  # NumPy's in-place reshape
+    y[1, 0] = x[0] ** 3
+    return np.concatenate([y.sum(axis=0), v])
+
+
+def test_shape_assignment_in_eager_mode_and_the_tracer_and_refused_by_name_elsewhere():
+    """``y.shape = ...`` reshapes in place in eager mode and the sparsity tracer (the pattern is
+    the Jacobian's exactly); Taylor mode and the compiler refuse it with a TypeError naming the
+    fix (they raised AttributeError: "property 'shape' ... has no setter")."""
+    x = np.arange(1.0, 7.0)
+    f = _reshaped_by_shape_assignment
+    expected = numeric.jacobian(lambda z: f(np.array(z)), x)
+    jac = dd.jacobian(f, x)
+    np.testing.assert_allclose(jac, expected, rtol=1e-7, atol=1e-7)
+    np.testing.assert_array_equal(dd.jacobian_sparsity(f, x), np.abs(expected) > 1e-9)
+    for refused in (lambda: dd.jit_jacobian(f)(x), lambda: dd.taylor(lambda t: f(x + t), 0.0, 1)):
+        with pytest.raises(TypeError, match=r"setting \.shape of .* x = x\.reshape\(shape\)"):
+            refused()

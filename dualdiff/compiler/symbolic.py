@@ -26,7 +26,7 @@ from numpy.lib.mixins import NDArrayOperatorsMixin
 from ..arrays.dualarray import DualArray, _make_array, box
 from ..core import errors
 from ..core.errors import function_name
-from ..core.methods import ArrayMethods, at_rounds, variance
+from ..core.methods import ArrayMethods, at_rounds, refused_shape_setter, variance
 from ..core.tags import NEWEST_TAG, new_tag
 from ..dual.dual import Dual
 from ..dual.objects import (
@@ -103,7 +103,10 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
         self.storage: _Storage | None = None
         self.path: tuple | None = None
 
-    shape = property(lambda self: np.shape(self.value.value))
+    shape = property(
+        lambda self: np.shape(self.value.value),
+        refused_shape_setter("a traced array (dualdiff.jit)"),
+    )
     dtype = property(lambda self: _dtype(self.value.value))  # (none for np.mean of objects)
     ndim = property(lambda self: np.ndim(self.value.value))
     size = property(lambda self: np.size(self.value.value))

@@ -317,6 +317,19 @@ for _name, _reason in REFUSED_ATTRIBUTES.items():
     setattr(ArrayMethods, _name, _refused_attribute(_name, _reason))
 
 
+def refused_shape_setter(kind: str) -> Any:
+    """A ``shape`` setter that refuses ``x.shape = ...`` on ``kind`` with a TypeError naming the
+    fix (NumPy's in-place reshape; the carrier keeps no single array it could reshape)."""
+
+    def setter(self: Any, shape: Any) -> None:
+        raise TypeError(
+            f"setting .shape of {kind} (NumPy's in-place reshape) is not supported; write "
+            "x = x.reshape(shape)"
+        )
+
+    return setter
+
+
 def is_basic_index(index: Any) -> bool:
     """Whether ``index`` is NumPy basic indexing (the result is a view)."""
     for i in index if type(index) is tuple else (index,):

@@ -51,7 +51,7 @@ import numpy as np
 from ..arrays.dualarray import HANDLED_FUNCTIONS as _DUAL_ARRAY_FUNCTIONS
 from ..core import errors, tags
 from ..core.errors import function_name
-from ..core.methods import ArrayMethods, at_rounds, is_basic_index
+from ..core.methods import ArrayMethods, at_rounds, is_basic_index, refused_shape_setter
 from ..core.tags import USER_TAG, new_tag, restore_state
 from ..dual.dual import SCALAR_TYPES, Dual, _make
 from ..dual.objects import (
@@ -1163,6 +1163,8 @@ class Taylor(ArrayMethods):
                     return np.broadcast_shapes(*(np.shape(_strip(c)) for c in self.coefficients))
                 shape = s
         return shape
+
+    shape = shape.setter(refused_shape_setter("a Taylor series"))
 
     @property
     def ndim(self) -> int:

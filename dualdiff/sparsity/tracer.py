@@ -1034,7 +1034,16 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
 
     # -- array attributes ---------------------------------------------------------------------
 
-    shape = property(lambda self: self.value.shape)
+    def _set_shape(self, shape: Any) -> None:
+        # as ndarray's: in place where NumPy can do it without a copy (its AttributeError
+        # otherwise), the dependency ids along with the values, so views taken before still
+        # share both
+        value, deps = self.value.view(), self.deps.view()
+        value.shape = shape
+        deps.shape = shape
+        self.value, self.deps = value, deps
+
+    shape = property(lambda self: self.value.shape, _set_shape)
     ndim = property(lambda self: self.value.ndim)
     size = property(lambda self: self.value.size)
     dtype = property(lambda self: _dtype(self.value))  # (none for np.mean of an object array)
