@@ -270,10 +270,6 @@ def value_and_jacobian(
            [2., 4., 6.]])
     """
     if sparsity is not None:
-        if is_dual(x) and output == "dense" and workers is None and not progress:
-            # a point of an enclosing differentiation: colouring and recovery work on plain
-            # numbers, and the dense pass gives the same Jacobian carrying the outer derivative
-            return dense_jacobian(f, x, chunk)
         return sparse_jacobian(
             f, x, sparsity, output=output, workers=workers, chunk=chunk, progress=progress
         )

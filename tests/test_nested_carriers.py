@@ -192,3 +192,20 @@ def test_an_inner_jvp_at_an_array_built_from_outer_duals(build, order):
 
     got = dd.derivative(h, 0.4, n=order)
     assert abs(got - dd.derivative(closed, 0.4, n=order)) < 1e-12 * max(1.0, abs(got))
+
+
+@pytest.mark.parametrize(
+    "sparsity, error",
+    [
+        ("bogus", "must be 'auto' or a pattern"),
+        (np.eye(2, dtype=bool), "does not end in x's size|columns|shape"),
+        (np.ones((4, 3), dtype=bool), "f\\(x\\) has 3 entries but the sparsity pattern has 4 rows"),
+    ],
+)
+def test_a_sparse_inner_jacobian_at_a_dual_point_checks_its_pattern(sparsity, error):
+    """The dense pass taken at a dual point checks ``sparsity=`` as the sparse path does at a
+    plain point, rather than ignoring a wrong one."""
+    with pytest.raises(ValueError, match=error):
+        dd.jacobian(lambda x: dd.jacobian(inner, x, sparsity=sparsity), X)
+    with pytest.raises(ValueError):
+        dd.jacobian(inner, X, sparsity=sparsity)  # the same argument at a plain point

@@ -66,7 +66,9 @@ def _point_shape(x: Any) -> tuple[int, ...]:
 def _scalar_input(x: Any, api: str, what: str = "x") -> Any:
     """Validate a scalar input point: integers become floats, non-numbers raise TypeError."""
     t = type(x)
-    if t is float or t is complex or t is Dual or is_dual(x):  # dual types of any kind nest
+    if t is float or t is complex:
+        return x
+    if t is Dual or is_dual(x):  # dual types of any kind nest, where their carrier allows it
         errors.check_nestable(x, api)
         return x
     if isinstance(x, bool) or not isinstance(x, numbers.Number):

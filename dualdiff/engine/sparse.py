@@ -21,6 +21,7 @@ import numpy as np
 
 from ..core import errors
 from ..dual.seed import is_sequence
+from ..rules.elementwise import is_dual
 from ..sparsity.coloring import ORDERS, color_candidates, color_columns
 from ..sparsity.tracer import (
     Pattern,
@@ -540,10 +541,31 @@ def sparse_jacobian(
 ) -> tuple[Any, Any]:
     """``(f(x), J)`` through colouring, for one point (the entry point of
     ``dualdiff.jacobian(f, x, sparsity=...)``); for repeated points use ``SparseJacobian``."""
+    if is_dual(x) and output == "dense" and workers is None and not progress:
+        return _at_a_dual_point(f, x, sparsity, chunk)
     with _OnePoint(
         f, x, sparsity, output=output, workers=workers, chunk=chunk, progress=progress
     ) as jac:
         return jac.value_and_jacobian(x)
+
+
+def _at_a_dual_point(f: Callable[..., Any], x: Any, sparsity: Any, chunk: Any) -> Any:
+    """``sparse_jacobian`` at a point of an enclosing differentiation: colouring and recovery
+    work on plain numbers, and the dense pass gives the same Jacobian, carrying the outer
+    derivative. ``sparsity`` is checked as at a plain point (its kind, its columns, its rows)."""
+    what = "jacobian: sparsity"
+    if isinstance(sparsity, str):
+        if sparsity != "auto":
+            raise ValueError(f"{what} must be 'auto' or a pattern, got {sparsity!r}")
+        return dense_jacobian(f, x, chunk)
+    pattern = Pattern.coerce(sparsity, math.prod(np.shape(x)), what)
+    value, jac = dense_jacobian(f, x, chunk)
+    rows = sum(math.prod(np.shape(v)) for v in value) if is_sequence(value) else np.size(value)
+    if pattern.shape[0] != rows:
+        raise ValueError(
+            f"{what}: f(x) has {rows} entries but the sparsity pattern has {pattern.shape[0]} rows"
+        )
+    return value, jac
 
 
 class _OnePoint(SparseJacobian):

@@ -851,28 +851,22 @@ def _float_sin_cos(u: list, n: int, s0: Any, c0: Any, hyperbolic: bool, sine: bo
     return r
 
 
-@_float_rule("sin")
-def _float_sin(rule: Rule, u: list, n: int) -> list:
-    x = u[0]
-    return _float_sin_cos(u, n, rule.real(x), _COS_REAL(x), False, True)
+# sin, cos, sinh, cosh: the pair (sine, cosine) comes together; the rule's own value is one of
+# them, its partner the other: (partner, hyperbolic, the rule is the sine)
+_SIN_COS_PARTNERS = {
+    "sin": (_COS_REAL, False, True),
+    "cos": (_SIN_REAL, False, False),
+    "sinh": (_COSH_REAL, True, True),
+    "cosh": (_SINH_REAL, True, False),
+}
 
 
-@_float_rule("cos")
-def _float_cos(rule: Rule, u: list, n: int) -> list:
-    x = u[0]
-    return _float_sin_cos(u, n, _SIN_REAL(x), rule.real(x), False, False)
-
-
-@_float_rule("sinh")
-def _float_sinh(rule: Rule, u: list, n: int) -> list:
-    x = u[0]
-    return _float_sin_cos(u, n, rule.real(x), _COSH_REAL(x), True, True)
-
-
-@_float_rule("cosh")
-def _float_cosh(rule: Rule, u: list, n: int) -> list:
-    x = u[0]
-    return _float_sin_cos(u, n, _SINH_REAL(x), rule.real(x), True, False)
+@_float_rule(*_SIN_COS_PARTNERS)
+def _float_sin_cos_rule(rule: Rule, u: list, n: int) -> list:
+    partner, hyperbolic, sine = _SIN_COS_PARTNERS[rule.name]
+    own, other = rule.real(u[0]), partner(u[0])
+    s0, c0 = (own, other) if sine else (other, own)
+    return _float_sin_cos(u, n, s0, c0, hyperbolic, sine)
 
 
 def _float_riccati(u: list, n: int, y0: Any, w0: Any, linear: bool, quadratic: float) -> list:
