@@ -187,6 +187,20 @@ def _put_along_axis(a):
     return b
 
 
+def _written_like(make):
+    """``make(a)``, an array built ``like=a``, with duals written into it (a row, part of a row
+    through a slice, an in-place product): each write must carry its tangent in every mode."""
+
+    def f(a):
+        o = make(a)
+        o[0] = a[1] ** 2
+        o[1, 1:] = np.sin(a[2, :3])
+        o[2] *= a[0]
+        return o
+
+    return f
+
+
 def _spd(x):
     m = x.reshape(3, 3)
     return m @ m.T + np.eye(3)
@@ -745,6 +759,12 @@ _CONSTRUCTION = [
     _c("ones like=", lambda a: np.ones(4, like=a) * a, X),
     _c("full like=", lambda a: np.full(4, 2.0, like=a) * a, X),
     _c("empty like=", lambda a: np.empty(4, like=a) * 0.0 + a, X),
+    _c("zeros like= written", _written_like(lambda a: np.zeros((3, 4), like=a)), X),
+    _c("ones like= written", _written_like(lambda a: np.ones((3, 4), like=a)), X),
+    _c("full like= written", _written_like(lambda a: np.full((3, 4), 2.0, like=a)), X),
+    _c("empty like= written", _written_like(lambda a: np.empty((3, 4), like=a) * 0.0), X),
+    _c("zeros_like written", _written_like(np.zeros_like), X),
+    _c("full_like written", _written_like(lambda a: np.full_like(a, 0.5)), X),
 ]
 
 _SPECIAL = [

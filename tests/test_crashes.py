@@ -8,6 +8,7 @@ are NumPy's own semantics (inf/nan with a RuntimeWarning), closed forms, or cent
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
 import numpy as np
@@ -762,6 +763,35 @@ def test_a_dual_is_not_subscriptable_so_a_write_into_a_float_array_names_itself(
         out[0] = dd.Dual(0.3, 1.0)
     with pytest.raises(TypeError, match="not subscriptable"):
         dd.Dual(0.3, 1.0)[()]
+
+
+def _write_into_floats(x):
+    out = np.zeros(2)
+    out[0] = x[1]  # drops the tangent: every mode refuses
+    return out
+
+
+_WRITE_MODES = {
+    "jacobian": lambda f, x: dd.jacobian(f, x),
+    "taylor": lambda f, x: dd.derivative(f, x, n=2),
+    "jit_jvp": lambda f, x: dd.jit_jvp(f)(x, np.ones_like(x)),
+    "jit_jacobian": lambda f, x: dd.jit_jacobian(f)(x),
+    "sparsity": lambda f, x: dd.jacobian_sparsity(f, x),
+}
+
+
+@pytest.mark.parametrize("mode", sorted(_WRITE_MODES))
+def test_a_write_into_a_float_array_names_itself_and_the_fix_in_every_mode(mode):
+    """``out[i] = x[j]`` into a float array drops the tangent. Eager mode raises the Dual's
+    TypeError. The other modes' scalars support indexing, so NumPy raises its own ValueError
+    ("setting an array element with a sequence") with their TypeError as the cause: that one
+    must name the write and the fix as the Dual's does."""
+    x = np.array([0.3, 0.7])
+    with pytest.raises((TypeError, ValueError)) as info:
+        _WRITE_MODES[mode](_write_into_floats, x)
+    error = info.value if isinstance(info.value, TypeError) else info.value.__cause__
+    assert isinstance(error, TypeError), repr(info.value)
+    assert re.search(r"out\[i\] = x", str(error)) and "zeros_like" in str(error), str(error)
 
 
 def test_an_array_from_a_dual_method_does_not_alias_the_dual():

@@ -27,6 +27,7 @@ from ..dual import objects
 from ..dual import seed as _seed
 from ..dual.dual import SCALAR_TYPES, Dual, _make, array_hooks
 from ..dual.seed import IdentitySeed, tangent_of, value_of
+from ..rules import functions as table
 from ..rules.elementwise import (
     RULES,
     UFUNC_RULES,
@@ -59,9 +60,6 @@ UFUNC_METHODS: dict[str, Callable[..., Any]] = {}
 ``dualdiff.arrays.functions``)."""
 
 _new = object.__new__
-
-_LIKE_CONSTRUCTORS = frozenset((np.zeros, np.ones, np.empty, np.full))
-"""Constructors that reach ``__array_function__`` only through ``like=``."""
 
 
 def implements(*numpy_functions: Callable[..., Any]) -> Callable[..., Any]:
@@ -327,7 +325,7 @@ class DualArray(ArrayMethods):
         return array_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        if func in _LIKE_CONSTRUCTORS:  # np.zeros(n, like=x): NumPy does not pass ``like`` on
+        if func in table.LIKE_CONSTRUCTORS:  # np.zeros(n, like=x): NumPy does not pass ``like`` on
             kwargs = {**kwargs, "like": self}
         return array_function(func, types, args, kwargs)
 

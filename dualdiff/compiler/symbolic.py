@@ -262,6 +262,8 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
         )
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        if func in table.LIKE_CONSTRUCTORS and not _has_dual((args, tuple(kwargs.values()))):
+            return _construct_like(func, self, args, kwargs)  # np.zeros(n, like=x)
         if func in _WRITING_FUNCTIONS:
             return _writing_function(func, args, kwargs)
         result = _dispatch(func, lift_arguments(args), kwargs)
@@ -1009,6 +1011,16 @@ def _zeros_like(func: Any, args: Any, kwargs: Any) -> Any:
         return result  # an integer or boolean array: a constant, no derivative to write in
     # a traced array without a derivative, recorded, so that writes into it are traced
     return SymbolicDual(value.program.record(func, (value,) + tuple(args[1:]), kwargs), None)
+
+
+def _construct_like(func: Any, like: SymbolicDual, args: Any, kwargs: Any) -> Any:
+    """``np.zeros(n, like=x)`` and its kin: a dual array in eager mode, so here a traced array
+    without a derivative, as ``np.zeros_like(x)`` is, which writes of traced duals go into (a
+    plain array would refuse them). An integer or boolean array stays a constant."""
+    result = func(*args, **kwargs)
+    if result.dtype.kind not in "fc":
+        return result
+    return SymbolicDual(like.value.program.record(func, args, kwargs), None)
 
 
 def _static_shape(func: Any, args: Any, kwargs: Any) -> Any:

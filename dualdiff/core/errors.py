@@ -16,6 +16,16 @@ def type_name(obj: Any) -> str:
     return f"{module.split('.')[0]}.{t.__name__}"
 
 
+# NumPy raises its own ValueError ("setting an array element with a sequence") for ``out[i] = x``
+# when x's type supports indexing (a Taylor series, a traced array), with this TypeError as its
+# cause: the messages of float() say that this is where the write ends up.
+FLOAT_WRITE = "writing x into a float array: out[i] = x"
+FLOAT_WRITE_FIX = (
+    "preallocate arrays with np.zeros_like(x) or np.zeros(n, like=x), or build them with "
+    "np.stack([...])"
+)
+
+
 def lost_tangent(what: str, fix: str) -> TypeError:
     """The error for a conversion that would silently drop a tangent."""
     return TypeError(f"{what} would drop its tangent (the derivative). {fix}")

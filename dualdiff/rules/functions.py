@@ -314,6 +314,13 @@ _declare("construction", "full_like full", operands=("fill_value",))
 FUNCTIONS: Mapping[Callable[..., Any], Entry] = types.MappingProxyType(_TABLE)
 """Every declared NumPy function, keyed by the function object (read-only)."""
 
+LIKE_CONSTRUCTORS = frozenset(
+    e.function for e in _TABLE.values() if e.kind == "construction" and not e.name.endswith("_like")
+)
+"""The constructors that reach a carrier only through ``like=`` (``np.zeros(n, like=x)``): NumPy
+passes the carrier's ``__array_function__`` neither ``like`` nor any dual argument, so the
+carrier is the prototype."""
+
 
 def entry(function: Callable[..., Any]) -> Entry | None:
     """The table's entry of a NumPy function, or None if it is not declared."""

@@ -1401,8 +1401,10 @@ class Taylor(ArrayMethods):
 
     def __float__(self) -> float:
         raise errors.lost_tangent(
-            "Converting a Taylor series to float (float(x) or a math function such as math.sin)",
-            "Use numpy.sin(x) or dualdiff.sin(x); x.value is the plain value.",
+            "Converting a Taylor series to float (float(x), a math function such as math.sin(x) "
+            f"or {errors.FLOAT_WRITE})",
+            f"Use numpy.sin(x) or dualdiff.sin(x); {errors.FLOAT_WRITE_FIX}; x.value is the "
+            "plain value.",
         )
 
     def __complex__(self) -> complex:
@@ -1587,7 +1589,7 @@ class Taylor(ArrayMethods):
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         leader = _leader(args, kwargs)
         if type(leader) is not Taylor:
-            if leader is None and func in _CONSTRUCTORS:  # np.zeros(n, like=x)
+            if leader is None and func in table.LIKE_CONSTRUCTORS:  # np.zeros(n, like=x)
                 return _construct(func, self, args, kwargs)
             return NotImplemented  # a newer dual number leads: its type does the work
         handler = _handler(func)
@@ -2371,12 +2373,6 @@ def _construct(func: Any, like: Taylor, args: Any, kwargs: dict) -> Taylor:
     if value.dtype.kind not in "fc":  # by position: a series never fits an integer array
         _check_plain_options(function_name(func), dtype=value.dtype)
     return _taylor([value], like.order, like.tag)
-
-
-_CONSTRUCTORS = frozenset(
-    e.function for e in table.by_kind("construction") if not e.name.endswith("_like")
-)
-"""The constructors that reach a series only through ``like=``."""
 
 
 def _implements(*funcs: Any) -> Callable[[Callable], Callable]:

@@ -1123,7 +1123,9 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
         return math.trunc(self._number("math.trunc() of a traced value"))
 
     def __float__(self) -> float:
-        self._check_plain("float(...) of a traced value")
+        self._check_plain(
+            f"float(...) of a traced value (float(x), math.sin(x), {errors.FLOAT_WRITE})"
+        )
         return float(self.value)
 
     def __int__(self) -> int:
