@@ -241,3 +241,53 @@ def test_polyval_takes_python_coefficients_as_numpy_does():
     coefficients = dd.taylor(f, x, 1)
     assert coefficients.dtype == np.float64
     np.testing.assert_array_equal(coefficients[..., 0], f(x))
+
+
+_DIRECTIONAL = {
+    "derivative": lambda g, t: dd.derivative(g, t),
+    "derivative n=2": lambda g, t: dd.derivative(g, t, n=2),
+    "jvp": lambda g, t: dd.jvp(g, t, 1.0)[1],
+    "jacobian": lambda g, t: dd.jacobian(g, t),
+    "taylor": lambda g, t: dd.taylor(g, t, 2)[..., 1],
+}
+
+
+@pytest.mark.parametrize("mode", sorted(_DIRECTIONAL))
+def test_a_python_float_point_is_weak_as_numpy_makes_it(mode):
+    # derivative(lambda t: f(x + t * v), 0.3), the directional derivative as people write it:
+    # the point is a Python float, weak in NumPy, so f runs in float32 as f(x + 0.3 * v) does.
+    # The seed's value must stay a Python number (a 0-d float64 array is not weak).
+    x = X.astype(np.float32)
+    v = np.linspace(-1.0, 1.0, X.size, dtype=np.float32).reshape(X.shape)
+
+    def g(t):
+        return np.sin(x + t * v) * x
+
+    assert g(0.3).dtype == np.float32
+    result = _DIRECTIONAL[mode](g, 0.3)
+    assert np.asarray(result).dtype == np.float32
+    x64, v64 = x.astype(np.float64), v.astype(np.float64)
+    u = x64 + 0.3 * v64
+    closed = -np.sin(u) * v64 * v64 * x64 if mode == "derivative n=2" else np.cos(u) * v64 * x64
+    np.testing.assert_allclose(result, closed, rtol=2e-6, atol=2e-6)
+
+
+def test_the_declared_dtype_differences_at_a_python_float_point():
+    # docs/guide/sharp_bits.rst, "Dtypes": the dtype differs from NumPy's, the number does not
+    x = X.astype(np.float32).ravel()
+    v = np.ones_like(x)
+
+    def along(t):
+        return x + t * v
+
+    value, tangent = dd.jit_jvp(along)(0.3, 1.0)  # the compiler: a Python float is traced strong
+    assert along(0.3).dtype == np.float32 and value.dtype == tangent.dtype == np.float64
+    np.testing.assert_allclose(value, x.astype(np.float64) + 0.3, rtol=1e-15)
+    np.testing.assert_array_equal(tangent, np.ones(x.size))
+
+    def sine(t):
+        return np.sin(t) * x
+
+    d = dd.derivative(sine, 0.3)  # eager: np.sin of a Python-float dual stays weak
+    assert sine(0.3).dtype == np.float64 and d.dtype == np.float32
+    np.testing.assert_allclose(d, np.cos(0.3) * x, rtol=1e-6)

@@ -1066,7 +1066,11 @@ def _operand(a: Any, tag: int) -> tuple[Any, Any]:
         return a, None
     if t is Dual:
         if a.tag == tag:
-            return (d := from_dual(a, False)).value, d  # (only read)
+            d = from_dual(a, False)  # (only read)
+            value = a.value
+            # a Python number stays one: it is weak in NumPy (0.5 * a float32 array is float32),
+            # a 0-d float64 array is not
+            return (value if type(value) in _WEAK_NUMBERS else d.value), d
         return a, None
     if t in SCALAR_TYPES or t is np.ndarray:
         return a, None
@@ -1077,6 +1081,9 @@ def _operand(a: Any, tag: int) -> tuple[Any, Any]:
     if is_dual(a) and a.tag < tag:  # an older dual of another type (a Taylor series): a constant
         return a, None
     raise TypeError(f"cannot combine a DualArray with {errors.type_name(a)}")
+
+
+_WEAK_NUMBERS = frozenset((float, int, complex))
 
 
 def _as_array_operand(a: Any) -> Any:
@@ -1123,6 +1130,7 @@ def apply_binary(rule: Rule, a: Any, b: Any) -> Any:
     if (ta is _NDARRAY and a.dtype is _OBJECT) or (tb is _NDARRAY and b.dtype is _OBJECT):
         # an object array of duals meets a dual: lifted, so the arithmetic is vectorised
         return rule.function(objects.lift_operand(a), objects.lift_operand(b))
+    weak = False
     if ta is DualArray and (tb in _PLAIN_OPERANDS or (tb is DualArray and b.tag == a.tag)):
         tag, x, da = a.tag, a.value, a  # the common cases: no conversion of operands needed
         y, db = (b.value, b) if tb is DualArray else (b, None)
@@ -1131,6 +1139,9 @@ def apply_binary(rule: Rule, a: Any, b: Any) -> Any:
     else:
         lift = lift_of(a, b)
         tag = max(a.tag if is_dual(a) else -1, b.tag if is_dual(b) else -1)
+        # a Dual's value may be a Python number (weak) whose tangent is a float64 array: the
+        # tangents are cast to the result's dtype (_make_array), not assumed in it
+        weak = type(a) is Dual or type(b) is Dual
         if lift is not None and lift.rank > _RANK and not _leads(a, tag) and not _leads(b, tag):
             return lift.binary(rule, a, b)  # a newer dual of a higher-ranked type (Taylor) leads
         x, da = _operand(a, tag)
@@ -1163,7 +1174,7 @@ def apply_binary(rule: Rule, a: Any, b: Any) -> Any:
     arithmetic = _ARITHMETIC.get(rule) if plain else None
     if arithmetic is not None and type(ty if tx is None else tx) is np.ndarray:
         tangent = arithmetic(x, y, tx, ty, ans)  # + - * / written out: the most common rules
-        checked = same
+        checked = same and not weak
     else:
         checked = False
         try:
