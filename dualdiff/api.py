@@ -35,7 +35,7 @@ from .engine.forward import (
 from .engine.parallel import jacobian_columns
 from .engine.sparse import sparse_jacobian
 from .rules.elementwise import is_dual
-from .series.taylor import _MAX_ORDER, higher_derivative, scalar_derivative
+from .series.taylor import _MAX_ORDER, check_order, higher_derivative, scalar_derivative
 
 __all__ = [
     "derivative",
@@ -127,7 +127,7 @@ def _derivative(f: Callable[..., Any], x: Any, n: Any) -> Any:
     """``derivative`` beyond a float at order 1. Apart, because its closure's cells would be
     made on every call of ``derivative``, the scalar hot path too (two cells: 5% of its cost)."""
     errors.check_callable(f, "derivative")
-    n = errors.check_order(n, "derivative")
+    n = check_order(n, "derivative")
     if n == 0:
         if _is_array_input(x):
             return _call(f, (_writable_copy(_array_input(x, "derivative")),), "derivative")
@@ -353,11 +353,15 @@ def value_and_gradient(f: Callable[..., Any], x: Any, chunk: int | None = None) 
     >>> float(value), grad
     (24.0, array([12.,  8.,  6.]))
     """
+    return _value_and_gradient(f, x, chunk, "gradient")
+
+
+def _value_and_gradient(f: Callable[..., Any], x: Any, chunk: Any, api: str) -> tuple[Any, Any]:
     value, jac = value_and_jacobian(f, x, chunk)
     if is_sequence(value) or np.ndim(strip(value)) != 0:
         got = type(value).__name__ if is_sequence(value) else np.shape(strip(value))
         raise ValueError(
-            f"gradient: f must return a scalar, it returned {got}; use jacobian for "
+            f"{api}: f must return a scalar, it returned {got}; use jacobian for "
             "vector-valued functions"
         )
     return value, jac
@@ -447,4 +451,4 @@ def hessian(f: Callable[..., Any], x: Any, chunk: int | None = None) -> Any:
     if chunk is None:
         itemsize = np.dtype(np.result_type(strip(x), 0.0)).itemsize
         chunk = int(max(1, min(n, MEMORY_BUDGET // (itemsize * n * n))))
-    return jacobian(lambda z: gradient(f, z), x, chunk=chunk)
+    return jacobian(lambda z: _value_and_gradient(f, z, None, "hessian")[1], x, chunk=chunk)

@@ -89,6 +89,11 @@ def test_derivative_bad_function_and_order():
         dd.derivative(np.sin, 1.0, n=1.5)
     with pytest.raises(TypeError):
         dd.derivative(np.sin, 1.0, n="2")
+    # the public name in the message, not the internal function's
+    with pytest.raises(ValueError, match=r"^derivative: the order must be at most"):
+        dd.derivative(np.sin, 1.0, n=1000)
+    with pytest.raises(ValueError, match=r"^hessian: f must return a scalar"):
+        dd.hessian(np.sin, np.ones(2))
 
 
 def test_derivative_of_function_returning_nothing_or_text():
@@ -121,6 +126,8 @@ def test_jvp_errors():
         dd.jvp(np.sin, np.ones(3), np.ones(2))
     with pytest.raises(TypeError):
         dd.jvp(np.sin, 1.0, "a")
+    with pytest.raises(TypeError, match=r"^jvp: the tangent must hold .* got NoneType"):
+        dd.jvp(np.sin, np.ones(2), None)
 
 
 # -- jacobian and gradient -----------------------------------------------------------------------

@@ -93,7 +93,13 @@ def _array_input(x: Any, api: str, what: str = "x") -> Any:
         return x
     arr = np.asarray(x)
     if arr.dtype.kind == "O":  # an object array (or a list) of duals: the dual array it stands for
-        arr = lift_operand(arr)
+        try:
+            arr = lift_operand(arr)
+        except TypeError as error:  # None, or an array of other objects
+            raise TypeError(
+                f"{api}: {what} must hold real or complex numbers, got {errors.type_name(x)} "
+                f"({error})"
+            ) from None
         if is_dual(arr):
             errors.check_nestable(arr, api)
             return arr

@@ -3289,7 +3289,9 @@ def _stack(coefficients: list) -> Any:
 _FACTORIALS = [float(math.factorial(k)) for k in range(_MAX_ORDER + 1)]
 
 
-def _check_order(n: Any, api: str) -> int:
+def check_order(n: Any, api: str) -> int:
+    """``n`` as an order Taylor mode can reach, for ``api``'s messages: an integer from 0 to
+    ``_MAX_ORDER`` (a TypeError or ValueError that names ``api`` otherwise)."""
     if type(n) is int and 0 <= n <= _MAX_ORDER:
         return n
     n = errors.check_order(n, api)
@@ -3337,7 +3339,7 @@ def higher_derivative(f: Callable[..., Any], x: Any, n: int) -> Any:
     if type(x) is float and type(n) is int and 0 < n <= _MAX_ORDER:
         return scalar_derivative(f, x, n, "higher_derivative")
     errors.check_callable(f, "higher_derivative")
-    n = _check_order(n, "higher_derivative")
+    n = check_order(n, "higher_derivative")
     x = _point(x, "higher_derivative")
     if n == 0:
         return check_output(f(x), "higher_derivative")
@@ -3406,7 +3408,7 @@ def taylor(f: Callable[..., Any], x: Any, order: int) -> Any:
            [2.71828183, 2.71828183, 1.35914091]])
     """
     errors.check_callable(f, "taylor")
-    order = _check_order(order, "taylor")
+    order = check_order(order, "taylor")
     x = _point(x, "taylor")
     tag = new_tag()
     y = check_output(f(_taylor([x, 1.0][: order + 1], order, tag)), "taylor")
