@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 
 from .core import errors
+from .core.tags import NEWEST_TAG
+from .dual.dual import Dual
 from .dual.seed import directions, is_sequence, join, newest_tag, rebuild, split
 from .rules.elementwise import is_dual
 
@@ -96,17 +98,26 @@ class custom_jvp:  # noqa: N801 - lower case as a decorator, like jax.custom_jvp
                 f"custom_jvp function {self.fun.__name__!r} was called on a dual but has no rule: "
                 "declare one with @f.defjvp"
             )
+        carrier = _dependency_carrier(args) if tag == NEWEST_TAG else None
+        if carrier is not None:
+            # the sparsity tracer: the rule's output tangent, with the traced inputs as their
+            # own tangents, depends on every input the derivative can (and maybe on more)
+            primals = tuple(carrier.rule_primal(a) for a in args)
+            tangents = tuple(a if _dependency_carrier(a) else split(a, tag)[1] for a in args)
+            out, tangent = self._rule(primals, tangents)
+            return carrier.rule_result(out, tangent)
         pairs = [split(a, tag) for a in args]
         primals = tuple(p[0] for p in pairs)
         tangents = tuple(p[1] for p in pairs)
-        k = directions(args, tag)
-        if k == 1 or self.batched:
+        batched = any(_batched(a, tag) for a in args)
+        if not batched or self.batched:
             out, tangent = self._rule(primals, tangents)
-            return join(out, tangent, tag, batched=k > 1)
-        counts = [directions(a, tag) for a in args]
+            return join(out, tangent, tag, batched=batched)
+        # a leading axis of directions (inside jacobian, even a chunk of one): the rule is
+        # written for one direction, so it is called once per direction
         results = [
-            self._rule(primals, tuple(_pick(t, j, c) for t, c in zip(tangents, counts)))
-            for j in range(k)
+            self._rule(primals, tuple(_pick(t, j, a, tag) for t, a in zip(tangents, args)))
+            for j in range(directions(args, tag))
         ]
         out = results[0][0]
         return join(out, _stack_tangents([r[1] for r in results]), tag, batched=True)
@@ -120,13 +131,33 @@ class custom_jvp:  # noqa: N801 - lower case as a decorator, like jax.custom_jvp
         return result[0], result[1]
 
 
-def _pick(tangent: Any, j: int, count: int) -> Any:
-    """Direction ``j`` of a tangent that has ``count`` directions (1: shared by all)."""
-    if count == 1 or tangent is None:
-        return tangent
-    if is_sequence(tangent):
-        return rebuild(tangent, [_pick(t, j, count) for t in tangent])
-    return tangent[j]
+def _dependency_carrier(a: Any) -> Any:
+    """The type of a carrier of dependencies (the sparsity tracer), not of tangents, that ``a``
+    holds, or None."""
+    if is_sequence(a):
+        return next(filter(None, map(_dependency_carrier, a)), None)
+    return type(a) if getattr(type(a), "carries_dependencies", False) else None
+
+
+def _batched(a: Any, tag: int) -> bool:
+    """Whether argument ``a`` (or an item of it) carries a leading axis of directions at ``tag``."""
+    if is_sequence(a):
+        return any(_batched(item, tag) for item in a)
+    if not is_dual(a) or a.tag != tag:
+        return False
+    if type(a) is Dual:
+        t = a.tangent
+        return type(t) is np.ndarray and t.ndim == 1
+    return a.batched
+
+
+def _pick(tangent: Any, j: int, a: Any, tag: int) -> Any:
+    """Direction ``j`` of argument ``a``'s tangent (one without a direction axis is shared)."""
+    if tangent is None:
+        return None
+    if is_sequence(a):
+        return rebuild(tangent, [_pick(t, j, item, tag) for t, item in zip(tangent, a)])
+    return tangent[j] if _batched(a, tag) else tangent
 
 
 def _stack_tangents(tangents: list[Any]) -> Any:

@@ -1012,6 +1012,38 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
     # newer than any eager dual, as the compiler's traced arrays: a DualArray of an inner jvp
     # that meets a tracer hands the operation to the tracer, which refuses the mix by name
     tag = NEWEST_TAG
+    # it carries which inputs each element depends on, not tangents (dualdiff.custom_jvp asks)
+    carries_dependencies = True
+
+    @staticmethod
+    def rule_primal(a: Any) -> Any:
+        """A traced argument of a function with a derivative rule of its own
+        (``dualdiff.custom_jvp``) as its rule's primal: its values, computed from x
+        (``ValueDerived``), so that the rule's branches on them are noted and its masks and
+        indices are not trusted as constants, and so that the rule can call the function on it
+        (the body sees no tracer; it may be code the tracer cannot follow). Mapped over tuples
+        and lists."""
+        if type(a) in (tuple, list):
+            return type(a)(SparsityTracer.rule_primal(item) for item in a)
+        return ValueDerived(a.value) if type(a) is SparsityTracer else a
+
+    @staticmethod
+    def rule_result(out: Any, tangent: Any) -> Any:
+        """The result of a function with a derivative rule of its own (``dualdiff.custom_jvp``),
+        traced through that rule with the traced inputs as tangents (``rule_primal`` gives the
+        primals): ``out``'s values, depending on what its tangent depends on. The rule decides,
+        not the body: a straight-through rule (the identity for ``np.round``) has a derivative
+        where the body has none. Mapped over tuples and lists."""
+        if type(out) in (tuple, list):
+            if type(tangent) not in (tuple, list) or len(tangent) != len(out):
+                raise ValueError(
+                    "the tangent output must have the same tuple structure as the value output"
+                )
+            return type(out)(SparsityTracer.rule_result(o, t) for o, t in zip(out, tangent))
+        value, deps = _split(out, "custom_jvp output")
+        _, tangent_deps = _split(tangent, "custom_jvp tangent")
+        shape = np.shape(value)
+        return _make(np.array(value), _union([deps, tangent_deps], shape))
 
     def __init__(self, value: Any, deps: Any = None) -> None:
         # ``deps``: an array of sets (or iterables) of flat input indices, one per element
