@@ -856,3 +856,18 @@ def test_a_list_operand_is_the_array_numpy_makes_of_it(op):
     with_array = op(t, np.array(c))
     for a, b in zip(with_list.coefficients, with_array.coefficients):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_zero_base_with_a_moving_exponent_has_no_taylor_expansion():
+    # 0**y jumps at y = 0 and x**x is not analytic at 0: the first coefficient is the first-order
+    # modes' (-inf), every later one NaN, never the finite numbers of exp(y log 0)
+    with np.errstate(all="ignore"):
+        for f in (lambda x: 0.0**x, lambda x: x**x):
+            c = dd.taylor(f, 0.0, 3)
+            assert c[0] == 1.0 and c[1] == -np.inf and np.all(np.isnan(c[2:]))
+        np.testing.assert_array_equal(dd.taylor(lambda x: 0.0**x, 1.0, 3), 0.0)  # 0 around y > 0
+        c = dd.taylor(lambda x: 0.0 ** (x * x), 0.0, 2)  # a zero tangent: c1 is 0, c2 undefined
+        assert c[0] == 1.0 and c[1] == 0.0 and np.isnan(c[2])
+        c = dd.taylor(lambda x: x**x, np.array([0.0, 1.0]), 2)  # entry by entry
+        assert c[0, 1] == -np.inf and np.isnan(c[0, 2])
+        np.testing.assert_allclose(c[1], [1.0, 1.0, 1.0], rtol=1e-15)  # x**x at 1: 1 + t + t²

@@ -18,7 +18,9 @@ Conventions at kinks (each tested):
   layer, entry by entry in arrays. The hand-written fast paths (``Dual``'s division, DualArray's
   ``_divide_tangent``) defer to these rules wherever a partial is infinite.
 * ``power``: ``d/dx x**y = y*x**(y-1)`` is 0 when ``y = 0`` (even at ``x = 0``), and
-  ``d/dy x**y = x**y*log(x)`` is 0 at ``x = 0`` (its limit from the right for ``y > 0``).
+  ``d/dy x**y = x**y*log(x)`` at ``x = 0`` is 0 where ``y > 0`` (``0**y`` is 0 there) and
+  ``-inf`` where ``y <= 0`` (``0**y`` jumps to 0 at ``y = 0``), so ``x**x`` has ``-inf`` at 0,
+  its one-sided limit.
 * ``hypot`` at ``(0, 0)`` and complex ``absolute`` at 0: derivative 0, as for ``absolute``.
 * ``sign``, ``floor``, ``ceil``, ``trunc``, ``rint``, ``floor_divide``, ``heaviside``: piecewise
   constant, derivative 0 everywhere (the jumps are ignored), exactly 0 even after an infinite
@@ -670,11 +672,16 @@ def _pow_dx(x: Any, y: Any, ans: Any) -> Any:
 
 
 def _pow_dy(x: Any, y: Any, ans: Any) -> Any:
-    # d/dy x**y = x**y log(x), taken as 0 at x = 0 (its limit from the right when y > 0).
+    # d/dy x**y = x**y log(x). At x = 0 it is 0 where y > 0 (0**y is 0 around y, where the
+    # formula gives 0 * -inf), and -inf where y <= 0 (0**y jumps from inf or 1 to 0 at y = 0:
+    # -inf from either side, which is what the formula gives, x**y log(x) = 1 * -inf).
     if not _is_array(x) and not _is_array(ans):
-        return ans * log(x) if x != 0 else 0.0
+        if x != 0:
+            return ans * log(x)
+        return 0.0 if (y.real if is_complex(y) else y) > 0 else -math.inf * ans
     with np.errstate(divide="ignore", invalid="ignore"):
-        return where(x == 0, 0.0, ans * log(where(x == 0, 1.0, x)))
+        at_zero = where((y.real if is_complex(y) else y) > 0, 0.0, -np.inf * ans)
+        return where(x == 0, at_zero, ans * log(where(x == 0, 1.0, x)))
 
 
 def _abs_jvp(x: Any, t: Any, ans: Any) -> Any:

@@ -80,6 +80,7 @@ from ..rules.elementwise import (
     is_dual,
     lift_of,
     register_lift,
+    scale,
     where,
 )
 from ..rules.functions import STRUCTURAL_PAD_MODES, Entry
@@ -420,7 +421,39 @@ def _power_rule(rule: Rule, u: list, v: list, n: int) -> list:
         else:
             z = _mul(v, [LOG(u[0])] + _log_tail(u, n), n)
         y = _exp_series(y0, _deriv(z), n)
-    return _constant_where(u[0] == 0, y0, y) if len(u) == 1 else y
+    zero = u[0] == 0
+    if not np.any(zero):
+        return y
+    return _select(zero, _power_at_zero_base(rule, u, v, n, y0), y)
+
+
+def _power_at_zero_base(rule: Rule, u: list, v: list, n: int, y0: Any) -> list:
+    """``u**v`` where the base is 0 and the exponent moves. A constant base 0 with ``v > 0``
+    gives the constant 0. Otherwise there is no Taylor expansion (``0**v`` jumps to 0 at ``v =
+    0``, ``x**v`` is not analytic at ``x = 0``): the first coefficient is the first-order modes'
+    (the rule's partials, a zero tangent kept zero), and every later one NaN where the arguments
+    move (0 where they do not)."""
+    u0, v0 = u[0], v[0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dx = _partial(rule.partials[0], u0, v0, y0)
+        dy = _partial(rule.partials[1], u0, v0, y0)
+    first = scale(dy, v[1])
+    if len(u) > 1:
+        first = first + scale(dx, u[1])
+    out = [y0, first]
+    moving = False
+    for k in range(2, n + 1):
+        moving = moving | _moves(u, k - 1) | _moves(v, k - 1) | _moves(u, k) | _moves(v, k)
+        out.append(where(moving, np.nan, 0.0))
+    if len(u) == 1:  # 0**v around v > 0 is the constant 0
+        positive = (v0.real if is_complex(v0) else v0) > 0
+        out = _select(positive, [y0], out)
+    return out
+
+
+def _moves(a: list, k: int) -> Any:
+    """Whether coefficient ``k`` of ``a`` is not exactly zero (False beyond its length)."""
+    return a[k] != 0 if k < len(a) else False
 
 
 @_taylor_rule("negative", "positive", "deg2rad", "rad2deg")
