@@ -11,6 +11,7 @@ import numpy as np
 
 from ..core import errors
 from ..core.tags import USER_TAG, restore_state
+from ..rules import functions as table
 from ..rules.elementwise import (
     RULES,
     UFUNC_RULES,
@@ -34,7 +35,6 @@ SCALAR_TYPES = frozenset(
 """Plain number types a Dual combines with directly (Python and NumPy scalars)."""
 
 _FALLBACK_ERRORS = (ValueError, OverflowError, ZeroDivisionError)
-_LIKE_CONSTRUCTORS = frozenset((np.zeros, np.ones, np.empty, np.full))
 _new = object.__new__
 
 # Set by the array module: turns a mix of Duals and arrays into a DualArray computation.
@@ -489,7 +489,7 @@ class Dual:
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         hook = array_hooks.get("function")
-        if func in _LIKE_CONSTRUCTORS:  # np.zeros(n, like=d): NumPy does not pass ``like`` on
+        if func in table.LIKE_CONSTRUCTORS:  # np.zeros(n, like=d): NumPy does not pass ``like`` on
             kwargs = {**kwargs, "like": self}
         if hook is not None:
             return hook(func, types, args, kwargs)
