@@ -268,6 +268,25 @@ def answer(x: Any, a: Any) -> Any:
 
 
 _SPECIALISE: list[Callable[[Rule], Callable[..., Any]]] = []  # its maker of ``on_dual``
+_OBJECT_LIFT: list[Callable[[Any], Any]] = []  # dual.objects' lift of an object array of duals
+
+
+def register_object_lift(lift: Callable[[Any], Any]) -> None:
+    """Make every rule apply to an object array of duals (``np.array([d1, d2])``) as to the dual
+    array ``lift(a)`` stands for: the plain-array form of a rule on the elements would run
+    NumPy's object loops, or a stable formula such as ``sigmoid``'s branches on ``|x|``, whose
+    pieces are not differentiable where the function is (``abs'(0) = 0`` made ``sigmoid'(0)``
+    0). A registration, so that the table never imports the carriers."""
+    _OBJECT_LIFT.append(lift)
+
+
+def _lifted_objects(*args: Any) -> tuple | None:
+    """``args`` with their object arrays lifted, or None when none of them holds a dual."""
+    if not _OBJECT_LIFT:
+        return None
+    lift = _OBJECT_LIFT[0]
+    out = tuple(lift(a) if type(a) is np.ndarray and a.dtype.kind == "O" else a for a in args)
+    return out if any(is_dual(a) for a in out) else None
 
 
 def register_scalar_dual(cls: type, specialise: Callable[[Rule], Callable[..., Any]]) -> None:
@@ -349,6 +368,10 @@ def _make_function(rule: Rule) -> Callable[..., Any]:
                 return lift(rule, x)
             if t in SYMBOLIC_TYPES:
                 return SYMBOLIC_TYPES[t](rule, x)
+            if t is np.ndarray and x.dtype.kind == "O":
+                lifted = _lifted_objects(x)
+                if lifted is not None:
+                    return function(*lifted)
             return array(x)
 
     else:
@@ -365,6 +388,12 @@ def _make_function(rule: Rule) -> Callable[..., Any]:
             symbolic = SYMBOLIC_TYPES.get(type(x)) or SYMBOLIC_TYPES.get(type(y))
             if symbolic is not None:
                 return symbolic(rule, x, y)
+            if (type(x) is np.ndarray and x.dtype.kind == "O") or (
+                type(y) is np.ndarray and y.dtype.kind == "O"
+            ):
+                lifted = _lifted_objects(x, y)
+                if lifted is not None:
+                    return function(*lifted)
             return array(x, y)
 
     function.__name__ = function.__qualname__ = rule.name

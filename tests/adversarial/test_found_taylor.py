@@ -62,3 +62,23 @@ def test_jacobian_of_jacobian_of_numpy_functions(f):
     h = 1e-5
     inner = dd.jacobian(f, x + h) - dd.jacobian(f, x - h)
     assert dd.jacobian(lambda y: dd.jacobian(f, y), x) == pytest.approx(inner / (2 * h), abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("f", "first", "second"),
+    [
+        (dd.sigmoid, 0.25, 0.0),
+        (dd.softplus, 0.5, 0.25),
+        (dd.sinc, 0.0, -(math.pi**2) / 3),
+    ],
+)
+def test_rule_of_an_object_array_of_duals(f, first, second):
+    # np.array([...]) of duals is an object array; dualdiff's own functions applied their plain
+    # formula to its elements: sigmoid's branches on |x| gave sigmoid'(0) = 0, softplus's
+    # max(x, 0) + log1p(exp(-|x|)) gave softplus'(0) = 1, sinc's x == 0 guard gave sinc''(0) = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dd.ObjectArrayWarning)
+        got1 = dd.derivative(lambda y: f(np.array([y, 2 * y]))[0], 0.0)
+        got2 = dd.derivative(lambda y: np.sum(f(np.array([y, 2 * y]))), 0.0, n=2)
+    assert got1 == pytest.approx(first, abs=1e-14)
+    assert got2 == pytest.approx(5 * second, abs=1e-12)
