@@ -582,6 +582,9 @@ def _arcsinh_rule(rule: Rule, u: list, n: int) -> list:
 @_taylor_rule("arccosh")
 def _arccosh_rule(rule: Rule, u: list, n: int) -> list:
     w = [-c for c in _one_minus_square(u[:n], n - 1)]
+    # + 0.0: at u_0 = 1 the value -(1 - u_0)(1 + u_0) is -0.0, whose square root -0.0 turned
+    # arccosh'(1) = +inf into -inf
+    w[0] = w[0] + 0.0
     return _quotient_integral(rule.function(u[0]), u, _sqrt_series(w, n - 1, SQRT(w[0])), n)
 
 

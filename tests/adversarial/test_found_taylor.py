@@ -82,3 +82,16 @@ def test_rule_of_an_object_array_of_duals(f, first, second):
         got2 = dd.derivative(lambda y: np.sum(f(np.array([y, 2 * y]))), 0.0, n=2)
     assert got1 == pytest.approx(first, abs=1e-14)
     assert got2 == pytest.approx(5 * second, abs=1e-12)
+
+
+@pytest.mark.parametrize("x", [1.0, np.array([1.0, 1.0])])
+def test_arccosh_at_one_in_taylor_mode(x):
+    # -(1 - x)(1 + x) is -0.0 at x = 1 and its square root -0.0: Taylor mode gave
+    # arccosh'(1) = -inf where eager mode and the limit from the right, 1/sqrt(x**2 - 1), give +inf
+    with np.errstate(divide="ignore", invalid="ignore"):
+        coefficients = np.atleast_2d(dd.taylor(np.arccosh, x, 2))
+        first = dd.derivative(np.arccosh, x)
+        second = dd.derivative(np.arccosh, x, n=2)
+    assert np.all(coefficients[:, 1] == np.inf)
+    assert np.all(first == np.inf)
+    assert np.all(second == -np.inf)  # -x / (x**2 - 1)**1.5 from the right
