@@ -699,11 +699,17 @@ def _pow_dx(x: Any, y: Any, ans: Any) -> Any:
 
 
 def _pow_dy(x: Any, y: Any, ans: Any) -> Any:
-    # d/dy x**y = x**y log(x), taken as 0 at x = 0 (its limit from the right when y > 0).
+    # d/dy x**y = x**y log(x). At x = 0 it is taken as its limit from the right: 0 where
+    # Re(y) > 0, else x**y log(0) = -inf x**y (d/dx x**x = x**x (log x + 1) is -inf at 0+, not 0).
+    positive = (y.real if is_complex(y) else y) > 0
     if not _is_array(x) and not _is_array(ans):
-        return ans * log(x) if x != 0 else 0.0
+        if x != 0:
+            return ans * log(x)
+        return 0.0 if positive else ans * -math.inf
     with np.errstate(divide="ignore", invalid="ignore"):
-        return where(x == 0, 0.0, ans * log(where(x == 0, 1.0, x)))
+        zero = x == 0
+        at_zero = where(positive, 0.0, ans * -math.inf)
+        return where(zero, at_zero, ans * log(where(zero, 1.0, x)))
 
 
 def _abs_jvp(x: Any, t: Any, ans: Any) -> Any:

@@ -407,7 +407,8 @@ def _square_rule(rule: Rule, u: list, n: int) -> list:
 @_taylor_rule("power", "float_power")
 def _power_rule(rule: Rule, u: list, v: list, n: int) -> list:
     # Constant exponent: the recurrence of u**a. Otherwise u**v = exp(v·log u), with the value
-    # from the rule; a constant zero base gives the constant 0**v (the rule's convention).
+    # from the rule; a constant zero base gives the constant 0**v where Re(v) > 0, and the series
+    # elsewhere (0**v jumps at v = 0: its first coefficient is -inf, as the rule's partial gives).
     y0 = rule.function(u[0], v[0])
     dtype = getattr(y0, "dtype", None)
     if dtype is not None and not is_dual(y0):  # float_power is float64 even for float32 input
@@ -420,7 +421,16 @@ def _power_rule(rule: Rule, u: list, v: list, n: int) -> list:
         else:
             z = _mul(v, [LOG(u[0])] + _log_tail(u, n), n)
         y = _exp_series(y0, _deriv(z), n)
-    return _constant_where(u[0] == 0, y0, y) if len(u) == 1 else y
+        if len(u) > 1:
+            # at a zero base log u has no series: there the coefficients come from the rule's
+            # partials, order by order (x**(x+1) has derivative 1 at 0, x**x -inf, as nested
+            # duals give), where exp(v·log u) gave nan
+            zero = u[0] == 0
+            if _is_array(zero) and np.any(zero):
+                return _select(zero, fallback_rule(rule)(rule, u, v, n), y)
+            return fallback_rule(rule)(rule, u, v, n) if not _is_array(zero) and zero else y
+    v0 = v[0]
+    return _constant_where((u[0] == 0) & ((v0.real if is_complex(v0) else v0) > 0), y0, y)
 
 
 @_taylor_rule("negative", "positive", "deg2rad", "rad2deg")

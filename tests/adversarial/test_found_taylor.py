@@ -95,3 +95,23 @@ def test_arccosh_at_one_in_taylor_mode(x):
     assert np.all(coefficients[:, 1] == np.inf)
     assert np.all(first == np.inf)
     assert np.all(second == -np.inf)  # -x / (x**2 - 1)**1.5 from the right
+
+
+@pytest.mark.parametrize(
+    ("f", "k", "expected"),
+    [
+        (lambda x: x ** (x + 1.0), 1, 1.0),  # x**x (x log x + x + 1) -> 1
+        (lambda x: x ** (x + 2.0), 2, 2.0),  # x**2 + x**3 log x + ...
+        (lambda x: x ** (x * x + 3.0), 3, 6.0),  # x**3 + x**5 log x + ...
+    ],
+)
+@pytest.mark.parametrize("array", [False, True])
+def test_variable_power_at_a_zero_base_in_taylor_mode(f, k, expected, array):
+    # u**v with a series exponent was exp(v log u) only: nan at u = 0 in Taylor mode, where the
+    # derivatives exist (eager mode gave x**(x+1)' = 1 at 0)
+    x = np.zeros(2) if array else 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        coefficients = np.atleast_2d(dd.taylor(f, x, k))
+        got = np.atleast_1d(dd.derivative(f, x, n=k))
+    np.testing.assert_allclose(coefficients[:, k] * math.factorial(k), expected, rtol=1e-15)
+    np.testing.assert_allclose(got, expected, rtol=1e-15)
