@@ -690,6 +690,13 @@ def _fmin_share(x: Any, y: Any) -> Any:
     return _share_in((x < y) + 0.5 * (x == y) + (y != y) * (x == x), x, y)
 
 
+def _share(x: Any, y: Any, scale: float) -> Any:
+    # logaddexp's partial e**(x-a) as sigmoid((x - y) scale): e**(x-a) rounded to 1 for both
+    # arguments once a = x + log 2 rounds to x (x = y = 1e17 gave the derivative 2, not 1), and
+    # was nan at x = inf (sigmoid(inf) = 1, as Taylor mode gives)
+    return sigmoid(x - y if scale == 1.0 else (x - y) * scale)
+
+
 def _pow_dx(x: Any, y: Any, ans: Any) -> Any:
     # d/dx x**y = y x**(y-1), and exactly 0 when y == 0 (x**0 is the constant 1, even at x = 0).
     if not _is_array(y) and not _is_array(x):
@@ -877,10 +884,10 @@ log10 = _unary("log10", np.log10, math.log10, lambda x, a: 1.0 / (x * _LN10), do
 log1p = _unary("log1p", np.log1p, math.log1p, lambda x, a: 1.0 / (1.0 + x), domain=(-0.9, 5.0),
                complex=True, safe=True, formula="d log1p(x) = dx / (1 + x)")
 logaddexp = _binary("logaddexp", np.logaddexp, None,
-                    lambda x, y, a: exp(x - a), lambda x, y, a: exp(y - a),
+                    lambda x, y, a: _share(x, y, 1.0), lambda x, y, a: _share(y, x, 1.0),
                     formula="d log(e**x + e**y) = e**(x-a) dx + e**(y-a) dy")
 logaddexp2 = _binary("logaddexp2", np.logaddexp2, None,
-                     lambda x, y, a: exp2(x - a), lambda x, y, a: exp2(y - a),
+                     lambda x, y, a: _share(x, y, _LN2), lambda x, y, a: _share(y, x, _LN2),
                      formula="d log2(2**x + 2**y) = 2**(x-a) dx + 2**(y-a) dy")
 # sqrt(-0.0) is -0.0, and 0.5 / (a + 0.0) turns it into +0.0 (every other value unchanged), so
 # that sqrt'(0) = +inf from either side, as the convention says.

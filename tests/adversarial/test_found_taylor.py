@@ -115,3 +115,22 @@ def test_variable_power_at_a_zero_base_in_taylor_mode(f, k, expected, array):
         got = np.atleast_1d(dd.derivative(f, x, n=k))
     np.testing.assert_allclose(coefficients[:, k] * math.factorial(k), expected, rtol=1e-15)
     np.testing.assert_allclose(got, expected, rtol=1e-15)
+
+
+@pytest.mark.parametrize("ufunc", [np.logaddexp, np.logaddexp2])
+def test_logaddexp_partials_at_large_and_infinite_arguments(ufunc):
+    # the partials e**(x-a), e**(y-a) rounded to 1 each once a = x + log 2 rounds to x:
+    # d/dx logaddexp(x, x) = d/dx (x + log 2) = 1 came out 2 at x = 1e17 (eager and compiled);
+    # at x = inf, logaddexp(x, 0)' was nan in eager mode and 1 (the limit) in Taylor mode
+    x = np.array([1e17, 1e300, 0.3])
+    expected = np.ones(3)
+    f = lambda u: ufunc(u, u)  # noqa: E731
+    np.testing.assert_array_equal(dd.jvp(f, x, np.ones(3))[1], expected)
+    np.testing.assert_array_equal(dd.jit_jvp(f)(x, np.ones(3))[1], expected)
+    np.testing.assert_array_equal(dd.taylor(f, x, 1)[:, 1], expected)
+    assert dd.derivative(f, 1e17) == 1.0
+    g = lambda u: ufunc(u, 0.0)  # noqa: E731
+    ends = np.array([np.inf, -np.inf])
+    np.testing.assert_array_equal(dd.jvp(g, ends, np.ones(2))[1], [1.0, 0.0])
+    np.testing.assert_array_equal(dd.jit_jvp(g)(ends, np.ones(2))[1], [1.0, 0.0])
+    np.testing.assert_array_equal(dd.taylor(g, ends, 1)[:, 1], [1.0, 0.0])
