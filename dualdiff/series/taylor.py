@@ -1332,7 +1332,9 @@ class Taylor(ArrayMethods):
         return _taylor([-c for c in self.coefficients], self.order, self.tag)
 
     def __pos__(self) -> Taylor:
-        return self
+        # a new series, as NumPy's +a is a new array (a write into it must not reach self) and
+        # a scalar for a 0-d array
+        return _taylor([+c for c in self.coefficients], self.order, self.tag)
 
     def __abs__(self) -> Any:
         return ABSOLUTE(self)
@@ -1451,8 +1453,16 @@ class Taylor(ArrayMethods):
             _check_index(index)
         shape = self.shape
         if not shape:
-            if index == () or index is Ellipsis:  # as for a 0-d array (and for ``box``)
+            if index is Ellipsis:  # as for a 0-d array: a view of it (and for ``box``)
                 return self
+            if index == ():  # NumPy's scalar: a view of it (np.expand_dims) must not alias self
+                if type(_strip(self.coefficients[0])) is not np.ndarray:
+                    return self
+                return _taylor(
+                    [c[()] if type(c) is np.ndarray else c for c in self.coefficients],
+                    self.order,
+                    self.tag,
+                )
             raise TypeError("a scalar Taylor series cannot be indexed")
         result = _taylor(
             [_broadcast(c, shape)[index] for c in self.coefficients], self.order, self.tag
@@ -1678,7 +1688,7 @@ def _link_function_view(
             parent = args[j] if j < len(args) else None
             if type(piece) is not Taylor or type(parent) is not Taylor or piece is parent:
                 continue
-            if not piece.shape or not parent.shape:
+            if not piece.shape or not _has_memory(parent):
                 continue
 
             def derive(p: Taylor, i: int = i, j: int = j) -> list:
@@ -1690,7 +1700,7 @@ def _link_function_view(
     parent = args[0] if args else None
     if type(result) is not Taylor or type(parent) is not Taylor or result is parent:
         return
-    if not parent.shape:
+    if not _has_memory(parent):
         return  # (a 0-d view of an array, np.squeeze of one element, is linked as well)
     if func is np.reshape or func is np.ravel:
         mine, theirs = _strip(result.coefficients[0]), _strip(parent.coefficients[0])
@@ -1702,6 +1712,13 @@ def _link_function_view(
         return handler(func, (p,) + rest, kwargs).coefficients
 
     _link_series(result, parent, derive)
+
+
+def _has_memory(series: Taylor) -> bool:
+    """Whether NumPy's views of ``series`` would alias it: those of an array do, 0-d ones
+    included (``np.where``'s result), those of a scalar (``x * 2.0`` of a 0-d array) are new
+    arrays. The leading coefficient tells."""
+    return bool(series.shape) or type(_strip(series.coefficients[0])) is np.ndarray
 
 
 def _link_einsum_view(result: Any, handler: Callable[..., Any], args: Any, kwargs: dict) -> None:
@@ -1764,7 +1781,7 @@ def _link_series(view: Taylor, parent: Taylor, derive: Callable[[Taylor], list])
 
 
 def _in_layout_of(like: np.ndarray, c: Any) -> np.ndarray:
-    out = np.empty_like(like, dtype=np.result_type(like.dtype, c.dtype))
+    out = np.empty_like(like, dtype=np.result_type(like.dtype, getattr(c, "dtype", c)))
     out[...] = c
     return out
 

@@ -134,3 +134,37 @@ def test_logaddexp_partials_at_large_and_infinite_arguments(ufunc):
     np.testing.assert_array_equal(dd.jvp(g, ends, np.ones(2))[1], [1.0, 0.0])
     np.testing.assert_array_equal(dd.jit_jvp(g)(ends, np.ones(2))[1], [1.0, 0.0])
     np.testing.assert_array_equal(dd.taylor(g, ends, 1)[:, 1], [1.0, 0.0])
+
+
+def test_taylor_positive_is_a_new_series():
+    # +y returned y itself in Taylor mode: z = +y; z[0] = 0 changed y (NumPy's +y is a copy),
+    # so taylor of f gave the value 0 and derivative 0 for y[0], where eager mode gives 1
+    def f(x):
+        y = x * 1.0
+        z = +y
+        z[0] = 0.0
+        z *= 3.0
+        return y
+
+    x = np.array([1.0, 2.0])
+    np.testing.assert_array_equal(dd.taylor(lambda t: f(x + t), 0.0, 2), [[1, 1, 0], [2, 1, 0]])
+
+
+def test_a_scalar_from_a_zero_d_series_does_not_alias_it():
+    # a[()] of a 0-d array is a NumPy scalar, whose np.expand_dims is a new array: a write
+    # into that must not reach a (nor, for a[...], a view, must it be lost)
+    def through(index):
+        def f(x):
+            a = np.where(x > 0, np.tanh(x), x)  # a 0-d array
+            e = np.expand_dims(a[index], 0)
+            e[:] = 0.5
+            return a
+
+        return f
+
+    x = np.array(0.3)
+    scalar, view = through(()), through(...)
+    assert scalar(x.copy()) == np.tanh(0.3) and view(x.copy()) == 0.5  # plain NumPy
+    expected = [np.tanh(0.3), 1 - np.tanh(0.3) ** 2]
+    np.testing.assert_allclose(dd.taylor(scalar, x, 1), expected, rtol=1e-15)
+    np.testing.assert_array_equal(dd.taylor(view, x, 1), [0.5, 0.0])
