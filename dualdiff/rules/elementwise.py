@@ -930,9 +930,12 @@ tanh = _unary("tanh", np.tanh, math.tanh, lambda x, a: 1.0 - a * a, complex=True
               formula="d tanh(x) = (1 - tanh(x)**2) dx")
 arcsinh = _unary("arcsinh", np.arcsinh, math.asinh, lambda x, a: 1.0 / sqrt(x * x + 1.0),
                  complex=True, formula="d arcsinh(x) = dx / sqrt(x**2 + 1)")
-arccosh = _unary("arccosh", np.arccosh, math.acosh, lambda x, a: 1.0 / sqrt(x * x - 1.0),
+# sqrt(x - 1) sqrt(x + 1), not sqrt(x**2 - 1): the two differ in sign for complex x with
+# Re(x) < 0, and NumPy's branch of arccosh has the former's derivative
+arccosh = _unary("arccosh", np.arccosh, math.acosh,
+                 lambda x, a: 1.0 / (sqrt(x - 1.0) * sqrt(x + 1.0)),
                  domain=(1.05, 5.0), complex=True, safe=True,
-                 formula="d arccosh(x) = dx / sqrt(x**2 - 1)")
+                 formula="d arccosh(x) = dx / (sqrt(x - 1) sqrt(x + 1))")
 arctanh = _unary("arctanh", np.arctanh, math.atanh, lambda x, a: 1.0 / (1.0 - x * x),
                  domain=(-0.95, 0.95), complex=True, safe=True,
                  formula="d arctanh(x) = dx / (1 - x**2)")

@@ -595,7 +595,11 @@ def _arccosh_rule(rule: Rule, u: list, n: int) -> list:
     # + 0.0: at u_0 = 1 the value -(1 - u_0)(1 + u_0) is -0.0, whose square root -0.0 turned
     # arccosh'(1) = +inf into -inf
     w[0] = w[0] + 0.0
-    return _quotient_integral(rule.function(u[0]), u, _sqrt_series(w, n - 1, SQRT(w[0])), n)
+    # the root of u² - 1 on NumPy's branch, sqrt(u - 1) sqrt(u + 1): sqrt(u² - 1) has the
+    # other sign for complex u with Re(u) < 0
+    u0 = u[0]
+    g0 = SQRT(u0 - 1.0) * SQRT(u0 + 1.0) if is_complex(u0) else SQRT(w[0])
+    return _quotient_integral(rule.function(u0), u, _sqrt_series(w, n - 1, g0), n)
 
 
 @_taylor_rule("arctanh")

@@ -168,3 +168,22 @@ def test_a_scalar_from_a_zero_d_series_does_not_alias_it():
     expected = [np.tanh(0.3), 1 - np.tanh(0.3) ** 2]
     np.testing.assert_allclose(dd.taylor(scalar, x, 1), expected, rtol=1e-15)
     np.testing.assert_array_equal(dd.taylor(view, x, 1), [0.5, 0.0])
+
+
+def test_complex_arccosh_on_numpys_branch():
+    # the partial 1/sqrt(z**2 - 1) has the wrong sign for Re(z) < 0 on NumPy's branch of arccosh
+    # (whose derivative is 1/(sqrt(z - 1) sqrt(z + 1))): every mode gave -f'(z) there
+    z = np.array([-2 + 0.5j, -0.3 - 1j, -2 - 0.5j, 0.5 - 2j, 2 + 0.5j])
+    expected = 1 / (np.sqrt(z - 1) * np.sqrt(z + 1))
+    second = -z / ((z - 1) * (z + 1)) * expected  # d/dz (z**2 - 1)**(-1/2) on that branch
+    np.testing.assert_allclose(dd.derivative(np.arccosh, z), expected, rtol=1e-14)
+    np.testing.assert_allclose(dd.jvp(np.arccosh, z, np.ones(5))[1], expected, rtol=1e-14)
+    np.testing.assert_allclose(
+        dd.jit_jvp(np.arccosh)(z, np.ones(5, complex))[1], expected, rtol=1e-14
+    )
+    coefficients = dd.taylor(np.arccosh, z, 2)
+    np.testing.assert_allclose(coefficients[:, 1], expected, rtol=1e-14)
+    np.testing.assert_allclose(2 * coefficients[:, 2], second, rtol=1e-13)
+    h = 1e-6  # against NumPy's own values too
+    numeric = (np.arccosh(z + h) - np.arccosh(z - h)) / (2 * h)
+    np.testing.assert_allclose(expected, numeric, rtol=1e-8)
