@@ -592,13 +592,12 @@ def _arcsinh_rule(rule: Rule, u: list, n: int) -> list:
 @_taylor_rule("arccosh")
 def _arccosh_rule(rule: Rule, u: list, n: int) -> list:
     w = [-c for c in _one_minus_square(u[:n], n - 1)]
-    # + 0.0: at u_0 = 1 the value -(1 - u_0)(1 + u_0) is -0.0, whose square root -0.0 turned
-    # arccosh'(1) = +inf into -inf
-    w[0] = w[0] + 0.0
-    # the root of u² - 1 on NumPy's branch, sqrt(u - 1) sqrt(u + 1): sqrt(u² - 1) has the
-    # other sign for complex u with Re(u) < 0
+    # the root of u² - 1 as the rule's partial takes it, sqrt(u - 1) sqrt(u + 1): NumPy's branch
+    # (sqrt(u² - 1) has the other sign for complex u with Re(u) < 0), +0.0 at u = 1 (the root of
+    # -(1 - u)(1 + u) = -0.0 there was -0.0, which turned arccosh'(1) = +inf into -inf) and nan
+    # at u = -1, where arccosh is nan
     u0 = u[0]
-    g0 = SQRT(u0 - 1.0) * SQRT(u0 + 1.0) if is_complex(u0) else SQRT(w[0])
+    g0 = SQRT(u0 - 1.0) * SQRT(u0 + 1.0)
     return _quotient_integral(rule.function(u0), u, _sqrt_series(w, n - 1, g0), n)
 
 
