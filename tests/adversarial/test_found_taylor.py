@@ -187,3 +187,23 @@ def test_complex_arccosh_on_numpys_branch():
     h = 1e-6  # against NumPy's own values too
     numeric = (np.arccosh(z + h) - np.arccosh(z - h)) / (2 * h)
     np.testing.assert_allclose(expected, numeric, rtol=1e-8)
+
+
+@pytest.mark.parametrize(
+    ("f", "first", "second"),
+    [
+        (lambda z: np.divmod(z**2, 1.5)[1], lambda z: 2 * z, lambda z: 2.0 + 0 * z),
+        (lambda z: np.divmod(z, 0.7)[0] * z, lambda z: np.floor(z / 0.7), lambda z: 0 * z),
+        (lambda z: np.modf(z**2)[0], lambda z: 2 * z, lambda z: 2.0 + 0 * z),
+        (lambda z: np.frexp(z**3)[0], lambda z: 3 * z**2 / 2.0 ** np.frexp(z**3)[1], None),
+    ],
+)
+def test_two_output_ufuncs_in_taylor_mode(f, first, second):
+    # np.divmod, np.modf and np.frexp have rules in eager mode and the compiler; Taylor mode
+    # raised "no derivative rule for numpy.divmod on a Taylor series"
+    x = np.array([2.7, -1.3, 0.4, 5.5])
+    coefficients = dd.taylor(f, x, 2)
+    np.testing.assert_allclose(coefficients[:, 0], f(x), rtol=1e-15)
+    np.testing.assert_allclose(coefficients[:, 1], first(x), rtol=1e-14)
+    if second is not None:
+        np.testing.assert_allclose(2 * coefficients[:, 2], second(x), rtol=1e-14, atol=1e-14)
