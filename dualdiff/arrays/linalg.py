@@ -633,7 +633,30 @@ def _eigh_tangents(a: Any, da: Any, uplo: Any) -> tuple[Any, Any, Any, Any]:
     cplx = _complex(a)
     p = _mH(v, cplx) @ _hermitian_tangent(da, _uplo(uplo), cplx) @ v
     dw = _real(np.diagonal(p, axis1=-2, axis2=-1), cplx)
-    return w, v, dw, p
+    return w, v, _share_repeated(w, dw), p
+
+
+def _share_repeated(w: Any, dw: Any) -> Any:
+    """``dw`` with the tangents of repeated eigenvalues replaced by their mean.
+
+    Where eigenvalues coincide their sorted order has a kink, and ``v_i^H da v_i`` depends on
+    the basis LAPACK happened to pick in their eigenspace (``eigvalsh(I + t E)`` gave
+    ``diag(E)``, neither one-sided derivative). The mean over the group, ``trace`` of ``da`` on
+    the eigenspace over its dimension, is the midpoint of the one-sided derivatives and does not
+    depend on the basis: the convention of ``maximum``/``minimum`` at a tie, which
+    ``eigvalsh(diag(u, v))`` is. Eigenvalues within rounding (``16 n eps`` of the largest) count
+    as repeated."""
+    n = _shape(w)[-1]
+    if n < 2:
+        return dw
+    gap = np.abs(w[..., :, None] - w[..., None, :])
+    scale = np.max(np.abs(w), axis=-1, keepdims=True)[..., None]
+    same = gap <= (16 * n * np.finfo(np.result_type(strip(w), 0.0)).eps) * scale
+    if type(w) is np.ndarray and np.count_nonzero(same) == same.size // n:
+        return dw  # no repeated eigenvalue: nothing to share (the common case)
+    share = np.where(same, 1.0, 0.0)
+    share = share / np.sum(share, axis=-1, keepdims=True)
+    return (share @ dw[..., None])[..., 0]
 
 
 @implements(np.linalg.eigh)
@@ -643,8 +666,8 @@ def eigh(a, UPLO="L"):
 
     Reads the ``UPLO`` triangle like NumPy. Eigenvector signs (phases) are LAPACK's; for
     complex matrices ``V^H dV`` has a zero diagonal. Repeated eigenvalues make ``dV`` inf/nan
-    (the eigenvectors are not unique); ``dw`` is then the diagonal of ``V^H da V`` in NumPy's
-    basis.
+    (the eigenvectors are not unique); their ``dw`` is the mean of ``v_i^H da v_i`` over the
+    repeated ones (the convention of ``maximum`` at a tie; see ``_share_repeated``).
     """
     tag, k, batched, (av,), (da,) = _operands(a)
     w, v, dw, p = _eigh_tangents(av, da, UPLO)

@@ -207,3 +207,27 @@ def test_two_output_ufuncs_in_taylor_mode(f, first, second):
     np.testing.assert_allclose(coefficients[:, 1], first(x), rtol=1e-14)
     if second is not None:
         np.testing.assert_allclose(2 * coefficients[:, 2], second(x), rtol=1e-14, atol=1e-14)
+
+
+def test_eigvalsh_at_repeated_eigenvalues_does_not_depend_on_the_basis():
+    # eigvalsh(I + t E) at t = 0 had the derivative diag(E) (v_i^T E v_i in the basis LAPACK
+    # picked for the repeated eigenvalue), neither one-sided derivative (eigvalsh(E) from the
+    # right); now the mean over the repeated ones, the midpoint of the one-sided derivatives,
+    # which is what maximum/minimum at a tie give for eigvalsh(diag(u, v)) = (min, max)
+    e = np.array([[1.0, 1.0], [1.0, 3.0]])
+    f = lambda t: np.linalg.eigvalsh(np.eye(2) + t * e)  # noqa: E731
+    right, left = np.linalg.eigvalsh(e), np.linalg.eigvalsh(e)[::-1]
+    expected = (right + left) / 2  # [2, 2]
+    np.testing.assert_allclose(dd.derivative(f, 0.0), expected, rtol=1e-14)
+    np.testing.assert_allclose(dd.jit_jvp(f)(np.float64(0.0), np.float64(1.0))[1], expected)
+    np.testing.assert_allclose(
+        dd.derivative(lambda t: np.linalg.eigh(np.eye(2) + t * e)[0], 0.0), expected
+    )
+    z = np.array([1.0, 1.0])
+    g = lambda u: np.linalg.eigvalsh(np.diag(u))  # noqa: E731
+    ties = dd.jacobian(lambda u: np.stack([np.minimum(u[0], u[1]), np.maximum(u[0], u[1])]), z)
+    np.testing.assert_array_equal(dd.jacobian(g, z), ties)
+    np.testing.assert_array_equal(dd.jit_jacobian(g)(z), ties)
+    # distinct eigenvalues keep their own derivatives (the compiled replay too)
+    np.testing.assert_allclose(dd.jit_jacobian(g)(np.array([1.0, 2.0])), np.eye(2))
+    np.testing.assert_allclose(dd.derivative(f, 0.3), dd.numeric.derivative(f, 0.3), rtol=1e-8)
