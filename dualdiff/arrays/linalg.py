@@ -773,7 +773,8 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     ``U^H dU`` also gets ``i Im(dP_ii) / s_i`` on its diagonal (``V^H dV`` has none).
 
     Signs and phases are LAPACK's. Repeated singular values make ``dU``, ``dV`` inf/nan, and so
-    do zero singular values of a non-square matrix. ``full_matrices=True`` is supported for
+    do zero singular values of a non-square matrix; their ``ds`` is the mean over the repeated
+    ones (as ``eigh``'s ``dw``). ``full_matrices=True`` is supported for
     square matrices only (the extra vectors of a non-square one are not unique: TypeError).
     ``hermitian=True`` follows NumPy's construction from ``eigh``.
     """
@@ -792,7 +793,7 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     v = _mH(vh, cplx)
     dp = _mH(u, cplx) @ da @ v
     diagonal = np.diagonal(dp, axis1=-2, axis2=-1)
-    ds = _real(diagonal, cplx)
+    ds = _share_repeated(s, _real(diagonal, cplx))  # (repeated singular values: as eigh's)
     if not compute_uv:
         return _result(s, ds, tag, k, batched)
     f = _inverse_differences(s * s)

@@ -231,3 +231,28 @@ def test_eigvalsh_at_repeated_eigenvalues_does_not_depend_on_the_basis():
     # distinct eigenvalues keep their own derivatives (the compiled replay too)
     np.testing.assert_allclose(dd.jit_jacobian(g)(np.array([1.0, 2.0])), np.eye(2))
     np.testing.assert_allclose(dd.derivative(f, 0.3), dd.numeric.derivative(f, 0.3), rtol=1e-8)
+
+
+@pytest.mark.parametrize(
+    ("f", "expected"),
+    [
+        (lambda t, e: np.linalg.svd(np.eye(2) + t * e, compute_uv=False), [2.0, 2.0]),
+        (lambda t, e: np.linalg.svd(np.eye(2) + t * e)[1], [2.0, 2.0]),
+        (lambda t, e: np.linalg.cond(np.eye(2) + t * e), 0.0),
+    ],
+)
+def test_singular_values_at_repeated_ones_do_not_depend_on_the_basis(f, expected):
+    # svd's ds = Re diag(U^H da V) in LAPACK's basis of the repeated singular vectors: [1, 3]
+    # for I + t e, and cond' = -2, where the midpoints of the one-sided derivatives are [2, 2], 0
+    e = np.array([[1.0, 1.0], [1.0, 3.0]])
+    g = lambda t: f(t, e)  # noqa: E731
+    h = 1e-7  # the one-sided differences, and their mean
+    mean = (
+        dd.numeric.derivative(g, 0.0, method="forward", step=h)
+        + dd.numeric.derivative(g, 0.0, method="backward", step=h)
+    ) / 2
+    np.testing.assert_allclose(mean, expected, atol=1e-5)
+    np.testing.assert_allclose(dd.derivative(g, 0.0), expected, atol=1e-14)
+    np.testing.assert_allclose(
+        dd.jit_jvp(g)(np.float64(0.0), np.float64(1.0))[1], expected, atol=1e-14
+    )
