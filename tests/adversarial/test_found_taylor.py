@@ -256,3 +256,33 @@ def test_singular_values_at_repeated_ones_do_not_depend_on_the_basis(f, expected
     np.testing.assert_allclose(
         dd.jit_jvp(g)(np.float64(0.0), np.float64(1.0))[1], expected, atol=1e-14
     )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a smooth function through a kink: norm(x)**2 is x @ x, but its nested derivative is "
+    "2 norm' norm' + 2 norm norm'', and norm'(0) = 0 by the convention of |x|'(0), so the "
+    "Hessian at 0 comes out 0 in eager mode (Taylor mode gives nan: sqrt of a series with "
+    "w_0 = w_1 = 0); right needs the leading order of |t| v through the composition",
+)
+def test_hessian_of_a_squared_norm_at_zero():
+    # observed [[0, 0], [0, 0]] (and 0 for exp(-norm**2), an RBF kernel: true -2 I)
+    np.testing.assert_allclose(
+        dd.hessian(lambda x: np.linalg.norm(x) ** 2, np.zeros(2)), 2 * np.eye(2)
+    )
+    np.testing.assert_allclose(
+        dd.hessian(lambda x: np.exp(-(np.linalg.norm(x) ** 2)), np.zeros(2)), -2 * np.eye(2)
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a smooth function through an infinite partial: cbrt(x**3) is x, but cbrt'(0) = inf "
+    "meets the tangent 3 x**2 = 0, which the zero-tangent convention keeps 0 (no 0 * inf = "
+    "nan); Taylor mode gives nan from order 2 up (and 0 at order 1)",
+)
+def test_cube_root_of_a_cube_at_zero():
+    # observed 0.0 in eager mode (and taylor(f, 0.0, 3)[1] nan), where f(x) = x
+    f = lambda x: np.cbrt(x**3)  # noqa: E731
+    assert dd.derivative(f, 0.0) == 1.0
+    np.testing.assert_allclose(dd.taylor(f, 0.0, 3), [0.0, 1.0, 0.0, 0.0])
