@@ -708,15 +708,17 @@ def _pow_dx(x: Any, y: Any, ans: Any) -> Any:
 def _pow_dy(x: Any, y: Any, ans: Any) -> Any:
     # d/dy x**y = x**y log(x). At x = 0 it is taken as its limit from the right: 0 where
     # Re(y) > 0, else x**y log(0) = -inf x**y (d/dx x**x = x**x (log x + 1) is -inf at 0+, not 0).
-    positive = (y.real if is_complex(y) else y) > 0
     if not _is_array(x) and not _is_array(ans):
         if x != 0:
             return ans * log(x)
-        return 0.0 if positive else ans * -math.inf
+        return 0.0 if (y.real if is_complex(y) else y) > 0 else ans * -math.inf
     with np.errstate(divide="ignore", invalid="ignore"):
         zero = x == 0
-        at_zero = where(positive, 0.0, ans * -math.inf)
-        return where(zero, at_zero, ans * log(where(zero, 1.0, x)))
+        general = ans * log(where(zero, 1.0, x))
+        if type(zero) is np.ndarray and not zero.any():
+            return general  # (no zero base: the common case, without the selection)
+        positive = (y.real if is_complex(y) else y) > 0
+        return where(zero, where(positive, 0.0, ans * -math.inf), general)
 
 
 def _abs_jvp(x: Any, t: Any, ans: Any) -> Any:
