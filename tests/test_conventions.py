@@ -85,12 +85,11 @@ CONVENTIONS = [
     ("x**0 at 2", lambda x: np.power(x, 0.0), 2.0, 0.0),
     ("0**y at 1", lambda x: np.power(0.0, x), 1.0, 0.0),
     ("0**y at 2", lambda x: 0.0**x, 2.0, 0.0),
-    # d/dy 0**y = -inf at y <= 0: 0**y jumps from 1 (or inf) to 0 at y = 0, a slope of -inf
-    # from either side (it was 0, a finite number where none exists)
-    ("0**y at 0", lambda x: 0.0**x, 0.0, -np.inf),
-    ("0**y at -1", lambda x: np.power(0.0, x), -1.0, -np.inf),
-    # x**x at 0: its one-sided limit, x**x (log x + 1) -> -inf (it was 0)
-    ("x**x at 0", lambda x: x**x, 0.0, -np.inf),
+    # ... and -inf 0**y at y <= 0, the limit from the right: x**x' = x**x (log x + 1) -> -inf
+    ("0**y at 0", lambda x: 0.0**x, 0.0, -INF),
+    ("0**y at -1", lambda x: np.power(0.0, x), -1.0, -INF),
+    ("x**x at 0", lambda x: x**x, 0.0, -INF),
+    ("x**(x+1) at 0", lambda x: x ** (x + 1.0), 0.0, 1.0),
     # piecewise-constant functions have derivative 0 (at their jumps too)
     ("floor", np.floor, 1.5, 0.0),
     ("floor at a jump", np.floor, 2.0, 0.0),

@@ -633,7 +633,30 @@ def _eigh_tangents(a: Any, da: Any, uplo: Any) -> tuple[Any, Any, Any, Any]:
     cplx = _complex(a)
     p = _mH(v, cplx) @ _hermitian_tangent(da, _uplo(uplo), cplx) @ v
     dw = _real(np.diagonal(p, axis1=-2, axis2=-1), cplx)
-    return w, v, dw, p
+    return w, v, _share_repeated(w, dw), p
+
+
+def _share_repeated(w: Any, dw: Any) -> Any:
+    """``dw`` with the tangents of repeated eigenvalues replaced by their mean.
+
+    Where eigenvalues coincide their sorted order has a kink, and ``v_i^H da v_i`` depends on
+    the basis LAPACK happened to pick in their eigenspace (``eigvalsh(I + t E)`` gave
+    ``diag(E)``, neither one-sided derivative). The mean over the group, ``trace`` of ``da`` on
+    the eigenspace over its dimension, is the midpoint of the one-sided derivatives and does not
+    depend on the basis: the convention of ``maximum``/``minimum`` at a tie, which
+    ``eigvalsh(diag(u, v))`` is. Eigenvalues within rounding (``16 n eps`` of the largest) count
+    as repeated."""
+    n = _shape(w)[-1]
+    if n < 2:
+        return dw
+    gap = np.abs(w[..., :, None] - w[..., None, :])
+    scale = np.max(np.abs(w), axis=-1, keepdims=True)[..., None]
+    same = gap <= (16 * n * np.finfo(np.result_type(strip(w), 0.0)).eps) * scale
+    if type(w) is np.ndarray and np.count_nonzero(same) == same.size // n:
+        return dw  # no repeated eigenvalue: nothing to share (the common case)
+    share = np.where(same, 1.0, 0.0)
+    share = share / np.sum(share, axis=-1, keepdims=True)
+    return (share @ dw[..., None])[..., 0]
 
 
 @implements(np.linalg.eigh)
@@ -643,8 +666,8 @@ def eigh(a, UPLO="L"):
 
     Reads the ``UPLO`` triangle like NumPy. Eigenvector signs (phases) are LAPACK's; for
     complex matrices ``V^H dV`` has a zero diagonal. Repeated eigenvalues make ``dV`` inf/nan
-    (the eigenvectors are not unique); ``dw`` is then the diagonal of ``V^H da V`` in NumPy's
-    basis.
+    (the eigenvectors are not unique); their ``dw`` is the mean of ``v_i^H da v_i`` over the
+    repeated ones (the convention of ``maximum`` at a tie; see ``_share_repeated``).
     """
     tag, k, batched, (av,), (da,) = _operands(a)
     w, v, dw, p = _eigh_tangents(av, da, UPLO)
@@ -750,7 +773,8 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     ``U^H dU`` also gets ``i Im(dP_ii) / s_i`` on its diagonal (``V^H dV`` has none).
 
     Signs and phases are LAPACK's. Repeated singular values make ``dU``, ``dV`` inf/nan, and so
-    do zero singular values of a non-square matrix. ``full_matrices=True`` is supported for
+    do zero singular values of a non-square matrix; their ``ds`` is the mean over the repeated
+    ones (as ``eigh``'s ``dw``). ``full_matrices=True`` is supported for
     square matrices only (the extra vectors of a non-square one are not unique: TypeError).
     ``hermitian=True`` follows NumPy's construction from ``eigh``.
     """
@@ -769,7 +793,7 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     v = _mH(vh, cplx)
     dp = _mH(u, cplx) @ da @ v
     diagonal = np.diagonal(dp, axis1=-2, axis2=-1)
-    ds = _real(diagonal, cplx)
+    ds = _share_repeated(s, _real(diagonal, cplx))  # (repeated singular values: as eigh's)
     if not compute_uv:
         return _result(s, ds, tag, k, batched)
     f = _inverse_differences(s * s)

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from ..core import errors
-from ..rules.elementwise import UFUNC_RULES, is_dual
+from ..rules.elementwise import UFUNC_RULES, is_dual, register_object_lift
 
 __all__ = ["ObjectArrayWarning", "strict_arrays", "lift", "lift_operand", "is_object_array"]
 
@@ -275,3 +275,6 @@ def _element_method(name: str, function: Callable[..., Any], nin: int) -> Callab
     method.__name__ = method.__qualname__ = name
     method.__doc__ = f"``numpy.{name}`` of this element (NumPy's object loops call it)."
     return method
+
+
+register_object_lift(lift_operand)

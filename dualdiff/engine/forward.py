@@ -323,11 +323,15 @@ def dense_jacobian(f: Callable[..., Any], x: Any, chunk: int | None = None) -> t
     errors.check_callable(f, "jacobian")
     chunk = _check_chunk(chunk)
     scalar = not _is_array_input(x)
-    if scalar and isinstance(x, numbers.Number) and not isinstance(x, (bool, np.bool_)):
+    if scalar and (
+        (isinstance(x, numbers.Number) and not isinstance(x, (bool, np.bool_))) or is_dual(x)
+    ):
         x = _scalar_input(x, "jacobian")  # (an integer becomes a float)
         # f gets a scalar dual, as from jvp: to NumPy a scalar's views (np.expand_dims(x, 0))
         # are new arrays, so a write through one must not reach x, as it would through a 0-d
-        # array's; the derivative along 1 is the Jacobian
+        # array's; the derivative along 1 is the Jacobian. A scalar dual point of an enclosing
+        # differentiation goes the same way: as a 0-d object array it would reach f's functions
+        # through NumPy's object loops (np.sign of it gives ints, np.maximum picks an element)
         one = np.ones((), np.result_type(x, 0.0))[()] if isinstance(x, np.generic) else 1.0
         value, tangent = push_along(f, x, one, "jacobian")
         return _map(_numpy_scalar, value), _map(_numpy_scalar, tangent)

@@ -270,6 +270,25 @@ def answer(x: Any, a: Any) -> Any:
 
 
 _SPECIALISE: list[Callable[[Rule], Callable[..., Any]]] = []  # its maker of ``on_dual``
+_OBJECT_LIFT: list[Callable[[Any], Any]] = []  # dual.objects' lift of an object array of duals
+
+
+def register_object_lift(lift: Callable[[Any], Any]) -> None:
+    """Make every rule apply to an object array of duals (``np.array([d1, d2])``) as to the dual
+    array ``lift(a)`` stands for: the plain-array form of a rule on the elements would run
+    NumPy's object loops, or a stable formula such as ``sigmoid``'s branches on ``|x|``, whose
+    pieces are not differentiable where the function is (``abs'(0) = 0`` made ``sigmoid'(0)``
+    0). A registration, so that the table never imports the carriers."""
+    _OBJECT_LIFT.append(lift)
+
+
+def _lifted_objects(*args: Any) -> tuple | None:
+    """``args`` with their object arrays lifted, or None when none of them holds a dual."""
+    if not _OBJECT_LIFT:
+        return None
+    lift = _OBJECT_LIFT[0]
+    out = tuple(lift(a) if type(a) is np.ndarray and a.dtype.kind == "O" else a for a in args)
+    return out if any(is_dual(a) for a in out) else None
 
 
 def register_scalar_dual(cls: type, specialise: Callable[[Rule], Callable[..., Any]]) -> None:
@@ -351,6 +370,10 @@ def _make_function(rule: Rule) -> Callable[..., Any]:
                 return lift(rule, x)
             if t in SYMBOLIC_TYPES:
                 return SYMBOLIC_TYPES[t](rule, x)
+            if t is np.ndarray and x.dtype.kind == "O":
+                lifted = _lifted_objects(x)
+                if lifted is not None:
+                    return function(*lifted)
             return array(x)
 
     else:
@@ -367,6 +390,12 @@ def _make_function(rule: Rule) -> Callable[..., Any]:
             symbolic = SYMBOLIC_TYPES.get(type(x)) or SYMBOLIC_TYPES.get(type(y))
             if symbolic is not None:
                 return symbolic(rule, x, y)
+            if (type(x) is np.ndarray and x.dtype.kind == "O") or (
+                type(y) is np.ndarray and y.dtype.kind == "O"
+            ):
+                lifted = _lifted_objects(x, y)
+                if lifted is not None:
+                    return function(*lifted)
             return array(x, y)
 
     function.__name__ = function.__qualname__ = rule.name
@@ -663,6 +692,13 @@ def _fmin_share(x: Any, y: Any) -> Any:
     return _share_in((x < y) + 0.5 * (x == y) + (y != y) * (x == x), x, y)
 
 
+def _share(x: Any, y: Any, scale: float) -> Any:
+    # logaddexp's partial e**(x-a) as sigmoid((x - y) scale): e**(x-a) rounded to 1 for both
+    # arguments once a = x + log 2 rounds to x (x = y = 1e17 gave the derivative 2, not 1), and
+    # was nan at x = inf (sigmoid(inf) = 1, as Taylor mode gives)
+    return sigmoid(x - y if scale == 1.0 else (x - y) * scale)
+
+
 def _pow_dx(x: Any, y: Any, ans: Any) -> Any:
     # d/dx x**y = y x**(y-1), and exactly 0 when y == 0 (x**0 is the constant 1, even at x = 0).
     if not _is_array(y) and not _is_array(x):
@@ -672,16 +708,19 @@ def _pow_dx(x: Any, y: Any, ans: Any) -> Any:
 
 
 def _pow_dy(x: Any, y: Any, ans: Any) -> Any:
-    # d/dy x**y = x**y log(x). At x = 0 it is 0 where y > 0 (0**y is 0 around y, where the
-    # formula gives 0 * -inf), and -inf where y <= 0 (0**y jumps from inf or 1 to 0 at y = 0:
-    # -inf from either side, which is what the formula gives, x**y log(x) = 1 * -inf).
+    # d/dy x**y = x**y log(x). At x = 0 it is taken as its limit from the right: 0 where
+    # Re(y) > 0, else x**y log(0) = -inf x**y (d/dx x**x = x**x (log x + 1) is -inf at 0+, not 0).
     if not _is_array(x) and not _is_array(ans):
         if x != 0:
             return ans * log(x)
-        return 0.0 if (y.real if is_complex(y) else y) > 0 else -math.inf * ans
+        return 0.0 if (y.real if is_complex(y) else y) > 0 else ans * -math.inf
     with np.errstate(divide="ignore", invalid="ignore"):
-        at_zero = where((y.real if is_complex(y) else y) > 0, 0.0, -np.inf * ans)
-        return where(x == 0, at_zero, ans * log(where(x == 0, 1.0, x)))
+        zero = x == 0
+        general = ans * log(where(zero, 1.0, x))
+        if type(zero) is np.ndarray and not zero.any():
+            return general  # (no zero base: the common case, without the selection)
+        positive = (y.real if is_complex(y) else y) > 0
+        return where(zero, where(positive, 0.0, ans * -math.inf), general)
 
 
 def _abs_jvp(x: Any, t: Any, ans: Any) -> Any:
@@ -849,10 +888,10 @@ log10 = _unary("log10", np.log10, math.log10, lambda x, a: 1.0 / (x * _LN10), do
 log1p = _unary("log1p", np.log1p, math.log1p, lambda x, a: 1.0 / (1.0 + x), domain=(-0.9, 5.0),
                complex=True, safe=True, formula="d log1p(x) = dx / (1 + x)")
 logaddexp = _binary("logaddexp", np.logaddexp, None,
-                    lambda x, y, a: exp(x - a), lambda x, y, a: exp(y - a),
+                    lambda x, y, a: _share(x, y, 1.0), lambda x, y, a: _share(y, x, 1.0),
                     formula="d log(e**x + e**y) = e**(x-a) dx + e**(y-a) dy")
 logaddexp2 = _binary("logaddexp2", np.logaddexp2, None,
-                     lambda x, y, a: exp2(x - a), lambda x, y, a: exp2(y - a),
+                     lambda x, y, a: _share(x, y, _LN2), lambda x, y, a: _share(y, x, _LN2),
                      formula="d log2(2**x + 2**y) = 2**(x-a) dx + 2**(y-a) dy")
 # sqrt(-0.0) is -0.0, and 0.5 / (a + 0.0) turns it into +0.0 (every other value unchanged), so
 # that sqrt'(0) = +inf from either side, as the convention says.
@@ -895,9 +934,12 @@ tanh = _unary("tanh", np.tanh, math.tanh, lambda x, a: 1.0 - a * a, complex=True
               formula="d tanh(x) = (1 - tanh(x)**2) dx")
 arcsinh = _unary("arcsinh", np.arcsinh, math.asinh, lambda x, a: 1.0 / sqrt(x * x + 1.0),
                  complex=True, formula="d arcsinh(x) = dx / sqrt(x**2 + 1)")
-arccosh = _unary("arccosh", np.arccosh, math.acosh, lambda x, a: 1.0 / sqrt(x * x - 1.0),
+# sqrt(x - 1) sqrt(x + 1), not sqrt(x**2 - 1): the two differ in sign for complex x with
+# Re(x) < 0, and NumPy's branch of arccosh has the former's derivative
+arccosh = _unary("arccosh", np.arccosh, math.acosh,
+                 lambda x, a: 1.0 / (sqrt(x - 1.0) * sqrt(x + 1.0)),
                  domain=(1.05, 5.0), complex=True, safe=True,
-                 formula="d arccosh(x) = dx / sqrt(x**2 - 1)")
+                 formula="d arccosh(x) = dx / (sqrt(x - 1) sqrt(x + 1))")
 arctanh = _unary("arctanh", np.arctanh, math.atanh, lambda x, a: 1.0 / (1.0 - x * x),
                  domain=(-0.95, 0.95), complex=True, safe=True,
                  formula="d arctanh(x) = dx / (1 - x**2)")

@@ -408,7 +408,8 @@ def _square_rule(rule: Rule, u: list, n: int) -> list:
 @_taylor_rule("power", "float_power")
 def _power_rule(rule: Rule, u: list, v: list, n: int) -> list:
     # Constant exponent: the recurrence of u**a. Otherwise u**v = exp(v·log u), with the value
-    # from the rule; a constant zero base gives the constant 0**v (the rule's convention).
+    # from the rule; a constant zero base gives the constant 0**v where Re(v) > 0, and the series
+    # elsewhere (0**v jumps at v = 0: its first coefficient is -inf, as the rule's partial gives).
     y0 = rule.function(u[0], v[0])
     dtype = getattr(y0, "dtype", None)
     if dtype is not None and not is_dual(y0):  # float_power is float64 even for float32 input
@@ -421,39 +422,38 @@ def _power_rule(rule: Rule, u: list, v: list, n: int) -> list:
         else:
             z = _mul(v, [LOG(u[0])] + _log_tail(u, n), n)
         y = _exp_series(y0, _deriv(z), n)
+        if len(u) > 1:
+            # at a zero base log u has no series: there the coefficients come from the rule's
+            # partials, order by order (x**(x+1) has derivative 1 at 0, x**x -inf, as nested
+            # duals give), where exp(v·log u) gave nan
+            zero = u[0] == 0
+            if _is_array(zero) and np.any(zero):
+                return _select(zero, fallback_rule(rule)(rule, u, v, n), y)
+            return fallback_rule(rule)(rule, u, v, n) if not _is_array(zero) and zero else y
+    v0 = v[0]
+    positive = (v0.real if is_complex(v0) else v0) > 0
     zero = u[0] == 0
-    if not np.any(zero):
-        return y
-    return _select(zero, _power_at_zero_base(rule, u, v, n, y0), y)
+    y = _constant_where(zero & positive, y0, y)
+    jump = np.logical_and(zero, np.logical_not(positive))
+    if np.any(jump):
+        y = _select(jump, _zero_base_jump(rule, u[0], v, n, y0), y)
+    return y
 
 
-def _power_at_zero_base(rule: Rule, u: list, v: list, n: int, y0: Any) -> list:
-    """``u**v`` where the base is 0 and the exponent moves. A constant base 0 with ``v > 0``
-    gives the constant 0. Otherwise there is no Taylor expansion (``0**v`` jumps to 0 at ``v =
-    0``, ``x**v`` is not analytic at ``x = 0``): the first coefficient is the first-order modes'
-    (the rule's partials, a zero tangent kept zero), and every later one NaN where the arguments
-    move (0 where they do not)."""
-    u0, v0 = u[0], v[0]
+def _zero_base_jump(rule: Rule, u0: Any, v: list, n: int, y0: Any) -> list:
+    """``0**v`` around ``v <= 0``, where it jumps (to 0 at ``v = 0``): no Taylor expansion. The
+    first coefficient is the first-order modes' (the rule's partial, -inf, with a zero tangent
+    kept zero: ``0**(x*x)`` has 0 at ``x = 0``), and every later one NaN once ``v`` has moved
+    (0 before: exp(v log 0) gave 0 * -inf = NaN for the first, alternating infinities beyond)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        dx = _partial(rule.partials[0], u0, v0, y0)
-        dy = _partial(rule.partials[1], u0, v0, y0)
-    first = scale(dy, v[1])
-    if len(u) > 1:
-        first = first + scale(dx, u[1])
-    out = [y0, first]
-    moving = False
+        dy = _partial(rule.partials[1], u0, v[0], y0)
+    out = [y0, scale(dy, v[1])]
+    moving = v[1] != 0
     for k in range(2, n + 1):
-        moving = moving | _moves(u, k - 1) | _moves(v, k - 1) | _moves(u, k) | _moves(v, k)
+        if k < len(v):
+            moving = moving | (v[k] != 0)
         out.append(where(moving, np.nan, 0.0))
-    if len(u) == 1:  # 0**v around v > 0 is the constant 0
-        positive = (v0.real if is_complex(v0) else v0) > 0
-        out = _select(positive, [y0], out)
     return out
-
-
-def _moves(a: list, k: int) -> Any:
-    """Whether coefficient ``k`` of ``a`` is not exactly zero (False beyond its length)."""
-    return a[k] != 0 if k < len(a) else False
 
 
 @_taylor_rule("negative", "positive", "deg2rad", "rad2deg")
@@ -615,7 +615,13 @@ def _arcsinh_rule(rule: Rule, u: list, n: int) -> list:
 @_taylor_rule("arccosh")
 def _arccosh_rule(rule: Rule, u: list, n: int) -> list:
     w = [-c for c in _one_minus_square(u[:n], n - 1)]
-    return _quotient_integral(rule.function(u[0]), u, _sqrt_series(w, n - 1, SQRT(w[0])), n)
+    # the root of u² - 1 as the rule's partial takes it, sqrt(u - 1) sqrt(u + 1): NumPy's branch
+    # (sqrt(u² - 1) has the other sign for complex u with Re(u) < 0), +0.0 at u = 1 (the root of
+    # -(1 - u)(1 + u) = -0.0 there was -0.0, which turned arccosh'(1) = +inf into -inf) and nan
+    # at u = -1, where arccosh is nan
+    u0 = u[0]
+    g0 = SQRT(u0 - 1.0) * SQRT(u0 + 1.0)
+    return _quotient_integral(rule.function(u0), u, _sqrt_series(w, n - 1, g0), n)
 
 
 @_taylor_rule("arctanh")
@@ -1352,7 +1358,9 @@ class Taylor(ArrayMethods):
         return _taylor([-c for c in self.coefficients], self.order, self.tag)
 
     def __pos__(self) -> Taylor:
-        return self
+        # a new series, as NumPy's +a is a new array (a write into it must not reach self) and
+        # a scalar for a 0-d array
+        return _taylor([+c for c in self.coefficients], self.order, self.tag)
 
     def __abs__(self) -> Any:
         return ABSOLUTE(self)
@@ -1473,8 +1481,16 @@ class Taylor(ArrayMethods):
             _check_index(index)
         shape = self.shape
         if not shape:
-            if index == () or index is Ellipsis:  # as for a 0-d array (and for ``box``)
+            if index is Ellipsis:  # as for a 0-d array: a view of it (and for ``box``)
                 return self
+            if index == ():  # NumPy's scalar: a view of it (np.expand_dims) must not alias self
+                if type(_strip(self.coefficients[0])) is not np.ndarray:
+                    return self
+                return _taylor(
+                    [c[()] if type(c) is np.ndarray else c for c in self.coefficients],
+                    self.order,
+                    self.tag,
+                )
             raise TypeError("a scalar Taylor series cannot be indexed")
         result = _taylor(
             [_broadcast(c, shape)[index] for c in self.coefficients], self.order, self.tag
@@ -1610,6 +1626,8 @@ class Taylor(ArrayMethods):
                 if type(_leader(inputs, {})) is not Taylor:
                     return NotImplemented
                 return _multilinear_kind(_Call(_MULTILINEAR_UFUNCS[ufunc], inputs, {}))
+            if ufunc in _MULTI_OUTPUT and all(_operand_type(a) for a in inputs):
+                return _MULTI_OUTPUT[ufunc](*inputs)
         if method != "__call__" and type(_leader(inputs, {})) is Taylor:
             result = _ufunc_method(ufunc, method, inputs, kwargs)
             if result is not NotImplemented:
@@ -1700,7 +1718,7 @@ def _link_function_view(
             parent = args[j] if j < len(args) else None
             if type(piece) is not Taylor or type(parent) is not Taylor or piece is parent:
                 continue
-            if not piece.shape or not parent.shape:
+            if not piece.shape or not _has_memory(parent):
                 continue
 
             def derive(p: Taylor, i: int = i, j: int = j) -> list:
@@ -1712,7 +1730,7 @@ def _link_function_view(
     parent = args[0] if args else None
     if type(result) is not Taylor or type(parent) is not Taylor or result is parent:
         return
-    if not parent.shape:
+    if not _has_memory(parent):
         return  # (a 0-d view of an array, np.squeeze of one element, is linked as well)
     if func is np.reshape or func is np.ravel:
         mine, theirs = _strip(result.coefficients[0]), _strip(parent.coefficients[0])
@@ -1724,6 +1742,13 @@ def _link_function_view(
         return handler(func, (p,) + rest, kwargs).coefficients
 
     _link_series(result, parent, derive)
+
+
+def _has_memory(series: Taylor) -> bool:
+    """Whether NumPy's views of ``series`` would alias it: those of an array do, 0-d ones
+    included (``np.where``'s result), those of a scalar (``x * 2.0`` of a 0-d array) are new
+    arrays. The leading coefficient tells."""
+    return bool(series.shape) or type(_strip(series.coefficients[0])) is np.ndarray
 
 
 def _link_einsum_view(result: Any, handler: Callable[..., Any], args: Any, kwargs: dict) -> None:
@@ -1786,7 +1811,7 @@ def _link_series(view: Taylor, parent: Taylor, derive: Callable[[Taylor], list])
 
 
 def _in_layout_of(like: np.ndarray, c: Any) -> np.ndarray:
-    out = np.empty_like(like, dtype=np.result_type(like.dtype, c.dtype))
+    out = np.empty_like(like, dtype=np.result_type(like.dtype, getattr(c, "dtype", c)))
     out[...] = c
     return out
 
@@ -2518,6 +2543,24 @@ def _trapezoid(y: Any, x: Any = None, dx: Any = 1.0, axis: Any = -1) -> Any:
 
 
 # -- multilinear ----------------------------------------------------------------------------------
+
+
+def _modf(x: Any) -> tuple[Any, Any]:
+    whole = RULES["trunc"].function(x)
+    return x - whole, whole
+
+
+def _divmod(x: Any, y: Any) -> tuple[Any, Any]:
+    return RULES["floor_divide"].function(x, y), RULES["remainder"].function(x, y)
+
+
+def _frexp(x: Any) -> tuple[Any, Any]:
+    exponent = np.frexp(_plain(x))[1]
+    return x * np.ldexp(1.0, -exponent), exponent
+
+
+_MULTI_OUTPUT = {np.modf: _modf, np.divmod: _divmod, np.frexp: _frexp}
+"""The ufuncs of two outputs, each output a rule of the table (as eager mode has them)."""
 
 _MULTILINEAR_UFUNCS = {
     ufunc: table.entry(ufunc) or Entry(name, ufunc, "multilinear", operands=("x1", "x2"))

@@ -15,6 +15,8 @@ its class is fixed.
 from __future__ import annotations
 
 import collections
+import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -273,6 +275,63 @@ def test_taylor_order_one_and_two(case):
     close(d2, fine, 1e-5 + 10 * spread / scale_of(fine), "derivative(n=2) vs second differences")
 
 
+def _exact(line: Any, k: int, t: float, dtype: Any) -> np.ndarray:
+    """The exact k-th derivative of ``line`` at ``t`` as an array (raises where it fails)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with np.errstate(all="ignore"):
+            return np.asarray(dd.derivative(line, t, n=k), dtype=dtype)
+
+
+def _check_taylor_orders(case: Case, x: np.ndarray, v: np.ndarray) -> None:
+    """Order k of Taylor mode along ``x + t v`` against central differences (real t) of its
+    exact order k - 1, an independent reference at every order (a wrong order k with a right
+    order k - 1 shows); derivative(n=k), taylor's coefficient k·k! and forward over forward
+    (n=2) agree to rounding."""
+    dtype = np.result_type(x, v, 0.0)
+    line = lambda t: case.program(x + t * v)  # noqa: E731
+    try:
+        coefficients = attempt("taylor(order=4)", lambda: dd.taylor(line, 0.0, 4), x, v)
+        nested = attempt(
+            "derivative of derivative",
+            lambda: dd.derivative(lambda t: dd.derivative(line, t), 0.0),
+            x,
+            v,
+        )
+    except Refused:
+        reject()
+    coefficients = np.asarray(coefficients)
+    # a float32 constant: Taylor mode promotes it with the series, as NumPy's ufuncs do, where
+    # the plain formula of a rule such as xlog1py takes log1p of it in float32 (1e-8 apart)
+    same = 1e-6 if "np.float32(" in case.program.source() else 1e-9
+    for k in (2, 3, 4):
+        exact = np.asarray(attempt(f"derivative(n={k})", lambda: dd.derivative(line, 0.0, n=k)))
+        close(coefficients[..., k] * math.factorial(k), exact, 1e-12, f"taylor vs n={k}")
+        if k == 2:
+            close(nested, exact, same, "derivative of derivative vs n=2")
+        try:
+            fine, coarse = (
+                (_exact(line, k - 1, h, dtype) - _exact(line, k - 1, -h, dtype)) / (2 * h)
+                for h in (1e-4, 2e-4)
+            )
+        except Exception:
+            return
+        spread = float(np.max(np.abs(fine - coarse), initial=0.0))
+        if not np.all(np.isfinite(fine)) or spread > 1e-4 * scale_of(fine):
+            return  # order k - 1 is not smooth along the line here (a kink, a jump)
+        close(
+            exact, fine, 1e-6 + 10 * spread / scale_of(fine), f"n={k} vs differences of n={k - 1}"
+        )
+
+
+@settings(PROFILE, max_examples=examples(40))
+@given(tracked(disabled=disabled("taylor")))
+def test_taylor_orders_two_to_four(case):
+    x = first_point(case)
+    assume(not lower_precision(case, x))
+    _check_taylor_orders(case, x, case.v.copy())
+
+
 def _hessian_reference(g: Any, x: np.ndarray, h: float) -> np.ndarray:
     n = x.size
     flat = x.ravel()
@@ -509,6 +568,16 @@ def test_complex_input_jvp_matches_directional_differences(case):
     except Refused:
         reject()
     close(tangent, fine, 1e-6 + 10 * spread / scale_of(fine), "complex jvp vs differences")
+
+
+@settings(PROFILE, max_examples=examples(30))
+@given(tracked(disabled=disabled("complex"), dtype=np.complex128, shapes=[(), (3,), (2, 3)]))
+def test_complex_input_taylor_orders_two_to_four(case):
+    """Complex x and v: Taylor mode along x + t v (real t), as for real input."""
+    x = case.x0 + 0.5j * case.x1
+    if plain(case, x) is None or lower_precision(case, x):
+        reject()
+    _check_taylor_orders(case, x, case.v + 0.25j)
 
 
 @settings(PROFILE, max_examples=examples(60))
