@@ -1631,10 +1631,16 @@ def _copyto(func: Any, dst: Any, src: Any, casting: str = "same_kind", where: An
         return
     with _InStore(dst.store):
         src_deps = _split(src)[1]
-        np.copyto(dst.value, src_value, casting=casting, where=where)
+        mask = _plain_all(_split(where)[0])
+        np.copyto(dst.value, src_value, casting=casting, where=mask)
         if _part_of_complex(dst.value):
             src_deps = _or(dst.deps, src_deps)
-        np.copyto(dst.deps, src_deps, casting="unsafe", where=where)
+        if type(where) is not ValueDerived and type(where) is not SparsityTracer:
+            np.copyto(dst.deps, src_deps, casting="unsafe", where=mask)
+            return
+        # a mask computed from x picks other elements at another point: each element it reaches
+        # may keep its own dependencies or take the source's
+        np.copyto(dst.deps, _or(dst.deps, src_deps), casting="unsafe")
 
 
 def _elementwise(func: Any, deps_of: Callable[..., list[Any]]) -> Callable[..., Any]:

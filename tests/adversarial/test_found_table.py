@@ -1,0 +1,40 @@
+"""Minimal reproductions of what the hunt of the function table and the sparsity tracer found
+(keyword arguments, masks and indices computed from x, patterns reused at another point).
+
+Each says what was observed and what is expected; the references are closed forms, plain NumPy
+or numeric differences, never dualdiff itself.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+import dualdiff as dd
+from dualdiff import numeric
+
+
+def _copyto_where_from_x(x):
+    y = x.copy()
+    np.copyto(y, x[::-1], where=x > 0)
+    return y
+
+
+def test_sparsity_of_copyto_with_a_mask_computed_from_x():
+    """np.copyto(y, x[::-1], where=x > 0): the tracer took the mask as a constant (no warning),
+    so the pattern at one point missed what the other branch reads, and a SparseJacobian
+    prepared there returned the first point's Jacobian at the second (1 where 0 belongs)."""
+    x0 = np.array([1.0, -1.0, 2.0, -2.0])
+    x1 = -x0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a pattern valid everywhere: no warning, no re-trace
+        pattern = dd.jacobian_sparsity(_copyto_where_from_x, x0)
+        sparse = dd.SparseJacobian(_copyto_where_from_x, x0)
+    for x in (x0, x1):
+        expected = numeric.jacobian(_copyto_where_from_x, x)
+        assert not (np.abs(expected) > 1e-8)[~pattern].any()
+        np.testing.assert_allclose(sparse(x), expected, atol=1e-8)
+        np.testing.assert_allclose(
+            dd.jacobian(_copyto_where_from_x, x, sparsity="auto"), expected, atol=1e-8
+        )
