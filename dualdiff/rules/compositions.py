@@ -188,16 +188,18 @@ def _extreme(a: Any, axis: Any, keepdims: Any, initial: Any, where: Any, arg: An
     if np.shape(flat)[-1] == 0:
         if initial is _NO_VALUE:
             raise ValueError(f"zero-size array to reduction operation {name} which has no identity")
-        m = np.zeros(np.shape(flat)[:-1]) + initial
+        m = np.zeros(np.shape(flat)[:-1], _dtype(a)) + initial
     else:
         index = np.expand_dims(arg(flat, axis=-1), -1)
         m = np.take_along_axis(flat, index, axis=-1)  # NumPy's value, one entry's tangent
         ties = flat == m
         finite = np.isfinite(m)
         weights = ties / np.sum(ties, axis=-1, keepdims=True)
+        if _dtype(a).kind in "fc":  # float64 weights would promote a float32 result
+            weights = weights.astype(np.finfo(_dtype(a)).dtype)
         # m - sum(w (m - a)) over the ties: the value stays m exactly (m - 0.0, -0.0 too),
         # the tangent becomes the ties' mean; at an infinite m the chosen entry's alone
-        gap = np.where(ties & finite, m - flat, 0.0)
+        gap = np.where(ties & finite, m - flat, _zero(flat))
         m = (m - np.sum(gap * weights, axis=-1, keepdims=True))[..., 0]
         if initial is not _NO_VALUE:
             rule = "maximum" if arg is np.argmax else "minimum"

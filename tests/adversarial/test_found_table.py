@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pytest
 
 import dualdiff as dd
 from dualdiff import numeric
@@ -38,3 +39,33 @@ def test_sparsity_of_copyto_with_a_mask_computed_from_x():
         np.testing.assert_allclose(
             dd.jacobian(_copyto_where_from_x, x, sparsity="auto"), expected, atol=1e-8
         )
+
+
+X32 = np.array([0.3, -0.7, 1.1, 0.4], dtype=np.float32)
+V32 = np.array([1.0, -0.5, 0.25, 2.0], dtype=np.float32)
+
+
+def _dtypes(f, x, v):
+    """The dtypes of value and tangent in every mode, against NumPy's dtype of f(x)."""
+    found = {}
+    found["jvp"] = [a.dtype for a in dd.jvp(f, x, v)]
+    found["jit_jvp"] = [a.dtype for a in dd.jit_jvp(f)(x, v)]
+    series = dd.taylor(lambda t: f(x + t * v), 0.0, 2)
+    found["taylor"] = [np.asarray(series[0]).dtype, np.asarray(series[1]).dtype]
+    return found
+
+
+@pytest.mark.parametrize("name", ["max", "min", "ptp", "amax(axis=0)"])
+def test_max_of_float32_keeps_float32(name):
+    """np.max of a float32 array: the compiler and Taylor mode came out float64 (value and
+    tangent; the weights that share a tie's derivative were float64)."""
+    f = {
+        "max": np.max,
+        "min": np.min,
+        "ptp": np.ptp,
+        "amax(axis=0)": lambda a: np.amax(a.reshape(2, 2), axis=0),
+    }[name]
+    expected = np.asarray(f(X32)).dtype
+    assert expected == np.float32
+    for mode, dtypes in _dtypes(f, X32, V32).items():
+        assert dtypes == [expected, expected], (mode, dtypes)
