@@ -975,7 +975,18 @@ def _where(func: Any, args: Any, kwargs: Any) -> Any:
     if _directions(value) is not None:
         cond = _expand(cond)
     tangent = _mark(np.where(cond, 0.0 if ta is None else ta, 0.0 if tb is None else tb), ta, tb)
-    return SymbolicDual(value, _fit(tangent, value))
+    return SymbolicDual(value, _fit(_in_dtype_of(tangent, value), value))
+
+
+def _in_dtype_of(tangent: Any, value: Any) -> Any:
+    """``tangent`` cast to ``value``'s float dtype where it differs (a float64 or complex
+    constant beside a float32 dual: the tangent takes the result's dtype, as eager mode's)."""
+    dtype = getattr(value, "dtype", None)
+    tangent_dtype = _dtype_of(tangent)
+    if dtype is None or tangent_dtype is None or tangent_dtype == dtype:
+        return tangent
+    cast = tangent_in(np.zeros((), tangent_dtype), np.dtype(dtype)).dtype
+    return tangent if cast == tangent_dtype else _astype(_multiplied(tangent), cast)
 
 
 def _var(func: Any, args: Any, kwargs: Any) -> Any:

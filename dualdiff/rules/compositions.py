@@ -126,7 +126,13 @@ def select(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
     result = default
     for condition, choice in reversed(list(zip(condlist, choicelist))):
         result = np.where(condition, choice, result)
-    return result
+    # NumPy's dtype keeps Python numbers weak; nested wheres would make two of them float64
+    weak = (int, float, complex)
+    dtype = np.result_type(
+        *(c if type(c) in weak else _dtype(np.asarray(c) if isinstance(c, (list, tuple)) else c)
+          for c in (*choicelist, default))
+    )  # fmt: skip
+    return result if _dtype(result) == dtype else result.astype(dtype)
 
 
 @composition(np.polyval)

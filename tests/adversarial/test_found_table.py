@@ -69,3 +69,29 @@ def test_max_of_float32_keeps_float32(name):
     assert expected == np.float32
     for mode, dtypes in _dtypes(f, X32, V32).items():
         assert dtypes == [expected, expected], (mode, dtypes)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["where 0.0", "where 1", "where 1j", "where float64", "select", "select two scalars"],
+)
+def test_where_and_select_keep_numpy_dtype(name):
+    """np.where(c, x32, 0.0) is float32 in NumPy (a Python number is weak): Taylor mode's
+    coefficients came out float64 (complex128 beside 1j); the compiler left the tangent float32
+    under a float64 or complex64 value; np.select([..], [x32, 2.0]) came out float64 in the
+    compiler (two Python numbers met in a nested where)."""
+    c = X32 > 0
+    f = {
+        "where 0.0": lambda y: np.where(c, y, 0.0),
+        "where 1": lambda y: np.where(c, 1, y),
+        "where 1j": lambda y: np.where(c, y, 1j),
+        "where float64": lambda y: np.where(c, y, np.float64(2.0)),
+        "select": lambda y: np.select([c], [y], 0.0),
+        "select two scalars": lambda y: np.select([c, ~c], [y, 2.0]),
+    }[name]
+    expected = np.asarray(f(X32)).dtype
+    for mode, dtypes in _dtypes(f, X32, V32).items():
+        assert dtypes == [expected, expected], (mode, dtypes)
+    # and the numbers: the tangent is v where y is taken
+    _, tangent = dd.jit_jvp(f)(X32, V32)
+    np.testing.assert_allclose(tangent, np.where(f(X32) == X32, V32, 0), rtol=1e-6)
