@@ -986,7 +986,7 @@ def concatenate(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
     arrays = list(arrays)
     foreign = _foreign_leader(arrays)
     if not any(is_dual(a) for a in arrays) or foreign == "numpy":
-        return np.concatenate(arrays, axis=axis, out=out)
+        return np.concatenate(arrays, axis=axis, out=out, dtype=dtype, casting=casting)
     if foreign == "defer":
         return NotImplemented
     if axis is None:
@@ -1073,14 +1073,17 @@ def stack(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
 
 @implements(np.hstack)
 def hstack(tup, dtype=None, casting="same_kind"):
+    _dtype_check("hstack", dtype)
     arrays = np.atleast_1d(*tup) if len(tup) > 1 else [np.atleast_1d(tup[0])]
-    return concatenate(arrays, axis=0 if np.ndim(strip(arrays[0])) == 1 else 1)
+    axis = 0 if np.ndim(strip(arrays[0])) == 1 else 1
+    return concatenate(arrays, axis=axis, dtype=dtype, casting=casting)
 
 
 @implements(np.vstack)
 def vstack(tup, dtype=None, casting="same_kind"):
+    _dtype_check("vstack", dtype)
     arrays = np.atleast_2d(*tup) if len(tup) > 1 else [np.atleast_2d(tup[0])]
-    return concatenate(arrays, axis=0)
+    return concatenate(arrays, axis=0, dtype=dtype, casting=casting)
 
 
 @implements(np.dstack)

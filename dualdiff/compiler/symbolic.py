@@ -896,14 +896,19 @@ def _batched_product(func: Any, a: Any, b: Any, value: Any, rest: tuple, kwargs:
 _AFFINE_OPTIONS = {np.sum: ("initial",), np.diff: ("prepend", "append")}
 
 
-def _first_linear(func: Any, args: Any, kwargs: Any) -> Any:
-    kwargs = _refuse_out(func, args, kwargs)
+def _keeps_tangent(func: Any, kwargs: Any) -> None:
+    """Refuse ``dtype=`` of a kind without derivatives (int, bool), which drops the tangent."""
     dtype = kwargs.get("dtype")
     if dtype is not None and np.dtype(dtype).kind not in "fc":
         raise errors.lost_tangent(
             f"{function_name(func)}(..., dtype={dtype}) of a traced dual",
             "Keep a float dtype.",
         )
+
+
+def _first_linear(func: Any, args: Any, kwargs: Any) -> Any:
+    kwargs = _refuse_out(func, args, kwargs)
+    _keeps_tangent(func, kwargs)
     if func in _AFFINE_OPTIONS and type(args[0]) is SymbolicDual:
         options = errors.bound_arguments(func, args, kwargs)
         unset = np._NoValue
@@ -924,6 +929,7 @@ def _first_linear(func: Any, args: Any, kwargs: Any) -> Any:
 
 def _sequence_linear(func: Any, args: Any, kwargs: Any) -> Any:
     kwargs = _refuse_out(func, args, kwargs)
+    _keeps_tangent(func, kwargs)
     return _linear_sequence(func, args[0], tuple(args[1:]), kwargs)
 
 
@@ -935,6 +941,7 @@ def _product(func: Any, args: Any, kwargs: Any) -> Any:
 def _einsum(func: Any, args: Any, kwargs: Any) -> Any:
     if kwargs.get("out") is not None:
         raise write_refused("numpy.einsum(..., out=...)")
+    _keeps_tangent(func, kwargs)
     if not isinstance(args[0], str):
         raise TypeError("dualdiff.jit: numpy.einsum needs the subscripts string form")
     subscripts, operands = args[0], list(args[1:])
@@ -1228,6 +1235,8 @@ def _structural(entry: table.Entry, call: Call) -> Any:
         parts.append(np.reshape(t, (size,) if k is None else (size, k)))
         start += size
     index_args, index_kwargs = call.arguments(numbers)
+    # dtype= casts the value (the tangent follows below); element numbers stay integers
+    index_kwargs = {key: v for key, v in index_kwargs.items() if key not in ("dtype", "casting")}
     if others:  # an index computed from x: the element numbers are gathered again at replay
         index = program.record(func, tuple(index_args), index_kwargs)
     else:
@@ -1239,8 +1248,6 @@ def _structural(entry: table.Entry, call: Call) -> Any:
             pool = np.concatenate([np.zeros((1,) if k is None else (1, k), dtype), *parts])
             return program.record(operator.getitem, (pool, index), {})
         index = np.asarray(index)
-        if index.dtype.kind != "i":  # a call that casts (concatenate(..., dtype=float))
-            index = index.astype(np.intp)
         # np.pad(mode='empty') leaves its new entries uninitialised: they come from no operand
         index = np.where((index >= 0) & (index < start), index, 0)
         if len(parts) == 1 and (index.size == 0 or index.min() >= 1):
@@ -1253,7 +1260,7 @@ def _structural(entry: table.Entry, call: Call) -> Any:
 
     if type(value) in (list, tuple):
         return type(value)(_wrap(v, gather(i)) for v, i in zip(value, index))
-    return _wrap(value, gather(index))
+    return _wrap(value, _in_dtype_of(gather(index), value))
 
 
 def _zeros_for(v: Any, k: int | None) -> Any:

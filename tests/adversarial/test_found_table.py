@@ -50,8 +50,8 @@ def _dtypes(f, x, v):
     found = {}
     found["jvp"] = [a.dtype for a in dd.jvp(f, x, v)]
     found["jit_jvp"] = [a.dtype for a in dd.jit_jvp(f)(x, v)]
-    series = dd.taylor(lambda t: f(x + t * v), 0.0, 2)
-    found["taylor"] = [np.asarray(series[0]).dtype, np.asarray(series[1]).dtype]
+    series = np.asarray(dd.taylor(lambda t: f(x + t * v), 0.0, 2))  # orders on the last axis
+    found["taylor"] = [series[..., 0].dtype, series[..., 1].dtype]
     return found
 
 
@@ -95,3 +95,66 @@ def test_where_and_select_keep_numpy_dtype(name):
     # and the numbers: the tangent is v where y is taken
     _, tangent = dd.jit_jvp(f)(X32, V32)
     np.testing.assert_allclose(tangent, np.where(f(X32) == X32, V32, 0), rtol=1e-6)
+
+
+X4 = np.array([0.3, -0.7, 1.1, 0.4])
+V4 = np.array([1.0, 0.5, -0.3, 2.0])
+
+INT_DTYPE_CALLS = {
+    "concatenate": lambda y: np.concatenate([y, y], dtype=int, casting="unsafe"),
+    "stack": lambda y: np.stack([y, y], dtype=int, casting="unsafe"),
+    "hstack": lambda y: np.hstack([y, y], dtype=int, casting="unsafe"),
+    "vstack": lambda y: np.vstack([y, y], dtype=int, casting="unsafe"),
+    "einsum i,i": lambda y: np.einsum("i,i", y, y, dtype=int, casting="unsafe"),
+    "einsum ij->i": lambda y: np.einsum("ij->i", y.reshape(2, 2), dtype=int, casting="unsafe"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INT_DTYPE_CALLS))
+@pytest.mark.parametrize("mode", ["jvp", "jit_jvp", "jit_jacobian", "taylor"])
+def test_an_integer_dtype_drops_the_tangent_in_every_mode(name, mode):
+    """np.concatenate(..., dtype=int, casting='unsafe') and friends: jit_jvp returned an integer
+    tangent (the float tangent truncated: [1, 0, 0, 2] for v = [1, .5, -.3, 2]), and eager
+    hstack/vstack returned float values with a float tangent (dtype= ignored)."""
+    f = INT_DTYPE_CALLS[name]
+    call = {
+        "jvp": lambda: dd.jvp(f, X4, V4),
+        "jit_jvp": lambda: dd.jit_jvp(f)(X4, V4),
+        "jit_jacobian": lambda: dd.jit_jacobian(f)(X4),
+        "taylor": lambda: dd.derivative(lambda t: f(X4 + t * V4), 0.0),
+    }[mode]
+    with pytest.raises(TypeError, match="dtype"):
+        call()
+
+
+@pytest.mark.parametrize(
+    "name, dtype",
+    [("vstack", np.float32), ("hstack", np.complex64), ("concatenate", np.float32),
+     ("stack", np.complex128)],
+)  # fmt: skip
+def test_a_float_dtype_of_a_join_is_honoured(name, dtype):
+    """np.vstack([y, y], dtype=float32): eager mode and Taylor mode ignored dtype= (float64 value
+    and tangent); jit_jacobian gathered with the element numbers cast to the dtype (a
+    ComplexWarning for complex64; float32 numbers are inexact past 2**24 elements) and kept a
+    float64 Jacobian."""
+    join = getattr(np, name)
+
+    def f(y):
+        return join([y, y * 2.0], dtype=dtype)
+
+    expected_dtype = f(X4).dtype
+    stacked = np.concatenate([V4, 2 * V4]).reshape(f(X4).shape)  # the tangent, by linearity
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for mode, (value, tangent) in {
+            "jvp": dd.jvp(f, X4, V4),
+            "jit_jvp": dd.jit_jvp(f)(X4, V4),
+        }.items():
+            assert value.dtype == expected_dtype and tangent.dtype == expected_dtype, mode
+            np.testing.assert_allclose(tangent, stacked, rtol=1e-6, err_msg=mode)
+        jac = dd.jit_jacobian(f)(X4)
+        assert jac.dtype == expected_dtype
+        np.testing.assert_allclose(jac @ V4, stacked, rtol=1e-6)
+        series = np.asarray(dd.taylor(lambda t: f(X4 + t * V4), 0.0, 1))
+        assert series.dtype == expected_dtype
+        np.testing.assert_allclose(series[..., 1], stacked, rtol=1e-6)
