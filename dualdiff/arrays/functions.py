@@ -436,6 +436,8 @@ def gradient(f, *varargs, axis=None, edge_order=1):
 def trapezoid(y, x=None, dx=1.0, axis=-1):
     y = np.moveaxis(y, axis, -1) if np.ndim(strip(y)) > 1 else y
     n = np.shape(strip(y))[-1]
+    if x is not None and not is_dual(x):
+        x = np.asanyarray(x)  # as NumPy does (a list of lists has no .ndim)
     step = dx if x is None else diff(x, axis=-1 if np.ndim(strip(x)) == 1 else axis)
     if x is not None and np.ndim(strip(x)) > 1:
         step = np.moveaxis(step, axis, -1)

@@ -158,3 +158,21 @@ def test_a_float_dtype_of_a_join_is_honoured(name, dtype):
         series = np.asarray(dd.taylor(lambda t: f(X4 + t * V4), 0.0, 1))
         assert series.dtype == expected_dtype
         np.testing.assert_allclose(series[..., 1], stacked, rtol=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["jacobian", "taylor"])
+def test_trapezoid_with_nested_list_sample_points(mode):
+    """np.trapezoid(y, x=[[0, 1], [0, 2]], axis=1): eager and Taylor mode raised AttributeError
+    ('list' object has no attribute 'ndim') from inside dualdiff; NumPy takes the list."""
+
+    def f(y):
+        return np.trapezoid(y, x=[[0.0, 1.0], [0.0, 2.0]], axis=1)
+
+    x = np.array([[0.3, -0.7], [1.1, 0.4]])
+    expected = numeric.jacobian(f, x)
+    if mode == "jacobian":
+        np.testing.assert_allclose(dd.jacobian(f, x), expected, atol=1e-8)
+    else:
+        ones = np.ones_like(x)
+        got = dd.derivative(lambda t: f(x + t * ones), 0.0)
+        np.testing.assert_allclose(got, expected.reshape(2, -1).sum(1), atol=1e-8)
