@@ -1756,9 +1756,10 @@ def _polyval(func: Any, p: Any, x: Any) -> SparsityTracer:
 @_implements(*_np("trapezoid"))
 def _trapezoid(func: Any, y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> Any:
     (yv, yd), (xv, xd) = _split(y), _split(x if x is not None else 0.0)
-    value = np.asarray(func(yv, None if x is None else xv, dx, axis))
+    dxv, dxd = _split(dx)  # a spacing computed from x scales every output
+    value = np.asarray(func(yv, None if x is None else xv, dxv, axis))
     along = _reduce(yd, axis)
-    return _make(value, _union([along, _reduce(xd, None)], value.shape))
+    return _make(value, _union([along, _reduce(xd, None), _reduce(dxd, None)], value.shape))
 
 
 @_implements(np.bincount)

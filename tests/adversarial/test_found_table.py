@@ -176,3 +176,27 @@ def test_trapezoid_with_nested_list_sample_points(mode):
         ones = np.ones_like(x)
         got = dd.derivative(lambda t: f(x + t * ones), 0.0)
         np.testing.assert_allclose(got, expected.reshape(2, -1).sum(1), atol=1e-8)
+
+
+@pytest.mark.parametrize(
+    "name", ["dx scalar, axis 0", "dx per interval", "dx scalar, 1-d"]
+)  # fmt: skip
+def test_sparsity_of_trapezoid_with_a_spacing_computed_from_x(name):
+    """np.trapezoid(A, dx=y[0], axis=0): the tracer dropped dx's dependencies, so the pattern
+    missed d out_j / d y_0 and jacobian(sparsity='auto') and SparseJacobian returned a
+    Jacobian without them (no warning)."""
+    f = {
+        "dx scalar, axis 0": lambda y: np.trapezoid(y.reshape(3, 4), dx=y[0], axis=0),
+        "dx per interval": lambda y: np.trapezoid(y[:4], dx=y[4:7] ** 2),
+        "dx scalar, 1-d": lambda y: np.trapezoid(y[1:] ** 2, dx=np.exp(y[0])),
+    }[name]
+    x = np.random.default_rng(3).standard_normal(12)
+    expected = numeric.jacobian(f, x).reshape(-1, x.size)
+    pattern = dd.jacobian_sparsity(f, x)
+    assert not (np.abs(expected) > 1e-8)[~pattern].any()
+    np.testing.assert_allclose(
+        np.reshape(dd.jacobian(f, x, sparsity="auto"), expected.shape), expected, atol=1e-7
+    )
+    np.testing.assert_allclose(
+        np.reshape(dd.SparseJacobian(f, x)(x), expected.shape), expected, atol=1e-7
+    )
