@@ -22,7 +22,7 @@ from ..dual.dual import Dual
 from ..rules.calls import Call
 from ..rules.compositions import COMPOSITIONS
 from ..rules.elementwise import RULES, is_dual, zero_tangent
-from ..rules.functions import FUNCTIONS, Entry
+from ..rules.functions import FUNCTIONS, Entry, layout_refusal
 from .dualarray import (
     DERIVED_FUNCTIONS,
     HANDLED_FUNCTIONS,
@@ -648,6 +648,7 @@ def _einsum_explicit(spec: str) -> tuple[list[str], str]:
 def reshape(a, /, shape=None, order="C", *, newshape=None, copy=None):
     shape = newshape if shape is None else shape
     a = _as_dual_array(a)
+    _refuse_layout("reshape", order, a)
     derive = _Reshape(shape, order)
     value, tangent = derive.parts(a)
     if copy or not same_memory(strip(value), strip(a.value)):  # NumPy copied: so does the tangent
@@ -711,8 +712,16 @@ def _unaliased(value: Any, tangent: Any, a: DualArray) -> bool:
 
 @implements(np.ravel)
 def ravel(a, order="C"):
-    order = "C" if order in ("K", "A") else order
+    a = _as_dual_array(a)
+    _refuse_layout("ravel", order, a)
+    order = "C" if order in ("K", "A") else order  # (the layout cannot matter here)
     return reshape(a, (-1,), order=order)
+
+
+def _refuse_layout(name: str, order: Any, a: Any) -> None:
+    reason = layout_refusal(name, order, np.shape(strip(a)))
+    if reason is not None:
+        raise TypeError(reason)
 
 
 @implements(np.transpose)

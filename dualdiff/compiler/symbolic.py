@@ -909,6 +909,11 @@ def _keeps_tangent(func: Any, kwargs: Any) -> None:
 def _first_linear(func: Any, args: Any, kwargs: Any) -> Any:
     kwargs = _refuse_out(func, args, kwargs)
     _keeps_tangent(func, kwargs)
+    if func is np.reshape or func is np.ravel:
+        order = errors.bound_arguments(func, args, kwargs).get("order", "C")
+        reason = table.layout_refusal(func.__name__, order, _shape(_value(args[0])))
+        if reason is not None:
+            raise TypeError(f"dualdiff.jit: {reason}")
     if func in _AFFINE_OPTIONS and type(args[0]) is SymbolicDual:
         options = errors.bound_arguments(func, args, kwargs)
         unset = np._NoValue

@@ -200,3 +200,50 @@ def test_sparsity_of_trapezoid_with_a_spacing_computed_from_x(name):
     np.testing.assert_allclose(
         np.reshape(dd.SparseJacobian(f, x)(x), expected.shape), expected, atol=1e-7
     )
+
+
+LAYOUT_CALLS = {
+    "x.T.ravel('K')": lambda y: y.reshape(2, 3).T.ravel("K"),
+    "np.ravel(x.T, order='A')": lambda y: np.ravel(y.reshape(2, 3).T, order="A"),
+    "x.T.flatten('K')": lambda y: y.reshape(2, 3).T.flatten("K"),
+    "np.reshape(x.T, 6, order='A')": lambda y: np.reshape(y.reshape(2, 3).T, 6, order="A"),
+    "np.sort(x.T, axis=0).ravel('K')": lambda y: np.sort(y.reshape(2, 3).T, axis=0).ravel("K"),
+    "np.sin(x.T).ravel('K')": lambda y: np.sin(y.reshape(2, 3).T).ravel("K"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYOUT_CALLS))
+@pytest.mark.parametrize(
+    "mode", ["jacobian", "jvp", "taylor", "jit_jvp", "jit_jacobian", "sparsity"]
+)
+def test_an_order_that_reads_the_memory_layout_is_refused(name, mode):
+    """x.reshape(2, 3).T.ravel('K') is x itself in NumPy (the transpose's memory order): eager
+    mode, Taylor mode, jit_jacobian and the sparsity tracer read it in C order (a permuted
+    Jacobian, no error), jit_jvp got np.sort(x.T).ravel('K') wrong (its sort's layout is not
+    NumPy's). No carrier mirrors NumPy's memory layouts, so order='K'/'A' is refused."""
+    f = LAYOUT_CALLS[name]
+    x = np.array([0.3, -0.7, 1.1, 0.4, 2.0, -1.3])
+    call = {
+        "jacobian": lambda: dd.jacobian(f, x),
+        "jvp": lambda: dd.jvp(f, x, x),
+        "taylor": lambda: dd.derivative(lambda t: f(x + t * x), 0.0),
+        "jit_jvp": lambda: dd.jit_jvp(f)(x, x),
+        "jit_jacobian": lambda: dd.jit_jacobian(f)(x),
+        "sparsity": lambda: dd.jacobian_sparsity(f, x),
+    }[mode]
+    with pytest.raises(TypeError, match="memory layout"):
+        call()
+
+
+@pytest.mark.parametrize("order", ["K", "A"])
+def test_an_order_that_reads_the_memory_layout_of_one_axis(order):
+    """With at most one axis longer than 1 every order reads the same elements: accepted."""
+
+    def f(y):
+        return np.sin(y[::-1].reshape(1, 6).T).ravel(order) * y
+
+    x = np.array([0.3, -0.7, 1.1, 0.4, 2.0, -1.3])
+    expected = numeric.jacobian(f, x)
+    np.testing.assert_allclose(dd.jacobian(f, x), expected, atol=1e-8)
+    np.testing.assert_allclose(dd.jit_jacobian(f)(x), expected, atol=1e-8)
+    assert not (np.abs(expected) > 1e-8)[~dd.jacobian_sparsity(f, x)].any()
