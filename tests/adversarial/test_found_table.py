@@ -247,3 +247,30 @@ def test_an_order_that_reads_the_memory_layout_of_one_axis(order):
     np.testing.assert_allclose(dd.jacobian(f, x), expected, atol=1e-8)
     np.testing.assert_allclose(dd.jit_jacobian(f)(x), expected, atol=1e-8)
     assert not (np.abs(expected) > 1e-8)[~dd.jacobian_sparsity(f, x)].any()
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "xlogy", "xlog1py"])
+@pytest.mark.parametrize("mode", ["jvp", "jit_jvp", "derivative"])
+def test_a_rule_without_a_ufunc_returns_a_scalar_for_0d_input(name, mode):
+    """dd.xlog1py(s, 0.5) of a 0-d array s returned a 0-d array (np.where's), where a ufunc
+    returns a scalar; e = np.expand_dims(r, 0); e += e then doubled r in plain NumPy and in the
+    value of eager mode but not its tangent (0.405 where the program's derivative is 0.811),
+    and jit_jvp doubled both. As a ufunc's, the result is a scalar: nothing aliases it."""
+    rule = getattr(dd, name)
+
+    def f(a0):
+        r = rule(a0, 0.5) if name != "sigmoid" else rule(a0)
+        e = np.expand_dims(r, 0)
+        e += e
+        return r
+
+    x = np.array(0.411)
+    assert np.ndim(f(x)) == 0 and not isinstance(f(x), np.ndarray)
+    h = 1e-6
+    expected = (f(x + h) - f(x - h)) / (2 * h)
+    got = {
+        "jvp": lambda: dd.jvp(f, x, np.array(1.0))[1],
+        "jit_jvp": lambda: dd.jit_jvp(f)(x, np.array(1.0))[1],
+        "derivative": lambda: dd.derivative(f, 0.411),
+    }[mode]()
+    np.testing.assert_allclose(got, expected, rtol=1e-7)
