@@ -148,7 +148,10 @@ def numeric_jacobian(case: Case, x: np.ndarray) -> tuple[np.ndarray, float] | No
         return None
 
     def g(z: np.ndarray) -> Any:
-        return quiet(lambda: case.program(fresh(z)))
+        # numeric differences pass a Python float for a 0-d x; the modes see a 0-d array (whose
+        # views alias it, unlike a scalar's: a1 = a0.astype(float); a1[..., None] *= 0.5)
+        z = np.array(z, dtype=x.dtype) if x.ndim == 0 else fresh(z)
+        return quiet(lambda: case.program(z))
 
     try:
         fine = numeric.jacobian(g, x, method="central", step=1e-5)
