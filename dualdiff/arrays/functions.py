@@ -353,6 +353,8 @@ def ufunc_reduce(
 
 def ufunc_accumulate(ufunc: np.ufunc, a: Any, axis: int = 0, dtype: Any = None, out: Any = None):
     """``ufunc.accumulate`` for add, multiply, maximum and minimum."""
+    if axis is None:  # (np.cumsum flattens; accumulate refuses)
+        raise ValueError("accumulate does not allow multiple axes")
     if ufunc is np.add:
         return cumsum(a, axis, dtype, out)
     if ufunc is np.multiply:

@@ -245,11 +245,12 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
                 whole = np.trunc(inputs[0])
                 return inputs[0] - whole, whole
         if ufunc is np.add and method in ("reduce", "accumulate") and len(inputs) == 1:
-            options = {k: v for k, v in kwargs.items() if v is not None}
+            # (axis=None is every axis, not the default axis 0)
+            options = {k: v for k, v in kwargs.items() if v is not None or k == "axis"}
             axis = options.pop("axis", 0)
             if method == "reduce" and set(options) <= {"keepdims"}:
                 return np.sum(inputs[0], axis=axis, keepdims=bool(options.get("keepdims")))
-            if method == "accumulate" and not options:
+            if method == "accumulate" and not options and axis is not None:
                 return np.cumsum(inputs[0], axis=axis)
         if method in ("__call__", "reduce", "accumulate", "reduceat", "outer"):
             fn = ufunc if method == "__call__" else getattr(ufunc, method)

@@ -274,3 +274,38 @@ def test_a_rule_without_a_ufunc_returns_a_scalar_for_0d_input(name, mode):
         "derivative": lambda: dd.derivative(f, 0.411),
     }[mode]()
     np.testing.assert_allclose(got, expected, rtol=1e-7)
+
+
+def test_jit_add_reduce_over_every_axis():
+    """np.add.reduce(a, axis=None) sums over every axis (the default axis is 0): the compiler
+    dropped axis=None with the other None options and summed over axis 0 (shape (3,) rather
+    than (), and jit_jacobian a (3, 2, 3) Jacobian of the wrong function)."""
+    x = np.arange(6.0).reshape(2, 3)
+    for keepdims in (False, True):
+
+        def f(y):
+            return np.add.reduce(y, axis=None, keepdims=keepdims) * y[0, 1]
+
+        expected = numeric.jacobian(f, x)
+        value, tangent = dd.jit_jvp(f)(x, x)
+        np.testing.assert_allclose(value, f(x))
+        np.testing.assert_allclose(tangent, np.tensordot(expected, x, x.ndim), rtol=1e-7)
+        np.testing.assert_allclose(dd.jit_jacobian(f)(x), expected, atol=1e-7)
+
+
+@pytest.mark.parametrize("mode", ["jvp", "jit_jvp", "taylor"])
+def test_accumulate_over_every_axis_is_refused_as_numpy_does(mode):
+    """np.add.accumulate(a, axis=None) raises ValueError in NumPy; eager mode and the compiler
+    returned the cumulative sum of the flattened array."""
+
+    def f(y):
+        return np.add.accumulate(y, axis=None)
+
+    x = np.arange(6.0).reshape(2, 3)
+    call = {
+        "jvp": lambda: dd.jvp(f, x, x),
+        "jit_jvp": lambda: dd.jit_jvp(f)(x, x),
+        "taylor": lambda: dd.derivative(lambda t: f(x + t), 0.0),
+    }[mode]
+    with pytest.raises(ValueError, match="multiple axes"):
+        call()
