@@ -824,9 +824,8 @@ class ValueDerived(NDArrayOperatorsMixin):
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         if any(type(a) is SparsityTracer for a in inputs):
             return NotImplemented
-        if "out" in kwargs:
-            kwargs["out"] = _plain_all(kwargs["out"])
-        return _derived(getattr(ufunc, method)(*_plain_all(inputs), **kwargs))
+        # every keyword plain too (out=, where=): NumPy would hand a ValueDerived back here
+        return _derived(getattr(ufunc, method)(*_plain_all(inputs), **_plain_all(kwargs)))
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         if SparsityTracer in types:
@@ -1324,7 +1323,8 @@ def _lift_binary(rule: Rule, x: Any, y: Any) -> SparsityTracer:
 
 def _ufunc_method(rule: Rule, ufunc: np.ufunc, method: str, inputs: Any, kwargs: Any) -> Any:
     pairs = [_split(a, f"{function_name(ufunc)}.{method}") for a in inputs]
-    value = np.asarray(getattr(ufunc, method)(*(p[0] for p in pairs), **kwargs))
+    # (where= computed from x: the union along the axis holds whichever elements it keeps)
+    value = np.asarray(getattr(ufunc, method)(*(p[0] for p in pairs), **_plain_all(kwargs)))
     if not (_depends(rule, 0, False) or _depends(rule, 1, False)):
         return _make(value, _empty_deps(value.shape))
     deps = pairs[0][1]

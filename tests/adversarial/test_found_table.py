@@ -309,3 +309,21 @@ def test_accumulate_over_every_axis_is_refused_as_numpy_does(mode):
     }[mode]
     with pytest.raises(ValueError, match="multiple axes"):
         call()
+
+
+def test_sparsity_of_a_ufunc_reduce_with_a_mask_computed_from_x():
+    """np.add.reduce(A, axis=1, where=np.flip(A) > 0): the tracer passed the mask (a value
+    computed from x) on to NumPy, which handed it back to it: RecursionError from inside
+    dualdiff."""
+
+    def f(y):
+        a = y.reshape(2, 3)
+        return np.add.reduce(a, axis=1, where=np.flip(a) > 0)
+
+    x0 = np.array([0.5, -1.0, 2.0, -0.3, 1.2, 0.7])
+    pattern = dd.jacobian_sparsity(f, x0)
+    sparse = dd.SparseJacobian(f, x0)
+    for x in (x0, -x0, x0[::-1].copy()):
+        expected = numeric.jacobian(f, x).reshape(2, 6)
+        assert not (np.abs(expected) > 1e-8)[~pattern].any()
+        np.testing.assert_allclose(sparse(x), expected, atol=1e-8)
