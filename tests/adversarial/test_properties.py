@@ -390,6 +390,9 @@ def test_sparse_jacobian_reuse(case):
         )
     except Refused:
         reject()
+    # (not at a point where f is NaN: dense passes spread the NaN over the whole row, a sparse
+    # one over the pattern's entries only, and neither is a derivative there)
+    pts = [x for x in pts if np.all(np.isfinite(plain(case, x)))] or reject()
     for x in pts + pts:  # twice: a prepared Jacobian must not drift
         want = eager_jacobian(case, x)
         try:
