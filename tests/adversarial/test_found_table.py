@@ -327,3 +327,39 @@ def test_sparsity_of_a_ufunc_reduce_with_a_mask_computed_from_x():
         expected = numeric.jacobian(f, x).reshape(2, 6)
         assert not (np.abs(expected) > 1e-8)[~pattern].any()
         np.testing.assert_allclose(sparse(x), expected, atol=1e-8)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Taylor mode's linalg rules and its nested-dual fallback compute in float64: a "
+    "float32 matrix gets float64 coefficients (value included), unlike NumPy's float32",
+)
+@pytest.mark.parametrize("name", ["cholesky", "eigvalsh", "svdvals", "pinv", "norm 2"])
+def test_taylor_linalg_of_float32_keeps_float32(name):
+    f = {
+        "cholesky": lambda m: np.linalg.cholesky(m @ m.T + 3 * np.eye(2, dtype=np.float32)),
+        "eigvalsh": lambda m: np.linalg.eigvalsh(m + m.T),
+        "svdvals": lambda m: np.linalg.svd(m, compute_uv=False),
+        "pinv": np.linalg.pinv,
+        "norm 2": lambda m: np.linalg.norm(m, 2),
+    }[name]
+    x = X32.reshape(2, 2)
+    series = np.asarray(dd.taylor(lambda t: f(x + t * V32.reshape(2, 2)), 0.0, 1))
+    assert np.asarray(f(x)).dtype == np.float32
+    assert series.dtype == np.float32
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a sparse Jacobian has no entry outside the pattern, so an output that is NaN "
+    "(np.mean(where=) of a slice with nothing kept) gets zeros where the dense passes and "
+    "numeric differences give NaN",
+)
+def test_sparse_jacobian_of_a_nan_output():
+    def f(y):
+        return np.mean(y.reshape(3, 4), axis=0, where=np.eye(3, 4, dtype=bool))
+
+    x = np.arange(1.0, 13.0)
+    dense = dd.jacobian(f, x)
+    assert np.isnan(dense[3]).all()
+    np.testing.assert_array_equal(dd.jacobian(f, x, sparsity="auto"), dense)
