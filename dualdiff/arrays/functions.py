@@ -222,10 +222,10 @@ def prod(
     if axis is None:
         flat = np.reshape(a, (-1,))
         result = prod(flat, axis=0)
-        if keepdims:
+        if keepdims and a.ndim:  # (of a 0-d array NumPy returns a scalar, keepdims or not)
             result = np.reshape(result, (1,) * a.ndim)
     elif isinstance(axis, tuple):
-        result = a
+        result = a if axis else box(a.copy())  # (axis=(): a new array, as NumPy's, or a scalar)
         for ax in sorted((x % a.ndim for x in axis), reverse=True):
             result = prod(result, axis=ax, keepdims=keepdims)
     else:

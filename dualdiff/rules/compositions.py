@@ -207,10 +207,12 @@ def _extreme(a: Any, axis: Any, keepdims: Any, initial: Any, where: Any, arg: An
         # the tangent becomes the ties' mean; at an infinite m the chosen entry's alone
         gap = np.where(ties & finite, m - flat, _zero(flat))
         m = (m - np.sum(gap * weights, axis=-1, keepdims=True))[..., 0]
+        if not np.shape(m):
+            m = m[()]  # a scalar, as NumPy's reduction over everything (a view cannot alias it)
         if initial is not _NO_VALUE:
             rule = "maximum" if arg is np.argmax else "minimum"
             m = RULES[rule].function(m, initial)
-    if keepdims is True:
+    if keepdims is True and shape:  # (of a 0-d array NumPy returns a scalar, keepdims or not)
         m = _keep(m, shape, axes)
     return m
 
@@ -546,8 +548,9 @@ def _quantiles(a: Any, q: Any, axis: Any, method: str, keepdims: Any, name: str,
         if np.any(nan_last):  # NumPy gives the NaN itself
             result = np.where(nan_last, np.take(flat, [n - 1], axis=-1)[..., 0], result)
     if keepdims is True:
-        result = _keep(result, shape, axes, lead)
-    return result
+        return _keep(result, shape, axes, lead)
+    # a scalar where NumPy's is one (np.where gives a 0-d array, which a view would alias)
+    return result if np.shape(result) else result[()]
 
 
 @composition(np.quantile)
@@ -608,8 +611,9 @@ def _medians(a: Any, axis: Any, keepdims: Any, skip_nan: bool) -> Any:
     elif n and np.any(missing[..., -1]):
         result = np.where(missing[..., -1], flat[..., -1], result)
     if keepdims is True:
-        result = _keep(result, shape, axes)
-    return result
+        return _keep(result, shape, axes)
+    # a scalar where NumPy's is one (np.where gives a 0-d array, which a view would alias)
+    return result if np.shape(result) else result[()]
 
 
 @composition(np.median)
