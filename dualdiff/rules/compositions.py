@@ -764,7 +764,8 @@ def interp(x, xp, fp, left=None, right=None, period=None):
         with np.errstate(invalid="ignore"):  # x = ±inf is answered by the end values
             inside = slope * (x - xp[j]) + fp[j]
         inside = np.where(x == xp[n - 1], fp[n - 1], inside)
-    return np.where(x < xp[0], below, np.where(x > xp[n - 1], above, inside))
+    result = np.where(x < xp[0], below, np.where(x > xp[n - 1], above, inside))
+    return result if np.shape(result) else result[()]  # NumPy's scalar for a 0-d x
 
 
 @composition(np.nan_to_num)

@@ -371,6 +371,7 @@ SCALAR_REDUCTIONS = {
     "np.median(a)": (np.median, np.array([0.411, -0.3, 0.2])),
     "np.percentile(a, 30)": (lambda a: np.percentile(a, 30), np.array([0.411, -0.3, 0.2])),
     "np.max(a)": (np.max, np.array([0.411, -0.3, 0.2])),
+    "np.interp of 0-d": (lambda a: np.interp(a, [0.0, 1.0], [1.0, 3.0]), np.array(0.411)),
 }
 
 
