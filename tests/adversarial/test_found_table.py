@@ -445,3 +445,22 @@ def test_sparsity_of_a_write_into_a_view_of_a_ufunc_scalar():
 
     x = np.array(0.411)
     assert dd.jacobian_sparsity(f, x).all()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Taylor mode does not link views of a 0-d series (it has no scalars apart from "
+    "0-d series): np.ravel of np.where's 0-d array does not alias it, so a write through the "
+    "view is lost",
+)
+def test_taylor_write_through_a_view_of_a_0d_array():
+    def f(a0):
+        a2 = np.where(a0 > 0.0, a0 * 2.0, a0)  # a 0-d array (np.where never gives a scalar)
+        a3 = np.ravel(a2)  # a view of it
+        a3 += 0.5
+        return np.tanh(a2) * a0
+
+    x = np.array(0.411)
+    h = 1e-6
+    expected = (f(np.array(x + h)) - f(np.array(x - h))) / (2 * h)
+    np.testing.assert_allclose(dd.taylor(f, x, 1)[..., 1], expected, atol=1e-7)
