@@ -22,7 +22,7 @@ from ..dual.dual import Dual
 from ..rules.calls import Call
 from ..rules.compositions import COMPOSITIONS
 from ..rules.elementwise import RULES, is_dual, zero_tangent
-from ..rules.functions import FUNCTIONS, Entry
+from ..rules.functions import FUNCTIONS, Entry, layout_refusal
 from .dualarray import (
     DERIVED_FUNCTIONS,
     HANDLED_FUNCTIONS,
@@ -222,10 +222,10 @@ def prod(
     if axis is None:
         flat = np.reshape(a, (-1,))
         result = prod(flat, axis=0)
-        if keepdims:
+        if keepdims and a.ndim:  # (of a 0-d array NumPy returns a scalar, keepdims or not)
             result = np.reshape(result, (1,) * a.ndim)
     elif isinstance(axis, tuple):
-        result = a
+        result = a if axis else box(a.copy())  # (axis=(): a new array, as NumPy's, or a scalar)
         for ax in sorted((x % a.ndim for x in axis), reverse=True):
             result = prod(result, axis=ax, keepdims=keepdims)
     else:
@@ -353,6 +353,8 @@ def ufunc_reduce(
 
 def ufunc_accumulate(ufunc: np.ufunc, a: Any, axis: int = 0, dtype: Any = None, out: Any = None):
     """``ufunc.accumulate`` for add, multiply, maximum and minimum."""
+    if axis is None:  # (np.cumsum flattens; accumulate refuses)
+        raise ValueError("accumulate does not allow multiple axes")
     if ufunc is np.add:
         return cumsum(a, axis, dtype, out)
     if ufunc is np.multiply:
@@ -436,6 +438,8 @@ def gradient(f, *varargs, axis=None, edge_order=1):
 def trapezoid(y, x=None, dx=1.0, axis=-1):
     y = np.moveaxis(y, axis, -1) if np.ndim(strip(y)) > 1 else y
     n = np.shape(strip(y))[-1]
+    if x is not None and not is_dual(x):
+        x = np.asanyarray(x)  # as NumPy does (a list of lists has no .ndim)
     step = dx if x is None else diff(x, axis=-1 if np.ndim(strip(x)) == 1 else axis)
     if x is not None and np.ndim(strip(x)) > 1:
         step = np.moveaxis(step, axis, -1)
@@ -646,6 +650,7 @@ def _einsum_explicit(spec: str) -> tuple[list[str], str]:
 def reshape(a, /, shape=None, order="C", *, newshape=None, copy=None):
     shape = newshape if shape is None else shape
     a = _as_dual_array(a)
+    _refuse_layout("reshape", order, a)
     derive = _Reshape(shape, order)
     value, tangent = derive.parts(a)
     if copy or not same_memory(strip(value), strip(a.value)):  # NumPy copied: so does the tangent
@@ -709,8 +714,16 @@ def _unaliased(value: Any, tangent: Any, a: DualArray) -> bool:
 
 @implements(np.ravel)
 def ravel(a, order="C"):
-    order = "C" if order in ("K", "A") else order
+    a = _as_dual_array(a)
+    _refuse_layout("ravel", order, a)
+    order = "C" if order in ("K", "A") else order  # (the layout cannot matter here)
     return reshape(a, (-1,), order=order)
+
+
+def _refuse_layout(name: str, order: Any, a: Any) -> None:
+    reason = layout_refusal(name, order, np.shape(strip(a)))
+    if reason is not None:
+        raise TypeError(reason)
 
 
 @implements(np.transpose)
@@ -986,7 +999,7 @@ def concatenate(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
     arrays = list(arrays)
     foreign = _foreign_leader(arrays)
     if not any(is_dual(a) for a in arrays) or foreign == "numpy":
-        return np.concatenate(arrays, axis=axis, out=out)
+        return np.concatenate(arrays, axis=axis, out=out, dtype=dtype, casting=casting)
     if foreign == "defer":
         return NotImplemented
     if axis is None:
@@ -1073,14 +1086,17 @@ def stack(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
 
 @implements(np.hstack)
 def hstack(tup, dtype=None, casting="same_kind"):
+    _dtype_check("hstack", dtype)
     arrays = np.atleast_1d(*tup) if len(tup) > 1 else [np.atleast_1d(tup[0])]
-    return concatenate(arrays, axis=0 if np.ndim(strip(arrays[0])) == 1 else 1)
+    axis = 0 if np.ndim(strip(arrays[0])) == 1 else 1
+    return concatenate(arrays, axis=axis, dtype=dtype, casting=casting)
 
 
 @implements(np.vstack)
 def vstack(tup, dtype=None, casting="same_kind"):
+    _dtype_check("vstack", dtype)
     arrays = np.atleast_2d(*tup) if len(tup) > 1 else [np.atleast_2d(tup[0])]
-    return concatenate(arrays, axis=0)
+    return concatenate(arrays, axis=0, dtype=dtype, casting=casting)
 
 
 @implements(np.dstack)

@@ -245,11 +245,12 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
                 whole = np.trunc(inputs[0])
                 return inputs[0] - whole, whole
         if ufunc is np.add and method in ("reduce", "accumulate") and len(inputs) == 1:
-            options = {k: v for k, v in kwargs.items() if v is not None}
+            # (axis=None is every axis, not the default axis 0)
+            options = {k: v for k, v in kwargs.items() if v is not None or k == "axis"}
             axis = options.pop("axis", 0)
             if method == "reduce" and set(options) <= {"keepdims"}:
                 return np.sum(inputs[0], axis=axis, keepdims=bool(options.get("keepdims")))
-            if method == "accumulate" and not options:
+            if method == "accumulate" and not options and axis is not None:
                 return np.cumsum(inputs[0], axis=axis)
         if method in ("__call__", "reduce", "accumulate", "reduceat", "outer"):
             fn = ufunc if method == "__call__" else getattr(ufunc, method)
@@ -898,14 +899,24 @@ def _batched_product(func: Any, a: Any, b: Any, value: Any, rest: tuple, kwargs:
 _AFFINE_OPTIONS = {np.sum: ("initial",), np.diff: ("prepend", "append")}
 
 
-def _first_linear(func: Any, args: Any, kwargs: Any) -> Any:
-    kwargs = _refuse_out(func, args, kwargs)
+def _keeps_tangent(func: Any, kwargs: Any) -> None:
+    """Refuse ``dtype=`` of a kind without derivatives (int, bool), which drops the tangent."""
     dtype = kwargs.get("dtype")
     if dtype is not None and np.dtype(dtype).kind not in "fc":
         raise errors.lost_tangent(
             f"{function_name(func)}(..., dtype={dtype}) of a traced dual",
             "Keep a float dtype.",
         )
+
+
+def _first_linear(func: Any, args: Any, kwargs: Any) -> Any:
+    kwargs = _refuse_out(func, args, kwargs)
+    _keeps_tangent(func, kwargs)
+    if func is np.reshape or func is np.ravel:
+        order = errors.bound_arguments(func, args, kwargs).get("order", "C")
+        reason = table.layout_refusal(func.__name__, order, _shape(_value(args[0])))
+        if reason is not None:
+            raise TypeError(f"dualdiff.jit: {reason}")
     if func in _AFFINE_OPTIONS and type(args[0]) is SymbolicDual:
         options = errors.bound_arguments(func, args, kwargs)
         unset = np._NoValue
@@ -926,6 +937,7 @@ def _first_linear(func: Any, args: Any, kwargs: Any) -> Any:
 
 def _sequence_linear(func: Any, args: Any, kwargs: Any) -> Any:
     kwargs = _refuse_out(func, args, kwargs)
+    _keeps_tangent(func, kwargs)
     return _linear_sequence(func, args[0], tuple(args[1:]), kwargs)
 
 
@@ -937,6 +949,7 @@ def _product(func: Any, args: Any, kwargs: Any) -> Any:
 def _einsum(func: Any, args: Any, kwargs: Any) -> Any:
     if kwargs.get("out") is not None:
         raise write_refused("numpy.einsum(..., out=...)")
+    _keeps_tangent(func, kwargs)
     if not isinstance(args[0], str):
         raise TypeError("dualdiff.jit: numpy.einsum needs the subscripts string form")
     subscripts, operands = args[0], list(args[1:])
@@ -977,7 +990,18 @@ def _where(func: Any, args: Any, kwargs: Any) -> Any:
     if _directions(value) is not None:
         cond = _expand(cond)
     tangent = _mark(np.where(cond, 0.0 if ta is None else ta, 0.0 if tb is None else tb), ta, tb)
-    return SymbolicDual(value, _fit(tangent, value))
+    return SymbolicDual(value, _fit(_in_dtype_of(tangent, value), value))
+
+
+def _in_dtype_of(tangent: Any, value: Any) -> Any:
+    """``tangent`` cast to ``value``'s float dtype where it differs (a float64 or complex
+    constant beside a float32 dual: the tangent takes the result's dtype, as eager mode's)."""
+    dtype = getattr(value, "dtype", None)
+    tangent_dtype = _dtype_of(tangent)
+    if dtype is None or tangent_dtype is None or tangent_dtype == dtype:
+        return tangent
+    cast = tangent_in(np.zeros((), tangent_dtype), np.dtype(dtype)).dtype
+    return tangent if cast == tangent_dtype else _astype(_multiplied(tangent), cast)
 
 
 def _var(func: Any, args: Any, kwargs: Any) -> Any:
@@ -1229,6 +1253,8 @@ def _structural(entry: table.Entry, call: Call) -> Any:
         parts.append(np.reshape(t, (size,) if k is None else (size, k)))
         start += size
     index_args, index_kwargs = call.arguments(numbers)
+    # dtype= casts the value (the tangent follows below); element numbers stay integers
+    index_kwargs = {key: v for key, v in index_kwargs.items() if key not in ("dtype", "casting")}
     if others:  # an index computed from x: the element numbers are gathered again at replay
         index = program.record(func, tuple(index_args), index_kwargs)
     else:
@@ -1240,8 +1266,6 @@ def _structural(entry: table.Entry, call: Call) -> Any:
             pool = np.concatenate([np.zeros((1,) if k is None else (1, k), dtype), *parts])
             return program.record(operator.getitem, (pool, index), {})
         index = np.asarray(index)
-        if index.dtype.kind != "i":  # a call that casts (concatenate(..., dtype=float))
-            index = index.astype(np.intp)
         # np.pad(mode='empty') leaves its new entries uninitialised: they come from no operand
         index = np.where((index >= 0) & (index < start), index, 0)
         if len(parts) == 1 and (index.size == 0 or index.min() >= 1):
@@ -1254,7 +1278,7 @@ def _structural(entry: table.Entry, call: Call) -> Any:
 
     if type(value) in (list, tuple):
         return type(value)(_wrap(v, gather(i)) for v, i in zip(value, index))
-    return _wrap(value, gather(index))
+    return _wrap(value, _in_dtype_of(gather(index), value))
 
 
 def _zeros_for(v: Any, k: int | None) -> Any:

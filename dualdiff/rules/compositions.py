@@ -126,7 +126,13 @@ def select(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
     result = default
     for condition, choice in reversed(list(zip(condlist, choicelist))):
         result = np.where(condition, choice, result)
-    return result
+    # NumPy's dtype keeps Python numbers weak; nested wheres would make two of them float64
+    weak = (int, float, complex)
+    dtype = np.result_type(
+        *(c if type(c) in weak else _dtype(np.asarray(c) if isinstance(c, (list, tuple)) else c)
+          for c in (*choicelist, default))
+    )  # fmt: skip
+    return result if _dtype(result) == dtype else result.astype(dtype)
 
 
 @composition(np.polyval)
@@ -188,21 +194,25 @@ def _extreme(a: Any, axis: Any, keepdims: Any, initial: Any, where: Any, arg: An
     if np.shape(flat)[-1] == 0:
         if initial is _NO_VALUE:
             raise ValueError(f"zero-size array to reduction operation {name} which has no identity")
-        m = np.zeros(np.shape(flat)[:-1]) + initial
+        m = np.zeros(np.shape(flat)[:-1], _dtype(a)) + initial
     else:
         index = np.expand_dims(arg(flat, axis=-1), -1)
         m = np.take_along_axis(flat, index, axis=-1)  # NumPy's value, one entry's tangent
         ties = flat == m
         finite = np.isfinite(m)
         weights = ties / np.sum(ties, axis=-1, keepdims=True)
+        if _dtype(a).kind in "fc":  # float64 weights would promote a float32 result
+            weights = weights.astype(np.finfo(_dtype(a)).dtype)
         # m - sum(w (m - a)) over the ties: the value stays m exactly (m - 0.0, -0.0 too),
         # the tangent becomes the ties' mean; at an infinite m the chosen entry's alone
-        gap = np.where(ties & finite, m - flat, 0.0)
+        gap = np.where(ties & finite, m - flat, _zero(flat))
         m = (m - np.sum(gap * weights, axis=-1, keepdims=True))[..., 0]
+        if not np.shape(m):
+            m = m[()]  # a scalar, as NumPy's reduction over everything (a view cannot alias it)
         if initial is not _NO_VALUE:
             rule = "maximum" if arg is np.argmax else "minimum"
             m = RULES[rule].function(m, initial)
-    if keepdims is True:
+    if keepdims is True and shape:  # (of a 0-d array NumPy returns a scalar, keepdims or not)
         m = _keep(m, shape, axes)
     return m
 
@@ -538,8 +548,9 @@ def _quantiles(a: Any, q: Any, axis: Any, method: str, keepdims: Any, name: str,
         if np.any(nan_last):  # NumPy gives the NaN itself
             result = np.where(nan_last, np.take(flat, [n - 1], axis=-1)[..., 0], result)
     if keepdims is True:
-        result = _keep(result, shape, axes, lead)
-    return result
+        return _keep(result, shape, axes, lead)
+    # a scalar where NumPy's is one (np.where gives a 0-d array, which a view would alias)
+    return result if np.shape(result) else result[()]
 
 
 @composition(np.quantile)
@@ -600,8 +611,9 @@ def _medians(a: Any, axis: Any, keepdims: Any, skip_nan: bool) -> Any:
     elif n and np.any(missing[..., -1]):
         result = np.where(missing[..., -1], flat[..., -1], result)
     if keepdims is True:
-        result = _keep(result, shape, axes)
-    return result
+        return _keep(result, shape, axes)
+    # a scalar where NumPy's is one (np.where gives a 0-d array, which a view would alias)
+    return result if np.shape(result) else result[()]
 
 
 @composition(np.median)
@@ -752,7 +764,8 @@ def interp(x, xp, fp, left=None, right=None, period=None):
         with np.errstate(invalid="ignore"):  # x = ±inf is answered by the end values
             inside = slope * (x - xp[j]) + fp[j]
         inside = np.where(x == xp[n - 1], fp[n - 1], inside)
-    return np.where(x < xp[0], below, np.where(x > xp[n - 1], above, inside))
+    result = np.where(x < xp[0], below, np.where(x > xp[n - 1], above, inside))
+    return result if np.shape(result) else result[()]  # NumPy's scalar for a 0-d x
 
 
 @composition(np.nan_to_num)

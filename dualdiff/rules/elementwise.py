@@ -584,10 +584,16 @@ def _sigmoid_real(x: float) -> float:
     return e / (1.0 + e)
 
 
+def _as_ufunc_result(a: np.ndarray) -> Any:
+    """A 0-d result as a NumPy scalar, as a ufunc returns it (``np.where`` keeps a 0-d array,
+    and a view of one, ``np.expand_dims(sigmoid(s), 0)``, would write into it)."""
+    return a[()] if a.ndim == 0 else a
+
+
 def _sigmoid_array(x: Any) -> Any:
     # exp of -|x| never overflows; the two branches are the stable forms for each sign.
     e = np.exp(-np.abs(x))
-    return np.where(np.asarray(x) >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return _as_ufunc_result(np.where(np.asarray(x) >= 0, 1.0 / (1.0 + e), e / (1.0 + e)))
 
 
 def _softplus_real(x: float) -> float:
@@ -634,7 +640,9 @@ def _weak(a: Any, number: Any) -> Any:
 
 def _xlogy_array(x: Any, y: Any) -> Any:
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(np.asarray(x) == 0, 0.0, np.multiply(x, _weak(np.log(y), y)))
+        return _as_ufunc_result(
+            np.where(np.asarray(x) == 0, 0.0, np.multiply(x, _weak(np.log(y), y)))
+        )
 
 
 def _xlog1py_real(x: float, y: float) -> float:
@@ -643,7 +651,9 @@ def _xlog1py_real(x: float, y: float) -> float:
 
 def _xlog1py_array(x: Any, y: Any) -> Any:
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(np.asarray(x) == 0, 0.0, np.multiply(x, _weak(np.log1p(y), y)))
+        return _as_ufunc_result(
+            np.where(np.asarray(x) == 0, 0.0, np.multiply(x, _weak(np.log1p(y), y)))
+        )
 
 
 def _max_real(x: float, y: float) -> float:

@@ -48,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["KINDS", "CARRIERS", "Entry", "FUNCTIONS", "entry", "by_kind"]
+__all__ = ["KINDS", "CARRIERS", "Entry", "FUNCTIONS", "entry", "by_kind", "layout_refusal"]
 
 KINDS = ("structural", "linear", "multilinear", "value", "composition", "special", "construction")
 """The kinds of NumPy functions, in the order of the module docstring."""
@@ -136,9 +136,34 @@ def _declare(kind: str, names: str, **options: Any) -> None:
 
 # -- structural: d f(x) = f(dx), and f moves elements only ----------------------------------------
 
+
+def layout_refusal(name: str, order: Any, shape: tuple[int, ...]) -> str | None:
+    """Why ``numpy.{name}(a, order=order)`` of an array of ``shape`` is refused, or None.
+
+    ``order='K'`` and ``'A'`` read the elements in the array's memory layout, which NumPy sets
+    by how the array was computed (a transpose, ``np.sort`` of one, ``empty_like`` ...). The
+    carriers compute values and tangents in layouts of their own, so they cannot mirror it: the
+    call is refused unless the layout cannot matter (at most one axis longer than 1)."""
+    if not (isinstance(order, str) and order.upper() in ("K", "A")):
+        return None
+    if sum(n > 1 for n in shape) <= 1:
+        return None
+    return (
+        f"numpy.{name}(..., order={order!r}) reads the array in its memory layout, which "
+        "dualdiff does not track for dual numbers (its values and tangents have layouts of their "
+        "own); use order='C' or order='F'"
+    )
+
+
+def _layout_guard(name: str) -> Callable[[Callable[..., Any]], str | None]:
+    return lambda option: layout_refusal(name, option("order", "C"), np.shape(option("a", None)))
+
+
+for _name in ("reshape", "ravel"):
+    _declare("structural", _name, operands=("@0",), view=True, guard=_layout_guard(_name))
 _declare(
     "structural",
-    "reshape ravel transpose permute_dims matrix_transpose swapaxes moveaxis rollaxis squeeze "
+    "transpose permute_dims matrix_transpose swapaxes moveaxis rollaxis squeeze "
     "expand_dims broadcast_to flip fliplr flipud rot90 diagonal split array_split hsplit vsplit "
     "dsplit unstack linalg.matrix_transpose linalg.diagonal",
     operands=("@0",),

@@ -824,9 +824,8 @@ class ValueDerived(NDArrayOperatorsMixin):
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         if any(type(a) is SparsityTracer for a in inputs):
             return NotImplemented
-        if "out" in kwargs:
-            kwargs["out"] = _plain_all(kwargs["out"])
-        return _derived(getattr(ufunc, method)(*_plain_all(inputs), **kwargs))
+        # every keyword plain too (out=, where=): NumPy would hand a ValueDerived back here
+        return _derived(getattr(ufunc, method)(*_plain_all(inputs), **_plain_all(kwargs)))
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         if SparsityTracer in types:
@@ -1358,7 +1357,8 @@ def _lift_binary(rule: Rule, x: Any, y: Any) -> SparsityTracer:
 
 def _ufunc_method(rule: Rule, ufunc: np.ufunc, method: str, inputs: Any, kwargs: Any) -> Any:
     pairs = [_split(a, f"{function_name(ufunc)}.{method}") for a in inputs]
-    value = np.asarray(getattr(ufunc, method)(*(p[0] for p in pairs), **kwargs))
+    # (where= computed from x: the union along the axis holds whichever elements it keeps)
+    value = np.asarray(getattr(ufunc, method)(*(p[0] for p in pairs), **_plain_all(kwargs)))
     if not (_depends(rule, 0, False) or _depends(rule, 1, False)):
         return _make(value, _empty_deps(value.shape))
     deps = pairs[0][1]
@@ -1665,10 +1665,16 @@ def _copyto(func: Any, dst: Any, src: Any, casting: str = "same_kind", where: An
         return
     with _InStore(dst.store):
         src_deps = _split(src)[1]
-        np.copyto(dst.value, src_value, casting=casting, where=where)
+        mask = _plain_all(_split(where)[0])
+        np.copyto(dst.value, src_value, casting=casting, where=mask)
         if _part_of_complex(dst.value):
             src_deps = _or(dst.deps, src_deps)
-        np.copyto(dst.deps, src_deps, casting="unsafe", where=where)
+        if type(where) is not ValueDerived and type(where) is not SparsityTracer:
+            np.copyto(dst.deps, src_deps, casting="unsafe", where=mask)
+            return
+        # a mask computed from x picks other elements at another point: each element it reaches
+        # may keep its own dependencies or take the source's
+        np.copyto(dst.deps, _or(dst.deps, src_deps), casting="unsafe")
 
 
 def _elementwise(func: Any, deps_of: Callable[..., list[Any]]) -> Callable[..., Any]:
@@ -1784,9 +1790,10 @@ def _polyval(func: Any, p: Any, x: Any) -> SparsityTracer:
 @_implements(*_np("trapezoid"))
 def _trapezoid(func: Any, y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> Any:
     (yv, yd), (xv, xd) = _split(y), _split(x if x is not None else 0.0)
-    value = np.asarray(func(yv, None if x is None else xv, dx, axis))
+    dxv, dxd = _split(dx)  # a spacing computed from x scales every output
+    value = np.asarray(func(yv, None if x is None else xv, dxv, axis))
     along = _reduce(yd, axis)
-    return _make(value, _union([along, _reduce(xd, None)], value.shape))
+    return _make(value, _union([along, _reduce(xd, None), _reduce(dxd, None)], value.shape))
 
 
 @_implements(np.bincount)

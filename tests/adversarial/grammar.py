@@ -81,6 +81,7 @@ FEATURES = (
     "arg_write",  # in-place updates of the argument a0 itself and of views (of views) of it
     "writes",  # t[1:] += t[:-1] (overlap), t[[0, 0]] += w, np.add.at, np.put, np.copyto(where=)
     "reduce_kw",  # reductions with where=/initial=, ufunc.accumulate, products through zeros
+    "table_kw",  # NumPy's other functions with the keywords people pass (axis, dx, method ...)
 )
 
 # Features without a builder in BUILDERS (methods_0d ... reshape_copy) are never drawn as a step:
@@ -1084,6 +1085,101 @@ def b_misc(ctx: Ctx):
     return None
 
 
+def b_table_kw(ctx: Ctx):
+    """A function of the function table with keywords: negative axes, keepdims, ddof, spacings
+    and pad widths, methods, masks computed from the values, weak Python constants."""
+    i = ctx.pick(arr_float)
+    if i is None:
+        return None
+    a = ctx.sample[i]
+    shape = np.shape(a)
+    if not shape or not np.size(a):
+        return None
+    n = shape[-1]
+    j = ctx.pick(is_float)  # a second entry (a spacing, a scale) that may depend on x too
+    kind = ctx.draw(
+        st.sampled_from(
+            ["cumsum", "diff", "trapezoid", "gradient", "percentile", "norm", "var", "mean",
+             "roll", "pad", "repeat", "copyto_where", "select", "where", "einsum", "join_dtype"]
+        )
+    )  # fmt: skip
+    if kind == "cumsum":
+        f = ctx.draw(st.sampled_from(["cumsum", "cumprod"]))
+        fn = getattr(np, f)
+        return (lambda env: fn(env[i], axis=-1)), f"np.{f}(a{i}, axis=-1)"
+    if kind == "diff" and n > 1:
+        return (lambda env: np.diff(env[i], axis=-1, prepend=env[i][..., :1] * 2.0)), (
+            f"np.diff(a{i}, axis=-1, prepend=a{i}[..., :1] * 2.0)"
+        )
+    if kind == "trapezoid" and n > 1 and j is not None and np.ndim(ctx.sample[j]) == 0:
+        return (lambda env: np.trapezoid(env[i], dx=1.0 + 0.1 * env[j] ** 2, axis=-1)), (
+            f"np.trapezoid(a{i}, dx=1.0 + 0.1 * a{j} ** 2, axis=-1)"
+        )
+    if kind == "gradient" and n > 2:
+        order = ctx.draw(st.sampled_from([1, 2]))
+        return (lambda env: np.gradient(env[i], 0.5, axis=-1, edge_order=order)), (
+            f"np.gradient(a{i}, 0.5, axis=-1, edge_order={order})"
+        )
+    if kind == "percentile":
+        method = ctx.draw(st.sampled_from(["linear", "lower", "nearest", "midpoint", "hazen"]))
+        q = ctx.draw(st.sampled_from([30.0, 50.0, 85.0]))
+        keep = ctx.draw(st.booleans())
+        return (lambda env: np.percentile(env[i], q, axis=-1, method=method, keepdims=keep)), (
+            f"np.percentile(a{i}, {q}, axis=-1, method={method!r}, keepdims={keep})"
+        )
+    if kind == "norm":
+        ord_ = ctx.draw(st.sampled_from([None, 1, 3, np.inf]))
+        return (lambda env: np.linalg.norm(env[i], ord_, axis=-1, keepdims=True)), (
+            f"np.linalg.norm(a{i}, {'np.inf' if ord_ == np.inf else ord_}, axis=-1, keepdims=True)"
+        )
+    if kind == "var" and n > 1:
+        f = ctx.draw(st.sampled_from(["var", "std"]))
+        fn = getattr(np, f)
+        return (lambda env: fn(env[i], axis=-1, ddof=1)), f"np.{f}(a{i}, axis=-1, ddof=1)"
+    if kind == "mean":
+        axes = tuple(range(-len(shape), 0))
+        return (lambda env: np.mean(env[i], axis=axes, keepdims=True)), (
+            f"np.mean(a{i}, axis={axes}, keepdims=True)"
+        )
+    if kind == "roll":
+        shift = ctx.draw(st.integers(-3, 3))
+        return (lambda env: np.roll(env[i], shift, axis=-1)), f"np.roll(a{i}, {shift}, axis=-1)"
+    if kind == "pad":
+        mode = ctx.draw(st.sampled_from(["edge", "reflect", "symmetric", "wrap", "constant"]))
+        width = ctx.draw(st.integers(1, 4))
+        if mode == "reflect" and n < 2:
+            return None
+        return (lambda env: np.pad(env[i], width, mode=mode)), (
+            f"np.pad(a{i}, {width}, mode={mode!r})"
+        )
+    if kind == "repeat":
+        reps = np.arange(n) % 3
+        return (lambda env: np.repeat(env[i], reps, axis=-1)), (
+            f"np.repeat(a{i}, {fmt(reps)}, axis=-1)"
+        )
+    if kind == "copyto_where":
+        return (
+            lambda env: (lambda c: (np.copyto(c, np.flip(env[i]), where=env[i] > 0), c)[1])(
+                env[i].copy()
+            )
+        ), f"c = a{i}.copy(); np.copyto(c, np.flip(a{i}), where=a{i} > 0); a{len(ctx.sample)} = c"
+    if kind == "select":
+        return (lambda env: np.select([env[i] > 0.5, env[i] < -0.5], [env[i], 2.0], 0.5)), (
+            f"np.select([a{i} > 0.5, a{i} < -0.5], [a{i}, 2.0], 0.5)"
+        )
+    if kind == "where":
+        return (lambda env: np.where(env[i] > 0, env[i], 0.0)), f"np.where(a{i} > 0, a{i}, 0.0)"
+    if kind == "einsum":
+        return (lambda env: np.einsum("...i,...i->...", env[i], env[i], optimize=True)), (
+            f"np.einsum('...i,...i->...', a{i}, a{i}, optimize=True)"
+        )
+    if kind == "join_dtype" and a.dtype == np.float64:
+        return (lambda env: np.concatenate([env[i], env[i] * 2.0], axis=-1, dtype=np.float64)), (
+            f"np.concatenate([a{i}, a{i} * 2.0], axis=-1, dtype=np.float64)"
+        )
+    return None
+
+
 BUILDERS: dict[str, Callable[[Ctx], Any]] = {
     "unary": b_unary,
     "binary": b_binary,
@@ -1105,6 +1201,7 @@ BUILDERS: dict[str, Callable[[Ctx], Any]] = {
     "value_index": lambda ctx: b_sort_index(ctx, value_index=True),
     "writes": b_writes,
     "reduce_kw": b_reduce_kw,
+    "table_kw": b_table_kw,
 }
 
 

@@ -150,7 +150,10 @@ def numeric_jacobian(case: Case, x: np.ndarray) -> tuple[np.ndarray, float] | No
         return None
 
     def g(z: np.ndarray) -> Any:
-        return quiet(lambda: case.program(fresh(z)))
+        # numeric differences pass a Python float for a 0-d x; the modes see a 0-d array (whose
+        # views alias it, unlike a scalar's: a1 = a0.astype(float); a1[..., None] *= 0.5)
+        z = np.array(z, dtype=x.dtype) if x.ndim == 0 else fresh(z)
+        return quiet(lambda: case.program(z))
 
     try:
         fine = numeric.jacobian(g, x, method="central", step=1e-5)
@@ -446,6 +449,9 @@ def test_sparse_jacobian_reuse(case):
         )
     except Refused:
         reject()
+    # (not at a point where f is NaN: dense passes spread the NaN over the whole row, a sparse
+    # one over the pattern's entries only, and neither is a derivative there)
+    pts = [x for x in pts if np.all(np.isfinite(plain(case, x)))] or reject()
     for x in pts + pts:  # twice: a prepared Jacobian must not drift
         want = eager_jacobian(case, x)
         try:

@@ -1,0 +1,466 @@
+"""Minimal reproductions of what the hunt of the function table and the sparsity tracer found
+(keyword arguments, masks and indices computed from x, patterns reused at another point).
+
+Each says what was observed and what is expected; the references are closed forms, plain NumPy
+or numeric differences, never dualdiff itself.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import dualdiff as dd
+from dualdiff import numeric
+
+
+def _copyto_where_from_x(x):
+    y = x.copy()
+    np.copyto(y, x[::-1], where=x > 0)
+    return y
+
+
+def test_sparsity_of_copyto_with_a_mask_computed_from_x():
+    """np.copyto(y, x[::-1], where=x > 0): the tracer took the mask as a constant (no warning),
+    so the pattern at one point missed what the other branch reads, and a SparseJacobian
+    prepared there returned the first point's Jacobian at the second (1 where 0 belongs)."""
+    x0 = np.array([1.0, -1.0, 2.0, -2.0])
+    x1 = -x0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a pattern valid everywhere: no warning, no re-trace
+        pattern = dd.jacobian_sparsity(_copyto_where_from_x, x0)
+        sparse = dd.SparseJacobian(_copyto_where_from_x, x0)
+    for x in (x0, x1):
+        expected = numeric.jacobian(_copyto_where_from_x, x)
+        assert not (np.abs(expected) > 1e-8)[~pattern].any()
+        np.testing.assert_allclose(sparse(x), expected, atol=1e-8)
+        np.testing.assert_allclose(
+            dd.jacobian(_copyto_where_from_x, x, sparsity="auto"), expected, atol=1e-8
+        )
+
+
+X32 = np.array([0.3, -0.7, 1.1, 0.4], dtype=np.float32)
+V32 = np.array([1.0, -0.5, 0.25, 2.0], dtype=np.float32)
+
+
+def _dtypes(f, x, v):
+    """The dtypes of value and tangent in every mode, against NumPy's dtype of f(x)."""
+    found = {}
+    found["jvp"] = [a.dtype for a in dd.jvp(f, x, v)]
+    found["jit_jvp"] = [a.dtype for a in dd.jit_jvp(f)(x, v)]
+    series = np.asarray(dd.taylor(lambda t: f(x + t * v), 0.0, 2))  # orders on the last axis
+    found["taylor"] = [series[..., 0].dtype, series[..., 1].dtype]
+    return found
+
+
+@pytest.mark.parametrize("name", ["max", "min", "ptp", "amax(axis=0)"])
+def test_max_of_float32_keeps_float32(name):
+    """np.max of a float32 array: the compiler and Taylor mode came out float64 (value and
+    tangent; the weights that share a tie's derivative were float64)."""
+    f = {
+        "max": np.max,
+        "min": np.min,
+        "ptp": np.ptp,
+        "amax(axis=0)": lambda a: np.amax(a.reshape(2, 2), axis=0),
+    }[name]
+    expected = np.asarray(f(X32)).dtype
+    assert expected == np.float32
+    for mode, dtypes in _dtypes(f, X32, V32).items():
+        assert dtypes == [expected, expected], (mode, dtypes)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["where 0.0", "where 1", "where 1j", "where float64", "select", "select two scalars"],
+)
+def test_where_and_select_keep_numpy_dtype(name):
+    """np.where(c, x32, 0.0) is float32 in NumPy (a Python number is weak): Taylor mode's
+    coefficients came out float64 (complex128 beside 1j); the compiler left the tangent float32
+    under a float64 or complex64 value; np.select([..], [x32, 2.0]) came out float64 in the
+    compiler (two Python numbers met in a nested where)."""
+    c = X32 > 0
+    f = {
+        "where 0.0": lambda y: np.where(c, y, 0.0),
+        "where 1": lambda y: np.where(c, 1, y),
+        "where 1j": lambda y: np.where(c, y, 1j),
+        "where float64": lambda y: np.where(c, y, np.float64(2.0)),
+        "select": lambda y: np.select([c], [y], 0.0),
+        "select two scalars": lambda y: np.select([c, ~c], [y, 2.0]),
+    }[name]
+    expected = np.asarray(f(X32)).dtype
+    for mode, dtypes in _dtypes(f, X32, V32).items():
+        assert dtypes == [expected, expected], (mode, dtypes)
+    # and the numbers: the tangent is v where y is taken
+    _, tangent = dd.jit_jvp(f)(X32, V32)
+    np.testing.assert_allclose(tangent, np.where(f(X32) == X32, V32, 0), rtol=1e-6)
+
+
+X4 = np.array([0.3, -0.7, 1.1, 0.4])
+V4 = np.array([1.0, 0.5, -0.3, 2.0])
+
+INT_DTYPE_CALLS = {
+    "concatenate": lambda y: np.concatenate([y, y], dtype=int, casting="unsafe"),
+    "stack": lambda y: np.stack([y, y], dtype=int, casting="unsafe"),
+    "hstack": lambda y: np.hstack([y, y], dtype=int, casting="unsafe"),
+    "vstack": lambda y: np.vstack([y, y], dtype=int, casting="unsafe"),
+    "einsum i,i": lambda y: np.einsum("i,i", y, y, dtype=int, casting="unsafe"),
+    "einsum ij->i": lambda y: np.einsum("ij->i", y.reshape(2, 2), dtype=int, casting="unsafe"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INT_DTYPE_CALLS))
+@pytest.mark.parametrize("mode", ["jvp", "jit_jvp", "jit_jacobian", "taylor"])
+def test_an_integer_dtype_drops_the_tangent_in_every_mode(name, mode):
+    """np.concatenate(..., dtype=int, casting='unsafe') and friends: jit_jvp returned an integer
+    tangent (the float tangent truncated: [1, 0, 0, 2] for v = [1, .5, -.3, 2]), and eager
+    hstack/vstack returned float values with a float tangent (dtype= ignored)."""
+    f = INT_DTYPE_CALLS[name]
+    call = {
+        "jvp": lambda: dd.jvp(f, X4, V4),
+        "jit_jvp": lambda: dd.jit_jvp(f)(X4, V4),
+        "jit_jacobian": lambda: dd.jit_jacobian(f)(X4),
+        "taylor": lambda: dd.derivative(lambda t: f(X4 + t * V4), 0.0),
+    }[mode]
+    with pytest.raises(TypeError, match="dtype"):
+        call()
+
+
+@pytest.mark.parametrize(
+    "name, dtype",
+    [("vstack", np.float32), ("hstack", np.complex64), ("concatenate", np.float32),
+     ("stack", np.complex128)],
+)  # fmt: skip
+def test_a_float_dtype_of_a_join_is_honoured(name, dtype):
+    """np.vstack([y, y], dtype=float32): eager mode and Taylor mode ignored dtype= (float64 value
+    and tangent); jit_jacobian gathered with the element numbers cast to the dtype (a
+    ComplexWarning for complex64; float32 numbers are inexact past 2**24 elements) and kept a
+    float64 Jacobian."""
+    join = getattr(np, name)
+
+    def f(y):
+        return join([y, y * 2.0], dtype=dtype)
+
+    expected_dtype = f(X4).dtype
+    stacked = np.concatenate([V4, 2 * V4]).reshape(f(X4).shape)  # the tangent, by linearity
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for mode, (value, tangent) in {
+            "jvp": dd.jvp(f, X4, V4),
+            "jit_jvp": dd.jit_jvp(f)(X4, V4),
+        }.items():
+            assert value.dtype == expected_dtype and tangent.dtype == expected_dtype, mode
+            np.testing.assert_allclose(tangent, stacked, rtol=1e-6, err_msg=mode)
+        jac = dd.jit_jacobian(f)(X4)
+        assert jac.dtype == expected_dtype
+        np.testing.assert_allclose(jac @ V4, stacked, rtol=1e-6)
+        series = np.asarray(dd.taylor(lambda t: f(X4 + t * V4), 0.0, 1))
+        assert series.dtype == expected_dtype
+        np.testing.assert_allclose(series[..., 1], stacked, rtol=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["jacobian", "taylor"])
+def test_trapezoid_with_nested_list_sample_points(mode):
+    """np.trapezoid(y, x=[[0, 1], [0, 2]], axis=1): eager and Taylor mode raised AttributeError
+    ('list' object has no attribute 'ndim') from inside dualdiff; NumPy takes the list."""
+
+    def f(y):
+        return np.trapezoid(y, x=[[0.0, 1.0], [0.0, 2.0]], axis=1)
+
+    x = np.array([[0.3, -0.7], [1.1, 0.4]])
+    expected = numeric.jacobian(f, x)
+    if mode == "jacobian":
+        np.testing.assert_allclose(dd.jacobian(f, x), expected, atol=1e-8)
+    else:
+        ones = np.ones_like(x)
+        got = dd.derivative(lambda t: f(x + t * ones), 0.0)
+        np.testing.assert_allclose(got, expected.reshape(2, -1).sum(1), atol=1e-8)
+
+
+@pytest.mark.parametrize(
+    "name", ["dx scalar, axis 0", "dx per interval", "dx scalar, 1-d"]
+)  # fmt: skip
+def test_sparsity_of_trapezoid_with_a_spacing_computed_from_x(name):
+    """np.trapezoid(A, dx=y[0], axis=0): the tracer dropped dx's dependencies, so the pattern
+    missed d out_j / d y_0 and jacobian(sparsity='auto') and SparseJacobian returned a
+    Jacobian without them (no warning)."""
+    f = {
+        "dx scalar, axis 0": lambda y: np.trapezoid(y.reshape(3, 4), dx=y[0], axis=0),
+        "dx per interval": lambda y: np.trapezoid(y[:4], dx=y[4:7] ** 2),
+        "dx scalar, 1-d": lambda y: np.trapezoid(y[1:] ** 2, dx=np.exp(y[0])),
+    }[name]
+    x = np.random.default_rng(3).standard_normal(12)
+    expected = numeric.jacobian(f, x).reshape(-1, x.size)
+    pattern = dd.jacobian_sparsity(f, x)
+    assert not (np.abs(expected) > 1e-8)[~pattern].any()
+    np.testing.assert_allclose(
+        np.reshape(dd.jacobian(f, x, sparsity="auto"), expected.shape), expected, atol=1e-7
+    )
+    np.testing.assert_allclose(
+        np.reshape(dd.SparseJacobian(f, x)(x), expected.shape), expected, atol=1e-7
+    )
+
+
+LAYOUT_CALLS = {
+    "x.T.ravel('K')": lambda y: y.reshape(2, 3).T.ravel("K"),
+    "np.ravel(x.T, order='A')": lambda y: np.ravel(y.reshape(2, 3).T, order="A"),
+    "x.T.flatten('K')": lambda y: y.reshape(2, 3).T.flatten("K"),
+    "np.reshape(x.T, 6, order='A')": lambda y: np.reshape(y.reshape(2, 3).T, 6, order="A"),
+    "np.sort(x.T, axis=0).ravel('K')": lambda y: np.sort(y.reshape(2, 3).T, axis=0).ravel("K"),
+    "np.sin(x.T).ravel('K')": lambda y: np.sin(y.reshape(2, 3).T).ravel("K"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYOUT_CALLS))
+@pytest.mark.parametrize(
+    "mode", ["jacobian", "jvp", "taylor", "jit_jvp", "jit_jacobian", "sparsity"]
+)
+def test_an_order_that_reads_the_memory_layout_is_refused(name, mode):
+    """x.reshape(2, 3).T.ravel('K') is x itself in NumPy (the transpose's memory order): eager
+    mode, Taylor mode, jit_jacobian and the sparsity tracer read it in C order (a permuted
+    Jacobian, no error), jit_jvp got np.sort(x.T).ravel('K') wrong (its sort's layout is not
+    NumPy's). No carrier mirrors NumPy's memory layouts, so order='K'/'A' is refused."""
+    f = LAYOUT_CALLS[name]
+    x = np.array([0.3, -0.7, 1.1, 0.4, 2.0, -1.3])
+    call = {
+        "jacobian": lambda: dd.jacobian(f, x),
+        "jvp": lambda: dd.jvp(f, x, x),
+        "taylor": lambda: dd.derivative(lambda t: f(x + t * x), 0.0),
+        "jit_jvp": lambda: dd.jit_jvp(f)(x, x),
+        "jit_jacobian": lambda: dd.jit_jacobian(f)(x),
+        "sparsity": lambda: dd.jacobian_sparsity(f, x),
+    }[mode]
+    with pytest.raises(TypeError, match="memory layout"):
+        call()
+
+
+@pytest.mark.parametrize("order", ["K", "A"])
+def test_an_order_that_reads_the_memory_layout_of_one_axis(order):
+    """With at most one axis longer than 1 every order reads the same elements: accepted."""
+
+    def f(y):
+        return np.sin(y[::-1].reshape(1, 6).T).ravel(order) * y
+
+    x = np.array([0.3, -0.7, 1.1, 0.4, 2.0, -1.3])
+    expected = numeric.jacobian(f, x)
+    np.testing.assert_allclose(dd.jacobian(f, x), expected, atol=1e-8)
+    np.testing.assert_allclose(dd.jit_jacobian(f)(x), expected, atol=1e-8)
+    assert not (np.abs(expected) > 1e-8)[~dd.jacobian_sparsity(f, x)].any()
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "xlogy", "xlog1py"])
+@pytest.mark.parametrize("mode", ["jvp", "jit_jvp", "derivative"])
+def test_a_rule_without_a_ufunc_returns_a_scalar_for_0d_input(name, mode):
+    """dd.xlog1py(s, 0.5) of a 0-d array s returned a 0-d array (np.where's), where a ufunc
+    returns a scalar; e = np.expand_dims(r, 0); e += e then doubled r in plain NumPy and in the
+    value of eager mode but not its tangent (0.405 where the program's derivative is 0.811),
+    and jit_jvp doubled both. As a ufunc's, the result is a scalar: nothing aliases it."""
+    rule = getattr(dd, name)
+
+    def f(a0):
+        r = rule(a0, 0.5) if name != "sigmoid" else rule(a0)
+        e = np.expand_dims(r, 0)
+        e += e
+        return r
+
+    x = np.array(0.411)
+    assert np.ndim(f(x)) == 0 and not isinstance(f(x), np.ndarray)
+    h = 1e-6
+    expected = (f(x + h) - f(x - h)) / (2 * h)
+    got = {
+        "jvp": lambda: dd.jvp(f, x, np.array(1.0))[1],
+        "jit_jvp": lambda: dd.jit_jvp(f)(x, np.array(1.0))[1],
+        "derivative": lambda: dd.derivative(f, 0.411),
+    }[mode]()
+    np.testing.assert_allclose(got, expected, rtol=1e-7)
+
+
+def test_jit_add_reduce_over_every_axis():
+    """np.add.reduce(a, axis=None) sums over every axis (the default axis is 0): the compiler
+    dropped axis=None with the other None options and summed over axis 0 (shape (3,) rather
+    than (), and jit_jacobian a (3, 2, 3) Jacobian of the wrong function)."""
+    x = np.arange(6.0).reshape(2, 3)
+    for keepdims in (False, True):
+
+        def f(y):
+            return np.add.reduce(y, axis=None, keepdims=keepdims) * y[0, 1]
+
+        expected = numeric.jacobian(f, x)
+        value, tangent = dd.jit_jvp(f)(x, x)
+        np.testing.assert_allclose(value, f(x))
+        np.testing.assert_allclose(tangent, np.tensordot(expected, x, x.ndim), rtol=1e-7)
+        np.testing.assert_allclose(dd.jit_jacobian(f)(x), expected, atol=1e-7)
+
+
+@pytest.mark.parametrize("mode", ["jvp", "jit_jvp", "taylor"])
+def test_accumulate_over_every_axis_is_refused_as_numpy_does(mode):
+    """np.add.accumulate(a, axis=None) raises ValueError in NumPy; eager mode and the compiler
+    returned the cumulative sum of the flattened array."""
+
+    def f(y):
+        return np.add.accumulate(y, axis=None)
+
+    x = np.arange(6.0).reshape(2, 3)
+    call = {
+        "jvp": lambda: dd.jvp(f, x, x),
+        "jit_jvp": lambda: dd.jit_jvp(f)(x, x),
+        "taylor": lambda: dd.derivative(lambda t: f(x + t), 0.0),
+    }[mode]
+    with pytest.raises(ValueError, match="multiple axes"):
+        call()
+
+
+def test_sparsity_of_a_ufunc_reduce_with_a_mask_computed_from_x():
+    """np.add.reduce(A, axis=1, where=np.flip(A) > 0): the tracer passed the mask (a value
+    computed from x) on to NumPy, which handed it back to it: RecursionError from inside
+    dualdiff."""
+
+    def f(y):
+        a = y.reshape(2, 3)
+        return np.add.reduce(a, axis=1, where=np.flip(a) > 0)
+
+    x0 = np.array([0.5, -1.0, 2.0, -0.3, 1.2, 0.7])
+    pattern = dd.jacobian_sparsity(f, x0)
+    sparse = dd.SparseJacobian(f, x0)
+    for x in (x0, -x0, x0[::-1].copy()):
+        expected = numeric.jacobian(f, x).reshape(2, 6)
+        assert not (np.abs(expected) > 1e-8)[~pattern].any()
+        np.testing.assert_allclose(sparse(x), expected, atol=1e-8)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Taylor mode's linalg rules and its nested-dual fallback compute in float64: a "
+    "float32 matrix gets float64 coefficients (value included), unlike NumPy's float32",
+)
+@pytest.mark.parametrize("name", ["cholesky", "eigvalsh", "svdvals", "pinv", "norm 2"])
+def test_taylor_linalg_of_float32_keeps_float32(name):
+    f = {
+        "cholesky": lambda m: np.linalg.cholesky(m @ m.T + 3 * np.eye(2, dtype=np.float32)),
+        "eigvalsh": lambda m: np.linalg.eigvalsh(m + m.T),
+        "svdvals": lambda m: np.linalg.svd(m, compute_uv=False),
+        "pinv": np.linalg.pinv,
+        "norm 2": lambda m: np.linalg.norm(m, 2),
+    }[name]
+    x = X32.reshape(2, 2)
+    series = np.asarray(dd.taylor(lambda t: f(x + t * V32.reshape(2, 2)), 0.0, 1))
+    assert np.asarray(f(x)).dtype == np.float32
+    assert series.dtype == np.float32
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a sparse Jacobian has no entry outside the pattern, so an output that is NaN "
+    "(np.mean(where=) of a slice with nothing kept) gets zeros where the dense passes and "
+    "numeric differences give NaN",
+)
+def test_sparse_jacobian_of_a_nan_output():
+    def f(y):
+        return np.mean(y.reshape(3, 4), axis=0, where=np.eye(3, 4, dtype=bool))
+
+    x = np.arange(1.0, 13.0)
+    dense = dd.jacobian(f, x)
+    assert np.isnan(dense[3]).all()
+    np.testing.assert_array_equal(dd.jacobian(f, x, sparsity="auto"), dense)
+
+
+SCALAR_REDUCTIONS = {
+    "np.prod(a, keepdims=True) of 0-d": (lambda a: np.prod(a, keepdims=True), np.array(0.411)),
+    "np.prod(a, axis=())": (lambda a: np.prod(a, axis=()), np.array(0.411)),
+    "np.median(a)": (np.median, np.array([0.411, -0.3, 0.2])),
+    "np.percentile(a, 30)": (lambda a: np.percentile(a, 30), np.array([0.411, -0.3, 0.2])),
+    "np.max(a)": (np.max, np.array([0.411, -0.3, 0.2])),
+    "np.interp of 0-d": (lambda a: np.interp(a, [0.0, 1.0], [1.0, 3.0]), np.array(0.411)),
+}
+
+
+def _written_through_a_view(reduction):
+    def f(a0):
+        z = a0 * 1.0
+        s = reduction(z)
+        e = np.expand_dims(s, 0)  # a view of s if s is an array, a new array if a scalar
+        e += 0.5
+        return s * z
+
+    return f
+
+
+_COMPILER_0D = pytest.mark.xfail(
+    strict=True,
+    reason="the compiler keeps these scalars 0-d arrays (eager rules replayed as one "
+    "instruction, np.where in the compositions): a view of one aliases it",
+)
+
+
+@pytest.mark.parametrize(
+    "name, mode",
+    [(name, "jvp") for name in sorted(SCALAR_REDUCTIONS)]
+    + [
+        pytest.param(name, "jit_jvp", marks=() if name == "np.max(a)" else _COMPILER_0D)
+        for name in sorted(SCALAR_REDUCTIONS)
+    ],
+)
+def test_a_reduction_that_numpy_returns_as_a_scalar(name, mode):
+    """NumPy returns these as scalars; eager mode (prod of a 0-d array with keepdims=True or
+    axis=(); median and percentile compositions: np.where's 0-d array) or the compiler (max)
+    returned 0-d arrays, so e = np.expand_dims(s, 0); e += 0.5 wrote into s: a wrong value
+    and derivative. (np.prod(a, axis=()) even returned a itself.)"""
+    reduction, x = SCALAR_REDUCTIONS[name]
+    f = _written_through_a_view(reduction)
+    v = np.ones_like(x)
+    h = 1e-6
+    expected = (f(x + h * v) - f(x - h * v)) / (2 * h)
+    value, tangent = dd.jvp(f, x, v) if mode == "jvp" else dd.jit_jvp(f)(x, v)
+    np.testing.assert_allclose(value, f(x.copy()), rtol=1e-12)
+    np.testing.assert_allclose(tangent, expected, atol=1e-7)
+
+
+def test_prod_over_no_axes_is_a_new_array():
+    """np.prod(z, axis=()) is a new array in NumPy: eager mode returned z itself, so a write
+    into the result wrote into z."""
+
+    def f(y):
+        z = y * 1.0
+        p = np.prod(z, axis=())
+        p += 1.0
+        return z * p
+
+    x = np.array([0.4, -0.3])
+    np.testing.assert_allclose(dd.jacobian(f, x), numeric.jacobian(f, x), atol=1e-8)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the sparsity tracer has no scalars: a ufunc of a 0-d array (NumPy: a scalar) is a "
+    "0-d tracer, so a view of it (np.expand_dims) aliases it and a write through the view "
+    "drops its dependencies (SparseJacobian then leaves the derivative out)",
+)
+def test_sparsity_of_a_write_into_a_view_of_a_ufunc_scalar():
+    def f(a0):
+        a1 = np.abs(2.7 * np.tanh(a0))
+        a2 = np.expand_dims(a1, 0)
+        a2[:] = 0.5
+        return np.arccos(0.855 * np.tanh(a1))
+
+    x = np.array(0.411)
+    assert dd.jacobian_sparsity(f, x).all()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Taylor mode does not link views of a 0-d series (it has no scalars apart from "
+    "0-d series): np.ravel of np.where's 0-d array does not alias it, so a write through the "
+    "view is lost",
+)
+def test_taylor_write_through_a_view_of_a_0d_array():
+    def f(a0):
+        a2 = np.where(a0 > 0.0, a0 * 2.0, a0)  # a 0-d array (np.where never gives a scalar)
+        a3 = np.ravel(a2)  # a view of it
+        a3 += 0.5
+        return np.tanh(a2) * a0
+
+    x = np.array(0.411)
+    h = 1e-6
+    expected = (f(np.array(x + h)) - f(np.array(x - h))) / (2 * h)
+    np.testing.assert_allclose(dd.taylor(f, x, 1)[..., 1], expected, atol=1e-7)
