@@ -623,8 +623,17 @@ def _part_of_complex(value: np.ndarray) -> bool:
     )
 
 
+def _numpy_result(value: Any) -> Any:
+    """NumPy's result as an array, but a NumPy scalar kept (``_make`` marks its tracer: NumPy's
+    scalars are immutable, and nothing made of one shares its memory)."""
+    return value if isinstance(value, np.generic) else np.asarray(value)
+
+
 def _make(value: Any, deps: Any, store: _Store | None = None) -> SparsityTracer:
     t = object.__new__(SparsityTracer)
+    # NumPy's scalar results (a ufunc or a reduction of 0-d arrays) are immutable: a view of
+    # one (np.expand_dims, reshape) is a new array, which _split hands out for it
+    t.scalar = isinstance(value, np.generic)
     value = t.value = np.asarray(value)
     deps = _as_deps(deps)
     if (
@@ -720,6 +729,8 @@ def _deps_of(t: SparsityTracer) -> np.ndarray:
 def _split(a: Any, what: str = "argument") -> tuple[Any, np.ndarray]:
     """``(value, deps)`` of a tracer, a constant, or a list mixing tracers and constants."""
     if type(a) is SparsityTracer:
+        if a.scalar:  # NumPy's scalar: nothing made of it shares its memory
+            return a.value.copy(), _deps_of(a).copy()
         return a.value, _deps_of(a)
     if type(a) is ValueDerived:  # a constant here (its zeros are not trusted: _has_derived)
         return a.array, _empty_deps(a.shape)
@@ -1006,7 +1017,7 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
     unless nothing depends on ``x``.
     """
 
-    __slots__ = ("value", "deps", "store", "__weakref__")
+    __slots__ = ("value", "deps", "store", "scalar", "__weakref__")
     __array_priority__ = 1000
     # newer than any eager dual, as the compiler's traced arrays: a DualArray of an inner jvp
     # that meets a tracer hands the operation to the tracer, which refuses the mix by name
@@ -1061,6 +1072,7 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
         self.value = value
         self.deps = ids
         self.store = store
+        self.scalar = False
         store.register(self)
 
     # -- array attributes ---------------------------------------------------------------------
@@ -1337,14 +1349,15 @@ def _depends(rule: Rule, i: int, complex_input: bool) -> bool:
 def _apply(rule: Rule, inputs: Any, compute: Callable[..., Any]) -> SparsityTracer:
     inputs = lift_arguments(inputs)  # object arrays of tracers: tracers, whose deps count
     pairs = [_split(a, rule.name) for a in inputs]
-    value = np.asarray(compute(*(p[0] for p in pairs)))
+    value = compute(*(p[0] for p in pairs))
+    scalar, value = isinstance(value, np.generic), np.asarray(value)
     complex_input = any(np.iscomplexobj(p[0]) for p in pairs)
     deps = [
         p[1]
         for i, (a, p) in enumerate(zip(inputs, pairs))
         if type(a) is SparsityTracer and _depends(rule, i, complex_input)
     ]
-    return _make(value, _union(deps, value.shape))
+    return _make(value[()] if scalar else value, _union(deps, value.shape))
 
 
 def _lift_unary(rule: Rule, x: Any) -> SparsityTracer:
@@ -1358,7 +1371,7 @@ def _lift_binary(rule: Rule, x: Any, y: Any) -> SparsityTracer:
 def _ufunc_method(rule: Rule, ufunc: np.ufunc, method: str, inputs: Any, kwargs: Any) -> Any:
     pairs = [_split(a, f"{function_name(ufunc)}.{method}") for a in inputs]
     # (where= computed from x: the union along the axis holds whichever elements it keeps)
-    value = np.asarray(getattr(ufunc, method)(*(p[0] for p in pairs), **_plain_all(kwargs)))
+    value = _numpy_result(getattr(ufunc, method)(*(p[0] for p in pairs), **_plain_all(kwargs)))
     if not (_depends(rule, 0, False) or _depends(rule, 1, False)):
         return _make(value, _empty_deps(value.shape))
     deps = pairs[0][1]
@@ -1683,7 +1696,7 @@ def _elementwise(func: Any, deps_of: Callable[..., list[Any]]) -> Callable[..., 
         if bound.get("out") is not None:
             raise TypeError(f"jacobian_sparsity: {function_name(func)}(out=...) is not supported")
         split = {k: _split(v) for k, v in bound.items() if _is_array_arg(v)}
-        value = np.asarray(_call(func, {**bound, **{k: v[0] for k, v in split.items()}}))
+        value = _numpy_result(_call(func, {**bound, **{k: v[0] for k, v in split.items()}}))
         return _make(value, _union(deps_of(value, split), value.shape))
 
     return handler
@@ -1734,7 +1747,7 @@ def _imag(func: Any, val: Any) -> SparsityTracer:
 @_implements(np.interp)
 def _interp(func: Any, x: Any, xp: Any, fp: Any, *args: Any, **kwargs: Any) -> SparsityTracer:
     (xv, xd), (xpv, xpd), (fpv, fpd) = _split(x), _split(xp), _split(fp)
-    value = np.asarray(np.interp(xv, xpv, fpv, *_values(args), **_values(kwargs)))
+    value = _numpy_result(np.interp(xv, xpv, fpv, *_values(args), **_values(kwargs)))
     grid = _or(_reduce(xpd, None), _reduce(fpd, None))
     return _make(value, _union([xd, grid], value.shape))
 
@@ -1775,7 +1788,7 @@ def _put(func: Any, a: Any, ind: Any, v: Any, mode: str = "raise") -> None:
 @_implements(np.select)
 def _select(func: Any, condlist: Any, choicelist: Any, default: Any = 0) -> SparsityTracer:
     # As np.where: every choice counts, whichever condition holds at this point.
-    value = np.asarray(np.select(_values(condlist), _values(choicelist), _values(default)))
+    value = _numpy_result(np.select(_values(condlist), _values(choicelist), _values(default)))
     deps = [_split(c)[1] for c in list(choicelist) + [default]]
     return _make(value, _union(deps, value.shape))
 
@@ -1783,7 +1796,7 @@ def _select(func: Any, condlist: Any, choicelist: Any, default: Any = 0) -> Spar
 @_implements(np.polyval)
 def _polyval(func: Any, p: Any, x: Any) -> SparsityTracer:
     (pv, pd), (xv, xd) = _split(p), _split(x)
-    value = np.asarray(np.polyval(pv, xv))
+    value = _numpy_result(np.polyval(pv, xv))
     return _make(value, _union([xd, _reduce(pd, None)], value.shape))
 
 
@@ -1791,7 +1804,7 @@ def _polyval(func: Any, p: Any, x: Any) -> SparsityTracer:
 def _trapezoid(func: Any, y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> Any:
     (yv, yd), (xv, xd) = _split(y), _split(x if x is not None else 0.0)
     dxv, dxd = _split(dx)  # a spacing computed from x scales every output
-    value = np.asarray(func(yv, None if x is None else xv, dxv, axis))
+    value = _numpy_result(func(yv, None if x is None else xv, dxv, axis))
     along = _reduce(yd, axis)
     return _make(value, _union([along, _reduce(xd, None), _reduce(dxd, None)], value.shape))
 
@@ -1822,7 +1835,7 @@ def _convolution(func: Any, a: Any, v: Any, mode: str = "") -> SparsityTracer:
     # x's values, or a constant's non-zero); NumPy's modes are slices of the full result.
     mode = mode or ("full" if func is np.convolve else "valid")
     (av, ad), (wv, wd) = _split(a, function_name(func)), _split(v, function_name(func))
-    value = np.asarray(func(av, wv, mode))
+    value = _numpy_result(func(av, wv, mode))
     if av.ndim != 1 or wv.ndim != 1 or not av.size or not wv.size:
         return _make(value, _union([_reduce(ad, None), _reduce(wd, None)], value.shape))
     if func is np.correlate:
@@ -1857,7 +1870,7 @@ def _convolution(func: Any, a: Any, v: Any, mode: str = "") -> SparsityTracer:
 def _cross(func: Any, a: Any, b: Any, axisa=-1, axisb=-1, axisc=-1, axis=None) -> Any:
     # Component i of a x b involves the other two components of a and of b.
     (av, ad), (bv, bd) = _split(a), _split(b)
-    value = np.asarray(np.cross(av, bv, axisa, axisb, axisc, axis))
+    value = _numpy_result(np.cross(av, bv, axisa, axisb, axisc, axis))
     if axis is not None:
         axisa = axisb = axisc = axis
     ad, bd = np.moveaxis(ad, axisa, -1), np.moveaxis(bd, axisb, -1)
@@ -2004,7 +2017,7 @@ def _gather_rows(rows: np.ndarray, cols: np.ndarray, m: int, deps: np.ndarray) -
 def _matmul_deps(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
     """``(value, deps)`` of ``a @ b`` with NumPy's broadcasting and 1-D promotion rules."""
     (av, ad), (bv, bd) = _split(a, "matmul"), _split(b, "matmul")
-    value = np.asarray(np.matmul(av, bv))
+    value = _numpy_result(np.matmul(av, bv))
     a_vector, b_vector = av.ndim == 1, bv.ndim == 1
     if av.ndim == 1:
         av, ad = av[None, :], ad[None, :]
@@ -2164,7 +2177,7 @@ def _einsum(func: Any, *operands: Any, out: Any = None, **kwargs: Any) -> Sparsi
     # of its sum, unless a constant operand's factor in that term is zero (as with ``@``).
     if out is not None:
         raise TypeError("jacobian_sparsity: numpy.einsum(out=...) is not supported")
-    value = np.asarray(np.einsum(*_values(operands), **kwargs))
+    value = _numpy_result(np.einsum(*_values(operands), **kwargs))
     if len(operands) == 2 and type(operands[1]) is SparsityTracer:
         a = operands[1]
         if a.value.size and np.shares_memory(value, a.value):
@@ -2224,7 +2237,7 @@ def _kron(func: Any, a: Any, b: Any) -> SparsityTracer:
     # Block (i, j) is a[i] * b: a traced factor keeps its set where the other (traced, or a
     # constant's non-zero) factor is present, as ``outer`` does.
     (av, ad), (bv, bd) = _split(a, "numpy.kron"), _split(b, "numpy.kron")
-    value = np.asarray(np.kron(av, bv))
+    value = _numpy_result(np.kron(av, bv))
     nd = max(av.ndim, bv.ndim)
     sa = (1,) * (nd - av.ndim) + av.shape
     sb = (1,) * (nd - bv.ndim) + bv.shape
@@ -2341,7 +2354,7 @@ def _inv(func: Any, a: Any) -> SparsityTracer:
 @_implements(*_np("linalg.det"))
 def _det(func: Any, a: Any) -> SparsityTracer:
     ((av, ad),) = _linalg("det", a)
-    value = np.asarray(np.linalg.det(av))
+    value = _numpy_result(np.linalg.det(av))
     return _make(value, _whole(ad, value.shape, 0))
 
 
@@ -2359,7 +2372,7 @@ def _slogdet(func: Any, a: Any) -> Any:
 def _cond(func: Any, x: Any, p: Any = None) -> SparsityTracer:
     p = _plain("numpy.linalg.cond", p=p)["p"]
     ((xv, xd),) = _linalg("cond", x)
-    value = np.asarray(np.linalg.cond(xv, p))
+    value = _numpy_result(np.linalg.cond(xv, p))
     return _make(value, _whole(xd, value.shape, 0))
 
 
@@ -2367,7 +2380,7 @@ def _cond(func: Any, x: Any, p: Any = None) -> SparsityTracer:
 def _solve(func: Any, a: Any, b: Any) -> SparsityTracer:
     # Column j of a^-1 b depends on all of a and on column j of b (b is a vector only when 1-d).
     (av, ad), (bv, bd) = _linalg("solve", a, b)
-    value = np.asarray(np.linalg.solve(av, bv))
+    value = _numpy_result(np.linalg.solve(av, bv))
     return _make(value, _solve_deps(ad, bd, bv.ndim == 1, value.shape))
 
 
@@ -2427,7 +2440,7 @@ def _matrix_power(func: Any, a: Any, n: Any) -> SparsityTracer:
 def _multi_dot(func: Any, arrays: Any, *, out: Any = None) -> SparsityTracer:
     if out is not None:
         raise TypeError("jacobian_sparsity: numpy.linalg.multi_dot(out=...) is not supported")
-    value = np.asarray(np.linalg.multi_dot(_values(list(arrays))))
+    value = _numpy_result(np.linalg.multi_dot(_values(list(arrays))))
     items = [_make(*_split(x)) if _contains_tracer(x) else np.asarray(x) for x in arrays]
     product = items[0]
     for item in items[1:]:
@@ -2439,14 +2452,14 @@ def _multi_dot(func: Any, arrays: Any, *, out: Any = None) -> SparsityTracer:
 def _tensorsolve(func: Any, a: Any, b: Any, axes: Any = None) -> SparsityTracer:
     # NumPy solves one square system: every entry of x depends on all of a and b.
     (av, ad), (bv, bd) = _linalg("tensorsolve", a, b)
-    value = np.asarray(np.linalg.tensorsolve(av, bv, axes))
+    value = _numpy_result(np.linalg.tensorsolve(av, bv, axes))
     return _make(value, _union([_reduce(ad, None), _reduce(bd, None)], value.shape))
 
 
 @_implements(*_np("linalg.tensorinv"))
 def _tensorinv(func: Any, a: Any, ind: int = 2) -> SparsityTracer:
     ((av, ad),) = _linalg("tensorinv", a)
-    value = np.asarray(np.linalg.tensorinv(av, ind))
+    value = _numpy_result(np.linalg.tensorinv(av, ind))
     return _make(value, _union([_reduce(ad, None)], value.shape))
 
 
@@ -2552,7 +2565,7 @@ def _zero_order(ord: Any) -> bool:
 def _norm(func: Any, x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
     ord = _plain("numpy.linalg.norm", ord=ord)["ord"]
     ((xv, xd),) = _linalg("norm", x)
-    value = np.asarray(np.linalg.norm(xv, ord, axis, keepdims))
+    value = _numpy_result(np.linalg.norm(xv, ord, axis, keepdims))
     vector = xv.ndim == 1 if axis is None else np.ndim(axis) == 0 or len(axis) == 1
     return _norm_deps(value, xd, axis, keepdims, vector and _zero_order(ord))
 
@@ -2561,7 +2574,7 @@ def _norm(func: Any, x: Any, ord: Any = None, axis: Any = None, keepdims: bool =
 def _vector_norm(func: Any, x: Any, /, *, axis: Any = None, keepdims=False, ord: Any = 2) -> Any:
     ord = _plain("numpy.linalg.vector_norm", ord=ord)["ord"]
     ((xv, xd),) = _linalg("vector_norm", x)
-    value = np.asarray(np.linalg.vector_norm(xv, axis=axis, keepdims=keepdims, ord=ord))
+    value = _numpy_result(np.linalg.vector_norm(xv, axis=axis, keepdims=keepdims, ord=ord))
     return _norm_deps(value, xd, axis, keepdims, _zero_order(ord))
 
 
@@ -2569,7 +2582,7 @@ def _vector_norm(func: Any, x: Any, /, *, axis: Any = None, keepdims=False, ord:
 def _matrix_norm(func: Any, x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Any:
     ord = _plain("numpy.linalg.matrix_norm", ord=ord)["ord"]
     ((xv, xd),) = _linalg("matrix_norm", x)
-    value = np.asarray(np.linalg.matrix_norm(xv, keepdims=keepdims, ord=ord))
+    value = _numpy_result(np.linalg.matrix_norm(xv, keepdims=keepdims, ord=ord))
     return _norm_deps(value, xd, (-2, -1), keepdims, False)
 
 

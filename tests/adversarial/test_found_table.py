@@ -441,13 +441,10 @@ def test_prod_over_no_axes_is_a_new_array():
     np.testing.assert_allclose(dd.jacobian(f, x), numeric.jacobian(f, x), atol=1e-8)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the sparsity tracer has no scalars: a ufunc of a 0-d array (NumPy: a scalar) is a "
-    "0-d tracer, so a view of it (np.expand_dims) aliases it and a write through the view "
-    "drops its dependencies (SparseJacobian then leaves the derivative out)",
-)
 def test_sparsity_of_a_write_into_a_view_of_a_ufunc_scalar():
+    # a ufunc of a 0-d array is NumPy's scalar: a view of it (np.expand_dims) is a new array, so
+    # a write through it leaves the scalar's dependencies alone (the tracer linked them, so
+    # SparseJacobian left the derivative out)
     def f(a0):
         a1 = np.abs(2.7 * np.tanh(a0))
         a2 = np.expand_dims(a1, 0)
@@ -471,3 +468,42 @@ def test_taylor_write_through_a_view_of_a_0d_array():
     h = 1e-6
     expected = (f(np.array(x + h)) - f(np.array(x - h))) / (2 * h)
     np.testing.assert_allclose(dd.taylor(f, x, 1)[..., 1], expected, atol=1e-7)
+
+
+_SCALAR_RESULTS = {
+    "sum": np.sum,
+    "mean": np.mean,
+    "max": np.max,
+    "prod": np.prod,
+    "matmul": lambda x: x @ x,
+    "norm": np.linalg.norm,
+    "add.reduce": np.add.reduce,
+    "einsum": lambda x: np.einsum("i,i->", x, x),
+    "median": np.median,
+    "item": lambda x: x[0],
+    "std": np.std,
+}
+
+
+@pytest.mark.parametrize("name", sorted(_SCALAR_RESULTS))
+def test_sparsity_of_writes_into_views_of_a_scalar_result(name):
+    # NumPy's scalar results are immutable: np.expand_dims / np.reshape of one is a new array,
+    # so writing into it leaves s alone. The tracer held s as a 0-d array whose views were
+    # linked to it: the write emptied s's dependencies, and the pattern missed d(s * x)/dx
+    # (x @ x, norm, add.reduce, einsum: jacobian(sparsity="auto") silently wrong)
+    reduce = _SCALAR_RESULTS[name]
+
+    def f(x):
+        s = reduce(x)
+        e = np.expand_dims(s, 0)
+        e[:] = 0.5
+        r = np.reshape(s, (1,))
+        r *= 0.0
+        return s * x
+
+    x = np.array([0.3, -0.5, 0.8])
+    expected = numeric.jacobian(f, x)
+    pattern = np.asarray(dd.jacobian_sparsity(f, x))
+    assert not (np.abs(expected) > 1e-8)[~pattern].any()
+    np.testing.assert_allclose(dd.jacobian(f, x, sparsity="auto"), expected, atol=1e-7)
+    np.testing.assert_allclose(dd.jacobian(f, x), expected, atol=1e-7)
