@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..compiler.program import Sym, TangentBlock, _generate, _Program
-from ..compiler.symbolic import SymbolicDual, _tangent
+from ..compiler.symbolic import KindChanged, SymbolicDual, _tangent
 from ..core import errors
 from ..dual.objects import lift
 from ..rules.elementwise import is_dual
@@ -100,7 +100,7 @@ class CompiledJVP(_CompiledFunction):
             compiled = self._compiled.get(((x.shape, x.dtype.str), (v.shape, v.dtype.str)))
             if compiled is not None and compiled.single:
                 self._last = compiled
-                return compiled.function(x, v)
+                return compiled.run(x, v)
         several = type(x) is tuple
         xs, vs = (x, v) if several else ((x,), (v,))
         if several and (type(v) is not tuple or len(v) != len(x)):
@@ -167,7 +167,11 @@ def _array(a: Any, api: str, what: str = "x") -> np.ndarray:
 
 
 class _Compiled:
-    """One traced signature: the generated function and how to rebuild ``f``'s output."""
+    """One traced signature: the generated function and how to rebuild ``f``'s output.
+
+    A few eager rules give results whose dtype depends on the values (``np.linalg.eigvals`` of
+    a real matrix: real or complex); the instructions after them hold only for the dtypes
+    traced, so ``run`` traces ``f`` again at a point where those change (``KindChanged``)."""
 
     def __init__(
         self,
@@ -177,6 +181,20 @@ class _Compiled:
         seed: np.ndarray | None = None,
         scalars: tuple[bool, ...] = (),
     ) -> None:
+        self.f, self.seed, self.scalars, self.jvp = f, seed, scalars, vs is not None
+        self._trace(xs, vs)
+
+    def run(self, *args: Any) -> Any:
+        """The generated function on ``args`` (the inputs, then the tangents of a JVP)."""
+        try:
+            return self.function(*args)
+        except KindChanged:
+            n = len(args) // 2 if self.jvp else len(args)
+            self._trace(args[:n], args[n:] if self.jvp else None)
+            return self.function(*args)
+
+    def _trace(self, xs: tuple[Any, ...], vs: tuple[Any, ...] | None) -> None:
+        f, seed, scalars = self.f, self.seed, self.scalars
         program = _Program()
         inputs = []
         # a scalar argument is traced as the NumPy scalar it is: its views (np.expand_dims,
@@ -201,7 +219,7 @@ class _Compiled:
         self.single = self.structure is None  # one output: the function returns (value, tangent)
 
     def __call__(self, xs: tuple[Any, ...], vs: tuple[Any, ...]) -> tuple[Any, Any]:
-        flat = self.function(*xs, *vs)
+        flat = self.run(*xs, *vs)
         half = len(flat) // 2
         values = _rebuild(self.structure, iter(flat[:half]))
         tangents = _rebuild(self.structure, iter(flat[half:]))
@@ -274,7 +292,7 @@ class CompiledJacobian(_CompiledFunction):
             compiled = self._compiled.get((x.shape, x.dtype.str))
             if compiled is not None and compiled.single:
                 self._last = compiled
-                value, tangent = compiled.function(x)
+                value, tangent = compiled.run(x)
                 return value, tangent.reshape(np.shape(value) + x.shape)
         if is_dual(x):
             return dense_jacobian(self.f, x)
@@ -290,7 +308,7 @@ class CompiledJacobian(_CompiledFunction):
         if compiled is None:
             compiled = self._compiled[key] = _Compiled(self.f, (x,), None, scalars=(scalar,))
         self._last = compiled
-        flat = compiled.function(x)
+        flat = compiled.run(x)
         half = len(flat) // 2
         values = _rebuild(compiled.structure, iter(flat[:half]))
         tangents = [t.reshape(np.shape(v) + x.shape) for v, t in zip(flat[:half], flat[half:])]
@@ -338,4 +356,4 @@ def compiled_push_forward(f: Callable[..., Any], x: np.ndarray, seed: np.ndarray
     compiled = _Compiled(f, (x,), None, seed)
     if not compiled.single:
         raise TypeError("jit: f must return a single array for a compressed Jacobian")
-    return compiled.function
+    return compiled.run
