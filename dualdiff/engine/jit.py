@@ -96,7 +96,12 @@ class CompiledJVP(_CompiledFunction):
     api = "jit_jvp"
 
     def __call__(self, x: Any, v: Any) -> tuple[Any, Any]:
-        if type(x) is np.ndarray and type(v) is np.ndarray:  # a compiled signature, at once
+        if (
+            type(x) is np.ndarray
+            and type(v) is np.ndarray
+            and x.flags.c_contiguous
+            and v.flags.c_contiguous
+        ):  # a compiled signature, at once
             compiled = self._compiled.get(((x.shape, x.dtype.str), (v.shape, v.dtype.str)))
             if compiled is not None and compiled.single:
                 self._last = compiled
@@ -110,8 +115,8 @@ class CompiledJVP(_CompiledFunction):
         if any(is_dual(a) for a in xs + vs):
             return push_along(self.f, x, v, "jvp")
         scalars = tuple(type(a) is not np.ndarray and np.ndim(a) == 0 for a in xs)
-        xs = tuple(_array(a, "jit_jvp") for a in xs)
-        vs = tuple(_array(a, "jit_jvp", "the tangent") for a in vs)
+        xs = tuple(_c_order(_array(a, "jit_jvp")) for a in xs)
+        vs = tuple(_c_order(_array(a, "jit_jvp", "the tangent")) for a in vs)
         for a, t in zip(xs, vs):
             if a.shape != t.shape:
                 raise ValueError(f"jit_jvp: tangent shape {t.shape} does not match x's {a.shape}")
@@ -158,6 +163,14 @@ def jit_jvp(f: Callable[..., Any]) -> CompiledJVP:
         ...
     """
     return CompiledJVP(f)
+
+
+def _c_order(a: np.ndarray) -> np.ndarray:
+    """``a`` laid out in C order. The program replays the layout it was traced with: a function
+    that reads memory order (``ravel('K')``, ``reshape(order='A')``) would take values and
+    tangents (or the C-ordered seed of a Jacobian) in different orders, as eager mode's seeding
+    does not (it reads x in C order)."""
+    return a if a.flags.c_contiguous else a.copy(order="C")
 
 
 def _array(a: Any, api: str, what: str = "x") -> np.ndarray:
@@ -288,7 +301,7 @@ class CompiledJacobian(_CompiledFunction):
 
     def value_and_jacobian(self, x: Any) -> tuple[Any, Any]:
         """``(f(x), df/dx)`` from the compiled pass."""
-        if type(x) is np.ndarray:
+        if type(x) is np.ndarray and x.flags.c_contiguous:
             compiled = self._compiled.get((x.shape, x.dtype.str))
             if compiled is not None and compiled.single:
                 self._last = compiled
@@ -297,7 +310,7 @@ class CompiledJacobian(_CompiledFunction):
         if is_dual(x):
             return dense_jacobian(self.f, x)
         scalar = type(x) is not np.ndarray and np.ndim(x) == 0
-        x = _array(x, "jit_jacobian")
+        x = _c_order(_array(x, "jit_jacobian"))
         if x.size * x.size * x.itemsize > MEMORY_BUDGET:
             raise ValueError(
                 f"jit_jacobian: a dense Jacobian seed for {x.size} inputs would exceed the "
@@ -356,4 +369,5 @@ def compiled_push_forward(f: Callable[..., Any], x: np.ndarray, seed: np.ndarray
     compiled = _Compiled(f, (x,), None, seed)
     if not compiled.single:
         raise TypeError("jit: f must return a single array for a compressed Jacobian")
-    return compiled.run
+    run = compiled.run
+    return lambda x: run(_c_order(x))  # the seeds are in C order: so must x be

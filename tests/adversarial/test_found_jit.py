@@ -62,3 +62,46 @@ def test_eigvals_in_a_compiled_sparse_jacobian():
     sj = dd.SparseJacobian(f, a, jit=True)
     sj(a)
     np.testing.assert_allclose(np.asarray(sj(b)), numeric.jacobian(f, b), atol=1e-7)
+
+
+# A function that reads memory order (ravel('K'), flatten('A')) at an F-ordered x: the program
+# replayed it on x, on v (another layout) and on the C-ordered identity seed of a Jacobian,
+# pairing x[1, 0] with the tangent of x[0, 1]. Now a compiled function reads x (and v) in C
+# order, as eager mode's seeding does: value and derivative belong together again.
+X_C = np.array([[2.0, 5.0, 1.0], [4.0, 3.0, 6.0]])
+X_F = np.asfortranarray(X_C)
+V_C = np.array([[0.3, 0.4, 0.5], [0.6, 0.7, 0.8]])
+WEIGHTS = np.arange(1.0, 7.0)
+
+
+def _memory_order(x):
+    return np.ravel(x, order="K") ** 2 * WEIGHTS
+
+
+def _in_c_order(x):
+    return _memory_order(np.ascontiguousarray(x))
+
+
+@pytest.mark.parametrize("order", ["K", "A"])
+def test_memory_order_at_an_f_ordered_point(order):
+    def f(x):
+        return x.flatten(order) ** 2 * WEIGHTS
+
+    for x, v in [(X_F, V_C), (X_C, np.asfortranarray(V_C)), (X_F, np.asfortranarray(V_C))]:
+        value, tangent = dd.jit_jvp(f)(x, v)
+        np.testing.assert_array_equal(value, _in_c_order(x))
+        expected = numeric.jacobian(_in_c_order, X_C).reshape(6, 6) @ V_C.ravel()
+        np.testing.assert_allclose(tangent, expected, rtol=1e-7)
+    jac = dd.jit_jacobian(f)
+    for x in (X_C, X_F, X_C):
+        value, jx = jac.value_and_jacobian(x)
+        np.testing.assert_array_equal(value, _in_c_order(x))
+        np.testing.assert_allclose(jx, numeric.jacobian(_in_c_order, X_C), rtol=1e-7)
+
+
+def test_memory_order_in_a_compiled_sparse_jacobian():
+    sj = dd.SparseJacobian(_memory_order, X_C, jit=True)
+    value, jx = sj.value_and_jacobian(X_F)
+    jx = jx.toarray() if hasattr(jx, "toarray") else np.asarray(jx)
+    np.testing.assert_array_equal(value, _in_c_order(X_F))
+    np.testing.assert_allclose(jx.reshape(6, 2, 3), numeric.jacobian(_in_c_order, X_C), rtol=1e-7)
