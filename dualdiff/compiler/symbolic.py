@@ -1511,20 +1511,28 @@ class _Slot:
 
 
 class _Outputs:
-    """What the eager rule returned when traced: its structure, each leaf's shape and whether
-    it carries a derivative. Filled by the traced run, checked at every replay."""
+    """What the eager rule returned when traced: its structure, each leaf's shape and dtype and
+    whether it carries a derivative. Filled by the traced run, checked at every replay."""
 
-    __slots__ = ("structure", "shapes", "derived", "name", "viewed")
+    __slots__ = ("structure", "shapes", "dtypes", "derived", "name", "viewed")
 
     def __init__(self, name: str) -> None:
         self.structure: Any = None
         self.shapes: list = []
+        self.dtypes: list = []
         self.derived: list = []
         self.name = name
         self.viewed = False  # the rule returned a view of an argument (copied: see _own)
 
 
 _EAGER_UFUNCS = VALUE_UFUNCS | {np.matmul, np.divmod, np.modf}
+
+
+class KindChanged(ValueError):
+    """Raised at replay when an eager rule's results have other dtypes than when traced
+    (``np.linalg.eigvals`` of a real matrix is real at one point, complex at another): the
+    instructions after it were traced for the old dtypes (the real rule of ``abs``), so the
+    compiled function traces ``f`` again at this point (``dualdiff.engine.jit``)."""
 
 
 def eager_rule(func: Any, args: Any, kwargs: Any) -> Any:
@@ -1605,11 +1613,12 @@ def _run_eager(
     leaves: list = []
     structure = _take_apart(out, leaves)
     inputs = [np.asarray(v) for v in values] + [np.asarray(t) for t in tangents if t is not None]
-    flat_values, flat_tangents, shapes, derived = [], [], [], []
+    flat_values, flat_tangents, shapes, dtypes, derived = [], [], [], [], []
     for leaf in leaves:
         ours = type(leaf) in (DualArray, Dual) and leaf.tag == tag
         value = np.asarray(leaf.value if ours else leaf)
         shapes.append(value.shape)
+        dtypes.append(value.dtype)
         derived.append(ours)
         owned = _own(value, inputs)
         outputs.viewed |= owned is not value
@@ -1623,11 +1632,18 @@ def _run_eager(
             flat_tangents.append(_own(t, inputs))
     if outputs.structure is None and not outputs.shapes:  # the traced run
         outputs.structure, outputs.shapes, outputs.derived = structure, shapes, derived
+        outputs.dtypes = dtypes
     elif shapes != outputs.shapes or derived != outputs.derived:
         raise ValueError(
             f"dualdiff.jit: {outputs.name} gave results of shapes {shapes} here but "
             f"{outputs.shapes} when traced (they depend on the values); a compiled function "
             "cannot replay it: use the eager dualdiff.jvp/jacobian"
+        )
+    elif dtypes != outputs.dtypes:
+        raise KindChanged(
+            f"dualdiff.jit: {outputs.name} gave results of dtypes "
+            f"{[str(d) for d in dtypes]} here but {[str(d) for d in outputs.dtypes]} when traced "
+            "(they depend on the values): the program must be traced again at this point"
         )
     return tuple(flat_values + flat_tangents)
 

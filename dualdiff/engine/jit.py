@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..compiler.program import Sym, TangentBlock, _generate, _Program
-from ..compiler.symbolic import SymbolicDual, _tangent
+from ..compiler.symbolic import KindChanged, SymbolicDual, _tangent
 from ..core import errors
 from ..dual.objects import lift
 from ..rules.elementwise import is_dual
@@ -96,11 +96,16 @@ class CompiledJVP(_CompiledFunction):
     api = "jit_jvp"
 
     def __call__(self, x: Any, v: Any) -> tuple[Any, Any]:
-        if type(x) is np.ndarray and type(v) is np.ndarray:  # a compiled signature, at once
+        if (
+            type(x) is np.ndarray
+            and type(v) is np.ndarray
+            and x.flags.c_contiguous
+            and v.flags.c_contiguous
+        ):  # a compiled signature, at once
             compiled = self._compiled.get(((x.shape, x.dtype.str), (v.shape, v.dtype.str)))
             if compiled is not None and compiled.single:
                 self._last = compiled
-                return compiled.function(x, v)
+                return compiled.run(x, v)
         several = type(x) is tuple
         xs, vs = (x, v) if several else ((x,), (v,))
         if several and (type(v) is not tuple or len(v) != len(x)):
@@ -110,8 +115,8 @@ class CompiledJVP(_CompiledFunction):
         if any(is_dual(a) for a in xs + vs):
             return push_along(self.f, x, v, "jvp")
         scalars = tuple(type(a) is not np.ndarray and np.ndim(a) == 0 for a in xs)
-        xs = tuple(_array(a, "jit_jvp") for a in xs)
-        vs = tuple(_array(a, "jit_jvp", "the tangent") for a in vs)
+        xs = tuple(_c_order(_array(a, "jit_jvp")) for a in xs)
+        vs = tuple(_c_order(_array(a, "jit_jvp", "the tangent")) for a in vs)
         for a, t in zip(xs, vs):
             if a.shape != t.shape:
                 raise ValueError(f"jit_jvp: tangent shape {t.shape} does not match x's {a.shape}")
@@ -160,6 +165,14 @@ def jit_jvp(f: Callable[..., Any]) -> CompiledJVP:
     return CompiledJVP(f)
 
 
+def _c_order(a: np.ndarray) -> np.ndarray:
+    """``a`` laid out in C order. The program replays the layout it was traced with: a function
+    that reads memory order (``ravel('K')``, ``reshape(order='A')``) would take values and
+    tangents (or the C-ordered seed of a Jacobian) in different orders, as eager mode's seeding
+    does not (it reads x in C order)."""
+    return a if a.flags.c_contiguous else a.copy(order="C")
+
+
 def _array(a: Any, api: str, what: str = "x") -> np.ndarray:
     if isinstance(a, (bool, np.bool_)):
         raise TypeError(f"{api}: {what} must be a real or complex number or array, got a bool")
@@ -167,7 +180,11 @@ def _array(a: Any, api: str, what: str = "x") -> np.ndarray:
 
 
 class _Compiled:
-    """One traced signature: the generated function and how to rebuild ``f``'s output."""
+    """One traced signature: the generated function and how to rebuild ``f``'s output.
+
+    A few eager rules give results whose dtype depends on the values (``np.linalg.eigvals`` of
+    a real matrix: real or complex); the instructions after them hold only for the dtypes
+    traced, so ``run`` traces ``f`` again at a point where those change (``KindChanged``)."""
 
     def __init__(
         self,
@@ -177,6 +194,20 @@ class _Compiled:
         seed: np.ndarray | None = None,
         scalars: tuple[bool, ...] = (),
     ) -> None:
+        self.f, self.seed, self.scalars, self.jvp = f, seed, scalars, vs is not None
+        self._trace(xs, vs)
+
+    def run(self, *args: Any) -> Any:
+        """The generated function on ``args`` (the inputs, then the tangents of a JVP)."""
+        try:
+            return self.function(*args)
+        except KindChanged:
+            n = len(args) // 2 if self.jvp else len(args)
+            self._trace(args[:n], args[n:] if self.jvp else None)
+            return self.function(*args)
+
+    def _trace(self, xs: tuple[Any, ...], vs: tuple[Any, ...] | None) -> None:
+        f, seed, scalars = self.f, self.seed, self.scalars
         program = _Program()
         inputs = []
         # a scalar argument is traced as the NumPy scalar it is: its views (np.expand_dims,
@@ -201,7 +232,7 @@ class _Compiled:
         self.single = self.structure is None  # one output: the function returns (value, tangent)
 
     def __call__(self, xs: tuple[Any, ...], vs: tuple[Any, ...]) -> tuple[Any, Any]:
-        flat = self.function(*xs, *vs)
+        flat = self.run(*xs, *vs)
         half = len(flat) // 2
         values = _rebuild(self.structure, iter(flat[:half]))
         tangents = _rebuild(self.structure, iter(flat[half:]))
@@ -270,16 +301,16 @@ class CompiledJacobian(_CompiledFunction):
 
     def value_and_jacobian(self, x: Any) -> tuple[Any, Any]:
         """``(f(x), df/dx)`` from the compiled pass."""
-        if type(x) is np.ndarray:
+        if type(x) is np.ndarray and x.flags.c_contiguous:
             compiled = self._compiled.get((x.shape, x.dtype.str))
             if compiled is not None and compiled.single:
                 self._last = compiled
-                value, tangent = compiled.function(x)
+                value, tangent = compiled.run(x)
                 return value, tangent.reshape(np.shape(value) + x.shape)
         if is_dual(x):
             return dense_jacobian(self.f, x)
         scalar = type(x) is not np.ndarray and np.ndim(x) == 0
-        x = _array(x, "jit_jacobian")
+        x = _c_order(_array(x, "jit_jacobian"))
         if x.size * x.size * x.itemsize > MEMORY_BUDGET:
             raise ValueError(
                 f"jit_jacobian: a dense Jacobian seed for {x.size} inputs would exceed the "
@@ -290,7 +321,7 @@ class CompiledJacobian(_CompiledFunction):
         if compiled is None:
             compiled = self._compiled[key] = _Compiled(self.f, (x,), None, scalars=(scalar,))
         self._last = compiled
-        flat = compiled.function(x)
+        flat = compiled.run(x)
         half = len(flat) // 2
         values = _rebuild(compiled.structure, iter(flat[:half]))
         tangents = [t.reshape(np.shape(v) + x.shape) for v, t in zip(flat[:half], flat[half:])]
@@ -338,4 +369,5 @@ def compiled_push_forward(f: Callable[..., Any], x: np.ndarray, seed: np.ndarray
     compiled = _Compiled(f, (x,), None, seed)
     if not compiled.single:
         raise TypeError("jit: f must return a single array for a compressed Jacobian")
-    return compiled.function
+    run = compiled.run
+    return lambda x: run(_c_order(x))  # the seeds are in C order: so must x be
