@@ -1616,7 +1616,12 @@ def _run_eager(
     flat_values, flat_tangents, shapes, dtypes, derived = [], [], [], [], []
     for leaf in leaves:
         ours = type(leaf) in (DualArray, Dual) and leaf.tag == tag
-        value = np.asarray(leaf.value if ours else leaf)
+        raw = leaf.value if ours else leaf
+        value = np.asarray(raw)
+        if type(leaf) is Dual or isinstance(raw, np.generic):
+            # NumPy's result is a scalar there: kept one, nothing made of it views it
+            # (np.expand_dims(np.prod(x), 0) is a new array, not a view a write goes through)
+            value = value[()]
         shapes.append(value.shape)
         dtypes.append(value.dtype)
         derived.append(ours)

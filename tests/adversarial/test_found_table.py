@@ -383,6 +383,8 @@ SCALAR_REDUCTIONS = {
     "np.percentile(a, 30)": (lambda a: np.percentile(a, 30), np.array([0.411, -0.3, 0.2])),
     "np.max(a)": (np.max, np.array([0.411, -0.3, 0.2])),
     "np.interp of 0-d": (lambda a: np.interp(a, [0.0, 1.0], [1.0, 3.0]), np.array(0.411)),
+    "np.prod(a)": (np.prod, np.array([0.411, -0.3, 0.2])),
+    "np.linalg.norm(a)": (np.linalg.norm, np.array([0.411, -0.3, 0.2])),
 }
 
 
@@ -397,20 +399,11 @@ def _written_through_a_view(reduction):
     return f
 
 
-_COMPILER_0D = pytest.mark.xfail(
-    strict=True,
-    reason="the compiler keeps these scalars 0-d arrays (eager rules replayed as one "
-    "instruction, np.where in the compositions): a view of one aliases it",
-)
-
-
 @pytest.mark.parametrize(
     "name, mode",
-    [(name, "jvp") for name in sorted(SCALAR_REDUCTIONS)]
-    + [
-        pytest.param(name, "jit_jvp", marks=() if name == "np.max(a)" else _COMPILER_0D)
-        for name in sorted(SCALAR_REDUCTIONS)
-    ],
+    # the compiler kept these scalars 0-d arrays (an eager rule replayed as one instruction
+    # returned its Dual's value as a 0-d array): a view of one aliased it
+    [(name, mode) for name in sorted(SCALAR_REDUCTIONS) for mode in ("jvp", "jit_jvp")],
 )
 def test_a_reduction_that_numpy_returns_as_a_scalar(name, mode):
     """NumPy returns these as scalars; eager mode (prod of a 0-d array with keepdims=True or
@@ -507,3 +500,4 @@ def test_sparsity_of_writes_into_views_of_a_scalar_result(name):
     assert not (np.abs(expected) > 1e-8)[~pattern].any()
     np.testing.assert_allclose(dd.jacobian(f, x, sparsity="auto"), expected, atol=1e-7)
     np.testing.assert_allclose(dd.jacobian(f, x), expected, atol=1e-7)
+    np.testing.assert_allclose(dd.jit_jacobian(f)(x), expected, atol=1e-7)  # prod, norm, median
