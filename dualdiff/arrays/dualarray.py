@@ -29,6 +29,7 @@ from ..dual.dual import SCALAR_TYPES, Dual, _make, array_hooks
 from ..dual.seed import IdentitySeed, tangent_of, value_of
 from ..rules import functions as table
 from ..rules.elementwise import (
+    MULTI_OUTPUT_UFUNCS,
     RULES,
     UFUNC_RULES,
     VALUE_UFUNCS,
@@ -1453,7 +1454,7 @@ def _call_ufunc(ufunc: np.ufunc, inputs: tuple[Any, ...]) -> Any:
         return matmul(*inputs)
     if ufunc in VALUE_UFUNCS:
         return ufunc(*(strip(a) for a in inputs))
-    multi = _MULTI_OUTPUT.get(ufunc)
+    multi = MULTI_OUTPUT_UFUNCS.get(ufunc)
     if multi is not None:
         return multi(*inputs)
     raise errors.no_rule(f"{errors.function_name(ufunc)}")
@@ -1497,27 +1498,6 @@ _IN_PLACE = {
     np.add: "+=", np.subtract: "-=", np.multiply: "*=", np.divide: "/=", np.true_divide: "/=",
     np.power: "**=", np.floor_divide: "//=", np.remainder: "%=", np.matmul: "@=",
 }  # fmt: skip
-
-
-def _modf(x: Any) -> tuple[Any, Any]:
-    whole = RULES["trunc"].function(x)
-    return x - whole, whole
-
-
-def _divmod(x: Any, y: Any) -> tuple[Any, Any]:
-    return RULES["floor_divide"].function(x, y), RULES["remainder"].function(x, y)
-
-
-def _frexp(x: Any) -> tuple[Any, Any]:
-    mantissa, exponent = np.frexp(strip(x))
-    return x * np.ldexp(1.0, -exponent), exponent
-
-
-_MULTI_OUTPUT: dict[np.ufunc, Callable[..., Any]] = {
-    np.modf: _modf,
-    np.divmod: _divmod,
-    np.frexp: _frexp,
-}
 
 
 def array_function(func: Any, types: Any, args: Any, kwargs: Any) -> Any:

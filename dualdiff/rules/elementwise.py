@@ -1019,3 +1019,39 @@ xlog1py = _binary("xlog1py", None, _xlog1py_real, lambda x, y, a: log1p(y),
                   domain=((-3.0, 3.0), (-0.8, 3.0)), safe=True,
                   formula="d x log1p(y) = log1p(y) dx + x/(1+y) dy; the value is 0 at x = 0")
 # fmt: on
+
+
+# ---------------------------------------------------------------------------------------------
+# Ufuncs of two outputs: each output a rule of the table
+# ---------------------------------------------------------------------------------------------
+
+
+def _plain_at_shape(x: Any) -> Any:
+    """The plain values under every dual layer, at ``x``'s full shape (a Taylor series' value
+    may be a broadcast scalar)."""
+    value = x
+    while is_dual(value):
+        value = value.value
+    shape = getattr(x, "shape", ())
+    return np.broadcast_to(value, shape) if np.shape(value) != shape else value
+
+
+def _modf(x: Any) -> tuple[Any, Any]:
+    whole = trunc(x)
+    return x - whole, whole
+
+
+def _divmod(x: Any, y: Any) -> tuple[Any, Any]:
+    return floor_divide(x, y), remainder(x, y)
+
+
+def _frexp(x: Any) -> tuple[Any, Any]:
+    exponent = np.frexp(_plain_at_shape(x))[1]  # piecewise constant: no derivative
+    return x * np.ldexp(1.0, -exponent), exponent
+
+
+MULTI_OUTPUT_UFUNCS: Mapping[np.ufunc, Callable[..., tuple[Any, Any]]] = types.MappingProxyType(
+    {np.modf: _modf, np.divmod: _divmod, np.frexp: _frexp}
+)
+"""``np.modf``, ``np.divmod`` and ``np.frexp`` on duals, each output through rules of the table
+(``modf = (x - trunc(x), trunc(x))``, ...): every carrier applies them so."""

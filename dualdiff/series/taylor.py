@@ -69,6 +69,7 @@ from ..rules import functions as table
 from ..rules.calls import Call
 from ..rules.compositions import COMPOSITIONS, call_body
 from ..rules.elementwise import (
+    MULTI_OUTPUT_UFUNCS,
     RULES,
     UFUNC_RULES,
     VALUE_UFUNCS,
@@ -1626,8 +1627,8 @@ class Taylor(ArrayMethods):
                 if type(_leader(inputs, {})) is not Taylor:
                     return NotImplemented
                 return _multilinear_kind(_Call(_MULTILINEAR_UFUNCS[ufunc], inputs, {}))
-            if ufunc in _MULTI_OUTPUT and all(_operand_type(a) for a in inputs):
-                return _MULTI_OUTPUT[ufunc](*inputs)
+            if ufunc in MULTI_OUTPUT_UFUNCS and all(_operand_type(a) for a in inputs):
+                return MULTI_OUTPUT_UFUNCS[ufunc](*inputs)
         if method != "__call__" and type(_leader(inputs, {})) is Taylor:
             result = _ufunc_method(ufunc, method, inputs, kwargs)
             if result is not NotImplemented:
@@ -2546,23 +2547,6 @@ def _trapezoid(y: Any, x: Any = None, dx: Any = 1.0, axis: Any = -1) -> Any:
 
 # -- multilinear ----------------------------------------------------------------------------------
 
-
-def _modf(x: Any) -> tuple[Any, Any]:
-    whole = RULES["trunc"].function(x)
-    return x - whole, whole
-
-
-def _divmod(x: Any, y: Any) -> tuple[Any, Any]:
-    return RULES["floor_divide"].function(x, y), RULES["remainder"].function(x, y)
-
-
-def _frexp(x: Any) -> tuple[Any, Any]:
-    exponent = np.frexp(_plain(x))[1]
-    return x * np.ldexp(1.0, -exponent), exponent
-
-
-_MULTI_OUTPUT = {np.modf: _modf, np.divmod: _divmod, np.frexp: _frexp}
-"""The ufuncs of two outputs, each output a rule of the table (as eager mode has them)."""
 
 _MULTILINEAR_UFUNCS = {
     ufunc: table.entry(ufunc) or Entry(name, ufunc, "multilinear", operands=("x1", "x2"))
