@@ -96,6 +96,12 @@ def derivative(f: Callable[..., Any], x: Any, n: int = 1) -> Any:
     ``derivative(lambda x: x * derivative(lambda y: x + y, 1.0), 1.0) == 1.0`` (libraries without
     tags answer 2, the "perturbation confusion").
 
+    At an array ``x`` one pass moves every element at once (the direction of all ones), which is
+    the elementwise derivative only when ``f`` is elementwise. For an ``f`` that mixes elements
+    (``np.cumsum``, ``x[::-1]``, a sum) the result is ``J @ 1``, the sum of the Jacobian's
+    columns, and one pass cannot tell the two apart: use :func:`jacobian` there, or :func:`jvp`
+    along a direction of your choice.
+
     Examples
     --------
     >>> dd.derivative(lambda x: x**3, 2.0)
