@@ -117,16 +117,55 @@ class _Recovery:
         flat = np.reshape(compressed, -1)
         take = self.take_last if colors_last else self.take
         data = flat[take] if take.size else np.zeros(0, flat.dtype)
+        # a NaN among a row's compressed tangents (np.mean of an empty slice: 0/0) makes that
+        # row's derivatives NaN in every direction, as the dense pass shows: its entries off
+        # the pattern are NaN, not structural zeros. One sum finds whether there is any NaN.
+        nan_rows = None
+        if flat.size and np.isnan(flat.sum()):
+            block = flat.reshape((m, -1) if colors_last else (-1, m))
+            nan_rows = np.isnan(block).any(axis=1 if colors_last else 0)
+            if not nan_rows.any():
+                nan_rows = None
         if output == "sparse":
             sparse = _scipy_sparse("output='sparse'")
+            if nan_rows is not None:
+                return sparse.csr_array(_nan_rows_filled(self.pattern, data, nan_rows), (m, n))
             # the matrix gets index arrays of its own: the pattern's are shared by every call
             indices, indptr = self.pattern.indices.copy(), self.pattern.indptr.copy()
             return sparse.csr_array((data, indices, indptr), shape=(m, n))
         jac = np.zeros(m * n, dtype=flat.dtype)
+        if nan_rows is not None:
+            jac.reshape(m, n)[nan_rows] = _nan(jac.dtype)
         jac[self.place] = data
         out_shape = (m,) if out_shape is None else out_shape
         in_shape = (n,) if in_shape is None else in_shape
         return jac.reshape(tuple(out_shape) + tuple(in_shape))
+
+
+def _nan(dtype: np.dtype) -> Any:
+    """NaN of ``dtype``: complex NaN in both parts, as a dense pass gives it."""
+    return complex(np.nan, np.nan) if dtype.kind == "c" else np.nan
+
+
+def _nan_rows_filled(
+    pattern: Pattern, data: np.ndarray, nan_rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(data, indices, indptr)`` of a CSR matrix: the pattern's entries, with the rows in
+    ``nan_rows`` stored whole (NaN off the pattern)."""
+    m, n = pattern.shape
+    rows = pattern.rows()
+    kept = ~nan_rows[rows]
+    bad = np.flatnonzero(nan_rows)
+    full = np.full((bad.size, n), _nan(data.dtype), dtype=data.dtype)
+    rank = np.cumsum(nan_rows) - 1  # a NaN row's place among the NaN rows
+    full[rank[rows[~kept]], pattern.indices[~kept]] = data[~kept]
+    all_rows = np.concatenate((rows[kept], np.repeat(bad, n)))
+    all_cols = np.concatenate((pattern.indices[kept], np.tile(np.arange(n), bad.size)))
+    order = np.lexsort((all_cols, all_rows))
+    indptr = np.concatenate(([0], np.cumsum(np.bincount(all_rows, minlength=m))))
+    values = np.concatenate((data[kept], full.ravel()))[order]
+    indices = all_cols[order].astype(pattern.indices.dtype)
+    return values, indices, indptr.astype(pattern.indptr.dtype)
 
 
 class SparseJacobian:
