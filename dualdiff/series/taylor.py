@@ -2795,6 +2795,13 @@ def _conjugate_transpose(c: Any, complex_values: bool) -> Any:
     return np.conjugate(c) if complex_values else c
 
 
+def _eye(like: Any) -> np.ndarray:
+    """The identity of ``like``'s last axis in the real dtype of its values: a float64 identity
+    would turn a float32 matrix's series float64, which NumPy keeps float32."""
+    plain = _strip(like)
+    return np.eye(np.shape(plain)[-1], dtype=np.finfo(np.result_type(plain, 0.0)).dtype)
+
+
 def _hermitian_part(c: Any, lower: bool, complex_values: bool) -> Any:
     """The Hermitian matrix LAPACK reads from one triangle of ``c`` (the real part of its
     diagonal), as ``eigh`` and ``cholesky`` do."""
@@ -2802,7 +2809,7 @@ def _hermitian_part(c: Any, lower: bool, complex_values: bool) -> Any:
     diagonal = np.diagonal(c, axis1=-2, axis2=-1)
     if complex_values:
         diagonal = np.real(diagonal)
-    eye = np.eye(np.shape(_strip(c))[-1])
+    eye = _eye(c)
     return strict + _conjugate_transpose(strict, complex_values) + diagonal[..., None] * eye
 
 
@@ -2822,7 +2829,7 @@ def _cholesky(call: _Call) -> Taylor:
     h = [_hermitian_part(c, not upper, cplx) for c in a[1:]]
     inverse = np.linalg.inv(lower)
     inverse_h = _conjugate_transpose(inverse, cplx)
-    eye = np.eye(np.shape(_strip(first))[-1])
+    eye = _eye(first)
     factors = [lower]
     for k in range(1, n + 1):
         c = h[k - 1] if k - 1 < len(h) else _zero_like(h[0])
@@ -2870,7 +2877,7 @@ def _eigen_series(call: _Call, vectors: bool) -> Any:
     lower = str(uplo).upper() == "L"
     v0h = _conjugate_transpose(v0, cplx)
     rotated = [v0h @ _hermitian_part(c, lower, cplx) @ v0 for c in a[1:]]
-    eye = np.eye(size)
+    eye = _eye(w0)
     # 1 / (λ_i - λ_j) off the diagonal, 0 on it (in dual arithmetic when the values are dual)
     inverse_gaps = (1.0 - eye) / (w0[..., :, None] - w0[..., None, :] + eye)
     q: list = [eye]

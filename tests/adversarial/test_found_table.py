@@ -329,35 +329,60 @@ def test_sparsity_of_a_ufunc_reduce_with_a_mask_computed_from_x():
         np.testing.assert_allclose(sparse(x), expected, atol=1e-8)
 
 
-_FLOAT64_LINALG = pytest.mark.xfail(
+_PINV_ORDER_2 = pytest.mark.xfail(
     strict=True,
-    reason="Taylor mode's linalg rules compute in float64: a float32 matrix gets float64 "
-    "coefficients (value included), unlike NumPy's float32",
+    reason="pinv's nested-dual fallback keeps float32 at order 1 only: from order 2 the "
+    "nested parameter's powers are duals of float64 that turn the matrix float64",
+)
+
+
+_LINALG_NAMES = (
+    "cholesky",
+    "cholesky upper",
+    "eigvalsh",
+    "eigh vectors",
+    "svdvals",
+    "svd hermitian",
+    "pinv",
+    "norm 2",
+    "norm nuc",
+    "cond",
 )
 
 
 @pytest.mark.parametrize(
-    "name",
+    "name, order",
     [
-        pytest.param("cholesky", marks=_FLOAT64_LINALG),
-        pytest.param("eigvalsh", marks=_FLOAT64_LINALG),
-        pytest.param("svdvals", marks=_FLOAT64_LINALG),
-        "pinv",  # the nested-dual fallback keeps float32 since the merge of hunt-taylor
-        pytest.param("norm 2", marks=_FLOAT64_LINALG),
+        pytest.param(name, order, marks=_PINV_ORDER_2 if (name, order) == ("pinv", 3) else ())
+        for name in _LINALG_NAMES
+        for order in (1, 3)
     ],
 )
-def test_taylor_linalg_of_float32_keeps_float32(name):
+def test_taylor_linalg_of_float32_keeps_float32(name, order):
+    """Taylor mode's linalg rules computed a float32 matrix in float64 (a float64 identity in
+    the rules of cholesky and eigh): coefficients float64, unlike NumPy's float32 and eager
+    mode's."""
+    spd = 3 * np.eye(2, dtype=np.float32)
     f = {
-        "cholesky": lambda m: np.linalg.cholesky(m @ m.T + 3 * np.eye(2, dtype=np.float32)),
+        "cholesky": lambda m: np.linalg.cholesky(m @ m.T + spd),
+        "cholesky upper": lambda m: np.linalg.cholesky(m @ m.T + spd, upper=True),
         "eigvalsh": lambda m: np.linalg.eigvalsh(m + m.T),
+        "eigh vectors": lambda m: np.linalg.eigh(m + m.T)[1],
         "svdvals": lambda m: np.linalg.svd(m, compute_uv=False),
+        "svd hermitian": lambda m: np.linalg.svd(m + m.T, compute_uv=False, hermitian=True),
         "pinv": np.linalg.pinv,
         "norm 2": lambda m: np.linalg.norm(m, 2),
+        "norm nuc": lambda m: np.linalg.norm(m, "nuc"),
+        "cond": np.linalg.cond,
     }[name]
-    x = X32.reshape(2, 2)
-    series = np.asarray(dd.taylor(lambda t: f(x + t * V32.reshape(2, 2)), 0.0, 1))
+    x, v = X32.reshape(2, 2), V32.reshape(2, 2)
+    series = np.asarray(dd.taylor(lambda t: f(x + t * v), 0.0, order))
     assert np.asarray(f(x)).dtype == np.float32
     assert series.dtype == np.float32
+    np.testing.assert_array_equal(series[..., 0], f(x))  # NumPy's own float32 value
+    x64, v64 = x.astype(np.float64), v.astype(np.float64)
+    slope = numeric.derivative(lambda t: f(x64 + t * v64), 0.0)
+    np.testing.assert_allclose(series[..., 1], slope, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.complex128])
