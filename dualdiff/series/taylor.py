@@ -2308,13 +2308,15 @@ order 1, 1-3 ms at 2, 10-40 ms at 4 and 150-230 ms at 6, against 0.1-0.2 ms for 
 order 7 would take most of a second."""
 
 
-def _nested_parameter(order: int) -> tuple[Any, list[int]]:
+def _nested_parameter(order: int, dtype: Any = None) -> tuple[Any, list[int]]:
     """``t = ε₁ + ... + ε_order`` with nilpotent ``εⱼ`` (one dual layer of a fresh tag each, the
-    newest outermost), and those tags, innermost first."""
+    newest outermost), and those tags, innermost first. ``dtype`` (a real float dtype) types its
+    numbers: a float32 matrix times a Dual nested twice of Python floats comes out float64."""
     tags = [new_tag() for _ in range(order)]
-    t: Any = 0.0
+    zero, one = (0.0, 1.0) if dtype is None else (dtype.type(0), dtype.type(1))
+    t: Any = zero
     for tag in tags:
-        t = Dual(t, 1.0, tag)
+        t = Dual(t, one, tag)
     return t, tags
 
 
@@ -2348,9 +2350,10 @@ def _nested_fallback(entry: Entry, func: Any, args: Any, kwargs: dict) -> Any:
     leader = _leader(args, kwargs)
     tag, n = leader.tag, leader.order
     name = f"numpy.{entry.name}"
+    dtype: Any = None  # the narrowest real dtype of the series' values
 
     def series_of(a: Any) -> Any:
-        nonlocal n
+        nonlocal n, dtype
         if type(a) in (list, tuple):
             return type(a)(series_of(item) for item in a)
         if is_dual(a) and a.tag == tag:
@@ -2360,6 +2363,9 @@ def _nested_fallback(entry: Entry, func: Any, args: Any, kwargs: dict) -> Any:
                     "build them with different tags"
                 )
             n = min(n, a.order)
+            real = np.finfo(np.result_type(_strip(a.coefficients[0]), 0.0)).dtype
+            if dtype is None or real.itemsize < dtype.itemsize:
+                dtype = real
         return a
 
     args = series_of(tuple(args))
@@ -2371,7 +2377,7 @@ def _nested_fallback(entry: Entry, func: Any, args: Any, kwargs: dict) -> Any:
             f"once per order, cost about 3**order) stops at order {FALLBACK_MAX_ORDER}; use a "
             "lower order, or nest first-order dualdiff.derivative calls",
         )
-    t, tags = _nested_parameter(n)
+    t, tags = _nested_parameter(n, dtype)
     powers = [1.0, t]
     for _ in range(2, n + 1):
         powers.append(powers[-1] * t)

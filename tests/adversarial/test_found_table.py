@@ -329,12 +329,11 @@ def test_sparsity_of_a_ufunc_reduce_with_a_mask_computed_from_x():
         np.testing.assert_allclose(sparse(x), expected, atol=1e-8)
 
 
-_PINV_ORDER_2 = pytest.mark.xfail(
+_SVD_VECTORS_NESTED = pytest.mark.xfail(
     strict=True,
-    reason="pinv's nested-dual fallback keeps float32 at order 1 only: from order 2 the "
-    "nested parameter's powers are duals of float64 that turn the matrix float64",
+    reason="svd's vectors come from DualArray's rule nested once per order, and that rule, "
+    "nested three times, turns float32 float64 (eager nested derivatives too)",
 )
-
 
 _LINALG_NAMES = (
     "cholesky",
@@ -343,7 +342,10 @@ _LINALG_NAMES = (
     "eigh vectors",
     "svdvals",
     "svd hermitian",
+    "svd vectors",
     "pinv",
+    "qr",
+    "lstsq",
     "norm 2",
     "norm nuc",
     "cond",
@@ -353,15 +355,17 @@ _LINALG_NAMES = (
 @pytest.mark.parametrize(
     "name, order",
     [
-        pytest.param(name, order, marks=_PINV_ORDER_2 if (name, order) == ("pinv", 3) else ())
+        pytest.param(
+            name, order, marks=_SVD_VECTORS_NESTED if (name, order) == ("svd vectors", 3) else ()
+        )
         for name in _LINALG_NAMES
         for order in (1, 3)
     ],
 )
 def test_taylor_linalg_of_float32_keeps_float32(name, order):
     """Taylor mode's linalg rules computed a float32 matrix in float64 (a float64 identity in
-    the rules of cholesky and eigh): coefficients float64, unlike NumPy's float32 and eager
-    mode's."""
+    the rules of cholesky and eigh; the fallback of pinv, qr, lstsq by nested duals of float64
+    from order 2): coefficients float64, unlike NumPy's float32 and eager mode's."""
     spd = 3 * np.eye(2, dtype=np.float32)
     f = {
         "cholesky": lambda m: np.linalg.cholesky(m @ m.T + spd),
@@ -370,7 +374,10 @@ def test_taylor_linalg_of_float32_keeps_float32(name, order):
         "eigh vectors": lambda m: np.linalg.eigh(m + m.T)[1],
         "svdvals": lambda m: np.linalg.svd(m, compute_uv=False),
         "svd hermitian": lambda m: np.linalg.svd(m + m.T, compute_uv=False, hermitian=True),
+        "svd vectors": lambda m: np.linalg.svd(m)[0],
         "pinv": np.linalg.pinv,
+        "qr": lambda m: np.linalg.qr(m)[1],
+        "lstsq": lambda m: np.linalg.lstsq(m, v)[0],
         "norm 2": lambda m: np.linalg.norm(m, 2),
         "norm nuc": lambda m: np.linalg.norm(m, "nuc"),
         "cond": np.linalg.cond,
