@@ -1223,7 +1223,13 @@ def where(condition, x=None, y=None):
     value = np.where(
         condition, x if type(x) in weak else values[0], y if type(y) in weak else values[1]
     )
-    ndim = np.ndim(strip(value))
+    plain = strip(value)
+    ndim = np.ndim(plain)
+    for i, operand in enumerate((x, y)):
+        if type(operand) in weak and tangents[i].dtype != plain.dtype:
+            # the zero tangent of a weak number in the value's dtype: a float64 one turned
+            # the tangents of a float32 array float64 where they are duals (nested three deep)
+            tangents[i] = tangents[i].astype(plain.dtype)
     lifted = [t.reshape(t.shape[:1] + (1,) * (ndim - t.ndim + 1) + t.shape[1:]) for t in tangents]
     tangent = np.where(condition, lifted[0], lifted[1])
     k = tangent.shape[0]

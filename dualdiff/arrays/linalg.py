@@ -131,11 +131,22 @@ def _solve_right(b: Any, a: Any) -> Any:
     return _mT(_solve_k(_mT(a), _mT(b)))
 
 
+def _real_dtype(x: Any) -> np.dtype:
+    """The real float dtype of ``x``'s numbers (float32 for complex64)."""
+    return np.finfo(np.result_type(strip(x), 0.0)).dtype
+
+
+def _eye(n: int, like: Any) -> np.ndarray:
+    """The identity in the real dtype of ``like``: a float64 one turns float32 tangents float64
+    where they are duals themselves (nested differentiation), which ``_result`` does not cast."""
+    return np.eye(n, dtype=_real_dtype(like))
+
+
 def _hermitian_tangent(t: Any, lower: bool, cplx: bool) -> Any:
     """The tangent of the Hermitian matrix a routine reads from one triangle of its argument."""
     n = _shape(t)[-1]
     strict = np.tril(t, -1) if lower else np.triu(t, 1)
-    return strict + _mH(strict, cplx) + _real(t, cplx) * np.eye(n)
+    return strict + _mH(strict, cplx) + _real(t, cplx) * _eye(n, t)
 
 
 def _uplo(uplo: Any) -> bool:
@@ -571,7 +582,7 @@ def cholesky(a, /, *, upper=False):
     lower = _mH(value, cplx) if upper else value
     dsym = _hermitian_tangent(da, not upper, cplx)
     x = _mH(_solve_k(lower, _mH(_solve_k(lower, dsym), cplx)), cplx)
-    phi = np.tril(x, -1) + 0.5 * _real(x, cplx) * np.eye(_shape(av)[-1])
+    phi = np.tril(x, -1) + 0.5 * _real(x, cplx) * _eye(_shape(av)[-1], x)
     dl = lower @ phi
     return _result(value, _mH(dl, cplx) if upper else dl, tag, k, batched)
 
@@ -583,7 +594,7 @@ def _qr_rotation(c: Any, cplx: bool) -> Any:
     low = np.tril(c, -1)
     omega = low - _mH(low, cplx)
     if cplx:
-        omega = omega + 1j * np.imag(c) * np.eye(_shape(c)[-1])
+        omega = omega + 1j * np.imag(c) * _eye(_shape(c)[-1], c)
     return omega
 
 
@@ -654,7 +665,7 @@ def _share_repeated(w: Any, dw: Any) -> Any:
     same = gap <= (16 * n * np.finfo(np.result_type(strip(w), 0.0)).eps) * scale
     if type(w) is np.ndarray and np.count_nonzero(same) == same.size // n:
         return dw  # no repeated eigenvalue: nothing to share (the common case)
-    share = np.where(same, 1.0, 0.0)
+    share = np.where(same, 1.0, 0.0).astype(_real_dtype(dw))
     share = share / np.sum(share, axis=-1, keepdims=True)
     return (share @ dw[..., None])[..., 0]
 

@@ -329,12 +329,6 @@ def test_sparsity_of_a_ufunc_reduce_with_a_mask_computed_from_x():
         np.testing.assert_allclose(sparse(x), expected, atol=1e-8)
 
 
-_SVD_VECTORS_NESTED = pytest.mark.xfail(
-    strict=True,
-    reason="svd's vectors come from DualArray's rule nested once per order, and that rule, "
-    "nested three times, turns float32 float64 (eager nested derivatives too)",
-)
-
 _LINALG_NAMES = (
     "cholesky",
     "cholesky upper",
@@ -352,20 +346,12 @@ _LINALG_NAMES = (
 )
 
 
-@pytest.mark.parametrize(
-    "name, order",
-    [
-        pytest.param(
-            name, order, marks=_SVD_VECTORS_NESTED if (name, order) == ("svd vectors", 3) else ()
-        )
-        for name in _LINALG_NAMES
-        for order in (1, 3)
-    ],
-)
+@pytest.mark.parametrize("order", [1, 3])
+@pytest.mark.parametrize("name", _LINALG_NAMES)
 def test_taylor_linalg_of_float32_keeps_float32(name, order):
     """Taylor mode's linalg rules computed a float32 matrix in float64 (a float64 identity in
-    the rules of cholesky and eigh; the fallback of pinv, qr, lstsq by nested duals of float64
-    from order 2): coefficients float64, unlike NumPy's float32 and eager mode's."""
+    the rules of cholesky and eigh; the fallback of pinv, qr, lstsq, svd by nested duals of
+    float64 from order 2): coefficients float64, unlike NumPy's float32 and eager mode's."""
     spd = 3 * np.eye(2, dtype=np.float32)
     f = {
         "cholesky": lambda m: np.linalg.cholesky(m @ m.T + spd),
@@ -390,6 +376,38 @@ def test_taylor_linalg_of_float32_keeps_float32(name, order):
     x64, v64 = x.astype(np.float64), v.astype(np.float64)
     slope = numeric.derivative(lambda t: f(x64 + t * v64), 0.0)
     np.testing.assert_allclose(series[..., 1], slope, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.complex64])
+@pytest.mark.parametrize("name", ["svd vectors", "eigh vectors", "qr", "where"])
+def test_third_nested_derivative_of_float32_linalg_keeps_its_dtype(name, dtype):
+    """Derivatives nested three deep: np.where(c, 0.0, x) gave a float64 zero tangent to the
+    weak 0.0 (svd's and eigh's rules use it), and qr's complex rule a float64 identity: a
+    float32 (complex64) matrix's result came out float64 (complex128)."""
+    f = {
+        "svd vectors": lambda m: np.linalg.svd(m)[0],
+        "eigh vectors": lambda m: np.linalg.eigh(m + m.T)[1],
+        "qr": lambda m: np.linalg.qr(m)[0],
+        "where": lambda m: np.where(np.eye(2, dtype=bool), 0.0, 1 / m),
+    }[name]
+    x, v = X32.reshape(2, 2).astype(dtype), V32.reshape(2, 2).astype(dtype)
+
+    def third(x, v):
+        def g(r, s, t):
+            # not (r + s + t) * v: a scalar Dual nested of Python floats times a float32
+            # array is float64 (the scalar Dual's, a separate gap)
+            return f(x + r * v + s * v + t * v)
+
+        return dd.derivative(
+            lambda r: dd.derivative(lambda s: dd.derivative(lambda t: g(r, s, t), 0.0), 0.0), 0.0
+        )
+
+    assert np.asarray(f(x)).dtype == dtype
+    result = np.asarray(third(x, v))
+    assert result.dtype == dtype
+    wide = np.complex128 if dtype == np.complex64 else np.float64
+    expected = np.asarray(third(x.astype(wide), v.astype(wide)))
+    np.testing.assert_allclose(result, expected, rtol=2e-3, atol=2e-3)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.complex128])
