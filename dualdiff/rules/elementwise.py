@@ -517,16 +517,18 @@ def all_finite(p: Any) -> bool:
 
 def in_dtype(a: Any, dtype: Any) -> Any:
     """Plain NumPy operand ``a`` in the float/complex ``dtype`` of a rule's result, when it holds
-    fewer bits (a float32 constant in a float64 program): NumPy computes the value in ``dtype``,
-    and a partial evaluated on the constant alone (``1/y``, ``log(y)``, ``y - 1``) must be too,
-    not rounded to float32. Anything else (Python numbers, integers, duals) is returned as is."""
+    fewer bits (a float32 constant in a float64 program) or is an integer or boolean: NumPy
+    computes the value in ``dtype``, and a partial evaluated on the constant alone (``1/y``,
+    ``log(y)``, ``y - 1``, ``-y``) must be too, not rounded to float32, nor to float16 (``log``
+    of an int8), nor wrapped around (``np.int8(-128) - 1``, ``-np.uint8(2)``). Anything else
+    (Python numbers, duals) is returned as is."""
     d = getattr(a, "dtype", None)
     if (
         d is None
         or dtype is None
         or d == dtype
         or (type(a) is not np.ndarray and not isinstance(a, np.generic))
-        or d.kind not in "fc"
+        or d.kind not in "biufc"
         or dtype.kind not in "fc"
         or not np.can_cast(d, dtype)
     ):

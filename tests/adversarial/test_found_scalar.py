@@ -37,3 +37,42 @@ def test_divmod_of_a_dual_and_an_unsupported_type_raises():
         divmod(Dual(1.7, 1.0), "a")
     with pytest.raises(TypeError):
         divmod("a", Dual(1.7, 1.0))
+
+
+# A NumPy integer constant met a partial in its own dtype: -np.uint8(2) wrapped to 254,
+# np.int8(-128) - 1 to 127, and log(np.int8(2)) came out float16. NumPy computes the value with
+# the integer cast to the result's float dtype; the partials must see the same number.
+INTEGER_CONSTANTS = {
+    "arctan2(np.uint8(2), x)": (
+        lambda c: lambda x: np.arctan2(c, x),
+        np.uint8(2),
+        lambda x: -2.0 / (x * x + 4.0),
+    ),
+    "x ** np.int8(-128)": (lambda c: lambda x: x**c, np.int8(-128), lambda x: -128.0 * x**-129),
+    "np.int8(2) ** x": (lambda c: lambda x: c**x, np.int8(2), lambda x: math.log(2.0) * 2.0**x),
+    "np.uint8(3) ** x": (lambda c: lambda x: c**x, np.uint8(3), lambda x: math.log(3.0) * 3.0**x),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INTEGER_CONSTANTS))
+@pytest.mark.parametrize("mode", ["Dual", "Dual, array constant", "jacobian", "jit_jacobian"])
+def test_numpy_integer_constant_in_a_partial(name, mode):
+    make, c, closed_form = INTEGER_CONSTANTS[name]
+    x0 = 1.01
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the int8 wrap-around's overflow
+        if mode == "Dual":
+            got = dd.derivative(make(c), x0)
+        elif mode == "Dual, array constant":
+            got = dd.derivative(make(np.array([c])), x0)[0]
+        elif mode == "jacobian":
+            got = dd.jacobian(make(c), np.array([x0]))[0, 0]
+        else:
+            got = dd.jit_jacobian(make(np.array([c])))(np.array([x0]))[0, 0]
+    np.testing.assert_allclose(got, closed_form(x0), rtol=1e-12)
+
+
+def test_numpy_integer_base_in_taylor_mode():
+    # the same float16 log(np.int8(2)) in Taylor mode's power series
+    coefficients = dd.taylor(lambda x: np.int8(2) ** x, 1.01, 1)
+    np.testing.assert_allclose(coefficients[1], math.log(2.0) * 2.0**1.01, rtol=1e-12)
