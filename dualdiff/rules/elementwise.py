@@ -658,24 +658,29 @@ def _xlog1py_array(x: Any, y: Any) -> Any:
         )
 
 
+# The real functions of a selection return a float also when the chosen argument is a Python int
+# (NumPy's float64): a Dual clipped at an int bound must not hold the int (np.clip(x, 2, 3) ** 64
+# would wrap around in int64). float(y) of a float is y itself, so -0.0 stays -0.0.
+
+
 def _max_real(x: float, y: float) -> float:
-    return x if x >= y else (y if y > x else x + y)  # NaN propagates, as in np.maximum
+    return x if x >= y else (float(y) if y > x else x + y)  # NaN propagates, as in np.maximum
 
 
 def _min_real(x: float, y: float) -> float:
-    return x if x <= y else (y if y < x else x + y)
+    return x if x <= y else (float(y) if y < x else x + y)
 
 
 def _fmax_real(x: float, y: float) -> float:
-    return x if (x >= y or y != y) else y  # a NaN argument is ignored, as in np.fmax
+    return x if (x >= y or y != y) else float(y)  # a NaN argument is ignored, as in np.fmax
 
 
 def _fmin_real(x: float, y: float) -> float:
-    return x if (x <= y or y != y) else y
+    return x if (x <= y or y != y) else float(y)
 
 
 def _heaviside_real(x: float, h: float) -> float:
-    return 0.0 if x < 0 else (1.0 if x > 0 else (h if x == 0 else x))
+    return 0.0 if x < 0 else (1.0 if x > 0 else (float(h) if x == 0 else x))
 
 
 def _share_in(s: Any, x: Any, y: Any) -> Any:

@@ -76,3 +76,28 @@ def test_numpy_integer_base_in_taylor_mode():
     # the same float16 log(np.int8(2)) in Taylor mode's power series
     coefficients = dd.taylor(lambda x: np.int8(2) ** x, 1.01, 1)
     np.testing.assert_allclose(coefficients[1], math.log(2.0) * 2.0**1.01, rtol=1e-12)
+
+
+# np.maximum/minimum/fmax/fmin/heaviside of a Python float and a Python int bound returned the
+# int itself, so a Dual clipped at an integer bound held the Python int (or, after a second
+# bound, np.int64) where NumPy gives float64: np.clip(x, 2, 3) ** 64 wrapped around to 0.
+SELECTIONS = {
+    "np.clip(x, 2, 3) ** 64 / 2.0**64 + x": lambda x: np.clip(x, 2, 3) ** 64 / 2.0**64 + x,
+    "np.maximum(x, 2) ** -1": lambda x: np.maximum(x, 2) ** -1,
+    "np.minimum(x, 1) ** -2 * x": lambda x: np.minimum(x, 1) ** -2 * x,
+    "np.fmax(x, 2) ** 64 / 2.0**64 + x": lambda x: np.fmax(x, 2) ** 64 / 2.0**64 + x,
+    "np.fmin(x, 1) ** -1 * x": lambda x: np.fmin(x, 1) ** -1 * x,
+    "np.heaviside(x - x, 1) ** -1 * x": lambda x: np.heaviside(x - x, 1) ** -1 * x,
+}
+
+
+@pytest.mark.parametrize("name", sorted(SELECTIONS))
+def test_selection_of_a_python_int_is_a_float(name):
+    f = SELECTIONS[name]
+    x0 = 1.7
+    y = f(Dual(x0, 1.0))
+    expected = f(x0)  # plain NumPy: a float64 scalar
+    assert isinstance(y.value, float) and not isinstance(y.value, np.integer)
+    np.testing.assert_allclose(y.value, expected, rtol=1e-15)
+    h = 1e-6
+    np.testing.assert_allclose(y.tangent, (f(x0 + h) - f(x0 - h)) / (2 * h), rtol=1e-6)
