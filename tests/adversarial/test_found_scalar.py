@@ -101,3 +101,33 @@ def test_selection_of_a_python_int_is_a_float(name):
     np.testing.assert_allclose(y.value, expected, rtol=1e-15)
     h = 1e-6
     np.testing.assert_allclose(y.tangent, (f(x0 + h) - f(x0 - h)) / (2 * h), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["xlogy", "xlog1py"])
+@pytest.mark.parametrize("y", [np.int8(2), np.uint8(3), np.array([2, 3], dtype=np.int16)], ids=repr)
+def test_xlogy_of_a_numpy_integer(name, y):
+    # dd.xlogy(0.6, np.int8(2)) took np.log of the int8 (float16): value 0.416 (float16), and the
+    # derivative in x log(2) = 0.6934. scipy.special computes an integer y in float64.
+    special = pytest.importorskip("scipy.special")
+    f, reference, log = (
+        getattr(dd, name),
+        getattr(special, name),
+        {"xlogy": np.log, "xlog1py": np.log1p}[name],
+    )
+    x0 = 0.6
+    value = f(x0, y)
+    np.testing.assert_allclose(value, reference(x0, y), rtol=1e-14)
+    assert np.result_type(value) == np.result_type(reference(x0, y))
+    got = dd.derivative(lambda x: f(x, y), x0)
+    np.testing.assert_allclose(got, log(np.asarray(y, dtype=np.float64)), rtol=1e-14)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Taylor mode's own xlogy rule (dualdiff/series/taylor.py, _xlogy_rule) takes "
+    "LOG(v[0]) of the int8 constant in float16; that file belongs to another branch of this round",
+)
+def test_xlogy_of_a_numpy_integer_in_taylor_mode():
+    # Taylor mode evaluates the partial log(np.int8(2)) in float16 (0.6934)
+    coefficients = dd.taylor(lambda t: dd.xlogy(t, np.int8(2)), 0.6, 1)
+    np.testing.assert_allclose(coefficients[1], math.log(2.0), rtol=1e-14)
