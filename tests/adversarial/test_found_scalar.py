@@ -131,3 +131,20 @@ def test_xlogy_of_a_numpy_integer_in_taylor_mode():
     # Taylor mode evaluates the partial log(np.int8(2)) in float16 (0.6934)
     coefficients = dd.taylor(lambda t: dd.xlogy(t, np.int8(2)), 0.6, 1)
     np.testing.assert_allclose(coefficients[1], math.log(2.0), rtol=1e-14)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="NumPy's .real of an object array is the array itself and its .imag an array of "
+    "int zeros, whatever the elements; np.real/np.imag read those attributes, and nothing of "
+    "dualdiff is asked (no dispatch on an object ndarray). Documented in the sharp bits; "
+    "np.stack([...]) keeps a complex DualArray, whose .real/.imag are right",
+)
+@pytest.mark.parametrize("part", ["real", "imag"])
+def test_real_and_imag_of_an_object_array_of_complex_duals(part):
+    # np.array([x * (1 + 2j)]).imag had derivative [0.] (silently; 2 is right) and .real kept
+    # the complex value and derivative (1+2j)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dd.ObjectArrayWarning)
+        got = dd.derivative(lambda x: getattr(np.array([x * (1 + 2j)]), part), 1.7)
+    np.testing.assert_array_equal(got, [1.0 if part == "real" else 2.0])
