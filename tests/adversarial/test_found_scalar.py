@@ -136,15 +136,24 @@ def test_xlogy_of_a_numpy_integer_in_taylor_mode():
 @pytest.mark.xfail(
     strict=True,
     reason="NumPy's .real of an object array is the array itself and its .imag an array of "
-    "int zeros, whatever the elements; np.real/np.imag read those attributes, and nothing of "
-    "dualdiff is asked (no dispatch on an object ndarray). Documented in the sharp bits; "
+    "int zeros, whatever the elements; np.real/np.imag/np.linalg.norm read those attributes or "
+    "none, and nothing of dualdiff is asked (no dispatch on an object ndarray). Documented in "
+    "the sharp bits; "
     "np.stack([...]) keeps a complex DualArray, whose .real/.imag are right",
 )
-@pytest.mark.parametrize("part", ["real", "imag"])
-def test_real_and_imag_of_an_object_array_of_complex_duals(part):
-    # np.array([x * (1 + 2j)]).imag had derivative [0.] (silently; 2 is right) and .real kept
-    # the complex value and derivative (1+2j)
+@pytest.mark.parametrize(
+    "part, expected",
+    [("real", [1.0]), ("imag", [2.0]), ("norm", 5.0**0.5)],
+)
+def test_complex_parts_of_an_object_array_of_complex_duals(part, expected):
+    # np.array([x * (1 + 2j)]).imag had derivative [0.] (silently; 2 is right), .real kept
+    # the complex value and derivative (1+2j), and np.linalg.norm, which takes .real/.imag only
+    # of a complex dtype, summed z**2 instead of |z|**2 (derivative 1+2j, not sqrt(5))
+    def f(x):
+        a = np.array([x * (1 + 2j)])
+        return np.linalg.norm(a) if part == "norm" else getattr(a, part)
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dd.ObjectArrayWarning)
-        got = dd.derivative(lambda x: getattr(np.array([x * (1 + 2j)]), part), 1.7)
-    np.testing.assert_array_equal(got, [1.0 if part == "real" else 2.0])
+        got = dd.derivative(f, 1.7)
+    np.testing.assert_allclose(got, expected, rtol=1e-14)
