@@ -157,3 +157,18 @@ def test_complex_parts_of_an_object_array_of_complex_duals(part, expected):
         warnings.simplefilter("ignore", dd.ObjectArrayWarning)
         got = dd.derivative(f, 1.7)
     np.testing.assert_allclose(got, expected, rtol=1e-14)
+
+
+@pytest.mark.parametrize("exponent", [0.5, 2.5, np.float64(0.5)], ids=repr)
+def test_negative_base_to_a_non_integer_power_is_numpy_nan_with_a_warning(exponent):
+    # Python gives (-4.0) ** 0.5 a complex value; a Dual follows NumPy (documented): nan, never a
+    # plausible real number, and NumPy's warning says so
+    with pytest.warns(RuntimeWarning, match="invalid value"):
+        y = Dual(-4.0, 1.0) ** exponent
+    assert np.isnan(y.value) and np.isnan(y.tangent)
+    assert np.isnan(np.power(-4.0, exponent))
+
+
+def test_negative_base_to_an_integer_valued_float_power_is_real():
+    y = Dual(-2.0, 1.0) ** 3.0  # x**3: value -8, derivative 3x**2 = 12
+    assert (y.value, y.tangent) == (-8.0, 12.0)
