@@ -166,9 +166,22 @@ def test_negative_base_to_a_non_integer_power_is_numpy_nan_with_a_warning(expone
     with pytest.warns(RuntimeWarning, match="invalid value"):
         y = Dual(-4.0, 1.0) ** exponent
     assert np.isnan(y.value) and np.isnan(y.tangent)
-    assert np.isnan(np.power(-4.0, exponent))
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(np.power(-4.0, exponent))
 
 
 def test_negative_base_to_an_integer_valued_float_power_is_real():
     y = Dual(-2.0, 1.0) ** 3.0  # x**3: value -8, derivative 3x**2 = 12
     assert (y.value, y.tangent) == (-8.0, 12.0)
+
+
+@pytest.mark.parametrize("x", [1.0, np.float32(1.0)], ids=repr)
+@pytest.mark.parametrize("v", [np.uint8(2), np.int8(2), np.True_], ids=repr)
+def test_numpy_integer_direction_of_a_scalar_jvp(x, v):
+    # dd.jvp(lambda x: -x, 1.0, np.uint8(2)) gave the tangent np.uint8(254): the direction was
+    # seeded as it came, and the negation wrapped around (np.True_ raised NumPy's bool error)
+    value, tangent = dd.jvp(lambda x: -x, x, v)
+    assert tangent == -float(v)
+    assert np.result_type(tangent) == np.result_type(x)
+    _, tangent = dd.jvp(lambda x, y: -x * y, (1.0, 2.0), (v, np.int8(0)))
+    assert tangent == -2.0 * float(v)
