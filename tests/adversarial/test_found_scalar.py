@@ -185,3 +185,31 @@ def test_numpy_integer_direction_of_a_scalar_jvp(x, v):
     assert np.result_type(tangent) == np.result_type(x)
     _, tangent = dd.jvp(lambda x, y: -x * y, (1.0, 2.0), (v, np.int8(0)))
     assert tangent == -2.0 * float(v)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="np.array([x, np.uint8(2)]) stores the NumPy integer as an element of the object "
+    "array, and NumPy's object loop applies Python's operator to it alone (-np.uint8(2) is 254, "
+    "np.int8(100) * 2 is -56): nothing of dualdiff is called for that element. A float array "
+    "casts it first. Documented in the sharp bits; np.stack([...]) is right",
+)
+@pytest.mark.parametrize(
+    "name",
+    ["-np.array([x, np.uint8(2)])", "np.array([x, np.int8(100)]) * 2 * x"],
+)
+def test_numpy_integer_element_of_an_object_array(name):
+    f = {
+        "-np.array([x, np.uint8(2)])": lambda x: -np.array([x, np.uint8(2)]),
+        "np.array([x, np.int8(100)]) * 2 * x": lambda x: np.array([x, np.int8(100)]) * 2 * x,
+    }[name]
+    x0 = 1.7
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dd.ObjectArrayWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)  # the int8 overflow
+        value, tangent = dd.jvp(f, x0, 1.0)
+        expected = f(x0)  # plain NumPy: a float64 array
+        h = 1e-6
+        numeric = (f(x0 + h) - f(x0 - h)) / (2 * h)
+    np.testing.assert_allclose(value, expected, rtol=1e-14)
+    np.testing.assert_allclose(tangent, numeric, rtol=1e-6)
