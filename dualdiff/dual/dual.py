@@ -315,10 +315,16 @@ class Dual:
         return self._binary_operator(_REMAINDER, other, self)
 
     def __divmod__(self, other: Any) -> Any:
-        return self.__floordiv__(other), self.__mod__(other)
+        quotient = self.__floordiv__(other)
+        if quotient is NotImplemented:  # an array: its __rdivmod__ (np.divmod) answers
+            return NotImplemented
+        return quotient, self.__mod__(other)
 
     def __rdivmod__(self, other: Any) -> Any:
-        return self.__rfloordiv__(other), self.__rmod__(other)
+        quotient = self.__rfloordiv__(other)
+        if quotient is NotImplemented:
+            return NotImplemented
+        return quotient, self.__rmod__(other)
 
     @staticmethod
     def _binary_operator(function: Callable[..., Any], x: Any, y: Any) -> Any:

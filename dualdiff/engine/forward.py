@@ -136,7 +136,10 @@ def _seed(x: Any, tangent: Any, tag: int, api: str) -> Any:
     x = _scalar_input(x, api)
     if type(tangent) not in SCALAR_TYPES and not is_dual(tangent):
         raise TypeError(f"{api}: the tangent must be a number, got {errors.type_name(tangent)}")
-    if isinstance(x, np.inexact) and type(tangent) in (int, float):
+    if isinstance(tangent, (np.integer, np.bool_)):
+        # a direction, not an integer: -np.uint8(2) would wrap around to 254
+        tangent = x.dtype.type(tangent) if isinstance(x, np.inexact) else float(tangent)
+    elif isinstance(x, np.inexact) and type(tangent) in (int, float):
         # a Python number is weak in NumPy: as the tangent of a NumPy scalar it would take the
         # dtype of any NumPy constant it meets (1.0 / np.float32(c) is float32 in a float64 program)
         tangent = x.dtype.type(tangent)

@@ -517,16 +517,18 @@ def all_finite(p: Any) -> bool:
 
 def in_dtype(a: Any, dtype: Any) -> Any:
     """Plain NumPy operand ``a`` in the float/complex ``dtype`` of a rule's result, when it holds
-    fewer bits (a float32 constant in a float64 program): NumPy computes the value in ``dtype``,
-    and a partial evaluated on the constant alone (``1/y``, ``log(y)``, ``y - 1``) must be too,
-    not rounded to float32. Anything else (Python numbers, integers, duals) is returned as is."""
+    fewer bits (a float32 constant in a float64 program) or is an integer or boolean: NumPy
+    computes the value in ``dtype``, and a partial evaluated on the constant alone (``1/y``,
+    ``log(y)``, ``y - 1``, ``-y``) must be too, not rounded to float32, nor to float16 (``log``
+    of an int8), nor wrapped around (``np.int8(-128) - 1``, ``-np.uint8(2)``). Anything else
+    (Python numbers, duals) is returned as is."""
     d = getattr(a, "dtype", None)
     if (
         d is None
         or dtype is None
         or d == dtype
         or (type(a) is not np.ndarray and not isinstance(a, np.generic))
-        or d.kind not in "fc"
+        or d.kind not in "biufc"
         or dtype.kind not in "fc"
         or not np.can_cast(d, dtype)
     ):
@@ -638,7 +640,16 @@ def _weak(a: Any, number: Any) -> Any:
     return a.item() if type(number) in (int, float, complex) else a
 
 
+def _integer_in_float64(y: Any) -> Any:
+    """A NumPy integer or boolean ``y`` in float64, as scipy.special's xlogy computes it
+    (``np.log`` of an int8 is float16: ``xlogy(0.6, np.int8(2))`` was 0.416)."""
+    if isinstance(y, (np.ndarray, np.generic)) and y.dtype.kind in "biu":
+        return y.astype(np.float64)
+    return y
+
+
 def _xlogy_array(x: Any, y: Any) -> Any:
+    y = _integer_in_float64(y)
     with np.errstate(divide="ignore", invalid="ignore"):
         return _as_ufunc_result(
             np.where(np.asarray(x) == 0, 0.0, np.multiply(x, _weak(np.log(y), y)))
@@ -650,30 +661,36 @@ def _xlog1py_real(x: float, y: float) -> float:
 
 
 def _xlog1py_array(x: Any, y: Any) -> Any:
+    y = _integer_in_float64(y)
     with np.errstate(divide="ignore", invalid="ignore"):
         return _as_ufunc_result(
             np.where(np.asarray(x) == 0, 0.0, np.multiply(x, _weak(np.log1p(y), y)))
         )
 
 
+# The real functions of a selection return a float also when the chosen argument is a Python int
+# (NumPy's float64): a Dual clipped at an int bound must not hold the int (np.clip(x, 2, 3) ** 64
+# would wrap around in int64). float(y) of a float is y itself, so -0.0 stays -0.0.
+
+
 def _max_real(x: float, y: float) -> float:
-    return x if x >= y else (y if y > x else x + y)  # NaN propagates, as in np.maximum
+    return x if x >= y else (float(y) if y > x else x + y)  # NaN propagates, as in np.maximum
 
 
 def _min_real(x: float, y: float) -> float:
-    return x if x <= y else (y if y < x else x + y)
+    return x if x <= y else (float(y) if y < x else x + y)
 
 
 def _fmax_real(x: float, y: float) -> float:
-    return x if (x >= y or y != y) else y  # a NaN argument is ignored, as in np.fmax
+    return x if (x >= y or y != y) else float(y)  # a NaN argument is ignored, as in np.fmax
 
 
 def _fmin_real(x: float, y: float) -> float:
-    return x if (x <= y or y != y) else y
+    return x if (x <= y or y != y) else float(y)
 
 
 def _heaviside_real(x: float, h: float) -> float:
-    return 0.0 if x < 0 else (1.0 if x > 0 else (h if x == 0 else x))
+    return 0.0 if x < 0 else (1.0 if x > 0 else (float(h) if x == 0 else x))
 
 
 def _share_in(s: Any, x: Any, y: Any) -> Any:
@@ -1011,10 +1028,11 @@ logit = _unary("logit", None, lambda x: math.log(x) - math.log1p(-x),
                safe=True, formula="d log(x/(1-x)) = dx / (x (1 - x))")
 sinc = _unary("sinc", None, _sinc_real, _sinc_partial, array=np.sinc, domain=(-3.0, 3.0),
               formula="d sin(pi x)/(pi x) = (cos(pi x) - sinc(x)) dx / x, 0 at x = 0")
-xlogy = _binary("xlogy", None, _xlogy_real, lambda x, y, a: log(y), lambda x, y, a: x / y,
+xlogy = _binary("xlogy", None, _xlogy_real, lambda x, y, a: log(_integer_in_float64(y)),
+                lambda x, y, a: x / y,
                 array=_xlogy_array, domain=((-3.0, 3.0), (0.2, 3.0)), safe=True,
                 formula="d x log(y) = log(y) dx + (x/y) dy; the value is 0 at x = 0")
-xlog1py = _binary("xlog1py", None, _xlog1py_real, lambda x, y, a: log1p(y),
+xlog1py = _binary("xlog1py", None, _xlog1py_real, lambda x, y, a: log1p(_integer_in_float64(y)),
                   lambda x, y, a: x / (1.0 + y), array=_xlog1py_array,
                   domain=((-3.0, 3.0), (-0.8, 3.0)), safe=True,
                   formula="d x log1p(y) = log1p(y) dx + x/(1+y) dy; the value is 0 at x = 0")
