@@ -640,7 +640,7 @@ def _weak(a: Any, number: Any) -> Any:
     return a.item() if type(number) in (int, float, complex) else a
 
 
-def _integer_in_float64(y: Any) -> Any:
+def integer_in_float64(y: Any) -> Any:
     """A NumPy integer or boolean ``y`` in float64, as scipy.special's xlogy computes it
     (``np.log`` of an int8 is float16: ``xlogy(0.6, np.int8(2))`` was 0.416)."""
     if isinstance(y, (np.ndarray, np.generic)) and y.dtype.kind in "biu":
@@ -649,7 +649,7 @@ def _integer_in_float64(y: Any) -> Any:
 
 
 def _xlogy_array(x: Any, y: Any) -> Any:
-    y = _integer_in_float64(y)
+    y = integer_in_float64(y)
     with np.errstate(divide="ignore", invalid="ignore"):
         return _as_ufunc_result(
             np.where(np.asarray(x) == 0, 0.0, np.multiply(x, _weak(np.log(y), y)))
@@ -661,7 +661,7 @@ def _xlog1py_real(x: float, y: float) -> float:
 
 
 def _xlog1py_array(x: Any, y: Any) -> Any:
-    y = _integer_in_float64(y)
+    y = integer_in_float64(y)
     with np.errstate(divide="ignore", invalid="ignore"):
         return _as_ufunc_result(
             np.where(np.asarray(x) == 0, 0.0, np.multiply(x, _weak(np.log1p(y), y)))
@@ -1028,11 +1028,11 @@ logit = _unary("logit", None, lambda x: math.log(x) - math.log1p(-x),
                safe=True, formula="d log(x/(1-x)) = dx / (x (1 - x))")
 sinc = _unary("sinc", None, _sinc_real, _sinc_partial, array=np.sinc, domain=(-3.0, 3.0),
               formula="d sin(pi x)/(pi x) = (cos(pi x) - sinc(x)) dx / x, 0 at x = 0")
-xlogy = _binary("xlogy", None, _xlogy_real, lambda x, y, a: log(_integer_in_float64(y)),
+xlogy = _binary("xlogy", None, _xlogy_real, lambda x, y, a: log(integer_in_float64(y)),
                 lambda x, y, a: x / y,
                 array=_xlogy_array, domain=((-3.0, 3.0), (0.2, 3.0)), safe=True,
                 formula="d x log(y) = log(y) dx + (x/y) dy; the value is 0 at x = 0")
-xlog1py = _binary("xlog1py", None, _xlog1py_real, lambda x, y, a: log1p(_integer_in_float64(y)),
+xlog1py = _binary("xlog1py", None, _xlog1py_real, lambda x, y, a: log1p(integer_in_float64(y)),
                   lambda x, y, a: x / (1.0 + y), array=_xlog1py_array,
                   domain=((-3.0, 3.0), (-0.8, 3.0)), safe=True,
                   formula="d x log1p(y) = log1p(y) dx + x/(1+y) dy; the value is 0 at x = 0")

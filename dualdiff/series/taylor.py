@@ -77,6 +77,7 @@ from ..rules.elementwise import (
     all_finite,
     extra_ufunc_rule,
     in_dtype,
+    integer_in_float64,
     is_complex,
     is_dual,
     lift_of,
@@ -718,8 +719,11 @@ def _logit_rule(rule: Rule, u: list, n: int) -> list:
 
 @_taylor_rule("xlogy", "xlog1py")
 def _xlogy_rule(rule: Rule, u: list, v: list, n: int) -> list:
-    # u·log(v) (or u·log1p(v)); the value comes from the rule (0 at u = 0).
+    # u·log(v) (or u·log1p(v)); the value comes from the rule (0 at u = 0). A NumPy integer v
+    # is taken in float64, as scipy.special's xlogy does (its own log would be float16).
     y0 = rule.function(u[0], v[0])
+    if len(v) == 1:
+        v = [integer_in_float64(v[0])]
     w = v if rule.name == "xlogy" else [1.0 + v[0]] + v[1:]
     log_v = [(LOG if rule.name == "xlogy" else LOG1P)(v[0])]
     if len(v) > 1:
