@@ -41,6 +41,7 @@ from ..rules import functions as table
 from ..rules.calls import Call
 from ..rules.compositions import COMPOSITIONS
 from ..rules.elementwise import (
+    MULTI_OUTPUT_UFUNCS,
     RULES,
     UFUNC_RULES,
     VALUE_UFUNCS,
@@ -239,11 +240,8 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
                     return _bilinear(np.matmul, inputs[0], inputs[1], (), {})
                 except _Unsupported:
                     return eager_rule(np.matmul, inputs, {})
-            if ufunc is np.divmod:  # two outputs, each a rule of the table (as in eager mode)
-                return np.floor_divide(*inputs), np.remainder(*inputs)
-            if ufunc is np.modf:
-                whole = np.trunc(inputs[0])
-                return inputs[0] - whole, whole
+            if ufunc is np.divmod or ufunc is np.modf:  # two outputs, each a rule of the table
+                return MULTI_OUTPUT_UFUNCS[ufunc](*inputs)  # (frexp's exponent reads values)
         if ufunc is np.add and method in ("reduce", "accumulate") and len(inputs) == 1:
             # (axis=None is every axis, not the default axis 0)
             options = {k: v for k, v in kwargs.items() if v is not None or k == "axis"}

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
-from .elementwise import RULES, is_dual
+from .elementwise import RULES, as_scalar_result, is_dual
 
 __all__ = ["COMPOSITIONS", "call_body", "composition"]
 
@@ -207,8 +207,7 @@ def _extreme(a: Any, axis: Any, keepdims: Any, initial: Any, where: Any, arg: An
         # the tangent becomes the ties' mean; at an infinite m the chosen entry's alone
         gap = np.where(ties & finite, m - flat, _zero(flat))
         m = (m - np.sum(gap * weights, axis=-1, keepdims=True))[..., 0]
-        if not np.shape(m):
-            m = m[()]  # a scalar, as NumPy's reduction over everything (a view cannot alias it)
+        m = as_scalar_result(m)  # (NumPy's reduction over everything: a scalar)
         if initial is not _NO_VALUE:
             rule = "maximum" if arg is np.argmax else "minimum"
             m = RULES[rule].function(m, initial)
@@ -549,8 +548,7 @@ def _quantiles(a: Any, q: Any, axis: Any, method: str, keepdims: Any, name: str,
             result = np.where(nan_last, np.take(flat, [n - 1], axis=-1)[..., 0], result)
     if keepdims is True:
         return _keep(result, shape, axes, lead)
-    # a scalar where NumPy's is one (np.where gives a 0-d array, which a view would alias)
-    return result if np.shape(result) else result[()]
+    return as_scalar_result(result)
 
 
 @composition(np.quantile)
@@ -612,8 +610,7 @@ def _medians(a: Any, axis: Any, keepdims: Any, skip_nan: bool) -> Any:
         result = np.where(missing[..., -1], flat[..., -1], result)
     if keepdims is True:
         return _keep(result, shape, axes)
-    # a scalar where NumPy's is one (np.where gives a 0-d array, which a view would alias)
-    return result if np.shape(result) else result[()]
+    return as_scalar_result(result)
 
 
 @composition(np.median)
@@ -765,7 +762,7 @@ def interp(x, xp, fp, left=None, right=None, period=None):
             inside = slope * (x - xp[j]) + fp[j]
         inside = np.where(x == xp[n - 1], fp[n - 1], inside)
     result = np.where(x < xp[0], below, np.where(x > xp[n - 1], above, inside))
-    return result if np.shape(result) else result[()]  # NumPy's scalar for a 0-d x
+    return as_scalar_result(result)  # NumPy's scalar for a 0-d x
 
 
 @composition(np.nan_to_num)

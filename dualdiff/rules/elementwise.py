@@ -39,6 +39,8 @@ from typing import Any
 
 import numpy as np
 
+from ..core.methods import plain_value
+
 __all__ = ["Rule", "RULES", "UFUNC_RULES", "EXTRA_UFUNC_RULES", "extra_ufunc_rule", "register_lift",
            "is_dual"]  # fmt: skip
 
@@ -586,16 +588,19 @@ def _sigmoid_real(x: float) -> float:
     return e / (1.0 + e)
 
 
-def _as_ufunc_result(a: np.ndarray) -> Any:
-    """A 0-d result as a NumPy scalar, as a ufunc returns it (``np.where`` keeps a 0-d array,
-    and a view of one, ``np.expand_dims(sigmoid(s), 0)``, would write into it)."""
-    return a[()] if a.ndim == 0 else a
+def as_scalar_result(a: Any) -> Any:
+    """A 0-d result as the scalar NumPy gives (a ufunc's, a reduction's over every axis):
+    ``np.where`` keeps a 0-d array, and a view of one (``np.expand_dims(sigmoid(s), 0)``) would
+    write into it, where NumPy's view of a scalar is a new array. Any array or dual carrier."""
+    if type(a) is np.ndarray:  # (an attribute, not np.shape's dispatch, on the common path)
+        return a if a.ndim else a[()]
+    return a if np.shape(a) else a[()]
 
 
 def _sigmoid_array(x: Any) -> Any:
     # exp of -|x| never overflows; the two branches are the stable forms for each sign.
     e = np.exp(-np.abs(x))
-    return _as_ufunc_result(np.where(np.asarray(x) >= 0, 1.0 / (1.0 + e), e / (1.0 + e)))
+    return as_scalar_result(np.where(np.asarray(x) >= 0, 1.0 / (1.0 + e), e / (1.0 + e)))
 
 
 def _softplus_real(x: float) -> float:
@@ -651,7 +656,7 @@ def integer_in_float64(y: Any) -> Any:
 def _xlogy_array(x: Any, y: Any) -> Any:
     y = integer_in_float64(y)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return _as_ufunc_result(
+        return as_scalar_result(
             np.where(np.asarray(x) == 0, 0.0, np.multiply(x, _weak(np.log(y), y)))
         )
 
@@ -663,7 +668,7 @@ def _xlog1py_real(x: float, y: float) -> float:
 def _xlog1py_array(x: Any, y: Any) -> Any:
     y = integer_in_float64(y)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return _as_ufunc_result(
+        return as_scalar_result(
             np.where(np.asarray(x) == 0, 0.0, np.multiply(x, _weak(np.log1p(y), y)))
         )
 
@@ -1047,9 +1052,7 @@ xlog1py = _binary("xlog1py", None, _xlog1py_real, lambda x, y, a: log1p(integer_
 def _plain_at_shape(x: Any) -> Any:
     """The plain values under every dual layer, at ``x``'s full shape (a Taylor series' value
     may be a broadcast scalar)."""
-    value = x
-    while is_dual(value):
-        value = value.value
+    value = plain_value(x)
     shape = getattr(x, "shape", ())
     return np.broadcast_to(value, shape) if np.shape(value) != shape else value
 
