@@ -1349,15 +1349,14 @@ def _depends(rule: Rule, i: int, complex_input: bool) -> bool:
 def _apply(rule: Rule, inputs: Any, compute: Callable[..., Any]) -> SparsityTracer:
     inputs = lift_arguments(inputs)  # object arrays of tracers: tracers, whose deps count
     pairs = [_split(a, rule.name) for a in inputs]
-    value = compute(*(p[0] for p in pairs))
-    scalar, value = isinstance(value, np.generic), np.asarray(value)
+    value = _numpy_result(compute(*(p[0] for p in pairs)))
     complex_input = any(np.iscomplexobj(p[0]) for p in pairs)
     deps = [
         p[1]
         for i, (a, p) in enumerate(zip(inputs, pairs))
         if type(a) is SparsityTracer and _depends(rule, i, complex_input)
     ]
-    return _make(value[()] if scalar else value, _union(deps, value.shape))
+    return _make(value, _union(deps, value.shape))
 
 
 def _lift_unary(rule: Rule, x: Any) -> SparsityTracer:
