@@ -449,6 +449,10 @@ def _vector_norm(x: DualArray, p: Any, axes: tuple[int, ...], keepdims: bool) ->
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             if p == 2:
                 weight = (np.conjugate(v) if cplx else v) / safe_norm
+                if type(v) is DualArray and not np.all(plain_norm):
+                    zero = np.broadcast_to(plain_norm == 0, _shape(v))
+                    fill = np.nan if _reduced(v, axes) > 1 else 0.0
+                    weight = _derivatives_at_zero(weight, zero, fill)
             else:
                 plain_abs = np.abs(strip(v))
                 if cplx:
@@ -465,6 +469,37 @@ def _vector_norm(x: DualArray, p: Any, axes: tuple[int, ...], keepdims: bool) ->
     if not keepdims:
         value = np.squeeze(value, axis=axes)
     return _result(value, tangent, tag, k, batched)
+
+
+def _reduced(x: Any, axes: tuple[int, ...]) -> int:
+    """How many elements each norm over ``axes`` of ``x`` reduces."""
+    shape = _shape(x)
+    return int(np.prod([shape[ax] for ax in axes]))
+
+
+def _derivatives_at_zero(w: DualArray, where: np.ndarray, fill: float) -> DualArray:
+    """``w`` (a nested dual) with its derivatives ``fill`` ``where`` they are non-zero; the value
+    of its innermost layer is kept.
+
+    The 2-norm's weight ``x / ||x||`` at ``x = 0`` is taken as 0, so the first derivative of the
+    norm is 0 there, as ``abs`` has at 0. The weight's own derivative is the norm's second
+    derivative, ``(I - u u^T) / ||x||`` with ``u = x / ||x||``. Near 0 this grows without
+    bound when the norm is over more than one element, so it has no value at 0 to pick: NaN
+    (``fill``), which is what Taylor mode gives here, as JAX and PyTorch do. Without this, the
+    Hessian of ``norm(x)`` at 0 came out ``I``, and that of ``norm(x)**2`` came out 0 where it
+    is ``2 I``: two plausible numbers. For a single element ``I - u u^T`` is 0 (the norm is
+    ``abs``), and so is ``fill``."""
+    value = w.value
+    if type(value) is DualArray:
+        value = _derivatives_at_zero(value, where, fill)
+    return _make_array(value, _fill_nonzero(w.tangent_, where, fill), w.tag, w.batched)
+
+
+def _fill_nonzero(t: Any, where: np.ndarray, fill: float) -> Any:
+    if type(t) is DualArray:
+        value = _fill_nonzero(t.value, where, fill)
+        return _make_array(value, _fill_nonzero(t.tangent_, where, fill), t.tag, t.batched)
+    return np.where(where & (t != 0), fill, t)
 
 
 def _axes_tuple(axis: Any, ndim: int) -> tuple[int, ...]:

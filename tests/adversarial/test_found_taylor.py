@@ -261,18 +261,47 @@ def test_singular_values_at_repeated_ones_do_not_depend_on_the_basis(f, expected
 @pytest.mark.xfail(
     strict=True,
     reason="a smooth function through a kink: norm(x)**2 is x @ x, but its nested derivative is "
-    "2 norm' norm' + 2 norm norm'', and norm'(0) = 0 by the convention of |x|'(0), so the "
-    "Hessian at 0 comes out 0 in eager mode (Taylor mode gives nan: sqrt of a series with "
-    "w_0 = w_1 = 0); right needs the leading order of |t| v through the composition",
+    "2 norm' norm' + 2 norm norm'', with norm'(0) = 0 (the convention of |x|'(0)) and norm''(0) "
+    "undefined, so the Hessian at 0 is nan in every mode (as in JAX and PyTorch); right needs "
+    "the leading order of |t| v through the composition (docs: sharp bits)",
 )
 def test_hessian_of_a_squared_norm_at_zero():
-    # observed [[0, 0], [0, 0]] (and 0 for exp(-norm**2), an RBF kernel: true -2 I)
+    # observed nan (and 0 before the norm's second derivative was made nan at 0)
     np.testing.assert_allclose(
         dd.hessian(lambda x: np.linalg.norm(x) ** 2, np.zeros(2)), 2 * np.eye(2)
     )
     np.testing.assert_allclose(
         dd.hessian(lambda x: np.exp(-(np.linalg.norm(x) ** 2)), np.zeros(2)), -2 * np.eye(2)
     )
+
+
+@pytest.mark.parametrize("shape", [(2,), (3, 2)])
+def test_second_derivative_of_a_two_norm_at_zero_is_nan(shape):
+    """The 2-norm's second derivative (I - u u^T) / ||x|| grows without bound at 0, so nested
+    derivatives through it there are NaN, as Taylor mode gives: the Hessian of norm(x) at 0 came
+    out I, and that of norm(x)**2 came out 0 (it is 2 I), both plausible. The first derivative
+    keeps the convention 0, and a norm of one element is |x| (second derivative 0)."""
+    x = np.zeros(shape)
+    with np.errstate(all="ignore"):
+        for f in (np.linalg.norm, lambda y: np.linalg.norm(y) ** 2):
+            assert np.isnan(dd.hessian(f, x)).all()
+            line = dd.taylor(lambda t: f(x + t * np.ones(shape)), 0.0, 2)
+            assert np.isnan(line[2])
+        assert (dd.jacobian(np.linalg.norm, x) == 0).all()
+        assert (dd.gradient(lambda y: np.linalg.norm(y) ** 2, x) == 0).all()
+        # away from 0 the Hessian is untouched: closed form (I - u u^T) / ||x||
+        a = np.arange(1.0, 1.0 + x.size).reshape(shape)
+        u = a.ravel() / np.linalg.norm(a)
+        expected = (np.eye(a.size) - np.outer(u, u)) / np.linalg.norm(a)
+        np.testing.assert_allclose(
+            dd.hessian(np.linalg.norm, a).reshape(a.size, a.size), expected, rtol=1e-12
+        )
+        # a column of zeros among non-zero columns: only the zero norm is undefined
+        m = np.array([[0.0, 1.0], [0.0, 2.0]])
+        h = dd.hessian(lambda y: np.sum(np.linalg.norm(y, axis=0) ** 2), m)
+        np.testing.assert_allclose(h.reshape(4, 4)[1::2, 1::2], 2 * np.eye(2), rtol=1e-12)
+        assert np.isnan(h.reshape(4, 4)[::2, ::2]).all()
+    assert dd.hessian(lambda y: np.linalg.norm(y), np.zeros(1))[0, 0] == 0.0  # |x|
 
 
 @pytest.mark.xfail(
