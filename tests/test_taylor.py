@@ -132,6 +132,28 @@ def test_ill_conditioned_compositions_lose_what_the_readme_says(name, x):
         assert error <= 4 * eps * condition(x, k), k
 
 
+@pytest.mark.parametrize(
+    "f, x, n, exact",
+    [
+        # f⁽ⁿ⁾/n! is subnormal or 0 here while f⁽ⁿ⁾ is an ordinary float: 2**x gave 0.0 and
+        # sin at 1e-14 lost 4 digits when the n-th derivative was read from it
+        (lambda x: 2**x, 1.0, 170, 2 * math.log(2) ** 170),
+        (np.sin, 1e-14, 170, -math.sin(1e-14)),
+        (np.sin, 1e-10, 166, -math.sin(1e-10)),
+        (lambda x: np.exp(-x / 2), 0.0, 120, 0.5**120),
+        # and the top of the range still holds (a larger seed overflows there)
+        (np.exp, 700.0, 170, math.exp(700.0)),
+        (lambda x: np.exp(50 * x), 0.0, 170, 50.0**170),
+        (lambda x: x**3, 2.0, 170, 0.0),
+    ],
+)
+def test_high_orders_keep_the_digits_of_the_derivative(f, x, n, exact):
+    got = dd.derivative(f, x, n=n)
+    assert got == pytest.approx(exact, rel=1e-13, abs=0.0)
+    arrays = dd.derivative(f, np.array([x, x]), n=n)  # the array path reads it the same way
+    np.testing.assert_allclose(arrays, [exact, exact], rtol=1e-13, atol=0.0)
+
+
 def test_reproductions_of_issue_11_and_their_well_conditioned_forms():
     exact = math.exp(-0.3)  # every derivative of exp(-x) at 0.3, up to its sign
     got = dd.derivative(lambda x: 1 / np.exp(x), 0.3, n=20)

@@ -3367,6 +3367,20 @@ def _stack(coefficients: list) -> Any:
 
 _FACTORIALS = [float(math.factorial(k)) for k in range(_MAX_ORDER + 1)]
 
+# The n-th derivative is read from the series of f(x + s·t) as c_n · n!/s**n. With s = 1 the
+# coefficient f⁽ⁿ⁾/n! leaves the float64 range long before f⁽ⁿ⁾ does: at n = 170 it is
+# subnormal for every |f⁽ⁿ⁾| < 1.6, so that 2**x's 1.7e-27 came out 0 and sin's 170th
+# derivative at 1e-14 lost 4 digits. s = 4 moves that bound to |f⁽ⁿ⁾| < n!·4⁻ⁿ·2e-308
+# (2e-104 at n = 170) while no coefficient of degree k grows by more than 4^k/k! <= 10.7 over
+# f⁽ᵏ⁾ (a larger s underflows later but overflows sooner: exp at 700 with s = 8). Every
+# coefficient of degree k is a sum of products of total degree k, so a power-of-two s changes
+# the run by exact powers of two only, unless it overflows or underflows. Up to order 20
+# n! < 2.5e18, nothing is gained, and s = 1.
+_SEED_SCALES = [1.0 if k <= 20 else 4.0 for k in range(_MAX_ORDER + 1)]
+_SCALED_FACTORIALS = [
+    float(math.factorial(k) / _SEED_SCALES[k] ** k) for k in range(_MAX_ORDER + 1)
+]
+
 
 def check_order(n: Any, api: str) -> int:
     """``n`` as an order Taylor mode can reach, for ``api``'s messages: an integer from 0 to
@@ -3423,13 +3437,14 @@ def higher_derivative(f: Callable[..., Any], x: Any, n: int) -> Any:
     if n == 0:
         return check_output(f(x), "higher_derivative")
     tag = new_tag()
-    y = f(_taylor([x, 1.0], n, tag))
+    factorial = _SCALED_FACTORIALS[n]
+    y = f(_taylor([x, _SEED_SCALES[n]], n, tag))
     if type(y) is Taylor and y.tag == tag:  # the common case, kept cheap
         c = y.coefficients
-        return _like_value(c[n] if n < len(c) else _zero_like(c[0]), c[0]) * _FACTORIALS[n]
+        return _like_value(c[n] if n < len(c) else _zero_like(c[0]), c[0]) * factorial
     y = check_output(y, "higher_derivative")
     shape = np.shape(_strip(x))
-    return _leaves(y, lambda leaf: _elementwise(leaf, tag, n, shape) * _FACTORIALS[n])
+    return _leaves(y, lambda leaf: _elementwise(leaf, tag, n, shape) * factorial)
 
 
 def scalar_derivative(f: Callable[..., Any], x: float, n: int, api: str) -> Any:
@@ -3438,20 +3453,21 @@ def scalar_derivative(f: Callable[..., Any], x: float, n: int, api: str) -> Any:
     ``api`` names the verb in the error raised when ``f`` cannot be called."""
     tag = tags._next_tag()  # the module's: a fork or observe() replaces it
     seed = _new(Taylor)
-    seed.coefficients, seed.order, seed.tag = [x, 1.0], n, tag
+    seed.coefficients, seed.order, seed.tag = [x, _SEED_SCALES[n]], n, tag
     try:  # free unless raised: callable(f) is asked only then
         y = f(seed)
     except TypeError:
         errors.check_callable(f, api)
         raise
+    factorial = _SCALED_FACTORIALS[n]
     if type(y) is Taylor and y.tag == tag:
         c = y.coefficients
         c0 = c[0]
         if type(c0) is float:  # a float value: the coefficient as it is (see _like_value)
-            return (c[n] if n < len(c) else 0.0) * _FACTORIALS[n]
-        return _like_value(c[n] if n < len(c) else _zero_like(c0), c0) * _FACTORIALS[n]
+            return (c[n] if n < len(c) else 0.0) * factorial
+        return _like_value(c[n] if n < len(c) else _zero_like(c0), c0) * factorial
     y = check_output(y, "higher_derivative")
-    return _leaves(y, lambda leaf: _elementwise(leaf, tag, n, ()) * _FACTORIALS[n])
+    return _leaves(y, lambda leaf: _elementwise(leaf, tag, n, ()) * factorial)
 
 
 def taylor(f: Callable[..., Any], x: Any, order: int) -> Any:
