@@ -298,6 +298,45 @@ def test_conventions_at_singular_points():
     assert dd.derivative(lambda x: sc.chdtr(2.0, x), 0.0) == pytest.approx(0.5)
 
 
+@pytest.mark.parametrize("n", [2, 3, 12, 23, 40])
+def test_high_derivatives_at_removable_singularities_are_exact(n):
+    """The closed forms' limits at exprel's 0, ellipk's and ellipe's 0 and spence's 1 came from
+    series of fixed length: the derivatives above their degree were 0.0 (exprel's 23rd at 0,
+    ellipk's 18th), and spence's 0/0 at 1 was taken as its limit at first order only (its
+    second derivative there came out 0, where it is 1/2)."""
+    a = [1.0]  # K(m) = pi/2 sum a_j m**j, E(m) = pi/2 (1 - sum a_j m**j / (2j - 1))
+    for j in range(1, n + 1):
+        a.append(a[-1] * ((2 * j - 1) / (2 * j)) ** 2)
+    closed = {
+        (sc.exprel, 0.0): 1.0 / (n + 1),  # exprel = sum x**j / (j + 1)!
+        (sc.ellipk, 0.0): math.pi / 2 * math.factorial(n) * a[n],
+        (sc.ellipe, 0.0): -math.pi / 2 * math.factorial(n) * a[n] / (2 * n - 1),
+        (sc.spence, 1.0): (-1) ** n * math.factorial(n - 1) / n,  # spence' = log(z)/(1 - z)
+    }
+    for (f, x), expected in closed.items():
+        assert dd.derivative(f, x, n=n) == pytest.approx(expected, rel=1e-13, abs=0.0), f
+    if n <= 3:  # nested derivatives agree with Taylor mode
+        assert dd.derivative(lambda y: dd.derivative(sc.spence, y), 1.0) == 0.5
+        nested = dd.derivative(lambda y: dd.derivative(sc.exprel, y, n=2), 0.0)
+        assert nested == pytest.approx(0.25, rel=1e-13)
+
+
+@pytest.mark.parametrize("x", [0.3, 0.6, 2.0, -3.0, -25.0, 40.0])
+def test_exprel_high_derivatives_keep_their_digits(x):
+    """exprel's Taylor coefficients away from 0 came from (e**x - exprel(x))/x solved order by
+    order, which loses a factor |1/x| per order and ran the rule again inside itself: at 0.6
+    the 12th derivative was off by 1e-4, the 20th by a factor 5e7, in time doubling per order.
+    Reference: exprel^(n)(x) = integral of s**n e**(xs) over [0, 1] = 1F1(n+1; n+2; x)/(n+1)."""
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 40
+    for n in (2, 12, 20, 40):
+        expected = float(mpmath.hyp1f1(n + 1, n + 2, x) / (n + 1))
+        assert dd.derivative(sc.exprel, x, n=n) == pytest.approx(expected, rel=1e-12), n
+    points = np.array([x, 0.0, -x])
+    expected = [float(mpmath.hyp1f1(6, 7, p) / 6) for p in points]
+    np.testing.assert_allclose(dd.derivative(sc.exprel, points, n=5), expected, rtol=1e-13)
+
+
 def test_ive_of_a_complex_dual_raises():
     with pytest.raises(TypeError, match="scipy.special.ive of a complex dual"):
         sc.ive(1.0, Dual(1.0 + 0.5j, 1.0))

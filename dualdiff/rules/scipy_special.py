@@ -26,7 +26,8 @@ Conventions at singular points:
   is the one-sided limit (``+inf`` for ``entr``, ``-inf`` for the others), a zero tangent stays 0.
 * ``gammainc``/``gammaincc`` at ``x = 0``: ``x**(a-1) e**-x / gamma(a)`` (``inf`` for ``a < 1``).
 * ``spence`` at 1, ``exprel`` at 0, ``ellipk``/``ellipe`` at 0: the removable singularities of the
-  closed forms take their limits (-1, 1/2, pi/8, -pi/8), from a series near the point.
+  closed forms take their limits (-1, 1/2, pi/8, -pi/8), from a power series near the point,
+  summed to as many terms as the derivative's order needs (Taylor mode: every order exact).
 """
 
 from __future__ import annotations
@@ -50,7 +51,6 @@ from .elementwise import (
     is_dual,
     log,
     log1p,
-    safe_divide,
     sigmoid,
     sign,
     specialise,
@@ -139,6 +139,41 @@ def _horner(coefficients: tuple[float, ...], x: Any) -> Any:
     return out
 
 
+def _orders(x: Any) -> int:
+    """How many orders of derivatives ``x`` carries: one per Dual layer, ``order`` per Taylor
+    series (0 for a plain number or array)."""
+    n = 0
+    while is_dual(x):
+        order = getattr(x, "order", None)
+        if order is None:
+            n, x = n + 1, x.value
+        else:
+            n, x = n + order, x.coefficients[0]
+    return n
+
+
+class _PowerSeries:
+    """The power series ``Σ_j c_j u**j`` of a partial near a removable singularity, with
+    ``c_j = term(j)``, summed to as many terms as its argument needs.
+
+    A fixed polynomial of degree ``D`` has derivatives of order above ``D`` equal to 0, and
+    loses digits in its derivatives well before that (a 22-term series gave exprel's 23rd
+    derivative at 0 as 0.0 and its 20th at 0.3 with 3 digits). The ``k``-th derivative of the
+    series needs the terms ``j = k .. k + J``, with ``J`` set by how fast ``|c_j| radius**j``
+    falls: ``terms(k) = base + slope * k`` terms."""
+
+    def __init__(self, term: Callable[[int], float], base: int, slope: int) -> None:
+        self.term, self.base, self.slope = term, base, slope
+        self.cache: dict[int, tuple[float, ...]] = {}
+
+    def __call__(self, u: Any) -> Any:
+        count = self.base + self.slope * _orders(u)
+        coefficients = self.cache.get(count)
+        if coefficients is None:
+            coefficients = self.cache[count] = tuple(self.term(j) for j in range(count))
+        return _horner(coefficients, u)
+
+
 def _near(x: Any, radius: float, series: Callable[[Any], Any], formula: Callable[[Any], Any]):
     """``series(x)`` where ``|x| < radius``, else ``formula(x)`` (evaluated away from 0 only)."""
     if not _is_array(x):
@@ -147,41 +182,54 @@ def _near(x: Any, radius: float, series: Callable[[Any], Any], formula: Callable
     return where(small, series(x), formula(where(small, 2.0 * radius, x)))
 
 
-# exprel'(x) = sum_j (j+1)/(j+2)! x**j; the closed form (e**x - exprel(x))/x cancels near 0.
-_EXPREL_SERIES = tuple((j + 1) / math.factorial(j + 2) for j in range(22))
+# exprel'(x) = sum_j (j+1)/(j+2)! x**j; the closed form (e**x - exprel(x))/x cancels near 0. The
+# terms fall factorially: 22 beyond the derivative's order leave < 1e-17 of it at |x| < 0.5.
+_EXPREL_SERIES = _PowerSeries(lambda j: (j + 1) / math.factorial(j + 2), 22, 1)
 
 
 def _exprel_partial(x: Any, ans: Any) -> Any:
-    return _near(x, 0.5, lambda u: _horner(_EXPREL_SERIES, u), lambda u: (exp(u) - exprel(u)) / u)
+    # ans, not exprel(u): on a Taylor series exprel(u) would run the whole rule again, once per
+    # order, in every call (time doubling with each order, and digits lost: 1e-4 at order 12)
+    return _near(x, 0.5, _EXPREL_SERIES, lambda u: (exp(u) - ans) / u)
 
 
 # K(m) = pi/2 sum a_n m**n, E(m) = pi/2 (1 - sum a_n m**n / (2n - 1)), a_n = ((2n-1)!!/(2n)!!)**2;
-# their derivatives' closed forms divide by m.
-_A = [1.0]
-for _n in range(1, 18):
-    _A.append(_A[-1] * ((2 * _n - 1) / (2 * _n)) ** 2)
-_K_SERIES = tuple(math.pi / 2 * (n + 1) * _A[n + 1] for n in range(17))
-_E_SERIES = tuple(-math.pi / 2 * (n + 1) * _A[n + 1] / (2 * n + 1) for n in range(17))
+# their derivatives' closed forms divide by m. Their terms fall as 0.05**j only (radius 1), and
+# the k-th derivative multiplies term k + j by binomial(k + j, j): 17 + 2k terms leave < 1e-17.
+def _a(n: int) -> float:
+    return math.prod(((2 * i - 1) / (2 * i)) ** 2 for i in range(1, n + 1))
+
+
+_K_SERIES = _PowerSeries(lambda n: math.pi / 2 * (n + 1) * _a(n + 1), 17, 2)
+_E_SERIES = _PowerSeries(lambda n: -math.pi / 2 * (n + 1) * _a(n + 1) / (2 * n + 1), 17, 2)
 
 
 def _ellipk_partial(m: Any, ans: Any) -> Any:
     return _near(
         m,
         0.05,
-        lambda u: _horner(_K_SERIES, u),
+        _K_SERIES,
         lambda u: (ellipe(u) - (1.0 - u) * ellipk(u)) / (2.0 * u * (1.0 - u)),
     )
 
 
 def _ellipe_partial(m: Any, ans: Any) -> Any:
-    return _near(
-        m, 0.05, lambda u: _horner(_E_SERIES, u), lambda u: (ellipe(u) - ellipk(u)) / (2.0 * u)
-    )
+    return _near(m, 0.05, _E_SERIES, lambda u: (ellipe(u) - ellipk(u)) / (2.0 * u))
+
+
+# log(z)/(1 - z) = -sum_j (-w)**j / (j + 1) with w = z - 1: its limit -1 at z = 1, and every
+# derivative there (at z = 1 the closed form's 0/0 was taken as its limit at first order only:
+# the second derivative of spence at 1 came out 0, where it is 1/2).
+_SPENCE_SERIES = _PowerSeries(lambda j: -((-1.0) ** j) / (j + 1), 17, 2)
 
 
 def _spence_partial(z: Any, ans: Any) -> Any:
-    # log(z)/(1 - z), whose limit at z = 1 is -1
-    return safe_divide(log(z), 1.0 - z) - (z == 1)
+    w = z - 1.0
+    if not _is_array(w):
+        return _SPENCE_SERIES(w) if abs(w) < 0.05 else log(z) / (1.0 - z)
+    small = abs(w) < 0.05
+    away = where(small, 2.0, z)  # the closed form away from 1 only (no 0/0 warning)
+    return where(small, _SPENCE_SERIES(w), log(away) / (1.0 - away))
 
 
 def _real_only(name: str, partial: Callable[..., Any]) -> Callable[..., Any]:

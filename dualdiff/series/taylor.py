@@ -809,6 +809,85 @@ def _sinc_by_quadrature(a: Any, n: int, bound: Any) -> list:
     return out
 
 
+@_taylor_rule("exprel")
+def _exprel_rule(rule: Rule, u: list, n: int) -> list:
+    g = _exprel_coefficients(u[0], n)
+    g[0] = rule.function(u[0])
+    dtype = getattr(g[0], "dtype", None)
+    if dtype is not None and not is_dual(g[0]):  # the quadrature is float64: a float32 stays
+        g = [np.asarray(c).astype(dtype) if np.ndim(c) else dtype.type(c) for c in g]
+    return _compose(g, u, n)
+
+
+def _exprel_coefficients(a: Any, n: int) -> list:
+    """``exprel⁽ᵏ⁾(a)/k!`` for ``k = 0..n``, with ``exprel(x) = (eˣ - 1)/x``.
+
+    ``exprel(a + t) = ∫₀¹ e^(s(a + t)) ds`` gives ``exprel⁽ᵏ⁾(a) = I_k = ∫₀¹ sᵏ e^(as) ds``.
+    Integration by parts gives the recurrence ``I_k = (eᵃ - k I_(k-1)) / a``. Its errors grow
+    by ``k/|a|`` per order, so it is stable for ``|a| > n``. Closer to 0, a series of positive
+    terms is summed, with no cancellation: ``Σⱼ aʲ / (j! (j + k + 1))`` for ``a >= 0``, and
+    ``eᵃ Σⱼ |a|ʲ k! / (k + j + 1)!`` for ``a < 0``. The rule from the first derivative,
+    ``(eˣ - exprel(x))/x`` solved order by order, had the recurrence's instability at every
+    point: at ``a = 0.6`` its 12th derivative was off by 1e-4 and its 20th by a factor 5e7.
+    """
+    if not _is_array(a):
+        if not abs(a) <= n:  # NaN too: the recurrence propagates it
+            return _exprel_by_recurrence(a, n)
+        return _exprel_by_series(a, n, abs(_strip(a)))
+    near = np.abs(_strip(a)) <= n
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        bound = np.max(np.abs(_strip(a)), where=near, initial=0.0)
+        inner = _exprel_by_series(np.where(near, a, 0.0), n, bound)
+        outer = _exprel_by_recurrence(np.where(near, n + 1.0, a), n)
+    return _select(near, inner, outer)
+
+
+def _exprel_by_recurrence(a: Any, n: int) -> list:
+    e = EXP(a)
+    g = [(e - 1.0) / a]
+    for k in range(1, n + 1):
+        e = e / k
+        g.append((e - g[-1]) / a)
+    return g
+
+
+def _exprel_by_series(a: Any, n: int, bound: Any) -> list:
+    # The terms fall once j > |a|: |a| + 10 sqrt|a| + 40 of them leave less than 1e-17.
+    count = int(float(bound) + 10.0 * math.sqrt(float(bound))) + 40
+    positive = a >= 0
+    scalar = not _is_array(positive)
+    up = a if scalar else where(positive, a, 0.0)  # each sum at its own points only
+    down = -a if scalar else where(positive, -1.0, -a)
+    # Σⱼ aʲ/j! / (j + k + 1), for a >= 0
+    powers = [1.0]
+    for j in range(1, count):
+        powers.append(powers[-1] * up / j)
+    # eᵃ Σⱼ |a|ʲ / (k + j + 1)!, for a < 0: the ratio of term j to term j - 1 is |a|/(k + j + 1)
+    scale = EXP(-down)
+    out = []
+    factorial = 1.0  # k!
+    for k in range(n + 1):
+        if k:
+            factorial = factorial * k
+        if scalar and not positive:
+            term, total = 1.0, 1.0
+            for j in range(1, count):
+                term = term * down / (k + j + 1)
+                total = total + term
+            out.append(scale * total / (factorial * (k + 1)))
+            continue
+        rising = sum(p / (j + k + 1) for j, p in enumerate(powers)) / factorial
+        if scalar:
+            out.append(rising)
+            continue
+        term, total = 1.0, 1.0
+        for j in range(1, count):
+            term = term * down / (k + j + 1)
+            total = total + term
+        out.append(where(positive, rising, scale * total / (factorial * (k + 1))))
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # The hot rules unrolled for a series whose value is a Python float (a scalar derivative).
 # Each computes exactly what its rule above computes, in the same operations on the same
