@@ -337,6 +337,45 @@ def test_exprel_high_derivatives_keep_their_digits(x):
     np.testing.assert_allclose(dd.derivative(sc.exprel, points, n=5), expected, rtol=1e-13)
 
 
+HIGH_ORDER = {
+    "jv": (lambda x: sc.jv(1.5, x), lambda m, x: m.besselj(1.5, x), 2.5),
+    "kv": (lambda x: sc.kv(0.5, x), lambda m, x: m.besselk(0.5, x), 2.5),
+    "i0": (sc.i0, lambda m, x: m.besseli(0, x), 2.5),
+    "j0": (sc.j0, lambda m, x: m.besselj(0, x), 2.5),
+    "sindg": (sc.sindg, lambda m, x: m.sin(m.pi * x / 180), 30.0),
+    "ellipk": (sc.ellipk, lambda m, x: m.ellipk(x), 0.3),
+    "ellipe": (sc.ellipe, lambda m, x: m.ellipe(x), 0.3),
+    "ellipk near 1": (sc.ellipk, lambda m, x: m.ellipk(x), 0.95),
+    "ellipe below 0": (sc.ellipe, lambda m, x: m.ellipe(x), -0.7),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HIGH_ORDER))
+def test_functions_defined_by_each_other_reach_high_orders_exactly(name):
+    """Taylor mode ran the rule of every special function called in a partial once per order,
+    and theirs again (jv's partial calls jv(v - 1) and jv(v + 1), ellipk's ellipe and back): at
+    order 12 jv took 17 s, and the time grew exponentially. Where the closed form divides by
+    a value (ellipk, ellipe) the derivatives also lost about a factor 2 per order (4e-7 of
+    ellipk's 24th at 0.3)."""
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 40
+    f, reference, x = HIGH_ORDER[name]
+    n = 20
+    expected = float(mpmath.diff(lambda t: reference(mpmath, t), x, n))
+    assert dd.derivative(f, x, n=n) == pytest.approx(expected, rel=1e-12)
+
+
+def test_elliptic_integrals_at_their_pole():
+    """K has a pole at m = 1 (E's derivatives too), nan beyond as in SciPy: ellipk's first
+    derivative there was nan from (1 - 0·inf)/0."""
+    assert dd.derivative(sc.ellipk, 1.0) == math.inf
+    assert dd.derivative(sc.ellipk, 1.0, n=2) == math.inf
+    assert dd.derivative(sc.ellipe, 1.0, n=3) == -math.inf
+    assert np.isnan(dd.derivative(sc.ellipk, 1.5, n=2))
+    got = dd.derivative(sc.ellipk, np.array([1.0, 0.5, 2.0]), n=2)
+    assert got[0] == math.inf and np.isnan(got[2])
+
+
 def test_ive_of_a_complex_dual_raises():
     with pytest.raises(TypeError, match="scipy.special.ive of a complex dual"):
         sc.ive(1.0, Dual(1.0 + 0.5j, 1.0))

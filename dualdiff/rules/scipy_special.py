@@ -205,12 +205,15 @@ _E_SERIES = _PowerSeries(lambda n: -math.pi / 2 * (n + 1) * _a(n + 1) / (2 * n +
 
 
 def _ellipk_partial(m: Any, ans: Any) -> Any:
-    return _near(
-        m,
-        0.05,
-        _K_SERIES,
-        lambda u: (ellipe(u) - (1.0 - u) * ellipk(u)) / (2.0 * u * (1.0 - u)),
-    )
+    # at m = 1 the closed form is (1 - 0·inf)/0, nan, without a warning; its limit is +inf
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d = _near(
+            m,
+            0.05,
+            _K_SERIES,
+            lambda u: (ellipe(u) - (1.0 - u) * ellipk(u)) / (2.0 * u * (1.0 - u)),
+        )
+    return where(m == 1, np.inf, d)
 
 
 def _ellipe_partial(m: Any, ans: Any) -> Any:
