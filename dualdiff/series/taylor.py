@@ -953,6 +953,64 @@ def _gauss_series(a: float, b: float, c: float, z: Any) -> Any:
     return total * factor
 
 
+@_taylor_rule("spence")
+def _spence_rule(rule: Rule, u: list, n: int) -> list:
+    z = u[0]
+    plain = _strip(z)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # J_k = ∫₀¹ sᵏ (1 + s w)^-(k+1) ds, w = z - 1, R = 1/z: J_k = (J_(k-1) - Rᵏ/k) / w
+        w = z - 1.0
+        ratio = np.abs(w / z) if _is_array(plain) else abs(w / z)
+        backward = ratio < 1  # nearer to 1 than to 0: the recurrence is stable downwards
+        if not _is_array(backward):
+            J = _spence_backward(z, w, n, _strip(ratio)) if backward else _spence_forward(z, w, n)
+        else:
+            worst = np.max(_strip(ratio), where=backward, initial=0.0)
+            down = _spence_backward(where(backward, z, 2.0), where(backward, w, 1.0), n, worst)
+            up = _spence_forward(where(backward, 0.25, z), where(backward, -0.75, w), n)
+            J = _select(backward, down, up)
+    # spence' = log(z)/(1 - z) = -∫₀¹ ds/(1 + s w): its coefficient k is -(-1)ᵏ J_k
+    g = [rule.function(z)] + [J[k] * ((-1.0 if k % 2 == 0 else 1.0) / (k + 1)) for k in range(n)]
+    dtype = getattr(g[0], "dtype", None)
+    if dtype is not None and not is_dual(g[0]):
+        g = [np.asarray(c).astype(dtype) if np.ndim(c) else dtype.type(c) for c in g]
+    return _compose(g, u, n)
+
+
+def _spence_forward(z: Any, w: Any, n: int) -> list:
+    """``J_0 .. J_(n-1)`` upwards: stable where ``|z| <= |z - 1|``, as its errors grow by
+    ``|z/(z - 1)|`` per order. Carried as ``H_k = J_k zᵏ⁺¹``, which neither overflows nor
+    underflows where ``J_k`` does not: ``H_k = (H_(k-1) - 1/k) z/w``."""
+    H = z * LOG(z) / w
+    step = z / w
+    scale = 1.0 / z
+    out = [H * scale]
+    for k in range(1, n):
+        H = (H - 1.0 / k) * step
+        scale = scale / z
+        out.append(H * scale)
+    return out
+
+
+def _spence_backward(z: Any, w: Any, n: int, ratio: float) -> list:
+    """``J_0 .. J_(n-1)`` downwards, ``H_(k-1) = (w/z) H_k + 1/k`` with ``H_k = J_k zᵏ⁺¹``,
+    from 0 far enough above that the start's error has shrunk by ``ratio**steps < 1e-17``
+    (``ratio = |w/z| < 1``)."""
+    steps = 40 if not ratio > 0 else int(min(-39.0 / math.log(max(ratio, 1e-300)), 1e6)) + 2
+    step = w / z
+    H = 0.0
+    out = [0.0] * n
+    for k in range(n + steps - 1, 0, -1):
+        H = step * H + 1.0 / k  # H_(k-1)
+        if k - 1 < n:
+            out[k - 1] = H
+    scale = 1.0 / z
+    for k in range(n):
+        out[k] = out[k] * scale
+        scale = scale / z
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # The hot rules unrolled for a series whose value is a Python float (a scalar derivative).
 # Each computes exactly what its rule above computes, in the same operations on the same
