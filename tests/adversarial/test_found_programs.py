@@ -1,0 +1,39 @@
+"""Minimal reproductions of what the hunt with generated NumPy programs (Python operators,
+loops, gathers and extrema among the grammar's steps; every mode against every other) found,
+one test each.
+
+Each says what was observed and what is expected; the references are closed forms or numeric
+differences, never dualdiff itself.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import dualdiff as dd
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_taylor_power_of_a_constant_zero_base(n):
+    # 0**(t + 1.3) is the constant 0 (np.pad's zeros raised to a power computed from x): Taylor
+    # mode's order 2 and beyond were nan, because its fallback multiplied the infinite partial
+    # y·x**(y-1) of the constant base by that base's zero derivative (first order, and forward
+    # over forward, keep a zero tangent zero)
+    assert dd.derivative(lambda t: (t * 0.0) ** (t + 1.3), 0.5, n=n) == 0.0
+    x, v = np.array([0.3, 0.8]), np.array([1.0, -0.5])
+
+    def f(a):
+        return np.pad(a, (1, 0)) ** (a[0] + 1.0)
+
+    def line(t):
+        return np.asarray(f(x + t * v))
+
+    got = dd.derivative(lambda t: f(x + t * v), 0.0, n=n)
+    h = 1e-3
+    if n == 2:
+        want = (line(h) - 2 * line(0.0) + line(-h)) / h**2
+    else:
+        want = (line(2 * h) - 2 * line(h) + 2 * line(-h) - line(-2 * h)) / (2 * h**3)
+    assert got[0] == 0.0
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
