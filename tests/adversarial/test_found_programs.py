@@ -37,3 +37,16 @@ def test_taylor_power_of_a_constant_zero_base(n):
         want = (line(2 * h) - 2 * line(h) + 2 * line(-h) - line(-2 * h)) / (2 * h**3)
     assert got[0] == 0.0
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+def test_hessian_of_a_power_at_a_zero_exponent():
+    # d/dx x**y was taken as exactly 0 wherever y == 0, also when y is a dual of value 0
+    # (forward over forward): its tangent was dropped, and the Hessian of x0**x1 at x1 = 0 came
+    # out [[0, 0], [0.5, log(2)²]], not symmetric; d²/dx0dx1 = x0**(x1-1) (1 + x1 log x0) = 1/x0
+    want = np.array([[0.0, 0.5], [0.5, np.log(2.0) ** 2]])
+    x = np.array([2.0, 0.0])
+    np.testing.assert_allclose(dd.hessian(lambda a: a[0] ** a[1], x), want, rtol=1e-14)
+    np.testing.assert_allclose(dd.hessian(lambda a: np.sum(a[:1] ** a[1:]), x), want, rtol=1e-14)
+    # x**0 stays the constant 1 at x = 0: no nan from 0·0**-1
+    assert dd.jacobian(lambda a: a**0.0, np.array([0.0, 2.0])).tolist() == [[0.0, 0.0], [0.0, 0.0]]
+
