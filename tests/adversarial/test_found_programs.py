@@ -50,3 +50,37 @@ def test_hessian_of_a_power_at_a_zero_exponent():
     # x**0 stays the constant 1 at x = 0: no nan from 0·0**-1
     assert dd.jacobian(lambda a: a**0.0, np.array([0.0, 2.0])).tolist() == [[0.0, 0.0], [0.0, 0.0]]
 
+
+MODES = {
+    "jacobian": lambda f, x: dd.jacobian(f, x),
+    "jvp": lambda f, x: dd.jvp(f, x, np.ones_like(x))[1],
+    "jit_jacobian": lambda f, x: dd.jit_jacobian(f)(x),
+    "sparsity": lambda f, x: dd.jacobian(f, x, sparsity="auto"),
+    "taylor": lambda f, x: dd.derivative(lambda t: f(x + t), 0.0, n=2),
+}
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda a: np.diff(a, n=0, axis=None) * 2.0,
+        lambda a: np.diff(np.sum(a), n=0) + a,
+        lambda a: np.diff(a, n=0, axis=7) * 2.0,
+    ],
+    ids=["axis None", "0-d", "axis out of range"],
+)
+def test_diff_of_order_zero_checks_nothing(f, mode):
+    # NumPy's np.diff(a, n=0) returns a before it looks at axis or a's dimensions; eager mode
+    # and the sparsity tracer checked them first ("'NoneType' object cannot be interpreted as
+    # an integer", "diff requires input that is at least one dimensional", AxisError), where
+    # the compiler and Taylor mode followed NumPy
+    x = np.array([[0.9, -0.4, 0.2], [-0.3, -0.1, 0.8]])
+    out = np.asarray(MODES[mode](f, x))
+    if mode in ("jacobian", "jit_jacobian", "sparsity"):
+        want = np.asarray(dd.numeric.jacobian(f, x))
+        np.testing.assert_allclose(np.asarray(out).reshape(want.shape), want, rtol=1e-8)
+    elif mode == "jvp":
+        np.testing.assert_allclose(out, np.asarray(f(x + 1.0)) - np.asarray(f(x)), rtol=1e-12)
+    else:
+        assert out.shape == np.shape(f(x)) and not out.any()
