@@ -84,3 +84,32 @@ def test_diff_of_order_zero_checks_nothing(f, mode):
         np.testing.assert_allclose(out, np.asarray(f(x + 1.0)) - np.asarray(f(x)), rtol=1e-12)
     else:
         assert out.shape == np.shape(f(x)) and not out.any()
+
+
+@pytest.mark.parametrize("join", [np.concatenate, np.stack, np.hstack, np.vstack])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.complex128])
+def test_sparsity_of_a_join_with_a_float_dtype(join, dtype):
+    # np.concatenate([...], dtype=np.float64) (and stack, hstack, vstack): eager mode, Taylor
+    # mode and the compiler take it, the sparsity tracer refused "dtype=... is not supported"
+    x = np.array([0.3, -0.5, 0.8])
+
+    def f(a):
+        return join([a[::-1] * 2.0, np.sin(a)], dtype=dtype)
+
+    parts = [2.0 * np.eye(3)[::-1], np.diag(np.cos(x))]  # the Jacobians of the two parts
+    want = np.stack(parts) if join in (np.stack, np.vstack) else np.concatenate(parts)
+    got = dd.jacobian(f, x, sparsity="auto")
+    assert got.dtype == dd.jacobian(f, x).dtype  # (float32 values: float32 tangents)
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+    pattern = dd.jacobian_sparsity(f, x)
+    assert pattern.sum() == 6  # one dependency per output: the join keeps them apart
+
+
+def test_sparsity_of_a_join_to_integers_is_refused_as_in_every_mode():
+    def f(a):
+        return np.concatenate([a, a * 2.0], dtype=int, casting="unsafe")
+
+    x = np.array([0.3, -0.5, 0.8])
+    for call in (dd.jacobian, dd.jacobian_sparsity, lambda g, z: dd.jit_jacobian(g)(z)):
+        with pytest.raises(TypeError, match="drop"):
+            call(f, x)
