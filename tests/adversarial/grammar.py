@@ -1558,8 +1558,11 @@ def cases(
     max_steps: int = MAX_STEPS,
     dtype: Any = np.float64,
     shapes: list[tuple[int, ...]] | None = None,
+    ties: bool = False,
 ) -> Case:
-    """A program and the points to check it at (see the module notes)."""
+    """A program and the points to check it at (see the module notes). ``ties``: points with
+    repeated entries, exact zeros and round values (max, sort, maximum, abs, clip and the
+    comparisons at their kinks: the modes must agree there, whatever the convention)."""
     shape = draw(st.sampled_from(shapes or SHAPES))
     seed = draw(st.integers(0, 2**31 - 1))
     rng = np.random.default_rng(seed)
@@ -1570,9 +1573,13 @@ def cases(
     else:
         x1 = np.round(rng.uniform(-1.5, 1.5, shape), 3).astype(dtype)
     v = np.round(rng.uniform(-1.0, 1.0, shape), 3).astype(dtype)
-    # no exact ties between entries (rounding makes them now and then): at a tie np.argmax or
-    # np.sort picks one entry, a kink whose two sides central differences average
-    x0, x1 = _untie(x0), _untie(x1)
+    if ties:
+        x0 = rng.choice(np.array([-1.0, -0.5, 0.0, 0.5, 1.0]), shape).astype(dtype)
+        x1 = rng.choice(np.array([-0.5, 0.0, 0.3, 0.5, 0.7]), shape).astype(dtype)
+    else:
+        # no exact ties between entries (rounding makes them now and then): at a tie np.argmax
+        # or np.sort picks one entry, a kink whose two sides central differences average
+        x0, x1 = _untie(x0), _untie(x1)
     if shape == () and draw(st.booleans()):  # a 0-d array rather than a NumPy scalar
         x0, x1, v = np.asarray(x0), np.asarray(x1), np.asarray(v)
     # the in-place features twice: they are what breaks most often

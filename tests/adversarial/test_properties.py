@@ -707,3 +707,41 @@ def test_hessian_is_the_jacobian_of_the_gradient(case):
         close(
             hess, differences, 1e-6 + 10 * spread / scale_of(differences), "hessian vs differences"
         )
+
+
+@settings(PROFILE, max_examples=examples(40))
+@given(tracked(disabled=disabled("ties"), ties=True))
+def test_modes_agree_at_ties(case):
+    """At points with ties, exact zeros and round values (the kinks of max, sort, maximum, abs,
+    clip, the comparisons), no derivative exists, but every mode must follow the same convention:
+    jvp, Taylor's first order and the compiler give eager's J @ v, and the traced pattern covers
+    eager's Jacobian."""
+    for x in points(case):
+        jac = eager_jacobian(case, x)
+        v = case.v.copy()
+        try:
+            _, tangent = attempt("jvp", lambda: dd.jvp(case.program, x, v), x, v)
+        except Refused:
+            continue
+        close(tangent, tangent_along(jac, v), 1e-10, "jvp vs J @ v at a tie")
+        line = lambda t: case.program(x + t * v)  # noqa: E731
+        try:
+            d1 = attempt("derivative(n=1)", lambda: dd.derivative(line, 0.0), x, v)
+            close(d1, tangent, 1e-10, "derivative along a line vs jvp at a tie")
+        except Refused:
+            pass
+        try:
+            compiled = attempt("jit_jacobian", lambda: dd.jit_jacobian(case.program)(x), x)
+            close(compiled, jac, 1e-10, "jit_jacobian vs eager at a tie")
+        except Refused:
+            pass
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ValueDependentPatternWarning)
+                pattern = attempt("sparsity", lambda: dd.jacobian_sparsity(case.program, x), x)
+        except Refused:
+            continue
+        flat = jac.reshape(pattern.shape)
+        value = np.asarray(plain(case, x)).reshape(-1)
+        missed = (flat != 0) & ~pattern & ~(np.isnan(flat) & np.isnan(value)[:, None])
+        assert not missed.any(), f"pattern misses non-zeros at {np.argwhere(missed).tolist()}"
