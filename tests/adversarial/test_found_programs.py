@@ -113,3 +113,24 @@ def test_sparsity_of_a_join_to_integers_is_refused_as_in_every_mode():
     for call in (dd.jacobian, dd.jacobian_sparsity, lambda g, z: dd.jit_jacobian(g)(z)):
         with pytest.raises(TypeError, match="drop"):
             call(f, x)
+
+
+@pytest.mark.parametrize("endpoint", [True, False])
+def test_linspace_between_points_computed_from_x(endpoint):
+    # a grid np.linspace(0, T, n) whose end T is a parameter: every mode refused "no derivative
+    # rule for numpy.linspace"; the samples are start + k·(stop - start)/div, linear in both
+    x = np.array([0.3, 1.7])
+
+    def f(a):
+        return np.linspace(a[0], a[1] ** 2, 5, endpoint=endpoint)
+
+    div = 4 if endpoint else 5
+    k = np.arange(5) / div
+    want = np.stack([1 - k, k * 2 * x[1]], axis=1)
+    value, _ = dd.jvp(f, x, np.ones(2))
+    np.testing.assert_array_equal(value, np.linspace(0.3, 1.7**2, 5, endpoint=endpoint))
+    np.testing.assert_allclose(dd.jacobian(f, x), want, rtol=1e-14)
+    np.testing.assert_allclose(dd.jit_jacobian(f)(x), want, rtol=1e-14)
+    np.testing.assert_allclose(dd.jacobian(f, x, sparsity="auto"), want, rtol=1e-14)
+    second = dd.derivative(lambda t: f(x + t * np.array([0.0, 1.0])), 0.0, n=2)
+    np.testing.assert_allclose(second, 2 * k, rtol=1e-14, atol=1e-15)
