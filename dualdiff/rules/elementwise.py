@@ -738,7 +738,11 @@ def _pow_dx(x: Any, y: Any, ans: Any) -> Any:
     if not _is_array(y) and not _is_array(x):
         return y * power(x, y - 1) if y != 0 or x != 0 else 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
-        return where((y == 0) & (x == 0), 0.0, y * power(x, y - 1))
+        partial = y * power(x, y - 1)
+        zero = y == 0
+        if not _is_array(zero) and not zero:
+            return partial  # (a nonzero constant exponent: the common case, no selection)
+        return where(zero & (x == 0), 0.0, partial)
 
 
 def _pow_dy(x: Any, y: Any, ans: Any) -> Any:
