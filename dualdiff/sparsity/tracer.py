@@ -71,6 +71,7 @@ from ..rules import functions as table
 from ..rules.calls import Call
 from ..rules.compositions import COMPOSITIONS, call_body
 from ..rules.elementwise import (
+    MULTI_OUTPUT_UFUNCS,
     RULES,
     UFUNC_RULES,
     VALUE_UFUNCS,
@@ -1241,6 +1242,9 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
         if ufunc in table.FUNCTIONS and method == "__call__" and not kwargs:
             # np.matmul, a ufunc declared in the function table: its handler, as a function's
             return (_FUNCTIONS.get(ufunc) or _DERIVED[ufunc])(ufunc, *inputs)
+        multi = MULTI_OUTPUT_UFUNCS.get(ufunc)
+        if multi is not None and method == "__call__" and not kwargs:
+            return multi(*inputs)  # np.divmod, np.modf, np.frexp: each output a rule's
         rule = UFUNC_RULES.get(ufunc) or extra_ufunc_rule(ufunc)
         if rule is None:
             raise _no_rule(f"{function_name(ufunc)}")

@@ -134,3 +134,24 @@ def test_linspace_between_points_computed_from_x(endpoint):
     np.testing.assert_allclose(dd.jacobian(f, x, sparsity="auto"), want, rtol=1e-14)
     second = dd.derivative(lambda t: f(x + t * np.array([0.0, 1.0])), 0.0, n=2)
     np.testing.assert_allclose(second, 2 * k, rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda a: np.divmod(a, 1.0 + a[::-1] ** 2)[1],
+        lambda a: divmod(a, 0.7)[1] * a[0],
+        lambda a: np.modf(3.0 * a)[0] + np.modf(a)[1],
+        lambda a: np.frexp(a)[0] * a[1],
+    ],
+    ids=["divmod", "builtin divmod", "modf", "frexp"],
+)
+def test_sparsity_of_ufuncs_with_two_outputs(f):
+    # np.divmod, np.modf and np.frexp have rules in eager mode, Taylor mode and the compiler
+    # (each output through rules of the table); the sparsity tracer refused "no dependency rule
+    # for numpy.divmod", so jacobian(f, x, sparsity="auto") failed where jacobian(f, x) did not
+    x = np.array([0.3, 1.7, -0.4, 2.2])
+    dense = dd.numeric.jacobian(f, x)
+    pattern = dd.jacobian_sparsity(f, x)
+    assert not (np.abs(dense) > 1e-6)[~pattern].any()
+    np.testing.assert_allclose(dd.jacobian(f, x, sparsity="auto"), dense, rtol=1e-7, atol=1e-9)
