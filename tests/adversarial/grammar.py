@@ -1205,7 +1205,7 @@ def b_pyops(ctx: Ctx):
     kind = ctx.draw(st.sampled_from(
         ["floordiv", "mod", "rmod", "mod_entry", "pow_int_array", "pow_float_array",
          "pow_entry", "pow_negative_base", "pow_zero_base", "exact_zeros", "where_cmp", "leaky",
-         "huber", "mask_product", "sign", "builtin_minmax"]))  # fmt: skip
+         "huber", "mask_product", "sign", "builtin_minmax", "divmod", "linspace"]))  # fmt: skip
     # divisors away from the sample's multiples: a jump of // or % sits at an exact multiple
     c = ctx.draw(st.sampled_from([0.37, 0.73, 1.3, np.float64(0.59)]))
     if kind == "floordiv":
@@ -1214,6 +1214,18 @@ def b_pyops(ctx: Ctx):
         return (lambda env: 2.1 // (1.0 + env[i] * env[i])), f"2.1 // (1.0 + a{i} * a{i})"
     if kind == "mod":
         return (lambda env: env[i] % c), f"a{i} % {fmt(c)}"
+    if kind == "divmod":
+        k = ctx.draw(st.sampled_from([0, 1]))
+        if ctx.draw(st.booleans()):
+            return (lambda env: np.divmod(env[i], c)[k] * env[i]), (
+                f"np.divmod(a{i}, {fmt(c)})[{k}] * a{i}"
+            )
+        return (lambda env: np.modf(3.0 * env[i])[k] + env[i]), f"np.modf(3.0 * a{i})[{k}] + a{i}"
+    if kind == "linspace":
+        # a grid between values computed from x (a 0-d or 1-d entry: its samples on a new axis)
+        return (lambda env: np.linspace(env[i], 2.0 * env[i] + 1.0, 3, axis=-1)), (
+            f"np.linspace(a{i}, 2.0 * a{i} + 1.0, 3, axis=-1)"
+        )
     if kind == "rmod":
         return (lambda env: 2.1 % (1.0 + env[i] * env[i])), f"2.1 % (1.0 + a{i} * a{i})"
     if kind == "mod_entry":
