@@ -693,6 +693,12 @@ _COMPOSITION = [
         points="separated",
     ),
     _c("meshgrid", lambda a: flat(np.meshgrid(a[0], a[1, :3] ** 2)), X),
+    _c("linspace", lambda a: np.sin(np.linspace(a[0, :1], a[1, 2:3] ** 2, 5)) * a[2, 3], X),
+    _c(
+        "linspace arrays",
+        lambda a: np.linspace(a[0], 2.0, 3, endpoint=False, axis=-1, retstep=True)[0] ** 2,
+        X,
+    ),
     _c(
         "meshgrid ij sparse",
         lambda a: np.meshgrid(a[0], a[1], indexing="ij", sparse=True)[1] * a[2, :1],

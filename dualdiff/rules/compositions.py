@@ -677,6 +677,44 @@ def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
     return output  # a list when sparse without copy, as NumPy's
 
 
+@composition(np.linspace)
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *, device=None):
+    """NumPy's algorithm: ``start + arange(num)·step``, ``step = (stop - start)/div``, with
+    ``stop`` itself as the last sample (endpoint); the tangents are linear in start and stop.
+    (NumPy multiplies by ``delta/div`` after dividing where the step underflows to 0: the
+    same values but at subnormal steps.)"""
+    _refuse("linspace", device=device)
+    num = num.__index__()
+    if num < 0:
+        raise ValueError(f"Number of samples, {num}, must be non-negative.")
+    if dtype is not None and np.dtype(dtype).kind not in "fc":
+        raise TypeError(
+            f"numpy.linspace(..., dtype={np.dtype(dtype)}) would drop the tangent; only float "
+            "and complex dtypes carry derivatives"
+        )
+    div = (num - 1) if endpoint else num
+    # NumPy's dtype: the arguments' (Python numbers weak), at least float64 for integers
+    strong = [_dtype(a) for a in (start, stop) if not isinstance(a, numbers.Number)]
+    dt = np.result_type(*strong, 0.0) if strong else np.dtype(np.float64)
+    delta = np.subtract(stop, start) + np.zeros((), dt)
+    y = np.reshape(np.arange(0, num, dtype=dt), (-1,) + (1,) * np.ndim(delta))
+    if div > 0:
+        step = delta / div
+        y = y * step
+    else:
+        step = np.nan
+        y = y * delta
+    y = y + start
+    if endpoint and num > 1:
+        last = np.broadcast_to(stop + np.zeros((), y.dtype), np.shape(y)[1:])
+        y = np.concatenate([y[:-1], np.expand_dims(last, 0)])
+    if axis != 0:
+        y = np.moveaxis(y, 0, axis)
+    if dtype is not None:
+        y = y.astype(dtype, copy=False)
+    return (y, step) if retstep else y
+
+
 def _vander(x: Any, columns: int) -> Any:
     """``np.vander(x, columns)``: powers by repeated multiplication, as NumPy's accumulate."""
     powers = [np.ones_like(x)]

@@ -285,6 +285,7 @@ _declare("composition", "place", operands=("arr", "vals"), values=("mask",))
 _declare("composition", "putmask", operands=("a", "values"), values=("mask",))
 _declare("composition", "put_along_axis", operands=("arr", "values"), values=("indices",))
 _declare("composition", "meshgrid", operands=("*xi",))
+_declare("composition", "linspace", operands=("start", "stop"))
 _declare("composition", "polyfit", operands=("x", "y", "w"))
 
 # -- special: per-carrier code --------------------------------------------------------------------

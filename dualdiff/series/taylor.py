@@ -1201,13 +1201,33 @@ def fallback_rule(rule: Rule) -> Callable[..., list]:
                     continue
                 value = p if type(p) is float else p(*xs, ans)
                 own = type(value) is Taylor and value.tag == tag
-                total = total + _product_coefficient(
-                    d, value.coefficients if own else [value], k - 1
-                )
+                term = _product_coefficient(d, value.coefficients if own else [value], k - 1)
+                if rule.safe:
+                    term = _zero_where_constant(d, term)
+                total = total + term
             y.append(total / k)
         return y
 
     return generic
+
+
+def _zero_where_constant(d: list, term: Any) -> Any:
+    """``term``, a product of an argument's derivative series ``d`` with a partial that may be
+    infinite (a ``safe`` rule), exactly zero where ``d`` is (that argument is constant there), as
+    first order keeps a zero tangent zero: ``0**(t + 1.3)`` is the constant 0, where the partial
+    ``y·x**(y-1)`` of its constant base is infinite. Checked only when ``term`` is not finite."""
+    if (term * 0.0 == 0.0) if type(term) is float else all_finite(term):
+        return term
+    still: Any = True
+    for c in d:
+        if type(c) is np.ndarray or type(c) in SCALAR_TYPES:
+            still = still & (c == 0)
+        else:
+            return term  # a dual coefficient (nesting): left as computed
+    zero = np.zeros((), np.result_type(term))
+    if type(still) is not np.ndarray:
+        return (type(term)(0) if type(term) in (float, complex) else zero[()]) if still else term
+    return np.where(still, zero, term) if still.any() else term
 
 
 def _apply(rule: Rule, args: tuple[list, ...], n: int) -> list:

@@ -71,6 +71,7 @@ from ..rules import functions as table
 from ..rules.calls import Call
 from ..rules.compositions import COMPOSITIONS, call_body
 from ..rules.elementwise import (
+    MULTI_OUTPUT_UFUNCS,
     RULES,
     UFUNC_RULES,
     VALUE_UFUNCS,
@@ -1241,6 +1242,9 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
         if ufunc in table.FUNCTIONS and method == "__call__" and not kwargs:
             # np.matmul, a ufunc declared in the function table: its handler, as a function's
             return (_FUNCTIONS.get(ufunc) or _DERIVED[ufunc])(ufunc, *inputs)
+        multi = MULTI_OUTPUT_UFUNCS.get(ufunc)
+        if multi is not None and method == "__call__" and not kwargs:
+            return multi(*inputs)  # np.divmod, np.modf, np.frexp: each output a rule's
         rule = UFUNC_RULES.get(ufunc) or extra_ufunc_rule(ufunc)
         if rule is None:
             raise _no_rule(f"{function_name(ufunc)}")
@@ -1481,16 +1485,21 @@ def _structural(func: Any, *args: Any, **kwargs: Any) -> Any:
     kinds = _kinds(entry)
     bound = errors.bound_arguments(func, args, kwargs)
     extra = dict(bound.pop("kwargs", {})) if func is np.pad else {}  # pad's **kwargs options
-    for name in ("out", "dtype"):
-        if bound.get(name) is not None:
-            raise TypeError(
-                f"jacobian_sparsity: {function_name(func)}({name}=...) is not supported"
-            )
+    if bound.get("out") is not None:
+        raise TypeError(f"jacobian_sparsity: {function_name(func)}(out=...) is not supported")
+    dtype = bound.get("dtype")
+    if dtype is not None and np.dtype(dtype).kind not in "fc":
+        raise TypeError(
+            f"jacobian_sparsity: {function_name(func)}(..., dtype={dtype!r}) would drop the "
+            "dependencies (only float and complex dtypes carry derivatives)"
+        )
     if entry.guard is not None:
         reason = entry.guard(lambda name, default=None: bound.get(name, extra.get(name, default)))
         if reason is not None:
             raise _not_of_kind(entry, reason)
     value_args, deps_args = dict(bound), dict(bound)
+    if dtype is not None:  # np.concatenate(..., dtype=np.float32): the values' dtype, not the ids'
+        deps_args["dtype"] = None
     value_extra, deps_extra = dict(extra), dict(extra)
     for name, kind in kinds.items():
         if name in bound:

@@ -82,6 +82,10 @@ FEATURES = (
     "writes",  # t[1:] += t[:-1] (overlap), t[[0, 0]] += w, np.add.at, np.put, np.copyto(where=)
     "reduce_kw",  # reductions with where=/initial=, ufunc.accumulate, products through zeros
     "table_kw",  # NumPy's other functions with the keywords people pass (axis, dx, method ...)
+    "pyops",  # // % ** with array/entry exponents, comparisons feeding np.where, abs, max/min
+    "loops",  # Python loops over elements: accumulations, recurrences, stacked lists, if
+    "gather",  # put_along_axis, take(mode=), argmax along an axis, 2-d/mixed fancy indices
+    "extrema",  # maximum/minimum/fmax/fmin of entries, clip with entry bounds, interp fp, norm
 )
 
 # Features without a builder in BUILDERS (methods_0d ... reshape_copy) are never drawn as a step:
@@ -1180,6 +1184,356 @@ def b_table_kw(ctx: Ctx):
     return None
 
 
+# ---------------------------------------------------------------------------------------------
+# What people write around the table: Python operators with array and entry operands, masks
+# feeding np.where, Python loops over elements, gathers and scatters by computed indices,
+# elementwise extrema of two entries
+# ---------------------------------------------------------------------------------------------
+
+
+def _pick_broadcasting(ctx: Ctx, shape: tuple[int, ...]) -> int | None:
+    return ctx.pick(lambda s: is_float(s) and _try_broadcast(np.shape(s), shape))
+
+
+def b_pyops(ctx: Ctx):
+    """``//``, ``%``, ``**`` with integer/float array and entry exponents, comparisons feeding
+    ``np.where`` and products with masks, ``abs``/``np.sign``, Python's ``max``/``min``."""
+    i = ctx.pick(is_float)
+    if i is None:
+        return None
+    shape = np.shape(ctx.sample[i])
+    kind = ctx.draw(st.sampled_from(
+        ["floordiv", "mod", "rmod", "mod_entry", "pow_int_array", "pow_float_array",
+         "pow_entry", "pow_negative_base", "pow_zero_base", "exact_zeros", "where_cmp", "leaky",
+         "huber", "mask_product", "sign", "builtin_minmax", "divmod", "linspace"]))  # fmt: skip
+    # divisors away from the sample's multiples: a jump of // or % sits at an exact multiple
+    c = ctx.draw(st.sampled_from([0.37, 0.73, 1.3, np.float64(0.59)]))
+    if kind == "floordiv":
+        if ctx.draw(st.booleans()):
+            return (lambda env: env[i] // c * env[i]), f"a{i} // {fmt(c)} * a{i}"
+        return (lambda env: 2.1 // (1.0 + env[i] * env[i])), f"2.1 // (1.0 + a{i} * a{i})"
+    if kind == "mod":
+        return (lambda env: env[i] % c), f"a{i} % {fmt(c)}"
+    if kind == "divmod":
+        k = ctx.draw(st.sampled_from([0, 1]))
+        if ctx.draw(st.booleans()):
+            return (lambda env: np.divmod(env[i], c)[k] * env[i]), (
+                f"np.divmod(a{i}, {fmt(c)})[{k}] * a{i}"
+            )
+        return (lambda env: np.modf(3.0 * env[i])[k] + env[i]), f"np.modf(3.0 * a{i})[{k}] + a{i}"
+    if kind == "linspace":
+        # a grid between values computed from x (a 0-d or 1-d entry: its samples on a new axis)
+        return (lambda env: np.linspace(env[i], 2.0 * env[i] + 1.0, 3, axis=-1)), (
+            f"np.linspace(a{i}, 2.0 * a{i} + 1.0, 3, axis=-1)"
+        )
+    if kind == "rmod":
+        return (lambda env: 2.1 % (1.0 + env[i] * env[i])), f"2.1 % (1.0 + a{i} * a{i})"
+    if kind == "mod_entry":
+        j = _pick_broadcasting(ctx, shape)
+        return (lambda env: env[i] % (0.5 + env[j] * env[j])), f"a{i} % (0.5 + a{j} * a{j})"
+    if kind in ("pow_int_array", "pow_float_array") and shape:
+        rng = np.random.default_rng(ctx.draw(st.integers(0, 20)))
+        eshape = shape[ctx.draw(st.integers(0, len(shape) - 1)) :]
+        if kind == "pow_int_array":
+            e = rng.integers(0, 4, eshape)  # a negative base too: integer powers are smooth
+            return (lambda env: env[i] ** e), f"a{i} ** {fmt(e)}"
+        e = np.round(rng.choice([-1.5, -1.0, 0.5, 2.0, 3.0, 0.0], eshape), 2)
+        return (lambda env: (0.5 + env[i] * env[i]) ** e), f"(0.5 + a{i} * a{i}) ** {fmt(e)}"
+    if kind == "pow_entry":
+        j = _pick_broadcasting(ctx, shape)
+        if ctx.draw(st.booleans()):
+            return (lambda env: (0.5 + env[i] * env[i]) ** np.tanh(env[j])), (
+                f"(0.5 + a{i} * a{i}) ** np.tanh(a{j})"
+            )
+        return (lambda env: np.power(1.5 + np.tanh(env[j]), env[i])), (
+            f"np.power(1.5 + np.tanh(a{j}), a{i})"
+        )
+    if kind == "pow_negative_base":
+        e = ctx.draw(st.sampled_from([3.0, 2.0, np.float64(4.0), 1.0, 0.0]))
+        return (lambda env: env[i] ** e), f"a{i} ** {fmt(e)}"
+    if kind == "pow_zero_base" and shape:
+        # np.pad's exact zeros raised to a constant or computed exponent: constant zeros, whose
+        # partials (y·x**(y-1), x**y·log x) are infinite or nan there
+        if ctx.draw(st.booleans()):
+            e = ctx.draw(st.sampled_from([1.5, 0.5, 2.0, np.float64(3.0)]))
+            return (lambda env: np.pad(env[i], 1) ** e), f"np.pad(a{i}, 1) ** {fmt(e)}"
+        return (lambda env: np.pad(env[i], 1) ** (1.5 + 0.3 * np.tanh(np.sum(env[i])))), (
+            f"np.pad(a{i}, 1) ** (1.5 + 0.3 * np.tanh(np.sum(a{i})))"
+        )
+    if kind == "exact_zeros":
+        # relu's exact zeros (constant there: a zero tangent) into a function that is singular
+        # or has a kink at 0 (an infinite or undefined partial times that zero tangent)
+        j = _pick_broadcasting(ctx, shape)
+        fns = {
+            "np.sqrt({z})": lambda z, b: np.sqrt(z),
+            "np.cbrt({z})": lambda z, b: np.cbrt(z),
+            "{z} ** 0.5": lambda z, b: z**0.5,
+            "{z} ** (1.5 + 0.3 * np.tanh({b}))": lambda z, b: z ** (1.5 + 0.3 * np.tanh(b)),
+            "np.abs({z}) * {b}": lambda z, b: np.abs(z) * b,
+            "dd.xlogy({z}, 1.5 + np.tanh({b}))": lambda z, b: dd.xlogy(z, 1.5 + np.tanh(b)),
+            "np.arctan2({z}, {z} * {b})": lambda z, b: np.arctan2(z, z * b),
+            "np.hypot({z}, 0.5 * {z})": lambda z, b: np.hypot(z, 0.5 * z),
+            "{z} ** {z}": lambda z, b: z**z,
+        }
+        text = ctx.draw(st.sampled_from(sorted(fns)))
+        fn = fns[text]
+        return (lambda env: fn(np.maximum(env[i], 0.0), env[j])), text.format(
+            z=f"np.maximum(a{i}, 0.0)", b=f"a{j}"
+        )
+    if kind == "where_cmp":
+        j = _pick_broadcasting(ctx, shape)
+        op = ctx.draw(st.sampled_from([">", "<=", ">=", "<"]))
+        cmp = {">": np.greater, "<=": np.less_equal, ">=": np.greater_equal, "<": np.less}[op]
+        return (lambda env: np.where(cmp(env[i], env[j]), env[i] * env[j], env[i] - env[j])), (
+            f"np.where(a{i} {op} a{j}, a{i} * a{j}, a{i} - a{j})"
+        )
+    if kind == "leaky":
+        return (lambda env: np.where(env[i] >= 0, env[i], 0.1 * env[i])), (
+            f"np.where(a{i} >= 0, a{i}, 0.1 * a{i})"
+        )
+    if kind == "huber":
+        return (
+            lambda env: np.where(
+                np.abs(env[i]) < 0.8, 0.5 * env[i] ** 2, 0.8 * np.abs(env[i]) - 0.32
+            )
+        ), f"np.where(np.abs(a{i}) < 0.8, 0.5 * a{i} ** 2, 0.8 * np.abs(a{i}) - 0.32)"
+    if kind == "mask_product":
+        j = _pick_broadcasting(ctx, shape)
+        return (lambda env: (env[i] > env[j]) * env[i] + (env[i] <= env[j]) * env[j]), (
+            f"(a{i} > a{j}) * a{i} + (a{i} <= a{j}) * a{j}"
+        )
+    if kind == "sign":
+        return (lambda env: np.sign(env[i]) * env[i] ** 2 + abs(env[i] - 0.2)), (
+            f"np.sign(a{i}) * a{i} ** 2 + abs(a{i} - 0.2)"
+        )
+    if kind == "builtin_minmax" and not shape:
+        j = ctx.pick(lambda s: is_float(s) and np.ndim(s) == 0)
+        return (lambda env: max(env[i], 0.1) * min(env[j], env[i] + 0.5)), (
+            f"max(a{i}, 0.1) * min(a{j}, a{i} + 0.5)"
+        )
+    return None
+
+
+def b_loops(ctx: Ctx):
+    """Python loops over elements: accumulations into a scalar, recurrences written in place,
+    a np.zeros_like buffer filled element by element, lists of rows or elements stacked, a
+    running maximum with ``if``."""
+    i = ctx.pick(arr_float)
+    if i is None:
+        return None
+    a = ctx.sample[i]
+    shape = np.shape(a)
+    if shape[0] > 4:
+        return None
+    n = shape[0]
+    kind = ctx.draw(st.sampled_from(
+        ["accumulate", "recurrence", "zeros_like", "stack_rows", "array_of_scalars",
+         "running_max", "builtin_sum", "ndindex"]))  # fmt: skip
+    if kind == "accumulate":
+
+        def step(env):
+            total = 0.0
+            for value in env[i].ravel():
+                total = total + value * value
+            return total
+
+        k = len(ctx.sample)
+        return step, f"a{k} = 0.0\n    for v in a{i}.ravel(): a{k} = a{k} + v * v"
+    if kind == "recurrence" and n > 1:
+
+        def step(env):
+            y = env[i].copy()
+            for k in range(1, n):
+                y[k] = 0.5 * y[k - 1] + y[k]
+            return y
+
+        k = len(ctx.sample)
+        return step, (
+            f"a{k} = a{i}.copy()\n    for k in range(1, {n}): a{k}[k] = 0.5 * a{k}[k - 1] + a{k}[k]"
+        )
+    if kind == "zeros_like":
+
+        def step(env):
+            y = np.zeros_like(env[i])
+            for k in range(n):
+                y[k] = env[i][k] * env[i][k - 1]
+            return y
+
+        k = len(ctx.sample)
+        return (
+            step,
+            f"a{k} = np.zeros_like(a{i})\n    for k in range({n}): a{k}[k] = a{i}[k] * a{i}[k - 1]",
+        )
+    if kind == "stack_rows":
+        return (lambda env: np.stack([np.sin(r) * r.sum() for r in env[i]])), (
+            f"np.stack([np.sin(r) * r.sum() for r in a{i}])"
+        )
+    if kind == "array_of_scalars" and len(shape) == 1:
+
+        def step(env):
+            with warnings.catch_warnings():  # an object array of duals, as documented
+                warnings.simplefilter("ignore", dd.ObjectArrayWarning)
+                return np.array([env[i][k] * env[i][-1 - k] for k in range(n)])
+
+        return step, f"np.array([a{i}[k] * a{i}[-1 - k] for k in range({n})])"
+    if kind == "running_max" and len(shape) == 1:
+
+        def step(env):
+            best = env[i][0]
+            for value in env[i][1:]:
+                if value > best:
+                    best = value
+            return best
+
+        k = len(ctx.sample)
+        return step, f"a{k} = a{i}[0]\n    for v in a{i}[1:]:\n        if v > a{k}: a{k} = v"
+    if kind == "builtin_sum":
+        return (lambda env: sum(env[i]) * 0.5), f"sum(a{i}) * 0.5"
+    if kind == "ndindex":
+
+        def step(env):
+            y = env[i] * 1.0
+            for idx in np.ndindex(*shape):
+                y[idx] = y[idx] ** 2 + 0.1 * env[i].flat[0]
+            return y
+
+        k = len(ctx.sample)
+        return step, (
+            f"a{k} = a{i} * 1.0\n    for idx in np.ndindex(*{shape!r}): "
+            f"a{k}[idx] = a{k}[idx] ** 2 + 0.1 * a{i}.flat[0]"
+        )
+    return None
+
+
+def b_gather(ctx: Ctx):
+    """Gathers and scatters: np.put_along_axis at argsort positions, np.take with mode=, indices
+    from argmax along an axis, 2-d integer and mixed indices, masks along one axis."""
+    i = ctx.pick(arr_float)
+    if i is None:
+        return None
+    a = ctx.sample[i]
+    shape = np.shape(a)
+    if 0 in shape:
+        return None
+    kind = ctx.draw(st.sampled_from(
+        ["put_along", "put_along_const", "take_mode", "argmax_axis", "sort_along",
+         "fancy_2d", "mixed", "mask_axis", "flip_axis", "roll_axes"]))  # fmt: skip
+    rng = np.random.default_rng(ctx.draw(st.integers(0, 20)))
+    if kind in ("put_along", "put_along_const") and isinstance(a, np.ndarray):
+        keep = ctx.draw(st.integers(1, shape[-1]))
+        if kind == "put_along":
+
+            def step(env):
+                c = env[i].copy()
+                idx = np.argsort(env[i], axis=-1)[..., :keep]
+                np.put_along_axis(c, idx, np.take_along_axis(env[i], idx, axis=-1) * 3.0, -1)
+                return c
+
+            k = len(ctx.sample)
+            return step, (
+                f"a{k} = a{i}.copy(); idx = np.argsort(a{i}, axis=-1)[..., :{keep}]\n    "
+                f"np.put_along_axis(a{k}, idx, np.take_along_axis(a{i}, idx, axis=-1) * 3.0, -1)"
+            )
+        idx = rng.integers(0, shape[-1], shape[:-1] + (keep,))
+        j = _pick_broadcasting(ctx, idx.shape)
+
+        def step2(env):
+            c = env[i] * 1.0
+            np.put_along_axis(c, idx, np.cos(env[j]), axis=-1)
+            return c
+
+        k = len(ctx.sample)
+        return step2, (
+            f"a{k} = a{i} * 1.0; np.put_along_axis(a{k}, {fmt(idx)}, np.cos(a{j}), axis=-1)"
+        )
+    if kind == "take_mode":
+        mode = ctx.draw(st.sampled_from(["wrap", "clip"]))
+        ind = rng.integers(-2 * shape[-1], 2 * shape[-1], ctx.draw(st.integers(1, 4))).tolist()
+        axis = ctx.draw(st.sampled_from([None, -1]))
+        return (lambda env: np.take(env[i], ind, axis=axis, mode=mode)), (
+            f"np.take(a{i}, {ind!r}, axis={axis}, mode={mode!r})"
+        )
+    if kind == "argmax_axis" and len(shape) == 2:
+        name = ctx.draw(st.sampled_from(["argmax", "argmin"]))
+        fn = getattr(np, name)
+        return (lambda env: env[i][fn(env[i], axis=0), np.arange(shape[1])]), (
+            f"a{i}[np.{name}(a{i}, axis=0), np.arange({shape[1]})]"
+        )
+    if kind == "sort_along":
+        axis = ctx.draw(st.integers(-len(shape), len(shape) - 1))
+        return (lambda env: np.take_along_axis(env[i], np.argsort(env[i], axis=axis), axis)), (
+            f"np.take_along_axis(a{i}, np.argsort(a{i}, axis={axis}), {axis})"
+        )
+    if kind == "fancy_2d":
+        idx = rng.integers(-shape[0], shape[0], (2, 2))
+        return (lambda env: env[i][idx]), f"a{i}[{fmt(idx)}]"
+    if kind == "mixed" and len(shape) == 2:
+        rows = rng.integers(-shape[0], shape[0], 2).tolist()
+        cols = rng.integers(-shape[1], shape[1], 2).tolist()
+        if ctx.draw(st.booleans()):
+            return (lambda env: env[i][rows, cols]), f"a{i}[{rows!r}, {cols!r}]"
+        return (lambda env: env[i][rows, ::-1]), f"a{i}[{rows!r}, ::-1]"
+    if kind == "mask_axis" and len(shape) == 2:
+        mask = rng.random(shape[1]) < 0.6
+        return (lambda env: env[i][:, mask]), f"a{i}[:, {fmt(mask)}]"
+    if kind == "flip_axis":
+        axis = ctx.draw(st.integers(-len(shape), len(shape) - 1))
+        return (lambda env: np.flip(env[i], axis=axis)), f"np.flip(a{i}, axis={axis})"
+    if kind == "roll_axes" and len(shape) == 2:
+        return (lambda env: np.roll(env[i], (1, -1), axis=(0, 1))), (
+            f"np.roll(a{i}, (1, -1), axis=(0, 1))"
+        )
+    return None
+
+
+def b_extrema(ctx: Ctx):
+    """Elementwise extrema of two entries (np.maximum/minimum/fmax/fmin), np.clip with bounds
+    that are entries, np.interp with values fp computed from x, np.linalg.norm along axes."""
+    i = ctx.pick(is_float)
+    if i is None:
+        return None
+    shape = np.shape(ctx.sample[i])
+    kind = ctx.draw(st.sampled_from(["two", "clip_entries", "clip_one", "interp_fp", "norm_axis"]))
+    if kind == "two":
+        name = ctx.draw(st.sampled_from(["maximum", "minimum", "fmax", "fmin"]))
+        fn = getattr(np, name)
+        j = _pick_broadcasting(ctx, shape)
+        if ctx.draw(st.booleans()):
+            return (lambda env: fn(env[i], env[j])), f"np.{name}(a{i}, a{j})"
+        c = ctx.const(shape)
+        return (lambda env: fn(c, env[i])), f"np.{name}({fmt(c)}, a{i})"
+    if kind == "clip_entries":
+        j = _pick_broadcasting(ctx, shape)
+        return (lambda env: np.clip(env[i], env[j] - 0.6, np.abs(env[j]) + 0.1)), (
+            f"np.clip(a{i}, a{j} - 0.6, np.abs(a{j}) + 0.1)"
+        )
+    if kind == "clip_one":
+        if ctx.draw(st.booleans()):
+            return (lambda env: np.clip(env[i], None, 0.3)), f"np.clip(a{i}, None, 0.3)"
+        return (lambda env: np.clip(env[i], -0.4, None)), f"np.clip(a{i}, -0.4, None)"
+    if kind == "interp_fp":
+        j = ctx.pick(lambda s: is_float(s) and np.ndim(s) == 1 and np.size(s) >= 2)
+        if j is None:
+            return None
+        m = np.size(ctx.sample[j])
+        xp = np.linspace(-1.2, 1.3, m)
+        return (lambda env: np.interp(env[i], xp, env[j], left=0.2)), (
+            f"np.interp(a{i}, {fmt(xp)}, a{j}, left=0.2)"
+        )
+    if kind == "norm_axis" and len(shape) >= 1:
+        axis = ctx.draw(st.sampled_from([-1, 0] + ([(0, 1)] if len(shape) == 2 else [])))
+        if isinstance(axis, tuple):
+            o = ctx.draw(st.sampled_from([None, "fro", 1, -1, np.inf]))
+        else:
+            o = ctx.draw(st.sampled_from([None, 1, 2, 3, np.inf, -np.inf]))
+        keep = ctx.draw(st.booleans())
+        ot = {np.inf: "np.inf", -np.inf: "-np.inf"}.get(o, repr(o))
+        return (lambda env: np.linalg.norm(env[i], ord=o, axis=axis, keepdims=keep)), (
+            f"np.linalg.norm(a{i}, ord={ot}, axis={axis!r}, keepdims={keep})"
+        )
+    return None
+
+
 BUILDERS: dict[str, Callable[[Ctx], Any]] = {
     "unary": b_unary,
     "binary": b_binary,
@@ -1202,6 +1556,10 @@ BUILDERS: dict[str, Callable[[Ctx], Any]] = {
     "writes": b_writes,
     "reduce_kw": b_reduce_kw,
     "table_kw": b_table_kw,
+    "pyops": b_pyops,
+    "loops": b_loops,
+    "gather": b_gather,
+    "extrema": b_extrema,
 }
 
 
@@ -1212,8 +1570,11 @@ def cases(
     max_steps: int = MAX_STEPS,
     dtype: Any = np.float64,
     shapes: list[tuple[int, ...]] | None = None,
+    ties: bool = False,
 ) -> Case:
-    """A program and the points to check it at (see the module notes)."""
+    """A program and the points to check it at (see the module notes). ``ties``: points with
+    repeated entries, exact zeros and round values (max, sort, maximum, abs, clip and the
+    comparisons at their kinks: the modes must agree there, whatever the convention)."""
     shape = draw(st.sampled_from(shapes or SHAPES))
     seed = draw(st.integers(0, 2**31 - 1))
     rng = np.random.default_rng(seed)
@@ -1224,9 +1585,13 @@ def cases(
     else:
         x1 = np.round(rng.uniform(-1.5, 1.5, shape), 3).astype(dtype)
     v = np.round(rng.uniform(-1.0, 1.0, shape), 3).astype(dtype)
-    # no exact ties between entries (rounding makes them now and then): at a tie np.argmax or
-    # np.sort picks one entry, a kink whose two sides central differences average
-    x0, x1 = _untie(x0), _untie(x1)
+    if ties:
+        x0 = rng.choice(np.array([-1.0, -0.5, 0.0, 0.5, 1.0]), shape).astype(dtype)
+        x1 = rng.choice(np.array([-0.5, 0.0, 0.3, 0.5, 0.7]), shape).astype(dtype)
+    else:
+        # no exact ties between entries (rounding makes them now and then): at a tie np.argmax
+        # or np.sort picks one entry, a kink whose two sides central differences average
+        x0, x1 = _untie(x0), _untie(x1)
     if shape == () and draw(st.booleans()):  # a 0-d array rather than a NumPy scalar
         x0, x1, v = np.asarray(x0), np.asarray(x1), np.asarray(v)
     # the in-place features twice: they are what breaks most often
@@ -1262,7 +1627,8 @@ def cases(
         sample = _replay(Program(steps, lines + [line]), x0)
         if isinstance(sample[-1], np.generic):  # a scalar: which entries did it index?
             scalar_sources.update(int(j) for j in re.findall(r"a(\d+)(?:\.ravel\(\))?\[", line))
-        lines.append(line if "; a" in line else f"a{len(steps)} = {line}")
+        own = "; a" in line or line.startswith(f"a{len(steps)} = ")  # a statement of its own
+        lines.append(line if own else f"a{len(steps)} = {line}")
         used.add(feature)
         if "dtype=np.float32" in line:  # a float32 intermediate: its tangents are float32 too
             used.add("float32_intermediate")
@@ -1277,7 +1643,7 @@ def cases(
         # is a view of a0 (so the write reaches a0) depends on a0's layout in NumPy, and the
         # references (x + t * v, copies) are C-ordered: keep the layout the program was drawn in
         layout = "C"
-    if layout == "F":
+    if layout == "F" and np.ndim(x0):  # (np.asfortranarray makes a scalar 1-d)
         x0, x1 = np.asfortranarray(x0), np.asfortranarray(x1)
     elif layout == "reversed" and x0.ndim:
         flip = (slice(None, None, -1),) * x0.ndim
