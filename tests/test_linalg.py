@@ -422,3 +422,38 @@ def test_taylor_series_of_det_through_the_zero_matrix():
     assert [dualdiff.derivative(along, 0.0, n=k) for k in (1, 2, 3)] == pytest.approx(
         [0.0, 2.0, 12.0]
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# NumPy's aliasing of results, in every mode
+# ---------------------------------------------------------------------------------------------
+
+
+def _write_through_matrix_power(x):
+    y = x * 1.0
+    t = LA.matrix_power(y, 1)  # NumPy returns y itself: the write below lands in y
+    t[0, 0] = y[1, 1] ** 2
+    return y
+
+
+def test_matrix_power_one_is_its_argument():
+    x = general(3)
+    reference = numeric_jacobian(_write_through_matrix_power, x)
+    assert_close(dualdiff.jacobian(_write_through_matrix_power, x), reference)
+    pattern = dualdiff.jacobian_sparsity(_write_through_matrix_power, x).reshape(reference.shape)
+    assert not np.any((reference != 0) & ~pattern)
+    with pytest.raises(TypeError, match="numpy.linalg.matrix_power returned a view"):
+        dualdiff.jit_jacobian(_write_through_matrix_power)(x)
+
+
+def test_multi_dot_of_two_vector_ends_is_a_numpy_scalar():
+    def f(x):
+        m = LA.multi_dot([x[0], x, x[:, 1]])
+        grown = np.expand_dims(m, 0)  # a new array in NumPy: m is a scalar
+        grown *= 2.0
+        return m
+
+    x = general(3)
+    value, _ = dualdiff.jvp(f, x, x)
+    assert type(value) is np.float64 and value == f(x)
+    assert_close(dualdiff.jacobian(f, x), numeric_jacobian(f, x))

@@ -328,7 +328,7 @@ def matrix_power(a, n):
     if n < 0:
         a, n = inv(a), -n
     if n == 1:
-        return a.copy()
+        return a  # NumPy's matrix_power(a, 1) is a itself: a write into one reaches the other
     result, power = None, a
     while True:
         if n & 1:
@@ -390,7 +390,7 @@ def multi_dot(arrays, *, out=None):
 
     result = product(_chain_order(dims))
     if first == 1 and last == 1:
-        result = np.reshape(result, ())
+        result = result[0, 0]  # NumPy's scalar, which no view writes into
     elif first == 1 or last == 1:
         result = np.reshape(result, (-1,))
     return _finish(result, out, "linalg.multi_dot")

@@ -1561,10 +1561,16 @@ def eager_rule(func: Any, args: Any, kwargs: Any) -> Any:
         (func, program.directions, template, items, values, tangents, outputs),
         {},
     )
+    result = _rebuild_outputs(outputs.structure, _pairs(flat, outputs))
     if outputs.viewed:  # NumPy shares memory there: a later write would have to reach it
         for t in traced:
             _storage_of(t).untracked = outputs.name
-    return _rebuild_outputs(outputs.structure, _pairs(flat, outputs))
+        # the results are copies here, so writes into them refuse too (matrix_power(a, 1) is a)
+        leaves = _traced_leaves(tuple(result) if isinstance(result, tuple) else result)
+        for out in leaves:
+            if out.storage is None:
+                out.storage, out.path = _storage_of(traced[0]), None
+    return result
 
 
 def _pairs(flat: Any, outputs: _Outputs) -> Any:

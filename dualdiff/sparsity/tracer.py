@@ -2422,6 +2422,8 @@ def _matrix_power(func: Any, a: Any, n: Any) -> SparsityTracer:
     n = int(n)
     if n == 0:
         return _make(value, _empty_deps(value.shape))
+    if n == 1 and type(a) is SparsityTracer:
+        return a  # NumPy's matrix_power(a, 1) is a itself: a write into one reaches the other
     power = _make(av, ad)
     if n < 0:
         power, n = np.linalg.inv(power), -n
