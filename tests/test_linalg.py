@@ -196,6 +196,12 @@ COMPLEX = {
     "eigh_invariants": (lambda a: phase_free(LA.eigh(a)), HERMITIAN),
     "svd_invariants": (lambda a: phase_free(LA.svd(a, full_matrices=False)), cplx(4, 3)),
     "svd_invariants_wide": (lambda a: phase_free(LA.svd(a, full_matrices=False)), cplx(3, 4)),
+    # the vectors themselves: their phase is LAPACK's (one row real), in the tangent too
+    "eigh": (LA.eigh, HERMITIAN),
+    "eigh_upper": (lambda a: LA.eigh(a, "U"), HERMITIAN),
+    "svd": (lambda a: LA.svd(a, full_matrices=False), cplx(4, 3)),
+    "svd_wide": (lambda a: LA.svd(a, full_matrices=False), cplx(3, 4)),
+    "svd_hermitian": (lambda a: LA.svd(a, hermitian=True), HERMITIAN),
     "pinv": (LA.pinv, cplx(4, 3)),
     "lstsq": (lambda a: LA.lstsq(a, cplx(5, seed=3))[:2], cplx(5, 3)),
 }
@@ -208,15 +214,17 @@ def test_complex_matrices(name):
 
 
 def test_complex_phase_conventions():
-    # the phase left free by eigh and svd is fixed by a zero diagonal of V^H dV
+    # the phase left free by eigh and svd is LAPACK's: the row of V (U) NumPy returns real
     direction = cplx(3, 3, seed=5)
     (w, v), (dw, dv) = dualdiff.jvp(lambda a: tuple(LA.eigh(a)), HERMITIAN, direction)
-    np.testing.assert_allclose(np.diagonal(v.conj().T @ dv), 0.0, atol=1e-12)
+    np.testing.assert_allclose(np.imag(dv[0]), 0.0, atol=1e-12)
+    (w, v), (dw, dv) = dualdiff.jvp(lambda a: tuple(LA.eigh(a, "U")), HERMITIAN, direction)
+    np.testing.assert_allclose(np.imag(dv[-1]), 0.0, atol=1e-12)
     a = cplx(4, 3)
     (u, s, vh), (du, ds, dvh) = dualdiff.jvp(
         lambda x: tuple(LA.svd(x, full_matrices=False)), a, cplx(4, 3, seed=6)
     )
-    np.testing.assert_allclose(np.diagonal(vh @ dvh.conj().T), 0.0, atol=1e-12)
+    np.testing.assert_allclose(np.imag(dvh[:, 0]), 0.0, atol=1e-12)
     # and the factors still reproduce da: d(U S Vh) = da
     np.testing.assert_allclose((du * s) @ vh + (u * ds) @ vh + (u * s) @ dvh, cplx(4, 3, seed=6))
 
@@ -457,3 +465,17 @@ def test_multi_dot_of_two_vector_ends_is_a_numpy_scalar():
     value, _ = dualdiff.jvp(f, x, x)
     assert type(value) is np.float64 and value == f(x)
     assert_close(dualdiff.jacobian(f, x), numeric_jacobian(f, x))
+
+
+def test_taylor_series_of_complex_eigenvectors_keeps_lapacks_phase():
+    direction = cplx(3, 3, seed=8)
+    direction = direction + direction.conj().T
+
+    def line(t):
+        return LA.eigh(HERMITIAN + t * direction)[1]
+
+    # second order along the line against differences of the first-order rule
+    second = dualdiff.derivative(line, 0.0, n=2)
+    h = 1e-5
+    reference = (dualdiff.derivative(line, h) - dualdiff.derivative(line, -h)) / (2 * h)
+    assert_close(second, reference, 1e-5)

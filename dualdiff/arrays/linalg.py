@@ -14,8 +14,8 @@ Conventions shared by the factorizations:
   tangent of the unread triangle is ignored and the read triangle is mirrored (its diagonal's
   imaginary part dropped, as LAPACK does).
 * Signs and phases of factors are NumPy's (LAPACK's); they are locally constant, so their
-  tangents follow them. The free phase of complex eigen/singular vectors is fixed by a zero
-  diagonal of ``V^H dV`` (``eigh``'s ``V``; ``svd``'s ``V``, with ``U`` taking the rest).
+  tangents follow them. The free phase of complex eigen/singular vectors is LAPACK's too: one
+  row of the factor is real (``_real_row``), and the tangent keeps it real.
 * Repeated eigenvalues or singular values make the vector tangents undefined: the rules divide
   by their differences and return ``inf``/``nan`` there (the value tangents stay finite).
 """
@@ -638,6 +638,30 @@ def qr(a, mode="reduced"):
     return _QRResult(_result(q, dq, tag, k, batched), r_dual)
 
 
+def _real_row(v: Any, rows: tuple[int, ...]) -> int | None:
+    """The first of ``rows`` that LAPACK left real in every column of the complex vectors ``v``
+    (within rounding), or None.
+
+    That is how LAPACK fixes the free phase of complex eigen/singular vectors: its Householder
+    reductions leave one row of the factor untouched, so that row is real (``eigh``: the first
+    row of ``V`` with ``UPLO='L'``, the last with ``'U'``; ``svd``: the first row of ``V`` for a
+    tall or square matrix, of ``U`` for a wide one). The tangents keep the same row real."""
+    plain = strip(v)
+    scale = np.max(np.abs(plain), initial=0.0)
+    bound = 64 * np.finfo(_real_dtype(plain)).eps * scale
+    for row in rows:
+        if np.all(np.abs(np.imag(plain[..., row, :])) <= bound):
+            return row
+    return None
+
+
+def _phase_rate(v: Any, dv: Any, row: int) -> Any:
+    """``i theta_j`` with ``theta_j = -Im(dv[row, j]) / v[row, j]``: the turn of column ``j``
+    that keeps ``v[row, j] + dv[row, j]`` real (``v[row, j]`` is real)."""
+    with np.errstate(divide="ignore", invalid="ignore"):  # a zero entry: no phase, nan
+        return 1j * (-np.imag(dv[..., row, :]) / np.real(v[..., row, :]))
+
+
 def _eigh_tangents(a: Any, da: Any, uplo: Any) -> tuple[Any, Any, Any, Any]:
     """``(w, V, dw, P)`` with ``P = V^H da_h V`` for the Hermitian tangent ``da_h``."""
     w, v = np.linalg.eigh(a, uplo)
@@ -676,14 +700,19 @@ def eigh(a, UPLO="L"):
     ``F_ij = 1 / (w_j - w_i)`` off the diagonal and 0 on it.
 
     Reads the ``UPLO`` triangle like NumPy. Eigenvector signs (phases) are LAPACK's; for
-    complex matrices ``V^H dV`` has a zero diagonal. Repeated eigenvalues make ``dV`` inf/nan
-    (the eigenvectors are not unique); their ``dw`` is the mean of ``v_i^H da v_i`` over the
-    repeated ones (the convention of ``maximum`` at a tie; see ``_share_repeated``).
+    complex matrices the row of ``V`` LAPACK leaves real stays real (``_real_row``). Repeated
+    eigenvalues make ``dV`` inf/nan (the eigenvectors are not unique); their ``dw`` is the mean
+    of ``v_i^H da v_i`` over the repeated ones (the convention of ``maximum`` at a tie; see
+    ``_share_repeated``).
     """
     tag, k, batched, (av,), (da,) = _operands(a)
     w, v, dw, p = _eigh_tangents(av, da, UPLO)
     with np.errstate(invalid="ignore"):  # inf * 0 at repeated eigenvalues: nan, as documented
         dv = v @ (_inverse_differences(w) * p)
+    n = _shape(v)[-1]
+    row = _real_row(v, (0, n - 1) if _uplo(UPLO) else (n - 1, 0)) if _complex(v) else None
+    if row is not None:
+        dv = dv + v * _phase_rate(v, dv, row)[..., None, :]
     return _EighResult(_result(w, dw, tag, k, batched), _result(v, dv, tag, k, batched))
 
 
@@ -781,7 +810,8 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     """``a = U diag(s) V^H``. With ``dP = U^H da V`` and ``F_ij = 1 / (s_j^2 - s_i^2)`` (0 on
     the diagonal): ``ds = Re diag(dP)``, ``dU = U (F * (dP S + S dP^H)) + (I - U U^H) da V S^{-1}``,
     ``dV = V (F * (S dP + dP^H S)) + (I - V V^H) da^H U S^{-1}``; for complex matrices
-    ``U^H dU`` also gets ``i Im(dP_ii) / s_i`` on its diagonal (``V^H dV`` has none).
+    ``U^H dU`` also gets ``i Im(dP_ii) / s_i`` on its diagonal, and both the turn that keeps
+    LAPACK's real row real (``_real_row``).
 
     Signs and phases are LAPACK's. Repeated singular values make ``dU``, ``dV`` inf/nan, and so
     do zero singular values of a non-square matrix; their ``ds`` is the mean over the repeated
@@ -820,6 +850,13 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
             du = du + (da @ v - u @ dp) * inverse_s[..., None, :]
         if n > m:
             dv = dv + (_mH(da, cplx) @ u - v @ dp_h) * inverse_s[..., None, :]
+    if cplx:  # LAPACK's phase: one row of V (U for a wide matrix) real, as _real_row says
+        factors = ((v, dv), (u, du)) if m >= n else ((u, du), (v, dv))
+        for vectors, tangent in factors:
+            if _real_row(vectors, (0,)) is not None:
+                turn = _phase_rate(vectors, tangent, 0)[..., None, :]
+                du, dv = du + u * turn, dv + v * turn
+                break
     return _SVDResult(
         _result(u, du, tag, k, batched),
         _result(s, ds, tag, k, batched),

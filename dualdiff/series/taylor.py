@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 
 from ..arrays.dualarray import HANDLED_FUNCTIONS as _DUAL_ARRAY_FUNCTIONS
+from ..arrays.linalg import _real_row
 from ..core import errors, tags
 from ..core.errors import function_name
 from ..core.methods import ArrayMethods, at_rounds, is_basic_index, refused_shape_setter
@@ -2861,8 +2862,10 @@ def _eigen_series(call: _Call, vectors: bool) -> Any:
     ``Λ_0 Q_k - Q_k Λ_0 - Λ_k = R_k = Σ_{j=1..k-1} Q_j Λ_{k-j} - Σ_{j=1..k} Ã_j Q_{k-j}``:
     ``Λ_k = -diag R_k``, ``(Q_k)_ij = (R_k)_ij / (λ_i - λ_j)`` off the diagonal, and the diagonal
     from ``QᴴQ = I`` (real: ``V_0ᴴ V_k`` has a real diagonal, as in the first-order rule). Then
-    ``V_k = V_0 Q_k``. Repeated eigenvalues at ``t = 0`` raise ValueError: their eigenvectors,
-    and the eigenvalues' series past the first order, are not determined by ``A_0``."""
+    ``V_k = V_0 Q_k``, each column turned so that the row LAPACK leaves real stays real (its
+    phase convention, as in the first-order rule). Repeated eigenvalues at ``t = 0`` raise
+    ValueError: their eigenvectors, and the eigenvalues' series past the first order, are not
+    determined by ``A_0``."""
     (a,) = call.lists()
     n, tag = call.order, call.tag
     uplo = call.parts.option("UPLO", "L")
@@ -2916,7 +2919,13 @@ def _eigen_series(call: _Call, vectors: bool) -> Any:
     values = _taylor(w, n, tag)
     if not vectors:
         return values
-    return _EighResult(values, _taylor([v0] + [v0 @ c for c in q[1:]], n, tag))
+    series = _taylor([v0] + [v0 @ c for c in q[1:]], n, tag)
+    row = _real_row(v0, (0, size - 1) if lower else (size - 1, 0)) if cplx else None
+    if row is not None:  # LAPACK's phase (as the first-order rule): that row stays real
+        z = series[..., row, :]
+        sign = np.sign(np.real(_strip(v0)[..., row, :]))
+        series = series * (np.conjugate(z) * sign / np.abs(z))[..., None, :]
+    return _EighResult(values, series)
 
 
 _FUNCTIONS[np.linalg.slogdet] = _series_kind(table.entry(np.linalg.slogdet), _slogdet)
