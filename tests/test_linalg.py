@@ -479,3 +479,16 @@ def test_taylor_series_of_complex_eigenvectors_keeps_lapacks_phase():
     h = 1e-5
     reference = (dualdiff.derivative(line, h) - dualdiff.derivative(line, -h)) / (2 * h)
     assert_close(second, reference, 1e-5)
+
+
+def test_lstsq_singular_values_take_numpys_dtype():
+    # NumPy solves a float32 a with a float64 b in float64, its singular values too
+    a = rect(4, 3).astype(np.float32)
+    b = arr(4, seed=2)
+
+    def f(x):
+        return LA.lstsq(x, b)[3]
+
+    value, tangent = dualdiff.jvp(f, a, rect(4, 3, seed=3).astype(np.float32))
+    assert value.dtype == tangent.dtype == f(a).dtype == np.float64
+    np.testing.assert_allclose(value, f(a), rtol=1e-12)

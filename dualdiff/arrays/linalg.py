@@ -929,8 +929,8 @@ def lstsq(a, b, rcond=None):
     if _shape(residuals)[0]:
         dr = rhs - av @ dx
         dres = 2.0 * _real(np.sum((np.conjugate(r) if cplx else r) * dr, axis=-2), cplx)
-    if da is not None:
-        s = np.linalg.svd(_as_dual_array(a), compute_uv=False)
+    if da is not None:  # in the dtype NumPy solves in (float32 a, float64 b: float64 s)
+        s = np.linalg.svd(_as_dual_array(a).astype(dtype, copy=False), compute_uv=False)
     return (
         _result(x, dx[..., 0] if vector else dx, tag, k, batched),
         _result(residuals, dres, tag, k, batched),
