@@ -492,3 +492,29 @@ def test_lstsq_singular_values_take_numpys_dtype():
     value, tangent = dualdiff.jvp(f, a, rect(4, 3, seed=3).astype(np.float32))
     assert value.dtype == tangent.dtype == f(a).dtype == np.float64
     np.testing.assert_allclose(value, f(a), rtol=1e-12)
+
+
+EMPTY_MATRIX_CALLS = {
+    "det": LA.det,  # 1.0, whose series is constant
+    "norm 2": lambda a: LA.norm(a, 2),  # NumPy's max over no singular values: 0 (initial=0)
+    "norm 1": lambda a: LA.norm(a, 1),
+    "norm inf": lambda a: LA.norm(a, np.inf),
+    "vector norm inf": lambda a: LA.norm(a[0], np.inf),
+    "trace": np.trace,
+    "qr": lambda a: LA.qr(a)[1] + 1.0,
+}
+
+
+@pytest.mark.parametrize("name", sorted(EMPTY_MATRIX_CALLS))
+def test_empty_matrices_in_every_mode(name):
+    f = EMPTY_MATRIX_CALLS[name]
+    x = np.zeros((0, 0)) if name != "vector norm inf" else np.zeros((1, 0))
+    expected = f(x)
+    shape = np.shape(expected) + x.shape
+    np.testing.assert_array_equal(dualdiff.jacobian(f, x), np.zeros(shape))
+    np.testing.assert_array_equal(dualdiff.jit_jacobian(f)(x), np.zeros(shape))
+    value, tangent = dualdiff.jvp(f, x, x)
+    np.testing.assert_array_equal(value, expected)
+    np.testing.assert_array_equal(tangent, np.zeros(np.shape(expected)))
+    np.testing.assert_array_equal(dualdiff.taylor(lambda t: f(x + t), 0.0, 2)[..., 0], expected)
+    assert dualdiff.jacobian_sparsity(f, x).shape == (np.size(expected), 0)

@@ -434,9 +434,10 @@ def _vector_norm(x: DualArray, p: Any, axes: tuple[int, ...], keepdims: bool) ->
     """``||x||_p`` over ``axes``: ``d||x|| = sum (|x_i| / ||x||)^(p-1) Re(conj(u_i) dx_i)`` with
     ``u_i = x_i / |x_i|``. Zero entries and a zero norm contribute 0 (as ``absolute`` at 0);
     ``inf``/``-inf`` are ``max``/``min`` of ``|x|`` (ties share the tangent), ``p = 0`` counts."""
-    if p == np.inf or p == -np.inf:
-        pick = np.max if p > 0 else np.min
-        return pick(np.abs(x), axis=axes, keepdims=keepdims)
+    if p == np.inf:
+        return _largest(np.abs(x), axes, keepdims)
+    if p == -np.inf:
+        return np.min(np.abs(x), axis=axes, keepdims=keepdims)
     tag, k, batched, (v,), (t,) = _operands(x)
     value = np.linalg.vector_norm(v, axis=axes, keepdims=True, ord=p)
     cplx = _complex(v)
@@ -467,6 +468,15 @@ def _vector_norm(x: DualArray, p: Any, axes: tuple[int, ...], keepdims: bool) ->
     return _result(value, tangent, tag, k, batched)
 
 
+def _largest(x: Any, axis: Any, keepdims: bool = False) -> Any:
+    """``max`` of non-negative numbers as NumPy's norms take it: 0 over an empty axis."""
+    shape = _shape(x)
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    if all(shape[a] for a in axes):
+        return np.max(x, axis=axis, keepdims=keepdims)
+    return np.max(x, axis=axis, keepdims=keepdims, initial=0.0)
+
+
 def _axes_tuple(axis: Any, ndim: int) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
@@ -489,13 +499,13 @@ def _matrix_norm(x: DualArray, ord: Any, axes: tuple[int, int], keepdims: bool) 
     y = np.moveaxis(x, (row, col), (-2, -1))
     if ord in (2, -2, "nuc"):
         s = np.linalg.svd(y, compute_uv=False)
-        reduce = {2: np.max, -2: np.min, "nuc": np.sum}[ord]
+        reduce = {2: _largest, -2: np.min, "nuc": np.sum}[ord]
         result = reduce(s, axis=-1)
     elif ord in (1, -1):
-        reduce = np.max if ord == 1 else np.min
+        reduce = _largest if ord == 1 else np.min
         result = reduce(np.sum(np.abs(y), axis=-2), axis=-1)
     elif ord in (np.inf, -np.inf):
-        reduce = np.max if ord > 0 else np.min
+        reduce = _largest if ord > 0 else np.min
         result = reduce(np.sum(np.abs(y), axis=-1), axis=-1)
     else:
         raise ValueError("Invalid norm order for matrices.")

@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from ..arrays.dualarray import HANDLED_FUNCTIONS as _DUAL_ARRAY_FUNCTIONS
-from ..arrays.linalg import _real_row
+from ..arrays.linalg import _largest, _real_row
 from ..core import errors, tags
 from ..core.errors import function_name
 from ..core.methods import ArrayMethods, at_rounds, is_basic_index, refused_shape_setter
@@ -2771,7 +2771,7 @@ def _det(call: _Call) -> Taylor:
     # Jacobi's formula divides by det A_0 in effect: at a (nearly) singular A_0 its terms cancel
     # catastrophically (a rank-2 3x3 member gave 20 for a second derivative of 11.3); there the
     # series comes from DualArray's first-order rule, which uses the adjugate, nested
-    if np.any(np.linalg.cond(a[0]) > _DET_COND):
+    if np.size(a[0]) and np.any(np.linalg.cond(a[0]) > _DET_COND):  # (0x0: det is 1)
         parts = call.parts
         return _nested_fallback(table.entry(np.linalg.det), np.linalg.det, parts.args, parts.kwargs)
     g = _log_det_derivative(a, n, "numpy.linalg.det")
@@ -2999,9 +2999,10 @@ def _vector_norm(x: Any, ord: Any, axes: tuple[int, ...], keepdims: bool) -> Any
     if ord == 0:
         value = np.linalg.vector_norm(_plain(x), axis=axes, keepdims=keepdims, ord=0)
         return _taylor([value], x.order, x.tag)
-    if ord == np.inf or ord == -np.inf:
-        pick = np.max if ord > 0 else np.min
-        return pick(np.abs(x), axis=axes, keepdims=keepdims)
+    if ord == np.inf:
+        return _largest(np.abs(x), axes, keepdims)
+    if ord == -np.inf:
+        return np.min(np.abs(x), axis=axes, keepdims=keepdims)
     if ord == 1:
         return np.sum(np.abs(x), axis=axes, keepdims=keepdims)
     if ord == 2:
@@ -3020,11 +3021,11 @@ def _matrix_norm(x: Any, ord: Any, axes: tuple[int, ...], keepdims: bool) -> Any
     y = np.moveaxis(x, (row, col), (-2, -1))
     if ord in (2, -2, "nuc"):
         s = _singular_values(y, "numpy.linalg.norm")
-        result = {2: np.max, -2: np.min, "nuc": np.sum}[ord](s, axis=-1)
+        result = {2: _largest, -2: np.min, "nuc": np.sum}[ord](s, axis=-1)
     elif ord in (1, -1):
-        result = (np.max if ord == 1 else np.min)(np.sum(np.abs(y), axis=-2), axis=-1)
+        result = (_largest if ord == 1 else np.min)(np.sum(np.abs(y), axis=-2), axis=-1)
     elif ord in (np.inf, -np.inf):
-        result = (np.max if ord > 0 else np.min)(np.sum(np.abs(y), axis=-1), axis=-1)
+        result = (_largest if ord > 0 else np.min)(np.sum(np.abs(y), axis=-1), axis=-1)
     else:
         raise ValueError("Invalid norm order for matrices.")
     return np.expand_dims(result, tuple(sorted(axes))) if keepdims else result

@@ -2491,7 +2491,7 @@ def _qr(func: Any, a: Any, mode: str = "reduced") -> Any:
     k = min(m, n)
     columns = _reduce(ad, -2)
     q_deps = _store().accumulate(columns, -1)[..., :k].copy()
-    if m <= n and not np.iscomplexobj(av):
+    if 0 < m <= n and not np.iscomplexobj(av):
         q_deps[..., k - 1] = q_deps[..., k - 2] if k > 1 else _empty_deps(q_deps.shape[:-1])
     r_value = result if mode == "r" else result[1]
     upper = np.triu(np.ones(r_value.shape[-2:], dtype=bool))
