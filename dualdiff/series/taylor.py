@@ -2495,6 +2495,8 @@ def _put(a: Any, ind: Any, v: Any, mode: Any = "raise") -> None:
         raise ValueError(f"numpy.put: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
     if not index.size:
         return
+    if type(v) in (list, tuple) and any(map(is_dual, v)):
+        v = np.stack(v)  # a list holding series, as eager mode takes it (not an object array)
     values = np.reshape(v, -1) if is_dual(v) else np.ravel(np.asarray(v))
     if values.shape[0] == 0:
         return
