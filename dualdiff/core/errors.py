@@ -177,8 +177,11 @@ class ValueDependentPatternWarning(RuntimeWarning):
 
 def diff_axis(n: Any, axis: Any, ndim: int) -> int:
     """Check ``np.diff``'s arguments as NumPy does (the same errors) and return ``axis`` as a
-    non-negative int: dual types take differences themselves, so NumPy never sees them."""
+    non-negative int: dual types take differences themselves, so NumPy never sees them. For
+    ``n == 0`` ``axis`` as given: NumPy returns ``a`` itself before it checks anything else."""
     n = n.__index__()
+    if n == 0:
+        return axis
     if n < 0:
         raise ValueError(f"order must be non-negative but got {n!r}")
     if ndim == 0:

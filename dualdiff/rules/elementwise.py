@@ -732,11 +732,13 @@ def _share(x: Any, y: Any, scale: float) -> Any:
 
 
 def _pow_dx(x: Any, y: Any, ans: Any) -> Any:
-    # d/dx x**y = y x**(y-1), and exactly 0 when y == 0 (x**0 is the constant 1, even at x = 0).
+    # d/dx x**y = y x**(y-1), and exactly 0 when y == 0 at x = 0 (x**0 is the constant 1, even
+    # at x = 0, where the formula gives 0·inf). Elsewhere the formula itself is 0 at y == 0, and
+    # keeps the tangent of a nested y (the Hessian of x0**x1 at x1 = 0 has d²/dx0dx1 = 1/x0).
     if not _is_array(y) and not _is_array(x):
-        return y * power(x, y - 1) if y != 0 else 0.0
+        return y * power(x, y - 1) if y != 0 or x != 0 else 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
-        return where(y == 0, 0.0, y * power(x, y - 1))
+        return where((y == 0) & (x == 0), 0.0, y * power(x, y - 1))
 
 
 def _pow_dy(x: Any, y: Any, ans: Any) -> Any:
