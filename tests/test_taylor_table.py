@@ -368,17 +368,17 @@ def test_put_of_a_list_holding_series():
     # as eager mode takes it: the list is stacked (np.asarray of it raised NumPy's ValueError)
     def f(x):
         y = x * 1.0
-        np.put(y, [1, 2, 3], [5.0, x[2] ** 3])
+        np.put(y, [1, 2, 3], [5.0, x[0, 2] ** 3])
         return y
 
-    x = np.arange(5.0) / 5
+    x = np.arange(6.0).reshape(2, 3) / 5
 
     def line(t):
         return f(x + t)
 
     second = dd.derivative(line, 0.0, n=2)
     np.testing.assert_allclose(second, numeric.derivative(line, 0.0, n=2), atol=1e-6)
-    assert second[2] == pytest.approx(6 * x[2])  # (index 3 takes 5.0 again: v repeats)
+    assert second[0, 2] == pytest.approx(6 * x[0, 2])  # (index 3 takes 5.0 again: v repeats)
 
 
 # -- the table drives Taylor mode ------------------------------------------------------------------
