@@ -152,6 +152,14 @@ def test_norm_of_zero_vector_has_zero_gradient(ord):
     assert np.array_equal(dualdiff.gradient(lambda x: LA.norm(x, ord), np.zeros(3)), np.zeros(3))
 
 
+def test_complex_zero_norm_has_a_real_zero_tangent():
+    # ord=0 counts the nonzero entries: NumPy's result is real, and so is its (zero) tangent
+    x = cplx(3, 4, seed=4).astype(np.complex64)
+    value, tangent = dualdiff.jvp(lambda a: LA.norm(a, 0, axis=0), x, x)
+    assert value.dtype == tangent.dtype == np.float32
+    np.testing.assert_array_equal(tangent, 0.0)
+
+
 def test_norm_at_zero_entries_uses_the_absolute_value_convention():
     x = np.array([3.0, 0.0, -4.0])
     np.testing.assert_allclose(dualdiff.gradient(lambda y: LA.norm(y, 1), x), [1.0, 0.0, -1.0])

@@ -442,8 +442,8 @@ def _vector_norm(x: DualArray, p: Any, axes: tuple[int, ...], keepdims: bool) ->
     value = np.linalg.vector_norm(v, axis=axes, keepdims=True, ord=p)
     cplx = _complex(v)
     taxes = tangent_axis(axes, len(_shape(v)))
-    if p == 0:
-        tangent = np.sum(zeros_tangent(k, v), axis=taxes, keepdims=keepdims)
+    if p == 0:  # a count: a zero tangent of the norm's real dtype
+        tangent = np.sum(zeros_tangent(k, _real(v, cplx)), axis=taxes, keepdims=keepdims)
     else:
         plain_norm = strip(value)
         safe_norm = np.where(plain_norm == 0, 1.0, value)

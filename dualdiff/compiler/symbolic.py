@@ -1635,7 +1635,7 @@ def _run_eager(
         if ours:
             t = np.asarray(leaf.tangent_ if type(leaf) is DualArray else leaf.tangent)
             if k is None:
-                t = t.reshape(value.shape) if type(leaf) is Dual else t[0]
+                t = t.reshape(value.shape)[()] if type(leaf) is Dual else t[0]  # (a scalar's)
             elif type(leaf) is DualArray:
                 t = np.moveaxis(np.broadcast_to(t, (t.shape[0],) + value.shape), 0, -1)
             flat_tangents.append(_own(t, inputs))
