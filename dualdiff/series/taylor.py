@@ -989,6 +989,9 @@ def fallback_rule(rule: Rule) -> Callable[..., list]:
         *series, n = args
         values = [s[0] for s in series]
         y = [rule.function(*values)]
+        # the value's dtype for every coefficient: partials such as scipy's polygamma compute a
+        # float32 argument in float64, which made a float32 series float64
+        dtype = None if is_dual(y[0]) else getattr(y[0], "dtype", None)
         derivatives = [_deriv(s) for s in series]
         tag = new_tag()
         for k in range(1, n + 1):
@@ -1003,7 +1006,11 @@ def fallback_rule(rule: Rule) -> Callable[..., list]:
                 total = total + _product_coefficient(
                     d, value.coefficients if own else [value], k - 1
                 )
-            y.append(total / k)
+            coefficient = total / k
+            kind = getattr(coefficient, "dtype", dtype)
+            if dtype is not None and kind != dtype and kind.kind == dtype.kind:
+                coefficient = np.asarray(coefficient).astype(dtype)[()]
+            y.append(coefficient)
         return y
 
     return generic
