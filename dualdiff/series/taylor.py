@@ -1506,7 +1506,9 @@ class Taylor(ArrayMethods):
                 )
             raise TypeError("a scalar Taylor series cannot be indexed")
         result = _taylor(
-            [_broadcast(c, shape)[index] for c in self.coefficients], self.order, self.tag
+            [_broadcast(c, shape, self.coefficients[0])[index] for c in self.coefficients],
+            self.order,
+            self.tag,
         )
         if is_basic_index(index) and np.ndim(_strip(result.coefficients[0])):  # a view, as in NumPy
             _link_series(result, self, _SeriesIndex(index))
@@ -1538,7 +1540,7 @@ class Taylor(ArrayMethods):
         coefficients = []
         for k in range(max(len(mine), len(theirs))):
             if k < len(mine):
-                c = _broadcast(mine[k], shape)
+                c = _broadcast(mine[k], shape, mine[0])
                 c = c.copy() if is_dual(c) else np.array(c)
             else:
                 c = np.zeros(shape, np.result_type(_strip(mine[0]), 0.0))
@@ -1700,7 +1702,8 @@ class _SeriesIndex:
 
     def __call__(self, parent: Taylor) -> list:
         shape = parent.shape
-        return [_broadcast(c, shape)[self.index] for c in parent.coefficients]
+        value = parent.coefficients[0]
+        return [_broadcast(c, shape, value)[self.index] for c in parent.coefficients]
 
 
 def _real_parts(parent: Taylor) -> list:
@@ -1860,7 +1863,7 @@ def _write_through(target: Taylor, index: Any, item: Any) -> None:
     fresh: list = []
     for k in range(root.order + 1):
         if k < len(root.coefficients):
-            c = _broadcast(root.coefficients[k], shape)
+            c = _broadcast(root.coefficients[k], shape, root.coefficients[0])
             if is_dual(c):
                 c = c.copy()
             elif k and type(fresh[0]) is np.ndarray:
@@ -1903,13 +1906,15 @@ def _write_through(target: Taylor, index: Any, item: Any) -> None:
             member.coefficients = member.coefficients[: order + 1]
 
 
-def _broadcast(c: Any, shape: tuple[int, ...]) -> Any:
+def _broadcast(c: Any, shape: tuple[int, ...], value: Any = None) -> Any:
     """A coefficient at the series' full shape (a scalar coefficient may stand for an array), as
-    a read-only view."""
+    a read-only view. A Python number is weak, as in NumPy: it takes the dtype of the series'
+    ``value`` (its first coefficient) when given, so the seed's 1.0 in a float32 series is a
+    float32 array (a float64 one made ``np.sum`` of it, and all that followed, float64)."""
     if getattr(_strip(c), "shape", ()) == shape:
         return c
     if type(c) in _PLAIN_SCALARS:  # a zero-stride view, built directly (the seed's 1.0)
-        base = np.asarray(c)
+        base = np.asarray(c) if value is None else np.asarray(c, np.result_type(_strip(value), c))
         view = np.ndarray(shape, base.dtype, base, 0, (0,) * len(shape))
         view.flags.writeable = False
         return view
@@ -2163,7 +2168,8 @@ class _Call:
         for i, a in enumerate(operands):
             if type(a) is Taylor and a.tag == tag:
                 shape = a.shape
-                self.series[i] = [_broadcast(c, shape) for c in a.coefficients[: n + 1]]
+                value = a.coefficients[0]
+                self.series[i] = [_broadcast(c, shape, value) for c in a.coefficients[: n + 1]]
 
     def lists(self) -> list[list]:
         """Every operand as a coefficient list (a constant is a list of length 1)."""
@@ -2403,7 +2409,7 @@ def _nested_fallback(entry: Entry, func: Any, args: Any, kwargs: dict) -> Any:
         shape = a.shape
         out: Any = _broadcast(coefficients[0], shape)
         for k in range(1, len(coefficients)):
-            out = out + _broadcast(coefficients[k], shape) * powers[k]
+            out = out + _broadcast(coefficients[k], shape, coefficients[0]) * powers[k]
         return out
 
     y = func(*nested(args), **{key: nested(v) for key, v in kwargs.items()})
@@ -2594,7 +2600,7 @@ def _value_dtype(c: Any) -> Any:
 def _own_series(a: Any) -> tuple[list, int, int]:
     """The coefficients of the series ``a`` at its full shape, its order and its tag."""
     shape = a.shape
-    return [_broadcast(c, shape) for c in a.coefficients], a.order, a.tag
+    return [_broadcast(c, shape, a.coefficients[0]) for c in a.coefficients], a.order, a.tag
 
 
 def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
