@@ -243,9 +243,12 @@ def _extreme(a: Any, axis: Any, keepdims: bool, pick: Callable[..., Any]) -> Any
     """max or min: the tangent of the chosen entry; ties share it evenly (as ``maximum`` does)."""
     a = _as_dual_array(a)
     value = pick(a.value, axis=axis, keepdims=True)
-    mask = strip(a.value) == strip(value)
+    plain = strip(a.value)
+    mask = plain == strip(value)
     count = np.sum(mask, axis=axis, keepdims=True)
     weights = mask / count
+    if plain.dtype.kind in "fc":  # float64 weights would promote a float32 tangent that is a
+        weights = weights.astype(np.finfo(plain.dtype).dtype)  # dual itself (nested)
     axes = tangent_axis(axis, a.ndim)
     tangent = np.sum(a.tangent_ * weights, axis=axes, keepdims=keepdims)
     if not keepdims:
