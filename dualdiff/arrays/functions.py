@@ -324,7 +324,8 @@ def _pad_last(v: Any, n: int) -> Any:
     width = n - np.shape(strip(v))[-1]
     if width == 0:
         return v
-    return np.concatenate([v, np.zeros(np.shape(strip(v))[:-1] + (width,))], axis=-1)
+    plain = strip(v)  # zeros of v's dtype: float64 ones promoted a nested float32 cumprod
+    return np.concatenate([v, np.zeros(plain.shape[:-1] + (width,), plain.dtype)], axis=-1)
 
 
 def ufunc_reduce(
