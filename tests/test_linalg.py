@@ -375,6 +375,22 @@ def test_linalg_errors_propagate(call):
 
 @pytest.mark.parametrize(
     "call",
+    [LA.svd, LA.svdvals, lambda v: LA.qr(v, mode="complete")],
+    ids=["svd", "svdvals", "qr complete"],
+)
+def test_a_vector_is_numpys_linalg_error_in_every_mode(call):
+    # they unpacked the shape first: ValueError (or IndexError) where NumPy raises LinAlgError
+    v = np.arange(1.0, 4.0)
+    with pytest.raises(LA.LinAlgError):
+        call(v)
+    with pytest.raises(LA.LinAlgError):
+        dualdiff.jvp(call, v, v)
+    with pytest.raises(LA.LinAlgError):
+        dualdiff.taylor(lambda t: call(v + t), 0.0, 2)
+
+
+@pytest.mark.parametrize(
+    "call",
     [
         lambda x: LA.qr(x, mode="raw"),
         lambda x: LA.qr(x[:, :2], mode="complete"),

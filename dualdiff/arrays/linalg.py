@@ -170,6 +170,16 @@ def _inverse_differences(w: Any) -> Any:
         return np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, differences))
 
 
+def _stacked_matrices(a: Any) -> tuple[int, int]:
+    """The matrix shape ``(m, n)`` of ``a``, with NumPy's LinAlgError for fewer than two axes."""
+    shape = _shape(a)
+    if len(shape) < 2:
+        raise LinAlgError(
+            f"{len(shape)}-dimensional array given. Array must be at least two-dimensional"
+        )
+    return shape[-2], shape[-1]
+
+
 def _check_plain(name: str, **arguments: Any) -> None:
     for argument, value in arguments.items():
         if is_dual(value):
@@ -618,7 +628,8 @@ def qr(a, mode="reduced"):
     (full rank). Modes 'reduced', 'r', and 'complete' when ``m <= n``; the extra columns of a
     complete ``Q`` of a tall matrix are not unique, so they have no derivative (TypeError).
     """
-    if mode == "raw" or (mode == "complete" and _shape(a)[-2] > _shape(a)[-1]):
+    m, n = _stacked_matrices(a)
+    if mode == "raw" or (mode == "complete" and m > n):
         what = "mode='raw'" if mode == "raw" else "mode='complete' for a tall matrix"
         raise TypeError(
             f"numpy.linalg.qr({what}) on duals has no derivative rule; use mode='reduced'"
@@ -628,7 +639,6 @@ def qr(a, mode="reduced"):
     tag, k, batched, (av,), (da,) = _operands(a)
     q, r = np.linalg.qr(av)
     cplx = _complex(av)
-    m, n = _shape(av)[-2:]
     q_h = _mH(q, cplx)
     if m >= n:
         d = _solve_right(da, r)
@@ -832,7 +842,7 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     if hermitian:
         return _svd_hermitian(a, compute_uv)
     tag, k, batched, (av,), (da,) = _operands(a)
-    m, n = _shape(av)[-2:]
+    m, n = _stacked_matrices(av)
     if compute_uv and full_matrices and m != n:
         raise TypeError(
             "numpy.linalg.svd(full_matrices=True) of a non-square matrix on duals: the extra "

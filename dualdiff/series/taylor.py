@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from ..arrays.dualarray import HANDLED_FUNCTIONS as _DUAL_ARRAY_FUNCTIONS
-from ..arrays.linalg import _largest, _real_row
+from ..arrays.linalg import _largest, _real_row, _stacked_matrices
 from ..core import errors, tags
 from ..core.errors import function_name
 from ..core.methods import ArrayMethods, at_rounds, is_basic_index, refused_shape_setter
@@ -3095,7 +3095,7 @@ def _singular_values(x: Any, name: str) -> Taylor:
     ``A``) by ``eigvalsh``'s series, with NumPy's singular values as coefficient 0. Needs distinct,
     nonzero singular values at ``t = 0`` (elsewhere they are not analytic in ``t``)."""
     x = _series_operand(x, name)
-    m, n = x.shape[-2:]
+    m, n = _stacked_matrices(x)
     value = np.linalg.svd(_broadcast(x.coefficients[0], x.shape), compute_uv=False)
     plain = _strip(value)
     tiny = 8 * max(m, n) * np.finfo(np.result_type(plain.dtype, 0.0)).eps * plain[..., :1]
