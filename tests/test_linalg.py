@@ -542,3 +542,20 @@ def test_empty_matrices_in_every_mode(name):
     np.testing.assert_array_equal(tangent, np.zeros(np.shape(expected)))
     np.testing.assert_array_equal(dualdiff.taylor(lambda t: f(x + t), 0.0, 2)[..., 0], expected)
     assert dualdiff.jacobian_sparsity(f, x).shape == (np.size(expected), 0)
+
+
+def test_eigenvectors_of_a_diagonal_complex_matrix_keep_phase_free_derivatives():
+    # LAPACK's real row holds zeros there, so its phase jumps and NumPy's vectors have no
+    # derivative; what does not depend on the phase must still have one (not nan)
+    h = np.diag([1.0, 2.0, 4.0]).astype(complex)
+    e = cplx(3, 3, seed=9)
+    e = e + e.conj().T
+
+    def cube(t):
+        w, v = LA.eigh(h + t * e)
+        return (v * w**3) @ v.conj().T
+
+    exact = e @ h @ h + h @ e @ h + h @ h @ e
+    np.testing.assert_allclose(dualdiff.derivative(cube, 0.0), exact, atol=1e-12)
+    second = 2 * (e @ e @ h + e @ h @ e + h @ e @ e)
+    np.testing.assert_allclose(dualdiff.derivative(cube, 0.0, n=2), second, atol=1e-10)

@@ -677,9 +677,15 @@ def _real_row(v: Any, rows: tuple[int, ...]) -> int | None:
 
 def _phase_rate(v: Any, dv: Any, row: int) -> Any:
     """``i theta_j`` with ``theta_j = -Im(dv[row, j]) / v[row, j]``: the turn of column ``j``
-    that keeps ``v[row, j] + dv[row, j]`` real (``v[row, j]`` is real)."""
-    with np.errstate(divide="ignore", invalid="ignore"):  # a zero entry: no phase, nan
-        return 1j * (-np.imag(dv[..., row, :]) / np.real(v[..., row, :]))
+    that keeps ``v[row, j] + dv[row, j]`` real (``v[row, j]`` is real).
+
+    Where ``v[row, j]`` is 0 (a diagonal matrix) LAPACK's phase jumps, so NumPy's vector has no
+    derivative in any case: the column keeps the turn-free tangent, so that what does not depend
+    on the phase (``V diag(w) V^H``, ``|V|``) keeps its derivative."""
+    pivot = np.real(v[..., row, :])
+    zero = strip(pivot) == 0
+    rate = -np.imag(dv[..., row, :]) / (np.where(zero, 1.0, pivot) if np.any(zero) else pivot)
+    return 1j * (np.where(zero, 0.0, rate) if np.any(zero) else rate)
 
 
 def _eigh_tangents(a: Any, da: Any, uplo: Any) -> tuple[Any, Any, Any, Any]:

@@ -2939,6 +2939,9 @@ def _eigen_series(call: _Call, vectors: bool) -> Any:
     if row is not None:  # LAPACK's phase (as the first-order rule): that row stays real
         z = series[..., row, :]
         sign = np.sign(np.real(_strip(v0)[..., row, :]))
+        zero = sign == 0  # (a zero entry: LAPACK's phase jumps there; no turn, as that rule)
+        if np.any(zero):
+            z, sign = np.where(zero, 1.0, z), np.where(zero, 1.0, sign)
         series = series * (np.conjugate(z) * sign / np.abs(z))[..., None, :]
     return _EighResult(values, series)
 
