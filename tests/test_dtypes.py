@@ -272,6 +272,28 @@ def test_a_python_float_point_is_weak_as_numpy_makes_it(mode):
     np.testing.assert_allclose(result, closed, rtol=2e-6, atol=2e-6)
 
 
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda a: np.sum(a * a),
+        np.linalg.norm,
+        lambda a: np.linalg.svd(a)[1],
+        lambda a: np.linalg.qr(a)[1],
+        np.linalg.det,
+    ],
+    ids=["sum of squares", "norm", "svd", "qr", "det"],
+)
+@pytest.mark.parametrize("t0", [0.0, np.float32(0.0)], ids=["python", "float32"])
+def test_taylor_mode_of_a_float32_array_plus_the_seed_stays_float32(f, t0):
+    # f(x + t): the seed's coefficient 1.0 is weak, as NumPy keeps it; broadcast to x's shape
+    # it was a float64 array, so np.sum (and every linalg function) went float64 past order 1
+    x = X.astype(np.float32).reshape(2, 2) + 2 * np.eye(2, dtype=np.float32)
+    coefficients = dd.taylor(lambda t: f(x + t), t0, 3)
+    assert coefficients.dtype == np.float32 == f(x).dtype
+    exact = dd.taylor(lambda t: f(x.astype(np.float64) + t), 0.0, 3)
+    np.testing.assert_allclose(coefficients, exact, rtol=1e-4, atol=1e-4)
+
+
 def test_the_declared_dtype_differences_at_a_python_float_point():
     # docs/guide/sharp_bits.rst, "Dtypes": the dtype differs from NumPy's, the number does not
     x = X.astype(np.float32).ravel()

@@ -311,3 +311,23 @@ def test_out_argument_of_functions_accepts_dual_arrays():
         return out * a[1]
 
     check(f, X)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda a: np.max(a * a),
+        lambda a: np.min(a * a, axis=0),
+        lambda a: np.linalg.norm(a, 2),
+        lambda a: np.cumprod(a, axis=1),
+    ],
+    ids=["max", "min axis", "norm 2", "cumprod"],
+)
+def test_second_derivatives_of_max_min_and_cumprod_keep_float32(f):
+    # the weights of ties and cumprod's padding were float64: harmless on a plain tangent (cast
+    # to the value's dtype), but a nested tangent is a dual itself, which they promoted
+    x = np.array([[3.0, 0.5, -1.0], [0.2, -2.5, 0.4], [1.0, 0.3, 2.0]], np.float32)
+    second = dd.jacobian(lambda a: dd.jacobian(f, a), x)
+    assert second.dtype == np.float32
+    reference = numeric_jacobian(lambda a: dd.jacobian(f, a), x.astype(np.float64))
+    np.testing.assert_allclose(second, reference, rtol=1e-4, atol=1e-4)

@@ -297,6 +297,14 @@ def test_output_matches_eager(name):
     check(f, X * (1 + 0.5j), V * (1 - 2j))  # complex input, a second signature
 
 
+@pytest.mark.parametrize("f", [np.linalg.det, np.linalg.norm, np.prod], ids=lambda f: f.__name__)
+def test_scalar_results_of_eager_rules_have_numpy_scalar_tangents(f):
+    # as eager jvp's (a rule replayed as one instruction gave a 0-d array)
+    x, v = np.eye(3) + 0.1, np.ones((3, 3))
+    value, tangent = dd.jit_jvp(f)(x, v)
+    assert type(value) is type(tangent) is type(dd.jvp(f, x, v)[1]) is np.float64
+
+
 # Complex inputs (the shared list is real): shared cases whose functions take complex arrays.
 COMPLEX_CASES = [
     "var",

@@ -152,6 +152,14 @@ def test_norm_of_zero_vector_has_zero_gradient(ord):
     assert np.array_equal(dualdiff.gradient(lambda x: LA.norm(x, ord), np.zeros(3)), np.zeros(3))
 
 
+def test_complex_zero_norm_has_a_real_zero_tangent():
+    # ord=0 counts the nonzero entries: NumPy's result is real, and so is its (zero) tangent
+    x = cplx(3, 4, seed=4).astype(np.complex64)
+    value, tangent = dualdiff.jvp(lambda a: LA.norm(a, 0, axis=0), x, x)
+    assert value.dtype == tangent.dtype == np.float32
+    np.testing.assert_array_equal(tangent, 0.0)
+
+
 def test_norm_at_zero_entries_uses_the_absolute_value_convention():
     x = np.array([3.0, 0.0, -4.0])
     np.testing.assert_allclose(dualdiff.gradient(lambda y: LA.norm(y, 1), x), [1.0, 0.0, -1.0])
@@ -196,6 +204,12 @@ COMPLEX = {
     "eigh_invariants": (lambda a: phase_free(LA.eigh(a)), HERMITIAN),
     "svd_invariants": (lambda a: phase_free(LA.svd(a, full_matrices=False)), cplx(4, 3)),
     "svd_invariants_wide": (lambda a: phase_free(LA.svd(a, full_matrices=False)), cplx(3, 4)),
+    # the vectors themselves: their phase is LAPACK's (one row real), in the tangent too
+    "eigh": (LA.eigh, HERMITIAN),
+    "eigh_upper": (lambda a: LA.eigh(a, "U"), HERMITIAN),
+    "svd": (lambda a: LA.svd(a, full_matrices=False), cplx(4, 3)),
+    "svd_wide": (lambda a: LA.svd(a, full_matrices=False), cplx(3, 4)),
+    "svd_hermitian": (lambda a: LA.svd(a, hermitian=True), HERMITIAN),
     "pinv": (LA.pinv, cplx(4, 3)),
     "lstsq": (lambda a: LA.lstsq(a, cplx(5, seed=3))[:2], cplx(5, 3)),
 }
@@ -208,15 +222,17 @@ def test_complex_matrices(name):
 
 
 def test_complex_phase_conventions():
-    # the phase left free by eigh and svd is fixed by a zero diagonal of V^H dV
+    # the phase left free by eigh and svd is LAPACK's: the row of V (U) NumPy returns real
     direction = cplx(3, 3, seed=5)
     (w, v), (dw, dv) = dualdiff.jvp(lambda a: tuple(LA.eigh(a)), HERMITIAN, direction)
-    np.testing.assert_allclose(np.diagonal(v.conj().T @ dv), 0.0, atol=1e-12)
+    np.testing.assert_allclose(np.imag(dv[0]), 0.0, atol=1e-12)
+    (w, v), (dw, dv) = dualdiff.jvp(lambda a: tuple(LA.eigh(a, "U")), HERMITIAN, direction)
+    np.testing.assert_allclose(np.imag(dv[-1]), 0.0, atol=1e-12)
     a = cplx(4, 3)
     (u, s, vh), (du, ds, dvh) = dualdiff.jvp(
         lambda x: tuple(LA.svd(x, full_matrices=False)), a, cplx(4, 3, seed=6)
     )
-    np.testing.assert_allclose(np.diagonal(vh @ dvh.conj().T), 0.0, atol=1e-12)
+    np.testing.assert_allclose(np.imag(dvh[:, 0]), 0.0, atol=1e-12)
     # and the factors still reproduce da: d(U S Vh) = da
     np.testing.assert_allclose((du * s) @ vh + (u * ds) @ vh + (u * s) @ dvh, cplx(4, 3, seed=6))
 
@@ -359,6 +375,22 @@ def test_linalg_errors_propagate(call):
 
 @pytest.mark.parametrize(
     "call",
+    [LA.svd, LA.svdvals, lambda v: LA.qr(v, mode="complete")],
+    ids=["svd", "svdvals", "qr complete"],
+)
+def test_a_vector_is_numpys_linalg_error_in_every_mode(call):
+    # they unpacked the shape first: ValueError (or IndexError) where NumPy raises LinAlgError
+    v = np.arange(1.0, 4.0)
+    with pytest.raises(LA.LinAlgError):
+        call(v)
+    with pytest.raises(LA.LinAlgError):
+        dualdiff.jvp(call, v, v)
+    with pytest.raises(LA.LinAlgError):
+        dualdiff.taylor(lambda t: call(v + t), 0.0, 2)
+
+
+@pytest.mark.parametrize(
+    "call",
     [
         lambda x: LA.qr(x, mode="raw"),
         lambda x: LA.qr(x[:, :2], mode="complete"),
@@ -422,3 +454,108 @@ def test_taylor_series_of_det_through_the_zero_matrix():
     assert [dualdiff.derivative(along, 0.0, n=k) for k in (1, 2, 3)] == pytest.approx(
         [0.0, 2.0, 12.0]
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# NumPy's aliasing of results, in every mode
+# ---------------------------------------------------------------------------------------------
+
+
+def _write_through_matrix_power(x):
+    y = x * 1.0
+    t = LA.matrix_power(y, 1)  # NumPy returns y itself: the write below lands in y
+    t[0, 0] = y[1, 1] ** 2
+    return y
+
+
+def test_matrix_power_one_is_its_argument():
+    x = general(3)
+    reference = numeric_jacobian(_write_through_matrix_power, x)
+    assert_close(dualdiff.jacobian(_write_through_matrix_power, x), reference)
+    pattern = dualdiff.jacobian_sparsity(_write_through_matrix_power, x).reshape(reference.shape)
+    assert not np.any((reference != 0) & ~pattern)
+    with pytest.raises(TypeError, match="numpy.linalg.matrix_power returned a view"):
+        dualdiff.jit_jacobian(_write_through_matrix_power)(x)
+
+
+def test_multi_dot_of_two_vector_ends_is_a_numpy_scalar():
+    def f(x):
+        m = LA.multi_dot([x[0], x, x[:, 1]])
+        grown = np.expand_dims(m, 0)  # a new array in NumPy: m is a scalar
+        grown *= 2.0
+        return m
+
+    x = general(3)
+    value, _ = dualdiff.jvp(f, x, x)
+    assert type(value) is np.float64 and value == f(x)
+    assert_close(dualdiff.jacobian(f, x), numeric_jacobian(f, x))
+
+
+def test_taylor_series_of_complex_eigenvectors_keeps_lapacks_phase():
+    direction = cplx(3, 3, seed=8)
+    direction = direction + direction.conj().T
+
+    def line(t):
+        return LA.eigh(HERMITIAN + t * direction)[1]
+
+    # second order along the line against differences of the first-order rule
+    second = dualdiff.derivative(line, 0.0, n=2)
+    h = 1e-5
+    reference = (dualdiff.derivative(line, h) - dualdiff.derivative(line, -h)) / (2 * h)
+    assert_close(second, reference, 1e-5)
+
+
+def test_lstsq_singular_values_take_numpys_dtype():
+    # NumPy solves a float32 a with a float64 b in float64, its singular values too
+    a = rect(4, 3).astype(np.float32)
+    b = arr(4, seed=2)
+
+    def f(x):
+        return LA.lstsq(x, b)[3]
+
+    value, tangent = dualdiff.jvp(f, a, rect(4, 3, seed=3).astype(np.float32))
+    assert value.dtype == tangent.dtype == f(a).dtype == np.float64
+    np.testing.assert_allclose(value, f(a), rtol=1e-12)
+
+
+EMPTY_MATRIX_CALLS = {
+    "det": LA.det,  # 1.0, whose series is constant
+    "norm 2": lambda a: LA.norm(a, 2),  # NumPy's max over no singular values: 0 (initial=0)
+    "norm 1": lambda a: LA.norm(a, 1),
+    "norm inf": lambda a: LA.norm(a, np.inf),
+    "vector norm inf": lambda a: LA.norm(a[0], np.inf),
+    "trace": np.trace,
+    "qr": lambda a: LA.qr(a)[1] + 1.0,
+}
+
+
+@pytest.mark.parametrize("name", sorted(EMPTY_MATRIX_CALLS))
+def test_empty_matrices_in_every_mode(name):
+    f = EMPTY_MATRIX_CALLS[name]
+    x = np.zeros((0, 0)) if name != "vector norm inf" else np.zeros((1, 0))
+    expected = f(x)
+    shape = np.shape(expected) + x.shape
+    np.testing.assert_array_equal(dualdiff.jacobian(f, x), np.zeros(shape))
+    np.testing.assert_array_equal(dualdiff.jit_jacobian(f)(x), np.zeros(shape))
+    value, tangent = dualdiff.jvp(f, x, x)
+    np.testing.assert_array_equal(value, expected)
+    np.testing.assert_array_equal(tangent, np.zeros(np.shape(expected)))
+    np.testing.assert_array_equal(dualdiff.taylor(lambda t: f(x + t), 0.0, 2)[..., 0], expected)
+    assert dualdiff.jacobian_sparsity(f, x).shape == (np.size(expected), 0)
+
+
+def test_eigenvectors_of_a_diagonal_complex_matrix_keep_phase_free_derivatives():
+    # LAPACK's real row holds zeros there, so its phase jumps and NumPy's vectors have no
+    # derivative; what does not depend on the phase must still have one (not nan)
+    h = np.diag([1.0, 2.0, 4.0]).astype(complex)
+    e = cplx(3, 3, seed=9)
+    e = e + e.conj().T
+
+    def cube(t):
+        w, v = LA.eigh(h + t * e)
+        return (v * w**3) @ v.conj().T
+
+    exact = e @ h @ h + h @ e @ h + h @ h @ e
+    np.testing.assert_allclose(dualdiff.derivative(cube, 0.0), exact, atol=1e-12)
+    second = 2 * (e @ e @ h + e @ h @ e + h @ e @ e)
+    np.testing.assert_allclose(dualdiff.derivative(cube, 0.0, n=2), second, atol=1e-10)

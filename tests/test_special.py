@@ -453,3 +453,17 @@ def test_import_dualdiff_does_not_import_scipy():
     code = "import sys, dualdiff; print(any(m.split('.')[0] == 'scipy' for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("name", ["gamma", "digamma", "gammaln", "beta", "ellipk", "spence"])
+def test_taylor_mode_keeps_float32(name):
+    # the partials (scipy's polygamma, ...) compute a float32 argument in float64: the series
+    # keeps the value's float32, as NumPy's result and eager mode's tangent do
+    rule = special.SPECIAL_RULES[name]
+    args, i = cases(name)[0]
+    x = np.array([args[i]], np.float32)
+    f = on(name, tuple(np.float32(a) for a in args), i)
+    series = dd.taylor(lambda t: f(x + t), np.float32(0.0), 3)
+    assert series.dtype == np.float32 == f(x).dtype, rule.name
+    exact = dd.taylor(lambda t: on(name, args, i)(x.astype(float) + t), 0.0, 3)
+    assert_close(series, exact, rtol=1e-4, atol=1e-5)

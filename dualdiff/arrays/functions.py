@@ -243,9 +243,12 @@ def _extreme(a: Any, axis: Any, keepdims: bool, pick: Callable[..., Any]) -> Any
     """max or min: the tangent of the chosen entry; ties share it evenly (as ``maximum`` does)."""
     a = _as_dual_array(a)
     value = pick(a.value, axis=axis, keepdims=True)
-    mask = strip(a.value) == strip(value)
+    plain = strip(a.value)
+    mask = plain == strip(value)
     count = np.sum(mask, axis=axis, keepdims=True)
     weights = mask / count
+    if plain.dtype.kind in "fc":  # float64 weights would promote a float32 tangent that is a
+        weights = weights.astype(np.finfo(plain.dtype).dtype)  # dual itself (nested)
     axes = tangent_axis(axis, a.ndim)
     tangent = np.sum(a.tangent_ * weights, axis=axes, keepdims=keepdims)
     if not keepdims:
@@ -321,7 +324,8 @@ def _pad_last(v: Any, n: int) -> Any:
     width = n - np.shape(strip(v))[-1]
     if width == 0:
         return v
-    return np.concatenate([v, np.zeros(np.shape(strip(v))[:-1] + (width,))], axis=-1)
+    plain = strip(v)  # zeros of v's dtype: float64 ones promoted a nested float32 cumprod
+    return np.concatenate([v, np.zeros(plain.shape[:-1] + (width,), plain.dtype)], axis=-1)
 
 
 def ufunc_reduce(

@@ -14,8 +14,8 @@ Conventions shared by the factorizations:
   tangent of the unread triangle is ignored and the read triangle is mirrored (its diagonal's
   imaginary part dropped, as LAPACK does).
 * Signs and phases of factors are NumPy's (LAPACK's); they are locally constant, so their
-  tangents follow them. The free phase of complex eigen/singular vectors is fixed by a zero
-  diagonal of ``V^H dV`` (``eigh``'s ``V``; ``svd``'s ``V``, with ``U`` taking the rest).
+  tangents follow them. The free phase of complex eigen/singular vectors is LAPACK's too: one
+  row of the factor is real (``_real_row``), and the tangent keeps it real.
 * Repeated eigenvalues or singular values make the vector tangents undefined: the rules divide
   by their differences and return ``inf``/``nan`` there (the value tangents stay finite).
 """
@@ -168,6 +168,16 @@ def _inverse_differences(w: Any) -> Any:
     differences = w[..., None, :] - w[..., :, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, differences))
+
+
+def _stacked_matrices(a: Any) -> tuple[int, int]:
+    """The matrix shape ``(m, n)`` of ``a``, with NumPy's LinAlgError for fewer than two axes."""
+    shape = _shape(a)
+    if len(shape) < 2:
+        raise LinAlgError(
+            f"{len(shape)}-dimensional array given. Array must be at least two-dimensional"
+        )
+    return shape[-2], shape[-1]
 
 
 def _check_plain(name: str, **arguments: Any) -> None:
@@ -328,7 +338,7 @@ def matrix_power(a, n):
     if n < 0:
         a, n = inv(a), -n
     if n == 1:
-        return a.copy()
+        return a  # NumPy's matrix_power(a, 1) is a itself: a write into one reaches the other
     result, power = None, a
     while True:
         if n & 1:
@@ -390,7 +400,7 @@ def multi_dot(arrays, *, out=None):
 
     result = product(_chain_order(dims))
     if first == 1 and last == 1:
-        result = np.reshape(result, ())
+        result = result[0, 0]  # NumPy's scalar, which no view writes into
     elif first == 1 or last == 1:
         result = np.reshape(result, (-1,))
     return _finish(result, out, "linalg.multi_dot")
@@ -434,15 +444,16 @@ def _vector_norm(x: DualArray, p: Any, axes: tuple[int, ...], keepdims: bool) ->
     """``||x||_p`` over ``axes``: ``d||x|| = sum (|x_i| / ||x||)^(p-1) Re(conj(u_i) dx_i)`` with
     ``u_i = x_i / |x_i|``. Zero entries and a zero norm contribute 0 (as ``absolute`` at 0);
     ``inf``/``-inf`` are ``max``/``min`` of ``|x|`` (ties share the tangent), ``p = 0`` counts."""
-    if p == np.inf or p == -np.inf:
-        pick = np.max if p > 0 else np.min
-        return pick(np.abs(x), axis=axes, keepdims=keepdims)
+    if p == np.inf:
+        return _largest(np.abs(x), axes, keepdims)
+    if p == -np.inf:
+        return np.min(np.abs(x), axis=axes, keepdims=keepdims)
     tag, k, batched, (v,), (t,) = _operands(x)
     value = np.linalg.vector_norm(v, axis=axes, keepdims=True, ord=p)
     cplx = _complex(v)
     taxes = tangent_axis(axes, len(_shape(v)))
-    if p == 0:
-        tangent = np.sum(zeros_tangent(k, v), axis=taxes, keepdims=keepdims)
+    if p == 0:  # a count: a zero tangent of the norm's real dtype
+        tangent = np.sum(zeros_tangent(k, _real(v, cplx)), axis=taxes, keepdims=keepdims)
     else:
         plain_norm = strip(value)
         safe_norm = np.where(plain_norm == 0, 1.0, value)
@@ -502,6 +513,15 @@ def _fill_nonzero(t: Any, where: np.ndarray, fill: float) -> Any:
     return np.where(where & (t != 0), fill, t)
 
 
+def _largest(x: Any, axis: Any, keepdims: bool = False) -> Any:
+    """``max`` of non-negative numbers as NumPy's norms take it: 0 over an empty axis."""
+    shape = _shape(x)
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    if all(shape[a] for a in axes):
+        return np.max(x, axis=axis, keepdims=keepdims)
+    return np.max(x, axis=axis, keepdims=keepdims, initial=0.0)
+
+
 def _axes_tuple(axis: Any, ndim: int) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
@@ -524,13 +544,13 @@ def _matrix_norm(x: DualArray, ord: Any, axes: tuple[int, int], keepdims: bool) 
     y = np.moveaxis(x, (row, col), (-2, -1))
     if ord in (2, -2, "nuc"):
         s = np.linalg.svd(y, compute_uv=False)
-        reduce = {2: np.max, -2: np.min, "nuc": np.sum}[ord]
+        reduce = {2: _largest, -2: np.min, "nuc": np.sum}[ord]
         result = reduce(s, axis=-1)
     elif ord in (1, -1):
-        reduce = np.max if ord == 1 else np.min
+        reduce = _largest if ord == 1 else np.min
         result = reduce(np.sum(np.abs(y), axis=-2), axis=-1)
     elif ord in (np.inf, -np.inf):
-        reduce = np.max if ord > 0 else np.min
+        reduce = _largest if ord > 0 else np.min
         result = reduce(np.sum(np.abs(y), axis=-1), axis=-1)
     else:
         raise ValueError("Invalid norm order for matrices.")
@@ -643,7 +663,8 @@ def qr(a, mode="reduced"):
     (full rank). Modes 'reduced', 'r', and 'complete' when ``m <= n``; the extra columns of a
     complete ``Q`` of a tall matrix are not unique, so they have no derivative (TypeError).
     """
-    if mode == "raw" or (mode == "complete" and _shape(a)[-2] > _shape(a)[-1]):
+    m, n = _stacked_matrices(a)
+    if mode == "raw" or (mode == "complete" and m > n):
         what = "mode='raw'" if mode == "raw" else "mode='complete' for a tall matrix"
         raise TypeError(
             f"numpy.linalg.qr({what}) on duals has no derivative rule; use mode='reduced'"
@@ -653,7 +674,6 @@ def qr(a, mode="reduced"):
     tag, k, batched, (av,), (da,) = _operands(a)
     q, r = np.linalg.qr(av)
     cplx = _complex(av)
-    m, n = _shape(av)[-2:]
     q_h = _mH(q, cplx)
     if m >= n:
         d = _solve_right(da, r)
@@ -671,6 +691,36 @@ def qr(a, mode="reduced"):
     if mode == "r":
         return r_dual
     return _QRResult(_result(q, dq, tag, k, batched), r_dual)
+
+
+def _real_row(v: Any, rows: tuple[int, ...]) -> int | None:
+    """The first of ``rows`` that LAPACK left real in every column of the complex vectors ``v``
+    (within rounding), or None.
+
+    That is how LAPACK fixes the free phase of complex eigen/singular vectors: its Householder
+    reductions leave one row of the factor untouched, so that row is real (``eigh``: the first
+    row of ``V`` with ``UPLO='L'``, the last with ``'U'``; ``svd``: the first row of ``V`` for a
+    tall or square matrix, of ``U`` for a wide one). The tangents keep the same row real."""
+    plain = strip(v)
+    scale = np.max(np.abs(plain), initial=0.0)
+    bound = 64 * np.finfo(_real_dtype(plain)).eps * scale
+    for row in rows:
+        if np.all(np.abs(np.imag(plain[..., row, :])) <= bound):
+            return row
+    return None
+
+
+def _phase_rate(v: Any, dv: Any, row: int) -> Any:
+    """``i theta_j`` with ``theta_j = -Im(dv[row, j]) / v[row, j]``: the turn of column ``j``
+    that keeps ``v[row, j] + dv[row, j]`` real (``v[row, j]`` is real).
+
+    Where ``v[row, j]`` is 0 (a diagonal matrix) LAPACK's phase jumps, so NumPy's vector has no
+    derivative in any case: the column keeps the turn-free tangent, so that what does not depend
+    on the phase (``V diag(w) V^H``, ``|V|``) keeps its derivative."""
+    pivot = np.real(v[..., row, :])
+    zero = strip(pivot) == 0
+    rate = -np.imag(dv[..., row, :]) / (np.where(zero, 1.0, pivot) if np.any(zero) else pivot)
+    return 1j * (np.where(zero, 0.0, rate) if np.any(zero) else rate)
 
 
 def _eigh_tangents(a: Any, da: Any, uplo: Any) -> tuple[Any, Any, Any, Any]:
@@ -711,14 +761,19 @@ def eigh(a, UPLO="L"):
     ``F_ij = 1 / (w_j - w_i)`` off the diagonal and 0 on it.
 
     Reads the ``UPLO`` triangle like NumPy. Eigenvector signs (phases) are LAPACK's; for
-    complex matrices ``V^H dV`` has a zero diagonal. Repeated eigenvalues make ``dV`` inf/nan
-    (the eigenvectors are not unique); their ``dw`` is the mean of ``v_i^H da v_i`` over the
-    repeated ones (the convention of ``maximum`` at a tie; see ``_share_repeated``).
+    complex matrices the row of ``V`` LAPACK leaves real stays real (``_real_row``). Repeated
+    eigenvalues make ``dV`` inf/nan (the eigenvectors are not unique); their ``dw`` is the mean
+    of ``v_i^H da v_i`` over the repeated ones (the convention of ``maximum`` at a tie; see
+    ``_share_repeated``).
     """
     tag, k, batched, (av,), (da,) = _operands(a)
     w, v, dw, p = _eigh_tangents(av, da, UPLO)
     with np.errstate(invalid="ignore"):  # inf * 0 at repeated eigenvalues: nan, as documented
         dv = v @ (_inverse_differences(w) * p)
+    n = _shape(v)[-1]
+    row = _real_row(v, (0, n - 1) if _uplo(UPLO) else (n - 1, 0)) if _complex(v) else None
+    if row is not None:
+        dv = dv + v * _phase_rate(v, dv, row)[..., None, :]
     return _EighResult(_result(w, dw, tag, k, batched), _result(v, dv, tag, k, batched))
 
 
@@ -816,7 +871,8 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     """``a = U diag(s) V^H``. With ``dP = U^H da V`` and ``F_ij = 1 / (s_j^2 - s_i^2)`` (0 on
     the diagonal): ``ds = Re diag(dP)``, ``dU = U (F * (dP S + S dP^H)) + (I - U U^H) da V S^{-1}``,
     ``dV = V (F * (S dP + dP^H S)) + (I - V V^H) da^H U S^{-1}``; for complex matrices
-    ``U^H dU`` also gets ``i Im(dP_ii) / s_i`` on its diagonal (``V^H dV`` has none).
+    ``U^H dU`` also gets ``i Im(dP_ii) / s_i`` on its diagonal, and both the turn that keeps
+    LAPACK's real row real (``_real_row``).
 
     Signs and phases are LAPACK's. Repeated singular values make ``dU``, ``dV`` inf/nan, and so
     do zero singular values of a non-square matrix; their ``ds`` is the mean over the repeated
@@ -827,7 +883,7 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     if hermitian:
         return _svd_hermitian(a, compute_uv)
     tag, k, batched, (av,), (da,) = _operands(a)
-    m, n = _shape(av)[-2:]
+    m, n = _stacked_matrices(av)
     if compute_uv and full_matrices and m != n:
         raise TypeError(
             "numpy.linalg.svd(full_matrices=True) of a non-square matrix on duals: the extra "
@@ -855,6 +911,13 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
             du = du + (da @ v - u @ dp) * inverse_s[..., None, :]
         if n > m:
             dv = dv + (_mH(da, cplx) @ u - v @ dp_h) * inverse_s[..., None, :]
+    if cplx:  # LAPACK's phase: one row of V (U for a wide matrix) real, as _real_row says
+        factors = ((v, dv), (u, du)) if m >= n else ((u, du), (v, dv))
+        for vectors, tangent in factors:
+            if _real_row(vectors, (0,)) is not None:
+                turn = _phase_rate(vectors, tangent, 0)[..., None, :]
+                du, dv = du + u * turn, dv + v * turn
+                break
     return _SVDResult(
         _result(u, du, tag, k, batched),
         _result(s, ds, tag, k, batched),
@@ -927,8 +990,8 @@ def lstsq(a, b, rcond=None):
     if _shape(residuals)[0]:
         dr = rhs - av @ dx
         dres = 2.0 * _real(np.sum((np.conjugate(r) if cplx else r) * dr, axis=-2), cplx)
-    if da is not None:
-        s = np.linalg.svd(_as_dual_array(a), compute_uv=False)
+    if da is not None:  # in the dtype NumPy solves in (float32 a, float64 b: float64 s)
+        s = np.linalg.svd(_as_dual_array(a).astype(dtype, copy=False), compute_uv=False)
     return (
         _result(x, dx[..., 0] if vector else dx, tag, k, batched),
         _result(residuals, dres, tag, k, batched),

@@ -1322,7 +1322,7 @@ def _shifted(entry: table.Entry, call: Call, values: list, tangents: list, progr
     probes = [rng.standard_normal(np.shape(_concrete_of(t))) for t in tangents]
     result = _shifted_call(entry, call, concrete_values, probes, None)
     k = probes[0].shape[-1]
-    for d in {0, k - 1}:
+    for d in {0, k - 1} if k else ():  # (no direction, as for an empty x: nothing to check)
         args, kwargs = call.arguments([p[..., d] for p in probes])
         expected = func(*_concrete_of(args), **_concrete_of(kwargs))
         pairs = zip(expected, result) if type(expected) in (list, tuple) else [(expected, result)]
@@ -1561,10 +1561,16 @@ def eager_rule(func: Any, args: Any, kwargs: Any) -> Any:
         (func, program.directions, template, items, values, tangents, outputs),
         {},
     )
+    result = _rebuild_outputs(outputs.structure, _pairs(flat, outputs))
     if outputs.viewed:  # NumPy shares memory there: a later write would have to reach it
         for t in traced:
             _storage_of(t).untracked = outputs.name
-    return _rebuild_outputs(outputs.structure, _pairs(flat, outputs))
+        # the results are copies here, so writes into them refuse too (matrix_power(a, 1) is a)
+        leaves = _traced_leaves(tuple(result) if isinstance(result, tuple) else result)
+        for out in leaves:
+            if out.storage is None:
+                out.storage, out.path = _storage_of(traced[0]), None
+    return result
 
 
 def _pairs(flat: Any, outputs: _Outputs) -> Any:
@@ -1629,7 +1635,7 @@ def _run_eager(
         if ours:
             t = np.asarray(leaf.tangent_ if type(leaf) is DualArray else leaf.tangent)
             if k is None:
-                t = t.reshape(value.shape) if type(leaf) is Dual else t[0]
+                t = t.reshape(value.shape)[()] if type(leaf) is Dual else t[0]  # (a scalar's)
             elif type(leaf) is DualArray:
                 t = np.moveaxis(np.broadcast_to(t, (t.shape[0],) + value.shape), 0, -1)
             flat_tangents.append(_own(t, inputs))

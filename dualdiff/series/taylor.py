@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from ..arrays.dualarray import HANDLED_FUNCTIONS as _DUAL_ARRAY_FUNCTIONS
+from ..arrays.linalg import _largest, _real_row, _stacked_matrices
 from ..core import errors, tags
 from ..core.errors import function_name
 from ..core.methods import ArrayMethods, at_rounds, is_basic_index, refused_shape_setter
@@ -1190,6 +1191,9 @@ def fallback_rule(rule: Rule) -> Callable[..., list]:
         *series, n = args
         values = [s[0] for s in series]
         y = [rule.function(*values)]
+        # the value's dtype for every coefficient: partials such as scipy's polygamma compute a
+        # float32 argument in float64, which made a float32 series float64
+        dtype = None if is_dual(y[0]) else getattr(y[0], "dtype", None)
         derivatives = [_deriv(s) for s in series]
         tag = new_tag()
         for k in range(1, n + 1):
@@ -1205,7 +1209,11 @@ def fallback_rule(rule: Rule) -> Callable[..., list]:
                 if rule.safe:
                     term = _zero_where_constant(d, term)
                 total = total + term
-            y.append(total / k)
+            coefficient = total / k
+            kind = getattr(coefficient, "dtype", dtype)
+            if dtype is not None and kind != dtype and kind.kind == dtype.kind:
+                coefficient = np.asarray(coefficient).astype(dtype)[()]
+            y.append(coefficient)
         return y
 
     return generic
@@ -1767,7 +1775,9 @@ class Taylor(ArrayMethods):
                 )
             raise TypeError("a scalar Taylor series cannot be indexed")
         result = _taylor(
-            [_broadcast(c, shape)[index] for c in self.coefficients], self.order, self.tag
+            [_broadcast(c, shape, self.coefficients[0])[index] for c in self.coefficients],
+            self.order,
+            self.tag,
         )
         if is_basic_index(index) and np.ndim(_strip(result.coefficients[0])):  # a view, as in NumPy
             _link_series(result, self, _SeriesIndex(index))
@@ -1799,7 +1809,7 @@ class Taylor(ArrayMethods):
         coefficients = []
         for k in range(max(len(mine), len(theirs))):
             if k < len(mine):
-                c = _broadcast(mine[k], shape)
+                c = _broadcast(mine[k], shape, mine[0])
                 c = c.copy() if is_dual(c) else np.array(c)
             else:
                 c = np.zeros(shape, np.result_type(_strip(mine[0]), 0.0))
@@ -1961,7 +1971,8 @@ class _SeriesIndex:
 
     def __call__(self, parent: Taylor) -> list:
         shape = parent.shape
-        return [_broadcast(c, shape)[self.index] for c in parent.coefficients]
+        value = parent.coefficients[0]
+        return [_broadcast(c, shape, value)[self.index] for c in parent.coefficients]
 
 
 def _real_parts(parent: Taylor) -> list:
@@ -2121,7 +2132,7 @@ def _write_through(target: Taylor, index: Any, item: Any) -> None:
     fresh: list = []
     for k in range(root.order + 1):
         if k < len(root.coefficients):
-            c = _broadcast(root.coefficients[k], shape)
+            c = _broadcast(root.coefficients[k], shape, root.coefficients[0])
             if is_dual(c):
                 c = c.copy()
             elif k and type(fresh[0]) is np.ndarray:
@@ -2164,13 +2175,15 @@ def _write_through(target: Taylor, index: Any, item: Any) -> None:
             member.coefficients = member.coefficients[: order + 1]
 
 
-def _broadcast(c: Any, shape: tuple[int, ...]) -> Any:
+def _broadcast(c: Any, shape: tuple[int, ...], value: Any = None) -> Any:
     """A coefficient at the series' full shape (a scalar coefficient may stand for an array), as
-    a read-only view."""
+    a read-only view. A Python number is weak, as in NumPy: it takes the dtype of the series'
+    ``value`` (its first coefficient) when given, so the seed's 1.0 in a float32 series is a
+    float32 array (a float64 one made ``np.sum`` of it, and all that followed, float64)."""
     if getattr(_strip(c), "shape", ()) == shape:
         return c
     if type(c) in _PLAIN_SCALARS:  # a zero-stride view, built directly (the seed's 1.0)
-        base = np.asarray(c)
+        base = np.asarray(c) if value is None else np.asarray(c, np.result_type(_strip(value), c))
         view = np.ndarray(shape, base.dtype, base, 0, (0,) * len(shape))
         view.flags.writeable = False
         return view
@@ -2424,7 +2437,8 @@ class _Call:
         for i, a in enumerate(operands):
             if type(a) is Taylor and a.tag == tag:
                 shape = a.shape
-                self.series[i] = [_broadcast(c, shape) for c in a.coefficients[: n + 1]]
+                value = a.coefficients[0]
+                self.series[i] = [_broadcast(c, shape, value) for c in a.coefficients[: n + 1]]
 
     def lists(self) -> list[list]:
         """Every operand as a coefficient list (a constant is a list of length 1)."""
@@ -2664,7 +2678,7 @@ def _nested_fallback(entry: Entry, func: Any, args: Any, kwargs: dict) -> Any:
         shape = a.shape
         out: Any = _broadcast(coefficients[0], shape)
         for k in range(1, len(coefficients)):
-            out = out + _broadcast(coefficients[k], shape) * powers[k]
+            out = out + _broadcast(coefficients[k], shape, coefficients[0]) * powers[k]
         return out
 
     y = func(*nested(args), **{key: nested(v) for key, v in kwargs.items()})
@@ -2763,6 +2777,8 @@ def _put(a: Any, ind: Any, v: Any, mode: Any = "raise") -> None:
         raise ValueError(f"numpy.put: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
     if not index.size:
         return
+    if type(v) in (list, tuple) and any(map(is_dual, v)):
+        v = np.stack(v)  # a list holding series, as eager mode takes it (not an object array)
     values = np.reshape(v, -1) if is_dual(v) else np.ravel(np.asarray(v))
     if values.shape[0] == 0:
         return
@@ -2853,7 +2869,7 @@ def _value_dtype(c: Any) -> Any:
 def _own_series(a: Any) -> tuple[list, int, int]:
     """The coefficients of the series ``a`` at its full shape, its order and its tag."""
     shape = a.shape
-    return [_broadcast(c, shape) for c in a.coefficients], a.order, a.tag
+    return [_broadcast(c, shape, a.coefficients[0]) for c in a.coefficients], a.order, a.tag
 
 
 def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
@@ -3039,7 +3055,7 @@ def _det(call: _Call) -> Taylor:
     # Jacobi's formula divides by det A_0 in effect: at a (nearly) singular A_0 its terms cancel
     # catastrophically (a rank-2 3x3 member gave 20 for a second derivative of 11.3); there the
     # series comes from DualArray's first-order rule, which uses the adjugate, nested
-    if np.any(np.linalg.cond(a[0]) > _DET_COND):
+    if np.size(a[0]) and np.any(np.linalg.cond(a[0]) > _DET_COND):  # (0x0: det is 1)
         parts = call.parts
         return _nested_fallback(table.entry(np.linalg.det), np.linalg.det, parts.args, parts.kwargs)
     g = _log_det_derivative(a, n, "numpy.linalg.det")
@@ -3130,8 +3146,10 @@ def _eigen_series(call: _Call, vectors: bool) -> Any:
     ``Λ_0 Q_k - Q_k Λ_0 - Λ_k = R_k = Σ_{j=1..k-1} Q_j Λ_{k-j} - Σ_{j=1..k} Ã_j Q_{k-j}``:
     ``Λ_k = -diag R_k``, ``(Q_k)_ij = (R_k)_ij / (λ_i - λ_j)`` off the diagonal, and the diagonal
     from ``QᴴQ = I`` (real: ``V_0ᴴ V_k`` has a real diagonal, as in the first-order rule). Then
-    ``V_k = V_0 Q_k``. Repeated eigenvalues at ``t = 0`` raise ValueError: their eigenvectors,
-    and the eigenvalues' series past the first order, are not determined by ``A_0``."""
+    ``V_k = V_0 Q_k``, each column turned so that the row LAPACK leaves real stays real (its
+    phase convention, as in the first-order rule). Repeated eigenvalues at ``t = 0`` raise
+    ValueError: their eigenvectors, and the eigenvalues' series past the first order, are not
+    determined by ``A_0``."""
     (a,) = call.lists()
     n, tag = call.order, call.tag
     uplo = call.parts.option("UPLO", "L")
@@ -3185,7 +3203,16 @@ def _eigen_series(call: _Call, vectors: bool) -> Any:
     values = _taylor(w, n, tag)
     if not vectors:
         return values
-    return _EighResult(values, _taylor([v0] + [v0 @ c for c in q[1:]], n, tag))
+    series = _taylor([v0] + [v0 @ c for c in q[1:]], n, tag)
+    row = _real_row(v0, (0, size - 1) if lower else (size - 1, 0)) if cplx else None
+    if row is not None:  # LAPACK's phase (as the first-order rule): that row stays real
+        z = series[..., row, :]
+        sign = np.sign(np.real(_strip(v0)[..., row, :]))
+        zero = sign == 0  # (a zero entry: LAPACK's phase jumps there; no turn, as that rule)
+        if np.any(zero):
+            z, sign = np.where(zero, 1.0, z), np.where(zero, 1.0, sign)
+        series = series * (np.conjugate(z) * sign / np.abs(z))[..., None, :]
+    return _EighResult(values, series)
 
 
 _FUNCTIONS[np.linalg.slogdet] = _series_kind(table.entry(np.linalg.slogdet), _slogdet)
@@ -3259,9 +3286,10 @@ def _vector_norm(x: Any, ord: Any, axes: tuple[int, ...], keepdims: bool) -> Any
     if ord == 0:
         value = np.linalg.vector_norm(_plain(x), axis=axes, keepdims=keepdims, ord=0)
         return _taylor([value], x.order, x.tag)
-    if ord == np.inf or ord == -np.inf:
-        pick = np.max if ord > 0 else np.min
-        return pick(np.abs(x), axis=axes, keepdims=keepdims)
+    if ord == np.inf:
+        return _largest(np.abs(x), axes, keepdims)
+    if ord == -np.inf:
+        return np.min(np.abs(x), axis=axes, keepdims=keepdims)
     if ord == 1:
         return np.sum(np.abs(x), axis=axes, keepdims=keepdims)
     if ord == 2:
@@ -3280,11 +3308,11 @@ def _matrix_norm(x: Any, ord: Any, axes: tuple[int, ...], keepdims: bool) -> Any
     y = np.moveaxis(x, (row, col), (-2, -1))
     if ord in (2, -2, "nuc"):
         s = _singular_values(y, "numpy.linalg.norm")
-        result = {2: np.max, -2: np.min, "nuc": np.sum}[ord](s, axis=-1)
+        result = {2: _largest, -2: np.min, "nuc": np.sum}[ord](s, axis=-1)
     elif ord in (1, -1):
-        result = (np.max if ord == 1 else np.min)(np.sum(np.abs(y), axis=-2), axis=-1)
+        result = (_largest if ord == 1 else np.min)(np.sum(np.abs(y), axis=-2), axis=-1)
     elif ord in (np.inf, -np.inf):
-        result = (np.max if ord > 0 else np.min)(np.sum(np.abs(y), axis=-1), axis=-1)
+        result = (_largest if ord > 0 else np.min)(np.sum(np.abs(y), axis=-1), axis=-1)
     else:
         raise ValueError("Invalid norm order for matrices.")
     return np.expand_dims(result, tuple(sorted(axes))) if keepdims else result
@@ -3339,7 +3367,7 @@ def _singular_values(x: Any, name: str) -> Taylor:
     ``A``) by ``eigvalsh``'s series, with NumPy's singular values as coefficient 0. Needs distinct,
     nonzero singular values at ``t = 0`` (elsewhere they are not analytic in ``t``)."""
     x = _series_operand(x, name)
-    m, n = x.shape[-2:]
+    m, n = _stacked_matrices(x)
     value = np.linalg.svd(_broadcast(x.coefficients[0], x.shape), compute_uv=False)
     plain = _strip(value)
     tiny = 8 * max(m, n) * np.finfo(np.result_type(plain.dtype, 0.0)).eps * plain[..., :1]

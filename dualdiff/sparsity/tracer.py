@@ -2431,6 +2431,8 @@ def _matrix_power(func: Any, a: Any, n: Any) -> SparsityTracer:
     n = int(n)
     if n == 0:
         return _make(value, _empty_deps(value.shape))
+    if n == 1 and type(a) is SparsityTracer:
+        return a  # NumPy's matrix_power(a, 1) is a itself: a write into one reaches the other
     power = _make(av, ad)
     if n < 0:
         power, n = np.linalg.inv(power), -n
@@ -2498,7 +2500,7 @@ def _qr(func: Any, a: Any, mode: str = "reduced") -> Any:
     k = min(m, n)
     columns = _reduce(ad, -2)
     q_deps = _store().accumulate(columns, -1)[..., :k].copy()
-    if m <= n and not np.iscomplexobj(av):
+    if 0 < m <= n and not np.iscomplexobj(av):
         q_deps[..., k - 1] = q_deps[..., k - 2] if k > 1 else _empty_deps(q_deps.shape[:-1])
     r_value = result if mode == "r" else result[1]
     upper = np.triu(np.ones(r_value.shape[-2:], dtype=bool))
