@@ -178,7 +178,8 @@ def jvp(f: Callable[..., Any], x: Any, v: Any) -> tuple[Any, Any]:
         The point. For several arguments pass a tuple: ``jvp(f, (x, y), (vx, vy))`` calls
         ``f(x, y)``.
     v : number, array_like, or tuple of them
-        The direction, of the shape of ``x`` (a tuple of the same length for a tuple ``x``).
+        The direction, of the shape of ``x`` (a tuple of the same length for a tuple ``x``). A
+        complex ``v`` at a real ``x`` gives ``J·v``, the real Jacobian applied to it.
 
     Returns
     -------

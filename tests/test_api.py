@@ -130,6 +130,40 @@ def test_jvp_errors():
         dd.jvp(np.sin, np.ones(2), None)
 
 
+# A complex direction v at a real point x: the tangent is J(x)·v, the real Jacobian applied to v
+# (J·Re v + 1j·J·Im v). One pass with a complex tangent beside real values gave neither this nor
+# the rate along v at a complex point, but a mix: np.real and np.imag took the parts of v
+# (jvp(np.real, 1.0, 1j) was 0), np.conj conjugated it, np.angle and np.vdot read the rate at a
+# complex point, while np.abs applied J; x * x.real raised NumPy's casting error.
+REAL_PART_FUNCTIONS = {
+    "real": np.real,
+    "imag": np.imag,
+    "conj": np.conj,
+    ".real * x": lambda z: z.real * z,
+    "angle": np.angle,
+    "vdot": lambda z: np.vdot(z, z),
+    "astype": lambda z: z.astype(float) * z,
+    "abs": np.abs,
+}
+
+
+@pytest.mark.parametrize("name", list(REAL_PART_FUNCTIONS))
+def test_jvp_along_a_complex_direction_at_a_real_point(name):
+    f = REAL_PART_FUNCTIONS[name]
+    x = np.array([0.5, -1.2, 2.0])
+    v = np.array([0.3 + 1.0j, -0.7 + 0.2j, 1.1 - 0.5j])
+    jac = numeric_jacobian(f, x)  # the real Jacobian
+    expected = jac @ v.real + 1j * (jac @ v.imag)
+    value, tangent = dd.jvp(f, x, v)
+    np.testing.assert_allclose(value, f(x))
+    assert_close(tangent, expected)
+    assert_close(dd.push_forward(f, x, v[None])[1][0], expected)
+    # a scalar point, and a complex argument beside a real one (its own direction is kept)
+    assert_close(dd.jvp(f, 0.5, 1j)[1], 1j * numeric_jacobian(f, 0.5))
+    _, tangent = dd.jvp(lambda a, b: np.real(a) * b, (1.5, 2.0j), (1j, 1.0 + 1j))
+    assert tangent == pytest.approx(2.0j * 1j + 1.5 * (1.0 + 1j))
+
+
 # -- jacobian and gradient -----------------------------------------------------------------------
 
 W = np.array([[0.5, -1.0, 0.2], [0.3, 0.8, -0.6]])

@@ -353,6 +353,13 @@ def test_integer_inputs_are_promoted_like_eager():
 
 def test_real_input_with_complex_tangent():
     check(lambda a: np.exp(a) * a, X, V * (1 + 1j))
+    # J·v, the real Jacobian applied to v, for functions that read a value's real part too
+    # (traced with the complex tangent, np.real gave J·Re v and np.conj J·conj(v))
+    v = V * (0.5 - 1j)
+    for f in (np.real, np.conj, lambda a: np.vdot(a, a) + a.real * a):
+        jac = numeric_jacobian(f, X)
+        value, tangent = dd.jit_jvp(f)(X, v)
+        assert_close(tangent, np.tensordot(jac, v.real, 2) + 1j * np.tensordot(jac, v.imag, 2))
 
 
 def test_float32_keeps_its_precision():

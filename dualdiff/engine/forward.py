@@ -146,6 +146,54 @@ def _seed(x: Any, tangent: Any, tag: int, api: str) -> Any:
     return _make(x, tangent, tag)
 
 
+def _kind(a: Any) -> str:
+    """The dtype kind of a plain number, list or array (``""`` for a dual or anything else)."""
+    t = type(a)
+    if t is float or t is int:
+        return "f"
+    if t is complex:
+        return "c"
+    if t is list:
+        a = np.asarray(a)
+    return a.dtype.kind if isinstance(a, (np.ndarray, np.generic)) else ""
+
+
+def _zero(v: Any) -> Any:
+    """A zero direction of ``v``'s shape and type."""
+    return type(v)(0) if np.ndim(v) == 0 and type(v) is not np.ndarray else np.zeros_like(v)
+
+
+def real_directions(x: Any, v: Any) -> tuple[Any, Any] | None:
+    """For a complex direction ``v`` at a real point ``x`` (or at some real arguments of a
+    tuple ``x``), two directions ``(v1, v2)`` of the real ones' types, whose tangents give
+    ``J·v = t1 + 1j·t2``; ``None`` where there is no such argument.
+
+    ``J·v`` of a real ``x`` is the real Jacobian applied to ``v``. One pass with the complex
+    tangent beside the real value cannot give it: the rules of the functions that read a
+    value's real part (``np.real``, ``np.conj``, ``np.angle``, ``np.vdot``, ``eigvalsh``) treat
+    it as the rate along ``v`` at a complex point, and ``jvp(np.real, 1.0, 1j)`` was 0, not
+    ``1j``. So the real and imaginary parts of ``v`` go through separate passes, and an
+    argument that is complex itself takes its direction in the first."""
+    if type(x) is tuple:
+        if type(v) is not tuple or len(v) != len(x):
+            return None  # (push_along says what is wrong)
+        parts = [real_directions(xi, vi) for xi, vi in zip(x, v)]
+        if all(p is None for p in parts):
+            return None
+        first = tuple(vi if p is None else p[0] for p, vi in zip(parts, v))
+        return first, tuple(_zero(vi) if p is None else p[1] for p, vi in zip(parts, v))
+    if _kind(v) == "c" and _kind(x) in ("f", "i", "u"):
+        return np.real(v), np.imag(v)
+    return None
+
+
+def complex_tangent(t1: Any, t2: Any) -> Any:
+    """``t1 + 1j·t2``, output by output (see ``real_directions``)."""
+    if is_sequence(t1):
+        return rebuild(t1, [complex_tangent(a, b) for a, b in zip(t1, t2)])
+    return t1 + 1j * t2
+
+
 def _call(f: Callable[..., Any], args: tuple[Any, ...], api: str) -> Any:
     return check_output(f(*args), api)
 
@@ -183,6 +231,10 @@ def push_along(f: Callable[..., Any], x: Any, v: Any, api: str) -> tuple[Any, An
         and (x.dtype.kind == "f" or x.dtype.kind == "c")
     ):
         return _push_array(f, x, v, api)
+    parts = real_directions(x, v)
+    if parts is not None:  # a complex direction at a real point: J·Re v + 1j·J·Im v
+        value, t1 = push_along(f, x, parts[0], api)
+        return value, complex_tangent(t1, push_along(f, x, parts[1], api)[1])
     tag = new_tag()
     if type(x) is tuple:
         if type(v) is not tuple or len(v) != len(x):
@@ -269,6 +321,10 @@ def push_forward(f: Callable[..., Any], x: Any, seeds: Any) -> tuple[Any, Any]:
             f"push_forward: seeds must have shape (k,) + x.shape = (k,) + {shape}, "
             f"got {seeds.shape}"
         )
+    if seeds.dtype.kind == "c" and _kind(strip(x)) == "f":  # J·Re s + 1j·J·Im s: as jvp
+        value, t1 = _push(f, x, seeds.real, seeds.shape[0], "push_forward")
+        t2 = _push(f, x, seeds.imag, seeds.shape[0], "push_forward")[1]
+        return _owned(value), complex_tangent(t1, t2)
     value, tangents = _push(f, x, seeds, seeds.shape[0], "push_forward")
     return _owned(value), _owned(tangents)
 

@@ -37,7 +37,14 @@ from ..compiler.symbolic import KindChanged, SymbolicDual, _tangent
 from ..core import errors
 from ..dual.objects import lift
 from ..rules.elementwise import is_dual
-from .forward import MEMORY_BUDGET, _array_input, dense_jacobian, push_along
+from .forward import (
+    MEMORY_BUDGET,
+    _array_input,
+    complex_tangent,
+    dense_jacobian,
+    push_along,
+    real_directions,
+)
 
 __all__ = ["jit_jvp", "CompiledJVP", "jit_jacobian", "CompiledJacobian"]
 
@@ -114,6 +121,10 @@ class CompiledJVP(_CompiledFunction):
             )
         if any(is_dual(a) for a in xs + vs):
             return push_along(self.f, x, v, "jvp")
+        parts = real_directions(x, v)
+        if parts is not None:  # a complex direction at a real point: as jvp does it
+            value, t1 = self(x, parts[0])
+            return value, complex_tangent(t1, self(x, parts[1])[1])
         scalars = tuple(type(a) is not np.ndarray and np.ndim(a) == 0 for a in xs)
         xs = tuple(_c_order(_array(a, "jit_jvp")) for a in xs)
         vs = tuple(_c_order(_array(a, "jit_jvp", "the tangent")) for a in vs)
