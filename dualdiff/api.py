@@ -365,13 +365,17 @@ def value_and_gradient(f: Callable[..., Any], x: Any, chunk: int | None = None) 
 
 def _value_and_gradient(f: Callable[..., Any], x: Any, chunk: Any, api: str) -> tuple[Any, Any]:
     value, jac = value_and_jacobian(f, x, chunk)
+    _check_scalar(value, api)
+    return value, jac
+
+
+def _check_scalar(value: Any, api: str) -> None:
     if is_sequence(value) or np.ndim(strip(value)) != 0:
         got = type(value).__name__ if is_sequence(value) else np.shape(strip(value))
         raise ValueError(
             f"{api}: f must return a scalar, it returned {got}; use jacobian for "
             "vector-valued functions"
         )
-    return value, jac
 
 
 def gradient(f: Callable[..., Any], x: Any, chunk: int | None = None) -> Any:
@@ -452,7 +456,9 @@ def hessian(f: Callable[..., Any], x: Any, chunk: int | None = None) -> Any:
     errors.check_callable(f, "hessian")
     chunk = _check_chunk(chunk)
     if not _is_array_input(x):
-        return derivative(lambda u: derivative(f, u), x)
+        second = derivative(lambda u: derivative(f, u), x)
+        _check_scalar(second, "hessian")  # (of f's shape: a vector f gave its second derivatives)
+        return second
     x = _array_input(x, "hessian")
     n = max(1, int(np.prod(np.shape(strip(x)))))
     if chunk is None:

@@ -327,6 +327,23 @@ def test_hessian_shapes_and_closed_form():
         dd.hessian(np.sin, np.ones(2))
 
 
+@pytest.mark.parametrize("x", [2.0, 2, np.float32(2.0), 1.0 + 1.0j, np.array(2.0), np.ones(2)])
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda z: np.stack([z**2, z**3]),
+        lambda z: (z**2, z**3),
+        lambda z: [z**3],
+        lambda z: np.reshape(np.sum(z**3), (1,)),
+    ],
+)
+def test_hessian_of_a_vector_function_raises_at_every_point(f, x):
+    # at a scalar x the hessian returned the second derivatives of every output (of f's shape),
+    # where an array x raised
+    with pytest.raises(ValueError, match=r"^hessian: f must return a scalar"):
+        dd.hessian(f, x)
+
+
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # log1p(-1), sqrt'(0): on purpose
 def test_safe_rule_of_an_array_under_an_outer_derivative():
     # the partial of sqrt/log1p is then a dual array; its values decide the 0·inf convention
