@@ -145,6 +145,32 @@ def test_errors():
         SparseJacobian(lambda x: (x, x), x, np.eye(6, dtype=bool))(x)
 
 
+@pytest.mark.parametrize(
+    "chunk, error",
+    [
+        (0, ValueError),
+        (-2, ValueError),
+        (1.5, TypeError),
+        (2.0, TypeError),
+        (True, TypeError),
+        ("2", TypeError),
+    ],
+)
+def test_bad_chunk_raises_as_in_the_dense_jacobian(chunk, error):
+    # a sparse Jacobian took chunk=1.5, 2.0 or True without a word, and '2' raised
+    # "'>=' not supported between instances of 'str' and 'int'"
+    x = np.ones(6)
+    with pytest.raises(error, match=r"^jacobian: chunk must be"):
+        dualdiff.jacobian(brusselator, x, chunk=chunk)
+    for sparsity in ("auto", np.ones((6, 6), dtype=bool)):
+        with pytest.raises(error, match=r"^SparseJacobian: chunk must be"):
+            dualdiff.jacobian(brusselator, x, chunk=chunk, sparsity=sparsity)
+        with pytest.raises(error, match=r"^SparseJacobian: chunk must be"):
+            SparseJacobian(brusselator, x, sparsity, chunk=chunk)
+    with pytest.raises(error, match=r"^jacobian: chunk must be"):
+        compressed_jacobian(brusselator, x, np.arange(6), chunk=chunk)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.complex64, np.float64])
 def test_dtype_as_the_dense_jacobian(dtype):
     # the colour seeds took float64 (np.result_type(x, float)): a float32 x gave a float64 Jacobian

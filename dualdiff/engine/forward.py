@@ -352,13 +352,13 @@ def _default_chunk(n: int, itemsize: int) -> int:
     return int(max(1, min(-(-n // _PIECES), MEMORY_BUDGET // column)))
 
 
-def _check_chunk(chunk: Any) -> int | None:
+def _check_chunk(chunk: Any, api: str = "jacobian") -> int | None:
     if chunk is None:
         return None
     if isinstance(chunk, bool) or not isinstance(chunk, numbers.Integral):
-        raise TypeError(f"jacobian: chunk must be a positive integer or None, got {chunk!r}")
+        raise TypeError(f"{api}: chunk must be a positive integer or None, got {chunk!r}")
     if chunk < 1:
-        raise ValueError(f"jacobian: chunk must be >= 1, got {chunk}")
+        raise ValueError(f"{api}: chunk must be >= 1, got {chunk}")
     return int(chunk)
 
 

@@ -43,7 +43,7 @@ import numpy as np
 from ..arrays.dualarray import DualArray, strip
 from ..core import errors, tags
 from ..rules.elementwise import is_dual
-from .forward import _Assembly, _map_blocks, dense_jacobian, push_forward
+from .forward import _Assembly, _check_chunk, _map_blocks, dense_jacobian, push_forward
 
 DASK_WORKER_ENVIRON = {
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 64 * 2**20,
@@ -340,11 +340,10 @@ def run_passes(
     """
     errors.check_callable(f, api)
     workers = _check_workers(workers, api)
+    chunk = _check_chunk(chunk, api)
     if chunk is None:
         chunk = _default_chunk(count, workers, progress)
-    elif isinstance(chunk, bool) or not isinstance(chunk, numbers.Integral) or chunk < 1:
-        raise ValueError(f"{api}: chunk must be a positive integer or None, got {chunk!r}")
-    ranges = _chunks(count, int(chunk))
+    ranges = _chunks(count, chunk)
     bar = Progress(count, api) if progress else _NoProgress()
     try:
         if workers is None or workers == 1:

@@ -293,7 +293,7 @@ class SparseJacobian:
         if not self._dense:
             self._color()
         self.output = output
-        self.chunk = chunk
+        self.chunk = _check_chunk(chunk, "SparseJacobian")
         self.progress = progress
         self._workers = _check_workers(workers, "SparseJacobian")
         self._pool: Any = None
