@@ -164,6 +164,26 @@ def test_jvp_along_a_complex_direction_at_a_real_point(name):
     assert tangent == pytest.approx(2.0j * 1j + 1.5 * (1.0 + 1j))
 
 
+@pytest.mark.parametrize("x", [2.0, np.float32(2.0), np.float16(2.0), np.complex64(1 + 1j)])
+@pytest.mark.parametrize("v", [np.array(1.0), np.float64(1.0), np.float32(1.0), np.array(1.0j)])
+def test_jvp_at_a_scalar_takes_a_0d_direction_in_the_values_dtype(x, v):
+    # a 0-d array v raised "the tangent must be a number" (jit_jvp takes it), and a NumPy float
+    # v kept its own dtype: np.float32 x with np.float64 v gave a float64 tangent under a float32
+    # value, Python float x with np.float32 v a float32 tangent under a float64 value
+    f = lambda z: np.sin(z) * z  # noqa: E731
+    value, tangent = dd.jvp(f, x, v)
+    expected = (np.cos(x) * x + np.sin(x)) * v[()]
+    assert tangent == pytest.approx(expected, rel=1e-3)
+    value_dtype = np.asarray(value).dtype
+    complex_v = np.iscomplexobj(v)  # the value's precision, complex
+    assert np.asarray(tangent).dtype == (
+        np.result_type(value_dtype, 1j) if complex_v else value_dtype
+    )
+    assert value == dd.jvp(f, x, 1.0)[0]
+    with pytest.raises(ValueError, match=r"^jvp: tangent shape \(1,\) does not match"):
+        dd.jvp(f, x, np.ones(1))
+
+
 # -- jacobian and gradient -----------------------------------------------------------------------
 
 W = np.array([[0.5, -1.0, 0.2], [0.3, 0.8, -0.6]])

@@ -134,6 +134,10 @@ def _seed(x: Any, tangent: Any, tag: int, api: str) -> Any:
             raise ValueError(f"{api}: tangent shape {t.shape} does not match x's shape {shape}")
         return _make_array(x, np.reshape(t, (1,) + shape), tag, False)
     x = _scalar_input(x, api)
+    if type(tangent) is np.ndarray:  # a 0-d array has a scalar's shape, as jit_jvp takes it
+        if tangent.ndim:
+            raise ValueError(f"{api}: tangent shape {tangent.shape} does not match x's shape ()")
+        tangent = tangent[()]
     if type(tangent) not in SCALAR_TYPES and not is_dual(tangent):
         raise TypeError(f"{api}: the tangent must be a number, got {errors.type_name(tangent)}")
     if isinstance(tangent, (np.integer, np.bool_)):
@@ -143,6 +147,16 @@ def _seed(x: Any, tangent: Any, tag: int, api: str) -> Any:
         # a Python number is weak in NumPy: as the tangent of a NumPy scalar it would take the
         # dtype of any NumPy constant it meets (1.0 / np.float32(c) is float32 in a float64 program)
         tangent = x.dtype.type(tangent)
+    elif isinstance(tangent, np.floating) or (
+        isinstance(tangent, np.complexfloating) and _kind(x) == "c"
+    ):
+        # the tangent in the value's dtype, as at an array point: a float32 x with a float64 v
+        # gave a float64 tangent under a float32 value, and a NumPy v a strong dtype under the
+        # weak Python float x (the value and the tangent of x * np.float32(c) then differed)
+        if isinstance(x, np.inexact):
+            tangent = x.dtype.type(tangent)
+        elif type(x) is float or type(x) is complex:
+            tangent = type(x)(tangent)
     return _make(x, tangent, tag)
 
 
