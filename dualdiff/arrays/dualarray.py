@@ -1662,7 +1662,13 @@ def _join(value: Any, tangent: Any, tag: int, batched: bool = False) -> Any:
         tangent = np.asarray(tangent)
     if not batched:
         tangent = np.reshape(tangent, (1,) + np.shape(strip(tangent)))
-    tangent = fit_tangent(tangent, np.shape(strip(tangent))[0], shape)
+    got = np.shape(strip(tangent))
+    if not _seed._broadcasts_into(got[1:], shape):  # (NumPy's error named neither of them)
+        raise ValueError(
+            f"the tangent output has shape {got[1:]}, which does not fit the value output's "
+            f"shape {shape}"
+        )
+    tangent = fit_tangent(tangent, got[0], shape)
     return box(_make_array(value, tangent, tag, batched))
 
 
