@@ -64,6 +64,14 @@ def test_derivative_order_zero_returns_value():
     assert dd.derivative(np.sin, 0.5, n=0) == math.sin(0.5)
 
 
+def test_derivative_order_zero_keeps_the_layout_of_x():
+    # f got a C-ordered copy of an F-ordered x: np.ravel(x, order="K") read it in another order
+    x = np.asfortranarray(np.arange(6.0).reshape(2, 3))
+    f = lambda z: np.ravel(z, order="K") + z.flags.f_contiguous  # noqa: E731
+    np.testing.assert_array_equal(dd.derivative(f, x, n=0), f(x))
+    np.testing.assert_array_equal(x, np.arange(6.0).reshape(2, 3))
+
+
 def test_derivative_elementwise_over_arrays():
     x = np.linspace(-2, 2, 7)
     np.testing.assert_allclose(dd.derivative(np.tanh, x), 1 - np.tanh(x) ** 2, rtol=1e-14)

@@ -225,7 +225,9 @@ def _owned(y: Any) -> Any:
 def _writable_copy(x: Any) -> Any:
     """A private copy of an array input for an ``f`` that receives it undifferentiated (order
     0): ``f`` may update its argument in place, as it may in every other mode."""
-    return x.copy() if type(x) is np.ndarray or type(x) is DualArray else x
+    if type(x) is np.ndarray:  # in x's own layout: f's result may depend on it (ravel('K'))
+        return x.copy(order="K")
+    return x.copy() if type(x) is DualArray else x
 
 
 # ---------------------------------------------------------------------------------------------
