@@ -859,6 +859,14 @@ def test_batched_and_single_direction_meet_dual_scalars():
     np.testing.assert_allclose((x * d).tangent, expected, rtol=1e-15)
 
 
+CALLS_OF_A_0D_ARRAY = {  # (np.select and np.tensordot give a 0-d array, np.kron a scalar)
+    "select": lambda a: np.select([True], [a]),
+    "tensordot": lambda a: np.tensordot(a, a, 0),
+    "kron": lambda a: np.kron(a, a),
+    "reshape": lambda a: np.reshape(a, ()),
+}
+
+
 def _result_kind(result):
     if isinstance(result, (tuple, list)):
         return tuple(_result_kind(item) for item in result)
@@ -881,9 +889,13 @@ def test_numpy_functions_of_a_0d_dual_array_give_a_scalar_where_numpy_does(value
             except Exception:
                 continue
             found[function.__name__] = _result_kind(result)
+        for name, call in CALLS_OF_A_0D_ARRAY.items():
+            found[name] = _result_kind(call(z))
         return found
 
     plain = kinds(value.copy())
+    for name, call in CALLS_OF_A_0D_ARRAY.items():
+        plain[name] = _result_kind(call(value.copy()))
     seen = {}
     dd.jvp(lambda z: seen.update(kinds(z)) or z, value, np.ones_like(value))
     wrong = {name: (got, plain[name]) for name, got in seen.items() if plain.get(name, got) != got}

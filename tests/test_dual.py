@@ -199,7 +199,22 @@ def test_numpy_functions_of_a_dual_give_a_scalar_where_numpy_does(value):
             continue
         if got != expected:
             wrong.append((function.__name__, got, expected))
+    for name, call in CALLS_OF_A_SCALAR.items():
+        got, expected = _shape_kind(call(Dual(value, 1.0))), _shape_kind(call(value))
+        if got != expected:
+            wrong.append((name, got, expected))
     assert not wrong
+
+
+# calls with more arguments than the array, each with a result NumPy gives as a scalar for some
+# scalars and as a 0-d array for others
+CALLS_OF_A_SCALAR = {
+    "reshape": lambda a: np.reshape(a, ()),
+    "moveaxis": lambda a: np.moveaxis(a, [], []),
+    "select": lambda a: np.select([True], [a]),
+    "tensordot": lambda a: np.tensordot(a, a, 0),
+    "kron": lambda a: np.kron(a, a),
+}
 
 
 @pytest.mark.parametrize("x", [1.5, np.float64(1.5)])

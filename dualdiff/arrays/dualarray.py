@@ -1522,7 +1522,10 @@ def array_function(func: Any, types: Any, args: Any, kwargs: Any) -> Any:
 # np.block(a) it did not (NumPy's is a new 0-d array).
 _SCALAR_OF_0D: dict[Any, bool] = {
     np.flip: True,
+    np.kron: True,
     np.block: False,
+    np.select: False,
+    np.tensordot: False,
 }
 
 

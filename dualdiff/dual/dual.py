@@ -515,9 +515,14 @@ _SCALAR_RESULT: dict[Any, Any] = {
     np.real: True,
     np.imag: True,
     np.flip: True,
+    np.kron: True,
     np.squeeze: "numpy",
     np.transpose: "numpy",
+    np.reshape: "numpy",
+    np.moveaxis: "numpy",
     np.block: False,
+    np.select: False,
+    np.tensordot: False,
 }
 
 
