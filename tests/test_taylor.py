@@ -872,3 +872,20 @@ def test_a_zero_base_with_a_moving_exponent_has_no_taylor_expansion():
         c = dd.taylor(lambda x: x**x, np.array([0.0, 1.0]), 2)
         assert c[0, 1] == -np.inf and c[0, 2] == np.inf
         np.testing.assert_allclose(c[1], [1.0, 1.0, 1.0], rtol=1e-15)  # x**x at 1: 1 + t + t²
+
+
+def _write_through_asarray(z):
+    r = np.asarray(z)  # NumPy: z itself for an array, a new 0-d array for a scalar
+    np.expand_dims(r, 0)[...] += 1.0
+    return r * z
+
+
+def test_asarray_of_a_0d_series_refuses_a_write_as_eager_mode_does():
+    # the 0-d object array was writable: the write was lost, where NumPy's lands in z (3.75 and
+    # slope 4 for NumPy's 6.25 and 5); eager mode's is read-only, so the write fails loudly
+    with pytest.raises(ValueError, match="read-only"):
+        dd.taylor(_write_through_asarray, np.array(1.5), 1)
+    with pytest.raises(ValueError, match="read-only"):
+        dd.jvp(_write_through_asarray, np.array(1.5), np.array(1.0))
+    # a scalar's np.asarray is a new array in NumPy: the write stays there
+    assert list(dd.taylor(_write_through_asarray, 1.5, 1)) == [3.75, 4.0]

@@ -1474,7 +1474,12 @@ class Taylor(ArrayMethods):
         )
         shape = self.shape
         if not shape:
-            return scalar_object_array(self)
+            out = scalar_object_array(self)
+            if type(_strip(self.coefficients[0])) is np.ndarray and copy is not True:
+                # NumPy's np.asarray of a 0-d array is the array: a write into this copy would
+                # be lost, so it fails loudly, as for larger arrays (a scalar's is a new array)
+                out.flags.writeable = False
+            return out
         items = [self[index] for index in np.ndindex(*shape)]
         like = _strip(self.coefficients[0])
         return object_array(items, shape, writable=copy is True, like=like)
