@@ -344,6 +344,9 @@ def test_bad_functions():
         numeric.derivative(lambda x: x.sum(), np.ones(3))
     with pytest.raises(ValueError, match="must not depend on x"):
         numeric.jacobian(lambda x: np.ones(3) if x[0] == 1.0 else np.ones(2), np.ones(2))
+    # NumPy's "setting an array element with a sequence ... inhomogeneous shape" named neither
+    with pytest.raises(ValueError, match=r"^numeric.jacobian: f returned a tuple of outputs of "):
+        numeric.jacobian(lambda x: (x, x[0]), np.ones(2))
 
 
 def test_complex_step_refuses_what_it_cannot_differentiate():
