@@ -889,3 +889,16 @@ def test_asarray_of_a_0d_series_refuses_a_write_as_eager_mode_does():
         dd.jvp(_write_through_asarray, np.array(1.5), np.array(1.0))
     # a scalar's np.asarray is a new array in NumPy: the write stays there
     assert list(dd.taylor(_write_through_asarray, 1.5, 1)) == [3.75, 4.0]
+
+
+@pytest.mark.parametrize("dtype, limit", [(np.float16, 8), (np.float32, 34), (np.complex64, 34)])
+def test_an_order_whose_factorial_overflows_the_dtype_raises(dtype, limit):
+    # the coefficient times n! overflowed: exp's 9th derivative at 0.5 in float16 was inf, its
+    # 12th nan (the coefficient had underflowed to 0), where the derivative is e**0.5
+    for x in (dtype(0.5), np.array([0.5, 0.5], dtype)):
+        assert np.allclose(dd.derivative(np.exp, x, n=limit), np.exp(0.5), rtol=1e-2)
+        for n in (limit + 1, limit + 4):
+            with pytest.raises(ValueError, match=rf"^derivative of order {n}: Taylor mode"):
+                dd.derivative(np.exp, x, n=n)
+    # the coefficients themselves stay in range
+    assert np.isfinite(dd.taylor(np.exp, dtype(0.5), limit + 1)).all()

@@ -3431,10 +3431,10 @@ def higher_derivative(f: Callable[..., Any], x: Any, n: int) -> Any:
     y = f(_taylor([x, 1.0], n, tag))
     if type(y) is Taylor and y.tag == tag:  # the common case, kept cheap
         c = y.coefficients
-        return _like_value(c[n] if n < len(c) else _zero_like(c[0]), c[0]) * _FACTORIALS[n]
+        return _times_factorial(_like_value(c[n] if n < len(c) else _zero_like(c[0]), c[0]), n)
     y = check_output(y, "higher_derivative")
     shape = np.shape(_strip(x))
-    return _leaves(y, lambda leaf: _elementwise(leaf, tag, n, shape) * _FACTORIALS[n])
+    return _leaves(y, lambda leaf: _times_factorial(_elementwise(leaf, tag, n, shape), n))
 
 
 def scalar_derivative(f: Callable[..., Any], x: float, n: int, api: str) -> Any:
@@ -3454,9 +3454,28 @@ def scalar_derivative(f: Callable[..., Any], x: float, n: int, api: str) -> Any:
         c0 = c[0]
         if type(c0) is float:  # a float value: the coefficient as it is (see _like_value)
             return (c[n] if n < len(c) else 0.0) * _FACTORIALS[n]
-        return _like_value(c[n] if n < len(c) else _zero_like(c0), c0) * _FACTORIALS[n]
+        return _times_factorial(_like_value(c[n] if n < len(c) else _zero_like(c0), c0), n)
     y = check_output(y, "higher_derivative")
-    return _leaves(y, lambda leaf: _elementwise(leaf, tag, n, ()) * _FACTORIALS[n])
+    return _leaves(y, lambda leaf: _times_factorial(_elementwise(leaf, tag, n, ()), n))
+
+
+_FITS_EVERY_DTYPE = 8  # 8! = 40320 fits float16, whose largest number is 65504
+
+
+def _times_factorial(c: Any, n: int) -> Any:
+    """Coefficient ``c`` times ``n!``: the ``n``-th derivative. Where ``n!`` is beyond the range
+    of ``c``'s dtype, a ValueError: the product overflowed to inf (or nan, the coefficient having
+    underflowed to 0 first), where the derivative itself may be small (exp's 9th derivative in
+    float16, the 36th in float32, was inf)."""
+    if n > _FITS_EVERY_DTYPE:
+        dtype = getattr(_strip(c), "dtype", None)
+        if dtype is not None and dtype.kind in "fc" and _FACTORIALS[n] > np.finfo(dtype).max:
+            raise ValueError(
+                f"derivative of order {n}: Taylor mode multiplies its coefficient by {n}! = "
+                f"{_FACTORIALS[n]:.3g}, beyond the range of {dtype} ({np.finfo(dtype).max:.3g}); "
+                "pass x in a wider dtype (x.astype(np.float64)) or ask for a lower order"
+            )
+    return c * _FACTORIALS[n]
 
 
 def taylor(f: Callable[..., Any], x: Any, order: int) -> Any:
