@@ -902,3 +902,12 @@ def test_an_order_whose_factorial_overflows_the_dtype_raises(dtype, limit):
                 dd.derivative(np.exp, x, n=n)
     # the coefficients themselves stay in range
     assert np.isfinite(dd.taylor(np.exp, dtype(0.5), limit + 1)).all()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="documented gap (sharp bits, Dtypes): in float32 a Taylor coefficient f^(n)(x)/n! "
+    "below the smallest normal number loses digits, then underflows to 0",
+)
+def test_float32_high_order_coefficients_underflow():
+    assert dd.derivative(np.exp, np.float32(-20.0), n=33) == pytest.approx(np.exp(-20.0), rel=1e-3)
