@@ -267,7 +267,7 @@ def _format_number(v: Any) -> str:
 
 
 def _format_step(step: Any) -> str:
-    if step is None:
+    if step is None or not np.size(step):  # (an empty x has no steps)
         return "-"
     step = np.asarray(step)
     low, high = f"{float(step.min()):.3g}", f"{float(step.max()):.3g}"
