@@ -401,3 +401,9 @@ def test_error_curve_bad_input():
         error_curve(np.sin, 1.0, steps=[1e-3, -1.0])
     with pytest.raises(ValueError, match="unknown method"):
         error_curve(np.sin, 1.0, methods=("central", "spline"))
+    # a complex x with the complex step raised numeric.jacobian's error after the other methods
+    # had run; best_step of a curve without one finite error raised "All-NaN slice encountered"
+    with pytest.raises(ValueError, match=r"^error_curve: the complex step needs a real x"):
+        error_curve(np.sin, 1.0 + 1.0j)
+    with pytest.raises(ValueError, match=r"^error_curve: no step gave a finite numeric"):
+        error_curve(np.sqrt, -1.0, methods=("central",)).best_step("central")
