@@ -141,6 +141,8 @@ def _derivative(f: Callable[..., Any], x: Any, n: Any) -> Any:
             return _call(f, (_writable_copy(_array_input(x, "derivative")),), "derivative")
         return _call(f, (_scalar_input(x, "derivative"),), "derivative")
     if n > 1:
+        if not _is_array_input(x):  # refused as at n = 0 and 1, in derivative's name (a tuple)
+            _scalar_input(x, "derivative")
         return higher_derivative(f, x, n)
     tag = new_tag()
     if _is_array_input(x):
@@ -458,6 +460,7 @@ def hessian(f: Callable[..., Any], x: Any, chunk: int | None = None) -> Any:
     errors.check_callable(f, "hessian")
     chunk = _check_chunk(chunk)
     if not _is_array_input(x):
+        _scalar_input(x, "hessian")  # (a bool or a tuple: refused in hessian's name)
         second = derivative(lambda u: derivative(f, u), x)
         _check_scalar(second, "hessian")  # (of f's shape: a vector f gave its second derivatives)
         return second

@@ -88,6 +88,24 @@ def test_derivative_bad_point(bad, error):
         dd.derivative(np.sin, bad)
 
 
+@pytest.mark.parametrize("x", [(1.0, 2.0), True, np.True_])
+def test_a_tuple_or_bool_point_is_refused_by_every_verb_and_option(x):
+    # jacobian refused them, but workers=, sparsity= and jit_jacobian took them as an array and
+    # derivative(n >= 2) a tuple, or refused a bool in higher_derivative's name
+    calls = [
+        ("derivative", lambda: dd.derivative(np.sin, x)),
+        ("derivative", lambda: dd.derivative(np.sin, x, n=2)),
+        ("jacobian", lambda: dd.jacobian(np.sin, x)),
+        ("jacobian", lambda: dd.jacobian(np.sin, x, workers=1)),
+        ("SparseJacobian", lambda: dd.jacobian(np.sin, x, sparsity="auto")),
+        ("jit_jacobian", lambda: dd.jit_jacobian(np.sin)(x)),
+        ("hessian", lambda: dd.hessian(np.sin, x)),
+    ]
+    for name, call in calls:
+        with pytest.raises(TypeError, match=rf"^{name}: x must be a real or complex number or"):
+            call()
+
+
 def test_derivative_bad_function_and_order():
     with pytest.raises(TypeError, match="callable"):
         dd.derivative(3.0, 1.0)

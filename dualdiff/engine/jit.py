@@ -187,6 +187,8 @@ def _c_order(a: np.ndarray) -> np.ndarray:
 def _array(a: Any, api: str, what: str = "x") -> np.ndarray:
     if isinstance(a, (bool, np.bool_)):
         raise TypeError(f"{api}: {what} must be a real or complex number or array, got a bool")
+    if type(a) is tuple:  # (jit_jvp takes a tuple apart into arguments before this)
+        raise TypeError(f"{api}: {what} must be a real or complex number or array, got a tuple")
     return _array_input(a, api, what)
 
 

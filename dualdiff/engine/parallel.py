@@ -499,6 +499,10 @@ def _input(x: Any, api: str) -> np.ndarray:
             "sparse Jacobian (and a parallel one, but at a DualArray) does not take; nest it "
             "the other way round, or inside use dd.jacobian(f, x) (output='dense', no workers=)"
         )
+    if type(x) is tuple or isinstance(x, (bool, np.bool_)):  # refused as jacobian() does
+        raise TypeError(
+            f"{api}: x must be a real or complex number or an array, got {errors.type_name(x)}"
+        )
     arr = np.array(x)
     if arr.dtype.kind in "biu":
         arr = arr.astype(float)
