@@ -186,3 +186,16 @@ def test_dtype_as_the_dense_jacobian(dtype):
     ):
         assert jac.dtype == expected
         np.testing.assert_allclose(jac if isinstance(jac, np.ndarray) else jac.toarray(), dense)
+
+
+@pytest.mark.parametrize("x", [1.5, np.float32(1.5), np.array(1.5)])
+def test_a_0d_jacobian_is_a_numpy_scalar_as_the_dense_one(x):
+    # the sparse Jacobian of a scalar x was a 0-d array where jacobian gives a NumPy scalar
+    f = lambda z: z**3  # noqa: E731
+    expected = dualdiff.jacobian(f, x)
+    for jac in (
+        dualdiff.jacobian(f, x, sparsity="auto"),
+        SparseJacobian(f, x)(x),
+        SparseJacobian(f, x, jit=True)(x),
+    ):
+        assert type(jac) is type(expected) and jac == expected == 6.75

@@ -319,7 +319,7 @@ class CompiledJacobian(_CompiledFunction):
             if compiled is not None and compiled.single:
                 self._last = compiled
                 value, tangent = compiled.run(x)
-                return value, tangent.reshape(np.shape(value) + x.shape)
+                return value, _jacobian_block(tangent, value, x)
         if is_dual(x):
             return dense_jacobian(self.f, x)
         scalar = type(x) is not np.ndarray and np.ndim(x) == 0
@@ -337,11 +337,18 @@ class CompiledJacobian(_CompiledFunction):
         flat = compiled.run(x)
         half = len(flat) // 2
         values = _rebuild(compiled.structure, iter(flat[:half]))
-        tangents = [t.reshape(np.shape(v) + x.shape) for v, t in zip(flat[:half], flat[half:])]
+        tangents = [_jacobian_block(t, v, x) for v, t in zip(flat[:half], flat[half:])]
         return values, _rebuild(compiled.structure, iter(tangents))
 
     def __call__(self, x: Any) -> Any:
         return self.value_and_jacobian(x)[1]
+
+
+def _jacobian_block(tangent: np.ndarray, value: Any, x: np.ndarray) -> Any:
+    """An output's tangents as its Jacobian, ``value.shape + x.shape``: a NumPy scalar where
+    that is ``()``, as ``jacobian`` gives it."""
+    jac = tangent.reshape(np.shape(value) + x.shape)
+    return jac if jac.ndim else jac[()]
 
 
 def jit_jacobian(f: Callable[..., Any]) -> CompiledJacobian:

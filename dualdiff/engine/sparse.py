@@ -139,7 +139,8 @@ class _Recovery:
         jac[self.place] = data
         out_shape = (m,) if out_shape is None else out_shape
         in_shape = (n,) if in_shape is None else in_shape
-        return jac.reshape(tuple(out_shape) + tuple(in_shape))
+        jac = jac.reshape(tuple(out_shape) + tuple(in_shape))
+        return jac if jac.ndim else jac[()]  # a NumPy scalar, as jacobian gives it
 
 
 def _nan(dtype: np.dtype) -> Any:
