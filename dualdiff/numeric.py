@@ -175,6 +175,7 @@ def _as_point(x: Any, api: str, method: str) -> np.ndarray:
         raise TypeError(
             f"{api}: x must be a number or an array of numbers, got {errors.type_name(x)}"
         )
+    errors.check_plain_array(x, api)
     try:
         arr = np.asarray(x)
     except TypeError as exc:

@@ -106,6 +106,28 @@ def test_a_tuple_or_bool_point_is_refused_by_every_verb_and_option(x):
             call()
 
 
+def test_a_masked_array_is_refused_by_every_mode():
+    # jacobian refused it, but workers=, sparsity=, SparseJacobian, jit_jacobian and jit_jvp
+    # took its data with the masked entries: [2, 4, 6] for NumPy's sum(m * m) over [1, --, 3],
+    # whose derivative is [2, 0, 6]; jvp's direction dropped its mask too
+    m = np.ma.array([1.0, 2.0, 3.0], mask=[False, True, False])
+    f = lambda z: np.sum(z * z)  # noqa: E731
+    for call in (
+        lambda: dd.jacobian(f, m),
+        lambda: dd.jacobian(f, m, workers=1),
+        lambda: dd.jacobian(f, m, sparsity="auto"),
+        lambda: dd.SparseJacobian(f, np.ones(3))(m),
+        lambda: dd.jit_jacobian(f)(m),
+        lambda: dd.jit_jvp(f)(m, np.ones(3)),
+        lambda: dd.jvp(f, np.ones(3), m),
+        lambda: dd.push_forward(f, np.ones(3), np.ma.array(np.eye(3))),
+        lambda: dd.numeric.jacobian(f, m),
+        lambda: dd.compare(f, m),
+    ):
+        with pytest.raises(TypeError, match="MaskedArray"):
+            call()
+
+
 def test_derivative_bad_function_and_order():
     with pytest.raises(TypeError, match="callable"):
         dd.derivative(3.0, 1.0)

@@ -91,6 +91,7 @@ def _array_input(x: Any, api: str, what: str = "x") -> Any:
     if is_dual(x):  # (_is_array_input: an array of a dual carrier)
         errors.check_nestable(x, api)
         return x
+    errors.check_plain_array(x, api, what)
     arr = np.asarray(x)
     if arr.dtype.kind == "O":  # an object array (or a list) of duals: the dual array it stands for
         try:
@@ -330,6 +331,7 @@ def push_forward(f: Callable[..., Any], x: Any, seeds: Any) -> tuple[Any, Any]:
     """
     errors.check_callable(f, "push_forward")
     x = _array_input(x, "push_forward")
+    errors.check_plain_array(seeds, "push_forward", "seeds")
     seeds = _read_only(np.asarray(seeds))  # f may update its argument in place: not the seeds
     shape = _point_shape(x)
     if seeds.ndim != len(shape) + 1 or seeds.shape[1:] != shape:

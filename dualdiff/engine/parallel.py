@@ -503,6 +503,7 @@ def _input(x: Any, api: str) -> np.ndarray:
         raise TypeError(
             f"{api}: x must be a real or complex number or an array, got {errors.type_name(x)}"
         )
+    errors.check_plain_array(x, api)
     arr = np.array(x)
     if arr.dtype.kind in "biu":
         arr = arr.astype(float)
