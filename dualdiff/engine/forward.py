@@ -329,21 +329,26 @@ def push_forward(f: Callable[..., Any], x: Any, seeds: Any) -> tuple[Any, Any]:
     (array([1., 9.]), array([[2., 0.],
            [2., 6.]]))
     """
-    errors.check_callable(f, "push_forward")
-    x = _array_input(x, "push_forward")
-    errors.check_plain_array(seeds, "push_forward", "seeds")
+    return seeded_pass(f, x, seeds, "push_forward")
+
+
+def seeded_pass(f: Callable[..., Any], x: Any, seeds: Any, api: str) -> tuple[Any, Any]:
+    """``push_forward`` for ``api`` (a chunk of ``jacobian``'s directions on workers): its
+    errors name the function the user called."""
+    errors.check_callable(f, api)
+    x = _array_input(x, api)
+    errors.check_plain_array(seeds, api, "seeds")
     seeds = _read_only(np.asarray(seeds))  # f may update its argument in place: not the seeds
     shape = _point_shape(x)
     if seeds.ndim != len(shape) + 1 or seeds.shape[1:] != shape:
         raise ValueError(
-            f"push_forward: seeds must have shape (k,) + x.shape = (k,) + {shape}, "
-            f"got {seeds.shape}"
+            f"{api}: seeds must have shape (k,) + x.shape = (k,) + {shape}, got {seeds.shape}"
         )
     if seeds.dtype.kind == "c" and _kind(strip(x)) == "f":  # J·Re s + 1j·J·Im s: as jvp
-        value, t1 = _push(f, x, seeds.real, seeds.shape[0], "push_forward")
-        t2 = _push(f, x, seeds.imag, seeds.shape[0], "push_forward")[1]
+        value, t1 = _push(f, x, seeds.real, seeds.shape[0], api)
+        t2 = _push(f, x, seeds.imag, seeds.shape[0], api)[1]
         return _owned(value), complex_tangent(t1, t2)
-    value, tangents = _push(f, x, seeds, seeds.shape[0], "push_forward")
+    value, tangents = _push(f, x, seeds, seeds.shape[0], api)
     return _owned(value), _owned(tangents)
 
 

@@ -43,7 +43,7 @@ import numpy as np
 from ..arrays.dualarray import DualArray, strip
 from ..core import errors, tags
 from ..rules.elementwise import is_dual
-from .forward import _Assembly, _check_chunk, _map_blocks, dense_jacobian, push_forward
+from .forward import _Assembly, _check_chunk, _map_blocks, dense_jacobian, seeded_pass
 
 DASK_WORKER_ENVIRON = {
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 64 * 2**20,
@@ -285,12 +285,12 @@ def _run_task(task: tuple[Any, ...]) -> Any:
     Returns ``(index, value, tangents)``, or a ``_Failure`` if anything raised: the pool then
     never has to carry (and fail to unpickle) the exception itself.
     """
-    f_bytes, x, seeds, start, stop, index, clock = task
+    f_bytes, x, seeds, start, stop, index, clock, api = task
     try:
         # a differentiation here nests inside the caller's (f may close over its duals): its
         # tags must be newer than every tag of the sender, whatever this process did before
         tags.advance(clock)
-        value, tangents = push_forward(pickle.loads(f_bytes), x, seeds(start, stop))
+        value, tangents = seeded_pass(pickle.loads(f_bytes), x, seeds(start, stop), api)
     except Exception as e:
         return _Failure(e)
     return index, value, tangents
@@ -349,12 +349,12 @@ def run_passes(
         if workers is None or workers == 1:
             results = []
             for start, stop in ranges:
-                results.append(push_forward(f, x, seeds(start, stop)))
+                results.append(seeded_pass(f, x, seeds(start, stop), api))
                 bar.update(stop - start)
         else:
             f_bytes, clock = _dumps(f, api), tags.clock()
             tasks = [
-                (f_bytes, x, seeds, start, stop, index, clock)
+                (f_bytes, x, seeds, start, stop, index, clock, api)
                 for index, (start, stop) in enumerate(ranges)
             ]
             results = _run_on_workers(workers, tasks, ranges, bar, api)
