@@ -232,6 +232,14 @@ def test_jvp_at_a_scalar_takes_a_0d_direction_in_the_values_dtype(x, v):
         dd.jvp(f, x, np.ones(1))
 
 
+def test_jvp_at_a_python_number_takes_an_int_or_bool_direction_as_a_number_of_its_type():
+    # the direction came back as given: jvp(lambda z: z, 2.0, True) was (2.0, True), and an int
+    # direction stayed an int under a float value
+    for x, v in ((2.0, True), (2.0, 3), (2, 3), (2.0 + 0j, 3)):
+        value, tangent = dd.jvp(lambda z: z, x, v)
+        assert type(tangent) is type(value) and tangent == v
+
+
 # -- jacobian and gradient -----------------------------------------------------------------------
 
 W = np.array([[0.5, -1.0, 0.2], [0.3, 0.8, -0.6]])

@@ -144,10 +144,14 @@ def _seed(x: Any, tangent: Any, tag: int, api: str) -> Any:
     if isinstance(tangent, (np.integer, np.bool_)):
         # a direction, not an integer: -np.uint8(2) would wrap around to 254
         tangent = x.dtype.type(tangent) if isinstance(x, np.inexact) else float(tangent)
-    elif isinstance(x, np.inexact) and type(tangent) in (int, float):
+    elif isinstance(x, np.inexact) and type(tangent) in (int, float, bool):
         # a Python number is weak in NumPy: as the tangent of a NumPy scalar it would take the
         # dtype of any NumPy constant it meets (1.0 / np.float32(c) is float32 in a float64 program)
         tangent = x.dtype.type(tangent)
+    elif (type(tangent) is int or type(tangent) is bool) and (
+        type(x) is float or type(x) is complex
+    ):
+        tangent = type(x)(tangent)  # a direction, not an integer (jvp(f, 2.0, True) gave True)
     elif isinstance(tangent, np.floating) or (
         isinstance(tangent, np.complexfloating) and _kind(x) == "c"
     ):
