@@ -78,7 +78,9 @@ def derivative(f: Callable[..., Any], x: Any, n: int = 1) -> Any:
     Raises
     ------
     ValueError
-        If ``n < 0``.
+        If ``n < 0``, or ``n!`` is beyond the range of the dtype of ``f``'s values (``n > 8`` in
+        float16, ``n > 34`` in float32, ``n > 170`` in float64): Taylor mode's coefficient
+        times ``n!`` would overflow.
     TypeError
         If ``f`` drops the derivative: ``float(x)``, ``math.sin(x)``, writing a dual into a float
         array, or a NumPy function without a derivative rule. The message names the fix.
@@ -139,6 +141,8 @@ def _derivative(f: Callable[..., Any], x: Any, n: Any) -> Any:
             return _call(f, (_writable_copy(_array_input(x, "derivative")),), "derivative")
         return _call(f, (_scalar_input(x, "derivative"),), "derivative")
     if n > 1:
+        if not _is_array_input(x):  # refused as at n = 0 and 1, in derivative's name (a tuple)
+            _scalar_input(x, "derivative")
         return higher_derivative(f, x, n)
     tag = new_tag()
     if _is_array_input(x):
@@ -178,7 +182,8 @@ def jvp(f: Callable[..., Any], x: Any, v: Any) -> tuple[Any, Any]:
         The point. For several arguments pass a tuple: ``jvp(f, (x, y), (vx, vy))`` calls
         ``f(x, y)``.
     v : number, array_like, or tuple of them
-        The direction, of the shape of ``x`` (a tuple of the same length for a tuple ``x``).
+        The direction, of the shape of ``x`` (a tuple of the same length for a tuple ``x``). A
+        complex ``v`` at a real ``x`` gives ``J·v``, the real Jacobian applied to it.
 
     Returns
     -------
@@ -364,13 +369,17 @@ def value_and_gradient(f: Callable[..., Any], x: Any, chunk: int | None = None) 
 
 def _value_and_gradient(f: Callable[..., Any], x: Any, chunk: Any, api: str) -> tuple[Any, Any]:
     value, jac = value_and_jacobian(f, x, chunk)
+    _check_scalar(value, api)
+    return value, jac
+
+
+def _check_scalar(value: Any, api: str) -> None:
     if is_sequence(value) or np.ndim(strip(value)) != 0:
         got = type(value).__name__ if is_sequence(value) else np.shape(strip(value))
         raise ValueError(
             f"{api}: f must return a scalar, it returned {got}; use jacobian for "
             "vector-valued functions"
         )
-    return value, jac
 
 
 def gradient(f: Callable[..., Any], x: Any, chunk: int | None = None) -> Any:
@@ -451,7 +460,10 @@ def hessian(f: Callable[..., Any], x: Any, chunk: int | None = None) -> Any:
     errors.check_callable(f, "hessian")
     chunk = _check_chunk(chunk)
     if not _is_array_input(x):
-        return derivative(lambda u: derivative(f, u), x)
+        _scalar_input(x, "hessian")  # (a bool or a tuple: refused in hessian's name)
+        second = derivative(lambda u: derivative(f, u), x)
+        _check_scalar(second, "hessian")  # (of f's shape: a vector f gave its second derivatives)
+        return second
     x = _array_input(x, "hessian")
     n = max(1, int(np.prod(np.shape(strip(x)))))
     if chunk is None:

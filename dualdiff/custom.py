@@ -112,7 +112,7 @@ class custom_jvp:  # noqa: N801 - lower case as a decorator, like jax.custom_jvp
         batched = any(_batched(a, tag) for a in args)
         if not batched or self.batched:
             out, tangent = self._rule(primals, tangents)
-            return join(out, tangent, tag, batched=batched)
+            return self._join(out, tangent, tag, batched)
         # a leading axis of directions (inside jacobian, even a chunk of one): the rule is
         # written for one direction, so it is called once per direction
         results = [
@@ -120,7 +120,13 @@ class custom_jvp:  # noqa: N801 - lower case as a decorator, like jax.custom_jvp
             for j in range(directions(args, tag))
         ]
         out = results[0][0]
-        return join(out, _stack_tangents([r[1] for r in results]), tag, batched=True)
+        return self._join(out, _stack_tangents([r[1] for r in results]), tag, True)
+
+    def _join(self, out: Any, tangent: Any, tag: int, batched: bool) -> Any:
+        try:
+            return join(out, tangent, tag, batched=batched)
+        except ValueError as error:  # a tangent that does not fit the output: say whose rule
+            raise ValueError(f"the jvp rule of {self.fun.__name__!r}: {error}") from None
 
     def _rule(self, primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, Any]:
         result = self.jvp(primals, tangents)  # type: ignore[misc]

@@ -175,6 +175,7 @@ def _as_point(x: Any, api: str, method: str) -> np.ndarray:
         raise TypeError(
             f"{api}: x must be a number or an array of numbers, got {errors.type_name(x)}"
         )
+    errors.check_plain_array(x, api)
     try:
         arr = np.asarray(x)
     except TypeError as exc:
@@ -252,7 +253,14 @@ def _output(y: Any, api: str) -> np.ndarray:
     """``f``'s result as a float or complex array; TypeError for what holds no number."""
     if y is None:
         raise TypeError(f"{api}: f returned None (did f forget a return statement?)")
-    arr = np.asarray(y)
+    try:
+        arr = np.asarray(y)
+    except ValueError:  # NumPy's "inhomogeneous shape" named neither f nor what it returned
+        raise ValueError(
+            f"{api}: f returned a {type(y).__name__} of outputs of different shapes; numeric "
+            "differences take one array (a tuple or list of outputs is stacked, so they must "
+            "have one shape)"
+        ) from None
     if arr.dtype.kind not in "iufc":
         raise TypeError(
             f"{api}: f must return a number or an array of numbers, got {errors.type_name(y)}"

@@ -64,6 +64,14 @@ def test_derivative_order_zero_returns_value():
     assert dd.derivative(np.sin, 0.5, n=0) == math.sin(0.5)
 
 
+def test_derivative_order_zero_keeps_the_layout_of_x():
+    # f got a C-ordered copy of an F-ordered x: np.ravel(x, order="K") read it in another order
+    x = np.asfortranarray(np.arange(6.0).reshape(2, 3))
+    f = lambda z: np.ravel(z, order="K") + z.flags.f_contiguous  # noqa: E731
+    np.testing.assert_array_equal(dd.derivative(f, x, n=0), f(x))
+    np.testing.assert_array_equal(x, np.arange(6.0).reshape(2, 3))
+
+
 def test_derivative_elementwise_over_arrays():
     x = np.linspace(-2, 2, 7)
     np.testing.assert_allclose(dd.derivative(np.tanh, x), 1 - np.tanh(x) ** 2, rtol=1e-14)
@@ -78,6 +86,46 @@ def test_derivative_elementwise_over_arrays():
 def test_derivative_bad_point(bad, error):
     with pytest.raises(error):
         dd.derivative(np.sin, bad)
+
+
+@pytest.mark.parametrize("x", [(1.0, 2.0), True, np.True_])
+def test_a_tuple_or_bool_point_is_refused_by_every_verb_and_option(x):
+    # jacobian refused them, but workers=, sparsity= and jit_jacobian took them as an array and
+    # derivative(n >= 2) a tuple, or refused a bool in higher_derivative's name
+    calls = [
+        ("derivative", lambda: dd.derivative(np.sin, x)),
+        ("derivative", lambda: dd.derivative(np.sin, x, n=2)),
+        ("jacobian", lambda: dd.jacobian(np.sin, x)),
+        ("jacobian", lambda: dd.jacobian(np.sin, x, workers=1)),
+        ("SparseJacobian", lambda: dd.jacobian(np.sin, x, sparsity="auto")),
+        ("jit_jacobian", lambda: dd.jit_jacobian(np.sin)(x)),
+        ("hessian", lambda: dd.hessian(np.sin, x)),
+    ]
+    for name, call in calls:
+        with pytest.raises(TypeError, match=rf"^{name}: x must be a real or complex number or"):
+            call()
+
+
+def test_a_masked_array_is_refused_by_every_mode():
+    # jacobian refused it, but workers=, sparsity=, SparseJacobian, jit_jacobian and jit_jvp
+    # took its data with the masked entries: [2, 4, 6] for NumPy's sum(m * m) over [1, --, 3],
+    # whose derivative is [2, 0, 6]; jvp's direction dropped its mask too
+    m = np.ma.array([1.0, 2.0, 3.0], mask=[False, True, False])
+    f = lambda z: np.sum(z * z)  # noqa: E731
+    for call in (
+        lambda: dd.jacobian(f, m),
+        lambda: dd.jacobian(f, m, workers=1),
+        lambda: dd.jacobian(f, m, sparsity="auto"),
+        lambda: dd.SparseJacobian(f, np.ones(3))(m),
+        lambda: dd.jit_jacobian(f)(m),
+        lambda: dd.jit_jvp(f)(m, np.ones(3)),
+        lambda: dd.jvp(f, np.ones(3), m),
+        lambda: dd.push_forward(f, np.ones(3), np.ma.array(np.eye(3))),
+        lambda: dd.numeric.jacobian(f, m),
+        lambda: dd.compare(f, m),
+    ):
+        with pytest.raises(TypeError, match="MaskedArray"):
+            call()
 
 
 def test_derivative_bad_function_and_order():
@@ -128,6 +176,68 @@ def test_jvp_errors():
         dd.jvp(np.sin, 1.0, "a")
     with pytest.raises(TypeError, match=r"^jvp: the tangent must hold .* got NoneType"):
         dd.jvp(np.sin, np.ones(2), None)
+
+
+# A complex direction v at a real point x: the tangent is J(x)·v, the real Jacobian applied to v
+# (J·Re v + 1j·J·Im v). One pass with a complex tangent beside real values gave neither this nor
+# the rate along v at a complex point, but a mix: np.real and np.imag took the parts of v
+# (jvp(np.real, 1.0, 1j) was 0), np.conj conjugated it, np.angle and np.vdot read the rate at a
+# complex point, while np.abs applied J; x * x.real raised NumPy's casting error.
+REAL_PART_FUNCTIONS = {
+    "real": np.real,
+    "imag": np.imag,
+    "conj": np.conj,
+    ".real * x": lambda z: z.real * z,
+    "angle": np.angle,
+    "vdot": lambda z: np.vdot(z, z),
+    "astype": lambda z: z.astype(float) * z,
+    "abs": np.abs,
+}
+
+
+@pytest.mark.parametrize("name", list(REAL_PART_FUNCTIONS))
+def test_jvp_along_a_complex_direction_at_a_real_point(name):
+    f = REAL_PART_FUNCTIONS[name]
+    x = np.array([0.5, -1.2, 2.0])
+    v = np.array([0.3 + 1.0j, -0.7 + 0.2j, 1.1 - 0.5j])
+    jac = numeric_jacobian(f, x)  # the real Jacobian
+    expected = jac @ v.real + 1j * (jac @ v.imag)
+    value, tangent = dd.jvp(f, x, v)
+    np.testing.assert_allclose(value, f(x))
+    assert_close(tangent, expected)
+    assert_close(dd.push_forward(f, x, v[None])[1][0], expected)
+    # a scalar point, and a complex argument beside a real one (its own direction is kept)
+    assert_close(dd.jvp(f, 0.5, 1j)[1], 1j * numeric_jacobian(f, 0.5))
+    _, tangent = dd.jvp(lambda a, b: np.real(a) * b, (1.5, 2.0j), (1j, 1.0 + 1j))
+    assert tangent == pytest.approx(2.0j * 1j + 1.5 * (1.0 + 1j))
+
+
+@pytest.mark.parametrize("x", [2.0, np.float32(2.0), np.float16(2.0), np.complex64(1 + 1j)])
+@pytest.mark.parametrize("v", [np.array(1.0), np.float64(1.0), np.float32(1.0), np.array(1.0j)])
+def test_jvp_at_a_scalar_takes_a_0d_direction_in_the_values_dtype(x, v):
+    # a 0-d array v raised "the tangent must be a number" (jit_jvp takes it), and a NumPy float
+    # v kept its own dtype: np.float32 x with np.float64 v gave a float64 tangent under a float32
+    # value, Python float x with np.float32 v a float32 tangent under a float64 value
+    f = lambda z: np.sin(z) * z  # noqa: E731
+    value, tangent = dd.jvp(f, x, v)
+    expected = (np.cos(x) * x + np.sin(x)) * v[()]
+    assert tangent == pytest.approx(expected, rel=1e-3)
+    value_dtype = np.asarray(value).dtype
+    complex_v = np.iscomplexobj(v)  # the value's precision, complex
+    assert np.asarray(tangent).dtype == (
+        np.result_type(value_dtype, 1j) if complex_v else value_dtype
+    )
+    assert value == dd.jvp(f, x, 1.0)[0]
+    with pytest.raises(ValueError, match=r"^jvp: tangent shape \(1,\) does not match"):
+        dd.jvp(f, x, np.ones(1))
+
+
+def test_jvp_at_a_python_number_takes_an_int_or_bool_direction_as_a_number_of_its_type():
+    # the direction came back as given: jvp(lambda z: z, 2.0, True) was (2.0, True), and an int
+    # direction stayed an int under a float value
+    for x, v in ((2.0, True), (2.0, 3), (2, 3), (2.0 + 0j, 3)):
+        value, tangent = dd.jvp(lambda z: z, x, v)
+        assert type(tangent) is type(value) and tangent == v
 
 
 # -- jacobian and gradient -----------------------------------------------------------------------
@@ -291,6 +401,23 @@ def test_hessian_shapes_and_closed_form():
     assert dd.hessian(lambda x: x**3, 2.0) == 12.0
     with pytest.raises(ValueError, match="scalar"):
         dd.hessian(np.sin, np.ones(2))
+
+
+@pytest.mark.parametrize("x", [2.0, 2, np.float32(2.0), 1.0 + 1.0j, np.array(2.0), np.ones(2)])
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda z: np.stack([z**2, z**3]),
+        lambda z: (z**2, z**3),
+        lambda z: [z**3],
+        lambda z: np.reshape(np.sum(z**3), (1,)),
+    ],
+)
+def test_hessian_of_a_vector_function_raises_at_every_point(f, x):
+    # at a scalar x the hessian returned the second derivatives of every output (of f's shape),
+    # where an array x raised
+    with pytest.raises(ValueError, match=r"^hessian: f must return a scalar"):
+        dd.hessian(f, x)
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # log1p(-1), sqrt'(0): on purpose

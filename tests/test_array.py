@@ -17,6 +17,7 @@ from reference import jacobian as numeric_jacobian
 
 import dualdiff as dd
 from dualdiff import Dual, DualArray
+from dualdiff.arrays.dualarray import DERIVED_FUNCTIONS, HANDLED_FUNCTIONS
 from dualdiff.rules.elementwise import RULES, UFUNC_RULES
 
 RTOL = 1e-7
@@ -856,3 +857,73 @@ def test_batched_and_single_direction_meet_dual_scalars():
     # product rule per direction: d(x d) = dx * d.value + x.value * dd, with dd = dx[1]
     expected = x.tangent * 2.0 + x.value[None, :] * x.tangent[:, 1:2]
     np.testing.assert_allclose((x * d).tangent, expected, rtol=1e-15)
+
+
+CALLS_OF_A_0D_ARRAY = {  # (np.select and np.tensordot give a 0-d array, np.kron a scalar)
+    "select": lambda a: np.select([True], [a]),
+    "tensordot": lambda a: np.tensordot(a, a, 0),
+    "kron": lambda a: np.kron(a, a),
+    "reshape": lambda a: np.reshape(a, ()),
+}
+
+
+def _result_kind(result):
+    if isinstance(result, (tuple, list)):
+        return tuple(_result_kind(item) for item in result)
+    return "0-d array" if isinstance(result, (np.ndarray, DualArray)) else "scalar"
+
+
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("value", [np.array(1.5), np.array(1.5 - 0.5j)])
+def test_numpy_functions_of_a_0d_dual_array_give_a_scalar_where_numpy_does(value):
+    # np.flip of a 0-d DualArray gave a 0-d array (a view of it wrote into it), np.block a Dual
+    # where NumPy gives a 0-d array (a view of it did not), np.clip(a) without bounds a itself
+    # (NumPy: a copy). np.fft.fftn/ifftn are the gap tested below.
+    def kinds(z):
+        found = {}
+        for function in {**DERIVED_FUNCTIONS, **HANDLED_FUNCTIONS}:
+            if function in (np.fft.fftn, np.fft.ifftn):
+                continue
+            try:
+                result = function(z)
+            except Exception:
+                continue
+            found[function.__name__] = _result_kind(result)
+        for name, call in CALLS_OF_A_0D_ARRAY.items():
+            found[name] = _result_kind(call(z))
+        return found
+
+    plain = kinds(value.copy())
+    for name, call in CALLS_OF_A_0D_ARRAY.items():
+        plain[name] = _result_kind(call(value.copy()))
+    seen = {}
+    dd.jvp(lambda z: seen.update(kinds(z)) or z, value, np.ones_like(value))
+    wrong = {name: (got, plain[name]) for name, got in seen.items() if plain.get(name, got) != got}
+    assert not wrong
+
+
+FFT_OF_0D = pytest.param(
+    np.fft.fftn,
+    marks=pytest.mark.xfail(
+        strict=True,
+        reason="documented gap: NumPy's fftn/ifftn of a 0-d array return the array itself (no "
+        "axes to transform, its dtype kept), so a write through a view of the result reaches x; "
+        "dualdiff's linear rule returns a new complex scalar",
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    "g", [np.flip, np.block, np.clip, lambda a: np.clip(a, 0, 9), np.real, FFT_OF_0D]
+)
+def test_a_write_through_a_view_of_a_function_of_a_0d_array_lands_as_in_numpy(g):
+    def h(z):
+        r = g(z)
+        view = np.expand_dims(r, 0)
+        view += 1.0  # reaches r where NumPy's r is a 0-d array, z where it is z
+        return r * z
+
+    x = np.array(1.5)
+    value, tangent = dd.jvp(h, x, np.array(1.0))
+    assert value == pytest.approx(np.real(h(x.copy())))
+    assert tangent == pytest.approx(np.real(directional(lambda t: h(np.array(t)), 1.5, 1.0)))

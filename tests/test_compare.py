@@ -294,6 +294,15 @@ def test_array_shapes_follow_the_jacobian_rule():
     assert len(data_rows(str(comparison))) == MAX_ROWS
 
 
+def test_an_empty_point_prints_its_report():
+    # str() raised "zero-size array to reduction operation minimum" (the range of no steps)
+    for x in (np.zeros(0), np.zeros((2, 0))):
+        comparison = dd.compare(np.sin, x)
+        assert comparison.ok and comparison.ad.shape == x.shape + x.shape
+        assert "step -," in str(comparison) and "over 0 entries" in str(comparison)
+        assert "compare: OK" in comparison._repr_html_()
+
+
 def test_array_point_catches_a_wrong_rule():
     x = np.array([0.1, 0.5, 0.9])
     comparison = compare(lambda x: softplus(x) * 2.0, x)

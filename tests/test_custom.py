@@ -81,6 +81,28 @@ def test_missing_or_malformed_rule():
         dd.custom_jvp(3)
 
 
+def test_a_tangent_that_does_not_fit_the_output_names_the_rule():
+    # NumPy's "operands could not be broadcast together with remapped shapes" named neither
+    @dd.custom_jvp
+    def double(x):
+        return 2 * x
+
+    @double.defjvp
+    def _wrong_shape(primals, tangents):
+        return 2 * primals[0], np.ones(5)
+
+    x = np.ones(3)
+    message = r"^the jvp rule of 'double': the tangent output has shape \(5,\), which does not"
+    for run in (
+        lambda: dd.jvp(double, x, x),
+        lambda: dd.jacobian(double, x),
+        lambda: dd.jacobian(double, x, chunk=2),
+        lambda: dd.derivative(double, x),
+    ):
+        with pytest.raises(ValueError, match=message):
+            run()
+
+
 # -- every chunking, and the sparsity tracer -------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ from reference import assert_close, directional
 
 import dualdiff as dd
 from dualdiff import Dual
+from dualdiff.arrays.dualarray import DERIVED_FUNCTIONS, HANDLED_FUNCTIONS
 
 OPERATORS = {
     "+": operator.add,
@@ -171,3 +172,62 @@ def test_nested_duals_give_second_derivatives():
     x = Dual(Dual(1.3, 1.0, tag=1), Dual(1.0, 0.0, tag=1), tag=2)
     y = x * x * x
     assert y.tangent.tangent == pytest.approx(6 * 1.3)
+
+
+def _shape_kind(result):
+    if isinstance(result, (tuple, list)):
+        return tuple(_shape_kind(item) for item in result)
+    return "0-d array" if isinstance(result, (np.ndarray, dd.DualArray)) else "scalar"
+
+
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("value", [1.5, np.float64(1.5), 1.5 - 0.5j, np.complex64(1.5 - 0.5j)])
+def test_numpy_functions_of_a_dual_give_a_scalar_where_numpy_does(value):
+    # np.real/np.imag/np.flip of a Dual gave a 0-d DualArray (a view of it wrote into it) and
+    # np.block a Dual where NumPy gives a 0-d array (a view of it did not)
+    wrong = []
+    for function in {**DERIVED_FUNCTIONS, **HANDLED_FUNCTIONS}:
+        if function in (np.fft.fftn, np.fft.ifftn):  # the gap of test_array.py's FFT_OF_0D
+            continue
+        try:
+            expected = _shape_kind(function(value))
+        except Exception:
+            continue
+        try:
+            got = _shape_kind(function(Dual(value, 1.0)))
+        except Exception:
+            continue
+        if got != expected:
+            wrong.append((function.__name__, got, expected))
+    for name, call in CALLS_OF_A_SCALAR.items():
+        got, expected = _shape_kind(call(Dual(value, 1.0))), _shape_kind(call(value))
+        if got != expected:
+            wrong.append((name, got, expected))
+    assert not wrong
+
+
+# calls with more arguments than the array, each with a result NumPy gives as a scalar for some
+# scalars and as a 0-d array for others
+CALLS_OF_A_SCALAR = {
+    "reshape": lambda a: np.reshape(a, ()),
+    "moveaxis": lambda a: np.moveaxis(a, [], []),
+    "select": lambda a: np.select([True], [a]),
+    "tensordot": lambda a: np.tensordot(a, a, 0),
+    "kron": lambda a: np.kron(a, a),
+}
+
+
+@pytest.mark.parametrize("x", [1.5, np.float64(1.5)])
+@pytest.mark.parametrize(
+    "g, aliases",
+    [(np.real, False), (np.flip, False), (np.block, True)],
+)
+def test_a_write_through_a_view_of_a_function_of_a_scalar_lands_as_in_numpy(g, aliases, x):
+    def h(z):
+        r = g(z)
+        view = np.expand_dims(r, 0)
+        view += 1.0  # reaches r only where NumPy's r is a 0-d array
+        return r * z
+
+    assert h(x) == ((x + 1.0) * x if aliases else x * x)
+    assert dd.derivative(h, x) == pytest.approx(2 * x + 1 if aliases else 2 * x)

@@ -361,6 +361,13 @@ def test_integer_inputs_are_promoted_like_eager():
 
 def test_real_input_with_complex_tangent():
     check(lambda a: np.exp(a) * a, X, V * (1 + 1j))
+    # J·v, the real Jacobian applied to v, for functions that read a value's real part too
+    # (traced with the complex tangent, np.real gave J·Re v and np.conj J·conj(v))
+    v = V * (0.5 - 1j)
+    for f in (np.real, np.conj, lambda a: np.vdot(a, a) + a.real * a):
+        jac = numeric_jacobian(f, X)
+        value, tangent = dd.jit_jvp(f)(X, v)
+        assert_close(tangent, np.tensordot(jac, v.real, 2) + 1j * np.tensordot(jac, v.imag, 2))
 
 
 def test_float32_keeps_its_precision():
@@ -730,3 +737,19 @@ def test_a_function_without_a_rule_is_refused_as_in_eager_mode():
     with pytest.raises(TypeError) as jacobian:
         dd.jit_jacobian(f)(x)
     assert str(jvp.value) == str(jacobian.value) == str(eager.value)
+
+
+def test_asarray_of_a_0d_traced_array_refuses_a_write_as_eager_mode_does():
+    # the 0-d object array was writable: the write was lost, where NumPy's np.asarray(z) is z
+    # and the write lands in it (3.75 and slope 4 for NumPy's 6.25 and 5)
+    def f(z):
+        r = np.asarray(z)
+        np.expand_dims(r, 0)[...] += 1.0
+        return r * z
+
+    with pytest.raises(ValueError, match="read-only"):
+        dd.jit_jvp(f)(np.array(1.5), np.array(1.0))
+    with pytest.raises(ValueError, match="read-only"):
+        dd.jit_jacobian(f)(np.array(1.5))
+    value, tangent = dd.jit_jvp(f)(1.5, 1.0)  # a scalar's np.asarray is a new array
+    assert (value, tangent) == (3.75, 4.0)

@@ -225,3 +225,16 @@ def test_positional_prepend_gives_a_zero_tangent():
     want = dd.jvp(lambda x: np.diff(x, 1, -1, 5.0), x, v)
     for g, w in zip(got, want):
         np.testing.assert_array_equal(g, w)
+
+
+@pytest.mark.parametrize("x", [1.5, np.float32(1.5), np.array(1.5)])
+def test_a_0d_jacobian_is_a_numpy_scalar_as_jacobian_gives_it(x):
+    # jit_jacobian returned 0-d arrays where jacobian returns NumPy scalars
+    f = lambda z: (z**2, np.stack([z, 2 * z]))  # noqa: E731
+    compiled = dd.jit_jacobian(f)
+    for _ in range(2):  # traced, then the compiled signature's fast path
+        jac = compiled(x)
+        expected = dd.jacobian(f, x)
+        assert type(jac[0]) is type(expected[0]) and jac[0] == expected[0] == 3.0
+    g = dd.jit_jacobian(lambda z: z**2)
+    assert [type(g(x)) for _ in range(2)] == [type(dd.jacobian(lambda z: z**2, x))] * 2

@@ -344,6 +344,9 @@ def test_bad_functions():
         numeric.derivative(lambda x: x.sum(), np.ones(3))
     with pytest.raises(ValueError, match="must not depend on x"):
         numeric.jacobian(lambda x: np.ones(3) if x[0] == 1.0 else np.ones(2), np.ones(2))
+    # NumPy's "setting an array element with a sequence ... inhomogeneous shape" named neither
+    with pytest.raises(ValueError, match=r"^numeric.jacobian: f returned a tuple of outputs of "):
+        numeric.jacobian(lambda x: (x, x[0]), np.ones(2))
 
 
 def test_complex_step_refuses_what_it_cannot_differentiate():
@@ -398,3 +401,9 @@ def test_error_curve_bad_input():
         error_curve(np.sin, 1.0, steps=[1e-3, -1.0])
     with pytest.raises(ValueError, match="unknown method"):
         error_curve(np.sin, 1.0, methods=("central", "spline"))
+    # a complex x with the complex step raised numeric.jacobian's error after the other methods
+    # had run; best_step of a curve without one finite error raised "All-NaN slice encountered"
+    with pytest.raises(ValueError, match=r"^error_curve: the complex step needs a real x"):
+        error_curve(np.sin, 1.0 + 1.0j)
+    with pytest.raises(ValueError, match=r"^error_curve: no step gave a finite numeric"):
+        error_curve(np.sqrt, -1.0, methods=("central",)).best_step("central")

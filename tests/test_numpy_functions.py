@@ -164,6 +164,22 @@ def test_quantiles_against_numeric_differences(which, shape, seed):
     check(QUANTILE_FUNCTIONS[which], distinct(shape, seed))
 
 
+def test_clip_without_bounds_is_a_copy_in_every_mode():
+    # np.clip(a) (or with None bounds) returned a itself, so a write into the result changed a:
+    # jvp and jit_jvp gave f = 9x**2 where NumPy's f is x**2
+    def f(z):
+        c = np.clip(z, None, None) if z.ndim else np.clip(z)
+        c *= 3.0
+        return z * z
+
+    x, v = np.array([1.0, 2.0]), np.array([1.0, -0.5])
+    for value, tangent in (dd.jvp(f, x, v), dd.jit_jvp(f)(x, v)):
+        np.testing.assert_allclose(value, x * x)
+        np.testing.assert_allclose(tangent, 2 * x * v)
+    np.testing.assert_allclose(dd.taylor(f, x, 1)[:, 1], 2 * x)
+    assert dd.derivative(f, np.array(1.5)) == pytest.approx(3.0)
+
+
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize(
     "f",

@@ -402,3 +402,12 @@ def test_workers_match_serial_and_numeric_differences(pool, x_name):
             assert np.asarray(jac).dtype == np.asarray(ref).dtype, name
             np.testing.assert_array_equal(jac, ref)
             np.testing.assert_array_equal(value, ref_value)
+
+
+@pytest.mark.parametrize(
+    "options", [{"workers": 1}, {"workers": 1, "chunk": 1}, {"progress": True}]
+)
+def test_errors_in_a_pass_name_jacobian(options, capsys):
+    # a pass in run_passes went through push_forward, and its errors said "push_forward:"
+    with pytest.raises(TypeError, match=r"^jacobian: f must return a number"):
+        dualdiff.jacobian(lambda z: {"a": z}, np.ones(2), **options)

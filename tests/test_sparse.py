@@ -145,6 +145,32 @@ def test_errors():
         SparseJacobian(lambda x: (x, x), x, np.eye(6, dtype=bool))(x)
 
 
+@pytest.mark.parametrize(
+    "chunk, error",
+    [
+        (0, ValueError),
+        (-2, ValueError),
+        (1.5, TypeError),
+        (2.0, TypeError),
+        (True, TypeError),
+        ("2", TypeError),
+    ],
+)
+def test_bad_chunk_raises_as_in_the_dense_jacobian(chunk, error):
+    # a sparse Jacobian took chunk=1.5, 2.0 or True without a word, and '2' raised
+    # "'>=' not supported between instances of 'str' and 'int'"
+    x = np.ones(6)
+    with pytest.raises(error, match=r"^jacobian: chunk must be"):
+        dualdiff.jacobian(brusselator, x, chunk=chunk)
+    for sparsity in ("auto", np.ones((6, 6), dtype=bool)):
+        with pytest.raises(error, match=r"^SparseJacobian: chunk must be"):
+            dualdiff.jacobian(brusselator, x, chunk=chunk, sparsity=sparsity)
+        with pytest.raises(error, match=r"^SparseJacobian: chunk must be"):
+            SparseJacobian(brusselator, x, sparsity, chunk=chunk)
+    with pytest.raises(error, match=r"^jacobian: chunk must be"):
+        compressed_jacobian(brusselator, x, np.arange(6), chunk=chunk)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.complex64, np.float64])
 def test_dtype_as_the_dense_jacobian(dtype):
     # the colour seeds took float64 (np.result_type(x, float)): a float32 x gave a float64 Jacobian
@@ -160,3 +186,16 @@ def test_dtype_as_the_dense_jacobian(dtype):
     ):
         assert jac.dtype == expected
         np.testing.assert_allclose(jac if isinstance(jac, np.ndarray) else jac.toarray(), dense)
+
+
+@pytest.mark.parametrize("x", [1.5, np.float32(1.5), np.array(1.5)])
+def test_a_0d_jacobian_is_a_numpy_scalar_as_the_dense_one(x):
+    # the sparse Jacobian of a scalar x was a 0-d array where jacobian gives a NumPy scalar
+    f = lambda z: z**3  # noqa: E731
+    expected = dualdiff.jacobian(f, x)
+    for jac in (
+        dualdiff.jacobian(f, x, sparsity="auto"),
+        SparseJacobian(f, x)(x),
+        SparseJacobian(f, x, jit=True)(x),
+    ):
+        assert type(jac) is type(expected) and jac == expected == 6.75

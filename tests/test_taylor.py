@@ -894,3 +894,50 @@ def test_a_zero_base_with_a_moving_exponent_has_no_taylor_expansion():
         c = dd.taylor(lambda x: x**x, np.array([0.0, 1.0]), 2)
         assert c[0, 1] == -np.inf and c[0, 2] == np.inf
         np.testing.assert_allclose(c[1], [1.0, 1.0, 1.0], rtol=1e-15)  # x**x at 1: 1 + t + t²
+
+
+def _write_through_asarray(z):
+    r = np.asarray(z)  # NumPy: z itself for an array, a new 0-d array for a scalar
+    np.expand_dims(r, 0)[...] += 1.0
+    return r * z
+
+
+def test_asarray_of_a_0d_series_refuses_a_write_as_eager_mode_does():
+    # the 0-d object array was writable: the write was lost, where NumPy's lands in z (3.75 and
+    # slope 4 for NumPy's 6.25 and 5); eager mode's is read-only, so the write fails loudly
+    with pytest.raises(ValueError, match="read-only"):
+        dd.taylor(_write_through_asarray, np.array(1.5), 1)
+    with pytest.raises(ValueError, match="read-only"):
+        dd.jvp(_write_through_asarray, np.array(1.5), np.array(1.0))
+    # a scalar's np.asarray is a new array in NumPy: the write stays there
+    assert list(dd.taylor(_write_through_asarray, 1.5, 1)) == [3.75, 4.0]
+
+
+@pytest.mark.parametrize("dtype, limit", [(np.float16, 8), (np.float32, 53), (np.complex64, 53)])
+def test_an_order_whose_factorial_overflows_the_dtype_raises(dtype, limit):
+    # the coefficient times n! overflowed: exp's 9th derivative at 0.5 in float16 was inf, its
+    # 12th nan (the coefficient had underflowed to 0), where the derivative is e**0.5. From
+    # order 21 the factor is n!/4**n (the seed is 4t), which float32 holds up to n = 53
+    for x in (dtype(0.5), np.array([0.5, 0.5], dtype)):
+        assert np.allclose(dd.derivative(np.exp, x, n=limit), np.exp(0.5), rtol=1e-2)
+        for n in (limit + 1, limit + 4):
+            with pytest.raises(ValueError, match=rf"^derivative of order {n}: Taylor mode"):
+                dd.derivative(np.exp, x, n=n)
+    # the coefficients themselves stay in range
+    assert np.isfinite(dd.taylor(np.exp, dtype(0.5), limit + 1)).all()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="documented gap (sharp bits, Dtypes): in float32 a Taylor coefficient "
+    "f^(n)(x) 4^n/n! below the smallest normal number loses digits, then underflows to 0",
+)
+def test_float32_high_order_coefficients_underflow():
+    assert dd.derivative(np.exp, np.float32(-20.0), n=53) == pytest.approx(np.exp(-20.0), rel=1e-3)
+
+
+def test_float32_high_orders_keep_the_digits_the_seed_scale_saves():
+    # with the seed t, the coefficient e**-20/33! was 0.0 in float32; with 4t it is normal
+    got = dd.derivative(np.exp, np.float32(-20.0), n=33)
+    assert got.dtype == np.float32
+    assert got == pytest.approx(np.exp(-20.0), rel=1e-6)

@@ -1506,7 +1506,27 @@ def array_function(func: Any, types: Any, args: Any, kwargs: Any) -> Any:
     impl = HANDLED_FUNCTIONS.get(func) or DERIVED_FUNCTIONS.get(func)
     if impl is None:
         raise errors.no_rule(errors.function_name(func))
-    return impl(*objects.lift_arguments(args), **kwargs)
+    result = impl(*objects.lift_arguments(args), **kwargs)
+    scalar = _SCALAR_OF_0D.get(func)
+    if scalar is not None and not any(result is a for a in args):  # (not out=, returned)
+        if scalar and type(result) is DualArray and result.ndim == 0:
+            return box(result)
+        if not scalar and type(result) is Dual:
+            return from_dual(result)
+    return result
+
+
+# NumPy functions whose result for a 0-d array is not what their handler gives: a scalar (True)
+# or a 0-d array (False). A view of the result aliases it only where NumPy's does: into
+# np.flip(a) of a 0-d a, np.expand_dims(r, 0) += 1 wrote (NumPy's r is a scalar), into
+# np.block(a) it did not (NumPy's is a new 0-d array).
+_SCALAR_OF_0D: dict[Any, bool] = {
+    np.flip: True,
+    np.kron: True,
+    np.block: False,
+    np.select: False,
+    np.tensordot: False,
+}
 
 
 def _dual_ufunc_hook(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Any:
@@ -1645,7 +1665,13 @@ def _join(value: Any, tangent: Any, tag: int, batched: bool = False) -> Any:
         tangent = np.asarray(tangent)
     if not batched:
         tangent = np.reshape(tangent, (1,) + np.shape(strip(tangent)))
-    tangent = fit_tangent(tangent, np.shape(strip(tangent))[0], shape)
+    got = np.shape(strip(tangent))
+    if not _seed._broadcasts_into(got[1:], shape):  # (NumPy's error named neither of them)
+        raise ValueError(
+            f"the tangent output has shape {got[1:]}, which does not fit the value output's "
+            f"shape {shape}"
+        )
+    tangent = fit_tangent(tangent, got[0], shape)
     return box(_make_array(value, tangent, tag, batched))
 
 

@@ -288,7 +288,12 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
             copy,
         )
         if not self.shape:
-            return scalar_object_array(self)
+            out = scalar_object_array(self)
+            if type(_concrete_value(self)) is np.ndarray and copy is not True:
+                # NumPy's np.asarray of a 0-d array is the array: a write into this copy would
+                # be lost, so it fails loudly, as for larger arrays (a scalar's is a new array)
+                out.flags.writeable = False
+            return out
         items = [self[index] for index in np.ndindex(*self.shape)]
         like = _concrete_value(self)
         return object_array(items, self.shape, writable=copy is True, like=like)

@@ -6,6 +6,8 @@ import inspect
 import sys
 from typing import Any
 
+import numpy as np
+
 
 def type_name(obj: Any) -> str:
     """A short readable name for the type of ``obj`` (``numpy.ndarray``, ``str``, ...)."""
@@ -14,6 +16,18 @@ def type_name(obj: Any) -> str:
     if module in ("builtins", None):
         return t.__name__
     return f"{module.split('.')[0]}.{t.__name__}"
+
+
+def check_plain_array(x: Any, api: str, what: str = "x") -> None:
+    """Refuse a subclass of ndarray (a masked array, np.matrix): its values without its
+    semantics would go into ``f`` (the masked entries counted), a derivative of another
+    function than NumPy's ``f(x)`` computes."""
+    if isinstance(x, np.ndarray) and type(x) is not np.ndarray:
+        raise TypeError(
+            f"{api}: {what} must be a real or complex number or an array, got {type_name(x)} (a "
+            "subclass of ndarray, whose own semantics, such as a mask, would be lost); pass a "
+            "plain array"
+        )
 
 
 # NumPy raises its own ValueError ("setting an array element with a sequence") for ``out[i] = x``

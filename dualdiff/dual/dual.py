@@ -498,8 +498,44 @@ class Dual:
         if func in table.LIKE_CONSTRUCTORS:  # np.zeros(n, like=d): NumPy does not pass ``like`` on
             kwargs = {**kwargs, "like": self}
         if hook is not None:
-            return hook(func, types, args, kwargs)
+            result = hook(func, types, args, kwargs)
+            scalar = _SCALAR_RESULT.get(func)
+            if scalar is not None:
+                return _as_numpy_gives_it(result, scalar, self)
+            return result
         raise errors.no_rule(f"{errors.function_name(func)}")
+
+
+# NumPy functions whose result for a scalar is not what the array handler gives the 0-d array
+# it sees: a scalar (True), a 0-d array (False), or a scalar for a NumPy scalar and a 0-d array
+# for a Python number ("numpy": the functions that call the scalar's method). A view of the
+# result aliases it only where NumPy's does: np.expand_dims(np.real(d), 0) += 1 wrote into the
+# real part of d, which NumPy's scalar never sees, and into np.block(d) it did not.
+_SCALAR_RESULT: dict[Any, Any] = {
+    np.real: True,
+    np.imag: True,
+    np.flip: True,
+    np.kron: True,
+    np.squeeze: "numpy",
+    np.transpose: "numpy",
+    np.reshape: "numpy",
+    np.moveaxis: "numpy",
+    np.block: False,
+    np.select: False,
+    np.tensordot: False,
+}
+
+
+def _as_numpy_gives_it(result: Any, scalar: Any, d: Dual) -> Any:
+    """A 0-d ``result`` of a function of the Dual ``d`` as a scalar or a 0-d array, as NumPy
+    gives it for ``d``'s plain value (see ``_SCALAR_RESULT``)."""
+    if scalar == "numpy":
+        scalar = isinstance(strip(d), np.generic)
+    if scalar and type(result) is not Dual and is_dual(result) and result.ndim == 0:
+        return array_hooks["box"](result)
+    if not scalar and type(result) is Dual:
+        return array_hooks["as_array"](result)
+    return result
 
 
 def _scalar_method(name: str) -> Callable[..., Any]:

@@ -91,6 +91,7 @@ def _array_input(x: Any, api: str, what: str = "x") -> Any:
     if is_dual(x):  # (_is_array_input: an array of a dual carrier)
         errors.check_nestable(x, api)
         return x
+    errors.check_plain_array(x, api, what)
     arr = np.asarray(x)
     if arr.dtype.kind == "O":  # an object array (or a list) of duals: the dual array it stands for
         try:
@@ -134,16 +135,82 @@ def _seed(x: Any, tangent: Any, tag: int, api: str) -> Any:
             raise ValueError(f"{api}: tangent shape {t.shape} does not match x's shape {shape}")
         return _make_array(x, np.reshape(t, (1,) + shape), tag, False)
     x = _scalar_input(x, api)
+    if type(tangent) is np.ndarray:  # a 0-d array has a scalar's shape, as jit_jvp takes it
+        if tangent.ndim:
+            raise ValueError(f"{api}: tangent shape {tangent.shape} does not match x's shape ()")
+        tangent = tangent[()]
     if type(tangent) not in SCALAR_TYPES and not is_dual(tangent):
         raise TypeError(f"{api}: the tangent must be a number, got {errors.type_name(tangent)}")
     if isinstance(tangent, (np.integer, np.bool_)):
         # a direction, not an integer: -np.uint8(2) would wrap around to 254
         tangent = x.dtype.type(tangent) if isinstance(x, np.inexact) else float(tangent)
-    elif isinstance(x, np.inexact) and type(tangent) in (int, float):
+    elif isinstance(x, np.inexact) and type(tangent) in (int, float, bool):
         # a Python number is weak in NumPy: as the tangent of a NumPy scalar it would take the
         # dtype of any NumPy constant it meets (1.0 / np.float32(c) is float32 in a float64 program)
         tangent = x.dtype.type(tangent)
+    elif (type(tangent) is int or type(tangent) is bool) and (
+        type(x) is float or type(x) is complex
+    ):
+        tangent = type(x)(tangent)  # a direction, not an integer (jvp(f, 2.0, True) gave True)
+    elif isinstance(tangent, np.floating) or (
+        isinstance(tangent, np.complexfloating) and _kind(x) == "c"
+    ):
+        # the tangent in the value's dtype, as at an array point: a float32 x with a float64 v
+        # gave a float64 tangent under a float32 value, and a NumPy v a strong dtype under the
+        # weak Python float x (the value and the tangent of x * np.float32(c) then differed)
+        if isinstance(x, np.inexact):
+            tangent = x.dtype.type(tangent)
+        elif type(x) is float or type(x) is complex:
+            tangent = type(x)(tangent)
     return _make(x, tangent, tag)
+
+
+def _kind(a: Any) -> str:
+    """The dtype kind of a plain number, list or array (``""`` for a dual or anything else)."""
+    t = type(a)
+    if t is float or t is int:
+        return "f"
+    if t is complex:
+        return "c"
+    if t is list:
+        a = np.asarray(a)
+    return a.dtype.kind if isinstance(a, (np.ndarray, np.generic)) else ""
+
+
+def _zero(v: Any) -> Any:
+    """A zero direction of ``v``'s shape and type."""
+    return type(v)(0) if np.ndim(v) == 0 and type(v) is not np.ndarray else np.zeros_like(v)
+
+
+def real_directions(x: Any, v: Any) -> tuple[Any, Any] | None:
+    """For a complex direction ``v`` at a real point ``x`` (or at some real arguments of a
+    tuple ``x``), two directions ``(v1, v2)`` of the real ones' types, whose tangents give
+    ``J·v = t1 + 1j·t2``; ``None`` where there is no such argument.
+
+    ``J·v`` of a real ``x`` is the real Jacobian applied to ``v``. One pass with the complex
+    tangent beside the real value cannot give it: the rules of the functions that read a
+    value's real part (``np.real``, ``np.conj``, ``np.angle``, ``np.vdot``, ``eigvalsh``) treat
+    it as the rate along ``v`` at a complex point, and ``jvp(np.real, 1.0, 1j)`` was 0, not
+    ``1j``. So the real and imaginary parts of ``v`` go through separate passes, and an
+    argument that is complex itself takes its direction in the first."""
+    if type(x) is tuple:
+        if type(v) is not tuple or len(v) != len(x):
+            return None  # (push_along says what is wrong)
+        parts = [real_directions(xi, vi) for xi, vi in zip(x, v)]
+        if all(p is None for p in parts):
+            return None
+        first = tuple(vi if p is None else p[0] for p, vi in zip(parts, v))
+        return first, tuple(_zero(vi) if p is None else p[1] for p, vi in zip(parts, v))
+    if _kind(v) == "c" and _kind(x) in ("f", "i", "u"):
+        return np.real(v), np.imag(v)
+    return None
+
+
+def complex_tangent(t1: Any, t2: Any) -> Any:
+    """``t1 + 1j·t2``, output by output (see ``real_directions``)."""
+    if is_sequence(t1):
+        return rebuild(t1, [complex_tangent(a, b) for a, b in zip(t1, t2)])
+    return t1 + 1j * t2
 
 
 def _call(f: Callable[..., Any], args: tuple[Any, ...], api: str) -> Any:
@@ -163,7 +230,9 @@ def _owned(y: Any) -> Any:
 def _writable_copy(x: Any) -> Any:
     """A private copy of an array input for an ``f`` that receives it undifferentiated (order
     0): ``f`` may update its argument in place, as it may in every other mode."""
-    return x.copy() if type(x) is np.ndarray or type(x) is DualArray else x
+    if type(x) is np.ndarray:  # in x's own layout: f's result may depend on it (ravel('K'))
+        return x.copy(order="K")
+    return x.copy() if type(x) is DualArray else x
 
 
 # ---------------------------------------------------------------------------------------------
@@ -183,6 +252,10 @@ def push_along(f: Callable[..., Any], x: Any, v: Any, api: str) -> tuple[Any, An
         and (x.dtype.kind == "f" or x.dtype.kind == "c")
     ):
         return _push_array(f, x, v, api)
+    parts = real_directions(x, v)
+    if parts is not None:  # a complex direction at a real point: J·Re v + 1j·J·Im v
+        value, t1 = push_along(f, x, parts[0], api)
+        return value, complex_tangent(t1, push_along(f, x, parts[1], api)[1])
     tag = new_tag()
     if type(x) is tuple:
         if type(v) is not tuple or len(v) != len(x):
@@ -260,16 +333,26 @@ def push_forward(f: Callable[..., Any], x: Any, seeds: Any) -> tuple[Any, Any]:
     (array([1., 9.]), array([[2., 0.],
            [2., 6.]]))
     """
-    errors.check_callable(f, "push_forward")
-    x = _array_input(x, "push_forward")
+    return seeded_pass(f, x, seeds, "push_forward")
+
+
+def seeded_pass(f: Callable[..., Any], x: Any, seeds: Any, api: str) -> tuple[Any, Any]:
+    """``push_forward`` for ``api`` (a chunk of ``jacobian``'s directions on workers): its
+    errors name the function the user called."""
+    errors.check_callable(f, api)
+    x = _array_input(x, api)
+    errors.check_plain_array(seeds, api, "seeds")
     seeds = _read_only(np.asarray(seeds))  # f may update its argument in place: not the seeds
     shape = _point_shape(x)
     if seeds.ndim != len(shape) + 1 or seeds.shape[1:] != shape:
         raise ValueError(
-            f"push_forward: seeds must have shape (k,) + x.shape = (k,) + {shape}, "
-            f"got {seeds.shape}"
+            f"{api}: seeds must have shape (k,) + x.shape = (k,) + {shape}, got {seeds.shape}"
         )
-    value, tangents = _push(f, x, seeds, seeds.shape[0], "push_forward")
+    if seeds.dtype.kind == "c" and _kind(strip(x)) == "f":  # J·Re s + 1j·J·Im s: as jvp
+        value, t1 = _push(f, x, seeds.real, seeds.shape[0], api)
+        t2 = _push(f, x, seeds.imag, seeds.shape[0], api)[1]
+        return _owned(value), complex_tangent(t1, t2)
+    value, tangents = _push(f, x, seeds, seeds.shape[0], api)
     return _owned(value), _owned(tangents)
 
 
@@ -296,13 +379,13 @@ def _default_chunk(n: int, itemsize: int) -> int:
     return int(max(1, min(-(-n // _PIECES), MEMORY_BUDGET // column)))
 
 
-def _check_chunk(chunk: Any) -> int | None:
+def _check_chunk(chunk: Any, api: str = "jacobian") -> int | None:
     if chunk is None:
         return None
     if isinstance(chunk, bool) or not isinstance(chunk, numbers.Integral):
-        raise TypeError(f"jacobian: chunk must be a positive integer or None, got {chunk!r}")
+        raise TypeError(f"{api}: chunk must be a positive integer or None, got {chunk!r}")
     if chunk < 1:
-        raise ValueError(f"jacobian: chunk must be >= 1, got {chunk}")
+        raise ValueError(f"{api}: chunk must be >= 1, got {chunk}")
     return int(chunk)
 
 

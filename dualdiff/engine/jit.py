@@ -37,7 +37,14 @@ from ..compiler.symbolic import KindChanged, SymbolicDual, _tangent
 from ..core import errors
 from ..dual.objects import lift
 from ..rules.elementwise import is_dual
-from .forward import MEMORY_BUDGET, _array_input, dense_jacobian, push_along
+from .forward import (
+    MEMORY_BUDGET,
+    _array_input,
+    complex_tangent,
+    dense_jacobian,
+    push_along,
+    real_directions,
+)
 
 __all__ = ["jit_jvp", "CompiledJVP", "jit_jacobian", "CompiledJacobian"]
 
@@ -114,6 +121,10 @@ class CompiledJVP(_CompiledFunction):
             )
         if any(is_dual(a) for a in xs + vs):
             return push_along(self.f, x, v, "jvp")
+        parts = real_directions(x, v)
+        if parts is not None:  # a complex direction at a real point: as jvp does it
+            value, t1 = self(x, parts[0])
+            return value, complex_tangent(t1, self(x, parts[1])[1])
         scalars = tuple(type(a) is not np.ndarray and np.ndim(a) == 0 for a in xs)
         xs = tuple(_c_order(_array(a, "jit_jvp")) for a in xs)
         vs = tuple(_c_order(_array(a, "jit_jvp", "the tangent")) for a in vs)
@@ -176,6 +187,8 @@ def _c_order(a: np.ndarray) -> np.ndarray:
 def _array(a: Any, api: str, what: str = "x") -> np.ndarray:
     if isinstance(a, (bool, np.bool_)):
         raise TypeError(f"{api}: {what} must be a real or complex number or array, got a bool")
+    if type(a) is tuple:  # (jit_jvp takes a tuple apart into arguments before this)
+        raise TypeError(f"{api}: {what} must be a real or complex number or array, got a tuple")
     return _array_input(a, api, what)
 
 
@@ -306,7 +319,7 @@ class CompiledJacobian(_CompiledFunction):
             if compiled is not None and compiled.single:
                 self._last = compiled
                 value, tangent = compiled.run(x)
-                return value, tangent.reshape(np.shape(value) + x.shape)
+                return value, _jacobian_block(tangent, value, x)
         if is_dual(x):
             return dense_jacobian(self.f, x)
         scalar = type(x) is not np.ndarray and np.ndim(x) == 0
@@ -324,11 +337,18 @@ class CompiledJacobian(_CompiledFunction):
         flat = compiled.run(x)
         half = len(flat) // 2
         values = _rebuild(compiled.structure, iter(flat[:half]))
-        tangents = [t.reshape(np.shape(v) + x.shape) for v, t in zip(flat[:half], flat[half:])]
+        tangents = [_jacobian_block(t, v, x) for v, t in zip(flat[:half], flat[half:])]
         return values, _rebuild(compiled.structure, iter(tangents))
 
     def __call__(self, x: Any) -> Any:
         return self.value_and_jacobian(x)[1]
+
+
+def _jacobian_block(tangent: np.ndarray, value: Any, x: np.ndarray) -> Any:
+    """An output's tangents as its Jacobian, ``value.shape + x.shape``: a NumPy scalar where
+    that is ``()``, as ``jacobian`` gives it."""
+    jac = tangent.reshape(np.shape(value) + x.shape)
+    return jac if jac.ndim else jac[()]
 
 
 def jit_jacobian(f: Callable[..., Any]) -> CompiledJacobian:

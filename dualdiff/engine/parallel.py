@@ -43,7 +43,7 @@ import numpy as np
 from ..arrays.dualarray import DualArray, strip
 from ..core import errors, tags
 from ..rules.elementwise import is_dual
-from .forward import _Assembly, _map_blocks, dense_jacobian, push_forward
+from .forward import _Assembly, _check_chunk, _map_blocks, dense_jacobian, seeded_pass
 
 DASK_WORKER_ENVIRON = {
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 64 * 2**20,
@@ -285,12 +285,12 @@ def _run_task(task: tuple[Any, ...]) -> Any:
     Returns ``(index, value, tangents)``, or a ``_Failure`` if anything raised: the pool then
     never has to carry (and fail to unpickle) the exception itself.
     """
-    f_bytes, x, seeds, start, stop, index, clock = task
+    f_bytes, x, seeds, start, stop, index, clock, api = task
     try:
         # a differentiation here nests inside the caller's (f may close over its duals): its
         # tags must be newer than every tag of the sender, whatever this process did before
         tags.advance(clock)
-        value, tangents = push_forward(pickle.loads(f_bytes), x, seeds(start, stop))
+        value, tangents = seeded_pass(pickle.loads(f_bytes), x, seeds(start, stop), api)
     except Exception as e:
         return _Failure(e)
     return index, value, tangents
@@ -340,22 +340,21 @@ def run_passes(
     """
     errors.check_callable(f, api)
     workers = _check_workers(workers, api)
+    chunk = _check_chunk(chunk, api)
     if chunk is None:
         chunk = _default_chunk(count, workers, progress)
-    elif isinstance(chunk, bool) or not isinstance(chunk, numbers.Integral) or chunk < 1:
-        raise ValueError(f"{api}: chunk must be a positive integer or None, got {chunk!r}")
-    ranges = _chunks(count, int(chunk))
+    ranges = _chunks(count, chunk)
     bar = Progress(count, api) if progress else _NoProgress()
     try:
         if workers is None or workers == 1:
             results = []
             for start, stop in ranges:
-                results.append(push_forward(f, x, seeds(start, stop)))
+                results.append(seeded_pass(f, x, seeds(start, stop), api))
                 bar.update(stop - start)
         else:
             f_bytes, clock = _dumps(f, api), tags.clock()
             tasks = [
-                (f_bytes, x, seeds, start, stop, index, clock)
+                (f_bytes, x, seeds, start, stop, index, clock, api)
                 for index, (start, stop) in enumerate(ranges)
             ]
             results = _run_on_workers(workers, tasks, ranges, bar, api)
@@ -500,6 +499,11 @@ def _input(x: Any, api: str) -> np.ndarray:
             "sparse Jacobian (and a parallel one, but at a DualArray) does not take; nest it "
             "the other way round, or inside use dd.jacobian(f, x) (output='dense', no workers=)"
         )
+    if type(x) is tuple or isinstance(x, (bool, np.bool_)):  # refused as jacobian() does
+        raise TypeError(
+            f"{api}: x must be a real or complex number or an array, got {errors.type_name(x)}"
+        )
+    errors.check_plain_array(x, api)
     arr = np.array(x)
     if arr.dtype.kind in "biu":
         arr = arr.astype(float)

@@ -139,7 +139,8 @@ class _Recovery:
         jac[self.place] = data
         out_shape = (m,) if out_shape is None else out_shape
         in_shape = (n,) if in_shape is None else in_shape
-        return jac.reshape(tuple(out_shape) + tuple(in_shape))
+        jac = jac.reshape(tuple(out_shape) + tuple(in_shape))
+        return jac if jac.ndim else jac[()]  # a NumPy scalar, as jacobian gives it
 
 
 def _nan(dtype: np.dtype) -> Any:
@@ -293,7 +294,7 @@ class SparseJacobian:
         if not self._dense:
             self._color()
         self.output = output
-        self.chunk = chunk
+        self.chunk = _check_chunk(chunk, "SparseJacobian")
         self.progress = progress
         self._workers = _check_workers(workers, "SparseJacobian")
         self._pool: Any = None

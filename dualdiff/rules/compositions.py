@@ -91,6 +91,8 @@ def clip(
     _refuse("clip", out=out, **kwargs)
     lo = a_min if min is _NO_VALUE else min
     hi = a_max if max is _NO_VALUE else max
+    if (lo is _NO_VALUE or lo is None) and (hi is _NO_VALUE or hi is None):
+        return np.positive(a)  # NumPy's copy (a scalar for 0-d): a write into it leaves a alone
     if lo is not _NO_VALUE and lo is not None:
         a = RULES["maximum"].function(a, lo)
     if hi is not _NO_VALUE and hi is not None:

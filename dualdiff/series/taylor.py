@@ -1751,7 +1751,12 @@ class Taylor(ArrayMethods):
         )
         shape = self.shape
         if not shape:
-            return scalar_object_array(self)
+            out = scalar_object_array(self)
+            if type(_strip(self.coefficients[0])) is np.ndarray and copy is not True:
+                # NumPy's np.asarray of a 0-d array is the array: a write into this copy would
+                # be lost, so it fails loudly, as for larger arrays (a scalar's is a new array)
+                out.flags.writeable = False
+            return out
         items = [self[index] for index in np.ndindex(*shape)]
         like = _strip(self.coefficients[0])
         return object_array(items, shape, writable=copy is True, like=like)
@@ -3734,14 +3739,13 @@ def higher_derivative(f: Callable[..., Any], x: Any, n: int) -> Any:
     if n == 0:
         return check_output(f(x), "higher_derivative")
     tag = new_tag()
-    factorial = _SCALED_FACTORIALS[n]
     y = f(_taylor([x, _SEED_SCALES[n]], n, tag))
     if type(y) is Taylor and y.tag == tag:  # the common case, kept cheap
         c = y.coefficients
-        return _like_value(c[n] if n < len(c) else _zero_like(c[0]), c[0]) * factorial
+        return _times_factorial(_like_value(c[n] if n < len(c) else _zero_like(c[0]), c[0]), n)
     y = check_output(y, "higher_derivative")
     shape = np.shape(_strip(x))
-    return _leaves(y, lambda leaf: _elementwise(leaf, tag, n, shape) * factorial)
+    return _leaves(y, lambda leaf: _times_factorial(_elementwise(leaf, tag, n, shape), n))
 
 
 def scalar_derivative(f: Callable[..., Any], x: float, n: int, api: str) -> Any:
@@ -3762,9 +3766,30 @@ def scalar_derivative(f: Callable[..., Any], x: float, n: int, api: str) -> Any:
         c0 = c[0]
         if type(c0) is float:  # a float value: the coefficient as it is (see _like_value)
             return (c[n] if n < len(c) else 0.0) * factorial
-        return _like_value(c[n] if n < len(c) else _zero_like(c0), c0) * factorial
+        return _times_factorial(_like_value(c[n] if n < len(c) else _zero_like(c0), c0), n)
     y = check_output(y, "higher_derivative")
-    return _leaves(y, lambda leaf: _elementwise(leaf, tag, n, ()) * factorial)
+    return _leaves(y, lambda leaf: _times_factorial(_elementwise(leaf, tag, n, ()), n))
+
+
+_FITS_EVERY_DTYPE = 8  # 8! = 40320 fits float16, whose largest number is 65504
+
+
+def _times_factorial(c: Any, n: int) -> Any:
+    """Coefficient ``c`` of the series of ``f(x + s·t)`` times ``n!/sⁿ``: the ``n``-th
+    derivative. Where that factor is beyond the range of ``c``'s dtype, a ValueError: the
+    product overflowed to inf (or nan, the coefficient having underflowed to 0 first), where
+    the derivative itself may be small (exp's 9th derivative in float16 was inf)."""
+    factor = _SCALED_FACTORIALS[n]
+    if n > _FITS_EVERY_DTYPE:
+        dtype = getattr(_strip(c), "dtype", None)
+        if dtype is not None and dtype.kind in "fc" and factor > np.finfo(dtype).max:
+            raise ValueError(
+                f"derivative of order {n}: Taylor mode multiplies its coefficient by "
+                f"{n}!/{_SEED_SCALES[n]:g}**{n} = {factor:.3g}, beyond the range of {dtype} "
+                f"({np.finfo(dtype).max:.3g}); pass x in a wider dtype (x.astype(np.float64)) "
+                "or ask for a lower order"
+            )
+    return c * factor
 
 
 def taylor(f: Callable[..., Any], x: Any, order: int) -> Any:

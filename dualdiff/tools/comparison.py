@@ -267,7 +267,7 @@ def _format_number(v: Any) -> str:
 
 
 def _format_step(step: Any) -> str:
-    if step is None:
+    if step is None or not np.size(step):  # (an empty x has no steps)
         return "-"
     step = np.asarray(step)
     low, high = f"{float(step.min()):.3g}", f"{float(step.max()):.3g}"
@@ -540,7 +540,12 @@ class ErrorCurve:
 
     def best_step(self, method: str) -> float:
         """The step with the smallest error for ``method``."""
-        return float(self.steps[np.nanargmin(self.errors[method])])
+        errors = self.errors[method]
+        if np.isnan(errors).all():  # (np.nanargmin: "All-NaN slice encountered")
+            raise ValueError(
+                f"error_curve: no step gave a finite numeric derivative for method {method!r}"
+            )
+        return float(self.steps[np.nanargmin(errors)])
 
     def __str__(self) -> str:
         methods = list(self.errors)
@@ -602,6 +607,11 @@ def error_curve(
     for method in methods:
         numeric._check_method(method, 1, api)
     point = numeric._as_point(x, api, "central")
+    if "complex" in methods and np.iscomplexobj(point):  # (before any other method has run)
+        raise ValueError(
+            f"{api}: the complex step needs a real x; leave 'complex' out of methods for a "
+            "complex x"
+        )
     if steps is None:
         size = float(np.max(np.abs(point), initial=1.0))
         steps = np.logspace(-16, 0, 65) * size
