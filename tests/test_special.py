@@ -15,6 +15,7 @@ import sys
 import numpy as np
 import pytest
 from reference import assert_close, directional
+from special_reference import DERIVATIVES
 
 import dualdiff as dd
 from dualdiff.arrays.dualarray import DualArray
@@ -326,31 +327,27 @@ def test_exprel_high_derivatives_keep_their_digits(x):
     """exprel's Taylor coefficients away from 0 came from (e**x - exprel(x))/x solved order by
     order, which loses a factor |1/x| per order and ran the rule again inside itself: at 0.6
     the 12th derivative was off by 1e-4, the 20th by a factor 5e7, in time doubling per order.
-    Reference: exprel^(n)(x) = integral of s**n e**(xs) over [0, 1] = 1F1(n+1; n+2; x)/(n+1)."""
-    mpmath = pytest.importorskip("mpmath")
-    mpmath.mp.dps = 40
+    References: tests/special_reference.py (1F1(n+1; n+2; x)/(n+1) at 40 digits)."""
     for n in (2, 12, 20, 40):
-        expected = float(mpmath.hyp1f1(n + 1, n + 2, x) / (n + 1))
+        expected = DERIVATIVES["exprel", x, n]
         assert dd.derivative(sc.exprel, x, n=n) == pytest.approx(expected, rel=1e-12), n
     points = np.array([x, 0.0, -x])
-    expected = [float(mpmath.hyp1f1(6, 7, p) / 6) for p in points]
+    expected = [DERIVATIVES["exprel", float(p), 5] for p in points]
     np.testing.assert_allclose(dd.derivative(sc.exprel, points, n=5), expected, rtol=1e-13)
 
 
 HIGH_ORDER = {
-    "jv": (lambda x: sc.jv(1.5, x), lambda m, x: m.besselj(1.5, x), 2.5),
-    "kv": (lambda x: sc.kv(0.5, x), lambda m, x: m.besselk(0.5, x), 2.5),
-    "i0": (sc.i0, lambda m, x: m.besseli(0, x), 2.5),
-    "j0": (sc.j0, lambda m, x: m.besselj(0, x), 2.5),
-    "sindg": (sc.sindg, lambda m, x: m.sin(m.pi * x / 180), 30.0),
-    "ellipk": (sc.ellipk, lambda m, x: m.ellipk(x), 0.3),
-    "ellipe": (sc.ellipe, lambda m, x: m.ellipe(x), 0.3),
-    "ellipk near 1": (sc.ellipk, lambda m, x: m.ellipk(x), 0.95),
-    "ellipe below 0": (sc.ellipe, lambda m, x: m.ellipe(x), -0.7),
-    # spence' = log(z)/(1 - z): its 19th derivative is spence's 20th (polylog is slow in mpmath)
-    "spence": (sc.spence, lambda m, z: m.log(z) / (1 - z), 1.2, 1),
-    "spence far out": (sc.spence, lambda m, z: m.log(z) / (1 - z), 10.0, 1),
-    "spence near 0": (sc.spence, lambda m, z: m.log(z) / (1 - z), 0.3, 1),
+    "jv": (lambda x: sc.jv(1.5, x), 2.5),
+    "kv": (lambda x: sc.kv(0.5, x), 2.5),
+    "i0": (sc.i0, 2.5),
+    "j0": (sc.j0, 2.5),
+    "ellipk": (sc.ellipk, 0.3),
+    "ellipe": (sc.ellipe, 0.3),
+    "ellipk near 1": (sc.ellipk, 0.95),
+    "ellipe below 0": (sc.ellipe, -0.7),
+    "spence": (sc.spence, 1.2),
+    "spence far out": (sc.spence, 10.0),
+    "spence near 0": (sc.spence, 0.3),
 }
 
 
@@ -360,13 +357,11 @@ def test_functions_defined_by_each_other_reach_high_orders_exactly(name):
     and theirs again (jv's partial calls jv(v - 1) and jv(v + 1), ellipk's ellipe and back): at
     order 12 jv took 17 s, and the time grew exponentially. Where the closed form divides by
     a value (ellipk, ellipe, spence) the derivatives also lost digits with each order (4e-7
-    of ellipk's 24th at 0.3, 1e-2 of spence's 20th at 1.2)."""
-    mpmath = pytest.importorskip("mpmath")
-    mpmath.mp.dps = 40
-    f, reference, x, *taken = HIGH_ORDER[name]
-    n = 20
-    expected = float(mpmath.diff(lambda t: reference(mpmath, t), x, n - sum(taken)))
-    assert dd.derivative(f, x, n=n) == pytest.approx(expected, rel=1e-12)
+    of ellipk's 24th at 0.3, 1e-2 of spence's 20th at 1.2). References:
+    tests/special_reference.py (mpmath at 40 and 60 digits)."""
+    f, x = HIGH_ORDER[name]
+    expected = DERIVATIVES[name.split()[0], x, 20]
+    assert dd.derivative(f, x, n=20) == pytest.approx(expected, rel=1e-12)
 
 
 def test_elliptic_integrals_at_their_pole():

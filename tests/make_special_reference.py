@@ -1,0 +1,69 @@
+"""Write tests/special_reference.py: 40-digit references for scipy.special at high orders.
+
+Run from the repository root (needs mpmath, which the tests themselves do not):
+
+    python tests/make_special_reference.py
+
+Each entry is ``f⁽ⁿ⁾(x)`` for a scipy.special function ``f`` written with mpmath, computed by
+``mpmath.diff`` (high-precision finite differences) at 40 significant digits and again at 60;
+the two must agree to 25 digits before the value is rounded to float64 and stored. ``exprel``'s
+come from the closed form ``exprel⁽ⁿ⁾(x) = ₁F₁(n+1; n+2; x)/(n+1)``, and spence's ``n``-th
+derivative is the ``(n-1)``-th of ``spence' = log(z)/(1 - z)``. tests/test_special.py reads them.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import mpmath as mp
+
+# name: (function of an mpmath number, derivatives already taken, points, orders)
+FUNCTIONS = {
+    "jv": (lambda x: mp.besselj(1.5, x), 0, (2.5,), (20,)),
+    "kv": (lambda x: mp.besselk(0.5, x), 0, (2.5,), (20,)),
+    "i0": (lambda x: mp.besseli(0, x), 0, (2.5,), (20,)),
+    "j0": (lambda x: mp.besselj(0, x), 0, (2.5,), (20,)),
+    "ellipk": (mp.ellipk, 0, (0.3, 0.95), (20,)),
+    "ellipe": (mp.ellipe, 0, (0.3, -0.7), (20,)),
+    "spence": (lambda z: mp.log(z) / (1 - z), 1, (0.3, 1.2, 10.0), (20,)),
+}
+EXPREL_POINTS = (0.3, 0.6, 2.0, -3.0, -25.0, 40.0, -0.3, -0.6, -2.0, 3.0, 25.0, -40.0, 0.0)
+EXPREL_ORDERS = (2, 5, 12, 20, 40)
+
+
+def _diff(f, x: float, n: int) -> float:
+    values = []
+    for digits in (40, 60):
+        mp.mp.dps = digits
+        values.append(mp.diff(f, mp.mpf(x), n))
+    mp.mp.dps = 40
+    if abs(values[0] - values[1]) > abs(values[1]) * mp.mpf(10) ** -25:
+        raise SystemExit(f"references disagree at {x}, order {n}: {values}")
+    return float(values[1])
+
+
+def main() -> None:
+    lines = [
+        '"""40-digit references for scipy.special at high orders, written by',
+        'tests/make_special_reference.py (see there how): ``DERIVATIVES[(name, x, n)]``."""',
+        "",
+        "DERIVATIVES = {",
+    ]
+    for name, (f, taken, points, orders) in FUNCTIONS.items():
+        for x in points:
+            for n in orders:
+                lines.append(f"    ({name!r}, {x!r}, {n}): {_diff(f, x, n - taken)!r},")
+    mp.mp.dps = 40
+    for x in EXPREL_POINTS:
+        for n in EXPREL_ORDERS:
+            value = mp.hyp1f1(n + 1, n + 2, mp.mpf(x)) / (n + 1)
+            lines.append(f"    ('exprel', {x!r}, {n}): {float(value)!r},")
+    lines.append("}")
+    path = Path(__file__).with_name("special_reference.py")
+    path.write_text("\n".join(lines) + "\n")
+    sys.stdout.write(f"wrote {path}\n")
+
+
+if __name__ == "__main__":
+    main()
