@@ -735,14 +735,20 @@ def _xlogy_rule(rule: Rule, u: list, v: list, n: int) -> list:
     return y
 
 
-@_taylor_rule("sinc")
-def _sinc_rule(rule: Rule, u: list, n: int) -> list:
-    g = _sinc_coefficients(u[0], n)
+def _compose_from_point(rule: Rule, g: list, u: list, n: int) -> list:
+    """The series of ``rule(u)`` from the function's Taylor coefficients ``g`` at ``u_0`` (its
+    coefficient 0 replaced by the rule's own value). ``g`` is computed in float64 (quadratures,
+    series, recurrences): a float32 or complex64 value keeps its dtype."""
     g[0] = rule.function(u[0])
     dtype = getattr(g[0], "dtype", None)
-    if dtype is not None and not is_dual(g[0]):  # the quadrature is float64: a float32 stays
+    if dtype is not None and not is_dual(g[0]):
         g = [np.asarray(c).astype(dtype) if np.ndim(c) else dtype.type(c) for c in g]
     return _compose(g, u, n)
+
+
+@_taylor_rule("sinc")
+def _sinc_rule(rule: Rule, u: list, n: int) -> list:
+    return _compose_from_point(rule, _sinc_coefficients(u[0], n), u, n)
 
 
 @functools.lru_cache(maxsize=64)
@@ -813,12 +819,7 @@ def _sinc_by_quadrature(a: Any, n: int, bound: Any) -> list:
 
 @_taylor_rule("exprel")
 def _exprel_rule(rule: Rule, u: list, n: int) -> list:
-    g = _exprel_coefficients(u[0], n)
-    g[0] = rule.function(u[0])
-    dtype = getattr(g[0], "dtype", None)
-    if dtype is not None and not is_dual(g[0]):  # the quadrature is float64: a float32 stays
-        g = [np.asarray(c).astype(dtype) if np.ndim(c) else dtype.type(c) for c in g]
-    return _compose(g, u, n)
+    return _compose_from_point(rule, _exprel_coefficients(u[0], n), u, n)
 
 
 def _exprel_coefficients(a: Any, n: int) -> list:
@@ -892,12 +893,7 @@ def _exprel_by_series(a: Any, n: int, bound: Any) -> list:
 
 @_taylor_rule("ellipk", "ellipe")
 def _elliptic_rule(rule: Rule, u: list, n: int) -> list:
-    g = _elliptic_coefficients(rule.name == "ellipe", u[0], n)
-    g[0] = rule.function(u[0])
-    dtype = getattr(g[0], "dtype", None)
-    if dtype is not None and not is_dual(g[0]):  # the sums are float64: a float32 stays
-        g = [np.asarray(c).astype(dtype) if np.ndim(c) else dtype.type(c) for c in g]
-    return _compose(g, u, n)
+    return _compose_from_point(rule, _elliptic_coefficients(rule.name == "ellipe", u[0], n), u, n)
 
 
 def _elliptic_coefficients(second: bool, m: Any, n: int) -> list:
@@ -971,11 +967,8 @@ def _spence_rule(rule: Rule, u: list, n: int) -> list:
             up = _spence_forward(where(backward, 0.25, z), where(backward, -0.75, w), n)
             J = _select(backward, down, up)
     # spence' = log(z)/(1 - z) = -∫₀¹ ds/(1 + s w): its coefficient k is -(-1)ᵏ J_k
-    g = [rule.function(z)] + [J[k] * ((-1.0 if k % 2 == 0 else 1.0) / (k + 1)) for k in range(n)]
-    dtype = getattr(g[0], "dtype", None)
-    if dtype is not None and not is_dual(g[0]):
-        g = [np.asarray(c).astype(dtype) if np.ndim(c) else dtype.type(c) for c in g]
-    return _compose(g, u, n)
+    g = [None] + [J[k] * ((-1.0 if k % 2 == 0 else 1.0) / (k + 1)) for k in range(n)]
+    return _compose_from_point(rule, g, u, n)
 
 
 def _spence_forward(z: Any, w: Any, n: int) -> list:
