@@ -3666,11 +3666,11 @@ _FACTORIALS = [float(math.factorial(k)) for k in range(_MAX_ORDER + 1)]
 # coefficient f⁽ⁿ⁾/n! leaves the float64 range long before f⁽ⁿ⁾ does: at n = 170 it is
 # subnormal for every |f⁽ⁿ⁾| < 1.6, so that 2**x's 1.7e-27 came out 0 and sin's 170th
 # derivative at 1e-14 lost 4 digits. s = 4 moves that bound to |f⁽ⁿ⁾| < n!·4⁻ⁿ·2e-308
-# (2e-104 at n = 170) while no coefficient of degree k grows by more than 4^k/k! <= 10.7 over
-# f⁽ᵏ⁾ (a larger s underflows later but overflows sooner: exp at 700 with s = 8). Every
-# coefficient of degree k is a sum of products of total degree k, so a power-of-two s changes
-# the run by exact powers of two only, unless it overflows or underflows. Up to order 20
-# n! < 2.5e18, nothing is gained, and s = 1.
+# (2e-104 at n = 170), while no coefficient of degree k grows by more than 4^k/k! <= 10.7 over
+# f⁽ᵏ⁾. A larger s underflows later but overflows sooner: with s ≈ (n!)^(1/n), 64 at n = 170,
+# exp's 170th derivative at 700 overflowed. Every coefficient of degree k is a sum of products
+# of total degree k, so a power-of-two s changes the run by exact powers of two only, unless it
+# overflows or underflows. Up to order 20 n! < 2.5e18, nothing is gained, and s = 1.
 _SEED_SCALES = [1.0 if k <= 20 else 4.0 for k in range(_MAX_ORDER + 1)]
 _SCALED_FACTORIALS = [
     float(math.factorial(k) / _SEED_SCALES[k] ** k) for k in range(_MAX_ORDER + 1)
