@@ -348,6 +348,11 @@ HIGH_ORDER = {
     "spence": (sc.spence, 1.2),
     "spence far out": (sc.spence, 10.0),
     "spence near 0": (sc.spence, 0.3),
+    "erfcx": (sc.erfcx, 3.0),
+    "erfcx far out": (sc.erfcx, 10.0),
+    "erfcx near 0": (sc.erfcx, 0.2),
+    "erfcx at the switch": (sc.erfcx, 0.5),
+    "erfcx below 0": (sc.erfcx, -2.0),
 }
 
 
@@ -356,8 +361,9 @@ def test_functions_defined_by_each_other_reach_high_orders_exactly(name):
     """Taylor mode ran the rule of every special function called in a partial once per order,
     and theirs again (jv's partial calls jv(v - 1) and jv(v + 1), ellipk's ellipe and back): at
     order 12 jv took 17 s, and the time grew exponentially. Where the closed form divides by
-    a value (ellipk, ellipe, spence) the derivatives also lost digits with each order (4e-7
-    of ellipk's 24th at 0.3, 1e-2 of spence's 20th at 1.2). References:
+    a value (ellipk, ellipe, spence) or follows a growing solution (erfcx) the derivatives also
+    lost digits with each order (4e-7 of ellipk's 24th at 0.3, 1e-2 of spence's 20th at 1.2,
+    2e-4 of erfcx's 20th at 3). References:
     tests/special_reference.py (mpmath at 40 and 60 digits)."""
     f, x = HIGH_ORDER[name]
     expected = DERIVATIVES[name.split()[0], x, 20]
