@@ -621,16 +621,21 @@ def test_complex_input_sparsity_and_sparse_jacobian(case):
     pts = [x for x in pts if plain(case, x) is not None]
     assume(pts)
     try:
-        pattern = attempt(
-            "jacobian_sparsity(complex)",
-            lambda: dd.jacobian_sparsity(case.program, pts[0]),
-            pts[0],
-        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ValueDependentPatternWarning)
+            pattern = attempt(
+                "jacobian_sparsity(complex)",
+                lambda: dd.jacobian_sparsity(case.program, pts[0]),
+                pts[0],
+            )
         prepared = attempt(
             "SparseJacobian(complex)", lambda: dd.SparseJacobian(case.program, pts[0]), pts[0]
         )
     except Refused:
         reject()
+    # f branched on x's values (if): the pattern holds at the traced x only (the prepared
+    # SparseJacobian traces again at every new point, so it is compared at both)
+    traced_only = any(issubclass(w.category, ValueDependentPatternWarning) for w in caught)
     for x in pts:
         jac = eager_jacobian(case, x)
         if jac.size != pattern.size:
@@ -638,7 +643,8 @@ def test_complex_input_sparsity_and_sparse_jacobian(case):
         flat = jac.reshape(pattern.shape)
         value = np.asarray(plain(case, x)).reshape(-1)
         missed = (flat != 0) & ~pattern & ~(np.isnan(flat) & np.isnan(value)[:, None])
-        assert not missed.any(), f"pattern misses non-zeros at {np.argwhere(missed).tolist()}"
+        if x is pts[0] or not traced_only:
+            assert not missed.any(), f"pattern misses non-zeros at {np.argwhere(missed).tolist()}"
         try:
             got = attempt("SparseJacobian(complex)()", lambda: prepared(x), x)
         except Refused:
