@@ -28,6 +28,7 @@ FUNCTIONS = {
     "ellipe": (mp.ellipe, 0, (0.3, -0.7), (20,)),
     "spence": (lambda z: mp.log(z) / (1 - z), 1, (0.3, 1.2, 10.0), (20,)),
     "erfcx": (lambda x: mp.exp(x * x) * mp.erfc(x), 0, (-2.0, 0.2, 0.5, 3.0, 10.0), (20,)),
+    "log_ndtr": (lambda x: mp.log(mp.ncdf(x)), 0, (-3.0, -8.0, -0.3, 0.5), (20,)),
 }
 EXPREL_POINTS = (0.3, 0.6, 2.0, -3.0, -25.0, 40.0, -0.3, -0.6, -2.0, 3.0, 25.0, -40.0, 0.0)
 EXPREL_ORDERS = (2, 5, 12, 20, 40)

@@ -353,6 +353,10 @@ HIGH_ORDER = {
     "erfcx near 0": (sc.erfcx, 0.2),
     "erfcx at the switch": (sc.erfcx, 0.5),
     "erfcx below 0": (sc.erfcx, -2.0),
+    "log_ndtr": (sc.log_ndtr, -3.0),
+    "log_ndtr far out": (sc.log_ndtr, -8.0),
+    "log_ndtr near 0": (sc.log_ndtr, -0.3),
+    "log_ndtr right": (sc.log_ndtr, 0.5),
 }
 
 
@@ -363,7 +367,7 @@ def test_functions_defined_by_each_other_reach_high_orders_exactly(name):
     order 12 jv took 17 s, and the time grew exponentially. Where the closed form divides by
     a value (ellipk, ellipe, spence) or follows a growing solution (erfcx) the derivatives also
     lost digits with each order (4e-7 of ellipk's 24th at 0.3, 1e-2 of spence's 20th at 1.2,
-    2e-4 of erfcx's 20th at 3). References:
+    2e-4 of erfcx's 20th at 3, 4e-4 of log_ndtr's at -3). References:
     tests/special_reference.py (mpmath at 40 and 60 digits)."""
     f, x = HIGH_ORDER[name]
     expected = DERIVATIVES[name.split()[0], x, 20]

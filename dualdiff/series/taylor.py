@@ -1073,6 +1073,59 @@ def _erfcx_backward(x: Any, value: Any, n: int) -> list:
     return [c * scale for c in out]
 
 
+@_taylor_rule("log_ndtr")
+def _log_ndtr_rule(rule: Rule, u: list, n: int) -> list:
+    # In the left tail log Φ(x) = log(1/2) - x²/2 + log erfcx(-x/√2), whose terms are
+    # well-conditioned there: the rule's own quotient φ/Φ, solved order by order, lost 4e-4 of
+    # the 20th derivative at -3. The right half keeps the rule from the first derivative.
+    x = u[0]
+    plain = _strip(x)
+    left = (plain.real if is_complex(x) else plain) < 0
+    if not _is_array(left):
+        if not left:
+            return fallback_rule(rule)(rule, u, n)
+        return _compose_from_point(rule, _log_ndtr_left(x, rule.function(x), n), u, n)
+    if not left.any():
+        return fallback_rule(rule)(rule, u, n)
+    with np.errstate(all="ignore"):
+        away = [where(left, 1.0, u[0])] + [where(left, 0.0, c) for c in u[1:]]
+        right = fallback_rule(rule)(rule, away, n)
+        point = where(left, x, -1.0)
+        inner = _compose_from_point(rule, _log_ndtr_left(point, rule.function(point), n), u, n)
+    return _select(left, inner, right)
+
+
+def _log_ndtr_left(x: Any, value: Any, n: int) -> list:
+    """``log_ndtr⁽ᵏ⁾(x)/k!`` for ``k = 0..n`` (coefficient 0 left to the caller), ``Re x < 0``,
+    from erfcx's moments at ``z = -x/√2`` (see ``_erfcx_backward``)."""
+    z = x * -_SQRT_HALF
+    w = 2.0 * EXP(0.5 * (x * x) + value)  # erfcx(z), from the rule's value
+    real = _strip(z).real if is_complex(z) else _strip(z)
+    if not _is_array(real):
+        moments = _erfcx_backward(z, w, n) if real > 0.25 else _erfcx_forward(z, w, n)
+    else:
+        far = real > 0.25
+        down = _erfcx_backward(where(far, z, 2.0), where(far, w, 1.0), n)
+        up = _erfcx_forward(where(far, 0.0, z), where(far, 1.0, w), n)
+        moments = _select(far, down, up)
+    # erfcx(z + s) at s = -h/√2: coefficient k is (2/√π) (-2)ᵏ/k! I_k (-1/√2)ᵏ = (2/√π) √2ᵏ/k! I_k
+    series = [w]
+    factor = _2_OVER_SQRT_PI
+    for k in range(1, n + 1):
+        factor = factor * (_SQRT_TWO / k)
+        series.append(moments[k] * factor)
+    g = [None] + _log_tail(series, n)
+    if n >= 1:
+        g[1] = g[1] - x
+    if n >= 2:
+        g[2] = g[2] - 0.5
+    return g
+
+
+_SQRT_HALF = math.sqrt(0.5)
+_SQRT_TWO = math.sqrt(2.0)
+
+
 # ---------------------------------------------------------------------------------------------
 # The hot rules unrolled for a series whose value is a Python float (a scalar derivative).
 # Each computes exactly what its rule above computes, in the same operations on the same
