@@ -117,3 +117,41 @@ _MODES = {
 def test_memory_order_is_refused_by_name_in_every_mode(f, mode):
     with pytest.raises(TypeError, match="memory layout"):
         _MODES[mode](f)
+
+
+_X3 = np.array([0.411, -0.691, -1.377])
+
+
+def _listed(a):
+    """np.array of a list of elements: an object array of traced duals in the compiler."""
+    return np.array([a[k] * 1.0 for k in range(a.shape[0])])
+
+
+@pytest.mark.filterwarnings("ignore::dualdiff.ObjectArrayWarning")
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap (found by a hunt): xlogy/xlog1py of an np.array([...]) of traced elements "
+    "compiles to object-dtype values and Jacobian (zeros, but not NumPy's float64), where "
+    "multiply of the same array is float64",
+)
+def test_compiled_xlogy_of_a_listed_array_keeps_float64():
+    def f(a):
+        c = np.rint(a)
+        return dd.xlog1py(c, _listed(c) + 1.1)
+
+    assert dd.jacobian(f, _X3).dtype == np.float64
+    assert dd.jit_jacobian(f)(_X3).dtype == np.float64
+
+
+@pytest.mark.filterwarnings("ignore::dualdiff.ObjectArrayWarning")
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap (found by a hunt): the compiler refuses xlog1py(x, np.array([...])) of "
+    "traced elements with 'a traced array as a truth value' (the safe rule's finiteness check "
+    "on a partial computed from an object array), which eager mode differentiates",
+)
+def test_compiled_xlog1py_of_a_listed_array_matches_eager():
+    def f(a):
+        return dd.xlog1py(a, _listed(np.rint(a)) + 1.1)
+
+    np.testing.assert_allclose(dd.jit_jacobian(f)(_X3), dd.jacobian(f, _X3))
