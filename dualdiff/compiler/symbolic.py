@@ -33,6 +33,7 @@ from ..dual.objects import (
     add_element_methods,
     dtype_hidden,
     lift_arguments,
+    lift_operand,
     object_array,
     refuse_or_warn,
     scalar_object_array,
@@ -627,7 +628,9 @@ def _register_lift() -> None:
         return apply_rule(rule, (a,))
 
     def binary(rule: Rule, a: Any, b: Any) -> Any:
-        return apply_rule(rule, (a, b))
+        # an np.array([...]) of traced elements (an object array) as the traced array it holds,
+        # as eager mode lifts it: left as it is, its values and partials were object arrays
+        return apply_rule(rule, (lift_operand(a), lift_operand(b)))
 
     register_lift(SymbolicDual, 50, unary, binary)
     DUAL_TYPES.add(SymbolicDual)
