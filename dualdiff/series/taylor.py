@@ -1008,17 +1008,8 @@ def _spence_backward(z: Any, w: Any, n: int, ratio: float) -> list:
 @_taylor_rule("erfcx")
 def _erfcx_rule(rule: Rule, u: list, n: int) -> list:
     x = u[0]
-    real = _strip(x).real if is_complex(x) else _strip(x)
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        value = rule.function(x)
-        if not _is_array(real):
-            far = not real <= 0.25  # nan and inf too: their recurrence gives nan, as the value
-            moments = _erfcx_backward(x, value, n) if far else _erfcx_forward(x, value, n)
-        else:
-            far = real > 0.25
-            down = _erfcx_backward(where(far, x, 2.0), where(far, value, rule.function(2.0)), n)
-            up = _erfcx_forward(where(far, 0.0, x), where(far, 1.0, value), n)
-            moments = _select(far, down, up)
+        moments = _erfcx_moments(x, rule.function(x), n)
     # erfcx(x + t) = (2/√π) ∫₀^∞ e^(-s² - 2(x+t)s) ds: g_k = (2/√π) (-2)ᵏ/k! I_k(x)
     g = [None]
     factor = _2_OVER_SQRT_PI
@@ -1029,6 +1020,19 @@ def _erfcx_rule(rule: Rule, u: list, n: int) -> list:
 
 
 _2_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _erfcx_moments(x: Any, value: Any, n: int) -> list:
+    """The moments ``I_0..I_n`` of ``_erfcx_forward``/``_erfcx_backward`` at ``x``, each where it
+    is stable; ``value`` is ``erfcx(x)``."""
+    real = _strip(x).real if is_complex(x) else _strip(x)
+    if not _is_array(real):
+        far = not real <= 0.25  # nan and inf too: their recurrence gives nan, as the value
+        return _erfcx_backward(x, value, n) if far else _erfcx_forward(x, value, n)
+    far = real > 0.25
+    down = _erfcx_backward(where(far, x, 2.0), where(far, value, 1.0), n)
+    up = _erfcx_forward(where(far, 0.0, x), where(far, 1.0, value), n)
+    return _select(far, down, up)
 
 
 def _erfcx_forward(x: Any, value: Any, n: int) -> list:
@@ -1100,14 +1104,7 @@ def _log_ndtr_left(x: Any, value: Any, n: int) -> list:
     from erfcx's moments at ``z = -x/√2`` (see ``_erfcx_backward``)."""
     z = x * -_SQRT_HALF
     w = 2.0 * EXP(0.5 * (x * x) + value)  # erfcx(z), from the rule's value
-    real = _strip(z).real if is_complex(z) else _strip(z)
-    if not _is_array(real):
-        moments = _erfcx_backward(z, w, n) if real > 0.25 else _erfcx_forward(z, w, n)
-    else:
-        far = real > 0.25
-        down = _erfcx_backward(where(far, z, 2.0), where(far, w, 1.0), n)
-        up = _erfcx_forward(where(far, 0.0, z), where(far, 1.0, w), n)
-        moments = _select(far, down, up)
+    moments = _erfcx_moments(z, w, n)
     # erfcx(z + s) at s = -h/√2: coefficient k is (2/√π) (-2)ᵏ/k! I_k (-1/√2)ᵏ = (2/√π) √2ᵏ/k! I_k
     series = [w]
     factor = _2_OVER_SQRT_PI
