@@ -374,6 +374,23 @@ def test_functions_defined_by_each_other_reach_high_orders_exactly(name):
     assert dd.derivative(f, x, n=20) == pytest.approx(expected, rel=1e-12)
 
 
+@pytest.mark.parametrize("x", [30.0, 1e3, 1e5, 1e8])
+def test_erfcx_first_derivative_far_out(x):
+    """erfcx' = 2x erfcx(x) - 2/sqrt(pi) cancels as x grows: 2e-6 of it was left at 1e5, and at
+    1e8 it came out 0.0 (the derivative is -5.6e-17), in every mode."""
+    expected = DERIVATIVES["erfcx large", x, 1]
+    assert dd.derivative(sc.erfcx, x) == pytest.approx(expected, rel=1e-14)
+    points = np.array([x, 0.5])
+    assert dd.jacobian(sc.erfcx, points)[0, 0] == pytest.approx(expected, rel=1e-14)
+    assert dd.jit_jvp(sc.erfcx)(points, np.array([1.0, 0.0]))[1][0] == pytest.approx(
+        expected, rel=1e-14
+    )
+    second = DERIVATIVES["erfcx large", x, 2]
+    assert dd.derivative(lambda y: dd.derivative(sc.erfcx, y), x) == pytest.approx(
+        second, rel=1e-12
+    )
+
+
 def test_elliptic_integrals_at_their_pole():
     """K has a pole at m = 1 (E's derivatives too), nan beyond as in SciPy: ellipk's first
     derivative there was nan from (1 - 0·inf)/0."""
