@@ -30,6 +30,13 @@ FUNCTIONS = {
     "erfcx": (lambda x: mp.exp(x * x) * mp.erfc(x), 0, (-2.0, 0.2, 0.5, 3.0, 10.0), (20,)),
     "log_ndtr": (lambda x: mp.log(mp.ncdf(x)), 0, (-3.0, -8.0, -0.3, 0.5), (20,)),
     "erfcx large": (lambda x: mp.exp(x * x) * mp.erfc(x), 0, (30.0, 1e3, 1e5, 1e8), (1, 2)),
+    "dawsn large": (
+        lambda x: mp.sqrt(mp.pi) / 2 * mp.exp(-x * x) * mp.erfi(x),
+        0,
+        (20.0, 1e3, 1e5, 1e8, -1e5),
+        (1,),
+    ),
+    "log_ndtr large": (lambda x: mp.log(mp.ncdf(x)), 0, (-20.0, -1e3, -1e5), (1,)),
 }
 EXPREL_POINTS = (0.3, 0.6, 2.0, -3.0, -25.0, 40.0, -0.3, -0.6, -2.0, 3.0, 25.0, -40.0, 0.0)
 EXPREL_ORDERS = (2, 5, 12, 20, 40)

@@ -391,6 +391,44 @@ def test_erfcx_first_derivative_far_out(x):
     )
 
 
+@pytest.mark.parametrize(
+    "name, f, x",
+    [
+        ("dawsn large", sc.dawsn, 20.0),
+        ("dawsn large", sc.dawsn, 1e3),
+        ("dawsn large", sc.dawsn, 1e5),
+        ("dawsn large", sc.dawsn, 1e8),
+        ("dawsn large", sc.dawsn, -1e5),
+        ("log_ndtr large", sc.log_ndtr, -20.0),
+        ("log_ndtr large", sc.log_ndtr, -1e3),
+        ("log_ndtr large", sc.log_ndtr, -1e5),
+    ],
+)
+def test_first_derivatives_that_cancelled_far_out(name, f, x):
+    """dawsn' = 1 - 2x dawsn(x) left 8e-8 at 1e5 and 0.0 at 1e8 (it is -5e-17); log_ndtr' as
+    exp(-x²/2 - log_ndtr(x))/sqrt(2 pi) left 7e-7 at -1e5. In every mode."""
+    expected = DERIVATIVES[name, x, 1]
+    assert dd.derivative(f, x) == pytest.approx(expected, rel=1e-14)
+    points = np.array([x, 0.5])
+    assert dd.jacobian(f, points)[0, 0] == pytest.approx(expected, rel=1e-14)
+    tangent = dd.jit_jvp(f)(points, np.array([1.0, 0.0]))[1][0]
+    assert tangent == pytest.approx(expected, rel=1e-14)
+
+
+@pytest.mark.parametrize("x", [20.0, 40.0, 100.0, -40.0])
+def test_sigmoid_derivative_far_out(x):
+    """sigmoid' = s (1 - s) lost 1 - s where s is near 1: 1e-7 of it at 20, and 0.0 from 37 on,
+    where it is e**-x/(1 + e**-x)**2 (scipy's expit is the same rule)."""
+    e = math.exp(-abs(x))
+    expected = e / (1.0 + e) ** 2
+    for f in (dd.sigmoid, sc.expit):
+        assert dd.derivative(f, x) == pytest.approx(expected, rel=1e-14)
+        points = np.array([x, 0.5])
+        assert dd.jacobian(f, points)[0, 0] == pytest.approx(expected, rel=1e-14)
+        tangent = dd.jit_jvp(f)(points, np.array([1.0, 0.0]))[1][0]
+        assert tangent == pytest.approx(expected, rel=1e-14)
+
+
 def test_elliptic_integrals_at_their_pole():
     """K has a pole at m = 1 (E's derivatives too), nan beyond as in SciPy: ellipk's first
     derivative there was nan from (1 - 0·inf)/0."""
