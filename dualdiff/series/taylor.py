@@ -897,7 +897,7 @@ def _elliptic_rule(rule: Rule, u: list, n: int) -> list:
 
 
 def _elliptic_coefficients(second: bool, m: Any, n: int) -> list:
-    """``K⁽ᵏ⁾(m)/k!`` (or ``E⁽ᵏ⁾(m)/k!`` when ``second``) for ``k = 0..n``.
+    """``K⁽ᵏ⁾(m)/k!`` (or ``E⁽ᵏ⁾(m)/k!`` when ``second``) for ``k = 1..n`` (0: None).
 
     ``K(m) = (π/2) ₂F₁(1/2, 1/2; 1; m)`` and ``E(m) = (π/2) ₂F₁(-1/2, 1/2; 1; m)``, and
     ``dᵏ/dmᵏ ₂F₁(a, b; c; m) = (a)ₖ(b)ₖ/(c)ₖ ₂F₁(a+k, b+k; c+k; m)``. Each ``₂F₁`` is summed
@@ -908,11 +908,10 @@ def _elliptic_coefficients(second: bool, m: Any, n: int) -> list:
     derivative, 2e-5 of ``E``'s), and the two rules called each other at every order.
     """
     a = -0.5 if second else 0.5
-    out = []
+    out = [None]  # coefficient 0 is the rule's own value
     pochhammer = 1.0  # (a)ₖ (1/2)ₖ / (k!)², with (c)ₖ = (1)ₖ = k!
-    for k in range(n + 1):
-        if k:
-            pochhammer = pochhammer * ((a + k - 1) * (k - 0.5) / (k * k))
+    for k in range(1, n + 1):
+        pochhammer = pochhammer * ((a + k - 1) * (k - 0.5) / (k * k))
         out.append(_gauss_series(a + k, 0.5 + k, 1.0 + k, m) * (pochhammer * math.pi / 2))
     return out
 
@@ -943,10 +942,15 @@ def _gauss_series(a: float, b: float, c: float, z: Any) -> Any:
         total = total + term
         j += 1
         size = np.max(np.abs(_strip(term) / _strip(total)), initial=0.0)
-        if not size > 1e-17 and (a + j) * np.max(_strip(w), initial=0.0) < (j + 1.0) + c:
-            break  # the terms fall from here on (ratio below 1)
-        if j > 100_000:
-            break
+        ratio = (a + j) * np.max(b + j) / ((c + j) * (j + 1.0)) * np.max(_strip(w), initial=0.0)
+        if not size > 1e-17 and ratio < 1:
+            break  # the terms fall from here on (their ratio falls with j)
+        if j > 1_000_000:
+            raise ValueError(
+                f"Taylor mode of an elliptic integral: the series of its derivatives at "
+                f"m = {np.max(_strip(z))} has not converged in {j} terms at order "
+                f"{round(a - 0.5)} (m too close to 1 for that order); ask for a lower order"
+            )
     return total * factor
 
 
@@ -1087,13 +1091,13 @@ def _log_ndtr_rule(rule: Rule, u: list, n: int) -> list:
     left = (plain.real if is_complex(x) else plain) < 0
     if not _is_array(left):
         if not left:
-            return fallback_rule(rule)(rule, u, n)
+            return _apply_fallback(rule, (u,), n)
         return _compose_from_point(rule, _log_ndtr_left(x, rule.function(x), n), u, n)
     if not left.any():
-        return fallback_rule(rule)(rule, u, n)
+        return _apply_fallback(rule, (u,), n)
     with np.errstate(all="ignore"):
         away = [where(left, 1.0, u[0])] + [where(left, 0.0, c) for c in u[1:]]
-        right = fallback_rule(rule)(rule, away, n)
+        right = _apply_fallback(rule, (away,), n)
         point = where(left, x, -1.0)
         inner = _compose_from_point(rule, _log_ndtr_left(point, rule.function(point), n), u, n)
     return _select(left, inner, right)
