@@ -374,17 +374,20 @@ def test_functions_defined_by_each_other_reach_high_orders_exactly(name):
     assert dd.derivative(f, x, n=20) == pytest.approx(expected, rel=1e-12)
 
 
+def _first_derivative_in_every_mode(f, x, expected):
+    """derivative, a jacobian entry and a compiled jvp entry of f at x, against ``expected``."""
+    assert dd.derivative(f, x) == pytest.approx(expected, rel=1e-14)
+    points = np.array([x, 0.5])
+    assert dd.jacobian(f, points)[0, 0] == pytest.approx(expected, rel=1e-14)
+    tangent = dd.jit_jvp(f)(points, np.array([1.0, 0.0]))[1][0]
+    assert tangent == pytest.approx(expected, rel=1e-14)
+
+
 @pytest.mark.parametrize("x", [30.0, 1e3, 1e5, 1e8])
 def test_erfcx_first_derivative_far_out(x):
     """erfcx' = 2x erfcx(x) - 2/sqrt(pi) cancels as x grows: 2e-6 of it was left at 1e5, and at
     1e8 it came out 0.0 (the derivative is -5.6e-17), in every mode."""
-    expected = DERIVATIVES["erfcx large", x, 1]
-    assert dd.derivative(sc.erfcx, x) == pytest.approx(expected, rel=1e-14)
-    points = np.array([x, 0.5])
-    assert dd.jacobian(sc.erfcx, points)[0, 0] == pytest.approx(expected, rel=1e-14)
-    assert dd.jit_jvp(sc.erfcx)(points, np.array([1.0, 0.0]))[1][0] == pytest.approx(
-        expected, rel=1e-14
-    )
+    _first_derivative_in_every_mode(sc.erfcx, x, DERIVATIVES["erfcx large", x, 1])
     second = DERIVATIVES["erfcx large", x, 2]
     assert dd.derivative(lambda y: dd.derivative(sc.erfcx, y), x) == pytest.approx(
         second, rel=1e-12
@@ -407,12 +410,7 @@ def test_erfcx_first_derivative_far_out(x):
 def test_first_derivatives_that_cancelled_far_out(name, f, x):
     """dawsn' = 1 - 2x dawsn(x) left 8e-8 at 1e5 and 0.0 at 1e8 (it is -5e-17); log_ndtr' as
     exp(-x²/2 - log_ndtr(x))/sqrt(2 pi) left 7e-7 at -1e5. In every mode."""
-    expected = DERIVATIVES[name, x, 1]
-    assert dd.derivative(f, x) == pytest.approx(expected, rel=1e-14)
-    points = np.array([x, 0.5])
-    assert dd.jacobian(f, points)[0, 0] == pytest.approx(expected, rel=1e-14)
-    tangent = dd.jit_jvp(f)(points, np.array([1.0, 0.0]))[1][0]
-    assert tangent == pytest.approx(expected, rel=1e-14)
+    _first_derivative_in_every_mode(f, x, DERIVATIVES[name, x, 1])
 
 
 @pytest.mark.parametrize("x", [20.0, 40.0, 100.0, -40.0])
@@ -422,11 +420,7 @@ def test_sigmoid_derivative_far_out(x):
     e = math.exp(-abs(x))
     expected = e / (1.0 + e) ** 2
     for f in (dd.sigmoid, sc.expit):
-        assert dd.derivative(f, x) == pytest.approx(expected, rel=1e-14)
-        points = np.array([x, 0.5])
-        assert dd.jacobian(f, points)[0, 0] == pytest.approx(expected, rel=1e-14)
-        tangent = dd.jit_jvp(f)(points, np.array([1.0, 0.0]))[1][0]
-        assert tangent == pytest.approx(expected, rel=1e-14)
+        _first_derivative_in_every_mode(f, x, expected)
 
 
 def test_elliptic_integrals_at_their_pole():

@@ -1036,6 +1036,8 @@ def _sigmoid_partial(x: Any, a: Any) -> Any:
     if type(x) is np.ndarray:
         e = np.exp(-np.abs(x))
         return e / ((1.0 + e) * (1.0 + e))
+    if type(x) is float:  # the scalar hot path: no dispatch for the exponential
+        return a * (a * math.exp(-x)) if x > 0 else a * (1.0 - a)
     if not _is_array(x):
         return a * (a * exp(-x)) if x > 0 else a * (1.0 - a)
     return where(x > 0, a * (a * exp(-absolute(x))), a * (1.0 - a))
