@@ -755,6 +755,24 @@ def _share_repeated(w: Any, dw: Any) -> Any:
     return (share @ dw[..., None])[..., 0]
 
 
+def _flat_at_zero(s: Any, ds: Any) -> Any:
+    """``ds`` with 0 where the singular value ``s`` is 0 (within the rounding of
+    ``_share_repeated``).
+
+    A zero singular value is ``|·|`` at 0: along ``a + t da`` it grows as ``|t| σ_i(P)``, with
+    ``P = U_0^H da V_0`` on the zero block, so its one-sided derivatives are ``±σ_i(P)``.
+    ``Re(u_i^H da v_i)`` is one of them or neither, depending on the signs (phases) LAPACK
+    picked for ``u_i`` and ``v_i`` independently; the midpoint 0 is the convention of ``abs``
+    at 0 (``norm(t A, 'nuc')`` at ``t = 0`` gave ``trace(A)``)."""
+    plain = strip(s)
+    n = plain.shape[-1]
+    if n == 0:
+        return ds
+    scale = np.max(plain, axis=-1, keepdims=True)
+    zero = plain <= (16 * n * np.finfo(_real_dtype(plain)).eps) * scale
+    return np.where(zero, 0.0, ds) if np.any(zero) else ds
+
+
 @implements(np.linalg.eigh)
 def eigh(a, UPLO="L"):
     """``a = V diag(w) V^H``: ``dw_i = v_i^H da v_i`` and ``dV = V (F * (V^H da V))`` with
@@ -895,7 +913,7 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     v = _mH(vh, cplx)
     dp = _mH(u, cplx) @ da @ v
     diagonal = np.diagonal(dp, axis1=-2, axis2=-1)
-    ds = _share_repeated(s, _real(diagonal, cplx))  # (repeated singular values: as eigh's)
+    ds = _flat_at_zero(s, _share_repeated(s, _real(diagonal, cplx)))
     if not compute_uv:
         return _result(s, ds, tag, k, batched)
     f = _inverse_differences(s * s)

@@ -315,3 +315,41 @@ def test_cube_root_of_a_cube_at_zero():
     f = lambda x: np.cbrt(x**3)  # noqa: E731
     assert dd.derivative(f, 0.0) == 1.0
     np.testing.assert_allclose(dd.taylor(f, 0.0, 3), [0.0, 1.0, 0.0, 0.0])
+
+
+ZERO_SINGULAR_CASES = {
+    "zero matrix": (np.zeros((2, 2)), np.array([[1.0, 2.0], [3.0, 4.0]])),
+    "rank 1": (np.array([[1.0, 2.0], [2.0, 4.0]]), np.array([[0.3, -0.7], [1.1, 0.4]])),
+    "wide rank 1": (
+        np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0]]),
+        np.array([[0.3, -0.7, 1.1], [0.4, 0.9, -0.2]]),
+    ),
+    "tall, complex": (
+        np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]]) * (1 + 1j),
+        np.array([[0.2, 0.5j], [-0.4, 1.0], [0.7j, 0.3]]),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(ZERO_SINGULAR_CASES))
+@pytest.mark.parametrize(
+    "measure",
+    ["svdvals", "nuclear norm", "2-norm"],
+)
+def test_a_zero_singular_value_has_the_midpoint_derivative(case, measure):
+    # a zero singular value is |.| at 0: along a + t e it is |t| sigma(U0^H e V0), so its
+    # one-sided derivatives are +-sigma; Re(u^H e v) took whichever signs LAPACK gave u and v
+    # (norm(t A, 'nuc') at 0 was trace(A) = 5, norm(t A, 2) was 2.5), where the central
+    # difference, the midpoint of the one-sided ones, is 0 (the convention of abs at 0)
+    a, e = ZERO_SINGULAR_CASES[case]
+    reduce = {
+        "svdvals": lambda m: np.linalg.svd(m, compute_uv=False),
+        "nuclear norm": lambda m: np.linalg.norm(m, "nuc"),
+        "2-norm": lambda m: np.linalg.norm(m, 2),
+    }[measure]
+    g = lambda t: reduce(a + t * e)  # noqa: E731
+    expected = dd.numeric.derivative(g, 0.0, method="central", step=1e-6)
+    np.testing.assert_allclose(dd.derivative(g, 0.0), expected, atol=1e-6)
+    np.testing.assert_allclose(
+        dd.jit_jvp(g)(np.float64(0.0), np.float64(1.0))[1], expected, atol=1e-6
+    )
