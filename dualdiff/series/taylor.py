@@ -3413,9 +3413,27 @@ def _vector_norm(x: Any, ord: Any, axes: tuple[int, ...], keepdims: bool) -> Any
     if ord == 1:
         return np.sum(np.abs(x), axis=axes, keepdims=keepdims)
     if ord == 2:
+        if math.prod(x.shape[axis] for axis in axes) == 1:  # |x|, with abs's conventions at 0
+            return np.sum(np.abs(x), axis=axes, keepdims=keepdims)
         squares = (x * np.conjugate(x)).real if _is_complex_series(x.coefficients) else x * x
-        return np.sqrt(np.sum(squares, axis=axes, keepdims=keepdims))
+        return _level_at_zero(np.sqrt(np.sum(squares, axis=axes, keepdims=keepdims)))
     return np.sum(np.abs(x) ** ord, axis=axes, keepdims=keepdims) ** (1.0 / ord)
+
+
+def _level_at_zero(norm: Taylor) -> Taylor:
+    """``norm`` with its first coefficient 0 where its value is 0: ``sqrt`` of the sum of
+    squares gives ``0/0`` there, where the first-order rules give the 2-norm the derivative 0
+    at 0 (``|x|``'s convention, the midpoint of ``±‖x_1‖``). The higher coefficients stay
+    ``nan``, as the first-order rules' second derivative ``(I - uu^T)/‖x‖`` is."""
+    c = norm.coefficients
+    if len(c) > 1:
+        zero = c[0] == 0
+        if type(zero) is np.ndarray:
+            if zero.any():
+                c[1] = np.where(zero, 0.0, c[1])
+        elif zero:
+            c[1] = 0.0 * c[0]
+    return norm
 
 
 def _matrix_norm(x: Any, ord: Any, axes: tuple[int, ...], keepdims: bool) -> Any:

@@ -353,3 +353,35 @@ def test_a_zero_singular_value_has_the_midpoint_derivative(case, measure):
     np.testing.assert_allclose(
         dd.jit_jvp(g)(np.float64(0.0), np.float64(1.0))[1], expected, atol=1e-6
     )
+
+
+@pytest.mark.parametrize("shape", [(1,), (3,), (2, 2)])
+@pytest.mark.parametrize("kind", ["real", "complex"])
+def test_taylor_mode_gives_the_2_norm_at_zero_the_first_order_rules_slope(shape, kind):
+    # sqrt of the sum of squares gave the first coefficient 0/0 = nan at a zero norm, where the
+    # first-order rules (eager, compiled) give 0, the convention of |x| at 0; a norm of one
+    # element is |x| in every order (its second derivative 0, as the nested eager Hessian)
+    direction = np.arange(1.0, 1.0 + np.prod(shape)).reshape(shape)
+    if kind == "complex":
+        direction = direction * (1 - 2j)
+    zero = np.zeros(shape, dtype=direction.dtype)
+    for ord in (None, 2) if len(shape) == 1 else (None, "fro"):
+        f = lambda t: np.linalg.norm(zero + t * direction, ord=ord)  # noqa: E731
+        with np.errstate(all="ignore"):
+            line = dd.taylor(f, 0.0, 3)
+        eager = dd.derivative(f, 0.0)
+        assert eager == 0.0
+        assert line[1] == eager
+        assert dd.jit_jvp(f)(np.float64(0.0), np.float64(1.0))[1] == eager
+        if direction.size == 1:
+            np.testing.assert_array_equal(line, dd.taylor(lambda t: abs(t * direction[0]), 0.0, 3))
+            assert dd.hessian(f, 0.0) == 0.0
+        else:
+            assert np.isnan(line[2:]).all()  # (I - u u^T)/||x|| has no value at 0
+        # a line that does not pass through 0 is untouched
+        g = lambda t: np.linalg.norm(direction + t * direction, ord=ord)  # noqa: E731
+        np.testing.assert_allclose(
+            dd.taylor(g, 0.0, 2),
+            [np.linalg.norm(direction), np.linalg.norm(direction), 0.0],
+            atol=1e-13,
+        )
