@@ -559,3 +559,49 @@ def test_eigenvectors_of_a_diagonal_complex_matrix_keep_phase_free_derivatives()
     np.testing.assert_allclose(dualdiff.derivative(cube, 0.0), exact, atol=1e-12)
     second = 2 * (e @ e @ h + e @ h @ e + h @ e @ e)
     np.testing.assert_allclose(dualdiff.derivative(cube, 0.0, n=2), second, atol=1e-10)
+
+
+_B = np.random.default_rng(7).standard_normal((3, 3))
+QR_ZERO_PIVOT = {
+    "2x2 rank 1": np.array([[1.0, 2.0], [2.0, 4.0]]),
+    "3x3, last column dependent": np.column_stack([_B[:, 0], _B[:, 1], _B[:, 0] - 2 * _B[:, 1]]),
+    "wide, leading 2x2 singular": np.array([[1.0, 2.0, 0.5], [2.0, 4.0, -1.0]]),
+    "batch, one singular": np.stack([np.array([[1.0, 2.0], [2.0, 4.0]]), _B[:2, :2]]),
+    "1x1 zero": np.zeros((1, 1)),
+    "1x3, leading zero": np.array([[0.0, 1.0, 2.0]]),
+}
+
+
+@pytest.mark.parametrize("case", list(QR_ZERO_PIVOT))
+def test_qr_with_a_zero_last_pivot(case):
+    # with a zero pivot the rule solved with a singular R: the Q of a singular 2x2 matrix got
+    # finite, plausible, wrong tangents (-2 for 0.04 in eager, jit and Taylor mode alike); a
+    # real square Q stays differentiable there (its last column is fixed by the others)
+    a = QR_ZERO_PIVOT[case]
+    e = np.random.default_rng(3).standard_normal(a.shape)
+    for part in (0, 1):
+        g = lambda t: np.linalg.qr(a + t * e)[part]
+        expected = dualdiff.numeric.derivative(g, 0.0, method="central", step=1e-6)
+        np.testing.assert_allclose(dualdiff.derivative(g, 0.0), expected, atol=1e-7)
+        np.testing.assert_allclose(
+            dualdiff.jit_jvp(g)(np.float64(0.0), np.float64(1.0))[1], expected, atol=1e-7
+        )
+        np.testing.assert_allclose(dualdiff.taylor(g, 0.0, 1)[..., 1], expected, atol=1e-7)
+
+
+QR_REFUSED = {
+    "tall rank 1": np.array([[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]]),
+    "square, zero middle pivot": np.column_stack([_B[:, 0], 2 * _B[:, 0], _B[:, 2]]),
+    "complex, rank 1": np.array([[1.0, 2.0], [2.0, 4.0]]) * (1 + 1j),
+}
+
+
+@pytest.mark.parametrize("case", list(QR_REFUSED))
+def test_qr_without_a_derivative_refuses(case):
+    # a zero pivot before the last (or any, for a tall or complex matrix) leaves the columns of
+    # Q from there on free: no derivative, so an error, never a number
+    a = QR_REFUSED[case]
+    with pytest.raises(ValueError, match="numpy.linalg.qr"):
+        dualdiff.derivative(lambda t: np.linalg.qr(a + t)[0], 0.0)
+    with pytest.raises(ValueError, match="numpy.linalg.qr"):
+        dualdiff.jit_jvp(lambda t: np.linalg.qr(a + t)[0])(np.float64(0.0), np.float64(1.0))

@@ -653,14 +653,55 @@ def _qr_rotation(c: Any, cplx: bool) -> Any:
     return omega
 
 
+def _qr_last_pivot_zero(r: Any, m: int, n: int, cplx: bool) -> bool:
+    """Whether a diagonal entry of ``R`` is 0 (within ``16 k eps`` of the largest), the case
+    ``qr``'s rule takes apart; raises ValueError where that leaves ``Q`` without a derivative.
+
+    The rule needs ``R^{-1}``: with a zero pivot it returned finite, plausible, wrong tangents
+    (the ``Q`` of a singular 2x2 matrix). Only the last pivot of a real matrix with ``m <= n``
+    can be 0 with ``Q`` still differentiable: ``Q`` is square, its last column is fixed by the
+    others up to sign, and LAPACK leaves the last 1x1 block unreflected, so the sign does not
+    jump as ``R``'s last pivot crosses 0."""
+    size = min(m, n)
+    if size == 0:
+        return False
+    pivots = np.abs(np.diagonal(strip(r)[..., :size, :size], axis1=-2, axis2=-1))
+    scale = np.max(pivots, axis=-1, keepdims=True)
+    zero = pivots <= (16 * size * np.finfo(_real_dtype(pivots)).eps) * scale
+    if not zero.any():
+        return False
+    if m <= n and not cplx and not zero[..., :-1].any():
+        return True
+    raise ValueError(
+        "numpy.linalg.qr of a dual matrix whose R has a zero on its diagonal (the matrix has "
+        "no full rank in its leading columns): the columns of Q from there on are not unique "
+        + ("(for a complex matrix LAPACK turns the last one's phase with the sign of R's last "
+           "entry) " if cplx and m <= n else "")
+        + "so they have no derivative"
+    )
+
+
+def _qr_last_column_by_orthogonality(q: Any, r: Any, da: Any, m: int) -> Any:
+    """``dQ`` of a real square ``Q`` whose last pivot is 0: the first ``m - 1`` columns by the
+    full-rank rule on the first ``m - 1`` columns of ``a`` (Householder's reflectors, so also
+    ``Q``'s and ``R``'s blocks, are those of ``a``), the last from ``Q^T Q = I``:
+    ``dq_m = -Q_1 (dQ_1^T q_m)``."""
+    q1, last = q[..., :, : m - 1], q[..., :, m - 1 :]
+    d = _solve_right(da[..., :, : m - 1], r[..., : m - 1, : m - 1])
+    c = _mT(q1) @ d
+    dq1 = d - q1 @ (c - _qr_rotation(c, False))
+    return np.concatenate([dq1, -(q1 @ (_mT(dq1) @ last))], axis=-1)
+
+
 @implements(np.linalg.qr)
 def qr(a, mode="reduced"):
     """``a = QR``. With ``D = da R^{-1}``, ``C = Q^H D`` and ``Omega`` from ``_qr_rotation``:
     ``dR = (C - Omega) R`` and ``dQ = D - Q (C - Omega)``. For a wide ``a = [X Y]`` the square
     part ``X`` gives ``dQ`` and ``dR_1``, and ``dR_2 = Q^H dY - Omega R_2``.
 
-    Signs are LAPACK's (the diagonal of ``R`` may be negative). ``R`` must be nonsingular
-    (full rank). Modes 'reduced', 'r', and 'complete' when ``m <= n``; the extra columns of a
+    Signs are LAPACK's (the diagonal of ``R`` may be negative). ``R`` must be nonsingular,
+    except for its last pivot when ``a`` is real with ``m <= n`` (``Q`` is then still
+    differentiable: ``_qr_last_pivot_zero``); other zero pivots raise ValueError. Modes 'reduced', 'r', and 'complete' when ``m <= n``; the extra columns of a
     complete ``Q`` of a tall matrix are not unique, so they have no derivative (TypeError).
     """
     m, n = _stacked_matrices(a)
@@ -675,7 +716,10 @@ def qr(a, mode="reduced"):
     q, r = np.linalg.qr(av)
     cplx = _complex(av)
     q_h = _mH(q, cplx)
-    if m >= n:
+    if _qr_last_pivot_zero(r, m, n, cplx):
+        dq = _qr_last_column_by_orthogonality(q, r, da, m)
+        dr = np.triu(q_h @ (da - dq @ r))
+    elif m >= n:
         d = _solve_right(da, r)
         c = q_h @ d
         omega = _qr_rotation(c, cplx)
