@@ -927,3 +927,44 @@ def test_a_write_through_a_view_of_a_function_of_a_0d_array_lands_as_in_numpy(g)
     value, tangent = dd.jvp(h, x, np.array(1.0))
     assert value == pytest.approx(np.real(h(x.copy())))
     assert tangent == pytest.approx(np.real(directional(lambda t: h(np.array(t)), 1.5, 1.0)))
+
+
+def _running_extreme_reference(x, t, ufunc):
+    """y_j takes the mean tangent of the entries i <= j equal to it (every pair compared)."""
+    y = ufunc.accumulate(x)
+    out = np.empty(len(x))
+    for j in range(len(x)):
+        equal = [i for i in range(j + 1) if x[i] == y[j]]
+        out[j] = np.mean(t[equal]) if equal else np.nan
+    return out
+
+
+@pytest.mark.parametrize("ufunc", [np.maximum, np.minimum])
+@pytest.mark.parametrize("seed", range(6))
+def test_running_extremes_with_ties_match_every_pair_compared(ufunc, seed):
+    # the rule compared every pair (n x n memory: 1.7 GB at n = 10 000); the run-by-run prefix
+    # sums must give the same shares, exactly where there is no tie
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 40))
+    x = rng.integers(-3, 4, n).astype(float)  # many ties
+    if seed == 5:
+        x[n // 2] = np.nan
+    t = rng.standard_normal(n) * 10.0 ** rng.integers(-20, 21, n)  # no cancellation across runs
+    expected = _running_extreme_reference(x, t, ufunc)
+    with np.errstate(invalid="ignore"):
+        _, eager = dd.jvp(ufunc.accumulate, x, t)
+        _, compiled = dd.jit_jvp(ufunc.accumulate)(x, t)
+        line = dd.taylor(lambda s: ufunc.accumulate(x + s * t), 0.0, 1)[:, 1]
+    for got in (eager, compiled, line):
+        np.testing.assert_allclose(got, expected, rtol=1e-14, atol=0)
+
+
+def test_running_extreme_of_a_long_array():
+    x = np.repeat(np.random.default_rng(1).standard_normal(50_000), 2)  # ties in pairs
+    _, tangent = dd.jvp(np.maximum.accumulate, x, np.arange(x.size, dtype=float))
+    y = np.maximum.accumulate(x)
+    new = np.concatenate([[True], y[1:] != y[:-1]])
+    record = np.maximum.accumulate(np.where(new, np.arange(x.size), 0))
+    # each record is followed by its tie: from then on the run shares the two tangents
+    expected = np.where(np.arange(x.size) > record, record + 0.5, record)
+    np.testing.assert_array_equal(tangent, expected)

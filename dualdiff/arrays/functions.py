@@ -364,21 +364,50 @@ def ufunc_accumulate(ufunc: np.ufunc, a: Any, axis: int = 0, dtype: Any = None, 
     if ufunc is np.multiply:
         return cumprod(a, axis, dtype, out)
     if ufunc in (np.maximum, np.minimum):
-        # y_j = max(x_0, ..., x_j) takes the tangent of the entries equal to it, ties shared
-        # evenly as np.max does
         a = _as_dual_array(a)
         axis = axis % a.ndim
         value = ufunc.accumulate(a.value, axis=axis)
         x = np.moveaxis(strip(a.value), axis, -1)
         y = np.moveaxis(strip(value), axis, -1)
-        n = x.shape[-1]
-        hits = (x[..., None, :] == y[..., :, None]) & np.tri(n, dtype=bool)  # [..., j, i]
-        with np.errstate(invalid="ignore"):  # a NaN matches nothing: its tangent is NaN
-            weights = hits / np.sum(hits, axis=-1, keepdims=True)
         t = np.moveaxis(a.tangent_, axis + 1, -1)  # (k, ..., n)
-        tangent = np.moveaxis(np.sum(weights * t[..., None, :], axis=-1), -1, axis + 1)
+        tangent = np.moveaxis(running_extreme_tangent(x, y, t), -1, axis + 1)
         return _finish(box(_make_array(value, tangent, a.tag, a.batched)), out, "accumulate")
     raise errors.no_rule(f"{errors.function_name(ufunc)}.accumulate")
+
+
+def running_extreme_tangent(x: np.ndarray, y: np.ndarray, t: Any) -> Any:
+    """The tangent of ``y = maximum.accumulate(x)`` (or ``minimum``) along the last axis:
+    ``y_j`` takes the mean of the tangents ``t_i`` of the entries ``i <= j`` equal to it (ties
+    shared evenly, as ``np.max`` shares them), NaN where none is (a NaN matches nothing).
+
+    ``t`` has ``x``'s shape, or more axes in front (directions, Taylor coefficients). In
+    O(n log n) time and O(n) memory: an entry equal to ``y_j`` lies in ``y_j``'s run of equal
+    running extremes, which starts at an entry equal to it, so ``y_j`` takes that entry's
+    tangent unless a tie follows it in the run; then a segmented prefix sum over the runs
+    (Hillis and Steele's, adding only within a run: no cancellation against other runs).
+    Comparing every pair took n² memory (1.7 GB at n = 10 000)."""
+    n = x.shape[-1]
+    if n == 0:
+        return t
+    hit = x == y
+    start = np.ones(x.shape, dtype=bool)
+    start[..., 1:] = y[..., 1:] != y[..., :-1]  # NaN != NaN: each NaN a run of its own
+    first = np.maximum.accumulate(np.where(start, np.arange(n), 0), axis=-1)
+    hits = np.cumsum(hit, axis=-1)
+    count = hits - np.take_along_axis(hits, first, axis=-1) + np.take_along_axis(hit, first, -1)
+    shape = np.broadcast_shapes(np.shape(t), x.shape)
+    if (count == 1).all():  # no ties (the common case): the run's first entry, exactly
+        return np.take_along_axis(t, np.broadcast_to(first, shape), axis=-1)
+    total = np.where(hit, t, np.zeros((), dtype=np.result_type(strip(t))))
+    run = np.cumsum(start, axis=-1)
+    shift = 1
+    while shift < n:
+        same = run[..., shift:] == run[..., :-shift]
+        earlier = np.where(same, total[..., :-shift], 0.0)
+        total = np.concatenate([total[..., :shift], total[..., shift:] + earlier], axis=-1)
+        shift *= 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / count.astype(np.result_type(strip(total), 0.0))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -675,8 +675,12 @@ def _qr_last_pivot_zero(r: Any, m: int, n: int, cplx: bool) -> bool:
     raise ValueError(
         "numpy.linalg.qr of a dual matrix whose R has a zero on its diagonal (the matrix has "
         "no full rank in its leading columns): the columns of Q from there on are not unique "
-        + ("(for a complex matrix LAPACK turns the last one's phase with the sign of R's last "
-           "entry) " if cplx and m <= n else "")
+        + (
+            "(for a complex matrix LAPACK turns the last one's phase with the sign of R's last "
+            "entry) "
+            if cplx and m <= n
+            else ""
+        )
         + "so they have no derivative"
     )
 
@@ -701,8 +705,9 @@ def qr(a, mode="reduced"):
 
     Signs are LAPACK's (the diagonal of ``R`` may be negative). ``R`` must be nonsingular,
     except for its last pivot when ``a`` is real with ``m <= n`` (``Q`` is then still
-    differentiable: ``_qr_last_pivot_zero``); other zero pivots raise ValueError. Modes 'reduced', 'r', and 'complete' when ``m <= n``; the extra columns of a
-    complete ``Q`` of a tall matrix are not unique, so they have no derivative (TypeError).
+    differentiable: ``_qr_last_pivot_zero``); other zero pivots raise ValueError. Modes
+    'reduced', 'r', and 'complete' when ``m <= n``; the extra columns of a complete ``Q`` of a
+    tall matrix are not unique, so they have no derivative (TypeError).
     """
     m, n = _stacked_matrices(a)
     if mode == "raw" or (mode == "complete" and m > n):

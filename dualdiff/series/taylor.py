@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from ..arrays.dualarray import HANDLED_FUNCTIONS as _DUAL_ARRAY_FUNCTIONS
+from ..arrays.functions import running_extreme_tangent
 from ..arrays.linalg import _largest, _real_row, _stacked_matrices
 from ..core import errors, tags
 from ..core.errors import function_name
@@ -3641,14 +3642,10 @@ def _running_extreme(
     value = ufunc.accumulate(coefficients[0], axis=axis)
     x = np.moveaxis(_strip(coefficients[0]), axis, -1)
     y = np.moveaxis(_strip(value), axis, -1)
-    size = x.shape[-1]
-    hits = (x[..., None, :] == y[..., :, None]) & np.tri(size, dtype=bool)  # [..., j, i]
-    with np.errstate(invalid="ignore"):  # a NaN matches nothing: its coefficients are NaN
-        weights = hits / np.sum(hits, axis=-1, keepdims=True)
-    out = [value] + [
-        np.moveaxis(np.sum(weights * np.moveaxis(c, axis, -1)[..., None, :], axis=-1), -1, axis)
-        for c in coefficients[1:]
-    ]
+    out = [value]
+    if len(coefficients) > 1:
+        higher = np.moveaxis(np.stack(coefficients[1:]), axis + 1, -1)
+        out += list(np.moveaxis(running_extreme_tangent(x, y, higher), -1, axis + 1))
     return _taylor(out, n, tag)
 
 
