@@ -753,3 +753,21 @@ def test_asarray_of_a_0d_traced_array_refuses_a_write_as_eager_mode_does():
         dd.jit_jacobian(f)(np.array(1.5))
     value, tangent = dd.jit_jvp(f)(1.5, 1.0)  # a scalar's np.asarray is a new array
     assert (value, tangent) == (3.75, 4.0)
+
+
+@pytest.mark.parametrize("f", [lambda z: z, lambda z: (z, 2 * z), lambda z: z + 0])
+def test_a_python_scalar_point_gives_scalars_as_eager_mode(f):
+    # f = lambda z: z returned the 0-d array the scalar argument is passed to the generated
+    # function as, where eager mode and NumPy give a scalar
+    def leaves(out):
+        return [b for a in out for b in (a if isinstance(a, tuple) else (a,))]
+
+    compiled = leaves(dd.jit_jvp(f)(1.5, 1.0))
+    eager = leaves(dd.jvp(f, 1.5, 1.0))
+    assert len(compiled) == len(eager)
+    for got, expected in zip(compiled, eager):
+        assert not isinstance(got, np.ndarray)
+        assert got == expected
+    # a 0-d array argument is an array, and comes back as one
+    value, tangent = dd.jit_jvp(lambda z: z)(np.array(1.5), np.array(1.0))
+    assert type(value) is np.ndarray and type(tangent) is np.ndarray

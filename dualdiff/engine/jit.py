@@ -243,9 +243,17 @@ class _Compiled:
         self.structure = _flatten(out, leaves)
         self.source, self.function = _generate(program, leaves, program.directions)
         self.single = self.structure is None  # one output: the function returns (value, tangent)
+        # outputs traced as NumPy scalars: a scalar argument reaches the generated function as
+        # a 0-d array, which f = lambda z: z would return as it is
+        self.scalar_leaves = [
+            any(scalars) and not isinstance(getattr(v, "value", v), np.ndarray) for v, _ in leaves
+        ]
 
     def __call__(self, xs: tuple[Any, ...], vs: tuple[Any, ...]) -> tuple[Any, Any]:
         flat = self.run(*xs, *vs)
+        if any(self.scalar_leaves):
+            flags = self.scalar_leaves * 2
+            flat = [a[()] if s and type(a) is np.ndarray else a for a, s in zip(flat, flags)]
         half = len(flat) // 2
         values = _rebuild(self.structure, iter(flat[:half]))
         tangents = _rebuild(self.structure, iter(flat[half:]))
