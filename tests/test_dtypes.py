@@ -313,3 +313,36 @@ def test_the_declared_dtype_differences_at_a_python_float_point():
     d = dd.derivative(sine, 0.3)  # eager: np.sin of a Python-float dual stays weak
     assert sine(0.3).dtype == np.float64 and d.dtype == np.float32
     np.testing.assert_allclose(d, np.cos(0.3) * x, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "exponent",
+    [np.array([1, -2, 3]), np.array([1, -2, 3], np.int32), np.int32(2), np.int64(-1)],
+    ids=["int64 array", "int32 array", "int32 scalar", "int64 scalar"],
+)
+def test_ldexp_with_a_numpy_integer_exponent(dtype, exponent):
+    """ldexp's exponent as a NumPy integer (array or scalar), not a Python int: Taylor mode
+    promoted it to the series' float dtype, and NumPy has no ldexp loop for two floats (it raised
+    'ufunc ldexp not supported'); its partial 2**i, float64, turned a float32 series float64."""
+    x = _points(RULES["ldexp"], 0, dtype)
+
+    def f(u):
+        return np.ldexp(u, exponent)
+
+    want = f(x)
+    slope = np.broadcast_to(np.ldexp(1.0, exponent), x.shape)
+    for mode in MODES[:3] + MODES[4:]:
+        if mode == "dual":
+            continue
+        d = _run(mode, f, x)[1]
+        if mode == "jacobian":
+            d = np.diag(d)
+        assert np.asarray(d).dtype == want.dtype, mode
+        np.testing.assert_array_equal(d, slope, err_msg=mode)
+    series = dd.taylor(f, x, 3)
+    assert series.dtype == want.dtype
+    np.testing.assert_array_equal(series[..., 0], want)
+    np.testing.assert_array_equal(series[..., 1], slope)
+    np.testing.assert_array_equal(series[..., 2:], 0.0)
+    assert dd.derivative(f, x, n=2).dtype == want.dtype

@@ -85,6 +85,7 @@ from ..rules.elementwise import (
     lift_of,
     register_lift,
     scale,
+    tangent_in,
     where,
 )
 from ..rules.functions import STRUCTURAL_PAD_MODES, Entry
@@ -478,7 +479,15 @@ def _piecewise_linear_rule(rule: Rule, u: list, v: list, n: int) -> list:
     for coefficients, p in zip((u, v), rule.partials):
         if p is None or len(coefficients) == 1:
             continue
-        term = _scale(coefficients[1:], _partial(p, x, y, y0))
+        partial = _partial(p, x, y, y0)
+        if (
+            isinstance(partial, (np.ndarray, np.generic))
+            and isinstance(y0, (np.ndarray, np.generic))
+            and partial.dtype != y0.dtype
+        ):
+            # ldexp's 2**i of an integer i is float64: a float32 series stays float32, as NumPy
+            partial = tangent_in(partial, y0.dtype)
+        term = _scale(coefficients[1:], partial)
         out = [y0] + (_add(out[1:], term) if len(out) > 1 else term)
     return out
 
@@ -2399,10 +2408,24 @@ def _lift_binary(rule: Rule, a: Any, b: Any) -> Any:
     du, dv = getattr(u[0], "dtype", None), getattr(v[0], "dtype", None)
     if du is not None and dv is not None and du != dv and not (is_dual(u[0]) or is_dual(v[0])):
         # a float32 series with a float64 constant (or the other way): NumPy computes in the
-        # promoted dtype, so must every coefficient's recurrence and partial
-        dtype = np.result_type(du, dv)
-        u, v = [in_dtype(c, dtype) for c in u], [in_dtype(c, dtype) for c in v]
+        # promoted dtype, so must every coefficient's recurrence and partial; an operand that
+        # NumPy's loop takes as an integer (ldexp's exponent) stays one (in_dtype leaves it)
+        dx, dy = _loop_dtypes(rule, du, dv)
+        u, v = [in_dtype(c, dx) for c in u], [in_dtype(c, dy) for c in v]
     return _taylor(_apply(rule, (u, v), n), n, tag)
+
+
+def _loop_dtypes(rule: Rule, du: Any, dv: Any) -> tuple[Any, Any]:
+    """The dtypes NumPy's loop for ``rule`` takes its two operands in (``ldexp(float32,
+    int64)`` runs as float32 and int64), or the promoted dtype for both without a ufunc."""
+    if rule.ufunc is not None:
+        try:
+            dx, dy, _ = rule.ufunc.resolve_dtypes((du, dv, None))
+            return dx, dy
+        except (TypeError, ValueError):  # no loop for these dtypes: NumPy's own error follows
+            pass
+    dtype = np.result_type(du, dv)
+    return dtype, dtype
 
 
 def _coefficients(a: Any, tag: int, n: int, rule: Rule) -> list:
