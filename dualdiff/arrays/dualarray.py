@@ -328,6 +328,8 @@ class DualArray(ArrayMethods):
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         if func in table.LIKE_CONSTRUCTORS:  # np.zeros(n, like=x): NumPy does not pass ``like`` on
             kwargs = {**kwargs, "like": self}
+        if len(types) > 1 and _another_carrier_leads(types, args, kwargs):
+            return NotImplemented  # its __array_function__ is called next, as for the operators
         return array_function(func, types, args, kwargs)
 
     # -- indexing ------------------------------------------------------------------------------
@@ -1498,6 +1500,25 @@ _IN_PLACE = {
     np.add: "+=", np.subtract: "-=", np.multiply: "*=", np.divide: "/=", np.true_divide: "/=",
     np.power: "**=", np.floor_divide: "//=", np.remainder: "%=", np.matmul: "@=",
 }  # fmt: skip
+
+
+def _another_carrier_leads(types: Any, args: Any, kwargs: dict) -> bool:
+    """Whether the newest dual among the arguments (and the items of lists and tuples) is of
+    another carrier that NumPy dispatches to (it is in ``types``): a Taylor series of a
+    derivative taken inside ``dd.jacobian`` leads there, with this array a constant (handled
+    here, ``np.dot(x, s)`` called itself on the series until the recursion limit)."""
+    tag, leader = -1, None
+    stack = [*args, *kwargs.values()]
+    while stack:
+        a = stack.pop()
+        if type(a) is list or type(a) is tuple:
+            stack.extend(a)
+        elif is_dual(a) and (a.tag > tag or (a.tag == tag and type(leader) in _OWN)):
+            tag, leader = a.tag, a
+    return leader is not None and type(leader) not in _OWN and type(leader) in types
+
+
+_OWN = (DualArray, Dual)
 
 
 def array_function(func: Any, types: Any, args: Any, kwargs: Any) -> Any:

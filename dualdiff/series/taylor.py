@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from ..arrays.dualarray import HANDLED_FUNCTIONS as _DUAL_ARRAY_FUNCTIONS
+from ..arrays.dualarray import apply_binary as _dual_array_binary
 from ..arrays.linalg import _largest, _real_row, _stacked_matrices
 from ..core import errors, tags
 from ..core.errors import function_name
@@ -2440,6 +2441,11 @@ def _dual_outer(rule: Rule, a: Any, b: Any, tag: int) -> Dual:
     """A Dual newer than the Taylor series: the series is a constant inside the Dual's layer."""
     x, tx = (a.value, a.tangent) if type(a) is Dual and a.tag == tag else (a, None)
     y, ty = (b.value, b.tangent) if type(b) is Dual and b.tag == tag else (b, None)
+    if np.shape(y if tx is not None else x):
+        # an array series meets a scalar Dual (x[0] of jacobian's seeded array, whose tangent
+        # holds k directions): the product rule p * t would pair the series' elements with the
+        # directions, so the result is a DualArray, as a Dual with a plain array gives
+        return _dual_array_binary(rule, a, b)
     ans = rule.function(x, y)
     return _make(ans, rule.tangent2(x, y, tx, ty, ans), tag)
 
@@ -3986,6 +3992,12 @@ def _like_value(c: Any, c0: Any) -> Any:
         return np.array(np.broadcast_to(c, np.broadcast_shapes(c0.shape, np.shape(c))), dtype)
     if type(c0) is complex:
         return complex(c) if type(c) is float or type(c) is int else c
+    if is_dual(c0) and np.shape(c) != c0.shape:
+        # the value is an outer differentiation's dual array (x[0] * sum(s**3) + x under
+        # dd.jacobian: + x added to the value only): the coefficient in its shape, the
+        # derivative of every element (a Dual coefficient would have stood for all of them)
+        ones = np.ones(c0.shape, np.result_type(_strip(c0.value), _strip(c)))
+        return c * ones if is_dual(c) else np.array(np.broadcast_to(c, c0.shape), ones.dtype)
     if type(c0) in SCALAR_TYPES and type(c0) is not float and type(c) in SCALAR_TYPES:
         return np.result_type(c0, c).type(c)
     return c
