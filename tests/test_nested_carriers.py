@@ -228,6 +228,12 @@ MIXED = {
     "einsum(x, s**3) * s": lambda x, s: np.einsum("i,i->", x, s**3) * s,
     "tensordot(x, s**2)": lambda x, s: np.tensordot(x, s**2, 1) * s,
     "solve(M + diag(x), s**2)": lambda x, s: np.linalg.solve(np.eye(4) + np.diag(x), s**2),
+    "x @ s**2 * s": lambda x, s: (x @ s**2) * s,
+    "matmul(x, s**2) * s": lambda x, s: np.matmul(x, s**2) * s,
+    "hstack([x, s**2])": lambda x, s: np.hstack([x, s**2]),
+    "vstack([x, s**2])": lambda x, s: np.vstack([x, s**2]),
+    "column_stack([x, s**2])": lambda x, s: np.column_stack([x, s**2]),
+    "select([c], [x], s**2)": lambda x, s: np.select([S0 > 0], [x], s**2),
 }
 
 
@@ -238,13 +244,16 @@ def _second_in_s_of_jacobian_in_x(g):
     return (-jac[0] + 16 * jac[1] - 30 * jac[2] + 16 * jac[3] - jac[4]) / (12 * h * h)
 
 
+@pytest.mark.filterwarnings("ignore::dualdiff.ObjectArrayWarning")  # (select's series default)
 @pytest.mark.parametrize("name", list(MIXED))
 def test_a_higher_derivative_and_a_jacobian_nest_both_ways(name):
     """Taylor mode outside: a scalar dual x[0] (its tangent holds the Jacobian's directions)
     times an array series paired the series' elements with the directions (x[0] * s**2 gave
     2·v[0]² in every row; shape errors where the sizes differ). Taylor mode inside: the second
     derivative of x[0] * sum(s**3) + x came back as a scalar (shape (4,) for a (4, 4)
-    Jacobian), and np.dot/einsum/tensordot of x with a series recursed without end."""
+    Jacobian), np.dot/einsum/tensordot of x with a series recursed without end, x @ s and
+    np.select with a series default raised TypeErrors, np.hstack/vstack/column_stack of a series
+    with x AttributeErrors."""
     g = MIXED[name]
     expected = _second_in_s_of_jacobian_in_x(g)
 

@@ -328,9 +328,16 @@ class DualArray(ArrayMethods):
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         if func in table.LIKE_CONSTRUCTORS:  # np.zeros(n, like=x): NumPy does not pass ``like`` on
             kwargs = {**kwargs, "like": self}
-        if len(types) > 1 and _another_carrier_leads(types, args, kwargs):
+        if len(types) > 1 and type(_foreign_leader(args, kwargs)) in types:
             return NotImplemented  # its __array_function__ is called next, as for the operators
-        return array_function(func, types, args, kwargs)
+        result = array_function(func, types, args, kwargs)
+        if result is NotImplemented:  # a newer carrier NumPy does not dispatch to leads
+            leader = _foreign_leader(args, kwargs)  # (np.select's default=: asked directly)
+            if leader is not None:
+                return type(leader).__array_function__(
+                    leader, func, (*types, type(leader)), args, kwargs
+                )
+        return result
 
     # -- indexing ------------------------------------------------------------------------------
 
@@ -1502,11 +1509,11 @@ _IN_PLACE = {
 }  # fmt: skip
 
 
-def _another_carrier_leads(types: Any, args: Any, kwargs: dict) -> bool:
-    """Whether the newest dual among the arguments (and the items of lists and tuples) is of
-    another carrier that NumPy dispatches to (it is in ``types``): a Taylor series of a
-    derivative taken inside ``dd.jacobian`` leads there, with this array a constant (handled
-    here, ``np.dot(x, s)`` called itself on the series until the recursion limit)."""
+def _foreign_leader(args: Any, kwargs: dict) -> Any:
+    """The newest dual among the arguments (and the items of lists and tuples) when it is of
+    another carrier, else None: a Taylor series of a derivative taken inside ``dd.jacobian``
+    leads there, with this array a constant (handled here, ``np.dot(x, s)`` called itself on
+    the series until the recursion limit)."""
     tag, leader = -1, None
     stack = [*args, *kwargs.values()]
     while stack:
@@ -1515,7 +1522,7 @@ def _another_carrier_leads(types: Any, args: Any, kwargs: dict) -> bool:
             stack.extend(a)
         elif is_dual(a) and (a.tag > tag or (a.tag == tag and type(leader) in _OWN)):
             tag, leader = a.tag, a
-    return leader is not None and type(leader) not in _OWN and type(leader) in types
+    return leader if type(leader) not in _OWN else None
 
 
 _OWN = (DualArray, Dual)
@@ -1575,6 +1582,8 @@ def matmul(a: Any, b: Any) -> Any:
         tag, x, da, y, db = a.tag, a.value, a, b, None
     else:
         tag = max(a.tag if is_dual(a) else -1, b.tag if is_dual(b) else -1)
+        if not ((ta in _OWN and a.tag == tag) or (tb in _OWN and b.tag == tag)):
+            return NotImplemented  # a newer series leads (x @ s inside a derivative): its @
         x, da = _operand(a, tag)
         y, db = _operand(b, tag)
     x_ndim = x.ndim if type(x) is np.ndarray else np.ndim(x)
