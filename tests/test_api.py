@@ -123,9 +123,21 @@ def test_a_masked_array_is_refused_by_every_mode():
         lambda: dd.push_forward(f, np.ones(3), np.ma.array(np.eye(3))),
         lambda: dd.numeric.jacobian(f, m),
         lambda: dd.compare(f, m),
+        lambda: dd.jacobian_sparsity(f, m),
+        lambda: dd.derivative(f, m, n=2),
+        lambda: dd.taylor(f, m, 2),
     ):
         with pytest.raises(TypeError, match="MaskedArray"):
             call()
+
+
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")  # (np.matrix's)
+def test_jacobian_sparsity_refuses_an_ndarray_subclass():
+    # it traced np.matrix as a plain array: the pattern of x * x (x @ x for a matrix) came out
+    # diagonal, where row 0 of x @ x depends on x[0, 0], x[0, 1] and x[1, 0]
+    x = np.matrix([[0.3, -1.2], [0.7, 0.2]])
+    with pytest.raises(TypeError, match=r"^jacobian_sparsity: x must be .*numpy\.matrix"):
+        dd.jacobian_sparsity(lambda z: z * z, x)
 
 
 def test_derivative_bad_function_and_order():

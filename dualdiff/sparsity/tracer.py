@@ -2795,6 +2795,7 @@ _DERIVED: dict[Callable[..., Any], Callable[..., Any]] = {
 def _input_array(x: Any, api: str) -> np.ndarray:
     if is_dual(x):
         raise TypeError(f"{api}: x must be a plain number or array, got {errors.type_name(x)}")
+    errors.check_plain_array(x, api)  # (np.matrix's x * x, traced as an array's, is x @ x)
     try:
         arr = np.asarray(x)
     except TypeError as e:
