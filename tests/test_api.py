@@ -444,3 +444,23 @@ def test_safe_rule_of_an_array_under_an_outer_derivative():
         lambda s: dd.jvp(np.log1p, s * np.array([-1.0, 4.0]), np.array([0.0, 1.0]))[1].sum(), 1.0
     )
     assert got == pytest.approx(-4.0 / 25.0)
+
+
+@pytest.mark.filterwarnings("ignore::dualdiff.ObjectArrayWarning")  # (np.ma's np.asarray)
+def test_a_masked_array_returned_by_f_is_refused_by_every_mode():
+    # M * z with a masked constant M first is NumPy's masked multiply: a masked array of the
+    # traced elements, which the compiler took for a constant (a zero Jacobian of integer dtype)
+    # and the sparsity tracer for an output depending on nothing; eager modes refused it
+    m = np.ma.array([1.0, 2.0, 3.0], mask=[False, True, False])
+    f = lambda z: m * z  # noqa: E731
+    x = np.array([0.3, -1.2, 0.7])
+    for call in (
+        lambda: dd.jacobian(f, x),
+        lambda: dd.derivative(f, x, n=2),
+        lambda: dd.jit_jacobian(f)(x),
+        lambda: dd.jit_jvp(f)(x, np.ones(3)),
+        lambda: dd.jacobian_sparsity(f, x),
+        lambda: dd.SparseJacobian(f, x, jit=True)(x),
+    ):
+        with pytest.raises(TypeError, match="MaskedArray"):
+            call()

@@ -263,10 +263,11 @@ def _flatten(out: Any, leaves: list[tuple[Any, Any]]) -> Any:
         leaves.append((out.value, _tangent(out)))
     elif t is Sym:
         leaves.append((out, None))
-    elif isinstance(out, (int, float, complex, np.ndarray, np.generic)) and not isinstance(
-        out, bool
+    elif t is np.ndarray or (
+        # (not a subclass of ndarray: a masked array of traced elements was taken for a constant)
+        isinstance(out, (int, float, complex, np.generic)) and not isinstance(out, bool)
     ):
-        leaves.append((np.asarray(out) if type(out) is np.ndarray else out, None))
+        leaves.append((np.asarray(out) if t is np.ndarray else out, None))
     else:
         raise TypeError(
             "dualdiff.jit: f must return a number, an array, or a tuple/list of them; it returned "

@@ -2867,7 +2867,12 @@ def run_dependencies(f: Callable[..., Any], x: Any) -> DependencyRun:
             y = lift(y)  # an object array of traced elements: the traced array it stands for
         if type(y) is SparsityTracer:
             ids = _deps_of(y)
-        elif is_dual(y) or isinstance(y, (list, tuple, dict, set, str, bytes)) or y is None:
+        elif (
+            is_dual(y)
+            or isinstance(y, (list, tuple, dict, set, str, bytes))
+            or y is None
+            or (isinstance(y, np.ndarray) and type(y) is not np.ndarray)  # (a masked array)
+        ):
             raise TypeError(
                 "jacobian_sparsity: f must return one array or number, got "
                 f"{errors.type_name(y)}"
