@@ -346,3 +346,46 @@ def test_ldexp_with_a_numpy_integer_exponent(dtype, exponent):
     np.testing.assert_array_equal(series[..., 1], slope)
     np.testing.assert_array_equal(series[..., 2:], 0.0)
     assert dd.derivative(f, x, n=2).dtype == want.dtype
+
+
+NUMPY_DTYPE_PROGRAMS = {
+    # like= picks the array type, not the dtype: float64 zeros (eager made float32 ones)
+    "zeros like=": lambda u: np.zeros(u.shape, like=u) + u,
+    "ones like=": lambda u: np.ones(u.shape, like=u) * u,
+    "full like=": lambda u: np.full(u.shape, 0.5, like=u) * u,
+    "zeros like= written": lambda u: _written(np.zeros(u.shape, like=u), u),
+    # dot, inner and polyval make a 0-d float64 array of a Python number: not weak
+    "dot(2.5, x)": lambda u: np.dot(2.5, u),
+    "dot(x, 2)": lambda u: np.dot(u, 2),
+    "inner(2.0, x)": lambda u: np.inner(2.0, u),
+    "polyval(x, 0.7)": lambda u: np.polyval(u, 0.7),
+}
+
+
+def _written(out, u):
+    out[0] = u[1] ** 2
+    out[1:] = np.sin(u[1:])
+    return out
+
+
+@pytest.mark.parametrize("name", list(NUMPY_DTYPE_PROGRAMS))
+def test_numpy_functions_of_a_float32_x_have_numpys_dtype_in_every_mode(name):
+    f = NUMPY_DTYPE_PROGRAMS[name]
+    x = X.astype(np.float32)
+    v = np.ones_like(x)
+    want = f(x)
+    assert want.dtype == np.float64
+    ref = _along(dd.jacobian(f, x.astype(np.float64)), v)  # the float64 program's
+    runs = {
+        "jacobian": lambda: (f(x), _along(dd.jacobian(f, x), v)),
+        "jvp": lambda: dd.jvp(f, x, v),
+        "taylor": lambda: tuple(np.moveaxis(dd.taylor(lambda s: f(x + s * v), 0.0, 1), -1, 0)),
+        "jit_jvp": lambda: dd.jit_jvp(f)(x, v),
+        "SparseJacobian": lambda: (f(x), _along(dd.SparseJacobian(f, x)(x), v)),
+    }
+    for mode, run in runs.items():
+        value, tangent = run()
+        assert np.asarray(value).dtype == np.float64, f"{mode}: value dtype"
+        assert np.asarray(tangent).dtype == np.float64, f"{mode}: tangent dtype"
+        np.testing.assert_allclose(value, want, rtol=1e-15, err_msg=mode)
+        np.testing.assert_allclose(tangent, ref, rtol=1e-6, atol=1e-6, err_msg=mode)

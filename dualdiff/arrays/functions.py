@@ -458,6 +458,7 @@ def polyval(p, x):
     if not is_dual(p) and not any(is_dual(c) for c in p):
         p = np.asarray(p)  # as NumPy does: Python floats become float64 scalars (not weak)
     coefficients = list(p) if not is_dual(p) else [p[i] for i in range(len(p))]
+    x = _strong(x)  # so is a Python-number point (np.polyval(p32, 0.7) is float64)
     if not coefficients:  # the zero polynomial, as NumPy evaluates it: zeros like x
         return np.zeros_like(strip(x), dtype=np.result_type(strip(x), 0.0))
     result = coefficients[0] + 0.0 * x
@@ -518,8 +519,15 @@ def tensordot(a, b, axes=2):
     )
 
 
+def _strong(a: Any) -> Any:
+    """A Python number as the 0-d array NumPy's dot and inner make of it, which is not weak:
+    ``np.dot(2.5, x32)`` is float64 where ``2.5 * x32`` is float32."""
+    return np.asarray(a) if type(a) in (float, int, complex) else a
+
+
 @implements(np.dot)
 def dot(a, b, out=None):
+    a, b = _strong(a), _strong(b)
     a_ndim, b_ndim = np.ndim(strip(a)), np.ndim(strip(b))
     if a_ndim == 0 or b_ndim == 0:
         result = a * b
@@ -532,6 +540,7 @@ def dot(a, b, out=None):
 
 @implements(np.inner)
 def inner(a, b):
+    a, b = _strong(a), _strong(b)
     if np.ndim(strip(a)) == 0 or np.ndim(strip(b)) == 0:
         return a * b
     return tensordot(a, b, ([-1], [-1]))
@@ -1422,7 +1431,9 @@ def _like_constructor(numpy_fn: Callable, fill: float | None) -> Callable:
         prototype = _as_dual_array(like)
         _dtype_check(numpy_fn.__name__, dtype)
         shape = _tuple(shape)
-        value = np.zeros(shape, dtype or np.result_type(strip(prototype), 0.0))
+        # like= picks the array type only: the dtype is NumPy's default, float64 (a float32
+        # like= gave float32, and a float32 program's value then differed from NumPy's)
+        value = np.zeros(shape, dtype)
         if fill is not None:
             value[...] = fill
         tangent = np.zeros((prototype.directions,) + shape, value.dtype)
