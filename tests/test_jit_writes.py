@@ -413,3 +413,33 @@ def test_shares_memory_as_numpy_answers_it():
     x = POINTS[0]
     np.testing.assert_array_equal(dd.jit_jacobian(f)(x), dd.jacobian(f, x))
     np.testing.assert_array_equal(dd.jit_jvp(f)(x, x)[0], f(x.copy()))
+
+
+def _set(y, index, item):
+    y[index] = item
+    return y
+
+
+FLOAT64_INTO_FLOAT32 = {
+    "y[i:j] = ...": lambda u: _set(u * 1, slice(0, 2), u[:2] * np.float64(2)),
+    "y[[i, j]] = ...": lambda u: _set(u * 1, [0, 1], u[:2] * np.float64(2)),
+    "y[argsort] = ...": lambda u: _set(np.zeros_like(u), np.argsort(u), u * np.arange(1.0, 5.0)),
+    "y += ...": lambda u: _set(u * 1, Ellipsis, u + u * np.float64(2)),
+    "y.fill(...)": lambda u: (lambda y: (y.fill(u[0] * np.float64(2)), y)[1])(u * 1),
+    "np.copyto": lambda u: (lambda y: (np.copyto(y, u * np.float64(2)), y)[1])(u * 1),
+}
+
+
+@pytest.mark.parametrize("name", list(FLOAT64_INTO_FLOAT32))
+def test_a_float64_dual_written_into_a_float32_array_has_a_float32_tangent(name):
+    # the write casts the value to float32, as NumPy does; the compiled tangent stayed float64
+    # (a float64 Jacobian of a float32 value), where eager mode's is float32
+    f = FLOAT64_INTO_FLOAT32[name]
+    x = np.array([0.3, -1.2, 0.7, 1.9], np.float32)
+    eager = dd.jacobian(f, x)
+    assert f(x).dtype == eager.dtype == np.float32
+    compiled = dd.jit_jacobian(f)(x)
+    assert compiled.dtype == np.float32
+    np.testing.assert_allclose(compiled, eager, rtol=1e-6)
+    value, tangent = dd.jit_jvp(f)(x, np.ones_like(x))
+    assert value.dtype == tangent.dtype == np.float32

@@ -1912,7 +1912,12 @@ def functional_write(
         tangent = None
     else:
         bt = _zeros_for(base.value, k) if bt is None else bt
-        it = _zeros_for(item_value, k) if it is None else _fit(it, item_value)
+        # (a float64 item written into a float32 array: its tangent in float32, as its value)
+        it = (
+            _zeros_for(item_value, k)
+            if it is None
+            else _in_dtype_of(_fit(it, item_value), item_value)
+        )
         if split:
             args_ = (np.reshape(bt, flat), np.reshape(it, flat), index)
             tangent = program.record(_from_parts, args_, {})
