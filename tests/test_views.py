@@ -763,3 +763,21 @@ def test_shape_assignment_in_eager_mode_and_the_tracer_and_refused_by_name_elsew
     for refused in (lambda: dd.jit_jacobian(f)(x), lambda: dd.taylor(lambda t: f(x + t), 0.0, 1)):
         with pytest.raises(TypeError, match=r"setting \.shape of .* x = x\.reshape\(shape\)"):
             refused()
+
+
+@pytest.mark.parametrize("ufunc", [np.add, np.multiply])
+def test_ufunc_at_an_empty_list_of_indices_writes_nothing_in_every_mode(ufunc):
+    # NumPy takes [] as an empty index; eager mode made np.asarray([]) of it, float64, and raised
+    # IndexError, where Taylor mode, the compiler and the sparsity tracer wrote nothing
+    def f(x):
+        y = x * x
+        ufunc.at(y, [], [])
+        return y
+
+    x = np.array([0.3, -1.2, 0.7])
+    expected = np.diag(2 * x)
+    np.testing.assert_array_equal(dd.jacobian(f, x), expected)
+    np.testing.assert_array_equal(dd.jvp(f, x, np.ones(3))[1], 2 * x)
+    np.testing.assert_array_equal(dd.derivative(f, x, n=2), np.full(3, 2.0))
+    np.testing.assert_array_equal(dd.jit_jacobian(f)(x), expected)
+    np.testing.assert_array_equal(dd.jacobian_sparsity(f, x), np.eye(3, dtype=bool))

@@ -1395,6 +1395,8 @@ def ufunc_at(ufunc: np.ufunc, a: Any, indices: Any, b: Any = None) -> None:
     index = _check_index(indices if type(indices) is tuple else indices)
     if isinstance(indices, list):
         index = np.asarray(indices)
+        if index.size == 0:  # [] is float64 to np.asarray, an empty index to NumPy
+            index = index.astype(np.intp)
     # the flat position of every element the index selects, in NumPy's order
     positions = np.arange(a.size).reshape(a.shape)[index]
     flat = np.ravel(positions)
