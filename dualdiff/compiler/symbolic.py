@@ -2028,7 +2028,10 @@ def _rounds_write(ufunc: np.ufunc, target: SymbolicDual, index: Any, *item: Any)
             "how often, depends on x's values, which a compiled function cannot replay; use "
             "np.add.at, or the eager dualdiff.jvp/jacobian"
         )
-    index = np.asarray(index) if isinstance(index, list) else index
+    if isinstance(index, list):
+        index = np.asarray(index)
+        if index.size == 0:  # [] is float64 to np.asarray, an empty index to NumPy
+            index = index.astype(np.intp)
     shape = _shape(target.value)
     positions = np.arange(math.prod(shape), dtype=np.intp).reshape(shape)[index]
     if item:
