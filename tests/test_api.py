@@ -464,3 +464,26 @@ def test_a_masked_array_returned_by_f_is_refused_by_every_mode():
     ):
         with pytest.raises(TypeError, match="MaskedArray"):
             call()
+
+
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")  # (np.matrix's)
+@pytest.mark.parametrize(
+    "f",
+    [lambda m, z: np.dot(m, z), lambda m, z: m @ z, lambda m, z: np.concatenate([m[0], z])],
+    ids=["np.dot(M, x)", "M @ x", "np.concatenate([M[0], x])"],
+)
+def test_an_np_matrix_constant_is_refused_by_every_mode(f):
+    # NumPy's np.dot(M, x) and M @ x are 1x1 matrices; eager np.dot gave the Jacobian of a
+    # (1,) array and Taylor mode a float for M @ x, where the operators were refused already
+    m = np.matrix([[1.0, 2.0, 0.5]])
+    x = np.array([0.3, -1.2, 0.7])
+    g = lambda z: f(m, z)  # noqa: E731
+    for call in (
+        lambda: dd.jacobian(g, x),
+        lambda: dd.derivative(lambda t: g(x + t), 0.0, n=2),
+        lambda: dd.taylor(g, x, 2),
+        lambda: dd.jit_jacobian(g)(x),
+        lambda: dd.jacobian_sparsity(g, x),
+    ):
+        with pytest.raises(TypeError, match="matrix"):
+            call()

@@ -328,6 +328,8 @@ class DualArray(ArrayMethods):
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         if func in table.LIKE_CONSTRUCTORS:  # np.zeros(n, like=x): NumPy does not pass ``like`` on
             kwargs = {**kwargs, "like": self}
+        if len(types) > 1:
+            errors.check_plain_types(types, errors.function_name(func))
         if len(types) > 1 and type(_foreign_leader(args, kwargs)) in types:
             return NotImplemented  # its __array_function__ is called next, as for the operators
         result = array_function(func, types, args, kwargs)

@@ -2018,6 +2018,7 @@ class Taylor(ArrayMethods):
             rule = UFUNC_RULES.get(ufunc)
             if rule is not None:
                 return _lift_unary(rule, self)
+        errors.check_plain_types(map(type, inputs), function_name(ufunc))  # (np.matrix)
         inputs = lift_arguments(inputs)  # object arrays of series among the inputs
         out = kwargs.get("out")
         target = out[0] if type(out) is tuple and len(out) == 1 else out
@@ -2052,6 +2053,7 @@ class Taylor(ArrayMethods):
         raise errors.no_rule(f"{what} on a Taylor series")
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        errors.check_plain_types(types, function_name(func))  # (np.dot(M, x), M an np.matrix)
         leader = _leader(args, kwargs)
         if type(leader) is not Taylor:
             if leader is None and func in table.LIKE_CONSTRUCTORS:  # np.zeros(n, like=x)

@@ -1231,6 +1231,7 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
         if out is not None:
             result = self.__array_ufunc__(ufunc, method, *inputs, **kwargs)
             return _write_out(out, result, f"{function_name(ufunc)}")
+        errors.check_plain_types(map(type, inputs), f"jacobian_sparsity: {function_name(ufunc)}")
         inputs = lift_arguments(inputs)  # object arrays of tracers among the inputs
         for a in inputs:
             if is_dual(a) and type(a) is not SparsityTracer:
@@ -1264,6 +1265,7 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
         handler = _FUNCTIONS.get(func) or _DERIVED.get(func)
         if handler is None:
             raise _no_rule(function_name(func))
+        errors.check_plain_types(types, f"jacobian_sparsity: {function_name(func)}")
         for t in types:
             if t is not SparsityTracer and t is not ValueDerived and not issubclass(t, np.ndarray):
                 if t.__module__.startswith("dualdiff."):
