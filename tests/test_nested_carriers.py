@@ -266,3 +266,27 @@ def test_a_higher_derivative_and_a_jacobian_nest_both_ways(name):
     for got in (dd.derivative(outside, 0.0, n=2), dd.jacobian(inside, X4)):
         assert got.shape == expected.shape
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_a_sparse_inner_jacobian_closing_over_the_outer_input():
+    """jacobian(g, y, sparsity=pattern) at a plain point, g closing over the outer dual x: the
+    colouring's recovery wrote the dual results into a float array and raised a float
+    conversion error; the dense pass gives the same Jacobian, carrying the outer derivative."""
+    pattern = np.eye(3, dtype=bool)
+
+    def f(x):
+        return dd.jacobian(lambda z: np.sin(z * x), np.ones(3), sparsity=pattern) @ V
+
+    expected = numeric_jacobian(lambda x: np.cos(x) * x * V, X)
+    np.testing.assert_allclose(dd.jacobian(f, X), expected, rtol=1e-8, atol=1e-8)
+    by_taylor = np.stack([dd.derivative(lambda t: f(X + t * e), 0.0, n=1) for e in np.eye(3)], -1)
+    np.testing.assert_allclose(by_taylor, expected, rtol=1e-8, atol=1e-8)
+    second = dd.derivative(lambda t: f(X + t * V), 0.0, n=2)
+    np.testing.assert_allclose(
+        second, dd.derivative(lambda t: np.cos(X + t * V) * (X + t * V) * V, 0.0, n=2), rtol=1e-12
+    )
+    with pytest.raises(TypeError, match="output='sparse' cannot hold the derivative"):
+        dd.jacobian(
+            lambda x: dd.jacobian(lambda z: z * x, np.ones(3), sparsity=pattern, output="sparse"),
+            X,
+        )

@@ -401,6 +401,16 @@ class SparseJacobian:
                 f"SparseJacobian: f(x) has {math.prod(out_shape)} entries but the sparsity "
                 f"pattern has {self.pattern.shape[0]} rows"
             )
+        if is_dual(value) or is_dual(compressed):
+            # f closes over the dual numbers of an enclosing differentiation: the recovery
+            # writes plain numbers (it raised a float conversion error); the dense passes give
+            # the same Jacobian, carrying the outer derivative, as at a dual point
+            if self.output != "dense":
+                raise TypeError(
+                    f"SparseJacobian: output={self.output!r} cannot hold the derivative of an "
+                    "enclosing differentiation that f's result carries; use output='dense'"
+                )
+            return dense_jacobian(self.f, x, self.chunk)
         if self.out_shape is not None and out_shape != self.out_shape:
             raise ValueError(
                 f"SparseJacobian: f(x) has shape {out_shape}, expected {self.out_shape}"
