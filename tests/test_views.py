@@ -781,3 +781,37 @@ def test_ufunc_at_an_empty_list_of_indices_writes_nothing_in_every_mode(ufunc):
     np.testing.assert_array_equal(dd.derivative(f, x, n=2), np.full(3, 2.0))
     np.testing.assert_array_equal(dd.jit_jacobian(f)(x), expected)
     np.testing.assert_array_equal(dd.jacobian_sparsity(f, x), np.eye(3, dtype=bool))
+
+
+def test_the_compiler_keeps_a_fortran_ordered_arguments_view_decisions():
+    # x.T.reshape(-1) of a Fortran-ordered x is a view in NumPy: a write through it reaches x.
+    # The compiler copied x to C order, where it is a copy: the value and Jacobian came out as
+    # those of another function (value 0.74 off), and a C-ordered call must not reuse that trace
+    x = np.asfortranarray(np.arange(1.0, 7.0).reshape(2, 3) * 0.3 - 0.4)
+
+    def f(u):
+        r = u.T.reshape(-1)
+        r[0] = r[1] ** 2
+        return u * 1.0
+
+    def on(z, order):
+        return f(np.array(z, order=order))
+
+    compiled, jvp = dd.jit_jacobian(f), dd.jit_jvp(f)
+    v = np.ones((2, 3))
+    for point in (x, np.asfortranarray(x + 0.1), np.ascontiguousarray(x), x + 0.2):
+        order = "F" if point.flags.f_contiguous else "C"
+        expected = numeric.jacobian(lambda z: on(z, order), point)
+        value, jac = compiled.value_and_jacobian(point)
+        np.testing.assert_allclose(value, on(point, order), rtol=1e-15)
+        np.testing.assert_allclose(jac, expected, rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(dd.jacobian(f, point), expected, rtol=1e-6, atol=1e-6)
+        value, tangent = jvp(point, v)
+        np.testing.assert_allclose(value, on(point, order), rtol=1e-15)
+        np.testing.assert_allclose(tangent, np.tensordot(expected, v, 2), rtol=1e-6, atol=1e-6)
+    point = np.asfortranarray(x + 0.1)  # (the pattern, traced at x, holds for its layout)
+    expected = numeric.jacobian(lambda z: on(z, "F"), point)
+    sparse = dd.SparseJacobian(f, x, jit=True)
+    np.testing.assert_allclose(sparse(point), expected, rtol=1e-6, atol=1e-6)
+    with pytest.raises(TypeError, match="memory layouts differ"):  # (eager: its colour seeds)
+        dd.SparseJacobian(f, x)(point)

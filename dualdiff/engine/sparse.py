@@ -443,7 +443,8 @@ class SparseJacobian:
         """The compressed passes as one compiled program (``dualdiff.engine.jit``): the colour seeds
         are constants of it, so the linear parts of ``f`` fold away. The compressed Jacobian
         comes back with the colours on the last axis."""
-        key = x.dtype.str
+        # (a program per layout: it replays the view-or-copy decisions of its trace)
+        key = (x.dtype.str, x.ndim > 1 and x.flags.f_contiguous and not x.flags.c_contiguous)
         function = self._compiled.get(key)
         if function is None:
             seed = np.moveaxis(self._seeds(0, self.ncolors), 0, -1)
