@@ -815,3 +815,47 @@ def test_the_compiler_keeps_a_fortran_ordered_arguments_view_decisions():
     np.testing.assert_allclose(sparse(point), expected, rtol=1e-6, atol=1e-6)
     with pytest.raises(TypeError, match="memory layouts differ"):  # (eager: its colour seeds)
         dd.SparseJacobian(f, x)(point)
+
+
+FORTRAN_MAKERS = {
+    "np.zeros_like": np.zeros_like,
+    "np.empty_like": np.empty_like,
+    "np.ones_like": np.ones_like,
+    "np.full_like": lambda u: np.full_like(u, 2.0),
+    "np.copy": np.copy,
+    "np.where(True, u, 0.0)": lambda u: np.where(True, u, 0.0),
+}
+
+
+@pytest.mark.parametrize("make", list(FORTRAN_MAKERS))
+def test_an_array_made_like_a_fortran_ordered_argument_is_fortran_ordered(make):
+    # NumPy's *_like, np.copy (order="K") and np.where keep x's layout, so y.T.reshape(-1) is a
+    # view of y and the write through it lands. Eager mode made C-ordered arrays (the write was
+    # lost: value 0.74 off, silently); the sparsity tracer's np.where missed the entry written
+    x = np.asfortranarray(np.arange(1.0, 7.0).reshape(2, 3) * 0.3 - 0.4)
+    made = FORTRAN_MAKERS[make]
+
+    def f(u):
+        y = made(u)
+        y[...] = u
+        r = y.T.reshape(-1)
+        r[0] = r[1] ** 2
+        return y * 1.0
+
+    def on_fortran(z):
+        return f(np.asfortranarray(z))
+
+    assert on_fortran(x)[0, 0] == pytest.approx(x[1, 0] ** 2)  # NumPy: the write lands
+    expected = numeric.jacobian(on_fortran, x)
+    pattern = dd.jacobian_sparsity(f, x)
+    assert not np.any((np.abs(expected.reshape(6, 6)) > 1e-8) & ~pattern)
+    if make.startswith("np.where"):  # eager: np.where's tangent is C-ordered, refused by name
+        with pytest.raises(TypeError, match="memory layouts differ"):
+            dd.jacobian(f, x)
+        return
+    np.testing.assert_allclose(dd.jacobian(f, x), expected, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(dd.jacobian(f, x, chunk=1), expected, rtol=1e-6, atol=1e-6)
+    v = np.linspace(-1.0, 1.0, 6).reshape(2, 3)
+    value, tangent = dd.jvp(f, x, v)
+    np.testing.assert_allclose(value, on_fortran(x), rtol=1e-15)
+    np.testing.assert_allclose(tangent, np.tensordot(expected, v, 2), rtol=1e-6, atol=1e-6)

@@ -1403,13 +1403,38 @@ def diag(v, k=0):
 # ---------------------------------------------------------------------------------------------
 
 
+def _fortran(a: Any) -> bool:
+    return (
+        type(a) is np.ndarray and a.ndim > 1 and a.flags.f_contiguous and not a.flags.c_contiguous
+    )
+
+
+def _zeros_in_layout(k: int, value: np.ndarray) -> np.ndarray:
+    """Zero tangents of ``k`` directions whose blocks have ``value``'s memory order: Fortran
+    order for a Fortran-ordered value, so that a reshape that views the value (``y.T.reshape(-1)``)
+    views them too."""
+    if _fortran(value):
+        n = value.ndim
+        blocks = np.zeros((k,) + value.shape[::-1], value.dtype)
+        return blocks.transpose((0,) + tuple(range(n, 0, -1)))
+    return np.zeros((k,) + value.shape, value.dtype)
+
+
 @implements(np.zeros_like, np.empty_like)
 def zeros_like(prototype, dtype=None, order="K", subok=True, shape=None, *, device=None):
     p = _as_dual_array(prototype)
     _dtype_check("zeros_like", dtype)
     shape = p.shape if shape is None else _tuple(shape)
-    value = np.zeros(shape, dtype or np.result_type(strip(p), 0.0))
-    return _make_array(value, np.zeros((p.directions,) + shape, value.dtype), p.tag, p.batched)
+    # in the prototype's memory order (order="K"), as NumPy's: a Fortran-ordered x gives a
+    # Fortran-ordered array, whose y.T.reshape(-1) is a view (it was C-ordered, and a write
+    # through that view was lost)
+    plain = strip(p)
+    dtype = dtype or np.result_type(plain, 0.0)
+    if type(plain) is np.ndarray:
+        value = np.zeros_like(plain, dtype=dtype, order=order, shape=shape)
+    else:
+        value = np.zeros(shape, dtype)
+    return _make_array(value, _zeros_in_layout(p.directions, value), p.tag, p.batched)
 
 
 @implements(np.ones_like)
@@ -1458,7 +1483,15 @@ def full(shape, fill_value, dtype=None, order="C", *, like=None, device=None):
 
 @implements(np.copy)
 def copy(a, order="K", subok=False):
-    return _as_dual_array(a).copy()
+    a = _as_dual_array(a)
+    value, tangent = a.value, a.tangent_
+    if order in ("K", "A") and _fortran(value) and not is_dual(tangent):
+        # np.copy keeps a Fortran-ordered array's layout (ndarray.copy is C-ordered): its
+        # reshapes view it or copy it as NumPy's do
+        blocks = _zeros_in_layout(a.directions, value)
+        blocks[...] = tangent
+        return _make_array(value.copy(order="F"), blocks, a.tag, a.batched)
+    return a.copy()
 
 
 @implements(np.round, np.around)

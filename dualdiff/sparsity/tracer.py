@@ -1707,7 +1707,13 @@ def _elementwise(func: Any, deps_of: Callable[..., list[Any]]) -> Callable[..., 
             raise TypeError(f"jacobian_sparsity: {function_name(func)}(out=...) is not supported")
         split = {k: _split(v) for k, v in bound.items() if _is_array_arg(v)}
         value = _numpy_result(_call(func, {**bound, **{k: v[0] for k, v in split.items()}}))
-        return _make(value, _union(deps_of(value, split), value.shape))
+        deps = _union(deps_of(value, split), value.shape)
+        if value.ndim > 1 and value.flags.f_contiguous and not deps.flags.f_contiguous:
+            # in the value's memory order (NumPy's np.where of a Fortran-ordered x is one):
+            # its reshapes view it or copy it as the value's do (a write through
+            # y.T.reshape(-1) was lost and the pattern missed what it wrote)
+            deps = np.asfortranarray(deps)
+        return _make(value, deps)
 
     return handler
 
