@@ -859,3 +859,30 @@ def test_an_array_made_like_a_fortran_ordered_argument_is_fortran_ordered(make):
     value, tangent = dd.jvp(f, x, v)
     np.testing.assert_allclose(value, on_fortran(x), rtol=1e-15)
     np.testing.assert_allclose(tangent, np.tensordot(expected, v, 2), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "nested",
+    [
+        lambda g, x, v: dd.jacobian(lambda u: dd.jvp(g, u, v)[1], x),
+        lambda g, x, v: dd.jacobian(lambda u: dd.jacobian(g, u), x),
+        lambda g, x, v: dd.hessian(lambda u: np.sum(g(u)), x),
+    ],
+    ids=["jacobian of jvp", "jacobian of jacobian", "hessian"],
+)
+def test_a_nested_differentiation_at_a_fortran_ordered_point_is_right_or_refused(nested):
+    # the inner point, a DualArray, was copied in C order: y.T.reshape(-1) became a copy and
+    # the write through it was lost, silently (the Jacobian of the JVP 2 off, the Hessian 2.6)
+    x = np.asfortranarray(np.arange(1.0, 7.0).reshape(2, 3) * 0.3 - 0.4)
+    v = np.linspace(-1.0, 1.0, 6).reshape(2, 3)
+
+    def g(u):
+        r = u.T.reshape(-1)
+        r[0] = r[1] ** 2
+        return u * u
+
+    with pytest.raises(TypeError, match="memory layouts differ"):
+        nested(g, x, v)
+    # without such a write, the Fortran-ordered point nests as a C-ordered one does
+    c = np.ascontiguousarray(x)
+    np.testing.assert_allclose(nested(np.sin, x, v), nested(np.sin, c, v), rtol=1e-15)

@@ -114,7 +114,9 @@ def _array_input(x: Any, api: str, what: str = "x") -> Any:
 def _read_only(x: Any) -> Any:
     """A read-only view of an ndarray (a DualArray is copied): writes go to a copy first."""
     if type(x) is not np.ndarray:
-        return x.copy()
+        # np.copy keeps a Fortran-ordered DualArray's layout (x.copy() is C-ordered): the
+        # view-or-copy decisions of f's reshapes are then NumPy's at a nested point too
+        return np.copy(x) if type(x) is DualArray else x.copy()
     view = x.view()
     view.flags.writeable = False
     return view
@@ -128,7 +130,8 @@ def _seed(x: Any, tangent: Any, tag: int, api: str) -> Any:
         # f may update its argument in place: it gets arrays of its own, never the caller's.
         # Owned (writable) arrays rather than read-only views, so that its slices are plain
         # NumPy views, not views linked to arrays copied on the first write (cheaper per slice)
-        x = x.copy(order="K") if type(x) is np.ndarray else x.copy()
+        # (np.copy of a DualArray keeps a Fortran-ordered value's layout, as order="K" here)
+        x = x.copy(order="K") if type(x) is np.ndarray else np.copy(x)
         t = t.copy(order="K") if type(t) is np.ndarray else t.copy()
         shape = _point_shape(x)
         if type(t) is not DualArray and t.shape != shape:
