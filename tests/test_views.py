@@ -886,3 +886,32 @@ def test_a_nested_differentiation_at_a_fortran_ordered_point_is_right_or_refused
     # without such a write, the Fortran-ordered point nests as a C-ordered one does
     c = np.ascontiguousarray(x)
     np.testing.assert_allclose(nested(np.sin, x, v), nested(np.sin, c, v), rtol=1e-15)
+
+
+def test_a_strided_argument_keeps_numpys_view_decisions_in_every_mode():
+    # x = a[::2] (rows of a matrix): x.reshape(-1) is a copy in NumPy, so the write below does
+    # not reach x. jvp, Taylor mode, the compiler and the sparsity tracer copied x contiguously,
+    # where the reshape is a view: x[0, 0] came out 5.0 (and its derivative 0), silently
+    a = np.arange(1.0, 25.0).reshape(4, 6) * 0.1 - 0.4
+    x = a[::2]
+
+    def f(u):
+        r = u.reshape(-1)
+        r[0] = 5.0
+        return u * u
+
+    expected_value = x * x
+    np.testing.assert_allclose(f(a.copy()[::2]), expected_value)  # NumPy's, on a strided copy
+    jac = np.diag((2 * x).ravel()).reshape(x.shape + x.shape)
+    v = np.linspace(-1.0, 1.0, x.size).reshape(x.shape)
+    value, tangent = dd.jvp(f, x, v)
+    np.testing.assert_allclose(value, expected_value)
+    np.testing.assert_allclose(tangent, 2 * x * v)
+    np.testing.assert_allclose(dd.jacobian(f, x), jac)
+    np.testing.assert_allclose(dd.taylor(f, x, 1)[..., 1], 2 * x)
+    np.testing.assert_allclose(dd.derivative(f, x, n=2), np.full(x.shape, 2.0))
+    value, compiled = dd.jit_jacobian(f).value_and_jacobian(x)
+    np.testing.assert_allclose(value, expected_value)
+    np.testing.assert_allclose(compiled, jac)
+    np.testing.assert_allclose(dd.jit_jvp(f)(x, v)[1], 2 * x * v)
+    np.testing.assert_array_equal(dd.jacobian_sparsity(f, x), np.eye(x.size, dtype=bool))

@@ -35,6 +35,7 @@ import numpy as np
 from ..compiler.program import Sym, TangentBlock, _generate, _Program
 from ..compiler.symbolic import KindChanged, SymbolicDual, _tangent
 from ..core import errors
+from ..core.methods import same_strides
 from ..dual.objects import lift
 from ..rules.elementwise import is_dual
 from .forward import (
@@ -183,13 +184,16 @@ def _c_order(a: np.ndarray) -> np.ndarray:
     decisions depend on it (``x.T.reshape(-1)`` of a Fortran-ordered x is a view, and a write
     through it reaches x; copied to C order, that write was lost, and the value and derivative
     differed from NumPy's), and a program replays the decisions of its trace, so the layout is
-    part of its signature (``_layout``). Another layout is copied to C order."""
-    return a if a.flags.c_contiguous or a.flags.f_contiguous else a.copy(order="C")
+    part of its signature (``_layout``). Another layout (rows of a matrix, ``a[::2]``) is
+    copied with its own strides, for the same reason."""
+    return a if a.flags.c_contiguous or a.flags.f_contiguous else same_strides(a)
 
 
-def _layout(a: np.ndarray) -> str:
-    """The layout a traced input has after ``_c_order``: ``"C"`` or ``"F"``."""
-    return "C" if a.flags.c_contiguous else "F"
+def _layout(a: np.ndarray) -> Any:
+    """The layout of a traced input after ``_c_order``: ``"C"``, ``"F"`` or its strides."""
+    if a.flags.c_contiguous:
+        return "C"
+    return "F" if a.flags.f_contiguous else a.strides
 
 
 def _array(a: Any, api: str, what: str = "x") -> np.ndarray:
@@ -395,7 +399,8 @@ def compiled_push_forward(f: Callable[..., Any], x: np.ndarray, seed: np.ndarray
     """A compiled pass of ``f`` at points shaped like ``x`` along the ``k`` fixed directions
     ``seed`` (shape ``x.shape + (k,)``): a function ``x -> (f(x), tangents)`` with tangents of
     shape ``f(x).shape + (k,)`` (used by ``SparseJacobian(..., jit=True)``)."""
-    x = _c_order(x)
+    if not (x.flags.c_contiguous or x.flags.f_contiguous):
+        x = x.copy(order="C")  # (a strided point is traced, and every call run, in C order)
     compiled = _Compiled(f, (x,), None, seed)
     if not compiled.single:
         raise TypeError("jit: f must return a single array for a compressed Jacobian")

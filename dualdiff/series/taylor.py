@@ -54,7 +54,13 @@ from ..arrays.dualarray import apply_binary as _dual_array_binary
 from ..arrays.linalg import _largest, _real_row, _stacked_matrices
 from ..core import errors, tags
 from ..core.errors import function_name
-from ..core.methods import ArrayMethods, at_rounds, is_basic_index, refused_shape_setter
+from ..core.methods import (
+    ArrayMethods,
+    at_rounds,
+    is_basic_index,
+    refused_shape_setter,
+    same_strides,
+)
 from ..core.tags import USER_TAG, new_tag, restore_state
 from ..dual.dual import SCALAR_TYPES, Dual, _make
 from ..dual.objects import (
@@ -3759,7 +3765,8 @@ def _point(x: Any, api: str) -> Any:
         errors.check_nestable(x, api)
         return x
     if t is np.ndarray or t is list or t is tuple:
-        arr = np.array(x)
+        # (an array in its own strides: the view-or-copy decisions of f's reshapes are NumPy's)
+        arr = same_strides(x) if t is np.ndarray else np.array(x)
         if arr.dtype.kind in "biu":
             return arr.astype(float)
         if arr.dtype.kind not in "fc":

@@ -57,7 +57,7 @@ from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from ..core import errors
 from ..core.errors import function_name
-from ..core.methods import ArrayMethods
+from ..core.methods import ArrayMethods, same_strides
 from ..core.tags import NEWEST_TAG
 from ..dual.objects import (
     add_element_methods,
@@ -2863,14 +2863,14 @@ def run_dependencies(f: Callable[..., Any], x: Any) -> DependencyRun:
     store = _Store(x.size)
     # the value and its dependencies in x's memory order: NumPy's view-or-copy decisions
     # (x.reshape(-1) of a Fortran-ordered x copies) are then the same for both and for x
-    seeds = np.empty_like(x, dtype=np.intp)
+    seeds = same_strides(x, np.intp)
     seeds[...] = store.seeds().reshape(x.shape)
     outer = getattr(_STATE, "decisions", None), getattr(_STATE, "store", None)
     _STATE.decisions = decisions = []
     _STATE.store = store
     store.tracing = True
     try:
-        y = f(_make(x.copy(order="K"), seeds))
+        y = f(_make(same_strides(x), seeds))
         if type(y) is np.ndarray and y.dtype.kind == "O":
             y = lift(y)  # an object array of traced elements: the traced array it stands for
         if type(y) is SparsityTracer:
