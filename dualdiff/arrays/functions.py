@@ -1458,10 +1458,10 @@ def _like_constructor(numpy_fn: Callable, fill: float | None) -> Callable:
         shape = _tuple(shape)
         # like= picks the array type only: the dtype is NumPy's default, float64 (a float32
         # like= gave float32, and a float32 program's value then differed from NumPy's)
-        value = np.zeros(shape, dtype)
+        value = np.zeros(shape, dtype, order=order)  # (order="F": NumPy's layout)
         if fill is not None:
             value[...] = fill
-        tangent = np.zeros((prototype.directions,) + shape, value.dtype)
+        tangent = _zeros_in_layout(prototype.directions, value)
         result = _make_array(value, tangent, prototype.tag, prototype.batched)
         if "fill_value" in kwargs:
             set_item(result, Ellipsis, kwargs["fill_value"])
@@ -1485,12 +1485,14 @@ def full(shape, fill_value, dtype=None, order="C", *, like=None, device=None):
 def copy(a, order="K", subok=False):
     a = _as_dual_array(a)
     value, tangent = a.value, a.tangent_
-    if order in ("K", "A") and _fortran(value) and not is_dual(tangent):
-        # np.copy keeps a Fortran-ordered array's layout (ndarray.copy is C-ordered): its
-        # reshapes view it or copy it as NumPy's do
-        blocks = _zeros_in_layout(a.directions, value)
-        blocks[...] = tangent
-        return _make_array(value.copy(order="F"), blocks, a.tag, a.batched)
+    if type(value) is np.ndarray and not is_dual(tangent):
+        # in NumPy's layout for order= (order="K" keeps a Fortran-ordered array's, where
+        # ndarray.copy is C-ordered): its reshapes view it or copy it as NumPy's do
+        new = np.copy(value, order=order)
+        if _fortran(new):
+            blocks = _zeros_in_layout(a.directions, new)
+            blocks[...] = tangent
+            return _make_array(new, blocks, a.tag, a.batched)
     return a.copy()
 
 
