@@ -947,3 +947,28 @@ def test_an_array_made_fortran_ordered_by_order_f_is_fortran_ordered(make):
 def _filled(y, u):
     y[...] = u
     return y
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize(
+    "copy", [lambda u: u.copy(), lambda u: u.T.copy().T], ids=["u.copy()", "u.T.copy().T"]
+)
+def test_taylor_mode_copies_in_c_order_as_ndarray_copy_does(copy, order):
+    # ndarray.copy() is C-ordered: y = u.T.copy().T is Fortran-ordered, y.T.reshape(-1) a view
+    # of it; Taylor mode's x.copy() kept the layout (np.copy's), so the write through that view
+    # was lost for a C-ordered u (second derivative 0) and landed for a Fortran-ordered one
+    x = np.array(np.arange(1.0, 7.0).reshape(2, 3) * 0.3 - 0.4, order=order)
+    v = np.array(np.linspace(-1.0, 1.0, 6).reshape(2, 3), order=order)
+
+    def f(u):
+        y = copy(u)
+        r = y.T.reshape(-1)
+        r[0] = r[1] ** 2
+        return y * 1.0
+
+    def g(t):
+        return f(x + t * v)
+
+    expected = dd.derivative(lambda s: dd.derivative(g, s), 0.0)  # eager, nested
+    np.testing.assert_allclose(dd.derivative(g, 0.0, n=2), expected, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(dd.taylor(g, 0.0, 2)[..., 0], g(0.0), rtol=1e-15)

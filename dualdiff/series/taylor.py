@@ -2008,8 +2008,10 @@ class Taylor(ArrayMethods):
     def size(self) -> int:
         return math.prod(self.shape)
 
-    def copy(self) -> Taylor:
-        return np.copy(self)
+    def copy(self, order: str = "C") -> Taylor:
+        # ndarray.copy is in C order (np.copy keeps the layout): a reshape of the copy of a
+        # Fortran-ordered array views it or copies it as NumPy's does
+        return np.copy(self, order=order)
 
     def __matmul__(self, other: Any) -> Any:
         return np.matmul(self, other)
