@@ -123,9 +123,21 @@ def test_a_masked_array_is_refused_by_every_mode():
         lambda: dd.push_forward(f, np.ones(3), np.ma.array(np.eye(3))),
         lambda: dd.numeric.jacobian(f, m),
         lambda: dd.compare(f, m),
+        lambda: dd.jacobian_sparsity(f, m),
+        lambda: dd.derivative(f, m, n=2),
+        lambda: dd.taylor(f, m, 2),
     ):
         with pytest.raises(TypeError, match="MaskedArray"):
             call()
+
+
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")  # (np.matrix's)
+def test_jacobian_sparsity_refuses_an_ndarray_subclass():
+    # it traced np.matrix as a plain array: the pattern of x * x (x @ x for a matrix) came out
+    # diagonal, where row 0 of x @ x depends on x[0, 0], x[0, 1] and x[1, 0]
+    x = np.matrix([[0.3, -1.2], [0.7, 0.2]])
+    with pytest.raises(TypeError, match=r"^jacobian_sparsity: x must be .*numpy\.matrix"):
+        dd.jacobian_sparsity(lambda z: z * z, x)
 
 
 def test_derivative_bad_function_and_order():
@@ -432,3 +444,46 @@ def test_safe_rule_of_an_array_under_an_outer_derivative():
         lambda s: dd.jvp(np.log1p, s * np.array([-1.0, 4.0]), np.array([0.0, 1.0]))[1].sum(), 1.0
     )
     assert got == pytest.approx(-4.0 / 25.0)
+
+
+@pytest.mark.filterwarnings("ignore::dualdiff.ObjectArrayWarning")  # (np.ma's np.asarray)
+def test_a_masked_array_returned_by_f_is_refused_by_every_mode():
+    # M * z with a masked constant M first is NumPy's masked multiply: a masked array of the
+    # traced elements, which the compiler took for a constant (a zero Jacobian of integer dtype)
+    # and the sparsity tracer for an output depending on nothing; eager modes refused it
+    m = np.ma.array([1.0, 2.0, 3.0], mask=[False, True, False])
+    f = lambda z: m * z  # noqa: E731
+    x = np.array([0.3, -1.2, 0.7])
+    for call in (
+        lambda: dd.jacobian(f, x),
+        lambda: dd.derivative(f, x, n=2),
+        lambda: dd.jit_jacobian(f)(x),
+        lambda: dd.jit_jvp(f)(x, np.ones(3)),
+        lambda: dd.jacobian_sparsity(f, x),
+        lambda: dd.SparseJacobian(f, x, jit=True)(x),
+    ):
+        with pytest.raises(TypeError, match="MaskedArray"):
+            call()
+
+
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")  # (np.matrix's)
+@pytest.mark.parametrize(
+    "f",
+    [lambda m, z: np.dot(m, z), lambda m, z: m @ z, lambda m, z: np.concatenate([m[0], z])],
+    ids=["np.dot(M, x)", "M @ x", "np.concatenate([M[0], x])"],
+)
+def test_an_np_matrix_constant_is_refused_by_every_mode(f):
+    # NumPy's np.dot(M, x) and M @ x are 1x1 matrices; eager np.dot gave the Jacobian of a
+    # (1,) array and Taylor mode a float for M @ x, where the operators were refused already
+    m = np.matrix([[1.0, 2.0, 0.5]])
+    x = np.array([0.3, -1.2, 0.7])
+    g = lambda z: f(m, z)  # noqa: E731
+    for call in (
+        lambda: dd.jacobian(g, x),
+        lambda: dd.derivative(lambda t: g(x + t), 0.0, n=2),
+        lambda: dd.taylor(g, x, 2),
+        lambda: dd.jit_jacobian(g)(x),
+        lambda: dd.jacobian_sparsity(g, x),
+    ):
+        with pytest.raises(TypeError, match="matrix"):
+            call()

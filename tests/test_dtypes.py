@@ -313,3 +313,79 @@ def test_the_declared_dtype_differences_at_a_python_float_point():
     d = dd.derivative(sine, 0.3)  # eager: np.sin of a Python-float dual stays weak
     assert sine(0.3).dtype == np.float64 and d.dtype == np.float32
     np.testing.assert_allclose(d, np.cos(0.3) * x, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "exponent",
+    [np.array([1, -2, 3]), np.array([1, -2, 3], np.int32), np.int32(2), np.int64(-1)],
+    ids=["int64 array", "int32 array", "int32 scalar", "int64 scalar"],
+)
+def test_ldexp_with_a_numpy_integer_exponent(dtype, exponent):
+    """ldexp's exponent as a NumPy integer (array or scalar), not a Python int: Taylor mode
+    promoted it to the series' float dtype, and NumPy has no ldexp loop for two floats (it raised
+    'ufunc ldexp not supported'); its partial 2**i, float64, turned a float32 series float64."""
+    x = _points(RULES["ldexp"], 0, dtype)
+
+    def f(u):
+        return np.ldexp(u, exponent)
+
+    want = f(x)
+    slope = np.broadcast_to(np.ldexp(1.0, exponent), x.shape)
+    for mode in MODES[:3] + MODES[4:]:
+        if mode == "dual":
+            continue
+        d = _run(mode, f, x)[1]
+        if mode == "jacobian":
+            d = np.diag(d)
+        assert np.asarray(d).dtype == want.dtype, mode
+        np.testing.assert_array_equal(d, slope, err_msg=mode)
+    series = dd.taylor(f, x, 3)
+    assert series.dtype == want.dtype
+    np.testing.assert_array_equal(series[..., 0], want)
+    np.testing.assert_array_equal(series[..., 1], slope)
+    np.testing.assert_array_equal(series[..., 2:], 0.0)
+    assert dd.derivative(f, x, n=2).dtype == want.dtype
+
+
+NUMPY_DTYPE_PROGRAMS = {
+    # like= picks the array type, not the dtype: float64 zeros (eager made float32 ones)
+    "zeros like=": lambda u: np.zeros(u.shape, like=u) + u,
+    "ones like=": lambda u: np.ones(u.shape, like=u) * u,
+    "full like=": lambda u: np.full(u.shape, 0.5, like=u) * u,
+    "zeros like= written": lambda u: _written(np.zeros(u.shape, like=u), u),
+    # dot, inner and polyval make a 0-d float64 array of a Python number: not weak
+    "dot(2.5, x)": lambda u: np.dot(2.5, u),
+    "dot(x, 2)": lambda u: np.dot(u, 2),
+    "inner(2.0, x)": lambda u: np.inner(2.0, u),
+    "polyval(x, 0.7)": lambda u: np.polyval(u, 0.7),
+}
+
+
+def _written(out, u):
+    out[0] = u[1] ** 2
+    out[1:] = np.sin(u[1:])
+    return out
+
+
+@pytest.mark.parametrize("name", list(NUMPY_DTYPE_PROGRAMS))
+def test_numpy_functions_of_a_float32_x_have_numpys_dtype_in_every_mode(name):
+    f = NUMPY_DTYPE_PROGRAMS[name]
+    x = X.astype(np.float32)
+    v = np.ones_like(x)
+    want = f(x)
+    assert want.dtype == np.float64
+    ref = _along(dd.jacobian(f, x.astype(np.float64)), v)  # the float64 program's
+    runs = {
+        "jacobian": lambda: (f(x), _along(dd.jacobian(f, x), v)),
+        "jvp": lambda: dd.jvp(f, x, v),
+        "taylor": lambda: tuple(np.moveaxis(dd.taylor(lambda s: f(x + s * v), 0.0, 1), -1, 0)),
+        "jit_jvp": lambda: dd.jit_jvp(f)(x, v),
+        "SparseJacobian": lambda: (f(x), _along(dd.SparseJacobian(f, x)(x), v)),
+    }
+    for mode, run in runs.items():
+        value, tangent = run()
+        assert np.asarray(value).dtype == np.float64, f"{mode}: value dtype"
+        assert np.asarray(tangent).dtype == np.float64, f"{mode}: tangent dtype"
+        np.testing.assert_allclose(value, want, rtol=1e-15, err_msg=mode)
+        np.testing.assert_allclose(tangent, ref, rtol=1e-6, atol=1e-6, err_msg=mode)

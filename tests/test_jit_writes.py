@@ -413,3 +413,71 @@ def test_shares_memory_as_numpy_answers_it():
     x = POINTS[0]
     np.testing.assert_array_equal(dd.jit_jacobian(f)(x), dd.jacobian(f, x))
     np.testing.assert_array_equal(dd.jit_jvp(f)(x, x)[0], f(x.copy()))
+
+
+def _set(y, index, item):
+    y[index] = item
+    return y
+
+
+FLOAT64_INTO_FLOAT32 = {
+    "y[i:j] = ...": lambda u: _set(u * 1, slice(0, 2), u[:2] * np.float64(2)),
+    "y[[i, j]] = ...": lambda u: _set(u * 1, [0, 1], u[:2] * np.float64(2)),
+    "y[argsort] = ...": lambda u: _set(np.zeros_like(u), np.argsort(u), u * np.arange(1.0, 5.0)),
+    "y += ...": lambda u: _set(u * 1, Ellipsis, u + u * np.float64(2)),
+    "y.fill(...)": lambda u: (lambda y: (y.fill(u[0] * np.float64(2)), y)[1])(u * 1),
+    "np.copyto": lambda u: (lambda y: (np.copyto(y, u * np.float64(2)), y)[1])(u * 1),
+}
+
+
+@pytest.mark.parametrize("name", list(FLOAT64_INTO_FLOAT32))
+def test_a_float64_dual_written_into_a_float32_array_has_a_float32_tangent(name):
+    # the write casts the value to float32, as NumPy does; the compiled tangent stayed float64
+    # (a float64 Jacobian of a float32 value), where eager mode's is float32
+    f = FLOAT64_INTO_FLOAT32[name]
+    x = np.array([0.3, -1.2, 0.7, 1.9], np.float32)
+    eager = dd.jacobian(f, x)
+    assert f(x).dtype == eager.dtype == np.float32
+    compiled = dd.jit_jacobian(f)(x)
+    assert compiled.dtype == np.float32
+    np.testing.assert_allclose(compiled, eager, rtol=1e-6)
+    value, tangent = dd.jit_jvp(f)(x, np.ones_like(x))
+    assert value.dtype == tangent.dtype == np.float32
+
+
+def _fortran_intermediate(u):
+    y = u.T * 1.0  # Fortran-ordered in NumPy (the K order of a transposed C array)
+    y[...] = np.sin(y)  # written in place: y stays Fortran-ordered
+    r = y.reshape(-1)  # a copy of a Fortran-ordered y: the write below does not reach y
+    r[0] = 5.0
+    return y
+
+
+def _written_then_viewed(u):
+    y = np.sin(u)  # in u's layout
+    y[...] = u * u
+    r = y.T.reshape(-1)  # a view of a Fortran-ordered y: the write reaches y
+    r[0] = r[1] ** 2
+    return y * 1.0
+
+
+def _method_copy(u):
+    y = u.copy()  # ndarray.copy is C-ordered, np.copy keeps the layout
+    r = y.T.reshape(-1)
+    r[0] = r[1] ** 2
+    return y
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("f", [_fortran_intermediate, _written_then_viewed, _method_copy])
+def test_a_write_keeps_the_layout_that_later_views_depend_on(f, order):
+    # the compiler recorded a written array in C order: y.reshape(-1) of a Fortran-ordered y
+    # became a view, and the compiled value was 5.1 off, silently (a C-ordered x too)
+    x = np.array(np.arange(1.0, 7.0).reshape(2, 3) * 0.3 - 0.4, order=order)
+    expected = numeric_jacobian(lambda z: f(np.array(z, order=order)), x)
+    value, jac = dd.jit_jacobian(f).value_and_jacobian(x)
+    np.testing.assert_allclose(value, f(x.copy(order="K")), rtol=1e-15)
+    np.testing.assert_allclose(jac, expected, rtol=1e-6, atol=1e-6)
+    v = np.linspace(-1.0, 1.0, 6).reshape(2, 3)
+    value, tangent = dd.jit_jvp(f)(x, v)
+    np.testing.assert_allclose(tangent, np.tensordot(expected, v, 2), rtol=1e-6, atol=1e-6)

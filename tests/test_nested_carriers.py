@@ -209,3 +209,84 @@ def test_a_sparse_inner_jacobian_at_a_dual_point_checks_its_pattern(sparsity, er
         dd.jacobian(lambda x: dd.jacobian(inner, x, sparsity=sparsity), X)
     with pytest.raises(ValueError):
         dd.jacobian(inner, X, sparsity=sparsity)  # the same argument at a plain point
+
+
+# A higher derivative in s (Taylor mode) and a Jacobian in x, nested both ways, of programs that
+# mix an element of x (a scalar dual) or all of x with an array series in s.
+S0 = np.array([0.5, 1.1, -0.4, 0.9])
+S_DIRECTION = np.array([1.0, -0.5, 2.0, 0.3])
+X4 = np.array([0.3, -1.2, 0.7, 0.2])
+MIXED = {
+    "x[0] * s**2": lambda x, s: x[0] * s**2,
+    "sin(x[0]) * s**2": lambda x, s: np.sin(x[0]) * s**2,
+    "x[0] / s": lambda x, s: x[0] / s,
+    "hypot(x[0], s)": lambda x, s: np.hypot(x[0], s),
+    "arctan2(s, x[0])": lambda x, s: np.arctan2(s, x[0]),
+    "x[0] * sum(s**3) + x": lambda x, s: x[0] * np.sum(s**3) + x,
+    "sum(s**3) + x": lambda x, s: np.sum(s**3) + x,
+    "dot(x, s**2) * s": lambda x, s: np.dot(x, s**2) * s,
+    "einsum(x, s**3) * s": lambda x, s: np.einsum("i,i->", x, s**3) * s,
+    "tensordot(x, s**2)": lambda x, s: np.tensordot(x, s**2, 1) * s,
+    "solve(M + diag(x), s**2)": lambda x, s: np.linalg.solve(np.eye(4) + np.diag(x), s**2),
+    "x @ s**2 * s": lambda x, s: (x @ s**2) * s,
+    "matmul(x, s**2) * s": lambda x, s: np.matmul(x, s**2) * s,
+    "hstack([x, s**2])": lambda x, s: np.hstack([x, s**2]),
+    "vstack([x, s**2])": lambda x, s: np.vstack([x, s**2]),
+    "column_stack([x, s**2])": lambda x, s: np.column_stack([x, s**2]),
+    "select([c], [x], s**2)": lambda x, s: np.select([S0 > 0], [x], s**2),
+}
+
+
+def _second_in_s_of_jacobian_in_x(g):
+    """Second differences in s of the numeric Jacobian in x (plain NumPy only)."""
+    h = 2e-3
+    jac = [numeric_jacobian(lambda x: g(x, S0 + j * h * S_DIRECTION), X4) for j in range(-2, 3)]
+    return (-jac[0] + 16 * jac[1] - 30 * jac[2] + 16 * jac[3] - jac[4]) / (12 * h * h)
+
+
+@pytest.mark.filterwarnings("ignore::dualdiff.ObjectArrayWarning")  # (select's series default)
+@pytest.mark.parametrize("name", list(MIXED))
+def test_a_higher_derivative_and_a_jacobian_nest_both_ways(name):
+    """Taylor mode outside: a scalar dual x[0] (its tangent holds the Jacobian's directions)
+    times an array series paired the series' elements with the directions (x[0] * s**2 gave
+    2·v[0]² in every row; shape errors where the sizes differ). Taylor mode inside: the second
+    derivative of x[0] * sum(s**3) + x came back as a scalar (shape (4,) for a (4, 4)
+    Jacobian), np.dot/einsum/tensordot of x with a series recursed without end, x @ s and
+    np.select with a series default raised TypeErrors, np.hstack/vstack/column_stack of a series
+    with x AttributeErrors."""
+    g = MIXED[name]
+    expected = _second_in_s_of_jacobian_in_x(g)
+
+    def outside(t):
+        return dd.jacobian(lambda x: g(x, S0 + t * S_DIRECTION), X4)
+
+    def inside(x):
+        return dd.derivative(lambda t: g(x, S0 + t * S_DIRECTION), 0.0, n=2)
+
+    for got in (dd.derivative(outside, 0.0, n=2), dd.jacobian(inside, X4)):
+        assert got.shape == expected.shape
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_a_sparse_inner_jacobian_closing_over_the_outer_input():
+    """jacobian(g, y, sparsity=pattern) at a plain point, g closing over the outer dual x: the
+    colouring's recovery wrote the dual results into a float array and raised a float
+    conversion error; the dense pass gives the same Jacobian, carrying the outer derivative."""
+    pattern = np.eye(3, dtype=bool)
+
+    def f(x):
+        return dd.jacobian(lambda z: np.sin(z * x), np.ones(3), sparsity=pattern) @ V
+
+    expected = numeric_jacobian(lambda x: np.cos(x) * x * V, X)
+    np.testing.assert_allclose(dd.jacobian(f, X), expected, rtol=1e-8, atol=1e-8)
+    by_taylor = np.stack([dd.derivative(lambda t: f(X + t * e), 0.0, n=1) for e in np.eye(3)], -1)
+    np.testing.assert_allclose(by_taylor, expected, rtol=1e-8, atol=1e-8)
+    second = dd.derivative(lambda t: f(X + t * V), 0.0, n=2)
+    np.testing.assert_allclose(
+        second, dd.derivative(lambda t: np.cos(X + t * V) * (X + t * V) * V, 0.0, n=2), rtol=1e-12
+    )
+    with pytest.raises(TypeError, match="output='sparse' cannot hold the derivative"):
+        dd.jacobian(
+            lambda x: dd.jacobian(lambda z: z * x, np.ones(3), sparsity=pattern, output="sparse"),
+            X,
+        )

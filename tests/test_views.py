@@ -763,3 +763,212 @@ def test_shape_assignment_in_eager_mode_and_the_tracer_and_refused_by_name_elsew
     for refused in (lambda: dd.jit_jacobian(f)(x), lambda: dd.taylor(lambda t: f(x + t), 0.0, 1)):
         with pytest.raises(TypeError, match=r"setting \.shape of .* x = x\.reshape\(shape\)"):
             refused()
+
+
+@pytest.mark.parametrize("ufunc", [np.add, np.multiply])
+def test_ufunc_at_an_empty_list_of_indices_writes_nothing_in_every_mode(ufunc):
+    # NumPy takes [] as an empty index; eager mode made np.asarray([]) of it, float64, and raised
+    # IndexError, where Taylor mode, the compiler and the sparsity tracer wrote nothing
+    def f(x):
+        y = x * x
+        ufunc.at(y, [], [])
+        return y
+
+    x = np.array([0.3, -1.2, 0.7])
+    expected = np.diag(2 * x)
+    np.testing.assert_array_equal(dd.jacobian(f, x), expected)
+    np.testing.assert_array_equal(dd.jvp(f, x, np.ones(3))[1], 2 * x)
+    np.testing.assert_array_equal(dd.derivative(f, x, n=2), np.full(3, 2.0))
+    np.testing.assert_array_equal(dd.jit_jacobian(f)(x), expected)
+    np.testing.assert_array_equal(dd.jacobian_sparsity(f, x), np.eye(3, dtype=bool))
+
+
+def test_the_compiler_keeps_a_fortran_ordered_arguments_view_decisions():
+    # x.T.reshape(-1) of a Fortran-ordered x is a view in NumPy: a write through it reaches x.
+    # The compiler copied x to C order, where it is a copy: the value and Jacobian came out as
+    # those of another function (value 0.74 off), and a C-ordered call must not reuse that trace
+    x = np.asfortranarray(np.arange(1.0, 7.0).reshape(2, 3) * 0.3 - 0.4)
+
+    def f(u):
+        r = u.T.reshape(-1)
+        r[0] = r[1] ** 2
+        return u * 1.0
+
+    def on(z, order):
+        return f(np.array(z, order=order))
+
+    compiled, jvp = dd.jit_jacobian(f), dd.jit_jvp(f)
+    v = np.ones((2, 3))
+    for point in (x, np.asfortranarray(x + 0.1), np.ascontiguousarray(x), x + 0.2):
+        order = "F" if point.flags.f_contiguous else "C"
+        expected = numeric.jacobian(lambda z: on(z, order), point)
+        value, jac = compiled.value_and_jacobian(point)
+        np.testing.assert_allclose(value, on(point, order), rtol=1e-15)
+        np.testing.assert_allclose(jac, expected, rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(dd.jacobian(f, point), expected, rtol=1e-6, atol=1e-6)
+        value, tangent = jvp(point, v)
+        np.testing.assert_allclose(value, on(point, order), rtol=1e-15)
+        np.testing.assert_allclose(tangent, np.tensordot(expected, v, 2), rtol=1e-6, atol=1e-6)
+    point = np.asfortranarray(x + 0.1)  # (the pattern, traced at x, holds for its layout)
+    expected = numeric.jacobian(lambda z: on(z, "F"), point)
+    sparse = dd.SparseJacobian(f, x, jit=True)
+    np.testing.assert_allclose(sparse(point), expected, rtol=1e-6, atol=1e-6)
+    with pytest.raises(TypeError, match="memory layouts differ"):  # (eager: its colour seeds)
+        dd.SparseJacobian(f, x)(point)
+
+
+FORTRAN_MAKERS = {
+    "np.zeros_like": np.zeros_like,
+    "np.empty_like": np.empty_like,
+    "np.ones_like": np.ones_like,
+    "np.full_like": lambda u: np.full_like(u, 2.0),
+    "np.copy": np.copy,
+    "np.where(True, u, 0.0)": lambda u: np.where(True, u, 0.0),
+}
+
+
+@pytest.mark.parametrize("make", list(FORTRAN_MAKERS))
+def test_an_array_made_like_a_fortran_ordered_argument_is_fortran_ordered(make):
+    # NumPy's *_like, np.copy (order="K") and np.where keep x's layout, so y.T.reshape(-1) is a
+    # view of y and the write through it lands. Eager mode made C-ordered arrays (the write was
+    # lost: value 0.74 off, silently); the sparsity tracer's np.where missed the entry written
+    x = np.asfortranarray(np.arange(1.0, 7.0).reshape(2, 3) * 0.3 - 0.4)
+    made = FORTRAN_MAKERS[make]
+
+    def f(u):
+        y = made(u)
+        y[...] = u
+        r = y.T.reshape(-1)
+        r[0] = r[1] ** 2
+        return y * 1.0
+
+    def on_fortran(z):
+        return f(np.asfortranarray(z))
+
+    assert on_fortran(x)[0, 0] == pytest.approx(x[1, 0] ** 2)  # NumPy: the write lands
+    expected = numeric.jacobian(on_fortran, x)
+    pattern = dd.jacobian_sparsity(f, x)
+    assert not np.any((np.abs(expected.reshape(6, 6)) > 1e-8) & ~pattern)
+    if make.startswith("np.where"):  # eager: np.where's tangent is C-ordered, refused by name
+        with pytest.raises(TypeError, match="memory layouts differ"):
+            dd.jacobian(f, x)
+        return
+    np.testing.assert_allclose(dd.jacobian(f, x), expected, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(dd.jacobian(f, x, chunk=1), expected, rtol=1e-6, atol=1e-6)
+    v = np.linspace(-1.0, 1.0, 6).reshape(2, 3)
+    value, tangent = dd.jvp(f, x, v)
+    np.testing.assert_allclose(value, on_fortran(x), rtol=1e-15)
+    np.testing.assert_allclose(tangent, np.tensordot(expected, v, 2), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "nested",
+    [
+        lambda g, x, v: dd.jacobian(lambda u: dd.jvp(g, u, v)[1], x),
+        lambda g, x, v: dd.jacobian(lambda u: dd.jacobian(g, u), x),
+        lambda g, x, v: dd.hessian(lambda u: np.sum(g(u)), x),
+    ],
+    ids=["jacobian of jvp", "jacobian of jacobian", "hessian"],
+)
+def test_a_nested_differentiation_at_a_fortran_ordered_point_is_right_or_refused(nested):
+    # the inner point, a DualArray, was copied in C order: y.T.reshape(-1) became a copy and
+    # the write through it was lost, silently (the Jacobian of the JVP 2 off, the Hessian 2.6)
+    x = np.asfortranarray(np.arange(1.0, 7.0).reshape(2, 3) * 0.3 - 0.4)
+    v = np.linspace(-1.0, 1.0, 6).reshape(2, 3)
+
+    def g(u):
+        r = u.T.reshape(-1)
+        r[0] = r[1] ** 2
+        return u * u
+
+    with pytest.raises(TypeError, match="memory layouts differ"):
+        nested(g, x, v)
+    # without such a write, the Fortran-ordered point nests as a C-ordered one does
+    c = np.ascontiguousarray(x)
+    np.testing.assert_allclose(nested(np.sin, x, v), nested(np.sin, c, v), rtol=1e-15)
+
+
+def test_a_strided_argument_keeps_numpys_view_decisions_in_every_mode():
+    # x = a[::2] (rows of a matrix): x.reshape(-1) is a copy in NumPy, so the write below does
+    # not reach x. jvp, Taylor mode, the compiler and the sparsity tracer copied x contiguously,
+    # where the reshape is a view: x[0, 0] came out 5.0 (and its derivative 0), silently
+    a = np.arange(1.0, 25.0).reshape(4, 6) * 0.1 - 0.4
+    x = a[::2]
+
+    def f(u):
+        r = u.reshape(-1)
+        r[0] = 5.0
+        return u * u
+
+    expected_value = x * x
+    np.testing.assert_allclose(f(a.copy()[::2]), expected_value)  # NumPy's, on a strided copy
+    jac = np.diag((2 * x).ravel()).reshape(x.shape + x.shape)
+    v = np.linspace(-1.0, 1.0, x.size).reshape(x.shape)
+    value, tangent = dd.jvp(f, x, v)
+    np.testing.assert_allclose(value, expected_value)
+    np.testing.assert_allclose(tangent, 2 * x * v)
+    np.testing.assert_allclose(dd.jacobian(f, x), jac)
+    np.testing.assert_allclose(dd.taylor(f, x, 1)[..., 1], 2 * x)
+    np.testing.assert_allclose(dd.derivative(f, x, n=2), np.full(x.shape, 2.0))
+    value, compiled = dd.jit_jacobian(f).value_and_jacobian(x)
+    np.testing.assert_allclose(value, expected_value)
+    np.testing.assert_allclose(compiled, jac)
+    np.testing.assert_allclose(dd.jit_jvp(f)(x, v)[1], 2 * x * v)
+    np.testing.assert_array_equal(dd.jacobian_sparsity(f, x), np.eye(x.size, dtype=bool))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda u: np.copy(u, order="F"),
+        lambda u: _filled(np.zeros(u.shape, order="F", like=u), u),
+        lambda u: _filled(np.empty(u.shape, order="F", like=u), u),
+    ],
+    ids=["np.copy(order='F')", "np.zeros(order='F', like=)", "np.empty(order='F', like=)"],
+)
+def test_an_array_made_fortran_ordered_by_order_f_is_fortran_ordered(make):
+    # eager mode ignored order="F" there: y.T.reshape(-1) became a copy and the write through
+    # it, which lands in NumPy, was lost (value 0.74 off, silently)
+    x = np.arange(1.0, 7.0).reshape(2, 3) * 0.3 - 0.4
+
+    def f(u):
+        y = make(u)
+        r = y.T.reshape(-1)
+        r[0] = r[1] ** 2
+        return y * 1.0
+
+    expected = numeric.jacobian(f, x)
+    np.testing.assert_allclose(dd.jacobian(f, x), expected, rtol=1e-6, atol=1e-6)
+    value, tangent = dd.jvp(f, x, np.ones_like(x))
+    np.testing.assert_allclose(value, f(x.copy()), rtol=1e-15)
+    np.testing.assert_allclose(tangent, expected.sum(axis=(2, 3)), rtol=1e-6, atol=1e-6)
+
+
+def _filled(y, u):
+    y[...] = u
+    return y
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize(
+    "copy", [lambda u: u.copy(), lambda u: u.T.copy().T], ids=["u.copy()", "u.T.copy().T"]
+)
+def test_taylor_mode_copies_in_c_order_as_ndarray_copy_does(copy, order):
+    # ndarray.copy() is C-ordered: y = u.T.copy().T is Fortran-ordered, y.T.reshape(-1) a view
+    # of it; Taylor mode's x.copy() kept the layout (np.copy's), so the write through that view
+    # was lost for a C-ordered u (second derivative 0) and landed for a Fortran-ordered one
+    x = np.array(np.arange(1.0, 7.0).reshape(2, 3) * 0.3 - 0.4, order=order)
+    v = np.array(np.linspace(-1.0, 1.0, 6).reshape(2, 3), order=order)
+
+    def f(u):
+        y = copy(u)
+        r = y.T.reshape(-1)
+        r[0] = r[1] ** 2
+        return y * 1.0
+
+    def g(t):
+        return f(x + t * v)
+
+    expected = dd.derivative(lambda s: dd.derivative(g, s), 0.0)  # eager, nested
+    np.testing.assert_allclose(dd.derivative(g, 0.0, n=2), expected, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(dd.taylor(g, 0.0, 2)[..., 0], g(0.0), rtol=1e-15)

@@ -328,7 +328,18 @@ class DualArray(ArrayMethods):
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         if func in table.LIKE_CONSTRUCTORS:  # np.zeros(n, like=x): NumPy does not pass ``like`` on
             kwargs = {**kwargs, "like": self}
-        return array_function(func, types, args, kwargs)
+        if len(types) > 1:
+            errors.check_plain_types(types, errors.function_name(func))
+        if len(types) > 1 and type(_foreign_leader(args, kwargs)) in types:
+            return NotImplemented  # its __array_function__ is called next, as for the operators
+        result = array_function(func, types, args, kwargs)
+        if result is NotImplemented:  # a newer carrier NumPy does not dispatch to leads
+            leader = _foreign_leader(args, kwargs)  # (np.select's default=: asked directly)
+            if leader is not None:
+                return type(leader).__array_function__(
+                    leader, func, (*types, type(leader)), args, kwargs
+                )
+        return result
 
     # -- indexing ------------------------------------------------------------------------------
 
@@ -1386,6 +1397,8 @@ def ufunc_at(ufunc: np.ufunc, a: Any, indices: Any, b: Any = None) -> None:
     index = _check_index(indices if type(indices) is tuple else indices)
     if isinstance(indices, list):
         index = np.asarray(indices)
+        if index.size == 0:  # [] is float64 to np.asarray, an empty index to NumPy
+            index = index.astype(np.intp)
     # the flat position of every element the index selects, in NumPy's order
     positions = np.arange(a.size).reshape(a.shape)[index]
     flat = np.ravel(positions)
@@ -1500,6 +1513,25 @@ _IN_PLACE = {
 }  # fmt: skip
 
 
+def _foreign_leader(args: Any, kwargs: dict) -> Any:
+    """The newest dual among the arguments (and the items of lists and tuples) when it is of
+    another carrier, else None: a Taylor series of a derivative taken inside ``dd.jacobian``
+    leads there, with this array a constant (handled here, ``np.dot(x, s)`` called itself on
+    the series until the recursion limit)."""
+    tag, leader = -1, None
+    stack = [*args, *kwargs.values()]
+    while stack:
+        a = stack.pop()
+        if type(a) is list or type(a) is tuple:
+            stack.extend(a)
+        elif is_dual(a) and (a.tag > tag or (a.tag == tag and type(leader) in _OWN)):
+            tag, leader = a.tag, a
+    return leader if type(leader) not in _OWN else None
+
+
+_OWN = (DualArray, Dual)
+
+
 def array_function(func: Any, types: Any, args: Any, kwargs: Any) -> Any:
     """NumPy function dispatch: DualArray's own handler of ``func``, else the one its kind in the
     function table gives (``DERIVED_FUNCTIONS``), else a TypeError naming the function."""
@@ -1554,6 +1586,8 @@ def matmul(a: Any, b: Any) -> Any:
         tag, x, da, y, db = a.tag, a.value, a, b, None
     else:
         tag = max(a.tag if is_dual(a) else -1, b.tag if is_dual(b) else -1)
+        if not ((ta in _OWN and a.tag == tag) or (tb in _OWN and b.tag == tag)):
+            return NotImplemented  # a newer series leads (x @ s inside a derivative): its @
         x, da = _operand(a, tag)
         y, db = _operand(b, tag)
     x_ndim = x.ndim if type(x) is np.ndarray else np.ndim(x)

@@ -487,6 +487,7 @@ def polyval(p, x):
     if not is_dual(p) and not any(is_dual(c) for c in p):
         p = np.asarray(p)  # as NumPy does: Python floats become float64 scalars (not weak)
     coefficients = list(p) if not is_dual(p) else [p[i] for i in range(len(p))]
+    x = _strong(x)  # so is a Python-number point (np.polyval(p32, 0.7) is float64)
     if not coefficients:  # the zero polynomial, as NumPy evaluates it: zeros like x
         return np.zeros_like(strip(x), dtype=np.result_type(strip(x), 0.0))
     result = coefficients[0] + 0.0 * x
@@ -547,8 +548,15 @@ def tensordot(a, b, axes=2):
     )
 
 
+def _strong(a: Any) -> Any:
+    """A Python number as the 0-d array NumPy's dot and inner make of it, which is not weak:
+    ``np.dot(2.5, x32)`` is float64 where ``2.5 * x32`` is float32."""
+    return np.asarray(a) if type(a) in (float, int, complex) else a
+
+
 @implements(np.dot)
 def dot(a, b, out=None):
+    a, b = _strong(a), _strong(b)
     a_ndim, b_ndim = np.ndim(strip(a)), np.ndim(strip(b))
     if a_ndim == 0 or b_ndim == 0:
         result = a * b
@@ -561,6 +569,7 @@ def dot(a, b, out=None):
 
 @implements(np.inner)
 def inner(a, b):
+    a, b = _strong(a), _strong(b)
     if np.ndim(strip(a)) == 0 or np.ndim(strip(b)) == 0:
         return a * b
     return tensordot(a, b, ([-1], [-1]))
@@ -879,7 +888,7 @@ def _atleast(n: int, numpy_fn: Callable) -> Callable:
     def atleast(*arys):
         results = []
         for a in arys:
-            if is_dual(a):
+            if type(a) is DualArray or type(a) is Dual:  # (another carrier: its own handler)
                 shape = np.shape(numpy_fn(np.empty(np.shape(strip(a)))))
                 results.append(reshape(a, shape))
             else:
@@ -1142,8 +1151,8 @@ def dstack(tup):
 def column_stack(tup):
     arrays = [
         reshape(a, (-1, 1))
-        if np.ndim(strip(a)) < 2 and is_dual(a)
-        else (np.reshape(a, (-1, 1)) if np.ndim(a) < 2 else a)
+        if np.ndim(strip(a)) < 2 and (type(a) is DualArray or type(a) is Dual)
+        else (np.reshape(a, (-1, 1)) if np.ndim(strip(a)) < 2 else a)
         for a in tup
     ]
     return concatenate(arrays, axis=1)
@@ -1423,13 +1432,38 @@ def diag(v, k=0):
 # ---------------------------------------------------------------------------------------------
 
 
+def _fortran(a: Any) -> bool:
+    return (
+        type(a) is np.ndarray and a.ndim > 1 and a.flags.f_contiguous and not a.flags.c_contiguous
+    )
+
+
+def _zeros_in_layout(k: int, value: np.ndarray) -> np.ndarray:
+    """Zero tangents of ``k`` directions whose blocks have ``value``'s memory order: Fortran
+    order for a Fortran-ordered value, so that a reshape that views the value (``y.T.reshape(-1)``)
+    views them too."""
+    if _fortran(value):
+        n = value.ndim
+        blocks = np.zeros((k,) + value.shape[::-1], value.dtype)
+        return blocks.transpose((0,) + tuple(range(n, 0, -1)))
+    return np.zeros((k,) + value.shape, value.dtype)
+
+
 @implements(np.zeros_like, np.empty_like)
 def zeros_like(prototype, dtype=None, order="K", subok=True, shape=None, *, device=None):
     p = _as_dual_array(prototype)
     _dtype_check("zeros_like", dtype)
     shape = p.shape if shape is None else _tuple(shape)
-    value = np.zeros(shape, dtype or np.result_type(strip(p), 0.0))
-    return _make_array(value, np.zeros((p.directions,) + shape, value.dtype), p.tag, p.batched)
+    # in the prototype's memory order (order="K"), as NumPy's: a Fortran-ordered x gives a
+    # Fortran-ordered array, whose y.T.reshape(-1) is a view (it was C-ordered, and a write
+    # through that view was lost)
+    plain = strip(p)
+    dtype = dtype or np.result_type(plain, 0.0)
+    if type(plain) is np.ndarray:
+        value = np.zeros_like(plain, dtype=dtype, order=order, shape=shape)
+    else:
+        value = np.zeros(shape, dtype)
+    return _make_array(value, _zeros_in_layout(p.directions, value), p.tag, p.batched)
 
 
 @implements(np.ones_like)
@@ -1451,10 +1485,12 @@ def _like_constructor(numpy_fn: Callable, fill: float | None) -> Callable:
         prototype = _as_dual_array(like)
         _dtype_check(numpy_fn.__name__, dtype)
         shape = _tuple(shape)
-        value = np.zeros(shape, dtype or np.result_type(strip(prototype), 0.0))
+        # like= picks the array type only: the dtype is NumPy's default, float64 (a float32
+        # like= gave float32, and a float32 program's value then differed from NumPy's)
+        value = np.zeros(shape, dtype, order=order)  # (order="F": NumPy's layout)
         if fill is not None:
             value[...] = fill
-        tangent = np.zeros((prototype.directions,) + shape, value.dtype)
+        tangent = _zeros_in_layout(prototype.directions, value)
         result = _make_array(value, tangent, prototype.tag, prototype.batched)
         if "fill_value" in kwargs:
             set_item(result, Ellipsis, kwargs["fill_value"])
@@ -1476,7 +1512,17 @@ def full(shape, fill_value, dtype=None, order="C", *, like=None, device=None):
 
 @implements(np.copy)
 def copy(a, order="K", subok=False):
-    return _as_dual_array(a).copy()
+    a = _as_dual_array(a)
+    value, tangent = a.value, a.tangent_
+    if type(value) is np.ndarray and not is_dual(tangent):
+        # in NumPy's layout for order= (order="K" keeps a Fortran-ordered array's, where
+        # ndarray.copy is C-ordered): its reshapes view it or copy it as NumPy's do
+        new = np.copy(value, order=order)
+        if _fortran(new):
+            blocks = _zeros_in_layout(a.directions, new)
+            blocks[...] = tangent
+            return _make_array(new, blocks, a.tag, a.batched)
+    return a.copy()
 
 
 @implements(np.round, np.around)

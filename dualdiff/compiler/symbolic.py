@@ -143,8 +143,10 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
     item = ArrayMethods.item
     tolist = ArrayMethods.tolist
 
-    def copy(self) -> SymbolicDual:
-        return np.copy(self)
+    def copy(self, order: str = "C") -> SymbolicDual:
+        # ndarray.copy is in C order (np.copy keeps the layout): a reshape of the copy of a
+        # Fortran-ordered array views it or copies it as NumPy's does
+        return np.copy(self, order=order)
 
     def view(self) -> SymbolicDual:
         result = SymbolicDual(self.value, self.tangent)
@@ -1912,7 +1914,12 @@ def functional_write(
         tangent = None
     else:
         bt = _zeros_for(base.value, k) if bt is None else bt
-        it = _zeros_for(item_value, k) if it is None else _fit(it, item_value)
+        # (a float64 item written into a float32 array: its tangent in float32, as its value)
+        it = (
+            _zeros_for(item_value, k)
+            if it is None
+            else _in_dtype_of(_fit(it, item_value), item_value)
+        )
         if split:
             args_ = (np.reshape(bt, flat), np.reshape(it, flat), index)
             tangent = program.record(_from_parts, args_, {})
@@ -1922,7 +1929,22 @@ def functional_write(
                 tangent = program.record(operator.getitem, (pool, index), {})
             else:
                 tangent = _mark(np.asarray(pool)[index], pool)
-    _replace_base(storage, value, tangent)
+    _replace_base(storage, _in_layout_of(value, concrete_base), tangent)
+
+
+def _in_layout_of(value: Any, concrete_base: np.ndarray) -> Any:
+    """A base's value after a write, in the base's memory order: NumPy writes in place, so a
+    Fortran-ordered array stays one, and the view-or-copy decisions of its later reshapes
+    (``y.T.reshape(-1)``, a view) depend on that (the value recorded for the write was in C
+    order, and a write through such a view was lost)."""
+    if not (concrete_base.ndim > 1 and concrete_base.flags.f_contiguous):
+        return value
+    concrete = value.value if type(value) is Sym else value
+    if np.asarray(concrete).flags.f_contiguous:
+        return value
+    if type(value) is Sym:
+        return value.program.record(np.asfortranarray, (value,), {})
+    return np.asfortranarray(value)
 
 
 def _replace_base(storage: _Storage, value: Sym, tangent: Any) -> None:
@@ -2007,7 +2029,7 @@ def _accumulate_write(ufunc: np.ufunc, target: SymbolicDual, index: Any, item: A
         it = _zeros_for(item_value, k) if it is None else _fit(it, item_value)
         args = (np.reshape(bt, flat), pairs, np.reshape(it, flat), sign, part)
         tangent = np.reshape(program.record(_scatter_add, args, {}), _shape(value) + flat[1:])
-    _replace_base(storage, value, tangent)
+    _replace_base(storage, _in_layout_of(value, concrete_base), tangent)
 
 
 def _rounds_write(ufunc: np.ufunc, target: SymbolicDual, index: Any, *item: Any) -> None:
@@ -2023,7 +2045,10 @@ def _rounds_write(ufunc: np.ufunc, target: SymbolicDual, index: Any, *item: Any)
             "how often, depends on x's values, which a compiled function cannot replay; use "
             "np.add.at, or the eager dualdiff.jvp/jacobian"
         )
-    index = np.asarray(index) if isinstance(index, list) else index
+    if isinstance(index, list):
+        index = np.asarray(index)
+        if index.size == 0:  # [] is float64 to np.asarray, an empty index to NumPy
+            index = index.astype(np.intp)
     shape = _shape(target.value)
     positions = np.arange(math.prod(shape), dtype=np.intp).reshape(shape)[index]
     if item:

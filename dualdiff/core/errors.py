@@ -30,6 +30,20 @@ def check_plain_array(x: Any, api: str, what: str = "x") -> None:
         )
 
 
+def check_plain_types(types: Any, what: str) -> None:
+    """Refuse an ndarray subclass among the types of a NumPy call on duals (``np.dot(M, x)``
+    with an ``np.matrix`` M): its own semantics (a matrix's 2-d results, a mask) would be lost
+    on the duals' plain arrays, giving another result than NumPy's."""
+    for t in types:
+        if t is not np.ndarray and isinstance(t, type) and issubclass(t, np.ndarray):
+            name = f"{t.__module__.split('.')[0]}.{t.__name__}"
+            raise TypeError(
+                f"{what}: a {name} operand (a subclass of ndarray, whose own semantics would be "
+                "lost on dual numbers) cannot be combined with duals; pass a plain array "
+                "(np.asarray)"
+            )
+
+
 # NumPy raises its own ValueError ("setting an array element with a sequence") for ``out[i] = x``
 # when x's type supports indexing (a Taylor series, a traced array), with this TypeError as its
 # cause: the messages of float() say that this is where the write ends up.

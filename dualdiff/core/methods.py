@@ -366,3 +366,32 @@ def at_rounds(flat: np.ndarray, shape: tuple[int, ...]) -> list[tuple[tuple[Any,
         chosen = np.flatnonzero(visit == r)
         rounds.append((np.unravel_index(flat[chosen], shape), chosen))
     return rounds
+
+
+def same_strides(x: np.ndarray, dtype: Any = None) -> np.ndarray:
+    """A new array with ``x``'s values (``dtype`` given: uninitialised, of that dtype) laid out
+    as ``x`` is, its own strides included. NumPy's view-or-copy decisions depend on them: the
+    rows ``x = a[::2]`` of a C-ordered ``a`` give ``x.reshape(-1)`` as a copy, a contiguous
+    copy of ``x`` as a view, and a write through that view would reach ``x`` where NumPy's
+    does not. A contiguous ``x`` is copied in its order (``order="K"``)."""
+    strides, itemsize = x.strides, x.itemsize
+    if (
+        x.flags.c_contiguous
+        or x.flags.f_contiguous
+        or x.size == 0
+        or any(s % itemsize for s in strides)
+    ):
+        return x.copy(order="K") if dtype is None else np.empty_like(x, dtype=dtype)
+    kind = np.dtype(x.dtype if dtype is None else dtype)
+    low = sum(s * (n - 1) for s, n in zip(strides, x.shape) if s < 0) // itemsize
+    high = sum(s * (n - 1) for s, n in zip(strides, x.shape) if s > 0) // itemsize
+    buffer = np.empty(high - low + 1, kind)
+    scale = kind.itemsize // itemsize if kind.itemsize >= itemsize else None
+    if scale is None or kind.itemsize % itemsize:  # strides in units another dtype cannot take
+        return x.copy(order="K") if dtype is None else np.empty_like(x, dtype=dtype)
+    out = np.lib.stride_tricks.as_strided(
+        buffer[-low:], x.shape, tuple(s * scale for s in strides), writeable=True
+    )
+    if dtype is None:
+        out[...] = x
+    return out

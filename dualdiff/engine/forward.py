@@ -17,6 +17,7 @@ import numpy as np
 
 from ..arrays.dualarray import DualArray, _make_array, fit_tangent, strip, tangents_at
 from ..core import errors, tags
+from ..core.methods import same_strides
 from ..core.tags import new_tag
 from ..dual.dual import SCALAR_TYPES, Dual, _make
 from ..dual.objects import lift_operand
@@ -114,7 +115,9 @@ def _array_input(x: Any, api: str, what: str = "x") -> Any:
 def _read_only(x: Any) -> Any:
     """A read-only view of an ndarray (a DualArray is copied): writes go to a copy first."""
     if type(x) is not np.ndarray:
-        return x.copy()
+        # np.copy keeps a Fortran-ordered DualArray's layout (x.copy() is C-ordered): the
+        # view-or-copy decisions of f's reshapes are then NumPy's at a nested point too
+        return np.copy(x) if type(x) is DualArray else x.copy()
     view = x.view()
     view.flags.writeable = False
     return view
@@ -128,7 +131,8 @@ def _seed(x: Any, tangent: Any, tag: int, api: str) -> Any:
         # f may update its argument in place: it gets arrays of its own, never the caller's.
         # Owned (writable) arrays rather than read-only views, so that its slices are plain
         # NumPy views, not views linked to arrays copied on the first write (cheaper per slice)
-        x = x.copy(order="K") if type(x) is np.ndarray else x.copy()
+        # (np.copy of a DualArray keeps a Fortran-ordered value's layout, as order="K" here)
+        x = same_strides(x) if type(x) is np.ndarray else np.copy(x)
         t = t.copy(order="K") if type(t) is np.ndarray else t.copy()
         shape = _point_shape(x)
         if type(t) is not DualArray and t.shape != shape:
@@ -231,7 +235,7 @@ def _writable_copy(x: Any) -> Any:
     """A private copy of an array input for an ``f`` that receives it undifferentiated (order
     0): ``f`` may update its argument in place, as it may in every other mode."""
     if type(x) is np.ndarray:  # in x's own layout: f's result may depend on it (ravel('K'))
-        return x.copy(order="K")
+        return same_strides(x)
     return x.copy() if type(x) is DualArray else x
 
 
@@ -283,7 +287,7 @@ def _push_array(f: Callable[..., Any], x: np.ndarray, v: np.ndarray, api: str) -
     # ones, read-only views, which a write copies first: two passes over memory fewer, for a
     # cost per slice (a view linked to the array copied on write) that is small beside them
     if x.size < _COPY_BELOW:
-        x, v = x.copy(order="K"), v.copy(order="K")
+        x, v = same_strides(x), v.copy(order="K")  # (x's strides: NumPy's views of it)
     else:
         x, v = _read_only(x), _read_only(v)
     y = f(_make_array(x, v.reshape((1,) + x.shape), tag, False))

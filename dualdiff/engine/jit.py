@@ -35,6 +35,7 @@ import numpy as np
 from ..compiler.program import Sym, TangentBlock, _generate, _Program
 from ..compiler.symbolic import KindChanged, SymbolicDual, _tangent
 from ..core import errors
+from ..core.methods import same_strides
 from ..dual.objects import lift
 from ..rules.elementwise import is_dual
 from .forward import (
@@ -109,7 +110,9 @@ class CompiledJVP(_CompiledFunction):
             and x.flags.c_contiguous
             and v.flags.c_contiguous
         ):  # a compiled signature, at once
-            compiled = self._compiled.get(((x.shape, x.dtype.str), (v.shape, v.dtype.str)))
+            compiled = self._compiled.get(
+                ((x.shape, x.dtype.str, "C"), (v.shape, v.dtype.str, "C"))
+            )
             if compiled is not None and compiled.single:
                 self._last = compiled
                 return compiled.run(x, v)
@@ -131,7 +134,7 @@ class CompiledJVP(_CompiledFunction):
         for a, t in zip(xs, vs):
             if a.shape != t.shape:
                 raise ValueError(f"jit_jvp: tangent shape {t.shape} does not match x's {a.shape}")
-        key = tuple((a.shape, a.dtype.str) for a in xs + vs)
+        key = tuple((a.shape, a.dtype.str, _layout(a)) for a in xs + vs)
         if any(scalars):  # traced as NumPy scalars: another program than for 0-d arrays
             key += (scalars,)
         compiled = self._compiled.get(key)
@@ -177,11 +180,20 @@ def jit_jvp(f: Callable[..., Any]) -> CompiledJVP:
 
 
 def _c_order(a: np.ndarray) -> np.ndarray:
-    """``a`` laid out in C order. The program replays the layout it was traced with: a function
-    that reads memory order (``ravel('K')``, ``reshape(order='A')``) would take values and
-    tangents (or the C-ordered seed of a Jacobian) in different orders, as eager mode's seeding
-    does not (it reads x in C order)."""
-    return a if a.flags.c_contiguous else a.copy(order="C")
+    """``a`` in C order, or in Fortran order when it is so laid out: NumPy's view-or-copy
+    decisions depend on it (``x.T.reshape(-1)`` of a Fortran-ordered x is a view, and a write
+    through it reaches x; copied to C order, that write was lost, and the value and derivative
+    differed from NumPy's), and a program replays the decisions of its trace, so the layout is
+    part of its signature (``_layout``). Another layout (rows of a matrix, ``a[::2]``) is
+    copied with its own strides, for the same reason."""
+    return a if a.flags.c_contiguous or a.flags.f_contiguous else same_strides(a)
+
+
+def _layout(a: np.ndarray) -> Any:
+    """The layout of a traced input after ``_c_order``: ``"C"``, ``"F"`` or its strides."""
+    if a.flags.c_contiguous:
+        return "C"
+    return "F" if a.flags.f_contiguous else a.strides
 
 
 def _array(a: Any, api: str, what: str = "x") -> np.ndarray:
@@ -271,10 +283,11 @@ def _flatten(out: Any, leaves: list[tuple[Any, Any]]) -> Any:
         leaves.append((out.value, _tangent(out)))
     elif t is Sym:
         leaves.append((out, None))
-    elif isinstance(out, (int, float, complex, np.ndarray, np.generic)) and not isinstance(
-        out, bool
+    elif t is np.ndarray or (
+        # (not a subclass of ndarray: a masked array of traced elements was taken for a constant)
+        isinstance(out, (int, float, complex, np.generic)) and not isinstance(out, bool)
     ):
-        leaves.append((np.asarray(out) if type(out) is np.ndarray else out, None))
+        leaves.append((np.asarray(out) if t is np.ndarray else out, None))
     else:
         raise TypeError(
             "dualdiff.jit: f must return a number, an array, or a tuple/list of them; it returned "
@@ -323,7 +336,7 @@ class CompiledJacobian(_CompiledFunction):
     def value_and_jacobian(self, x: Any) -> tuple[Any, Any]:
         """``(f(x), df/dx)`` from the compiled pass."""
         if type(x) is np.ndarray and x.flags.c_contiguous:
-            compiled = self._compiled.get((x.shape, x.dtype.str))
+            compiled = self._compiled.get((x.shape, x.dtype.str, "C"))
             if compiled is not None and compiled.single:
                 self._last = compiled
                 value, tangent = compiled.run(x)
@@ -337,7 +350,7 @@ class CompiledJacobian(_CompiledFunction):
                 f"jit_jacobian: a dense Jacobian seed for {x.size} inputs would exceed the "
                 "memory budget; use dualdiff.jacobian(f, x, chunk=...) or sparsity="
             )
-        key = (x.shape, x.dtype.str) + (("scalar",) if scalar else ())
+        key = (x.shape, x.dtype.str, _layout(x)) + (("scalar",) if scalar else ())
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = self._compiled[key] = _Compiled(self.f, (x,), None, scalars=(scalar,))
@@ -394,8 +407,12 @@ def compiled_push_forward(f: Callable[..., Any], x: np.ndarray, seed: np.ndarray
     """A compiled pass of ``f`` at points shaped like ``x`` along the ``k`` fixed directions
     ``seed`` (shape ``x.shape + (k,)``): a function ``x -> (f(x), tangents)`` with tangents of
     shape ``f(x).shape + (k,)`` (used by ``SparseJacobian(..., jit=True)``)."""
+    if not (x.flags.c_contiguous or x.flags.f_contiguous):
+        x = x.copy(order="C")  # (a strided point is traced, and every call run, in C order)
     compiled = _Compiled(f, (x,), None, seed)
     if not compiled.single:
         raise TypeError("jit: f must return a single array for a compressed Jacobian")
     run = compiled.run
-    return lambda x: run(_c_order(x))  # the seeds are in C order: so must x be
+    # every call in the layout of the trace, whose view-or-copy decisions the program replays
+    order = "F" if _layout(x) == "F" else "C"
+    return lambda x: run(x if x.flags[f"{order}_CONTIGUOUS"] else x.copy(order=order))

@@ -401,6 +401,16 @@ class SparseJacobian:
                 f"SparseJacobian: f(x) has {math.prod(out_shape)} entries but the sparsity "
                 f"pattern has {self.pattern.shape[0]} rows"
             )
+        if is_dual(value) or is_dual(compressed):
+            # f closes over the dual numbers of an enclosing differentiation: the recovery
+            # writes plain numbers (it raised a float conversion error); the dense passes give
+            # the same Jacobian, carrying the outer derivative, as at a dual point
+            if self.output != "dense":
+                raise TypeError(
+                    f"SparseJacobian: output={self.output!r} cannot hold the derivative of an "
+                    "enclosing differentiation that f's result carries; use output='dense'"
+                )
+            return dense_jacobian(self.f, x, self.chunk)
         if self.out_shape is not None and out_shape != self.out_shape:
             raise ValueError(
                 f"SparseJacobian: f(x) has shape {out_shape}, expected {self.out_shape}"
@@ -433,7 +443,8 @@ class SparseJacobian:
         """The compressed passes as one compiled program (``dualdiff.engine.jit``): the colour seeds
         are constants of it, so the linear parts of ``f`` fold away. The compressed Jacobian
         comes back with the colours on the last axis."""
-        key = x.dtype.str
+        # (a program per layout: it replays the view-or-copy decisions of its trace)
+        key = (x.dtype.str, x.ndim > 1 and x.flags.f_contiguous and not x.flags.c_contiguous)
         function = self._compiled.get(key)
         if function is None:
             seed = np.moveaxis(self._seeds(0, self.ncolors), 0, -1)

@@ -144,6 +144,8 @@ def polyval(p: Any, x: Any) -> Any:
         p = p.coeffs
     if type(p) in (list, tuple) and all(isinstance(c, _PLAIN) for c in p):
         p = np.asarray(p)  # as NumPy does: Python floats become float64 scalars (not weak)
+    if type(x) in (float, int, complex):
+        x = np.asarray(x)  # so is a Python-number point (np.polyval(p32, 0.7) is float64)
     y = np.zeros_like(x) if np.ndim(x) else x * 0
     for i in range(len(p)):
         y = y * x + p[i]

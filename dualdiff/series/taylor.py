@@ -50,11 +50,18 @@ from typing import Any
 import numpy as np
 
 from ..arrays.dualarray import HANDLED_FUNCTIONS as _DUAL_ARRAY_FUNCTIONS
+from ..arrays.dualarray import apply_binary as _dual_array_binary
 from ..arrays.functions import running_extreme_tangent
 from ..arrays.linalg import _largest, _real_row, _stacked_matrices
 from ..core import errors, tags
 from ..core.errors import function_name
-from ..core.methods import ArrayMethods, at_rounds, is_basic_index, refused_shape_setter
+from ..core.methods import (
+    ArrayMethods,
+    at_rounds,
+    is_basic_index,
+    refused_shape_setter,
+    same_strides,
+)
 from ..core.tags import USER_TAG, new_tag, restore_state
 from ..dual.dual import SCALAR_TYPES, Dual, _make
 from ..dual.objects import (
@@ -86,6 +93,7 @@ from ..rules.elementwise import (
     lift_of,
     register_lift,
     scale,
+    tangent_in,
     where,
 )
 from ..rules.functions import STRUCTURAL_PAD_MODES, Entry
@@ -479,7 +487,15 @@ def _piecewise_linear_rule(rule: Rule, u: list, v: list, n: int) -> list:
     for coefficients, p in zip((u, v), rule.partials):
         if p is None or len(coefficients) == 1:
             continue
-        term = _scale(coefficients[1:], _partial(p, x, y, y0))
+        partial = _partial(p, x, y, y0)
+        if (
+            isinstance(partial, (np.ndarray, np.generic))
+            and isinstance(y0, (np.ndarray, np.generic))
+            and partial.dtype != y0.dtype
+        ):
+            # ldexp's 2**i of an integer i is float64: a float32 series stays float32, as NumPy
+            partial = tangent_in(partial, y0.dtype)
+        term = _scale(coefficients[1:], partial)
         out = [y0] + (_add(out[1:], term) if len(out) > 1 else term)
     return out
 
@@ -1993,8 +2009,10 @@ class Taylor(ArrayMethods):
     def size(self) -> int:
         return math.prod(self.shape)
 
-    def copy(self) -> Taylor:
-        return np.copy(self)
+    def copy(self, order: str = "C") -> Taylor:
+        # ndarray.copy is in C order (np.copy keeps the layout): a reshape of the copy of a
+        # Fortran-ordered array views it or copies it as NumPy's does
+        return np.copy(self, order=order)
 
     def __matmul__(self, other: Any) -> Any:
         return np.matmul(self, other)
@@ -2009,6 +2027,7 @@ class Taylor(ArrayMethods):
             rule = UFUNC_RULES.get(ufunc)
             if rule is not None:
                 return _lift_unary(rule, self)
+        errors.check_plain_types(map(type, inputs), function_name(ufunc))  # (np.matrix)
         inputs = lift_arguments(inputs)  # object arrays of series among the inputs
         out = kwargs.get("out")
         target = out[0] if type(out) is tuple and len(out) == 1 else out
@@ -2043,6 +2062,7 @@ class Taylor(ArrayMethods):
         raise errors.no_rule(f"{what} on a Taylor series")
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        errors.check_plain_types(types, function_name(func))  # (np.dot(M, x), M an np.matrix)
         leader = _leader(args, kwargs)
         if type(leader) is not Taylor:
             if leader is None and func in table.LIKE_CONSTRUCTORS:  # np.zeros(n, like=x)
@@ -2400,10 +2420,24 @@ def _lift_binary(rule: Rule, a: Any, b: Any) -> Any:
     du, dv = getattr(u[0], "dtype", None), getattr(v[0], "dtype", None)
     if du is not None and dv is not None and du != dv and not (is_dual(u[0]) or is_dual(v[0])):
         # a float32 series with a float64 constant (or the other way): NumPy computes in the
-        # promoted dtype, so must every coefficient's recurrence and partial
-        dtype = np.result_type(du, dv)
-        u, v = [in_dtype(c, dtype) for c in u], [in_dtype(c, dtype) for c in v]
+        # promoted dtype, so must every coefficient's recurrence and partial; an operand that
+        # NumPy's loop takes as an integer (ldexp's exponent) stays one (in_dtype leaves it)
+        dx, dy = _loop_dtypes(rule, du, dv)
+        u, v = [in_dtype(c, dx) for c in u], [in_dtype(c, dy) for c in v]
     return _taylor(_apply(rule, (u, v), n), n, tag)
+
+
+def _loop_dtypes(rule: Rule, du: Any, dv: Any) -> tuple[Any, Any]:
+    """The dtypes NumPy's loop for ``rule`` takes its two operands in (``ldexp(float32,
+    int64)`` runs as float32 and int64), or the promoted dtype for both without a ufunc."""
+    if rule.ufunc is not None:
+        try:
+            dx, dy, _ = rule.ufunc.resolve_dtypes((du, dv, None))
+            return dx, dy
+        except (TypeError, ValueError):  # no loop for these dtypes: NumPy's own error follows
+            pass
+    dtype = np.result_type(du, dv)
+    return dtype, dtype
 
 
 def _coefficients(a: Any, tag: int, n: int, rule: Rule) -> list:
@@ -2418,6 +2452,11 @@ def _dual_outer(rule: Rule, a: Any, b: Any, tag: int) -> Dual:
     """A Dual newer than the Taylor series: the series is a constant inside the Dual's layer."""
     x, tx = (a.value, a.tangent) if type(a) is Dual and a.tag == tag else (a, None)
     y, ty = (b.value, b.tangent) if type(b) is Dual and b.tag == tag else (b, None)
+    if np.shape(y if tx is not None else x):
+        # an array series meets a scalar Dual (x[0] of jacobian's seeded array, whose tangent
+        # holds k directions): the product rule p * t would pair the series' elements with the
+        # directions, so the result is a DualArray, as a Dual with a plain array gives
+        return _dual_array_binary(rule, a, b)
     ans = rule.function(x, y)
     return _make(ans, rule.tangent2(x, y, tx, ty, ans), tag)
 
@@ -3743,7 +3782,8 @@ def _point(x: Any, api: str) -> Any:
         errors.check_nestable(x, api)
         return x
     if t is np.ndarray or t is list or t is tuple:
-        arr = np.array(x)
+        # (an array in its own strides: the view-or-copy decisions of f's reshapes are NumPy's)
+        arr = same_strides(x) if t is np.ndarray else np.array(x)
         if arr.dtype.kind in "biu":
             return arr.astype(float)
         if arr.dtype.kind not in "fc":
@@ -3978,6 +4018,12 @@ def _like_value(c: Any, c0: Any) -> Any:
         return np.array(np.broadcast_to(c, np.broadcast_shapes(c0.shape, np.shape(c))), dtype)
     if type(c0) is complex:
         return complex(c) if type(c) is float or type(c) is int else c
+    if is_dual(c0) and np.shape(c) != c0.shape:
+        # the value is an outer differentiation's dual array (x[0] * sum(s**3) + x under
+        # dd.jacobian: + x added to the value only): the coefficient in its shape, the
+        # derivative of every element (a Dual coefficient would have stood for all of them)
+        ones = np.ones(c0.shape, np.result_type(_strip(c0.value), _strip(c)))
+        return c * ones if is_dual(c) else np.array(np.broadcast_to(c, c0.shape), ones.dtype)
     if type(c0) in SCALAR_TYPES and type(c0) is not float and type(c) in SCALAR_TYPES:
         return np.result_type(c0, c).type(c)
     return c

@@ -57,7 +57,7 @@ from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from ..core import errors
 from ..core.errors import function_name
-from ..core.methods import ArrayMethods
+from ..core.methods import ArrayMethods, same_strides
 from ..core.tags import NEWEST_TAG
 from ..dual.objects import (
     add_element_methods,
@@ -1231,6 +1231,7 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
         if out is not None:
             result = self.__array_ufunc__(ufunc, method, *inputs, **kwargs)
             return _write_out(out, result, f"{function_name(ufunc)}")
+        errors.check_plain_types(map(type, inputs), f"jacobian_sparsity: {function_name(ufunc)}")
         inputs = lift_arguments(inputs)  # object arrays of tracers among the inputs
         for a in inputs:
             if is_dual(a) and type(a) is not SparsityTracer:
@@ -1264,6 +1265,7 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
         handler = _FUNCTIONS.get(func) or _DERIVED.get(func)
         if handler is None:
             raise _no_rule(function_name(func))
+        errors.check_plain_types(types, f"jacobian_sparsity: {function_name(func)}")
         for t in types:
             if t is not SparsityTracer and t is not ValueDerived and not issubclass(t, np.ndarray):
                 if t.__module__.startswith("dualdiff."):
@@ -1705,7 +1707,13 @@ def _elementwise(func: Any, deps_of: Callable[..., list[Any]]) -> Callable[..., 
             raise TypeError(f"jacobian_sparsity: {function_name(func)}(out=...) is not supported")
         split = {k: _split(v) for k, v in bound.items() if _is_array_arg(v)}
         value = _numpy_result(_call(func, {**bound, **{k: v[0] for k, v in split.items()}}))
-        return _make(value, _union(deps_of(value, split), value.shape))
+        deps = _union(deps_of(value, split), value.shape)
+        if value.ndim > 1 and value.flags.f_contiguous and not deps.flags.f_contiguous:
+            # in the value's memory order (NumPy's np.where of a Fortran-ordered x is one):
+            # its reshapes view it or copy it as the value's do (a write through
+            # y.T.reshape(-1) was lost and the pattern missed what it wrote)
+            deps = np.asfortranarray(deps)
+        return _make(value, deps)
 
     return handler
 
@@ -2795,6 +2803,7 @@ _DERIVED: dict[Callable[..., Any], Callable[..., Any]] = {
 def _input_array(x: Any, api: str) -> np.ndarray:
     if is_dual(x):
         raise TypeError(f"{api}: x must be a plain number or array, got {errors.type_name(x)}")
+    errors.check_plain_array(x, api)  # (np.matrix's x * x, traced as an array's, is x @ x)
     try:
         arr = np.asarray(x)
     except TypeError as e:
@@ -2854,19 +2863,24 @@ def run_dependencies(f: Callable[..., Any], x: Any) -> DependencyRun:
     store = _Store(x.size)
     # the value and its dependencies in x's memory order: NumPy's view-or-copy decisions
     # (x.reshape(-1) of a Fortran-ordered x copies) are then the same for both and for x
-    seeds = np.empty_like(x, dtype=np.intp)
+    seeds = same_strides(x, np.intp)
     seeds[...] = store.seeds().reshape(x.shape)
     outer = getattr(_STATE, "decisions", None), getattr(_STATE, "store", None)
     _STATE.decisions = decisions = []
     _STATE.store = store
     store.tracing = True
     try:
-        y = f(_make(x.copy(order="K"), seeds))
+        y = f(_make(same_strides(x), seeds))
         if type(y) is np.ndarray and y.dtype.kind == "O":
             y = lift(y)  # an object array of traced elements: the traced array it stands for
         if type(y) is SparsityTracer:
             ids = _deps_of(y)
-        elif is_dual(y) or isinstance(y, (list, tuple, dict, set, str, bytes)) or y is None:
+        elif (
+            is_dual(y)
+            or isinstance(y, (list, tuple, dict, set, str, bytes))
+            or y is None
+            or (isinstance(y, np.ndarray) and type(y) is not np.ndarray)  # (a masked array)
+        ):
             raise TypeError(
                 "jacobian_sparsity: f must return one array or number, got "
                 f"{errors.type_name(y)}"
