@@ -241,6 +241,8 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
                     return _bilinear(np.matmul, inputs[0], inputs[1], (), {})
                 except _Unsupported:
                     return eager_rule(np.matmul, inputs, {})
+            if ufunc in table.FUNCTIONS:  # the gufunc products of the table (vecdot, matvec)
+                return _dispatch(ufunc, inputs, {})
             if ufunc is np.divmod or ufunc is np.modf:  # two outputs, each a rule of the table
                 return MULTI_OUTPUT_UFUNCS[ufunc](*inputs)  # (frexp's exponent reads values)
         if ufunc is np.add and method in ("reduce", "accumulate") and len(inputs) == 1:
