@@ -270,9 +270,8 @@ def test_copy_is_independent():
 @pytest.mark.parametrize(
     "call, name",
     [
-        (lambda x: np.histogram(x), "numpy.histogram"),
-        (lambda x: np.cov(x.reshape(3, 4)), "numpy.cov"),
-        (lambda x: np.unwrap(x), "numpy.unwrap"),
+        # a read-only view of x in NumPy (later writes into x show through it): no rule yet
+        (lambda x: np.lib.stride_tricks.sliding_window_view(x, 3), "numpy.sliding_window_view"),
     ],
 )
 def test_function_without_rule_raises_naming_it(call, name):

@@ -1223,9 +1223,14 @@ def choose(a, choices, out=None, mode="raise"):
         a = np.clip(a, 0, n - 1)
     else:
         raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
-    choices = [c if is_dual(c) else np.asarray(c) for c in choices]
+    # NumPy's dtype: the choices' (Python numbers weak)
+    dtype = np.result_type(*(c if type(c) in (int, float, complex) else _dtype(_plain(c))
+                             for c in choices))  # fmt: skip
+    choices = [_plain(c) for c in choices]
     shape = np.broadcast_shapes(np.shape(a), *[np.shape(c) for c in choices])
     stacked = np.stack([np.broadcast_to(c, shape) for c in choices])
+    if _dtype(stacked) != dtype:
+        stacked = stacked.astype(dtype)
     index = np.broadcast_to(a.astype(np.intp), (1,) + shape)
     return np.take_along_axis(stacked, index, axis=0)[0]
 
