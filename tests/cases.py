@@ -535,6 +535,12 @@ def _sorted_pick(a):
     return a.ravel()[i] * np.arange(12)
 
 
+def _histogram_dual_sample(a):
+    # the counts are read from the values; the automatic edges move with the extreme samples
+    fixed = np.histogram(a, bins=[-9.0, 0.0, 9.0], weights=a * a[0, 0], density=True)
+    return flat([*fixed, *np.histogram(a, 3, density=True)])
+
+
 def _dd(result):
     return [result[0], *result[1]]
 
@@ -790,39 +796,43 @@ _COMPOSITION = [
     _c("cumulative_prod", lambda a: np.cumulative_prod(a, axis=0, include_initial=True), X),
     _c("polymul", lambda a: np.polymul(a[0], a[1, :3] ** 2), X),
     _c("vander", lambda a: np.vander(a[0], 3) * a[1, 0], X),
-    _c("poly", lambda a: np.poly(a[0]), X),
-    _c("poly matrix", lambda a: np.poly(a[:, :3] + EYE3), X, points="small"),
+    _c("poly", lambda a: flat([np.poly(a[0]), np.poly(a[:, :3] + EYE3)]), X, points="small"),
     _c("polydiv", lambda a: flat(np.polydiv(a[0], a[1, :2] + [2.0, 0.0])), X, points="positive"),
     _c("roots", lambda a: np.sort(np.roots(0.1 * a[0] + [1.0, -6.0, 11.0, -6.0])), X),
-    _c("logspace", lambda a: np.logspace(a[0, :2], a[1, :2], 4, base=1.5, axis=1), X),
+    _c("logspace", lambda a: np.logspace(a[0, :3], a[1, :3], 4, base=a[2, :3] ** 2 + 1, axis=1), X),
     _c(
-        "logspace base",
-        lambda a: np.logspace(0.5, a[0, :3] * 0.3, 4, base=a[1, :3] ** 2 + 1),
-        X,
-    ),
-    _c("geomspace", lambda a: np.geomspace(a[0, :2], 3.0, 5, axis=-1), X, points="positive"),
-    _c(
-        "geomspace negative",
-        lambda a: np.geomspace(-a[0, :2], -a[1, :2], 4, endpoint=False),
+        "geomspace",
+        lambda a: flat(
+            [np.geomspace(a[0, :2], 3.0, 5, axis=-1), np.geomspace(-a[1], -a[2], 4, endpoint=False)]
+        ),
         X,
         points="positive",
     ),
-    _c("cov", lambda a: np.cov(a), X),
-    _c("cov y", lambda a: np.cov(a[0], a[1] ** 2, ddof=0), X),
+    _c("cov", lambda a: flat([np.cov(a), np.cov(a[0], a[1] ** 2, ddof=0)]), X),
     _c(
         "cov weights",
         lambda a: np.cov(a, rowvar=False, fweights=[1, 2, 2], aweights=a[0, :3] ** 2 + 1),
         X,
     ),
     _c("corrcoef", lambda a: np.corrcoef(a[:, :3], a[:2, 1:] ** 2), X),
-    _c("unwrap", lambda a: np.unwrap(2.5 * a, axis=0), X),
-    _c("unwrap period", lambda a: np.unwrap(np.cumsum(a), period=2.0, discont=1.5), X),
+    _c(
+        "unwrap",
+        lambda a: flat(
+            [np.unwrap(2.5 * a, axis=0), np.unwrap(np.cumsum(a), period=2.0, discont=1.5)]
+        ),
+        X,
+    ),
     _c("apply_along_axis", lambda a: np.apply_along_axis(lambda r: r[::-1] * r[0], 0, a), X),
     _c("apply_over_axes", lambda a: np.apply_over_axes(np.sum, a**2, [0, 2]), Y),
     _c("choose", lambda a: np.choose(CHOICE, [a[0], a[1] ** 2, 2.0], mode="wrap"), X),
     _c("i0", lambda a: np.i0(5 * a), X),
-    _c("real_if_close", lambda a: np.real_if_close(a * (1 + 1e-18j)), X),
-    _c("real_if_close complex", lambda a: np.abs(np.real_if_close(a + 1j * a**2)), X),
+    _c(
+        "real_if_close",
+        lambda a: flat(
+            [np.real_if_close(a * (1 + 1e-18j)), np.abs(np.real_if_close(a + 1j * a**2))]
+        ),
+        X,
+    ),
     _c("sort_complex", lambda a: np.real(np.sort_complex(a)) * a, X, points="separated"),
     _c("astype", lambda a: np.imag(np.astype(a, np.complex128) * 1j), X),
     _c("trim_zeros", lambda a: np.trim_zeros(a * EDGES) * 2, X),
@@ -844,12 +854,7 @@ _COMPOSITION = [
     _c("setdiff1d", lambda a: np.setdiff1d(a.ravel(), a[1]), X, points="separated"),
     _c("setxor1d", lambda a: np.setxor1d(a[0], a[:2].ravel()), X, points="separated"),
     _c("histogram", lambda a: np.histogram(SAMPLE, bins=4, weights=a.ravel() ** 2)[0], X),
-    _c(
-        "histogram dual sample",
-        lambda a: flat(np.histogram(a, bins=[-9.0, 0.0, 9.0], weights=a * a[0, 0], density=True)),
-        X,
-    ),
-    _c("histogram edges", lambda a: flat(np.histogram(a, 3, density=True)), X, points="separated"),
+    _c("histogram dual sample", _histogram_dual_sample, X, points="separated"),
     _c(
         "histogram2d",
         lambda a: np.histogram2d(SAMPLE, SAMPLE[::-1], 3, weights=a.ravel(), density=True)[0],

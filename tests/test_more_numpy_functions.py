@@ -113,6 +113,10 @@ CALLS = [
     (np.intersect1d, (DUP, OTHER), {}),
     (np.intersect1d, (DUP, OTHER), {"return_indices": True}),
     (np.intersect1d, (x[:3], x[[4, 2, 0]]), {"assume_unique": True, "return_indices": True}),
+    (np.intersect1d, (DUP, OTHER), {"assume_unique": True, "return_indices": True}),
+    (np.intersect1d, (x32[[0, 1, 0]], x[:2]), {"assume_unique": True}),
+    (np.vander, (np.array([-0.0, 2.0]),), {}),
+    (np.poly, (np.array([1j, -1j, 0.0]),), {}),
     (np.setdiff1d, (DUP, OTHER), {}),
     (np.setdiff1d, (x, x[1:3]), {"assume_unique": True}),
     (np.setxor1d, (DUP, OTHER), {}),
@@ -149,6 +153,8 @@ def _same(want, got):
     assert np.shape(got) == np.shape(want)
     assert np.asarray(got).dtype == np.asarray(want).dtype
     assert np.array_equal(got, want, equal_nan=True), (want, got)
+    if np.asarray(want).dtype.kind in "fc":  # signed zeros too (-0.0 + 0.0 would lose them)
+        assert np.array_equal(np.signbit(np.real(got)), np.signbit(np.real(want)))
 
 
 @pytest.mark.parametrize(
@@ -211,6 +217,8 @@ def test_set_operations_share_a_value_over_every_entry_equal_to_it():
     np.testing.assert_allclose(inter, [third])
     union = dd.jacobian(lambda a: np.union1d(a[:3], a[3:]), a)
     np.testing.assert_allclose(union, [[0, 1, 0, 0, 0], third, [0, 0, 0, 0, 1]])
+    pair = dd.jacobian(lambda a: np.intersect1d(a[:2], a[3:], assume_unique=True), a)
+    np.testing.assert_allclose(pair, [[0.5, 0, 0, 0.5, 0]])
     # setdiff1d and setxor1d keep ar1's own merged entries
     diff = dd.jacobian(lambda a: np.setdiff1d(a[:3], a[4:]), a)
     np.testing.assert_allclose(diff, [[0, 1, 0, 0, 0], [0.5, 0, 0.5, 0, 0]])

@@ -861,8 +861,7 @@ def vander(x, N=None, increasing=False):
             columns.append(power)
     if not columns:
         return np.zeros((len(x), 0), dtype)
-    v = np.stack(columns, axis=1)
-    return v if increasing else v[:, ::-1] + _zero(v)
+    return np.stack(columns if increasing else columns[::-1], axis=1)
 
 
 @composition(np.poly)
@@ -888,7 +887,7 @@ def poly(seq_of_zeros):
     if dt.kind == "c":
         roots = seq_of_zeros
         if np.all(np.sort(roots) == np.sort(RULES["conjugate"].function(roots))):
-            a = np.real(a) + _zero(np.real(a))  # (a copy, as NumPy's)
+            a = np.copy(np.real(a))
     return a
 
 
@@ -1439,10 +1438,21 @@ def union1d(ar1, ar2):
 @composition(np.intersect1d)
 def intersect1d(ar1, ar2, assume_unique=False, return_indices=False):
     """The values in both, each with the mean derivative of all the entries equal to it (in
-    either array: a tie shared evenly, as ``max`` shares it)."""
+    either array: a tie shared evenly, as ``max`` shares it). With ``assume_unique`` NumPy's
+    pairs of equal sorted neighbours, each value the mean of its pair's."""
     a1, a2 = _flat(ar1), _flat(ar2)
-    aux, perm, mask = _sorted_groups(np.concatenate((a1, a2)), False)
     n1 = np.shape(a1)[0]
+    if assume_unique:  # NumPy's pairs of equal neighbours (each pair shares evenly)
+        both = np.concatenate((a1, a2))
+        perm = np.argsort(both, kind="stable")
+        aux = np.take(both, perm)
+        pair = aux[1:] == aux[:-1]
+        lo, hi = aux[:-1][pair], aux[1:][pair]
+        values = lo - np.where(np.isfinite(lo), lo - hi, _zero(lo)) * 0.5
+        if return_indices:
+            return values, perm[:-1][pair], perm[1:][pair] - n1
+        return values
+    aux, perm, mask = _sorted_groups(np.concatenate((a1, a2)), False)
     group = np.cumsum(mask) - 1
     groups = int(group[-1]) + 1 if len(group) else 0
     in1 = np.bincount(group[perm < n1], minlength=groups) > 0
@@ -1451,14 +1461,11 @@ def intersect1d(ar1, ar2, assume_unique=False, return_indices=False):
     values = _merged(aux, mask)[both]
     if not return_indices:
         return values
+    # each run's first entry of either array (the sort is stable: ar1's come first)
     starts = np.flatnonzero(mask)
-    # the first entry of each run from either array (the sort is stable: a1's come first)
     first1 = perm[starts]
-    last = np.concatenate([starts[1:], [len(perm)]]) - 1
-    order = np.arange(len(perm))
-    second = np.minimum.reduceat(np.where(perm >= n1, order, len(perm)), starts)
-    del last
-    return values, first1[both], perm[second[both]] - n1
+    first2 = np.minimum.reduceat(np.where(perm >= n1, np.arange(len(perm)), len(perm)), starts)
+    return values, first1[both], perm[first2[both]] - n1
 
 
 @composition(np.setdiff1d)
