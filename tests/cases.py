@@ -260,6 +260,11 @@ def _c(name, f, shape, **kw):
     return name, f, shape, kw
 
 
+def _windows(a):
+    w = np.lib.stride_tricks.sliding_window_view(a**2, (2, 3))
+    return w.sum(axis=(2, 3)) * w[:, :, 0, 0]
+
+
 _STRUCTURAL = [
     _c("reshape", lambda a: np.reshape(a, (2, -1)), X),
     _c("reshape F", lambda a: np.reshape(a, (2, 6), order="F"), X),
@@ -368,6 +373,7 @@ _STRUCTURAL = [
     _c("real", lambda a: np.real(a * (1 + 2j)), X),
     _c("imag", lambda a: np.imag(a * (1 + 2j) + a**2 * 1j), X),
     _c("diagflat", lambda a: np.diagflat(a[:2, 1:], k=1) * 2, X),
+    _c("lib.stride_tricks.sliding_window_view", _windows, X),
 ]
 
 _LINEAR = [
@@ -557,6 +563,7 @@ def _unique_all(a):
 
 
 _VALUE = [
+    _c("isin", lambda a: np.where(np.isin(a, a[1]), a, 2 * a), X, points="separated"),
     _c("argmax", lambda a: a.ravel()[np.argmax(a)] * np.argmax(a, axis=0), X, points="separated"),
     _c(
         "argmin",
@@ -855,6 +862,12 @@ _COMPOSITION = [
     _c("setxor1d", lambda a: np.setxor1d(a[0], a[:2].ravel()), X, points="separated"),
     _c("histogram", lambda a: np.histogram(SAMPLE, bins=4, weights=a.ravel() ** 2)[0], X),
     _c("histogram dual sample", _histogram_dual_sample, X, points="separated"),
+    _c(
+        "histogram_bin_edges",
+        lambda a: np.histogram_bin_edges(a, 4) * a[1, 1],
+        X,
+        points="separated",
+    ),
     _c(
         "histogram2d",
         lambda a: np.histogram2d(SAMPLE, SAMPLE[::-1], 3, weights=a.ravel(), density=True)[0],

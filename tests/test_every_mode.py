@@ -234,6 +234,8 @@ def _spelling(function) -> str:
     for sub in ("linalg", "fft"):
         if module == f"numpy.{sub}" or module.startswith((f"numpy.{sub}.", f"numpy.lib._{sub}")):
             return f"{sub}.{name}"
+    if module == "numpy.lib.stride_tricks":
+        return f"lib.stride_tricks.{name}"
     return name
 
 

@@ -130,6 +130,11 @@ CALLS = [
     (np.histogram, (s,), {"bins": "auto"}),
     (np.histogram, (s, 3, (0.0, 0.0)), {}),
     (np.histogram, (np.ones(3),), {"bins": 2}),
+    (np.histogram_bin_edges, (s,), {"bins": 7}),
+    (np.histogram_bin_edges, (x32,), {"bins": 3, "range": (-1, 2)}),
+    (np.histogram_bin_edges, (np.arange(5),), {"bins": 2}),
+    (np.histogram_bin_edges, (s,), {"bins": [-1.0, 0.0, 2.0]}),
+    (np.histogram_bin_edges, (np.array([]),), {"bins": 2}),
     (np.histogramdd, (S,), {"bins": (2, 3, 4)}),
     (np.histogramdd, (S,), {"bins": 3, "weights": W, "density": True}),
     (np.histogramdd, (S,), {"bins": [[-1, 0, 1], 2, 3], "range": [None, (-1, 1), None]}),
@@ -265,6 +270,10 @@ def test_histogram_edges_move_with_the_extreme_samples():
     expected = [[0, 1, 0, 0, 0], [0.25, 0.5, 0, 0, 0.25], [0.5, 0, 0, 0, 0.5]]
     np.testing.assert_allclose(dd.jacobian(edges, tied), expected)
     np.testing.assert_allclose(dd.jacobian(edges, tied)[-1], dd.jacobian(np.max, tied))
+    bin_edges = dd.jacobian(lambda a: np.histogram_bin_edges(a, 2), tied)
+    np.testing.assert_allclose(bin_edges, expected)
+    fixed = dd.jacobian(lambda a: np.histogram_bin_edges(a, 2, range=(0.0, 6.0)) * a[0], tied)
+    np.testing.assert_array_equal(fixed[:, 1:], 0.0)
 
 
 def test_choose_takes_numpys_dtype_with_python_numbers_weak():
@@ -302,6 +311,7 @@ REFUSED = [
     (lambda a: np.polymul(np.poly1d([1.0, 2.0]), a), "poly1d"),
     (lambda a: np.polydiv(a, np.poly1d([1.0, 2.0])), "poly1d"),
     (lambda a: np.cov(a, dtype=int), "dtype"),
+    (lambda a: np.histogram(a, "auto")[1], "bins='auto'"),
 ]
 
 
@@ -309,3 +319,29 @@ REFUSED = [
 def test_unsupported_options_are_refused_by_name(f, named):
     with pytest.raises(TypeError, match=named):
         dd.jacobian(f, np.array([0.5, 1.5, 2.5, 3.5]))
+
+
+def test_sliding_window_view_is_a_view():
+    # NumPy's windows view the array: a later write into it shows through them, and with
+    # writeable=True a write through them lands in it
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    def later_write(a):
+        y = a * 1.0
+        w = sliding_window_view(y, 2)
+        y[1] = a[0] ** 3
+        return w[:, 0] * w[:, 1]
+
+    def write_through(a):
+        y = a * 1.0
+        sliding_window_view(y, (2,), axis=-1, writeable=True)[0, 1] = a[3] * 5
+        return y**2
+
+    v = np.array([1.0, 2.0, 3.0, 4.0])
+    for f in (later_write, write_through):
+        want = numeric_jacobian(f, v)
+        np.testing.assert_allclose(dd.jacobian(f, v), want, atol=1e-8)
+        np.testing.assert_allclose(dd.derivative(lambda t: f(v + t), 0.0), want.sum(1), atol=1e-8)
+        assert not (np.abs(want) > 1e-8)[~np.asarray(dd.jacobian_sparsity(f, v))].any()
+        with pytest.raises(TypeError, match="sliding_window_view returned a view"):
+            dd.jit_jacobian(f)(v)  # the compiler cannot trace writes through views

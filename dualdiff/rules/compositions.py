@@ -1497,26 +1497,81 @@ builtins_range = range  # (the histograms' parameter ``range`` hides it)
 _BLOCK = 65536  # NumPy's block of samples (its sums are added block by block)
 
 
-def _outer_edges(a: Any, range: Any, n: int, dtype: Any) -> Any:
-    """``linspace(min, max, n + 1)`` (or over ``range``) as NumPy lays out equal bins: the
-    automatic range moves with the extreme samples, so the edges carry their derivatives."""
-    if range is not None or np.size(a) == 0:
-        return None
-    first, last = np.min(a), np.max(a)
-    if first == last:
-        first, last = first - 0.5, last + 0.5
-    return np.linspace(first, last, n + 1, endpoint=True, dtype=dtype)
-
-
 def _plain(a: Any) -> Any:
     return _array(a) if is_dual(a) or isinstance(a, (list, tuple)) else np.asarray(a)
+
+
+def _outer_edges(a: Any, range: Any) -> tuple[Any, Any]:
+    """NumPy's first and last edge: ``range``, or the smallest and largest sample (carrying
+    their derivatives: a tie shares it as ``min`` and ``max`` do), widened by 0.5 if equal."""
+    if range is not None:
+        first, last = range
+        if first > last:
+            raise ValueError("max must be larger than min in range parameter.")
+        if not (np.isfinite(first) and np.isfinite(last)):
+            raise ValueError(f"supplied range of [{first}, {last}] is not finite")
+    elif np.size(a) == 0:
+        first, last = 0, 1
+    else:
+        first, last = np.min(a), np.max(a)
+        if not (np.isfinite(first) and np.isfinite(last)):
+            raise ValueError(f"autodetected range of [{first}, {last}] is not finite")
+    if first == last:
+        first, last = first - 0.5, last + 0.5
+    return first, last
+
+
+def _bin_edges(a: Any, bins: Any, range: Any, weights: Any, name: str) -> Any:
+    """NumPy's edges of ``histogram`` (``a`` flat): equal bins over the samples' own range move
+    with the extreme samples; given edges or a given range are constants."""
+    if isinstance(bins, str):
+        if is_dual(a):
+            raise TypeError(
+                f"numpy.{name}(bins={bins!r}) of dual samples is not supported (the number of "
+                "bins is estimated from the values); pass the number of bins or the edges"
+            )
+        return np.histogram_bin_edges(a, bins, range, weights)  # plain samples: NumPy's own
+    if np.ndim(bins) == 0:
+        try:
+            n = operator.index(bins)
+        except TypeError as e:
+            raise TypeError("`bins` must be an integer, a string, or an array") from e
+        if n < 1:
+            raise ValueError("`bins` must be positive, when an integer")
+        first, last = _outer_edges(a, range)
+        bin_type = np.result_type(*(_dtype(e) if is_dual(e) else e for e in (first, last)),
+                                  _dtype(a))  # fmt: skip
+        if bin_type.kind in "iub":
+            bin_type = np.result_type(bin_type, float)
+        edges = np.linspace(first, last, n + 1, endpoint=True, dtype=bin_type)
+        if np.any(edges[:-1] >= edges[1:]):
+            raise ValueError(f"Too many bins for data range. Cannot create {n} finite-sized bins.")
+        return edges
+    if np.ndim(bins) == 1:
+        edges = np.asarray(bins)
+        if np.any(edges[:-1] > edges[1:]):
+            raise ValueError("`bins` must increase monotonically, when an array")
+        return edges
+    raise ValueError("`bins` must be 1d, when an array")
+
+
+@composition(np.histogram_bin_edges)
+def histogram_bin_edges(a, bins=10, range=None, weights=None):
+    """NumPy's edges: equal bins over the samples' own range are ``linspace(min, max)`` and
+    move with the extreme samples (a tie shares as ``max`` does); given edges or a given
+    ``range`` are constants."""
+    a = np.ravel(_plain(a))
+    if weights is not None and np.shape(_plain(weights)) != np.shape(a):
+        raise ValueError("weights should have the same shape as a.")
+    return _bin_edges(a, bins, range, weights, "histogram_bin_edges")
 
 
 @composition(np.histogram)
 def histogram(a, bins=10, range=None, density=None, weights=None):
     """NumPy's counts (or sums of ``weights``: linear in them) per bin; which bin a sample falls
     in is read from the values (piecewise constant). Equal bins over the samples' own range move
-    with the smallest and largest sample, and so do ``density``'s widths."""
+    with the smallest and largest sample (``histogram_bin_edges``), and so do ``density``'s
+    widths."""
     a = _plain(a)
     shape = np.shape(a)
     a = np.ravel(a)
@@ -1530,16 +1585,16 @@ def histogram(a, bins=10, range=None, density=None, weights=None):
         if _dtype(weights).kind == "c":
             raise TypeError("numpy.histogram with complex weights on dual numbers is not "
                             "supported; pass the real and imaginary parts separately")  # fmt: skip
-    edges = np.histogram_bin_edges(a, bins, range, weights)  # the values (NumPy's own)
+    edges = _bin_edges(a, bins, range, weights, "histogram")
     uniform = isinstance(bins, str) or np.ndim(bins) == 0
     ntype = np.dtype(np.intp) if weights is None else _dtype(weights)
     nbins = len(edges) - 1
-    if uniform:
+    if uniform:  # (which bin: read from the values, as the edges')
         n = np.zeros(nbins, ntype)
         for i in builtins_range(0, np.shape(a)[0], _BLOCK):
             tmp_a = a[i : i + _BLOCK]
             keep = (tmp_a >= edges[0]) & (tmp_a <= edges[-1])
-            index = np.searchsorted(edges, tmp_a.astype(edges.dtype), side="right") - 1
+            index = np.searchsorted(edges, tmp_a.astype(_dtype(edges)), side="right") - 1
             index = np.minimum(index, nbins - 1)[keep]
             tmp_w = None if weights is None else weights[i : i + _BLOCK][keep]
             n = n + np.bincount(index, weights=tmp_w, minlength=nbins).astype(ntype)
@@ -1558,9 +1613,6 @@ def histogram(a, bins=10, range=None, density=None, weights=None):
                 sw = np.take(weights[i : i + _BLOCK], order)
                 cum_n = cum_n + np.concatenate((zero, np.cumsum(sw)))[at]
         n = np.diff(cum_n)
-    moving = _outer_edges(a, range, nbins, edges.dtype) if uniform and is_dual(a) else None
-    if moving is not None:
-        edges = moving
     if density:
         db = np.diff(edges).astype(float)
         return n / db / np.sum(n), edges
@@ -1589,35 +1641,28 @@ def histogramdd(sample, bins=10, range=None, density=None, weights=None):
         range = (None,) * D
     elif len(range) != D:
         raise ValueError("range argument must have one entry per dimension")
-    edges, plain_edges, nbin = [], [], []
+    edges, nbin = [], []
     for i in builtins_range(D):
-        column = sample[:, i]
         if np.ndim(bins[i]) == 0:
             if bins[i] < 1:
                 raise ValueError(f"`bins[{i}]` must be positive, when an integer")
-            n = operator.index(bins[i])
-            e = np.histogram_bin_edges(column, n, range[i])  # NumPy's outer edges
-            if range[i] is None and np.size(column):
-                first, last = e[0], e[-1]
-            else:
-                lo, hi = (0, 1) if range[i] is None else range[i]
-                first, last = (lo - 0.5, hi + 0.5) if lo == hi else (lo, hi)
-            plain = np.linspace(first, last, n + 1)
-            moving = _outer_edges(column, range[i], n, None) if is_dual(column) else None
-            edges.append(plain if moving is None else moving)
+            first, last = _outer_edges(sample[:, i], range[i])
+            try:
+                n = operator.index(bins[i])
+            except TypeError as e:
+                raise TypeError(f"`bins[{i}]` must be an integer, when a scalar") from e
+            edges.append(np.linspace(first, last, n + 1))
         elif np.ndim(bins[i]) == 1:
-            plain = np.asarray(bins[i])
-            if np.any(plain[:-1] > plain[1:]):
+            edges.append(np.asarray(bins[i]))
+            if np.any(edges[i][:-1] > edges[i][1:]):
                 raise ValueError(f"`bins[{i}]` must be monotonically increasing, when an array")
-            edges.append(plain)
         else:
             raise ValueError(f"`bins[{i}]` must be a scalar or 1d array")
-        plain_edges.append(plain)
-        nbin.append(len(plain) + 1)
+        nbin.append(len(edges[i]) + 1)
     count = []
-    for i in builtins_range(D):
-        index = np.searchsorted(plain_edges[i], sample[:, i], side="right")
-        count.append(index - (sample[:, i] == plain_edges[i][-1]))
+    for i in builtins_range(D):  # (which cell: read from the values)
+        index = np.searchsorted(edges[i], sample[:, i], side="right")
+        count.append(index - (sample[:, i] == edges[i][-1]))
     xy = np.ravel_multi_index(tuple(count), nbin)
     hist = np.bincount(xy, weights, minlength=int(np.prod(nbin)))
     hist = np.reshape(hist, tuple(nbin)).astype(float)

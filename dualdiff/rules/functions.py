@@ -174,6 +174,7 @@ _declare(
     "roll take repeat tile resize diag triu tril copy delete diagflat",
     operands=("@0",),
 )
+_declare("structural", "lib.stride_tricks.sliding_window_view", operands=("x",), view=True)
 _declare("structural", "take_along_axis", operands=("arr",))
 _declare("structural", "fft.fftshift fft.ifftshift", operands=("x",), axes=("axes",))
 _declare("structural", "compress", operands=("a",), values=("condition",))
@@ -267,7 +268,7 @@ _declare(
     "nanargmax nanargmin "
     "argpartition argwhere nonzero flatnonzero lexsort count_nonzero isclose allclose "
     "array_equal array_equiv searchsorted digitize isreal iscomplex isrealobj iscomplexobj "
-    "isneginf isposinf round around fix linalg.matrix_rank isin histogram_bin_edges",
+    "isneginf isposinf round around fix linalg.matrix_rank isin",
 )
 
 # -- compositions of other functions of the tables -------------------------------------------------
@@ -311,6 +312,7 @@ _declare("composition", "choose", operands=("choices",), values=("a",))
 _declare("composition", "union1d intersect1d setdiff1d setxor1d", operands=("ar1", "ar2"))
 # linear in the weights; the bins come from the values of the samples alone
 _declare("composition", "histogram", operands=("weights",), values=("a",))
+_declare("composition", "histogram_bin_edges", operands=("a",))
 _declare("composition", "histogram2d", operands=("weights",), values=("x", "y"))
 _declare("composition", "histogramdd", operands=("weights",), values=("sample",))
 
