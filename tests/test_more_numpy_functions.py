@@ -345,3 +345,11 @@ def test_sliding_window_view_is_a_view():
         assert not (np.abs(want) > 1e-8)[~np.asarray(dd.jacobian_sparsity(f, v))].any()
         with pytest.raises(TypeError, match="sliding_window_view returned a view"):
             dd.jit_jacobian(f)(v)  # the compiler cannot trace writes through views
+
+
+def test_i0_derivative_is_i1():
+    special = pytest.importorskip("scipy.special")
+    t = np.array([0.0, 1.5, 8.0, 9.0, -20.0, 7.99])
+    np.testing.assert_allclose(dd.jvp(np.i0, t, np.ones(6))[1], special.i1(t), rtol=1e-13)
+    np.testing.assert_allclose(dd.derivative(np.i0, 2.5), special.i1(2.5), rtol=1e-13)  # a Dual
+    assert dd.jvp(np.i0, t.astype(np.float32), np.ones(6, np.float32))[0].dtype == np.float32

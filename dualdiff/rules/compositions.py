@@ -1240,7 +1240,7 @@ _I0_TABLE = np.lib._function_base_impl
 @composition(np.i0)
 def i0(x):
     """NumPy's Chebyshev expansions of ``I0(|x|)`` (``|x|``'s derivative 0 at 0: ``I0`` is
-    even), each on its side of 8."""
+    even), each on its side of 8 (at 8 the first, as NumPy's)."""
     x = _array(x)
     if _dtype(x).kind == "c":
         raise TypeError("i0 not supported for complex values")
@@ -1261,7 +1261,11 @@ def i0(x):
     def far(t):
         return np.exp(t) * chbevl(32.0 / t - 2.0, _I0_TABLE._i0B) / RULES["sqrt"].function(t)
 
-    return np.piecewise(x, [x <= 8.0], [near, far])
+    # NumPy's piecewise: each expansion on its side of 8 (the other side fed a harmless point),
+    # written into an array of x's dtype
+    small = x <= 8.0
+    y = np.where(small, near(np.where(small, x, 0.0)), far(np.where(small, 32.0, x)))
+    return y.astype(_dtype(x)) if _dtype(y) != _dtype(x) else y
 
 
 # -- conversions and trimming -----------------------------------------------------------------
