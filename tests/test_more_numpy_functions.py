@@ -353,3 +353,24 @@ def test_i0_derivative_is_i1():
     np.testing.assert_allclose(dd.jvp(np.i0, t, np.ones(6))[1], special.i1(t), rtol=1e-13)
     np.testing.assert_allclose(dd.derivative(np.i0, 2.5), special.i1(2.5), rtol=1e-13)  # a Dual
     assert dd.jvp(np.i0, t.astype(np.float32), np.ones(6, np.float32))[0].dtype == np.float32
+
+
+def test_compiled_replays_check_shapes_read_only_through_size():
+    # the eager rule's instruction checks its result's shapes at every replay; when only its
+    # .size was used it was dropped as dead code, and the traced size was replayed silently
+    # (np.linalg.lstsq's residuals too: x * 1 where x * 0 was due)
+    def unique_count(x):
+        return x * np.unique(x).size
+
+    def residual_count(x):
+        a = np.stack([x[:3], x[3:]], axis=1)
+        return x * np.linalg.lstsq(a, np.ones(3))[1].size
+
+    for f, first, second in [
+        (unique_count, [1.0, 2.0, 2.0, 3.0, 4.0, 5.0], [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]),
+        (residual_count, [1.0, 2.0, 3.0, 1.0, 0.0, 1.0], [1.0, 2.0, 3.0, 2.0, 4.0, 6.0]),
+    ]:
+        compiled = dd.jit_jvp(f)
+        compiled(np.array(first), np.ones(6))
+        with pytest.raises(ValueError, match="gave results of shapes"):
+            compiled(np.array(second), np.ones(6))

@@ -1667,6 +1667,9 @@ def _run_eager(
     return tuple(flat_values + flat_tangents)
 
 
+_run_eager.checks = True  # type: ignore[attr-defined]  # (its shape check: kept live, see _live)
+
+
 def _own(a: np.ndarray, inputs: list) -> np.ndarray:
     """``a``, copied if it shares memory with an input (the compiled code may reuse inputs'
     buffers once they are dead)."""

@@ -34,11 +34,13 @@ _PLAIN = (numbers.Number, np.generic, np.ndarray)
 
 
 def composition(*functions: Callable[..., Any]) -> Callable[..., Any]:
-    """Register the decorated body as the composition of the given NumPy functions."""
+    """Register the decorated body as the composition of the given NumPy functions (None: a
+    function this NumPy does not have)."""
 
     def register(body: Callable[..., Any]) -> Callable[..., Any]:
         for function in functions:
-            COMPOSITIONS[function] = body
+            if function is not None:
+                COMPOSITIONS[function] = body
         return body
 
     return register
@@ -1011,7 +1013,7 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     return result.astype(dtype, copy=False)
 
 
-@composition(np.cumulative_prod)
+@composition(getattr(np, "cumulative_prod", None))  # NumPy 2.1
 def cumulative_prod(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
     """``cumprod`` (exact at zeros, as ``cumprod``), with a leading 1 when ``include_initial``."""
     _refuse("cumulative_prod", out=out)
@@ -1273,7 +1275,10 @@ def i0(x):
 
 @composition(np.real_if_close)
 def real_if_close(a, tol=100):
-    """``a.real`` (a view, as NumPy's) when every imaginary part is below ``tol``, else ``a``."""
+    """``a.real`` (a view, as NumPy's) when every imaginary part is below ``tol``, else ``a``
+    (of a scalar: a 0-d array, as NumPy's)."""
+    if np.ndim(a) == 0:  # (a scalar dual becomes a 0-d array; a 0-d array a view of itself)
+        a = np.reshape(np.atleast_1d(a), ())
     dtype = _dtype(a)
     if dtype.kind != "c":
         return a
@@ -1294,7 +1299,7 @@ def sort_complex(a):
     return b.astype("F" if dtype.char in "bhBH" else "G" if dtype.char == "g" else "D")
 
 
-@composition(np.astype)
+@composition(getattr(np, "astype", None))  # NumPy 2.1
 def astype(x, dtype, /, *, copy=True, device=None):
     """``x.astype(dtype)`` (NumPy's function form)."""
     _refuse("astype", device=device)

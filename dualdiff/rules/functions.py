@@ -310,11 +310,12 @@ _declare("composition", "apply_along_axis", operands=("arr",))
 _declare("composition", "apply_over_axes", operands=("a",))
 _declare("composition", "choose", operands=("choices",), values=("a",))
 _declare("composition", "union1d intersect1d setdiff1d setxor1d", operands=("ar1", "ar2"))
-# linear in the weights; the bins come from the values of the samples alone
-_declare("composition", "histogram", operands=("weights",), values=("a",))
+# linear in the weights; which bin a sample falls in is read from the values, and equal bins over
+# the samples' own range move with the extreme samples
+_declare("composition", "histogram", operands=("a", "weights"))
 _declare("composition", "histogram_bin_edges", operands=("a",))
-_declare("composition", "histogram2d", operands=("weights",), values=("x", "y"))
-_declare("composition", "histogramdd", operands=("weights",), values=("sample",))
+_declare("composition", "histogram2d", operands=("x", "y", "weights"))
+_declare("composition", "histogramdd", operands=("sample", "weights"))
 
 # -- special: per-carrier code --------------------------------------------------------------------
 
