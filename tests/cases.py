@@ -260,6 +260,11 @@ def _c(name, f, shape, **kw):
     return name, f, shape, kw
 
 
+def _windows(a):
+    w = np.lib.stride_tricks.sliding_window_view(a**2, (2, 3))
+    return w.sum(axis=(2, 3)) * w[:, :, 0, 0]
+
+
 _STRUCTURAL = [
     _c("reshape", lambda a: np.reshape(a, (2, -1)), X),
     _c("reshape F", lambda a: np.reshape(a, (2, 6), order="F"), X),
@@ -367,6 +372,8 @@ _STRUCTURAL = [
     _c("fft.ifftshift", lambda a: np.fft.ifftshift(a, axes=1) ** 2, X),
     _c("real", lambda a: np.real(a * (1 + 2j)), X),
     _c("imag", lambda a: np.imag(a * (1 + 2j) + a**2 * 1j), X),
+    _c("diagflat", lambda a: np.diagflat(a[:2, 1:], k=1) * 2, X),
+    _c("lib.stride_tricks.sliding_window_view", _windows, X),
 ]
 
 _LINEAR = [
@@ -421,9 +428,24 @@ _LINEAR = [
     _c("fft.rfftn", lambda a: np.real(np.fft.rfftn(a, norm="forward")), Y),
     _c("fft.irfftn", lambda a: np.fft.irfftn(a + 0.5j * a**2, s=(2, 3, 6)), Y),
     _c("bincount", lambda a: np.bincount(BINS, weights=a.ravel(), minlength=7), X),
+    _c("cumulative_sum", lambda a: np.cumulative_sum(a, axis=1, include_initial=True), X),
+    _c("ediff1d", lambda a: np.ediff1d(a, to_end=a[0, :2] ** 2, to_begin=-1.0), X),
+    _c(
+        "polyadd",
+        lambda a: np.polysub(np.polyadd(a[0], a[1, :2]), a[2, :3] ** 2),
+        X,
+        also=("polysub",),
+    ),
+    _c("polyder", lambda a: np.polyder(a[0] * a[1], 2), X),
+    _c("polyint", lambda a: np.polyint(a[0], 2, k=a[1, :2] ** 2), X),
 ]
 
 BINS = np.array([0, 2, 2, 5, 1, 0, 5, 5, 3, 2, 0, 1])
+CHOICE = np.array([[0, 2, 1, 4], [1, 1, 0, 2], [2, 0, 0, 1]])
+SAMPLE = np.random.default_rng(15).standard_normal(12)
+EDGES = np.ones((3, 4))  # a * EDGES: zeros (with zero tangents) for trim_zeros to trim
+EDGES[0] = EDGES[:, 3] = 0.0
+REPEATS = np.r_[0:12, 4:8, 5]  # entries 4 to 7 twice and 5 thrice: unique merges equal ones
 
 
 def _pairs():
@@ -497,6 +519,9 @@ _MULTILINEAR = [
     _c("linalg.matmul", lambda a: np.linalg.matmul(a, D.T @ a.T), (4, 3)),
     _c("linalg.tensordot", lambda a: np.linalg.tensordot(a, a, axes=1), (3, 3)),
     _c("linalg.outer", lambda a: np.linalg.outer(a[:3], a[3:]), V),
+    _c("vecdot", lambda a: np.vecdot(a, a[::-1] ** 2), X),
+    _c("matvec", lambda a: np.matvec(a, a[1] + 1.0), X),
+    _c("vecmat", lambda a: np.vecmat(a[:, :3].T, a[:, 1:] ** 2), X),
     _c("linalg.cross", lambda a: np.linalg.cross(a[:3], a[3:] ** 2), V),
     _c("linalg.vecdot", lambda a: np.linalg.vecdot(a, a[::-1] + 1.0), X),
     _c("linalg.multi_dot", lambda a: np.linalg.multi_dot([a[0], D, a[1:]]), (4, 3)),
@@ -516,7 +541,29 @@ def _sorted_pick(a):
     return a.ravel()[i] * np.arange(12)
 
 
+def _histogram_dual_sample(a):
+    # the counts are read from the values; the automatic edges move with the extreme samples
+    fixed = np.histogram(a, bins=[-9.0, 0.0, 9.0], weights=a * a[0, 0], density=True)
+    return flat([*fixed, *np.histogram(a, 3, density=True)])
+
+
+def _dd(result):
+    return [result[0], *result[1]]
+
+
+def _unique_all(a):
+    b = a.ravel()[REPEATS]
+    r = np.unique_all(b)
+    return (
+        r.values * r.counts
+        + np.unique_values(b)
+        + np.unique_counts(b).values
+        + np.unique_inverse(b).values
+    )
+
+
 _VALUE = [
+    _c("isin", lambda a: np.where(np.isin(a, a[1]), a, 2 * a), X, points="separated"),
     _c("argmax", lambda a: a.ravel()[np.argmax(a)] * np.argmax(a, axis=0), X, points="separated"),
     _c(
         "argmin",
@@ -753,6 +800,85 @@ _COMPOSITION = [
     _c("sinc", lambda a: np.sinc(a), X, points="small"),
     _c("nan_to_num", lambda a: np.nan_to_num(np.log(a)), X, points="positive"),
     _c("angle", lambda a: np.angle(a[0] + 1j * a[1]), X, points="positive"),
+    _c("cumulative_prod", lambda a: np.cumulative_prod(a, axis=0, include_initial=True), X),
+    _c("polymul", lambda a: np.polymul(a[0], a[1, :3] ** 2), X),
+    _c("vander", lambda a: np.vander(a[0], 3) * a[1, 0], X),
+    _c("poly", lambda a: flat([np.poly(a[0]), np.poly(a[:, :3] + EYE3)]), X, points="small"),
+    _c("polydiv", lambda a: flat(np.polydiv(a[0], a[1, :2] + [2.0, 0.0])), X, points="positive"),
+    _c("roots", lambda a: np.sort(np.roots(0.1 * a[0] + [1.0, -6.0, 11.0, -6.0])), X),
+    _c("logspace", lambda a: np.logspace(a[0, :3], a[1, :3], 4, base=a[2, :3] ** 2 + 1, axis=1), X),
+    _c(
+        "geomspace",
+        lambda a: flat(
+            [np.geomspace(a[0, :2], 3.0, 5, axis=-1), np.geomspace(-a[1], -a[2], 4, endpoint=False)]
+        ),
+        X,
+        points="positive",
+    ),
+    _c("cov", lambda a: flat([np.cov(a), np.cov(a[0], a[1] ** 2, ddof=0)]), X),
+    _c(
+        "cov weights",
+        lambda a: np.cov(a, rowvar=False, fweights=[1, 2, 2], aweights=a[0, :3] ** 2 + 1),
+        X,
+    ),
+    _c("corrcoef", lambda a: np.corrcoef(a[:, :3], a[:2, 1:] ** 2), X),
+    _c(
+        "unwrap",
+        lambda a: flat(
+            [np.unwrap(2.5 * a, axis=0), np.unwrap(np.cumsum(a), period=2.0, discont=1.5)]
+        ),
+        X,
+    ),
+    _c("apply_along_axis", lambda a: np.apply_along_axis(lambda r: r[::-1] * r[0], 0, a), X),
+    _c("apply_over_axes", lambda a: np.apply_over_axes(np.sum, a**2, [0, 2]), Y),
+    _c("choose", lambda a: np.choose(CHOICE, [a[0], a[1] ** 2, 2.0], mode="wrap"), X),
+    _c("i0", lambda a: np.i0(5 * a), X),
+    _c(
+        "real_if_close",
+        lambda a: flat(
+            [np.real_if_close(a * (1 + 1e-18j)), np.abs(np.real_if_close(a + 1j * a**2))]
+        ),
+        X,
+    ),
+    _c("sort_complex", lambda a: np.real(np.sort_complex(a)) * a, X, points="separated"),
+    _c("astype", lambda a: np.imag(np.astype(a, np.complex128) * 1j), X),
+    _c("trim_zeros", lambda a: np.trim_zeros(a * EDGES) * 2, X),
+    _c(
+        "unique",
+        lambda a: np.prod(np.unique(a.ravel()[REPEATS], return_counts=True), 0),
+        X,
+        points="separated",
+    ),
+    _c(
+        "unique_all",
+        _unique_all,
+        X,
+        points="separated",
+        also=("unique_values", "unique_counts", "unique_inverse"),
+    ),
+    _c("union1d", lambda a: np.union1d(a[0], a[:2].ravel()) * np.arange(8), X, points="separated"),
+    _c("intersect1d", lambda a: np.intersect1d(a.ravel(), a[1, ::2] + 0.0), X, points="separated"),
+    _c("setdiff1d", lambda a: np.setdiff1d(a.ravel(), a[1]), X, points="separated"),
+    _c("setxor1d", lambda a: np.setxor1d(a[0], a[:2].ravel()), X, points="separated"),
+    _c("histogram", lambda a: np.histogram(SAMPLE, bins=4, weights=a.ravel() ** 2)[0], X),
+    _c("histogram dual sample", _histogram_dual_sample, X, points="separated"),
+    _c(
+        "histogram_bin_edges",
+        lambda a: np.histogram_bin_edges(a, 4) * a[1, 1],
+        X,
+        points="separated",
+    ),
+    _c(
+        "histogram2d",
+        lambda a: np.histogram2d(SAMPLE, SAMPLE[::-1], 3, weights=a.ravel(), density=True)[0],
+        X,
+    ),
+    _c(
+        "histogramdd",
+        lambda a: flat(_dd(np.histogramdd(a[:, :2], (2, [-9.0, 0.0, 9.0]), weights=a[:, 3]))),
+        X,
+        points="separated",
+    ),
 ]
 
 _CONSTRUCTION = [

@@ -123,8 +123,8 @@ def test_integers_are_promoted_and_dual_inputs_run_eagerly():
 
 
 def test_errors():
-    with pytest.raises(TypeError, match="no derivative rule for numpy.cov"):
-        dd.jit_jacobian(lambda x: np.cov(x))(np.ones(3))
+    with pytest.raises(TypeError, match="no derivative rule for numpy.spacing"):
+        dd.jit_jacobian(lambda x: np.spacing(x))(np.ones(3))
     with pytest.raises(TypeError, match="values"):
         dd.jit_jacobian(lambda x: x if x[0] > 0 else -x)(np.ones(3))
     with pytest.raises(TypeError, match="assignment into a traced array"):  # a mask of x

@@ -1467,6 +1467,9 @@ def _call_ufunc(ufunc: np.ufunc, inputs: tuple[Any, ...]) -> Any:
         return matmul(*inputs)
     if ufunc in VALUE_UFUNCS:
         return ufunc(*(strip(a) for a in inputs))
+    derived = DERIVED_FUNCTIONS.get(ufunc)  # the gufunc products of the table (vecdot, matvec)
+    if derived is not None:
+        return derived(*inputs)
     multi = MULTI_OUTPUT_UFUNCS.get(ufunc)
     if multi is not None:
         return multi(*inputs)

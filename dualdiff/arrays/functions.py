@@ -871,6 +871,24 @@ def broadcast_to(array, shape, subok=False):
     )
 
 
+@implements(np.lib.stride_tricks.sliding_window_view)
+def sliding_window_view(x, window_shape, axis=None, *, subok=False, writeable=False):
+    a = _as_dual_array(x)
+    if axis is None:  # every axis, so the tangent's direction axis is named out
+        axis = tuple(range(a.ndim))
+    shifted = tangent_axis(_tuple(axis), a.ndim)
+    # a view in NumPy (read-only unless writeable=True): it sees later writes into ``x``
+    return _view(
+        a,
+        lambda v: np.lib.stride_tricks.sliding_window_view(
+            v, window_shape, axis, writeable=writeable
+        ),
+        lambda t: np.lib.stride_tricks.sliding_window_view(
+            t, window_shape, shifted, writeable=writeable
+        ),
+    )
+
+
 @implements(np.broadcast_arrays)
 def broadcast_arrays(*args, subok=False):
     shape = np.broadcast_shapes(*(np.shape(strip(a)) for a in args))

@@ -474,7 +474,11 @@ def _generate(
     results = [value for value, _ in leaves]
     tangents = [tangent for _, tangent in leaves]
     roots = [r.index for r in results + tangents if type(r) is Sym]
-    order = _live(program.instructions, roots)
+    # an instruction that checks its shapes at every replay runs even when only a static
+    # attribute of its result was used (``np.unique(x).size``): its check is what refuses a
+    # replay where the shapes depend on the values
+    checks = [i for i, ins in enumerate(program.instructions) if getattr(ins.fn, "checks", 0)]
+    order = _live(program.instructions, roots + checks)
     lifetimes = _Lifetimes(program.instructions, order, set(roots))
     writer = _Writer(program, directions)
     lines = writer.body(order, lifetimes)

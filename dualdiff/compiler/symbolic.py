@@ -243,6 +243,8 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
                     return _bilinear(np.matmul, inputs[0], inputs[1], (), {})
                 except _Unsupported:
                     return eager_rule(np.matmul, inputs, {})
+            if ufunc in table.FUNCTIONS:  # the gufunc products of the table (vecdot, matvec)
+                return _dispatch(ufunc, inputs, {})
             if ufunc is np.divmod or ufunc is np.modf:  # two outputs, each a rule of the table
                 return MULTI_OUTPUT_UFUNCS[ufunc](*inputs)  # (frexp's exponent reads values)
         if ufunc is np.add and method in ("reduce", "accumulate") and len(inputs) == 1:
@@ -1665,6 +1667,9 @@ def _run_eager(
             "(they depend on the values): the program must be traced again at this point"
         )
     return tuple(flat_values + flat_tangents)
+
+
+_run_eager.checks = True  # type: ignore[attr-defined]  # (its shape check: kept live, see _live)
 
 
 def _own(a: np.ndarray, inputs: list) -> np.ndarray:

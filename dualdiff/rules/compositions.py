@@ -12,7 +12,9 @@ carrier with a faster version of one registers it as an override, tested against
 
 from __future__ import annotations
 
+import math
 import numbers
+import operator
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -32,11 +34,13 @@ _PLAIN = (numbers.Number, np.generic, np.ndarray)
 
 
 def composition(*functions: Callable[..., Any]) -> Callable[..., Any]:
-    """Register the decorated body as the composition of the given NumPy functions."""
+    """Register the decorated body as the composition of the given NumPy functions (None: a
+    function this NumPy does not have)."""
 
     def register(body: Callable[..., Any]) -> Callable[..., Any]:
         for function in functions:
-            COMPOSITIONS[function] = body
+            if function is not None:
+                COMPOSITIONS[function] = body
         return body
 
     return register
@@ -838,3 +842,862 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
         a, axis = np.ravel(a), -1
     index = np.argpartition(a, kth, axis=axis, kind=kind)
     return np.take_along_axis(a, index, axis=axis)
+
+
+# -- polynomials ------------------------------------------------------------------------------
+
+
+@composition(np.vander)
+def vander(x, N=None, increasing=False):
+    """NumPy's powers by repeated multiplication (``multiply.accumulate``), highest first unless
+    ``increasing``; ``x**0`` is the constant 1."""
+    x = _array(x)
+    if np.ndim(x) != 1:
+        raise ValueError("x must be a one-dimensional array or sequence.")
+    n = len(x) if N is None else N
+    dtype = np.promote_types(_dtype(x), int)
+    columns = [np.ones(np.shape(x), dtype)] if n > 0 else []
+    if n > 1:
+        power = x.astype(dtype)
+        columns.append(power)
+        for _ in range(2, n):
+            power = power * x
+            columns.append(power)
+    if not columns:
+        return np.zeros((len(x), 0), dtype)
+    return np.stack(columns if increasing else columns[::-1], axis=1)
+
+
+@composition(np.poly)
+def poly(seq_of_zeros):
+    """NumPy's product of the factors ``[1, -zero]`` by ``convolve``; a square matrix's
+    characteristic polynomial through ``eigvals`` (no derivative at repeated eigenvalues, as
+    ``eig``); real when the zeros come in conjugate pairs."""
+    seq_of_zeros = np.atleast_1d(_array(seq_of_zeros))
+    sh = np.shape(seq_of_zeros)
+    if len(sh) == 2 and sh[0] == sh[1] and sh[0] != 0:
+        seq_of_zeros = np.linalg.eigvals(seq_of_zeros)
+    elif len(sh) == 1:
+        seq_of_zeros = seq_of_zeros.astype(np.mintypecode(_dtype(seq_of_zeros).char))
+    else:
+        raise ValueError("input must be 1d or non-empty square 2d array.")
+    if len(seq_of_zeros) == 0:
+        return 1.0
+    dt = _dtype(seq_of_zeros)
+    a = np.ones((1,), dt)
+    for i in range(len(seq_of_zeros)):
+        factor = np.concatenate([np.ones((1,), dt), -seq_of_zeros[i : i + 1]])
+        a = np.convolve(a, factor, mode="full")
+    if dt.kind == "c":
+        roots = seq_of_zeros
+        if np.all(np.sort(roots) == np.sort(RULES["conjugate"].function(roots))):
+            a = np.copy(np.real(a))
+    return a
+
+
+def _poly1d_coefficients(c: Any) -> Any:
+    """The coefficients as ``numpy.poly1d`` keeps them: leading zeros dropped (with their
+    derivatives: the product's degree is read from the values), at least one."""
+    c = np.atleast_1d(_array(c))
+    if np.ndim(c) > 1:
+        raise ValueError("Polynomial must be 1d only.")
+    trimmed = trim_zeros(c, trim="f")
+    return trimmed if np.shape(trimmed)[0] else np.zeros((1,), _dtype(c))
+
+
+@composition(np.polymul)
+def polymul(a1, a2):
+    """``convolve`` of the coefficients, leading zeros dropped first as ``poly1d`` drops them."""
+    if isinstance(a1, np.poly1d) or isinstance(a2, np.poly1d):
+        raise TypeError("numpy.polymul of numpy.poly1d on dual numbers: pass the coefficients")
+    return np.convolve(_poly1d_coefficients(a1), _poly1d_coefficients(a2))
+
+
+@composition(np.polydiv)
+def polydiv(u, v):
+    """NumPy's long division; the remainder's leading entries that ``allclose`` finds zero (the
+    ones each step cancels) are dropped with their derivatives."""
+    if isinstance(u, np.poly1d) or isinstance(v, np.poly1d):
+        raise TypeError("numpy.polydiv of numpy.poly1d on dual numbers: pass the coefficients")
+    u = np.atleast_1d(_array(u)) + 0.0
+    v = np.atleast_1d(_array(v)) + 0.0
+    w = u[0] + v[0]
+    dtype = _dtype(w)
+    m, n = len(u) - 1, len(v) - 1
+    scale = 1.0 / v[0]
+    r = [u[i] + _zero(w) for i in range(m + 1)]
+    q = []
+    for k in range(m - n + 1):
+        d = scale * r[k]
+        q.append(d)
+        for j in range(n + 1):
+            r[k + j] = r[k + j] - d * v[j]
+    q = np.stack(q) if q else np.zeros((1,), dtype)
+    r = np.stack(r)
+    while np.allclose(r[0], 0, rtol=1e-14) and np.shape(r)[-1] > 1:
+        r = r[1:]
+    return q, r
+
+
+@composition(np.roots)
+def roots(p):
+    """The eigenvalues of NumPy's companion matrix (leading and trailing zeros stripped, the
+    trailing ones giving roots at 0). A repeated root has no derivative: ``eigvals`` raises there,
+    as ``eig`` does."""
+    p = np.atleast_1d(_array(p))
+    if np.ndim(p) != 1:
+        raise ValueError("Input must be a rank-1 array.")
+    non_zero = np.nonzero(np.ravel(p))[0]
+    if len(non_zero) == 0:
+        return np.array([])
+    trailing_zeros = len(p) - int(non_zero[-1]) - 1
+    p = p[int(non_zero[0]) : int(non_zero[-1]) + 1]
+    if _dtype(p).kind not in "fc":
+        p = p.astype(float)
+    n = len(p)
+    if n > 1:
+        first = np.reshape(-p[1:] / p[0], (1, n - 1))
+        below = np.diag(np.ones((n - 2,), _dtype(p)), -1)[1:]
+        r = np.linalg.eigvals(np.concatenate([first, below + _zero(first)]))
+    else:
+        r = np.array([])
+    return np.concatenate([r, np.zeros(trailing_zeros, _dtype(r))])
+
+
+# -- sequences and statistics -----------------------------------------------------------------
+
+
+@composition(np.logspace)
+def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    """``base ** linspace(start, stop)``, as NumPy computes it (``base`` may carry a derivative)."""
+    if not isinstance(base, (float, int)) and np.ndim(base):
+        ndmax = len(np.broadcast_shapes(np.shape(start), np.shape(base), np.shape(stop)))
+
+        def lifted(a):
+            a = _array(a) if is_dual(a) or isinstance(a, (list, tuple)) else np.asarray(a)
+            return np.reshape(a, (1,) * (ndmax - np.ndim(a)) + np.shape(a))
+
+        start, stop, base = lifted(start), lifted(stop), lifted(base)
+        base = np.expand_dims(base, axis=axis)
+    y = np.linspace(start, stop, num=num, endpoint=endpoint, axis=axis)
+    if dtype is None:
+        return np.power(base, y)
+    return np.power(base, y).astype(dtype, copy=False)
+
+
+@composition(np.geomspace)
+def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    """NumPy's algorithm: ``logspace`` of the logarithms (start rotated onto the positive real
+    axis by its sign), with ``start`` and ``stop`` themselves as the end samples."""
+    start = _array(start) if is_dual(start) else np.asanyarray(start)
+    stop = _array(stop) if is_dual(stop) else np.asanyarray(stop)
+    if np.any(start == 0) or np.any(stop == 0):
+        raise ValueError("Geometric sequence cannot include zero")
+    dt = np.result_type(_dtype(start), _dtype(stop), float(num), np.zeros((), dtype))
+    dtype = dt if dtype is None else np.dtype(dtype)
+    start, stop = start.astype(dt), stop.astype(dt)
+    out_sign = np.sign(start)
+    start = start / out_sign
+    stop = stop / out_sign
+    result = logspace(np.log10(start), np.log10(stop), num=num, endpoint=endpoint, base=10.0,
+                      dtype=dt)  # fmt: skip
+    if num > 0:
+        shape = np.shape(result)[1:]
+        first = np.expand_dims(np.broadcast_to(start, shape), 0)
+        if num > 1 and endpoint:
+            last = np.expand_dims(np.broadcast_to(stop, shape), 0)
+            result = np.concatenate([first, result[1:-1], last])
+        else:
+            result = np.concatenate([first, result[1:]])
+    result = result * out_sign
+    if axis != 0:
+        result = np.moveaxis(result, 0, axis)
+    return result.astype(dtype, copy=False)
+
+
+@composition(getattr(np, "cumulative_prod", None))  # NumPy 2.1
+def cumulative_prod(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
+    """``cumprod`` (exact at zeros, as ``cumprod``), with a leading 1 when ``include_initial``."""
+    _refuse("cumulative_prod", out=out)
+    if axis is None:
+        if np.ndim(x) != 1:
+            raise ValueError("For arrays which have more than one dimension ``axis`` argument "
+                             "is required.")  # fmt: skip
+        axis = 0
+    y = np.cumprod(x, axis=axis, dtype=dtype)
+    if include_initial:
+        axis = normalize_axis_index(axis, np.ndim(x))
+        shape = list(np.shape(y))
+        shape[axis] = 1
+        y = np.concatenate([np.ones(tuple(shape), _dtype(y)), y], axis=axis)
+    return y
+
+
+def _cov_weights(w: Any, name: str, n: int, integer: bool) -> Any:
+    w = _array(w) if is_dual(w) else np.asarray(w, dtype=float)
+    if integer and not np.all(w == np.around(w)):
+        raise TypeError("fweights must be integer")
+    if np.ndim(w) > 1:
+        raise RuntimeError(f"cannot handle multidimensional {name}")
+    if np.shape(w)[0] != n:
+        raise RuntimeError(f"incompatible numbers of samples and {name}")
+    if np.any(w < 0):
+        raise ValueError(f"{name} cannot be negative")
+    return w
+
+
+@composition(np.cov)
+def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, *,
+        dtype=None):  # fmt: skip
+    """NumPy's algorithm: rows centred on their (weighted) mean, ``dot(X, X^H) / fact``."""
+    if ddof is not None and ddof != int(ddof):
+        raise ValueError("ddof must be integer")
+    m = _array(m) if is_dual(m) or isinstance(m, (list, tuple)) else np.asarray(m)
+    if np.ndim(m) > 2:
+        raise ValueError("m has more than 2 dimensions")
+    if y is not None:
+        y = _array(y) if is_dual(y) or isinstance(y, (list, tuple)) else np.asarray(y)
+        if np.ndim(y) > 2:
+            raise ValueError("y has more than 2 dimensions")
+    if dtype is None:
+        kinds = [_dtype(m)] + ([] if y is None else [_dtype(y)])
+        dtype = np.result_type(*kinds, np.float64)
+    _dtype_ok("cov", dtype)
+    X = np.atleast_2d(m).astype(dtype)
+    if not rowvar and np.ndim(m) != 1:
+        X = X.T
+    if np.shape(X)[0] == 0:
+        return np.array([]).reshape(0, 0)
+    if y is not None:
+        y = np.atleast_2d(y).astype(dtype)
+        if not rowvar and np.shape(y)[0] != 1:
+            y = y.T
+        X = np.concatenate((X, y), axis=0)
+    if ddof is None:
+        ddof = 1 if bias == 0 else 0
+    n = np.shape(X)[1]
+    w = None
+    if fweights is not None:
+        w = fweights = _cov_weights(fweights, "fweights", n, True)
+    if aweights is not None:
+        aweights = _cov_weights(aweights, "aweights", n, False)
+        w = aweights if w is None else w * aweights
+    if w is None:  # NumPy's average: the mean
+        avg = np.mean(X, axis=1)
+        fact = n - ddof
+    else:
+        w_sum = np.sum(w, dtype=np.result_type(_dtype(X), _dtype(w)))
+        avg = np.sum(X * w, axis=1) / w_sum
+        if ddof == 0:
+            fact = w_sum
+        elif aweights is None:
+            fact = w_sum - ddof
+        else:
+            fact = w_sum - ddof * np.sum(w * aweights) / w_sum
+    if fact <= 0:
+        warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=2)
+        fact = 0.0
+    X = X - avg[:, None]
+    X_T = X.T if w is None else (X * w).T
+    if _dtype(X_T).kind == "c":
+        X_T = RULES["conjugate"].function(X_T)
+    c = np.dot(X, X_T)
+    with np.errstate(divide="ignore"):
+        c = _like(c * np.true_divide(1, fact), c)  # (NumPy's c *= keeps c's dtype)
+    return np.squeeze(c)
+
+
+@composition(np.corrcoef)
+def corrcoef(x, y=None, rowvar=True, *, dtype=None):
+    """``cov`` over the outer product of the standard deviations, clipped to [-1, 1] as NumPy
+    does (at a bound the derivative is shared as ``clip`` shares it)."""
+    c = cov(x, y, rowvar, dtype=dtype)
+    if np.ndim(c) == 0:
+        return c / c
+    d = np.diagonal(c)
+    stddev = RULES["sqrt"].function(np.real(d))
+    c = c / stddev[:, None]
+    c = c / stddev[None, :]
+    if _dtype(c).kind == "c":
+        raise TypeError("numpy.corrcoef of complex dual numbers is not supported (NumPy clips "
+                        "the real and imaginary parts in place)")  # fmt: skip
+    return np.clip(c, -1, 1)
+
+
+@composition(np.unwrap)
+def unwrap(p, discont=None, axis=-1, *, period=2 * np.pi):
+    """NumPy's corrections: multiples of ``period`` added where a step exceeds ``discont``. They
+    are locally constant, so the derivative is ``p``'s own on either side of a jump (also at a
+    step of exactly ``period/2``, where only the value jumps)."""
+    p = _array(p)
+    dd = np.diff(p, axis=axis)
+    if discont is None:
+        discont = period / 2
+    dtype = np.result_type(_dtype(dd), period)
+    if dtype.kind in "iu":
+        interval_high, rem = divmod(period, 2)
+        boundary_ambiguous = rem == 0
+    else:
+        interval_high = period / 2
+        boundary_ambiguous = True
+    interval_low = -interval_high
+    ddmod = np.mod(dd - interval_low, period) + interval_low
+    if boundary_ambiguous:  # NumPy writes +period/2 there; plus period keeps the tangent
+        ddmod = np.where((ddmod == interval_low) & (dd > 0), ddmod + period, ddmod)
+    ph_correct = ddmod - dd
+    ph_correct = np.where(abs(dd) < discont, np.zeros((), _dtype(ph_correct)), ph_correct)
+    axis = normalize_axis_index(axis, np.ndim(p))
+    head = [slice(None)] * np.ndim(p)
+    tail = list(head)
+    head[axis], tail[axis] = slice(None, 1), slice(1, None)
+    rest = p[tuple(tail)] + np.cumsum(ph_correct, axis)
+    return np.concatenate([p[tuple(head)].astype(dtype), rest.astype(dtype)], axis=axis)
+
+
+# -- functions that call others ---------------------------------------------------------------
+
+
+@composition(np.apply_along_axis)
+def apply_along_axis(func1d, axis, arr, *args, **kwargs):
+    """``func1d`` on each 1-D slice, the results stacked where the axis was (in the first
+    result's dtype, as NumPy's buffer)."""
+    arr = _array(arr)
+    nd = np.ndim(arr)
+    axis = normalize_axis_index(axis, nd)
+    inarr = np.moveaxis(arr, axis, -1)
+    outer = np.shape(inarr)[:-1]
+    if math.prod(outer) == 0:
+        raise ValueError("Cannot apply_along_axis when any iteration dimensions are 0")
+    results = [func1d(inarr[index], *args, **kwargs) for index in np.ndindex(outer)]
+    first = results[0]
+    dtype = _dtype(first) if is_dual(first) else np.asanyarray(first).dtype
+    shape = np.shape(first)
+    stacked = np.stack([r if is_dual(r) else np.asarray(r) for r in results])
+    if _dtype(stacked) != dtype:
+        stacked = stacked.astype(dtype)
+    buff = np.reshape(stacked, outer + shape)
+    rest = list(range(len(outer), len(outer) + len(shape)))
+    order = list(range(axis)) + rest + list(range(axis, len(outer)))
+    return np.transpose(buff, order)
+
+
+@composition(np.apply_over_axes)
+def apply_over_axes(func, a, axes):
+    """``func(a, axis)`` over each axis in turn, a removed axis put back as length one."""
+    val = _array(a)
+    n = np.ndim(a)
+    if np.ndim(axes) == 0:
+        axes = (axes,)
+    for axis in axes:
+        if axis < 0:
+            axis = n + axis
+        res = func(val, axis)
+        if np.ndim(res) == np.ndim(val):
+            val = res
+        else:
+            res = np.expand_dims(res, axis)
+            if np.ndim(res) == np.ndim(val):
+                val = res
+            else:
+                raise ValueError("function is not returning an array of the correct shape")
+    return val
+
+
+@composition(np.choose)
+def choose(a, choices, out=None, mode="raise"):
+    """``choices[a]`` entry by entry (each entry keeps the derivative of the choice it took);
+    ``a`` is read for its values."""
+    _refuse("choose", out=out)
+    if is_dual(a):
+        raise TypeError("numpy.choose: a holds indices and must not carry a derivative")
+    a = np.asarray(a)
+    if a.dtype.kind not in "iub":
+        raise TypeError("numpy.choose: a must be an array of integers")
+    choices = list(choices) if isinstance(choices, (list, tuple)) else [
+        choices[i] for i in range(np.shape(choices)[0])
+    ]  # fmt: skip
+    n = len(choices)
+    if mode == "raise":
+        if np.any((a < 0) | (a >= n)):
+            raise ValueError("invalid entry in choice array")
+    elif mode == "wrap":
+        a = a % n
+    elif mode == "clip":
+        a = np.clip(a, 0, n - 1)
+    else:
+        raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
+    # NumPy's dtype: the choices' (Python numbers weak)
+    dtype = np.result_type(*(c if type(c) in (int, float, complex) else _dtype(_plain(c))
+                             for c in choices))  # fmt: skip
+    choices = [_plain(c) for c in choices]
+    shape = np.broadcast_shapes(np.shape(a), *[np.shape(c) for c in choices])
+    stacked = np.stack([np.broadcast_to(c, shape) for c in choices])
+    if _dtype(stacked) != dtype:
+        stacked = stacked.astype(dtype)
+    index = np.broadcast_to(a.astype(np.intp), (1,) + shape)
+    return np.take_along_axis(stacked, index, axis=0)[0]
+
+
+_I0_TABLE = np.lib._function_base_impl
+
+
+@composition(np.i0)
+def i0(x):
+    """NumPy's Chebyshev expansions of ``I0(|x|)`` (``|x|``'s derivative 0 at 0: ``I0`` is
+    even), each on its side of 8 (at 8 the first, as NumPy's)."""
+    x = _array(x)
+    if _dtype(x).kind == "c":
+        raise TypeError("i0 not supported for complex values")
+    if _dtype(x).kind != "f":
+        x = x.astype(float)
+    x = abs(x)
+
+    def chbevl(t, vals):
+        b0, b1, b2 = vals[0], 0.0, 0.0
+        for value in vals[1:]:
+            b2, b1 = b1, b0
+            b0 = t * b1 - b2 + value
+        return 0.5 * (b0 - b2)
+
+    def near(t):
+        return np.exp(t) * chbevl(t / 2.0 - 2, _I0_TABLE._i0A)
+
+    def far(t):
+        return np.exp(t) * chbevl(32.0 / t - 2.0, _I0_TABLE._i0B) / RULES["sqrt"].function(t)
+
+    # NumPy's piecewise: each expansion on its side of 8 (the other side fed a harmless point),
+    # written into an array of x's dtype
+    small = x <= 8.0
+    y = np.where(small, near(np.where(small, x, 0.0)), far(np.where(small, 32.0, x)))
+    return y.astype(_dtype(x)) if _dtype(y) != _dtype(x) else y
+
+
+# -- conversions and trimming -----------------------------------------------------------------
+
+
+@composition(np.real_if_close)
+def real_if_close(a, tol=100):
+    """``a.real`` (a view, as NumPy's) when every imaginary part is below ``tol``, else ``a``
+    (of a scalar: a 0-d array, as NumPy's)."""
+    if np.ndim(a) == 0:  # (a scalar dual becomes a 0-d array; a 0-d array a view of itself)
+        a = np.reshape(np.atleast_1d(a), ())
+    dtype = _dtype(a)
+    if dtype.kind != "c":
+        return a
+    if tol > 1:
+        tol = np.finfo(dtype).eps * tol
+    if np.all(abs(np.imag(a)) < tol):
+        return np.real(a)
+    return a
+
+
+@composition(np.sort_complex)
+def sort_complex(a):
+    """Sorted along the last axis (real parts first, then imaginary), as complex numbers."""
+    b = np.sort(_array(a))
+    dtype = _dtype(b)
+    if dtype.kind == "c":
+        return b
+    return b.astype("F" if dtype.char in "bhBH" else "G" if dtype.char == "g" else "D")
+
+
+@composition(getattr(np, "astype", None))  # NumPy 2.1
+def astype(x, dtype, /, *, copy=True, device=None):
+    """``x.astype(dtype)`` (NumPy's function form)."""
+    _refuse("astype", device=device)
+    return x.astype(dtype, copy=copy)
+
+
+@composition(np.trim_zeros)
+def trim_zeros(filt, trim="fb", axis=None):
+    """``filt`` sliced to its non-zero entries' bounding box (a view, as NumPy's); the bounds are
+    read from the values."""
+    trim = trim.lower()
+    if trim not in {"fb", "bf", "f", "b"}:
+        raise ValueError(f"unexpected character(s) in `trim`: {trim!r}")
+    nd = np.ndim(filt)
+    if axis is None:
+        axes = tuple(range(nd))
+    else:
+        axes = tuple(normalize_axis_index(a, nd) for a in (axis if np.ndim(axis) else (axis,)))
+    if not axes:
+        return filt
+    nonzero = np.argwhere(filt != 0)
+    if len(nonzero) == 0:
+        start = stop = np.zeros(nd, np.intp)
+    else:
+        start, stop = nonzero.min(axis=0), nonzero.max(axis=0) + 1
+        if "f" not in trim:
+            start = (None,) * nd
+        if "b" not in trim:
+            stop = (None,) * nd
+    sl = tuple(slice(start[i], stop[i]) if i in axes else slice(None) for i in range(nd))
+    return filt[sl[0]] if len(sl) == 1 else filt[sl]
+
+
+# -- unique values and set operations: equal entries merged, their derivative shared evenly -----
+
+
+def _sorted_groups(a: Any, equal_nan: bool) -> tuple[Any, Any, Any]:
+    """``a`` flattened and sorted (stably), the order, and where each run of equal entries
+    starts (NumPy's ``mask``: NaNs one run when ``equal_nan``)."""
+    flat = np.ravel(a)
+    perm = np.argsort(flat, kind="stable")
+    aux = np.take(flat, perm)
+    n = np.shape(aux)[0]
+    if n == 0:
+        return aux, perm, np.zeros(0, bool)
+    differs = aux[1:] != aux[:-1]
+    mask = np.concatenate([np.ones(1, bool), differs])
+    if equal_nan and _dtype(aux).kind in "fc":
+        missing = np.isnan(aux)
+        if missing[n - 1]:
+            first_nan = int(np.argmax(missing))
+            rest = np.zeros(n - first_nan - 1, bool)
+            mask = np.concatenate([mask[:first_nan], np.ones(1, bool), rest])
+    return aux, perm, mask
+
+
+def _merged(aux: Any, mask: Any) -> Any:
+    """One entry per run of equal sorted entries: its value NumPy's (the run's first), its
+    derivative the mean of the run's (ties shared evenly, as ``max`` shares them)."""
+    group = np.cumsum(mask) - 1
+    first = aux[mask]
+    counts = np.bincount(group)
+    if np.all(counts == 1):
+        return first
+    m = np.take(first, group)
+    dtype = _dtype(aux)
+    weights = (1.0 / counts[group]).astype(np.finfo(dtype).dtype if dtype.kind in "fc" else float)
+    # first - (the run's sum of w (m - a)): the value stays first exactly (each m - a is 0), the
+    # tangent becomes the run's mean; an infinite or NaN run keeps its first entry's
+    gap = np.where(np.isfinite(m), m - aux, _zero(aux)) * weights
+    ends = np.cumsum(gap)[np.concatenate([np.flatnonzero(mask)[1:] - 1, [len(group) - 1]])]
+    share = ends - np.concatenate([_zero(ends)[None], ends[:-1]])
+    return first - share
+
+
+_UNIQUE_ALL = type(np.unique_all(np.zeros(1)))
+_UNIQUE_COUNTS = type(np.unique_counts(np.zeros(1)))
+_UNIQUE_INVERSE = type(np.unique_inverse(np.zeros(1)))
+
+
+@composition(np.unique)
+def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None, *,
+           equal_nan=True, sorted=True):  # fmt: skip
+    """The sorted distinct values, each with the mean derivative of the entries equal to it
+    (NumPy merges them; ties share the derivative evenly, as ``max`` shares them). Where 0.0 and
+    -0.0 merge, the first in the input is kept (NumPy's unstable sort keeps either)."""
+    ar = _array(ar)
+    if axis is not None:
+        if np.ndim(ar) != 1:
+            raise TypeError("numpy.unique(axis=...) of a multidimensional array on dual numbers "
+                            "is not supported; use axis=None")  # fmt: skip
+        normalize_axis_index(axis, 1)
+    if not sorted and _dtype(ar).kind == "c" and not (return_index or return_inverse
+                                                       or return_counts):  # fmt: skip
+        raise TypeError("numpy.unique(sorted=False) of complex dual numbers is not supported "
+                        "(NumPy's order is its hash table's); use sorted=True")  # fmt: skip
+    aux, perm, mask = _sorted_groups(ar, equal_nan)
+    ret = (_merged(aux, mask),)
+    if return_index:
+        ret += (perm[mask],)
+    if return_inverse:
+        inverse = np.empty(mask.shape, dtype=np.intp)
+        inverse[perm] = np.cumsum(mask) - 1
+        ret += (inverse.reshape(np.shape(ar)),)
+    if return_counts:
+        ret += (np.diff(np.concatenate(np.nonzero(mask) + ([mask.size],))),)
+    return ret[0] if len(ret) == 1 else ret
+
+
+@composition(np.unique_values)
+def unique_values(x):
+    """``unique(x, equal_nan=False)`` (NaNs stay distinct)."""
+    return unique(x, equal_nan=False, sorted=False)
+
+
+@composition(np.unique_counts)
+def unique_counts(x):
+    """``unique(x, return_counts=True, equal_nan=False)`` as NumPy's named tuple."""
+    return _UNIQUE_COUNTS(*unique(x, return_counts=True, equal_nan=False))
+
+
+@composition(np.unique_inverse)
+def unique_inverse(x):
+    """``unique(x, return_inverse=True, equal_nan=False)`` as NumPy's named tuple."""
+    return _UNIQUE_INVERSE(*unique(x, return_inverse=True, equal_nan=False))
+
+
+@composition(np.unique_all)
+def unique_all(x):
+    """``unique`` with every index and count, ``equal_nan=False``, as NumPy's named tuple."""
+    return _UNIQUE_ALL(*unique(x, True, True, True, equal_nan=False))
+
+
+def _flat(a: Any) -> Any:
+    return np.ravel(_array(a) if is_dual(a) or isinstance(a, (list, tuple)) else np.asarray(a))
+
+
+@composition(np.union1d)
+def union1d(ar1, ar2):
+    """``unique`` of both together: a value in both takes the mean derivative of all its
+    entries."""
+    return unique(np.concatenate((_flat(ar1), _flat(ar2))))
+
+
+@composition(np.intersect1d)
+def intersect1d(ar1, ar2, assume_unique=False, return_indices=False):
+    """The values in both, each with the mean derivative of all the entries equal to it (in
+    either array: a tie shared evenly, as ``max`` shares it). With ``assume_unique`` NumPy's
+    pairs of equal sorted neighbours, each value the mean of its pair's."""
+    a1, a2 = _flat(ar1), _flat(ar2)
+    n1 = np.shape(a1)[0]
+    if assume_unique:  # NumPy's pairs of equal neighbours (each pair shares evenly)
+        both = np.concatenate((a1, a2))
+        perm = np.argsort(both, kind="stable")
+        aux = np.take(both, perm)
+        pair = aux[1:] == aux[:-1]
+        lo, hi = aux[:-1][pair], aux[1:][pair]
+        values = lo - np.where(np.isfinite(lo), lo - hi, _zero(lo)) * 0.5
+        if return_indices:
+            return values, perm[:-1][pair], perm[1:][pair] - n1
+        return values
+    aux, perm, mask = _sorted_groups(np.concatenate((a1, a2)), False)
+    group = np.cumsum(mask) - 1
+    groups = int(group[-1]) + 1 if len(group) else 0
+    in1 = np.bincount(group[perm < n1], minlength=groups) > 0
+    in2 = np.bincount(group[perm >= n1], minlength=groups) > 0
+    both = in1 & in2
+    values = _merged(aux, mask)[both]
+    if not return_indices:
+        return values
+    # each run's first entry of either array (the sort is stable: ar1's come first)
+    starts = np.flatnonzero(mask)
+    first1 = perm[starts]
+    first2 = np.minimum.reduceat(np.where(perm >= n1, np.arange(len(perm)), len(perm)), starts)
+    return values, first1[both], perm[first2[both]] - n1
+
+
+@composition(np.setdiff1d)
+def setdiff1d(ar1, ar2, assume_unique=False):
+    """The values of ``ar1`` not in ``ar2``, each with the mean derivative of its entries in
+    ``ar1`` (``ar2`` is read for its values)."""
+    if assume_unique:
+        a1 = _flat(ar1)
+        return a1[~np.isin(a1, ar2, assume_unique=True)]
+    u1 = unique(ar1)
+    return u1[~np.isin(u1, ar2)]
+
+
+@composition(np.setxor1d)
+def setxor1d(ar1, ar2, assume_unique=False):
+    """The values in exactly one of the arrays, each with the mean derivative of its entries."""
+    if not assume_unique:
+        ar1, ar2 = unique(ar1), unique(ar2)
+    aux = np.sort(np.concatenate((_flat(ar1), _flat(ar2))))
+    if np.shape(aux)[0] == 0:
+        return aux
+    flag = np.concatenate(([True], aux[1:] != aux[:-1], [True]))
+    return aux[flag[1:] & flag[:-1]]
+
+
+# -- histograms: counts from the values, linear in the weights ----------------------------------
+
+builtins_range = range  # (the histograms' parameter ``range`` hides it)
+_BLOCK = 65536  # NumPy's block of samples (its sums are added block by block)
+
+
+def _plain(a: Any) -> Any:
+    return _array(a) if is_dual(a) or isinstance(a, (list, tuple)) else np.asarray(a)
+
+
+def _outer_edges(a: Any, range: Any) -> tuple[Any, Any]:
+    """NumPy's first and last edge: ``range``, or the smallest and largest sample (carrying
+    their derivatives: a tie shares it as ``min`` and ``max`` do), widened by 0.5 if equal."""
+    if range is not None:
+        first, last = range
+        if first > last:
+            raise ValueError("max must be larger than min in range parameter.")
+        if not (np.isfinite(first) and np.isfinite(last)):
+            raise ValueError(f"supplied range of [{first}, {last}] is not finite")
+    elif np.size(a) == 0:
+        first, last = 0, 1
+    else:
+        first, last = np.min(a), np.max(a)
+        if not (np.isfinite(first) and np.isfinite(last)):
+            raise ValueError(f"autodetected range of [{first}, {last}] is not finite")
+    if first == last:
+        first, last = first - 0.5, last + 0.5
+    return first, last
+
+
+def _bin_edges(a: Any, bins: Any, range: Any, weights: Any, name: str) -> Any:
+    """NumPy's edges of ``histogram`` (``a`` flat): equal bins over the samples' own range move
+    with the extreme samples; given edges or a given range are constants."""
+    if isinstance(bins, str):
+        if is_dual(a):
+            raise TypeError(
+                f"numpy.{name}(bins={bins!r}) of dual samples is not supported (the number of "
+                "bins is estimated from the values); pass the number of bins or the edges"
+            )
+        return np.histogram_bin_edges(a, bins, range, weights)  # plain samples: NumPy's own
+    if np.ndim(bins) == 0:
+        try:
+            n = operator.index(bins)
+        except TypeError as e:
+            raise TypeError("`bins` must be an integer, a string, or an array") from e
+        if n < 1:
+            raise ValueError("`bins` must be positive, when an integer")
+        first, last = _outer_edges(a, range)
+        bin_type = np.result_type(*(_dtype(e) if is_dual(e) else e for e in (first, last)),
+                                  _dtype(a))  # fmt: skip
+        if bin_type.kind in "iub":
+            bin_type = np.result_type(bin_type, float)
+        edges = np.linspace(first, last, n + 1, endpoint=True, dtype=bin_type)
+        if np.any(edges[:-1] >= edges[1:]):
+            raise ValueError(f"Too many bins for data range. Cannot create {n} finite-sized bins.")
+        return edges
+    if np.ndim(bins) == 1:
+        edges = np.asarray(bins)
+        if np.any(edges[:-1] > edges[1:]):
+            raise ValueError("`bins` must increase monotonically, when an array")
+        return edges
+    raise ValueError("`bins` must be 1d, when an array")
+
+
+@composition(np.histogram_bin_edges)
+def histogram_bin_edges(a, bins=10, range=None, weights=None):
+    """NumPy's edges: equal bins over the samples' own range are ``linspace(min, max)`` and
+    move with the extreme samples (a tie shares as ``max`` does); given edges or a given
+    ``range`` are constants."""
+    a = np.ravel(_plain(a))
+    if weights is not None and np.shape(_plain(weights)) != np.shape(a):
+        raise ValueError("weights should have the same shape as a.")
+    return _bin_edges(a, bins, range, weights, "histogram_bin_edges")
+
+
+@composition(np.histogram)
+def histogram(a, bins=10, range=None, density=None, weights=None):
+    """NumPy's counts (or sums of ``weights``: linear in them) per bin; which bin a sample falls
+    in is read from the values (piecewise constant). Equal bins over the samples' own range move
+    with the smallest and largest sample (``histogram_bin_edges``), and so do ``density``'s
+    widths."""
+    a = _plain(a)
+    shape = np.shape(a)
+    a = np.ravel(a)
+    if _dtype(a) == np.bool_:
+        a = a.astype(np.uint8)
+    if weights is not None:
+        weights = _plain(weights)
+        if np.shape(weights) != shape:
+            raise ValueError("weights should have the same shape as a.")
+        weights = np.ravel(weights)
+        if _dtype(weights).kind == "c":
+            raise TypeError("numpy.histogram with complex weights on dual numbers is not "
+                            "supported; pass the real and imaginary parts separately")  # fmt: skip
+    edges = _bin_edges(a, bins, range, weights, "histogram")
+    uniform = isinstance(bins, str) or np.ndim(bins) == 0
+    ntype = np.dtype(np.intp) if weights is None else _dtype(weights)
+    nbins = len(edges) - 1
+    if uniform:  # (which bin: read from the values, as the edges')
+        n = np.zeros(nbins, ntype)
+        for i in builtins_range(0, np.shape(a)[0], _BLOCK):
+            tmp_a = a[i : i + _BLOCK]
+            keep = (tmp_a >= edges[0]) & (tmp_a <= edges[-1])
+            index = np.searchsorted(edges, tmp_a.astype(_dtype(edges)), side="right") - 1
+            index = np.minimum(index, nbins - 1)[keep]
+            tmp_w = None if weights is None else weights[i : i + _BLOCK][keep]
+            n = n + np.bincount(index, weights=tmp_w, minlength=nbins).astype(ntype)
+    else:
+        cum_n = np.zeros(edges.shape, ntype)
+        zero = np.zeros(1, dtype=ntype)
+        for i in builtins_range(0, np.shape(a)[0], _BLOCK):
+            tmp_a = a[i : i + _BLOCK]
+            order = np.argsort(tmp_a)
+            sa = np.take(tmp_a, order)
+            at = np.concatenate((np.searchsorted(sa, edges[:-1], "left"),
+                                 np.searchsorted(sa, edges[-1:], "right")))  # fmt: skip
+            if weights is None:
+                cum_n = cum_n + at
+            else:
+                sw = np.take(weights[i : i + _BLOCK], order)
+                cum_n = cum_n + np.concatenate((zero, np.cumsum(sw)))[at]
+        n = np.diff(cum_n)
+    if density:
+        db = np.diff(edges).astype(float)
+        return n / db / np.sum(n), edges
+    return n, edges
+
+
+@composition(np.histogramdd)
+def histogramdd(sample, bins=10, range=None, density=None, weights=None):
+    """NumPy's counts (or sums of ``weights``, linear in them) per cell, the cells read from the
+    values; a dimension's equal bins over its samples' own range move with its extreme samples
+    (and so do ``density``'s widths)."""
+    if isinstance(sample, (list, tuple)):
+        sample = np.stack([_plain(s) for s in sample]).T
+    elif np.ndim(sample) < 2:
+        sample = np.atleast_2d(sample).T
+    N, D = np.shape(sample)
+    if weights is not None:
+        weights = _plain(weights)
+    try:
+        if len(bins) != D:
+            raise ValueError("The dimension of bins must be equal to the dimension of the "
+                             "sample x.")  # fmt: skip
+    except TypeError:
+        bins = D * [bins]
+    if range is None:
+        range = (None,) * D
+    elif len(range) != D:
+        raise ValueError("range argument must have one entry per dimension")
+    edges, nbin = [], []
+    for i in builtins_range(D):
+        if np.ndim(bins[i]) == 0:
+            if bins[i] < 1:
+                raise ValueError(f"`bins[{i}]` must be positive, when an integer")
+            first, last = _outer_edges(sample[:, i], range[i])
+            try:
+                n = operator.index(bins[i])
+            except TypeError as e:
+                raise TypeError(f"`bins[{i}]` must be an integer, when a scalar") from e
+            edges.append(np.linspace(first, last, n + 1))
+        elif np.ndim(bins[i]) == 1:
+            edges.append(np.asarray(bins[i]))
+            if np.any(edges[i][:-1] > edges[i][1:]):
+                raise ValueError(f"`bins[{i}]` must be monotonically increasing, when an array")
+        else:
+            raise ValueError(f"`bins[{i}]` must be a scalar or 1d array")
+        nbin.append(len(edges[i]) + 1)
+    count = []
+    for i in builtins_range(D):  # (which cell: read from the values)
+        index = np.searchsorted(edges[i], sample[:, i], side="right")
+        count.append(index - (sample[:, i] == edges[i][-1]))
+    xy = np.ravel_multi_index(tuple(count), nbin)
+    hist = np.bincount(xy, weights, minlength=int(np.prod(nbin)))
+    hist = np.reshape(hist, tuple(nbin)).astype(float)
+    hist = hist[D * (slice(1, -1),)]
+    if density:
+        s = np.sum(hist)
+        for i in builtins_range(D):
+            shape = [1] * D
+            shape[i] = nbin[i] - 2
+            hist = hist / np.reshape(np.diff(edges[i]), shape)
+        hist = hist / s
+    return hist, edges
+
+
+@composition(np.histogram2d)
+def histogram2d(x, y, bins=10, range=None, density=None, weights=None):
+    """``histogramdd([x, y], ...)``, as NumPy computes it."""
+    if len(x) != len(y):
+        raise ValueError("x and y must have the same length.")
+    try:
+        N = len(bins)
+    except TypeError:
+        N = 1
+    if N not in {1, 2}:
+        bins = [np.asarray(bins), np.asarray(bins)]
+    hist, edges = histogramdd([x, y], bins, range, density, weights)
+    return hist, edges[0], edges[1]

@@ -171,9 +171,10 @@ _declare(
 )
 _declare(
     "structural",
-    "roll take repeat tile resize diag triu tril copy delete",
+    "roll take repeat tile resize diag triu tril copy delete diagflat",
     operands=("@0",),
 )
+_declare("structural", "lib.stride_tricks.sliding_window_view", operands=("x",), view=True)
 _declare("structural", "take_along_axis", operands=("arr",))
 _declare("structural", "fft.fftshift fft.ifftshift", operands=("x",), axes=("axes",))
 _declare("structural", "compress", operands=("a",), values=("condition",))
@@ -213,6 +214,11 @@ _declare("linear", "gradient", operands=("f",), axes=("axis",))
 _declare("linear", "real imag", operands=("val",), view=True)
 _declare("linear", "where", operands=("x", "y"), values=("condition",))
 _declare("linear", "bincount", operands=("weights",), values=("x",))
+_declare("linear", "cumulative_sum", operands=("x",), axes=("axis",))
+_declare("linear", "ediff1d", operands=("ary", "to_end", "to_begin"))
+_declare("linear", "polyadd polysub", operands=("a1", "a2"))
+_declare("linear", "polyder", operands=("p",))
+_declare("linear", "polyint", operands=("p", "k"))
 
 
 def _fft_guard(option: Callable[..., Any]) -> str | None:
@@ -242,6 +248,8 @@ _declare("linear", "select", operands=("*choicelist", "default"), values=("condl
 
 _declare("multilinear", "dot vdot inner outer tensordot kron cross", operands=("a", "b"))
 _declare("multilinear", "matmul", operands=("x1", "x2"))
+# NumPy's gufunc products (2.0: vecdot; 2.2: matvec, vecmat): __array_ufunc__ hands them over
+_declare("multilinear", "vecdot matvec vecmat", operands=("x1", "x2"))
 _declare("multilinear", "convolve correlate", operands=("a", "v"))
 _declare("multilinear", "trapezoid", operands=("y", "x", "dx"), axes=("axis",))
 _declare("multilinear", "einsum", operands=("*operands",))
@@ -260,7 +268,7 @@ _declare(
     "nanargmax nanargmin "
     "argpartition argwhere nonzero flatnonzero lexsort count_nonzero isclose allclose "
     "array_equal array_equiv searchsorted digitize isreal iscomplex isrealobj iscomplexobj "
-    "isneginf isposinf round around fix linalg.matrix_rank",
+    "isneginf isposinf round around fix linalg.matrix_rank isin",
 )
 
 # -- compositions of other functions of the tables -------------------------------------------------
@@ -287,6 +295,27 @@ _declare("composition", "put_along_axis", operands=("arr", "values"), values=("i
 _declare("composition", "meshgrid", operands=("*xi",))
 _declare("composition", "linspace", operands=("start", "stop"))
 _declare("composition", "polyfit", operands=("x", "y", "w"))
+_declare(
+    "composition",
+    "cumulative_prod vander poly roots i0 real_if_close sort_complex astype trim_zeros unwrap "
+    "unique unique_values unique_counts unique_inverse unique_all",
+    operands=("@0",),
+)
+_declare("composition", "polydiv", operands=("u", "v"))
+_declare("composition", "polymul", operands=("a1", "a2"))
+_declare("composition", "cov corrcoef", operands=("@0", "y"))
+_declare("composition", "logspace", operands=("start", "stop", "base"))
+_declare("composition", "geomspace", operands=("start", "stop"))
+_declare("composition", "apply_along_axis", operands=("arr",))
+_declare("composition", "apply_over_axes", operands=("a",))
+_declare("composition", "choose", operands=("choices",), values=("a",))
+_declare("composition", "union1d intersect1d setdiff1d setxor1d", operands=("ar1", "ar2"))
+# linear in the weights; which bin a sample falls in is read from the values, and equal bins over
+# the samples' own range move with the extreme samples
+_declare("composition", "histogram", operands=("a", "weights"))
+_declare("composition", "histogram_bin_edges", operands=("a",))
+_declare("composition", "histogram2d", operands=("x", "y", "weights"))
+_declare("composition", "histogramdd", operands=("sample", "weights"))
 
 # -- special: per-carrier code --------------------------------------------------------------------
 
