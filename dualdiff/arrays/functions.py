@@ -298,34 +298,30 @@ def cumsum(a, axis=None, dtype=None, out=None):
 
 @implements(np.cumprod)
 def cumprod(a, axis=None, dtype=None, out=None):
-    """``d y_j = sum_{i <= j} (prod_{l <= j, l != i} x_l) dx_i``, exact at zeros."""
+    """``d y_j = sum_{i <= j} (prod_{l <= j, l != i} x_l) dx_i``, exact at zeros: prefix
+    products by doubling (``y_i <- y_i y_{i-s}``, ``dy_i <- dy_i y_{i-s} + y_i dy_{i-s}`` for
+    ``s = 1, 2, 4, ...``), no division; O(n log n), where a table of the products over every
+    ``l != i`` was O(n²) (3 GB at n = 20 000)."""
     a = _in_dtype(a, "cumprod", dtype)
     if axis is None:
         a, axis = np.reshape(a, (-1,)), 0
     axis = axis % a.ndim
-    value = np.cumprod(a.value, axis=axis)
-    x = np.moveaxis(a.value, axis, -1)
-    n = np.shape(strip(x))[-1]
-    if n == 0:
-        return _finish(_make_array(value, a.tangent_.copy(), a.tag, a.batched), out, "cumprod")
-    # products over l <= j with l != i, for all i <= j: a lower-triangular (n, n) table per row
-    rows = []
-    for j in range(n):
-        prefix = np.take(x, range(j + 1), axis=-1)
-        rows.append(_pad_last(_exclusive_products(prefix, -1), n))
-    table = np.stack(rows, axis=-2)  # [..., j, i]
+    value = np.cumprod(a.value, axis=axis)  # NumPy's own (its order of products)
+    y = np.moveaxis(a.value, axis, -1)
     t = np.moveaxis(a.tangent_, axis + 1, -1)  # (k, ..., n)
-    tangent = np.sum(table * np.expand_dims(t, -2), axis=-1)
-    tangent = np.moveaxis(tangent, -1, axis + 1)
+    n, s = np.shape(strip(y))[-1], 1
+    if n < 2:
+        t = t.copy()  # (the result's own, not a view of a's)
+    while s < n:
+        # the products of the windows (i - 2s, i] from those of (i - s, i] and (i - 2s, i - s]
+        # (the first s entries are whole prefixes already)
+        tail = t[..., s:] * y[..., :-s] + y[..., s:] * t[..., :-s]
+        t = np.concatenate([t[..., :s], tail], axis=-1)
+        if 2 * s < n:
+            y = np.concatenate([y[..., :s], y[..., s:] * y[..., :-s]], axis=-1)
+        s *= 2
+    tangent = np.moveaxis(t, -1, axis + 1)
     return _finish(box(_make_array(value, tangent, a.tag, a.batched)), out, "cumprod")
-
-
-def _pad_last(v: Any, n: int) -> Any:
-    width = n - np.shape(strip(v))[-1]
-    if width == 0:
-        return v
-    plain = strip(v)  # zeros of v's dtype: float64 ones promoted a nested float32 cumprod
-    return np.concatenate([v, np.zeros(plain.shape[:-1] + (width,), plain.dtype)], axis=-1)
 
 
 def ufunc_reduce(
