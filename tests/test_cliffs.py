@@ -8,6 +8,7 @@ import numpy as np
 from reference import jacobian as numeric_jacobian
 
 import dualdiff as dd
+from dualdiff.core import methods
 
 
 def peak_bytes(fn):
@@ -46,3 +47,55 @@ def test_cumprod_along_an_axis_of_a_stack_matches_numeric_differences():
         jac = dd.jacobian(lambda a: np.cumprod(a, axis=axis), x)
         reference = numeric_jacobian(lambda a: np.cumprod(a, axis=axis), x)
         np.testing.assert_allclose(jac, reference, rtol=1e-6, atol=1e-8)
+
+
+def _rounds_by_loop(flat, shape):
+    """``ufunc.at``'s rounds by a plain loop: round r holds every element's (r+1)-th visit."""
+    seen, rounds = {}, []
+    for j, e in enumerate(flat.tolist()):
+        r = seen.get(e, 0)
+        seen[e] = r + 1
+        if r == len(rounds):
+            rounds.append([])
+        rounds[r].append(j)
+    return [(np.unravel_index(flat[c], shape), np.array(c, dtype=np.intp)) for c in rounds]
+
+
+def test_ufunc_at_rounds_scan_the_visits_once(monkeypatch):
+    # the r-th visits were found by scanning every visit once per round: an index repeated
+    # n times (a histogram's one bin) cost n² work; one sort groups them
+    rng = np.random.default_rng(2)
+    flat = np.concatenate([np.zeros(3000, np.intp), rng.integers(0, 12, 500)])
+    rng.shuffle(flat)
+    scanned = []
+    flatnonzero = np.flatnonzero
+    monkeypatch.setattr(np, "flatnonzero", lambda a: scanned.append(np.size(a)) or flatnonzero(a))
+    rounds = methods.at_rounds(flat, (3, 4))
+    monkeypatch.undo()
+    assert sum(scanned) <= 2 * flat.size
+    expected = _rounds_by_loop(flat, (3, 4))
+    assert len(rounds) == len(expected) > 3000
+    for (where, chosen), (where_ref, chosen_ref) in zip(rounds, expected):
+        np.testing.assert_array_equal(chosen, chosen_ref)
+        for got, want in zip(where, where_ref):
+            np.testing.assert_array_equal(got, want)
+    assert methods.at_rounds(np.zeros(0, np.intp), (3,)) == []
+
+
+def test_maximum_at_with_a_repeated_index_matches_numeric_differences():
+    x = np.random.default_rng(3).standard_normal(40)
+    index = np.array([0, 1, 0, 0, 2, 1, 0, 3, 0, 0] * 3)
+
+    def f(x):
+        y = x[:10].copy()
+        np.maximum.at(y, index, x[10:])
+        np.multiply.at(y, index[::-1], x[10:] * 0.1 + 1)
+        return y
+
+    reference = numeric_jacobian(f, x)
+    np.testing.assert_allclose(dd.jacobian(f, x), reference, rtol=1e-6, atol=1e-8)
+    v = np.random.default_rng(4).standard_normal(40)
+    np.testing.assert_allclose(
+        dd.taylor(lambda t: f(x + t * v), 0.0, 1)[..., 1], reference @ v, rtol=1e-6
+    )
+    np.testing.assert_allclose(dd.jit_jvp(f)(x, v)[1], reference @ v, rtol=1e-6)
