@@ -9,6 +9,7 @@ from reference import jacobian as numeric_jacobian
 
 import dualdiff as dd
 from dualdiff.core import methods
+from dualdiff.rules import elementwise
 
 
 def peak_bytes(fn):
@@ -99,3 +100,23 @@ def test_maximum_at_with_a_repeated_index_matches_numeric_differences():
         dd.taylor(lambda t: f(x + t * v), 0.0, 1)[..., 1], reference @ v, rtol=1e-6
     )
     np.testing.assert_allclose(dd.jit_jvp(f)(x, v)[1], reference @ v, rtol=1e-6)
+
+
+def test_all_finite_keeps_large_arrays_off_blas_threads(monkeypatch):
+    # every elementwise rule with a careful path checked its partial with np.vdot, which
+    # OpenBLAS splits over threads above 10 000 entries: ~20 ms a call (1000x) on busy cores
+    sizes = []
+    vdot = np.vdot
+    monkeypatch.setattr(np, "vdot", lambda a, b: sizes.append(np.size(a)) or vdot(a, b))
+    for n in (10, 5000, 100_000):
+        for dtype in (np.float32, np.float64, np.complex128):
+            p = np.linspace(-1e3, 1e3, n).astype(dtype)
+            assert elementwise.all_finite(p)
+            for bad in (np.inf, -np.inf, np.nan):
+                q = p.copy()
+                q[n // 2] = bad
+                assert not elementwise.all_finite(q)
+            q = p.copy()
+            q[0], q[-1] = np.inf, -np.inf
+            assert not elementwise.all_finite(q)
+    assert sizes and max(sizes) <= 10_000  # (OpenBLAS splits a dot product above 10 000)
