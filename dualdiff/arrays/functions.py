@@ -209,7 +209,13 @@ def _exclusive_products(v: Any, axis: int) -> Any:
         np.cumprod(np.concatenate([one, np.flip(v, axis=axis)], axis=axis), axis=axis), axis=axis
     )
     n = np.shape(strip(v))[axis]
-    return np.take(before, range(n), axis=axis) * np.take(after, range(1, n + 1), axis=axis)
+    return _cut(before, axis, 0, n) * _cut(after, axis, 1, n + 1)
+
+
+def _cut(a: Any, axis: int, start: int, stop: int) -> Any:
+    """``a[start:stop]`` along ``axis`` (a view; ``np.take`` of a ``range`` had NumPy convert
+    the range element by element, ~60 ns each: 800x NumPy's time for ``np.diff(x, n=3)``)."""
+    return a[(slice(None),) * (axis % np.ndim(strip(a))) + (slice(start, stop),)]
 
 
 @implements(np.prod)
@@ -435,7 +441,7 @@ def diff(a, n=1, axis=-1, prepend=np._NoValue, append=np._NoValue):
         a = concatenate(parts, axis=axis)
     for _ in range(n):
         m = a.shape[axis]
-        a = np.take(a, range(1, m), axis=axis) - np.take(a, range(m - 1), axis=axis)
+        a = _cut(a, axis, 1, m) - _cut(a, axis, 0, m - 1)
     return a
 
 
@@ -472,7 +478,7 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
     step = dx if x is None else diff(x, axis=-1 if np.ndim(strip(x)) == 1 else axis)
     if x is not None and np.ndim(strip(x)) > 1:
         step = np.moveaxis(step, axis, -1)
-    pairs = np.take(y, range(1, n), axis=-1) + np.take(y, range(n - 1), axis=-1)
+    pairs = _cut(y, -1, 1, n) + _cut(y, -1, 0, n - 1)
     return sum_(step * pairs / 2.0, axis=-1)
 
 
