@@ -209,7 +209,13 @@ def _exclusive_products(v: Any, axis: int) -> Any:
         np.cumprod(np.concatenate([one, np.flip(v, axis=axis)], axis=axis), axis=axis), axis=axis
     )
     n = np.shape(strip(v))[axis]
-    return np.take(before, range(n), axis=axis) * np.take(after, range(1, n + 1), axis=axis)
+    return _cut(before, axis, 0, n) * _cut(after, axis, 1, n + 1)
+
+
+def _cut(a: Any, axis: int, start: int, stop: int) -> Any:
+    """``a[start:stop]`` along ``axis`` (a view; ``np.take`` of a ``range`` had NumPy convert
+    the range element by element, ~60 ns each: 800x NumPy's time for ``np.diff(x, n=3)``)."""
+    return a[(slice(None),) * (axis % np.ndim(strip(a))) + (slice(start, stop),)]
 
 
 @implements(np.prod)
@@ -298,34 +304,30 @@ def cumsum(a, axis=None, dtype=None, out=None):
 
 @implements(np.cumprod)
 def cumprod(a, axis=None, dtype=None, out=None):
-    """``d y_j = sum_{i <= j} (prod_{l <= j, l != i} x_l) dx_i``, exact at zeros."""
+    """``d y_j = sum_{i <= j} (prod_{l <= j, l != i} x_l) dx_i``, exact at zeros: prefix
+    products by doubling (``y_i <- y_i y_{i-s}``, ``dy_i <- dy_i y_{i-s} + y_i dy_{i-s}`` for
+    ``s = 1, 2, 4, ...``), no division; O(n log n), where a table of the products over every
+    ``l != i`` was O(n²) (3 GB at n = 20 000)."""
     a = _in_dtype(a, "cumprod", dtype)
     if axis is None:
         a, axis = np.reshape(a, (-1,)), 0
     axis = axis % a.ndim
-    value = np.cumprod(a.value, axis=axis)
-    x = np.moveaxis(a.value, axis, -1)
-    n = np.shape(strip(x))[-1]
-    if n == 0:
-        return _finish(_make_array(value, a.tangent_.copy(), a.tag, a.batched), out, "cumprod")
-    # products over l <= j with l != i, for all i <= j: a lower-triangular (n, n) table per row
-    rows = []
-    for j in range(n):
-        prefix = np.take(x, range(j + 1), axis=-1)
-        rows.append(_pad_last(_exclusive_products(prefix, -1), n))
-    table = np.stack(rows, axis=-2)  # [..., j, i]
+    value = np.cumprod(a.value, axis=axis)  # NumPy's own (its order of products)
+    y = np.moveaxis(a.value, axis, -1)
     t = np.moveaxis(a.tangent_, axis + 1, -1)  # (k, ..., n)
-    tangent = np.sum(table * np.expand_dims(t, -2), axis=-1)
-    tangent = np.moveaxis(tangent, -1, axis + 1)
+    n, s = np.shape(strip(y))[-1], 1
+    if n < 2:
+        t = t.copy()  # (the result's own, not a view of a's)
+    while s < n:
+        # the products of the windows (i - 2s, i] from those of (i - s, i] and (i - 2s, i - s]
+        # (the first s entries are whole prefixes already)
+        tail = t[..., s:] * y[..., :-s] + y[..., s:] * t[..., :-s]
+        t = np.concatenate([t[..., :s], tail], axis=-1)
+        if 2 * s < n:
+            y = np.concatenate([y[..., :s], y[..., s:] * y[..., :-s]], axis=-1)
+        s *= 2
+    tangent = np.moveaxis(t, -1, axis + 1)
     return _finish(box(_make_array(value, tangent, a.tag, a.batched)), out, "cumprod")
-
-
-def _pad_last(v: Any, n: int) -> Any:
-    width = n - np.shape(strip(v))[-1]
-    if width == 0:
-        return v
-    plain = strip(v)  # zeros of v's dtype: float64 ones promoted a nested float32 cumprod
-    return np.concatenate([v, np.zeros(plain.shape[:-1] + (width,), plain.dtype)], axis=-1)
 
 
 def ufunc_reduce(
@@ -439,7 +441,7 @@ def diff(a, n=1, axis=-1, prepend=np._NoValue, append=np._NoValue):
         a = concatenate(parts, axis=axis)
     for _ in range(n):
         m = a.shape[axis]
-        a = np.take(a, range(1, m), axis=axis) - np.take(a, range(m - 1), axis=axis)
+        a = _cut(a, axis, 1, m) - _cut(a, axis, 0, m - 1)
     return a
 
 
@@ -476,7 +478,7 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
     step = dx if x is None else diff(x, axis=-1 if np.ndim(strip(x)) == 1 else axis)
     if x is not None and np.ndim(strip(x)) > 1:
         step = np.moveaxis(step, axis, -1)
-    pairs = np.take(y, range(1, n), axis=-1) + np.take(y, range(n - 1), axis=-1)
+    pairs = _cut(y, -1, 1, n) + _cut(y, -1, 0, n - 1)
     return sum_(step * pairs / 2.0, axis=-1)
 
 

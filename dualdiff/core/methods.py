@@ -361,10 +361,16 @@ def at_rounds(flat: np.ndarray, shape: tuple[int, ...]) -> list[tuple[tuple[Any,
     group = np.cumsum(starts) - 1
     visit = np.empty_like(flat)
     visit[order] = np.arange(flat.size) - np.flatnonzero(starts)[group]
+    # the visits grouped by round, in NumPy's order within each: one sort, where a scan of all
+    # the visits per round cost O(visits * rounds) (an index repeated n times: n² work)
+    by_round = np.argsort(visit, kind="stable")
+    ends = np.cumsum(np.bincount(visit, minlength=1)).tolist() if flat.size else []
     rounds = []
-    for r in range(int(visit.max(initial=-1)) + 1):
-        chosen = np.flatnonzero(visit == r)
+    start = 0
+    for end in ends:
+        chosen = by_round[start:end]
         rounds.append((np.unravel_index(flat[chosen], shape), chosen))
+        start = end
     return rounds
 
 
