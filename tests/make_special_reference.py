@@ -37,20 +37,32 @@ FUNCTIONS = {
         (1,),
     ),
     "log_ndtr large": (lambda x: mp.log(mp.ncdf(x)), 0, (-20.0, -1e3, -1e5), (1,)),
+    "i0e large": (lambda x: mp.besseli(0, x) * mp.exp(-abs(x)), 0, (30.0, 1e4, 1e8, -1e8), (1, 2)),
+    "i1e large": (lambda x: mp.besseli(1, x) * mp.exp(-abs(x)), 0, (700.0, 1e8, -1e4), (1, 2)),
+    "ive(1.5) large": (lambda x: mp.besseli(1.5, x) * mp.exp(-x), 0, (100.0, 1e8), (1, 2)),
+    "ive(2) large": (lambda x: mp.besseli(2, x) * mp.exp(-abs(x)), 0, (-1e4,), (1, 2)),
+    "ive(20) large": (lambda x: mp.besseli(20, x) * mp.exp(-x), 0, (300.0,), (1,)),
+    "kve(0.5) large": (lambda x: mp.besselk(0.5, x) * mp.exp(x), 0, (1e4, 1e8), (1, 2)),
+    "kve(1.5) large": (
+        lambda x: mp.besselk(1.5, x) * mp.exp(x),
+        0,
+        (50.0, 1e8, 1e4 + 1e3j),
+        (1, 2),
+    ),
 }
 EXPREL_POINTS = (0.3, 0.6, 2.0, -3.0, -25.0, 40.0, -0.3, -0.6, -2.0, 3.0, 25.0, -40.0, 0.0)
 EXPREL_ORDERS = (2, 5, 12, 20, 40)
 
 
-def _diff(f, x: float, n: int) -> float:
+def _diff(f, x: float | complex, n: int) -> float | complex:
     values = []
     for digits in (40, 60):
         mp.mp.dps = digits
-        values.append(mp.diff(f, mp.mpf(x), n))
+        values.append(mp.diff(f, mp.mpmathify(x), n))
     mp.mp.dps = 40
     if abs(values[0] - values[1]) > abs(values[1]) * mp.mpf(10) ** -25:
         raise SystemExit(f"references disagree at {x}, order {n}: {values}")
-    return float(values[1])
+    return complex(values[1]) if isinstance(x, complex) else float(values[1])
 
 
 def main() -> None:

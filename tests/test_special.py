@@ -8,6 +8,7 @@ Parameters without a derivative rule (an order, ``gammainc``'s ``a``) are held a
 
 from __future__ import annotations
 
+import cmath
 import math
 import subprocess
 import sys
@@ -374,13 +375,15 @@ def test_functions_defined_by_each_other_reach_high_orders_exactly(name):
     assert dd.derivative(f, x, n=20) == pytest.approx(expected, rel=1e-12)
 
 
-def _first_derivative_in_every_mode(f, x, expected):
-    """derivative, a jacobian entry and a compiled jvp entry of f at x, against ``expected``."""
-    assert dd.derivative(f, x) == pytest.approx(expected, rel=1e-14)
+def _first_derivative_in_every_mode(f, x, expected, rel=1e-14):
+    """derivative, a jacobian entry and a compiled jvp entry of f at x, against ``expected``
+    (relative error only: pytest.approx's default absolute 1e-12 passed a derivative of 1e-17
+    computed as 0.0)."""
+    assert dd.derivative(f, x) == pytest.approx(expected, rel=rel, abs=0.0)
     points = np.array([x, 0.5])
-    assert dd.jacobian(f, points)[0, 0] == pytest.approx(expected, rel=1e-14)
+    assert dd.jacobian(f, points)[0, 0] == pytest.approx(expected, rel=rel, abs=0.0)
     tangent = dd.jit_jvp(f)(points, np.array([1.0, 0.0]))[1][0]
-    assert tangent == pytest.approx(expected, rel=1e-14)
+    assert tangent == pytest.approx(expected, rel=rel, abs=0.0)
 
 
 @pytest.mark.parametrize("x", [30.0, 1e3, 1e5, 1e8])
@@ -390,7 +393,7 @@ def test_erfcx_first_derivative_far_out(x):
     _first_derivative_in_every_mode(sc.erfcx, x, DERIVATIVES["erfcx large", x, 1])
     second = DERIVATIVES["erfcx large", x, 2]
     assert dd.derivative(lambda y: dd.derivative(sc.erfcx, y), x) == pytest.approx(
-        second, rel=1e-12
+        second, rel=1e-12, abs=0.0
     )
 
 
@@ -421,6 +424,70 @@ def test_sigmoid_derivative_far_out(x):
     expected = e / (1.0 + e) ** 2
     for f in (dd.sigmoid, sc.expit):
         _first_derivative_in_every_mode(f, x, expected)
+
+
+BESSEL_FAR = {
+    "i0e large": sc.i0e,
+    "i1e large": sc.i1e,
+    "ive(1.5) large": lambda x: sc.ive(1.5, x),
+    "ive(2) large": lambda x: sc.ive(2.0, x),
+    "ive(20) large": lambda x: sc.ive(20.0, x),
+    "kve(0.5) large": lambda x: sc.kve(0.5, x),
+    "kve(1.5) large": lambda x: sc.kve(1.5, x),
+}
+
+
+@pytest.mark.parametrize(
+    "name, x, n", sorted(k for k in DERIVATIVES if k[0] in BESSEL_FAR and type(k[1]) is float)
+)
+def test_scaled_bessel_derivatives_far_out(name, x, n):
+    """The scaled Bessel functions' derivatives by recurrence, i1e - sign(x) i0e and
+    (kve(v-1) + kve(v+1))/2 - kve, cancel to O(1/x) of their terms: 1e-8 of i0e' was left at
+    1e8 (its second derivative had no digit left), 3e-12 at 1e4, 26 ulps at 30. Now within
+    5 ulps of 40-digit references (the asymptotic series beyond 22 and v²/2), in every mode."""
+    f = BESSEL_FAR[name]
+    expected = DERIVATIVES[name, x, n]
+    if n == 1:
+        _first_derivative_in_every_mode(f, x, expected, rel=2e-15)
+        return
+    assert dd.derivative(f, x, n=2) == pytest.approx(expected, rel=2e-15, abs=0.0)
+    nested = dd.derivative(lambda y: dd.derivative(f, y), x)
+    assert nested == pytest.approx(expected, rel=2e-15, abs=0.0)
+
+
+def test_kve_derivatives_far_out_at_a_complex_point():
+    z = 1e4 + 1e3j
+    f = BESSEL_FAR["kve(1.5) large"]
+    for n in (1, 2):
+        expected = DERIVATIVES["kve(1.5) large", z, n]
+        assert dd.derivative(f, z, n=n) == pytest.approx(expected, rel=2e-15, abs=0.0)
+    jvp = dd.jvp(f, np.array([z, 2.0 + 1j]), np.array([1.0, 0.0]))[1][0]
+    assert jvp == pytest.approx(DERIVATIVES["kve(1.5) large", z, 1], rel=2e-15, abs=0.0)
+
+
+@pytest.mark.parametrize("x", [3.7, 20.0, -40.0, 300.0])
+def test_tanh_derivative_far_out(x):
+    """tanh' = 1 - tanh² lost 1 - |tanh| where it is near 1: 118 ulps at 3.7, and 0.0 from 19.1
+    on, where it is 4e**-2|x|/(1 + e**-2|x|)² (a rounds to ±1). In every mode."""
+    e = math.exp(-2.0 * abs(x))
+    expected = 4.0 * e / (1.0 + e) ** 2
+    _first_derivative_in_every_mode(np.tanh, x, expected)
+    second = -2.0 * math.tanh(x) * expected
+    assert dd.derivative(np.tanh, x, n=2) == pytest.approx(second, rel=1e-14, abs=0.0)
+    nested = dd.derivative(lambda y: dd.derivative(np.tanh, y), x)
+    assert nested == pytest.approx(second, rel=1e-14, abs=0.0)
+
+
+@pytest.mark.parametrize("f, z", [(np.tanh, 20 + 5j), (np.tan, 5 + 40j), (np.tan, -3 - 20j)])
+def test_tan_and_tanh_derivatives_at_complex_points_near_their_limits(f, z):
+    """1 + tan² and 1 - tanh² cancel where the function is near ±i or ±1: 1e-12 of tanh' was
+    left at 20+5j, and tan' at 5+40j came out 0 (it is 7e-35)."""
+    c = cmath.cosh(z) if f is np.tanh else cmath.cos(z)
+    expected = 1.0 / (c * c)
+    second = (-2.0 if f is np.tanh else 2.0) * (cmath.tanh(z) if f is np.tanh else cmath.tan(z))
+    for got in (dd.derivative(f, z), dd.jvp(f, np.array([z, 1j]), np.array([1.0, 0.0]))[1][0]):
+        assert got == pytest.approx(expected, rel=1e-14, abs=0.0)
+    assert dd.derivative(f, z, n=2) == pytest.approx(second * expected, rel=1e-14, abs=0.0)
 
 
 def test_elliptic_integrals_at_their_pole():

@@ -567,14 +567,16 @@ def _cosh_rule(rule: Rule, u: list, n: int) -> list:
 
 @_taylor_rule("tan")
 def _tan_rule(rule: Rule, u: list, n: int) -> list:
+    # w_0 = 1 + y_0² and 1 - y_0² from the rule's partial, which does not cancel where y_0 is
+    # near ±i (tan of complex x) or ±1 (tanh)
     y0 = rule.function(u[0])
-    return _riccati(u, n, y0, 1.0 + y0 * y0, False, 1.0)
+    return _riccati(u, n, y0, rule.partials[0](u[0], y0), False, 1.0)
 
 
 @_taylor_rule("tanh")
 def _tanh_rule(rule: Rule, u: list, n: int) -> list:
-    c = COSH(u[0])
-    return _riccati(u, n, rule.function(u[0]), 1.0 / (c * c), False, -1.0)
+    y0 = rule.function(u[0])
+    return _riccati(u, n, y0, rule.partials[0](u[0], y0), False, -1.0)
 
 
 @_taylor_rule("sigmoid")
@@ -1276,8 +1278,8 @@ def _float_tan(rule: Rule, u: list, n: int) -> list:
 
 @_float_rule("tanh")
 def _float_tanh(rule: Rule, u: list, n: int) -> list:
-    c = _COSH_REAL(u[0])
-    return _float_riccati(u, n, rule.real(u[0]), 1.0 / (c * c), False, -1.0)
+    y0 = rule.real(u[0])
+    return _float_riccati(u, n, y0, rule.partials[0](u[0], y0), False, -1.0)
 
 
 # ---------------------------------------------------------------------------------------------
