@@ -8,7 +8,9 @@ Each entry is ``f⁽ⁿ⁾(x)`` for a scipy.special function ``f`` written with 
 ``mpmath.diff`` (high-precision finite differences) at 40 significant digits and again at 60;
 the two must agree to 25 digits before the value is rounded to float64 and stored. ``exprel``'s
 come from the closed form ``exprel⁽ⁿ⁾(x) = ₁F₁(n+1; n+2; x)/(n+1)``, and spence's ``n``-th
-derivative is the ``(n-1)``-th of ``spence' = log(z)/(1 - z)``. tests/test_special.py reads them.
+derivative is the ``(n-1)``-th of ``spence' = log(z)/(1 - z)``; betaln's and beta's come from
+digamma and trigamma (``psi(x) - psi(x + y)``, whose numerical derivative would need more digits
+than the working precision holds at 1e15). tests/test_special.py reads them.
 """
 
 from __future__ import annotations
@@ -48,6 +50,20 @@ FUNCTIONS = {
         0,
         (50.0, 1e8, 1e4 + 1e3j),
         (1, 2),
+    ),
+    "sinc small": (mp.sincpi, 0, (1e-3, 1.1e-3, 0.05, -0.05), (1, 2)),
+    "betaln large": (lambda x: mp.digamma(x) - mp.digamma(x + 2.5), 1, (700.0, 1e8, 1e15), (1,)),
+    "betaln large'": (
+        lambda x: mp.polygamma(1, x) - mp.polygamma(1, x + 2.5),
+        2,
+        (700.0, 1e8, 1e15),
+        (2,),
+    ),
+    "beta large": (
+        lambda x: mp.beta(x, 2.5) * (mp.digamma(x) - mp.digamma(x + 2.5)),
+        1,
+        (1e4, 1e8),
+        (1,),
     ),
 }
 EXPREL_POINTS = (0.3, 0.6, 2.0, -3.0, -25.0, 40.0, -0.3, -0.6, -2.0, 3.0, 25.0, -40.0, 0.0)

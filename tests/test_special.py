@@ -490,6 +490,42 @@ def test_tan_and_tanh_derivatives_at_complex_points_near_their_limits(f, z):
     assert dd.derivative(f, z, n=2) == pytest.approx(second * expected, rel=1e-14, abs=0.0)
 
 
+@pytest.mark.parametrize("x", [1e-3, 1.1e-3, 0.05, -0.05])
+def test_sinc_derivatives_near_zero(x):
+    """sinc' = (cos(pi x) - sinc(x))/x cancels near 0: 3e4 ulps lost at 1.1e-3, 120 at 0.05,
+    and the two-term series that took over below 1e-3 had lost 1e4 at its edge (the nested
+    second derivative twice that). Now a series up to 1/2, in every mode."""
+    _first_derivative_in_every_mode(dd.sinc, x, DERIVATIVES["sinc small", x, 1], rel=2e-15)
+    second = DERIVATIVES["sinc small", x, 2]
+    nested = dd.derivative(lambda y: dd.derivative(dd.sinc, y), x)
+    assert nested == pytest.approx(second, rel=2e-15, abs=0.0)
+    assert dd.derivative(dd.sinc, x, n=2) == pytest.approx(second, rel=2e-15, abs=0.0)
+
+
+@pytest.mark.parametrize("x", [700.0, 1e8, 1e15])
+def test_betaln_derivatives_at_a_large_argument(x):
+    """psi(x) - psi(x + y), the partial of betaln (and of beta, times beta), cancels where y is
+    small beside x: 733 ulps lost at x = 700, y = 2.5, 1e-8 at 1e8, all of it at 1e15. Both
+    arguments, in every mode; the second derivative (trigamma's difference cancelled too) in
+    Taylor mode and nested."""
+    expected = DERIVATIVES["betaln large", x, 1]
+    _first_derivative_in_every_mode(lambda u: sc.betaln(u, 2.5), x, expected, rel=4e-15)
+    _first_derivative_in_every_mode(lambda u: sc.betaln(2.5, u), x, expected, rel=4e-15)
+    second = DERIVATIVES["betaln large'", x, 2]
+    g = lambda u: sc.betaln(u, 2.5)  # noqa: E731
+    assert dd.derivative(g, x, n=2) == pytest.approx(second, rel=4e-15, abs=0.0)
+    nested = dd.derivative(lambda y: dd.derivative(g, y), x)
+    assert nested == pytest.approx(second, rel=4e-15, abs=0.0)
+
+
+def test_beta_derivative_at_a_large_argument_is_its_value_times_betalns():
+    """beta' = beta (psi(x) - psi(x + y)) lost 4e3 ulps at x = 700, y = 2.5 to the difference;
+    SciPy's beta value is itself up to 1e-11 off further out: the check is against that value."""
+    for x in (700.0, 1e8):
+        expected = sc.beta(x, 2.5) * DERIVATIVES["betaln large", x, 1]
+        _first_derivative_in_every_mode(lambda u: sc.beta(u, 2.5), x, expected, rel=4e-15)
+
+
 def test_elliptic_integrals_at_their_pole():
     """K has a pole at m = 1 (E's derivatives too), nan beyond as in SciPy: ellipk's first
     derivative there was nan from (1 - 0·inf)/0."""
