@@ -10,7 +10,8 @@ the two must agree to 25 digits before the value is rounded to float64 and store
 come from the closed form ``exprel⁽ⁿ⁾(x) = ₁F₁(n+1; n+2; x)/(n+1)``, and spence's ``n``-th
 derivative is the ``(n-1)``-th of ``spence' = log(z)/(1 - z)``; betaln's and beta's come from
 digamma and trigamma (``psi(x) - psi(x + y)``, whose numerical derivative would need more digits
-than the working precision holds at 1e15). tests/test_special.py reads them.
+than the working precision holds at 1e15); ndtri's is 1/phi at the root of Phi(t) = p.
+tests/test_special.py reads them.
 """
 
 from __future__ import annotations
@@ -65,9 +66,20 @@ FUNCTIONS = {
         (1e4, 1e8),
         (1,),
     ),
+    "ndtri tail": (
+        lambda p: mp.sqrt(2 * mp.pi) * mp.exp(_ndtri(p) ** 2 / 2),
+        1,
+        (1e-300, 1e-100),
+        (1,),
+    ),
 }
 EXPREL_POINTS = (0.3, 0.6, 2.0, -3.0, -25.0, 40.0, -0.3, -0.6, -2.0, 3.0, 25.0, -40.0, 0.0)
 EXPREL_ORDERS = (2, 5, 12, 20, 40)
+
+
+def _ndtri(p):
+    """The normal quantile: the root of Phi(t) = p, from its asymptotic start."""
+    return mp.findroot(lambda t: mp.log(mp.ncdf(t)) - mp.log(p), -mp.sqrt(-2 * mp.log(p)))
 
 
 def _diff(f, x: float | complex, n: int) -> float | complex:

@@ -526,6 +526,44 @@ def test_beta_derivative_at_a_large_argument_is_its_value_times_betalns():
         _first_derivative_in_every_mode(lambda u: sc.beta(u, 2.5), x, expected, rel=4e-15)
 
 
+@pytest.mark.parametrize("x", [1e-20, 1e-8, -1e-8])
+def test_sigmoid_second_derivative(x):
+    """sigmoid'' = sigmoid'·(1 - 2 sigmoid) = -tanh(x/2) sigmoid': y(1 - y) differentiated
+    (Taylor mode's y' = y(1 - y)·d', the partial a(1 - a) nested) cancels in 1 - 2y near 0:
+    6e-9 of it was left at 1e-8, nothing at 1e-20. The third derivatives of softplus and
+    logaddexp are the same series."""
+    e = math.exp(-abs(x))
+    expected = -math.tanh(0.5 * x) * e / (1.0 + e) ** 2
+    for f in (dd.sigmoid, sc.expit):
+        assert dd.derivative(f, x, n=2) == pytest.approx(expected, rel=1e-14, abs=0.0)
+        nested = dd.derivative(lambda y: dd.derivative(f, y), x)
+        assert nested == pytest.approx(expected, rel=1e-14, abs=0.0)
+    assert dd.derivative(dd.softplus, x, n=3) == pytest.approx(expected, rel=1e-14, abs=0.0)
+    logaddexp = dd.derivative(lambda u: np.logaddexp(u, 0.0), x, n=3)
+    assert logaddexp == pytest.approx(expected, rel=1e-14, abs=0.0)
+
+
+@pytest.mark.parametrize("x", [1e-8, 3.7, 1e8])
+def test_taylor_mode_power_with_a_small_exponent(x):
+    """Taylor mode's power recurrence took (a + 1)j - k, which loses a small exponent a to the
+    rounding of a + 1: 6e-9 of the second derivative of x**1e-8."""
+    a = 1e-8
+    for n in (2, 3):
+        expected = math.prod(a - j for j in range(n)) * x ** (a - n)
+        for f in (lambda u: u**a, lambda u: np.float_power(u, a)):
+            got = dd.derivative(f, x, n=n)
+            assert got == pytest.approx(expected, rel=1e-14, abs=0.0)
+            on_array = dd.derivative(f, np.array([x, 2.0]), n=n)[0]
+            assert on_array == pytest.approx(expected, rel=1e-14, abs=0.0)
+
+
+@pytest.mark.parametrize("p", [1e-300, 1e-100])
+def test_ndtri_derivative_in_its_tail(p):
+    """ndtri' = sqrt(2 pi) e**(a²/2) magnifies the rounding of a = ndtri(p) by a²: 460 ulps
+    lost at 1e-300 (a = -37). The right tail (1 - p) is its mirror image."""
+    _first_derivative_in_every_mode(sc.ndtri, p, DERIVATIVES["ndtri tail", p, 1], rel=4e-15)
+
+
 def test_elliptic_integrals_at_their_pole():
     """K has a pole at m = 1 (E's derivatives too), nan beyond as in SciPy: ellipk's first
     derivative there was nan from (1 - 0·inf)/0."""
