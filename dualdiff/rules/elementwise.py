@@ -800,32 +800,33 @@ def _copysign_dx(x: Any, y: Any, ans: Any) -> Any:
 
 
 def _tanh_partial(x: Any, a: Any) -> Any:
-    # 1 - a² loses 1 - |a| where |a| is near 1: a relative error of about eps e**2|x|/4 (118 ulps
-    # at 3.7), and 0.0 from |x| = 19.1 on, where a rounds to ±1 and the derivative is about
-    # 4 e**-2|x|. Beyond |x| = 2 it is sech² x = 4e/(1 + e)², e = e**-2x (e**2x left of 0; for
-    # complex x by the sign of Re x), exact there; inside, 1 - a² is, and its derivative
-    # -2a(1 - a²) keeps the second derivative's digits near 0, which e's would not.
+    # 1 - a² loses 1 - |a| where |a| is near 1: a relative error of about eps sinh²(x)/3 (118
+    # ulps at 3.7), and 0.0 from |x| = 19.1 on, where a rounds to ±1 and the derivative is about
+    # 4 e**-2|x|. Beyond |x| = 3 (30 ulps) it is sech² x = 4e/(1 + e)², e = e**-2|x| (for
+    # complex x e**-2x or e**2x by the sign of Re x), exact; inside, 1 - a² is cheaper, and its
+    # derivative -2a(1 - a²) keeps the second derivative's digits near 0, which e's would not.
     if type(x) is float:  # the scalar hot path
-        if -2.0 < x < 2.0:
+        if -3.0 < x < 3.0:
             return 1.0 - a * a
         e = math.exp(-2.0 * abs(x))
         return 4.0 * e / ((1.0 + e) * (1.0 + e))
-    if type(x) is np.ndarray and x.dtype.kind == "f":
-        # a plain array: the exponential form on every entry once one needs it (exact on both
-        # sides, and cheaper than a selection of the far entries)
-        size = np.abs(x)
-        if not (size >= 2.0).any():
-            return 1.0 - a * a
-        e = np.exp(-2.0 * size)
-        return 4.0 * e / ((1.0 + e) * (1.0 + e))
-    return _near_or_far(x, 1.0 - a * a, _sech2_far, 2.0)
+    if type(x) is np.ndarray and x.ndim and x.dtype.kind == "f":  # the far entries only
+        p = 1.0 - a * a
+        far = np.abs(x) >= 3.0
+        if far.any():
+            e = np.exp(-2.0 * np.abs(x[far]))
+            p[far] = 4.0 * e / ((1.0 + e) * (1.0 + e))
+        return p
+    if type(x) in SYMBOLIC_TYPES and not is_complex(x):
+        return _sech2_far(x)  # the compiler (no branch on values): the exact form everywhere
+    return _near_or_far(x, 1.0 - a * a, _sech2_far, 3.0)
 
 
 def _sech2_far(x: Any) -> Any:
     if is_complex(x):
         e = exp(-2.0 * where(x.real > 0, x, -x))
     else:
-        e = exp(-2.0 * abs(x))  # (|x| >= 2 here: abs has no kink to differentiate)
+        e = exp(-2.0 * abs(x))  # (exact for first derivatives; nested ones come at |x| >= 3)
     return 4.0 * e / ((1.0 + e) * (1.0 + e))
 
 
