@@ -10,7 +10,8 @@ the two must agree to 25 digits before the value is rounded to float64 and store
 come from the closed form ``exprel⁽ⁿ⁾(x) = ₁F₁(n+1; n+2; x)/(n+1)``, and spence's ``n``-th
 derivative is the ``(n-1)``-th of ``spence' = log(z)/(1 - z)``; betaln's and beta's come from
 digamma and trigamma (``psi(x) - psi(x + y)``, whose numerical derivative would need more digits
-than the working precision holds at 1e15); ndtri's is 1/phi at the root of Phi(t) = p.
+than the working precision holds at 1e15); ndtri's is 1/phi at the root of Phi(t) = p,
+and erfcx's at complex points from 2z erfcx(z) - 2/sqrt(pi).
 tests/test_special.py reads them.
 """
 
@@ -71,6 +72,12 @@ FUNCTIONS = {
         1,
         (1e-300, 1e-100),
         (1,),
+    ),
+    "erfcx complex": (
+        lambda z: 2 * z * mp.exp(z * z) * mp.erfc(z) - 2 / mp.sqrt(mp.pi),
+        1,
+        (20 + 5j, 20 + 40j, 40j, 10 - 7j),
+        (1, 2),
     ),
 }
 EXPREL_POINTS = (0.3, 0.6, 2.0, -3.0, -25.0, 40.0, -0.3, -0.6, -2.0, 3.0, 25.0, -40.0, 0.0)
