@@ -8,7 +8,11 @@ Each entry is ``f⁽ⁿ⁾(x)`` for a scipy.special function ``f`` written with 
 ``mpmath.diff`` (high-precision finite differences) at 40 significant digits and again at 60;
 the two must agree to 25 digits before the value is rounded to float64 and stored. ``exprel``'s
 come from the closed form ``exprel⁽ⁿ⁾(x) = ₁F₁(n+1; n+2; x)/(n+1)``, and spence's ``n``-th
-derivative is the ``(n-1)``-th of ``spence' = log(z)/(1 - z)``. tests/test_special.py reads them.
+derivative is the ``(n-1)``-th of ``spence' = log(z)/(1 - z)``; betaln's and beta's come from
+digamma and trigamma (``psi(x) - psi(x + y)``, whose numerical derivative would need more digits
+than the working precision holds at 1e15); ndtri's is 1/phi at the root of Phi(t) = p,
+and erfcx's at complex points from 2z erfcx(z) - 2/sqrt(pi).
+tests/test_special.py reads them.
 """
 
 from __future__ import annotations
@@ -37,20 +41,63 @@ FUNCTIONS = {
         (1,),
     ),
     "log_ndtr large": (lambda x: mp.log(mp.ncdf(x)), 0, (-20.0, -1e3, -1e5), (1,)),
+    "i0e large": (lambda x: mp.besseli(0, x) * mp.exp(-abs(x)), 0, (30.0, 1e4, 1e8, -1e8), (1, 2)),
+    "i1e large": (lambda x: mp.besseli(1, x) * mp.exp(-abs(x)), 0, (700.0, 1e8, -1e4), (1, 2)),
+    "ive(1.5) large": (lambda x: mp.besseli(1.5, x) * mp.exp(-x), 0, (100.0, 1e8), (1, 2)),
+    "ive(2) large": (lambda x: mp.besseli(2, x) * mp.exp(-abs(x)), 0, (-1e4,), (1, 2)),
+    "ive(20) large": (lambda x: mp.besseli(20, x) * mp.exp(-x), 0, (300.0,), (1,)),
+    "kve(0.5) large": (lambda x: mp.besselk(0.5, x) * mp.exp(x), 0, (1e4, 1e8), (1, 2)),
+    "kve(1.5) large": (
+        lambda x: mp.besselk(1.5, x) * mp.exp(x),
+        0,
+        (50.0, 1e8, 1e4 + 1e3j),
+        (1, 2),
+    ),
+    "sinc small": (mp.sincpi, 0, (1e-3, 1.1e-3, 0.05, -0.05), (1, 2)),
+    "betaln large": (lambda x: mp.digamma(x) - mp.digamma(x + 2.5), 1, (700.0, 1e8, 1e15), (1,)),
+    "betaln large'": (
+        lambda x: mp.polygamma(1, x) - mp.polygamma(1, x + 2.5),
+        2,
+        (700.0, 1e8, 1e15),
+        (2,),
+    ),
+    "beta large": (
+        lambda x: mp.beta(x, 2.5) * (mp.digamma(x) - mp.digamma(x + 2.5)),
+        1,
+        (1e4, 1e8),
+        (1,),
+    ),
+    "ndtri tail": (
+        lambda p: mp.sqrt(2 * mp.pi) * mp.exp(_ndtri(p) ** 2 / 2),
+        1,
+        (1e-300, 1e-100),
+        (1,),
+    ),
+    "erfcx complex": (
+        lambda z: 2 * z * mp.exp(z * z) * mp.erfc(z) - 2 / mp.sqrt(mp.pi),
+        1,
+        (20 + 5j, 20 + 40j, 40j, 10 - 7j),
+        (1, 2),
+    ),
 }
 EXPREL_POINTS = (0.3, 0.6, 2.0, -3.0, -25.0, 40.0, -0.3, -0.6, -2.0, 3.0, 25.0, -40.0, 0.0)
 EXPREL_ORDERS = (2, 5, 12, 20, 40)
 
 
-def _diff(f, x: float, n: int) -> float:
+def _ndtri(p):
+    """The normal quantile: the root of Phi(t) = p, from its asymptotic start."""
+    return mp.findroot(lambda t: mp.log(mp.ncdf(t)) - mp.log(p), -mp.sqrt(-2 * mp.log(p)))
+
+
+def _diff(f, x: float | complex, n: int) -> float | complex:
     values = []
     for digits in (40, 60):
         mp.mp.dps = digits
-        values.append(mp.diff(f, mp.mpf(x), n))
+        values.append(mp.diff(f, mp.mpmathify(x), n))
     mp.mp.dps = 40
     if abs(values[0] - values[1]) > abs(values[1]) * mp.mpf(10) ** -25:
         raise SystemExit(f"references disagree at {x}, order {n}: {values}")
-    return float(values[1])
+    return complex(values[1]) if isinstance(x, complex) else float(values[1])
 
 
 def main() -> None:

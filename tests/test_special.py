@@ -8,6 +8,7 @@ Parameters without a derivative rule (an order, ``gammainc``'s ``a``) are held a
 
 from __future__ import annotations
 
+import cmath
 import math
 import subprocess
 import sys
@@ -374,13 +375,15 @@ def test_functions_defined_by_each_other_reach_high_orders_exactly(name):
     assert dd.derivative(f, x, n=20) == pytest.approx(expected, rel=1e-12)
 
 
-def _first_derivative_in_every_mode(f, x, expected):
-    """derivative, a jacobian entry and a compiled jvp entry of f at x, against ``expected``."""
-    assert dd.derivative(f, x) == pytest.approx(expected, rel=1e-14)
+def _first_derivative_in_every_mode(f, x, expected, rel=1e-14):
+    """derivative, a jacobian entry and a compiled jvp entry of f at x, against ``expected``
+    (relative error only: pytest.approx's default absolute 1e-12 passed a derivative of 1e-17
+    computed as 0.0)."""
+    assert dd.derivative(f, x) == pytest.approx(expected, rel=rel, abs=0.0)
     points = np.array([x, 0.5])
-    assert dd.jacobian(f, points)[0, 0] == pytest.approx(expected, rel=1e-14)
+    assert dd.jacobian(f, points)[0, 0] == pytest.approx(expected, rel=rel, abs=0.0)
     tangent = dd.jit_jvp(f)(points, np.array([1.0, 0.0]))[1][0]
-    assert tangent == pytest.approx(expected, rel=1e-14)
+    assert tangent == pytest.approx(expected, rel=rel, abs=0.0)
 
 
 @pytest.mark.parametrize("x", [30.0, 1e3, 1e5, 1e8])
@@ -390,7 +393,7 @@ def test_erfcx_first_derivative_far_out(x):
     _first_derivative_in_every_mode(sc.erfcx, x, DERIVATIVES["erfcx large", x, 1])
     second = DERIVATIVES["erfcx large", x, 2]
     assert dd.derivative(lambda y: dd.derivative(sc.erfcx, y), x) == pytest.approx(
-        second, rel=1e-12
+        second, rel=1e-12, abs=0.0
     )
 
 
@@ -421,6 +424,158 @@ def test_sigmoid_derivative_far_out(x):
     expected = e / (1.0 + e) ** 2
     for f in (dd.sigmoid, sc.expit):
         _first_derivative_in_every_mode(f, x, expected)
+
+
+BESSEL_FAR = {
+    "i0e large": sc.i0e,
+    "i1e large": sc.i1e,
+    "ive(1.5) large": lambda x: sc.ive(1.5, x),
+    "ive(2) large": lambda x: sc.ive(2.0, x),
+    "ive(20) large": lambda x: sc.ive(20.0, x),
+    "kve(0.5) large": lambda x: sc.kve(0.5, x),
+    "kve(1.5) large": lambda x: sc.kve(1.5, x),
+}
+
+
+@pytest.mark.parametrize(
+    "name, x, n", sorted(k for k in DERIVATIVES if k[0] in BESSEL_FAR and type(k[1]) is float)
+)
+def test_scaled_bessel_derivatives_far_out(name, x, n):
+    """The scaled Bessel functions' derivatives by recurrence, i1e - sign(x) i0e and
+    (kve(v-1) + kve(v+1))/2 - kve, cancel to O(1/x) of their terms: 1e-8 of i0e' was left at
+    1e8 (its second derivative had no digit left), 3e-12 at 1e4, 26 ulps at 30. Now within
+    5 ulps of 40-digit references (the asymptotic series beyond 22 and v²/2), in every mode."""
+    f = BESSEL_FAR[name]
+    expected = DERIVATIVES[name, x, n]
+    if n == 1:
+        _first_derivative_in_every_mode(f, x, expected, rel=2e-15)
+        return
+    assert dd.derivative(f, x, n=2) == pytest.approx(expected, rel=2e-15, abs=0.0)
+    nested = dd.derivative(lambda y: dd.derivative(f, y), x)
+    assert nested == pytest.approx(expected, rel=2e-15, abs=0.0)
+
+
+def test_kve_derivatives_far_out_at_a_complex_point():
+    z = 1e4 + 1e3j
+    f = BESSEL_FAR["kve(1.5) large"]
+    for n in (1, 2):
+        expected = DERIVATIVES["kve(1.5) large", z, n]
+        assert dd.derivative(f, z, n=n) == pytest.approx(expected, rel=2e-15, abs=0.0)
+    jvp = dd.jvp(f, np.array([z, 2.0 + 1j]), np.array([1.0, 0.0]))[1][0]
+    assert jvp == pytest.approx(DERIVATIVES["kve(1.5) large", z, 1], rel=2e-15, abs=0.0)
+
+
+@pytest.mark.parametrize("x", [3.7, 20.0, -40.0, 300.0])
+def test_tanh_derivative_far_out(x):
+    """tanh' = 1 - tanh² lost 1 - |tanh| where it is near 1: 118 ulps at 3.7, and 0.0 from 19.1
+    on, where it is 4e**-2|x|/(1 + e**-2|x|)² (a rounds to ±1). In every mode."""
+    e = math.exp(-2.0 * abs(x))
+    expected = 4.0 * e / (1.0 + e) ** 2
+    _first_derivative_in_every_mode(np.tanh, x, expected)
+    second = -2.0 * math.tanh(x) * expected
+    assert dd.derivative(np.tanh, x, n=2) == pytest.approx(second, rel=1e-14, abs=0.0)
+    nested = dd.derivative(lambda y: dd.derivative(np.tanh, y), x)
+    assert nested == pytest.approx(second, rel=1e-14, abs=0.0)
+
+
+@pytest.mark.parametrize("f, z", [(np.tanh, 20 + 5j), (np.tan, 5 + 40j), (np.tan, -3 - 20j)])
+def test_tan_and_tanh_derivatives_at_complex_points_near_their_limits(f, z):
+    """1 + tan² and 1 - tanh² cancel where the function is near ±i or ±1: 1e-12 of tanh' was
+    left at 20+5j, and tan' at 5+40j came out 0 (it is 7e-35)."""
+    c = cmath.cosh(z) if f is np.tanh else cmath.cos(z)
+    expected = 1.0 / (c * c)
+    second = (-2.0 if f is np.tanh else 2.0) * (cmath.tanh(z) if f is np.tanh else cmath.tan(z))
+    for got in (dd.derivative(f, z), dd.jvp(f, np.array([z, 1j]), np.array([1.0, 0.0]))[1][0]):
+        assert got == pytest.approx(expected, rel=1e-14, abs=0.0)
+    assert dd.derivative(f, z, n=2) == pytest.approx(second * expected, rel=1e-14, abs=0.0)
+
+
+@pytest.mark.parametrize("x", [1e-3, 1.1e-3, 0.05, -0.05])
+def test_sinc_derivatives_near_zero(x):
+    """sinc' = (cos(pi x) - sinc(x))/x cancels near 0: 3e4 ulps lost at 1.1e-3, 120 at 0.05,
+    and the two-term series that took over below 1e-3 had lost 1e4 at its edge (the nested
+    second derivative twice that). Now a series up to 1/2, in every mode."""
+    _first_derivative_in_every_mode(dd.sinc, x, DERIVATIVES["sinc small", x, 1], rel=2e-15)
+    second = DERIVATIVES["sinc small", x, 2]
+    nested = dd.derivative(lambda y: dd.derivative(dd.sinc, y), x)
+    assert nested == pytest.approx(second, rel=2e-15, abs=0.0)
+    assert dd.derivative(dd.sinc, x, n=2) == pytest.approx(second, rel=2e-15, abs=0.0)
+
+
+@pytest.mark.parametrize("x", [700.0, 1e8, 1e15])
+def test_betaln_derivatives_at_a_large_argument(x):
+    """psi(x) - psi(x + y), the partial of betaln (and of beta, times beta), cancels where y is
+    small beside x: 733 ulps lost at x = 700, y = 2.5, 1e-8 at 1e8, all of it at 1e15. Both
+    arguments, in every mode; the second derivative (trigamma's difference cancelled too) in
+    Taylor mode and nested."""
+    expected = DERIVATIVES["betaln large", x, 1]
+    _first_derivative_in_every_mode(lambda u: sc.betaln(u, 2.5), x, expected, rel=4e-15)
+    _first_derivative_in_every_mode(lambda u: sc.betaln(2.5, u), x, expected, rel=4e-15)
+    second = DERIVATIVES["betaln large'", x, 2]
+    g = lambda u: sc.betaln(u, 2.5)  # noqa: E731
+    assert dd.derivative(g, x, n=2) == pytest.approx(second, rel=4e-15, abs=0.0)
+    nested = dd.derivative(lambda y: dd.derivative(g, y), x)
+    assert nested == pytest.approx(second, rel=4e-15, abs=0.0)
+
+
+def test_beta_derivative_at_a_large_argument_is_its_value_times_betalns():
+    """beta' = beta (psi(x) - psi(x + y)) lost 4e3 ulps at x = 700, y = 2.5 to the difference;
+    SciPy's beta value is itself up to 1e-11 off further out: the check is against that value."""
+    for x in (700.0, 1e8):
+        expected = sc.beta(x, 2.5) * DERIVATIVES["betaln large", x, 1]
+        _first_derivative_in_every_mode(lambda u: sc.beta(u, 2.5), x, expected, rel=4e-15)
+
+
+@pytest.mark.parametrize("x", [1e-20, 1e-8, -1e-8])
+def test_sigmoid_second_derivative(x):
+    """sigmoid'' = sigmoid'·(1 - 2 sigmoid) = -tanh(x/2) sigmoid': y(1 - y) differentiated
+    (Taylor mode's y' = y(1 - y)·d', the partial a(1 - a) nested) cancels in 1 - 2y near 0:
+    6e-9 of it was left at 1e-8, nothing at 1e-20. The third derivatives of softplus and
+    logaddexp are the same series."""
+    e = math.exp(-abs(x))
+    expected = -math.tanh(0.5 * x) * e / (1.0 + e) ** 2
+    for f in (dd.sigmoid, sc.expit):
+        assert dd.derivative(f, x, n=2) == pytest.approx(expected, rel=1e-14, abs=0.0)
+        nested = dd.derivative(lambda y: dd.derivative(f, y), x)
+        assert nested == pytest.approx(expected, rel=1e-14, abs=0.0)
+    assert dd.derivative(dd.softplus, x, n=3) == pytest.approx(expected, rel=1e-14, abs=0.0)
+    logaddexp = dd.derivative(lambda u: np.logaddexp(u, 0.0), x, n=3)
+    assert logaddexp == pytest.approx(expected, rel=1e-14, abs=0.0)
+
+
+@pytest.mark.parametrize("x", [1e-8, 3.7, 1e8])
+def test_taylor_mode_power_with_a_small_exponent(x):
+    """Taylor mode's power recurrence took (a + 1)j - k, which loses a small exponent a to the
+    rounding of a + 1: 6e-9 of the second derivative of x**1e-8."""
+    a = 1e-8
+    for n in (2, 3):
+        expected = math.prod(a - j for j in range(n)) * x ** (a - n)
+        for f in (lambda u: u**a, lambda u: np.float_power(u, a)):
+            got = dd.derivative(f, x, n=n)
+            assert got == pytest.approx(expected, rel=1e-14, abs=0.0)
+            on_array = dd.derivative(f, np.array([x, 2.0]), n=n)[0]
+            assert on_array == pytest.approx(expected, rel=1e-14, abs=0.0)
+
+
+@pytest.mark.parametrize("p", [1e-300, 1e-100])
+def test_ndtri_derivative_in_its_tail(p):
+    """ndtri' = sqrt(2 pi) e**(a²/2) magnifies the rounding of a = ndtri(p) by a²: 460 ulps
+    lost at 1e-300 (a = -37). The right tail (1 - p) is its mirror image."""
+    _first_derivative_in_every_mode(sc.ndtri, p, DERIVATIVES["ndtri tail", p, 1], rel=4e-15)
+
+
+@pytest.mark.parametrize("z", [20 + 5j, 20 + 40j, 40j, 10 - 7j])
+def test_erfcx_derivatives_far_out_at_complex_points(z):
+    """erfcx' = 2z erfcx(z) - 2/sqrt(pi) cancels at complex z as at real: 255 ulps lost at
+    20+5j, 1e-12 of it at 40j (the nested second derivative 1e-11). The continued fraction of
+    the real axis holds in the right half plane, beyond |z| = 10."""
+    expected = DERIVATIVES["erfcx complex", z, 1]
+    assert dd.derivative(sc.erfcx, z) == pytest.approx(expected, rel=4e-15, abs=0.0)
+    jvp = dd.jvp(sc.erfcx, np.array([z, 1.0 + 1j]), np.array([1.0, 0.0]))[1][0]
+    assert jvp == pytest.approx(expected, rel=4e-15, abs=0.0)
+    second = DERIVATIVES["erfcx complex", z, 2]
+    nested = dd.derivative(lambda y: dd.derivative(sc.erfcx, y), z)
+    assert nested == pytest.approx(second, rel=4e-15, abs=0.0)
 
 
 def test_elliptic_integrals_at_their_pole():

@@ -256,20 +256,20 @@ def _riccati(u: list, n: int, y0: Any, w0: Any, linear: bool, quadratic: float) 
 
 def _power_recurrence(u: list, a: Any, n: int, y0: Any) -> list:
     """``y = u**a`` for a constant ``a`` and ``u_0 != 0``, from ``u·y' = a·y·u'``:
-    ``y_k = Σ_{j=1..k} ((a+1)j - k) u_j y_{k-j} / (k u_0)``."""
+    ``y_k = Σ_{j=1..k} (aj + j - k) u_j y_{k-j} / (k u_0)`` (``(a+1)j - k`` lost the digits of a
+    small ``a`` in ``a + 1``: 6e-9 of the second derivative of ``x**1e-8``)."""
     u0 = u[0]
     m = len(u)
     y = [y0]
     if m == 2:
         ratio = u[1] / u0
-        for k in range(1, n + 1):
-            y.append(y[k - 1] * ratio * ((a + 1 - k) / k))
+        for k in range(1, n + 1):  # a - (k - 1), not a + 1 - k: exact for a small a (1e-8)
+            y.append(y[k - 1] * ratio * ((a - (k - 1)) / k))
         return y
-    a1 = a + 1
     for k in range(1, n + 1):
         s = 0.0
         for j in range(1, min(k, m - 1) + 1):
-            s = s + (a1 * j - k) * u[j] * y[k - j]
+            s = s + (a * j + (j - k)) * u[j] * y[k - j]
         y.append(s / (u0 * k))
     return y
 
@@ -314,11 +314,15 @@ def _log_tail(w: list, n: int) -> list:
 
 
 def _sigmoid_series(d: list, n: int, y0: Any) -> list:
-    """``sigmoid(d)`` from ``y' = y(1 - y)·d'``; ``y(1-y)`` at 0 is taken as
-    ``sigmoid(d_0)·sigmoid(-d_0)``, accurate where ``y_0`` is close to 1."""
+    """``sigmoid(d) = (1 + tanh(d/2))/2``, from tanh's ``t' = (1 - t²)·(d/2)'`` with ``1 - t_0²``
+    from tanh's partial (exact at both ends). ``y' = y(1 - y)·d'`` lost its second coefficient
+    near 0, ``y_1 (1 - 2y_0)`` (6e-9 of sigmoid'' at 1e-8, all of it at 1e-20)."""
     if len(d) == 1 or n == 0:
         return [y0]
-    return _riccati(d, n, y0, y0 * SIGMOID(-d[0]), True, -1.0)
+    h = [0.5 * c for c in d]
+    t0 = TANH(h[0])
+    t = _riccati(h, n, t0, TANH_PARTIAL(h[0], t0), False, -1.0)
+    return [y0] + [0.5 * c for c in t[1:]]
 
 
 def _compose(g: list, u: list, n: int) -> list:
@@ -584,14 +588,16 @@ def _cosh_rule(rule: Rule, u: list, n: int) -> list:
 
 @_taylor_rule("tan")
 def _tan_rule(rule: Rule, u: list, n: int) -> list:
+    # w_0 = 1 + y_0² and 1 - y_0² from the rule's partial, which does not cancel where y_0 is
+    # near ±i (tan of complex x) or ±1 (tanh)
     y0 = rule.function(u[0])
-    return _riccati(u, n, y0, 1.0 + y0 * y0, False, 1.0)
+    return _riccati(u, n, y0, rule.partials[0](u[0], y0), False, 1.0)
 
 
 @_taylor_rule("tanh")
 def _tanh_rule(rule: Rule, u: list, n: int) -> list:
-    c = COSH(u[0])
-    return _riccati(u, n, rule.function(u[0]), 1.0 / (c * c), False, -1.0)
+    y0 = rule.function(u[0])
+    return _riccati(u, n, y0, rule.partials[0](u[0], y0), False, -1.0)
 
 
 @_taylor_rule("sigmoid")
@@ -1293,8 +1299,8 @@ def _float_tan(rule: Rule, u: list, n: int) -> list:
 
 @_float_rule("tanh")
 def _float_tanh(rule: Rule, u: list, n: int) -> list:
-    c = _COSH_REAL(u[0])
-    return _float_riccati(u, n, rule.real(u[0]), 1.0 / (c * c), False, -1.0)
+    y0 = rule.real(u[0])
+    return _float_riccati(u, n, y0, rule.partials[0](u[0], y0), False, -1.0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -2474,6 +2480,8 @@ COSH = RULES["cosh"].function
 SQRT = RULES["sqrt"].function
 SIGN = RULES["sign"].function
 SIGMOID = RULES["sigmoid"].function
+TANH = RULES["tanh"].function
+TANH_PARTIAL = RULES["tanh"].partials[0]
 ABSOLUTE = RULES["absolute"].function
 POWER = RULES["power"].function
 _ADD = RULES["add"].function
