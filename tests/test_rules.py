@@ -246,3 +246,18 @@ def test_sinc_near_zero_uses_the_series():
             else (math.cos(math.pi * x) / x - math.sin(math.pi * x) / (math.pi * x * x))
         )
         assert abs(d - exact) <= 1e-12
+
+
+@pytest.mark.parametrize("a", [1e-300, 1e-160, 1e160, 1e200])
+def test_arctan2_far_out_keeps_its_derivative(a):
+    # x / (x² + y²) underflowed to 0.0 at 1e-300 (the derivative is 5e299) and overflowed to
+    # 0.0 at 1e200 (it is 5e-201), in every mode; at y = x = a it is ±1/(2a)
+    expected = 0.5 / a
+    point = np.array([a, a])
+    jac = dd.jacobian(lambda v: np.arctan2(v[0], v[1]), point)
+    np.testing.assert_allclose(jac, [expected, -expected], rtol=1e-15)
+    assert dd.derivative(lambda y: np.arctan2(y, a), a) == pytest.approx(expected, rel=1e-15)
+    line = dd.taylor(lambda t: np.arctan2(a + t * a, a), 0.0, 1)
+    assert line[1] == pytest.approx(0.5, rel=1e-15)
+    compiled = dd.jit_jacobian(lambda v: np.arctan2(v[0], v[1]))(point)
+    np.testing.assert_allclose(compiled, [expected, -expected], rtol=1e-15)

@@ -1047,9 +1047,17 @@ arccos = _unary("arccos", np.arccos, math.acos, lambda x, a: -1.0 / sqrt(1.0 - x
                 formula="d arccos(x) = -dx / sqrt(1 - x**2)")
 arctan = _unary("arctan", np.arctan, math.atan, lambda x, a: 1.0 / (1.0 + x * x),
                 complex=True, formula="d arctan(x) = dx / (1 + x**2)")
+def _over_squared_radius(n: Any, y: Any, x: Any) -> Any:
+    """``n / (x² + y²)`` as ``n / r / r`` with ``r = hypot(x, y)``: ``x² + y²`` underflows to 0
+    at 1e-300 (arctan2'(1e-300, 1e-300) came out 0.0, for 5e299) and overflows at 1e200; 0 at
+    the origin (the convention)."""
+    r = hypot(y, x)
+    return safe_divide(safe_divide(n, r), r)
+
+
 arctan2 = _binary("arctan2", np.arctan2, math.atan2,
-                  lambda y, x, a: safe_divide(x, x * x + y * y),
-                  lambda y, x, a: safe_divide(-y, x * x + y * y),
+                  lambda y, x, a: _over_squared_radius(x, y, x),
+                  lambda y, x, a: _over_squared_radius(-y, y, x),
                   domain=((-3.0, 3.0), (0.3, 3.0)),
                   formula="d arctan2(y, x) = (x dy - y dx) / (x**2 + y**2); 0 at the origin")
 hypot = _binary("hypot", np.hypot, math.hypot,
