@@ -1177,6 +1177,10 @@ def _rgamma_coefficients(rule: Rule, z: Any, n: int) -> list:
 
 def _rgamma_by_contour(rule: Rule, v: Any, n: int) -> list:
     """``c_0 .. c_n`` of ``1/Γ(v + t)`` at plain ``v`` (real or complex, scalar or array)."""
+    if np.size(v) > 2048:  # the integrand is a matrix of points × nodes: a few MB at a time
+        flat = np.ravel(v)
+        parts = [_rgamma_by_contour(rule, flat[i : i + 2048], n) for i in range(0, flat.size, 2048)]
+        return [np.concatenate([p[k] for p in parts]).reshape(np.shape(v)) for k in range(n + 1)]
     complex_values = np.iscomplexobj(v)
     z = np.asarray(v, dtype=complex if complex_values else float)
     finite = np.isfinite(z)
