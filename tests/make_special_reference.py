@@ -11,7 +11,8 @@ come from the closed form ``exprel⁽ⁿ⁾(x) = ₁F₁(n+1; n+2; x)/(n+1)``, a
 derivative is the ``(n-1)``-th of ``spence' = log(z)/(1 - z)``; betaln's and beta's come from
 digamma and trigamma (``psi(x) - psi(x + y)``, whose numerical derivative would need more digits
 than the working precision holds at 1e15); ndtri's is 1/phi at the root of Phi(t) = p,
-and erfcx's at complex points from 2z erfcx(z) - 2/sqrt(pi).
+and erfcx's at complex points from 2z erfcx(z) - 2/sqrt(pi); ``ellipk``'s and ``ellipe``'s
+near 1 and far left of 0 come from their closed form in ``₂F₁`` (see ``ELLIPTIC_POINTS``).
 tests/test_special.py reads them.
 """
 
@@ -80,6 +81,14 @@ FUNCTIONS = {
         (1, 2),
     ),
 }
+# K and E near m = 1, around the switch to the expansion there (0.6) and far left of 0; orders
+# 1 and 2 are the eager rules'. From the closed form K⁽ⁿ⁾(m) = n! (π/2) (1/2)ₙ²/(n!)²
+# ₂F₁(1/2+n, 1/2+n; 1+n; m), and E's with (-1/2)ₙ(1/2)ₙ and ₂F₁(-1/2+n, 1/2+n; 1+n; m).
+ELLIPTIC_POINTS = (0.999999, 0.999, 0.6, 0.59, -1e6, -30.0, -7.0, -6.0, -1.5)
+ELLIPTIC_ORDERS = (1, 2, 6, 20, 30)
+# 1/Γ: away from the poles of Γ, beside them (where 1/Γ crosses 0) and on them
+RGAMMA_POINTS = (0.7, 0.3, 5.0, 20.0, -0.5, -2.3, -3.0001, -20.5, -1.0, 0.0)
+RGAMMA_ORDERS = (1, 2, 6, 12, 20, 30)
 EXPREL_POINTS = (0.3, 0.6, 2.0, -3.0, -25.0, 40.0, -0.3, -0.6, -2.0, 3.0, 25.0, -40.0, 0.0)
 EXPREL_ORDERS = (2, 5, 12, 20, 40)
 
@@ -116,6 +125,16 @@ def main() -> None:
         for n in EXPREL_ORDERS:
             value = mp.hyp1f1(n + 1, n + 2, mp.mpf(x)) / (n + 1)
             lines.append(f"    ('exprel', {x!r}, {n}): {float(value)!r},")
+    for name, a in (("ellipk", mp.mpf(1) / 2), ("ellipe", -mp.mpf(1) / 2)):
+        for m in ELLIPTIC_POINTS:
+            for n in ELLIPTIC_ORDERS:
+                mp.mp.dps = 40
+                value = mp.rf(a, n) * mp.rf(mp.mpf(1) / 2, n) / mp.factorial(n) * mp.pi / 2
+                value *= mp.hyp2f1(a + n, mp.mpf(1) / 2 + n, 1 + n, mp.mpf(m))
+                lines.append(f"    ({name!r}, {m!r}, {n}): {float(value)!r},")
+    for x in RGAMMA_POINTS:
+        for n in RGAMMA_ORDERS:
+            lines.append(f"    ('rgamma', {x!r}, {n}): {_diff(mp.rgamma, x, n)!r},")
     lines.append("}")
     path = Path(__file__).with_name("special_reference.py")
     path.write_text("\n".join(lines) + "\n")

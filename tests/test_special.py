@@ -589,6 +589,59 @@ def test_elliptic_integrals_at_their_pole():
     assert got[0] == math.inf and np.isnan(got[2])
 
 
+ELLIPTIC = [
+    (name, m)
+    for name in ("ellipk", "ellipe")
+    for m in (0.999999, 0.999, 0.6, 0.59, -1e6, -30.0, -7.0, -6.0, -1.5)
+]
+
+
+@pytest.mark.parametrize("name, m", ELLIPTIC)
+def test_elliptic_integrals_near_one_and_far_left_at_every_order(name, m):
+    """K's and E's derivatives were power series in m (or in m/(m - 1) left of 0) of about
+    (n + 40)/(1 - m) terms per order: ellipk's 12th at 0.999 took 18 s, and from 0.99999 (and
+    -1e5) on the first derivative raised (a million terms). Near 1 and far left they are now the
+    expansions around 1 with log(1 - m); every order, eager (1, 2) and Taylor mode (to 30), at
+    both sides of each switch (0.6; -n/3 left of -1), against 40-digit references."""
+    f = getattr(sc, name)
+    expected = {n: DERIVATIVES[name, m, n] for n in (1, 2, 6, 20, 30)}
+    assert dd.derivative(f, m) == pytest.approx(expected[1], rel=1e-14)
+    assert dd.derivative(lambda y: dd.derivative(f, y), m) == pytest.approx(expected[2], rel=1e-13)
+    for n in (1, 2, 6, 20, 30):
+        assert dd.derivative(f, m, n=n) == pytest.approx(expected[n], rel=5e-14), n
+    got = dd.derivative(f, np.array([m, 0.3, 0.999, -100.0]), n=20)
+    assert got[0] == pytest.approx(expected[20], rel=5e-14)
+    assert got[2] == pytest.approx(DERIVATIVES[name, 0.999, 20], rel=5e-14)
+
+
+RGAMMA = (0.7, 0.3, 5.0, 20.0, -0.5, -2.3, -3.0001, -20.5, -1.0, 0.0)
+
+
+@pytest.mark.parametrize("x", RGAMMA)
+def test_rgamma_high_derivatives_keep_their_digits(x):
+    """1/Γ's Taylor coefficients came from -ψ/Γ solved order by order: ψ's coefficients grow as
+    1/|x - pole|ᵏ while 1/Γ's (entire) fall, so at 0.7 the 12th derivative lost 2e-10 and the
+    20th 1e-3, beside the poles of Γ nearly everything from order 6 on, and on them (-1, 0)
+    even the first derivative was nan (-ψ·0). Now from Hankel's integral (Taylor mode) and,
+    at the poles, the reflection formula's form of the partial (eager, compiled).
+    References: tests/special_reference.py (mpmath at 40 and 60 digits)."""
+    expected = {n: DERIVATIVES["rgamma", x, n] for n in (1, 2, 6, 12, 20, 30)}
+    assert dd.derivative(sc.rgamma, x) == pytest.approx(expected[1], rel=1e-14)
+    second = dd.derivative(lambda y: dd.derivative(sc.rgamma, y), x)
+    assert second == pytest.approx(expected[2], rel=1e-13)
+    points = np.array([x, 0.5])
+    assert dd.jit_jvp(sc.rgamma)(points, np.array([1.0, 0.0]))[1][0] == pytest.approx(
+        expected[1], rel=1e-14
+    )
+    for n in (1, 2, 6, 12, 20, 30):
+        assert dd.derivative(sc.rgamma, x, n=n) == pytest.approx(expected[n], rel=1e-13), n
+    got = dd.derivative(sc.rgamma, np.array([x, 0.7, -2.3]), n=12)
+    assert got[0] == pytest.approx(expected[12], rel=1e-13)
+    # nesting: the tangents of the coefficients are the next ones
+    nested = dd.derivative(lambda y: dd.derivative(sc.rgamma, y, n=5), x)
+    assert nested == pytest.approx(DERIVATIVES["rgamma", x, 6], rel=1e-13)
+
+
 def test_ive_of_a_complex_dual_raises():
     with pytest.raises(TypeError, match="scipy.special.ive of a complex dual"):
         sc.ive(1.0, Dual(1.0 + 0.5j, 1.0))

@@ -221,6 +221,27 @@ def _ellipe_partial(m: Any, ans: Any) -> Any:
     return _near(m, 0.05, _E_SERIES, lambda u: (ellipe(u) - ellipk(u)) / (2.0 * u))
 
 
+def _rgamma_partial(x: Any, ans: Any) -> Any:
+    # -digamma(x)/gamma(x) is -nan·0 at the poles of gamma (x = 0, -1, ...), where 1/gamma
+    # crosses 0 with slope (-1)**n n!, and its own derivative (nesting) cancels beside them
+    # (digamma' and digamma² grow as 1/(x + n)²: 2e-12 of the second derivative lost at
+    # -3.0001). Left of 0 the reflection formula's form, cos(pi x) gamma(1 - x) -
+    # digamma(1 - x)/gamma(x), has no singular factor.
+    plain = _strip(x)
+    if is_complex(plain):
+        return -ans * digamma(x)
+    left = plain <= 0
+    if not _is_array(plain):
+        if not left:
+            return -ans * digamma(x)
+        return cosdg(180.0 * x) * gamma(1.0 - x) - digamma(1.0 - x) * ans
+    if type(plain) not in SYMBOLIC_TYPES and not np.any(left):
+        return -ans * digamma(x)
+    at = where(left, x, -0.5)
+    reflected = cosdg(180.0 * at) * gamma(1.0 - at) - digamma(1.0 - at) * ans
+    return where(left, reflected, -ans * digamma(where(left, 0.5, x)))
+
+
 # log(z)/(1 - z) = -sum_j (-w)**j / (j + 1) with w = z - 1: its limit -1 at z = 1, and every
 # derivative there (at z = 1 the closed form's 0/0 was taken as its limit at first order only:
 # the second derivative of spence at 1 came out 0, where it is 1/2).
@@ -615,8 +636,8 @@ def _expn_dx(n: Any, x: Any, ans: Any) -> Any:
 expn = _entry("expn", sc.expn, (None, _expn_dx),
               domain=((1.0, 4.0), (0.2, 4.0)), parameters={0: "the order n"},
               formula="d E_n(x) = -E_(n-1)(x) dx (E_0(x) = e**-x / x)")
-rgamma = _entry("rgamma", sc.rgamma, (lambda x, a: -a * digamma(x),), domain=((0.3, 4.0),),
-                complex=True, formula="d 1/gamma(x) = -digamma(x)/gamma(x) dx")
+rgamma = _entry("rgamma", sc.rgamma, (_rgamma_partial,), domain=((0.3, 4.0),),
+                complex=True, formula="d 1/gamma(x) = -digamma(x)/gamma(x) dx; (-1)**n n! at -n")
 exp10 = _entry("exp10", sc.exp10, (lambda x, a: a * math.log(10.0),),
                formula="d 10**x = 10**x log(10) dx")
 exp2 = _entry("exp2", sc.exp2, (lambda x, a: a * math.log(2.0),), formula="d 2**x = 2**x log(2) dx")
