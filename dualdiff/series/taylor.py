@@ -662,10 +662,15 @@ def _arctan2_rule(rule: Rule, u: list, v: list, n: int) -> list:
     y0 = rule.function(u[0], v[0])
     # y' is homogeneous of degree 0 in (u, v): both scaled by the same power of two, exactly,
     # so that u² + v² neither underflows (at 1e-300) nor overflows (at 1e200)
-    _, exponent = np.frexp(np.maximum(np.abs(_strip(u[0])), np.abs(_strip(v[0]))))
-    scale = np.ldexp(1.0, -exponent)
-    if _is_array(scale) or scale != 1.0:
+    largest = np.maximum(abs(_strip(u[0])), abs(_strip(v[0])))  # (a Python float stays weak)
+    if _is_array(largest):  # in the series' dtype (a float64 scale would promote float32)
+        largest = np.asarray(largest)
+        scale = np.ldexp(np.ones_like(largest), -np.frexp(largest)[1])
         u, v = [c * scale for c in u], [c * scale for c in v]
+    elif 0.0 < largest < math.inf:
+        scale = math.ldexp(1.0, -math.frexp(largest)[1])
+        if scale != 1.0:
+            u, v = [c * scale for c in u], [c * scale for c in v]
     u1, v1 = u[:n], v[:n]
     g = _add(_mul(u1, u1, n - 1), _mul(v1, v1, n - 1))
     h = _sub(_mul(v1, _deriv(u), n - 1), _mul(u1, _deriv(v), n - 1))
