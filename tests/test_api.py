@@ -487,3 +487,19 @@ def test_an_np_matrix_constant_is_refused_by_every_mode(f):
     ):
         with pytest.raises(TypeError, match="matrix"):
             call()
+
+
+def test_messages_name_functions_by_their_public_namespace():
+    # np.emath.sqrt was refused as "numpy.sqrt", which has a rule: the message sent users to
+    # the wrong function (and sliding_window_view was "numpy.sliding_window_view")
+    from dualdiff.core.errors import function_name
+
+    assert function_name(np.emath.sqrt) == "numpy.emath.sqrt"
+    assert function_name(np.lib.stride_tricks.sliding_window_view) == (
+        "numpy.lib.stride_tricks.sliding_window_view"
+    )
+    assert function_name(np.ma.sum) == "numpy.ma.sum"
+    assert function_name(np.linalg.norm) == "numpy.linalg.norm"
+    assert function_name(np.sum) == "numpy.sum"
+    with pytest.raises(TypeError, match=r"numpy\.emath\.sqrt"):
+        dd.jacobian(np.emath.sqrt, np.array([1.0, 2.0]))

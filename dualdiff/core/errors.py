@@ -107,14 +107,29 @@ def function_name(func: Any) -> str:
     if module is None and type(func).__name__ == "ufunc":
         module = _ufunc_module(func)
     module = module or "numpy"
-    for public in ("numpy.linalg", "numpy.fft"):
-        if module.startswith(public):
-            module = public
+    for public in _PUBLIC_MODULES:
+        if module == public or module.startswith(public + "."):
+            module = _RENAMED.get(public, public)
             break
     else:
         if module.startswith("numpy"):
             module = "numpy"
     return f"{module}.{getattr(func, '__name__', repr(func))}"
+
+
+_PUBLIC_MODULES = (
+    "numpy.linalg",
+    "numpy.fft",
+    "numpy.lib.scimath",
+    "numpy.lib.stride_tricks",
+    "numpy.ma",
+    "numpy.rec",
+    "numpy.random",
+    "numpy.polynomial",
+)
+"""Namespaces whose functions must not be named ``numpy.<name>``: ``np.emath.sqrt`` is not
+``np.sqrt`` (a message naming the latter sent users looking for a rule np.sqrt has)."""
+_RENAMED = {"numpy.lib.scimath": "numpy.emath"}
 
 
 def bound_arguments(func: Any, args: Any, kwargs: Any) -> dict[str, Any]:

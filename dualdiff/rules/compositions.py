@@ -1701,3 +1701,60 @@ def histogram2d(x, y, bins=10, range=None, density=None, weights=None):
         bins = [np.asarray(bins), np.asarray(bins)]
     hist, edges = histogramdd([x, y], bins, range, density, weights)
     return hist, edges[0], edges[1]
+
+
+# -- numpy.emath: complex results where the real function has none -----------------------------
+
+_SINGLE_COMPLEX = frozenset(np.dtype(t) for t in ("f4", "c8", "i1", "i2", "u1", "u2"))
+
+
+def _to_complex_where(x: Any, outside: Any) -> Any:
+    """``x`` cast to complex, as NumPy's ``emath`` casts it (complex64 from float32 and small
+    integers, complex128 else), when some real entry is ``outside`` the real domain; else
+    ``x``. The whole array is cast or none of it: its dtype depends on the values, as NumPy's."""
+    x = _array(x)
+    dtype = _dtype(x)
+    if dtype.kind != "c" and np.any(outside(x)):
+        return x.astype(np.complex64 if dtype in _SINGLE_COMPLEX else np.complex128)
+    return x
+
+
+def _negative(x: Any) -> Any:
+    return x < 0
+
+
+def _beyond_one(x: Any) -> Any:
+    return abs(x) > 1
+
+
+def _emath(ufunc: np.ufunc, outside: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def body(x: Any) -> Any:
+        return ufunc(_to_complex_where(x, outside))
+
+    body.__doc__ = (
+        f"``np.{ufunc.__name__}`` of ``x``, complex where a real entry is outside its real domain."
+    )
+    return body
+
+
+for _ufunc in (np.sqrt, np.log, np.log2, np.log10):
+    composition(getattr(np.emath, _ufunc.__name__))(_emath(_ufunc, _negative))
+for _ufunc in (np.arcsin, np.arccos, np.arctanh):
+    composition(getattr(np.emath, _ufunc.__name__))(_emath(_ufunc, _beyond_one))
+
+
+@composition(np.emath.logn)
+def emath_logn(n: Any, x: Any) -> Any:
+    """``log(x) / log(n)``, each complex where it has a negative entry (as NumPy's)."""
+    return np.log(_to_complex_where(x, _negative)) / np.log(_to_complex_where(n, _negative))
+
+
+@composition(np.emath.power)
+def emath_power(x: Any, p: Any) -> Any:
+    """``x**p`` with ``x`` complex where it has a negative entry, and an integer ``p`` with a
+    negative entry made float (as NumPy's)."""
+    x = _to_complex_where(x, _negative)
+    p = _array(p)
+    if _dtype(p).kind in "iu" and np.any(p < 0):
+        p = p * 1.0
+    return np.power(x, p)

@@ -316,6 +316,13 @@ _declare("composition", "histogram", operands=("a", "weights"))
 _declare("composition", "histogram_bin_edges", operands=("a",))
 _declare("composition", "histogram2d", operands=("x", "y", "weights"))
 _declare("composition", "histogramdd", operands=("sample", "weights"))
+_declare(
+    "composition",
+    "emath.sqrt emath.log emath.log2 emath.log10 emath.arcsin emath.arccos emath.arctanh",
+    operands=("x",),
+)
+_declare("composition", "emath.logn", operands=("n", "x"))
+_declare("composition", "emath.power", operands=("x", "p"))
 
 # -- special: per-carrier code --------------------------------------------------------------------
 
