@@ -1039,10 +1039,26 @@ cos = _unary("cos", np.cos, math.cos, lambda x, a: -sin(x), complex=True,
              formula="d cos(x) = -sin(x) dx")
 tan = _unary("tan", np.tan, math.tan, _tan_partial, domain=(-1.4, 1.4),
              complex=True, formula="d tan(x) = (1 + tan(x)**2) dx")
-arcsin = _unary("arcsin", np.arcsin, math.asin, lambda x, a: 1.0 / sqrt(1.0 - x * x),
+def arcsin_root(x: Any, like: Any) -> Any:
+    """``sqrt(1 - x²)`` on the branch of NumPy's ``arcsin``/``arccos``: the sign of ``like``
+    (``cos(arcsin x)``, ``sin(arccos x)``), which the principal root misses on the cut (real
+    ``x`` beyond ±1 with ``Im x = +0``: NumPy's ``arcsin(1.5 + 0j)`` is the upper side's
+    ``π/2 + 0.96j``, with derivative ``+0.89j``; ``1/sqrt(1 - x²)`` gave ``-0.89j``). The size
+    comes from the root, which keeps its digits where ``like`` would round (``x`` near ±1);
+    real ``x`` takes the root alone."""
+    root = sqrt(1.0 - x * x)
+    if not is_complex(x):
+        return root
+    turned = (root * conjugate(like)).real < 0  # the root points the other way than like
+    return where(turned, -root, root)
+
+
+arcsin = _unary("arcsin", np.arcsin, math.asin,
+                lambda x, a: 1.0 / arcsin_root(x, cos(a) if is_complex(x) else None),
                 domain=(-0.95, 0.95), complex=True, safe=True,
                 formula="d arcsin(x) = dx / sqrt(1 - x**2)")
-arccos = _unary("arccos", np.arccos, math.acos, lambda x, a: -1.0 / sqrt(1.0 - x * x),
+arccos = _unary("arccos", np.arccos, math.acos,
+                lambda x, a: -1.0 / arcsin_root(x, sin(a) if is_complex(x) else None),
                 domain=(-0.95, 0.95), complex=True, safe=True,
                 formula="d arccos(x) = -dx / sqrt(1 - x**2)")
 arctan = _unary("arctan", np.arctan, math.atan, lambda x, a: 1.0 / (1.0 + x * x),
@@ -1073,8 +1089,18 @@ arcsinh = _unary("arcsinh", np.arcsinh, math.asinh, lambda x, a: 1.0 / sqrt(x * 
                  complex=True, formula="d arcsinh(x) = dx / sqrt(x**2 + 1)")
 # sqrt(x - 1) sqrt(x + 1), not sqrt(x**2 - 1): the two differ in sign for complex x with
 # Re(x) < 0, and NumPy's branch of arccosh has the former's derivative
+def _arccosh_root(x: Any, a: Any) -> Any:
+    """``sqrt(x - 1) sqrt(x + 1)``, turned to the sign of ``sinh(a)`` for complex ``x``: on the
+    cut's lower side (``-1.5 - 0j``) ``x + 1`` loses the zero's sign (``-0 + 0 = +0``), and the
+    root came out of the other sign than NumPy's branch (derivative ``+0.89`` for ``-0.89``)."""
+    root = sqrt(x - 1.0) * sqrt(x + 1.0)
+    if not is_complex(x):
+        return root
+    return where((root * conjugate(sinh(a))).real < 0, -root, root)
+
+
 arccosh = _unary("arccosh", np.arccosh, math.acosh,
-                 lambda x, a: 1.0 / (sqrt(x - 1.0) * sqrt(x + 1.0)),
+                 lambda x, a: 1.0 / _arccosh_root(x, a),
                  domain=(1.05, 5.0), complex=True, safe=True,
                  formula="d arccosh(x) = dx / (sqrt(x - 1) sqrt(x + 1))")
 arctanh = _unary("arctanh", np.arctanh, math.atanh, lambda x, a: 1.0 / (1.0 - x * x),

@@ -619,10 +619,15 @@ def _quotient_integral(y0: Any, u: list, g: list, n: int) -> list:
 @_taylor_rule("arcsin", "arccos")
 def _arcsin_rule(rule: Rule, u: list, n: int) -> list:
     w = _one_minus_square(u[:n], n - 1)
-    g = _sqrt_series(w, n - 1, SQRT(w[0]))
+    y0 = rule.function(u[0])
+    g0 = SQRT(w[0])
+    if is_complex(u[0]):  # the root on NumPy's branch (the first-order rule's arcsin_root)
+        like = np.cos(y0) if rule.name == "arcsin" else np.sin(y0)
+        g0 = where((g0 * np.conjugate(like)).real < 0, -g0, g0)
+    g = _sqrt_series(w, n - 1, g0)
     if rule.name == "arccos":
         g = [-c for c in g]
-    return _quotient_integral(rule.function(u[0]), u, g, n)
+    return _quotient_integral(y0, u, g, n)
 
 
 @_taylor_rule("arctan")
@@ -647,8 +652,11 @@ def _arccosh_rule(rule: Rule, u: list, n: int) -> list:
     # -(1 - u)(1 + u) = -0.0 there was -0.0, which turned arccosh'(1) = +inf into -inf) and nan
     # at u = -1, where arccosh is nan
     u0 = u[0]
+    y0 = rule.function(u0)
     g0 = SQRT(u0 - 1.0) * SQRT(u0 + 1.0)
-    return _quotient_integral(rule.function(u0), u, _sqrt_series(w, n - 1, g0), n)
+    if is_complex(u0):  # the root on NumPy's branch (the first-order rule's _arccosh_root)
+        g0 = where((g0 * np.conjugate(np.sinh(y0))).real < 0, -g0, g0)
+    return _quotient_integral(y0, u, _sqrt_series(w, n - 1, g0), n)
 
 
 @_taylor_rule("arctanh")
