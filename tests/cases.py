@@ -834,6 +834,25 @@ _COMPOSITION = [
     _c("choose", lambda a: np.choose(CHOICE, [a[0], a[1] ** 2, 2.0], mode="wrap"), X),
     _c("i0", lambda a: np.i0(5 * a), X),
     _c(
+        "emath.sqrt",
+        lambda a: flat([np.emath.sqrt(a), np.emath.sqrt(a - 1.0)]),
+        X,
+        points="positive",
+    ),
+    _c("emath.log", lambda a: flat([np.emath.log(a), np.emath.log(a - 1.0)]), X, points="positive"),
+    _c("emath.log2", lambda a: np.emath.log2(a - 1.0), X, points="positive"),
+    _c("emath.log10", lambda a: np.emath.log10(a), X, points="positive"),
+    _c("emath.logn", lambda a: np.emath.logn(a[0] + 2.0, a[1:] - 1.0), X, points="positive"),
+    _c("emath.power", lambda a: np.emath.power(a - 1.0, a[0, 0] + 0.5), X, points="positive"),
+    _c(
+        "emath.arcsin",
+        lambda a: flat([np.emath.arcsin(a), np.emath.arcsin(3 * a)]),
+        X,
+        points="small",
+    ),
+    _c("emath.arccos", lambda a: np.emath.arccos(3 * a + 0.2), X, points="small"),
+    _c("emath.arctanh", lambda a: np.emath.arctanh(a), X, points="small"),
+    _c(
         "real_if_close",
         lambda a: flat(
             [np.real_if_close(a * (1 + 1e-18j)), np.abs(np.real_if_close(a + 1j * a**2))]
