@@ -236,6 +236,8 @@ def _spelling(function) -> str:
             return f"{sub}.{name}"
     if module == "numpy.lib.stride_tricks":
         return f"lib.stride_tricks.{name}"
+    if module == "numpy.lib.scimath":
+        return f"emath.{name}"
     return name
 
 
