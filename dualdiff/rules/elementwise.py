@@ -1039,26 +1039,29 @@ cos = _unary("cos", np.cos, math.cos, lambda x, a: -sin(x), complex=True,
              formula="d cos(x) = -sin(x) dx")
 tan = _unary("tan", np.tan, math.tan, _tan_partial, domain=(-1.4, 1.4),
              complex=True, formula="d tan(x) = (1 + tan(x)**2) dx")
-def arcsin_root(x: Any, like: Any) -> Any:
-    """``sqrt(1 - x²)`` on the branch of NumPy's ``arcsin``/``arccos``: the sign of ``like``
-    (``cos(arcsin x)``, ``sin(arccos x)``), which the principal root misses on the cut (real
-    ``x`` beyond ±1 with ``Im x = +0``: NumPy's ``arcsin(1.5 + 0j)`` is the upper side's
-    ``π/2 + 0.96j``, with derivative ``+0.89j``; ``1/sqrt(1 - x²)`` gave ``-0.89j``). The size
-    comes from the root, which keeps its digits where ``like`` would round (``x`` near ±1);
-    real ``x`` takes the root alone."""
+def on_branch(root: Any, like: Any) -> Any:
+    """``root`` (a square root an inverse function's derivative divides by), turned to the sign
+    of ``like``, a value on NumPy's branch (``cos(arcsin z)``, ``sinh(arccosh z)``).
+
+    On a cut along the real axis NumPy's value is the side the zero's sign names:
+    ``arcsin(1.5 + 0j)`` is the upper side's ``π/2 + 0.96j``, with derivative ``+0.89j``, where
+    ``1/sqrt(1 - z²)`` gave ``-0.89j`` (``-0.0`` is lost in ``1 - z²`` and in arccosh's
+    ``z + 1``). The size stays the root's, which keeps its digits where ``like`` rounds (near
+    ±1)."""
+    return where((root * conjugate(like)).real < 0, -root, root)
+
+
+def _arcsin_root(x: Any, a: Any, side: Callable[[Any], Any]) -> Any:
+    """``sqrt(1 - x²)``; for complex ``x`` on the branch of ``side(a)`` (``cos`` of arcsin's
+    value, ``sin`` of arccos's)."""
     root = sqrt(1.0 - x * x)
-    if not is_complex(x):
-        return root
-    turned = (root * conjugate(like)).real < 0  # the root points the other way than like
-    return where(turned, -root, root)
+    return on_branch(root, side(a)) if is_complex(x) else root
 
 
-arcsin = _unary("arcsin", np.arcsin, math.asin,
-                lambda x, a: 1.0 / arcsin_root(x, cos(a) if is_complex(x) else None),
+arcsin = _unary("arcsin", np.arcsin, math.asin, lambda x, a: 1.0 / _arcsin_root(x, a, cos),
                 domain=(-0.95, 0.95), complex=True, safe=True,
                 formula="d arcsin(x) = dx / sqrt(1 - x**2)")
-arccos = _unary("arccos", np.arccos, math.acos,
-                lambda x, a: -1.0 / arcsin_root(x, sin(a) if is_complex(x) else None),
+arccos = _unary("arccos", np.arccos, math.acos, lambda x, a: -1.0 / _arcsin_root(x, a, sin),
                 domain=(-0.95, 0.95), complex=True, safe=True,
                 formula="d arccos(x) = -dx / sqrt(1 - x**2)")
 arctan = _unary("arctan", np.arctan, math.atan, lambda x, a: 1.0 / (1.0 + x * x),
@@ -1090,13 +1093,9 @@ arcsinh = _unary("arcsinh", np.arcsinh, math.asinh, lambda x, a: 1.0 / sqrt(x * 
 # sqrt(x - 1) sqrt(x + 1), not sqrt(x**2 - 1): the two differ in sign for complex x with
 # Re(x) < 0, and NumPy's branch of arccosh has the former's derivative
 def _arccosh_root(x: Any, a: Any) -> Any:
-    """``sqrt(x - 1) sqrt(x + 1)``, turned to the sign of ``sinh(a)`` for complex ``x``: on the
-    cut's lower side (``-1.5 - 0j``) ``x + 1`` loses the zero's sign (``-0 + 0 = +0``), and the
-    root came out of the other sign than NumPy's branch (derivative ``+0.89`` for ``-0.89``)."""
+    """``sqrt(x - 1) sqrt(x + 1)``; for complex ``x`` on the branch of ``sinh(a)``."""
     root = sqrt(x - 1.0) * sqrt(x + 1.0)
-    if not is_complex(x):
-        return root
-    return where((root * conjugate(sinh(a))).real < 0, -root, root)
+    return on_branch(root, sinh(a)) if is_complex(x) else root
 
 
 arccosh = _unary("arccosh", np.arccosh, math.acosh,

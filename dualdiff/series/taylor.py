@@ -91,6 +91,7 @@ from ..rules.elementwise import (
     is_complex,
     is_dual,
     lift_of,
+    on_branch,
     register_lift,
     scale,
     tangent_in,
@@ -621,9 +622,8 @@ def _arcsin_rule(rule: Rule, u: list, n: int) -> list:
     w = _one_minus_square(u[:n], n - 1)
     y0 = rule.function(u[0])
     g0 = SQRT(w[0])
-    if is_complex(u[0]):  # the root on NumPy's branch (the first-order rule's arcsin_root)
-        like = np.cos(y0) if rule.name == "arcsin" else np.sin(y0)
-        g0 = where((g0 * np.conjugate(like)).real < 0, -g0, g0)
+    if is_complex(u[0]):  # the root on NumPy's branch, as the first-order rule takes it
+        g0 = on_branch(g0, np.cos(y0) if rule.name == "arcsin" else np.sin(y0))
     g = _sqrt_series(w, n - 1, g0)
     if rule.name == "arccos":
         g = [-c for c in g]
@@ -654,8 +654,8 @@ def _arccosh_rule(rule: Rule, u: list, n: int) -> list:
     u0 = u[0]
     y0 = rule.function(u0)
     g0 = SQRT(u0 - 1.0) * SQRT(u0 + 1.0)
-    if is_complex(u0):  # the root on NumPy's branch (the first-order rule's _arccosh_root)
-        g0 = where((g0 * np.conjugate(np.sinh(y0))).real < 0, -g0, g0)
+    if is_complex(u0):  # the root on NumPy's branch, as the first-order rule takes it
+        g0 = on_branch(g0, np.sinh(y0))
     return _quotient_integral(y0, u, _sqrt_series(w, n - 1, g0), n)
 
 
