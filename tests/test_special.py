@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import cmath
 import math
+import warnings
 import subprocess
 import sys
 
@@ -476,6 +477,28 @@ def test_tanh_derivative_far_out(x):
     assert dd.derivative(np.tanh, x, n=2) == pytest.approx(second, rel=1e-14, abs=0.0)
     nested = dd.derivative(lambda y: dd.derivative(np.tanh, y), x)
     assert nested == pytest.approx(second, rel=1e-14, abs=0.0)
+
+
+@pytest.mark.parametrize("far", [[4.0], [3.7, -20.0, 800.0], [*np.linspace(3.0, 350.0, 40), 800.0, -900.0]])
+def test_tanh_derivative_on_arrays_mostly_near_or_mostly_far(far):
+    """An array's far entries take sech² x either on their own (a few among many near ones) or
+    with the rest (most of them far); both agree with 4e/(1 + e)², entry by entry, in every
+    mode, without an overflow warning where cosh is inf."""
+    x = np.concatenate([np.linspace(-2.9, 2.9, 7), far])
+    e = np.exp(-2.0 * np.abs(x))
+    expected = 4.0 * e / (1.0 + e) ** 2
+    v = np.ones_like(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for tangent in (dd.jvp(np.tanh, x, v)[1], dd.jit_jvp(np.tanh)(x, v)[1]):
+            # (1 - tanh² keeps ~60 ulps inside |x| < 3; sech² is within a few beyond)
+            np.testing.assert_allclose(tangent, expected, rtol=1e-13, atol=0.0)
+            np.testing.assert_allclose(tangent[7:], expected[7:], rtol=4e-15, atol=0.0)
+        x32 = x.astype(np.float32)
+        single = dd.jvp(np.tanh, x32, v.astype(np.float32))[1]
+        assert single.dtype == np.float32
+        e = np.exp(-2.0 * np.abs(x32.astype(np.float64)))
+        np.testing.assert_allclose(single, 4.0 * e / (1.0 + e) ** 2, rtol=2e-6, atol=1e-44)
 
 
 @pytest.mark.parametrize("f, z", [(np.tanh, 20 + 5j), (np.tan, 5 + 40j), (np.tan, -3 - 20j)])
