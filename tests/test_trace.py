@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dualdiff as dd
@@ -52,6 +52,7 @@ def test_tangent_along_the_second_input():
     assert t["v1"].tangent == w
 
 
+@settings(max_examples=100, deadline=None, derandomize=True)  # (a busy machine: no deadline)
 @given(
     st.floats(-4, 4, allow_nan=False),
     st.floats(-4, 4, allow_nan=False),
