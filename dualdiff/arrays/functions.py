@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..core import errors
+from ..dual import objects
 from ..dual.dual import Dual
 from ..rules.calls import Call
 from ..rules.compositions import COMPOSITIONS
@@ -1362,6 +1363,7 @@ def put(a, ind, v, mode="raise"):
 @implements(np.copyto)
 def copyto(dst, src, casting="same_kind", where=True):
     """``dst[...] = src`` (where ``where``) in place: through a view it reaches the array viewed."""
+    src = objects.array_like(src)  # a list holding duals: the array it stands for
     if type(dst) is not DualArray:
         if is_dual(src):
             raise errors.lost_tangent(

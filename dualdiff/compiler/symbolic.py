@@ -31,9 +31,12 @@ from ..core.tags import NEWEST_TAG, new_tag
 from ..dual.dual import Dual
 from ..dual.objects import (
     add_element_methods,
+    array_like,
     dtype_hidden,
     lift_arguments,
+    lift_inputs,
     lift_operand,
+    lift_operands,
     object_array,
     refuse_or_warn,
     scalar_object_array,
@@ -181,6 +184,8 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
     def __setitem__(self, index: Any, item: Any) -> None:
         if _has_dual(index):
             raise TypeError("dualdiff.jit: an index cannot carry a derivative")
+        if type(item) is list or type(item) is tuple:  # y[:2] = [d, 1.0]: the array it stands for
+            item = array_like(item)
         functional_write(self, "item assignment (x[i] = ...)", operator.setitem, (index, _ITEM),
                          {}, item)  # fmt: skip
 
@@ -231,7 +236,7 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
             if type(inputs[0]) is SymbolicDual and len(inputs) == 1 + ufunc.nin and not kwargs:
                 return _rounds_write(ufunc, *inputs)
             raise write_refused(f"{function_name(ufunc)}.at")
-        inputs = lift_arguments(inputs)  # object arrays of traced duals among the inputs
+        inputs = lift_inputs(inputs)  # object arrays of traced duals, lists holding them
         if method == "__call__" and not kwargs:
             rule = UFUNC_RULES.get(ufunc) or extra_ufunc_rule(ufunc)
             if rule is not None:
@@ -270,6 +275,7 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
             return _construct_like(func, self, args, kwargs)  # np.zeros(n, like=x)
         if func in _WRITING_FUNCTIONS:
             return _writing_function(func, args, kwargs)
+        args, kwargs = lift_operands(func, args, kwargs)  # operands: lists holding traced duals
         result = _dispatch(func, lift_arguments(args), kwargs)
         _note_aliases((args, kwargs), result, func)
         return result

@@ -66,10 +66,13 @@ from ..core.tags import USER_TAG, new_tag, restore_state
 from ..dual.dual import SCALAR_TYPES, Dual, _make
 from ..dual.objects import (
     add_element_methods,
+    array_like,
     dtype_hidden,
     is_object_array,
     lift_arguments,
+    lift_inputs,
     lift_operand,
+    lift_operands,
     object_array,
     refuse_or_warn,
     scalar_object_array,
@@ -2240,6 +2243,8 @@ class Taylor(ArrayMethods):
         ``x.T``) and the series they view see the write, as NumPy's views do."""
         if type(index) is not int and type(index) is not slice:
             _check_index(index)
+        if type(item) is list or type(item) is tuple:  # y[:2] = [s, 1.0]: the array it stands for
+            item = array_like(item)
         if getattr(self, "base_", None) is not None or getattr(self, "views_", None):
             _write_through(self, index, item)
             return
@@ -2342,7 +2347,7 @@ class Taylor(ArrayMethods):
             if rule is not None:
                 return _lift_unary(rule, self)
         errors.check_plain_types(map(type, inputs), function_name(ufunc))  # (np.matrix)
-        inputs = lift_arguments(inputs)  # object arrays of series among the inputs
+        inputs = lift_inputs(inputs)  # object arrays of series, lists holding series
         out = kwargs.get("out")
         target = out[0] if type(out) is tuple and len(out) == 1 else out
         if type(target) is Taylor and method == "__call__":
@@ -2385,6 +2390,7 @@ class Taylor(ArrayMethods):
         handler = _handler(func)
         if handler is None:
             raise errors.no_rule(f"{function_name(func)} on a Taylor series")
+        args, kwargs = lift_operands(func, args, kwargs)  # operands: lists holding series
         args = lift_arguments(args)  # object arrays of series among the arguments
         result = handler(func, args, kwargs)
         if func in _VIEW_FUNCTIONS:
