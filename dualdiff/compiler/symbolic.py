@@ -1022,7 +1022,9 @@ def _in_dtype_of(tangent: Any, value: Any) -> Any:
 
 def _var(func: Any, args: Any, kwargs: Any) -> Any:
     options = errors.bound_arguments(func, args, kwargs)
-    for name in ("out", "mean", "correction", "where"):
+    if options.get("where", np._NoValue) is not np._NoValue:
+        raise _Unsupported(function_name(func))  # the composition takes where=
+    for name in ("out", "mean", "correction"):
         given = options.get(name)
         if given is not None and given is not np._NoValue:  # (not ==: where= is an array)
             raise TypeError(f"dualdiff.jit: {function_name(func)}({name}=...) unsupported")
