@@ -207,8 +207,9 @@ class ArrayMethods:
     def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
         return np.trace(self, offset, axis1, axis2)
 
-    def clip(self, *args: Any, **kwargs: Any) -> Any:
-        return np.clip(self, *args, **kwargs)
+    def clip(self, min: Any = None, max: Any = None, out: Any = None, **kwargs: Any) -> Any:
+        # ndarray.clip takes one bound (x.clip(0)); np.clip needs both, None for no bound
+        return np.clip(self, min, max, out=out, **kwargs)
 
     def round(self, decimals: int = 0, out: Any = None) -> Any:
         return np.round(self, decimals, out=out)
