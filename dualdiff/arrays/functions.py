@@ -1006,6 +1006,9 @@ def pad(array, pad_width, mode="constant", **kwargs):
         raise errors.no_rule(
             f"numpy.pad(mode={mode!r})", "supported modes: " + ", ".join(_LINEAR_PAD_MODES)
         )
+    if mode == "constant" and is_dual(kwargs.get("constant_values")):
+        # padded with duals: the handler the table's kind gives (as every other carrier)
+        return _derived_pad(array, pad_width, mode, **kwargs)
     _plain_only(
         "pad", constant_values=kwargs.get("constant_values"), end_values=kwargs.get("end_values")
     )
@@ -1846,6 +1849,8 @@ def derived_handler(entry: Entry) -> Callable[..., Any]:
     }.get(kind, _refuse_special)
     return functools.partial(by_kind, entry)
 
+
+_derived_pad = derived_handler(FUNCTIONS[np.pad])
 
 # what DualArray's dispatch finds: the table's functions without a handler of their own, and the
 # ufunc methods written above
