@@ -429,6 +429,7 @@ def found_list_written_into_an_array(x):
     grid[...] = [[x[0], x[1] ** 2], [1.0, x[2]]]
     part = np.zeros_like(x[:2])
     np.copyto(part, [x[2] ** 2, x[0]])
+    np.add.at(part, [0, 1, 1], [x[0] ** 2, x[1], x[2] * x[0]])  # the compiler: a ValueError
     return np.concatenate([out, grid.ravel(), part])
 
 

@@ -227,6 +227,7 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
                 f"{function_name(ufunc)}(..., out=...) or an in-place operator (x += ..., x *= ...)"
             )
         if method == "at":
+            inputs = (*inputs[:2], *lift_inputs(inputs[2:]))  # np.add.at(y, i, [d, 1.0])
             if (
                 ufunc in (np.add, np.subtract)
                 and len(inputs) == 3
