@@ -383,7 +383,8 @@ X3 = np.array([0.7, 1.2, 0.9])
 
 @program(X3)
 def found_list_operand_of_operators(x):
-    return x**2 * [x[0] ** 2, 1.0, x[1]] + ([x[1], x[2], 1.0] - x) + [x[0], x[1], 0.5] @ x
+    a = x**2 * [x[0] ** 2, 1.0, x[1]] + ([x[1], x[2], 1.0] - x) + [x[0], x[1], 0.5] @ x
+    return a + x ** [x[2], 2.0, 0.5] + [[x[1], 1.0, 2.0]] / x  # (x ** list: the compiler)
 
 
 @program(X3)

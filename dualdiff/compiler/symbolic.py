@@ -173,6 +173,8 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
     def __pow__(self, other: Any) -> Any:
         if type(other) is int and other == 2:
             return apply_rule(_SQUARE, (self,))
+        if type(other) is list or type(other) is tuple:  # x ** [d, 2.0]: as np.power's inputs
+            return np.power(self, other)
         return apply_rule(_POWER, (self, other))
 
     def __getitem__(self, index: Any) -> SymbolicDual:
