@@ -125,6 +125,21 @@ def integrators(x):
 
 
 @program(X6)
+def ghost_cells(u):
+    # Neumann ghost cells as one often writes them: the compiler returned the ghost entries as
+    # constants (Jacobian off by 0.5) and leaked traced duals into the value
+    padded = np.concatenate(([u[0]], u, [u[-1]]))
+    periodic = np.r_[u[-1], u, u[0]]
+    return padded[2:] - 2 * padded[1:-1] + padded[:-2] + periodic[2:] - periodic[:-2]
+
+
+@program(X6 * np.array([1, -1, 1, 1, -1, 1]))
+def minmod_limiter(u):
+    a, b = np.diff(u)[1:], np.diff(u)[:-1]
+    return np.where(a * b > 0, np.sign(a) * np.minimum(np.abs(a), np.abs(b)), 0.0) * u[1:-1]
+
+
+@program(X6)
 def diff_stencil(u):
     return np.diff(u, n=2) / 0.01 + np.diff(u**2, prepend=0.0, append=u[-1])[1:-2]
 
@@ -227,6 +242,21 @@ def gp_log_likelihood(theta):
     alpha = np.linalg.solve(chol.T, np.linalg.solve(chol, y))
     _, logdet = np.linalg.slogdet(k)
     return -0.5 * y @ alpha - np.log(np.diag(chol)).sum() + 0.0 * logdet
+
+
+@program([0.3, 0.2])
+def kalman_log_likelihood(x):
+    f, h = np.array([[1.0, 0.1], [0.0, 1.0]]), np.array([[1.0, 0.0]])
+    q, r = np.eye(2) * x[0] ** 2, np.array([[x[1] ** 2]])
+    m, p, ll = np.zeros(2), np.eye(2), 0.0
+    for y in (0.3, 0.5, 0.4):
+        m, p = f @ m, f @ p @ f.T + q
+        s = h @ p @ h.T + r
+        k = p @ h.T @ np.linalg.inv(s)
+        e = y - h @ m
+        ll = ll - 0.5 * (np.log(np.linalg.det(s)) + e @ np.linalg.solve(s, e))
+        m, p = m + k @ e, (np.eye(2) - k @ h) @ p
+    return ll
 
 
 @program(X4)
