@@ -465,6 +465,14 @@ def found_list_written_into_an_array(x):
 
 
 @program(X3)
+def found_lists_in_a_scalar_loss(x):
+    # the same lists inside a loss, so the Hessian (forward over forward) meets them too
+    loss = np.sum(x**2 * [x[0], 1.0, x[1]]) + np.dot([x[0] ** 2, x[1]], x[1:])
+    loss = loss + np.sum(np.concatenate([x, [x[0] * x[2]]]) ** 2)
+    return loss + np.sum(np.pad(x, 1, constant_values=x[0] * x[1]) ** 3)
+
+
+@program(X3)
 def found_pad_with_a_dual_constant(x):
     # eager refused constant_values= holding a dual, which the other modes take
     return np.concatenate(
