@@ -17,6 +17,7 @@ gap (``GAPS``): a strict xfail expecting the TypeError that names the construct.
 
 from __future__ import annotations
 
+import copy
 import functools
 import warnings
 
@@ -478,6 +479,20 @@ def found_pad_with_a_dual_constant(x):
     return np.concatenate(
         [np.pad(x**2, 1, constant_values=x[2] ** 2), np.pad(x, (1, 0), constant_values=[x[1]])]
     )
+
+
+@program(X6)
+def found_copy_module(x):
+    # copy.copy(x) of a carrier was Python's shallow copy sharing the value: a write into the
+    # copy reached x (eager jacobian and the sparsity pattern silently wrong; the compiler raised
+    # an IndexError for copy.deepcopy, which copied its whole program)
+    y = copy.copy(x)
+    y[0] = 0.0
+    w = copy.copy(x[1:])
+    w[0] = 0.0
+    z = copy.deepcopy(x)
+    z[1] = 5.0
+    return y * z + x + w.sum()
 
 
 @program(X6)

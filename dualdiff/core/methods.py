@@ -65,6 +65,14 @@ class ArrayMethods:
     def device(self) -> str:
         return "cpu"
 
+    # copy.copy(x) and copy.deepcopy(x) are new arrays, as ndarray's are: Python's default
+    # shallow copy shared the value (a write into the copy reached x, and its views)
+    def __copy__(self) -> Any:
+        return self.copy()
+
+    def __deepcopy__(self, memo: Any) -> Any:
+        return self.copy()
+
     def to_device(self, device: Any, /, *, stream: Any = None) -> Any:
         if device != "cpu" or stream is not None:
             raise ValueError(f"unsupported device {device!r}: only 'cpu' (NumPy's own device)")
