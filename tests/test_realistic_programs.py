@@ -496,6 +496,22 @@ def found_copy_module(x):
 
 
 @program(X6)
+def found_function_out_into_a_dual_array(x):
+    # out= of a NumPy function holding the carrier: Taylor mode said "out= must not carry a
+    # derivative (pass its .value)", the compiler and the sparsity tracer refused, and eager
+    # mode refused it for compositions (np.clip, np.median)
+    running = np.zeros_like(x)
+    np.cumsum(x**2, out=running)
+    rows = np.zeros_like(x[:2])
+    np.matmul(x.reshape(2, 3), x[3:], out=rows)
+    m = np.zeros_like(x[:1]).reshape(())
+    np.mean(x, out=m)
+    y = x.copy()
+    np.clip(y, 0.7, 1.2, out=y)
+    return np.concatenate([running, rows, [m], y * x])
+
+
+@program(X6)
 def found_clip_method_with_one_bound(x):
     # x.clip(0.9) (ndarray's method takes one bound): the sparsity tracer raised np.clip's
     # "missing 1 required positional argument: 'a_max'"

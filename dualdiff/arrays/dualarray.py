@@ -1537,6 +1537,7 @@ def _foreign_leader(args: Any, kwargs: dict) -> Any:
 
 
 _OWN = (DualArray, Dual)
+_COMPOSITIONS = frozenset(e.function for e in table.by_kind("composition"))
 
 
 def array_function(func: Any, types: Any, args: Any, kwargs: Any) -> Any:
@@ -1546,6 +1547,13 @@ def array_function(func: Any, types: Any, args: Any, kwargs: Any) -> Any:
     if impl is None:
         raise errors.no_rule(errors.function_name(func))
     args, kwargs = objects.lift_operands(func, args, kwargs)  # (lists holding duals)
+    target = kwargs.get("out")
+    if type(target) is DualArray and func in _COMPOSITIONS:
+        # np.clip(x, 0, 1, out=y): a composition computes, then writes into y (as NumPy's out=)
+        result = func(*args, **{k: v for k, v in kwargs.items() if k != "out"})
+        errors.check_out_shape(func, target, result)
+        set_item(target, Ellipsis, result)
+        return target
     result = impl(*objects.lift_arguments(args), **kwargs)
     scalar = _SCALAR_OF_0D.get(func)
     if scalar is not None and not any(result is a for a in args):  # (not out=, returned)

@@ -2387,6 +2387,12 @@ class Taylor(ArrayMethods):
             if leader is None and func in table.LIKE_CONSTRUCTORS:  # np.zeros(n, like=x)
                 return _construct(func, self, args, kwargs)
             return NotImplemented  # a newer dual number leads: its type does the work
+        target = kwargs.get("out")
+        if type(target) is Taylor:  # np.cumsum(x, out=y): computed, then written into y
+            result = func(*args, **{k: v for k, v in kwargs.items() if k != "out"})
+            errors.check_out_shape(func, target, result)
+            target[...] = result
+            return target
         handler = _handler(func)
         if handler is None:
             raise errors.no_rule(f"{function_name(func)} on a Taylor series")

@@ -1277,6 +1277,12 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
                     )
                 return NotImplemented
         args, kwargs = lift_operands(func, args, kwargs)  # operands: lists holding tracers
+        target = kwargs.get("out")
+        if type(target) is SparsityTracer:  # np.cumsum(x, out=y): computed, then written into y
+            result = func(*args, **{k: v for k, v in kwargs.items() if k != "out"})
+            errors.check_out_shape(func, target, result)
+            target[...] = result
+            return target
         return handler(func, *lift_arguments(args), **kwargs)  # (object arrays of tracers)
 
     # -- methods (each defers to the NumPy function of the same name) ---------------------------
