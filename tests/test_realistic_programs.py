@@ -449,6 +449,8 @@ def found_list_as_an_array_operand(x):
             [np.dot(pair, x[1:] ** 2), np.einsum("i,i->", pair, x[1:])],
             np.outer(pair, x).ravel(),
             np.where([True, False], pair, x[1:] ** 2),
+            np.dot([x[:2], x[1:] ** 2], x[:2]),  # a list of arrays: a matrix
+            np.linalg.solve([x[:2] + 2, x[1:]], x[:2]),
         ]
     )
 
