@@ -233,6 +233,50 @@ def lennard_jones(x):
     return 0.5 * np.sum(4 * (inv6**2 - inv6))
 
 
+@program(X6)
+def spring_forces(x):
+    points = x.reshape(3, 2)
+    edges = np.array([[0, 1], [1, 2], [0, 2]])
+    d = points[edges[:, 0]] - points[edges[:, 1]]
+    length = np.linalg.norm(d, axis=1)
+    f = ((length - 0.5) / length)[:, None] * d
+    forces = np.zeros_like(points)
+    np.add.at(forces, edges[:, 0], -f)
+    np.add.at(forces, edges[:, 1], f)
+    return forces.ravel()
+
+
+@program(X6)
+def leapfrog_in_place(state):
+    q, p, h = state[:3].copy(), state[3:].copy(), 0.05
+    for _ in range(5):
+        p -= 0.5 * h * (q + 0.1 * q**3)
+        q += h * p
+        p -= 0.5 * h * (q + 0.1 * q**3)
+    return np.concatenate([q, p])
+
+
+@program(X6)
+def attention(x):
+    q = x.reshape(2, 3)
+    k, v = q[::-1] * 0.5, q**2
+    s = np.einsum("id,jd->ij", q, k) / np.sqrt(3)
+    w = np.exp(s - s.max(axis=1, keepdims=True))
+    w /= w.sum(axis=1, keepdims=True)
+    return (w @ v).ravel()
+
+
+@program([0.3, 1.5, -0.5, -0.2, 0.1, -0.1])
+def mixture_log_likelihood(x):
+    data = np.array([0.1, 0.5, 1.2, 2.0])
+    mu, log_s, log_w = x[:2], x[2:4], x[4:]
+    w = np.exp(log_w) / np.exp(log_w).sum()
+    ll = -0.5 * ((data[:, None] - mu) / np.exp(log_s)) ** 2 - log_s - 0.5 * np.log(2 * np.pi)
+    ll = ll + np.log(w)
+    m = ll.max(axis=1, keepdims=True)
+    return np.sum(m[:, 0] + np.log(np.exp(ll - m).sum(axis=1)))
+
+
 @program([1.1, 0.6])
 def gp_log_likelihood(theta):
     t = np.array([0.1, 0.5, 0.9, 1.4])
