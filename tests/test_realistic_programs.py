@@ -464,11 +464,9 @@ def found_list_operand_of_operators(x):
 
 @program(X3)
 def found_list_operand_of_ufuncs(x):
-    return (
-        np.maximum(x**2, [x[0] ** 2, 1.0, x[1]])
-        + np.hypot([x[0], x[1], 0.5], x)
-        + np.add(x, (x[2] ** 3, 0.0, x[0]))
-    )
+    a = np.maximum(x**2, [x[0] ** 2, 1.0, x[1]]) + np.hypot([x[0], x[1], 0.5], x)
+    b = np.add(x, (x[2] ** 3, 0.0, x[0]))
+    return a + b + np.clip(x, [x[1] - 0.6, 0.5, 1.0], 2.0) * x  # (clip: Taylor mode refused)
 
 
 @program(X3)

@@ -2726,6 +2726,9 @@ def _lift_binary(rule: Rule, a: Any, b: Any) -> Any:
     """``rule(a, b)`` where one argument is a Taylor series; the newest tag is the outer layer."""
     if is_object_array(a) or is_object_array(b):  # an object array of series: lifted first
         return rule.function(lift_operand(a), lift_operand(b))
+    if type(a) in (list, tuple) or type(b) in (list, tuple):  # the arrays they stand for
+        return rule.function(*(np.asarray(i) if type(i) in (list, tuple) else i
+                               for i in lift_inputs((a, b))))  # fmt: skip
     ta, tb = _tag_of(a), _tag_of(b)
     tag = max(ta, tb)
     outer = a if ta == tag else b
