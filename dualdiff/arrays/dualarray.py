@@ -379,6 +379,8 @@ class DualArray(ArrayMethods):
         return box(result)
 
     def __setitem__(self, index: Any, item: Any) -> None:
+        if type(item) is list or type(item) is tuple:  # y[:2] = [d, 1.0]: the array it stands for
+            item = objects.array_like(item)
         set_item(self, _check_index(index), item)
 
     # -- operators (each a rule of the table) --------------------------------------------------
@@ -1149,6 +1151,8 @@ def apply_binary(rule: Rule, a: Any, b: Any) -> Any:
     elif tb is DualArray and ta in _PLAIN_OPERANDS:
         tag, x, da, y, db = b.tag, a, None, b.value, b
     else:
+        if ta is list or ta is tuple or tb is list or tb is tuple:
+            a, b = objects.lift_inputs((a, b))  # x + [d, 1.0]: the list's duals keep tangents
         lift = lift_of(a, b)
         tag = max(a.tag if is_dual(a) else -1, b.tag if is_dual(b) else -1)
         # a Dual's value may be a Python number (weak) whose tangent is a float64 array: the
@@ -1353,7 +1357,7 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: d
     """NumPy ufunc dispatch for duals: rules by ufunc, plus reduce/accumulate/outer and out=."""
     out = kwargs.pop("out", None)
     written = inputs  # as the user wrote them, for naming an in-place operator
-    inputs = objects.lift_arguments(inputs)
+    inputs = objects.lift_inputs(inputs)
     if kwargs and method not in ("reduce", "accumulate"):
         unsupported = ", ".join(sorted(kwargs))
         raise TypeError(
@@ -1533,6 +1537,7 @@ def _foreign_leader(args: Any, kwargs: dict) -> Any:
 
 
 _OWN = (DualArray, Dual)
+_COMPOSITIONS = frozenset(e.function for e in table.by_kind("composition"))
 
 
 def array_function(func: Any, types: Any, args: Any, kwargs: Any) -> Any:
@@ -1541,6 +1546,14 @@ def array_function(func: Any, types: Any, args: Any, kwargs: Any) -> Any:
     impl = HANDLED_FUNCTIONS.get(func) or DERIVED_FUNCTIONS.get(func)
     if impl is None:
         raise errors.no_rule(errors.function_name(func))
+    args, kwargs = objects.lift_operands(func, args, kwargs)  # (lists holding duals)
+    target = kwargs.get("out")
+    if type(target) is DualArray and func in _COMPOSITIONS:
+        # np.clip(x, 0, 1, out=y): a composition computes, then writes into y (as NumPy's out=)
+        result = func(*args, **{k: v for k, v in kwargs.items() if k != "out"})
+        errors.check_out_shape(func, target, result)
+        set_item(target, Ellipsis, result)
+        return target
     result = impl(*objects.lift_arguments(args), **kwargs)
     scalar = _SCALAR_OF_0D.get(func)
     if scalar is not None and not any(result is a for a in args):  # (not out=, returned)
@@ -1581,7 +1594,7 @@ array_hooks["function"] = array_function
 
 def matmul(a: Any, b: Any) -> Any:
     """``a @ b`` for duals: ``d(ab) = da b + a db``, for every combination of 1-d and n-d."""
-    a, b = objects.lift_operand(a), objects.lift_operand(b)
+    a, b = objects.lift_inputs((a, b))
     ta, tb = type(a), type(b)
     if ta is np.ndarray and tb is DualArray:  # the common cases, without conversions
         tag, x, da, y, db = b.tag, a, None, b.value, b

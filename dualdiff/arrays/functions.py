@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..core import errors
+from ..dual import objects
 from ..dual.dual import Dual
 from ..rules.calls import Call
 from ..rules.compositions import COMPOSITIONS
@@ -1005,6 +1006,9 @@ def pad(array, pad_width, mode="constant", **kwargs):
         raise errors.no_rule(
             f"numpy.pad(mode={mode!r})", "supported modes: " + ", ".join(_LINEAR_PAD_MODES)
         )
+    if mode == "constant" and is_dual(kwargs.get("constant_values")):
+        # padded with duals: the handler the table's kind gives (as every other carrier)
+        return _derived_pad(array, pad_width, mode, **kwargs)
     _plain_only(
         "pad", constant_values=kwargs.get("constant_values"), end_values=kwargs.get("end_values")
     )
@@ -1362,6 +1366,7 @@ def put(a, ind, v, mode="raise"):
 @implements(np.copyto)
 def copyto(dst, src, casting="same_kind", where=True):
     """``dst[...] = src`` (where ``where``) in place: through a view it reaches the array viewed."""
+    src = objects.array_like(src)  # a list holding duals: the array it stands for
     if type(dst) is not DualArray:
         if is_dual(src):
             raise errors.lost_tangent(
@@ -1844,6 +1849,8 @@ def derived_handler(entry: Entry) -> Callable[..., Any]:
     }.get(kind, _refuse_special)
     return functools.partial(by_kind, entry)
 
+
+_derived_pad = derived_handler(FUNCTIONS[np.pad])
 
 # what DualArray's dispatch finds: the table's functions without a handler of their own, and the
 # ufunc methods written above

@@ -31,9 +31,12 @@ from ..core.tags import NEWEST_TAG, new_tag
 from ..dual.dual import Dual
 from ..dual.objects import (
     add_element_methods,
+    array_like,
     dtype_hidden,
     lift_arguments,
+    lift_inputs,
     lift_operand,
+    lift_operands,
     object_array,
     refuse_or_warn,
     scalar_object_array,
@@ -170,6 +173,8 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
     def __pow__(self, other: Any) -> Any:
         if type(other) is int and other == 2:
             return apply_rule(_SQUARE, (self,))
+        if type(other) is list or type(other) is tuple:  # x ** [d, 2.0]: as np.power's inputs
+            return np.power(self, other)
         return apply_rule(_POWER, (self, other))
 
     def __getitem__(self, index: Any) -> SymbolicDual:
@@ -181,6 +186,8 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
     def __setitem__(self, index: Any, item: Any) -> None:
         if _has_dual(index):
             raise TypeError("dualdiff.jit: an index cannot carry a derivative")
+        if type(item) is list or type(item) is tuple:  # y[:2] = [d, 1.0]: the array it stands for
+            item = array_like(item)
         functional_write(self, "item assignment (x[i] = ...)", operator.setitem, (index, _ITEM),
                          {}, item)  # fmt: skip
 
@@ -222,6 +229,7 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
                 f"{function_name(ufunc)}(..., out=...) or an in-place operator (x += ..., x *= ...)"
             )
         if method == "at":
+            inputs = (*inputs[:2], *lift_inputs(inputs[2:]))  # np.add.at(y, i, [d, 1.0])
             if (
                 ufunc in (np.add, np.subtract)
                 and len(inputs) == 3
@@ -231,7 +239,7 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
             if type(inputs[0]) is SymbolicDual and len(inputs) == 1 + ufunc.nin and not kwargs:
                 return _rounds_write(ufunc, *inputs)
             raise write_refused(f"{function_name(ufunc)}.at")
-        inputs = lift_arguments(inputs)  # object arrays of traced duals among the inputs
+        inputs = lift_inputs(inputs)  # object arrays of traced duals, lists holding them
         if method == "__call__" and not kwargs:
             rule = UFUNC_RULES.get(ufunc) or extra_ufunc_rule(ufunc)
             if rule is not None:
@@ -270,6 +278,14 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
             return _construct_like(func, self, args, kwargs)  # np.zeros(n, like=x)
         if func in _WRITING_FUNCTIONS:
             return _writing_function(func, args, kwargs)
+        target = kwargs.get("out")
+        if type(target) is SymbolicDual:  # np.cumsum(x, out=y): y[...] = np.cumsum(x), functionally
+            result = func(*args, **{k: v for k, v in kwargs.items() if k != "out"})
+            errors.check_out_shape(func, target, result)
+            what = f"{function_name(func)}(..., out=y)"
+            functional_write(target, what, operator.setitem, (Ellipsis, _ITEM), {}, result)
+            return target
+        args, kwargs = lift_operands(func, args, kwargs)  # operands: lists holding traced duals
         result = _dispatch(func, lift_arguments(args), kwargs)
         _note_aliases((args, kwargs), result, func)
         return result
@@ -1016,7 +1032,9 @@ def _in_dtype_of(tangent: Any, value: Any) -> Any:
 
 def _var(func: Any, args: Any, kwargs: Any) -> Any:
     options = errors.bound_arguments(func, args, kwargs)
-    for name in ("out", "mean", "correction", "where"):
+    if options.get("where", np._NoValue) is not np._NoValue:
+        raise _Unsupported(function_name(func))  # the composition takes where=
+    for name in ("out", "mean", "correction"):
         given = options.get(name)
         if given is not None and given is not np._NoValue:  # (not ==: where= is an array)
             raise TypeError(f"dualdiff.jit: {function_name(func)}({name}=...) unsupported")

@@ -137,6 +137,14 @@ def bound_arguments(func: Any, args: Any, kwargs: Any) -> dict[str, Any]:
     return dict(signature(func).bind(*args, **kwargs).arguments)
 
 
+def check_out_shape(func: Any, out: Any, result: Any) -> None:
+    """NumPy's ValueError when ``out=`` has another shape than ``func``'s result (a carrier that
+    writes the result into ``out`` with ``out[...] = result`` would broadcast it instead)."""
+    shape, wanted = np.shape(out), np.shape(result)
+    if shape != wanted:
+        raise ValueError(f"{function_name(func)}: out= has shape {shape}, the result {wanted}")
+
+
 def check_callable(f: Any, api: str) -> None:
     """Raise TypeError unless ``f`` can be called."""
     if not callable(f):

@@ -65,6 +65,14 @@ class ArrayMethods:
     def device(self) -> str:
         return "cpu"
 
+    # copy.copy(x) and copy.deepcopy(x) are new arrays, as ndarray's are: Python's default
+    # shallow copy shared the value (a write into the copy reached x, and its views)
+    def __copy__(self) -> Any:
+        return self.copy()
+
+    def __deepcopy__(self, memo: Any) -> Any:
+        return self.copy()
+
     def to_device(self, device: Any, /, *, stream: Any = None) -> Any:
         if device != "cpu" or stream is not None:
             raise ValueError(f"unsupported device {device!r}: only 'cpu' (NumPy's own device)")
@@ -207,8 +215,9 @@ class ArrayMethods:
     def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
         return np.trace(self, offset, axis1, axis2)
 
-    def clip(self, *args: Any, **kwargs: Any) -> Any:
-        return np.clip(self, *args, **kwargs)
+    def clip(self, min: Any = None, max: Any = None, out: Any = None, **kwargs: Any) -> Any:
+        # ndarray.clip takes one bound (x.clip(0)); np.clip needs both, None for no bound
+        return np.clip(self, min, max, out=out, **kwargs)
 
     def round(self, decimals: int = 0, out: Any = None) -> Any:
         return np.round(self, decimals, out=out)

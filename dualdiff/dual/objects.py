@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -32,9 +33,20 @@ from typing import Any
 import numpy as np
 
 from ..core import errors
+from ..rules import functions as table
+from ..rules.calls import operand_places
 from ..rules.elementwise import UFUNC_RULES, is_dual, register_object_lift
 
-__all__ = ["ObjectArrayWarning", "strict_arrays", "lift", "lift_operand", "is_object_array"]
+__all__ = [
+    "ObjectArrayWarning",
+    "strict_arrays",
+    "lift",
+    "lift_operand",
+    "is_object_array",
+    "array_like",
+    "lift_inputs",
+    "lift_operands",
+]
 
 _OBJECT = np.dtype(object)
 
@@ -247,6 +259,92 @@ def lift_arguments(args: Any) -> Any:
             a, changed = type(a)(lift(i) if _holds_duals(i) else i for i in a), True
         out.append(a)
     return tuple(out) if changed else args
+
+
+def _list_holds_duals(a: list | tuple) -> bool:
+    for item in a:
+        t = type(item)
+        if t is list or t is tuple:
+            if _list_holds_duals(item):
+                return True
+        elif is_dual(item) or _holds_duals(item):
+            return True
+    return False
+
+
+def array_like(a: Any) -> Any:
+    """A list or tuple operand as the array NumPy makes of it: when it holds duals (at any
+    depth, or object arrays of them) stacked by ``np.stack`` (each dual type's own), so their
+    tangents are kept; else ``a`` itself, for NumPy to convert. Left to NumPy, ``x + [d, 1.0]``
+    made an object array of the duals that a carrier then took as a constant."""
+    if type(a) not in (list, tuple) or not _list_holds_duals(a):
+        return a
+    items = [array_like(i) if type(i) in (list, tuple) else lift_operand(i) for i in a]
+    if len({_shape(i) for i in items}) > 1:
+        return a  # ragged: not an array but a sequence NumPy broadcasts (np.choose's choices)
+    return np.stack(items)
+
+
+def _shape(a: Any) -> tuple[int, ...]:
+    shape = getattr(a, "shape", None)
+    return np.shape(a) if shape is None else shape
+
+
+def lift_inputs(inputs: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A ufunc's inputs (each array-like) with object arrays of duals lifted and lists or tuples
+    holding duals stacked (``array_like``); the tuple itself when there is nothing to do."""
+    for a in inputs:  # the common case first: no list, no object array
+        t = type(a)
+        if t is list or t is tuple or (t is np.ndarray and a.dtype.kind == "O"):
+            break
+    else:
+        return inputs
+    lifted = tuple(lift(a) if _holds_duals(a) else array_like(a) for a in inputs)
+    return inputs if all(new is old for new, old in zip(lifted, inputs)) else lifted
+
+
+def lift_operands(func: Any, args: Any, kwargs: dict) -> tuple[Any, dict]:
+    """``func``'s arguments with each operand the function table declares for it that is a list
+    or tuple holding duals stacked (``array_like``): an array-like operand itself, or an item of
+    a sequence operand (``np.concatenate([x[:2], [x[2]]])``); ``np.block``'s nested lists are
+    its structure, left alone. ``(args, kwargs)`` themselves when there is nothing to do."""
+    for a in (*args, *kwargs.values()):  # the common case first: no list argument
+        if type(a) is list or type(a) is tuple:
+            break
+    else:
+        return args, kwargs
+    places = _operand_places(func, len(args), tuple(kwargs))
+    for place, depth in places:
+        a = args[place[1]] if place[0] == "a" else kwargs[place[1]]
+        if type(a) is not list and type(a) is not tuple:
+            continue
+        if depth == 0:
+            new = array_like(a)
+        elif depth == 1:
+            for item in a:  # (the common sequence of arrays holds no list: nothing to do)
+                if type(item) is list or type(item) is tuple:
+                    break
+            else:
+                continue
+            new = type(a)(array_like(item) for item in a)
+        else:
+            continue
+        if new is not a:
+            if place[0] == "a":
+                args = (*args[: place[1]], new, *args[place[1] + 1 :])
+            else:
+                kwargs = {**kwargs, place[1]: new}
+    return args, kwargs
+
+
+@functools.cache
+def _operand_places(func: Any, n_args: int, keywords: tuple[str, ...]) -> tuple:
+    """``operand_places`` of a call of ``func`` with ``n_args`` positional arguments and these
+    keywords (where the operands sit depends on nothing else), once per kind of call."""
+    entry = table.entry(func)
+    if entry is None:
+        return ()
+    return tuple(operand_places(entry, [None] * n_args, dict.fromkeys(keywords)))
 
 
 def add_element_methods(cls: type) -> None:

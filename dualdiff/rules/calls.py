@@ -15,7 +15,7 @@ from typing import Any
 from ..core import errors
 from .functions import Entry
 
-__all__ = ["Call"]
+__all__ = ["Call", "operand_places"]
 
 Place = tuple[str, Any]  # ("a", position) or ("k", keyword)
 
@@ -54,6 +54,19 @@ def _leaves(a: Any, path: tuple[int, ...]) -> list[tuple[tuple[int, ...], Any]]:
             out += _leaves(item, path + (j,))
         return out
     return [(path, a)]
+
+
+def operand_places(entry: Entry, args: list, kwargs: dict) -> list[tuple[Place, int]]:
+    """Where the call's operands sit, each with its depth (0: an array, 1: a sequence of
+    arrays, 2: nested lists of arrays), as ``entry.operands`` declares them. Each argument of a
+    ``*args`` parameter (``np.einsum``'s operands) is one array."""
+    func = entry.function
+    parameters = _parameters(func)
+    places = []
+    for depth, name in _operand_names(entry.operands):
+        spread = name in parameters and parameters[name][1] is inspect.Parameter.VAR_POSITIONAL
+        places += [(p, depth - spread if depth else 0) for p in _locate(func, args, kwargs, name)]
+    return places
 
 
 def _copied(a: Any) -> list:

@@ -290,7 +290,7 @@ def _squares(x: Any) -> Any:
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=_NO_VALUE,
         mean=_NO_VALUE, correction=_NO_VALUE):  # fmt: skip
     """NumPy's two passes: ``sum(|a - mean|^2) / (n - ddof)``."""
-    _refuse("var", out=out, where=where, mean=mean)
+    _refuse("var", out=out, mean=mean)
     _dtype_ok("var", dtype)
     if correction is not _NO_VALUE:
         ddof = correction
@@ -298,10 +298,22 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=_NO
         a = a.astype(dtype)
     elif _dtype(a).kind in "iub":
         a = a.astype(np.float64)
+    if where is not _NO_VALUE and where is not True:
+        return _masked_var(a, axis, ddof, keepdims is True, np.broadcast_to(where, np.shape(a)))
     n = int(np.prod([np.shape(a)[i] for i in _reduction_axes(np.ndim(a), axis)]))
     centre = np.sum(a, axis=axis, keepdims=True) / n
     total = np.sum(_squares(a - centre), axis=axis, keepdims=keepdims is True)
     return total / max(n - ddof, 0)
+
+
+def _masked_var(a: Any, axis: Any, ddof: Any, keepdims: bool, where: np.ndarray) -> Any:
+    """``var(a, where=...)`` as NumPy computes it: the mean and the squares over the chosen
+    entries, divided by their count less ``ddof`` (at least 0), in ``a``'s dtype."""
+    count = np.sum(where, axis=axis, keepdims=True)
+    centre = _like(np.sum(a, axis=axis, keepdims=True, where=where) / count, a)
+    total = np.sum(_squares(a - centre), axis=axis, keepdims=keepdims, where=where)
+    dof = np.maximum(np.sum(where, axis=axis, keepdims=keepdims) - ddof, 0)
+    return _like(total / dof, total)
 
 
 @composition(np.std)

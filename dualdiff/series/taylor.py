@@ -66,10 +66,13 @@ from ..core.tags import USER_TAG, new_tag, restore_state
 from ..dual.dual import SCALAR_TYPES, Dual, _make
 from ..dual.objects import (
     add_element_methods,
+    array_like,
     dtype_hidden,
     is_object_array,
     lift_arguments,
+    lift_inputs,
     lift_operand,
+    lift_operands,
     object_array,
     refuse_or_warn,
     scalar_object_array,
@@ -2240,6 +2243,8 @@ class Taylor(ArrayMethods):
         ``x.T``) and the series they view see the write, as NumPy's views do."""
         if type(index) is not int and type(index) is not slice:
             _check_index(index)
+        if type(item) is list or type(item) is tuple:  # y[:2] = [s, 1.0]: the array it stands for
+            item = array_like(item)
         if getattr(self, "base_", None) is not None or getattr(self, "views_", None):
             _write_through(self, index, item)
             return
@@ -2342,7 +2347,7 @@ class Taylor(ArrayMethods):
             if rule is not None:
                 return _lift_unary(rule, self)
         errors.check_plain_types(map(type, inputs), function_name(ufunc))  # (np.matrix)
-        inputs = lift_arguments(inputs)  # object arrays of series among the inputs
+        inputs = lift_inputs(inputs)  # object arrays of series, lists holding series
         out = kwargs.get("out")
         target = out[0] if type(out) is tuple and len(out) == 1 else out
         if type(target) is Taylor and method == "__call__":
@@ -2382,9 +2387,16 @@ class Taylor(ArrayMethods):
             if leader is None and func in table.LIKE_CONSTRUCTORS:  # np.zeros(n, like=x)
                 return _construct(func, self, args, kwargs)
             return NotImplemented  # a newer dual number leads: its type does the work
+        target = kwargs.get("out")
+        if type(target) is Taylor:  # np.cumsum(x, out=y): computed, then written into y
+            result = func(*args, **{k: v for k, v in kwargs.items() if k != "out"})
+            errors.check_out_shape(func, target, result)
+            target[...] = result
+            return target
         handler = _handler(func)
         if handler is None:
             raise errors.no_rule(f"{function_name(func)} on a Taylor series")
+        args, kwargs = lift_operands(func, args, kwargs)  # operands: lists holding series
         args = lift_arguments(args)  # object arrays of series among the arguments
         result = handler(func, args, kwargs)
         if func in _VIEW_FUNCTIONS:
@@ -2714,6 +2726,9 @@ def _lift_binary(rule: Rule, a: Any, b: Any) -> Any:
     """``rule(a, b)`` where one argument is a Taylor series; the newest tag is the outer layer."""
     if is_object_array(a) or is_object_array(b):  # an object array of series: lifted first
         return rule.function(lift_operand(a), lift_operand(b))
+    if type(a) in (list, tuple) or type(b) in (list, tuple):  # the arrays they stand for
+        return rule.function(*(np.asarray(i) if type(i) in (list, tuple) else i
+                               for i in lift_inputs((a, b))))  # fmt: skip
     ta, tb = _tag_of(a), _tag_of(b)
     tag = max(ta, tb)
     outer = a if ta == tag else b

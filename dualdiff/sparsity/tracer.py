@@ -64,6 +64,8 @@ from ..dual.objects import (
     dtype_hidden,
     lift,
     lift_arguments,
+    lift_inputs,
+    lift_operands,
     object_array,
     refuse_or_warn,
 )
@@ -1232,7 +1234,7 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
             result = self.__array_ufunc__(ufunc, method, *inputs, **kwargs)
             return _write_out(out, result, f"{function_name(ufunc)}")
         errors.check_plain_types(map(type, inputs), f"jacobian_sparsity: {function_name(ufunc)}")
-        inputs = lift_arguments(inputs)  # object arrays of tracers among the inputs
+        inputs = lift_inputs(inputs)  # object arrays of tracers, lists holding them
         for a in inputs:
             if is_dual(a) and type(a) is not SparsityTracer:
                 _split(a, f"{function_name(ufunc)}")
@@ -1274,6 +1276,13 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
                         f"{function_name(func)}"
                     )
                 return NotImplemented
+        args, kwargs = lift_operands(func, args, kwargs)  # operands: lists holding tracers
+        target = kwargs.get("out")
+        if type(target) is SparsityTracer:  # np.cumsum(x, out=y): computed, then written into y
+            result = func(*args, **{k: v for k, v in kwargs.items() if k != "out"})
+            errors.check_out_shape(func, target, result)
+            target[...] = result
+            return target
         return handler(func, *lift_arguments(args), **kwargs)  # (object arrays of tracers)
 
     # -- methods (each defers to the NumPy function of the same name) ---------------------------

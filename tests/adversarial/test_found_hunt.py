@@ -229,11 +229,15 @@ def test_mean_where_of_nothing_has_a_nan_tangent_in_every_mode(axis):
 
 
 @pytest.mark.parametrize("func", [np.var, np.std])
-def test_jit_var_where_refuses_with_a_type_error_naming_it(func):
+def test_jit_var_where_differentiates(func):
     """jit of np.var(x, where=mask) raised ValueError("The truth value of an array ... is
-    ambiguous") from inside the compiler's check of its options."""
-    with pytest.raises(TypeError, match=rf"numpy.{func.__name__}\(where=...\)"):
-        dd.jit_jvp(lambda x: func(x, where=MASK))(X6, X6)
+    ambiguous") from inside the compiler's check of its options; then every mode refused
+    where=; now each takes it, as NumPy computes it."""
+    f = lambda x: func(x, where=MASK, ddof=1)  # noqa: E731
+    value, tangent = dd.jit_jvp(f)(X6, X6)
+    np.testing.assert_allclose(value, f(X6), rtol=1e-14)
+    np.testing.assert_allclose(tangent, _line_derivative(f, X6, X6), rtol=1e-7)
+    np.testing.assert_allclose(dd.jvp(f, X6, X6)[1], tangent, rtol=1e-13)
 
 
 @pytest.mark.parametrize(
