@@ -2344,12 +2344,12 @@ class Taylor(ArrayMethods):
         errors.check_plain_types(map(type, inputs), function_name(ufunc))  # (np.matrix)
         inputs = lift_arguments(inputs)  # object arrays of series among the inputs
         out = kwargs.get("out")
-        target = out[0] if type(out) is tuple and len(out) == 1 else out
-        if type(target) is Taylor and method == "__call__":
-            # np.sin(x, out=y[1:]): computed, then written into out (through a view as well)
+        if out is not None and method != "at":
+            # np.sin(x, out=y[1:]), np.add.reduce(x, out=s): computed, then written into out
+            # (through a view as well), as eager mode does it; all read before any is written
             kwargs = {k: v for k, v in kwargs.items() if k != "out"}
-            target[...] = getattr(ufunc, method)(*inputs, **kwargs)
-            return target
+            what = function_name(ufunc) + (f".{method}" if method != "__call__" else "")
+            return _into_out(getattr(ufunc, method)(*inputs, **kwargs), out, what)
         if method == "__call__" and not kwargs:
             rule = UFUNC_RULES.get(ufunc) or extra_ufunc_rule(ufunc)
             if rule is not None:
@@ -2385,6 +2385,10 @@ class Taylor(ArrayMethods):
         handler = _handler(func)
         if handler is None:
             raise errors.no_rule(f"{function_name(func)} on a Taylor series")
+        if "out" in kwargs or len(args) > _out_position(func):
+            out, args, kwargs = _take_out(func, args, kwargs)
+            if out is not None:  # computed without out=, then written into it, as eager does
+                return _into_out(func(*args, **kwargs), out, function_name(func))
         args = lift_arguments(args)  # object arrays of series among the arguments
         result = handler(func, args, kwargs)
         if func in _VIEW_FUNCTIONS:
@@ -2872,6 +2876,46 @@ def _option_positions(func: Any) -> tuple[tuple[str, int], ...]:
             )
             found.append((parameter.name, i if positional else sys.maxsize))
     return tuple(found)
+
+
+@functools.cache
+def _out_position(func: Any) -> int:
+    """The position of ``func``'s ``out`` parameter (beyond any call's when it has none, or
+    takes it by keyword only)."""
+    return dict(_option_positions(func)).get("out", sys.maxsize)
+
+
+def _take_out(func: Any, args: Any, kwargs: dict) -> tuple[Any, Any, dict]:
+    """``(out, args, kwargs)`` with ``out=`` (given by keyword or by position) taken out."""
+    position = _out_position(func)
+    if position < len(args):
+        out = args[position]
+        args = (*args[:position], None, *args[position + 1 :])
+    else:
+        out = kwargs.get("out")
+    return out, args, {k: v for k, v in kwargs.items() if k != "out"}
+
+
+def _into_out(result: Any, out: Any, name: str) -> Any:
+    """``result`` written into ``out`` (a series, or a tuple of one), which is returned, as
+    NumPy returns its ``out=``. A plain array can hold a result without series only."""
+    target = out[0] if type(out) is tuple and len(out) == 1 else out
+    if type(target) is Taylor:
+        target[...] = result
+        return target
+    if _holds_series(result):
+        raise errors.lost_tangent(
+            f"{name}(..., out=<{errors.type_name(target)}>) on a Taylor series",
+            "Pass a Taylor series as out (np.zeros_like(x) makes one), or drop out=.",
+        )
+    np.copyto(target, result, casting="same_kind")
+    return target
+
+
+def _holds_series(a: Any) -> bool:
+    if type(a) is tuple or type(a) is list:
+        return any(_holds_series(item) for item in a)
+    return is_dual(a)
 
 
 class _Call:
@@ -3366,7 +3410,10 @@ def _axes_last(coefficients: list, axis: Any, ndim: int) -> tuple[list, tuple[in
 def _check_plain_options(name: str, out: Any = None, dtype: Any = None, **options: Any) -> None:
     """TypeError for ``out=``, an integer ``dtype`` and options these rules do not implement."""
     if out is not None:
-        raise errors.lost_tangent(f"{name}(..., out=...) on a Taylor series", "Drop out=.")
+        raise errors.lost_tangent(
+            f"{name}(..., out=...) on a Taylor series",
+            "Pass a Taylor series as out (np.zeros_like(x) makes one), or drop out=.",
+        )
     if dtype is not None and np.dtype(dtype).kind not in "fc":
         raise TypeError(f"{name}(..., dtype={dtype}) would drop the Taylor coefficients")
     for option, value in options.items():
