@@ -604,14 +604,29 @@ def matrix_norm(x, /, *, keepdims=False, ord="fro"):
 
 @implements(np.linalg.cond)
 def cond(x, p=None):
-    """``s_max / s_min`` for ``p`` in (None, 2, -2), else ``norm(x) norm(inv(x))``. A singular
-    ``x`` gives ``inf`` for the SVD orders and raises LinAlgError for the others."""
+    """``s_max / s_min`` for ``p`` in (None, 2, -2), else ``norm(x) norm(inv(x))``.
+
+    A singular ``x`` gives NumPy's ``inf`` (NumPy turns the ``nan`` of ``0/0`` or of a failed
+    inverse into ``inf`` unless ``x`` holds a ``nan``), with a ``nan`` derivative: the condition
+    number is unbounded near ``x`` (``cond(x + tV) ~ c/|t|``), so no derivative exists."""
     _check_plain("cond", p=p)
+    plain = strip(x)
     if p is None or p == 2 or p == -2:
         s = np.linalg.svd(x, compute_uv=False)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return s[..., -1] / s[..., 0] if p == -2 else s[..., 0] / s[..., -1]
-    return norm(x, p, axis=(-2, -1)) * norm(inv(x), p, axis=(-2, -1))
+            r = s[..., -1] / s[..., 0] if p == -2 else s[..., 0] / s[..., -1]
+        infinite = ~np.isfinite(strip(r))
+    else:
+        infinite = np.isinf(np.linalg.cond(plain, p))  # NumPy's value: inf where singular
+        if np.any(infinite):  # the rule on the others (an identity in place of a singular one)
+            x = np.where(infinite[..., None, None], np.eye(plain.shape[-1], dtype=plain.dtype), x)
+        r = norm(x, p, axis=(-2, -1)) * norm(inv(x), p, axis=(-2, -1))
+    infinite = infinite & np.isfinite(plain).all(axis=(-2, -1))
+    if np.any(infinite):
+        with np.errstate(invalid="ignore"):  # inf times a zero tangent: nan
+            unbounded = np.inf * (1.0 + 0.0 * np.sum(x, axis=(-2, -1)))
+        r = np.where(infinite, unbounded, r)
+    return r
 
 
 @implements(np.linalg.matrix_rank)
