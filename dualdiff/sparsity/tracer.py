@@ -2805,6 +2805,10 @@ def _mixing(entry: table.Entry, func: Any, *args: Any, **kwargs: Any) -> Any:
         (o, None) if type(o) is str else _split(o, f"numpy.{entry.name}") for o in call.operands
     ]
     value = call.call([p[0] for p in pairs])
+    if pairs and value is pairs[0][0] and type(call.operands[0]) is SparsityTracer:
+        # NumPy returned its argument itself (np.fft.fftn(a, axes=()), np.diff(a, n=0)): so
+        # does this, and a write into the result reaches the argument, as in NumPy
+        return call.operands[0]
     deps = [p[1] for p in pairs if p[1] is not None]
     axes = _mixing_axes(entry, call, deps[0].ndim if deps else 0)
     if type(value) in (list, tuple):  # gradient along several axes, average(returned=True)
