@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..core import errors
-from ..core.methods import ArrayMethods, at_rounds, is_basic_index
+from ..core.methods import EXTREME_UFUNCS, ArrayMethods, at_rounds, extreme_at, is_basic_index
 from ..core.tags import USER_TAG, restore_state
 from ..dual import objects
 from ..dual import seed as _seed
@@ -1413,6 +1413,12 @@ def ufunc_at(ufunc: np.ufunc, a: Any, indices: Any, b: Any = None) -> None:
             # the rounds below write into a, which a view b would see
             b = b.copy()
     if ufunc in (np.add, np.subtract) and _sum_at(ufunc, a, flat, b):
+        return None
+    if ufunc in EXTREME_UFUNCS:  # every visit of an element at once (an index repeated n times
+        # cost n rounds)
+        elements = np.unique(flat)
+        where = np.unravel_index(elements, a.shape)
+        a[where] = extreme_at(ufunc, a[where], b, flat, strip)[1]
         return None
     for where, chosen in at_rounds(flat, a.shape):
         current = a[where]

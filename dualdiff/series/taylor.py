@@ -56,8 +56,10 @@ from ..arrays.linalg import _largest, _real_row, _stacked_matrices
 from ..core import errors, tags
 from ..core.errors import function_name
 from ..core.methods import (
+    EXTREME_UFUNCS,
     ArrayMethods,
     at_rounds,
+    extreme_at,
     is_basic_index,
     refused_shape_setter,
     same_strides,
@@ -4047,6 +4049,10 @@ def _ufunc_at(ufunc: np.ufunc, a: Taylor, index: Any, b: Any = None) -> None:
         b = np.reshape(np.broadcast_to(b, positions.shape), -1)
         if type(b) is Taylor:  # NumPy reads b as it was before the call: b may be a view of a
             b = b.copy()
+    if ufunc in EXTREME_UFUNCS and flat.size:  # every visit of an element at once
+        where = np.unravel_index(np.unique(flat), a.shape)
+        a[where] = extreme_at(ufunc, a[where], b, flat, _plain)[1]
+        return
     for visited, chosen in at_rounds(flat, a.shape):
         a[visited] = ufunc(a[visited]) if b is None else ufunc(a[visited], b[chosen])
 
