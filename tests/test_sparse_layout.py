@@ -20,7 +20,8 @@ POINT = np.arange(1.0, 7.0).reshape(2, 3) * 0.7
 
 def at(layout, values):
     """``values`` (2 x 3) laid out as ``layout`` says: C, Fortran, every other column of a wider
-    array (strides NumPy can still flatten as a view), or the first columns of one (it cannot)."""
+    array (strides NumPy can still flatten as a view), the first columns of one (it cannot), or
+    reversed along both axes."""
     if layout == "C":
         return values.copy()
     if layout == "F":
@@ -29,12 +30,14 @@ def at(layout, values):
         wide = np.zeros((2, 6))
         wide[:, ::2] = values
         return wide[:, ::2]
+    if layout == "reversed":  # negative strides: a worker must get what lies before x[0, 0]
+        return values[::-1, ::-1].copy()[::-1, ::-1]
     wide = np.zeros((2, 5))
     wide[:, :3] = values
     return wide[:, :3]
 
 
-LAYOUTS = ("C", "F", "every_other", "rows")
+LAYOUTS = ("C", "F", "every_other", "rows", "reversed")
 
 
 def write_through_transpose(x):

@@ -321,8 +321,8 @@ class _Laid:
     NumPy's view-or-copy decisions (``x.reshape(-1)`` of the rows ``a[:, :3]`` copies, of a
     contiguous copy of them views) would differ from the caller's."""
 
-    def __init__(self, buffer: np.ndarray, shape: Any, strides: Any) -> None:
-        self.buffer, self.shape, self.strides = buffer, shape, strides
+    def __init__(self, buffer: np.ndarray, shape: Any, strides: Any, offset: int) -> None:
+        self.buffer, self.shape, self.strides, self.offset = buffer, shape, strides, offset
 
     @staticmethod
     def of(x: Any) -> Any:
@@ -334,13 +334,15 @@ class _Laid:
             return x  # (overlapping or odd strides: sent as they are, copied contiguous)
         low = sum(s * (n - 1) for s, n in zip(strides, x.shape) if s < 0) // itemsize
         high = sum(s * (n - 1) for s, n in zip(strides, x.shape) if s > 0) // itemsize
-        buffer = np.zeros(high - low + 1, x.dtype)
-        laid = _Laid(buffer[-low:], x.shape, strides)
+        # the whole buffer goes with the offset of x's first element: negative strides reach
+        # before it (a slice from there on, pickled, would lose what lies before)
+        laid = _Laid(np.zeros(high - low + 1, x.dtype), x.shape, strides, -low)
         laid.array()[...] = x
         return laid
 
     def array(self) -> np.ndarray:
-        return np.lib.stride_tricks.as_strided(self.buffer, self.shape, self.strides)
+        start = self.buffer[self.offset :]
+        return np.lib.stride_tricks.as_strided(start, self.shape, self.strides)
 
 
 def _pickler() -> tuple[Callable[[Any], bytes], str]:

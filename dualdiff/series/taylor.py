@@ -52,7 +52,7 @@ import numpy as np
 from ..arrays.dualarray import HANDLED_FUNCTIONS as _DUAL_ARRAY_FUNCTIONS
 from ..arrays.dualarray import apply_binary as _dual_array_binary
 from ..arrays.functions import running_extreme_tangent
-from ..arrays.linalg import _largest, _real_row, _stacked_matrices
+from ..arrays.linalg import _largest, _real_row, _stacked_matrices, unbounded
 from ..core import errors, tags
 from ..core.errors import function_name
 from ..core.methods import (
@@ -3951,29 +3951,42 @@ def _svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian:
 @_implements(np.linalg.cond)
 def _cond(x: Any, p: Any = None) -> Any:
     """``σ_max/σ_min`` (``p`` None, 2, -2), else ``‖x‖_p ‖x⁻¹‖_p``, as NumPy defines it. A
-    singular ``x`` gives NumPy's ``inf`` with ``nan`` coefficients, as eager mode gives it (the
-    condition number is unbounded near ``x``: no derivative exists)."""
+    singular ``x`` gives NumPy's ``inf`` with ``nan`` coefficients where ``x`` moves along ``t``,
+    as eager mode gives it (the condition number is unbounded near ``x``: no derivative)."""
     x = _series_operand(x, "numpy.linalg.cond")
     values = _broadcast(x.coefficients[0], x.shape)
     plain = _strip(values)
-    infinite = np.isinf(_strip(np.linalg.cond(values, p))) & np.isfinite(plain).all(axis=(-2, -1))
+    value = np.linalg.cond(values, p)  # (the eager rule where the values are dual numbers)
+    infinite = np.isinf(_strip(value)) & np.isfinite(plain).all(axis=(-2, -1))
     if np.any(infinite):  # the rules on the others (distinct singular values in place of a
         # singular matrix's: its series are not analytic)
         stand_in = np.diag(np.arange(1.0, plain.shape[-1] + 1)).astype(plain.dtype)
-        x = np.where(infinite[..., None, None], stand_in, x)
+        y = np.where(infinite[..., None, None], stand_in, x)
+    else:
+        y = x
     if p is None or p == 2 or p == -2:
-        s = _singular_values(x, "numpy.linalg.cond")
+        s = _singular_values(y, "numpy.linalg.cond")
         r = s[..., -1] / s[..., 0] if p == -2 else s[..., 0] / s[..., -1]
     else:
-        r = _norm(x, p, axis=(-2, -1)) * _norm(np.linalg.inv(x), p, axis=(-2, -1))
+        r = _norm(y, p, axis=(-2, -1)) * _norm(np.linalg.inv(y), p, axis=(-2, -1))
     if not np.any(infinite):
         return r
+    # inf, with nan coefficients where the matrix moves along t (0 where it stays as it is)
     coefficients, n, tag = _own_series(r)
     coefficients += [0.0 * coefficients[0]] * (n + 1 - len(coefficients))
-    nan = np.where(infinite, np.nan, 1.0)
-    with np.errstate(invalid="ignore"):  # (a dual coefficient's tangent: inf times 0, nan)
-        value = np.where(infinite, np.inf * (1.0 + 0.0 * coefficients[0]), coefficients[0])
-        return _taylor([value, *(c * nan for c in coefficients[1:])], n, tag)
+    moved = np.zeros(infinite.shape, dtype=bool)
+    for c in x.coefficients[1:]:
+        moved |= np.any(_plain(c) != 0, axis=(-2, -1))
+    # (along t; their derivatives, in an enclosing differentiation, as eager mode gives them)
+    higher = np.where(moved, unbounded(values, infinite.shape, np.nan), 0.0)
+    return _taylor(
+        [
+            np.where(infinite, value, coefficients[0]),
+            *(np.where(infinite, higher, c) for c in coefficients[1:]),
+        ],
+        n,
+        tag,
+    )
 
 
 @_implements(np.linalg.matrix_power)
