@@ -277,3 +277,18 @@ def test_extreme_at_keeps_numpys_value_at_nan_and_signed_zero():
     x = np.array([1.0, 3.0])
     jac = dd.jacobian(lambda x: f(x, np.fmax, [0, 0], np.array([np.nan, 2.0])), x)
     np.testing.assert_array_equal(jac, [[2.0, 0.0], [0.0, 1.0]])
+
+
+def test_extreme_at_compares_in_the_dtype_of_the_array_written():
+    # float64 operands into a float32 array: NumPy rounds them there, so the result equals the
+    # rounded operand (compared unrounded, it equalled nothing and the rule indexed past the end)
+    x = np.array([1.0, 0.1, 0.3], dtype=np.float32)
+
+    def f(x):
+        y = x[:1].copy()
+        np.maximum.at(y, [0, 0], x[1:].astype(np.float64) * 33.3)
+        return y
+
+    np.testing.assert_allclose(dd.jacobian(f, x), [[0.0, 0.0, 33.3]], rtol=1e-6)
+    np.testing.assert_allclose(dd.jit_jacobian(f)(x), [[0.0, 0.0, 33.3]], rtol=1e-6)
+    np.testing.assert_allclose(dd.taylor(f, x, 1), [[f(x)[0], 33.3]], rtol=1e-6)

@@ -403,8 +403,10 @@ def extreme_at(
     # the sequence of each element: its old value, then its operands in NumPy's order
     seq = np.concatenate([current, b[order]])
     group = np.concatenate([np.arange(g), np.cumsum(starts) - 1])
-    values = plain(seq)
     final = np.array(plain(current), copy=True)
+    # compared in a's dtype, the one NumPy's ufunc.at casts the operands to (float64 operands
+    # of a float32 a, rounded there, would equal nothing)
+    values = np.asarray(plain(seq)).astype(final.dtype, copy=False)
     ufunc.at(final, group[g:], values[g:])  # NumPy's value, exactly
     hit = values == final[group]
     count = np.bincount(group, weights=hit, minlength=g)
