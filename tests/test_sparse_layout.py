@@ -117,3 +117,17 @@ def test_a_new_layout_traces_once_and_keeps_the_pattern_of_both():
     jac(at("C", POINT))
     jac(at("F", POINT))
     assert jac.pattern is pattern
+
+
+def test_another_dtype_or_shape_than_traced():
+    # the seeds and programs are kept per dtype; another shape is refused by name
+    def f(x):
+        return x[1:] * x[:-1] + np.real(x[:-1]) * 2.0
+
+    for jit in (False, True):
+        jac = dd.SparseJacobian(f, np.arange(1.0, 5.0), jit=jit)
+        for x in (np.arange(1.0, 5.0, dtype=np.float32), np.arange(1.0, 5.0) + 0.5j):
+            np.testing.assert_allclose(jac(x), dd.jacobian(f, x), rtol=1e-6)
+            assert jac(x).dtype == dd.jacobian(f, x).dtype
+        with pytest.raises(ValueError, match=r"shape \(5,\).*prepared for shape \(4,\)"):
+            jac(np.ones(5))
