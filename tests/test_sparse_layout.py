@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import dualdiff as dd
+from dualdiff.engine.sparse import compressed_jacobian
 
 POINT = np.arange(1.0, 7.0).reshape(2, 3) * 0.7
 
@@ -91,6 +92,8 @@ def test_jacobian_with_a_pattern_and_compiled_at_every_layout(f, layout):
     expected = numeric_jacobian(f, layout)
     x = at(layout, POINT)
     np.testing.assert_allclose(dd.jacobian(f, x, sparsity=expected != 0), expected, atol=1e-9)
+    _, compressed = compressed_jacobian(f, x, np.zeros(x.size, dtype=int))  # one colour: J @ 1
+    np.testing.assert_allclose(compressed[0], expected.sum(axis=(-2, -1)), atol=1e-9)
     compiled = dd.jit_jacobian(f)
     for other in LAYOUTS:
         compiled(at(other, POINT))  # a program compiled at another layout first

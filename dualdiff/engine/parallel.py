@@ -104,16 +104,21 @@ class IdentitySeeds:
 
 class ColorSeeds:
     """For colours ``c`` in ``start:stop``, the sum of the unit vectors of the columns of colour
-    ``c``: ``seeds[c - start].flat[j] = 1`` where ``colors[j] == c``."""
+    ``c``: ``seeds[c - start].flat[j] = 1`` where ``colors[j] == c`` (each block in Fortran order
+    when ``fortran``)."""
 
-    def __init__(self, colors: np.ndarray, shape: tuple[int, ...], dtype: Any = float) -> None:
+    def __init__(
+        self, colors: np.ndarray, shape: tuple[int, ...], dtype: Any = float, fortran: bool = False
+    ) -> None:
         self.colors = np.asarray(colors)
         self.shape = tuple(shape)
         self.dtype = np.dtype(dtype)
+        self.fortran = fortran
 
     def __call__(self, start: int, stop: int) -> np.ndarray:
         block = self.colors[None, :] == np.arange(start, stop)[:, None]
-        return block.astype(self.dtype).reshape((stop - start,) + self.shape)
+        seeds = block.astype(self.dtype).reshape((stop - start,) + self.shape)
+        return fortran_blocks(seeds) if self.fortran else seeds
 
 
 # ---------------------------------------------------------------------------------------------

@@ -65,7 +65,7 @@ def compressed_jacobian(
             f"compressed_jacobian: {colors.size} colours given for an x of size {x.size}"
         )
     count = int(colors.max()) + 1 if colors.size else 0
-    seeds = ColorSeeds(colors, x.shape, x.dtype)
+    seeds = ColorSeeds(colors, x.shape, x.dtype, is_fortran(x))
     return run_passes(
         f, x, seeds, count, workers=workers, chunk=chunk, progress=progress, api="jacobian"
     )
@@ -112,8 +112,8 @@ class _Recovery:
         block = self._seeds.get(key)
         if block is None:
             count = int(self.colors.max()) + 1 if self.colors.size else 0
-            seeds = ColorSeeds(self.colors, shape, dtype)(0, count)
-            block = self._seeds[key] = _Block(fortran_blocks(seeds) if fortran else seeds, fortran)
+            seeds = ColorSeeds(self.colors, shape, dtype, fortran)(0, count)
+            block = self._seeds[key] = _Block(seeds, fortran)
         return block
 
     def __call__(
