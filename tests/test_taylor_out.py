@@ -138,3 +138,15 @@ def test_a_plain_out_is_refused_with_the_fix_that_works(call, name):
         dd.jacobian(call, X0)
     with pytest.raises(TypeError, match="out=.*np.zeros_like"):  # and the sparsity tracer
         dd.jacobian_sparsity(call, X0)
+
+
+def test_an_in_place_operator_on_a_plain_array_is_named_as_written():
+    # K += x is np.add(K, x, out=K): the message names the operator and the fix, as eager mode's
+    def f(x):
+        K = np.zeros(4)
+        K += x * 2.0
+        return K
+
+    for run in (lambda: dd.derivative(lambda t: f(X0 * t), 1.0, n=3), lambda: dd.jacobian(f, X0)):
+        with pytest.raises(TypeError, match=r"K \+= x.*np.zeros\(shape, like=x\)"):
+            run()

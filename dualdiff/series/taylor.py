@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from ..arrays.dualarray import HANDLED_FUNCTIONS as _DUAL_ARRAY_FUNCTIONS
+from ..arrays.dualarray import _lost_in_out
 from ..arrays.dualarray import apply_binary as _dual_array_binary
 from ..arrays.functions import running_extreme_tangent
 from ..arrays.linalg import _largest, _real_row, _stacked_matrices, unbounded
@@ -2351,7 +2352,11 @@ class Taylor(ArrayMethods):
             # (through a view as well), as eager mode does it; all read before any is written
             kwargs = {k: v for k, v in kwargs.items() if k != "out"}
             what = function_name(ufunc) + (f".{method}" if method != "__call__" else "")
-            return _into_out(getattr(ufunc, method)(*inputs, **kwargs), out, what)
+            result = getattr(ufunc, method)(*inputs, **kwargs)
+            target = out[0] if type(out) is tuple and len(out) == 1 else out
+            if method == "__call__" and inputs and inputs[0] is target and _holds_series(result):
+                raise _lost_in_out(ufunc, target, inputs)  # K += x, named as the user wrote it
+            return _into_out(result, out, what)
         if method == "__call__" and not kwargs:
             rule = UFUNC_RULES.get(ufunc) or extra_ufunc_rule(ufunc)
             if rule is not None:
