@@ -2,9 +2,11 @@
 
 Eager mode writes a result into a dual ``out=`` (``np.zeros_like(x)`` makes one) and returns it;
 Taylor mode refused every ``out=`` with "Drop out=." (and a series ``out=`` with "pass its
-.value", which would drop the derivative). It now writes into a series ``out=`` as eager mode
-does, and a plain ``out=`` is refused with the fix that works. The reference is numeric
-differences of the same function on plain NumPy, where ``out=`` is NumPy's own.
+.value", which would drop the derivative), the sparsity tracer with "not supported", and eager
+mode the ``out=`` of the functions it derives from the function table (``np.fft.fft``, ``np.var``,
+``np.clip``, ...). Every mode now computes the result, then writes it into a dual ``out=``; a
+plain ``out=`` is refused with the fix that works. The reference is numeric differences of the
+same function on plain NumPy, where ``out=`` is NumPy's own.
 """
 
 import numpy as np
@@ -150,3 +152,33 @@ def test_an_in_place_operator_on_a_plain_array_is_named_as_written():
     for run in (lambda: dd.derivative(lambda t: f(X0 * t), 1.0, n=3), lambda: dd.jacobian(f, X0)):
         with pytest.raises(TypeError, match=r"K \+= x.*np.zeros\(shape, like=x\)"):
             run()
+
+
+OTHER_FUNCTIONS = {
+    # functions of the table (no rule of their own in eager mode), with out= a dual array (the
+    # reductions into a 0-d view of one)
+    "fft": lambda a, out: np.fft.fft(a, out=out),
+    "cumulative_sum": lambda a, out: np.cumulative_sum(a, out=out),
+    "clip": lambda a, out: np.clip(a, -0.4, 0.5, out=out),
+    "nancumsum": lambda a, out: np.nancumsum(a, out=out),
+    "var": lambda a, out: np.var(a, out=out),
+    "median": lambda a, out: np.median(a, out=out),
+    "percentile": lambda a, out: np.percentile(a, 30, out=out),
+}
+
+
+@pytest.mark.parametrize("name", OTHER_FUNCTIONS)
+def test_out_of_the_tables_functions_in_every_mode(name):
+    # eager mode refused a DualArray out= of these ("must not carry a derivative", "not
+    # supported"), where Taylor mode and the tracer now write into it
+    def f(a):
+        o = np.zeros_like(a, dtype=complex if name == "fft" else None)
+        out = o if name in ("fft", "cumulative_sum", "clip", "nancumsum") else o[:1].reshape(())
+        assert OTHER_FUNCTIONS[name](a, out) is out  # NumPy returns its out=
+        return np.real(o) * a
+
+    expected = numeric.jacobian(f, X0)
+    np.testing.assert_allclose(dd.jacobian(f, X0), expected, rtol=1e-6, atol=1e-8)
+    taylor = dd.taylor(lambda t: f(X0 + t * V), 0.0, 1)[..., 1]
+    np.testing.assert_allclose(taylor, expected @ V, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(dd.jacobian(f, X0, sparsity="auto"), expected, rtol=1e-6, atol=1e-8)

@@ -1547,6 +1547,10 @@ def array_function(func: Any, types: Any, args: Any, kwargs: Any) -> Any:
     impl = HANDLED_FUNCTIONS.get(func) or DERIVED_FUNCTIONS.get(func)
     if impl is None:
         raise errors.no_rule(errors.function_name(func))
+    if "out" in kwargs or len(args) > errors.out_position(func):
+        out, args, kwargs = errors.take_out(func, args, kwargs)
+        if out is not None:  # computed, then written into out (all read before any is written)
+            return _into_out(func(*args, **kwargs), out, errors.function_name(func))
     result = impl(*objects.lift_arguments(args), **kwargs)
     scalar = _SCALAR_OF_0D.get(func)
     if scalar is not None and not any(result is a for a in args):  # (not out=, returned)
@@ -1555,6 +1559,22 @@ def array_function(func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         if not scalar and type(result) is Dual:
             return from_dual(result)
     return result
+
+
+def _into_out(result: Any, out: Any, name: str) -> Any:
+    """``result`` written into ``out`` (a DualArray, or a tuple of one), which is returned, as
+    NumPy returns its ``out=``. A plain array can hold a result without derivatives only."""
+    target = out[0] if type(out) is tuple and len(out) == 1 else out
+    if type(target) is DualArray:
+        set_item(target, Ellipsis, result)
+        return target
+    if any(is_dual(r) for r in (result if type(result) in (tuple, list) else (result,))):
+        raise errors.lost_tangent(
+            f"{name}(..., out=<{errors.type_name(target)}>) with dual input",
+            "Pass a DualArray as out (np.zeros_like(x) makes one), or drop out=.",
+        )
+    np.copyto(target, result, casting="same_kind")
+    return target
 
 
 # NumPy functions whose result for a 0-d array is not what their handler gives: a scalar (True)

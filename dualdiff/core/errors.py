@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
+import math
 import sys
 from typing import Any
 
@@ -135,6 +137,32 @@ _RENAMED = {"numpy.lib.scimath": "numpy.emath"}
 def bound_arguments(func: Any, args: Any, kwargs: Any) -> dict[str, Any]:
     """The arguments of a call of NumPy's ``func`` by parameter name, however they were passed."""
     return dict(signature(func).bind(*args, **kwargs).arguments)
+
+
+@functools.cache
+def out_position(func: Any) -> float:
+    """Where a positional ``out`` of NumPy's ``func`` sits (infinite when it has no ``out`` or
+    takes it by keyword only)."""
+    for i, parameter in enumerate(signature(func).parameters.values()):
+        if parameter.name == "out":
+            positional = parameter.kind in (
+                parameter.POSITIONAL_ONLY,
+                parameter.POSITIONAL_OR_KEYWORD,
+            )
+            return i if positional else math.inf
+    return math.inf
+
+
+def take_out(func: Any, args: Any, kwargs: dict) -> tuple[Any, Any, dict]:
+    """``(out, args, kwargs)`` of a call of NumPy's ``func`` with ``out=`` (given by keyword or
+    by position) taken out: the carriers compute the result, then write it into ``out``."""
+    position = out_position(func)
+    if position < len(args):
+        out = args[position]
+        args = (*args[:position], None, *args[position + 1 :])  # type: ignore[misc]
+    else:
+        out = kwargs.get("out")
+    return out, args, {k: v for k, v in kwargs.items() if k != "out"}
 
 
 def check_callable(f: Any, api: str) -> None:

@@ -2354,7 +2354,13 @@ class Taylor(ArrayMethods):
             what = function_name(ufunc) + (f".{method}" if method != "__call__" else "")
             result = getattr(ufunc, method)(*inputs, **kwargs)
             target = out[0] if type(out) is tuple and len(out) == 1 else out
-            if method == "__call__" and inputs and inputs[0] is target and _holds_series(result):
+            if (
+                type(target) is not Taylor
+                and method == "__call__"
+                and inputs
+                and inputs[0] is target
+                and _holds_series(result)
+            ):
                 raise _lost_in_out(ufunc, target, inputs)  # K += x, named as the user wrote it
             return _into_out(result, out, what)
         if method == "__call__" and not kwargs:
@@ -2392,8 +2398,8 @@ class Taylor(ArrayMethods):
         handler = _handler(func)
         if handler is None:
             raise errors.no_rule(f"{function_name(func)} on a Taylor series")
-        if "out" in kwargs or len(args) > _out_position(func):
-            out, args, kwargs = _take_out(func, args, kwargs)
+        if "out" in kwargs or len(args) > errors.out_position(func):
+            out, args, kwargs = errors.take_out(func, args, kwargs)
             if out is not None:  # computed without out=, then written into it, as eager does
                 return _into_out(func(*args, **kwargs), out, function_name(func))
         args = lift_arguments(args)  # object arrays of series among the arguments
@@ -2883,24 +2889,6 @@ def _option_positions(func: Any) -> tuple[tuple[str, int], ...]:
             )
             found.append((parameter.name, i if positional else sys.maxsize))
     return tuple(found)
-
-
-@functools.cache
-def _out_position(func: Any) -> int:
-    """The position of ``func``'s ``out`` parameter (beyond any call's when it has none, or
-    takes it by keyword only)."""
-    return dict(_option_positions(func)).get("out", sys.maxsize)
-
-
-def _take_out(func: Any, args: Any, kwargs: dict) -> tuple[Any, Any, dict]:
-    """``(out, args, kwargs)`` with ``out=`` (given by keyword or by position) taken out."""
-    position = _out_position(func)
-    if position < len(args):
-        out = args[position]
-        args = (*args[:position], None, *args[position + 1 :])
-    else:
-        out = kwargs.get("out")
-    return out, args, {k: v for k, v in kwargs.items() if k != "out"}
 
 
 def _into_out(result: Any, out: Any, name: str) -> Any:

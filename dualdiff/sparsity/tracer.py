@@ -1274,16 +1274,11 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
                         f"{function_name(func)}"
                     )
                 return NotImplemented
-        if "out" in kwargs or len(args) > _out_position(func):
+        if "out" in kwargs or len(args) > errors.out_position(func):
             # computed without out=, then written into it (np.copyto: a plain out= cannot take
             # dependencies), as the eager and Taylor modes do; all read before any is written
-            position = _out_position(func)
-            if position < len(args):
-                out, args = args[position], (*args[:position], None, *args[position + 1 :])
-            else:
-                out = kwargs.get("out")
+            out, args, kwargs = errors.take_out(func, args, kwargs)
             if out is not None:
-                kwargs = {k: v for k, v in kwargs.items() if k != "out"}
                 result = func(*args, **kwargs)
                 if type(out) is not SparsityTracer and _has_deps(_split(result)[1]):
                     raise _drop_error(f"{function_name(func)}(..., out=<a plain array>)")
@@ -1477,20 +1472,6 @@ def _np(*names: str) -> list[Any]:
         if obj is not None:
             out.append(obj)
     return out
-
-
-@functools.cache
-def _out_position(func: Any) -> float:
-    """The position of ``func``'s ``out`` parameter (infinite when it has none, or takes it by
-    keyword only)."""
-    for i, parameter in enumerate(errors.signature(func).parameters.values()):
-        if parameter.name == "out":
-            positional = parameter.kind in (
-                parameter.POSITIONAL_ONLY,
-                parameter.POSITIONAL_OR_KEYWORD,
-            )
-            return i if positional else math.inf
-    return math.inf
 
 
 def _wrap(value: Any, deps: Any) -> Any:
