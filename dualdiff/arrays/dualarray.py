@@ -1418,7 +1418,7 @@ def ufunc_at(ufunc: np.ufunc, a: Any, indices: Any, b: Any = None) -> None:
         # cost n rounds)
         elements = np.unique(flat)
         where = np.unravel_index(elements, a.shape)
-        a[where] = extreme_at(ufunc, a[where], b, flat, strip)[1]
+        a[where] = extreme_at(ufunc, a[where], b, flat, strip)
         return None
     for where, chosen in at_rounds(flat, a.shape):
         current = a[where]

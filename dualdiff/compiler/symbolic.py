@@ -2086,7 +2086,7 @@ def _rounds_write(ufunc: np.ufunc, target: SymbolicDual, index: Any, *item: Any)
 
 def _extreme_at(ufunc: np.ufunc, current: Any, b: Any, flat: np.ndarray) -> Any:
     """The new values of ``ufunc.at``'s elements (``extreme_at``) on eager dual arrays."""
-    return extreme_at(ufunc, current, b, flat, strip)[1]
+    return extreme_at(ufunc, current, b, flat, strip)
 
 
 def _at_pairs(

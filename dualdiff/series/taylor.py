@@ -4057,7 +4057,7 @@ def _ufunc_at(ufunc: np.ufunc, a: Taylor, index: Any, b: Any = None) -> None:
             b = b.copy()
     if ufunc in EXTREME_UFUNCS and flat.size:  # every visit of an element at once
         where = np.unravel_index(np.unique(flat), a.shape)
-        a[where] = extreme_at(ufunc, a[where], b, flat, _plain)[1]
+        a[where] = extreme_at(ufunc, a[where], b, flat, _plain)
         return
     for visited, chosen in at_rounds(flat, a.shape):
         a[visited] = ufunc(a[visited]) if b is None else ufunc(a[visited], b[chosen])
