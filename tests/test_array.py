@@ -878,12 +878,10 @@ def _result_kind(result):
 def test_numpy_functions_of_a_0d_dual_array_give_a_scalar_where_numpy_does(value):
     # np.flip of a 0-d DualArray gave a 0-d array (a view of it wrote into it), np.block a Dual
     # where NumPy gives a 0-d array (a view of it did not), np.clip(a) without bounds a itself
-    # (NumPy: a copy). np.fft.fftn/ifftn are the gap tested below.
+    # (NumPy: a copy); np.fft.fftn/ifftn a new complex scalar (NumPy: the array itself).
     def kinds(z):
         found = {}
         for function in {**DERIVED_FUNCTIONS, **HANDLED_FUNCTIONS}:
-            if function in (np.fft.fftn, np.fft.ifftn):
-                continue
             try:
                 result = function(z)
             except Exception:
@@ -902,19 +900,8 @@ def test_numpy_functions_of_a_0d_dual_array_give_a_scalar_where_numpy_does(value
     assert not wrong
 
 
-FFT_OF_0D = pytest.param(
-    np.fft.fftn,
-    marks=pytest.mark.xfail(
-        strict=True,
-        reason="documented gap: NumPy's fftn/ifftn of a 0-d array return the array itself (no "
-        "axes to transform, its dtype kept), so a write through a view of the result reaches x; "
-        "dualdiff's linear rule returns a new complex scalar",
-    ),
-)
-
-
 @pytest.mark.parametrize(
-    "g", [np.flip, np.block, np.clip, lambda a: np.clip(a, 0, 9), np.real, FFT_OF_0D]
+    "g", [np.flip, np.block, np.clip, lambda a: np.clip(a, 0, 9), np.real, np.fft.fftn]
 )
 def test_a_write_through_a_view_of_a_function_of_a_0d_array_lands_as_in_numpy(g):
     def h(z):

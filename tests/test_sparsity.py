@@ -600,7 +600,7 @@ def test_every_dual_array_function_has_a_tracer_rule():
 def test_new_rules_reject_what_they_cannot_trace():
     with pytest.raises(TypeError, match="spacing must not depend on x"):
         jacobian_sparsity(lambda x: np.gradient(x, x), np.arange(4.0))
-    with pytest.raises(TypeError, match=r"einsum\(out=\.\.\.\)"):
+    with pytest.raises(TypeError, match=r"einsum\(\.\.\., out=<a plain array>\)"):
         jacobian_sparsity(lambda x: np.einsum("i->i", x, out=np.zeros(3)), np.ones(3))
     with pytest.raises(TypeError, match="n must not depend on x"):
         jacobian_sparsity(lambda x: np.linalg.matrix_power(x.reshape(2, 2), x[0]), np.ones(4))

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..core import errors
-from ..core.methods import ArrayMethods, at_rounds, is_basic_index
+from ..core.methods import EXTREME_UFUNCS, ArrayMethods, at_rounds, extreme_at, is_basic_index
 from ..core.tags import USER_TAG, restore_state
 from ..dual import objects
 from ..dual import seed as _seed
@@ -1418,6 +1418,12 @@ def ufunc_at(ufunc: np.ufunc, a: Any, indices: Any, b: Any = None) -> None:
             b = b.copy()
     if ufunc in (np.add, np.subtract) and _sum_at(ufunc, a, flat, b):
         return None
+    if ufunc in EXTREME_UFUNCS:  # every visit of an element at once (an index repeated n times
+        # cost n rounds)
+        elements = np.unique(flat)
+        where = np.unravel_index(elements, a.shape)
+        a[where] = extreme_at(ufunc, a[where], b, flat, strip)
+        return None
     for where, chosen in at_rounds(flat, a.shape):
         current = a[where]
         a[where] = ufunc(current) if b is None else ufunc(current, b[chosen])
@@ -1537,7 +1543,6 @@ def _foreign_leader(args: Any, kwargs: dict) -> Any:
 
 
 _OWN = (DualArray, Dual)
-_COMPOSITIONS = frozenset(e.function for e in table.by_kind("composition"))
 
 
 def array_function(func: Any, types: Any, args: Any, kwargs: Any) -> Any:
@@ -1547,13 +1552,12 @@ def array_function(func: Any, types: Any, args: Any, kwargs: Any) -> Any:
     if impl is None:
         raise errors.no_rule(errors.function_name(func))
     args, kwargs = objects.lift_operands(func, args, kwargs)  # (lists holding duals)
-    target = kwargs.get("out")
-    if type(target) is DualArray and func in _COMPOSITIONS:
-        # np.clip(x, 0, 1, out=y): a composition computes, then writes into y (as NumPy's out=)
-        result = func(*args, **{k: v for k, v in kwargs.items() if k != "out"})
-        errors.check_out_shape(func, target, result)
-        set_item(target, Ellipsis, result)
-        return target
+    if "out" in kwargs or len(args) > errors.out_position(func):
+        out, args, kwargs = errors.take_out(func, args, kwargs)
+        if out is not None:  # computed, then written into out (all read before any is written)
+            result = func(*args, **kwargs)
+            errors.check_out_shape(func, out, result)
+            return _into_out(result, out, errors.function_name(func))
     result = impl(*objects.lift_arguments(args), **kwargs)
     scalar = _SCALAR_OF_0D.get(func)
     if scalar is not None and not any(result is a for a in args):  # (not out=, returned)
@@ -1562,6 +1566,22 @@ def array_function(func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         if not scalar and type(result) is Dual:
             return from_dual(result)
     return result
+
+
+def _into_out(result: Any, out: Any, name: str) -> Any:
+    """``result`` written into ``out`` (a DualArray, or a tuple of one), which is returned, as
+    NumPy returns its ``out=``. A plain array can hold a result without derivatives only."""
+    target = out[0] if type(out) is tuple and len(out) == 1 else out
+    if type(target) is DualArray:
+        set_item(target, Ellipsis, result)
+        return target
+    if any(is_dual(r) for r in (result if type(result) in (tuple, list) else (result,))):
+        raise errors.lost_tangent(
+            f"{name}(..., out=<{errors.type_name(target)}>) with dual input",
+            "Pass a DualArray as out (np.zeros_like(x) makes one), or drop out=.",
+        )
+    np.copyto(target, result, casting="same_kind")
+    return target
 
 
 # NumPy functions whose result for a 0-d array is not what their handler gives: a scalar (True)

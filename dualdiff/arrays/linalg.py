@@ -604,14 +604,44 @@ def matrix_norm(x, /, *, keepdims=False, ord="fro"):
 
 @implements(np.linalg.cond)
 def cond(x, p=None):
-    """``s_max / s_min`` for ``p`` in (None, 2, -2), else ``norm(x) norm(inv(x))``. A singular
-    ``x`` gives ``inf`` for the SVD orders and raises LinAlgError for the others."""
+    """``s_max / s_min`` for ``p`` in (None, 2, -2), else ``norm(x) norm(inv(x))``.
+
+    A singular ``x`` gives NumPy's ``inf`` (NumPy turns the ``nan`` of ``0/0`` or of a failed
+    inverse into ``inf`` unless ``x`` holds a ``nan``), with a ``nan`` derivative along every
+    direction that moves ``x``: the condition number is unbounded near ``x`` (``cond(x + tV) ~
+    c/|t|``), so no derivative exists (0 along a direction that leaves ``x`` as it is)."""
     _check_plain("cond", p=p)
+    plain = strip(x)
     if p is None or p == 2 or p == -2:
         s = np.linalg.svd(x, compute_uv=False)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return s[..., -1] / s[..., 0] if p == -2 else s[..., 0] / s[..., -1]
-    return norm(x, p, axis=(-2, -1)) * norm(inv(x), p, axis=(-2, -1))
+            r = s[..., -1] / s[..., 0] if p == -2 else s[..., 0] / s[..., -1]
+        infinite = ~np.isfinite(strip(r))
+    else:
+        infinite = np.isinf(np.linalg.cond(plain, p))  # NumPy's value: inf where singular
+        y = x
+        if np.any(infinite):  # the rule on the others (an identity in place of a singular one)
+            y = np.where(infinite[..., None, None], np.eye(plain.shape[-1], dtype=plain.dtype), x)
+        r = norm(y, p, axis=(-2, -1)) * norm(inv(y), p, axis=(-2, -1))
+    infinite = infinite & np.isfinite(plain).all(axis=(-2, -1))
+    if np.any(infinite):
+        r = np.where(infinite, unbounded(x, infinite.shape), r)
+    return r
+
+
+def unbounded(x: Any, shape: tuple[int, ...], fill: float = np.inf) -> Any:
+    """``fill`` (``inf``: a condition number at a singular matrix; ``nan``) of ``shape``, one per
+    matrix of ``x``, whose derivative is ``nan`` along the directions that move the matrix and 0
+    along those that leave it (the value does not change there: an exactly zero tangent stays
+    zero, as at the other singular points), layer by layer of a nested dual."""
+    if not is_dual(x):
+        return np.full(shape, fill)
+    tag, k, batched, (value,), (tangent,) = _operands(x)
+    moved = np.any(strip(tangent) != 0, axis=(-2, -1))
+    # the nan derivative of an enclosing differentiation's value is nan along the directions
+    # that move the matrix too
+    along = np.where(moved, unbounded(value, shape, np.nan), 0.0)
+    return _result(unbounded(value, shape, fill), along, tag, k, batched)
 
 
 @implements(np.linalg.matrix_rank)

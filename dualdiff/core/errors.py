@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
+import math
 import sys
 from typing import Any
 
@@ -140,9 +142,37 @@ def bound_arguments(func: Any, args: Any, kwargs: Any) -> dict[str, Any]:
 def check_out_shape(func: Any, out: Any, result: Any) -> None:
     """NumPy's ValueError when ``out=`` has another shape than ``func``'s result (a carrier that
     writes the result into ``out`` with ``out[...] = result`` would broadcast it instead)."""
+    if type(out) is tuple and len(out) == 1:
+        out = out[0]
     shape, wanted = np.shape(out), np.shape(result)
     if shape != wanted:
         raise ValueError(f"{function_name(func)}: out= has shape {shape}, the result {wanted}")
+
+
+@functools.cache
+def out_position(func: Any) -> float:
+    """Where a positional ``out`` of NumPy's ``func`` sits (infinite when it has no ``out`` or
+    takes it by keyword only)."""
+    for i, parameter in enumerate(signature(func).parameters.values()):
+        if parameter.name == "out":
+            positional = parameter.kind in (
+                parameter.POSITIONAL_ONLY,
+                parameter.POSITIONAL_OR_KEYWORD,
+            )
+            return i if positional else math.inf
+    return math.inf
+
+
+def take_out(func: Any, args: Any, kwargs: dict) -> tuple[Any, Any, dict]:
+    """``(out, args, kwargs)`` of a call of NumPy's ``func`` with ``out=`` (given by keyword or
+    by position) taken out: the carriers compute the result, then write it into ``out``."""
+    position = out_position(func)
+    if position < len(args):
+        out = args[position]
+        args = (*args[:position], None, *args[position + 1 :])  # type: ignore[misc]
+    else:
+        out = kwargs.get("out")
+    return out, args, {k: v for k, v in kwargs.items() if k != "out"}
 
 
 def check_callable(f: Any, api: str) -> None:

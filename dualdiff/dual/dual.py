@@ -512,6 +512,10 @@ class Dual:
 # result aliases it only where NumPy's does: np.expand_dims(np.real(d), 0) += 1 wrote into the
 # real part of d, which NumPy's scalar never sees, and into np.block(d) it did not.
 _SCALAR_RESULT: dict[Any, Any] = {
+    np.fft.fftn: False,  # (of a scalar: NumPy's n-d transforms over no axes)
+    np.fft.ifftn: False,
+    np.fft.fft2: False,
+    np.fft.ifft2: False,
     np.real: True,
     np.imag: True,
     np.flip: True,

@@ -404,15 +404,13 @@ def jit_jacobian(f: Callable[..., Any]) -> CompiledJacobian:
 
 
 def compiled_push_forward(f: Callable[..., Any], x: np.ndarray, seed: np.ndarray) -> Any:
-    """A compiled pass of ``f`` at points shaped like ``x`` along the ``k`` fixed directions
-    ``seed`` (shape ``x.shape + (k,)``): a function ``x -> (f(x), tangents)`` with tangents of
-    shape ``f(x).shape + (k,)`` (used by ``SparseJacobian(..., jit=True)``)."""
-    if not (x.flags.c_contiguous or x.flags.f_contiguous):
-        x = x.copy(order="C")  # (a strided point is traced, and every call run, in C order)
-    compiled = _Compiled(f, (x,), None, seed)
+    """A compiled pass of ``f`` at points shaped and laid out like ``x`` along the ``k`` fixed
+    directions ``seed`` (shape ``x.shape + (k,)``): a function ``x -> (f(x), tangents)`` with
+    tangents of shape ``f(x).shape + (k,)`` (used by ``SparseJacobian(..., jit=True)``, which
+    keeps one per layout)."""
+    # traced in x's own layout, strides included (the caller keeps a program per layout):
+    # the program replays the view-or-copy decisions of its trace
+    compiled = _Compiled(f, (_c_order(x),), None, seed)
     if not compiled.single:
         raise TypeError("jit: f must return a single array for a compressed Jacobian")
-    run = compiled.run
-    # every call in the layout of the trace, whose view-or-copy decisions the program replays
-    order = "F" if _layout(x) == "F" else "C"
-    return lambda x: run(x if x.flags[f"{order}_CONTIGUOUS"] else x.copy(order=order))
+    return compiled.run

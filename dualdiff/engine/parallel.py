@@ -42,6 +42,7 @@ import numpy as np
 
 from ..arrays.dualarray import DualArray, strip
 from ..core import errors, tags
+from ..core.methods import same_strides
 from ..rules.elementwise import is_dual
 from .forward import _Assembly, _check_chunk, _map_blocks, dense_jacobian, seeded_pass
 
@@ -69,32 +70,55 @@ __all__ = [
 # ---------------------------------------------------------------------------------------------
 
 
-class IdentitySeeds:
-    """Rows ``start:stop`` of the identity, shaped ``(stop - start,) + shape``: Jacobian columns."""
+def fortran_blocks(seeds: np.ndarray) -> np.ndarray:
+    """``seeds`` (one direction per entry of the first axis) with each direction's block in
+    Fortran order: the tangent of a Fortran-ordered ``x`` is then viewed where its value is
+    (``x.T.reshape(-1)``), as the dense pass's seeds are."""
+    flipped = (0,) + tuple(range(seeds.ndim - 1, 0, -1))
+    return np.ascontiguousarray(seeds.transpose(flipped)).transpose(flipped)
 
-    def __init__(self, shape: tuple[int, ...], dtype: Any = float) -> None:
+
+def is_fortran(x: Any) -> bool:
+    """Whether ``x`` is a Fortran-ordered array of more than one dimension, not C-ordered too."""
+    return (
+        type(x) is np.ndarray and x.ndim > 1 and x.flags.f_contiguous and not x.flags.c_contiguous
+    )
+
+
+class IdentitySeeds:
+    """Rows ``start:stop`` of the identity, shaped ``(stop - start,) + shape``: Jacobian columns
+    (each in Fortran order when ``fortran``)."""
+
+    def __init__(self, shape: tuple[int, ...], dtype: Any = float, fortran: bool = False) -> None:
         self.shape = tuple(shape)
         self.dtype = np.dtype(dtype)
+        self.fortran = fortran
 
     def __call__(self, start: int, stop: int) -> np.ndarray:
         n = int(np.prod(self.shape))
         seeds = np.zeros((stop - start, n), self.dtype)
         seeds[np.arange(stop - start), np.arange(start, stop)] = 1.0
-        return seeds.reshape((stop - start,) + self.shape)
+        seeds = seeds.reshape((stop - start,) + self.shape)
+        return fortran_blocks(seeds) if self.fortran else seeds
 
 
 class ColorSeeds:
     """For colours ``c`` in ``start:stop``, the sum of the unit vectors of the columns of colour
-    ``c``: ``seeds[c - start].flat[j] = 1`` where ``colors[j] == c``."""
+    ``c``: ``seeds[c - start].flat[j] = 1`` where ``colors[j] == c`` (each block in Fortran order
+    when ``fortran``)."""
 
-    def __init__(self, colors: np.ndarray, shape: tuple[int, ...], dtype: Any = float) -> None:
+    def __init__(
+        self, colors: np.ndarray, shape: tuple[int, ...], dtype: Any = float, fortran: bool = False
+    ) -> None:
         self.colors = np.asarray(colors)
         self.shape = tuple(shape)
         self.dtype = np.dtype(dtype)
+        self.fortran = fortran
 
     def __call__(self, start: int, stop: int) -> np.ndarray:
         block = self.colors[None, :] == np.arange(start, stop)[:, None]
-        return block.astype(self.dtype).reshape((stop - start,) + self.shape)
+        seeds = block.astype(self.dtype).reshape((stop - start,) + self.shape)
+        return fortran_blocks(seeds) if self.fortran else seeds
 
 
 # ---------------------------------------------------------------------------------------------
@@ -290,10 +314,40 @@ def _run_task(task: tuple[Any, ...]) -> Any:
         # a differentiation here nests inside the caller's (f may close over its duals): its
         # tags must be newer than every tag of the sender, whatever this process did before
         tags.advance(clock)
+        x = x.array() if type(x) is _Laid else x
         value, tangents = seeded_pass(pickle.loads(f_bytes), x, seeds(start, stop), api)
     except Exception as e:
         return _Failure(e)
     return index, value, tangents
+
+
+class _Laid:
+    """A strided array as a worker gets it: pickled, an ndarray comes back contiguous, and
+    NumPy's view-or-copy decisions (``x.reshape(-1)`` of the rows ``a[:, :3]`` copies, of a
+    contiguous copy of them views) would differ from the caller's."""
+
+    def __init__(self, buffer: np.ndarray, shape: Any, strides: Any, offset: int) -> None:
+        self.buffer, self.shape, self.strides, self.offset = buffer, shape, strides, offset
+
+    @staticmethod
+    def of(x: Any) -> Any:
+        """``x`` itself, or wrapped when its strides are neither C's nor Fortran's."""
+        if type(x) is not np.ndarray or x.flags.c_contiguous or x.flags.f_contiguous:
+            return x
+        itemsize, strides = x.itemsize, x.strides
+        if any(s % itemsize for s in strides) or 0 in strides:
+            return x  # (overlapping or odd strides: sent as they are, copied contiguous)
+        low = sum(s * (n - 1) for s, n in zip(strides, x.shape) if s < 0) // itemsize
+        high = sum(s * (n - 1) for s, n in zip(strides, x.shape) if s > 0) // itemsize
+        # the whole buffer goes with the offset of x's first element: negative strides reach
+        # before it (a slice from there on, pickled, would lose what lies before)
+        laid = _Laid(np.zeros(high - low + 1, x.dtype), x.shape, strides, -low)
+        laid.array()[...] = x
+        return laid
+
+    def array(self) -> np.ndarray:
+        start = self.buffer[self.offset :]
+        return np.lib.stride_tricks.as_strided(start, self.shape, self.strides)
 
 
 def _pickler() -> tuple[Callable[[Any], bytes], str]:
@@ -353,8 +407,9 @@ def run_passes(
                 bar.update(stop - start)
         else:
             f_bytes, clock = _dumps(f, api), tags.clock()
+            sent = _Laid.of(x)
             tasks = [
-                (f_bytes, x, seeds, start, stop, index, clock, api)
+                (f_bytes, sent, seeds, start, stop, index, clock, api)
                 for index, (start, stop) in enumerate(ranges)
             ]
             results = _run_on_workers(workers, tasks, ranges, bar, api)
@@ -476,7 +531,7 @@ def jacobian_columns(
         _check_workers(workers, "jacobian")
         return dense_jacobian(f, x)
     # the seeds have x's own dtype, as in jacobian(): float32 stays float32, complex64 complex64
-    seeds = IdentitySeeds(np.shape(strip(x)), strip(x).dtype)
+    seeds = IdentitySeeds(np.shape(strip(x)), strip(x).dtype, is_fortran(x))
     size = int(np.size(strip(x)))
     value, blocks = run_passes(
         f, x, seeds, size, workers=workers, chunk=chunk, progress=progress, sequences=True
@@ -504,7 +559,9 @@ def _input(x: Any, api: str) -> np.ndarray:
             f"{api}: x must be a real or complex number or an array, got {errors.type_name(x)}"
         )
     errors.check_plain_array(x, api)
-    arr = np.array(x)
+    # a copy in x's own layout, strides included: NumPy's view-or-copy decisions depend on it
+    # (x.reshape(-1) of the rows a[:, :3] copies, of a contiguous copy of them views)
+    arr = same_strides(x) if type(x) is np.ndarray else np.array(x)
     if arr.dtype.kind in "biu":
         arr = arr.astype(float)
     elif arr.dtype.kind not in "fc":

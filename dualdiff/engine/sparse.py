@@ -31,8 +31,16 @@ from ..sparsity.tracer import (
     warn_value_dependent,
 )
 from .forward import _check_chunk, _owned, _push, dense_jacobian
-from .jit import compiled_push_forward
-from .parallel import ColorSeeds, _check_workers, _input, jacobian_columns, run_passes
+from .jit import _layout, compiled_push_forward
+from .parallel import (
+    ColorSeeds,
+    _check_workers,
+    _input,
+    fortran_blocks,
+    is_fortran,
+    jacobian_columns,
+    run_passes,
+)
 
 __all__ = ["SparseJacobian", "sparse_jacobian", "compressed_jacobian", "recover"]
 
@@ -57,7 +65,7 @@ def compressed_jacobian(
             f"compressed_jacobian: {colors.size} colours given for an x of size {x.size}"
         )
     count = int(colors.max()) + 1 if colors.size else 0
-    seeds = ColorSeeds(colors, x.shape, x.dtype)
+    seeds = ColorSeeds(colors, x.shape, x.dtype, is_fortran(x))
     return run_passes(
         f, x, seeds, count, workers=workers, chunk=chunk, progress=progress, api="jacobian"
     )
@@ -96,13 +104,16 @@ class _Recovery:
         self.colors = colors
         self._seeds: dict[Any, _Block] = {}
 
-    def seeds(self, shape: tuple[int, ...], dtype: np.dtype) -> _Block:
-        """The colour seeds for an ``x`` of this shape and dtype (built once, read-only)."""
-        key = (shape, dtype.str)
+    def seeds(self, shape: tuple[int, ...], dtype: np.dtype, fortran: bool = False) -> _Block:
+        """The colour seeds for an ``x`` of this shape and dtype (built once, read-only); each
+        direction's block in Fortran order for a Fortran-ordered ``x``, so that what views the
+        value (``x.T.reshape(-1)``) views the tangent too, as the dense pass's seeds do."""
+        key = (shape, dtype.str, fortran)
         block = self._seeds.get(key)
         if block is None:
             count = int(self.colors.max()) + 1 if self.colors.size else 0
-            block = self._seeds[key] = _Block(ColorSeeds(self.colors, shape, dtype)(0, count))
+            seeds = ColorSeeds(self.colors, shape, dtype, fortran)(0, count)
+            block = self._seeds[key] = _Block(seeds, fortran)
         return block
 
     def __call__(
@@ -260,6 +271,10 @@ class SparseJacobian:
             _scipy_sparse("output='sparse'")
         x = _input(x_example, "SparseJacobian")
         self._traced_at: np.ndarray | None = None  # set when the pattern holds there only
+        # the memory layouts of x the pattern was traced at ("auto" only): NumPy's view-or-copy
+        # decisions depend on the layout (x.T.reshape(-1) of a Fortran-ordered x is a view, and
+        # a write through it reaches x), so another layout may have other non-zeros
+        self._layouts: set[Any] | None = None
         self.f = f
         self.in_shape = x.shape
         self.out_shape: tuple[int, ...] | None = None
@@ -270,6 +285,7 @@ class SparseJacobian:
                 )
             traced = run_dependencies(f, x)
             self.out_shape, decisions = traced.shape, traced.decisions
+            self._layouts = {_layout(x)}
             if self._dense_fallback and traced.dense:
                 # most of the Jacobian is non-zero: colouring would cost more than it saves
                 self._dense, self._traced = True, traced
@@ -313,13 +329,22 @@ class SparseJacobian:
         self._compiled: dict[Any, Any] = {}
 
     def _retrace(self, x: np.ndarray) -> None:
-        """The pattern at ``x`` for an ``f`` that branched on values while traced: a colouring
-        of a pattern holds for every sub-pattern, so only a new non-zero (one outside the
-        pattern) needs a new colouring, of the union of both."""
+        """The pattern at ``x`` for an ``f`` that branched on values while traced."""
         if np.array_equal(x, self._traced_at):
             return
         pattern, _, _ = trace_decisions(self.f, x)
         self._traced_at = x.copy()
+        self._merge(pattern)
+
+    def _new_layout(self, x: np.ndarray, layout: Any) -> None:
+        """The pattern at an ``x`` of a memory layout not traced yet, joined to the pattern."""
+        self._merge(run_dependencies(self.f, x).pattern())
+        self._layouts.add(layout)  # type: ignore[union-attr]
+
+    def _merge(self, pattern: Pattern) -> None:
+        """Join a pattern found at another point to this one: a colouring of a pattern holds
+        for every sub-pattern, so only a new non-zero (one outside the pattern) needs a new
+        colouring, of the union of both."""
         old = self.pattern
         if pattern.shape != old.shape:
             return  # f(x) has another size: value_and_jacobian says so
@@ -365,10 +390,15 @@ class SparseJacobian:
             )
         if self._dense:
             return self._dense_jacobian(x)
+        if self._layouts is not None and not (x.flags.c_contiguous and "C" in self._layouts):
+            layout = _layout(x)
+            if layout not in self._layouts:
+                self._new_layout(x, layout)
         if self._traced_at is not None:
             self._retrace(x)
-        if self._seeds is None or self._seeds.dtype != x.dtype:
-            self._seeds = self._recovery.seeds(x.shape, x.dtype)
+        fortran = is_fortran(x)
+        if self._seeds is None or self._seeds.dtype != x.dtype or self._seeds.fortran != fortran:
+            self._seeds = self._recovery.seeds(x.shape, x.dtype, fortran)
         colors_last = self.jit
         if self.jit:
             value, compressed = self._compiled_pass(x)
@@ -444,7 +474,7 @@ class SparseJacobian:
         are constants of it, so the linear parts of ``f`` fold away. The compressed Jacobian
         comes back with the colours on the last axis."""
         # (a program per layout: it replays the view-or-copy decisions of its trace)
-        key = (x.dtype.str, x.ndim > 1 and x.flags.f_contiguous and not x.flags.c_contiguous)
+        key = (x.dtype.str, "C" if x.flags.c_contiguous else _layout(x))
         function = self._compiled.get(key)
         if function is None:
             seed = np.moveaxis(self._seeds(0, self.ncolors), 0, -1)
@@ -470,15 +500,19 @@ class SparseJacobian:
 class _Block:
     """Seeds computed once; a chunk is a slice of them (picklable, for workers)."""
 
-    def __init__(self, seeds: np.ndarray) -> None:
+    def __init__(self, seeds: np.ndarray, fortran: bool = False) -> None:
         # read-only: every pass gets a slice of the same seeds, and f may update its argument
         # in place (the dual then copies before writing)
         seeds.flags.writeable = False
         self.seeds = seeds
         self.dtype = seeds.dtype
+        self.fortran = fortran
 
     def __call__(self, start: int, stop: int) -> np.ndarray:
-        return self.seeds[start:stop]
+        seeds = self.seeds[start:stop]
+        if self.fortran and seeds.size and not seeds[0].flags.f_contiguous:
+            seeds = fortran_blocks(seeds)  # (pickled for a worker, the blocks came in C order)
+        return seeds
 
 
 class _ColoringCache:

@@ -221,26 +221,18 @@ _declare("linear", "polyder", operands=("p",))
 _declare("linear", "polyint", operands=("p", "k"))
 
 
-def _fft_guard(option: Callable[..., Any]) -> str | None:
-    if option("out", None) is not None:
-        return "numpy.fft with out= on dual numbers (write the result into an array yourself)"
-    return None
-
-
 # real-linear (the conjugation inside hfft/ihfft too): d fft(x) = fft(dx); NumPy's dtype rules
 _declare(
     "linear",
     "fft.fft fft.ifft fft.rfft fft.irfft fft.hfft fft.ihfft",
     operands=("a",),
     axes=("axis",),
-    guard=_fft_guard,
 )
 _declare(
     "linear",
     "fft.fft2 fft.ifft2 fft.fftn fft.ifftn fft.rfft2 fft.irfft2 fft.rfftn fft.irfftn",
     operands=("a",),
     axes=("axes",),
-    guard=_fft_guard,
 )
 _declare("linear", "select", operands=("*choicelist", "default"), values=("condlist",))
 

@@ -50,14 +50,17 @@ from typing import Any
 import numpy as np
 
 from ..arrays.dualarray import HANDLED_FUNCTIONS as _DUAL_ARRAY_FUNCTIONS
+from ..arrays.dualarray import _lost_in_out
 from ..arrays.dualarray import apply_binary as _dual_array_binary
 from ..arrays.functions import running_extreme_tangent
-from ..arrays.linalg import _largest, _real_row, _stacked_matrices
+from ..arrays.linalg import _largest, _real_row, _stacked_matrices, unbounded
 from ..core import errors, tags
 from ..core.errors import function_name
 from ..core.methods import (
+    EXTREME_UFUNCS,
     ArrayMethods,
     at_rounds,
+    extreme_at,
     is_basic_index,
     refused_shape_setter,
     same_strides,
@@ -2349,12 +2352,22 @@ class Taylor(ArrayMethods):
         errors.check_plain_types(map(type, inputs), function_name(ufunc))  # (np.matrix)
         inputs = lift_inputs(inputs)  # object arrays of series, lists holding series
         out = kwargs.get("out")
-        target = out[0] if type(out) is tuple and len(out) == 1 else out
-        if type(target) is Taylor and method == "__call__":
-            # np.sin(x, out=y[1:]): computed, then written into out (through a view as well)
+        if out is not None and method != "at":
+            # np.sin(x, out=y[1:]), np.add.reduce(x, out=s): computed, then written into out
+            # (through a view as well), as eager mode does it; all read before any is written
             kwargs = {k: v for k, v in kwargs.items() if k != "out"}
-            target[...] = getattr(ufunc, method)(*inputs, **kwargs)
-            return target
+            what = function_name(ufunc) + (f".{method}" if method != "__call__" else "")
+            result = getattr(ufunc, method)(*inputs, **kwargs)
+            target = out[0] if type(out) is tuple and len(out) == 1 else out
+            if (
+                type(target) is not Taylor
+                and method == "__call__"
+                and inputs
+                and inputs[0] is target
+                and _holds_series(result)
+            ):
+                raise _lost_in_out(ufunc, target, inputs)  # K += x, named as the user wrote it
+            return _into_out(result, out, what)
         if method == "__call__" and not kwargs:
             rule = UFUNC_RULES.get(ufunc) or extra_ufunc_rule(ufunc)
             if rule is not None:
@@ -2387,16 +2400,16 @@ class Taylor(ArrayMethods):
             if leader is None and func in table.LIKE_CONSTRUCTORS:  # np.zeros(n, like=x)
                 return _construct(func, self, args, kwargs)
             return NotImplemented  # a newer dual number leads: its type does the work
-        target = kwargs.get("out")
-        if type(target) is Taylor:  # np.cumsum(x, out=y): computed, then written into y
-            result = func(*args, **{k: v for k, v in kwargs.items() if k != "out"})
-            errors.check_out_shape(func, target, result)
-            target[...] = result
-            return target
         handler = _handler(func)
         if handler is None:
             raise errors.no_rule(f"{function_name(func)} on a Taylor series")
         args, kwargs = lift_operands(func, args, kwargs)  # operands: lists holding series
+        if "out" in kwargs or len(args) > errors.out_position(func):
+            out, args, kwargs = errors.take_out(func, args, kwargs)
+            if out is not None:  # computed without out=, then written into it, as eager does
+                result = func(*args, **kwargs)
+                errors.check_out_shape(func, out, result)
+                return _into_out(result, out, function_name(func))
         args = lift_arguments(args)  # object arrays of series among the arguments
         result = handler(func, args, kwargs)
         if func in _VIEW_FUNCTIONS:
@@ -2887,6 +2900,28 @@ def _option_positions(func: Any) -> tuple[tuple[str, int], ...]:
             )
             found.append((parameter.name, i if positional else sys.maxsize))
     return tuple(found)
+
+
+def _into_out(result: Any, out: Any, name: str) -> Any:
+    """``result`` written into ``out`` (a series, or a tuple of one), which is returned, as
+    NumPy returns its ``out=``. A plain array can hold a result without series only."""
+    target = out[0] if type(out) is tuple and len(out) == 1 else out
+    if type(target) is Taylor:
+        target[...] = result
+        return target
+    if _holds_series(result):
+        raise errors.lost_tangent(
+            f"{name}(..., out=<{errors.type_name(target)}>) on a Taylor series",
+            "Pass a Taylor series as out (np.zeros_like(x) makes one), or drop out=.",
+        )
+    np.copyto(target, result, casting="same_kind")
+    return target
+
+
+def _holds_series(a: Any) -> bool:
+    if type(a) is tuple or type(a) is list:
+        return any(_holds_series(item) for item in a)
+    return is_dual(a)
 
 
 class _Call:
@@ -3381,7 +3416,10 @@ def _axes_last(coefficients: list, axis: Any, ndim: int) -> tuple[list, tuple[in
 def _check_plain_options(name: str, out: Any = None, dtype: Any = None, **options: Any) -> None:
     """TypeError for ``out=``, an integer ``dtype`` and options these rules do not implement."""
     if out is not None:
-        raise errors.lost_tangent(f"{name}(..., out=...) on a Taylor series", "Drop out=.")
+        raise errors.lost_tangent(
+            f"{name}(..., out=...) on a Taylor series",
+            "Pass a Taylor series as out (np.zeros_like(x) makes one), or drop out=.",
+        )
     if dtype is not None and np.dtype(dtype).kind not in "fc":
         raise TypeError(f"{name}(..., dtype={dtype}) would drop the Taylor coefficients")
     for option, value in options.items():
@@ -3916,12 +3954,43 @@ def _svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian:
 
 @_implements(np.linalg.cond)
 def _cond(x: Any, p: Any = None) -> Any:
-    """``σ_max/σ_min`` (``p`` None, 2, -2), else ``‖x‖_p ‖x⁻¹‖_p``, as NumPy defines it."""
-    if p is None or p == 2 or p == -2:
-        s = _singular_values(x, "numpy.linalg.cond")
-        return s[..., -1] / s[..., 0] if p == -2 else s[..., 0] / s[..., -1]
+    """``σ_max/σ_min`` (``p`` None, 2, -2), else ``‖x‖_p ‖x⁻¹‖_p``, as NumPy defines it. A
+    singular ``x`` gives NumPy's ``inf`` with ``nan`` coefficients where ``x`` moves along ``t``,
+    as eager mode gives it (the condition number is unbounded near ``x``: no derivative)."""
     x = _series_operand(x, "numpy.linalg.cond")
-    return _norm(x, p, axis=(-2, -1)) * _norm(np.linalg.inv(x), p, axis=(-2, -1))
+    values = _broadcast(x.coefficients[0], x.shape)
+    plain = _strip(values)
+    value = np.linalg.cond(values, p)  # (the eager rule where the values are dual numbers)
+    infinite = np.isinf(_strip(value)) & np.isfinite(plain).all(axis=(-2, -1))
+    if np.any(infinite):  # the rules on the others (distinct singular values in place of a
+        # singular matrix's: its series are not analytic)
+        stand_in = np.diag(np.arange(1.0, plain.shape[-1] + 1)).astype(plain.dtype)
+        y = np.where(infinite[..., None, None], stand_in, x)
+    else:
+        y = x
+    if p is None or p == 2 or p == -2:
+        s = _singular_values(y, "numpy.linalg.cond")
+        r = s[..., -1] / s[..., 0] if p == -2 else s[..., 0] / s[..., -1]
+    else:
+        r = _norm(y, p, axis=(-2, -1)) * _norm(np.linalg.inv(y), p, axis=(-2, -1))
+    if not np.any(infinite):
+        return r
+    # inf, with nan coefficients where the matrix moves along t (0 where it stays as it is)
+    coefficients, n, tag = _own_series(r)
+    coefficients += [0.0 * coefficients[0]] * (n + 1 - len(coefficients))
+    moved = np.zeros(infinite.shape, dtype=bool)
+    for c in x.coefficients[1:]:
+        moved |= np.any(_plain(c) != 0, axis=(-2, -1))
+    # (along t; their derivatives, in an enclosing differentiation, as eager mode gives them)
+    higher = np.where(moved, unbounded(values, infinite.shape, np.nan), 0.0)
+    return _taylor(
+        [
+            np.where(infinite, value, coefficients[0]),
+            *(np.where(infinite, higher, c) for c in coefficients[1:]),
+        ],
+        n,
+        tag,
+    )
 
 
 @_implements(np.linalg.matrix_power)
@@ -3997,6 +4066,10 @@ def _ufunc_at(ufunc: np.ufunc, a: Taylor, index: Any, b: Any = None) -> None:
         b = np.reshape(np.broadcast_to(b, positions.shape), -1)
         if type(b) is Taylor:  # NumPy reads b as it was before the call: b may be a view of a
             b = b.copy()
+    if ufunc in EXTREME_UFUNCS and flat.size:  # every visit of an element at once
+        where = np.unravel_index(np.unique(flat), a.shape)
+        a[where] = extreme_at(ufunc, a[where], b, flat, _plain)
+        return
     for visited, chosen in at_rounds(flat, a.shape):
         a[visited] = ufunc(a[visited]) if b is None else ufunc(a[visited], b[chosen])
 

@@ -1277,12 +1277,17 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
                     )
                 return NotImplemented
         args, kwargs = lift_operands(func, args, kwargs)  # operands: lists holding tracers
-        target = kwargs.get("out")
-        if type(target) is SparsityTracer:  # np.cumsum(x, out=y): computed, then written into y
-            result = func(*args, **{k: v for k, v in kwargs.items() if k != "out"})
-            errors.check_out_shape(func, target, result)
-            target[...] = result
-            return target
+        if "out" in kwargs or len(args) > errors.out_position(func):
+            # computed without out=, then written into it (np.copyto: a plain out= cannot take
+            # dependencies), as the eager and Taylor modes do; all read before any is written
+            out, args, kwargs = errors.take_out(func, args, kwargs)
+            if out is not None:
+                result = func(*args, **kwargs)
+                errors.check_out_shape(func, out, result)
+                if type(out) is not SparsityTracer and _has_deps(_split(result)[1]):
+                    raise _drop_error(f"{function_name(func)}(..., out=<a plain array>)")
+                np.copyto(out, result)
+                return out
         return handler(func, *lift_arguments(args), **kwargs)  # (object arrays of tracers)
 
     # -- methods (each defers to the NumPy function of the same name) ---------------------------
@@ -2785,6 +2790,10 @@ def _mixing(entry: table.Entry, func: Any, *args: Any, **kwargs: Any) -> Any:
         (o, None) if type(o) is str else _split(o, f"numpy.{entry.name}") for o in call.operands
     ]
     value = call.call([p[0] for p in pairs])
+    if pairs and value is pairs[0][0] and type(call.operands[0]) is SparsityTracer:
+        # NumPy returned its argument itself (np.fft.fftn(a, axes=()), np.diff(a, n=0)): so
+        # does this, and a write into the result reaches the argument, as in NumPy
+        return call.operands[0]
     deps = [p[1] for p in pairs if p[1] is not None]
     axes = _mixing_axes(entry, call, deps[0].ndim if deps else 0)
     if type(value) in (list, tuple):  # gradient along several axes, average(returned=True)
