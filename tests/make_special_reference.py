@@ -76,6 +76,12 @@ FUNCTIONS = {
         (1e-300, 1e-100),
         (1,),
     ),
+    "dawsn complex": (
+        lambda z: 1 - z * mp.sqrt(mp.pi) * mp.exp(-z * z) * mp.erfi(z),
+        1,
+        (1e4 + 2e3j, -1e4 - 2e3j, 20 + 19.5j, 20 - 19.5j, 7.6 + 7.5j, 9.8 + 1.98j, 1e6 + 2e5j),
+        (1, 2),
+    ),
     "beta small y": (lambda x: mp.beta(x, mp.mpf(1e-8)), 0, (0.5, 3.0), (1, 2)),
     "betaln small y": (lambda x: mp.log(mp.beta(x, mp.mpf(1e-8))), 0, (0.5,), (1, 2)),
     "erfcx complex": (

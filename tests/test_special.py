@@ -783,3 +783,23 @@ def test_log_ndtr_far_left_in_taylor_mode():
     both = dd.derivative(sc.erfcx, np.array([1e15, 3.0]), n=2)
     np.testing.assert_allclose(both, [dd.derivative(sc.erfcx, x, n=2) for x in (1e15, 3.0)])
     assert np.all(np.isfinite(both))
+
+
+@pytest.mark.parametrize(
+    "z", sorted({k[1] for k in DERIVATIVES if k[0] == "dawsn complex"}, key=str), ids=str
+)
+def test_dawsn_derivatives_far_out_at_complex_points(z):
+    """dawsn' = 1 - 2z dawsn(z) lost 2|z|² ulps at complex points (2e8 at 1e4 + 2e3j, every
+    digit at 1e6 + 2e5j); beyond |z| = 7.5 it is the real axis's asymptotic series less
+    i sqrt(pi) z e**-z² (Im z >= 0; dawsn' is even), the latter the whole derivative near the
+    diagonals (7.6 + 7.5j)."""
+    for n in (1, 2):
+        expected = DERIVATIVES["dawsn complex", z, n]
+        assert dd.derivative(sc.dawsn, z, n=n) == pytest.approx(expected, rel=1e-14, abs=0.0)
+    nested = dd.derivative(lambda y: dd.derivative(sc.dawsn, y), z)
+    assert nested == pytest.approx(DERIVATIVES["dawsn complex", z, 2], rel=1e-14, abs=0.0)
+    first = DERIVATIVES["dawsn complex", z, 1]
+    tangent = dd.jvp(sc.dawsn, np.array([z, 2.0 + 1j]), np.array([1.0, 0.0]))[1][0]
+    assert tangent == pytest.approx(first, rel=1e-14, abs=0.0)
+    compiled = dd.jit_jvp(sc.dawsn)(np.array([z, 2.0 + 1j]), np.array([1.0, 0.0]))[1][0]
+    assert compiled == pytest.approx(first, rel=1e-14, abs=0.0)
