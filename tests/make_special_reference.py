@@ -14,7 +14,8 @@ than the working precision holds at 1e15); ndtri's is 1/phi at the root of Phi(t
 and erfcx's at complex points from 2z erfcx(z) - 2/sqrt(pi); ``ellipk``'s and ``ellipe``'s
 near 1 and far left of 0 come from their closed form in ``₂F₁`` (see ``ELLIPTIC_POINTS``);
 the partials of gammainc, betainc and stdtr at large parameters are their densities (see
-``DENSITIES``), and log_ndtr's far left is differentiated at 120 and 160 digits.
+``DENSITIES``), erfcinv's in its tails ``-sqrt(pi)/2 e**(y²)`` at the root of ``erfc(y) = x``,
+and log_ndtr's far left is differentiated at 120 and 160 digits.
 tests/test_special.py reads them.
 """
 
@@ -155,6 +156,17 @@ DENSITIES = {
         (0.5, 2.0),
     ),
 }
+# first derivatives that vanish or nearly: entr' = -(log x + 1) at the float nearest 1/e (and
+# rel_entr's log(x/3) + 1 at 3/e),
+# d/dx kl_div(x, 3) = log(x/3) and d/dy kl_div(1, y) = 1 - 1/y beside 3 and 1
+FIRST = {
+    "entr": (lambda x: -(mp.log(x) + 1), (0.36787944117144233, 0.3678794411714424)),
+    "rel_entr(., 3)": (lambda x: mp.log(x / 3) + 1, (1.1036383235143272, 1.10363832351433)),
+    "kl_div(., 3)": (lambda x: mp.log(x / 3), (3.00000003, 2.9999999)),
+    "kl_div(1, .)": (lambda y: 1 - 1 / y, (1.00000001, 0.9999999999)),
+}
+# erfcinv in its tails: -sqrt(pi)/2 e**(y²) at the root y of erfc(y) = x, and its derivative
+ERFCINV_POINTS = (1e-100, 1e-20, 2 - 1e-15)
 # log_ndtr far left: its third derivative is 1e-74 of its value at -1e15, so mpmath.diff works at
 # 120 and 160 digits there
 LOG_NDTR_FAR = ((-1e15, (2, 3)), (-1e8, (2, 3)))
@@ -165,6 +177,13 @@ EXPREL_ORDERS = (2, 5, 12, 20, 40)
 def _ndtri(p):
     """The normal quantile: the root of Phi(t) = p, from its asymptotic start."""
     return mp.findroot(lambda t: mp.log(mp.ncdf(t)) - mp.log(p), -mp.sqrt(-2 * mp.log(p)))
+
+
+def _erfcinv(x):
+    """The root of erfc(y) = x, from its asymptotic start (its negative above 1)."""
+    if x > 1:
+        return -_erfcinv(2 - x)
+    return mp.findroot(lambda y: mp.log(mp.erfc(y)) - mp.log(x), mp.sqrt(-mp.log(x)))
 
 
 def _student(v, t):
@@ -217,6 +236,16 @@ def main() -> None:
             value = density(mp.mpf(x))
             lines.append(f"    ({name!r}, {x!r}, 1): {float(value)!r},")
             lines.append(f"    ({name!r}, {x!r}, 2): {float(value * slope(mp.mpf(x)))!r},")
+    mp.mp.dps = 40
+    for name, (first, points) in FIRST.items():
+        for x in points:
+            lines.append(f"    ({name!r}, {x!r}, 1): {float(first(mp.mpf(x)))!r},")
+    for x in ERFCINV_POINTS:
+        mp.mp.dps = 40
+        y = _erfcinv(mp.mpf(x))
+        first = -mp.sqrt(mp.pi) / 2 * mp.exp(y * y)
+        lines.append(f"    ('erfcinv tail', {x!r}, 1): {float(first)!r},")
+        lines.append(f"    ('erfcinv tail', {x!r}, 2): {float(2 * y * first * first)!r},")
     for x, orders in LOG_NDTR_FAR:
         for n in orders:
             value = _diff(lambda t: mp.log(mp.ncdf(t)), x, n, (120, 160))

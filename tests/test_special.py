@@ -803,3 +803,25 @@ def test_dawsn_derivatives_far_out_at_complex_points(z):
     assert tangent == pytest.approx(first, rel=1e-14, abs=0.0)
     compiled = dd.jit_jvp(sc.dawsn)(np.array([z, 2.0 + 1j]), np.array([1.0, 0.0]))[1][0]
     assert compiled == pytest.approx(first, rel=1e-14, abs=0.0)
+
+
+@pytest.mark.parametrize("x", [1e-100, 1e-20, 2 - 1e-15])
+def test_erfcinv_derivative_in_its_tails(x):
+    """erfcinv' = -sqrt(pi)/2 e**(y²) magnified y's rounding by 2y² (150 ulps at 1e-100, y = 15;
+    1370 at 1e-300): beyond |y| = 1 it is -sqrt(pi)/2 erfcx(y)/x (erfcx(-y)/(2 - x) above 1)."""
+    first, second = DERIVATIVES["erfcinv tail", x, 1], DERIVATIVES["erfcinv tail", x, 2]
+    _first_derivative_in_every_mode(sc.erfcinv, x, first, rel=2e-15)
+    assert dd.derivative(sc.erfcinv, x, n=2) == pytest.approx(second, rel=4e-15, abs=0.0)
+
+
+@pytest.mark.parametrize(
+    "name, f", [("entr", sc.entr), ("kl_div(., 3)", lambda x: sc.kl_div(x, 3.0)),
+                ("kl_div(1, .)", lambda y: sc.kl_div(1.0, y)),
+                ("rel_entr(., 3)", lambda x: sc.rel_entr(x, 3.0))]
+)  # fmt: skip
+def test_first_derivatives_near_their_zeros(name, f):
+    """entr' = -(log x + 1) came out 0.0 at the float nearest 1/e (it is -3.4e-17), rel_entr's
+    log(x/y) + 1 likewise at y/e; kl_div's
+    log(x/y) and 1 - x/y lost x/y - 1's digits where x is near y (5e6 ulps at y = 1 + 1e-8)."""
+    for x in sorted(k[1] for k in DERIVATIVES if k[0] == name):
+        _first_derivative_in_every_mode(f, x, DERIVATIVES[name, x, 1], rel=4e-16)

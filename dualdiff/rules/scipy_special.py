@@ -699,6 +699,72 @@ def _ndtri_partial(p: Any, a: Any) -> Any:
 
 _SQRT_PI_2 = math.sqrt(math.pi / 2.0)
 
+# entr' = -(log x + 1) vanishes at 1/e, where log x + 1 cancelled to 0.0 (the derivative at the
+# float nearest 1/e, C, is -3.4e-17): near C it is -(log1p((x - C)/C) + (log C + 1)), x - C exact
+_INV_E = 0.36787944117144233
+_LOG_INV_E_PLUS_1 = 3.3784855259134224e-17  # log(_INV_E) + 1, from mpmath
+
+
+def _entr_partial(x: Any, a: Any) -> Any:
+    if not _is_array(x):
+        if abs(x - _INV_E) <= 0.5 * _INV_E:
+            return -(log1p((x - _INV_E) / _INV_E) + _LOG_INV_E_PLUS_1)
+        return -(log(x) + 1.0)
+    near = abs(x - _INV_E) <= 0.5 * _INV_E
+    close = -(log1p((where(near, x, _INV_E) - _INV_E) / _INV_E) + _LOG_INV_E_PLUS_1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return where(near, close, -(log(where(near, 1.0, x)) + 1.0))
+
+
+def _rel_entr_dx(x: Any, y: Any, a: Any) -> Any:
+    # log(x/y) + 1 vanishes at x = y/e (0.0 at y C for -3.4e-17): there log1p(d/(C y)) +
+    # (log C + 1), d = x - C y to its last digits
+    scale = _INV_E * y
+    if not _is_array(x) and not _is_array(y):
+        if abs(x - scale) <= 0.5 * scale:
+            d = (x - scale) - _product_error(_INV_E, _strip(y))
+            return log1p(d / scale) + _LOG_INV_E_PLUS_1
+        return log(x / y) + 1.0
+    near = abs(x - scale) <= 0.5 * scale
+    u, v = where(near, x, _INV_E), where(near, y, 1.0)
+    d = (u - _INV_E * v) - _product_error(_INV_E, _strip(v))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return where(near, log1p(d / (_INV_E * v)) + _LOG_INV_E_PLUS_1, log(x / y) + 1.0)
+
+
+def _log_ratio(x: Any, y: Any, a: Any) -> Any:
+    # log(x/y) lost the digits of x/y - 1 where x is near y (5e6 ulps at 1 + 1e-8 times y);
+    # there log1p((x - y)/y), x - y exact
+    r = x / y
+    if not _is_array(r):
+        return log1p((x - y) / y) if 0.5 <= r <= 2.0 else log(r)
+    near = (r >= 0.5) & (r <= 2.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return where(near, log1p((x - y) / y), log(where(near, 1.0, r)))
+
+
+def _erfcinv_partial(x: Any, a: Any) -> Any:
+    # -sqrt(pi)/2 e**(a²) magnifies the rounding of a = erfcinv(x) by 2a² in the tails (150 ulps
+    # lost at x = 1e-100, a = 15). Beyond |a| = 1, as erfc(a) = x, e**(a²) = erfcx(a)/x, and on
+    # the other side erfcx(-a)/(2 - x) (2 - x exact there): erfcx hardly moves with a.
+    if not _is_array(x):
+        if not 0.0 < x < 2.0 or abs(a) < 1.0:
+            return -_SQRT_PI_HALF * exp(a * a)
+        if x < 1.0:
+            return -_SQRT_PI_HALF * erfcx(a) / x
+        return -_SQRT_PI_HALF * erfcx(-a) / (2.0 - x)
+    with np.errstate(over="ignore"):
+        near = -_SQRT_PI_HALF * exp(a * a)
+    far = (x > 0.0) & (x < 2.0) & (abs(a) >= 1.0)
+    left = x < 1.0
+    q = where(far, x, 0.1)
+    b = where(far, a, 1.5)
+    tail = -_SQRT_PI_HALF * erfcx(where(left, b, -b)) / where(left, q, 2.0 - q)
+    return where(far, tail, near)
+
+
+_SQRT_PI_HALF = 0.5 * math.sqrt(math.pi)
+
 
 def _real_only(name: str, partial: Callable[..., Any]) -> Callable[..., Any]:
     """A partial valid for real ``x`` only (``exp(-|x|)`` is not complex-analytic)."""
@@ -735,7 +801,7 @@ erfcx = _entry("erfcx", sc.erfcx, (_erfcx_partial,), domain=((-2.0, 4.0),), comp
 erfinv = _entry("erfinv", sc.erfinv, (lambda x, a: (0.5 * math.sqrt(math.pi)) * exp(a * a),),
                 domain=((-0.9, 0.9),), safe=True,
                 formula="d erfinv(x) = sqrt(pi)/2 exp(erfinv(x)**2) dx; inf at +-1")
-erfcinv = _entry("erfcinv", sc.erfcinv, (lambda x, a: (-0.5 * math.sqrt(math.pi)) * exp(a * a),),
+erfcinv = _entry("erfcinv", sc.erfcinv, (_erfcinv_partial,),
                  domain=((0.1, 1.9),), safe=True,
                  formula="d erfcinv(x) = -sqrt(pi)/2 exp(erfcinv(x)**2) dx; inf at 0 and 2")
 log_expit = _entry("log_expit", sc.log_expit, (lambda x, a: sigmoid(-x),), domain=((-8.0, 8.0),),
@@ -776,13 +842,13 @@ gammaincc = _entry("gammaincc", sc.gammaincc,
                    (None, lambda s, x, a: -_gamma_density(s, x)),
                    domain=((0.5, 3.0), (0.1, 4.0)), safe=True, parameters={0: "the parameter a"},
                    formula="d Q(a, x) = -x**(a-1) e**-x / gamma(a) dx")
-entr = _entry("entr", sc.entr, (lambda x, a: -(log(x) + 1.0),), domain=((0.1, 3.0),), safe=True,
+entr = _entry("entr", sc.entr, (_entr_partial,), domain=((0.1, 3.0),), safe=True,
               formula="d(-x log x) = -(log(x) + 1) dx; +inf at 0")
-rel_entr = _entry("rel_entr", sc.rel_entr, (lambda x, y, a: log(x / y) + 1.0,
+rel_entr = _entry("rel_entr", sc.rel_entr, (_rel_entr_dx,
                                             lambda x, y, a: -x / y),
                   domain=((0.1, 3.0), (0.1, 3.0)), safe=True,
                   formula="d x log(x/y) = (log(x/y) + 1) dx - x/y dy")
-kl_div = _entry("kl_div", sc.kl_div, (lambda x, y, a: log(x / y), lambda x, y, a: 1.0 - x / y),
+kl_div = _entry("kl_div", sc.kl_div, (_log_ratio, lambda x, y, a: (y - x) / y),
                 domain=((0.1, 3.0), (0.1, 3.0)), safe=True,
                 formula="d(x log(x/y) - x + y) = log(x/y) dx + (1 - x/y) dy")
 i0 = _entry("i0", sc.i0, (lambda x, a: i1(x),), formula="d i0(x) = i1(x) dx")
