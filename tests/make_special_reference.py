@@ -83,6 +83,10 @@ FUNCTIONS = {
         (1e4 + 2e3j, -1e4 - 2e3j, 20 + 19.5j, 20 - 19.5j, 7.6 + 7.5j, 9.8 + 1.98j, 1e6 + 2e5j),
         (1, 2),
     ),
+    "j0 large": (lambda x: mp.besselj(0, x), 0, (1e3, 1e4, 1e8, -1e4), (1, 2)),
+    "j1 large": (lambda x: mp.besselj(1, x), 0, (1e3, 1e4, 1e8, -1e4), (1, 2)),
+    "y0 large": (lambda x: mp.bessely(0, x), 0, (1e3, 1e4, 1e8), (1, 2)),
+    "y1 large": (lambda x: mp.bessely(1, x), 0, (1e3, 1e4, 1e8), (1, 2)),
     "beta small y": (lambda x: mp.beta(x, mp.mpf(1e-8)), 0, (0.5, 3.0), (1, 2)),
     "betaln small y": (lambda x: mp.log(mp.beta(x, mp.mpf(1e-8))), 0, (0.5,), (1, 2)),
     "erfcx complex": (

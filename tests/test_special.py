@@ -825,3 +825,16 @@ def test_first_derivatives_near_their_zeros(name, f):
     log(x/y) and 1 - x/y lost x/y - 1's digits where x is near y (5e6 ulps at y = 1 + 1e-8)."""
     for x in sorted(k[1] for k in DERIVATIVES if k[0] == name):
         _first_derivative_in_every_mode(f, x, DERIVATIVES[name, x, 1], rel=4e-16)
+
+
+@pytest.mark.parametrize("name, f", [("j0 large", sc.j0), ("j1 large", sc.j1),
+                                     ("y0 large", sc.y0), ("y1 large", sc.y1)])  # fmt: skip
+def test_integer_bessel_derivatives_far_out(name, f):
+    """j0' = -j1 and the like took SciPy's j1, j0, y1 and y0, which lose digits to their
+    argument reduction beyond 25 (1.2e7 ulps of j1 at 1e8, 480 at 1000); jv and yv keep them."""
+    for x in sorted({k[1] for k in DERIVATIVES if k[0] == name}):
+        _first_derivative_in_every_mode(f, x, DERIVATIVES[name, x, 1], rel=2e-15)
+        second = DERIVATIVES[name, x, 2]
+        assert dd.derivative(f, x, n=2) == pytest.approx(second, rel=2e-15, abs=0.0)
+        nested = dd.derivative(lambda y: dd.derivative(f, y), x)
+        assert nested == pytest.approx(second, rel=2e-15, abs=0.0)
