@@ -89,9 +89,6 @@ CONDITION = {
     "exp_times_exp_minus_2x": lambda x, k: 3.0**k,
     "exp_over_exp_2x": lambda x, k: 5.0**k,
     "sqrt_exp": lambda x, k: 3.0**k,
-    # Orders >= 2 are of size c²/|x|^(k+1) (c = 0.001), left over from terms of size 1 that cancel
-    # in the square-root recurrence: (x/c)², whatever k.
-    "hypot_x_small": lambda x, k: (x / 1e-3) ** 2,
     "sin_over_x": _pole_left_by_rounding,
 }
 """The ill-conditioned compositions: how much the rounding of the intermediate series' coefficients

@@ -263,6 +263,29 @@ def test_arctan2_far_out_keeps_its_derivative(a):
     np.testing.assert_allclose(compiled, [expected, -expected], rtol=1e-15)
 
 
+@pytest.mark.parametrize(
+    "x, y", [(1e8, 1.0), (-1e8, 3.0), (1e100, -1e95), (1e200, 1e195), (3.0, -4.0), (0.5, 1e-8)]
+)
+def test_hypot_higher_derivatives_where_one_argument_dominates(x, y):
+    # d/dx (x/h) = (1 - (x/h)²)/h cancelled where |x| >> |y|: hypot(x, 1)'' came out 0.0 at 1e8
+    # (nested and in Taylor mode; it is 1e-24), and Taylor mode's u² + v² overflowed at 1e200.
+    # Closed forms in the unit vector (c, s) = (x, y)/h: f_xx = s²/h, f_xy = -cs/h, f_xxx = -3cs²/h²
+    h = math.hypot(x, y)
+    c, s = x / h, y / h
+    second, third = s * s / h, -3.0 * c * s * s / h / h
+    f = lambda t: np.hypot(t, y)  # noqa: E731
+    assert dd.derivative(lambda t: dd.derivative(f, t), x) == pytest.approx(second, rel=1e-14)
+    assert dd.derivative(f, x, n=2) == pytest.approx(second, rel=1e-14)
+    assert dd.derivative(f, x, n=3) == pytest.approx(third, rel=1e-14, abs=1e-300)
+    hessian = dd.hessian(lambda v: np.hypot(v[0], v[1]), np.array([x, y]))
+    expected = np.array([[s * s, -c * s], [-c * s, c * c]]) / h
+    np.testing.assert_allclose(hessian, expected, rtol=1e-14, atol=0.0)
+    # dual arrays: one entry per point, beside an ordinary one and the origin (0 by convention)
+    points, others = np.array([x, 2.0, 0.0]), np.array([y, 1.5, 0.0])
+    diagonal = dd.hessian(lambda v: np.sum(np.hypot(v, others)), points).diagonal()
+    np.testing.assert_allclose(diagonal, [second, 1.5**2 / 2.5**3, 0.0], rtol=1e-14, atol=0.0)
+
+
 CUT_POINTS = [complex(x, s * 0.0) for x in (1.5, -1.5, -2.0, 3.0) for s in (1.0, -1.0)]
 
 

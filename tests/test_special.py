@@ -755,3 +755,112 @@ def test_taylor_mode_keeps_float32(name):
     assert series.dtype == np.float32 == f(x).dtype, rule.name
     exact = dd.taylor(lambda t: on(name, args, i)(x.astype(float) + t), 0.0, 3)
     assert_close(series, exact, rtol=1e-4, atol=1e-5)
+
+
+DENSITY_FUNCTIONS = {
+    "gammainc(100)": lambda x: sc.gammainc(100.0, x),
+    "gammainc(1e4)": lambda x: sc.gammainc(1e4, x),
+    "gammainc(1e6)": lambda x: sc.gammainc(1e6, x),
+    "betainc(1000, 2000)": lambda x: sc.betainc(1000.0, 2000.0, x),
+    "betainc(1e5, 1e5)": lambda x: sc.betainc(1e5, 1e5, x),
+    "betainc(1e6, 30)": lambda x: sc.betainc(1e6, 30.0, x),
+    "betainc(5, 1e6)": lambda x: sc.betainc(5.0, 1e6, x),
+    "betainc(12, 40)": lambda x: sc.betainc(12.0, 40.0, x),
+    "stdtr(1e6)": lambda t: sc.stdtr(1e6, t),
+    "stdtr(1e15)": lambda t: sc.stdtr(1e15, t),
+    "beta small y": lambda x: sc.beta(x, 1e-8),
+    "betaln small y": lambda x: sc.betaln(x, 1e-8),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DENSITY_FUNCTIONS))
+def test_derivatives_whose_logarithms_cancelled(name):
+    """The densities x**(a-1) e**-x/gamma(a), x**(a-1) (1-x)**(b-1)/B(a, b) and Student's, the
+    partials of gammainc, betainc and stdtr, in logs cancelled for large parameters: 200 ulps
+    lost at gammainc(100, 100), 3e6 at 1e6; 1.4e4 at betainc(1000, 2000, .), 7e8 at (1e6, 30,
+    1 - 1e-8), 5e6 at (5, 1e6, .) (SciPy's betaln); 1.7e6 at stdtr(1e6, .); and beta'(x, y) =
+    beta (psi(x) - psi(x + y)) lost 5.6e6 ulps at y = 1e-8. Orders 1 and 2 in every mode,
+    against 40-digit references (closed forms; tests/special_reference.py), within 16 ulps and
+    twice the density's logarithm (its terms' rounding: 900 at stdtr(1e6, 30) = 1.8e-196)."""
+    f = DENSITY_FUNCTIONS[name]
+    points = sorted({k[1] for k in DERIVATIVES if k[0] == name})
+    for x in points:
+        first, second = DERIVATIVES[name, x, 1], DERIVATIVES[name, x, 2]
+        rel = (16.0 + 2.0 * abs(math.log(abs(first)))) * 2.2e-16
+        _first_derivative_in_every_mode(f, x, first, rel=rel)
+        assert dd.derivative(f, x, n=2) == pytest.approx(second, rel=rel, abs=0.0)
+        nested = dd.derivative(lambda y: dd.derivative(f, y), x)
+        assert nested == pytest.approx(second, rel=rel, abs=0.0)
+
+
+def test_log_ndtr_far_left_in_taylor_mode():
+    """log_ndtr'' in Taylor mode was nan at -1e15 (x²/2 + log Phi(x), erfcx's scale, was inf -
+    inf), and an entry so far out made its neighbours' nan (erfcx's moments shared one scale);
+    erfcx''(3) beside erfcx at 1e15 likewise."""
+    for x in (-1e15, -1e8):
+        for n in (2, 3):
+            expected = DERIVATIVES["log_ndtr far", x, n]
+            assert dd.derivative(sc.log_ndtr, x, n=n) == pytest.approx(expected, rel=1e-14)
+    points = np.array([-1e15, -3.0, -0.2, 0.5])
+    together = dd.derivative(sc.log_ndtr, points, n=2)
+    alone = [dd.derivative(sc.log_ndtr, x, n=2) for x in points]
+    np.testing.assert_allclose(together, alone, rtol=1e-15)
+    assert together[0] == -1.0
+    both = dd.derivative(sc.erfcx, np.array([1e15, 3.0]), n=2)
+    np.testing.assert_allclose(both, [dd.derivative(sc.erfcx, x, n=2) for x in (1e15, 3.0)])
+    assert np.all(np.isfinite(both))
+
+
+@pytest.mark.parametrize(
+    "z", sorted({k[1] for k in DERIVATIVES if k[0] == "dawsn complex"}, key=str), ids=str
+)
+def test_dawsn_derivatives_far_out_at_complex_points(z):
+    """dawsn' = 1 - 2z dawsn(z) lost 2|z|² ulps at complex points (2e8 at 1e4 + 2e3j, every
+    digit at 1e6 + 2e5j); beyond |z| = 7.5 it is the real axis's asymptotic series less
+    i sqrt(pi) z e**-z² (Im z >= 0; dawsn' is even), the latter the whole derivative near the
+    diagonals (7.6 + 7.5j)."""
+    for n in (1, 2):
+        expected = DERIVATIVES["dawsn complex", z, n]
+        assert dd.derivative(sc.dawsn, z, n=n) == pytest.approx(expected, rel=1e-14, abs=0.0)
+    nested = dd.derivative(lambda y: dd.derivative(sc.dawsn, y), z)
+    assert nested == pytest.approx(DERIVATIVES["dawsn complex", z, 2], rel=1e-14, abs=0.0)
+    first = DERIVATIVES["dawsn complex", z, 1]
+    tangent = dd.jvp(sc.dawsn, np.array([z, 2.0 + 1j]), np.array([1.0, 0.0]))[1][0]
+    assert tangent == pytest.approx(first, rel=1e-14, abs=0.0)
+    compiled = dd.jit_jvp(sc.dawsn)(np.array([z, 2.0 + 1j]), np.array([1.0, 0.0]))[1][0]
+    assert compiled == pytest.approx(first, rel=1e-14, abs=0.0)
+
+
+@pytest.mark.parametrize("x", [1e-100, 1e-20, 2 - 1e-15])
+def test_erfcinv_derivative_in_its_tails(x):
+    """erfcinv' = -sqrt(pi)/2 e**(y²) magnified y's rounding by 2y² (150 ulps at 1e-100, y = 15;
+    1370 at 1e-300): beyond |y| = 1 it is -sqrt(pi)/2 erfcx(y)/x (erfcx(-y)/(2 - x) above 1)."""
+    first, second = DERIVATIVES["erfcinv tail", x, 1], DERIVATIVES["erfcinv tail", x, 2]
+    _first_derivative_in_every_mode(sc.erfcinv, x, first, rel=2e-15)
+    assert dd.derivative(sc.erfcinv, x, n=2) == pytest.approx(second, rel=4e-15, abs=0.0)
+
+
+@pytest.mark.parametrize(
+    "name, f", [("entr", sc.entr), ("kl_div(., 3)", lambda x: sc.kl_div(x, 3.0)),
+                ("kl_div(1, .)", lambda y: sc.kl_div(1.0, y)),
+                ("rel_entr(., 3)", lambda x: sc.rel_entr(x, 3.0))]
+)  # fmt: skip
+def test_first_derivatives_near_their_zeros(name, f):
+    """entr' = -(log x + 1) came out 0.0 at the float nearest 1/e (it is -3.4e-17), rel_entr's
+    log(x/y) + 1 likewise at y/e; kl_div's
+    log(x/y) and 1 - x/y lost x/y - 1's digits where x is near y (5e6 ulps at y = 1 + 1e-8)."""
+    for x in sorted(k[1] for k in DERIVATIVES if k[0] == name):
+        _first_derivative_in_every_mode(f, x, DERIVATIVES[name, x, 1], rel=4e-16)
+
+
+@pytest.mark.parametrize("name, f", [("j0 large", sc.j0), ("j1 large", sc.j1),
+                                     ("y0 large", sc.y0), ("y1 large", sc.y1)])  # fmt: skip
+def test_integer_bessel_derivatives_far_out(name, f):
+    """j0' = -j1 and the like took SciPy's j1, j0, y1 and y0, which lose digits to their
+    argument reduction beyond 25 (1.2e7 ulps of j1 at 1e8, 480 at 1000); jv and yv keep them."""
+    for x in sorted({k[1] for k in DERIVATIVES if k[0] == name}):
+        _first_derivative_in_every_mode(f, x, DERIVATIVES[name, x, 1], rel=2e-15)
+        second = DERIVATIVES[name, x, 2]
+        assert dd.derivative(f, x, n=2) == pytest.approx(second, rel=2e-15, abs=0.0)
+        nested = dd.derivative(lambda y: dd.derivative(f, y), x)
+        assert nested == pytest.approx(second, rel=2e-15, abs=0.0)

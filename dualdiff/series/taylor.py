@@ -695,12 +695,29 @@ def _arctan2_rule(rule: Rule, u: list, v: list, n: int) -> list:
 
 @_taylor_rule("hypot")
 def _hypot_rule(rule: Rule, u: list, v: list, n: int) -> list:
-    # sqrt(u² + v²) with the value from the rule; the origin gives the constant 0 (convention).
+    # The value from the rule; the origin gives the constant 0 (convention). sqrt(u² + v²)'s
+    # recurrence cancels where |u| >> |v| (w_2 - y_1² = 1 - (u/h)²: hypot(x, 1)'' was 0.0 at
+    # 1e8) and u² overflows at 1e200. In polar form, with the unit vector (c, s) = (u, v)/h and
+    # its angle's rate w, h' = c u' + s v', h w = c v' - s u', c' = -s w, s' = c w: no term
+    # cancels, and no square is taken.
     y0 = rule.function(u[0], v[0])
-    w = _add(_mul(u, u, n), _mul(v, v, n))
+    if not _nonzero(y0):
+        return [y0]
     with np.errstate(divide="ignore", invalid="ignore"):
-        y = _sqrt_series(w, n, y0) if _nonzero(y0) else [y0]
-    return _constant_where(y0 == 0, y0, y)
+        c, s = [u[0] / y0], [v[0] / y0]
+        du, dv = _deriv(u), _deriv(v)
+        h, w = [y0], []
+        for k in range(1, n + 1):
+            j = k - 1
+            slope = _product_coefficient(c, du, j) + _product_coefficient(s, dv, j)
+            turn = _product_coefficient(c, dv, j) - _product_coefficient(s, du, j)
+            if j:
+                turn = turn - _product_coefficient(h[1:], w, j - 1)
+            h.append(slope / k)
+            w.append(turn / y0)
+            c.append(-_product_coefficient(s, w, j) / k)
+            s.append(_product_coefficient(c, w, j) / k)
+    return _constant_where(y0 == 0, y0, h)
 
 
 def _nonzero(a: Any) -> bool:
@@ -1409,10 +1426,21 @@ def _erfcx_backward(x: Any, value: Any, n: int) -> list:
         if k <= n:
             out[k] = current
         later, current = current, (2.0 * later + 2.0 * x * current) / k  # I_(k-1)
-        size = float(np.max(np.abs(_strip(current))))
-        if size > 1e100 or 0.0 < size < 1e-100:  # keep the scale in range: only ratios matter
-            later, current = later / size, current / size
-            out[k:] = [c / size for c in out[k:]]
+        # keep the scale in range (only ratios matter) by powers of two (exact), each entry its
+        # own: one scale for all let an entry far out (z = 7e14) overflow the others' (erfcx''(3)
+        # came out nan beside it); within float32's range, where a step grows by up to 2|z|
+        size = np.abs(_strip(current))
+        if not _is_array(size):
+            if not (size > 1e15 or 0.0 < size < 1e-15):
+                continue
+            size = math.ldexp(1.0, math.frexp(float(size))[1])
+        else:
+            rescale = (size > 1e15) | ((size > 0.0) & (size < 1e-15))
+            if not rescale.any():
+                continue
+            size = np.ldexp(1.0, np.frexp(np.where(rescale, size, 0.5))[1]).astype(size.dtype)
+        later, current = later / size, current / size
+        out[k:] = [c / size for c in out[k:]]
     out[0] = current
     scale = (value / _2_OVER_SQRT_PI) / current
     return [c * scale for c in out]
@@ -1444,7 +1472,16 @@ def _log_ndtr_left(x: Any, value: Any, n: int) -> list:
     """``log_ndtr⁽ᵏ⁾(x)/k!`` for ``k = 0..n`` (coefficient 0 left to the caller), ``Re x < 0``,
     from erfcx's moments at ``z = -x/√2`` (see ``_erfcx_backward``)."""
     z = x * -_SQRT_HALF
-    w = 2.0 * EXP(0.5 * (x * x) + value)  # erfcx(z), from the rule's value
+    # w = erfcx(z) from the rule's value, which only the forward recurrence (Re z <= 1/4) needs:
+    # beyond, the moments are scaled to w, and the logarithm's series takes their ratios only.
+    # There w = 1 (x²/2 + log Φ(x) cancels as x grows: inf - inf, a nan, at -1e15).
+    real = _strip(x).real if is_complex(x) else _strip(x)
+    far = real < -1.0
+    if not _is_array(far):
+        w = 1.0 if far else 2.0 * EXP(0.5 * (x * x) + value)
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):
+            w = where(far, 1.0, 2.0 * EXP(0.5 * (x * x) + where(far, 0.0, value)))
     moments = _erfcx_moments(z, w, n)
     # erfcx(z + s) at s = -h/√2: coefficient k is (2/√π) (-2)ᵏ/k! I_k (-1/√2)ᵏ = (2/√π) √2ᵏ/k! I_k
     series = [w]
