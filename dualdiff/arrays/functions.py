@@ -22,7 +22,7 @@ from ..dual import objects
 from ..dual.dual import Dual
 from ..rules.calls import Call
 from ..rules.compositions import COMPOSITIONS
-from ..rules.elementwise import RULES, is_dual, zero_tangent
+from ..rules.elementwise import RULES, is_dual, select, zero_tangent
 from ..rules.functions import FUNCTIONS, Entry, layout_refusal
 from .dualarray import (
     DERIVED_FUNCTIONS,
@@ -257,7 +257,8 @@ def _extreme(a: Any, axis: Any, keepdims: bool, pick: Callable[..., Any]) -> Any
     if plain.dtype.kind in "fc":  # float64 weights would promote a float32 tangent that is a
         weights = weights.astype(np.finfo(plain.dtype).dtype)  # dual itself (nested)
     axes = tangent_axis(axis, a.ndim)
-    tangent = np.sum(a.tangent_ * weights, axis=axes, keepdims=keepdims)
+    # (an entry not chosen gives nothing, even where its tangent is infinite or NaN)
+    tangent = np.sum(select(weights, a.tangent_), axis=axes, keepdims=keepdims)
     if not keepdims:
         value = np.squeeze(value, axis=axis) if axis is not None else np.reshape(value, ())
     return box(_make_array(value, tangent, a.tag, a.batched))

@@ -63,6 +63,7 @@ from ..rules.elementwise import (
     is_dual,
     register_lift,
     scale,
+    select,
     tangent_in,
 )
 from .program import (
@@ -574,6 +575,9 @@ def apply_rule(rule: Rule, inputs: tuple[Any, ...]) -> Any:
                     terms.append(t if partial == 1.0 else (-t if partial == -1.0 else partial * t))
             else:
                 p = _numpy_semantics(partial, (*values, ans))
+                if rule.select:  # an unselected argument's inf or NaN tangent gives nothing
+                    terms.append(ans.program.record(select, (p, _multiplied(t)), {}))
+                    continue
                 if not rule.safe:
                     terms.append(_scaled(p, t))
                     continue

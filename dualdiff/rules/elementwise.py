@@ -94,7 +94,10 @@ class Rule:
     ``jvp(*args, *tangents, ans)`` replaces the partials for functions that are not
     complex-analytic (``absolute``, ``conjugate``); ``zero`` marks a
     piecewise-constant function. ``safe`` marks a partial that can be infinite inside the domain:
-    a zero tangent is then kept exactly zero. ``domain`` (one interval per argument) and
+    a zero tangent is then kept exactly zero. ``select`` marks a selection (``maximum``,
+    ``fmax``): its partials are shares, and an argument it does not select (share exactly 0)
+    adds nothing, even where its tangent is infinite or NaN (``np.maximum(0.5, np.sqrt(x))`` at
+    0, ``np.fmax(x, y)`` beside a NaN y). ``domain`` (one interval per argument) and
     ``complex`` (analytic, test complex points too) tell the tests where to check the rule.
     """
 
@@ -108,6 +111,7 @@ class Rule:
         "jvp",
         "zero",
         "safe",
+        "select",
         "domain",
         "complex",
         "formula",
@@ -130,6 +134,7 @@ class Rule:
         domain: tuple[tuple[float, float], ...] = ((-3.0, 3.0),),
         complex: bool = False,
         formula: str = "",
+        select: bool = False,
     ) -> None:
         self.name = name
         self.nin = nin
@@ -140,6 +145,7 @@ class Rule:
         self.jvp = jvp
         self.zero = zero
         self.safe = safe
+        self.select = select
         self.domain = domain
         self.complex = complex
         self.formula = formula
@@ -168,6 +174,8 @@ class Rule:
         if self.jvp is not None:
             return self.jvp(x, y, tx, ty, ans)
         dx, dy = self.partials
+        if self.select:
+            return _selected(dx(x, y, ans), dy(x, y, ans), tx, ty)
         out = None
         if tx is not None and dx is not None:
             out = _term(dx, self.safe, tx, x, y, ans)
@@ -187,6 +195,15 @@ class Rule:
         if out is None:
             return zero_tangent(tx if ty is None else ty)
         return out
+
+
+def _selected(px: Any, py: Any, tx: Any, ty: Any) -> Any:
+    """The tangent of a selection with shares ``px``, ``py`` (``None`` tangents: constants)."""
+    if tx is None:
+        return select(py, ty)
+    if ty is None:
+        return select(px, tx)
+    return select(px, tx) + select(py, ty)
 
 
 def _term(partial: Any, safe: bool, t: Any, *args: Any) -> Any:
@@ -479,6 +496,24 @@ def scale(p: Any, t: Any) -> Any:
             with np.errstate(invalid="ignore"):
                 return np.where(zero, 0.0, p * t)
     return p * t
+
+
+def select(p: Any, t: Any) -> Any:
+    """``p * t`` for a share ``p`` of a selection (0, 1/2 or 1): where ``p`` is exactly 0 the
+    argument is not selected and gives 0, whatever its tangent holds (``0 * inf`` would be NaN
+    where the selected argument's derivative is finite). ``p`` may be a dual (nested
+    differentiation: a share is piecewise constant, its values decide)."""
+    if type(p) in _EXACT_SCALARS or type(p) is bool:
+        return p * t if p != 0 else zero_tangent(t)
+    out = p * t
+    if type(p) in SYMBOLIC_TYPES or all_finite(out):
+        return out  # (the compiler records select itself: see compiler.symbolic)
+    while type(p) in _LIFTS:
+        p = p.value
+    if type(p) is not np.ndarray:
+        return out if p != 0 else zero_tangent(t)
+    with np.errstate(invalid="ignore"):
+        return np.where(p == 0, zero_tangent(out), out)
 
 
 def _zero_mask(t: Any) -> Any:
@@ -938,6 +973,7 @@ def _binary(
     complex=False,
     formula="",
     aliases=(),
+    select=False,
 ):
     rule = Rule(
         name,
@@ -952,6 +988,7 @@ def _binary(
         domain=domain,
         complex=complex,
         formula=formula,
+        select=select,
     )
     _register(rule, aliases)
     return rule.function
@@ -1156,16 +1193,16 @@ conjugate = _unary("conjugate", np.conjugate, lambda x: x, jvp=lambda x, t, a: t
                    complex=True, aliases=("conj",), formula="d conj(z) = conj(dz)")
 maximum = _binary("maximum", np.maximum, _max_real,
                   lambda x, y, a: _tie_share(x, y), lambda x, y, a: _tie_share(y, x),
-                  formula="dx where x > y, dy where y > x, (dx + dy)/2 at a tie")
+                  formula="dx where x > y, dy where y > x, (dx + dy)/2 at a tie", select=True)
 minimum = _binary("minimum", np.minimum, _min_real,
                   lambda x, y, a: _tie_share(y, x), lambda x, y, a: _tie_share(x, y),
-                  formula="dx where x < y, dy where y < x, (dx + dy)/2 at a tie")
+                  formula="dx where x < y, dy where y < x, (dx + dy)/2 at a tie", select=True)
 fmax = _binary("fmax", np.fmax, _fmax_real,
                lambda x, y, a: _fmax_share(x, y), lambda x, y, a: _fmax_share(y, x),
-               formula="as maximum, a NaN argument is ignored")
+               formula="as maximum, a NaN argument is ignored", select=True)
 fmin = _binary("fmin", np.fmin, _fmin_real,
                lambda x, y, a: _fmin_share(x, y), lambda x, y, a: _fmin_share(y, x),
-               formula="as minimum, a NaN argument is ignored")
+               formula="as minimum, a NaN argument is ignored", select=True)
 copysign = _binary("copysign", np.copysign, math.copysign, _copysign_dx, None,
                    formula="d copysign(x, y) = sign(x) sign(y) dx; 0 at x = 0")
 floor = _unary("floor", np.floor, lambda x: float(math.floor(x)), zero=True,

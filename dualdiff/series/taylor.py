@@ -100,6 +100,7 @@ from ..rules.elementwise import (
     on_branch,
     register_lift,
     scale,
+    select,
     tangent_in,
     where,
 )
@@ -506,7 +507,10 @@ def _piecewise_linear_rule(rule: Rule, u: list, v: list, n: int) -> list:
         ):
             # ldexp's 2**i of an integer i is float64: a float32 series stays float32, as NumPy
             partial = tangent_in(partial, y0.dtype)
-        term = _scale(coefficients[1:], partial)
+        if rule.select:  # an unselected argument's inf or NaN coefficients give nothing
+            term = [select(partial, c) for c in coefficients[1:]]
+        else:
+            term = _scale(coefficients[1:], partial)
         out = [y0] + (_add(out[1:], term) if len(out) > 1 else term)
     return out
 
