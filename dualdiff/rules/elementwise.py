@@ -174,8 +174,12 @@ class Rule:
         if self.jvp is not None:
             return self.jvp(x, y, tx, ty, ans)
         dx, dy = self.partials
-        if self.select:
-            return _selected(dx(x, y, ans), dy(x, y, ans), tx, ty)
+        if self.select:  # (a constant's share is not computed)
+            if ty is None:
+                return select(dx(x, y, ans), tx)
+            if tx is None:
+                return select(dy(x, y, ans), ty)
+            return select(dx(x, y, ans), tx) + select(dy(x, y, ans), ty)
         out = None
         if tx is not None and dx is not None:
             out = _term(dx, self.safe, tx, x, y, ans)
@@ -195,15 +199,6 @@ class Rule:
         if out is None:
             return zero_tangent(tx if ty is None else ty)
         return out
-
-
-def _selected(px: Any, py: Any, tx: Any, ty: Any) -> Any:
-    """The tangent of a selection with shares ``px``, ``py`` (``None`` tangents: constants)."""
-    if tx is None:
-        return select(py, ty)
-    if ty is None:
-        return select(px, tx)
-    return select(px, tx) + select(py, ty)
 
 
 def _term(partial: Any, safe: bool, t: Any, *args: Any) -> Any:
