@@ -176,10 +176,10 @@ class Rule:
         dx, dy = self.partials
         if self.select:  # (a constant's share is not computed)
             if ty is None:
-                return select(dx(x, y, ans), tx)
+                return select(dx(x, y, ans), tx, True)
             if tx is None:
-                return select(dy(x, y, ans), ty)
-            return select(dx(x, y, ans), tx) + select(dy(x, y, ans), ty)
+                return select(dy(x, y, ans), ty, True)
+            return select(dx(x, y, ans), tx, True) + select(dy(x, y, ans), ty, True)
         out = None
         if tx is not None and dx is not None:
             out = _term(dx, self.safe, tx, x, y, ans)
@@ -493,16 +493,21 @@ def scale(p: Any, t: Any) -> Any:
     return p * t
 
 
-def select(p: Any, t: Any) -> Any:
+def select(p: Any, t: Any, temporary: bool = False) -> Any:
     """``p * t`` for a share ``p`` of a selection (0, 1/2 or 1): where ``p`` is exactly 0 the
     argument is not selected and gives 0, whatever its tangent holds (``0 * inf`` would be NaN
     where the selected argument's derivative is finite). ``p`` may be a dual (nested
-    differentiation: a share is piecewise constant, its values decide)."""
+    differentiation: a share is piecewise constant, its values decide). A ``temporary`` ``p``
+    (made for this product alone) takes a finite tangent's product, as ``times`` writes it."""
     if type(p) in _EXACT_SCALARS or type(p) is bool:
         return p * t if p != 0 else zero_tangent(t)
+    if type(p) in SYMBOLIC_TYPES:
+        return p * t  # (the compiler records select itself: see compiler.symbolic)
+    if temporary and type(t) is np.ndarray and all_finite(t):
+        return times(p, t, ())
     out = p * t
-    if type(p) in SYMBOLIC_TYPES or all_finite(out):
-        return out  # (the compiler records select itself: see compiler.symbolic)
+    if all_finite(out):
+        return out
     while type(p) in _LIFTS:
         p = p.value
     if type(p) is not np.ndarray:
