@@ -303,11 +303,8 @@ def test_assigning_dual_into_plain_array_raises():
         b[0] = a[0]
         return b
 
-    # NumPy raises ValueError ("setting an array element with a sequence": a Dual is indexable,
-    # as a NumPy scalar is) caused by the Dual's TypeError, which names the fix
-    with pytest.raises((TypeError, ValueError)) as info:
+    with pytest.raises(TypeError, match="zeros_like"):
         dd.jacobian(f, np.ones(3))
-    assert "zeros_like" in str(info.value) + str(info.value.__cause__)
 
 
 def test_assigning_more_directions_than_the_array_has_raises():

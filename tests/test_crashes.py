@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import traceback
 import warnings
 
 import numpy as np
@@ -782,16 +783,19 @@ _WRITE_MODES = {
 
 @pytest.mark.parametrize("mode", sorted(_WRITE_MODES))
 def test_a_write_into_a_float_array_names_itself_and_the_fix_in_every_mode(mode):
-    """``out[i] = x[j]`` into a float array drops the tangent. Eager mode raises the Dual's
-    TypeError. The other modes' scalars support indexing, so NumPy raises its own ValueError
-    ("setting an array element with a sequence") with their TypeError as the cause: that one
-    must name the write and the fix as the Dual's does."""
+    """``out[i] = x[j]`` into a float array drops the tangent: a TypeError naming the write and
+    the fix in every mode. The other modes' scalars support indexing, so NumPy raises its own
+    ValueError ("setting an array element with a sequence") with that TypeError as its cause;
+    the verbs raise the cause itself (it was the ValueError in Taylor mode, the compiler and the
+    sparsity tracer)."""
     x = np.array([0.3, 0.7])
-    with pytest.raises((TypeError, ValueError)) as info:
+    with pytest.raises(TypeError) as info:
         _WRITE_MODES[mode](_write_into_floats, x)
-    error = info.value if isinstance(info.value, TypeError) else info.value.__cause__
-    assert isinstance(error, TypeError), repr(info.value)
+    error = info.value
     assert re.search(r"out\[i\] = x", str(error)) and "zeros_like" in str(error), str(error)
+    assert any(
+        frame.name == "_write_into_floats" for frame in traceback.extract_tb(error.__traceback__)
+    )
 
 
 def test_an_array_from_a_dual_method_does_not_alias_the_dual():

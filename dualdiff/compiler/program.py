@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
-from ..core.errors import FLOAT_WRITE, FLOAT_WRITE_FIX, function_name
+from ..core.errors import FLOAT_WRITE, FLOAT_WRITE_FIX, drops_tangent, function_name
 from ..core.methods import ArrayMethods
 from ..rules.elementwise import SYMBOLIC_TYPES, Rule
 
@@ -307,10 +307,12 @@ class ValueBound:
         raise _value_dependent(f"Using a traced {self.kind} as a truth value (if, and, while)")
 
     def __float__(self) -> float:
-        raise TypeError(
-            f"dualdiff.jit: float() of a traced {self.kind} (float(x), math.sin(x) or "
-            f"{FLOAT_WRITE}) would fix it at its traced value and drop its derivative; use "
-            f"numpy.sin(x) or dualdiff.sin(x); {FLOAT_WRITE_FIX}"
+        raise drops_tangent(
+            TypeError(
+                f"dualdiff.jit: float() of a traced {self.kind} (float(x), math.sin(x) or "
+                f"{FLOAT_WRITE}) would fix it at its traced value and drop its derivative; use "
+                f"numpy.sin(x) or dualdiff.sin(x); {FLOAT_WRITE_FIX}"
+            )
         )
 
     def __int__(self) -> int:

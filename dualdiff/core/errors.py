@@ -47,8 +47,8 @@ def check_plain_types(types: Any, what: str) -> None:
 
 
 # NumPy raises its own ValueError ("setting an array element with a sequence") for ``out[i] = x``
-# when x's type supports indexing (a Taylor series, a traced array), with this TypeError as its
-# cause: the messages of float() say that this is where the write ends up.
+# when x's type supports indexing (a Taylor series, a traced array), with float()'s TypeError as
+# its cause (``call_user`` raises that one instead): its message says where the write ends up.
 FLOAT_WRITE = "writing x into a float array: out[i] = x"
 FLOAT_WRITE_FIX = (
     "preallocate arrays with np.zeros_like(x) or np.zeros(n, like=x), or build them with "
@@ -58,7 +58,35 @@ FLOAT_WRITE_FIX = (
 
 def lost_tangent(what: str, fix: str) -> TypeError:
     """The error for a conversion that would silently drop a tangent."""
-    return TypeError(f"{what} would drop its tangent (the derivative). {fix}")
+    return drops_tangent(TypeError(f"{what} would drop its tangent (the derivative). {fix}"))
+
+
+def drops_tangent(error: TypeError) -> TypeError:
+    """``error``, marked as a conversion's that would drop a derivative (or a traced dependency):
+    ``float(x)`` of a dual, a dual written into a float array (see ``call_user``)."""
+    error.drops_tangent = True  # type: ignore[attr-defined]
+    return error
+
+
+def call_user(f: Any, *args: Any) -> Any:
+    """``f(*args)``, the user's function on carriers, with NumPy's ValueError "setting an array
+    element with a sequence" replaced by its cause where that is ``drops_tangent``'s: NumPy
+    raises it for ``out[i] = x`` when x's type supports indexing (a Taylor series, a traced
+    array), so the TypeError that names the fix, as eager mode raises it, would come second. The
+    traceback still ends at the user's line."""
+    try:
+        return f(*args)
+    except ValueError as error:
+        raise_lost_tangent(error)
+        raise
+
+
+def raise_lost_tangent(error: ValueError) -> None:
+    """Raise ``error``'s cause in its place if ``drops_tangent`` marked it (see ``call_user``);
+    return otherwise."""
+    cause = error.__cause__
+    if getattr(cause, "drops_tangent", False):
+        raise cause.with_traceback(error.__traceback__) from None
 
 
 def no_rule(function: str, hint: str = "") -> TypeError:

@@ -218,7 +218,7 @@ def complex_tangent(t1: Any, t2: Any) -> Any:
 
 
 def _call(f: Callable[..., Any], args: tuple[Any, ...], api: str) -> Any:
-    return check_output(f(*args), api)
+    return check_output(errors.call_user(f, *args), api)
 
 
 def _owned(y: Any) -> Any:
@@ -290,7 +290,7 @@ def _push_array(f: Callable[..., Any], x: np.ndarray, v: np.ndarray, api: str) -
         x, v = same_strides(x), v.copy(order="K")  # (x's strides: NumPy's views of it)
     else:
         x, v = _read_only(x), _read_only(v)
-    y = f(_make_array(x, v.reshape((1,) + x.shape), tag, False))
+    y = errors.call_user(f, _make_array(x, v.reshape((1,) + x.shape), tag, False))
     if type(y) is DualArray and y.tag == tag:
         value, tangent = y.value, y.tangent_
         if type(value) is np.ndarray and type(tangent) is np.ndarray:
@@ -461,7 +461,7 @@ def _one_pass_jacobian(f: Callable[..., Any], x: np.ndarray) -> tuple[Any, Any]:
     tag = tags._next_tag()  # the module's: a fork or observe() replaces it
     view = x.view()
     view.flags.writeable = False  # f may update its argument in place: that copies first
-    y = f(_make_array(view, IdentitySeed(n, 0, x.shape, x.dtype), tag, True))
+    y = errors.call_user(f, _make_array(view, IdentitySeed(n, 0, x.shape, x.dtype), tag, True))
     if type(y) is DualArray and y.tag == tag and type(y.tangent_) is np.ndarray:
         value = y.value
         if type(value) is np.ndarray:

@@ -250,7 +250,7 @@ class _Compiled:
             for i, (x, v) in enumerate(zip(xs, vs)):
                 sx, sv = program._add(None, ("x", i), {}, x), program._add(None, ("t", i), {}, v)
                 inputs.append(SymbolicDual(sx, sv))
-        out = f(*inputs)
+        out = errors.call_user(f, *inputs)
         leaves: list[tuple[Any, Any]] = []
         self.structure = _flatten(out, leaves)
         self.source, self.function = _generate(program, leaves, program.directions)

@@ -4354,7 +4354,7 @@ def higher_derivative(f: Callable[..., Any], x: Any, n: int) -> Any:
     if n == 0:
         return check_output(f(x), "higher_derivative")
     tag = new_tag()
-    y = f(_taylor([x, _SEED_SCALES[n]], n, tag))
+    y = errors.call_user(f, _taylor([x, _SEED_SCALES[n]], n, tag))
     if type(y) is Taylor and y.tag == tag:  # the common case, kept cheap
         c = y.coefficients
         return _times_factorial(_like_value(c[n] if n < len(c) else _zero_like(c[0]), c[0]), n)
@@ -4374,6 +4374,9 @@ def scalar_derivative(f: Callable[..., Any], x: float, n: int, api: str) -> Any:
         y = f(seed)
     except TypeError:
         errors.check_callable(f, api)
+        raise
+    except ValueError as error:  # (out[i] = x: NumPy's error first, see errors.call_user)
+        errors.raise_lost_tangent(error)
         raise
     factorial = _SCALED_FACTORIALS[n]
     if type(y) is Taylor and y.tag == tag:
@@ -4443,7 +4446,7 @@ def taylor(f: Callable[..., Any], x: Any, order: int) -> Any:
     order = check_order(order, "taylor")
     x = _point(x, "taylor")
     tag = new_tag()
-    y = check_output(f(_taylor([x, 1.0][: order + 1], order, tag)), "taylor")
+    y = check_output(errors.call_user(f, _taylor([x, 1.0][: order + 1], order, tag)), "taylor")
     shape = np.shape(_strip(x))
     return _leaves(
         y, lambda leaf: _stack([_elementwise(leaf, tag, k, shape) for k in range(order + 1)])

@@ -780,9 +780,12 @@ def _plain_key(key: Any) -> Any:
 
 
 def _drop_error(what: str) -> TypeError:
-    return TypeError(
-        f"{what} would drop the dependency on x that jacobian_sparsity is tracing. Build arrays "
-        "with np.stack/np.concatenate or np.zeros_like(x), not np.array/np.asarray/float()"
+    return errors.drops_tangent(
+        TypeError(
+            f"{what} would drop the dependency on x that jacobian_sparsity is tracing. Build "
+            "arrays with np.stack/np.concatenate or np.zeros_like(x), not "
+            "np.array/np.asarray/float()"
+        )
     )
 
 
@@ -2921,7 +2924,7 @@ def run_dependencies(f: Callable[..., Any], x: Any) -> DependencyRun:
     _STATE.store = store
     store.tracing = True
     try:
-        y = f(_make(same_strides(x), seeds))
+        y = errors.call_user(f, _make(same_strides(x), seeds))
         if type(y) is np.ndarray and y.dtype.kind == "O":
             y = lift(y)  # an object array of traced elements: the traced array it stands for
         if type(y) is SparsityTracer:
