@@ -388,6 +388,9 @@ _LINEAR = [
     _c("mean negative keepdims", lambda a: np.mean(a, axis=-2, keepdims=True) - a, X),
     _c("nanmean", lambda a: np.nanmean(a, axis=1), X),
     _c("average", lambda a: np.average(a, axis=0, weights=[1.0, 2.0, 3.0]), X),
+    # weights computed from x (softmax-like): they were refused, with a hint that dropped them
+    _c("average weights from x", lambda a: np.average(a, axis=1, weights=np.exp(a[0])), X),
+    _c("average returned", lambda a: np.average(a, weights=a * a + 1.0, returned=True)[1], X),
     _c("cumsum", lambda a: np.cumsum(a, axis=1), X),
     _c("cumsum flat", lambda a: np.cumsum(a), X),
     _c("cumsum negative", lambda a: np.cumsum(a, axis=-1), Y),

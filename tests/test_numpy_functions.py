@@ -589,3 +589,21 @@ def test_vectorize_runs_the_python_function_on_duals():
 def test_vectorize_warns_that_it_runs_per_element():
     with pytest.warns(dd.ObjectArrayWarning):
         dd.jacobian(np.vectorize(_piecewise_python), np.array([0.5, 2.0]))
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda a: np.percentile(a, a[0] * 10 + 50),
+        lambda a: np.interp(0.5, a, np.arange(4.0)),
+        lambda a: np.gradient(a, a),
+    ],
+    ids=["percentile q", "interp xp", "gradient spacing"],
+)
+def test_an_argument_without_a_derivative_is_refused_without_advice_that_drops_it(f):
+    """The hint used to be '(pass its .value)': right for a constant, a silently lost derivative
+    for an argument computed from x, which is what the user has here."""
+    with pytest.raises(TypeError, match="must not carry a derivative") as info:
+        dd.jacobian(f, np.arange(4.0))
+    assert "only if it does not depend on what is differentiated" in str(info.value)
+    assert "custom_jvp" in str(info.value)

@@ -107,7 +107,7 @@ def _plain_only(name: str, **arguments: Any) -> None:
         if is_dual(value) or (isinstance(value, (list, tuple)) and any(is_dual(v) for v in value)):
             raise TypeError(
                 f"numpy.{name}: dualdiff differentiates with respect to the array argument only; "
-                f"{argument} must not carry a derivative (pass its .value)"
+                f"{argument} must not carry a derivative {errors.NOT_DIFFERENTIATED}"
             )
 
 

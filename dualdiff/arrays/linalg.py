@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.errors import NOT_DIFFERENTIATED
 from ..rules.elementwise import is_dual
 from .dualarray import (
     DualArray,
@@ -184,7 +185,7 @@ def _check_plain(name: str, **arguments: Any) -> None:
     for argument, value in arguments.items():
         if is_dual(value):
             raise TypeError(
-                f"numpy.linalg.{name}: {argument} must not carry a derivative (pass its .value)"
+                f"numpy.linalg.{name}: {argument} must not carry a derivative {NOT_DIFFERENTIATED}"
             )
 
 

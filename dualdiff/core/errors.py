@@ -56,6 +56,14 @@ FLOAT_WRITE_FIX = (
 )
 
 
+NOT_DIFFERENTIATED = (
+    "(pass its .value only if it does not depend on what is differentiated: its derivative "
+    "would be lost; dualdiff.custom_jvp defines one)"
+)
+"""The hint for an argument a rule does not differentiate through: ``.value`` drops a derivative,
+which is right for a constant only."""
+
+
 def lost_tangent(what: str, fix: str) -> TypeError:
     """The error for a conversion that would silently drop a tangent."""
     return drops_tangent(TypeError(f"{what} would drop its tangent (the derivative). {fix}"))

@@ -136,7 +136,8 @@ class Call:
         operands = ", ".join(n.lstrip("*") for n in self.entry.operands) or "none"
         raise TypeError(
             f"{errors.function_name(self.entry.function)}: dualdiff differentiates through its "
-            f"operands ({operands}) only; {what} must not carry a derivative (pass its .value)"
+            f"operands ({operands}) only; {what} must not carry a derivative "
+            f"{errors.NOT_DIFFERENTIATED}"
         )
 
     def _get(self, place: Place) -> Any:

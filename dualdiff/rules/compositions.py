@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
+from ..core.errors import NOT_DIFFERENTIATED
 from .elementwise import RULES, as_scalar_result, is_dual
 
 __all__ = ["COMPOSITIONS", "call_body", "composition"]
@@ -501,7 +502,7 @@ def _quantiles(a: Any, q: Any, axis: Any, method: str, keepdims: Any, name: str,
     if is_dual(q) or (isinstance(q, (list, tuple)) and any(is_dual(i) for i in q)):
         raise TypeError(
             f"numpy.{name}: dualdiff differentiates with respect to a only; q must not carry a "
-            "derivative (pass its .value)"
+            f"derivative {NOT_DIFFERENTIATED}"
         )
     q = np.asarray(q, dtype=np.float64) if weak else np.asarray(q)
     if name.endswith("percentile"):
@@ -795,7 +796,7 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     if is_dual(xp) or (isinstance(xp, (list, tuple)) and any(is_dual(i) for i in xp)):
         raise TypeError(
             "numpy.interp: dualdiff differentiates with respect to x and fp; xp must not carry "
-            "a derivative (pass its .value)"
+            f"a derivative {NOT_DIFFERENTIATED}"
         )
     x, fp = _array(x), _array(fp)
     xp = np.asarray(xp, dtype=np.float64)
@@ -1056,6 +1057,39 @@ def _cov_weights(w: Any, name: str, n: int, integer: bool) -> Any:
     if np.any(w < 0):
         raise ValueError(f"{name} cannot be negative")
     return w
+
+
+@composition(np.average)
+def average(a, axis=None, weights=None, returned=False, *, keepdims=np._NoValue):
+    """NumPy's algorithm: ``sum(a w) / sum(w)`` along ``axis`` (1-d weights laid along it), the
+    mean without weights. The weights may carry derivatives too (``softmax(z)`` as weights)."""
+    a = _plain(a)
+    keep = {} if keepdims is np._NoValue else {"keepdims": keepdims}
+    if weights is None:
+        avg = np.mean(a, axis=axis, **keep)
+        scale = np.size(a) / max(np.size(avg), 1)
+        return (avg, np.full(np.shape(avg), scale, _dtype(avg))) if returned else avg
+    w = _plain(weights)
+    if np.shape(a) != np.shape(w):
+        if axis is None:
+            raise TypeError("Axis must be specified when shapes of a and weights differ.")
+        if np.ndim(w) != 1:
+            raise TypeError("1D weights expected when shapes of a and weights differ.")
+        axis = normalize_axis_index(axis, np.ndim(a))
+        if np.shape(w)[0] != np.shape(a)[axis]:
+            raise ValueError(
+                "Shape of weights must be consistent with shape of a along specified axis."
+            )
+        w = np.reshape(w, (-1,) + (1,) * (np.ndim(a) - axis - 1))  # (broadcast along axis)
+    scale = np.sum(
+        np.broadcast_to(w, np.broadcast_shapes(np.shape(a), np.shape(w))), axis=axis, **keep
+    )
+    if np.any(scale == 0.0):
+        raise ZeroDivisionError("Weights sum to zero, can't be normalized")
+    avg = np.sum(a * w, axis=axis, **keep) / scale
+    if returned:
+        return avg, np.broadcast_to(scale, np.shape(avg)) * 1.0
+    return avg
 
 
 @composition(np.cov)

@@ -206,7 +206,7 @@ _declare("structural", "pad", operands=("array", "constant_values"), guard=_pad_
 
 # -- linear: d f(x) = f(dx), elements mix ------------------------------------------------------
 
-_declare("linear", "mean cumsum average", operands=("@0",), axes=("axis",))
+_declare("linear", "mean cumsum", operands=("@0",), axes=("axis",))
 _declare("linear", "sum", operands=("a", "initial"), axes=("axis",))
 _declare("linear", "diff", operands=("a", "prepend", "append"), axes=("axis",))
 _declare("linear", "trace linalg.trace", operands=("@0",), axes=("axis1", "axis2"))
@@ -296,6 +296,7 @@ _declare(
 _declare("composition", "polydiv", operands=("u", "v"))
 _declare("composition", "polymul", operands=("a1", "a2"))
 _declare("composition", "cov corrcoef", operands=("@0", "y"))
+_declare("composition", "average", operands=("a", "weights"), axes=("axis",))
 _declare("composition", "logspace", operands=("start", "stop", "base"))
 _declare("composition", "geomspace", operands=("start", "stop"))
 _declare("composition", "apply_along_axis", operands=("arr",))
