@@ -182,3 +182,17 @@ def test_out_of_the_tables_functions_in_every_mode(name):
     taylor = dd.taylor(lambda t: f(X0 + t * V), 0.0, 1)[..., 1]
     np.testing.assert_allclose(taylor, expected @ V, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(dd.jacobian(f, X0, sparsity="auto"), expected, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [sum_out, sum_out_by_position, cumsum_into_itself, cumprod_into_a_reversed_view,
+     prod_max_mean_out],
+)  # fmt: skip
+def test_out_of_a_numpy_function_in_the_compiler(f):
+    """The compiler writes a function's result into a traced out= functionally, given by keyword
+    or by position (the position was refused as an in-place write the other modes honour)."""
+    expected = numeric.jacobian(f, X0)
+    np.testing.assert_allclose(dd.jit_jacobian(f)(X0), expected, rtol=1e-6, atol=1e-8)
+    tangent = dd.jit_jvp(f)(X0, V)[1]
+    np.testing.assert_allclose(tangent, expected @ V, rtol=1e-6, atol=1e-8)

@@ -286,13 +286,14 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
             return _construct_like(func, self, args, kwargs)  # np.zeros(n, like=x)
         if func in _WRITING_FUNCTIONS:
             return _writing_function(func, args, kwargs)
-        target = kwargs.get("out")
-        if type(target) is SymbolicDual:  # np.cumsum(x, out=y): y[...] = np.cumsum(x), functionally
-            result = func(*args, **{k: v for k, v in kwargs.items() if k != "out"})
-            errors.check_out_shape(func, target, result)
-            what = f"{function_name(func)}(..., out=y)"
-            functional_write(target, what, operator.setitem, (Ellipsis, _ITEM), {}, result)
-            return target
+        if "out" in kwargs or len(args) > errors.out_position(func):
+            target, rest, options = errors.take_out(func, args, kwargs)
+            if type(target) is SymbolicDual:  # np.cumsum(x, out=y): y[...] = np.cumsum(x)
+                result = func(*rest, **options)
+                errors.check_out_shape(func, target, result)
+                what = f"{function_name(func)}(..., out=y)"
+                functional_write(target, what, operator.setitem, (Ellipsis, _ITEM), {}, result)
+                return target
         args, kwargs = lift_operands(func, args, kwargs)  # operands: lists holding traced duals
         result = _dispatch(func, lift_arguments(args), kwargs)
         _note_aliases((args, kwargs), result, func)
