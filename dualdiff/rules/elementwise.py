@@ -878,7 +878,8 @@ def _tanh_partial(x: Any, a: Any) -> Any:
         # where 4e/(1 + e)² takes seven (one transcendental either way); cosh is inf past 710,
         # whose reciprocal is the 0 that sech² rounds to there
         with np.errstate(over="ignore"):
-            s = 1.0 / cosh(x)
+            c = cosh(x)
+        s = 1.0 / c
         return s * s
     return _near_or_far(x, 1.0 - a * a, _sech2_far, 3.0)
 
