@@ -1557,7 +1557,7 @@ def array_function(func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         if out is not None:  # computed, then written into out (all read before any is written)
             result = func(*args, **kwargs)
             errors.check_out_shape(func, out, result)
-            return _into_out(result, out, errors.function_name(func))
+            return into_out(result, out, errors.function_name(func))
     result = impl(*objects.lift_arguments(args), **kwargs)
     scalar = _SCALAR_OF_0D.get(func)
     if scalar is not None and not any(result is a for a in args):  # (not out=, returned)
@@ -1568,20 +1568,30 @@ def array_function(func: Any, types: Any, args: Any, kwargs: Any) -> Any:
     return result
 
 
-def _into_out(result: Any, out: Any, name: str) -> Any:
-    """``result`` written into ``out`` (a DualArray, or a tuple of one), which is returned, as
-    NumPy returns its ``out=``. A plain array can hold a result without derivatives only."""
+def into_out(
+    result: Any, out: Any, name: str, carrier: type = DualArray, what: str = "a DualArray"
+) -> Any:
+    """``result`` written into ``out`` (a ``carrier``, or a tuple of one), which is returned, as
+    NumPy returns its ``out=`` (Taylor mode's too). A plain array can hold a result without
+    derivatives only."""
     target = out[0] if type(out) is tuple and len(out) == 1 else out
-    if type(target) is DualArray:
-        set_item(target, Ellipsis, result)
+    if type(target) is carrier:
+        target[...] = result
         return target
-    if any(is_dual(r) for r in (result if type(result) in (tuple, list) else (result,))):
+    if holds_dual(result):
         raise errors.lost_tangent(
-            f"{name}(..., out=<{errors.type_name(target)}>) with dual input",
-            "Pass a DualArray as out (np.zeros_like(x) makes one), or drop out=.",
+            f"{name}(..., out=<{errors.type_name(target)}>) on {what}",
+            f"Pass {what} as out (np.zeros_like(x) makes one), or drop out=.",
         )
     np.copyto(target, result, casting="same_kind")
     return target
+
+
+def holds_dual(a: Any) -> bool:
+    """Whether ``a`` is a dual or a tuple/list holding one (at any depth)."""
+    if type(a) is tuple or type(a) is list:
+        return any(holds_dual(item) for item in a)
+    return is_dual(a)
 
 
 # NumPy functions whose result for a 0-d array is not what their handler gives: a scalar (True)

@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 
 from ..arrays.dualarray import HANDLED_FUNCTIONS as _DUAL_ARRAY_FUNCTIONS
-from ..arrays.dualarray import _lost_in_out
+from ..arrays.dualarray import _lost_in_out, holds_dual, into_out
 from ..arrays.dualarray import apply_binary as _dual_array_binary
 from ..arrays.functions import running_extreme_tangent
 from ..arrays.linalg import _largest, _real_row, _stacked_matrices, unbounded
@@ -2405,10 +2405,10 @@ class Taylor(ArrayMethods):
                 and method == "__call__"
                 and inputs
                 and inputs[0] is target
-                and _holds_series(result)
+                and holds_dual(result)
             ):
                 raise _lost_in_out(ufunc, target, inputs)  # K += x, named as the user wrote it
-            return _into_out(result, out, what)
+            return into_out(result, out, what, Taylor, "a Taylor series")
         if method == "__call__" and not kwargs:
             rule = UFUNC_RULES.get(ufunc) or extra_ufunc_rule(ufunc)
             if rule is not None:
@@ -2450,7 +2450,7 @@ class Taylor(ArrayMethods):
             if out is not None:  # computed without out=, then written into it, as eager does
                 result = func(*args, **kwargs)
                 errors.check_out_shape(func, out, result)
-                return _into_out(result, out, function_name(func))
+                return into_out(result, out, function_name(func), Taylor, "a Taylor series")
         args = lift_arguments(args)  # object arrays of series among the arguments
         result = handler(func, args, kwargs)
         if func in _VIEW_FUNCTIONS:
@@ -2941,28 +2941,6 @@ def _option_positions(func: Any) -> tuple[tuple[str, int], ...]:
             )
             found.append((parameter.name, i if positional else sys.maxsize))
     return tuple(found)
-
-
-def _into_out(result: Any, out: Any, name: str) -> Any:
-    """``result`` written into ``out`` (a series, or a tuple of one), which is returned, as
-    NumPy returns its ``out=``. A plain array can hold a result without series only."""
-    target = out[0] if type(out) is tuple and len(out) == 1 else out
-    if type(target) is Taylor:
-        target[...] = result
-        return target
-    if _holds_series(result):
-        raise errors.lost_tangent(
-            f"{name}(..., out=<{errors.type_name(target)}>) on a Taylor series",
-            "Pass a Taylor series as out (np.zeros_like(x) makes one), or drop out=.",
-        )
-    np.copyto(target, result, casting="same_kind")
-    return target
-
-
-def _holds_series(a: Any) -> bool:
-    if type(a) is tuple or type(a) is list:
-        return any(_holds_series(item) for item in a)
-    return is_dual(a)
 
 
 class _Call:
