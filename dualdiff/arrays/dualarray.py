@@ -164,8 +164,19 @@ class DualArray(ArrayMethods):
     """
 
     # ``base_`` and ``views_`` (None on almost every array) link views of an array whose arrays
-    # are copied on the first write (see ``view_of``).
-    __slots__ = ("value", "tangent_", "tag", "batched", "base_", "views_", "__weakref__")
+    # are copied on the first write (see ``view_of``). ``readonly_``, set only on the views
+    # NumPy hands out read-only (np.diagonal, np.broadcast_to, ...; see ``read_only``), is
+    # unset on every other array: read by ``getattr`` on the write paths alone.
+    __slots__ = (
+        "value",
+        "tangent_",
+        "tag",
+        "batched",
+        "base_",
+        "views_",
+        "readonly_",
+        "__weakref__",
+    )
     # unpickled in another process: that process's tag clock moves past this tag
     __setstate__ = restore_state
 
@@ -462,6 +473,7 @@ class DualArray(ArrayMethods):
         return RULES["absolute"].function(self)
 
     def _inplace(self, result: Any) -> DualArray:
+        check_writeable(self, "output array is read-only")
         set_item(self, Ellipsis, result)
         return self
 
@@ -521,7 +533,10 @@ class DualArray(ArrayMethods):
     def imag(self) -> DualArray:
         if strip(self.value).dtype.kind == "c":  # a view for complex arrays, as in NumPy
             return view_of(self, _imaginary_part)
-        return _make_array(self.value.imag, own_tangent(self).imag, self.tag, self.batched)
+        # a new array of zeros, read-only in NumPy: a write into it must not be lost silently
+        return read_only(
+            _make_array(self.value.imag, own_tangent(self).imag, self.tag, self.batched)
+        )
 
     # y.real = v and y.imag = v write into y's memory, as ndarray's setters do
     @real.setter
@@ -679,7 +694,25 @@ def view_of(a: DualArray, derive: Callable[[DualArray], tuple[Any, Any]], parts:
     return result
 
 
+def read_only(a: Any) -> Any:
+    """``a`` (a DualArray) marked read-only, as NumPy hands out the array it stands for
+    (``np.diagonal``, ``np.broadcast_to``, ...): a write into it or into a view of it raises
+    NumPy's ValueError instead of landing in a private copy. Such a view's tangent is a
+    read-only ndarray, so its own views are linked to it (``_link``), which passes the mark on."""
+    if type(a) is DualArray:
+        a.readonly_ = True
+    return a
+
+
+def check_writeable(a: DualArray, message: str = "assignment destination is read-only") -> None:
+    """Raise NumPy's ValueError when ``a`` is read-only in NumPy (see ``read_only``)."""
+    if getattr(a, "readonly_", False):
+        raise ValueError(message)
+
+
 def _link(view: DualArray, parent: DualArray, derive: Callable[..., Any]) -> None:
+    if getattr(parent, "readonly_", False):  # a view of a read-only array is read-only
+        view.readonly_ = True
     view.base_ = (parent, derive)
     views = parent.views_
     if views is None:
@@ -891,6 +924,8 @@ def set_item(target: DualArray, index: Any, item: Any, owner: DualArray | None =
     ``owner`` is the array the user assigns into, when ``target`` is one of its layers.
     """
     owner = target if owner is None else owner
+    check_writeable(owner)
+    check_writeable(target)
     tag = item.tag if is_dual(item) else -1
     if tag > target.tag:
         _check_not_view(owner)
@@ -1398,6 +1433,7 @@ def ufunc_at(ufunc: np.ufunc, a: Any, indices: Any, b: Any = None) -> None:
         )
     if (b is None) != (ufunc.nin == 1):
         raise TypeError(f"{name} takes {'no' if ufunc.nin == 1 else 'a'} second operand")
+    check_writeable(a)
     index = _check_index(indices if type(indices) is tuple else indices)
     if isinstance(indices, list):
         index = np.asarray(indices)
@@ -1496,6 +1532,7 @@ def _write_out(ufunc: np.ufunc, out: Any, result: Any, inputs: tuple[Any, ...] =
                 raise _lost_in_out(ufunc, target, inputs)
             target[...] = value
         else:
+            check_writeable(target, "output array is read-only")
             set_item(target, Ellipsis, value)
     return out if type(out) is tuple and len(out) > 1 else outs[0]
 

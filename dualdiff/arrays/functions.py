@@ -39,6 +39,7 @@ from .dualarray import (
     implements,
     lift_tangent,
     own_tangent,
+    read_only,
     refuse_write,
     same_memory,
     set_item,
@@ -868,10 +869,12 @@ def broadcast_to(array, shape, subok=False):
     shape = _tuple(shape)
     lifted = (1,) * (len(shape) - a.ndim) + a.shape
     # a read-only view in NumPy: it sees later writes into ``array``
-    return _view(
-        a,
-        lambda v: np.broadcast_to(v, shape),
-        lambda t: np.broadcast_to(t.reshape(t.shape[:1] + lifted), t.shape[:1] + shape),
+    return read_only(
+        _view(
+            a,
+            lambda v: np.broadcast_to(v, shape),
+            lambda t: np.broadcast_to(t.reshape(t.shape[:1] + lifted), t.shape[:1] + shape),
+        )
     )
 
 
@@ -882,7 +885,7 @@ def sliding_window_view(x, window_shape, axis=None, *, subok=False, writeable=Fa
         axis = tuple(range(a.ndim))
     shifted = tangent_axis(_tuple(axis), a.ndim)
     # a view in NumPy (read-only unless writeable=True): it sees later writes into ``x``
-    return _view(
+    view = _view(
         a,
         lambda v: np.lib.stride_tricks.sliding_window_view(
             v, window_shape, axis, writeable=writeable
@@ -891,6 +894,7 @@ def sliding_window_view(x, window_shape, axis=None, *, subok=False, writeable=Fa
             t, window_shape, shifted, writeable=writeable
         ),
     )
+    return view if writeable else read_only(view)
 
 
 @implements(np.broadcast_arrays)
@@ -1433,8 +1437,12 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
     a = _as_dual_array(a)
     t1, t2 = tangent_axis(axis1, a.ndim), tangent_axis(axis2, a.ndim)
     # a read-only view in NumPy: it sees later writes into ``a``
-    return _view(
-        a, lambda v: np.diagonal(v, offset, axis1, axis2), lambda t: np.diagonal(t, offset, t1, t2)
+    return read_only(
+        _view(
+            a,
+            lambda v: np.diagonal(v, offset, axis1, axis2),
+            lambda t: np.diagonal(t, offset, t1, t2),
+        )
     )
 
 
