@@ -1768,10 +1768,13 @@ def _shares(a: Any, b: Any) -> bool:
 
 def _track_view(parent: Any, child: SymbolicDual, step: Any) -> None:
     """Record ``child`` as a view of ``parent`` made by ``step`` (``(func, rest, kwargs)``, None
-    for the same array) when NumPy made a view there."""
-    if type(parent) is not SymbolicDual or not _shares(
-        _concrete_value(child), _concrete_value(parent)
-    ):
+    for the same array) when NumPy made a view there. The imaginary part of a real array is
+    NumPy's read-only array of zeros: tracked as its view too, so that a write into it raises
+    NumPy's error (on the path's trial copy) instead of landing in a copy of the zeros."""
+    if type(parent) is not SymbolicDual:
+        return
+    zeros = step is not None and step[0] is np.imag and _dtype(parent.value.value).kind != "c"
+    if not zeros and not _shares(_concrete_value(child), _concrete_value(parent)):
         return
     storage = _storage_of(parent)
     child.storage = storage
@@ -1904,6 +1907,8 @@ def functional_write(
     # of the traced numbers
     trial = concrete_base.copy(order="K")
     view = _apply_path(trial, target.path)
+    if type(view) is np.ndarray and not view.flags.writeable:  # (.imag of a real array)
+        raise ValueError("assignment destination is read-only")
     if not (view is trial or np.shares_memory(view, trial)):
         raise write_refused(f"{what} into a view whose layout NumPy would copy here")
     concrete_item = _concrete_of(_value(item))
@@ -2022,6 +2027,8 @@ def _accumulate_write(ufunc: np.ufunc, target: SymbolicDual, index: Any, item: A
     # NumPy's own checks (shapes, casting) on a copy of the traced numbers
     trial = concrete_base.copy(order="K")
     view = _apply_path(trial, target.path)
+    if type(view) is np.ndarray and not view.flags.writeable:  # (.imag of a real array)
+        raise ValueError("assignment destination is read-only")
     if not (view is trial or np.shares_memory(view, trial)):
         raise write_refused(f"{what} into a view whose layout NumPy would copy here")
     ufunc.at(view, _concrete_of(plain_index), _concrete_of(item_value))

@@ -1924,8 +1924,9 @@ class Taylor(ArrayMethods):
     Taylor([1.0, 2.0, 1.0], order=2)
     """
 
-    # ``base_``/``views_`` (unset on most series) link views to the series they view
-    __slots__ = ("coefficients", "order", "tag", "base_", "views_", "__weakref__")
+    # ``base_``/``views_`` (unset on most series) link views to the series they view;
+    # ``readonly_`` (unset but on the views NumPy hands out read-only) makes writes raise
+    __slots__ = ("coefficients", "order", "tag", "base_", "views_", "readonly_", "__weakref__")
     # unpickled in another process: that process's tag clock moves past this tag
     __setstate__ = restore_state
 
@@ -2152,7 +2153,10 @@ class Taylor(ArrayMethods):
     def imag(self) -> Taylor:
         if self.shape and np.iscomplexobj(_strip(self.coefficients[0])):
             return _view_series(self, _imaginary_parts)
-        return _taylor([c.imag for c in self.coefficients], self.order, self.tag)
+        zeros = _taylor([c.imag for c in self.coefficients], self.order, self.tag)
+        if self.shape:  # new zeros, read-only in NumPy: a write into them must not be lost
+            zeros.readonly_ = True
+        return zeros
 
     # y.real = v and y.imag = v write into y's coefficients, as ndarray's setters do (a scalar
     # series is immutable, as a NumPy scalar is)
@@ -2287,6 +2291,8 @@ class Taylor(ArrayMethods):
         ``x.T``) and the series they view see the write, as NumPy's views do."""
         if type(index) is not int and type(index) is not slice:
             _check_index(index)
+        if getattr(self, "readonly_", False):  # np.diagonal(y), np.broadcast_to(y, ...), ...
+            raise ValueError("assignment destination is read-only")
         if type(item) is list or type(item) is tuple:  # y[:2] = [s, 1.0]: the array it stands for
             item = array_like(item)
         if getattr(self, "base_", None) is not None or getattr(self, "views_", None):
@@ -2326,6 +2332,8 @@ class Taylor(ArrayMethods):
     def _inplace(self, result: Any) -> Any:
         if not self.shape and getattr(self, "base_", None) is None:
             return result
+        if getattr(self, "readonly_", False):
+            raise ValueError("output array is read-only")
         self[...] = result
         return self
 
@@ -2452,10 +2460,15 @@ class Taylor(ArrayMethods):
                 errors.check_out_shape(func, out, result)
                 return into_out(result, out, function_name(func), Taylor, "a Taylor series")
         args = lift_arguments(args)  # object arrays of series among the arguments
+        if func is np.diag and args and np.ndim(_plain(args[0])) == 2:
+            # a matrix's diagonal: NumPy's read-only view, as np.diagonal's
+            return np.diagonal(args[0], *args[1:], **kwargs)
         result = handler(func, args, kwargs)
         if func in _VIEW_FUNCTIONS:
             result = _argument_itself(result, args)
             _link_function_view(result, func, handler, args, kwargs)
+            if type(result) is Taylor and _read_only_result(func, kwargs):
+                result.readonly_ = True
         elif func is np.einsum and len(args) == 2:
             _link_einsum_view(result, handler, args, kwargs)
         elif func in _LINEAR_FUNCTIONS and args:
@@ -2606,7 +2619,19 @@ def _same_memory(a: Any, b: Any) -> bool:
     return np.may_share_memory(a, b)  # (memory an ndarray does not own: a buffer, a mmap)
 
 
+def _read_only_result(func: Any, kwargs: dict) -> bool:
+    """Whether NumPy hands out ``func``'s view read-only (a write into it raises)."""
+    if func is np.lib.stride_tricks.sliding_window_view:
+        return not kwargs.get("writeable", False)
+    return func in _READ_ONLY_VIEWS
+
+
+_READ_ONLY_VIEWS = frozenset((np.diagonal, np.linalg.diagonal, np.broadcast_to))
+
+
 def _link_series(view: Taylor, parent: Taylor, derive: Callable[[Taylor], list]) -> None:
+    if getattr(parent, "readonly_", False):  # a view of a read-only array is read-only
+        view.readonly_ = True
     view.base_ = (parent, derive)
     views = getattr(parent, "views_", None)
     if views is None:
