@@ -134,6 +134,9 @@ class CompiledJVP(_CompiledFunction):
         for a, t in zip(xs, vs):
             if a.shape != t.shape:
                 raise ValueError(f"jit_jvp: tangent shape {t.shape} does not match x's {a.shape}")
+        # the tangent in x's dtype, as jvp seeds it: a float64 v at a float32 x gave float64
+        # tangents after np.matmul, np.cumsum or a write (float32 after the elementwise rules)
+        vs = tuple(t if t.dtype == a.dtype else t.astype(a.dtype) for a, t in zip(xs, vs))
         key = tuple((a.shape, a.dtype.str, _layout(a)) for a in xs + vs)
         if any(scalars):  # traced as NumPy scalars: another program than for 0-d arrays
             key += (scalars,)
