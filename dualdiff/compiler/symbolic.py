@@ -164,6 +164,15 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
         _track_view(self, result, None)  # writes through either reach the other
         return result
 
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # pickle would copy the whole program, and the copy's instructions are not this one's:
+        # the compiled function then failed with an IndexError
+        raise TypeError(
+            "dualdiff.jit: a traced array cannot be pickled (it stands for values computed at "
+            "each call); use x.copy() for a copy inside f, or pickle what the compiled function "
+            "returns"
+        )
+
     @property
     def batched(self) -> bool:
         # asked by eager code that met a traced dual (a custom_jvp function): not traceable

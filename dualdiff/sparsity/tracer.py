@@ -1031,6 +1031,13 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
     # it carries which inputs each element depends on, not tangents (dualdiff.custom_jvp asks)
     carries_dependencies = True
 
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # (pickle raised "cannot pickle 'weakref.ReferenceType' object", naming none of this)
+        raise TypeError(
+            "jacobian_sparsity: a traced array cannot be pickled (it stands for the dependencies "
+            "of one run of f); use x.copy() for a copy inside f"
+        )
+
     @staticmethod
     def rule_primal(a: Any) -> Any:
         """A traced argument of a function with a derivative rule of its own
