@@ -96,6 +96,11 @@ class ArrayMethods:
         """A flat view: ``x.flat[i]`` reads and ``x.flat[i] = v`` writes through to ``x``."""
         return FlatView(self)
 
+    @flat.setter
+    def flat(self, value: Any) -> None:
+        # x.flat = v writes every element, v repeated as needed, as ndarray's setter does
+        FlatView(self)[:] = value
+
     def item(self, *args: Any) -> Any:
         """One element as a scalar dual (its tangent kept), as ``ndarray.item`` gives a number."""
         if not args:
