@@ -568,6 +568,8 @@ class DualArray(ArrayMethods):
                 f"DualArray.astype({np.dtype(dtype)}) would drop the tangent; only float and "
                 "complex dtypes carry derivatives (use x.value.astype for plain values)"
             )
+        if not copy and np.dtype(dtype) == self.dtype:
+            return self  # NumPy's astype(copy=False) returns the array itself: writes reach it
         return _make_array(
             _astype(self.value, dtype), _astype(self.tangent_, dtype), self.tag, self.batched
         )

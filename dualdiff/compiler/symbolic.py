@@ -184,6 +184,8 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
     def astype(self, dtype: Any, copy: bool = True) -> Any:
         if np.dtype(dtype).kind not in "fc":
             raise errors.lost_tangent(f"astype({dtype}) of a traced dual", "Keep a float dtype.")
+        if not copy and np.dtype(dtype) == self.dtype:
+            return self  # NumPy's astype(copy=False) returns the array itself: writes reach it
         tangent = None if self.tangent is None else _astype(_tangent(self), dtype)
         return SymbolicDual(_astype(self.value, dtype), tangent)
 

@@ -1993,6 +1993,8 @@ class Taylor(ArrayMethods):
             raise errors.lost_tangent(
                 f"Taylor.astype({dtype})", "Keep a float or complex dtype; use x.value for values."
             )
+        if not copy and dtype == self.dtype:
+            return self  # NumPy's astype(copy=False) returns the array itself: writes reach it
         if any(is_dual(c) for c in self.coefficients):
             raise TypeError("Taylor.astype of a nested series is not supported")
         coefficients = [np.asarray(c).astype(dtype) for c in self.coefficients]

@@ -1306,10 +1306,22 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
         return _make(self.value.copy(order), self.deps.copy(order), self.store)
 
     def astype(self, dtype: Any, copy: bool = True) -> Any:
+        if not copy and np.dtype(dtype) == self.value.dtype:
+            return self  # NumPy's astype(copy=False) returns the array itself
         value = self.value.astype(dtype, copy=copy)
         if value.dtype.kind not in "fc":
-            return _make(value, _empty_deps(value.shape))  # rounding to integers: no derivative
-        return _make(value, self.deps.copy() if copy else self.deps, self.store)
+            # refused as every other mode refuses it (its pattern, no dependency, was one that
+            # no mode could then compute the Jacobian of)
+            raise errors.drops_tangent(
+                TypeError(
+                    f"x.astype({value.dtype}) of a traced value would drop the dependency on x "
+                    "that jacobian_sparsity is tracing (and the derivative, in every mode); keep "
+                    "a float or complex dtype (np.trunc(x) rounds to whole numbers)"
+                )
+            )
+        # a new dtype is a new array, copy=False or not: its dependencies are its own (shared,
+        # a write into the float32 copy reached the float64 array's pattern)
+        return _make(value, self.deps.copy(), self.store)
 
     def conjugate(self) -> SparsityTracer:
         return np.conjugate(self)
