@@ -1,0 +1,289 @@
+"""Views NumPy hands out read-only, writes through views and dtype conversions, in every mode.
+
+Each program runs through eager ``jacobian`` and ``jvp``, ``hessian`` (of a scalar loss of it),
+Taylor mode (order 2 along a direction), ``jit_jvp``, ``jit_jacobian``, ``jacobian_sparsity``
+and ``jacobian(..., sparsity="auto")``. A program NumPy refuses (a write into ``np.diagonal(y)``,
+``np.broadcast_to(y, ...)``, ``y.imag`` of a real ``y``) must raise NumPy's ValueError in every
+mode; the others are checked against central differences of the plain program (``reference.py``).
+
+What this hunt found (the old code returned the un-written array, a silently wrong derivative):
+
+* eager, nested and Taylor mode wrote into a private copy of a read-only view (``np.diagonal``,
+  ``np.diag`` of a matrix, ``np.linalg.diagonal``, ``np.broadcast_to``, ``sliding_window_view``,
+  ``.imag`` of a real array, views of these); the compiler did so for ``.imag`` of a real array;
+* ``y.astype(y.dtype, copy=False)`` is ``y`` itself in NumPy; eager, Taylor mode and the compiler
+  returned a copy, so a write through it was lost (the sparsity tracer shared a float32 copy's
+  dependencies with the float64 array instead);
+* ``y.flat = v`` raised "property 'flat' has no setter" in every mode;
+* ``jit_jvp`` at a float32 ``x`` with a float64 ``v`` gave float64 tangents after ``np.matmul``,
+  ``np.cumsum`` or a write, where ``jvp`` gives float32 (the value's dtype) throughout;
+* the sparsity tracer took ``x.astype(int)``, which every other mode refuses, and pickling a
+  traced array failed with an IndexError (the compiler) or about a weakref (the tracer).
+"""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from reference import jacobian as numeric_jacobian
+from reference import second
+
+import dualdiff as dd
+
+X = np.array([0.3, 1.1, -0.7, 2.0, 0.5, -1.3, 0.8, 1.7, -0.2])
+
+MODES = (
+    "jacobian",
+    "jvp",
+    "hessian",
+    "taylor2",
+    "jit_jvp",
+    "jit_jacobian",
+    "sparsity",
+    "sparse_auto",
+)
+
+
+def _run(f, mode: str, x: np.ndarray):
+    """``f`` differentiated at ``x`` in ``mode`` (its result, for the modes that refuse)."""
+    v = np.linspace(-1.0, 1.0, x.size).reshape(x.shape)
+    if mode == "jacobian":
+        return dd.jacobian(f, x)
+    if mode == "jvp":
+        return dd.jvp(f, x, v)
+    if mode == "hessian":
+        return dd.hessian(lambda z: np.sum(f(z) ** 2), x)
+    if mode == "taylor2":
+        return dd.derivative(lambda t: f(x + t * v), 0.0, n=2)
+    if mode == "jit_jvp":
+        return dd.jit_jvp(f)(x, v)
+    if mode == "jit_jacobian":
+        return dd.jit_jacobian(f)(x)
+    if mode == "sparsity":
+        return dd.jacobian_sparsity(f, x)
+    return dd.jacobian(f, x, sparsity="auto")
+
+
+def _plain(f):
+    return lambda z: np.asarray(f(np.array(z, dtype=float)))
+
+
+def check(f, mode: str, x: np.ndarray = X) -> None:
+    """``f`` in ``mode`` against central differences of the plain program."""
+    x = x.copy()
+    before = x.copy()
+    jac = numeric_jacobian(_plain(f), x)
+    v = np.linspace(-1.0, 1.0, x.size).reshape(x.shape)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dd.core.errors.ValueDependentPatternWarning)
+        got = _run(f, mode, x)
+    if mode in ("jacobian", "jit_jacobian", "sparse_auto"):
+        np.testing.assert_allclose(got, jac, rtol=1e-7, atol=1e-7)
+    elif mode in ("jvp", "jit_jvp"):
+        value, tangent = got
+        np.testing.assert_allclose(value, _plain(f)(x), rtol=1e-14)
+        np.testing.assert_allclose(tangent, jac @ v, rtol=1e-7, atol=1e-7)
+    elif mode == "hessian":
+        # the Hessian of sum(f²) is 2 (JᵀJ + sum f f''), the second part by differences of J
+        def gradient(z):
+            return 2 * numeric_jacobian(_plain(f), z).T @ _plain(f)(z)
+
+        np.testing.assert_allclose(got, numeric_jacobian(gradient, x), rtol=1e-5, atol=1e-5)
+    elif mode == "taylor2":
+
+        def along(t):
+            return _plain(f)(x + t * v)
+
+        np.testing.assert_allclose(got, second(along, 0.0), rtol=1e-5, atol=1e-5)
+    else:
+        missed = (np.abs(jac) > 1e-8) & ~np.asarray(got)
+        assert not missed.any(), np.argwhere(missed).tolist()
+    np.testing.assert_array_equal(x, before)
+
+
+# -- writes into views NumPy hands out read-only ---------------------------------------------
+
+
+def _mat(x):
+    return x.reshape(3, 3) * 1.0
+
+
+READ_ONLY = {
+    "np.diagonal(y)[0] = c": lambda x: np.diagonal(_mat(x)).__setitem__(0, 5.0),
+    "y.diagonal() *= 2": lambda x: _mat(x).diagonal().__imul__(2.0),
+    "np.diag(y)[1:] *= 2": lambda x: np.diag(_mat(x))[1:].__imul__(2.0),
+    "np.linalg.diagonal(y)[0] = d": lambda x: np.linalg.diagonal(_mat(x)).__setitem__(0, x[1]),
+    "np.diagonal(y).T[0] = c": lambda x: np.diagonal(_mat(x)).T.__setitem__(0, 1.0),
+    "np.copyto(diagonal, c)": lambda x: np.copyto(np.diagonal(_mat(x)), 1.0),
+    "diagonal.fill(c)": lambda x: np.diagonal(_mat(x)).fill(1.0),
+    "np.broadcast_to(y)[0, 0] = c": lambda x: np.broadcast_to(x * 1.0, (2, 9)).__setitem__(
+        (0, 0), 1.0
+    ),
+    "np.broadcast_to(y)[0][::2] += 1": lambda x: np.broadcast_to(x * 1.0, (2, 9))[0][::2].__iadd__(
+        1.0
+    ),
+    "np.sin(x, out=broadcast_to(y)[0])": lambda x: np.sin(
+        x, out=np.broadcast_to(x * 1.0, (2, 9))[0]
+    ),
+    "sliding_window_view(y)[0, 0] = c": lambda x: np.lib.stride_tricks.sliding_window_view(
+        x * 1.0, 3
+    ).__setitem__((0, 0), 5.0),
+    "y.imag[0] = c (real y)": lambda x: (x * 1.0).imag.__setitem__(0, 5.0),
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("name", list(READ_ONLY))
+def test_a_write_into_a_read_only_view_raises_numpys_error(name, mode):
+    write = READ_ONLY[name]
+
+    def f(x):
+        write(x)
+        return x * 2.0
+
+    with pytest.raises(ValueError, match="read-only"):
+        write(X.copy())  # NumPy's own semantics
+    # the compiler may refuse a write it cannot trace by name (a TypeError) before NumPy's check
+    expected = (ValueError, TypeError) if mode.startswith("jit") else ValueError
+    with pytest.raises(expected) as info:
+        _run(f, mode, X.copy())
+    if info.type is ValueError:
+        assert "read-only" in str(info.value)
+    else:
+        assert "dualdiff.jit" in str(info.value)
+
+
+def test_reads_of_read_only_views_still_see_later_writes():
+    # (the read-only mark must not cut a view off from its base)
+    def f(x):
+        y = _mat(x)
+        d = np.diagonal(y)
+        b = np.broadcast_to(y[0], (2, 3))
+        y[0, 0] = x[1] ** 2
+        return np.concatenate([d * x[:3], b.ravel()])
+
+    for mode in ("jacobian", "jvp", "hessian", "taylor2", "jit_jvp", "sparsity"):
+        check(f, mode)
+
+
+# -- writes through views and aliases ---------------------------------------------------------
+
+
+def _writes(fn):
+    def f(x):
+        y = x * 1.0
+        fn(y, x)
+        return y
+
+    return f
+
+
+WRITES = {
+    # found: astype(copy=False) at the same dtype is the array itself
+    "y.astype(y.dtype, copy=False)[0] = d": lambda y, x: y.astype(y.dtype, copy=False).__setitem__(
+        0, x[1] ** 2
+    ),
+    "np.astype(y, y.dtype, copy=False) *= d": lambda y, x: np.astype(
+        y, y.dtype, copy=False
+    ).__imul__(x),
+    "y.astype(float32, copy=False)[0] = c (a copy)": lambda y, x: y.astype(
+        np.float32, copy=False
+    ).__setitem__(0, 7.0),
+    # found: ndarray.flat's setter
+    "y.flat = d (repeated)": lambda y, x: setattr(y, "flat", x[:2] ** 2),
+    "y.reshape(3, 3).T.flat = d": lambda y, x: setattr(y.reshape(3, 3).T, "flat", x[::-1] ** 2),
+    # passed: NumPy's view rules and overlapping writes
+    "v = y[::2]; v *= x[1::2]": lambda y, x: y[::2].__imul__(np.append(x[1::2], 1.0)),
+    "y[[0, 0]] += d (last write)": lambda y, x: y.__setitem__([0, 0], y[[0, 0]] + x[2:4]),
+    "np.add.at(y, [0, 0, 1], d)": lambda y, x: np.add.at(y, [0, 0, 1], x[2:5]),
+    "y[::-1] = y": lambda y, x: y.__setitem__(slice(None, None, -1), y),
+    "y[1:] = y[:-1] * x[1:]": lambda y, x: y.__setitem__(slice(1, None), y[:-1] * x[1:]),
+    "Y += Y.T": lambda y, x: y.reshape(3, 3).__iadd__(y.reshape(3, 3).T),
+    "np.multiply(y[:-1], y[1:], out=y[1:])": lambda y, x: np.multiply(y[:-1], y[1:], out=y[1:]),
+    "np.moveaxis(Y, 0, -1)[0] += d": lambda y, x: np.moveaxis(y.reshape(3, 3), 0, -1)[0].__iadd__(
+        x[:3] ** 2
+    ),
+    "Y.reshape(-1)[4] = d (a view)": lambda y, x: (
+        y.reshape(3, 3).reshape(-1).__setitem__(4, x[0] ** 2)
+    ),
+    "Y.T.ravel()[4] = d (a copy)": lambda y, x: y.reshape(3, 3).T.ravel().__setitem__(4, x[0] ** 2),
+    "Y.flatten()[4] = d (a copy)": lambda y, x: y.reshape(3, 3).flatten().__setitem__(4, x[0] ** 2),
+    "np.putmask(y, y > 0, d)": lambda y, x: np.putmask(y, y > 0, x[:2] ** 2),
+    "np.fill_diagonal(Y, d)": lambda y, x: np.fill_diagonal(y.reshape(3, 3), x[:3] ** 2),
+    "y.flat[2] += d": lambda y, x: y.flat.__setitem__(2, y.flat[2] + x[0] ** 2),
+    "y[::2].sort()": lambda y, x: y[::2].sort(),
+}
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("name", list(WRITES))
+def test_writes_through_views_in_every_mode(name, mode):
+    check(_writes(WRITES[name]), mode)
+
+
+def _complex_parts(z):
+    return np.concatenate([z.real, z.imag])
+
+
+COMPLEX = {
+    "np.real(z)[0] = d": lambda z, x: np.real(z).__setitem__(0, x[1] ** 2),
+    "z.imag *= x": lambda z, x: z.imag.__imul__(x[:3]),
+    "z.real[::2] += x": lambda z, x: z.real[::2].__iadd__(x[:2]),
+    "z[1] = x0 + 2j x1": lambda z, x: z.__setitem__(1, x[0] + 2j * x[1]),
+}
+
+
+@pytest.mark.parametrize("mode", ("jacobian", "jvp", "taylor2", "jit_jvp", "sparsity"))
+@pytest.mark.parametrize("name", list(COMPLEX))
+def test_writes_into_complex_parts(name, mode):
+    def f(x):
+        z = x[:3] + 1j * x[3:6]
+        COMPLEX[name](z, x)
+        return _complex_parts(z)
+
+    check(f, mode)
+
+
+# -- dtypes -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda x: np.ones((2, 6), np.float32) @ x,
+        np.cumsum,
+        lambda x: (lambda y: (y.__setitem__(0, np.float64(2.0) * x[1]), y)[1])(x.copy()),
+        lambda x: np.sin(x) * x**2,
+    ],
+    ids=["matmul", "cumsum", "write", "elementwise"],
+)
+def test_jit_jvp_takes_v_in_xs_dtype_as_jvp_does(f):
+    x = np.array([0.3, 1.1, -0.7, 2.0, 0.5, -1.3], dtype=np.float32)
+    v = np.linspace(-1.0, 1.0, 6)  # float64
+    value, tangent = dd.jvp(f, x, v)
+    compiled_value, compiled_tangent = dd.jit_jvp(f)(x, v)
+    assert value.dtype == tangent.dtype == np.asarray(f(x.copy())).dtype == np.float32
+    assert compiled_value.dtype == compiled_tangent.dtype == np.float32
+    np.testing.assert_allclose(compiled_tangent, tangent, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("dtype", [int, bool])
+def test_astype_to_an_integer_or_bool_dtype_is_refused_in_every_mode(mode, dtype):
+    with pytest.raises(TypeError, match=r"astype"):
+        _run(lambda x: x.astype(dtype) * x, mode, X.copy())
+
+
+@pytest.mark.parametrize("mode", ["jit_jvp", "jit_jacobian", "sparsity"])
+def test_pickling_a_traced_array_is_refused_by_name(mode):
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        _run(lambda x: pickle.loads(pickle.dumps(x * 2.0)) + x, mode, X.copy())
+
+
+@pytest.mark.parametrize("mode", ["jacobian", "jvp", "taylor2"])
+def test_pickling_a_dual_array_inside_f_is_a_copy(mode):
+    check(lambda x: pickle.loads(pickle.dumps(x * 2.0)) + x, mode)
