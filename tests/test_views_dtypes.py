@@ -17,6 +17,9 @@ What this hunt found (the old code returned the un-written array, a silently wro
 * ``y.flat = v`` raised "property 'flat' has no setter" in every mode;
 * ``jit_jvp`` at a float32 ``x`` with a float64 ``v`` gave float64 tangents after ``np.matmul``,
   ``np.cumsum`` or a write, where ``jvp`` gives float32 (the value's dtype) throughout;
+* ``out=`` a tuple of several (``np.divmod(a, b, out=(q, r))``) was refused by Taylor mode ("would
+  drop its tangent", of a tuple of series), the tracer and the compiler, and by eager mode with a
+  None in it;
 * the sparsity tracer took ``x.astype(int)``, which every other mode refuses, and pickling a
   traced array failed with an IndexError (the compiler) or about a weakref (the tracer).
 """
@@ -195,6 +198,14 @@ WRITES = {
     # found: ndarray.flat's setter
     "y.flat = d (repeated)": lambda y, x: setattr(y, "flat", x[:2] ** 2),
     "y.reshape(3, 3).T.flat = d": lambda y, x: setattr(y.reshape(3, 3).T, "flat", x[::-1] ** 2),
+    # found: out= a tuple of several (Taylor mode and the tracer refused it, eager mode a None
+    # in it, the compiler both)
+    "np.divmod(3 x, 1, out=(y[:3], y[3:6]))": lambda y, x: np.divmod(
+        x[:3] * 3, 1.0, out=(y[:3], y[3:6])
+    ),
+    "np.modf(3 x, out=(None, y[3:6]))": lambda y, x: y.__setitem__(
+        slice(0, 3), np.modf(x[:3] * 3, out=(None, y[3:6]))[0]
+    ),
     # passed: NumPy's view rules and overlapping writes
     "v = y[::2]; v *= x[1::2]": lambda y, x: y[::2].__imul__(np.append(x[1::2], 1.0)),
     "y[[0, 0]] += d (last write)": lambda y, x: y.__setitem__([0, 0], y[[0, 0]] + x[2:4]),

@@ -1528,6 +1528,8 @@ def _write_out(ufunc: np.ufunc, out: Any, result: Any, inputs: tuple[Any, ...] =
     outs = out if type(out) is tuple else (out,)
     results = result if type(result) is tuple else (result,)
     for target, value in zip(outs, results):
+        if target is None:  # np.modf(x, out=(None, y)): that result is returned as computed
+            continue
         if type(target) is not DualArray:
             if is_dual(value) and not objects.is_object_array(target):
                 # (an object array holds duals: ``a *= x`` on one writes Duals into it)
@@ -1536,7 +1538,9 @@ def _write_out(ufunc: np.ufunc, out: Any, result: Any, inputs: tuple[Any, ...] =
         else:
             check_writeable(target, "output array is read-only")
             set_item(target, Ellipsis, value)
-    return out if type(out) is tuple and len(out) > 1 else outs[0]
+    if type(out) is tuple and len(out) > 1:
+        return tuple(r if o is None else o for r, o in zip(results, out))
+    return outs[0]
 
 
 def _lost_in_out(ufunc: np.ufunc, target: Any, inputs: tuple[Any, ...]) -> TypeError:
@@ -1612,7 +1616,12 @@ def into_out(
 ) -> Any:
     """``result`` written into ``out`` (a ``carrier``, or a tuple of one), which is returned, as
     NumPy returns its ``out=`` (Taylor mode's too). A plain array can hold a result without
-    derivatives only."""
+    derivatives only. A tuple of several (``np.divmod(a, b, out=(q, r))``) takes one result
+    each; a None among them leaves that result as computed."""
+    if type(out) is tuple and len(out) > 1 and type(result) is tuple and len(result) == len(out):
+        return tuple(
+            r if o is None else into_out(r, o, name, carrier, what) for r, o in zip(result, out)
+        )
     target = out[0] if type(out) is tuple and len(out) == 1 else out
     if type(target) is carrier:
         target[...] = result

@@ -244,6 +244,19 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
                 what = f"{function_name(ufunc)}(..., out=x) or an in-place operator (x += ...)"
                 functional_write(out[0], what, operator.setitem, (Ellipsis, _ITEM), {}, result)
                 return out[0]
+            if (
+                method == "__call__"
+                and ufunc.nout == len(out) > 1
+                and all(o is None or type(o) is SymbolicDual for o in out)
+                and any(o is not None for o in out)
+                and set(kwargs) == {"out"}
+            ):  # np.divmod(a, b, out=(q, r)): each result written into its out, functionally
+                results = ufunc(*inputs)
+                what = f"{function_name(ufunc)}(..., out=(...))"
+                for o, r in zip(out, results):
+                    if o is not None:
+                        functional_write(o, what, operator.setitem, (Ellipsis, _ITEM), {}, r)
+                return tuple(r if o is None else o for o, r in zip(out, results))
             raise write_refused(
                 f"{function_name(ufunc)}(..., out=...) or an in-place operator (x += ..., x *= ...)"
             )

@@ -1357,6 +1357,9 @@ def _not_of_kind(entry: table.Entry, reason: str) -> TypeError:
 
 
 def _write_out(out: Any, result: Any, name: str) -> Any:
+    if type(out) is tuple and len(out) > 1 and type(result) is tuple and len(result) == len(out):
+        # np.divmod(a, b, out=(q, r)): one result into each (None: left as computed)
+        return tuple(r if o is None else _write_out(o, r, name) for r, o in zip(result, out))
     target = out[0] if type(out) is tuple else out
     if type(out) is tuple and len(out) != 1:
         raise _no_rule(f"{name} with several outputs")
