@@ -20,6 +20,8 @@ What this hunt found (the old code returned the un-written array, a silently wro
 * ``out=`` a tuple of several (``np.divmod(a, b, out=(q, r))``) was refused by Taylor mode ("would
   drop its tangent", of a tuple of series), the tracer and the compiler, and by eager mode with a
   None in it;
+* ``np.round(x, 1, out=y)`` raised the compiler's "traced array as a truth value", and
+  ``y.reshape(shape, copy=...)`` (NumPy 2.1) an unexpected keyword in every mode;
 * the sparsity tracer took ``x.astype(int)``, which every other mode refuses, and pickling a
   traced array failed with an IndexError (the compiler) or about a weakref (the tracer).
 """
@@ -205,6 +207,15 @@ WRITES = {
     ),
     "np.modf(3 x, out=(None, y[3:6]))": lambda y, x: y.__setitem__(
         slice(0, 3), np.modf(x[:3] * 3, out=(None, y[3:6]))[0]
+    ),
+    # found: np.round(..., out=y) in the compiler asked for a traced truth value (the shape check
+    # took np.shape of its value-only result); y.reshape(..., copy=) was an unexpected keyword
+    "np.round(3 x, 1, out=y)": lambda y, x: np.round(x * 3, 1, out=y),
+    "y.reshape(3, 3, copy=True)[0, 0] = d": lambda y, x: y.reshape(3, 3, copy=True).__setitem__(
+        (0, 0), x[1] ** 2
+    ),
+    "y.reshape(3, 3, copy=False)[0, 0] = d": lambda y, x: y.reshape(3, 3, copy=False).__setitem__(
+        (0, 0), x[1] ** 2
     ),
     # passed: NumPy's view rules and overlapping writes
     "v = y[::2]; v *= x[1::2]": lambda y, x: y[::2].__imul__(np.append(x[1::2], 1.0)),

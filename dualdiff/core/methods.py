@@ -164,8 +164,10 @@ class ArrayMethods:
     def argpartition(self, kth: Any, axis: int = -1, kind: str = "introselect", order=None):
         return np.argpartition(self, kth, axis=axis, kind=kind, order=order)
 
-    def reshape(self, *shape: Any, order: str = "C") -> Any:
-        return np.reshape(self, _shape_argument(shape), order=order)
+    def reshape(self, *shape: Any, order: str = "C", copy: Any = None) -> Any:
+        if copy is None:
+            return np.reshape(self, _shape_argument(shape), order=order)
+        return np.reshape(self, _shape_argument(shape), order=order, copy=copy)
 
     def ravel(self, order: str = "C") -> Any:
         return np.ravel(self, order=order)
