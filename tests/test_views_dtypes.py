@@ -22,6 +22,8 @@ What this hunt found (the old code returned the un-written array, a silently wro
   None in it;
 * ``np.round(x, 1, out=y)`` raised the compiler's "traced array as a truth value", and
   ``y.reshape(shape, copy=...)`` (NumPy 2.1) an unexpected keyword in every mode;
+* an object array of plain numbers was a point to ``jacobian`` but refused by Taylor mode, the
+  sparsity tracer, ``sparsity="auto"`` and ``workers=``;
 * the sparsity tracer took ``x.astype(int)``, which every other mode refuses, and pickling a
   traced array failed with an IndexError (the compiler) or about a weakref (the tracer).
 """
@@ -309,3 +311,19 @@ def test_pickling_a_traced_array_is_refused_by_name(mode):
 @pytest.mark.parametrize("mode", ["jacobian", "jvp", "taylor2"])
 def test_pickling_a_dual_array_inside_f_is_a_copy(mode):
     check(lambda x: pickle.loads(pickle.dumps(x * 2.0)) + x, mode)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_object_array_of_plain_numbers_is_a_point_in_every_mode(mode):
+    # jacobian took it as the float array it stands for; Taylor mode, the sparsity tracer and
+    # sparsity="auto" refused it ("must hold real or complex numbers, got dtype object")
+    def f(x):
+        return np.sin(x) * x[::-1]
+
+    got = _run(f, mode, np.array([0.5, 1, 2.0], dtype=object))
+    expected = _run(f, mode, np.array([0.5, 1.0, 2.0]))
+    for a, b in zip(
+        got if type(got) is tuple else (got,), expected if type(expected) is tuple else (expected,)
+    ):
+        assert np.asarray(a).dtype == np.asarray(b).dtype
+        np.testing.assert_array_equal(a, b)

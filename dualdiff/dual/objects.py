@@ -376,3 +376,14 @@ def _element_method(name: str, function: Callable[..., Any], nin: int) -> Callab
 
 
 register_object_lift(lift_operand)
+
+
+def plain_numbers(arr: np.ndarray) -> np.ndarray:
+    """An object array of plain numbers as the numeric array it stands for (the dense driver's
+    input check takes it so; the others refused it); anything else comes back as it was, for
+    the caller's own error."""
+    try:
+        lifted = lift_operand(arr)
+    except TypeError:
+        return arr
+    return arr if is_dual(lifted) else np.asarray(lifted)

@@ -43,6 +43,7 @@ import numpy as np
 from ..arrays.dualarray import DualArray, strip
 from ..core import errors, tags
 from ..core.methods import same_strides
+from ..dual.objects import plain_numbers
 from ..rules.elementwise import is_dual
 from .forward import _Assembly, _check_chunk, _map_blocks, dense_jacobian, seeded_pass
 
@@ -562,6 +563,8 @@ def _input(x: Any, api: str) -> np.ndarray:
     # a copy in x's own layout, strides included: NumPy's view-or-copy decisions depend on it
     # (x.reshape(-1) of the rows a[:, :3] copies, of a contiguous copy of them views)
     arr = same_strides(x) if type(x) is np.ndarray else np.array(x)
+    if arr.dtype.kind == "O":  # plain numbers in an object array: as jacobian() takes them
+        arr = plain_numbers(arr)
     if arr.dtype.kind in "biu":
         arr = arr.astype(float)
     elif arr.dtype.kind not in "fc":

@@ -77,6 +77,7 @@ from ..dual.objects import (
     lift_operand,
     lift_operands,
     object_array,
+    plain_numbers,
     refuse_or_warn,
     scalar_object_array,
 )
@@ -4234,6 +4235,8 @@ def _point(x: Any, api: str) -> Any:
     if t is np.ndarray or t is list or t is tuple:
         # (an array in its own strides: the view-or-copy decisions of f's reshapes are NumPy's)
         arr = same_strides(x) if t is np.ndarray else np.array(x)
+        if arr.dtype.kind == "O":  # plain numbers in an object array: as jacobian() takes them
+            arr = plain_numbers(arr)
         if arr.dtype.kind in "biu":
             return arr.astype(float)
         if arr.dtype.kind not in "fc":

@@ -67,6 +67,7 @@ from ..dual.objects import (
     lift_inputs,
     lift_operands,
     object_array,
+    plain_numbers,
     refuse_or_warn,
 )
 from ..rules import functions as table
@@ -2884,6 +2885,8 @@ def _input_array(x: Any, api: str) -> np.ndarray:
         arr = np.asarray(x)
     except TypeError as e:
         raise TypeError(f"{api}: x must be a number or an array of numbers") from e
+    if arr.dtype.kind == "O":  # plain numbers in an object array: as jacobian() takes them
+        arr = plain_numbers(arr)
     if arr.dtype.kind in "biu":
         arr = arr.astype(float)
     elif arr.dtype.kind not in "fc":
