@@ -24,6 +24,8 @@ What this hunt found (the old code returned the un-written array, a silently wro
   ``y.reshape(shape, copy=...)`` (NumPy 2.1) an unexpected keyword in every mode;
 * an object array of plain numbers was a point to ``jacobian`` but refused by Taylor mode, the
   sparsity tracer, ``sparsity="auto"`` and ``workers=``;
+* Taylor mode gave nan for ``x[0] ** x[1]`` at a negative base along a direction that leaves
+  the exponent (its series' higher coefficients 0), where the other modes give the derivative;
 * the sparsity tracer took ``x.astype(int)``, which every other mode refuses, and pickling a
   traced array failed with an IndexError (the compiler) or about a weakref (the tracer).
 """
@@ -327,3 +329,22 @@ def test_an_object_array_of_plain_numbers_is_a_point_in_every_mode(mode):
     ):
         assert np.asarray(a).dtype == np.asarray(b).dtype
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_power_whose_exponent_does_not_move_along_the_direction():
+    # (-2 + t) ** 3 along v = (1, 0): Taylor mode took the exponent, a series whose higher
+    # coefficients are 0, through exp(v log u) and gave nan at the negative base, where the
+    # first-order modes give 12 (the exponent's share dropped with its zero tangent)
+    x, v = np.array([-2.0, 3.0]), np.array([1.0, 0.0])
+
+    def f(z):
+        return z[0] ** z[1] + np.power(z[::-1], z)[1]
+
+    def along(t):
+        return f(x + t * v)
+
+    expected = [2 * 3 * 4.0, 2 * 6 * -2.0, 2 * 6.0]  # d^k/dt^k of 2 (t - 2)^3 at 0
+    for k in (1, 2, 3):
+        np.testing.assert_allclose(dd.derivative(along, 0.0, n=k), expected[k - 1], rtol=1e-14)
+    np.testing.assert_allclose(dd.taylor(along, 0.0, 3), [-16.0, 24.0, -12.0, 2.0], rtol=1e-14)
+    assert dd.jvp(f, x, v)[1] == dd.jit_jvp(f)(x, v)[1] == expected[0]

@@ -442,6 +442,24 @@ def _power_rule(rule: Rule, u: list, v: list, n: int) -> list:
         u, v = [in_dtype(c, dtype) for c in u], [in_dtype(c, dtype) for c in v]
     if len(v) == 1:
         return _power_const(u, v[0], n, y0)
+    y = _power_moving(rule, u, v, n, y0)
+    if any(is_dual(c) for c in v):
+        return y
+    # where the exponent does not move (every higher coefficient exactly 0: x[0] ** x[1] along a
+    # direction that leaves x[1]) u**v is u**v0, whose recurrence holds at a negative base as
+    # well, where exp(v·log u) gave nan (the first-order modes drop the zero tangent's share)
+    still = v[1] == 0
+    for c in v[2:]:
+        still = still & (c == 0)
+    if not _is_array(still):
+        return _power_const(u, v[0], n, y0) if still else y
+    if np.any(still):
+        return _select(still, _power_const(u, v[0], n, y0), y)
+    return y
+
+
+def _power_moving(rule: Rule, u: list, v: list, n: int, y0: Any) -> list:
+    """``u**v`` for an exponent series ``v`` of more than one coefficient."""
     with np.errstate(divide="ignore", invalid="ignore"):
         if len(u) == 1:
             z = _scale(v, LOG(u[0]))
