@@ -558,7 +558,9 @@ class DualArray(ArrayMethods):
 
     # -- methods that mirror ndarray's (implemented by the NumPy functions' rules) -------------
 
-    def copy(self) -> DualArray:
+    def copy(self, order: str = "C") -> DualArray:
+        if order != "C":  # ndarray.copy(order='F'): np.copy lays the tangent out as the value
+            return np.copy(self, order=order)
         return _make_array(_copy(self.value), _copy(self.tangent_), self.tag, self.batched)
 
     def astype(self, dtype: Any, copy: bool = True) -> DualArray:

@@ -1556,6 +1556,13 @@ def copy(a, order="K", subok=False):
             blocks = _zeros_in_layout(a.directions, new)
             blocks[...] = tangent
             return _make_array(new, blocks, a.tag, a.batched)
+    elif type(value) is DualArray and order != "C" and _fortran(np.copy(strip(value), order)):
+        # a nested layer (a Hessian): every layer in that layout, each tangent block too; a
+        # C-ordered copy made a later y.T.reshape(-1) a copy, and a write through it was lost
+        n = value.ndim
+        flipped = (0,) + tuple(range(n, 0, -1))
+        blocks = np.transpose(np.transpose(tangent, flipped).copy(), flipped)
+        return _make_array(np.copy(value, order=order), blocks, a.tag, a.batched)
     return a.copy()
 
 

@@ -216,8 +216,8 @@ class ArrayMethods:
     def var(self, *args: Any, **kwargs: Any) -> Any:
         return np.var(self, *args, **kwargs)
 
-    def dot(self, other: Any) -> Any:
-        return np.dot(self, other)
+    def dot(self, other: Any, out: Any = None) -> Any:
+        return np.dot(self, other) if out is None else np.dot(self, other, out=out)
 
     def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
         return np.trace(self, offset, axis1, axis2)
