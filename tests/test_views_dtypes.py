@@ -29,6 +29,8 @@ What this hunt found (the old code returned the un-written array, a silently wro
   sparsity tracer, ``sparsity="auto"`` and ``workers=``;
 * Taylor mode gave nan for ``x[0] ** x[1]`` at a negative base along a direction that leaves
   the exponent (its series' higher coefficients 0), where the other modes give the derivative;
+* ``np.heaviside(x, h)`` had derivative 0 in ``h`` in every mode, where the value is ``h``
+  (``x = 0``);
 * the sparsity tracer took ``x.astype(int)``, which every other mode refuses, and pickling a
   traced array failed with an IndexError (the compiler) or about a weakref (the tracer).
 """
@@ -408,3 +410,15 @@ def test_a_power_whose_exponent_does_not_move_along_the_direction():
         np.testing.assert_allclose(dd.derivative(along, 0.0, n=k), expected[k - 1], rtol=1e-14)
     np.testing.assert_allclose(dd.taylor(along, 0.0, 3), [-16.0, 24.0, -12.0, 2.0], rtol=1e-14)
     assert dd.jvp(f, x, v)[1] == dd.jit_jvp(f)(x, v)[1] == expected[0]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_heaviside_is_h_where_x_is_zero(mode):
+    # np.heaviside(0, h) is h: its derivative there is dh (every mode gave 0, the rule's
+    # "piecewise constant", and the sparsity pattern missed h)
+    steps = np.array([0.0, 1.0, -1.0, 0.0, 2.0, 0.0, -3.0, 0.5, 0.0])
+
+    def f(x):
+        return np.heaviside(steps, x**2) + np.heaviside(x, 0.5) * x
+
+    check(f, mode)

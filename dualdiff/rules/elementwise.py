@@ -22,9 +22,10 @@ Conventions at kinks (each tested):
   ``-inf`` where ``y <= 0`` (``0**y`` jumps to 0 at ``y = 0``), so ``x**x`` has ``-inf`` at 0,
   its one-sided limit.
 * ``hypot`` at ``(0, 0)`` and complex ``absolute`` at 0: derivative 0, as for ``absolute``.
-* ``sign``, ``floor``, ``ceil``, ``trunc``, ``rint``, ``floor_divide``, ``heaviside``: piecewise
-  constant, derivative 0 everywhere (the jumps are ignored), exactly 0 even after an infinite
-  tangent (``zero_tangent``, not ``t * 0``).
+* ``sign``, ``floor``, ``ceil``, ``trunc``, ``rint``, ``floor_divide``: piecewise constant,
+  derivative 0 everywhere (the jumps are ignored), exactly 0 even after an infinite tangent
+  (``zero_tangent``, not ``t * 0``). ``heaviside(x, h)`` likewise in ``x``, and ``h`` itself
+  where ``x = 0`` (a selection of ``h`` there: derivative ``dh``).
 """
 
 from __future__ import annotations
@@ -175,9 +176,9 @@ class Rule:
             return self.jvp(x, y, tx, ty, ans)
         dx, dy = self.partials
         if self.select:  # (a constant's share is not computed)
-            if ty is None:
-                return select(dx(x, y, ans), tx, True)
-            if tx is None:
+            if ty is None or dy is None:
+                return select(dx(x, y, ans), tx, True) if dx is not None else zero_tangent(tx)
+            if tx is None or dx is None:
                 return select(dy(x, y, ans), ty, True)
             return select(dx(x, y, ans), tx, True) + select(dy(x, y, ans), ty, True)
         out = None
@@ -773,6 +774,12 @@ def _share_in(s: Any, x: Any, y: Any) -> Any:
     return s
 
 
+def _heaviside_dh(x: Any, h: Any, ans: Any) -> Any:
+    # heaviside(x, h) is h where x = 0: a selection of h there, of a constant elsewhere (a
+    # derivative 0 everywhere lost dh at x = 0)
+    return _share_in(x == 0, x, h)
+
+
 def _tie_share(x: Any, y: Any) -> Any:
     """The share of the derivative of max(x, y) that goes to ``x``: 1, 1/2 at a tie, or 0."""
     return _share_in((x > y) + 0.5 * (x == y), x, y)
@@ -1219,8 +1226,9 @@ trunc = _unary("trunc", np.trunc, lambda x: float(math.trunc(x)), zero=True,
                formula="0 (piecewise constant)")
 rint = _unary("rint", np.rint, lambda x: float(round(x)), zero=True,
               formula="0 (piecewise constant)")
-heaviside = _binary("heaviside", np.heaviside, _heaviside_real, zero=True,
-                    formula="0 (piecewise constant)")
+heaviside = _binary("heaviside", np.heaviside, _heaviside_real, None, _heaviside_dh,
+                    formula="0 in x (piecewise constant); dh where x = 0 (the value is h there)",
+                    select=True)
 ldexp = _binary("ldexp", np.ldexp, None, lambda x, i, a: exp2(1.0 * i), None,
                 formula="d ldexp(x, i) = 2**i dx (i is an integer)")
 

@@ -508,7 +508,9 @@ def _linear_rule(rule: Rule, u: list, n: int) -> list:
     return [y0] + [p * c for c in u[1:]]
 
 
-@_taylor_rule("remainder", "fmod", "maximum", "minimum", "fmax", "fmin", "copysign", "ldexp")
+@_taylor_rule(
+    "remainder", "fmod", "maximum", "minimum", "fmax", "fmin", "copysign", "ldexp", "heaviside"
+)
 def _piecewise_linear_rule(rule: Rule, u: list, v: list, n: int) -> list:
     # Linear on each piece: the partials at the values hold for every coefficient (at a tie of
     # maximum/minimum each argument gets half, as for the first derivative).
@@ -534,7 +536,7 @@ def _piecewise_linear_rule(rule: Rule, u: list, v: list, n: int) -> list:
     return out
 
 
-@_taylor_rule("floor", "ceil", "trunc", "rint", "heaviside", "floor_divide")
+@_taylor_rule("floor", "ceil", "trunc", "rint", "floor_divide")
 def _constant_rule(rule: Rule, *args: Any) -> list:
     return [rule.function(*(a[0] for a in args[:-1]))]
 
