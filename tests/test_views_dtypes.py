@@ -29,6 +29,8 @@ What this hunt found (the old code returned the un-written array, a silently wro
   sparsity tracer, ``sparsity="auto"`` and ``workers=``;
 * Taylor mode gave nan for ``x[0] ** x[1]`` at a negative base along a direction that leaves
   the exponent (its series' higher coefficients 0), where the other modes give the derivative;
+* a write into a broadcast piece of ``np.broadcast_arrays`` (NumPy writes through it, deprecated)
+  landed in a private copy in eager mode; it is refused by name there now;
 * ``np.heaviside(x, h)`` had derivative 0 in ``h`` in every mode, where the value is ``h``
   (``x = 0``);
 * the sparsity tracer took ``x.astype(int)``, which every other mode refuses, and pickling a
@@ -422,3 +424,20 @@ def test_heaviside_is_h_where_x_is_zero(mode):
         return np.heaviside(steps, x**2) + np.heaviside(x, 0.5) * x
 
     check(f, mode)
+
+
+@pytest.mark.filterwarnings("ignore:future versions will not create a writeable array")
+@pytest.mark.parametrize("mode", ["jacobian", "jvp", "hessian", "taylor2", "sparsity"])
+def test_a_write_into_a_broadcast_piece_of_broadcast_arrays_is_right_or_refused(mode):
+    # NumPy writes through it (deprecated); eager mode wrote into a private copy (the write lost)
+    def f(x):
+        y = x * 1.0
+        a, _ = np.broadcast_arrays(y, x[None, :2].T)
+        a[0, 0] = x[1] ** 2  # y[0], as NumPy writes it
+        return y
+
+    x = np.array([0.3, 1.1, -0.7])
+    try:
+        check(f, mode, x)
+    except TypeError as e:
+        assert "np.broadcast_arrays" in str(e)

@@ -698,25 +698,29 @@ def view_of(a: DualArray, derive: Callable[[DualArray], tuple[Any, Any]], parts:
     return result
 
 
-def read_only(a: Any) -> Any:
+def read_only(a: Any, reason: str | None = None) -> Any:
     """``a`` (a DualArray) marked read-only, as NumPy hands out the array it stands for
     (``np.diagonal``, ``np.broadcast_to``, ...): a write into it or into a view of it raises
     NumPy's ValueError instead of landing in a private copy. Such a view's tangent is a
-    read-only ndarray, so its own views are linked to it (``_link``), which passes the mark on."""
+    read-only ndarray, so its own views are linked to it (``_link``), which passes the mark on.
+    ``reason``: the error's message where it is not NumPy's read-only one."""
     if type(a) is DualArray:
-        a.readonly_ = True
+        a.readonly_ = reason or True
     return a
 
 
 def check_writeable(a: DualArray, message: str = "assignment destination is read-only") -> None:
-    """Raise NumPy's ValueError when ``a`` is read-only in NumPy (see ``read_only``)."""
-    if getattr(a, "readonly_", False):
-        raise ValueError(message)
+    """Raise NumPy's ValueError when ``a`` is read-only in NumPy (see ``read_only``), the
+    TypeError of its ``reason`` where it is a write that dualdiff refuses."""
+    mark = getattr(a, "readonly_", False)
+    if mark:
+        raise TypeError(mark) if type(mark) is str else ValueError(message)
 
 
 def _link(view: DualArray, parent: DualArray, derive: Callable[..., Any]) -> None:
-    if getattr(parent, "readonly_", False):  # a view of a read-only array is read-only
-        view.readonly_ = True
+    mark = getattr(parent, "readonly_", False)
+    if mark:  # a view of a read-only array is read-only
+        view.readonly_ = mark
     view.base_ = (parent, derive)
     views = parent.views_
     if views is None:

@@ -901,13 +901,25 @@ def sliding_window_view(x, window_shape, axis=None, *, subok=False, writeable=Fa
 def broadcast_arrays(*args, subok=False):
     shape = np.broadcast_shapes(*(np.shape(strip(a)) for a in args))
     # an array that already has the broadcast shape is returned itself, as NumPy does (writes
-    # into it reach the caller's array)
+    # into it reach the caller's array); a broadcast one refuses writes by name (NumPy writes
+    # through it, with a warning that its future versions will not)
     return tuple(
-        (a if type(a) is DualArray and a.shape == shape else broadcast_to(a, shape))
+        (
+            a
+            if type(a) is DualArray and a.shape == shape
+            else read_only(broadcast_to(a, shape), _BROADCAST_WRITE)
+        )
         if is_dual(a)
         else np.broadcast_to(a, shape)
         for a in args
     )
+
+
+_BROADCAST_WRITE = (
+    "writing into an array np.broadcast_arrays broadcast is not supported on dual arrays (NumPy "
+    "deprecates it: its future versions make the array read-only); write into the array "
+    "broadcast, or into np.broadcast_to(a, shape).copy()"
+)
 
 
 def _atleast(n: int, numpy_fn: Callable) -> Callable:
