@@ -31,6 +31,9 @@ What this hunt found (the old code returned the un-written array, a silently wro
   the exponent (its series' higher coefficients 0), where the other modes give the derivative;
 * a write into a broadcast piece of ``np.broadcast_arrays`` (NumPy writes through it, deprecated)
   landed in a private copy in eager mode; it is refused by name there now;
+* ``np.lib.stride_tricks.as_strided`` of a dual array ran on the object array it stands for,
+  whose 8-byte pointers its byte strides do not address: wrong elements for a strided view, a
+  segmentation fault at float32; it is refused by name in every mode;
 * ``np.heaviside(x, h)`` had derivative 0 in ``h`` in every mode, where the value is ``h``
   (``x = 0``);
 * the sparsity tracer took ``x.astype(int)``, which every other mode refuses, and pickling a
@@ -441,3 +444,16 @@ def test_a_write_into_a_broadcast_piece_of_broadcast_arrays_is_right_or_refused(
         check(f, mode, x)
     except TypeError as e:
         assert "np.broadcast_arrays" in str(e)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_as_strided_of_a_dual_array_is_refused_by_name(mode):
+    # as_strided reinterprets memory in bytes: on the object array a dual array stands for it
+    # picked other elements than NumPy's (as_strided(x[::2], (2,), (8,)): x[0], x[2] for x[0],
+    # x[1]) and crashed the interpreter at float32 (4-byte strides into 8-byte pointers)
+    def f(x):
+        return np.lib.stride_tricks.as_strided(x[::2], (2,), (8,)) * 2.0
+
+    np.testing.assert_array_equal(f(X.copy()), 2 * X[:2])  # NumPy's own semantics
+    with pytest.raises(TypeError, match="as_strided"):
+        _run(f, mode, X.copy())

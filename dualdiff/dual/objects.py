@@ -113,6 +113,15 @@ def refuse_or_warn(what: str, fix: str, dtype: Any, copy: Any, stacklevel: int =
             "Keep the dual: preallocate with np.zeros_like(x) or np.zeros(n, like=x) and write "
             "into that, build arrays with np.stack([...]), or use x.value for the plain values.",
         )
+    if _caller_code(stacklevel - 1) is _AS_STRIDED:
+        # its strides are bytes of the values' memory: on an object array (8-byte pointers) they
+        # picked the wrong elements (of a strided view, or float32) or crashed the interpreter
+        raise TypeError(
+            f"numpy.lib.stride_tricks.as_strided of {what.split(' of ', 1)[-1]} is not supported: "
+            "its strides address the memory of plain values, which dual numbers do not have. "
+            "Use np.lib.stride_tricks.sliding_window_view (differentiated, a view as well), or "
+            "index with an integer array."
+        )
     if _STRICT.get():
         raise errors.lost_tangent(
             f"{what} (dualdiff.strict_arrays() refuses object arrays of duals)",
@@ -141,6 +150,15 @@ def _numpy_reductions() -> frozenset[Any]:
 
 
 _REDUCTIONS = _numpy_reductions()
+_AS_STRIDED = getattr(np.lib.stride_tricks.as_strided, "__code__", None)
+
+
+def _caller_code(depth: int) -> Any:
+    """The code object of the function ``depth`` frames above the caller (None past the top)."""
+    try:
+        return sys._getframe(depth + 1).f_code
+    except ValueError:
+        return None
 
 
 def dtype_hidden(depth: int = 2) -> bool:
