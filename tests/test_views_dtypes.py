@@ -36,6 +36,9 @@ What this hunt found (the old code returned the un-written array, a silently wro
   segmentation fault at float32; it is refused by name in every mode;
 * ``np.heaviside(x, h)`` had derivative 0 in ``h`` in every mode, where the value is ``h``
   (``x = 0``);
+* Taylor mode gave nan from the first coefficient of ``sqrt(x**2)``, ``sqrt(sum(x**2))`` (a
+  norm at 0), ``arcsin(cos x)``, ``arccosh(cosh x)`` ... at 0, where the first-order modes keep
+  a zero tangent zero beside the infinite partial (derivative 0, then the nested second);
 * the sparsity tracer took ``x.astype(int)``, which every other mode refuses, and pickling a
   traced array failed with an IndexError (the compiler) or about a weakref (the tracer).
 """
@@ -457,3 +460,40 @@ def test_as_strided_of_a_dual_array_is_refused_by_name(mode):
     np.testing.assert_array_equal(f(X.copy()), 2 * X[:2])  # NumPy's own semantics
     with pytest.raises(TypeError, match="as_strided"):
         _run(f, mode, X.copy())
+
+
+@pytest.mark.parametrize(
+    ("f", "x0"),
+    [
+        (lambda z: np.sqrt(z**2), 0.0),
+        (lambda z: np.sqrt(np.sum((np.array([1.0, -2.0, 0.5]) * z) ** 2)), 0.0),
+        (lambda z: np.sqrt(z**4), 0.0),
+        (lambda z: np.sqrt(1 - np.cos(z)), 0.0),
+        (lambda z: np.arcsin(np.cos(z)), 0.0),
+        (lambda z: np.arccos(1 - z**2), 0.0),
+        (lambda z: np.arccosh(np.cosh(z)), 0.0),
+        (lambda z: np.arctanh(1 - z**2), 0.0),
+    ],
+    ids=[
+        "sqrt(x**2)",
+        "sqrt(sum (a x)**2)",
+        "sqrt(x**4)",
+        "sqrt(1 - cos x)",
+        "arcsin(cos x)",
+        "arccos(1 - x**2)",
+        "arccosh(cosh x)",
+        "arctanh(1 - x**2)",
+    ],
+)
+def test_taylor_mode_beside_an_infinite_partial_agrees_with_the_first_order_modes(f, x0):
+    # sqrt'(0), arcsin'(1), ... are infinite: the first-order modes keep an exactly zero tangent
+    # zero beside them (the derivative of sqrt(x**2) at 0 is 0, |x|'s convention), where Taylor
+    # mode's recurrences divided 0 by 0 and gave nan from the first coefficient on (a norm at 0
+    # written as sqrt of the sum of squares: jvp 0, Taylor mode nan)
+    with np.errstate(all="ignore"):
+        line = dd.taylor(f, x0, 2) * np.array([1.0, 1.0, 2.0])
+        d1 = dd.derivative(f, x0)
+        d2 = dd.derivative(lambda s: dd.derivative(f, s), x0)
+    assert d1 == 0.0
+    assert dd.jit_jvp(f)(np.float64(x0), np.float64(1.0))[1] == d1
+    np.testing.assert_array_equal(line[1:], [d1, d2])

@@ -180,20 +180,27 @@ def _mul(a: list, b: list, n: int) -> list:
     return out
 
 
-def _div(a: list, b: list, n: int) -> list:
+def _div(a: list, b: list, n: int, safe: bool = False) -> list:
     """The quotient ``q = a/b`` to order ``n``, from ``q·b = a``:
-    ``q_k = (a_k - Σ_{j=1..k} b_j q_{k-j}) / b_0``."""
+    ``q_k = (a_k - Σ_{j=1..k} b_j q_{k-j}) / b_0``. ``safe``: ``a`` is a tangent over the
+    denominator of an infinite derivative, so an exactly zero numerator gives 0 where ``b_0`` is
+    0, as the first-order modes keep a zero tangent zero beside an infinite partial."""
     b0 = b[0]
-    if len(b) == 1:
+    if len(b) == 1 and not safe:
         return [c / b0 for c in a[: n + 1]]
+    safe = safe and not is_dual(b0) and bool(np.any(b0 == 0))
     la = len(a)
     tail = b[1:]
     q: list = []
     for k in range(n + 1):
         s = a[k] if k < la else 0.0
-        if k:
+        if k and tail:
             s = s - sum(map(mul, tail, q[k - 1 :: -1]))
-        q.append(s / b0)
+        if safe and not is_dual(s):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                q.append(where((s == 0) & (b0 == 0), 0.0 * s, s / b0))
+        else:
+            q.append(s / b0)
     return q
 
 
@@ -203,11 +210,19 @@ def _sqrt_series(w: list, n: int, y0: Any) -> list:
     y = [y0]
     two = (y0 + 0.0) * 2.0  # + 0.0: sqrt(-0.0) is -0.0, but sqrt'(0) = +inf (the convention)
     lw = len(w)
+    # at w_0 = 0 an exactly zero numerator gives 0, as the first-order modes keep a zero tangent
+    # zero beside the infinite sqrt'(0): sqrt(x**2) at 0 has derivative 0 there, not 0/0 = nan
+    # (then inf for the second, as nested duals give)
+    at_zero = not is_dual(two) and bool(np.any(two == 0))
     for k in range(1, n + 1):
         s = w[k] if k < lw else 0.0
         if k > 1:
             s = s - sum(map(mul, y[1:k], y[k - 1 : 0 : -1]))
-        y.append(s / two)
+        if at_zero and not is_dual(s):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                y.append(where((s == 0) & (two == 0), 0.0 * s, s / two))
+        else:
+            y.append(s / two)
     return y
 
 
@@ -644,8 +659,9 @@ def _one_minus_square(u: list, n: int) -> list:
 
 
 def _quotient_integral(y0: Any, u: list, g: list, n: int) -> list:
-    """``y0 + ∫ u'/g``: the inverse functions, whose derivative is ``u'`` over a series ``g``."""
-    return _integrate(y0, _div(_deriv(u), g, n - 1), n)
+    """``y0 + ∫ u'/g``: the inverse functions, whose derivative is ``u'`` over a series ``g``
+    (infinite where ``g_0 = 0``: ``arcsin`` at 1, a zero ``u'`` gives 0 there)."""
+    return _integrate(y0, _div(_deriv(u), g, n - 1, safe=True), n)
 
 
 @_taylor_rule("arcsin", "arccos")
@@ -3899,16 +3915,23 @@ def _vector_norm(x: Any, ord: Any, axes: tuple[int, ...], keepdims: bool) -> Any
 def _level_at_zero(norm: Taylor) -> Taylor:
     """``norm`` with its first coefficient 0 where its value is 0: ``sqrt`` of the sum of
     squares gives ``0/0`` there, where the first-order rules give the 2-norm the derivative 0
-    at 0 (``|x|``'s convention, the midpoint of ``±‖x_1‖``). The higher coefficients stay
-    ``nan``, as the first-order rules' second derivative ``(I - uu^T)/‖x‖`` is."""
+    at 0 (``|x|``'s convention, the midpoint of ``±‖x_1‖``). The higher coefficients that
+    blow up there are ``nan``, as the first-order rules' second derivative ``(I - uu^T)/‖x‖``
+    is (``sqrt`` of the squares gives ``inf`` for the second, as for ``sqrt(x**2)``)."""
     c = norm.coefficients
     if len(c) > 1:
         zero = c[0] == 0
         if type(zero) is np.ndarray:
             if zero.any():
                 c[1] = np.where(zero, 0.0, c[1])
+                for k in range(2, len(c)):
+                    if not is_dual(c[k]):
+                        c[k] = np.where(zero & ~np.isfinite(c[k]), np.nan, c[k])
         elif zero:
             c[1] = 0.0 * c[0]
+            for k in range(2, len(c)):
+                if not is_dual(c[k]) and not np.isfinite(c[k]):
+                    c[k] = np.nan * c[k]
     return norm
 
 
