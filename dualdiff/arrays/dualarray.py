@@ -297,6 +297,7 @@ class DualArray(ArrayMethods):
             "build arrays with np.stack([...]); x.value is the plain values.",
             dtype,
             copy,
+            self.tag,
         )
         return object_elements(self, writable=copy is True)
 

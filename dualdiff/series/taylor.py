@@ -2241,6 +2241,7 @@ class Taylor(ArrayMethods):
             "arrays with np.stack([...]); x.coefficients are the plain coefficients.",
             dtype,
             copy,
+            self.tag,
         )
         shape = self.shape
         if not shape:
@@ -4350,11 +4351,9 @@ def scalar_derivative(f: Callable[..., Any], x: float, n: int, api: str) -> Any:
     seed.coefficients, seed.order, seed.tag = [x, _SEED_SCALES[n]], n, tag
     try:  # free unless raised: callable(f) is asked only then
         y = f(seed)
-    except TypeError:
+    except Exception as error:
         errors.check_callable(f, api)
-        raise
-    except ValueError as error:  # (out[i] = x: NumPy's error first, see errors.call_user)
-        errors.raise_lost_tangent(error)
+        errors.explain(error, tag)
         raise
     factorial = _SCALED_FACTORIALS[n]
     if type(y) is Taylor and y.tag == tag:
