@@ -11,6 +11,7 @@ at one point per function.
 
 from __future__ import annotations
 
+import concurrent.futures
 import math
 import warnings
 
@@ -193,3 +194,29 @@ def test_readings_that_drop_a_derivative_are_still_refused():
             dd.jit_jvp(f)(np.array([1.0, 2.0, 3.0]), np.ones(3))
         with pytest.raises(TypeError):
             dd.jvp(f, np.array([1.0, 2.0, 3.0]), np.ones(3))
+
+
+def two_or_one(x):
+    if x[0] > 0:  # the output structure itself depends on the branch
+        return np.sin(x), x**2
+    return np.cos(x)
+
+
+def test_branches_with_other_outputs_from_several_threads():
+    compiled = dd.jit_jvp(two_or_one)
+    points = [np.array([0.5, 1.0]), np.array([-0.5, 1.0])]
+    direction = np.array([1.0, -2.0])
+    want = [dd.jvp(two_or_one, x, direction) for x in points]
+
+    def work(k):
+        for i in range(40):
+            j = (i + k) % 2
+            got = compiled(points[j], direction)
+            assert type(got[0]) is type(want[j][0])
+            for a, b in zip(np.broadcast_arrays(*got), np.broadcast_arrays(*want[j])):
+                np.testing.assert_allclose(a, b, rtol=1e-14)
+        return True
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(work, range(4)))
+    assert compiled._last.traces <= 4  # (two programs; a race may trace one again)

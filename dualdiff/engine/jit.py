@@ -29,6 +29,7 @@ no derivative rule (which the eager functions refuse too). ``source`` shows the 
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -116,11 +117,11 @@ class CompiledJVP(_CompiledFunction):
             compiled = self._compiled.get(
                 ((x.shape, x.dtype.str, "C"), (v.shape, v.dtype.str, "C"))
             )
-            if compiled is not None and compiled.single:
+            if compiled is not None and compiled.latest.single:
                 self._last = compiled
-                flat = compiled.run(x, v)
+                flat, program = compiled.run(x, v)
                 # (a guard may have switched programs: one of another output structure)
-                return flat if compiled.single else compiled.rebuild(flat)
+                return flat if program.single else program.rebuild(flat)
         several = type(x) is tuple
         xs, vs = (x, v) if several else ((x,), (v,))
         if several and (type(v) is not tuple or len(v) != len(x)):
@@ -212,8 +213,31 @@ def _array(a: Any, api: str, what: str = "x") -> np.ndarray:
     return _array_input(a, api, what)
 
 
+class _Variant:
+    """One program of a signature: its function, its source and how to rebuild ``f``'s output
+    from the function's flat outputs (``single``: one output, returned as (value, tangent))."""
+
+    __slots__ = ("function", "source", "structure", "single", "scalar_leaves")
+
+    def __init__(
+        self, function: Any, source: str, structure: Any, scalar_leaves: list[bool]
+    ) -> None:
+        self.function, self.source, self.structure = function, source, structure
+        self.single, self.scalar_leaves = structure is None, scalar_leaves
+
+    def rebuild(self, flat: Any) -> tuple[Any, Any]:
+        """``(values, tangents)`` in ``f``'s output structure from the flat outputs."""
+        if any(self.scalar_leaves):
+            flags = self.scalar_leaves * 2
+            flat = [a[()] if s and type(a) is np.ndarray else a for a, s in zip(flat, flags)]
+        half = len(flat) // 2
+        values = _rebuild(self.structure, iter(flat[:half]))
+        tangents = _rebuild(self.structure, iter(flat[half:]))
+        return values, tangents
+
+
 class _Compiled:
-    """One traced signature: the generated functions and how to rebuild ``f``'s output.
+    """One traced signature: its programs (``_Variant``), the one tried first in ``latest``.
 
     A program holds where its guards pass (``dualdiff.compiler.program.specialise``): the
     branches ``f`` took, the numbers it read from values and the value-dependent shapes it made
@@ -221,7 +245,8 @@ class _Compiled:
     (``np.linalg.eigvals`` of a real matrix: real or complex), and the instructions after them
     hold only for the dtypes traced (``KindChanged``). Where a guard fails, ``run`` tries the
     other programs of this signature, most recently used first, and traces ``f`` again at the
-    point if none holds; the latest ``MAX_PROGRAMS`` are kept."""
+    point if none holds; the latest ``MAX_PROGRAMS`` are kept. ``run`` returns the program that
+    ran with its outputs: another thread may make another program the first meanwhile."""
 
     MAX_PROGRAMS = 8
     WARN_AFTER = 20  # traces of one signature: then a warning that f is a poor fit for jit
@@ -237,28 +262,37 @@ class _Compiled:
     ) -> None:
         self.f, self.seed, self.scalars, self.jvp = f, seed, scalars, vs is not None
         self.require_single = single
-        self.programs: list[tuple[Any, ...]] = []
+        self.programs: list[_Variant] = []
         self.traces = 0
-        self._trace(xs, vs)
+        self._lock = threading.RLock()  # (f may call this compiled function itself)
+        self.latest = self._trace(xs, vs)
 
-    def run(self, *args: Any) -> Any:
-        """The generated function on ``args`` (the inputs, then the tangents of a JVP)."""
+    @property
+    def source(self) -> str:
+        return self.latest.source
+
+    def run(self, *args: Any) -> tuple[Any, _Variant]:
+        """The program's flat outputs on ``args`` (the inputs, then the tangents of a JVP), and
+        the program that gave them."""
+        latest = self.latest
         try:
-            return self.function(*args)
+            return latest.function(*args), latest
         except Retrace:
             pass
-        for program in self.programs[1:]:
-            try:
-                out = program[0](*args)
-            except Retrace:
-                continue
-            self.programs.remove(program)
-            self._use(program)
-            return out
-        n = len(args) // 2 if self.jvp else len(args)
-        self._trace(args[:n], args[n:] if self.jvp else None)
+        with self._lock:  # (the list of programs changes: one thread at a time)
+            for program in list(self.programs):
+                if program is latest:
+                    continue
+                try:
+                    out = program.function(*args)
+                except Retrace:
+                    continue
+                self._first(program)
+                return out, program
+            n = len(args) // 2 if self.jvp else len(args)
+            program = self._trace(args[:n], args[n:] if self.jvp else None)
         try:
-            return self.function(*args)
+            return program.function(*args), program
         except Retrace as error:
             raise ValueError(
                 "dualdiff.jit: f read other values at the point it was just traced at (random "
@@ -266,13 +300,15 @@ class _Compiled:
                 "eager dualdiff.jvp/jacobian"
             ) from error
 
-    def _use(self, program: tuple[Any, ...]) -> None:
-        """Make ``program`` the one tried first."""
+    def _first(self, program: _Variant) -> None:
+        """Make ``program`` the one tried first (and drop the oldest beyond the limit)."""
+        if program in self.programs:
+            self.programs.remove(program)
         self.programs.insert(0, program)
         del self.programs[self.MAX_PROGRAMS :]
-        self.function, self.source, self.structure, self.single, self.scalar_leaves = program
+        self.latest = program
 
-    def _trace(self, xs: tuple[Any, ...], vs: tuple[Any, ...] | None) -> None:
+    def _trace(self, xs: tuple[Any, ...], vs: tuple[Any, ...] | None) -> _Variant:
         f, seed, scalars = self.f, self.seed, self.scalars
         self.traces += 1
         if self.traces == self.WARN_AFTER:
@@ -311,21 +347,13 @@ class _Compiled:
         scalar_leaves = [
             any(scalars) and not isinstance(getattr(v, "value", v), np.ndarray) for v, _ in leaves
         ]
-        # (single: one output, for which the function returns (value, tangent))
-        self._use((function, source, structure, structure is None, scalar_leaves))
+        variant = _Variant(function, source, structure, scalar_leaves)
+        self._first(variant)
+        return variant
 
     def __call__(self, xs: tuple[Any, ...], vs: tuple[Any, ...]) -> tuple[Any, Any]:
-        return self.rebuild(self.run(*xs, *vs))
-
-    def rebuild(self, flat: Any) -> tuple[Any, Any]:
-        """``(values, tangents)`` in ``f``'s output structure from the program's flat outputs."""
-        if any(self.scalar_leaves):
-            flags = self.scalar_leaves * 2
-            flat = [a[()] if s and type(a) is np.ndarray else a for a, s in zip(flat, flags)]
-        half = len(flat) // 2
-        values = _rebuild(self.structure, iter(flat[:half]))
-        tangents = _rebuild(self.structure, iter(flat[half:]))
-        return values, tangents
+        flat, program = self.run(*xs, *vs)
+        return program.rebuild(flat)
 
 
 def _flatten(out: Any, leaves: list[tuple[Any, Any]]) -> Any:
@@ -393,13 +421,13 @@ class CompiledJacobian(_CompiledFunction):
         """``(f(x), df/dx)`` from the compiled pass."""
         if type(x) is np.ndarray and x.flags.c_contiguous:
             compiled = self._compiled.get((x.shape, x.dtype.str, "C"))
-            if compiled is not None and compiled.single:
+            if compiled is not None and compiled.latest.single:
                 self._last = compiled
-                flat = compiled.run(x)
-                if compiled.single:  # (a guard may have switched programs)
+                flat, program = compiled.run(x)
+                if program.single:  # (a guard may have switched programs)
                     value, tangent = flat
                     return value, _jacobian_block(tangent, value, x)
-                return self._blocks(compiled, flat, x)
+                return self._blocks(program, flat, x)
         if is_dual(x):
             return dense_jacobian(self.f, x)
         scalar = type(x) is not np.ndarray and np.ndim(x) == 0
@@ -414,15 +442,16 @@ class CompiledJacobian(_CompiledFunction):
         if compiled is None:
             compiled = self._compiled[key] = _Compiled(self.f, (x,), None, scalars=(scalar,))
         self._last = compiled
-        return self._blocks(compiled, compiled.run(x), x)
+        flat, program = compiled.run(x)
+        return self._blocks(program, flat, x)
 
     @staticmethod
-    def _blocks(compiled: _Compiled, flat: Any, x: np.ndarray) -> tuple[Any, Any]:
+    def _blocks(program: _Variant, flat: Any, x: np.ndarray) -> tuple[Any, Any]:
         """``f``'s values and their Jacobians from the program's flat outputs."""
         half = len(flat) // 2
-        values = _rebuild(compiled.structure, iter(flat[:half]))
+        values = _rebuild(program.structure, iter(flat[:half]))
         tangents = [_jacobian_block(t, v, x) for v, t in zip(flat[:half], flat[half:])]
-        return values, _rebuild(compiled.structure, iter(tangents))
+        return values, _rebuild(program.structure, iter(tangents))
 
     def __call__(self, x: Any) -> Any:
         return self.value_and_jacobian(x)[1]
@@ -474,4 +503,4 @@ def compiled_push_forward(f: Callable[..., Any], x: np.ndarray, seed: np.ndarray
     # traced in x's own layout, strides included (the caller keeps a program per layout):
     # the program replays the view-or-copy decisions of its trace
     compiled = _Compiled(f, (_c_order(x),), None, seed, single=True)
-    return compiled.run
+    return lambda x: compiled.run(x)[0]
