@@ -21,7 +21,14 @@ from typing import Any
 import numpy as np
 
 from ..core import errors
-from ..core.methods import EXTREME_UFUNCS, ArrayMethods, at_rounds, extreme_at, is_basic_index
+from ..core.methods import (
+    EXTREME_UFUNCS,
+    ArrayMethods,
+    InPlaceOperators,
+    at_rounds,
+    extreme_at,
+    is_basic_index,
+)
 from ..core.tags import USER_TAG, restore_state
 from ..dual import objects
 from ..dual import seed as _seed
@@ -118,7 +125,7 @@ def _float_array(a: Any, what: str) -> Any:
     return arr
 
 
-class DualArray(ArrayMethods):
+class DualArray(InPlaceOperators, ArrayMethods):
     """An array of dual numbers stored as a value array and a tangent array.
 
     It behaves like an ndarray: operators, indexing and item assignment, NumPy ufuncs and
@@ -465,31 +472,6 @@ class DualArray(ArrayMethods):
     def _inplace(self, result: Any) -> DualArray:
         set_item(self, Ellipsis, result)
         return self
-
-    def __iadd__(self, other: Any) -> DualArray:
-        return self._inplace(self + other)
-
-    def __isub__(self, other: Any) -> DualArray:
-        return self._inplace(self - other)
-
-    def __imul__(self, other: Any) -> DualArray:
-        return self._inplace(self * other)
-
-    def __itruediv__(self, other: Any) -> DualArray:
-        return self._inplace(self / other)
-
-    def __ipow__(self, other: Any) -> DualArray:
-        return self._inplace(self**other)
-
-    def __imatmul__(self, other: Any) -> DualArray:
-        return self._inplace(self @ other)
-
-    # without these Python falls back to ``x = x % c``: a view would not write into its base
-    def __imod__(self, other: Any) -> DualArray:
-        return self._inplace(self % other)
-
-    def __ifloordiv__(self, other: Any) -> DualArray:
-        return self._inplace(self // other)
 
     # comparisons act on the values and give plain boolean arrays
     def __eq__(self, other: Any) -> Any:  # type: ignore[override]

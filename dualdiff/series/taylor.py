@@ -59,6 +59,7 @@ from ..core.errors import function_name
 from ..core.methods import (
     EXTREME_UFUNCS,
     ArrayMethods,
+    InPlaceOperators,
     at_rounds,
     extreme_at,
     is_basic_index,
@@ -1887,7 +1888,7 @@ def _check_index(index: Any) -> None:
             )
 
 
-class Taylor(ArrayMethods):
+class Taylor(InPlaceOperators, ArrayMethods):
     """A truncated Taylor polynomial ``Σ_k coefficients[k]·t**k`` (``k <= order``) in a real ``t``.
 
     Operators, NumPy ufuncs and functions (``@``, ``np.sum``, ``np.linalg.solve`` ...), item
@@ -2329,31 +2330,6 @@ class Taylor(ArrayMethods):
             return result
         self[...] = result
         return self
-
-    def __iadd__(self, other: Any) -> Any:
-        return self._inplace(self + other)
-
-    def __isub__(self, other: Any) -> Any:
-        return self._inplace(self - other)
-
-    def __imul__(self, other: Any) -> Any:
-        return self._inplace(self * other)
-
-    def __itruediv__(self, other: Any) -> Any:
-        return self._inplace(self / other)
-
-    def __ipow__(self, other: Any) -> Any:
-        return self._inplace(self**other)
-
-    def __imatmul__(self, other: Any) -> Any:
-        return self._inplace(self @ other)
-
-    # without these Python falls back to ``x = x % c``: a view would not write into its base
-    def __imod__(self, other: Any) -> Any:
-        return self._inplace(self % other)
-
-    def __ifloordiv__(self, other: Any) -> Any:
-        return self._inplace(self // other)
 
     def view(self) -> Taylor:
         """A new series sharing this one's coefficients (writes show in both)."""
