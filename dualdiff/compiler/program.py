@@ -341,7 +341,7 @@ def _same(a: Any, b: Any) -> bool:
     traced at a point holds there)."""
     if type(a) is not type(b):
         return False
-    if type(a) in (bool, int, str, tuple) and type(b) is type(a):
+    if type(a) in (bool, int, tuple):  # (a truth value, an index, a shape)
         return bool(a == b)
     a, b = np.asarray(a), np.asarray(b)
     if a.shape != b.shape or a.dtype != b.dtype:
