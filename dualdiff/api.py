@@ -120,8 +120,9 @@ def derivative(f: Callable[..., Any], x: Any, n: int = 1) -> Any:
             seed.value, seed.tangent, seed.tag = x, 1.0, tag
             try:  # free unless raised: callable(f) is asked only then
                 y = f(seed)
-            except TypeError:
+            except Exception as error:
                 errors.check_callable(f, "derivative")
+                errors.explain(error, tag)
                 raise
             if type(y) is Dual and y.tag == tag:
                 return y.tangent

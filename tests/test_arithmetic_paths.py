@@ -100,6 +100,23 @@ def test_two_arrays_of_one_tag(dtypes, shapes, name, same):
     np.testing.assert_allclose(tangents, closed, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_a_square_written_as_a_product(dtype):
+    # u * u takes one pass over the tangents (2u du): the same numbers as u du + u du, to the bit
+    rng = np.random.default_rng(3)
+    value = rng.standard_normal((2, 3)).astype(dtype)
+    seeds = rng.standard_normal((3, 6)).astype(dtype)
+    for special in (np.inf, np.nan, 0.0):  # an infinite value times a zero tangent is NaN
+        value[0, 0] = special
+        out, tangents = dd.push_forward(lambda z: z * z, value.reshape(-1), seeds)
+        np.testing.assert_array_equal(out, value.reshape(-1) * value.reshape(-1))
+        u = value.reshape(-1)
+        with np.errstate(invalid="ignore"):
+            closed = u * seeds + seeds * u
+        np.testing.assert_array_equal(tangents, closed)
+        assert tangents.dtype == closed.dtype
+
+
 @pytest.mark.parametrize("operation", ["add", "radd", "sub", "rsub", "mul", "rmul", "pair"])
 def test_results_own_their_tangents(operation):
     x = DualArray(np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.0, 1.0]))

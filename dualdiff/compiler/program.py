@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import operator
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -69,6 +70,9 @@ class _Program:
         self.frozen: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # id -> (original, copy)
         self.owned: set[int] = set()  # the copies (kept alive by ``frozen``)
         self.tangent_blocks: dict[int, np.ndarray] = {}  # copies of constant tangent blocks
+        # > 0 while dualdiff's own code (a composition's body) runs on traced values: its
+        # readings of values are refused, not guarded (see ``specialise``)
+        self.internal = 0
 
     def record(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Run ``fn(*args, **kwargs)`` on the traced values and record it; an identical earlier
@@ -296,52 +300,155 @@ def _cast(a: np.ndarray, dtype: Any) -> np.ndarray:
     return a.astype(dtype)
 
 
+class Retrace(ValueError):
+    """Raised at replay by a guard of the program (``specialise``): something ``f`` read from
+    the values while traced (a branch, a number, a shape) is another here, so the program does
+    not hold at this point and the compiled function traces ``f`` again
+    (``dualdiff.engine.jit``)."""
+
+
+def _item(a: Any) -> Any:
+    return a.item()
+
+
+def _tolist(a: Any) -> Any:
+    return a.tolist()
+
+
+def _array(a: Any) -> np.ndarray:
+    return np.array(a)  # a copy: the user may write into it; the program's value stays
+
+
+_CONVERSIONS: dict[str, Callable[..., Any]] = {
+    "bool": bool,
+    "int": int,
+    "float": float,
+    "complex": complex,
+    "index": operator.index,
+    "round": round,
+    "floor": math.floor,
+    "ceil": math.ceil,
+    "trunc": math.trunc,
+    "item": _item,
+    "tolist": _tolist,
+    "array": _array,
+    "shape": np.shape,
+}
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether a guarded reading equals the traced one (NaN equal to NaN, so that a program
+    traced at a point holds there)."""
+    if type(a) is not type(b):
+        return False
+    if type(a) in (bool, int, tuple):  # (a truth value, an index, a shape)
+        return bool(a == b)
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    try:
+        return bool(np.array_equal(a, b, equal_nan=True))
+    except TypeError:  # (a dtype without NaN)
+        return bool(np.array_equal(a, b))
+
+
+def unchanged(value: Any, kind: str, traced: Any, *extra: Any) -> None:
+    """The guard ``specialise`` records: ``kind`` of ``value`` (``bool(value)``, its shape,
+    ...) must be what it was when traced, else ``Retrace``."""
+    now = _CONVERSIONS[kind](value, *extra)
+    if not _same(now, traced):
+        raise Retrace(
+            f"dualdiff.jit: f read {kind}() of a traced value as {traced!r}, which is {now!r} "
+            "here: tracing f again at this point"
+        )
+
+
+unchanged.checks = True  # type: ignore[attr-defined]  # (kept live: see _generate)
+
+
+def specialise(sym: Sym, kind: str, what: str, caller: Any, *extra: Any) -> Any:
+    """``kind`` of a traced value (``bool(sym)`` for ``if``, ``int(sym)``, ``np.asarray(sym)``,
+    its shape), read at the tracing point, with a guard recorded that checks at every replay
+    that it is the same there (``unchanged``): the program then holds wherever it replays, and
+    a point where it differs is traced again. As ``jax.jit`` does not, this accepts ``f``'s own
+    branches on values, numbers read from them and value-dependent shapes.
+
+    Only for the user's code (``caller``, the frame that asked): dualdiff's own rules and
+    composition bodies refuse (``_value_dependent``), because they fall back to an eager rule
+    that holds at every point, and a guard would trace again wherever their reading changes."""
+    if not user_code(caller, sym.program):
+        raise _value_dependent(what)
+    result = _CONVERSIONS[kind](sym.value, *extra)
+    traced = result
+    if type(result) is np.ndarray:
+        traced = result.copy()  # (the user's copy may be written into)
+    sym.program.record(unchanged, (sym, kind, traced, *extra), {})
+    return result
+
+
 class ValueBound:
-    """Python conversions of a traced array (``if x``, ``float(x)``, ``x.item()``) would fix
-    what they read at its traced value: they raise instead."""
+    """Python conversions of a traced value (``if x``, ``int(x)``, ``x.item()``): a plain
+    traced array (``Sym``) reads them at the tracing point and guards them (``specialise``);
+    a traced dual does as an eager dual does (``SymbolicDual._convert``)."""
 
     __slots__ = ()
     kind = "array"
 
+    def _convert(self, kind: str, what: str, caller: Any, *extra: Any) -> Any:
+        raise _value_dependent(what)
+
     def __bool__(self) -> bool:
-        raise _value_dependent(f"Using a traced {self.kind} as a truth value (if, and, while)")
+        what = f"Using a traced {self.kind} as a truth value (if, and, while)"
+        return self._convert("bool", what, sys._getframe(1))
 
     def __float__(self) -> float:
-        raise drops_tangent(
-            TypeError(
-                f"dualdiff.jit: float() of a traced {self.kind} (float(x), math.sin(x) or "
-                f"{FLOAT_WRITE}) would fix it at its traced value and drop its derivative; use "
-                f"numpy.sin(x) or dualdiff.sin(x); {FLOAT_WRITE_FIX}"
-            )
-        )
+        return self._convert("float", "", sys._getframe(1))
 
     def __int__(self) -> int:
-        raise _value_dependent(f"int() of a traced {self.kind}")
+        return self._convert("int", f"int() of a traced {self.kind}", sys._getframe(1))
 
     def __index__(self) -> int:
-        raise _value_dependent(f"Using a traced {self.kind} as a Python integer")
+        what = f"Using a traced {self.kind} as a Python integer"
+        return self._convert("index", what, sys._getframe(1))
 
     def __complex__(self) -> complex:
-        raise _value_dependent(f"complex() of a traced {self.kind}")
+        return self._convert("complex", f"complex() of a traced {self.kind}", sys._getframe(1))
 
-    # piecewise constant in eager mode (a plain number), but the number is x's value here
+    # piecewise constant in eager mode (a plain number)
     def __round__(self, ndigits: Any = None) -> Any:
-        raise _value_dependent(f"round() of a traced {self.kind}")
+        what = f"round() of a traced {self.kind}"
+        if ndigits is None:
+            return self._convert("round", what, sys._getframe(1))
+        return self._convert("round", what, sys._getframe(1), ndigits)
 
     def __floor__(self) -> Any:
-        raise _value_dependent(f"math.floor() of a traced {self.kind}")
+        return self._convert("floor", f"math.floor() of a traced {self.kind}", sys._getframe(1))
 
     def __ceil__(self) -> Any:
-        raise _value_dependent(f"math.ceil() of a traced {self.kind}")
+        return self._convert("ceil", f"math.ceil() of a traced {self.kind}", sys._getframe(1))
 
     def __trunc__(self) -> Any:
-        raise _value_dependent(f"math.trunc() of a traced {self.kind}")
+        return self._convert("trunc", f"math.trunc() of a traced {self.kind}", sys._getframe(1))
 
     def tolist(self) -> Any:
-        raise _value_dependent(f"tolist() of a traced {self.kind}")
+        return self._convert("tolist", f"tolist() of a traced {self.kind}", sys._getframe(1))
 
     def item(self, *args: Any) -> Any:
-        raise _value_dependent(f"item() of a traced {self.kind}")
+        what, caller = f"item() of a traced {self.kind}", sys._getframe(1)
+        if args:  # (item(i): the element, read and guarded as the element)
+            return self[args[0] if len(args) == 1 else args]._convert("item", what, caller)
+        return self._convert("item", what, caller)
+
+
+def float_refused(kind: str) -> TypeError:
+    """``float()`` of a traced dual: it would drop the derivative, as eager mode says."""
+    return drops_tangent(
+        TypeError(
+            f"dualdiff.jit: float() of a traced {kind} (float(x), math.sin(x) or "
+            f"{FLOAT_WRITE}) would fix it at its traced value and drop its derivative; use "
+            f"numpy.sin(x) or dualdiff.sin(x); {FLOAT_WRITE_FIX}"
+        )
+    )
 
 
 class Sym(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
@@ -354,6 +461,9 @@ class Sym(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
 
     def __init__(self, program: _Program, value: Any, index: int) -> None:
         self.program, self.value, self.index = program, value, index
+
+    def _convert(self, kind: str, what: str, caller: Any, *extra: Any) -> Any:
+        return specialise(self, kind, what or f"{kind}() of a traced array", caller, *extra)
 
     shape = property(lambda self: np.shape(self.value))
     dtype = property(lambda self: self.value.dtype)
@@ -384,7 +494,7 @@ class Sym(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
         )
 
     def __getitem__(self, index: Any) -> Any:
-        _check_static_index(index)
+        index = static_index(index, sys._getframe(1))
         return self.program.record(operator.getitem, (self, index), {})
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
@@ -404,18 +514,24 @@ class Sym(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
         if not DUAL_TYPES.isdisjoint(types):
             return NotImplemented
         static = func in STATIC_SHAPE
-        if not static or (func is np.where and len(args) + len(kwargs) < 3):
+        if "out" in kwargs and kwargs["out"] is not None:
+            raise TypeError(f"dualdiff.jit: {function_name(func)}(out=...) is not supported")
+        if static and not (func is np.where and len(args) + len(kwargs) < 3):
+            return self.program.record(func, args, kwargs)
+        # a result whose shape may depend on the values (np.nonzero, np.unique): recorded, with
+        # its shape guarded (see ``specialise``)
+        if not user_code(sys._getframe(1), self.program):
             raise TypeError(
                 f"dualdiff.jit: {function_name(func)} of traced values cannot be compiled (only "
                 "functions whose result's shape does not depend on the values can); use the "
                 "eager dualdiff.jvp/jacobian"
             )
-        if "out" in kwargs and kwargs["out"] is not None:
-            raise TypeError(f"dualdiff.jit: {function_name(func)}(out=...) is not supported")
-        return self.program.record(func, args, kwargs)
+        return guard_shapes(self.program.record(func, args, kwargs))
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        raise _value_dependent("Converting a traced array to a NumPy array")
+        what = "Converting a traced array to a NumPy array"
+        a = specialise(self, "array", what, sys._getframe(1))
+        return a if dtype is None else a.astype(dtype, copy=False)
 
     def __iter__(self) -> Any:
         return (self[i] for i in range(len(self)))
@@ -438,14 +554,49 @@ STATIC_SHAPE = set(
 )
 
 
-def _check_static_index(index: Any) -> None:
-    """A traced boolean mask selects a number of elements that depends on the values."""
-    for item in index if type(index) is tuple else (index,):
-        if type(item) is Sym and item.value.dtype == bool:
-            raise TypeError(
-                "dualdiff.jit: indexing with a traced boolean mask gives a shape that depends "
-                "on the values; use np.where(mask, x, 0), or the eager dualdiff.jvp/jacobian"
-            )
+def static_index(index: Any, caller: Any) -> Any:
+    """``index`` with each traced boolean mask in it as the integer indices it selects, as
+    NumPy defines a mask (``x[mask]`` is ``x[mask.nonzero()]``), their number guarded: the
+    traced integer indices are gathered again at every replay, and a point where the mask
+    selects another number of elements is traced again (see ``specialise``). A 0-d mask
+    (``x[m]`` for a traced scalar condition ``m``) is read as the bool it is, and guarded."""
+    items = index if type(index) is tuple else (index,)
+    if not any(type(i) is Sym and i.value.dtype == bool for i in items):
+        return index
+    masks = [i for i in items if type(i) is Sym and i.value.dtype == bool]
+    if not user_code(caller, masks[0].program):
+        raise TypeError(
+            "dualdiff.jit: indexing with a traced boolean mask gives a shape that depends "
+            "on the values; use np.where(mask, x, 0), or the eager dualdiff.jvp/jacobian"
+        )
+    out: list[Any] = []
+    for item in items:
+        if type(item) is not Sym or item.value.dtype != bool:
+            out.append(item)
+        elif item.value.ndim == 0:
+            out.append(specialise(item, "bool", "a traced boolean index", caller))
+        else:
+            out.extend(guard_shapes(item.program.record(np.nonzero, (item,), {})))
+    return tuple(out) if type(index) is tuple or len(out) != 1 else out[0]
+
+
+def user_code(caller: Any, program: _Program) -> bool:
+    """Whether the frame ``caller`` is the user's code, whose readings of traced values are
+    guarded (``specialise``), rather than dualdiff's own (a rule, a composition's body)."""
+    if program.internal:
+        return False
+    if caller is True:  # (the caller knows it acts for the user's own call)
+        return True
+    module = caller.f_globals.get("__name__", "") if caller is not None else "dualdiff"
+    return not (module == "dualdiff" or module.startswith("dualdiff."))
+
+
+def guard_shapes(result: Any) -> Any:
+    """``result`` (a symbol or a tuple/list of them), each array's shape guarded."""
+    for s in result if type(result) in (tuple, list) else (result,):
+        if type(s) is Sym and type(s.value) is np.ndarray:
+            s.program.record(unchanged, (s, "shape", s.value.shape), {})
+    return result
 
 
 def _record_rule(rule: Rule, *args: Any) -> Any:
@@ -616,6 +767,8 @@ class _Writer:
                 call = [self.expr(a) for a in args]
                 call += [f"{k}={self.expr(v)}" for k, v in kwargs.items()]
                 line = f"{name} = {self.constant(fn)}({', '.join(call)})"
+                if fn is unchanged:  # a guard: its result is nothing
+                    line = line.split(" = ", 1)[1]
             if instruction.errstate is not None:
                 state = ", ".join(f"{k}={v!r}" for k, v in sorted(instruction.errstate.items()))
                 lines.append(f"with {self.constant(np.errstate)}({state}):")

@@ -16,6 +16,7 @@ import functools
 import inspect
 import math
 import operator
+import sys
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -70,18 +71,28 @@ from .program import (
     DUAL_TYPES,
     FRESH_FUNCTIONS,
     STATIC_SHAPE,
+    Retrace,
     Sym,
     TangentBlock,
     ValueBound,
     _cast,
-    _check_static_index,
     _has_dual,
     _shape,
     _symbols,
+    float_refused,
+    guard_shapes,
+    specialise,
+    static_index,
+    user_code,
+)
+from .program import (
+    _leaves as _all_leaves,
 )
 
 _SQUARE = RULES["square"]
 _POWER = RULES["power"]
+_CONVERT_PLAIN = {"bool": bool, "round": round, "floor": math.floor, "ceil": math.ceil,
+                  "trunc": math.trunc}  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
@@ -108,6 +119,24 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
         "input), and an eager differentiation cannot run inside a compiled function; "
         "differentiate the whole function with jit_jacobian/jit_jvp (or the eager functions)"
     )
+
+    # Python conversions as an eager dual's: the piecewise-constant ones read the value (and
+    # are guarded, see ``specialise``); float(), int() and the like would drop the derivative
+    _VALUE_CONVERSIONS = frozenset(("bool", "round", "floor", "ceil", "trunc"))
+
+    def _convert(self, kind: str, what: str, caller: Any, *extra: Any) -> Any:
+        if kind in self._VALUE_CONVERSIONS:
+            value = self.value
+            if type(value) is Sym:
+                return specialise(value, kind, what, caller, *extra)
+            return _CONVERT_PLAIN[kind](value, *extra)
+        if kind == "float":
+            raise float_refused(self.kind)
+        raise errors.lost_tangent(
+            f"dualdiff.jit: {kind}() of a traced dual",
+            "Use the dual itself (x[i] for an element, np.round(x) or np.floor(x) for a "
+            "piecewise-constant number), or its .value where no derivative is wanted.",
+        )
 
     def __init__(self, value: Any, tangent: Any) -> None:
         self.value, self.tangent = value, tangent
@@ -199,7 +228,7 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
     def __getitem__(self, index: Any) -> SymbolicDual:
         if _has_dual(index):
             raise TypeError("dualdiff.jit: an index cannot carry a derivative")
-        _check_static_index(index)
+        index = static_index(index, sys._getframe(1))
         return _linear_one(operator.getitem, self, (index,), {})
 
     def __setitem__(self, index: Any, item: Any) -> None:
@@ -1259,12 +1288,20 @@ def derived(entry: table.Entry, args: Any, kwargs: Any) -> Any:
     kwargs = _refuse_out(func, args, kwargs)
     body = COMPOSITIONS.get(func)
     if body is not None:  # plain NumPy code: each of its operations is traced in turn
+        program = _program_of((args, kwargs)) or _program_of(
+            [a.value for a in _all_leaves((args, kwargs)) if type(a) is SymbolicDual]
+        )
+        if program is not None:  # its readings of values are refused, not guarded
+            program.internal += 1
         try:
             return body(*args, **kwargs)
         except TypeError as error:
             # a part that decides on values (interp's searchsorted of x): the eager rule, as one
             # instruction computed afresh at every replay
             raise _Unsupported(str(error)) from None
+        finally:
+            if program is not None:
+                program.internal -= 1
     kind = entry.kind
     if kind == "value":
         return _values_only(func, args, kwargs)
@@ -1276,6 +1313,20 @@ def derived(entry: table.Entry, args: Any, kwargs: Any) -> Any:
     if handler is None:  # special, and compositions without a body: the eager rule
         raise _Unsupported(entry.name)
     return handler(entry, _table_call(entry, args, kwargs))
+
+
+def _substituted(a: Any, fixed: dict[int, Any]) -> Any:
+    """``a`` with the symbols in ``fixed`` (by id) replaced by their values there."""
+    t = type(a)
+    if t is Sym:
+        return fixed.get(id(a), a)
+    if t is tuple or t is list:
+        return t(_substituted(i, fixed) for i in a)
+    if t is dict:
+        return {k: _substituted(v, fixed) for k, v in a.items()}
+    if t is slice:
+        return slice(*(_substituted(i, fixed) for i in (a.start, a.stop, a.step)))
+    return a
 
 
 # Structural functions whose result's shape does not depend on the values of an index argument:
@@ -1295,12 +1346,22 @@ def _structural(entry: table.Entry, call: Call) -> Any:
     if others and not (
         func in _DYNAMIC_INDEX or (func is np.delete and all(s.value.ndim == 0 for s in others))
     ):
-        raise TypeError(
-            f"dualdiff.jit: numpy.{entry.name} with an argument computed from x (an index, a "
-            "condition) selects elements by the values at the tracing point, and the shape of "
-            "its result may depend on them, which a compiled function cannot replay; pass that "
-            "argument as a constant, or use the eager dualdiff.jvp/jacobian"
+        what = (
+            f"numpy.{entry.name} with an argument computed from x (an index, a condition) "
+            "selects elements by the values at the tracing point, and the shape of its result "
+            "may depend on them"
         )
+        if not user_code(True, program):
+            raise TypeError(
+                f"dualdiff.jit: {what}, which a compiled function cannot replay; pass that "
+                "argument as a constant, or use the eager dualdiff.jvp/jacobian"
+            )
+        # read at the tracing point, and guarded: the program holds where they are the same
+        fixed = {id(s): specialise(s, "array", what, True) for s in others}
+        call.args = _substituted(call.args, fixed)
+        call.kwargs = _substituted(call.kwargs, fixed)
+        args, kwargs = call.arguments(values)
+        others = []
     value = program.record(func, tuple(args), kwargs)
     tangents = [_tangent(o) for o in call.operands]
     if all(t is None for t in tangents):
@@ -1532,13 +1593,16 @@ def _values_only(func: Any, args: Any, kwargs: Any) -> Any:
     args, kwargs = _plain(tuple(args)), {k: _plain(v) for k, v in kwargs.items()}
     if func in _STATIC_VALUES:
         return func(*_concrete_of(args), **_concrete_of(kwargs))
-    if func in _VALUE_SHAPED:
-        raise TypeError(
-            f"dualdiff.jit: {function_name(func)} of traced values gives a result whose shape "
-            "depends on the values, which a compiled function cannot replay; use np.where, or "
-            "the eager dualdiff.jvp/jacobian"
-        )
     program = _program_of((args, kwargs))
+    if func in _VALUE_SHAPED:
+        if program is not None and not user_code(True, program):
+            raise TypeError(
+                f"dualdiff.jit: {function_name(func)} of traced values gives a result whose "
+                "shape depends on the values, which a compiled function cannot replay; use "
+                "np.where, or the eager dualdiff.jvp/jacobian"
+            )
+        if program is not None:  # its shape guarded (see ``specialise``)
+            return guard_shapes(program.record(func, args, kwargs))
     if program is None:
         return func(*args, **kwargs)
     return program.record(func, args, kwargs)
@@ -1592,7 +1656,7 @@ class _Outputs:
 _EAGER_UFUNCS = VALUE_UFUNCS | {np.matmul, np.divmod, np.modf}
 
 
-class KindChanged(ValueError):
+class KindChanged(Retrace):
     """Raised at replay when an eager rule's results have other dtypes than when traced
     (``np.linalg.eigvals`` of a real matrix is real at one point, complex at another): the
     instructions after it were traced for the old dtypes (the real rule of ``abs``), so the
@@ -1709,10 +1773,10 @@ def _run_eager(
         outputs.structure, outputs.shapes, outputs.derived = structure, shapes, derived
         outputs.dtypes = dtypes
     elif shapes != outputs.shapes or derived != outputs.derived:
-        raise ValueError(
+        raise Retrace(
             f"dualdiff.jit: {outputs.name} gave results of shapes {shapes} here but "
-            f"{outputs.shapes} when traced (they depend on the values); a compiled function "
-            "cannot replay it: use the eager dualdiff.jvp/jacobian"
+            f"{outputs.shapes} when traced (they depend on the values): tracing f again at "
+            "this point"
         )
     elif dtypes != outputs.dtypes:
         raise KindChanged(
@@ -2102,15 +2166,23 @@ def _rounds_write(ufunc: np.ufunc, target: SymbolicDual, index: Any, *item: Any)
     """``ufunc.at(target, index[, item])`` for a ufunc other than ``add``/``subtract``: the
     visits in rounds of distinct elements (``at_rounds``), each round traced as the item
     assignment ``target[where] = ufunc(target[where], item[chosen])``, as the eager carriers
-    apply it. The rounds are fixed by the index, so an index computed from x is refused: its
-    order of visits could differ at the next point."""
+    apply it. The rounds are fixed by the index, so an index computed from x is read at the
+    tracing point and guarded (``specialise``): a point where it differs is traced again."""
     what = f"{function_name(ufunc)}.at"
-    if _has_dual(index) or _symbols(_plain(index)):
-        raise TypeError(
-            f"dualdiff.jit: {what} at an index computed from x: which elements it visits, and "
-            "how often, depends on x's values, which a compiled function cannot replay; use "
-            "np.add.at, or the eager dualdiff.jvp/jacobian"
-        )
+    if _has_dual(index):
+        raise TypeError(f"dualdiff.jit: {what}: an index cannot carry a derivative")
+    index = _plain(index)
+    traced = _symbols(index)
+    if traced:
+        program = traced[0].program
+        if not user_code(True, program):
+            raise TypeError(
+                f"dualdiff.jit: {what} at an index computed from x: which elements it visits, "
+                "and how often, depends on x's values, which a compiled function cannot "
+                "replay; use np.add.at, or the eager dualdiff.jvp/jacobian"
+            )
+        reading = f"{what} at an index computed from x"
+        index = _substituted(index, {id(t): specialise(t, "array", reading, True) for t in traced})
     if isinstance(index, list):
         index = np.asarray(index)
         if index.size == 0:  # [] is float64 to np.asarray, an empty index to NumPy

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import inspect
 import math
@@ -77,24 +78,71 @@ def drops_tangent(error: TypeError) -> TypeError:
 
 
 def call_user(f: Any, *args: Any) -> Any:
-    """``f(*args)``, the user's function on carriers, with NumPy's ValueError "setting an array
-    element with a sequence" replaced by its cause where that is ``drops_tangent``'s: NumPy
-    raises it for ``out[i] = x`` when x's type supports indexing (a Taylor series, a traced
-    array), so the TypeError that names the fix, as eager mode raises it, would come second. The
-    traceback still ends at the user's line."""
+    """``f(*args)``, the user's function on carriers, with an error from inside it made to say
+    what went wrong for dualdiff (``explain``)."""
     try:
         return f(*args)
-    except ValueError as error:
-        raise_lost_tangent(error)
+    except Exception as error:
+        explain(error, getattr(args[0], "tag", None) if args else None)
         raise
 
 
-def raise_lost_tangent(error: ValueError) -> None:
-    """Raise ``error``'s cause in its place if ``drops_tangent`` marked it (see ``call_user``);
+def explain(error: BaseException, tag: Any = None) -> None:
+    """Make an error raised inside the user's function, on carriers of ``tag``, say what
+    dualdiff knows of it.
+
+    - NumPy's ValueError "setting an array element with a sequence", raised for ``out[i] = x``
+      when x's type supports indexing (a Taylor series, a traced array), and the SystemError of
+      compiled code that calls on after ``float(x)`` of a dual failed (``scipy.optimize.brentq``)
+      are replaced by their cause where that is ``drops_tangent``'s: the TypeError that names
+      the fix, as eager mode raises it. The traceback still ends at the user's line.
+    - Any other error gets a note when this call of ``f`` turned duals into an object array
+      (``note_object_array``): NumPy's functions without an object loop and compiled code
+      (SciPy's) raise their own errors on one, which do not say where it came from or what to
+      write instead."""
+    if type(error) is ValueError or type(error) is SystemError:
+        raise_lost_tangent(error)
+    site = _OBJECT_ARRAY_SITE.get()
+    if site is None or getattr(error, "drops_tangent", False) or not hasattr(error, "add_note"):
+        return  # (add_note: Python 3.11+)
+    site_tag, frame_id, code, where, what = site
+    if tag is None or site_tag != tag:  # not this call's duals: only the very frame counts
+        tb = error.__traceback__
+        while tb is not None and not (id(tb.tb_frame) == frame_id and tb.tb_frame.f_code is code):
+            tb = tb.tb_next
+        if tb is None:
+            return
+    error.add_note(
+        f"dualdiff: {what} made an object array of duals at {where}. Code that cannot compute "
+        "on one (a NumPy function without an object loop, compiled code such as SciPy's) "
+        "raises errors like the one above. Write that step with NumPy's functions on the duals "
+        "themselves (np.stack([...]) builds an array of them; dualdiff.special has SciPy's "
+        "logsumexp, softmax, log_softmax and polygamma), or give it a derivative with "
+        "dualdiff.custom_jvp."
+    )
+
+
+def raise_lost_tangent(error: BaseException) -> None:
+    """Raise ``error``'s cause in its place if ``drops_tangent`` marked it (see ``explain``);
     return otherwise."""
     cause = error.__cause__
     if getattr(cause, "drops_tangent", False):
         raise cause.with_traceback(error.__traceback__) from None
+
+
+_OBJECT_ARRAY_SITE: contextvars.ContextVar[tuple[Any, int, Any, str, str] | None] = (
+    contextvars.ContextVar("dualdiff_object_array_site", default=None)
+)
+
+
+def note_object_array(what: str, tag: Any, depth: int) -> None:
+    """Remember where duals of ``tag`` were last turned into an object array (``what``:
+    "numpy.array([...]) of Duals", ...): the frame ``depth`` levels above the caller, for
+    ``explain``. Of the frame only its identity (id and code) is kept, so nothing stays alive
+    for it."""
+    frame = sys._getframe(depth + 1)
+    where = f"{frame.f_code.co_filename}:{frame.f_lineno}"
+    _OBJECT_ARRAY_SITE.set((tag, id(frame), frame.f_code, where, what))
 
 
 def no_rule(function: str, hint: str = "") -> TypeError:

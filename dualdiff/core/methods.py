@@ -36,6 +36,42 @@ def _shape_argument(shape: tuple[Any, ...]) -> Any:
     return shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape
 
 
+class InPlaceOperators:
+    """``x += y`` and the other in-place operators as ``x[...] = x + y``: written into the array
+    (and so through its views), as ndarray's are. ``_inplace(result)`` writes and returns what
+    the name is bound to afterwards."""
+
+    __slots__ = ()
+
+    def _inplace(self, result: Any) -> Any:
+        raise NotImplementedError
+
+    def __iadd__(self, other: Any) -> Any:
+        return self._inplace(self + other)
+
+    def __isub__(self, other: Any) -> Any:
+        return self._inplace(self - other)
+
+    def __imul__(self, other: Any) -> Any:
+        return self._inplace(self * other)
+
+    def __itruediv__(self, other: Any) -> Any:
+        return self._inplace(self / other)
+
+    def __ipow__(self, other: Any) -> Any:
+        return self._inplace(self**other)
+
+    def __imatmul__(self, other: Any) -> Any:
+        return self._inplace(self @ other)
+
+    # without these Python falls back to ``x = x % c``: a view would not write into its base
+    def __imod__(self, other: Any) -> Any:
+        return self._inplace(self % other)
+
+    def __ifloordiv__(self, other: Any) -> Any:
+        return self._inplace(self // other)
+
+
 class ArrayMethods:
     """``x.sum()``, ``x.reshape(...)``, ``x.T`` ... through ``numpy.<name>(x, ...)``."""
 

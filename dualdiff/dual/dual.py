@@ -467,6 +467,7 @@ class Dual:
             "For full speed write np.stack([...]) (or dualdiff.stack), which keeps a DualArray.",
             dtype,
             copy,
+            self.tag,
         )
         return scalar_object_array(self)
 

@@ -99,7 +99,9 @@ def strict_arrays(strict: bool = True) -> Iterator[None]:
         _STRICT.reset(token)
 
 
-def refuse_or_warn(what: str, fix: str, dtype: Any, copy: Any, stacklevel: int = 3) -> None:
+def refuse_or_warn(
+    what: str, fix: str, dtype: Any, copy: Any, tag: Any = None, stacklevel: int = 3
+) -> None:
     """The checks of a dual type's ``__array__``: a dtype other than object drops the tangent
     (TypeError); so does any conversion under ``strict_arrays()``; ``copy=False`` cannot be
     honoured (NumPy's ValueError). Otherwise warn, once per call site, that the fallback is
@@ -132,6 +134,7 @@ def refuse_or_warn(what: str, fix: str, dtype: Any, copy: Any, stacklevel: int =
             "Unable to avoid copy while creating an array as requested: the array of a dual is "
             "a new array of objects."
         )
+    errors.note_object_array(what, tag, stacklevel - 1)
     warnings.warn(
         f"{what} made an object array of duals: the derivatives are exact but every element "
         f"is a Python object (slow), and compiled code that needs float64 refuses it. {fix} "

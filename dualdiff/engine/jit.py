@@ -10,30 +10,34 @@ same shapes and dtypes run only that function: no dual objects, no dispatch per 
 ``jit_jacobian(f)`` does the same for the whole Jacobian, its tangents carrying every direction
 on a last axis; the identity seed is a constant of the program, so linear parts fold away.
 
-What can be traced, like ``jax.jit``: ``f`` must not branch on values (``if x[0] > 0``,
-``float(x)``) and must not make shapes that depend on values (a boolean mask of ``x``,
-``np.nonzero``); whatever ``f`` computes without ``x`` (arrays of its closure and what is made
-from them, random draws) is fixed when it is traced. Elementwise functions of the rule table,
+What ``f`` reads from the values while traced (the way ``if x[0] > 0`` goes, ``int(np.argmax(x))``,
+the number of elements a boolean mask of ``x`` or ``np.nonzero`` selects) is read at the tracing
+point and guarded: the program checks at every call that it reads the same there, and where it
+does not, ``f`` is traced again at that point (``jax.jit`` refuses these). Whatever ``f``
+computes without ``x`` (arrays of its closure and what is made from them, random draws) is fixed
+when it is traced. Elementwise functions of the rule table,
 arithmetic and comparisons, indexing, and every NumPy function of the function table
 (``dualdiff.rules.functions``) by its kind are supported: structural functions gather the tangent at
 constant indices, linear and multilinear ones repeat the call on the tangents, compositions are
 traced through their bodies, and special functions (linear algebra, ``prod``, ``max``/``min``)
 run dualdiff's eager rule as one instruction. Writes (``y[i] = v``, ``y += v``, ``np.copyto``,
 ``np.put``, ... through views too) become functional copy-and-set instructions (see
-``dualdiff.compiler.symbolic.functional_write``). Anything else raises TypeError naming it: a branch
-on values or a value-dependent shape (which the eager functions differentiate), or a function with
-no derivative rule (which they refuse too). ``source`` shows the generated code.
+``dualdiff.compiler.symbolic.functional_write``). Anything else raises TypeError naming it: what
+drops a derivative (``float(x)`` of a dual, a dual written into a plain array), or a function with
+no derivative rule (which the eager functions refuse too). ``source`` shows the generated code.
 """
 
 from __future__ import annotations
 
+import threading
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from ..compiler.program import Sym, TangentBlock, _generate, _Program
-from ..compiler.symbolic import KindChanged, SymbolicDual, _tangent
+from ..compiler.program import Retrace, Sym, TangentBlock, _generate, _Program
+from ..compiler.symbolic import SymbolicDual, _tangent
 from ..core import errors
 from ..core.methods import same_strides
 from ..dual.objects import lift
@@ -113,9 +117,11 @@ class CompiledJVP(_CompiledFunction):
             compiled = self._compiled.get(
                 ((x.shape, x.dtype.str, "C"), (v.shape, v.dtype.str, "C"))
             )
-            if compiled is not None and compiled.single:
+            if compiled is not None and compiled.latest.single:
                 self._last = compiled
-                return compiled.run(x, v)
+                flat, program = compiled.run(x, v)
+                # (a guard may have switched programs: one of another output structure)
+                return flat if program.single else program.rebuild(flat)
         several = type(x) is tuple
         xs, vs = (x, v) if several else ((x,), (v,))
         if several and (type(v) is not tuple or len(v) != len(x)):
@@ -153,12 +159,15 @@ def jit_jvp(f: Callable[..., Any]) -> CompiledJVP:
     ``f`` is traced once per input shape and dtype; later calls run only the generated code (the
     chain rule from the rule table, repeated subexpressions computed once, dead code dropped and
     temporaries reused as ``out=`` buffers), at the cost of a derivative written out by hand.
+    Branches on values, numbers read from them and value-dependent shapes are guarded: a call
+    where they differ from the trace's traces ``f`` again (the latest 8 programs per shape are
+    kept; a ``RuntimeWarning`` after 20 traces says ``f`` is better differentiated eagerly).
 
     Parameters
     ----------
     f : callable
-        ``f(x)`` or ``f(x, y, ...)``, without branches on values, writes into arrays or
-        value-dependent shapes (these raise ``TypeError`` while tracing: use :func:`jvp`).
+        ``f(x)`` or ``f(x, y, ...)``. What would drop the derivative (``float(x)``, a dual
+        written into a plain array) raises ``TypeError`` while tracing, as in :func:`jvp`.
 
     Returns
     -------
@@ -207,12 +216,43 @@ def _array(a: Any, api: str, what: str = "x") -> np.ndarray:
     return _array_input(a, api, what)
 
 
-class _Compiled:
-    """One traced signature: the generated function and how to rebuild ``f``'s output.
+class _Variant:
+    """One program of a signature: its function, its source and how to rebuild ``f``'s output
+    from the function's flat outputs (``single``: one output, returned as (value, tangent))."""
 
-    A few eager rules give results whose dtype depends on the values (``np.linalg.eigvals`` of
-    a real matrix: real or complex); the instructions after them hold only for the dtypes
-    traced, so ``run`` traces ``f`` again at a point where those change (``KindChanged``)."""
+    __slots__ = ("function", "source", "structure", "single", "scalar_leaves")
+
+    def __init__(
+        self, function: Any, source: str, structure: Any, scalar_leaves: list[bool]
+    ) -> None:
+        self.function, self.source, self.structure = function, source, structure
+        self.single, self.scalar_leaves = structure is None, scalar_leaves
+
+    def rebuild(self, flat: Any) -> tuple[Any, Any]:
+        """``(values, tangents)`` in ``f``'s output structure from the flat outputs."""
+        if any(self.scalar_leaves):
+            flags = self.scalar_leaves * 2
+            flat = [a[()] if s and type(a) is np.ndarray else a for a, s in zip(flat, flags)]
+        half = len(flat) // 2
+        values = _rebuild(self.structure, iter(flat[:half]))
+        tangents = _rebuild(self.structure, iter(flat[half:]))
+        return values, tangents
+
+
+class _Compiled:
+    """One traced signature: its programs (``_Variant``), the one tried first in ``latest``.
+
+    A program holds where its guards pass (``dualdiff.compiler.program.specialise``): the
+    branches ``f`` took, the numbers it read from values and the value-dependent shapes it made
+    are those of its trace. A few eager rules give results whose dtype depends on the values
+    (``np.linalg.eigvals`` of a real matrix: real or complex), and the instructions after them
+    hold only for the dtypes traced (``KindChanged``). Where a guard fails, ``run`` tries the
+    other programs of this signature, most recently used first, and traces ``f`` again at the
+    point if none holds; the latest ``MAX_PROGRAMS`` are kept. ``run`` returns the program that
+    ran with its outputs: another thread may make another program the first meanwhile."""
+
+    MAX_PROGRAMS = 8
+    WARN_AFTER = 20  # traces of one signature: then a warning that f is a poor fit for jit
 
     def __init__(
         self,
@@ -221,21 +261,67 @@ class _Compiled:
         vs: tuple[Any, ...] | None,
         seed: np.ndarray | None = None,
         scalars: tuple[bool, ...] = (),
+        single: bool = False,
     ) -> None:
         self.f, self.seed, self.scalars, self.jvp = f, seed, scalars, vs is not None
-        self._trace(xs, vs)
+        self.require_single = single
+        self.programs: list[_Variant] = []
+        self.traces = 0
+        self._lock = threading.RLock()  # (f may call this compiled function itself)
+        self.latest = self._trace(xs, vs)
 
-    def run(self, *args: Any) -> Any:
-        """The generated function on ``args`` (the inputs, then the tangents of a JVP)."""
+    @property
+    def source(self) -> str:
+        return self.latest.source
+
+    def run(self, *args: Any) -> tuple[Any, _Variant]:
+        """The program's flat outputs on ``args`` (the inputs, then the tangents of a JVP), and
+        the program that gave them."""
+        latest = self.latest
         try:
-            return self.function(*args)
-        except KindChanged:
+            return latest.function(*args), latest
+        except Retrace:
+            pass
+        with self._lock:  # (the list of programs changes: one thread at a time)
+            for program in list(self.programs):
+                if program is latest:
+                    continue
+                try:
+                    out = program.function(*args)
+                except Retrace:
+                    continue
+                self._first(program)
+                return out, program
             n = len(args) // 2 if self.jvp else len(args)
-            self._trace(args[:n], args[n:] if self.jvp else None)
-            return self.function(*args)
+            program = self._trace(args[:n], args[n:] if self.jvp else None)
+        try:
+            return program.function(*args), program
+        except Retrace as error:
+            raise ValueError(
+                "dualdiff.jit: f read other values at the point it was just traced at (random "
+                "draws, a global that changes?), so no compiled program holds there; use the "
+                "eager dualdiff.jvp/jacobian"
+            ) from error
 
-    def _trace(self, xs: tuple[Any, ...], vs: tuple[Any, ...] | None) -> None:
+    def _first(self, program: _Variant) -> None:
+        """Make ``program`` the one tried first (and drop the oldest beyond the limit)."""
+        if program in self.programs:
+            self.programs.remove(program)
+        self.programs.insert(0, program)
+        del self.programs[self.MAX_PROGRAMS :]
+        self.latest = program
+
+    def _trace(self, xs: tuple[Any, ...], vs: tuple[Any, ...] | None) -> _Variant:
         f, seed, scalars = self.f, self.seed, self.scalars
+        self.traces += 1
+        if self.traces == self.WARN_AFTER:
+            warnings.warn(
+                f"dualdiff.jit: f has been traced {self.traces} times for inputs of one shape, "
+                "because values it branches on (or reads as numbers or shapes) keep changing; "
+                "each trace costs more than an eager call: use dualdiff.jvp/jacobian for this f",
+                RuntimeWarning,
+                stacklevel=5,
+            )
         program = _Program()
         inputs = []
         # a scalar argument is traced as the NumPy scalar it is: its views (np.expand_dims,
@@ -255,24 +341,22 @@ class _Compiled:
                 inputs.append(SymbolicDual(sx, sv))
         out = errors.call_user(f, *inputs)
         leaves: list[tuple[Any, Any]] = []
-        self.structure = _flatten(out, leaves)
-        self.source, self.function = _generate(program, leaves, program.directions)
-        self.single = self.structure is None  # one output: the function returns (value, tangent)
+        structure = _flatten(out, leaves)
+        if self.require_single and structure is not None:
+            raise TypeError("jit: f must return a single array for a compressed Jacobian")
+        source, function = _generate(program, leaves, program.directions)
         # outputs traced as NumPy scalars: a scalar argument reaches the generated function as
         # a 0-d array, which f = lambda z: z would return as it is
-        self.scalar_leaves = [
+        scalar_leaves = [
             any(scalars) and not isinstance(getattr(v, "value", v), np.ndarray) for v, _ in leaves
         ]
+        variant = _Variant(function, source, structure, scalar_leaves)
+        self._first(variant)
+        return variant
 
     def __call__(self, xs: tuple[Any, ...], vs: tuple[Any, ...]) -> tuple[Any, Any]:
-        flat = self.run(*xs, *vs)
-        if any(self.scalar_leaves):
-            flags = self.scalar_leaves * 2
-            flat = [a[()] if s and type(a) is np.ndarray else a for a, s in zip(flat, flags)]
-        half = len(flat) // 2
-        values = _rebuild(self.structure, iter(flat[:half]))
-        tangents = _rebuild(self.structure, iter(flat[half:]))
-        return values, tangents
+        flat, program = self.run(*xs, *vs)
+        return program.rebuild(flat)
 
 
 def _flatten(out: Any, leaves: list[tuple[Any, Any]]) -> Any:
@@ -340,10 +424,13 @@ class CompiledJacobian(_CompiledFunction):
         """``(f(x), df/dx)`` from the compiled pass."""
         if type(x) is np.ndarray and x.flags.c_contiguous:
             compiled = self._compiled.get((x.shape, x.dtype.str, "C"))
-            if compiled is not None and compiled.single:
+            if compiled is not None and compiled.latest.single:
                 self._last = compiled
-                value, tangent = compiled.run(x)
-                return value, _jacobian_block(tangent, value, x)
+                flat, program = compiled.run(x)
+                if program.single:  # (a guard may have switched programs)
+                    value, tangent = flat
+                    return value, _jacobian_block(tangent, value, x)
+                return self._blocks(program, flat, x)
         if is_dual(x):
             return dense_jacobian(self.f, x)
         scalar = type(x) is not np.ndarray and np.ndim(x) == 0
@@ -358,11 +445,16 @@ class CompiledJacobian(_CompiledFunction):
         if compiled is None:
             compiled = self._compiled[key] = _Compiled(self.f, (x,), None, scalars=(scalar,))
         self._last = compiled
-        flat = compiled.run(x)
+        flat, program = compiled.run(x)
+        return self._blocks(program, flat, x)
+
+    @staticmethod
+    def _blocks(program: _Variant, flat: Any, x: np.ndarray) -> tuple[Any, Any]:
+        """``f``'s values and their Jacobians from the program's flat outputs."""
         half = len(flat) // 2
-        values = _rebuild(compiled.structure, iter(flat[:half]))
+        values = _rebuild(program.structure, iter(flat[:half]))
         tangents = [_jacobian_block(t, v, x) for v, t in zip(flat[:half], flat[half:])]
-        return values, _rebuild(compiled.structure, iter(tangents))
+        return values, _rebuild(program.structure, iter(tangents))
 
     def __call__(self, x: Any) -> Any:
         return self.value_and_jacobian(x)[1]
@@ -413,7 +505,5 @@ def compiled_push_forward(f: Callable[..., Any], x: np.ndarray, seed: np.ndarray
     keeps one per layout)."""
     # traced in x's own layout, strides included (the caller keeps a program per layout):
     # the program replays the view-or-copy decisions of its trace
-    compiled = _Compiled(f, (_c_order(x),), None, seed)
-    if not compiled.single:
-        raise TypeError("jit: f must return a single array for a compressed Jacobian")
-    return compiled.run
+    compiled = _Compiled(f, (_c_order(x),), None, seed, single=True)
+    return lambda x: compiled.run(x)[0]

@@ -59,6 +59,7 @@ from ..core.errors import function_name
 from ..core.methods import (
     EXTREME_UFUNCS,
     ArrayMethods,
+    InPlaceOperators,
     at_rounds,
     extreme_at,
     is_basic_index,
@@ -1924,7 +1925,7 @@ def _check_index(index: Any) -> None:
             )
 
 
-class Taylor(ArrayMethods):
+class Taylor(InPlaceOperators, ArrayMethods):
     """A truncated Taylor polynomial ``Σ_k coefficients[k]·t**k`` (``k <= order``) in a real ``t``.
 
     Operators, NumPy ufuncs and functions (``@``, ``np.sum``, ``np.linalg.solve`` ...), item
@@ -2284,6 +2285,7 @@ class Taylor(ArrayMethods):
             "arrays with np.stack([...]); x.coefficients are the plain coefficients.",
             dtype,
             copy,
+            self.tag,
         )
         shape = self.shape
         if not shape:
@@ -2375,31 +2377,6 @@ class Taylor(ArrayMethods):
             raise ValueError("output array is read-only")
         self[...] = result
         return self
-
-    def __iadd__(self, other: Any) -> Any:
-        return self._inplace(self + other)
-
-    def __isub__(self, other: Any) -> Any:
-        return self._inplace(self - other)
-
-    def __imul__(self, other: Any) -> Any:
-        return self._inplace(self * other)
-
-    def __itruediv__(self, other: Any) -> Any:
-        return self._inplace(self / other)
-
-    def __ipow__(self, other: Any) -> Any:
-        return self._inplace(self**other)
-
-    def __imatmul__(self, other: Any) -> Any:
-        return self._inplace(self @ other)
-
-    # without these Python falls back to ``x = x % c``: a view would not write into its base
-    def __imod__(self, other: Any) -> Any:
-        return self._inplace(self % other)
-
-    def __ifloordiv__(self, other: Any) -> Any:
-        return self._inplace(self // other)
 
     def view(self) -> Taylor:
         """A new series sharing this one's coefficients (writes show in both)."""
@@ -4423,11 +4400,9 @@ def scalar_derivative(f: Callable[..., Any], x: float, n: int, api: str) -> Any:
     seed.coefficients, seed.order, seed.tag = [x, _SEED_SCALES[n]], n, tag
     try:  # free unless raised: callable(f) is asked only then
         y = f(seed)
-    except TypeError:
+    except Exception as error:
         errors.check_callable(f, api)
-        raise
-    except ValueError as error:  # (out[i] = x: NumPy's error first, see errors.call_user)
-        errors.raise_lost_tangent(error)
+        errors.explain(error, tag)
         raise
     factorial = _SCALED_FACTORIALS[n]
     if type(y) is Taylor and y.tag == tag:

@@ -271,6 +271,7 @@ class RecordingDual:
             "For full speed write np.stack([...]) (or dualdiff.stack).",
             dtype,
             copy,
+            self.dual.tag,
         )
         return scalar_object_array(self)
 

@@ -1,0 +1,222 @@
+"""The compiler guards what ``f`` reads from the values while traced.
+
+A compiled program is a fixed sequence of array operations. What ``f`` reads from the values at
+the tracing point (the way a branch went, a number such as ``int(np.argmax(x))``, how many
+elements a mask or ``np.nonzero`` selects, a shape) is recorded with a guard that checks at every
+call that it reads the same there; where it does not, another program of the same shapes or a
+new trace at that point is used. So every call must give what eager ``jvp``/``jacobian`` give at
+that point: the reference here, with central differences as the independent check of eager mode
+at one point per function.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import math
+import warnings
+
+import numpy as np
+import pytest
+from reference import jacobian as numeric_jacobian
+
+import dualdiff as dd
+
+
+def branch(x):
+    if x[0] > 0:
+        return np.sin(x) * x[1]
+    return np.cos(x) * x
+
+
+def halving_loop(x):
+    y = x * 1.0
+    while np.max(np.abs(y)) > 0.5:  # the count of halvings depends on the point
+        y = y / 2
+    return y * x
+
+
+def python_max_sorted(x):
+    return np.stack([max(x[0], x[1]), min(x[1], x[2])] + sorted([x[0], x[2]]))
+
+
+def int_of_argmax(x):
+    k = int(np.argmax(x))
+    return x[k] * x + x[k - 1]
+
+
+def rounded(x):
+    return round(x[0] * 3) * x + math.floor(x[1]) * x**2
+
+
+def read_items(x):
+    plain = getattr(x, "value", x)  # the values alone (numeric differences pass an ndarray)
+    first = plain[0].item()  # a plain number read from them
+    signs = (plain > 0).tolist()
+    return x * first + x**2 * signs.count(True)
+
+
+def masked(x):
+    return np.sum(x[x > 0] ** 2) * x
+
+
+def nonzero_gather(x):
+    (i,) = np.nonzero(x > 0)
+    return np.concatenate(
+        [x[i] * 3.0, np.argwhere(x < 0).sum() * x, np.flatnonzero(x > 1).sum() * x]
+    )
+
+
+def split_at_argmax(x):
+    a, b = np.split(x, [int(np.argmax(x))])
+    return np.concatenate([b, a * 2])
+
+
+def close_to_one(x):
+    return x * 2 if np.allclose(x, 1.0) else x**2
+
+
+def unique_size(x):
+    return x * np.unique(np.round(x)).size
+
+
+def multiply_at_argmax(x):
+    y = x * 1.0
+    np.multiply.at(y, np.argmax(x), 2.0)
+    return y
+
+
+def asarray_of_mask(x):
+    mask = np.asarray(x > 0)  # a plain array read from the values
+    return np.where(mask, x, -(x**2)) * mask.sum()
+
+
+FUNCTIONS = [
+    branch,
+    halving_loop,
+    python_max_sorted,
+    int_of_argmax,
+    rounded,
+    read_items,
+    masked,
+    nonzero_gather,
+    split_at_argmax,
+    close_to_one,
+    unique_size,
+    multiply_at_argmax,
+    asarray_of_mask,
+]
+
+# points where the readings differ, and the first again (a program kept, not traced anew)
+POINTS = [
+    np.array([0.7, 1.4, -0.3, 2.2]),
+    np.array([-0.6, 0.2, 1.7, -1.1]),
+    np.ones(4),
+    np.array([2.6, -1.3, 0.4, 0.9]),
+    np.array([0.7, 1.4, -0.3, 2.2]),
+]
+DIRECTION = np.array([0.3, -1.2, 0.7, 0.5])
+
+
+# (read_items takes numbers from the plain values on purpose: constants to every mode, not to
+# numeric differences)
+@pytest.mark.parametrize(
+    "f", [f for f in FUNCTIONS if f is not read_items], ids=lambda f: f.__name__
+)
+def test_eager_mode_is_right_where_the_readings_hold(f):
+    x = POINTS[0]
+    np.testing.assert_allclose(dd.jacobian(f, x), numeric_jacobian(f, x), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("f", FUNCTIONS, ids=lambda f: f.__name__)
+def test_compiled_calls_follow_the_readings_at_each_point(f):
+    jvp, jac = dd.jit_jvp(f), dd.jit_jacobian(f)
+    for x in POINTS:
+        value, tangent = jvp(x, DIRECTION)
+        want_value, want_tangent = dd.jvp(f, x, DIRECTION)
+        assert value.shape == want_value.shape and tangent.shape == want_tangent.shape
+        np.testing.assert_allclose(value, want_value, rtol=1e-14, atol=1e-15)
+        np.testing.assert_allclose(tangent, want_tangent, rtol=1e-13, atol=1e-14)
+        got, want = jac(x), dd.jacobian(f, x)
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-14)
+
+
+@pytest.mark.filterwarnings("ignore::dualdiff.core.errors.ValueDependentPatternWarning")
+@pytest.mark.parametrize("f", [branch, int_of_argmax, split_at_argmax], ids=lambda f: f.__name__)
+def test_a_compiled_sparse_jacobian_follows_them_too(f):
+    prepared = dd.SparseJacobian(f, POINTS[0], jit=True)
+    for x in POINTS:
+        np.testing.assert_allclose(prepared(x), dd.jacobian(f, x), rtol=1e-13, atol=1e-14)
+
+
+def test_a_guard_shows_in_the_source_and_programs_are_kept():
+    compiled = dd.jit_jvp(branch)
+    positive, negative = np.array([1.0, 2.0]), np.array([-1.0, 2.0])
+    compiled(positive, np.ones(2))
+    assert "unchanged(" in compiled.source and "'bool', True" in compiled.source
+    for _ in range(3):  # both branches alternate: two traces, then programs reused
+        for x in (negative, positive):
+            np.testing.assert_allclose(compiled(x, np.ones(2))[1], dd.jvp(branch, x, np.ones(2))[1])
+    assert compiled._last.traces == 2
+
+
+def test_many_traces_warn_that_eager_mode_fits_better():
+    compiled = dd.jit_jvp(halving_loop)
+    with pytest.warns(RuntimeWarning, match="traced 20 times"):
+        for k in range(21):  # each point needs one more halving
+            x = np.array([0.4 * 2**k, 0.1])
+            compiled(x, np.ones(2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compiled(np.array([0.4, 0.1]), np.ones(2))  # (once only)
+
+
+def test_a_nan_reading_holds_where_it_was_traced():
+    def f(x):
+        c = float(getattr(x, "value", x)[0])
+        return x * (2.0 if c != c else c)
+
+    compiled = dd.jit_jacobian(f)
+    x = np.array([np.nan, 1.0])
+    np.testing.assert_array_equal(compiled(x), dd.jacobian(f, x))
+    np.testing.assert_array_equal(compiled(x), dd.jacobian(f, x))
+    assert compiled._last.traces == 1
+
+
+def test_readings_that_drop_a_derivative_are_still_refused():
+    # as in eager mode: a dual made a Python number loses its tangent
+    for f, match in [
+        (lambda x: float(x[0]) * x, "float"),
+        (lambda x: int(x[0]) * x, "int"),
+        (lambda x: x[: x[0]], "index"),
+    ]:
+        with pytest.raises(TypeError, match=match):
+            dd.jit_jvp(f)(np.array([1.0, 2.0, 3.0]), np.ones(3))
+        with pytest.raises(TypeError):
+            dd.jvp(f, np.array([1.0, 2.0, 3.0]), np.ones(3))
+
+
+def two_or_one(x):
+    if x[0] > 0:  # the output structure itself depends on the branch
+        return np.sin(x), x**2
+    return np.cos(x)
+
+
+def test_branches_with_other_outputs_from_several_threads():
+    compiled = dd.jit_jvp(two_or_one)
+    points = [np.array([0.5, 1.0]), np.array([-0.5, 1.0])]
+    direction = np.array([1.0, -2.0])
+    want = [dd.jvp(two_or_one, x, direction) for x in points]
+
+    def work(k):
+        for i in range(40):
+            j = (i + k) % 2
+            got = compiled(points[j], direction)
+            assert type(got[0]) is type(want[j][0])
+            for a, b in zip(np.broadcast_arrays(*got), np.broadcast_arrays(*want[j])):
+                np.testing.assert_allclose(a, b, rtol=1e-14)
+        return True
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(work, range(4)))
+    assert compiled._last.traces <= 4  # (two programs; a race may trace one again)
