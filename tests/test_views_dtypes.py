@@ -433,6 +433,7 @@ def test_heaviside_is_h_where_x_is_zero(mode):
 
 
 @pytest.mark.filterwarnings("ignore:future versions will not create a writeable array")
+@pytest.mark.filterwarnings("ignore:Numpy has detected that you:DeprecationWarning")
 @pytest.mark.parametrize("mode", ["jacobian", "jvp", "hessian", "taylor2", "sparsity"])
 def test_a_write_into_a_broadcast_piece_of_broadcast_arrays_is_right_or_refused(mode):
     # NumPy writes through it (deprecated); eager mode wrote into a private copy (the write lost)
@@ -485,6 +486,7 @@ def test_as_strided_of_a_dual_array_is_refused_by_name(mode):
         "arctanh(1 - x**2)",
     ],
 )
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_taylor_mode_beside_an_infinite_partial_agrees_with_the_first_order_modes(f, x0):
     # sqrt'(0), arcsin'(1), ... are infinite: the first-order modes keep an exactly zero tangent
     # zero beside them (the derivative of sqrt(x**2) at 0 is 0, |x|'s convention), where Taylor
