@@ -37,7 +37,7 @@ What this hunt found (the old code returned the un-written array, a silently wro
 * ``np.heaviside(x, h)`` had derivative 0 in ``h`` in every mode, where the value is ``h``
   (``x = 0``);
 * Taylor mode gave nan from the first coefficient of ``sqrt(x**2)``, ``sqrt(sum(x**2))`` (a
-  norm at 0), ``arcsin(cos x)``, ``arccosh(cosh x)`` ... at 0, where the first-order modes keep
+  norm at 0), ``arcsin(cos x)``, ``arccosh(cosh x)``, ``cbrt(x**3)``, ``(x**2)**0.5`` ... at 0, where the first-order modes keep
   a zero tangent zero beside the infinite partial (derivative 0, then the nested second);
 * the sparsity tracer took ``x.astype(int)``, which every other mode refuses, and pickling a
   traced array failed with an IndexError (the compiler) or about a weakref (the tracer).
@@ -474,6 +474,9 @@ def test_as_strided_of_a_dual_array_is_refused_by_name(mode):
         (lambda z: np.arccos(1 - z**2), 0.0),
         (lambda z: np.arccosh(np.cosh(z)), 0.0),
         (lambda z: np.arctanh(1 - z**2), 0.0),
+        (lambda z: np.cbrt(z**3), 0.0),
+        (lambda z: (z**2) ** 0.5, 0.0),
+        (lambda z: (z**3) ** (2 / 3), 0.0),
     ],
     ids=[
         "sqrt(x**2)",
@@ -484,6 +487,9 @@ def test_as_strided_of_a_dual_array_is_refused_by_name(mode):
         "arccos(1 - x**2)",
         "arccosh(cosh x)",
         "arctanh(1 - x**2)",
+        "cbrt(x**3)",
+        "(x**2)**0.5",
+        "(x**3)**(2/3)",
     ],
 )
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")

@@ -304,7 +304,23 @@ def _power_at_zero(u: list, a: Any, n: int, y0: Any) -> list:
     below the order where the derivative blows up, then inf or nan, as nested duals give."""
     with np.errstate(divide="ignore", invalid="ignore"):
         p = _power_const(u[:n], a - 1, n - 1, POWER(u[0], a - 1))
-    return _integrate(y0, _mul(_scale(p, a), _deriv(u), n - 1), n)
+        return _integrate(y0, _mul_tangent(_scale(p, a), _deriv(u), n - 1), n)
+
+
+def _mul_tangent(p: list, t: list, n: int) -> list:
+    """The Cauchy product of partials ``p`` (infinite at a singular point) and a tangent series
+    ``t``, each term with an exactly zero coefficient of ``t`` 0, as the first-order modes keep a
+    zero tangent zero beside an infinite partial (``cbrt(x**3)`` at 0: 0, not ``inf * 0``)."""
+    if any(is_dual(c) for c in (*p, *t)):
+        return _mul(p, t, n)
+    out = []
+    for k in range(min(n + 1, len(p) + len(t) - 1)):
+        total: Any = 0.0
+        for i in range(max(0, k - len(t) + 1), min(k, len(p) - 1) + 1):
+            c = t[k - i]
+            total = total + where(c == 0, 0.0 * c, p[i] * c)
+        out.append(total)
+    return out
 
 
 def _power_const(u: list, a: Any, n: int, y0: Any) -> list:
