@@ -147,6 +147,8 @@ COLUMN = np.array([[True], [False], [True]])
 NANS = np.zeros((3, 4), bool)
 NANS[0, 1] = NANS[1, 0] = NANS[2, 2] = NANS[2, 3] = True
 NAN_AT = np.where(NANS, np.nan, 0.0)  # a + NAN_AT: NaNs (with tangents) for the nan-functions
+# where= keeping nothing of row 1 (NumPy's NaN there, and a NaN derivative) and one entry of row 2
+EMPTY_ROW = np.array([[True, False, True, True], [False] * 4, [False, True, False, False]])
 
 
 def _put(a):
@@ -771,6 +773,19 @@ _COMPOSITION = [
     _c("std keepdims", lambda a: np.std(a, axis=(1, 2), keepdims=True, ddof=1), Y),
     _c("nanvar", lambda a: np.nanvar(a, axis=1), X),
     _c("nanstd", lambda a: np.nanstd(a), X),
+    _c("var where nothing kept", lambda a: np.var(a, axis=1, where=EMPTY_ROW), X),
+    _c("std where ddof", lambda a: np.std(a, axis=1, ddof=1, where=EMPTY_ROW), X),
+    _c("var ddof of one", lambda a: np.var(a[:, :1], axis=1, ddof=1) + a[:, 1], X),
+    _c("mean of nothing", lambda a: np.mean(a[:, :0], axis=1) + a[:, 1], X),
+    _c("mean where nothing kept", lambda a: np.mean(a, axis=1, where=EMPTY_ROW), X),
+    _c("nanvar where", lambda a: np.nanvar(a + NAN_AT, axis=1, where=EMPTY_ROW), X),
+    _c("nanstd where", lambda a: np.nanstd(a + NAN_AT, axis=0, where=EMPTY_ROW), X),
+    _c("nanmean where", lambda a: np.nanmean(a + NAN_AT, axis=1, where=EMPTY_ROW), X),
+    _c(
+        "nansum where initial",
+        lambda a: np.nansum(a + NAN_AT, axis=1, where=EMPTY_ROW, initial=0.5),
+        X,
+    ),
     _c("prod", lambda a: np.prod(a, axis=0), X),
     _c("prod all", lambda a: np.prod(a), X, points="positive"),
     _c(

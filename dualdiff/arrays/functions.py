@@ -12,12 +12,14 @@ from __future__ import annotations
 import functools
 import math
 import string
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from ..core import errors
+from ..core.methods import divided_or_undefined
 from ..dual import objects
 from ..dual.dual import Dual
 from ..rules.calls import Call
@@ -197,7 +199,9 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, where=np._NoValue):
             # differences give it (the division rule would keep the zero tangent zero)
             result = total * np.nan if empty.ndim == 0 else np.where(empty, total * np.nan, result)
         return _finish(result, out, "mean")
-    return _finish(sum_(a, axis=axis, keepdims=keepdims) / _count(a.shape, axis), out, "mean")
+    total = sum_(a, axis=axis, keepdims=keepdims)
+    # of nothing: NumPy's NaN, and a NaN tangent (see divided_or_undefined)
+    return _finish(divided_or_undefined(total, _count(a.shape, axis), np.nan), out, "mean")
 
 
 def _exclusive_products(v: Any, axis: int) -> Any:
@@ -1590,16 +1594,26 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
 
 
 @implements(np.nansum)
-def nansum(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
-    return sum_(where(np.isnan(strip(a)), 0.0, a), axis, dtype, out, keepdims)
+def nansum(
+    a, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoValue, where=np._NoValue
+):
+    b = np.where(np.isnan(strip(a)), 0.0, a)
+    return sum_(b, axis, dtype, out, keepdims, initial, where)
 
 
 @implements(np.nanmean)
-def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
-    count = np.sum(~np.isnan(strip(a)), axis=axis, keepdims=keepdims)
-    total = nansum(a, axis, dtype, None, keepdims)
-    # NumPy divides by the integer count into the sum's dtype (float32 stays float32)
-    mean = total / count
+def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=np._NoValue):
+    kept = ~np.isnan(strip(a))
+    if where is not np._NoValue:
+        kept = kept & np.asarray(where, dtype=bool)
+    kept = np.broadcast_to(kept, np.shape(strip(a)))
+    count = np.sum(kept, axis=axis, keepdims=keepdims)
+    total = nansum(a, axis, dtype, None, keepdims, where=kept)
+    if np.any(count == 0):
+        warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=3)
+    # NumPy divides by the integer count into the sum's dtype (float32 stays float32); of
+    # nothing NumPy's NaN, with a NaN tangent (see divided_or_undefined)
+    mean = divided_or_undefined(total, count, np.nan)
     if mean.dtype != total.dtype:
         mean = _cast(mean, total.dtype)
     return _finish(mean, out, "nanmean")

@@ -23,6 +23,7 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
 from ..core.errors import NOT_DIFFERENTIATED
+from ..core.methods import divided_or_undefined
 from .elementwise import RULES, as_scalar_result, is_dual
 
 __all__ = ["COMPOSITIONS", "call_body", "composition"]
@@ -304,7 +305,7 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=_NO
     n = int(np.prod([np.shape(a)[i] for i in _reduction_axes(np.ndim(a), axis)]))
     centre = np.sum(a, axis=axis, keepdims=True) / n
     total = np.sum(_squares(a - centre), axis=axis, keepdims=keepdims is True)
-    return total / max(n - ddof, 0)
+    return divided_or_undefined(total, n - ddof, np.inf)
 
 
 def _masked_var(a: Any, axis: Any, ddof: Any, keepdims: bool, where: np.ndarray) -> Any:
@@ -313,8 +314,8 @@ def _masked_var(a: Any, axis: Any, ddof: Any, keepdims: bool, where: np.ndarray)
     count = np.sum(where, axis=axis, keepdims=True)
     centre = _like(np.sum(a, axis=axis, keepdims=True, where=where) / count, a)
     total = np.sum(_squares(a - centre), axis=axis, keepdims=keepdims, where=where)
-    dof = np.maximum(np.sum(where, axis=axis, keepdims=keepdims) - ddof, 0)
-    return _like(total / dof, total)
+    dof = np.sum(where, axis=axis, keepdims=keepdims) - ddof
+    return _like(divided_or_undefined(total, dof, np.inf), total)
 
 
 @composition(np.std)
@@ -330,13 +331,13 @@ def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=_NO
 def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NO_VALUE, *, where=_NO_VALUE,
            mean=_NO_VALUE, correction=_NO_VALUE):  # fmt: skip
     """NumPy's nanvar: NaNs replaced by 0 and left out of the count and the squares."""
-    _refuse("nanvar", out=out, where=where, mean=mean)
+    _refuse("nanvar", out=out, mean=mean)
     _dtype_ok("nanvar", dtype)
     if correction is not _NO_VALUE:
         ddof = correction
     if dtype is not None:
         a = a.astype(dtype)
-    missing = np.isnan(a)
+    missing = _left_out(a, where)
     b = np.where(missing, 0.0, a)
     count = np.sum(~missing, axis=axis, keepdims=True)
     # NumPy divides by the integer count into the sum's dtype (float32 stays float32)
@@ -347,8 +348,15 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NO_VALUE, *, wh
     if not np.any(dof <= 0):
         return _like(total / dof, total)
     warnings.warn("Degrees of freedom <= 0 for slice.", RuntimeWarning, stacklevel=2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return _like(np.where(dof <= 0, np.nan, total / np.where(dof <= 0, 1, dof)), total)
+    return _like(divided_or_undefined(total, dof, np.nan), total)
+
+
+def _left_out(a: Any, where: Any) -> Any:
+    """The entries the nan-statistics leave out: NaNs, and those ``where=`` does not keep."""
+    missing = np.isnan(a)
+    if where is _NO_VALUE or where is True:
+        return missing
+    return missing | ~np.broadcast_to(np.asarray(where, dtype=bool), np.shape(a))
 
 
 def _like(x: Any, reference: Any) -> Any:
@@ -397,15 +405,17 @@ def nancumsum(a, axis=None, dtype=None, out=None):
 @composition(np.nanmean)
 def nanmean(a, axis=None, dtype=None, out=None, keepdims=_NO_VALUE, *, where=_NO_VALUE):
     """The sum of the entries that are not NaN over how many there are."""
-    _refuse("nanmean", out=out, where=where)
+    _refuse("nanmean", out=out)
     _dtype_ok("nanmean", dtype)
     if dtype is not None:
         a = a.astype(dtype)
-    missing = np.isnan(a)
+    missing = _left_out(a, where)
     total = np.sum(np.where(missing, _zero(a), a), axis=axis, keepdims=keepdims is True)
     count = np.sum(~missing, axis=axis, keepdims=keepdims is True)
+    if np.any(count == 0):
+        warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=2)
     # NumPy divides by the integer count into the sum's dtype (float32 stays float32)
-    return _like(total / count, total)
+    return _like(divided_or_undefined(total, count, np.nan), total)
 
 
 # -- products with NaNs left out -------------------------------------------------------------

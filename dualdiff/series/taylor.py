@@ -3041,7 +3041,21 @@ def _linear_kind(call: _Call) -> Any:
             else:
                 operands.append(s[k] if k < len(s) else _zero_like(s[0]))
         out.append(call.call(operands))
+    if call.func is np.mean and len(out) <= call.order:
+        out = _undefined_beyond(out, call.order)
     return call.result(out)
+
+
+def _undefined_beyond(out: list, order: int) -> list:
+    """The mean of nothing (NaN at every order up to ``order``): where every coefficient
+    computed is NaN, the orders beyond them are not 0 (a series shorter than ``order`` stands
+    for zeros after it) but NaN, as numeric differences and nested duals give it. (A mean of
+    NaN values is NaN at order 0 only: ``x + nan`` carries ``dx``.)"""
+    undefined = np.all([np.isnan(c) for c in out], axis=0)
+    if not np.any(undefined):
+        return out
+    nan = np.where(undefined, np.nan, 0.0).astype(np.result_type(out[0]), copy=False)
+    return out + [nan] * (order + 1 - len(out))
 
 
 def _multilinear_kind(call: _Call) -> Any:
@@ -3095,9 +3109,18 @@ def _composition(body: Callable[..., Any]) -> Callable:
 
     def run(func: Any, args: Any, kwargs: dict) -> Any:
         what = f"{function_name(func)} on a Taylor series"
-        return call_body(func, args, kwargs, lambda why: errors.no_rule(what, why))
+        result = call_body(func, args, kwargs, lambda why: errors.no_rule(what, why))
+        if func in _STATISTICS and type(result) is Taylor:
+            series = result.coefficients
+            if len(series) <= result.order:
+                return _taylor(_undefined_beyond(series, result.order), result.order, result.tag)
+        return result
 
     return run
+
+
+# the statistics that are NaN of nothing (a NaN derivative at every order: _undefined_beyond)
+_STATISTICS = frozenset((np.var, np.std, np.nanvar, np.nanstd, np.nanmean, np.average))
 
 
 def derived_handler(entry: Entry) -> Callable[..., Any]:
