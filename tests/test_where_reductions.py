@@ -52,3 +52,78 @@ def test_nansum_and_nanmean_take_where_and_initial():
             np.nanmean(np.array([1.0]), where=np.array([False]))
         with pytest.raises(RuntimeWarning, match="Mean of empty slice"):
             dd.jvp(lambda y: np.nanmean(y, where=np.array([False])), [1.0], [1.0])
+
+
+def _modes(f, x, v):
+    """The derivative of f at x along v in each mode (eager, Taylor, compiled, sparse)."""
+    yield "jvp", dd.jvp(f, x, v)[1]
+    yield "taylor", np.moveaxis(dd.taylor(lambda t: f(x + t * v), 0.0, 1), -1, 0)[1]
+    yield "jit_jvp", dd.jit_jvp(f)(x, v)[1]
+    jac = dd.jacobian(f, x, sparsity="auto")
+    yield "sparse", np.tensordot(jac, v, axes=v.ndim)
+
+
+def test_max_with_where_shares_ties_among_the_kept_entries_only():
+    """np.max(where=) passes on the kept maximum's derivative, ties shared evenly as np.max
+    without where= shares them: an entry left out, equal to the maximum, takes no share."""
+    keep = np.array([True, False, True, True])
+    x = np.array([2.0, 2.0, 2.0, -1.0])
+    v = np.array([1.0, 100.0, 3.0, 7.0])
+    reference = dd.jvp(lambda y: np.max(y[keep]), x, v)[1]
+    assert reference == 2.0  # (1 + 3) / 2: the tie of the kept entries
+    for mode, got in _modes(lambda y: np.max(y, where=keep, initial=-5.0), x, v):
+        np.testing.assert_allclose(got, reference, err_msg=mode)
+    for mode, got in _modes(lambda y: np.min(-y, where=keep, initial=5.0), x, v):
+        np.testing.assert_allclose(got, -reference, err_msg=mode)
+
+
+def test_max_with_where_needs_initial_as_in_numpy():
+    x = np.array([1.0, 2.0])
+    with pytest.raises(ValueError, match="identity"):
+        np.max(x, where=[True, False])
+    for call in (
+        lambda f: dd.jvp(f, x, x),
+        lambda f: dd.jit_jvp(f)(x, x),
+        lambda f: dd.taylor(lambda t: f(x + t), 0.0, 1),
+    ):
+        with pytest.raises(ValueError, match="to use a where mask one has to specify 'initial'"):
+            call(lambda y: np.max(y, where=[True, False]))
+
+
+def test_ufunc_with_where_keeps_out_where_it_does_not_hold():
+    """np.exp(x, out=o, where=m): exp where m holds, o's value and derivative elsewhere (in a
+    float32 o as well, NumPy's dtype); refused in every mode: without out= (NumPy leaves those
+    entries uninitialised) and into a float out (the derivative would be lost)."""
+    keep = np.array([True, False, True, False])
+    x = np.array([0.5, -1.0, 0.25, 2.0])
+    v = np.array([1.0, 2.0, -1.0, 3.0])
+
+    def f(y, dtype=np.float64):
+        out = (y[::-1] * 3.0).astype(dtype)
+        result = np.exp(y, out=out, where=keep)
+        assert result is out
+        return out
+
+    expected = np.where(keep, np.exp(x) * v, 3.0 * v[::-1])
+    for mode, got in _modes(f, x, v):
+        np.testing.assert_allclose(got, expected, rtol=1e-14, err_msg=mode)
+    value, tangent = dd.jvp(lambda y: f(y, np.float32), x, v)
+    assert value.dtype == tangent.dtype == np.float32
+    np.testing.assert_allclose(tangent, expected, rtol=1e-6)
+    for g, match in (
+        (lambda y: np.exp(y, where=keep), r"numpy.exp\(..., where=...\) without out="),
+        (lambda y: np.exp(y, out=np.ones(4), where=keep), "drop"),
+    ):
+        for mode in ("jvp", "taylor", "sparsity"):
+            with pytest.raises(TypeError, match=match):
+                if mode == "jvp":
+                    dd.jvp(g, x, v)
+                elif mode == "taylor":
+                    dd.taylor(lambda t: g(x + t * v), 0.0, 1)
+                else:
+                    dd.jacobian_sparsity(g, x)
+    with pytest.raises(TypeError, match="without out="):
+        dd.jit_jvp(lambda y: np.exp(y, where=keep))(x, v)
+    # the compiler writes into a traced out= only: into a plain array it refuses the write
+    with pytest.raises(TypeError, match=r"numpy.exp\(..., out=...\)"):
+        dd.jit_jvp(lambda y: np.exp(y, out=np.ones(4), where=keep))(x, v)

@@ -23,7 +23,7 @@ from ..core.methods import divided_or_undefined
 from ..dual import objects
 from ..dual.dual import Dual
 from ..rules.calls import Call
-from ..rules.compositions import COMPOSITIONS
+from ..rules.compositions import COMPOSITIONS, kept_only
 from ..rules.elementwise import RULES, is_dual, select, zero_tangent
 from ..rules.functions import FUNCTIONS, Entry, layout_refusal
 from .dualarray import (
@@ -228,8 +228,7 @@ def prod(
     a, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoValue, where=np._NoValue
 ):
     """``d prod(x) = sum_i prod_{j != i} x_j dx_i`` (exact at zeros: no division by x_i)."""
-    _unsupported("prod", where=where)
-    a = _in_dtype(a, "prod", dtype)
+    a = kept_only(_in_dtype(a, "prod", dtype), where, 1)
     if axis is None:
         flat = np.reshape(a, (-1,))
         result = prod(flat, axis=0)
@@ -275,8 +274,7 @@ def _extreme(a: Any, axis: Any, keepdims: bool, pick: Callable[..., Any]) -> Any
 
 @implements(np.max, np.amax)
 def max_(a, axis=None, out=None, keepdims=False, initial=np._NoValue, where=np._NoValue):
-    _unsupported("max", where=where)
-    a = _as_dual_array(a)
+    a = _as_dual_array(kept_only(a, where, -np.inf, "maximum", initial))
     if initial is not np._NoValue and _count(a.shape, axis) == 0:  # nothing but initial
         return _finish(sum_(a * 0, axis=axis, keepdims=keepdims) + initial, out, "max")
     result = _extreme(a, axis, keepdims, np.max)
@@ -287,8 +285,7 @@ def max_(a, axis=None, out=None, keepdims=False, initial=np._NoValue, where=np._
 
 @implements(np.min, np.amin)
 def min_(a, axis=None, out=None, keepdims=False, initial=np._NoValue, where=np._NoValue):
-    _unsupported("min", where=where)
-    a = _as_dual_array(a)
+    a = _as_dual_array(kept_only(a, where, np.inf, "minimum", initial))
     if initial is not np._NoValue and _count(a.shape, axis) == 0:  # nothing but initial
         return _finish(sum_(a * 0, axis=axis, keepdims=keepdims) + initial, out, "min")
     result = _extreme(a, axis, keepdims, np.min)

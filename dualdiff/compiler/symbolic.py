@@ -50,7 +50,7 @@ from ..dual.objects import (
 )
 from ..rules import functions as table
 from ..rules.calls import Call
-from ..rules.compositions import COMPOSITIONS
+from ..rules.compositions import COMPOSITIONS, kept_where
 from ..rules.elementwise import (
     MULTI_OUTPUT_UFUNCS,
     RULES,
@@ -227,9 +227,11 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
                 and ufunc.nout == 1
                 and len(out) == 1
                 and type(out[0]) is SymbolicDual
-                and set(kwargs) == {"out"}
+                and set(kwargs) <= {"out", "where"}
             ):  # x += v: x[...] = x + v, functionally
                 result = ufunc(*inputs)
+                if kwargs.get("where", True) is not True:  # out's entries kept outside where
+                    result = kept_where(ufunc, kwargs["where"], out[0], result)
                 what = f"{function_name(ufunc)}(..., out=x) or an in-place operator (x += ...)"
                 functional_write(out[0], what, operator.setitem, (Ellipsis, _ITEM), {}, result)
                 return out[0]

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
-from ..core.errors import NOT_DIFFERENTIATED
+from ..core.errors import NOT_DIFFERENTIATED, function_name
 from ..core.methods import divided_or_undefined
 from .elementwise import RULES, as_scalar_result, is_dual
 
@@ -196,8 +196,43 @@ def _keep(result: Any, shape: tuple[int, ...], axes: tuple[int, ...], lead: int 
 # -- max and min: the chosen entry's derivative, ties shared evenly --------------------------
 
 
+def kept_only(a: Any, where: Any, fill: Any, name: str = "", initial: Any = _NO_VALUE) -> Any:
+    """``a`` with the entries a reduction's ``where=`` leaves out replaced by ``fill``, a
+    constant: 1 of a product, -inf of a max (so a left-out entry never ties with a kept one,
+    and ``initial`` is taken as NumPy takes it, through ``maximum``). The reduction of it is
+    NumPy's reduction with ``where=`` (broadcast against ``a``), value and derivative.
+    ``name`` (``"maximum"``, ``"minimum"``): a reduction without an identity, for which NumPy
+    refuses a ``where=`` without ``initial=``."""
+    if where is _NO_VALUE or where is True:
+        return a
+    if name and initial is _NO_VALUE:
+        raise ValueError(
+            f"reduction operation '{name}' does not have an identity, so to use a where mask "
+            "one has to specify 'initial'"
+        )
+    kept = np.broadcast_to(np.asarray(where, dtype=bool), np.shape(a))
+    return np.where(kept, a, np.asarray(fill, _dtype(a)))
+
+
+def kept_where(ufunc: np.ufunc, where: Any, out: Any, result: Any) -> Any:
+    """A ufunc's ``result`` computed everywhere, as its call with ``where=`` leaves ``out``:
+    ``result`` where ``where`` holds (broadcast against it, as NumPy does), ``out``'s entries
+    (value and derivative) elsewhere, for each output. NumPy leaves the entries outside
+    ``where`` uninitialised without ``out=``: that is refused, it has no derivative."""
+    if out is None:
+        raise TypeError(
+            f"{function_name(ufunc)}(..., where=...) without out= leaves the entries "
+            "outside where uninitialised (NumPy's values there are arbitrary, and have no "
+            "derivative); pass out= (an array whose entries are kept there)"
+        )
+    outs = out if type(out) is tuple else (out,)
+    results = result if type(result) is tuple else (result,)
+    kept = [np.where(np.broadcast_to(where, np.shape(r)), r, o) for r, o in zip(results, outs)]
+    return tuple(kept) if type(result) is tuple else kept[0]
+
+
 def _extreme(a: Any, axis: Any, keepdims: Any, initial: Any, where: Any, arg: Any, name: str):
-    _refuse(name, where=where)
+    a = kept_only(a, where, -np.inf if arg is np.argmax else np.inf, name, initial)
     shape = np.shape(a)
     axes = _reduction_axes(len(shape), axis)
     flat = _to_last(a, axes)
@@ -425,9 +460,9 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=_NO_VALUE, *, where=_NO
 def nanprod(a, axis=None, dtype=None, out=None, keepdims=_NO_VALUE, initial=_NO_VALUE,
             where=_NO_VALUE):  # fmt: skip
     """``prod`` with NaNs read as 1 (so exact at zeros, as ``prod`` is)."""
-    _refuse("nanprod", out=out, where=where)
+    _refuse("nanprod", out=out)
     kwargs = {} if initial is _NO_VALUE else {"initial": initial}
-    b = np.where(np.isnan(a), 1.0, a)
+    b = kept_only(np.where(np.isnan(a), 1.0, a), where, 1.0)
     return np.prod(b, axis=axis, dtype=dtype, keepdims=keepdims is True, **kwargs)
 
 

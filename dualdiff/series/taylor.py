@@ -83,7 +83,7 @@ from ..dual.objects import (
 from ..dual.seed import check_output
 from ..rules import functions as table
 from ..rules.calls import Call
-from ..rules.compositions import COMPOSITIONS, call_body
+from ..rules.compositions import COMPOSITIONS, call_body, kept_only, kept_where
 from ..rules.elementwise import (
     MULTI_OUTPUT_UFUNCS,
     RULES,
@@ -2394,12 +2394,17 @@ class Taylor(ArrayMethods):
         errors.check_plain_types(map(type, inputs), function_name(ufunc))  # (np.matrix)
         inputs = lift_inputs(inputs)  # object arrays of series, lists holding series
         out = kwargs.get("out")
-        if out is not None and method != "at":
+        where = kwargs.get("where", True) if method == "__call__" else True
+        if (out is not None or where is not True) and method != "at":
             # np.sin(x, out=y[1:]), np.add.reduce(x, out=s): computed, then written into out
-            # (through a view as well), as eager mode does it; all read before any is written
-            kwargs = {k: v for k, v in kwargs.items() if k != "out"}
+            # (through a view as well), as eager mode does it; all read before any is written.
+            # With where=: computed everywhere, out's entries kept outside where
+            dropped = ("out", "where") if method == "__call__" else ("out",)
+            kwargs = {k: v for k, v in kwargs.items() if k not in dropped}
             what = function_name(ufunc) + (f".{method}" if method != "__call__" else "")
             result = getattr(ufunc, method)(*inputs, **kwargs)
+            if where is not True:
+                result = kept_where(ufunc, where, out, result)  # (refused without out=)
             target = out[0] if type(out) is tuple and len(out) == 1 else out
             if (
                 type(target) is not Taylor
@@ -3481,8 +3486,8 @@ def _prod(
     where: Any = _NO_VALUE,
 ) -> Any:
     """Pairwise series products down the axis: O(order² log m), exact at zeros (no division)."""
-    _check_plain_options("numpy.prod", out, dtype, where=where)
-    a = _in_dtype(a, dtype)
+    _check_plain_options("numpy.prod", out, dtype)
+    a = kept_only(_in_dtype(a, dtype), where, 1)
     coefficients, n, tag = _own_series(a)
     u, axes = _axes_last(coefficients, axis, a.ndim)
     while np.shape(_strip(u[0]))[-1] > 1:

@@ -71,7 +71,7 @@ from ..dual.objects import (
 )
 from ..rules import functions as table
 from ..rules.calls import Call
-from ..rules.compositions import COMPOSITIONS, call_body
+from ..rules.compositions import COMPOSITIONS, call_body, kept_where
 from ..rules.elementwise import (
     MULTI_OUTPUT_UFUNCS,
     RULES,
@@ -1233,6 +1233,12 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
     @_operation
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         out = kwargs.pop("out", None)
+        if method == "__call__" and kwargs.get("where", True) is not True:
+            # computed everywhere, out's entries (and dependencies) kept outside where, as
+            # eager and Taylor mode do it
+            where = kwargs.pop("where")
+            result = self.__array_ufunc__(ufunc, method, *inputs, **kwargs)
+            return _write_out(out, kept_where(ufunc, where, out, result), function_name(ufunc))
         if out is not None:
             result = self.__array_ufunc__(ufunc, method, *inputs, **kwargs)
             return _write_out(out, result, f"{function_name(ufunc)}")
@@ -1255,11 +1261,6 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
         if rule is None:
             raise _no_rule(f"{function_name(ufunc)}")
         if method == "__call__":
-            if "where" in kwargs:
-                raise TypeError(
-                    f"jacobian_sparsity: {function_name(ufunc)}(..., where=...) is not "
-                    "supported; use np.where"
-                )
             return _apply(rule, inputs, lambda *v: ufunc(*v, **kwargs))
         if rule.nin == 2 and method in ("reduce", "accumulate", "reduceat", "outer"):
             return _ufunc_method(rule, ufunc, method, inputs, kwargs)
