@@ -1331,6 +1331,21 @@ _INDEXING = [
         X,
         points="separated",
     ),
+    _c("add.reduceat", lambda a: np.add.reduceat(a, [0, 2, 1, 3, 3], axis=1), X),
+    _c(
+        "multiply.reduceat",
+        lambda a: np.multiply.reduceat(a.ravel(), [0, 5, 2, 7, 11]),
+        X,
+        points="positive",
+    ),
+    _c(
+        "maximum.reduceat",
+        lambda a: (
+            np.maximum.reduceat(a, [2, 0, 1], axis=0) * np.minimum.reduceat(a[0], [1, 3, 2, 0])
+        ),
+        X,
+        points="separated",
+    ),
     _c("add where out", lambda a: _add_where(a), X),
     _c("exp where out is its input", lambda a: _exp_where_in_place(a), X),
     _c(

@@ -127,3 +127,81 @@ def test_ufunc_with_where_keeps_out_where_it_does_not_hold():
     # the compiler writes into a traced out= only: into a plain array it refuses the write
     with pytest.raises(TypeError, match=r"numpy.exp\(..., out=...\)"):
         dd.jit_jvp(lambda y: np.exp(y, out=np.ones(4), where=keep))(x, v)
+
+
+def test_reduceat_in_every_mode():
+    """ufunc.reduceat (refused by every mode): NumPy's slices, an index not below the next
+    giving that entry alone, ties of maximum shared as np.max shares them, against numeric
+    differences; out=, empty indices and NumPy's errors; the ufuncs without a rule refused
+    by name."""
+    from dualdiff import numeric
+
+    x = np.array([0.5, -1.0, 0.25, 2.0, 2.0, -0.7, 1.5])
+    v = np.array([1.0, 2.0, -1.0, 3.0, 5.0, 0.5, 4.0])
+    index = [0, 3, 2, 5, 5, 6]
+    for ufunc in (np.add, np.multiply, np.maximum, np.minimum):
+
+        def f(y, ufunc=ufunc):
+            return ufunc.reduceat(y, index)
+
+        if ufunc is np.maximum:  # x[3] = x[4]: a tie, shared evenly as np.max shares it
+            expected = dd.jvp(
+                lambda y: np.stack([np.max(y[i:j]) for i, j in _slices(index, 7)]), x, v
+            )[1]
+            assert expected[2] == 4.0  # x[2:5]: (3 + 5) / 2
+        else:
+            expected = numeric.jacobian(f, x) @ v
+        for mode, got in _modes(f, x, v):
+            np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12, err_msg=mode)
+        np.testing.assert_array_equal(dd.jvp(f, x, v)[0], f(x))
+
+    # nested: the second derivative along v, against differences of the analytic first one
+    def g(y):
+        return np.sum(np.multiply.reduceat(y, index) ** 2)
+
+    second = dd.derivative(lambda t: dd.jvp(g, x + t * v, v)[1], 0.0)
+    first = numeric.derivative(
+        lambda t: np.sum(_grad_of_squared_products(x + t * v, index) * v), 0.0
+    )
+    np.testing.assert_allclose(second, first, rtol=1e-6)
+
+    def into(y):
+        out = np.zeros_like(y[:3])
+        assert np.add.reduceat(y, [0, 2, 4], out=out) is out
+        return out * np.add.reduceat(y, [], axis=0).sum()  # (an empty result)
+
+    assert np.add.reduceat(x, []).shape == (0,)
+    for mode, got in _modes(lambda y: into(y) + np.add.reduceat(y, [0, 2, 4]), x, v):
+        np.testing.assert_allclose(
+            got, numeric.jacobian(lambda y: np.add.reduceat(y, [0, 2, 4]), x) @ v, err_msg=mode
+        )
+    for mode in ("jvp", "taylor"):
+        for g, error, match in (
+            (
+                lambda y: np.add.reduceat(y, [0, 7]),
+                IndexError,
+                r"index 7 out-of-bounds in add.reduceat \[0, 7\)",
+            ),
+            (lambda y: np.subtract.reduceat(y, [0, 2]), TypeError, "numpy.subtract.reduceat"),
+        ):
+            with pytest.raises(error, match=match):
+                if mode == "jvp":
+                    dd.jvp(g, x, v)
+                else:
+                    dd.taylor(lambda t: g(x + t * v), 0.0, 1)
+
+
+def _grad_of_squared_products(y, index):
+    """The gradient of sum(multiply.reduceat(y, index)**2), by hand: 2 p_s p_s / y_i over the
+    entries i of slice s (no zeros among them here)."""
+    grad = np.zeros_like(y)
+    for start, stop in _slices(index, y.size):
+        p = np.prod(y[start:stop])
+        grad[start:stop] += 2 * p * p / y[start:stop]
+    return grad
+
+
+def _slices(index, n):
+    for i, start in enumerate(index):
+        stop = index[i + 1] if i + 1 < len(index) else n
+        yield (start, stop) if start < stop else (start, start + 1)

@@ -1361,14 +1361,14 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: d
     written = inputs  # as the user wrote them, for naming an in-place operator
     inputs = objects.lift_inputs(inputs)
     where = kwargs.pop("where", True) if method == "__call__" else True
-    if kwargs and method not in ("reduce", "accumulate"):
+    if kwargs and method not in ("reduce", "accumulate", "reduceat"):
         unsupported = ", ".join(sorted(kwargs))
         raise TypeError(
             f"{errors.function_name(ufunc)} on duals does not support the argument(s) {unsupported}"
         )
     if method == "__call__":
         result = _call_ufunc(ufunc, inputs)
-    elif method in ("reduce", "accumulate"):
+    elif method in ("reduce", "accumulate", "reduceat"):
         result = UFUNC_METHODS[method](ufunc, *inputs, **kwargs)
     elif method == "at":
         return ufunc_at(ufunc, *inputs)

@@ -23,7 +23,7 @@ from ..core.methods import divided_or_undefined
 from ..dual import objects
 from ..dual.dual import Dual
 from ..rules.calls import Call
-from ..rules.compositions import COMPOSITIONS, kept_only
+from ..rules.compositions import COMPOSITIONS, kept_only, reduceat
 from ..rules.elementwise import RULES, is_dual, select, zero_tangent
 from ..rules.functions import FUNCTIONS, Entry, layout_refusal
 from .dualarray import (
@@ -358,6 +358,24 @@ def ufunc_reduce(
     if reducer in (sum_, prod):
         kwargs["dtype"] = dtype
     return _finish(reducer(a, axis, **kwargs), out, f"{ufunc.__name__}.reduce")
+
+
+def ufunc_reduceat(
+    ufunc: np.ufunc, a: Any, indices: Any, axis: Any = 0, dtype: Any = None, out: Any = None
+):
+    """``ufunc.reduceat``: NumPy's own of the values and the tangents for add (linear), the
+    composition (a reduction per slice) for the others."""
+    if ufunc is np.add and type(a) is DualArray and dtype is None and isinstance(axis, int):
+        ufunc.reduceat(np.zeros(a.shape[axis] if a.ndim else 0), indices)  # NumPy's checks
+        t_axis = tangent_axis(axis, a.ndim)
+        result = _linear(
+            a,
+            lambda v: np.add.reduceat(v, indices, axis),
+            lambda t: np.add.reduceat(t, indices, t_axis),
+        )
+    else:
+        result = reduceat(ufunc, a, indices, axis, dtype)
+    return _finish(result, out, f"{ufunc.__name__}.reduceat")
 
 
 def ufunc_accumulate(ufunc: np.ufunc, a: Any, axis: int = 0, dtype: Any = None, out: Any = None):
@@ -1873,4 +1891,4 @@ _derived_pad = derived_handler(FUNCTIONS[np.pad])
 for _entry in FUNCTIONS.values():
     if _entry.function not in HANDLED_FUNCTIONS:
         DERIVED_FUNCTIONS[_entry.function] = derived_handler(_entry)
-UFUNC_METHODS.update(reduce=ufunc_reduce, accumulate=ufunc_accumulate)
+UFUNC_METHODS.update(reduce=ufunc_reduce, accumulate=ufunc_accumulate, reduceat=ufunc_reduceat)

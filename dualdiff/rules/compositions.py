@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
-from ..core.errors import NOT_DIFFERENTIATED, function_name
+from ..core.errors import NOT_DIFFERENTIATED, function_name, no_rule
 from ..core.methods import divided_or_undefined
 from .elementwise import RULES, as_scalar_result, is_dual
 
@@ -229,6 +229,42 @@ def kept_where(ufunc: np.ufunc, where: Any, out: Any, result: Any) -> Any:
     results = result if type(result) is tuple else (result,)
     kept = [np.where(np.broadcast_to(where, np.shape(r)), r, o) for r, o in zip(results, outs)]
     return tuple(kept) if type(result) is tuple else kept[0]
+
+
+def reduceat(ufunc: np.ufunc, array: Any, indices: Any, axis: Any = 0, dtype: Any = None) -> Any:
+    """NumPy's ``ufunc.reduceat`` on a carrier: ``ufunc.reduce`` of each slice
+    ``array[indices[i]:indices[i + 1]]`` along ``axis`` (the last to the end), or
+    ``array[indices[i]]`` alone where ``indices[i] >= indices[i + 1]``, concatenated along
+    ``axis``. Each slice's reduction is the carrier's own (ties of ``maximum`` shared as in
+    ``np.max``, products exact at zeros); one per index. (``out=`` is the carrier's.)"""
+    name = f"{function_name(ufunc)}.reduceat"
+    if ufunc not in (np.add, np.multiply, np.maximum, np.minimum):
+        raise no_rule(name)
+    if axis is None or isinstance(axis, tuple):
+        raise ValueError("reduceat does not allow multiple axes")
+    shape = np.shape(array)
+    axis = int(normalize_axis_index(axis, len(shape)))
+    n = shape[axis]
+    # NumPy's checks of the indices (bounds, one dimension) and its conversion of them, on a
+    # plain stand-in of the axis
+    ufunc.reduceat(np.zeros(n), indices)
+    index = np.asarray(indices).astype(np.intp).ravel()
+    if dtype is not None:
+        if np.dtype(dtype).kind not in "fc":
+            raise TypeError(f"{name}(..., dtype={dtype}) would drop the tangent")
+        array = array.astype(dtype)
+    before = (slice(None),) * axis
+    parts = []
+    for i, start in enumerate(index.tolist()):
+        stop = int(index[i + 1]) if i + 1 < index.size else n
+        if start < stop:
+            part = array[before + (slice(start, stop),)]
+            parts.append(ufunc.reduce(part, axis=axis, keepdims=True))
+        else:
+            parts.append(array[before + (slice(start, start + 1),)])
+    if not parts:
+        parts.append(array[before + (slice(0, 0),)])
+    return np.concatenate(parts, axis=axis)
 
 
 def _extreme(a: Any, axis: Any, keepdims: Any, initial: Any, where: Any, arg: Any, name: str):

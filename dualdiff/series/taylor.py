@@ -83,7 +83,7 @@ from ..dual.objects import (
 from ..dual.seed import check_output
 from ..rules import functions as table
 from ..rules.calls import Call
-from ..rules.compositions import COMPOSITIONS, call_body, kept_only, kept_where
+from ..rules.compositions import COMPOSITIONS, call_body, kept_only, kept_where, reduceat
 from ..rules.elementwise import (
     MULTI_OUTPUT_UFUNCS,
     RULES,
@@ -4084,6 +4084,8 @@ def _ufunc_method(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> 
         if ufunc in (np.maximum, np.minimum):
             _check_plain_options(f"{function_name(ufunc)}.reduce", dtype=kwargs.pop("dtype", None))
         return _REDUCERS[ufunc](inputs[0], **kwargs)
+    if method == "reduceat" and ufunc in _REDUCERS and len(inputs) == 2:
+        return reduceat(ufunc, inputs[0], _plain(inputs[1]), **kwargs)
     if method == "accumulate" and len(inputs) == 1:
         if ufunc in _ACCUMULATORS:
             return _ACCUMULATORS[ufunc](inputs[0], **{"axis": 0, **kwargs})

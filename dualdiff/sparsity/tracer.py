@@ -1392,7 +1392,13 @@ def _lift_binary(rule: Rule, x: Any, y: Any) -> SparsityTracer:
 
 
 def _ufunc_method(rule: Rule, ufunc: np.ufunc, method: str, inputs: Any, kwargs: Any) -> Any:
-    pairs = [_split(a, f"{function_name(ufunc)}.{method}") for a in inputs]
+    name = f"{function_name(ufunc)}.{method}"
+    if method == "reduceat":  # the indices as given: NumPy converts a list ([] too) itself
+        if _contains_tracer(inputs[1:]):
+            raise TypeError(f"jacobian_sparsity: the indices of {name} must not depend on x")
+        pairs = [_split(inputs[0], name), (_plain_all(inputs[1]), None)]
+    else:
+        pairs = [_split(a, name) for a in inputs]
     # (where= computed from x: the union along the axis holds whichever elements it keeps)
     value = _numpy_result(getattr(ufunc, method)(*(p[0] for p in pairs), **_plain_all(kwargs)))
     if not (_depends(rule, 0, False) or _depends(rule, 1, False)):
@@ -1410,7 +1416,7 @@ def _ufunc_method(rule: Rule, ufunc: np.ufunc, method: str, inputs: Any, kwargs:
     elif method == "accumulate":
         out = _store().accumulate(deps, axis)
     else:
-        out = _store().reduceat(deps, pairs[1][0], axis)
+        out = _store().reduceat(deps, np.asarray(pairs[1][0]).astype(np.intp), axis)
     return _make(value, np.broadcast_to(out, value.shape).copy())
 
 
