@@ -40,6 +40,8 @@ def divided_or_undefined(total: Any, count: Any, undefined: float) -> Any:
 
     ``undefined`` is NaN where NumPy's value is NaN (``nanvar``, ``nanmean``, ``mean`` of
     nothing), inf where it is ``total / 0`` (``var``: NaN of a zero total, inf beyond)."""
+    if type(count) is int and count > 0:  # the common case, without an array
+        return total / count
     bad = np.asarray(count) <= 0
     if not bad.any():
         return total / count

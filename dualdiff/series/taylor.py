@@ -3056,10 +3056,12 @@ def _undefined_beyond(out: list, order: int) -> list:
     computed is NaN, the orders beyond them are not 0 (a series shorter than ``order`` stands
     for zeros after it) but NaN, as numeric differences and nested duals give it. (A mean of
     NaN values is NaN at order 0 only: ``x + nan`` carries ``dx``.)"""
-    undefined = np.all([np.isnan(c) for c in out], axis=0)
+    undefined = np.isnan(out[0])
+    for c in out[1:]:
+        undefined = undefined & np.isnan(c)
     if not np.any(undefined):
         return out
-    nan = np.where(undefined, np.nan, 0.0).astype(np.result_type(out[0]), copy=False)
+    nan = np.where(undefined, np.nan, 0.0).astype(_value_dtype(out[0]), copy=False)
     return out + [nan] * (order + 1 - len(out))
 
 
