@@ -82,7 +82,10 @@ def recover(
     """The Jacobian from its compressed form: ``J[i, j] = B[colour[j], i]`` on the pattern.
 
     ``output="dense"`` gives an ndarray of shape ``out_shape + in_shape`` (zeros off the
-    pattern); ``"sparse"`` a ``scipy.sparse.csr_array`` of shape ``(m, n)``.
+    pattern); ``"sparse"`` a ``scipy.sparse.csr_array`` of shape ``(m, n)``. A row that a
+    colour without its entries shows NaN (or inf) has that value off the pattern, as a dense
+    pass gives it; a row with entries in every colour keeps its entries only (``SparseJacobian``
+    asks a pass with a zero seed there).
     """
     return _Recovery(pattern, colors)(compressed, out_shape, in_shape, output)
 
