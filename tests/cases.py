@@ -147,6 +147,8 @@ COLUMN = np.array([[True], [False], [True]])
 NANS = np.zeros((3, 4), bool)
 NANS[0, 1] = NANS[1, 0] = NANS[2, 2] = NANS[2, 3] = True
 NAN_AT = np.where(NANS, np.nan, 0.0)  # a + NAN_AT: NaNs (with tangents) for the nan-functions
+# where= keeping nothing of row 1 (NumPy's NaN there, and a NaN derivative) and one entry of row 2
+EMPTY_ROW = np.array([[True, False, True, True], [False] * 4, [False, True, False, False]])
 
 
 def _put(a):
@@ -771,7 +773,41 @@ _COMPOSITION = [
     _c("std keepdims", lambda a: np.std(a, axis=(1, 2), keepdims=True, ddof=1), Y),
     _c("nanvar", lambda a: np.nanvar(a, axis=1), X),
     _c("nanstd", lambda a: np.nanstd(a), X),
+    _c("var where nothing kept", lambda a: np.var(a, axis=1, where=EMPTY_ROW), X),
+    _c("std where ddof", lambda a: np.std(a, axis=1, ddof=1, where=EMPTY_ROW), X),
+    _c("var ddof of one", lambda a: np.stack([np.var(a[:, :1], axis=1, ddof=1), a[:, 1]]), X),
+    _c("mean of nothing", lambda a: np.stack([np.mean(a[:, :0], axis=1), a[:, 1] ** 2]), X),
+    _c("mean where nothing kept", lambda a: np.mean(a, axis=1, where=EMPTY_ROW), X),
+    _c("nanvar where", lambda a: np.nanvar(a + NAN_AT, axis=1, where=EMPTY_ROW), X),
+    _c("nanstd where", lambda a: np.nanstd(a + NAN_AT, axis=1, where=EMPTY_ROW | COLUMN), X),
+    _c("nanmean where", lambda a: np.nanmean(a + NAN_AT, axis=1, where=EMPTY_ROW), X),
+    _c(
+        "nansum where initial",
+        lambda a: np.nansum(a + NAN_AT, axis=1, where=EMPTY_ROW, initial=0.5),
+        X,
+    ),
+    _c(
+        "max where initial",
+        lambda a: np.max(a, axis=1, where=EMPTY_ROW, initial=-1.0),
+        X,
+        points="separated",
+    ),
+    _c(
+        "min where initial",
+        lambda a: np.min(a, axis=0, keepdims=True, where=MASKED, initial=0.5),
+        X,
+        points="separated",
+    ),
+    _c("amax where", lambda a: np.amax(a, where=COLUMN, initial=-9.0), X, points="separated"),
+    _c(
+        "nanmax where",
+        lambda a: np.nanmax(a + NAN_AT, axis=1, where=EMPTY_ROW, initial=-9.0),
+        X,
+        points="separated",
+    ),
+    _c("nanprod where", lambda a: np.nanprod(a + NAN_AT, axis=0, where=EMPTY_ROW), X),
     _c("prod", lambda a: np.prod(a, axis=0), X),
+    _c("prod where", lambda a: np.prod(a, axis=1, where=EMPTY_ROW, initial=0.5), X),
     _c("prod all", lambda a: np.prod(a), X, points="positive"),
     _c(
         "prod tuple keepdims",
@@ -1285,6 +1321,34 @@ _INDEXING = [
     _c("ndarray.take", lambda a: a.take([1, 5, 5]) + a.repeat(2)[:3] + a.squeeze()[0, :3], X),
     _c("add.reduce", lambda a: np.add.reduce(a, axis=1) + np.add.accumulate(a, axis=0)[2, :3], X),
     _c(
+        "multiply.reduce where",
+        lambda a: np.multiply.reduce(a, axis=1, where=EMPTY_ROW, initial=2.0),
+        X,
+    ),
+    _c(
+        "maximum.reduce where",
+        lambda a: np.maximum.reduce(a, axis=0, where=MASKED, initial=-0.5),
+        X,
+        points="separated",
+    ),
+    _c("add.reduceat", lambda a: np.add.reduceat(a, [0, 2, 1, 3, 3], axis=1), X),
+    _c(
+        "multiply.reduceat",
+        lambda a: np.multiply.reduceat(a.ravel(), [0, 5, 2, 7, 11]),
+        X,
+        points="positive",
+    ),
+    _c(
+        "maximum.reduceat",
+        lambda a: (
+            np.maximum.reduceat(a, [2, 0, 1], axis=0) * np.minimum.reduceat(a[0], [1, 3, 2, 0])
+        ),
+        X,
+        points="separated",
+    ),
+    _c("add where out", lambda a: _add_where(a), X),
+    _c("exp where out is its input", lambda a: _exp_where_in_place(a), X),
+    _c(
         "multiply.reduce",
         lambda a: np.multiply.reduce(a, axis=0) * np.multiply.accumulate(a, axis=1)[0],
         X,
@@ -1336,6 +1400,19 @@ def _maximum_at(a):
 def _negative_at(a):
     y = a**3
     np.negative.at(y, [2, 0, 2])
+    return y
+
+
+def _add_where(a):
+    """out= a dual array keeps its entries (value and derivative) outside where= (broadcast)."""
+    out = a[::-1] * 2.0
+    np.add(a, a[0] ** 2, out=out, where=np.array([True, False, True, True]))
+    return out
+
+
+def _exp_where_in_place(a):
+    y = a * 1.0
+    np.exp(y[1:], out=y[:-1], where=EMPTY_ROW[1:])  # reads y[1:] before writing its overlap
     return y
 
 

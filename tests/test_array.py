@@ -729,12 +729,12 @@ def test_ufunc_outer(ufunc):
 
 def test_unsupported_ufunc_uses_raise():
     x = DualArray(X)
-    with pytest.raises(TypeError, match="where"):
+    with pytest.raises(TypeError, match=r"where=...\) without out="):
         np.sin(x, where=X > 0)
     with pytest.raises(TypeError, match="numpy.nextafter"):
         np.nextafter(x, 1.0)
-    with pytest.raises(TypeError, match="numpy.add.reduceat"):
-        np.add.reduceat(x, [0, 2])
+    with pytest.raises(TypeError, match="numpy.subtract.reduceat"):
+        np.subtract.reduceat(x, [0, 2])
 
     with pytest.raises(TypeError, match="numpy.arctan2.reduce"):
         np.arctan2.reduce(x)

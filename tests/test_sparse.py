@@ -199,3 +199,85 @@ def test_a_0d_jacobian_is_a_numpy_scalar_as_the_dense_one(x):
         SparseJacobian(f, x, jit=True)(x),
     ):
         assert type(jac) is type(expected) and jac == expected == 6.75
+
+
+def _tridiagonal_with_poles(x):
+    # row 0: sqrt' at a negative x0 (NaN); row 2: log1p' at x2 = -1 (infinite); row 3: a NaN
+    # value (sqrt(x0)) times x3, NaN in every direction; the rest finite
+    return np.stack(
+        [
+            np.sqrt(x[0]) + x[1],
+            x[0] * x[1] + x[2],
+            x[1] + np.log1p(x[2]) + x[3],
+            np.sqrt(x[0]) * x[3] + x[4],
+            x[3] + x[4] * x[5],
+            x[4] / np.sqrt(x[5]),
+        ]
+    )
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("jit", [False, True])
+def test_sparse_jacobian_keeps_a_nan_or_inf_entry_to_itself(jit):
+    """A NaN or infinite partial on the pattern is that entry's alone, as in the dense pass and
+    numeric differences: the recovery made the whole row NaN (sqrt(x0) + x1 at x0 = -1 gave
+    d/dx1 = NaN and NaN off the pattern). A row whose value multiplies a zero tangent by NaN
+    (sqrt(x0) * x3) is NaN in every direction in the dense pass, and stays so; a row with
+    entries in every colour, all of them NaN (x4 / sqrt(x5) at x5 < 0), gets the dense pass's
+    answer too (a zero-seed pass tells)."""
+    x = np.array([-1.0, 2.0, -1.0, 3.0, 0.5, -2.0])
+    f = _tridiagonal_with_poles
+    dense = dualdiff.jacobian(f, x)
+    # the compiler folds a zero tangent away: sqrt(x0) * 0 is 0 there, NaN in eager mode
+    compiled = dualdiff.jit_jacobian(f)(x)
+    # the reference: numeric differences where they are finite, closed forms where not
+    num = numeric_jacobian(f, x)
+    assert dense[0, 1] == 1.0 and np.isnan(dense[0, 0]) and (dense[0, 2:] == 0).all()
+    assert dense[2, 2] == np.inf and dense[2, 1] == 1.0 and dense[2, 3] == 1.0
+    assert np.isnan(dense[3]).all()
+    assert np.isnan(dense[5, 4:]).all() and (dense[5, :4] == 0).all()
+    np.testing.assert_allclose(dense[[1, 4]], num[[1, 4]], rtol=1e-6, atol=1e-9)
+    assert (compiled[3, [1, 2, 5]] == 0).all()
+    np.testing.assert_array_equal(np.delete(compiled, 3, 0), np.delete(dense, 3, 0))
+    if not jit:
+        np.testing.assert_array_equal(dualdiff.jacobian(f, x, sparsity="auto"), dense)
+        csr = dualdiff.jacobian(f, x, sparsity="auto", output="sparse")
+        np.testing.assert_array_equal(csr.toarray(), dense)
+    expected = compiled if jit else dense
+    pattern = dualdiff.jacobian_sparsity(f, x)
+    np.testing.assert_array_equal(dualdiff.SparseJacobian(f, x, jit=jit)(x), expected)
+    np.testing.assert_array_equal(
+        dualdiff.SparseJacobian(f, x, jit=jit, sparsity=pattern)(x), expected
+    )
+    csr = dualdiff.SparseJacobian(f, x, jit=jit, output="sparse")(x)
+    csr.check_format(full_check=True)
+    np.testing.assert_array_equal(csr.toarray(), expected)
+    # only a row NaN off its pattern is stored whole
+    assert np.diff(csr.indptr).tolist() == [2, 3, 3, 6 if not jit else 3, 3, 2]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("jit", [False, True])
+@pytest.mark.parametrize("first", ["quotient", "product"])
+def test_sparse_jacobian_of_a_row_with_every_colour_not_finite(first, jit):
+    """A row with entries in every colour, all of them NaN, is NaN off the pattern or not as the
+    dense pass says: x1 / sqrt(x0) at x0 < 0 has NaN partials and zeros beside them (the
+    recovery gave NaN everywhere), sqrt(x0) * x1 is NaN in every direction in eager mode."""
+
+    def f(x):
+        head = x[1] / np.sqrt(x[0]) if first == "quotient" else np.sqrt(x[0]) * x[1]
+        return np.stack([head, x[1] * x[2], x[2] + x[3], x[3] * x[4], x[4]])
+
+    x = np.array([-1.0, 2.0, -3.0, 4.0, 5.0])
+    dense = dualdiff.jit_jacobian(f)(x) if jit else dualdiff.jacobian(f, x)
+    assert np.isnan(dense[0, :2]).all()
+    if first == "quotient" or jit:
+        assert (dense[0, 2:] == 0).all()
+    else:
+        assert np.isnan(dense[0]).all()
+    np.testing.assert_allclose(dense[1:], numeric_jacobian(f, x)[1:], rtol=1e-6, atol=1e-9)
+    prepared = dualdiff.SparseJacobian(f, x, jit=jit)
+    assert prepared.ncolors == 2
+    np.testing.assert_array_equal(prepared(x), dense)
+    if not jit:
+        np.testing.assert_array_equal(dualdiff.jacobian(f, x, sparsity="auto"), dense)

@@ -35,6 +35,7 @@ from ..dual import seed as _seed
 from ..dual.dual import SCALAR_TYPES, Dual, _make, array_hooks
 from ..dual.seed import IdentitySeed, tangent_of, value_of
 from ..rules import functions as table
+from ..rules.compositions import kept_where
 from ..rules.elementwise import (
     MULTI_OUTPUT_UFUNCS,
     RULES,
@@ -1387,14 +1388,15 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: d
     out = kwargs.pop("out", None)
     written = inputs  # as the user wrote them, for naming an in-place operator
     inputs = objects.lift_inputs(inputs)
-    if kwargs and method not in ("reduce", "accumulate"):
+    where = kwargs.pop("where", True) if method == "__call__" else True
+    if kwargs and method not in ("reduce", "accumulate", "reduceat"):
         unsupported = ", ".join(sorted(kwargs))
         raise TypeError(
             f"{errors.function_name(ufunc)} on duals does not support the argument(s) {unsupported}"
         )
     if method == "__call__":
         result = _call_ufunc(ufunc, inputs)
-    elif method in ("reduce", "accumulate"):
+    elif method in ("reduce", "accumulate", "reduceat"):
         result = UFUNC_METHODS[method](ufunc, *inputs, **kwargs)
     elif method == "at":
         return ufunc_at(ufunc, *inputs)
@@ -1405,6 +1407,8 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: d
         result = _call_ufunc(ufunc, (a_expanded, b))
     else:
         raise errors.no_rule(f"{errors.function_name(ufunc)}.{method}")
+    if where is not True:
+        result = kept_where(ufunc, where, out, result)
     if out is None:
         return result
     return _write_out(ufunc, out, result, written)

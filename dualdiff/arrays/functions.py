@@ -12,16 +12,18 @@ from __future__ import annotations
 import functools
 import math
 import string
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from ..core import errors
+from ..core.methods import divided_or_undefined
 from ..dual import objects
 from ..dual.dual import Dual
 from ..rules.calls import Call
-from ..rules.compositions import COMPOSITIONS
+from ..rules.compositions import COMPOSITIONS, kept_only, reduceat
 from ..rules.elementwise import RULES, is_dual, select, zero_tangent
 from ..rules.functions import FUNCTIONS, Entry, layout_refusal
 from .dualarray import (
@@ -198,7 +200,9 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, where=np._NoValue):
             # differences give it (the division rule would keep the zero tangent zero)
             result = total * np.nan if empty.ndim == 0 else np.where(empty, total * np.nan, result)
         return _finish(result, out, "mean")
-    return _finish(sum_(a, axis=axis, keepdims=keepdims) / _count(a.shape, axis), out, "mean")
+    total = sum_(a, axis=axis, keepdims=keepdims)
+    # of nothing: NumPy's NaN, and a NaN tangent (see divided_or_undefined)
+    return _finish(divided_or_undefined(total, _count(a.shape, axis), np.nan), out, "mean")
 
 
 def _exclusive_products(v: Any, axis: int) -> Any:
@@ -225,8 +229,7 @@ def prod(
     a, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoValue, where=np._NoValue
 ):
     """``d prod(x) = sum_i prod_{j != i} x_j dx_i`` (exact at zeros: no division by x_i)."""
-    _unsupported("prod", where=where)
-    a = _in_dtype(a, "prod", dtype)
+    a = kept_only(_in_dtype(a, "prod", dtype), where, 1)
     if axis is None:
         flat = np.reshape(a, (-1,))
         result = prod(flat, axis=0)
@@ -272,8 +275,7 @@ def _extreme(a: Any, axis: Any, keepdims: bool, pick: Callable[..., Any]) -> Any
 
 @implements(np.max, np.amax)
 def max_(a, axis=None, out=None, keepdims=False, initial=np._NoValue, where=np._NoValue):
-    _unsupported("max", where=where)
-    a = _as_dual_array(a)
+    a = _as_dual_array(kept_only(a, where, -np.inf, "maximum", initial))
     if initial is not np._NoValue and _count(a.shape, axis) == 0:  # nothing but initial
         return _finish(sum_(a * 0, axis=axis, keepdims=keepdims) + initial, out, "max")
     result = _extreme(a, axis, keepdims, np.max)
@@ -284,8 +286,7 @@ def max_(a, axis=None, out=None, keepdims=False, initial=np._NoValue, where=np._
 
 @implements(np.min, np.amin)
 def min_(a, axis=None, out=None, keepdims=False, initial=np._NoValue, where=np._NoValue):
-    _unsupported("min", where=where)
-    a = _as_dual_array(a)
+    a = _as_dual_array(kept_only(a, where, np.inf, "minimum", initial))
     if initial is not np._NoValue and _count(a.shape, axis) == 0:  # nothing but initial
         return _finish(sum_(a * 0, axis=axis, keepdims=keepdims) + initial, out, "min")
     result = _extreme(a, axis, keepdims, np.min)
@@ -358,6 +359,24 @@ def ufunc_reduce(
     if reducer in (sum_, prod):
         kwargs["dtype"] = dtype
     return _finish(reducer(a, axis, **kwargs), out, f"{ufunc.__name__}.reduce")
+
+
+def ufunc_reduceat(
+    ufunc: np.ufunc, a: Any, indices: Any, axis: Any = 0, dtype: Any = None, out: Any = None
+):
+    """``ufunc.reduceat``: NumPy's own of the values and the tangents for add (linear), the
+    composition (a reduction per slice) for the others."""
+    if ufunc is np.add and type(a) is DualArray and dtype is None and isinstance(axis, int):
+        ufunc.reduceat(np.zeros(a.shape[axis] if a.ndim else 0), indices)  # NumPy's checks
+        t_axis = tangent_axis(axis, a.ndim)
+        result = _linear(
+            a,
+            lambda v: np.add.reduceat(v, indices, axis),
+            lambda t: np.add.reduceat(t, indices, t_axis),
+        )
+    else:
+        result = reduceat(ufunc, a, indices, axis, dtype)
+    return _finish(result, out, f"{ufunc.__name__}.reduceat")
 
 
 def ufunc_accumulate(ufunc: np.ufunc, a: Any, axis: int = 0, dtype: Any = None, out: Any = None):
@@ -1617,16 +1636,26 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
 
 
 @implements(np.nansum)
-def nansum(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
-    return sum_(where(np.isnan(strip(a)), 0.0, a), axis, dtype, out, keepdims)
+def nansum(
+    a, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoValue, where=np._NoValue
+):
+    b = np.where(np.isnan(strip(a)), 0.0, a)
+    return sum_(b, axis, dtype, out, keepdims, initial, where)
 
 
 @implements(np.nanmean)
-def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
-    count = np.sum(~np.isnan(strip(a)), axis=axis, keepdims=keepdims)
-    total = nansum(a, axis, dtype, None, keepdims)
-    # NumPy divides by the integer count into the sum's dtype (float32 stays float32)
-    mean = total / count
+def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=np._NoValue):
+    kept = ~np.isnan(strip(a))
+    if where is not np._NoValue:
+        kept = kept & np.asarray(where, dtype=bool)
+    kept = np.broadcast_to(kept, np.shape(strip(a)))
+    count = np.sum(kept, axis=axis, keepdims=keepdims)
+    total = nansum(a, axis, dtype, None, keepdims, where=kept)
+    if np.any(count == 0):
+        warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=3)
+    # NumPy divides by the integer count into the sum's dtype (float32 stays float32); of
+    # nothing NumPy's NaN, with a NaN tangent (see divided_or_undefined)
+    mean = divided_or_undefined(total, count, np.nan)
     if mean.dtype != total.dtype:
         mean = _cast(mean, total.dtype)
     return _finish(mean, out, "nanmean")
@@ -1889,4 +1918,4 @@ _derived_pad = derived_handler(FUNCTIONS[np.pad])
 for _entry in FUNCTIONS.values():
     if _entry.function not in HANDLED_FUNCTIONS:
         DERIVED_FUNCTIONS[_entry.function] = derived_handler(_entry)
-UFUNC_METHODS.update(reduce=ufunc_reduce, accumulate=ufunc_accumulate)
+UFUNC_METHODS.update(reduce=ufunc_reduce, accumulate=ufunc_accumulate, reduceat=ufunc_reduceat)

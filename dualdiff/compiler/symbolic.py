@@ -51,7 +51,7 @@ from ..dual.objects import (
 )
 from ..rules import functions as table
 from ..rules.calls import Call
-from ..rules.compositions import COMPOSITIONS
+from ..rules.compositions import COMPOSITIONS, kept_where
 from ..rules.elementwise import (
     MULTI_OUTPUT_UFUNCS,
     RULES,
@@ -263,13 +263,23 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
             out = kwargs["out"]
             out = out if type(out) is tuple else (out,)
             if (
-                method == "__call__"
-                and ufunc.nout == 1
+                ufunc.nout == 1
                 and len(out) == 1
                 and type(out[0]) is SymbolicDual
-                and set(kwargs) == {"out"}
-            ):  # x += v: x[...] = x + v, functionally
-                result = ufunc(*inputs)
+                and (
+                    set(kwargs) <= {"out", "where"}
+                    if method == "__call__"
+                    else method in ("reduce", "accumulate", "reduceat")
+                )
+            ):  # x += v: x[...] = x + v, functionally (np.add.reduce(y, out=s): s[...] = ...)
+                options = {k: v for k, v in kwargs.items() if k not in ("out", "where")}
+                if method != "__call__":
+                    result = getattr(ufunc, method)(*inputs, **{**kwargs, "out": None})
+                    errors.check_out_shape(ufunc, out[0], result)
+                else:
+                    result = ufunc(*inputs, **options)
+                if method == "__call__" and kwargs.get("where", True) is not True:
+                    result = kept_where(ufunc, kwargs["where"], out[0], result)
                 what = f"{function_name(ufunc)}(..., out=x) or an in-place operator (x += ...)"
                 functional_write(out[0], what, operator.setitem, (Ellipsis, _ITEM), {}, result)
                 return out[0]

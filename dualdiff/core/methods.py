@@ -28,7 +28,27 @@ def variance(
         count = math.prod(a.shape)
     else:
         count = math.prod(a.shape[i] for i in (axis if isinstance(axis, tuple) else (axis,)))
-    return np.sum(squares, axis=axis, keepdims=keepdims, dtype=dtype) / (count - ddof)
+    total = np.sum(squares, axis=axis, keepdims=keepdims, dtype=dtype)
+    return divided_or_undefined(total, count - ddof, np.inf)
+
+
+def divided_or_undefined(total: Any, count: Any, undefined: float) -> Any:
+    """``total / count`` for a plain ``count``, and where ``count <= 0`` NumPy's value of a
+    statistic of nothing, with a derivative that is not a number (as numeric differences give
+    it): ``total * undefined``, a zero tangent times NaN or inf. (``total / 0`` would keep a
+    zero tangent zero: the rules take a zero tangent times an infinite partial as zero.)
+
+    ``undefined`` is NaN where NumPy's value is NaN (``nanvar``, ``nanmean``, ``mean`` of
+    nothing), inf where it is ``total / 0`` (``var``: NaN of a zero total, inf beyond)."""
+    if type(count) is int and count > 0:  # the common case, without an array
+        return total / count
+    bad = np.asarray(count) <= 0
+    if not bad.any():
+        return total / count
+    with np.errstate(invalid="ignore"):
+        if bad.ndim == 0:
+            return total * undefined
+        return np.where(bad, total * undefined, total / np.where(bad, 1, count))
 
 
 def _shape_argument(shape: tuple[Any, ...]) -> Any:

@@ -82,7 +82,10 @@ def recover(
     """The Jacobian from its compressed form: ``J[i, j] = B[colour[j], i]`` on the pattern.
 
     ``output="dense"`` gives an ndarray of shape ``out_shape + in_shape`` (zeros off the
-    pattern); ``"sparse"`` a ``scipy.sparse.csr_array`` of shape ``(m, n)``.
+    pattern); ``"sparse"`` a ``scipy.sparse.csr_array`` of shape ``(m, n)``. A row that a
+    colour without its entries shows NaN (or inf) has that value off the pattern, as a dense
+    pass gives it; a row with entries in every colour keeps its entries only (``SparseJacobian``
+    asks a pass with a zero seed there).
     """
     return _Recovery(pattern, colors)(compressed, out_shape, in_shape, output)
 
@@ -123,61 +126,89 @@ class _Recovery:
         in_shape: tuple[int, ...] | None = None,
         output: str = "dense",
         colors_last: bool = False,
+        zero: Callable[[], np.ndarray] | None = None,
     ) -> Any:
         m, n = self.pattern.shape
         flat = np.reshape(compressed, -1)
         take = self.take_last if colors_last else self.take
         data = flat[take] if take.size else np.zeros(0, flat.dtype)
-        # a NaN among a row's compressed tangents (np.mean of an empty slice: 0/0) makes that
-        # row's derivatives NaN in every direction, as the dense pass shows: its entries off
-        # the pattern are NaN, not structural zeros. One sum finds whether there is any NaN.
-        nan_rows = None
-        if flat.size and np.isnan(flat.sum()):
-            block = flat.reshape((m, -1) if colors_last else (-1, m))
-            nan_rows = np.isnan(block).any(axis=1 if colors_last else 0)
-            if not nan_rows.any():
-                nan_rows = None
+        fill = self._off_pattern(flat, data, colors_last, zero) if flat.size else None
         if output == "sparse":
             sparse = _scipy_sparse("output='sparse'")
-            if nan_rows is not None:
-                return sparse.csr_array(_nan_rows_filled(self.pattern, data, nan_rows), (m, n))
+            if fill is not None:
+                return sparse.csr_array(_rows_filled(self.pattern, data, fill), (m, n))
             # the matrix gets index arrays of its own: the pattern's are shared by every call
             indices, indptr = self.pattern.indices.copy(), self.pattern.indptr.copy()
             return sparse.csr_array((data, indices, indptr), shape=(m, n))
         jac = np.zeros(m * n, dtype=flat.dtype)
-        if nan_rows is not None:
-            jac.reshape(m, n)[nan_rows] = _nan(jac.dtype)
+        if fill is not None:
+            rows = np.flatnonzero(fill[1])
+            jac.reshape(m, n)[rows] = fill[0][rows, None]
         jac[self.place] = data
         out_shape = (m,) if out_shape is None else out_shape
         in_shape = (n,) if in_shape is None else in_shape
         jac = jac.reshape(tuple(out_shape) + tuple(in_shape))
         return jac if jac.ndim else jac[()]  # a NumPy scalar, as jacobian gives it
 
+    def _off_pattern(
+        self,
+        flat: np.ndarray,
+        data: np.ndarray,
+        colors_last: bool,
+        zero: Callable[[], np.ndarray] | None,
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """What the dense pass gives off the pattern, where that is not zero: ``(values,
+        rows)``, a row's value and whether it is taken, or None when every row's is zero.
 
-def _nan(dtype: np.dtype) -> Any:
-    """NaN of ``dtype``: complex NaN in both parts, as a dense pass gives it."""
-    return complex(np.nan, np.nan) if dtype.kind == "c" else np.nan
+        A dense pass's direction off row ``i``'s pattern gives row ``i`` the tangent it has
+        when every input tangent it depends on is zero: zero, or NaN where that row's
+        computation multiplies a NaN or infinite value by a zero tangent (np.mean of an empty
+        slice, 0/0; sqrt(x0) * x1 at x0 < 0). A NaN or infinite partial on the pattern (sqrt'
+        at 0, log' at -1 of log1p) is that entry's alone. A colour with none of row ``i``'s
+        entries is such a direction; a row with entries in every colour, all of them not
+        finite, cannot tell them apart: ``zero()`` (a pass with a zero seed) tells, or,
+        without it, the row keeps its entries only."""
+        if np.isfinite(flat.sum()):  # one sum finds whether anything is NaN or infinite
+            return None
+        m = self.pattern.shape[0]
+        block = flat.reshape(m, -1).T if colors_last else flat.reshape(-1, m)
+        bad = ~np.isfinite(block)  # (colours, rows)
+        held = np.zeros(bad.shape, dtype=bool)  # whether colour c holds one of row i's entries
+        held[self.colors[self.pattern.indices], self.rows] = True
+        free = bad & ~held
+        taken = free.any(axis=0)
+        values = block[free.argmax(axis=0), np.arange(m)]
+        unsure = np.flatnonzero(held.all(axis=0) & bad.all(axis=0))
+        if unsure.size and zero is not None:
+            tangent = np.reshape(zero(), -1)
+            unsure = unsure[~np.isfinite(tangent[unsure])]
+            values[unsure] = tangent[unsure]
+            taken[unsure] = True
+        if not taken.any():
+            return None
+        return values, taken
 
 
-def _nan_rows_filled(
-    pattern: Pattern, data: np.ndarray, nan_rows: np.ndarray
+def _rows_filled(
+    pattern: Pattern, data: np.ndarray, fill: tuple[np.ndarray, np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(data, indices, indptr)`` of a CSR matrix: the pattern's entries, with the rows in
-    ``nan_rows`` stored whole (NaN off the pattern)."""
+    """``(data, indices, indptr)`` of a CSR matrix: the pattern's entries, with the rows taken
+    in ``fill`` (see ``_Recovery._off_pattern``) stored whole, their value off the pattern."""
+    values, taken = fill
     m, n = pattern.shape
     rows = pattern.rows()
-    kept = ~nan_rows[rows]
-    bad = np.flatnonzero(nan_rows)
-    full = np.full((bad.size, n), _nan(data.dtype), dtype=data.dtype)
-    rank = np.cumsum(nan_rows) - 1  # a NaN row's place among the NaN rows
+    kept = ~taken[rows]
+    bad = np.flatnonzero(taken)
+    full = np.repeat(values[bad, None], n, axis=1)
+    rank = np.cumsum(taken) - 1  # a filled row's place among the filled rows
     full[rank[rows[~kept]], pattern.indices[~kept]] = data[~kept]
     all_rows = np.concatenate((rows[kept], np.repeat(bad, n)))
     all_cols = np.concatenate((pattern.indices[kept], np.tile(np.arange(n), bad.size)))
     order = np.lexsort((all_cols, all_rows))
     indptr = np.concatenate(([0], np.cumsum(np.bincount(all_rows, minlength=m))))
-    values = np.concatenate((data[kept], full.ravel()))[order]
+    merged = np.concatenate((data[kept], full.ravel()))[order]
     indices = all_cols[order].astype(pattern.indices.dtype)
-    return values, indices, indptr.astype(pattern.indptr.dtype)
+    return merged, indices, indptr.astype(pattern.indptr.dtype)
 
 
 class SparseJacobian:
@@ -446,8 +477,18 @@ class SparseJacobian:
                 f"SparseJacobian: f(x) has shape {out_shape}, expected {self.out_shape}"
             )
         self.out_shape = out_shape
-        jac = self._recovery(compressed, out_shape, x.shape, self.output, colors_last)
+        jac = self._recovery(
+            compressed, out_shape, x.shape, self.output, colors_last, lambda: self._zero_pass(x)
+        )
         return value, jac
+
+    def _zero_pass(self, x: np.ndarray) -> np.ndarray:
+        """The tangents of ``f(x)`` from a zero seed, in the mode of the compressed passes
+        (compiled, its zero tangents folded away, or eager); see ``_Recovery._off_pattern``."""
+        seed = np.zeros((1,) + x.shape, dtype=x.dtype)
+        if self.jit:
+            return compiled_push_forward(self.f, x, np.moveaxis(seed, 0, -1))(x)[1]
+        return _push(self.f, x, seed, 1, "jacobian")[1]
 
     def _dense_jacobian(self, x: np.ndarray) -> tuple[Any, Any]:
         """The Jacobian without colouring, for a pattern found dense when traced."""

@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
-from ..core.errors import NOT_DIFFERENTIATED
+from ..core.errors import NOT_DIFFERENTIATED, function_name, no_rule
+from ..core.methods import divided_or_undefined
 from .elementwise import RULES, as_scalar_result, is_dual
 
 __all__ = ["COMPOSITIONS", "call_body", "composition"]
@@ -195,8 +196,79 @@ def _keep(result: Any, shape: tuple[int, ...], axes: tuple[int, ...], lead: int 
 # -- max and min: the chosen entry's derivative, ties shared evenly --------------------------
 
 
+def kept_only(a: Any, where: Any, fill: Any, name: str = "", initial: Any = _NO_VALUE) -> Any:
+    """``a`` with the entries a reduction's ``where=`` leaves out replaced by ``fill``, a
+    constant: 1 of a product, -inf of a max (so a left-out entry never ties with a kept one,
+    and ``initial`` is taken as NumPy takes it, through ``maximum``). The reduction of it is
+    NumPy's reduction with ``where=`` (broadcast against ``a``), value and derivative.
+    ``name`` (``"maximum"``, ``"minimum"``): a reduction without an identity, for which NumPy
+    refuses a ``where=`` without ``initial=``."""
+    if where is _NO_VALUE or where is True:
+        return a
+    if name and initial is _NO_VALUE:
+        raise ValueError(
+            f"reduction operation '{name}' does not have an identity, so to use a where mask "
+            "one has to specify 'initial'"
+        )
+    kept = np.broadcast_to(np.asarray(where, dtype=bool), np.shape(a))
+    return np.where(kept, a, np.asarray(fill, _dtype(a)))
+
+
+def kept_where(ufunc: np.ufunc, where: Any, out: Any, result: Any) -> Any:
+    """A ufunc's ``result`` computed everywhere, as its call with ``where=`` leaves ``out``:
+    ``result`` where ``where`` holds (broadcast against it, as NumPy does), ``out``'s entries
+    (value and derivative) elsewhere, for each output. NumPy leaves the entries outside
+    ``where`` uninitialised without ``out=``: that is refused, it has no derivative."""
+    if out is None:
+        raise TypeError(
+            f"{function_name(ufunc)}(..., where=...) without out= leaves the entries "
+            "outside where uninitialised (NumPy's values there are arbitrary, and have no "
+            "derivative); pass out= (an array whose entries are kept there)"
+        )
+    outs = out if type(out) is tuple else (out,)
+    results = result if type(result) is tuple else (result,)
+    kept = [np.where(np.broadcast_to(where, np.shape(r)), r, o) for r, o in zip(results, outs)]
+    return tuple(kept) if type(result) is tuple else kept[0]
+
+
+def reduceat(ufunc: np.ufunc, array: Any, indices: Any, axis: Any = 0, dtype: Any = None) -> Any:
+    """NumPy's ``ufunc.reduceat`` on a carrier: ``ufunc.reduce`` of each slice
+    ``array[indices[i]:indices[i + 1]]`` along ``axis`` (the last to the end), or
+    ``array[indices[i]]`` alone where ``indices[i] >= indices[i + 1]``, concatenated along
+    ``axis``. Each slice's reduction is the carrier's own (ties of ``maximum`` shared as in
+    ``np.max``, products exact at zeros); one per index. (``out=`` is the carrier's.)"""
+    name = f"{function_name(ufunc)}.reduceat"
+    if ufunc not in (np.add, np.multiply, np.maximum, np.minimum):
+        raise no_rule(name)
+    if axis is None or isinstance(axis, tuple):
+        raise ValueError("reduceat does not allow multiple axes")
+    shape = np.shape(array)
+    axis = int(normalize_axis_index(axis, len(shape)))
+    n = shape[axis]
+    # NumPy's checks of the indices (bounds, one dimension) and its conversion of them, on a
+    # plain stand-in of the axis
+    ufunc.reduceat(np.zeros(n), indices)
+    index = np.asarray(indices).astype(np.intp).ravel()
+    if dtype is not None:
+        if np.dtype(dtype).kind not in "fc":
+            raise TypeError(f"{name}(..., dtype={dtype}) would drop the tangent")
+        array = array.astype(dtype)
+    before = (slice(None),) * axis
+    parts = []
+    for i, start in enumerate(index.tolist()):
+        stop = int(index[i + 1]) if i + 1 < index.size else n
+        if start < stop:
+            part = array[before + (slice(start, stop),)]
+            parts.append(ufunc.reduce(part, axis=axis, keepdims=True))
+        else:
+            parts.append(array[before + (slice(start, start + 1),)])
+    if not parts:
+        parts.append(array[before + (slice(0, 0),)])
+    return np.concatenate(parts, axis=axis)
+
+
 def _extreme(a: Any, axis: Any, keepdims: Any, initial: Any, where: Any, arg: Any, name: str):
-    _refuse(name, where=where)
+    a = kept_only(a, where, -np.inf if arg is np.argmax else np.inf, name, initial)
     shape = np.shape(a)
     axes = _reduction_axes(len(shape), axis)
     flat = _to_last(a, axes)
@@ -304,7 +376,7 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=_NO
     n = int(np.prod([np.shape(a)[i] for i in _reduction_axes(np.ndim(a), axis)]))
     centre = np.sum(a, axis=axis, keepdims=True) / n
     total = np.sum(_squares(a - centre), axis=axis, keepdims=keepdims is True)
-    return total / max(n - ddof, 0)
+    return divided_or_undefined(total, n - ddof, np.inf)
 
 
 def _masked_var(a: Any, axis: Any, ddof: Any, keepdims: bool, where: np.ndarray) -> Any:
@@ -313,8 +385,8 @@ def _masked_var(a: Any, axis: Any, ddof: Any, keepdims: bool, where: np.ndarray)
     count = np.sum(where, axis=axis, keepdims=True)
     centre = _like(np.sum(a, axis=axis, keepdims=True, where=where) / count, a)
     total = np.sum(_squares(a - centre), axis=axis, keepdims=keepdims, where=where)
-    dof = np.maximum(np.sum(where, axis=axis, keepdims=keepdims) - ddof, 0)
-    return _like(total / dof, total)
+    dof = np.sum(where, axis=axis, keepdims=keepdims) - ddof
+    return _like(divided_or_undefined(total, dof, np.inf), total)
 
 
 @composition(np.std)
@@ -330,13 +402,13 @@ def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=_NO
 def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NO_VALUE, *, where=_NO_VALUE,
            mean=_NO_VALUE, correction=_NO_VALUE):  # fmt: skip
     """NumPy's nanvar: NaNs replaced by 0 and left out of the count and the squares."""
-    _refuse("nanvar", out=out, where=where, mean=mean)
+    _refuse("nanvar", out=out, mean=mean)
     _dtype_ok("nanvar", dtype)
     if correction is not _NO_VALUE:
         ddof = correction
     if dtype is not None:
         a = a.astype(dtype)
-    missing = np.isnan(a)
+    missing = _left_out(a, where)
     b = np.where(missing, 0.0, a)
     count = np.sum(~missing, axis=axis, keepdims=True)
     # NumPy divides by the integer count into the sum's dtype (float32 stays float32)
@@ -347,8 +419,15 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NO_VALUE, *, wh
     if not np.any(dof <= 0):
         return _like(total / dof, total)
     warnings.warn("Degrees of freedom <= 0 for slice.", RuntimeWarning, stacklevel=2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return _like(np.where(dof <= 0, np.nan, total / np.where(dof <= 0, 1, dof)), total)
+    return _like(divided_or_undefined(total, dof, np.nan), total)
+
+
+def _left_out(a: Any, where: Any) -> Any:
+    """The entries the nan-statistics leave out: NaNs, and those ``where=`` does not keep."""
+    missing = np.isnan(a)
+    if where is _NO_VALUE or where is True:
+        return missing
+    return missing | ~np.broadcast_to(np.asarray(where, dtype=bool), np.shape(a))
 
 
 def _like(x: Any, reference: Any) -> Any:
@@ -397,15 +476,17 @@ def nancumsum(a, axis=None, dtype=None, out=None):
 @composition(np.nanmean)
 def nanmean(a, axis=None, dtype=None, out=None, keepdims=_NO_VALUE, *, where=_NO_VALUE):
     """The sum of the entries that are not NaN over how many there are."""
-    _refuse("nanmean", out=out, where=where)
+    _refuse("nanmean", out=out)
     _dtype_ok("nanmean", dtype)
     if dtype is not None:
         a = a.astype(dtype)
-    missing = np.isnan(a)
+    missing = _left_out(a, where)
     total = np.sum(np.where(missing, _zero(a), a), axis=axis, keepdims=keepdims is True)
     count = np.sum(~missing, axis=axis, keepdims=keepdims is True)
+    if np.any(count == 0):
+        warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=2)
     # NumPy divides by the integer count into the sum's dtype (float32 stays float32)
-    return _like(total / count, total)
+    return _like(divided_or_undefined(total, count, np.nan), total)
 
 
 # -- products with NaNs left out -------------------------------------------------------------
@@ -415,9 +496,9 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=_NO_VALUE, *, where=_NO
 def nanprod(a, axis=None, dtype=None, out=None, keepdims=_NO_VALUE, initial=_NO_VALUE,
             where=_NO_VALUE):  # fmt: skip
     """``prod`` with NaNs read as 1 (so exact at zeros, as ``prod`` is)."""
-    _refuse("nanprod", out=out, where=where)
+    _refuse("nanprod", out=out)
     kwargs = {} if initial is _NO_VALUE else {"initial": initial}
-    b = np.where(np.isnan(a), 1.0, a)
+    b = kept_only(np.where(np.isnan(a), 1.0, a), where, 1.0)
     return np.prod(b, axis=axis, dtype=dtype, keepdims=keepdims is True, **kwargs)
 
 

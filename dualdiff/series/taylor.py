@@ -85,7 +85,7 @@ from ..dual.objects import (
 from ..dual.seed import check_output
 from ..rules import functions as table
 from ..rules.calls import Call
-from ..rules.compositions import COMPOSITIONS, call_body
+from ..rules.compositions import COMPOSITIONS, call_body, kept_only, kept_where, reduceat
 from ..rules.elementwise import (
     MULTI_OUTPUT_UFUNCS,
     RULES,
@@ -2433,12 +2433,17 @@ class Taylor(InPlaceOperators, ArrayMethods):
         errors.check_plain_types(map(type, inputs), function_name(ufunc))  # (np.matrix)
         inputs = lift_inputs(inputs)  # object arrays of series, lists holding series
         out = kwargs.get("out")
-        if out is not None and method != "at":
+        where = kwargs.get("where", True) if method == "__call__" else True
+        if (out is not None or where is not True) and method != "at":
             # np.sin(x, out=y[1:]), np.add.reduce(x, out=s): computed, then written into out
-            # (through a view as well), as eager mode does it; all read before any is written
-            kwargs = {k: v for k, v in kwargs.items() if k != "out"}
+            # (through a view as well), as eager mode does it; all read before any is written.
+            # With where=: computed everywhere, out's entries kept outside where
+            dropped = ("out", "where") if method == "__call__" else ("out",)
+            kwargs = {k: v for k, v in kwargs.items() if k not in dropped}
             what = function_name(ufunc) + (f".{method}" if method != "__call__" else "")
             result = getattr(ufunc, method)(*inputs, **kwargs)
+            if where is not True:
+                result = kept_where(ufunc, where, out, result)  # (refused without out=)
             target = out[0] if type(out) is tuple and len(out) == 1 else out
             if (
                 type(target) is not Taylor
@@ -3097,7 +3102,23 @@ def _linear_kind(call: _Call) -> Any:
             else:
                 operands.append(s[k] if k < len(s) else _zero_like(s[0]))
         out.append(call.call(operands))
+    if call.func is np.mean and len(out) <= call.order:
+        out = _undefined_beyond(out, call.order)
     return call.result(out)
+
+
+def _undefined_beyond(out: list, order: int) -> list:
+    """The mean of nothing (NaN at every order up to ``order``): where every coefficient
+    computed is NaN, the orders beyond them are not 0 (a series shorter than ``order`` stands
+    for zeros after it) but NaN, as numeric differences and nested duals give it. (A mean of
+    NaN values is NaN at order 0 only: ``x + nan`` carries ``dx``.)"""
+    undefined = np.isnan(out[0])
+    for c in out[1:]:
+        undefined = undefined & np.isnan(c)
+    if not np.any(undefined):
+        return out
+    nan = np.where(undefined, np.nan, 0.0).astype(_value_dtype(out[0]), copy=False)
+    return out + [nan] * (order + 1 - len(out))
 
 
 def _multilinear_kind(call: _Call) -> Any:
@@ -3151,9 +3172,18 @@ def _composition(body: Callable[..., Any]) -> Callable:
 
     def run(func: Any, args: Any, kwargs: dict) -> Any:
         what = f"{function_name(func)} on a Taylor series"
-        return call_body(func, args, kwargs, lambda why: errors.no_rule(what, why))
+        result = call_body(func, args, kwargs, lambda why: errors.no_rule(what, why))
+        if func in _STATISTICS and type(result) is Taylor:
+            series = result.coefficients
+            if len(series) <= result.order:
+                return _taylor(_undefined_beyond(series, result.order), result.order, result.tag)
+        return result
 
     return run
+
+
+# the statistics that are NaN of nothing (a NaN derivative at every order: _undefined_beyond)
+_STATISTICS = frozenset((np.var, np.std, np.nanvar, np.nanstd, np.nanmean, np.average))
 
 
 def derived_handler(entry: Entry) -> Callable[..., Any]:
@@ -3514,8 +3544,8 @@ def _prod(
     where: Any = _NO_VALUE,
 ) -> Any:
     """Pairwise series products down the axis: O(order² log m), exact at zeros (no division)."""
-    _check_plain_options("numpy.prod", out, dtype, where=where)
-    a = _in_dtype(a, dtype)
+    _check_plain_options("numpy.prod", out, dtype)
+    a = kept_only(_in_dtype(a, dtype), where, 1)
     coefficients, n, tag = _own_series(a)
     u, axes = _axes_last(coefficients, axis, a.ndim)
     while np.shape(_strip(u[0]))[-1] > 1:
@@ -4119,6 +4149,8 @@ def _ufunc_method(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> 
         if ufunc in (np.maximum, np.minimum):
             _check_plain_options(f"{function_name(ufunc)}.reduce", dtype=kwargs.pop("dtype", None))
         return _REDUCERS[ufunc](inputs[0], **kwargs)
+    if method == "reduceat" and ufunc in _REDUCERS and len(inputs) == 2:
+        return reduceat(ufunc, inputs[0], _plain(inputs[1]), **kwargs)
     if method == "accumulate" and len(inputs) == 1:
         if ufunc in _ACCUMULATORS:
             return _ACCUMULATORS[ufunc](inputs[0], **{"axis": 0, **kwargs})

@@ -72,7 +72,7 @@ from ..dual.objects import (
 )
 from ..rules import functions as table
 from ..rules.calls import Call
-from ..rules.compositions import COMPOSITIONS, call_body
+from ..rules.compositions import COMPOSITIONS, call_body, kept_where
 from ..rules.elementwise import (
     MULTI_OUTPUT_UFUNCS,
     RULES,
@@ -1241,6 +1241,12 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
     @_operation
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         out = kwargs.pop("out", None)
+        if method == "__call__" and kwargs.get("where", True) is not True:
+            # computed everywhere, out's entries (and dependencies) kept outside where, as
+            # eager and Taylor mode do it
+            where = kwargs.pop("where")
+            result = self.__array_ufunc__(ufunc, method, *inputs, **kwargs)
+            return _write_out(out, kept_where(ufunc, where, out, result), function_name(ufunc))
         if out is not None:
             result = self.__array_ufunc__(ufunc, method, *inputs, **kwargs)
             return _write_out(out, result, f"{function_name(ufunc)}")
@@ -1263,11 +1269,6 @@ class SparsityTracer(NDArrayOperatorsMixin, ArrayMethods):
         if rule is None:
             raise _no_rule(f"{function_name(ufunc)}")
         if method == "__call__":
-            if "where" in kwargs:
-                raise TypeError(
-                    f"jacobian_sparsity: {function_name(ufunc)}(..., where=...) is not "
-                    "supported; use np.where"
-                )
             return _apply(rule, inputs, lambda *v: ufunc(*v, **kwargs))
         if rule.nin == 2 and method in ("reduce", "accumulate", "reduceat", "outer"):
             return _ufunc_method(rule, ufunc, method, inputs, kwargs)
@@ -1414,7 +1415,13 @@ def _lift_binary(rule: Rule, x: Any, y: Any) -> SparsityTracer:
 
 
 def _ufunc_method(rule: Rule, ufunc: np.ufunc, method: str, inputs: Any, kwargs: Any) -> Any:
-    pairs = [_split(a, f"{function_name(ufunc)}.{method}") for a in inputs]
+    name = f"{function_name(ufunc)}.{method}"
+    if method == "reduceat":  # the indices as given: NumPy converts a list ([] too) itself
+        if _contains_tracer(inputs[1:]):
+            raise TypeError(f"jacobian_sparsity: the indices of {name} must not depend on x")
+        pairs = [_split(inputs[0], name), (_plain_all(inputs[1]), None)]
+    else:
+        pairs = [_split(a, name) for a in inputs]
     # (where= computed from x: the union along the axis holds whichever elements it keeps)
     value = _numpy_result(getattr(ufunc, method)(*(p[0] for p in pairs), **_plain_all(kwargs)))
     if not (_depends(rule, 0, False) or _depends(rule, 1, False)):
@@ -1432,7 +1439,7 @@ def _ufunc_method(rule: Rule, ufunc: np.ufunc, method: str, inputs: Any, kwargs:
     elif method == "accumulate":
         out = _store().accumulate(deps, axis)
     else:
-        out = _store().reduceat(deps, pairs[1][0], axis)
+        out = _store().reduceat(deps, np.asarray(pairs[1][0]).astype(np.intp), axis)
     return _make(value, np.broadcast_to(out, value.shape).copy())
 
 
