@@ -37,8 +37,9 @@ What this hunt found (the old code returned the un-written array, a silently wro
 * ``np.heaviside(x, h)`` had derivative 0 in ``h`` in every mode, where the value is ``h``
   (``x = 0``);
 * Taylor mode gave nan from the first coefficient of ``sqrt(x**2)``, ``sqrt(sum(x**2))`` (a
-  norm at 0), ``arcsin(cos x)``, ``arccosh(cosh x)``, ``cbrt(x**3)``, ``(x**2)**0.5`` ... at 0, where the first-order modes keep
-  a zero tangent zero beside the infinite partial (derivative 0, then the nested second);
+  norm at 0), ``arcsin(cos x)``, ``arccosh(cosh x)``, ``cbrt(x**3)``, ``(x**2)**0.5`` ... at 0,
+  where the first-order modes keep a zero tangent zero beside the infinite partial (derivative
+  0, then the nested second);
 * the sparsity tracer took ``x.astype(int)``, which every other mode refuses, and pickling a
   traced array failed with an IndexError (the compiler) or about a weakref (the tracer).
 """
