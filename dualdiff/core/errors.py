@@ -105,6 +105,8 @@ def explain(error: BaseException, tag: Any = None) -> None:
     site = _OBJECT_ARRAY_SITE.get()
     if site is None or getattr(error, "drops_tangent", False) or not hasattr(error, "add_note"):
         return  # (add_note: Python 3.11+)
+    if getattr(error, "object_array_noted", False):
+        return  # (an enclosing differentiation's call of f: noted once)
     site_tag, frame_id, code, where, what = site
     if tag is None or site_tag != tag:  # not this call's duals: only the very frame counts
         tb = error.__traceback__
@@ -120,6 +122,7 @@ def explain(error: BaseException, tag: Any = None) -> None:
         "logsumexp, softmax, log_softmax and polygamma), or give it a derivative with "
         "dualdiff.custom_jvp."
     )
+    error.object_array_noted = True  # type: ignore[attr-defined]
 
 
 def raise_lost_tangent(error: BaseException) -> None:
