@@ -486,12 +486,30 @@ def scale(p: Any, t: Any) -> Any:
     (``p`` may be a dual itself: nested differentiation, the Hessian's inner Jacobian)."""
     if type(t) in _EXACT_SCALARS:
         return p * t if t != 0 else t * 0.0
-    if (type(t) in PLAIN_TANGENTS or type(t) in _LIFTS) and not all_finite(p):
+    if (type(t) in PLAIN_TANGENTS or type(t) in _LIFTS) and not _finite_layers(p):
         zero = _zero_mask(t)
         if zero is not None:
             with np.errstate(invalid="ignore"):
                 return np.where(zero, 0.0, p * t)
     return p * t
+
+
+def _finite_layers(p: Any) -> bool:
+    """Whether every entry of ``p`` is finite, in each layer of a dual ``p`` (a partial of a
+    nested derivative whose value is finite may have an infinite derivative: ``x**y log(x)``
+    at ``x = 0``)."""
+    while type(p) in _LIFTS:
+        if type(p) is _scalar_dual:
+            inner = p.tangent
+        elif hasattr(type(p), "tangent_"):  # a dual array (a Taylor series: its value decides)
+            inner = p.tangent_
+        else:
+            inner = None
+        if type(inner) is np.ndarray or type(inner) in _LIFTS or type(inner) in _EXACT_SCALARS:
+            if not _finite_layers(inner):
+                return False
+        p = p.value
+    return all_finite(p)
 
 
 def select(p: Any, t: Any, temporary: bool = False) -> Any:
@@ -804,6 +822,12 @@ def _pow_dx(x: Any, y: Any, ans: Any) -> Any:
     # d/dx x**y = y x**(y-1), and exactly 0 when y == 0 at x = 0 (x**0 is the constant 1, even
     # at x = 0, where the formula gives 0·inf). Elsewhere the formula itself is 0 at y == 0, and
     # keeps the tangent of a nested y (the Hessian of x0**x1 at x1 = 0 has d²/dx0dx1 = 1/x0).
+    if (_LIFTS.get(type(x)) is not None or _LIFTS.get(type(y)) is not None) and np.any(
+        plain_value(x) == 0
+    ):
+        # a nested derivative at a zero base: y x**(y-1) as a rule, whose derivatives there are
+        # the limits from the right (below)
+        return _at_zero_base(x, _POW_DX.function(x, y), lambda b: y * power(b, y - 1))
     if not _is_array(y) and not _is_array(x):
         return y * power(x, y - 1) if y != 0 or x != 0 else 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -817,6 +841,12 @@ def _pow_dx(x: Any, y: Any, ans: Any) -> Any:
 def _pow_dy(x: Any, y: Any, ans: Any) -> Any:
     # d/dy x**y = x**y log(x). At x = 0 it is taken as its limit from the right: 0 where
     # Re(y) > 0, else x**y log(0) = -inf x**y (d/dx x**x = x**x (log x + 1) is -inf at 0+, not 0).
+    if (_LIFTS.get(type(x)) is not None or _LIFTS.get(type(y)) is not None) and np.any(
+        plain_value(x) == 0
+    ):
+        # a nested derivative at a zero base: x**y log(x) as a rule, whose derivatives there
+        # are the limits from the right (below); the constant 0 dropped them
+        return _at_zero_base(x, _POW_LOG.function(x, y), lambda b: ans * log(b))
     if not _is_array(x) and not _is_array(ans):
         if x != 0:
             return ans * log(x)
@@ -828,6 +858,87 @@ def _pow_dy(x: Any, y: Any, ans: Any) -> Any:
             return general  # (no zero base: the common case, without the selection)
         positive = (y.real if is_complex(y) else y) > 0
         return where(zero, where(positive, 0.0, ans * -math.inf), general)
+
+
+def _real_part(y: Any) -> Any:
+    """The real part of the plain values under ``y``'s dual layers."""
+    y = plain_value(y)
+    return y.real if is_complex(y) else y
+
+
+def _at_zero_base(x: Any, at_zero: Any, general: Callable[[Any], Any]) -> Any:
+    """``at_zero`` (plain limits as x -> 0+) where ``x``'s value is 0, ``general(b)`` elsewhere
+    (``b`` is ``x`` with its zeros replaced by 1, so the formula makes no infinity there)."""
+    zero = plain_value(x) == 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = general(where(zero, 1.0, x))
+    if type(at_zero) is np.ndarray and not _is_array(zero):
+        at_zero = at_zero[()]
+    return where(zero, at_zero, out)
+
+
+# The nested derivatives of power's partials at a zero base, where the partials are limits as
+# x -> 0+: each partial as a rule of its own (not in the table: no ufunc, no public name), whose
+# partials are those limits' derivatives, again limits from the right. Products of the plain
+# formulas there make 0 * inf and inf - inf (the Hessian of x0**x1 at (0, 0.5) was nan for -inf)
+# or drop a derivative (a constant 0: at (0, 1) d/dx0 d/dx1 was 0 beside d/dx1 d/dx0 = -inf).
+
+
+def _pow_dx_array(x: Any, y: Any) -> Any:
+    """``y x**(y-1)`` (d/dx x**y) on plain values, 0 where ``y = 0`` (even at ``x = 0``)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return as_scalar_result(
+            np.where(np.asarray(y) == 0, 0.0, np.multiply(y, np.power(x, np.subtract(y, 1))))
+        )
+
+
+def _pow_dx_dx(x: Any, y: Any, ans: Any) -> Any:
+    # d/dx y x**(y-1) = y (y-1) x**(y-2); at x = 0: 0 where y x**(y-1) is constant (y = 0 or 1)
+    # or y > 2, 2 at y = 2, -inf for 0 < y < 1, +inf elsewhere
+    v = _real_part(y)
+    inf = np.where((v > 0) & (v < 1), -np.inf, np.inf)
+    at_zero = np.where((v == 0) | (v == 1) | (v > 2), 0.0, np.where(v == 2, 2.0, inf))
+    return _at_zero_base(x, at_zero, lambda b: y * (y - 1.0) * power(b, y - 2.0))
+
+
+def _pow_dx_dy(x: Any, y: Any, ans: Any) -> Any:
+    # d/dy y x**(y-1) = x**(y-1) (1 + y log(x)); at x = 0: 0 where y > 1, -inf for 0 < y <= 1,
+    # +inf for y <= 0
+    v = _real_part(y)
+    at_zero = np.where(v > 1, 0.0, np.where(v > 0, -np.inf, np.inf))
+    return _at_zero_base(x, at_zero, lambda b: power(b, y - 1.0) * (1.0 + y * log(b)))
+
+
+_POW_DX = Rule("power_dx", 2, None, None, _pow_dx_array, (_pow_dx_dx, _pow_dx_dy), safe=True,
+               formula="d y x**(y-1) = y (y-1) x**(y-2) dx + x**(y-1) (1 + y log(x)) dy")  # fmt: skip
+
+
+def _pow_log_array(x: Any, y: Any) -> Any:
+    """``x**y log(x)`` (d/dy x**y) on plain values; at ``x = 0``: 0 where ``Re(y) > 0``, else
+    ``-inf``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zero = np.asarray(x) == 0
+        general = np.power(x, y) * np.log(np.where(zero, 1.0, x))
+        at_zero = np.where(_real_part(y) > 0, 0.0, -np.inf)
+        return as_scalar_result(np.where(zero, at_zero, general))
+
+
+def _pow_log_dx(x: Any, y: Any, ans: Any) -> Any:
+    # d/dx x**y log(x) = x**(y-1) (y log(x) + 1); at x = 0: 0 where y > 1, -inf for 0 < y <= 1
+    # (log(x) + 1 at y = 1), +inf for y <= 0
+    v = _real_part(y)
+    at_zero = np.where(v > 1, 0.0, np.where(v > 0, -np.inf, np.inf))
+    return _at_zero_base(x, at_zero, lambda b: power(b, y - 1.0) * (y * log(b) + 1.0))
+
+
+def _pow_log_dy(x: Any, y: Any, ans: Any) -> Any:
+    # d/dy x**y log(x) = x**y log(x)²; at x = 0: 0 where Re(y) > 0, else +inf
+    at_zero = np.where(_real_part(y) > 0, 0.0, np.inf)
+    return _at_zero_base(x, at_zero, lambda b: power(b, y) * (log(b) * log(b)))
+
+
+_POW_LOG = Rule("power_log", 2, None, None, _pow_log_array, (_pow_log_dx, _pow_log_dy), safe=True,
+                formula="d x**y log(x) = x**(y-1) (y log(x) + 1) dx + x**y log(x)**2 dy")  # fmt: skip
 
 
 def _abs_jvp(x: Any, t: Any, ans: Any) -> Any:
