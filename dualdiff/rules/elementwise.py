@@ -909,8 +909,10 @@ def _pow_dx_dy(x: Any, y: Any, ans: Any) -> Any:
     return _at_zero_base(x, at_zero, lambda b: power(b, y - 1.0) * (1.0 + y * log(b)))
 
 
-_POW_DX = Rule("power_dx", 2, None, None, _pow_dx_array, (_pow_dx_dx, _pow_dx_dy), safe=True,
-               formula="d y x**(y-1) = y (y-1) x**(y-2) dx + x**(y-1) (1 + y log(x)) dy")  # fmt: skip
+_POW_DX = Rule(
+    "power_dx", 2, None, None, _pow_dx_array, (_pow_dx_dx, _pow_dx_dy), safe=True,
+    formula="d y x**(y-1) = y (y-1) x**(y-2) dx + x**(y-1) (1 + y log(x)) dy",
+)  # fmt: skip
 
 
 def _pow_log_array(x: Any, y: Any) -> Any:
@@ -937,8 +939,10 @@ def _pow_log_dy(x: Any, y: Any, ans: Any) -> Any:
     return _at_zero_base(x, at_zero, lambda b: power(b, y) * (log(b) * log(b)))
 
 
-_POW_LOG = Rule("power_log", 2, None, None, _pow_log_array, (_pow_log_dx, _pow_log_dy), safe=True,
-                formula="d x**y log(x) = x**(y-1) (y log(x) + 1) dx + x**y log(x)**2 dy")  # fmt: skip
+_POW_LOG = Rule(
+    "power_log", 2, None, None, _pow_log_array, (_pow_log_dx, _pow_log_dy), safe=True,
+    formula="d x**y log(x) = x**(y-1) (y log(x) + 1) dx + x**y log(x)**2 dy",
+)  # fmt: skip
 
 
 def _abs_jvp(x: Any, t: Any, ans: Any) -> Any:
