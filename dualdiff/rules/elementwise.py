@@ -285,6 +285,7 @@ def answer(x: Any, a: Any) -> Any:
 
 
 _SPECIALISE: list[Callable[[Rule], Callable[..., Any]]] = []  # its maker of ``on_dual``
+_PRIVATE_RULES: list[Rule] = []  # rules outside the table (a partial's derivatives): specialised
 _OBJECT_LIFT: list[Callable[[Any], Any]] = []  # dual.objects' lift of an object array of duals
 
 
@@ -311,7 +312,7 @@ def register_scalar_dual(cls: type, specialise: Callable[[Rule], Callable[..., A
     (``specialise``), calls ``specialise(rule)`` on it, its hot path with the float case
     unrolled. A registration, so that a table of rules never imports the carrier."""
     global _scalar_dual
-    for rule in RULES.values():
+    for rule in (*RULES.values(), *_PRIVATE_RULES):
         if rule.nin == 1:
             rule.on_dual = specialise(rule)
     _SPECIALISE.append(specialise)
@@ -818,6 +819,49 @@ def _share(x: Any, y: Any, scale: float) -> Any:
     return sigmoid(x - y if scale == 1.0 else (x - y) * scale)
 
 
+def _derivative_chain(name: str, *derivatives: Callable[[Any], Any]) -> Rule:
+    """A rule (outside the table) for a partial ``derivatives[0]`` whose own derivatives are the
+    next ones: closed forms in generic calls, on plain values with the convention at the
+    singular point (the one-sided limit where the sides agree, else NaN). The last is only
+    evaluated (on duals too: IEEE arithmetic beyond). A partial evaluated through its formula on
+    nested duals at a singular point adds infinities of different orders (inf - inf = NaN where
+    the limit is inf: arccosh at 1) or takes one side's sign; through the closed forms each
+    order is its limit, the value Taylor mode gives."""
+    rule: Rule | None = None
+    for k in range(len(derivatives) - 2, -1, -1):
+        if rule is None:
+            nxt = derivatives[k + 1]
+
+            def partial(x: Any, a: Any, nxt: Callable[[Any], Any] = nxt) -> Any:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    return nxt(x)
+
+        else:
+
+            def partial(x: Any, a: Any, inner: Rule = rule) -> Any:
+                return inner.function(x)
+
+        def array(x: Any, f: Callable[[Any], Any] = derivatives[k]) -> Any:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return f(x)
+
+        rule = Rule(f"{name}'" + "'" * k, 1, None, None, array, (partial,), safe=True)
+        _PRIVATE_RULES.append(rule)
+        specialise(rule)
+    assert rule is not None
+    return rule
+
+
+def _nested_at(x: Any, singular: Callable[[Any], Any], chain: Rule | None) -> bool:
+    """Whether a partial evaluated at ``x`` takes ``chain``: ``x`` is a dual of a nested
+    derivative (a scalar ``Dual`` or a dual array) with a value where ``singular`` holds."""
+    return (
+        chain is not None
+        and (type(x) is _scalar_dual or hasattr(type(x), "tangent_"))
+        and bool(np.any(singular(plain_value(x))))
+    )
+
+
 def _pow_dx(x: Any, y: Any, ans: Any) -> Any:
     # d/dx x**y = y x**(y-1), and exactly 0 when y == 0 at x = 0 (x**0 is the constant 1, even
     # at x = 0, where the formula gives 0·inf). Elsewhere the formula itself is 0 at y == 0, and
@@ -874,7 +918,23 @@ def _at_zero_base(x: Any, at_zero: Any, general: Callable[[Any], Any]) -> Any:
         out = general(where(zero, 1.0, x))
     if type(at_zero) is np.ndarray and not _is_array(zero):
         at_zero = at_zero[()]
+    if _LIFTS.get(type(x)) is not None and not is_dual(at_zero):
+        # a limit whose own derivative in x is not known here: NaN (a constant's 0 would be a
+        # finite wrong number one order further), exact zeros of x's tangent kept zero
+        at_zero = _LIMIT.function(x, at_zero)
     return where(zero, at_zero, out)
+
+
+def _limit_array(x: Any, c: Any) -> Any:
+    return as_scalar_result(np.broadcast_to(np.asarray(c, dtype=float), np.shape(x)).copy())
+
+
+def _unknown_slope(x: Any, c: Any, a: Any) -> Any:
+    return where(x == x, np.nan, x)
+
+
+_LIMIT = Rule("limit", 2, None, None, _limit_array, (_unknown_slope, None), safe=True,
+              formula="a limit c as x -> 0+, whose derivative in x is unknown: NaN")  # fmt: skip
 
 
 # The nested derivatives of power's partials at a zero base, where the partials are limits as
@@ -884,35 +944,72 @@ def _at_zero_base(x: Any, at_zero: Any, general: Callable[[Any], Any]) -> Any:
 # or drop a derivative (a constant 0: at (0, 1) d/dx0 d/dx1 was 0 beside d/dx1 d/dx0 = -inf).
 
 
-def _pow_dx_array(x: Any, y: Any) -> Any:
-    """``y x**(y-1)`` (d/dx x**y) on plain values, 0 where ``y = 0`` (even at ``x = 0``)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return as_scalar_result(
-            np.where(np.asarray(y) == 0, 0.0, np.multiply(y, np.power(x, np.subtract(y, 1))))
-        )
+def _falling(y: Any, k: int) -> Any:
+    """``y (y-1) ... (y-k+1)``."""
+    out = y
+    for j in range(1, k):
+        out = out * (y - float(j))
+    return out
 
 
-def _pow_dx_dx(x: Any, y: Any, ans: Any) -> Any:
-    # d/dx y x**(y-1) = y (y-1) x**(y-2); at x = 0: 0 where y x**(y-1) is constant (y = 0 or 1)
-    # or y > 2, 2 at y = 2, -inf for 0 < y < 1, +inf elsewhere
+def _power_derivative_limit(y: Any, k: int) -> Any:
+    """The limit of ``d^k/dx^k x**y = y (y-1) ... (y-k+1) x**(y-k)`` as ``x -> 0+`` (plain): 0
+    where the factor is 0 or ``y > k``, the factor where ``y = k``, else an infinity of its sign."""
     v = _real_part(y)
-    inf = np.where((v > 0) & (v < 1), -np.inf, np.inf)
-    at_zero = np.where((v == 0) | (v == 1) | (v > 2), 0.0, np.where(v == 2, 2.0, inf))
-    return _at_zero_base(x, at_zero, lambda b: y * (y - 1.0) * power(b, y - 2.0))
+    f = _falling(v, k)
+    inf = np.where(f > 0, np.inf, -np.inf)
+    return np.where((f == 0) | (v > k), 0.0, np.where(v == k, f, inf))
 
 
-def _pow_dx_dy(x: Any, y: Any, ans: Any) -> Any:
-    # d/dy y x**(y-1) = x**(y-1) (1 + y log(x)); at x = 0: 0 where y > 1, -inf for 0 < y <= 1,
-    # +inf for y <= 0
-    v = _real_part(y)
-    at_zero = np.where(v > 1, 0.0, np.where(v > 0, -np.inf, np.inf))
-    return _at_zero_base(x, at_zero, lambda b: power(b, y - 1.0) * (1.0 + y * log(b)))
+def _power_derivative(k: int) -> Rule:
+    """``d^k/dx^k x**y`` as a rule (outside the table, for a nested derivative at a zero base):
+    its value and its derivative in ``x`` are the limits as ``x -> 0+`` there; in ``y`` the
+    first (``k = 1``) is the limit too, later ones unknown (NaN)."""
+
+    def array(x: Any, y: Any) -> Any:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            zero = np.asarray(x) == 0
+            general = _falling(y, k) * np.power(np.where(zero, 1.0, x), np.subtract(y, k))
+            out = np.where(zero, _power_derivative_limit(y, k), general)
+            if k == 1:  # x**0 is the constant 1: derivative 0, even at x = 0
+                out = np.where(np.asarray(y) == 0, 0.0, out)
+            return as_scalar_result(out)
+
+    def dx(x: Any, y: Any, ans: Any) -> Any:
+        if k < 3:
+            return _POWER_DERIVATIVES[k].function(x, y)
+        limit = _power_derivative_limit(y, k + 1)
+        return _at_zero_base(x, limit, lambda b: _falling(y, k + 1) * power(b, y - float(k + 1)))
+
+    def dy(x: Any, y: Any, ans: Any) -> Any:
+        if k == 1:
+            # d/dy y x**(y-1) = x**(y-1) (1 + y log(x)); at x = 0: 0 where y > 1, -inf for
+            # 0 < y <= 1, +inf for y <= 0
+            v = _real_part(y)
+            limit = np.where(v > 1, 0.0, np.where(v > 0, -np.inf, np.inf))
+            return _at_zero_base(x, limit, lambda b: power(b, y - 1.0) * (1.0 + y * log(b)))
+        unknown = np.full(np.shape(_real_part(y)), np.nan)
+        return _at_zero_base(x, unknown, lambda b: _general_dy(b, y, k))
+
+    rule = Rule(f"power_d{k}", 2, None, None, array, (dx, dy), safe=True,
+                formula=f"d^{k}/dx^{k} x**y, its limits at x = 0+")  # fmt: skip
+    return rule
 
 
-_POW_DX = Rule(
-    "power_dx", 2, None, None, _pow_dx_array, (_pow_dx_dx, _pow_dx_dy), safe=True,
-    formula="d y x**(y-1) = y (y-1) x**(y-2) dx + x**(y-1) (1 + y log(x)) dy",
-)  # fmt: skip
+def _general_dy(x: Any, y: Any, k: int) -> Any:
+    # d/dy [f_k(y) x**(y-k)] = (f_k'(y) + f_k(y) log(x)) x**(y-k), f_k' by the product rule
+    deriv = 0.0
+    for j in range(k):
+        term = 1.0
+        for i in range(k):
+            if i != j:
+                term = term * (y - float(i))
+        deriv = deriv + term
+    return (deriv + _falling(y, k) * log(x)) * power(x, y - float(k))
+
+
+_POWER_DERIVATIVES = [_power_derivative(k) for k in (1, 2, 3)]
+_POW_DX = _POWER_DERIVATIVES[0]
 
 
 def _pow_log_array(x: Any, y: Any) -> Any:
@@ -1198,12 +1295,45 @@ logaddexp = _binary("logaddexp", np.logaddexp, None,
 logaddexp2 = _binary("logaddexp2", np.logaddexp2, None,
                      lambda x, y, a: _share(x, y, _LN2), lambda x, y, a: _share(y, x, _LN2),
                      formula="d log2(2**x + 2**y) = 2**(x-a) dx + 2**(y-a) dy")
+def _cbrt_partial(x: Any, a: Any) -> Any:
+    if _nested_at(x, _is_zero, _CBRT_CHAIN):
+        return _CBRT_CHAIN.function(x)
+    return 1.0 / (3.0 * a * a)
+
+
+def _is_zero(x: Any) -> Any:
+    return x == 0
+
+
+def _cbrt_d2(x: Any) -> Any:
+    # -2/9 x**(-5/3): +inf from the left of 0, -inf from the right, so NaN at 0
+    c = cbrt(x)
+    return where(x == 0, np.nan, -2.0 / (9.0 * x * c * c))
+
+
+def _cbrt_d3(x: Any) -> Any:
+    c = cbrt(x)
+    return 10.0 / (27.0 * (x * x) * (c * c))  # +inf at 0, from either side
+
+
+def _cbrt_d4(x: Any) -> Any:
+    c = cbrt(x)
+    return -80.0 / (81.0 * (x * x * x) * (c * c))
+
+
+# the derivatives of cbrt's partial 1/(3 cbrt(x)²), for nested derivatives at 0
+_CBRT_CHAIN: Rule | None = None
+
 # sqrt(-0.0) is -0.0, and 0.5 / (a + 0.0) turns it into +0.0 (every other value unchanged), so
 # that sqrt'(0) = +inf from either side, as the convention says.
 sqrt = _unary("sqrt", np.sqrt, math.sqrt, lambda x, a: 0.5 / (a + 0.0), domain=(0.05, 5.0),
               complex=True, safe=True, formula="d sqrt(x) = dx / (2 sqrt(x)); inf at 0")
-cbrt = _unary("cbrt", np.cbrt, getattr(math, "cbrt", None), lambda x, a: 1.0 / (3.0 * a * a),
+cbrt = _unary("cbrt", np.cbrt, getattr(math, "cbrt", None), _cbrt_partial,
               domain=(-5.0, 5.0), safe=True, formula="d cbrt(x) = dx / (3 cbrt(x)**2); inf at 0")
+
+_CBRT_CHAIN = _derivative_chain(
+    "cbrt", lambda x: 1.0 / (3.0 * cbrt(x) * cbrt(x)), _cbrt_d2, _cbrt_d3, _cbrt_d4
+)
 
 # ---------------------------------------------------------------------------------------------
 # Trigonometric and hyperbolic
@@ -1296,8 +1426,43 @@ def _arccosh_root(x: Any, a: Any) -> Any:
     return on_branch(root, sinh(a)) if is_complex(x) else root
 
 
-arccosh = _unary("arccosh", np.arccosh, math.acosh,
-                 lambda x, a: 1.0 / _arccosh_root(x, a),
+def _arccosh_partial(x: Any, a: Any) -> Any:
+    if _nested_at(x, _is_one, _ARCCOSH_CHAIN) and not is_complex(x):
+        return _ARCCOSH_CHAIN.function(x)
+    return 1.0 / _arccosh_root(x, a)
+
+
+def _is_one(x: Any) -> Any:
+    return x == 1
+
+
+def _arccosh_d2(x: Any) -> Any:
+    r = sqrt(x - 1.0) * sqrt(x + 1.0)  # -inf at 1 (from the right: arccosh's domain)
+    return -x / (r * r * r)
+
+
+def _arccosh_d3(x: Any) -> Any:
+    r = sqrt(x - 1.0) * sqrt(x + 1.0)  # +inf at 1
+    r2 = r * r
+    return (2.0 * x * x + 1.0) / (r2 * r2 * r)
+
+
+def _arccosh_d4(x: Any) -> Any:
+    r = sqrt(x - 1.0) * sqrt(x + 1.0)
+    r2 = r * r
+    return -(6.0 * x * x * x + 9.0 * x) / (r2 * r2 * r2 * r)
+
+
+# the derivatives of arccosh's partial, for nested derivatives at 1 (real: from the right)
+_ARCCOSH_CHAIN = _derivative_chain(
+    "arccosh",
+    lambda x: 1.0 / (sqrt(x - 1.0) * sqrt(x + 1.0)),
+    _arccosh_d2,
+    _arccosh_d3,
+    _arccosh_d4,
+)
+
+arccosh = _unary("arccosh", np.arccosh, math.acosh, _arccosh_partial,
                  domain=(1.05, 5.0), complex=True, safe=True,
                  formula="d arccosh(x) = dx / (sqrt(x - 1) sqrt(x + 1))")
 arctanh = _unary("arctanh", np.arctanh, math.atanh, lambda x, a: 1.0 / (1.0 - x * x),

@@ -624,7 +624,18 @@ def _sqrt_rule(rule: Rule, u: list, n: int) -> list:
 
 @_taylor_rule("cbrt")
 def _cbrt_rule(rule: Rule, u: list, n: int) -> list:
-    return _power_const(u, 1.0 / 3.0, n, rule.function(u[0]))
+    y = _power_const(u, 1.0 / 3.0, n, rule.function(u[0]))
+    if len(u) < 2 or n < 2 or any(is_dual(c) for c in (*u, *y)):
+        return y
+    # at u_0 = 0 with u_1 != 0, cbrt(u) ~ cbrt(u_1 t) is odd in t: an infinite even-order
+    # coefficient is +inf on one side and -inf on the other, so NaN (the nested modes' value);
+    # u**(1/3)'s recurrence took the right side's (cbrt''(0) was -inf)
+    odd_root = (u[0] == 0) & (u[1] != 0)
+    if not np.any(odd_root):
+        return y
+    for k in range(2, n + 1, 2):
+        y[k] = where(odd_root & ~np.isfinite(y[k]), np.nan, y[k])
+    return y
 
 
 # -- trigonometric and hyperbolic --------------------------------------------------------------
