@@ -871,7 +871,7 @@ def _pow_dx(x: Any, y: Any, ans: Any) -> Any:
     ):
         # a nested derivative at a zero base: y x**(y-1) as a rule, whose derivatives there are
         # the limits from the right (below)
-        return _at_zero_base(x, _POW_DX.function(x, y), lambda b: y * power(b, y - 1))
+        return _at_zero_base(x, _POWER_DX.function(x, y), lambda b: y * power(b, y - 1))
     if not _is_array(y) and not _is_array(x):
         return y * power(x, y - 1) if y != 0 or x != 0 else 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -890,7 +890,7 @@ def _pow_dy(x: Any, y: Any, ans: Any) -> Any:
     ):
         # a nested derivative at a zero base: x**y log(x) as a rule, whose derivatives there
         # are the limits from the right (below); the constant 0 dropped them
-        return _at_zero_base(x, _POW_LOG.function(x, y), lambda b: ans * log(b))
+        return _at_zero_base(x, _POWER_DY.function(x, y), lambda b: ans * log(b))
     if not _is_array(x) and not _is_array(ans):
         if x != 0:
             return ans * log(x)
@@ -911,135 +911,118 @@ def _real_part(y: Any) -> Any:
 
 
 def _at_zero_base(x: Any, at_zero: Any, general: Callable[[Any], Any]) -> Any:
-    """``at_zero`` (plain limits as x -> 0+) where ``x``'s value is 0, ``general(b)`` elsewhere
-    (``b`` is ``x`` with its zeros replaced by 1, so the formula makes no infinity there)."""
+    """``at_zero`` where ``x``'s value is 0, ``general(b)`` elsewhere (``b`` is ``x`` with its
+    zeros replaced by 1, so the formula makes no infinity there)."""
     zero = plain_value(x) == 0
     with np.errstate(divide="ignore", invalid="ignore"):
         out = general(where(zero, 1.0, x))
-    if type(at_zero) is np.ndarray and not _is_array(zero):
-        at_zero = at_zero[()]
-    if _LIFTS.get(type(x)) is not None and not is_dual(at_zero):
-        # a limit whose own derivative in x is not known here: NaN (a constant's 0 would be a
-        # finite wrong number one order further), exact zeros of x's tangent kept zero
-        at_zero = _LIMIT.function(x, at_zero)
     return where(zero, at_zero, out)
 
 
-def _limit_array(x: Any, c: Any) -> Any:
-    return as_scalar_result(np.broadcast_to(np.asarray(c, dtype=float), np.shape(x)).copy())
+# The nested derivatives of power's partials at a zero base. Every derivative of x**y is a sum
+# p_0(y) x**(y-m) + p_1(y) x**(y-m) log(x) + ... with polynomials p_i in y, and its limit as
+# x -> 0+ follows from the largest i with p_i(y) != 0: 0 where y > m, else an infinity of that
+# term's sign (log(x) -> -inf), or p_0(y) itself where y = m and i = 0. Each such sum is a rule
+# (outside the table) whose partials are the next sums, so every order at a zero base is its
+# limit from the right. Evaluating the formulas on duals there made 0 * inf and inf - inf (the
+# Hessian of x0**x1 at (0, 0.5) was nan for -inf) or dropped a derivative (a constant 0: at
+# (0, 1) d/dx0 d/dx1 was 0 beside d/dx1 d/dx0 = -inf).
+
+_Poly = tuple[float, ...]  # the coefficients of a polynomial in y, the constant first
+_POWER_TERMS: dict[tuple[int, tuple[_Poly, ...]], Rule] = {}
 
 
-def _unknown_slope(x: Any, c: Any, a: Any) -> Any:
-    return where(x == x, np.nan, x)
-
-
-_LIMIT = Rule("limit", 2, None, None, _limit_array, (_unknown_slope, None), safe=True,
-              formula="a limit c as x -> 0+, whose derivative in x is unknown: NaN")  # fmt: skip
-
-
-# The nested derivatives of power's partials at a zero base, where the partials are limits as
-# x -> 0+: each partial as a rule of its own (not in the table: no ufunc, no public name), whose
-# partials are those limits' derivatives, again limits from the right. Products of the plain
-# formulas there make 0 * inf and inf - inf (the Hessian of x0**x1 at (0, 0.5) was nan for -inf)
-# or drop a derivative (a constant 0: at (0, 1) d/dx0 d/dx1 was 0 beside d/dx1 d/dx0 = -inf).
-
-
-def _falling(y: Any, k: int) -> Any:
-    """``y (y-1) ... (y-k+1)``."""
-    out = y
-    for j in range(1, k):
-        out = out * (y - float(j))
+def _poly_at(p: _Poly, y: Any) -> Any:
+    out: Any = 0.0
+    for c in reversed(p):
+        out = out * y + c
     return out
 
 
-def _power_derivative_limit(y: Any, k: int) -> Any:
-    """The limit of ``d^k/dx^k x**y = y (y-1) ... (y-k+1) x**(y-k)`` as ``x -> 0+`` (plain): 0
-    where the factor is 0 or ``y > k``, the factor where ``y = k``, else an infinity of its sign."""
-    v = _real_part(y)
-    f = _falling(v, k)
-    inf = np.where(f > 0, np.inf, -np.inf)
-    return np.where((f == 0) | (v > k), 0.0, np.where(v == k, f, inf))
+def _poly_add(p: _Poly, q: _Poly) -> _Poly:
+    n = max(len(p), len(q))
+    out = [(p[i] if i < len(p) else 0.0) + (q[i] if i < len(q) else 0.0) for i in range(n)]
+    while out and out[-1] == 0.0:
+        out.pop()
+    return tuple(out)
 
 
-def _power_derivative(k: int) -> Rule:
-    """``d^k/dx^k x**y`` as a rule (outside the table, for a nested derivative at a zero base):
-    its value and its derivative in ``x`` are the limits as ``x -> 0+`` there; in ``y`` the
-    first (``k = 1``) is the limit too, later ones unknown (NaN)."""
+def _poly_times_y_minus(p: _Poly, m: int) -> _Poly:
+    return _poly_add((0.0, *p), tuple(-m * c for c in p))  # (y - m) p
+
+
+def _poly_derivative(p: _Poly) -> _Poly:
+    return _poly_add((), tuple(i * c for i, c in enumerate(p) if i))
+
+
+def _terms(polys: list[_Poly]) -> tuple[_Poly, ...]:
+    while polys and not polys[-1]:
+        polys.pop()
+    return tuple(polys)
+
+
+def _power_term(m: int, polys: tuple[_Poly, ...]) -> Rule:
+    """The rule of ``sum_i p_i(y) x**(y-m) log(x)**i`` (``polys[i]`` is ``p_i``)."""
+    key = (m, polys)
+    rule = _POWER_TERMS.get(key)
+    if rule is not None:
+        return rule
+    n = len(polys)
+    # d/dx: p_i (y - m) x**(y-m-1) log(x)**i + i p_i x**(y-m-1) log(x)**(i-1)
+    dx_key = _terms(
+        [
+            _poly_add(_poly_times_y_minus(polys[i], m), tuple((i + 1) * c for c in polys[i + 1]))
+            if i + 1 < n
+            else _poly_times_y_minus(polys[i], m)
+            for i in range(n)
+        ]
+    )
+    # d/dy: p_i' x**(y-m) log(x)**i + p_i x**(y-m) log(x)**(i+1)
+    dy_key = _terms(
+        [
+            _poly_add(_poly_derivative(polys[i]) if i < n else (), polys[i - 1] if i else ())
+            for i in range(n + 1)
+        ]
+    )
 
     def array(x: Any, y: Any) -> Any:
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             zero = np.asarray(x) == 0
-            general = _falling(y, k) * np.power(np.where(zero, 1.0, x), np.subtract(y, k))
-            out = np.where(zero, _power_derivative_limit(y, k), general)
-            if k == 1:  # x**0 is the constant 1: derivative 0, even at x = 0
-                out = np.where(np.asarray(y) == 0, 0.0, out)
-            return as_scalar_result(out)
+            b = np.where(zero, 1.0, x)
+            scale, logb = np.power(b, np.subtract(y, m)), np.log(b)
+            general: Any = 0.0
+            for i, p in enumerate(polys):
+                if p:
+                    general = general + _poly_at(p, y) * scale * logb**i
+            return as_scalar_result(np.where(zero, _power_term_limit(m, polys, y), general))
 
     def dx(x: Any, y: Any, ans: Any) -> Any:
-        if k < 3:
-            return _POWER_DERIVATIVES[k].function(x, y)
-        limit = _power_derivative_limit(y, k + 1)
-        return _at_zero_base(x, limit, lambda b: _falling(y, k + 1) * power(b, y - float(k + 1)))
+        return _power_term(m + 1, dx_key).function(x, y)
 
     def dy(x: Any, y: Any, ans: Any) -> Any:
-        if k == 1:
-            # d/dy y x**(y-1) = x**(y-1) (1 + y log(x)); at x = 0: 0 where y > 1, -inf for
-            # 0 < y <= 1, +inf for y <= 0
-            v = _real_part(y)
-            limit = np.where(v > 1, 0.0, np.where(v > 0, -np.inf, np.inf))
-            return _at_zero_base(x, limit, lambda b: power(b, y - 1.0) * (1.0 + y * log(b)))
-        unknown = np.full(np.shape(_real_part(y)), np.nan)
-        return _at_zero_base(x, unknown, lambda b: _general_dy(b, y, k))
+        return _power_term(m, dy_key).function(x, y)
 
-    rule = Rule(f"power_d{k}", 2, None, None, array, (dx, dy), safe=True,
-                formula=f"d^{k}/dx^{k} x**y, its limits at x = 0+")  # fmt: skip
+    rule = Rule(f"power_term{key}", 2, None, None, array, (dx, dy), safe=True,
+                formula="sum_i p_i(y) x**(y-m) log(x)**i, its limit as x -> 0+ at 0")  # fmt: skip
+    _POWER_TERMS[key] = rule
     return rule
 
 
-def _general_dy(x: Any, y: Any, k: int) -> Any:
-    # d/dy [f_k(y) x**(y-k)] = (f_k'(y) + f_k(y) log(x)) x**(y-k), f_k' by the product rule
-    deriv = 0.0
-    for j in range(k):
-        term = 1.0
-        for i in range(k):
-            if i != j:
-                term = term * (y - float(i))
-        deriv = deriv + term
-    return (deriv + _falling(y, k) * log(x)) * power(x, y - float(k))
+def _power_term_limit(m: int, polys: tuple[_Poly, ...], y: Any) -> Any:
+    v = np.asarray(_real_part(y), dtype=float)
+    out = np.zeros(v.shape)
+    decided = np.zeros(v.shape, dtype=bool)
+    for i in range(len(polys) - 1, -1, -1):
+        c = np.broadcast_to(np.asarray(_poly_at(polys[i], v), dtype=float), v.shape)
+        here = (c != 0) & ~decided
+        infinite = np.sign(c) * (-1.0) ** i * np.inf
+        out = np.where(here, np.where((v == m) & (i == 0), c, infinite), out)
+        decided = decided | here
+    return np.where(v > m, 0.0, out)
 
 
-_POWER_DERIVATIVES = [_power_derivative(k) for k in (1, 2, 3)]
-_POW_DX = _POWER_DERIVATIVES[0]
-
-
-def _pow_log_array(x: Any, y: Any) -> Any:
-    """``x**y log(x)`` (d/dy x**y) on plain values; at ``x = 0``: 0 where ``Re(y) > 0``, else
-    ``-inf``."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        zero = np.asarray(x) == 0
-        general = np.power(x, y) * np.log(np.where(zero, 1.0, x))
-        at_zero = np.where(_real_part(y) > 0, 0.0, -np.inf)
-        return as_scalar_result(np.where(zero, at_zero, general))
-
-
-def _pow_log_dx(x: Any, y: Any, ans: Any) -> Any:
-    # d/dx x**y log(x) = x**(y-1) (y log(x) + 1); at x = 0: 0 where y > 1, -inf for 0 < y <= 1
-    # (log(x) + 1 at y = 1), +inf for y <= 0
-    v = _real_part(y)
-    at_zero = np.where(v > 1, 0.0, np.where(v > 0, -np.inf, np.inf))
-    return _at_zero_base(x, at_zero, lambda b: power(b, y - 1.0) * (y * log(b) + 1.0))
-
-
-def _pow_log_dy(x: Any, y: Any, ans: Any) -> Any:
-    # d/dy x**y log(x) = x**y log(x)²; at x = 0: 0 where Re(y) > 0, else +inf
-    at_zero = np.where(_real_part(y) > 0, 0.0, np.inf)
-    return _at_zero_base(x, at_zero, lambda b: power(b, y) * (log(b) * log(b)))
-
-
-_POW_LOG = Rule(
-    "power_log", 2, None, None, _pow_log_array, (_pow_log_dx, _pow_log_dy), safe=True,
-    formula="d x**y log(x) = x**(y-1) (y log(x) + 1) dx + x**y log(x)**2 dy",
-)  # fmt: skip
+_POWER_DX = _power_term(1, ((0.0, 1.0),))  # y x**(y-1)
+_POWER_DY = _power_term(0, ((), (1.0,)))  # x**y log(x)
 
 
 def _abs_jvp(x: Any, t: Any, ans: Any) -> Any:
