@@ -17,10 +17,15 @@ Conventions at kinks (each tested):
   ``0 * inf = nan``): a zero number of any Python or NumPy type, a nested dual zero in every
   layer, entry by entry in arrays. The hand-written fast paths (``Dual``'s division, DualArray's
   ``_divide_tangent``) defer to these rules wherever a partial is infinite.
+* Higher derivatives there: the one-sided limit where both sides agree (or one is outside the
+  domain), NaN for infinities of opposite signs (``cbrt''(0)``; ``cbrt'''(0) = +inf``). Where a
+  formula of a partial would add infinities on nested duals (``inf - inf``), the partial takes
+  its derivatives' closed forms (``_derivative_chain``: cbrt, arccosh), as Taylor mode does.
 * ``power``: ``d/dx x**y = y*x**(y-1)`` is 0 when ``y = 0`` (even at ``x = 0``), and
   ``d/dy x**y = x**y*log(x)`` at ``x = 0`` is 0 where ``y > 0`` (``0**y`` is 0 there) and
   ``-inf`` where ``y <= 0`` (``0**y`` jumps to 0 at ``y = 0``), so ``x**x`` has ``-inf`` at 0,
-  its one-sided limit.
+  its one-sided limit. Nested derivatives at a zero base take every order as its limit as
+  ``x -> 0+`` (``_power_term``), so the Hessian of ``x0**x1`` is symmetric there.
 * ``hypot`` at ``(0, 0)`` and complex ``absolute`` at 0: derivative 0, as for ``absolute``.
 * ``sign``, ``floor``, ``ceil``, ``trunc``, ``rint``, ``floor_divide``: piecewise constant,
   derivative 0 everywhere (the jumps are ignored), exactly 0 even after an infinite tangent
