@@ -32,6 +32,11 @@ UNARY = [
     ("logit at 0", dd.logit, 0.0, "right", (INF, -INF, INF)),
     ("logit at 1", dd.logit, 1.0, "left", (INF, INF, INF)),
     ("x**x at 0", lambda x: x**x, 0.0, "right", (-INF, INF, -INF)),
+    # a pole: the side the zero's sign names, as IEEE's 1/(+0.0) = +inf does (2/x**3 is +inf on
+    # the right, -inf on the left); the one-sided functions' partials (1/x for log) rely on it
+    ("reciprocal at +0", np.reciprocal, 0.0, "right", (-INF, INF, -INF)),
+    ("1/x at +0", lambda x: 1.0 / x, 0.0, "right", (-INF, INF, -INF)),
+    ("1/x at -0", lambda x: 1.0 / x, -0.0, "left", (-INF, -INF, -INF)),
 ]
 
 
@@ -161,6 +166,9 @@ def test_the_expected_limits_are_mpmath_s():
         "logit at 0": lambda x: mpmath.log(x / (1 - x)),
         "logit at 1": lambda x: mpmath.log(x / (1 - x)),
         "x**x at 0": lambda x: x**x,
+        "reciprocal at +0": lambda x: 1 / x,
+        "1/x at +0": lambda x: 1 / x,
+        "1/x at -0": lambda x: 1 / x,
     }
     near, nearer = mpmath.mpf("1e-10"), mpmath.mpf("1e-20")
     for name, _, x0, side, want in UNARY:
@@ -176,3 +184,21 @@ def test_the_expected_limits_are_mpmath_s():
                 assert signs == [-1.0, 1.0] or signs == [1.0, -1.0], (name, k, signs)
             else:
                 assert set(signs) == {np.sign(want[k - 1])}, (name, k, signs)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known difference (docs: sharp bits): (2 + t)/t at 0 is nan from the first order on in "
+    "the nested modes (inf - inf), where Taylor mode's quotient recurrence gives orders 2 and 3 "
+    "the side of the zero's sign",
+)
+@pytest.mark.parametrize("order", [2, 3])
+def test_a_pole_whose_numerator_moves(order):
+    def f(t):
+        return (2.0 + t) / t
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        nested, taylor = _nested(f, 0.0, order), dd.derivative(f, 0.0, n=order)
+    assert np.isnan(nested)
+    assert _same(taylor, nested)
