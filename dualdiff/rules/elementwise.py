@@ -1269,12 +1269,14 @@ exp2 = _unary("exp2", np.exp2, lambda x: 2.0**x, lambda x, a: a * _LN2, complex=
               formula="d 2**x = 2**x log(2) dx")
 expm1 = _unary("expm1", np.expm1, math.expm1, lambda x, a: exp(x), complex=True,
                formula="d expm1(x) = exp(x) dx")
-log = _unary("log", np.log, math.log, lambda x, a: 1.0 / x, domain=(0.1, 5.0), complex=True,
+# log(-0.0) is log(0.0) = -inf: + 0.0 turns -0.0 into +0.0 (every other value unchanged), so that
+# log'(0) = +inf from the only side of the domain, as sqrt'(0) (it was -inf at -0.0)
+log = _unary("log", np.log, math.log, lambda x, a: 1.0 / (x + 0.0), domain=(0.1, 5.0), complex=True,
              safe=True, formula="d log(x) = dx / x")
-log2 = _unary("log2", np.log2, math.log2, lambda x, a: 1.0 / (x * _LN2), domain=(0.1, 5.0),
+log2 = _unary("log2", np.log2, math.log2, lambda x, a: 1.0 / ((x + 0.0) * _LN2), domain=(0.1, 5.0),
               complex=True, safe=True, formula="d log2(x) = dx / (x log 2)")
-log10 = _unary("log10", np.log10, math.log10, lambda x, a: 1.0 / (x * _LN10), domain=(0.1, 5.0),
-               complex=True, safe=True, formula="d log10(x) = dx / (x log 10)")
+log10 = _unary("log10", np.log10, math.log10, lambda x, a: 1.0 / ((x + 0.0) * _LN10),
+               domain=(0.1, 5.0), complex=True, safe=True, formula="d log10(x) = dx / (x log 10)")
 log1p = _unary("log1p", np.log1p, math.log1p, lambda x, a: 1.0 / (1.0 + x), domain=(-0.9, 5.0),
                complex=True, safe=True, formula="d log1p(x) = dx / (1 + x)")
 logaddexp = _binary("logaddexp", np.logaddexp, None,
@@ -1531,7 +1533,7 @@ softplus = _unary("softplus", None, _softplus_real, lambda x, a: sigmoid(x),
                   array=_softplus_array, domain=(-8.0, 8.0),
                   formula="d log(1 + e**x) = sigmoid(x) dx")
 logit = _unary("logit", None, lambda x: math.log(x) - math.log1p(-x),
-               lambda x, a: 1.0 / (x * (1.0 - x)), array=_logit_array, domain=(0.05, 0.95),
+               lambda x, a: 1.0 / ((x + 0.0) * (1.0 - x)), array=_logit_array, domain=(0.05, 0.95),
                safe=True, formula="d log(x/(1-x)) = dx / (x (1 - x))")
 sinc = _unary("sinc", None, _sinc_real, _sinc_partial, array=np.sinc, domain=(-3.0, 3.0),
               formula="d sin(pi x)/(pi x) = (cos(pi x) - sinc(x)) dx / x, 0 at x = 0")

@@ -595,7 +595,7 @@ def _expm1_rule(rule: Rule, u: list, n: int) -> list:
 
 @_taylor_rule("log", "log2", "log10")
 def _log_rule(rule: Rule, u: list, n: int) -> list:
-    tail = _log_tail(u, n)
+    tail = _log_tail([u[0] + 0.0] + u[1:], n)  # + 0.0: log'(-0.0) = +inf, as the rule's partial
     if rule.name != "log":
         tail = _scale(tail, 1.0 / (_LN2 if rule.name == "log2" else _LN10))
     return [rule.function(u[0])] + tail
@@ -849,7 +849,7 @@ def _softplus_rule(rule: Rule, u: list, n: int) -> list:
 @_taylor_rule("logit")
 def _logit_rule(rule: Rule, u: list, n: int) -> list:
     u1 = u[:n]
-    g = _mul(u1, [1.0 - u[0]] + [-c for c in u1[1:]], n - 1)
+    g = _mul([u[0] + 0.0] + u1[1:], [1.0 - u[0]] + [-c for c in u1[1:]], n - 1)  # (log's + 0.0)
     return _quotient_integral(rule.function(u[0]), u, g, n)
 
 
