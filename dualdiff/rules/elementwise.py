@@ -13,10 +13,10 @@ Conventions at kinks (each tested):
 * ``maximum``/``minimum``/``fmax``/``fmin``: at a tie the derivative is split evenly between the two
   arguments (as JAX does), so ``maximum(x, x)`` has derivative 1.
 * ``sqrt``, ``cbrt``, ``log``, ``arcsin`` ... at a point where the derivative is infinite: the
-  derivative is ``inf`` (``sqrt'(-0.0) = +inf`` too), but a zero tangent stays exactly zero (no
-  ``0 * inf = nan``): a zero number of any Python or NumPy type, a nested dual zero in every
-  layer, entry by entry in arrays. The hand-written fast paths (``Dual``'s division, DualArray's
-  ``_divide_tangent``) defer to these rules wherever a partial is infinite.
+  derivative is ``inf`` (``sqrt'(-0.0) = log'(-0.0) = +inf`` too), but a zero tangent stays
+  exactly zero (no ``0 * inf = nan``): a zero number of any Python or NumPy type, a nested dual
+  zero in every layer, entry by entry in arrays. The hand-written fast paths (``Dual``'s
+  division, DualArray's ``_divide_tangent``) defer to these rules wherever a partial is infinite.
 * Higher derivatives there: the one-sided limit where both sides agree (or one is outside the
   domain), NaN for infinities of opposite signs (``cbrt''(0)``; ``cbrt'''(0) = +inf``). Where a
   formula of a partial would add infinities on nested duals (``inf - inf``), the partial takes
