@@ -867,13 +867,17 @@ def _nested_at(x: Any, singular: Callable[[Any], Any], chain: Rule | None) -> bo
     )
 
 
+def _has_zero(x: Any) -> bool:
+    """Whether the plain values under ``x``'s dual layers hold a zero."""
+    v = plain_value(x)
+    return v == 0 if type(v) is float else bool(np.any(v == 0))
+
+
 def _pow_dx(x: Any, y: Any, ans: Any) -> Any:
     # d/dx x**y = y x**(y-1), and exactly 0 when y == 0 at x = 0 (x**0 is the constant 1, even
     # at x = 0, where the formula gives 0·inf). Elsewhere the formula itself is 0 at y == 0, and
     # keeps the tangent of a nested y (the Hessian of x0**x1 at x1 = 0 has d²/dx0dx1 = 1/x0).
-    if (_LIFTS.get(type(x)) is not None or _LIFTS.get(type(y)) is not None) and np.any(
-        plain_value(x) == 0
-    ):
+    if (_LIFTS.get(type(x)) is not None or _LIFTS.get(type(y)) is not None) and _has_zero(x):
         # a nested derivative at a zero base: y x**(y-1) as a rule, whose derivatives there are
         # the limits from the right (below)
         return _at_zero_base(x, _POWER_DX.function(x, y), lambda b: y * power(b, y - 1))
@@ -890,9 +894,7 @@ def _pow_dx(x: Any, y: Any, ans: Any) -> Any:
 def _pow_dy(x: Any, y: Any, ans: Any) -> Any:
     # d/dy x**y = x**y log(x). At x = 0 it is taken as its limit from the right: 0 where
     # Re(y) > 0, else x**y log(0) = -inf x**y (d/dx x**x = x**x (log x + 1) is -inf at 0+, not 0).
-    if (_LIFTS.get(type(x)) is not None or _LIFTS.get(type(y)) is not None) and np.any(
-        plain_value(x) == 0
-    ):
+    if (_LIFTS.get(type(x)) is not None or _LIFTS.get(type(y)) is not None) and _has_zero(x):
         # a nested derivative at a zero base: x**y log(x) as a rule, whose derivatives there
         # are the limits from the right (below); the constant 0 dropped them
         return _at_zero_base(x, _POWER_DY.function(x, y), lambda b: ans * log(b))
