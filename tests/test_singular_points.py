@@ -35,6 +35,7 @@ UNARY = [
     ("logit at 0", dd.logit, 0.0, "right", (INF, -INF, INF)),
     ("logit at 1", dd.logit, 1.0, "left", (INF, INF, INF)),
     ("x**x at 0", lambda x: x**x, 0.0, "right", (-INF, INF, -INF)),
+    ("xlogy(2, x) at 0", lambda x: dd.xlogy(2.0 + 0.0 * x, x), 0.0, "right", (INF, -INF, INF)),
     # a pole: the side the zero's sign names, as IEEE's 1/(+0.0) = +inf does (2/x**3 is +inf on
     # the right, -inf on the left); the one-sided functions' partials (1/x for log) rely on it
     ("reciprocal at +0", np.reciprocal, 0.0, "right", (-INF, INF, -INF)),
@@ -172,6 +173,7 @@ def test_the_expected_limits_are_mpmath_s():
         "logit at 0": lambda x: mpmath.log(x / (1 - x)),
         "logit at 1": lambda x: mpmath.log(x / (1 - x)),
         "x**x at 0": lambda x: x**x,
+        "xlogy(2, x) at 0": lambda x: 2 * mpmath.log(x),
         "reciprocal at +0": lambda x: 1 / x,
         "1/x at +0": lambda x: 1 / x,
         "1/x at -0": lambda x: 1 / x,
@@ -223,3 +225,18 @@ def test_third_order_through_an_inner_zero_derivative(f):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         assert _same(dd.derivative(f, 0.0, n=3), _nested(f, 0.0, 3))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known difference: xlogy(x, x) = x log(x) at 0 is nan in the nested modes from the "
+    "second order on (its partial x/y is 0/0 there), where Taylor mode gives the limits +inf, -inf",
+)
+@pytest.mark.parametrize("order", [2, 3])
+def test_xlogy_of_x_and_x_at_zero(order):
+    def f(x):
+        return dd.xlogy(x, x)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        assert _same(_nested(f, 0.0, order), dd.derivative(f, 0.0, n=order))

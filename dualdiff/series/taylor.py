@@ -864,7 +864,9 @@ def _xlogy_rule(rule: Rule, u: list, v: list, n: int) -> list:
     log_v = [(LOG if rule.name == "xlogy" else LOG1P)(v[0])]
     if len(v) > 1:
         log_v += _log_tail(w, n)
-    y = _mul(u, log_v, n)
+    # beside an infinite log(v_0) (v_0 = 0) an exactly zero coefficient of u gives 0, as the
+    # first-order modes keep a zero tangent zero (xlogy(2 + 0t, t) was nan from the first order)
+    y = _mul(u, log_v, n) if all_finite(log_v[0]) else _mul_tangent(log_v, u, n)
     y[0] = y0
     return y
 
