@@ -80,6 +80,10 @@ def test_unary_singular_point_in_every_mode(name, f, x0, side, want, order):
             for mode, jac in (("jacobian", dd.jacobian(f, x)), ("jit", dd.jit_jacobian(f)(x))):
                 if not _same(jac[0, 0], want[0]) or jac[0, 1] != 0:
                     wrong[mode] = jac
+            for mode, run in (("jvp", dd.jvp), ("jit_jvp", lambda f, x, v: dd.jit_jvp(f)(x, v))):
+                tangent = run(f, x, np.array([1.0, 0.0]))[1]
+                if not _same(tangent[0], want[0]) or tangent[1] != 0:
+                    wrong[mode] = tangent
     assert not wrong, f"{name}: f^({order}) should be {want[order - 1]}, got {wrong}"
 
 
