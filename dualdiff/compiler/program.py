@@ -319,6 +319,10 @@ def _array(a: Any) -> np.ndarray:
     return np.array(a)  # a copy: the user may write into it; the program's value stays
 
 
+def _format(a: Any, spec: str) -> str:
+    return format(a[()] if type(a) is np.ndarray else a, spec)
+
+
 _CONVERSIONS: dict[str, Callable[..., Any]] = {
     "bool": bool,
     "int": int,
@@ -333,6 +337,7 @@ _CONVERSIONS: dict[str, Callable[..., Any]] = {
     "tolist": _tolist,
     "array": _array,
     "shape": np.shape,
+    "format": _format,
 }
 
 
@@ -347,9 +352,15 @@ def _same(a: Any, b: Any) -> bool:
     if a.shape != b.shape or a.dtype != b.dtype:
         return False
     try:
-        return bool(np.array_equal(a, b, equal_nan=True))
+        equal = bool(np.array_equal(a, b, equal_nan=True))
     except TypeError:  # (a dtype without NaN)
         return bool(np.array_equal(a, b))
+    if equal and a.dtype.kind in "fc":
+        # -0.0 == 0.0, but a number read from it tells them apart (1 / c, math.copysign)
+        for p, q in ((a.real, b.real), (a.imag, b.imag)) if a.dtype.kind == "c" else ((a, b),):
+            if not np.array_equal(np.signbit(p[p == 0]), np.signbit(q[q == 0])):
+                return False
+    return equal
 
 
 def unchanged(value: Any, kind: str, traced: Any, *extra: Any) -> None:
@@ -432,6 +443,13 @@ class ValueBound:
 
     def tolist(self) -> Any:
         return self._convert("tolist", f"tolist() of a traced {self.kind}", sys._getframe(1))
+
+    def __format__(self, spec: str) -> str:
+        # a format spec formats a 0-d array's value (as ndarray's): a reading, guarded
+        if not spec or self.ndim != 0:
+            return super().__format__(spec)
+        what = f"format() of a traced {self.kind}"
+        return self._convert("format", what, sys._getframe(1), spec)
 
     def item(self, *args: Any) -> Any:
         what, caller = f"item() of a traced {self.kind}", sys._getframe(1)
@@ -588,6 +606,8 @@ def user_code(caller: Any, program: _Program) -> bool:
     if caller is True:  # (the caller knows it acts for the user's own call)
         return True
     module = caller.f_globals.get("__name__", "") if caller is not None else "dualdiff"
+    if module == "dualdiff.core.methods":  # an ndarray method (mask.nonzero()) calling for
+        return user_code(caller.f_back, program)  # whoever called it
     return not (module == "dualdiff" or module.startswith("dualdiff."))
 
 

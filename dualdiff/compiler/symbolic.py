@@ -92,7 +92,7 @@ from .program import (
 _SQUARE = RULES["square"]
 _POWER = RULES["power"]
 _CONVERT_PLAIN = {"bool": bool, "round": round, "floor": math.floor, "ceil": math.ceil,
-                  "trunc": math.trunc}  # fmt: skip
+                  "trunc": math.trunc, "format": format}  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
@@ -122,7 +122,7 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
 
     # Python conversions as an eager dual's: the piecewise-constant ones read the value (and
     # are guarded, see ``specialise``); float(), int() and the like would drop the derivative
-    _VALUE_CONVERSIONS = frozenset(("bool", "round", "floor", "ceil", "trunc"))
+    _VALUE_CONVERSIONS = frozenset(("bool", "round", "floor", "ceil", "trunc", "format"))
 
     def _convert(self, kind: str, what: str, caller: Any, *extra: Any) -> Any:
         if kind in self._VALUE_CONVERSIONS:
