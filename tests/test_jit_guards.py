@@ -253,3 +253,15 @@ def test_a_reading_of_minus_zero_is_not_that_of_zero():
         compiled = dd.jit_jacobian(f)
         for x in (np.array([0.0, 1.0]), np.array([-0.0, 1.0]), np.array([0.0, 1.0])):
             np.testing.assert_array_equal(compiled(x), dd.jacobian(f, x))
+
+
+def test_round_of_a_scalar_argument():
+    # traced as a NumPy scalar, replayed as a 0-d array, which has no round(): the guard raised
+    # TypeError at every call
+    def f(x):
+        return x * round(x) + np.sin(x) * round(x, 1)
+
+    jvp, jac = dd.jit_jvp(f), dd.jit_jacobian(f)
+    for x in (1.4, -2.6, 1.4, np.float32(0.3)):
+        np.testing.assert_allclose(jvp(x, 1.0), dd.jvp(f, x, 1.0), rtol=1e-14)
+        np.testing.assert_allclose(jac(x), dd.jacobian(f, x), rtol=1e-14)

@@ -366,6 +366,10 @@ def _same(a: Any, b: Any) -> bool:
 def unchanged(value: Any, kind: str, traced: Any, *extra: Any) -> None:
     """The guard ``specialise`` records: ``kind`` of ``value`` (``bool(value)``, its shape,
     ...) must be what it was when traced, else ``Retrace``."""
+    if kind == "round" and type(value) is np.ndarray:
+        # traced as a NumPy scalar (a 0-d array has no round()); a scalar argument of f is a
+        # 0-d array here, and so is what is computed from it
+        value = value[()]
     now = _CONVERSIONS[kind](value, *extra)
     if not _same(now, traced):
         raise Retrace(
