@@ -265,3 +265,69 @@ def test_round_of_a_scalar_argument():
     for x in (1.4, -2.6, 1.4, np.float32(0.3)):
         np.testing.assert_allclose(jvp(x, 1.0), dd.jvp(f, x, 1.0), rtol=1e-14)
         np.testing.assert_allclose(jac(x), dd.jacobian(f, x), rtol=1e-14)
+
+
+def solve_or_zero(x):
+    try:
+        return np.linalg.solve(np.reshape(x, (2, 2)), np.ones(2))
+    except np.linalg.LinAlgError:  # a singular matrix: no instruction reads a value
+        return x[:2] * 0.0
+
+
+def gather_or_negate(x):
+    try:
+        return x[np.argmax(x) + 2] * x  # an index computed from x, out of range at some points
+    except IndexError:
+        return -x
+
+
+def divide_or_scale(x):
+    with np.errstate(divide="raise"):
+        try:
+            return 1.0 / x
+        except FloatingPointError:
+            return x * 5.0
+
+
+def int_or_seven(x):
+    try:
+        k = int(x.value[0]) if hasattr(x, "value") else int(x[0])
+    except ValueError:  # int(nan)
+        k = 7
+    return x * k
+
+
+@pytest.mark.parametrize(
+    "f, points",
+    [
+        (solve_or_zero, [[1.0, 2.0, 2.0, 4.0], [1.0, 2.0, 3.0, 4.0]]),
+        (gather_or_negate, [[3.0, 0.0, 1.0, 0.0], [0.0, 0.0, 1.0, 3.0]]),
+        (divide_or_scale, [[0.0, 1.0], [2.0, 1.0]]),
+        (int_or_seven, [[np.nan, 1.0], [2.5, 1.0]]),
+    ],
+    ids=lambda a: getattr(a, "__name__", ""),
+)
+def test_an_error_that_f_catches_is_guarded(f, points):
+    # traced where a call raised and f went on, the program held everywhere (the derivative of
+    # f's except branch where eager mode takes the other); traced at the other point, the
+    # program raised where eager f catches
+    for order in (points, points[::-1]):
+        jvp, jac = dd.jit_jvp(f), dd.jit_jacobian(f)
+        for x in map(np.array, order + order):
+            direction = np.linspace(0.5, 1.5, x.size)
+            np.testing.assert_array_equal(jac(x), dd.jacobian(f, x))
+            np.testing.assert_array_equal(jvp(x, direction), dd.jvp(f, x, direction))
+
+
+def test_an_error_that_f_does_not_catch_is_raised_as_eager_mode_raises_it():
+    def f(x):
+        return np.linalg.inv(np.reshape(x, (2, 2)))
+
+    compiled = dd.jit_jacobian(f)
+    compiled(np.array([1.0, 2.0, 3.0, 4.0]))
+    for _ in range(2):
+        with pytest.raises(np.linalg.LinAlgError):
+            compiled(np.array([1.0, 2.0, 2.0, 4.0]))
+    np.testing.assert_allclose(
+        compiled(np.array([1.0, 2.0, 3.0, 4.0])), dd.jacobian(f, [1.0, 2, 3, 4])
+    )

@@ -93,7 +93,11 @@ class _Program:
         if hit is not None:
             return hit
         values = _concrete(args)
-        value = fn(*values, **_concrete(kwargs))
+        try:
+            value = fn(*values, **_concrete(kwargs))
+        except Exception as error:
+            self.raised(fn, error, args, kwargs)
+            raise
         if type(value) in (tuple, list):  # several outputs: one instruction, then its items
             whole = self._add(fn, args, kwargs, value)
             items = [self.record(operator.getitem, (whole, i), {}) for i in range(len(value))]
@@ -109,6 +113,13 @@ class _Program:
         sym = self._add(fn, args, kwargs, value)
         self.seen[key] = sym
         return sym
+
+    def raised(self, fn: Any, error: Exception, args: tuple[Any, ...], kwargs: Any) -> None:
+        """A guard that ``fn(*args, **kwargs)`` raises ``error``'s type at every replay: it did
+        while traced, and ``f`` may catch it and go on (a singular matrix, an index computed
+        from x out of range, a FloatingPointError under its np.errstate), so the program holds
+        only where it raises so again (``still_raises``)."""
+        self._add(still_raises, (fn, type(error), *args), kwargs, np.asarray(None))
 
     def absorb_negation(self, fn: Any, args: tuple[Any, ...]) -> tuple[Any, tuple[Any, Any]]:
         """``a + (-b)`` as ``a - b`` and ``a - (-b)`` as ``a + b`` for floating ``b`` (the same
@@ -381,6 +392,27 @@ def unchanged(value: Any, kind: str, traced: Any, *extra: Any) -> None:
 unchanged.checks = True  # type: ignore[attr-defined]  # (kept live: see _generate)
 
 
+def still_raises(fn: Any, error: type, /, *args: Any, **kwargs: Any) -> None:
+    """The guard ``_Program.raised`` records: ``fn(*args, **kwargs)`` raised ``error`` when
+    traced, and must raise it here, else ``Retrace``."""
+    try:
+        fn(*args, **kwargs)
+    except Exception as now:  # noqa: BLE001 - whatever it raised when traced
+        if type(now) is error:
+            return
+        raise Retrace(
+            f"dualdiff.jit: {function_name(fn)} raised {error.__name__} when f was traced (and "
+            f"f went on), but {type(now).__name__} here: tracing f again at this point"
+        ) from now
+    raise Retrace(
+        f"dualdiff.jit: {function_name(fn)} raised {error.__name__} when f was traced (and f "
+        "went on), but not here: tracing f again at this point"
+    )
+
+
+still_raises.checks = True  # type: ignore[attr-defined]
+
+
 def specialise(sym: Sym, kind: str, what: str, caller: Any, *extra: Any) -> Any:
     """``kind`` of a traced value (``bool(sym)`` for ``if``, ``int(sym)``, ``np.asarray(sym)``,
     its shape), read at the tracing point, with a guard recorded that checks at every replay
@@ -393,7 +425,11 @@ def specialise(sym: Sym, kind: str, what: str, caller: Any, *extra: Any) -> Any:
     that holds at every point, and a guard would trace again wherever their reading changes."""
     if not user_code(caller, sym.program):
         raise _value_dependent(what)
-    result = _CONVERSIONS[kind](sym.value, *extra)
+    try:
+        result = _CONVERSIONS[kind](sym.value, *extra)
+    except Exception as error:  # (int(nan), round(inf)): f may catch it and go on
+        sym.program.raised(_CONVERSIONS[kind], error, (sym, *extra), {})
+        raise
     traced = result
     if type(result) is np.ndarray:
         traced = result.copy()  # (the user's copy may be written into)
