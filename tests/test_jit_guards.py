@@ -331,3 +331,18 @@ def test_an_error_that_f_does_not_catch_is_raised_as_eager_mode_raises_it():
     np.testing.assert_allclose(
         compiled(np.array([1.0, 2.0, 3.0, 4.0])), dd.jacobian(f, [1.0, 2, 3, 4])
     )
+
+
+def test_a_warning_that_f_makes_an_error_and_catches_is_refused():
+    def f(x):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            try:
+                return np.log(x)
+            except RuntimeWarning:
+                return x * 3.0
+
+    with pytest.raises(ValueError, match="warning made an error"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            dd.jit_jacobian(f)(np.array([0.0, 1.0]))
