@@ -297,10 +297,23 @@ def int_or_seven(x):
     return x * k
 
 
+def write_or_negate(x):
+    y = x * 1.0
+    k = np.argmax(x) + 2  # an index computed from x, out of range at some points
+    try:
+        y[k - 2] = x[0]
+        np.put(y, k - 1, x[1])
+        np.add.at(y, k, x[2])
+    except IndexError:
+        y = -y
+    return y
+
+
 @pytest.mark.parametrize(
     "f, points",
     [
         (solve_or_zero, [[1.0, 2.0, 2.0, 4.0], [1.0, 2.0, 3.0, 4.0]]),
+        (write_or_negate, [[0.0, 0.0, 1.0, 3.0], [3.0, 0.0, 1.0, 0.0], [0.0, 0.0, 3.0, 1.0]]),
         (gather_or_negate, [[3.0, 0.0, 1.0, 0.0], [0.0, 0.0, 1.0, 3.0]]),
         (divide_or_scale, [[0.0, 1.0], [2.0, 1.0]]),
         (int_or_seven, [[np.nan, 1.0], [2.5, 1.0]]),
