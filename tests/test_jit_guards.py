@@ -20,6 +20,7 @@ import pytest
 from reference import jacobian as numeric_jacobian
 
 import dualdiff as dd
+from dualdiff.core.errors import ValueDependentPatternWarning
 
 
 def branch(x):
@@ -359,3 +360,22 @@ def test_a_warning_that_f_makes_an_error_and_catches_is_refused():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             dd.jit_jacobian(f)(np.array([0.0, 1.0]))
+
+
+@pytest.mark.filterwarnings("ignore::dualdiff.core.errors.ValueDependentPatternWarning")
+@pytest.mark.parametrize("jit", [False, True])
+@pytest.mark.parametrize(
+    "f, points",
+    [
+        (solve_or_zero, [[1.0, 2.0, 2.0, 4.0], [1.0, 2.0, 3.0, 4.0]]),
+        (gather_or_negate, [[0.0, 0.0, 1.0, 3.0], [3.0, 0.0, 1.0, 0.0]]),
+    ],
+    ids=lambda a: getattr(a, "__name__", ""),
+)
+def test_a_sparsity_pattern_traced_where_f_caught_an_error_is_traced_again(f, points, jit):
+    # the tracer's pattern of f's except branch (no entry, a diagonal) was the pattern at
+    # every point: the solve's Jacobian came back zero
+    with pytest.warns(ValueDependentPatternWarning, match="which f may catch"):
+        prepared = dd.SparseJacobian(f, np.array(points[0]), jit=jit, sparsity="auto")
+    for x in map(np.array, points + points):
+        np.testing.assert_array_equal(prepared(x), dd.jacobian(f, x))
