@@ -339,9 +339,12 @@ def test_an_error_that_f_does_not_catch_is_raised_as_eager_mode_raises_it():
 
     compiled = dd.jit_jacobian(f)
     compiled(np.array([1.0, 2.0, 3.0, 4.0]))
-    for _ in range(2):
-        with pytest.raises(np.linalg.LinAlgError):
-            compiled(np.array([1.0, 2.0, 2.0, 4.0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (no warning of many traces: f raised each time)
+        for _ in range(compiled._last.WARN_AFTER + 1):
+            with pytest.raises(np.linalg.LinAlgError):
+                compiled(np.array([1.0, 2.0, 2.0, 4.0]))
+    assert compiled._last.traces == 1
     np.testing.assert_allclose(
         compiled(np.array([1.0, 2.0, 3.0, 4.0])), dd.jacobian(f, [1.0, 2, 3, 4])
     )

@@ -317,15 +317,6 @@ class _Compiled:
 
     def _trace(self, xs: tuple[Any, ...], vs: tuple[Any, ...] | None) -> _Variant:
         f, seed, scalars = self.f, self.seed, self.scalars
-        self.traces += 1
-        if self.traces == self.WARN_AFTER:
-            warnings.warn(
-                f"dualdiff.jit: f has been traced {self.traces} times for inputs of one shape, "
-                "because values it branches on (or reads as numbers or shapes) keep changing; "
-                "each trace costs more than an eager call: use dualdiff.jvp/jacobian for this f",
-                RuntimeWarning,
-                stacklevel=5,
-            )
         program = _Program()
         inputs = []
         # a scalar argument is traced as the NumPy scalar it is: its views (np.expand_dims,
@@ -344,6 +335,17 @@ class _Compiled:
                 sx, sv = program._add(None, ("x", i), {}, x), program._add(None, ("t", i), {}, v)
                 inputs.append(SymbolicDual(sx, sv))
         out = errors.call_user(f, *inputs)
+        # (counted once f went through: a point where f raises, traced again at every call
+        # there, is no sign of branches that keep changing)
+        self.traces += 1
+        if self.traces == self.WARN_AFTER:
+            warnings.warn(
+                f"dualdiff.jit: f has been traced {self.traces} times for inputs of one shape, "
+                "because values it branches on (or reads as numbers or shapes) keep changing; "
+                "each trace costs more than an eager call: use dualdiff.jvp/jacobian for this f",
+                RuntimeWarning,
+                stacklevel=5,
+            )
         leaves: list[tuple[Any, Any]] = []
         structure = _flatten(out, leaves)
         if self.require_single and structure is not None:
