@@ -382,3 +382,18 @@ def test_a_sparsity_pattern_traced_where_f_caught_an_error_is_traced_again(f, po
         prepared = dd.SparseJacobian(f, np.array(points[0]), jit=jit, sparsity="auto")
     for x in map(np.array, points + points):
         np.testing.assert_array_equal(prepared(x), dd.jacobian(f, x))
+
+
+def slice_to_argmax(x):
+    head = x[: np.argmax(x) + 1]  # a slice bound computed from x, not made an int by f
+    return sum(head) * x + np.polyval(head, x[0])  # Python loops over the traced length
+
+
+def test_a_slice_bound_computed_from_x_is_guarded():
+    # the slice was replayed with the new bound, and what followed it (unrolled for the traced
+    # length) went on without a word: the program of another point gave its Jacobian
+    compiled = dd.jit_jacobian(slice_to_argmax)
+    for x in POINTS + POINTS[:2]:
+        np.testing.assert_allclose(
+            compiled(x), dd.jacobian(slice_to_argmax, x), rtol=1e-14, atol=1e-15
+        )

@@ -617,19 +617,35 @@ def static_index(index: Any, caller: Any) -> Any:
     NumPy defines a mask (``x[mask]`` is ``x[mask.nonzero()]``), their number guarded: the
     traced integer indices are gathered again at every replay, and a point where the mask
     selects another number of elements is traced again (see ``specialise``). A 0-d mask
-    (``x[m]`` for a traced scalar condition ``m``) is read as the bool it is, and guarded."""
+    (``x[m]`` for a traced scalar condition ``m``) is read as the bool it is, and guarded, and
+    so is a slice's bound computed from x (``x[: np.argmax(x) + 1]``), as the int it is."""
     items = index if type(index) is tuple else (index,)
-    if not any(type(i) is Sym and i.value.dtype == bool for i in items):
+    traced = [
+        i
+        for i in items
+        if (type(i) is Sym and i.value.dtype == bool) or (type(i) is slice and _symbols(i))
+    ]
+    if not traced:
         return index
-    masks = [i for i in items if type(i) is Sym and i.value.dtype == bool]
-    if not user_code(caller, masks[0].program):
+    if not user_code(caller, _symbols(traced)[0].program):
         raise TypeError(
-            "dualdiff.jit: indexing with a traced boolean mask gives a shape that depends "
-            "on the values; use np.where(mask, x, 0), or the eager dualdiff.jvp/jacobian"
+            "dualdiff.jit: indexing with a traced boolean mask (or a slice bound computed from "
+            "x) gives a shape that depends on the values; use np.where(mask, x, 0), or the "
+            "eager dualdiff.jvp/jacobian"
         )
     out: list[Any] = []
     for item in items:
-        if type(item) is not Sym or item.value.dtype != bool:
+        if type(item) is slice and _symbols(item):
+            # (replayed as it was traced, a new bound gave a slice of another length, and
+            # the instructions after it, traced for the old length, went on without a word)
+            what = "a slice bound computed from x"
+            bounds = (item.start, item.stop, item.step)
+            out.append(
+                slice(
+                    *(specialise(b, "index", what, caller) if type(b) is Sym else b for b in bounds)
+                )
+            )
+        elif type(item) is not Sym or item.value.dtype != bool:
             out.append(item)
         elif item.value.ndim == 0:
             out.append(specialise(item, "bool", "a traced boolean index", caller))
