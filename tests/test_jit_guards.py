@@ -397,3 +397,24 @@ def test_a_slice_bound_computed_from_x_is_guarded():
         np.testing.assert_allclose(
             compiled(x), dd.jacobian(slice_to_argmax, x), rtol=1e-14, atol=1e-15
         )
+
+
+def broadcast_to_argmax(x):
+    k = np.argmax(x) % 2 + 1  # a shape computed from x, not made an int by f
+    plain = np.broadcast_to(getattr(x, "value", x), (k, 4))
+    return sum(np.broadcast_to(x, (k, 4))) + np.sum(sum(plain)) * x
+
+
+def reshape_to_argmax(x):
+    return np.sum(sum(np.reshape(x, (np.argmax(x) % 2 + 1, -1)))) * x
+
+
+@pytest.mark.parametrize("f", [broadcast_to_argmax, reshape_to_argmax], ids=lambda f: f.__name__)
+def test_a_shape_parameter_computed_from_x_is_guarded(f):
+    # broadcast or reshaped to the new shape at replay while what followed (a Python loop over
+    # the rows) was traced for the old one: a wrong Jacobian, or NumPy's error on the tangent
+    jvp, jac = dd.jit_jvp(f), dd.jit_jacobian(f)
+    for x in POINTS + POINTS[:2]:
+        want = dd.jacobian(f, x)
+        np.testing.assert_allclose(jac(x), want, rtol=1e-14, atol=1e-14)
+        np.testing.assert_allclose(jvp(x, DIRECTION)[1], want @ DIRECTION, rtol=1e-13, atol=1e-13)

@@ -19,7 +19,13 @@ from typing import Any
 import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
-from ..core.errors import FLOAT_WRITE, FLOAT_WRITE_FIX, drops_tangent, function_name
+from ..core.errors import (
+    FLOAT_WRITE,
+    FLOAT_WRITE_FIX,
+    bound_arguments,
+    drops_tangent,
+    function_name,
+)
 from ..core.methods import ArrayMethods
 from ..rules.elementwise import SYMBOLIC_TYPES, Rule
 
@@ -575,6 +581,7 @@ class Sym(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
         if "out" in kwargs and kwargs["out"] is not None:
             raise TypeError(f"dualdiff.jit: {function_name(func)}(out=...) is not supported")
         if static and not (func is np.where and len(args) + len(kwargs) < 3):
+            args, kwargs = static_parameters(func, args, kwargs, sys._getframe(1))
             return self.program.record(func, args, kwargs)
         # a result whose shape may depend on the values (np.nonzero, np.unique): recorded, with
         # its shape guarded (see ``specialise``)
@@ -652,6 +659,52 @@ def static_index(index: Any, caller: Any) -> Any:
         else:
             out.extend(guard_shapes(item.program.record(np.nonzero, (item,), {})))
     return tuple(out) if type(index) is tuple or len(out) != 1 else out[0]
+
+
+# parameters that set the shape of a structural function's result (np.reshape's shape,
+# np.broadcast_to's, an axis, np.diagonal's offset, np.diff's n)
+_SHAPE_PARAMETERS = frozenset(
+    "shape newshape axis axes axis1 axis2 source destination offset n".split()
+)
+
+
+def static_parameters(func: Any, args: Any, kwargs: Any, caller: Any) -> tuple[Any, Any]:
+    """``args`` and ``kwargs`` with each symbol in ``func``'s shape parameters (a shape, an
+    axis computed from x) read as the int (or list) it is and guarded, as ``static_index`` does
+    for a slice bound: replayed as traced, the result's shape changed with it while what
+    followed was traced for the old one."""
+    traced = _symbols((args, kwargs))
+    if not traced:
+        return args, kwargs
+    try:
+        bound = bound_arguments(func, args, kwargs)
+    except (TypeError, ValueError):
+        return args, kwargs
+    fixed: dict[int, Any] = {}
+    for name, value in bound.items():
+        if name not in _SHAPE_PARAMETERS:
+            continue
+        for sym in _symbols(value):
+            what = f"{function_name(func)}'s {name} computed from x"
+            if not user_code(caller, sym.program):
+                raise _value_dependent(what)
+            kind = "index" if np.ndim(sym.value) == 0 else "tolist"
+            fixed[id(sym)] = specialise(sym, kind, what, caller)
+    if not fixed:
+        return args, kwargs
+    return _replaced(args, fixed), _replaced(kwargs, fixed)
+
+
+def _replaced(a: Any, fixed: dict[int, Any]) -> Any:
+    """``a`` with the symbols in ``fixed`` (by id) replaced by what ``fixed`` holds for them."""
+    t = type(a)
+    if t is Sym:
+        return fixed.get(id(a), a)
+    if t is tuple or t is list:
+        return t(_replaced(i, fixed) for i in a)
+    if t is dict:
+        return {k: _replaced(v, fixed) for k, v in a.items()}
+    return a
 
 
 def user_code(caller: Any, program: _Program) -> bool:

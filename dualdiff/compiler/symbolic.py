@@ -83,6 +83,7 @@ from .program import (
     guard_shapes,
     specialise,
     static_index,
+    static_parameters,
     user_code,
 )
 from .program import (
@@ -761,6 +762,9 @@ def _linear_one(
     _check_plain(function_name(func), (rest, tuple(kwargs.values())))
     if type(a) is not SymbolicDual:
         return func(a, *rest, **kwargs)
+    if func is not operator.getitem:  # (its index: ``static_index``)
+        rest, kwargs = static_parameters(func, (a, *rest), kwargs, True)
+        rest = rest[1:]
     value = func(a.value, *rest, **kwargs)
     t = _tangent(a)
     if t is None:
