@@ -20,6 +20,7 @@ import pytest
 from reference import jacobian as numeric_jacobian
 
 import dualdiff as dd
+from dualdiff.core.errors import ValueDependentPatternWarning
 
 
 def branch(x):
@@ -220,3 +221,200 @@ def test_branches_with_other_outputs_from_several_threads():
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         assert all(pool.map(work, range(4)))
     assert compiled._last.traces <= 4  # (two programs; a race may trace one again)
+
+
+def formatted(x):
+    # a number read through a format spec (of the value, and of the dual as eager mode allows)
+    return x * float(f"{x[0]:.1f}") + x**2 * len(f"{getattr(x, 'value', x)[1]:.3e}")
+
+
+def signed_zero(x):
+    # -0.0 == 0.0, but the constant read from it is not the same number
+    c = np.asarray(getattr(x, "value", x)[0])
+    return x * np.copysign(2.0, c) + x**2 / np.complex128(complex(0.0, np.copysign(1.0, c))).imag
+
+
+def nonzero_method(x):
+    return x[(x > 0).nonzero()] * 2.0 + x.nonzero()[0].size
+
+
+@pytest.mark.parametrize("f", [formatted, nonzero_method], ids=lambda f: f.__name__)
+def test_format_specs_and_the_nonzero_method_are_guarded_readings(f):
+    # a format spec read the traced value unguarded (the next point got the first's number);
+    # mask.nonzero() was refused as dualdiff's own reading where np.nonzero(mask) is guarded
+    compiled = dd.jit_jacobian(f)
+    for x in POINTS:
+        got, want = compiled(x), dd.jacobian(f, x)
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-15)
+
+
+def test_a_reading_of_minus_zero_is_not_that_of_zero():
+    for f in (signed_zero, lambda x: x * (2.0 if math.copysign(1.0, x.value[0]) > 0 else 3.0)):
+        compiled = dd.jit_jacobian(f)
+        for x in (np.array([0.0, 1.0]), np.array([-0.0, 1.0]), np.array([0.0, 1.0])):
+            np.testing.assert_array_equal(compiled(x), dd.jacobian(f, x))
+
+
+def test_round_of_a_scalar_argument():
+    # traced as a NumPy scalar, replayed as a 0-d array, which has no round(): the guard raised
+    # TypeError at every call
+    def f(x):
+        return x * round(x) + np.sin(x) * round(x, 1)
+
+    jvp, jac = dd.jit_jvp(f), dd.jit_jacobian(f)
+    for x in (1.4, -2.6, 1.4, np.float32(0.3)):
+        np.testing.assert_allclose(jvp(x, 1.0), dd.jvp(f, x, 1.0), rtol=1e-14)
+        np.testing.assert_allclose(jac(x), dd.jacobian(f, x), rtol=1e-14)
+
+
+def solve_or_zero(x):
+    try:
+        return np.linalg.solve(np.reshape(x, (2, 2)), np.ones(2))
+    except np.linalg.LinAlgError:  # a singular matrix: no instruction reads a value
+        return x[:2] * 0.0
+
+
+def gather_or_negate(x):
+    try:
+        return x[np.argmax(x) + 2] * x  # an index computed from x, out of range at some points
+    except IndexError:
+        return -x
+
+
+def divide_or_scale(x):
+    with np.errstate(divide="raise"):
+        try:
+            return 1.0 / x
+        except FloatingPointError:
+            return x * 5.0
+
+
+def int_or_seven(x):
+    try:
+        k = int(x.value[0]) if hasattr(x, "value") else int(x[0])
+    except ValueError:  # int(nan)
+        k = 7
+    return x * k
+
+
+def write_or_negate(x):
+    y = x * 1.0
+    k = np.argmax(x) + 2  # an index computed from x, out of range at some points
+    try:
+        y[k - 2] = x[0]
+        np.put(y, k - 1, x[1])
+        np.add.at(y, k, x[2])
+    except IndexError:
+        y = -y
+    return y
+
+
+@pytest.mark.parametrize(
+    "f, points",
+    [
+        (solve_or_zero, [[1.0, 2.0, 2.0, 4.0], [1.0, 2.0, 3.0, 4.0]]),
+        (write_or_negate, [[0.0, 0.0, 1.0, 3.0], [3.0, 0.0, 1.0, 0.0], [0.0, 0.0, 3.0, 1.0]]),
+        (gather_or_negate, [[3.0, 0.0, 1.0, 0.0], [0.0, 0.0, 1.0, 3.0]]),
+        (divide_or_scale, [[0.0, 1.0], [2.0, 1.0]]),
+        (int_or_seven, [[np.nan, 1.0], [2.5, 1.0]]),
+    ],
+    ids=lambda a: getattr(a, "__name__", ""),
+)
+def test_an_error_that_f_catches_is_guarded(f, points):
+    # traced where a call raised and f went on, the program held everywhere (the derivative of
+    # f's except branch where eager mode takes the other); traced at the other point, the
+    # program raised where eager f catches
+    for order in (points, points[::-1]):
+        jvp, jac = dd.jit_jvp(f), dd.jit_jacobian(f)
+        for x in map(np.array, order + order):
+            direction = np.linspace(0.5, 1.5, x.size)
+            np.testing.assert_array_equal(jac(x), dd.jacobian(f, x))
+            np.testing.assert_array_equal(jvp(x, direction), dd.jvp(f, x, direction))
+
+
+def test_an_error_that_f_does_not_catch_is_raised_as_eager_mode_raises_it():
+    def f(x):
+        return np.linalg.inv(np.reshape(x, (2, 2)))
+
+    compiled = dd.jit_jacobian(f)
+    compiled(np.array([1.0, 2.0, 3.0, 4.0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (no warning of many traces: f raised each time)
+        for _ in range(compiled._last.WARN_AFTER + 1):
+            with pytest.raises(np.linalg.LinAlgError):
+                compiled(np.array([1.0, 2.0, 2.0, 4.0]))
+    assert compiled._last.traces == 1
+    np.testing.assert_allclose(
+        compiled(np.array([1.0, 2.0, 3.0, 4.0])), dd.jacobian(f, [1.0, 2, 3, 4])
+    )
+
+
+def test_a_warning_that_f_makes_an_error_and_catches_is_refused():
+    def f(x):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            try:
+                return np.log(x)
+            except RuntimeWarning:
+                return x * 3.0
+
+    with pytest.raises(ValueError, match="warning made an error"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            dd.jit_jacobian(f)(np.array([0.0, 1.0]))
+
+
+@pytest.mark.filterwarnings("ignore::dualdiff.core.errors.ValueDependentPatternWarning")
+@pytest.mark.parametrize("jit", [False, True])
+@pytest.mark.parametrize(
+    "f, points",
+    [
+        (solve_or_zero, [[1.0, 2.0, 2.0, 4.0], [1.0, 2.0, 3.0, 4.0]]),
+        (gather_or_negate, [[0.0, 0.0, 1.0, 3.0], [3.0, 0.0, 1.0, 0.0]]),
+    ],
+    ids=lambda a: getattr(a, "__name__", ""),
+)
+def test_a_sparsity_pattern_traced_where_f_caught_an_error_is_traced_again(f, points, jit):
+    # the tracer's pattern of f's except branch (no entry, a diagonal) was the pattern at
+    # every point: the solve's Jacobian came back zero
+    with pytest.warns(ValueDependentPatternWarning, match="which f may catch"):
+        prepared = dd.SparseJacobian(f, np.array(points[0]), jit=jit, sparsity="auto")
+    for x in map(np.array, points + points):
+        np.testing.assert_array_equal(prepared(x), dd.jacobian(f, x))
+
+
+def slice_to_argmax(x):
+    head = x[: np.argmax(x) + 1]  # a slice bound computed from x, not made an int by f
+    return sum(head) * x + np.polyval(head, x[0])  # Python loops over the traced length
+
+
+def test_a_slice_bound_computed_from_x_is_guarded():
+    # the slice was replayed with the new bound, and what followed it (unrolled for the traced
+    # length) went on without a word: the program of another point gave its Jacobian
+    compiled = dd.jit_jacobian(slice_to_argmax)
+    for x in POINTS + POINTS[:2]:
+        np.testing.assert_allclose(
+            compiled(x), dd.jacobian(slice_to_argmax, x), rtol=1e-14, atol=1e-15
+        )
+
+
+def broadcast_to_argmax(x):
+    k = np.argmax(x) % 2 + 1  # a shape computed from x, not made an int by f
+    plain = np.broadcast_to(getattr(x, "value", x), (k, 4))
+    return sum(np.broadcast_to(x, (k, 4))) + np.sum(sum(plain)) * x
+
+
+def reshape_to_argmax(x):
+    return np.sum(sum(np.reshape(x, (np.argmax(x) % 2 + 1, -1)))) * x
+
+
+@pytest.mark.parametrize("f", [broadcast_to_argmax, reshape_to_argmax], ids=lambda f: f.__name__)
+def test_a_shape_parameter_computed_from_x_is_guarded(f):
+    # broadcast or reshaped to the new shape at replay while what followed (a Python loop over
+    # the rows) was traced for the old one: a wrong Jacobian, or NumPy's error on the tangent
+    jvp, jac = dd.jit_jvp(f), dd.jit_jacobian(f)
+    for x in POINTS + POINTS[:2]:
+        want = dd.jacobian(f, x)
+        np.testing.assert_allclose(jac(x), want, rtol=1e-14, atol=1e-14)
+        np.testing.assert_allclose(jvp(x, DIRECTION)[1], want @ DIRECTION, rtol=1e-13, atol=1e-13)

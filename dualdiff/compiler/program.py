@@ -19,7 +19,13 @@ from typing import Any
 import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
-from ..core.errors import FLOAT_WRITE, FLOAT_WRITE_FIX, drops_tangent, function_name
+from ..core.errors import (
+    FLOAT_WRITE,
+    FLOAT_WRITE_FIX,
+    bound_arguments,
+    drops_tangent,
+    function_name,
+)
 from ..core.methods import ArrayMethods
 from ..rules.elementwise import SYMBOLIC_TYPES, Rule
 
@@ -93,7 +99,11 @@ class _Program:
         if hit is not None:
             return hit
         values = _concrete(args)
-        value = fn(*values, **_concrete(kwargs))
+        try:
+            value = fn(*values, **_concrete(kwargs))
+        except Exception as error:
+            self.raised(fn, error, args, kwargs)
+            raise
         if type(value) in (tuple, list):  # several outputs: one instruction, then its items
             whole = self._add(fn, args, kwargs, value)
             items = [self.record(operator.getitem, (whole, i), {}) for i in range(len(value))]
@@ -109,6 +119,13 @@ class _Program:
         sym = self._add(fn, args, kwargs, value)
         self.seen[key] = sym
         return sym
+
+    def raised(self, fn: Any, error: Exception, args: tuple[Any, ...], kwargs: Any) -> None:
+        """A guard that ``fn(*args, **kwargs)`` raises ``error``'s type at every replay: it did
+        while traced, and ``f`` may catch it and go on (a singular matrix, an index computed
+        from x out of range, a FloatingPointError under its np.errstate), so the program holds
+        only where it raises so again (``still_raises``)."""
+        self._add(still_raises, (fn, type(error), *args), kwargs, np.asarray(None))
 
     def absorb_negation(self, fn: Any, args: tuple[Any, ...]) -> tuple[Any, tuple[Any, Any]]:
         """``a + (-b)`` as ``a - b`` and ``a - (-b)`` as ``a + b`` for floating ``b`` (the same
@@ -319,6 +336,10 @@ def _array(a: Any) -> np.ndarray:
     return np.array(a)  # a copy: the user may write into it; the program's value stays
 
 
+def _format(a: Any, spec: str) -> str:
+    return format(a[()] if type(a) is np.ndarray else a, spec)
+
+
 _CONVERSIONS: dict[str, Callable[..., Any]] = {
     "bool": bool,
     "int": int,
@@ -333,6 +354,7 @@ _CONVERSIONS: dict[str, Callable[..., Any]] = {
     "tolist": _tolist,
     "array": _array,
     "shape": np.shape,
+    "format": _format,
 }
 
 
@@ -347,14 +369,24 @@ def _same(a: Any, b: Any) -> bool:
     if a.shape != b.shape or a.dtype != b.dtype:
         return False
     try:
-        return bool(np.array_equal(a, b, equal_nan=True))
+        equal = bool(np.array_equal(a, b, equal_nan=True))
     except TypeError:  # (a dtype without NaN)
         return bool(np.array_equal(a, b))
+    if equal and a.dtype.kind in "fc":
+        # -0.0 == 0.0, but a number read from it tells them apart (1 / c, math.copysign)
+        for p, q in ((a.real, b.real), (a.imag, b.imag)) if a.dtype.kind == "c" else ((a, b),):
+            if not np.array_equal(np.signbit(p[p == 0]), np.signbit(q[q == 0])):
+                return False
+    return equal
 
 
 def unchanged(value: Any, kind: str, traced: Any, *extra: Any) -> None:
     """The guard ``specialise`` records: ``kind`` of ``value`` (``bool(value)``, its shape,
     ...) must be what it was when traced, else ``Retrace``."""
+    if kind == "round" and type(value) is np.ndarray:
+        # traced as a NumPy scalar (a 0-d array has no round()); a scalar argument of f is a
+        # 0-d array here, and so is what is computed from it
+        value = value[()]
     now = _CONVERSIONS[kind](value, *extra)
     if not _same(now, traced):
         raise Retrace(
@@ -364,6 +396,27 @@ def unchanged(value: Any, kind: str, traced: Any, *extra: Any) -> None:
 
 
 unchanged.checks = True  # type: ignore[attr-defined]  # (kept live: see _generate)
+
+
+def still_raises(fn: Any, error: type, /, *args: Any, **kwargs: Any) -> None:
+    """The guard ``_Program.raised`` records: ``fn(*args, **kwargs)`` raised ``error`` when
+    traced, and must raise it here, else ``Retrace``."""
+    try:
+        fn(*args, **kwargs)
+    except Exception as now:  # noqa: BLE001 - whatever it raised when traced
+        if type(now) is error:
+            return
+        raise Retrace(
+            f"dualdiff.jit: {function_name(fn)} raised {error.__name__} when f was traced (and "
+            f"f went on), but {type(now).__name__} here: tracing f again at this point"
+        ) from now
+    raise Retrace(
+        f"dualdiff.jit: {function_name(fn)} raised {error.__name__} when f was traced (and f "
+        "went on), but not here: tracing f again at this point"
+    )
+
+
+still_raises.checks = True  # type: ignore[attr-defined]
 
 
 def specialise(sym: Sym, kind: str, what: str, caller: Any, *extra: Any) -> Any:
@@ -378,7 +431,11 @@ def specialise(sym: Sym, kind: str, what: str, caller: Any, *extra: Any) -> Any:
     that holds at every point, and a guard would trace again wherever their reading changes."""
     if not user_code(caller, sym.program):
         raise _value_dependent(what)
-    result = _CONVERSIONS[kind](sym.value, *extra)
+    try:
+        result = _CONVERSIONS[kind](sym.value, *extra)
+    except Exception as error:  # (int(nan), round(inf)): f may catch it and go on
+        sym.program.raised(_CONVERSIONS[kind], error, (sym, *extra), {})
+        raise
     traced = result
     if type(result) is np.ndarray:
         traced = result.copy()  # (the user's copy may be written into)
@@ -432,6 +489,13 @@ class ValueBound:
 
     def tolist(self) -> Any:
         return self._convert("tolist", f"tolist() of a traced {self.kind}", sys._getframe(1))
+
+    def __format__(self, spec: str) -> str:
+        # a format spec formats a 0-d array's value (as ndarray's): a reading, guarded
+        if not spec or self.ndim != 0:
+            return super().__format__(spec)
+        what = f"format() of a traced {self.kind}"
+        return self._convert("format", what, sys._getframe(1), spec)
 
     def item(self, *args: Any) -> Any:
         what, caller = f"item() of a traced {self.kind}", sys._getframe(1)
@@ -517,6 +581,7 @@ class Sym(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
         if "out" in kwargs and kwargs["out"] is not None:
             raise TypeError(f"dualdiff.jit: {function_name(func)}(out=...) is not supported")
         if static and not (func is np.where and len(args) + len(kwargs) < 3):
+            args, kwargs = static_parameters(func, args, kwargs, sys._getframe(1))
             return self.program.record(func, args, kwargs)
         # a result whose shape may depend on the values (np.nonzero, np.unique): recorded, with
         # its shape guarded (see ``specialise``)
@@ -559,25 +624,87 @@ def static_index(index: Any, caller: Any) -> Any:
     NumPy defines a mask (``x[mask]`` is ``x[mask.nonzero()]``), their number guarded: the
     traced integer indices are gathered again at every replay, and a point where the mask
     selects another number of elements is traced again (see ``specialise``). A 0-d mask
-    (``x[m]`` for a traced scalar condition ``m``) is read as the bool it is, and guarded."""
+    (``x[m]`` for a traced scalar condition ``m``) is read as the bool it is, and guarded, and
+    so is a slice's bound computed from x (``x[: np.argmax(x) + 1]``), as the int it is."""
     items = index if type(index) is tuple else (index,)
-    if not any(type(i) is Sym and i.value.dtype == bool for i in items):
+    traced = [
+        i
+        for i in items
+        if (type(i) is Sym and i.value.dtype == bool) or (type(i) is slice and _symbols(i))
+    ]
+    if not traced:
         return index
-    masks = [i for i in items if type(i) is Sym and i.value.dtype == bool]
-    if not user_code(caller, masks[0].program):
+    if not user_code(caller, _symbols(traced)[0].program):
         raise TypeError(
-            "dualdiff.jit: indexing with a traced boolean mask gives a shape that depends "
-            "on the values; use np.where(mask, x, 0), or the eager dualdiff.jvp/jacobian"
+            "dualdiff.jit: indexing with a traced boolean mask (or a slice bound computed from "
+            "x) gives a shape that depends on the values; use np.where(mask, x, 0), or the "
+            "eager dualdiff.jvp/jacobian"
         )
     out: list[Any] = []
     for item in items:
-        if type(item) is not Sym or item.value.dtype != bool:
+        if type(item) is slice and _symbols(item):
+            # (replayed as it was traced, a new bound gave a slice of another length, and
+            # the instructions after it, traced for the old length, went on without a word)
+            what = "a slice bound computed from x"
+            bounds = (item.start, item.stop, item.step)
+            out.append(
+                slice(
+                    *(specialise(b, "index", what, caller) if type(b) is Sym else b for b in bounds)
+                )
+            )
+        elif type(item) is not Sym or item.value.dtype != bool:
             out.append(item)
         elif item.value.ndim == 0:
             out.append(specialise(item, "bool", "a traced boolean index", caller))
         else:
             out.extend(guard_shapes(item.program.record(np.nonzero, (item,), {})))
     return tuple(out) if type(index) is tuple or len(out) != 1 else out[0]
+
+
+# parameters that set the shape of a structural function's result (np.reshape's shape,
+# np.broadcast_to's, an axis, np.diagonal's offset, np.diff's n)
+_SHAPE_PARAMETERS = frozenset(
+    "shape newshape axis axes axis1 axis2 source destination offset n".split()
+)
+
+
+def static_parameters(func: Any, args: Any, kwargs: Any, caller: Any) -> tuple[Any, Any]:
+    """``args`` and ``kwargs`` with each symbol in ``func``'s shape parameters (a shape, an
+    axis computed from x) read as the int (or list) it is and guarded, as ``static_index`` does
+    for a slice bound: replayed as traced, the result's shape changed with it while what
+    followed was traced for the old one."""
+    traced = _symbols((args, kwargs))
+    if not traced:
+        return args, kwargs
+    try:
+        bound = bound_arguments(func, args, kwargs)
+    except (TypeError, ValueError):
+        return args, kwargs
+    fixed: dict[int, Any] = {}
+    for name, value in bound.items():
+        if name not in _SHAPE_PARAMETERS:
+            continue
+        for sym in _symbols(value):
+            what = f"{function_name(func)}'s {name} computed from x"
+            if not user_code(caller, sym.program):
+                raise _value_dependent(what)
+            kind = "index" if np.ndim(sym.value) == 0 else "tolist"
+            fixed[id(sym)] = specialise(sym, kind, what, caller)
+    if not fixed:
+        return args, kwargs
+    return _replaced(args, fixed), _replaced(kwargs, fixed)
+
+
+def _replaced(a: Any, fixed: dict[int, Any]) -> Any:
+    """``a`` with the symbols in ``fixed`` (by id) replaced by what ``fixed`` holds for them."""
+    t = type(a)
+    if t is Sym:
+        return fixed.get(id(a), a)
+    if t is tuple or t is list:
+        return t(_replaced(i, fixed) for i in a)
+    if t is dict:
+        return {k: _replaced(v, fixed) for k, v in a.items()}
+    return a
 
 
 def user_code(caller: Any, program: _Program) -> bool:
@@ -588,6 +715,8 @@ def user_code(caller: Any, program: _Program) -> bool:
     if caller is True:  # (the caller knows it acts for the user's own call)
         return True
     module = caller.f_globals.get("__name__", "") if caller is not None else "dualdiff"
+    if module == "dualdiff.core.methods":  # an ndarray method (mask.nonzero()) calling for
+        return user_code(caller.f_back, program)  # whoever called it
     return not (module == "dualdiff" or module.startswith("dualdiff."))
 
 

@@ -83,6 +83,7 @@ from .program import (
     guard_shapes,
     specialise,
     static_index,
+    static_parameters,
     user_code,
 )
 from .program import (
@@ -92,7 +93,7 @@ from .program import (
 _SQUARE = RULES["square"]
 _POWER = RULES["power"]
 _CONVERT_PLAIN = {"bool": bool, "round": round, "floor": math.floor, "ceil": math.ceil,
-                  "trunc": math.trunc}  # fmt: skip
+                  "trunc": math.trunc, "format": format}  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
@@ -122,7 +123,7 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
 
     # Python conversions as an eager dual's: the piecewise-constant ones read the value (and
     # are guarded, see ``specialise``); float(), int() and the like would drop the derivative
-    _VALUE_CONVERSIONS = frozenset(("bool", "round", "floor", "ceil", "trunc"))
+    _VALUE_CONVERSIONS = frozenset(("bool", "round", "floor", "ceil", "trunc", "format"))
 
     def _convert(self, kind: str, what: str, caller: Any, *extra: Any) -> Any:
         if kind in self._VALUE_CONVERSIONS:
@@ -761,6 +762,9 @@ def _linear_one(
     _check_plain(function_name(func), (rest, tuple(kwargs.values())))
     if type(a) is not SymbolicDual:
         return func(a, *rest, **kwargs)
+    if func is not operator.getitem:  # (its index: ``static_index``)
+        rest, kwargs = static_parameters(func, (a, *rest), kwargs, True)
+        rest = rest[1:]
     value = func(a.value, *rest, **kwargs)
     t = _tangent(a)
     if t is None:
@@ -1972,6 +1976,22 @@ def _put_item(a: Any, item: Any) -> Any:
     return a
 
 
+def _trial_write(base: Any, path: tuple, fn: Any, args: Any, items: Any) -> None:
+    """``fn(view, *args, **dict(items))`` into a copy of ``base`` through its view ``path``:
+    NumPy's own checks of a write. Replayed as the guard of a write whose index, computed from
+    x, raised while traced (out of range) and ``f`` went on (``_Program.raised``)."""
+    view = _apply_path(np.asarray(base).copy(order="K"), path)
+    fn(view, *args, **dict(items))
+
+
+def _trial_raised(program: Any, error: Exception, base: Any, path: tuple, call: tuple) -> None:
+    """A write's check raised ``error`` while traced: where its index is computed from x
+    (``call``, the write's arguments, holds symbols), ``f`` may catch it and go on, so the
+    program holds only where it raises again (``_Program.raised``)."""
+    if _symbols(call):
+        program.raised(_trial_write, error, (base.value, path, *call), {})
+
+
 def functional_write(
     target: SymbolicDual, what: str, fn: Any, args: tuple, kwargs: dict, item: Any
 ) -> None:
@@ -2010,8 +2030,13 @@ def functional_write(
     if not (view is trial or np.shares_memory(view, trial)):
         raise write_refused(f"{what} into a view whose layout NumPy would copy here")
     concrete_item = _concrete_of(_value(item))
-    fn(view, *_put_item(_concrete_of(plain_args), concrete_item),
-       **_put_item(_concrete_of(plain_kwargs), concrete_item))  # fmt: skip
+    try:
+        fn(view, *_put_item(_concrete_of(plain_args), concrete_item),
+           **_put_item(_concrete_of(plain_kwargs), concrete_item))  # fmt: skip
+    except Exception as error:
+        call = (_put_item(plain_args, _value(item)), _put_item(plain_kwargs, _value(item)))
+        _trial_raised(program, error, base, target.path, (fn, call[0], tuple(call[1].items())))
+        raise
     # which element each entry of the base holds after the write: ``n + j`` for item entry j
     n = concrete_base.size
     item_value = _value(item)
@@ -2129,7 +2154,11 @@ def _accumulate_write(ufunc: np.ufunc, target: SymbolicDual, index: Any, item: A
         raise ValueError("assignment destination is read-only")
     if not (view is trial or np.shares_memory(view, trial)):
         raise write_refused(f"{what} into a view whose layout NumPy would copy here")
-    ufunc.at(view, _concrete_of(plain_index), _concrete_of(item_value))
+    try:
+        ufunc.at(view, _concrete_of(plain_index), _concrete_of(item_value))
+    except Exception as error:
+        _trial_raised(program, error, base, target.path, (ufunc.at, (plain_index, item_value), ()))
+        raise
     dtype = concrete_base.dtype
     if np.asarray(_concrete_of(item_value)).dtype != dtype:
         item_value = _astype(item_value, dtype) if type(item_value) is Sym else (

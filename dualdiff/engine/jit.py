@@ -280,15 +280,18 @@ class _Compiled:
         latest = self.latest
         try:
             return latest.function(*args), latest
-        except Retrace:
+        except Exception:  # noqa: BLE001 - Retrace, or an error f may catch (below)
             pass
+        # An error a program raises (a singular matrix here, an index computed from x out of
+        # range) is one f may catch and go on from: f is traced again at this point, where it
+        # raises the error as eager f does, or goes on past it (``_Program.raised``).
         with self._lock:  # (the list of programs changes: one thread at a time)
             for program in list(self.programs):
                 if program is latest:
                     continue
                 try:
                     out = program.function(*args)
-                except Retrace:
+                except Exception:  # noqa: BLE001
                     continue
                 self._first(program)
                 return out, program
@@ -299,8 +302,9 @@ class _Compiled:
         except Retrace as error:
             raise ValueError(
                 "dualdiff.jit: f read other values at the point it was just traced at (random "
-                "draws, a global that changes?), so no compiled program holds there; use the "
-                "eager dualdiff.jvp/jacobian"
+                "draws, a global that changes, an error f caught that its program does not "
+                "raise, such as a warning made an error inside f?), so no compiled program "
+                f"holds there; use the eager dualdiff.jvp/jacobian ({error})"
             ) from error
 
     def _first(self, program: _Variant) -> None:
@@ -313,15 +317,6 @@ class _Compiled:
 
     def _trace(self, xs: tuple[Any, ...], vs: tuple[Any, ...] | None) -> _Variant:
         f, seed, scalars = self.f, self.seed, self.scalars
-        self.traces += 1
-        if self.traces == self.WARN_AFTER:
-            warnings.warn(
-                f"dualdiff.jit: f has been traced {self.traces} times for inputs of one shape, "
-                "because values it branches on (or reads as numbers or shapes) keep changing; "
-                "each trace costs more than an eager call: use dualdiff.jvp/jacobian for this f",
-                RuntimeWarning,
-                stacklevel=5,
-            )
         program = _Program()
         inputs = []
         # a scalar argument is traced as the NumPy scalar it is: its views (np.expand_dims,
@@ -340,6 +335,17 @@ class _Compiled:
                 sx, sv = program._add(None, ("x", i), {}, x), program._add(None, ("t", i), {}, v)
                 inputs.append(SymbolicDual(sx, sv))
         out = errors.call_user(f, *inputs)
+        # (counted once f went through: a point where f raises, traced again at every call
+        # there, is no sign of branches that keep changing)
+        self.traces += 1
+        if self.traces == self.WARN_AFTER:
+            warnings.warn(
+                f"dualdiff.jit: f has been traced {self.traces} times for inputs of one shape, "
+                "because values it branches on (or reads as numbers or shapes) keep changing; "
+                "each trace costs more than an eager call: use dualdiff.jvp/jacobian for this f",
+                RuntimeWarning,
+                stacklevel=5,
+            )
         leaves: list[tuple[Any, Any]] = []
         structure = _flatten(out, leaves)
         if self.require_single and structure is not None:

@@ -674,6 +674,13 @@ def _operation(method: Callable[..., Any]) -> Callable[..., Any]:
         state.depth = depth + 1
         try:
             return method(*args, **kwargs)
+        except Exception as error:
+            if not depth:  # f may catch it and go on, from a branch taken by values of x
+                _decide(
+                    f"{type(error).__name__} raised on values of x (a singular matrix, an index "
+                    "computed from x out of range), which f may catch"
+                )
+            raise
         finally:
             state.depth = depth
 
