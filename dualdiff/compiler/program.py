@@ -704,6 +704,8 @@ def _replaced(a: Any, fixed: dict[int, Any]) -> Any:
         return t(_replaced(i, fixed) for i in a)
     if t is dict:
         return {k: _replaced(v, fixed) for k, v in a.items()}
+    if t is slice:
+        return slice(*(_replaced(i, fixed) for i in (a.start, a.stop, a.step)))
     return a
 
 

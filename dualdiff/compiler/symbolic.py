@@ -77,6 +77,7 @@ from .program import (
     ValueBound,
     _cast,
     _has_dual,
+    _replaced,
     _shape,
     _symbols,
     float_refused,
@@ -1329,20 +1330,6 @@ def derived(entry: table.Entry, args: Any, kwargs: Any) -> Any:
     return handler(entry, _table_call(entry, args, kwargs))
 
 
-def _substituted(a: Any, fixed: dict[int, Any]) -> Any:
-    """``a`` with the symbols in ``fixed`` (by id) replaced by their values there."""
-    t = type(a)
-    if t is Sym:
-        return fixed.get(id(a), a)
-    if t is tuple or t is list:
-        return t(_substituted(i, fixed) for i in a)
-    if t is dict:
-        return {k: _substituted(v, fixed) for k, v in a.items()}
-    if t is slice:
-        return slice(*(_substituted(i, fixed) for i in (a.start, a.stop, a.step)))
-    return a
-
-
 # Structural functions whose result's shape does not depend on the values of an index argument:
 # an index computed from x (argsort, argmax) is recomputed at every replay, and the gather too.
 _DYNAMIC_INDEX = frozenset((np.take, np.take_along_axis, np.roll))
@@ -1372,8 +1359,8 @@ def _structural(entry: table.Entry, call: Call) -> Any:
             )
         # read at the tracing point, and guarded: the program holds where they are the same
         fixed = {id(s): specialise(s, "array", what, True) for s in others}
-        call.args = _substituted(call.args, fixed)
-        call.kwargs = _substituted(call.kwargs, fixed)
+        call.args = _replaced(call.args, fixed)
+        call.kwargs = _replaced(call.kwargs, fixed)
         args, kwargs = call.arguments(values)
         others = []
     value = program.record(func, tuple(args), kwargs)
@@ -2221,7 +2208,7 @@ def _rounds_write(ufunc: np.ufunc, target: SymbolicDual, index: Any, *item: Any)
                 "replay; use np.add.at, or the eager dualdiff.jvp/jacobian"
             )
         reading = f"{what} at an index computed from x"
-        index = _substituted(index, {id(t): specialise(t, "array", reading, True) for t in traced})
+        index = _replaced(index, {id(t): specialise(t, "array", reading, True) for t in traced})
     if isinstance(index, list):
         index = np.asarray(index)
         if index.size == 0:  # [] is float64 to np.asarray, an empty index to NumPy
