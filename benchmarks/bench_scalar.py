@@ -22,7 +22,9 @@ DESCRIPTION = (
     "plain-float evaluation of the same `f` (the dualdiff rows: written with the same `exp`; the "
     "anchors: the `np.exp` version); `× f(math.exp)` is the ratio to the fastest plain version. "
     "Targets (issue #14), both as `× f(math.exp)`: ≤ 8× with `dualdiff.exp`, ≤ 15× with "
-    "`np.exp`."
+    "`np.exp`. `× plain dual` is the ratio to a minimal pure-Python dual class (value and "
+    "tangent in slots, only the operations `f` uses, no checks, tags or dispatch): the floor "
+    "of any forward mode written in Python."
 )
 
 X0 = 0.3
@@ -46,6 +48,37 @@ def hand_derivative(x: float) -> float:
     """The derivative written out by hand: the limit for any scalar AD."""
     s = 1 / (1 + math.exp(-2 * x))
     return 2 * s * (1 - s)
+
+
+class PlainDual:
+    """The least a dual number in pure Python can be: a value and a tangent in slots, and only
+    the operations ``f`` uses, with no checks, no tags (so no nesting), no NumPy dispatch and no
+    domain handling. What a derivative costs with it is the floor of any pure-Python forward
+    mode, dualdiff's included (reported as ``× plain dual``)."""
+
+    __slots__ = ("value", "tangent")
+
+    def __init__(self, value: float, tangent: float) -> None:
+        self.value, self.tangent = value, tangent
+
+    def __rmul__(self, c: float) -> PlainDual:
+        return PlainDual(c * self.value, c * self.tangent)
+
+    def __radd__(self, c: float) -> PlainDual:
+        return PlainDual(c + self.value, self.tangent)
+
+    def __rtruediv__(self, c: float) -> PlainDual:
+        q = c / self.value
+        return PlainDual(q, -q * self.tangent / self.value)
+
+    def exp(self) -> PlainDual:
+        e = math.exp(self.value)
+        return PlainDual(e, e * self.tangent)
+
+
+def plain_dual_derivative(x: float) -> float:
+    """``f'(x)`` with ``PlainDual``: ``f`` written with its ``exp``."""
+    return (1 / (1 + (-2 * PlainDual(x, 1.0)).exp())).tangent
 
 
 def groups(config: Config) -> list[Group]:
@@ -72,6 +105,13 @@ def groups(config: Config) -> list[Group]:
             "numpy",
             "2 s (1 - s) by hand, math.exp",
             lambda: partial(hand_derivative, X0),
+            error,
+        ),
+        Case(
+            "plain dual",
+            "numpy",
+            "a minimal pure-Python dual class (the floor of any)",
+            lambda: partial(plain_dual_derivative, X0),
             error,
         ),
     ]
@@ -112,7 +152,8 @@ def groups(config: Config) -> list[Group]:
         if config.use(system):
             cases.append(Case(system, system, method, build, error))
     title = "f(x) = 1/(1 + exp(-2x)) at x = 0.3"
-    return [Group(NAME, title, cases, [("× f", None), ("× f(math.exp)", "f(math.exp)")])]
+    ratios = [("× f", None), ("× f(math.exp)", "f(math.exp)"), ("× plain dual", "plain dual")]
+    return [Group(NAME, title, cases, ratios)]
 
 
 # -- builders: each returns the zero-argument call that is timed -----------------------------
