@@ -340,7 +340,7 @@ def _format(a: Any, spec: str) -> str:
     return format(a[()] if type(a) is np.ndarray else a, spec)
 
 
-_CONVERSIONS: dict[str, Callable[..., Any]] = {
+CONVERSIONS: dict[str, Callable[..., Any]] = {  # a reading of a traced value, by kind
     "bool": bool,
     "int": int,
     "float": float,
@@ -387,7 +387,7 @@ def unchanged(value: Any, kind: str, traced: Any, *extra: Any) -> None:
         # traced as a NumPy scalar (a 0-d array has no round()); a scalar argument of f is a
         # 0-d array here, and so is what is computed from it
         value = value[()]
-    now = _CONVERSIONS[kind](value, *extra)
+    now = CONVERSIONS[kind](value, *extra)
     if not _same(now, traced):
         raise Retrace(
             f"dualdiff.jit: f read {kind}() of a traced value as {traced!r}, which is {now!r} "
@@ -432,9 +432,9 @@ def specialise(sym: Sym, kind: str, what: str, caller: Any, *extra: Any) -> Any:
     if not user_code(caller, sym.program):
         raise _value_dependent(what)
     try:
-        result = _CONVERSIONS[kind](sym.value, *extra)
+        result = CONVERSIONS[kind](sym.value, *extra)
     except Exception as error:  # (int(nan), round(inf)): f may catch it and go on
-        sym.program.raised(_CONVERSIONS[kind], error, (sym, *extra), {})
+        sym.program.raised(CONVERSIONS[kind], error, (sym, *extra), {})
         raise
     traced = result
     if type(result) is np.ndarray:

@@ -68,6 +68,7 @@ from ..rules.elementwise import (
     tangent_in,
 )
 from .program import (
+    CONVERSIONS,
     DUAL_TYPES,
     FRESH_FUNCTIONS,
     STATIC_SHAPE,
@@ -93,8 +94,6 @@ from .program import (
 
 _SQUARE = RULES["square"]
 _POWER = RULES["power"]
-_CONVERT_PLAIN = {"bool": bool, "round": round, "floor": math.floor, "ceil": math.ceil,
-                  "trunc": math.trunc, "format": format}  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
@@ -131,7 +130,7 @@ class SymbolicDual(ValueBound, NDArrayOperatorsMixin, ArrayMethods):
             value = self.value
             if type(value) is Sym:
                 return specialise(value, kind, what, caller, *extra)
-            return _CONVERT_PLAIN[kind](value, *extra)
+            return CONVERSIONS[kind](value, *extra)
         if kind == "float":
             raise float_refused(self.kind)
         raise errors.lost_tangent(

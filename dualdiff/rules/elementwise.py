@@ -492,7 +492,9 @@ def scale(p: Any, t: Any) -> Any:
     (``p`` may be a dual itself: nested differentiation, the Hessian's inner Jacobian)."""
     if type(t) in _EXACT_SCALARS:
         return p * t if t != 0 else t * 0.0
-    if (type(t) in PLAIN_TANGENTS or type(t) in _LIFTS) and not _finite_layers(p):
+    if (type(t) in PLAIN_TANGENTS or type(t) in _LIFTS) and not (
+        _finite_layers(p) if type(p) in _LIFTS else all_finite(p)  # (a plain p: one call)
+    ):
         zero = _zero_mask(t)
         if zero is not None:
             with np.errstate(invalid="ignore"):
