@@ -1598,6 +1598,8 @@ def array_function(func: Any, types: Any, args: Any, kwargs: Any) -> Any:
             errors.check_out_shape(func, out, result)
             return into_out(result, out, errors.function_name(func))
     result = impl(*objects.lift_arguments(args), **kwargs)
+    if func in table.READ_ONLY_VIEWS and table.read_only_view(func, args, kwargs):
+        read_only(result)
     scalar = _SCALAR_OF_0D.get(func)
     if scalar is not None and not any(result is a for a in args):  # (not out=, returned)
         if scalar and type(result) is DualArray and result.ndim == 0:

@@ -887,13 +887,11 @@ def broadcast_to(array, shape, subok=False):
     a = _as_dual_array(array)
     shape = _tuple(shape)
     lifted = (1,) * (len(shape) - a.ndim) + a.shape
-    # a read-only view in NumPy: it sees later writes into ``array``
-    return read_only(
-        _view(
-            a,
-            lambda v: np.broadcast_to(v, shape),
-            lambda t: np.broadcast_to(t.reshape(t.shape[:1] + lifted), t.shape[:1] + shape),
-        )
+    # a view in NumPy: it sees later writes into ``array`` (read-only: see table.READ_ONLY_VIEWS)
+    return _view(
+        a,
+        lambda v: np.broadcast_to(v, shape),
+        lambda t: np.broadcast_to(t.reshape(t.shape[:1] + lifted), t.shape[:1] + shape),
     )
 
 
@@ -903,8 +901,9 @@ def sliding_window_view(x, window_shape, axis=None, *, subok=False, writeable=Fa
     if axis is None:  # every axis, so the tangent's direction axis is named out
         axis = tuple(range(a.ndim))
     shifted = tangent_axis(_tuple(axis), a.ndim)
-    # a view in NumPy (read-only unless writeable=True): it sees later writes into ``x``
-    view = _view(
+    # a view in NumPy (read-only unless writeable=True: see table.READ_ONLY_VIEWS): it sees
+    # later writes into ``x``
+    return _view(
         a,
         lambda v: np.lib.stride_tricks.sliding_window_view(
             v, window_shape, axis, writeable=writeable
@@ -913,7 +912,6 @@ def sliding_window_view(x, window_shape, axis=None, *, subok=False, writeable=Fa
             t, window_shape, shifted, writeable=writeable
         ),
     )
-    return view if writeable else read_only(view)
 
 
 @implements(np.broadcast_arrays)
@@ -1467,13 +1465,11 @@ def tril(m, k=0):
 def diagonal(a, offset=0, axis1=0, axis2=1):
     a = _as_dual_array(a)
     t1, t2 = tangent_axis(axis1, a.ndim), tangent_axis(axis2, a.ndim)
-    # a read-only view in NumPy: it sees later writes into ``a``
-    return read_only(
-        _view(
-            a,
-            lambda v: np.diagonal(v, offset, axis1, axis2),
-            lambda t: np.diagonal(t, offset, t1, t2),
-        )
+    # a view in NumPy: it sees later writes into ``a`` (read-only: see table.READ_ONLY_VIEWS)
+    return _view(
+        a,
+        lambda v: np.diagonal(v, offset, axis1, axis2),
+        lambda t: np.diagonal(t, offset, t1, t2),
     )
 
 

@@ -377,6 +377,33 @@ passes the carrier's ``__array_function__`` neither ``like`` nor any dual argume
 carrier is the prototype."""
 
 
+READ_ONLY_VIEWS = frozenset(
+    f
+    for f in (
+        np.diagonal,
+        getattr(np.linalg, "diagonal", None),
+        np.broadcast_to,
+        np.lib.stride_tricks.sliding_window_view,
+        np.diag,
+    )
+    if f is not None
+)
+"""The functions whose view NumPy may hand out read-only (``read_only_view`` says when): every
+carrier marks such a result, so a write into it, or into a view of it, raises NumPy's
+ValueError instead of landing in a private copy and being lost."""
+
+
+def read_only_view(function: Callable[..., Any], args: Any, kwargs: Any) -> bool:
+    """Whether NumPy hands out ``function(*args, **kwargs)`` read-only: ``np.diagonal``,
+    ``np.linalg.diagonal`` and ``np.broadcast_to`` always, ``np.diag`` of a matrix (its
+    diagonal), ``sliding_window_view`` unless ``writeable=True``."""
+    if function is np.lib.stride_tricks.sliding_window_view:
+        return not kwargs.get("writeable", False)
+    if function is np.diag:
+        return bool(args) and len(getattr(args[0], "shape", np.shape(args[0]))) == 2
+    return function in READ_ONLY_VIEWS
+
+
 def entry(function: Callable[..., Any]) -> Entry | None:
     """The table's entry of a NumPy function, or None if it is not declared."""
     return _TABLE.get(function)

@@ -2517,7 +2517,7 @@ class Taylor(InPlaceOperators, ArrayMethods):
         if func in _VIEW_FUNCTIONS:
             result = _argument_itself(result, args)
             _link_function_view(result, func, handler, args, kwargs)
-            if type(result) is Taylor and _read_only_result(func, kwargs):
+            if type(result) is Taylor and table.read_only_view(func, args, kwargs):
                 result.readonly_ = True
         elif func is np.einsum and len(args) == 2:
             _link_einsum_view(result, handler, args, kwargs)
@@ -2667,16 +2667,6 @@ def _same_memory(a: Any, b: Any) -> bool:
     if (a if a.base is None else a.base) is (b if b.base is None else b.base):
         return True
     return np.may_share_memory(a, b)  # (memory an ndarray does not own: a buffer, a mmap)
-
-
-def _read_only_result(func: Any, kwargs: dict) -> bool:
-    """Whether NumPy hands out ``func``'s view read-only (a write into it raises)."""
-    if func is np.lib.stride_tricks.sliding_window_view:
-        return not kwargs.get("writeable", False)
-    return func in _READ_ONLY_VIEWS
-
-
-_READ_ONLY_VIEWS = frozenset((np.diagonal, np.linalg.diagonal, np.broadcast_to))
 
 
 def _link_series(view: Taylor, parent: Taylor, derive: Callable[[Taylor], list]) -> None:
